@@ -1,0 +1,35 @@
+# The two commands: `make dev` and `make test`. Both install what is missing.
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: dev test deps deps-dev generate check-generate fmt-check vet bench build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+deps-dev:
+	scripts/install-deps.sh ejabberd
+
+deps:
+	scripts/install-deps.sh ejabberd chromium
+
+# dev starts a private ejabberd and the gateway with the web client under ./.dev/.
+dev: deps-dev
+	$(GO) run ./cmd/sparkdev
+
+generate:
+	$(GO) generate ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# test: everything, with the race detector, against a real ejabberd and Chromium.
+test: deps fmt-check vet
+	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -timeout 14m ./...
+
+bench:
+	$(GO) run ./cmd/sparkbench

@@ -1,0 +1,39 @@
+#!/bin/sh
+# install-deps.sh installs the system packages the gateway's tests and dev
+# server need, only when they are missing. It runs on Debian (apt-get) as root
+# or through sudo.
+#
+#   scripts/install-deps.sh ejabberd          the XMPP server (make dev, make test)
+#   scripts/install-deps.sh ejabberd chromium also the browser for browser tests
+set -eu
+
+need=""
+for what in "$@"; do
+	case "$what" in
+	ejabberd)
+		# erlang-p1-oauth2: oauth_issue_token and X-OAUTH2 logins.
+		# erlang-p1-sqlite3: MAM stored in SQLite (the Mnesia backend slows down).
+		for pkg in ejabberd erlang-p1-oauth2 erlang-p1-sqlite3; do
+			dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
+		done
+		;;
+	chromium)
+		[ -x /usr/bin/chromium ] || need="$need chromium"
+		;;
+	*)
+		echo "install-deps: unknown component $what" >&2
+		exit 2
+		;;
+	esac
+done
+
+[ -z "$need" ] && exit 0
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root or sudo to install:$need" >&2; exit 1; }
+	sudo=sudo
+fi
+echo "install-deps: installing$need"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $need
