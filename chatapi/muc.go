@@ -1,0 +1,63 @@
+package chatapi
+
+import "encoding/json"
+
+// Values of the Type field of chatapi.muc events.
+const (
+	TypeGroupchat          = "groupchat"
+	TypeInvitationReceived = "invitationReceived"
+)
+
+// GroupChat is chatapi.muc, "multi-user groupchat messages": a groupchat
+// message with a body (XEP-0045). From is room@service/nick.
+//
+// The catalogue's fields are Type ("groupchat"), To, From, Data (JSON null
+// when absent) and Body. ID, StanzaID, Stamp and Subject are additions; Stamp
+// is set for room history replayed on join, which the reference could not
+// tell apart from live messages.
+type GroupChat struct {
+	Type string          `json:"type"`
+	To   string          `json:"to"`
+	From string          `json:"from"`
+	Data json.RawMessage `json:"data"`
+	Body string          `json:"body"`
+
+	// ID is the message's own id attribute.
+	ID string `json:"id,omitempty"`
+	// StanzaID is the archive id assigned by the room (XEP-0359 stanza-id
+	// with by= the room), the id a room MAM query pages by.
+	StanzaID string `json:"stanzaId,omitempty"`
+	// Stamp is the original send time of delayed or archived messages
+	// (XEP-0203), RFC 3339 in UTC; empty for live messages.
+	Stamp string `json:"stamp,omitempty"`
+	// Subject is the room subject when the message changes it.
+	Subject string `json:"subject,omitempty"`
+}
+
+// EventName returns "chatapi.muc".
+func (GroupChat) EventName() string { return EventMUC }
+
+// Invitation is the invitation form of chatapi.muc: an invitation to a room,
+// either mediated by the room (XEP-0045 section 7.8.2) or direct (XEP-0249).
+//
+// The catalogue's fields are Type ("invitationReceived"), Password, Room
+// (the room JID), Inviter, To, From, URL (a meeting link for the room) and
+// Reason. All are always present, empty when unknown (the reference wrote the
+// string "null" for a missing reason; sparkgate writes "").
+type Invitation struct {
+	Type     string `json:"type"`
+	Password string `json:"password"`
+	Room     string `json:"room"`
+	Inviter  string `json:"inviter"`
+	To       string `json:"to"`
+	From     string `json:"from"`
+	URL      string `json:"url"`
+	Reason   string `json:"reason"`
+
+	// Direct is true for an XEP-0249 direct invitation, false for a
+	// mediated one.
+	Direct bool `json:"direct,omitempty"`
+}
+
+// EventName returns "chatapi.muc".
+func (Invitation) EventName() string { return EventMUC }
