@@ -1,0 +1,90 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Store is the persistence this package needs. Package store implements it
+// (SQLite); tests may use an in-memory one. Implementations report a missing
+// row with an error that matches ErrNotFound and must be safe for concurrent
+// use. Times are kept with at least millisecond precision.
+type Store interface {
+	TokenStore
+	TOTPStore
+}
+
+// TokenStore keeps the revocation state of tokens.
+type TokenStore interface {
+	// RevokeToken records the token id jti as revoked until expiresAt, after
+	// which the row may be purged. It reports whether the id was newly
+	// recorded; false means it was already there, which makes RevokeToken an
+	// atomic "use once" for single-use tokens.
+	RevokeToken(ctx context.Context, jti string, expiresAt time.Time) (bool, error)
+
+	// TokenRevoked reports whether jti was recorded by RevokeToken.
+	TokenRevoked(ctx context.Context, jti string) (bool, error)
+
+	// RevokeUserBefore records that every token of user issued before the
+	// cutoff is revoked. A later cutoff replaces an earlier one; an earlier
+	// one never moves it back.
+	RevokeUserBefore(ctx context.Context, user string, cutoff time.Time) error
+
+	// UserRevokedBefore returns the user's cutoff, or the zero Time when no
+	// cutoff was recorded (not an error).
+	UserRevokedBefore(ctx context.Context, user string) (time.Time, error)
+}
+
+// TOTPStore keeps TOTP secrets and the state that protects them.
+type TOTPStore interface {
+	// PutTOTPSecret inserts or replaces the user's secret.
+	PutTOTPSecret(ctx context.Context, s TOTPSecret) error
+
+	// TOTPSecret returns the user's secret, or an error matching ErrNotFound.
+	TOTPSecret(ctx context.Context, user string) (TOTPSecret, error)
+
+	// ActivateTOTPSecret marks the user's pending secret active, or returns
+	// an error matching ErrNotFound.
+	ActivateTOTPSecret(ctx context.Context, user string) error
+
+	// DeleteTOTPSecret removes the user's secret, or returns an error
+	// matching ErrNotFound.
+	DeleteTOTPSecret(ctx context.Context, user string) error
+
+	// UseTOTPStep records that the user consumed the code of the given time
+	// step, keeping the row until expiresAt. It reports whether the step was
+	// newly recorded; false means the code was already used (replay). The
+	// check and the insert are one atomic operation.
+	UseTOTPStep(ctx context.Context, user string, step int64, expiresAt time.Time) (bool, error)
+
+	// AddTOTPFailure records a failed attempt by user at the given time.
+	AddTOTPFailure(ctx context.Context, user string, at time.Time) error
+
+	// TOTPFailures returns the user's failed attempts at or after since,
+	// oldest first.
+	TOTPFailures(ctx context.Context, user string, since time.Time) ([]time.Time, error)
+
+	// ClearTOTPFailures forgets the user's failed attempts.
+	ClearTOTPFailures(ctx context.Context, user string) error
+}
+
+// TOTPSecret is a user's TOTP secret as stored: sealed with AES-256-GCM
+// under the key from [Keys], with the user as additional data so a row
+// cannot be moved to another user.
+type TOTPSecret struct {
+	User       string    // bare JID
+	Ciphertext []byte    // sealed base32 secret
+	Nonce      []byte    // GCM nonce
+	Active     bool      // false until the first successful Validate
+	CreatedAt  time.Time // enrolment time
+}
+
+// LogValue hides the sealed secret.
+func (s TOTPSecret) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("user", s.User),
+		slog.Bool("active", s.Active),
+		slog.Time("created", s.CreatedAt),
+	)
+}
