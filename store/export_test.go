@@ -1,0 +1,6 @@
+package store
+
+import "context"
+
+// Migrate runs the migrations again and returns how many were applied.
+func (s *SQLite) Migrate(ctx context.Context) (int, error) { return s.migrate(ctx) }

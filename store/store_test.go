@@ -1,0 +1,362 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/store"
+)
+
+var _ auth.Store = (*store.SQLite)(nil)
+
+// newStore opens a fresh database in a temp dir and closes it at the end.
+func newStore(t testing.TB) (*store.SQLite, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sparkgate.db")
+	s, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, path
+}
+
+var t0 = time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+
+func TestOpenMigratesOnce(t *testing.T) {
+	ctx := t.Context()
+	s, path := newStore(t)
+	v, err := s.Version(ctx)
+	if err != nil || v != 1 {
+		t.Fatalf("Version = %d, %v; want 1", v, err)
+	}
+	n, err := s.Migrate(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("second Migrate applied %d, %v; want 0", n, err)
+	}
+	if _, err := s.RevokeToken(ctx, "keep", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopen: data kept, nothing applied again.
+	s2, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if n, err := s2.Migrate(ctx); err != nil || n != 0 {
+		t.Fatalf("Migrate after reopen applied %d, %v; want 0", n, err)
+	}
+	if ok, err := s2.TokenRevoked(ctx, "keep"); err != nil || !ok {
+		t.Fatalf("TokenRevoked after reopen = %v, %v; want true", ok, err)
+	}
+}
+
+func TestFilePermissions(t *testing.T) {
+	_, path := newStore(t)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o600 {
+		t.Errorf("database mode = %v, want 0600", got)
+	}
+}
+
+func TestOpenInvalidPath(t *testing.T) {
+	for _, p := range []string{"", "a?b", "x#y", filepath.Join(t.TempDir(), "missing", "dir", "db")} {
+		if s, err := store.Open(t.Context(), p); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+func TestPingAndClose(t *testing.T) {
+	s, _ := newStore(t)
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Error("Ping after Close succeeded")
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	for name, f := range map[string]func() error{
+		"totp-secret":    func() error { _, err := s.TOTPSecret(ctx, "nobody@example.org"); return err },
+		"activate-totp":  func() error { return s.ActivateTOTPSecret(ctx, "nobody@example.org") },
+		"delete-totp":    func() error { return s.DeleteTOTPSecret(ctx, "nobody@example.org") },
+		"setting":        func() error { _, err := s.Setting(ctx, "nope"); return err },
+		"delete-setting": func() error { return s.DeleteSetting(ctx, "nope") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := f()
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("err = %v, want store.ErrNotFound", err)
+			}
+			if !errors.Is(err, auth.ErrNotFound) {
+				t.Errorf("err = %v, want it to match auth.ErrNotFound", err)
+			}
+		})
+	}
+	if errors.Is(auth.ErrNotFound, store.ErrNotFound) || errors.Is(errors.New("x"), store.ErrNotFound) {
+		t.Error("unrelated error matches store.ErrNotFound")
+	}
+}
+
+func TestRevokeToken(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	if ok, err := s.TokenRevoked(ctx, "j1"); err != nil || ok {
+		t.Fatalf("TokenRevoked before = %v, %v", ok, err)
+	}
+	if first, err := s.RevokeToken(ctx, "j1", t0.Add(time.Hour)); err != nil || !first {
+		t.Fatalf("first RevokeToken = %v, %v; want true", first, err)
+	}
+	if first, err := s.RevokeToken(ctx, "j1", t0.Add(time.Hour)); err != nil || first {
+		t.Fatalf("second RevokeToken = %v, %v; want false", first, err)
+	}
+	if ok, err := s.TokenRevoked(ctx, "j1"); err != nil || !ok {
+		t.Fatalf("TokenRevoked after = %v, %v", ok, err)
+	}
+	if _, err := s.RevokeToken(ctx, "j2", t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := s.Purge(ctx, t0.Add(2*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v; want 1", n, err)
+	}
+	if ok, _ := s.TokenRevoked(ctx, "j1"); ok {
+		t.Error("expired j1 still recorded after Purge")
+	}
+	if ok, _ := s.TokenRevoked(ctx, "j2"); !ok {
+		t.Error("unexpired j2 purged")
+	}
+}
+
+func TestRevokeUserBefore(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	const u = "alice@example.org"
+	if got, err := s.UserRevokedBefore(ctx, u); err != nil || !got.IsZero() {
+		t.Fatalf("UserRevokedBefore unset = %v, %v; want zero", got, err)
+	}
+	steps := []struct {
+		set, want time.Time
+	}{
+		{t0.Add(1500 * time.Millisecond), t0.Add(1500 * time.Millisecond)}, // ms precision kept
+		{t0, t0.Add(1500 * time.Millisecond)},                              // earlier never wins
+		{t0.Add(time.Hour), t0.Add(time.Hour)},
+	}
+	for i, st := range steps {
+		if err := s.RevokeUserBefore(ctx, u, st.set); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.UserRevokedBefore(ctx, u)
+		if err != nil || !got.Equal(st.want) {
+			t.Errorf("%d: cutoff = %v, %v; want %v", i, got, err, st.want)
+		}
+	}
+}
+
+func TestTOTPSecret(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	const u = "bob@example.org"
+	want := auth.TOTPSecret{User: u, Ciphertext: []byte{1, 2, 3, 0, 255}, Nonce: []byte("123456789012"), CreatedAt: t0}
+	if err := s.PutTOTPSecret(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TOTPSecret(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("TOTPSecret (-want +got):\n%s", d)
+	}
+	if err := s.ActivateTOTPSecret(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	want.Active = true
+	if got, _ := s.TOTPSecret(ctx, u); !cmp.Equal(want, got) {
+		t.Errorf("after activate: %+v", got)
+	}
+
+	// Replace: a new pending enrolment overwrites.
+	want2 := auth.TOTPSecret{User: u, Ciphertext: []byte("new"), Nonce: []byte("n2"), CreatedAt: t0.Add(time.Minute)}
+	if err := s.PutTOTPSecret(ctx, want2); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.TOTPSecret(ctx, u); !cmp.Equal(want2, got) {
+		t.Errorf("after replace: %+v", got)
+	}
+
+	if ok, _ := s.UseTOTPStep(ctx, u, 42, t0.Add(time.Hour)); !ok {
+		t.Fatal("first UseTOTPStep = false")
+	}
+	if err := s.DeleteTOTPSecret(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TOTPSecret(ctx, u); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after delete: %v", err)
+	}
+	if ok, _ := s.UseTOTPStep(ctx, u, 42, t0.Add(time.Hour)); !ok {
+		t.Error("used steps survived DeleteTOTPSecret")
+	}
+}
+
+func TestUseTOTPStep(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	tests := []struct {
+		user string
+		step int64
+		want bool
+	}{
+		{"a@x", 100, true},
+		{"a@x", 100, false}, // replay
+		{"a@x", 101, true},
+		{"b@x", 100, true}, // per user
+	}
+	for i, tt := range tests {
+		got, err := s.UseTOTPStep(ctx, tt.user, tt.step, t0.Add(time.Minute))
+		if err != nil || got != tt.want {
+			t.Errorf("%d: UseTOTPStep(%s, %d) = %v, %v; want %v", i, tt.user, tt.step, got, err, tt.want)
+		}
+	}
+	if n, err := s.Purge(ctx, t0.Add(time.Minute)); err != nil || n != 3 {
+		t.Errorf("Purge = %d, %v; want 3", n, err)
+	}
+	if ok, _ := s.UseTOTPStep(ctx, "a@x", 100, t0.Add(time.Hour)); !ok {
+		t.Error("step still recorded after purge")
+	}
+}
+
+func TestTOTPFailures(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	const u = "c@x"
+	for i := range 4 {
+		if err := s.AddTOTPFailure(ctx, u, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddTOTPFailure(ctx, "other@x", t0.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TOTPFailures(ctx, u, t0.Add(2*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]time.Time{t0.Add(2 * time.Minute), t0.Add(3 * time.Minute)}, got); d != "" {
+		t.Errorf("TOTPFailures (-want +got):\n%s", d)
+	}
+	// Purge keeps a day of failures.
+	if n, err := s.Purge(ctx, t0.Add(24*time.Hour+90*time.Second)); err != nil || n != 2 {
+		t.Errorf("Purge = %d, %v; want 2", n, err)
+	}
+	if err := s.ClearTOTPFailures(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.TOTPFailures(ctx, u, time.Time{}); len(got) != 0 {
+		t.Errorf("after clear: %v", got)
+	}
+	if got, _ := s.TOTPFailures(ctx, "other@x", time.Time{}); len(got) != 1 {
+		t.Errorf("other user's failures: %v", got)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	for _, v := range []string{"one", "two"} {
+		if err := s.PutSetting(ctx, "k", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Setting(ctx, "k"); err != nil || got != v {
+			t.Errorf("Setting = %q, %v; want %q", got, err, v)
+		}
+	}
+	if err := s.DeleteSetting(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConcurrentWriters runs writers of every kind at once, including
+// transactions that read before they write, and expects no SQLITE_BUSY.
+func TestConcurrentWriters(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	const workers, each = 8, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			user := fmt.Sprintf("u%d@example.org", w)
+			for i := range each {
+				var err error
+				switch i % 5 {
+				case 0:
+					_, err = s.RevokeToken(ctx, fmt.Sprintf("%d-%d", w, i), t0)
+				case 1:
+					_, err = s.UseTOTPStep(ctx, user, int64(i), t0)
+				case 2:
+					err = s.PutTOTPSecret(ctx, auth.TOTPSecret{User: user, Ciphertext: []byte{1}, Nonce: []byte{2}, CreatedAt: t0})
+				case 3:
+					// Read-then-write transaction.
+					err = s.DeleteTOTPSecret(ctx, user)
+				case 4:
+					_, err = s.Purge(ctx, t0.Add(time.Hour))
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for err := range errs {
+		if n++; n <= 5 {
+			t.Error(err)
+		}
+	}
+	if n > 0 {
+		t.Errorf("%d of %d operations failed", n, workers*each)
+	}
+}
+
+func TestRunPurgerStops(t *testing.T) {
+	s, _ := newStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		s.RunPurger(ctx, time.Hour, nil)
+		close(done)
+	}()
+	cancel()
+	<-done
+}

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sparkgate/sparkgate/auth"
+)
+
+// PutTOTPSecret inserts or replaces the user's sealed secret.
+func (s *SQLite) PutTOTPSecret(ctx context.Context, sec auth.TOTPSecret) error {
+	active := 0
+	if sec.Active {
+		active = 1
+	}
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO totp_secrets (user_jid, ciphertext, nonce, active, created_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (user_jid) DO UPDATE SET ciphertext = excluded.ciphertext, nonce = excluded.nonce,
+		   active = excluded.active, created_at = excluded.created_at`,
+		sec.User, sec.Ciphertext, sec.Nonce, active, ms(sec.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("store: put totp secret: %w", err)
+	}
+	return nil
+}
+
+// TOTPSecret returns the user's sealed secret or an error matching
+// ErrNotFound.
+func (s *SQLite) TOTPSecret(ctx context.Context, user string) (auth.TOTPSecret, error) {
+	sec := auth.TOTPSecret{User: user}
+	var active int
+	var created int64
+	err := s.db.QueryRowContext(ctx,
+		`SELECT ciphertext, nonce, active, created_at FROM totp_secrets WHERE user_jid = ?`, user).
+		Scan(&sec.Ciphertext, &sec.Nonce, &active, &created)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return auth.TOTPSecret{}, fmt.Errorf("store: totp secret: %w", ErrNotFound)
+	case err != nil:
+		return auth.TOTPSecret{}, fmt.Errorf("store: totp secret: %w", err)
+	}
+	sec.Active = active != 0
+	sec.CreatedAt = fromMS(created)
+	return sec, nil
+}
+
+// ActivateTOTPSecret marks the user's secret active.
+func (s *SQLite) ActivateTOTPSecret(ctx context.Context, user string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE totp_secrets SET active = 1 WHERE user_jid = ?`, user)
+	return affected(res, err, "activate totp secret")
+}
+
+// DeleteTOTPSecret removes the user's secret together with its used steps
+// and failures.
+func (s *SQLite) DeleteTOTPSecret(ctx context.Context, user string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM totp_secrets WHERE user_jid = ?`, user)
+		if err := affected(res, err, "delete totp secret"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM totp_used_steps WHERE user_jid = ?`, user); err != nil {
+			return fmt.Errorf("store: delete totp steps: %w", err)
+		}
+		return nil
+	})
+}
+
+// UseTOTPStep records that user consumed step and reports whether it was
+// the first use.
+func (s *SQLite) UseTOTPStep(ctx context.Context, user string, step int64, expiresAt time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO totp_used_steps (user_jid, step, expires_at) VALUES (?, ?, ?)
+		 ON CONFLICT (user_jid, step) DO NOTHING`,
+		user, step, ms(expiresAt))
+	if err != nil {
+		return false, fmt.Errorf("store: use totp step: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: use totp step: %w", err)
+	}
+	return n == 1, nil
+}
+
+// AddTOTPFailure records a failed attempt.
+func (s *SQLite) AddTOTPFailure(ctx context.Context, user string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO totp_failures (user_jid, failed_at) VALUES (?, ?)`, user, ms(at))
+	if err != nil {
+		return fmt.Errorf("store: add totp failure: %w", err)
+	}
+	return nil
+}
+
+// TOTPFailures returns the user's failures at or after since, oldest first.
+func (s *SQLite) TOTPFailures(ctx context.Context, user string, since time.Time) ([]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT failed_at FROM totp_failures WHERE user_jid = ? AND failed_at >= ? ORDER BY failed_at`,
+		user, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: totp failures: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: totp failures: %w", err)
+		}
+		out = append(out, fromMS(v))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: totp failures: %w", err)
+	}
+	return out, nil
+}
+
+// ClearTOTPFailures forgets the user's failures.
+func (s *SQLite) ClearTOTPFailures(ctx context.Context, user string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM totp_failures WHERE user_jid = ?`, user); err != nil {
+		return fmt.Errorf("store: clear totp failures: %w", err)
+	}
+	return nil
+}
+
+// affected turns an Exec result into ErrNotFound when no row matched.
+func affected(res sql.Result, err error, step string) error {
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", step, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", step, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s: %w", step, ErrNotFound)
+	}
+	return nil
+}
