@@ -1,0 +1,72 @@
+// Package sse is a per-user Server-Sent Events hub: it keeps a short ordered
+// log of each user's events and fans every event out to all the streams
+// (browser tabs) the user has open, replaying what a reconnecting stream
+// missed.
+//
+// The hub moves opaque events — an id it assigns, an event name and data the
+// caller has already serialized — and knows nothing of XMPP, JSON payloads or
+// authentication. The gateway authenticates a request, then calls
+// [Hub.ServeStream]; producers call [Hub.Publish].
+//
+// # Wire format
+//
+// Each event is written as "id:", "event:" and one "data:" line per line of
+// the data (HTML Living Standard, section 9.2 "Server-sent events"). CR, LF
+// and NUL are removed from event names so that no caller can inject fields;
+// data is split on CR, LF and CRLF, so a client reassembles it with LF line
+// breaks (JSON from encoding/json contains none). A stream starts with a
+// "retry:" hint and the caller's hello event (SparkWeb clients expect
+// onConnect first). A ":" comment is written only after Config.Heartbeat
+// without any other write.
+//
+// # Event ids and resuming
+//
+// An id is "<log>-<seq>": log identifies the user's current log (it is the
+// creation time in milliseconds, made unique and increasing within the hub,
+// so ids also increase across gateway restarts) and seq counts the user's
+// events from 1. Finding where to resume is an index computation, not a scan.
+//
+// A stream that sends a Last-Event-ID (the header, or the lastEventId query
+// parameter for clients that cannot set headers) gets exactly the events
+// after that id, then live events, with no gap and no duplicate. When those
+// events are no longer all kept (the log holds Config.LogEvents events,
+// Config.LogBytes bytes and Config.LogAge of history), or the id does not
+// belong to the current log (the gateway restarted, [Hub.Forget] dropped the
+// log, the id is malformed), the stream gets a reset event
+// (Config.ResetEvent, "chatapi.reset") instead, whose id is the newest id,
+// and continues with live events: the client reloads its state from the
+// archive. A stream that sends no Last-Event-ID gets the events no stream
+// has received yet (for example offline messages flushed at login before any
+// tab was open), then live events.
+//
+// # Ending streams
+//
+// When the hub ends a stream itself it writes a last event
+// (Config.CloseEvent, "chatapi.close") with data {"reason":…,"resume":…}:
+// "slow" (the stream fell behind), "max-age" and "shutdown" ask the client to
+// resume; [Hub.EndUser] passes the caller's reason (logout, token expiry) and
+// asks it not to.
+//
+// # Concurrency
+//
+// All methods of [Hub] are safe for concurrent use. Publish never blocks on
+// a stream: it appends the event to the user's log and to each stream's
+// queue under short locks and returns. Events are delivered to each stream in
+// the order Publish calls for that user were serialized.
+//
+// The hub starts no goroutines of its own. Each stream runs in the goroutine
+// that calls ServeStream (the net/http connection goroutine); it writes the
+// events queued since its last write in one write and one flush, each batch
+// under a write deadline of Config.WriteTimeout set through
+// [http.ResponseController]. A stream whose queue holds more than
+// Config.QueueEvents events, or whose write misses its deadline, is ended;
+// the others are unaffected, and the client resumes with its Last-Event-ID.
+// Queues start empty and grow on demand. With a ResponseWriter that does not
+// support write deadlines (a wrapper without Unwrap), a stalled client can
+// hold its ServeStream call, and Close, until the connection breaks.
+//
+// [Hub.EndStreams] asks every stream to end and returns at once; it is meant
+// for [http.Server.RegisterOnShutdown], since Shutdown otherwise waits for
+// streams that never go idle. [Hub.Close] ends every stream and returns once
+// every ServeStream call has returned.
+package sse

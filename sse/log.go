@@ -1,0 +1,121 @@
+package sse
+
+import (
+	"sync"
+	"time"
+)
+
+// entry is one logged event, already encoded as an SSE frame.
+type entry struct {
+	at    time.Time
+	frame []byte
+}
+
+// ring is a FIFO of entries that grows on demand up to its limit.
+type ring struct {
+	buf  []entry
+	head int
+	n    int
+}
+
+func (r *ring) at(i int) *entry { return &r.buf[(r.head+i)%len(r.buf)] }
+
+// push appends e; the caller keeps r.n below limit (by popping) first.
+func (r *ring) push(e entry, limit int) {
+	if r.n == len(r.buf) {
+		size := min(max(2*len(r.buf), 8), limit)
+		buf := make([]entry, size)
+		for i := 0; i < r.n; i++ {
+			buf[i] = *r.at(i)
+		}
+		r.buf, r.head = buf, 0
+	}
+	r.buf[(r.head+r.n)%len(r.buf)] = e
+	r.n++
+}
+
+func (r *ring) pop() entry {
+	e := r.buf[r.head]
+	r.buf[r.head] = entry{}
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
+	return e
+}
+
+// userLog is one user's event log and the user's open streams.
+type userLog struct {
+	gen uint64 // identifies this log in event ids; fixed
+
+	mu    sync.Mutex
+	ring  ring                     // guarded by mu; the kept events, oldest first
+	bytes int                      // guarded by mu; encoded size of the kept events
+	last  uint64                   // guarded by mu; seq of the newest event, 0 if none
+	acked uint64                   // guarded by mu; newest seq that reached a stream
+	subs  map[*subscriber]struct{} // guarded by mu
+}
+
+func newUserLog(gen uint64) *userLog {
+	return &userLog{gen: gen, subs: make(map[*subscriber]struct{})}
+}
+
+// first returns the seq of the oldest kept event; first > last when none is
+// kept. l.mu must be held.
+func (l *userLog) firstLocked() uint64 { return l.last - uint64(l.ring.n) + 1 }
+
+// appendLocked logs an event and queues it on every stream, returning how
+// many took it. l.mu must be held.
+func (l *userLog) appendLocked(cfg *Config, name string, data []byte, now time.Time) int {
+	l.last++
+	var idb [maxIDLen]byte
+	id := appendID(idb[:0], l.gen, l.last)
+	frame := appendFrame(make([]byte, 0, frameSize(len(id), name, data)), id, name, data)
+
+	for l.ring.n >= cfg.LogEvents {
+		l.bytes -= len(l.ring.pop().frame)
+	}
+	l.ring.push(entry{at: now, frame: frame}, cfg.LogEvents)
+	l.bytes += len(frame)
+	l.trimLocked(cfg, now)
+
+	live := 0
+	for s := range l.subs {
+		if s.enqueue(frame, cfg.QueueEvents) {
+			live++
+		}
+	}
+	if live > 0 {
+		l.acked = l.last
+	}
+	return live
+}
+
+// trimLocked drops the oldest events beyond the byte and age limits. l.mu
+// must be held.
+func (l *userLog) trimLocked(cfg *Config, now time.Time) {
+	for l.ring.n > 0 {
+		e := l.ring.at(0)
+		if l.bytes <= cfg.LogBytes && (cfg.LogAge < 0 || now.Sub(e.at) <= cfg.LogAge) {
+			return
+		}
+		l.bytes -= len(l.ring.pop().frame)
+	}
+}
+
+// sinceLocked returns the frames of the events after seq after (all kept ones
+// when after is below them). l.mu must be held.
+func (l *userLog) sinceLocked(after uint64) [][]byte {
+	first := l.firstLocked()
+	if after < first-1 {
+		after = first - 1
+	}
+	n := int(l.last - after)
+	if n <= 0 {
+		return nil
+	}
+	out := make([][]byte, n)
+	skip := l.ring.n - n
+	for i := range out {
+		out[i] = l.ring.at(skip + i).frame
+	}
+	return out
+}

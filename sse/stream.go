@@ -1,0 +1,340 @@
+package sse
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// maxBatch is the size at which a batch of frames is written out before the
+// next frame is added.
+const maxBatch = 32 << 10
+
+// bufPool holds write buffers shared by all streams, so that an idle stream
+// holds none.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// subscriber is one open stream's queue, filled by Publish and drained by
+// the stream's ServeStream goroutine.
+type subscriber struct {
+	log  *userLog
+	wake chan struct{} // capacity 1: something was queued
+	done chan struct{} // closed when the hub ends the stream
+
+	mu     sync.Mutex
+	queue  [][]byte // guarded by mu; frames not yet written
+	ended  bool     // guarded by mu
+	reason string   // guarded by mu; why the hub ended the stream
+	resume bool     // guarded by mu
+}
+
+// enqueue queues frame unless the stream has ended; a full queue ends the
+// stream as slow. It never blocks.
+func (s *subscriber) enqueue(frame []byte, limit int) bool {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	if len(s.queue) >= limit {
+		s.endLocked(ReasonSlow, true)
+		s.mu.Unlock()
+		return false
+	}
+	s.queue = append(s.queue, frame)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// end asks the stream to end; the first reason wins.
+func (s *subscriber) end(reason string, resume bool) {
+	s.mu.Lock()
+	s.endLocked(reason, resume)
+	s.mu.Unlock()
+}
+
+// endLocked is end with s.mu held.
+func (s *subscriber) endLocked(reason string, resume bool) {
+	if s.ended {
+		return
+	}
+	s.ended, s.reason, s.resume = true, reason, resume
+	close(s.done)
+}
+
+// take returns the queued frames and gives the queue spare as its new
+// backing array.
+func (s *subscriber) take(spare [][]byte) [][]byte {
+	s.mu.Lock()
+	q := s.queue
+	s.queue = spare[:0]
+	s.mu.Unlock()
+	return q
+}
+
+// start is what a stream writes before live events.
+type start struct {
+	reset  []byte   // a reset frame, or nil
+	replay [][]byte // logged frames to replay
+}
+
+// subscribe registers a stream for user resuming after lastID.
+func (h *Hub) subscribe(user, lastID string) (*subscriber, start, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, start{}, ErrClosed
+	}
+	l := h.logLocked(user)
+	draining := h.draining
+	h.serving.Add(1)
+	h.streams.Add(1)
+	l.mu.Lock()
+	h.mu.Unlock()
+	defer l.mu.Unlock()
+
+	s := &subscriber{log: l, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	l.subs[s] = struct{}{}
+	if draining {
+		s.endLocked(ReasonShutdown, true)
+	}
+
+	l.trimLocked(&h.cfg, time.Now())
+	var st start
+	switch gen, seq, ok := parseID(lastID); {
+	case lastID == "":
+		st.replay = l.sinceLocked(l.acked)
+	case ok && gen == l.gen && seq <= l.last && seq+1 >= l.firstLocked():
+		st.replay = l.sinceLocked(seq)
+	case ok && gen == l.gen && seq <= l.last:
+		st.reset = h.resetFrame(l, "expired", lastID)
+	default:
+		if !ok {
+			lastID = ""
+		}
+		st.reset = h.resetFrame(l, "unknown", lastID)
+	}
+	l.acked = l.last
+	return s, st, nil
+}
+
+// resetFrame encodes the reset event. Its id is the newest id of l, so a
+// client that reconnects after it resumes from there. lastID, when not
+// empty, was accepted by parseID and needs no JSON escaping.
+func (h *Hub) resetFrame(l *userLog, reason, lastID string) []byte {
+	data := `{"reason":"` + reason + `"`
+	if lastID != "" {
+		data += `,"lastEventId":"` + lastID + `"`
+	}
+	data += "}"
+	var idb [maxIDLen]byte
+	return appendFrame(nil, appendID(idb[:0], l.gen, l.last), h.cfg.ResetEvent, []byte(data))
+}
+
+// closeFrame encodes the last event of a stream the hub ends.
+func (h *Hub) closeFrame(reason string, resume bool) []byte {
+	data, err := json.Marshal(struct {
+		Reason string `json:"reason"`
+		Resume bool   `json:"resume"`
+	}{reason, resume})
+	if err != nil { // a string and a bool always encode
+		panic(err)
+	}
+	return appendFrame(nil, nil, h.cfg.CloseEvent, data)
+}
+
+// unsubscribe removes s from its log.
+func (h *Hub) unsubscribe(s *subscriber) {
+	s.log.mu.Lock()
+	delete(s.log.subs, s)
+	s.log.mu.Unlock()
+	s.end("", false) // stop further enqueues
+	h.streams.Add(-1)
+	h.serving.Done()
+}
+
+// ServeStream serves user's event stream on w until the client goes away
+// or the hub ends the stream. The caller must have authenticated the user;
+// ServeStream neither checks the method nor reads the body.
+//
+// The stream is registered before any header is written, so no event
+// published from then on is missed. ServeStream resumes after LastEventID(r)
+// as the package documentation describes, writes a "retry:" field, then
+// hello (if its Name or Data is set; it has no id and is not logged), then a
+// reset event if the resume is impossible, the replayed events, and live
+// events. It clears the server's write deadline and sets one per write.
+//
+// ServeStream returns ErrClosed, before writing anything, after Close; an
+// error wrapping ErrSlow when the stream fell behind; the write error when a
+// write failed; and nil when the client left or the hub ended the stream for
+// another reason.
+func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, hello Event) error {
+	s, st, err := h.subscribe(user, LastEventID(r))
+	if err != nil {
+		return err
+	}
+	defer h.unsubscribe(s)
+
+	out := &writer{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Accel-Buffering", "no")
+	hdr.Del("Content-Length")
+	if err := out.rc.SetWriteDeadline(time.Time{}); errors.Is(err, http.ErrNotSupported) {
+		out.noDeadline = true
+	}
+	w.WriteHeader(http.StatusOK)
+
+	var pre []byte
+	if h.cfg.Retry > 0 {
+		pre = append(pre, "retry: "...)
+		pre = strconv.AppendInt(pre, h.cfg.Retry.Milliseconds(), 10)
+		pre = append(pre, "\n\n"...)
+	}
+	if hello.Name != "" || hello.Data != nil {
+		pre = appendFrame(pre, nil, cleanName(hello.Name), hello.Data)
+	}
+	pre = append(pre, st.reset...)
+	err = out.write(pre, st.replay, nil)
+	st = start{}
+	if err != nil {
+		return h.ended(r, s, err)
+	}
+
+	var heartbeat <-chan time.Time
+	if h.cfg.Heartbeat > 0 {
+		t := time.NewTimer(h.cfg.Heartbeat)
+		defer t.Stop()
+		heartbeat = t.C
+		out.onWrite = func() { t.Reset(h.cfg.Heartbeat) }
+	}
+	var maxAge <-chan time.Time
+	if h.cfg.MaxAge > 0 {
+		jitter := time.Duration(rand.Float64() * h.cfg.MaxAgeJitter * float64(h.cfg.MaxAge))
+		t := time.NewTimer(h.cfg.MaxAge - jitter)
+		defer t.Stop()
+		maxAge = t.C
+	}
+
+	var spare [][]byte
+	for {
+		select {
+		case <-r.Context().Done():
+			return h.ended(r, s, nil)
+		case <-s.wake:
+			q := s.take(spare)
+			err := out.write(nil, q, nil)
+			spare = recycle(q)
+			if err != nil {
+				return h.ended(r, s, err)
+			}
+		case <-heartbeat:
+			if err := out.write([]byte(":\n"), nil, nil); err != nil {
+				return h.ended(r, s, err)
+			}
+		case <-maxAge:
+			s.end(ReasonMaxAge, true)
+		case <-s.done:
+			s.mu.Lock()
+			reason, resume := s.reason, s.resume
+			s.mu.Unlock()
+			var q [][]byte
+			if reason != ReasonSlow { // a slow stream resumes from its last id
+				q = s.take(nil)
+			}
+			err := out.write(nil, q, h.closeFrame(reason, resume))
+			if reason == ReasonSlow {
+				err = errors.Join(ErrSlow, err)
+			}
+			return h.ended(r, s, err)
+		}
+	}
+}
+
+// ended logs the end of a stream and returns err.
+func (h *Hub) ended(r *http.Request, s *subscriber, err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, ErrSlow) {
+		err = fmt.Errorf("%w: %w", ErrSlow, err)
+	}
+	ctx := r.Context()
+	if h.log.Enabled(ctx, slog.LevelDebug) {
+		s.mu.Lock()
+		reason := s.reason
+		s.mu.Unlock()
+		h.log.LogAttrs(ctx, slog.LevelDebug, "sse stream ended", slog.String("reason", reason), slog.Any("err", err))
+	}
+	return err
+}
+
+// recycle returns q emptied for reuse as a queue, or nil when it has grown
+// large, so that an idle stream does not keep a big backing array.
+func recycle(q [][]byte) [][]byte {
+	if cap(q) > 16 {
+		return nil
+	}
+	clear(q)
+	return q[:0]
+}
+
+// writer writes batches of frames to one stream.
+type writer struct {
+	w          http.ResponseWriter
+	rc         *http.ResponseController
+	timeout    time.Duration
+	noDeadline bool
+	onWrite    func()
+}
+
+// write writes pre, the frames and post with as few writes as the batch
+// size allows, then flushes, all under one write deadline.
+func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
+	if !o.noDeadline {
+		if err := o.rc.SetWriteDeadline(time.Now().Add(o.timeout)); errors.Is(err, http.ErrNotSupported) {
+			o.noDeadline = true
+		}
+	}
+	bp := bufPool.Get().(*[]byte)
+	buf := append((*bp)[:0], pre...)
+	var err error
+	for _, f := range frames {
+		if len(buf) > 0 && len(buf)+len(f) > maxBatch {
+			if _, err = o.w.Write(buf); err != nil {
+				break
+			}
+			buf = buf[:0]
+		}
+		buf = append(buf, f...)
+	}
+	if err == nil {
+		buf = append(buf, post...)
+		if len(buf) > 0 {
+			_, err = o.w.Write(buf)
+		}
+	}
+	if cap(buf) <= 2*maxBatch {
+		*bp = buf[:0]
+		bufPool.Put(bp)
+	}
+	if err != nil {
+		return fmt.Errorf("sse: write: %w", err)
+	}
+	if err := o.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("sse: flush: %w", err)
+	}
+	if o.onWrite != nil {
+		o.onWrite()
+	}
+	return nil
+}
