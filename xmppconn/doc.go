@@ -1,0 +1,55 @@
+// Package xmppconn implements the client side of one XMPP stream (RFC 6120)
+// for the gateway: dial, STARTTLS, SASL PLAIN or X-OAUTH2, resource binding,
+// and afterwards an ordered, lossless, bounded flow of stanzas.
+//
+// gosrc.io/xmpp's stanza package is the vocabulary for decoding and
+// marshalling (stanza.Message, stanza.Presence, stanza.IQ and friends), but
+// the stream itself is owned here: that library's Client reorders inbound
+// stanzas, loses IQ replies and drops the connection on payloads it cannot
+// decode (see shared/research/gosrc-xmpp.md).
+//
+// # Session Negotiation
+//
+// [Dial] connects to Config.Addr (never a DNS SRV lookup), opens the stream,
+// negotiates TLS as Config.TLS asks, authenticates and binds a resource. Every
+// step is bounded by the context. It never sends initial presence: the caller
+// decides when the account is online.
+//
+//	conn, err := xmppconn.Dial(ctx, xmppconn.Config{
+//		Addr: "127.0.0.1:5222", Domain: "example.org",
+//		User: "alice", Password: pw, TLS: xmppconn.TLSRequired,
+//	})
+//	switch {
+//	case errors.Is(err, xmppconn.ErrNotAuthorized): // bad credentials, do not retry
+//	case errors.Is(err, xmppconn.ErrNetwork): // retry with backoff
+//	}
+//
+// # Receiving
+//
+// One reader goroutine per Conn reads top-level stanzas strictly in the order
+// they arrive. Each is handed to the consumer as a [Stanza] holding the exact
+// bytes received (Raw) and a decoded form. Unknown payloads never end the
+// stream: unknown children are kept as *stanza.Node extensions, and MAM
+// results and carbons are decoded with their nested message. Stanzas go
+// through a bounded queue ([Conn.In], [Conn.Next]); when it is full the reader
+// stops reading, so TCP pushes back on the server instead of memory growing,
+// and Config.OnQueueFull is called.
+//
+// IQ replies (result and error) never reach the queue: they go to the caller
+// of [Conn.IQ] that is waiting for them. IQ requests (get and set) from the
+// server go to the queue only when Config.DeliverIQ says so; the others are
+// answered with service-unavailable, except XEP-0199 pings from the server,
+// which are answered with a result.
+//
+// # Sending
+//
+// [Conn.Send], [Conn.SendRaw] and [Conn.IQ] are safe for concurrent use by
+// multiple goroutines; one writer at a time owns the socket.
+//
+// # Liveness and closing
+//
+// Every Config.KeepAlive the Conn writes a whitespace keepalive and sends an
+// XEP-0199 ping to the server; a dead connection ends within two intervals.
+// [Conn.Done] is closed when the stream has ended and [Conn.Err] tells why.
+// [Conn.Close] closes the stream politely, bounded by its context.
+package xmppconn

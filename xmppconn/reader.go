@@ -1,0 +1,248 @@
+package xmppconn
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+)
+
+const initialBufSize = 4096
+
+// capture is the byte source of the stream's xml.Decoder. It implements
+// io.ByteReader, so the decoder does not add a buffer of its own, and it keeps
+// every byte from a mark on, so that the exact bytes of a stanza can be cut
+// out by decoder offsets. It refuses to hold more than max bytes past the
+// mark, which bounds the memory of every token and stanza.
+type capture struct {
+	src  io.Reader
+	buf  []byte
+	r, w int   // next byte to hand out, end of valid data, both in buf
+	base int64 // stream offset of buf[0]
+	mark int64 // stream offset from which bytes must be kept
+	lim  int   // index in buf that r must not reach
+	max  int
+}
+
+func newCapture(src io.Reader, max int) *capture {
+	c := &capture{src: src, buf: make([]byte, initialBufSize), max: max}
+	c.lim = max
+	return c
+}
+
+// setMark allows bytes before the stream offset off to be discarded and
+// restarts the size limit there.
+func (c *capture) setMark(off int64) {
+	c.mark = off
+	c.lim = int(off-c.base) + c.max
+}
+
+// buffered reports the number of bytes read from src but not yet consumed.
+func (c *capture) buffered() int { return c.w - c.r }
+
+// bytes returns the kept bytes between stream offsets from and to.
+func (c *capture) bytes(from, to int64) []byte {
+	return c.buf[from-c.base : to-c.base]
+}
+
+func (c *capture) ReadByte() (byte, error) {
+	if c.r >= c.lim {
+		return 0, fmt.Errorf("%w: %w (more than %d bytes)", ErrProtocol, ErrStanzaTooLarge, c.max)
+	}
+	if c.r == c.w {
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	b := c.buf[c.r]
+	c.r++
+	return b, nil
+}
+
+// Read is there to satisfy io.Reader; the decoder only uses ReadByte.
+func (c *capture) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b, err := c.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	p[0] = b
+	return 1, nil
+}
+
+func (c *capture) fill() error {
+	// Drop what lies before the mark.
+	if keep := int(c.mark - c.base); keep > 0 {
+		n := copy(c.buf, c.buf[keep:c.w])
+		c.r -= keep
+		c.w = n
+		c.lim -= keep
+		c.base = c.mark
+		// Give back a buffer grown by a big stanza once it is idle again.
+		if len(c.buf) > 4*initialBufSize && n <= initialBufSize/2 {
+			small := make([]byte, initialBufSize)
+			copy(small, c.buf[:n])
+			c.buf = small
+		}
+	}
+	if c.w == len(c.buf) {
+		grown := make([]byte, min(2*len(c.buf), c.max+initialBufSize))
+		if len(grown) <= len(c.buf) {
+			grown = make([]byte, len(c.buf)+initialBufSize)
+		}
+		copy(grown, c.buf[:c.w])
+		c.buf = grown
+	}
+	for {
+		n, err := c.src.Read(c.buf[c.w:])
+		c.w += n
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// element is one complete child of the stream root.
+type element struct {
+	name xml.Name   // resolved against the stream's namespaces
+	attr []xml.Attr // attributes of the start tag
+	raw  []byte     // the exact bytes received, start tag to end tag
+}
+
+func (e *element) attrValue(local string) string {
+	for _, a := range e.attr {
+		if a.Name.Local == local && a.Name.Space == "" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// errStreamEnd is returned by next when the server closed the stream.
+var errStreamEnd = errors.New("xmppconn: end of stream")
+
+// elemReader reads a stream header and then its children one by one, with
+// limits on size, depth and attributes, and without DTDs, comments or
+// processing instructions (RFC 6120 11.1).
+type elemReader struct {
+	cap      *capture
+	dec      *xml.Decoder
+	maxDepth int
+	maxAttrs int
+}
+
+func newElemReader(src io.Reader, maxSize int) *elemReader {
+	c := newCapture(src, maxSize)
+	d := xml.NewDecoder(c)
+	d.Strict = true
+	return &elemReader{cap: c, dec: d, maxDepth: DefaultMaxDepth, maxAttrs: DefaultMaxAttrs}
+}
+
+const nsStream = "http://etherx.jabber.org/streams"
+
+// header reads up to and including the server's <stream:stream> start tag.
+func (er *elemReader) header() (xml.StartElement, error) {
+	first := true
+	for {
+		er.cap.setMark(er.dec.InputOffset())
+		tok, err := er.dec.Token()
+		if err != nil {
+			return xml.StartElement{}, er.wrap(err)
+		}
+		switch t := tok.(type) {
+		case xml.ProcInst:
+			if !first || t.Target != "xml" {
+				return xml.StartElement{}, protoErr("processing instruction in stream")
+			}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return xml.StartElement{}, protoErr("text before stream header")
+			}
+		case xml.StartElement:
+			if t.Name.Space != nsStream || t.Name.Local != "stream" {
+				return xml.StartElement{}, protoErr("stream header is <%s xmlns=%q>", t.Name.Local, t.Name.Space)
+			}
+			return t, nil
+		default:
+			return xml.StartElement{}, protoErr("restricted XML (%T) in stream", tok)
+		}
+		first = false
+	}
+}
+
+// next returns the next child of the stream root. It returns errStreamEnd
+// when the server closes the stream.
+func (er *elemReader) next() (element, error) {
+	var (
+		el    element
+		depth int
+		start int64
+	)
+	for {
+		before := er.dec.InputOffset()
+		if depth == 0 {
+			er.cap.setMark(before)
+		}
+		tok, err := er.dec.Token()
+		if err != nil {
+			return element{}, er.wrap(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				start = before
+				el.name = t.Name
+				el.attr = t.Attr
+			}
+			depth++
+			if depth > er.maxDepth {
+				return element{}, protoErr("elements nested deeper than %d", er.maxDepth)
+			}
+			if len(t.Attr) > er.maxAttrs {
+				return element{}, protoErr("more than %d attributes", er.maxAttrs)
+			}
+		case xml.EndElement:
+			if depth == 0 {
+				return element{}, errStreamEnd
+			}
+			depth--
+			if depth == 0 {
+				end := er.dec.InputOffset()
+				el.raw = bytes.Clone(er.cap.bytes(start, end))
+				return el, nil
+			}
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) != 0 {
+				return element{}, protoErr("text between stanzas")
+			}
+		default:
+			// Comments, processing instructions and directives (DOCTYPE,
+			// ENTITY) are restricted XML.
+			return element{}, protoErr("restricted XML (%T) in stream", tok)
+		}
+	}
+}
+
+// wrap classifies a decoder error: syntax errors are protocol violations,
+// errors of the source are network errors.
+func (er *elemReader) wrap(err error) error {
+	var se *xml.SyntaxError
+	switch {
+	case errors.Is(err, ErrProtocol):
+		return err
+	case errors.As(err, &se):
+		if errors.Is(err, io.ErrUnexpectedEOF) || se.Msg == "unexpected EOF" {
+			return netErr(io.ErrUnexpectedEOF)
+		}
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	case err == io.EOF:
+		return netErr(io.ErrUnexpectedEOF)
+	}
+	return netErr(err)
+}

@@ -1,0 +1,325 @@
+package xmppconn
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+)
+
+// Namespaces the decoder understands itself.
+const (
+	nsClient  = "jabber:client"
+	nsSID     = "urn:xmpp:sid:0"
+	nsDelay   = "urn:xmpp:delay"
+	nsMAM     = "urn:xmpp:mam:2"
+	nsCarbons = "urn:xmpp:carbons:2"
+	nsForward = "urn:xmpp:forward:0"
+	nsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	nsPing    = "urn:xmpp:ping"
+)
+
+// maxForwardDepth bounds how deep forwarded messages (a carbon inside a MAM
+// result, ...) are decoded; deeper ones are kept as *stanza.Node.
+const maxForwardDepth = 3
+
+// Stanza is one top-level stanza as received.
+//
+// Raw is the exact bytes the server sent, start tag to end tag. It inherits
+// the stream's default namespace (jabber:client) and declares nothing else.
+// Exactly one of Message, Presence and IQ is set, matching Name.
+type Stanza struct {
+	Name string // "message", "presence" or "iq"
+	Raw  []byte
+
+	// Attributes of the stanza element.
+	Type, ID, From, To string
+
+	Message  *stanza.Message
+	Presence *stanza.Presence
+	IQ       *stanza.IQ
+
+	// XEP-0359 identifiers and XEP-0203 delay of a message or presence.
+	StanzaIDs []StanzaID
+	OriginID  string
+	Delay     *Delay
+
+	// MAM is set for a XEP-0313 result message, Carbon for a XEP-0280
+	// carbon copy.
+	MAM    *MAMResult
+	Carbon *Carbon
+}
+
+// StanzaID is a XEP-0359 <stanza-id/>, e.g. the MAM archive id.
+type StanzaID struct {
+	ID, By string
+}
+
+// Delay is a XEP-0203 delayed-delivery stamp.
+type Delay struct {
+	From  string
+	Stamp time.Time
+}
+
+// Forwarded is a XEP-0297 forwarded message. Message.Raw aliases the bytes
+// of the enclosing stanza's Raw.
+type Forwarded struct {
+	Delay   *Delay
+	Message *Stanza
+}
+
+// MAMResult is one XEP-0313 archived message.
+type MAMResult struct {
+	QueryID, ID string
+	Forwarded   Forwarded
+}
+
+// Carbon is a XEP-0280 carbon copy; Sent is true for <sent/>, false for
+// <received/>.
+type Carbon struct {
+	Sent      bool
+	Forwarded Forwarded
+}
+
+// decodeStanza decodes the raw bytes of one stanza. It never panics and
+// keeps every child it does not know as a *stanza.Node extension.
+func decodeStanza(raw []byte) (Stanza, error) {
+	d := xml.NewDecoder(bytes.NewReader(raw))
+	d.Strict = true
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return Stanza{}, err
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			s := Stanza{Raw: raw}
+			err := decodeElement(d, raw, 0, start, &s)
+			return s, err
+		}
+	}
+}
+
+// decodeElement decodes the stanza whose start tag was just read from d.
+// raw is the buffer d reads, used to cut out nested messages.
+func decodeElement(d *xml.Decoder, raw []byte, depth int, start xml.StartElement, s *Stanza) error {
+	s.Name = start.Name.Local
+	var attrs stanza.Attrs
+	for _, a := range start.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "type":
+			attrs.Type = stanza.StanzaType(a.Value)
+		case a.Name.Space == "" && a.Name.Local == "id":
+			attrs.Id = a.Value
+		case a.Name.Space == "" && a.Name.Local == "from":
+			attrs.From = a.Value
+		case a.Name.Space == "" && a.Name.Local == "to":
+			attrs.To = a.Value
+		case a.Name.Local == "lang" && (a.Name.Space == "xml" || a.Name.Space == "http://www.w3.org/XML/1998/namespace"):
+			attrs.Lang = a.Value
+		}
+	}
+	s.Type, s.ID, s.From, s.To = string(attrs.Type), attrs.Id, attrs.From, attrs.To
+	switch s.Name {
+	case "iq":
+		iq := new(stanza.IQ)
+		if err := d.DecodeElement(iq, &start); err != nil {
+			return err
+		}
+		iq.Lang = attrs.Lang
+		s.IQ = iq
+		return nil
+	case "message":
+		m := &stanza.Message{XMLName: start.Name, Attrs: attrs}
+		s.Message = m
+		return eachChild(d, func(c xml.StartElement, at int64) error {
+			if ok, err := decodeCommon(d, raw, depth, c, at, s); ok || err != nil {
+				return err
+			}
+			if isClient(c.Name) {
+				switch c.Name.Local {
+				case "body":
+					return decodeFirstText(d, c, &m.Body)
+				case "subject":
+					return decodeFirstText(d, c, &m.Subject)
+				case "thread":
+					return decodeFirstText(d, c, &m.Thread)
+				case "error":
+					return d.DecodeElement(&m.Error, &c)
+				}
+			}
+			ext := stanza.TypeRegistry.GetMsgExtension(c.Name)
+			if ext == nil {
+				ext = new(stanza.Node)
+			}
+			if err := d.DecodeElement(ext, &c); err != nil {
+				return err
+			}
+			m.Extensions = append(m.Extensions, ext)
+			return nil
+		})
+	case "presence":
+		p := &stanza.Presence{XMLName: start.Name, Attrs: attrs}
+		s.Presence = p
+		return eachChild(d, func(c xml.StartElement, at int64) error {
+			if ok, err := decodeCommon(d, raw, depth, c, at, s); ok || err != nil {
+				return err
+			}
+			if isClient(c.Name) {
+				switch c.Name.Local {
+				case "show":
+					return d.DecodeElement(&p.Show, &c)
+				case "status":
+					return decodeFirstText(d, c, &p.Status)
+				case "priority":
+					return d.DecodeElement(&p.Priority, &c)
+				case "error":
+					return d.DecodeElement(&p.Error, &c)
+				}
+			}
+			ext := stanza.TypeRegistry.GetPresExtension(c.Name)
+			if ext == nil {
+				ext = new(stanza.Node)
+			}
+			if err := d.DecodeElement(ext, &c); err != nil {
+				return err
+			}
+			p.Extensions = append(p.Extensions, ext)
+			return nil
+		})
+	}
+	return fmt.Errorf("unknown stanza <%s>", start.Name.Local)
+}
+
+func isClient(n xml.Name) bool { return n.Space == "" || n.Space == nsClient }
+
+// decodeFirstText keeps the first occurrence of a text child (several
+// bodies in different languages are allowed) and skips the others.
+func decodeFirstText(d *xml.Decoder, c xml.StartElement, dst *string) error {
+	if *dst != "" {
+		return d.Skip()
+	}
+	return d.DecodeElement(dst, &c)
+}
+
+// eachChild calls fn for every child element of the element whose start tag
+// was just read; fn must consume the child entirely. at is the offset of the
+// child's start tag in the decoder's input.
+func eachChild(d *xml.Decoder, fn func(c xml.StartElement, at int64) error) error {
+	for {
+		at := d.InputOffset()
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if err := fn(t, at); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+// decodeCommon handles the children shared by messages and presences that
+// this package decodes itself. It reports whether it consumed the child.
+func decodeCommon(d *xml.Decoder, raw []byte, depth int, c xml.StartElement, at int64, s *Stanza) (bool, error) {
+	switch c.Name.Space {
+	case nsSID:
+		switch c.Name.Local {
+		case "stanza-id":
+			s.StanzaIDs = append(s.StanzaIDs, StanzaID{ID: attr(c, "id"), By: attr(c, "by")})
+			return true, d.Skip()
+		case "origin-id":
+			s.OriginID = attr(c, "id")
+			return true, d.Skip()
+		}
+	case nsDelay:
+		if c.Name.Local == "delay" {
+			s.Delay = parseDelay(c)
+			return true, d.Skip()
+		}
+	case nsMAM:
+		if c.Name.Local == "result" && depth < maxForwardDepth {
+			r := &MAMResult{QueryID: attr(c, "queryid"), ID: attr(c, "id")}
+			s.MAM = r
+			return true, decodeForwardedIn(d, raw, depth, &r.Forwarded)
+		}
+	case nsCarbons:
+		if (c.Name.Local == "sent" || c.Name.Local == "received") && depth < maxForwardDepth {
+			cb := &Carbon{Sent: c.Name.Local == "sent"}
+			s.Carbon = cb
+			return true, decodeForwardedIn(d, raw, depth, &cb.Forwarded)
+		}
+	}
+	return false, nil
+}
+
+// decodeForwardedIn decodes the <forwarded/> child of a MAM result or carbon.
+func decodeForwardedIn(d *xml.Decoder, raw []byte, depth int, f *Forwarded) error {
+	return eachChild(d, func(c xml.StartElement, _ int64) error {
+		if c.Name.Space != nsForward || c.Name.Local != "forwarded" {
+			return d.Skip()
+		}
+		return eachChild(d, func(c xml.StartElement, at int64) error {
+			switch {
+			case c.Name.Space == nsDelay && c.Name.Local == "delay":
+				f.Delay = parseDelay(c)
+				return d.Skip()
+			case c.Name.Space == nsClient && c.Name.Local == "message" && f.Message == nil:
+				inner := new(Stanza)
+				if err := decodeElement(d, raw, depth+1, c, inner); err != nil {
+					return err
+				}
+				end := d.InputOffset()
+				if at >= 0 && end <= int64(len(raw)) && at <= end {
+					inner.Raw = raw[at:end:end]
+				}
+				f.Message = inner
+				return nil
+			}
+			return d.Skip()
+		})
+	})
+}
+
+func parseDelay(c xml.StartElement) *Delay {
+	dl := &Delay{From: attr(c, "from")}
+	if t, err := time.Parse(time.RFC3339Nano, attr(c, "stamp")); err == nil {
+		dl.Stamp = t
+	}
+	return dl
+}
+
+func attr(c xml.StartElement, local string) string {
+	for _, a := range c.Attr {
+		if a.Name.Space == "" && a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// stanzaError extracts the stanza error of an IQ reply of type error.
+func stanzaError(s *Stanza) error {
+	e := &StanzaError{Condition: "undefined-condition"}
+	if s.IQ != nil && s.IQ.Error != nil {
+		e.Type = string(s.IQ.Error.Type)
+		if s.IQ.Error.Reason != "" {
+			e.Condition = s.IQ.Error.Reason
+		}
+		e.Text = s.IQ.Error.Text
+	}
+	return e
+}
+
+// xmlUnmarshal decodes one element from r into v with a strict decoder.
+func xmlUnmarshal(r io.Reader, v any) error {
+	d := xml.NewDecoder(r)
+	d.Strict = true
+	return d.Decode(v)
+}
