@@ -1,0 +1,78 @@
+// Package xmppadmin manages the accounts of an XMPP server through its
+// administration API: register and remove users, change passwords, issue
+// OAuth tokens for X-OAUTH2 logins, and manage shared roster groups.
+//
+// Directory is what the gateway needs from any server; Ejabberd implements it
+// over ejabberd's mod_http_api (POST <base>/<command> with a JSON object).
+// Other servers can be added behind the same interface.
+//
+// Errors callers branch on are the sentinels ErrUserExists, ErrUserNotFound,
+// ErrInvalidUser and ErrUnavailable; anything else the server refuses comes
+// back as an *APIError. No error ever carries a password or a token.
+package xmppadmin
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var (
+	// ErrUserExists is returned by Register when the account already exists.
+	ErrUserExists = errors.New("xmppadmin: user already exists")
+
+	// ErrUserNotFound is returned when the named account does not exist.
+	ErrUserNotFound = errors.New("xmppadmin: user not found")
+
+	// ErrInvalidUser is returned when the server refuses a user name as
+	// malformed (RFC 7622 localpart rules).
+	ErrInvalidUser = errors.New("xmppadmin: invalid user name")
+
+	// ErrUnavailable is returned when the server cannot be reached or says it
+	// is not running: connection refused, a gateway error, or a status that
+	// is not "running". Callers usually answer 502.
+	ErrUnavailable = errors.New("xmppadmin: server unavailable")
+)
+
+// Directory is the account directory of one XMPP domain. User names are
+// localparts ("alice", not "alice@example.com"). Implementations are safe for
+// concurrent use.
+type Directory interface {
+	// Register creates an account, or returns ErrUserExists.
+	Register(ctx context.Context, user, password string) error
+	// Unregister removes an account and all its data, or returns
+	// ErrUserNotFound.
+	Unregister(ctx context.Context, user string) error
+	// Exists reports whether the account exists.
+	Exists(ctx context.Context, user string) (bool, error)
+	// IssueToken issues an OAuth token that logs the user in with SASL
+	// X-OAUTH2 until ttl has passed, or returns ErrUserNotFound.
+	IssueToken(ctx context.Context, user string, ttl time.Duration) (string, error)
+	// ChangePassword sets a new password, or returns ErrUserNotFound.
+	ChangePassword(ctx context.Context, user, password string) error
+	// Users lists the accounts of the domain.
+	Users(ctx context.Context) ([]string, error)
+	// Status returns nil when the server is running, ErrUnavailable
+	// otherwise.
+	Status(ctx context.Context) error
+}
+
+// GroupDirectory is implemented by directories that also manage shared
+// roster groups: groups whose members see each other in their rosters.
+type GroupDirectory interface {
+	Directory
+	// CreateGroup creates (or updates) the group id. display lists the
+	// groups whose members are shown to this group's members; nil means the
+	// group itself.
+	CreateGroup(ctx context.Context, id, label, description string, display []string) error
+	// DeleteGroup removes the group id.
+	DeleteGroup(ctx context.Context, id string) error
+	// Groups lists the group ids of the domain.
+	Groups(ctx context.Context) ([]string, error)
+	// GroupMembers lists the bare JIDs of the group's members.
+	GroupMembers(ctx context.Context, id string) ([]string, error)
+	// AddGroupMember adds the user to the group.
+	AddGroupMember(ctx context.Context, id, user string) error
+	// RemoveGroupMember removes the user from the group.
+	RemoveGroupMember(ctx context.Context, id, user string) error
+}
