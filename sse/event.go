@@ -21,13 +21,17 @@ func cleanName(name string) string {
 	if !strings.ContainsAny(name, "\r\n\x00") {
 		return name
 	}
-	return strings.Map(func(r rune) rune {
-		switch r {
+	// Byte-wise: CR, LF and NUL never occur inside a multi-byte UTF-8
+	// sequence, and other bytes pass unchanged.
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; c {
 		case '\r', '\n', 0:
-			return -1
+		default:
+			b = append(b, c)
 		}
-		return r
-	}, name)
+	}
+	return string(b)
 }
 
 // frameSize returns an upper bound of the encoded size of an event.
