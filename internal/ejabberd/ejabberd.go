@@ -160,6 +160,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
+	if err := stopStale(ctx, s.dir); err != nil {
+		s.cleanupDir()
+		return nil, err
+	}
+
 	// A free port picked here may be taken by someone else before the VM
 	// binds it; try again with new ports when that happens.
 	pickC2S, pickHTTP := s.c2sPort == 0, s.httpPort == 0
@@ -216,6 +221,47 @@ func (s *Server) cleanupDir() {
 	if s.removeDir {
 		os.RemoveAll(s.dir)
 	}
+}
+
+// stopStale stops a VM left running on dir's spool by an earlier run whose
+// owner died without stopping it (a killed dev server or test binary). Two
+// VMs on one Mnesia spool would corrupt it. The pid file names the VM; it is
+// only signalled when its command line names this spool.
+func stopStale(ctx context.Context, dir string) error {
+	raw, err := os.ReadFile(filepath.Join(dir, "ejabberd.pid"))
+	if err != nil {
+		return nil
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 1 {
+		return nil
+	}
+	spool := []byte(filepath.Join(dir, "spool"))
+	running := func() bool {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !bytes.Contains(cmdline, spool) {
+			return false
+		}
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		i := bytes.LastIndexByte(stat, ')')
+		return i < 0 || !bytes.HasPrefix(stat[i+1:], []byte(" Z")) // zombies are gone
+	}
+	if !running() {
+		return nil
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	deadline, killed := time.Now().Add(stopGrace), false
+	for running() {
+		if !killed && (time.Now().After(deadline) || ctx.Err() != nil) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			deadline, killed = time.Now().Add(5*time.Second), true
+		}
+		if killed && time.Now().After(deadline) {
+			return fmt.Errorf("ejabberd: stale VM %d on %s does not exit", pid, dir)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
 }
 
 // freePort asks the kernel for a free loopback TCP port.

@@ -226,3 +226,19 @@ func TestStartBadConfigIncludesLog(t *testing.T) {
 		t.Errorf("processes left after a failed Start: %v", pids)
 	}
 }
+
+func TestIntegrationStopsStaleVM(t *testing.T) {
+	dir := t.TempDir()
+	first := start(t, ejabberd.Config{Dir: dir})
+	oldPID := first.PID()
+	// A second Start on the same run dir finds the first VM through the pid
+	// file, as a dev server restarted after a crash would.
+	second := start(t, ejabberd.Config{Dir: dir})
+	if first.PID() != 0 {
+		t.Errorf("stale VM %d still running after a second Start on its dir", oldPID)
+	}
+	if second.PID() == 0 || second.PID() == oldPID {
+		t.Errorf("second PID() = %d, first was %d", second.PID(), oldPID)
+	}
+	streamFeatures(t, second)
+}
