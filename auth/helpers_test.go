@@ -1,0 +1,206 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+
+// fakeClock is an injected clock that moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *fakeClock { return &fakeClock{now: t0} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// memStore is an in-memory Store for this package's tests; package store
+// has its own tests against SQLite.
+type memStore struct {
+	mu       sync.Mutex
+	revoked  map[string]time.Time
+	cutoffs  map[string]time.Time
+	secrets  map[string]TOTPSecret
+	steps    map[string]bool
+	failures map[string][]time.Time
+}
+
+func newMemStore() *memStore {
+	return &memStore{
+		revoked:  map[string]time.Time{},
+		cutoffs:  map[string]time.Time{},
+		secrets:  map[string]TOTPSecret{},
+		steps:    map[string]bool{},
+		failures: map[string][]time.Time{},
+	}
+}
+
+var _ Store = (*memStore)(nil)
+
+var errMemNotFound = fmt.Errorf("memstore: %w", ErrNotFound)
+
+func (m *memStore) RevokeToken(_ context.Context, jti string, exp time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.revoked[jti]; ok {
+		return false, nil
+	}
+	m.revoked[jti] = exp
+	return true, nil
+}
+
+func (m *memStore) TokenRevoked(_ context.Context, jti string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.revoked[jti]
+	return ok, nil
+}
+
+func (m *memStore) RevokeUserBefore(_ context.Context, user string, cutoff time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cutoff.After(m.cutoffs[user]) {
+		m.cutoffs[user] = cutoff
+	}
+	return nil
+}
+
+func (m *memStore) UserRevokedBefore(_ context.Context, user string) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cutoffs[user], nil
+}
+
+func (m *memStore) PutTOTPSecret(_ context.Context, s TOTPSecret) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.secrets[s.User] = s
+	return nil
+}
+
+func (m *memStore) TOTPSecret(_ context.Context, user string) (TOTPSecret, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.secrets[user]
+	if !ok {
+		return TOTPSecret{}, errMemNotFound
+	}
+	return s, nil
+}
+
+func (m *memStore) ActivateTOTPSecret(_ context.Context, user string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.secrets[user]
+	if !ok {
+		return errMemNotFound
+	}
+	s.Active = true
+	m.secrets[user] = s
+	return nil
+}
+
+func (m *memStore) DeleteTOTPSecret(_ context.Context, user string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.secrets[user]; !ok {
+		return errMemNotFound
+	}
+	delete(m.secrets, user)
+	return nil
+}
+
+func (m *memStore) UseTOTPStep(_ context.Context, user string, step int64, _ time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := fmt.Sprintf("%s\x00%d", user, step)
+	if m.steps[k] {
+		return false, nil
+	}
+	m.steps[k] = true
+	return true, nil
+}
+
+func (m *memStore) AddTOTPFailure(_ context.Context, user string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failures[user] = append(m.failures[user], at)
+	return nil
+}
+
+func (m *memStore) TOTPFailures(_ context.Context, user string, since time.Time) ([]time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []time.Time
+	for _, f := range m.failures[user] {
+		if !f.Before(since) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) ClearTOTPFailures(_ context.Context, user string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.failures, user)
+	return nil
+}
+
+// newKeys creates keys in a fresh temp dir.
+func newKeys(t testing.TB) *Keys {
+	t.Helper()
+	k, err := LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+const (
+	testAud = "sparkgate-test"
+	testIss = "https://gw.example.org"
+)
+
+// newTokens returns Tokens over fresh keys, an in-memory store and clock.
+func newTokens(t testing.TB, clock *fakeClock, mod ...func(*TokensConfig)) (*Tokens, *memStore) {
+	t.Helper()
+	st := newMemStore()
+	cfg := TokensConfig{
+		Keys:              newKeys(t),
+		Store:             st,
+		Audience:          testAud,
+		Issuer:            testIss,
+		Clock:             clock.Now,
+		SingleUsePurposes: []string{"push-reply"},
+	}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	tk, err := NewTokens(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk, st
+}
+
+// logTo returns a JSON logger writing to w.
+func logTo(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
