@@ -23,6 +23,7 @@ type capture struct {
 	mark int64 // stream offset from which bytes must be kept
 	lim  int   // index in buf that r must not reach
 	max  int
+	err  error // the error src returned, if any
 }
 
 func newCapture(src io.Reader, max int) *capture {
@@ -103,6 +104,7 @@ func (c *capture) fill() error {
 			return nil
 		}
 		if err != nil {
+			c.err = err
 			return err
 		}
 	}
@@ -229,20 +231,20 @@ func (er *elemReader) next() (element, error) {
 	}
 }
 
-// wrap classifies a decoder error: syntax errors are protocol violations,
-// errors of the source are network errors.
+// wrap classifies a decoder error: a failure of the source (including its
+// end in the middle of the stream) is a network error, anything else a
+// protocol violation.
 func (er *elemReader) wrap(err error) error {
-	var se *xml.SyntaxError
-	switch {
-	case errors.Is(err, ErrProtocol):
+	if errors.Is(err, ErrProtocol) {
 		return err
-	case errors.As(err, &se):
-		if errors.Is(err, io.ErrUnexpectedEOF) || se.Msg == "unexpected EOF" {
+	}
+	if src := er.cap.err; src != nil {
+		if src == io.EOF {
 			return netErr(io.ErrUnexpectedEOF)
 		}
-		return fmt.Errorf("%w: %w", ErrProtocol, err)
-	case err == io.EOF:
-		return netErr(io.ErrUnexpectedEOF)
+		if errors.Is(err, src) {
+			return netErr(err)
+		}
 	}
-	return netErr(err)
+	return fmt.Errorf("%w: %w", ErrProtocol, err)
 }

@@ -1,0 +1,201 @@
+package xmppconn
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+const clientHeader = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+
+// repeatReader yields prefix, then body forever.
+type repeatReader struct {
+	prefix, body []byte
+	n            int64 // bytes produced
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	var n int
+	for n < len(p) {
+		if len(r.prefix) > 0 {
+			c := copy(p[n:], r.prefix)
+			r.prefix = r.prefix[c:]
+			n += c
+			continue
+		}
+		c := copy(p[n:], r.body[int(r.n)%len(r.body):])
+		n += c
+		r.n += int64(c)
+	}
+	return n, nil
+}
+
+// readAll reads the header and then elements until an error.
+func readAll(t testing.TB, src io.Reader, max int) ([]element, error) {
+	er := newElemReader(src, max)
+	if _, err := er.header(); err != nil {
+		return nil, err
+	}
+	var els []element
+	for {
+		el, err := er.next()
+		if len(er.cap.buf) > max+2*initialBufSize {
+			t.Fatalf("capture buffer grew to %d bytes with a %d byte limit", len(er.cap.buf), max)
+		}
+		if err != nil {
+			return els, err
+		}
+		els = append(els, el)
+	}
+}
+
+func TestReaderRejectsHostileStreams(t *testing.T) {
+	const max = 64 << 10
+	tests := []struct {
+		name string
+		src  io.Reader
+		want error
+	}{
+		{"endless nesting", &repeatReader{prefix: []byte(clientHeader), body: []byte("<a>")}, ErrProtocol},
+		{"endless attribute", &repeatReader{prefix: []byte(clientHeader + "<message a='"), body: []byte("x")}, ErrStanzaTooLarge},
+		{"endless text", &repeatReader{prefix: []byte(clientHeader + "<message><body>"), body: []byte("lorem ipsum ")}, ErrStanzaTooLarge},
+		{"endless whitespace", &repeatReader{prefix: []byte(clientHeader), body: []byte(" \n")}, ErrStanzaTooLarge},
+		{"endless attributes", &repeatReader{prefix: []byte(clientHeader + "<message"), body: []byte(" a='1'")}, ErrStanzaTooLarge},
+		{"endless siblings", &repeatReader{prefix: []byte(clientHeader + "<message>"), body: []byte("<b/>")}, ErrStanzaTooLarge},
+		{"many attributes", strings.NewReader(clientHeader + "<message" + strings.Repeat(" a='1'", 1) + strings.Repeat(" b='1'", 0) + manyAttrs(100) + "/>"), ErrProtocol},
+		{"doctype before header", strings.NewReader("<?xml version='1.0'?><!DOCTYPE stream [<!ENTITY x 'y'>]>" + clientHeader), ErrProtocol},
+		{"doctype in stream", strings.NewReader(clientHeader + "<!DOCTYPE x [<!ENTITY lol 'lol'>]><message/>"), ErrProtocol},
+		{"undeclared entity", strings.NewReader(clientHeader + "<message><body>&lol;</body></message>"), ErrProtocol},
+		{"comment", strings.NewReader(clientHeader + "<!-- hi --><message/>"), ErrProtocol},
+		{"processing instruction", strings.NewReader(clientHeader + "<?php x?><message/>"), ErrProtocol},
+		{"text between stanzas", strings.NewReader(clientHeader + "hello<message/>"), ErrProtocol},
+		{"mismatched tags", strings.NewReader(clientHeader + "<message></presence>"), ErrProtocol},
+		{"truncated", strings.NewReader(clientHeader + "<message><body>hi"), ErrNetwork},
+		{"truncated tag", strings.NewReader(clientHeader + "<message><bo"), ErrNetwork},
+		{"wrong root", strings.NewReader("<html>"), ErrProtocol},
+		{"second root", strings.NewReader(clientHeader + "<message/></stream:stream><stream:stream>"), errStreamEnd},
+		{"bad utf-8", strings.NewReader(clientHeader + "<message><body>\xff\xfe</body></message>"), ErrProtocol},
+		{"non utf-8 declared", strings.NewReader("<?xml version='1.0' encoding='ISO-8859-1'?>" + clientHeader), ErrProtocol},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			_, err := readAll(t, test.src, max)
+			if !errors.Is(err, test.want) {
+				t.Errorf("error %v, want %v", err, test.want)
+			}
+			if r, ok := test.src.(*repeatReader); ok && r.n > 2*max+initialBufSize {
+				t.Errorf("read %d bytes before giving up, want about %d", r.n, max)
+			}
+		})
+	}
+}
+
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(" a")
+		b.WriteString(strings.Repeat("x", i))
+		b.WriteString("='1'")
+	}
+	return b.String()
+}
+
+func TestReaderCutsExactBytes(t *testing.T) {
+	stanzas := []string{
+		"<message/>",
+		"<presence xmlns:foo='urn:foo'><foo:x a=\"1\"/></presence>",
+		"<iq type='get' id='1'><query xmlns='jabber:iq:roster'/></iq>",
+		"<message><body><![CDATA[<not a tag>]]></body></message>",
+	}
+	stream := clientHeader + "\n" + strings.Join(stanzas, " \n\t ") + "</stream:stream>"
+	// One byte per Read exercises every buffer boundary.
+	els, err := readAll(t, &oneByteReader{r: strings.NewReader(stream)}, 256)
+	if err != errStreamEnd {
+		t.Fatalf("end: %v", err)
+	}
+	if len(els) != len(stanzas) {
+		t.Fatalf("read %d elements, want %d", len(els), len(stanzas))
+	}
+	for i, el := range els {
+		if string(el.raw) != stanzas[i] {
+			t.Errorf("element %d = %q, want %q", i, el.raw, stanzas[i])
+		}
+	}
+}
+
+type oneByteReader struct{ r io.Reader }
+
+func (o *oneByteReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
+}
+
+func FuzzReader(f *testing.F) {
+	for _, seed := range []string{
+		clientHeader + "<message from='a' type='chat'><body>hi</body></message></stream:stream>",
+		clientHeader + "<message><result xmlns='urn:xmpp:mam:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><body>x</body></message></forwarded></result></message>",
+		clientHeader + "<message><x xmlns='urn:evil'><message xmlns='jabber:client'/></x></message>",
+		clientHeader + "<message><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'/></forwarded></sent></message></forwarded></sent></message>",
+		clientHeader + "<iq type='result' id='1'><query xmlns='jabber:iq:roster'><item jid='a'/></query></iq><presence><priority>x</priority></presence>",
+		clientHeader + "<!DOCTYPE x [<!ENTITY a '&a;&a;'>]>",
+		clientHeader + strings.Repeat("<a>", 100),
+		clientHeader + "<message a='" + strings.Repeat("x", 5000),
+		clientHeader + "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+		"<stream:stream><stream:stream>",
+		clientHeader + "<message><body>&amp;&#0;&#xD800;</body></message>",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const max = 4096
+		els, err := readAll(t, bytes.NewReader(data), max)
+		if err == nil {
+			t.Fatal("reader ended without an error")
+		}
+		for _, el := range els {
+			if len(el.raw) > max {
+				t.Fatalf("element of %d bytes with a %d byte limit", len(el.raw), max)
+			}
+			s, err := decodeStanza(el.raw)
+			if err == nil && s.Raw == nil {
+				t.Fatal("decoded stanza without raw bytes")
+			}
+		}
+	})
+}
+
+func FuzzDecodeStanza(f *testing.F) {
+	f.Add([]byte("<message><body>x</body><result xmlns='urn:xmpp:mam:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><body>y</body></message></forwarded></result></message>"))
+	f.Add([]byte("<presence><show>away</show><x xmlns='http://jabber.org/protocol/muc#user'/></presence>"))
+	f.Add([]byte("<iq type='error'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := decodeStanza(data)
+		if err != nil {
+			return
+		}
+		// Nested raw bytes always lie within the outer ones.
+		for _, f := range []*Forwarded{mamFwd(s.MAM), carbonFwd(s.Carbon)} {
+			if f != nil && f.Message != nil && !bytes.Contains(data, f.Message.Raw) {
+				t.Fatalf("nested raw %q not within %q", f.Message.Raw, data)
+			}
+		}
+	})
+}
+
+func mamFwd(m *MAMResult) *Forwarded {
+	if m == nil {
+		return nil
+	}
+	return &m.Forwarded
+}
+
+func carbonFwd(c *Carbon) *Forwarded {
+	if c == nil {
+		return nil
+	}
+	return &c.Forwarded
+}
