@@ -22,6 +22,10 @@ var (
 	// ErrNotFound is matched by the error a Store returns for a missing row.
 	ErrNotFound = errors.New("auth: not found")
 
+	// ErrExists is matched by the error a Store returns for a duplicate
+	// key, such as a passkey credential id registered twice.
+	ErrExists = errors.New("auth: already exists")
+
 	// ErrNotEnrolled is returned by TOTP methods for a user without a TOTP
 	// secret (or, for Validate, without any enrolment at all).
 	ErrNotEnrolled = errors.New("auth: totp not enrolled")
@@ -40,4 +44,18 @@ var (
 	// ErrLocked is returned by TOTP.Validate while a user has too many recent
 	// failures. The returned error is a *LockedError that tells until when.
 	ErrLocked = errors.New("auth: too many failed attempts")
+
+	// ErrCeremony is returned by the Finish methods of Passkeys for a
+	// ceremony id that is unknown, expired, already finished, of the other
+	// kind, or started for another user.
+	ErrCeremony = errors.New("auth: unknown or expired webauthn ceremony")
+
+	// ErrPasskeyInvalid is returned by the Finish methods of Passkeys when
+	// the authenticator's response does not verify, including a sign count
+	// that went backwards (a possibly cloned authenticator).
+	ErrPasskeyInvalid = errors.New("auth: passkey verification failed")
+
+	// ErrNoPasskeys is returned by Passkeys.BeginLogin for a user without
+	// passkeys.
+	ErrNoPasskeys = errors.New("auth: no passkeys")
 )

@@ -88,3 +88,42 @@ func (s TOTPSecret) LogValue() slog.Value {
 		slog.Time("created", s.CreatedAt),
 	)
 }
+
+// PasskeyStore keeps WebAuthn user handles and credentials.
+type PasskeyStore interface {
+	// WebAuthnHandle returns the user's WebAuthn user handle, storing
+	// candidate first when the user has none yet. The stored handle wins,
+	// so concurrent first registrations agree.
+	WebAuthnHandle(ctx context.Context, user string, candidate []byte) ([]byte, error)
+
+	// UserByWebAuthnHandle returns the user owning a handle, or an error
+	// matching ErrNotFound.
+	UserByWebAuthnHandle(ctx context.Context, handle []byte) (string, error)
+
+	// PasskeyCredentials returns the user's credentials, oldest first.
+	PasskeyCredentials(ctx context.Context, user string) ([]PasskeyCredential, error)
+
+	// AddPasskeyCredential stores a new credential. A credential id that
+	// is already stored (for anyone) is an error matching ErrExists.
+	AddPasskeyCredential(ctx context.Context, c PasskeyCredential) error
+
+	// UpdatePasskeyCredential replaces the data and last use time of the
+	// user's credential id, or returns an error matching ErrNotFound.
+	UpdatePasskeyCredential(ctx context.Context, user string, id, data []byte, lastUsed time.Time) error
+
+	// DeletePasskeyCredential removes the user's credential id, or returns
+	// an error matching ErrNotFound.
+	DeletePasskeyCredential(ctx context.Context, user string, id []byte) error
+}
+
+// PasskeyCredential is a stored WebAuthn credential. Data is this package's
+// own encoding of the credential (public key, sign count, flags,
+// transports, AAGUID); stores keep it opaque.
+type PasskeyCredential struct {
+	User       string    // bare JID
+	ID         []byte    // credential id, unique across users
+	Name       string    // label chosen by the user
+	Data       []byte    // opaque to the store
+	CreatedAt  time.Time //
+	LastUsedAt time.Time // zero until the first login
+}

@@ -39,8 +39,8 @@ func TestOpenMigratesOnce(t *testing.T) {
 	ctx := t.Context()
 	s, path := newStore(t)
 	v, err := s.Version(ctx)
-	if err != nil || v != 1 {
-		t.Fatalf("Version = %d, %v; want 1", v, err)
+	if err != nil || v != 2 {
+		t.Fatalf("Version = %d, %v; want 2", v, err)
 	}
 	n, err := s.Migrate(ctx)
 	if err != nil || n != 0 {
