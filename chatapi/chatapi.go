@@ -7,6 +7,11 @@
 // clients need, such as the archive id and the delay stamp of a message, are
 // additions: they are omitted when empty and never rename a catalogue field.
 //
+// Events of the reference that sparkgate does not produce have no type
+// here: pubsub.item (never emitted in practice; see PubSub), onAction
+// (nothing triggers it), and the Openfire-only chatapi.openlink,
+// chatapi.fastpath, chatapi.ask and chatapi.assist.
+//
 // Every payload is a plain struct encoded with encoding/json, once per event,
 // by the gateway; the sse package then moves the bytes without looking at
 // them. This package imports only the standard library and nothing of

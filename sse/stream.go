@@ -273,6 +273,9 @@ func (h *Hub) ended(r *http.Request, s *subscriber, err error) error {
 		s.mu.Lock()
 		reason := s.reason
 		s.mu.Unlock()
+		if reason == "" {
+			reason = "client gone"
+		}
 		h.log.LogAttrs(ctx, slog.LevelDebug, "sse stream ended", slog.String("reason", reason), slog.Any("err", err))
 	}
 	return err
