@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -241,4 +242,49 @@ func TestIntegrationStopsStaleVM(t *testing.T) {
 		t.Errorf("second PID() = %d, first was %d", second.PID(), oldPID)
 	}
 	streamFeatures(t, second)
+}
+
+func TestIntegrationStartCanceled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs ejabberd; skipped under -short")
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := ejabberd.Start(ctx, ejabberd.Config{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Start with a 200ms deadline = %v, want DeadlineExceeded", err)
+	}
+	if pids := processesUsing(t, dir); len(pids) > 0 {
+		t.Errorf("processes left after a canceled Start: %v", pids)
+	}
+	noGoroutinesLeft(t)
+}
+
+func TestIntegrationNoGoroutinesAfterClose(t *testing.T) {
+	s := start(t, ejabberd.Config{})
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	noGoroutinesLeft(t)
+}
+
+// noGoroutinesLeft fails if goroutines of the package (the process waiter,
+// readiness probes) are still alive shortly after a Close.
+func noGoroutinesLeft(t *testing.T) {
+	t.Helper()
+	var stacks string
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		buf := make([]byte, 1<<20)
+		stacks = string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "internal/ejabberd.(*Server)") &&
+			!strings.Contains(stacks, "net/http.(*persistConn)") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // goroutines of closed connections finish on their own
+	}
+	t.Errorf("goroutines left behind:\n%s", stacks)
 }

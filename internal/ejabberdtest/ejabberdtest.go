@@ -21,6 +21,9 @@
 // message naming the install step (scripts/install-deps.sh ejabberd). Only
 // `go test -short` skips integration tests, explicitly, and only when
 // SPARKGATE_REQUIRE_INTEGRATION=1 (which `make test` sets) is absent.
+//
+// When tests fail, Main prints the tail of ejabberd's log;
+// SPARKGATE_EJABBERD_LOGLEVEL=info (or debug) makes it say more.
 package ejabberdtest
 
 import (
@@ -47,6 +50,11 @@ import (
 // RequireEnv is the environment variable that makes integration tests
 // mandatory even under -short; `make test` sets it to 1.
 const RequireEnv = "SPARKGATE_REQUIRE_INTEGRATION"
+
+// LogLevelEnv names an environment variable that sets ejabberd's loglevel
+// for the servers of the harness (e.g. "info" or "debug" when debugging a
+// test); unset means "warning".
+const LogLevelEnv = "SPARKGATE_EJABBERD_LOGLEVEL"
 
 // startTimeout bounds the start of a server, generously: test binaries of
 // several packages start their servers at once on a small machine.
@@ -87,7 +95,7 @@ func run(m *testing.M) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	began := time.Now()
-	s, err := ejabberd.Start(ctx, ejabberd.Config{Dir: dir, Logger: quietLogger()})
+	s, err := ejabberd.Start(ctx, config(dir))
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ejabberdtest: integration tests need ejabberd 23.01 "+
@@ -133,6 +141,11 @@ func run(m *testing.M) int {
 	return code
 }
 
+// config is the configuration of every server of the harness.
+func config(dir string) ejabberd.Config {
+	return ejabberd.Config{Dir: dir, LogLevel: os.Getenv(LogLevelEnv), Logger: quietLogger()}
+}
+
 // quietLogger passes only the runner's warnings and errors to stderr.
 func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -164,7 +177,7 @@ func Start(t testing.TB) *ejabberd.Server {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	s, err := ejabberd.Start(ctx, ejabberd.Config{Dir: t.TempDir(), Logger: quietLogger()})
+	s, err := ejabberd.Start(ctx, config(t.TempDir()))
 	if err != nil {
 		t.Fatalf("ejabberdtest: start ejabberd (install it with `scripts/install-deps.sh ejabberd`): %v", err)
 	}
