@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,4 +247,73 @@ func BenchmarkWrite(b *testing.B) {
 			}
 		}
 	})
+}
+
+// counter is a ResponseWriter that counts the events written to it and
+// signals each write on wrote.
+type counter struct {
+	discard
+	mu    sync.Mutex
+	n     int
+	wrote chan struct{}
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.n += bytes.Count(p, []byte("\nevent: chatapi.chat\n"))
+	c.mu.Unlock()
+	select {
+	case c.wrote <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (c *counter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// BenchmarkDeliver measures the whole path of one event to one open stream:
+// Publish, waking the stream's goroutine, and the write and flush. "burst"
+// publishes without waiting, so queued events share writes (the hub's CPU
+// cost per delivered event under load); "paced" waits for each event to be
+// written before publishing the next (one write and flush per event,
+// including the goroutine hand-off).
+func BenchmarkDeliver(b *testing.B) {
+	for _, paced := range []bool{false, true} {
+		name := "burst"
+		if paced {
+			name = "paced"
+		}
+		b.Run(name, func(b *testing.B) {
+			h, err := New(Config{QueueEvents: 1 << 30, Heartbeat: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			w := &counter{discard: discard{h: http.Header{}}, wrote: make(chan struct{}, 1)}
+			req := httptest.NewRequest("GET", "/sse", nil)
+			served := make(chan error, 1)
+			go func() { served <- h.ServeStream(w, req, "alice", Event{}) }()
+			for h.Streams("alice") == 0 {
+				runtime.Gosched()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				h.Publish("alice", "chatapi.chat", benchData)
+				for paced && w.count() <= i {
+					<-w.wrote
+				}
+			}
+			for w.count() < b.N {
+				<-w.wrote
+			}
+			b.StopTimer()
+			h.EndStreams()
+			<-served
+		})
+	}
 }
