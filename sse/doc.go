@@ -35,9 +35,9 @@
 // log, the id is malformed), the stream gets a reset event
 // (Config.ResetEvent, "chatapi.reset") instead, whose id is the newest id,
 // and continues with live events: the client reloads its state from the
-// archive. A stream that sends no Last-Event-ID gets the events no stream
-// has received yet (for example offline messages flushed at login before any
-// tab was open), then live events.
+// archive. A stream that sends no Last-Event-ID gets the kept events that no
+// stream has received yet (for example offline messages flushed at login
+// before any tab was open), then live events.
 //
 // # Ending streams
 //

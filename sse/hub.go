@@ -147,8 +147,9 @@ func New(cfg Config) (*Hub, error) {
 
 // Publish appends an event to user's log and queues it on every stream the
 // user has open, without waiting for any of them. data is the event's
-// serialized payload (the same bytes go to every stream; the hub keeps a
-// reference only to its own encoding). CR, LF and NUL are removed from name.
+// serialized payload: it is encoded into an SSE frame once, and the same
+// frame goes to every stream and into the log; Publish does not retain data.
+// CR, LF and NUL are removed from name.
 //
 // Publish returns how many streams the event was queued on: 0 means the
 // user has no live stream (the caller may send a Web Push instead); the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -690,4 +691,41 @@ func TestStreamsAndCount(t *testing.T) {
 	if s.hub.Streams("bob") != 1 || s.hub.Count() != 2 {
 		t.Errorf("after one left: Count %d, bob %d", s.hub.Count(), s.hub.Streams("bob"))
 	}
+}
+
+// plainWriter hides every optional interface of the writer it wraps, like a
+// middleware wrapper without Unwrap: no Flush, no SetWriteDeadline.
+type plainWriter struct{ w http.ResponseWriter }
+
+func (p plainWriter) Header() http.Header         { return p.w.Header() }
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p plainWriter) WriteHeader(code int)        { p.w.WriteHeader(code) }
+
+// TestWriterWithoutDeadlines checks that a stream still works when the
+// ResponseWriter supports neither Flush nor write deadlines.
+func TestWriterWithoutDeadlines(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		h, err := sse.New(sse.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := newRecorder()
+		req := httptest.NewRequest("GET", "/sse", nil)
+		done := make(chan error, 1)
+		go func() { done <- h.ServeStream(plainWriter{rec}, req, "alice", sse.Event{Name: "onConnect"}) }()
+		synctestWait()
+		h.Publish("alice", "e", []byte("1"))
+		synctestWait()
+		h.EndUser("alice", "logout")
+		if err := <-done; err != nil {
+			t.Errorf("ServeStream = %v", err)
+		}
+		if diff := cmp.Diff([]string{"onConnect", "e", "chatapi.close"}, names(rec.events(t))); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+		if rec.deadline != (time.Time{}) || rec.flushes != 0 {
+			t.Errorf("deadline %v, %d flushes reached the hidden writer", rec.deadline, rec.flushes)
+		}
+		h.Close()
+	})
 }
