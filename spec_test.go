@@ -1,0 +1,423 @@
+package sparkgate_test
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/sparkgate/sparkgate"
+)
+
+// sparkWebOperations are the 66 operations of the SparkWeb REST API, exactly
+// as issue 3 lists them (method and path).
+var sparkWebOperations = []string{
+	"POST /sparkweb/api/rest/totp/authenticate/{username}/{code}",
+	"POST /sparkweb/api/rest/totp/register/{username}",
+	"POST /sparkweb/api/rest/login/{username}",
+	"POST /sparkweb/api/rest/logout",
+	"POST /sparkweb/api/rest/register/{username}",
+	"GET /sparkweb/api/sse",
+	"POST /sparkweb/api/rest/webauthn/authenticate/finish/{username}",
+	"POST /sparkweb/api/rest/webauthn/authenticate/start/{username}",
+	"POST /sparkweb/api/rest/webauthn/register/finish/{username}",
+	"POST /sparkweb/api/rest/webauthn/register/start/{username}",
+	"POST /sparkweb/api/rest/bookmark",
+	"DELETE /sparkweb/api/rest/bookmark/{bookmarkID}",
+	"DELETE /sparkweb/api/rest/bookmark/{bookmarkID}/{name}",
+	"GET /sparkweb/api/rest/bookmark/{bookmarkID}",
+	"GET /sparkweb/api/rest/bookmarks",
+	"PUT /sparkweb/api/rest/bookmark/{bookmarkID}",
+	"POST /sparkweb/api/rest/bookmark/{bookmarkID}/{name}",
+	"GET /sparkweb/api/rest/chat/messages",
+	"POST /sparkweb/api/rest/chat/chatstate/{state}/{to}",
+	"POST /sparkweb/api/rest/chat/message/{to}",
+	"POST /sparkweb/api/rest/pubsub/create/{node}",
+	"GET /sparkweb/api/rest/pep/nodes",
+	"GET /sparkweb/api/rest/pubsub/nodes",
+	"GET /sparkweb/api/rest/pubsub/subscribers/{node}",
+	"GET /sparkweb/api/rest/meet/{service}/{id}",
+	"POST /sparkweb/api/rest/xmpp",
+	"GET /sparkweb/api/rest/preview/{quality}/{url}",
+	"POST /sparkweb/api/rest/pep/publish/{node}",
+	"POST /sparkweb/api/rest/pubsub/publish/{node}",
+	"POST /sparkweb/api/rest/pubsub/subscribe/{node}",
+	"GET /sparkweb/api/rest/upload/{fileName}/{fileSize}",
+	"POST /sparkweb/api/rest/roster",
+	"DELETE /sparkweb/api/rest/roster/{jid}",
+	"GET /sparkweb/api/rest/roster",
+	"PUT /sparkweb/api/rest/roster/{jid}",
+	"GET /sparkweb/api/rest/groupchat/messages",
+	"GET /sparkweb/api/rest/groupchat/room/{roomName}/chathistory",
+	"GET /sparkweb/api/rest/groupchat/room/{roomName}",
+	"GET /sparkweb/api/rest/groupchat/room/{roomName}/occupants",
+	"GET /sparkweb/api/rest/groupchat/room/{roomName}/participants",
+	"GET /sparkweb/api/rest/groupchat/rooms",
+	"POST /sparkweb/api/rest/groupchat/room/{roomName}/{invitedJid}",
+	"PUT /sparkweb/api/rest/groupchat/room/{roomName}",
+	"DELETE /sparkweb/api/rest/groupchat/room/{roomName}",
+	"POST /sparkweb/api/rest/groupchat/room/{roomName}",
+	"GET /sparkweb/api/rest/presence/roster",
+	"POST /sparkweb/api/rest/presence",
+	"GET /sparkweb/api/rest/presence/{target}",
+	"POST /sparkweb/api/rest/user/groups/{groupName}",
+	"POST /sparkweb/api/rest/user/groups",
+	"DELETE /sparkweb/api/rest/user",
+	"DELETE /sparkweb/api/rest/user/groups/{groupName}",
+	"DELETE /sparkweb/api/rest/user/groups",
+	"GET /sparkweb/api/rest/config/global",
+	"GET /sparkweb/api/rest/user",
+	"GET /sparkweb/api/rest/config/properties",
+	"GET /sparkweb/api/rest/user/groups",
+	"GET /sparkweb/api/rest/users",
+	"POST /sparkweb/api/rest/config/properties",
+	"PUT /sparkweb/api/rest/user",
+	"GET /sparkweb/api/rest/webpush/subscribers",
+	"GET /sparkweb/api/rest/webpush/vapidkey",
+	"POST /sparkweb/api/rest/webpush/action",
+	"POST /sparkweb/api/rest/webpush/notify/{target}",
+	"PUT /sparkweb/api/rest/webpush/subscribe/{resource}",
+	"POST /sparkweb/api/rest/webpush/message/{target}",
+}
+
+// publicOperations need no token (security: []). Everything else must be
+// secured.
+var publicOperations = []string{
+	"login",
+	"register",
+	"totpRegister",
+	"totpAuthenticate",
+	"webauthnRegisterStart",
+	"webauthnRegisterFinish",
+	"webauthnAuthenticateStart",
+	"webauthnAuthenticateFinish",
+	"getGlobalConfig",
+	"getVapidKey",
+	"getOpenAPISpec",
+}
+
+// sparkWebTags are the tags an operation may carry.
+var sparkWebTags = []string{
+	"authentication", "sse", "chat", "group_chat", "presence", "contact_management",
+	"collaboration", "bookmarks", "user_management", "web_push", "meta",
+}
+
+type operation struct {
+	key string // "METHOD /path"
+	op  *openapi3.Operation
+}
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(sparkgate.OpenAPI)
+	if err != nil {
+		t.Fatalf("LoadFromData(openapi.yaml): %v", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("openapi.yaml is not a valid OpenAPI 3 document: %v", err)
+	}
+	return doc
+}
+
+func operations(t *testing.T, doc *openapi3.T) []operation {
+	t.Helper()
+	var ops []operation
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			ops = append(ops, operation{key: method + " " + path, op: op})
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].key < ops[j].key })
+	return ops
+}
+
+func TestSpecValid(t *testing.T) {
+	doc := loadSpec(t)
+	if got := doc.OpenAPI; !strings.HasPrefix(got, "3.0.") {
+		t.Errorf("openapi = %q, want 3.0.x", got)
+	}
+	for _, s := range doc.Servers {
+		if s.URL != "/" {
+			t.Errorf("servers holds %q; paths are absolute, so only \"/\" is allowed", s.URL)
+		}
+	}
+}
+
+func TestSpecHasExactlyTheSparkWebOperations(t *testing.T) {
+	doc := loadSpec(t)
+	if len(sparkWebOperations) != 66 {
+		t.Fatalf("the table holds %d operations, want 66", len(sparkWebOperations))
+	}
+	have := make(map[string]*openapi3.Operation)
+	for _, o := range operations(t, doc) {
+		have[o.key] = o.op
+	}
+	want := make(map[string]bool)
+	for _, key := range sparkWebOperations {
+		if want[key] {
+			t.Errorf("the table lists %s twice", key)
+		}
+		want[key] = true
+		op, ok := have[key]
+		if !ok {
+			t.Errorf("missing SparkWeb operation %s", key)
+			continue
+		}
+		if ext, ok := op.Extensions["x-sparkgate-extension"]; ok {
+			t.Errorf("%s is a SparkWeb operation but is marked x-sparkgate-extension: %v", key, ext)
+		}
+	}
+	for key, op := range have {
+		if want[key] {
+			continue
+		}
+		if ext, _ := op.Extensions["x-sparkgate-extension"].(bool); !ext {
+			t.Errorf("%s is not a SparkWeb operation and lacks x-sparkgate-extension: true", key)
+		}
+		if !strings.HasPrefix(key[strings.IndexByte(key, ' ')+1:], "/sparkweb/api/") {
+			t.Errorf("extension %s is outside /sparkweb/api/", key)
+		}
+	}
+}
+
+func TestSpecOperationIDsAndTags(t *testing.T) {
+	doc := loadSpec(t)
+	seen := make(map[string]string)
+	for _, o := range operations(t, doc) {
+		id := o.op.OperationID
+		if id == "" {
+			t.Errorf("%s has no operationId", o.key)
+			continue
+		}
+		if prev, dup := seen[id]; dup {
+			t.Errorf("operationId %q is used by %s and %s", id, prev, o.key)
+		}
+		seen[id] = o.key
+		if c := id[0]; c < 'a' || c > 'z' || strings.ContainsAny(id, "_- .") {
+			t.Errorf("%s: operationId %q is not lower camelCase", o.key, id)
+		}
+		if len(o.op.Tags) == 0 {
+			t.Errorf("%s has no tags", o.key)
+		}
+		for _, tag := range o.op.Tags {
+			if !slices.Contains(sparkWebTags, tag) {
+				t.Errorf("%s has unknown tag %q", o.key, tag)
+			}
+		}
+		if o.op.Summary == "" || o.op.Description == "" {
+			t.Errorf("%s needs a summary and a description", o.key)
+		}
+	}
+}
+
+// refersToError reports whether s is the Error schema, or an allOf that
+// includes it.
+func refersToError(s *openapi3.SchemaRef) bool {
+	if s == nil {
+		return false
+	}
+	if s.Ref == "#/components/schemas/Error" {
+		return true
+	}
+	if s.Value == nil {
+		return false
+	}
+	for _, part := range s.Value.AllOf {
+		if refersToError(part) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSpecErrorResponsesUseErrorSchema(t *testing.T) {
+	doc := loadSpec(t)
+	for _, o := range operations(t, doc) {
+		for status, resp := range o.op.Responses.Map() {
+			if status == "default" || status[0] < '4' {
+				continue
+			}
+			if resp.Value == nil {
+				t.Errorf("%s %s: unresolved response %q", o.key, status, resp.Ref)
+				continue
+			}
+			if resp.Value.Description == nil || *resp.Value.Description == "" {
+				t.Errorf("%s %s: no description", o.key, status)
+			}
+			mt := resp.Value.Content.Get("application/json")
+			if mt == nil || len(resp.Value.Content) != 1 {
+				t.Errorf("%s %s: an error response must have exactly application/json content", o.key, status)
+				continue
+			}
+			if !refersToError(mt.Schema) {
+				t.Errorf("%s %s: error response does not use #/components/schemas/Error", o.key, status)
+			}
+		}
+	}
+}
+
+func TestSpecErrorSchema(t *testing.T) {
+	doc := loadSpec(t)
+	ref := doc.Components.Schemas["Error"]
+	if ref == nil || ref.Value == nil {
+		t.Fatal("components/schemas/Error is missing")
+	}
+	for _, field := range []string{"status", "code", "message", "resource", "exception"} {
+		if ref.Value.Properties[field] == nil {
+			t.Errorf("Error lacks the field %q", field)
+		}
+	}
+	code := ref.Value.Properties["code"]
+	if code == nil || code.Value == nil {
+		t.Fatal("Error.code is missing")
+	}
+	// The codes the gateway writes (gateway/errors.go) must all be in the enum.
+	for _, c := range []string{
+		"bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",
+		"conflict", "payload_too_large", "unsupported_media_type", "rate_limited",
+		"not_implemented", "xmpp_unavailable", "timeout", "internal", "mfa_required",
+	} {
+		if !slices.Contains(code.Value.Enum, any(c)) {
+			t.Errorf("Error.code enum lacks %q", c)
+		}
+	}
+	for _, name := range []string{
+		"BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "PayloadTooLarge",
+		"TooManyRequests", "BadGateway", "GatewayTimeout", "NotImplemented",
+	} {
+		if doc.Components.Responses[name] == nil {
+			t.Errorf("components/responses/%s is missing", name)
+		}
+	}
+}
+
+func TestSpecSecurity(t *testing.T) {
+	doc := loadSpec(t)
+	if got := doc.Security; len(got) != 1 || got[0]["jwt"] == nil {
+		t.Fatalf("global security = %v, want [jwt]", got)
+	}
+	jwt := doc.Components.SecuritySchemes["jwt"]
+	if jwt == nil || jwt.Value.Type != "apiKey" || jwt.Value.In != "header" || jwt.Value.Name != "Authorization" {
+		t.Errorf("securitySchemes/jwt must be an apiKey in header Authorization")
+	}
+	q := doc.Components.SecuritySchemes["jwtQuery"]
+	if q == nil || q.Value.Type != "apiKey" || q.Value.In != "query" || q.Value.Name != "token" {
+		t.Errorf("securitySchemes/jwtQuery must be an apiKey in query token")
+	}
+	for _, o := range operations(t, doc) {
+		public := slices.Contains(publicOperations, o.op.OperationID)
+		sec := o.op.Security
+		switch {
+		case public:
+			if sec == nil || len(*sec) != 0 {
+				t.Errorf("%s (%s) is public and must say security: []", o.key, o.op.OperationID)
+			}
+		case sec != nil && len(*sec) == 0:
+			t.Errorf("%s (%s) is not in the public list but has security: []", o.key, o.op.OperationID)
+		case sec != nil:
+			for _, req := range *sec {
+				if len(req) == 0 {
+					t.Errorf("%s (%s) allows anonymous access", o.key, o.op.OperationID)
+				}
+			}
+		}
+		if !public {
+			// Every secured operation documents the common failures.
+			for _, status := range []int{400, 401, 403, 429, 502, 504} {
+				if o.op.Responses.Status(status) == nil {
+					t.Errorf("%s lacks a %d response", o.key, status)
+				}
+			}
+			if o.op.Responses.Status(429) != nil && o.op.Responses.Status(429).Value.Headers["Retry-After"] == nil {
+				t.Errorf("%s: 429 lacks the Retry-After header", o.key)
+			}
+		}
+	}
+	sse := doc.Paths.Find("/sparkweb/api/sse").Get
+	if sse.Security == nil || len(*sse.Security) != 2 ||
+		(*sse.Security)[0]["jwt"] == nil || (*sse.Security)[1]["jwtQuery"] == nil {
+		t.Errorf("GET /sparkweb/api/sse security = %v, want [jwt] or [jwtQuery]", sse.Security)
+	}
+}
+
+func TestSpecEventStream(t *testing.T) {
+	doc := loadSpec(t)
+	op := doc.Paths.Find("/sparkweb/api/sse").GetOperation(http.MethodGet)
+	if op == nil {
+		t.Fatal("GET /sparkweb/api/sse is missing")
+	}
+	ok := op.Responses.Status(200)
+	if ok == nil || ok.Value.Content.Get("text/event-stream") == nil {
+		t.Error("GET /sparkweb/api/sse must answer 200 text/event-stream")
+	}
+	if op.Parameters.GetByInAndName("header", "Last-Event-ID") == nil {
+		t.Error("GET /sparkweb/api/sse lacks the Last-Event-ID header parameter")
+	}
+	if op.Parameters.GetByInAndName("query", "lastEventId") == nil {
+		t.Error("GET /sparkweb/api/sse lacks the lastEventId query parameter")
+	}
+	// The catalogue: every event the gateway sends (package chatapi) is named.
+	for _, name := range []string{
+		"onConnect", "chatapi.chat", "chatapi.muc", "chatapi.presence", "chatapi.xmpp",
+		"chatapi.notify", "chatapi.pubsub", "chatapi.receipt", "chatapi.reset",
+		"chatapi.close", "chatapi.error", "chatapi.session", "Last-Event-ID", "retry:",
+	} {
+		if !strings.Contains(op.Description, "`"+name) {
+			t.Errorf("the event catalogue does not mention %s", name)
+		}
+	}
+}
+
+// TestSpecModels checks that every model the SparkWeb API names is a
+// component schema, with the SparkWeb field names.
+func TestSpecModels(t *testing.T) {
+	doc := loadSpec(t)
+	models := map[string][]string{
+		"TokenEntity":              {"token"},
+		"UserEntity":               {"email", "name", "password", "properties", "username", "vcard"},
+		"UserEntities":             {"users"},
+		"RosterEntities":           {"roster"},
+		"RosterItemEntity":         {"groups", "jid", "nickname", "show", "status", "subscriptionType"},
+		"MUCRoomEntity":            {"roomName", "naturalName", "description", "subject", "publicRoom", "membersOnly", "owners", "admins", "members", "outcasts", "maxUsers", "creationDate"},
+		"MUCRoomEntities":          {"chatRooms"},
+		"OccupantEntity":           {"affiliation", "jid", "role", "userAddress"},
+		"OccupantEntities":         {"occupants"},
+		"ParticipantEntity":        {"affiliation", "jid", "role"},
+		"ParticipantEntities":      {"participants"},
+		"MUCRoomMessageEntity":     {"body", "delayFrom", "delayStamp", "from", "to", "type"},
+		"MUCRoomMessageEntities":   {"messages"},
+		"Conversations":            {"conversations"},
+		"Conversation":             {"chatRoom", "conversationID", "conversationParticipants", "external", "lastActivity", "messageCount", "messages", "participantList", "participants", "room", "startDate"},
+		"ArchivedMessage":          {"body", "conversationID", "from", "fromJID", "roomEvent", "sentDate", "stanza", "to", "toJID"},
+		"JID":                      {"domain", "node", "resource"},
+		"Bookmark":                 {"bookmarkID", "globalBookmark", "groups", "name", "properties", "type", "users", "value"},
+		"Bookmarks":                {"bookmarks"},
+		"NodeEntity":               {"description", "id", "name", "owners"},
+		"NodeEntities":             {"nodes"},
+		"PresenceEntity":           {"show", "status", "username"},
+		"PublicKey":                {"publicKey"},
+		"NotificationEntity":       {"actions", "body", "data", "icon", "persistent", "requireInteraction", "sticky", "subject", "token"},
+		"NotificationActionEntity": {"action", "data", "icon", "placeholder", "title", "type", "value"},
+		"OnlineMeetingEntity":      {"url"},
+		"TOTPEntity":               {"url"},
+		"UserGroupsEntity":         {"groupnames"},
+		"UserProperty":             {"key", "value"},
+		"UploadSlot":               {"putUrl", "getUrl", "headers"},
+	}
+	for name, fields := range models {
+		ref := doc.Components.Schemas[name]
+		if ref == nil || ref.Value == nil {
+			t.Errorf("components/schemas/%s is missing", name)
+			continue
+		}
+		for _, f := range fields {
+			if ref.Value.Properties[f] == nil {
+				t.Errorf("%s lacks the field %q", name, f)
+			}
+		}
+	}
+}
