@@ -16,8 +16,8 @@
 // data is split on CR, LF and CRLF, so a client reassembles it with LF line
 // breaks (JSON from encoding/json contains none). A stream starts with a
 // "retry:" hint and the caller's hello event (SparkWeb clients expect
-// onConnect first). A ":" comment is written only after Config.Heartbeat
-// without any other write.
+// onConnect first). A ": ping" comment is written only after
+// Config.Heartbeat without any other write.
 //
 // # Event ids and resuming
 //

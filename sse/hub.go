@@ -53,8 +53,8 @@ type Config struct {
 	// 10 seconds.
 	WriteTimeout time.Duration
 	// Heartbeat is how long a stream may stay silent before the hub writes a
-	// ":" comment, so proxies and clients see it alive. Zero means 25
-	// seconds; negative disables heartbeats.
+	// ": ping" comment, so proxies and clients see it alive. Zero means 15
+	// seconds (what openapi.yaml promises); negative disables heartbeats.
 	Heartbeat time.Duration
 	// Retry is the reconnection delay suggested to clients in the "retry:"
 	// field. Zero means 3 seconds; negative means no retry field.
@@ -101,7 +101,7 @@ func (c *Config) setDefaults() error {
 	def(&c.QueueEvents, 512)
 	defDur(&c.LogAge, time.Hour)
 	defDur(&c.WriteTimeout, 10*time.Second)
-	defDur(&c.Heartbeat, 25*time.Second)
+	defDur(&c.Heartbeat, 15*time.Second)
 	defDur(&c.Retry, 3*time.Second)
 	if c.MaxAgeJitter == 0 {
 		c.MaxAgeJitter = 0.2

@@ -574,27 +574,27 @@ func TestHeartbeat(t *testing.T) {
 		stop := serve(h, rec, "alice", "")
 		defer stop()
 
-		time.Sleep(24 * time.Second)
+		time.Sleep(14 * time.Second)
 		synctestWait()
-		if n := strings.Count(rec.output(), "\n:\n"); n != 0 {
-			t.Fatalf("heartbeat before 25 s: %q", rec.output())
+		if n := strings.Count(rec.output(), "\n: ping\n"); n != 0 {
+			t.Fatalf("heartbeat before 15 s: %q", rec.output())
 		}
 		time.Sleep(time.Second)
 		synctestWait()
-		if n := strings.Count(rec.output(), "\n:\n"); n != 1 {
-			t.Fatalf("after 25 s: %d heartbeats, want 1: %q", n, rec.output())
+		if n := strings.Count(rec.output(), "\n: ping\n"); n != 1 {
+			t.Fatalf("after 15 s: %d heartbeats, want 1: %q", n, rec.output())
 		}
 		time.Sleep(5 * time.Second)
-		h.Publish("alice", "e", nil) // at 30 s: the next heartbeat moves to 55 s
-		time.Sleep(24 * time.Second)
+		h.Publish("alice", "e", nil) // at 20 s: the next heartbeat moves to 35 s
+		time.Sleep(14 * time.Second)
 		synctestWait()
-		if n := strings.Count(rec.output(), "\n:\n"); n != 1 {
-			t.Fatalf("at 54 s: %d heartbeats, want 1", n)
+		if n := strings.Count(rec.output(), "\n: ping\n"); n != 1 {
+			t.Fatalf("at 34 s: %d heartbeats, want 1", n)
 		}
 		time.Sleep(time.Second)
 		synctestWait()
-		if n := strings.Count(rec.output(), "\n:\n"); n != 2 {
-			t.Fatalf("at 55 s: %d heartbeats, want 2", n)
+		if n := strings.Count(rec.output(), "\n: ping\n"); n != 2 {
+			t.Fatalf("at 35 s: %d heartbeats, want 2", n)
 		}
 	})
 }

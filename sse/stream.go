@@ -241,7 +241,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 				return h.ended(r, s, err)
 			}
 		case <-heartbeat:
-			if err := out.write([]byte(":\n"), nil, nil); err != nil {
+			if err := out.write([]byte(": ping\n"), nil, nil); err != nil {
 				return h.ended(r, s, err)
 			}
 		case <-maxAge:
