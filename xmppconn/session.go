@@ -1,0 +1,769 @@
+package xmppconn
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/xml"
+	"errors"
+	mrand "math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+)
+
+// nsRSM is XEP-0059 result set management, which pages MAM queries.
+const nsRSM = "http://jabber.org/protocol/rsm"
+
+// catchUpPage is how many archived messages one MAM page asks for.
+const catchUpPage = 100
+
+// maxPendingLive bounds the live messages held back while the archive
+// catch-up runs; past it they are delivered at once (order may then mix
+// with the catch-up, nothing is lost).
+const maxPendingLive = 4096
+
+// Session is one user's XMPP session held by the gateway. It survives
+// connection losses: it reconnects with backoff and jitter, restores
+// presence and joined rooms, and catches up through the archive (XEP-0313)
+// on what arrived meanwhile, so no one-to-one or room message is lost. Its
+// methods are safe for concurrent use.
+type Session struct {
+	m     *Manager
+	user  string // bare JID
+	local string
+
+	ctx    context.Context // ends when the session ends
+	cancel context.CancelFunc
+	done   chan struct{} // closed when run has returned
+	caught chan catchUpDone
+
+	mu         sync.Mutex
+	conn       *Conn // nil while reconnecting
+	reason     string
+	show       string
+	status     string
+	rooms      map[string]*room
+	presences  map[string]map[string]chatapi.Presence // bare JID → resource → presence
+	tokens     map[string]time.Time                   // token id → expiry
+	lastUse    time.Time
+	waiters    map[*waiter]struct{}
+	collectors map[string]*collector // MAM query id → results
+
+	// Owned by the run goroutine.
+	lastArchiveID string
+	connectedAt   time.Time
+	seen          *idSet
+	catching      *catchUp
+	pendingLive   []*Stanza
+}
+
+type room struct {
+	nick, password string
+	lastSeen       time.Time
+}
+
+type waiter struct {
+	match func(*Stanza) bool
+	ch    chan *Stanza
+}
+
+type collector struct {
+	results []*MAMResult
+	seenID  map[string]bool
+}
+
+type catchUp struct {
+	queryID  string
+	lastID   string // the final page's last id, once known
+	finished bool   // the query goroutine has reported
+}
+
+type catchUpDone struct {
+	queryID string
+	lastID  string
+	err     error
+}
+
+// open dials the user's first connection and prepares the session; the
+// caller starts run.
+func (m *Manager) open(ctx context.Context, local, user string, cred Credentials) (*Session, error) {
+	password := cred.Password
+	if !cred.Verified && password == "" {
+		return nil, ErrNotAuthorized
+	}
+	conn, err := m.dial(ctx, local, password)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{
+		m:          m,
+		user:       user,
+		local:      local,
+		done:       make(chan struct{}),
+		caught:     make(chan catchUpDone, 1),
+		conn:       conn,
+		rooms:      make(map[string]*room),
+		presences:  make(map[string]map[string]chatapi.Presence),
+		tokens:     make(map[string]time.Time),
+		lastUse:    time.Now(),
+		waiters:    make(map[*waiter]struct{}),
+		collectors: make(map[string]*collector),
+		seen:       newIDSet(4096),
+	}
+	s.ctx, s.cancel = context.WithCancel(m.ctx)
+	if err := s.online(ctx, conn, false); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// online readies a fresh connection: carbons on (XEP-0280), then initial
+// presence, which makes the server flush offline messages, then (after a
+// reconnect) the joined rooms.
+func (s *Session) online(ctx context.Context, conn *Conn, rejoin bool) error {
+	s.connectedAt = time.Now()
+	carbons := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet}}
+	carbons.Any = &stanza.Node{XMLName: xml.Name{Space: nsCarbons, Local: "enable"}}
+	if _, err := conn.IQ(ctx, carbons); err != nil {
+		// Carbons are a convenience; a server without them still works.
+		s.m.log.Debug("carbons not enabled", "user", s.user, "err", err)
+	}
+	s.mu.Lock()
+	pres := s.presenceStanzaLocked()
+	var rooms []*stanza.Presence
+	if rejoin {
+		for jid, r := range s.rooms {
+			rooms = append(rooms, joinStanza(jid, r))
+		}
+	}
+	s.mu.Unlock()
+	if err := conn.Send(ctx, pres); err != nil {
+		return err
+	}
+	for _, p := range rooms {
+		if err := conn.Send(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) presenceStanzaLocked() *stanza.Presence {
+	p := &stanza.Presence{Status: s.status}
+	if s.show != "" && s.show != "available" {
+		p.Show = stanza.PresenceShow(s.show)
+	}
+	return p
+}
+
+// User returns the session's bare JID.
+func (s *Session) User() string { return s.user }
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Touch records a use of the session, which keeps it from idling out.
+func (s *Session) Touch() {
+	s.mu.Lock()
+	s.lastUse = time.Now()
+	s.mu.Unlock()
+}
+
+// AddToken records a token (by id) that keeps the session alive until exp.
+func (s *Session) AddToken(id string, exp time.Time) {
+	s.mu.Lock()
+	s.tokens[id] = exp
+	s.lastUse = time.Now()
+	s.mu.Unlock()
+}
+
+// RemoveToken forgets a token (logout) and reports how many remain.
+func (s *Session) RemoveToken(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, id)
+	return len(s.tokens)
+}
+
+func (s *Session) current() *Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn
+}
+
+func (s *Session) usable() (*Conn, error) {
+	if s.ctx.Err() != nil {
+		return nil, ErrSessionEnded
+	}
+	c := s.current()
+	if c == nil {
+		return nil, ErrOffline
+	}
+	return c, nil
+}
+
+// Send writes a stanza on the session's connection. It fails with
+// ErrOffline while the session reconnects.
+func (s *Session) Send(ctx context.Context, v any) error {
+	c, err := s.usable()
+	if err != nil {
+		return err
+	}
+	s.Touch()
+	return c.Send(ctx, v)
+}
+
+// SendRaw writes one stanza given as XML text.
+func (s *Session) SendRaw(ctx context.Context, raw []byte) error {
+	c, err := s.usable()
+	if err != nil {
+		return err
+	}
+	s.Touch()
+	return c.SendRaw(ctx, raw)
+}
+
+// IQ sends iq and waits for its reply; an error reply is a *StanzaError.
+func (s *Session) IQ(ctx context.Context, iq *stanza.IQ) (Stanza, error) {
+	c, err := s.usable()
+	if err != nil {
+		return Stanza{}, err
+	}
+	s.Touch()
+	return c.IQ(ctx, iq)
+}
+
+// SetPresence sets the user's presence: show is "", "available", "chat",
+// "away", "xa" or "dnd". The session restores it after a reconnect.
+func (s *Session) SetPresence(ctx context.Context, show, status string) error {
+	s.mu.Lock()
+	s.show, s.status = show, status
+	p := s.presenceStanzaLocked()
+	s.mu.Unlock()
+	return s.Send(ctx, p)
+}
+
+// Presences returns the latest presence of each resource of contact (a
+// bare JID), as the session has seen them.
+func (s *Session) Presences(contact string) []chatapi.Presence {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]chatapi.Presence, 0, len(s.presences[contact]))
+	for _, p := range s.presences[contact] {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Await waits for the first inbound stanza for which match returns true,
+// and returns it. match runs on the session's goroutine and must be quick.
+// The stanza is still delivered as usual.
+func (s *Session) Await(ctx context.Context, match func(*Stanza) bool) (*Stanza, error) {
+	w := s.addWaiter(match)
+	defer s.removeWaiter(w)
+	select {
+	case st := <-w.ch:
+		return st, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.ctx.Done():
+		return nil, ErrSessionEnded
+	}
+}
+
+func (s *Session) addWaiter(match func(*Stanza) bool) *waiter {
+	w := &waiter{match: match, ch: make(chan *Stanza, 1)}
+	s.mu.Lock()
+	s.waiters[w] = struct{}{}
+	s.mu.Unlock()
+	return w
+}
+
+func (s *Session) removeWaiter(w *waiter) {
+	s.mu.Lock()
+	delete(s.waiters, w)
+	s.mu.Unlock()
+}
+
+// JoinRoom enters a room (XEP-0045 section 7.2) as nick and waits for the
+// room's answer: the user's own presence (status 110) or an error presence,
+// returned as a *StanzaError. The session rejoins it after a reconnect.
+func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) error {
+	full := roomJID + "/" + nick
+	w := s.addWaiter(func(st *Stanza) bool {
+		return st.Name == "presence" && st.From == full && (st.Type == "error" || st.Type == "" || isSelfPresence(st))
+	})
+	defer s.removeWaiter(w)
+	r := &room{nick: nick, password: password}
+	if err := s.Send(ctx, joinStanza(roomJID, r)); err != nil {
+		return err
+	}
+	select {
+	case st := <-w.ch:
+		if st.Type == "error" {
+			return presenceError(st)
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.ctx.Done():
+		return ErrSessionEnded
+	}
+	r.lastSeen = time.Now()
+	s.mu.Lock()
+	s.rooms[roomJID] = r
+	s.mu.Unlock()
+	return nil
+}
+
+// LeaveRoom exits a room and forgets it.
+func (s *Session) LeaveRoom(ctx context.Context, roomJID string) error {
+	s.mu.Lock()
+	r, ok := s.rooms[roomJID]
+	delete(s.rooms, roomJID)
+	s.mu.Unlock()
+	if !ok {
+		return ErrItemNotFound
+	}
+	return s.Send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: roomJID + "/" + r.nick, Type: stanza.PresenceTypeUnavailable}})
+}
+
+// Rooms returns the joined rooms and the nick in each.
+func (s *Session) Rooms() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.rooms))
+	for j, r := range s.rooms {
+		out[j] = r.nick
+	}
+	return out
+}
+
+func joinStanza(roomJID string, r *room) *stanza.Presence {
+	x := stanza.MucPresence{Password: r.password}
+	if !r.lastSeen.IsZero() {
+		// Rejoining: ask for what was said since we were last there.
+		since := r.lastSeen.Add(-2 * time.Second).UTC()
+		x.History.Since = since
+	}
+	p := &stanza.Presence{Attrs: stanza.Attrs{To: roomJID + "/" + r.nick}}
+	p.Extensions = append(p.Extensions, x)
+	return p
+}
+
+func isSelfPresence(st *Stanza) bool {
+	if st.Presence == nil {
+		return false
+	}
+	for _, ext := range st.Presence.Extensions {
+		if n, ok := ext.(*stanza.Node); ok && n.XMLName.Space == nsMUCUser {
+			for _, c := range n.Nodes {
+				if c.XMLName.Local == "status" && nodeAttr(&c, "code") == "110" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func presenceError(st *Stanza) error {
+	e := &StanzaError{Condition: "undefined-condition"}
+	if st.Presence != nil && st.Presence.Error.Reason != "" {
+		e.Type = string(st.Presence.Error.Type)
+		e.Condition = st.Presence.Error.Reason
+		e.Text = st.Presence.Error.Text
+	}
+	return e
+}
+
+// end asks the session to end with reason; run does the rest.
+func (s *Session) end(reason string) {
+	s.mu.Lock()
+	if s.reason == "" {
+		s.reason = reason
+	}
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// closeConn closes the current connection, bounded by two seconds.
+func (s *Session) closeConn() {
+	s.mu.Lock()
+	c := s.conn
+	s.conn = nil
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = c.Close(ctx)
+}
+
+func (s *Session) expired(now time.Time, idle time.Duration, active func(string) bool) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	had := len(s.tokens) > 0
+	for id, exp := range s.tokens {
+		if !now.Before(exp) {
+			delete(s.tokens, id)
+		}
+	}
+	if had && len(s.tokens) == 0 {
+		return chatapi.CloseExpired
+	}
+	if active != nil && active(s.user) {
+		s.lastUse = now
+		return ""
+	}
+	if now.Sub(s.lastUse) > idle {
+		return chatapi.CloseEnded
+	}
+	return ""
+}
+
+func (s *Session) deliver(p chatapi.Payload) { s.m.cfg.Deliver(s.user, p) }
+
+// run is the session's goroutine: it consumes the connection in order,
+// reconnects when it is lost, and cleans up when the session ends.
+func (s *Session) run() {
+	defer s.m.wg.Done()
+	conn := s.current()
+	for {
+		err := s.consume(conn)
+		if s.ctx.Err() != nil {
+			break
+		}
+		s.mu.Lock()
+		s.conn = nil
+		s.mu.Unlock()
+		s.m.log.Warn("xmpp connection lost", "user", s.user, "err", err)
+		s.deliver(chatapi.Session{State: chatapi.SessionReconnecting, Reason: lossReason(err)})
+		if conn = s.reconnect(); conn == nil {
+			break
+		}
+	}
+	s.closeConn()
+	s.m.remove(s)
+	s.mu.Lock()
+	reason := s.reason
+	if reason == "" {
+		reason = chatapi.CloseEnded
+	}
+	s.mu.Unlock()
+	s.deliver(chatapi.Session{State: chatapi.SessionDisconnected, Reason: reason})
+	close(s.done)
+	if s.m.cfg.OnEnd != nil {
+		s.m.cfg.OnEnd(s.user, reason)
+	}
+}
+
+func lossReason(err error) string {
+	var se *StreamError
+	switch {
+	case errors.As(err, &se):
+		return se.Condition
+	case errors.Is(err, ErrPingTimeout):
+		return "ping-timeout"
+	case errors.Is(err, ErrStreamClosed):
+		return "closed-by-server"
+	}
+	return "connection-lost"
+}
+
+// reconnect dials until it succeeds, the session ends or the credentials
+// are refused. It returns the new connection, ready and catching up, or nil.
+func (s *Session) reconnect() *Conn {
+	delay := s.m.cfg.ReconnectMin
+	for attempt := 1; ; attempt++ {
+		// Full jitter in [delay/2, delay): sessions lost together do not
+		// come back together.
+		wait := delay/2 + mrand.N(delay/2+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
+		conn, err := s.m.dial(ctx, s.local, "")
+		if err == nil {
+			err = s.online(ctx, conn, true)
+			if err != nil {
+				_ = conn.Close(ctx)
+			}
+		}
+		cancel()
+		if err == nil {
+			s.mu.Lock()
+			s.conn = conn
+			s.mu.Unlock()
+			s.m.log.Info("xmpp connection restored", "user", s.user, "attempts", attempt)
+			s.deliver(chatapi.Session{State: chatapi.SessionConnected})
+			s.startCatchUp(conn)
+			return conn
+		}
+		if errors.Is(err, ErrNotAuthorized) {
+			s.m.log.Warn("reconnect refused", "user", s.user, "err", err)
+			s.end(chatapi.CloseEnded)
+			return nil
+		}
+		s.m.log.Debug("reconnect failed", "user", s.user, "attempt", attempt, "err", err)
+		if delay *= 2; delay > s.m.cfg.ReconnectMax {
+			delay = s.m.cfg.ReconnectMax
+		}
+	}
+}
+
+// consume handles the connection's stanzas in order until it ends.
+func (s *Session) consume(conn *Conn) error {
+	in := conn.In()
+	for {
+		select {
+		case st, ok := <-in:
+			if !ok {
+				return conn.Err()
+			}
+			s.handle(&st)
+		case d := <-s.caught:
+			s.caughtUp(d)
+		case <-s.ctx.Done():
+			return nil
+		}
+	}
+}
+
+// handle takes one inbound stanza.
+func (s *Session) handle(st *Stanza) {
+	s.mu.Lock()
+	for w := range s.waiters {
+		if w.match(st) {
+			select {
+			case w.ch <- st:
+			default:
+			}
+			delete(s.waiters, w)
+		}
+	}
+	var col *collector
+	if st.MAM != nil {
+		col = s.collectors[st.MAM.QueryID]
+	}
+	s.mu.Unlock()
+
+	if st.MAM != nil {
+		// Archive results answer a query; they are never live events.
+		if col != nil && (st.From == "" || st.From == s.user) {
+			col.results = append(col.results, st.MAM)
+			col.seenID[st.MAM.ID] = true
+			if c := s.catching; c != nil && c.queryID == st.MAM.QueryID && c.finished && c.lastID == st.MAM.ID {
+				s.finishCatchUp()
+			}
+		}
+		return
+	}
+	if s.catching != nil && st.Name == "message" && len(s.pendingLive) < maxPendingLive {
+		s.pendingLive = append(s.pendingLive, st)
+		return
+	}
+	s.emit(st)
+}
+
+// emit delivers the events of one live stanza.
+func (s *Session) emit(st *Stanza) {
+	if st.Name == "message" {
+		if id := archiveID(st, s.user); id != "" {
+			if !s.seen.add(id) {
+				return // already delivered from the archive
+			}
+			s.lastArchiveID = id
+		}
+		if st.Type == "groupchat" {
+			s.mu.Lock()
+			if r, ok := s.rooms[bareJID(st.From)]; ok {
+				r.lastSeen = time.Now()
+			}
+			s.mu.Unlock()
+		}
+	}
+	if st.Name == "presence" {
+		s.notePresence(st)
+	}
+	if s.m.cfg.RawEvents {
+		s.deliver(chatapi.XMPP{XMPP: st.Raw})
+	}
+	for _, p := range Translate(st, s.user) {
+		s.deliver(p)
+	}
+}
+
+// archiveID is the id the user's archive gave a message: its stanza-id by
+// the user's bare JID, or that of the carbon's inner message. Room messages
+// are keyed by the room's id.
+func archiveID(st *Stanza, self string) string {
+	if st.Type == "groupchat" {
+		if id := stanzaIDBy(st, bareJID(st.From)); id != "" {
+			return bareJID(st.From) + "#" + id
+		}
+		return ""
+	}
+	if id := stanzaIDBy(st, self); id != "" {
+		return id
+	}
+	if st.Carbon != nil && st.Carbon.Forwarded.Message != nil {
+		return stanzaIDBy(st.Carbon.Forwarded.Message, self)
+	}
+	return ""
+}
+
+func (s *Session) notePresence(st *Stanza) {
+	bare, res, _ := strings.Cut(st.From, "/")
+	if bare == "" || bare == s.user && res == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch st.Type {
+	case "", "unavailable":
+	default:
+		return
+	}
+	if st.Type == "unavailable" {
+		delete(s.presences[bare], res)
+		if len(s.presences[bare]) == 0 {
+			delete(s.presences, bare)
+		}
+		return
+	}
+	if s.presences[bare] == nil {
+		s.presences[bare] = make(map[string]chatapi.Presence)
+	}
+	s.presences[bare][res] = translatePresence(st)
+}
+
+// startCatchUp asks the user's archive for what arrived since the last
+// archived message the session delivered; live messages are held back
+// until the archive's answer is delivered, so the order stays right.
+func (s *Session) startCatchUp(conn *Conn) {
+	qid := rand.Text()[:16]
+	s.mu.Lock()
+	s.collectors[qid] = &collector{seenID: make(map[string]bool)}
+	s.mu.Unlock()
+	s.catching = &catchUp{queryID: qid}
+	after, since := s.lastArchiveID, s.connectedAt
+	s.m.wg.Add(1)
+	go func() {
+		defer s.m.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, 60*time.Second)
+		defer cancel()
+		last, err := queryArchive(ctx, conn, qid, after, since)
+		select {
+		case s.caught <- catchUpDone{queryID: qid, lastID: last, err: err}:
+		case <-s.ctx.Done():
+		}
+	}()
+}
+
+// caughtUp is told that the archive query finished; the results may still
+// be in the connection's queue, in which case handle finishes it later.
+func (s *Session) caughtUp(d catchUpDone) {
+	c := s.catching
+	if c == nil || c.queryID != d.queryID {
+		return
+	}
+	if d.err != nil {
+		s.m.log.Warn("archive catch-up failed", "user", s.user, "err", d.err)
+		s.finishCatchUp()
+		return
+	}
+	c.finished, c.lastID = true, d.lastID
+	s.mu.Lock()
+	col := s.collectors[c.queryID]
+	s.mu.Unlock()
+	if d.lastID == "" || col != nil && col.seenID[d.lastID] {
+		s.finishCatchUp()
+	}
+}
+
+func (s *Session) finishCatchUp() {
+	c := s.catching
+	s.catching = nil
+	s.mu.Lock()
+	col := s.collectors[c.queryID]
+	delete(s.collectors, c.queryID)
+	s.mu.Unlock()
+	if col != nil {
+		for _, r := range col.results {
+			if !s.seen.add(r.ID) {
+				continue
+			}
+			s.lastArchiveID = r.ID
+			if p := TranslateArchived(r, s.user); p != nil {
+				s.deliver(p)
+			}
+		}
+	}
+	pending := s.pendingLive
+	s.pendingLive = nil
+	for _, st := range pending {
+		s.emit(st)
+	}
+}
+
+// queryArchive pages through the user's archive (XEP-0313) after the
+// archive id after, or since the time since when after is empty. The
+// results arrive as messages tagged with qid; it returns the id of the last
+// result of the last page.
+func queryArchive(ctx context.Context, conn *Conn, qid, after string, since time.Time) (string, error) {
+	last := ""
+	for page := 0; page < 1000; page++ {
+		q := &MAMQuery{QueryID: qid}
+		if after != "" {
+			q.Set = &stanza.ResultSet{Max: ptr(catchUpPage), After: ptr(after)}
+		} else {
+			q.Set = &stanza.ResultSet{Max: ptr(catchUpPage)}
+			q.Filter(ArchiveFilter{Start: since.Add(-2 * time.Second)})
+		}
+		iq := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet}, Payload: q}
+		reply, err := conn.IQ(ctx, iq)
+		if err != nil {
+			return last, err
+		}
+		fin := ParseFin(&reply)
+		if fin.Last != "" {
+			last, after = fin.Last, fin.Last
+		}
+		if fin.Complete || fin.Last == "" {
+			return last, nil
+		}
+	}
+	return last, nil
+}
+
+// idSet remembers the most recent ids, up to a bound.
+type idSet struct {
+	max   int
+	order []string
+	set   map[string]struct{}
+}
+
+func newIDSet(max int) *idSet { return &idSet{max: max, set: make(map[string]struct{}, max)} }
+
+// add records id and reports whether it was new.
+func (s *idSet) add(id string) bool {
+	if _, ok := s.set[id]; ok {
+		return false
+	}
+	s.set[id] = struct{}{}
+	s.order = append(s.order, id)
+	if len(s.order) > s.max {
+		delete(s.set, s.order[0])
+		s.order = s.order[1:]
+	}
+	return true
+}

@@ -1,0 +1,246 @@
+//go:build ejabberdtest
+
+package xmppconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+)
+
+// events collects what a Manager delivers.
+type events struct {
+	mu     sync.Mutex
+	byUser map[string][]chatapi.Payload
+	wake   chan struct{}
+}
+
+func newEvents() *events {
+	return &events{byUser: make(map[string][]chatapi.Payload), wake: make(chan struct{}, 1)}
+}
+
+func (e *events) deliver(user string, p chatapi.Payload) {
+	e.mu.Lock()
+	e.byUser[user] = append(e.byUser[user], p)
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// chats returns the bodies of the chatapi.chat messages user got.
+func (e *events) chats(user string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, p := range e.byUser[user] {
+		if c, ok := p.(chatapi.Chat); ok {
+			out = append(out, c.Body)
+		}
+	}
+	return out
+}
+
+// waitFor waits until cond holds, or fails the test after d.
+func (e *events) waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-e.wake:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func newTestManager(t *testing.T, ev *events, mod func(*ManagerConfig)) *Manager {
+	t.Helper()
+	s := ejabberdtest.Shared(t)
+	cfg := ManagerConfig{
+		Stream:       Config{Addr: s.C2SAddr(), Domain: s.Domain(), TLS: TLSOff, KeepAlive: 2 * time.Second},
+		Issuer:       ejabberdtest.Admin(t),
+		Deliver:      ev.deliver,
+		ReconnectMin: 200 * time.Millisecond,
+		ReconnectMax: 2 * time.Second,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	m, err := NewManager(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func chatTo(to, body string) *stanza.Message {
+	return &stanza.Message{Attrs: stanza.Attrs{To: to, Type: stanza.MessageTypeChat}, Body: body}
+}
+
+func TestIntegrationSessionOpen(t *testing.T) {
+	a := ejabberdtest.NewUser(t)
+	ev := newEvents()
+	m := newTestManager(t, ev, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+
+	if _, err := m.Open(ctx, a.Name, Credentials{Password: "wrong"}); !errors.Is(err, ErrNotAuthorized) {
+		t.Fatalf("Open with a wrong password: %v, want ErrNotAuthorized", err)
+	}
+	if _, err := m.Open(ctx, "nobody-"+a.Name, Credentials{Password: "x"}); !errors.Is(err, ErrNotAuthorized) {
+		t.Fatalf("Open of an unknown user: %v, want ErrNotAuthorized", err)
+	}
+	s1, err := m.Open(ctx, a.Name, Credentials{Password: a.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := m.Open(ctx, a.Name, Credentials{Password: a.Password})
+	if err != nil || s1 != s2 {
+		t.Fatalf("second Open = %p, %v; want the same session %p", s2, err, s1)
+	}
+	if _, err := m.Open(ctx, a.Name, Credentials{Password: "wrong"}); !errors.Is(err, ErrNotAuthorized) {
+		t.Fatalf("Open of an open session with a wrong password: %v, want ErrNotAuthorized", err)
+	}
+	s3, err := m.Open(ctx, a.Name, Credentials{Verified: true})
+	if err != nil || s3 != s1 {
+		t.Fatalf("verified Open = %p, %v; want %p", s3, err, s1)
+	}
+	if m.Len() != 1 {
+		t.Fatalf("Len = %d, want 1", m.Len())
+	}
+	m.End(ctx, a.JID, chatapi.CloseLogout)
+	if _, ok := m.Get(a.JID); ok {
+		t.Fatal("session still there after End")
+	}
+	// A token login without a password (after TOTP or a passkey).
+	s4, err := m.Open(ctx, a.Name, Credentials{Verified: true})
+	if err != nil {
+		t.Fatalf("token login: %v", err)
+	}
+	if s4 == s1 {
+		t.Fatal("ended session handed out again")
+	}
+}
+
+func TestIntegrationSessionDeliversInOrder(t *testing.T) {
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ev := newEvents()
+	m := newTestManager(t, ev, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	if _, err := m.Open(ctx, a.Name, Credentials{Password: a.Password}); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := m.Open(ctx, b.Name, Credentials{Password: b.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	for i := range n {
+		if err := sb.Send(ctx, chatTo(a.JID, strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev.waitFor(t, 30*time.Second, "500 messages", func() bool { return len(ev.chats(a.JID)) >= n })
+	got := ev.chats(a.JID)
+	if len(got) != n {
+		t.Fatalf("got %d messages, want %d", len(got), n)
+	}
+	for i, body := range got {
+		if body != strconv.Itoa(i) {
+			t.Fatalf("message %d is %q: order broken", i, body)
+		}
+	}
+}
+
+// TestIntegrationSessionCatchUp restarts ejabberd while a user's session
+// is connected; messages sent while the session is away must arrive once.
+func TestIntegrationSessionCatchUp(t *testing.T) {
+	srv := ejabberdtest.Shared(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ev := newEvents()
+	m := newTestManager(t, ev, func(c *ManagerConfig) {
+		// Long enough for b to send while a is away.
+		c.ReconnectMin, c.ReconnectMax = 3*time.Second, 4*time.Second
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	if _, err := m.Open(ctx, a.Name, Credentials{Password: a.Password}); err != nil {
+		t.Fatal(err)
+	}
+	bconn := dialUser(t, srv, b, nil)
+	online(t, bconn)
+	if err := bconn.Send(ctx, chatTo(a.JID, "before")); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitFor(t, 10*time.Second, "the first message", func() bool { return len(ev.chats(a.JID)) == 1 })
+
+	if err := srv.Restart(ctx); err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	bconn = dialUser(t, srv, b, nil)
+	online(t, bconn)
+	const n = 10
+	for i := range n {
+		if err := bconn.Send(ctx, chatTo(a.JID, fmt.Sprintf("away-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev.waitFor(t, 40*time.Second, "the messages sent while away", func() bool { return len(ev.chats(a.JID)) >= 1+n })
+	// Let a late duplicate show itself.
+	if err := bconn.Send(ctx, chatTo(a.JID, "after")); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitFor(t, 10*time.Second, "the last message", func() bool { return len(ev.chats(a.JID)) >= 2+n })
+	want := []string{"before"}
+	for i := range n {
+		want = append(want, fmt.Sprintf("away-%d", i))
+	}
+	want = append(want, "after")
+	got := ev.chats(a.JID)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("messages:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestIntegrationSessionNoGoroutineLeak(t *testing.T) {
+	a := ejabberdtest.NewUser(t)
+	before := runtime.NumGoroutine()
+	ev := newEvents()
+	m := newTestManager(t, ev, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for range 5 {
+		if _, err := m.Open(ctx, a.Name, Credentials{Password: a.Password}); err != nil {
+			t.Fatal(err)
+		}
+		m.End(ctx, a.JID, chatapi.CloseLogout)
+	}
+	if _, err := m.Open(ctx, a.Name, Credentials{Password: a.Password}); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.Gosched()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("goroutines: %d before, %d after Close\n%s", before, g, buf[:runtime.Stack(buf, true)])
+	}
+}

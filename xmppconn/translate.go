@@ -1,0 +1,355 @@
+package xmppconn
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"strings"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+)
+
+// Namespaces the translation looks for.
+const (
+	nsMUCUser    = "http://jabber.org/protocol/muc#user"
+	nsConference = "jabber:x:conference"
+	nsPubSubEvt  = "http://jabber.org/protocol/pubsub#event"
+	nsJSON       = "urn:xmpp:json:0"
+)
+
+// Translate turns one inbound stanza of the user whose bare JID is self
+// into the chatapi events it means, in order. It is a pure function: no
+// session, no clock. MAM results are not live events and translate to
+// nothing (the archive catch-up handles them), nor do IQs. Carbons
+// (XEP-0280) are honoured only when they come from the user's own bare JID,
+// as XEP-0280 section 11 requires; a forged one translates to nothing.
+func Translate(s *Stanza, self string) []chatapi.Payload {
+	switch s.Name {
+	case "message":
+		if s.MAM != nil {
+			return nil
+		}
+		if s.Carbon != nil {
+			if s.From != self || s.Carbon.Forwarded.Message == nil {
+				return nil
+			}
+			inner := s.Carbon.Forwarded.Message
+			if inner.Delay == nil {
+				inner.Delay = s.Carbon.Forwarded.Delay
+			}
+			return translateMessage(inner, self, s.Carbon.Sent)
+		}
+		return translateMessage(s, self, false)
+	case "presence":
+		if s.Presence == nil {
+			return nil
+		}
+		return []chatapi.Payload{translatePresence(s)}
+	}
+	return nil
+}
+
+// TranslateArchived turns one message found in the archive (a MAM result's
+// forwarded message) into its chat or groupchat event, marked with the
+// archive id and the stamp of the result. It returns nil for archived
+// stanzas that are not messages with a body.
+func TranslateArchived(r *MAMResult, self string) chatapi.Payload {
+	m := r.Forwarded.Message
+	if m == nil || m.Message == nil || m.Message.Body == "" {
+		return nil
+	}
+	if m.Delay == nil {
+		m.Delay = r.Forwarded.Delay
+	}
+	sent := bareJID(m.From) == self
+	for _, p := range translateMessage(m, self, sent) {
+		switch ev := p.(type) {
+		case chatapi.Chat:
+			ev.StanzaID = r.ID
+			return ev
+		case chatapi.GroupChat:
+			ev.StanzaID = r.ID
+			return ev
+		}
+	}
+	return nil
+}
+
+func translateMessage(s *Stanza, self string, sent bool) []chatapi.Payload {
+	m := s.Message
+	if m == nil {
+		return nil
+	}
+	var out []chatapi.Payload
+	stamp := ""
+	if s.Delay != nil && !s.Delay.Stamp.IsZero() {
+		stamp = s.Delay.Stamp.UTC().Format(time.RFC3339Nano)
+	}
+
+	if inv, ok := invitation(s); ok {
+		out = append(out, inv)
+	}
+
+	// Chat states, receipts and markers ride on chat messages, with or
+	// without a body.
+	for _, ext := range m.Extensions {
+		switch e := ext.(type) {
+		case *stanza.StateActive:
+			out = append(out, chatState(s, chatapi.StateActive))
+		case *stanza.StateComposing:
+			out = append(out, chatState(s, chatapi.StateComposing))
+		case *stanza.StatePaused:
+			out = append(out, chatState(s, chatapi.StatePaused))
+		case *stanza.StateInactive:
+			out = append(out, chatState(s, chatapi.StateInactive))
+		case *stanza.StateGone:
+			out = append(out, chatState(s, chatapi.StateGone))
+		case *stanza.ReceiptReceived:
+			out = append(out, chatapi.Receipt{Type: chatapi.TypeReceived, From: s.From, To: s.To, ID: e.ID})
+		case *stanza.MarkDisplayed:
+			out = append(out, chatapi.Receipt{Type: chatapi.TypeDisplayed, From: s.From, To: s.To, ID: e.ID})
+		case *stanza.PubSubEvent:
+			out = append(out, pubsubEvents(s, stamp)...)
+		}
+	}
+
+	typ := s.Type
+	if typ == "" {
+		typ = chatapi.TypeNormal
+	}
+	if typ == "groupchat" {
+		if m.Body == "" && m.Subject == "" {
+			return out
+		}
+		return append(out, chatapi.GroupChat{
+			Type:     chatapi.TypeGroupchat,
+			To:       s.To,
+			From:     s.From,
+			Data:     jsonData(m),
+			Body:     m.Body,
+			ID:       s.ID,
+			StanzaID: stanzaIDBy(s, bareJID(s.From)),
+			Stamp:    stamp,
+			Subject:  m.Subject,
+		})
+	}
+	if m.Body == "" {
+		if data := jsonData(m); data != nil {
+			out = append(out, chatapi.Notify{Type: chatapi.TypeNotify, To: s.To, From: s.From, Data: data})
+		}
+		return out
+	}
+	return append(out, chatapi.Chat{
+		Type:     typ,
+		To:       s.To,
+		From:     s.From,
+		Data:     jsonData(m),
+		Body:     m.Body,
+		ID:       s.ID,
+		StanzaID: stanzaIDBy(s, self),
+		Stamp:    stamp,
+		Thread:   m.Thread,
+		Sent:     sent,
+	})
+}
+
+func chatState(s *Stanza, state string) chatapi.ChatState {
+	thread := ""
+	if s.Message != nil {
+		thread = s.Message.Thread
+	}
+	return chatapi.ChatState{Type: chatapi.TypeChatState, From: s.From, To: s.To, State: state, Thread: thread}
+}
+
+// invitation finds a room invitation: direct (XEP-0249, jabber:x:conference)
+// or mediated by the room (XEP-0045 section 7.8.2, muc#user invite).
+func invitation(s *Stanza) (chatapi.Invitation, bool) {
+	for _, ext := range s.Message.Extensions {
+		n, ok := ext.(*stanza.Node)
+		if !ok || n.XMLName.Local != "x" {
+			continue
+		}
+		switch n.XMLName.Space {
+		case nsConference:
+			room := nodeAttr(n, "jid")
+			if room == "" {
+				continue
+			}
+			return chatapi.Invitation{
+				Type: chatapi.TypeInvitationReceived, Room: room, Inviter: s.From,
+				From: s.From, To: s.To, Password: nodeAttr(n, "password"),
+				Reason: nodeAttr(n, "reason"), Direct: true,
+			}, true
+		case nsMUCUser:
+			var inv chatapi.Invitation
+			found := false
+			for i := range n.Nodes {
+				c := &n.Nodes[i]
+				switch c.XMLName.Local {
+				case "invite":
+					found = true
+					inv.Inviter = nodeAttr(c, "from")
+					for j := range c.Nodes {
+						if c.Nodes[j].XMLName.Local == "reason" {
+							inv.Reason = c.Nodes[j].Content
+						}
+					}
+				case "password":
+					inv.Password = c.Content
+				}
+			}
+			if !found {
+				continue
+			}
+			inv.Type = chatapi.TypeInvitationReceived
+			inv.Room = bareJID(s.From)
+			inv.From, inv.To = s.From, s.To
+			return inv, true
+		}
+	}
+	return chatapi.Invitation{}, false
+}
+
+func translatePresence(s *Stanza) chatapi.Presence {
+	p := s.Presence
+	ptype := s.Type
+	if ptype == "" {
+		ptype = chatapi.PresenceAvailable
+	}
+	show := string(p.Show)
+	if show == "" {
+		show = chatapi.PresenceAvailable
+	}
+	ev := chatapi.Presence{
+		Type:         chatapi.TypePresence,
+		To:           s.To,
+		From:         s.From,
+		Status:       p.Status,
+		Show:         show,
+		PresenceType: ptype,
+		Priority:     int(p.Priority),
+	}
+	for _, ext := range p.Extensions {
+		n, ok := ext.(*stanza.Node)
+		if !ok || n.XMLName.Space != nsMUCUser || n.XMLName.Local != "x" {
+			continue
+		}
+		for i := range n.Nodes {
+			if c := &n.Nodes[i]; c.XMLName.Local == "item" {
+				ev.Role = nodeAttr(c, "role")
+				ev.Affiliation = nodeAttr(c, "affiliation")
+				ev.JID = nodeAttr(c, "jid")
+				if _, nick, ok := strings.Cut(s.From, "/"); ok {
+					ev.Nick = nick
+				}
+			}
+		}
+	}
+	return ev
+}
+
+// pubsubEventXML is the part of a pubsub#event notification the gateway
+// reads (XEP-0060 section 7.1.2, 7.2.2, 8.5, 8.4).
+type pubsubEventXML struct {
+	Event *struct {
+		Items *struct {
+			Node  string `xml:"node,attr"`
+			Items []struct {
+				ID    string `xml:"id,attr"`
+				Inner []byte `xml:",innerxml"`
+			} `xml:"item"`
+			Retracts []struct {
+				ID string `xml:"id,attr"`
+			} `xml:"retract"`
+		} `xml:"items"`
+		Purge *struct {
+			Node string `xml:"node,attr"`
+		} `xml:"purge"`
+		Delete *struct {
+			Node string `xml:"node,attr"`
+		} `xml:"delete"`
+	} `xml:"http://jabber.org/protocol/pubsub#event event"`
+}
+
+// jsonPayload is an XEP-0335 JSON container.
+type jsonPayload struct {
+	JSON *struct {
+		Text string `xml:",chardata"`
+	} `xml:"urn:xmpp:json:0 json"`
+}
+
+func pubsubEvents(s *Stanza, stamp string) []chatapi.Payload {
+	var ev pubsubEventXML
+	if err := xml.Unmarshal(s.Raw, &ev); err != nil || ev.Event == nil {
+		return nil
+	}
+	from := s.From
+	var out []chatapi.Payload
+	switch e := ev.Event; {
+	case e.Items != nil:
+		for _, it := range e.Items.Items {
+			p := chatapi.PubSub{Type: chatapi.TypePubSubItem, From: from, To: s.To, Node: e.Items.Node, ItemID: it.ID, Stamp: stamp}
+			payload := bytes.TrimSpace(it.Inner)
+			p.Payload = string(payload)
+			var jp jsonPayload
+			if xml.Unmarshal(append(append([]byte("<x>"), payload...), "</x>"...), &jp) == nil && jp.JSON != nil {
+				if txt := strings.TrimSpace(jp.JSON.Text); json.Valid([]byte(txt)) {
+					p.Data = json.RawMessage(txt)
+				}
+			}
+			out = append(out, p)
+		}
+		for _, r := range e.Items.Retracts {
+			out = append(out, chatapi.PubSub{Type: chatapi.TypePubSubRetract, From: from, To: s.To, Node: e.Items.Node, ItemID: r.ID, Stamp: stamp})
+		}
+	case e.Purge != nil:
+		out = append(out, chatapi.PubSub{Type: chatapi.TypePubSubPurge, From: from, To: s.To, Node: e.Purge.Node, Stamp: stamp})
+	case e.Delete != nil:
+		out = append(out, chatapi.PubSub{Type: chatapi.TypePubSubDelete, From: from, To: s.To, Node: e.Delete.Node, Stamp: stamp})
+	}
+	return out
+}
+
+// jsonData returns the JSON carried by a message in an XEP-0335 container,
+// or nil (which encodes as null, as the catalogue's data field is when
+// absent).
+func jsonData(m *stanza.Message) json.RawMessage {
+	for _, ext := range m.Extensions {
+		if n, ok := ext.(*stanza.Node); ok && n.XMLName.Space == nsJSON && n.XMLName.Local == "json" {
+			if txt := strings.TrimSpace(n.Content); json.Valid([]byte(txt)) {
+				return json.RawMessage(txt)
+			}
+		}
+	}
+	return nil
+}
+
+// stanzaIDBy returns the XEP-0359 stanza-id assigned by the entity by. Ids
+// set by anyone else are ignored: XEP-0359 section 4 says a stanza-id is
+// trustworthy only when its by is the archive the client asked.
+func stanzaIDBy(s *Stanza, by string) string {
+	for _, id := range s.StanzaIDs {
+		if id.By == by {
+			return id.ID
+		}
+	}
+	return ""
+}
+
+func nodeAttr(n *stanza.Node, local string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == local && a.Name.Space == "" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// bareJID strips the resource from a JID.
+func bareJID(j string) string {
+	b, _, _ := strings.Cut(j, "/")
+	return b
+}
