@@ -729,3 +729,41 @@ func TestWriterWithoutDeadlines(t *testing.T) {
 		h.Close()
 	})
 }
+
+func TestLogBytes(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		h, err := sse.New(sse.Config{LogBytes: 250})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		big := []byte(strings.Repeat("x", 100)) // a frame of about 130 bytes
+		rec := newRecorder()
+		stop := serve(h, rec, "alice", "")
+		synctestWait()
+		for range 3 {
+			h.Publish("alice", "e", big)
+		}
+		synctestWait()
+		stop()
+		evs := rec.events(t)
+		if len(evs) != 4 {
+			t.Fatalf("got %d events, want onConnect and 3", len(evs))
+		}
+		for _, tt := range []struct {
+			from string
+			want []string
+		}{
+			{evs[2].ID, []string{"onConnect", "e"}},             // event 3 is kept
+			{evs[1].ID, []string{"onConnect", "chatapi.reset"}}, // event 2 is not
+		} {
+			rec := newRecorder()
+			stop := serve(h, rec, "alice", tt.from)
+			synctestWait()
+			stop()
+			if diff := cmp.Diff(tt.want, names(rec.events(t))); diff != "" {
+				t.Errorf("resume from %s (-want +got):\n%s", tt.from, diff)
+			}
+		}
+	})
+}
