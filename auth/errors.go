@@ -55,6 +55,10 @@ var (
 	// that went backwards (a possibly cloned authenticator).
 	ErrPasskeyInvalid = errors.New("auth: passkey verification failed")
 
+	// ErrTooManyCeremonies is returned by the Begin methods of Passkeys when
+	// the bounded table of pending ceremonies is full.
+	ErrTooManyCeremonies = errors.New("auth: too many pending webauthn ceremonies")
+
 	// ErrNoPasskeys is returned by Passkeys.BeginLogin for a user without
 	// passkeys.
 	ErrNoPasskeys = errors.New("auth: no passkeys")

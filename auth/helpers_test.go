@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +43,8 @@ type memStore struct {
 	secrets  map[string]TOTPSecret
 	steps    map[string]bool
 	failures map[string][]time.Time
+	handles  map[string][]byte
+	passkeys []PasskeyCredential
 }
 
 func newMemStore() *memStore {
@@ -50,10 +54,14 @@ func newMemStore() *memStore {
 		secrets:  map[string]TOTPSecret{},
 		steps:    map[string]bool{},
 		failures: map[string][]time.Time{},
+		handles:  map[string][]byte{},
 	}
 }
 
-var _ Store = (*memStore)(nil)
+var (
+	_ Store        = (*memStore)(nil)
+	_ PasskeyStore = (*memStore)(nil)
+)
 
 var errMemNotFound = fmt.Errorf("memstore: %w", ErrNotFound)
 
@@ -204,3 +212,85 @@ func newTokens(t testing.TB, clock *fakeClock, mod ...func(*TokensConfig)) (*Tok
 
 // logTo returns a JSON logger writing to w.
 func logTo(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+func (m *memStore) WebAuthnHandle(_ context.Context, user string, candidate []byte) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if h, ok := m.handles[user]; ok {
+		return h, nil
+	}
+	m.handles[user] = candidate
+	return candidate, nil
+}
+
+func (m *memStore) UserByWebAuthnHandle(_ context.Context, handle []byte) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for u, h := range m.handles {
+		if bytes.Equal(h, handle) {
+			return u, nil
+		}
+	}
+	return "", errMemNotFound
+}
+
+func (m *memStore) PasskeyCredentials(_ context.Context, user string) ([]PasskeyCredential, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []PasskeyCredential
+	for _, c := range m.passkeys {
+		if c.User == user {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) AddPasskeyCredential(_ context.Context, c PasskeyCredential) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, o := range m.passkeys {
+		if bytes.Equal(o.ID, c.ID) {
+			return fmt.Errorf("memstore: %w", ErrExists)
+		}
+	}
+	m.passkeys = append(m.passkeys, c)
+	return nil
+}
+
+func (m *memStore) UpdatePasskeyCredential(_ context.Context, user string, id, data []byte, lastUsed time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, o := range m.passkeys {
+		if o.User == user && bytes.Equal(o.ID, id) {
+			m.passkeys[i].Data, m.passkeys[i].LastUsedAt = data, lastUsed
+			return nil
+		}
+	}
+	return errMemNotFound
+}
+
+func (m *memStore) DeletePasskeyCredential(_ context.Context, user string, id []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, o := range m.passkeys {
+		if o.User == user && bytes.Equal(o.ID, id) {
+			m.passkeys = append(m.passkeys[:i], m.passkeys[i+1:]...)
+			return nil
+		}
+	}
+	return errMemNotFound
+}
+
+// testLogger sends debug logs to t.Log.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}

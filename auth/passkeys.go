@@ -1,0 +1,441 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+)
+
+// Defaults for PasskeysConfig.
+const (
+	DefaultCeremonyTTL   = 5 * time.Minute
+	DefaultMaxCeremonies = 10000
+)
+
+const (
+	maxResponseLen = 64 << 10 // bytes of authenticator response JSON
+	maxNameLen     = 64       // runes in a passkey label
+)
+
+// PasskeysConfig configures NewPasskeys.
+type PasskeysConfig struct {
+	// RPID is the relying party id: the site's host name, never an IP
+	// address ("localhost" in tests). Required.
+	RPID string
+	// RPDisplayName is shown by authenticators. Required.
+	RPDisplayName string
+	// RPOrigins are the exact origins (scheme://host[:port]) the browser
+	// may report, as seen by the browser (behind a reverse proxy: the
+	// public origin). Required.
+	RPOrigins []string
+
+	Store PasskeyStore // required
+
+	// CeremonyTTL bounds the time between Begin and Finish; zero means
+	// DefaultCeremonyTTL.
+	CeremonyTTL time.Duration
+	// MaxCeremonies bounds the pending ceremonies kept in memory; zero
+	// means DefaultMaxCeremonies.
+	MaxCeremonies int
+
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives verification failure details at debug level; nil
+	// means slog.Default().
+	Logger *slog.Logger
+}
+
+// Passkeys runs WebAuthn registration and login ceremonies (passkeys). A
+// user may hold several credentials. Ceremony state stays on the server
+// under a random ceremony id, expires after CeremonyTTL and is consumed by
+// the first Finish call, successful or not. A login whose sign count went
+// backwards is refused. Passkeys is safe for concurrent use.
+type Passkeys struct {
+	wa    *webauthn.WebAuthn
+	store PasskeyStore
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu         sync.Mutex
+	ceremonies map[string]ceremony
+}
+
+type ceremonyKind int
+
+const (
+	registration ceremonyKind = iota + 1
+	login
+)
+
+type ceremony struct {
+	kind    ceremonyKind
+	user    string // empty for a discoverable login
+	session webauthn.SessionData
+	expires time.Time
+}
+
+// PasskeyInfo describes a stored passkey, without key material.
+type PasskeyInfo struct {
+	ID         string    `json:"id"` // credential id, base64url
+	Name       string    `json:"name"`
+	AAGUID     string    `json:"aaguid,omitempty"` // authenticator model, hex
+	CreatedAt  time.Time `json:"createdAt"`
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
+}
+
+// NewPasskeys validates cfg and returns a Passkeys.
+func NewPasskeys(cfg PasskeysConfig) (*Passkeys, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("auth: PasskeysConfig.Store is nil")
+	}
+	if cfg.CeremonyTTL < 0 || cfg.MaxCeremonies < 0 {
+		return nil, errors.New("auth: negative PasskeysConfig limit")
+	}
+	p := &Passkeys{
+		store:      cfg.Store,
+		ttl:        cfg.CeremonyTTL,
+		max:        cfg.MaxCeremonies,
+		now:        cfg.Clock,
+		log:        cfg.Logger,
+		ceremonies: make(map[string]ceremony),
+	}
+	if p.ttl == 0 {
+		p.ttl = DefaultCeremonyTTL
+	}
+	if p.max == 0 {
+		p.max = DefaultMaxCeremonies
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: p.ttl, TimeoutUVD: p.ttl}
+	wa, err := webauthn.New(&webauthn.Config{
+		RPID:          cfg.RPID,
+		RPDisplayName: cfg.RPDisplayName,
+		RPOrigins:     cfg.RPOrigins,
+		Timeouts:      webauthn.TimeoutsConfig{Login: timeout, Registration: timeout},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: passkeys config: %w", err)
+	}
+	p.wa = wa
+	return p, nil
+}
+
+// BeginRegistration starts adding a passkey for user, who must already be
+// authenticated (by password or token: the caller's job). It returns the
+// ceremony id to pass to FinishRegistration and the creation options as
+// JSON ({"publicKey": {...}}) for navigator.credentials.create. Passkeys
+// the user already holds are excluded, and a discoverable (resident)
+// credential is required so usernameless login works.
+func (p *Passkeys) BeginRegistration(ctx context.Context, user string) (ceremonyID string, options json.RawMessage, err error) {
+	if user == "" {
+		return "", nil, errors.New("auth: passkey registration: empty user")
+	}
+	u, err := p.loadUser(ctx, user, true)
+	if err != nil {
+		return "", nil, err
+	}
+	exclude := make([]protocol.CredentialDescriptor, len(u.creds))
+	for i := range u.creds {
+		exclude[i] = u.creds[i].Descriptor()
+	}
+	creation, session, err := p.wa.BeginRegistration(u,
+		webauthn.WithExclusions(exclude),
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
+	)
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: passkey registration: %w", err)
+	}
+	return p.begin(registration, user, *session, creation)
+}
+
+// FinishRegistration completes the ceremony started by BeginRegistration
+// for the same user: it verifies the authenticator's response (the JSON
+// the browser's PublicKeyCredential serialises to) and stores the new
+// credential under name (empty means "Passkey"). It returns ErrCeremony or
+// ErrPasskeyInvalid (wrapped) on failure.
+func (p *Passkeys) FinishRegistration(ctx context.Context, user, ceremonyID string, response []byte, name string) (PasskeyInfo, error) {
+	c, err := p.take(ceremonyID, registration, user)
+	if err != nil {
+		return PasskeyInfo{}, err
+	}
+	if len(response) > maxResponseLen {
+		return PasskeyInfo{}, fmt.Errorf("%w: response too large", ErrPasskeyInvalid)
+	}
+	name, err = passkeyName(name)
+	if err != nil {
+		return PasskeyInfo{}, err
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(response)
+	if err != nil {
+		return PasskeyInfo{}, p.invalid(ctx, "parse registration", err)
+	}
+	u, err := p.loadUser(ctx, user, true)
+	if err != nil {
+		return PasskeyInfo{}, err
+	}
+	cred, err := p.wa.CreateCredential(u, c.session, parsed)
+	if err != nil {
+		return PasskeyInfo{}, p.invalid(ctx, "verify registration", err)
+	}
+	data, err := json.Marshal(cred)
+	if err != nil {
+		return PasskeyInfo{}, fmt.Errorf("auth: encode passkey: %w", err)
+	}
+	pc := PasskeyCredential{User: user, ID: cred.ID, Name: name, Data: data, CreatedAt: p.now().UTC()}
+	if err := p.store.AddPasskeyCredential(ctx, pc); err != nil {
+		if errors.Is(err, ErrExists) {
+			return PasskeyInfo{}, fmt.Errorf("%w: credential already registered", ErrPasskeyInvalid)
+		}
+		return PasskeyInfo{}, fmt.Errorf("auth: store passkey: %w", err)
+	}
+	return info(pc, cred), nil
+}
+
+// BeginLogin starts a login. With a user, the options list that user's
+// passkeys (ErrNoPasskeys if there are none); with an empty user it starts
+// a discoverable (usernameless) login where the authenticator names the
+// account. It returns the ceremony id and the request options as JSON
+// ({"publicKey": {...}}) for navigator.credentials.get.
+func (p *Passkeys) BeginLogin(ctx context.Context, user string) (ceremonyID string, options json.RawMessage, err error) {
+	var (
+		assertion *protocol.CredentialAssertion
+		session   *webauthn.SessionData
+	)
+	if user == "" {
+		assertion, session, err = p.wa.BeginDiscoverableLogin()
+	} else {
+		u, lerr := p.loadUser(ctx, user, false)
+		if lerr != nil {
+			return "", nil, lerr
+		}
+		if len(u.creds) == 0 {
+			return "", nil, ErrNoPasskeys
+		}
+		assertion, session, err = p.wa.BeginLogin(u)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: passkey login: %w", err)
+	}
+	return p.begin(login, user, *session, assertion)
+}
+
+// FinishLogin completes a login started by BeginLogin and returns the
+// authenticated user (a bare JID). It verifies the assertion against the
+// stored credential, refuses a sign count that did not increase (possible
+// clone), and stores the credential's new sign count and flags. It returns
+// ErrCeremony or ErrPasskeyInvalid (wrapped) on failure.
+func (p *Passkeys) FinishLogin(ctx context.Context, ceremonyID string, response []byte) (string, error) {
+	c, err := p.take(ceremonyID, login, "")
+	if err != nil {
+		return "", err
+	}
+	if len(response) > maxResponseLen {
+		return "", fmt.Errorf("%w: response too large", ErrPasskeyInvalid)
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
+	if err != nil {
+		return "", p.invalid(ctx, "parse assertion", err)
+	}
+
+	var (
+		u    *waUser
+		cred *webauthn.Credential
+	)
+	if c.user != "" {
+		if u, err = p.loadUser(ctx, c.user, false); err != nil {
+			return "", err
+		}
+		cred, err = p.wa.ValidateLogin(u, c.session, parsed)
+	} else {
+		handler := func(_, handle []byte) (webauthn.User, error) {
+			name, err := p.store.UserByWebAuthnHandle(ctx, handle)
+			if err != nil {
+				return nil, err
+			}
+			if u, err = p.loadUser(ctx, name, false); err != nil {
+				return nil, err
+			}
+			return u, nil
+		}
+		_, cred, err = p.wa.ValidatePasskeyLogin(handler, c.session, parsed)
+	}
+	if err != nil {
+		return "", p.invalid(ctx, "verify assertion", err)
+	}
+	if cred.Authenticator.CloneWarning {
+		p.log.WarnContext(ctx, "passkey sign count went backwards; refusing login", "user", u.name)
+		return "", fmt.Errorf("%w: sign count did not increase", ErrPasskeyInvalid)
+	}
+	data, err := json.Marshal(cred)
+	if err != nil {
+		return "", fmt.Errorf("auth: encode passkey: %w", err)
+	}
+	if err := p.store.UpdatePasskeyCredential(ctx, u.name, cred.ID, data, p.now().UTC()); err != nil {
+		return "", fmt.Errorf("auth: update passkey: %w", err)
+	}
+	return u.name, nil
+}
+
+// List returns the user's passkeys, oldest first.
+func (p *Passkeys) List(ctx context.Context, user string) ([]PasskeyInfo, error) {
+	stored, err := p.store.PasskeyCredentials(ctx, user)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list passkeys: %w", err)
+	}
+	out := make([]PasskeyInfo, 0, len(stored))
+	for _, pc := range stored {
+		var cred webauthn.Credential
+		if err := json.Unmarshal(pc.Data, &cred); err != nil {
+			return nil, fmt.Errorf("auth: decode passkey: %w", err)
+		}
+		out = append(out, info(pc, &cred))
+	}
+	return out, nil
+}
+
+// Remove deletes one of the user's passkeys by its id (PasskeyInfo.ID),
+// or returns an error matching ErrNotFound.
+func (p *Passkeys) Remove(ctx context.Context, user, id string) error {
+	raw, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return fmt.Errorf("auth: remove passkey: %w", ErrNotFound)
+	}
+	if err := p.store.DeletePasskeyCredential(ctx, user, raw); err != nil {
+		return fmt.Errorf("auth: remove passkey: %w", err)
+	}
+	return nil
+}
+
+// begin records a ceremony and encodes its options.
+func (p *Passkeys) begin(kind ceremonyKind, user string, session webauthn.SessionData, options any) (string, json.RawMessage, error) {
+	opts, err := json.Marshal(options)
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: encode webauthn options: %w", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(randomBytes(18))
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.ceremonies) >= p.max {
+		for k, c := range p.ceremonies {
+			if !now.Before(c.expires) {
+				delete(p.ceremonies, k)
+			}
+		}
+		if len(p.ceremonies) >= p.max {
+			return "", nil, ErrTooManyCeremonies
+		}
+	}
+	p.ceremonies[id] = ceremony{kind: kind, user: user, session: session, expires: now.Add(p.ttl)}
+	return id, opts, nil
+}
+
+// take removes and returns a ceremony. It is consumed even when it turns
+// out to be expired or of the wrong kind or user, so no id is tried twice.
+func (p *Passkeys) take(id string, kind ceremonyKind, user string) (ceremony, error) {
+	p.mu.Lock()
+	c, ok := p.ceremonies[id]
+	delete(p.ceremonies, id)
+	p.mu.Unlock()
+	switch {
+	case !ok, c.kind != kind, !p.now().Before(c.expires):
+		return ceremony{}, ErrCeremony
+	case kind == registration && c.user != user:
+		return ceremony{}, ErrCeremony
+	}
+	return c, nil
+}
+
+// pending returns the number of ceremonies kept (for tests).
+func (p *Passkeys) pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.ceremonies)
+}
+
+// invalid logs the library's detail (DevInfo is for the server log only,
+// never for clients) and returns ErrPasskeyInvalid.
+func (p *Passkeys) invalid(ctx context.Context, step string, err error) error {
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		var pe *protocol.Error
+		if errors.As(err, &pe) {
+			p.log.DebugContext(ctx, "passkey "+step+" failed", "err", pe.Details, "info", pe.DevInfo)
+		} else {
+			p.log.DebugContext(ctx, "passkey "+step+" failed", "err", err)
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrPasskeyInvalid, step)
+}
+
+// loadUser returns the user with their credentials. With create, a user
+// handle is made if the user has none; without it a user with no
+// credentials gets no handle.
+func (p *Passkeys) loadUser(ctx context.Context, user string, create bool) (*waUser, error) {
+	stored, err := p.store.PasskeyCredentials(ctx, user)
+	if err != nil {
+		return nil, fmt.Errorf("auth: load passkeys: %w", err)
+	}
+	u := &waUser{name: user}
+	for _, pc := range stored {
+		var cred webauthn.Credential
+		if err := json.Unmarshal(pc.Data, &cred); err != nil {
+			return nil, fmt.Errorf("auth: decode passkey: %w", err)
+		}
+		u.creds = append(u.creds, cred)
+	}
+	if len(stored) == 0 && !create {
+		return u, nil
+	}
+	if u.handle, err = p.store.WebAuthnHandle(ctx, user, randomBytes(32)); err != nil {
+		return nil, fmt.Errorf("auth: webauthn handle: %w", err)
+	}
+	return u, nil
+}
+
+func passkeyName(name string) (string, error) {
+	if name == "" {
+		return "Passkey", nil
+	}
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameLen {
+		return "", fmt.Errorf("auth: passkey name must be valid UTF-8 of at most %d characters", maxNameLen)
+	}
+	return name, nil
+}
+
+func info(pc PasskeyCredential, cred *webauthn.Credential) PasskeyInfo {
+	return PasskeyInfo{
+		ID:         base64.RawURLEncoding.EncodeToString(pc.ID),
+		Name:       pc.Name,
+		AAGUID:     fmt.Sprintf("%x", cred.Authenticator.AAGUID),
+		CreatedAt:  pc.CreatedAt,
+		LastUsedAt: pc.LastUsedAt,
+	}
+}
+
+// waUser adapts a user to webauthn.User.
+type waUser struct {
+	name   string
+	handle []byte
+	creds  []webauthn.Credential
+}
+
+func (u *waUser) WebAuthnID() []byte                         { return u.handle }
+func (u *waUser) WebAuthnName() string                       { return u.name }
+func (u *waUser) WebAuthnDisplayName() string                { return u.name }
+func (u *waUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }

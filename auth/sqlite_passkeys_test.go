@@ -1,0 +1,97 @@
+package auth_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"path/filepath"
+	"testing"
+
+	"github.com/descope/virtualwebauthn"
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/store"
+)
+
+// TestPasskeysWithSQLite registers a passkey and logs in with it over the
+// real store, then again after reopening it.
+func TestPasskeysWithSQLite(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "sparkgate.db")
+	rp := virtualwebauthn.RelyingParty{ID: "localhost", Name: "sparkgate", Origin: "https://localhost"}
+	open := func() (*store.SQLite, *auth.Passkeys) {
+		st, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := auth.NewPasskeys(auth.PasskeysConfig{RPID: rp.ID, RPDisplayName: rp.Name, RPOrigins: []string{rp.Origin}, Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, p
+	}
+	st, p := open()
+
+	id, opts, err := p.BeginRegistration(ctx, "alice@x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ao, err := virtualwebauthn.ParseAttestationOptions(string(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)})
+	cred := fullLengthCredential(t)
+	resp := virtualwebauthn.CreateAttestationResponse(rp, authn, cred, *ao)
+	if _, err := p.FinishRegistration(ctx, "alice@x", id, []byte(resp), "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, p = open()
+	defer st.Close()
+	for i, counter := range []uint32{1, 2} {
+		cred.Counter = counter
+		id, opts, err := p.BeginLogin(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		aso, err := virtualwebauthn.ParseAssertionOptions(string(opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := virtualwebauthn.CreateAssertionResponse(rp, authn, cred, *aso)
+		if user, err := p.FinishLogin(ctx, id, []byte(resp)); err != nil || user != "alice@x" {
+			t.Errorf("login %d = %q, %v", i, user, err)
+		}
+	}
+	list, err := p.List(ctx, "alice@x")
+	if err != nil || len(list) != 1 || list[0].Name != "laptop" || list[0].LastUsedAt.IsZero() {
+		t.Errorf("List = %+v, %v", list, err)
+	}
+}
+
+// fullLengthCredential works around virtualwebauthn v1.0.3 dropping
+// leading zero bytes of P-256 coordinates (see newCredential in
+// passkeys_test.go).
+func fullLengthCredential(t testing.TB) virtualwebauthn.Credential {
+	t.Helper()
+	for {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, err := k.PublicKey.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pt[1] == 0 || pt[33] == 0 {
+			continue
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
+	}
+}
