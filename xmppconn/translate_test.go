@@ -1,0 +1,194 @@
+package xmppconn
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+)
+
+const self = "alice@example.org"
+
+func TestTranslate(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		want []chatapi.Payload
+	}{
+		{
+			name: "chat",
+			raw: `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org/web' type='chat' id='m1'>` +
+				`<body>hi "there"
+line two ✓</body><thread>t1</thread>` +
+				`<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.org' id='A1'/>` +
+				`<stanza-id xmlns='urn:xmpp:sid:0' by='evil@example.org' id='FORGED'/></message>`,
+			want: []chatapi.Payload{chatapi.Chat{Type: "chat", From: "bob@example.org/phone", To: "alice@example.org/web",
+				Body: "hi \"there\"\nline two ✓", ID: "m1", StanzaID: "A1", Thread: "t1"}},
+		},
+		{
+			name: "chat-with-state-and-delay",
+			raw: `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'>` +
+				`<body>late</body><active xmlns='http://jabber.org/protocol/chatstates'/>` +
+				`<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T01:02:03Z'/></message>`,
+			want: []chatapi.Payload{
+				chatapi.ChatState{Type: "chatstate", From: "bob@example.org/phone", To: "alice@example.org", State: "active"},
+				chatapi.Chat{Type: "chat", From: "bob@example.org/phone", To: "alice@example.org", Body: "late", Stamp: "2026-11-24T01:02:03Z"},
+			},
+		},
+		{
+			name: "composing-only",
+			raw:  `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+			want: []chatapi.Payload{chatapi.ChatState{Type: "chatstate", From: "bob@example.org/phone", To: "alice@example.org", State: "composing"}},
+		},
+		{
+			name: "groupchat",
+			raw: `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='g1'>` +
+				`<body>hello room</body><stanza-id xmlns='urn:xmpp:sid:0' by='room@conference.example.org' id='R1'/></message>`,
+			want: []chatapi.Payload{chatapi.GroupChat{Type: "groupchat", From: "room@conference.example.org/bob", To: "alice@example.org/web",
+				Body: "hello room", ID: "g1", StanzaID: "R1"}},
+		},
+		{
+			name: "direct-invitation",
+			raw: `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org'>` +
+				`<x xmlns='jabber:x:conference' jid='room@conference.example.org' reason='join us' password='pw'/></message>`,
+			want: []chatapi.Payload{chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.example.org", Inviter: "bob@example.org/phone",
+				From: "bob@example.org/phone", To: "alice@example.org", Password: "pw", Reason: "join us", Direct: true}},
+		},
+		{
+			name: "mediated-invitation",
+			raw: `<message xmlns='jabber:client' from='room@conference.example.org' to='alice@example.org'>` +
+				`<x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@example.org/phone'><reason>come</reason></invite><password>pw</password></x></message>`,
+			want: []chatapi.Payload{chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.example.org", Inviter: "bob@example.org/phone",
+				From: "room@conference.example.org", To: "alice@example.org", Password: "pw", Reason: "come"}},
+		},
+		{
+			name: "presence-unavailable",
+			raw:  `<presence xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='unavailable'/>`,
+			want: []chatapi.Payload{chatapi.Presence{Type: "presence", From: "bob@example.org/phone", To: "alice@example.org", Show: "available", PresenceType: "unavailable"}},
+		},
+		{
+			name: "presence-away",
+			raw:  `<presence xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org'><show>away</show><status>lunch</status><priority>5</priority></presence>`,
+			want: []chatapi.Payload{chatapi.Presence{Type: "presence", From: "bob@example.org/phone", To: "alice@example.org", Show: "away", Status: "lunch", Priority: 5, PresenceType: "available"}},
+		},
+		{
+			name: "room-presence",
+			raw: `<presence xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web'>` +
+				`<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant' jid='bob@example.org/phone'/></x></presence>`,
+			want: []chatapi.Payload{chatapi.Presence{Type: "presence", From: "room@conference.example.org/bob", To: "alice@example.org/web", Show: "available",
+				PresenceType: "available", Nick: "bob", Role: "participant", Affiliation: "member", JID: "bob@example.org/phone"}},
+		},
+		{
+			name: "receipt",
+			raw:  `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org'><received xmlns='urn:xmpp:receipts' id='m1'/></message>`,
+			want: []chatapi.Payload{chatapi.Receipt{Type: "received", From: "bob@example.org/phone", To: "alice@example.org", ID: "m1"}},
+		},
+		{
+			name: "carbon-sent",
+			raw: `<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web' type='chat'>` +
+				`<sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
+				`<message xmlns='jabber:client' from='alice@example.org/phone' to='bob@example.org' type='chat' id='c1'><body>from my phone</body></message>` +
+				`</forwarded></sent></message>`,
+			want: []chatapi.Payload{chatapi.Chat{Type: "chat", From: "alice@example.org/phone", To: "bob@example.org", Body: "from my phone", ID: "c1", Sent: true}},
+		},
+		{
+			name: "carbon-forged",
+			raw: `<message xmlns='jabber:client' from='mallory@example.org' to='alice@example.org/web' type='chat'>` +
+				`<received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
+				`<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'><body>fake</body></message>` +
+				`</forwarded></received></message>`,
+			want: nil,
+		},
+		{
+			name: "mam-result-is-not-live",
+			raw: `<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web'>` +
+				`<result xmlns='urn:xmpp:mam:2' queryid='q' id='A9'><forwarded xmlns='urn:xmpp:forward:0'>` +
+				`<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'><body>old</body></message>` +
+				`</forwarded></result></message>`,
+			want: nil,
+		},
+		{
+			name: "pubsub-json-item",
+			raw: `<message xmlns='jabber:client' from='pubsub.example.org' to='alice@example.org'>` +
+				`<event xmlns='http://jabber.org/protocol/pubsub#event'><items node='news'>` +
+				`<item id='i1'><json xmlns='urn:xmpp:json:0'>{"a":1}</json></item></items></event></message>`,
+			want: []chatapi.Payload{chatapi.PubSub{Type: "item", From: "pubsub.example.org", To: "alice@example.org", Node: "news", ItemID: "i1",
+				Payload: `<json xmlns='urn:xmpp:json:0'>{"a":1}</json>`, Data: json.RawMessage(`{"a":1}`)}},
+		},
+		{
+			name: "notify-data-without-body",
+			raw:  `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org'><json xmlns='urn:xmpp:json:0'>[1,2]</json></message>`,
+			want: []chatapi.Payload{chatapi.Notify{Type: "notify", From: "bob@example.org/phone", To: "alice@example.org", Data: json.RawMessage(`[1,2]`)}},
+		},
+		{
+			name: "unknown-payload-and-nested-message",
+			raw: `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'><body>still here</body>` +
+				`<x xmlns='urn:example:evil'><message xmlns='jabber:client'/></x></message>`,
+			want: []chatapi.Payload{chatapi.Chat{Type: "chat", From: "bob@example.org/phone", To: "alice@example.org", Body: "still here"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := decodeStanza([]byte(tt.raw))
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			got := Translate(&st, self)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Translate (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTranslateArchived(t *testing.T) {
+	raw := `<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web'>` +
+		`<result xmlns='urn:xmpp:mam:2' queryid='q' id='A9'><forwarded xmlns='urn:xmpp:forward:0'>` +
+		`<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T01:02:03Z'/>` +
+		`<message xmlns='jabber:client' from='alice@example.org/phone' to='bob@example.org' type='chat' id='x'><body>mine</body></message>` +
+		`</forwarded></result></message>`
+	st, err := decodeStanza([]byte(raw))
+	if err != nil || st.MAM == nil {
+		t.Fatalf("decode: %v, MAM %v", err, st.MAM)
+	}
+	got := TranslateArchived(st.MAM, self)
+	want := chatapi.Chat{Type: "chat", From: "alice@example.org/phone", To: "bob@example.org", Body: "mine", ID: "x",
+		StanzaID: "A9", Stamp: "2026-11-24T01:02:03Z", Sent: true}
+	if diff := cmp.Diff(chatapi.Payload(want), got); diff != "" {
+		t.Errorf("TranslateArchived (-want +got):\n%s", diff)
+	}
+}
+
+// FuzzTranslate: whatever the server sends, translation never panics and
+// every event it yields encodes to valid JSON.
+func FuzzTranslate(f *testing.F) {
+	f.Add(`<message xmlns='jabber:client' from='b@x/r' type='chat'><body>hi</body></message>`)
+	f.Add(`<message xmlns='jabber:client' from='alice@example.org'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><body>b</body></message></forwarded></sent></message>`)
+	f.Add(`<message xmlns='jabber:client'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='n'><item id='1'><json xmlns='urn:xmpp:json:0'>{</json></item></items></event></message>`)
+	f.Add(`<presence xmlns='jabber:client' from='r@c/n'><x xmlns='http://jabber.org/protocol/muc#user'><item role='moderator'/><status code='110'/></x></presence>`)
+	f.Add(`<message xmlns='jabber:client'><x xmlns='jabber:x:conference' jid='r@c'/><json xmlns='urn:xmpp:json:0'>null</json></message>`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		st, err := decodeStanza([]byte(raw))
+		if err != nil {
+			return
+		}
+		for _, p := range Translate(&st, self) {
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatalf("event %s does not encode: %v", p.EventName(), err)
+			}
+			if !json.Valid(b) {
+				t.Fatalf("invalid JSON %q", b)
+			}
+		}
+		if st.MAM != nil {
+			if p := TranslateArchived(st.MAM, self); p != nil {
+				if _, err := json.Marshal(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}
