@@ -7,3 +7,9 @@ import "embed"
 //
 //go:embed static
 var FS embed.FS
+
+// APIDocs holds the API reference page under apidocs/: a vendored viewer
+// that renders ./openapi.yaml. The gateway serves it at /sparkweb/api/docs/.
+//
+//go:embed apidocs
+var APIDocs embed.FS
