@@ -2,9 +2,9 @@ package auth
 
 import "errors"
 
-// Errors returned by this package. Callers branch on them with [errors.Is];
-// every one of ErrInvalidToken, ErrExpired and ErrRevoked means the caller
-// must authenticate again.
+// Errors returned by this package. Callers branch on them with [errors.Is].
+// Every token rejection matches ErrInvalidToken (the caller must
+// authenticate again); ErrExpired and ErrRevoked refine it.
 var (
 	// ErrInvalidToken is returned by Verify and VerifyPurpose for a token that
 	// is malformed, badly signed, signed by an unknown or retired key, meant
@@ -12,11 +12,12 @@ var (
 	ErrInvalidToken = errors.New("auth: invalid token")
 
 	// ErrExpired is returned by Verify and VerifyPurpose for a token whose
-	// exp has passed.
+	// exp has passed. The error also matches ErrInvalidToken.
 	ErrExpired = errors.New("auth: token expired")
 
 	// ErrRevoked is returned by Verify and VerifyPurpose for a token that was
 	// revoked (logout, RevokeUser) or, for a single-use purpose, already used.
+	// The error also matches ErrInvalidToken.
 	ErrRevoked = errors.New("auth: token revoked")
 
 	// ErrNotFound is matched by the error a Store returns for a missing row.

@@ -215,9 +215,9 @@ func (t *Tokens) issue(user, method, purpose string, ttl time.Duration) (string,
 // Verify checks an access token: EdDSA signature by a current or
 // still-verifying retired key named by kid, exp (required), nbf, iat
 // (required), aud, iss, that it is not a purpose token, and that neither it
-// nor its user's earlier tokens were revoked. It returns ErrInvalidToken,
-// ErrExpired or ErrRevoked (wrapped), or another error when the store
-// fails.
+// nor its user's earlier tokens were revoked. Every rejection matches
+// ErrInvalidToken; an expired token also matches ErrExpired and a revoked
+// one ErrRevoked. Any other error is a store failure.
 func (t *Tokens) Verify(ctx context.Context, token string) (Claims, error) {
 	c, err := t.parse(token)
 	if err != nil {
@@ -252,7 +252,7 @@ func (t *Tokens) VerifyPurpose(ctx context.Context, token, purpose string) (Clai
 			return Claims{}, fmt.Errorf("auth: consume token: %w", err)
 		}
 		if !first {
-			return Claims{}, fmt.Errorf("%w: already used", ErrRevoked)
+			return Claims{}, fmt.Errorf("%w (%w): already used", ErrRevoked, ErrInvalidToken)
 		}
 	}
 	return c, nil
@@ -293,7 +293,7 @@ func (t *Tokens) parse(token string) (Claims, error) {
 	tok, err := t.parser.ParseWithClaims(token, &w, t.keyfunc)
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
-			return Claims{}, fmt.Errorf("%w: %v", ErrExpired, err)
+			return Claims{}, fmt.Errorf("%w (%w): %v", ErrExpired, ErrInvalidToken, err)
 		}
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
@@ -346,14 +346,14 @@ func (t *Tokens) checkRevoked(ctx context.Context, c Claims) error {
 		return fmt.Errorf("auth: check revocation: %w", err)
 	}
 	if revoked {
-		return ErrRevoked
+		return fmt.Errorf("%w (%w): logged out", ErrRevoked, ErrInvalidToken)
 	}
 	cutoff, err := t.store.UserRevokedBefore(ctx, c.Subject)
 	if err != nil {
 		return fmt.Errorf("auth: check revocation: %w", err)
 	}
 	if !cutoff.IsZero() && c.IssuedAt.Before(cutoff) {
-		return ErrRevoked
+		return fmt.Errorf("%w (%w): issued before the user's cutoff", ErrRevoked, ErrInvalidToken)
 	}
 	return nil
 }

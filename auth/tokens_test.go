@@ -158,8 +158,8 @@ func TestVerifyAttacks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := tk.Verify(ctx, tt.token)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("Verify = %+v, %v; want %v", c, err, tt.want)
+			if !errors.Is(err, tt.want) || !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("Verify = %+v, %v; want %v (and ErrInvalidToken)", c, err, tt.want)
 			}
 			if !cmp.Equal(c, Claims{}) {
 				t.Errorf("claims returned with error: %+v", c)
@@ -206,8 +206,8 @@ func TestRevoke(t *testing.T) {
 	if err := tk.Revoke(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tk.Verify(ctx, tok); !errors.Is(err, ErrRevoked) {
-		t.Errorf("revoked token: %v, want ErrRevoked", err)
+	if _, err := tk.Verify(ctx, tok); !errors.Is(err, ErrRevoked) || !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("revoked token: %v, want ErrRevoked and ErrInvalidToken", err)
 	}
 	if _, err := tk.Verify(ctx, other); err != nil {
 		t.Errorf("sibling token: %v", err)

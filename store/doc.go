@@ -1,7 +1,10 @@
-// Package store persists the gateway's own state: revoked token ids, TOTP
-// secrets (sealed by package auth before they get here), used TOTP steps,
-// failed attempts and gateway settings. It implements the Store interfaces
-// its consumers declare ([auth.Store]).
+// Package store persists the gateway's own state: revoked token ids and
+// per-user revocation cutoffs, TOTP secrets (sealed by package auth before
+// they get here), used TOTP steps and failed attempts, WebAuthn user handles
+// and passkey credentials, and gateway settings. It implements the store
+// interfaces its consumers declare ([auth.Store], [auth.PasskeyStore]).
+// A missing row is reported with an error matching [ErrNotFound] (and
+// [auth.ErrNotFound]); a duplicate key with [ErrExists].
 //
 // The default implementation, [SQLite], is a single SQLite file in the data
 // directory, opened through modernc.org/sqlite (no cgo) in WAL mode, with
@@ -17,5 +20,6 @@
 // transactions begin with BEGIN IMMEDIATE and connections wait on a busy
 // timeout, so concurrent writers queue instead of failing with "database is
 // locked". The package starts no goroutine; [SQLite.RunPurger] runs in the
-// caller's.
+// caller's and removes rows that can no longer matter (expired revocations,
+// used TOTP steps past their window, day-old failures).
 package store

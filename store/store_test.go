@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -349,14 +350,33 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 }
 
-func TestRunPurgerStops(t *testing.T) {
+// TestRunPurger runs the purger in a synctest bubble: an hour of fake time
+// passes and the expired row is gone, with no real waiting.
+func TestRunPurger(t *testing.T) {
 	s, _ := newStore(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		s.RunPurger(ctx, time.Hour, nil)
-		close(done)
-	}()
-	cancel()
-	<-done
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		now := time.Now() // the bubble's fake clock
+		if _, err := s.RevokeToken(ctx, "short", now.Add(30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RevokeToken(ctx, "long", now.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			s.RunPurger(ctx, time.Hour, nil)
+			close(done)
+		}()
+		time.Sleep(time.Hour + time.Second)
+		synctest.Wait()
+		if ok, _ := s.TokenRevoked(ctx, "short"); ok {
+			t.Error("expired row survived a purge")
+		}
+		if ok, _ := s.TokenRevoked(ctx, "long"); !ok {
+			t.Error("live row purged")
+		}
+		cancel()
+		<-done
+	})
 }
