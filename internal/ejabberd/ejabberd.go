@@ -8,10 +8,10 @@
 // configuration enables everything the gateway relies on: SASL PLAIN and
 // X-OAUTH2 without STARTTLS, in-band registration from loopback, the admin
 // HTTP API (mod_http_api) open to loopback, MUC with archiving, MAM stored in
-// SQLite, PEP with XEP-0402 bookmark nodes forced to sane settings, HTTP
-// upload with CORS headers, stream management, carbons, push, shared roster
-// groups and offline storage. It has no traffic shaper: production operators
-// must choose their own.
+// SQLite (in WAL mode), PEP with XEP-0402 bookmark nodes forced to sane
+// settings, HTTP upload with CORS headers, stream management, carbons, push,
+// shared roster groups and offline storage. It has no traffic shaper:
+// production operators must choose their own.
 //
 // # Concurrency
 //
@@ -292,6 +292,9 @@ func (s *Server) launchLocked(ctx context.Context) error {
 	}
 	cfgPath := filepath.Join(s.dir, "ejabberd.yml")
 	if err := writeConfig(cfgPath, d); err != nil {
+		return err
+	}
+	if err := prepareMAMDB(ctx, d.SQLDatabase); err != nil {
 		return err
 	}
 	out, err := os.OpenFile(filepath.Join(s.dir, "log", "erl.out"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)

@@ -208,6 +208,10 @@ func TestIntegrationMAMOnSQL(t *testing.T) {
 	if n != 1 {
 		t.Errorf("archive rows for %s = %d, want 1", alice.Name, n)
 	}
+	var mode string
+	if err := db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
 }
 
 func TestIntegrationAdminErrors(t *testing.T) {

@@ -1,11 +1,13 @@
 package ejabberdtest_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
@@ -132,4 +134,33 @@ func TestIntegrationBookmarksNodeConfig(t *testing.T) {
 			t.Errorf("node configuration lacks %s:\n%s", want, got)
 		}
 	}
+}
+
+// TestIntegrationNoShaper sends 256 KiB of chat from one client to another.
+// Debian's stock c2s shaper (3,000 bytes/s) would need well over a minute;
+// the stream deadline of dial is 10 s.
+func TestIntegrationNoShaper(t *testing.T) {
+	s := ejabberdtest.Shared(t)
+	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	a, b := dial(t, s), dial(t, s)
+	for _, l := range []struct {
+		c *stream
+		u ejabberdtest.User
+	}{{a, alice}, {b, bob}} {
+		if got := l.c.login(s.Domain(), "PLAIN", l.u.Name, l.u.Password); !strings.Contains(got, "<success") {
+			t.Fatalf("login: %s", got)
+		}
+	}
+	b.send("<presence/>")
+	b.until("<presence") // the server reflects it (RFC 6121 §4.2.2)
+	const n = 256
+	body := strings.Repeat("x", 1000)
+	began := time.Now()
+	for i := range n {
+		a.send("<message to='%s' type='chat' id='m%d'><body>%s</body></message>", bob.JID, i, body)
+	}
+	b.until(fmt.Sprintf("id='m%d'", n-1))
+	elapsed := time.Since(began)
+	t.Logf("%d messages of 1 KB from client to client in %v (%.0f KB/s)", n, elapsed.Round(time.Millisecond),
+		float64(n)/elapsed.Seconds())
 }
