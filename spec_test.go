@@ -1,13 +1,18 @@
 package sparkgate_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/sparkgate/sparkgate"
 )
@@ -237,6 +242,9 @@ func refersToError(s *openapi3.SchemaRef) bool {
 func TestSpecErrorResponsesUseErrorSchema(t *testing.T) {
 	doc := loadSpec(t)
 	for _, o := range operations(t, doc) {
+		if o.op.RequestBody != nil && o.op.Responses.Status(http.StatusRequestEntityTooLarge) == nil {
+			t.Errorf("%s takes a body but lacks a 413 response", o.key)
+		}
 		for status, resp := range o.op.Responses.Map() {
 			if status == "default" || status[0] < '4' {
 				continue
@@ -419,5 +427,113 @@ func TestSpecModels(t *testing.T) {
 				t.Errorf("%s lacks the field %q", name, f)
 			}
 		}
+	}
+}
+
+// TestSpecValidatesRequests runs requests through the same kin-openapi
+// router and validator the gateway uses, to pin down what the spec accepts:
+// full JIDs with an encoded slash, both body forms of a password, and the
+// enums and patterns that must refuse bad input.
+func TestSpecValidatesRequests(t *testing.T) {
+	doc := loadSpec(t)
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("gorillamux.NewRouter: %v", err)
+	}
+	const api = "/sparkweb/api/rest"
+	long := strings.Repeat("x", 262145)
+	tests := []struct {
+		name        string
+		method      string
+		target      string
+		contentType string
+		body        string
+		wantOp      string
+		wantOK      bool
+	}{
+		{"password as text", "POST", api + "/login/alice", "text/plain;charset=UTF-8", "s3cret", "login", true},
+		{"password as JSON string", "POST", api + "/login/alice", "application/json", `"s3cret"`, "login", true},
+		{"password as JSON object", "POST", api + "/login/alice", "application/json", `{"password":"x"}`, "login", false},
+		{"unicode username", "POST", api + "/register/j%C3%BCrgen", "text/plain", "s3cret", "register", true},
+		{"username with @", "POST", api + "/login/alice@example.org", "text/plain", "s3cret", "login", false},
+		{"username with space", "POST", api + "/login/al%20ice", "text/plain", "s3cret", "login", false},
+		{"no password", "POST", api + "/login/alice", "text/plain", "", "login", false},
+		{"password too long", "POST", api + "/login/alice", "text/plain", strings.Repeat("p", 1025), "login", false},
+		{"totp code", "POST", api + "/totp/authenticate/alice/123456", "", "", "totpAuthenticate", true},
+		{"totp code not digits", "POST", api + "/totp/authenticate/alice/12a456", "", "", "totpAuthenticate", false},
+		{"chat to full JID", "POST", api + "/chat/message/bob@example.org%2Fmy%20phone", "text/plain", "hi \"there\"", "sendChatMessage", true},
+		{"chat to username", "POST", api + "/chat/message/bob", "text/plain", "hi", "sendChatMessage", true},
+		{"chat message as JSON", "POST", api + "/chat/message/bob", "application/json", `{"body":"hi","data":{"k":1}}`, "sendChatMessage", true},
+		{"chat JSON without body", "POST", api + "/chat/message/bob", "application/json", `{"text":"hi"}`, "sendChatMessage", false},
+		{"empty message", "POST", api + "/chat/message/bob", "text/plain", "", "sendChatMessage", false},
+		{"chat state", "POST", api + "/chat/chatstate/composing/bob@example.org%2Fweb", "", "", "postChatState", true},
+		{"unknown chat state", "POST", api + "/chat/chatstate/typing/bob", "", "", "postChatState", false},
+		{"archive dates", "GET", api + "/chat/messages?to=bob&start=01/02/26&end=2026-01-03T00:00:00Z&max=50", "", "", "getChatMessages", true},
+		{"bad archive date", "GET", api + "/chat/messages?start=yesterday", "", "", "getChatMessages", false},
+		{"presence show", "POST", api + "/presence?show=away&status=lunch", "", "", "setPresence", true},
+		{"unknown presence show", "POST", api + "/presence?show=busy", "", "", "setPresence", false},
+		{"roster presence is not a probe", "GET", api + "/presence/roster", "", "", "getRosterPresence", true},
+		{"probe", "GET", api + "/presence/bob@example.org", "", "", "probePresence", true},
+		{"preview", "GET", api + "/preview/5/https%3A%2F%2Fexample.org%2Fa%3Fb%3Dc", "", "", "previewLink", true},
+		{"preview quality 0", "GET", api + "/preview/0/https%3A%2F%2Fexample.org", "", "", "previewLink", false},
+		{"preview of ftp", "GET", api + "/preview/5/ftp%3A%2F%2Fexample.org", "", "", "previewLink", false},
+		{"upload", "GET", api + "/upload/r%C3%A9sum%C3%A9%20v2.pdf/1048576", "", "", "requestUploadSlot", true},
+		{"upload of 0 bytes", "GET", api + "/upload/a.txt/0", "", "", "requestUploadSlot", false},
+		{"upload size not a number", "GET", api + "/upload/a.txt/big", "", "", "requestUploadSlot", false},
+		{"meeting", "GET", api + "/meet/jitsi/team-room", "", "", "getMeetingURL", true},
+		{"unknown meeting service", "GET", api + "/meet/zoom/team-room", "", "", "getMeetingURL", false},
+		{"room with service", "PUT", api + "/groupchat/room/lobby?serviceName=conference&nick=Al", "", "", "joinRoom", true},
+		{"room occupants", "GET", api + "/groupchat/room/lobby/occupants", "", "", "getRoomOccupants", true},
+		{"invite", "POST", api + "/groupchat/room/lobby/bob@example.org", "text/plain", "come", "inviteToRoom", true},
+		{"rooms of unknown type", "GET", api + "/groupchat/rooms?type=private", "", "", "listRooms", false},
+		{"bookmark id not a number", "GET", api + "/bookmark/abc", "", "", "getBookmark", false},
+		{"bookmark", "PUT", api + "/bookmark/7", "application/json", `{"bookmarkID":7,"type":"url","name":"n","value":"https://example.org","users":["alice"],"globalBookmark":false,"properties":[{"key":"k","value":"v"}]}`, "updateBookmark", true},
+		{"bookmark of unknown type", "POST", api + "/bookmark", "application/json", `{"type":"file","name":"n"}`, "createBookmark", false},
+		{"roster item", "POST", api + "/roster", "application/json", `{"jid":"bob@example.org","nickname":"Bob","subscriptionType":3,"groups":["Friends"]}`, "addRosterItem", true},
+		{"roster item without jid", "POST", api + "/roster", "application/json", `{"nickname":"Bob"}`, "addRosterItem", false},
+		{"stanza", "POST", api + "/xmpp", "text/plain", `<message to="bob@example.org"><body>hi</body></message>`, "sendStanza", true},
+		{"stanza too long", "POST", api + "/xmpp", "text/plain", long, "sendStanza", false},
+		{"push subscription", "PUT", api + "/webpush/subscribe/phone", "application/json", `{"endpoint":"https://push.example.org/x","expirationTime":null,"keys":{"p256dh":"BN","auth":"Zm9v"}}`, "putPushSubscription", true},
+		{"push subscription as text", "PUT", api + "/webpush/subscribe/phone", "text/plain;charset=UTF-8", `{"endpoint":"https://push.example.org/x"}`, "putPushSubscription", true},
+		{"push subscription without keys", "PUT", api + "/webpush/subscribe/phone", "application/json", `{"endpoint":"https://push.example.org/x"}`, "putPushSubscription", false},
+		{"properties", "POST", api + "/config/properties", "application/json", `[{"name":"theme","value":"dark"}]`, "setUserProperties", true},
+		{"pubsub JSON", "POST", api + "/pubsub/publish/news", "application/json", `{"x":1}`, "publishPubSubItem", true},
+		{"pep node URI", "POST", api + "/pep/publish/urn%3Axmpp%3Amicroblog%3A0", "text/plain", `{"x":1}`, "publishPepItem", true},
+		{"event stream resume", "GET", "/sparkweb/api/sse?token=eyJ.x.y&lastEventId=1764000000000-12", "", "", "streamEvents", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req := httptest.NewRequest(tt.method, tt.target, body)
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			req.Header.Set("Authorization", "eyJ.x.y")
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("FindRoute(%s %s): %v", tt.method, tt.target, err)
+			}
+			if route.Operation.OperationID != tt.wantOp {
+				t.Fatalf("%s %s routes to %s, want %s", tt.method, tt.target, route.Operation.OperationID, tt.wantOp)
+			}
+			// The gateway's middleware unescapes path parameters the same way.
+			for k, v := range params {
+				if u, err := url.PathUnescape(v); err == nil {
+					params[k] = u
+				}
+			}
+			err = openapi3filter.ValidateRequest(t.Context(), &openapi3filter.RequestValidationInput{
+				Request:    req,
+				PathParams: params,
+				Route:      route,
+				Options:    &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+			})
+			if gotOK := err == nil; gotOK != tt.wantOK {
+				t.Errorf("ValidateRequest(%s %s) = %v, want ok=%v", tt.method, tt.target, err, tt.wantOK)
+			}
+		})
 	}
 }

@@ -987,6 +987,12 @@ type Unauthorized = ErrorResponse
 // the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
 type UserNotFound = ErrorResponse
 
+// ChatMessage defines model for ChatMessage.
+type ChatMessage struct {
+	Body                 string                 `json:"body"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // JSONPayload defines model for JSONPayload.
 type JSONPayload map[string]interface{}
 
@@ -1004,6 +1010,12 @@ type SetBookmarkPropertyTextBody = string
 
 // PostChatStateParamsState defines parameters for PostChatState.
 type PostChatStateParamsState string
+
+// SendChatMessageJSONBody defines parameters for SendChatMessage.
+type SendChatMessageJSONBody struct {
+	Body                 string                 `json:"body"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
 
 // SendChatMessageTextBody defines parameters for SendChatMessage.
 type SendChatMessageTextBody = string
@@ -1305,6 +1317,9 @@ type UpdateBookmarkJSONRequestBody = Bookmark
 // SetBookmarkPropertyTextRequestBody defines body for SetBookmarkProperty for text/plain ContentType.
 type SetBookmarkPropertyTextRequestBody = SetBookmarkPropertyTextBody
 
+// SendChatMessageJSONRequestBody defines body for SendChatMessage for application/json ContentType.
+type SendChatMessageJSONRequestBody SendChatMessageJSONBody
+
 // SendChatMessageTextRequestBody defines body for SendChatMessage for text/plain ContentType.
 type SendChatMessageTextRequestBody = SendChatMessageTextBody
 
@@ -1524,6 +1539,138 @@ func (a UserConfig) MarshalJSON() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'vcard': %w", err)
 		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ChatMessage. Returns the specified
+// element and whether it was found
+func (a ChatMessage) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ChatMessage
+func (a *ChatMessage) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ChatMessage to handle AdditionalProperties
+func (a *ChatMessage) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["body"]; found {
+		err = json.Unmarshal(raw, &a.Body)
+		if err != nil {
+			return fmt.Errorf("error reading 'body': %w", err)
+		}
+		delete(object, "body")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ChatMessage to handle AdditionalProperties
+func (a ChatMessage) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["body"], err = json.Marshal(a.Body)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'body': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SendChatMessageJSONBody. Returns the specified
+// element and whether it was found
+func (a SendChatMessageJSONBody) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SendChatMessageJSONBody
+func (a *SendChatMessageJSONBody) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SendChatMessageJSONBody to handle AdditionalProperties
+func (a *SendChatMessageJSONBody) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["body"]; found {
+		err = json.Unmarshal(raw, &a.Body)
+		if err != nil {
+			return fmt.Errorf("error reading 'body': %w", err)
+		}
+		delete(object, "body")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SendChatMessageJSONBody to handle AdditionalProperties
+func (a SendChatMessageJSONBody) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["body"], err = json.Marshal(a.Body)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'body': %w", err)
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
