@@ -2,9 +2,11 @@ package sparkgate_test
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/sparkgate/sparkgate"
+	"github.com/sparkgate/sparkgate/web"
 )
 
 // sparkWebOperations are the 66 operations of the SparkWeb REST API, exactly
@@ -535,5 +538,57 @@ func TestSpecValidatesRequests(t *testing.T) {
 				t.Errorf("ValidateRequest(%s %s) = %v, want ok=%v", tt.method, tt.target, err, tt.wantOK)
 			}
 		})
+	}
+}
+
+// TestAPIDocsPage checks the embedded reference page: it exists, runs no
+// inline script (the gateway's Content-Security-Policy forbids it), loads
+// nothing from another origin, and every file it names is embedded.
+func TestAPIDocsPage(t *testing.T) {
+	docs, err := fs.Sub(web.APIDocs, "apidocs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := fs.ReadFile(docs, "index.html")
+	if err != nil {
+		t.Fatalf("apidocs/index.html: %v", err)
+	}
+	html := string(page)
+	ref := regexp.MustCompile(`(?i)<(script|link)\b[^>]*>`)
+	attr := regexp.MustCompile(`(?i)\b(src|href)="([^"]*)"`)
+	for _, tag := range ref.FindAllString(html, -1) {
+		m := attr.FindStringSubmatch(tag)
+		if m == nil {
+			if strings.HasPrefix(strings.ToLower(tag), "<script") {
+				t.Errorf("index.html has an inline script: %s", tag)
+			}
+			continue
+		}
+		target := m[2]
+		if target == "data:," {
+			continue
+		}
+		if strings.Contains(target, "//") || strings.HasPrefix(target, "/") {
+			t.Errorf("index.html loads %q, which is not a file next to it", target)
+			continue
+		}
+		if _, err := fs.Stat(docs, target); err != nil {
+			t.Errorf("index.html names %q, which is not embedded: %v", target, err)
+		}
+	}
+	if regexp.MustCompile(`(?i)<script\b[^>]*>[^<\s]`).MatchString(html) || strings.Contains(html, "style=") {
+		t.Error("index.html has inline script or style")
+	}
+	js, err := fs.ReadFile(docs, "apidocs.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"openapi.yaml"`) || !strings.Contains(string(js), "validatorUrl: null") {
+		t.Error("apidocs.js must load ./openapi.yaml and switch the online validator off")
+	}
+	for _, name := range []string{"swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "README.md"} {
+		if _, err := fs.Stat(docs, name); err != nil {
+			t.Errorf("apidocs/%s is missing: %v", name, err)
+		}
 	}
 }
