@@ -1265,8 +1265,9 @@ type WebauthnAuthenticateFinishTextBody = string
 
 // WebauthnAuthenticateFinishParams defines parameters for WebauthnAuthenticateFinish.
 type WebauthnAuthenticateFinishParams struct {
-	// Ceremony The `ceremony` id returned by the start operation (sparkgate addition). Optional: without
-	// it the gateway finds the ceremony by the challenge the browser signed.
+	// Ceremony The `ceremony` id returned by the start operation (sparkgate addition). Send it. It is
+	// optional only for SparkWeb clients that do not know it: then the gateway finds the
+	// ceremony by the challenge in the credential's `clientDataJSON`.
 	Ceremony *Ceremony `form:"ceremony,omitempty" json:"ceremony,omitempty"`
 }
 
@@ -1278,9 +1279,13 @@ type WebauthnRegisterFinishTextBody = string
 
 // WebauthnRegisterFinishParams defines parameters for WebauthnRegisterFinish.
 type WebauthnRegisterFinishParams struct {
-	// Ceremony The `ceremony` id returned by the start operation (sparkgate addition). Optional: without
-	// it the gateway finds the ceremony by the challenge the browser signed.
+	// Ceremony The `ceremony` id returned by the start operation (sparkgate addition). Send it. It is
+	// optional only for SparkWeb clients that do not know it: then the gateway finds the
+	// ceremony by the challenge in the credential's `clientDataJSON`.
 	Ceremony *Ceremony `form:"ceremony,omitempty" json:"ceremony,omitempty"`
+
+	// Name A label for the new passkey, shown when listing passkeys (sparkgate addition); default `Passkey`.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // WebauthnRegisterStartJSONBody defines parameters for WebauthnRegisterStart.
@@ -3088,6 +3093,13 @@ func (w *ServerInterfaceWrapper) WebauthnRegisterFinish(ctx echo.Context) error 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "ceremony", ctx.QueryParams(), &params.Ceremony, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ceremony: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
