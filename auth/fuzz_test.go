@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -43,5 +44,58 @@ func FuzzVerify(f *testing.F) {
 			tk.Verify(t.Context(), header)
 		}
 		tk.VerifyPurpose(t.Context(), header, "push-reply")
+	})
+}
+
+// FuzzPasskeyResponse feeds arbitrary browser responses to the Finish
+// methods: they must fail cleanly, never panic or accept.
+func FuzzPasskeyResponse(f *testing.F) {
+	clock := newClock()
+	p, _ := newPasskeys(f, clock, func(c *PasskeysConfig) {
+		c.Logger = slog.New(slog.DiscardHandler) // f must not be used inside the target
+	})
+	d := register(f, p, "alice@x")
+	_, good := d.assert(f, p, "alice@x")
+	for _, s := range []string{
+		string(good), "", "{}", "null", `{"id":"","rawId":"","type":"public-key","response":{}}`,
+		`{"type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"","signature":""}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, resp []byte) {
+		ctx := t.Context()
+		id, _, err := p.BeginLogin(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if user, err := p.FinishLogin(ctx, id, resp); err == nil {
+			t.Fatalf("fuzzed assertion accepted for %q", user)
+		}
+		id, _, err = p.BeginRegistration(ctx, "bob@x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.FinishRegistration(ctx, "bob@x", id, resp, ""); err == nil {
+			t.Fatal("fuzzed attestation accepted")
+		}
+	})
+}
+
+// FuzzTOTPValidate feeds arbitrary codes: never a panic, and nothing but
+// six ASCII digits (spaces aside) can succeed.
+func FuzzTOTPValidate(f *testing.F) {
+	clock := newClock()
+	tt, _ := newTOTP(f, clock)
+	secret, _ := enroll(f, tt, totpUser)
+	for _, s := range []string{codeAt(f, secret, clock.Now()), "", "000000", "12 34 56", "١٢٣٤٥٦", "1234567", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		// Keep the lockout out of the way; each input gets a fresh step.
+		clock.Advance(time.Hour)
+		err := tt.Validate(t.Context(), totpUser, code)
+		if err == nil && len(normalizeCode(code)) != 6 {
+			t.Fatalf("code %q accepted", code)
+		}
 	})
 }
