@@ -592,3 +592,56 @@ func TestAPIDocsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecValidatesResponses pins down what response validation (the
+// contract tests of the handlers) accepts: the gateway's error body, the
+// login's second-factor answer, and no undocumented fields in response-only
+// models.
+func TestSpecValidatesResponses(t *testing.T) {
+	doc := loadSpec(t)
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("gorillamux.NewRouter: %v", err)
+	}
+	tests := []struct {
+		name   string
+		method string
+		target string
+		status int
+		body   string
+		wantOK bool
+	}{
+		{"token", "POST", "/sparkweb/api/rest/login/alice", 200, `{"token":"eyJ.x.y"}`, true},
+		{"token with an undocumented field", "POST", "/sparkweb/api/rest/login/alice", 200, `{"token":"eyJ.x.y","user":"alice"}`, false},
+		{"failed login", "POST", "/sparkweb/api/rest/login/alice", 401, `{"status":401,"code":"unauthorized","message":"wrong username or password","resource":"/sparkweb/api/rest/login/alice"}`, true},
+		{"second factor", "POST", "/sparkweb/api/rest/login/alice", 401, `{"status":401,"code":"mfa_required","message":"a second factor is required","mfaRequired":"totp","ticket":"t"}`, true},
+		{"error with an unknown code", "POST", "/sparkweb/api/rest/login/alice", 401, `{"status":401,"code":"nope","message":"x"}`, false},
+		{"error without a code", "GET", "/sparkweb/api/rest/roster", 502, `{"status":502,"message":"x"}`, false},
+		{"undocumented status", "GET", "/sparkweb/api/rest/roster", 418, `{"status":418,"code":"bad_request","message":"x"}`, false},
+		{"roster", "GET", "/sparkweb/api/rest/roster", 200, `{"roster":[{"jid":"bob@example.org","nickname":"Bob","subscriptionType":3,"groups":[]}]}`, true},
+		{"presence", "GET", "/sparkweb/api/rest/presence/bob", 200, `{"username":"bob@example.org","show":"away","status":"lunch"}`, true},
+		{"presence with unknown show", "GET", "/sparkweb/api/rest/presence/bob", 200, `{"username":"bob@example.org","show":"busy"}`, false},
+		{"upload slot", "GET", "/sparkweb/api/rest/upload/a.txt/3", 200, `{"putUrl":"https://u.example.org/p","getUrl":"https://u.example.org/g","headers":{"Authorization":"x"}}`, true},
+		{"room without password", "GET", "/sparkweb/api/rest/groupchat/room/lobby", 200, `{"roomName":"lobby","publicRoom":true,"owners":["alice@example.org"]}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.target, nil)
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("FindRoute: %v", err)
+			}
+			in := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+				Status:                 tt.status,
+				Header:                 http.Header{"Content-Type": {"application/json"}},
+				Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+			}
+			in.SetBodyBytes([]byte(tt.body))
+			err = openapi3filter.ValidateResponse(t.Context(), in)
+			if gotOK := err == nil; gotOK != tt.wantOK {
+				t.Errorf("ValidateResponse(%d %s) = %v, want ok=%v", tt.status, tt.body, err, tt.wantOK)
+			}
+		})
+	}
+}

@@ -85,67 +85,13 @@ func (e ErrorCode) Valid() bool {
 	}
 }
 
-// Defines values for MFAChallengeCode.
+// Defines values for ErrorMfaRequired.
 const (
-	MFAChallengeCodeBadRequest           MFAChallengeCode = "bad_request"
-	MFAChallengeCodeConflict             MFAChallengeCode = "conflict"
-	MFAChallengeCodeForbidden            MFAChallengeCode = "forbidden"
-	MFAChallengeCodeInternal             MFAChallengeCode = "internal"
-	MFAChallengeCodeMethodNotAllowed     MFAChallengeCode = "method_not_allowed"
-	MFAChallengeCodeMfaRequired          MFAChallengeCode = "mfa_required"
-	MFAChallengeCodeNotFound             MFAChallengeCode = "not_found"
-	MFAChallengeCodeNotImplemented       MFAChallengeCode = "not_implemented"
-	MFAChallengeCodePayloadTooLarge      MFAChallengeCode = "payload_too_large"
-	MFAChallengeCodeRateLimited          MFAChallengeCode = "rate_limited"
-	MFAChallengeCodeTimeout              MFAChallengeCode = "timeout"
-	MFAChallengeCodeUnauthorized         MFAChallengeCode = "unauthorized"
-	MFAChallengeCodeUnsupportedMediaType MFAChallengeCode = "unsupported_media_type"
-	MFAChallengeCodeXmppUnavailable      MFAChallengeCode = "xmpp_unavailable"
+	Totp ErrorMfaRequired = "totp"
 )
 
-// Valid indicates whether the value is a known member of the MFAChallengeCode enum.
-func (e MFAChallengeCode) Valid() bool {
-	switch e {
-	case MFAChallengeCodeBadRequest:
-		return true
-	case MFAChallengeCodeConflict:
-		return true
-	case MFAChallengeCodeForbidden:
-		return true
-	case MFAChallengeCodeInternal:
-		return true
-	case MFAChallengeCodeMethodNotAllowed:
-		return true
-	case MFAChallengeCodeMfaRequired:
-		return true
-	case MFAChallengeCodeNotFound:
-		return true
-	case MFAChallengeCodeNotImplemented:
-		return true
-	case MFAChallengeCodePayloadTooLarge:
-		return true
-	case MFAChallengeCodeRateLimited:
-		return true
-	case MFAChallengeCodeTimeout:
-		return true
-	case MFAChallengeCodeUnauthorized:
-		return true
-	case MFAChallengeCodeUnsupportedMediaType:
-		return true
-	case MFAChallengeCodeXmppUnavailable:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for MFAChallengeMfaRequired.
-const (
-	Totp MFAChallengeMfaRequired = "totp"
-)
-
-// Valid indicates whether the value is a known member of the MFAChallengeMfaRequired enum.
-func (e MFAChallengeMfaRequired) Valid() bool {
+// Valid indicates whether the value is a known member of the ErrorMfaRequired enum.
+func (e ErrorMfaRequired) Valid() bool {
 	switch e {
 	case Totp:
 		return true
@@ -368,11 +314,12 @@ type Conversations struct {
 type DateFilter = string
 
 // ErrorResponse The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type ErrorResponse struct {
 	// Code A stable machine-readable error code:
 	// `bad_request` (400), `unauthorized` (401), `mfa_required` (401, a second factor is
-	// needed; see `MFAChallenge`), `forbidden` (403), `not_found` (404),
+	// needed: see `mfaRequired`), `forbidden` (403), `not_found` (404),
 	// `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
 	// `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
 	// `not_implemented` (501), `xmpp_unavailable` (502, 503), `timeout` (504).
@@ -389,6 +336,10 @@ type ErrorResponse struct {
 	// Example: the room does not exist
 	Message string `json:"message"`
 
+	// MfaRequired Only on the `401` of `POST /login/{username}` with code `mfa_required`: the password was
+	// right and this second factor is needed.
+	MfaRequired *ErrorMfaRequired `json:"mfaRequired,omitempty"`
+
 	// Resource The path of the request that failed.
 	//
 	// Example: /sparkweb/api/rest/groupchat/room/lobby
@@ -398,17 +349,25 @@ type ErrorResponse struct {
 	//
 	// Example: 404
 	Status int `json:"status"`
+
+	// Ticket Only with `mfaRequired`: a short-lived, single-use ticket bound to this user, the body of
+	// `POST /totp/authenticate/{username}/{code}`.
+	Ticket *string `json:"ticket,omitempty"`
 }
 
 // ErrorCode A stable machine-readable error code:
 // `bad_request` (400), `unauthorized` (401), `mfa_required` (401, a second factor is
-// needed; see `MFAChallenge`), `forbidden` (403), `not_found` (404),
+// needed: see `mfaRequired`), `forbidden` (403), `not_found` (404),
 // `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
 // `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
 // `not_implemented` (501), `xmpp_unavailable` (502, 503), `timeout` (504).
 //
 // Example: not_found
 type ErrorCode string
+
+// ErrorMfaRequired Only on the `401` of `POST /login/{username}` with code `mfa_required`: the password was
+// right and this second factor is needed.
+type ErrorMfaRequired string
 
 // GlobalConfig The public configuration. `version` and `about` are the reference's fields; the rest are sparkgate additions.
 type GlobalConfig struct {
@@ -476,59 +435,6 @@ type LinkPreview struct {
 
 // Localpart The localpart of a JID (RFC 7622); at most 1023 bytes of UTF-8.
 type Localpart = string
-
-// MFAChallenge The `401` answer of the password login: an `Error`, and when the password was right but a
-// second factor is required (`code: mfa_required`) also `mfaRequired` and `ticket`.
-type MFAChallenge struct {
-	// Code A stable machine-readable error code:
-	// `bad_request` (400), `unauthorized` (401), `mfa_required` (401, a second factor is
-	// needed; see `MFAChallenge`), `forbidden` (403), `not_found` (404),
-	// `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
-	// `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
-	// `not_implemented` (501), `xmpp_unavailable` (502, 503), `timeout` (504).
-	//
-	//
-	// Example: not_found
-	Code MFAChallengeCode `json:"code"`
-
-	// Exception Kept from the reference's `ErrorResponse` for its clients; usually omitted.
-	Exception *string `json:"exception,omitempty"`
-
-	// Message What went wrong, for people. Never contains secrets or internal error text.
-	//
-	// Example: the room does not exist
-	Message string `json:"message"`
-
-	// MfaRequired The second factor needed.
-	MfaRequired *MFAChallengeMfaRequired `json:"mfaRequired,omitempty"`
-
-	// Resource The path of the request that failed.
-	//
-	// Example: /sparkweb/api/rest/groupchat/room/lobby
-	Resource *string `json:"resource,omitempty"`
-
-	// Status The HTTP status of the response.
-	//
-	// Example: 404
-	Status int `json:"status"`
-
-	// Ticket A short-lived, single-use ticket bound to this user: the body of
-	// `POST /totp/authenticate/{username}/{code}`.
-	Ticket *string `json:"ticket,omitempty"`
-}
-
-// MFAChallengeCode A stable machine-readable error code:
-// `bad_request` (400), `unauthorized` (401), `mfa_required` (401, a second factor is
-// needed; see `MFAChallenge`), `forbidden` (403), `not_found` (404),
-// `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
-// `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
-// `not_implemented` (501), `xmpp_unavailable` (502, 503), `timeout` (504).
-//
-// Example: not_found
-type MFAChallengeCode string
-
-// MFAChallengeMfaRequired The second factor needed.
-type MFAChallengeMfaRequired string
 
 // MUCRoomEntities defines model for MUCRoomEntities.
 type MUCRoomEntities struct {
@@ -928,63 +834,78 @@ type To = JIDString
 type Username = Localpart
 
 // BadGateway The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type BadGateway = ErrorResponse
 
 // BadRequest The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type BadRequest = ErrorResponse
 
 // BookmarkNotFound The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type BookmarkNotFound = ErrorResponse
 
 // Forbidden The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type Forbidden = ErrorResponse
 
 // GatewayTimeout The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type GatewayTimeout = ErrorResponse
 
 // GroupNotFound The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type GroupNotFound = ErrorResponse
 
 // InternalError The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type InternalError = ErrorResponse
 
 // NodeNotFound The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type NodeNotFound = ErrorResponse
 
 // NotFound The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type NotFound = ErrorResponse
 
 // NotImplemented The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type NotImplemented = ErrorResponse
 
 // PayloadTooLarge The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type PayloadTooLarge = ErrorResponse
 
 // RoomNotFound The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type RoomNotFound = ErrorResponse
 
 // TooManyRequests The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type TooManyRequests = ErrorResponse
 
 // Unauthorized The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type Unauthorized = ErrorResponse
 
 // UserNotFound The body of every error response. `resource`, `message` and `exception` are the fields of
-// the SparkWeb reference's `ErrorResponse`; `status` and `code` are sparkgate's.
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
 type UserNotFound = ErrorResponse
 
 // ChatMessage defines model for ChatMessage.
