@@ -31,7 +31,7 @@ type SQLite struct {
 // database at path and applies the embedded migrations that are not applied
 // yet. ctx bounds the migration only. The caller must Close the store.
 func Open(ctx context.Context, path string) (*SQLite, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
+	if path == "" || strings.ContainsRune(path, 0) {
 		return nil, fmt.Errorf("store: invalid database path %q", path)
 	}
 	// Create the file ourselves so it is never world-readable; SQLite gives
@@ -60,7 +60,9 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 // transaction that reads and then writes cannot fail with SQLITE_BUSY
 // halfway (busy_timeout does not cover a lock upgrade).
 func dsn(path string) string {
-	return "file:" + path +
+	// In a file: URI SQLite decodes %HH and stops the path at '?' or '#'.
+	esc := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	return "file:" + esc +
 		"?_pragma=journal_mode(WAL)" +
 		fmt.Sprintf("&_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) +
 		"&_pragma=foreign_keys(1)" +

@@ -80,11 +80,37 @@ func TestFilePermissions(t *testing.T) {
 }
 
 func TestOpenInvalidPath(t *testing.T) {
-	for _, p := range []string{"", "a?b", "x#y", filepath.Join(t.TempDir(), "missing", "dir", "db")} {
+	for _, p := range []string{"", "nul\x00", filepath.Join(t.TempDir(), "missing", "dir", "db")} {
 		if s, err := store.Open(t.Context(), p); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", p)
 		}
+	}
+}
+
+// TestOddPath: characters that mean something in a file: URI stay part of
+// the file name.
+func TestOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "we?ird #dir %41")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "db?x=1#y")
+	s, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.RevokeToken(t.Context(), "j", t0); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if d := cmp.Diff([]string{"db?x=1#y", "db?x=1#y-shm", "db?x=1#y-wal"}, names); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
 	}
 }
 
