@@ -304,9 +304,13 @@ func (s *Server) launchLocked(ctx context.Context) error {
 	defer out.Close() // the child keeps its own descriptor
 
 	// +K true is kept for older VMs; +P raises the process limit for many
-	// sessions. No -sname: the node is nonode@nohost, which has no
+	// sessions; +sbwt none (and its dirty-scheduler variants) stops idle
+	// schedulers from spinning, which on a small shared machine takes CPU
+	// from the gateway and the tests (RabbitMQ starts its VM the same way).
+	// No -sname: the node is nonode@nohost, which has no
 	// distribution and always the same name, so a restart finds its spool.
-	cmd := exec.Command(s.erl, "+K", "true", "+P", "250000", "-noinput",
+	cmd := exec.Command(s.erl, "+K", "true", "+P", "250000",
+		"+sbwt", "none", "+sbwtdcpu", "none", "+sbwtdio", "none", "-noinput",
 		"-mnesia", "dir", erlString(filepath.Join(s.dir, "spool")),
 		"-s", "ejabberd")
 	cmd.Dir = s.dir
