@@ -165,7 +165,7 @@ func (c *Conn) readLoop() {
 		close(c.done)
 	}()
 	for {
-		el, err := c.er.next()
+		el, err := c.er.next(true)
 		if err != nil {
 			switch {
 			case err == errStreamEnd && c.closeSent.Load():
@@ -211,13 +211,13 @@ func (c *Conn) dispatch(el element) bool {
 			return true
 		}
 	}
-	s, err := decodeStanza(el.raw)
-	if err != nil {
+	if el.stanza == nil {
 		c.stats.decodeErrors.Add(1)
 		c.s.log.Warn("xmppconn: skipping a stanza the decoder rejected",
-			slog.String("name", name), slog.String("id", el.attrValue("id")), slog.Any("err", err))
+			slog.String("name", name), slog.String("id", el.attrValue("id")), slog.Any("err", el.decodeErr))
 		return true
 	}
+	s := *el.stanza
 	if name == "iq" {
 		if !c.wantIQ(&s) {
 			c.autoReply(&s)
@@ -260,8 +260,10 @@ func (c *Conn) routeReply(el element) {
 		c.s.log.Debug("xmppconn: dropping an IQ reply nobody waits for", slog.String("id", id))
 		return
 	}
-	s, err := decodeStanza(el.raw)
-	if err != nil {
+	var s Stanza
+	if el.stanza != nil {
+		s = *el.stanza
+	} else {
 		c.stats.decodeErrors.Add(1)
 		s = Stanza{Name: "iq", Raw: el.raw, Type: el.attrValue("type"), ID: id, From: from}
 	}

@@ -153,7 +153,7 @@ func (n *negotiation) open() (*features, error) {
 // expect reads the next element and fails unless it is space:local; a
 // stream error is returned as *StreamError.
 func (n *negotiation) expect(space, local string) (element, error) {
-	el, err := n.er.next()
+	el, err := n.er.next(false)
 	if err != nil {
 		if err == errStreamEnd {
 			return element{}, ErrStreamClosed

@@ -59,7 +59,7 @@ func (sc *serverConn) send(s string) {
 }
 
 // next reads the next element from the client.
-func (sc *serverConn) next() (element, error) { return sc.er.next() }
+func (sc *serverConn) next() (element, error) { return sc.er.next(false) }
 
 func newFakeServer(t testing.TB, o fakeOpts) *fakeServer {
 	t.Helper()
@@ -131,7 +131,7 @@ func (fs *fakeServer) serve(nc net.Conn) {
 		if !ok {
 			return
 		}
-		el, err := er.next()
+		el, err := er.next(true)
 		if err != nil || el.name.Local != "starttls" {
 			return
 		}
@@ -146,7 +146,7 @@ func (fs *fakeServer) serve(nc net.Conn) {
 	if !ok {
 		return
 	}
-	el, err := er.next()
+	el, err := er.next(true)
 	if err != nil || el.name.Local != "auth" {
 		return
 	}
@@ -171,7 +171,7 @@ func (fs *fakeServer) serve(nc net.Conn) {
 	if !ok {
 		return
 	}
-	el, err = er.next()
+	el, err = er.next(false)
 	if err != nil || el.name.Local != "iq" {
 		return
 	}

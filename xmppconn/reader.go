@@ -115,6 +115,11 @@ type element struct {
 	name xml.Name   // resolved against the stream's namespaces
 	attr []xml.Attr // attributes of the start tag
 	raw  []byte     // the exact bytes received, start tag to end tag
+
+	// For message, presence and iq elements read with decoding on: the
+	// decoded stanza, or why the typed decoder rejected it.
+	stanza    *Stanza
+	decodeErr error
 }
 
 func (e *element) attrValue(local string) string {
@@ -129,39 +134,78 @@ func (e *element) attrValue(local string) string {
 // errStreamEnd is returned by next when the server closed the stream.
 var errStreamEnd = errors.New("xmppconn: end of stream")
 
-// elemReader reads a stream header and then its children one by one, with
-// limits on size, depth and attributes, and without DTDs, comments or
-// processing instructions (RFC 6120 11.1).
-type elemReader struct {
-	cap      *capture
-	dec      *xml.Decoder
+// limiter sits between the tokenizer and the namespace-aware decoder. It
+// counts depth and attributes and rejects restricted XML (RFC 6120 11.1):
+// DTDs and entity declarations, comments, processing instructions other
+// than the XML declaration.
+type limiter struct {
+	raw      *xml.Decoder
+	depth    int // elements open, the stream root included
+	tokens   int
 	maxDepth int
 	maxAttrs int
 }
 
+func (l *limiter) Token() (xml.Token, error) {
+	tok, err := l.raw.RawToken()
+	if err != nil {
+		return nil, err
+	}
+	l.tokens++
+	switch t := tok.(type) {
+	case xml.StartElement:
+		l.depth++
+		if l.depth > l.maxDepth {
+			return nil, protoErr("elements nested deeper than %d", l.maxDepth)
+		}
+		if len(t.Attr) > l.maxAttrs {
+			return nil, protoErr("more than %d attributes", l.maxAttrs)
+		}
+	case xml.EndElement:
+		l.depth--
+	case xml.CharData:
+	case xml.ProcInst:
+		if l.tokens != 1 || t.Target != "xml" {
+			return nil, protoErr("processing instruction in stream")
+		}
+	default:
+		return nil, protoErr("restricted XML (%T) in stream", tok)
+	}
+	return tok, nil
+}
+
+// elemReader reads a stream header and then its children one by one. The
+// tokenizer reads from a capture, so each child's exact bytes are cut out
+// by offsets, and stanzas are decoded in the same pass.
+type elemReader struct {
+	cap *capture
+	raw *xml.Decoder // tokenizer over cap
+	lim *limiter
+	dec *xml.Decoder // namespaces, tag matching, unmarshalling
+}
+
 func newElemReader(src io.Reader, maxSize int) *elemReader {
 	c := newCapture(src, maxSize)
-	d := xml.NewDecoder(c)
-	d.Strict = true
-	return &elemReader{cap: c, dec: d, maxDepth: DefaultMaxDepth, maxAttrs: DefaultMaxAttrs}
+	raw := xml.NewDecoder(c)
+	raw.Strict = true
+	lim := &limiter{raw: raw, maxDepth: DefaultMaxDepth + 1, maxAttrs: DefaultMaxAttrs}
+	dec := xml.NewTokenDecoder(lim)
+	dec.Strict = true
+	return &elemReader{cap: c, raw: raw, lim: lim, dec: dec}
 }
 
 const nsStream = "http://etherx.jabber.org/streams"
 
 // header reads up to and including the server's <stream:stream> start tag.
 func (er *elemReader) header() (xml.StartElement, error) {
-	first := true
 	for {
-		er.cap.setMark(er.dec.InputOffset())
+		er.cap.setMark(er.raw.InputOffset())
 		tok, err := er.dec.Token()
 		if err != nil {
 			return xml.StartElement{}, er.wrap(err)
 		}
 		switch t := tok.(type) {
 		case xml.ProcInst:
-			if !first || t.Target != "xml" {
-				return xml.StartElement{}, protoErr("processing instruction in stream")
-			}
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) != 0 {
 				return xml.StartElement{}, protoErr("text before stream header")
@@ -172,63 +216,70 @@ func (er *elemReader) header() (xml.StartElement, error) {
 			}
 			return t, nil
 		default:
-			return xml.StartElement{}, protoErr("restricted XML (%T) in stream", tok)
+			return xml.StartElement{}, protoErr("unexpected %T before stream header", tok)
 		}
-		first = false
 	}
 }
 
-// next returns the next child of the stream root. It returns errStreamEnd
-// when the server closes the stream.
-func (er *elemReader) next() (element, error) {
-	var (
-		el    element
-		depth int
-		start int64
-	)
+// next returns the next child of the stream root; with decode set, message,
+// presence and iq elements are decoded as well. It returns errStreamEnd when
+// the server closes the stream.
+func (er *elemReader) next(decode bool) (element, error) {
 	for {
-		before := er.dec.InputOffset()
-		if depth == 0 {
-			er.cap.setMark(before)
-		}
+		before := er.raw.InputOffset()
+		er.cap.setMark(before)
 		tok, err := er.dec.Token()
 		if err != nil {
 			return element{}, er.wrap(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if depth == 0 {
-				start = before
-				el.name = t.Name
-				el.attr = t.Attr
+			el := element{name: t.Name, attr: t.Attr}
+			if decode && t.Name.Space == nsClient && isStanzaName(t.Name.Local) {
+				s := new(Stanza)
+				if derr := decodeElement(er.dec, er.raw.InputOffset, 0, t, s); derr != nil {
+					if er.fatal(derr) {
+						return element{}, er.wrap(derr)
+					}
+					el.decodeErr = derr
+					s = nil
+				}
+				el.stanza = s
 			}
-			depth++
-			if depth > er.maxDepth {
-				return element{}, protoErr("elements nested deeper than %d", er.maxDepth)
+			// Whatever the decoder left of the element (all of it when not
+			// decoding, the rest after a rejection) is skipped.
+			for er.lim.depth > 1 {
+				if _, err := er.dec.Token(); err != nil {
+					return element{}, er.wrap(err)
+				}
 			}
-			if len(t.Attr) > er.maxAttrs {
-				return element{}, protoErr("more than %d attributes", er.maxAttrs)
+			el.raw = bytes.Clone(er.cap.bytes(before, er.raw.InputOffset()))
+			if el.stanza != nil {
+				el.stanza.setRaw(el.raw, before)
 			}
+			return el, nil
 		case xml.EndElement:
-			if depth == 0 {
-				return element{}, errStreamEnd
-			}
-			depth--
-			if depth == 0 {
-				end := er.dec.InputOffset()
-				el.raw = bytes.Clone(er.cap.bytes(start, end))
-				return el, nil
-			}
+			return element{}, errStreamEnd
 		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) != 0 {
+			if len(bytes.TrimSpace(t)) != 0 {
 				return element{}, protoErr("text between stanzas")
 			}
 		default:
-			// Comments, processing instructions and directives (DOCTYPE,
-			// ENTITY) are restricted XML.
-			return element{}, protoErr("restricted XML (%T) in stream", tok)
+			return element{}, protoErr("unexpected %T in stream", tok)
 		}
 	}
+}
+
+func isStanzaName(local string) bool {
+	return local == "message" || local == "presence" || local == "iq"
+}
+
+// fatal reports whether a decoding error broke the stream (bad XML, a limit,
+// the socket) rather than being a typed decoder's rejection of well-formed
+// XML.
+func (er *elemReader) fatal(err error) bool {
+	var se *xml.SyntaxError
+	return errors.Is(err, ErrProtocol) || errors.As(err, &se) || er.cap.err != nil
 }
 
 // wrap classifies a decoder error: a failure of the source (including its

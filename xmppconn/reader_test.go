@@ -40,7 +40,7 @@ func readAll(t testing.TB, src io.Reader, max int) ([]element, error) {
 	}
 	var els []element
 	for {
-		el, err := er.next()
+		el, err := er.next(true)
 		if len(er.cap.buf) > max+2*initialBufSize {
 			t.Fatalf("capture buffer grew to %d bytes with a %d byte limit", len(er.cap.buf), max)
 		}
@@ -186,16 +186,3 @@ func FuzzDecodeStanza(f *testing.F) {
 	})
 }
 
-func mamFwd(m *MAMResult) *Forwarded {
-	if m == nil {
-		return nil
-	}
-	return &m.Forwarded
-}
-
-func carbonFwd(c *Carbon) *Forwarded {
-	if c == nil {
-		return nil
-	}
-	return &c.Forwarded
-}

@@ -442,6 +442,13 @@ func (s *Session) run() {
 		s.conn = nil
 		s.mu.Unlock()
 		s.m.log.Warn("xmpp connection lost", "user", s.user, "err", err)
+		var se *StreamError
+		if errors.As(err, &se) && se.Condition == "conflict" {
+			// Another login took the resource over, or the account was
+			// removed: reconnecting would fight it (RFC 6120 4.9.3.3).
+			s.end(chatapi.CloseEnded)
+			break
+		}
 		s.deliver(chatapi.Session{State: chatapi.SessionReconnecting, Reason: lossReason(err)})
 		if conn = s.reconnect(); conn == nil {
 			break

@@ -51,6 +51,8 @@ type Stanza struct {
 	// carbon copy.
 	MAM    *MAMResult
 	Carbon *Carbon
+
+	rawFrom, rawTo int64 // input offsets of a forwarded message
 }
 
 // StanzaID is a XEP-0359 <stanza-id/>, e.g. the MAM archive id.
@@ -84,27 +86,59 @@ type Carbon struct {
 	Forwarded Forwarded
 }
 
-// decodeStanza decodes the raw bytes of one stanza. It never panics and
-// keeps every child it does not know as a *stanza.Node extension.
+// decodeStanza decodes the raw bytes of one stanza outside a stream, with
+// the limits of the stream reader. It keeps every child it does not know as
+// a *stanza.Node extension.
 func decodeStanza(raw []byte) (Stanza, error) {
-	d := xml.NewDecoder(bytes.NewReader(raw))
-	d.Strict = true
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return Stanza{}, err
+	er := newElemReader(bytes.NewReader(raw), len(raw)+1)
+	er.lim.depth = 1 // as if inside a stream root
+	er.dec.DefaultSpace = nsClient
+	el, err := er.next(true)
+	if err != nil {
+		return Stanza{}, err
+	}
+	if el.decodeErr != nil {
+		return Stanza{}, el.decodeErr
+	}
+	if el.stanza == nil {
+		return Stanza{}, fmt.Errorf("%w: <%s xmlns=%q> is not a stanza", ErrProtocol, el.name.Local, el.name.Space)
+	}
+	return *el.stanza, nil
+}
+
+// setRaw sets the raw bytes of s, which started at offset base of the
+// input, and of the forwarded messages within it.
+func (s *Stanza) setRaw(raw []byte, base int64) {
+	s.Raw = raw
+	for _, f := range []*Forwarded{mamFwd(s.MAM), carbonFwd(s.Carbon)} {
+		if f == nil || f.Message == nil {
+			continue
 		}
-		if start, ok := tok.(xml.StartElement); ok {
-			s := Stanza{Raw: raw}
-			err := decodeElement(d, raw, 0, start, &s)
-			return s, err
+		m := f.Message
+		from, to := m.rawFrom-base, m.rawTo-base
+		if 0 <= from && from <= to && to <= int64(len(raw)) {
+			m.setRaw(raw[from:to:to], base+from)
 		}
 	}
 }
 
+func mamFwd(m *MAMResult) *Forwarded {
+	if m == nil {
+		return nil
+	}
+	return &m.Forwarded
+}
+
+func carbonFwd(c *Carbon) *Forwarded {
+	if c == nil {
+		return nil
+	}
+	return &c.Forwarded
+}
+
 // decodeElement decodes the stanza whose start tag was just read from d.
-// raw is the buffer d reads, used to cut out nested messages.
-func decodeElement(d *xml.Decoder, raw []byte, depth int, start xml.StartElement, s *Stanza) error {
+// pos returns the current input offset, to locate nested messages.
+func decodeElement(d *xml.Decoder, pos func() int64, depth int, start xml.StartElement, s *Stanza) error {
 	s.Name = start.Name.Local
 	var attrs stanza.Attrs
 	for _, a := range start.Attr {
@@ -134,8 +168,8 @@ func decodeElement(d *xml.Decoder, raw []byte, depth int, start xml.StartElement
 	case "message":
 		m := &stanza.Message{XMLName: start.Name, Attrs: attrs}
 		s.Message = m
-		return eachChild(d, func(c xml.StartElement, at int64) error {
-			if ok, err := decodeCommon(d, raw, depth, c, at, s); ok || err != nil {
+		return eachChild(d, pos, func(c xml.StartElement, at int64) error {
+			if ok, err := decodeCommon(d, pos, depth, c, s); ok || err != nil {
 				return err
 			}
 			if isClient(c.Name) {
@@ -163,8 +197,8 @@ func decodeElement(d *xml.Decoder, raw []byte, depth int, start xml.StartElement
 	case "presence":
 		p := &stanza.Presence{XMLName: start.Name, Attrs: attrs}
 		s.Presence = p
-		return eachChild(d, func(c xml.StartElement, at int64) error {
-			if ok, err := decodeCommon(d, raw, depth, c, at, s); ok || err != nil {
+		return eachChild(d, pos, func(c xml.StartElement, at int64) error {
+			if ok, err := decodeCommon(d, pos, depth, c, s); ok || err != nil {
 				return err
 			}
 			if isClient(c.Name) {
@@ -207,9 +241,9 @@ func decodeFirstText(d *xml.Decoder, c xml.StartElement, dst *string) error {
 // eachChild calls fn for every child element of the element whose start tag
 // was just read; fn must consume the child entirely. at is the offset of the
 // child's start tag in the decoder's input.
-func eachChild(d *xml.Decoder, fn func(c xml.StartElement, at int64) error) error {
+func eachChild(d *xml.Decoder, pos func() int64, fn func(c xml.StartElement, at int64) error) error {
 	for {
-		at := d.InputOffset()
+		at := pos()
 		tok, err := d.Token()
 		if err != nil {
 			return err
@@ -227,7 +261,7 @@ func eachChild(d *xml.Decoder, fn func(c xml.StartElement, at int64) error) erro
 
 // decodeCommon handles the children shared by messages and presences that
 // this package decodes itself. It reports whether it consumed the child.
-func decodeCommon(d *xml.Decoder, raw []byte, depth int, c xml.StartElement, at int64, s *Stanza) (bool, error) {
+func decodeCommon(d *xml.Decoder, pos func() int64, depth int, c xml.StartElement, s *Stanza) (bool, error) {
 	switch c.Name.Space {
 	case nsSID:
 		switch c.Name.Local {
@@ -247,38 +281,35 @@ func decodeCommon(d *xml.Decoder, raw []byte, depth int, c xml.StartElement, at 
 		if c.Name.Local == "result" && depth < maxForwardDepth {
 			r := &MAMResult{QueryID: attr(c, "queryid"), ID: attr(c, "id")}
 			s.MAM = r
-			return true, decodeForwardedIn(d, raw, depth, &r.Forwarded)
+			return true, decodeForwardedIn(d, pos, depth, &r.Forwarded)
 		}
 	case nsCarbons:
 		if (c.Name.Local == "sent" || c.Name.Local == "received") && depth < maxForwardDepth {
 			cb := &Carbon{Sent: c.Name.Local == "sent"}
 			s.Carbon = cb
-			return true, decodeForwardedIn(d, raw, depth, &cb.Forwarded)
+			return true, decodeForwardedIn(d, pos, depth, &cb.Forwarded)
 		}
 	}
 	return false, nil
 }
 
 // decodeForwardedIn decodes the <forwarded/> child of a MAM result or carbon.
-func decodeForwardedIn(d *xml.Decoder, raw []byte, depth int, f *Forwarded) error {
-	return eachChild(d, func(c xml.StartElement, _ int64) error {
+func decodeForwardedIn(d *xml.Decoder, pos func() int64, depth int, f *Forwarded) error {
+	return eachChild(d, pos, func(c xml.StartElement, _ int64) error {
 		if c.Name.Space != nsForward || c.Name.Local != "forwarded" {
 			return d.Skip()
 		}
-		return eachChild(d, func(c xml.StartElement, at int64) error {
+		return eachChild(d, pos, func(c xml.StartElement, at int64) error {
 			switch {
 			case c.Name.Space == nsDelay && c.Name.Local == "delay":
 				f.Delay = parseDelay(c)
 				return d.Skip()
 			case c.Name.Space == nsClient && c.Name.Local == "message" && f.Message == nil:
 				inner := new(Stanza)
-				if err := decodeElement(d, raw, depth+1, c, inner); err != nil {
+				if err := decodeElement(d, pos, depth+1, c, inner); err != nil {
 					return err
 				}
-				end := d.InputOffset()
-				if at >= 0 && end <= int64(len(raw)) && at <= end {
-					inner.Raw = raw[at:end:end]
-				}
+				inner.rawFrom, inner.rawTo = at, pos()
 				f.Message = inner
 				return nil
 			}

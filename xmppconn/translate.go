@@ -94,11 +94,15 @@ func translateMessage(s *Stanza, self string, sent bool) []chatapi.Payload {
 	}
 
 	// Chat states, receipts and markers ride on chat messages, with or
-	// without a body.
+	// without a body. An active state on a message with a body says
+	// nothing the message does not (XEP-0085 section 5.1), so it is not an
+	// event of its own.
 	for _, ext := range m.Extensions {
 		switch e := ext.(type) {
 		case *stanza.StateActive:
-			out = append(out, chatState(s, chatapi.StateActive))
+			if m.Body == "" {
+				out = append(out, chatState(s, chatapi.StateActive))
+			}
 		case *stanza.StateComposing:
 			out = append(out, chatState(s, chatapi.StateComposing))
 		case *stanza.StatePaused:

@@ -33,9 +33,13 @@ line two ✓</body><thread>t1</thread>` +
 				`<body>late</body><active xmlns='http://jabber.org/protocol/chatstates'/>` +
 				`<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T01:02:03Z'/></message>`,
 			want: []chatapi.Payload{
-				chatapi.ChatState{Type: "chatstate", From: "bob@example.org/phone", To: "alice@example.org", State: "active"},
 				chatapi.Chat{Type: "chat", From: "bob@example.org/phone", To: "alice@example.org", Body: "late", Stamp: "2026-11-24T01:02:03Z"},
 			},
+		},
+		{
+			name: "active-only",
+			raw:  `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+			want: []chatapi.Payload{chatapi.ChatState{Type: "chatstate", From: "bob@example.org/phone", To: "alice@example.org", State: "active"}},
 		},
 		{
 			name: "composing-only",
