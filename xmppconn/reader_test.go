@@ -185,4 +185,3 @@ func FuzzDecodeStanza(f *testing.F) {
 		}
 	})
 }
-
