@@ -1,0 +1,258 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// config is everything the gateway can be told at start. Each field is set,
+// in increasing order of precedence, from its default, the YAML file named by
+// -config (or SPARKGATE_CONFIG), a SPARKGATE_* environment variable, and a
+// command-line flag. The options table below is the single list of them; the
+// README's configuration table is generated from it (see TestREADMEOptions).
+type config struct {
+	Listen          string
+	PublicURL       string
+	XMPPAddr        string
+	XMPPDomain      string
+	XMPPTLS         string
+	XMPPCAFile      string
+	XMPPServerName  string
+	XMPPInsecureTLS bool
+	MUCService      string
+	PubSubService   string
+	AdminURL        string
+	DataDir         string
+	LogLevel        string
+	LogFormat       string
+	CORSOrigins     string
+	TokenLifetime   time.Duration
+	Registration    bool
+	MinPasswordLen  int
+	ShutdownTimeout time.Duration
+	WebClient       bool
+
+	// values holds each option's effective value as text, for the
+	// start-up log.
+	values map[string]string
+}
+
+// option describes one configuration setting. name is the flag and the YAML
+// key; the environment variable is SPARKGATE_ followed by name in upper case
+// with dashes turned into underscores.
+type option struct {
+	name  string
+	def   string
+	usage string
+	set   func(c *config, v string) error
+	// secret options are never printed with their value.
+	secret bool
+}
+
+func (o option) env() string {
+	return "SPARKGATE_" + strings.ToUpper(strings.ReplaceAll(o.name, "-", "_"))
+}
+
+func str(p func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error { *p(c) = v; return nil }
+}
+
+func boolean(p func(*config) *bool) func(*config, string) error {
+	return func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+func duration(p func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("want a duration such as 30s or 8h, got %q", v)
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+func integer(p func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a non-negative integer, got %q", v)
+		}
+		*p(c) = n
+		return nil
+	}
+}
+
+func oneOf(p func(*config) *string, allowed ...string) func(*config, string) error {
+	return func(c *config, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*p(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s, got %q", strings.Join(allowed, ", "), v)
+	}
+}
+
+var options = []option{
+	{name: "listen", def: "127.0.0.1:8080", usage: "address the HTTP API listens on",
+		set: str(func(c *config) *string { return &c.Listen })},
+	{name: "public-url", def: "http://localhost:8080", usage: "URL browsers use to reach the gateway (WebAuthn origin, links in pushes)",
+		set: str(func(c *config) *string { return &c.PublicURL })},
+	{name: "xmpp-addr", def: "127.0.0.1:5222", usage: "host:port of the XMPP server's client (c2s) listener; no DNS SRV lookup is made",
+		set: str(func(c *config) *string { return &c.XMPPAddr })},
+	{name: "xmpp-domain", def: "localhost", usage: "XMPP domain of the users (the part after @)",
+		set: str(func(c *config) *string { return &c.XMPPDomain })},
+	{name: "xmpp-tls", def: "optional", usage: "TLS to the XMPP server: off, optional (STARTTLS when offered) or required",
+		set: oneOf(func(c *config) *string { return &c.XMPPTLS }, "off", "optional", "required")},
+	{name: "xmpp-ca-file", def: "", usage: "PEM file of CA certificates that sign the XMPP server's certificate (empty: system roots)",
+		set: str(func(c *config) *string { return &c.XMPPCAFile })},
+	{name: "xmpp-server-name", def: "", usage: "name expected in the XMPP server's certificate (empty: the XMPP domain)",
+		set: str(func(c *config) *string { return &c.XMPPServerName })},
+	{name: "xmpp-insecure-skip-verify", def: "false", usage: "DEVELOPMENT ONLY: accept any certificate from the XMPP server",
+		set: boolean(func(c *config) *bool { return &c.XMPPInsecureTLS })},
+	{name: "muc-service", def: "", usage: "group chat (XEP-0045) service (empty: conference.<xmpp-domain>)",
+		set: str(func(c *config) *string { return &c.MUCService })},
+	{name: "pubsub-service", def: "", usage: "publish-subscribe (XEP-0060) service (empty: pubsub.<xmpp-domain>)",
+		set: str(func(c *config) *string { return &c.PubSubService })},
+	{name: "admin-url", def: "http://127.0.0.1:5280/api", usage: "base URL of ejabberd's admin API (mod_http_api)",
+		set: str(func(c *config) *string { return &c.AdminURL })},
+	{name: "data-dir", def: "./data", usage: "directory for the SQLite store and the generated keys (JWT, VAPID, TOTP encryption)",
+		set: str(func(c *config) *string { return &c.DataDir })},
+	{name: "log-level", def: "info", usage: "debug, info, warn or error",
+		set: oneOf(func(c *config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+	{name: "log-format", def: "text", usage: "text or json",
+		set: oneOf(func(c *config) *string { return &c.LogFormat }, "text", "json")},
+	{name: "cors-origins", def: "", usage: "comma-separated origins allowed to call the API from another origin (empty: same origin only)",
+		set: str(func(c *config) *string { return &c.CORSOrigins })},
+	{name: "token-lifetime", def: "8h", usage: "lifetime of the JWTs the gateway issues",
+		set: duration(func(c *config) *time.Duration { return &c.TokenLifetime })},
+	{name: "registration", def: "true", usage: "allow POST /register (account creation); false answers 403",
+		set: boolean(func(c *config) *bool { return &c.Registration })},
+	{name: "min-password-length", def: "8", usage: "shortest password accepted at registration",
+		set: integer(func(c *config) *int { return &c.MinPasswordLen })},
+	{name: "shutdown-timeout", def: "30s", usage: "how long a shutdown waits for requests to finish",
+		set: duration(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
+	{name: "web-client", def: "true", usage: "serve the browser client at /",
+		set: boolean(func(c *config) *bool { return &c.WebClient })},
+}
+
+// loadConfig builds the configuration from defaults, an optional YAML file,
+// the environment and args, in that order of precedence.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c := &config{values: make(map[string]string, len(options))}
+	apply := func(o option, v string) error {
+		if err := o.set(c, v); err != nil {
+			return err
+		}
+		c.values[o.name] = v
+		return nil
+	}
+	for _, o := range options {
+		if err := apply(o, o.def); err != nil {
+			return nil, fmt.Errorf("default of %s: %w", o.name, err)
+		}
+	}
+
+	fs := flag.NewFlagSet("sparkgate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFile := fs.String("config", getenv("SPARKGATE_CONFIG"), "optional YAML file of settings (keys are the flag names)")
+	flagVals := make(map[string]*string, len(options))
+	for _, o := range options {
+		flagVals[o.name] = fs.String(o.name, "", fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env(), o.def))
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	byName := make(map[string]option, len(options))
+	for _, o := range options {
+		byName[o.name] = o
+	}
+
+	if *configFile != "" {
+		raw, err := os.ReadFile(*configFile)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		var file map[string]any
+		if err := yaml.Unmarshal(raw, &file); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", *configFile, err)
+		}
+		keys := make([]string, 0, len(file))
+		for k := range file {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			o, ok := byName[k]
+			if !ok {
+				return nil, fmt.Errorf("config file %s: unknown setting %q", *configFile, k)
+			}
+			if err := apply(o, fmt.Sprint(file[k])); err != nil {
+				return nil, fmt.Errorf("config file %s: %s: %w", *configFile, k, err)
+			}
+		}
+	}
+	for _, o := range options {
+		if v := getenv(o.env()); v != "" {
+			if err := apply(o, v); err != nil {
+				return nil, fmt.Errorf("%s: %w", o.env(), err)
+			}
+		}
+	}
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		if o, ok := byName[f.Name]; ok {
+			if err := apply(o, *flagVals[f.Name]); err != nil {
+				errs = append(errs, fmt.Errorf("-%s: %w", f.Name, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if c.MUCService == "" {
+		c.MUCService = "conference." + c.XMPPDomain
+	}
+	if c.PubSubService == "" {
+		c.PubSubService = "pubsub." + c.XMPPDomain
+	}
+	if c.TokenLifetime < time.Minute {
+		return nil, fmt.Errorf("token-lifetime %s is shorter than a minute", c.TokenLifetime)
+	}
+	return c, nil
+}
+
+// flagErrHelp is returned by loadConfig when -h or -help was given.
+var flagErrHelp = flag.ErrHelp
+
+// corsOrigins splits the comma-separated CORSOrigins setting.
+func (c *config) corsOrigins() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}

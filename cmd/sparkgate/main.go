@@ -1,0 +1,184 @@
+// Command sparkgate is the gateway: it serves the SparkWeb REST API and the
+// chatapi.* event stream in front of an XMPP server.
+//
+// Usage:
+//
+//	sparkgate [-config file.yaml] [-listen 127.0.0.1:8080] [-xmpp-addr 127.0.0.1:5222] ...
+//
+// Every flag can also be set with a SPARKGATE_* environment variable or in
+// the YAML file; `sparkgate -h` lists them and README.md has the table.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+		if errors.Is(err, errHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "sparkgate:", err)
+		os.Exit(1)
+	}
+}
+
+var errHelp = errors.New("help requested")
+
+// run starts the gateway and serves until ctx ends, then shuts down in
+// order: HTTP (streams first), XMPP sessions, store. When ready is not nil,
+// the listening address is sent on it once the server accepts connections.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flagErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	log.Info("starting", configAttrs(cfg)...)
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	st, err := store.Open(openCtx, filepath.Join(cfg.DataDir, "sparkgate.db"))
+	cancel()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer st.Close()
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(cfg.DataDir, "keys"))
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	tokens, err := auth.NewTokens(auth.TokensConfig{
+		Keys:     keys,
+		Store:    st,
+		Audience: cfg.XMPPDomain,
+		Issuer:   cfg.PublicURL,
+		Lifetime: cfg.TokenLifetime,
+		Leeway:   30 * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	dir := &xmppadmin.Ejabberd{BaseURL: cfg.AdminURL, Domain: cfg.XMPPDomain}
+	tlsMode := map[string]xmppconn.TLSMode{"off": xmppconn.TLSOff, "optional": xmppconn.TLSOptional, "required": xmppconn.TLSRequired}[cfg.XMPPTLS]
+
+	gw, err := gateway.New(gateway.Config{
+		Domain:      cfg.XMPPDomain,
+		CORSOrigins: cfg.corsOrigins(),
+		WebClient:   cfg.WebClient,
+		Ready: []gateway.ReadyCheck{
+			{Name: "store", Check: st.Ping},
+			{Name: "xmpp", Check: func(ctx context.Context) error { return probeXMPP(ctx, cfg.XMPPAddr, cfg.XMPPDomain) }},
+		},
+		Logger:    log,
+		Tokens:    tokens,
+		Directory: dir,
+		XMPP: xmppconn.Config{
+			Addr:                                 cfg.XMPPAddr,
+			Domain:                               cfg.XMPPDomain,
+			TLS:                                  tlsMode,
+			CAFile:                               cfg.XMPPCAFile,
+			ServerName:                           cfg.XMPPServerName,
+			InsecureSkipVerifyForDevelopmentOnly: cfg.XMPPInsecureTLS,
+			Logger:                               log,
+		},
+		Sessions:          xmppconn.ManagerConfig{IdleTimeout: cfg.TokenLifetime},
+		MUCService:        cfg.MUCService,
+		Registration:      cfg.Registration,
+		MinPasswordLength: cfg.MinPasswordLen,
+	})
+	if err != nil {
+		return err
+	}
+	defer gw.Close()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           gw.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		// Streams clear their own write deadline; everything else must
+		// finish writing within this.
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(gw.EndStreams)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "url", cfg.PublicURL)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown incomplete", "err", err)
+		srv.Close()
+	}
+	<-served
+	if err := gw.Close(); err != nil {
+		log.Warn("closing sessions", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// configAttrs lists the effective settings for the start-up log line;
+// secret settings are masked.
+func configAttrs(cfg *config) []any {
+	out := make([]any, 0, 2*len(options))
+	for _, o := range options {
+		v := cfg.values[o.name]
+		if o.secret && v != "" {
+			v = "***"
+		}
+		out = append(out, o.name, v)
+	}
+	return out
+}

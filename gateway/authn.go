@@ -1,0 +1,179 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	oapimw "github.com/oapi-codegen/echo-middleware"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// maxPassword bounds a password body (the spec says the same).
+const maxPassword = 1024
+
+// authenticate is the validator's check of a security scheme: it verifies
+// the token from the Authorization header (scheme jwt) or the token query
+// parameter (scheme jwtQuery) and leaves the claims on the echo context.
+// Every failure is 401 with the same message.
+func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+	c := oapimw.GetEchoContext(ctx)
+	if c == nil {
+		return errors.New("gateway: no echo context in the validator")
+	}
+	var raw string
+	switch in.SecuritySchemeName {
+	case "jwt":
+		tok, ok := auth.ParseAuthorization(c.Request().Header.Get("Authorization"))
+		if !ok {
+			return unauthorized()
+		}
+		raw = tok
+	case "jwtQuery":
+		raw = c.QueryParam("token")
+	default:
+		return unauthorized()
+	}
+	if raw == "" {
+		return unauthorized()
+	}
+	cl, err := s.tokens.Verify(c.Request().Context(), raw)
+	if err != nil {
+		return unauthorized()
+	}
+	c.Set(claimsKey, cl)
+	return nil
+}
+
+func unauthorized() error {
+	return echo.NewHTTPError(http.StatusUnauthorized, "missing, invalid, expired or revoked token")
+}
+
+// sessionFor returns the XMPP session of the token's user, opening it
+// with a server-issued token when there is none (after a gateway restart
+// or an idle timeout), so a valid token always finds its session.
+func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Session, error) {
+	if sess, ok := s.sessions.Get(cl.Subject); ok {
+		sess.AddToken(cl.ID, cl.ExpiresAt)
+		return sess, nil
+	}
+	local, domain, ok := cutJID(cl.Subject)
+	if !ok || domain != s.cfg.Domain {
+		return nil, errorf(http.StatusUnauthorized, "the token is not for this server")
+	}
+	sess, err := s.sessions.Open(ctx, local, xmppconn.Credentials{Verified: true})
+	if err != nil {
+		return nil, err
+	}
+	sess.AddToken(cl.ID, cl.ExpiresAt)
+	return sess, nil
+}
+
+// session is sessionFor for the request's own token.
+func (s *Server) session(c echo.Context) (*xmppconn.Session, error) {
+	return s.sessionFor(c.Request().Context(), claimsOf(c))
+}
+
+// Login serves POST /login/{username}: the XMPP server checks the
+// password by opening the user's session.
+func (s *Server) Login(c echo.Context, username Username) error {
+	local, err := s.username(string(username))
+	if err != nil {
+		return err
+	}
+	password, err := readText(c.Request(), maxPassword)
+	if err != nil {
+		return err
+	}
+	if password == "" {
+		return errorf(http.StatusBadRequest, "the password is empty")
+	}
+	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword)
+}
+
+// logIn opens (or joins) the user's session and answers with a new token.
+func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, method string) error {
+	ctx := c.Request().Context()
+	sess, err := s.sessions.Open(ctx, local, cred)
+	if err != nil {
+		if errors.Is(err, xmppconn.ErrNotAuthorized) {
+			s.log.Info("login refused", "user", local, "method", method)
+			return errorf(http.StatusUnauthorized, "wrong username or password")
+		}
+		return err
+	}
+	tok, cl, err := s.tokens.Issue(ctx, sess.User(), method)
+	if err != nil {
+		return err
+	}
+	sess.AddToken(cl.ID, cl.ExpiresAt)
+	s.log.Info("logged in", "user", sess.User(), "method", method)
+	return c.JSON(http.StatusOK, TokenEntity{Token: tok})
+}
+
+// Logout serves POST /logout: the token is revoked, its streams end, and
+// the XMPP session closes when it was the user's last token.
+func (s *Server) Logout(c echo.Context) error {
+	cl := claimsOf(c)
+	ctx := c.Request().Context()
+	if err := s.tokens.Revoke(ctx, cl); err != nil {
+		return err
+	}
+	s.streams.end(cl.ID)
+	if sess, ok := s.sessions.Get(cl.Subject); ok && sess.RemoveToken(cl.ID) == 0 {
+		s.sessions.End(context.WithoutCancel(ctx), cl.Subject, chatapi.CloseLogout)
+	}
+	s.log.Info("logged out", "user", cl.Subject)
+	return c.NoContent(http.StatusOK)
+}
+
+// Register serves POST /register/{username}: it creates the account on
+// the XMPP server and logs the new user in.
+func (s *Server) Register(c echo.Context, username Username) error {
+	if !s.cfg.Registration {
+		return errorf(http.StatusForbidden, "registration is switched off on this server")
+	}
+	local, err := s.username(string(username))
+	if err != nil {
+		return err
+	}
+	password, err := readText(c.Request(), maxPassword)
+	if err != nil {
+		return err
+	}
+	if n := len([]rune(password)); n < s.cfg.MinPasswordLength {
+		return errorf(http.StatusBadRequest, fmt.Sprintf("the password must have at least %d characters", s.cfg.MinPasswordLength))
+	}
+	if err := s.dir.Register(c.Request().Context(), local, password); err != nil {
+		if errors.Is(err, xmppadmin.ErrUserExists) {
+			return errorf(http.StatusConflict, "the username is taken")
+		}
+		return err
+	}
+	s.log.Info("registered", "user", local)
+	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword)
+}
+
+// username checks and normalizes a username path parameter.
+func (s *Server) username(name string) (string, error) {
+	if err := validUsername(name); err != nil {
+		return "", errorf(http.StatusBadRequest, err.Error())
+	}
+	return normalizeUsername(name), nil
+}
+
+func cutJID(bare string) (local, domain string, ok bool) {
+	for i := len(bare) - 1; i >= 0; i-- {
+		if bare[i] == '@' {
+			return bare[:i], bare[i+1:], i > 0 && i < len(bare)-1
+		}
+	}
+	return "", "", false
+}

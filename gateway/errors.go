@@ -1,0 +1,189 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// Codes are the stable, machine-readable values of the error body's code
+// field. They are part of the contract (openapi.yaml, schema Error).
+const (
+	codeBadRequest      = "bad_request"
+	codeUnauthorized    = "unauthorized"
+	codeForbidden       = "forbidden"
+	codeNotFound        = "not_found"
+	codeMethod          = "method_not_allowed"
+	codeConflict        = "conflict"
+	codeTooLarge        = "payload_too_large"
+	codeUnsupported     = "unsupported_media_type"
+	codeRateLimited     = "rate_limited"
+	codeNotImplemented  = "not_implemented"
+	codeXMPPUnavailable = "xmpp_unavailable"
+	codeTimeout         = "timeout"
+	codeInternal        = "internal"
+)
+
+// apiError is the JSON body of every error response. Resource, Message and
+// Exception keep the field names of the SparkWeb reference's ErrorResponse
+// so existing clients can read them; Code and Status are sparkgate's.
+type apiError struct {
+	Status    int    `json:"status"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Resource  string `json:"resource,omitempty"`
+	Exception string `json:"exception,omitempty"`
+}
+
+// Error is an error a handler returns to choose the response: Status and
+// Message are what the client sees, Err is what the log sees.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorf builds an *Error with the code that belongs to status.
+func errorf(status int, msg string) *Error {
+	return &Error{Status: status, Code: codeFor(status), Message: msg}
+}
+
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return codeBadRequest
+	case http.StatusUnauthorized:
+		return codeUnauthorized
+	case http.StatusForbidden:
+		return codeForbidden
+	case http.StatusNotFound:
+		return codeNotFound
+	case http.StatusMethodNotAllowed:
+		return codeMethod
+	case http.StatusConflict:
+		return codeConflict
+	case http.StatusRequestEntityTooLarge:
+		return codeTooLarge
+	case http.StatusUnsupportedMediaType:
+		return codeUnsupported
+	case http.StatusTooManyRequests:
+		return codeRateLimited
+	case http.StatusNotImplemented:
+		return codeNotImplemented
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
+		return codeXMPPUnavailable
+	case http.StatusGatewayTimeout:
+		return codeTimeout
+	}
+	if status >= 500 {
+		return codeInternal
+	}
+	return codeBadRequest
+}
+
+// classify turns any error a handler or middleware returned into the
+// response the client gets. It is the one place where errors become HTTP
+// statuses; packages add their sentinels here as they land.
+func classify(err error) *Error {
+	var e *Error
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &e):
+		if e.Code == "" {
+			e.Code = codeFor(e.Status)
+		}
+		return e
+	case errors.As(err, &he):
+		msg := http.StatusText(he.Code)
+		if s, ok := he.Message.(string); ok && s != "" {
+			msg = s
+		}
+		if he.Code >= 500 {
+			// Never show a client the text of an internal failure.
+			msg = http.StatusText(he.Code)
+		}
+		return &Error{Status: he.Code, Code: codeFor(he.Code), Message: msg, Err: err}
+	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrRevoked):
+		return wrap(http.StatusUnauthorized, "missing, invalid, expired or revoked token", err)
+	case errors.Is(err, xmppconn.ErrNotAuthorized):
+		return wrap(http.StatusUnauthorized, "the XMPP server refused the credentials", err)
+	case errors.Is(err, xmppconn.ErrTooManySessions):
+		return wrap(http.StatusServiceUnavailable, "the gateway holds as many sessions as it may", err)
+	// Stanza errors from the XMPP server (RFC 6120 section 8.3.3).
+	case errors.Is(err, xmppconn.ErrItemNotFound):
+		return wrap(http.StatusNotFound, "not found", err)
+	case errors.Is(err, xmppconn.ErrForbidden), errors.Is(err, xmppconn.ErrStanzaNotAuthorized):
+		return wrap(http.StatusForbidden, "the XMPP server does not allow this", err)
+	case errors.Is(err, xmppconn.ErrConflict):
+		return wrap(http.StatusConflict, "conflict", err)
+	case errors.Is(err, xmppconn.ErrBadRequest):
+		return wrap(http.StatusBadRequest, "the XMPP server refused the request as malformed", err)
+	case errors.Is(err, xmppconn.ErrRemoteServerTimeout):
+		return wrap(http.StatusGatewayTimeout, "a remote XMPP server did not answer in time", err)
+	case errors.Is(err, xmppconn.ErrServiceUnavailable), errors.Is(err, xmppconn.ErrFeatureNotImplemented):
+		return wrap(http.StatusBadGateway, "the XMPP server does not offer this service", err)
+	case errors.Is(err, xmppconn.ErrInvalidStanza):
+		return wrap(http.StatusBadRequest, "not a valid stanza", err)
+	// The XMPP server cannot be reached, or the user's connection to it is
+	// being re-established.
+	case errors.Is(err, xmppconn.ErrOffline), errors.Is(err, xmppconn.ErrNetwork), errors.Is(err, xmppconn.ErrClosed),
+		errors.Is(err, xmppconn.ErrStreamClosed), errors.Is(err, xmppconn.ErrTLS), errors.Is(err, xmppconn.ErrTemporaryAuth),
+		errors.Is(err, xmppconn.ErrProtocol), errors.Is(err, xmppconn.ErrSessionEnded), errors.Is(err, xmppadmin.ErrUnavailable):
+		return wrap(http.StatusBadGateway, "the XMPP server cannot be reached", err)
+	case errors.Is(err, xmppadmin.ErrUserExists):
+		return wrap(http.StatusConflict, "the user exists", err)
+	case errors.Is(err, xmppadmin.ErrUserNotFound):
+		return wrap(http.StatusNotFound, "no such user", err)
+	case errors.Is(err, xmppadmin.ErrInvalidUser):
+		return wrap(http.StatusBadRequest, "invalid user name", err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return wrap(http.StatusGatewayTimeout, "the XMPP server did not answer in time", err)
+	case errors.Is(err, context.Canceled):
+		// The client left; nobody reads this answer.
+		return wrap(499, "the client closed the request", err)
+	}
+	var se *xmppconn.StreamError
+	if errors.As(err, &se) {
+		return wrap(http.StatusBadGateway, "the XMPP server ended the connection", err)
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error", Err: err}
+}
+
+func wrap(status int, msg string, err error) *Error {
+	return &Error{Status: status, Code: codeFor(status), Message: msg, Err: err}
+}
+
+// handleError is echo's HTTPErrorHandler: it writes the JSON error body.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e := classify(err)
+	if e.Status >= 500 && e.Status != http.StatusNotImplemented {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", e.Status, "err", err)
+	} else if e.Err != nil {
+		s.log.Debug("request refused", "method", c.Request().Method, "path", c.Path(), "status", e.Status, "err", e.Err)
+	}
+	body := apiError{Status: e.Status, Code: e.Code, Message: e.Message, Resource: c.Request().URL.Path}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(e.Status)
+		return
+	}
+	_ = c.JSON(e.Status, body)
+}

@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/sse"
+)
+
+// deliver is the one place that knows both sides: it encodes an event
+// once and hands the bytes to the user's event log and streams. It is
+// called from a session's goroutine and never blocks.
+func (s *Server) deliver(user string, p chatapi.Payload) {
+	data, err := json.Marshal(p)
+	if err != nil {
+		s.log.Error("encode event", "event", p.EventName(), "user", user, "err", err)
+		return
+	}
+	s.hub.Publish(user, p.EventName(), data)
+}
+
+// sessionEnded is told when a user's XMPP session ends for good: the
+// user's streams end with the reason, and the event log is dropped.
+func (s *Server) sessionEnded(user, reason string) {
+	s.hub.EndUser(user, reason)
+	s.hub.Forget(user)
+}
+
+// StreamEvents serves GET /sse: the user's chatapi.* events as
+// Server-Sent Events. The token comes from the Authorization header or
+// ?token=; the stream ends when the token expires or is revoked.
+func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
+	cl := claimsOf(c)
+	if _, err := s.sessionFor(c.Request().Context(), cl); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithDeadline(c.Request().Context(), cl.ExpiresAt)
+	defer cancel()
+	unregister := s.streams.add(cl.ID, cancel)
+	defer unregister()
+
+	local, _, _ := strings.Cut(cl.Subject, "@")
+	hello, err := json.Marshal(chatapi.Connect{
+		Username: local,
+		Name:     local,
+		Email:    cl.Subject,
+		JID:      cl.Subject,
+		Resumed:  sse.LastEventID(c.Request()) != "",
+	})
+	if err != nil {
+		return err
+	}
+	err = s.hub.ServeStream(c.Response(), c.Request().WithContext(ctx), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello})
+	if err == sse.ErrClosed {
+		return errorf(http.StatusServiceUnavailable, "the gateway is shutting down")
+	}
+	if err != nil && !c.Response().Committed {
+		return err
+	}
+	return nil
+}
+
+// streamRegistry lets a logout end the streams opened with the token it
+// revokes.
+type streamRegistry struct {
+	mu   sync.Mutex
+	next int
+	byID map[string]map[int]context.CancelFunc
+}
+
+func newStreamRegistry() *streamRegistry {
+	return &streamRegistry{byID: make(map[string]map[int]context.CancelFunc)}
+}
+
+func (r *streamRegistry) add(tokenID string, cancel context.CancelFunc) (remove func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next++
+	n := r.next
+	if r.byID[tokenID] == nil {
+		r.byID[tokenID] = make(map[int]context.CancelFunc)
+	}
+	r.byID[tokenID][n] = cancel
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.byID[tokenID], n)
+		if len(r.byID[tokenID]) == 0 {
+			delete(r.byID, tokenID)
+		}
+	}
+}
+
+// end cancels every stream opened with the token.
+func (r *streamRegistry) end(tokenID string) {
+	r.mu.Lock()
+	cancels := r.byID[tokenID]
+	delete(r.byID, tokenID)
+	r.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel()
+	}
+}
+
+// claimsKey is where authenticate leaves the verified claims.
+const claimsKey = "sparkgate.claims"
+
+func claimsOf(c echo.Context) auth.Claims {
+	cl, _ := c.Get(claimsKey).(auth.Claims)
+	return cl
+}
+
+// tokenTTL is how long a just-issued token lives, for the session's
+// bookkeeping.
+func tokenTTL(cl auth.Claims) time.Duration { return time.Until(cl.ExpiresAt) }

@@ -1,0 +1,132 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestValidUsername(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"alice", true},
+		{"Alice.Smith-2", true},
+		{"élodie", true},
+		{"名前", true},
+		{"", false},
+		{"a@b", false},
+		{"a/b", false},
+		{"a:b", false},
+		{"a b", false},
+		{"a\x00b", false},
+		{"a\tb", false},
+		{"<script>", false},
+		{"it's", false},
+		{"a&b", false},
+		{`a"b`, false},
+		{strings.Repeat("a", 1023), true},
+		{strings.Repeat("a", 1024), false},
+		{"bad\xffutf8", false},
+	}
+	for _, tt := range tests {
+		err := validUsername(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("validUsername(%q) = %v, want ok=%v", tt.in, err, tt.ok)
+		}
+	}
+}
+
+func TestToJID(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"bob", "bob@example.org", true},
+		{"Bob", "bob@example.org", true},
+		{"bob@Other.Example", "bob@other.example", true},
+		{"bob@example.org/Phone", "bob@example.org/Phone", true},
+		{"bob/phone", "bob@example.org/phone", true},
+		{"conference.example.org", "conference.example.org@example.org", true},
+		{"@example.org", "", false},
+		{"bob@", "", false},
+		{"bob@example.org/", "", false},
+		{"", "", false},
+		{"bo b", "", false},
+		{"bob\x00@example.org", "", false},
+		{"bob@exa mple.org", "", false},
+		{"bob@a@b", "", false},
+	}
+	for _, tt := range tests {
+		got, err := toJID(tt.in, "example.org")
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("toJID(%q) = %q, %v; want %q ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestDecodeText(t *testing.T) {
+	tests := []struct {
+		ct, body, want string
+		status         int
+	}{
+		{"text/plain", "s3cret", "s3cret", 0},
+		{"text/plain; charset=utf-8", "héllo \"quoted\"\nline", "héllo \"quoted\"\nline", 0},
+		{"", "bare", "bare", 0},
+		{"application/json", `"s3cret"`, "s3cret", 0},
+		{"application/json", `"with \"quotes\""`, `with "quotes"`, 0},
+		{"application/json", `{"password":"x"}`, "", http.StatusBadRequest},
+		{"application/json", `s3cret`, "", http.StatusBadRequest},
+		{"application/xml", "<a/>", "", http.StatusUnsupportedMediaType},
+		{"text/plain", "bad\xff", "", http.StatusBadRequest},
+		{"text/plain; ===", "x", "", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		got, err := decodeText(tt.ct, []byte(tt.body))
+		status := 0
+		if err != nil {
+			status = classify(err).Status
+		}
+		if got != tt.want || status != tt.status {
+			t.Errorf("decodeText(%q, %q) = %q, status %d; want %q, %d", tt.ct, tt.body, got, status, tt.want, tt.status)
+		}
+	}
+}
+
+func FuzzDecodeText(f *testing.F) {
+	f.Add("text/plain", []byte("pw"))
+	f.Add("application/json", []byte(`"pw"`))
+	f.Add("application/json; charset=utf-8", []byte(`"\u0000"`))
+	f.Fuzz(func(t *testing.T, ct string, raw []byte) {
+		s, err := decodeText(ct, raw)
+		if err != nil {
+			if st := classify(err).Status; st != http.StatusBadRequest && st != http.StatusUnsupportedMediaType {
+				t.Fatalf("status %d for a bad body", st)
+			}
+			return
+		}
+		if !utf8.ValidString(s) {
+			t.Fatalf("decoded text is not UTF-8: %q", s)
+		}
+	})
+}
+
+func FuzzToJID(f *testing.F) {
+	for _, s := range []string{"bob", "bob@example.org/r", "a@b@c", "\x00", "x/y/z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		jid, err := toJID(s, "example.org")
+		if err != nil {
+			return
+		}
+		// A JID the gateway accepts round-trips: normalizing it again
+		// changes nothing.
+		again, err := toJID(jid, "example.org")
+		if err != nil || again != jid {
+			t.Fatalf("toJID(%q) = %q, then %q, %v", s, jid, again, err)
+		}
+	})
+}

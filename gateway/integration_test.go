@@ -1,0 +1,322 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate"
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+func TestMain(m *testing.M) { ejabberdtest.Main(m) }
+
+type env struct {
+	*gatewaytest.Client
+	gw *gateway.Server
+}
+
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// newGateway starts a gateway in front of the shared ejabberd, with its
+// own store and keys, behind an httptest server.
+func newGateway(t testing.TB, mod func(*gateway.Config)) *env {
+	t.Helper()
+	srv := ejabberdtest.Shared(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: "http://sparkgate.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg := gateway.Config{
+		Domain:       srv.Domain(),
+		Tokens:       tokens,
+		Directory:    ejabberdtest.Admin(t),
+		XMPP:         xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: xmppconn.TLSOff},
+		Registration: true,
+		WebClient:    true,
+		Logger:       log,
+		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(gw.Handler())
+	ts.Config.RegisterOnShutdown(gw.EndStreams)
+	ts.Start()
+	t.Cleanup(func() {
+		gw.EndStreams()
+		ts.Close()
+		gw.Close()
+	})
+	return &env{Client: &gatewaytest.Client{Base: ts.URL, HTTP: ts.Client()}, gw: gw}
+}
+
+const api = "/sparkweb/api/rest"
+
+func TestIntegrationFoundation(t *testing.T) {
+	e := newGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	tok := e.Login(t, u.Name, u.Password)
+
+	tests := []struct {
+		name         string
+		method, path string
+		token        string
+		ct, body     string
+		status       int
+		code         string
+	}{
+		{"healthz", "GET", "/healthz", "", "", "", 200, ""},
+		{"readyz", "GET", "/readyz", "", "", "", 200, ""},
+		{"no-token", "GET", api + "/roster", "", "", "", 401, "unauthorized"},
+		{"garbage-token", "GET", api + "/roster", "not-a-jwt", "", "", 401, "unauthorized"},
+		{"bearer-garbage", "GET", api + "/roster", "Bearer a.b.c", "", "", 401, "unauthorized"},
+		{"unknown-route", "GET", api + "/no/such/thing", tok, "", "", 404, "not_found"},
+		{"bad-enum", "POST", api + "/chat/chatstate/shouting/bob", tok, "", "", 400, "bad_request"},
+		{"bad-show", "POST", api + "/presence?show=sleeping", tok, "", "", 400, "bad_request"},
+		{"empty-message", "POST", api + "/chat/message/bob", tok, "text/plain", "", 400, "bad_request"},
+		{"wrong-content-type", "POST", api + "/chat/message/bob", tok, "application/xml", "<x/>", 400, "bad_request"},
+		{"oversized-message", "POST", api + "/chat/message/bob", tok, "text/plain", strings.Repeat("x", 70000), 400, "bad_request"},
+		{"too-large-body", "POST", api + "/chat/message/bob", tok, "text/plain", strings.Repeat("x", 600<<10), 413, "payload_too_large"},
+		{"bad-username", "POST", api + "/login/a%20b", "", "text/plain", "pw", 400, "bad_request"},
+		{"not-implemented", "GET", api + "/bookmarks", tok, "", "", 501, "not_implemented"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.Do(t, tt.method, tt.path, tt.token, tt.ct, tt.body)
+			if r.Status != tt.status {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.Status, r.Body, tt.status)
+			}
+			if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				t.Fatalf("Content-Type %q, want JSON", r.Header.Get("Content-Type"))
+			}
+			if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Error("no nosniff header")
+			}
+			if tt.code != "" {
+				eb := r.Error(t)
+				if eb.Code != tt.code || eb.Status != tt.status || eb.Message == "" {
+					t.Fatalf("error body %+v, want code %s", eb, tt.code)
+				}
+			}
+		})
+	}
+
+	t.Run("spec", func(t *testing.T) {
+		r := e.Do(t, "GET", "/sparkweb/api/openapi.yaml", "", "", "")
+		if r.Status != 200 || string(r.Body) != string(sparkgate.OpenAPI) {
+			t.Fatalf("spec: %d, %d bytes", r.Status, len(r.Body))
+		}
+	})
+	t.Run("docs", func(t *testing.T) {
+		r := e.Do(t, "GET", "/sparkweb/api/docs/", "", "", "")
+		if r.Status != 200 || !strings.Contains(string(r.Body), "<html") {
+			t.Fatalf("docs: %d %.200s", r.Status, r.Body)
+		}
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Fatalf("docs CSP %q", csp)
+		}
+	})
+}
+
+func TestIntegrationLoginLogout(t *testing.T) {
+	e := newGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+
+	wrong := e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password")
+	unknown := e.Do(t, "POST", api+"/login/nobody"+u.Name, "", "text/plain", "wrong password")
+	if wrong.Status != 401 || unknown.Status != 401 {
+		t.Fatalf("wrong password %d, unknown user %d; want 401 both", wrong.Status, unknown.Status)
+	}
+	if we, ue := wrong.Error(t), unknown.Error(t); we.Message != ue.Message || we.Code != ue.Code {
+		t.Fatalf("wrong password and unknown user differ: %+v vs %+v", we, ue)
+	}
+	// A JSON string body works as well as text.
+	js, _ := json.Marshal(u.Password)
+	r := e.Do(t, "POST", api+"/login/"+strings.ToUpper(u.Name), "", "application/json", string(js))
+	if r.Status != 200 {
+		t.Fatalf("JSON login: %d %s", r.Status, r.Body)
+	}
+	tok := e.Login(t, u.Name, u.Password)
+	if r := e.Do(t, "POST", api+"/presence?show=away&status=lunch", tok, "", ""); r.Status != 200 {
+		t.Fatalf("presence: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", api+"/logout", "Bearer "+tok, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", api+"/presence", tok, "", ""); r.Status != 401 {
+		t.Fatalf("revoked token: %d, want 401", r.Status)
+	}
+	if _, r := e.Open(t, tok, ""); r.Status != 401 {
+		t.Fatalf("stream with a revoked token: %d, want 401", r.Status)
+	}
+}
+
+func TestIntegrationRegister(t *testing.T) {
+	e := newGateway(t, nil)
+	name := "reg" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", ""))[len("testintegration"):] + time.Now().Format("150405.000000")
+	name = strings.ReplaceAll(name, ".", "")
+	t.Cleanup(func() { ejabberdtest.Admin(t).Unregister(context.Background(), name) })
+	if r := e.Do(t, "POST", api+"/register/"+name, "", "text/plain", "short"); r.Status != 400 {
+		t.Fatalf("short password: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", api+"/register/"+name, "", "text/plain", "long enough password"); r.Status != 200 {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", api+"/register/"+name, "", "text/plain", "long enough password"); r.Status != 409 {
+		t.Fatalf("register again: %d %s, want 409", r.Status, r.Body)
+	}
+	e.Login(t, name, "long enough password")
+
+	off := newGateway(t, func(c *gateway.Config) { c.Registration = false })
+	if r := off.Do(t, "POST", api+"/register/x"+name, "", "text/plain", "long enough password"); r.Status != 403 {
+		t.Fatalf("registration off: %d %s, want 403", r.Status, r.Body)
+	}
+}
+
+// TestIntegrationChatEvents: a message posted by A reaches every tab of B
+// once, byte for byte, and A's other tab sees it as sent.
+func TestIntegrationChatEvents(t *testing.T) {
+	e := newGateway(t, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+
+	var tabs []*gatewaytest.Stream
+	for range 3 {
+		s, r := e.Open(t, tb, "")
+		if r.Status != 200 {
+			t.Fatalf("stream: %d %s", r.Status, r.Body)
+		}
+		var hello chatapi.Connect
+		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, &hello)
+		if hello.JID != b.JID || hello.Username != b.Name {
+			t.Fatalf("onConnect %+v", hello)
+		}
+		tabs = append(tabs, s)
+	}
+	aTab, _ := e.Open(t, ta, "")
+	aTab.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+
+	body := "hé \"quoted\" <b>not html</b>\nsecond line ✓ 😀 \\ end"
+	r := e.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain; charset=utf-8", body)
+	if r.Status != 200 {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	var sent struct {
+		ID string `json:"id"`
+	}
+	r.JSON(t, &sent)
+
+	for i, s := range tabs {
+		var got chatapi.Chat
+		s.NextNamed(t, chatapi.EventChat, 10*time.Second, &got)
+		if got.Body != body || got.Type != "chat" || !strings.HasPrefix(got.From, a.JID+"/") || got.ID != sent.ID {
+			t.Fatalf("tab %d got %+v", i, got)
+		}
+		if got.StanzaID == "" {
+			t.Errorf("tab %d: no archive id on a live message", i)
+		}
+		if ev, err := s.TryNext(300 * time.Millisecond); err == nil && ev.Name == chatapi.EventChat {
+			t.Fatalf("tab %d got a second chat event: %+v", i, ev)
+		}
+	}
+	var echo chatapi.Chat
+	aTab.NextNamed(t, chatapi.EventChat, 5*time.Second, &echo)
+	if !echo.Sent || echo.Body != body || echo.To != b.JID {
+		t.Fatalf("sender's tab got %+v", echo)
+	}
+
+	// Chat states arrive as their own event.
+	if r := e.Do(t, "POST", api+"/chat/chatstate/composing/"+b.JID, ta, "", ""); r.Status != 200 {
+		t.Fatalf("chatstate: %d %s", r.Status, r.Body)
+	}
+	var cs chatapi.ChatState
+	tabs[0].NextNamed(t, chatapi.EventChat, 5*time.Second, &cs)
+	if cs.State != "composing" || cs.Type != "chatstate" {
+		t.Fatalf("chat state %+v", cs)
+	}
+}
+
+// TestIntegrationResume: a stream dropped and resumed with Last-Event-ID
+// gets exactly the events it missed.
+func TestIntegrationResume(t *testing.T) {
+	e := newGateway(t, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+	s, _ := e.Open(t, tb, "")
+	s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	// A second tab stays open: when it has seen a message, the gateway has
+	// logged it.
+	witness, _ := e.Open(t, tb, "")
+	witness.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	send := func(body string) {
+		t.Helper()
+		if r := e.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", body); r.Status != 200 {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+	}
+	send("one")
+	ev := s.NextNamed(t, chatapi.EventChat, 10*time.Second, nil)
+	last := ev.ID
+	s.Close()
+	for _, m := range []string{"two", "three", "four"} {
+		send(m)
+	}
+	for range 4 {
+		witness.NextNamed(t, chatapi.EventChat, 10*time.Second, nil)
+	}
+	s2, r := e.Open(t, tb, last)
+	if r.Status != 200 {
+		t.Fatalf("resume: %d", r.Status)
+	}
+	var hello chatapi.Connect
+	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, &hello)
+	if !hello.Resumed {
+		t.Error("onConnect does not say resumed")
+	}
+	var got []string
+	for len(got) < 3 {
+		var c chatapi.Chat
+		s2.NextNamed(t, chatapi.EventChat, 10*time.Second, &c)
+		got = append(got, c.Body)
+	}
+	if strings.Join(got, ",") != "two,three,four" {
+		t.Fatalf("replayed %q", got)
+	}
+	if ev, err := s2.TryNext(300 * time.Millisecond); err == nil && ev.Name == chatapi.EventChat {
+		t.Fatalf("duplicate after replay: %+v", ev)
+	}
+}

@@ -1,0 +1,296 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	oapimw "github.com/oapi-codegen/echo-middleware"
+
+	"github.com/sparkgate/sparkgate"
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/sse"
+	"github.com/sparkgate/sparkgate/web"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// APIPrefix is where the SparkWeb API lives.
+const APIPrefix = "/sparkweb/api"
+
+// maxBody bounds every request body; the spec sets tighter limits per
+// operation (a stanza is at most 256 KiB).
+const maxBody = "512KiB"
+
+// Config is what New needs. The zero value of each field is documented.
+type Config struct {
+	// Domain is the XMPP domain of the users; a bare username in a path
+	// means user@Domain. Required.
+	Domain string
+	// CORSOrigins are the origins allowed to call the API from a page of
+	// another origin. Empty means same-origin use only.
+	CORSOrigins []string
+	// WebClient serves the browser client at / when true.
+	WebClient bool
+	// Ready lists what /readyz checks, in order. Empty means always ready.
+	Ready []ReadyCheck
+	// Logger receives the gateway's logs; nil means slog.Default().
+	Logger *slog.Logger
+
+	// Tokens issues and verifies the API's tokens. Required.
+	Tokens *auth.Tokens
+	// Directory manages accounts on the XMPP server (registration) and
+	// issues the OAuth tokens sessions log in with. Required.
+	Directory xmppadmin.Directory
+	// XMPP is the template of every user's XMPP stream (address, domain,
+	// TLS). Its User, Password, Token and Resource are set per session.
+	XMPP xmppconn.Config
+	// Sessions sets the limits of the per-user sessions; its Stream,
+	// Issuer, Deliver, OnEnd and Active fields are filled in by New.
+	Sessions xmppconn.ManagerConfig
+	// Events configures the per-user event logs and streams.
+	Events sse.Config
+	// MUCService is the group chat service; empty means conference.<Domain>.
+	MUCService string
+	// Registration allows POST /register; false answers 403.
+	Registration bool
+	// MinPasswordLength is the shortest password registration accepts;
+	// zero means 8.
+	MinPasswordLength int
+}
+
+// A ReadyCheck is one dependency /readyz reports on.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Server is the HTTP side of the gateway. Its methods are safe for
+// concurrent use.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	echo     *echo.Echo
+	spec     *openapi3.T
+	tokens   *auth.Tokens
+	dir      xmppadmin.Directory
+	sessions *xmppconn.Manager
+	hub      *sse.Hub
+	streams  *streamRegistry
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds a Server from cfg.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Domain == "":
+		return nil, errors.New("gateway: Config.Domain is empty")
+	case cfg.Tokens == nil:
+		return nil, errors.New("gateway: Config.Tokens is nil")
+	case cfg.Directory == nil:
+		return nil, errors.New("gateway: Config.Directory is nil")
+	}
+	if cfg.MUCService == "" {
+		cfg.MUCService = "conference." + cfg.Domain
+	}
+	if cfg.MinPasswordLength <= 0 {
+		cfg.MinPasswordLength = 8
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, dir: cfg.Directory, streams: newStreamRegistry()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if cfg.Events.Logger == nil {
+		cfg.Events.Logger = s.log
+	}
+	hub, err := sse.New(cfg.Events)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	s.hub = hub
+	mc := cfg.Sessions
+	mc.Stream = cfg.XMPP
+	if mc.Stream.Domain == "" {
+		mc.Stream.Domain = cfg.Domain
+	}
+	mc.Issuer = cfg.Directory
+	mc.Deliver = s.deliver
+	mc.OnEnd = s.sessionEnded
+	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
+	if mc.Logger == nil {
+		mc.Logger = s.log
+	}
+	s.sessions, err = xmppconn.NewManager(mc)
+	if err != nil {
+		hub.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	loader := openapi3.NewLoader()
+	spec, err := loader.LoadFromData(sparkgate.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: load openapi.yaml: %w", err)
+	}
+	if err := spec.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("gateway: openapi.yaml is invalid: %w", err)
+	}
+	s.spec = spec
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Handler returns the http.Handler that serves everything: the API, the
+// event stream, the spec, health checks and the web client.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// EndStreams starts ending every open event stream, each with a final event
+// that says the gateway is shutting down. It does not wait; it is meant for
+// http.Server.RegisterOnShutdown, since Shutdown would otherwise wait for
+// streams that never end on their own.
+func (s *Server) EndStreams() { s.hub.EndStreams() }
+
+// Close ends the XMPP sessions and the event streams, and returns when
+// every goroutine the Server started has exited. It is idempotent.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.hub.EndStreams()
+		err1 := s.sessions.Close()
+		err2 := s.hub.Close()
+		s.closeErr = errors.Join(err1, err2)
+	})
+	return s.closeErr
+}
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	// No proxy is trusted: the client address is the peer's address.
+	e.IPExtractor = echo.ExtractIPDirect()
+
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
+		Skipper: func(c echo.Context) bool {
+			return !strings.HasPrefix(c.Request().URL.Path, APIPrefix+"/rest/")
+		},
+	}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic in handler", "method", c.Request().Method, "path", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(securityHeaders)
+	if len(s.cfg.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  s.cfg.CORSOrigins,
+			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
+			AllowHeaders:  []string{"Authorization", "Content-Type", "Last-Event-ID"},
+			ExposeHeaders: []string{"Retry-After"},
+			MaxAge:        600,
+		}))
+	}
+	e.Use(middleware.BodyLimit(maxBody))
+
+	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.HEAD("/readyz", s.readyz)
+
+	docs, err := fs.Sub(web.APIDocs, "apidocs")
+	if err == nil {
+		e.GET(APIPrefix+"/docs", func(c echo.Context) error {
+			return c.Redirect(http.StatusMovedPermanently, APIPrefix+"/docs/")
+		})
+		e.GET(APIPrefix+"/docs/*", echo.WrapHandler(http.StripPrefix(APIPrefix+"/docs/", http.FileServerFS(docs))))
+		// The viewer loads the spec relative to itself.
+		e.GET(APIPrefix+"/docs/openapi.yaml", func(c echo.Context) error {
+			return c.Blob(http.StatusOK, "application/yaml", sparkgate.OpenAPI)
+		})
+	}
+
+	api := e.Group("", oapimw.OapiRequestValidatorWithOptions(s.spec, &oapimw.Options{
+		Skipper: func(c echo.Context) bool { return !isAPIPath(c.Request().URL.Path) },
+		Options: openapi3filter.Options{
+			AuthenticationFunc: s.authenticate,
+			MultiError:         false,
+		},
+		DoNotValidateServers:  true,
+		SilenceServersWarning: true,
+	}))
+	RegisterHandlers(api, s)
+
+	// Anything else under the API prefix is a JSON 404, never a page.
+	e.Any(APIPrefix+"/*", func(c echo.Context) error { return echo.ErrNotFound })
+	if s.cfg.WebClient {
+		client, err := fs.Sub(web.FS, "static")
+		if err == nil {
+			e.GET("/*", echo.WrapHandler(http.FileServerFS(client)))
+		}
+	}
+	return e
+}
+
+// isAPIPath reports whether the request path belongs to the validated API.
+func isAPIPath(p string) bool {
+	return strings.HasPrefix(p, APIPrefix+"/rest/") || p == APIPrefix+"/sse" || p == APIPrefix+"/openapi.yaml"
+}
+
+// securityHeaders sets the headers every response carries. API responses
+// are never cached; pages get a Content-Security-Policy that allows only this
+// origin and no inline script.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		p := c.Request().URL.Path
+		if strings.HasPrefix(p, APIPrefix+"/rest/") || p == APIPrefix+"/sse" || p == "/healthz" || p == "/readyz" {
+			h.Set("Cache-Control", "no-store")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		} else {
+			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
+				"img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "+
+				"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz reports whether every dependency answers: 200 when all do, 503
+// with the failing ones named otherwise.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	status := http.StatusOK
+	checks := make(map[string]string, len(s.cfg.Ready))
+	for _, rc := range s.cfg.Ready {
+		if err := rc.Check(ctx); err != nil {
+			status = http.StatusServiceUnavailable
+			checks[rc.Name] = "failing"
+			s.log.Warn("readiness check failed", "check", rc.Name, "err", err)
+			continue
+		}
+		checks[rc.Name] = "ok"
+	}
+	word := "ok"
+	if status != http.StatusOK {
+		word = "unavailable"
+	}
+	return c.JSON(status, map[string]any{"status": word, "checks": checks})
+}
