@@ -13,6 +13,7 @@ import (
 type Store interface {
 	TokenStore
 	TOTPStore
+	PasskeyStore
 }
 
 // TokenStore keeps the revocation state of tokens.

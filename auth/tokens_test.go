@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -398,5 +399,39 @@ func TestClaimsLogValue(t *testing.T) {
 	logTo(&buf).Info("login", "claims", c)
 	if strings.Contains(buf.String(), strings.Split(tok, ".")[2]) || !strings.Contains(buf.String(), "a@x") {
 		t.Errorf("log line: %s", buf.String())
+	}
+}
+
+// TestRotateWhileVerifying issues and verifies from several goroutines
+// while keys rotate: every token stays valid (all within grace), and the
+// race detector watches the key set.
+func TestRotateWhileVerifying(t *testing.T) {
+	ctx := t.Context()
+	clock := newClock()
+	tk, _ := newTokens(t, clock)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				tok, _, err := tk.Issue(ctx, "a@x", MethodPassword)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := tk.Verify(ctx, tok); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 5 {
+		if err := tk.RotateKey(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if n := len(tk.keys.PublicKeys(clock.Now())); n != 6 {
+		t.Errorf("%d verifying keys, want 6", n)
 	}
 }
