@@ -20,9 +20,7 @@ import (
 // A missing install fails the test unless -short was given.
 func start(t *testing.T, cfg ejabberd.Config) *ejabberd.Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs ejabberd; skipped under -short")
-	}
+	skipShort(t)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(tWriter{t}, nil))
 	}
@@ -43,6 +41,15 @@ func start(t *testing.T, cfg ejabberd.Config) *ejabberd.Server {
 		}
 	})
 	return s
+}
+
+// skipShort skips an integration test under -short, unless
+// SPARKGATE_REQUIRE_INTEGRATION=1 (set by make test) asks for all tests.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() && os.Getenv("SPARKGATE_REQUIRE_INTEGRATION") != "1" {
+		t.Skip("needs ejabberd; skipped under -short")
+	}
 }
 
 // tWriter sends log lines to t.Log.
@@ -127,6 +134,17 @@ func TestIntegrationStart(t *testing.T) {
 			t.Errorf("ejabberd logged: %s", l)
 		}
 	}
+
+	// Close stops the VM, removes the temporary run dir Start made, and
+	// leaves no goroutine behind.
+	dir := s.Dir()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("run dir %s still there after Close (%v)", dir, err)
+	}
+	noGoroutinesLeft(t)
 }
 
 func TestIntegrationLifecycle(t *testing.T) {
@@ -186,17 +204,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if pids := processesUsing(t, s.Dir()); len(pids) > 0 {
 		t.Errorf("processes left after Close: %v", pids)
 	}
-}
-
-func TestIntegrationTempDirRemoved(t *testing.T) {
-	s := start(t, ejabberd.Config{})
-	dir := s.Dir()
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("run dir %s still there after Close (%v)", dir, err)
-	}
+	noGoroutinesLeft(t)
 }
 
 func TestStartNotInstalled(t *testing.T) {
@@ -207,9 +215,7 @@ func TestStartNotInstalled(t *testing.T) {
 }
 
 func TestStartBadConfigIncludesLog(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs ejabberd; skipped under -short")
-	}
+	skipShort(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	dir := t.TempDir()
@@ -245,9 +251,7 @@ func TestIntegrationStopsStaleVM(t *testing.T) {
 }
 
 func TestIntegrationStartCanceled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs ejabberd; skipped under -short")
-	}
+	skipShort(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
@@ -257,17 +261,6 @@ func TestIntegrationStartCanceled(t *testing.T) {
 	}
 	if pids := processesUsing(t, dir); len(pids) > 0 {
 		t.Errorf("processes left after a canceled Start: %v", pids)
-	}
-	noGoroutinesLeft(t)
-}
-
-func TestIntegrationNoGoroutinesAfterClose(t *testing.T) {
-	s := start(t, ejabberd.Config{})
-	if err := s.Restart(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
 	}
 	noGoroutinesLeft(t)
 }
