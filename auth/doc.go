@@ -1,8 +1,12 @@
 // Package auth issues and checks the gateway's credentials: signed access
 // tokens that can be revoked (JWT, EdDSA), short-lived single-purpose
 // tokens, and time-based one-time passwords (TOTP, RFC 6238) as a second
-// factor. It knows no HTTP framework; the gateway maps its sentinel errors
-// to status codes.
+// factor, and WebAuthn passkeys. It knows no HTTP framework; the gateway
+// maps its sentinel errors to status codes.
+//
+// The pieces are [Keys] (key material on disk), [Tokens] (access tokens and
+// single-purpose tokens), [TOTP] and [Passkeys]; each is built from a Config
+// struct whose zero values are documented, and all share one [Store].
 //
 // # Keys
 //
@@ -10,12 +14,19 @@
 // first start with 0600 files: the Ed25519 token signing keys (each with a
 // key id, the "kid" header) and the AES-256-GCM key that encrypts TOTP
 // secrets at rest. [Keys.Rotate] makes a new signing key current while the
-// retired ones keep verifying until every token they signed has expired.
+// retired ones keep verifying until every token they signed has expired;
+// [Keys.Reload] picks up a rotation done by another process.
+//
+// # WebAuthn
+//
+// [Passkeys] keeps ceremony state in memory under a random ceremony id,
+// single-use and short-lived, so a Begin and its Finish must reach the same
+// process. Credentials (several per user) live in the [Store].
 //
 // # Persistence
 //
 // Revoked token ids, per-user revocation cutoffs, encrypted TOTP secrets,
-// used TOTP steps and failed attempts live behind [Store], declared here and
+// used TOTP steps, failed attempts and passkeys live behind [Store], declared here and
 // implemented by package store. Implementations report a missing row with an
 // error that matches [ErrNotFound].
 //

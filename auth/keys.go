@@ -180,6 +180,24 @@ func (k *Keys) Rotate(now time.Time, grace time.Duration) error {
 	return nil
 }
 
+// Reload rereads the signing keys from the key directory, to pick up a
+// rotation made by another process (an admin command, another node sharing
+// the directory). The seal key is not reloaded: it never changes.
+func (k *Keys) Reload() error {
+	data, err := readPrivate(filepath.Join(k.dir, SigningKeysFile))
+	if err != nil {
+		return fmt.Errorf("auth: reload keys: %w", err)
+	}
+	fresh := &Keys{}
+	if err := fresh.decode(data); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.signing = fresh.signing
+	k.mu.Unlock()
+	return nil
+}
+
 // CurrentKeyID returns the kid of the key that signs new tokens.
 func (k *Keys) CurrentKeyID() string {
 	k.mu.RLock()

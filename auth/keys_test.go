@@ -152,3 +152,40 @@ func TestKeysLogValue(t *testing.T) {
 		t.Error("empty dir accepted")
 	}
 }
+
+func TestReload(t *testing.T) {
+	dir := t.TempDir()
+	a, err := LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadOrCreateKeys(dir) // another process
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := a.CurrentKeyID()
+	if err := b.Rotate(t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if a.CurrentKeyID() != old {
+		t.Fatal("a changed before Reload")
+	}
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a.CurrentKeyID() != b.CurrentKeyID() {
+		t.Error("Reload did not pick up the rotation")
+	}
+	if _, ok := a.verifier(old, t0.Add(time.Minute)); !ok {
+		t.Error("retired key lost on Reload")
+	}
+	if err := os.WriteFile(filepath.Join(dir, SigningKeysFile), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(); err == nil {
+		t.Error("Reload of a corrupt file succeeded")
+	}
+	if a.CurrentKeyID() != b.CurrentKeyID() {
+		t.Error("failed Reload changed the keys")
+	}
+}
