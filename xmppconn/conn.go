@@ -42,8 +42,12 @@ type Conn struct {
 	pmu     sync.Mutex
 	pending map[string]*pendingIQ
 
-	wg       sync.WaitGroup // the reader, keepalive and auto-reply goroutines
-	stopLive chan struct{}
+	wg sync.WaitGroup // the reader, keepalive and auto-reply goroutines
+
+	// The keepalive runs on a timer, so an idle Conn has one goroutine.
+	liveMu      sync.Mutex
+	liveTimer   *time.Timer
+	liveStopped bool
 
 	stalled atomic.Bool // the reader waits for room in the queue
 	stats   struct {
@@ -77,7 +81,6 @@ func newConn(s *settings, nc, tcp net.Conn, er *elemReader, jid string) *Conn {
 		closing:  make(chan struct{}),
 		wmu:      make(chan struct{}, 1),
 		pending:  make(map[string]*pendingIQ),
-		stopLive: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bare, _, _ = strings.Cut(jid, "/")
@@ -85,8 +88,9 @@ func newConn(s *settings, nc, tcp net.Conn, er *elemReader, jid string) *Conn {
 	c.wg.Add(1)
 	go c.readLoop()
 	if s.KeepAlive > 0 {
-		c.wg.Add(1)
-		go c.keepAlive()
+		c.liveMu.Lock()
+		c.liveTimer = time.AfterFunc(s.KeepAlive, c.keepAlive)
+		c.liveMu.Unlock()
 	}
 	return c
 }
@@ -145,7 +149,12 @@ func (c *Conn) fail(err error) {
 	c.endOnce.Do(func() {
 		c.err = err
 		close(c.closing)
-		close(c.stopLive)
+		c.liveMu.Lock()
+		c.liveStopped = true
+		if c.liveTimer != nil {
+			c.liveTimer.Stop()
+		}
+		c.liveMu.Unlock()
 		c.cancel()
 		// Closing the TCP connection (not a TLS one over it) never waits for
 		// a close_notify to be written.
@@ -217,15 +226,15 @@ func (c *Conn) dispatch(el element) bool {
 			slog.String("name", name), slog.String("id", el.attrValue("id")), slog.Any("err", el.decodeErr))
 		return true
 	}
-	s := *el.stanza
+	s := el.stanza
 	if name == "iq" {
-		if !c.wantIQ(&s) {
-			c.autoReply(&s)
+		if !c.wantIQ(s) {
+			c.autoReply(s)
 			return true
 		}
 	}
 	select {
-	case c.in <- s:
+	case c.in <- *s:
 		return true
 	default:
 	}
@@ -236,7 +245,7 @@ func (c *Conn) dispatch(el element) bool {
 	c.stalled.Store(true)
 	defer c.stalled.Store(false)
 	select {
-	case c.in <- s:
+	case c.in <- *s:
 		return true
 	case <-c.closing:
 		return false
@@ -260,14 +269,12 @@ func (c *Conn) routeReply(el element) {
 		c.s.log.Debug("xmppconn: dropping an IQ reply nobody waits for", slog.String("id", id))
 		return
 	}
-	var s Stanza
-	if el.stanza != nil {
-		s = *el.stanza
-	} else {
+	s := el.stanza
+	if s == nil {
 		c.stats.decodeErrors.Add(1)
-		s = Stanza{Name: "iq", Raw: el.raw, Type: el.attrValue("type"), ID: id, From: from}
+		s = &Stanza{Name: "iq", Raw: el.raw, Type: el.attrValue("type"), ID: id, From: from}
 	}
-	p.ch <- s // buffered, one reply per entry
+	p.ch <- *s // buffered, one reply per entry
 }
 
 // sameAddr reports whether a reply from from answers a request sent to to.
@@ -544,41 +551,46 @@ func (c *Conn) iq(ctx context.Context, id, to string, raw []byte) (Stanza, error
 	}
 }
 
-// keepAlive writes a whitespace keepalive and pings the server every
-// interval. A ping without reply within PingTimeout ends the stream, unless
-// the reader is stalled on a full queue (then the reply cannot be read and
-// the consumer, not the network, is the bottleneck).
+// keepAlive runs on the keepalive timer: it writes a whitespace keepalive
+// and pings the server, then schedules itself again. A ping without reply
+// within PingTimeout ends the stream, unless the reader is stalled on a full
+// queue (then the reply cannot be read and the consumer, not the network,
+// is the bottleneck). With PingTimeout at most half the interval, a dead
+// peer is noticed within 1.5 intervals.
 func (c *Conn) keepAlive() {
-	defer c.wg.Done()
-	t := time.NewTicker(c.s.KeepAlive)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stopLive:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, c.s.PingTimeout)
-		err := c.write(ctx, []byte{' '})
-		if err == nil {
-			_, err = c.RawIQ(ctx, "get", "", []byte("<ping xmlns='urn:xmpp:ping'/>"))
-		}
-		timedOut := ctx.Err() != nil
-		cancel()
-		if err == nil || c.isClosing() {
-			continue
-		}
-		var se *StanzaError
-		if errors.As(err, &se) {
-			continue // an error reply is a sign of life
-		}
-		if timedOut && c.stalled.Load() {
-			continue
-		}
-		if timedOut {
-			c.fail(fmt.Errorf("%w: %w: no reply within %v", ErrNetwork, ErrPingTimeout, c.s.PingTimeout))
-		}
+	c.liveMu.Lock()
+	if c.liveStopped {
+		c.liveMu.Unlock()
+		return
 	}
+	// The reader still runs (fail sets liveStopped before it can end), so
+	// the WaitGroup is not at zero here.
+	c.wg.Add(1)
+	c.liveMu.Unlock()
+	defer c.wg.Done()
+
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.PingTimeout)
+	err := c.write(ctx, []byte{' '})
+	if err == nil {
+		_, err = c.RawIQ(ctx, "get", "", []byte("<ping xmlns='urn:xmpp:ping'/>"))
+	}
+	timedOut := ctx.Err() != nil
+	cancel()
+	var se *StanzaError
+	switch {
+	case c.isClosing():
+		return
+	case err == nil, errors.As(err, &se): // an error reply is a sign of life too
+	case timedOut && c.stalled.Load():
+	case timedOut:
+		c.fail(fmt.Errorf("%w: %w: no reply within %v", ErrNetwork, ErrPingTimeout, c.s.PingTimeout))
+		return
+	}
+	c.liveMu.Lock()
+	if !c.liveStopped {
+		c.liveTimer.Reset(c.s.KeepAlive)
+	}
+	c.liveMu.Unlock()
 }
 
 // Close closes the stream: it writes </stream:stream>, waits for the
