@@ -1,5 +1,3 @@
-//go:build ejabberdtest
-
 package xmppconn
 
 import (
