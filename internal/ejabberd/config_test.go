@@ -14,7 +14,7 @@ func TestWriteConfig(t *testing.T) {
 	d := configData{
 		Version: "23.01-1", Domain: "localhost", LogLevel: "warning",
 		C2SPort: 5222, HTTPPort: 5280,
-		SQLDatabase: "/run/mam.db", UploadDir: "/run/upload", UploadURL: "http://127.0.0.1:5280/upload",
+		SQLDatabase: "/run/ejabberd.db", UploadDir: "/run/upload", UploadURL: "http://127.0.0.1:5280/upload",
 		MUCService: "conference.localhost", PubSubService: "pubsub.localhost", UploadService: "upload.localhost",
 	}
 	if err := writeConfig(path, d); err != nil {
@@ -37,6 +37,8 @@ func TestWriteConfig(t *testing.T) {
 		ShaperRules map[string]any            `yaml:"shaper_rules"`
 		Modules     map[string]map[string]any `yaml:"modules"`
 		Certfiles   []string                  `yaml:"certfiles"`
+		DefaultDB   string                    `yaml:"default_db"`
+		AuthMethod  string                    `yaml:"auth_method"`
 	}
 	if err := yaml.Unmarshal(raw, &cfg); err != nil {
 		t.Fatalf("generated config is not YAML: %v", err)
@@ -60,6 +62,10 @@ func TestWriteConfig(t *testing.T) {
 	}
 	if cfg.ShaperRules["c2s_shaper"] != "none" {
 		t.Errorf("c2s_shaper = %v", cfg.ShaperRules["c2s_shaper"])
+	}
+	if cfg.DefaultDB != "sql" || cfg.AuthMethod != "sql" {
+		t.Errorf("default_db, auth_method = %q, %q; want sql, sql (Mnesia's disc tables write behind)",
+			cfg.DefaultDB, cfg.AuthMethod)
 	}
 	if len(cfg.Certfiles) != 0 {
 		t.Errorf("certfiles = %v", cfg.Certfiles)
