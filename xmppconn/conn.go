@@ -125,7 +125,7 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 // error (ErrPingTimeout among them) or an ErrProtocol error.
 func (c *Conn) Err() error {
 	select {
-	case <-c.done:
+	case <-c.closing: // err is set before closing is closed
 		return c.err
 	default:
 		return nil
