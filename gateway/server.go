@@ -67,6 +67,17 @@ type Config struct {
 	// MinPasswordLength is the shortest password registration accepts;
 	// zero means 8.
 	MinPasswordLength int
+
+	// Auth configures TOTP, passkeys and login rate limits (authx.go).
+	Auth AuthConfig
+	// Messaging configures rooms, roster, presence and the archive
+	// (messaging.go).
+	Messaging MessagingConfig
+	// Collab configures pubsub, bookmarks, upload, meetings, previews,
+	// users and groups (collab.go).
+	Collab CollabConfig
+	// Push configures Web Push (push.go).
+	Push PushConfig
 }
 
 // A ReadyCheck is one dependency /readyz reports on.
@@ -87,6 +98,10 @@ type Server struct {
 	sessions *xmppconn.Manager
 	hub      *sse.Hub
 	streams  *streamRegistry
+	authx    authState
+	msg      messagingState
+	collab   collabState
+	push     pushState
 
 	closeOnce sync.Once
 	closeErr  error
@@ -136,6 +151,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		hub.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	for _, init := range []func() error{s.initAuth, s.initMessaging, s.initCollab, s.initPush} {
+		if err := init(); err != nil {
+			s.sessions.Close()
+			hub.Close()
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
 	}
 	loader := openapi3.NewLoader()
 	spec, err := loader.LoadFromData(sparkgate.OpenAPI)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,12 @@ type config struct {
 	MinPasswordLen  int
 	ShutdownTimeout time.Duration
 	WebClient       bool
+
+	// Settings of each area, declared in wire_<area>.go.
+	Auth      authSettings
+	Messaging messagingSettings
+	Collab    collabSettings
+	Push      pushSettings
 
 	// values holds each option's effective value as text, for the
 	// start-up log.
@@ -111,7 +118,11 @@ func oneOf(p func(*config) *string, allowed ...string) func(*config, string) err
 	}
 }
 
-var options = []option{
+// options are every setting, the core ones first, then each area's
+// (wire_<area>.go).
+var options = slices.Concat(coreOptions, authOptions, messagingOptions, collabOptions, pushOptions)
+
+var coreOptions = []option{
 	{name: "listen", def: "127.0.0.1:8080", usage: "address the HTTP API listens on",
 		set: str(func(c *config) *string { return &c.Listen })},
 	{name: "public-url", def: "http://localhost:8080", usage: "URL browsers use to reach the gateway (WebAuthn origin, links in pushes)",

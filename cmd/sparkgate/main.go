@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	dir := &xmppadmin.Ejabberd{BaseURL: cfg.AdminURL, Domain: cfg.XMPPDomain}
 	tlsMode := map[string]xmppconn.TLSMode{"off": xmppconn.TLSOff, "optional": xmppconn.TLSOptional, "required": xmppconn.TLSRequired}[cfg.XMPPTLS]
 
-	gw, err := gateway.New(gateway.Config{
+	gc := gateway.Config{
 		Domain:      cfg.XMPPDomain,
 		CORSOrigins: cfg.corsOrigins(),
 		WebClient:   cfg.WebClient,
@@ -110,7 +110,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MUCService:        cfg.MUCService,
 		Registration:      cfg.Registration,
 		MinPasswordLength: cfg.MinPasswordLen,
-	})
+	}
+	for _, wire := range []func(context.Context, *config, *store.SQLite, *auth.Keys, *gateway.Config) error{wireAuth, wireMessaging, wireCollab, wirePush} {
+		if err := wire(ctx, cfg, st, keys, &gc); err != nil {
+			return err
+		}
+	}
+	gw, err := gateway.New(gc)
 	if err != nil {
 		return err
 	}
