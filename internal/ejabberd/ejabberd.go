@@ -178,10 +178,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 				break
 			}
 		}
-		if pickHTTP {
+		for pickHTTP && (s.httpPort == 0 || s.httpPort == s.c2sPort) {
 			if s.httpPort, err = freePort(); err != nil {
 				break
 			}
+		}
+		if err != nil {
+			break
 		}
 		s.mu.Lock()
 		err = s.launchLocked(ctx)

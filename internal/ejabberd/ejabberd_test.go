@@ -281,3 +281,26 @@ func noGoroutinesLeft(t *testing.T) {
 	}
 	t.Errorf("goroutines left behind:\n%s", stacks)
 }
+
+func TestIntegrationPortInUse(t *testing.T) {
+	skipShort(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	_, err = ejabberd.Start(ctx, ejabberd.Config{Dir: dir, C2SPort: port, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil {
+		t.Fatal("Start on a taken c2s port succeeded")
+	}
+	if !strings.Contains(err.Error(), "eaddrinuse") {
+		t.Errorf("error does not say the port is taken: %v", err)
+	}
+	if pids := processesUsing(t, dir); len(pids) > 0 {
+		t.Errorf("processes left after a failed Start: %v", pids)
+	}
+}
