@@ -20,12 +20,6 @@ func (s *Server) SetBookmarkProperty(c echo.Context, _ BookmarkID, _ string) err
 
 func (s *Server) ListBookmarks(c echo.Context) error { return notImplemented() }
 
-func (s *Server) GetGlobalConfig(c echo.Context) error { return notImplemented() }
-
-func (s *Server) GetUserProperties(c echo.Context) error { return notImplemented() }
-
-func (s *Server) SetUserProperties(c echo.Context) error { return notImplemented() }
-
 func (s *Server) GetMeetingURL(c echo.Context, _ GetMeetingURLParamsService, _ string) error {
 	return notImplemented()
 }
@@ -33,8 +27,6 @@ func (s *Server) GetMeetingURL(c echo.Context, _ GetMeetingURLParamsService, _ s
 func (s *Server) ListPepNodes(c echo.Context) error { return notImplemented() }
 
 func (s *Server) PublishPepItem(c echo.Context, _ Node) error { return notImplemented() }
-
-func (s *Server) PreviewLink(c echo.Context, _ int, _ string) error { return notImplemented() }
 
 func (s *Server) CreatePubSubNode(c echo.Context, _ Node) error { return notImplemented() }
 
@@ -49,21 +41,3 @@ func (s *Server) ListPubSubSubscribers(c echo.Context, _ Node) error { return no
 func (s *Server) RequestUploadSlot(c echo.Context, _ string, _ int64, _ RequestUploadSlotParams) error {
 	return notImplemented()
 }
-
-func (s *Server) DeleteUser(c echo.Context) error { return notImplemented() }
-
-func (s *Server) GetUser(c echo.Context) error { return notImplemented() }
-
-func (s *Server) UpdateUser(c echo.Context) error { return notImplemented() }
-
-func (s *Server) RemoveUserFromGroups(c echo.Context) error { return notImplemented() }
-
-func (s *Server) GetUserGroups(c echo.Context) error { return notImplemented() }
-
-func (s *Server) AddUserToGroups(c echo.Context) error { return notImplemented() }
-
-func (s *Server) RemoveUserFromGroup(c echo.Context, _ string) error { return notImplemented() }
-
-func (s *Server) AddUserToGroup(c echo.Context, _ string) error { return notImplemented() }
-
-func (s *Server) ListUsers(c echo.Context, _ ListUsersParams) error { return notImplemented() }

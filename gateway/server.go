@@ -78,6 +78,9 @@ type Config struct {
 	Collab CollabConfig
 	// Push configures Web Push (push.go).
 	Push PushConfig
+	// Users configures user management, groups, settings and link
+	// previews (users.go).
+	Users UsersConfig
 }
 
 // A ReadyCheck is one dependency /readyz reports on.
@@ -102,6 +105,7 @@ type Server struct {
 	msg      messagingState
 	collab   collabState
 	push     pushState
+	users    usersState
 
 	closeOnce sync.Once
 	closeErr  error
@@ -152,7 +156,7 @@ func New(cfg Config) (*Server, error) {
 		hub.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	for _, init := range []func() error{s.initAuth, s.initMessaging, s.initCollab, s.initPush} {
+	for _, init := range []func() error{s.initAuth, s.initMessaging, s.initCollab, s.initPush, s.initUsers} {
 		if err := init(); err != nil {
 			s.sessions.Close()
 			hub.Close()

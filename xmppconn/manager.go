@@ -203,6 +203,16 @@ func (m *Manager) Open(ctx context.Context, local string, cred Credentials) (*Se
 	}
 }
 
+// Verify checks local's password with the XMPP server on a short
+// connection of its own, without touching the user's session. It returns
+// nil, an error matching ErrNotAuthorized, or a network error.
+func (m *Manager) Verify(ctx context.Context, local, password string) error {
+	if password == "" {
+		return ErrNotAuthorized
+	}
+	return m.verify(ctx, local, password)
+}
+
 // verify checks a password on a connection of its own, closed at once.
 func (m *Manager) verify(ctx context.Context, local, password string) error {
 	cfg := m.cfg.Stream

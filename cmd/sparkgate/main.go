@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Registration:      cfg.Registration,
 		MinPasswordLength: cfg.MinPasswordLen,
 	}
-	for _, wire := range []func(context.Context, *config, *store.SQLite, *auth.Keys, *gateway.Config) error{wireAuth, wireMessaging, wireCollab, wirePush} {
+	for _, wire := range []func(context.Context, *config, *store.SQLite, *auth.Keys, *gateway.Config) error{wireAuth, wireMessaging, wireCollab, wirePush, wireUsers} {
 		if err := wire(ctx, cfg, st, keys, &gc); err != nil {
 			return err
 		}
