@@ -19,7 +19,9 @@
 //
 // A Server's methods are safe for concurrent use; Stop, Kill, Restart and
 // Close are serialized. Each running VM is watched by one goroutine that waits
-// for the process; Stop, Kill and Close return only after it has exited.
+// for the process; Stop, Kill and Close return only after it has exited. The
+// VM runs in its own session, so signals meant for its owner's terminal do
+// not reach it, but it is sent SIGTERM if its owner dies without stopping it.
 package ejabberd
 
 import (
@@ -35,6 +37,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,19 +332,37 @@ func (s *Server) launchLocked(ctx context.Context) error {
 		"HOME="+s.dir,
 	)
 	cmd.Stdout, cmd.Stderr = out, out
-	// Its own session: a Ctrl-C meant for the test runner or dev server
-	// must not reach the VM, which is stopped by Stop instead.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Its own session: a Ctrl-C meant for the test runner or dev
+		// server must not reach the VM, which is stopped by Stop instead.
+		Setsid: true,
+		// But if its owner dies without Stop (a test binary killed by
+		// -timeout, a dev server killed with SIGKILL), the VM stops
+		// cleanly instead of running on forever with nobody to stop it.
+		Pdeathsig: syscall.SIGTERM,
+	}
 
+	// Linux sends Pdeathsig when the thread that forked the child exits,
+	// not only when the whole process does: the goroutine that starts the
+	// VM stays locked to its thread until the VM has exited.
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	started := make(chan error, 1)
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
+	go func() {
+		defer close(p.done)
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := cmd.Start(); err != nil {
+			p.err = err
+			started <- err
+			return
+		}
+		started <- nil
+		p.err = cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		<-p.done
 		return fmt.Errorf("ejabberd: start %s: %w", s.erl, err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	s.proc = p
 
 	if err := s.waitReady(ctx, p); err != nil {

@@ -1,15 +1,20 @@
 package ejabberd_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -303,4 +308,67 @@ func TestIntegrationPortInUse(t *testing.T) {
 	if pids := processesUsing(t, dir); len(pids) > 0 {
 		t.Errorf("processes left after a failed Start: %v", pids)
 	}
+}
+
+// TestIntegrationOwnerDies kills a process that started ejabberd without
+// letting it stop the VM, as go test's -timeout or a SIGKILL would, and
+// checks that the VM does not outlive it.
+func TestIntegrationOwnerDies(t *testing.T) {
+	skipShort(t)
+	dir := t.TempDir()
+	owner := exec.Command(os.Args[0], "-test.run=^TestHelperOwner$")
+	owner.Env = append(os.Environ(), "SPARKGATE_HELPER_OWNER_DIR="+dir)
+	out, err := owner.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var pid string
+	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "ready "); ok {
+			pid = p
+			break
+		}
+	}
+	if pid == "" {
+		owner.Process.Kill()
+		owner.Wait()
+		t.Fatalf("the owner did not start ejabberd (%v)", sc.Err())
+	}
+	owner.Process.Kill()
+	owner.Wait()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(processesUsing(t, dir)) > 0 {
+		if time.Now().After(deadline) {
+			syscall.Kill(atoi(t, pid), syscall.SIGKILL)
+			t.Fatalf("ejabberd %s still runs 30s after its owner died", pid)
+		}
+		time.Sleep(50 * time.Millisecond) // an unrelated process: nothing to wait on
+	}
+}
+
+// TestHelperOwner is the owner process of TestIntegrationOwnerDies.
+func TestHelperOwner(t *testing.T) {
+	dir := os.Getenv("SPARKGATE_HELPER_OWNER_DIR")
+	if dir == "" {
+		t.Skip("helper process of TestIntegrationOwnerDies")
+	}
+	s, err := ejabberd.Start(t.Context(), ejabberd.Config{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("ready %d\n", s.PID())
+	time.Sleep(time.Minute) // until the test kills this process
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
