@@ -21,7 +21,7 @@
 // Close are serialized. Each running VM is watched by one goroutine that waits
 // for the process; Stop, Kill and Close return only after it has exited. The
 // VM runs in its own session, so signals meant for its owner's terminal do
-// not reach it, but it is sent SIGTERM if its owner dies without stopping it.
+// not reach it, but it is killed if its owner dies without stopping it.
 package ejabberd
 
 import (
@@ -337,9 +337,12 @@ func (s *Server) launchLocked(ctx context.Context) error {
 		// server must not reach the VM, which is stopped by Stop instead.
 		Setsid: true,
 		// But if its owner dies without Stop (a test binary killed by
-		// -timeout, a dev server killed with SIGKILL), the VM stops
-		// cleanly instead of running on forever with nobody to stop it.
-		Pdeathsig: syscall.SIGTERM,
+		// -timeout, a dev server killed with SIGKILL), the VM is killed
+		// instead of running on forever with nobody to stop it. SIGKILL,
+		// not SIGTERM: a loaded machine took more than 30 s to finish a
+		// graceful stop, and everything ejabberd keeps is in SQLite, whose
+		// committed writes survive a killed process.
+		Pdeathsig: syscall.SIGKILL,
 	}
 
 	// Linux sends Pdeathsig when the thread that forked the child exits,
