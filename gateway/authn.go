@@ -88,12 +88,24 @@ func (s *Server) Login(c echo.Context, username Username) error {
 	if err != nil {
 		return err
 	}
+	if err := s.throttle(c, s.jid(local)); err != nil {
+		return err
+	}
 	password, err := readText(c.Request(), maxPassword)
 	if err != nil {
 		return err
 	}
 	if password == "" {
 		return errorf(http.StatusBadRequest, "the password is empty")
+	}
+	if t := s.authx.totp; t != nil {
+		on, err := t.Enabled(c.Request().Context(), s.jid(local))
+		if err != nil {
+			return err
+		}
+		if on {
+			return s.mfaChallenge(c, local, password)
+		}
 	}
 	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword)
 }
@@ -104,11 +116,12 @@ func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, 
 	sess, err := s.sessions.Open(ctx, local, cred)
 	if err != nil {
 		if errors.Is(err, xmppconn.ErrNotAuthorized) {
-			s.log.Info("login refused", "user", local, "method", method)
-			return errorf(http.StatusUnauthorized, "wrong username or password")
+			s.loginFailed(c, s.jid(local), method)
+			return errorf(http.StatusUnauthorized, msgWrongCredentials)
 		}
 		return err
 	}
+	s.authx.fails.clear(s.jid(local))
 	tok, cl, err := s.tokens.Issue(ctx, sess.User(), method)
 	if err != nil {
 		return err
@@ -142,6 +155,9 @@ func (s *Server) Register(c echo.Context, username Username) error {
 	}
 	local, err := s.username(string(username))
 	if err != nil {
+		return err
+	}
+	if err := s.throttle(c, s.jid(local)); err != nil {
 		return err
 	}
 	password, err := readText(c.Request(), maxPassword)

@@ -1,10 +1,99 @@
 package gateway
 
+import (
+	"time"
+
+	"github.com/sparkgate/sparkgate/auth"
+)
+
+// Defaults of AuthConfig.
+const (
+	DefaultTicketTTL     = 5 * time.Minute
+	DefaultMaxFailures   = 10
+	DefaultFailureWindow = 15 * time.Minute
+)
+
+// Default rate limits of the login operations.
+var (
+	DefaultIPRateLimit   = RateLimit{Every: time.Second, Burst: 60}
+	DefaultUserRateLimit = RateLimit{Every: 6 * time.Second, Burst: 20}
+)
+
+// mfaPurpose is the purpose of the login tickets of the TOTP second step.
+const mfaPurpose = "mfa-totp"
+
 // AuthConfig configures the second factors and the brute-force limits of
-// the login operations.
-type AuthConfig struct{}
+// the login operations. The zero value has no TOTP and no passkeys (their
+// operations answer 501) and the default limits.
+type AuthConfig struct {
+	// TOTP is the TOTP second factor; nil switches TOTP off.
+	TOTP *auth.TOTP
+	// Passkeys are the WebAuthn passkeys; nil switches them off.
+	Passkeys *auth.Passkeys
+	// TOTPOnly lets POST /totp/authenticate/{username}/{code} log a user
+	// in with the code alone (an empty body), as the SparkWeb reference
+	// did. Off by default: the code is a second factor.
+	TOTPOnly bool
+	// TicketTTL is how long the ticket of a login waiting for its second
+	// factor is valid; zero means DefaultTicketTTL. It must not exceed
+	// the token lifetime.
+	TicketTTL time.Duration
+
+	// PerIP and PerUser limit the attempts on the login operations (login,
+	// register, TOTP, WebAuthn) per client address and per username;
+	// zero fields mean DefaultIPRateLimit and DefaultUserRateLimit.
+	PerIP, PerUser RateLimit
+	// MaxFailures failed logins of a user within FailureWindow lock the
+	// user out (403) until the oldest leaves the window. Zero means
+	// DefaultMaxFailures and DefaultFailureWindow; a negative MaxFailures
+	// switches the lockout off. Failures are counted in memory.
+	MaxFailures   int
+	FailureWindow time.Duration
+
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
 
 // authState is the Server's state for AuthConfig.
-type authState struct{}
+type authState struct {
+	totp      *auth.TOTP
+	passkeys  *auth.Passkeys
+	totpOnly  bool
+	ticketTTL time.Duration
+	now       func() time.Time
 
-func (s *Server) initAuth() error { return nil }
+	perIP, perUser *keyedLimiter
+	fails          *failures
+	tickets        *usedTickets
+	challenges     *challengeIndex
+}
+
+func (s *Server) initAuth() error {
+	cfg := s.cfg.Auth
+	a := &s.authx
+	a.totp, a.passkeys, a.totpOnly = cfg.TOTP, cfg.Passkeys, cfg.TOTPOnly
+	a.now = cfg.Clock
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.ticketTTL = cfg.TicketTTL
+	if a.ticketTTL <= 0 {
+		a.ticketTTL = DefaultTicketTTL
+	}
+	if lt := s.tokens.Lifetime(); a.ticketTTL > lt {
+		a.ticketTTL = lt
+	}
+	a.perIP = newKeyedLimiter(cfg.PerIP.orDefault(DefaultIPRateLimit), a.now)
+	a.perUser = newKeyedLimiter(cfg.PerUser.orDefault(DefaultUserRateLimit), a.now)
+	maxF, window := cfg.MaxFailures, cfg.FailureWindow
+	if maxF == 0 {
+		maxF = DefaultMaxFailures
+	}
+	if window <= 0 {
+		window = DefaultFailureWindow
+	}
+	a.fails = newFailures(maxF, window, a.now)
+	a.tickets = newUsedTickets(a.now)
+	a.challenges = newChallengeIndex(a.now)
+	return nil
+}

@@ -17,6 +17,7 @@ import (
 const (
 	codeBadRequest      = "bad_request"
 	codeUnauthorized    = "unauthorized"
+	codeMFARequired     = "mfa_required"
 	codeForbidden       = "forbidden"
 	codeNotFound        = "not_found"
 	codeMethod          = "method_not_allowed"
@@ -39,6 +40,9 @@ type apiError struct {
 	Message   string `json:"message"`
 	Resource  string `json:"resource,omitempty"`
 	Exception string `json:"exception,omitempty"`
+	// MFARequired and Ticket are set only with code mfa_required.
+	MFARequired string `json:"mfaRequired,omitempty"`
+	Ticket      string `json:"ticket,omitempty"`
 }
 
 // Error is an error a handler returns to choose the response: Status and
@@ -48,6 +52,10 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// MFARequired names the second factor a login needs (code
+	// mfa_required) and Ticket is the ticket that continues it.
+	MFARequired string
+	Ticket      string
 }
 
 func (e *Error) Error() string {
@@ -180,7 +188,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	} else if e.Err != nil {
 		s.log.Debug("request refused", "method", c.Request().Method, "path", c.Path(), "status", e.Status, "err", e.Err)
 	}
-	body := apiError{Status: e.Status, Code: e.Code, Message: e.Message, Resource: c.Request().URL.Path}
+	body := apiError{Status: e.Status, Code: e.Code, Message: e.Message, Resource: c.Request().URL.Path,
+		MFARequired: e.MFARequired, Ticket: e.Ticket}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(e.Status)
 		return

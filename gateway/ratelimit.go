@@ -1,0 +1,234 @@
+package gateway
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+)
+
+// maxLimiterKeys bounds the keys (usernames, client addresses) each table
+// of limiters or failures holds. Idle keys are dropped first; when the
+// table is still full a new key is refused (fail closed).
+const maxLimiterKeys = 100_000
+
+// A RateLimit is a token bucket: Burst attempts at once, then one more
+// every Every.
+type RateLimit struct {
+	// Every is the time in which one attempt is earned back; zero means
+	// the default of the limit it sets.
+	Every time.Duration
+	// Burst is how many attempts may be made at once; zero means the
+	// default, a negative value switches the limit off.
+	Burst int
+}
+
+func (l RateLimit) orDefault(d RateLimit) RateLimit {
+	if l.Every <= 0 {
+		l.Every = d.Every
+	}
+	if l.Burst == 0 {
+		l.Burst = d.Burst
+	}
+	return l
+}
+
+// keyedLimiter keeps one token bucket per key. It is safe for concurrent
+// use.
+type keyedLimiter struct {
+	limit rate.Limit
+	burst int
+	now   func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]*rate.Limiter
+}
+
+func newKeyedLimiter(l RateLimit, now func() time.Time) *keyedLimiter {
+	if l.Burst < 0 {
+		return nil
+	}
+	return &keyedLimiter{limit: rate.Every(l.Every), burst: l.Burst, now: now, keys: make(map[string]*rate.Limiter)}
+}
+
+// take spends one attempt of key. When none is left it returns false and
+// how long until one is.
+func (k *keyedLimiter) take(key string) (bool, time.Duration) {
+	if k == nil {
+		return true, 0
+	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	lim, ok := k.keys[key]
+	if !ok {
+		if len(k.keys) >= maxLimiterKeys {
+			k.purge(now)
+		}
+		if len(k.keys) >= maxLimiterKeys {
+			return false, time.Second
+		}
+		lim = rate.NewLimiter(k.limit, k.burst)
+		k.keys[key] = lim
+	}
+	r := lim.ReserveN(now, 1)
+	if !r.OK() {
+		return false, time.Second
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// purge drops the buckets that are full again: they behave like new ones.
+func (k *keyedLimiter) purge(now time.Time) {
+	for key, lim := range k.keys {
+		if lim.TokensAt(now) >= float64(k.burst) {
+			delete(k.keys, key)
+		}
+	}
+}
+
+// failures counts failed logins per user and locks a user out once max
+// of them fall within window, until the oldest of those leaves it. It is
+// safe for concurrent use; a nil *failures locks nobody out.
+type failures struct {
+	max    int
+	window time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	users map[string][]time.Time // oldest first, at most max
+}
+
+func newFailures(max int, window time.Duration, now func() time.Time) *failures {
+	if max < 0 {
+		return nil
+	}
+	return &failures{max: max, window: window, now: now, users: make(map[string][]time.Time)}
+}
+
+// locked reports until when user is locked out, or the zero time.
+func (f *failures) locked(user string) time.Time {
+	if f == nil {
+		return time.Time{}
+	}
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ts := f.recent(user, now)
+	if len(ts) < f.max {
+		return time.Time{}
+	}
+	return ts[len(ts)-f.max].Add(f.window)
+}
+
+// add records a failure of user and reports until when the user is now
+// locked out (zero when not).
+func (f *failures) add(user string) time.Time {
+	if f == nil {
+		return time.Time{}
+	}
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ts := f.recent(user, now)
+	if ts == nil && len(f.users) >= maxLimiterKeys {
+		for u := range f.users {
+			f.recent(u, now)
+		}
+		if len(f.users) >= maxLimiterKeys {
+			return time.Time{}
+		}
+	}
+	ts = append(ts, now)
+	if len(ts) > f.max {
+		ts = ts[len(ts)-f.max:]
+	}
+	f.users[user] = ts
+	if len(ts) < f.max {
+		return time.Time{}
+	}
+	return ts[0].Add(f.window)
+}
+
+// clear forgets the failures of user (after a successful login).
+func (f *failures) clear(user string) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	delete(f.users, user)
+	f.mu.Unlock()
+}
+
+// recent drops the failures of user older than the window and returns the
+// rest. f.mu is held.
+func (f *failures) recent(user string, now time.Time) []time.Time {
+	ts := f.users[user]
+	i := 0
+	for i < len(ts) && !now.Before(ts[i].Add(f.window)) {
+		i++
+	}
+	if i == len(ts) {
+		delete(f.users, user)
+		return nil
+	}
+	if i > 0 {
+		ts = append([]time.Time(nil), ts[i:]...)
+		f.users[user] = ts
+	}
+	return ts
+}
+
+// setRetryAfter sets the Retry-After header to d in whole seconds, at least 1.
+func setRetryAfter(c echo.Context, d time.Duration) {
+	secs := int64(math.Ceil(d.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+}
+
+// throttle spends one attempt of the client's address and of the user
+// (a bare JID) on a login-like operation and refuses it with 429 when
+// either has none left, or with 403 while the user is locked out after
+// too many failures. Both answers carry Retry-After.
+func (s *Server) throttle(c echo.Context, user string) error {
+	a := &s.authx
+	ip := c.RealIP()
+	ok, d := a.perIP.take(ip)
+	if ok {
+		ok, d = a.perUser.take(user)
+	}
+	if !ok {
+		s.log.Info("login attempt rate limited", "user", user, "ip", ip)
+		setRetryAfter(c, d)
+		return errorf(http.StatusTooManyRequests, "too many attempts; retry later")
+	}
+	if until := a.fails.locked(user); !until.IsZero() {
+		return s.lockedOut(c, until)
+	}
+	return nil
+}
+
+// lockedOut is the 403 of a locked account, with Retry-After.
+func (s *Server) lockedOut(c echo.Context, until time.Time) error {
+	setRetryAfter(c, until.Sub(s.authx.now()))
+	return errorf(http.StatusForbidden, "the account is locked after too many failed attempts; retry later")
+}
+
+// loginFailed records a failed login of user (a bare JID) for the lockout
+// and logs it; it never sees the credential.
+func (s *Server) loginFailed(c echo.Context, user, method string) {
+	s.log.Info("login refused", "user", user, "method", method, "ip", c.RealIP())
+	if until := s.authx.fails.add(user); !until.IsZero() {
+		s.log.Warn("account locked after failed logins", "user", user, "until", until.UTC(), "ip", c.RealIP())
+	}
+}
