@@ -43,7 +43,7 @@ func (m TLSMode) String() string {
 // Defaults used for zero Config fields.
 const (
 	DefaultKeepAlive     = 30 * time.Second
-	DefaultQueueSize     = 256
+	DefaultQueueSize     = 32
 	DefaultMaxStanzaSize = 1 << 20
 	DefaultMaxDepth      = 64
 	DefaultMaxAttrs      = 64

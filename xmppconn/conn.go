@@ -71,16 +71,16 @@ type Stats struct {
 
 func newConn(s *settings, nc, tcp net.Conn, er *elemReader, jid string) *Conn {
 	c := &Conn{
-		s:        s,
-		nc:       nc,
-		tcp:      tcp,
-		er:       er,
-		jid:      jid,
-		in:       make(chan Stanza, s.QueueSize),
-		done:     make(chan struct{}),
-		closing:  make(chan struct{}),
-		wmu:      make(chan struct{}, 1),
-		pending:  make(map[string]*pendingIQ),
+		s:       s,
+		nc:      nc,
+		tcp:     tcp,
+		er:      er,
+		jid:     jid,
+		in:      make(chan Stanza, s.QueueSize),
+		done:    make(chan struct{}),
+		closing: make(chan struct{}),
+		wmu:     make(chan struct{}, 1),
+		pending: make(map[string]*pendingIQ),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bare, _, _ = strings.Cut(jid, "/")

@@ -264,17 +264,27 @@ func TestIntegrationPayloads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Wait for the last one.
+	// Wait for the last message and the carbon.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
-		n := len(got)
-		done := n > 0 && got[n-1].Message != nil && got[n-1].Message.Body == "still here"
+		var still, carbon bool
+		for _, st := range got {
+			still = still || (st.Message != nil && st.Message.Body == "still here")
+			carbon = carbon || st.Carbon != nil
+		}
+		done := still && carbon // they come from two connections, in either order
 		mu.Unlock()
 		if done {
 			break
 		}
 		if time.Now().After(deadline) || a.Err() != nil {
+			mu.Lock()
+			for _, st := range got[max(0, len(got)-5):] {
+				t.Logf("last stanzas: %s", st.Raw)
+			}
+			t.Logf("received %d stanzas, stats %+v", len(got), a.Stats())
+			mu.Unlock()
 			t.Fatalf("last message not received (stream end: %v)", a.Err())
 		}
 		time.Sleep(20 * time.Millisecond)

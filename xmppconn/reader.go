@@ -8,7 +8,7 @@ import (
 	"io"
 )
 
-const initialBufSize = 4096
+const initialBufSize = 2048
 
 // capture is the byte source of the stream's xml.Decoder. It implements
 // io.ByteReader, so the decoder does not add a buffer of its own, and it keeps
