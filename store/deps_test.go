@@ -14,9 +14,10 @@ func TestDeps(t *testing.T) {
 		t.Skipf("go list: %v", err)
 	}
 	allowed := map[string]bool{
-		"github.com/sparkgate/sparkgate/store":   true,
-		"github.com/sparkgate/sparkgate/auth":    true,
-		"github.com/sparkgate/sparkgate/webpush": true,
+		"github.com/sparkgate/sparkgate/store":    true,
+		"github.com/sparkgate/sparkgate/auth":     true,
+		"github.com/sparkgate/sparkgate/webpush":  true,
+		"github.com/sparkgate/sparkgate/bookmark": true,
 	}
 	for _, p := range strings.Fields(string(out)) {
 		switch {
