@@ -1,0 +1,351 @@
+package webpush_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sparkgate/sparkgate/webpush"
+	"github.com/sparkgate/sparkgate/webpush/webpushtest"
+)
+
+// memStore is a webpush.Store in memory.
+type memStore struct {
+	mu      sync.Mutex
+	subs    []webpush.Subscription
+	deleted chan string // endpoints removed by DeletePushEndpoint
+}
+
+func newMemStore(subs ...webpush.Subscription) *memStore {
+	return &memStore{subs: subs, deleted: make(chan string, 16)}
+}
+
+func (m *memStore) PutPushSubscription(_ context.Context, sub webpush.Subscription) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subs = slices.DeleteFunc(m.subs, func(s webpush.Subscription) bool { return s.User == sub.User && s.Resource == sub.Resource })
+	m.subs = append(m.subs, sub)
+	return nil
+}
+
+func (m *memStore) PushSubscriptions(_ context.Context, user string) ([]webpush.Subscription, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []webpush.Subscription
+	for _, s := range m.subs {
+		if s.User == user {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) DeletePushSubscription(_ context.Context, user, resource string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := len(m.subs)
+	m.subs = slices.DeleteFunc(m.subs, func(s webpush.Subscription) bool { return s.User == user && s.Resource == resource })
+	if n == len(m.subs) {
+		return webpush.ErrNotFound
+	}
+	return nil
+}
+
+func (m *memStore) DeletePushEndpoint(_ context.Context, user, endpoint string) error {
+	m.mu.Lock()
+	m.subs = slices.DeleteFunc(m.subs, func(s webpush.Subscription) bool { return s.User == user && s.Endpoint == endpoint })
+	m.mu.Unlock()
+	m.deleted <- endpoint
+	return nil
+}
+
+func (m *memStore) PushSubscribers(context.Context) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, s := range m.subs {
+		out = append(out, s.User)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func (m *memStore) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.subs)
+}
+
+type logWriter struct{ t testing.TB }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func newSender(t testing.TB, keys webpush.VAPID, st webpush.Store, mod func(*webpush.SenderConfig)) *webpush.Sender {
+	t.Helper()
+	cfg := webpush.SenderConfig{Keys: keys, Subject: "admin@example.org", Store: st, Logger: testLogger(t)}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := webpush.NewSender(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func toSub(user, resource string, s webpushtest.Subscription) webpush.Subscription {
+	return webpush.Subscription{User: user, Resource: resource, Endpoint: s.Endpoint, P256dh: s.P256dh, Auth: s.Auth}
+}
+
+// TestSenderEndToEnd sends over real HTTP to a push service that checks
+// the VAPID signature and decrypts the payload.
+func TestSenderEndToEnd(t *testing.T) {
+	keys, err := webpush.GenerateVAPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := webpushtest.NewService(t, keys.Public)
+	phone, laptop := svc.Subscribe(t), svc.Subscribe(t)
+	st := newMemStore(toSub("bob@x", "phone", phone), toSub("bob@x", "laptop", laptop))
+	s := newSender(t, keys, st, nil)
+
+	payload := []byte(`{"subject":"alice","body":"héllo"}`)
+	if err := s.Send("bob@x", webpush.Notification{Payload: payload, TTL: time.Hour, Urgency: webpush.UrgencyHigh, Topic: "chat alice@x"}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]webpushtest.Message{}
+	for range 2 {
+		m := svc.Next(t, 10*time.Second)
+		got[m.Endpoint] = m
+	}
+	for _, ep := range []string{phone.Endpoint, laptop.Endpoint} {
+		m, ok := got[ep]
+		if !ok {
+			t.Fatalf("no push to %s", ep)
+		}
+		if !bytes.Equal(m.Plaintext, payload) {
+			t.Errorf("plaintext %q, want %q", m.Plaintext, payload)
+		}
+		if m.TTL != "3600" || m.Urgency != "high" || len(m.Topic) != 32 {
+			t.Errorf("headers TTL=%q Urgency=%q Topic=%q", m.TTL, m.Urgency, m.Topic)
+		}
+		if m.Subject != "mailto:admin@example.org" || m.Audience != svc.URL {
+			t.Errorf("vapid sub=%q aud=%q", m.Subject, m.Audience)
+		}
+	}
+
+	t.Run("defaults", func(t *testing.T) {
+		st.DeletePushSubscription(t.Context(), "bob@x", "laptop")
+		if err := s.Send("bob@x", webpush.Notification{Payload: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+		m := svc.Next(t, 10*time.Second)
+		if m.TTL != "43200" || m.Urgency != "normal" || m.Topic != "" {
+			t.Errorf("headers TTL=%q Urgency=%q Topic=%q, want 43200 normal none", m.TTL, m.Urgency, m.Topic)
+		}
+	})
+
+	t.Run("gone-removes", func(t *testing.T) {
+		svc.Gone(phone)
+		if err := s.Send("bob@x", webpush.Notification{Payload: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+		if m := svc.Next(t, 10*time.Second); m.Status != http.StatusGone {
+			t.Fatalf("status %d", m.Status)
+		}
+		select {
+		case ep := <-st.deleted:
+			if ep != phone.Endpoint {
+				t.Errorf("deleted %s, want %s", ep, phone.Endpoint)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("subscription not deleted after 410")
+		}
+		if st.len() != 0 {
+			t.Errorf("%d subscriptions left", st.len())
+		}
+	})
+
+	t.Run("too-large", func(t *testing.T) {
+		if err := s.Send("bob@x", webpush.Notification{Payload: make([]byte, webpush.MaxPayload+1)}); !errors.Is(err, webpush.ErrTooLarge) {
+			t.Errorf("Send = %v, want ErrTooLarge", err)
+		}
+	})
+}
+
+// TestMaxPayload checks that MaxPayload bytes really fit one record.
+func TestMaxPayload(t *testing.T) {
+	keys, _ := webpush.GenerateVAPID()
+	svc := webpushtest.NewService(t, keys.Public)
+	sub := svc.Subscribe(t)
+	s := newSender(t, keys, newMemStore(toSub("u@x", "r", sub)), nil)
+	payload := bytes.Repeat([]byte("z"), webpush.MaxPayload)
+	if err := s.Send("u@x", webpush.Notification{Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+	if m := svc.Next(t, 10*time.Second); !bytes.Equal(m.Plaintext, payload) {
+		t.Errorf("plaintext of %d bytes, want %d", len(m.Plaintext), len(payload))
+	}
+}
+
+// fakeService answers requests from a script, in memory, so that it can
+// run inside a synctest bubble.
+type fakeService struct {
+	mu       sync.Mutex
+	statuses []int         // consumed in order; then 201
+	header   http.Header   // added to every answer
+	calls    []time.Time   // when each request came
+	bodies   [][]byte      // what each request carried
+	block    chan struct{} // when not nil, requests wait for it
+}
+
+func (f *fakeService) Do(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	if f.block != nil {
+		<-f.block
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bodies = append(f.bodies, body)
+	f.calls = append(f.calls, time.Now())
+	status := http.StatusCreated
+	if len(f.statuses) > 0 {
+		status, f.statuses = f.statuses[0], f.statuses[1:]
+	}
+	h := http.Header{}
+	for k, v := range f.header {
+		h[k] = v
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+}
+
+func (f *fakeService) offsets(start time.Time) []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []time.Duration
+	for _, c := range f.calls {
+		out = append(out, c.Sub(start))
+	}
+	return out
+}
+
+func TestSenderRetries(t *testing.T) {
+	p, a := testKeys(t)
+	sub := webpush.Subscription{User: "u@x", Resource: "r", Endpoint: "https://push.example/1", P256dh: p, Auth: a}
+	keys, _ := webpush.GenerateVAPID()
+	tests := []struct {
+		name     string
+		statuses []int
+		header   http.Header
+		want     []time.Duration
+		removed  bool
+	}{
+		{"accepted", nil, nil, []time.Duration{0}, false},
+		{"5xx-then-ok", []int{503, 500}, nil, []time.Duration{0, time.Second, 3 * time.Second}, false},
+		{"429-retry-after", []int{429}, http.Header{"Retry-After": {"7"}}, []time.Duration{0, 7 * time.Second}, false},
+		{"retry-after-capped", []int{429}, http.Header{"Retry-After": {"3600"}}, []time.Duration{0, 10 * time.Second}, false},
+		{"bounded", []int{502, 502, 502, 502, 502, 502}, nil, []time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second}, false},
+		{"404-removes", []int{404}, nil, []time.Duration{0}, true},
+		{"410-after-retry-removes", []int{503, 410}, nil, []time.Duration{0, time.Second}, true},
+		{"400-no-retry", []int{400}, nil, []time.Duration{0}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				st := newMemStore(sub)
+				fs := &fakeService{statuses: tt.statuses, header: tt.header}
+				s := newSender(t, keys, st, func(c *webpush.SenderConfig) {
+					c.HTTPClient = fs
+					c.MaxBackoff = 10 * time.Second
+				})
+				start := time.Now()
+				if err := s.Send("u@x", webpush.Notification{Payload: []byte("hi")}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Minute) // fake time: every retry is due by now
+				synctest.Wait()
+				if diff := cmp.Diff(tt.want, fs.offsets(start)); diff != "" {
+					t.Errorf("request times (-want +got):\n%s", diff)
+				}
+				if removed := st.len() == 0; removed != tt.removed {
+					t.Errorf("removed = %v, want %v", removed, tt.removed)
+				}
+				s.Close()
+			})
+		})
+	}
+}
+
+func TestSenderQueue(t *testing.T) {
+	priv, _ := ecdh.P256().GenerateKey(rand.Reader)
+	authSecret := make([]byte, 16)
+	rand.Read(authSecret)
+	p, a := base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(authSecret)
+	keys, _ := webpush.GenerateVAPID()
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore(webpush.Subscription{User: "u@x", Resource: "r", Endpoint: "https://push.example/1", P256dh: p, Auth: a})
+		fs := &fakeService{block: make(chan struct{})}
+		s := newSender(t, keys, st, func(c *webpush.SenderConfig) {
+			c.HTTPClient = fs
+			c.Workers = 1
+			c.QueueSize = 2
+		})
+		// The only worker takes the first notification and blocks in it.
+		if err := s.Send("u@x", webpush.Notification{Payload: []byte("first")}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		// A burst on one topic collapses into one queued notification.
+		for i := range 5 {
+			if err := s.Send("u@x", webpush.Notification{Payload: []byte{'0' + byte(i)}, Topic: "chat a@x"}); err != nil {
+				t.Fatalf("burst %d: %v", i, err)
+			}
+		}
+		if err := s.Send("u@x", webpush.Notification{Payload: []byte("other")}); err != nil {
+			t.Fatal(err)
+		}
+		// The queue holds 2: anything more is refused at once.
+		if err := s.Send("u@x", webpush.Notification{Payload: []byte("overflow")}); !errors.Is(err, webpush.ErrQueueFull) {
+			t.Fatalf("Send = %v, want ErrQueueFull", err)
+		}
+		close(fs.block)
+		synctest.Wait()
+		var got []string
+		for _, b := range fs.bodies {
+			plain, err := webpushtest.Decrypt(b, priv, authSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(plain))
+		}
+		if diff := cmp.Diff([]string{"first", "4", "other"}, got); diff != "" {
+			t.Errorf("payloads pushed (-want +got):\n%s", diff)
+		}
+		s.Close()
+		if err := s.Send("u@x", webpush.Notification{Payload: []byte("late")}); !errors.Is(err, webpush.ErrClosed) {
+			t.Errorf("Send after Close = %v, want ErrClosed", err)
+		}
+	})
+}
