@@ -1,0 +1,264 @@
+// Package browsertest is the harness of the browser tests: it finds
+// Chromium, launches it headless for one test, opens pages in separate
+// browser contexts (separate storage, like separate people), pipes each
+// page's console and uncaught exceptions to t.Logf and fails the test on a
+// console error that the test did not expect.
+//
+// A browser test starts with Launch:
+//
+//	func TestBrowserChat(t *testing.T) {
+//		b := browsertest.Launch(t)           // skips only under -short
+//		p := b.NewPage(t, "alice")
+//		p.Do(t, chromedp.Navigate(url))
+//		p.Wait(t, `document.body.dataset.conn === "connected"`)
+//	}
+//
+// Skip policy, as for ejabberdtest: without Chromium the test fails, naming
+// the install step; only `go test -short` skips, and not when
+// SPARKGATE_REQUIRE_INTEGRATION=1 (which `make test` sets).
+package browsertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ChromeEnv names an environment variable holding the path of the browser
+// to use; it wins over the search of Find.
+const ChromeEnv = "CHROME_BIN"
+
+// requireEnv makes browser tests mandatory even under -short.
+const requireEnv = "SPARKGATE_REQUIRE_INTEGRATION"
+
+// ErrNoChromium is returned by Find when no browser is installed.
+var ErrNoChromium = errors.New("browsertest: no Chromium found (install it with scripts/install-deps.sh chromium, or set " + ChromeEnv + ")")
+
+// DefaultTimeout bounds each step a Page runs for a test.
+const DefaultTimeout = 20 * time.Second
+
+// Find returns the path of a Chromium (or Chrome) executable: $CHROME_BIN,
+// then the usual Debian and upstream names.
+func Find() (string, error) {
+	if p := os.Getenv(ChromeEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("browsertest: %s=%s: %w", ChromeEnv, p, err)
+		}
+		return p, nil
+	}
+	for _, name := range []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNoChromium
+}
+
+// Flags are the command-line switches every browser gets (besides
+// headless mode and a fresh profile directory).
+var Flags = []string{
+	"no-sandbox", "disable-gpu", "disable-quic", "no-first-run",
+	"disable-background-networking", "disable-component-update", "disable-sync",
+	"disable-dev-shm-usage", "no-default-browser-check",
+}
+
+// Browser is one headless Chromium that lives as long as the test.
+type Browser struct {
+	ctx context.Context // has the browser
+}
+
+// Launch starts Chromium for the test t, bound to t.Context(): it stops
+// when the test ends. Under -short (without SPARKGATE_REQUIRE_INTEGRATION=1)
+// it skips the test; when Chromium is missing it fails it.
+func Launch(t testing.TB) *Browser {
+	t.Helper()
+	if testing.Short() && os.Getenv(requireEnv) != "1" {
+		t.Skip("browser test skipped under -short")
+	}
+	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.WindowSize(1280, 900),
+	}
+	for _, f := range Flags {
+		opts = append(opts, chromedp.Flag(f, true))
+	}
+	opts = append(chromedp.DefaultExecAllocatorOptions[:], opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc() // waits for the browser process
+	})
+	start := time.Now()
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("browsertest: start %s: %v", path, err)
+	}
+	t.Logf("browsertest: %s started in %v", path, time.Since(start).Round(time.Millisecond))
+	return &Browser{ctx: bctx}
+}
+
+// Page is one tab. Its methods fail the test on error.
+type Page struct {
+	// Ctx is the page's chromedp context, for actions the helpers lack.
+	Ctx  context.Context
+	Name string
+
+	mu      sync.Mutex
+	allowed []func(chromedp.ConsoleMessage) bool
+	errs    []string
+}
+
+// NewPage opens a tab in a new browser context (its own cookies and
+// storage). Everything it writes to the console goes to t.Logf; a console
+// error or exception that no Allow matches fails the test at its end.
+func (b *Browser) NewPage(t testing.TB, name string) *Page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	return newPage(t, name, ctx, cancel)
+}
+
+// NewTab opens another tab in the same browser context as p (same origin
+// storage, like a second tab of one person).
+func (p *Page) NewTab(t testing.TB, name string) *Page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(p.Ctx)
+	return newPage(t, name, ctx, cancel)
+}
+
+func newPage(t testing.TB, name string, ctx context.Context, cancel context.CancelFunc) *Page {
+	p := &Page{Ctx: ctx, Name: name}
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		t.Fatalf("browsertest: open page %s: %v", name, err)
+	}
+	messages := chromedp.Console(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			t.Logf("[%s console %s] %s", name, m.Type, m.String())
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				p.record(m)
+			}
+		}
+	})
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, e := range p.errs {
+			t.Errorf("page %s: unexpected console error: %s", name, e)
+		}
+	})
+	return p
+}
+
+func (p *Page) record(m chromedp.ConsoleMessage) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ok := range p.allowed {
+		if ok(m) {
+			return
+		}
+	}
+	p.errs = append(p.errs, m.String())
+}
+
+// Allow makes console errors matching ok expected (e.g. a request the test
+// makes fail on purpose).
+func (p *Page) Allow(ok func(chromedp.ConsoleMessage) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.allowed = append(p.allowed, ok)
+}
+
+// AllowText allows console errors whose text contains any of the strings.
+func (p *Page) AllowText(substrings ...string) {
+	p.Allow(func(m chromedp.ConsoleMessage) bool {
+		s := m.String()
+		for _, sub := range substrings {
+			if strings.Contains(s, sub) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// Do runs the steps within DefaultTimeout.
+func (p *Page) Do(t testing.TB, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, DefaultTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("page %s: %v", p.Name, err)
+	}
+}
+
+// Wait polls the JavaScript expression until it is truthy, for at most
+// DefaultTimeout; it fails the test with why when given (an expression
+// evaluated once at the timeout, for the message).
+func (p *Page) Wait(t testing.TB, expr string) {
+	t.Helper()
+	p.WaitFor(t, expr, DefaultTimeout)
+}
+
+// WaitFor is Wait with a timeout.
+func (p *Page) WaitFor(t testing.TB, expr string, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, d+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d))); err != nil {
+		body, _ := Eval[string](t, p, `document.body ? document.body.innerText.slice(0, 2000) : ""`)
+		t.Fatalf("page %s: waiting for %s: %v\npage text:\n%s", p.Name, expr, err, body)
+	}
+}
+
+// Eval evaluates a JavaScript expression (awaiting a promise) in the page.
+func Eval[T any](t testing.TB, p *Page, expr string) (T, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, DefaultTimeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+}
+
+// MustEval is Eval failing the test on error.
+func MustEval[T any](t testing.TB, p *Page, expr string) T {
+	t.Helper()
+	v, err := Eval[T](t, p, expr)
+	if err != nil {
+		t.Fatalf("page %s: eval %s: %v", p.Name, expr, err)
+	}
+	return v
+}
+
+// Screenshot saves a PNG of the page's viewport to path.
+func (p *Page) Screenshot(t testing.TB, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, DefaultTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("page %s: screenshot: %v", p.Name, err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,47 @@
+package browsertest_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sparkgate/sparkgate/internal/browsertest"
+)
+
+const page = `<!doctype html><html><head><script src="/app.js"></script></head><body><button id="b">go</button><p id="out"></p></body></html>`
+const script = `addEventListener('DOMContentLoaded', () => {
+  let n = 0;
+  document.getElementById('b').addEventListener('click', () => {
+    n++;
+    document.getElementById('out').textContent = 'clicked ' + n;
+    console.log('click', n);
+    if (n === 2) console.error('second click');
+  });
+});`
+
+func TestBrowserHarness(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/app.js" {
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Write([]byte(script))
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(page))
+	}))
+	t.Cleanup(srv.Close)
+	b := browsertest.Launch(t)
+	p := b.NewPage(t, "harness")
+	p.AllowText("second click")
+	p.Do(t, chromedp.Navigate(srv.URL), chromedp.Click(chromedp.ID("b")))
+	p.Wait(t, `document.getElementById('out').textContent === 'clicked 1'`)
+	p.Do(t, chromedp.Click(chromedp.ID("b")))
+	p.Wait(t, `document.getElementById('out').textContent === 'clicked 2'`)
+	if got := browsertest.MustEval[string](t, p, `document.getElementById('out').textContent`); got != "clicked 2" {
+		t.Fatalf("out = %q", got)
+	}
+	p.Screenshot(t, filepath.Join(t.TempDir(), "shot.png"))
+}
