@@ -100,7 +100,9 @@ func (c *Conn) JID() string { return c.jid }
 
 // In returns the inbound queue. Stanzas come in the order the server sent
 // them. The channel is closed after the stream has ended and every stanza
-// read before the end has been queued; Err then tells why.
+// read before the end has been queued (except one the reader was holding
+// for a full queue when Close or a write failure ended the stream); Err
+// then tells why.
 func (c *Conn) In() <-chan Stanza { return c.in }
 
 // Next returns the next inbound stanza, waiting at most until ctx ends.
@@ -438,9 +440,17 @@ func (c *Conn) write(ctx context.Context, b []byte) error {
 	} else {
 		c.nc.SetWriteDeadline(time.Time{})
 	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Unix(1, 0)) })
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		c.nc.SetWriteDeadline(time.Unix(1, 0))
+	})
 	_, err := c.nc.Write(b)
-	stop()
+	if !stop() {
+		// The callback has started: let it finish before the next writer
+		// sets its own deadline.
+		<-fired
+	}
 	if err != nil {
 		werr := netErr(err)
 		if ctx.Err() != nil {
@@ -608,7 +618,9 @@ func (c *Conn) Close(ctx context.Context) error {
 	}
 	var cerr error
 	c.closeSent.Store(true)
-	if err := c.write(ctx, []byte("</stream:stream>")); err == nil {
+	// A reader stalled on a full queue would never read the server's
+	// answer: then there is nothing to wait for.
+	if err := c.write(ctx, []byte("</stream:stream>")); err == nil && !c.stalled.Load() {
 		select {
 		case <-c.done:
 		case <-ctx.Done():

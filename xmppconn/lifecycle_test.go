@@ -3,10 +3,12 @@ package xmppconn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -197,5 +199,38 @@ func TestDialCloseCyclesLeakNothing(t *testing.T) {
 	}
 	if fd := openFDs(t); fd > baseFD+2 {
 		t.Errorf("open fds %d after 200 cycles, want %d", fd, baseFD)
+	}
+}
+
+func TestCloseWithStalledConsumer(t *testing.T) {
+	fs := newFakeServer(t, fakeOpts{session: func(sc *serverConn) {
+		for i := range 100 {
+			sc.send(fmt.Sprintf("<message id='%d'/>", i))
+		}
+		io.Copy(io.Discard, sc.nc)
+	}})
+	full := make(chan struct{})
+	var once sync.Once
+	c := dialFake(t, fs, func(c *Config) {
+		c.QueueSize = 1
+		c.OnQueueFull = func() { once.Do(func() { close(full) }) }
+	})
+	<-full
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := c.Close(ctx); err != nil {
+		t.Errorf("Close = %v, want nil", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Close with a stalled consumer took %v", took)
+	}
+	// What was queued before the end is still there, then the end.
+	n := 0
+	for range c.In() {
+		n++
+	}
+	if n != 1 || !errors.Is(c.Err(), ErrClosed) {
+		t.Errorf("after Close: %d queued stanzas and Err() = %v; want 1 and ErrClosed", n, c.Err())
 	}
 }
