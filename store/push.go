@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sparkgate/sparkgate/webpush"
+)
+
+var _ webpush.Store = (*SQLite)(nil)
+
+// PutPushSubscription stores sub, replacing the user's subscription under
+// the same resource. Updated is set to now.
+func (s *SQLite) PutPushSubscription(ctx context.Context, sub webpush.Subscription) error {
+	var exp int64
+	if !sub.Expires.IsZero() {
+		exp = sub.Expires.UnixMilli()
+	}
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO push_subscriptions (user_jid, resource, endpoint, p256dh, auth, expires_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (user_jid, resource) DO UPDATE SET
+		   endpoint = excluded.endpoint, p256dh = excluded.p256dh, auth = excluded.auth,
+		   expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+		sub.User, sub.Resource, sub.Endpoint, sub.P256dh, sub.Auth, exp, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: put push subscription: %w", err)
+	}
+	return nil
+}
+
+// PushSubscriptions returns the user's subscriptions, oldest update first.
+func (s *SQLite) PushSubscriptions(ctx context.Context, user string) ([]webpush.Subscription, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT resource, endpoint, p256dh, auth, expires_at, updated_at FROM push_subscriptions
+		 WHERE user_jid = ? ORDER BY updated_at, resource`, user)
+	if err != nil {
+		return nil, fmt.Errorf("store: push subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var out []webpush.Subscription
+	for rows.Next() {
+		sub := webpush.Subscription{User: user}
+		var exp, upd int64
+		if err := rows.Scan(&sub.Resource, &sub.Endpoint, &sub.P256dh, &sub.Auth, &exp, &upd); err != nil {
+			return nil, fmt.Errorf("store: push subscriptions: %w", err)
+		}
+		if exp != 0 {
+			sub.Expires = time.UnixMilli(exp).UTC()
+		}
+		sub.Updated = time.UnixMilli(upd).UTC()
+		out = append(out, sub)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: push subscriptions: %w", err)
+	}
+	return out, nil
+}
+
+// DeletePushSubscription removes the user's subscription under resource;
+// the error matches ErrNotFound and webpush.ErrNotFound when there is none.
+func (s *SQLite) DeletePushSubscription(ctx context.Context, user, resource string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND resource = ?`, user, resource)
+	if err != nil {
+		return fmt.Errorf("store: delete push subscription: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: delete push subscription: %w (%w)", ErrNotFound, webpush.ErrNotFound)
+	}
+	return nil
+}
+
+// DeletePushEndpoint removes the user's subscriptions with this endpoint;
+// none is not an error.
+func (s *SQLite) DeletePushEndpoint(ctx context.Context, user, endpoint string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND endpoint = ?`, user, endpoint); err != nil {
+		return fmt.Errorf("store: delete push endpoint: %w", err)
+	}
+	return nil
+}
+
+// PushSubscribers returns the users with at least one subscription, sorted.
+func (s *SQLite) PushSubscribers(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT user_jid FROM push_subscriptions ORDER BY user_jid`)
+	if err != nil {
+		return nil, fmt.Errorf("store: push subscribers: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("store: push subscribers: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: push subscribers: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/webpush"
+)
+
+var _ webpush.Store = (*store.SQLite)(nil)
+
+func TestPushSubscriptions(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	exp := time.UnixMilli(1767225600000).UTC()
+	phone := webpush.Subscription{User: "bob@x", Resource: "phone", Endpoint: "https://push.example/1", P256dh: "p1", Auth: "a1", Expires: exp}
+	laptop := webpush.Subscription{User: "bob@x", Resource: "laptop", Endpoint: "https://push.example/2", P256dh: "p2", Auth: "a2"}
+	alice := webpush.Subscription{User: "alice@x", Resource: "phone", Endpoint: "https://push.example/3", P256dh: "p3", Auth: "a3"}
+	for _, sub := range []webpush.Subscription{phone, laptop, alice} {
+		if err := s.PutPushSubscription(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ignoreUpdated := cmpopts.IgnoreFields(webpush.Subscription{}, "Updated")
+	sortByResource := cmpopts.SortSlices(func(a, b webpush.Subscription) bool { return a.Resource < b.Resource })
+	got, err := s.PushSubscriptions(ctx, "bob@x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]webpush.Subscription{laptop, phone}, got, ignoreUpdated, sortByResource); diff != "" {
+		t.Errorf("subscriptions (-want +got):\n%s", diff)
+	}
+	for _, sub := range got {
+		if sub.Updated.IsZero() {
+			t.Error("Updated not set")
+		}
+	}
+
+	// Upsert: the same resource is replaced.
+	phone2 := phone
+	phone2.Endpoint, phone2.Expires = "https://push.example/4", time.Time{}
+	if err := s.PutPushSubscription(ctx, phone2); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.PushSubscriptions(ctx, "bob@x")
+	if diff := cmp.Diff([]webpush.Subscription{laptop, phone2}, got, ignoreUpdated, sortByResource); diff != "" {
+		t.Errorf("after upsert (-want +got):\n%s", diff)
+	}
+
+	users, err := s.PushSubscribers(ctx)
+	if err != nil || !cmp.Equal(users, []string{"alice@x", "bob@x"}) {
+		t.Errorf("PushSubscribers = %v, %v", users, err)
+	}
+
+	if err := s.DeletePushSubscription(ctx, "bob@x", "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.DeletePushSubscription(ctx, "bob@x", "laptop")
+	if !errors.Is(err, webpush.ErrNotFound) || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second delete = %v, want webpush.ErrNotFound and store.ErrNotFound", err)
+	}
+	// Deleting by endpoint only touches that user's rows.
+	if err := s.DeletePushEndpoint(ctx, "alice@x", phone2.Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.PushSubscriptions(ctx, "bob@x"); len(got) != 1 {
+		t.Errorf("bob has %d subscriptions, want 1", len(got))
+	}
+	if err := s.DeletePushEndpoint(ctx, "bob@x", phone2.Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePushEndpoint(ctx, "bob@x", phone2.Endpoint); err != nil {
+		t.Errorf("deleting a missing endpoint: %v", err)
+	}
+	users, _ = s.PushSubscribers(ctx)
+	if !cmp.Equal(users, []string{"alice@x"}) {
+		t.Errorf("PushSubscribers = %v, want [alice@x]", users)
+	}
+}
