@@ -1,10 +1,125 @@
 package gateway
 
-// CollabConfig configures pubsub, bookmarks, upload, meetings, link
-// previews, users and groups.
-type CollabConfig struct{}
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sparkgate/sparkgate/bookmark"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+)
+
+// CollabConfig configures pubsub and PEP, bookmarks, upload and meetings.
+type CollabConfig struct {
+	// PubSubService is the XEP-0060 service of POST /pubsub/...; empty
+	// means pubsub.<Domain>.
+	PubSubService string
+	// UploadService is the XEP-0363 service; empty means found by service
+	// discovery on the domain (and remembered once found).
+	UploadService string
+	// Admins are the bare JIDs that may create global bookmarks and change
+	// or delete anyone's.
+	Admins []string
+	// Bookmarks keeps the bookmarks; nil answers 501 on the bookmark
+	// operations.
+	Bookmarks bookmark.Store
+	// Groups tells which shared roster groups a user is in, for bookmark
+	// visibility; nil means Config.Directory when it is an
+	// xmppadmin.GroupDirectory, else group-targeted bookmarks are seen
+	// only by their creator.
+	Groups xmppadmin.GroupDirectory
+	// Meetings configures GET /meet/{service}/{id}.
+	Meetings MeetingsConfig
+}
+
+// MeetingsConfig configures the online meeting services.
+type MeetingsConfig struct {
+	// JitsiURL is the base URL of a Jitsi Meet deployment, e.g.
+	// https://meet.example.org; a room is JitsiURL/<id>. Empty answers 501
+	// for jitsi.
+	JitsiURL string
+	// JitsiAppID and JitsiSecret, when both set, make the URL carry a
+	// signed JWT (?jwt=) for Jitsi's token authentication.
+	JitsiAppID  string
+	JitsiSecret []byte
+	// GaleneURL is the base URL of a Galene server, e.g.
+	// https://galene.example.org:8443; a group is GaleneURL/group/<id>/.
+	// Empty answers 501 for galene.
+	GaleneURL string
+	// GaleneSecret, when set, makes the URL carry a signed token (?token=)
+	// that the group accepts when it lists the secret among its authKeys
+	// (an "oct" key with kid GaleneKeyID, alg HS256).
+	GaleneSecret []byte
+	GaleneKeyID  string
+	// GalenePermissions are the permissions the token grants; nil means
+	// ["present"].
+	GalenePermissions []string
+	// TokenTTL is the lifetime of meeting tokens; zero means 1h.
+	TokenTTL time.Duration
+	// Issuer names the gateway in Galene tokens; empty means "sparkgate".
+	Issuer string
+}
 
 // collabState is the Server's state for CollabConfig.
-type collabState struct{}
+type collabState struct {
+	pubsub string
+	admins map[string]bool
+	store  bookmark.Store
+	groups xmppadmin.GroupDirectory
+	meet   MeetingsConfig
 
-func (s *Server) initCollab() error { return nil }
+	// The upload service found by discovery, and its size limit.
+	uploadMu  sync.Mutex
+	upload    string
+	uploadMax int64
+}
+
+func (s *Server) initCollab() error {
+	cfg := s.cfg.Collab
+	st := &s.collab
+	st.pubsub = cfg.PubSubService
+	if st.pubsub == "" {
+		st.pubsub = "pubsub." + s.cfg.Domain
+	}
+	st.admins = make(map[string]bool, len(cfg.Admins))
+	for _, a := range cfg.Admins {
+		jid, err := toJID(strings.TrimSpace(a), s.cfg.Domain)
+		if err != nil {
+			return errors.New("Collab.Admins: " + err.Error())
+		}
+		st.admins[jid] = true
+	}
+	st.store = cfg.Bookmarks
+	st.groups = cfg.Groups
+	if st.groups == nil {
+		st.groups, _ = s.cfg.Directory.(xmppadmin.GroupDirectory)
+	}
+	st.upload = cfg.UploadService
+	m := cfg.Meetings
+	for _, base := range []*string{&m.JitsiURL, &m.GaleneURL} {
+		if *base == "" {
+			continue
+		}
+		u, err := url.Parse(*base)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return errors.New("Collab.Meetings: a base URL must be an absolute http(s) URL")
+		}
+		*base = strings.TrimRight(*base, "/")
+	}
+	if m.TokenTTL <= 0 {
+		m.TokenTTL = time.Hour
+	}
+	if m.Issuer == "" {
+		m.Issuer = "sparkgate"
+	}
+	if m.GalenePermissions == nil {
+		m.GalenePermissions = []string{"present"}
+	}
+	st.meet = m
+	return nil
+}
+
+// isAdmin reports whether the bare JID is a configured admin.
+func (s *Server) isAdmin(jid string) bool { return s.collab.admins[jid] }

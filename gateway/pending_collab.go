@@ -20,10 +20,6 @@ func (s *Server) SetBookmarkProperty(c echo.Context, _ BookmarkID, _ string) err
 
 func (s *Server) ListBookmarks(c echo.Context) error { return notImplemented() }
 
-func (s *Server) GetMeetingURL(c echo.Context, _ GetMeetingURLParamsService, _ string) error {
-	return notImplemented()
-}
-
 func (s *Server) ListPepNodes(c echo.Context) error { return notImplemented() }
 
 func (s *Server) PublishPepItem(c echo.Context, _ Node) error { return notImplemented() }

@@ -1,0 +1,113 @@
+package gateway
+
+import (
+	"context"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/auth"
+)
+
+// vcardTimeout bounds the look-up of the user's name and email for a
+// meeting token; without an answer the token names the user by username.
+const vcardTimeout = 3 * time.Second
+
+// GetMeetingURL serves GET /meet/{service}/{id}: the URL of the Jitsi room
+// or Galene group id on the configured server, with a signed token when
+// the service has a secret.
+func (s *Server) GetMeetingURL(c echo.Context, service GetMeetingURLParamsService, id string) error {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\?#%&<>\"' ") {
+		return errorf(http.StatusBadRequest, "the meeting id may not contain / \\ ? # % & < > quotes or spaces")
+	}
+	m := s.collab.meet
+	user := claimsOf(c).Subject
+	switch service {
+	case Jitsi:
+		if m.JitsiURL == "" {
+			return errorf(http.StatusNotImplemented, "no Jitsi server is configured")
+		}
+		u := m.JitsiURL + "/" + url.PathEscape(id)
+		if m.JitsiAppID != "" && len(m.JitsiSecret) > 0 {
+			name, email := s.profile(c, user)
+			// Jitsi compares room names in lower case.
+			tok, err := auth.JitsiToken(m.JitsiAppID, m.JitsiSecret, strings.ToLower(id), name, email, m.TokenTTL, time.Now())
+			if err != nil {
+				return wrap(http.StatusInternalServerError, "could not sign the meeting token", err)
+			}
+			u += "?jwt=" + url.QueryEscape(tok)
+		}
+		return c.JSON(http.StatusOK, OnlineMeetingEntity{Url: u})
+	case Galene:
+		if m.GaleneURL == "" {
+			return errorf(http.StatusNotImplemented, "no Galene server is configured")
+		}
+		group := m.GaleneURL + "/group/" + url.PathEscape(id) + "/"
+		u := group
+		if len(m.GaleneSecret) > 0 {
+			local, _, _ := strings.Cut(user, "@")
+			tok, err := auth.GaleneToken(m.GaleneSecret, m.GaleneKeyID, m.Issuer, group, local, m.GalenePermissions, m.TokenTTL, time.Now())
+			if err != nil {
+				return wrap(http.StatusInternalServerError, "could not sign the meeting token", err)
+			}
+			u += "?token=" + url.QueryEscape(tok)
+		}
+		return c.JSON(http.StatusOK, OnlineMeetingEntity{Url: u})
+	}
+	return errorf(http.StatusBadRequest, "the meeting service must be jitsi or galene")
+}
+
+// vcardGet is a vCard (XEP-0054) request.
+type vcardGet struct {
+	XMLName xml.Name `xml:"vcard-temp vCard"`
+}
+
+func (*vcardGet) Namespace() string         { return "vcard-temp" }
+func (*vcardGet) GetSet() *stanza.ResultSet { return nil }
+
+// profile returns the display name and email address of the user (a bare
+// JID) from their vCard, best effort: the username and "" when the vCard
+// cannot be read in time.
+func (s *Server) profile(c echo.Context, user string) (name, email string) {
+	name, _, _ = strings.Cut(user, "@")
+	sess, err := s.session(c)
+	if err != nil {
+		return name, ""
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), vcardTimeout)
+	defer cancel()
+	reply, err := sess.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: user}, Payload: &vcardGet{}})
+	if err != nil {
+		s.log.Debug("vcard for a meeting token", "user", user, "err", err)
+		return name, ""
+	}
+	var r struct {
+		VCard *struct {
+			FN       string `xml:"FN"`
+			Nickname string `xml:"NICKNAME"`
+			Emails   []struct {
+				UserID string `xml:"USERID"`
+			} `xml:"EMAIL"`
+		} `xml:"vcard-temp vCard"`
+	}
+	if xml.Unmarshal(reply.Raw, &r) != nil || r.VCard == nil {
+		return name, ""
+	}
+	switch {
+	case strings.TrimSpace(r.VCard.FN) != "":
+		name = strings.TrimSpace(r.VCard.FN)
+	case strings.TrimSpace(r.VCard.Nickname) != "":
+		name = strings.TrimSpace(r.VCard.Nickname)
+	}
+	for _, e := range r.VCard.Emails {
+		if e := strings.TrimSpace(e.UserID); e != "" {
+			return name, e
+		}
+	}
+	return name, ""
+}
