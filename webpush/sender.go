@@ -74,6 +74,10 @@ type SenderConfig struct {
 	QueueSize int
 	// Workers is the number of goroutines sending; zero means 4.
 	Workers int
+	// Collapse holds a notification with a topic for this long before
+	// sending it, so that a burst of messages in one conversation becomes
+	// one push carrying the latest; zero sends at once.
+	Collapse time.Duration
 	// MaxAttempts bounds the tries per subscription when the push service
 	// answers 429 or 5xx or cannot be reached; zero means 4.
 	MaxAttempts int
@@ -97,10 +101,8 @@ type Sender struct {
 
 	mu      sync.Mutex
 	closed  bool
-	ready   []*task          // FIFO of work that can run now
+	queue   []*task          // waiting work, each runnable from its due time
 	pending map[string]*task // fan-out tasks not yet started, by user and topic
-	retries []*task          // single-subscription retries, not yet due
-	queued  int              // len(ready) + len(retries)
 }
 
 // task is either a fan-out to all of a user's subscriptions (sub == nil) or
@@ -191,15 +193,15 @@ func (s *Sender) Send(user string, n Notification) error {
 			return nil
 		}
 	}
-	if s.queued >= s.cfg.QueueSize {
+	if len(s.queue) >= s.cfg.QueueSize {
 		return ErrQueueFull
 	}
-	t := &task{user: user, n: n, key: key}
+	t := &task{user: user, n: n, key: key, due: time.Now()}
 	if key != "" {
 		s.pending[key] = t
+		t.due = t.due.Add(s.cfg.Collapse)
 	}
-	s.ready = append(s.ready, t)
-	s.queued++
+	s.queue = append(s.queue, t)
 	s.signal()
 	return nil
 }
@@ -211,8 +213,8 @@ func (s *Sender) Close() error {
 	dropped := 0
 	if !s.closed {
 		s.closed = true
-		dropped = s.queued
-		s.ready, s.retries, s.pending, s.queued = nil, nil, map[string]*task{}, 0
+		dropped = len(s.queue)
+		s.queue, s.pending = nil, map[string]*task{}
 	}
 	s.mu.Unlock()
 	s.cancel()
@@ -266,52 +268,33 @@ func (s *Sender) worker() {
 	}
 }
 
-// next takes the next task to run, or says how long until a retry is due
-// (zero: nothing scheduled).
+// next takes the due task that has waited longest, or says how long
+// until the next one is due (zero: nothing queued).
 func (s *Sender) next() (*task, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed || len(s.queue) == 0 {
 		return nil, 0
 	}
-	now := time.Now()
-	// Due retries first: they are older than anything ready.
-	best := -1
-	for i, r := range s.retries {
-		if best < 0 || r.due.Before(s.retries[best].due) {
+	best := 0
+	for i, t := range s.queue {
+		if t.due.Before(s.queue[best].due) {
 			best = i
 		}
 	}
-	if best >= 0 && !s.retries[best].due.After(now) {
-		t := s.retries[best]
-		s.retries = append(s.retries[:best], s.retries[best+1:]...)
-		s.queued--
-		s.moreLocked()
-		return t, 0
+	t := s.queue[best]
+	if wait := time.Until(t.due); wait > 0 {
+		return nil, wait
 	}
-	if len(s.ready) > 0 {
-		t := s.ready[0]
-		s.ready[0] = nil
-		s.ready = s.ready[1:]
-		s.queued--
-		if t.key != "" {
-			delete(s.pending, t.key)
-		}
-		s.moreLocked()
-		return t, 0
+	s.queue = append(s.queue[:best], s.queue[best+1:]...)
+	if t.key != "" {
+		delete(s.pending, t.key)
 	}
-	if best >= 0 {
-		return nil, s.retries[best].due.Sub(now)
-	}
-	return nil, 0
-}
-
-// moreLocked passes the wake-up on when work remains, so that idle
-// workers share it. s.mu must be held.
-func (s *Sender) moreLocked() {
-	if len(s.ready) > 0 || len(s.retries) > 0 {
+	if len(s.queue) > 0 {
+		// Pass the wake-up on so that idle workers share the work.
 		s.signal()
 	}
+	return t, 0
 }
 
 func (s *Sender) run(t *task) {
@@ -432,11 +415,10 @@ func (s *Sender) backoff(attempt int, retryAfter time.Duration) time.Duration {
 func (s *Sender) schedule(t *task) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.queued >= s.cfg.QueueSize {
+	if s.closed || len(s.queue) >= s.cfg.QueueSize {
 		return false
 	}
-	s.retries = append(s.retries, t)
-	s.queued++
+	s.queue = append(s.queue, t)
 	s.signal()
 	return true
 }

@@ -349,3 +349,48 @@ func TestSenderQueue(t *testing.T) {
 		}
 	})
 }
+
+func TestSenderCollapse(t *testing.T) {
+	priv, _ := ecdh.P256().GenerateKey(rand.Reader)
+	authSecret := make([]byte, 16)
+	rand.Read(authSecret)
+	p, a := base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(authSecret)
+	keys, _ := webpush.GenerateVAPID()
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore(webpush.Subscription{User: "u@x", Resource: "r", Endpoint: "https://push.example/1", P256dh: p, Auth: a})
+		fs := &fakeService{}
+		s := newSender(t, keys, st, func(c *webpush.SenderConfig) {
+			c.HTTPClient = fs
+			c.Collapse = 2 * time.Second
+		})
+		start := time.Now()
+		// A burst in one conversation, 100 ms apart, and one message in
+		// another conversation and one without a topic.
+		for i := range 5 {
+			if err := s.Send("u@x", webpush.Notification{Payload: []byte{'a' + byte(i)}, Topic: "chat a@x"}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		s.Send("u@x", webpush.Notification{Payload: []byte("b"), Topic: "chat b@x"})
+		s.Send("u@x", webpush.Notification{Payload: []byte("now")})
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		var got []string
+		for _, b := range fs.bodies {
+			plain, err := webpushtest.Decrypt(b, priv, authSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(plain))
+		}
+		if diff := cmp.Diff([]string{"now", "e", "b"}, got); diff != "" {
+			t.Errorf("payloads (-want +got):\n%s", diff)
+		}
+		want := []time.Duration{500 * time.Millisecond, 2 * time.Second, 2500 * time.Millisecond}
+		if diff := cmp.Diff(want, fs.offsets(start)); diff != "" {
+			t.Errorf("request times (-want +got):\n%s", diff)
+		}
+		s.Close()
+	})
+}
