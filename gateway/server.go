@@ -261,7 +261,11 @@ func (s *Server) routes() *echo.Echo {
 	if s.cfg.WebClient {
 		client, err := fs.Sub(web.FS, "static")
 		if err == nil {
-			e.GET("/*", echo.WrapHandler(http.FileServerFS(client)))
+			files := echo.WrapHandler(http.FileServerFS(client))
+			// "/" needs its own route: the validator group's catch-all
+			// not-found routes would otherwise answer it.
+			e.GET("/", files)
+			e.GET("/*", files)
 		}
 	}
 	return e
