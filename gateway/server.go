@@ -42,6 +42,9 @@ type Config struct {
 	CORSOrigins []string
 	// WebClient serves the browser client at / when true.
 	WebClient bool
+	// Metrics serves GET /metrics (Prometheus text format, no
+	// authentication) when true; see metrics.go.
+	Metrics bool
 	// Ready lists what /readyz checks, in order. Empty means always ready.
 	Ready []ReadyCheck
 	// Logger receives the gateway's logs; nil means slog.Default().
@@ -232,6 +235,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HEAD("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.HEAD("/readyz", s.readyz)
+	s.routeMetrics(e)
 
 	docs, err := fs.Sub(web.APIDocs, "apidocs")
 	if err == nil {

@@ -36,6 +36,7 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 	CORSOrigins     string
+	Metrics         bool
 	TokenLifetime   time.Duration
 	Registration    bool
 	MinPasswordLen  int
@@ -154,6 +155,8 @@ var coreOptions = []option{
 		set: oneOf(func(c *config) *string { return &c.LogFormat }, "text", "json")},
 	{name: "cors-origins", def: "", usage: "comma-separated origins allowed to call the API from another origin (empty: same origin only)",
 		set: str(func(c *config) *string { return &c.CORSOrigins })},
+	{name: "metrics", def: "false", usage: "serve Prometheus metrics at /metrics (no authentication: expose it to your monitoring only)",
+		set: boolean(func(c *config) *bool { return &c.Metrics })},
 	{name: "token-lifetime", def: "8h", usage: "lifetime of the JWTs the gateway issues",
 		set: duration(func(c *config) *time.Duration { return &c.TokenLifetime })},
 	{name: "registration", def: "true", usage: "allow POST /register (account creation); false answers 403",

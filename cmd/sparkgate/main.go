@@ -90,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Domain:      cfg.XMPPDomain,
 		CORSOrigins: cfg.corsOrigins(),
 		WebClient:   cfg.WebClient,
+		Metrics:     cfg.Metrics,
 		Ready: []gateway.ReadyCheck{
 			{Name: "store", Check: st.Ping},
 			{Name: "xmpp", Check: func(ctx context.Context) error { return probeXMPP(ctx, cfg.XMPPAddr, cfg.XMPPDomain) }},
