@@ -131,6 +131,7 @@ type loadResult struct {
 	name                      string
 	conns                     int
 	goroutinesPerConn, rssKiB float64
+	heapKiB, stackKiB         float64 // HeapInuse and StackInuse per connection
 	msgs, lost, violations    int
 	elapsed                   time.Duration
 	p50, p99                  time.Duration
@@ -166,6 +167,8 @@ func runLoad(t *testing.T, s *ejabberd.Server, users []ejabberdtest.User, impl l
 	}
 	settle()
 	g0, rss0 := runtime.NumGoroutine(), rssKiB(t)
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	senders := make([]loadPeer, pairs)
 	receivers := make([]loadPeer, pairs)
 	discard := make(chan string, 1024)
@@ -179,11 +182,14 @@ func runLoad(t *testing.T, s *ejabberd.Server, users []ejabberdtest.User, impl l
 	}
 	settle()
 	g1, rss1 := runtime.NumGoroutine(), rssKiB(t)
+	runtime.ReadMemStats(&ms1)
 	res := loadResult{
 		name:              impl.name,
 		conns:             2 * pairs,
 		goroutinesPerConn: float64(g1-g0) / float64(2*pairs),
 		rssKiB:            (rss1 - rss0) / float64(2*pairs),
+		heapKiB:           (float64(ms1.HeapInuse) - float64(ms0.HeapInuse)) / 1024 / float64(2*pairs),
+		stackKiB:          (float64(ms1.StackInuse) - float64(ms0.StackInuse)) / 1024 / float64(2*pairs),
 	}
 	for i := range pairs {
 		receivers[i].start()
@@ -278,8 +284,8 @@ func TestLoadCompare(t *testing.T) {
 	own, lib := loadImpl{"xmppconn", connectOwn}, loadImpl{"gosrc", connectGosrc}
 	for _, impl := range []loadImpl{own, lib, lib, own} {
 		r := runLoad(t, s, users, impl)
-		t.Logf("%-8s conns=%d goroutines/conn=%.2f rss/conn=%.1fKiB msgs=%d lost=%d order-violations=%d elapsed=%v msgs/s=%.0f p50=%v p99=%v",
-			r.name, r.conns, r.goroutinesPerConn, r.rssKiB, r.msgs, r.lost, r.violations, r.elapsed.Round(time.Millisecond),
+		t.Logf("%-8s conns=%d goroutines/conn=%.2f rss/conn=%.1fKiB heap/conn=%.1fKiB stack/conn=%.1fKiB msgs=%d lost=%d order-violations=%d elapsed=%v msgs/s=%.0f p50=%v p99=%v",
+			r.name, r.conns, r.goroutinesPerConn, r.rssKiB, r.heapKiB, r.stackKiB, r.msgs, r.lost, r.violations, r.elapsed.Round(time.Millisecond),
 			float64(r.msgs)/r.elapsed.Seconds(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
 	}
 }
