@@ -1,0 +1,158 @@
+// Package gatewayenv starts a whole gateway for tests outside the gateway
+// package (the browser tests of package web): its own store and keys, the
+// shared ejabberd of ejabberdtest, the web client, and an HTTP server on
+// loopback whose URL names the host "localhost" (WebAuthn needs a domain,
+// never an IP address, as relying-party id).
+//
+// The package calling Start needs ejabberdtest's TestMain:
+//
+//	func TestMain(m *testing.M) { ejabberdtest.Main(m) }
+package gatewayenv
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// Env is a running gateway.
+type Env struct {
+	*gatewaytest.Client // API calls against URL
+
+	// URL is http://localhost:<port>, the origin pages are loaded from.
+	URL string
+	// Gateway is the server, for tests that reach into it.
+	Gateway *gateway.Server
+	// Store is the gateway's store.
+	Store *store.SQLite
+
+	mu      sync.Mutex
+	streams map[*http.Request]context.CancelFunc
+}
+
+type logWriter struct{ t testing.TB }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// Start starts a gateway in front of the shared ejabberd, with TOTP and
+// passkeys (relying party "localhost", origin URL) switched on; mod may
+// change the configuration before the gateway is built (nil for none).
+// Everything stops at the end of the test.
+func Start(t testing.TB, mod func(*gateway.Config)) *Env {
+	t.Helper()
+	srv := ejabberdtest.Shared(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: "http://sparkgate.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	origin := "http://localhost:" + port
+	totp, err := auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	passkeys, err := auth.NewPasskeys(auth.PasskeysConfig{RPID: "localhost", RPDisplayName: "sparkgate test", RPOrigins: []string{origin}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg := gateway.Config{
+		Domain:       srv.Domain(),
+		Tokens:       tokens,
+		Directory:    ejabberdtest.Admin(t),
+		XMPP:         xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: xmppconn.TLSOff},
+		Registration: true,
+		WebClient:    true,
+		Logger:       log,
+	}
+	cfg.Auth.TOTP = totp
+	cfg.Auth.Passkeys = passkeys
+	cfg.Events.Retry = 250 * time.Millisecond
+	if mod != nil {
+		mod(&cfg)
+	}
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{Gateway: gw, Store: st, streams: make(map[*http.Request]context.CancelFunc)}
+	ts := httptest.NewUnstartedServer(e.track(gw.Handler()))
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Config.RegisterOnShutdown(gw.EndStreams)
+	ts.Start()
+	t.Cleanup(func() {
+		gw.EndStreams()
+		ts.Close()
+		gw.Close()
+	})
+	e.URL = origin
+	e.Client = &gatewaytest.Client{Base: e.URL, HTTP: ts.Client()}
+	return e
+}
+
+// track wraps h so that DropStreams can cut the open event streams.
+func (e *Env) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != gateway.APIPrefix+"/sse" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		r = r.WithContext(ctx)
+		e.mu.Lock()
+		e.streams[r] = cancel
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			delete(e.streams, r)
+			e.mu.Unlock()
+			cancel()
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// DropStreams ends every open event stream abruptly, without a final
+// event, as a lost connection would, and reports how many it ended.
+func (e *Env) DropStreams() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, cancel := range e.streams {
+		cancel()
+	}
+	return len(e.streams)
+}

@@ -1,0 +1,387 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sparkgate/sparkgate/internal/browsertest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
+	"github.com/sparkgate/sparkgate/web"
+)
+
+func TestMain(m *testing.M) { ejabberdtest.Main(m) }
+
+const rest = "/sparkweb/api/rest"
+
+// wantCSP is the policy the gateway sends with every page.
+const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"form-action 'self'; frame-ancestors 'none'"
+
+// js quotes s as a JavaScript string literal.
+func js(s string) string { return fmt.Sprintf("%q", s) }
+
+// user is a person at a browser page.
+type user struct {
+	ejabberdtest.User
+	p *browsertest.Page
+}
+
+// newPage opens a page for a person and expects the gateway's 501 answers
+// (features still being built) in its console.
+func newPage(t *testing.T, b *browsertest.Browser, name string) *browsertest.Page {
+	p := b.NewPage(t, name)
+	allowUnimplemented(p)
+	return p
+}
+
+func allowUnimplemented(p *browsertest.Page) {
+	p.AllowText("status of 501")
+}
+
+func signIn(t *testing.T, e *gatewayenv.Env, p *browsertest.Page, name, password string) {
+	t.Helper()
+	p.Do(t, chromedp.Navigate(e.URL+"/"))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-user"), name),
+		chromedp.SetValue(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+}
+
+func openChat(t *testing.T, p *browsertest.Page, name string) {
+	t.Helper()
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("contact-input"), name),
+		chromedp.Click(chromedp.CSS("#contact-form button[type=submit]")),
+	)
+	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(name))
+}
+
+func send(t *testing.T, p *browsertest.Page, text string) {
+	t.Helper()
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("composer-input"), text),
+		chromedp.Click(chromedp.ID("send")),
+	)
+	p.Wait(t, `document.getElementById("composer-input").value === ""`)
+}
+
+// shown is a JavaScript expression: how many times text is shown as a
+// message body in the open conversation.
+func shown(text string) string {
+	return `[...document.querySelectorAll("#messages .body")].filter(e => e.textContent === ` + js(text) + `).length`
+}
+
+func waitShownOnce(t *testing.T, p *browsertest.Page, text string) {
+	t.Helper()
+	p.Wait(t, shown(text)+` === 1`)
+}
+
+// assertShownOnce fails unless text is shown exactly once now.
+func assertShownOnce(t *testing.T, p *browsertest.Page, text string) {
+	t.Helper()
+	if n := browsertest.MustEval[int](t, p, shown(text)); n != 1 {
+		t.Errorf("page %s shows %q %d times, want once", p.Name, text, n)
+	}
+}
+
+func convButton(jid string) string {
+	return `#contacts button[data-conv="chat:` + jid + `"]`
+}
+
+// TestBrowserChat: two people sign in with passwords in two browser
+// contexts and talk; typing is shown; a second tab of the sender sees the
+// sender's messages; a reload and a dropped stream lose and double nothing.
+func TestBrowserChat(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	alice := user{ejabberdtest.NewUser(t), newPage(t, b, "alice")}
+	bob := user{ejabberdtest.NewUser(t), newPage(t, b, "bob")}
+	start := time.Now()
+
+	signIn(t, e, alice.p, alice.Name, alice.Password)
+	signIn(t, e, bob.p, bob.Name, bob.Password)
+	t.Logf("both signed in after %v", time.Since(start).Round(time.Millisecond))
+
+	openChat(t, alice.p, bob.Name)
+	send(t, alice.p, "hello bob")
+	waitShownOnce(t, alice.p, "hello bob")
+
+	// Bob sees an unread message from alice, opens the conversation.
+	bob.p.Wait(t, `(document.querySelector(`+js(convButton(alice.JID)+" .unread")+`) || {}).textContent === "1"`)
+	bob.p.Do(t, chromedp.Click(chromedp.CSS(convButton(alice.JID))))
+	waitShownOnce(t, bob.p, "hello bob")
+	bob.p.Wait(t, `!document.querySelector(`+js(convButton(alice.JID)+" .unread")+`)`)
+	t.Logf("first message across after %v", time.Since(start).Round(time.Millisecond))
+
+	// Typing shows on the other side, then the reply arrives.
+	bob.p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi al"))
+	alice.p.Wait(t, `document.getElementById("typing").textContent.includes("typing")`)
+	send(t, bob.p, "hi alice")
+	waitShownOnce(t, alice.p, "hi alice")
+	alice.p.Wait(t, `document.getElementById("typing").textContent === ""`)
+
+	// A second tab of alice sees what the first one sends.
+	tab2 := alice.p.NewTab(t, "alice-tab2")
+	allowUnimplemented(tab2)
+	signIn(t, e, tab2, alice.Name, alice.Password)
+	send(t, alice.p, "from tab one")
+	tab2.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	tab2.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	waitShownOnce(t, tab2, "from tab one")
+	if mine := browsertest.MustEval[bool](t, tab2, `[...document.querySelectorAll("#messages .msg")].some(m => m.classList.contains("mine") && m.textContent.includes("from tab one"))`); !mine {
+		t.Error("tab 2 does not show alice's own message as hers")
+	}
+	waitShownOnce(t, bob.p, "from tab one")
+
+	// Bob reloads mid-conversation; a message sent meanwhile arrives once
+	// and nothing earlier is lost or doubled.
+	bob.p.Do(t, chromedp.Reload())
+	send(t, alice.p, "during reload")
+	bob.p.Wait(t, `document.body.dataset.conn === "connected"`)
+	waitShownOnce(t, bob.p, "during reload")
+	for _, s := range []string{"hello bob", "hi alice", "from tab one"} {
+		assertShownOnce(t, bob.p, s)
+	}
+
+	// The stream drops (as a network would); alice writes while it is down.
+	tokAlice := e.Login(t, alice.Name, alice.Password)
+	if n := e.DropStreams(); n == 0 {
+		t.Fatal("no stream to drop")
+	}
+	r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(bob.Name), tokAlice, "text/plain", "while dropped")
+	if r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	bob.p.Wait(t, `document.body.dataset.conn === "connected"`)
+	waitShownOnce(t, bob.p, "while dropped")
+	waitShownOnce(t, alice.p, "while dropped") // the sender's other tabs get it as sent
+	for _, s := range []string{"hello bob", "hi alice", "from tab one", "during reload"} {
+		assertShownOnce(t, bob.p, s)
+	}
+
+	// The browser goes offline: the page says so; back online, a message
+	// sent meanwhile arrives once.
+	bob.p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
+	setOffline(t, bob.p, true)
+	e.DropStreams()
+	bob.p.Wait(t, `["offline", "reconnecting"].includes(document.body.dataset.conn)`)
+	r = e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(bob.Name), tokAlice, "text/plain", "while offline")
+	if r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	setOffline(t, bob.p, false)
+	bob.p.Wait(t, `document.body.dataset.conn === "connected"`)
+	waitShownOnce(t, bob.p, "while offline")
+	assertShownOnce(t, bob.p, "while dropped")
+	t.Logf("chat journey took %v", time.Since(start).Round(time.Millisecond))
+
+	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat.png"))
+
+	// Phone width: the conversation fills the screen, with a way back.
+	bob.p.Do(t, chromedp.EmulateViewport(375, 740))
+	bob.p.Wait(t, `getComputedStyle(document.querySelector(".sidebar")).display === "none" && getComputedStyle(document.getElementById("conv-back")).display !== "none"`)
+	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat-phone.png"))
+	bob.p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+	bob.p.Wait(t, `getComputedStyle(document.querySelector(".sidebar")).display !== "none"`)
+
+	// Signing out revokes the token and shows the sign-in screen.
+	bob.p.Do(t, chromedp.Click(chromedp.ID("signout")))
+	bob.p.Wait(t, `document.body.dataset.screen === "auth" && !sessionStorage.getItem("sparkgate.token")`)
+}
+
+func setOffline(t *testing.T, p *browsertest.Page, offline bool) {
+	t.Helper()
+	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		cond := &network.Conditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}
+		if _, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{cond},
+		}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+			Offline: offline, DownloadThroughput: -1, UploadThroughput: -1,
+		})
+		return err
+	}))
+}
+
+// TestBrowserPasskey registers a passkey through Chrome's virtual
+// authenticator and signs in with it.
+func TestBrowserPasskey(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	u := ejabberdtest.NewUser(t)
+	p := newPage(t, b, "passkey")
+	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
+			Options: &cdpwebauthn.VirtualAuthenticatorOptions{
+				Protocol: cdpwebauthn.AuthenticatorProtocolCtap2, Ctap2version: cdpwebauthn.Ctap2versionCtap21,
+				Transport: cdpwebauthn.AuthenticatorTransportInternal, HasResidentKey: true,
+				HasUserVerification: true, IsUserVerified: true,
+				AutomaticPresenceSimulation: true, // the zero value hangs create()
+			},
+		})
+		return err
+	}))
+	signIn(t, e, p, u.Name, u.Password)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
+	p.Wait(t, `document.getElementById("settings").open && !document.getElementById("passkey-add-form").hidden`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("passkey-password"), u.Password),
+		chromedp.SetValue(chromedp.ID("passkey-name"), "virtual key"),
+		chromedp.Click(chromedp.CSS("#passkey-add-form button[type=submit]")),
+	)
+	p.Wait(t, `document.getElementById("passkey-state").textContent.includes("registered")`)
+	p.Wait(t, `document.getElementById("passkeys").textContent.includes("virtual key")`)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")), chromedp.Click(chromedp.ID("signout")))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
+		chromedp.Click(chromedp.ID("login-passkey")),
+	)
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+}
+
+// TestBrowserTOTP enrols an authenticator app from the settings (the QR
+// is shown) and signs in with password and code.
+func TestBrowserTOTP(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	u := ejabberdtest.NewUser(t)
+	p := newPage(t, b, "totp")
+	signIn(t, e, p, u.Name, u.Password)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-enrol-password"), u.Password),
+		chromedp.Click(chromedp.CSS("#totp-enrol-form button[type=submit]")),
+	)
+	p.Wait(t, `!document.getElementById("totp-enrolment").hidden && document.getElementById("totp-qr").complete && document.getElementById("totp-qr").naturalWidth > 0`)
+	otpURL := browsertest.MustEval[string](t, p, `document.getElementById("totp-url").textContent`)
+	ou, err := url.Parse(otpURL)
+	if err != nil || ou.Query().Get("secret") == "" {
+		t.Fatalf("otpauth url %q: %v", otpURL, err)
+	}
+	secret := ou.Query().Get("secret")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-confirm-code"), code),
+		chromedp.Click(chromedp.CSS("#totp-confirm-form button[type=submit]")),
+	)
+	p.Wait(t, `document.getElementById("totp-state").textContent.includes("set up")`)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")), chromedp.Click(chromedp.ID("signout")))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+
+	// The password alone is not enough now: the page asks for the code.
+	p.AllowText("status of 401")
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
+		chromedp.SetValue(chromedp.ID("login-password"), u.Password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	p.Wait(t, `!document.getElementById("totp-form").hidden`)
+	// The code of the enrolment was used; the next step's code is accepted
+	// (one step of skew).
+	code, err = totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-code"), code),
+		chromedp.Click(chromedp.ID("totp-submit")),
+	)
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+}
+
+// TestPagesCSP: every file of the client is served with the strict
+// Content-Security-Policy, and no page has inline script or style.
+func TestPagesCSP(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	static, err := fs.Sub(web.FS, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scriptTag := regexp.MustCompile(`(?is)<script\b[^>]*>`)
+	inline := []*regexp.Regexp{
+		regexp.MustCompile(`(?i)<style\b`),
+		regexp.MustCompile(`(?i)\sstyle\s*=`),
+		regexp.MustCompile(`(?i)\son[a-z]+\s*=`),
+		regexp.MustCompile(`(?i)javascript:`),
+		regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//`), // another origin
+	}
+	n := 0
+	err = fs.WalkDir(static, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		n++
+		r := e.Do(t, "GET", "/"+path, "", "", "")
+		if r.Status != http.StatusOK {
+			t.Errorf("GET /%s: %d", path, r.Status)
+		}
+		if got := r.Header.Get("Content-Security-Policy"); got != wantCSP {
+			t.Errorf("GET /%s: CSP %q, want %q", path, got, wantCSP)
+		}
+		if strings.HasSuffix(path, ".html") {
+			for _, tag := range scriptTag.FindAll(r.Body, -1) {
+				if !strings.Contains(string(tag), " src=") {
+					t.Errorf("%s has an inline script: %q", path, tag)
+				}
+			}
+			for _, re := range inline {
+				if m := re.Find(r.Body); m != nil {
+					t.Errorf("%s has inline or foreign content: %q", path, m)
+				}
+			}
+		}
+		if strings.HasSuffix(path, ".js") {
+			for _, bad := range []string{"innerHTML", "eval(", "new Function", "document.write", "localStorage.setItem('sparkgate.token", "document.cookie"} {
+				if strings.Contains(string(r.Body), bad) {
+					t.Errorf("%s uses %s", path, bad)
+				}
+			}
+			if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+				t.Errorf("%s: Content-Type %q", path, ct)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 5 {
+		t.Fatalf("only %d files served", n)
+	}
+	r := e.Do(t, "GET", "/", "", "", "")
+	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP || !strings.Contains(string(r.Body), `src="app.js"`) {
+		t.Fatalf("GET /: %d %q", r.Status, r.Header.Get("Content-Security-Policy"))
+	}
+}

@@ -1,0 +1,68 @@
+// auth.js: password, TOTP and passkey (WebAuthn) ceremonies.
+
+import { call, seg, ApiError } from './api.js';
+
+export async function login(username, password) {
+  return call('POST', `/login/${seg(username)}`, { body: password, token: '' });
+}
+
+export async function register(username, password) {
+  return call('POST', `/register/${seg(username)}`, { body: password, token: '' });
+}
+
+// totpLogin completes a login that answered mfa_required, with its ticket.
+export async function totpLogin(username, code, ticketOrPassword) {
+  return call('POST', `/totp/authenticate/${seg(username)}/${seg(code)}`, { body: ticketOrPassword, token: '', feature: 'totp' });
+}
+
+export async function totpEnrol(username, password) {
+  return call('POST', `/totp/register/${seg(username)}`, { body: password, token: '', feature: 'totp' });
+}
+
+export function passkeysSupported() {
+  return typeof window.PublicKeyCredential === 'function' &&
+    typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function' &&
+    typeof PublicKeyCredential.parseRequestOptionsFromJSON === 'function';
+}
+
+function unwrap(opts) {
+  return (opts && opts.publicKey) ? opts.publicKey : opts;
+}
+
+// passkeyLogin runs the assertion ceremony and answers the token.
+export async function passkeyLogin(username) {
+  if (!passkeysSupported()) throw new Error('This browser does not support passkeys.');
+  const start = await call('POST', `/webauthn/authenticate/start/${seg(username)}`, { token: '', feature: 'passkeys' });
+  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(unwrap(start.assertion));
+  const cred = await navigator.credentials.get({ publicKey });
+  if (!cred) throw new Error('No passkey was chosen.');
+  return call('POST', `/webauthn/authenticate/finish/${seg(username)}`, {
+    json: cred.toJSON(), token: '', query: { ceremony: start.ceremony },
+  });
+}
+
+// passkeyRegister runs the creation ceremony and answers the token.
+export async function passkeyRegister(username, password, name) {
+  if (!passkeysSupported()) throw new Error('This browser does not support passkeys.');
+  const start = await call('POST', `/webauthn/register/start/${seg(username)}`, { body: password, token: '', feature: 'passkeys' });
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(unwrap(start.credentials));
+  const cred = await navigator.credentials.create({ publicKey });
+  if (!cred) throw new Error('No passkey was created.');
+  return call('POST', `/webauthn/register/finish/${seg(username)}`, {
+    json: cred.toJSON(), token: '', query: { ceremony: start.ceremony, name: name || undefined },
+  });
+}
+
+export function describe(err) {
+  if (err instanceof ApiError) {
+    switch (err.code) {
+      case 'unauthorized': return 'Wrong username or password.';
+      case 'rate_limited': return 'Too many attempts. Wait a little and try again.';
+      case 'not_implemented': return 'This server does not offer this yet.';
+      case 'conflict': return err.message || 'That already exists.';
+      default: return err.message;
+    }
+  }
+  if (err && err.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out.';
+  return (err && err.message) || String(err);
+}

@@ -1,0 +1,148 @@
+// events.js: the event stream (GET /sparkweb/api/sse) with resuming and a
+// visible connection state. EventSource resumes by itself with the
+// Last-Event-ID header after a dropped connection; when it gives up (an
+// error status) or the gateway ends the stream with chatapi.close
+// {resume: true}, a new EventSource is opened with ?lastEventId=. Every
+// event id is delivered at most once.
+
+import { API } from './api.js';
+
+export const EVENTS = [
+  'onConnect', 'chatapi.chat', 'chatapi.muc', 'chatapi.presence', 'chatapi.xmpp',
+  'chatapi.notify', 'chatapi.pubsub', 'chatapi.receipt', 'chatapi.error',
+  'chatapi.session', 'chatapi.reset', 'chatapi.close',
+];
+
+const LAST = 'sparkgate.lastEventId';
+const SEEN_MAX = 4096;
+
+export class EventStream {
+  // onEvent(name, data, id) gets every new event; onState(state) gets
+  // 'connecting', 'connected', 'reconnecting', 'offline' and 'closed';
+  // onEnd(reason) is told when the stream must not be resumed (sign in again).
+  constructor({ onEvent, onState, onEnd }) {
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.onEnd = onEnd;
+    this.source = null;
+    this.token = '';
+    this.seen = new Set();
+    this.order = [];
+    this.retry = 0;
+    this.timer = 0;
+    this.state = 'closed';
+    this.stopped = true;
+    window.addEventListener('offline', () => { if (!this.stopped) this.setState('offline'); });
+    window.addEventListener('online', () => {
+      if (this.stopped) return;
+      if (!this.source || this.source.readyState === EventSource.CLOSED) this.reopen(0);
+      else if (this.source.readyState === EventSource.CONNECTING) this.setState('reconnecting');
+    });
+  }
+
+  get lastEventId() { return sessionStorage.getItem(LAST) || ''; }
+
+  start(token) {
+    this.token = token;
+    this.stopped = false;
+    this.open();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.source) this.source.close();
+    this.source = null;
+    this.setState('closed');
+  }
+
+  setState(s) {
+    if (this.state === s) return;
+    this.state = s;
+    this.onState(s);
+  }
+
+  open() {
+    if (this.source) this.source.close();
+    const q = new URLSearchParams({ token: this.token });
+    const last = this.lastEventId;
+    if (last) q.set('lastEventId', last);
+    this.setState(this.state === 'closed' ? 'connecting' : (navigator.onLine ? 'reconnecting' : 'offline'));
+    const src = new EventSource(API + '/sse?' + q.toString());
+    this.source = src;
+    for (const name of EVENTS) {
+      src.addEventListener(name, (e) => this.dispatch(src, name, e));
+    }
+    src.addEventListener('error', () => {
+      if (src !== this.source || this.stopped) return;
+      if (src.readyState === EventSource.CLOSED) {
+        // EventSource gave up (an error status): try again ourselves.
+        this.reopen();
+      } else {
+        this.setState(navigator.onLine ? 'reconnecting' : 'offline');
+      }
+    });
+  }
+
+  reopen(delay) {
+    clearTimeout(this.timer);
+    if (this.source) this.source.close();
+    this.source = null;
+    this.setState(navigator.onLine ? 'reconnecting' : 'offline');
+    if (delay === undefined) {
+      delay = Math.min(30000, 500 * 2 ** this.retry) * (0.75 + Math.random() / 2);
+      this.retry++;
+    }
+    this.timer = setTimeout(() => this.checkAndOpen(), delay);
+  }
+
+  // checkAndOpen asks whether the token still works before reopening, since
+  // EventSource hides the status of a refused stream.
+  async checkAndOpen() {
+    if (this.stopped) return;
+    if (this.retry > 2) {
+      const ctl = new AbortController();
+      try {
+        const res = await fetch(API + '/sse', { headers: { Authorization: 'Bearer ' + this.token }, signal: ctl.signal, cache: 'no-store' });
+        ctl.abort();
+        if (res.status === 401) {
+          this.stop();
+          this.onEnd('expired');
+          return;
+        }
+      } catch {
+        // offline or aborted: just try again below
+      }
+    }
+    if (!this.stopped) this.open();
+  }
+
+  dispatch(src, name, e) {
+    if (src !== this.source) return;
+    const id = e.lastEventId;
+    if (id && name !== 'onConnect') {
+      if (this.seen.has(id)) return;
+      this.seen.add(id);
+      this.order.push(id);
+      if (this.order.length > SEEN_MAX) this.seen.delete(this.order.shift());
+    }
+    let data = {};
+    try { data = e.data ? JSON.parse(e.data) : {}; } catch { data = {}; }
+    if (name === 'onConnect') {
+      this.retry = 0;
+      this.setState('connected');
+    }
+    if (id) sessionStorage.setItem(LAST, id);
+    if (name === 'chatapi.close') {
+      src.close();
+      if (data.resume) {
+        this.reopen(300);
+      } else {
+        this.stop();
+        this.onEnd(data.reason || 'ended');
+      }
+      return;
+    }
+    this.onEvent(name, data, id);
+  }
+}

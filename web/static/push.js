@@ -1,0 +1,55 @@
+// push.js: notification permission, the service worker and the push
+// subscription (PUT /webpush/subscribe/{resource}).
+
+import { call, seg } from './api.js';
+
+const DEVICE = 'sparkgate.device'; // a random name for this browser, not a secret
+
+export function pushSupported() {
+  return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+}
+
+// deviceName is the subscription's resource: one per browser profile.
+export function deviceName() {
+  let d = localStorage.getItem(DEVICE);
+  if (!d) {
+    const b = new Uint8Array(6);
+    crypto.getRandomValues(b);
+    d = 'web-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    localStorage.setItem(DEVICE, d);
+  }
+  return d;
+}
+
+function b64urlToBytes(s) {
+  const pad = '='.repeat((4 - (s.length % 4)) % 4);
+  const bin = atob((s + pad).replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+export async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return null;
+  return navigator.serviceWorker.register('/sw.js', { scope: '/' });
+}
+
+// enablePush asks for permission, subscribes with the gateway's VAPID key
+// and stores the subscription. It answers a short description of the result.
+export async function enablePush() {
+  if (!pushSupported()) return 'This browser does not support notifications.';
+  const perm = await Notification.requestPermission();
+  if (perm !== 'granted') return 'Notifications are blocked for this site.';
+  const reg = await registerWorker();
+  await navigator.serviceWorker.ready;
+  const { publicKey } = await call('GET', '/webpush/vapidkey', { feature: 'push' });
+  let sub = await reg.pushManager.getSubscription();
+  if (!sub) {
+    sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlToBytes(publicKey) });
+  }
+  await storeSubscription(sub);
+  return 'Notifications are on.';
+}
+
+export async function storeSubscription(sub) {
+  const json = typeof sub.toJSON === 'function' ? sub.toJSON() : sub;
+  await call('PUT', `/webpush/subscribe/${seg(deviceName())}`, { json, feature: 'push' });
+}
