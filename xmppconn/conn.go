@@ -365,13 +365,19 @@ func (c *Conn) autoReply(s *Stanza) {
 const autoReplyTimeout = 10 * time.Second
 
 // Send marshals v (a stanza.Message, stanza.Presence, *stanza.IQ or any
-// value encoding/xml can marshal into one stanza) and writes it. The write is
-// bounded by ctx; a write cut off half-way ends the stream, because the
-// server would see broken XML.
+// value encoding/xml can marshal into one stanza) and writes it; anything
+// else than one message, presence or iq element is refused with
+// ErrInvalidStanza. The write is bounded by ctx; a write cut off half-way
+// ends the stream, because the server would see broken XML.
 func (c *Conn) Send(ctx context.Context, v any) error {
 	raw, err := xml.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("xmppconn: marshal %T: %w", v, err)
+	}
+	// A value may marshal to anything (a slice to several elements, a
+	// custom marshaller to a stream element): check as SendRaw does.
+	if err := checkRaw(raw); err != nil {
+		return err
 	}
 	return c.write(ctx, raw)
 }
@@ -480,6 +486,10 @@ func newID() string { return rand.Text() }
 // a reply from the addressee is accepted; a reply arriving after ctx ended
 // is dropped. A reply of type error is returned together with a
 // *StanzaError.
+//
+// The reply is read by the same reader that fills the inbound queue: a
+// goroutine that drains In() must not wait for an IQ while the queue may be
+// full, or it waits until ctx ends.
 func (c *Conn) IQ(ctx context.Context, iq *stanza.IQ) (Stanza, error) {
 	if iq.Id == "" {
 		iq.Id = newID()
@@ -617,10 +627,14 @@ func (c *Conn) Close(ctx context.Context) error {
 	default:
 	}
 	var cerr error
-	c.closeSent.Store(true)
+	// Only the first Close writes the stream's end; the others wait too.
 	// A reader stalled on a full queue would never read the server's
 	// answer: then there is nothing to wait for.
-	if err := c.write(ctx, []byte("</stream:stream>")); err == nil && !c.stalled.Load() {
+	var err error
+	if c.closeSent.CompareAndSwap(false, true) {
+		err = c.write(ctx, []byte("</stream:stream>"))
+	}
+	if err == nil && !c.stalled.Load() {
 		select {
 		case <-c.done:
 		case <-ctx.Done():

@@ -386,6 +386,10 @@ func TestSend(t *testing.T) {
 			t.Errorf("SendRaw(%q) = %v, want ErrInvalidStanza", bad, err)
 		}
 	}
+	two := []stanza.Message{msg, msg}
+	if err := c.Send(t.Context(), two); !errors.Is(err, ErrInvalidStanza) {
+		t.Errorf("Send(two messages) = %v, want ErrInvalidStanza", err)
+	}
 	// Concurrent writers never interleave.
 	var wg sync.WaitGroup
 	for g := range 8 {
