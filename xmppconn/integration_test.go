@@ -228,13 +228,21 @@ func TestIntegrationPayloads(t *testing.T) {
 		mu  sync.Mutex
 		got []Stanza
 	)
-	consumed := make(chan struct{})
+	// The consumer signals once it has both the last message and the
+	// carbon: they come from two connections, in either order.
+	allIn := make(chan struct{})
 	go func() {
-		defer close(consumed)
+		var still, carbon, signalled bool
 		for st := range a.In() {
 			mu.Lock()
 			got = append(got, st)
 			mu.Unlock()
+			still = still || (st.Message != nil && st.Message.Body == "still here")
+			carbon = carbon || st.Carbon != nil
+			if still && carbon && !signalled {
+				signalled = true
+				close(allIn)
+			}
 		}
 	}()
 	if _, err := a.RawIQ(ctx, "set", "", []byte("<enable xmlns='urn:xmpp:carbons:2'/>")); err != nil {
@@ -265,29 +273,18 @@ func TestIntegrationPayloads(t *testing.T) {
 		}
 	}
 	// Wait for the last message and the carbon.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	select {
+	case <-allIn:
+	case <-a.Done():
+		t.Fatalf("stream ended: %v", a.Err())
+	case <-ctx.Done():
 		mu.Lock()
-		var still, carbon bool
-		for _, st := range got {
-			still = still || (st.Message != nil && st.Message.Body == "still here")
-			carbon = carbon || st.Carbon != nil
+		for _, st := range got[max(0, len(got)-5):] {
+			t.Logf("last stanzas: %s", st.Raw)
 		}
-		done := still && carbon // they come from two connections, in either order
+		t.Logf("received %d stanzas, stats %+v", len(got), a.Stats())
 		mu.Unlock()
-		if done {
-			break
-		}
-		if time.Now().After(deadline) || a.Err() != nil {
-			mu.Lock()
-			for _, st := range got[max(0, len(got)-5):] {
-				t.Logf("last stanzas: %s", st.Raw)
-			}
-			t.Logf("received %d stanzas, stats %+v", len(got), a.Stats())
-			mu.Unlock()
-			t.Fatalf("last message not received (stream end: %v)", a.Err())
-		}
-		time.Sleep(20 * time.Millisecond)
+		t.Fatal("last message or carbon not received")
 	}
 	if err := a.Err(); err != nil {
 		t.Fatalf("stream ended: %v", err)
