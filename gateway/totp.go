@@ -128,7 +128,7 @@ func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string
 		if err := s.consumeTicket(ctx, *ticket); err != nil {
 			if errors.Is(err, auth.ErrRevoked) {
 				s.loginFailed(c, jid, auth.MethodTOTP)
-				return errorf(http.StatusUnauthorized, "the login ticket was already used")
+				return errorf(http.StatusUnauthorized, "the login ticket expired or was already used")
 			}
 			return err
 		}
@@ -151,10 +151,14 @@ func (s *Server) firstFactor(c echo.Context, local, body string) (*auth.Claims, 
 		return nil, errorf(http.StatusUnauthorized, "the login ticket or the password is required with the code")
 	case bodyTicket:
 		cl, err := s.tokens.VerifyPurpose(c.Request().Context(), body, mfaPurpose)
-		if err == nil && cl.Subject == jid {
+		switch {
+		case err == nil && cl.Subject == jid:
 			return &cl, nil
-		}
-		if err != nil && !errors.Is(err, auth.ErrInvalidToken) {
+		case errors.Is(err, auth.ErrRevoked), errors.Is(err, auth.ErrExpired):
+			// Signed by us, so a ticket and not a password.
+			s.loginFailed(c, jid, auth.MethodTOTP)
+			return nil, errorf(http.StatusUnauthorized, "the login ticket expired or was already used")
+		case err != nil && !errors.Is(err, auth.ErrInvalidToken):
 			return nil, err
 		}
 	}

@@ -1,0 +1,786 @@
+package gateway_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/descope/virtualwebauthn"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
+)
+
+const (
+	testIssuer   = "http://sparkgate.test"
+	testRPOrigin = "http://localhost:8443"
+)
+
+var testRP = virtualwebauthn.RelyingParty{ID: "localhost", Name: "sparkgate", Origin: testRPOrigin}
+
+// authEnv is a gateway with TOTP and passkeys, whose keys and tokens the
+// test can reach.
+type authEnv struct {
+	*env
+	keys   *auth.Keys
+	tokens *auth.Tokens
+	store  *store.SQLite
+	domain string
+	clock  *offsetClock // TOTP's clock
+}
+
+// offsetClock is the real time moved forward by the test, so TOTP steps
+// can pass without waiting.
+type offsetClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *offsetClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *offsetClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// newAuthGateway starts a gateway with TOTP and passkeys on a store and
+// keys of its own, with limits high enough not to interfere unless mod
+// sets them.
+func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig)) *authEnv {
+	t.Helper()
+	srv := ejabberdtest.Shared(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(dir, "auth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: testIssuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := gateway.AuthConfig{
+		PerIP:       gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
+		PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
+		MaxFailures: 100,
+	}
+	clock := &offsetClock{}
+	tc := auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test", MaxFailures: 50, Clock: clock.now}
+	if mod != nil {
+		mod(&ac, &tc)
+	}
+	if ac.TOTP, err = auth.NewTOTP(tc); err != nil {
+		t.Fatal(err)
+	}
+	ac.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
+		RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newGateway(t, func(c *gateway.Config) {
+		c.Tokens = tokens
+		c.Auth = ac
+	})
+	return &authEnv{env: e, keys: keys, tokens: tokens, store: st, domain: srv.Domain(), clock: clock}
+}
+
+// token decodes a TokenEntity answer, failing unless it is a 200.
+func token(t *testing.T, r gatewaytest.Response) string {
+	t.Helper()
+	if r.Status != 200 {
+		t.Fatalf("want 200 with a token, got %d %s", r.Status, r.Body)
+	}
+	var te gateway.TokenEntity
+	r.JSON(t, &te)
+	if te.Token == "" {
+		t.Fatalf("no token in %s", r.Body)
+	}
+	return te.Token
+}
+
+// wantError checks an error answer's status and code.
+func wantError(t *testing.T, r gatewaytest.Response, status int, code string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d %s, want %d %s", r.Status, r.Body, status, code)
+	}
+	if eb := r.Error(t); eb.Code != code || eb.Status != status {
+		t.Fatalf("error body %s, want code %s", r.Body, code)
+	}
+	if status == 429 || (status == 403 && strings.Contains(string(r.Body), "locked")) {
+		if n, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || n < 1 {
+			t.Fatalf("Retry-After %q, want a positive number of seconds", r.Header.Get("Retry-After"))
+		}
+	}
+}
+
+// authenticator is an app holding a TOTP secret; it hands out codes of
+// steps it has not used yet, within the server's window.
+type authenticator struct {
+	secret string
+	now    func() time.Time
+	used   map[int64]bool
+}
+
+func newAuthenticator(t *testing.T, otpauth string, now func() time.Time) *authenticator {
+	t.Helper()
+	key, err := otp.NewKeyFromURL(otpauth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key.Type() != "totp" || key.Secret() == "" {
+		t.Fatalf("otpauth URL %q has no totp secret", otpauth)
+	}
+	return &authenticator{secret: key.Secret(), now: now, used: map[int64]bool{}}
+}
+
+// codeAt returns the code of the given step.
+func (a *authenticator) codeAt(t *testing.T, step int64) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(a.secret, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// next returns a code of an unused step (current, then next, then
+// previous) and marks it used.
+func (a *authenticator) next(t *testing.T) string {
+	t.Helper()
+	cur := a.now().Unix() / 30
+	for _, step := range []int64{cur, cur + 1, cur - 1} {
+		if !a.used[step] {
+			a.used[step] = true
+			return a.codeAt(t, step)
+		}
+	}
+	t.Fatal("every step of the window is used")
+	return ""
+}
+
+// wrong returns a code that no step of the window has.
+func (a *authenticator) wrong(t *testing.T) string {
+	t.Helper()
+	cur := a.now().Unix() / 30
+	valid := map[string]bool{}
+	for s := cur - 2; s <= cur+2; s++ {
+		valid[a.codeAt(t, s)] = true
+	}
+	for n := 0; ; n++ {
+		c := strconv.Itoa(100000 + n)
+		if !valid[c] {
+			return c
+		}
+	}
+}
+
+func (e *authEnv) method(t *testing.T, tok string) string {
+	t.Helper()
+	cl, err := e.tokens.Verify(t.Context(), tok)
+	if err != nil {
+		t.Fatalf("the gateway's token does not verify: %v", err)
+	}
+	return cl.Method
+}
+
+// enrolTOTP registers and activates TOTP for u and returns the app.
+func (e *authEnv) enrolTOTP(t *testing.T, u ejabberdtest.User) *authenticator {
+	t.Helper()
+	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password)
+	if r.Status != 200 {
+		t.Fatalf("totp register: %d %s", r.Status, r.Body)
+	}
+	var te gateway.TOTPEntity
+	r.JSON(t, &te)
+	app := newAuthenticator(t, te.Url, e.clock.now)
+	token(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", u.Password))
+	return app
+}
+
+type mfaBody struct {
+	Status      int    `json:"status"`
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+	MFARequired string `json:"mfaRequired"`
+	Ticket      string `json:"ticket"`
+}
+
+// ticket logs u in with the password and returns the mfa_required ticket.
+func (e *authEnv) ticket(t *testing.T, u ejabberdtest.User) string {
+	t.Helper()
+	r := e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password)
+	var b mfaBody
+	r.JSON(t, &b)
+	if r.Status != 401 || b.Code != "mfa_required" || b.MFARequired != "totp" || b.Ticket == "" || b.Status != 401 || b.Message == "" {
+		t.Fatalf("login with TOTP active: %d %s, want 401 mfa_required with a ticket", r.Status, r.Body)
+	}
+	return b.Ticket
+}
+
+func TestIntegrationAuthTOTPFlow(t *testing.T) {
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	other := ejabberdtest.NewUser(t)
+
+	// Step 1: enrolment needs the password.
+	wantError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	wantError(t, e.Do(t, "POST", api+"/totp/register/nobody"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password)
+	if r.Status != 200 {
+		t.Fatalf("totp register: %d %s", r.Status, r.Body)
+	}
+	var te gateway.TOTPEntity
+	r.JSON(t, &te)
+	if !strings.HasPrefix(te.Url, "otpauth://totp/") || te.Qr == nil || !strings.HasPrefix(*te.Qr, "data:image/png;base64,") {
+		t.Fatalf("TOTPEntity %s", r.Body)
+	}
+	if png, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(*te.Qr, "data:image/png;base64,")); err != nil || !strings.HasPrefix(string(png), "\x89PNG") {
+		t.Fatalf("qr is not a PNG: %v", err)
+	}
+	app := newAuthenticator(t, te.Url, e.clock.now)
+
+	// Pending: the password alone still logs in.
+	token(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+
+	// Step 2: the first right code with the password activates TOTP.
+	wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "text/plain", u.Password), 401, "unauthorized")
+	code := app.next(t)
+	wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", "wrong password"), 401, "unauthorized")
+	tok := token(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", u.Password))
+	if m := e.method(t, tok); m != auth.MethodTOTP {
+		t.Fatalf("token method %q, want totp", m)
+	}
+	// Replay of the same code.
+	wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", u.Password), 401, "unauthorized")
+	// Active now: a second enrolment is refused.
+	wantError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password), 409, "conflict")
+
+	// Step 3: the password login asks for the second factor.
+	wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	ticket := e.ticket(t, u)
+	js, _ := json.Marshal(ticket)
+
+	tests := []struct {
+		name     string
+		user     string
+		code     string
+		ct, body string
+		status   int
+		errCode  string
+	}{
+		{"no-body", u.Name, "123456", "", "", 401, "unauthorized"},
+		{"bad-code", u.Name, "12ab56", "text/plain", ticket, 400, "bad_request"},
+		{"wrong-code", u.Name, app.wrong(t), "text/plain", ticket, 401, "unauthorized"},
+		{"other-users-ticket", other.Name, "123456", "text/plain", ticket, 401, "unauthorized"},
+		{"ticket-json", u.Name, app.next(t), "application/json", string(js), 200, ""},
+		{"ticket-used", u.Name, app.next(t), "text/plain", ticket, 401, "unauthorized"},
+	}
+	// The ticket-used row must fail for the ticket, not for its code.
+	msgs := map[string]string{"ticket-used": "already used", "wrong-code": "code"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.Do(t, "POST", api+"/totp/authenticate/"+tt.user+"/"+tt.code, "", tt.ct, tt.body)
+			if tt.status == 200 {
+				tok := token(t, r)
+				if m := e.method(t, tok); m != auth.MethodTOTP {
+					t.Fatalf("method %q", m)
+				}
+				if r := e.Do(t, "GET", api+"/webauthn/credentials", tok, "", ""); r.Status != 200 {
+					t.Fatalf("the TOTP login's token: %d %s", r.Status, r.Body)
+				}
+				return
+			}
+			wantError(t, r, tt.status, tt.errCode)
+			if m := msgs[tt.name]; m != "" && !strings.Contains(r.Error(t).Message, m) {
+				t.Fatalf("message %q, want it to mention %q", r.Error(t).Message, m)
+			}
+		})
+	}
+	// The ticket is no access token.
+	wantError(t, e.Do(t, "GET", api+"/webauthn/credentials", ticket, "", ""), 401, "unauthorized")
+
+	t.Run("remove", func(t *testing.T) {
+		tests := []struct {
+			name    string
+			token   string
+			code    string
+			status  int
+			errCode string
+		}{
+			{"no-token", "", "123456", 401, "unauthorized"},
+			{"bad-code", tok, "abcdef", 400, "bad_request"},
+			{"wrong-code", tok, app.wrong(t), 403, "forbidden"},
+			{"removed", tok, "", 200, ""},
+			{"not-enrolled", tok, "123456", 404, "not_found"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				code := tt.code
+				if code == "" {
+					// Every step of the window is used: move on one.
+					e.clock.advance(30 * time.Second)
+					code = app.next(t)
+				}
+				r := e.Do(t, "DELETE", api+"/totp/"+code, tt.token, "", "")
+				if tt.status == 200 {
+					if r.Status != 200 {
+						t.Fatalf("remove: %d %s", r.Status, r.Body)
+					}
+					return
+				}
+				wantError(t, r, tt.status, tt.errCode)
+			})
+		}
+		// Without TOTP the password alone logs in again.
+		token(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	})
+}
+
+func TestIntegrationAuthTOTPOnlyAndLockout(t *testing.T) {
+	t.Run("totp-only", func(t *testing.T) {
+		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) { ac.TOTPOnly = true })
+		u := ejabberdtest.NewUser(t)
+		app := e.enrolTOTP(t, u)
+		tok := token(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "", ""))
+		if m := e.method(t, tok); m != auth.MethodTOTP {
+			t.Fatalf("method %q", m)
+		}
+		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "", ""), 401, "unauthorized")
+		// Not enrolled: the code alone is not enough.
+		v := ejabberdtest.NewUser(t)
+		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+v.Name+"/123456", "", "", ""), 401, "unauthorized")
+	})
+	t.Run("code-lockout", func(t *testing.T) {
+		e := newAuthGateway(t, func(_ *gateway.AuthConfig, tc *auth.TOTPConfig) { tc.MaxFailures = 3 })
+		u := ejabberdtest.NewUser(t)
+		app := e.enrolTOTP(t, u)
+		for range 3 {
+			wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "text/plain", u.Password), 401, "unauthorized")
+		}
+		// Locked: even the right code is refused, with Retry-After.
+		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", u.Password), 403, "forbidden")
+	})
+}
+
+// device is a virtual authenticator with one passkey.
+type device struct {
+	authn virtualwebauthn.Authenticator
+	cred  virtualwebauthn.Credential
+}
+
+// newCredential makes a virtual P-256 credential. virtualwebauthn v1.0.3
+// drops leading zero bytes of the key's coordinates, which go-webauthn
+// rightly refuses, so such keys are skipped.
+func newCredential(t *testing.T) virtualwebauthn.Credential {
+	t.Helper()
+	for {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, err := k.PublicKey.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pt[1] == 0 || pt[33] == 0 {
+			continue
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
+	}
+}
+
+type startAnswer struct {
+	Credentials json.RawMessage `json:"credentials"`
+	Assertion   json.RawMessage `json:"assertion"`
+	Ceremony    string          `json:"ceremony"`
+}
+
+// registerPasskey runs a registration through the API. withCeremony false
+// leaves out the ceremony parameter (a SparkWeb client).
+func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string, withCeremony bool) (*device, string) {
+	t.Helper()
+	r := e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password)
+	if r.Status != 200 {
+		t.Fatalf("register start: %d %s", r.Status, r.Body)
+	}
+	var sa startAnswer
+	r.JSON(t, &sa)
+	if sa.Ceremony == "" || !strings.Contains(string(sa.Credentials), `"publicKey"`) {
+		t.Fatalf("register start answer %s", r.Body)
+	}
+	ao, err := virtualwebauthn.ParseAttestationOptions(string(sa.Credentials))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &device{
+		authn: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)}),
+		cred:  newCredential(t),
+	}
+	resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, d.cred, *ao)
+	q := url.Values{"name": {name}}
+	if withCeremony {
+		q.Set("ceremony", sa.Ceremony)
+	}
+	tok := token(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), "", "application/json", resp))
+	d.authn.AddCredential(d.cred)
+	return d, tok
+}
+
+// assertion starts a passkey login through the API and returns the
+// ceremony and the device's signed answer.
+func (e *authEnv) assertion(t *testing.T, user string, d *device) (string, string) {
+	t.Helper()
+	r := e.Do(t, "POST", api+"/webauthn/authenticate/start/"+user, "", "", "")
+	if r.Status != 200 {
+		t.Fatalf("authenticate start: %d %s", r.Status, r.Body)
+	}
+	var sa startAnswer
+	r.JSON(t, &sa)
+	aso, err := virtualwebauthn.ParseAssertionOptions(string(sa.Assertion))
+	if err != nil {
+		t.Fatalf("assertion options %s: %v", r.Body, err)
+	}
+	return sa.Ceremony, virtualwebauthn.CreateAssertionResponse(testRP, d.authn, d.cred, *aso)
+}
+
+// tamper flips one byte of a base64url field of a credential's response.
+func tamper(t *testing.T, resp, field string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(resp), &m); err != nil {
+		t.Fatal(err)
+	}
+	r := m["response"].(map[string]any)
+	raw, err := base64.RawURLEncoding.DecodeString(r[field].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0x01
+	r[field] = base64.RawURLEncoding.EncodeToString(raw)
+	out, _ := json.Marshal(m)
+	return string(out)
+}
+
+func TestIntegrationAuthWebAuthn(t *testing.T) {
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	other := ejabberdtest.NewUser(t)
+
+	// Start needs the password; a user without passkeys cannot log in with one.
+	wantError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/start/"+u.Name, "", "", ""), 401, "unauthorized")
+	// A finish without a ceremony the gateway knows.
+	wantError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", "", "application/json", `{"id":"x"}`), 401, "unauthorized")
+
+	d, tok := e.registerPasskey(t, u, "laptop", true)
+	if m := e.method(t, tok); m != auth.MethodWebAuthn {
+		t.Fatalf("register token method %q", m)
+	}
+	// A second passkey, by a client that does not send the ceremony id.
+	d2, _ := e.registerPasskey(t, u, "", false)
+
+	var list gateway.WebAuthnCredentials
+	r := e.Do(t, "GET", api+"/webauthn/credentials", tok, "", "")
+	if r.Status != 200 {
+		t.Fatalf("list: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &list)
+	if len(list.Credentials) != 2 || list.Credentials[0].Name == nil || *list.Credentials[0].Name != "laptop" ||
+		list.Credentials[1].Name == nil || *list.Credentials[1].Name != "Passkey" || list.Credentials[0].LastUsedAt != nil {
+		t.Fatalf("list %s", r.Body)
+	}
+
+	t.Run("login", func(t *testing.T) {
+		cer, resp := e.assertion(t, u.Name, d)
+		tampered := tamper(t, resp, "signature")
+		tests := []struct {
+			name     string
+			user     string
+			ceremony string
+			ct, body string
+			status   int
+			errCode  string
+		}{
+			{"not-json", u.Name, cer, "text/plain", "hello", 400, "bad_request"},
+			{"tampered", u.Name, cer, "application/json", tampered, 401, "unauthorized"},
+			// The tampered attempt consumed the ceremony.
+			{"ceremony-used", u.Name, cer, "application/json", resp, 401, "unauthorized"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+tt.user+"?ceremony="+tt.ceremony, "", tt.ct, tt.body)
+				wantError(t, r, tt.status, tt.errCode)
+			})
+		}
+		// A fresh ceremony, tampered authenticator data.
+		cer, resp = e.assertion(t, u.Name, d)
+		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony="+cer, "", "application/json", tamper(t, resp, "authenticatorData")), 401, "unauthorized")
+
+		// Good logins: with the ceremony id, and found by the challenge
+		// (as text/plain, as SparkWeb sends it).
+		cer, resp = e.assertion(t, u.Name, d)
+		tok := token(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony="+cer, "", "application/json", resp))
+		if m := e.method(t, tok); m != auth.MethodWebAuthn {
+			t.Fatalf("method %q", m)
+		}
+		_, resp = e.assertion(t, u.Name, d2)
+		token(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "text/plain", resp))
+		// Replaying the same assertion fails: its ceremony is gone.
+		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "text/plain", resp), 401, "unauthorized")
+		// A ceremony of u finished under another user's name.
+		cer, resp = e.assertion(t, u.Name, d)
+		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+other.Name+"?ceremony="+cer, "", "application/json", resp), 401, "unauthorized")
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		otherTok := e.Login(t, other.Name, other.Password)
+		id := list.Credentials[1].Id
+		tests := []struct {
+			name    string
+			token   string
+			id      string
+			status  int
+			errCode string
+		}{
+			{"no-token", "", id, 401, "unauthorized"},
+			{"bad-id", tok, "a+b", 400, "bad_request"},
+			{"not-theirs", otherTok, id, 404, "not_found"},
+			{"deleted", tok, id, 200, ""},
+			{"gone", tok, id, 404, "not_found"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := e.Do(t, "DELETE", api+"/webauthn/credentials/"+tt.id, tt.token, "", "")
+				if tt.status == 200 {
+					if r.Status != 200 {
+						t.Fatalf("delete: %d %s", r.Status, r.Body)
+					}
+					return
+				}
+				wantError(t, r, tt.status, tt.errCode)
+			})
+		}
+		r := e.Do(t, "GET", api+"/webauthn/credentials", tok, "", "")
+		var after gateway.WebAuthnCredentials
+		r.JSON(t, &after)
+		if len(after.Credentials) != 1 || after.Credentials[0].Id != list.Credentials[0].Id || after.Credentials[0].LastUsedAt == nil {
+			t.Fatalf("after delete: %s", r.Body)
+		}
+		// The removed passkey no longer logs in.
+		_, resp := e.assertion(t, u.Name, d)
+		_, resp2 := e.assertion(t, u.Name, d2)
+		token(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
+		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp2), 401, "unauthorized")
+	})
+}
+
+func TestIntegrationAuthTokens(t *testing.T) {
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	good := e.Login(t, u.Name, u.Password)
+	ctx := t.Context()
+
+	// Expired: the same keys, issued nine hours ago (lifetime 8 h).
+	past, err := auth.NewTokens(auth.TokensConfig{Keys: e.keys, Store: e.store, Audience: e.domain, Issuer: testIssuer,
+		Clock: func() time.Time { return time.Now().Add(-9 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, _, err := past.Issue(ctx, u.JID, auth.MethodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wrong key: another key set, everything else right.
+	otherKeys, err := auth.LoadOrCreateKeys(filepath.Join(t.TempDir(), "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTokens, err := auth.NewTokens(auth.TokensConfig{Keys: otherKeys, Store: e.store, Audience: e.domain, Issuer: testIssuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongKey, _, err := otherTokens.Issue(ctx, u.JID, auth.MethodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	// alg=none with the good token's claims.
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+	// HS256 keyed with the public key (algorithm confusion).
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(good, claims); err != nil {
+		t.Fatal(err)
+	}
+	var pub []byte
+	for _, k := range e.keys.PublicKeys(time.Now()) {
+		pub = []byte(k)
+	}
+	hs, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tampered: another subject in the payload, signature kept.
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	forged := strings.Replace(string(payload), u.Name, "admin", 1)
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(forged)) + "." + parts[2]
+	// Revoked: logged out.
+	revoked := e.Login(t, u.Name, u.Password)
+	if r := e.Do(t, "POST", api+"/logout", revoked, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	// A login ticket is not an access token either.
+	ticket, _, err := e.tokens.IssuePurpose(ctx, u.JID, "mfa-totp", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tokens := []struct{ name, token string }{
+		{"expired", expired},
+		{"wrong-key", wrongKey},
+		{"alg-none", none},
+		{"alg-hs256", hs},
+		{"tampered", tampered},
+		{"revoked", revoked},
+		{"ticket", ticket},
+		{"garbage", "eyJ.x.y"},
+	}
+	endpoints := []struct{ method, path string }{
+		{"GET", api + "/webauthn/credentials"},
+		{"DELETE", api + "/totp/123456"},
+		{"POST", api + "/logout"},
+	}
+	for _, tk := range tokens {
+		t.Run(tk.name, func(t *testing.T) {
+			for _, ep := range endpoints {
+				for _, h := range []string{tk.token, "Bearer " + tk.token} {
+					wantError(t, e.Do(t, ep.method, ep.path, h, "", ""), 401, "unauthorized")
+				}
+			}
+			if _, r := e.Open(t, tk.token, ""); r.Status != 401 {
+				t.Fatalf("stream: %d %s, want 401", r.Status, r.Body)
+			}
+		})
+	}
+	// The good token still works everywhere.
+	if r := e.Do(t, "GET", api+"/webauthn/credentials", good, "", ""); r.Status != 200 {
+		t.Fatalf("good token: %d %s", r.Status, r.Body)
+	}
+	s, r := e.Open(t, good, "")
+	if r.Status != 200 {
+		t.Fatalf("stream with the good token: %d %s", r.Status, r.Body)
+	}
+	s.Close()
+}
+
+func TestIntegrationAuthRateLimit(t *testing.T) {
+	t.Run("per-ip", func(t *testing.T) {
+		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+			ac.PerIP = gateway.RateLimit{Every: time.Hour, Burst: 3}
+		})
+		u := ejabberdtest.NewUser(t)
+		v := ejabberdtest.NewUser(t)
+		for range 3 {
+			wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		}
+		// Every login operation of any user from this address is limited now.
+		for _, path := range []string{
+			"/login/" + v.Name, "/register/" + v.Name, "/totp/register/" + v.Name, "/totp/authenticate/" + v.Name + "/123456",
+			"/webauthn/register/start/" + v.Name, "/webauthn/authenticate/finish/" + v.Name,
+		} {
+			wantError(t, e.Do(t, "POST", api+path, "", "text/plain", v.Password+"xxxx"), 429, "rate_limited")
+		}
+	})
+	t.Run("per-user", func(t *testing.T) {
+		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+			ac.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 2}
+		})
+		u := ejabberdtest.NewUser(t)
+		v := ejabberdtest.NewUser(t)
+		for range 2 {
+			wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		}
+		// Even the right password waits; usernames are compared lowercased.
+		wantError(t, e.Do(t, "POST", api+"/login/"+strings.ToUpper(u.Name), "", "text/plain", u.Password), 429, "rate_limited")
+		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/123456", "", "text/plain", u.Password), 429, "rate_limited")
+		// Another user is not affected.
+		token(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
+	})
+	t.Run("lockout", func(t *testing.T) {
+		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+			ac.MaxFailures, ac.FailureWindow = 3, time.Hour
+		})
+		u := ejabberdtest.NewUser(t)
+		v := ejabberdtest.NewUser(t)
+		// A success clears earlier failures.
+		for range 2 {
+			wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		}
+		token(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+		// Failures of any login method count.
+		wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		wantError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
+		// Locked: the right password is refused with 403 and Retry-After.
+		wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
+		wantError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
+		token(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
+	})
+	t.Run("parallel", func(t *testing.T) {
+		// Concurrent guesses cannot overrun the per-user limit.
+		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+			ac.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 4}
+		})
+		u := ejabberdtest.NewUser(t)
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			counts = map[int]int{}
+		)
+		for range 10 {
+			wg.Go(func() {
+				r := e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password")
+				mu.Lock()
+				counts[r.Status]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if counts[401] != 4 || counts[429] != 6 {
+			t.Fatalf("statuses %v, want 4×401 and 6×429", counts)
+		}
+	})
+}

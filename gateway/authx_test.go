@@ -1,0 +1,265 @@
+package gateway
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeNow is a clock the test moves by hand.
+type fakeNow struct{ t time.Time }
+
+func (f *fakeNow) now() time.Time          { return f.t }
+func (f *fakeNow) advance(d time.Duration) { f.t = f.t.Add(d) }
+
+func TestKeyedLimiter(t *testing.T) {
+	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	l := newKeyedLimiter(RateLimit{Every: 10 * time.Second, Burst: 2}, clk.now)
+	for i := range 2 {
+		if ok, _ := l.take("a"); !ok {
+			t.Fatalf("attempt %d refused within the burst", i)
+		}
+	}
+	ok, d := l.take("a")
+	if ok || d <= 0 || d > 10*time.Second {
+		t.Fatalf("third attempt: ok=%v retry=%v, want refused within 10s", ok, d)
+	}
+	if ok, _ := l.take("b"); !ok {
+		t.Fatal("another key is limited too")
+	}
+	clk.advance(10 * time.Second)
+	if ok, _ := l.take("a"); !ok {
+		t.Fatal("no attempt earned back after Every")
+	}
+	if ok, _ := l.take("a"); ok {
+		t.Fatal("more than one attempt earned back")
+	}
+	// Full buckets are dropped by purge.
+	clk.advance(time.Hour)
+	l.mu.Lock()
+	l.purge(clk.now())
+	n := len(l.keys)
+	l.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d idle keys kept after purge", n)
+	}
+	// Burst < 0 switches the limit off.
+	off := newKeyedLimiter(RateLimit{Burst: -1}, clk.now)
+	for range 100 {
+		if ok, _ := off.take("a"); !ok {
+			t.Fatal("a switched-off limiter refused")
+		}
+	}
+}
+
+func TestFailures(t *testing.T) {
+	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	f := newFailures(3, time.Minute, clk.now)
+	tests := []struct {
+		name       string
+		advance    time.Duration
+		fail       bool
+		clear      bool
+		wantLocked bool
+	}{
+		{"first", 0, true, false, false},
+		{"second", 10 * time.Second, true, false, false},
+		{"third-locks", 10 * time.Second, true, false, true},
+		{"still-locked", 30 * time.Second, false, false, true},
+		{"first-aged-out", 11 * time.Second, false, false, false},
+		{"again", 0, true, false, true},
+		{"cleared", 0, false, true, false},
+	}
+	for _, tt := range tests {
+		clk.advance(tt.advance)
+		if tt.fail {
+			f.add("u")
+		}
+		if tt.clear {
+			f.clear("u")
+		}
+		until := f.locked("u")
+		if got := !until.IsZero(); got != tt.wantLocked {
+			t.Fatalf("%s: locked=%v (until %v), want %v", tt.name, got, until, tt.wantLocked)
+		}
+		if !f.locked("other").IsZero() {
+			t.Fatalf("%s: another user is locked", tt.name)
+		}
+	}
+	if newFailures(-1, time.Minute, clk.now) != nil {
+		t.Fatal("a negative max does not switch the lockout off")
+	}
+	var off *failures
+	off.add("u")
+	if !off.locked("u").IsZero() {
+		t.Fatal("a nil failures locks")
+	}
+}
+
+func TestUsedTickets(t *testing.T) {
+	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	u := newUsedTickets(clk.now)
+	exp := clk.now().Add(time.Minute)
+	if !u.use("a", exp) || u.use("a", exp) || !u.use("b", exp) {
+		t.Fatal("use is not once per id")
+	}
+}
+
+func TestChallengeIndex(t *testing.T) {
+	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	x := newChallengeIndex(clk.now)
+	x.put("abc", "c1")
+	x.put("", "c2")
+	if id, ok := x.take("abc"); !ok || id != "c1" {
+		t.Fatalf("take = %q %v", id, ok)
+	}
+	if _, ok := x.take("abc"); ok {
+		t.Fatal("an entry was taken twice")
+	}
+	x.put("old", "c3")
+	clk.advance(challengeTTL)
+	if _, ok := x.take("old"); ok {
+		t.Fatal("an expired entry was found")
+	}
+}
+
+func TestCredentialChallenge(t *testing.T) {
+	ch := base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	cd := func(challenge string) string {
+		b, _ := json.Marshal(map[string]string{"type": "webauthn.get", "challenge": challenge, "origin": "http://localhost"})
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	tests := []struct {
+		name string
+		body string
+		want string
+		ok   bool
+	}{
+		{"raw", `{"response":{"clientDataJSON":"` + cd(ch) + `"}}`, ch, true},
+		{"padded-challenge", `{"response":{"clientDataJSON":"` + cd(ch+"=") + `"}}`, ch, true},
+		{"padded-clientdata", `{"response":{"clientDataJSON":"` + cd(ch) + `=="}}`, ch, true},
+		{"no-response", `{"id":"x"}`, "", false},
+		{"not-base64", `{"response":{"clientDataJSON":"***"}}`, "", false},
+		{"empty-challenge", `{"response":{"clientDataJSON":"` + cd("") + `"}}`, "", false},
+		{"not-json", `nope`, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := credentialChallenge([]byte(tt.body))
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Fatalf("credentialChallenge = %q, %v; want %q ok=%v", got, err, tt.want, tt.ok)
+			}
+		})
+	}
+	opts := `{"publicKey":{"challenge":"` + ch + `","rpId":"localhost"}}`
+	if got := optionsChallenge([]byte(opts)); got != ch {
+		t.Fatalf("optionsChallenge = %q, want %q", got, ch)
+	}
+}
+
+func TestBodyKind(t *testing.T) {
+	tests := []struct {
+		body string
+		want proofBody
+	}{
+		{"", bodyEmpty},
+		{"hunter2", bodyPassword},
+		{"eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhIn0.c2ln", bodyTicket},
+		{"eyJ.a.b", bodyTicket},
+		{"eyJ..b", bodyPassword},
+		{"eyJ.a.b.c", bodyPassword},
+		{"eyJ.a b.c", bodyPassword},
+		{"eyJ.a.b=", bodyPassword},
+		{"xeyJ.a.b", bodyPassword},
+	}
+	for _, tt := range tests {
+		if got := bodyKind(tt.body); got != tt.want {
+			t.Errorf("bodyKind(%q) = %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestValidCode(t *testing.T) {
+	for code, want := range map[string]bool{
+		"123456": true, "12345678": true, "12345": false, "123456789": false,
+		"12345a": false, "１２３４５６": false, "": false, "123 456": false,
+	} {
+		if got := validCode(code); got != want {
+			t.Errorf("validCode(%q) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+// FuzzTOTPBody fuzzes the readers of the TOTP login: the body decoder and
+// its classification, and the code check.
+func FuzzTOTPBody(f *testing.F) {
+	f.Add("text/plain", []byte("hunter2"), "123456")
+	f.Add("application/json", []byte(`"eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhIn0.c2ln"`), "00000000")
+	f.Add("", []byte(""), "")
+	f.Add("application/json; charset=utf-8", []byte(`"\u0000"`), "1234567")
+	f.Add("text/plain; charset=\"", []byte("\xff"), "12 456")
+	f.Fuzz(func(t *testing.T, ct string, raw []byte, code string) {
+		if validCode(code) {
+			if len(code) < 6 || len(code) > 8 || strings.Trim(code, "0123456789") != "" {
+				t.Fatalf("validCode accepted %q", code)
+			}
+		}
+		s, err := decodeText(ct, raw)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Status < 400 || e.Status >= 500 {
+				t.Fatalf("decodeText error %v is not a 4xx *Error", err)
+			}
+			return
+		}
+		switch bodyKind(s) {
+		case bodyEmpty:
+			if s != "" {
+				t.Fatalf("non-empty %q classified empty", s)
+			}
+		case bodyTicket:
+			parts := strings.Split(s, ".")
+			if len(parts) != 3 || !strings.HasPrefix(s, "eyJ") {
+				t.Fatalf("%q classified as a ticket", s)
+			}
+			const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			for _, p := range parts {
+				if p == "" || strings.Trim(p, b64url) != "" {
+					t.Fatalf("%q classified as a ticket: part %q", s, p)
+				}
+			}
+		}
+	})
+}
+
+// FuzzCredentialBody fuzzes the reader of PublicKeyCredential bodies and
+// the challenge lookup of SparkWeb clients.
+func FuzzCredentialBody(f *testing.F) {
+	f.Add("application/json", []byte(`{"response":{"clientDataJSON":"eyJjaGFsbGVuZ2UiOiJhYmNkIn0"}}`))
+	f.Add("text/plain", []byte(`  {"id":"x"}  `))
+	f.Add("", []byte(`[1,2]`))
+	f.Add("application/xml", []byte(`<x/>`))
+	f.Add("application/json", []byte(`{"response":{"clientDataJSON":"=="}}`))
+	f.Fuzz(func(t *testing.T, ct string, raw []byte) {
+		body, err := decodeCredential(ct, raw)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Status < 400 || e.Status >= 500 {
+				t.Fatalf("decodeCredential error %v is not a 4xx *Error", err)
+			}
+			return
+		}
+		if !json.Valid(body) || body[0] != '{' {
+			t.Fatalf("accepted %q", body)
+		}
+		ch, err := credentialChallenge(body)
+		if err == nil {
+			if b, err := base64.RawURLEncoding.DecodeString(ch); err != nil || len(b) == 0 {
+				t.Fatalf("challenge %q is not normalized base64url", ch)
+			}
+		}
+	})
+}
