@@ -83,8 +83,9 @@ type Config struct {
 	// KeepAlive is the interval of whitespace keepalives and XEP-0199 pings
 	// to the server; zero means DefaultKeepAlive, negative disables both.
 	KeepAlive time.Duration
-	// PingTimeout bounds the wait for a ping reply; zero means half of
-	// KeepAlive, so that a dead connection is noticed within two intervals.
+	// PingTimeout bounds the wait for a ping reply; zero (or more than
+	// KeepAlive) means half of KeepAlive, so that a dead connection is
+	// noticed within two intervals.
 	PingTimeout time.Duration
 	// QueueSize is the number of inbound stanzas buffered for the consumer;
 	// zero means DefaultQueueSize.
@@ -138,7 +139,7 @@ func (c Config) settings() (*settings, error) {
 	if s.KeepAlive == 0 {
 		s.KeepAlive = DefaultKeepAlive
 	}
-	if s.PingTimeout <= 0 && s.KeepAlive > 0 {
+	if s.KeepAlive > 0 && (s.PingTimeout <= 0 || s.PingTimeout > s.KeepAlive) {
 		s.PingTimeout = s.KeepAlive / 2
 	}
 	if s.QueueSize <= 0 {

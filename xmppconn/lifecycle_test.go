@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -232,5 +233,41 @@ func TestCloseWithStalledConsumer(t *testing.T) {
 	}
 	if n != 1 || !errors.Is(c.Err(), ErrClosed) {
 		t.Errorf("after Close: %d queued stanzas and Err() = %v; want 1 and ErrClosed", n, c.Err())
+	}
+}
+
+func TestStalledReaderIsNotADeadConnection(t *testing.T) {
+	pings := make(chan struct{}, 100)
+	fs := newFakeServer(t, fakeOpts{session: func(sc *serverConn) {
+		for i := range 20 {
+			sc.send(fmt.Sprintf("<message id='%d'/>", i))
+		}
+		for {
+			el, err := sc.next()
+			if err != nil {
+				if err == errStreamEnd {
+					sc.send("</stream:stream>")
+				}
+				return
+			}
+			if el.name.Local == "iq" {
+				sc.send("<iq type='result' id='" + el.attrValue("id") + "'/>")
+				pings <- struct{}{}
+			}
+		}
+	}})
+	c := dialFake(t, fs, func(c *Config) { c.QueueSize = 2; c.KeepAlive = 20 * time.Millisecond })
+	// Three pings go unanswered as far as the stalled reader can tell.
+	for range 3 {
+		<-pings
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("stream ended while the consumer was slow: %v", err)
+	}
+	for i := range 20 {
+		s, err := c.Next(t.Context())
+		if err != nil || s.ID != strconv.Itoa(i) {
+			t.Fatalf("Next #%d = %q, %v", i, s.ID, err)
+		}
 	}
 }
