@@ -49,7 +49,10 @@
 // # Liveness and closing
 //
 // Every Config.KeepAlive the Conn writes a whitespace keepalive and sends an
-// XEP-0199 ping to the server; a dead connection ends within two intervals.
+// XEP-0199 ping to the server; a dead connection ends within two intervals
+// (with Err matching ErrPingTimeout). A reader stalled on a full queue is
+// not taken for a dead connection. An idle Conn owns one goroutine, the
+// reader; the keepalive runs on a timer.
 // [Conn.Done] is closed when the stream has ended and [Conn.Err] tells why.
 // [Conn.Close] closes the stream politely, bounded by its context.
 package xmppconn
