@@ -1,0 +1,369 @@
+// Command sparkbench is what `make bench` runs: it measures the gateway
+// against direct XMPP clients on the same ejabberd, in the same run, and
+// prints one table of figures and ratios (written as JSON to -out too).
+//
+// It starts the project's private ejabberd (internal/ejabberd, in a temporary
+// directory) unless -xmpp-addr names a running one, builds cmd/sparkgate and
+// runs it as a separate process on loopback (so its RSS and goroutines are
+// its own; they are read from its /metrics), registers users through the
+// admin API, and runs these scenarios:
+//
+//   - latency: A posts over REST, B receives on SSE, sequentially; the same
+//     between two direct clients;
+//   - throughput: pairs posting concurrently with a window of messages in
+//     flight per pair; the same directly;
+//   - scale: 1,000 and 5,000 logged-in users each holding one idle SSE
+//     stream: RSS, heap and goroutines per user, CPU per user per minute,
+//     and login rates with a password and with a token (the gateway
+//     restarted, sessions reopened from the JWTs);
+//   - fan-out: one room, members each with a stream: post → last member's
+//     event.
+//
+// "Direct" means xmppconn streams (the project's own XMPP client stream,
+// the same one the gateway holds per user), not gosrc.io/xmpp's Client.
+// Every address is loopback, every loop is bounded.
+//
+// Usage:
+//
+//	go run ./cmd/sparkbench [-quick] [-users 1000,5000] [-pairs 100] [-duration 10s] [-out bench/results.json]
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sparkgate/sparkgate/internal/ejabberd"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "sparkbench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	quick      bool
+	users      []int
+	pairs      int
+	inFlight   int
+	duration   time.Duration
+	messages   int
+	members    int
+	posts      int
+	idleWindow time.Duration
+	workers    int
+	out        string
+	only       string
+
+	xmppAddr, adminURL, domain string
+	gatewayURL                 string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("sparkbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	users := fs.String("users", "1000,5000", "comma-separated idle user counts of the scale scenario")
+	fs.BoolVar(&o.quick, "quick", false, "small sizes for a smoke run (200 messages, 10 pairs for 2s, 50 idle users, 20 room members)")
+	fs.IntVar(&o.pairs, "pairs", 100, "sender/receiver pairs of the throughput scenario")
+	fs.IntVar(&o.inFlight, "in-flight", 16, "messages in flight per pair in the throughput scenario")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "sending time of each throughput run")
+	fs.IntVar(&o.messages, "messages", 2000, "sequential messages of each latency run")
+	fs.IntVar(&o.members, "members", 500, "members of the fan-out room")
+	fs.IntVar(&o.posts, "posts", 100, "posts of the fan-out scenario")
+	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
+	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
+	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,scale,fanout); empty means all")
+	fs.StringVar(&o.xmppAddr, "xmpp-addr", "", "c2s address of a running ejabberd to use instead of starting one (needs -admin-url)")
+	fs.StringVar(&o.adminURL, "admin-url", "", "admin API of the running ejabberd (with -xmpp-addr)")
+	fs.StringVar(&o.domain, "domain", "localhost", "XMPP domain of the running ejabberd (with -xmpp-addr)")
+	fs.StringVar(&o.gatewayURL, "gateway-url", "", "base URL of a running gateway (with -xmpp-addr; its /metrics must be on) instead of building and starting one")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	for _, f := range strings.Split(*users, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-users: bad count %q", f)
+		}
+		o.users = append(o.users, n)
+	}
+	if o.quick {
+		o.messages = min(o.messages, 200)
+		o.pairs = min(o.pairs, 10)
+		o.duration = min(o.duration, 2*time.Second)
+		o.users = []int{50}
+		o.members = min(o.members, 20)
+		o.posts = min(o.posts, 20)
+		o.idleWindow = min(o.idleWindow, 3*time.Second)
+	}
+	if (o.xmppAddr == "") != (o.adminURL == "") {
+		return nil, errors.New("-xmpp-addr and -admin-url go together")
+	}
+	if o.gatewayURL != "" && o.xmppAddr == "" {
+		return nil, errors.New("-gateway-url needs -xmpp-addr and -admin-url (the ejabberd it talks to)")
+	}
+	for _, a := range []string{o.xmppAddr, o.adminURL, o.gatewayURL} {
+		if a != "" && !isLoopback(a) {
+			return nil, fmt.Errorf("%s is not a loopback address: sparkbench only runs on loopback", a)
+		}
+	}
+	if o.pairs <= 0 || o.inFlight <= 0 || o.messages <= 0 || o.duration <= 0 {
+		return nil, errors.New("-pairs, -in-flight, -messages and -duration must be positive")
+	}
+	return o, nil
+}
+
+func isLoopback(addr string) bool {
+	host := addr
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (o *options) want(scenario string) bool {
+	if o.only == "" {
+		return true
+	}
+	for _, s := range strings.Split(o.only, ",") {
+		if strings.TrimSpace(s) == scenario {
+			return true
+		}
+	}
+	return false
+}
+
+// bench is one run's shared state.
+type bench struct {
+	opt      *options
+	log      *slog.Logger
+	out      io.Writer
+	res      *Results
+	admin    *xmppadmin.Ejabberd
+	c2s      string
+	domain   string
+	ej       *ejabberd.Server // nil when targeting a running one
+	gw       *gatewayProc     // nil when targeting a running one
+	api      *api
+	clients  clients
+	password string
+	prefix   string // of every user name of this run
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opt, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	b := &bench{opt: opt, log: log, out: stdout, res: &Results{
+		Time:    time.Now().UTC().Format(time.RFC3339),
+		Command: "go run ./cmd/sparkbench " + strings.Join(args, " "),
+		Quick:   opt.quick,
+		Direct:  "xmppconn streams (the project's own XMPP client stream, the one the gateway holds per user) on the same ejabberd, with initial presence",
+	}}
+	b.res.Machine = machine()
+	b.password = rand.Text()[:16]
+	b.prefix = "sb" + strings.ToLower(rand.Text()[:6]) + "-"
+
+	tmp, err := os.MkdirTemp("", "sparkbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	if err := b.setup(ctx, tmp); err != nil {
+		return err
+	}
+	defer b.teardown()
+
+	type scenario struct {
+		name string
+		run  func(context.Context) error
+	}
+	for _, s := range []scenario{
+		{"latency", b.latency},
+		{"throughput", b.throughput},
+		{"fanout", b.fanout},
+		{"scale", b.scale},
+	} {
+		if !opt.want(s.name) {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Info("scenario", "name", s.name)
+		if err := s.run(ctx); err != nil {
+			log.Error("scenario failed", "name", s.name, "err", err)
+			b.res.Errors = append(b.res.Errors, s.name+": "+err.Error())
+		}
+		b.clients.closeIdle()
+	}
+	b.res.Machine.LoadEnd = loadAvg()
+	b.res.printTable(stdout)
+	if err := b.res.writeJSON(opt.out); err != nil {
+		return fmt.Errorf("writing %s: %w", opt.out, err)
+	}
+	fmt.Fprintf(stdout, "results written to %s\n", opt.out)
+	if len(b.res.Errors) > 0 {
+		return fmt.Errorf("%d scenario(s) failed", len(b.res.Errors))
+	}
+	return nil
+}
+
+// setup starts (or finds) ejabberd and the gateway.
+func (b *bench) setup(ctx context.Context, tmp string) error {
+	if b.opt.xmppAddr != "" {
+		b.c2s, b.domain = b.opt.xmppAddr, b.opt.domain
+		b.admin = &xmppadmin.Ejabberd{BaseURL: b.opt.adminURL, Domain: b.domain}
+	} else {
+		b.log.Info("starting ejabberd")
+		sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		ej, err := ejabberd.Start(sctx, ejabberd.Config{Dir: filepath.Join(tmp, "ejabberd"), Logger: b.log})
+		cancel()
+		if err != nil {
+			return err
+		}
+		b.ej = ej
+		b.c2s, b.domain = ej.C2SAddr(), ej.Domain()
+		b.admin = &xmppadmin.Ejabberd{BaseURL: ej.AdminURL(), Domain: ej.Domain()}
+		b.res.Machine.Ejabberd = "private ejabberd " + ej.Version() + " (internal/ejabberd: MAM in SQL, backlog 1024, no shaper)"
+	}
+	if b.opt.gatewayURL != "" {
+		b.api = &api{base: strings.TrimRight(b.opt.gatewayURL, "/")}
+		b.res.Gateway = "running gateway at " + b.api.base
+		return nil
+	}
+
+	bin := filepath.Join(tmp, "sparkgate")
+	b.log.Info("building the gateway")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/sparkgate")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building the gateway: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dataDir := filepath.Join(tmp, "gateway")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	b.gw = &gatewayProc{bin: bin, dataDir: dataDir, addr: addr, log: b.log, env: []string{
+		"SPARKGATE_LISTEN=" + addr,
+		"SPARKGATE_PUBLIC_URL=http://localhost:" + addr[strings.LastIndexByte(addr, ':')+1:],
+		"SPARKGATE_XMPP_ADDR=" + b.c2s,
+		"SPARKGATE_XMPP_DOMAIN=" + b.domain,
+		"SPARKGATE_XMPP_TLS=optional",
+		"SPARKGATE_ADMIN_URL=" + b.admin.BaseURL,
+		"SPARKGATE_DATA_DIR=" + dataDir,
+		"SPARKGATE_METRICS=true",
+		"SPARKGATE_WEB_CLIENT=false",
+		"SPARKGATE_LOG_LEVEL=warn",
+	}}
+	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on; log " + filepath.Join("$TMP", "gateway", "gateway.log")
+	if err := b.gw.start(ctx); err != nil {
+		return err
+	}
+	b.api = &api{base: "http://" + addr}
+	return nil
+}
+
+func (b *bench) teardown() {
+	if b.gw != nil {
+		if err := b.gw.stop(); err != nil {
+			b.log.Warn("gateway exit", "err", err)
+		}
+	}
+	if b.ej != nil {
+		if err := b.ej.Close(); err != nil {
+			b.log.Warn("ejabberd close", "err", err)
+		}
+	}
+}
+
+// user returns the name of the run's user called name.
+func (b *bench) user(name string) string { return b.prefix + name }
+
+// machine describes this machine.
+func machine() Machine {
+	m := Machine{
+		Cores:     runtime.NumCPU(),
+		GoVersion: runtime.Version(),
+		OSArch:    runtime.GOOS + "/" + runtime.GOARCH,
+		LoadStart: loadAvg(),
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+				m.MemoryMiB = kb / 1024
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "model name"); ok {
+				m.CPU = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), ":"))
+				break
+			}
+		}
+	}
+	m.SharedNote = "machine shared with other jobs; compare ratios, not absolutes"
+	return m
+}
+
+// loadAvg is the first three fields of /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Results is everything one run measured; it is written as JSON to -out
+// and printed as a table. Durations are in the unit the key names.
+type Results struct {
+	Time    string  `json:"time"`
+	Command string  `json:"command"`
+	Quick   bool    `json:"quick"`
+	Machine Machine `json:"machine"`
+	// Direct says what the gateway is compared with.
+	Direct string `json:"direct"`
+	// Gateway describes the gateway's settings that matter for the figures.
+	Gateway string `json:"gateway"`
+
+	LatencyUS      Latency    `json:"latency_us"`
+	ThroughputMsgs Throughput `json:"throughput_msgs"`
+	Idle           Idle       `json:"idle"`
+	Login          Login      `json:"login"`
+	FanoutMS       Fanout     `json:"fanout_ms"`
+
+	// Lost counts messages sent (accepted by the gateway, or written to the
+	// XMPP stream) that never arrived, over every scenario; Duplicates
+	// counts messages that arrived more than once.
+	Lost       int            `json:"lost"`
+	Duplicates int            `json:"duplicates"`
+	LostBy     map[string]int `json:"lost_by,omitempty"`
+	DupBy      map[string]int `json:"duplicates_by,omitempty"`
+	Errors     []string       `json:"errors,omitempty"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	Cores      int    `json:"cores"`
+	MemoryMiB  int    `json:"memory_mib"`
+	GoVersion  string `json:"go_version"`
+	OSArch     string `json:"os_arch"`
+	CPU        string `json:"cpu,omitempty"`
+	LoadStart  string `json:"loadavg_start"`
+	LoadEnd    string `json:"loadavg_end"`
+	Ejabberd   string `json:"ejabberd,omitempty"`
+	SharedNote string `json:"note,omitempty"`
+}
+
+// Dist is a latency distribution.
+type Dist struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Latency compares one-way message latency.
+type Latency struct {
+	Messages int     `json:"messages"`
+	Gateway  Dist    `json:"gateway"`
+	Direct   Dist    `json:"direct"`
+	P50Ratio float64 `json:"p50_ratio"`
+	P99Ratio float64 `json:"p99_ratio"`
+	// Path is the gateway's own share: from the stanza's arrival on the
+	// gateway's XMPP connection to the SSE write, estimated as gateway
+	// minus direct latency (both through the same ejabberd).
+	Note string `json:"note,omitempty"`
+}
+
+// Throughput compares delivered messages per second.
+type Throughput struct {
+	Pairs     int     `json:"pairs"`
+	InFlight  int     `json:"in_flight_per_pair"`
+	Seconds   float64 `json:"seconds"`
+	Gateway   float64 `json:"gateway"`
+	Direct    float64 `json:"direct"`
+	Ratio     float64 `json:"ratio"`
+	GatewayN  int     `json:"gateway_delivered"`
+	DirectN   int     `json:"direct_delivered"`
+	GatewayMs Dist    `json:"gateway_latency_ms"`
+	DirectMs  Dist    `json:"direct_latency_ms"`
+}
+
+// Idle is the cost of logged-in users each holding one idle stream.
+type Idle struct {
+	// Users, RSSKiBPerUser and GoroutinesPerUser repeat the largest run.
+	Users             int       `json:"users"`
+	RSSKiBPerUser     float64   `json:"rss_kib_per_user"`
+	GoroutinesPerUser float64   `json:"goroutines_per_user"`
+	CPUMsPerUserMin   float64   `json:"cpu_ms_per_user_per_min"`
+	Runs              []IdleRun `json:"runs"`
+}
+
+// IdleRun is one scale step.
+type IdleRun struct {
+	Users             int     `json:"users"`
+	RSSKiBPerUser     float64 `json:"rss_kib_per_user"`
+	HeapKiBPerUser    float64 `json:"heap_inuse_kib_per_user"`
+	GoroutinesPerUser float64 `json:"goroutines_per_user"`
+	CPUMsPerUserMin   float64 `json:"cpu_ms_per_user_per_min"`
+	CPUWindowS        float64 `json:"cpu_window_s"`
+	EjabberdKiBPerUsr float64 `json:"ejabberd_rss_kib_per_user,omitempty"`
+	RSSMiB            float64 `json:"gateway_rss_mib"`
+	Goroutines        int     `json:"gateway_goroutines"`
+}
+
+// Login is the rate of logins that open an XMPP session.
+type Login struct {
+	Workers        int     `json:"workers"`
+	PasswordPerSec float64 `json:"password_per_s"`
+	PasswordMs     Dist    `json:"password_ms"`
+	TokenPerSec    float64 `json:"token_per_s"`
+	TokenMs        Dist    `json:"token_ms"`
+	TokenNote      string  `json:"token_note,omitempty"`
+}
+
+// Fanout is the time from a room post to the last member's SSE event.
+type Fanout struct {
+	Members     int     `json:"members"`
+	Posts       int     `json:"posts"`
+	P50         float64 `json:"p50"`
+	P99         float64 `json:"p99"`
+	Max         float64 `json:"max"`
+	NotMeasured string  `json:"not_measured,omitempty"`
+}
+
+// dist computes the distribution of ds in unit (time.Microsecond for µs).
+// It sorts ds.
+func dist(ds []time.Duration, unit time.Duration) Dist {
+	if len(ds) == 0 {
+		return Dist{}
+	}
+	slices.Sort(ds)
+	f := func(d time.Duration) float64 { return round(float64(d)/float64(unit), 1) }
+	return Dist{
+		N:   len(ds),
+		P50: f(percentile(ds, 50)),
+		P90: f(percentile(ds, 90)),
+		P99: f(percentile(ds, 99)),
+		Max: f(ds[len(ds)-1]),
+	}
+}
+
+// percentile returns the nearest-rank p-th percentile of sorted, which must
+// not be empty.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	rank = min(max(rank, 1), len(sorted))
+	return sorted[rank-1]
+}
+
+// ratio is a/b rounded to two decimals, or 0 when either is unknown.
+func ratio(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return round(a/b, 2)
+}
+
+func round(v float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(v*p) / p
+}
+
+// addLost records lost and duplicated messages of one scenario.
+func (r *Results) addLost(scenario string, lost, dups int) {
+	if r.LostBy == nil {
+		r.LostBy, r.DupBy = map[string]int{}, map[string]int{}
+	}
+	r.LostBy[scenario] += lost
+	r.DupBy[scenario] += dups
+	r.Lost += lost
+	r.Duplicates += dups
+}
+
+// writeJSON writes r to path through a temporary file in the same
+// directory, so a reader never sees half a file.
+func (r *Results) writeJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// printTable writes the figures and ratios as one table.
+func (r *Results) printTable(w io.Writer) {
+	num := func(v float64, unit string) string {
+		if v == 0 {
+			return "-"
+		}
+		switch {
+		case v >= 100:
+			return fmt.Sprintf("%.0f%s", v, unit)
+		case v >= 10:
+			return fmt.Sprintf("%.1f%s", v, unit)
+		default:
+			return fmt.Sprintf("%.2f%s", v, unit)
+		}
+	}
+	rat := func(v float64) string {
+		if v == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fx", v)
+	}
+	m := r.Machine
+	fmt.Fprintf(w, "\nsparkbench %s: %d cores, %d MiB, %s, %s; load %s -> %s\n",
+		r.Time, m.Cores, m.MemoryMiB, m.GoVersion, m.OSArch, m.LoadStart, m.LoadEnd)
+	fmt.Fprintf(w, "direct = %s\ngateway = %s\n\n", r.Direct, r.Gateway)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "measure\tgateway\tdirect\tratio\t")
+	l := r.LatencyUS
+	fmt.Fprintf(tw, "latency p50, %d msgs\t%s\t%s\t%s\t\n", l.Messages, num(l.Gateway.P50, " µs"), num(l.Direct.P50, " µs"), rat(l.P50Ratio))
+	fmt.Fprintf(tw, "latency p99\t%s\t%s\t%s\t\n", num(l.Gateway.P99, " µs"), num(l.Direct.P99, " µs"), rat(l.P99Ratio))
+	fmt.Fprintf(tw, "latency max\t%s\t%s\t%s\t\n", num(l.Gateway.Max, " µs"), num(l.Direct.Max, " µs"), rat(ratio(l.Gateway.Max, l.Direct.Max)))
+	t := r.ThroughputMsgs
+	fmt.Fprintf(tw, "throughput, %d pairs x %d in flight\t%s\t%s\t%s\t\n", t.Pairs, t.InFlight, num(t.Gateway, " msg/s"), num(t.Direct, " msg/s"), rat(t.Ratio))
+	for _, run := range r.Idle.Runs {
+		fmt.Fprintf(tw, "idle %d users: RSS per user\t%s\t\t\t\n", run.Users, num(run.RSSKiBPerUser, " KiB"))
+		fmt.Fprintf(tw, "idle %d users: heap in use per user\t%s\t\t\t\n", run.Users, num(run.HeapKiBPerUser, " KiB"))
+		fmt.Fprintf(tw, "idle %d users: goroutines per user\t%s\t\t\t\n", run.Users, num(run.GoroutinesPerUser, ""))
+		fmt.Fprintf(tw, "idle %d users: CPU per user per minute\t%s\t\t\t\n", run.Users, num(run.CPUMsPerUserMin, " ms"))
+		if run.EjabberdKiBPerUsr != 0 {
+			fmt.Fprintf(tw, "idle %d users: ejabberd RSS per user\t\t%s\t\t\n", run.Users, num(run.EjabberdKiBPerUsr, " KiB"))
+		}
+	}
+	lg := r.Login
+	fmt.Fprintf(tw, "login rate, password (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.PasswordPerSec, " /s"))
+	fmt.Fprintf(tw, "login rate, token (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.TokenPerSec, " /s"))
+	f := r.FanoutMS
+	if f.NotMeasured != "" {
+		fmt.Fprintf(tw, "fan-out\tnot measured: %s\t\t\t\n", f.NotMeasured)
+	} else {
+		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t\t\t\n", f.Members, num(f.P50, " ms"))
+		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t\t\t\n", f.Members, num(f.P99, " ms"))
+	}
+	fmt.Fprintf(tw, "lost / duplicated, all runs\t%d / %d\t\t\t\n", r.Lost, r.Duplicates)
+	tw.Flush()
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(w, "\nerrors:\n  %s\n", strings.Join(r.Errors, "\n  "))
+	}
+	fmt.Fprintln(w)
+}
