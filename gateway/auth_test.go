@@ -114,7 +114,7 @@ func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig
 }
 
 // token decodes a TokenEntity answer, failing unless it is a 200.
-func token(t *testing.T, r gatewaytest.Response) string {
+func authToken(t *testing.T, r gatewaytest.Response) string {
 	t.Helper()
 	if r.Status != 200 {
 		t.Fatalf("want 200 with a token, got %d %s", r.Status, r.Body)
@@ -128,7 +128,7 @@ func token(t *testing.T, r gatewaytest.Response) string {
 }
 
 // wantError checks an error answer's status and code.
-func wantError(t *testing.T, r gatewaytest.Response, status int, code string) {
+func wantAuthError(t *testing.T, r gatewaytest.Response, status int, code string) {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d %s, want %d %s", r.Status, r.Body, status, code)
@@ -143,15 +143,15 @@ func wantError(t *testing.T, r gatewaytest.Response, status int, code string) {
 	}
 }
 
-// authenticator is an app holding a TOTP secret; it hands out codes of
+// totpApp is an app holding a TOTP secret; it hands out codes of
 // steps it has not used yet, within the server's window.
-type authenticator struct {
+type totpApp struct {
 	secret string
 	now    func() time.Time
 	used   map[int64]bool
 }
 
-func newAuthenticator(t *testing.T, otpauth string, now func() time.Time) *authenticator {
+func newTOTPApp(t *testing.T, otpauth string, now func() time.Time) *totpApp {
 	t.Helper()
 	key, err := otp.NewKeyFromURL(otpauth)
 	if err != nil {
@@ -160,11 +160,11 @@ func newAuthenticator(t *testing.T, otpauth string, now func() time.Time) *authe
 	if key.Type() != "totp" || key.Secret() == "" {
 		t.Fatalf("otpauth URL %q has no totp secret", otpauth)
 	}
-	return &authenticator{secret: key.Secret(), now: now, used: map[int64]bool{}}
+	return &totpApp{secret: key.Secret(), now: now, used: map[int64]bool{}}
 }
 
 // codeAt returns the code of the given step.
-func (a *authenticator) codeAt(t *testing.T, step int64) string {
+func (a *totpApp) codeAt(t *testing.T, step int64) string {
 	t.Helper()
 	c, err := totp.GenerateCodeCustom(a.secret, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
@@ -175,7 +175,7 @@ func (a *authenticator) codeAt(t *testing.T, step int64) string {
 
 // next returns a code of an unused step (current, then next, then
 // previous) and marks it used.
-func (a *authenticator) next(t *testing.T) string {
+func (a *totpApp) next(t *testing.T) string {
 	t.Helper()
 	cur := a.now().Unix() / 30
 	for _, step := range []int64{cur, cur + 1, cur - 1} {
@@ -189,7 +189,7 @@ func (a *authenticator) next(t *testing.T) string {
 }
 
 // wrong returns a code that no step of the window has.
-func (a *authenticator) wrong(t *testing.T) string {
+func (a *totpApp) wrong(t *testing.T) string {
 	t.Helper()
 	cur := a.now().Unix() / 30
 	valid := map[string]bool{}
@@ -214,7 +214,7 @@ func (e *authEnv) method(t *testing.T, tok string) string {
 }
 
 // enrolTOTP registers and activates TOTP for u and returns the app.
-func (e *authEnv) enrolTOTP(t *testing.T, u ejabberdtest.User) *authenticator {
+func (e *authEnv) enrolTOTP(t *testing.T, u ejabberdtest.User) *totpApp {
 	t.Helper()
 	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password)
 	if r.Status != 200 {
@@ -222,8 +222,8 @@ func (e *authEnv) enrolTOTP(t *testing.T, u ejabberdtest.User) *authenticator {
 	}
 	var te gateway.TOTPEntity
 	r.JSON(t, &te)
-	app := newAuthenticator(t, te.Url, e.clock.now)
-	token(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", u.Password))
+	app := newTOTPApp(t, te.Url, e.clock.now)
+	authToken(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", u.Password))
 	return app
 }
 
@@ -253,8 +253,8 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 	other := ejabberdtest.NewUser(t)
 
 	// Step 1: enrolment needs the password.
-	wantError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-	wantError(t, e.Do(t, "POST", api+"/totp/register/nobody"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/nobody"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password)
 	if r.Status != 200 {
 		t.Fatalf("totp register: %d %s", r.Status, r.Body)
@@ -267,26 +267,26 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 	if png, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(*te.Qr, "data:image/png;base64,")); err != nil || !strings.HasPrefix(string(png), "\x89PNG") {
 		t.Fatalf("qr is not a PNG: %v", err)
 	}
-	app := newAuthenticator(t, te.Url, e.clock.now)
+	app := newTOTPApp(t, te.Url, e.clock.now)
 
 	// Pending: the password alone still logs in.
-	token(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
 
 	// Step 2: the first right code with the password activates TOTP.
-	wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "text/plain", u.Password), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "text/plain", u.Password), 401, "unauthorized")
 	code := app.next(t)
-	wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", "wrong password"), 401, "unauthorized")
-	tok := token(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", u.Password))
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", "wrong password"), 401, "unauthorized")
+	tok := authToken(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", u.Password))
 	if m := e.method(t, tok); m != auth.MethodTOTP {
 		t.Fatalf("token method %q, want totp", m)
 	}
 	// Replay of the same code.
-	wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", u.Password), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", u.Password), 401, "unauthorized")
 	// Active now: a second enrolment is refused.
-	wantError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password), 409, "conflict")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password), 409, "conflict")
 
 	// Step 3: the password login asks for the second factor.
-	wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 	ticket := e.ticket(t, u)
 	js, _ := json.Marshal(ticket)
 
@@ -311,7 +311,7 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.Do(t, "POST", api+"/totp/authenticate/"+tt.user+"/"+tt.code, "", tt.ct, tt.body)
 			if tt.status == 200 {
-				tok := token(t, r)
+				tok := authToken(t, r)
 				if m := e.method(t, tok); m != auth.MethodTOTP {
 					t.Fatalf("method %q", m)
 				}
@@ -320,14 +320,14 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 				}
 				return
 			}
-			wantError(t, r, tt.status, tt.errCode)
+			wantAuthError(t, r, tt.status, tt.errCode)
 			if m := msgs[tt.name]; m != "" && !strings.Contains(r.Error(t).Message, m) {
 				t.Fatalf("message %q, want it to mention %q", r.Error(t).Message, m)
 			}
 		})
 	}
 	// The ticket is no access token.
-	wantError(t, e.Do(t, "GET", api+"/webauthn/credentials", ticket, "", ""), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "GET", api+"/webauthn/credentials", ticket, "", ""), 401, "unauthorized")
 
 	t.Run("remove", func(t *testing.T) {
 		tests := []struct {
@@ -358,11 +358,11 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 					}
 					return
 				}
-				wantError(t, r, tt.status, tt.errCode)
+				wantAuthError(t, r, tt.status, tt.errCode)
 			})
 		}
 		// Without TOTP the password alone logs in again.
-		token(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+		authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
 	})
 }
 
@@ -371,29 +371,29 @@ func TestIntegrationAuthTOTPOnlyAndLockout(t *testing.T) {
 		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) { ac.TOTPOnly = true })
 		u := ejabberdtest.NewUser(t)
 		app := e.enrolTOTP(t, u)
-		tok := token(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "", ""))
+		tok := authToken(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "", ""))
 		if m := e.method(t, tok); m != auth.MethodTOTP {
 			t.Fatalf("method %q", m)
 		}
-		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "", ""), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "", ""), 401, "unauthorized")
 		// Not enrolled: the code alone is not enough.
 		v := ejabberdtest.NewUser(t)
-		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+v.Name+"/123456", "", "", ""), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+v.Name+"/123456", "", "", ""), 401, "unauthorized")
 	})
 	t.Run("code-lockout", func(t *testing.T) {
 		e := newAuthGateway(t, func(_ *gateway.AuthConfig, tc *auth.TOTPConfig) { tc.MaxFailures = 3 })
 		u := ejabberdtest.NewUser(t)
 		app := e.enrolTOTP(t, u)
 		for range 3 {
-			wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "text/plain", u.Password), 401, "unauthorized")
+			wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.wrong(t), "", "text/plain", u.Password), 401, "unauthorized")
 		}
 		// Locked: even the right code is refused, with Retry-After.
-		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", u.Password), 403, "forbidden")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", u.Password), 403, "forbidden")
 	})
 }
 
-// device is a virtual authenticator with one passkey.
-type device struct {
+// passkeyDevice is a virtual totpApp with one passkey.
+type passkeyDevice struct {
 	authn virtualwebauthn.Authenticator
 	cred  virtualwebauthn.Credential
 }
@@ -401,7 +401,7 @@ type device struct {
 // newCredential makes a virtual P-256 credential. virtualwebauthn v1.0.3
 // drops leading zero bytes of the key's coordinates, which go-webauthn
 // rightly refuses, so such keys are skipped.
-func newCredential(t *testing.T) virtualwebauthn.Credential {
+func newPasskeyCredential(t *testing.T) virtualwebauthn.Credential {
 	t.Helper()
 	for {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -431,7 +431,7 @@ type startAnswer struct {
 
 // registerPasskey runs a registration through the API. withCeremony false
 // leaves out the ceremony parameter (a SparkWeb client).
-func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string, withCeremony bool) (*device, string) {
+func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string, withCeremony bool) (*passkeyDevice, string) {
 	t.Helper()
 	r := e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password)
 	if r.Status != 200 {
@@ -446,23 +446,23 @@ func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &device{
+	d := &passkeyDevice{
 		authn: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)}),
-		cred:  newCredential(t),
+		cred:  newPasskeyCredential(t),
 	}
 	resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, d.cred, *ao)
 	q := url.Values{"name": {name}}
 	if withCeremony {
 		q.Set("ceremony", sa.Ceremony)
 	}
-	tok := token(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), "", "application/json", resp))
+	tok := authToken(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), "", "application/json", resp))
 	d.authn.AddCredential(d.cred)
 	return d, tok
 }
 
 // assertion starts a passkey login through the API and returns the
-// ceremony and the device's signed answer.
-func (e *authEnv) assertion(t *testing.T, user string, d *device) (string, string) {
+// ceremony and the passkeyDevice's signed answer.
+func (e *authEnv) assertion(t *testing.T, user string, d *passkeyDevice) (string, string) {
 	t.Helper()
 	r := e.Do(t, "POST", api+"/webauthn/authenticate/start/"+user, "", "", "")
 	if r.Status != 200 {
@@ -478,7 +478,7 @@ func (e *authEnv) assertion(t *testing.T, user string, d *device) (string, strin
 }
 
 // tamper flips one byte of a base64url field of a credential's response.
-func tamper(t *testing.T, resp, field string) string {
+func tamperCredential(t *testing.T, resp, field string) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(resp), &m); err != nil {
@@ -501,10 +501,10 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 	other := ejabberdtest.NewUser(t)
 
 	// Start needs the password; a user without passkeys cannot log in with one.
-	wantError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-	wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/start/"+u.Name, "", "", ""), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/start/"+u.Name, "", "", ""), 401, "unauthorized")
 	// A finish without a ceremony the gateway knows.
-	wantError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", "", "application/json", `{"id":"x"}`), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", "", "application/json", `{"id":"x"}`), 401, "unauthorized")
 
 	d, tok := e.registerPasskey(t, u, "laptop", true)
 	if m := e.method(t, tok); m != auth.MethodWebAuthn {
@@ -526,7 +526,7 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 
 	t.Run("login", func(t *testing.T) {
 		cer, resp := e.assertion(t, u.Name, d)
-		tampered := tamper(t, resp, "signature")
+		tampered := tamperCredential(t, resp, "signature")
 		tests := []struct {
 			name     string
 			user     string
@@ -543,27 +543,27 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				r := e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+tt.user+"?ceremony="+tt.ceremony, "", tt.ct, tt.body)
-				wantError(t, r, tt.status, tt.errCode)
+				wantAuthError(t, r, tt.status, tt.errCode)
 			})
 		}
-		// A fresh ceremony, tampered authenticator data.
+		// A fresh ceremony, tampered totpApp data.
 		cer, resp = e.assertion(t, u.Name, d)
-		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony="+cer, "", "application/json", tamper(t, resp, "authenticatorData")), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony="+cer, "", "application/json", tamperCredential(t, resp, "authenticatorData")), 401, "unauthorized")
 
 		// Good logins: with the ceremony id, and found by the challenge
 		// (as text/plain, as SparkWeb sends it).
 		cer, resp = e.assertion(t, u.Name, d)
-		tok := token(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony="+cer, "", "application/json", resp))
+		tok := authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony="+cer, "", "application/json", resp))
 		if m := e.method(t, tok); m != auth.MethodWebAuthn {
 			t.Fatalf("method %q", m)
 		}
 		_, resp = e.assertion(t, u.Name, d2)
-		token(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "text/plain", resp))
+		authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "text/plain", resp))
 		// Replaying the same assertion fails: its ceremony is gone.
-		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "text/plain", resp), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "text/plain", resp), 401, "unauthorized")
 		// A ceremony of u finished under another user's name.
 		cer, resp = e.assertion(t, u.Name, d)
-		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+other.Name+"?ceremony="+cer, "", "application/json", resp), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+other.Name+"?ceremony="+cer, "", "application/json", resp), 401, "unauthorized")
 	})
 
 	t.Run("delete", func(t *testing.T) {
@@ -591,7 +591,7 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 					}
 					return
 				}
-				wantError(t, r, tt.status, tt.errCode)
+				wantAuthError(t, r, tt.status, tt.errCode)
 			})
 		}
 		r := e.Do(t, "GET", api+"/webauthn/credentials", tok, "", "")
@@ -603,8 +603,8 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 		// The removed passkey no longer logs in.
 		_, resp := e.assertion(t, u.Name, d)
 		_, resp2 := e.assertion(t, u.Name, d2)
-		token(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
-		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp2), 401, "unauthorized")
+		authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp2), 401, "unauthorized")
 	})
 }
 
@@ -687,7 +687,7 @@ func TestIntegrationAuthTokens(t *testing.T) {
 		t.Run(tk.name, func(t *testing.T) {
 			for _, ep := range endpoints {
 				for _, h := range []string{tk.token, "Bearer " + tk.token} {
-					wantError(t, e.Do(t, ep.method, ep.path, h, "", ""), 401, "unauthorized")
+					wantAuthError(t, e.Do(t, ep.method, ep.path, h, "", ""), 401, "unauthorized")
 				}
 			}
 			if _, r := e.Open(t, tk.token, ""); r.Status != 401 {
@@ -714,14 +714,14 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		u := ejabberdtest.NewUser(t)
 		v := ejabberdtest.NewUser(t)
 		for range 3 {
-			wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+			wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		}
 		// Every login operation of any user from this address is limited now.
 		for _, path := range []string{
 			"/login/" + v.Name, "/register/" + v.Name, "/totp/register/" + v.Name, "/totp/authenticate/" + v.Name + "/123456",
 			"/webauthn/register/start/" + v.Name, "/webauthn/authenticate/finish/" + v.Name,
 		} {
-			wantError(t, e.Do(t, "POST", api+path, "", "text/plain", v.Password+"xxxx"), 429, "rate_limited")
+			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", v.Password+"xxxx"), 429, "rate_limited")
 		}
 	})
 	t.Run("per-user", func(t *testing.T) {
@@ -731,13 +731,13 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		u := ejabberdtest.NewUser(t)
 		v := ejabberdtest.NewUser(t)
 		for range 2 {
-			wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+			wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		}
 		// Even the right password waits; usernames are compared lowercased.
-		wantError(t, e.Do(t, "POST", api+"/login/"+strings.ToUpper(u.Name), "", "text/plain", u.Password), 429, "rate_limited")
-		wantError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/123456", "", "text/plain", u.Password), 429, "rate_limited")
+		wantAuthError(t, e.Do(t, "POST", api+"/login/"+strings.ToUpper(u.Name), "", "text/plain", u.Password), 429, "rate_limited")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/123456", "", "text/plain", u.Password), 429, "rate_limited")
 		// Another user is not affected.
-		token(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
+		authToken(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
 	})
 	t.Run("lockout", func(t *testing.T) {
 		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
@@ -747,17 +747,17 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		v := ejabberdtest.NewUser(t)
 		// A success clears earlier failures.
 		for range 2 {
-			wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+			wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		}
-		token(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+		authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
 		// Failures of any login method count.
-		wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-		wantError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-		wantError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
 		// Locked: the right password is refused with 403 and Retry-After.
-		wantError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
-		wantError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
-		token(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
+		wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
+		authToken(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
 	})
 	t.Run("parallel", func(t *testing.T) {
 		// Concurrent guesses cannot overrun the per-user limit.

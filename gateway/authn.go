@@ -88,7 +88,7 @@ func (s *Server) Login(c echo.Context, username Username) error {
 	if err != nil {
 		return err
 	}
-	if err := s.throttle(c, s.jid(local)); err != nil {
+	if err := s.throttle(c, s.bareJID(local)); err != nil {
 		return err
 	}
 	password, err := readText(c.Request(), maxPassword)
@@ -99,7 +99,7 @@ func (s *Server) Login(c echo.Context, username Username) error {
 		return errorf(http.StatusBadRequest, "the password is empty")
 	}
 	if t := s.authx.totp; t != nil {
-		on, err := t.Enabled(c.Request().Context(), s.jid(local))
+		on, err := t.Enabled(c.Request().Context(), s.bareJID(local))
 		if err != nil {
 			return err
 		}
@@ -116,12 +116,12 @@ func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, 
 	sess, err := s.sessions.Open(ctx, local, cred)
 	if err != nil {
 		if errors.Is(err, xmppconn.ErrNotAuthorized) {
-			s.loginFailed(c, s.jid(local), method)
+			s.loginFailed(c, s.bareJID(local), method)
 			return errorf(http.StatusUnauthorized, msgWrongCredentials)
 		}
 		return err
 	}
-	s.authx.fails.clear(s.jid(local))
+	s.authx.fails.clear(s.bareJID(local))
 	tok, cl, err := s.tokens.Issue(ctx, sess.User(), method)
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func (s *Server) Register(c echo.Context, username Username) error {
 	if err != nil {
 		return err
 	}
-	if err := s.throttle(c, s.jid(local)); err != nil {
+	if err := s.throttle(c, s.bareJID(local)); err != nil {
 		return err
 	}
 	password, err := readText(c.Request(), maxPassword)

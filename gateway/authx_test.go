@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// fakeNow is a clock the test moves by hand.
-type fakeNow struct{ t time.Time }
+// authClock is a clock the test moves by hand.
+type authClock struct{ t time.Time }
 
-func (f *fakeNow) now() time.Time          { return f.t }
-func (f *fakeNow) advance(d time.Duration) { f.t = f.t.Add(d) }
+func (f *authClock) now() time.Time          { return f.t }
+func (f *authClock) advance(d time.Duration) { f.t = f.t.Add(d) }
 
 func TestKeyedLimiter(t *testing.T) {
-	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	clk := &authClock{t: time.Unix(1_000_000, 0)}
 	l := newKeyedLimiter(RateLimit{Every: 10 * time.Second, Burst: 2}, clk.now)
 	for i := range 2 {
 		if ok, _ := l.take("a"); !ok {
@@ -56,7 +56,7 @@ func TestKeyedLimiter(t *testing.T) {
 }
 
 func TestFailures(t *testing.T) {
-	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	clk := &authClock{t: time.Unix(1_000_000, 0)}
 	f := newFailures(3, time.Minute, clk.now)
 	tests := []struct {
 		name       string
@@ -100,7 +100,7 @@ func TestFailures(t *testing.T) {
 }
 
 func TestUsedTickets(t *testing.T) {
-	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	clk := &authClock{t: time.Unix(1_000_000, 0)}
 	u := newUsedTickets(clk.now)
 	exp := clk.now().Add(time.Minute)
 	if !u.use("a", exp) || u.use("a", exp) || !u.use("b", exp) {
@@ -109,7 +109,7 @@ func TestUsedTickets(t *testing.T) {
 }
 
 func TestChallengeIndex(t *testing.T) {
-	clk := &fakeNow{t: time.Unix(1_000_000, 0)}
+	clk := &authClock{t: time.Unix(1_000_000, 0)}
 	x := newChallengeIndex(clk.now)
 	x.put("abc", "c1")
 	x.put("", "c2")

@@ -22,8 +22,8 @@ func errTOTPOff() error {
 	return errorf(http.StatusNotImplemented, "TOTP is not enabled on this gateway")
 }
 
-// jid is the bare JID of a (normalized) username.
-func (s *Server) jid(local string) string { return local + "@" + s.cfg.Domain }
+// bareJID is the bare JID of a (normalized) username.
+func (s *Server) bareJID(local string) string { return local + "@" + s.cfg.Domain }
 
 // checkPassword asks the XMPP server whether password is local's, without
 // opening a session. A wrong password is 401 and counts as a failed login.
@@ -33,7 +33,7 @@ func (s *Server) checkPassword(c echo.Context, local, password, method string) e
 	}
 	err := s.sessions.Verify(c.Request().Context(), local, password)
 	if errors.Is(err, xmppconn.ErrNotAuthorized) {
-		s.loginFailed(c, s.jid(local), method)
+		s.loginFailed(c, s.bareJID(local), method)
 		return errorf(http.StatusUnauthorized, msgWrongCredentials)
 	}
 	return err
@@ -45,7 +45,7 @@ func (s *Server) mfaChallenge(c echo.Context, local, password string) error {
 	if err := s.checkPassword(c, local, password, auth.MethodPassword); err != nil {
 		return err
 	}
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	ticket, _, err := s.tokens.IssuePurpose(c.Request().Context(), jid, mfaPurpose, s.authx.ticketTTL)
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func (s *Server) TotpRegister(c echo.Context, username Username) error {
 	if err != nil {
 		return err
 	}
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string
 	if err != nil {
 		return err
 	}
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string
 // password, or nothing where TOTP-only login is allowed. A ticket-shaped
 // body that is not a valid ticket is tried as a password.
 func (s *Server) firstFactor(c echo.Context, local, body string) (*auth.Claims, error) {
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	switch bodyKind(body) {
 	case bodyEmpty:
 		if s.authx.totpOnly {

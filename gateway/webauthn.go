@@ -65,7 +65,7 @@ func (s *Server) WebauthnRegisterStart(c echo.Context, username Username) error 
 	if err != nil {
 		return err
 	}
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *Server) WebauthnRegisterFinish(c echo.Context, username Username, param
 	if err != nil {
 		return err
 	}
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (s *Server) WebauthnAuthenticateStart(c echo.Context, username Username) er
 	if err != nil {
 		return err
 	}
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (s *Server) WebauthnAuthenticateFinish(c echo.Context, username Username, p
 	if err != nil {
 		return err
 	}
-	jid := s.jid(local)
+	jid := s.bareJID(local)
 	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
