@@ -74,6 +74,8 @@ type waiter struct {
 type collector struct {
 	results []*MAMResult
 	seenID  map[string]bool
+	from    string        // the queried archive's JID when not the user's (a room)
+	notify  chan struct{} // nil, or signalled (buffer 1) after each result
 }
 
 type catchUp struct {
@@ -565,9 +567,17 @@ func (s *Session) handle(st *Stanza) {
 
 	if st.MAM != nil {
 		// Archive results answer a query; they are never live events.
-		if col != nil && (st.From == "" || st.From == s.user) {
+		if col != nil && (st.From == "" || st.From == s.user || col.from != "" && st.From == col.from) {
+			s.mu.Lock()
 			col.results = append(col.results, st.MAM)
 			col.seenID[st.MAM.ID] = true
+			s.mu.Unlock()
+			if col.notify != nil {
+				select {
+				case col.notify <- struct{}{}:
+				default:
+				}
+			}
 			if c := s.catching; c != nil && c.queryID == st.MAM.QueryID && c.finished && c.lastID == st.MAM.ID {
 				s.finishCatchUp()
 			}

@@ -1,0 +1,524 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// maxInviteReason bounds an invitation's reason (the spec says the same).
+const maxInviteReason = 1024
+
+// roomInfoParallel bounds the disco#info queries one room list runs at once.
+const roomInfoParallel = 8
+
+// mucService resolves ?serviceName=: empty is the configured service, a
+// label alone is label.<domain>, a dotted name is a full domain.
+func (s *Server) mucService(name *string) (string, error) {
+	if name == nil || *name == "" {
+		return s.cfg.MUCService, nil
+	}
+	n := strings.ToLower(*name)
+	if strings.ContainsAny(n, "@/\"&'<>: ") || len(n) > maxNodeBytes {
+		return "", errorf(http.StatusBadRequest, "invalid service name")
+	}
+	if !strings.Contains(n, ".") {
+		n += "." + s.cfg.Domain
+	}
+	return n, nil
+}
+
+// roomJID builds room@service (with the dot the reference dropped).
+func (s *Server) roomJID(name string, service *string) (string, error) {
+	svc, err := s.mucService(service)
+	if err != nil {
+		return "", err
+	}
+	if err := validUsername(name); err != nil {
+		return "", errorf(http.StatusBadRequest, "invalid room name: "+err.Error())
+	}
+	return normalizeUsername(name) + "@" + svc, nil
+}
+
+// mucErr maps the errors a room or its service answers with: a missing
+// room or service is 404, a refusal 403, a taken nickname 409.
+func mucErr(err error) error {
+	var se *xmppconn.StanzaError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Condition {
+	case "item-not-found", "remote-server-not-found", "recipient-unavailable", "gone":
+		return wrap(http.StatusNotFound, "the room or its service does not exist", err)
+	case "forbidden", "not-authorized", "registration-required", "not-allowed", "not-acceptable":
+		return wrap(http.StatusForbidden, "the room does not allow this", err)
+	case "service-unavailable":
+		// XEP-0045 7.2.10: the room is full.
+		return wrap(http.StatusForbidden, "the room does not allow this", err)
+	case "conflict":
+		return wrap(http.StatusConflict, "the nickname is in use in the room", err)
+	}
+	return err
+}
+
+// roomAccess reads the room's disco#info and checks that the user may see
+// its contents: a public room, or one the user is in.
+func roomAccess(ctx context.Context, sess *xmppconn.Session, room string) (*xmppconn.DiscoInfo, bool, error) {
+	info, err := sess.DiscoInfo(ctx, room, "")
+	if err != nil {
+		return nil, false, mucErr(err)
+	}
+	if !isRoom(info) {
+		return nil, false, errorf(http.StatusNotFound, "not a room")
+	}
+	_, joined := sess.Rooms()[room]
+	if !joined && !info.Has("muc_public") {
+		return info, false, errorf(http.StatusForbidden, "the room is not public and the user is not in it")
+	}
+	return info, joined, nil
+}
+
+func isRoom(info *xmppconn.DiscoInfo) bool {
+	for _, id := range info.Identities {
+		if id.Category == "conference" {
+			return true
+		}
+	}
+	return false
+}
+
+// ListRooms serves GET /groupchat/rooms.
+func (s *Server) ListRooms(c echo.Context, params ListRoomsParams) error {
+	svc, err := s.mucService(params.ServiceName)
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	items, err := sess.DiscoItems(ctx, svc, "")
+	if err != nil {
+		return mucErr(err)
+	}
+	all := params.Type != nil && *params.Type == "all"
+	jids := make([]string, 0, len(items))
+	seen := make(map[string]bool)
+	for _, it := range items {
+		j := strings.ToLower(it.JID)
+		if !strings.HasSuffix(j, "@"+svc) || seen[j] {
+			continue
+		}
+		seen[j] = true
+		jids = append(jids, j)
+	}
+	if all {
+		// Rooms that do not list themselves but the user is in.
+		for j := range sess.Rooms() {
+			if strings.HasSuffix(j, "@"+svc) && !seen[j] {
+				seen[j] = true
+				jids = append(jids, j)
+			}
+		}
+	}
+	slices.Sort(jids)
+	search := ""
+	if params.Search != nil {
+		search = strings.ToLower(*params.Search)
+	}
+
+	rooms := make([]*MUCRoomEntity, len(jids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, roomInfoParallel)
+	for i, j := range jids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			info, err := sess.DiscoInfo(ctx, j, "")
+			if err != nil || !isRoom(info) {
+				return // gone meanwhile, or not a room
+			}
+			if !all && !info.Has("muc_public") {
+				return
+			}
+			rooms[i] = roomEntity(j, info, xmppconn.Form{})
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	out := MUCRoomEntities{ChatRooms: []MUCRoomEntity{}}
+	for _, r := range rooms {
+		if r == nil {
+			continue
+		}
+		if search != "" && !strings.Contains(strings.ToLower(msgStr(r.RoomName)), search) &&
+			!strings.Contains(strings.ToLower(msgStr(r.NaturalName)), search) {
+			continue
+		}
+		out.ChatRooms = append(out.ChatRooms, *r)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GetRoom serves GET /groupchat/room/{roomName}: disco#info, plus the
+// room configuration when the user owns the room. The password never
+// appears.
+func (s *Server) GetRoom(c echo.Context, roomName RoomName, params GetRoomParams) error {
+	room, err := s.roomJID(string(roomName), params.ServiceName)
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	info, joined, err := roomAccess(ctx, sess, room)
+	if err != nil {
+		return err
+	}
+	var cfg xmppconn.Form
+	if joined {
+		// Only owners may read the configuration; others just get the
+		// public information.
+		if f, err := sess.RoomConfig(ctx, room); err == nil {
+			cfg = f
+		} else if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return c.JSON(http.StatusOK, roomEntity(room, info, cfg))
+}
+
+// roomEntity builds a MUCRoomEntity from disco#info features (XEP-0045
+// section 6.4), the muc#roominfo form and, when known, the muc#roomconfig
+// form. The room secret is never copied.
+func roomEntity(room string, info *xmppconn.DiscoInfo, cfg xmppconn.Form) *MUCRoomEntity {
+	local, _, _ := strings.Cut(room, "@")
+	e := &MUCRoomEntity{RoomName: msgPtr(local)}
+	for _, id := range info.Identities {
+		if id.Category == "conference" && id.Name != "" {
+			e.NaturalName = msgPtr(id.Name)
+		}
+	}
+	e.Persistent = msgPtr(info.Has("muc_persistent"))
+	e.PublicRoom = msgPtr(info.Has("muc_public"))
+	e.MembersOnly = msgPtr(info.Has("muc_membersonly"))
+	e.Moderated = msgPtr(info.Has("muc_moderated"))
+	e.CanAnyoneDiscoverJID = msgPtr(info.Has("muc_nonanonymous"))
+	e.LogEnabled = msgPtr(info.Has("urn:xmpp:mam:2"))
+	ri := info.Form("http://jabber.org/protocol/muc#roominfo")
+	if v := ri.Value("muc#roominfo_description"); v != "" {
+		e.Description = msgPtr(v)
+	}
+	if v := ri.Value("muc#roominfo_subject"); v != "" {
+		e.Subject = msgPtr(v)
+	}
+	if v := ri.Value("muc#roomconfig_changesubject"); v != "" {
+		e.CanOccupantsChangeSubject = msgPtr(formTrue(v))
+	}
+	if v := ri.Value("muc#roomconfig_allowinvites"); v != "" {
+		e.CanOccupantsInvite = msgPtr(formTrue(v))
+	}
+	if v := ri.Value("muc#roominfo_maxusers"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+			e.MaxUsers = msgPtr(int32(n))
+		}
+	}
+	if cfg.Fields == nil {
+		return e
+	}
+	if v := cfg.Value("muc#roomconfig_roomname"); v != "" {
+		e.NaturalName = msgPtr(v)
+	}
+	if v := cfg.Value("muc#roomconfig_roomdesc"); v != "" {
+		e.Description = msgPtr(v)
+	}
+	if v := cfg.Value("muc#roomconfig_maxusers"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+			e.MaxUsers = msgPtr(int32(n))
+		}
+	}
+	for field, dst := range map[string]**bool{
+		"muc#roomconfig_changesubject":         &e.CanOccupantsChangeSubject,
+		"muc#roomconfig_allowinvites":          &e.CanOccupantsInvite,
+		"muc#roomconfig_enablelogging":         &e.LogEnabled,
+		"muc#roomconfig_membersonly":           &e.MembersOnly,
+		"muc#roomconfig_moderatedroom":         &e.Moderated,
+		"muc#roomconfig_persistentroom":        &e.Persistent,
+		"muc#roomconfig_publicroom":            &e.PublicRoom,
+		"muc#roomconfig_changenick":            &e.CanChangeNickname,
+		"x-muc#roomconfig_canchangenick":       &e.CanChangeNickname,
+		"muc#roomconfig_registration":          &e.RegistrationEnabled,
+		"x-muc#roomconfig_registration":        &e.RegistrationEnabled,
+		"muc#roomconfig_reservednick":          &e.LoginRestrictedToNickname,
+		"x-muc#roomconfig_reservednick":        &e.LoginRestrictedToNickname,
+		"muc#roomconfig_enablearchiving":       &e.LogEnabled,
+		"muc#roomconfig_mam":                   &e.LogEnabled,
+		"muc#roomconfig_passwordprotectedroom": nil,
+	} {
+		if dst == nil {
+			continue
+		}
+		if v := cfg.Value(field); v != "" {
+			*dst = msgPtr(formTrue(v))
+		}
+	}
+	if v := cfg.Value("muc#roomconfig_whois"); v != "" {
+		e.CanAnyoneDiscoverJID = msgPtr(v == "anyone")
+	}
+	if v := cfg.Value("muc#roomconfig_allowpm"); v != "" {
+		e.AllowPM = msgPtr(v)
+	}
+	if vs := cfg.Fields["muc#roomconfig_presencebroadcast"]; vs != nil {
+		e.BroadcastPresenceRoles = msgPtr(slices.Clone(vs))
+	}
+	if vs := cfg.Fields["muc#roomconfig_roomowners"]; vs != nil {
+		e.Owners = msgPtr(slices.Clone(vs))
+	}
+	if vs := cfg.Fields["muc#roomconfig_roomadmins"]; vs != nil {
+		e.Admins = msgPtr(slices.Clone(vs))
+	}
+	return e
+}
+
+func formTrue(v string) bool { return v == "1" || v == "true" }
+
+func msgPtr[T any](v T) *T { return &v }
+
+func msgStr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// JoinRoom serves PUT /groupchat/room/{roomName}: enters the room (and
+// creates it when the service allows) and waits for the room's answer.
+func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomParams) error {
+	room, err := s.roomJID(string(roomName), params.ServiceName)
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	nick, _, _ := strings.Cut(sess.User(), "@")
+	if params.Nick != nil && *params.Nick != "" {
+		nick = *params.Nick
+	}
+	if strings.ContainsFunc(nick, func(r rune) bool { return r < 0x20 || r == 0x7f }) || len(nick) > maxNodeBytes {
+		return errorf(http.StatusBadRequest, "invalid nickname")
+	}
+	password := ""
+	if params.Password != nil {
+		password = *params.Password
+	}
+	if _, err := sess.EnterRoom(c.Request().Context(), room, nick, password); err != nil {
+		return mucErr(err)
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// LeaveRoom serves DELETE /groupchat/room/{roomName}.
+func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomParams) error {
+	room, err := s.roomJID(string(roomName), params.ServiceName)
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	if err := sess.LeaveRoom(c.Request().Context(), room); err != nil {
+		if errors.Is(err, xmppconn.ErrItemNotFound) {
+			return wrap(http.StatusNotFound, "the user is not in the room", err)
+		}
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// inRoom checks that the user is in room; if not, the answer is 404 for a
+// room that does not exist and 403 otherwise.
+func requireInRoom(ctx context.Context, sess *xmppconn.Session, room string) error {
+	if _, ok := sess.Rooms()[room]; ok {
+		return nil
+	}
+	if _, err := sess.DiscoInfo(ctx, room, ""); err != nil {
+		return mucErr(err)
+	}
+	return errorf(http.StatusForbidden, "the user is not in the room (join it first)")
+}
+
+// PostToRoom serves POST /groupchat/room/{roomName}: a groupchat message.
+// The user's tabs get it back from the room as chatapi.muc.
+func (s *Server) PostToRoom(c echo.Context, roomName RoomName, params PostToRoomParams) error {
+	room, err := s.roomJID(string(roomName), params.ServiceName)
+	if err != nil {
+		return err
+	}
+	body, err := readText(c.Request(), maxMessage)
+	if err != nil {
+		return err
+	}
+	if body == "" {
+		return errorf(http.StatusBadRequest, "the message is empty")
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := requireInRoom(ctx, sess, room); err != nil {
+		return err
+	}
+	id := rand.Text()
+	msg := stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat, Id: id}, Body: body}
+	msg.Extensions = append(msg.Extensions, &originID{ID: id})
+	if err := sess.Send(ctx, msg); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, SentMessage{Id: id})
+}
+
+// InviteToRoom serves POST /groupchat/room/{roomName}/{invitedJid}: a
+// mediated invitation with the body as the reason.
+func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDString, params InviteToRoomParams) error {
+	room, err := s.roomJID(string(roomName), params.ServiceName)
+	if err != nil {
+		return err
+	}
+	invitee, err := toJID(string(invitedJid), s.cfg.Domain)
+	if err != nil {
+		return errorf(http.StatusBadRequest, err.Error())
+	}
+	reason, err := readText(c.Request(), maxInviteReason*4)
+	if err != nil {
+		return err
+	}
+	if len([]rune(reason)) > maxInviteReason {
+		return errorf(http.StatusBadRequest, "the reason is longer than 1024 characters")
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := requireInRoom(ctx, sess, room); err != nil {
+		return err
+	}
+	if err := sess.Invite(ctx, room, invitee, reason); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// occupants lists the room's occupants: from the room presences the
+// session has seen when the user is in the room, else from the room's
+// disco#items (which lists nicks only).
+func roomOccupants(ctx context.Context, sess *xmppconn.Session, room string, joined bool) ([]OccupantEntity, error) {
+	var out []OccupantEntity
+	if joined {
+		for _, p := range sess.Presences(room) {
+			if !strings.Contains(p.From, "/") {
+				continue // the room's own presence, not an occupant's
+			}
+			o := OccupantEntity{Jid: msgPtr(p.From)}
+			if p.Role != "" {
+				o.Role = msgPtr(p.Role)
+			}
+			if p.Affiliation != "" {
+				o.Affiliation = msgPtr(p.Affiliation)
+			}
+			if p.JID != "" {
+				o.UserAddress = msgPtr(p.JID)
+			}
+			out = append(out, o)
+		}
+	} else {
+		items, err := sess.DiscoItems(ctx, room, "")
+		if err != nil {
+			return nil, mucErr(err)
+		}
+		for _, it := range items {
+			out = append(out, OccupantEntity{Jid: msgPtr(it.JID)})
+		}
+	}
+	slices.SortFunc(out, func(a, b OccupantEntity) int { return strings.Compare(*a.Jid, *b.Jid) })
+	return out, nil
+}
+
+// GetRoomOccupants serves GET /groupchat/room/{roomName}/occupants.
+func (s *Server) GetRoomOccupants(c echo.Context, roomName RoomName, params GetRoomOccupantsParams) error {
+	room, err := s.roomJID(string(roomName), params.ServiceName)
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	_, joined, err := roomAccess(ctx, sess, room)
+	if err != nil {
+		return err
+	}
+	occ, err := roomOccupants(ctx, sess, room, joined)
+	if err != nil {
+		return err
+	}
+	if occ == nil {
+		occ = []OccupantEntity{}
+	}
+	return c.JSON(http.StatusOK, OccupantEntities{Occupants: occ})
+}
+
+// GetRoomParticipants serves GET /groupchat/room/{roomName}/participants:
+// the occupants with voice (role participant or moderator; XEP-0045
+// section 5.1: both may speak in a moderated room).
+func (s *Server) GetRoomParticipants(c echo.Context, roomName RoomName, params GetRoomParticipantsParams) error {
+	room, err := s.roomJID(string(roomName), params.ServiceName)
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	_, joined, err := roomAccess(ctx, sess, room)
+	if err != nil {
+		return err
+	}
+	occ, err := roomOccupants(ctx, sess, room, joined)
+	if err != nil {
+		return err
+	}
+	out := ParticipantEntities{Participants: []ParticipantEntity{}}
+	for _, o := range occ {
+		// Without the room's presences (not joined) roles are unknown;
+		// every listed occupant is taken as one with voice.
+		if o.Role != nil && *o.Role != "participant" && *o.Role != "moderator" {
+			continue
+		}
+		out.Participants = append(out.Participants, ParticipantEntity{Jid: o.Jid, Role: o.Role, Affiliation: o.Affiliation})
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,328 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// maxRosterBody bounds a roster item's JSON body.
+const maxRosterBody = 64 << 10
+
+// subscriptionTypes maps RFC 6121 subscription states to the SparkWeb
+// API's subscriptionType numbers.
+var subscriptionTypes = map[string]int32{"none": 0, "to": 1, "from": 2, "both": 3}
+
+// hasTo and hasFrom say which directions a subscriptionType includes.
+func hasTo(t int32) bool   { return t == 1 || t == 3 }
+func hasFrom(t int32) bool { return t == 2 || t == 3 }
+
+func rosterEntity(it xmppconn.RosterItem) RosterItemEntity {
+	e := RosterItemEntity{Jid: it.JID, SubscriptionType: msgPtr(subscriptionTypes[it.Subscription])}
+	if it.Name != "" {
+		e.Nickname = msgPtr(it.Name)
+	}
+	if len(it.Groups) > 0 {
+		e.Groups = msgPtr(slices.Clone(it.Groups))
+	}
+	return e
+}
+
+// bareContact turns a path or body address into a contact's bare JID.
+func (s *Server) bareContact(addr string) (string, error) {
+	j, err := toJID(addr, s.cfg.Domain)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, err.Error())
+	}
+	if strings.Contains(j, "/") {
+		return "", errorf(http.StatusBadRequest, "a contact is a bare JID, without a resource")
+	}
+	return j, nil
+}
+
+// readRosterItem decodes and checks a RosterItemEntity body.
+func readRosterItem(c echo.Context) (RosterItemEntity, error) {
+	var it RosterItemEntity
+	raw, err := io.ReadAll(io.LimitReader(c.Request().Body, maxRosterBody+1))
+	if err != nil {
+		return it, errorf(http.StatusBadRequest, "the request body could not be read")
+	}
+	if len(raw) > maxRosterBody {
+		return it, errorf(http.StatusRequestEntityTooLarge, "the roster item is too large")
+	}
+	if err := json.Unmarshal(raw, &it); err != nil {
+		return it, errorf(http.StatusBadRequest, "the roster item is not valid JSON")
+	}
+	if it.Groups != nil {
+		for _, g := range *it.Groups {
+			if g == "" || strings.ContainsFunc(g, func(r rune) bool { return r < 0x20 }) {
+				return it, errorf(http.StatusBadRequest, "a group name is empty or has control characters")
+			}
+		}
+	}
+	return it, nil
+}
+
+func findItem(items []xmppconn.RosterItem, jid string) (xmppconn.RosterItem, bool) {
+	for _, it := range items {
+		if strings.EqualFold(it.JID, jid) {
+			return it, true
+		}
+	}
+	return xmppconn.RosterItem{}, false
+}
+
+// GetRoster serves GET /roster.
+func (s *Server) GetRoster(c echo.Context) error {
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	items, err := sess.Roster(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := RosterEntities{Roster: make([]RosterItemEntity, 0, len(items))}
+	for _, it := range items {
+		out.Roster = append(out.Roster, rosterEntity(it))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// AddRosterItem serves POST /roster: a roster set, then the presence
+// subscriptions subscriptionType asks for (RFC 6121 sections 3.1, 3.4).
+func (s *Server) AddRosterItem(c echo.Context) error {
+	body, err := readRosterItem(c)
+	if err != nil {
+		return err
+	}
+	jid, err := s.bareContact(body.Jid)
+	if err != nil {
+		return err
+	}
+	want := int32(0)
+	if body.SubscriptionType != nil {
+		want = *body.SubscriptionType
+	}
+	if want < 0 || want > 3 {
+		return errorf(http.StatusBadRequest, "subscriptionType must be 0 to 3 when adding a contact")
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	if jid == sess.User() {
+		return errorf(http.StatusBadRequest, "the user cannot be their own contact")
+	}
+	ctx := c.Request().Context()
+	items, err := sess.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := findItem(items, jid); ok {
+		return errorf(http.StatusConflict, "the roster already has this contact")
+	}
+	it := xmppconn.RosterItem{JID: jid, Name: msgStr(body.Nickname)}
+	if body.Groups != nil {
+		it.Groups = *body.Groups
+	}
+	if err := sess.SetRosterItem(ctx, it); err != nil {
+		return err
+	}
+	if err := subscribe(ctx, sess, jid, 0, want); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// subscribe sends the presence subscription stanzas that move the
+// subscription from have to want (RFC 6121 section 3).
+func subscribe(ctx context.Context, sess *xmppconn.Session, jid string, have, want int32) error {
+	var types []stanza.StanzaType
+	switch {
+	case hasTo(want) && !hasTo(have):
+		types = append(types, stanza.PresenceTypeSubscribe)
+	case !hasTo(want) && hasTo(have):
+		types = append(types, stanza.PresenceTypeUnsubscribe)
+	}
+	switch {
+	case hasFrom(want) && !hasFrom(have):
+		// Approves the contact's request, or pre-approves one to come
+		// (RFC 6121 section 3.4).
+		types = append(types, stanza.PresenceTypeSubscribed)
+	case !hasFrom(want) && hasFrom(have):
+		types = append(types, stanza.PresenceTypeUnsubscribed)
+	}
+	for _, t := range types {
+		if err := sess.Send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: jid, Type: t}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateRosterItem serves PUT /roster/{jid}.
+func (s *Server) UpdateRosterItem(c echo.Context, jidParam JIDString) error {
+	jid, err := s.bareContact(string(jidParam))
+	if err != nil {
+		return err
+	}
+	body, err := readRosterItem(c)
+	if err != nil {
+		return err
+	}
+	if body.Jid != "" {
+		bj, err := s.bareContact(body.Jid)
+		if err != nil {
+			return err
+		}
+		if bj != jid {
+			return errorf(http.StatusBadRequest, "the jid in the body does not match the path")
+		}
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	items, err := sess.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	cur, ok := findItem(items, jid)
+	if !ok {
+		return errorf(http.StatusNotFound, "the roster has no such contact")
+	}
+	if body.SubscriptionType != nil && *body.SubscriptionType == -1 {
+		if err := sess.RemoveRosterItem(ctx, cur.JID); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusOK)
+	}
+	it := xmppconn.RosterItem{JID: cur.JID, Name: cur.Name, Groups: cur.Groups}
+	if body.Nickname != nil {
+		it.Name = *body.Nickname
+	}
+	if body.Groups != nil {
+		it.Groups = *body.Groups
+	}
+	if err := sess.SetRosterItem(ctx, it); err != nil {
+		return err
+	}
+	if body.SubscriptionType != nil {
+		if err := subscribe(ctx, sess, cur.JID, subscriptionTypes[cur.Subscription], *body.SubscriptionType); err != nil {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// DeleteRosterItem serves DELETE /roster/{jid}.
+func (s *Server) DeleteRosterItem(c echo.Context, jidParam JIDString) error {
+	jid, err := s.bareContact(string(jidParam))
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	items, err := sess.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	cur, ok := findItem(items, jid)
+	if !ok {
+		return errorf(http.StatusNotFound, "the roster has no such contact")
+	}
+	if err := sess.RemoveRosterItem(ctx, cur.JID); err != nil {
+		if errors.Is(err, xmppconn.ErrItemNotFound) {
+			return wrap(http.StatusNotFound, "the roster has no such contact", err)
+		}
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// bestPresence picks the presence of the contact's most available
+// resource: highest priority, then the most recent key order. ok is false
+// when the session has seen the contact offline or not at all.
+func bestPresence(ps []chatapi.Presence) (chatapi.Presence, bool) {
+	if len(ps) == 0 {
+		return chatapi.Presence{}, false
+	}
+	slices.SortFunc(ps, func(a, b chatapi.Presence) int {
+		if a.Priority != b.Priority {
+			return b.Priority - a.Priority
+		}
+		return strings.Compare(a.From, b.From)
+	})
+	return ps[0], true
+}
+
+// GetRosterPresence serves GET /presence/roster.
+func (s *Server) GetRosterPresence(c echo.Context) error {
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	items, err := sess.Roster(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := RosterEntities{Roster: make([]RosterItemEntity, 0, len(items))}
+	for _, it := range items {
+		e := rosterEntity(it)
+		show, status := "unavailable", ""
+		if p, ok := bestPresence(sess.Presences(it.JID)); ok {
+			show, status = p.Show, p.Status
+		}
+		e.Show = msgPtr(show)
+		if status != "" {
+			e.Status = msgPtr(status)
+		}
+		out.Roster = append(out.Roster, e)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ProbePresence serves GET /presence/{target}: the latest presence the
+// session has seen from a contact the user is subscribed to.
+func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
+	jid, err := s.bareContact(string(target))
+	if err != nil {
+		return err
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	items, err := sess.Roster(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	it, ok := findItem(items, jid)
+	if !ok || (it.Subscription != "to" && it.Subscription != "both") {
+		return errorf(http.StatusForbidden, "the user is not subscribed to this contact's presence")
+	}
+	show, status := "unavailable", ""
+	if p, ok := bestPresence(sess.Presences(it.JID)); ok {
+		show, status = p.Show, p.Status
+	}
+	out := PresenceEntity{Username: msgPtr(it.JID), Show: msgPtr(PresenceEntityShow(show))}
+	if status != "" {
+		out.Status = msgPtr(status)
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,122 @@
+package xmppconn
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"sort"
+
+	"gosrc.io/xmpp/stanza"
+)
+
+// nsMUCOwner is XEP-0045's owner namespace (room configuration).
+const nsMUCOwner = "http://jabber.org/protocol/muc#owner"
+
+// EnterRoom joins a room like JoinRoom and reports whether the join
+// created it (status 201, XEP-0045 section 10.1.1). A created room is
+// made an instant room with the service's default configuration (section
+// 10.1.2), so others can enter it at once.
+func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string) (created bool, err error) {
+	full := roomJID + "/" + nick
+	w := s.addWaiter(func(st *Stanza) bool {
+		return st.Name == "presence" && st.From == full && st.Type == "" && hasStatus(st, "201")
+	})
+	defer s.removeWaiter(w)
+	if err := s.JoinRoom(ctx, roomJID, nick, password); err != nil {
+		return false, err
+	}
+	// The room's answer went to both waiters in the same step, so ours is
+	// already filled if the room was created.
+	select {
+	case <-w.ch:
+		created = true
+	default:
+	}
+	if created {
+		form := &stanza.Form{Type: stanza.FormTypeSubmit}
+		var b bytes.Buffer
+		if err := xml.NewEncoder(&b).Encode(form); err != nil {
+			return true, err
+		}
+		if _, err := s.set(ctx, roomJID, query(nsMUCOwner, b.Bytes())); err != nil {
+			return true, fmt.Errorf("xmppconn: accept the default room configuration: %w", err)
+		}
+	}
+	return created, nil
+}
+
+func hasStatus(st *Stanza, code string) bool {
+	if st.Presence == nil {
+		return false
+	}
+	for _, ext := range st.Presence.Extensions {
+		if n, ok := ext.(*stanza.Node); ok && n.XMLName.Space == nsMUCUser {
+			for i := range n.Nodes {
+				if c := &n.Nodes[i]; c.XMLName.Local == "status" && nodeAttr(c, "code") == code {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// RoomConfig reads a room's configuration form (XEP-0045 section 10.2);
+// only owners may, others get a forbidden error.
+func (s *Session) RoomConfig(ctx context.Context, roomJID string) (Form, error) {
+	reply, err := s.get(ctx, roomJID, query(nsMUCOwner, nil))
+	if err != nil {
+		return Form{}, err
+	}
+	var x struct {
+		Query *struct {
+			Form *formXML `xml:"jabber:x:data x"`
+		} `xml:"http://jabber.org/protocol/muc#owner query"`
+	}
+	if err := xml.Unmarshal(reply.Raw, &x); err != nil || x.Query == nil || x.Query.Form == nil {
+		return Form{}, fmt.Errorf("%w: no room configuration form in the reply", ErrProtocol)
+	}
+	return x.Query.Form.form(), nil
+}
+
+// ConfigureRoom submits room configuration fields (XEP-0045 section
+// 10.2); fields not given keep their values.
+func (s *Session) ConfigureRoom(ctx context.Context, roomJID string, fields map[string][]string) error {
+	form := &stanza.Form{Type: stanza.FormTypeSubmit}
+	form.Fields = append(form.Fields, &stanza.Field{Var: "FORM_TYPE", Type: "hidden", ValuesList: []string{"http://jabber.org/protocol/muc#roomconfig"}})
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		form.Fields = append(form.Fields, &stanza.Field{Var: k, ValuesList: fields[k]})
+	}
+	var b bytes.Buffer
+	if err := xml.NewEncoder(&b).Encode(form); err != nil {
+		return err
+	}
+	_, err := s.set(ctx, roomJID, query(nsMUCOwner, b.Bytes()))
+	return err
+}
+
+// muc#user invite (XEP-0045 section 7.8.2).
+type mucInvite struct {
+	stanza.MsgExtension
+	XMLName xml.Name `xml:"http://jabber.org/protocol/muc#user x"`
+	Invite  struct {
+		To     string `xml:"to,attr"`
+		Reason string `xml:"reason,omitempty"`
+	} `xml:"invite"`
+}
+
+// Invite sends a mediated invitation (XEP-0045 section 7.8.2) through the
+// room to invitee, with reason.
+func (s *Session) Invite(ctx context.Context, roomJID, invitee, reason string) error {
+	x := &mucInvite{}
+	x.Invite.To, x.Invite.Reason = invitee, reason
+	m := stanza.Message{Attrs: stanza.Attrs{To: roomJID, Id: newID()}}
+	m.Extensions = append(m.Extensions, x)
+	return s.Send(ctx, m)
+}
