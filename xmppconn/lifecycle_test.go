@@ -26,10 +26,12 @@ func silentAfterBind(sc *serverConn) {
 }
 
 func TestDeadConnectionNoticedWithinTwoIntervals(t *testing.T) {
-	const interval = 200 * time.Millisecond
+	// The keepalive pings after one interval and gives up half an interval
+	// later; the other half is slack for a loaded machine.
+	const interval = 500 * time.Millisecond
 	fs := newFakeServer(t, fakeOpts{session: silentAfterBind})
-	start := time.Now()
 	c := dialFake(t, fs, func(c *Config) { c.KeepAlive = interval })
+	start := time.Now() // the server has been silent since bind
 	select {
 	case <-c.Done():
 	case <-time.After(10 * interval):
