@@ -53,7 +53,7 @@ func TestDeadConnectionNoticedWithinTwoIntervals(t *testing.T) {
 }
 
 func TestLiveConnectionSurvivesKeepalives(t *testing.T) {
-	const interval = 30 * time.Millisecond
+	const interval = 100 * time.Millisecond
 	pings := make(chan struct{}, 100)
 	fs := newFakeServer(t, fakeOpts{session: func(sc *serverConn) {
 		for {
@@ -70,8 +70,8 @@ func TestLiveConnectionSurvivesKeepalives(t *testing.T) {
 			}
 		}
 	}})
-	c := dialFake(t, fs, func(c *Config) { c.KeepAlive = interval })
-	for range 5 {
+	c := dialFake(t, fs, func(c *Config) { c.KeepAlive, c.PingTimeout = interval, interval })
+	for range 3 {
 		<-pings
 	}
 	if err := c.Err(); err != nil {
