@@ -184,6 +184,8 @@ type bench struct {
 	clients  clients
 	password string
 	prefix   string // of every user name of this run
+
+	restartBase gatewayStats // the gateway's figures after a restart
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

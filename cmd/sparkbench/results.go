@@ -247,13 +247,16 @@ func (r *Results) printTable(w io.Writer) {
 	fmt.Fprintf(tw, "login rate, token (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.TokenPerSec, " /s"))
 	f := r.FanoutMS
 	if f.NotMeasured != "" {
-		fmt.Fprintf(tw, "fan-out\tnot measured: %s\t\t\t\n", f.NotMeasured)
+		fmt.Fprintf(tw, "fan-out\tnot measured\t\t\t\n")
 	} else {
 		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t\t\t\n", f.Members, num(f.P50, " ms"))
 		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t\t\t\n", f.Members, num(f.P99, " ms"))
 	}
 	fmt.Fprintf(tw, "lost / duplicated, all runs\t%d / %d\t\t\t\n", r.Lost, r.Duplicates)
 	tw.Flush()
+	if f.NotMeasured != "" {
+		fmt.Fprintf(w, "\nfan-out not measured: %s\n", f.NotMeasured)
+	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\nerrors:\n  %s\n", strings.Join(r.Errors, "\n  "))
 	}
