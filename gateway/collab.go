@@ -71,9 +71,15 @@ type collabState struct {
 	meet   MeetingsConfig
 
 	// The upload service found by discovery, and its size limit.
-	uploadMu  sync.Mutex
-	upload    string
-	uploadMax int64
+	uploadMu    sync.Mutex
+	upload      string
+	uploadMax   int64
+	uploadKnown bool
+
+	// offered remembers, per user, the version (update time in ms) of
+	// each bookmark published into the user's XEP-0402 node.
+	offeredMu sync.Mutex
+	offered   map[string]map[int64]int64
 }
 
 func (s *Server) initCollab() error {
@@ -123,3 +129,11 @@ func (s *Server) initCollab() error {
 
 // isAdmin reports whether the bare JID is a configured admin.
 func (s *Server) isAdmin(jid string) bool { return s.collab.admins[jid] }
+
+// collabBare strips the resource from a JID.
+func collabBare(jid string) string {
+	b, _, _ := strings.Cut(jid, "/")
+	return b
+}
+
+func collabPtr[T any](v T) *T { return &v }

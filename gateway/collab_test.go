@@ -3,10 +3,16 @@ package gateway_test
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
 	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +20,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -23,7 +31,7 @@ import (
 func dialAs(t *testing.T, u ejabberdtest.User) *xmppconn.Conn {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	local, _, _ := strings.Cut(u.JID, "@")
 	conn, err := xmppconn.Dial(ctx, xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), User: local, Password: u.Password, TLS: xmppconn.TLSOff})
@@ -177,4 +185,285 @@ func TestIntegrationCollabMeetings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// call is one row of an operation table: a request and the status it gets.
+type call struct {
+	name         string
+	method, path string
+	token        string
+	ct, body     string
+	status       int
+}
+
+// run runs the rows in order as subtests, checking statuses and that
+// every error has the JSON error body; it returns the responses by row
+// name.
+func (e *env) run(t *testing.T, rows []call) map[string]gatewaytest.Response {
+	t.Helper()
+	out := make(map[string]gatewaytest.Response, len(rows))
+	for _, tt := range rows {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.Do(t, tt.method, api+tt.path, tt.token, tt.ct, tt.body)
+			if r.Status != tt.status {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.Status, r.Body, tt.status)
+			}
+			if tt.status >= 400 {
+				if eb := r.Error(t); eb.Status != tt.status || eb.Code == "" {
+					t.Fatalf("error body %s", r.Body)
+				}
+			}
+			out[tt.name] = r
+		})
+	}
+	return out
+}
+
+// bookmarkJSON builds a request body.
+func bookmarkJSON(t *testing.T, b map[string]any) string {
+	t.Helper()
+	raw, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// nativeBookmarks returns the XEP-0402 items of u's PEP node, by room JID.
+func nativeBookmarks(t *testing.T, u ejabberdtest.User) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reply, err := dialAs(t, u).RawIQ(ctx, "get", u.JID, []byte(`<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'/></pubsub>`))
+	if errors.Is(err, xmppconn.ErrItemNotFound) {
+		return map[string]string{}
+	}
+	if err != nil {
+		t.Fatalf("bookmarks node of %s: %v", u.JID, err)
+	}
+	var r struct {
+		Items []struct {
+			ID    string `xml:"id,attr"`
+			Inner string `xml:",innerxml"`
+		} `xml:"pubsub>items>item"`
+	}
+	if err := xml.Unmarshal(reply.Raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, it := range r.Items {
+		out[it.ID] = it.Inner
+	}
+	return out
+}
+
+func TestIntegrationCollabBookmarks(t *testing.T) {
+	srv := ejabberdtest.Shared(t)
+	admin, alice, bob, carol, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "bookmarks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := newGateway(t, func(c *gateway.Config) {
+		c.Collab.Bookmarks = st
+		c.Collab.Admins = []string{admin.Name} // a username means user@domain
+	})
+	// carol is in a shared roster group.
+	group := "sgbm" + strings.ToLower(rand.Text()[:8])
+	dir := ejabberdtest.Admin(t)
+	ctx := context.Background()
+	if err := dir.CreateGroup(ctx, group, "Bookmark test", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dir.DeleteGroup(context.Background(), group) })
+	if err := dir.AddGroupMember(ctx, group, carol.Name); err != nil {
+		t.Fatal(err)
+	}
+	tok := map[string]string{}
+	for n, u := range map[string]ejabberdtest.User{"admin": admin, "alice": alice, "bob": bob, "carol": carol, "dave": dave} {
+		tok[n] = e.Login(t, u.Name, u.Password)
+	}
+	room := "sgroom" + strings.ToLower(rand.Text()[:8]) + "@" + srv.MUCService()
+
+	ids := map[string]int64{}
+	created := func(res map[string]gatewaytest.Response, rows ...string) {
+		t.Helper()
+		for _, name := range rows {
+			var b gateway.Bookmark
+			res[name].JSON(t, &b)
+			if b.BookmarkID == nil || *b.BookmarkID < 1 {
+				t.Fatalf("%s: no id in %s", name, res[name].Body)
+			}
+			ids[name] = *b.BookmarkID
+		}
+	}
+	path := func(name string) string { return "/bookmark/" + strconv.FormatInt(ids[name], 10) }
+
+	t.Run("create", func(t *testing.T) {
+		res := e.run(t, []call{
+			{"link", "POST", "/bookmark", tok["alice"], "application/json", bookmarkJSON(t, map[string]any{
+				"type": "url", "name": "Docs", "value": "https://docs.example.org/", "users": []string{bob.JID}, "bookmarkID": 777}), 200},
+			{"room", "POST", "/bookmark", tok["alice"], "application/json", bookmarkJSON(t, map[string]any{
+				"type": "group_chat", "name": "Team room", "value": room, "groups": []string{group},
+				"properties": []map[string]string{{"key": "nick", "value": "ally"}}}), 200},
+			{"global", "POST", "/bookmark", tok["admin"], "application/json", bookmarkJSON(t, map[string]any{
+				"type": "url", "name": "Intranet", "value": "https://intranet.example.org/", "globalBookmark": true}), 200},
+			{"global-not-admin", "POST", "/bookmark", tok["alice"], "application/json", bookmarkJSON(t, map[string]any{
+				"type": "url", "name": "Mine for all", "value": "https://x.example.org/", "globalBookmark": true}), 403},
+			{"bad-type", "POST", "/bookmark", tok["alice"], "application/json", `{"type": "ftp", "name": "x", "value": "ftp://x"}`, 400},
+			{"bad-url", "POST", "/bookmark", tok["alice"], "application/json", `{"type": "url", "name": "x", "value": "javascript:alert(1)"}`, 400},
+			{"bad-room", "POST", "/bookmark", tok["alice"], "application/json", `{"type": "group_chat", "name": "x", "value": "a@b/c"}`, 400},
+			{"no-name", "POST", "/bookmark", tok["alice"], "application/json", `{"type": "url", "value": "https://x.example.org/"}`, 400},
+			{"foreign-user", "POST", "/bookmark", tok["alice"], "application/json", `{"type": "url", "name": "x", "value": "https://x.example.org/", "users": ["eve@elsewhere.example"]}`, 400},
+			{"not-json", "POST", "/bookmark", tok["alice"], "application/json", `{`, 400},
+			{"no-token", "POST", "/bookmark", "", "application/json", `{"type": "url", "name": "x", "value": "https://x.example.org/"}`, 401},
+		})
+		created(res, "link", "room", "global")
+		var link gateway.Bookmark
+		res["link"].JSON(t, &link)
+		if *link.BookmarkID == 777 || *link.Name != "Docs" || !cmp.Equal(*link.Users, []string{bob.Name}) || *link.GlobalBookmark {
+			t.Fatalf("created %s", res["link"].Body)
+		}
+	})
+
+	t.Run("get", func(t *testing.T) {
+		e.run(t, []call{
+			{"creator", "GET", path("link"), tok["alice"], "", "", 200},
+			{"named-user", "GET", path("link"), tok["bob"], "", "", 200},
+			{"group-member", "GET", path("room"), tok["carol"], "", "", 200},
+			{"global", "GET", path("global"), tok["dave"], "", "", 200},
+			{"admin", "GET", path("room"), tok["admin"], "", "", 200},
+			{"not-visible", "GET", path("link"), tok["dave"], "", "", 404},
+			{"not-in-group", "GET", path("room"), tok["bob"], "", "", 404},
+			{"missing", "GET", "/bookmark/987654321", tok["alice"], "", "", 404},
+			{"bad-id", "GET", "/bookmark/0", tok["alice"], "", "", 400},
+			{"no-token", "GET", path("link"), "", "", "", 401},
+		})
+	})
+
+	t.Run("list", func(t *testing.T) {
+		tests := []struct {
+			user string
+			want []string
+		}{
+			{"alice", []string{"Docs", "Intranet", "Team room"}},
+			{"bob", []string{"Docs", "Intranet"}},
+			{"carol", []string{"Intranet", "Team room"}},
+			{"dave", []string{"Intranet"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.user, func(t *testing.T) {
+				r := e.Do(t, "GET", api+"/bookmarks", tok[tt.user], "", "")
+				if r.Status != 200 {
+					t.Fatalf("list: %d %s", r.Status, r.Body)
+				}
+				var bs gateway.Bookmarks
+				r.JSON(t, &bs)
+				var names []string
+				for _, b := range bs.Bookmarks {
+					names = append(names, *b.Name)
+				}
+				slices.Sort(names)
+				if !cmp.Equal(names, tt.want) {
+					t.Fatalf("%s sees %v, want %v", tt.user, names, tt.want)
+				}
+			})
+		}
+		if r := e.Do(t, "GET", api+"/bookmarks", "", "", ""); r.Status != 401 {
+			t.Fatalf("list without a token: %d", r.Status)
+		}
+	})
+
+	t.Run("native", func(t *testing.T) {
+		// The creator's XEP-0402 node has the room, and so has the group
+		// member's, since carol listed her bookmarks.
+		for _, u := range []ejabberdtest.User{alice, carol} {
+			items := nativeBookmarks(t, u)
+			inner, ok := items[room]
+			if !ok || !strings.Contains(inner, `name="Team room"`) && !strings.Contains(inner, `name='Team room'`) ||
+				!strings.Contains(inner, "autojoin") || !strings.Contains(inner, "<nick>ally</nick>") {
+				t.Fatalf("%s's native bookmarks %v lack %s", u.Name, items, room)
+			}
+		}
+		if _, ok := nativeBookmarks(t, bob)[room]; ok {
+			t.Fatal("bob's node has a room he may not see")
+		}
+	})
+
+	t.Run("update", func(t *testing.T) {
+		res := e.run(t, []call{
+			{"creator", "PUT", path("link"), tok["alice"], "application/json", `{"name": "Docs v2"}`, 200},
+			{"admin", "PUT", path("link"), tok["admin"], "application/json", `{"users": ["` + bob.Name + `", "` + dave.JID + `"]}`, 200},
+			{"admin-global", "PUT", path("link"), tok["admin"], "application/json", `{"globalBookmark": false}`, 200},
+			{"not-creator", "PUT", path("link"), tok["bob"], "application/json", `{"name": "Mine now"}`, 403},
+			{"global-not-admin", "PUT", path("link"), tok["alice"], "application/json", `{"globalBookmark": true}`, 403},
+			{"not-visible", "PUT", path("room"), tok["dave"], "application/json", `{"name": "x"}`, 404},
+			{"missing", "PUT", "/bookmark/987654321", tok["alice"], "application/json", `{"name": "x"}`, 404},
+			{"id-mismatch", "PUT", path("link"), tok["alice"], "application/json", `{"bookmarkID": 987654321}`, 400},
+			{"bad-value", "PUT", path("link"), tok["alice"], "application/json", `{"value": "not a url"}`, 400},
+			{"no-token", "PUT", path("link"), "", "application/json", `{"name": "x"}`, 401},
+		})
+		var b gateway.Bookmark
+		res["admin"].JSON(t, &b)
+		if *b.Name != "Docs v2" || !cmp.Equal(*b.Users, sorted(bob.Name, dave.Name)) || *b.Value != "https://docs.example.org/" {
+			t.Fatalf("after updates %s", res["admin"].Body)
+		}
+		if r := e.Do(t, "GET", api+path("link"), tok["dave"], "", ""); r.Status != 200 {
+			t.Fatalf("dave, now named, gets %d", r.Status)
+		}
+	})
+
+	t.Run("properties", func(t *testing.T) {
+		res := e.run(t, []call{
+			{"set", "POST", path("room") + "/autojoin", tok["alice"], "text/plain", "false", 200},
+			{"set-empty", "POST", path("room") + "/rss", tok["alice"], "text/plain", "", 200},
+			{"not-creator", "POST", path("link") + "/autojoin", tok["bob"], "text/plain", "true", 403},
+			{"not-visible", "POST", path("room") + "/autojoin", tok["dave"], "text/plain", "true", 404},
+			{"missing", "POST", "/bookmark/987654321/autojoin", tok["alice"], "text/plain", "true", 404},
+			{"delete", "DELETE", path("room") + "/rss", tok["alice"], "", "", 200},
+			{"delete-not-creator", "DELETE", path("link") + "/x", tok["bob"], "", "", 403},
+			{"delete-missing", "DELETE", "/bookmark/987654321/x", tok["alice"], "", "", 404},
+			{"no-token", "POST", path("room") + "/autojoin", "", "text/plain", "true", 401},
+		})
+		var b gateway.Bookmark
+		res["delete"].JSON(t, &b)
+		want := []gateway.UserProperty{{Key: "autojoin", Value: ptrTo("false")}, {Key: "nick", Value: ptrTo("ally")}}
+		if d := cmp.Diff(want, *b.Properties); d != "" || !cmp.Equal(*b.PropertyNames, []string{"autojoin", "nick"}) {
+			t.Fatalf("properties (-want +got):\n%s\n%s", d, res["delete"].Body)
+		}
+		// autojoin=false reached the creator's native bookmark.
+		if inner := nativeBookmarks(t, alice)[room]; !strings.Contains(inner, `autojoin="false"`) && !strings.Contains(inner, `autojoin='false'`) {
+			t.Fatalf("native bookmark after autojoin=false: %s", inner)
+		}
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		e.run(t, []call{
+			{"not-creator", "DELETE", path("link"), tok["bob"], "", "", 403},
+			{"not-visible", "DELETE", path("room"), tok["dave"], "", "", 404},
+			{"missing", "DELETE", "/bookmark/987654321", tok["alice"], "", "", 404},
+			{"no-token", "DELETE", path("room"), "", "", "", 401},
+			{"creator", "DELETE", path("room"), tok["alice"], "", "", 200},
+			{"admin", "DELETE", path("link"), tok["admin"], "", "", 200},
+			{"gone", "GET", path("room"), tok["alice"], "", "", 404},
+		})
+		if _, ok := nativeBookmarks(t, alice)[room]; ok {
+			t.Fatal("the deleted room is still in alice's native bookmarks")
+		}
+	})
+
+	t.Run("not-configured", func(t *testing.T) {
+		off := newGateway(t, nil)
+		if r := off.Do(t, "GET", api+"/bookmarks", off.Login(t, dave.Name, dave.Password), "", ""); r.Status != 501 {
+			t.Fatalf("bookmarks without a store: %d", r.Status)
+		}
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func sorted(s ...string) []string {
+	slices.Sort(s)
+	return s
 }

@@ -2,24 +2,6 @@ package gateway
 
 import "github.com/labstack/echo/v4"
 
-func (s *Server) CreateBookmark(c echo.Context) error { return notImplemented() }
-
-func (s *Server) DeleteBookmark(c echo.Context, _ BookmarkID) error { return notImplemented() }
-
-func (s *Server) GetBookmark(c echo.Context, _ BookmarkID) error { return notImplemented() }
-
-func (s *Server) UpdateBookmark(c echo.Context, _ BookmarkID) error { return notImplemented() }
-
-func (s *Server) DeleteBookmarkProperty(c echo.Context, _ BookmarkID, _ string) error {
-	return notImplemented()
-}
-
-func (s *Server) SetBookmarkProperty(c echo.Context, _ BookmarkID, _ string) error {
-	return notImplemented()
-}
-
-func (s *Server) ListBookmarks(c echo.Context) error { return notImplemented() }
-
 func (s *Server) ListPepNodes(c echo.Context) error { return notImplemented() }
 
 func (s *Server) PublishPepItem(c echo.Context, _ Node) error { return notImplemented() }

@@ -1,0 +1,617 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/bookmark"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// Limits of a bookmark's fields (the spec says the same).
+const (
+	maxBookmarkName      = 1024
+	maxBookmarkValue     = 4096
+	maxBookmarkUsers     = 10000
+	maxBookmarkGroups    = 1000
+	maxBookmarkPropName  = 255
+	maxBookmarkPropValue = 4096
+	maxBookmarkBody      = 256 << 10
+)
+
+// nsBookmarks2 is PEP native bookmarks (XEP-0402).
+const nsBookmarks2 = "urn:xmpp:bookmarks:1"
+
+// ListBookmarks serves GET /bookmarks: the bookmarks that are global, name
+// the user, name one of the user's groups, or that the user created.
+// Group chat bookmarks the user sees are offered to their other clients
+// through XEP-0402 as well.
+func (s *Server) ListBookmarks(c echo.Context) error {
+	st, err := s.bookmarkStore()
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	jid := claimsOf(c).Subject
+	groups, err := s.userGroups(ctx, jid)
+	if err != nil {
+		return err
+	}
+	bs, err := st.VisibleBookmarks(ctx, bookmarkLocal(jid), jid, groups)
+	if err != nil {
+		return err
+	}
+	s.offerBookmarks(c, jid, bs)
+	out := Bookmarks{Bookmarks: make([]Bookmark, 0, len(bs))}
+	for _, b := range bs {
+		out.Bookmarks = append(out.Bookmarks, bookmarkOut(b))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GetBookmark serves GET /bookmark/{id}: one bookmark the user may see (or
+// any, for an admin); any other is 404.
+func (s *Server) GetBookmark(c echo.Context, id BookmarkID) error {
+	b, _, err := s.loadBookmark(c, id, false)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, bookmarkOut(b))
+}
+
+// CreateBookmark serves POST /bookmark: a bookmark owned by the user. Only
+// admins create global ones.
+func (s *Server) CreateBookmark(c echo.Context) error {
+	st, err := s.bookmarkStore()
+	if err != nil {
+		return err
+	}
+	in, err := readBookmark(c)
+	if err != nil {
+		return err
+	}
+	jid := claimsOf(c).Subject
+	b := bookmark.Bookmark{Creator: jid}
+	if err := s.applyBookmark(&b, in, s.isAdmin(jid)); err != nil {
+		return err
+	}
+	if b.Type == "" || b.Name == "" || b.Value == "" {
+		return errorf(http.StatusBadRequest, "a bookmark needs a type, a name and a value")
+	}
+	b, err = st.CreateBookmark(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	s.syncNativeBookmark(c, nil, &b)
+	return c.JSON(http.StatusOK, bookmarkOut(b))
+}
+
+// UpdateBookmark serves PUT /bookmark/{id}: the fields given replace the
+// bookmark's (absent ones are kept). Creator or admin only.
+func (s *Server) UpdateBookmark(c echo.Context, id BookmarkID) error {
+	in, err := readBookmark(c)
+	if err != nil {
+		return err
+	}
+	old, admin, err := s.loadBookmark(c, id, true)
+	if err != nil {
+		return err
+	}
+	if in.BookmarkID != nil && *in.BookmarkID != int64(id) {
+		return errorf(http.StatusBadRequest, "bookmarkID in the body does not match the path")
+	}
+	b := old
+	b.Users = append([]string(nil), old.Users...)
+	b.Groups = append([]string(nil), old.Groups...)
+	b.Properties = append([]bookmark.Property(nil), old.Properties...)
+	if err := s.applyBookmark(&b, in, admin); err != nil {
+		return err
+	}
+	if b.Name == "" || b.Value == "" {
+		return errorf(http.StatusBadRequest, "a bookmark needs a name and a value")
+	}
+	st, _ := s.bookmarkStore()
+	b, err = st.UpdateBookmark(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	s.syncNativeBookmark(c, &old, &b)
+	return c.JSON(http.StatusOK, bookmarkOut(b))
+}
+
+// DeleteBookmark serves DELETE /bookmark/{id}. Creator or admin only.
+func (s *Server) DeleteBookmark(c echo.Context, id BookmarkID) error {
+	old, _, err := s.loadBookmark(c, id, true)
+	if err != nil {
+		return err
+	}
+	st, _ := s.bookmarkStore()
+	if err := st.DeleteBookmark(c.Request().Context(), old.ID); err != nil {
+		return err
+	}
+	s.syncNativeBookmark(c, &old, nil)
+	return c.NoContent(http.StatusOK)
+}
+
+// SetBookmarkProperty serves POST /bookmark/{id}/{name}: the body (text) is
+// the property's value. Creator or admin only.
+func (s *Server) SetBookmarkProperty(c echo.Context, id BookmarkID, name string) error {
+	if err := validPropertyName(name); err != nil {
+		return err
+	}
+	value, err := readText(c.Request(), maxBookmarkPropValue*4)
+	if err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(value) > maxBookmarkPropValue {
+		return errorf(http.StatusBadRequest, fmt.Sprintf("a property value has at most %d characters", maxBookmarkPropValue))
+	}
+	old, _, err := s.loadBookmark(c, id, true)
+	if err != nil {
+		return err
+	}
+	st, _ := s.bookmarkStore()
+	b, err := st.SetBookmarkProperty(c.Request().Context(), old.ID, name, value)
+	if err != nil {
+		return err
+	}
+	s.syncNativeBookmark(c, &old, &b)
+	return c.JSON(http.StatusOK, bookmarkOut(b))
+}
+
+// DeleteBookmarkProperty serves DELETE /bookmark/{id}/{name}. Creator or
+// admin only.
+func (s *Server) DeleteBookmarkProperty(c echo.Context, id BookmarkID, name string) error {
+	if err := validPropertyName(name); err != nil {
+		return err
+	}
+	old, _, err := s.loadBookmark(c, id, true)
+	if err != nil {
+		return err
+	}
+	st, _ := s.bookmarkStore()
+	b, err := st.DeleteBookmarkProperty(c.Request().Context(), old.ID, name)
+	if err != nil {
+		return err
+	}
+	s.syncNativeBookmark(c, &old, &b)
+	return c.JSON(http.StatusOK, bookmarkOut(b))
+}
+
+func (s *Server) bookmarkStore() (bookmark.Store, error) {
+	if s.collab.store == nil {
+		return nil, errorf(http.StatusNotImplemented, "bookmarks are not configured on this gateway")
+	}
+	return s.collab.store, nil
+}
+
+// loadBookmark returns the bookmark id and whether the user is an admin.
+// A bookmark the user may not see is 404; with change, one the user may
+// see but neither created nor administers is 403.
+func (s *Server) loadBookmark(c echo.Context, id BookmarkID, change bool) (bookmark.Bookmark, bool, error) {
+	st, err := s.bookmarkStore()
+	if err != nil {
+		return bookmark.Bookmark{}, false, err
+	}
+	ctx := c.Request().Context()
+	b, err := st.Bookmark(ctx, int64(id))
+	if errors.Is(err, bookmark.ErrNotFound) {
+		return b, false, wrap(http.StatusNotFound, "no such bookmark", err)
+	}
+	if err != nil {
+		return b, false, err
+	}
+	jid := claimsOf(c).Subject
+	admin := s.isAdmin(jid)
+	if admin || b.Creator == jid {
+		return b, admin, nil
+	}
+	visible, err := s.canSee(ctx, jid, b)
+	if err != nil {
+		return b, false, err
+	}
+	switch {
+	case !visible:
+		return b, false, errorf(http.StatusNotFound, "no such bookmark")
+	case change:
+		return b, false, errorf(http.StatusForbidden, "only the bookmark's creator or an admin may change it")
+	}
+	return b, false, nil
+}
+
+// canSee reports whether the user (a bare JID) sees b.
+func (s *Server) canSee(ctx context.Context, jid string, b bookmark.Bookmark) (bool, error) {
+	if b.Global || b.Creator == jid {
+		return true, nil
+	}
+	local := bookmarkLocal(jid)
+	for _, u := range b.Users {
+		if u == local {
+			return true, nil
+		}
+	}
+	for _, g := range b.Groups {
+		in, err := s.inGroup(ctx, g, jid)
+		if err != nil {
+			return false, err
+		}
+		if in {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// userGroups returns the groups, among those some bookmark names, that
+// the user is a member of.
+func (s *Server) userGroups(ctx context.Context, jid string) ([]string, error) {
+	if s.collab.groups == nil {
+		return nil, nil
+	}
+	named, err := s.collab.store.BookmarkGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range named {
+		in, err := s.inGroup(ctx, g, jid)
+		if err != nil {
+			return nil, err
+		}
+		if in {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// inGroup asks the XMPP server whether jid is a member of the shared roster
+// group g. A group the server does not know has no members; a server that
+// cannot be asked is an error (502).
+func (s *Server) inGroup(ctx context.Context, g, jid string) (bool, error) {
+	if s.collab.groups == nil {
+		return false, nil
+	}
+	members, err := s.collab.groups.GroupMembers(ctx, g)
+	if err != nil {
+		if errors.Is(err, xmppadmin.ErrUnavailable) || ctx.Err() != nil {
+			return false, err
+		}
+		s.log.Debug("bookmark group members", "group", g, "err", err)
+		return false, nil
+	}
+	for _, m := range members {
+		if strings.EqualFold(collabBare(m), jid) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// readBookmark decodes the JSON body (the validator has checked it against
+// the schema).
+func readBookmark(c echo.Context) (Bookmark, error) {
+	var in Bookmark
+	raw, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBookmarkBody+1))
+	if err != nil {
+		return in, errorf(http.StatusBadRequest, "the request body could not be read")
+	}
+	if len(raw) > maxBookmarkBody {
+		return in, errorf(http.StatusRequestEntityTooLarge, "the bookmark is too large")
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return in, errorf(http.StatusBadRequest, "the body must be a bookmark as JSON")
+	}
+	return in, nil
+}
+
+// applyBookmark copies the fields set in in onto b, checking each. Only an
+// admin may make a bookmark global.
+func (s *Server) applyBookmark(b *bookmark.Bookmark, in Bookmark, admin bool) error {
+	if in.Type != nil {
+		switch t := string(*in.Type); t {
+		case bookmark.TypeURL, bookmark.TypeGroupChat:
+			b.Type = t
+		default:
+			return errorf(http.StatusBadRequest, "the type must be url or group_chat")
+		}
+	}
+	if in.Name != nil {
+		n := strings.TrimSpace(*in.Name)
+		if n == "" || utf8.RuneCountInString(n) > maxBookmarkName || strings.ContainsFunc(n, unicode.IsControl) {
+			return errorf(http.StatusBadRequest, "the name must be 1 to 1024 characters without control characters")
+		}
+		b.Name = n
+	}
+	if in.Value != nil {
+		b.Value = strings.TrimSpace(*in.Value)
+	}
+	if in.Value != nil || in.Type != nil {
+		v, err := s.bookmarkValue(b.Type, b.Value)
+		if err != nil {
+			return err
+		}
+		b.Value = v
+	}
+	if in.Users != nil {
+		if len(*in.Users) > maxBookmarkUsers {
+			return errorf(http.StatusBadRequest, "too many users")
+		}
+		b.Users = b.Users[:0]
+		seen := map[string]bool{}
+		for _, u := range *in.Users {
+			local, err := s.bookmarkUser(u)
+			if err != nil {
+				return err
+			}
+			if !seen[local] {
+				seen[local] = true
+				b.Users = append(b.Users, local)
+			}
+		}
+	}
+	if in.Groups != nil {
+		if len(*in.Groups) > maxBookmarkGroups {
+			return errorf(http.StatusBadRequest, "too many groups")
+		}
+		b.Groups = b.Groups[:0]
+		seen := map[string]bool{}
+		for _, g := range *in.Groups {
+			g = strings.TrimSpace(g)
+			if g == "" || len(g) > maxNodeBytes || !utf8.ValidString(g) || strings.ContainsFunc(g, unicode.IsControl) {
+				return errorf(http.StatusBadRequest, "a group name must be 1 to 1023 bytes without control characters")
+			}
+			if !seen[g] {
+				seen[g] = true
+				b.Groups = append(b.Groups, g)
+			}
+		}
+	}
+	if in.GlobalBookmark != nil && *in.GlobalBookmark != b.Global {
+		if !admin {
+			return errorf(http.StatusForbidden, "only admins may make a bookmark global or local")
+		}
+		b.Global = *in.GlobalBookmark
+	}
+	if in.Properties != nil {
+		b.Properties = b.Properties[:0]
+		seen := map[string]int{}
+		for _, p := range *in.Properties {
+			if err := validPropertyName(p.Key); err != nil {
+				return err
+			}
+			v := ""
+			if p.Value != nil {
+				v = *p.Value
+			}
+			if utf8.RuneCountInString(v) > maxBookmarkPropValue || !utf8.ValidString(v) {
+				return errorf(http.StatusBadRequest, fmt.Sprintf("a property value has at most %d characters", maxBookmarkPropValue))
+			}
+			if i, ok := seen[p.Key]; ok {
+				b.Properties[i].Value = v
+				continue
+			}
+			seen[p.Key] = len(b.Properties)
+			b.Properties = append(b.Properties, bookmark.Property{Name: p.Key, Value: v})
+		}
+	}
+	return nil
+}
+
+// bookmarkValue checks a bookmark's value for its type: a room's bare JID
+// for group_chat (a bare name means a room of the MUC service), an
+// absolute http(s) URL for url.
+func (s *Server) bookmarkValue(typ, v string) (string, error) {
+	if v == "" || utf8.RuneCountInString(v) > maxBookmarkValue {
+		return "", errorf(http.StatusBadRequest, "the value must be 1 to 4096 characters")
+	}
+	switch typ {
+	case bookmark.TypeGroupChat:
+		if !strings.Contains(v, "@") {
+			v += "@" + s.cfg.MUCService
+		}
+		jid, err := toJID(v, s.cfg.Domain)
+		if err != nil || strings.Contains(jid, "/") {
+			return "", errorf(http.StatusBadRequest, "a group_chat bookmark's value must be a room's bare JID")
+		}
+		return jid, nil
+	case bookmark.TypeURL:
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsFunc(v, unicode.IsControl) {
+			return "", errorf(http.StatusBadRequest, "a url bookmark's value must be an absolute http or https URL")
+		}
+		return v, nil
+	}
+	return "", errorf(http.StatusBadRequest, "the type must be url or group_chat")
+}
+
+// bookmarkUser turns a username, or a JID of the gateway's domain, into
+// the username stored.
+func (s *Server) bookmarkUser(u string) (string, error) {
+	jid, err := toJID(strings.TrimSpace(u), s.cfg.Domain)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "invalid user "+strconv.Quote(u)+": "+err.Error())
+	}
+	local, dom, ok := strings.Cut(collabBare(jid), "@")
+	if !ok || dom != strings.ToLower(s.cfg.Domain) || strings.Contains(jid, "/") {
+		return "", errorf(http.StatusBadRequest, "bookmark users must be users of "+s.cfg.Domain)
+	}
+	return local, nil
+}
+
+func validPropertyName(name string) error {
+	if name == "" || utf8.RuneCountInString(name) > maxBookmarkPropName || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return errorf(http.StatusBadRequest, "a property name must be 1 to 255 characters without control characters")
+	}
+	return nil
+}
+
+// bookmarkOut is the API form of b.
+func bookmarkOut(b bookmark.Bookmark) Bookmark {
+	users := append([]string{}, b.Users...)
+	groups := append([]string{}, b.Groups...)
+	props := make([]UserProperty, 0, len(b.Properties))
+	names := make([]string, 0, len(b.Properties))
+	for _, p := range b.Properties {
+		props = append(props, UserProperty{Key: p.Name, Value: collabPtr(p.Value)})
+		names = append(names, p.Name)
+	}
+	typ := BookmarkType(b.Type)
+	return Bookmark{
+		BookmarkID: collabPtr(b.ID), Type: &typ, Name: collabPtr(b.Name), Value: collabPtr(b.Value),
+		Users: &users, Groups: &groups, GlobalBookmark: collabPtr(b.Global),
+		Properties: &props, PropertyNames: &names,
+	}
+}
+
+// bookmarkLocal returns the localpart of a bare JID.
+func bookmarkLocal(jid string) string {
+	l, _, _ := strings.Cut(jid, "@")
+	return l
+}
+
+// nativeConference is a XEP-0402 bookmark: the payload of an item whose id
+// is the room's JID.
+type nativeConference struct {
+	XMLName  xml.Name `xml:"urn:xmpp:bookmarks:1 conference"`
+	Name     string   `xml:"name,attr,omitempty"`
+	Autojoin bool     `xml:"autojoin,attr"`
+	Nick     string   `xml:"nick,omitempty"`
+	Password string   `xml:"password,omitempty"`
+}
+
+// nativePayload is the XEP-0402 form of a group chat bookmark. autojoin
+// defaults to true (the bookmark is offered so the user's clients join);
+// the properties autojoin, nick and password override.
+func nativePayload(b *bookmark.Bookmark) ([]byte, error) {
+	c := nativeConference{Name: b.Name, Autojoin: true}
+	if v, ok := b.Property("autojoin"); ok {
+		if aj, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			c.Autojoin = aj
+		}
+	}
+	c.Nick, _ = b.Property("nick")
+	c.Password, _ = b.Property("password")
+	return xml.Marshal(c)
+}
+
+// nativeOptions are XEP-0402's publish-options: a private, persistent
+// node. (ejabberd 23.01 knows no other fields; its config forces the rest.)
+func nativeOptions() *xmppconn.DataForm {
+	return xmppconn.SubmitForm("http://jabber.org/protocol/pubsub#publish-options",
+		[]string{"pubsub#persist_items", "pubsub#access_model"},
+		map[string]string{"pubsub#persist_items": "true", "pubsub#access_model": "whitelist"})
+}
+
+// syncNativeBookmark mirrors a change of a group chat bookmark (old before,
+// b after; nil for none) into the acting user's XEP-0402 node, so that
+// their other clients see (and autojoin) it. It is best effort: the
+// bookmark is kept in the gateway's store whatever the XMPP server says.
+// Only the creator's node is changed: the gateway has no session for
+// anyone else.
+func (s *Server) syncNativeBookmark(c echo.Context, old, b *bookmark.Bookmark) {
+	jid := claimsOf(c).Subject
+	var retract, publish *bookmark.Bookmark
+	if old != nil && old.Type == bookmark.TypeGroupChat && old.Creator == jid &&
+		(b == nil || b.Type != bookmark.TypeGroupChat || b.Value != old.Value) {
+		retract = old
+	}
+	if b != nil && b.Type == bookmark.TypeGroupChat && b.Creator == jid {
+		publish = b
+	}
+	if retract == nil && publish == nil {
+		return
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		s.log.Warn("native bookmark: no session", "user", jid, "err", err)
+		return
+	}
+	ctx := c.Request().Context()
+	if retract != nil {
+		if err := sess.Retract(ctx, "", nsBookmarks2, retract.Value, true); err != nil && !errors.Is(err, xmppconn.ErrItemNotFound) {
+			s.log.Warn("native bookmark: retract", "user", jid, "room", retract.Value, "err", err)
+		}
+	}
+	if publish != nil {
+		if err := s.publishNative(ctx, sess, publish); err != nil {
+			s.log.Warn("native bookmark: publish", "user", jid, "room", publish.Value, "err", err)
+		}
+	}
+	s.noteOffered(jid, b)
+}
+
+func (s *Server) publishNative(ctx context.Context, sess *xmppconn.Session, b *bookmark.Bookmark) error {
+	payload, err := nativePayload(b)
+	if err != nil {
+		return err
+	}
+	_, err = sess.Publish(ctx, "", nsBookmarks2, xmppconn.Item{ID: b.Value, Payload: payload}, nativeOptions())
+	return err
+}
+
+// offerBookmarks publishes the group chat bookmarks others made visible to
+// the user into the user's XEP-0402 node, once per version of each while
+// the gateway runs.
+func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookmark) {
+	var todo []*bookmark.Bookmark
+	s.collab.offeredMu.Lock()
+	seen := s.collab.offered[jid]
+	for i := range bs {
+		b := &bs[i]
+		if b.Type == bookmark.TypeGroupChat && b.Creator != jid && seen[b.ID] != b.Updated.UnixMilli() {
+			todo = append(todo, b)
+		}
+	}
+	s.collab.offeredMu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return
+	}
+	for _, b := range todo {
+		if err := s.publishNative(c.Request().Context(), sess, b); err != nil {
+			s.log.Warn("native bookmark: offer", "user", jid, "room", b.Value, "err", err)
+			continue
+		}
+		s.noteOffered(jid, b)
+	}
+}
+
+// maxOfferedUsers bounds the memory of offered bookmarks; past it the
+// memory starts again (and bookmarks are offered once more).
+const maxOfferedUsers = 10000
+
+// noteOffered remembers that b's current version is in the user's node.
+func (s *Server) noteOffered(jid string, b *bookmark.Bookmark) {
+	if b == nil {
+		return
+	}
+	st := &s.collab
+	st.offeredMu.Lock()
+	defer st.offeredMu.Unlock()
+	if st.offered == nil || len(st.offered) >= maxOfferedUsers {
+		st.offered = make(map[string]map[int64]int64)
+	}
+	m := st.offered[jid]
+	if m == nil {
+		m = make(map[int64]int64)
+		st.offered[jid] = m
+	}
+	m[b.ID] = b.Updated.UnixMilli()
+}
