@@ -564,6 +564,15 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 		// A ceremony of u finished under another user's name.
 		cer, resp = e.assertion(t, u.Name, d)
 		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+other.Name+"?ceremony="+cer, "", "application/json", resp), 401, "unauthorized")
+
+		// A sign count that goes backwards (a cloned authenticator) is refused.
+		d.cred.Counter = 10
+		_, resp = e.assertion(t, u.Name, d)
+		authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
+		d.cred.Counter = 5
+		_, resp = e.assertion(t, u.Name, d)
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp), 401, "unauthorized")
+		d.cred.Counter = 11
 	})
 
 	t.Run("delete", func(t *testing.T) {
