@@ -1,12 +1,24 @@
 package gateway_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/sparkgate/sparkgate"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
@@ -43,6 +55,45 @@ type call struct {
 	check        func(t *testing.T, r gatewaytest.Response)
 }
 
+var contract = sync.OnceValues(func() (routers.Router, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(sparkgate.OpenAPI)
+	if err != nil {
+		return nil, err
+	}
+	doc.Servers = nil
+	return gorillamux.NewRouter(doc)
+})
+
+// checkContract validates a response against openapi.yaml: its status
+// must be documented for the operation and its body must match the
+// schema (undocumented fields included, since the models are closed).
+func checkContract(t *testing.T, method, path string, r gatewaytest.Response) {
+	t.Helper()
+	router, err := contract()
+	if err != nil {
+		t.Fatalf("load the spec: %v", err)
+	}
+	req, err := http.NewRequest(method, "http://sparkgate.test"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s: no operation in the spec: %v", method, path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: r.Status, Header: r.Header,
+		Body:    io.NopCloser(bytes.NewReader(r.Body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s %s: the %d response breaks the contract: %v\n%s", method, path, r.Status, err, r.Body)
+	}
+}
+
 func runCalls(t *testing.T, e *env, calls []call) {
 	t.Helper()
 	for _, tt := range calls {
@@ -51,6 +102,7 @@ func runCalls(t *testing.T, e *env, calls []call) {
 			if r.Status != tt.status {
 				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.Status, r.Body, tt.status)
 			}
+			checkContract(t, tt.method, tt.path, r)
 			if tt.status >= 400 {
 				if eb := r.Error(t); eb.Status != tt.status || eb.Code == "" || eb.Message == "" {
 					t.Fatalf("error body %+v", eb)
