@@ -61,8 +61,12 @@ type Config struct {
 	// Sessions sets the limits of the per-user sessions; its Stream,
 	// Issuer, Deliver, OnEnd and Active fields are filled in by New.
 	Sessions xmppconn.ManagerConfig
-	// Events configures the per-user event logs and streams.
+	// Events configures the per-user event logs and streams of the
+	// default, in-process implementation.
 	Events sse.Config
+	// EventBus, when set, replaces the in-process event logs and streams
+	// (built from Events) with another implementation.
+	EventBus Events
 	// MUCService is the group chat service; empty means conference.<Domain>.
 	MUCService string
 	// Registration allows POST /register; false answers 403.
@@ -102,7 +106,7 @@ type Server struct {
 	tokens   *auth.Tokens
 	dir      xmppadmin.Directory
 	sessions *xmppconn.Manager
-	hub      *sse.Hub
+	hub      Events
 	streams  *streamRegistry
 	authx    authState
 	msg      messagingState
@@ -137,9 +141,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Events.Logger == nil {
 		cfg.Events.Logger = s.log
 	}
-	hub, err := sse.New(cfg.Events)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
+	hub := cfg.EventBus
+	if hub == nil {
+		h, err := sse.New(cfg.Events)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		hub = h
 	}
 	s.hub = hub
 	mc := cfg.Sessions
@@ -154,11 +162,12 @@ func New(cfg Config) (*Server, error) {
 	if mc.Logger == nil {
 		mc.Logger = s.log
 	}
-	s.sessions, err = xmppconn.NewManager(mc)
+	sess, err := xmppconn.NewManager(mc)
 	if err != nil {
 		hub.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	s.sessions = sess
 	for _, init := range []func() error{s.initAuth, s.initMessaging, s.initCollab, s.initPush, s.initUsers} {
 		if err := init(); err != nil {
 			s.sessions.Close()
