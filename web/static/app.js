@@ -93,7 +93,31 @@ function keysOf(m) {
   return k;
 }
 
+// sameMessage finds a message of ours shown before the archive knew its
+// archive id (the send answer carries only the message id): same body,
+// sent within two minutes.
+function sameMessage(c, m) {
+  if (!m.mine || !m.stanzaId) return null;
+  const t = Date.parse(m.ts || m.stamp);
+  return c.messages.find((x) => x.mine && !x.stanzaId && x.body === m.body &&
+    Math.abs(Date.parse(x.ts) - t) < 120000) || null;
+}
+
+// stanzaAttr reads an attribute of the archived stanza's root element.
+function stanzaAttr(xml, name) {
+  if (!xml) return '';
+  try {
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    return (doc.documentElement && doc.documentElement.getAttribute(name)) || '';
+  } catch { return ''; }
+}
+
 function addMessage(c, m, { quiet = false } = {}) {
+  const twin = sameMessage(c, m);
+  if (twin) {
+    twin.stanzaId = m.stanzaId;
+    for (const k of keysOf(twin)) c.keys.add(k);
+  }
   const keys = keysOf(m);
   if (keys.some((k) => c.keys.has(k))) {
     // Already shown; remember any new identity (e.g. the archive id).
@@ -371,6 +395,7 @@ async function loadHistory(c) {
       for (const m of conversation.messages || []) {
         if (!m.body) continue;
         addMessage(c, {
+          id: stanzaAttr(m.stanza, 'id') || undefined,
           from: m.from, to: m.to, body: m.body, stanzaId: m.stanzaId, stamp: m.sentDate,
           mine: bare(m.from) === state.jid,
         }, { quiet: true });
@@ -482,10 +507,16 @@ async function loadRoster() {
   renderHeader();
 }
 
+// addContact adds jid to the roster (or updates the item) asking for a
+// subscription both ways, which also approves the contact's request.
 async function addContact(jid) {
-  await available(() => call('POST', '/roster', { json: { jid, subscriptionType: 3 }, feature: 'roster' })).catch((e) => {
+  const item = { jid, subscriptionType: 3 };
+  try {
+    await available(() => call('POST', '/roster', { json: item, feature: 'roster' }));
+  } catch (e) {
     if (!(e instanceof ApiError && e.status === 409)) throw e;
-  });
+    await call('PUT', `/roster/${seg(jid)}`, { json: item, feature: 'roster' });
+  }
 }
 
 async function acceptContact(jid) {
@@ -550,7 +581,10 @@ async function refreshOccupants(c) {
   const res = await available(() => call('GET', `/groupchat/room/${seg(local(c.jid))}/occupants`, { query: { serviceName: c.jid.split('@')[1] } }));
   if (!res) return;
   c.occupants.clear();
-  for (const o of res.occupants || []) c.occupants.set(resourceOf(o.jid) || o.jid, { role: o.role, affiliation: o.affiliation });
+  for (const o of res.occupants || []) {
+    const nick = resourceOf(o.jid);
+    if (nick) c.occupants.set(nick, { role: o.role, affiliation: o.affiliation });
+  }
   if (state.active === c.id) renderHeader();
 }
 
@@ -634,15 +668,23 @@ function onPresence(d) {
   const from = bare(d.from);
   const type = d.presenceType || 'available';
   const roomConv = state.convs.get(`room:${from}`);
-  if (roomConv && (d.nick || resourceOf(d.from))) {
-    const nick = d.nick || resourceOf(d.from);
+  if (roomConv || from.split('@')[1] === state.muc) {
+    // A room occupant (room@service/nick); the room's own presence is not a contact.
+    const nick = resourceOf(d.from);
+    if (!roomConv || !nick) return;
     if (type === 'unavailable') roomConv.occupants.delete(nick);
-    else roomConv.occupants.set(nick, { role: d.role, affiliation: d.affiliation });
+    else if (type === 'available') roomConv.occupants.set(nick, { role: d.role, affiliation: d.affiliation });
     if (state.active === roomConv.id) renderHeader();
     return;
   }
   if (from === state.jid) return;
   if (type === 'subscribe') {
+    const known = state.convs.get(`chat:${from}`);
+    if (known && known.inRoster) {
+      // We asked for this contact ourselves: approve the request back.
+      call('PUT', `/roster/${seg(from)}`, { json: { jid: from, subscriptionType: 3 }, feature: 'roster' }).catch(fail);
+      return;
+    }
     state.requests.set(from, true);
     renderRequests();
     return;
