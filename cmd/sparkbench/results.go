@@ -28,6 +28,7 @@ type Results struct {
 	LatencyUS      Latency    `json:"latency_us"`
 	ThroughputMsgs Throughput `json:"throughput_msgs"`
 	Idle           Idle       `json:"idle"`
+	ReceivePathUS  Receive    `json:"receive_path_us"`
 	Login          Login      `json:"login"`
 	FanoutMS       Fanout     `json:"fanout_ms"`
 
@@ -74,6 +75,21 @@ type Latency struct {
 	// gateway's XMPP connection to the SSE write, estimated as gateway
 	// minus direct latency (both through the same ejabberd).
 	Note string `json:"note,omitempty"`
+}
+
+// Receive is issue 5's measure: with many logged-in users each holding a
+// stream, the time a stanza takes from its arrival at the gateway's XMPP
+// connection to the SSE event. A direct client sends to a gateway user's
+// stream and, alternately, to a direct client; both receivers sit behind the
+// same ejabberd, so the difference of the two is the gateway's receive path
+// (stanza read, translation, JSON, SSE write, and the loopback HTTP hop).
+type Receive struct {
+	Users      int     `json:"users"`
+	Messages   int     `json:"messages"`
+	ViaGateway Dist    `json:"via_gateway"`
+	Direct     Dist    `json:"direct"`
+	P50Added   float64 `json:"p50_added"`
+	P99Added   float64 `json:"p99_added"`
 }
 
 // Throughput compares delivered messages per second.
@@ -241,6 +257,11 @@ func (r *Results) printTable(w io.Writer) {
 		if run.EjabberdKiBPerUsr != 0 {
 			fmt.Fprintf(tw, "idle %d users: ejabberd RSS per user\t\t%s\t\t\n", run.Users, num(run.EjabberdKiBPerUsr, " KiB"))
 		}
+	}
+	signed := func(v float64) string { return fmt.Sprintf("%+.0f µs", v) }
+	if rp := r.ReceivePathUS; rp.Messages > 0 {
+		fmt.Fprintf(tw, "receive path with %d users: p50\t%s\t%s\t%s\t\n", rp.Users, num(rp.ViaGateway.P50, " µs"), num(rp.Direct.P50, " µs"), signed(rp.P50Added))
+		fmt.Fprintf(tw, "receive path with %d users: p99\t%s\t%s\t%s\t\n", rp.Users, num(rp.ViaGateway.P99, " µs"), num(rp.Direct.P99, " µs"), signed(rp.P99Added))
 	}
 	lg := r.Login
 	fmt.Fprintf(tw, "login rate, password (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.PasswordPerSec, " /s"))

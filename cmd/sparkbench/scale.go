@@ -149,8 +149,17 @@ func (b *bench) scale(ctx context.Context) error {
 		wg.Wait()
 	}()
 	b.res.Login.Workers = b.opt.workers
+	// Streams report the messages of the receive-path measure.
+	arrivals := make(chan arrival, 64)
 	open := func(ctx context.Context, i int) error {
-		s, err := b.api.open(ctx, b.clients.forUser(i), users[i].token, func(ssetest.Event, time.Time) {})
+		s, err := b.api.open(ctx, b.clients.forUser(i), users[i].token, func(ev ssetest.Event, at time.Time) {
+			if body, ok := chatBody(ev); ok && strings.HasPrefix(body, "rp ") {
+				select {
+				case arrivals <- arrival{body, at}:
+				default:
+				}
+			}
+		})
 		if err != nil {
 			return err
 		}
@@ -204,6 +213,11 @@ func (b *bench) scale(ctx context.Context) error {
 		run, err := b.idleRun(ctx, n, base, ejBase)
 		if err != nil {
 			return err
+		}
+		if step == 0 {
+			if err := b.receivePath(ctx, users[:n], arrivals); err != nil {
+				return fmt.Errorf("receive path: %w", err)
+			}
 		}
 		b.res.Idle.Runs = append(b.res.Idle.Runs, run)
 		b.res.Idle.Users = run.Users
@@ -295,5 +309,89 @@ func (b *bench) tokenLogins(ctx context.Context, users []idleUser, open func(con
 	b.res.Login.TokenPerSec = round(float64(len(users))/time.Since(start).Seconds(), 0)
 	b.res.Login.TokenMs = dist(lat, time.Millisecond)
 	b.res.Login.TokenNote = "gateway restarted; each stream opened with the JWT of the password login reopens the user's XMPP session with an OAuth token ejabberd issues (admin API + X-OAUTH2), up to onConnect"
+	return nil
+}
+
+// receivePath sends from a direct client, one message at a time, to the
+// idle gateway users in turn and to a direct receiver in alternation.
+func (b *bench) receivePath(ctx context.Context, users []idleUser, arrivals <-chan arrival) error {
+	n := min(b.opt.messages/2, 1000)
+	names := []string{b.user("rp-send"), b.user("rp-recv")}
+	for _, u := range names {
+		if err := b.admin.Register(ctx, u, b.password); err != nil {
+			return err
+		}
+	}
+	snd, err := dialDirect(ctx, b.c2s, b.domain, names[0], b.password)
+	if err != nil {
+		return err
+	}
+	defer closeDirect(snd)
+	rcv, err := dialDirect(ctx, b.c2s, b.domain, names[1], b.password)
+	if err != nil {
+		return err
+	}
+	direct := make(chan arrival, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for st := range rcv.In() {
+			if body, ok := directBody(st); ok && strings.HasPrefix(body, "rp ") {
+				select {
+				case direct <- arrival{body, time.Now()}:
+				default:
+				}
+			}
+		}
+	}()
+	defer func() { closeDirect(rcv); <-done }()
+
+	var gw, dr []time.Duration
+	lost := 0
+	wait := func(ch <-chan arrival, key string, t0 time.Time) (time.Duration, bool) {
+		timer := time.NewTimer(5 * time.Second)
+		defer timer.Stop()
+		for {
+			select {
+			case a := <-ch:
+				if a.key == key {
+					return a.at.Sub(t0), true
+				}
+			case <-timer.C:
+				return 0, false
+			case <-ctx.Done():
+				return 0, false
+			}
+		}
+	}
+	for i := range n + latencyWarmup {
+		for _, viaGateway := range []bool{true, false} {
+			to, ch := names[1]+"@"+b.domain, (<-chan arrival)(direct)
+			if viaGateway {
+				to, ch = users[i%len(users)].name+"@"+b.domain, arrivals
+			}
+			key := fmt.Sprintf("rp %d %v", i, viaGateway)
+			t0 := time.Now()
+			if err := snd.SendRaw(ctx, chatStanza(to, fmt.Sprintf("rp%d%v", i, viaGateway), key)); err != nil {
+				return err
+			}
+			d, ok := wait(ch, key, t0)
+			switch {
+			case !ok:
+				lost++
+			case i < latencyWarmup:
+			case viaGateway:
+				gw = append(gw, d)
+			default:
+				dr = append(dr, d)
+			}
+		}
+	}
+	b.res.addLost("receive-path", lost, 0)
+	rp := &b.res.ReceivePathUS
+	rp.Users, rp.Messages = len(users), n
+	rp.ViaGateway, rp.Direct = dist(gw, time.Microsecond), dist(dr, time.Microsecond)
+	rp.P50Added = round(rp.ViaGateway.P50-rp.Direct.P50, 1)
+	rp.P99Added = round(rp.ViaGateway.P99-rp.Direct.P99, 1)
 	return nil
 }
