@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -262,4 +263,16 @@ func FuzzCredentialBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkKeyedLimiter(b *testing.B) {
+	l := newKeyedLimiter(DefaultUserRateLimit, time.Now)
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = "user" + strconv.Itoa(i) + "@example.org"
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		l.take(keys[i%len(keys)])
+	}
 }

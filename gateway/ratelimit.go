@@ -208,7 +208,8 @@ func (s *Server) throttle(c echo.Context, user string) error {
 		ok, d = a.perUser.take(user)
 	}
 	if !ok {
-		s.log.Info("login attempt rate limited", "user", user, "ip", ip)
+		// Debug: under attack this line would flood the log.
+		s.log.Debug("login attempt rate limited", "user", user, "ip", ip)
 		setRetryAfter(c, d)
 		return errorf(http.StatusTooManyRequests, "too many attempts; retry later")
 	}
