@@ -42,6 +42,12 @@ type config struct {
 	MinPasswordLen  int
 	ShutdownTimeout time.Duration
 	WebClient       bool
+	MaxSessions     int
+	RawEvents       bool
+	EventBuffer     int
+	EventBufferAge  time.Duration
+	Heartbeat       time.Duration
+	StreamMaxAge    time.Duration
 
 	// Settings of each area, declared in wire_<area>.go.
 	Auth      authSettings
@@ -167,6 +173,18 @@ var coreOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
 	{name: "web-client", def: "true", usage: "serve the browser client at /",
 		set: boolean(func(c *config) *bool { return &c.WebClient })},
+	{name: "max-sessions", def: "10000", usage: "most XMPP sessions (logged-in users) the gateway holds; logins beyond answer 503",
+		set: integer(func(c *config) *int { return &c.MaxSessions })},
+	{name: "raw-events", def: "true", usage: "send a chatapi.xmpp event with the raw XML of every inbound stanza",
+		set: boolean(func(c *config) *bool { return &c.RawEvents })},
+	{name: "event-buffer", def: "1024", usage: "events kept per user for replay to a stream that resumes with Last-Event-ID",
+		set: integer(func(c *config) *int { return &c.EventBuffer })},
+	{name: "event-buffer-age", def: "1h", usage: "how long an event is kept for replay",
+		set: duration(func(c *config) *time.Duration { return &c.EventBufferAge })},
+	{name: "heartbeat", def: "15s", usage: "a silent event stream gets a comment line this often",
+		set: duration(func(c *config) *time.Duration { return &c.Heartbeat })},
+	{name: "stream-max-age", def: "0s", usage: "end event streams after about this long (they resume at once); 0 means never",
+		set: duration(func(c *config) *time.Duration { return &c.StreamMaxAge })},
 }
 
 // loadConfig builds the configuration from defaults, an optional YAML file,

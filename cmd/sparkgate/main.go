@@ -25,6 +25,7 @@ import (
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/sse"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
@@ -107,7 +108,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			InsecureSkipVerifyForDevelopmentOnly: cfg.XMPPInsecureTLS,
 			Logger:                               log,
 		},
-		Sessions:          xmppconn.ManagerConfig{IdleTimeout: cfg.TokenLifetime},
+		Sessions: xmppconn.ManagerConfig{
+			IdleTimeout: cfg.TokenLifetime,
+			MaxSessions: cfg.MaxSessions,
+			RawEvents:   cfg.RawEvents,
+		},
+		Events: sse.Config{
+			LogEvents: cfg.EventBuffer,
+			LogAge:    cfg.EventBufferAge,
+			Heartbeat: cfg.Heartbeat,
+			MaxAge:    cfg.StreamMaxAge,
+		},
 		MUCService:        cfg.MUCService,
 		Registration:      cfg.Registration,
 		MinPasswordLength: cfg.MinPasswordLen,
