@@ -105,6 +105,9 @@ var publicOperations = []string{
 	"getGlobalConfig",
 	"getVapidKey",
 	"getOpenAPISpec",
+	// Authenticated by the action token of a push notification, which the
+	// handler checks itself (an access token is not accepted there).
+	"handleNotificationAction",
 }
 
 // sparkWebTags are the tags an operation may carry.

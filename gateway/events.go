@@ -52,7 +52,9 @@ func (s *Server) deliver(user string, p chatapi.Payload) {
 		s.log.Error("encode event", "event", p.EventName(), "user", user, "err", err)
 		return
 	}
-	s.hub.Publish(user, p.EventName(), data)
+	if s.hub.Publish(user, p.EventName(), data) == 0 {
+		s.pushOffline(user, p) // no open stream: maybe a push (push_notify.go)
+	}
 }
 
 // sessionEnded is told when a user's XMPP session ends for good: the

@@ -549,7 +549,18 @@ type NotificationActionEntity struct {
 	Value *string `json:"value,omitempty"`
 }
 
-// NotificationEntity A Web Push notification.
+// NotificationEntity A Web Push notification. The encrypted payload the gateway pushes is this object as JSON
+// (at most 3993 bytes): `subject` (the title), `body`, `icon`, `data`, `token` and
+// `actions`. `data` is a JSON string naming the conversation: `{"type": …, "from": …}` with
+// `type` `chat` (a one-to-one message; `from` is the sender's bare JID), `groupchat` (a
+// room message that mentions the user's nick; `from` is the room), `invitation` (`from` is
+// the room), `message` or `notify` (`POST /webpush/message` or `notify`; `from` is the
+// sender, and `data` adds the sender's own `data`). `token` is a short-lived, single-use
+// action token for `POST /webpush/action`, bound to that `data`. `actions` are `reply`
+// (`type: text`) and `open` (`type: button`); invitations offer only `open`. The gateway
+// pushes when a one-to-one message, a mention or an invitation arrives for a user with no
+// open event stream; messages in a burst are collapsed into one notification per
+// conversation.
 type NotificationEntity struct {
 	Actions            *[]NotificationActionEntity `json:"actions,omitempty"`
 	Body               *string                     `json:"body,omitempty"`

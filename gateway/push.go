@@ -1,9 +1,194 @@
 package gateway
 
-// PushConfig configures Web Push.
-type PushConfig struct{}
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/webpush"
+)
+
+// PushConfig configures Web Push. The zero value switches it off: the
+// web_push operations answer 501 and nothing is pushed.
+type PushConfig struct {
+	// Sender delivers the notifications. The caller owns it and closes it
+	// after the Server. Nil switches Web Push off.
+	Sender *webpush.Sender
+	// Store keeps the subscriptions; required with Sender (the Sender's
+	// own store).
+	Store webpush.Store
+	// InsecureHosts are push endpoint hosts ("host" or "host:port")
+	// accepted over plain http, for tests. Empty means https only.
+	InsecureHosts []string
+	// Admins are the bare JIDs that may push to any user and see every
+	// subscriber.
+	Admins []string
+	// ActionTTL is the lifetime of the action token in a notification;
+	// zero means 1 hour. It is capped at the access token lifetime.
+	ActionTTL time.Duration
+	// TTL is how long a push service keeps an undelivered notification;
+	// zero means webpush.DefaultTTL.
+	TTL time.Duration
+	// Icon is the URL of the icon shown with gateway notifications; empty
+	// means none (the service worker picks its own).
+	Icon string
+	// MaxSubscriptions bounds the subscriptions of one user; zero means 20.
+	MaxSubscriptions int
+}
 
 // pushState is the Server's state for PushConfig.
-type pushState struct{}
+type pushState struct {
+	sender  *webpush.Sender
+	store   webpush.Store
+	admins  map[string]bool
+	actions sync.Mutex // makes verify-then-revoke of an action token atomic
+}
 
-func (s *Server) initPush() error { return nil }
+func (s *Server) initPush() error {
+	pc := &s.cfg.Push
+	if pc.Sender == nil {
+		return nil
+	}
+	if pc.Store == nil {
+		return errors.New("PushConfig.Store is nil")
+	}
+	if pc.ActionTTL <= 0 {
+		pc.ActionTTL = time.Hour
+	}
+	pc.ActionTTL = min(pc.ActionTTL, s.tokens.Lifetime())
+	if pc.MaxSubscriptions <= 0 {
+		pc.MaxSubscriptions = 20
+	}
+	s.push.sender = pc.Sender
+	s.push.store = pc.Store
+	s.push.admins = make(map[string]bool, len(pc.Admins))
+	for _, a := range pc.Admins {
+		s.push.admins[strings.ToLower(a)] = true
+	}
+	return nil
+}
+
+// pushEnabled returns the 501 of a gateway without Web Push.
+func (s *Server) pushEnabled() error {
+	if s.push.sender == nil {
+		return errorf(http.StatusNotImplemented, "Web Push is not configured on this gateway")
+	}
+	return nil
+}
+
+// VAPIDPublicKey returns the gateway's VAPID public key, or "" when Web
+// Push is off. GET /config/global reports it too.
+func (s *Server) VAPIDPublicKey(context.Context) (string, error) {
+	if s.push.sender == nil {
+		return "", nil
+	}
+	return s.push.sender.PublicKey(), nil
+}
+
+// GetVapidKey serves GET /webpush/vapidkey.
+func (s *Server) GetVapidKey(c echo.Context) error {
+	if err := s.pushEnabled(); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, PublicKey{PublicKey: s.push.sender.PublicKey()})
+}
+
+// maxSubscriptionBody bounds a PushSubscription body (the spec's text/plain
+// limit; the JSON schema's field limits are smaller).
+const maxSubscriptionBody = 8192
+
+// PutPushSubscription serves PUT /webpush/subscribe/{resource}: the body is
+// the browser's PushSubscription JSON, as application/json or text/plain.
+func (s *Server) PutPushSubscription(c echo.Context, resource string) error {
+	if err := s.pushEnabled(); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(io.LimitReader(c.Request().Body, maxSubscriptionBody+1))
+	if err != nil {
+		return errorf(http.StatusBadRequest, "the request body could not be read")
+	}
+	if len(raw) > maxSubscriptionBody {
+		return errorf(http.StatusRequestEntityTooLarge, "the subscription is larger than 8192 bytes")
+	}
+	sub, err := webpush.ParseSubscription(raw, s.cfg.Push.InsecureHosts)
+	if err != nil {
+		return wrap(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "webpush: "), err)
+	}
+	user := claimsOf(c).Subject
+	sub.User, sub.Resource = user, resource
+	ctx := c.Request().Context()
+	have, err := s.push.store.PushSubscriptions(ctx, user)
+	if err != nil {
+		return err
+	}
+	if len(have) >= s.cfg.Push.MaxSubscriptions &&
+		!slices.ContainsFunc(have, func(h webpush.Subscription) bool { return h.Resource == resource }) {
+		return errorf(http.StatusForbidden, "too many push subscriptions; remove one first")
+	}
+	if err := s.push.store.PutPushSubscription(ctx, sub); err != nil {
+		return err
+	}
+	s.log.Info("push subscription stored", "sub", sub)
+	return c.NoContent(http.StatusOK)
+}
+
+// DeletePushSubscription serves DELETE /webpush/subscribe/{resource}.
+func (s *Server) DeletePushSubscription(c echo.Context, resource string) error {
+	if err := s.pushEnabled(); err != nil {
+		return err
+	}
+	user := claimsOf(c).Subject
+	err := s.push.store.DeletePushSubscription(c.Request().Context(), user, resource)
+	if errors.Is(err, webpush.ErrNotFound) {
+		return wrap(http.StatusNotFound, "no push subscription under this resource", err)
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// ListPushSubscribers serves GET /webpush/subscribers: the caller's roster
+// contacts that have a subscription (everyone's for an admin).
+func (s *Server) ListPushSubscribers(c echo.Context) error {
+	if err := s.pushEnabled(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	user := claimsOf(c).Subject
+	all, err := s.push.store.PushSubscribers(ctx)
+	if err != nil {
+		return err
+	}
+	var keep func(string) bool
+	if s.push.admins[user] {
+		keep = func(string) bool { return true }
+	} else {
+		sess, err := s.session(c)
+		if err != nil {
+			return err
+		}
+		contacts, err := pushRoster(ctx, sess)
+		if err != nil {
+			return err
+		}
+		keep = func(j string) bool { return contacts[j] }
+	}
+	out := UserEntities{Users: []UserEntity{}}
+	for _, j := range all {
+		local, domain, ok := cutJID(j)
+		if !ok || domain != s.cfg.Domain || !keep(j) {
+			continue
+		}
+		name := local
+		out.Users = append(out.Users, UserEntity{Username: &local, Name: &name})
+	}
+	return c.JSON(http.StatusOK, out)
+}

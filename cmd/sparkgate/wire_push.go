@@ -2,21 +2,106 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/webpush"
 )
 
 // pushSettings are the settings of the push area (config.Push).
-type pushSettings struct{}
+type pushSettings struct {
+	Enabled       bool
+	Subject       string
+	InsecureHosts string
+	Admins        string
+	TTL           time.Duration
+	ActionTTL     time.Duration
+	Collapse      time.Duration
+	Queue         int
+	Workers       int
+}
 
 // pushOptions are the push area's settings; each sets a field of
 // config.Push.
-var pushOptions = []option{}
+var pushOptions = []option{
+	{name: "push", def: "true", usage: "send Web Push notifications to users with no open tab (the VAPID key is kept in data-dir)",
+		set: boolean(func(c *config) *bool { return &c.Push.Enabled })},
+	{name: "push-subject", def: "", usage: "contact the push services may reach: an e-mail address without mailto: or an https URL (empty: admin@<xmpp-domain>)",
+		set: str(func(c *config) *string { return &c.Push.Subject })},
+	{name: "push-insecure-hosts", def: "", usage: "comma-separated push endpoint hosts accepted over plain http (tests only)",
+		set: str(func(c *config) *string { return &c.Push.InsecureHosts })},
+	{name: "push-admins", def: "", usage: "comma-separated bare JIDs that may push to any user and list every subscriber",
+		set: str(func(c *config) *string { return &c.Push.Admins })},
+	{name: "push-ttl", def: "12h", usage: "how long a push service keeps a notification for an offline browser",
+		set: duration(func(c *config) *time.Duration { return &c.Push.TTL })},
+	{name: "push-action-ttl", def: "1h", usage: "lifetime of the single-use reply token inside a notification",
+		set: duration(func(c *config) *time.Duration { return &c.Push.ActionTTL })},
+	{name: "push-collapse", def: "2s", usage: "messages of one conversation within this window become one notification",
+		set: duration(func(c *config) *time.Duration { return &c.Push.Collapse })},
+	{name: "push-queue", def: "1024", usage: "notifications and retries waiting to be sent; more are dropped",
+		set: integer(func(c *config) *int { return &c.Push.Queue })},
+	{name: "push-workers", def: "4", usage: "concurrent requests to push services",
+		set: integer(func(c *config) *int { return &c.Push.Workers })},
+}
 
 // wirePush fills gc.Push from the settings, building what the gateway
-// needs on top of the store and the keys.
+// needs on top of the store and the keys. The Sender lives until ctx
+// ends (run's context), when it is closed.
 func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys, gc *gateway.Config) error {
+	p := c.Push
+	if !p.Enabled {
+		return nil
+	}
+	vapid, err := webpush.LoadOrCreateVAPID(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	subject := p.Subject
+	if subject == "" {
+		subject = "admin@" + c.XMPPDomain
+	}
+	if strings.HasPrefix(subject, "mailto:") {
+		// webpush-go adds the scheme itself.
+		subject = strings.TrimPrefix(subject, "mailto:")
+	}
+	sender, err := webpush.NewSender(webpush.SenderConfig{
+		Keys:      vapid,
+		Subject:   subject,
+		Store:     st,
+		QueueSize: p.Queue,
+		Workers:   p.Workers,
+		Collapse:  p.Collapse,
+		Logger:    gc.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		sender.Close()
+	}()
+	gc.Push = gateway.PushConfig{
+		Sender:        sender,
+		Store:         st,
+		InsecureHosts: pushList(p.InsecureHosts),
+		Admins:        pushList(p.Admins),
+		TTL:           p.TTL,
+		ActionTTL:     p.ActionTTL,
+	}
 	return nil
+}
+
+// pushList splits a comma-separated setting, dropping empty items.
+func pushList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -1,0 +1,317 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/webpush"
+)
+
+// Types of pushData, the kinds of notification the gateway sends.
+const (
+	pushChat       = "chat"       // a one-to-one message (offline delivery)
+	pushGroupChat  = "groupchat"  // a room message that mentions the user
+	pushInvitation = "invitation" // a room invitation
+	pushMessage    = "message"    // POST /webpush/message
+	pushNotify     = "notify"     // POST /webpush/notify
+)
+
+// Action names a notification offers (the reference's webpush.message is
+// accepted as reply).
+const (
+	actionReply     = "reply"
+	actionOpen      = "open"
+	actionReference = "webpush.message"
+)
+
+// maxPushBody bounds the body text put in a notification, in bytes; a
+// longer message is cut (the payload must fit webpush.MaxPayload).
+const maxPushBody = 1500
+
+// pushData is the JSON inside a notification's data string: which
+// conversation it is about. The service worker posts it back with the
+// action, and the action token is bound to it.
+type pushData struct {
+	Type string `json:"type"`
+	// From is the bare JID of the sender (chat, message, notify) or of
+	// the room (groupchat, invitation).
+	From string `json:"from"`
+	// Data is the sender's own data of POST /webpush/notify.
+	Data string `json:"data,omitempty"`
+}
+
+// actionPurpose is the purpose of the action token of a notification: it
+// binds the token to the conversation, so that a reply can only go where
+// the notification came from.
+func actionPurpose(typ, from string) string { return "push-action " + typ + " " + from }
+
+// pushPayload builds a notification's payload: n with the data and a new
+// action token for user. It fails with 400 when the result does not fit
+// one push message.
+func (s *Server) pushPayload(ctx context.Context, user string, n NotificationEntity, d pushData) ([]byte, error) {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	tok, _, err := s.tokens.IssuePurpose(ctx, user, actionPurpose(d.Type, d.From), s.cfg.Push.ActionTTL)
+	if err != nil {
+		return nil, err
+	}
+	n.Data, n.Token = pushPtr(string(data)), &tok
+	if n.Icon == nil && s.cfg.Push.Icon != "" {
+		n.Icon = pushPtr(s.cfg.Push.Icon)
+	}
+	payload, err := json.Marshal(n)
+	if err != nil {
+		return nil, err
+	}
+	if len(payload) > webpush.MaxPayload {
+		return nil, errorf(http.StatusBadRequest, fmt.Sprintf("the notification does not fit a push message (%d bytes with the gateway's fields, at most %d)", len(payload), webpush.MaxPayload))
+	}
+	return payload, nil
+}
+
+// replyActions are the actions of a notification one can answer.
+func replyActions() *[]NotificationActionEntity {
+	return &[]NotificationActionEntity{
+		{Action: pushPtr(actionReply), Type: pushPtr("text"), Title: pushPtr("Reply"), Placeholder: pushPtr("Reply…")},
+		{Action: pushPtr(actionOpen), Type: pushPtr("button"), Title: pushPtr("Open")},
+	}
+}
+
+func pushPtr[T any](v T) *T { return &v }
+
+// cutBody shortens a message body to maxPushBody bytes of whole runes.
+func cutBody(b string) string {
+	if len(b) <= maxPushBody {
+		return b
+	}
+	b = b[:maxPushBody]
+	for len(b) > 0 && !utf8.ValidString(b) {
+		b = b[:len(b)-1]
+	}
+	return b + "…"
+}
+
+func localOf(jid string) string {
+	bare, _, _ := strings.Cut(jid, "/")
+	if l, _, ok := strings.Cut(bare, "@"); ok {
+		return l
+	}
+	return bare
+}
+
+// pushOffline is deliver's hook for a user with no open event stream: a
+// one-to-one message, a room message that mentions the user's nick, or a
+// room invitation becomes a notification to the user's browsers. It runs
+// on the session's goroutine and never blocks (Sender.Send only queues).
+func (s *Server) pushOffline(user string, p chatapi.Payload) {
+	if s.push.sender == nil {
+		return
+	}
+	n, d, topic, ok := s.offlineNotification(user, p)
+	if !ok {
+		return
+	}
+	payload, err := s.pushPayload(context.Background(), user, n, d)
+	if err != nil {
+		s.log.Warn("push: build notification", "user", user, "type", d.Type, "err", err)
+		return
+	}
+	err = s.push.sender.Send(user, webpush.Notification{
+		Payload: payload,
+		TTL:     s.cfg.Push.TTL,
+		Urgency: webpush.UrgencyHigh,
+		Topic:   topic,
+	})
+	if err != nil {
+		s.log.Warn("push: queue notification", "user", user, "type", d.Type, "err", err)
+	}
+}
+
+// offlineNotification decides whether p is worth a push and builds it.
+func (s *Server) offlineNotification(user string, p chatapi.Payload) (NotificationEntity, pushData, string, bool) {
+	switch v := p.(type) {
+	case *chatapi.Chat:
+		return s.offlineNotification(user, *v)
+	case *chatapi.GroupChat:
+		return s.offlineNotification(user, *v)
+	case *chatapi.Invitation:
+		return s.offlineNotification(user, *v)
+	case chatapi.Chat:
+		// Not our own messages from another client, not history (delayed
+		// or flushed from offline storage at login), not headlines.
+		if v.Sent || v.Body == "" || v.Stamp != "" || (v.Type != chatapi.TypeChat && v.Type != chatapi.TypeNormal) {
+			return NotificationEntity{}, pushData{}, "", false
+		}
+		from, _, _ := strings.Cut(v.From, "/")
+		from = strings.ToLower(from)
+		if from == "" || from == user {
+			return NotificationEntity{}, pushData{}, "", false
+		}
+		n := NotificationEntity{Subject: pushPtr(from), Body: pushPtr(cutBody(v.Body)), Actions: replyActions()}
+		return n, pushData{Type: pushChat, From: from}, "chat " + from, true
+	case chatapi.GroupChat:
+		if v.Body == "" || v.Stamp != "" {
+			return NotificationEntity{}, pushData{}, "", false
+		}
+		room, nick, _ := strings.Cut(v.From, "/")
+		room = strings.ToLower(room)
+		sess, ok := s.sessions.Get(user)
+		if !ok {
+			return NotificationEntity{}, pushData{}, "", false
+		}
+		mine := sess.Rooms()[room]
+		if mine == "" || nick == mine || !strings.Contains(strings.ToLower(v.Body), strings.ToLower(mine)) {
+			return NotificationEntity{}, pushData{}, "", false
+		}
+		n := NotificationEntity{
+			Subject: pushPtr(nick + " in " + localOf(room)),
+			Body:    pushPtr(cutBody(v.Body)),
+			Actions: replyActions(),
+		}
+		return n, pushData{Type: pushGroupChat, From: room}, "muc " + room, true
+	case chatapi.Invitation:
+		room := strings.ToLower(v.Room)
+		if room == "" {
+			return NotificationEntity{}, pushData{}, "", false
+		}
+		inviter := v.Inviter
+		if inviter == "" {
+			inviter = v.From
+		}
+		body := localOf(inviter) + " invites you to " + localOf(room)
+		if v.Reason != "" {
+			body += ": " + v.Reason
+		}
+		n := NotificationEntity{
+			Subject: pushPtr("Invitation to " + localOf(room)),
+			Body:    pushPtr(cutBody(body)),
+			Actions: &[]NotificationActionEntity{{Action: pushPtr(actionOpen), Type: pushPtr("button"), Title: pushPtr("Open")}},
+		}
+		return n, pushData{Type: pushInvitation, From: room}, "invite " + room, true
+	}
+	return NotificationEntity{}, pushData{}, "", false
+}
+
+// pushTarget resolves the target of notify/message and checks that the
+// caller may push to it: 404 for an unknown user, 403 for one not in the
+// caller's roster (admins may push to anyone).
+func (s *Server) pushTarget(c echo.Context, target Target) (string, error) {
+	jid, err := toJID(string(target), s.cfg.Domain)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, err.Error())
+	}
+	if strings.Contains(jid, "/") {
+		return "", errorf(http.StatusBadRequest, "the target is a user: a bare JID or a username")
+	}
+	local, domain, ok := cutJID(jid)
+	if !ok || domain != s.cfg.Domain {
+		return "", errorf(http.StatusNotFound, "no such user on this server")
+	}
+	ctx := c.Request().Context()
+	exists, err := s.dir.Exists(ctx, local)
+	if err != nil {
+		return "", err
+	}
+	if !exists {
+		return "", errorf(http.StatusNotFound, "no such user")
+	}
+	user := claimsOf(c).Subject
+	if s.push.admins[user] {
+		return jid, nil
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return "", err
+	}
+	contacts, err := pushRoster(ctx, sess)
+	if err != nil {
+		return "", err
+	}
+	if !contacts[jid] {
+		return "", errorf(http.StatusForbidden, "the target is not in your roster")
+	}
+	return jid, nil
+}
+
+// maxNotification bounds a NotificationEntity body; its fields are bounded
+// by the spec, and the pushed payload by webpush.MaxPayload.
+const maxNotification = 64 << 10
+
+// SendPushNotification serves POST /webpush/notify/{target}.
+func (s *Server) SendPushNotification(c echo.Context, target Target) error {
+	if err := s.pushEnabled(); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(io.LimitReader(c.Request().Body, maxNotification+1))
+	if err != nil {
+		return errorf(http.StatusBadRequest, "the request body could not be read")
+	}
+	if len(raw) > maxNotification {
+		return errorf(http.StatusBadRequest, "the notification does not fit a push message")
+	}
+	var n NotificationEntity
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return errorf(http.StatusBadRequest, "the notification is not valid JSON")
+	}
+	jid, err := s.pushTarget(c, target)
+	if err != nil {
+		return err
+	}
+	from := claimsOf(c).Subject
+	d := pushData{Type: pushNotify, From: from}
+	if n.Data != nil {
+		d.Data = *n.Data
+	}
+	n.Token = nil
+	return s.pushTo(c, jid, n, d)
+}
+
+// SendPushMessage serves POST /webpush/message/{target}.
+func (s *Server) SendPushMessage(c echo.Context, target Target) error {
+	if err := s.pushEnabled(); err != nil {
+		return err
+	}
+	text, err := readText(c.Request(), 4*2048)
+	if err != nil {
+		return err
+	}
+	if text == "" || utf8.RuneCountInString(text) > 2048 {
+		return errorf(http.StatusBadRequest, "the message must be 1 to 2048 characters")
+	}
+	jid, err := s.pushTarget(c, target)
+	if err != nil {
+		return err
+	}
+	from := claimsOf(c).Subject
+	n := NotificationEntity{Subject: pushPtr(localOf(from)), Body: pushPtr(text), Actions: replyActions()}
+	return s.pushTo(c, jid, n, pushData{Type: pushMessage, From: from})
+}
+
+// pushTo queues n for every subscription of jid.
+func (s *Server) pushTo(c echo.Context, jid string, n NotificationEntity, d pushData) error {
+	payload, err := s.pushPayload(c.Request().Context(), jid, n, d)
+	if err != nil {
+		return err
+	}
+	err = s.push.sender.Send(jid, webpush.Notification{Payload: payload, TTL: s.cfg.Push.TTL, Urgency: webpush.UrgencyNormal})
+	switch err {
+	case nil:
+		return c.NoContent(http.StatusOK)
+	case webpush.ErrQueueFull:
+		c.Response().Header().Set("Retry-After", "5")
+		return wrap(http.StatusTooManyRequests, "too many notifications waiting; try again later", err)
+	case webpush.ErrTooLarge:
+		return wrap(http.StatusBadRequest, "the notification does not fit a push message", err)
+	}
+	return err
+}
