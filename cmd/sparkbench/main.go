@@ -95,7 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,scale,fanout); empty means all")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,scale,eventpath); empty means all")
 	fs.StringVar(&o.xmppAddr, "xmpp-addr", "", "c2s address of a running ejabberd to use instead of starting one (needs -admin-url)")
 	fs.StringVar(&o.adminURL, "admin-url", "", "admin API of the running ejabberd (with -xmpp-addr)")
 	fs.StringVar(&o.domain, "domain", "localhost", "XMPP domain of the running ejabberd (with -xmpp-addr)")
@@ -224,6 +224,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"throughput", b.throughput},
 		{"fanout", b.fanout},
 		{"scale", b.scale},
+		{"eventpath", b.eventPath},
 	} {
 		if !opt.want(s.name) {
 			continue

@@ -31,6 +31,10 @@ type Results struct {
 	ReceivePathUS  Receive    `json:"receive_path_us"`
 	Login          Login      `json:"login"`
 	FanoutMS       Fanout     `json:"fanout_ms"`
+	// EventPath is xmppconn's BenchmarkEventPath per stage (read,
+	// translate, json, publish, all), run with -benchmem.
+	EventPath    map[string]PathStage `json:"event_path,omitempty"`
+	EventPathCmd string               `json:"event_path_command,omitempty"`
 
 	// Lost counts messages sent (accepted by the gateway, or written to the
 	// XMPP stream) that never arrived, over every scenario; Duplicates
@@ -272,6 +276,11 @@ func (r *Results) printTable(w io.Writer) {
 	} else {
 		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t\t\t\n", f.Members, num(f.P50, " ms"))
 		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t\t\t\n", f.Members, num(f.P99, " ms"))
+	}
+	for _, stage := range []string{"read", "translate", "json", "publish", "all"} {
+		if st, ok := r.EventPath[stage]; ok {
+			fmt.Fprintf(tw, "event path %s: ns, B, allocs per event\t%.0f ns  %.0f B  %.0f allocs\t\t\t\n", stage, st.NsPerOp, st.BytesPerOp, st.AllocsPerOp)
+		}
 	}
 	fmt.Fprintf(tw, "lost / duplicated, all runs\t%d / %d\t\t\t\n", r.Lost, r.Duplicates)
 	tw.Flush()

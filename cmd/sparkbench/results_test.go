@@ -188,3 +188,25 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBench(t *testing.T) {
+	out := []byte(`goos: linux
+BenchmarkEventPath/read-2         	   20000	     93669 ns/op	    4216 B/op	      77 allocs/op
+BenchmarkEventPath/translate-2    	   20000	       227.9 ns/op	     232 B/op	       4 allocs/op
+PASS
+`)
+	got, err := parseBench(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]PathStage{
+		"read":      {NsPerOp: 93669, BytesPerOp: 4216, AllocsPerOp: 77},
+		"translate": {NsPerOp: 227.9, BytesPerOp: 232, AllocsPerOp: 4},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parseBench (-want +got):\n%s", diff)
+	}
+	if _, err := parseBench([]byte("PASS\n")); err == nil {
+		t.Error("parseBench accepted output without results")
+	}
+}
