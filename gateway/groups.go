@@ -168,14 +168,26 @@ func (s *Server) changeGroups(c echo.Context, names []string, join bool) error {
 		s.log.Info("group created", "group", g, "user", cl.Subject)
 	}
 	for _, g := range names {
-		if join {
-			err = gd.AddGroupMember(ctx, g, local)
-		} else {
-			err = gd.RemoveGroupMember(ctx, g, local)
-		}
-		if err != nil {
+		if err := s.setMembership(ctx, gd, g, cl.Subject, local, join); err != nil {
 			return err
 		}
 	}
 	return c.NoContent(http.StatusOK)
+}
+
+// setMembership adds user (bare JID user, localpart local) to group g or
+// removes it. A member is not added twice: ejabberd would log a failed
+// insert.
+func (s *Server) setMembership(ctx context.Context, gd xmppadmin.GroupDirectory, g, user, local string, join bool) error {
+	if !join {
+		return gd.RemoveGroupMember(ctx, g, local)
+	}
+	members, err := gd.GroupMembers(ctx, g)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(members, func(m string) bool { return strings.EqualFold(m, user) }) {
+		return nil
+	}
+	return gd.AddGroupMember(ctx, g, local)
 }
