@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -232,6 +233,13 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 	for {
 		select {
 		case <-r.Context().Done():
+			var end *End
+			if errors.As(context.Cause(r.Context()), &end) {
+				// Ended by the caller, not by the client: say why.
+				s.end(end.Reason, end.Resume)
+				err := out.write(nil, nil, h.closeFrame(end.Reason, end.Resume))
+				return h.ended(r, s, err)
+			}
 			return h.ended(r, s, nil)
 		case <-s.wake:
 			q := s.take(spare)
@@ -262,6 +270,17 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		}
 	}
 }
+
+// End, as the cause of the request context's end (context.WithCancelCause,
+// context.WithDeadlineCause), makes ServeStream finish the stream with a
+// last close event naming Reason (and Resume) instead of just stopping: a
+// token that expired or was revoked, say.
+type End struct {
+	Reason string
+	Resume bool
+}
+
+func (e *End) Error() string { return "sse: stream ended: " + e.Reason }
 
 // ended logs the end of a stream and returns err.
 func (h *Hub) ended(r *http.Request, s *subscriber, err error) error {
