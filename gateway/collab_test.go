@@ -187,8 +187,9 @@ func TestIntegrationCollabMeetings(t *testing.T) {
 	}
 }
 
-// call is one row of an operation table: a request and the status it gets.
-type call struct {
+// collabCall is one row of an operation table: a request and the status it
+// gets.
+type collabCall struct {
 	name         string
 	method, path string
 	token        string
@@ -199,7 +200,7 @@ type call struct {
 // run runs the rows in order as subtests, checking statuses and that
 // every error has the JSON error body; it returns the responses by row
 // name.
-func (e *env) run(t *testing.T, rows []call) map[string]gatewaytest.Response {
+func (e *env) run(t *testing.T, rows []collabCall) map[string]gatewaytest.Response {
 	t.Helper()
 	out := make(map[string]gatewaytest.Response, len(rows))
 	for _, tt := range rows {
@@ -208,6 +209,7 @@ func (e *env) run(t *testing.T, rows []call) map[string]gatewaytest.Response {
 			if r.Status != tt.status {
 				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.Status, r.Body, tt.status)
 			}
+			checkContract(t, tt.method, api+tt.path, r)
 			if tt.status >= 400 {
 				if eb := r.Error(t); eb.Status != tt.status || eb.Code == "" {
 					t.Fatalf("error body %s", r.Body)
@@ -301,7 +303,7 @@ func TestIntegrationCollabBookmarks(t *testing.T) {
 	path := func(name string) string { return "/bookmark/" + strconv.FormatInt(ids[name], 10) }
 
 	t.Run("create", func(t *testing.T) {
-		res := e.run(t, []call{
+		res := e.run(t, []collabCall{
 			{"link", "POST", "/bookmark", tok["alice"], "application/json", bookmarkJSON(t, map[string]any{
 				"type": "url", "name": "Docs", "value": "https://docs.example.org/", "users": []string{bob.JID}, "bookmarkID": 777}), 200},
 			{"room", "POST", "/bookmark", tok["alice"], "application/json", bookmarkJSON(t, map[string]any{
@@ -328,7 +330,7 @@ func TestIntegrationCollabBookmarks(t *testing.T) {
 	})
 
 	t.Run("get", func(t *testing.T) {
-		e.run(t, []call{
+		e.run(t, []collabCall{
 			{"creator", "GET", path("link"), tok["alice"], "", "", 200},
 			{"named-user", "GET", path("link"), tok["bob"], "", "", 200},
 			{"group-member", "GET", path("room"), tok["carol"], "", "", 200},
@@ -392,7 +394,7 @@ func TestIntegrationCollabBookmarks(t *testing.T) {
 	})
 
 	t.Run("update", func(t *testing.T) {
-		res := e.run(t, []call{
+		res := e.run(t, []collabCall{
 			{"creator", "PUT", path("link"), tok["alice"], "application/json", `{"name": "Docs v2"}`, 200},
 			{"admin", "PUT", path("link"), tok["admin"], "application/json", `{"users": ["` + bob.Name + `", "` + dave.JID + `"]}`, 200},
 			{"admin-global", "PUT", path("link"), tok["admin"], "application/json", `{"globalBookmark": false}`, 200},
@@ -415,7 +417,7 @@ func TestIntegrationCollabBookmarks(t *testing.T) {
 	})
 
 	t.Run("properties", func(t *testing.T) {
-		res := e.run(t, []call{
+		res := e.run(t, []collabCall{
 			{"set", "POST", path("room") + "/autojoin", tok["alice"], "text/plain", "false", 200},
 			{"set-empty", "POST", path("room") + "/rss", tok["alice"], "text/plain", "", 200},
 			{"not-creator", "POST", path("link") + "/autojoin", tok["bob"], "text/plain", "true", 403},
@@ -439,7 +441,7 @@ func TestIntegrationCollabBookmarks(t *testing.T) {
 	})
 
 	t.Run("delete", func(t *testing.T) {
-		e.run(t, []call{
+		e.run(t, []collabCall{
 			{"not-creator", "DELETE", path("link"), tok["bob"], "", "", 403},
 			{"not-visible", "DELETE", path("room"), tok["dave"], "", "", 404},
 			{"missing", "DELETE", "/bookmark/987654321", tok["alice"], "", "", 404},
