@@ -28,7 +28,7 @@ import (
 // eventually retries check until it returns "" or d passes; it is for
 // state the XMPP server reaches on its own time (archive writes, roster
 // pushes, presence broadcasts), polled through the API itself.
-func eventually(t *testing.T, d time.Duration, check func() string) {
+func msgEventually(t *testing.T, d time.Duration, check func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -46,7 +46,7 @@ func eventually(t *testing.T, d time.Duration, check func() string) {
 }
 
 // call is one API request of an operation's table.
-type call struct {
+type msgCall struct {
 	name         string
 	method, path string
 	token        string
@@ -55,7 +55,7 @@ type call struct {
 	check        func(t *testing.T, r gatewaytest.Response)
 }
 
-var contract = sync.OnceValues(func() (routers.Router, error) {
+var specRouter = sync.OnceValues(func() (routers.Router, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(sparkgate.OpenAPI)
 	if err != nil {
@@ -70,7 +70,7 @@ var contract = sync.OnceValues(func() (routers.Router, error) {
 // schema (undocumented fields included, since the models are closed).
 func checkContract(t *testing.T, method, path string, r gatewaytest.Response) {
 	t.Helper()
-	router, err := contract()
+	router, err := specRouter()
 	if err != nil {
 		t.Fatalf("load the spec: %v", err)
 	}
@@ -94,7 +94,7 @@ func checkContract(t *testing.T, method, path string, r gatewaytest.Response) {
 	}
 }
 
-func runCalls(t *testing.T, e *env, calls []call) {
+func runMsgCalls(t *testing.T, e *env, calls []msgCall) {
 	t.Helper()
 	for _, tt := range calls {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,7 +115,7 @@ func runCalls(t *testing.T, e *env, calls []call) {
 	}
 }
 
-type conversations struct {
+type archivePage struct {
 	Conversations []struct {
 		ConversationID int64    `json:"conversationID"`
 		ChatRoom       string   `json:"chatRoom"`
@@ -126,12 +126,12 @@ type conversations struct {
 			SentDate                 time.Time
 			RoomEvent                bool
 		} `json:"messages"`
-	} `json:"conversations"`
+	} `json:"archivePage"`
 	First, Last string
 	Complete    bool
 }
 
-func (c conversations) bodies() []string {
+func (c archivePage) bodies() []string {
 	var out []string
 	for _, cv := range c.Conversations {
 		for _, m := range cv.Messages {
@@ -163,17 +163,17 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 	send(tb, a.Name, "b to a 2")
 	send(ta, c.Name, "a to c")
 
-	get := func(t *testing.T, q string) conversations {
+	get := func(t *testing.T, q string) archivePage {
 		t.Helper()
 		r := e.Do(t, "GET", api+"/chat/messages"+q, ta, "", "")
 		if r.Status != 200 {
 			t.Fatalf("GET /chat/messages%s: %d %s", q, r.Status, r.Body)
 		}
-		var cv conversations
+		var cv archivePage
 		r.JSON(t, &cv)
 		return cv
 	}
-	eventually(t, 10*time.Second, func() string {
+	msgEventually(t, 10*time.Second, func() string {
 		if n := len(get(t, "").bodies()); n != 8 {
 			return fmt.Sprintf("%d archived messages, want 8", n)
 		}
@@ -185,9 +185,9 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 	full := get(t, "?to="+b.Name).bodies()
 	today := time.Now().UTC()
 	mmddyy := func(t time.Time) string { return url.QueryEscape(t.Format("01/02/06")) }
-	calls := []call{
+	calls := []msgCall{
 		{name: "all grouped", method: "GET", path: api + "/chat/messages", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if len(cv.Conversations) != 2 || !cv.Complete {
 				t.Fatalf("got %+v", cv)
@@ -204,49 +204,49 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 			}
 		}},
 		{name: "to peer", method: "GET", path: api + "/chat/messages?to=" + c.Name, token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if got := cv.bodies(); len(got) != 1 || got[0] != "a to c" {
 				t.Fatalf("got %v", got)
 			}
 		}},
 		{name: "start today", method: "GET", path: api + "/chat/messages?start=" + mmddyy(today), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 8 {
 				t.Fatalf("%d messages, want 8", n)
 			}
 		}},
 		{name: "start tomorrow", method: "GET", path: api + "/chat/messages?start=" + mmddyy(today.AddDate(0, 0, 1)), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 0 {
 				t.Fatalf("%d messages, want 0", n)
 			}
 		}},
 		{name: "end yesterday", method: "GET", path: api + "/chat/messages?end=" + mmddyy(today.AddDate(0, 0, -1)), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 0 {
 				t.Fatalf("%d messages, want 0", n)
 			}
 		}},
 		{name: "rfc3339 window", method: "GET", path: api + "/chat/messages?start=" + url.QueryEscape(today.Add(-time.Hour).Format(time.RFC3339)) + "&end=" + url.QueryEscape(today.Add(time.Hour).Format(time.RFC3339)), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 8 {
 				t.Fatalf("%d messages, want 8", n)
 			}
 		}},
 		{name: "keywords", method: "GET", path: api + "/chat/messages?keywords=zebra", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if got := cv.bodies(); len(got) != 1 || got[0] != "b to a zebra" {
 				t.Fatalf("got %v", got)
 			}
 		}},
 		{name: "last page", method: "GET", path: api + "/chat/messages?to=" + b.Name + "&max=2&before=", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv conversations
+			var cv archivePage
 			r.JSON(t, &cv)
 			if got := cv.bodies(); strings.Join(got, "|") != strings.Join(full[len(full)-2:], "|") {
 				t.Fatalf("got %v", got)
@@ -258,7 +258,7 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 		{name: "max zero", method: "GET", path: api + "/chat/messages?max=0", token: ta, status: 400},
 		{name: "no token", method: "GET", path: api + "/chat/messages", status: 401},
 	}
-	runCalls(t, e, calls)
+	runMsgCalls(t, e, calls)
 
 	t.Run("paged", func(t *testing.T) {
 		var got []string
@@ -306,7 +306,7 @@ type roomMessages struct {
 }
 
 // rawStanza posts a raw stanza through POST /xmpp.
-func rawStanza(t *testing.T, e *env, tok, xml string) {
+func postStanza(t *testing.T, e *env, tok, xml string) {
 	t.Helper()
 	if r := e.Do(t, "POST", api+"/xmpp", tok, "text/plain", xml); r.Status != 200 {
 		t.Fatalf("POST /xmpp: %d %s", r.Status, r.Body)
@@ -324,7 +324,7 @@ func configureRoom(t *testing.T, e *env, tok string, s *gatewaytest.Stream, room
 		fmt.Fprintf(&b, `<field var="%s"><value>%s</value></field>`, k, v)
 	}
 	b.WriteString(`</x></query></iq>`)
-	rawStanza(t, e, tok, b.String())
+	postStanza(t, e, tok, b.String())
 	var ev chatapi.XMPP
 	s.NextNamed(t, chatapi.EventXMPP, 10*time.Second, &ev)
 	if !strings.Contains(string(ev.XMPP), `type="result"`) && !strings.Contains(string(ev.XMPP), `type='result'`) {
@@ -347,7 +347,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 	roomJID := room + "@" + srv.MUCService()
 	rp := api + "/groupchat/room/" + room
 
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "info before it exists", method: "GET", path: rp, token: ta, status: 404},
 		{name: "join creates", method: "PUT", path: rp + "?nick=alice", token: ta, status: 200},
 		{name: "second joins", method: "PUT", path: rp + "?nick=bob", token: tb, status: 200},
@@ -377,14 +377,14 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 			}
 		}
 	})
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "post not joined", method: "POST", path: rp, token: tc, ct: "text/plain", body: "hi", status: 403},
 		{name: "post missing room", method: "POST", path: rp + "nosuch", token: ta, ct: "text/plain", body: "hi", status: 404},
 		{name: "post empty", method: "POST", path: rp, token: ta, ct: "text/plain", body: "", status: 400},
 	})
 
-	occ := func(kind string) call {
-		return call{name: kind + " both", method: "GET", path: rp + "/" + kind, token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+	occ := func(kind string) msgCall {
+		return msgCall{name: kind + " both", method: "GET", path: rp + "/" + kind, token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
 			var v map[string][]struct{ Jid, Role, Affiliation string }
 			r.JSON(t, &v)
 			var jids []string
@@ -396,7 +396,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 			}
 		}}
 	}
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		occ("occupants"),
 		occ("participants"),
 		{name: "occupants missing room", method: "GET", path: rp + "nosuch/occupants", token: ta, status: 404},
@@ -439,14 +439,14 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 		}},
 		{name: "history missing room", method: "GET", path: rp + "nosuch/chathistory", token: ta, status: 404},
 		{name: "groupchat messages", method: "GET", path: api + "/groupchat/messages", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var v conversations
+			var v archivePage
 			r.JSON(t, &v)
 			if len(v.Conversations) != 1 || v.Conversations[0].ChatRoom != roomJID || strings.Join(v.bodies(), "|") != strings.Join(posted, "|") {
 				t.Fatalf("got %+v", v)
 			}
 		}},
 		{name: "groupchat messages of a room", method: "GET", path: api + "/groupchat/messages?room=" + room + "&keywords=room+1", token: tc, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var v conversations
+			var v archivePage
 			r.JSON(t, &v)
 			if got := v.bodies(); len(got) != 1 || got[0] != posted[1] {
 				t.Fatalf("got %v", got)
@@ -468,21 +468,21 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 			t.Fatalf("invitation %+v", inv)
 		}
 	})
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "invite not joined", method: "POST", path: rp + "/" + a.Name, token: tc, ct: "text/plain", body: "x", status: 403},
 		{name: "invite missing room", method: "POST", path: rp + "nosuch/" + c.Name, token: ta, ct: "text/plain", body: "x", status: 404},
 	})
 
 	// A members-only, hidden room and a password room.
 	closed, secret := room+"m", room+"p"
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "create closed", method: "PUT", path: api + "/groupchat/room/" + closed, token: ta, status: 200},
 		{name: "create secret", method: "PUT", path: api + "/groupchat/room/" + secret, token: ta, status: 200},
 	})
 	saRaw := sa
 	configureRoom(t, e, ta, saRaw, closed+"@"+srv.MUCService(), map[string]string{"muc#roomconfig_membersonly": "1", "muc#roomconfig_publicroom": "0"})
 	configureRoom(t, e, ta, saRaw, secret+"@"+srv.MUCService(), map[string]string{"muc#roomconfig_passwordprotectedroom": "1", "muc#roomconfig_roomsecret": "s3cret"})
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "members only", method: "PUT", path: api + "/groupchat/room/" + closed, token: tb, status: 403},
 		{name: "hidden info", method: "GET", path: api + "/groupchat/room/" + closed, token: tb, status: 403},
 		{name: "hidden history", method: "GET", path: api + "/groupchat/room/" + closed + "/chathistory", token: tb, status: 403},
@@ -504,7 +504,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 		}},
 	})
 
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "leave", method: "DELETE", path: rp, token: tb, status: 200},
 		{name: "leave again", method: "DELETE", path: rp, token: tb, status: 404},
 		{name: "post after leaving", method: "POST", path: rp, token: tb, ct: "text/plain", body: "x", status: 403},
@@ -547,7 +547,7 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 		return string(b)
 	}
 
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "add", method: "POST", path: api + "/roster", token: ta, ct: "application/json", body: item(b.JID, "Bee", 1, "friends"), status: 200},
 		{name: "add again", method: "POST", path: api + "/roster", token: ta, ct: "application/json", body: item(b.JID, "Bee", 1), status: 409},
 		{name: "add bad jid", method: "POST", path: api + "/roster", token: ta, ct: "application/json", body: item("a@b@c", "x", 0), status: 400},
@@ -556,7 +556,7 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 		// b approves a's request and asks back: both ways.
 		{name: "approve", method: "POST", path: api + "/roster", token: tb, ct: "application/json", body: item(a.JID, "Ay", 3), status: 200},
 	})
-	eventually(t, 10*time.Second, func() string {
+	msgEventually(t, 10*time.Second, func() string {
 		if it := roster(t, ta, "/roster")[b.JID]; it.SubscriptionType != 1 {
 			return fmt.Sprintf("a's item for b: %+v", it)
 		}
@@ -564,16 +564,16 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 	})
 	// a approves b's request (ejabberd 23.01 ignores pre-approvals, so the
 	// approval is sent once the request is there).
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "approve back", method: "PUT", path: api + "/roster/" + b.JID, token: ta, ct: "application/json", body: `{"jid":"` + b.JID + `","subscriptionType":3}`, status: 200},
 	})
-	eventually(t, 10*time.Second, func() string {
+	msgEventually(t, 10*time.Second, func() string {
 		if it := roster(t, ta, "/roster")[b.JID]; it.SubscriptionType != 3 {
 			return fmt.Sprintf("a's item for b: %+v", it)
 		}
 		return ""
 	})
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "get", method: "GET", path: api + "/roster", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
 			var v struct{ Roster []rosterItem }
 			r.JSON(t, &v)
@@ -594,13 +594,13 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 	if r := e.Do(t, "POST", api+"/presence?show=away&status=lunch", tb, "", ""); r.Status != 200 {
 		t.Fatalf("presence: %d %s", r.Status, r.Body)
 	}
-	eventually(t, 10*time.Second, func() string {
+	msgEventually(t, 10*time.Second, func() string {
 		if it := roster(t, ta, "/presence/roster")[b.JID]; it.Show != "away" || it.Status != "lunch" {
 			return fmt.Sprintf("roster presence of b: %+v", it)
 		}
 		return ""
 	})
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "probe subscribed", method: "GET", path: api + "/presence/" + b.Name, token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
 			var p struct{ Username, Show, Status string }
 			r.JSON(t, &p)
@@ -632,7 +632,7 @@ func TestIntegrationMessagingStanza(t *testing.T) {
 	sb.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 
 	deep := strings.Repeat("<x>", 40) + strings.Repeat("</x>", 40)
-	runCalls(t, e, []call{
+	runMsgCalls(t, e, []msgCall{
 		{name: "message", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", status: 200,
 			body: `<message to="` + b.JID + `" from="mallory@evil.example" type="chat" id="raw1"><body>raw &amp; real</body></message>`,
 			check: func(t *testing.T, _ gatewaytest.Response) {

@@ -1,0 +1,214 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseStanza(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     string // the re-serialized stanza; "" when refused
+		why      string // part of the refusal's reason
+	}{
+		{name: "message", in: `<message to="b@x" type="chat"><body>hi &amp; bye</body></message>`,
+			want: `<message to="b@x" type="chat"><body>hi &amp; bye</body></message>`},
+		{name: "from removed", in: `<message from="evil@x/r" to="b@x"><body>x</body></message>`,
+			want: `<message to="b@x"><body>x</body></message>`},
+		{name: "self-closed", in: "  <presence from='x'/>\n", want: `<presence/>`},
+		{name: "client namespace", in: `<iq xmlns="jabber:client" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>`,
+			want: `<iq xmlns="jabber:client" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>`},
+		{name: "lang and prefix declarations", in: `<message xml:lang="en" xmlns:j="urn:j" to="b@x"><j:x/></message>`,
+			want: `<message xml:lang="en" xmlns:j="urn:j" to="b@x"><j:x/></message>`},
+		{name: "attribute escaping", in: `<message to="a&amp;&quot;b@x"/>`, want: `<message to="a&amp;&#34;b@x"/>`},
+		{name: "dtd", in: `<!DOCTYPE message [<!ENTITY x "y">]><message><body>&x;</body></message>`, why: "DTD"},
+		{name: "unknown entity", in: `<message><body>&x;</body></message>`, why: "entity"},
+		{name: "xml declaration", in: `<?xml version="1.0"?><message/>`, why: "processing instructions"},
+		{name: "comment", in: `<message><!-- hi --></message>`, why: "comments"},
+		{name: "two roots", in: `<message/><presence/>`, why: "more than one root"},
+		{name: "text after", in: `<message/>x`, why: "text outside"},
+		{name: "wrong root", in: `<features/>`, why: "not message, presence or iq"},
+		{name: "stream root", in: `<stream:stream xmlns:stream="http://etherx.jabber.org/streams"/>`, why: "not jabber:client"},
+		{name: "wrong namespace", in: `<message xmlns="jabber:server"/>`, why: "not jabber:client"},
+		{name: "prefixed root", in: `<c:message xmlns:c="jabber:client"></c:message>`, why: "prefix"},
+		{name: "namespaced root attribute", in: `<message xmlns:f="urn:f" f:a="1"/>`, why: "namespaced attribute"},
+		{name: "deep", in: "<message>" + strings.Repeat("<a>", maxStanzaDepth) + strings.Repeat("</a>", maxStanzaDepth) + "</message>", why: "deeper"},
+		{name: "unclosed", in: `<message><body>x</body>`, why: "EOF"},
+		{name: "mismatched", in: `<message><body>x</bodi></message>`, why: "invalid stanza"},
+		{name: "empty", in: ``, why: "no element"},
+		{name: "not xml", in: `hello`, why: "text outside"},
+		{name: "many attributes", in: "<message" + manyAttrs(maxStanzaAttrs+1) + "/>", why: "attributes"},
+		{name: "too large", in: "<message><body>" + strings.Repeat("x", maxStanzaChars) + "</body></message>", why: "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStanza([]byte(tt.in))
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("parseStanza(%q) = %s, want an error", tt.in, got.XML)
+				}
+				if !errors.Is(err, errStanza) || !strings.Contains(err.Error(), tt.why) {
+					t.Fatalf("parseStanza(%q) error %q, want one about %q", tt.in, err, tt.why)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseStanza(%q): %v", tt.in, err)
+			}
+			if diff := cmp.Diff(tt.want, string(got.XML)); diff != "" {
+				t.Fatalf("parseStanza(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(" a")
+		b.WriteString(strings.Repeat("x", i+1))
+		b.WriteString(`="1"`)
+	}
+	return b.String()
+}
+
+func TestParseStanzaIQID(t *testing.T) {
+	got, err := parseStanza([]byte(`<iq type="set"><query xmlns="jabber:iq:roster"/></iq>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID == "" || !bytes.Contains(got.XML, []byte(`id="`+got.ID+`"`)) {
+		t.Fatalf("an iq request without id got none: %+v %s", got, got.XML)
+	}
+}
+
+// FuzzParseStanza: whatever is accepted re-parses to itself, is one
+// message, presence or iq without from, and stays within the limits.
+func FuzzParseStanza(f *testing.F) {
+	for _, s := range []string{
+		`<message to="b@x"><body>hi</body></message>`,
+		`<presence/>`,
+		`<iq type="get" id="1"><query xmlns="jabber:iq:roster"/></iq>`,
+		`<message from="x" xml:lang="en" xmlns:a="urn:a"><a:b a:c="1">t&lt;</a:b></message>`,
+		`<!DOCTYPE x><message/>`,
+		`<message/><message/>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		st, err := parseStanza(in)
+		if err != nil {
+			if !errors.Is(err, errStanza) {
+				t.Fatalf("error %v does not wrap errStanza", err)
+			}
+			return
+		}
+		again, err := parseStanza(st.XML)
+		if err != nil {
+			t.Fatalf("re-serialized %q does not parse: %v", st.XML, err)
+		}
+		if !bytes.Equal(again.XML, st.XML) {
+			t.Fatalf("not stable: %q then %q", st.XML, again.XML)
+		}
+		d := xml.NewDecoder(bytes.NewReader(st.XML))
+		d.Strict = true
+		for {
+			tok, err := d.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("output %q: %v", st.XML, err)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				for _, a := range se.Attr {
+					if a.Name.Space == "" && a.Name.Local == "from" && se.Name.Local == st.Name {
+						// Only the root's from is removed; check the root.
+						t.Fatalf("from kept in %q", st.XML)
+					}
+				}
+				break
+			}
+		}
+	})
+}
+
+func TestParseDateFilter(t *testing.T) {
+	utc := func(y int, m time.Month, d, h, mi, s int) time.Time { return time.Date(y, m, d, h, mi, s, 0, time.UTC) }
+	tests := []struct {
+		in   string
+		end  bool
+		want time.Time
+		bad  bool
+	}{
+		{in: "03/14/26", want: utc(2026, 3, 14, 0, 0, 0)},
+		{in: "03/14/26", end: true, want: utc(2026, 3, 14, 23, 59, 59)},
+		{in: "12/31/99", want: utc(1999, 12, 31, 0, 0, 0)},
+		{in: "2026-03-14", want: utc(2026, 3, 14, 0, 0, 0)},
+		{in: "2026-03-14", end: true, want: utc(2026, 3, 14, 23, 59, 59)},
+		{in: "2026-03-14T10:20:30Z", want: utc(2026, 3, 14, 10, 20, 30)},
+		{in: "2026-03-14t10:20:30z", want: utc(2026, 3, 14, 10, 20, 30)},
+		{in: "2026-03-14 10:20", want: utc(2026, 3, 14, 10, 20, 0)},
+		{in: "2026-03-14T10:20:30.5+02:00", want: time.Date(2026, 3, 14, 8, 20, 30, 5e8, time.UTC)},
+		{in: "2026-03-14T10:20+01:00", want: utc(2026, 3, 14, 9, 20, 0)},
+		{in: "13/45/26", bad: true},
+		{in: "2026-02-30", bad: true},
+		{in: "yesterday", bad: true},
+		{in: "", bad: true},
+		{in: strings.Repeat("1", 41), bad: true},
+	}
+	for _, tt := range tests {
+		got, err := parseDateFilter(tt.in, tt.end)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("parseDateFilter(%q, %v) = %v, want an error", tt.in, tt.end, got)
+			}
+			continue
+		}
+		if err != nil || !got.Equal(tt.want) {
+			t.Errorf("parseDateFilter(%q, %v) = %v, %v; want %v", tt.in, tt.end, got, err, tt.want)
+		}
+	}
+}
+
+// FuzzParseDateFilter: no panic; an accepted end date is never before the
+// same text read as a start.
+func FuzzParseDateFilter(f *testing.F) {
+	for _, s := range []string{"03/14/26", "2026-03-14", "2026-03-14T10:20:30.123Z", "2026-03-14 10:20+05:30", "99/99/99"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		start, err1 := parseDateFilter(in, false)
+		end, err2 := parseDateFilter(in, true)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%q: start err %v, end err %v", in, err1, err2)
+		}
+		if err1 == nil && end.Before(start) {
+			t.Fatalf("%q: end %v before start %v", in, end, start)
+		}
+	})
+}
+
+func TestKeywordMatch(t *testing.T) {
+	tests := []struct {
+		body, kw string
+		want     bool
+	}{
+		{"Hello Zebra world", "zebra", true},
+		{"Hello Zebra world", "zebra hello", true},
+		{"Hello Zebra world", "zebra lion", false},
+		{"anything", "", true},
+	}
+	for _, tt := range tests {
+		if got := keywordMatch(tt.body, tt.kw); got != tt.want {
+			t.Errorf("keywordMatch(%q, %q) = %v, want %v", tt.body, tt.kw, got, tt.want)
+		}
+	}
+}
