@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/serviceworker"
 	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
@@ -502,4 +504,69 @@ func TestBrowserRoom(t *testing.T) {
 	bob.p.Wait(t, `!document.querySelector(`+js(roomBtn)+`)`)
 	alice.p.Wait(t, `document.querySelectorAll("#occupants li").length === 2`)
 	alice.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room.png"))
+}
+
+// TestBrowserPush: the service worker registers, the page stores a push
+// subscription (fabricated: headless Chromium cannot reach a real push
+// service, so the subscription points at the fake one), a notification
+// reaches the push service, and delivered to the worker it is shown.
+func TestBrowserPush(t *testing.T) {
+	alice := ejabberdtest.NewUser(t)
+	e := gatewayenv.StartWith(t, gatewayenv.Options{Push: true, PushAdmins: []string{alice.JID}})
+	needs(t, e, "", "GET", rest+"/webpush/vapidkey")
+	b := browsertest.Launch(t)
+	p := newPage(t, b, "alice")
+	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		c := chromedp.FromContext(ctx)
+		_, err := cdp.Call(ctx, c.Browser, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: "notifications"},
+			Setting:    browser.PermissionSettingGranted, Origin: e.URL, BrowserContextID: c.BrowserContextID,
+		})
+		return err
+	}))
+	signIn(t, e, p, alice.Name, alice.Password)
+
+	sub := e.Push.Subscribe(t)
+	script := browsertest.MustEval[string](t, p, `(async () => {
+		const m = await import("/push.js");
+		await m.registerWorker();
+		const reg = await navigator.serviceWorker.ready;
+		await m.storeSubscription(`+sub.JSON()+`);
+		return reg.active.scriptURL;
+	})()`)
+	if script != e.URL+"/sw.js" {
+		t.Fatalf("service worker %q", script)
+	}
+
+	tok := e.Login(t, alice.Name, alice.Password)
+	if r := e.Do(t, "POST", rest+"/webpush/message/"+url.PathEscape(alice.Name), tok, "text/plain", "ping from the test"); r.Status != http.StatusOK {
+		t.Fatalf("push: %d %s", r.Status, r.Body)
+	}
+	msg := e.Push.Next(t, 15*time.Second)
+	if msg.Err != nil || !strings.Contains(string(msg.Plaintext), "ping from the test") {
+		t.Fatalf("push service got %q (%v)", msg.Plaintext, msg.Err)
+	}
+
+	// Hand the payload to the service worker as the push service would.
+	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		regs := chromedp.Events(ctx, serviceworker.WorkerRegistrationUpdated)
+		if _, err := cdp.Call(ctx, tg, serviceworker.Enable, cdp.Empty{}); err != nil {
+			return err
+		}
+		for ev, err := range regs {
+			if err != nil {
+				return err
+			}
+			for _, r := range ev.Registrations {
+				if r.ScopeURL == e.URL+"/" && !r.IsDeleted {
+					_, err := cdp.Call(ctx, tg, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
+						Origin: e.URL, RegistrationID: r.RegistrationID, Data: string(msg.Plaintext),
+					})
+					return err
+				}
+			}
+		}
+		return fmt.Errorf("no service worker registration for %s", e.URL)
+	}))
+	p.Wait(t, `navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.some(n => n.body === "ping from the test" && n.actions.length > 0))`)
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/webpush"
+	"github.com/sparkgate/sparkgate/webpush/webpushtest"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -39,6 +41,9 @@ type Env struct {
 	Gateway *gateway.Server
 	// Store is the gateway's store.
 	Store *store.SQLite
+	// Push is the fake push service the gateway's Web Push sends to, with
+	// Options.Push; nil otherwise. Its host is accepted over plain http.
+	Push *webpushtest.Service
 
 	mu      sync.Mutex
 	streams map[*http.Request]context.CancelFunc
@@ -51,11 +56,26 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Start starts a gateway in front of the shared ejabberd, with TOTP and
-// passkeys (relying party "localhost", origin URL) switched on; mod may
-// change the configuration before the gateway is built (nil for none).
-// Everything stops at the end of the test.
+// Options choose what Start switches on beyond the defaults.
+type Options struct {
+	// Push switches Web Push on, sending to a fake push service (Env.Push).
+	Push bool
+	// PushAdmins are the bare JIDs that may push to anyone.
+	PushAdmins []string
+	// Config may change the configuration before the gateway is built.
+	Config func(*gateway.Config)
+}
+
+// Start is StartWith(t, Options{Config: mod}).
 func Start(t testing.TB, mod func(*gateway.Config)) *Env {
+	t.Helper()
+	return StartWith(t, Options{Config: mod})
+}
+
+// StartWith starts a gateway in front of the shared ejabberd, with TOTP and
+// passkeys (relying party "localhost", origin URL) switched on, and what
+// o asks for. Everything stops at the end of the test.
+func StartWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
 	dir := t.TempDir()
@@ -101,14 +121,29 @@ func Start(t testing.TB, mod func(*gateway.Config)) *Env {
 	cfg.Auth.TOTP = totp
 	cfg.Auth.Passkeys = passkeys
 	cfg.Events.Retry = 250 * time.Millisecond
-	if mod != nil {
-		mod(&cfg)
+	var pushSvc *webpushtest.Service
+	if o.Push {
+		vapid, err := webpush.GenerateVAPID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pushSvc = webpushtest.NewService(t, vapid.Public)
+		sender, err := webpush.NewSender(webpush.SenderConfig{Keys: vapid, Subject: "admin@example.org", Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Registered before the gateway's cleanup, so it runs after it.
+		t.Cleanup(func() { sender.Close() })
+		cfg.Push = gateway.PushConfig{Sender: sender, Store: st, InsecureHosts: []string{"127.0.0.1"}, Admins: o.PushAdmins}
+	}
+	if o.Config != nil {
+		o.Config(&cfg)
 	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Gateway: gw, Store: st, streams: make(map[*http.Request]context.CancelFunc)}
+	e := &Env{Gateway: gw, Store: st, Push: pushSvc, streams: make(map[*http.Request]context.CancelFunc)}
 	ts := httptest.NewUnstartedServer(e.track(gw.Handler()))
 	ts.Listener.Close()
 	ts.Listener = ln

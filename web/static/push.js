@@ -43,7 +43,19 @@ export async function enablePush() {
   const { publicKey } = await call('GET', '/webpush/vapidkey', { feature: 'push' });
   let sub = await reg.pushManager.getSubscription();
   if (!sub) {
-    sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlToBytes(publicKey) });
+    // A browser without a reachable push service never answers: give up.
+    let timer = 0;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("The browser's push service did not answer.")), 20000);
+    });
+    try {
+      sub = await Promise.race([
+        reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlToBytes(publicKey) }),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
   await storeSubscription(sub);
   return 'Notifications are on.';
