@@ -2,6 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
@@ -9,14 +15,134 @@ import (
 )
 
 // usersSettings are the settings of the users area (config.Users).
-type usersSettings struct{}
+type usersSettings struct {
+	Admins          string
+	SearchAll       bool
+	JoinableGroups  string
+	CreateGroups    bool
+	MaxProperties   int
+	PreviewTimeout  time.Duration
+	PreviewMaxBytes int
+	PreviewCacheTTL time.Duration
+	PreviewAllow    string
+	PreviewPorts    string
+}
 
 // usersOptions are the users area's settings; each sets a field of
 // config.Users.
-var usersOptions = []option{}
+var usersOptions = []option{
+	{name: "user-admins", def: "", usage: "comma-separated bare JIDs (or usernames) that may search all users, join any group and create groups",
+		set: str(func(c *config) *string { return &c.Users.Admins })},
+	{name: "user-search-all", def: "false", usage: "let every user search all registered users (false: only their roster and shared groups)",
+		set: boolean(func(c *config) *bool { return &c.Users.SearchAll })},
+	{name: "joinable-groups", def: "", usage: "comma-separated shared roster groups any user may join and leave (* for all existing groups)",
+		set: str(func(c *config) *string { return &c.Users.JoinableGroups })},
+	{name: "create-groups", def: "false", usage: "let user-admins create a missing shared roster group by joining it",
+		set: boolean(func(c *config) *bool { return &c.Users.CreateGroups })},
+	{name: "max-user-properties", def: "64", usage: "most properties one user may keep",
+		set: integer(func(c *config) *int { return &c.Users.MaxProperties })},
+	{name: "preview-timeout", def: "10s", usage: "time limit of one link preview fetch, redirects included",
+		set: duration(func(c *config) *time.Duration { return &c.Users.PreviewTimeout })},
+	{name: "preview-max-bytes", def: "1048576", usage: "bytes of a page a link preview reads",
+		set: integer(func(c *config) *int { return &c.Users.PreviewMaxBytes })},
+	{name: "preview-cache-ttl", def: "10m", usage: "how long a link preview is cached (0: no cache)",
+		set: duration(func(c *config) *time.Duration { return &c.Users.PreviewCacheTTL })},
+	{name: "preview-allow", def: "", usage: "comma-separated CIDR prefixes link previews may reach although loopback, private or link-local (intranets only; default none)",
+		set: str(func(c *config) *string { return &c.Users.PreviewAllow })},
+	{name: "preview-ports", def: "80,443", usage: "comma-separated ports link previews may connect to (* for any)",
+		set: str(func(c *config) *string { return &c.Users.PreviewPorts })},
+}
 
 // wireUsers fills gc.Users from the settings, building what the gateway
-// needs on top of the store and the keys.
+// needs on top of the store and the keys. It runs after the other areas'
+// wiring and keeps what they put in gc.Users (the VAPID key, deletion
+// hooks).
 func wireUsers(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys, gc *gateway.Config) error {
+	s := c.Users
+	u := &gc.Users
+	u.Admins = usersList(s.Admins)
+	u.SearchAll = s.SearchAll
+	u.JoinableGroups = usersList(s.JoinableGroups)
+	u.CreateGroups = s.CreateGroups
+	u.MaxProperties = s.MaxProperties
+	u.Preview.Timeout = s.PreviewTimeout
+	u.Preview.MaxBytes = int64(s.PreviewMaxBytes)
+	u.Preview.CacheTTL = s.PreviewCacheTTL
+	if s.PreviewCacheTTL == 0 {
+		u.Preview.CacheTTL = -1
+	}
+	for _, p := range usersList(s.PreviewAllow) {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("preview-allow: %q is not a CIDR prefix", p)
+		}
+		u.Preview.Allow = append(u.Preview.Allow, prefix)
+	}
+	ports, err := previewPorts(s.PreviewPorts)
+	if err != nil {
+		return err
+	}
+	u.Preview.Ports = ports
+
+	g := &u.Global
+	if g.PubSubService == "" {
+		g.PubSubService = c.PubSubService
+	}
+	if g.UploadService == "" {
+		g.UploadService = gc.Collab.UploadService
+	}
+	if len(g.MeetingServices) == 0 {
+		if gc.Collab.Meetings.JitsiURL != "" {
+			g.MeetingServices = append(g.MeetingServices, "jitsi")
+		}
+		if gc.Collab.Meetings.GaleneURL != "" {
+			g.MeetingServices = append(g.MeetingServices, "galene")
+		}
+	}
+
+	if st != nil {
+		u.Properties = st
+		// What the store keeps for a deleted account (properties are
+		// removed by the gateway itself).
+		u.OnDelete = append(u.OnDelete,
+			func(ctx context.Context, user string) error {
+				if err := st.DeleteTOTPSecret(ctx, user); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				return nil
+			},
+			func(ctx context.Context, user string) error {
+				local, _, _ := strings.Cut(user, "@")
+				return st.DeleteUserBookmarks(ctx, local, user)
+			},
+		)
+	}
 	return nil
+}
+
+// usersList splits a comma-separated setting, dropping empty items.
+func usersList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// previewPorts reads preview-ports: "*" is any port (gateway's single 0).
+func previewPorts(v string) ([]uint16, error) {
+	var ports []uint16
+	for _, item := range usersList(v) {
+		if item == "*" {
+			return []uint16{0}, nil
+		}
+		n, err := strconv.ParseUint(item, 10, 16)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("preview-ports: %q is not a port", item)
+		}
+		ports = append(ports, uint16(n))
+	}
+	return ports, nil
 }
