@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/sse/ssetest"
+	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // errRoomsMissing says the gateway does not implement the rooms API yet.
@@ -104,30 +105,8 @@ func (b *bench) fanout(ctx context.Context) error {
 		seen := map[int]bool{} // touched only by this stream's reader
 		s, err := b.api.open(ctx, b.clients.forUser(k+1), tokens[k+1], func(ev ssetest.Event, at time.Time) {
 			events.Add(1)
-			body, ok := roomBody(ev)
-			if !ok {
-				return
-			}
-			rest, ok := strings.CutPrefix(body, "fo ")
-			if !ok {
-				return
-			}
-			p, err := strconv.Atoi(rest)
-			if err != nil || p < 0 || p >= posts {
-				return
-			}
-			if seen[p] {
-				dups.Add(1)
-				return
-			}
-			seen[p] = true
-			results[p].got.Add(1)
-			ns := at.UnixNano()
-			for {
-				old := results[p].last.Load()
-				if ns <= old || results[p].last.CompareAndSwap(old, ns) {
-					break
-				}
+			if body, ok := roomBody(ev); ok {
+				record(results, seen, &dups, body, at)
 			}
 		})
 		streams[k] = s
@@ -148,7 +127,7 @@ func (b *bench) fanout(ctx context.Context) error {
 		return nil
 	})
 	if int(joined.Load()) < m {
-		b.res.Errors = append(b.res.Errors, fmt.Sprintf("fan-out: %d of %d members joined; first refusal: %v", joined.Load(), m, joinErr.Load()))
+		f.Note = fmt.Sprintf("%d of %d members joined through the gateway; first refusal: %v (ejabberd's mod_muc max_users is 200 unless its config raises it)", joined.Load(), m, joinErr.Load())
 	}
 	members := int(joined.Load())
 	f.Members = members
@@ -158,33 +137,182 @@ func (b *bench) fanout(ctx context.Context) error {
 	// Let the join presences (members squared of them) drain.
 	quiet(ctx, &events, time.Second, 2*time.Minute)
 
-	var times []time.Duration
-	lost := 0
 	hc := b.clients.forUser(0)
-	for p := range posts {
+	times, lost := measurePosts(ctx, results, members, &events, func(p int) error {
+		return b.api.do(ctx, hc, http.MethodPost, "/sparkweb/api/rest/groupchat/room/"+url.PathEscape(room), tokens[0], "text/plain", "fo "+strconv.Itoa(p))
+	})
+	b.res.addLost("fanout", lost, int(dups.Load()))
+	d := dist(times, time.Millisecond)
+	f.P50, f.P99, f.Max = d.P50, d.P99, d.Max
+	for i := range streams { // the direct run below holds as many connections
+		if streams[i] != nil {
+			streams[i].close()
+			streams[i] = nil
+		}
+	}
+	if err := b.fanoutDirect(ctx, members); err != nil {
+		return fmt.Errorf("direct: %w", err)
+	}
+	f.P50Ratio, f.P99Ratio = ratio(f.P50, f.DirectP50), ratio(f.P99, f.DirectP99)
+	return nil
+}
+
+// measurePosts sends posts one at a time with send, each once every
+// member has it or after 10 s, and returns the time from each post to its
+// last member, and how many member deliveries never came.
+func measurePosts(ctx context.Context, results []fanoutPost, members int, events *atomic.Int64, send func(p int) error) ([]time.Duration, int) {
+	var times []time.Duration
+	for p := range results {
 		t0 := time.Now()
-		if err := b.api.do(ctx, hc, http.MethodPost, "/sparkweb/api/rest/groupchat/room/"+url.PathEscape(room), tokens[0], "text/plain", "fo "+strconv.Itoa(p)); err != nil {
-			return fmt.Errorf("post %d: %w", p, err)
+		if err := send(p); err != nil {
+			break
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for results[p].got.Load() < int64(members) && time.Now().Before(deadline) && ctx.Err() == nil {
 			time.Sleep(200 * time.Microsecond)
 		}
-		if got := int(results[p].got.Load()); got < members {
-			lost += members - got
-			continue
+		if int(results[p].got.Load()) == members {
+			times = append(times, time.Unix(0, results[p].last.Load()).Sub(t0))
 		}
-		times = append(times, time.Unix(0, results[p].last.Load()).Sub(t0))
 	}
-	quiet(ctx, &events, 500*time.Millisecond, 10*time.Second)
+	quiet(ctx, events, 500*time.Millisecond, 10*time.Second)
 	// Late arrivals of posts given up on are not lost after all.
-	lost = 0
-	for p := range posts {
+	lost := 0
+	for p := range results {
 		lost += members - int(results[p].got.Load())
 	}
-	b.res.addLost("fanout", lost, int(dups.Load()))
+	return times, lost
+}
+
+// record notes member's first arrival of post p at at; seen belongs to
+// the member's reader.
+func record(results []fanoutPost, seen map[int]bool, dups *atomic.Int64, body string, at time.Time) {
+	rest, ok := strings.CutPrefix(body, "fo ")
+	if !ok {
+		return
+	}
+	p, err := strconv.Atoi(rest)
+	if err != nil || p < 0 || p >= len(results) {
+		return
+	}
+	if seen[p] {
+		dups.Add(1)
+		return
+	}
+	seen[p] = true
+	results[p].got.Add(1)
+	ns := at.UnixNano()
+	for {
+		old := results[p].last.Load()
+		if ns <= old || results[p].last.CompareAndSwap(old, ns) {
+			return
+		}
+	}
+}
+
+// fanoutDirect is the same room fan-out between direct clients: members
+// xmppconn streams in another room, a direct client posting.
+func (b *bench) fanoutDirect(ctx context.Context, members int) error {
+	f := &b.res.FanoutMS
+	names := make([]string, members+1)
+	for i := range names {
+		names[i] = b.user(fmt.Sprintf("fd%d", i))
+	}
+	room := strings.ToLower(strings.TrimSuffix(b.prefix, "-")) + "fanoutd@" + "conference." + b.domain
+	if err := forEach(ctx, len(names), 8, func(ctx context.Context, i int) error {
+		return b.admin.Register(ctx, names[i], b.password)
+	}); err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	results := make([]fanoutPost, b.opt.posts)
+	var dups, events atomic.Int64
+	type member struct {
+		c      *xmppconn.Conn
+		joined chan error
+		done   chan struct{}
+	}
+	ms := make([]*member, len(names))
+	defer func() {
+		var wg sync.WaitGroup
+		for _, m := range ms {
+			if m != nil {
+				wg.Go(func() { closeDirect(m.c); <-m.done })
+			}
+		}
+		wg.Wait()
+	}()
+	if err := forEach(ctx, len(names), b.opt.workers, func(ctx context.Context, i int) error {
+		c, err := dialDirect(ctx, b.c2s, b.domain, names[i], b.password)
+		if err != nil {
+			return err
+		}
+		m := &member{c: c, joined: make(chan error, 1), done: make(chan struct{})}
+		ms[i] = m
+		self := room + "/" + names[i]
+		go func() {
+			defer close(m.done)
+			seen := map[int]bool{}
+			for st := range c.In() {
+				events.Add(1)
+				switch {
+				case st.Name == "presence" && st.From == self:
+					var err error
+					if st.Type == "error" {
+						err = fmt.Errorf("join refused: %.200s", st.Raw)
+					}
+					select {
+					case m.joined <- err:
+					default:
+					}
+				case st.Name == "message" && st.Type == "groupchat" && i > 0 && st.Message != nil && st.Delay == nil:
+					record(results, seen, &dups, st.Message.Body, time.Now())
+				}
+			}
+		}()
+		return nil
+	}); err != nil {
+		return err
+	}
+	join := func(ctx context.Context, i int) error {
+		m := ms[i]
+		if err := m.c.SendRaw(ctx, []byte("<presence to='"+room+"/"+names[i]+"'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>")); err != nil {
+			return err
+		}
+		select {
+		case err := <-m.joined:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("no join presence within 10s")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := join(ctx, 0); err != nil {
+		return fmt.Errorf("poster join: %w", err)
+	}
+	// Accept the default configuration, which unlocks a new room
+	// (XEP-0045 section 10.1.2, instant room).
+	if _, err := ms[0].c.RawIQ(ctx, "set", room, []byte("<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>")); err != nil {
+		return fmt.Errorf("instant room: %w", err)
+	}
+	var joined atomic.Int64
+	_ = forEach(ctx, members, b.opt.workers, func(ctx context.Context, k int) error {
+		if join(ctx, k+1) == nil {
+			joined.Add(1)
+		}
+		return nil
+	})
+	f.DirectMembers = int(joined.Load())
+	if f.DirectMembers == 0 {
+		return errors.New("no member joined")
+	}
+	quiet(ctx, &events, time.Second, 2*time.Minute)
+	times, lost := measurePosts(ctx, results, f.DirectMembers, &events, func(p int) error {
+		return ms[0].c.SendRaw(ctx, []byte("<message type='groupchat' to='"+room+"'><body>fo "+strconv.Itoa(p)+"</body></message>"))
+	})
+	b.res.addLost("fanout-direct", lost, int(dups.Load()))
 	d := dist(times, time.Millisecond)
-	f.P50, f.P99, f.Max = d.P50, d.P99, d.Max
+	f.DirectP50, f.DirectP99, f.DirectMax = d.P50, d.P99, d.Max
 	return nil
 }
 

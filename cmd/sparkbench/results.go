@@ -145,12 +145,20 @@ type Login struct {
 
 // Fanout is the time from a room post to the last member's SSE event.
 type Fanout struct {
-	Members     int     `json:"members"`
-	Posts       int     `json:"posts"`
-	P50         float64 `json:"p50"`
-	P99         float64 `json:"p99"`
-	Max         float64 `json:"max"`
-	NotMeasured string  `json:"not_measured,omitempty"`
+	Members int     `json:"members"`
+	Posts   int     `json:"posts"`
+	P50     float64 `json:"p50"`
+	P99     float64 `json:"p99"`
+	Max     float64 `json:"max"`
+	// The same between direct clients (xmppconn streams) in another room.
+	DirectMembers int     `json:"direct_members"`
+	DirectP50     float64 `json:"direct_p50"`
+	DirectP99     float64 `json:"direct_p99"`
+	DirectMax     float64 `json:"direct_max"`
+	P50Ratio      float64 `json:"p50_ratio"`
+	P99Ratio      float64 `json:"p99_ratio"`
+	Note          string  `json:"note,omitempty"`
+	NotMeasured   string  `json:"not_measured,omitempty"`
 }
 
 // dist computes the distribution of ds in unit (time.Microsecond for µs).
@@ -247,12 +255,14 @@ func (r *Results) printTable(w io.Writer) {
 	fmt.Fprintf(w, "direct = %s\ngateway = %s\n\n", r.Direct, r.Gateway)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "measure\tgateway\tdirect\tratio\t")
-	l := r.LatencyUS
-	fmt.Fprintf(tw, "latency p50, %d msgs\t%s\t%s\t%s\t\n", l.Messages, num(l.Gateway.P50, " µs"), num(l.Direct.P50, " µs"), rat(l.P50Ratio))
-	fmt.Fprintf(tw, "latency p99\t%s\t%s\t%s\t\n", num(l.Gateway.P99, " µs"), num(l.Direct.P99, " µs"), rat(l.P99Ratio))
-	fmt.Fprintf(tw, "latency max\t%s\t%s\t%s\t\n", num(l.Gateway.Max, " µs"), num(l.Direct.Max, " µs"), rat(ratio(l.Gateway.Max, l.Direct.Max)))
-	t := r.ThroughputMsgs
-	fmt.Fprintf(tw, "throughput, %d pairs x %d in flight\t%s\t%s\t%s\t\n", t.Pairs, t.InFlight, num(t.Gateway, " msg/s"), num(t.Direct, " msg/s"), rat(t.Ratio))
+	if l := r.LatencyUS; l.Gateway.N > 0 || l.Direct.N > 0 {
+		fmt.Fprintf(tw, "latency p50, %d msgs\t%s\t%s\t%s\t\n", l.Messages, num(l.Gateway.P50, " µs"), num(l.Direct.P50, " µs"), rat(l.P50Ratio))
+		fmt.Fprintf(tw, "latency p99\t%s\t%s\t%s\t\n", num(l.Gateway.P99, " µs"), num(l.Direct.P99, " µs"), rat(l.P99Ratio))
+		fmt.Fprintf(tw, "latency max\t%s\t%s\t%s\t\n", num(l.Gateway.Max, " µs"), num(l.Direct.Max, " µs"), rat(ratio(l.Gateway.Max, l.Direct.Max)))
+	}
+	if t := r.ThroughputMsgs; t.GatewayN > 0 || t.DirectN > 0 {
+		fmt.Fprintf(tw, "throughput, %d pairs x %d in flight\t%s\t%s\t%s\t\n", t.Pairs, t.InFlight, num(t.Gateway, " msg/s"), num(t.Direct, " msg/s"), rat(t.Ratio))
+	}
 	for _, run := range r.Idle.Runs {
 		fmt.Fprintf(tw, "idle %d users: RSS per user\t%s\t\t\t\n", run.Users, num(run.RSSKiBPerUser, " KiB"))
 		fmt.Fprintf(tw, "idle %d users: heap in use per user\t%s\t\t\t\n", run.Users, num(run.HeapKiBPerUser, " KiB"))
@@ -267,15 +277,17 @@ func (r *Results) printTable(w io.Writer) {
 		fmt.Fprintf(tw, "receive path with %d users: p50\t%s\t%s\t%s\t\n", rp.Users, num(rp.ViaGateway.P50, " µs"), num(rp.Direct.P50, " µs"), signed(rp.P50Added))
 		fmt.Fprintf(tw, "receive path with %d users: p99\t%s\t%s\t%s\t\n", rp.Users, num(rp.ViaGateway.P99, " µs"), num(rp.Direct.P99, " µs"), signed(rp.P99Added))
 	}
-	lg := r.Login
-	fmt.Fprintf(tw, "login rate, password (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.PasswordPerSec, " /s"))
-	fmt.Fprintf(tw, "login rate, token (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.TokenPerSec, " /s"))
+	if lg := r.Login; lg.PasswordPerSec > 0 {
+		fmt.Fprintf(tw, "login rate, password (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.PasswordPerSec, " /s"))
+		fmt.Fprintf(tw, "login rate, token (%d workers)\t%s\t\t\t\n", lg.Workers, num(lg.TokenPerSec, " /s"))
+	}
 	f := r.FanoutMS
-	if f.NotMeasured != "" {
+	switch {
+	case f.NotMeasured != "":
 		fmt.Fprintf(tw, "fan-out\tnot measured\t\t\t\n")
-	} else {
-		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t\t\t\n", f.Members, num(f.P50, " ms"))
-		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t\t\t\n", f.Members, num(f.P99, " ms"))
+	case f.Members > 0:
+		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t%s\t%s\t\n", f.Members, num(f.P50, " ms"), num(f.DirectP50, " ms"), rat(f.P50Ratio))
+		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t%s\t%s\t\n", f.Members, num(f.P99, " ms"), num(f.DirectP99, " ms"), rat(f.P99Ratio))
 	}
 	for _, stage := range []string{"read", "translate", "json", "publish", "all"} {
 		if st, ok := r.EventPath[stage]; ok {
@@ -286,6 +298,9 @@ func (r *Results) printTable(w io.Writer) {
 	tw.Flush()
 	if f.NotMeasured != "" {
 		fmt.Fprintf(w, "\nfan-out not measured: %s\n", f.NotMeasured)
+	}
+	if f.Note != "" {
+		fmt.Fprintf(w, "\nfan-out: %s\n", f.Note)
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\nerrors:\n  %s\n", strings.Join(r.Errors, "\n  "))

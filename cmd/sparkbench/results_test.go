@@ -97,8 +97,8 @@ func TestAddLost(t *testing.T) {
 func TestResultsJSON(t *testing.T) {
 	r := &Results{
 		Machine:        Machine{Cores: 2, MemoryMiB: 1024, GoVersion: "go1.26"},
-		LatencyUS:      Latency{Gateway: Dist{P50: 300, P99: 900, Max: 2000}, Direct: Dist{P50: 200, P99: 450, Max: 1000}, P50Ratio: 1.5, P99Ratio: 2},
-		ThroughputMsgs: Throughput{Gateway: 800, Direct: 1000, Ratio: 0.8},
+		LatencyUS:      Latency{Gateway: Dist{N: 9, P50: 300, P99: 900, Max: 2000}, Direct: Dist{N: 9, P50: 200, P99: 450, Max: 1000}, P50Ratio: 1.5, P99Ratio: 2},
+		ThroughputMsgs: Throughput{Gateway: 800, Direct: 1000, Ratio: 0.8, GatewayN: 8000, DirectN: 10000},
 		Idle:           Idle{Users: 5000, RSSKiBPerUser: 40, GoroutinesPerUser: 3},
 		FanoutMS:       Fanout{NotMeasured: "rooms API not landed"},
 	}
