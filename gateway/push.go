@@ -28,7 +28,7 @@ type PushConfig struct {
 	// accepted over plain http, for tests. Empty means https only.
 	InsecureHosts []string
 	// Admins are the bare JIDs that may push to any user and see every
-	// subscriber.
+	// subscriber, in addition to UsersConfig.Admins.
 	Admins []string
 	// ActionTTL is the lifetime of the action token in a notification;
 	// zero means 1 hour. It is capped at the access token lifetime.
@@ -68,8 +68,8 @@ func (s *Server) initPush() error {
 	}
 	s.push.sender = pc.Sender
 	s.push.store = pc.Store
-	s.push.admins = make(map[string]bool, len(pc.Admins))
-	for _, a := range pc.Admins {
+	s.push.admins = make(map[string]bool, len(pc.Admins)+len(s.cfg.Users.Admins))
+	for _, a := range slices.Concat(pc.Admins, s.cfg.Users.Admins) {
 		s.push.admins[strings.ToLower(a)] = true
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -117,7 +118,12 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 	if s.push.sender == nil {
 		return
 	}
-	n, d, topic, ok := s.offlineNotification(user, p)
+	n, d, topic, ok := offlineNotification(user, p, func() map[string]string {
+		if sess, ok := s.sessions.Get(user); ok {
+			return sess.Rooms()
+		}
+		return nil
+	})
 	if !ok {
 		return
 	}
@@ -137,15 +143,17 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 	}
 }
 
-// offlineNotification decides whether p is worth a push and builds it.
-func (s *Server) offlineNotification(user string, p chatapi.Payload) (NotificationEntity, pushData, string, bool) {
+// offlineNotification decides whether p, an event for user, is worth a
+// push, and builds the notification, its data and its collapse topic.
+// rooms returns the rooms the user is in and the user's nick in each.
+func offlineNotification(user string, p chatapi.Payload, rooms func() map[string]string) (NotificationEntity, pushData, string, bool) {
 	switch v := p.(type) {
 	case *chatapi.Chat:
-		return s.offlineNotification(user, *v)
+		return offlineNotification(user, *v, rooms)
 	case *chatapi.GroupChat:
-		return s.offlineNotification(user, *v)
+		return offlineNotification(user, *v, rooms)
 	case *chatapi.Invitation:
-		return s.offlineNotification(user, *v)
+		return offlineNotification(user, *v, rooms)
 	case chatapi.Chat:
 		// Not our own messages from another client, not history (delayed
 		// or flushed from offline storage at login), not headlines.
@@ -165,12 +173,8 @@ func (s *Server) offlineNotification(user string, p chatapi.Payload) (Notificati
 		}
 		room, nick, _ := strings.Cut(v.From, "/")
 		room = strings.ToLower(room)
-		sess, ok := s.sessions.Get(user)
-		if !ok {
-			return NotificationEntity{}, pushData{}, "", false
-		}
-		mine := sess.Rooms()[room]
-		if mine == "" || nick == mine || !strings.Contains(strings.ToLower(v.Body), strings.ToLower(mine)) {
+		mine := rooms()[room]
+		if mine == "" || nick == mine || !mentions(v.Body, mine) {
 			return NotificationEntity{}, pushData{}, "", false
 		}
 		n := NotificationEntity{
@@ -201,6 +205,30 @@ func (s *Server) offlineNotification(user string, p chatapi.Payload) (Notificati
 	}
 	return NotificationEntity{}, pushData{}, "", false
 }
+
+// mentions reports whether body names nick as a word of its own (case
+// folded): "hi bob" and "@bob:" mention bob, "bobcat" does not.
+func mentions(body, nick string) bool {
+	if nick == "" {
+		return false
+	}
+	b, n := strings.ToLower(body), strings.ToLower(nick)
+	for i := 0; ; {
+		j := strings.Index(b[i:], n)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(n)
+		before, _ := utf8.DecodeLastRuneInString(b[:start])
+		after, _ := utf8.DecodeRuneInString(b[end:])
+		if (start == 0 || !isWordRune(before)) && (end == len(b) || !isWordRune(after)) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
 
 // pushTarget resolves the target of notify/message and checks that the
 // caller may push to it: 404 for an unknown user, 403 for one not in the

@@ -84,6 +84,19 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		<-ctx.Done()
 		sender.Close()
 	}()
+	gc.Users.Global.VAPIDPublicKey = func(context.Context) (string, error) { return vapid.Public, nil }
+	gc.Users.OnDelete = append(gc.Users.OnDelete, func(ctx context.Context, user string) error {
+		subs, err := st.PushSubscriptions(ctx, user)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			if err := st.DeletePushEndpoint(ctx, user, sub.Endpoint); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	gc.Push = gateway.PushConfig{
 		Sender:        sender,
 		Store:         st,

@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"testing"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+)
+
+func TestOfflineNotification(t *testing.T) {
+	rooms := func() map[string]string { return map[string]string{"room@conference.x": "Bob"} }
+	tests := []struct {
+		name      string
+		p         chatapi.Payload
+		push      bool
+		typ, from string
+		subject   string
+		topic     string
+	}{
+		{"chat", chatapi.Chat{Type: "chat", From: "Alice@X/phone", To: "bob@x", Body: "hi"}, true, "chat", "alice@x", "alice@x", "chat alice@x"},
+		{"chat-pointer", &chatapi.Chat{Type: "chat", From: "alice@x/phone", Body: "hi"}, true, "chat", "alice@x", "alice@x", "chat alice@x"},
+		{"normal", chatapi.Chat{Type: "normal", From: "alice@x", Body: "hi"}, true, "chat", "alice@x", "alice@x", "chat alice@x"},
+		{"sent-by-me", chatapi.Chat{Type: "chat", From: "bob@x", Body: "hi", Sent: true}, false, "", "", "", ""},
+		{"from-myself", chatapi.Chat{Type: "chat", From: "bob@x/other", Body: "hi"}, false, "", "", "", ""},
+		{"no-body", chatapi.Chat{Type: "chat", From: "alice@x"}, false, "", "", "", ""},
+		{"delayed", chatapi.Chat{Type: "chat", From: "alice@x", Body: "old", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
+		{"headline", chatapi.Chat{Type: "headline", From: "x", Body: "news"}, false, "", "", "", ""},
+		{"chat-state", chatapi.ChatState{Type: "chatstate", From: "alice@x", State: "composing"}, false, "", "", "", ""},
+		{"mention", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "hey bob, look"}, true, "groupchat", "room@conference.x", "alice in room", "muc room@conference.x"},
+		{"mention-case", chatapi.GroupChat{Type: "groupchat", From: "Room@conference.x/alice", Body: "@BOB:"}, true, "groupchat", "room@conference.x", "alice in room", "muc room@conference.x"},
+		{"no-mention", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "hello all"}, false, "", "", "", ""},
+		{"inside-a-word", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "bobcat"}, false, "", "", "", ""},
+		{"own-message", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/Bob", Body: "I am bob"}, false, "", "", "", ""},
+		{"room-history", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "bob!", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
+		{"other-room", chatapi.GroupChat{Type: "groupchat", From: "elsewhere@conference.x/alice", Body: "bob"}, false, "", "", "", ""},
+		{"invitation", chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.x", Inviter: "alice@x", Reason: "join us"}, true, "invitation", "room@conference.x", "Invitation to room", "invite room@conference.x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, d, topic, ok := offlineNotification("bob@x", tt.p, rooms)
+			if ok != tt.push {
+				t.Fatalf("push = %v, want %v", ok, tt.push)
+			}
+			if !ok {
+				return
+			}
+			if d.Type != tt.typ || d.From != tt.from || pushDeref(n.Subject) != tt.subject || topic != tt.topic {
+				t.Errorf("got type %q from %q subject %q topic %q", d.Type, d.From, pushDeref(n.Subject), topic)
+			}
+			if pushDeref(n.Body) == "" || n.Actions == nil || len(*n.Actions) == 0 {
+				t.Errorf("notification without body or actions: %+v", n)
+			}
+			if (tt.typ == "invitation") != (len(*n.Actions) == 1) {
+				t.Errorf("actions %d for %s", len(*n.Actions), tt.typ)
+			}
+		})
+	}
+}
+
+func TestMentions(t *testing.T) {
+	tests := []struct {
+		body, nick string
+		want       bool
+	}{
+		{"bob", "bob", true},
+		{"hi bob", "bob", true},
+		{"bob: hi", "Bob", true},
+		{"@bob", "bob", true},
+		{"bobcat bob", "bob", true},
+		{"bobcat", "bob", false},
+		{"kabob", "bob", false},
+		{"bob_x", "bob", false},
+		{"héllo zoë!", "zoë", true},
+		{"zoëlle", "zoë", false},
+		{"anything", "", false},
+		{"Dr. Who?", "dr. who", true},
+	}
+	for _, tt := range tests {
+		if got := mentions(tt.body, tt.nick); got != tt.want {
+			t.Errorf("mentions(%q, %q) = %v, want %v", tt.body, tt.nick, got, tt.want)
+		}
+	}
+}
+
+func TestCutBody(t *testing.T) {
+	long := ""
+	for range maxPushBody {
+		long += "é"
+	}
+	got := cutBody(long)
+	if len(got) > maxPushBody+len("…") {
+		t.Errorf("cut to %d bytes", len(got))
+	}
+	if got[len(got)-len("…"):] != "…" {
+		t.Error("no ellipsis")
+	}
+	if cutBody("short") != "short" {
+		t.Error("short body changed")
+	}
+}
