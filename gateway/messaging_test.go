@@ -55,7 +55,7 @@ type msgCall struct {
 	check        func(t *testing.T, r gatewaytest.Response)
 }
 
-var specRouter = sync.OnceValues(func() (routers.Router, error) {
+var msgSpecRouter = sync.OnceValues(func() (routers.Router, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(sparkgate.OpenAPI)
 	if err != nil {
@@ -70,7 +70,7 @@ var specRouter = sync.OnceValues(func() (routers.Router, error) {
 // schema (undocumented fields included, since the models are closed).
 func checkContract(t *testing.T, method, path string, r gatewaytest.Response) {
 	t.Helper()
-	router, err := specRouter()
+	router, err := msgSpecRouter()
 	if err != nil {
 		t.Fatalf("load the spec: %v", err)
 	}
@@ -115,7 +115,7 @@ func runMsgCalls(t *testing.T, e *env, calls []msgCall) {
 	}
 }
 
-type archivePage struct {
+type msgArchivePage struct {
 	Conversations []struct {
 		ConversationID int64    `json:"conversationID"`
 		ChatRoom       string   `json:"chatRoom"`
@@ -126,12 +126,12 @@ type archivePage struct {
 			SentDate                 time.Time
 			RoomEvent                bool
 		} `json:"messages"`
-	} `json:"archivePage"`
+	} `json:"conversations"`
 	First, Last string
 	Complete    bool
 }
 
-func (c archivePage) bodies() []string {
+func (c msgArchivePage) bodies() []string {
 	var out []string
 	for _, cv := range c.Conversations {
 		for _, m := range cv.Messages {
@@ -163,13 +163,13 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 	send(tb, a.Name, "b to a 2")
 	send(ta, c.Name, "a to c")
 
-	get := func(t *testing.T, q string) archivePage {
+	get := func(t *testing.T, q string) msgArchivePage {
 		t.Helper()
 		r := e.Do(t, "GET", api+"/chat/messages"+q, ta, "", "")
 		if r.Status != 200 {
 			t.Fatalf("GET /chat/messages%s: %d %s", q, r.Status, r.Body)
 		}
-		var cv archivePage
+		var cv msgArchivePage
 		r.JSON(t, &cv)
 		return cv
 	}
@@ -187,7 +187,7 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 	mmddyy := func(t time.Time) string { return url.QueryEscape(t.Format("01/02/06")) }
 	calls := []msgCall{
 		{name: "all grouped", method: "GET", path: api + "/chat/messages", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if len(cv.Conversations) != 2 || !cv.Complete {
 				t.Fatalf("got %+v", cv)
@@ -204,49 +204,49 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 			}
 		}},
 		{name: "to peer", method: "GET", path: api + "/chat/messages?to=" + c.Name, token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if got := cv.bodies(); len(got) != 1 || got[0] != "a to c" {
 				t.Fatalf("got %v", got)
 			}
 		}},
 		{name: "start today", method: "GET", path: api + "/chat/messages?start=" + mmddyy(today), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 8 {
 				t.Fatalf("%d messages, want 8", n)
 			}
 		}},
 		{name: "start tomorrow", method: "GET", path: api + "/chat/messages?start=" + mmddyy(today.AddDate(0, 0, 1)), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 0 {
 				t.Fatalf("%d messages, want 0", n)
 			}
 		}},
 		{name: "end yesterday", method: "GET", path: api + "/chat/messages?end=" + mmddyy(today.AddDate(0, 0, -1)), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 0 {
 				t.Fatalf("%d messages, want 0", n)
 			}
 		}},
 		{name: "rfc3339 window", method: "GET", path: api + "/chat/messages?start=" + url.QueryEscape(today.Add(-time.Hour).Format(time.RFC3339)) + "&end=" + url.QueryEscape(today.Add(time.Hour).Format(time.RFC3339)), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if n := len(cv.bodies()); n != 8 {
 				t.Fatalf("%d messages, want 8", n)
 			}
 		}},
 		{name: "keywords", method: "GET", path: api + "/chat/messages?keywords=zebra", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if got := cv.bodies(); len(got) != 1 || got[0] != "b to a zebra" {
 				t.Fatalf("got %v", got)
 			}
 		}},
 		{name: "last page", method: "GET", path: api + "/chat/messages?to=" + b.Name + "&max=2&before=", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var cv archivePage
+			var cv msgArchivePage
 			r.JSON(t, &cv)
 			if got := cv.bodies(); strings.Join(got, "|") != strings.Join(full[len(full)-2:], "|") {
 				t.Fatalf("got %v", got)
@@ -297,7 +297,7 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 	})
 }
 
-type roomMessages struct {
+type msgRoomMessages struct {
 	Messages []struct {
 		From, Body, StanzaID, Type string
 	} `json:"messages"`
@@ -306,16 +306,16 @@ type roomMessages struct {
 }
 
 // rawStanza posts a raw stanza through POST /xmpp.
-func postStanza(t *testing.T, e *env, tok, xml string) {
+func msgPostStanza(t *testing.T, e *env, tok, xml string) {
 	t.Helper()
 	if r := e.Do(t, "POST", api+"/xmpp", tok, "text/plain", xml); r.Status != 200 {
 		t.Fatalf("POST /xmpp: %d %s", r.Status, r.Body)
 	}
 }
 
-// configureRoom submits room configuration fields as the owner, through
+// msgConfigureRoom submits room configuration fields as the owner, through
 // POST /xmpp, and waits for the room's answer on the event stream.
-func configureRoom(t *testing.T, e *env, tok string, s *gatewaytest.Stream, room string, fields map[string]string) {
+func msgConfigureRoom(t *testing.T, e *env, tok string, s *gatewaytest.Stream, room string, fields map[string]string) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, `<iq type="set" to="%s" id="cfg%d"><query xmlns="http://jabber.org/protocol/muc#owner"><x xmlns="jabber:x:data" type="submit">`, room, time.Now().UnixNano())
@@ -324,7 +324,7 @@ func configureRoom(t *testing.T, e *env, tok string, s *gatewaytest.Stream, room
 		fmt.Fprintf(&b, `<field var="%s"><value>%s</value></field>`, k, v)
 	}
 	b.WriteString(`</x></query></iq>`)
-	postStanza(t, e, tok, b.String())
+	msgPostStanza(t, e, tok, b.String())
 	var ev chatapi.XMPP
 	s.NextNamed(t, chatapi.EventXMPP, 10*time.Second, &ev)
 	if !strings.Contains(string(ev.XMPP), `type="result"`) && !strings.Contains(string(ev.XMPP), `type='result'`) {
@@ -420,7 +420,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 		}},
 		{name: "list missing service", method: "GET", path: api + "/groupchat/rooms?serviceName=nosuchservice", token: tc, status: 404},
 		{name: "history", method: "GET", path: rp + "/chathistory", token: tc, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var v roomMessages
+			var v msgRoomMessages
 			r.JSON(t, &v)
 			var got []string
 			for _, m := range v.Messages {
@@ -431,7 +431,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 			}
 		}},
 		{name: "history paged", method: "GET", path: rp + "/chathistory?max=1", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var v roomMessages
+			var v msgRoomMessages
 			r.JSON(t, &v)
 			if len(v.Messages) != 1 || v.Messages[0].Body != posted[0] || v.Complete || v.Last == "" {
 				t.Fatalf("history %+v", v)
@@ -439,14 +439,14 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 		}},
 		{name: "history missing room", method: "GET", path: rp + "nosuch/chathistory", token: ta, status: 404},
 		{name: "groupchat messages", method: "GET", path: api + "/groupchat/messages", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var v archivePage
+			var v msgArchivePage
 			r.JSON(t, &v)
 			if len(v.Conversations) != 1 || v.Conversations[0].ChatRoom != roomJID || strings.Join(v.bodies(), "|") != strings.Join(posted, "|") {
 				t.Fatalf("got %+v", v)
 			}
 		}},
 		{name: "groupchat messages of a room", method: "GET", path: api + "/groupchat/messages?room=" + room + "&keywords=room+1", token: tc, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var v archivePage
+			var v msgArchivePage
 			r.JSON(t, &v)
 			if got := v.bodies(); len(got) != 1 || got[0] != posted[1] {
 				t.Fatalf("got %v", got)
@@ -480,8 +480,8 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 		{name: "create secret", method: "PUT", path: api + "/groupchat/room/" + secret, token: ta, status: 200},
 	})
 	saRaw := sa
-	configureRoom(t, e, ta, saRaw, closed+"@"+srv.MUCService(), map[string]string{"muc#roomconfig_membersonly": "1", "muc#roomconfig_publicroom": "0"})
-	configureRoom(t, e, ta, saRaw, secret+"@"+srv.MUCService(), map[string]string{"muc#roomconfig_passwordprotectedroom": "1", "muc#roomconfig_roomsecret": "s3cret"})
+	msgConfigureRoom(t, e, ta, saRaw, closed+"@"+srv.MUCService(), map[string]string{"muc#roomconfig_membersonly": "1", "muc#roomconfig_publicroom": "0"})
+	msgConfigureRoom(t, e, ta, saRaw, secret+"@"+srv.MUCService(), map[string]string{"muc#roomconfig_passwordprotectedroom": "1", "muc#roomconfig_roomsecret": "s3cret"})
 	runMsgCalls(t, e, []msgCall{
 		{name: "members only", method: "PUT", path: api + "/groupchat/room/" + closed, token: tb, status: 403},
 		{name: "hidden info", method: "GET", path: api + "/groupchat/room/" + closed, token: tb, status: 403},
@@ -511,7 +511,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 	})
 }
 
-type rosterItem struct {
+type msgRosterItem struct {
 	Jid              string
 	Nickname         string
 	SubscriptionType int
@@ -525,15 +525,15 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
 	e.Login(t, c.Name, c.Password)
 
-	roster := func(t *testing.T, tok, path string) map[string]rosterItem {
+	roster := func(t *testing.T, tok, path string) map[string]msgRosterItem {
 		t.Helper()
 		r := e.Do(t, "GET", api+path, tok, "", "")
 		if r.Status != 200 {
 			t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 		}
-		var v struct{ Roster []rosterItem }
+		var v struct{ Roster []msgRosterItem }
 		r.JSON(t, &v)
-		out := map[string]rosterItem{}
+		out := map[string]msgRosterItem{}
 		for _, it := range v.Roster {
 			out[it.Jid] = it
 		}
@@ -575,7 +575,7 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 	})
 	runMsgCalls(t, e, []msgCall{
 		{name: "get", method: "GET", path: api + "/roster", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
-			var v struct{ Roster []rosterItem }
+			var v struct{ Roster []msgRosterItem }
 			r.JSON(t, &v)
 			if len(v.Roster) != 1 || v.Roster[0].Nickname != "Bee" || strings.Join(v.Roster[0].Groups, ",") != "friends" {
 				t.Fatalf("roster %+v", v)
