@@ -121,8 +121,20 @@ func sourceClient(n int) *http.Client {
 
 // clients hands out one HTTP client per source group.
 type clients struct {
-	mu sync.Mutex
-	m  map[int]*http.Client
+	mu     sync.Mutex
+	m      map[int]*http.Client
+	logins int // logins handed a client so far
+}
+
+// forLogin returns the client for the next login: every run's logins are
+// spread over the source addresses, usersPerSource to each, so no address
+// reaches the gateway's per-address login limit.
+func (c *clients) forLogin() *http.Client {
+	c.mu.Lock()
+	n := c.logins
+	c.logins++
+	c.mu.Unlock()
+	return c.forUser(n)
 }
 
 func (c *clients) forUser(i int) *http.Client {

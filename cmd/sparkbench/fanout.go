@@ -58,7 +58,7 @@ func (b *bench) fanout(ctx context.Context) error {
 	if err := b.admin.Register(ctx, names[0], b.password); err != nil {
 		return err
 	}
-	tok, err := b.api.login(ctx, b.clients.forUser(0), names[0], b.password)
+	tok, err := b.api.login(ctx, b.clients.forLogin(), names[0], b.password)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (b *bench) fanout(ctx context.Context) error {
 		return fmt.Errorf("register: %w", err)
 	}
 	if err := forEach(ctx, m, b.opt.workers, func(ctx context.Context, k int) error {
-		tok, err := b.api.login(ctx, b.clients.forUser(k+1), names[k+1], b.password)
+		tok, err := b.api.login(ctx, b.clients.forLogin(), names[k+1], b.password)
 		tokens[k+1] = tok
 		return err
 	}); err != nil {

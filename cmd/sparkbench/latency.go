@@ -141,11 +141,11 @@ drain:
 
 func (b *bench) latencyGateway(ctx context.Context, from, to string, n int) ([]time.Duration, int, int, error) {
 	hcA, hcB := b.clients.forUser(0), b.clients.forUser(1)
-	tokA, err := b.api.login(ctx, hcA, from, b.password)
+	tokA, err := b.api.login(ctx, b.clients.forLogin(), from, b.password)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	tokB, err := b.api.login(ctx, hcB, to, b.password)
+	tokB, err := b.api.login(ctx, b.clients.forLogin(), to, b.password)
 	if err != nil {
 		return nil, 0, 0, err
 	}

@@ -182,7 +182,7 @@ func (b *bench) scale(ctx context.Context) error {
 		if err := forEach(ctx, n-from, b.opt.workers, func(ctx context.Context, k int) error {
 			i := from + k
 			t0 := time.Now()
-			tok, err := b.api.login(ctx, b.clients.forUser(i), users[i].name, b.password)
+			tok, err := b.api.login(ctx, b.clients.forLogin(), users[i].name, b.password)
 			lat[k] = time.Since(t0)
 			users[i].token = tok
 			return err

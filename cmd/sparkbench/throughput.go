@@ -163,7 +163,7 @@ func (b *bench) throughputGateway(ctx context.Context, names []string) (float64,
 	n := len(names) / 2
 	tokens := make([]string, len(names))
 	if err := forEach(ctx, len(names), 8, func(ctx context.Context, i int) error {
-		tok, err := b.api.login(ctx, b.clients.forUser(i), names[i], b.password)
+		tok, err := b.api.login(ctx, b.clients.forLogin(), names[i], b.password)
 		tokens[i] = tok
 		return err
 	}); err != nil {
