@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -20,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/browsertest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
@@ -569,4 +572,72 @@ func TestBrowserPush(t *testing.T) {
 		return fmt.Errorf("no service worker registration for %s", e.URL)
 	}))
 	p.Wait(t, `navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.some(n => n.body === "ping from the test" && n.actions.length > 0))`)
+}
+
+// a11yAudit is a JavaScript expression listing the visible form controls
+// without a label and the buttons without an accessible name.
+const a11yAudit = `(() => {
+	const visible = (el) => el.getClientRects().length > 0;
+	const bad = [];
+	for (const el of document.querySelectorAll("input:not([type=hidden]):not([hidden]), select, textarea")) {
+		if (!visible(el) && !el.classList.contains("visually-hidden")) continue;
+		const labelled = el.labels && el.labels.length > 0 || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+		if (!labelled) bad.push("unlabelled " + el.tagName + "#" + el.id);
+	}
+	for (const el of document.querySelectorAll("button")) {
+		if (visible(el) && !(el.textContent.trim() || el.getAttribute("aria-label"))) bad.push("nameless button #" + el.id);
+	}
+	return bad;
+})()`
+
+// TestBrowserAccount: registering from the page, a link preview under a
+// message, the meeting button, and labels on every control.
+func TestBrowserAccount(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><head><title>plain</title><meta property="og:title" content="The Preview Title"><meta property="og:description" content="What the page is about"></head><body>hi</body></html>`)
+	}))
+	t.Cleanup(site.Close)
+	e := gatewayenv.Start(t, func(c *gateway.Config) {
+		c.Users.Preview.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.Users.Preview.Ports = []uint16{0}
+		c.Collab.Meetings.JitsiURL = "http://127.0.0.1:9"
+	})
+	b := browsertest.Launch(t)
+	p := newPage(t, b, "newcomer")
+	bob := ejabberdtest.NewUser(t)
+
+	name := "reg" + strings.ToLower(bob.Name)
+	password := "a long enough password"
+	t.Cleanup(func() { ejabberdtest.Admin(t).Unregister(context.Background(), name) })
+	p.Do(t, chromedp.Navigate(e.URL+"/"))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+	if bad := browsertest.MustEval[[]string](t, p, a11yAudit); len(bad) > 0 {
+		t.Errorf("sign-in screen: %v", bad)
+	}
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-user"), name),
+		chromedp.SetValue(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("register-submit")),
+	)
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+	if bad := browsertest.MustEval[[]string](t, p, a11yAudit); len(bad) > 0 {
+		t.Errorf("chat screen: %v", bad)
+	}
+
+	// Bob sends a link; the page shows it with the page's preview.
+	tok := e.Login(t, bob.Name, bob.Password)
+	link := site.URL + "/article"
+	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(name), tok, "text/plain", "look: "+link); r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	waitShownOnce(t, p, "look: "+link)
+	p.Wait(t, `[...document.querySelectorAll("#messages .preview a")].some(a => a.textContent === "The Preview Title")`)
+
+	// The meeting button shares a meeting link in the conversation.
+	p.Wait(t, `!document.getElementById("meeting").hidden`)
+	p.Do(t, chromedp.Click(chromedp.ID("meeting")))
+	p.Wait(t, `[...document.querySelectorAll("#messages .msg.mine .body")].some(b => b.textContent.startsWith("Join the meeting: http://127.0.0.1:9/"))`)
 }

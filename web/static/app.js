@@ -474,7 +474,8 @@ async function upload(file) {
 async function meeting() {
   const c = state.convs.get(state.active);
   if (!c) return;
-  const services = (state.config && state.config.meetingServices) || ['jitsi', 'galene'];
+  const listed = state.config && state.config.meetingServices;
+  const services = listed && listed.length ? listed : ['jitsi', 'galene'];
   const id = (local(c.jid) + '-' + (c.kind === 'chat' ? local(state.jid) : 'room')).replace(/[^A-Za-z0-9_.-]/g, '-');
   let lastErr;
   for (const svc of services) {
@@ -746,7 +747,6 @@ async function startSession(user, token) {
     state.domain = cfg.domain || state.domain;
     state.muc = cfg.mucService || state.muc;
     if (cfg.uploadService === '') features.set('upload', false);
-    if (Array.isArray(cfg.meetingServices) && cfg.meetingServices.length === 0) features.set('meet', false);
   }
   await Promise.all([loadRoster().catch(() => {}), loadRooms().catch(() => {})]);
   applyFeatures();
