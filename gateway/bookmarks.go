@@ -615,3 +615,16 @@ func (s *Server) noteOffered(jid string, b *bookmark.Bookmark) {
 	}
 	m[b.ID] = b.Updated.UnixMilli()
 }
+
+// forgetBookmarksOf removes what the gateway keeps about a user's
+// bookmarks when the account (jid, a bare JID) is removed: the bookmarks
+// they created, and their name on the others. For DELETE /user.
+func (s *Server) forgetBookmarksOf(ctx context.Context, jid string) error {
+	s.collab.offeredMu.Lock()
+	delete(s.collab.offered, jid)
+	s.collab.offeredMu.Unlock()
+	if s.collab.store == nil {
+		return nil
+	}
+	return s.collab.store.DeleteUserBookmarks(ctx, bookmarkLocal(jid), jid)
+}
