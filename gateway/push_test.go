@@ -419,3 +419,73 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestIntegrationPushRoom: a room message that mentions the user's nick
+// and a room invitation are pushed to a user with no stream; a reply goes
+// to the room.
+func TestIntegrationPushRoom(t *testing.T) {
+	p := newPushGateway(t)
+	srv := ejabberdtest.Shared(t)
+	a, b, c := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb, tc := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password), p.Login(t, c.Name, c.Password)
+	streamA, _ := p.Open(t, ta, "")
+	streamA.NextNamed(t, chatapi.EventConnect, 10*time.Second, nil)
+	room := "push" + strings.ToLower(a.Name[1:9])
+	roomJID := room + "@" + srv.MUCService()
+	nick := "nick" + strings.ToLower(b.Name[1:7])
+	rp := api + "/groupchat/room/" + room
+	if r := p.Do(t, "PUT", rp+"?nick=alice", ta, "", ""); r.Status != 200 {
+		t.Fatalf("A joins: %d %s", r.Status, r.Body)
+	}
+	if r := p.Do(t, "PUT", rp+"?nick="+nick, tb, "", ""); r.Status != 200 {
+		t.Fatalf("B joins: %d %s", r.Status, r.Body)
+	}
+	p.subscribe(t, tb, "phone")
+	p.subscribe(t, tc, "phone")
+
+	// Not a mention, then a mention: only the second is pushed.
+	for _, body := range []string{"hello all, " + nick + "x is not a mention", "hey " + nick + ", look"} {
+		if r := p.Do(t, "POST", rp, ta, "text/plain", body); r.Status != 200 {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+	}
+	_, n, data := p.next(t)
+	if n.Body != "hey "+nick+", look" || data["type"] != "groupchat" || data["from"] != roomJID || n.Subject != "alice in "+room {
+		t.Fatalf("notification %+v data %v", n, data)
+	}
+	reply, _ := json.Marshal(map[string]string{"action": "reply", "data": n.Data, "value": "on my way"})
+	if r := p.Do(t, "POST", api+"/webpush/action", n.Token, "application/json", string(reply)); r.Status != 200 {
+		t.Fatalf("reply: %d %s", r.Status, r.Body)
+	}
+	for {
+		var m chatapi.GroupChat
+		streamA.NextNamed(t, chatapi.EventMUC, 10*time.Second, &m)
+		if m.Body == "on my way" {
+			if m.From != roomJID+"/"+nick {
+				t.Fatalf("reply from %s, want %s/%s", m.From, roomJID, nick)
+			}
+			break
+		}
+	}
+
+	t.Run("invitation", func(t *testing.T) {
+		if r := p.Do(t, "POST", rp+"/"+c.Name, ta, "text/plain", "come in"); r.Status != 200 {
+			t.Fatalf("invite: %d %s", r.Status, r.Body)
+		}
+		_, n, data := p.next(t)
+		if data["type"] != "invitation" || data["from"] != roomJID || !strings.Contains(n.Body, "come in") || len(n.Actions) != 1 || n.Actions[0].Action != "open" {
+			t.Fatalf("notification %+v data %v", n, data)
+		}
+		answer, _ := json.Marshal(map[string]string{"action": "reply", "data": n.Data, "value": "no"})
+		if r := p.Do(t, "POST", api+"/webpush/action", n.Token, "application/json", string(answer)); r.Status != 400 {
+			t.Errorf("reply to an invitation: %d %s, want 400", r.Status, r.Body)
+		}
+		open, _ := json.Marshal(map[string]string{"action": "open", "data": n.Data})
+		if r := p.Do(t, "POST", api+"/webpush/action", n.Token, "application/json", string(open)); r.Status != 200 {
+			t.Errorf("open: %d %s, want 200", r.Status, r.Body)
+		}
+		if r := p.Do(t, "POST", api+"/webpush/action", n.Token, "application/json", string(open)); r.Status != 401 {
+			t.Errorf("open again: %d %s, want 401", r.Status, r.Body)
+		}
+	})
+}
