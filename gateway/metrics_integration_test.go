@@ -1,0 +1,87 @@
+package gateway_test
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+)
+
+// sample returns the value of the metric line that starts with name (with
+// its labels), failing the test when there is none.
+func sample(t *testing.T, body, name string) float64 {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s in /metrics:\n%s", name, body)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestIntegrationMetrics(t *testing.T) {
+	t.Run("off-by-default", func(t *testing.T) {
+		e := newGateway(t, nil)
+		if r := e.Do(t, http.MethodGet, gateway.MetricsPath, "", "", ""); r.Status == http.StatusOK && strings.Contains(string(r.Body), "go_goroutines") {
+			t.Errorf("GET /metrics served metrics without Config.Metrics")
+		}
+	})
+	t.Run("counts", func(t *testing.T) {
+		e := newGateway(t, func(c *gateway.Config) { c.Metrics = true })
+		scrape := func() string {
+			t.Helper()
+			r := e.Do(t, http.MethodGet, gateway.MetricsPath, "", "", "")
+			if r.Status != http.StatusOK {
+				t.Fatalf("GET /metrics: %d %s", r.Status, r.Body)
+			}
+			return string(r.Body)
+		}
+		body := scrape()
+		for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "sparkgate_sessions", "sparkgate_streams"} {
+			sample(t, body, name)
+		}
+		if got := sample(t, body, `sparkgate_logins_total{result="ok"}`); got != 0 {
+			t.Errorf("logins ok before any login = %v", got)
+		}
+
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		if r := e.Do(t, http.MethodPost, "/sparkweb/api/rest/login/"+alice.Name, "", "text/plain", "wrong-password"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("login with a wrong password: %d", r.Status)
+		}
+		tokA := e.Login(t, alice.Name, alice.Password)
+		tokB := e.Login(t, bob.Name, bob.Password)
+		st, _ := e.Open(t, tokB, "")
+		if st == nil {
+			t.Fatal("open stream failed")
+		}
+		st.NextNamed(t, "onConnect", 10*time.Second, nil)
+		if r := e.Do(t, http.MethodPost, "/sparkweb/api/rest/chat/message/"+bob.Name, tokA, "text/plain", "hello"); r.Status != http.StatusOK {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+		st.NextNamed(t, "chatapi.chat", 10*time.Second, nil)
+
+		body = scrape()
+		for name, want := range map[string]float64{
+			`sparkgate_logins_total{result="ok"}`:     2,
+			`sparkgate_logins_total{result="failed"}`: 1,
+			`sparkgate_sessions`:                      2,
+			`sparkgate_streams`:                       1,
+		} {
+			if got := sample(t, body, name); got != want {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		if got := sample(t, body, "sparkgate_stream_events_total"); got < 1 {
+			t.Errorf("sparkgate_stream_events_total = %v, want at least the chat event", got)
+		}
+	})
+}
