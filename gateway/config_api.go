@@ -47,14 +47,16 @@ func (s *Server) GetGlobalConfig(c echo.Context) error {
 		gc.UploadService = ptrTo(g.UploadService)
 		gc.UploadMaxSize = ptrTo(g.UploadMaxSize)
 	}
-	if g.VAPIDPublicKey != nil {
-		key, err := g.VAPIDPublicKey(c.Request().Context())
-		if err != nil {
-			// The rest of the configuration is still useful.
-			s.log.Warn("global config: vapid key", "err", err)
-		} else if key != "" {
-			gc.VapidPublicKey = &key
-		}
+	vapid := g.VAPIDPublicKey
+	if vapid == nil {
+		vapid = s.VAPIDPublicKey // the push area's key ("" with Web Push off)
+	}
+	switch key, err := vapid(c.Request().Context()); {
+	case err != nil:
+		// The rest of the configuration is still useful.
+		s.log.Warn("global config: vapid key", "err", err)
+	case key != "":
+		gc.VapidPublicKey = &key
 	}
 	return c.JSON(http.StatusOK, gc)
 }

@@ -70,8 +70,8 @@ type GlobalSettings struct {
 	// "galene").
 	MeetingServices []string
 	// VAPIDPublicKey returns the Web Push public key (as GET
-	// /webpush/vapidkey does). The push area's wiring sets it; nil leaves
-	// the key out.
+	// /webpush/vapidkey does); "" leaves it out. Nil means the push
+	// area's own key (Server.VAPIDPublicKey).
 	VAPIDPublicKey func(ctx context.Context) (string, error)
 }
 

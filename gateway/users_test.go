@@ -492,6 +492,17 @@ func TestIntegrationUsersConfig(t *testing.T) {
 		}
 	})
 
+	t.Run("global-without-push", func(t *testing.T) {
+		// Web Push is off in this gateway: no key, and no token needed.
+		plain := newUsersGateway(t, nil)
+		r := usersCase{method: "GET", path: api + "/config/global", status: 200}.run(t, plain)
+		var g gateway.GlobalConfig
+		r.JSON(t, &g)
+		if g.VapidPublicKey != nil || g.Domain != srv.Domain() {
+			t.Fatalf("global config without push: %s", r.Body)
+		}
+	})
+
 	long := strings.Repeat("v", 4097)
 	runUsersCases(t, e, []usersCase{
 		{"get-401", "GET", api + "/config/properties", "", "", "", 401},
