@@ -465,7 +465,14 @@ async function upload(file) {
   const headers = {};
   for (const [k, v] of Object.entries(slot.headers || {})) headers[k] = v;
   if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type') && file.type) headers['Content-Type'] = file.type;
-  const put = await fetch(slot.putUrl, { method: 'PUT', headers, body: file, credentials: 'omit' });
+  let put;
+  try {
+    put = await fetch(slot.putUrl, { method: 'PUT', headers, body: file, credentials: 'omit' });
+  } catch {
+    // A network error, or an upload service on another origin that this
+    // page's Content-Security-Policy (connect-src 'self') or CORS refuses.
+    throw new Error(`The upload service at ${new URL(slot.putUrl, location.href).origin} could not be reached from this page.`);
+  }
   if (!put.ok) throw new Error(`The upload failed (${put.status}).`);
   await send(slot.getUrl);
   notice('');
