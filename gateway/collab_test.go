@@ -134,6 +134,7 @@ func TestIntegrationCollabMeetings(t *testing.T) {
 			if r.Status != tt.status {
 				t.Fatalf("GET %s = %d %s, want %d", tt.path, r.Status, r.Body, tt.status)
 			}
+			checkContract(t, "GET", api+tt.path, r)
 			if tt.status != 200 {
 				if e := r.Error(t); e.Status != tt.status {
 					t.Fatalf("error body %+v", e)
@@ -360,6 +361,7 @@ func TestIntegrationCollabBookmarks(t *testing.T) {
 				if r.Status != 200 {
 					t.Fatalf("list: %d %s", r.Status, r.Body)
 				}
+				checkContract(t, "GET", api+"/bookmarks", r)
 				var bs gateway.Bookmarks
 				r.JSON(t, &bs)
 				var names []string

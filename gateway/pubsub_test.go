@@ -47,6 +47,7 @@ func TestIntegrationCollabUpload(t *testing.T) {
 			if r.Status != tt.status {
 				t.Fatalf("GET %s = %d %s, want %d", tt.path, r.Status, r.Body, tt.status)
 			}
+			checkContract(t, "GET", api+tt.path, r)
 			if tt.status != 200 {
 				if eb := r.Error(t); eb.Status != tt.status {
 					t.Fatalf("error body %+v", eb)
