@@ -27,6 +27,7 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/sparkgate/sparkgate"
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
@@ -289,15 +290,12 @@ func TestIntegrationUsersDelete(t *testing.T) {
 	if got, _ := cleaned.Load().(string); got != u.JID {
 		t.Fatalf("OnDelete got %q, want %q", got, u.JID)
 	}
-	// The open stream of the other token ended.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := stream.TryNext(time.Until(deadline)); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the stream did not end")
-		}
+	// The open stream of the other token ended, telling the tab to sign in
+	// again.
+	var end chatapi.Close
+	stream.NextNamed(t, chatapi.EventClose, 10*time.Second, &end)
+	if end.Resume {
+		t.Fatalf("close event %+v invites the tab to resume", end)
 	}
 }
 
