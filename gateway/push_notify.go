@@ -113,7 +113,8 @@ func localOf(jid string) string {
 // pushOffline is deliver's hook for a user with no open event stream: a
 // one-to-one message, a room message that mentions the user's nick, or a
 // room invitation becomes a notification to the user's browsers. It runs
-// on the session's goroutine and never blocks (Sender.Send only queues).
+// on the session's goroutine and never blocks (Sender.Send only queues;
+// the payload is built later on the sender's goroutine).
 func (s *Server) pushOffline(user string, p chatapi.Payload) {
 	if s.push.sender == nil {
 		return
@@ -127,13 +128,12 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 	if !ok {
 		return
 	}
-	payload, err := s.pushPayload(context.Background(), user, n, d)
-	if err != nil {
-		s.log.Warn("push: build notification", "user", user, "type", d.Type, "err", err)
-		return
-	}
-	err = s.push.sender.Send(user, webpush.Notification{
-		Payload: payload,
+	// The payload, with its action token, is made on the sender's
+	// goroutine and only if the user has a subscription.
+	err := s.push.sender.Send(user, webpush.Notification{
+		Build: func() ([]byte, error) {
+			return s.pushPayload(context.Background(), user, n, d)
+		},
 		TTL:     s.cfg.Push.TTL,
 		Urgency: webpush.UrgencyHigh,
 		Topic:   topic,

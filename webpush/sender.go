@@ -41,6 +41,13 @@ type Notification struct {
 	// Payload is what the service worker receives (JSON, as the client
 	// expects it); at most MaxPayload bytes. Encrypted per subscription.
 	Payload []byte
+	// Build, when not nil, makes the payload instead: it is called on a
+	// worker goroutine, once per Send that is not collapsed into a later
+	// one, and only when the user has a subscription. It suits payloads
+	// that are costly or carry a credential (an action token) to make for
+	// users who cannot be reached. A payload over MaxPayload or an error
+	// drops the notification.
+	Build func() ([]byte, error)
 	// TTL is how long the push service keeps it for an offline browser;
 	// zero means DefaultTTL. Rounded down to seconds.
 	TTL time.Duration
@@ -312,12 +319,31 @@ func (s *Sender) run(t *task) {
 		return
 	}
 	now := time.Now()
+	live := subs[:0]
 	for _, sub := range subs {
 		if !sub.Expires.IsZero() && sub.Expires.Before(now) {
 			s.remove(sub, "expired")
 			continue
 		}
-		s.deliver(t.user, sub, t.n, 1)
+		live = append(live, sub)
+	}
+	if len(live) == 0 {
+		return
+	}
+	n := t.n
+	if n.Build != nil {
+		p, err := n.Build()
+		if err == nil && len(p) > MaxPayload {
+			err = ErrTooLarge
+		}
+		if err != nil {
+			s.log.Warn("push: build payload", "user", t.user, "err", err)
+			return
+		}
+		n.Payload, n.Build = p, nil
+	}
+	for _, sub := range live {
+		s.deliver(t.user, sub, n, 1)
 	}
 }
 

@@ -394,3 +394,57 @@ func TestSenderCollapse(t *testing.T) {
 		s.Close()
 	})
 }
+
+func TestSenderBuild(t *testing.T) {
+	p, a := testKeys(t)
+	keys, _ := webpush.GenerateVAPID()
+	synctest.Test(t, func(t *testing.T) {
+		live := webpush.Subscription{User: "u@x", Resource: "phone", Endpoint: "https://push.example/1", P256dh: p, Auth: a}
+		expired := webpush.Subscription{User: "old@x", Resource: "phone", Endpoint: "https://push.example/2", P256dh: p, Auth: a,
+			Expires: time.Now().Add(-time.Hour)}
+		st := newMemStore(live, expired)
+		fs := &fakeService{}
+		s := newSender(t, keys, st, func(c *webpush.SenderConfig) {
+			c.HTTPClient = fs
+			c.Collapse = time.Second
+		})
+		var mu sync.Mutex
+		built := map[string]int{}
+		build := func(user, payload string) func() ([]byte, error) {
+			return func() ([]byte, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				built[user]++
+				if payload == "huge" {
+					return make([]byte, webpush.MaxPayload+1), nil
+				}
+				return []byte(payload), nil
+			}
+		}
+		for range 3 {
+			s.Send("u@x", webpush.Notification{Build: build("u@x", "hi"), Topic: "t"})
+		}
+		s.Send("nobody@x", webpush.Notification{Build: build("nobody@x", "hi")})
+		s.Send("old@x", webpush.Notification{Build: build("old@x", "hi")})
+		s.Send("u@x", webpush.Notification{Build: build("u@x", "huge")})
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		mu.Lock()
+		if diff := cmp.Diff(map[string]int{"u@x": 2}, built); diff != "" {
+			t.Errorf("builds (-want +got):\n%s", diff)
+		}
+		mu.Unlock()
+		if n := len(fs.offsets(time.Now())); n != 1 {
+			t.Errorf("%d requests, want 1 (the collapsed burst; the huge payload is dropped)", n)
+		}
+		select {
+		case ep := <-st.deleted:
+			if ep != expired.Endpoint {
+				t.Errorf("removed %s", ep)
+			}
+		default:
+			t.Error("expired subscription not removed")
+		}
+		s.Close()
+	})
+}
