@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/serviceworker"
+	"github.com/chromedp/cdproto/target"
 	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
@@ -572,6 +573,43 @@ func TestBrowserPush(t *testing.T) {
 		return fmt.Errorf("no service worker registration for %s", e.URL)
 	}))
 	p.Wait(t, `navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.some(n => n.body === "ping from the test" && n.actions.length > 0))`)
+
+	// The worker answers a typed reply with the notification's own action
+	// token. (A click on a notification cannot be simulated; this runs the
+	// worker's post function in the worker, with what the click handler
+	// would pass.)
+	targets, err := chromedp.Targets(p.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sw *target.Info
+	for _, ti := range targets {
+		if ti.Type == "service_worker" && ti.URL == e.URL+"/sw.js" {
+			sw = ti
+		}
+	}
+	if sw == nil {
+		t.Fatal("no service worker target")
+	}
+	swCtx, cancel := chromedp.NewContext(p.Ctx, chromedp.WithTargetID(sw.TargetID), chromedp.WithDetachOnCancel())
+	defer cancel()
+	ctx, cancelEval := context.WithTimeout(swCtx, browsertest.DefaultTimeout)
+	defer cancelEval()
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`self.registration.getNotifications().then(ns => {
+		const n = ns.find(n => n.body === "ping from the test");
+		return post(n.data.token, {action: "reply", type: "text", data: n.data.data, value: "reply from the notification"});
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("reply action from the worker: %d, %v", status, err)
+	}
+	// The action token is single-use.
+	status, err = chromedp.Run(ctx, chromedp.Evaluate[int](`self.registration.getNotifications().then(ns => {
+		const n = ns.find(n => n.body === "ping from the test");
+		return post(n.data.token, {action: "reply", type: "text", data: n.data.data, value: "again"});
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || status != http.StatusUnauthorized {
+		t.Fatalf("second reply with the same token: %d, %v", status, err)
+	}
 }
 
 // a11yAudit is a JavaScript expression listing the visible form controls

@@ -34,13 +34,16 @@ self.addEventListener('push', (event) => {
   event.waitUntil(self.registration.showNotification(n.subject || 'sparkgate', options));
 });
 
+// post sends an action with the notification's token; it answers the
+// HTTP status (0 without a token).
 async function post(token, body) {
-  if (!token) return;
-  await fetch(ACTION_URL, {
+  if (!token) return 0;
+  const res = await fetch(ACTION_URL, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
     body: JSON.stringify(body),
   });
+  return res.status;
 }
 
 async function focusClient() {
