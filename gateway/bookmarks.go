@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -280,25 +281,58 @@ func (s *Server) userGroups(ctx context.Context, jid string) ([]string, error) {
 
 // inGroup asks the XMPP server whether jid is a member of the shared roster
 // group g. A group the server does not know has no members; a server that
-// cannot be asked is an error (502).
+// cannot be asked is an error (502). Answers are remembered for
+// groupCacheTTL, so a list of bookmarks costs no admin call per group.
 func (s *Server) inGroup(ctx context.Context, g, jid string) (bool, error) {
 	if s.collab.groups == nil {
 		return false, nil
 	}
-	members, err := s.collab.groups.GroupMembers(ctx, g)
+	members, err := s.groupMembers(ctx, g)
+	if err != nil {
+		return false, err
+	}
+	return members[strings.ToLower(jid)], nil
+}
+
+// groupCacheTTL is how long the members of a group are remembered: a user
+// added to a group sees its bookmarks at most this much later.
+const groupCacheTTL = 30 * time.Second
+
+// maxCachedGroups bounds the group cache; past it the cache starts again.
+const maxCachedGroups = 1000
+
+type cachedGroup struct {
+	members map[string]bool // bare JIDs, lower case
+	at      time.Time
+}
+
+func (s *Server) groupMembers(ctx context.Context, g string) (map[string]bool, error) {
+	st := &s.collab
+	st.groupsMu.Lock()
+	cg, ok := st.groupCache[g]
+	st.groupsMu.Unlock()
+	if ok && time.Since(cg.at) < groupCacheTTL {
+		return cg.members, nil
+	}
+	list, err := st.groups.GroupMembers(ctx, g)
 	if err != nil {
 		if errors.Is(err, xmppadmin.ErrUnavailable) || ctx.Err() != nil {
-			return false, err
+			return nil, err
 		}
 		s.log.Debug("bookmark group members", "group", g, "err", err)
-		return false, nil
+		list = nil
 	}
-	for _, m := range members {
-		if strings.EqualFold(collabBare(m), jid) {
-			return true, nil
-		}
+	members := make(map[string]bool, len(list))
+	for _, m := range list {
+		members[strings.ToLower(collabBare(m))] = true
 	}
-	return false, nil
+	st.groupsMu.Lock()
+	if st.groupCache == nil || len(st.groupCache) >= maxCachedGroups {
+		st.groupCache = make(map[string]cachedGroup)
+	}
+	st.groupCache[g] = cachedGroup{members: members, at: time.Now()}
+	st.groupsMu.Unlock()
+	return members, nil
 }
 
 // readBookmark decodes the JSON body (the validator has checked it against

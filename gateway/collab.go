@@ -80,6 +80,10 @@ type collabState struct {
 	// each bookmark published into the user's XEP-0402 node.
 	offeredMu sync.Mutex
 	offered   map[string]map[int64]int64
+
+	// groupCache remembers the members of shared roster groups.
+	groupsMu   sync.Mutex
+	groupCache map[string]cachedGroup
 }
 
 func (s *Server) initCollab() error {
