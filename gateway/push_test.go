@@ -202,10 +202,12 @@ func TestIntegrationPushOffline(t *testing.T) {
 	streamA.NextNamed(t, chatapi.EventConnect, 10*time.Second, nil)
 	p.subscribe(t, tb, "phone")
 
+	start := time.Now()
 	if r := p.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", "are you there?"); r.Status != 200 {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
 	m, n, data := p.next(t)
+	t.Logf("message sent → push decrypted by the push service: %v", time.Since(start))
 	if n.Body != "are you there?" || n.Subject != a.JID || data["type"] != "chat" || data["from"] != a.JID || n.Token == "" {
 		t.Fatalf("notification %+v data %v", n, data)
 	}
