@@ -483,11 +483,11 @@ func TestBrowserRoom(t *testing.T) {
 	bob.p.Do(t, chromedp.Click(chromedp.CSS(join)))
 	bob.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
 
-	// Carol joins by name.
-	carol.p.Do(t,
-		chromedp.SetValue(chromedp.ID("room-input"), room),
-		chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
-	)
+	// Carol finds the room in the directory and joins it.
+	carol.p.Do(t, chromedp.Click(chromedp.CSS("#directory summary")))
+	listed := `#room-directory button[aria-label="Join ` + room + `"]`
+	carol.p.Wait(t, `!!document.querySelector(`+js(listed)+`)`)
+	carol.p.Do(t, chromedp.Click(chromedp.CSS(listed)))
 	carol.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
 	alice.p.Wait(t, `document.querySelectorAll("#occupants li").length === 3`)
 

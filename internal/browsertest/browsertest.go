@@ -43,7 +43,7 @@ const requireEnv = "SPARKGATE_REQUIRE_INTEGRATION"
 var ErrNoChromium = errors.New("browsertest: no Chromium found (install it with scripts/install-deps.sh chromium, or set " + ChromeEnv + ")")
 
 // DefaultTimeout bounds each step a Page runs for a test.
-const DefaultTimeout = 20 * time.Second
+const DefaultTimeout = 30 * time.Second
 
 // Find returns the path of a Chromium (or Chrome) executable: $CHROME_BIN,
 // then the usual Debian and upstream names.
