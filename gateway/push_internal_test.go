@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sparkgate/sparkgate/chatapi"
@@ -96,4 +97,18 @@ func TestCutBody(t *testing.T) {
 	if cutBody("short") != "short" {
 		t.Error("short body changed")
 	}
+}
+
+// FuzzMentions: room message bodies are untrusted; mentions never panics
+// and only finds nicks the body contains.
+func FuzzMentions(f *testing.F) {
+	f.Add("hey bob, look", "bob")
+	f.Add("bobcat", "bob")
+	f.Add("zoë zoëlle", "zoë")
+	f.Add("\xff\xfebob\x00", "bob")
+	f.Fuzz(func(t *testing.T, body, nick string) {
+		if mentions(body, nick) && !strings.Contains(strings.ToLower(body), strings.ToLower(nick)) {
+			t.Fatalf("mentions(%q, %q) without the nick in the body", body, nick)
+		}
+	})
 }
