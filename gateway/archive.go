@@ -119,12 +119,9 @@ func keywordMatch(body, keywords string) bool {
 	return true
 }
 
-// Keyword search scans the archive in pages of scanPage messages, at most
-// maxScanPages of them per request.
-const (
-	scanPage     = 500
-	maxScanPages = 20
-)
+// scanPage is the page size of a keyword search's scan of the archive; a
+// request reads at most messagingState.scanPages of them.
+const scanPage = 500
 
 // queryArchivePage runs one page of q on an archive and maps a refused query
 // to the right status. Keywords are matched by the gateway: ejabberd 23.01
@@ -132,7 +129,7 @@ const (
 // empty result. The search scans pages of the archive until it has the
 // page's worth of matches; first and last are then the ids of the first
 // and last match, so before/after continue from them.
-func queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
+func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
 	if q.filter.FullText == "" {
 		return queryArchiveOnce(ctx, sess, archive, q)
 	}
@@ -147,7 +144,7 @@ func queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive strin
 	backward := q.page.Last || q.page.Before != ""
 	var matched []*xmppconn.MAMResult
 	fin := xmppconn.Fin{}
-	for range maxScanPages {
+	for range s.msg.scanPages {
 		res, f, err := queryArchiveOnce(ctx, sess, archive, scan)
 		if err != nil {
 			return nil, fin, err
@@ -341,7 +338,9 @@ func (s *Server) GetChatMessages(c echo.Context, params GetChatMessagesParams) e
 	if err != nil {
 		return err
 	}
-	res, fin, err := queryArchivePage(c.Request().Context(), sess, "", q)
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
+	res, fin, err := s.queryArchivePage(ctx, sess, "", q)
 	if err != nil {
 		return err
 	}
@@ -372,7 +371,8 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	var rooms []string
 	if params.Room != nil && *params.Room != "" {
 		room := strings.ToLower(*params.Room)
@@ -403,7 +403,7 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 	}
 	out := Conversations{Conversations: []Conversation{}, Complete: msgPtr(true)}
 	for _, room := range rooms {
-		res, fin, err := queryArchivePage(ctx, sess, room, q)
+		res, fin, err := s.queryArchivePage(ctx, sess, room, q)
 		if err != nil {
 			return err
 		}
@@ -438,11 +438,12 @@ func (s *Server) GetRoomHistory(c echo.Context, roomName RoomName, params GetRoo
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	if _, _, err := roomAccess(ctx, sess, room); err != nil {
 		return err
 	}
-	res, fin, err := queryArchivePage(ctx, sess, room, q)
+	res, fin, err := s.queryArchivePage(ctx, sess, room, q)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sparkgate/sparkgate"
 
 	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
@@ -351,6 +352,8 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 		{name: "info before it exists", method: "GET", path: rp, token: ta, status: 404},
 		{name: "join creates", method: "PUT", path: rp + "?nick=alice", token: ta, status: 200},
 		{name: "second joins", method: "PUT", path: rp + "?nick=bob", token: tb, status: 200},
+		{name: "join again", method: "PUT", path: rp + "?nick=bob", token: tb, status: 200},
+		{name: "bad room name", method: "PUT", path: api + "/groupchat/room/a%40b", token: ta, status: 400},
 		{name: "nick taken", method: "PUT", path: rp + "?nick=bob", token: tc, status: 409},
 		{name: "join on a missing service", method: "PUT", path: rp + "?serviceName=nosuchservice", token: ta, status: 404},
 		{name: "join no token", method: "PUT", path: rp, status: 401},
@@ -418,6 +421,18 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 				t.Fatalf("rooms %+v", v)
 			}
 		}},
+		{name: "list all", method: "GET", path: api + "/groupchat/rooms?type=all", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+			var v struct{ ChatRooms []struct{ RoomName string } }
+			r.JSON(t, &v)
+			found := false
+			for _, c := range v.ChatRooms {
+				found = found || c.RoomName == room
+			}
+			if !found {
+				t.Fatalf("rooms %+v", v)
+			}
+		}},
+		{name: "list bad type", method: "GET", path: api + "/groupchat/rooms?type=secret", token: ta, status: 400},
 		{name: "list missing service", method: "GET", path: api + "/groupchat/rooms?serviceName=nosuchservice", token: tc, status: 404},
 		{name: "history", method: "GET", path: rp + "/chathistory", token: tc, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
 			var v msgRoomMessages
@@ -619,6 +634,26 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 		}},
 		{name: "delete again", method: "DELETE", path: api + "/roster/" + b.JID, token: ta, status: 404},
 		{name: "probe after delete", method: "GET", path: api + "/presence/" + b.Name, token: ta, status: 403},
+		{name: "add c", method: "POST", path: api + "/roster", token: ta, ct: "application/json", body: item(c.JID, "", 0), status: 200},
+		{name: "remove by update", method: "PUT", path: api + "/roster/" + c.Name, token: ta, ct: "application/json", body: `{"jid":"` + c.JID + `","subscriptionType":-1}`, status: 200, check: func(t *testing.T, _ gatewaytest.Response) {
+			if _, ok := roster(t, ta, "/roster")[c.JID]; ok {
+				t.Fatal("still in the roster")
+			}
+		}},
+	})
+}
+
+// TestIntegrationMessagingTimeout: an XMPP round trip that outlives the
+// messaging timeout is a 504.
+func TestIntegrationMessagingTimeout(t *testing.T) {
+	e := newGateway(t, func(c *gateway.Config) { c.Messaging.Timeout = time.Second })
+	a := ejabberdtest.NewUser(t)
+	ta := e.Login(t, a.Name, a.Password)
+	// The upload service ignores a room join's presence: no answer comes.
+	svc := url.QueryEscape(ejabberdtest.Shared(t).UploadService())
+	runMsgCalls(t, e, []msgCall{
+		{name: "join unanswered", method: "PUT", path: api + "/groupchat/room/lobby?serviceName=" + svc, token: ta, status: 504},
+		{name: "roster still works", method: "GET", path: api + "/roster", token: ta, status: 200},
 	})
 }
 

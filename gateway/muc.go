@@ -107,7 +107,8 @@ func (s *Server) ListRooms(c echo.Context, params ListRoomsParams) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	items, err := sess.DiscoItems(ctx, svc, "")
 	if err != nil {
 		return mucErr(err)
@@ -187,7 +188,8 @@ func (s *Server) GetRoom(c echo.Context, roomName RoomName, params GetRoomParams
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	info, joined, err := roomAccess(ctx, sess, room)
 	if err != nil {
 		return err
@@ -330,7 +332,9 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 	if params.Password != nil {
 		password = *params.Password
 	}
-	if _, err := sess.EnterRoom(c.Request().Context(), room, nick, password); err != nil {
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
+	if _, err := sess.EnterRoom(ctx, room, nick, password); err != nil {
 		return mucErr(err)
 	}
 	return c.NoContent(http.StatusOK)
@@ -346,7 +350,9 @@ func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomPa
 	if err != nil {
 		return err
 	}
-	if err := sess.LeaveRoom(c.Request().Context(), room); err != nil {
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
+	if err := sess.LeaveRoom(ctx, room); err != nil {
 		if errors.Is(err, xmppconn.ErrItemNotFound) {
 			return wrap(http.StatusNotFound, "the user is not in the room", err)
 		}
@@ -385,7 +391,8 @@ func (s *Server) PostToRoom(c echo.Context, roomName RoomName, params PostToRoom
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	if err := requireInRoom(ctx, sess, room); err != nil {
 		return err
 	}
@@ -420,7 +427,8 @@ func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDS
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	if err := requireInRoom(ctx, sess, room); err != nil {
 		return err
 	}
@@ -475,7 +483,8 @@ func (s *Server) GetRoomOccupants(c echo.Context, roomName RoomName, params GetR
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	_, joined, err := roomAccess(ctx, sess, room)
 	if err != nil {
 		return err
@@ -502,7 +511,8 @@ func (s *Server) GetRoomParticipants(c echo.Context, roomName RoomName, params G
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	_, joined, err := roomAccess(ctx, sess, room)
 	if err != nil {
 		return err

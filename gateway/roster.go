@@ -88,7 +88,9 @@ func (s *Server) GetRoster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := sess.Roster(c.Request().Context())
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
+	items, err := sess.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,8 @@ func (s *Server) AddRosterItem(c echo.Context) error {
 	if jid == sess.User() {
 		return errorf(http.StatusBadRequest, "the user cannot be their own contact")
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	items, err := sess.Roster(ctx)
 	if err != nil {
 		return err
@@ -194,7 +197,8 @@ func (s *Server) UpdateRosterItem(c echo.Context, jidParam JIDString) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	items, err := sess.Roster(ctx)
 	if err != nil {
 		return err
@@ -237,7 +241,8 @@ func (s *Server) DeleteRosterItem(c echo.Context, jidParam JIDString) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	items, err := sess.Roster(ctx)
 	if err != nil {
 		return err
@@ -277,7 +282,9 @@ func (s *Server) GetRosterPresence(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := sess.Roster(c.Request().Context())
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
+	items, err := sess.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -308,7 +315,9 @@ func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
 	if err != nil {
 		return err
 	}
-	items, err := sess.Roster(c.Request().Context())
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
+	items, err := sess.Roster(ctx)
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,8 @@ func (s *Server) SendStanza(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := s.xmppCtx(c)
+	defer cancel()
 	if st.Name == "iq" && (st.Type == "get" || st.Type == "set") {
 		reply, err := sess.RawIQ(ctx, st.ID, st.To, st.XML)
 		if reply.Raw != nil {
