@@ -201,7 +201,14 @@ func (b *bench) scale(ctx context.Context) error {
 		}
 		have = n
 
+		ejNow := 0.0 // ejabberd's RSS with these users, before any restart
 		if step == 0 && b.gw != nil {
+			// The restart below closes and reopens every session, after
+			// which ejabberd reuses memory it has not returned.
+			if _, err := b.settledStats(ctx); err != nil {
+				return err
+			}
+			ejNow = b.ejabberdRSS()
 			if err := b.tokenLogins(ctx, users[:n], open); err != nil {
 				return err
 			}
@@ -210,7 +217,7 @@ func (b *bench) scale(ctx context.Context) error {
 			base = b.restartBase
 		}
 
-		run, err := b.idleRun(ctx, n, base, ejBase)
+		run, err := b.idleRun(ctx, n, base, ejBase, ejNow)
 		if err != nil {
 			return err
 		}
@@ -239,7 +246,7 @@ func (b *bench) settledStats(ctx context.Context) (gatewayStats, error) {
 }
 
 // idleRun measures n idle users against base.
-func (b *bench) idleRun(ctx context.Context, n int, base gatewayStats, ejBase float64) (IdleRun, error) {
+func (b *bench) idleRun(ctx context.Context, n int, base gatewayStats, ejBase, ejNow float64) (IdleRun, error) {
 	s0, err := b.settledStats(ctx)
 	if err != nil {
 		return IdleRun{}, err
@@ -265,8 +272,11 @@ func (b *bench) idleRun(ctx context.Context, n int, base gatewayStats, ejBase fl
 		RSSMiB:            round(s0.rss/(1<<20), 1),
 		Goroutines:        int(s0.goroutines),
 	}
-	if ej := b.ejabberdRSS(); ej > 0 && ejBase > 0 {
-		run.EjabberdKiBPerUsr = round((ej-ejBase)/1024/float64(n), 1)
+	if ejNow == 0 {
+		ejNow = b.ejabberdRSS()
+	}
+	if ejNow > 0 && ejBase > 0 {
+		run.EjabberdKiBPerUsr = round((ejNow-ejBase)/1024/float64(n), 1)
 	}
 	return run, nil
 }
