@@ -519,10 +519,29 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 		}},
 	})
 
+	occupantsAre := func(want string) func(t *testing.T, r gatewaytest.Response) {
+		return func(t *testing.T, r gatewaytest.Response) {
+			var v struct{ Occupants []struct{ Jid string } }
+			r.JSON(t, &v)
+			var got []string
+			for _, o := range v.Occupants {
+				got = append(got, strings.TrimPrefix(o.Jid, roomJID+"/"))
+			}
+			if strings.Join(got, ",") != want {
+				t.Fatalf("occupants %v, want %s", got, want)
+			}
+		}
+	}
 	runMsgCalls(t, e, []msgCall{
+		{name: "third joins", method: "PUT", path: rp + "?nick=carol", token: tc, status: 200},
 		{name: "leave", method: "DELETE", path: rp, token: tb, status: 200},
 		{name: "leave again", method: "DELETE", path: rp, token: tb, status: 404},
 		{name: "post after leaving", method: "POST", path: rp, token: tb, ct: "text/plain", body: "x", status: 403},
+		// carol leaves while bob is away: bob is not told, and must not
+		// see her when he comes back.
+		{name: "third leaves", method: "DELETE", path: rp, token: tc, status: 200},
+		{name: "rejoin", method: "PUT", path: rp + "?nick=bob", token: tb, status: 200},
+		{name: "occupants after rejoin", method: "GET", path: rp + "/occupants", token: tb, status: 200, check: occupantsAre("alice,bob")},
 	})
 }
 

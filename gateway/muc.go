@@ -352,7 +352,7 @@ func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomPa
 	}
 	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
-	if err := sess.LeaveRoom(ctx, room); err != nil {
+	if err := sess.ExitRoom(ctx, room); err != nil {
 		if errors.Is(err, xmppconn.ErrItemNotFound) {
 			return wrap(http.StatusNotFound, "the user is not in the room", err)
 		}

@@ -23,6 +23,12 @@ func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string)
 		return st.Name == "presence" && st.From == full && st.Type == "" && hasStatus(st, "201")
 	})
 	defer s.removeWaiter(w)
+	if _, in := s.Rooms()[roomJID]; !in {
+		// The room sends every occupant's presence on entry: forget what
+		// an earlier visit left in the cache (the room does not tell a
+		// leaving occupant who else leaves later).
+		s.forgetPresences(roomJID)
+	}
 	if err := s.JoinRoom(ctx, roomJID, nick, password); err != nil {
 		return false, err
 	}
@@ -44,6 +50,20 @@ func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string)
 		}
 	}
 	return created, nil
+}
+
+// ExitRoom leaves a room like LeaveRoom and forgets the presences of its
+// occupants.
+func (s *Session) ExitRoom(ctx context.Context, roomJID string) error {
+	err := s.LeaveRoom(ctx, roomJID)
+	s.forgetPresences(roomJID)
+	return err
+}
+
+func (s *Session) forgetPresences(bare string) {
+	s.mu.Lock()
+	delete(s.presences, bare)
+	s.mu.Unlock()
 }
 
 func hasStatus(st *Stanza, code string) bool {
