@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -192,4 +194,31 @@ func special(a netip.Addr) bool {
 	return u.IsLoopback() || u.IsPrivate() || u.IsLinkLocalUnicast() || u.IsLinkLocalMulticast() ||
 		u.IsMulticast() || u.IsUnspecified() || u.IsInterfaceLocalMulticast() ||
 		netip.MustParsePrefix("100.64.0.0/10").Contains(u) || netip.MustParsePrefix("0.0.0.0/8").Contains(u)
+}
+
+func TestPreviewCacheBound(t *testing.T) {
+	p, err := newPreviewer(PreviewConfig{CacheSize: 8, CacheTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		title := strconv.Itoa(i)
+		p.store(title, LinkPreview{Title: &title})
+		if len(p.cache) > 8 {
+			t.Fatalf("cache holds %d previews, limit 8", len(p.cache))
+		}
+	}
+	last := "99"
+	if lp, ok := p.cached(last); !ok || *lp.Title != last {
+		t.Fatalf("the newest preview is not cached: %+v, %v", lp, ok)
+	}
+
+	off, err := newPreviewer(PreviewConfig{CacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off.store("k", LinkPreview{})
+	if _, ok := off.cached("k"); ok || len(off.cache) != 0 {
+		t.Fatal("a disabled cache kept a preview")
+	}
 }
