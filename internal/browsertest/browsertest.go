@@ -152,7 +152,11 @@ func newPage(t testing.TB, name string, ctx context.Context, cancel context.Canc
 			if err != nil {
 				return
 			}
-			t.Logf("[%s console %s] %s", name, m.Type, m.String())
+			if m.URL != "" {
+				t.Logf("[%s console %s] %s (%s)", name, m.Type, m.String(), m.URL)
+			} else {
+				t.Logf("[%s console %s] %s", name, m.Type, m.String())
+			}
 			if m.Type == chromedp.ConsoleError || m.IsException() {
 				p.record(m)
 			}
@@ -178,7 +182,11 @@ func (p *Page) record(m chromedp.ConsoleMessage) {
 			return
 		}
 	}
-	p.errs = append(p.errs, m.String())
+	s := m.String()
+	if m.URL != "" {
+		s += " (" + m.URL + ")"
+	}
+	p.errs = append(p.errs, s)
 }
 
 // Allow makes console errors matching ok expected (e.g. a request the test

@@ -209,7 +209,7 @@ async function preview(li, url) {
   card.className = 'preview';
   card.setAttribute('aria-label', 'Link preview');
   const a = document.createElement('a');
-  a.href = data.url || url;
+  a.href = /^https?:\/\//i.test(data.url || '') ? data.url : url;
   a.target = '_blank';
   a.rel = 'noopener noreferrer';
   a.textContent = data.title || data.url || url;
@@ -747,6 +747,7 @@ async function startSession(user, token) {
   renderLists();
   renderHeader();
   if (state.active && state.convs.has(state.active)) openConv(state.active, { focus: false });
+  else $('contact-input').focus();
   events.start(token);
   const cfg = await available(() => call('GET', '/config/global', { feature: 'config' })).catch(() => null);
   if (cfg) {

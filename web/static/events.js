@@ -44,6 +44,9 @@ export class EventStream {
 
   start(token) {
     this.token = token;
+    this.seen.clear(); // ids are per user: forget another user's
+    this.order = [];
+    this.retry = 0;
     this.stopped = false;
     this.open();
   }
