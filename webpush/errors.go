@@ -19,6 +19,9 @@ var (
 	// ErrQueueFull is returned by Sender.Send when the queue is full; the
 	// notification is dropped.
 	ErrQueueFull = errors.New("webpush: queue full")
+	// ErrForbiddenAddress is the error of a request to an endpoint that
+	// resolves to a non-public address (see SenderConfig.AllowPrivate).
+	ErrForbiddenAddress = errors.New("webpush: endpoint address is not public")
 	// ErrClosed is returned by Sender.Send after Close.
 	ErrClosed = errors.New("webpush: sender closed")
 )

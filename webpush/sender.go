@@ -70,10 +70,17 @@ type SenderConfig struct {
 	Subject string
 	// Store holds the subscriptions. Required.
 	Store Store
-	// HTTPClient sends the requests; nil means a client with Timeout.
+	// HTTPClient sends the requests; nil means a client with Timeout that
+	// follows no redirects and, unless AllowPrivate, connects only to
+	// public addresses.
 	HTTPClient interface {
 		Do(*http.Request) (*http.Response, error)
 	}
+	// AllowPrivate lets the default client connect to loopback, private,
+	// link-local and other non-public addresses. False refuses them, so
+	// that a subscription cannot turn the gateway against an internal
+	// service (SSRF); tests set it for a push service on loopback.
+	AllowPrivate bool
 	// Timeout bounds one request to a push service; zero means 10 s.
 	Timeout time.Duration
 	// QueueSize bounds the notifications and retries waiting; zero means
@@ -138,7 +145,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		cfg.Timeout = 10 * time.Second
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.Timeout}
+		cfg.HTTPClient = newHTTPClient(cfg.Timeout, cfg.AllowPrivate)
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 1024
@@ -362,6 +369,9 @@ func (s *Sender) deliver(user string, sub Subscription, n Notification, attempt 
 		s.remove(sub, strconv.Itoa(status))
 		return
 	case err != nil && s.ctx.Err() != nil:
+		return
+	case errors.Is(err, ErrForbiddenAddress):
+		s.log.Warn("push refused: endpoint is not a public address", "sub", sub)
 		return
 	case err != nil, status == http.StatusTooManyRequests, status >= 500:
 		if attempt >= s.cfg.MaxAttempts {

@@ -103,7 +103,7 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func newSender(t testing.TB, keys webpush.VAPID, st webpush.Store, mod func(*webpush.SenderConfig)) *webpush.Sender {
 	t.Helper()
-	cfg := webpush.SenderConfig{Keys: keys, Subject: "admin@example.org", Store: st, Logger: testLogger(t)}
+	cfg := webpush.SenderConfig{Keys: keys, Subject: "admin@example.org", Store: st, Logger: testLogger(t), AllowPrivate: true}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -447,4 +447,24 @@ func TestSenderBuild(t *testing.T) {
 		}
 		s.Close()
 	})
+}
+
+// TestSenderRefusesPrivateAddresses: by default the sender does not
+// connect to a non-public address, even for a stored subscription.
+func TestSenderRefusesPrivateAddresses(t *testing.T) {
+	keys, _ := webpush.GenerateVAPID()
+	svc := webpushtest.NewService(t, keys.Public)
+	sub := svc.Subscribe(t)
+	st := newMemStore(toSub("u@x", "r", sub))
+	s := newSender(t, keys, st, func(c *webpush.SenderConfig) {
+		c.AllowPrivate = false
+		c.MinBackoff = time.Millisecond
+	})
+	if err := s.Send("u@x", webpush.Notification{Payload: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	svc.None(t, time.Second)
+	if st.len() != 1 {
+		t.Error("the subscription was removed")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -87,8 +88,9 @@ func ParseSubscription(data []byte, insecureHosts []string) (Subscription, error
 }
 
 // CheckSubscription validates sub and normalises its keys: the endpoint
-// must be an absolute https URL (plain http is allowed only for a host
-// listed in insecureHosts, as "host" or "host:port", for tests), p256dh a
+// must be an absolute https URL on a public host (plain http, loopback and
+// private addresses are allowed only for a host listed in insecureHosts,
+// as "host" or "host:port", for tests), p256dh a
 // valid uncompressed P-256 point and auth 16 bytes, both base64url
 // (padding optional; the standard alphabet is accepted too). Every
 // rejection matches ErrInvalidSubscription.
@@ -141,17 +143,23 @@ func checkEndpoint(endpoint string, insecureHosts []string) error {
 	if u.Fragment != "" {
 		return fmt.Errorf("%w: endpoint has a fragment", ErrInvalidSubscription)
 	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if slices.Contains(insecureHosts, u.Host) || slices.Contains(insecureHosts, u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%w: endpoint must be https", ErrInvalidSubscription)
-	default:
+	allowed := slices.Contains(insecureHosts, u.Host) || slices.Contains(insecureHosts, u.Hostname())
+	if u.Scheme != "https" && (u.Scheme != "http" || !allowed) {
 		return fmt.Errorf("%w: endpoint must be https", ErrInvalidSubscription)
 	}
+	if allowed {
+		return nil
+	}
+	// Push services are public hosts: an address of this machine or of a
+	// private network is refused here (and again when the Sender dials).
+	h := strings.ToLower(u.Hostname())
+	if ip, err := netip.ParseAddr(h); err == nil && !publicAddr(ip) {
+		return fmt.Errorf("%w: endpoint is not a public address", ErrInvalidSubscription)
+	}
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return fmt.Errorf("%w: endpoint is not a public address", ErrInvalidSubscription)
+	}
+	return nil
 }
 
 // decodeKey accepts base64url or standard base64, padded or not.

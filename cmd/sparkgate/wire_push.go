@@ -17,6 +17,7 @@ type pushSettings struct {
 	Enabled       bool
 	Subject       string
 	InsecureHosts string
+	AllowPrivate  bool
 	Admins        string
 	TTL           time.Duration
 	ActionTTL     time.Duration
@@ -34,6 +35,8 @@ var pushOptions = []option{
 		set: str(func(c *config) *string { return &c.Push.Subject })},
 	{name: "push-insecure-hosts", def: "", usage: "comma-separated push endpoint hosts accepted over plain http (tests only)",
 		set: str(func(c *config) *string { return &c.Push.InsecureHosts })},
+	{name: "push-allow-private", def: "false", usage: "let the gateway send pushes to loopback and private addresses (tests only; otherwise refused against SSRF)",
+		set: boolean(func(c *config) *bool { return &c.Push.AllowPrivate })},
 	{name: "push-admins", def: "", usage: "comma-separated bare JIDs that may push to any user and list every subscriber",
 		set: str(func(c *config) *string { return &c.Push.Admins })},
 	{name: "push-ttl", def: "12h", usage: "how long a push service keeps a notification for an offline browser",
@@ -69,13 +72,14 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		subject = strings.TrimPrefix(subject, "mailto:")
 	}
 	sender, err := webpush.NewSender(webpush.SenderConfig{
-		Keys:      vapid,
-		Subject:   subject,
-		Store:     st,
-		QueueSize: p.Queue,
-		Workers:   p.Workers,
-		Collapse:  p.Collapse,
-		Logger:    gc.Logger,
+		Keys:         vapid,
+		Subject:      subject,
+		Store:        st,
+		QueueSize:    p.Queue,
+		Workers:      p.Workers,
+		Collapse:     p.Collapse,
+		AllowPrivate: p.AllowPrivate,
+		Logger:       gc.Logger,
 	})
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
