@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 func TestParseStanza(t *testing.T) {
@@ -210,5 +213,71 @@ func TestKeywordMatch(t *testing.T) {
 		if got := keywordMatch(tt.body, tt.kw); got != tt.want {
 			t.Errorf("keywordMatch(%q, %q) = %v, want %v", tt.body, tt.kw, got, tt.want)
 		}
+	}
+}
+
+func archived(id, from, to, body string, at time.Time) *xmppconn.MAMResult {
+	m := &xmppconn.Stanza{Name: "message", From: from, To: to, Type: "chat", Message: &stanza.Message{Body: body}}
+	return &xmppconn.MAMResult{ID: id, Forwarded: xmppconn.Forwarded{Delay: &xmppconn.Delay{Stamp: at}, Message: m}}
+}
+
+func TestGroupConversations(t *testing.T) {
+	t0 := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	res := []*xmppconn.MAMResult{
+		archived("1", "me@x/web", "bob@x", "hi bob", t0),
+		archived("2", "carol@x/phone", "me@x/web", "hi me", t0.Add(time.Minute)),
+		archived("3", "Bob@X/r", "me@x", "hi back", t0.Add(2*time.Minute)),
+		archived("4", "bob@x/r", "me@x", "", t0.Add(3*time.Minute)), // a chat state: no body
+	}
+	got := groupConversations("me@x", res, false, "")
+	if len(got) != 2 {
+		t.Fatalf("%d conversations, want 2: %+v", len(got), got)
+	}
+	bob, carol := got[0], got[1]
+	if (*bob.ParticipantList)[1] != "bob@x" || *bob.MessageCount != 2 || (*carol.ParticipantList)[1] != "carol@x" || *carol.MessageCount != 1 {
+		t.Fatalf("conversations %+v %+v", bob, carol)
+	}
+	if !bob.StartDate.Equal(t0) || !bob.LastActivity.Equal(t0.Add(2*time.Minute)) || *bob.ConversationID != conversationID("me@x", "bob@x") {
+		t.Fatalf("bob's conversation %+v", bob)
+	}
+	m := (*bob.Messages)[1]
+	if *m.Body != "hi back" || *m.StanzaId != "3" || *m.FromJID.Node != "Bob" || *m.FromJID.Resource != "r" || *m.RoomEvent {
+		t.Fatalf("message %+v", m)
+	}
+	if got := groupConversations("me@x", res, false, "BACK"); len(got) != 1 || *(*got[0].Messages)[0].Body != "hi back" {
+		t.Fatalf("keyword filter: %+v", got)
+	}
+	room := groupConversations("me@x", []*xmppconn.MAMResult{archived("9", "lobby@conf.x/bob", "", "hello all", t0)}, true, "")
+	if len(room) != 1 || *room[0].ChatRoom != "lobby@conf.x" || !*(*room[0].Messages)[0].RoomEvent {
+		t.Fatalf("room conversation %+v", room)
+	}
+}
+
+func TestRoomEntityHidesPassword(t *testing.T) {
+	info := &xmppconn.DiscoInfo{
+		Identities: []xmppconn.Identity{{Category: "conference", Type: "text", Name: "Lobby"}},
+		Features:   []string{"muc_public", "muc_passwordprotected", "muc_persistent"},
+	}
+	cfg := xmppconn.Form{Fields: map[string][]string{
+		"muc#roomconfig_roomsecret":     {"s3cret"},
+		"muc#roomconfig_maxusers":       {"50"},
+		"muc#roomconfig_membersonly":    {"1"},
+		"muc#roomconfig_whois":          {"anyone"},
+		"muc#roomconfig_allowpm":        {"participants"},
+		"muc#roomconfig_roomowners":     {"me@x"},
+		"muc#roomconfig_changesubject":  {"0"},
+		"muc#roomconfig_persistentroom": {"0"},
+	}}
+	e := roomEntity("lobby@conf.x", info, cfg)
+	if e.Password != nil {
+		t.Fatal("password copied")
+	}
+	want := MUCRoomEntity{
+		RoomName: msgPtr("lobby"), NaturalName: msgPtr("Lobby"), Persistent: msgPtr(false), PublicRoom: msgPtr(true),
+		MembersOnly: msgPtr(true), Moderated: msgPtr(false), CanAnyoneDiscoverJID: msgPtr(true), LogEnabled: msgPtr(false),
+		MaxUsers: msgPtr(int32(50)), CanOccupantsChangeSubject: msgPtr(false), AllowPM: msgPtr("participants"), Owners: &[]string{"me@x"},
+	}
+	if diff := cmp.Diff(want, *e); diff != "" {
+		t.Fatalf("roomEntity (-want +got):\n%s", diff)
 	}
 }
