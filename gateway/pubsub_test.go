@@ -64,11 +64,11 @@ func TestIntegrationCollabUpload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Content-Type", "text/plain")
-			if slot.Headers != nil {
-				for k, v := range *slot.Headers {
-					req.Header.Set(k, v)
-				}
+			if slot.Headers == nil || (*slot.Headers)["Content-Type"] != "text/plain" {
+				t.Fatalf("slot headers %v, want the guessed Content-Type", slot.Headers)
+			}
+			for k, v := range *slot.Headers {
+				req.Header.Set(k, v)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -89,6 +89,15 @@ func TestIntegrationCollabUpload(t *testing.T) {
 			}
 		})
 	}
+
+	// A content type given by the client is the one the PUT must carry.
+	r := e.Do(t, "GET", api+"/upload/data.bin/10?contentType=application/json", tok, "", "")
+	var slot gateway.UploadSlot
+	r.JSON(t, &slot)
+	if r.Status != 200 || slot.Headers == nil || (*slot.Headers)["Content-Type"] != "application/json" {
+		t.Fatalf("slot with a content type: %d %s", r.Status, r.Body)
+	}
+	checkContract(t, "GET", api+"/upload/data.bin/10?contentType=application/json", r)
 
 	// A configured service that is not an upload service: the server
 	// refuses the request, and the gateway says so.

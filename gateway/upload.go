@@ -67,10 +67,14 @@ func (s *Server) RequestUploadSlot(c echo.Context, fileName string, fileSize int
 	if err != nil {
 		return err
 	}
-	out := UploadSlot{PutUrl: slot.PutURL, GetUrl: slot.GetURL, Put: &slot.PutURL, Get: &slot.GetURL}
-	if len(slot.Headers) > 0 {
-		out.Headers = &slot.Headers
+	// The PUT must carry the content type the slot was asked for
+	// (XEP-0363 section 5), which the client may not know when the
+	// gateway guessed it: it is listed with the service's headers.
+	headers := map[string]string{"Content-Type": ctype}
+	for k, v := range slot.Headers {
+		headers[k] = v
 	}
+	out := UploadSlot{PutUrl: slot.PutURL, GetUrl: slot.GetURL, Put: &slot.PutURL, Get: &slot.GetURL, Headers: &headers}
 	return c.JSON(http.StatusOK, out)
 }
 
