@@ -59,6 +59,9 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 	if !p.Enabled {
 		return nil
 	}
+	if st == nil {
+		return fmt.Errorf("push: no store for the subscriptions")
+	}
 	vapid, err := webpush.LoadOrCreateVAPID(c.DataDir)
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
