@@ -4,7 +4,7 @@
 import { call, seg, session, features, available, ApiError } from './api.js';
 import { EventStream } from './events.js';
 import * as auth from './auth.js';
-import { enablePush, pushSupported } from './push.js';
+import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -758,15 +758,14 @@ async function startSession(user, token) {
   }
   await Promise.all([loadRoster().catch(() => {}), loadRooms().catch(() => {})]);
   applyFeatures();
-  if (pushSupported() && Notification.permission === 'granted') {
-    import('./push.js').then((p) => p.registerWorker()).catch(() => {});
-  }
+  refreshPush().catch(() => {});
 }
 
 async function signOut({ remote = false, reason = '' } = {}) {
   const token = session.token;
   events.stop();
   if (token && !remote) {
+    await forgetPush(token);
     await call('POST', '/logout', { token }).catch(() => {});
   }
   session.clear();

@@ -65,3 +65,21 @@ export async function storeSubscription(sub) {
   const json = typeof sub.toJSON === 'function' ? sub.toJSON() : sub;
   await call('PUT', `/webpush/subscribe/${seg(deviceName())}`, { json, feature: 'push' });
 }
+
+// refreshPush stores this browser's existing subscription for the user who
+// just signed in (the same browser may have subscribed for someone else).
+export async function refreshPush() {
+  if (!pushSupported() || Notification.permission !== 'granted') return;
+  const reg = await registerWorker();
+  const sub = reg && reg.pushManager ? await reg.pushManager.getSubscription() : null;
+  if (sub) await storeSubscription(sub);
+}
+
+// forgetPush removes the signed-in user's subscription of this browser, so
+// that nobody else at this browser sees that user's notifications.
+export async function forgetPush(token) {
+  if (!pushSupported() || Notification.permission !== 'granted') return;
+  const reg = await navigator.serviceWorker.getRegistration('/');
+  if (!reg || !(await reg.pushManager.getSubscription())) return;
+  await call('DELETE', `/webpush/subscribe/${seg(deviceName())}`, { token, feature: 'push' }).catch(() => {});
+}
