@@ -432,6 +432,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 				t.Fatalf("rooms %+v", v)
 			}
 		}},
+		{name: "list not a muc service", method: "GET", path: api + "/groupchat/rooms?serviceName=" + url.QueryEscape(srv.PubSubService()), token: tc, status: 404},
 		{name: "list bad type", method: "GET", path: api + "/groupchat/rooms?type=secret", token: ta, status: 400},
 		{name: "list missing service", method: "GET", path: api + "/groupchat/rooms?serviceName=nosuchservice", token: tc, status: 404},
 		{name: "history", method: "GET", path: rp + "/chathistory", token: tc, status: 200, check: func(t *testing.T, r gatewaytest.Response) {

@@ -88,6 +88,12 @@ func roomAccess(ctx context.Context, sess *xmppconn.Session, room string) (*xmpp
 	return info, joined, nil
 }
 
+// isMUCService reports whether info is a MUC service's (XEP-0045 section
+// 6.1: a conference identity and the muc feature).
+func isMUCService(info *xmppconn.DiscoInfo) bool {
+	return isRoom(info) && info.Has("http://jabber.org/protocol/muc")
+}
+
 func isRoom(info *xmppconn.DiscoInfo) bool {
 	for _, id := range info.Identities {
 		if id.Category == "conference" {
@@ -109,6 +115,13 @@ func (s *Server) ListRooms(c echo.Context, params ListRoomsParams) error {
 	}
 	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
+	svcInfo, err := sess.DiscoInfo(ctx, svc, "")
+	if err != nil {
+		return mucErr(err)
+	}
+	if !isMUCService(svcInfo) {
+		return errorf(http.StatusNotFound, "not a group chat service")
+	}
 	items, err := sess.DiscoItems(ctx, svc, "")
 	if err != nil {
 		return mucErr(err)
