@@ -42,7 +42,7 @@ func (s *Server) CreatePubSubNode(c echo.Context, node Node) error {
 		return err
 	}
 	if err := sess.CreateNode(c.Request().Context(), s.collab.pubsub, n, nil); err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	return c.NoContent(http.StatusOK)
 }
@@ -56,7 +56,7 @@ func (s *Server) ListPubSubNodes(c echo.Context) error {
 	}
 	nodes, err := s.listNodes(c.Request().Context(), sess, s.collab.pubsub, true)
 	if err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	return c.JSON(http.StatusOK, NodeEntities{Nodes: nodes})
 }
@@ -70,7 +70,7 @@ func (s *Server) ListPepNodes(c echo.Context) error {
 	}
 	nodes, err := s.listNodes(c.Request().Context(), sess, sess.User(), false)
 	if err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	return c.JSON(http.StatusOK, NodeEntities{Nodes: nodes})
 }
@@ -132,12 +132,12 @@ func (s *Server) ListPubSubSubscribers(c echo.Context, node Node) error {
 	}
 	subs, err := sess.Subscriptions(c.Request().Context(), s.collab.pubsub, n)
 	if err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	if len(subs) == 0 {
 		// ejabberd answers an empty list for a node that does not exist.
 		if err := nodeExists(c.Request().Context(), sess, s.collab.pubsub, n); err != nil {
-			return err
+			return stanzaStatus(err)
 		}
 	}
 	users := make([]UserEntity, 0, len(subs))
@@ -171,7 +171,7 @@ func (s *Server) SubscribePubSubNode(c echo.Context, node Node) error {
 		return err
 	}
 	if _, err := sess.Subscribe(c.Request().Context(), s.collab.pubsub, n, sess.User()); err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	return c.NoContent(http.StatusOK)
 }
@@ -215,12 +215,12 @@ func (s *Server) publishJSON(c echo.Context, node Node, service string) error {
 		// The pubsub service would create a missing node on publish; the
 		// API creates nodes only with POST /pubsub/create.
 		if err := nodeExists(ctx, sess, service, n); err != nil {
-			return err
+			return stanzaStatus(err)
 		}
 	}
 	item := xmppconn.Item{ID: rand.Text(), Payload: payload}
 	if _, err := sess.Publish(ctx, service, n, item, nil); err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	return c.NoContent(http.StatusOK)
 }

@@ -99,12 +99,16 @@ func TestIntegrationCollabUpload(t *testing.T) {
 	}
 	checkContract(t, "GET", api+"/upload/data.bin/10?contentType=application/json", r)
 
-	// A configured service that is not an upload service: the server
-	// refuses the request, and the gateway says so.
-	wrong := newGateway(t, func(c *gateway.Config) { c.Collab.UploadService = ejabberdtest.Shared(t).Domain() })
-	wtok := wrong.Login(t, u.Name, u.Password)
-	if r := wrong.Do(t, "GET", api+"/upload/a.txt/10", wtok, "", ""); r.Status < 400 || r.Status == 500 {
-		t.Fatalf("upload to a non-upload service: %d %s", r.Status, r.Body)
+	// A configured service that is not an upload service, or that does
+	// not exist: the XMPP server's refusal is a 502.
+	for _, service := range []string{ejabberdtest.Shared(t).Domain(), "nosuchservice." + ejabberdtest.Shared(t).Domain()} {
+		wrong := newGateway(t, func(c *gateway.Config) { c.Collab.UploadService = service })
+		wtok := wrong.Login(t, u.Name, u.Password)
+		r := wrong.Do(t, "GET", api+"/upload/a.txt/10", wtok, "", "")
+		if r.Status != 502 {
+			t.Fatalf("upload to %s: %d %s, want 502", service, r.Status, r.Body)
+		}
+		checkContract(t, "GET", api+"/upload/a.txt/10", r)
 	}
 }
 

@@ -55,7 +55,7 @@ func (s *Server) RequestUploadSlot(c echo.Context, fileName string, fileSize int
 		return wrap(http.StatusNotImplemented, "the XMPP server offers no HTTP upload service", err)
 	}
 	if err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	if max > 0 && fileSize > max {
 		return errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload service accepts files of at most %d bytes", max))
@@ -65,7 +65,7 @@ func (s *Server) RequestUploadSlot(c echo.Context, fileName string, fileSize int
 		return wrap(http.StatusRequestEntityTooLarge, "the upload service does not accept this file", err)
 	}
 	if err != nil {
-		return err
+		return stanzaStatus(err)
 	}
 	// The PUT must carry the content type the slot was asked for
 	// (XEP-0363 section 5), which the client may not know when the
