@@ -139,7 +139,7 @@ func (s *Server) Logout(c echo.Context) error {
 	if err := s.tokens.Revoke(ctx, cl); err != nil {
 		return err
 	}
-	s.streams.end(cl.ID)
+	s.streams.end(cl.ID, chatapi.CloseLogout)
 	if sess, ok := s.sessions.Get(cl.Subject); ok && sess.RemoveToken(cl.ID) == 0 {
 		s.sessions.End(context.WithoutCancel(ctx), cl.Subject, chatapi.CloseLogout)
 	}

@@ -72,8 +72,12 @@ func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 	if _, err := s.sessionFor(c.Request().Context(), cl); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithDeadline(c.Request().Context(), cl.ExpiresAt)
-	defer cancel()
+	// The stream ends, with a last event saying why, when its token is
+	// revoked (logout) or expires.
+	ctx, cancel := context.WithCancelCause(c.Request().Context())
+	defer cancel(nil)
+	ctx, stop := context.WithDeadlineCause(ctx, cl.ExpiresAt, &sse.End{Reason: chatapi.CloseExpired})
+	defer stop()
 	unregister := s.streams.add(cl.ID, cancel)
 	defer unregister()
 
@@ -103,20 +107,20 @@ func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 type streamRegistry struct {
 	mu   sync.Mutex
 	next int
-	byID map[string]map[int]context.CancelFunc
+	byID map[string]map[int]context.CancelCauseFunc
 }
 
 func newStreamRegistry() *streamRegistry {
-	return &streamRegistry{byID: make(map[string]map[int]context.CancelFunc)}
+	return &streamRegistry{byID: make(map[string]map[int]context.CancelCauseFunc)}
 }
 
-func (r *streamRegistry) add(tokenID string, cancel context.CancelFunc) (remove func()) {
+func (r *streamRegistry) add(tokenID string, cancel context.CancelCauseFunc) (remove func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.next++
 	n := r.next
 	if r.byID[tokenID] == nil {
-		r.byID[tokenID] = make(map[int]context.CancelFunc)
+		r.byID[tokenID] = make(map[int]context.CancelCauseFunc)
 	}
 	r.byID[tokenID][n] = cancel
 	return func() {
@@ -129,14 +133,15 @@ func (r *streamRegistry) add(tokenID string, cancel context.CancelFunc) (remove 
 	}
 }
 
-// end cancels every stream opened with the token.
-func (r *streamRegistry) end(tokenID string) {
+// end ends every stream opened with the token, each with a last close
+// event naming reason.
+func (r *streamRegistry) end(tokenID, reason string) {
 	r.mu.Lock()
 	cancels := r.byID[tokenID]
 	delete(r.byID, tokenID)
 	r.mu.Unlock()
 	for _, cancel := range cancels {
-		cancel()
+		cancel(&sse.End{Reason: reason})
 	}
 }
 

@@ -171,11 +171,18 @@ func TestIntegrationLoginLogout(t *testing.T) {
 		t.Fatalf("JSON login: %d %s", r.Status, r.Body)
 	}
 	tok := e.Login(t, u.Name, u.Password)
+	stream, _ := e.Open(t, tok, "")
+	stream.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 	if r := e.Do(t, "POST", api+"/presence?show=away&status=lunch", tok, "", ""); r.Status != 200 {
 		t.Fatalf("presence: %d %s", r.Status, r.Body)
 	}
 	if r := e.Do(t, "POST", api+"/logout", "Bearer "+tok, "", ""); r.Status != 200 {
 		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	var closed chatapi.Close
+	stream.NextNamed(t, chatapi.EventClose, 5*time.Second, &closed)
+	if closed.Reason != chatapi.CloseLogout || closed.Resume {
+		t.Fatalf("the stream of the revoked token ended with %+v", closed)
 	}
 	if r := e.Do(t, "POST", api+"/presence", tok, "", ""); r.Status != 401 {
 		t.Fatalf("revoked token: %d, want 401", r.Status)

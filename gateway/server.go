@@ -219,7 +219,11 @@ func (s *Server) routes() *echo.Echo {
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
 		Skipper: func(c echo.Context) bool {
-			return !strings.HasPrefix(c.Request().URL.Path, APIPrefix+"/rest/")
+			u := c.Request().URL
+			// A slash that ends an escaped parameter (%2F, as in a
+			// preview of https://example.org/) is data, not a trailing
+			// slash.
+			return !strings.HasPrefix(u.Path, APIPrefix+"/rest/") || u.RawPath != "" && !strings.HasSuffix(u.RawPath, "/")
 		},
 	}))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{

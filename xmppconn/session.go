@@ -21,6 +21,13 @@ const nsRSM = "http://jabber.org/protocol/rsm"
 // catchUpPage is how many archived messages one MAM page asks for.
 const catchUpPage = 100
 
+// catchUpMargin is how far before a connection began (or was lost) the
+// archive catch-up looks. A message in flight while the user's connection
+// comes up can be archived by the server but neither delivered live nor
+// kept offline (seen with ejabberd 23.01); what the archive returns twice
+// is dropped by archive id.
+const catchUpMargin = 30 * time.Second
+
 // maxPendingLive bounds the live messages held back while the archive
 // catch-up runs; past it they are delivered at once (order may then mix
 // with the catch-up, nothing is lost).
@@ -435,11 +442,15 @@ func (s *Session) deliver(p chatapi.Payload) { s.m.cfg.Deliver(s.user, p) }
 func (s *Session) run() {
 	defer s.m.wg.Done()
 	conn := s.current()
+	if conn != nil {
+		s.startCatchUp(conn, "", s.connectedAt.Add(-catchUpMargin))
+	}
 	for {
 		err := s.consume(conn)
 		if s.ctx.Err() != nil {
 			break
 		}
+		lostAt := time.Now()
 		s.mu.Lock()
 		s.conn = nil
 		s.mu.Unlock()
@@ -455,6 +466,9 @@ func (s *Session) run() {
 		if conn = s.reconnect(); conn == nil {
 			break
 		}
+		// Catch up on what arrived while away: after the last archived
+		// message seen, or, when none was, since just before the loss.
+		s.startCatchUp(conn, s.lastArchiveID, lostAt.Add(-catchUpMargin))
 	}
 	s.closeConn()
 	s.m.remove(s)
@@ -514,7 +528,6 @@ func (s *Session) reconnect() *Conn {
 			s.mu.Unlock()
 			s.m.log.Info("xmpp connection restored", "user", s.user, "attempts", attempt)
 			s.deliver(chatapi.Session{State: chatapi.SessionConnected})
-			s.startCatchUp(conn)
 			return conn
 		}
 		if errors.Is(err, ErrNotAuthorized) {
@@ -666,13 +679,12 @@ func (s *Session) notePresence(st *Stanza) {
 // startCatchUp asks the user's archive for what arrived since the last
 // archived message the session delivered; live messages are held back
 // until the archive's answer is delivered, so the order stays right.
-func (s *Session) startCatchUp(conn *Conn) {
+func (s *Session) startCatchUp(conn *Conn, after string, since time.Time) {
 	qid := rand.Text()[:16]
 	s.mu.Lock()
 	s.collectors[qid] = &collector{seenID: make(map[string]bool)}
 	s.mu.Unlock()
 	s.catching = &catchUp{queryID: qid}
-	after, since := s.lastArchiveID, s.connectedAt
 	s.m.wg.Add(1)
 	go func() {
 		defer s.m.wg.Done()
@@ -744,7 +756,7 @@ func queryArchive(ctx context.Context, conn *Conn, qid, after string, since time
 			q.Set = &stanza.ResultSet{Max: ptr(catchUpPage), After: ptr(after)}
 		} else {
 			q.Set = &stanza.ResultSet{Max: ptr(catchUpPage)}
-			q.Filter(ArchiveFilter{Start: since.Add(-2 * time.Second)})
+			q.Filter(ArchiveFilter{Start: since})
 		}
 		iq := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet}, Payload: q}
 		reply, err := conn.IQ(ctx, iq)
