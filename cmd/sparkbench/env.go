@@ -299,7 +299,7 @@ func (s *stream) close() {
 func dialDirect(ctx context.Context, addr, domain, user, password string) (*xmppconn.Conn, error) {
 	c, err := xmppconn.Dial(ctx, xmppconn.Config{
 		Addr: addr, Domain: domain, User: user, Password: password,
-		TLS: xmppconn.TLSOptional, QueueSize: 1024,
+		TLS: xmppconn.TLSOptional,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", user, err)

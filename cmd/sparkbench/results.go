@@ -131,6 +131,14 @@ type IdleRun struct {
 	EjabberdKiBPerUsr float64 `json:"ejabberd_rss_kib_per_user,omitempty"`
 	RSSMiB            float64 `json:"gateway_rss_mib"`
 	Goroutines        int     `json:"gateway_goroutines"`
+	// The same number of idle direct clients (xmppconn streams, no SSE)
+	// in the benchmark's own process: what one held connection costs
+	// without the gateway.
+	DirectRSSKiB     float64 `json:"direct_rss_kib_per_conn"`
+	DirectHeapKiB    float64 `json:"direct_heap_inuse_kib_per_conn"`
+	DirectGoroutines float64 `json:"direct_goroutines_per_conn"`
+	RSSRatio         float64 `json:"rss_ratio"`
+	GoroutinesRatio  float64 `json:"goroutines_ratio"`
 }
 
 // Login is the rate of logins that open an XMPP session.
@@ -264,9 +272,9 @@ func (r *Results) printTable(w io.Writer) {
 		fmt.Fprintf(tw, "throughput, %d pairs x %d in flight\t%s\t%s\t%s\t\n", t.Pairs, t.InFlight, num(t.Gateway, " msg/s"), num(t.Direct, " msg/s"), rat(t.Ratio))
 	}
 	for _, run := range r.Idle.Runs {
-		fmt.Fprintf(tw, "idle %d users: RSS per user\t%s\t\t\t\n", run.Users, num(run.RSSKiBPerUser, " KiB"))
-		fmt.Fprintf(tw, "idle %d users: heap in use per user\t%s\t\t\t\n", run.Users, num(run.HeapKiBPerUser, " KiB"))
-		fmt.Fprintf(tw, "idle %d users: goroutines per user\t%s\t\t\t\n", run.Users, num(run.GoroutinesPerUser, ""))
+		fmt.Fprintf(tw, "idle %d users: RSS per user\t%s\t%s\t%s\t\n", run.Users, num(run.RSSKiBPerUser, " KiB"), num(run.DirectRSSKiB, " KiB"), rat(run.RSSRatio))
+		fmt.Fprintf(tw, "idle %d users: heap in use per user\t%s\t%s\t%s\t\n", run.Users, num(run.HeapKiBPerUser, " KiB"), num(run.DirectHeapKiB, " KiB"), rat(ratio(run.HeapKiBPerUser, run.DirectHeapKiB)))
+		fmt.Fprintf(tw, "idle %d users: goroutines per user\t%s\t%s\t%s\t\n", run.Users, num(run.GoroutinesPerUser, ""), num(run.DirectGoroutines, ""), rat(run.GoroutinesRatio))
 		fmt.Fprintf(tw, "idle %d users: CPU per user per minute\t%s\t\t\t\n", run.Users, num(run.CPUMsPerUserMin, " ms"))
 		if run.EjabberdKiBPerUsr != 0 {
 			fmt.Fprintf(tw, "idle %d users: ejabberd RSS per user\t\t%s\t\t\n", run.Users, num(run.EjabberdKiBPerUsr, " KiB"))

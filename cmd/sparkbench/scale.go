@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/sse/ssetest"
+	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // gatewayStats are the figures read from the gateway's /metrics.
@@ -226,6 +228,9 @@ func (b *bench) scale(ctx context.Context) error {
 				return fmt.Errorf("receive path: %w", err)
 			}
 		}
+		if err := b.idleDirect(ctx, users[:n], &run); err != nil {
+			return fmt.Errorf("direct idle: %w", err)
+		}
 		b.res.Idle.Runs = append(b.res.Idle.Runs, run)
 		b.res.Idle.Users = run.Users
 		b.res.Idle.RSSKiBPerUser = run.RSSKiBPerUser
@@ -403,5 +408,55 @@ func (b *bench) receivePath(ctx context.Context, users []idleUser, arrivals <-ch
 	rp.ViaGateway, rp.Direct = dist(gw, time.Microsecond), dist(dr, time.Microsecond)
 	rp.P50Added = round(rp.ViaGateway.P50-rp.Direct.P50, 1)
 	rp.P99Added = round(rp.ViaGateway.P99-rp.Direct.P99, 1)
+	return nil
+}
+
+// selfStats is this process's RSS, heap in use and goroutines after a GC.
+func selfStats() (rss, heap float64, goroutines int) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return procRSS(os.Getpid()), float64(ms.HeapInuse), runtime.NumGoroutine()
+}
+
+// idleDirect holds one direct client per user (a second resource of the
+// same accounts) in this process and records what each costs.
+func (b *bench) idleDirect(ctx context.Context, users []idleUser, run *IdleRun) error {
+	n := len(users)
+	conns := make([]*xmppconn.Conn, n)
+	defer func() {
+		_ = forEach(context.Background(), n, 64, func(_ context.Context, i int) error {
+			if conns[i] != nil {
+				closeDirect(conns[i])
+			}
+			return nil
+		})
+	}()
+	rss0, heap0, g0 := selfStats()
+	if err := forEach(ctx, n, b.opt.workers, func(ctx context.Context, i int) error {
+		c, err := dialDirect(ctx, b.c2s, b.domain, users[i].name, b.password)
+		conns[i] = c
+		return err
+	}); err != nil {
+		return err
+	}
+	// Drain what the server sends each new client (its own presence), as
+	// the gateway's sessions do.
+	_ = forEach(ctx, n, 64, func(ctx context.Context, i int) error {
+		for {
+			select {
+			case <-conns[i].In():
+			case <-time.After(200 * time.Millisecond):
+				return nil
+			}
+		}
+	})
+	waitUntil(ctx, time.Now().Add(2*time.Second))
+	rss1, heap1, g1 := selfStats()
+	run.DirectRSSKiB = round((rss1-rss0)/1024/float64(n), 1)
+	run.DirectHeapKiB = round((heap1-heap0)/1024/float64(n), 1)
+	run.DirectGoroutines = round(float64(g1-g0)/float64(n), 2)
+	run.RSSRatio = ratio(run.RSSKiBPerUser, run.DirectRSSKiB)
+	run.GoroutinesRatio = ratio(run.GoroutinesPerUser, run.DirectGoroutines)
 	return nil
 }
