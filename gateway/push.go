@@ -41,6 +41,10 @@ type PushConfig struct {
 	Icon string
 	// MaxSubscriptions bounds the subscriptions of one user; zero means 20.
 	MaxSubscriptions int
+	// RateLimit bounds the POST /webpush/notify and /webpush/message calls
+	// of one user per minute (429 beyond); zero means 30, negative means
+	// no limit.
+	RateLimit int
 }
 
 // pushState is the Server's state for PushConfig.
@@ -49,6 +53,34 @@ type pushState struct {
 	store   webpush.Store
 	admins  map[string]bool
 	actions sync.Mutex // makes verify-then-revoke of an action token atomic
+	limiter pushLimiter
+}
+
+// pushLimiter counts each user's notify and message calls in fixed
+// one-minute windows. Its map holds only the current window's users.
+type pushLimiter struct {
+	mu     sync.Mutex
+	window time.Time
+	counts map[string]int
+}
+
+// allow counts one call of user and reports whether it is within limit,
+// or how long until the next window.
+func (l *pushLimiter) allow(user string, limit int, now time.Time) (bool, time.Duration) {
+	if limit < 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.counts == nil || now.Sub(l.window) >= time.Minute || now.Before(l.window) {
+		l.window = now.Truncate(time.Minute)
+		l.counts = make(map[string]int)
+	}
+	if l.counts[user] >= limit {
+		return false, l.window.Add(time.Minute).Sub(now)
+	}
+	l.counts[user]++
+	return true, 0
 }
 
 func (s *Server) initPush() error {
@@ -65,6 +97,9 @@ func (s *Server) initPush() error {
 	pc.ActionTTL = min(pc.ActionTTL, s.tokens.Lifetime())
 	if pc.MaxSubscriptions <= 0 {
 		pc.MaxSubscriptions = 20
+	}
+	if pc.RateLimit == 0 {
+		pc.RateLimit = 30
 	}
 	s.push.sender = pc.Sender
 	s.push.store = pc.Store

@@ -3,6 +3,7 @@ package gateway
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 )
@@ -24,6 +25,8 @@ func TestOfflineNotification(t *testing.T) {
 		{"from-myself", chatapi.Chat{Type: "chat", From: "bob@x/other", Body: "hi"}, false, "", "", "", ""},
 		{"no-body", chatapi.Chat{Type: "chat", From: "alice@x"}, false, "", "", "", ""},
 		{"delayed", chatapi.Chat{Type: "chat", From: "alice@x", Body: "old", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
+		{"from-a-room", chatapi.Chat{Type: "normal", From: "room@conference.x", Body: "alice invites you to the room"}, false, "", "", "", ""},
+		{"room-private-message", chatapi.Chat{Type: "chat", From: "room@conference.x/alice", Body: "psst"}, true, "chat", "room@conference.x/alice", "room@conference.x/alice", "chat room@conference.x/alice"},
 		{"headline", chatapi.Chat{Type: "headline", From: "x", Body: "news"}, false, "", "", "", ""},
 		{"chat-state", chatapi.ChatState{Type: "chatstate", From: "alice@x", State: "composing"}, false, "", "", "", ""},
 		{"mention", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "hey bob, look"}, true, "groupchat", "room@conference.x", "alice in room", "muc room@conference.x"},
@@ -37,7 +40,7 @@ func TestOfflineNotification(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, d, topic, ok := offlineNotification("bob@x", tt.p, rooms)
+			n, d, topic, ok := offlineNotification("bob@x", "conference.x", tt.p, rooms)
 			if ok != tt.push {
 				t.Fatalf("push = %v, want %v", ok, tt.push)
 			}
@@ -111,4 +114,30 @@ func FuzzMentions(f *testing.F) {
 			t.Fatalf("mentions(%q, %q) without the nick in the body", body, nick)
 		}
 	})
+}
+
+func TestPushLimiter(t *testing.T) {
+	var l pushLimiter
+	t0 := time.Date(2026, 11, 24, 4, 0, 10, 0, time.UTC)
+	for i := range 3 {
+		if ok, _ := l.allow("a@x", 3, t0); !ok {
+			t.Fatalf("call %d refused", i)
+		}
+	}
+	ok, wait := l.allow("a@x", 3, t0.Add(time.Second))
+	if ok || wait != 49*time.Second {
+		t.Errorf("fourth call: ok %v, wait %v; want refused, 49s", ok, wait)
+	}
+	if ok, _ := l.allow("b@x", 3, t0); !ok {
+		t.Error("another user refused")
+	}
+	if ok, _ := l.allow("a@x", 3, t0.Add(50*time.Second)); !ok {
+		t.Error("refused in the next window")
+	}
+	if len(l.counts) != 1 {
+		t.Errorf("%d users counted, want only the new window's", len(l.counts))
+	}
+	if ok, _ := l.allow("a@x", -1, t0); !ok {
+		t.Error("a negative limit refused")
+	}
 }

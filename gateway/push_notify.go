@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -119,7 +121,7 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 	if s.push.sender == nil {
 		return
 	}
-	n, d, topic, ok := offlineNotification(user, p, func() map[string]string {
+	n, d, topic, ok := offlineNotification(user, s.cfg.MUCService, p, func() map[string]string {
 		if sess, ok := s.sessions.Get(user); ok {
 			return sess.Rooms()
 		}
@@ -145,25 +147,36 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 
 // offlineNotification decides whether p, an event for user, is worth a
 // push, and builds the notification, its data and its collapse topic.
-// rooms returns the rooms the user is in and the user's nick in each.
-func offlineNotification(user string, p chatapi.Payload, rooms func() map[string]string) (NotificationEntity, pushData, string, bool) {
+// mucService is the group chat service; rooms returns the rooms the user
+// is in and the user's nick in each.
+func offlineNotification(user, mucService string, p chatapi.Payload, rooms func() map[string]string) (NotificationEntity, pushData, string, bool) {
 	switch v := p.(type) {
 	case *chatapi.Chat:
-		return offlineNotification(user, *v, rooms)
+		return offlineNotification(user, mucService, *v, rooms)
 	case *chatapi.GroupChat:
-		return offlineNotification(user, *v, rooms)
+		return offlineNotification(user, mucService, *v, rooms)
 	case *chatapi.Invitation:
-		return offlineNotification(user, *v, rooms)
+		return offlineNotification(user, mucService, *v, rooms)
 	case chatapi.Chat:
 		// Not our own messages from another client, not history (delayed
 		// or flushed from offline storage at login), not headlines.
 		if v.Sent || v.Body == "" || v.Stamp != "" || (v.Type != chatapi.TypeChat && v.Type != chatapi.TypeNormal) {
 			return NotificationEntity{}, pushData{}, "", false
 		}
-		from, _, _ := strings.Cut(v.From, "/")
+		from, resource, _ := strings.Cut(v.From, "/")
 		from = strings.ToLower(from)
 		if from == "" || from == user {
 			return NotificationEntity{}, pushData{}, "", false
+		}
+		// A message from a room itself (a mediated invitation's text, a
+		// decline, a notice) is not a conversation; the invitation has
+		// its own event.
+		if _, domain, _ := strings.Cut(from, "@"); mucService != "" && domain == strings.ToLower(mucService) {
+			if resource == "" {
+				return NotificationEntity{}, pushData{}, "", false
+			}
+			// A private message in a room: the reply goes to the occupant.
+			from += "/" + resource
 		}
 		n := NotificationEntity{Subject: pushPtr(from), Body: pushPtr(cutBody(v.Body)), Actions: replyActions()}
 		return n, pushData{Type: pushChat, From: from}, "chat " + from, true
@@ -325,8 +338,13 @@ func (s *Server) SendPushMessage(c echo.Context, target Target) error {
 	return s.pushTo(c, jid, n, pushData{Type: pushMessage, From: from})
 }
 
-// pushTo queues n for every subscription of jid.
+// pushTo queues n for every subscription of jid, within the caller's
+// rate limit.
 func (s *Server) pushTo(c echo.Context, jid string, n NotificationEntity, d pushData) error {
+	if ok, wait := s.push.limiter.allow(claimsOf(c).Subject, s.cfg.Push.RateLimit, time.Now()); !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return errorf(http.StatusTooManyRequests, "too many push notifications; try again later")
+	}
 	payload, err := s.pushPayload(c.Request().Context(), jid, n, d)
 	if err != nil {
 		return err

@@ -412,6 +412,27 @@ func TestIntegrationPushNotify(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("429-rate-limit", func(t *testing.T) {
+		for i := range 40 {
+			r := p.Do(t, "POST", api+"/webpush/message/"+b.Name, ta, "text/plain", "flood")
+			if r.Status == http.StatusOK {
+				continue
+			}
+			if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("message %d = %d %s, want 200 or 429 with Retry-After", i, r.Status, r.Body)
+			}
+			if i == 0 {
+				t.Fatal("limited at once")
+			}
+			// Other users are not limited by A's calls.
+			if r := p.Do(t, "POST", api+"/webpush/message/"+a.Name, tb, "text/plain", "mine"); r.Status != http.StatusOK {
+				t.Fatalf("B's message = %d %s", r.Status, r.Body)
+			}
+			return
+		}
+		t.Fatal("no 429 after 40 messages in a minute")
+	})
 }
 
 func contains(list []string, s string) bool {
