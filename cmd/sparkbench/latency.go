@@ -47,7 +47,8 @@ func directBody(st xmppconn.Stanza) (string, bool) {
 const latencyWarmup = 50
 
 // latency measures one-way latency: sender → receiver, one message at a
-// time, through the gateway (REST in, SSE out) and directly.
+// time, through the gateway (REST in, SSE out) and directly, alternating
+// between the two so that both see the same load on a shared machine.
 func (b *bench) latency(ctx context.Context) error {
 	n := b.opt.messages
 	names := []string{b.user("lat-a"), b.user("lat-b"), b.user("lat-c"), b.user("lat-d")}
@@ -58,98 +59,135 @@ func (b *bench) latency(ctx context.Context) error {
 	}
 	b.res.LatencyUS.Messages = n
 
-	gw, lost, dups, err := b.latencyGateway(ctx, names[0], names[1], n)
-	b.res.addLost("latency-gateway", lost, dups)
+	gw, err := b.latencyGateway(ctx, names[0], names[1])
 	if err != nil {
 		return err
 	}
-	direct, lost, dups, err := b.latencyDirect(ctx, names[2], names[3], n)
-	b.res.addLost("latency-direct", lost, dups)
+	defer gw.close()
+	direct, err := b.latencyDirect(ctx, names[2], names[3])
+	if err != nil {
+		return err
+	}
+	defer direct.close()
+	err = alternate(ctx, n, gw, direct)
+	b.res.addLost("latency-gateway", gw.lost, gw.dups)
+	b.res.addLost("latency-direct", direct.lost, direct.dups)
 	if err != nil {
 		return err
 	}
 	l := &b.res.LatencyUS
-	l.Gateway = dist(gw, time.Microsecond)
-	l.Direct = dist(direct, time.Microsecond)
+	l.Gateway = dist(gw.lat, time.Microsecond)
+	l.Direct = dist(direct.lat, time.Microsecond)
 	l.P50Ratio = ratio(l.Gateway.P50, l.Direct.P50)
 	l.P99Ratio = ratio(l.Gateway.P99, l.Direct.P99)
-	l.Note = fmt.Sprintf("one message at a time after %d unmeasured; gateway: from before the REST POST to the parsed SSE event; direct: from before the stanza write to the parsed stanza; gateway minus direct p50 ≈ %.0f µs is the gateway's share (HTTP request in, stanza arrival to SSE write out)",
-		latencyWarmup, l.Gateway.P50-l.Direct.P50)
+	l.Note = fmt.Sprintf("one message at a time, gateway and direct alternating, after %d unmeasured each; gateway: from before the REST POST to the parsed SSE event; direct: from before the stanza write to the parsed stanza",
+		latencyWarmup)
 	return nil
 }
 
-// sequential sends warm-up plus n messages with send, each after the
-// previous one arrived (or was given up after 5 s), and returns the
-// latencies of the last n.
-func sequential(ctx context.Context, n int, tag string, arrivals <-chan arrival, send func(ctx context.Context, body string) error) (lat []time.Duration, lost, dups int, err error) {
-	seen := make(map[string]bool, n+latencyWarmup)
-	lat = make([]time.Duration, 0, n)
-	for i := range n + latencyWarmup {
-		key := tag + " " + strconv.Itoa(i)
-		t0 := time.Now()
-		if err := send(ctx, key); err != nil {
-			return lat, lost, dups, fmt.Errorf("send %d: %w", i, err)
-		}
-		timeout := time.NewTimer(5 * time.Second)
-	wait:
-		for {
-			select {
-			case a := <-arrivals:
-				if seen[a.key] {
-					dups++
-					continue
-				}
-				seen[a.key] = true
-				if a.key != key {
-					continue // a late one, given up before
-				}
-				if i >= latencyWarmup {
-					lat = append(lat, a.at.Sub(t0))
-				}
-				break wait
-			case <-timeout.C:
-				break wait
-			case <-ctx.Done():
-				timeout.Stop()
-				return lat, lost, dups, ctx.Err()
-			}
-		}
-		timeout.Stop()
-	}
-	// Give stragglers a moment, then count what never came.
-	grace := time.NewTimer(time.Second)
-	defer grace.Stop()
-drain:
-	for {
-		select {
-		case a := <-arrivals:
-			if seen[a.key] {
-				dups++
-			}
-			seen[a.key] = true
-		case <-grace.C:
-			break drain
-		}
-	}
-	for i := range n + latencyWarmup {
-		if !seen[tag+" "+strconv.Itoa(i)] {
-			lost++
-		}
-	}
-	return lat, lost, dups, nil
+// side is one way of sending a message and seeing it arrive.
+type side struct {
+	arrivals <-chan arrival
+	send     func(ctx context.Context, body string) error
+	close    func()
+
+	seen     map[string]bool
+	lat      []time.Duration
+	lost     int
+	dups     int
+	sentKeys []string
 }
 
-func (b *bench) latencyGateway(ctx context.Context, from, to string, n int) ([]time.Duration, int, int, error) {
+// once sends body and waits for it (at most 5 s), recording the latency
+// when measure is set.
+func (s *side) once(ctx context.Context, key string, measure bool) error {
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.sentKeys = append(s.sentKeys, key)
+	t0 := time.Now()
+	if err := s.send(ctx, key); err != nil {
+		return err
+	}
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case a := <-s.arrivals:
+			if s.seen[a.key] {
+				s.dups++
+				continue
+			}
+			s.seen[a.key] = true
+			if a.key != key {
+				continue // a late one, given up before
+			}
+			if measure {
+				s.lat = append(s.lat, a.at.Sub(t0))
+			}
+			return nil
+		case <-timeout.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// settle waits a moment for stragglers and counts what never came.
+func (s *side) settle() {
+	grace := time.NewTimer(time.Second)
+	defer grace.Stop()
+	for {
+		select {
+		case a := <-s.arrivals:
+			if s.seen[a.key] {
+				s.dups++
+			}
+			s.seen[a.key] = true
+		case <-grace.C:
+			for _, k := range s.sentKeys {
+				if !s.seen[k] {
+					s.lost++
+				}
+			}
+			return
+		}
+	}
+}
+
+// alternate sends warm-up plus n messages on every side in turn, each
+// after the previous one arrived (or was given up after 5 s); the order of
+// the sides flips every round.
+func alternate(ctx context.Context, n int, sides ...*side) error {
+	for i := range n + latencyWarmup {
+		for k := range sides {
+			j := k
+			if i%2 == 1 {
+				j = len(sides) - 1 - k
+			}
+			if err := sides[j].once(ctx, "lat "+strconv.Itoa(i), i >= latencyWarmup); err != nil {
+				return fmt.Errorf("send %d: %w", i, err)
+			}
+		}
+	}
+	for _, s := range sides {
+		s.settle()
+	}
+	return nil
+}
+
+func (b *bench) latencyGateway(ctx context.Context, from, to string) (*side, error) {
 	hcA, hcB := b.clients.forUser(0), b.clients.forUser(1)
 	tokA, err := b.api.login(ctx, b.clients.forLogin(), from, b.password)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
 	tokB, err := b.api.login(ctx, b.clients.forLogin(), to, b.password)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
-	arrivals := make(chan arrival, 2*(n+latencyWarmup))
+	arrivals := make(chan arrival, 4096)
 	st, err := b.api.open(ctx, hcB, tokB, func(ev ssetest.Event, at time.Time) {
 		if body, ok := chatBody(ev); ok && strings.HasPrefix(body, "lat ") {
 			select {
@@ -159,25 +197,28 @@ func (b *bench) latencyGateway(ctx context.Context, from, to string, n int) ([]t
 		}
 	})
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
-	defer st.close()
-	return sequential(ctx, n, "lat", arrivals, func(ctx context.Context, body string) error {
-		return b.api.post(ctx, hcA, tokA, to, body)
-	})
+	return &side{
+		arrivals: arrivals,
+		send: func(ctx context.Context, body string) error {
+			return b.api.post(ctx, hcA, tokA, to, body)
+		},
+		close: st.close,
+	}, nil
 }
 
-func (b *bench) latencyDirect(ctx context.Context, from, to string, n int) ([]time.Duration, int, int, error) {
+func (b *bench) latencyDirect(ctx context.Context, from, to string) (*side, error) {
 	a, err := dialDirect(ctx, b.c2s, b.domain, from, b.password)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
-	defer closeDirect(a)
 	r, err := dialDirect(ctx, b.c2s, b.domain, to, b.password)
 	if err != nil {
-		return nil, 0, 0, err
+		closeDirect(a)
+		return nil, err
 	}
-	arrivals := make(chan arrival, 2*(n+latencyWarmup))
+	arrivals := make(chan arrival, 4096)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -190,13 +231,16 @@ func (b *bench) latencyDirect(ctx context.Context, from, to string, n int) ([]ti
 			}
 		}
 	}()
-	defer func() { closeDirect(r); <-done }()
 	toJID := to + "@" + b.domain
 	seq := 0
-	return sequential(ctx, n, "lat", arrivals, func(ctx context.Context, body string) error {
-		seq++
-		return a.SendRaw(ctx, chatStanza(toJID, "l"+strconv.Itoa(seq), body))
-	})
+	return &side{
+		arrivals: arrivals,
+		send: func(ctx context.Context, body string) error {
+			seq++
+			return a.SendRaw(ctx, chatStanza(toJID, "l"+strconv.Itoa(seq), body))
+		},
+		close: func() { closeDirect(a); closeDirect(r); <-done },
+	}, nil
 }
 
 // closeDirect closes c, bounded.

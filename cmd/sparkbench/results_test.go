@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -208,5 +209,37 @@ PASS
 	}
 	if _, err := parseBench([]byte("PASS\n")); err == nil {
 		t.Error("parseBench accepted output without results")
+	}
+}
+
+// TestAlternate drives two sides whose "network" is a channel: one
+// delivers everything once, the other loses one message and duplicates
+// another.
+func TestAlternate(t *testing.T) {
+	loopback := func(drop, dup string) *side {
+		ch := make(chan arrival, 16)
+		return &side{arrivals: ch, send: func(_ context.Context, body string) error {
+			if body == drop {
+				return nil
+			}
+			ch <- arrival{body, time.Now()}
+			if body == dup {
+				ch <- arrival{body, time.Now()}
+			}
+			return nil
+		}}
+	}
+	if testing.Short() {
+		t.Skip("waits 5 s for the lost message")
+	}
+	good, bad := loopback("", ""), loopback("lat 51", "lat 52")
+	if err := alternate(context.Background(), 5, good, bad); err != nil {
+		t.Fatal(err)
+	}
+	if len(good.lat) != 5 || good.lost != 0 || good.dups != 0 {
+		t.Errorf("good side: %d latencies, %d lost, %d dups; want 5, 0, 0", len(good.lat), good.lost, good.dups)
+	}
+	if len(bad.lat) != 4 || bad.lost != 1 || bad.dups != 1 {
+		t.Errorf("bad side: %d latencies, %d lost, %d dups; want 4, 1, 1", len(bad.lat), bad.lost, bad.dups)
 	}
 }
