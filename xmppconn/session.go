@@ -71,6 +71,7 @@ type Session struct {
 type room struct {
 	nick, password string
 	lastSeen       time.Time
+	lastID         string // the room archive's id of the last message seen
 }
 
 type waiter struct {
@@ -85,15 +86,23 @@ type collector struct {
 	notify  chan struct{} // nil, or signalled (buffer 1) after each result
 }
 
+// catchUp is an archive catch-up in progress: one query of the user's
+// archive and one of each joined room's, delivered in that order.
 type catchUp struct {
-	queryID  string
-	lastID   string // the final page's last id, once known
-	finished bool   // the query goroutine has reported
+	queries  []archiveQuery
+	lastIDs  map[string]string // query id → the last id its final page announced
+	finished bool              // the query goroutine has reported
+}
+
+// archiveQuery is one archive a catch-up reads: archive is "" for the
+// user's own, else a room's bare JID.
+type archiveQuery struct {
+	id, archive, after string
+	since              time.Time
 }
 
 type catchUpDone struct {
-	queryID string
-	lastID  string
+	lastIDs map[string]string
 	err     error
 }
 
@@ -353,7 +362,11 @@ func (s *Session) Rooms() map[string]string {
 
 func joinStanza(roomJID string, r *room) *stanza.Presence {
 	x := stanza.MucPresence{Password: r.password}
-	if !r.lastSeen.IsZero() {
+	if r.lastID != "" {
+		// Rejoining a room whose archive position is known: the archive
+		// catch-up brings what was said meanwhile, not the room history.
+		x.History.MaxStanzas = stanza.NewNullableInt(0)
+	} else if !r.lastSeen.IsZero() {
 		// Rejoining: ask for what was said since we were last there.
 		since := r.lastSeen.Add(-2 * time.Second).UTC()
 		x.History.Since = since
@@ -591,7 +604,7 @@ func (s *Session) handle(st *Stanza) {
 				default:
 				}
 			}
-			if c := s.catching; c != nil && c.queryID == st.MAM.QueryID && c.finished && c.lastID == st.MAM.ID {
+			if s.catching != nil && s.catching.finished && s.caughtAll() {
 				s.finishCatchUp()
 			}
 		}
@@ -607,18 +620,21 @@ func (s *Session) handle(st *Stanza) {
 // emit delivers the events of one live stanza.
 func (s *Session) emit(st *Stanza) {
 	if st.Name == "message" {
-		if id := archiveID(st, s.user); id != "" {
-			if !s.seen.add(id) {
-				return // already delivered from the archive
-			}
-			s.lastArchiveID = id
+		id := archiveID(st, s.user)
+		if id != "" && !s.seen.add(id) {
+			return // already delivered from the archive
 		}
 		if st.Type == "groupchat" {
 			s.mu.Lock()
 			if r, ok := s.rooms[bareJID(st.From)]; ok {
 				r.lastSeen = time.Now()
+				if rid := stanzaIDBy(st, bareJID(st.From)); rid != "" {
+					r.lastID = rid
+				}
 			}
 			s.mu.Unlock()
+		} else if id != "" {
+			s.lastArchiveID = id
 		}
 	}
 	if st.Name == "presence" {
@@ -676,33 +692,57 @@ func (s *Session) notePresence(st *Stanza) {
 	s.presences[bare][res] = translatePresence(st)
 }
 
-// startCatchUp asks the user's archive for what arrived since the last
-// archived message the session delivered; live messages are held back
-// until the archive's answer is delivered, so the order stays right.
+// startCatchUp asks the user's archive for what arrived after the last
+// archived message the session delivered (after), or since the time since
+// when there is none, and each joined room's archive for what was said
+// after the last room message seen there. Live messages are held back until
+// the archives' answers are delivered, so the order stays right.
 func (s *Session) startCatchUp(conn *Conn, after string, since time.Time) {
-	qid := rand.Text()[:16]
+	c := &catchUp{queries: []archiveQuery{{id: rand.Text()[:16], after: after, since: since}}}
 	s.mu.Lock()
-	s.collectors[qid] = &collector{seenID: make(map[string]bool)}
+	for jid, r := range s.rooms {
+		q := archiveQuery{id: rand.Text()[:16], archive: jid, after: r.lastID, since: since}
+		if q.after == "" && !r.lastSeen.IsZero() {
+			q.since = r.lastSeen.Add(-catchUpMargin)
+		}
+		c.queries = append(c.queries, q)
+	}
+	for _, q := range c.queries {
+		s.collectors[q.id] = &collector{seenID: make(map[string]bool), from: q.archive}
+	}
 	s.mu.Unlock()
-	s.catching = &catchUp{queryID: qid}
+	s.catching = c
 	s.m.wg.Add(1)
 	go func() {
 		defer s.m.wg.Done()
 		ctx, cancel := context.WithTimeout(s.ctx, 60*time.Second)
 		defer cancel()
-		last, err := queryArchive(ctx, conn, qid, after, since)
+		d := catchUpDone{lastIDs: make(map[string]string, len(c.queries))}
+		for _, q := range c.queries {
+			last, err := queryArchive(ctx, conn, q)
+			if err != nil {
+				if q.archive == "" {
+					d.err = err
+					break
+				}
+				// A room that is gone or refuses its archive must not
+				// hold back everything else.
+				s.m.log.Debug("room archive catch-up failed", "user", s.user, "room", q.archive, "err", err)
+			}
+			d.lastIDs[q.id] = last
+		}
 		select {
-		case s.caught <- catchUpDone{queryID: qid, lastID: last, err: err}:
+		case s.caught <- d:
 		case <-s.ctx.Done():
 		}
 	}()
 }
 
-// caughtUp is told that the archive query finished; the results may still
-// be in the connection's queue, in which case handle finishes it later.
+// caughtUp is told that the archive queries finished; their results may
+// still be in the connection's queue, in which case handle finishes later.
 func (s *Session) caughtUp(d catchUpDone) {
 	c := s.catching
-	if c == nil || c.queryID != d.queryID {
+	if c == nil {
 		return
 	}
 	if d.err != nil {
@@ -710,28 +750,57 @@ func (s *Session) caughtUp(d catchUpDone) {
 		s.finishCatchUp()
 		return
 	}
-	c.finished, c.lastID = true, d.lastID
-	s.mu.Lock()
-	col := s.collectors[c.queryID]
-	s.mu.Unlock()
-	if d.lastID == "" || col != nil && col.seenID[d.lastID] {
+	c.finished, c.lastIDs = true, d.lastIDs
+	if s.caughtAll() {
 		s.finishCatchUp()
 	}
 }
 
+// caughtAll reports whether every result the finished queries announced
+// has been collected.
+func (s *Session) caughtAll() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.catching.queries {
+		last := s.catching.lastIDs[q.id]
+		if col := s.collectors[q.id]; last != "" && col != nil && !col.seenID[last] {
+			return false
+		}
+	}
+	return true
+}
+
+// finishCatchUp delivers the archives' results, the user's first and then
+// each room's, skipping what was already delivered, then the live messages
+// held back meanwhile.
 func (s *Session) finishCatchUp() {
 	c := s.catching
 	s.catching = nil
-	s.mu.Lock()
-	col := s.collectors[c.queryID]
-	delete(s.collectors, c.queryID)
-	s.mu.Unlock()
-	if col != nil {
+	for _, q := range c.queries {
+		s.mu.Lock()
+		col := s.collectors[q.id]
+		delete(s.collectors, q.id)
+		s.mu.Unlock()
+		if col == nil {
+			continue
+		}
 		for _, r := range col.results {
-			if !s.seen.add(r.ID) {
+			key := r.ID
+			if q.archive != "" {
+				key = q.archive + "#" + r.ID
+			}
+			if !s.seen.add(key) {
 				continue
 			}
-			s.lastArchiveID = r.ID
+			if q.archive == "" {
+				s.lastArchiveID = r.ID
+			} else {
+				s.mu.Lock()
+				if rm, ok := s.rooms[q.archive]; ok {
+					rm.lastID = r.ID
+				}
+				s.mu.Unlock()
+			}
 			if p := TranslateArchived(r, s.user); p != nil {
 				s.deliver(p)
 			}
@@ -744,21 +813,21 @@ func (s *Session) finishCatchUp() {
 	}
 }
 
-// queryArchive pages through the user's archive (XEP-0313) after the
-// archive id after, or since the time since when after is empty. The
-// results arrive as messages tagged with qid; it returns the id of the last
-// result of the last page.
-func queryArchive(ctx context.Context, conn *Conn, qid, after string, since time.Time) (string, error) {
-	last := ""
+// queryArchive pages through an archive (XEP-0313): the user's own, or a
+// room's, after the archive id q.after, or since q.since when after is
+// empty. The results arrive as messages tagged with q.id; it returns the
+// id of the last result of the last page.
+func queryArchive(ctx context.Context, conn *Conn, q archiveQuery) (string, error) {
+	last, after := "", q.after
 	for page := 0; page < 1000; page++ {
-		q := &MAMQuery{QueryID: qid}
+		mq := &MAMQuery{QueryID: q.id}
 		if after != "" {
-			q.Set = &stanza.ResultSet{Max: ptr(catchUpPage), After: ptr(after)}
+			mq.Set = &stanza.ResultSet{Max: ptr(catchUpPage), After: ptr(after)}
 		} else {
-			q.Set = &stanza.ResultSet{Max: ptr(catchUpPage)}
-			q.Filter(ArchiveFilter{Start: since})
+			mq.Set = &stanza.ResultSet{Max: ptr(catchUpPage)}
+			mq.Filter(ArchiveFilter{Start: q.since})
 		}
-		iq := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet}, Payload: q}
+		iq := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: q.archive}, Payload: mq}
 		reply, err := conn.IQ(ctx, iq)
 		if err != nil {
 			return last, err

@@ -2,10 +2,13 @@ package xmppconn
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +243,79 @@ func TestIntegrationSessionNoGoroutineLeak(t *testing.T) {
 	if g := runtime.NumGoroutine(); g > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("goroutines: %d before, %d after Close\n%s", before, g, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// groupBodies returns the bodies of the chatapi.muc messages user got.
+func (e *events) groupBodies(user string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, p := range e.byUser[user] {
+		if g, ok := p.(chatapi.GroupChat); ok && g.Body != "" {
+			out = append(out, g.Body)
+		}
+	}
+	return out
+}
+
+// TestIntegrationSessionRoomCatchUp drops a user's connection while they
+// sit in a room; what the room says meanwhile arrives once, through the
+// room's archive, after the session reconnects and rejoins.
+func TestIntegrationSessionRoomCatchUp(t *testing.T) {
+	srv := ejabberdtest.Shared(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ev := newEvents()
+	m := newTestManager(t, ev, func(c *ManagerConfig) {
+		c.ReconnectMin, c.ReconnectMax = 3*time.Second, 4*time.Second
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	sa, err := m.Open(ctx, a.Name, Credentials{Password: a.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := "catchup-" + strings.ToLower(rand.Text()[:8]) + "@" + srv.MUCService()
+	if _, err := sa.EnterRoom(ctx, room, "alice", ""); err != nil {
+		t.Fatalf("enter: %v", err)
+	}
+	sb, err := m.Open(ctx, b.Name, Credentials{Password: b.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.EnterRoom(ctx, room, "bob", ""); err != nil {
+		t.Fatalf("bob enters: %v", err)
+	}
+	post := func(body string) {
+		t.Helper()
+		msg := &stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat}, Body: body}
+		if err := sb.Send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post("before")
+	ev.waitFor(t, 10*time.Second, "the first room message", func() bool { return slices.Contains(ev.groupBodies(a.JID), "before") })
+
+	// Cut alice's connection under her session, as a network failure would.
+	sa.current().tcp.Close()
+	ev.waitFor(t, 10*time.Second, "the session to notice", func() bool {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, p := range ev.byUser[a.JID] {
+			if s, ok := p.(chatapi.Session); ok && s.State == chatapi.SessionReconnecting {
+				return true
+			}
+		}
+		return false
+	})
+	for i := range 5 {
+		post(fmt.Sprintf("away-%d", i))
+	}
+	ev.waitFor(t, 30*time.Second, "the room messages said while away", func() bool { return len(ev.groupBodies(a.JID)) >= 6 })
+	post("after")
+	ev.waitFor(t, 10*time.Second, "the last room message", func() bool { return slices.Contains(ev.groupBodies(a.JID), "after") })
+	want := []string{"before", "away-0", "away-1", "away-2", "away-3", "away-4", "after"}
+	if got := ev.groupBodies(a.JID); !slices.Equal(got, want) {
+		t.Fatalf("room messages:\n got %q\nwant %q", got, want)
 	}
 }
