@@ -128,7 +128,10 @@ func StartWith(t testing.TB, o Options) *Env {
 			t.Fatal(err)
 		}
 		pushSvc = webpushtest.NewService(t, vapid.Public)
-		sender, err := webpush.NewSender(webpush.SenderConfig{Keys: vapid, Subject: "admin@example.org", Store: st})
+		sender, err := webpush.NewSender(webpush.SenderConfig{
+			Keys: vapid, Subject: "admin@example.org", Store: st,
+			AllowPrivate: true, // the fake push service is on loopback
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -337,7 +337,7 @@ function renderRequests() {
     ok.type = 'button';
     ok.textContent = 'Join';
     ok.setAttribute('aria-label', `Join ${local(room)}`);
-    ok.addEventListener('click', () => { state.invitations.delete(room); joinRoom(room, i.password); });
+    ok.addEventListener('click', () => { state.invitations.delete(room); renderRequests(); joinRoom(room, i.password).catch(fail); });
     const no = document.createElement('button');
     no.type = 'button';
     no.textContent = 'Dismiss';
@@ -387,7 +387,12 @@ async function openConv(id, { focus = true } = {}) {
   }
 }
 
+// connected resolves once the stream said who we are (onConnect).
+let connectedResolve;
+let connected = new Promise((r) => { connectedResolve = r; });
+
 async function loadHistory(c) {
+  await connected; // own JID needed to tell our messages
   if (c.kind === 'chat') {
     const res = await available(() => call('GET', '/chat/messages', { query: { to: c.jid, max: 100 }, feature: 'archive' }));
     if (!res) return;
@@ -606,6 +611,7 @@ function onEvent(name, d) {
       state.domain = state.jid.split('@')[1] || state.domain;
       if (!state.muc) state.muc = 'conference.' + state.domain;
       $('me-name').textContent = state.jid;
+      connectedResolve();
       if (!wasResumed) {
         // A fresh stream: rejoin the rooms this tab was in.
         for (const c of state.convs.values()) {
@@ -769,6 +775,8 @@ async function signOut({ remote = false, reason = '' } = {}) {
     await call('POST', '/logout', { token }).catch(() => {});
   }
   session.clear();
+  connected = new Promise((r) => { connectedResolve = r; });
+  state.jid = '';
   state.convs.clear();
   state.active = '';
   state.requests.clear();
