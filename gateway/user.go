@@ -322,6 +322,9 @@ func (s *Server) DeleteUser(c echo.Context) error {
 			s.log.Error("delete user properties", "user", cl.Subject, "err", err)
 		}
 	}
+	if err := s.forgetBookmarksOf(ctx, cl.Subject); err != nil {
+		s.log.Error("delete user bookmarks", "user", cl.Subject, "err", err)
+	}
 	for _, fn := range s.cfg.Users.OnDelete {
 		if err := fn(ctx, cl.Subject); err != nil {
 			s.log.Error("clean up a deleted user", "user", cl.Subject, "err", err)
