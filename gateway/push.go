@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -27,8 +28,9 @@ type PushConfig struct {
 	// InsecureHosts are push endpoint hosts ("host" or "host:port")
 	// accepted over plain http, for tests. Empty means https only.
 	InsecureHosts []string
-	// Admins are the bare JIDs that may push to any user and see every
-	// subscriber, in addition to UsersConfig.Admins.
+	// Admins are the users (bare JIDs, or usernames of Domain) that may
+	// push to any user and see every subscriber, in addition to
+	// UsersConfig.Admins.
 	Admins []string
 	// ActionTTL is the lifetime of the action token in a notification;
 	// zero means 1 hour. It is capped at the access token lifetime.
@@ -105,7 +107,11 @@ func (s *Server) initPush() error {
 	s.push.store = pc.Store
 	s.push.admins = make(map[string]bool, len(pc.Admins)+len(s.cfg.Users.Admins))
 	for _, a := range slices.Concat(pc.Admins, s.cfg.Users.Admins) {
-		s.push.admins[strings.ToLower(a)] = true
+		jid, err := toJID(strings.TrimSpace(a), s.cfg.Domain)
+		if err != nil || strings.Contains(jid, "/") {
+			return fmt.Errorf("push: admin %q is not a bare JID or a username", a)
+		}
+		s.push.admins[jid] = true
 	}
 	return nil
 }

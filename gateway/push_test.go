@@ -75,7 +75,7 @@ func newPushGateway(t *testing.T) *pushEnv {
 			Sender:        sender,
 			Store:         st,
 			InsecureHosts: []string{"127.0.0.1"},
-			Admins:        []string{admin.JID},
+			Admins:        []string{admin.Name}, // a username means admin@<domain>
 		}
 	})
 	return &pushEnv{env: e, svc: svc, keys: keys, store: st, admin: admin, removed: st.removed}
