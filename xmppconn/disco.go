@@ -25,13 +25,19 @@ type iqPayload struct {
 
 func (p *iqPayload) Namespace() string         { return p.XMLName.Space }
 func (p *iqPayload) GetSet() *stanza.ResultSet { return nil }
-func query(ns string, inner []byte) *iqPayload {
+
+// queryPayload is a <query xmlns=ns> with inner as its children.
+func queryPayload(ns string, inner []byte) *iqPayload {
 	return &iqPayload{XMLName: xml.Name{Space: ns, Local: "query"}, Inner: inner}
 }
-func (s *Session) get(ctx context.Context, to string, p *iqPayload) (Stanza, error) {
+
+// iqGet and iqSet send an IQ get or set with payload p to to and wait for
+// the reply.
+func (s *Session) iqGet(ctx context.Context, to string, p *iqPayload) (Stanza, error) {
 	return s.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: to}, Payload: p})
 }
-func (s *Session) set(ctx context.Context, to string, p *iqPayload) (Stanza, error) {
+
+func (s *Session) iqSet(ctx context.Context, to string, p *iqPayload) (Stanza, error) {
 	return s.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: to}, Payload: p})
 }
 
@@ -138,11 +144,11 @@ func parseDiscoInfo(raw []byte) (*DiscoInfo, error) {
 // DiscoInfo asks the entity to (and node, when not empty) for its
 // identities and features (XEP-0030 section 3).
 func (s *Session) DiscoInfo(ctx context.Context, to, node string) (*DiscoInfo, error) {
-	p := query(nsDiscoInfo, nil)
+	p := queryPayload(nsDiscoInfo, nil)
 	if node != "" {
 		p.Attrs = []xml.Attr{{Name: xml.Name{Local: "node"}, Value: node}}
 	}
-	reply, err := s.get(ctx, to, p)
+	reply, err := s.iqGet(ctx, to, p)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +179,11 @@ func parseDiscoItems(raw []byte) ([]DiscoItem, error) {
 // DiscoItems asks the entity to (and node, when not empty) for its items
 // (XEP-0030 section 4): a MUC service's rooms, a room's occupants.
 func (s *Session) DiscoItems(ctx context.Context, to, node string) ([]DiscoItem, error) {
-	p := query(nsDiscoItems, nil)
+	p := queryPayload(nsDiscoItems, nil)
 	if node != "" {
 		p.Attrs = []xml.Attr{{Name: xml.Name{Local: "node"}, Value: node}}
 	}
-	reply, err := s.get(ctx, to, p)
+	reply, err := s.iqGet(ctx, to, p)
 	if err != nil {
 		return nil, err
 	}

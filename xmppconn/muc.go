@@ -45,7 +45,7 @@ func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string)
 		if err := xml.NewEncoder(&b).Encode(form); err != nil {
 			return true, err
 		}
-		if _, err := s.set(ctx, roomJID, query(nsMUCOwner, b.Bytes())); err != nil {
+		if _, err := s.iqSet(ctx, roomJID, queryPayload(nsMUCOwner, b.Bytes())); err != nil {
 			return true, fmt.Errorf("xmppconn: accept the default room configuration: %w", err)
 		}
 	}
@@ -85,7 +85,7 @@ func hasStatus(st *Stanza, code string) bool {
 // RoomConfig reads a room's configuration form (XEP-0045 section 10.2);
 // only owners may, others get a forbidden error.
 func (s *Session) RoomConfig(ctx context.Context, roomJID string) (Form, error) {
-	reply, err := s.get(ctx, roomJID, query(nsMUCOwner, nil))
+	reply, err := s.iqGet(ctx, roomJID, queryPayload(nsMUCOwner, nil))
 	if err != nil {
 		return Form{}, err
 	}
@@ -117,7 +117,7 @@ func (s *Session) ConfigureRoom(ctx context.Context, roomJID string, fields map[
 	if err := xml.NewEncoder(&b).Encode(form); err != nil {
 		return err
 	}
-	_, err := s.set(ctx, roomJID, query(nsMUCOwner, b.Bytes()))
+	_, err := s.iqSet(ctx, roomJID, queryPayload(nsMUCOwner, b.Bytes()))
 	return err
 }
 

@@ -27,7 +27,7 @@ type rosterXML struct {
 
 // Roster fetches the user's roster (RFC 6121 section 2.2).
 func (s *Session) Roster(ctx context.Context) ([]RosterItem, error) {
-	reply, err := s.get(ctx, "", query(nsRoster, nil))
+	reply, err := s.iqGet(ctx, "", queryPayload(nsRoster, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +56,6 @@ func (s *Session) rosterSet(ctx context.Context, it RosterItem) error {
 	if err := xml.NewEncoder(&b).EncodeElement(it, xml.StartElement{Name: xml.Name{Local: "item"}}); err != nil {
 		return err
 	}
-	_, err := s.set(ctx, "", query(nsRoster, b.Bytes()))
+	_, err := s.iqSet(ctx, "", queryPayload(nsRoster, b.Bytes()))
 	return err
 }
