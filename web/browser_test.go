@@ -285,6 +285,17 @@ func TestBrowserPasskey(t *testing.T) {
 		chromedp.Click(chromedp.ID("login-passkey")),
 	)
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
+
+	// The token is revoked elsewhere: the stream ends for good and the
+	// page asks to sign in again.
+	p.Allow(func(m chromedp.ConsoleMessage) bool { // the stream, refused from now on
+		return strings.Contains(m.URL, "/sparkweb/api/sse") && strings.Contains(m.Text, "401")
+	})
+	tok := browsertest.MustEval[string](t, p, `sessionStorage.getItem("sparkgate.token")`)
+	if r := e.Do(t, "POST", rest+"/logout", tok, "", ""); r.Status != http.StatusOK {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	p.Wait(t, `document.body.dataset.screen === "auth" && document.getElementById("auth-error").textContent !== "" && !sessionStorage.getItem("sparkgate.token")`)
 }
 
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR

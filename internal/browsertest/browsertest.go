@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -152,11 +153,7 @@ func newPage(t testing.TB, name string, ctx context.Context, cancel context.Canc
 			if err != nil {
 				return
 			}
-			if m.URL != "" {
-				t.Logf("[%s console %s] %s (%s)", name, m.Type, m.String(), m.URL)
-			} else {
-				t.Logf("[%s console %s] %s", name, m.Type, m.String())
-			}
+			t.Logf("[%s console %s] %s", name, m.Type, describe(m))
 			if m.Type == chromedp.ConsoleError || m.IsException() {
 				p.record(m)
 			}
@@ -182,11 +179,20 @@ func (p *Page) record(m chromedp.ConsoleMessage) {
 			return
 		}
 	}
+	p.errs = append(p.errs, describe(m))
+}
+
+// secretParam matches the value of a token or password in a query string.
+var secretParam = regexp.MustCompile(`(?i)([?&](?:token|access_token|password|ticket)=)[^&\s)"']+`)
+
+// describe is the message with its URL, tokens in URLs redacted: test
+// logs never show credentials.
+func describe(m chromedp.ConsoleMessage) string {
 	s := m.String()
 	if m.URL != "" {
 		s += " (" + m.URL + ")"
 	}
-	p.errs = append(p.errs, s)
+	return secretParam.ReplaceAllString(s, "${1}REDACTED")
 }
 
 // Allow makes console errors matching ok expected (e.g. a request the test

@@ -79,15 +79,16 @@ export class EventStream {
     src.addEventListener('error', () => {
       if (src !== this.source || this.stopped) return;
       if (src.readyState === EventSource.CLOSED) {
-        // EventSource gave up (an error status): try again ourselves.
-        this.reopen();
+        // EventSource gave up (the gateway answered an error status): ask
+        // whether the token still works, then try again ourselves.
+        this.reopen(undefined, true);
       } else {
         this.setState(navigator.onLine ? 'reconnecting' : 'offline');
       }
     });
   }
 
-  reopen(delay) {
+  reopen(delay, probe = false) {
     clearTimeout(this.timer);
     if (this.source) this.source.close();
     this.source = null;
@@ -96,14 +97,14 @@ export class EventStream {
       delay = Math.min(30000, 500 * 2 ** this.retry) * (0.75 + Math.random() / 2);
       this.retry++;
     }
-    this.timer = setTimeout(() => this.checkAndOpen(), delay);
+    this.timer = setTimeout(() => this.checkAndOpen(probe), probe && this.retry <= 1 ? 0 : delay);
   }
 
   // checkAndOpen asks whether the token still works before reopening, since
   // EventSource hides the status of a refused stream.
-  async checkAndOpen() {
+  async checkAndOpen(probe) {
     if (this.stopped) return;
-    if (this.retry > 2) {
+    if (probe) {
       const ctl = new AbortController();
       try {
         const res = await fetch(API + '/sse', { headers: { Authorization: 'Bearer ' + this.token }, signal: ctl.signal, cache: 'no-store' });
