@@ -119,9 +119,10 @@ func keywordMatch(body, keywords string) bool {
 	return true
 }
 
-// scanPage is the page size of a keyword search's scan of the archive; a
-// request reads at most messagingState.scanPages of them.
-const scanPage = 500
+// scanPage is the page size of a keyword search's scan of the archive
+// (ejabberd answers at most 250 results per page); a request reads at most
+// messagingState.scanPages of them.
+const scanPage = 250
 
 // queryArchivePage runs one page of q on an archive and maps a refused query
 // to the right status. Keywords are matched by the gateway: ejabberd 23.01

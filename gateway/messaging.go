@@ -16,7 +16,7 @@ type MessagingConfig struct {
 	// 504. Zero means 15 seconds.
 	Timeout time.Duration
 	// KeywordScan is how many archived messages a keyword search reads at
-	// most per request, in pages of 500 (the gateway matches keywords
+	// most per request, in pages of 250 (the gateway matches keywords
 	// itself, see queryArchivePage). Zero means 10,000.
 	KeywordScan int
 }
