@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -684,6 +685,22 @@ func TestBrowserAccount(t *testing.T) {
 	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
 	waitShownOnce(t, p, "look: "+link)
 	p.Wait(t, `[...document.querySelectorAll("#messages .preview a")].some(a => a.textContent === "The Preview Title")`)
+
+	// A file: the page gets a slot and PUTs the file, then sends the link.
+	// The upload service is another origin, which the page's policy
+	// (connect-src 'self') refuses today: then the page must say so.
+	p.Allow(func(m chromedp.ConsoleMessage) bool {
+		return strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "ERR_BLOCKED")
+	})
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("some notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.Do(t, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{file}))
+	p.Wait(t, `[...document.querySelectorAll("#messages .msg.mine .body")].some(b => b.textContent.includes("notes.txt")) || document.getElementById("notice").textContent.includes("could not be reached")`)
+	if browsertest.MustEval[bool](t, p, `document.getElementById("notice").textContent.includes("could not be reached")`) {
+		t.Log("upload: the page could not PUT to the upload service (another origin; the gateway's CSP allows only its own)")
+	}
 
 	// The meeting button shares a meeting link in the conversation. (The
 	// link's preview fails: nothing listens there.)
