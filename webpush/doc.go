@@ -16,4 +16,22 @@
 // Notifications for the same user and topic that are still waiting are
 // collapsed into the latest one. Close stops the workers and returns when
 // they have exited; what was still queued is dropped.
+//
+// # Delivery
+//
+// A push service's answer decides what happens next (RFC 8030 section 8):
+// 2xx is done; 404 and 410 remove the subscription from the Store; 429,
+// 5xx and network errors are retried with a doubling backoff (at least the
+// Retry-After the service asks for), a bounded number of times; anything
+// else is logged and dropped. Every request carries a TTL (DefaultTTL
+// unless set), an Urgency and, for notifications with a topic, a Topic
+// header derived from it.
+//
+// # Security
+//
+// An endpoint is a URL a browser chose, so it is untrusted: subscriptions
+// must use https on a public host, and the default HTTP client refuses to
+// connect to loopback, private and link-local addresses after DNS
+// resolution and follows no redirects. Endpoints, keys and payloads are
+// never logged; a Subscription logs as its user, resource and host.
 package webpush
