@@ -3,6 +3,7 @@ package browsertest_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -44,4 +45,19 @@ func TestBrowserHarness(t *testing.T) {
 		t.Fatalf("out = %q", got)
 	}
 	p.Screenshot(t, filepath.Join(t.TempDir(), "shot.png"))
+}
+
+func TestFind(t *testing.T) {
+	t.Setenv(browsertest.ChromeEnv, "/no/such/chromium")
+	if _, err := browsertest.Find(); err == nil {
+		t.Error("Find with a missing $CHROME_BIN: no error")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(browsertest.ChromeEnv, self)
+	if got, err := browsertest.Find(); err != nil || got != self {
+		t.Errorf("Find with $CHROME_BIN=%s: %q, %v", self, got, err)
+	}
 }
