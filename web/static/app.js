@@ -920,6 +920,7 @@ function wire() {
   });
   $('composer-input').addEventListener('input', typed);
 
+  $('attach').addEventListener('click', () => $('file-input').click());
   $('file-input').addEventListener('change', async () => {
     const f = $('file-input').files[0];
     $('file-input').value = '';
