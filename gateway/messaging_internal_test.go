@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -279,5 +280,18 @@ func TestRoomEntityHidesPassword(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, *e); diff != "" {
 		t.Fatalf("roomEntity (-want +got):\n%s", diff)
+	}
+}
+
+func TestBestPresence(t *testing.T) {
+	if _, ok := bestPresence(nil); ok {
+		t.Fatal("a presence out of nothing")
+	}
+	p, ok := bestPresence([]chatapi.Presence{
+		{From: "b@x/phone", Show: "away", Priority: 0},
+		{From: "b@x/desk", Show: "sleeping", Status: "zzz", Priority: 5},
+	})
+	if !ok || p.From != "b@x/desk" || showOf(p) != "available" || p.Status != "zzz" {
+		t.Fatalf("bestPresence = %+v (show %s)", p, showOf(p))
 	}
 }

@@ -276,6 +276,16 @@ func bestPresence(ps []chatapi.Presence) (chatapi.Presence, bool) {
 	return ps[0], true
 }
 
+// showOf is a presence's availability as the API's enum has it: a show
+// value outside RFC 6121's list counts as plainly available.
+func showOf(p chatapi.Presence) string {
+	switch p.Show {
+	case "chat", "away", "xa", "dnd":
+		return p.Show
+	}
+	return "available"
+}
+
 // GetRosterPresence serves GET /presence/roster.
 func (s *Server) GetRosterPresence(c echo.Context) error {
 	sess, err := s.session(c)
@@ -293,7 +303,7 @@ func (s *Server) GetRosterPresence(c echo.Context) error {
 		e := rosterEntity(it)
 		show, status := "unavailable", ""
 		if p, ok := bestPresence(sess.Presences(it.JID)); ok {
-			show, status = p.Show, p.Status
+			show, status = showOf(p), p.Status
 		}
 		e.Show = msgPtr(show)
 		if status != "" {
@@ -327,7 +337,7 @@ func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
 	}
 	show, status := "unavailable", ""
 	if p, ok := bestPresence(sess.Presences(it.JID)); ok {
-		show, status = p.Show, p.Status
+		show, status = showOf(p), p.Status
 	}
 	out := PresenceEntity{Username: msgPtr(it.JID), Show: msgPtr(PresenceEntityShow(show))}
 	if status != "" {
