@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/sparkgate/sparkgate/gateway"
@@ -435,11 +436,21 @@ func TestBrowserContacts(t *testing.T) {
 	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/presence/roster")
 	b := browsertest.Launch(t)
 	alice.p, bob.p = newPage(t, b, "alice"), newPage(t, b, "bob")
-	signIn(t, e, alice.p, alice.Name, alice.Password)
 	signIn(t, e, bob.p, bob.Name, bob.Password)
 
+	// Alice uses the keyboard only: the page starts in the username field,
+	// Tab moves to the password, Enter signs in; focus then waits in the
+	// contact field, where Enter opens the chat.
+	alice.p.Do(t, chromedp.Navigate(e.URL+"/"))
+	alice.p.Wait(t, `document.activeElement && document.activeElement.id === "login-user"`)
+	alice.p.Do(t, chromedp.KeyEvent(alice.Name), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(alice.Password), chromedp.KeyEvent(kb.Enter))
+	alice.p.Wait(t, `document.body.dataset.conn === "connected" && document.activeElement.id === "contact-input"`)
+
 	// Opening a chat adds the contact and asks for presence.
-	openChat(t, alice.p, bob.Name)
+	alice.p.Do(t, chromedp.KeyEvent(bob.Name), chromedp.KeyEvent(kb.Enter))
+	alice.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name)+` && document.activeElement.id === "composer-input"`)
+	alice.p.Do(t, chromedp.KeyEvent("typed by keyboard"), chromedp.KeyEvent(kb.Enter))
+	waitShownOnce(t, alice.p, "typed by keyboard")
 	accept := `#requests button[aria-label="Accept ` + alice.JID + `"]`
 	bob.p.Wait(t, `!!document.querySelector(`+js(accept)+`)`)
 	bob.p.Do(t, chromedp.Click(chromedp.CSS(accept)))
