@@ -200,6 +200,24 @@ func TestBrowserChat(t *testing.T) {
 	bob.p.Wait(t, `document.body.dataset.conn === "connected"`)
 	waitShownOnce(t, bob.p, "while offline")
 	assertShownOnce(t, bob.p, "while dropped")
+
+	// The page comes back with an event id the gateway cannot replay from
+	// (chatapi.reset): it reloads the conversation from the archive, and
+	// a message sent meanwhile shows up once.
+	if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tokAlice, "", ""); r.Status == http.StatusOK {
+		browsertest.MustEval[bool](t, bob.p, `(sessionStorage.setItem("sparkgate.lastEventId", "no-such-event"), true)`)
+		bob.p.Do(t, chromedp.Navigate("about:blank"))
+		r = e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(bob.Name), tokAlice, "text/plain", "after a reset")
+		if r.Status != http.StatusOK {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+		bob.p.Do(t, chromedp.Navigate(e.URL+"/"))
+		bob.p.Wait(t, `document.body.dataset.conn === "connected"`)
+		waitShownOnce(t, bob.p, "after a reset")
+		for _, s := range []string{"hello bob", "hi alice", "from tab one", "during reload", "while dropped", "while offline"} {
+			assertShownOnce(t, bob.p, s)
+		}
+	}
 	t.Logf("chat journey took %v", time.Since(start).Round(time.Millisecond))
 
 	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat.png"))
