@@ -173,6 +173,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := gw.Close(); err != nil {
 		log.Warn("closing sessions", "err", err)
 	}
+	if gc.Push.Sender != nil {
+		gc.Push.Sender.Close()
+	}
 	log.Info("stopped")
 	return nil
 }

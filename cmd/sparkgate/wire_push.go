@@ -52,8 +52,8 @@ var pushOptions = []option{
 }
 
 // wirePush fills gc.Push from the settings, building what the gateway
-// needs on top of the store and the keys. The Sender lives until ctx
-// ends (run's context), when it is closed.
+// needs on top of the store and the keys. run closes the Sender after the
+// gateway, so nothing is sent to a closed Sender.
 func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys, gc *gateway.Config) error {
 	p := c.Push
 	if !p.Enabled {
@@ -87,10 +87,6 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	go func() {
-		<-ctx.Done()
-		sender.Close()
-	}()
 	gc.Users.Global.VAPIDPublicKey = func(context.Context) (string, error) { return vapid.Public, nil }
 	gc.Users.OnDelete = append(gc.Users.OnDelete, func(ctx context.Context, user string) error {
 		subs, err := st.PushSubscriptions(ctx, user)
