@@ -715,6 +715,16 @@ func TestBrowserAccount(t *testing.T) {
 	waitShownOnce(t, p, "look: "+link)
 	p.Wait(t, `[...document.querySelectorAll("#messages .preview a")].some(a => a.textContent === "The Preview Title")`)
 
+	// Markup in a message is text, never markup.
+	evil := `<img src=x onerror="window.pwned=1"><b>bold</b> & "quotes"`
+	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(name), tok, "text/plain", evil); r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	waitShownOnce(t, p, evil)
+	if bad := browsertest.MustEval[bool](t, p, `window.pwned === 1 || !!document.querySelector("#messages img, #messages b")`); bad {
+		t.Error("a message's markup was rendered")
+	}
+
 	// A file: the page gets a slot and PUTs the file, then sends the link.
 	// The upload service is another origin, which the page's policy
 	// (connect-src 'self') refuses today: then the page must say so.
