@@ -2,6 +2,7 @@ package xmppconn
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -241,6 +242,11 @@ func (m *Manager) dial(ctx context.Context, local, password string) (*Conn, erro
 			return nil, fmt.Errorf("xmppconn: token for %s: %w", local, err)
 		}
 		cfg.Token = tok
+	}
+	// Roster pushes (RFC 6121 section 2.1.6) go to the session, which
+	// acknowledges them and hands them to the user's tabs.
+	cfg.DeliverIQ = func(typ string, payload xml.Name) bool {
+		return typ == "set" && payload.Space == nsRoster && payload.Local == "query"
 	}
 	return Dial(ctx, cfg)
 }

@@ -610,11 +610,39 @@ func (s *Session) handle(st *Stanza) {
 		}
 		return
 	}
+	if st.Name == "iq" {
+		s.rosterPush(st)
+		return
+	}
 	if s.catching != nil && st.Name == "message" && len(s.pendingLive) < maxPendingLive {
 		s.pendingLive = append(s.pendingLive, st)
 		return
 	}
 	s.emit(st)
+}
+
+// rosterPush acknowledges a roster push (RFC 6121 section 2.1.6) and shows
+// it to the user's tabs as raw XML. A push from anyone but the user's own
+// account is refused, as the RFC requires.
+func (s *Session) rosterPush(st *Stanza) {
+	typ := stanza.IQTypeResult
+	if st.From != "" && st.From != s.user {
+		typ = stanza.IQTypeError
+	}
+	reply := &stanza.IQ{Attrs: stanza.Attrs{Type: typ, Id: st.ID, To: st.From}}
+	if typ == stanza.IQTypeError {
+		reply.Error = &stanza.Err{Type: stanza.ErrorTypeCancel, Reason: "service-unavailable"}
+	}
+	if conn := s.current(); conn != nil {
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		if err := conn.Send(ctx, reply); err != nil {
+			s.m.log.Debug("roster push reply", "user", s.user, "err", err)
+		}
+		cancel()
+	}
+	if typ == stanza.IQTypeResult && s.m.cfg.RawEvents {
+		s.deliver(chatapi.XMPP{XMPP: st.Raw})
+	}
 }
 
 // emit delivers the events of one live stanza.

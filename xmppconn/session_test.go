@@ -319,3 +319,39 @@ func TestIntegrationSessionRoomCatchUp(t *testing.T) {
 		t.Fatalf("room messages:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestIntegrationSessionRosterPush: the server's roster push after a
+// roster change is acknowledged and reaches the user as raw XML, and the
+// session stays up.
+func TestIntegrationSessionRosterPush(t *testing.T) {
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ev := newEvents()
+	m := newTestManager(t, ev, func(c *ManagerConfig) { c.RawEvents = true })
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	sa, err := m.Open(ctx, a.Name, Credentials{Password: a.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sa.SetRosterItem(ctx, RosterItem{JID: b.JID, Name: "Bob"}); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitFor(t, 10*time.Second, "the roster push", func() bool {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, p := range ev.byUser[a.JID] {
+			if x, ok := p.(chatapi.XMPP); ok && strings.Contains(string(x.XMPP), "jabber:iq:roster") && strings.Contains(string(x.XMPP), b.JID) {
+				return true
+			}
+		}
+		return false
+	})
+	// The connection is still usable: a roster get answers.
+	items, err := sa.Roster(ctx)
+	if err != nil || len(items) != 1 || items[0].JID != b.JID {
+		t.Fatalf("roster after the push: %+v, %v", items, err)
+	}
+	if st := sa.current().Stats(); st.AutoReplies != 0 {
+		t.Fatalf("the stream answered %d server requests itself; the push should reach the session", st.AutoReplies)
+	}
+}
