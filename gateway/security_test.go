@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -343,4 +344,104 @@ func TestIntegrationSecurityCORS(t *testing.T) {
 			t.Fatalf("Access-Control-Allow-Origin %q", got)
 		}
 	})
+}
+
+// jidInjections are path segments (already escaped) that name no valid
+// JID, each with the reason; the gateway must answer 400.
+var jidInjections = []struct{ name, seg string }{
+	{"slash-only", "%2F"},
+	{"empty-resource", "bob%2F"},
+	{"at-only", "%40"},
+	{"empty-local", "%40example.org"},
+	{"two-ats", "a%40b%40c"},
+	{"nul", "bo%00b"},
+	{"nul-resource", "bob%2Fr%00x"},
+	{"crlf", "bob%0D%0Aevent%3A%20evil"},
+	{"lf", "bob%0Ax"},
+	{"tab", "bo%09b"},
+	{"space", "bo%20b"},
+	{"angle", "%3Cscript%3E"},
+	{"quote", "bo%22b"},
+	{"ampersand", "bo%26b"},
+	{"colon", "bo%3Ab"},
+	{"long-local", strings.Repeat("a", 2000)},
+	{"long-domain", "a%40" + strings.Repeat("d", 2000)},
+	{"long-resource", "a%2F" + strings.Repeat("r", 2000)},
+	{"invalid-utf8", "bo%FFb"},
+	{"zero-width-space", "b%E2%80%8Bob"},
+	{"rtl-override", "b%E2%80%AEob"},
+}
+
+// jidOddities are valid, if unusual, JIDs: the gateway may accept them or
+// refuse them, but never fail (5xx).
+var jidOddities = []struct{ name, seg string }{
+	{"mixed-case", "BoB"},
+	{"mixed-case-domain", "BoB%40EXAMPLE.ORG"},
+	{"full-jid", "bob%40example.org%2Fphone"},
+	{"resource-with-slash", "bob%40example.org%2Fa%2Fb"},
+	{"resource-with-at", "bob%40example.org%2Fa%40b"},
+	{"nfc", "b%C3%B6b"},
+	{"nfd", "bo%CC%88b"},
+	{"fullwidth", "%EF%BD%82ob"},
+	{"ligature", "%EF%AC%80"},
+	{"domain-only", "example.org"},
+	{"idn-domain", "bob%40b%C3%BCcher.example"},
+	{"kelvin-sign", "%E2%84%AAelvin"},
+	{"emoji", "%F0%9F%98%80"},
+	// ".." is a valid localpart and "../admin" a valid resource: no
+	// file system is behind a JID.
+	{"dotdot", "..%2F..%2Fadmin"},
+}
+
+// TestIntegrationSecurityJIDInjection puts malformed and odd JIDs into
+// every path parameter that names one: malformed ones are 400 with the
+// JSON error body, odd ones any status but a 5xx.
+func TestIntegrationSecurityJIDInjection(t *testing.T) {
+	e := newGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	tok := e.Login(t, u.Name, u.Password)
+	room := "sgsec" + strings.ToLower(rand.Text()[:8])
+	type target struct {
+		name, method, path, ct, body string // path has %s for the value
+	}
+	targets := []target{
+		{"chat-message", "POST", api + "/chat/message/%s", "text/plain", "hi"},
+		{"chat-state", "POST", api + "/chat/chatstate/composing/%s", "", ""},
+		{"roster-update", "PUT", api + "/roster/%s", "application/json", `{"jid":"x@example.org","nickname":"x"}`},
+		{"roster-delete", "DELETE", api + "/roster/%s", "", ""},
+		{"presence-probe", "GET", api + "/presence/%s", "", ""},
+		{"room-info", "GET", api + "/groupchat/room/%s", "", ""},
+		{"room-post", "POST", api + "/groupchat/room/%s", "text/plain", "hi"},
+		{"room-invite-room", "POST", api + "/groupchat/room/%s/bob", "text/plain", "join us"},
+		{"room-invite-jid", "POST", api + "/groupchat/room/" + room + "/%s", "text/plain", "join us"},
+	}
+	check := func(t *testing.T, tg target, seg string, strict bool) {
+		t.Helper()
+		r := e.Do(t, tg.method, fmt.Sprintf(tg.path, seg), tok, tg.ct, tg.body)
+		if r.Status >= 500 {
+			t.Fatalf("%s %s = %d %.300s", tg.method, tg.path, r.Status, r.Body)
+		}
+		if strict && r.Status != http.StatusBadRequest {
+			t.Fatalf("%s %s = %d %.300s, want 400", tg.method, fmt.Sprintf(tg.path, seg), r.Status, r.Body)
+		}
+		if r.Status >= 400 {
+			if eb := r.Error(t); eb.Status != r.Status || eb.Code == "" {
+				t.Fatalf("error body %s", r.Body)
+			}
+		}
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			for _, in := range jidInjections {
+				t.Run(in.name, func(t *testing.T) { check(t, tg, in.seg, true) })
+			}
+			for _, in := range jidOddities {
+				t.Run(in.name, func(t *testing.T) { check(t, tg, in.seg, false) })
+			}
+		})
+	}
+	// The gateway and the user's session survived all of it.
+	if r := e.Do(t, "GET", api+"/roster", tok, "", ""); r.Status != 200 {
+		t.Fatalf("roster after the injections: %d %s", r.Status, r.Body)
+	}
 }
