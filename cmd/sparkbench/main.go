@@ -17,7 +17,10 @@
 //     and login rates with a password and with a token (the gateway
 //     restarted, sessions reopened from the JWTs);
 //   - fan-out: one room, members each with a stream: post → last member's
-//     event.
+//     event; the same with direct members in another room;
+//   - tabs: one user with many streams, a direct client sending headlines
+//     to it: time to the last stream, and events per second with 100
+//     streams; the same with as many resources of one direct user.
 //
 // "Direct" means xmppconn streams (the project's own XMPP client stream,
 // the same one the gateway holds per user), not gosrc.io/xmpp's Client.
@@ -70,6 +73,7 @@ type options struct {
 	duration   time.Duration
 	messages   int
 	members    int
+	tabs       int
 	posts      int
 	idleWindow time.Duration
 	workers    int
@@ -91,11 +95,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "sending time of each throughput run")
 	fs.IntVar(&o.messages, "messages", 2000, "sequential messages of each latency run")
 	fs.IntVar(&o.members, "members", 500, "members of the fan-out room")
-	fs.IntVar(&o.posts, "posts", 100, "posts of the fan-out scenario")
+	fs.IntVar(&o.tabs, "tabs", 1000, "streams (tabs) of one user in the tabs scenario")
+	fs.IntVar(&o.posts, "posts", 100, "posts of the fan-out and tabs scenarios")
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,scale,eventpath); empty means all")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,tabs,scale,eventpath); empty means all")
 	fs.StringVar(&o.xmppAddr, "xmpp-addr", "", "c2s address of a running ejabberd to use instead of starting one (needs -admin-url)")
 	fs.StringVar(&o.adminURL, "admin-url", "", "admin API of the running ejabberd (with -xmpp-addr)")
 	fs.StringVar(&o.domain, "domain", "localhost", "XMPP domain of the running ejabberd (with -xmpp-addr)")
@@ -119,6 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.duration = min(o.duration, 2*time.Second)
 		o.users = []int{50}
 		o.members = min(o.members, 20)
+		o.tabs = min(o.tabs, 50)
 		o.posts = min(o.posts, 20)
 		o.idleWindow = min(o.idleWindow, 3*time.Second)
 	}
@@ -223,6 +229,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"latency", b.latency},
 		{"throughput", b.throughput},
 		{"fanout", b.fanout},
+		{"tabs", b.tabs},
 		{"scale", b.scale},
 		{"eventpath", b.eventPath},
 	} {

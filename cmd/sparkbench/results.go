@@ -31,6 +31,7 @@ type Results struct {
 	ReceivePathUS  Receive    `json:"receive_path_us"`
 	Login          Login      `json:"login"`
 	FanoutMS       Fanout     `json:"fanout_ms"`
+	Tabs           Tabs       `json:"tabs"`
 	// EventPath is xmppconn's BenchmarkEventPath per stage (read,
 	// translate, json, publish, all), run with -benchmem.
 	EventPath    map[string]PathStage `json:"event_path,omitempty"`
@@ -296,6 +297,13 @@ func (r *Results) printTable(w io.Writer) {
 	case f.Members > 0:
 		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t%s\t%s\t\n", f.Members, num(f.P50, " ms"), num(f.DirectP50, " ms"), rat(f.P50Ratio))
 		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t%s\t%s\t\n", f.Members, num(f.P99, " ms"), num(f.DirectP99, " ms"), rat(f.P99Ratio))
+	}
+	if tb := r.Tabs; tb.Streams > 0 {
+		fmt.Fprintf(tw, "fan-out to last of %d tabs of one user, p50\t%s\t\t\t\n", tb.Streams, num(tb.P50, " ms"))
+		fmt.Fprintf(tw, "fan-out to last of %d tabs of one user, p99\t%s\t\t\t\n", tb.Streams, num(tb.P99, " ms"))
+		fmt.Fprintf(tw, "fan-out to last of %d tabs / resources, p50\t%s\t%s\t%s\t\n", tb.SameN, num(tb.SameP50, " ms"), num(tb.DirectP50, " ms"), rat(tb.P50Ratio))
+		fmt.Fprintf(tw, "fan-out to last of %d tabs / resources, p99\t%s\t%s\t%s\t\n", tb.SameN, num(tb.SameP99, " ms"), num(tb.DirectP99, " ms"), rat(tb.P99Ratio))
+		fmt.Fprintf(tw, "events delivered per second, %d tabs\t%s\t%s\t%s\t\n", tb.RateStreams, num(tb.EventsPerSec, " /s"), num(tb.DirectPerSec, " /s"), rat(tb.RateRatio))
 	}
 	for _, stage := range []string{"read", "translate", "json", "publish", "all"} {
 		if st, ok := r.EventPath[stage]; ok {
