@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,11 @@ type Config struct {
 	CORSOrigins []string
 	// WebClient serves the browser client at / when true.
 	WebClient bool
+	// ConnectOrigins are other origins the web client may send requests
+	// to (the Content-Security-Policy's connect-src): the XMPP server's
+	// HTTP upload service, whose PUT URLs are on another origin. Empty
+	// means this origin only.
+	ConnectOrigins []string
 	// Metrics serves GET /metrics (Prometheus text format, no
 	// authentication) when true; see metrics.go.
 	Metrics bool
@@ -232,7 +238,7 @@ func (s *Server) routes() *echo.Echo {
 			return err
 		},
 	}))
-	e.Use(securityHeaders)
+	e.Use(securityHeaders(pageCSP(s.cfg.ConnectOrigins)))
 	if len(s.cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  s.cfg.CORSOrigins,
@@ -288,6 +294,21 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
+// pageCSP is the Content-Security-Policy of the pages: only this origin,
+// no inline script or style, plus connect sources for uploads.
+func pageCSP(connect []string) string {
+	src := "'self'"
+	for _, o := range connect {
+		// Origins only: no spaces or semicolons can reach the header.
+		if u, err := url.Parse(o); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+			!strings.ContainsAny(u.Host, " ;,'") {
+			src += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src " + src +
+		"; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
 // isAPIPath reports whether the request path belongs to the validated API.
 func isAPIPath(p string) bool {
 	return strings.HasPrefix(p, APIPrefix+"/rest/") || p == APIPrefix+"/sse" || p == APIPrefix+"/openapi.yaml"
@@ -296,22 +317,22 @@ func isAPIPath(p string) bool {
 // securityHeaders sets the headers every response carries. API responses
 // are never cached; pages get a Content-Security-Policy that allows only this
 // origin and no inline script.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		p := c.Request().URL.Path
-		if strings.HasPrefix(p, APIPrefix+"/rest/") || p == APIPrefix+"/sse" || p == "/healthz" || p == "/readyz" {
-			h.Set("Cache-Control", "no-store")
-			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		} else {
-			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
-				"img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "+
-				"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+func securityHeaders(pagePolicy string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Frame-Options", "DENY")
+			p := c.Request().URL.Path
+			if strings.HasPrefix(p, APIPrefix+"/rest/") || p == APIPrefix+"/sse" || p == "/healthz" || p == "/readyz" {
+				h.Set("Cache-Control", "no-store")
+				h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			} else {
+				h.Set("Content-Security-Policy", pagePolicy)
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 

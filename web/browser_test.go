@@ -36,10 +36,14 @@ func TestMain(m *testing.M) { ejabberdtest.Main(m) }
 
 const rest = "/sparkweb/api/rest"
 
-// wantCSP is the policy the gateway sends with every page.
-const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; " +
-	"form-action 'self'; frame-ancestors 'none'"
+// wantCSP is the policy the gateway sends with every page; uploadOrigin
+// is the XMPP server's HTTP upload origin, the only other one it allows
+// requests to.
+func wantCSP(uploadOrigin string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+		"connect-src 'self' " + uploadOrigin + "; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; " +
+		"form-action 'self'; frame-ancestors 'none'"
+}
 
 // js quotes s as a JavaScript string literal.
 func js(s string) string { return fmt.Sprintf("%q", s) }
@@ -397,8 +401,8 @@ func TestPagesCSP(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("GET /%s: %d", path, r.Status)
 		}
-		if got := r.Header.Get("Content-Security-Policy"); got != wantCSP {
-			t.Errorf("GET /%s: CSP %q, want %q", path, got, wantCSP)
+		if got, want := r.Header.Get("Content-Security-Policy"), wantCSP(ejabberdtest.Shared(t).HTTPURL()); got != want {
+			t.Errorf("GET /%s: CSP %q, want %q", path, got, want)
 		}
 		if strings.HasSuffix(path, ".html") {
 			for _, tag := range scriptTag.FindAll(r.Body, -1) {
@@ -431,7 +435,7 @@ func TestPagesCSP(t *testing.T) {
 		t.Fatalf("only %d files served", n)
 	}
 	r := e.Do(t, "GET", "/", "", "", "")
-	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP || !strings.Contains(string(r.Body), `src="app.js"`) {
+	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP(ejabberdtest.Shared(t).HTTPURL()) || !strings.Contains(string(r.Body), `src="app.js"`) {
 		t.Fatalf("GET /: %d %q", r.Status, r.Header.Get("Content-Security-Policy"))
 	}
 }
@@ -725,11 +729,11 @@ func TestBrowserAccount(t *testing.T) {
 		t.Error("a message's markup was rendered")
 	}
 
-	// A file: the page gets a slot and PUTs the file, then sends the link.
-	// The upload service is another origin, which the page's policy
-	// (connect-src 'self') refuses today: then the page must say so.
+	// A file: the page gets a slot, PUTs the file to the upload service
+	// (another origin, allowed by the gateway's connect-src), then sends
+	// the link. The link's preview is refused: it is a loopback address.
 	p.Allow(func(m chromedp.ConsoleMessage) bool {
-		return strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "ERR_BLOCKED")
+		return strings.Contains(m.URL, "/preview/") && strings.Contains(m.URL, url.QueryEscape("/upload/"))
 	})
 	file := filepath.Join(t.TempDir(), "notes.txt")
 	if err := os.WriteFile(file, []byte("some notes\n"), 0o644); err != nil {
@@ -738,7 +742,7 @@ func TestBrowserAccount(t *testing.T) {
 	p.Do(t, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{file}))
 	p.Wait(t, `[...document.querySelectorAll("#messages .msg.mine .body")].some(b => b.textContent.includes("notes.txt")) || document.getElementById("notice").textContent.includes("could not be reached")`)
 	if browsertest.MustEval[bool](t, p, `document.getElementById("notice").textContent.includes("could not be reached")`) {
-		t.Log("upload: the page could not PUT to the upload service (another origin; the gateway's CSP allows only its own)")
+		t.Fatal("upload: the page could not PUT the file to the upload service")
 	}
 
 	// The meeting button shares a meeting link in the conversation. (The

@@ -43,6 +43,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	WebClient       bool
 	MaxSessions     int
+	ConnectOrigins  string
 	RawEvents       bool
 	EventBuffer     int
 	EventBufferAge  time.Duration
@@ -173,6 +174,8 @@ var coreOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
 	{name: "web-client", def: "true", usage: "serve the browser client at /",
 		set: boolean(func(c *config) *bool { return &c.WebClient })},
+	{name: "connect-origins", def: "", usage: "comma-separated origins the web client may also send requests to, e.g. the XMPP server's HTTP upload service",
+		set: str(func(c *config) *string { return &c.ConnectOrigins })},
 	{name: "max-sessions", def: "10000", usage: "most XMPP sessions (logged-in users) the gateway holds; logins beyond answer 503",
 		set: integer(func(c *config) *int { return &c.MaxSessions })},
 	{name: "raw-events", def: "true", usage: "send a chatapi.xmpp event with the raw XML of every inbound stanza",
@@ -280,9 +283,12 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 var flagErrHelp = flag.ErrHelp
 
 // corsOrigins splits the comma-separated CORSOrigins setting.
-func (c *config) corsOrigins() []string {
+func (c *config) corsOrigins() []string { return splitList(c.CORSOrigins) }
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(v string) []string {
 	var out []string
-	for _, o := range strings.Split(c.CORSOrigins, ",") {
+	for _, o := range strings.Split(v, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, o)
 		}

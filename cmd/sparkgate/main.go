@@ -88,10 +88,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	tlsMode := map[string]xmppconn.TLSMode{"off": xmppconn.TLSOff, "optional": xmppconn.TLSOptional, "required": xmppconn.TLSRequired}[cfg.XMPPTLS]
 
 	gc := gateway.Config{
-		Domain:      cfg.XMPPDomain,
-		CORSOrigins: cfg.corsOrigins(),
-		WebClient:   cfg.WebClient,
-		Metrics:     cfg.Metrics,
+		Domain:         cfg.XMPPDomain,
+		CORSOrigins:    cfg.corsOrigins(),
+		WebClient:      cfg.WebClient,
+		ConnectOrigins: splitList(cfg.ConnectOrigins),
+		Metrics:        cfg.Metrics,
 		Ready: []gateway.ReadyCheck{
 			{Name: "store", Check: st.Ping},
 			{Name: "xmpp", Check: func(ctx context.Context) error { return probeXMPP(ctx, cfg.XMPPAddr, cfg.XMPPDomain) }},

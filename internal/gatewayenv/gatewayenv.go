@@ -117,6 +117,8 @@ func StartWith(t testing.TB, o Options) *Env {
 		Registration: true,
 		WebClient:    true,
 		Logger:       log,
+		// The page PUTs uploads to ejabberd's HTTP listener.
+		ConnectOrigins: []string{srv.HTTPURL()},
 	}
 	cfg.Auth.TOTP = totp
 	cfg.Auth.Passkeys = passkeys
