@@ -3,7 +3,9 @@ package gateway_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/sparkgate/sparkgate"
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
@@ -443,5 +446,188 @@ func TestIntegrationSecurityJIDInjection(t *testing.T) {
 	// The gateway and the user's session survived all of it.
 	if r := e.Do(t, "GET", api+"/roster", tok, "", ""); r.Status != 200 {
 		t.Fatalf("roster after the injections: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestIntegrationSecurityBodies: oversize bodies are 413, malformed ones
+// 400 (or 415 for a content type the operation does not take), each with
+// the JSON error body.
+func TestIntegrationSecurityBodies(t *testing.T) {
+	e := newGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	tok := e.Login(t, u.Name, u.Password)
+	big := strings.Repeat("x", 600<<10)
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	tests := []struct {
+		name, method, path, ct, body string
+		status                       []int
+	}{
+		{"text-over-512KiB", "POST", api + "/chat/message/bob", "text/plain", big, []int{413}},
+		{"json-over-512KiB", "POST", api + "/roster", "application/json", `{"jid":"` + big + `"}`, []int{413}},
+		{"stanza-over-512KiB", "POST", api + "/xmpp", "text/plain", "<message>" + big + "</message>", []int{413}},
+		{"message-over-64KiB", "POST", api + "/chat/message/bob", "text/plain", strings.Repeat("x", 70000), []int{400}},
+		{"message-invalid-utf8", "POST", api + "/chat/message/bob", "text/plain", "a\xffb", []int{400}},
+		{"message-json-not-string", "POST", api + "/chat/message/bob", "application/json", `{"body":"x"}`, []int{400}},
+		{"message-json-truncated", "POST", api + "/chat/message/bob", "application/json", `"abc`, []int{400}},
+		{"message-empty", "POST", api + "/chat/message/bob", "text/plain", "", []int{400}},
+		{"message-bad-content-type", "POST", api + "/chat/message/bob", "image/png", "x", []int{400, 415}},
+		{"message-malformed-content-type", "POST", api + "/chat/message/bob", "text/plain; charset", "x", []int{400, 415}},
+		{"roster-truncated-json", "POST", api + "/roster", "application/json", `{"jid":`, []int{400}},
+		{"roster-wrong-type", "POST", api + "/roster", "application/json", `{"jid":1}`, []int{400}},
+		{"roster-missing-field", "POST", api + "/roster", "application/json", `{"nickname":"x"}`, []int{400}},
+		{"roster-array", "POST", api + "/roster", "application/json", `[]`, []int{400}},
+		{"roster-deep-nesting", "POST", api + "/roster", "application/json", deep, []int{400}},
+		{"roster-trailing-garbage", "POST", api + "/roster", "application/json", `{"jid":"a@b"} {"jid":"c@d"}`, []int{400}},
+		{"roster-as-text", "POST", api + "/roster", "text/plain", `{"jid":"a@b"}`, []int{400, 415}},
+		{"user-not-json", "PUT", api + "/user", "application/json", `not json`, []int{400}},
+		{"bookmark-nul", "POST", api + "/bookmark", "application/json", "{\"name\":\"a\x00\"}", []int{400}},
+		{"properties-deep", "POST", api + "/config/properties", "application/json", deep, []int{400}},
+		{"notify-malformed", "POST", api + "/webpush/notify/bob", "application/json", `{"subject":`, []int{400}},
+		{"presence-status-huge", "POST", api + "/presence?status=" + strings.Repeat("s", 8000), "", "", []int{400, 431}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.Do(t, tt.method, tt.path, tok, tt.ct, tt.body)
+			if !slices.Contains(tt.status, r.Status) {
+				t.Fatalf("%s %s = %d %.300s, want one of %v", tt.method, tt.name, r.Status, r.Body, tt.status)
+			}
+			if r.Status != 431 {
+				if eb := r.Error(t); eb.Status != r.Status || eb.Code == "" || eb.Message == "" {
+					t.Fatalf("error body %s", r.Body)
+				}
+			}
+		})
+	}
+	// A chunked body (no Content-Length) is bounded the same way.
+	t.Run("chunked-over-512KiB", func(t *testing.T) {
+		req, err := http.NewRequestWithContext(t.Context(), "POST", e.Base+api+"/chat/message/bob",
+			io.MultiReader(strings.NewReader(big), strings.NewReader(big)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", tok)
+		req.Header.Set("Content-Type", "text/plain")
+		resp, err := e.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if req.ContentLength > 0 || resp.StatusCode != 413 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("chunked: length %d, status %d %s", req.ContentLength, resp.StatusCode, b)
+		}
+	})
+}
+
+// TestIntegrationSecurityXMPPStanza: POST /xmpp takes exactly one stanza,
+// with no DTD, entities, comments, processing instructions or deep
+// nesting.
+func TestIntegrationSecurityXMPPStanza(t *testing.T) {
+	e := newGateway(t, nil)
+	u, peer := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	tok := e.Login(t, u.Name, u.Password)
+	laughs := `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">` +
+		`<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">` +
+		`<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>` +
+		`<message to="` + peer.JID + `"><body>&lol3;</body></message>`
+	tests := []struct{ name, body string }{
+		{"billion-laughs", laughs},
+		{"external-entity", `<!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><message to="` + peer.JID + `"><body>&x;</body></message>`},
+		{"parameter-entity", `<!DOCTYPE m [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x"> %p;]><message/>`},
+		{"dtd-only", `<!DOCTYPE message><message to="` + peer.JID + `"><body>x</body></message>`},
+		{"undefined-entity", `<message to="` + peer.JID + `"><body>&xxe;</body></message>`},
+		{"deep-nesting", `<message to="` + peer.JID + `">` + strings.Repeat("<x>", 100) + strings.Repeat("</x>", 100) + `</message>`},
+		{"very-deep-nesting", `<message>` + strings.Repeat("<x>", 20000) + strings.Repeat("</x>", 20000) + `</message>`},
+		{"two-roots", `<message to="` + peer.JID + `"><body>a</body></message><message to="` + peer.JID + `"><body>b</body></message>`},
+		{"root-then-text", `<message to="` + peer.JID + `"/>trailing`},
+		{"comment", `<message to="` + peer.JID + `"><!-- c --><body>x</body></message>`},
+		{"processing-instruction", `<message to="` + peer.JID + `"><?pi x?><body>x</body></message>`},
+		{"not-a-stanza", `<stream:stream xmlns:stream="http://etherx.jabber.org/streams"/>`},
+		{"server-namespace", `<message xmlns="jabber:server" to="` + peer.JID + `"/>`},
+		{"unclosed", `<message to="` + peer.JID + `"><body>x</body>`},
+		{"mismatched", `<message><body>x</message></body>`},
+		{"empty", ` `},
+		{"many-attributes", `<message ` + manyAttrs(100) + `/>`},
+		{"iq-bad-type", `<iq type="bogus" id="1"><query xmlns="jabber:iq:roster"/></iq>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.Do(t, "POST", api+"/xmpp", tok, "text/plain", tt.body)
+			if r.Status != 400 {
+				t.Fatalf("= %d %.300s, want 400", r.Status, r.Body)
+			}
+			if eb := r.Error(t); eb.Code != "bad_request" || eb.Message == "" {
+				t.Fatalf("error body %s", r.Body)
+			}
+		})
+	}
+	// The operation works: one good stanza is sent.
+	t.Run("one-good-stanza", func(t *testing.T) {
+		r := e.Do(t, "POST", api+"/xmpp", tok, "text/plain", `<message to="`+peer.JID+`" type="chat"><body>ok &amp; &#x263A;</body></message>`)
+		if r.Status != 200 {
+			t.Fatalf("= %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `a%d="%d" `, i, i)
+	}
+	return b.String()
+}
+
+// TestIntegrationSecuritySSEFields: what a client sends (a message body, a
+// stanza id) ends up inside an event's data, never as an event name, id or
+// a field of its own.
+func TestIntegrationSecuritySSEFields(t *testing.T) {
+	e := newGateway(t, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+	s, _ := e.Open(t, tb, "")
+	s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	evil := "x\r\nevent: evil\r\nid: 1-999\r\nretry: 1\r\ndata: injected\r\n\r\nevent: chatapi.close\ndata: {}\n\n\rz"
+	tests := []struct {
+		name string
+		send func(t *testing.T)
+		want func(t *testing.T, c chatapi.Chat) bool
+	}{
+		{"message-body", func(t *testing.T) {
+			if r := e.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", evil); r.Status != 200 {
+				t.Fatalf("send: %d %s", r.Status, r.Body)
+			}
+		}, func(t *testing.T, c chatapi.Chat) bool {
+			// The body arrives whole; XML normalizes CR to LF.
+			return c.Body == strings.ReplaceAll(strings.ReplaceAll(evil, "\r\n", "\n"), "\r", "\n")
+		}},
+		{"stanza-id", func(t *testing.T) {
+			st := `<message to="` + b.JID + `" type="chat" id="i&#13;&#10;event: evil&#10;id: 1-999&#10;"><body>by id</body></message>`
+			if r := e.Do(t, "POST", api+"/xmpp", ta, "text/plain", st); r.Status != 200 {
+				t.Fatalf("send: %d %s", r.Status, r.Body)
+			}
+		}, func(t *testing.T, c chatapi.Chat) bool {
+			return c.Body == "by id" && strings.Contains(c.ID, "event: evil")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.send(t)
+			ev := s.NextNamed(t, chatapi.EventChat, 10*time.Second, nil)
+			var c chatapi.Chat
+			if err := json.Unmarshal([]byte(ev.Data), &c); err != nil {
+				t.Fatalf("data %q: %v", ev.Data, err)
+			}
+			if !tt.want(t, c) {
+				t.Fatalf("event data %q", ev.Data)
+			}
+			if ev.ID == "1-999" || strings.ContainsAny(ev.ID+ev.Name, "\r\n") || strings.Contains(ev.Data, "\n") {
+				t.Fatalf("event %+v", ev)
+			}
+			// Nothing else follows: no injected event, no close.
+			if next, err := s.TryNext(300 * time.Millisecond); err == nil {
+				t.Fatalf("an extra event followed: %+v", next)
+			}
+		})
 	}
 }

@@ -276,6 +276,15 @@ func (s *Server) routes() *echo.Echo {
 		},
 		DoNotValidateServers:  true,
 		SilenceServersWarning: true,
+		ErrorHandler: func(_ echo.Context, err *echo.HTTPError) error {
+			// The security check reads the body first; a chunked body
+			// over the limit fails there, and is a 413, not a 403.
+			var he *echo.HTTPError
+			if errors.As(err.Internal, &he) && he.Code == http.StatusRequestEntityTooLarge {
+				return he
+			}
+			return err
+		},
 	}))
 	RegisterHandlers(api, s)
 
