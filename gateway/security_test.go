@@ -23,6 +23,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
 )
 
 // authMessage is what the validator answers for any token it refuses; a
@@ -630,4 +631,144 @@ func TestIntegrationSecuritySSEFields(t *testing.T) {
 			}
 		})
 	}
+}
+
+// idorCase is one request by a user on another user's resource; any of
+// the statuses is right, 200 never is.
+type idorCase struct {
+	name, method, path, token, ct, body string
+	status                              []int
+}
+
+func runIDOR(t *testing.T, e *env, cases []idorCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.Do(t, tt.method, api+tt.path, tt.token, tt.ct, tt.body)
+			if !slices.Contains(tt.status, r.Status) {
+				t.Fatalf("%s %s = %d %.300s, want one of %v", tt.method, tt.path, r.Status, r.Body, tt.status)
+			}
+			if eb := r.Error(t); eb.Status != r.Status || eb.Code == "" {
+				t.Fatalf("error body %s", r.Body)
+			}
+		})
+	}
+}
+
+// TestIntegrationSecurityIDOR: a user cannot read, change or delete
+// another user's bookmarks, pubsub subscribers, push subscriptions or
+// passkeys through their ids.
+func TestIntegrationSecurityIDOR(t *testing.T) {
+	t.Run("bookmarks", func(t *testing.T) {
+		st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "bookmarks.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		e := newGateway(t, func(c *gateway.Config) { c.Collab.Bookmarks = st })
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
+		r := e.Do(t, "POST", api+"/bookmark", ta, "application/json",
+			`{"type":"url","name":"Private","value":"https://private.example.org/","properties":[{"key":"secret","value":"s3"}]}`)
+		var b gateway.Bookmark
+		r.JSON(t, &b)
+		if r.Status != 200 || b.BookmarkID == nil {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		p := fmt.Sprintf("/bookmark/%d", *b.BookmarkID)
+		no := []int{403, 404}
+		runIDOR(t, e, []idorCase{
+			{"get", "GET", p, tb, "", "", no},
+			{"update", "PUT", p, tb, "application/json", `{"type":"url","name":"Mine now","value":"https://evil.example.org/"}`, no},
+			{"delete", "DELETE", p, tb, "", "", no},
+			{"set-property", "POST", p + "/secret", tb, "text/plain", "changed", no},
+			{"delete-property", "DELETE", p + "/secret", tb, "", "", no},
+		})
+		t.Run("list", func(t *testing.T) {
+			r := e.Do(t, "GET", api+"/bookmarks", tb, "", "")
+			if r.Status != 200 || strings.Contains(string(r.Body), "Private") {
+				t.Fatalf("bob's list: %d %s", r.Status, r.Body)
+			}
+		})
+		t.Run("unchanged", func(t *testing.T) {
+			r := e.Do(t, "GET", api+p, ta, "", "")
+			if r.Status != 200 || !strings.Contains(string(r.Body), `"Private"`) || !strings.Contains(string(r.Body), `"s3"`) {
+				t.Fatalf("alice's bookmark after bob: %d %s", r.Status, r.Body)
+			}
+		})
+	})
+
+	t.Run("pubsub", func(t *testing.T) {
+		e := newGateway(t, nil)
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
+		node := "sgsec" + strings.ToLower(rand.Text()[:10])
+		if r := e.Do(t, "POST", api+"/pubsub/create/"+node, ta, "", ""); r.Status != 200 {
+			t.Fatalf("create node: %d %s", r.Status, r.Body)
+		}
+		runIDOR(t, e, []idorCase{
+			{"subscribers", "GET", "/pubsub/subscribers/" + node, tb, "", "", []int{403}},
+			{"publish", "POST", "/pubsub/publish/" + node, tb, "application/json", `{"x":1}`, []int{403}},
+		})
+		t.Run("owner-sees-subscribers", func(t *testing.T) {
+			if r := e.Do(t, "GET", api+"/pubsub/subscribers/"+node, ta, "", ""); r.Status != 200 {
+				t.Fatalf("owner: %d %s", r.Status, r.Body)
+			}
+		})
+	})
+
+	t.Run("webpush", func(t *testing.T) {
+		p := newPushGateway(t)
+		alice, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		ta, td := p.Login(t, alice.Name, alice.Password), p.Login(t, dave.Name, dave.Password)
+		sub := p.subscribe(t, ta, "phone")
+		runIDOR(t, p.env, []idorCase{
+			{"delete-their-resource", "DELETE", "/webpush/subscribe/phone", td, "", "", []int{404}},
+			{"notify-non-contact", "POST", "/webpush/notify/" + alice.Name, td, "application/json", `{"subject":"hi","body":"x"}`, []int{403}},
+			{"message-non-contact", "POST", "/webpush/message/" + alice.Name, td, "text/plain", "x", []int{403}},
+		})
+		t.Run("subscribers-list", func(t *testing.T) {
+			r := p.Do(t, "GET", api+"/webpush/subscribers", td, "", "")
+			if r.Status != 200 || strings.Contains(string(r.Body), alice.Name) {
+				t.Fatalf("dave's list: %d %s", r.Status, r.Body)
+			}
+		})
+		t.Run("same-resource-name", func(t *testing.T) {
+			// dave's "phone" is dave's; alice's stays hers.
+			p.subscribe(t, td, "phone")
+			subs, err := p.store.PushSubscriptions(t.Context(), alice.JID)
+			if err != nil || len(subs) != 1 || subs[0].Endpoint != sub.Endpoint {
+				t.Fatalf("alice's subscriptions %+v, %v", subs, err)
+			}
+		})
+	})
+
+	t.Run("passkeys", func(t *testing.T) {
+		e := newAuthGateway(t, nil)
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		_, ta := e.registerPasskey(t, alice, "alice's key", true)
+		tb := e.Login(t, bob.Name, bob.Password)
+		var list gateway.WebAuthnCredentials
+		e.Do(t, "GET", api+"/webauthn/credentials", ta, "", "").JSON(t, &list)
+		if len(list.Credentials) != 1 {
+			t.Fatalf("alice's passkeys: %+v", list)
+		}
+		id := list.Credentials[0].Id
+		runIDOR(t, e.env, []idorCase{
+			{"delete-their-credential", "DELETE", "/webauthn/credentials/" + id, tb, "", "", []int{403, 404}},
+		})
+		t.Run("list", func(t *testing.T) {
+			r := e.Do(t, "GET", api+"/webauthn/credentials", tb, "", "")
+			if r.Status != 200 || strings.Contains(string(r.Body), id) {
+				t.Fatalf("bob's list: %d %s", r.Status, r.Body)
+			}
+		})
+		t.Run("unchanged", func(t *testing.T) {
+			var after gateway.WebAuthnCredentials
+			e.Do(t, "GET", api+"/webauthn/credentials", ta, "", "").JSON(t, &after)
+			if len(after.Credentials) != 1 || after.Credentials[0].Id != id {
+				t.Fatalf("alice's passkeys after bob: %+v", after)
+			}
+		})
+	})
 }
