@@ -1,0 +1,278 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// node is one gateway process, simulated in-process: its store and keys
+// live in dir, so a second node on the same dir is the same gateway
+// restarted.
+type node struct {
+	*env
+	ts    *httptest.Server
+	store *store.SQLite
+	keys  *auth.Keys
+
+	stopOnce sync.Once
+}
+
+// startNode starts a gateway on the store and keys in dir (created when
+// missing), like newGateway does on a fresh dir.
+func startNode(t *testing.T, dir string, mod func(*gateway.Config)) *node {
+	t.Helper()
+	srv := ejabberdtest.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: testIssuer})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg := gateway.Config{
+		Domain:    srv.Domain(),
+		Tokens:    tokens,
+		Directory: ejabberdtest.Admin(t),
+		XMPP:      xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: xmppconn.TLSOff},
+		Logger:    log,
+		Ready:     []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(gw.Handler())
+	ts.Config.RegisterOnShutdown(gw.EndStreams)
+	ts.Start()
+	n := &node{env: &env{Client: &gatewaytest.Client{Base: ts.URL, HTTP: ts.Client()}, gw: gw}, ts: ts, store: st, keys: keys}
+	t.Cleanup(n.kill)
+	return n
+}
+
+// kill stops the node abruptly: every client connection is cut, then the
+// sessions end without a logout and the store is closed. Nothing is
+// handed over to the next node except what is in dir.
+func (n *node) kill() {
+	n.stopOnce.Do(func() {
+		n.ts.CloseClientConnections()
+		n.ts.Close()
+		n.gw.Close()
+		n.store.Close()
+	})
+}
+
+// tally counts the one-to-one messages of a fault test by body.
+type tally struct {
+	mu   sync.Mutex
+	sent []string
+	got  map[string][]delivery
+}
+
+// delivery is one chat event carrying a message.
+type delivery struct {
+	stanzaID   string
+	afterReset bool // a chatapi.reset came earlier on the same stream
+}
+
+func newTally() *tally { return &tally{got: make(map[string][]delivery)} }
+
+func (tl *tally) send(body string) {
+	tl.mu.Lock()
+	tl.sent = append(tl.sent, body)
+	tl.mu.Unlock()
+}
+
+func (tl *tally) deliver(body string, d delivery) {
+	tl.mu.Lock()
+	tl.got[body] = append(tl.got[body], d)
+	tl.mu.Unlock()
+}
+
+// complete reports whether every sent message was delivered at least once.
+func (tl *tally) complete() bool {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	for _, b := range tl.sent {
+		if len(tl.got[b]) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// report logs the figures and fails the test on a loss or a duplicate. A
+// second delivery of a message is a replay, not a duplicate, when it
+// follows a chatapi.reset (the client was told that what follows may
+// overlap what it has) and carries the same archive id as the first (so
+// the client recognizes it); anything else delivered twice is a duplicate.
+func (tl *tally) report(t *testing.T, what string) {
+	t.Helper()
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var delivered, dup, replayed int
+	var lost, doubled []string
+	for _, b := range tl.sent {
+		ds := tl.got[b]
+		if len(ds) == 0 {
+			lost = append(lost, b)
+			continue
+		}
+		delivered++
+		for _, d := range ds[1:] {
+			if d.afterReset && d.stanzaID != "" && d.stanzaID == ds[0].stanzaID {
+				replayed++
+				continue
+			}
+			dup++
+			doubled = append(doubled, fmt.Sprintf("%s %+v", b, ds))
+		}
+	}
+	var unknown []string
+	for b := range tl.got {
+		if !slices.Contains(tl.sent, b) {
+			unknown = append(unknown, b)
+		}
+	}
+	sort.Strings(unknown)
+	t.Logf("%s: sent %d, delivered %d, duplicated %d, lost %d (replayed after a reset with the same archive id: %d)",
+		what, len(tl.sent), delivered, dup, len(lost), replayed)
+	if len(lost) > 0 || dup > 0 || len(unknown) > 0 {
+		t.Errorf("%s: lost %v, duplicated %v, unexpected %v", what, lost, doubled, unknown)
+	}
+}
+
+// collect reads chat events from s into tl until every sent message
+// arrived and then quiet passed without another chat event, or until d.
+// It returns the id of the last complete event read, the names of the
+// events, and whether the stream ended.
+func collect(t *testing.T, s *gatewaytest.Stream, tl *tally, quiet, d time.Duration) (lastID string, names []string, ended bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	reset := false
+	for time.Now().Before(deadline) {
+		wait := time.Until(deadline)
+		if tl.complete() && wait > quiet {
+			wait = quiet
+		}
+		ev, err := s.TryNext(wait)
+		if err != nil {
+			if strings.Contains(err.Error(), "no event within") {
+				if tl.complete() {
+					return lastID, names, false
+				}
+				continue
+			}
+			return lastID, names, true
+		}
+		if ev.ID != "" {
+			lastID = ev.ID
+		}
+		names = append(names, ev.Name)
+		if ev.Name == chatapi.EventReset {
+			reset = true
+		}
+		if ev.Name != chatapi.EventChat {
+			continue
+		}
+		var c chatapi.Chat
+		if err := json.Unmarshal([]byte(ev.Data), &c); err != nil {
+			t.Fatalf("chat event %q: %v", ev.Data, err)
+		}
+		if c.Body == "" || c.Sent || c.Type == "chatstate" {
+			continue
+		}
+		tl.deliver(c.Body, delivery{stanzaID: c.StanzaID, afterReset: reset})
+	}
+	return lastID, names, false
+}
+
+// TestIntegrationFaultGatewayRestart: the gateway is killed while a user
+// holds a stream, messages are sent to the user while it is down, and a
+// new gateway on the same store and keys takes over. The user's stream
+// resumes with the same token and its Last-Event-ID: the session is
+// re-opened by the stream, and the messages sent meanwhile arrive from
+// the archive, once.
+func TestIntegrationFaultGatewayRestart(t *testing.T) {
+	dir := t.TempDir()
+	sender := newGateway(t, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta := sender.Login(t, a.Name, a.Password)
+	first := startNode(t, dir, nil)
+	tb := first.Login(t, b.Name, b.Password)
+	s1, _ := first.Open(t, tb, "")
+	s1.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+
+	tl := newTally()
+	send := func(phase string, n int) {
+		t.Helper()
+		for i := range n {
+			body := fmt.Sprintf("m-%s-%d", phase, i)
+			tl.send(body)
+			if r := sender.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", body); r.Status != 200 {
+				t.Fatalf("send %s: %d %s", body, r.Status, r.Body)
+			}
+		}
+	}
+	const perPhase = 5
+	send("before", perPhase)
+	last, _, _ := collect(t, s1, tl, 300*time.Millisecond, 10*time.Second)
+	if !tl.complete() {
+		t.Fatalf("before the restart: %v of %d", tl.got, perPhase)
+	}
+
+	first.kill()
+	if _, err := s1.TryNext(5 * time.Second); err == nil {
+		// Anything still buffered was sent before the kill.
+		t.Log("an event was buffered at the kill")
+	}
+	send("down", perPhase)
+
+	second := startNode(t, dir, nil)
+	s2, r := second.Open(t, tb, last)
+	if r.Status != 200 {
+		t.Fatalf("resume on the new gateway: %d %s", r.Status, r.Body)
+	}
+	var hello chatapi.Connect
+	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, &hello)
+	send("after", perPhase)
+	_, names, _ := collect(t, s2, tl, time.Second, 20*time.Second)
+	t.Logf("events after the restart: %v", names)
+	tl.report(t, "gateway restart")
+
+	// The old token still works on the new gateway for the API too.
+	if r := second.Do(t, "GET", api+"/roster", tb, "", ""); r.Status != 200 {
+		t.Fatalf("roster on the new gateway: %d %s", r.Status, r.Body)
+	}
+}
