@@ -1,10 +1,14 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -12,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,4 +332,185 @@ func gatewayRestart(t *testing.T, requestFirst bool) {
 	_, names, _ := collect(t, s2, tl, time.Second, 20*time.Second, func() { tl.reload(t, second.env, tb, a.JID) })
 	t.Logf("events after the restart: %v", names)
 	tl.report(t, "gateway restart")
+}
+
+// cutProxy is a loopback TCP proxy in front of a gateway that, when armed,
+// forwards only the first part of the next chat event and then cuts both
+// connections, as a network failure in the middle of an event would.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	armed  atomic.Bool
+	cuts   chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target, cuts: make(chan struct{}, 16), conns: make(map[net.Conn]struct{})}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *cutProxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		c.Close()
+		return false
+	}
+	p.conns[c] = struct{}{}
+	return true
+}
+
+func (p *cutProxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		if !p.track(c) || !p.track(up) {
+			c.Close()
+			up.Close()
+			return
+		}
+		p.wg.Add(2)
+		go func() {
+			defer p.wg.Done()
+			io.Copy(up, c)
+			up.Close()
+		}()
+		go func() {
+			defer p.wg.Done()
+			defer c.Close()
+			p.down(c, up)
+		}()
+	}
+}
+
+// down copies the gateway's bytes to the client, cutting the first chat
+// event it sees once armed.
+func (p *cutProxy) down(c, up net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := up.Read(buf)
+		chunk := buf[:n]
+		if i := bytes.Index(chunk, []byte("event: "+chatapi.EventChat+"\n")); i >= 0 && p.armed.Load() {
+			cut := i + len("event: ") + len(chatapi.EventChat) + 1
+			if j := bytes.Index(chunk[cut:], []byte("data: ")); j >= 0 {
+				cut += j + len("data: ") + 5 // inside the JSON
+			}
+			p.armed.Store(false)
+			c.Write(chunk[:min(cut, n)])
+			c.Close()
+			up.Close()
+			p.cuts <- struct{}{}
+			return
+		}
+		if n > 0 {
+			if _, werr := c.Write(chunk); werr != nil {
+				up.Close()
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *cutProxy) close() {
+	p.ln.Close()
+	p.mu.Lock()
+	p.closed = true
+	for c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// TestIntegrationFaultStreamCut: the stream's TCP connection is cut in the
+// middle of an event, messages keep coming while it is down, and the
+// client resumes with the id of the last complete event it read: every
+// message arrives once, the cut one included, with no reset.
+func TestIntegrationFaultStreamCut(t *testing.T) {
+	e := newGateway(t, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+	p := newCutProxy(t, strings.TrimPrefix(e.Base, "http://"))
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	viaProxy := &gatewaytest.Client{Base: "http://" + p.ln.Addr().String(), HTTP: &http.Client{Transport: tr}}
+
+	tl := newTally()
+	n := 0
+	send := func(k int) {
+		t.Helper()
+		for range k {
+			body := fmt.Sprintf("m-%d", n)
+			n++
+			tl.send(body)
+			if r := e.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", body); r.Status != 200 {
+				t.Fatalf("send %s: %d %s", body, r.Status, r.Body)
+			}
+		}
+	}
+	const rounds = 3
+	last := ""
+	for round := range rounds {
+		s, r := viaProxy.Open(t, tb, last)
+		if r.Status != 200 {
+			t.Fatalf("round %d: open: %d %s", round, r.Status, r.Body)
+		}
+		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+		send(3)
+		id, names, _ := collect(t, s, tl, 200*time.Millisecond, 10*time.Second, nil)
+		if slices.Contains(names, chatapi.EventReset) {
+			t.Fatalf("round %d: a reset on resuming after %q: %v", round, last, names)
+		}
+		if id != "" {
+			last = id
+		}
+		p.armed.Store(true)
+		send(1)
+		select {
+		case <-p.cuts:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: the proxy saw no chat event to cut", round)
+		}
+		id, _, ended := collect(t, s, tl, 200*time.Millisecond, 5*time.Second, nil)
+		if !ended {
+			t.Fatalf("round %d: the stream did not end at the cut", round)
+		}
+		if id != "" {
+			last = id
+		}
+		s.Close()
+		send(2) // while no stream is open
+	}
+	s, r := viaProxy.Open(t, tb, last)
+	if r.Status != 200 {
+		t.Fatalf("last open: %d %s", r.Status, r.Body)
+	}
+	_, names, _ := collect(t, s, tl, 500*time.Millisecond, 10*time.Second, nil)
+	if slices.Contains(names, chatapi.EventReset) {
+		t.Fatalf("a reset on the last resume: %v", names)
+	}
+	tl.report(t, fmt.Sprintf("stream cut mid-event %d times", rounds))
 }
