@@ -878,7 +878,9 @@ type idSet struct {
 	set   map[string]struct{}
 }
 
-func newIDSet(max int) *idSet { return &idSet{max: max, set: make(map[string]struct{}, max)} }
+// newIDSet returns an empty set that keeps up to max ids. It grows as ids
+// come: an idle session must not carry a map sized for thousands.
+func newIDSet(max int) *idSet { return &idSet{max: max, set: make(map[string]struct{})} }
 
 // add records id and reports whether it was new.
 func (s *idSet) add(id string) bool {
