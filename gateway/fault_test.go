@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/bookmark"
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
@@ -513,4 +515,159 @@ func TestIntegrationFaultStreamCut(t *testing.T) {
 		t.Fatalf("a reset on the last resume: %v", names)
 	}
 	tl.report(t, fmt.Sprintf("stream cut mid-event %d times", rounds))
+}
+
+// errReadOnly is what SQLite says when its file or disk turns read-only.
+var errReadOnly = errors.New("sqlite: attempt to write a readonly database (8)")
+
+// readOnlyStore is the store after its disk turned read-only: reads work,
+// every write of the token and bookmark stores fails. (The tests run as
+// root, for whom a chmod of the file changes nothing, so the failure is
+// injected at the store's interface.)
+type readOnlyStore struct {
+	*store.SQLite
+	on atomic.Bool
+}
+
+func (s *readOnlyStore) RevokeToken(ctx context.Context, jti string, exp time.Time) (bool, error) {
+	if s.on.Load() {
+		return false, errReadOnly
+	}
+	return s.SQLite.RevokeToken(ctx, jti, exp)
+}
+
+func (s *readOnlyStore) RevokeUserBefore(ctx context.Context, user string, before time.Time) error {
+	if s.on.Load() {
+		return errReadOnly
+	}
+	return s.SQLite.RevokeUserBefore(ctx, user, before)
+}
+
+func (s *readOnlyStore) CreateBookmark(ctx context.Context, b bookmark.Bookmark) (bookmark.Bookmark, error) {
+	if s.on.Load() {
+		return bookmark.Bookmark{}, errReadOnly
+	}
+	return s.SQLite.CreateBookmark(ctx, b)
+}
+
+func (s *readOnlyStore) DeleteBookmark(ctx context.Context, id int64) error {
+	if s.on.Load() {
+		return errReadOnly
+	}
+	return s.SQLite.DeleteBookmark(ctx, id)
+}
+
+// storeCall is one request of the store fault tests and the statuses it
+// may answer.
+type storeCall struct {
+	name, method, path, ct, body string
+	token                        string
+	status                       []int
+}
+
+func runStoreCalls(t *testing.T, e *env, calls []storeCall) {
+	t.Helper()
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.Do(t, c.method, c.path, c.token, c.ct, c.body)
+			// The path and body may hold a token: only the name is logged.
+			code := ""
+			if r.Status >= 400 {
+				eb := r.Error(t)
+				if eb.Status != r.Status || eb.Code == "" || eb.Message == "" {
+					t.Fatalf("%s: error body %+v", c.name, eb)
+				}
+				code = eb.Code + ": " + eb.Message
+			}
+			t.Logf("%s = %d %s", c.name, r.Status, code)
+			if !slices.Contains(c.status, r.Status) {
+				t.Fatalf("%s = %d %s, want one of %v", c.name, r.Status, code, c.status)
+			}
+		})
+	}
+}
+
+// TestIntegrationFaultStore: the store turns read-only, or goes away,
+// under a running gateway. Every request still gets an answer with the
+// JSON error body when it fails, nothing panics, and one-to-one messages,
+// which do not need the store, keep flowing while it is read-only.
+func TestIntegrationFaultStore(t *testing.T) {
+	t.Run("read-only", func(t *testing.T) {
+		dir := t.TempDir()
+		sq, err := store.Open(t.Context(), filepath.Join(dir, "bookmarks.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sq.Close() })
+		ro := &readOnlyStore{SQLite: sq}
+		n := startNode(t, dir, func(c *gateway.Config) {
+			tokens, err := auth.NewTokens(auth.TokensConfig{Keys: mustKeys(t, dir), Store: ro, Audience: c.Domain, Issuer: testIssuer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Tokens = tokens
+			c.Collab.Bookmarks = ro
+		})
+		a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		ta, tb := n.Login(t, a.Name, a.Password), n.Login(t, b.Name, b.Password)
+		s, _ := n.Open(t, tb, "")
+		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+		ro.on.Store(true)
+
+		tl := newTally()
+		for i := range 5 {
+			body := fmt.Sprintf("m-ro-%d", i)
+			tl.send(body)
+			if r := n.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", body); r.Status != 200 {
+				t.Fatalf("send %s: %d %s", body, r.Status, r.Body)
+			}
+		}
+		collect(t, s, tl, 300*time.Millisecond, 10*time.Second, nil)
+		tl.report(t, "store read-only")
+
+		runStoreCalls(t, n.env, []storeCall{
+			{"bookmark-create", "POST", api + "/bookmark", "application/json", `{"type":"url","name":"x","value":"https://x.example.org/"}`, ta, []int{500, 503}},
+			{"bookmark-list", "GET", api + "/bookmarks", "", "", ta, []int{200}},
+			{"login", "POST", api + "/login/" + a.Name, "text/plain", a.Password, "", []int{200}},
+			{"logout", "POST", api + "/logout", "", "", ta, []int{500, 503}},
+			// The logout failed, so the token was not revoked: it still works.
+			{"token-after-failed-logout", "GET", api + "/roster", "", "", ta, []int{200}},
+		})
+	})
+
+	t.Run("closed", func(t *testing.T) {
+		dir := t.TempDir()
+		n := startNode(t, dir, func(c *gateway.Config) { c.Registration = true })
+		u := ejabberdtest.NewUser(t)
+		tok := n.Login(t, u.Name, u.Password)
+		n.store.Close()
+		runStoreCalls(t, n.env, []storeCall{
+			{"roster", "GET", api + "/roster", "", "", tok, []int{401, 503}},
+			{"logout", "POST", api + "/logout", "", "", tok, []int{401, 500, 503}},
+			{"login", "POST", api + "/login/" + u.Name, "text/plain", u.Password, "", []int{200, 500, 503}},
+			{"stream", "GET", "/sparkweb/api/sse?token=" + url.QueryEscape(tok), "", "", "", []int{401, 503}},
+		})
+		if r := n.Do(t, "GET", "/healthz", "", "", ""); r.Status != 200 {
+			t.Fatalf("healthz: %d", r.Status)
+		}
+		// Readiness says what is wrong.
+		r := n.Do(t, "GET", "/readyz", "", "", "")
+		var ready struct {
+			Status string            `json:"status"`
+			Checks map[string]string `json:"checks"`
+		}
+		r.JSON(t, &ready)
+		if r.Status != 503 || ready.Checks["store"] != "failing" {
+			t.Fatalf("readyz with the store closed: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+func mustKeys(t *testing.T, dir string) *auth.Keys {
+	t.Helper()
+	k, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
