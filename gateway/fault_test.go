@@ -285,7 +285,11 @@ func gatewayRestart(t *testing.T, requestFirst bool) {
 	sender := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta := sender.Login(t, a.Name, a.Password)
-	first := startNode(t, dir, nil)
+	// The first gateway reaches ejabberd through a proxy, so that its
+	// death can drop its XMPP connections without a closing </stream>,
+	// as the death of the process would.
+	xp := newCutProxy(t, ejabberdtest.Shared(t).C2SAddr())
+	first := startNode(t, dir, func(c *gateway.Config) { c.XMPP.Addr = xp.ln.Addr().String() })
 	tb := first.Login(t, b.Name, b.Password)
 	s1, _ := first.Open(t, tb, "")
 	s1.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
@@ -308,6 +312,8 @@ func gatewayRestart(t *testing.T, requestFirst bool) {
 		t.Fatalf("before the restart: %v of %d", tl.got, perPhase)
 	}
 
+	first.ts.CloseClientConnections()
+	xp.close()
 	first.kill()
 	if _, err := s1.TryNext(5 * time.Second); err == nil {
 		t.Error("an event came after the kill")
