@@ -196,6 +196,10 @@ func wantUnauthorized(t *testing.T, r gatewaytest.Response) {
 	if eb.Status != 401 || eb.Code != "unauthorized" || eb.Message != authMessage {
 		t.Fatalf("error body %+v", eb)
 	}
+	if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Cache-Control") != "no-store" ||
+		r.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("security headers missing: %v", r.Header)
+	}
 }
 
 // TestIntegrationSecurityTokens: every authenticated operation of the
@@ -484,6 +488,7 @@ func TestIntegrationSecurityBodies(t *testing.T) {
 		{"text-over-512KiB", "POST", api + "/chat/message/bob", "text/plain", big, []int{413}},
 		{"json-over-512KiB", "POST", api + "/roster", "application/json", `{"jid":"` + big + `"}`, []int{413}},
 		{"stanza-over-512KiB", "POST", api + "/xmpp", "text/plain", "<message>" + big + "</message>", []int{413}},
+		{"stanza-over-256KiB", "POST", api + "/xmpp", "text/plain", "<message><body>" + strings.Repeat("x", 300<<10) + "</body></message>", []int{400, 413}},
 		{"message-over-64KiB", "POST", api + "/chat/message/bob", "text/plain", strings.Repeat("x", 70000), []int{400}},
 		{"message-invalid-utf8", "POST", api + "/chat/message/bob", "text/plain", "a\xffb", []int{400}},
 		{"message-json-not-string", "POST", api + "/chat/message/bob", "application/json", `{"body":"x"}`, []int{400}},
