@@ -273,7 +273,7 @@ func TestIntegrationSecurityHeaders(t *testing.T) {
 		{"healthz", e.Do(t, "GET", "/healthz", "", "", ""), true, false, 200},
 		{"readyz", e.Do(t, "GET", "/readyz", "", "", ""), true, false, 200},
 		{"web-root", e.Do(t, "GET", "/", "", "", ""), false, true, 200},
-		{"web-index", e.Do(t, "GET", "/index.html", "", "", ""), false, true, 0},
+		{"web-index", e.Do(t, "GET", "/index.html", "", "", ""), false, true, 200},
 		{"docs", e.Do(t, "GET", "/sparkweb/api/docs/", "", "", ""), false, true, 200},
 		{"spec", e.Do(t, "GET", "/sparkweb/api/openapi.yaml", "", "", ""), false, false, 200},
 	}
