@@ -45,8 +45,14 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return unauthorized()
 	}
 	cl, err := s.tokens.Verify(c.Request().Context(), raw)
-	if err != nil {
+	switch {
+	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrRevoked):
 		return unauthorized()
+	case err != nil:
+		// The token could not be checked (the store failed): not the
+		// client's fault, and its token may well be good.
+		s.log.Error("token check failed", "err", err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the token could not be checked; try again")
 	}
 	c.Set(claimsKey, cl)
 	return nil

@@ -181,6 +181,12 @@ func (tl *tally) report(t *testing.T, what string) {
 	t.Logf("%s: sent %d, delivered %d, duplicated %d, lost %d (on the stream %d, only through the client's archive reload "+
 		"after a reset %d; delivered again after a reset with the same archive id %d)",
 		what, len(tl.sent), delivered, dup, len(lost), onStream, delivered-onStream, replayed)
+	if onStream != delivered {
+		// The gateway replays what its new session caught up on after the
+		// reset: a message that only the client's own archive reload
+		// found was missing from the stream.
+		t.Errorf("%s: %d messages reached the client only through its archive reload", what, delivered-onStream)
+	}
 	if len(lost) > 0 || dup > 0 || len(unknown) > 0 {
 		t.Errorf("%s: lost %v, duplicated %v, unexpected %v", what, lost, doubled, unknown)
 	}

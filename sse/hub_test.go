@@ -245,8 +245,12 @@ func TestResume(t *testing.T) {
 		newGen, _, _ := strings.Cut(ev.ID, "-")
 		a, _ := strconv.ParseUint(gen, 10, 64)
 		b, _ := strconv.ParseUint(newGen, 10, 64)
-		if b <= a || ev.ID != newGen+"-1" {
-			t.Errorf("id after Forget = %q, want a newer log than %q at seq 1", ev.ID, gen)
+		if b <= a || ev.ID != newGen+"-0" {
+			t.Errorf("reset id after Forget = %q, want a newer log than %q, before its first event", ev.ID, gen)
+		}
+		// The new log's event no stream had yet follows the reset.
+		if ev := st.expect(t, "chatapi.chat", "new"); ev.ID != newGen+"-1" {
+			t.Errorf("replayed id = %q, want %q", ev.ID, newGen+"-1")
 		}
 	})
 }

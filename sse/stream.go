@@ -120,19 +120,24 @@ func (h *Hub) subscribe(user, lastID string) (*subscriber, start, error) {
 		st.replay = l.sinceLocked(seq)
 	case ok && gen == l.gen && seq <= l.last:
 		st.reset = h.resetFrame(l, "expired", lastID)
+		st.replay = l.sinceLocked(l.acked)
 	default:
 		if !ok {
 			lastID = ""
 		}
 		st.reset = h.resetFrame(l, "unknown", lastID)
+		// After the reset, what no stream has had yet (a new log's first
+		// events, e.g. after a gateway restart), as a fresh stream gets.
+		st.replay = l.sinceLocked(l.acked)
 	}
 	l.acked = l.last
 	return s, st, nil
 }
 
-// resetFrame encodes the reset event. Its id is the newest id of l, so a
-// client that reconnects after it resumes from there. lastID, when not
-// empty, was accepted by parseID and needs no JSON escaping.
+// resetFrame encodes the reset event. Its id is that of the last event
+// some stream already had (the replay that follows the reset starts after
+// it), so a client that reconnects after it resumes from there. lastID,
+// when not empty, was accepted by parseID and needs no JSON escaping.
 func (h *Hub) resetFrame(l *userLog, reason, lastID string) []byte {
 	data := `{"reason":"` + reason + `"`
 	if lastID != "" {
@@ -140,7 +145,7 @@ func (h *Hub) resetFrame(l *userLog, reason, lastID string) []byte {
 	}
 	data += "}"
 	var idb [maxIDLen]byte
-	return appendFrame(nil, appendID(idb[:0], l.gen, l.last), h.cfg.ResetEvent, []byte(data))
+	return appendFrame(nil, appendID(idb[:0], l.gen, l.acked), h.cfg.ResetEvent, []byte(data))
 }
 
 // closeFrame encodes the last event of a stream the hub ends.
