@@ -170,6 +170,20 @@ func classify(err error) *Error {
 	if errors.As(err, &se) {
 		return wrap(http.StatusBadGateway, "the XMPP server ended the connection", err)
 	}
+	// Any other refusal from the XMPP server (RFC 6120 section 8.3.3) is
+	// the server's answer, never the gateway's failure.
+	var ste *xmppconn.StanzaError
+	if errors.As(err, &ste) {
+		switch ste.Condition {
+		case "not-acceptable", "jid-malformed", "not-allowed":
+			return wrap(http.StatusBadRequest, "the XMPP server refused the request: "+ste.Condition, err)
+		case "policy-violation", "registration-required", "subscription-required":
+			return wrap(http.StatusForbidden, "the XMPP server refused the request: "+ste.Condition, err)
+		case "resource-constraint":
+			return wrap(http.StatusServiceUnavailable, "the XMPP server is out of resources for this: "+ste.Condition, err)
+		}
+		return wrap(http.StatusBadGateway, "the XMPP server refused the request: "+ste.Condition, err)
+	}
 	return &Error{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error", Err: err}
 }
 
