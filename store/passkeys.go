@@ -113,3 +113,20 @@ func isConstraint(err error, code int) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == code
 }
+
+// DeleteUserPasskeys removes all of the user's passkey credentials and its
+// WebAuthn user handle (for a deleted account). A user without any is not
+// an error.
+func (s *SQLite) DeleteUserPasskeys(ctx context.Context, user string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webauthn_credentials WHERE user_jid = ?`, user); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM webauthn_users WHERE user_jid = ?`, user)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete passkeys: %w", err)
+	}
+	return nil
+}

@@ -89,3 +89,41 @@ func TestPasskeyCredentials(t *testing.T) {
 		t.Errorf("unknown user: %v, %v", got, err)
 	}
 }
+
+func TestDeleteUserPasskeys(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	for _, u := range []string{"a@x", "b@x"} {
+		if _, err := s.WebAuthnHandle(ctx, u, []byte("h-"+u)); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range [][]byte{[]byte(u + "1"), []byte(u + "2")} {
+			c := auth.PasskeyCredential{User: u, ID: id, Name: "key", Data: []byte(`{}`), CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
+			if err := s.AddPasskeyCredential(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.DeleteUserPasskeys(ctx, "a@x"); err != nil {
+		t.Fatalf("DeleteUserPasskeys = %v", err)
+	}
+	if got, err := s.PasskeyCredentials(ctx, "a@x"); err != nil || len(got) != 0 {
+		t.Errorf("after delete, a@x has %d credentials, %v; want none", len(got), err)
+	}
+	if _, err := s.UserByWebAuthnHandle(ctx, []byte("h-a@x")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after delete, a@x's handle = %v; want ErrNotFound", err)
+	}
+	if got, err := s.PasskeyCredentials(ctx, "b@x"); err != nil || len(got) != 2 {
+		t.Errorf("b@x has %d credentials, %v; want 2 (untouched)", len(got), err)
+	}
+	// Again, and for a user who never had any: not an error.
+	for _, u := range []string{"a@x", "nobody@x"} {
+		if err := s.DeleteUserPasskeys(ctx, u); err != nil {
+			t.Errorf("DeleteUserPasskeys(%q) = %v; want nil", u, err)
+		}
+	}
+	// A fresh handle can be stored after deletion.
+	if h, err := s.WebAuthnHandle(ctx, "a@x", []byte("new")); err != nil || string(h) != "new" {
+		t.Errorf("WebAuthnHandle after delete = %q, %v", h, err)
+	}
+}
