@@ -3,11 +3,12 @@
 // OAuth tokens for X-OAUTH2 logins, and manage shared roster groups.
 //
 // Directory is what the gateway needs from any server; Ejabberd implements it
-// over ejabberd's mod_http_api (POST <base>/<command> with a JSON object).
+// over ejabberd's mod_http_api (POST <base>/<command> with a JSON object),
+// Openfire over the Openfire REST API plugin (which cannot issue tokens).
 // Other servers can be added behind the same interface.
 //
 // Errors callers branch on are the sentinels ErrUserExists, ErrUserNotFound,
-// ErrInvalidUser and ErrUnavailable; anything else the server refuses comes
+// ErrInvalidUser, ErrUnavailable and ErrUnsupported; anything else the server refuses comes
 // back as an *APIError. No error ever carries a password or a token.
 package xmppadmin
 
