@@ -27,7 +27,6 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/sse"
 	"github.com/sparkgate/sparkgate/store"
-	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -84,7 +83,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	dir := &xmppadmin.Ejabberd{BaseURL: cfg.AdminURL, Domain: cfg.XMPPDomain}
+	dir, err := newDirectory(cfg)
+	if err != nil {
+		return err
+	}
 	tlsMode := map[string]xmppconn.TLSMode{"off": xmppconn.TLSOff, "optional": xmppconn.TLSOptional, "required": xmppconn.TLSRequired}[cfg.XMPPTLS]
 
 	gc := gateway.Config{

@@ -12,6 +12,7 @@ import (
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/xmppadmin"
 )
 
 // usersSettings are the settings of the users area (config.Users).
@@ -26,6 +27,11 @@ type usersSettings struct {
 	PreviewCacheTTL time.Duration
 	PreviewAllow    string
 	PreviewPorts    string
+
+	AdminBackend       string
+	OpenfireURL        string
+	OpenfireSecret     string
+	OpenfireSecretFile string
 }
 
 // usersOptions are the users area's settings; each sets a field of
@@ -51,6 +57,32 @@ var usersOptions = []option{
 		set: str(func(c *config) *string { return &c.Users.PreviewAllow })},
 	{name: "preview-ports", def: "80,443", usage: "comma-separated ports link previews may connect to (* for any)",
 		set: str(func(c *config) *string { return &c.Users.PreviewPorts })},
+	{name: "admin-backend", def: "ejabberd", usage: "server admin API for accounts and groups: ejabberd (admin-url) or openfire (openfire-url; no token logins: TOTP, passkeys and password-less reconnects need ejabberd)",
+		set: oneOf(func(c *config) *string { return &c.Users.AdminBackend }, "ejabberd", "openfire")},
+	{name: "openfire-url", def: "http://127.0.0.1:9090/plugins/restapi/v1", usage: "base URL of the Openfire REST API plugin (admin-backend openfire)",
+		set: str(func(c *config) *string { return &c.Users.OpenfireURL })},
+	{name: "openfire-secret", def: "", usage: "shared secret key of the Openfire REST API plugin; prefer openfire-secret-file", secret: true,
+		set: str(func(c *config) *string { return &c.Users.OpenfireSecret })},
+	{name: "openfire-secret-file", def: "", usage: "file holding the Openfire REST API secret key (trailing newline ignored)",
+		set: str(func(c *config) *string { return &c.Users.OpenfireSecretFile })},
+}
+
+// newDirectory builds the server admin client admin-backend names.
+func newDirectory(c *config) (xmppadmin.Directory, error) {
+	switch c.Users.AdminBackend {
+	case "", "ejabberd":
+		return &xmppadmin.Ejabberd{BaseURL: c.AdminURL, Domain: c.XMPPDomain}, nil
+	case "openfire":
+		secret, err := secretSetting("openfire-secret", c.Users.OpenfireSecret, c.Users.OpenfireSecretFile)
+		if err != nil {
+			return nil, err
+		}
+		if len(secret) == 0 {
+			return nil, errors.New("admin-backend openfire needs openfire-secret or openfire-secret-file")
+		}
+		return &xmppadmin.Openfire{BaseURL: c.Users.OpenfireURL, Domain: c.XMPPDomain, Secret: string(secret)}, nil
+	}
+	return nil, fmt.Errorf("admin-backend: unknown backend %q", c.Users.AdminBackend)
 }
 
 // wireUsers fills gc.Users from the settings, building what the gateway
@@ -111,6 +143,7 @@ func wireUsers(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys
 				}
 				return nil
 			},
+			st.DeleteUserPasskeys,
 		)
 	}
 	return nil

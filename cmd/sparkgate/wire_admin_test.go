@@ -1,0 +1,102 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+)
+
+func TestNewDirectory(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    xmppadmin.Directory
+		wantErr string
+	}{
+		{name: "default is ejabberd", args: []string{"-xmpp-domain=example.org", "-admin-url=http://127.0.0.1:1/api"},
+			want: &xmppadmin.Ejabberd{BaseURL: "http://127.0.0.1:1/api", Domain: "example.org"}},
+		{name: "ejabberd", args: []string{"-admin-backend=ejabberd", "-openfire-secret=ignored"},
+			want: &xmppadmin.Ejabberd{BaseURL: "http://127.0.0.1:5280/api", Domain: "localhost"}},
+		{name: "openfire secret", args: []string{"-admin-backend=openfire", "-xmpp-domain=example.org", "-openfire-secret=s3cret"},
+			want: &xmppadmin.Openfire{BaseURL: "http://127.0.0.1:9090/plugins/restapi/v1", Domain: "example.org", Secret: "s3cret"}},
+		{name: "openfire secret file", args: []string{"-admin-backend=openfire", "-openfire-url=http://127.0.0.1:9091/rest", "-openfire-secret-file=" + secretFile},
+			want: &xmppadmin.Openfire{BaseURL: "http://127.0.0.1:9091/rest", Domain: "localhost", Secret: "from-file"}},
+		{name: "openfire without secret", args: []string{"-admin-backend=openfire"}, wantErr: "openfire-secret"},
+		{name: "openfire both secrets", args: []string{"-admin-backend=openfire", "-openfire-secret=a", "-openfire-secret-file=" + secretFile}, wantErr: "not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(tt.args, func(string) string { return "" }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := newDirectory(c)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("newDirectory = %v, want an error about %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("newDirectory (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	if _, err := loadConfig([]string{"-admin-backend=prosody"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("admin-backend prosody accepted")
+	}
+}
+
+// TestWireUsersDeletesPasskeys runs the DELETE /user hooks wireUsers adds
+// and checks the user's passkeys are gone.
+func TestWireUsersDeletesPasskeys(t *testing.T) {
+	ctx := t.Context()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, u := range []string{"a@x", "b@x"} {
+		if _, err := st.WebAuthnHandle(ctx, u, []byte("h-"+u)); err != nil {
+			t.Fatal(err)
+		}
+		c := auth.PasskeyCredential{User: u, ID: []byte("id-" + u), Name: "key", Data: []byte(`{}`), CreatedAt: time.Now()}
+		if err := st.AddPasskeyCredential(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &config{Users: usersSettings{PreviewPorts: "80"}}
+	var gc gateway.Config
+	if err := wireUsers(ctx, c, st, nil, &gc); err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range gc.Users.OnDelete {
+		if err := fn(ctx, "a@x"); err != nil {
+			t.Errorf("OnDelete hook = %v", err)
+		}
+	}
+	if got, err := st.PasskeyCredentials(ctx, "a@x"); err != nil || len(got) != 0 {
+		t.Errorf("a@x keeps %d passkeys after deletion (%v)", len(got), err)
+	}
+	if got, err := st.PasskeyCredentials(ctx, "b@x"); err != nil || len(got) != 1 {
+		t.Errorf("b@x has %d passkeys (%v), want 1", len(got), err)
+	}
+}
