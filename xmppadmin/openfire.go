@@ -196,12 +196,12 @@ func (o *Openfire) Unregister(ctx context.Context, user string) error {
 }
 
 // Exists implements Directory with GET /users/{username} (404: no such
-// user).
+// user; 400: a name Openfire refuses, which no account can have).
 func (o *Openfire) Exists(ctx context.Context, user string) (bool, error) {
 	var u openfireUser
 	err := o.do(ctx, http.MethodGet, userPath(user), nil, &u)
 	switch {
-	case statusOf(err) == http.StatusNotFound:
+	case statusOf(err) == http.StatusNotFound, statusOf(err) == http.StatusBadRequest:
 		return false, nil
 	case err != nil:
 		return false, err

@@ -152,6 +152,10 @@ func (f *fakeOpenfire) createUser(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeOpenfire) getUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
+	if strings.ContainsAny(name, " @") {
+		f.fail(w, http.StatusBadRequest, name, "IllegalArgumentException")
+		return
+	}
 	if _, ok := f.users[name]; !ok {
 		f.fail(w, http.StatusNotFound, name, "UserNotFoundException")
 		return
@@ -313,7 +317,7 @@ func TestOpenfireUsers(t *testing.T) {
 	if err := o.Register(ctx, "bad name", "pw"); !errors.Is(err, xmppadmin.ErrInvalidUser) {
 		t.Errorf("Register malformed = %v, want ErrInvalidUser", err)
 	}
-	for user, want := range map[string]bool{"alice": true, "nobody": false} {
+	for user, want := range map[string]bool{"alice": true, "nobody": false, "bad name": false} {
 		if ok, err := o.Exists(ctx, user); err != nil || ok != want {
 			t.Errorf("Exists(%q) = %v, %v; want %v", user, ok, err, want)
 		}
@@ -348,14 +352,14 @@ func TestOpenfireUsers(t *testing.T) {
 	}
 	want := []string{
 		"POST /users", "POST /users", "POST /users", "POST /users",
-		"GET /users/alice", "GET /users/nobody",
+		"GET /users/alice", "GET /users/bad%20name", "GET /users/nobody",
 		"GET /users",
 		"PUT /users/alice", "PUT /users/nobody",
 		"DELETE /users/bob", "DELETE /users/bob",
 		"GET /system/statistics/sessions",
 	}
-	// Exists runs over a map: sort that pair.
-	slices.Sort(f.requests[4:6])
+	// Exists runs over a map: sort those.
+	slices.Sort(f.requests[4:7])
 	if diff := cmp.Diff(want, f.requests); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}

@@ -8,8 +8,9 @@
 // Other servers can be added behind the same interface.
 //
 // Errors callers branch on are the sentinels ErrUserExists, ErrUserNotFound,
-// ErrInvalidUser, ErrUnavailable and ErrUnsupported; anything else the server refuses comes
-// back as an *APIError. No error ever carries a password or a token.
+// ErrInvalidUser, ErrUnavailable and ErrUnsupported; anything else the
+// server refuses comes back as an *APIError. No error ever carries a
+// password or a token.
 package xmppadmin
 
 import (
