@@ -154,6 +154,8 @@ func classify(err error) *Error {
 		errors.Is(err, xmppconn.ErrStreamClosed), errors.Is(err, xmppconn.ErrTLS), errors.Is(err, xmppconn.ErrTemporaryAuth),
 		errors.Is(err, xmppconn.ErrProtocol), errors.Is(err, xmppconn.ErrSessionEnded), errors.Is(err, xmppadmin.ErrUnavailable):
 		return wrap(http.StatusBadGateway, "the XMPP server cannot be reached", err)
+	case errors.Is(err, xmppadmin.ErrUnsupported):
+		return wrap(http.StatusNotImplemented, "the XMPP server cannot issue login tokens (needed for TOTP and passkey sessions)", err)
 	case errors.Is(err, xmppadmin.ErrUserExists):
 		return wrap(http.StatusConflict, "the user exists", err)
 	case errors.Is(err, xmppadmin.ErrUserNotFound):

@@ -41,6 +41,7 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("dial: %w", xmppconn.ErrNetwork), 502},
 		{xmppadmin.ErrUnavailable, 502},
 		{xmppadmin.ErrUserExists, 409},
+		{fmt.Errorf("xmppconn: token for bob: %w", xmppadmin.ErrUnsupported), 501},
 		{context.DeadlineExceeded, 504},
 		{errors.New("something broke"), 500},
 	}
