@@ -387,7 +387,9 @@ func TestSlowStreamCloseEvent(t *testing.T) {
 		rec := newRecorder()
 		stop := serve(h, rec, "alice", "")
 		synctestWait()
-		for i := range 4 { // no goroutine runs in between: the queue overflows
+		// Far more than the queue holds: even if the stream's goroutine
+		// gets to run between two publishes, the queue overflows.
+		for i := range 200 {
 			h.Publish("alice", "e", payload(i))
 		}
 		synctestWait()
@@ -767,6 +769,57 @@ func TestLogBytes(t *testing.T) {
 			stop()
 			if diff := cmp.Diff(tt.want, names(rec.events(t))); diff != "" {
 				t.Errorf("resume from %s (-want +got):\n%s", tt.from, diff)
+			}
+		}
+	})
+}
+
+// TestSlowStreamThenFreshStream: a tab dropped as slow that comes back
+// without a Last-Event-ID (it saw no event id) still gets every event it
+// never had: queued frames a slow stream dropped do not count as
+// received.
+func TestSlowStreamThenFreshStream(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		h, err := sse.New(sse.Config{QueueEvents: 2, Heartbeat: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		rec := newRecorder()
+		stop := serve(h, rec, "alice", "")
+		synctestWait()
+		const n = 200
+		for i := range n {
+			h.Publish("alice", "e", payload(i))
+		}
+		synctestWait()
+		if err := stop(); !errors.Is(err, sse.ErrSlow) {
+			t.Fatalf("first stream: %v, want ErrSlow", err)
+		}
+		var got []string
+		for _, ev := range rec.events(t) {
+			if ev.Name == "e" {
+				got = append(got, ev.Data)
+			}
+		}
+		rec2 := newRecorder()
+		stop2 := serve(h, rec2, "alice", "")
+		synctestWait()
+		stop2()
+		for _, ev := range rec2.events(t) {
+			if ev.Name == "e" {
+				got = append(got, ev.Data)
+			}
+		}
+		// The second stream may repeat what the first wrote (the client
+		// had no id to resume from), but nothing may be missing.
+		seen := map[string]bool{}
+		for _, d := range got {
+			seen[d] = true
+		}
+		for i := range n {
+			if !seen[string(payload(i))] {
+				t.Fatalf("event %d reached neither stream (first stream wrote %d events)", i, len(got))
 			}
 		}
 	})

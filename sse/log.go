@@ -78,13 +78,22 @@ func (l *userLog) appendLocked(cfg *Config, name string, data []byte, now time.T
 	l.trimLocked(cfg, now)
 
 	live := 0
+	var lost uint64 // the oldest event a stream dropped as slow never wrote
 	for s := range l.subs {
-		if s.enqueue(frame, cfg.QueueEvents) {
+		ok, from := s.enqueue(frame, l.last, cfg.QueueEvents)
+		if ok {
 			live++
+		} else if from > 0 && (lost == 0 || from < lost) {
+			lost = from
 		}
 	}
 	if live > 0 {
 		l.acked = l.last
+	}
+	if lost > 0 && lost-1 < l.acked {
+		// Its tab may come back without a Last-Event-ID (it saw none of
+		// them): those events must still count as not received.
+		l.acked = lost - 1
 	}
 	return live
 }

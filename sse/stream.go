@@ -31,23 +31,29 @@ type subscriber struct {
 
 	mu     sync.Mutex
 	queue  [][]byte // guarded by mu; frames not yet written
+	qFirst uint64   // guarded by mu; the log seq of queue[0]
 	ended  bool     // guarded by mu
 	reason string   // guarded by mu; why the hub ended the stream
 	resume bool     // guarded by mu
 }
 
-// enqueue queues frame unless the stream has ended; a full queue ends the
-// stream as slow. It never blocks.
-func (s *subscriber) enqueue(frame []byte, limit int) bool {
+// enqueue queues frame (the log's event seq) unless the stream has ended;
+// a full queue ends the stream as slow, and then lost is the seq of the
+// first event the stream had queued but will never write. It never blocks.
+func (s *subscriber) enqueue(frame []byte, seq uint64, limit int) (ok bool, lost uint64) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
-		return false
+		return false, 0
 	}
 	if len(s.queue) >= limit {
 		s.endLocked(ReasonSlow, true)
+		lost = s.qFirst
 		s.mu.Unlock()
-		return false
+		return false, lost
+	}
+	if len(s.queue) == 0 {
+		s.qFirst = seq
 	}
 	s.queue = append(s.queue, frame)
 	s.mu.Unlock()
@@ -55,7 +61,7 @@ func (s *subscriber) enqueue(frame []byte, limit int) bool {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return true
+	return true, 0
 }
 
 // end asks the stream to end; the first reason wins.
