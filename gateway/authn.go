@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
@@ -15,6 +16,20 @@ import (
 	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
+
+// tokenIssuer hands sessions the server's login tokens, and tells them when
+// the server will never issue one (the account is gone, or the server
+// cannot issue tokens): those errors also match xmppconn.ErrNotAuthorized,
+// so a reconnecting session ends instead of retrying forever.
+type tokenIssuer struct{ dir xmppadmin.Directory }
+
+func (ti tokenIssuer) IssueToken(ctx context.Context, user string, ttl time.Duration) (string, error) {
+	tok, err := ti.dir.IssueToken(ctx, user, ttl)
+	if errors.Is(err, xmppadmin.ErrUserNotFound) || errors.Is(err, xmppadmin.ErrUnsupported) {
+		return "", fmt.Errorf("%w: %w", xmppconn.ErrNotAuthorized, err)
+	}
+	return tok, err
+}
 
 // maxPassword bounds a password body (the spec says the same).
 const maxPassword = 1024

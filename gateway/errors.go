@@ -129,6 +129,8 @@ func classify(err error) *Error {
 		return &Error{Status: he.Code, Code: codeFor(he.Code), Message: msg, Err: err}
 	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrRevoked):
 		return wrap(http.StatusUnauthorized, "missing, invalid, expired or revoked token", err)
+	case errors.Is(err, xmppadmin.ErrUnsupported):
+		return wrap(http.StatusNotImplemented, "the XMPP server cannot issue login tokens (needed for TOTP and passkey sessions)", err)
 	case errors.Is(err, xmppconn.ErrNotAuthorized):
 		return wrap(http.StatusUnauthorized, "the XMPP server refused the credentials", err)
 	case errors.Is(err, xmppconn.ErrTooManySessions):
@@ -154,8 +156,6 @@ func classify(err error) *Error {
 		errors.Is(err, xmppconn.ErrStreamClosed), errors.Is(err, xmppconn.ErrTLS), errors.Is(err, xmppconn.ErrTemporaryAuth),
 		errors.Is(err, xmppconn.ErrProtocol), errors.Is(err, xmppconn.ErrSessionEnded), errors.Is(err, xmppadmin.ErrUnavailable):
 		return wrap(http.StatusBadGateway, "the XMPP server cannot be reached", err)
-	case errors.Is(err, xmppadmin.ErrUnsupported):
-		return wrap(http.StatusNotImplemented, "the XMPP server cannot issue login tokens (needed for TOTP and passkey sessions)", err)
 	case errors.Is(err, xmppadmin.ErrUserExists):
 		return wrap(http.StatusConflict, "the user exists", err)
 	case errors.Is(err, xmppadmin.ErrUserNotFound):

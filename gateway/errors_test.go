@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,6 +17,39 @@ import (
 
 // TestClassify: every error the packages below return becomes a status of
 // its own, never a 500 for what is the client's or the XMPP server's doing.
+func TestTokenIssuer(t *testing.T) {
+	tests := []struct {
+		err       error
+		permanent bool
+	}{
+		{nil, false},
+		{xmppadmin.ErrUserNotFound, true},
+		{xmppadmin.ErrUnsupported, true},
+		{xmppadmin.ErrUnavailable, false},
+	}
+	for _, tt := range tests {
+		_, err := tokenIssuer{fakeDirectory{err: tt.err}}.IssueToken(context.Background(), "bob", time.Minute)
+		if got := errors.Is(err, xmppconn.ErrNotAuthorized); got != tt.permanent {
+			t.Errorf("IssueToken with %v: %v; matches ErrNotAuthorized = %v, want %v", tt.err, err, got, tt.permanent)
+		}
+		if tt.err != nil && !errors.Is(err, tt.err) {
+			t.Errorf("IssueToken lost the cause %v: %v", tt.err, err)
+		}
+	}
+}
+
+type fakeDirectory struct {
+	xmppadmin.Directory
+	err error
+}
+
+func (f fakeDirectory) IssueToken(context.Context, string, time.Duration) (string, error) {
+	if f.err != nil {
+		return "", f.err
+	}
+	return "token", nil
+}
+
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		err  error
@@ -42,6 +76,8 @@ func TestClassify(t *testing.T) {
 		{xmppadmin.ErrUnavailable, 502},
 		{xmppadmin.ErrUserExists, 409},
 		{fmt.Errorf("xmppconn: token for bob: %w", xmppadmin.ErrUnsupported), 501},
+		// What tokenIssuer returns: both sentinels; the more precise wins.
+		{fmt.Errorf("xmppconn: token for bob: %w: %w", xmppconn.ErrNotAuthorized, xmppadmin.ErrUnsupported), 501},
 		{context.DeadlineExceeded, 504},
 		{errors.New("something broke"), 500},
 	}

@@ -161,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 	if mc.Stream.Domain == "" {
 		mc.Stream.Domain = cfg.Domain
 	}
-	mc.Issuer = cfg.Directory
+	mc.Issuer = tokenIssuer{cfg.Directory}
 	mc.Deliver = s.deliver
 	mc.OnEnd = s.sessionEnded
 	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
