@@ -486,23 +486,29 @@ func roomOccupants(ctx context.Context, sess *xmppconn.Session, room string, joi
 	return out, nil
 }
 
-// GetRoomOccupants serves GET /groupchat/room/{roomName}/occupants.
-func (s *Server) GetRoomOccupants(c echo.Context, roomName RoomName, params GetRoomOccupantsParams) error {
-	room, err := s.roomJID(string(roomName), params.ServiceName)
+// visibleOccupants lists a room's occupants for the user, when the user
+// may see them (a public room, or one the user is in).
+func (s *Server) visibleOccupants(c echo.Context, roomName RoomName, service *ServiceName) ([]OccupantEntity, error) {
+	room, err := s.roomJID(string(roomName), service)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sess, err := s.session(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	_, joined, err := roomAccess(ctx, sess, room)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	occ, err := roomOccupants(ctx, sess, room, joined)
+	return roomOccupants(ctx, sess, room, joined)
+}
+
+// GetRoomOccupants serves GET /groupchat/room/{roomName}/occupants.
+func (s *Server) GetRoomOccupants(c echo.Context, roomName RoomName, params GetRoomOccupantsParams) error {
+	occ, err := s.visibleOccupants(c, roomName, params.ServiceName)
 	if err != nil {
 		return err
 	}
@@ -516,21 +522,7 @@ func (s *Server) GetRoomOccupants(c echo.Context, roomName RoomName, params GetR
 // the occupants with voice (role participant or moderator; XEP-0045
 // section 5.1: both may speak in a moderated room).
 func (s *Server) GetRoomParticipants(c echo.Context, roomName RoomName, params GetRoomParticipantsParams) error {
-	room, err := s.roomJID(string(roomName), params.ServiceName)
-	if err != nil {
-		return err
-	}
-	sess, err := s.session(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := s.xmppCtx(c)
-	defer cancel()
-	_, joined, err := roomAccess(ctx, sess, room)
-	if err != nil {
-		return err
-	}
-	occ, err := roomOccupants(ctx, sess, room, joined)
+	occ, err := s.visibleOccupants(c, roomName, params.ServiceName)
 	if err != nil {
 		return err
 	}
