@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: dev test deps deps-dev generate check-generate fmt-check vet bench build
+.PHONY: dev test deps deps-dev generate check-generate fmt-check vet bench soak build
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -33,5 +33,9 @@ vet:
 test: deps fmt-check vet
 	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -timeout 14m ./...
 
-bench:
+bench: deps-dev
 	$(GO) run ./cmd/sparkbench
+
+# soak: 1,000 users chatting for 10 minutes, then logging out; writes bench/soak.json.
+soak: deps-dev
+	$(GO) run ./cmd/sparkbench -only soak -out bench/soak.json
