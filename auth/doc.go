@@ -30,6 +30,13 @@
 // implemented by package store. Implementations report a missing row with an
 // error that matches [ErrNotFound].
 //
+// [Tokens.Verify] runs on every request, so [Tokens] keeps a view of the
+// revocation state in memory and reads the store for a token id or a user
+// at most once per [TokensConfig].RevocationRecheck. The store stays the
+// truth: a revocation is written there first and then enters the view, so
+// it takes effect at once on this process and survives a restart; one
+// written by another process sharing the store shows within the recheck.
+//
 // # Concurrency
 //
 // [Keys], [Tokens] and [TOTP] are safe for concurrent use by multiple

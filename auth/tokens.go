@@ -48,6 +48,14 @@ type TokensConfig struct {
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
+
+	// RevocationRecheck is how long Verify trusts what the store said about
+	// a token id or a user's cutoff before asking it again; zero means
+	// DefaultRevocationRecheck, negative means asking on every Verify.
+	// Revocations made through this Tokens take effect at once whatever
+	// the value; it only delays seeing ones that another process wrote to
+	// the same store.
+	RevocationRecheck time.Duration
 }
 
 // Tokens issues, verifies and revokes signed access tokens (JWT, EdDSA). It
@@ -60,6 +68,7 @@ type Tokens struct {
 	singleUse []string
 	now       func() time.Time
 	parser    *jwt.Parser
+	revs      *revocations
 }
 
 // Claims are the claims of a verified or newly issued token.
@@ -129,6 +138,11 @@ func NewTokens(cfg TokensConfig) (*Tokens, error) {
 	if t.now == nil {
 		t.now = time.Now
 	}
+	recheck := cfg.RevocationRecheck
+	if recheck == 0 {
+		recheck = DefaultRevocationRecheck
+	}
+	t.revs = newRevocations(recheck)
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithAudience(cfg.Audience),
@@ -249,8 +263,10 @@ func (t *Tokens) VerifyPurpose(ctx context.Context, token, purpose string) (Clai
 	if slices.Contains(t.singleUse, purpose) {
 		first, err := t.store.RevokeToken(ctx, c.ID, c.ExpiresAt)
 		if err != nil {
+			t.revs.forget(c.ID, "")
 			return Claims{}, fmt.Errorf("auth: consume token: %w", err)
 		}
+		t.revs.revoked(c.ID, c.ExpiresAt, t.now())
 		if !first {
 			return Claims{}, fmt.Errorf("%w (%w): already used", ErrRevoked, ErrInvalidToken)
 		}
@@ -265,15 +281,22 @@ func (t *Tokens) Revoke(ctx context.Context, c Claims) error {
 		return fmt.Errorf("%w: no token id", ErrInvalidToken)
 	}
 	if _, err := t.store.RevokeToken(ctx, c.ID, c.ExpiresAt); err != nil {
+		// The write may or may not have happened: ask the store next time.
+		t.revs.forget(c.ID, "")
 		return fmt.Errorf("auth: revoke: %w", err)
 	}
+	t.revs.revoked(c.ID, c.ExpiresAt, t.now())
 	return nil
 }
 
 // RevokeUser revokes every token of user issued before the given time (for
 // example after a password change); tokens issued later stay valid.
 func (t *Tokens) RevokeUser(ctx context.Context, user string, before time.Time) error {
-	if err := t.store.RevokeUserBefore(ctx, user, before); err != nil {
+	err := t.store.RevokeUserBefore(ctx, user, before)
+	// Only the store knows the resulting cutoff (a later one wins), and
+	// whether a failed write happened: ask it next time.
+	t.revs.forget("", user)
+	if err != nil {
 		return fmt.Errorf("auth: revoke user: %w", err)
 	}
 	return nil
@@ -340,20 +363,15 @@ func (t *Tokens) keyfunc(tok *jwt.Token) (any, error) {
 	return pub, nil
 }
 
+// checkRevoked asks the revocation view, which asks the store when it
+// does not know.
 func (t *Tokens) checkRevoked(ctx context.Context, c Claims) error {
-	revoked, err := t.store.TokenRevoked(ctx, c.ID)
+	revoked, why, err := t.revs.check(ctx, t.store, c, t.now())
 	if err != nil {
-		return fmt.Errorf("auth: check revocation: %w", err)
+		return err
 	}
 	if revoked {
-		return fmt.Errorf("%w (%w): logged out", ErrRevoked, ErrInvalidToken)
-	}
-	cutoff, err := t.store.UserRevokedBefore(ctx, c.Subject)
-	if err != nil {
-		return fmt.Errorf("auth: check revocation: %w", err)
-	}
-	if !cutoff.IsZero() && c.IssuedAt.Before(cutoff) {
-		return fmt.Errorf("%w (%w): issued before the user's cutoff", ErrRevoked, ErrInvalidToken)
+		return fmt.Errorf("%w (%w): %s", ErrRevoked, ErrInvalidToken, why)
 	}
 	return nil
 }
