@@ -20,7 +20,10 @@
 //     event; the same with direct members in another room;
 //   - tabs: one user with many streams, a direct client sending headlines
 //     to it: time to the last stream, and events per second with 100
-//     streams; the same with as many resources of one direct user.
+//     streams; the same with as many resources of one direct user;
+//   - soak (only with -only soak, see soak.go): many users chatting at a
+//     steady rate for minutes, then logging out: the gateway's goroutines,
+//     RSS and open files before, during and after, and latency per minute.
 //
 // "Direct" means xmppconn streams (the project's own XMPP client stream,
 // the same one the gateway holds per user), not gosrc.io/xmpp's Client.
@@ -80,8 +83,16 @@ type options struct {
 	out        string
 	only       string
 
+	soakUsers     int
+	soakDuration  time.Duration
+	soakInterval  time.Duration
+	soakRoomSize  int
+	soakRoomEvery int
+	soakSettle    time.Duration
+
 	xmppAddr, adminURL, domain string
 	gatewayURL                 string
+	gatewayPID                 int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -100,11 +111,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,tabs,scale,eventpath); empty means all")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,tabs,scale,eventpath,soak); empty means all but soak")
+	fs.IntVar(&o.soakUsers, "soak-users", 1000, "users of the soak scenario, each logged in with one stream")
+	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "how long the soak's users chat")
+	fs.DurationVar(&o.soakInterval, "soak-interval", 15*time.Second, "each soak user sends one message this often")
+	fs.IntVar(&o.soakRoomSize, "soak-room-size", 10, "soak users per room (0: no rooms)")
+	fs.IntVar(&o.soakRoomEvery, "soak-room-every", 10, "every this many messages of a soak user, one goes to its room")
+	fs.DurationVar(&o.soakSettle, "soak-settle", 150*time.Second, "how long the soak waits after the logouts before its last sample (over 2 minutes: the Go runtime collects at least every 2 minutes)")
 	fs.StringVar(&o.xmppAddr, "xmpp-addr", "", "c2s address of a running ejabberd to use instead of starting one (needs -admin-url)")
 	fs.StringVar(&o.adminURL, "admin-url", "", "admin API of the running ejabberd (with -xmpp-addr)")
 	fs.StringVar(&o.domain, "domain", "localhost", "XMPP domain of the running ejabberd (with -xmpp-addr)")
 	fs.StringVar(&o.gatewayURL, "gateway-url", "", "base URL of a running gateway (with -xmpp-addr; its /metrics must be on) instead of building and starting one")
+	fs.IntVar(&o.gatewayPID, "gateway-pid", 0, "process id of the running gateway (with -gateway-url), for the soak's RSS and open files from /proc")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -142,6 +160,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.pairs <= 0 || o.inFlight <= 0 || o.messages <= 0 || o.duration <= 0 {
 		return nil, errors.New("-pairs, -in-flight, -messages and -duration must be positive")
 	}
+	if o.soakUsers < 2 || o.soakDuration <= 0 || o.soakInterval <= 0 || o.soakSettle < 0 {
+		return nil, errors.New("-soak-users must be at least 2, -soak-duration and -soak-interval positive")
+	}
 	return o, nil
 }
 
@@ -165,7 +186,7 @@ func isLoopback(addr string) bool {
 
 func (o *options) want(scenario string) bool {
 	if o.only == "" {
-		return true
+		return scenario != "soak" // minutes long: only when asked for
 	}
 	for _, s := range strings.Split(o.only, ",") {
 		if strings.TrimSpace(s) == scenario {
@@ -232,6 +253,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"tabs", b.tabs},
 		{"scale", b.scale},
 		{"eventpath", b.eventPath},
+		{"soak", b.soak},
 	} {
 		if !opt.want(s.name) {
 			continue
@@ -248,7 +270,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	b.res.Machine.LoadEnd = loadAvg()
 	b.res.printTable(stdout)
-	if err := b.res.writeJSON(opt.out); err != nil {
+	var doc any = b.res
+	if opt.only == "soak" {
+		doc = b.res.soakDoc() // without the other scenarios' empty sections
+	}
+	if err := writeJSONFile(opt.out, doc); err != nil {
 		return fmt.Errorf("writing %s: %w", opt.out, err)
 	}
 	fmt.Fprintf(stdout, "results written to %s\n", opt.out)

@@ -36,6 +36,8 @@ type Results struct {
 	// translate, json, publish, all), run with -benchmem.
 	EventPath    map[string]PathStage `json:"event_path,omitempty"`
 	EventPathCmd string               `json:"event_path_command,omitempty"`
+	// Soak is the soak scenario's (soak.go), run only when asked for.
+	Soak *Soak `json:"soak,omitempty"`
 
 	// Lost counts messages sent (accepted by the gateway, or written to the
 	// XMPP stream) that never arrived, over every scenario; Duplicates
@@ -221,8 +223,11 @@ func (r *Results) addLost(scenario string, lost, dups int) {
 
 // writeJSON writes r to path through a temporary file in the same
 // directory, so a reader never sees half a file.
-func (r *Results) writeJSON(path string) error {
-	b, err := json.MarshalIndent(r, "", "  ")
+func (r *Results) writeJSON(path string) error { return writeJSONFile(path, r) }
+
+// writeJSONFile writes v as indented JSON to path, as writeJSON does.
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -317,6 +322,9 @@ func (r *Results) printTable(w io.Writer) {
 	}
 	if f.Note != "" {
 		fmt.Fprintf(w, "\nfan-out: %s\n", f.Note)
+	}
+	if r.Soak != nil {
+		r.Soak.print(w)
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\nerrors:\n  %s\n", strings.Join(r.Errors, "\n  "))
