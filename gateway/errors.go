@@ -199,7 +199,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := classify(err)
-	if e.Status >= 500 && e.Status != http.StatusNotImplemented {
+	// A limit's refusals were logged, once, by limits.hit (limits.go).
+	if e.Status >= 500 && e.Status != http.StatusNotImplemented && !isLimit(err) {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", e.Status, "err", err)
 	} else if e.Err != nil {
 		s.log.Debug("request refused", "method", c.Request().Method, "path", c.Path(), "status", e.Status, "err", e.Err)

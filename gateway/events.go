@@ -69,6 +69,12 @@ func (s *Server) sessionEnded(user, reason string) {
 // ?token=; the stream ends when the token expires or is revoked.
 func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 	cl := claimsOf(c)
+	// Stream limits (limits.go): counted before any session work.
+	release, err := s.openStream(c, cl.Subject)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if _, err := s.sessionFor(c.Request().Context(), cl); err != nil {
 		return err
 	}

@@ -57,6 +57,7 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 			Help: "Open event streams, all users together.",
 		}, func() float64 { return float64(s.hub.Count()) }),
 		m.logins, m.eventsOut, m.streamsEnded,
+		s.limits.hits, // limits.go
 	)
 	// Both label values exist from the start, so a dashboard sees zeros.
 	m.logins.WithLabelValues("ok")

@@ -29,10 +29,6 @@ import (
 // APIPrefix is where the SparkWeb API lives.
 const APIPrefix = "/sparkweb/api"
 
-// maxBody bounds every request body; the spec sets tighter limits per
-// operation (a stanza is at most 256 KiB).
-const maxBody = "512KiB"
-
 // Config is what New needs. The zero value of each field is documented.
 type Config struct {
 	// Domain is the XMPP domain of the users; a bare username in a path
@@ -94,6 +90,9 @@ type Config struct {
 	// Users configures user management, groups, settings and link
 	// previews (users.go).
 	Users UsersConfig
+	// Limits bounds request bodies, event streams and request times
+	// (limits.go).
+	Limits LimitsConfig
 }
 
 // A ReadyCheck is one dependency /readyz reports on.
@@ -114,6 +113,7 @@ type Server struct {
 	sessions *xmppconn.Manager
 	hub      Events
 	streams  *streamRegistry
+	limits   *limits
 	authx    authState
 	msg      messagingState
 	collab   collabState
@@ -144,6 +144,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.limits = newLimits(cfg.Limits, s.log)
 	if cfg.Events.Logger == nil {
 		cfg.Events.Logger = s.log
 	}
@@ -212,6 +213,7 @@ func (s *Server) Close() error {
 		err1 := s.sessions.Close()
 		err2 := s.hub.Close()
 		s.closeErr = errors.Join(err1, err2)
+		s.limits.close()
 	})
 	return s.closeErr
 }
@@ -248,7 +250,8 @@ func (s *Server) routes() *echo.Echo {
 			MaxAge:        600,
 		}))
 	}
-	e.Use(middleware.BodyLimit(maxBody))
+	// Body size, request time and the session limit (limits.go).
+	e.Use(s.limitRequests)
 
 	e.GET("/healthz", s.healthz)
 	e.HEAD("/healthz", s.healthz)

@@ -43,6 +43,12 @@ type config struct {
 	ShutdownTimeout time.Duration
 	WebClient       bool
 	MaxSessions     int
+	MaxBody         int64
+	MaxUserStreams  int
+	MaxStreams      int
+	RequestTimeout  time.Duration
+	ReadTimeout     time.Duration
+	IdleTimeout     time.Duration
 	ConnectOrigins  string
 	RawEvents       bool
 	EventBuffer     int
@@ -115,6 +121,32 @@ func integer(p func(*config) *int) func(*config, string) error {
 	}
 }
 
+// size parses a byte count: a number of bytes, or one with a KiB, MiB or
+// GiB suffix ("512KiB"). It must be at least min.
+func size(p func(*config) *int64, min int64) func(*config, string) error {
+	return func(c *config, v string) error {
+		num, mult := strings.TrimSpace(v), int64(1)
+		for _, u := range []struct {
+			suffix string
+			mult   int64
+		}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+			if n, ok := strings.CutSuffix(num, u.suffix); ok {
+				num, mult = strings.TrimSpace(n), u.mult
+				break
+			}
+		}
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n < 0 || n > (1<<40)/mult {
+			return fmt.Errorf("want a size such as 512KiB or 1MiB, got %q", v)
+		}
+		if n*mult < min {
+			return fmt.Errorf("want at least %d bytes, got %q", min, v)
+		}
+		*p(c) = n * mult
+		return nil
+	}
+}
+
 func oneOf(p func(*config) *string, allowed ...string) func(*config, string) error {
 	return func(c *config, v string) error {
 		for _, a := range allowed {
@@ -178,6 +210,18 @@ var coreOptions = []option{
 		set: str(func(c *config) *string { return &c.ConnectOrigins })},
 	{name: "max-sessions", def: "10000", usage: "most XMPP sessions (logged-in users) the gateway holds; logins beyond answer 503",
 		set: integer(func(c *config) *int { return &c.MaxSessions })},
+	{name: "max-body", def: "512KiB", usage: "largest request body (bytes, or with KiB or MiB); larger ones answer 413",
+		set: size(func(c *config) *int64 { return &c.MaxBody }, 1<<10)},
+	{name: "max-streams-per-user", def: "100", usage: "most event streams (tabs) one user may have open; one more answers 429; 0 switches the limit off",
+		set: integer(func(c *config) *int { return &c.MaxUserStreams })},
+	{name: "max-streams", def: "20000", usage: "most event streams the gateway holds, all users together; one more answers 503 with Retry-After; 0 switches the limit off",
+		set: integer(func(c *config) *int { return &c.MaxStreams })},
+	{name: "request-timeout", def: "30s", usage: "time limit of each API request but the event stream (504 past it); 0 switches the limit off",
+		set: duration(func(c *config) *time.Duration { return &c.RequestTimeout })},
+	{name: "read-timeout", def: "60s", usage: "time a client has to send a whole request, body included (event streams are not affected)",
+		set: duration(func(c *config) *time.Duration { return &c.ReadTimeout })},
+	{name: "idle-timeout", def: "120s", usage: "how long an idle keep-alive connection stays open between requests",
+		set: duration(func(c *config) *time.Duration { return &c.IdleTimeout })},
 	{name: "raw-events", def: "true", usage: "send a chatapi.xmpp event with the raw XML of every inbound stanza",
 		set: boolean(func(c *config) *bool { return &c.RawEvents })},
 	{name: "event-buffer", def: "1024", usage: "events kept per user for replay to a stream that resumes with Last-Event-ID",

@@ -125,6 +125,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MUCService:        cfg.MUCService,
 		Registration:      cfg.Registration,
 		MinPasswordLength: cfg.MinPasswordLen,
+		Limits: gateway.LimitsConfig{
+			MaxBody:           cfg.MaxBody,
+			MaxStreamsPerUser: cfg.MaxUserStreams,
+			MaxStreams:        cfg.MaxStreams,
+			RequestTimeout:    cfg.RequestTimeout,
+		},
 	}
 	for _, wire := range []func(context.Context, *config, *store.SQLite, *auth.Keys, *gateway.Config) error{wireAuth, wireMessaging, wireCollab, wirePush, wireUsers} {
 		if err := wire(ctx, cfg, st, keys, &gc); err != nil {
@@ -144,11 +150,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	srv := &http.Server{
 		Handler:           gw.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		// ReadTimeout bounds the request, body included; once a request
+		// without a body is read, net/http lifts the read deadline, so an
+		// event stream outlives it.
+		ReadTimeout: cfg.ReadTimeout,
 		// Streams clear their own write deadline; everything else must
 		// finish writing within this.
-		WriteTimeout: 60 * time.Second,
-		IdleTimeout:  120 * time.Second,
+		WriteTimeout: writeTimeout(cfg.RequestTimeout),
+		IdleTimeout:  cfg.IdleTimeout,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(gw.EndStreams)
@@ -181,6 +190,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// writeTimeout is the server's WriteTimeout: a minute, or longer when the
+// request timeout needs it, so that a request cut off at its time limit
+// can still write its 504.
+func writeTimeout(request time.Duration) time.Duration {
+	return max(60*time.Second, request+10*time.Second)
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {

@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
@@ -37,31 +35,10 @@ func (s *syncBuffer) String() string {
 // checks it becomes ready, logs a user in, and shuts it down cleanly; the
 // keys it generated are kept in the data directory with 0600 permissions.
 func TestIntegrationRun(t *testing.T) {
-	srv := ejabberdtest.Shared(t)
 	u := ejabberdtest.NewUser(t)
 	data := t.TempDir()
-	env := map[string]string{
-		"SPARKGATE_LISTEN":      "127.0.0.1:0",
-		"SPARKGATE_XMPP_ADDR":   srv.C2SAddr(),
-		"SPARKGATE_XMPP_DOMAIN": srv.Domain(),
-		"SPARKGATE_XMPP_TLS":    "off",
-		"SPARKGATE_ADMIN_URL":   srv.AdminURL(),
-		"SPARKGATE_DATA_DIR":    data,
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var logs syncBuffer
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, envOf(env), &logs, ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("run ended early: %v\n%s", err, logs.String())
-	case <-time.After(60 * time.Second):
-		t.Fatal("not listening after 60 s")
-	}
+	addr, logs, stop := startRun(t, data, nil)
+	defer stop()
 	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil {
 		t.Fatal(err)
@@ -78,14 +55,8 @@ func TestIntegrationRun(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("login = %d", resp.StatusCode)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("run did not return after its context ended")
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
 	}
 	if strings.Contains(logs.String(), u.Password) {
 		t.Fatal("the password reached the log")
