@@ -297,6 +297,9 @@ func TestLimitMaxBody(t *testing.T) {
 }
 
 func TestLimitMaxSessions(t *testing.T) {
+	if !ErrorCode(codeOverCapacity).Valid() {
+		t.Fatalf("code %q is not in openapi.yaml's Error.code enum", codeOverCapacity)
+	}
 	var out LogLines
 	e := limitServer(t, LimitsConfig{}, &out)
 	for range 10 {

@@ -41,6 +41,7 @@ const (
 	ErrorCodeMfaRequired          ErrorCode = "mfa_required"
 	ErrorCodeNotFound             ErrorCode = "not_found"
 	ErrorCodeNotImplemented       ErrorCode = "not_implemented"
+	ErrorCodeOverCapacity         ErrorCode = "over_capacity"
 	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
 	ErrorCodeRateLimited          ErrorCode = "rate_limited"
 	ErrorCodeTimeout              ErrorCode = "timeout"
@@ -67,6 +68,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeNotFound:
 		return true
 	case ErrorCodeNotImplemented:
+		return true
+	case ErrorCodeOverCapacity:
 		return true
 	case ErrorCodePayloadTooLarge:
 		return true
@@ -322,7 +325,8 @@ type ErrorResponse struct {
 	// needed: see `mfaRequired`), `forbidden` (403), `not_found` (404),
 	// `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
 	// `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
-	// `not_implemented` (501), `xmpp_unavailable` (502, 503), `timeout` (504).
+	// `not_implemented` (501), `xmpp_unavailable` (502, 503), `over_capacity` (503: the gateway
+	// holds as many sessions or event streams as it may), `timeout` (504).
 	//
 	//
 	// Example: not_found
@@ -360,7 +364,8 @@ type ErrorResponse struct {
 // needed: see `mfaRequired`), `forbidden` (403), `not_found` (404),
 // `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
 // `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
-// `not_implemented` (501), `xmpp_unavailable` (502, 503), `timeout` (504).
+// `not_implemented` (501), `xmpp_unavailable` (502, 503), `over_capacity` (503: the gateway
+// holds as many sessions or event streams as it may), `timeout` (504).
 //
 // Example: not_found
 type ErrorCode string
@@ -903,6 +908,11 @@ type PayloadTooLarge = ErrorResponse
 // the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
 // sparkgate's.
 type RoomNotFound = ErrorResponse
+
+// ServiceUnavailable The body of every error response. `resource`, `message` and `exception` are the fields of
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
+type ServiceUnavailable = ErrorResponse
 
 // TooManyRequests The body of every error response. `resource`, `message` and `exception` are the fields of
 // the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
