@@ -50,20 +50,25 @@
 // # Concurrency
 //
 // All methods of [Hub] are safe for concurrent use. Publish never blocks on
-// a stream: it appends the event to the user's log and to each stream's
-// queue under short locks and returns. Events are delivered to each stream in
-// the order Publish calls for that user were serialized.
+// a stream: it appends the event to the user's log under a short lock and
+// wakes the user's streams. Events are delivered to each stream in the
+// order Publish calls for that user were serialized.
 //
 // The hub starts no goroutines of its own. Each stream runs in the goroutine
-// that calls ServeStream (the net/http connection goroutine); it writes the
-// events queued since its last write in one write and one flush, each batch
-// under a write deadline of Config.WriteTimeout set through
-// [http.ResponseController]. A stream whose queue holds more than
-// Config.QueueEvents events, or whose write misses its deadline, is ended;
-// the others are unaffected, and the client resumes with its Last-Event-ID.
-// Queues start empty and grow on demand. With a ResponseWriter that does not
-// support write deadlines (a wrapper without Unwrap), a stalled client can
-// hold its ServeStream call, and Close, until the connection breaks.
+// that calls ServeStream (the net/http connection goroutine). A stream has
+// no queue: it is a cursor into the user's log, and when woken it copies out
+// the frames logged since its last write and writes them in one write and
+// one flush, each batch under a write deadline of Config.WriteTimeout set
+// through [http.ResponseController]. So a burst of events (a room's occupant
+// list on entry) costs a stream nothing but a wake until it writes them, and
+// a stream that falls behind costs no memory beyond the log. A stream is
+// ended as slow when the log has to drop an event it has not written yet
+// (from then on, resuming could not replay that event either), when it
+// falls more than Config.QueueEvents behind (if set), or when a write misses
+// its deadline; the others are unaffected, and the client resumes with its
+// Last-Event-ID. With a ResponseWriter that does not support write
+// deadlines (a wrapper without Unwrap), a stalled client can hold its
+// ServeStream call, and Close, until the connection breaks.
 //
 // [Hub.EndStreams] asks every stream to end and returns at once; it is meant
 // for [http.Server.RegisterOnShutdown], since Shutdown otherwise waits for

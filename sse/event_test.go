@@ -205,7 +205,8 @@ func BenchmarkPublish(b *testing.B) {
 				}
 				if i%16 == 15 {
 					for _, s := range subs {
-						spare = recycle(s.take(spare))
+						q, _ := s.take(spare)
+						spare = recycle(q)
 					}
 				}
 			}
@@ -288,7 +289,7 @@ func BenchmarkDeliver(b *testing.B) {
 			name = "paced"
 		}
 		b.Run(name, func(b *testing.B) {
-			h, err := New(Config{QueueEvents: 1 << 30, Heartbeat: -1})
+			h, err := New(Config{LogEvents: 1 << 20, LogBytes: 1 << 30, Heartbeat: -1})
 			if err != nil {
 				b.Fatal(err)
 			}

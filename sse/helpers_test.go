@@ -176,6 +176,7 @@ type recorder struct {
 	flushes  int
 	deadline time.Time
 	stall    bool
+	gate     chan struct{} // when not nil, Write waits until it is closed
 }
 
 func newRecorder() *recorder { return &recorder{hdr: http.Header{}} }
@@ -193,6 +194,11 @@ func (r *recorder) WriteHeader(code int) {
 func (r *recorder) Write(p []byte) (int, error) {
 	r.WriteHeader(http.StatusOK)
 	r.mu.Lock()
+	if g := r.gate; g != nil {
+		r.mu.Unlock()
+		<-g
+		r.mu.Lock()
+	}
 	if r.stall {
 		d := r.deadline
 		r.mu.Unlock()
@@ -225,6 +231,21 @@ func (r *recorder) setStall(v bool) {
 	r.stall = v
 }
 
+// hold makes writes wait until the returned function is called (a client
+// that reads late but within the write deadline).
+func (r *recorder) hold() (release func()) {
+	g := make(chan struct{})
+	r.mu.Lock()
+	r.gate = g
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		r.gate = nil
+		r.mu.Unlock()
+		close(g)
+	}
+}
+
 // output returns what was written so far.
 func (r *recorder) output() string {
 	r.mu.Lock()
@@ -247,6 +268,22 @@ func (r *recorder) events(t *testing.T) []ssetest.Event {
 func serve(h *sse.Hub, rec *recorder, user, lastID string) (stop func() error) {
 	c := start(h, rec, user, lastID)
 	return c.stop
+}
+
+// hubStream starts a hub (closed at the end of the test) and one stream of
+// alice on a recorder, inside a synctest bubble, once the stream is
+// registered.
+func hubStream(t *testing.T, cfg sse.Config) (*sse.Hub, *recorder, func() error) {
+	t.Helper()
+	h, err := sse.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	rec := newRecorder()
+	stop := serve(h, rec, "alice", "")
+	synctestWait()
+	return h, rec, stop
 }
 
 // call is a ServeStream call running in its own goroutine.

@@ -15,7 +15,8 @@ var (
 	// is written, so the caller can answer 503.
 	ErrClosed = errors.New("sse: hub closed")
 	// ErrSlow is returned by ServeStream when the stream was ended because
-	// it fell behind: its queue overflowed or a write missed its deadline.
+	// it fell behind: the log dropped an event it had not written, or a write
+	// missed its deadline.
 	ErrSlow = errors.New("sse: stream fell behind")
 	// ErrInvalidConfig is returned (wrapped) by New for a Config field out
 	// of range.
@@ -44,11 +45,15 @@ type Config struct {
 	// negative means no age limit.
 	LogAge time.Duration
 
-	// QueueEvents is how many events may wait for one stream before the
-	// stream is ended as slow. Queues start empty and grow on demand. Zero
-	// means 512.
+	// QueueEvents, when positive, is how many events a stream may fall
+	// behind the newest before it is ended as slow. Streams have no queue
+	// of their own: each reads the user's log from where it is, so falling
+	// behind costs no memory beyond the log. Zero means no limit of its
+	// own: a stream is ended as slow only when the log must drop an event
+	// the stream has not written yet (see LogEvents, LogBytes, LogAge), the
+	// point from which resuming could not replay it either.
 	QueueEvents int
-	// WriteTimeout is the deadline of each write (a batch of queued events
+	// WriteTimeout is the deadline of each write (a batch of logged events
 	// and its flush). A stream whose write misses it is ended. Zero means
 	// 10 seconds.
 	WriteTimeout time.Duration
@@ -98,7 +103,6 @@ func (c *Config) setDefaults() error {
 	}
 	def(&c.LogEvents, 1024)
 	def(&c.LogBytes, 1<<20)
-	def(&c.QueueEvents, 512)
 	defDur(&c.LogAge, time.Hour)
 	defDur(&c.WriteTimeout, 10*time.Second)
 	defDur(&c.Heartbeat, 15*time.Second)
@@ -145,13 +149,13 @@ func New(cfg Config) (*Hub, error) {
 	return &Hub{cfg: cfg, log: cfg.Logger, users: make(map[string]*userLog)}, nil
 }
 
-// Publish appends an event to user's log and queues it on every stream the
-// user has open, without waiting for any of them. data is the event's
+// Publish appends an event to user's log and wakes every stream the user
+// has open, without waiting for any of them. data is the event's
 // serialized payload: it is encoded into an SSE frame once, and the same
 // frame goes to every stream and into the log; Publish does not retain data.
 // CR, LF and NUL are removed from name.
 //
-// Publish returns how many streams the event was queued on: 0 means the
+// Publish returns how many streams will write the event: 0 means the
 // user has no live stream (the caller may send a Web Push instead); the
 // event is still kept, and the next stream the user opens receives it.
 // After Close, Publish drops the event and returns 0.
@@ -172,8 +176,15 @@ func (h *Hub) Publish(user, name string, data []byte) (live int) {
 		l.mu.Lock()
 		h.mu.RUnlock()
 	}
-	defer l.mu.Unlock()
-	return l.appendLocked(&h.cfg, cleanName(name), data, time.Now())
+	live = l.appendLocked(&h.cfg, cleanName(name), data, time.Now())
+	subs := l.subs
+	l.mu.Unlock()
+	// Woken after the unlock, so that a stream's goroutine finds the log
+	// free. An ended stream ignores its wake.
+	for _, s := range subs {
+		s.signal()
+	}
+	return live
 }
 
 // logLocked returns user's log, creating it. h.mu must be held for writing.
@@ -199,9 +210,9 @@ func (h *Hub) Streams(user string) int {
 		h.mu.RUnlock()
 		return 0
 	}
-	l.mu.Lock()
+	l.mu.RLock()
 	h.mu.RUnlock()
-	defer l.mu.Unlock()
+	defer l.mu.RUnlock()
 	return len(l.subs)
 }
 
@@ -211,7 +222,7 @@ func (h *Hub) Count() int {
 }
 
 // EndUser ends every stream of user, for example at logout or when the
-// user's token expires: each stream writes the events already queued, then a
+// user's token expires: each stream writes the events already logged, then a
 // close event with reason and resume false, and ends. The user's log is kept
 // (see Forget). EndUser returns how many streams it asked to end and does
 // not wait for them.
@@ -225,8 +236,8 @@ func (h *Hub) EndUser(user, reason string) int {
 	l.mu.Lock()
 	h.mu.RUnlock()
 	defer l.mu.Unlock()
-	for s := range l.subs {
-		s.end(reason, false)
+	for _, s := range l.subs {
+		s.endLocked(reason, false)
 	}
 	return len(l.subs)
 }
@@ -246,8 +257,8 @@ func (h *Hub) Forget(user string) {
 	l.mu.Lock()
 	h.mu.Unlock()
 	defer l.mu.Unlock()
-	for s := range l.subs {
-		s.end(ReasonEnded, false)
+	for _, s := range l.subs {
+		s.endLocked(ReasonEnded, false) // keeps what it has not written yet
 	}
 	l.ring = ring{}
 	l.bytes = 0
@@ -268,8 +279,8 @@ func (h *Hub) endAllLocked() {
 	h.draining = true
 	for _, l := range h.users {
 		l.mu.Lock()
-		for s := range l.subs {
-			s.end(ReasonShutdown, true)
+		for _, s := range l.subs {
+			s.endLocked(ReasonShutdown, true)
 		}
 		l.mu.Unlock()
 	}

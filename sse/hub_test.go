@@ -747,10 +747,10 @@ func TestLogBytes(t *testing.T) {
 		rec := newRecorder()
 		stop := serve(h, rec, "alice", "")
 		synctestWait()
-		for range 3 {
+		for range 3 { // each written before the next: the stream keeps up
 			h.Publish("alice", "e", big)
+			synctestWait()
 		}
-		synctestWait()
 		stop()
 		evs := rec.events(t)
 		if len(evs) != 4 {
@@ -821,6 +821,96 @@ func TestSlowStreamThenFreshStream(t *testing.T) {
 			if !seen[string(payload(i))] {
 				t.Fatalf("event %d reached neither stream (first stream wrote %d events)", i, len(got))
 			}
+		}
+	})
+}
+
+// TestBurstWithinLog: a stream whose client reads late gets a burst of
+// 1,000 events (a room's occupant list on entry, twice with raw events)
+// once it reads again: a stream falls behind as far as the log keeps
+// without being ended, since it has no queue of its own to overflow.
+func TestBurstWithinLog(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		h, rec, stop := hubStream(t, sse.Config{Heartbeat: -1}) // the default log: 1,024 events
+		release := rec.hold()
+		const n = 1000
+		for i := range n {
+			if got := h.Publish("alice", "e", payload(i)); got != 1 {
+				t.Fatalf("Publish(%d) reached %d streams, want 1", i, got)
+			}
+		}
+		time.Sleep(time.Second) // well within the write deadline
+		release()
+		synctestWait()
+		if err := stop(); err != nil {
+			t.Fatalf("ServeStream = %v, want nil", err)
+		}
+		var got []string
+		for _, ev := range rec.events(t) {
+			if ev.Name != "onConnect" {
+				got = append(got, ev.Data)
+			}
+		}
+		if len(got) != n {
+			t.Fatalf("got %d events, want %d", len(got), n)
+		}
+		for i, d := range got {
+			if d != string(payload(i)) {
+				t.Fatalf("event %d = %q, want %q", i, d, payload(i))
+			}
+		}
+	})
+}
+
+// TestSlowStreamLogOverrun: a stream is ended as slow when the log drops
+// an event it has not written yet; it does not write the events after
+// the one it lost, and a tab that comes back without an id gets them
+// all, from the oldest still kept.
+func TestSlowStreamLogOverrun(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		h, rec, stop := hubStream(t, sse.Config{LogEvents: 8, Heartbeat: -1})
+		h.Publish("alice", "e", payload(0))
+		synctestWait() // written
+		release := rec.hold()
+		h.Publish("alice", "e", payload(1)) // taken, its write held
+		synctestWait()
+		for i := 2; i < 10; i++ { // 2..9 fill the log of 8
+			if got := h.Publish("alice", "e", payload(i)); got != 1 {
+				t.Fatalf("Publish(%d) reached %d streams, want 1", i, got)
+			}
+		}
+		// 10 drops 2, which the stream has not written.
+		if got := h.Publish("alice", "e", payload(10)); got != 0 {
+			t.Errorf("Publish(10) reached %d streams, want 0 (the stream fell behind the log)", got)
+		}
+		release()
+		synctestWait()
+		if err := stop(); !errors.Is(err, sse.ErrSlow) {
+			t.Fatalf("ServeStream = %v, want ErrSlow", err)
+		}
+		evs := rec.events(t)
+		if diff := cmp.Diff([]string{"onConnect", "e", "e", "chatapi.close"}, names(evs)); diff != "" {
+			t.Fatalf("slow stream (-want +got):\n%s", diff)
+		}
+		if got, want := evs[3].Data, `{"reason":"slow","resume":true}`; got != want {
+			t.Errorf("close data = %s, want %s", got, want)
+		}
+		// Resuming after event 1 is no longer possible: a reset, then
+		// what no stream had yet (the oldest kept, 3, onwards).
+		rec2 := newRecorder()
+		stop2 := serve(h, rec2, "alice", evs[2].ID)
+		synctestWait()
+		stop2()
+		evs2 := rec2.events(t)
+		if len(evs2) < 2 || evs2[1].Name != "chatapi.reset" {
+			t.Fatalf("resume: %v, want onConnect, chatapi.reset, …", names(evs2))
+		}
+		var data []string
+		for _, ev := range evs2[2:] {
+			data = append(data, ev.Data)
+		}
+		if diff := cmp.Diff([]string{"3", "4", "5", "6", "7", "8", "9", "10"}, data); diff != "" {
+			t.Errorf("resume after the reset (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -46,24 +46,47 @@ func (r *ring) pop() entry {
 type userLog struct {
 	gen uint64 // identifies this log in event ids; fixed
 
-	mu    sync.Mutex
-	ring  ring                     // guarded by mu; the kept events, oldest first
-	bytes int                      // guarded by mu; encoded size of the kept events
-	last  uint64                   // guarded by mu; seq of the newest event, 0 if none
-	acked uint64                   // guarded by mu; newest seq that reached a stream
-	subs  map[*subscriber]struct{} // guarded by mu
+	// mu is held for writing to change the log or the set of streams, and
+	// for reading by a stream copying frames out of the log.
+	mu    sync.RWMutex
+	ring  ring          // guarded by mu; the kept events, oldest first
+	bytes int           // guarded by mu; encoded size of the kept events
+	last  uint64        // guarded by mu; seq of the newest event, 0 if none
+	acked uint64        // guarded by mu; newest seq that reached a stream
+	subs  []*subscriber // guarded by mu; replaced, never changed in place, so a copy can be read without mu
 }
 
 func newUserLog(gen uint64) *userLog {
-	return &userLog{gen: gen, subs: make(map[*subscriber]struct{})}
+	return &userLog{gen: gen}
+}
+
+// addLocked adds a stream. l.mu must be held for writing.
+func (l *userLog) addLocked(s *subscriber) {
+	subs := make([]*subscriber, len(l.subs), len(l.subs)+1)
+	copy(subs, l.subs)
+	l.subs = append(subs, s)
+}
+
+// removeLocked removes a stream. l.mu must be held for writing.
+func (l *userLog) removeLocked(s *subscriber) {
+	for i, x := range l.subs {
+		if x == s {
+			subs := make([]*subscriber, 0, len(l.subs)-1)
+			subs = append(subs, l.subs[:i]...)
+			l.subs = append(subs, l.subs[i+1:]...)
+			return
+		}
+	}
 }
 
 // first returns the seq of the oldest kept event; first > last when none is
 // kept. l.mu must be held.
 func (l *userLog) firstLocked() uint64 { return l.last - uint64(l.ring.n) + 1 }
 
-// appendLocked logs an event and queues it on every stream, returning how
-// many took it. l.mu must be held.
+// appendLocked logs an event and returns how many streams will write it;
+// the caller wakes them. A stream that falls more than cfg.QueueEvents
+// events behind, or whose next event the log has to drop, is ended as
+// slow. l.mu must be held for writing.
 func (l *userLog) appendLocked(cfg *Config, name string, data []byte, now time.Time) int {
 	l.last++
 	var idb [maxIDLen]byte
@@ -75,38 +98,55 @@ func (l *userLog) appendLocked(cfg *Config, name string, data []byte, now time.T
 	}
 	l.ring.push(entry{at: now, frame: frame}, cfg.LogEvents)
 	l.bytes += len(frame)
+	for _, s := range l.subs {
+		if !s.ended {
+			l.acked = l.last // lowered again below for a stream ended as slow
+			break
+		}
+	}
 	l.trimLocked(cfg, now)
 
 	live := 0
-	var lost uint64 // the oldest event a stream dropped as slow never wrote
-	for s := range l.subs {
-		ok, from := s.enqueue(frame, l.last, cfg.QueueEvents)
-		if ok {
-			live++
-		} else if from > 0 && (lost == 0 || from < lost) {
-			lost = from
+	for _, s := range l.subs {
+		if s.ended {
+			continue
 		}
-	}
-	if live > 0 {
-		l.acked = l.last
-	}
-	if lost > 0 && lost-1 < l.acked {
-		// Its tab may come back without a Last-Event-ID (it saw none of
-		// them): those events must still count as not received.
-		l.acked = lost - 1
+		if cfg.QueueEvents > 0 && l.last-s.next >= uint64(cfg.QueueEvents) {
+			l.endSlowLocked(s)
+			continue
+		}
+		live++
 	}
 	return live
 }
 
-// trimLocked drops the oldest events beyond the byte and age limits. l.mu
-// must be held.
+// endSlowLocked ends a stream that fell behind. l.mu must be held for
+// writing.
+func (l *userLog) endSlowLocked(s *subscriber) {
+	s.endLocked(ReasonSlow, true)
+	if s.next <= l.acked {
+		// Its tab may come back without a Last-Event-ID (it saw none of
+		// the events it missed): they must still count as not received.
+		l.acked = s.next - 1
+	}
+}
+
+// trimLocked drops the oldest events beyond the byte and age limits, and
+// ends as slow every stream that had not yet written one of the events
+// dropped here or before. l.mu must be held for writing.
 func (l *userLog) trimLocked(cfg *Config, now time.Time) {
 	for l.ring.n > 0 {
 		e := l.ring.at(0)
 		if l.bytes <= cfg.LogBytes && (cfg.LogAge < 0 || now.Sub(e.at) <= cfg.LogAge) {
-			return
+			break
 		}
 		l.bytes -= len(l.ring.pop().frame)
+	}
+	first := l.firstLocked()
+	for _, s := range l.subs {
+		if !s.ended && s.next < first {
+			l.endSlowLocked(s)
+		}
 	}
 }
 

@@ -22,81 +22,87 @@ const maxBatch = 32 << 10
 // holds none.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
-// subscriber is one open stream's queue, filled by Publish and drained by
-// the stream's ServeStream goroutine.
+// subscriber is one open stream. It has no queue of its own: it reads the
+// user's log from its cursor, so an event costs a stream nothing but a wake
+// until the stream writes it, and a burst of events costs no memory beyond
+// the log that keeps them anyway.
 type subscriber struct {
 	log  *userLog
-	wake chan struct{} // capacity 1: something was queued
+	wake chan struct{} // capacity 1: the log has events after next
 	done chan struct{} // closed when the hub ends the stream
 
-	mu     sync.Mutex
-	queue  [][]byte // guarded by mu; frames not yet written
-	qFirst uint64   // guarded by mu; the log seq of queue[0]
-	ended  bool     // guarded by mu
-	reason string   // guarded by mu; why the hub ended the stream
-	resume bool     // guarded by mu
+	// All of these are guarded by log.mu. The stream's own goroutine moves
+	// next holding log.mu for reading; everyone else reads it holding it
+	// for writing.
+	next   uint64   // seq of the next logged event to write
+	tail   [][]byte // when ended: the frames it still writes before the close event
+	ended  bool
+	reason string // why the hub ended the stream
+	resume bool
 }
 
-// enqueue queues frame (the log's event seq) unless the stream has ended;
-// a full queue ends the stream as slow, and then lost is the seq of the
-// first event the stream had queued but will never write. It never blocks.
-func (s *subscriber) enqueue(frame []byte, seq uint64, limit int) (ok bool, lost uint64) {
-	s.mu.Lock()
-	if s.ended {
-		s.mu.Unlock()
-		return false, 0
-	}
-	if len(s.queue) >= limit {
-		s.endLocked(ReasonSlow, true)
-		lost = s.qFirst
-		s.mu.Unlock()
-		return false, lost
-	}
-	if len(s.queue) == 0 {
-		s.qFirst = seq
-	}
-	s.queue = append(s.queue, frame)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-	return true, 0
-}
-
-// end asks the stream to end; the first reason wins.
-func (s *subscriber) end(reason string, resume bool) {
-	s.mu.Lock()
-	s.endLocked(reason, resume)
-	s.mu.Unlock()
-}
-
-// endLocked is end with s.mu held.
+// endLocked asks the stream to end; the first reason wins. Unless the
+// stream ends as slow, the logged events it has not written yet are kept
+// in s.tail, to be written before its close event. s.log.mu must be held
+// for writing.
 func (s *subscriber) endLocked(reason string, resume bool) {
 	if s.ended {
 		return
 	}
 	s.ended, s.reason, s.resume = true, reason, resume
+	if reason != ReasonSlow { // a slow stream resumes from its last id
+		s.tail = s.log.sinceLocked(s.next - 1)
+		s.next = s.log.last + 1
+	}
 	close(s.done)
 }
 
-// take returns the queued frames and gives the queue spare as its new
-// backing array.
-func (s *subscriber) take(spare [][]byte) [][]byte {
-	s.mu.Lock()
-	q := s.queue
-	s.queue = spare[:0]
-	s.mu.Unlock()
-	return q
+// signal wakes the stream's goroutine without blocking.
+func (s *subscriber) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// end is endLocked taking s.log.mu.
+func (s *subscriber) end(reason string, resume bool) {
+	s.log.mu.Lock()
+	s.endLocked(reason, resume)
+	s.log.mu.Unlock()
+}
+
+// take appends to dst the frames of the logged events the stream has not
+// written yet, up to maxBatch bytes or so, moves its cursor past them, and
+// reports whether more are left. It returns nothing once the stream has
+// ended (its tail is written with the close event).
+func (s *subscriber) take(dst [][]byte) (frames [][]byte, more bool) {
+	l := s.log
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if s.ended || s.next > l.last {
+		return dst, false
+	}
+	// The cursor never falls below the log: the publisher ends a stream
+	// as slow before trimming an event it has not written.
+	i := l.ring.n - int(l.last-s.next+1)
+	size := 0
+	for ; i < l.ring.n && size < maxBatch; i++ {
+		f := l.ring.at(i).frame
+		dst = append(dst, f)
+		size += len(f)
+		s.next++
+	}
+	return dst, s.next <= l.last
 }
 
 // start is what a stream writes before live events.
 type start struct {
-	reset  []byte   // a reset frame, or nil
-	replay [][]byte // logged frames to replay
+	reset []byte // a reset frame, or nil
 }
 
-// subscribe registers a stream for user resuming after lastID.
+// subscribe registers a stream for user resuming after lastID: its cursor
+// is set to the first event it must get.
 func (h *Hub) subscribe(user, lastID string) (*subscriber, start, error) {
 	h.mu.Lock()
 	if h.closed {
@@ -112,29 +118,27 @@ func (h *Hub) subscribe(user, lastID string) (*subscriber, start, error) {
 	defer l.mu.Unlock()
 
 	s := &subscriber{log: l, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	l.subs[s] = struct{}{}
-	if draining {
-		s.endLocked(ReasonShutdown, true)
-	}
-
 	l.trimLocked(&h.cfg, time.Now())
 	var st start
+	from := l.acked // what a stream without Last-Event-ID gets: what no stream had yet
 	switch gen, seq, ok := parseID(lastID); {
 	case lastID == "":
-		st.replay = l.sinceLocked(l.acked)
 	case ok && gen == l.gen && seq <= l.last && seq+1 >= l.firstLocked():
-		st.replay = l.sinceLocked(seq)
+		from = seq
 	case ok && gen == l.gen && seq <= l.last:
 		st.reset = h.resetFrame(l, "expired", lastID)
-		st.replay = l.sinceLocked(l.acked)
 	default:
 		if !ok {
 			lastID = ""
 		}
-		st.reset = h.resetFrame(l, "unknown", lastID)
 		// After the reset, what no stream has had yet (a new log's first
 		// events, e.g. after a gateway restart), as a fresh stream gets.
-		st.replay = l.sinceLocked(l.acked)
+		st.reset = h.resetFrame(l, "unknown", lastID)
+	}
+	s.next = max(from+1, l.firstLocked())
+	l.addLocked(s)
+	if draining {
+		s.endLocked(ReasonShutdown, true)
 	}
 	l.acked = l.last
 	return s, st, nil
@@ -169,9 +173,8 @@ func (h *Hub) closeFrame(reason string, resume bool) []byte {
 // unsubscribe removes s from its log.
 func (h *Hub) unsubscribe(s *subscriber) {
 	s.log.mu.Lock()
-	delete(s.log.subs, s)
+	s.log.removeLocked(s)
 	s.log.mu.Unlock()
-	s.end("", false) // stop further enqueues
 	h.streams.Add(-1)
 	h.serving.Done()
 }
@@ -219,10 +222,15 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		pre = appendFrame(pre, nil, cleanName(hello.Name), hello.Data)
 	}
 	pre = append(pre, st.reset...)
-	err = out.write(pre, st.replay, nil)
 	st = start{}
+	// The replay, or its first batch, goes out with the hello.
+	q, more := s.take(nil)
+	err = out.write(pre, q, nil)
 	if err != nil {
 		return h.ended(r, s, err)
+	}
+	if more {
+		s.signal()
 	}
 
 	var heartbeat <-chan time.Time
@@ -240,7 +248,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		maxAge = t.C
 	}
 
-	var spare [][]byte
+	spare := recycle(q)
 	for {
 		select {
 		case <-r.Context().Done():
@@ -253,11 +261,17 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 			}
 			return h.ended(r, s, nil)
 		case <-s.wake:
-			q := s.take(spare)
+			q, more := s.take(spare)
+			if len(q) == 0 {
+				continue
+			}
 			err := out.write(nil, q, nil)
 			spare = recycle(q)
 			if err != nil {
 				return h.ended(r, s, err)
+			}
+			if more { // a long replay or burst: the next batch after the others had a turn
+				s.signal()
 			}
 		case <-heartbeat:
 			if err := out.write([]byte(": ping\n"), nil, nil); err != nil {
@@ -266,13 +280,9 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		case <-maxAge:
 			s.end(ReasonMaxAge, true)
 		case <-s.done:
-			s.mu.Lock()
-			reason, resume := s.reason, s.resume
-			s.mu.Unlock()
-			var q [][]byte
-			if reason != ReasonSlow { // a slow stream resumes from its last id
-				q = s.take(nil)
-			}
+			s.log.mu.RLock()
+			reason, resume, q := s.reason, s.resume, s.tail
+			s.log.mu.RUnlock()
 			err := out.write(nil, q, h.closeFrame(reason, resume))
 			if reason == ReasonSlow {
 				err = errors.Join(ErrSlow, err)
@@ -300,9 +310,9 @@ func (h *Hub) ended(r *http.Request, s *subscriber, err error) error {
 	}
 	ctx := r.Context()
 	if h.log.Enabled(ctx, slog.LevelDebug) {
-		s.mu.Lock()
+		s.log.mu.RLock()
 		reason := s.reason
-		s.mu.Unlock()
+		s.log.mu.RUnlock()
 		if reason == "" {
 			reason = "client gone"
 		}
