@@ -59,6 +59,7 @@ type Session struct {
 	lastUse    time.Time
 	waiters    map[*waiter]struct{}
 	collectors map[string]*collector // MAM query id → results
+	out        outbox                // messages the user wrote lately, to send again after a loss
 
 	// Owned by the run goroutine.
 	lastArchiveID string
@@ -225,13 +226,18 @@ func (s *Session) usable() (*Conn, error) {
 }
 
 // Send writes a stanza on the session's connection. It fails with
-// ErrOffline while the session reconnects.
+// ErrOffline while the session reconnects. A message with a body and an id
+// (one the user wrote) is sent again after a reconnection if it was written
+// shortly before the connection was lost (see outbox).
 func (s *Session) Send(ctx context.Context, v any) error {
 	c, err := s.usable()
 	if err != nil {
 		return err
 	}
 	s.Touch()
+	if msg, ok := userMessage(v); ok {
+		return s.sendMessage(ctx, c, msg)
+	}
 	return c.Send(ctx, v)
 }
 
@@ -476,7 +482,7 @@ func (s *Session) run() {
 			break
 		}
 		s.deliver(chatapi.Session{State: chatapi.SessionReconnecting, Reason: lossReason(err)})
-		if conn = s.reconnect(); conn == nil {
+		if conn = s.reconnect(lostAt); conn == nil {
 			break
 		}
 		// Catch up on what arrived while away: after the last archived
@@ -513,7 +519,7 @@ func lossReason(err error) string {
 
 // reconnect dials until it succeeds, the session ends or the credentials
 // are refused. It returns the new connection, ready and catching up, or nil.
-func (s *Session) reconnect() *Conn {
+func (s *Session) reconnect(lostAt time.Time) *Conn {
 	delay := s.m.cfg.ReconnectMin
 	for attempt := 1; ; attempt++ {
 		// Full jitter in [delay/2, delay): sessions lost together do not
@@ -530,6 +536,9 @@ func (s *Session) reconnect() *Conn {
 		conn, err := s.m.dial(ctx, s.local, "")
 		if err == nil {
 			err = s.online(ctx, conn, true)
+			if err == nil {
+				err = s.resendOutbox(ctx, conn, lostAt)
+			}
 			if err != nil {
 				_ = conn.Close(ctx)
 			}
@@ -651,6 +660,10 @@ func (s *Session) emit(st *Stanza) {
 		id := archiveID(st, s.user)
 		if id != "" && !s.seen.add(id) {
 			return // already delivered from the archive
+		}
+		s.reflected(st)
+		if k := originKey(st); k != "" && !s.seen.add(k) {
+			return // its sender sent it again after a connection loss
 		}
 		if st.Type == "groupchat" {
 			s.mu.Lock()
@@ -828,6 +841,9 @@ func (s *Session) finishCatchUp() {
 					rm.lastID = r.ID
 				}
 				s.mu.Unlock()
+			}
+			if k := originKey(r.Forwarded.Message); k != "" && !s.seen.add(k) {
+				continue // its sender sent it again after a connection loss
 			}
 			if p := TranslateArchived(r, s.user); p != nil {
 				s.deliver(p)
