@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sparkgate/sparkgate/sse/ssetest"
@@ -48,5 +49,50 @@ func TestReadAll(t *testing.T) {
 	evs, err := ssetest.ReadAll(strings.NewReader("data: a\n\ndata: b\n\n"))
 	if err != nil || len(evs) != 2 || evs[1].Data != "b" {
 		t.Errorf("ReadAll = %+v, %v", evs, err)
+	}
+}
+
+// TestReaderChunks reads the same stream whole, one byte per read, and in
+// reads that split lines and CRLF pairs: the events must not depend on how
+// the bytes arrive.
+func TestReaderChunks(t *testing.T) {
+	long := strings.Repeat("y", 10000) // longer than the reader's buffer
+	stream := "retry: 10\r\n\r\nid: 1-1\r\nevent: a\r\ndata: " + long + "\r\n\r\n" +
+		"data: cr\r\rdata: lf\n\n: c\nid: 1-2\ndata: x\r\ndata: y\n\n"
+	all, err := ssetest.ReadAll(strings.NewReader(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 4 || all[0].Data != long || all[1].Data != "cr" || all[2].Data != "lf" || all[3].Data != "x\ny" || all[3].ID != "1-2" {
+		t.Fatalf("whole stream: %d events %.40q", len(all), all)
+	}
+	for name, rd := range map[string]io.Reader{
+		"one byte": iotest.OneByteReader(strings.NewReader(stream)),
+		"halves":   iotest.HalfReader(strings.NewReader(stream)),
+	} {
+		got, err := ssetest.ReadAll(rd)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(all, got); diff != "" {
+			t.Errorf("%s (-whole +got):\n%s", name, diff)
+		}
+	}
+}
+
+// BenchmarkReader reads events of a typical size (an id, a name, 300
+// bytes of JSON).
+func BenchmarkReader(b *testing.B) {
+	frame := "id: 1764000000000-12345\nevent: chatapi.chat\ndata: {\"body\":\"" + strings.Repeat("x", 280) + "\"}\n\n"
+	stream := strings.Repeat(frame, 1000)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := ssetest.NewReader(strings.NewReader(stream))
+		for range 1000 {
+			if _, err := r.Next(); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
