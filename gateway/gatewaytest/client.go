@@ -59,13 +59,23 @@ func (r Response) Error(t testing.TB) ErrorBody {
 // and a body of the given content type (none when contentType is empty).
 func (c *Client) Do(t testing.TB, method, path, token, contentType, body string) Response {
 	t.Helper()
+	r, err := c.DoContext(t.Context(), method, path, token, contentType, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// DoContext is Do for goroutines other than the test's: it returns an error
+// instead of failing the test.
+func (c *Client) DoContext(ctx context.Context, method, path, token, contentType, body string) (Response, error) {
 	var rd io.Reader
 	if contentType != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, c.Base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
 	if err != nil {
-		t.Fatal(err)
+		return Response{}, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -75,14 +85,14 @@ func (c *Client) Do(t testing.TB, method, path, token, contentType, body string)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return Response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", method, path, err)
+		return Response{}, fmt.Errorf("%s %s: reading the body: %w", method, path, err)
 	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
 // Login logs user in with password and returns the token, failing the test
