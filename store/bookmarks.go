@@ -108,7 +108,7 @@ func (s *SQLite) UpdateBookmark(ctx context.Context, b bookmark.Bookmark) (bookm
 
 // DeleteBookmark implements bookmark.Store.
 func (s *SQLite) DeleteBookmark(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM bookmarks WHERE id = ?`, id)
+	res, err := s.exec(ctx, `DELETE FROM bookmarks WHERE id = ?`, id)
 	if err := affected(res, err, "delete bookmark"); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return errBookmarkNotFound(id)

@@ -1,6 +1,13 @@
 package store
 
-import "github.com/sparkgate/sparkgate/auth"
+import (
+	"errors"
+	"fmt"
+
+	"modernc.org/sqlite"
+
+	"github.com/sparkgate/sparkgate/auth"
+)
 
 // ErrExists is returned (wrapped) when a row with the same key exists. It
 // also matches auth.ErrExists.
@@ -23,3 +30,32 @@ func (notFound) Error() string { return "store: not found" }
 
 // Is lets errors.Is(err, auth.ErrNotFound) succeed for ErrNotFound.
 func (notFound) Is(target error) bool { return target == auth.ErrNotFound }
+
+// ErrFull is returned (wrapped, with SQLite's own error) when a write
+// failed because the disk, or the database's page limit, is full
+// (SQLITE_FULL, "database or disk is full"). Nothing was written; reads
+// still work, and writes work again once there is space. It has a
+// StorageFull method returning true, the behaviour the gateway maps to
+// 507 Insufficient Storage without importing this package.
+var ErrFull error = full{}
+
+type full struct{}
+
+func (full) Error() string { return "store: database or disk is full" }
+
+// StorageFull reports true: see ErrFull.
+func (full) StorageFull() bool { return true }
+
+// sqliteFull is SQLITE_FULL, the primary result code (the low byte of an
+// extended one).
+const sqliteFull = 13
+
+// markFull returns err, matching ErrFull too when SQLite says the database
+// or disk is full.
+func markFull(err error) error {
+	var se *sqlite.Error
+	if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteFull || errors.Is(err, ErrFull) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrFull, err)
+}

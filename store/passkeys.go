@@ -74,7 +74,7 @@ func (s *SQLite) PasskeyCredentials(ctx context.Context, user string) ([]auth.Pa
 // AddPasskeyCredential stores a new credential; the user must have a
 // handle (WebAuthnHandle) first. A duplicate id is ErrExists.
 func (s *SQLite) AddPasskeyCredential(ctx context.Context, c auth.PasskeyCredential) error {
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO webauthn_credentials (id, user_jid, name, data, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		c.ID, c.User, c.Name, c.Data, ms(c.CreatedAt), msOrZero(c.LastUsedAt))
 	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -88,7 +88,7 @@ func (s *SQLite) AddPasskeyCredential(ctx context.Context, c auth.PasskeyCredent
 
 // UpdatePasskeyCredential replaces a credential's data and last use time.
 func (s *SQLite) UpdatePasskeyCredential(ctx context.Context, user string, id, data []byte, lastUsed time.Time) error {
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		`UPDATE webauthn_credentials SET data = ?, last_used_at = ? WHERE user_jid = ? AND id = ?`,
 		data, msOrZero(lastUsed), user, id)
 	return affected(res, err, "update passkey")
@@ -96,7 +96,7 @@ func (s *SQLite) UpdatePasskeyCredential(ctx context.Context, user string, id, d
 
 // DeletePasskeyCredential removes one of the user's credentials.
 func (s *SQLite) DeletePasskeyCredential(ctx context.Context, user string, id []byte) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM webauthn_credentials WHERE user_jid = ? AND id = ?`, user, id)
+	res, err := s.exec(ctx, `DELETE FROM webauthn_credentials WHERE user_jid = ? AND id = ?`, user, id)
 	return affected(res, err, "delete passkey")
 }
 

@@ -76,7 +76,7 @@ var errTooMany = errors.New("store: too many properties")
 // DeleteUserProperties removes every property of user (when the account
 // is deleted). A user without properties is not an error.
 func (s *SQLite) DeleteUserProperties(ctx context.Context, user string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM user_properties WHERE user_jid = ?`, user); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM user_properties WHERE user_jid = ?`, user); err != nil {
 		return fmt.Errorf("store: delete user properties: %w", err)
 	}
 	return nil

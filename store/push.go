@@ -17,7 +17,7 @@ func (s *SQLite) PutPushSubscription(ctx context.Context, sub webpush.Subscripti
 	if !sub.Expires.IsZero() {
 		exp = sub.Expires.UnixMilli()
 	}
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO push_subscriptions (user_jid, resource, endpoint, p256dh, auth, expires_at, updated_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (user_jid, resource) DO UPDATE SET
@@ -61,7 +61,7 @@ func (s *SQLite) PushSubscriptions(ctx context.Context, user string) ([]webpush.
 // DeletePushSubscription removes the user's subscription under resource;
 // the error matches ErrNotFound and webpush.ErrNotFound when there is none.
 func (s *SQLite) DeletePushSubscription(ctx context.Context, user, resource string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND resource = ?`, user, resource)
+	res, err := s.exec(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND resource = ?`, user, resource)
 	if err != nil {
 		return fmt.Errorf("store: delete push subscription: %w", err)
 	}
@@ -74,7 +74,7 @@ func (s *SQLite) DeletePushSubscription(ctx context.Context, user, resource stri
 // DeletePushEndpoint removes the user's subscriptions with this endpoint;
 // none is not an error.
 func (s *SQLite) DeletePushEndpoint(ctx context.Context, user, endpoint string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND endpoint = ?`, user, endpoint); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND endpoint = ?`, user, endpoint); err != nil {
 		return fmt.Errorf("store: delete push endpoint: %w", err)
 	}
 	return nil

@@ -24,7 +24,7 @@ func (s *SQLite) Setting(ctx context.Context, name string) (string, error) {
 
 // PutSetting inserts or replaces a gateway setting.
 func (s *SQLite) PutSetting(ctx context.Context, name, value string) error {
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)
 		 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		name, value, ms(time.Now()))
@@ -37,6 +37,6 @@ func (s *SQLite) PutSetting(ctx context.Context, name, value string) error {
 // DeleteSetting removes a gateway setting or returns an error matching
 // ErrNotFound.
 func (s *SQLite) DeleteSetting(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, name)
+	res, err := s.exec(ctx, `DELETE FROM settings WHERE name = ?`, name)
 	return affected(res, err, "delete setting")
 }

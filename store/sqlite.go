@@ -136,15 +136,23 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v).UTC()
 }
 
-// tx runs fn in a write transaction (BEGIN IMMEDIATE, see dsn).
+// tx runs fn in a write transaction (BEGIN IMMEDIATE, see dsn). An error
+// from a full disk matches ErrFull.
 func (s *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return markFull(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return markFull(err)
 	}
-	return tx.Commit()
+	return markFull(tx.Commit())
+}
+
+// exec runs one write statement outside a transaction. An error from a
+// full disk matches ErrFull.
+func (s *SQLite) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	return res, markFull(err)
 }

@@ -15,7 +15,7 @@ var _ auth.Store = (*SQLite)(nil)
 // RevokeToken records jti as revoked until expiresAt and reports whether it
 // was newly recorded. See auth.TokenStore.
 func (s *SQLite) RevokeToken(ctx context.Context, jti string, expiresAt time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		`INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`,
 		jti, ms(expiresAt))
 	if err != nil {
@@ -45,7 +45,7 @@ func (s *SQLite) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 // RevokeUserBefore records the user's revocation cutoff; a later cutoff
 // replaces an earlier one, never the other way round.
 func (s *SQLite) RevokeUserBefore(ctx context.Context, user string, cutoff time.Time) error {
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO user_revocations (user_jid, cutoff) VALUES (?, ?)
 		 ON CONFLICT (user_jid) DO UPDATE SET cutoff = excluded.cutoff
 		 WHERE excluded.cutoff > user_revocations.cutoff`,

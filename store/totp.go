@@ -16,7 +16,7 @@ func (s *SQLite) PutTOTPSecret(ctx context.Context, sec auth.TOTPSecret) error {
 	if sec.Active {
 		active = 1
 	}
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO totp_secrets (user_jid, ciphertext, nonce, active, created_at) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (user_jid) DO UPDATE SET ciphertext = excluded.ciphertext, nonce = excluded.nonce,
 		   active = excluded.active, created_at = excluded.created_at`,
@@ -49,7 +49,7 @@ func (s *SQLite) TOTPSecret(ctx context.Context, user string) (auth.TOTPSecret, 
 
 // ActivateTOTPSecret marks the user's secret active.
 func (s *SQLite) ActivateTOTPSecret(ctx context.Context, user string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE totp_secrets SET active = 1 WHERE user_jid = ?`, user)
+	res, err := s.exec(ctx, `UPDATE totp_secrets SET active = 1 WHERE user_jid = ?`, user)
 	return affected(res, err, "activate totp secret")
 }
 
@@ -71,7 +71,7 @@ func (s *SQLite) DeleteTOTPSecret(ctx context.Context, user string) error {
 // UseTOTPStep records that user consumed step and reports whether it was
 // the first use.
 func (s *SQLite) UseTOTPStep(ctx context.Context, user string, step int64, expiresAt time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		`INSERT INTO totp_used_steps (user_jid, step, expires_at) VALUES (?, ?, ?)
 		 ON CONFLICT (user_jid, step) DO NOTHING`,
 		user, step, ms(expiresAt))
@@ -87,7 +87,7 @@ func (s *SQLite) UseTOTPStep(ctx context.Context, user string, step int64, expir
 
 // AddTOTPFailure records a failed attempt.
 func (s *SQLite) AddTOTPFailure(ctx context.Context, user string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO totp_failures (user_jid, failed_at) VALUES (?, ?)`, user, ms(at))
 	if err != nil {
 		return fmt.Errorf("store: add totp failure: %w", err)
@@ -120,7 +120,7 @@ func (s *SQLite) TOTPFailures(ctx context.Context, user string, since time.Time)
 
 // ClearTOTPFailures forgets the user's failures.
 func (s *SQLite) ClearTOTPFailures(ctx context.Context, user string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM totp_failures WHERE user_jid = ?`, user); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM totp_failures WHERE user_jid = ?`, user); err != nil {
 		return fmt.Errorf("store: clear totp failures: %w", err)
 	}
 	return nil
