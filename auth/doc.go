@@ -36,6 +36,10 @@
 // truth: a revocation is written there first and then enters the view, so
 // it takes effect at once on this process and survives a restart; one
 // written by another process sharing the store shows within the recheck.
+// It also remembers (by SHA-256, bounded) tokens whose signature it has
+// checked, so a client that sends the same token on every request pays the
+// Ed25519 verification once; expiry, not-before, issue time and the signing
+// key's retirement are checked again on every Verify.
 //
 // # Concurrency
 //

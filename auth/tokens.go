@@ -68,6 +68,8 @@ type Tokens struct {
 	singleUse []string
 	now       func() time.Time
 	parser    *jwt.Parser
+	leeway    time.Duration
+	memo      *verified
 	revs      *revocations
 }
 
@@ -143,6 +145,8 @@ func NewTokens(cfg TokensConfig) (*Tokens, error) {
 		recheck = DefaultRevocationRecheck
 	}
 	t.revs = newRevocations(recheck)
+	t.leeway = cfg.Leeway
+	t.memo = newVerified()
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithAudience(cfg.Audience),
@@ -312,6 +316,10 @@ func (t *Tokens) parse(token string) (Claims, error) {
 	if len(token) > maxTokenLen {
 		return Claims{}, fmt.Errorf("%w: too long", ErrInvalidToken)
 	}
+	now := t.now()
+	if c, ok, err := t.memo.lookup(t, token, now); ok {
+		return c, err
+	}
 	var w wireClaims
 	tok, err := t.parser.ParseWithClaims(token, &w, t.keyfunc)
 	if err != nil {
@@ -345,6 +353,7 @@ func (t *Tokens) parse(token string) (Claims, error) {
 	if w.IssuedAtMS != 0 && w.IssuedAtMS/1000 == w.IssuedAt.Unix() {
 		c.IssuedAt = time.UnixMilli(w.IssuedAtMS).UTC()
 	}
+	t.memo.add(token, c, now)
 	return c, nil
 }
 
