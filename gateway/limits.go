@@ -259,7 +259,7 @@ func (s *Server) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		max := s.limits.cfg.MaxBody
 		if r.ContentLength > max {
-			s.limits.hit(limitMaxBody, "max", formatSize(max), "method", r.Method, "path", r.URL.Path)
+			s.limits.hit(limitMaxBody, "max", formatSize(max), "method", r.Method, "path", c.Path())
 			return s.tooLarge(nil)
 		}
 		var body *limitedBody
@@ -286,7 +286,7 @@ func (s *Server) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		committed := c.Response().Committed
 		switch {
 		case body != nil && body.over:
-			s.limits.hit(limitMaxBody, "max", formatSize(max), "method", r.Method, "path", r.URL.Path)
+			s.limits.hit(limitMaxBody, "max", formatSize(max), "method", r.Method, "path", c.Path())
 			if !committed && (err == nil || classify(err).Status != http.StatusRequestEntityTooLarge) {
 				// Whatever the handler made of the failed read, the
 				// answer is the limit's.
