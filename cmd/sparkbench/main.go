@@ -338,6 +338,8 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 		"SPARKGATE_METRICS=true",
 		"SPARKGATE_WEB_CLIENT=false",
 		"SPARKGATE_LOG_LEVEL=warn",
+		// The tabs scenario opens -tabs (1,000) streams for one user.
+		"SPARKGATE_MAX_STREAMS_PER_USER=" + strconv.Itoa(max(100, b.opt.tabs)),
 	}}
 	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on; log " + filepath.Join("$TMP", "gateway", "gateway.log")
 	if err := b.gw.start(ctx); err != nil {
