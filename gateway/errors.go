@@ -28,6 +28,7 @@ const (
 	codeNotImplemented  = "not_implemented"
 	codeXMPPUnavailable = "xmpp_unavailable"
 	codeTimeout         = "timeout"
+	codeStoreFull       = "store_full"
 	codeInternal        = "internal"
 )
 
@@ -98,6 +99,8 @@ func codeFor(status int) string {
 		return codeXMPPUnavailable
 	case http.StatusGatewayTimeout:
 		return codeTimeout
+	case http.StatusInsufficientStorage:
+		return codeStoreFull
 	}
 	if status >= 500 {
 		return codeInternal
@@ -127,6 +130,8 @@ func classify(err error) *Error {
 			msg = http.StatusText(he.Code)
 		}
 		return &Error{Status: he.Code, Code: codeFor(he.Code), Message: msg, Err: err}
+	case isStorageFull(err):
+		return wrap(http.StatusInsufficientStorage, "the gateway's storage is full: nothing was saved, try again later", err)
 	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrRevoked):
 		return wrap(http.StatusUnauthorized, "missing, invalid, expired or revoked token", err)
 	case errors.Is(err, xmppadmin.ErrUnsupported):
@@ -187,6 +192,14 @@ func classify(err error) *Error {
 		return wrap(http.StatusBadGateway, "the XMPP server refused the request: "+ste.Condition, err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error", Err: err}
+}
+
+// isStorageFull reports whether err says the gateway's own storage is full
+// (store.ErrFull, found by its behaviour so that gateway does not import
+// store): a write was refused, reads and messages still work.
+func isStorageFull(err error) bool {
+	var sf interface{ StorageFull() bool }
+	return errors.As(err, &sf) && sf.StorageFull()
 }
 
 func wrap(status int, msg string, err error) *Error {

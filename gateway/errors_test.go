@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
@@ -79,7 +80,12 @@ func TestClassify(t *testing.T) {
 		// What tokenIssuer returns: both sentinels; the more precise wins.
 		{fmt.Errorf("xmppconn: token for bob: %w: %w", xmppconn.ErrNotAuthorized, xmppadmin.ErrUnsupported), 501},
 		{context.DeadlineExceeded, 504},
+		// A write the store refused for want of space (SQLITE_FULL).
+		{fmt.Errorf("store: put setting: %w: %w", store.ErrFull, errors.New("database or disk is full (13)")), 507},
 		{errors.New("something broke"), 500},
+	}
+	if !ErrorCode(codeStoreFull).Valid() {
+		t.Errorf("code %q is not in openapi.yaml's Error.code enum", codeStoreFull)
 	}
 	for _, tt := range tests {
 		e := classify(tt.err)

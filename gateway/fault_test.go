@@ -47,6 +47,17 @@ type node struct {
 // missing), like newGateway does on a fresh dir.
 func startNode(t *testing.T, dir string, mod func(*gateway.Config)) *node {
 	t.Helper()
+	var withStore func(*gateway.Config, *store.SQLite)
+	if mod != nil {
+		withStore = func(c *gateway.Config, _ *store.SQLite) { mod(c) }
+	}
+	return startNodeStore(t, dir, withStore)
+}
+
+// startNodeStore is startNode with a mod that also gets the node's store,
+// e.g. to keep bookmarks and properties in it.
+func startNodeStore(t *testing.T, dir string, mod func(*gateway.Config, *store.SQLite)) *node {
+	t.Helper()
 	srv := ejabberdtest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -74,7 +85,7 @@ func startNode(t *testing.T, dir string, mod func(*gateway.Config)) *node {
 		Ready:     []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
 	}
 	if mod != nil {
-		mod(&cfg)
+		mod(&cfg, st)
 	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
@@ -626,16 +637,7 @@ func TestIntegrationFaultStore(t *testing.T) {
 		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 		ro.on.Store(true)
 
-		tl := newTally()
-		for i := range 5 {
-			body := fmt.Sprintf("m-ro-%d", i)
-			tl.send(body)
-			if r := n.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", body); r.Status != 200 {
-				t.Fatalf("send %s: %d %s", body, r.Status, r.Body)
-			}
-		}
-		collect(t, s, tl, 300*time.Millisecond, 10*time.Second, nil)
-		tl.report(t, "store read-only")
+		chatWhileStoreFails(t, n.env, ta, b.Name, s, "store read-only")
 
 		runStoreCalls(t, n.env, []storeCall{
 			{"bookmark-create", "POST", api + "/bookmark", "application/json", `{"type":"url","name":"x","value":"https://x.example.org/"}`, ta, []int{500, 503}},
@@ -673,6 +675,23 @@ func TestIntegrationFaultStore(t *testing.T) {
 			t.Fatalf("readyz with the store closed: %d %s", r.Status, r.Body)
 		}
 	})
+}
+
+// chatWhileStoreFails sends five one-to-one messages with token to the
+// user to, whose stream s is open, and reports the tally as what: messages
+// need no store, so all of them must arrive once.
+func chatWhileStoreFails(t *testing.T, e *env, token, to string, s *gatewaytest.Stream, what string) {
+	t.Helper()
+	tl := newTally()
+	for i := range 5 {
+		body := fmt.Sprintf("m-%d", i)
+		tl.send(body)
+		if r := e.Do(t, "POST", api+"/chat/message/"+to, token, "text/plain", body); r.Status != 200 {
+			t.Fatalf("send %s: %d %s", body, r.Status, r.Body)
+		}
+	}
+	collect(t, s, tl, 300*time.Millisecond, 10*time.Second, nil)
+	tl.report(t, what)
 }
 
 func mustKeys(t *testing.T, dir string) *auth.Keys {

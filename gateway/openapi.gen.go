@@ -44,6 +44,7 @@ const (
 	ErrorCodeOverCapacity         ErrorCode = "over_capacity"
 	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
 	ErrorCodeRateLimited          ErrorCode = "rate_limited"
+	ErrorCodeStoreFull            ErrorCode = "store_full"
 	ErrorCodeTimeout              ErrorCode = "timeout"
 	ErrorCodeUnauthorized         ErrorCode = "unauthorized"
 	ErrorCodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
@@ -74,6 +75,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodePayloadTooLarge:
 		return true
 	case ErrorCodeRateLimited:
+		return true
+	case ErrorCodeStoreFull:
 		return true
 	case ErrorCodeTimeout:
 		return true
@@ -326,7 +329,9 @@ type ErrorResponse struct {
 	// `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
 	// `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
 	// `not_implemented` (501), `xmpp_unavailable` (502, 503), `over_capacity` (503: the gateway
-	// holds as many sessions or event streams as it may), `timeout` (504).
+	// holds as many sessions or event streams as it may), `timeout` (504), `store_full` (507:
+	// the gateway's own storage is full, so a request that needed to save something saved
+	// nothing; reads and messages still work).
 	//
 	//
 	// Example: not_found
@@ -365,7 +370,9 @@ type ErrorResponse struct {
 // `method_not_allowed` (405), `conflict` (409), `payload_too_large` (413),
 // `unsupported_media_type` (415), `rate_limited` (429), `internal` (500),
 // `not_implemented` (501), `xmpp_unavailable` (502, 503), `over_capacity` (503: the gateway
-// holds as many sessions or event streams as it may), `timeout` (504).
+// holds as many sessions or event streams as it may), `timeout` (504), `store_full` (507:
+// the gateway's own storage is full, so a request that needed to save something saved
+// nothing; reads and messages still work).
 //
 // Example: not_found
 type ErrorCode string
