@@ -29,9 +29,11 @@ vet:
 
 # test: everything, with the race detector, against a real ejabberd and Chromium.
 # -count=1: the integration tests talk to servers the build cache knows
-# nothing about, so a cached pass would prove nothing.
+# nothing about, so a cached pass would prove nothing. Then each fuzz target
+# of issue 12 runs for FUZZTIME (default 15s) from its checked-in corpus.
 test: deps fmt-check vet
 	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -timeout 14m ./...
+	GO=$(GO) scripts/fuzz.sh
 
 bench: deps-dev
 	$(GO) run ./cmd/sparkbench
