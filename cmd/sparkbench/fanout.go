@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +93,7 @@ func (b *bench) fanout(ctx context.Context) error {
 		dups    atomic.Int64
 		events  atomic.Int64
 		streams = make([]*stream, m)
+		closes  closeCounts
 	)
 	defer func() {
 		var wg sync.WaitGroup
@@ -103,7 +107,7 @@ func (b *bench) fanout(ctx context.Context) error {
 	b.log.Info("fan-out: opening streams", "members", m)
 	if err := forEach(ctx, m, b.opt.workers, func(ctx context.Context, k int) error {
 		seen := map[int]bool{} // touched only by this stream's reader
-		s, err := b.api.open(ctx, b.clients.forUser(k+1), tokens[k+1], func(ev ssetest.Event, at time.Time) {
+		s, err := b.api.openResuming(ctx, b.clients.forUser(k+1), tokens[k+1], &closes, func(ev ssetest.Event, at time.Time) {
 			events.Add(1)
 			if body, ok := roomBody(ev); ok {
 				record(results, seen, &dups, body, at)
@@ -116,6 +120,7 @@ func (b *bench) fanout(ctx context.Context) error {
 	}
 
 	b.log.Info("fan-out: joining", "members", m, "room", room)
+	joinStart := time.Now()
 	var joined atomic.Int64
 	var joinErr atomic.Value
 	_ = forEach(ctx, m, b.opt.workers, func(ctx context.Context, k int) error {
@@ -134,8 +139,11 @@ func (b *bench) fanout(ctx context.Context) error {
 	if members == 0 {
 		return errors.New("no member joined")
 	}
+	joinTime := time.Since(joinStart)
 	// Let the join presences (members squared of them) drain.
 	quiet(ctx, &events, time.Second, 2*time.Minute)
+	drained := time.Since(joinStart)
+	b.log.Info("fan-out: joined", "members", members, "join", joinTime.Round(time.Millisecond), "drained", drained.Round(time.Millisecond), "events", events.Load(), "closes", closes.String())
 
 	hc := b.clients.forUser(0)
 	times, lost := measurePosts(ctx, results, members, &events, func(p int) error {
@@ -144,6 +152,8 @@ func (b *bench) fanout(ctx context.Context) error {
 	b.res.addLost("fanout", lost, int(dups.Load()))
 	d := dist(times, time.Millisecond)
 	f.P50, f.P99, f.Max = d.P50, d.P99, d.Max
+	f.Note = strings.TrimPrefix(f.Note+"; ", "; ") + fmt.Sprintf("%d joins (%d at a time) took %.1f s, their presences drained after %.1f s; members' streams: %s (they resume like the web client)",
+		members, b.opt.workers, joinTime.Seconds(), drained.Seconds(), closes.String())
 	for i := range streams { // the direct run below holds as many connections
 		if streams[i] != nil {
 			streams[i].close()
@@ -323,6 +333,137 @@ func (b *bench) join(ctx context.Context, i int, token, room, nick string) error
 		return errRoomsMissing
 	}
 	return err
+}
+
+// closeCounts counts the close events streams got, by reason, and the
+// resumes that followed.
+type closeCounts struct {
+	mu      sync.Mutex
+	reasons map[string]int
+	resumes int
+}
+
+func (c *closeCounts) add(reason string, resumed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reasons == nil {
+		c.reasons = map[string]int{}
+	}
+	c.reasons[reason]++
+	if resumed {
+		c.resumes++
+	}
+}
+
+// String says what happened, e.g. "2 closed (slow 2), 2 resumed".
+func (c *closeCounts) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	var parts []string
+	for _, r := range slices.Sorted(maps.Keys(c.reasons)) {
+		n += c.reasons[r]
+		parts = append(parts, r+" "+strconv.Itoa(c.reasons[r]))
+	}
+	if n == 0 {
+		return "no stream closed by the gateway"
+	}
+	return fmt.Sprintf("%d closed by the gateway (%s), %d resumed with Last-Event-ID", n, strings.Join(parts, ", "), c.resumes)
+}
+
+// resumeDelay is how long the web client waits before it reopens a stream
+// the gateway ended with resume true (web/static/events.js).
+const resumeDelay = 300 * time.Millisecond
+
+// openResuming opens the token's event stream like api.open, and keeps it
+// open the way a browser tab does: when the gateway ends it with
+// chatapi.close {resume: true} it reopens after resumeDelay, and when the
+// connection drops it reopens after the stream's retry time (EventSource),
+// each time with the Last-Event-ID it saw, so that no event is lost. on
+// gets every event but the close events, which go to closes. It reads the
+// response body directly (no second buffer), so that the benchmark's
+// readers cost little next to the gateway they share the cores with.
+func (a *api) openResuming(ctx context.Context, hc *http.Client, token string, closes *closeCounts, on func(ev ssetest.Event, at time.Time)) (*stream, error) {
+	sctx, cancel := context.WithCancel(context.Background())
+	connect := func(ctx context.Context, lastID string) (io.ReadCloser, *ssetest.Reader, error) {
+		req, err := http.NewRequestWithContext(sctx, http.MethodGet, a.base+"/sparkweb/api/sse?token="+url.QueryEscape(token), nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		stop := context.AfterFunc(ctx, cancel) // give up the open with ctx
+		defer stop()
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			resp.Body.Close()
+			return nil, nil, fmt.Errorf("open stream: %d %s", resp.StatusCode, b)
+		}
+		rd := ssetest.NewReader(resp.Body)
+		if ev, err := rd.Next(); err != nil || ev.Name != "onConnect" {
+			resp.Body.Close()
+			return nil, nil, fmt.Errorf("open stream: first event %q, %v", ev.Name, err)
+		}
+		return resp.Body, rd, nil
+	}
+	body, rd, err := connect(ctx, "")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	pause := func(d time.Duration) bool {
+		select {
+		case <-time.After(d):
+			return true
+		case <-sctx.Done():
+			return false
+		}
+	}
+	s := &stream{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		lastID := ""
+		for {
+			ev, err := rd.Next()
+			if err == nil && ev.Name != "chatapi.close" {
+				if ev.ID != "" {
+					lastID = ev.ID
+				}
+				on(ev, time.Now())
+				continue
+			}
+			body.Close()
+			delay := time.Duration(max(rd.Retry, 0)) * time.Millisecond
+			if err == nil { // chatapi.close
+				var c struct {
+					Reason string `json:"reason"`
+					Resume bool   `json:"resume"`
+				}
+				_ = json.Unmarshal([]byte(ev.Data), &c)
+				closes.add(c.Reason, c.Resume)
+				if !c.Resume {
+					return
+				}
+				delay = resumeDelay
+			}
+			// Reopen, a few times at most, until the bench closes the stream.
+			for attempt := 0; ; attempt++ {
+				if attempt == 10 || !pause(delay) {
+					return
+				}
+				if body, rd, err = connect(sctx, lastID); err == nil {
+					break
+				}
+			}
+		}
+	}()
+	return s, nil
 }
 
 // quiet waits until counter has not moved for still, at most limit.
