@@ -22,6 +22,15 @@ var migrations embed.FS
 // SQLite reports SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
 
+// poolSize is how many connections the store opens, and keeps: requests
+// beyond wait for one. SQLite cannot close the file of a connection while
+// another connection of the process holds a lock on the database (POSIX
+// locks belong to the process; in WAL mode every open connection holds
+// one), so a pool that opened connections for a burst of requests and
+// closed them afterwards (database/sql keeps two idle) left their files
+// open for the life of the process. Writers take turns anyway.
+const poolSize = 8
+
 // SQLite is the SQLite implementation of the store. Create it with Open.
 type SQLite struct {
 	db *sql.DB
@@ -46,6 +55,8 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
 	s := &SQLite{db: db}
 	if _, err := s.migrate(ctx); err != nil {
 		db.Close()
