@@ -31,7 +31,7 @@ const (
 type chatTally struct {
 	mu        sync.Mutex
 	kind      map[string]string   // accepted body → kind
-	phase     map[string]string   // accepted body → phase of its first attempt
+	phase     map[string]string   // accepted body → phase when it was accepted
 	to        map[string][]string // accepted body → receivers (user names)
 	order     []string            // accepted bodies in order of acceptance
 	got       map[string]int      // body + "\x00" + receiver → deliveries
@@ -39,13 +39,14 @@ type chatTally struct {
 	refused   map[string]int      // kind → attempts answered 502/503/504
 	maxTries  map[string]int      // kind → most attempts one message needed
 	phaseSent map[string]int      // phase + " " + kind → accepted messages
+	retried   map[string]int      // kind → messages accepted after a refusal
 }
 
 func newChatTally() *chatTally {
 	return &chatTally{
 		kind: make(map[string]string), phase: make(map[string]string), to: make(map[string][]string), got: make(map[string]int),
 		echoes: make(map[string]int), refused: make(map[string]int), maxTries: make(map[string]int),
-		phaseSent: make(map[string]int),
+		phaseSent: make(map[string]int), retried: make(map[string]int),
 	}
 }
 
@@ -58,6 +59,9 @@ func (c *chatTally) accepted(phase, kind, body string, to []string, tries int) {
 	c.order = append(c.order, body)
 	c.phaseSent[phase+" "+kind]++
 	c.maxTries[kind] = max(c.maxTries[kind], tries)
+	if tries > 1 {
+		c.retried[kind]++
+	}
 }
 
 func (c *chatTally) refusal(kind string) {
@@ -136,9 +140,9 @@ func (c *chatTally) report(t *testing.T, what string) {
 			}
 			extra = fmt.Sprintf("; reflected back to the sender %d of %d", echoed, sent)
 		}
-		t.Logf("%s, %s: sent %d (%s; attempts refused with 502/503/504 %d, most attempts for one message %d), "+
+		t.Logf("%s, %s: sent %d (accepted %s; %d accepted after refusals, attempts refused with 502/503/504 %d, most attempts for one message %d), "+
 			"deliveries expected %d, delivered %d, duplicated %d, lost %d%s",
-			what, kind, sent, strings.Join(phases, ", "), c.refused[kind], c.maxTries[kind], want, delivered, dup, len(lost), extra)
+			what, kind, sent, strings.Join(phases, ", "), c.retried[kind], c.refused[kind], c.maxTries[kind], want, delivered, dup, len(lost), extra)
 		if len(lost) > 0 {
 			t.Errorf("%s, %s: lost %d: %s", what, kind, len(lost), firstFew(lost))
 		}
@@ -242,12 +246,7 @@ func TestIntegrationFaultEjabberdKilled(t *testing.T) {
 	for i := range ms {
 		ms[i].User = ejabberdtest.NewUserOn(t, srv)
 		ms[i].token = e.Login(t, ms[i].Name, ms[i].Password)
-		s, r := e.Open(t, ms[i].token, "")
-		if r.Status != 200 {
-			t.Fatalf("open %d: %d %s", i, r.Status, r.Body)
-		}
-		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
-		ms[i].stream = s
+		ms[i].stream = e.OpenConnected(t, ms[i].token, "")
 	}
 	room := "fault" + strings.ToLower(ms[0].Name[1:9])
 	rp := api + "/groupchat/room/" + room
@@ -292,7 +291,6 @@ func TestIntegrationFaultEjabberdKilled(t *testing.T) {
 				}
 			}
 			send := func(kind, path, body string, to []string) error {
-				p := phase.Load().(string)
 				backoff := 100 * time.Millisecond
 				for tries := 1; ; tries++ {
 					r, err := e.DoContext(ctx, "POST", path, me.token, "text/plain", body)
@@ -300,7 +298,7 @@ func TestIntegrationFaultEjabberdKilled(t *testing.T) {
 						return fmt.Errorf("%s: %w", body, err)
 					}
 					if r.Status == 200 {
-						tl.accepted(p, kind, body, to, tries)
+						tl.accepted(phase.Load().(string), kind, body, to, tries)
 						return nil
 					}
 					if !retryable(r.Status) {
@@ -357,10 +355,10 @@ func TestIntegrationFaultEjabberdKilled(t *testing.T) {
 		}
 	}
 	began := time.Now()
+	phase.Store("during") // from the kill until the restarted server answers
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	phase.Store("during")
 	time.Sleep(time.Second) // the outage: senders are refused meanwhile
 	rctx, rcancel := context.WithTimeout(t.Context(), 90*time.Second)
 	err := srv.Restart(rctx)

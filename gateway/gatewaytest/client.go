@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/sse/ssetest"
 )
 
@@ -169,6 +170,18 @@ func (c *Client) Open(t testing.TB, token, lastEventID string) (*Stream, Respons
 	}()
 	t.Cleanup(s.Close)
 	return s, Response{Status: resp.StatusCode, Header: resp.Header}
+}
+
+// OpenConnected opens the event stream like Open and waits for its first
+// event, onConnect; it fails the test unless the gateway answers 200.
+func (c *Client) OpenConnected(t testing.TB, token, lastEventID string) *Stream {
+	t.Helper()
+	s, r := c.Open(t, token, lastEventID)
+	if r.Status != http.StatusOK {
+		t.Fatalf("open stream: %d %s", r.Status, r.Body)
+	}
+	s.NextNamed(t, chatapi.EventConnect, 10*time.Second, nil)
+	return s
 }
 
 // Close ends the stream.
