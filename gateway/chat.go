@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/xml"
 	"net/http"
@@ -40,15 +41,49 @@ func (s *Server) SendChatMessage(c echo.Context, to To) error {
 		return err
 	}
 	id := rand.Text()
-	msg := stanza.Message{Attrs: stanza.Attrs{To: jid, Type: stanza.MessageTypeChat, Id: id}, Body: body}
-	msg.Extensions = append(msg.Extensions, &stanza.StateActive{}, &originID{ID: id})
-	if err := sess.Send(c.Request().Context(), msg); err != nil {
+	if err := sess.SendRaw(c.Request().Context(), chatMessage(jid, id, body)); err != nil {
 		return err
 	}
 	// The user's other tabs see the whole conversation; the server sends
 	// no carbon back to the resource that sent the message.
 	s.deliver(sess.User(), chatapi.Chat{Type: chatapi.TypeChat, From: sess.User(), To: jid, Body: body, ID: id, Sent: true})
 	return c.JSON(http.StatusOK, SentMessage{Id: id})
+}
+
+// chatMessage is the stanza SendChatMessage writes: a chat message with
+// XEP-0085's active state and XEP-0359's origin-id, byte for byte what
+// xml.Marshal makes of that stanza.Message, written directly because the
+// reflecting encoder (and the 4 KiB buffer it allocates per call) was a
+// third of this handler's CPU in a profile. The session still checks the bytes
+// before writing them.
+func chatMessage(to, id, body string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(body) + len(to) + 2*len(id) + 190)
+	b.WriteString(`<message type="chat"`)
+	attr(&b, "id", id)
+	attr(&b, "to", to)
+	b.WriteByte('>')
+	if body != "" {
+		b.WriteString(`<body>`)
+		xml.EscapeText(&b, []byte(body))
+		b.WriteString(`</body>`)
+	}
+	b.WriteString(`<active xmlns="http://jabber.org/protocol/chatstates"></active><origin-id xmlns="urn:xmpp:sid:0" id="`)
+	xml.EscapeText(&b, []byte(id))
+	b.WriteString(`"></origin-id></message>`)
+	return b.Bytes()
+}
+
+// attr writes ` name="value"`, escaped, unless value is empty (omitempty).
+func attr(b *bytes.Buffer, name, value string) {
+	if value == "" {
+		return
+	}
+	b.WriteByte(' ')
+	b.WriteString(name)
+	b.WriteString(`="`)
+	xml.EscapeText(b, []byte(value))
+	b.WriteByte('"')
 }
 
 // originID is XEP-0359's origin-id, which lets the other clients of the
