@@ -56,19 +56,19 @@
 //
 // The hub starts no goroutines of its own. Each stream runs in the goroutine
 // that calls ServeStream (the net/http connection goroutine). A stream has
-// no queue: it is a cursor into the user's log, and when woken it copies out
-// the frames logged since its last write and writes them in one write and
-// one flush, each batch under a write deadline of Config.WriteTimeout set
-// through [http.ResponseController]. So a burst of events (a room's occupant
-// list on entry) costs a stream nothing but a wake until it writes them, and
-// a stream that falls behind costs no memory beyond the log. A stream is
-// ended as slow when the log has to drop an event it has not written yet
-// (from then on, resuming could not replay that event either), when it
-// falls more than Config.QueueEvents behind (if set), or when a write misses
-// its deadline; the others are unaffected, and the client resumes with its
-// Last-Event-ID. With a ResponseWriter that does not support write
-// deadlines (a wrapper without Unwrap), a stalled client can hold its
-// ServeStream call, and Close, until the connection breaks.
+// no queue: it is a cursor into the user's log, and when woken it copies
+// out the frames logged since its last write and writes them in one write
+// and one flush, under a write deadline of about Config.WriteTimeout set
+// through [http.ResponseController]. So a burst of events (a room's
+// occupant list on entry) costs a stream nothing but a wake until it writes
+// them, and a stream that falls behind costs no memory beyond the log. A
+// stream is ended as slow when the log has to drop an event it has not
+// written yet (from then on, resuming could not replay that event either),
+// when it falls more than Config.QueueEvents behind (if set), or when a
+// write misses its deadline; the others are unaffected, and the client
+// resumes with its Last-Event-ID. With a ResponseWriter that does not
+// support write deadlines (a wrapper without Unwrap), a stalled client can
+// hold its ServeStream call, and Close, until the connection breaks.
 //
 // [Hub.EndStreams] asks every stream to end and returns at once; it is meant
 // for [http.Server.RegisterOnShutdown], since Shutdown otherwise waits for

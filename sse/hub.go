@@ -54,8 +54,10 @@ type Config struct {
 	// point from which resuming could not replay it either.
 	QueueEvents int
 	// WriteTimeout is the deadline of each write (a batch of logged events
-	// and its flush). A stream whose write misses it is ended. Zero means
-	// 10 seconds.
+	// and its flush); a stream whose write misses it is ended. The
+	// deadline is moved only when it was set more than an eighth of
+	// WriteTimeout ago, so a write gets between seven eighths and all of
+	// it. Zero means 10 seconds.
 	WriteTimeout time.Duration
 	// Heartbeat is how long a stream may stay silent before the hub writes a
 	// ": ping" comment, so proxies and clients see it alive. Zero means 15

@@ -654,6 +654,33 @@ func TestWriteDeadline(t *testing.T) {
 	})
 }
 
+// TestWriteDeadlineMoves: a stream that keeps writing is not ended at
+// WriteTimeout after its first write; a write that stalls gets at least
+// seven eighths of WriteTimeout, and no more than all of it.
+func TestWriteDeadlineMoves(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		h, rec, stop := hubStream(t, sse.Config{WriteTimeout: 3 * time.Second, Heartbeat: -1})
+		for i := range 10 { // writes for 10 s, past the 3 s timeout
+			time.Sleep(time.Second)
+			h.Publish("alice", "e", payload(i))
+			synctestWait()
+		}
+		if got := h.Streams("alice"); got != 1 {
+			t.Fatalf("a stream writing every second was ended (%d streams)", got)
+		}
+		time.Sleep(200 * time.Millisecond) // too soon after the last deadline update for another
+		rec.setStall(true)
+		begin := time.Now()
+		h.Publish("alice", "e", nil)
+		if err := stop(); !errors.Is(err, sse.ErrSlow) {
+			t.Errorf("ServeStream = %v, want ErrSlow", err)
+		}
+		if d := time.Since(begin); d < 3*time.Second*7/8 || d > 3*time.Second {
+			t.Errorf("stalled write ended after %v, want 2.625 s to 3 s", d)
+		}
+	})
+}
+
 // TestInjection checks that names and data cannot add SSE fields.
 func TestInjection(t *testing.T) {
 	s := newServer(t, sse.Config{})

@@ -233,12 +233,15 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		s.signal()
 	}
 
+	// The heartbeat timer is not reset on every write (a timer reset per
+	// event per stream is a cost under load): when it fires after a write,
+	// it is set again for the rest of the silence.
 	var heartbeat <-chan time.Time
+	var beat *time.Timer
 	if h.cfg.Heartbeat > 0 {
-		t := time.NewTimer(h.cfg.Heartbeat)
-		defer t.Stop()
-		heartbeat = t.C
-		out.onWrite = func() { t.Reset(h.cfg.Heartbeat) }
+		beat = time.NewTimer(h.cfg.Heartbeat)
+		defer beat.Stop()
+		heartbeat = beat.C
 	}
 	var maxAge <-chan time.Time
 	if h.cfg.MaxAge > 0 {
@@ -274,9 +277,14 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 				s.signal()
 			}
 		case <-heartbeat:
+			if silent := time.Since(out.last); silent < h.cfg.Heartbeat {
+				beat.Reset(h.cfg.Heartbeat - silent)
+				continue
+			}
 			if err := out.write([]byte(": ping\n"), nil, nil); err != nil {
 				return h.ended(r, s, err)
 			}
+			beat.Reset(h.cfg.Heartbeat)
 		case <-maxAge:
 			s.end(ReasonMaxAge, true)
 		case <-s.done:
@@ -337,14 +345,23 @@ type writer struct {
 	rc         *http.ResponseController
 	timeout    time.Duration
 	noDeadline bool
-	onWrite    func()
+	deadline   time.Time // when the write deadline was last set
+	last       time.Time // when the last write started
 }
 
 // write writes pre, the frames and post with as few writes as the batch
 // size allows, then flushes, all under one write deadline.
+//
+// The deadline is moved to timeout from now only when it was set more than
+// an eighth of timeout ago, so a busy stream does not update it on every
+// write (each update is a runtime timer change); each write still gets at
+// least seven eighths of timeout.
 func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
-	if !o.noDeadline {
-		if err := o.rc.SetWriteDeadline(time.Now().Add(o.timeout)); errors.Is(err, http.ErrNotSupported) {
+	now := time.Now()
+	o.last = now
+	if !o.noDeadline && now.Sub(o.deadline) >= o.timeout/8 {
+		o.deadline = now
+		if err := o.rc.SetWriteDeadline(now.Add(o.timeout)); errors.Is(err, http.ErrNotSupported) {
 			o.noDeadline = true
 		}
 	}
@@ -375,9 +392,6 @@ func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
 	}
 	if err := o.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return fmt.Errorf("sse: flush: %w", err)
-	}
-	if o.onWrite != nil {
-		o.onWrite()
 	}
 	return nil
 }
