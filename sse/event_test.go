@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -316,5 +317,58 @@ func BenchmarkDeliver(b *testing.B) {
 			h.EndStreams()
 			<-served
 		})
+	}
+}
+
+// fanWriter is a ResponseWriter that counts down left for every event
+// written to it and signals done when left reaches zero.
+type fanWriter struct {
+	discard
+	left *atomic.Int64
+	done chan struct{}
+}
+
+func (w *fanWriter) Write(p []byte) (int, error) {
+	n := int64(bytes.Count(p, []byte("\nevent: chatapi.chat\n")))
+	if n > 0 && w.left.Add(-n) == 0 {
+		w.done <- struct{}{}
+	}
+	return len(p), nil
+}
+
+// BenchmarkFanout measures one event to 1,000 streams of one user (tabs):
+// Publish, the wakes, and every stream's write and flush, without a
+// network. An op is one event delivered to all streams; ns/delivery is the
+// hub's CPU per stream.
+func BenchmarkFanout(b *testing.B) {
+	const streams = 1000
+	h, err := New(Config{Heartbeat: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	var left atomic.Int64
+	done := make(chan struct{}, 1)
+	served := make(chan error, streams)
+	for range streams {
+		w := &fanWriter{discard: discard{h: http.Header{}}, left: &left, done: done}
+		req := httptest.NewRequest("GET", "/sse", nil)
+		go func() { served <- h.ServeStream(w, req, "alice", Event{}) }()
+	}
+	for h.Streams("alice") < streams {
+		runtime.Gosched()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		left.Store(streams)
+		h.Publish("alice", "chatapi.chat", benchData)
+		<-done
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*streams), "ns/delivery")
+	h.EndStreams()
+	for range streams {
+		<-served
 	}
 }
