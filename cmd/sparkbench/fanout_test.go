@@ -62,3 +62,31 @@ func TestOpenResuming(t *testing.T) {
 		t.Errorf("closes: %s, want max-age closes and resumes", c)
 	}
 }
+
+// TestBodies: the readers' cheap body extraction finds the bench's own
+// bodies and refuses what it cannot read without a JSON decoder.
+func TestBodies(t *testing.T) {
+	for _, tt := range []struct {
+		ev   ssetest.Event
+		room bool
+		want string
+		ok   bool
+	}{
+		{ssetest.Event{Name: "chatapi.muc", Data: `{"type":"groupchat","from":"r@c/x","body":"fo 12","id":"a"}`}, true, "fo 12", true},
+		{ssetest.Event{Name: "chatapi.muc", Data: `{"type":"groupchat","body":"fo 1","stamp":"2026-01-01T00:00:00Z"}`}, true, "", false}, // history
+		{ssetest.Event{Name: "chatapi.muc", Data: `{"type":"invitation","body":"fo 1"}`}, true, "", false},
+		{ssetest.Event{Name: "chatapi.xmpp", Data: `{"xmpp":"PG1lc3NhZ2U+"}`}, true, "", false},
+		{ssetest.Event{Name: "chatapi.chat", Data: `{"type":"headline","body":"tab 7"}`}, false, "tab 7", true},
+		{ssetest.Event{Name: "chatapi.chat", Data: `{"type":"chat","body":"tab 8","sent":true}`}, false, "tab 8", true},
+		{ssetest.Event{Name: "chatapi.chat", Data: `{"type":"chat","body":"a \"quote\""}`}, false, "", false},
+		{ssetest.Event{Name: "chatapi.chat", Data: `{"type":"chat"}`}, false, "", false},
+	} {
+		get := tabBody
+		if tt.room {
+			get = roomBody
+		}
+		if got, ok := get(tt.ev); got != tt.want || ok != tt.ok {
+			t.Errorf("%s %s = %q, %v; want %q, %v", tt.ev.Name, tt.ev.Data, got, ok, tt.want, tt.ok)
+		}
+	}
+}

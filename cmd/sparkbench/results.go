@@ -306,9 +306,15 @@ func (r *Results) printTable(w io.Writer) {
 	if tb := r.Tabs; tb.Streams > 0 {
 		fmt.Fprintf(tw, "fan-out to last of %d tabs of one user, p50\t%s\t\t\t\n", tb.Streams, num(tb.P50, " ms"))
 		fmt.Fprintf(tw, "fan-out to last of %d tabs of one user, p99\t%s\t\t\t\n", tb.Streams, num(tb.P99, " ms"))
+		if tb.RestP50 > 0 {
+			fmt.Fprintf(tw, "REST post to last of %d tabs (echo into the hub), p50 / p99\t%s / %s\t\t\t\n", tb.Streams, num(tb.RestP50, ""), num(tb.RestP99, " ms"))
+		}
 		fmt.Fprintf(tw, "fan-out to last of %d tabs / resources, p50\t%s\t%s\t%s\t\n", tb.SameN, num(tb.SameP50, " ms"), num(tb.DirectP50, " ms"), rat(tb.P50Ratio))
 		fmt.Fprintf(tw, "fan-out to last of %d tabs / resources, p99\t%s\t%s\t%s\t\n", tb.SameN, num(tb.SameP99, " ms"), num(tb.DirectP99, " ms"), rat(tb.P99Ratio))
 		fmt.Fprintf(tw, "events delivered per second, %d tabs\t%s\t%s\t%s\t\n", tb.RateStreams, num(tb.EventsPerSec, " /s"), num(tb.DirectPerSec, " /s"), rat(tb.RateRatio))
+		if tb.WrittenPerSec > 0 {
+			fmt.Fprintf(tw, "events written per second (raw XML too), %d tabs\t%s\t\t\t\n", tb.RateStreams, num(tb.WrittenPerSec, " /s"))
+		}
 	}
 	for _, stage := range []string{"read", "translate", "json", "publish", "all"} {
 		if st, ok := r.EventPath[stage]; ok {
@@ -322,6 +328,9 @@ func (r *Results) printTable(w io.Writer) {
 	}
 	if f.Note != "" {
 		fmt.Fprintf(w, "\nfan-out: %s\n", f.Note)
+	}
+	if r.Tabs.Note != "" {
+		fmt.Fprintf(w, "\ntabs: %s\n", r.Tabs.Note)
 	}
 	if r.Soak != nil {
 		r.Soak.print(w)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,21 +44,30 @@ type Tabs struct {
 	EventsPerSec float64 `json:"events_per_s"`
 	DirectPerSec float64 `json:"direct_events_per_s"`
 	RateRatio    float64 `json:"rate_ratio"`
+	// WrittenPerSec is every event the gateway wrote to the rate's streams
+	// per second (its metrics): with raw events on, each headline is two
+	// events, its raw XML and its chatapi.chat, where EventsPerSec counts
+	// one.
+	WrittenPerSec float64 `json:"written_events_per_s,omitempty"`
+	// RestP50 and RestP99 are the time from a REST post of the user (POST
+	// /chat/message) to the last of Streams tabs receiving the gateway's
+	// echo of it: an HTTP request with a JWT published into the hub, as a
+	// Mercure publish is; no XMPP round trip comes before the hub.
+	RestP50 float64 `json:"rest_post_p50_ms,omitempty"`
+	RestP99 float64 `json:"rest_post_p99_ms,omitempty"`
+	RestMax float64 `json:"rest_post_max_ms,omitempty"`
+	Note    string  `json:"note,omitempty"`
 }
 
-// headlineBody returns the body of a headline chatapi.chat event.
-func headlineBody(ev ssetest.Event) (string, bool) {
+// tabBody returns the body of a chatapi.chat event, the headline of the
+// end-to-end runs or the echo of a REST post, without a JSON decoder: the
+// readers share the cores with the gateway they measure, and the bench
+// writes the bodies itself ("tab <n>", no escapes).
+func tabBody(ev ssetest.Event) (string, bool) {
 	if ev.Name != "chatapi.chat" {
 		return "", false
 	}
-	var c struct {
-		Type string `json:"type"`
-		Body string `json:"body"`
-	}
-	if json.Unmarshal([]byte(ev.Data), &c) != nil || c.Type != "headline" {
-		return "", false
-	}
-	return c.Body, true
+	return jsonField(ev.Data, "body")
 }
 
 func headline(to, body string) []byte {
@@ -136,7 +147,13 @@ func (b *bench) tabs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer closeDirect(snd)
+	drained := make(chan struct{})
+	go func() { // the REST posts' messages arrive here
+		defer close(drained)
+		for range snd.In() {
+		}
+	}()
+	defer func() { closeDirect(snd); <-drained }()
 
 	// The gateway: one session, many streams.
 	gw := &tabTally{results: make([]fanoutPost, posts)}
@@ -156,11 +173,12 @@ func (b *bench) tabs(ctx context.Context) error {
 		wg.Wait()
 	}
 	defer closeStreams(0)
+	var closes closeCounts
 	b.log.Info("tabs: opening streams", "streams", streams)
 	if err := forEach(ctx, streams, b.opt.workers, func(ctx context.Context, i int) error {
 		r := &tabReceiver{seen: map[int]bool{}}
-		s, err := b.api.open(ctx, b.clients.forUser(i), tok, func(ev ssetest.Event, at time.Time) {
-			if body, ok := headlineBody(ev); ok {
+		s, err := b.api.openResuming(ctx, b.clients.forUser(i), tok, &closes, func(ev ssetest.Event, at time.Time) {
+			if body, ok := tabBody(ev); ok {
 				gw.record(r, body, at)
 			}
 		})
@@ -176,11 +194,22 @@ func (b *bench) tabs(ctx context.Context) error {
 	d := dist(times, time.Millisecond)
 	t.Streams, t.Posts, t.P50, t.P99, t.Max = streams, posts, d.P50, d.P99, d.Max
 
+	// The user's own REST posts: the gateway echoes each to the user's
+	// tabs straight into the hub (and sends it to the sender's account).
+	gw.results, gw.offset = make([]fanoutPost, posts), posts
+	hc := b.clients.forLogin()
+	times, lost = measurePosts(ctx, gw.results, streams, &gw.events, func(p int) error {
+		return b.api.post(ctx, hc, tok, sender+"@"+b.domain, "tab "+strconv.Itoa(posts+p))
+	})
+	b.res.addLost("tabs-gateway-rest", lost, 0)
+	d = dist(times, time.Millisecond)
+	t.RestP50, t.RestP99, t.RestMax = d.P50, d.P99, d.Max
+
 	// The same with as many tabs as the direct side has resources.
 	if direct < streams {
 		closeStreams(direct)
-		gw.results, gw.offset = make([]fanoutPost, posts), posts
-		times, lost = measurePosts(ctx, gw.results, direct, &gw.events, func(p int) error { return send(posts + p) })
+		gw.results, gw.offset = make([]fanoutPost, posts), 2*posts
+		times, lost = measurePosts(ctx, gw.results, direct, &gw.events, func(p int) error { return send(2*posts + p) })
 		b.res.addLost("tabs-gateway", lost, 0)
 		d = dist(times, time.Millisecond)
 	}
@@ -190,10 +219,18 @@ func (b *bench) tabs(ctx context.Context) error {
 	rateStreams := min(100, streams)
 	closeStreams(rateStreams)
 	t.RateStreams, t.RateWindow = rateStreams, 64
-	t.EventsPerSec = b.tabRate(ctx, gw, rateStreams, 2*posts, func(p int) error {
+	written0, _ := b.eventsWritten(ctx)
+	rateStart := time.Now()
+	t.EventsPerSec = b.tabRate(ctx, gw, rateStreams, 3*posts, func(p int) error {
 		return snd.SendRaw(ctx, headline(to, "tab "+strconv.Itoa(p)))
 	})
+	if written1, err := b.eventsWritten(ctx); err == nil && written0 > 0 {
+		// Over the sending window and the wait for the last events: a
+		// little under the rate within the window.
+		t.WrittenPerSec = round((written1-written0)/time.Since(rateStart).Seconds(), 0)
+	}
 	closeStreams(0)
+	t.Note = "end to end = a direct XMPP client sends a headline: ejabberd, the user's XMPP session in the gateway, translation (raw XML and chatapi.chat), the hub, each tab's stream; rest = the user's REST post (JWT, echo published into the hub) to the last tab, like a Mercure publish; tabs' streams: " + closes.String()
 
 	// ejabberd alone: as many resources of one user.
 	dt := &tabTally{results: make([]fanoutPost, posts)}
@@ -251,6 +288,31 @@ func (b *bench) tabs(ctx context.Context) error {
 	})
 	t.RateRatio = ratio(t.EventsPerSec, t.DirectPerSec)
 	return nil
+}
+
+// eventsWritten reads the gateway's count of events written to streams.
+func (b *bench) eventsWritten(ctx context.Context) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.api.base+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "sparkgate_stream_events_total "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, errors.New("metrics: no sparkgate_stream_events_total")
 }
 
 // tabRate sends numbered posts from first on for the throughput duration
