@@ -41,7 +41,7 @@ func (s *Server) SendChatMessage(c echo.Context, to To) error {
 		return err
 	}
 	id := rand.Text()
-	if err := sess.SendRaw(c.Request().Context(), chatMessage(jid, id, body)); err != nil {
+	if err := sess.SendMessageRaw(c.Request().Context(), chatMessage(jid, id, body), id); err != nil {
 		return err
 	}
 	// The user's other tabs see the whole conversation; the server sends

@@ -68,13 +68,20 @@ func (s *Session) sendMessage(ctx context.Context, c *Conn, msg stanza.Message) 
 	if err != nil {
 		return err
 	}
+	room := ""
+	if msg.Type == stanza.MessageTypeGroupchat {
+		room = bareJID(msg.To)
+	}
+	return s.sendKept(ctx, c, raw, msg.Id, room)
+}
+
+// sendKept is sendMessage for a message already encoded: raw, whose id
+// (and origin-id) is id, to room when it is a groupchat message.
+func (s *Session) sendKept(ctx context.Context, c *Conn, raw []byte, id, room string) error {
 	if err := checkRaw(raw); err != nil {
 		return err
 	}
-	m := &outMsg{id: msg.Id, raw: raw, conn: c}
-	if msg.Type == stanza.MessageTypeGroupchat {
-		m.room = bareJID(msg.To)
-	}
+	m := &outMsg{id: id, room: room, raw: raw, conn: c}
 	s.mu.Lock()
 	if s.conn != c {
 		s.mu.Unlock()

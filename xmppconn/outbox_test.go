@@ -1,10 +1,14 @@
 package xmppconn
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
 func TestOutboxKeepsTheResendWindow(t *testing.T) {
@@ -77,6 +81,51 @@ func TestOriginKey(t *testing.T) {
 	for _, tt := range tests {
 		if got := originKey(tt.st); got != tt.want {
 			t.Errorf("originKey(%+v) = %q, want %q", tt.st, got, tt.want)
+		}
+	}
+}
+
+// TestIntegrationSendMessageRaw: a message given as XML text is kept for
+// sending again exactly as the same message given to Send is.
+func TestIntegrationSendMessageRaw(t *testing.T) {
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	m := newTestManager(t, newEvents(), nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	s, err := m.Open(ctx, a.Name, Credentials{Password: a.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaSend := stanza.Message{Attrs: stanza.Attrs{To: b.JID, Type: stanza.MessageTypeChat, Id: "m1"}, Body: "one"}
+	if err := s.Send(ctx, viaSend); err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte(`<message type="chat" id="m2" to="` + b.JID + `"><body>two</body></message>`)
+	if err := s.SendMessageRaw(ctx, raw, "m2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct {
+		name string
+		raw  string
+		id   string
+	}{
+		{"no-id", `<message to="x@y"><body>x</body></message>`, ""},
+		{"two-elements", `<message/><message/>`, "m3"},
+		{"not-a-stanza", `<stream:stream xmlns:stream="http://etherx.jabber.org/streams"/>`, "m4"},
+	} {
+		if err := s.SendMessageRaw(ctx, []byte(bad.raw), bad.id); !errors.Is(err, ErrInvalidStanza) {
+			t.Errorf("%s: %v, want ErrInvalidStanza", bad.name, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.out.msgs) != 2 {
+		t.Fatalf("outbox holds %d messages, want 2 (the invalid ones are never kept)", len(s.out.msgs))
+	}
+	for i, want := range []struct{ id, raw string }{{"m1", ""}, {"m2", string(raw)}} {
+		got := s.out.msgs[i]
+		if got.id != want.id || got.room != "" || got.conn == nil || got.at.IsZero() || (want.raw != "" && string(got.raw) != want.raw) {
+			t.Errorf("outbox[%d] = %+v, want id %s", i, got, want.id)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
@@ -239,6 +240,24 @@ func (s *Session) Send(ctx context.Context, v any) error {
 		return s.sendMessage(ctx, c, msg)
 	}
 	return c.Send(ctx, v)
+}
+
+// SendMessageRaw writes raw, one one-to-one message the user wrote, given
+// as XML text (as SendRaw takes it), whose id and origin-id are id: like a
+// message with a body and an id given to Send, it is sent again after a
+// reconnection if it was written shortly before the connection was lost
+// (see outbox). It spares the caller the reflecting XML encoder on a hot
+// path. Room messages go through Send, which follows their reflection.
+func (s *Session) SendMessageRaw(ctx context.Context, raw []byte, id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: a message to keep needs an id", ErrInvalidStanza)
+	}
+	c, err := s.usable()
+	if err != nil {
+		return err
+	}
+	s.Touch()
+	return s.sendKept(ctx, c, raw, id, "")
 }
 
 // SendRaw writes one stanza given as XML text.
