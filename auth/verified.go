@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -40,6 +41,7 @@ func (v *verified) lookup(t *Tokens, token string, now time.Time) (c Claims, ok 
 	if !ok {
 		return Claims{}, false, nil
 	}
+	c.Audience = slices.Clone(c.Audience) // the caller's own, as a parse gives
 	return c, true, t.checkTimes(c, now)
 }
 
