@@ -46,7 +46,7 @@ echo "$targets" | {
 		exit 2
 	fi
 	if [ -n "$failed" ]; then
-		echo "fuzz: FAILED:$failed (the failing inputs are under <package>/testdata/fuzz/)" >&2
+		echo "fuzz: FAILED:$failed (a failing input is under <package>/testdata/fuzz/<target>/; see above)" >&2
 		exit 1
 	fi
 	echo "fuzz: $ran targets passed"
