@@ -119,7 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.soakRoomSize, "soak-room-size", 10, "soak users per room (0: no rooms)")
 	fs.IntVar(&o.soakRoomEvery, "soak-room-every", 10, "every this many messages of a soak user, one goes to its room")
 	fs.IntVar(&o.soakDirect, "soak-direct", 10, "pairs of direct XMPP clients sending one message a second each during the soak, as a latency control")
-	fs.DurationVar(&o.soakSettle, "soak-settle", 150*time.Second, "how long the soak waits after the logouts before its last sample (over 2 minutes: the Go runtime collects at least every 2 minutes)")
+	fs.DurationVar(&o.soakSettle, "soak-settle", 5*time.Minute, "how long the soak waits after the logouts before its last sample (over 4 minutes: an idle Go program collects every 2 minutes, and pooled objects go at the second collection)")
 	fs.StringVar(&o.xmppAddr, "xmpp-addr", "", "c2s address of a running ejabberd to use instead of starting one (needs -admin-url)")
 	fs.StringVar(&o.adminURL, "admin-url", "", "admin API of the running ejabberd (with -xmpp-addr)")
 	fs.StringVar(&o.domain, "domain", "localhost", "XMPP domain of the running ejabberd (with -xmpp-addr)")

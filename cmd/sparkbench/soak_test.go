@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,6 +129,7 @@ func TestJudge(t *testing.T) {
 				{Phase: "run", AtS: 40, Goroutines: 431, RSSMiB: 62, HeapMiB: 31, FDs: 212, Sessions: 100, Streams: 100},
 				{Phase: "run", AtS: 100, Goroutines: 431, RSSMiB: 70, HeapMiB: 40, FDs: 212, Sessions: 100, Streams: 100},
 				{Phase: "run", AtS: 580, Goroutines: 432, RSSMiB: 90, HeapMiB: 60, FDs: 212, Sessions: 100, Streams: 100},
+				{Phase: "logged-out", AtS: 600, Goroutines: 35, RSSMiB: 92, HeapMiB: 50, FDs: 13},
 				{Phase: "after", AtS: 800, Goroutines: 33, RSSMiB: 60, HeapMiB: 7, FDs: 13},
 			},
 			Windows: []SoakWindow{{Chat: Dist{N: 10, P99: 10}}, {Chat: Dist{N: 10, P99: 14}}},
@@ -151,19 +153,20 @@ func TestJudge(t *testing.T) {
 	}{
 		{"lost", func(s *Soak) { s.Traffic.Lost = 1 }, func(v SoakVerdict) bool { return v.Delivery.OK }},
 		{"duplicated", func(s *Soak) { s.Traffic.Duplicated = 1 }, func(v SoakVerdict) bool { return v.Delivery.OK }},
-		{"goroutines-kept", func(s *Soak) { s.Samples[5].Goroutines = 130 }, func(v SoakVerdict) bool { return v.Goroutines.OK }},
-		{"session-kept", func(s *Soak) { s.Samples[5].Sessions = 1 }, func(v SoakVerdict) bool { return v.Goroutines.OK }},
-		{"fds-kept", func(s *Soak) { s.Samples[5].FDs = 40 }, func(v SoakVerdict) bool { return v.FDs.OK }},
-		{"fds-unknown", func(s *Soak) { s.Samples[5].FDs = -1 }, func(v SoakVerdict) bool { return v.FDs.OK }},
-		{"heap-kept", func(s *Soak) { s.Samples[5].HeapMiB = 40 }, func(v SoakVerdict) bool { return v.Memory.OK }},
-		{"rss-grew", func(s *Soak) { s.Samples[5].RSSMiB = 95 }, func(v SoakVerdict) bool { return v.Memory.OK }},
+		{"goroutines-kept", func(s *Soak) { s.Samples[6].Goroutines = 130 }, func(v SoakVerdict) bool { return v.Goroutines.OK }},
+		{"session-kept", func(s *Soak) { s.Samples[6].Sessions = 1 }, func(v SoakVerdict) bool { return v.Goroutines.OK }},
+		{"fds-kept", func(s *Soak) { s.Samples[6].FDs = 40 }, func(v SoakVerdict) bool { return v.FDs.OK }},
+		{"fds-unknown", func(s *Soak) { s.Samples[6].FDs = -1 }, func(v SoakVerdict) bool { return v.FDs.OK }},
+		{"heap-kept", func(s *Soak) { s.Samples[6].HeapMiB = 40 }, func(v SoakVerdict) bool { return v.Memory.OK }},
+		{"rss-grew", func(s *Soak) { s.Samples[6].RSSMiB = 95 }, func(v SoakVerdict) bool { return v.Memory.OK }},
+		{"no-logged-out", func(s *Soak) { s.Samples = slices.Delete(s.Samples, 5, 6) }, func(v SoakVerdict) bool { return v.Memory.OK }},
 		{"p99-drifted", func(s *Soak) { s.Windows[1].Chat.P99 = 30 }, func(v SoakVerdict) bool { return v.Latency.OK }},
 		{"p99-drifted-alone", func(s *Soak) {
 			s.Windows[0].Direct = Dist{N: 5, P99: 8}
 			s.Windows[1].Direct = Dist{N: 5, P99: 9}
 			s.Windows[1].Chat.P99 = 30
 		}, func(v SoakVerdict) bool { return v.Latency.OK }},
-		{"no-after", func(s *Soak) { s.Samples = s.Samples[:5] }, func(v SoakVerdict) bool { return v.Memory.OK }},
+		{"no-after", func(s *Soak) { s.Samples = s.Samples[:6] }, func(v SoakVerdict) bool { return v.Memory.OK }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
