@@ -36,6 +36,8 @@ const DefaultArchivePage = 100
 // query's Fin. The results are collected from the session's stream: the
 // call returns once the IQ reply and every result it announces arrived.
 // f.FullText is sent as the withtext field, the name ejabberd knows.
+// A message the archive holds twice because its sender sent it again after
+// a connection loss (see outbox) is returned once, as its first copy.
 func (s *Session) QueryArchive(ctx context.Context, archive string, f ArchiveFilter, p Page) ([]*MAMResult, Fin, error) {
 	qid := rand.Text()[:20]
 	col := &collector{seenID: make(map[string]bool), from: archive, notify: make(chan struct{}, 1)}
@@ -82,7 +84,7 @@ func (s *Session) QueryArchive(ctx context.Context, archive string, f ArchiveFil
 		done := fin.Last == "" || col.seenID[fin.Last]
 		var out []*MAMResult
 		if done {
-			out = slices.Clone(col.results)
+			out = dropResent(slices.Clone(col.results))
 		}
 		s.mu.Unlock()
 		if done {
@@ -96,4 +98,26 @@ func (s *Session) QueryArchive(ctx context.Context, archive string, f ArchiveFil
 			return nil, fin, ErrSessionEnded
 		}
 	}
+}
+
+// dropResent removes from results every message that repeats an earlier one
+// of the same page by sender and origin-id (originKey): the second copy of a
+// message a session sent again after losing its connection, which reached
+// the archive twice. It reuses the backing array of results.
+func dropResent(results []*MAMResult) []*MAMResult {
+	var seen map[string]bool
+	out := results[:0]
+	for _, r := range results {
+		if k := originKey(r.Forwarded.Message); k != "" {
+			if seen[k] {
+				continue
+			}
+			if seen == nil {
+				seen = make(map[string]bool)
+			}
+			seen[k] = true
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -50,14 +50,8 @@ func TestIntegrationMessagingXMPP(t *testing.T) {
 	m := newTestManager(t, newEvents(), nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	sa, err := m.Open(ctx, a.Name, Credentials{Password: a.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := m.Open(ctx, b.Name, Credentials{Password: b.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ss := openSessions(ctx, t, m, a, b)
+	sa, sb := ss[0], ss[1]
 
 	t.Run("own archive paged", func(t *testing.T) {
 		for i := range 5 {
