@@ -715,6 +715,18 @@ func TestIntegrationAuthTokens(t *testing.T) {
 	s.Close()
 }
 
+// loginPaths are the login operations on user (under api). Every one of
+// them spends the per-address and per-user attempts and is refused while
+// the user is locked out.
+func loginPaths(user string) []string {
+	return []string{
+		"/login/" + user, "/register/" + user,
+		"/totp/register/" + user, "/totp/authenticate/" + user + "/123456",
+		"/webauthn/register/start/" + user, "/webauthn/register/finish/" + user,
+		"/webauthn/authenticate/start/" + user, "/webauthn/authenticate/finish/" + user,
+	}
+}
+
 func TestIntegrationAuthRateLimit(t *testing.T) {
 	t.Run("per-ip", func(t *testing.T) {
 		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
@@ -726,10 +738,7 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 			wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		}
 		// Every login operation of any user from this address is limited now.
-		for _, path := range []string{
-			"/login/" + v.Name, "/register/" + v.Name, "/totp/register/" + v.Name, "/totp/authenticate/" + v.Name + "/123456",
-			"/webauthn/register/start/" + v.Name, "/webauthn/authenticate/finish/" + v.Name,
-		} {
+		for _, path := range loginPaths(v.Name) {
 			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", v.Password+"xxxx"), 429, "rate_limited")
 		}
 	})
@@ -744,7 +753,9 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		}
 		// Even the right password waits; usernames are compared lowercased.
 		wantAuthError(t, e.Do(t, "POST", api+"/login/"+strings.ToUpper(u.Name), "", "text/plain", u.Password), 429, "rate_limited")
-		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/123456", "", "text/plain", u.Password), 429, "rate_limited")
+		for _, path := range loginPaths(u.Name) {
+			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 429, "rate_limited")
+		}
 		// Another user is not affected.
 		authToken(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
 	})
@@ -764,8 +775,9 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
 		// Locked: the right password is refused with 403 and Retry-After.
-		wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
-		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
+		for _, path := range loginPaths(u.Name) {
+			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 403, "forbidden")
+		}
 		authToken(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
 	})
 	t.Run("parallel", func(t *testing.T) {
@@ -792,4 +804,18 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 			t.Fatalf("statuses %v, want 4×401 and 6×429", counts)
 		}
 	})
+}
+
+func TestIntegrationAuthFactorsOff(t *testing.T) {
+	// Without TOTP and passkeys their login operations answer 501 before
+	// the limits: they spend none of the address's attempts.
+	e := newGateway(t, func(c *gateway.Config) {
+		c.Auth.PerIP = gateway.RateLimit{Every: time.Hour, Burst: 1}
+	})
+	u := ejabberdtest.NewUser(t)
+	for _, path := range loginPaths(u.Name)[2:] { // the TOTP and passkey ones
+		wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 501, "not_implemented")
+	}
+	e.Login(t, u.Name, u.Password)
+	wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 429, "rate_limited")
 }

@@ -210,13 +210,35 @@ func (s *Server) throttle(c echo.Context, user string) error {
 	if !ok {
 		// Debug: under attack this line would flood the log.
 		s.log.Debug("login attempt rate limited", "user", user, "ip", ip)
-		setRetryAfter(c, d)
-		return errorf(http.StatusTooManyRequests, "too many attempts; retry later")
+		return tooManyAttempts(c, d)
 	}
 	if until := a.fails.locked(user); !until.IsZero() {
 		return s.lockedOut(c, until)
 	}
 	return nil
+}
+
+// guardLogin is the opening of every login operation on a named user
+// (password, TOTP, passkey): it checks and normalizes username (400), then
+// spends the attempt through throttle (429, or 403 while the user is
+// locked out). It returns the user's local part and bare JID. Failures
+// past this point are the handler's to record with loginFailed.
+func (s *Server) guardLogin(c echo.Context, username Username) (local, jid string, err error) {
+	local, err = s.username(string(username))
+	if err != nil {
+		return "", "", err
+	}
+	jid = s.bareJID(local)
+	if err := s.throttle(c, jid); err != nil {
+		return "", "", err
+	}
+	return local, jid, nil
+}
+
+// tooManyAttempts is the 429 of a spent rate limit, with Retry-After d.
+func tooManyAttempts(c echo.Context, d time.Duration) error {
+	setRetryAfter(c, d)
+	return errorf(http.StatusTooManyRequests, "too many attempts; retry later")
 }
 
 // lockedOut is the 403 of a locked account, with Retry-After.

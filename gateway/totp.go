@@ -25,6 +25,17 @@ func errTOTPOff() error {
 // bareJID is the bare JID of a (normalized) username.
 func (s *Server) bareJID(local string) string { return local + "@" + s.cfg.Domain }
 
+// readPassword reads the password in the body of a login-like request
+// and checks it with checkPassword, for operations that need the password
+// before they do their own step.
+func (s *Server) readPassword(c echo.Context, local, method string) error {
+	password, err := readText(c.Request(), maxPassword)
+	if err != nil {
+		return err
+	}
+	return s.checkPassword(c, local, password, method)
+}
+
 // checkPassword asks the XMPP server whether password is local's, without
 // opening a session. A wrong password is 401 and counts as a failed login.
 func (s *Server) checkPassword(c echo.Context, local, password, method string) error {
@@ -67,19 +78,11 @@ func (s *Server) TotpRegister(c echo.Context, username Username) error {
 	if t == nil {
 		return errTOTPOff()
 	}
-	local, err := s.username(string(username))
+	local, jid, err := s.guardLogin(c, username)
 	if err != nil {
 		return err
 	}
-	jid := s.bareJID(local)
-	if err := s.throttle(c, jid); err != nil {
-		return err
-	}
-	password, err := readText(c.Request(), maxPassword)
-	if err != nil {
-		return err
-	}
-	if err := s.checkPassword(c, local, password, auth.MethodPassword); err != nil {
+	if err := s.readPassword(c, local, auth.MethodPassword); err != nil {
 		return err
 	}
 	en, err := t.Enroll(c.Request().Context(), jid)
@@ -101,12 +104,8 @@ func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string
 	if t == nil {
 		return errTOTPOff()
 	}
-	local, err := s.username(string(username))
+	local, jid, err := s.guardLogin(c, username)
 	if err != nil {
-		return err
-	}
-	jid := s.bareJID(local)
-	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
 	if !validCode(code) {
@@ -189,8 +188,7 @@ func (s *Server) TotpRemove(c echo.Context, code string) error {
 	}
 	jid := claimsOf(c).Subject
 	if ok, d := s.authx.perUser.take(jid); !ok {
-		setRetryAfter(c, d)
-		return errorf(http.StatusTooManyRequests, "too many attempts; retry later")
+		return tooManyAttempts(c, d)
 	}
 	if !validCode(code) {
 		return errorf(http.StatusBadRequest, "the code must be 6 to 8 digits")

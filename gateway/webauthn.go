@@ -54,26 +54,28 @@ func (s *Server) passkeyRefused(c echo.Context, jid string, err error) error {
 	return err
 }
 
+// passkeyLogin opens the passkey operations on a named user: 501 while
+// passkeys are off, then guardLogin. It returns the passkeys, the user's
+// local part and bare JID.
+func (s *Server) passkeyLogin(c echo.Context, username Username) (p *auth.Passkeys, local, jid string, err error) {
+	if p = s.authx.passkeys; p == nil {
+		return nil, "", "", errPasskeysOff()
+	}
+	local, jid, err = s.guardLogin(c, username)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return p, local, jid, nil
+}
+
 // WebauthnRegisterStart serves POST /webauthn/register/start/{username}:
 // after a password check it starts adding a passkey.
 func (s *Server) WebauthnRegisterStart(c echo.Context, username Username) error {
-	p := s.authx.passkeys
-	if p == nil {
-		return errPasskeysOff()
-	}
-	local, err := s.username(string(username))
+	p, local, jid, err := s.passkeyLogin(c, username)
 	if err != nil {
 		return err
 	}
-	jid := s.bareJID(local)
-	if err := s.throttle(c, jid); err != nil {
-		return err
-	}
-	password, err := readText(c.Request(), maxPassword)
-	if err != nil {
-		return err
-	}
-	if err := s.checkPassword(c, local, password, auth.MethodWebAuthn); err != nil {
+	if err := s.readPassword(c, local, auth.MethodWebAuthn); err != nil {
 		return err
 	}
 	id, opts, err := p.BeginRegistration(c.Request().Context(), jid)
@@ -87,16 +89,8 @@ func (s *Server) WebauthnRegisterStart(c echo.Context, username Username) error 
 // WebauthnRegisterFinish serves POST /webauthn/register/finish/{username}:
 // it stores the new passkey and logs the user in.
 func (s *Server) WebauthnRegisterFinish(c echo.Context, username Username, params WebauthnRegisterFinishParams) error {
-	p := s.authx.passkeys
-	if p == nil {
-		return errPasskeysOff()
-	}
-	local, err := s.username(string(username))
+	p, local, jid, err := s.passkeyLogin(c, username)
 	if err != nil {
-		return err
-	}
-	jid := s.bareJID(local)
-	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
 	name := ""
@@ -122,16 +116,8 @@ func (s *Server) WebauthnRegisterFinish(c echo.Context, username Username, param
 // WebauthnAuthenticateStart serves POST /webauthn/authenticate/start/{username}.
 // A token in Authorization is ignored (no "refresh" as in the reference).
 func (s *Server) WebauthnAuthenticateStart(c echo.Context, username Username) error {
-	p := s.authx.passkeys
-	if p == nil {
-		return errPasskeysOff()
-	}
-	local, err := s.username(string(username))
+	p, _, jid, err := s.passkeyLogin(c, username)
 	if err != nil {
-		return err
-	}
-	jid := s.bareJID(local)
-	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
 	id, opts, err := p.BeginLogin(c.Request().Context(), jid)
@@ -148,16 +134,8 @@ func (s *Server) WebauthnAuthenticateStart(c echo.Context, username Username) er
 
 // WebauthnAuthenticateFinish serves POST /webauthn/authenticate/finish/{username}.
 func (s *Server) WebauthnAuthenticateFinish(c echo.Context, username Username, params WebauthnAuthenticateFinishParams) error {
-	p := s.authx.passkeys
-	if p == nil {
-		return errPasskeysOff()
-	}
-	local, err := s.username(string(username))
+	p, local, jid, err := s.passkeyLogin(c, username)
 	if err != nil {
-		return err
-	}
-	jid := s.bareJID(local)
-	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
 	body, err := readCredential(c.Request())
