@@ -335,11 +335,10 @@ func (s *Server) GetChatMessages(c echo.Context, params GetChatMessagesParams) e
 		}
 		q.filter.With = peer
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	res, fin, err := s.queryArchivePage(ctx, sess, "", q)
 	if err != nil {
@@ -368,11 +367,10 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 	if err != nil {
 		return err
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	var rooms []string
 	if params.Room != nil && *params.Room != "" {
@@ -435,11 +433,10 @@ func (s *Server) GetRoomHistory(c echo.Context, roomName RoomName, params GetRoo
 	if err != nil {
 		return err
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	if _, _, err := roomAccess(ctx, sess, room); err != nil {
 		return err

@@ -82,13 +82,37 @@ func findItem(items []xmppconn.RosterItem, jid string) (xmppconn.RosterItem, boo
 	return xmppconn.RosterItem{}, false
 }
 
+// xmppSession returns the session of the request's user and a context for
+// its XMPP round-trips, bounded by the messaging timeout. As with
+// context.WithTimeout, the caller must call cancel when done; after an
+// error there is nothing to cancel.
+func (s *Server) xmppSession(c echo.Context) (*xmppconn.Session, context.Context, context.CancelFunc, error) {
+	sess, err := s.session(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := s.xmppCtx(c)
+	return sess, ctx, cancel, nil
+}
+
+// rosterContact fetches the user's roster under ctx and finds the contact
+// jid in it (case-insensitively). ok is false when the roster has no such
+// contact.
+func rosterContact(ctx context.Context, sess *xmppconn.Session, jid string) (it xmppconn.RosterItem, ok bool, err error) {
+	items, err := sess.Roster(ctx)
+	if err != nil {
+		return xmppconn.RosterItem{}, false, err
+	}
+	it, ok = findItem(items, jid)
+	return it, ok, nil
+}
+
 // GetRoster serves GET /roster.
 func (s *Server) GetRoster(c echo.Context) error {
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	items, err := sess.Roster(ctx)
 	if err != nil {
@@ -119,20 +143,19 @@ func (s *Server) AddRosterItem(c echo.Context) error {
 	if want < 0 || want > 3 {
 		return errorf(http.StatusBadRequest, "subscriptionType must be 0 to 3 when adding a contact")
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
+	defer cancel()
 	if jid == sess.User() {
 		return errorf(http.StatusBadRequest, "the user cannot be their own contact")
 	}
-	ctx, cancel := s.xmppCtx(c)
-	defer cancel()
-	items, err := sess.Roster(ctx)
+	_, exists, err := rosterContact(ctx, sess, jid)
 	if err != nil {
 		return err
 	}
-	if _, ok := findItem(items, jid); ok {
+	if exists {
 		return errorf(http.StatusConflict, "the roster already has this contact")
 	}
 	it := xmppconn.RosterItem{JID: jid, Name: msgStr(body.Nickname)}
@@ -193,17 +216,15 @@ func (s *Server) UpdateRosterItem(c echo.Context, jidParam JIDString) error {
 			return errorf(http.StatusBadRequest, "the jid in the body does not match the path")
 		}
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
-	items, err := sess.Roster(ctx)
+	cur, ok, err := rosterContact(ctx, sess, jid)
 	if err != nil {
 		return err
 	}
-	cur, ok := findItem(items, jid)
 	if !ok {
 		return errorf(http.StatusNotFound, "the roster has no such contact")
 	}
@@ -237,17 +258,15 @@ func (s *Server) DeleteRosterItem(c echo.Context, jidParam JIDString) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
-	items, err := sess.Roster(ctx)
+	cur, ok, err := rosterContact(ctx, sess, jid)
 	if err != nil {
 		return err
 	}
-	cur, ok := findItem(items, jid)
 	if !ok {
 		return errorf(http.StatusNotFound, "the roster has no such contact")
 	}
@@ -288,11 +307,10 @@ func showOf(p chatapi.Presence) string {
 
 // GetRosterPresence serves GET /presence/roster.
 func (s *Server) GetRosterPresence(c echo.Context) error {
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	items, err := sess.Roster(ctx)
 	if err != nil {
@@ -321,17 +339,15 @@ func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
-	items, err := sess.Roster(ctx)
+	it, ok, err := rosterContact(ctx, sess, jid)
 	if err != nil {
 		return err
 	}
-	it, ok := findItem(items, jid)
 	if !ok || (it.Subscription != "to" && it.Subscription != "both") {
 		return errorf(http.StatusForbidden, "the user is not subscribed to this contact's presence")
 	}
