@@ -105,11 +105,8 @@ func (s *Server) session(c echo.Context) (*xmppconn.Session, error) {
 // Login serves POST /login/{username}: the XMPP server checks the
 // password by opening the user's session.
 func (s *Server) Login(c echo.Context, username Username) error {
-	local, err := s.username(string(username))
+	local, jid, err := s.guardLogin(c, username)
 	if err != nil {
-		return err
-	}
-	if err := s.throttle(c, s.bareJID(local)); err != nil {
 		return err
 	}
 	password, err := readText(c.Request(), maxPassword)
@@ -120,7 +117,7 @@ func (s *Server) Login(c echo.Context, username Username) error {
 		return errorf(http.StatusBadRequest, "the password is empty")
 	}
 	if t := s.authx.totp; t != nil {
-		on, err := t.Enabled(c.Request().Context(), s.bareJID(local))
+		on, err := t.Enabled(c.Request().Context(), jid)
 		if err != nil {
 			return err
 		}
@@ -174,11 +171,8 @@ func (s *Server) Register(c echo.Context, username Username) error {
 	if !s.cfg.Registration {
 		return errorf(http.StatusForbidden, "registration is switched off on this server")
 	}
-	local, err := s.username(string(username))
+	local, _, err := s.guardLogin(c, username)
 	if err != nil {
-		return err
-	}
-	if err := s.throttle(c, s.bareJID(local)); err != nil {
 		return err
 	}
 	password, err := readText(c.Request(), maxPassword)
