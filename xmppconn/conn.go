@@ -166,41 +166,54 @@ func (c *Conn) fail(err error) {
 
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
-	defer func() {
-		// The reader ends only after fail was called (or calls it itself):
-		// wake up IQ callers, then close the queue and done.
-		c.pmu.Lock()
-		c.pending = nil
-		c.pmu.Unlock()
-		close(c.in)
-		close(c.done)
-	}()
+	defer c.endRead()
+	// An idle reader waits for the network in waitInput, called from this
+	// small frame, rather than deep in the decoder's frames in readOne:
+	// the runtime then shrinks an idle connection's stack to a few KiB.
 	for {
-		el, err := c.er.next(true)
-		if err != nil {
-			switch {
-			case err == errStreamEnd && c.closeSent.Load():
-				err = ErrClosed
-			case err == errStreamEnd:
-				err = ErrStreamClosed
-			}
-			c.fail(err)
-			return
-		}
-		c.stats.stanzas.Add(1)
-		if el.name.Space == nsStream && el.name.Local == "error" {
-			c.fail(parseStreamError(el.raw))
-			return
-		}
-		if el.name.Space != nsClient {
-			// Nonzas (stream management and the like) are not for the consumer.
-			c.s.log.Debug("xmppconn: ignoring top-level element", slog.String("name", el.name.Local), slog.String("ns", el.name.Space))
-			continue
-		}
-		if !c.dispatch(el) {
+		c.er.waitInput()
+		if !c.readOne() {
 			return
 		}
 	}
+}
+
+// endRead runs when the reader ends, which is only after fail was called
+// (or the reader called it itself): it wakes up IQ callers, then closes
+// the queue and done.
+func (c *Conn) endRead() {
+	c.pmu.Lock()
+	c.pending = nil
+	c.pmu.Unlock()
+	close(c.in)
+	close(c.done)
+}
+
+// readOne reads and routes one top-level element; it returns false when
+// the reader must stop.
+func (c *Conn) readOne() bool {
+	el, err := c.er.next(true)
+	if err != nil {
+		switch {
+		case err == errStreamEnd && c.closeSent.Load():
+			err = ErrClosed
+		case err == errStreamEnd:
+			err = ErrStreamClosed
+		}
+		c.fail(err)
+		return false
+	}
+	c.stats.stanzas.Add(1)
+	if el.name.Space == nsStream && el.name.Local == "error" {
+		c.fail(parseStreamError(el.raw))
+		return false
+	}
+	if el.name.Space != nsClient {
+		// Nonzas (stream management and the like) are not for the consumer.
+		c.s.log.Debug("xmppconn: ignoring top-level element", slog.String("name", el.name.Local), slog.String("ns", el.name.Space))
+		return true
+	}
+	return c.dispatch(el)
 }
 
 func (c *Conn) isClosing() bool {

@@ -270,6 +270,23 @@ func (er *elemReader) next(decode bool) (element, error) {
 	}
 }
 
+// waitInput blocks between two children of the stream root until the
+// source has bytes the tokenizer has not read, or has failed (next then
+// reads the failure again and reports it). It does what the tokenizer's
+// next read would do, but from the caller's shallow frame: a reader that
+// idles here keeps a small stack. It returns at once unless the tokenizer
+// holds nothing (no byte read back, no element open below the root) and
+// every byte read so far was consumed.
+func (er *elemReader) waitInput() {
+	c := er.cap
+	off := er.raw.InputOffset()
+	if er.lim.depth != 1 || c.err != nil || c.buffered() > 0 || off != c.base+int64(c.r) {
+		return
+	}
+	c.setMark(off)
+	_ = c.fill()
+}
+
 func isStanzaName(local string) bool {
 	return local == "message" || local == "presence" || local == "iq"
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -184,4 +185,93 @@ func FuzzDecodeStanza(f *testing.F) {
 			}
 		}
 	})
+}
+
+// chunkReader hands out one chunk per Read and counts the calls.
+type chunkReader struct {
+	chunks []string
+	reads  int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	r.reads++
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.chunks[0])
+	if r.chunks[0] = r.chunks[0][n:]; r.chunks[0] == "" {
+		r.chunks = r.chunks[1:]
+	}
+	return n, nil
+}
+
+// TestReaderWaitInput reads a stream the way Conn's reader does, calling
+// waitInput before each element, and checks that it yields the same
+// elements and end as reading without it, that it reads the source only
+// when nothing read is left over, and that it never reads mid-element.
+func TestReaderWaitInput(t *testing.T) {
+	chunks := []string{
+		clientHeader,
+		"<message id='a'><body>x</bo", "dy></message>",
+		"\n <presence id='b'/><iq type='get' id='c'><query xmlns='jabber:iq:version'/></iq>",
+		"<message id='d'><body>two</body></message><presence id='e'",
+		"/>  ",
+		"</stream:stream>",
+	}
+	want, wantErr := readAll(t, &chunkReader{chunks: slices.Clone(chunks)}, 4096)
+	if len(want) != 5 || wantErr != errStreamEnd {
+		t.Fatalf("without waitInput: %d elements, %v", len(want), wantErr)
+	}
+
+	src := &chunkReader{chunks: slices.Clone(chunks)}
+	er := newElemReader(src, 4096)
+	er.waitInput() // before the header: does nothing
+	if src.reads != 0 {
+		t.Fatalf("waitInput read %d times before the header", src.reads)
+	}
+	if _, err := er.header(); err != nil {
+		t.Fatal(err)
+	}
+	var got []element
+	for {
+		reads, buffered := src.reads, er.cap.buffered()
+		er.waitInput()
+		switch {
+		case buffered > 0 && src.reads != reads:
+			t.Fatalf("waitInput read the source with %d bytes unread", buffered)
+		case buffered == 0 && len(src.chunks) > 0 && er.cap.buffered() == 0:
+			t.Fatalf("waitInput returned with nothing read (element %d)", len(got))
+		}
+		el, err := er.next(true)
+		if err != nil {
+			if err != wantErr {
+				t.Fatalf("end %v, want %v", err, wantErr)
+			}
+			break
+		}
+		got = append(got, el)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d elements, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i].raw, want[i].raw) || (got[i].stanza == nil) != (want[i].stanza == nil) {
+			t.Fatalf("element %d: %q, want %q", i, got[i].raw, want[i].raw)
+		}
+	}
+
+	// A source that fails: next reports the failure as it would without
+	// waitInput.
+	er = newElemReader(&chunkReader{chunks: []string{clientHeader, "<message id='a'/>"}}, 4096)
+	if _, err := er.header(); err != nil {
+		t.Fatal(err)
+	}
+	er.waitInput()
+	if _, err := er.next(true); err != nil {
+		t.Fatal(err)
+	}
+	er.waitInput()
+	if _, err := er.next(true); !errors.Is(err, ErrNetwork) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("after EOF: %v, want a network error (unexpected EOF)", err)
+	}
 }
