@@ -476,7 +476,10 @@ func (s *Session) expired(now time.Time, idle time.Duration, active func(string)
 func (s *Session) deliver(p chatapi.Payload) { s.m.cfg.Deliver(s.user, p) }
 
 // run is the session's goroutine: it consumes the connection in order,
-// reconnects when it is lost, and cleans up when the session ends.
+// reconnects when it is lost, and cleans up when the session ends. Its own
+// frame stays small (the loss and the end are handled in lost and finish):
+// an idle session waits in consume below it, and the runtime keeps an idle
+// goroutine's stack only as large as the frames it waits in.
 func (s *Session) run() {
 	defer s.m.wg.Done()
 	conn := s.current()
@@ -488,26 +491,41 @@ func (s *Session) run() {
 		if s.ctx.Err() != nil {
 			break
 		}
-		lostAt := time.Now()
-		s.mu.Lock()
-		s.conn = nil
-		s.mu.Unlock()
-		s.m.log.Warn("xmpp connection lost", "user", s.user, "err", err)
-		var se *StreamError
-		if errors.As(err, &se) && se.Condition == "conflict" {
-			// Another login took the resource over, or the account was
-			// removed: reconnecting would fight it (RFC 6120 4.9.3.3).
-			s.end(chatapi.CloseEnded)
+		if conn = s.lost(err); conn == nil {
 			break
 		}
-		s.deliver(chatapi.Session{State: chatapi.SessionReconnecting, Reason: lossReason(err)})
-		if conn = s.reconnect(lostAt); conn == nil {
-			break
-		}
-		// Catch up on what arrived while away: after the last archived
-		// message seen, or, when none was, since just before the loss.
-		s.startCatchUp(conn, s.lastArchiveID, lostAt.Add(-catchUpMargin))
 	}
+	s.finish()
+}
+
+// lost handles the loss of the connection with err: it reconnects and
+// returns the new connection, catching up, or nil when the session ends.
+func (s *Session) lost(err error) *Conn {
+	lostAt := time.Now()
+	s.mu.Lock()
+	s.conn = nil
+	s.mu.Unlock()
+	s.m.log.Warn("xmpp connection lost", "user", s.user, "err", err)
+	var se *StreamError
+	if errors.As(err, &se) && se.Condition == "conflict" {
+		// Another login took the resource over, or the account was
+		// removed: reconnecting would fight it (RFC 6120 4.9.3.3).
+		s.end(chatapi.CloseEnded)
+		return nil
+	}
+	s.deliver(chatapi.Session{State: chatapi.SessionReconnecting, Reason: lossReason(err)})
+	conn := s.reconnect(lostAt)
+	if conn == nil {
+		return nil
+	}
+	// Catch up on what arrived while away: after the last archived
+	// message seen, or, when none was, since just before the loss.
+	s.startCatchUp(conn, s.lastArchiveID, lostAt.Add(-catchUpMargin))
+	return conn
+}
+
+// finish cleans up after the session's end.
+func (s *Session) finish() {
 	s.closeConn()
 	s.m.remove(s)
 	s.mu.Lock()
