@@ -109,11 +109,10 @@ func (s *Server) ListRooms(c echo.Context, params ListRoomsParams) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	svcInfo, err := sess.DiscoInfo(ctx, svc, "")
 	if err != nil {
@@ -197,11 +196,10 @@ func (s *Server) GetRoom(c echo.Context, roomName RoomName, params GetRoomParams
 	if err != nil {
 		return err
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	info, joined, err := roomAccess(ctx, sess, room)
 	if err != nil {
@@ -359,11 +357,10 @@ func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomPa
 	if err != nil {
 		return err
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	if err := sess.ExitRoom(ctx, room); err != nil {
 		if errors.Is(err, xmppconn.ErrItemNotFound) {
@@ -400,11 +397,10 @@ func (s *Server) PostToRoom(c echo.Context, roomName RoomName, params PostToRoom
 	if body == "" {
 		return errorf(http.StatusBadRequest, "the message is empty")
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	if err := requireInRoom(ctx, sess, room); err != nil {
 		return err
@@ -436,11 +432,10 @@ func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDS
 	if len([]rune(reason)) > maxInviteReason {
 		return errorf(http.StatusBadRequest, "the reason is longer than 1024 characters")
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	if err := requireInRoom(ctx, sess, room); err != nil {
 		return err

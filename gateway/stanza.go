@@ -189,11 +189,10 @@ func (s *Server) SendStanza(c echo.Context) error {
 	if st.Name == "iq" && st.Type != "get" && st.Type != "set" && st.Type != "result" && st.Type != "error" {
 		return errorf(http.StatusBadRequest, "invalid stanza: an iq's type must be get, set, result or error")
 	}
-	sess, err := s.session(c)
+	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	if st.Name == "iq" && (st.Type == "get" || st.Type == "set") {
 		reply, err := sess.RawIQ(ctx, st.ID, st.To, st.XML)
