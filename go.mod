@@ -19,6 +19,7 @@ require (
 	github.com/pressly/goose/v3 v3.29.0
 	github.com/prometheus/client_golang v1.20.5
 	github.com/prometheus/client_model v0.6.1
+	github.com/xdg-go/stringprep v1.0.4
 	golang.org/x/net v0.61.0
 	golang.org/x/time v0.15.0
 	gopkg.in/yaml.v3 v3.0.1

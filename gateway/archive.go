@@ -374,9 +374,9 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 	defer cancel()
 	var rooms []string
 	if params.Room != nil && *params.Room != "" {
-		room := strings.ToLower(*params.Room)
+		room := *params.Room
 		if !strings.Contains(room, "@") {
-			if err := validUsername(room); err != nil {
+			if room, err = username(room); err != nil {
 				return errorf(http.StatusBadRequest, "invalid room: "+err.Error())
 			}
 			room += "@" + svc

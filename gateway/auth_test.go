@@ -206,11 +206,17 @@ func (a *totpApp) wrong(t *testing.T) string {
 
 func (e *authEnv) method(t *testing.T, tok string) string {
 	t.Helper()
+	return e.claims(t, tok).Method
+}
+
+// claims verifies a token of the gateway and returns its claims.
+func (e *authEnv) claims(t *testing.T, tok string) auth.Claims {
+	t.Helper()
 	cl, err := e.tokens.Verify(t.Context(), tok)
 	if err != nil {
 		t.Fatalf("the gateway's token does not verify: %v", err)
 	}
-	return cl.Method
+	return cl
 }
 
 // enrolTOTP registers and activates TOTP for u and returns the app.

@@ -69,6 +69,11 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		s.log.Error("token check failed", "err", err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the token could not be checked; try again")
 	}
+	// Tokens issued before usernames were made canonical may name another
+	// spelling of a user; none of today's mechanisms knows that key.
+	if local, _, ok := cutJID(cl.Subject); !ok || !sameUser(local, local) {
+		return unauthorized()
+	}
 	c.Set(claimsKey, cl)
 	return nil
 }
@@ -192,12 +197,14 @@ func (s *Server) Register(c echo.Context, username Username) error {
 	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword)
 }
 
-// username checks and normalizes a username path parameter.
+// username checks a username path parameter and returns its canonical
+// form, the one every per-user mechanism is keyed on.
 func (s *Server) username(name string) (string, error) {
-	if err := validUsername(name); err != nil {
+	local, err := username(name)
+	if err != nil {
 		return "", errorf(http.StatusBadRequest, err.Error())
 	}
-	return normalizeUsername(name), nil
+	return local, nil
 }
 
 func cutJID(bare string) (local, domain string, ok bool) {

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sparkgate/sparkgate/bookmark"
+	"github.com/sparkgate/sparkgate/jid"
 	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
@@ -405,7 +406,7 @@ func (s *Server) applyBookmark(b *bookmark.Bookmark, in Bookmark, admin bool) er
 		seen := map[string]bool{}
 		for _, g := range *in.Groups {
 			g = strings.TrimSpace(g)
-			if g == "" || len(g) > maxNodeBytes || !utf8.ValidString(g) || strings.ContainsFunc(g, unicode.IsControl) {
+			if g == "" || len(g) > jid.MaxPartBytes || !utf8.ValidString(g) || strings.ContainsFunc(g, unicode.IsControl) {
 				return errorf(http.StatusBadRequest, "a group name must be 1 to 1023 bytes without control characters")
 			}
 			if !seen[g] {

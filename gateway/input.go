@@ -8,84 +8,47 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/sparkgate/sparkgate/jid"
 )
 
-// maxNodeBytes is RFC 7622's limit on a JID's localpart (and domainpart,
-// resourcepart) in octets.
-const maxNodeBytes = 1023
+// username returns the canonical form of a username (a JID's localpart):
+// the Nodeprep form the XMPP server authenticates, so that every spelling
+// the server takes for one account is one key here too (see package jid).
+// The error says why the name can be no one's.
+func username(name string) (string, error) { return jid.Localpart(name) }
 
-// validUsername reports why name cannot be the localpart of a JID, or nil.
-// It applies the rules of RFC 7622 section 3.3 that matter for a login
-// name: not empty, at most 1023 bytes of UTF-8, none of the characters the
-// RFC forbids (" & ' / : < > @), no spaces or control characters. Names are
-// compared in lower case by the XMPP server, so the gateway lowercases
-// them before use (see normalizeUsername).
-func validUsername(name string) error {
-	switch {
-	case name == "":
-		return errors.New("the username is empty")
-	case len(name) > maxNodeBytes:
-		return errors.New("the username is longer than 1023 bytes")
-	case !utf8.ValidString(name):
-		return errors.New("the username is not valid UTF-8")
-	}
-	for _, r := range name {
-		switch {
-		case strings.ContainsRune("\"&'/:<>@", r):
-			return fmt.Errorf("the username may not contain %q", r)
-		case unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError:
-			return errors.New("the username may not contain spaces or control characters")
-		case !unicode.IsPrint(r):
-			return errors.New("the username may not contain unprintable characters")
-		}
-	}
-	return nil
+// sameUser reports whether name is a spelling of the canonical username
+// local.
+func sameUser(name, local string) bool {
+	c, err := username(name)
+	return err == nil && c == local
 }
 
-// normalizeUsername lowercases a username the way the XMPP server compares
-// localparts (RFC 7622's UsernameCaseMapped profile maps case).
-func normalizeUsername(name string) string { return strings.ToLower(name) }
+// canonicalDomain reports whether d is a domain in canonical form.
+func canonicalDomain(d string) bool {
+	c, err := jid.Domainpart(d)
+	return err == nil && c == d
+}
 
-// toJID turns what a path parameter holds into a JID: a bare or full JID is
-// kept (its localpart and domain lowercased), a username alone becomes
-// username@domain. It refuses empty parts, control characters and parts
-// over 1023 bytes.
+// toJID turns what a path parameter holds into a canonical JID: a bare or
+// full JID has each part prepared as the server would (package jid), a
+// string without "@" is a username and becomes username@domain (with its
+// resource, if it has one).
 func toJID(s, domain string) (string, error) {
 	if s == "" {
 		return "", errors.New("the address is empty")
 	}
-	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
-		return "", errors.New("the address contains control characters")
+	bare, _, _ := strings.Cut(s, "/")
+	if !strings.Contains(bare, "@") {
+		s = s[:len(bare)] + "@" + domain + s[len(bare):]
 	}
-	bare, resource, hasResource := strings.Cut(s, "/")
-	if hasResource && (resource == "" || len(resource) > maxNodeBytes) {
-		return "", errors.New("the address has an empty or oversized resource")
+	j, err := jid.Parse(s)
+	if err != nil {
+		return "", err
 	}
-	local, dom, hasAt := strings.Cut(bare, "@")
-	if !hasAt {
-		local, dom = bare, domain
-	}
-	if hasAt && local == "" {
-		return "", errors.New("the address has an empty username")
-	}
-	if local != "" {
-		if err := validUsername(local); err != nil {
-			return "", err
-		}
-	}
-	if dom == "" || len(dom) > maxNodeBytes || strings.ContainsAny(dom, "@/\"&'<>: ") {
-		return "", errors.New("the address has an invalid domain")
-	}
-	jid := strings.ToLower(dom)
-	if local != "" {
-		jid = normalizeUsername(local) + "@" + jid
-	}
-	if hasResource {
-		jid += "/" + resource
-	}
-	return jid, nil
+	return j.String(), nil
 }
 
 // readText reads a request body that the SparkWeb API sends as a bare

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-func TestValidUsername(t *testing.T) {
+func TestUsername(t *testing.T) {
 	tests := []struct {
 		in string
 		ok bool
@@ -30,11 +30,13 @@ func TestValidUsername(t *testing.T) {
 		{strings.Repeat("a", 1023), true},
 		{strings.Repeat("a", 1024), false},
 		{"bad\xffutf8", false},
+		{"\uff41lice", true},
+		{"a\u200eb", false},
 	}
 	for _, tt := range tests {
-		err := validUsername(tt.in)
+		_, err := username(tt.in)
 		if (err == nil) != tt.ok {
-			t.Errorf("validUsername(%q) = %v, want ok=%v", tt.in, err, tt.ok)
+			t.Errorf("username(%q) = %v, want ok=%v", tt.in, err, tt.ok)
 		}
 	}
 }
@@ -58,6 +60,13 @@ func TestToJID(t *testing.T) {
 		{"bob\x00@example.org", "", false},
 		{"bob@exa mple.org", "", false},
 		{"bob@a@b", "", false},
+		{"\uff22ob", "bob@example.org", true},
+		{"\uff22ob@\uff25xample.org", "bob@example.org", true},
+		{"b\u00adob", "bob@example.org", true},
+		{"e\u0301", "\u00e9@example.org", true},
+		{"\ufb00", "ff@example.org", true},
+		{"bob@example.org/Ph\u00f6ne\u00b2", "bob@example.org/Ph\u00f6ne2", true},
+		{"bob\u200e", "", false},
 	}
 	for _, tt := range tests {
 		got, err := toJID(tt.in, "example.org")

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/sparkgate/sparkgate/jid"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -28,9 +29,9 @@ func (s *Server) mucService(name *string) (string, error) {
 	if name == nil || *name == "" {
 		return s.cfg.MUCService, nil
 	}
-	n := strings.ToLower(*name)
-	if strings.ContainsAny(n, "@/\"&'<>: ") || len(n) > maxNodeBytes {
-		return "", errorf(http.StatusBadRequest, "invalid service name")
+	n, err := jid.Domainpart(*name)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "invalid service name: "+err.Error())
 	}
 	if !strings.Contains(n, ".") {
 		n += "." + s.cfg.Domain
@@ -44,10 +45,11 @@ func (s *Server) roomJID(name string, service *string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := validUsername(name); err != nil {
+	local, err := username(name)
+	if err != nil {
 		return "", errorf(http.StatusBadRequest, "invalid room name: "+err.Error())
 	}
-	return normalizeUsername(name) + "@" + svc, nil
+	return local + "@" + svc, nil
 }
 
 // mucErr maps the errors a room or its service answers with: a missing
@@ -336,8 +338,10 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 	if params.Nick != nil && *params.Nick != "" {
 		nick = *params.Nick
 	}
-	if strings.ContainsFunc(nick, func(r rune) bool { return r < 0x20 || r == 0x7f }) || len(nick) > maxNodeBytes {
-		return errorf(http.StatusBadRequest, "invalid nickname")
+	// A nickname is the resourcepart of the occupant's JID: prepared as
+	// the service will prepare it, so the gateway knows its own occupant.
+	if nick, err = jid.Resourcepart(nick); err != nil {
+		return errorf(http.StatusBadRequest, "invalid nickname: "+err.Error())
 	}
 	password := ""
 	if params.Password != nil {

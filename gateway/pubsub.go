@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sparkgate/sparkgate/jid"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -288,7 +289,7 @@ func nodeName(node Node) (string, error) {
 	switch {
 	case n == "":
 		return "", errorf(http.StatusBadRequest, "the node name is empty")
-	case len(n) > maxNodeBytes:
+	case len(n) > jid.MaxPartBytes:
 		return "", errorf(http.StatusBadRequest, "the node name is longer than 1023 bytes")
 	case !utf8.ValidString(n) || !xmlSafe(n) || strings.ContainsAny(n, "\t\r\n"):
 		return "", errorf(http.StatusBadRequest, "the node name contains control characters")

@@ -394,8 +394,13 @@ var jidInjections = []struct{ name, seg string }{
 	{"long-domain", "a%40" + strings.Repeat("d", 2000)},
 	{"long-resource", "a%2F" + strings.Repeat("r", 2000)},
 	{"invalid-utf8", "bo%FFb"},
-	{"zero-width-space", "b%E2%80%8Bob"},
 	{"rtl-override", "b%E2%80%AEob"},
+	// The server's Nodeprep refuses these too (package jid).
+	{"ltr-mark", "b%E2%80%8Eob"},
+	{"fullwidth-at", "a%EF%BC%A0b"},
+	{"only-soft-hyphen", "%C2%AD"},
+	{"private-use", "b%EE%80%80ob"},
+	{"mixed-directions", "%D7%90a"},
 }
 
 // jidOddities are valid, if unusual, JIDs: the gateway may accept them or
@@ -414,6 +419,8 @@ var jidOddities = []struct{ name, seg string }{
 	{"idn-domain", "bob%40b%C3%BCcher.example"},
 	{"kelvin-sign", "%E2%84%AAelvin"},
 	{"emoji", "%F0%9F%98%80"},
+	// Nodeprep removes a zero-width space: the server reads "bob".
+	{"zero-width-space", "b%E2%80%8Bob"},
 	// ".." is a valid localpart and "../admin" a valid resource: no
 	// file system is behind a JID.
 	{"dotdot", "..%2F..%2Fadmin"},

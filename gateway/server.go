@@ -129,6 +129,8 @@ func New(cfg Config) (*Server, error) {
 	switch {
 	case cfg.Domain == "":
 		return nil, errors.New("gateway: Config.Domain is empty")
+	case !canonicalDomain(cfg.Domain) || (cfg.MUCService != "" && !canonicalDomain(cfg.MUCService)):
+		return nil, fmt.Errorf("gateway: Config.Domain %q or MUCService %q is not a domain in canonical form (see package jid)", cfg.Domain, cfg.MUCService)
 	case cfg.Tokens == nil:
 		return nil, errors.New("gateway: Config.Tokens is nil")
 	case cfg.Directory == nil:

@@ -234,7 +234,7 @@ func (s *Server) UpdateUser(c echo.Context) error {
 	if err := decodeUsersJSON(c, maxUserBody, &ue); err != nil {
 		return err
 	}
-	if ue.Username != nil && *ue.Username != "" && normalizeUsername(*ue.Username) != local {
+	if ue.Username != nil && *ue.Username != "" && !sameUser(*ue.Username, local) {
 		return errorf(http.StatusBadRequest, "the username cannot be changed")
 	}
 	ch := profileChange{name: ue.Name, email: ue.Email}
@@ -355,7 +355,9 @@ func (s *Server) searchScope(ctx context.Context, sess *xmppconn.Session, user s
 		}
 		out := make([]string, 0, len(locals))
 		for _, l := range locals {
-			out = append(out, normalizeUsername(l)+"@"+s.cfg.Domain)
+			if l, err = username(l); err == nil {
+				out = append(out, l+"@"+s.cfg.Domain)
+			}
 		}
 		return out, nil
 	}

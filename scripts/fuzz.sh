@@ -22,7 +22,8 @@ targets='./xmppconn FuzzTranslate
 ./auth FuzzVerify
 ./gateway FuzzParseDateFilter
 ./gateway FuzzExtractMeta
-./webpush FuzzParseSubscription'
+./webpush FuzzParseSubscription
+./jid FuzzParse'
 
 failed=""
 ran=0

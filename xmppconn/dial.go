@@ -109,6 +109,9 @@ func (n *negotiation) run() error {
 	if err := n.bind(); err != nil {
 		return err
 	}
+	if err := checkBound(n.jid, n.s.User, n.s.Domain); err != nil {
+		return err
+	}
 	if f.Session != nil && f.Session.Optional == nil {
 		return n.session()
 	}

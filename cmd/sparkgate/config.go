@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sparkgate/sparkgate/jid"
 )
 
 // config is everything the gateway can be told at start. Each field is set,
@@ -316,6 +318,18 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if c.PubSubService == "" {
 		c.PubSubService = "pubsub." + c.XMPPDomain
+	}
+	// Domains are compared with what the server sends, which is in
+	// canonical form (package jid): configure them the same way.
+	for _, d := range []struct {
+		flag string
+		v    *string
+	}{{"xmpp-domain", &c.XMPPDomain}, {"muc-service", &c.MUCService}, {"pubsub-service", &c.PubSubService}} {
+		canon, err := jid.Domainpart(*d.v)
+		if err != nil {
+			return nil, fmt.Errorf("-%s: %w", d.flag, err)
+		}
+		*d.v = canon
 	}
 	if c.TokenLifetime < time.Minute {
 		return nil, fmt.Errorf("token-lifetime %s is shorter than a minute", c.TokenLifetime)

@@ -210,7 +210,14 @@ func NewUser(t testing.TB) User {
 // NewUserOn is NewUser on a given server, e.g. one from Start.
 func NewUserOn(t testing.TB, s *ejabberd.Server) User {
 	t.Helper()
-	u := User{Name: "u" + randomHex(8), Password: randomHex(12), Domain: s.Domain()}
+	return NewUserNamed(t, s, "u"+randomHex(8))
+}
+
+// NewUserNamed is NewUserOn with a chosen name (in canonical form: the
+// tests of username spellings need letters other than hex digits).
+func NewUserNamed(t testing.TB, s *ejabberd.Server, name string) User {
+	t.Helper()
+	u := User{Name: name, Password: randomHex(12), Domain: s.Domain()}
 	u.JID = u.Name + "@" + u.Domain
 	admin := AdminFor(s)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
