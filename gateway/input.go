@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,14 +56,60 @@ func toJID(s, domain string) (string, error) {
 // string. text/plain (or no content type) is taken as is; application/json
 // must be one JSON string. limit bounds what is read.
 func readText(r *http.Request, limit int64) (string, error) {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	raw, err := readBody(r, limit)
 	if err != nil {
-		return "", errorf(http.StatusBadRequest, "the request body could not be read")
-	}
-	if int64(len(raw)) > limit {
-		return "", errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", limit))
+		return "", err
 	}
 	return decodeText(r.Header.Get("Content-Type"), raw)
+}
+
+// readBody reads a whole request body of at most limit bytes (413 past it).
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "the request body could not be read")
+	}
+	if int64(len(raw)) > limit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", limit))
+	}
+	return raw, nil
+}
+
+// decodeChat reads the body of a chat message (the spec's ChatMessage):
+// text/plain is the text, unless it is a JSON object with a string "body",
+// which, as SparkWeb took it, is sent as the text with the whole object as
+// the message's data; application/json must be such an object. An empty
+// text with no data is refused.
+func decodeChat(contentType string, raw []byte) (body string, data json.RawMessage, err error) {
+	mt := "text/plain"
+	if contentType != "" {
+		if mt, _, err = mime.ParseMediaType(contentType); err != nil {
+			return "", nil, errorf(http.StatusBadRequest, "the Content-Type header is malformed")
+		}
+	}
+	if mt != "text/plain" && mt != "application/json" {
+		return "", nil, errorf(http.StatusUnsupportedMediaType, "the request body must be text/plain or a JSON object")
+	}
+	if !utf8.Valid(raw) {
+		return "", nil, errorf(http.StatusBadRequest, "the request body is not valid UTF-8")
+	}
+	var obj struct {
+		Body *string `json:"body"`
+	}
+	trimmed := bytes.TrimSpace(raw)
+	isObject := len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &obj) == nil && obj.Body != nil
+	switch {
+	case isObject:
+		body, data = *obj.Body, json.RawMessage(trimmed)
+	case mt == "application/json":
+		return "", nil, errorf(http.StatusBadRequest, `the request body must be a JSON object with a string "body"`)
+	default:
+		body = string(raw)
+	}
+	if body == "" {
+		return "", nil, errorf(http.StatusBadRequest, "the message is empty")
+	}
+	return body, data, nil
 }
 
 // decodeText is readText's decoding step, split out so it can be fuzzed.

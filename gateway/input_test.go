@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,6 +137,75 @@ func FuzzToJID(f *testing.F) {
 		again, err := toJID(jid, "example.org")
 		if err != nil || again != jid {
 			t.Fatalf("toJID(%q) = %q, then %q, %v", s, jid, again, err)
+		}
+	})
+}
+
+func TestDecodeChat(t *testing.T) {
+	tests := []struct {
+		name, ct, raw string
+		body, data    string
+		status        int
+	}{
+		{"text", "text/plain", "hello", "hello", "", 0},
+		{"no content type", "", "hello", "hello", "", 0},
+		{"text with charset", "text/plain; charset=utf-8", "héllo", "héllo", "", 0},
+		{"json object", "application/json", `{"body":"hi","card":{"n":1}}`, "hi", `{"body":"hi","card":{"n":1}}`, 0},
+		{"json object in text", "text/plain", ` {"body":"hi","x":true} `, "hi", `{"body":"hi","x":true}`, 0},
+		{"text that is other json", "text/plain", `{"text":"hi"}`, `{"text":"hi"}`, "", 0},
+		{"text that is a json string", "text/plain", `"quoted"`, `"quoted"`, "", 0},
+		{"text that is broken json", "text/plain", `{"body":"hi"`, `{"body":"hi"`, "", 0},
+		{"json without body", "application/json", `{"text":"hi"}`, "", "", 400},
+		{"json body not a string", "application/json", `{"body":5}`, "", "", 400},
+		{"json empty body", "application/json", `{"body":""}`, "", "", 400},
+		{"json string", "application/json", `"hi"`, "", "", 400},
+		{"json array", "application/json", `["hi"]`, "", "", 400},
+		{"broken json", "application/json", `{"body":`, "", "", 400},
+		{"empty text", "text/plain", "", "", "", 400},
+		{"invalid utf-8", "text/plain", "bad \xff", "", "", 400},
+		{"other type", "application/xml", "<x/>", "", "", 415},
+		{"malformed type", "text/", "x", "", "", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, data, err := decodeChat(tt.ct, []byte(tt.raw))
+			if tt.status != 0 {
+				if err == nil || classify(err).Status != tt.status {
+					t.Fatalf("decodeChat = %q, %s, %v; want status %d", body, data, err, tt.status)
+				}
+				return
+			}
+			if err != nil || body != tt.body || string(data) != tt.data {
+				t.Fatalf("decodeChat = %q, %s, %v; want %q, %s", body, data, err, tt.body, tt.data)
+			}
+		})
+	}
+}
+
+// FuzzDecodeChat: whatever a client sends, decodeChat answers a message
+// (non-empty text, data that is JSON whose "body" is the text) or a client
+// error, never a panic.
+func FuzzDecodeChat(f *testing.F) {
+	for _, s := range []string{"hello", `{"body":"hi","x":[1]}`, `{"body":5}`, `"s"`, "", "\xff", `{"body":"\u0000"}`} {
+		f.Add("text/plain", s)
+		f.Add("application/json", s)
+	}
+	f.Fuzz(func(t *testing.T, ct, raw string) {
+		body, data, err := decodeChat(ct, []byte(raw))
+		if err != nil {
+			if st := classify(err).Status; st < 400 || st > 499 {
+				t.Fatalf("decodeChat(%q, %q): %v is not a client error", ct, raw, err)
+			}
+			return
+		}
+		if body == "" || !utf8.ValidString(body) {
+			t.Fatalf("decodeChat(%q, %q) = %q: an empty or invalid text", ct, raw, body)
+		}
+		if data != nil {
+			var obj struct{ Body string }
+			if !json.Valid(data) || json.Unmarshal(data, &obj) != nil || obj.Body != body {
+				t.Fatalf("decodeChat(%q, %q): data %s does not carry the text %q", ct, raw, data, body)
+			}
 		}
 	})
 }

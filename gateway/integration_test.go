@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,42 @@ func TestIntegrationChatEvents(t *testing.T) {
 	if cs.State != "composing" || cs.Type != "chatstate" {
 		t.Fatalf("chat state %+v", cs)
 	}
+
+	// A JSON object with a body: the text as the message, the object as
+	// its data, on the receiver's tabs and the sender's other tabs alike;
+	// also as JSON text in text/plain, as SparkWeb took it.
+	for _, ct := range []string{"application/json", "text/plain"} {
+		obj := `{"body":"a card via ` + ct + `","card":{"title":"<T&C>","n":[1,2]}}`
+		r := e.Do(t, "POST", api+"/chat/message/"+b.Name, ta, ct, obj)
+		if r.Status != 200 {
+			t.Fatalf("send %s: %d %s", ct, r.Status, r.Body)
+		}
+		r.JSON(t, &sent)
+		var got chatapi.Chat
+		for got.Type != chatapi.TypeChat { // past the chat states
+			tabs[1].NextNamed(t, chatapi.EventChat, 10*time.Second, &got)
+		}
+		if got.Body != "a card via "+ct || got.ID != sent.ID || !jsonEqual(t, got.Data, obj) {
+			t.Fatalf("%s: receiver got %+v (data %s)", ct, got, got.Data)
+		}
+		aTab.NextNamed(t, chatapi.EventChat, 5*time.Second, &echo)
+		if !echo.Sent || echo.ID != sent.ID || !jsonEqual(t, echo.Data, obj) {
+			t.Fatalf("%s: sender's tab got %+v (data %s)", ct, echo, echo.Data)
+		}
+	}
+	if r := e.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "application/json", `{"text":"no body"}`); r.Status != 400 {
+		t.Fatalf("a JSON object without body: %d %s, want 400", r.Status, r.Body)
+	}
+}
+
+// jsonEqual reports whether the JSON texts got and want hold the same value.
+func jsonEqual(t *testing.T, got json.RawMessage, want string) bool {
+	t.Helper()
+	var g, w any
+	if json.Unmarshal(got, &g) != nil || json.Unmarshal([]byte(want), &w) != nil {
+		return false
+	}
+	return reflect.DeepEqual(g, w)
 }
 
 // TestIntegrationResume: a stream dropped and resumed with Last-Event-ID

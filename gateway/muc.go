@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
-	"gosrc.io/xmpp/stanza"
 
 	"github.com/sparkgate/sparkgate/jid"
 	"github.com/sparkgate/sparkgate/xmppconn"
@@ -409,10 +407,8 @@ func (s *Server) PostToRoom(c echo.Context, roomName RoomName, params PostToRoom
 	if err := requireInRoom(ctx, sess, room); err != nil {
 		return err
 	}
-	id := rand.Text()
-	msg := stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat, Id: id}, Body: body}
-	msg.Extensions = append(msg.Extensions, &originID{ID: id})
-	if err := sess.Send(ctx, msg); err != nil {
+	id, err := sess.SendGroupChat(ctx, room, body)
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, SentMessage{Id: id})

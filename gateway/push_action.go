@@ -2,17 +2,14 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"gosrc.io/xmpp/stanza"
 
 	"github.com/sparkgate/sparkgate/auth"
-	"github.com/sparkgate/sparkgate/chatapi"
 )
 
 // maxActionBody bounds a NotificationActionEntity body (a reply is at most
@@ -78,24 +75,18 @@ func (s *Server) HandleNotificationAction(c echo.Context) error {
 	}
 	// The reply must outlive a service worker that stops waiting.
 	ctx = context.WithoutCancel(ctx)
-	id := rand.Text()
 	if d.Type == pushGroupChat {
 		if _, in := sess.Rooms()[d.From]; !in {
 			return errorf(http.StatusConflict, "you are not in the room any more")
 		}
-		msg := stanza.Message{Attrs: stanza.Attrs{To: d.From, Type: stanza.MessageTypeGroupchat, Id: id}, Body: value}
-		msg.Extensions = append(msg.Extensions, &originID{ID: id})
-		if err := sess.Send(ctx, msg); err != nil {
+		if _, err := sess.SendGroupChat(ctx, d.From, value); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusOK)
 	}
-	msg := stanza.Message{Attrs: stanza.Attrs{To: d.From, Type: stanza.MessageTypeChat, Id: id}, Body: value}
-	msg.Extensions = append(msg.Extensions, &stanza.StateActive{}, &originID{ID: id})
-	if err := sess.Send(ctx, msg); err != nil {
+	if _, err := sess.SendChat(ctx, d.From, value, nil); err != nil {
 		return err
 	}
-	s.deliver(sess.User(), chatapi.Chat{Type: chatapi.TypeChat, From: sess.User(), To: d.From, Body: value, ID: id, Sent: true})
 	s.log.Info("push reply sent", "user", sess.User())
 	return c.NoContent(http.StatusOK)
 }

@@ -23,7 +23,9 @@ targets='./xmppconn FuzzTranslate
 ./gateway FuzzParseDateFilter
 ./gateway FuzzExtractMeta
 ./webpush FuzzParseSubscription
-./jid FuzzParse'
+./jid FuzzParse
+./xmppconn FuzzMessageWriters
+./gateway FuzzDecodeChat'
 
 failed=""
 ran=0

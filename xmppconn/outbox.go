@@ -2,11 +2,8 @@ package xmppconn
 
 import (
 	"context"
-	"encoding/xml"
 	"strings"
 	"time"
-
-	"gosrc.io/xmpp/stanza"
 )
 
 // resendWindow is how far back, from a connection loss, the messages the
@@ -46,41 +43,13 @@ type outMsg struct {
 	at   time.Time // when it was written
 }
 
-// userMessage returns the message v when it is one the user wrote: a
-// message with a body and an id.
-func userMessage(v any) (stanza.Message, bool) {
-	switch m := v.(type) {
-	case stanza.Message:
-		return m, m.Body != "" && m.Id != ""
-	case *stanza.Message:
-		if m != nil {
-			return *m, m.Body != "" && m.Id != ""
-		}
-	}
-	return stanza.Message{}, false
-}
-
-// sendMessage writes a message the user wrote on c and keeps it in the
-// outbox. Once it is there it is the session's to deliver: a failure of
-// the connection under the write is not the caller's error.
-func (s *Session) sendMessage(ctx context.Context, c *Conn, msg stanza.Message) error {
-	raw, err := xml.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	room := ""
-	if msg.Type == stanza.MessageTypeGroupchat {
-		room = bareJID(msg.To)
-	}
-	return s.sendKept(ctx, c, raw, msg.Id, room)
-}
-
-// sendKept is sendMessage for a message already encoded: raw, whose id
-// (and origin-id) is id, to room when it is a groupchat message.
-func (s *Session) sendKept(ctx context.Context, c *Conn, raw []byte, id, room string) error {
-	if err := checkRaw(raw); err != nil {
-		return err
-	}
+// keep writes raw, a message the user wrote (SendChat, SendGroupChat),
+// on c and keeps it in the outbox: its id (and origin-id) is id, and room
+// is the room's bare JID for a groupchat message. Once it is kept it is
+// the session's to deliver: a failure of the connection under the write
+// is not the caller's error. raw comes from this package's own writers
+// and is not parsed again.
+func (s *Session) keep(ctx context.Context, c *Conn, raw []byte, id, room string) error {
 	m := &outMsg{id: id, room: room, raw: raw, conn: c}
 	s.mu.Lock()
 	if s.conn != c {

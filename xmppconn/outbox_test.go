@@ -2,11 +2,13 @@ package xmppconn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
-	"gosrc.io/xmpp/stanza"
+	"github.com/sparkgate/sparkgate/chatapi"
 
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
@@ -46,25 +48,6 @@ func TestOutboxBounded(t *testing.T) {
 	}
 }
 
-func TestUserMessage(t *testing.T) {
-	tests := []struct {
-		v    any
-		want bool
-	}{
-		{stanza.Message{Attrs: stanza.Attrs{Id: "1"}, Body: "hi"}, true},
-		{&stanza.Message{Attrs: stanza.Attrs{Id: "1"}, Body: "hi"}, true},
-		{stanza.Message{Body: "no id"}, false},
-		{stanza.Message{Attrs: stanza.Attrs{Id: "1"}}, false}, // a chat state
-		{(*stanza.Message)(nil), false},
-		{stanza.Presence{}, false},
-	}
-	for i, tt := range tests {
-		if _, got := userMessage(tt.v); got != tt.want {
-			t.Errorf("%d: userMessage(%T) = %v, want %v", i, tt.v, got, tt.want)
-		}
-	}
-}
-
 func TestOriginKey(t *testing.T) {
 	tests := []struct {
 		st   *Stanza
@@ -85,47 +68,77 @@ func TestOriginKey(t *testing.T) {
 	}
 }
 
-// TestIntegrationSendMessageRaw: a message given as XML text is kept for
-// sending again exactly as the same message given to Send is.
-func TestIntegrationSendMessageRaw(t *testing.T) {
+// TestIntegrationSendKeeps: the verbs keep what the user writes in the
+// outbox (one-to-one messages under their id, room messages with their
+// room too); a refused message is never kept; a chat state is not kept;
+// a one-to-one message reaches the user's other tabs with its data, and a
+// room message does not (the room's reflection does).
+func TestIntegrationSendKeeps(t *testing.T) {
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	m := newTestManager(t, newEvents(), nil)
+	ev := newEvents()
+	m := newTestManager(t, ev, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	s, err := m.Open(ctx, a.Name, Credentials{Password: a.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaSend := stanza.Message{Attrs: stanza.Attrs{To: b.JID, Type: stanza.MessageTypeChat, Id: "m1"}, Body: "one"}
-	if err := s.Send(ctx, viaSend); err != nil {
+	data := json.RawMessage(`{"body":"one","kind":"test"}`)
+	id1, err := s.SendChat(ctx, b.JID, "one", data)
+	if err != nil {
 		t.Fatal(err)
 	}
-	raw := []byte(`<message type="chat" id="m2" to="` + b.JID + `"><body>two</body></message>`)
-	if err := s.SendMessageRaw(ctx, raw, "m2"); err != nil {
+	if _, err := s.SendChat(ctx, b.JID, "bad", json.RawMessage(`{"unterminated"`)); !errors.Is(err, ErrInvalidStanza) {
+		t.Errorf("SendChat with data that is not JSON: %v, want ErrInvalidStanza", err)
+	}
+	if err := s.SendChatState(ctx, b.JID, "composing"); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []struct {
-		name string
-		raw  string
-		id   string
-	}{
-		{"no-id", `<message to="x@y"><body>x</body></message>`, ""},
-		{"two-elements", `<message/><message/>`, "m3"},
-		{"not-a-stanza", `<stream:stream xmlns:stream="http://etherx.jabber.org/streams"/>`, "m4"},
-	} {
-		if err := s.SendMessageRaw(ctx, []byte(bad.raw), bad.id); !errors.Is(err, ErrInvalidStanza) {
-			t.Errorf("%s: %v, want ErrInvalidStanza", bad.name, err)
+	if err := s.SendChatState(ctx, b.JID, "shouting"); !errors.Is(err, ErrInvalidStanza) {
+		t.Errorf("SendChatState with an unknown state: %v, want ErrInvalidStanza", err)
+	}
+	room := "k" + a.Name[1:9] + "@" + ejabberdtest.Shared(t).MUCService()
+	if _, err := s.EnterRoom(ctx, room, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	id2, err := s.SendGroupChat(ctx, room, "to the room")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The room's reflection takes the room message out of the outbox (a
+	// wrong room or id would leave it there); the chat message stays for
+	// the resend window.
+	kept := func() []string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var ids []string
+		for _, m := range s.out.msgs {
+			ids = append(ids, m.id+" "+m.room)
+		}
+		return ids
+	}
+	ev.waitFor(t, 10*time.Second, "the room's reflection", func() bool {
+		return slices.Contains(ev.groupBodies(a.JID), "to the room")
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for slices.Contains(kept(), id2+" "+room) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := kept(); !slices.Equal(got, []string{id1 + " "}) {
+		t.Errorf("outbox %q, want only the chat message %s", got, id1)
+	}
+	// The user's other tabs got the chat message, with its data, once
+	// live. (A message sent while the session still catches up with the
+	// archive after login comes again from there, stamped as history.)
+	var echoes []chatapi.Chat
+	ev.mu.Lock()
+	for _, p := range ev.byUser[a.JID] {
+		if c, ok := p.(chatapi.Chat); ok && c.Sent && c.Stamp == "" {
+			echoes = append(echoes, c)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.out.msgs) != 2 {
-		t.Fatalf("outbox holds %d messages, want 2 (the invalid ones are never kept)", len(s.out.msgs))
-	}
-	for i, want := range []struct{ id, raw string }{{"m1", ""}, {"m2", string(raw)}} {
-		got := s.out.msgs[i]
-		if got.id != want.id || got.room != "" || got.conn == nil || got.at.IsZero() || (want.raw != "" && string(got.raw) != want.raw) {
-			t.Errorf("outbox[%d] = %+v, want id %s", i, got, want.id)
-		}
+	ev.mu.Unlock()
+	if len(echoes) != 1 || echoes[0].ID != id1 || echoes[0].To != b.JID || string(echoes[0].Data) != string(data) {
+		t.Errorf("echoes %+v, want one of %s with its data", echoes, id1)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
@@ -227,37 +226,16 @@ func (s *Session) usable() (*Conn, error) {
 }
 
 // Send writes a stanza on the session's connection. It fails with
-// ErrOffline while the session reconnects. A message with a body and an id
-// (one the user wrote) is sent again after a reconnection if it was written
-// shortly before the connection was lost (see outbox).
+// ErrOffline while the session reconnects. Messages the user writes go
+// through SendChat and SendGroupChat instead, which keep them for sending
+// again after a connection loss (see outbox).
 func (s *Session) Send(ctx context.Context, v any) error {
 	c, err := s.usable()
 	if err != nil {
 		return err
 	}
 	s.Touch()
-	if msg, ok := userMessage(v); ok {
-		return s.sendMessage(ctx, c, msg)
-	}
 	return c.Send(ctx, v)
-}
-
-// SendMessageRaw writes raw, one one-to-one message the user wrote, given
-// as XML text (as SendRaw takes it), whose id and origin-id are id: like a
-// message with a body and an id given to Send, it is sent again after a
-// reconnection if it was written shortly before the connection was lost
-// (see outbox). It spares the caller the reflecting XML encoder on a hot
-// path. Room messages go through Send, which follows their reflection.
-func (s *Session) SendMessageRaw(ctx context.Context, raw []byte, id string) error {
-	if id == "" {
-		return fmt.Errorf("%w: a message to keep needs an id", ErrInvalidStanza)
-	}
-	c, err := s.usable()
-	if err != nil {
-		return err
-	}
-	s.Touch()
-	return s.sendKept(ctx, c, raw, id, "")
 }
 
 // SendRaw writes one stanza given as XML text.
