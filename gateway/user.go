@@ -304,31 +304,14 @@ func (s *Server) DeleteUser(c echo.Context) error {
 	if !ok {
 		return errorf(http.StatusBadRequest, "the token's user is not a bare JID")
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), purgeTimeout)
 	defer cancel()
 	s.sessions.End(ctx, cl.Subject, chatapi.CloseEnded)
 	if err := s.dir.Unregister(ctx, local); err != nil {
 		return err
 	}
-	// Tokens are stamped to the millisecond: the cutoff covers every token
-	// issued up to now.
-	if err := s.tokens.RevokeUser(ctx, cl.Subject, time.Now().Add(2*time.Millisecond)); err != nil {
+	if _, err := s.forgetUser(ctx, cl.Subject, "DELETE /user"); err != nil {
 		return err
-	}
-	s.hub.EndUser(cl.Subject, chatapi.CloseEnded)
-	s.hub.Forget(cl.Subject)
-	if ps := s.cfg.Users.Properties; ps != nil {
-		if err := ps.DeleteUserProperties(ctx, cl.Subject); err != nil {
-			s.log.Error("delete user properties", "user", cl.Subject, "err", err)
-		}
-	}
-	if err := s.forgetBookmarksOf(ctx, cl.Subject); err != nil {
-		s.log.Error("delete user bookmarks", "user", cl.Subject, "err", err)
-	}
-	for _, fn := range s.cfg.Users.OnDelete {
-		if err := fn(ctx, cl.Subject); err != nil {
-			s.log.Error("clean up a deleted user", "user", cl.Subject, "err", err)
-		}
 	}
 	s.log.Info("user deleted", "user", cl.Subject)
 	return c.NoContent(http.StatusOK)

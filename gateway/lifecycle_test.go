@@ -1,0 +1,201 @@
+package gateway_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
+	"github.com/sparkgate/sparkgate/webpush"
+)
+
+// lifecycleNode is a gateway on the store and keys in dir with what an
+// account owns in the gateway switched on (passkeys, properties,
+// bookmarks) and the store's purge of a removed account wired as the
+// sparkgate binary wires it.
+func lifecycleNode(t *testing.T, dir string) *node {
+	t.Helper()
+	return startNodeStore(t, dir, func(c *gateway.Config, st *store.SQLite) {
+		pk, err := auth.NewPasskeys(auth.PasskeysConfig{
+			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Auth.Passkeys = pk
+		c.Registration = true
+		c.Collab.Bookmarks = st
+		c.Users.Properties = st
+		c.Users.OnDelete = append(c.Users.OnDelete, st.PurgeUser)
+	})
+}
+
+// owned is what a test gives an account in the gateway before the
+// account disappears.
+type owned struct {
+	tokens   []string // the login token and the passkey registration's
+	passkey  *passkeyDevice
+	bookmark int64
+}
+
+// giveState logs u in on n and gives the account a passkey, a property, a
+// bookmark and a push subscription.
+func giveState(t *testing.T, n *node, u ejabberdtest.User) owned {
+	t.Helper()
+	var o owned
+	o.tokens = append(o.tokens, n.Login(t, u.Name, u.Password))
+	ae := &authEnv{env: n.env}
+	d, tok := ae.registerPasskey(t, u, "laptop", true)
+	o.passkey = d
+	o.tokens = append(o.tokens, tok)
+	usersCase{method: "POST", path: api + "/config/properties", token: tok, ct: "application/json",
+		body: `[{"name":"color","value":"red"}]`, status: 200}.run(t, n.env)
+	r := n.Do(t, "POST", api+"/bookmark", tok, "application/json",
+		bookmarkJSON(t, map[string]any{"type": "url", "name": "Mine", "value": "https://example.org/"}))
+	var b gateway.Bookmark
+	r.JSON(t, &b)
+	if r.Status != 200 || b.BookmarkID == nil {
+		t.Fatalf("bookmark: %d %s", r.Status, r.Body)
+	}
+	o.bookmark = *b.BookmarkID
+	err := n.store.PutPushSubscription(t.Context(), webpush.Subscription{User: u.JID, Resource: "phone",
+		Endpoint: "https://push.example.org/" + u.Name, P256dh: "BPk", Auth: "aaaa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := leftOf(t, n, u, o); len(left) != 4 {
+		t.Fatalf("the account owns %v, want 4 things", left)
+	}
+	return o
+}
+
+// leftOf lists what the gateway still keeps for u of o.
+func leftOf(t *testing.T, n *node, u ejabberdtest.User, o owned) []string {
+	t.Helper()
+	ctx := t.Context()
+	var left []string
+	if pks, err := n.store.PasskeyCredentials(ctx, u.JID); err != nil || len(pks) > 0 {
+		left = append(left, "passkeys")
+	}
+	if props, err := n.store.UserProperties(ctx, u.JID); err != nil || len(props) > 0 {
+		left = append(left, "properties")
+	}
+	if _, err := n.store.Bookmark(ctx, o.bookmark); !errors.Is(err, store.ErrNotFound) {
+		left = append(left, "bookmark")
+	}
+	if subs, err := n.store.PushSubscriptions(ctx, u.JID); err != nil || len(subs) > 0 {
+		left = append(left, "push subscription")
+	}
+	return left
+}
+
+// waitForgotten waits until the gateway keeps nothing of o for u.
+func waitForgotten(t *testing.T, n *node, u ejabberdtest.User, o owned) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		left := leftOf(t, n, u, o)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway still keeps the %s of the removed account", strings.Join(left, ", "))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// wantNoAccess checks that none of the tokens works and that the passkey
+// no longer logs the name in.
+func wantNoAccess(t *testing.T, n *node, u ejabberdtest.User, o owned) {
+	t.Helper()
+	for i, tok := range o.tokens {
+		if r := n.Do(t, "GET", api+"/user", tok, "", ""); r.Status != 401 {
+			t.Errorf("old token %d: GET /user = %d %s, want 401", i, r.Status, r.Body)
+		}
+	}
+	if r := n.Do(t, "POST", api+"/webauthn/authenticate/start/"+u.Name, "", "", ""); r.Status == 200 {
+		t.Errorf("passkey login of the name still starts: %s", r.Body)
+	}
+}
+
+// registerAgain registers u's name through the gateway with a new password
+// (someone else taking the free name) and returns the new token.
+func registerAgain(t *testing.T, n *node, u ejabberdtest.User) string {
+	t.Helper()
+	r := n.Do(t, "POST", api+"/register/"+u.Name, "", "text/plain", "the newcomer's password")
+	checkAgainstSpec(t, "POST", api+"/register/"+u.Name, r)
+	return authToken(t, r)
+}
+
+func unregister(t *testing.T, u ejabberdtest.User) {
+	t.Helper()
+	if err := ejabberdtest.Admin(t).Unregister(t.Context(), u.Name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIntegrationSecurityAccountRemovedByOperator: an operator removes a
+// logged-in account with the admin API (ejabberdctl unregister). The
+// gateway notices the end of the session, forgets the user, and whoever
+// registers the name next inherits nothing (issue 24, item 3).
+func TestIntegrationSecurityAccountRemovedByOperator(t *testing.T) {
+	n := lifecycleNode(t, t.TempDir())
+	u := ejabberdtest.NewUser(t)
+	o := giveState(t, n, u)
+	stream := n.OpenConnected(t, o.tokens[0], "")
+
+	unregister(t, u)
+	var end chatapi.Close
+	stream.NextNamed(t, chatapi.EventClose, 15*time.Second, &end)
+	if end.Resume {
+		t.Fatalf("close event %+v invites the tab to resume", end)
+	}
+	waitForgotten(t, n, u, o)
+	wantNoAccess(t, n, u, o)
+
+	tok := registerAgain(t, n, u)
+	wantNoAccess(t, n, u, o)
+	if props := getUser(t, n.env, tok).Properties; props != nil && len(*props) > 0 {
+		t.Fatalf("the newcomer inherited properties %+v", *props)
+	}
+}
+
+// TestIntegrationSecurityAccountRemovedWhileAway: accounts removed while
+// the gateway was down. One is noticed when its old token is used (the
+// XMPP server has no such user for the session's login); the other's name
+// is registered anew before anyone uses it, and the registration starts
+// clean: its old token does not reach the new account (issue 24, item 3).
+func TestIntegrationSecurityAccountRemovedWhileAway(t *testing.T) {
+	dir := t.TempDir()
+	first := lifecycleNode(t, dir)
+	used, taken := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ou, ot := giveState(t, first, used), giveState(t, first, taken)
+	first.kill()
+	unregister(t, used)
+	unregister(t, taken)
+	n := lifecycleNode(t, dir)
+
+	t.Run("old-token-used", func(t *testing.T) {
+		r := n.Do(t, "GET", api+"/user", ou.tokens[0], "", "")
+		if r.Status != 401 {
+			t.Fatalf("GET /user with the removed account's token = %d %s, want 401", r.Status, r.Body)
+		}
+		checkAgainstSpec(t, "GET", api+"/user", r)
+		waitForgotten(t, n, used, ou)
+		wantNoAccess(t, n, used, ou)
+	})
+	t.Run("name-registered-anew", func(t *testing.T) {
+		tok := registerAgain(t, n, taken)
+		waitForgotten(t, n, taken, ot)
+		wantNoAccess(t, n, taken, ot)
+		if r := n.Do(t, "GET", api+"/user", tok, "", ""); r.Status != 200 {
+			t.Fatalf("the newcomer's token: %d %s", r.Status, r.Body)
+		}
+	})
+}
