@@ -140,6 +140,52 @@ func unregister(t *testing.T, u ejabberdtest.User) {
 	}
 }
 
+// TestIntegrationSecurityAccountInBand: POST /xmpp refuses XEP-0077
+// in-band registration stanzas (issue 24, items 3 and 5): the account
+// is neither removed nor given a new password behind the gateway's back.
+func TestIntegrationSecurityAccountInBand(t *testing.T) {
+	n := lifecycleNode(t, t.TempDir())
+	u := ejabberdtest.NewUser(t)
+	tok := n.Login(t, u.Name, u.Password)
+	const newPassword = "a password set in band"
+	cases := []struct{ name, stanza string }{
+		{"remove", `<iq type='set'><query xmlns='jabber:iq:register'><remove/></query></iq>`},
+		{"remove-to-domain", `<iq type='set' to='` + strings.ToUpper(u.Domain) + `' id='r1'><query xmlns='jabber:iq:register'><remove/></query></iq>`},
+		{"remove-to-own-jid", `<iq type='set' to='` + u.JID + `'><query xmlns='jabber:iq:register'><remove/></query></iq>`},
+		{"remove-prefixed", `<iq type='set'><r:query xmlns:r='jabber:iq:register'><r:remove/></r:query></iq>`},
+		{"remove-client-namespace", `<iq xmlns='jabber:client' type='set'><query xmlns='jabber:iq:register'><remove/></query></iq>`},
+		{"password-change", `<iq type='set'><query xmlns='jabber:iq:register'><username>` + u.Name +
+			`</username><password>` + newPassword + `</password></query></iq>`},
+		{"form", `<iq type='get'><query xmlns='jabber:iq:register'/></iq>`},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := n.Do(t, "POST", api+"/xmpp", tok, "text/plain", tt.stanza)
+			if r.Status != 403 {
+				t.Fatalf("POST /xmpp %s = %d %s, want 403", tt.stanza, r.Status, r.Body)
+			}
+			if e := r.Error(t); e.Code != "forbidden" || !strings.Contains(e.Message, "jabber:iq:register") {
+				t.Fatalf("error %+v", e)
+			}
+			checkAgainstSpec(t, "POST", api+"/xmpp", r)
+		})
+	}
+	// Other IQs still pass.
+	if r := n.Do(t, "POST", api+"/xmpp", tok, "text/plain", `<iq type='get'><query xmlns='jabber:iq:roster'/></iq>`); r.Status != 200 {
+		t.Fatalf("roster IQ: %d %s", r.Status, r.Body)
+	}
+	if ok, err := ejabberdtest.Admin(t).Exists(t.Context(), u.Name); err != nil || !ok {
+		t.Fatalf("the account was removed: %v %v", ok, err)
+	}
+	if r := n.Do(t, "GET", api+"/user", tok, "", ""); r.Status != 200 {
+		t.Fatalf("the token stopped working: %d %s", r.Status, r.Body)
+	}
+	if r := n.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", newPassword); r.Status != 401 {
+		t.Fatalf("the password set in band logs in: %d", r.Status)
+	}
+	n.Login(t, u.Name, u.Password)
+}
+
 // TestIntegrationSecurityAccountRemovedByOperator: an operator removes a
 // logged-in account with the admin API (ejabberdctl unregister). The
 // gateway notices the end of the session, forgets the user, and whoever
