@@ -9,6 +9,7 @@ import (
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
@@ -244,4 +245,62 @@ func TestIntegrationSecurityAccountRemovedWhileAway(t *testing.T) {
 			t.Fatalf("the newcomer's token: %d %s", r.Status, r.Body)
 		}
 	})
+}
+
+// TestIntegrationSecurityPasswordChange: PUT /user changes the password
+// only with the current one (OWASP ASVS V2.1.5) and then revokes every
+// earlier token, a later login's included; the caller gets a new token.
+func TestIntegrationSecurityPasswordChange(t *testing.T) {
+	n := lifecycleNode(t, t.TempDir())
+	u := ejabberdtest.NewUser(t)
+	caller := n.Login(t, u.Name, u.Password)
+	time.Sleep(5 * time.Millisecond) // tokens are stamped to the millisecond
+	later := n.Login(t, u.Name, u.Password)
+	stream := n.OpenConnected(t, later, "")
+	const newPassword = "a brand new password"
+	put := func(body string, status int) gatewaytest.Response {
+		t.Helper()
+		return usersCase{method: "PUT", path: api + "/user", token: caller, ct: "application/json", body: body, status: status}.run(t, n.env)
+	}
+
+	t.Run("without-current-password", func(t *testing.T) {
+		put(jsonBody(t, map[string]string{"password": newPassword}), 400)
+		put(jsonBody(t, map[string]string{"password": newPassword, "currentPassword": ""}), 400)
+	})
+	t.Run("wrong-current-password", func(t *testing.T) {
+		r := put(jsonBody(t, map[string]string{"password": newPassword, "currentPassword": "not the password"}), 403)
+		if e := r.Error(t); e.Code != "forbidden" {
+			t.Fatalf("error %+v", e)
+		}
+	})
+	// Nothing changed: the old password and both tokens still work.
+	n.Login(t, u.Name, u.Password)
+	for _, tok := range []string{caller, later} {
+		usersCase{method: "GET", path: api + "/user", token: tok, status: 200}.run(t, n.env)
+	}
+
+	var fresh gateway.UserUpdateEntity
+	put(jsonBody(t, map[string]string{"password": newPassword, "currentPassword": u.Password}), 200).JSON(t, &fresh)
+	if fresh.Token == nil || *fresh.Token == "" {
+		t.Fatal("no new token after the password change")
+	}
+	for name, tok := range map[string]string{"caller's": caller, "later login's": later} {
+		if r := n.Do(t, "GET", api+"/user", tok, "", ""); r.Status != 401 {
+			t.Errorf("the %s token after the password change: %d, want 401", name, r.Status)
+		}
+	}
+	var end chatapi.Close
+	stream.NextNamed(t, chatapi.EventClose, 10*time.Second, &end)
+	usersCase{method: "GET", path: api + "/user", token: *fresh.Token, status: 200}.run(t, n.env)
+	if r := n.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password); r.Status != 401 {
+		t.Fatalf("login with the old password: %d", r.Status)
+	}
+	n.Login(t, u.Name, newPassword)
+	// A profile change alone answers {} and keeps the token.
+	var none gateway.UserUpdateEntity
+	usersCase{method: "PUT", path: api + "/user", token: *fresh.Token, ct: "application/json",
+		body: `{"name":"Ada"}`, status: 200}.run(t, n.env).JSON(t, &none)
+	if none.Token != nil {
+		t.Fatalf("a profile change issued a token")
+	}
 }
