@@ -51,7 +51,7 @@ func (s *Server) forgetUser(ctx context.Context, user, why string) (time.Time, e
 		}
 	}
 	s.authx.fails.clear(user)
-	s.log.Info("gateway state of the account removed", "user", user, "why", why)
+	s.log.Info("account forgotten", "user", user, "why", why)
 	return cutoff, nil
 }
 
