@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,19 +17,25 @@ import (
 )
 
 // lifecycleNode is a gateway on the store and keys in dir with what an
-// account owns in the gateway switched on (passkeys, properties,
+// account owns in the gateway switched on (TOTP, passkeys, properties,
 // bookmarks) and the store's purge of a removed account wired as the
 // sparkgate binary wires it.
 func lifecycleNode(t *testing.T, dir string) *node {
 	t.Helper()
 	return startNodeStore(t, dir, func(c *gateway.Config, st *store.SQLite) {
-		pk, err := auth.NewPasskeys(auth.PasskeysConfig{
+		keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys")) // the node's own
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test"}); err != nil {
+			t.Fatal(err)
+		}
+		c.Auth.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
 			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Auth.Passkeys = pk
 		c.Registration = true
 		c.Collab.Bookmarks = st
 		c.Users.Properties = st
@@ -45,7 +52,7 @@ type owned struct {
 }
 
 // giveState logs u in on n and gives the account a passkey, a property, a
-// bookmark and a push subscription.
+// bookmark, a push subscription and a (pending) TOTP enrolment.
 func giveState(t *testing.T, n *node, u ejabberdtest.User) owned {
 	t.Helper()
 	var o owned
@@ -69,8 +76,11 @@ func giveState(t *testing.T, n *node, u ejabberdtest.User) owned {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if left := leftOf(t, n, u, o); len(left) != 4 {
-		t.Fatalf("the account owns %v, want 4 things", left)
+	if r := n.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password); r.Status != 200 {
+		t.Fatalf("TOTP enrolment: %d %s", r.Status, r.Body)
+	}
+	if left := leftOf(t, n, u, o); len(left) != 5 {
+		t.Fatalf("the account owns %v, want 5 things", left)
 	}
 	return o
 }
@@ -91,6 +101,9 @@ func leftOf(t *testing.T, n *node, u ejabberdtest.User, o owned) []string {
 	}
 	if subs, err := n.store.PushSubscriptions(ctx, u.JID); err != nil || len(subs) > 0 {
 		left = append(left, "push subscription")
+	}
+	if _, err := n.store.TOTPSecret(ctx, u.JID); !errors.Is(err, store.ErrNotFound) {
+		left = append(left, "TOTP secret")
 	}
 	return left
 }
