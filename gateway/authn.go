@@ -94,7 +94,7 @@ func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Sess
 	if !ok || domain != s.cfg.Domain {
 		return nil, errorf(http.StatusUnauthorized, "the token is not for this server")
 	}
-	sess, err := s.sessions.Open(ctx, local, xmppconn.Credentials{Verified: true})
+	sess, err := s.openSession(ctx, local, xmppconn.Credentials{Verified: true})
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Server) Login(c echo.Context, username Username) error {
 // logIn opens (or joins) the user's session and answers with a new token.
 func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, method string) error {
 	ctx := c.Request().Context()
-	sess, err := s.sessions.Open(ctx, local, cred)
+	sess, err := s.openSession(ctx, local, cred)
 	if err != nil {
 		if errors.Is(err, xmppconn.ErrNotAuthorized) {
 			s.loginFailed(c, s.bareJID(local), method)
@@ -187,13 +187,30 @@ func (s *Server) Register(c echo.Context, username Username) error {
 	if n := len([]rune(password)); n < s.cfg.MinPasswordLength {
 		return errorf(http.StatusBadRequest, fmt.Sprintf("the password must have at least %d characters", s.cfg.MinPasswordLength))
 	}
-	if err := s.dir.Register(c.Request().Context(), local, password); err != nil {
+	ctx := c.Request().Context()
+	// Whatever the gateway still keeps for a free name belongs to an
+	// account removed behind its back: forgotten before the name is given
+	// to someone new, so that no old token, passkey or push subscription
+	// reaches the new account.
+	taken, err := s.dir.Exists(ctx, local)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return errorf(http.StatusConflict, "the username is taken")
+	}
+	cutoff, err := s.forgetUser(ctx, s.bareJID(local), "the name is registered anew")
+	if err != nil {
+		return err
+	}
+	if err := s.dir.Register(ctx, local, password); err != nil {
 		if errors.Is(err, xmppadmin.ErrUserExists) {
 			return errorf(http.StatusConflict, "the username is taken")
 		}
 		return err
 	}
 	s.log.Info("registered", "user", local)
+	time.Sleep(time.Until(cutoff)) // the new token must be issued after the cutoff
 	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword)
 }
 

@@ -749,8 +749,11 @@ type UserEntities struct {
 
 // UserEntity defines model for UserEntity.
 type UserEntity struct {
-	Email *string `json:"email,omitempty"`
-	Name  *string `json:"name,omitempty"`
+	// CurrentPassword sparkgate addition. Only in requests: the current password, required with `password`
+	// (checked by the XMPP server); never returned.
+	CurrentPassword *string `json:"currentPassword,omitempty"`
+	Email           *string `json:"email,omitempty"`
+	Name            *string `json:"name,omitempty"`
 
 	// Password Only in requests (a new password); never returned.
 	Password *string `json:"password,omitempty"`
@@ -774,6 +777,13 @@ type UserGroupsEntity struct {
 type UserProperty struct {
 	Key   string  `json:"key"`
 	Value *string `json:"value,omitempty"`
+}
+
+// UserUpdateEntity sparkgate addition. The answer to `PUT /user`.
+type UserUpdateEntity struct {
+	// Token Only after a password change: the caller's new token (every earlier token of the user
+	// is revoked).
+	Token *string `json:"token,omitempty"`
 }
 
 // WebAuthnAssertionOptions defines model for WebAuthnAssertionOptions.

@@ -61,7 +61,7 @@ type Config struct {
 	// TLS). Its User, Password, Token and Resource are set per session.
 	XMPP xmppconn.Config
 	// Sessions sets the limits of the per-user sessions; its Stream,
-	// Issuer, Deliver, OnEnd and Active fields are filled in by New.
+	// Issuer, Deliver, OnEnd, OnRefused and Active fields are filled in by New.
 	Sessions xmppconn.ManagerConfig
 	// Events configures the per-user event logs and streams of the
 	// default, in-process implementation.
@@ -119,6 +119,7 @@ type Server struct {
 	collab   collabState
 	push     pushState
 	users    usersState
+	bg       *background // forgetting removed accounts (lifecycle.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -142,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MinPasswordLength <= 0 {
 		cfg.MinPasswordLength = 8
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, dir: cfg.Directory, streams: newStreamRegistry()}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, dir: cfg.Directory, streams: newStreamRegistry(), bg: newBackground()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -167,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 	mc.Issuer = tokenIssuer{cfg.Directory}
 	mc.Deliver = s.deliver
 	mc.OnEnd = s.sessionEnded
+	mc.OnRefused = s.sessionRefused
 	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
 	if mc.Logger == nil {
 		mc.Logger = s.log
@@ -213,6 +215,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.hub.EndStreams()
 		err1 := s.sessions.Close()
+		s.bg.close()
 		err2 := s.hub.Close()
 		s.closeErr = errors.Join(err1, err2)
 		s.limits.close()

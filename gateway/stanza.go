@@ -36,7 +36,13 @@ const nsXMLAttr = "http://www.w3.org/XML/1998/namespace"
 type rawStanza struct {
 	Name, Type, ID, To string
 	XML                []byte // re-serialized, without from
+	// Register says an element is in jabber:iq:register (XEP-0077
+	// in-band registration: account removal, password change).
+	Register bool
 }
+
+// nsRegister is the namespace of XEP-0077 in-band registration.
+const nsRegister = "jabber:iq:register"
 
 // parseStanza checks that raw is exactly one message, presence or iq
 // element in jabber:client, with no DTD, entity definitions, comments or
@@ -96,6 +102,9 @@ func parseStanza(raw []byte) (*rawStanza, error) {
 				}
 				selfClosed = bytes.HasSuffix(raw[before:startEnd], []byte("/>"))
 				out = &rawStanza{Name: t.Name.Local}
+			}
+			if t.Name.Space == nsRegister {
+				out.Register = true
 			}
 			if len(t.Attr) > maxStanzaAttrs {
 				return nil, fmt.Errorf("%w: an element has more than %d attributes", errStanza, maxStanzaAttrs)
@@ -188,6 +197,12 @@ func (s *Server) SendStanza(c echo.Context) error {
 	}
 	if st.Name == "iq" && st.Type != "get" && st.Type != "set" && st.Type != "result" && st.Type != "error" {
 		return errorf(http.StatusBadRequest, "invalid stanza: an iq's type must be get, set, result or error")
+	}
+	if st.Name == "iq" && st.Register {
+		// Account changes go through the gateway, which keeps its own
+		// state of the account in step (lifecycle.go).
+		return errorf(http.StatusForbidden, "in-band registration (jabber:iq:register) is not allowed here: "+
+			"change the password with PUT /user, remove the account with DELETE /user")
 	}
 	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {

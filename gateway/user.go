@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
@@ -223,9 +225,11 @@ func (s *Server) GetUser(c echo.Context) error {
 }
 
 // UpdateUser serves PUT /user: name, email and vCard go to the user's
-// vCard, properties to the store, a password to the XMPP server (revoking
-// the user's older tokens, so the token of this request stays valid).
-// Everything is checked before anything changes.
+// vCard, properties to the store, a password to the XMPP server. A
+// password change needs the current password (checked like a login:
+// rate limited, a wrong one counts towards the lockout) and revokes every
+// token of the user; the caller gets a new one. Everything is checked
+// before anything changes.
 func (s *Server) UpdateUser(c echo.Context) error {
 	cl := claimsOf(c)
 	ctx := c.Request().Context()
@@ -268,8 +272,10 @@ func (s *Server) UpdateUser(c echo.Context) error {
 	if ue.Password != nil {
 		password = *ue.Password
 	}
-	if password != "" && len(password) < s.cfg.MinPasswordLength {
-		return errorf(http.StatusBadRequest, fmt.Sprintf("the password must have at least %d characters", s.cfg.MinPasswordLength))
+	if password != "" {
+		if err := s.checkCurrentPassword(c, local, password, ue.CurrentPassword); err != nil {
+			return err
+		}
 	}
 
 	sess, err := s.session(c)
@@ -282,16 +288,63 @@ func (s *Server) UpdateUser(c echo.Context) error {
 	if err := s.setProperties(ctx, cl.Subject, props); err != nil {
 		return err
 	}
-	if password != "" {
-		if err := s.dir.ChangePassword(ctx, local, password); err != nil {
-			return err
-		}
-		if err := s.tokens.RevokeUser(ctx, cl.Subject, cl.IssuedAt); err != nil {
-			return err
-		}
-		s.log.Info("password changed", "user", cl.Subject)
+	if password == "" {
+		return c.JSON(http.StatusOK, UserUpdateEntity{})
 	}
-	return c.NoContent(http.StatusOK)
+	if err := s.dir.ChangePassword(ctx, local, password); err != nil {
+		return err
+	}
+	s.log.Info("password changed", "user", cl.Subject)
+	tok, err := s.reissue(ctx, sess, cl)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, UserUpdateEntity{Token: &tok})
+}
+
+// checkCurrentPassword checks a password change before anything changes:
+// the new password's length, then the current password, with the XMPP
+// server on a connection of its own (the live session is not touched).
+// It is spent and counted like a login, so that a stolen token cannot
+// guess the password. A wrong one is 403, not 401: the token is good,
+// and a client must not sign out.
+func (s *Server) checkCurrentPassword(c echo.Context, local, password string, current *string) error {
+	if len(password) < s.cfg.MinPasswordLength {
+		return errorf(http.StatusBadRequest, fmt.Sprintf("the password must have at least %d characters", s.cfg.MinPasswordLength))
+	}
+	if current == nil || *current == "" {
+		return errorf(http.StatusBadRequest, "changing the password needs the current one in currentPassword")
+	}
+	jid := s.bareJID(local)
+	if err := s.throttle(c, jid); err != nil {
+		return err
+	}
+	err := s.sessions.Verify(c.Request().Context(), local, *current)
+	if errors.Is(err, xmppconn.ErrNotAuthorized) {
+		s.loginFailed(c, jid, auth.MethodPassword)
+		return errorf(http.StatusForbidden, "the current password is wrong")
+	}
+	return err
+}
+
+// reissue revokes every token of the user after a password change, ends
+// the user's event streams (opened with those tokens) and returns a new
+// token for the caller, whose claims are cl.
+func (s *Server) reissue(ctx context.Context, sess *xmppconn.Session, cl auth.Claims) (string, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeTimeout)
+	defer cancel()
+	cutoff, err := s.revokeAll(ctx, cl.Subject)
+	if err != nil {
+		return "", err
+	}
+	s.hub.EndUser(cl.Subject, chatapi.CloseExpired)
+	time.Sleep(time.Until(cutoff)) // the new token must be issued after the cutoff
+	tok, ncl, err := s.tokens.Issue(ctx, cl.Subject, cl.Method)
+	if err != nil {
+		return "", err
+	}
+	sess.AddToken(ncl.ID, ncl.ExpiresAt)
+	return tok, nil
 }
 
 // DeleteUser serves DELETE /user: the XMPP session ends, the account is
@@ -304,31 +357,14 @@ func (s *Server) DeleteUser(c echo.Context) error {
 	if !ok {
 		return errorf(http.StatusBadRequest, "the token's user is not a bare JID")
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), purgeTimeout)
 	defer cancel()
 	s.sessions.End(ctx, cl.Subject, chatapi.CloseEnded)
 	if err := s.dir.Unregister(ctx, local); err != nil {
 		return err
 	}
-	// Tokens are stamped to the millisecond: the cutoff covers every token
-	// issued up to now.
-	if err := s.tokens.RevokeUser(ctx, cl.Subject, time.Now().Add(2*time.Millisecond)); err != nil {
+	if _, err := s.forgetUser(ctx, cl.Subject, "DELETE /user"); err != nil {
 		return err
-	}
-	s.hub.EndUser(cl.Subject, chatapi.CloseEnded)
-	s.hub.Forget(cl.Subject)
-	if ps := s.cfg.Users.Properties; ps != nil {
-		if err := ps.DeleteUserProperties(ctx, cl.Subject); err != nil {
-			s.log.Error("delete user properties", "user", cl.Subject, "err", err)
-		}
-	}
-	if err := s.forgetBookmarksOf(ctx, cl.Subject); err != nil {
-		s.log.Error("delete user bookmarks", "user", cl.Subject, "err", err)
-	}
-	for _, fn := range s.cfg.Users.OnDelete {
-		if err := fn(ctx, cl.Subject); err != nil {
-			s.log.Error("clean up a deleted user", "user", cl.Subject, "err", err)
-		}
 	}
 	s.log.Info("user deleted", "user", cl.Subject)
 	return c.NoContent(http.StatusOK)

@@ -43,10 +43,12 @@ type UsersConfig struct {
 	JoinableGroups []string
 	// CreateGroups lets an admin create a missing group by joining it.
 	CreateGroups bool
-	// OnDelete are called, in order, after DELETE /user removed the
-	// account, to remove what other parts of the gateway keep for the user
-	// (TOTP, passkeys, push subscriptions, bookmarks). user is the bare
-	// JID. An error is logged; the deletion still succeeds.
+	// OnDelete are called, in order, whenever the gateway forgets an
+	// account that no longer exists (DELETE /user, an account the XMPP
+	// server removed, a name registered anew), to remove what other parts
+	// of the gateway keep for the user (TOTP, passkeys, push
+	// subscriptions). user is the bare JID. An error is logged; the
+	// deletion still succeeds.
 	OnDelete []func(ctx context.Context, user string) error
 	// Global holds what GET /config/global reports beyond what the gateway
 	// knows itself.

@@ -16,17 +16,49 @@ const failureRetention = 24 * time.Hour
 // used TOTP steps past their expiry, and TOTP failures older than a day. It
 // returns the number of rows deleted.
 func (s *SQLite) Purge(ctx context.Context, now time.Time) (int64, error) {
+	n, err := s.deleteAll(ctx, []query{
+		{`DELETE FROM revoked_tokens WHERE expires_at <= ?`, ms(now)},
+		{`DELETE FROM totp_used_steps WHERE expires_at <= ?`, ms(now)},
+		{`DELETE FROM totp_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: purge: %w", err)
+	}
+	return n, nil
+}
+
+// PurgeUser deletes everything the store keeps for user (a bare JID)
+// whose account no longer exists: TOTP secret, used steps and failures,
+// passkeys and WebAuthn user handle, push subscriptions and properties.
+// The user's token revocation cutoff stays, so that tokens issued before
+// the account was removed never work again. Bookmarks are the gateway's
+// to remove (they have an audience). A user with nothing stored is not an
+// error.
+func (s *SQLite) PurgeUser(ctx context.Context, user string) error {
+	var qs []query
+	for _, table := range []string{"totp_secrets", "totp_used_steps", "totp_failures",
+		"webauthn_credentials", "webauthn_users", "push_subscriptions", "user_properties"} {
+		qs = append(qs, query{`DELETE FROM ` + table + ` WHERE user_jid = ?`, user})
+	}
+	if _, err := s.deleteAll(ctx, qs); err != nil {
+		return fmt.Errorf("store: purge user: %w", err)
+	}
+	return nil
+}
+
+// query is one statement of deleteAll with its one argument.
+type query struct {
+	sql string
+	arg any
+}
+
+// deleteAll runs the deletions in one transaction and returns how many
+// rows they deleted.
+func (s *SQLite) deleteAll(ctx context.Context, qs []query) (int64, error) {
 	var total int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		total = 0
-		for _, q := range []struct {
-			sql string
-			arg int64
-		}{
-			{`DELETE FROM revoked_tokens WHERE expires_at <= ?`, ms(now)},
-			{`DELETE FROM totp_used_steps WHERE expires_at <= ?`, ms(now)},
-			{`DELETE FROM totp_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
-		} {
+		for _, q := range qs {
 			res, err := tx.ExecContext(ctx, q.sql, q.arg)
 			if err != nil {
 				return err
@@ -39,10 +71,7 @@ func (s *SQLite) Purge(ctx context.Context, now time.Time) (int64, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, fmt.Errorf("store: purge: %w", err)
-	}
-	return total, nil
+	return total, err
 }
 
 // RunPurger calls Purge every interval until ctx is done, logging failures

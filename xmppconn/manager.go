@@ -59,6 +59,12 @@ type ManagerConfig struct {
 	// OnEnd, when set, is called once when a session ends for good (logout,
 	// idle, authentication lost, Close), with the chatapi.Close reason.
 	OnEnd func(user, reason string)
+	// OnRefused, when set, is called when the XMPP server stops accepting
+	// a session's login: its stream ended with a conflict error, or a
+	// reconnect's credentials were refused. The account may have been
+	// removed. It is called from the session's goroutine, before OnEnd, and
+	// must not block.
+	OnRefused func(user string)
 	// Active, when set, reports whether a user has an open event stream; a
 	// session with no stream and no use for IdleTimeout ends.
 	Active func(user string) bool

@@ -488,6 +488,7 @@ func (s *Session) lost(err error) *Conn {
 	if errors.As(err, &se) && se.Condition == "conflict" {
 		// Another login took the resource over, or the account was
 		// removed: reconnecting would fight it (RFC 6120 4.9.3.3).
+		s.refused()
 		s.end(chatapi.CloseEnded)
 		return nil
 	}
@@ -500,6 +501,14 @@ func (s *Session) lost(err error) *Conn {
 	// message seen, or, when none was, since just before the loss.
 	s.startCatchUp(conn, s.lastArchiveID, lostAt.Add(-catchUpMargin))
 	return conn
+}
+
+// refused tells ManagerConfig.OnRefused that the server no longer
+// accepts the session's login.
+func (s *Session) refused() {
+	if s.m.cfg.OnRefused != nil {
+		s.m.cfg.OnRefused(s.user)
+	}
 }
 
 // finish cleans up after the session's end.
@@ -569,6 +578,7 @@ func (s *Session) reconnect(lostAt time.Time) *Conn {
 		}
 		if errors.Is(err, ErrNotAuthorized) {
 			s.m.log.Warn("reconnect refused", "user", s.user, "err", err)
+			s.refused()
 			s.end(chatapi.CloseEnded)
 			return nil
 		}

@@ -355,3 +355,84 @@ func TestIntegrationSessionRosterPush(t *testing.T) {
 		t.Fatalf("the stream answered %d server requests itself; the push should reach the session", st.AutoReplies)
 	}
 }
+
+// refusingIssuer refuses every token, as the gateway's issuer does for an
+// account that no longer exists.
+type refusingIssuer struct{}
+
+func (refusingIssuer) IssueToken(context.Context, string, time.Duration) (string, error) {
+	return "", fmt.Errorf("%w: no such user", ErrNotAuthorized)
+}
+
+// TestIntegrationSessionRefused: OnRefused hears of a session whose login
+// the server stopped accepting, before OnEnd: the account removed under a
+// live stream (ejabberd ends it with a conflict), and a reconnect whose
+// token is refused. A reconnect that works says nothing.
+func TestIntegrationSessionRefused(t *testing.T) {
+	type call struct{ hook, user string }
+	calls := make(chan call, 8)
+	hooks := func(c *ManagerConfig) {
+		c.OnRefused = func(user string) { calls <- call{"refused", user} }
+		c.OnEnd = func(user, _ string) { calls <- call{"end", user} }
+	}
+	want := func(t *testing.T, user string, hooks ...string) {
+		t.Helper()
+		for _, h := range hooks {
+			select {
+			case c := <-calls:
+				if c != (call{h, user}) {
+					t.Fatalf("got %+v, want %s of %s", c, h, user)
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatalf("no %s of %s", h, user)
+			}
+		}
+	}
+	open := func(t *testing.T, m *Manager, u ejabberdtest.User) *Session {
+		t.Helper()
+		s, err := m.Open(t.Context(), u.Name, Credentials{Password: u.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// drop cuts the session's TCP connection without a closing tag.
+	drop := func(s *Session) { s.current().tcp.Close() }
+
+	t.Run("account-removed", func(t *testing.T) {
+		u := ejabberdtest.NewUser(t)
+		m := newTestManager(t, newEvents(), hooks)
+		open(t, m, u)
+		if err := ejabberdtest.Admin(t).Unregister(t.Context(), u.Name); err != nil {
+			t.Fatal(err)
+		}
+		want(t, u.JID, "refused", "end")
+	})
+	t.Run("reconnect-refused", func(t *testing.T) {
+		u := ejabberdtest.NewUser(t)
+		m := newTestManager(t, newEvents(), func(c *ManagerConfig) { hooks(c); c.Issuer = refusingIssuer{} })
+		drop(open(t, m, u))
+		want(t, u.JID, "refused", "end")
+	})
+	t.Run("reconnect-works", func(t *testing.T) {
+		u := ejabberdtest.NewUser(t)
+		ev := newEvents()
+		m := newTestManager(t, ev, hooks)
+		drop(open(t, m, u))
+		ev.waitFor(t, 15*time.Second, "reconnected", func() bool {
+			ev.mu.Lock()
+			defer ev.mu.Unlock()
+			for _, p := range ev.byUser[u.JID] {
+				if s, ok := p.(chatapi.Session); ok && s.State == chatapi.SessionConnected {
+					return true
+				}
+			}
+			return false
+		})
+		select {
+		case c := <-calls:
+			t.Fatalf("a working reconnect called %+v", c)
+		default:
+		}
+	})
+}

@@ -134,17 +134,9 @@ func wireUsers(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys
 
 	if st != nil {
 		u.Properties = st
-		// What the store keeps for a deleted account (properties and
-		// bookmarks are removed by the gateway itself).
-		u.OnDelete = append(u.OnDelete,
-			func(ctx context.Context, user string) error {
-				if err := st.DeleteTOTPSecret(ctx, user); err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-				return nil
-			},
-			st.DeleteUserPasskeys,
-		)
+		// What the store keeps for an account that is gone (bookmarks are
+		// removed by the gateway itself).
+		u.OnDelete = append(u.OnDelete, st.PurgeUser)
 	}
 	return nil
 }
