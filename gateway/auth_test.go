@@ -429,11 +429,13 @@ type startAnswer struct {
 	Ceremony    string          `json:"ceremony"`
 }
 
-// registerPasskey runs a registration through the API. withCeremony false
-// leaves out the ceremony parameter (a SparkWeb client).
-func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string, withCeremony bool) (*passkeyDevice, string) {
+// registerPasskey adds a passkey to u's account through the API, with u's
+// token tok (a login that passed every factor) and password. withCeremony
+// false leaves out the ceremony parameter (a SparkWeb client). It returns
+// the device and the finish's answer, which must be tok again.
+func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, tok, name string, withCeremony bool) *passkeyDevice {
 	t.Helper()
-	r := e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password)
+	r := e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, tok, "text/plain", u.Password)
 	if r.Status != 200 {
 		t.Fatalf("register start: %d %s", r.Status, r.Body)
 	}
@@ -455,9 +457,11 @@ func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string
 	if withCeremony {
 		q.Set("ceremony", sa.Ceremony)
 	}
-	tok := authToken(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), "", "application/json", resp))
+	if got := authToken(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), tok, "application/json", resp)); got != tok {
+		t.Fatal("register finish answered another token than the request's: adding a passkey is not a login")
+	}
 	d.authn.AddCredential(d.cred)
-	return d, tok
+	return d
 }
 
 // assertion starts a passkey login through the API and returns the
@@ -500,18 +504,18 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 	u := ejabberdtest.NewUser(t)
 	other := ejabberdtest.NewUser(t)
 
-	// Start needs the password; a user without passkeys cannot log in with one.
-	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	// Adding a passkey needs u's token and the password again; a user
+	// without passkeys cannot log in with one.
+	tok := e.Login(t, u.Name, u.Password)
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, tok, "text/plain", "wrong password"), 403, "forbidden")
 	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/start/"+u.Name, "", "", ""), 401, "unauthorized")
 	// A finish without a ceremony the gateway knows.
-	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", "", "application/json", `{"id":"x"}`), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", tok, "application/json", `{"id":"x"}`), 400, "bad_request")
 
-	d, tok := e.registerPasskey(t, u, "laptop", true)
-	if m := e.method(t, tok); m != auth.MethodWebAuthn {
-		t.Fatalf("register token method %q", m)
-	}
+	d := e.registerPasskey(t, u, tok, "laptop", true)
 	// A second passkey, by a client that does not send the ceremony id.
-	d2, _ := e.registerPasskey(t, u, "", false)
+	d2 := e.registerPasskey(t, u, tok, "", false)
 
 	var list gateway.WebAuthnCredentials
 	r := e.Do(t, "GET", api+"/webauthn/credentials", tok, "", "")
@@ -614,6 +618,59 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 		_, resp2 := e.assertion(t, u.Name, d2)
 		authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
 		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp2), 401, "unauthorized")
+	})
+}
+
+// TestIntegrationAuthPasskeyEveryFactor: on an account with TOTP, the
+// password alone never adds a passkey (issue 24, item 2); only a token
+// whose login passed the code does, and only for its own user.
+func TestIntegrationAuthPasskeyEveryFactor(t *testing.T) {
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	other := ejabberdtest.NewUser(t)
+	// A token from before TOTP was switched on: a password login.
+	before := e.Login(t, u.Name, u.Password)
+	app := e.enrolTOTP(t, u)
+	withCode := authToken(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", e.ticket(t, u)))
+	otherTok := e.Login(t, other.Name, other.Password)
+
+	start := api + "/webauthn/register/start/" + u.Name
+	tests := []struct {
+		name, token, password string
+		status                int
+		code                  string
+	}{
+		{"password-alone", "", u.Password, 401, "unauthorized"},
+		{"token-from-before-totp", before, u.Password, 403, "forbidden"},
+		{"another-users-token", otherTok, u.Password, 403, "forbidden"},
+		{"wrong-password", withCode, "wrong password", 403, "forbidden"},
+		{"empty-password", withCode, "", 400, "bad_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ct := "text/plain"
+			if tt.password == "" {
+				ct = ""
+			}
+			wantAuthError(t, e.Do(t, "POST", start, tt.token, ct, tt.password), tt.status, tt.code)
+		})
+	}
+	t.Run("finish-with-a-weaker-token", func(t *testing.T) {
+		r := e.Do(t, "POST", start, withCode, "text/plain", u.Password)
+		if r.Status != 200 {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		}
+		var sa startAnswer
+		r.JSON(t, &sa)
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony="+sa.Ceremony, before, "application/json", `{"id":"x"}`), 403, "forbidden")
+	})
+	t.Run("every-factor", func(t *testing.T) {
+		// The refused attempts did not invalidate the token.
+		d := e.registerPasskey(t, u, withCode, "phone", true)
+		_, resp := e.assertion(t, u.Name, d)
+		tok := authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
+		// A passkey login stands for every factor: it may add another.
+		e.registerPasskey(t, u, tok, "laptop", false)
 	})
 }
 
@@ -722,7 +779,6 @@ func loginPaths(user string) []string {
 	return []string{
 		"/login/" + user, "/register/" + user,
 		"/totp/register/" + user, "/totp/authenticate/" + user + "/123456",
-		"/webauthn/register/start/" + user, "/webauthn/register/finish/" + user,
 		"/webauthn/authenticate/start/" + user, "/webauthn/authenticate/finish/" + user,
 	}
 }

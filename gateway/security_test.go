@@ -769,7 +769,8 @@ func TestIntegrationSecurityIDOR(t *testing.T) {
 	t.Run("passkeys", func(t *testing.T) {
 		e := newAuthGateway(t, nil)
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-		_, ta := e.registerPasskey(t, alice, "alice's key", true)
+		ta := e.Login(t, alice.Name, alice.Password)
+		e.registerPasskey(t, alice, ta, "alice's key", true)
 		tb := e.Login(t, bob.Name, bob.Password)
 		var list gateway.WebAuthnCredentials
 		e.Do(t, "GET", api+"/webauthn/credentials", ta, "", "").JSON(t, &list)
@@ -779,6 +780,8 @@ func TestIntegrationSecurityIDOR(t *testing.T) {
 		id := list.Credentials[0].Id
 		runIDOR(t, e.env, []idorCase{
 			{"delete-their-credential", "DELETE", "/webauthn/credentials/" + id, tb, "", "", []int{403, 404}},
+			// Bob knows alice's password: his own token still adds nothing to her account.
+			{"add-credential-to-them", "POST", "/webauthn/register/start/" + alice.Name, tb, "text/plain", alice.Password, []int{403}},
 		})
 		t.Run("list", func(t *testing.T) {
 			r := e.Do(t, "GET", api+"/webauthn/credentials", tb, "", "")
