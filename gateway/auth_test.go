@@ -772,15 +772,25 @@ func TestIntegrationAuthTokens(t *testing.T) {
 	s.Close()
 }
 
-// loginPaths are the login operations on user (under api). Every one of
-// them spends the per-address and per-user attempts and is refused while
-// the user is locked out.
-func loginPaths(user string) []string {
+// passwordLoginPaths are the login operations on user (under api) that
+// take a password: every one spends the per-address and per-user attempts
+// and is refused while the user is locked out.
+func passwordLoginPaths(user string) []string {
 	return []string{
 		"/login/" + user, "/register/" + user,
 		"/totp/register/" + user, "/totp/authenticate/" + user + "/123456",
-		"/webauthn/authenticate/start/" + user, "/webauthn/authenticate/finish/" + user,
 	}
+}
+
+// passkeyLoginPaths are the passkey login operations on user: they spend
+// the per-address attempts only, and are never locked out.
+func passkeyLoginPaths(user string) []string {
+	return []string{"/webauthn/authenticate/start/" + user, "/webauthn/authenticate/finish/" + user}
+}
+
+// loginPaths are all the login operations on user.
+func loginPaths(user string) []string {
+	return append(passwordLoginPaths(user), passkeyLoginPaths(user)...)
 }
 
 func TestIntegrationAuthRateLimit(t *testing.T) {
@@ -809,7 +819,7 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		}
 		// Even the right password waits; usernames are compared lowercased.
 		wantAuthError(t, e.Do(t, "POST", api+"/login/"+strings.ToUpper(u.Name), "", "text/plain", u.Password), 429, "rate_limited")
-		for _, path := range loginPaths(u.Name) {
+		for _, path := range passwordLoginPaths(u.Name) {
 			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 429, "rate_limited")
 		}
 		// Another user is not affected.
@@ -826,12 +836,12 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 			wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		}
 		authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
-		// Failures of any login method count.
+		// Failures of every password-based login method count.
 		wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/123456", "", "text/plain", "wrong password"), 401, "unauthorized")
 		// Locked: the right password is refused with 403 and Retry-After.
-		for _, path := range loginPaths(u.Name) {
+		for _, path := range passwordLoginPaths(u.Name) {
 			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 403, "forbidden")
 		}
 		authToken(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
@@ -859,6 +869,70 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		if counts[401] != 4 || counts[429] != 6 {
 			t.Fatalf("statuses %v, want 4×401 and 6×429", counts)
 		}
+	})
+}
+
+// TestIntegrationAuthLockoutByAddress: wrong passwords lock a user out at
+// the address they came from, not everywhere (issue 24, design risk A);
+// only many more, from all addresses together, lock the user's password
+// logins everywhere; passkey logins are never locked, neither by failed
+// passwords nor by the username's spent attempts.
+func TestIntegrationAuthLockoutByAddress(t *testing.T) {
+	e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+		ac.MaxFailures, ac.MaxUserFailures, ac.FailureWindow = 3, 8, time.Hour
+	})
+	u := ejabberdtest.NewUser(t)
+	attacker, victim := e.From(t, "127.0.0.2"), e.From(t, "127.0.0.3")
+	// u has a passkey (added before the attack).
+	d := e.registerPasskey(t, u, e.Login(t, u.Name, u.Password), "phone", true)
+	passkeyLogin := func(t *testing.T, from *gatewaytest.Client) {
+		t.Helper()
+		_, resp := e.assertion(t, u.Name, d)
+		authToken(t, from.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
+	}
+	wrong := func(t *testing.T, from *gatewaytest.Client, n int) {
+		t.Helper()
+		for range n {
+			wantAuthError(t, from.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		}
+	}
+
+	t.Run("pair", func(t *testing.T) {
+		wrong(t, attacker, 3)
+		wantAuthError(t, attacker.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
+		// The user, from another address, logs in as ever.
+		authToken(t, victim.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+		// And so does a passkey from the locked address.
+		passkeyLogin(t, attacker)
+	})
+	t.Run("passkey-failures-do-not-count", func(t *testing.T) {
+		from := e.From(t, "127.0.0.4")
+		for range 5 {
+			wantAuthError(t, from.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
+		}
+		authToken(t, from.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	})
+	t.Run("user", func(t *testing.T) {
+		// 3 failures so far (the attacker's); 5 more from two fresh
+		// addresses, each below its own pair limit, reach 8.
+		wrong(t, e.From(t, "127.0.0.5"), 2)
+		wrong(t, e.From(t, "127.0.0.6"), 2)
+		wrong(t, e.From(t, "127.0.0.7"), 1)
+		for _, path := range passwordLoginPaths(u.Name) {
+			wantAuthError(t, e.From(t, "127.0.0.8").Do(t, "POST", api+path, "", "text/plain", u.Password), 403, "forbidden")
+		}
+		passkeyLogin(t, e.From(t, "127.0.0.8"))
+	})
+	t.Run("user-attempts-spent", func(t *testing.T) {
+		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+			ac.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 2}
+		})
+		u := ejabberdtest.NewUser(t)
+		// The login and the start of adding the passkey spend both attempts.
+		d := e.registerPasskey(t, u, e.Login(t, u.Name, u.Password), "phone", true)
+		wantAuthError(t, e.From(t, "127.0.0.2").Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 429, "rate_limited")
+		_, resp := e.assertion(t, u.Name, d)
+		authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
 	})
 }
 

@@ -40,9 +40,9 @@ type assertionOptions struct {
 	Ceremony  string          `json:"ceremony"`
 }
 
-// passkeyRefused turns a failed ceremony into the answer: 401 for anything
-// the client got wrong (the failure counts towards the lockout), 503 when
-// the ceremony table is full.
+// passkeyRefused turns a failed login ceremony into the answer: 401 for
+// anything the client got wrong (logged by loginFailed, not counted
+// towards the lockout), 503 when the ceremony table is full.
 func (s *Server) passkeyRefused(c echo.Context, jid string, err error) error {
 	switch {
 	case errors.Is(err, auth.ErrCeremony), errors.Is(err, auth.ErrPasskeyInvalid), errors.Is(err, auth.ErrNoPasskeys):
@@ -54,13 +54,15 @@ func (s *Server) passkeyRefused(c echo.Context, jid string, err error) error {
 	return err
 }
 
-// passkeyLogin opens the passkey operations on a named user: 501 while
-// passkeys are off, then guardLogin. It returns the passkeys, the user's
-// local part and bare JID.
+// passkeyLogin opens the passkey login operations on a named user: 501
+// while passkeys are off, then guardLogin of an operation that checks no
+// secret (only the client address's attempts, never the lockout). It
+// returns the passkeys, the user's local part and bare JID.
 func (s *Server) passkeyLogin(c echo.Context, username Username) (p *auth.Passkeys, local, jid string, err error) {
 	if p = s.authx.passkeys; p == nil {
 		return nil, "", "", errPasskeysOff()
 	}
+	checksNoSecret(c)
 	local, jid, err = s.guardLogin(c, username)
 	if err != nil {
 		return nil, "", "", err
@@ -97,6 +99,7 @@ func (s *Server) WebauthnRegisterStart(c echo.Context, username Username) error 
 // it stores the new passkey. Adding a passkey is not a login: the answer
 // is the request's own token.
 func (s *Server) WebauthnRegisterFinish(c echo.Context, username Username, params WebauthnRegisterFinishParams) error {
+	checksNoSecret(c)
 	p, _, jid, err := s.passkeyAdder(c, username)
 	if err != nil {
 		return err
