@@ -304,11 +304,15 @@ func tooManyAttempts(c echo.Context, d time.Duration) error {
 	return errorf(http.StatusTooManyRequests, "too many attempts; retry later")
 }
 
-// lockedOut is the 403 of a locked account (or of the user at this
-// address), with Retry-After.
+// lockedOut is the 403 of logins locked out (the user's at this address,
+// everywhere, or the user's TOTP), with Retry-After.
 func (s *Server) lockedOut(c echo.Context, until time.Time) error {
 	setRetryAfter(c, until.Sub(s.authx.now()))
-	return errorf(http.StatusForbidden, "the account is locked after too many failed attempts; retry later")
+	msg := "logins are locked after too many failed attempts; retry later"
+	if s.authx.passkeys != nil {
+		msg += ", or sign in with a passkey"
+	}
+	return errorf(http.StatusForbidden, msg)
 }
 
 // loginFailed records a failed login of user (a bare JID) from the
