@@ -98,8 +98,6 @@ var publicOperations = []string{
 	"register",
 	"totpRegister",
 	"totpAuthenticate",
-	"webauthnRegisterStart",
-	"webauthnRegisterFinish",
 	"webauthnAuthenticateStart",
 	"webauthnAuthenticateFinish",
 	"getGlobalConfig",

@@ -435,11 +435,13 @@ type startAnswer struct {
 	Ceremony    string          `json:"ceremony"`
 }
 
-// registerPasskey runs a registration through the API. withCeremony false
-// leaves out the ceremony parameter (a SparkWeb client).
-func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string, withCeremony bool) (*passkeyDevice, string) {
+// registerPasskey adds a passkey to u's account through the API, with u's
+// token tok (a login that passed every factor) and password. withCeremony
+// false leaves out the ceremony parameter (a SparkWeb client). It returns
+// the device and the finish's answer, which must be tok again.
+func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, tok, name string, withCeremony bool) *passkeyDevice {
 	t.Helper()
-	r := e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password)
+	r := e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, tok, "text/plain", u.Password)
 	if r.Status != 200 {
 		t.Fatalf("register start: %d %s", r.Status, r.Body)
 	}
@@ -461,9 +463,11 @@ func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, name string
 	if withCeremony {
 		q.Set("ceremony", sa.Ceremony)
 	}
-	tok := authToken(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), "", "application/json", resp))
+	if got := authToken(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), tok, "application/json", resp)); got != tok {
+		t.Fatal("register finish answered another token than the request's: adding a passkey is not a login")
+	}
 	d.authn.AddCredential(d.cred)
-	return d, tok
+	return d
 }
 
 // assertion starts a passkey login through the API and returns the
@@ -506,18 +510,18 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 	u := ejabberdtest.NewUser(t)
 	other := ejabberdtest.NewUser(t)
 
-	// Start needs the password; a user without passkeys cannot log in with one.
-	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	// Adding a passkey needs u's token and the password again; a user
+	// without passkeys cannot log in with one.
+	tok := e.Login(t, u.Name, u.Password)
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, "", "text/plain", u.Password), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, tok, "text/plain", "wrong password"), 403, "forbidden")
 	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/start/"+u.Name, "", "", ""), 401, "unauthorized")
 	// A finish without a ceremony the gateway knows.
-	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", "", "application/json", `{"id":"x"}`), 401, "unauthorized")
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", tok, "application/json", `{"id":"x"}`), 400, "bad_request")
 
-	d, tok := e.registerPasskey(t, u, "laptop", true)
-	if m := e.method(t, tok); m != auth.MethodWebAuthn {
-		t.Fatalf("register token method %q", m)
-	}
+	d := e.registerPasskey(t, u, tok, "laptop", true)
 	// A second passkey, by a client that does not send the ceremony id.
-	d2, _ := e.registerPasskey(t, u, "", false)
+	d2 := e.registerPasskey(t, u, tok, "", false)
 
 	var list gateway.WebAuthnCredentials
 	r := e.Do(t, "GET", api+"/webauthn/credentials", tok, "", "")
@@ -623,6 +627,59 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 	})
 }
 
+// TestIntegrationAuthPasskeyEveryFactor: on an account with TOTP, the
+// password alone never adds a passkey (issue 24, item 2); only a token
+// whose login passed the code does, and only for its own user.
+func TestIntegrationAuthPasskeyEveryFactor(t *testing.T) {
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	other := ejabberdtest.NewUser(t)
+	// A token from before TOTP was switched on: a password login.
+	before := e.Login(t, u.Name, u.Password)
+	app := e.enrolTOTP(t, u)
+	withCode := authToken(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", e.ticket(t, u)))
+	otherTok := e.Login(t, other.Name, other.Password)
+
+	start := api + "/webauthn/register/start/" + u.Name
+	tests := []struct {
+		name, token, password string
+		status                int
+		code                  string
+	}{
+		{"password-alone", "", u.Password, 401, "unauthorized"},
+		{"token-from-before-totp", before, u.Password, 403, "forbidden"},
+		{"another-users-token", otherTok, u.Password, 403, "forbidden"},
+		{"wrong-password", withCode, "wrong password", 403, "forbidden"},
+		{"empty-password", withCode, "", 400, "bad_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ct := "text/plain"
+			if tt.password == "" {
+				ct = ""
+			}
+			wantAuthError(t, e.Do(t, "POST", start, tt.token, ct, tt.password), tt.status, tt.code)
+		})
+	}
+	t.Run("finish-with-a-weaker-token", func(t *testing.T) {
+		r := e.Do(t, "POST", start, withCode, "text/plain", u.Password)
+		if r.Status != 200 {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		}
+		var sa startAnswer
+		r.JSON(t, &sa)
+		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony="+sa.Ceremony, before, "application/json", `{"id":"x"}`), 403, "forbidden")
+	})
+	t.Run("every-factor", func(t *testing.T) {
+		// The refused attempts did not invalidate the token.
+		d := e.registerPasskey(t, u, withCode, "phone", true)
+		_, resp := e.assertion(t, u.Name, d)
+		tok := authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
+		// A passkey login stands for every factor: it may add another.
+		e.registerPasskey(t, u, tok, "laptop", false)
+	})
+}
+
 func TestIntegrationAuthTokens(t *testing.T) {
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
@@ -721,16 +778,25 @@ func TestIntegrationAuthTokens(t *testing.T) {
 	s.Close()
 }
 
-// loginPaths are the login operations on user (under api). Every one of
-// them spends the per-address and per-user attempts and is refused while
-// the user is locked out.
-func loginPaths(user string) []string {
+// passwordLoginPaths are the login operations on user (under api) that
+// take a password: every one spends the per-address and per-user attempts
+// and is refused while the user is locked out.
+func passwordLoginPaths(user string) []string {
 	return []string{
 		"/login/" + user, "/register/" + user,
 		"/totp/register/" + user, "/totp/authenticate/" + user + "/123456",
-		"/webauthn/register/start/" + user, "/webauthn/register/finish/" + user,
-		"/webauthn/authenticate/start/" + user, "/webauthn/authenticate/finish/" + user,
 	}
+}
+
+// passkeyLoginPaths are the passkey login operations on user: they spend
+// the per-address attempts only, and are never locked out.
+func passkeyLoginPaths(user string) []string {
+	return []string{"/webauthn/authenticate/start/" + user, "/webauthn/authenticate/finish/" + user}
+}
+
+// loginPaths are all the login operations on user.
+func loginPaths(user string) []string {
+	return append(passwordLoginPaths(user), passkeyLoginPaths(user)...)
 }
 
 func TestIntegrationAuthRateLimit(t *testing.T) {
@@ -759,7 +825,7 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		}
 		// Even the right password waits; usernames are compared lowercased.
 		wantAuthError(t, e.Do(t, "POST", api+"/login/"+strings.ToUpper(u.Name), "", "text/plain", u.Password), 429, "rate_limited")
-		for _, path := range loginPaths(u.Name) {
+		for _, path := range passwordLoginPaths(u.Name) {
 			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 429, "rate_limited")
 		}
 		// Another user is not affected.
@@ -776,12 +842,12 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 			wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		}
 		authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
-		// Failures of any login method count.
+		// Failures of every password-based login method count.
 		wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-		wantAuthError(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/123456", "", "text/plain", "wrong password"), 401, "unauthorized")
 		// Locked: the right password is refused with 403 and Retry-After.
-		for _, path := range loginPaths(u.Name) {
+		for _, path := range passwordLoginPaths(u.Name) {
 			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 403, "forbidden")
 		}
 		authToken(t, e.Do(t, "POST", api+"/login/"+v.Name, "", "text/plain", v.Password))
@@ -809,6 +875,70 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		if counts[401] != 4 || counts[429] != 6 {
 			t.Fatalf("statuses %v, want 4×401 and 6×429", counts)
 		}
+	})
+}
+
+// TestIntegrationAuthLockoutByAddress: wrong passwords lock a user out at
+// the address they came from, not everywhere (issue 24, design risk A);
+// only many more, from all addresses together, lock the user's password
+// logins everywhere; passkey logins are never locked, neither by failed
+// passwords nor by the username's spent attempts.
+func TestIntegrationAuthLockoutByAddress(t *testing.T) {
+	e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+		ac.MaxFailures, ac.MaxUserFailures, ac.FailureWindow = 3, 8, time.Hour
+	})
+	u := ejabberdtest.NewUser(t)
+	attacker, victim := e.From(t, "127.0.0.2"), e.From(t, "127.0.0.3")
+	// u has a passkey (added before the attack).
+	d := e.registerPasskey(t, u, e.Login(t, u.Name, u.Password), "phone", true)
+	passkeyLogin := func(t *testing.T, from *gatewaytest.Client) {
+		t.Helper()
+		_, resp := e.assertion(t, u.Name, d)
+		authToken(t, from.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
+	}
+	wrong := func(t *testing.T, from *gatewaytest.Client, n int) {
+		t.Helper()
+		for range n {
+			wantAuthError(t, from.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		}
+	}
+
+	t.Run("pair", func(t *testing.T) {
+		wrong(t, attacker, 3)
+		wantAuthError(t, attacker.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 403, "forbidden")
+		// The user, from another address, logs in as ever.
+		authToken(t, victim.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+		// And so does a passkey from the locked address.
+		passkeyLogin(t, attacker)
+	})
+	t.Run("passkey-failures-do-not-count", func(t *testing.T) {
+		from := e.From(t, "127.0.0.4")
+		for range 5 {
+			wantAuthError(t, from.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony=x", "", "application/json", `{}`), 401, "unauthorized")
+		}
+		authToken(t, from.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	})
+	t.Run("user", func(t *testing.T) {
+		// 3 failures so far (the attacker's); 5 more from two fresh
+		// addresses, each below its own pair limit, reach 8.
+		wrong(t, e.From(t, "127.0.0.5"), 2)
+		wrong(t, e.From(t, "127.0.0.6"), 2)
+		wrong(t, e.From(t, "127.0.0.7"), 1)
+		for _, path := range passwordLoginPaths(u.Name) {
+			wantAuthError(t, e.From(t, "127.0.0.8").Do(t, "POST", api+path, "", "text/plain", u.Password), 403, "forbidden")
+		}
+		passkeyLogin(t, e.From(t, "127.0.0.8"))
+	})
+	t.Run("user-attempts-spent", func(t *testing.T) {
+		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+			ac.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 2}
+		})
+		u := ejabberdtest.NewUser(t)
+		// The login and the start of adding the passkey spend both attempts.
+		d := e.registerPasskey(t, u, e.Login(t, u.Name, u.Password), "phone", true)
+		wantAuthError(t, e.From(t, "127.0.0.2").Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 429, "rate_limited")
+		_, resp := e.assertion(t, u.Name, d)
+		authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
 	})
 }
 

@@ -144,7 +144,7 @@ func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, 
 		}
 		return err
 	}
-	s.authx.fails.clear(s.bareJID(local))
+	s.loginSucceeded(c, s.bareJID(local))
 	tok, cl, err := s.tokens.Issue(ctx, sess.User(), method)
 	if err != nil {
 		return err

@@ -8,9 +8,10 @@ import (
 
 // Defaults of AuthConfig.
 const (
-	DefaultTicketTTL     = 5 * time.Minute
-	DefaultMaxFailures   = 10
-	DefaultFailureWindow = 15 * time.Minute
+	DefaultTicketTTL       = 5 * time.Minute
+	DefaultMaxFailures     = 10
+	DefaultMaxUserFailures = 100
+	DefaultFailureWindow   = 15 * time.Minute
 )
 
 // Default rate limits of the login operations.
@@ -42,13 +43,19 @@ type AuthConfig struct {
 	// PerIP and PerUser limit the attempts on the login operations (login,
 	// register, TOTP, WebAuthn) per client address and per username;
 	// zero fields mean DefaultIPRateLimit and DefaultUserRateLimit.
+	// Passkey logins spend only PerIP: they cannot be guessed, and a
+	// username's attempts are anyone's to spend.
 	PerIP, PerUser RateLimit
-	// MaxFailures failed logins of a user within FailureWindow lock the
-	// user out (403) until the oldest leaves the window. Zero means
-	// DefaultMaxFailures and DefaultFailureWindow; a negative MaxFailures
-	// switches the lockout off. Failures are counted in memory.
-	MaxFailures   int
-	FailureWindow time.Duration
+	// MaxFailures failed logins of a user from one client address within
+	// FailureWindow lock the user out at that address (403) until the
+	// oldest leaves the window; MaxUserFailures failed logins of a user
+	// from all addresses together lock the user out everywhere. Passkey
+	// logins are never locked out, and their failures do not count. Zero
+	// means DefaultMaxFailures, DefaultMaxUserFailures and
+	// DefaultFailureWindow; a negative count switches its lock off.
+	// Failures are counted in memory.
+	MaxFailures, MaxUserFailures int
+	FailureWindow                time.Duration
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -63,7 +70,7 @@ type authState struct {
 	now       func() time.Time
 
 	perIP, perUser *keyedLimiter
-	fails          *failures
+	fails          lockout
 	tickets        *usedTickets
 	challenges     *challengeIndex
 }
@@ -85,15 +92,23 @@ func (s *Server) initAuth() error {
 	}
 	a.perIP = newKeyedLimiter(cfg.PerIP.orDefault(DefaultIPRateLimit), a.now)
 	a.perUser = newKeyedLimiter(cfg.PerUser.orDefault(DefaultUserRateLimit), a.now)
-	maxF, window := cfg.MaxFailures, cfg.FailureWindow
-	if maxF == 0 {
-		maxF = DefaultMaxFailures
-	}
+	window := cfg.FailureWindow
 	if window <= 0 {
 		window = DefaultFailureWindow
 	}
-	a.fails = newFailures(maxF, window, a.now)
+	a.fails = lockout{
+		pair: newFailures(countOr(cfg.MaxFailures, DefaultMaxFailures), window, a.now),
+		user: newFailures(countOr(cfg.MaxUserFailures, DefaultMaxUserFailures), window, a.now),
+	}
 	a.tickets = newUsedTickets(a.now)
 	a.challenges = newChallengeIndex(a.now)
 	return nil
+}
+
+// countOr is n, or d when n is zero.
+func countOr(n, d int) int {
+	if n == 0 {
+		return d
+	}
+	return n
 }

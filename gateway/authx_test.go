@@ -276,3 +276,55 @@ func BenchmarkKeyedLimiter(b *testing.B) {
 		l.take(keys[i%len(keys)])
 	}
 }
+
+// TestLockout: failures lock a (user, address) pair after a few and the
+// user on every address only after many more (issue 24, design risk A).
+func TestLockout(t *testing.T) {
+	clk := &authClock{t: time.Unix(1_000_000, 0)}
+	l := lockout{pair: newFailures(2, time.Minute, clk.now), user: newFailures(5, time.Minute, clk.now)}
+	tests := []struct {
+		name   string
+		fail   string // address a failure of u comes from, if any
+		clear  string // address u logs in from, if any
+		locked []string
+		free   []string
+	}{
+		{name: "first", fail: "a", free: []string{"a", "b"}},
+		{name: "pair-locks", fail: "a", locked: []string{"a"}, free: []string{"b", "c"}},
+		{name: "other-address", fail: "b", locked: []string{"a"}, free: []string{"b", "c"}},
+		// A success at a forgets that pair only.
+		{name: "success-clears-pair", clear: "a", free: []string{"a", "b", "c"}},
+		{name: "four", fail: "c", free: []string{"a", "b", "c", "d"}},
+		{name: "user-locks", fail: "d", locked: []string{"a", "b", "c", "d", "e"}},
+	}
+	for _, tt := range tests {
+		if tt.fail != "" {
+			l.add("u", tt.fail)
+		}
+		if tt.clear != "" {
+			l.clear("u", tt.clear)
+		}
+		for _, addr := range tt.locked {
+			if l.locked("u", addr).IsZero() {
+				t.Errorf("%s: u at %s is not locked", tt.name, addr)
+			}
+		}
+		for _, addr := range tt.free {
+			if !l.locked("u", addr).IsZero() {
+				t.Errorf("%s: u at %s is locked", tt.name, addr)
+			}
+		}
+		if !l.locked("v", "a").IsZero() {
+			t.Errorf("%s: another user is locked", tt.name)
+		}
+	}
+	clk.advance(time.Minute)
+	if !l.locked("u", "a").IsZero() {
+		t.Error("still locked after the window")
+	}
+	var off lockout
+	off.add("u", "a")
+	if !off.locked("u", "a").IsZero() {
+		t.Error("a lockout without counts locks")
+	}
+}

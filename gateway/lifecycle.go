@@ -50,7 +50,7 @@ func (s *Server) forgetUser(ctx context.Context, user, why string) (time.Time, e
 			s.log.Error("clean up a removed account", "user", user, "err", err)
 		}
 	}
-	s.authx.fails.clear(user)
+	s.authx.fails.forget(user)
 	s.log.Info("account forgotten", "user", user, "why", why)
 	return cutoff, nil
 }

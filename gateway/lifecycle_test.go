@@ -56,11 +56,10 @@ type owned struct {
 func giveState(t *testing.T, n *node, u ejabberdtest.User) owned {
 	t.Helper()
 	var o owned
-	o.tokens = append(o.tokens, n.Login(t, u.Name, u.Password))
-	ae := &authEnv{env: n.env}
-	d, tok := ae.registerPasskey(t, u, "laptop", true)
-	o.passkey = d
+	tok := n.Login(t, u.Name, u.Password)
 	o.tokens = append(o.tokens, tok)
+	ae := &authEnv{env: n.env}
+	o.passkey = ae.registerPasskey(t, u, tok, "laptop", true)
 	usersCase{method: "POST", path: api + "/config/properties", token: tok, ct: "application/json",
 		body: `[{"name":"color","value":"red"}]`, status: 200}.run(t, n.env)
 	r := n.Do(t, "POST", api+"/bookmark", tok, "application/json",

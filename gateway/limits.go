@@ -32,6 +32,10 @@ type LimitsConfig struct {
 	// MaxStreamsPerUser bounds the event streams one user has open on this
 	// gateway; one more is 429. Zero means no limit.
 	MaxStreamsPerUser int
+	// MaxStreamsPerIP bounds the event streams open from one client
+	// address (as the login rate limit finds it: the TCP peer), all users
+	// together; one more is 429 with Retry-After. Zero means no limit.
+	MaxStreamsPerIP int
 	// MaxStreams bounds the event streams of all users on this gateway;
 	// one more is 503 with Retry-After. Zero means no limit.
 	MaxStreams int
@@ -49,6 +53,7 @@ type LimitsConfig struct {
 const (
 	limitMaxBody           = "max-body"
 	limitMaxStreamsPerUser = "max-streams-per-user"
+	limitMaxStreamsPerIP   = "max-streams-per-ip"
 	limitMaxStreams        = "max-streams"
 	limitMaxSessions       = "max-sessions"
 	limitRequestTimeout    = "request-timeout"
@@ -97,6 +102,7 @@ type limits struct {
 	mu      sync.Mutex
 	streams int            // open streams, all users
 	perUser map[string]int // open streams by user
+	perIP   map[string]int // open streams by client address
 	logs    map[string]*limitLog
 	closed  bool
 }
@@ -120,14 +126,15 @@ func newLimits(cfg LimitsConfig, log *slog.Logger) *limits {
 		cfg:     cfg,
 		log:     log,
 		perUser: make(map[string]int),
+		perIP:   make(map[string]int),
 		logs:    make(map[string]*limitLog),
 		hits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sparkgate_limit_hits_total",
-			Help: "Requests refused by a configured limit, by the limit's option name (max-body 413, max-streams-per-user 429, max-streams and max-sessions 503, request-timeout 504).",
+			Help: "Requests refused by a configured limit, by the limit's option name (max-body 413, max-streams-per-user and max-streams-per-ip 429, max-streams and max-sessions 503, request-timeout 504).",
 		}, []string{"limit"}),
 	}
 	// Every label exists from the start, so a dashboard sees zeros.
-	for _, name := range []string{limitMaxBody, limitMaxStreamsPerUser, limitMaxStreams, limitMaxSessions, limitRequestTimeout} {
+	for _, name := range []string{limitMaxBody, limitMaxStreamsPerUser, limitMaxStreamsPerIP, limitMaxStreams, limitMaxSessions, limitRequestTimeout} {
 		l.hits.WithLabelValues(name)
 	}
 	return l
@@ -199,48 +206,61 @@ func (l *limits) close() {
 	}
 }
 
-// acquireStream counts one more open stream of user. It returns the name
-// of the limit that refuses it, or a release func that must be called once
-// when the stream ends.
-func (l *limits) acquireStream(user string) (release func(), refused string) {
+// acquireStream counts one more open stream of user from the client
+// address addr. It returns the name of the limit that refuses it, or a
+// release func that must be called once when the stream ends.
+func (l *limits) acquireStream(user, addr string) (release func(), refused string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if max := l.cfg.MaxStreamsPerUser; max > 0 && l.perUser[user] >= max {
 		return nil, limitMaxStreamsPerUser
+	}
+	if max := l.cfg.MaxStreamsPerIP; max > 0 && l.perIP[addr] >= max {
+		return nil, limitMaxStreamsPerIP
 	}
 	if max := l.cfg.MaxStreams; max > 0 && l.streams >= max {
 		return nil, limitMaxStreams
 	}
 	l.streams++
 	l.perUser[user]++
+	l.perIP[addr]++
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			l.mu.Lock()
 			defer l.mu.Unlock()
 			l.streams--
-			if l.perUser[user]--; l.perUser[user] <= 0 {
-				delete(l.perUser, user)
-			}
+			decrement(l.perUser, user)
+			decrement(l.perIP, addr)
 		})
 	}, ""
 }
 
+// decrement counts one less for key, dropping it at zero.
+func decrement(m map[string]int, key string) {
+	if m[key]--; m[key] <= 0 {
+		delete(m, key)
+	}
+}
+
 // openStream is the stream handler's hook: it counts a new event stream of
-// user against max-streams-per-user (429) and max-streams (503), and
-// returns the func that releases it when the stream ends.
+// user from the client's address against max-streams-per-user and
+// max-streams-per-ip (429) and max-streams (503), and returns the func
+// that releases it when the stream ends.
 func (s *Server) openStream(c echo.Context, user string) (release func(), err error) {
-	release, refused := s.limits.acquireStream(user)
+	addr := clientAddr(c)
+	release, refused := s.limits.acquireStream(user, addr)
 	switch refused {
 	case "":
 		return release, nil
 	case limitMaxStreamsPerUser:
 		max := s.limits.cfg.MaxStreamsPerUser
 		s.limits.hit(refused, "user", user, "max", max)
-		setRetryAfter(c, limitRetryAfter)
-		return nil, &Error{Status: http.StatusTooManyRequests, Code: codeRateLimited,
-			Message: fmt.Sprintf("too many open event streams for this user (at most %d); close one first", max),
-			Err:     &limitError{name: refused}}
+		return nil, tooManyStreams(c, refused, fmt.Sprintf("too many open event streams for this user (at most %d); close one first", max))
+	case limitMaxStreamsPerIP:
+		max := s.limits.cfg.MaxStreamsPerIP
+		s.limits.hit(refused, "ip", addr, "max", max)
+		return nil, tooManyStreams(c, refused, fmt.Sprintf("too many open event streams from this address (at most %d); close one first", max))
 	default:
 		max := s.limits.cfg.MaxStreams
 		s.limits.hit(refused, "max", max)
@@ -249,6 +269,13 @@ func (s *Server) openStream(c echo.Context, user string) (release func(), err er
 			Message: fmt.Sprintf("the gateway holds as many event streams as it may (%d); try again later", max),
 			Err:     &limitError{name: refused}}
 	}
+}
+
+// tooManyStreams is the 429 of a stream limit of one user or one address,
+// with Retry-After.
+func tooManyStreams(c echo.Context, limit, msg string) error {
+	setRetryAfter(c, limitRetryAfter)
+	return &Error{Status: http.StatusTooManyRequests, Code: codeRateLimited, Message: msg, Err: &limitError{name: limit}}
 }
 
 // limitRequests is the middleware of the per-request limits: the body

@@ -132,39 +132,70 @@ func hitCount(t *testing.T, l *limits, name string) float64 {
 
 func TestAcquireStream(t *testing.T) {
 	l := newLimits(LimitsConfig{MaxStreamsPerUser: 2, MaxStreams: 3}, slog.New(slog.DiscardHandler))
-	a1, r := l.acquireStream("a@x")
+	a1, r := l.acquireStream("a@x", "10.0.0.1")
 	if r != "" {
 		t.Fatal(r)
 	}
-	a2, _ := l.acquireStream("a@x")
-	if _, r := l.acquireStream("a@x"); r != limitMaxStreamsPerUser {
+	a2, _ := l.acquireStream("a@x", "10.0.0.2")
+	if _, r := l.acquireStream("a@x", "10.0.0.3"); r != limitMaxStreamsPerUser {
 		t.Fatalf("third stream of a: %q", r)
 	}
-	b1, _ := l.acquireStream("b@x")
-	if _, r := l.acquireStream("c@x"); r != limitMaxStreams {
+	b1, _ := l.acquireStream("b@x", "10.0.0.1")
+	if _, r := l.acquireStream("c@x", "10.0.0.1"); r != limitMaxStreams {
 		t.Fatalf("fourth stream: %q", r)
 	}
 	a1()
 	a1() // idempotent
-	c1, r := l.acquireStream("c@x")
+	c1, r := l.acquireStream("c@x", "10.0.0.1")
 	if r != "" {
 		t.Fatalf("after a release: %q", r)
 	}
-	if _, r := l.acquireStream("a@x"); r != limitMaxStreams {
+	if _, r := l.acquireStream("a@x", "10.0.0.1"); r != limitMaxStreams {
 		t.Fatalf("a again when full: %q", r)
 	}
 	a2()
 	b1()
 	c1()
-	if l.streams != 0 || len(l.perUser) != 0 {
-		t.Fatalf("counts left: %d %v", l.streams, l.perUser)
+	if l.streams != 0 || len(l.perUser) != 0 || len(l.perIP) != 0 {
+		t.Fatalf("counts left: %d %v %v", l.streams, l.perUser, l.perIP)
 	}
 	// Zero means no limit.
 	free := newLimits(LimitsConfig{}, slog.New(slog.DiscardHandler))
 	for i := range 1000 {
-		if _, r := free.acquireStream("a@x"); r != "" {
+		if _, r := free.acquireStream("a@x", "10.0.0.1"); r != "" {
 			t.Fatalf("stream %d refused without limits: %s", i, r)
 		}
+	}
+}
+
+// TestAcquireStreamPerIP: one client address holds at most MaxStreamsPerIP
+// streams, whichever users they are for (issue 24, design risk B).
+func TestAcquireStreamPerIP(t *testing.T) {
+	l := newLimits(LimitsConfig{MaxStreamsPerUser: 10, MaxStreamsPerIP: 2, MaxStreams: 10}, slog.New(slog.DiscardHandler))
+	tests := []struct {
+		user, addr string
+		want       string
+	}{
+		{"a@x", "10.0.0.1", ""},
+		{"b@x", "10.0.0.1", ""},
+		{"c@x", "10.0.0.1", limitMaxStreamsPerIP},
+		{"a@x", "10.0.0.1", limitMaxStreamsPerIP},
+		{"c@x", "10.0.0.2", ""},
+		{"c@x", "2001:db8::1", ""},
+	}
+	var releases []func()
+	for i, tt := range tests {
+		rel, r := l.acquireStream(tt.user, tt.addr)
+		if r != tt.want {
+			t.Fatalf("%d: acquireStream(%s, %s) refused by %q, want %q", i, tt.user, tt.addr, r, tt.want)
+		}
+		if rel != nil {
+			releases = append(releases, rel)
+		}
+	}
+	releases[0]()
+	if _, r := l.acquireStream("c@x", "10.0.0.1"); r != "" {
+		t.Fatalf("after a release at the address: %q", r)
 	}
 }
 

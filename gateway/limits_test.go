@@ -57,6 +57,57 @@ func wantHits(t *testing.T, e *env, limit string, n int) {
 	}
 }
 
+// forwardedFor claims another client address in the headers proxies set.
+type forwardedFor struct {
+	rt   http.RoundTripper
+	addr string
+}
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	r.Header.Set("X-Real-IP", f.addr)
+	return f.rt.RoundTrip(r)
+}
+
+// TestIntegrationLimitStreamsPerIP: one client address holds at most
+// max-streams-per-ip event streams, whoever's they are (issue 24, design
+// risk B); the address is the TCP peer's, as for the login rate limit, so
+// X-Forwarded-For does not get around it.
+func TestIntegrationLimitStreamsPerIP(t *testing.T) {
+	e, logs := limitGateway(t, func(c *gateway.Config) {
+		c.Limits.MaxStreamsPerIP = 2
+	})
+	a, b, c := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb, tc := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password), e.Login(t, c.Name, c.Password)
+	crowd, other := e.From(t, "127.0.0.2"), e.From(t, "127.0.0.3")
+	for _, tok := range []string{ta, tb} {
+		s, r := crowd.Open(t, tok, "")
+		if s == nil {
+			t.Fatalf("stream within the limit: %d %s", r.Status, r.Body)
+		}
+		defer s.Close()
+	}
+	const tries = 3
+	for range tries {
+		_, r := crowd.Open(t, tc, "")
+		wantError(t, r, http.StatusTooManyRequests, "rate_limited", "too many open event streams from this address (at most 2)", true)
+	}
+	spoofed := &gatewaytest.Client{Base: crowd.Base, HTTP: &http.Client{Transport: forwardedFor{crowd.HTTP.Transport, "203.0.113.9"}}}
+	_, r := spoofed.Open(t, tc, "")
+	wantError(t, r, http.StatusTooManyRequests, "rate_limited", "from this address", true)
+	// Another address is not affected.
+	s, r := other.Open(t, tc, "")
+	if s == nil {
+		t.Fatalf("stream from another address: %d %s", r.Status, r.Body)
+	}
+	defer s.Close()
+	if n := logs.Count("limit=max-streams-per-ip"); n != 1 {
+		t.Errorf("max-streams-per-ip logged %d times for %d refusals, want once", n, tries+1)
+	}
+	wantHits(t, e, "max-streams-per-ip", tries+1)
+}
+
 func TestIntegrationLimitStreams(t *testing.T) {
 	e, logs := limitGateway(t, func(c *gateway.Config) {
 		c.Limits.MaxStreamsPerUser = 2

@@ -4,11 +4,14 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
+
+	"github.com/sparkgate/sparkgate/auth"
 )
 
 // maxLimiterKeys bounds the keys (usernames, client addresses) each table
@@ -187,6 +190,60 @@ func (f *failures) recent(user string, now time.Time) []time.Time {
 	return ts
 }
 
+// lockout locks password-based logins (password, TOTP, registration)
+// after failures, so that guessing from one address stops early without
+// giving anyone a way to lock a user out everywhere: failures of a user
+// from one client address lock that pair after a few (pair), failures of
+// a user from all addresses lock the user only after many more (user).
+// Passkey logins are never locked. Its methods are safe for concurrent
+// use; nil fields count nothing.
+type lockout struct {
+	pair, user *failures
+}
+
+// pairKey is the key of a user and a client address in lockout.pair.
+func pairKey(user, addr string) string { return user + "\x00" + addr }
+
+// locked reports until when user is locked out at addr, or the zero time.
+func (l lockout) locked(user, addr string) time.Time {
+	return later(l.pair.locked(pairKey(user, addr)), l.user.locked(user))
+}
+
+// add records a failure of user from addr and reports until when the user
+// is now locked out there (zero when not).
+func (l lockout) add(user, addr string) time.Time {
+	return later(l.pair.add(pairKey(user, addr)), l.user.add(user))
+}
+
+// clear forgets the failures of user from addr after a successful login
+// there. The user's count across addresses stays: a success of the user
+// does not excuse an attacker's guesses elsewhere.
+func (l lockout) clear(user, addr string) { l.pair.clear(pairKey(user, addr)) }
+
+// forget drops every count of user, from every address (the account is
+// gone: whoever registers the name next starts clean).
+func (l lockout) forget(user string) {
+	l.user.clear(user)
+	if l.pair == nil {
+		return
+	}
+	prefix := pairKey(user, "")
+	l.pair.mu.Lock()
+	for k := range l.pair.users {
+		if strings.HasPrefix(k, prefix) {
+			delete(l.pair.users, k)
+		}
+	}
+	l.pair.mu.Unlock()
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // setRetryAfter sets the Retry-After header to d in whole seconds, at least 1.
 func setRetryAfter(c echo.Context, d time.Duration) {
 	secs := int64(math.Ceil(d.Seconds()))
@@ -196,15 +253,36 @@ func setRetryAfter(c echo.Context, d time.Duration) {
 	c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 }
 
+// clientAddr is the client address the per-address limits count: the
+// login rate limit, the lockout and the event stream limit. It is the
+// peer's address, as Handler's IPExtractor finds it (no proxy is trusted,
+// so X-Forwarded-For cannot move an attacker to a fresh address).
+func clientAddr(c echo.Context) string { return c.RealIP() }
+
+// noSecretKey marks the echo context of a login-like operation that
+// checks no secret (a passkey login, the finish of adding a passkey), for
+// throttle: see checksNoSecret.
+const noSecretKey = "sparkgate.no-secret"
+
+// checksNoSecret marks the request as an operation that checks no secret
+// that could be guessed: throttle spends only the client address's attempt
+// on it and never refuses it for the lockout.
+func checksNoSecret(c echo.Context) { c.Set(noSecretKey, true) }
+
 // throttle spends one attempt of the client's address and of the user
 // (a bare JID) on a login-like operation and refuses it with 429 when
-// either has none left, or with 403 while the user is locked out after
-// too many failures. Both answers carry Retry-After.
+// either has none left, or with 403 while the user is locked out at this
+// address after too many failures. Both answers carry Retry-After.
+//
+// A passkey login (checksNoSecret) spends only the address's attempt and
+// is never locked out: it cannot be guessed, so neither the user's
+// attempts nor failed passwords of others may keep the user from it.
 func (s *Server) throttle(c echo.Context, user string) error {
 	a := &s.authx
-	ip := c.RealIP()
+	ip := clientAddr(c)
+	noSecret, _ := c.Get(noSecretKey).(bool)
 	ok, d := a.perIP.take(ip)
-	if ok {
+	if ok && !noSecret {
 		ok, d = a.perUser.take(user)
 	}
 	if !ok {
@@ -212,7 +290,10 @@ func (s *Server) throttle(c echo.Context, user string) error {
 		s.log.Debug("login attempt rate limited", "user", user, "ip", ip)
 		return tooManyAttempts(c, d)
 	}
-	if until := a.fails.locked(user); !until.IsZero() {
+	if noSecret {
+		return nil
+	}
+	if until := a.fails.locked(user, ip); !until.IsZero() {
 		return s.lockedOut(c, until)
 	}
 	return nil
@@ -241,17 +322,34 @@ func tooManyAttempts(c echo.Context, d time.Duration) error {
 	return errorf(http.StatusTooManyRequests, "too many attempts; retry later")
 }
 
-// lockedOut is the 403 of a locked account, with Retry-After.
+// lockedOut is the 403 of logins locked out (the user's at this address,
+// everywhere, or the user's TOTP), with Retry-After.
 func (s *Server) lockedOut(c echo.Context, until time.Time) error {
 	setRetryAfter(c, until.Sub(s.authx.now()))
-	return errorf(http.StatusForbidden, "the account is locked after too many failed attempts; retry later")
+	msg := "logins are locked after too many failed attempts; retry later"
+	if s.authx.passkeys != nil {
+		msg += ", or sign in with a passkey"
+	}
+	return errorf(http.StatusForbidden, msg)
 }
 
-// loginFailed records a failed login of user (a bare JID) for the lockout
-// and logs it; it never sees the credential.
+// loginFailed records a failed login of user (a bare JID) from the
+// client's address for the lockout and logs it; it never sees the
+// credential. A failed passkey login is logged, not counted: it guesses
+// no secret, and a passkey login is never locked.
 func (s *Server) loginFailed(c echo.Context, user, method string) {
-	s.log.Info("login refused", "user", user, "method", method, "ip", c.RealIP())
-	if until := s.authx.fails.add(user); !until.IsZero() {
-		s.log.Warn("account locked after failed logins", "user", user, "until", until.UTC(), "ip", c.RealIP())
+	ip := clientAddr(c)
+	s.log.Info("login refused", "user", user, "method", method, "ip", ip)
+	if method == auth.MethodWebAuthn {
+		return
 	}
+	if until := s.authx.fails.add(user, ip); !until.IsZero() {
+		s.log.Warn("logins locked after failures", "user", user, "until", until.UTC(), "ip", ip)
+	}
+}
+
+// loginSucceeded forgets the failures of user (a bare JID) from the
+// client's address.
+func (s *Server) loginSucceeded(c echo.Context, user string) {
+	s.authx.fails.clear(user, clientAddr(c))
 }

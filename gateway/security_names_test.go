@@ -74,7 +74,7 @@ func TestIntegrationSecurityUsernameSpellings(t *testing.T) {
 	t.Run("passkeys", func(t *testing.T) {
 		e := newAuthGateway(t, nil)
 		u, spellings := spelledUser(t)
-		d, _ := e.registerPasskey(t, u, "laptop", true)
+		d := e.registerPasskey(t, u, e.Login(t, u.Name, u.Password), "laptop", true)
 		for _, sp := range spellings {
 			cer, resp := e.assertion(t, sp.Text, d)
 			tok := authToken(t, e.Do(t, "POST", path("/webauthn/authenticate/finish/", sp.Text)+"?ceremony="+url.QueryEscape(cer), "", "application/json", resp))

@@ -498,7 +498,8 @@ func TestIntegrationSecurityBodies(t *testing.T) {
 		{"stanza-over-256KiB", "POST", api + "/xmpp", "text/plain", "<message><body>" + strings.Repeat("x", 300<<10) + "</body></message>", []int{400, 413}},
 		{"message-over-64KiB", "POST", api + "/chat/message/bob", "text/plain", strings.Repeat("x", 70000), []int{400}},
 		{"message-invalid-utf8", "POST", api + "/chat/message/bob", "text/plain", "a\xffb", []int{400}},
-		{"message-json-not-string", "POST", api + "/chat/message/bob", "application/json", `{"body":"x"}`, []int{400}},
+		{"message-json-without-body", "POST", api + "/chat/message/bob", "application/json", `{"text":"x"}`, []int{400}},
+		{"message-json-body-not-string", "POST", api + "/chat/message/bob", "application/json", `{"body":["x"]}`, []int{400}},
 		{"message-json-truncated", "POST", api + "/chat/message/bob", "application/json", `"abc`, []int{400}},
 		{"message-empty", "POST", api + "/chat/message/bob", "text/plain", "", []int{400}},
 		{"message-bad-content-type", "POST", api + "/chat/message/bob", "image/png", "x", []int{400, 415}},
@@ -776,7 +777,8 @@ func TestIntegrationSecurityIDOR(t *testing.T) {
 	t.Run("passkeys", func(t *testing.T) {
 		e := newAuthGateway(t, nil)
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-		_, ta := e.registerPasskey(t, alice, "alice's key", true)
+		ta := e.Login(t, alice.Name, alice.Password)
+		e.registerPasskey(t, alice, ta, "alice's key", true)
 		tb := e.Login(t, bob.Name, bob.Password)
 		var list gateway.WebAuthnCredentials
 		e.Do(t, "GET", api+"/webauthn/credentials", ta, "", "").JSON(t, &list)
@@ -786,6 +788,8 @@ func TestIntegrationSecurityIDOR(t *testing.T) {
 		id := list.Credentials[0].Id
 		runIDOR(t, e.env, []idorCase{
 			{"delete-their-credential", "DELETE", "/webauthn/credentials/" + id, tb, "", "", []int{403, 404}},
+			// Bob knows alice's password: his own token still adds nothing to her account.
+			{"add-credential-to-them", "POST", "/webauthn/register/start/" + alice.Name, tb, "text/plain", alice.Password, []int{403}},
 		})
 		t.Run("list", func(t *testing.T) {
 			r := e.Do(t, "GET", api+"/webauthn/credentials", tb, "", "")

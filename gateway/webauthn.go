@@ -40,9 +40,9 @@ type assertionOptions struct {
 	Ceremony  string          `json:"ceremony"`
 }
 
-// passkeyRefused turns a failed ceremony into the answer: 401 for anything
-// the client got wrong (the failure counts towards the lockout), 503 when
-// the ceremony table is full.
+// passkeyRefused turns a failed login ceremony into the answer: 401 for
+// anything the client got wrong (logged by loginFailed, not counted
+// towards the lockout), 503 when the ceremony table is full.
 func (s *Server) passkeyRefused(c echo.Context, jid string, err error) error {
 	switch {
 	case errors.Is(err, auth.ErrCeremony), errors.Is(err, auth.ErrPasskeyInvalid), errors.Is(err, auth.ErrNoPasskeys):
@@ -54,13 +54,15 @@ func (s *Server) passkeyRefused(c echo.Context, jid string, err error) error {
 	return err
 }
 
-// passkeyLogin opens the passkey operations on a named user: 501 while
-// passkeys are off, then guardLogin. It returns the passkeys, the user's
-// local part and bare JID.
+// passkeyLogin opens the passkey login operations on a named user: 501
+// while passkeys are off, then guardLogin of an operation that checks no
+// secret (only the client address's attempts, never the lockout). It
+// returns the passkeys, the user's local part and bare JID.
 func (s *Server) passkeyLogin(c echo.Context, username Username) (p *auth.Passkeys, local, jid string, err error) {
 	if p = s.authx.passkeys; p == nil {
 		return nil, "", "", errPasskeysOff()
 	}
+	checksNoSecret(c)
 	local, jid, err = s.guardLogin(c, username)
 	if err != nil {
 		return nil, "", "", err
@@ -69,27 +71,36 @@ func (s *Server) passkeyLogin(c echo.Context, username Username) (p *auth.Passke
 }
 
 // WebauthnRegisterStart serves POST /webauthn/register/start/{username}:
-// after a password check it starts adding a passkey.
+// the signed-in user starts adding a passkey. It takes the user's token
+// (passkeyAdder) and the password again: a stolen token alone must not
+// add a credential that outlives it.
 func (s *Server) WebauthnRegisterStart(c echo.Context, username Username) error {
-	p, local, jid, err := s.passkeyLogin(c, username)
+	p, local, jid, err := s.passkeyAdder(c, username)
 	if err != nil {
 		return err
 	}
-	if err := s.readPassword(c, local, auth.MethodWebAuthn); err != nil {
+	if err := s.readPassword(c, local, auth.MethodPassword); err != nil {
+		// A 401 would tell the client its token is bad; it is not.
+		var e *Error
+		if errors.As(err, &e) && e.Status == http.StatusUnauthorized {
+			return errorf(http.StatusForbidden, "wrong password")
+		}
 		return err
 	}
 	id, opts, err := p.BeginRegistration(c.Request().Context(), jid)
 	if err != nil {
-		return s.passkeyRefused(c, jid, err)
+		return s.passkeyNotAdded(err)
 	}
 	s.authx.challenges.put(optionsChallenge(opts), id)
 	return c.JSON(http.StatusOK, registrationOptions{Credentials: opts, Ceremony: id})
 }
 
 // WebauthnRegisterFinish serves POST /webauthn/register/finish/{username}:
-// it stores the new passkey and logs the user in.
+// it stores the new passkey. Adding a passkey is not a login: the answer
+// is the request's own token.
 func (s *Server) WebauthnRegisterFinish(c echo.Context, username Username, params WebauthnRegisterFinishParams) error {
-	p, local, jid, err := s.passkeyLogin(c, username)
+	checksNoSecret(c)
+	p, _, jid, err := s.passkeyAdder(c, username)
 	if err != nil {
 		return err
 	}
@@ -107,10 +118,83 @@ func (s *Server) WebauthnRegisterFinish(c echo.Context, username Username, param
 	id := s.ceremonyOf(params.Ceremony, body)
 	info, err := p.FinishRegistration(c.Request().Context(), jid, id, body, name)
 	if err != nil {
-		return s.passkeyRefused(c, jid, err)
+		return s.passkeyNotAdded(err)
 	}
 	s.log.Info("passkey registered", "user", jid, "passkey", info.ID)
-	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodWebAuthn)
+	tok, _ := auth.ParseAuthorization(c.Request().Header.Get("Authorization"))
+	return c.JSON(http.StatusOK, TokenEntity{Token: tok})
+}
+
+// passkeyAdder opens the operations that add a passkey: 501 while
+// passkeys are off, then guardLogin, then the token's right to add one
+// (mayAddPasskey). It returns the passkeys, the user's local part and
+// bare JID.
+func (s *Server) passkeyAdder(c echo.Context, username Username) (p *auth.Passkeys, local, jid string, err error) {
+	if p = s.authx.passkeys; p == nil {
+		return nil, "", "", errPasskeysOff()
+	}
+	local, jid, err = s.guardLogin(c, username)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if err := s.mayAddPasskey(c, jid); err != nil {
+		return nil, "", "", err
+	}
+	return p, local, jid, nil
+}
+
+// mayAddPasskey checks that the request's token may add a passkey to
+// jid's account: it is jid's own token, and its login passed every factor
+// the account has now (factorsCovered). Both refusals are 403: the token
+// is valid, it is just not enough.
+func (s *Server) mayAddPasskey(c echo.Context, jid string) error {
+	cl := claimsOf(c)
+	if cl.Subject != jid {
+		return errorf(http.StatusForbidden, "a passkey can only be added to the signed-in user's own account")
+	}
+	totpOn := false
+	if t := s.authx.totp; t != nil {
+		on, err := t.Enabled(c.Request().Context(), jid)
+		if err != nil {
+			return err
+		}
+		totpOn = on
+	}
+	if !factorsCovered(cl.Method, totpOn) {
+		s.log.Info("passkey refused: the token lacks a factor", "user", jid, "method", cl.Method)
+		return errorf(http.StatusForbidden, "sign in again with every factor of the account (password and TOTP code) to add a passkey")
+	}
+	return nil
+}
+
+// factorsCovered reports whether a token issued for a login by method
+// passed every factor of an account that has, or has not, an active TOTP
+// secret. A TOTP login passed the password (or the ticket of one) and the
+// code; a passkey login stands for every factor, as it logs in alone. A
+// password login covers an account without TOTP only: a token issued
+// before TOTP was switched on never saw a code.
+func factorsCovered(method string, totpActive bool) bool {
+	switch method {
+	case auth.MethodTOTP, auth.MethodWebAuthn:
+		return true
+	case auth.MethodPassword:
+		return !totpActive
+	}
+	return false
+}
+
+// passkeyNotAdded turns a failed registration ceremony into the answer:
+// 400 for a credential that does not verify or a ceremony the gateway
+// does not know (the request's token is fine, and this is no guess at a
+// secret, so no lockout count), 503 when the ceremony table is full.
+func (s *Server) passkeyNotAdded(err error) error {
+	switch {
+	case errors.Is(err, auth.ErrCeremony), errors.Is(err, auth.ErrPasskeyInvalid):
+		return wrap(http.StatusBadRequest, "the passkey could not be verified", err)
+	case errors.Is(err, auth.ErrTooManyCeremonies):
+		return wrap(http.StatusServiceUnavailable, "too many passkey ceremonies are pending; retry later", err)
+	}
+	return err
 }
 
 // WebauthnAuthenticateStart serves POST /webauthn/authenticate/start/{username}.

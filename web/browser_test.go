@@ -294,6 +294,14 @@ func TestBrowserPasskey(t *testing.T) {
 	signIn(t, e, p, u.Name, u.Password)
 	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
 	p.Wait(t, `document.getElementById("settings").open && !document.getElementById("passkey-add-form").hidden`)
+	// The page adds passkeys with its token and the password again: a
+	// wrong password is refused (403) and the page stays signed in.
+	p.AllowText("status of 403")
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("passkey-password"), "not the password"),
+		chromedp.Click(chromedp.CSS("#passkey-add-form button[type=submit]")),
+	)
+	p.Wait(t, `document.getElementById("passkey-state").textContent.includes("wrong password") && document.body.dataset.screen !== "auth"`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("passkey-password"), u.Password),
 		chromedp.SetValue(chromedp.ID("passkey-name"), "virtual key"),

@@ -47,6 +47,7 @@ type config struct {
 	MaxSessions     int
 	MaxBody         int64
 	MaxUserStreams  int
+	MaxIPStreams    int
 	MaxStreams      int
 	RequestTimeout  time.Duration
 	ReadTimeout     time.Duration
@@ -216,6 +217,8 @@ var coreOptions = []option{
 		set: size(func(c *config) *int64 { return &c.MaxBody }, 1<<10)},
 	{name: "max-streams-per-user", def: "100", usage: "most event streams (tabs) one user may have open; one more answers 429; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.MaxUserStreams })},
+	{name: "max-streams-per-ip", def: "1000", usage: "most event streams one client address (the TCP peer, as for the login limits) may have open, all users together; one more answers 429 with Retry-After; 0 switches the limit off",
+		set: integer(func(c *config) *int { return &c.MaxIPStreams })},
 	{name: "max-streams", def: "20000", usage: "most event streams the gateway holds, all users together; one more answers 503 with Retry-After; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.MaxStreams })},
 	{name: "request-timeout", def: "30s", usage: "time limit of each API request but the event stream (504 past it); 0 switches the limit off",

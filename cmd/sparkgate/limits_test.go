@@ -64,7 +64,7 @@ func TestLoadConfigLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxBody != 512<<10 || c.MaxUserStreams != 100 || c.MaxStreams != 20000 ||
+	if c.MaxBody != 512<<10 || c.MaxUserStreams != 100 || c.MaxIPStreams != 1000 || c.MaxStreams != 20000 ||
 		c.RequestTimeout != 30*time.Second || c.ReadTimeout != time.Minute || c.IdleTimeout != 2*time.Minute {
 		t.Fatalf("defaults: body %d, streams %d/%d, timeouts %v %v %v",
 			c.MaxBody, c.MaxUserStreams, c.MaxStreams, c.RequestTimeout, c.ReadTimeout, c.IdleTimeout)
@@ -75,8 +75,8 @@ func TestLoadConfigLimits(t *testing.T) {
 			t.Errorf("-max-body %s: %v, %v; want %d", in, c, err, want)
 		}
 	}
-	c, err = loadConfig(nil, envOf(map[string]string{"SPARKGATE_MAX_STREAMS_PER_USER": "0", "SPARKGATE_REQUEST_TIMEOUT": "0s"}), io.Discard)
-	if err != nil || c.MaxUserStreams != 0 || c.RequestTimeout != 0 {
+	c, err = loadConfig(nil, envOf(map[string]string{"SPARKGATE_MAX_STREAMS_PER_USER": "0", "SPARKGATE_MAX_STREAMS_PER_IP": "0", "SPARKGATE_REQUEST_TIMEOUT": "0s"}), io.Discard)
+	if err != nil || c.MaxUserStreams != 0 || c.MaxIPStreams != 0 || c.RequestTimeout != 0 {
 		t.Fatalf("limits off: %v", err)
 	}
 	for _, bad := range []string{"10", "1.5MiB", "lots", "-1KiB", "KiB", "99999999999GiB"} {

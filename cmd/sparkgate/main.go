@@ -128,6 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Limits: gateway.LimitsConfig{
 			MaxBody:           cfg.MaxBody,
 			MaxStreamsPerUser: cfg.MaxUserStreams,
+			MaxStreamsPerIP:   cfg.MaxIPStreams,
 			MaxStreams:        cfg.MaxStreams,
 			RequestTimeout:    cfg.RequestTimeout,
 		},

@@ -27,13 +27,14 @@ type authSettings struct {
 	WebAuthnRPName  string
 	WebAuthnOrigins string
 
-	IPBurst        int
-	IPInterval     time.Duration
-	UserBurst      int
-	UserInterval   time.Duration
-	LockoutFails   int
-	LockoutWindow  time.Duration
-	CeremonyExpiry time.Duration
+	IPBurst          int
+	IPInterval       time.Duration
+	UserBurst        int
+	UserInterval     time.Duration
+	LockoutFails     int
+	LockoutUserFails int
+	LockoutWindow    time.Duration
+	CeremonyExpiry   time.Duration
 }
 
 // authOptions are the auth area's settings; each sets a field of
@@ -65,12 +66,14 @@ var authOptions = []option{
 		set: integer(func(c *config) *int { return &c.Auth.IPBurst })},
 	{name: "login-ip-interval", def: "1s", usage: "a client address earns back one login attempt this often",
 		set: duration(func(c *config) *time.Duration { return &c.Auth.IPInterval })},
-	{name: "login-user-burst", def: "20", usage: "login attempts a username may receive at once; 0 switches the limit off",
+	{name: "login-user-burst", def: "20", usage: "login attempts (password, register, TOTP) a username may receive at once; passkey logins are not counted; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.Auth.UserBurst })},
 	{name: "login-user-interval", def: "6s", usage: "a username earns back one login attempt this often",
 		set: duration(func(c *config) *time.Duration { return &c.Auth.UserInterval })},
-	{name: "lockout-failures", def: "10", usage: "failed logins of a user within lockout-window that lock the account (403); 0 switches the lockout off",
+	{name: "lockout-failures", def: "10", usage: "failed logins of a user from one client address within lockout-window that lock the user's password and TOTP logins from that address (403); passkey logins are never locked; 0 switches this lock off",
 		set: integer(func(c *config) *int { return &c.Auth.LockoutFails })},
+	{name: "lockout-user-failures", def: "100", usage: "failed logins of a user from all client addresses within lockout-window that lock the user's password and TOTP logins everywhere (403); passkey logins are never locked; 0 switches this lock off",
+		set: integer(func(c *config) *int { return &c.Auth.LockoutUserFails })},
 	{name: "lockout-window", def: "15m", usage: "window in which failed logins are counted",
 		set: duration(func(c *config) *time.Duration { return &c.Auth.LockoutWindow })},
 }
@@ -80,15 +83,13 @@ var authOptions = []option{
 func wireAuth(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys, gc *gateway.Config) error {
 	a := c.Auth
 	ac := gateway.AuthConfig{
-		TOTPOnly:      a.TOTPOnly,
-		TicketTTL:     a.MFATicketLifetime,
-		PerIP:         rateLimit(a.IPBurst, a.IPInterval),
-		PerUser:       rateLimit(a.UserBurst, a.UserInterval),
-		MaxFailures:   a.LockoutFails,
-		FailureWindow: a.LockoutWindow,
-	}
-	if a.LockoutFails == 0 {
-		ac.MaxFailures = -1
+		TOTPOnly:        a.TOTPOnly,
+		TicketTTL:       a.MFATicketLifetime,
+		PerIP:           rateLimit(a.IPBurst, a.IPInterval),
+		PerUser:         rateLimit(a.UserBurst, a.UserInterval),
+		MaxFailures:     offIfZero(a.LockoutFails),
+		MaxUserFailures: offIfZero(a.LockoutUserFails),
+		FailureWindow:   a.LockoutWindow,
 	}
 	if a.TOTP {
 		issuer := a.TOTPIssuer
@@ -120,6 +121,15 @@ func wireAuth(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 	}
 	gc.Auth = ac
 	return nil
+}
+
+// offIfZero turns a count setting whose 0 means off into the gateway's
+// convention (negative: off; zero: the default).
+func offIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // rateLimit turns a burst/interval setting into a gateway.RateLimit; a

@@ -50,7 +50,7 @@ func TestWireAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := loadConfig([]string{"-login-ip-burst=0", "-lockout-failures=0", "-totp=false", "-login-user-burst=3", "-login-user-interval=1m"}, func(string) string { return "" }, io.Discard)
+	c, err := loadConfig([]string{"-login-ip-burst=0", "-lockout-failures=0", "-lockout-user-failures=0", "-totp=false", "-login-user-burst=3", "-login-user-interval=1m"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +62,8 @@ func TestWireAuth(t *testing.T) {
 	if a.TOTP != nil || a.Passkeys == nil || a.TOTPOnly || a.TicketTTL != 5*time.Minute {
 		t.Fatalf("auth config %+v", a)
 	}
-	if a.PerIP.Burst >= 0 || a.MaxFailures >= 0 {
-		t.Fatalf("zero settings do not switch the limits off: %+v %d", a.PerIP, a.MaxFailures)
+	if a.PerIP.Burst >= 0 || a.MaxFailures >= 0 || a.MaxUserFailures >= 0 {
+		t.Fatalf("zero settings do not switch the limits off: %+v %d %d", a.PerIP, a.MaxFailures, a.MaxUserFailures)
 	}
 	if a.PerUser != (gateway.RateLimit{Every: time.Minute, Burst: 3}) {
 		t.Fatalf("per-user limit %+v", a.PerUser)

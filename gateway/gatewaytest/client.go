@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,6 +24,18 @@ import (
 type Client struct {
 	Base string // e.g. http://127.0.0.1:1234
 	HTTP *http.Client
+}
+
+// From returns a client of the same gateway whose connections come from
+// the local address ip, say 127.0.0.2: on Linux every 127/8 address is
+// the loopback, so a test can be several clients by address, as the
+// gateway's per-address limits count them. Its idle connections close
+// when the test ends.
+func (c *Client) From(t testing.TB, ip string) *Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	tr := &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &Client{Base: c.Base, HTTP: &http.Client{Transport: tr}}
 }
 
 // Response is what a call got back.

@@ -41,15 +41,17 @@ export async function passkeyLogin(username) {
   });
 }
 
-// passkeyRegister runs the creation ceremony and answers the token.
+// passkeyRegister runs the creation ceremony that adds a passkey to the
+// signed-in account: both steps carry the session's token (the gateway
+// wants a login that passed every factor) and the start the password again.
 export async function passkeyRegister(username, password, name) {
   if (!passkeysSupported()) throw new Error('This browser does not support passkeys.');
-  const start = await call('POST', `/webauthn/register/start/${seg(username)}`, { body: password, token: '', feature: 'passkeys' });
+  const start = await call('POST', `/webauthn/register/start/${seg(username)}`, { body: password, feature: 'passkeys' });
   const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(unwrap(start.credentials));
   const cred = await navigator.credentials.create({ publicKey });
   if (!cred) throw new Error('No passkey was created.');
   return call('POST', `/webauthn/register/finish/${seg(username)}`, {
-    json: cred.toJSON(), token: '', query: { ceremony: start.ceremony, name: name || undefined },
+    json: cred.toJSON(), query: { ceremony: start.ceremony, name: name || undefined },
   });
 }
 
