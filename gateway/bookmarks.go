@@ -39,8 +39,8 @@ const nsBookmarks2 = "urn:xmpp:bookmarks:1"
 
 // ListBookmarks serves GET /bookmarks: the bookmarks that are global, name
 // the user, name one of the user's groups, or that the user created.
-// Group chat bookmarks the user sees are offered to their other clients
-// through XEP-0402 as well.
+// Group chat bookmarks of admins that the user sees are offered to their
+// other clients through XEP-0402 as well (see offerBookmarks).
 func (s *Server) ListBookmarks(c echo.Context) error {
 	st, err := s.bookmarkStore()
 	if err != nil {
@@ -528,11 +528,12 @@ type nativeConference struct {
 	Password string   `xml:"password,omitempty"`
 }
 
-// nativePayload is the XEP-0402 form of a group chat bookmark. autojoin
-// defaults to true (the bookmark is offered so the user's clients join);
-// the properties autojoin, nick and password override.
+// nativePayload is the XEP-0402 form of a group chat bookmark: its
+// properties nick and password, and autojoin only when the property
+// autojoin says so. Only the user's own bookmarks and admins' reach a
+// user's node, so the property was set by the user or by an admin.
 func nativePayload(b *bookmark.Bookmark) ([]byte, error) {
-	c := nativeConference{Name: b.Name, Autojoin: true}
+	c := nativeConference{Name: b.Name}
 	if v, ok := b.Property("autojoin"); ok {
 		if aj, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
 			c.Autojoin = aj
@@ -598,16 +599,20 @@ func (s *Server) publishNative(ctx context.Context, sess *xmppconn.Session, b *b
 	return err
 }
 
-// offerBookmarks publishes the group chat bookmarks others made visible to
-// the user into the user's XEP-0402 node, once per version of each while
-// the gateway runs.
+// offerBookmarks publishes the group chat bookmarks that admins made
+// visible to the user into the user's XEP-0402 node, once per version of
+// each while the gateway runs. A bookmark of another user never goes
+// there: the node is what the user's clients join on their own, with the
+// nick and password it holds. Nor does an offer replace anything: a room
+// the node has already (the user's own entry, or an earlier offer) is left
+// as it is.
 func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookmark) {
 	var todo []*bookmark.Bookmark
 	s.collab.offeredMu.Lock()
 	seen := s.collab.offered[jid]
 	for i := range bs {
 		b := &bs[i]
-		if b.Type == bookmark.TypeGroupChat && b.Creator != jid && seen[b.ID] != b.Updated.UnixMilli() {
+		if b.Type == bookmark.TypeGroupChat && b.Creator != jid && s.isAdmin(b.Creator) && seen[b.ID] != b.Updated.UnixMilli() {
 			todo = append(todo, b)
 		}
 	}
@@ -619,13 +624,38 @@ func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookma
 	if err != nil {
 		return
 	}
+	ctx := c.Request().Context()
+	have, err := nativeRooms(ctx, sess)
+	if err != nil {
+		s.log.Warn("native bookmark: list", "user", jid, "err", err)
+		return
+	}
 	for _, b := range todo {
-		if err := s.publishNative(c.Request().Context(), sess, b); err != nil {
-			s.log.Warn("native bookmark: offer", "user", jid, "room", b.Value, "err", err)
-			continue
+		if !have[strings.ToLower(b.Value)] {
+			if err := s.publishNative(ctx, sess, b); err != nil {
+				s.log.Warn("native bookmark: offer", "user", jid, "room", b.Value, "err", err)
+				continue
+			}
 		}
 		s.noteOffered(jid, b)
 	}
+}
+
+// nativeRooms returns the rooms (lower case) of the user's XEP-0402 node;
+// a node that does not exist yet has none.
+func nativeRooms(ctx context.Context, sess *xmppconn.Session) (map[string]bool, error) {
+	items, err := sess.Items(ctx, "", nsBookmarks2, 0)
+	if errors.Is(err, xmppconn.ErrItemNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rooms := make(map[string]bool, len(items))
+	for _, it := range items {
+		rooms[strings.ToLower(it.ID)] = true
+	}
+	return rooms, nil
 }
 
 // maxOfferedUsers bounds the memory of offered bookmarks; past it the

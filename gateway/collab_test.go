@@ -260,18 +260,25 @@ func nativeBookmarks(t *testing.T, u ejabberdtest.User) map[string]string {
 	return out
 }
 
-func TestIntegrationCollabBookmarks(t *testing.T) {
-	srv := ejabberdtest.Shared(t)
-	admin, alice, bob, carol, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+// newBookmarkGateway starts a gateway that keeps bookmarks in a store of
+// its own, with admins as its bookmark admins.
+func newBookmarkGateway(t *testing.T, admins ...string) *env {
+	t.Helper()
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "bookmarks.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := newGateway(t, func(c *gateway.Config) {
+	return newGateway(t, func(c *gateway.Config) {
 		c.Collab.Bookmarks = st
-		c.Collab.Admins = []string{admin.Name} // a username means user@domain
+		c.Collab.Admins = admins
 	})
+}
+
+func TestIntegrationCollabBookmarks(t *testing.T) {
+	srv := ejabberdtest.Shared(t)
+	admin, alice, bob, carol, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	e := newBookmarkGateway(t, admin.Name) // a username means user@domain
 	// carol is in a shared roster group.
 	group := "sgbm" + strings.ToLower(rand.Text()[:8])
 	dir := ejabberdtest.Admin(t)
@@ -380,18 +387,19 @@ func TestIntegrationCollabBookmarks(t *testing.T) {
 	})
 
 	t.Run("native", func(t *testing.T) {
-		// The creator's XEP-0402 node has the room, and so has the group
-		// member's, since carol listed her bookmarks.
-		for _, u := range []ejabberdtest.User{alice, carol} {
-			items := nativeBookmarks(t, u)
-			inner, ok := items[room]
-			if !ok || !strings.Contains(inner, `name="Team room"`) && !strings.Contains(inner, `name='Team room'`) ||
-				!strings.Contains(inner, "autojoin") || !strings.Contains(inner, "<nick>ally</nick>") {
-				t.Fatalf("%s's native bookmarks %v lack %s", u.Name, items, room)
-			}
+		// The creator's XEP-0402 node has the room. The group member's
+		// has not, though carol listed her bookmarks: alice is no admin
+		// (TestIntegrationSecurityBookmarkOffer has the rest).
+		items := nativeBookmarks(t, alice)
+		inner, ok := items[room]
+		if !ok || !strings.Contains(inner, `name="Team room"`) && !strings.Contains(inner, `name='Team room'`) ||
+			!strings.Contains(inner, "autojoin") || !strings.Contains(inner, "<nick>ally</nick>") {
+			t.Fatalf("alice's native bookmarks %v lack %s", items, room)
 		}
-		if _, ok := nativeBookmarks(t, bob)[room]; ok {
-			t.Fatal("bob's node has a room he may not see")
+		for _, u := range []ejabberdtest.User{bob, carol} {
+			if _, ok := nativeBookmarks(t, u)[room]; ok {
+				t.Fatalf("%s's node has a room of another user", u.Name)
+			}
 		}
 	})
 

@@ -23,7 +23,6 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
-	"github.com/sparkgate/sparkgate/store"
 )
 
 // authMessage is what the validator answers for any token it refuses; a
@@ -691,12 +690,7 @@ func runIDOR(t *testing.T, e *env, cases []idorCase) {
 // passkeys through their ids.
 func TestIntegrationSecurityIDOR(t *testing.T) {
 	t.Run("bookmarks", func(t *testing.T) {
-		st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "bookmarks.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		e := newGateway(t, func(c *gateway.Config) { c.Collab.Bookmarks = st })
+		e := newBookmarkGateway(t)
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
 		r := e.Do(t, "POST", api+"/bookmark", ta, "application/json",

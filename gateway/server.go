@@ -61,7 +61,8 @@ type Config struct {
 	// TLS). Its User, Password, Token and Resource are set per session.
 	XMPP xmppconn.Config
 	// Sessions sets the limits of the per-user sessions; its Stream,
-	// Issuer, Deliver, OnEnd, OnRefused and Active fields are filled in by New.
+	// Issuer, Deliver, OnEnd, OnRefused and Active fields are filled in
+	// by New, and its MUCServices when empty (MUCService).
 	Sessions xmppconn.ManagerConfig
 	// Events configures the per-user event logs and streams of the
 	// default, in-process implementation.
@@ -164,6 +165,9 @@ func New(cfg Config) (*Server, error) {
 	mc.Stream = cfg.XMPP
 	if mc.Stream.Domain == "" {
 		mc.Stream.Domain = cfg.Domain
+	}
+	if len(mc.MUCServices) == 0 {
+		mc.MUCServices = []string{cfg.MUCService}
 	}
 	mc.Issuer = tokenIssuer{cfg.Directory}
 	mc.Deliver = s.deliver

@@ -411,7 +411,7 @@ func TestPagesCSP(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("GET /%s: %d", path, r.Status)
 		}
-		if got, want := r.Header.Get("Content-Security-Policy"), wantCSP(ejabberdtest.Shared(t).HTTPURL()); got != want {
+		if got, want := r.Header.Get("Content-Security-Policy"), wantCSP(ejabberdtest.Shared(t).UploadOrigin()); got != want {
 			t.Errorf("GET /%s: CSP %q, want %q", path, got, want)
 		}
 		if strings.HasSuffix(path, ".html") {
@@ -445,7 +445,7 @@ func TestPagesCSP(t *testing.T) {
 		t.Fatalf("only %d files served", n)
 	}
 	r := e.Do(t, "GET", "/", "", "", "")
-	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP(ejabberdtest.Shared(t).HTTPURL()) || !strings.Contains(string(r.Body), `src="app.js"`) {
+	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP(ejabberdtest.Shared(t).UploadOrigin()) || !strings.Contains(string(r.Body), `src="app.js"`) {
 		t.Fatalf("GET /: %d %q", r.Status, r.Header.Get("Content-Security-Policy"))
 	}
 }

@@ -32,7 +32,7 @@ func BenchmarkEventPath(b *testing.B) {
 		return el.stanza
 	}
 	payloads := func(st *Stanza) []chatapi.Payload {
-		return append(Translate(st, self), chatapi.XMPP{XMPP: st.Raw})
+		return append(Translate(st, self, testMUCServices), chatapi.XMPP{XMPP: st.Raw})
 	}
 	newHub := func(b *testing.B) *sse.Hub {
 		b.Helper()

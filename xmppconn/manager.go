@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +73,11 @@ type ManagerConfig struct {
 	// RawEvents adds a chatapi.xmpp event with the exact bytes of every
 	// inbound stanza.
 	RawEvents bool
+	// MUCServices are the domains of the group chat services (XEP-0045)
+	// whose rooms may mediate invitations: a muc#user invite is believed
+	// (its from attribute shown as the inviter) only when it comes from a
+	// room's bare JID on one of them. Empty means conference.<Stream.Domain>.
+	MUCServices []string
 	// MaxSessions bounds the open sessions; zero means 10,000.
 	MaxSessions int
 	// IdleTimeout ends a session that had no API use and no open stream for
@@ -113,6 +120,13 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	}
 	if cfg.Deliver == nil {
 		cfg.Deliver = func(string, chatapi.Payload) {}
+	}
+	if len(cfg.MUCServices) == 0 {
+		cfg.MUCServices = []string{"conference." + cfg.Stream.Domain}
+	}
+	cfg.MUCServices = slices.Clone(cfg.MUCServices)
+	for i, d := range cfg.MUCServices {
+		cfg.MUCServices[i] = strings.ToLower(d)
 	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 10000

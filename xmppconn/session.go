@@ -709,7 +709,7 @@ func (s *Session) emit(st *Stanza) {
 	if s.m.cfg.RawEvents {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})
 	}
-	for _, p := range Translate(st, s.user) {
+	for _, p := range Translate(st, s.user, s.m.cfg.MUCServices) {
 		s.deliver(p)
 	}
 }

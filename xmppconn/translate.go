@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,9 @@ const (
 // nothing (the archive catch-up handles them), nor do IQs. Carbons
 // (XEP-0280) are honoured only when they come from the user's own bare JID,
 // as XEP-0280 section 11 requires; a forged one translates to nothing.
-func Translate(s *Stanza, self string) []chatapi.Payload {
+// mucServices are the domains (lower case) of the group chat services
+// whose rooms may mediate invitations (see invitation).
+func Translate(s *Stanza, self string, mucServices []string) []chatapi.Payload {
 	switch s.Name {
 	case "message":
 		if s.MAM != nil {
@@ -40,9 +43,9 @@ func Translate(s *Stanza, self string) []chatapi.Payload {
 			if inner.Delay == nil {
 				inner.Delay = s.Carbon.Forwarded.Delay
 			}
-			return translateMessage(inner, self, s.Carbon.Sent)
+			return translateMessage(inner, self, s.Carbon.Sent, mucServices)
 		}
-		return translateMessage(s, self, false)
+		return translateMessage(s, self, false, mucServices)
 	case "presence":
 		if s.Presence == nil {
 			return nil
@@ -65,7 +68,7 @@ func TranslateArchived(r *MAMResult, self string) chatapi.Payload {
 		m.Delay = r.Forwarded.Delay
 	}
 	sent := bareJID(m.From) == self
-	for _, p := range translateMessage(m, self, sent) {
+	for _, p := range translateMessage(m, self, sent, nil) {
 		switch ev := p.(type) {
 		case chatapi.Chat:
 			ev.StanzaID = r.ID
@@ -78,7 +81,7 @@ func TranslateArchived(r *MAMResult, self string) chatapi.Payload {
 	return nil
 }
 
-func translateMessage(s *Stanza, self string, sent bool) []chatapi.Payload {
+func translateMessage(s *Stanza, self string, sent bool, mucServices []string) []chatapi.Payload {
 	m := s.Message
 	if m == nil {
 		return nil
@@ -89,7 +92,7 @@ func translateMessage(s *Stanza, self string, sent bool) []chatapi.Payload {
 		stamp = s.Delay.Stamp.UTC().Format(time.RFC3339Nano)
 	}
 
-	if inv, ok := invitation(s); ok {
+	if inv, ok := invitation(s, mucServices); ok {
 		out = append(out, inv)
 	}
 
@@ -170,7 +173,13 @@ func chatState(s *Stanza, state string) chatapi.ChatState {
 
 // invitation finds a room invitation: direct (XEP-0249, jabber:x:conference)
 // or mediated by the room (XEP-0045 section 7.8.2, muc#user invite).
-func invitation(s *Stanza) (chatapi.Invitation, bool) {
+//
+// Only a room can vouch for the inviter it names: a mediated invitation's
+// invite from='...' is believed when the message comes from a room's bare
+// JID on one of mucServices. Anyone else can put any JID there, so for
+// anyone else (a forged mediated invitation, like a direct one) the
+// inviter is the message's own sender.
+func invitation(s *Stanza, mucServices []string) (chatapi.Invitation, bool) {
 	for _, ext := range s.Message.Extensions {
 		n, ok := ext.(*stanza.Node)
 		if !ok || n.XMLName.Local != "x" {
@@ -211,10 +220,23 @@ func invitation(s *Stanza) (chatapi.Invitation, bool) {
 			inv.Type = chatapi.TypeInvitationReceived
 			inv.Room = bareJID(s.From)
 			inv.From, inv.To = s.From, s.To
+			if !fromRoom(s.From, mucServices) {
+				inv.Inviter = s.From
+			}
 			return inv, true
 		}
 	}
 	return chatapi.Invitation{}, false
+}
+
+// fromRoom reports whether from is a room's bare JID (a local part, no
+// resource) on one of mucServices (lower case).
+func fromRoom(from string, mucServices []string) bool {
+	local, domain, ok := strings.Cut(from, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsRune(from, '/') {
+		return false
+	}
+	return slices.Contains(mucServices, strings.ToLower(domain))
 }
 
 func translatePresence(s *Stanza) chatapi.Presence {

@@ -11,6 +11,9 @@ import (
 
 const self = "alice@example.org"
 
+// testMUCServices is the group chat service of the tests' stanzas.
+var testMUCServices = []string{"conference.example.org"}
+
 func TestTranslate(t *testing.T) {
 	tests := []struct {
 		name string
@@ -66,6 +69,13 @@ line two ✓</body><thread>t1</thread>` +
 				`<x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@example.org/phone'><reason>come</reason></invite><password>pw</password></x></message>`,
 			want: []chatapi.Payload{chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.example.org", Inviter: "bob@example.org/phone",
 				From: "room@conference.example.org", To: "alice@example.org", Password: "pw", Reason: "come"}},
+		},
+		{
+			name: "mediated-invitation-service-case",
+			raw: `<message xmlns='jabber:client' from='room@Conference.Example.org' to='alice@example.org'>` +
+				`<x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@example.org/phone'/></x></message>`,
+			want: []chatapi.Payload{chatapi.Invitation{Type: "invitationReceived", Room: "room@Conference.Example.org", Inviter: "bob@example.org/phone",
+				From: "room@Conference.Example.org", To: "alice@example.org"}},
 		},
 		{
 			name: "presence-unavailable",
@@ -133,13 +143,35 @@ line two ✓</body><thread>t1</thread>` +
 			want: []chatapi.Payload{chatapi.Chat{Type: "chat", From: "bob@example.org/phone", To: "alice@example.org", Body: "still here"}},
 		},
 	}
+	// A mediated invitation names its inviter only when a room of a known
+	// group chat service sends it; from anyone else the inviter shown is
+	// the sender.
+	for name, from := range map[string]string{
+		"from-user":           "mallory@example.org/x",
+		"from-users-bare-jid": "mallory@example.org",
+		"from-occupant":       "room@conference.example.org/mallory",
+		"from-other-service":  "room@conference.evil.example",
+		"from-service":        "conference.example.org",
+	} {
+		tests = append(tests, struct {
+			name string
+			raw  string
+			want []chatapi.Payload
+		}{
+			name: "forged-mediated-invitation-" + name,
+			raw: `<message xmlns='jabber:client' from='` + from + `' to='alice@example.org'>` +
+				`<x xmlns='http://jabber.org/protocol/muc#user'><invite from='admin@example.org'><reason>urgent</reason></invite></x></message>`,
+			want: []chatapi.Payload{chatapi.Invitation{Type: "invitationReceived", Room: bareJID(from), Inviter: from,
+				From: from, To: "alice@example.org", Reason: "urgent"}},
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st, err := decodeStanza([]byte(tt.raw))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			got := Translate(&st, self)
+			got := Translate(&st, self, testMUCServices)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Translate (-want +got):\n%s", diff)
 			}
@@ -178,7 +210,7 @@ func FuzzTranslate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, p := range Translate(&st, self) {
+		for _, p := range Translate(&st, self, testMUCServices) {
 			b, err := json.Marshal(p)
 			if err != nil {
 				t.Fatalf("event %s does not encode: %v", p.EventName(), err)

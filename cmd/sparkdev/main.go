@@ -98,8 +98,8 @@ func run(ctx context.Context, dir string, stdout, stderr io.Writer) error {
 		"SPARKGATE_XMPP_TLS=optional",
 		"SPARKGATE_MUC_SERVICE="+ej.MUCService(),
 		"SPARKGATE_ADMIN_URL="+ej.AdminURL(),
-		// The web client PUTs uploads to ejabberd's HTTP listener.
-		"SPARKGATE_CONNECT_ORIGINS="+ej.HTTPURL(),
+		// The web client PUTs uploads to ejabberd's upload listener.
+		"SPARKGATE_CONNECT_ORIGINS="+ej.UploadOrigin(),
 		"SPARKGATE_DATA_DIR="+filepath.Join(dir, "data"),
 	)
 	gw.Stdout, gw.Stderr = stdout, stderr

@@ -187,7 +187,7 @@ var coreOptions = []option{
 		set: str(func(c *config) *string { return &c.MUCService })},
 	{name: "pubsub-service", def: "", usage: "publish-subscribe (XEP-0060) service (empty: pubsub.<xmpp-domain>)",
 		set: str(func(c *config) *string { return &c.PubSubService })},
-	{name: "admin-url", def: "http://127.0.0.1:5280/api", usage: "base URL of ejabberd's admin API (mod_http_api)",
+	{name: "admin-url", def: "http://127.0.0.1:5280/api", usage: "base URL of ejabberd's admin API (mod_http_api), on a loopback listener of its own (see Operating ejabberd)",
 		set: str(func(c *config) *string { return &c.AdminURL })},
 	{name: "data-dir", def: "./data", usage: "directory for the SQLite store and the generated keys (JWT, VAPID, TOTP encryption)",
 		set: str(func(c *config) *string { return &c.DataDir })},

@@ -20,7 +20,8 @@ type configData struct {
 	Domain        string
 	LogLevel      string
 	C2SPort       int
-	HTTPPort      int
+	APIPort       int
+	UploadPort    int
 	SQLDatabase   string
 	UploadDir     string
 	UploadURL     string

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 )
 
@@ -13,8 +14,8 @@ func TestWriteConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ejabberd.yml")
 	d := configData{
 		Version: "23.01-1", Domain: "localhost", LogLevel: "warning",
-		C2SPort: 5222, HTTPPort: 5280,
-		SQLDatabase: "/run/ejabberd.db", UploadDir: "/run/upload", UploadURL: "http://127.0.0.1:5280/upload",
+		C2SPort: 5222, APIPort: 5281, UploadPort: 5443,
+		SQLDatabase: "/run/ejabberd.db", UploadDir: "/run/upload", UploadURL: "http://127.0.0.1:5443/upload",
 		MUCService: "conference.localhost", PubSubService: "pubsub.localhost", UploadService: "upload.localhost",
 	}
 	if err := writeConfig(path, d); err != nil {
@@ -26,12 +27,13 @@ func TestWriteConfig(t *testing.T) {
 	}
 	var cfg struct {
 		Listen []struct {
-			Port          int    `yaml:"port"`
-			IP            string `yaml:"ip"`
-			Module        string `yaml:"module"`
-			Shaper        string `yaml:"shaper"`
-			Backlog       int    `yaml:"backlog"`
-			MaxStanzaSize int    `yaml:"max_stanza_size"`
+			Port          int               `yaml:"port"`
+			IP            string            `yaml:"ip"`
+			Module        string            `yaml:"module"`
+			Shaper        string            `yaml:"shaper"`
+			Backlog       int               `yaml:"backlog"`
+			MaxStanzaSize int               `yaml:"max_stanza_size"`
+			Handlers      map[string]string `yaml:"request_handlers"`
 		} `yaml:"listen"`
 		Disabled    []string                  `yaml:"disable_sasl_mechanisms"`
 		ShaperRules map[string]any            `yaml:"shaper_rules"`
@@ -43,8 +45,20 @@ func TestWriteConfig(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &cfg); err != nil {
 		t.Fatalf("generated config is not YAML: %v", err)
 	}
-	if len(cfg.Listen) != 2 {
-		t.Fatalf("%d listeners, want 2 (c2s, http; no mqtt)", len(cfg.Listen))
+	if len(cfg.Listen) != 3 {
+		t.Fatalf("%d listeners, want 3 (c2s, admin API, upload; no mqtt)", len(cfg.Listen))
+	}
+	// The credential-less admin API and the uploads anyone may make never
+	// share a listener (an uploaded page would be same-origin with the API).
+	handlers := map[int]map[string]string{}
+	for _, l := range cfg.Listen {
+		if l.Module == "ejabberd_http" {
+			handlers[l.Port] = l.Handlers
+		}
+	}
+	want := map[int]map[string]string{5281: {"/api": "mod_http_api"}, 5443: {"/upload": "mod_http_upload"}}
+	if d := cmp.Diff(want, handlers); d != "" {
+		t.Errorf("HTTP listeners (-want +got):\n%s", d)
 	}
 	for _, l := range cfg.Listen {
 		if l.IP != "127.0.0.1" || l.Backlog != 1024 {
@@ -77,6 +91,10 @@ func TestWriteConfig(t *testing.T) {
 		if _, ok := cfg.Modules[m]; !ok {
 			t.Errorf("module %s missing", m)
 		}
+	}
+	headers, _ := cfg.Modules["mod_http_upload"]["custom_headers"].(map[string]any)
+	if headers["Content-Security-Policy"] != "sandbox" || headers["X-Content-Type-Options"] != "nosniff" || headers["Content-Disposition"] != "attachment" {
+		t.Errorf("mod_http_upload custom_headers = %v, want CSP sandbox, nosniff and attachment", headers)
 	}
 	if got := cfg.Modules["mod_mam"]["db_type"]; got != "sql" {
 		t.Errorf("mod_mam db_type = %v, want sql", got)

@@ -7,10 +7,11 @@
 // both the admin HTTP API and the client-to-server listener answer. The
 // configuration enables everything the gateway relies on: SASL PLAIN and
 // X-OAUTH2 without STARTTLS, in-band registration from loopback, the admin
-// HTTP API (mod_http_api) open to loopback, MUC with archiving, MAM, PEP
-// with XEP-0402 bookmark nodes forced to sane settings, HTTP upload with
-// CORS headers, stream management, carbons, push, shared roster groups and
-// offline storage. All persistent data, accounts
+// HTTP API (mod_http_api) open to loopback on a listener of its own, MUC
+// with archiving, MAM, PEP with XEP-0402 bookmark nodes forced to sane
+// settings, HTTP upload on another listener with CORS headers and served
+// sandboxed (CSP sandbox, nosniff), stream management, carbons, push,
+// shared roster groups and offline storage. All persistent data, accounts
 // included, is kept in one SQLite database in WAL mode (Mnesia keeps only
 // RAM tables), so a killed server loses no committed write. It has no
 // traffic shaper: production operators must choose their own.
@@ -38,6 +39,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,11 +73,15 @@ type Config struct {
 	// conference., pubsub. and upload..
 	Domain string
 
-	// C2SPort and HTTPPort are the loopback ports of the client listener and
-	// of the HTTP listener (admin API under /api, uploads under /upload).
-	// Zero means a free port picked at start; Restart keeps the same ports.
-	C2SPort  int
-	HTTPPort int
+	// C2SPort, APIPort and UploadPort are the loopback ports of the client
+	// listener, of the admin API (mod_http_api under /api) and of HTTP
+	// uploads (mod_http_upload under /upload). The admin API has no
+	// credentials, so it has a listener of its own: nothing served from an
+	// upload is ever same-origin with it. Zero means a free port picked at
+	// start; Restart keeps the same ports.
+	C2SPort    int
+	APIPort    int
+	UploadPort int
 
 	// LogLevel is ejabberd's loglevel (none, emergency, alert, critical,
 	// error, warning, notice, info, debug). Empty means "warning".
@@ -96,16 +102,17 @@ type Config struct {
 
 // Server is a running (or stopped) private ejabberd.
 type Server struct {
-	dir       string
-	removeDir bool
-	domain    string
-	c2sPort   int
-	httpPort  int
-	logLevel  string
-	erl       string
-	erlLibs   string
-	version   string
-	log       *slog.Logger
+	dir        string
+	removeDir  bool
+	domain     string
+	c2sPort    int
+	apiPort    int
+	uploadPort int
+	logLevel   string
+	erl        string
+	erlLibs    string
+	version    string
+	log        *slog.Logger
 
 	mu     sync.Mutex // serializes launch, Stop, Kill, Restart, Close
 	proc   *process   // nil when not running
@@ -125,14 +132,15 @@ type process struct {
 // running and the error includes the tail of ejabberd's log.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{
-		dir:      cfg.Dir,
-		domain:   cfg.Domain,
-		c2sPort:  cfg.C2SPort,
-		httpPort: cfg.HTTPPort,
-		logLevel: cfg.LogLevel,
-		erl:      cfg.Erl,
-		erlLibs:  cfg.ErlLibs,
-		log:      cfg.Logger,
+		dir:        cfg.Dir,
+		domain:     cfg.Domain,
+		c2sPort:    cfg.C2SPort,
+		apiPort:    cfg.APIPort,
+		uploadPort: cfg.UploadPort,
+		logLevel:   cfg.LogLevel,
+		erl:        cfg.Erl,
+		erlLibs:    cfg.ErlLibs,
+		log:        cfg.Logger,
 	}
 	if s.domain == "" {
 		s.domain = "localhost"
@@ -173,26 +181,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	// A free port picked here may be taken by someone else before the VM
 	// binds it; try again with new ports when that happens.
-	pickC2S, pickHTTP := s.c2sPort == 0, s.httpPort == 0
+	ports := []*int{&s.c2sPort, &s.apiPort, &s.uploadPort}
+	var pick []*int
+	for _, p := range ports {
+		if *p == 0 {
+			pick = append(pick, p)
+		}
+	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		if pickC2S {
-			if s.c2sPort, err = freePort(); err != nil {
-				break
-			}
-		}
-		for pickHTTP && (s.httpPort == 0 || s.httpPort == s.c2sPort) {
-			if s.httpPort, err = freePort(); err != nil {
-				break
-			}
-		}
-		if err != nil {
+		if err = pickPorts(pick, ports); err != nil {
 			break
 		}
 		s.mu.Lock()
 		err = s.launchLocked(ctx)
 		s.mu.Unlock()
-		if err == nil || !(pickC2S || pickHTTP) || !strings.Contains(err.Error(), "eaddrinuse") {
+		if err == nil || len(pick) == 0 || !strings.Contains(err.Error(), "eaddrinuse") {
 			break
 		}
 	}
@@ -283,6 +287,23 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// pickPorts sets each of pick to a free port that none of all has.
+func pickPorts(pick, all []*int) error {
+	for _, p := range pick {
+		*p = 0
+	}
+	for _, p := range pick {
+		for *p == 0 || slices.ContainsFunc(all, func(o *int) bool { return o != p && *o == *p }) {
+			port, err := freePort()
+			if err != nil {
+				return err
+			}
+			*p = port
+		}
+	}
+	return nil
+}
+
 // launchLocked writes the config, starts the VM and waits until it is ready.
 // s.mu must be held. On failure the VM is killed and reaped.
 func (s *Server) launchLocked(ctx context.Context) error {
@@ -291,10 +312,11 @@ func (s *Server) launchLocked(ctx context.Context) error {
 		Domain:        s.domain,
 		LogLevel:      s.logLevel,
 		C2SPort:       s.c2sPort,
-		HTTPPort:      s.httpPort,
+		APIPort:       s.apiPort,
+		UploadPort:    s.uploadPort,
 		SQLDatabase:   filepath.Join(s.dir, "ejabberd.db"),
 		UploadDir:     filepath.Join(s.dir, "upload"),
-		UploadURL:     s.HTTPURL() + "/upload",
+		UploadURL:     s.UploadOrigin() + "/upload",
 		MUCService:    s.MUCService(),
 		PubSubService: s.PubSubService(),
 		UploadService: s.UploadService(),
@@ -372,7 +394,7 @@ func (s *Server) launchLocked(ctx context.Context) error {
 		s.killLocked()
 		return fmt.Errorf("%w\n--- ejabberd log tail ---\n%s", err, s.LogTail(40))
 	}
-	s.log.Info("ejabberd ready", "version", s.version, "c2s", s.C2SAddr(), "http", s.HTTPURL(),
+	s.log.Info("ejabberd ready", "version", s.version, "c2s", s.C2SAddr(), "api", s.AdminURL(), "upload", s.UploadOrigin(),
 		"dir", s.dir, "pid", cmd.Process.Pid, "elapsed", time.Since(began).Round(time.Millisecond))
 	return nil
 }
@@ -487,14 +509,20 @@ func (s *Server) PubSubService() string { return "pubsub." + s.domain }
 // UploadService is the HTTP upload service (XEP-0363), "upload.<domain>".
 func (s *Server) UploadService() string { return "upload." + s.domain }
 
-// HTTPURL is the base URL of the HTTP listener, "http://127.0.0.1:port".
-func (s *Server) HTTPURL() string {
-	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(s.httpPort))
-}
+// UploadOrigin is the origin of the upload listener,
+// "http://127.0.0.1:port": upload slots' put and get URLs are under
+// UploadOrigin()+"/upload/", and a browser client must be allowed to
+// connect to it.
+func (s *Server) UploadOrigin() string { return loopbackURL(s.uploadPort) }
 
-// AdminURL is the base URL of the admin API (mod_http_api); a command is
-// POST AdminURL()+"/"+command with a JSON object body.
-func (s *Server) AdminURL() string { return s.HTTPURL() + "/api" }
+// AdminURL is the base URL of the admin API (mod_http_api), on a loopback
+// listener of its own; a command is POST AdminURL()+"/"+command with a
+// JSON object body.
+func (s *Server) AdminURL() string { return loopbackURL(s.apiPort) + "/api" }
+
+func loopbackURL(port int) string {
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
 
 // Dir is the run directory.
 func (s *Server) Dir() string { return s.dir }

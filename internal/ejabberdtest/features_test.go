@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparkgate/sparkgate/internal/ejabberd"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
@@ -25,19 +26,7 @@ func TestIntegrationHTTPUpload(t *testing.T) {
 		t.Fatalf("login: %s", got)
 	}
 	const content = "hello upload"
-	c.send("<iq type='get' id='slot' to='%s'><request xmlns='urn:xmpp:http:upload:0' "+
-		"filename='hello.txt' size='%d' content-type='text/plain'/></iq>", s.UploadService(), len(content))
-	answer := c.until("</iq>")
-	urls := map[string]string{}
-	for _, m := range slotURL.FindAllStringSubmatch(answer, -1) {
-		urls[m[1]] = strings.ReplaceAll(m[2], "&amp;", "&")
-	}
-	if urls["put"] == "" || urls["get"] == "" {
-		t.Fatalf("no upload slot: %s", answer)
-	}
-	if !strings.HasPrefix(urls["put"], s.HTTPURL()+"/upload/") {
-		t.Errorf("put URL %s is not on the HTTP listener %s", urls["put"], s.HTTPURL())
-	}
+	urls := uploadSlot(t, c, s, "hello.txt", "text/plain", len(content))
 
 	// A browser page on another origin first asks, then PUTs.
 	pre, _ := http.NewRequestWithContext(t.Context(), http.MethodOptions, urls["put"], nil)
@@ -73,6 +62,97 @@ func TestIntegrationHTTPUpload(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != content {
 		t.Errorf("GET: %s %q, want 200 %q", resp.Status, body, content)
+	}
+}
+
+// uploadSlot asks the upload service for a slot (XEP-0363) and returns its
+// put and get URLs, checking that both are on the upload listener.
+func uploadSlot(t *testing.T, c *stream, s *ejabberd.Server, name, contentType string, size int) map[string]string {
+	t.Helper()
+	c.send("<iq type='get' id='slot-%s' to='%s'><request xmlns='urn:xmpp:http:upload:0' "+
+		"filename='%s' size='%d' content-type='%s'/></iq>", name, s.UploadService(), name, size, contentType)
+	answer := c.until("</iq>")
+	urls := map[string]string{}
+	for _, m := range slotURL.FindAllStringSubmatch(answer, -1) {
+		urls[m[1]] = strings.ReplaceAll(m[2], "&amp;", "&")
+	}
+	if urls["put"] == "" || urls["get"] == "" {
+		t.Fatalf("no upload slot: %s", answer)
+	}
+	for _, u := range urls {
+		if !strings.HasPrefix(u, s.UploadOrigin()+"/upload/") {
+			t.Errorf("slot URL %s is not on the upload listener %s", u, s.UploadOrigin())
+		}
+	}
+	return urls
+}
+
+// TestIntegrationUploadListener: uploads and the credential-less admin
+// API have listeners of their own, so a file anyone uploaded (an SVG or
+// an HTML page with script) is never same-origin with the admin API, and
+// uploads are served sandboxed, never sniffed.
+func TestIntegrationUploadListener(t *testing.T) {
+	s := ejabberdtest.Shared(t)
+	u := ejabberdtest.NewUser(t)
+	post := func(t *testing.T, url string) *http.Response {
+		t.Helper()
+		resp, err := http.Post(url, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	t.Run("admin-api-not-on-upload-port", func(t *testing.T) {
+		if resp := post(t, s.UploadOrigin()+"/api/status"); resp.StatusCode == http.StatusOK {
+			t.Errorf("POST %s/api/status = %s: the admin API answers on the upload port", s.UploadOrigin(), resp.Status)
+		}
+		if resp := post(t, s.AdminURL()+"/status"); resp.StatusCode != http.StatusOK {
+			t.Errorf("POST %s/status = %s: the admin API does not answer on its own port", s.AdminURL(), resp.Status)
+		}
+		if s.AdminURL() == s.UploadOrigin()+"/api" {
+			t.Errorf("admin API and uploads share %s", s.UploadOrigin())
+		}
+	})
+	files := []struct{ name, contentType, content string }{
+		{"pic.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>`},
+		{"page.html", "text/html", `<script>fetch("/api/status", {method: "POST", body: "{}"})</script>`},
+		{"notes.txt", "text/plain", "plain text"},
+	}
+	for _, f := range files {
+		t.Run(f.name, func(t *testing.T) {
+			c := dial(t, s)
+			if got := c.login(s.Domain(), "PLAIN", u.Name, u.Password); !strings.Contains(got, "<success") {
+				t.Fatalf("login: %s", got)
+			}
+			urls := uploadSlot(t, c, s, f.name, f.contentType, len(f.content))
+			put, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, urls["put"], strings.NewReader(f.content))
+			put.Header.Set("Content-Type", f.contentType)
+			resp, err := http.DefaultClient.Do(put)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("PUT: %s", resp.Status)
+			}
+			resp, err = http.Get(urls["get"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || string(body) != f.content {
+				t.Fatalf("GET: %s %q", resp.Status, body)
+			}
+			h := resp.Header
+			if h.Get("Content-Security-Policy") != "sandbox" || h.Get("X-Content-Type-Options") != "nosniff" ||
+				len(h.Values("Content-Disposition")) != 1 || h.Get("Content-Disposition") != "attachment" {
+				t.Errorf("GET %s: Content-Security-Policy %q, X-Content-Type-Options %q, Content-Disposition %q; want sandbox, nosniff, attachment",
+					f.name, h.Get("Content-Security-Policy"), h.Get("X-Content-Type-Options"), h.Values("Content-Disposition"))
+			}
+		})
 	}
 }
 

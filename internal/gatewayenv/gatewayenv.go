@@ -117,8 +117,8 @@ func StartWith(t testing.TB, o Options) *Env {
 		Registration: true,
 		WebClient:    true,
 		Logger:       log,
-		// The page PUTs uploads to ejabberd's HTTP listener.
-		ConnectOrigins: []string{srv.HTTPURL()},
+		// The page PUTs uploads to ejabberd's upload listener.
+		ConnectOrigins: []string{srv.UploadOrigin()},
 	}
 	cfg.Auth.TOTP = totp
 	cfg.Auth.Passkeys = passkeys
