@@ -244,3 +244,47 @@ func TestIntegrationNoShaper(t *testing.T) {
 	t.Logf("%d messages of 1 KB from client to client in %v (%.0f KB/s)", n, elapsed.Round(time.Millisecond),
 		float64(n)/elapsed.Seconds())
 }
+
+// TestIntegrationInBandAccountsClosed: the project's ejabberd takes no
+// account creation, removal or password change in band (XEP-0077) from
+// any client, so accounts change only through the gateway, which forgets
+// a removed account's state (README, operating ejabberd).
+func TestIntegrationInBandAccountsClosed(t *testing.T) {
+	s := ejabberdtest.Shared(t)
+	u := ejabberdtest.NewUser(t)
+	c := dial(t, s)
+	if got := c.login(s.Domain(), "PLAIN", u.Name, u.Password); !strings.Contains(got, "<success") {
+		t.Fatalf("login: %s", got)
+	}
+	for _, tt := range []struct{ name, query string }{
+		{"password change", fmt.Sprintf("<username>%s</username><password>changed-in-band</password>", u.Name)},
+		{"removal", "<remove/>"},
+	} {
+		id := "ibr-" + tt.name[:3]
+		c.send("<iq type='set' id='%s'><query xmlns='jabber:iq:register'>%s</query></iq>", id, tt.query)
+		if tag := c.iqTag(id); !strings.Contains(tag, "type='error'") {
+			t.Errorf("%s in band: %s, want an error", tt.name, tag)
+		}
+	}
+	// The account and its password are as they were.
+	c2 := dial(t, s)
+	if got := c2.login(s.Domain(), "PLAIN", u.Name, u.Password); !strings.Contains(got, "<success") {
+		t.Fatalf("login after the in-band attempts: %s", got)
+	}
+	// A new account in band, without logging in, is refused too.
+	c3 := dial(t, s)
+	c3.open(s.Domain())
+	c3.send("<iq type='set' id='reg'><query xmlns='jabber:iq:register'><username>ibr%s</username><password>x-password-1</password></query></iq>", u.Name)
+	// ejabberd ends the stream (not-authorized) or answers an error; a
+	// success would time out here.
+	c3.until("error")
+}
+
+// iqTag reads up to the end of the start tag of the iq with id and
+// returns that tag (ejabberd writes attributes in single quotes).
+func (c *stream) iqTag(id string) string {
+	c.t.Helper()
+	before := c.until("id='" + id + "'")
+	rest := c.until(">")
+	return before[strings.LastIndex(before, "<iq"):] + rest
+}
