@@ -22,6 +22,9 @@ type configData struct {
 	C2SPort       int
 	APIPort       int
 	UploadPort    int
+	ComponentPort int
+	Component     string // the push app server's JID
+	Secret        string // its listener's shared secret
 	SQLDatabase   string
 	UploadDir     string
 	UploadURL     string
@@ -32,7 +35,7 @@ type configData struct {
 
 // writeConfig renders the template into path.
 func writeConfig(path string, d configData) error {
-	for _, s := range []string{d.Domain, d.LogLevel, d.SQLDatabase, d.UploadDir, d.UploadURL} {
+	for _, s := range []string{d.Domain, d.LogLevel, d.SQLDatabase, d.UploadDir, d.UploadURL, d.Component, d.Secret} {
 		if !yamlSafe(s) {
 			return fmt.Errorf("ejabberd: config value %q cannot be written to ejabberd.yml", s)
 		}

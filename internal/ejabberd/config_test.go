@@ -14,7 +14,7 @@ func TestWriteConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ejabberd.yml")
 	d := configData{
 		Version: "23.01-1", Domain: "localhost", LogLevel: "warning",
-		C2SPort: 5222, APIPort: 5281, UploadPort: 5443,
+		C2SPort: 5222, APIPort: 5281, UploadPort: 5443, ComponentPort: 5347, Component: "push.localhost", Secret: "s3cret",
 		SQLDatabase: "/run/ejabberd.db", UploadDir: "/run/upload", UploadURL: "http://127.0.0.1:5443/upload",
 		MUCService: "conference.localhost", PubSubService: "pubsub.localhost", UploadService: "upload.localhost",
 	}
@@ -34,6 +34,9 @@ func TestWriteConfig(t *testing.T) {
 			Backlog       int               `yaml:"backlog"`
 			MaxStanzaSize int               `yaml:"max_stanza_size"`
 			Handlers      map[string]string `yaml:"request_handlers"`
+			Hosts         map[string]struct {
+				Password string `yaml:"password"`
+			} `yaml:"hosts"`
 		} `yaml:"listen"`
 		Disabled    []string                  `yaml:"disable_sasl_mechanisms"`
 		ShaperRules map[string]any            `yaml:"shaper_rules"`
@@ -45,8 +48,8 @@ func TestWriteConfig(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &cfg); err != nil {
 		t.Fatalf("generated config is not YAML: %v", err)
 	}
-	if len(cfg.Listen) != 3 {
-		t.Fatalf("%d listeners, want 3 (c2s, admin API, upload; no mqtt)", len(cfg.Listen))
+	if len(cfg.Listen) != 4 {
+		t.Fatalf("%d listeners, want 4 (c2s, admin API, upload, push component; no mqtt)", len(cfg.Listen))
 	}
 	// The credential-less admin API and the uploads anyone may make never
 	// share a listener (an uploaded page would be same-origin with the API).
@@ -66,6 +69,9 @@ func TestWriteConfig(t *testing.T) {
 		}
 		if l.Module == "ejabberd_c2s" && (l.Port != 5222 || l.Shaper != "none" || l.MaxStanzaSize != 262144) {
 			t.Errorf("c2s listener: %+v", l)
+		}
+		if l.Module == "ejabberd_service" && (l.Port != 5347 || len(l.Hosts) != 1 || l.Hosts["push.localhost"].Password != "s3cret") {
+			t.Errorf("component listener: %+v", l)
 		}
 		if strings.Contains(l.Module, "mqtt") {
 			t.Errorf("mqtt listener present")
@@ -98,6 +104,9 @@ func TestWriteConfig(t *testing.T) {
 	headers, _ := cfg.Modules["mod_http_upload"]["custom_headers"].(map[string]any)
 	if headers["Content-Security-Policy"] != "sandbox" || headers["X-Content-Type-Options"] != "nosniff" || headers["Content-Disposition"] != "attachment" {
 		t.Errorf("mod_http_upload custom_headers = %v, want CSP sandbox, nosniff and attachment", headers)
+	}
+	if p := cfg.Modules["mod_push"]; p["include_sender"] != true || p["include_body"] != true {
+		t.Errorf("mod_push = %v, want include_sender and include_body (the app server is the gateway)", p)
 	}
 	if got := cfg.Modules["mod_mam"]["db_type"]; got != "sql" {
 		t.Errorf("mod_mam db_type = %v, want sql", got)

@@ -29,6 +29,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -82,6 +83,13 @@ type Config struct {
 	C2SPort    int
 	APIPort    int
 	UploadPort int
+	// ComponentPort is the loopback port of the external component
+	// listener (XEP-0114), where the gateway connects as the push app
+	// server (XEP-0357) PushService; zero means a free port.
+	ComponentPort int
+	// ComponentSecret is the shared secret of that listener. Empty means a
+	// random one, made at Start and kept across Restart.
+	ComponentSecret string
 
 	// LogLevel is ejabberd's loglevel (none, emergency, alert, critical,
 	// error, warning, notice, info, debug). Empty means "warning".
@@ -108,6 +116,8 @@ type Server struct {
 	c2sPort    int
 	apiPort    int
 	uploadPort int
+	compPort   int
+	compSecret string
 	logLevel   string
 	erl        string
 	erlLibs    string
@@ -137,6 +147,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		c2sPort:    cfg.C2SPort,
 		apiPort:    cfg.APIPort,
 		uploadPort: cfg.UploadPort,
+		compPort:   cfg.ComponentPort,
+		compSecret: cfg.ComponentSecret,
 		logLevel:   cfg.LogLevel,
 		erl:        cfg.Erl,
 		erlLibs:    cfg.ErlLibs,
@@ -147,6 +159,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.logLevel == "" {
 		s.logLevel = "warning"
+	}
+	if s.compSecret == "" {
+		s.compSecret = rand.Text()
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -181,7 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	// A free port picked here may be taken by someone else before the VM
 	// binds it; try again with new ports when that happens.
-	ports := []*int{&s.c2sPort, &s.apiPort, &s.uploadPort}
+	ports := []*int{&s.c2sPort, &s.apiPort, &s.uploadPort, &s.compPort}
 	var pick []*int
 	for _, p := range ports {
 		if *p == 0 {
@@ -314,6 +329,9 @@ func (s *Server) launchLocked(ctx context.Context) error {
 		C2SPort:       s.c2sPort,
 		APIPort:       s.apiPort,
 		UploadPort:    s.uploadPort,
+		ComponentPort: s.compPort,
+		Component:     s.PushService(),
+		Secret:        s.compSecret,
 		SQLDatabase:   filepath.Join(s.dir, "ejabberd.db"),
 		UploadDir:     filepath.Join(s.dir, "upload"),
 		UploadURL:     s.UploadOrigin() + "/upload",
@@ -508,6 +526,18 @@ func (s *Server) PubSubService() string { return "pubsub." + s.domain }
 
 // UploadService is the HTTP upload service (XEP-0363), "upload.<domain>".
 func (s *Server) UploadService() string { return "upload." + s.domain }
+
+// PushService is the push app server's component JID (XEP-0357),
+// "push.<domain>": the gateway connects to ComponentAddr as it.
+func (s *Server) PushService() string { return "push." + s.domain }
+
+// ComponentAddr is host:port of the external component listener.
+func (s *Server) ComponentAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.compPort))
+}
+
+// ComponentSecret is the external component listener's shared secret.
+func (s *Server) ComponentSecret() string { return s.compSecret }
 
 // UploadOrigin is the origin of the upload listener,
 // "http://127.0.0.1:port": upload slots' put and get URLs are under
