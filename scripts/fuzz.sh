@@ -25,7 +25,8 @@ targets='./xmppconn FuzzTranslate
 ./webpush FuzzParseSubscription
 ./jid FuzzParse
 ./xmppconn FuzzMessageWriters
-./gateway FuzzDecodeChat'
+./gateway FuzzDecodeChat
+./xmppconn FuzzComponentIQ'
 
 failed=""
 ran=0

@@ -78,6 +78,11 @@ type ManagerConfig struct {
 	// (its from attribute shown as the inviter) only when it comes from a
 	// room's bare JID on one of them. Empty means conference.<Stream.Domain>.
 	MUCServices []string
+	// PushApp, when set, says where the user's server should send push
+	// notifications (XEP-0357) while the user has no session: every
+	// connection of a session enables it (see pushreg.go). ok false means
+	// push stays off for the user.
+	PushApp func(ctx context.Context, user string) (reg PushRegistration, ok bool, err error)
 	// MaxSessions bounds the open sessions; zero means 10,000.
 	MaxSessions int
 	// IdleTimeout ends a session that had no API use and no open stream for

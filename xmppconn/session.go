@@ -151,6 +151,7 @@ func (s *Session) online(ctx context.Context, conn *Conn, rejoin bool) error {
 		// Carbons are a convenience; a server without them still works.
 		s.m.log.Debug("carbons not enabled", "user", s.user, "err", err)
 	}
+	s.enablePushOn(ctx, conn)
 	s.mu.Lock()
 	pres := s.presenceStanzaLocked()
 	var rooms []*stanza.Presence
