@@ -32,6 +32,10 @@ func give(t *testing.T, s *store.SQLite, user string) {
 			return err
 		},
 		func() error { return s.RevokeUserBefore(ctx, user, t0) },
+		func() error {
+			_, err := s.AddPushNode(ctx, webpush.PushNode{User: user, Node: "n-" + user, Secret: "s"})
+			return err
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -66,6 +70,9 @@ func owns(t *testing.T, s *store.SQLite, user string) []string {
 	if props, err := s.UserProperties(ctx, user); err != nil || len(props) > 0 {
 		got = append(got, "properties")
 	}
+	if _, err := s.PushNode(ctx, user); err == nil {
+		got = append(got, "push node")
+	}
 	return got
 }
 
@@ -85,8 +92,8 @@ func TestPurgeUser(t *testing.T) {
 		t.Errorf("a@x's cutoff = %v, %v; want %v", cut, err, t0)
 	}
 	// b@x's UseTOTPStep in owns is a replay: everything is still there.
-	if got := owns(t, s, "b@x"); len(got) != 7 {
-		t.Errorf("b@x owns %v; want all 7 untouched", got)
+	if got := owns(t, s, "b@x"); len(got) != 8 {
+		t.Errorf("b@x owns %v; want all 8 untouched", got)
 	}
 	for _, u := range []string{"a@x", "nobody@x"} {
 		if err := s.PurgeUser(ctx, u); err != nil {

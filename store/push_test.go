@@ -82,3 +82,39 @@ func TestPushSubscriptions(t *testing.T) {
 		t.Errorf("PushSubscribers = %v, want [alice@x]", users)
 	}
 }
+
+func TestPushNodes(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	if _, err := s.PushNode(ctx, "a@x"); !errors.Is(err, webpush.ErrNotFound) {
+		t.Fatalf("PushNode of a user without one: %v, want ErrNotFound", err)
+	}
+	first, err := s.AddPushNode(ctx, webpush.PushNode{User: "a@x", Node: "n1", Secret: "s1"})
+	if err != nil || first != (webpush.PushNode{User: "a@x", Node: "n1", Secret: "s1"}) {
+		t.Fatalf("AddPushNode = %+v, %v", first, err)
+	}
+	// A second first subscription at the same time gets the same node.
+	again, err := s.AddPushNode(ctx, webpush.PushNode{User: "a@x", Node: "n2", Secret: "s2"})
+	if err != nil || again != first {
+		t.Fatalf("AddPushNode again = %+v, %v; want %+v", again, err, first)
+	}
+	if n, err := s.PushNodeByNode(ctx, "n1"); err != nil || n != first {
+		t.Fatalf("PushNodeByNode = %+v, %v", n, err)
+	}
+	if _, err := s.PushNodeByNode(ctx, "n2"); !errors.Is(err, webpush.ErrNotFound) {
+		t.Fatalf("PushNodeByNode of a node never kept: %v", err)
+	}
+	// Nodes are unique across users.
+	if _, err := s.AddPushNode(ctx, webpush.PushNode{User: "b@x", Node: "n1", Secret: "s"}); err == nil {
+		t.Fatal("two users share a node")
+	}
+	if err := s.DeletePushNode(ctx, "a@x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePushNode(ctx, "a@x"); err != nil {
+		t.Fatalf("DeletePushNode of none: %v", err)
+	}
+	if _, err := s.PushNodeByNode(ctx, "n1"); !errors.Is(err, webpush.ErrNotFound) {
+		t.Fatalf("after DeletePushNode: %v", err)
+	}
+}

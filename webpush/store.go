@@ -20,3 +20,26 @@ type Store interface {
 	// subscription, sorted.
 	PushSubscribers(ctx context.Context) ([]string, error)
 }
+
+// PushNode is where a user's XMPP server sends push notifications
+// (XEP-0357) when the gateway is its own push app server: the node names
+// the user, the secret proves the notification came from the registration
+// the user's session made.
+type PushNode struct {
+	User, Node, Secret string
+}
+
+// NodeStore keeps one PushNode per user. Implementations are safe for
+// concurrent use (store.SQLite is one).
+type NodeStore interface {
+	// PushNode returns the user's node, or an error matching ErrNotFound.
+	PushNode(ctx context.Context, user string) (PushNode, error)
+	// PushNodeByNode returns the node's owner, or an error matching
+	// ErrNotFound.
+	PushNodeByNode(ctx context.Context, node string) (PushNode, error)
+	// AddPushNode stores n unless the user has a node already, and returns
+	// the user's node either way (two first subscriptions at once agree).
+	AddPushNode(ctx context.Context, n PushNode) (PushNode, error)
+	// DeletePushNode removes the user's node; none is not an error.
+	DeletePushNode(ctx context.Context, user string) error
+}

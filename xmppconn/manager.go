@@ -80,9 +80,10 @@ type ManagerConfig struct {
 	MUCServices []string
 	// PushApp, when set, says where the user's server should send push
 	// notifications (XEP-0357) while the user has no session: every
-	// connection of a session enables it (see pushreg.go). ok false means
-	// push stays off for the user.
-	PushApp func(ctx context.Context, user string) (reg PushRegistration, ok bool, err error)
+	// connection of a session enables reg when on is true (see
+	// pushreg.go); reg with on false is disabled; no reg (an empty Node)
+	// leaves push as it is.
+	PushApp func(ctx context.Context, user string) (reg PushRegistration, on bool, err error)
 	// MaxSessions bounds the open sessions; zero means 10,000.
 	MaxSessions int
 	// IdleTimeout ends a session that had no API use and no open stream for

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,9 +63,13 @@ func TestIntegrationPushComponent(t *testing.T) {
 	got := startPushComponent(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	reg := PushRegistration{Service: srv.PushService(), Node: "node-" + a.Name, Secret: "secret-" + b.Name}
+	var off atomic.Bool // the user's last subscription is gone
 	m := newTestManager(t, newEvents(), func(c *ManagerConfig) {
 		c.PushApp = func(_ context.Context, user string) (PushRegistration, bool, error) {
-			return reg, user == a.JID, nil
+			if user != a.JID {
+				return PushRegistration{}, false, nil
+			}
+			return reg, !off.Load(), nil
 		}
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
@@ -107,6 +112,20 @@ func TestIntegrationPushComponent(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no notification for a message while the user has no session")
+	}
+
+	// Push off: the next connection disables the registration, and the
+	// server sends nothing more once the session is gone.
+	off.Store(true)
+	if _, err := m.Open(ctx, a.Name, Credentials{Password: a.Password}); err != nil {
+		t.Fatal(err)
+	}
+	m.End(ctx, a.JID, chatapi.CloseLogout)
+	send("after disable")
+	select {
+	case n := <-got:
+		t.Fatalf("a notification after push was disabled: %+v", n)
+	case <-time.After(3 * time.Second):
 	}
 }
 

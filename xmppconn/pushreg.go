@@ -24,45 +24,40 @@ type PushRegistration struct {
 // new session to the server: it enables again, and the stored registration
 // is replaced, not added to.
 
-// enablePushOn enables push on conn when ManagerConfig.PushApp has a
-// registration for the user. A failure is logged: the session works
-// without it, and the next connection tries again.
+// enablePushOn applies ManagerConfig.PushApp on conn. A failure is
+// logged: the session works without push, and the next connection tries
+// again.
 func (s *Session) enablePushOn(ctx context.Context, conn *Conn) {
-	if s.m.cfg.PushApp == nil {
-		return
-	}
-	reg, ok, err := s.m.cfg.PushApp(ctx, s.user)
-	if err == nil && ok {
-		err = pushIQ(ctx, conn, enablePush(reg))
-	}
-	if err != nil {
-		s.m.log.Warn("push not enabled on the server", "user", s.user, "err", err)
+	if err := s.applyPush(ctx, conn); err != nil {
+		s.m.log.Warn("push registration not updated on the server", "user", s.user, "err", err)
 	}
 }
 
-// UpdatePush asks ManagerConfig.PushApp again and enables push now (after
-// the user's first Web Push subscription, say). To turn push off, call
-// DisablePush with the registration that was enabled.
+// UpdatePush asks ManagerConfig.PushApp again and enables or disables push
+// now (after the user's first Web Push subscription, or the last one's
+// removal).
 func (s *Session) UpdatePush(ctx context.Context) error {
 	c, err := s.usable()
 	if err != nil {
 		return err
 	}
+	return s.applyPush(ctx, c)
+}
+
+// applyPush enables the registration PushApp gives when it says on, and
+// disables it when it gives one and says off.
+func (s *Session) applyPush(ctx context.Context, c *Conn) error {
 	if s.m.cfg.PushApp == nil {
 		return nil
 	}
-	reg, ok, err := s.m.cfg.PushApp(ctx, s.user)
-	if err != nil || !ok {
+	reg, on, err := s.m.cfg.PushApp(ctx, s.user)
+	switch {
+	case err != nil:
 		return err
-	}
-	return pushIQ(ctx, c, enablePush(reg))
-}
-
-// DisablePush tells the server to stop sending notifications for reg.
-func (s *Session) DisablePush(ctx context.Context, reg PushRegistration) error {
-	c, err := s.usable()
-	if err != nil {
-		return err
+	case reg.Node == "":
+		return nil
+	case on:
+		return pushIQ(ctx, c, enablePush(reg))
 	}
 	return pushIQ(ctx, c, &iqPayload{XMLName: xml.Name{Space: nsPush, Local: "disable"}, Attrs: pushAttrs(reg)})
 }
