@@ -21,10 +21,11 @@ var stanzaFiles = []string{
 }
 
 // TestDeps: gateway speaks HTTP. It never reaches the store's engine or
-// the stanza library beyond the files above, and the XMPP stream only
-// through xmppconn.
+// the stanza library beyond the files above, the XMPP stream only through
+// xmppconn, and web pages only through linkpreview.
 func TestDeps(t *testing.T) {
-	depstest.None(t, "gateway", depstest.Imports(t, "."), "modernc.org", "github.com/pressly")
+	depstest.None(t, "gateway", depstest.Imports(t, "."), "modernc.org", "github.com/pressly",
+		"code.dny.dev/ssrf", "golang.org/x/net/html")
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)

@@ -15,34 +15,6 @@ import (
 	"github.com/sparkgate/sparkgate/sse"
 )
 
-// Events is the per-user event log and its fan-out to streams: what the
-// gateway appends every user's events to and serves their streams from.
-// Ids are per user and monotonic, and a stream resumes after the id it
-// last saw. *sse.Hub is the in-process implementation; an implementation
-// on a shared log (NATS JetStream) lets several gateways serve the same
-// users. Its methods are safe for concurrent use.
-type Events interface {
-	// Publish appends an event to user's log and hands it to the user's
-	// open streams without blocking; it returns how many it reached.
-	Publish(user, name string, data []byte) (live int)
-	// ServeStream serves user's stream on w, resuming after the request's
-	// Last-Event-ID, until the client leaves or the stream is ended.
-	ServeStream(w http.ResponseWriter, r *http.Request, user string, hello sse.Event) error
-	// Streams returns how many streams user has open; Count, all users'.
-	Streams(user string) int
-	Count() int
-	// EndUser ends user's streams with a final event naming reason.
-	EndUser(user, reason string) int
-	// Forget drops user's log.
-	Forget(user string)
-	// EndStreams starts ending every stream (shutdown) without waiting.
-	EndStreams()
-	// Close ends everything and waits for the streams to return.
-	Close() error
-}
-
-var _ Events = (*sse.Hub)(nil)
-
 // deliver is the one place that knows both sides: it encodes an event
 // once and hands the bytes to the user's event log and streams. It is
 // called from a session's goroutine and never blocks.

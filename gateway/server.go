@@ -64,12 +64,8 @@ type Config struct {
 	// Issuer, Deliver, OnEnd, OnRefused and Active fields are filled in
 	// by New, and its MUCServices when empty (MUCService).
 	Sessions xmppconn.ManagerConfig
-	// Events configures the per-user event logs and streams of the
-	// default, in-process implementation.
+	// Events configures the per-user event logs and streams.
 	Events sse.Config
-	// EventBus, when set, replaces the in-process event logs and streams
-	// (built from Events) with another implementation.
-	EventBus Events
 	// MUCService is the group chat service; empty means conference.<Domain>.
 	MUCService string
 	// Registration allows POST /register; false answers 403.
@@ -83,13 +79,14 @@ type Config struct {
 	// Messaging configures rooms, roster, presence and the archive
 	// (messaging.go).
 	Messaging MessagingConfig
-	// Collab configures pubsub, bookmarks, upload, meetings, previews,
-	// users and groups (collab.go).
+	// Collab configures pubsub and PEP, bookmarks, upload and meetings
+	// (collab.go).
 	Collab CollabConfig
 	// Push configures Web Push (push.go).
 	Push PushConfig
 	// Users configures user management, groups, settings and link
-	// previews (users.go).
+	// previews (users.go; the previews themselves are package
+	// linkpreview's).
 	Users UsersConfig
 	// Limits bounds request bodies, event streams and request times
 	// (limits.go).
@@ -112,7 +109,7 @@ type Server struct {
 	tokens   *auth.Tokens
 	dir      xmppadmin.Directory
 	sessions *xmppconn.Manager
-	hub      Events
+	hub      *sse.Hub
 	streams  *streamRegistry
 	limits   *limits
 	authx    authState
@@ -152,13 +149,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Events.Logger == nil {
 		cfg.Events.Logger = s.log
 	}
-	hub := cfg.EventBus
-	if hub == nil {
-		h, err := sse.New(cfg.Events)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: %w", err)
-		}
-		hub = h
+	hub, err := sse.New(cfg.Events)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	s.hub = hub
 	mc := cfg.Sessions

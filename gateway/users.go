@@ -3,11 +3,11 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/sparkgate/sparkgate/linkpreview"
 )
 
 // UsersConfig configures user management, groups, user and global
@@ -53,8 +53,8 @@ type UsersConfig struct {
 	// Global holds what GET /config/global reports beyond what the gateway
 	// knows itself.
 	Global GlobalSettings
-	// Preview configures GET /preview.
-	Preview PreviewConfig
+	// Preview configures the link previews of GET /preview.
+	Preview linkpreview.Config
 }
 
 // GlobalSettings are the public settings GET /config/global reports that
@@ -75,34 +75,6 @@ type GlobalSettings struct {
 	// /webpush/vapidkey does); "" leaves it out. Nil means the push
 	// area's own key (Server.VAPIDPublicKey).
 	VAPIDPublicKey func(ctx context.Context) (string, error)
-}
-
-// PreviewConfig configures the link preview fetcher. Zero values are
-// documented per field.
-type PreviewConfig struct {
-	// Timeout bounds one preview: connecting, redirects and reading. Zero
-	// means 10 seconds.
-	Timeout time.Duration
-	// MaxBytes is how much of a page is read; the rest is ignored. Zero
-	// means 1 MiB.
-	MaxBytes int64
-	// MaxRedirects is how many redirects are followed. Zero means 5;
-	// negative means none.
-	MaxRedirects int
-	// CacheTTL is how long a preview is kept. Zero means 10 minutes;
-	// negative disables the cache.
-	CacheTTL time.Duration
-	// CacheSize is how many previews are kept. Zero means 1024.
-	CacheSize int
-	// Allow are address ranges the fetcher may connect to although they
-	// are loopback, private, link-local or otherwise special. Empty (the
-	// default) allows none; meant for tests and intranet deployments.
-	Allow []netip.Prefix
-	// Ports are the destination ports allowed; empty means 80 and 443.
-	// A single 0 allows any port.
-	Ports []uint16
-	// UserAgent is sent with each request; empty means "sparkgate-preview".
-	UserAgent string
 }
 
 // PropertyStore keeps per-user public properties. Users are bare JIDs.
@@ -128,7 +100,7 @@ type usersState struct {
 	joinAll bool
 	join    map[string]bool
 	version string
-	preview *previewer
+	preview *linkpreview.Fetcher
 }
 
 func (s *Server) initUsers() error {
@@ -160,9 +132,9 @@ func (s *Server) initUsers() error {
 			st.version = bi.Main.Version
 		}
 	}
-	p, err := newPreviewer(uc.Preview)
+	p, err := linkpreview.New(uc.Preview)
 	if err != nil {
-		return err
+		return fmt.Errorf("users: %w", err)
 	}
 	st.preview = p
 	return nil

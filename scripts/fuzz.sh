@@ -21,7 +21,7 @@ targets='./xmppconn FuzzTranslate
 ./xmppconn FuzzDecodeStanza
 ./auth FuzzVerify
 ./gateway FuzzParseDateFilter
-./gateway FuzzExtractMeta
+./linkpreview FuzzExtractMeta
 ./webpush FuzzParseSubscription
 ./jid FuzzParse
 ./xmppconn FuzzMessageWriters

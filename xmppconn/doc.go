@@ -1,12 +1,15 @@
-// Package xmppconn implements the client side of one XMPP stream (RFC 6120)
-// for the gateway: dial, STARTTLS, SASL PLAIN or X-OAUTH2, resource binding,
-// and afterwards an ordered, lossless, bounded flow of stanzas.
+// Package xmppconn is the gateway's XMPP client. It has two layers: [Conn],
+// the client side of one XMPP stream (RFC 6120) — dial, STARTTLS, SASL PLAIN
+// or X-OAUTH2, resource binding, and afterwards an ordered, lossless,
+// bounded flow of stanzas — and [Manager] with its [Session]s, one per
+// user, which keep a user's XMPP presence alive across connection losses
+// and turn stanzas into chatapi events.
 //
 // gosrc.io/xmpp's stanza package is the vocabulary for decoding and
 // marshalling (stanza.Message, stanza.Presence, stanza.IQ and friends), but
 // the stream itself is owned here: that library's Client reorders inbound
 // stanzas, loses IQ replies and drops the connection on payloads it cannot
-// decode (see shared/research/gosrc-xmpp.md).
+// decode.
 //
 // # Session Negotiation
 //
@@ -55,4 +58,32 @@
 // reader; the keepalive runs on a timer.
 // [Conn.Done] is closed when the stream has ended and [Conn.Err] tells why.
 // [Conn.Close] closes the stream politely, bounded by its context.
+//
+// # Sessions
+//
+// A [Manager] holds at most one [Session] per user, keyed by bare JID.
+// [Manager.Open] returns the user's session, logging in first when there
+// is none; a password is checked by the XMPP server every time, even when
+// the session exists, and a user the gateway verified itself (TOTP,
+// passkey) logs in with an OAuth token from ManagerConfig.Issuer.
+// ManagerConfig.MaxSessions bounds the sessions. The Manager's janitor
+// ends a session that had neither API use nor an open event stream for
+// ManagerConfig.IdleTimeout, and one whose tokens have all expired.
+//
+// A Session survives connection losses: it reconnects with backoff and
+// jitter (ManagerConfig.ReconnectMin and ReconnectMax) using a fresh token,
+// restores the user's presence and joined rooms, sends again the messages
+// the user wrote in the seconds before the loss (the server may have lost
+// them with the connection), and reads the archive (XEP-0313) for what
+// arrived meanwhile, dropping what was already delivered by archive id and
+// origin-id (XEP-0359). While it reconnects its send methods fail with
+// [ErrOffline]; once it has ended, with [ErrSessionEnded]. The gateway speaks to the XMPP server through the
+// Session's verbs (SendChat, Roster, EnterRoom, QueryArchive, Publish and
+// the rest), each taking the request's context.
+//
+// Every event of every session goes to ManagerConfig.Deliver, in order per
+// user, from the session's goroutine, which it must not block;
+// ManagerConfig.OnEnd is told once when a session ends for good. Every
+// goroutine of a Session belongs to the Manager: [Manager.Close] ends the
+// sessions and returns when their goroutines have exited.
 package xmppconn

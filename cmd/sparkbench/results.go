@@ -84,12 +84,13 @@ type Latency struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Receive is issue 5's measure: with many logged-in users each holding a
-// stream, the time a stanza takes from its arrival at the gateway's XMPP
-// connection to the SSE event. A direct client sends to a gateway user's
-// stream and, alternately, to a direct client; both receivers sit behind the
-// same ejabberd, so the difference of the two is the gateway's receive path
-// (stanza read, translation, JSON, SSE write, and the loopback HTTP hop).
+// Receive measures the gateway's receive path: with many logged-in users
+// each holding a stream, the time a stanza takes from its arrival at the
+// gateway's XMPP connection to the SSE event. A direct client sends to a
+// gateway user's stream and, alternately, to a direct client; both
+// receivers sit behind the same ejabberd, so the difference of the two is
+// the gateway's share (stanza read, translation, JSON, SSE write, and the
+// loopback HTTP hop).
 type Receive struct {
 	Users      int     `json:"users"`
 	Messages   int     `json:"messages"`

@@ -94,7 +94,8 @@ func TestAddLost(t *testing.T) {
 	}
 }
 
-// TestResultsJSON checks that the keys issue 11 lists are in the file.
+// TestResultsJSON checks that results.json keeps the keys it is
+// documented to have.
 func TestResultsJSON(t *testing.T) {
 	r := &Results{
 		Machine:        Machine{Cores: 2, MemoryMiB: 1024, GoVersion: "go1.26"},

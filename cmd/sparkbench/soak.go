@@ -21,10 +21,10 @@ import (
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
-// The soak scenario (issue 12): many users chat at a steady rate for a
-// long time, then log out. It answers two questions: does the gateway give
-// back what the users took (goroutines, open files, memory) once they have
-// gone, and does latency stay where it started?
+// The soak scenario: many users chat at a steady rate for a long time,
+// then log out. It answers two questions: does the gateway give back what
+// the users took (goroutines, open files, memory) once they have gone, and
+// does latency stay where it started?
 //
 // Traffic: each user logs in with a password, holds one event stream, and
 // sends one message every -soak-interval (the users' turns spread evenly

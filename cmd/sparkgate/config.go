@@ -346,7 +346,8 @@ var flagErrHelp = flag.ErrHelp
 // corsOrigins splits the comma-separated CORSOrigins setting.
 func (c *config) corsOrigins() []string { return splitList(c.CORSOrigins) }
 
-// splitList splits a comma-separated setting, dropping empty items.
+// splitList splits a comma-separated setting, trimming white space around
+// each item and dropping empty ones. Every list setting goes through it.
 func splitList(v string) []string {
 	var out []string
 	for _, o := range strings.Split(v, ",") {

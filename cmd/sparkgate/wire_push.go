@@ -103,21 +103,10 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 	gc.Push = gateway.PushConfig{
 		Sender:        sender,
 		Store:         st,
-		InsecureHosts: pushList(p.InsecureHosts),
-		Admins:        pushList(p.Admins),
+		InsecureHosts: splitList(p.InsecureHosts),
+		Admins:        splitList(p.Admins),
 		TTL:           p.TTL,
 		ActionTTL:     p.ActionTTL,
 	}
 	return nil
-}
-
-// pushList splits a comma-separated setting, dropping empty items.
-func pushList(v string) []string {
-	var out []string
-	for item := range strings.SplitSeq(v, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }

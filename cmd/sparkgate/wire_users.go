@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
@@ -92,9 +91,9 @@ func newDirectory(c *config) (xmppadmin.Directory, error) {
 func wireUsers(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys, gc *gateway.Config) error {
 	s := c.Users
 	u := &gc.Users
-	u.Admins = usersList(s.Admins)
+	u.Admins = splitList(s.Admins)
 	u.SearchAll = s.SearchAll
-	u.JoinableGroups = usersList(s.JoinableGroups)
+	u.JoinableGroups = splitList(s.JoinableGroups)
 	u.CreateGroups = s.CreateGroups
 	u.MaxProperties = s.MaxProperties
 	u.Preview.Timeout = s.PreviewTimeout
@@ -103,7 +102,7 @@ func wireUsers(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys
 	if s.PreviewCacheTTL == 0 {
 		u.Preview.CacheTTL = -1
 	}
-	for _, p := range usersList(s.PreviewAllow) {
+	for _, p := range splitList(s.PreviewAllow) {
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
 			return fmt.Errorf("preview-allow: %q is not a CIDR prefix", p)
@@ -141,21 +140,11 @@ func wireUsers(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys
 	return nil
 }
 
-// usersList splits a comma-separated setting, dropping empty items.
-func usersList(v string) []string {
-	var out []string
-	for _, item := range strings.Split(v, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
-// previewPorts reads preview-ports: "*" is any port (gateway's single 0).
+// previewPorts reads preview-ports: "*" is any port (a single 0 in
+// linkpreview.Config.Ports).
 func previewPorts(v string) ([]uint16, error) {
 	var ports []uint16
-	for _, item := range usersList(v) {
+	for _, item := range splitList(v) {
 		if item == "*" {
 			return []uint16{0}, nil
 		}
