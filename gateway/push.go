@@ -43,6 +43,15 @@ type PushConfig struct {
 	Icon string
 	// MaxSubscriptions bounds the subscriptions of one user; zero means 20.
 	MaxSubscriptions int
+	// Service is the JID of the push app server component (XEP-0357
+	// over XEP-0114, push_app.go), e.g. push.example.org; with Nodes, users
+	// with a subscription get notifications while they have no session.
+	// Empty switches that off: only events of a session the gateway holds
+	// are pushed.
+	Service string
+	// Nodes keeps each user's push node and secret; required with
+	// Service.
+	Nodes webpush.NodeStore
 	// RateLimit bounds the POST /webpush/notify and /webpush/message calls
 	// of one user per minute (429 beyond); zero means 30, negative means
 	// no limit.
@@ -92,6 +101,9 @@ func (s *Server) initPush() error {
 	}
 	if pc.Store == nil {
 		return errors.New("PushConfig.Store is nil")
+	}
+	if pc.Service != "" && (pc.Nodes == nil || !canonicalDomain(pc.Service)) {
+		return fmt.Errorf("PushConfig.Service %q needs Nodes and must be a domain in canonical form", pc.Service)
 	}
 	if pc.ActionTTL <= 0 {
 		pc.ActionTTL = time.Hour
@@ -176,6 +188,7 @@ func (s *Server) PutPushSubscription(c echo.Context, resource string) error {
 	if err := s.push.store.PutPushSubscription(ctx, sub); err != nil {
 		return err
 	}
+	s.updatePushApp(ctx, user)
 	s.log.Info("push subscription stored", "sub", sub)
 	return c.NoContent(http.StatusOK)
 }
@@ -193,6 +206,7 @@ func (s *Server) DeletePushSubscription(c echo.Context, resource string) error {
 	if err != nil {
 		return err
 	}
+	s.updatePushApp(c.Request().Context(), user)
 	return c.NoContent(http.StatusOK)
 }
 

@@ -46,6 +46,12 @@ func (s *notifyingStore) DeletePushEndpoint(ctx context.Context, user, endpoint 
 
 func newPushGateway(t *testing.T) *pushEnv {
 	t.Helper()
+	return newPushGatewayWith(t, nil)
+}
+
+// newPushGatewayWith is newPushGateway with changes to its PushConfig.
+func newPushGatewayWith(t *testing.T, mod func(*gateway.PushConfig)) *pushEnv {
+	t.Helper()
 	keys, err := webpush.GenerateVAPID()
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +82,10 @@ func newPushGateway(t *testing.T) *pushEnv {
 			Store:         st,
 			InsecureHosts: []string{"127.0.0.1"},
 			Admins:        []string{admin.Name}, // a username means admin@<domain>
+			Nodes:         st,
+		}
+		if mod != nil {
+			mod(&c.Push)
 		}
 	})
 	return &pushEnv{env: e, svc: svc, keys: keys, store: st, admin: admin, removed: st.removed}

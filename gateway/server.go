@@ -167,6 +167,7 @@ func New(cfg Config) (*Server, error) {
 	mc.OnEnd = s.sessionEnded
 	mc.OnRefused = s.sessionRefused
 	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
+	mc.PushApp = s.pushRegistration
 	if mc.Logger == nil {
 		mc.Logger = s.log
 	}

@@ -74,6 +74,13 @@ func run(ctx context.Context, dir string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("demo user: %w", err)
 	}
 
+	// The gateway serves as ejabberd's push app server (XEP-0357) on its
+	// component listener, with the secret this ejabberd run was given.
+	secretFile := filepath.Join(dir, "ejabberd", "push-component.secret")
+	if err := os.WriteFile(secretFile, []byte(ej.ComponentSecret()+"\n"), 0o600); err != nil {
+		return err
+	}
+
 	bin := filepath.Join(dir, "bin", "sparkgate")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/sparkgate")
 	build.Stdout, build.Stderr = stdout, stderr
@@ -101,6 +108,9 @@ func run(ctx context.Context, dir string, stdout, stderr io.Writer) error {
 		// The web client PUTs uploads to ejabberd's upload listener.
 		"SPARKGATE_CONNECT_ORIGINS="+ej.UploadOrigin(),
 		"SPARKGATE_DATA_DIR="+filepath.Join(dir, "data"),
+		"SPARKGATE_PUSH_COMPONENT="+ej.ComponentAddr(),
+		"SPARKGATE_PUSH_SERVICE="+ej.PushService(),
+		"SPARKGATE_PUSH_COMPONENT_SECRET_FILE="+secretFile,
 	)
 	gw.Stdout, gw.Stderr = stdout, stderr
 	// Own process group: the terminal's Ctrl-C reaches us, and we stop the

@@ -143,6 +143,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer gw.Close()
+	// Notifications go into the gateway: the component stops first.
+	stopPush := startPushComponent(cfg, gw)
+	defer stopPush()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -183,6 +186,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		srv.Close()
 	}
 	<-served
+	stopPush()
 	if err := gw.Close(); err != nil {
 		log.Warn("closing sessions", "err", err)
 	}

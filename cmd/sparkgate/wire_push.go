@@ -2,14 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/jid"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
+	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // pushSettings are the settings of the push area (config.Push).
@@ -24,6 +31,12 @@ type pushSettings struct {
 	Collapse      time.Duration
 	Queue         int
 	Workers       int
+	Component     string
+	Service       string
+	SecretFile    string
+
+	// component is what run starts when Component is set (wirePush).
+	component *xmppconn.ComponentConfig
 }
 
 // pushOptions are the push area's settings; each sets a field of
@@ -49,6 +62,40 @@ var pushOptions = []option{
 		set: integer(func(c *config) *int { return &c.Push.Queue })},
 	{name: "push-workers", def: "4", usage: "concurrent requests to push services",
 		set: integer(func(c *config) *int { return &c.Push.Workers })},
+	{name: "push-component", def: "", usage: "host:port of the XMPP server's external component listener (XEP-0114), where the gateway serves as push app server (XEP-0357) so that users without a session get pushes (empty: only users with a session)",
+		set: str(func(c *config) *string { return &c.Push.Component })},
+	{name: "push-service", def: "", usage: "JID of that push app server component (empty: push.<xmpp-domain>)",
+		set: str(func(c *config) *string { return &c.Push.Service })},
+	{name: "push-component-secret-file", def: "", usage: "file holding the component listener's secret (empty: data-dir/push-component.secret, made on first start; give it to the XMPP server)",
+		set: str(func(c *config) *string { return &c.Push.SecretFile })},
+}
+
+// pushSecretFile is the component secret's file in the data directory.
+const pushSecretFile = "push-component.secret"
+
+// loadOrCreateSecret reads the secret in path, or makes a random one
+// there (mode 0600) when the file does not exist.
+func loadOrCreateSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return s, nil
+		}
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	s := rand.Text() + rand.Text()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return "", err
+	}
+	return s, f.Close()
 }
 
 // wirePush fills gc.Push from the settings, building what the gateway
@@ -108,5 +155,49 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		TTL:           p.TTL,
 		ActionTTL:     p.ActionTTL,
 	}
+	if p.Component == "" {
+		return nil
+	}
+	service := p.Service
+	if service == "" {
+		service = "push." + c.XMPPDomain
+	}
+	if service, err = jid.Domainpart(service); err != nil {
+		return fmt.Errorf("-push-service: %w", err)
+	}
+	file := p.SecretFile
+	if file == "" {
+		file = filepath.Join(c.DataDir, pushSecretFile)
+	}
+	secret, err := loadOrCreateSecret(file)
+	if err != nil {
+		return fmt.Errorf("push component secret: %w", err)
+	}
+	gc.Push.Service, gc.Push.Nodes = service, st
+	c.Push.component = &xmppconn.ComponentConfig{Addr: p.Component, Domain: service, Secret: secret, Logger: gc.Logger}
 	return nil
+}
+
+// startPushComponent runs the push app server's component for gw when
+// wirePush configured one, and returns the function that stops it and
+// waits (safe to call more than once).
+func startPushComponent(c *config, gw *gateway.Server) (stop func()) {
+	cc := c.Push.component
+	if cc == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	cfg := *cc
+	cfg.Push = gw.HandlePushNotification
+	go func() {
+		defer close(done)
+		if err := xmppconn.RunPushComponent(ctx, cfg); err != nil {
+			cfg.Logger.Error("push component", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

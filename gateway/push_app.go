@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/webpush"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// The gateway as its own push app server (XEP-0357): a user's Web Push
+// subscriptions reach them while the gateway holds their XMPP session
+// (pushOffline, for events no tab took) and, through the user's server,
+// when it holds none: after logout, after a restart with no one logged in,
+// after the tokens expired. Every connection of a session enables push on
+// the user's server with the user's node and secret (xmppconn's PushApp
+// hook, pushRegistration below); ejabberd pushes only while that session
+// is gone, so one message gives one notification. Its notifications come
+// through xmppconn.RunPushComponent to HandlePushNotification.
+
+// defaultPushBody is shown when the server sends no body (its
+// include_body off).
+const defaultPushBody = "New message"
+
+// pushAppOn reports whether the push app server is configured.
+func (s *Server) pushAppOn() bool {
+	return s.push.sender != nil && s.cfg.Push.Nodes != nil && s.cfg.Push.Service != ""
+}
+
+// pushRegistration is xmppconn's PushApp hook: a user with a Web Push
+// subscription gets a node (made on first use) and push on; a user with a
+// node and no subscription left gets push off, and the node is forgotten.
+func (s *Server) pushRegistration(ctx context.Context, user string) (xmppconn.PushRegistration, bool, error) {
+	if !s.pushAppOn() {
+		return xmppconn.PushRegistration{}, false, nil
+	}
+	nodes := s.cfg.Push.Nodes
+	subs, err := s.push.store.PushSubscriptions(ctx, user)
+	if err != nil {
+		return xmppconn.PushRegistration{}, false, err
+	}
+	n, err := nodes.PushNode(ctx, user)
+	switch {
+	case errors.Is(err, webpush.ErrNotFound) && len(subs) == 0:
+		return xmppconn.PushRegistration{}, false, nil
+	case errors.Is(err, webpush.ErrNotFound):
+		n, err = nodes.AddPushNode(ctx, webpush.PushNode{User: user, Node: rand.Text(), Secret: rand.Text() + rand.Text()})
+	}
+	if err != nil {
+		return xmppconn.PushRegistration{}, false, err
+	}
+	reg := xmppconn.PushRegistration{Service: s.cfg.Push.Service, Node: n.Node, Secret: n.Secret}
+	if len(subs) == 0 {
+		// Disabled on this connection; a later subscription makes a
+		// new node.
+		if err := nodes.DeletePushNode(ctx, user); err != nil {
+			return xmppconn.PushRegistration{}, false, err
+		}
+		return reg, false, nil
+	}
+	return reg, true, nil
+}
+
+// updatePushApp re-applies the user's push registration on the user's
+// live session, if any, after their subscriptions changed. A session that
+// is not live applies it when it next connects.
+func (s *Server) updatePushApp(ctx context.Context, user string) {
+	if !s.pushAppOn() {
+		return
+	}
+	sess, ok := s.sessions.Get(user)
+	if !ok {
+		return
+	}
+	if err := sess.UpdatePush(ctx); err != nil {
+		s.log.Warn("push: registration not updated", "user", user, "err", err)
+	}
+}
+
+// HandlePushNotification receives a notification of the user's server
+// (from xmppconn.RunPushComponent; the server has been answered). One
+// that is not from the gateway's XMPP domain, names an unknown node or
+// carries the wrong secret is dropped; so is one for a user whose session
+// the gateway holds (that session's events are pushed by pushOffline).
+// Otherwise the user's browsers get a notification with sender and body.
+func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNotification) error {
+	if !s.pushAppOn() {
+		return nil
+	}
+	if n.From != s.cfg.Domain {
+		s.log.Warn("push: notification from another entity dropped", "from", n.From)
+		return nil
+	}
+	node, err := s.cfg.Push.Nodes.PushNodeByNode(ctx, n.Node)
+	if errors.Is(err, webpush.ErrNotFound) {
+		s.log.Debug("push: notification for an unknown node dropped")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(node.Secret), []byte(n.Secret)) != 1 {
+		s.log.Warn("push: notification with a wrong secret dropped", "user", node.User)
+		return nil
+	}
+	if _, ok := s.sessions.Get(node.User); ok {
+		return nil
+	}
+	body := n.Body
+	if body == "" {
+		body = defaultPushBody
+	}
+	s.pushOffline(node.User, chatapi.Chat{Type: chatapi.TypeChat, From: n.Sender, To: node.User, Body: body})
+	return nil
+}

@@ -1,0 +1,125 @@
+package gateway_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// newPushAppGateway is newPushGateway with the gateway as its own push
+// app server: the component runs against the shared ejabberd until the
+// test ends.
+func newPushAppGateway(t *testing.T) *pushEnv {
+	t.Helper()
+	srv := ejabberdtest.Shared(t)
+	p := newPushGatewayWith(t, func(pc *gateway.PushConfig) { pc.Service = srv.PushService() })
+	online := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- xmppconn.RunPushComponent(ctx, xmppconn.ComponentConfig{
+			Addr: srv.ComponentAddr(), Domain: srv.PushService(), Secret: srv.ComponentSecret(),
+			Push:   p.gw.HandlePushNotification,
+			Logger: slog.New(slog.DiscardHandler),
+			Connected: func() {
+				select {
+				case online <- struct{}{}:
+				default:
+				}
+			},
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case <-online:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the push component did not come online")
+	}
+	return p
+}
+
+// TestIntegrationPushWithoutSession: Web Push reaches a user the gateway
+// holds no session for (logged out), through the user's server and the
+// gateway's push component, once per message; a user with a session and
+// no tab gets exactly one push too (the gateway's own, the server's is
+// suppressed); forged notifications are dropped; removing the last
+// subscription stops it all.
+func TestIntegrationPushWithoutSession(t *testing.T) {
+	p := newPushAppGateway(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password)
+	p.subscribe(t, ta, "phone")
+	send := func(body string) {
+		t.Helper()
+		if r := p.Do(t, "POST", api+"/chat/message/"+a.Name, tb, "text/plain", body); r.Status != 200 {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+	}
+
+	t.Run("session-no-tab-one-push", func(t *testing.T) {
+		send("with a session")
+		_, n, data := p.next(t)
+		if n.Body != "with a session" || data["from"] != b.JID {
+			t.Fatalf("notification %+v data %v", n, data)
+		}
+		p.svc.None(t, 3*time.Second)
+	})
+
+	t.Run("logged-out", func(t *testing.T) {
+		if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		start := time.Now()
+		send("while you were out")
+		_, n, data := p.next(t)
+		t.Logf("message → push through the server, decrypted: %v", time.Since(start))
+		if n.Body != "while you were out" || n.Subject != b.JID || data["type"] != "chat" || data["from"] != b.JID {
+			t.Fatalf("notification %+v data %v", n, data)
+		}
+		p.svc.None(t, 3*time.Second)
+	})
+
+	t.Run("forged-notifications-dropped", func(t *testing.T) {
+		ctx := t.Context()
+		node, err := p.store.PushNode(ctx, a.JID)
+		if err != nil {
+			t.Fatalf("a's push node: %v", err)
+		}
+		for _, n := range []xmppconn.PushNotification{
+			{From: a.JID, Node: node.Node, Secret: node.Secret, Body: "from a user, not the server"},
+			{From: p.domain(t), Node: node.Node, Secret: node.Secret + "x", Body: "wrong secret"},
+			{From: p.domain(t), Node: "no-such-node", Secret: node.Secret, Body: "unknown node"},
+		} {
+			if err := p.gw.HandlePushNotification(ctx, n); err != nil {
+				t.Fatalf("HandlePushNotification(%+v) = %v", n, err)
+			}
+		}
+		p.svc.None(t, 2*time.Second)
+	})
+
+	t.Run("unsubscribed-none", func(t *testing.T) {
+		ta := p.Login(t, a.Name, a.Password)
+		if r := p.Do(t, "DELETE", api+"/webpush/subscribe/phone", ta, "", ""); r.Status != 200 {
+			t.Fatalf("unsubscribe: %d %s", r.Status, r.Body)
+		}
+		if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		send("nobody listens")
+		p.svc.None(t, 3*time.Second)
+		if _, err := p.store.PushNode(t.Context(), a.JID); err == nil {
+			t.Error("the push node outlived the last subscription")
+		}
+	})
+}
+
+// domain is the XMPP domain of the shared server.
+func (p *pushEnv) domain(t *testing.T) string { return ejabberdtest.Shared(t).Domain() }
