@@ -96,7 +96,6 @@ var sparkWebOperations = []string{
 var publicOperations = []string{
 	"login",
 	"register",
-	"totpRegister",
 	"totpAuthenticate",
 	"webauthnAuthenticateStart",
 	"webauthnAuthenticateFinish",

@@ -263,6 +263,24 @@ func (k *Keys) openTOTP(user string, ciphertext, nonce []byte) ([]byte, error) {
 	return p, nil
 }
 
+// ResealTOTP returns sec, sealed for user instead of sec.User: a sealed
+// secret opens only for the user it was sealed for, so a secret that moves
+// to another key (a user's key made canonical) must be sealed again. It
+// fails when sec does not open for sec.User.
+func (k *Keys) ResealTOTP(sec TOTPSecret, user string) (TOTPSecret, error) {
+	if user == "" {
+		return TOTPSecret{}, errors.New("auth: reseal totp secret: empty user")
+	}
+	secret, err := k.openTOTP(sec.User, sec.Ciphertext, sec.Nonce)
+	if err != nil {
+		return TOTPSecret{}, err
+	}
+	sec.User = user
+	sec.Ciphertext, sec.Nonce = k.sealTOTP(user, secret)
+	clear(secret)
+	return sec, nil
+}
+
 // LogValue shows the key ids, never key material.
 func (k *Keys) LogValue() slog.Value {
 	k.mu.RLock()

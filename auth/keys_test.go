@@ -55,6 +55,36 @@ func TestLoadOrCreateKeys(t *testing.T) {
 	}
 }
 
+// TestResealTOTP: a secret moved to another user's key opens for that
+// user only; one that does not open for its own user is not moved.
+func TestResealTOTP(t *testing.T) {
+	k, err := LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, nonce := k.sealTOTP("straße@x", []byte("JBSWY3DPEHPK3PXP"))
+	sec := TOTPSecret{User: "straße@x", Ciphertext: ct, Nonce: nonce, Active: true}
+	moved, err := k.ResealTOTP(sec, "strasse@x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.User != "strasse@x" || !moved.Active {
+		t.Errorf("ResealTOTP = %+v, want strasse@x, active", moved)
+	}
+	if p, err := k.openTOTP("strasse@x", moved.Ciphertext, moved.Nonce); err != nil || string(p) != "JBSWY3DPEHPK3PXP" {
+		t.Errorf("open for the new user = %q, %v", p, err)
+	}
+	if _, err := k.openTOTP("straße@x", moved.Ciphertext, moved.Nonce); err == nil {
+		t.Error("the resealed secret opens for the old user")
+	}
+	if _, err := k.ResealTOTP(TOTPSecret{User: "mallory@x", Ciphertext: ct, Nonce: nonce}, "strasse@x"); err == nil {
+		t.Error("ResealTOTP moved a secret that does not open for its user")
+	}
+	if _, err := k.ResealTOTP(sec, ""); err == nil {
+		t.Error("ResealTOTP to an empty user")
+	}
+}
+
 func TestKeysTightenPermissions(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := LoadOrCreateKeys(dir); err != nil {

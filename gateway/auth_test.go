@@ -219,10 +219,11 @@ func (e *authEnv) claims(t *testing.T, tok string) auth.Claims {
 	return cl
 }
 
-// enrolTOTP registers and activates TOTP for u and returns the app.
+// enrolTOTP registers and activates TOTP for u (with the token of a
+// password login, u having no TOTP yet) and returns the app.
 func (e *authEnv) enrolTOTP(t *testing.T, u ejabberdtest.User) *totpApp {
 	t.Helper()
-	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password)
+	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, e.Login(t, u.Name, u.Password), "text/plain", u.Password)
 	if r.Status != 200 {
 		t.Fatalf("totp register: %d %s", r.Status, r.Body)
 	}
@@ -258,10 +259,12 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 	u := ejabberdtest.NewUser(t)
 	other := ejabberdtest.NewUser(t)
 
-	// Step 1: enrolment needs the password.
-	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/nobody"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password)
+	// Step 1: enrolment needs the user's token and the password
+	// (TestIntegrationAuthTOTPEveryFactor has the refusals).
+	pwTok := e.Login(t, u.Name, u.Password)
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, pwTok, "text/plain", "wrong password"), 403, "forbidden")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/nobody"+u.Name, pwTok, "text/plain", u.Password), 403, "forbidden")
+	r := e.Do(t, "POST", api+"/totp/register/"+u.Name, pwTok, "text/plain", u.Password)
 	if r.Status != 200 {
 		t.Fatalf("totp register: %d %s", r.Status, r.Body)
 	}
@@ -289,7 +292,7 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 	// Replay of the same code.
 	wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+code, "", "text/plain", u.Password), 401, "unauthorized")
 	// Active now: a second enrolment is refused.
-	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password), 409, "conflict")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, tok, "text/plain", u.Password), 409, "conflict")
 
 	// Step 3: the password login asks for the second factor.
 	wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
@@ -347,7 +350,7 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 			{"bad-code", tok, "abcdef", 400, "bad_request"},
 			{"wrong-code", tok, app.wrong(t), 403, "forbidden"},
 			{"removed", tok, "", 200, ""},
-			{"not-enrolled", tok, "123456", 404, "not_found"},
+			{"not-enrolled", pwTok, "123456", 404, "not_found"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -357,7 +360,7 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 					e.clock.advance(30 * time.Second)
 					code = app.next(t)
 				}
-				r := e.Do(t, "DELETE", api+"/totp/"+code, tt.token, "", "")
+				r := e.Do(t, "DELETE", api+"/totp/"+code, tt.token, "text/plain", u.Password)
 				if tt.status == 200 {
 					if r.Status != 200 {
 						t.Fatalf("remove: %d %s", r.Status, r.Body)
@@ -627,6 +630,29 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 	})
 }
 
+// factorCase is a request that changes an account's factors, sent with a
+// token and a password body (none when empty), and the answer it must get.
+type factorCase struct {
+	name, token, password string
+	status                int
+	code                  string
+}
+
+// runFactorCases sends each case to the path that path returns (called
+// once per case) as a subtest.
+func (e *authEnv) runFactorCases(t *testing.T, method string, path func() string, cases []factorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ct := "text/plain"
+			if tc.password == "" {
+				ct = ""
+			}
+			wantAuthError(t, e.Do(t, method, path(), tc.token, ct, tc.password), tc.status, tc.code)
+		})
+	}
+}
+
 // TestIntegrationAuthPasskeyEveryFactor: on an account with TOTP, the
 // password alone never adds a passkey (issue 24, item 2); only a token
 // whose login passed the code does, and only for its own user.
@@ -641,26 +667,13 @@ func TestIntegrationAuthPasskeyEveryFactor(t *testing.T) {
 	otherTok := e.Login(t, other.Name, other.Password)
 
 	start := api + "/webauthn/register/start/" + u.Name
-	tests := []struct {
-		name, token, password string
-		status                int
-		code                  string
-	}{
+	e.runFactorCases(t, "POST", func() string { return start }, []factorCase{
 		{"password-alone", "", u.Password, 401, "unauthorized"},
 		{"token-from-before-totp", before, u.Password, 403, "forbidden"},
 		{"another-users-token", otherTok, u.Password, 403, "forbidden"},
 		{"wrong-password", withCode, "wrong password", 403, "forbidden"},
 		{"empty-password", withCode, "", 400, "bad_request"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ct := "text/plain"
-			if tt.password == "" {
-				ct = ""
-			}
-			wantAuthError(t, e.Do(t, "POST", start, tt.token, ct, tt.password), tt.status, tt.code)
-		})
-	}
+	})
 	t.Run("finish-with-a-weaker-token", func(t *testing.T) {
 		r := e.Do(t, "POST", start, withCode, "text/plain", u.Password)
 		if r.Status != 200 {
@@ -677,6 +690,68 @@ func TestIntegrationAuthPasskeyEveryFactor(t *testing.T) {
 		tok := authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name, "", "application/json", resp))
 		// A passkey login stands for every factor: it may add another.
 		e.registerPasskey(t, u, tok, "laptop", false)
+	})
+}
+
+// TestIntegrationAuthTOTPEveryFactor: TOTP is put on an account, and
+// taken off it, only by the user's own token from a login that passed
+// every factor the account has, with the password again (issue 24, item
+// 2): the password alone never enrols an authenticator of its own.
+func TestIntegrationAuthTOTPEveryFactor(t *testing.T) {
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	other := ejabberdtest.NewUser(t)
+	before := e.Login(t, u.Name, u.Password) // u has no TOTP yet
+	otherTok := e.Login(t, other.Name, other.Password)
+	register := api + "/totp/register/" + u.Name
+
+	t.Run("enrol", func(t *testing.T) {
+		e.runFactorCases(t, "POST", func() string { return register }, []factorCase{
+			{"password-alone", "", u.Password, 401, "unauthorized"},
+			{"another-users-token", otherTok, u.Password, 403, "forbidden"},
+			{"another-users-token-and-password", otherTok, other.Password, 403, "forbidden"},
+			{"wrong-password", before, "wrong password", 403, "forbidden"},
+			{"empty-password", before, "", 400, "bad_request"},
+		})
+		// Nothing was enrolled: the password alone still logs in.
+		authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	})
+
+	// The account has the password only: a password login is every
+	// factor. The refused attempts did not invalidate the token.
+	r := e.Do(t, "POST", register, before, "text/plain", u.Password)
+	if r.Status != 200 {
+		t.Fatalf("enrol with the user's token and password: %d %s", r.Status, r.Body)
+	}
+	var te gateway.TOTPEntity
+	r.JSON(t, &te)
+	app := newTOTPApp(t, te.Url, e.clock.now)
+	withCode := authToken(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/"+app.next(t), "", "text/plain", u.Password))
+
+	t.Run("enrol-again", func(t *testing.T) {
+		// A token from before TOTP was switched on is not enough now;
+		// one that passed the code finds TOTP active.
+		wantAuthError(t, e.Do(t, "POST", register, before, "text/plain", u.Password), 403, "forbidden")
+		wantAuthError(t, e.Do(t, "POST", register, withCode, "text/plain", u.Password), 409, "conflict")
+	})
+
+	t.Run("remove", func(t *testing.T) {
+		withFreshCode := func() string {
+			e.clock.advance(30 * time.Second) // a fresh, right code each time
+			return api + "/totp/" + app.next(t)
+		}
+		e.runFactorCases(t, "DELETE", withFreshCode, []factorCase{
+			{"token-from-before-totp", before, u.Password, 403, "forbidden"},
+			{"wrong-password", withCode, "wrong password", 403, "forbidden"},
+			{"no-password", withCode, "", 400, "bad_request"},
+		})
+		// TOTP is still on.
+		e.ticket(t, u)
+		e.clock.advance(30 * time.Second)
+		if r := e.Do(t, "DELETE", api+"/totp/"+app.next(t), withCode, "text/plain", u.Password); r.Status != 200 {
+			t.Fatalf("remove with every factor: %d %s", r.Status, r.Body)
+		}
+		authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
 	})
 }
 
@@ -783,8 +858,7 @@ func TestIntegrationAuthTokens(t *testing.T) {
 // and is refused while the user is locked out.
 func passwordLoginPaths(user string) []string {
 	return []string{
-		"/login/" + user, "/register/" + user,
-		"/totp/register/" + user, "/totp/authenticate/" + user + "/123456",
+		"/login/" + user, "/register/" + user, "/totp/authenticate/" + user + "/123456",
 	}
 }
 
@@ -841,10 +915,11 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		for range 2 {
 			wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
 		}
-		authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
-		// Failures of every password-based login method count.
+		tok := authToken(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+		// Failures of every password-based login method count, and so
+		// does a wrong password where a factor is added.
 		wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
-		wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+		wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, tok, "text/plain", "wrong password"), 403, "forbidden")
 		wantAuthError(t, e.Do(t, "POST", api+"/totp/authenticate/"+u.Name+"/123456", "", "text/plain", "wrong password"), 401, "unauthorized")
 		// Locked: the right password is refused with 403 and Retry-After.
 		for _, path := range passwordLoginPaths(u.Name) {

@@ -75,7 +75,7 @@ func giveState(t *testing.T, n *node, u ejabberdtest.User) owned {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := n.Do(t, "POST", api+"/totp/register/"+u.Name, "", "text/plain", u.Password); r.Status != 200 {
+	if r := n.Do(t, "POST", api+"/totp/register/"+u.Name, tok, "text/plain", u.Password); r.Status != 200 {
 		t.Fatalf("TOTP enrolment: %d %s", r.Status, r.Body)
 	}
 	if left := leftOf(t, n, u, o); len(left) != 5 {

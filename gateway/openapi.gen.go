@@ -1198,6 +1198,12 @@ type TotpRegisterJSONBody = string
 // TotpRegisterTextBody defines parameters for TotpRegister.
 type TotpRegisterTextBody = string
 
+// TotpRemoveJSONBody defines parameters for TotpRemove.
+type TotpRemoveJSONBody = string
+
+// TotpRemoveTextBody defines parameters for TotpRemove.
+type TotpRemoveTextBody = string
+
 // RequestUploadSlotParams defines parameters for RequestUploadSlot.
 type RequestUploadSlotParams struct {
 	// ContentType The file's media type (sparkgate addition); default guessed from the name.
@@ -1340,6 +1346,12 @@ type TotpRegisterJSONRequestBody = TotpRegisterJSONBody
 
 // TotpRegisterTextRequestBody defines body for TotpRegister for text/plain ContentType.
 type TotpRegisterTextRequestBody = TotpRegisterTextBody
+
+// TotpRemoveJSONRequestBody defines body for TotpRemove for application/json ContentType.
+type TotpRemoveJSONRequestBody = TotpRemoveJSONBody
+
+// TotpRemoveTextRequestBody defines body for TotpRemove for text/plain ContentType.
+type TotpRemoveTextRequestBody = TotpRemoveTextBody
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserEntity

@@ -68,7 +68,7 @@ func TestIntegrationSecurityUsernameSpellings(t *testing.T) {
 			t.Errorf("the TOTP token is for %q, want %s", sub, u.JID)
 		}
 		// Enrolling again under another spelling finds TOTP active.
-		wantAuthError(t, e.Do(t, "POST", path("/totp/register/", spellings[0].Text), "", "text/plain", u.Password), 409, "conflict")
+		wantAuthError(t, e.Do(t, "POST", path("/totp/register/", spellings[0].Text), tok, "text/plain", u.Password), 409, "conflict")
 	})
 
 	t.Run("passkeys", func(t *testing.T) {

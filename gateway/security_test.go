@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
 )
 
 // authMessage is what the validator answers for any token it refuses; a
@@ -784,6 +786,8 @@ func TestIntegrationSecurityIDOR(t *testing.T) {
 			{"delete-their-credential", "DELETE", "/webauthn/credentials/" + id, tb, "", "", []int{403, 404}},
 			// Bob knows alice's password: his own token still adds nothing to her account.
 			{"add-credential-to-them", "POST", "/webauthn/register/start/" + alice.Name, tb, "text/plain", alice.Password, []int{403}},
+			// Nor does it put an authenticator of his on her account.
+			{"enrol-totp-on-them", "POST", "/totp/register/" + alice.Name, tb, "text/plain", alice.Password, []int{403}},
 		})
 		t.Run("list", func(t *testing.T) {
 			r := e.Do(t, "GET", api+"/webauthn/credentials", tb, "", "")
@@ -796,6 +800,9 @@ func TestIntegrationSecurityIDOR(t *testing.T) {
 			e.Do(t, "GET", api+"/webauthn/credentials", ta, "", "").JSON(t, &after)
 			if len(after.Credentials) != 1 || after.Credentials[0].Id != id {
 				t.Fatalf("alice's passkeys after bob: %+v", after)
+			}
+			if _, err := e.store.TOTPSecret(t.Context(), alice.JID); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("alice has a TOTP secret after bob: %v", err)
 			}
 		})
 	})

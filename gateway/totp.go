@@ -71,8 +71,13 @@ func (s *Server) mfaChallenge(c echo.Context, local, password string) error {
 	}
 }
 
-// TotpRegister serves POST /totp/register/{username}: after a password
-// check it starts a pending TOTP enrolment.
+// TotpRegister serves POST /totp/register/{username}: the signed-in
+// user starts a pending TOTP enrolment. It takes the user's own token from
+// a login that passed every factor (mayChangeFactors) and the password
+// again (recheckPassword), as adding a passkey does: knowing the password
+// must not be enough to put a second factor of one's own on the account.
+// The enrolment becomes active with the first right code
+// (TotpAuthenticate), which only the holder of the new secret can give.
 func (s *Server) TotpRegister(c echo.Context, username Username) error {
 	t := s.authx.totp
 	if t == nil {
@@ -82,7 +87,10 @@ func (s *Server) TotpRegister(c echo.Context, username Username) error {
 	if err != nil {
 		return err
 	}
-	if err := s.readPassword(c, local, auth.MethodPassword); err != nil {
+	if err := s.mayChangeFactors(c, jid, "set up TOTP"); err != nil {
+		return err
+	}
+	if err := s.recheckPassword(c, local); err != nil {
 		return err
 	}
 	en, err := t.Enroll(c.Request().Context(), jid)
@@ -179,19 +187,30 @@ func (s *Server) totpRefused(c echo.Context, jid string, err error) error {
 	return err
 }
 
-// TotpRemove serves DELETE /totp/{code}: a valid code removes the user's
-// TOTP enrolment.
+// TotpRemove serves DELETE /totp/{code}: the user's own token from a
+// login that passed every factor, the password and a valid code remove
+// the user's TOTP enrolment. Like an enrolment it is a change of the
+// account's factors (mayChangeFactors): a token from before TOTP was
+// switched on, or a stolen token with a code seen over a shoulder, must
+// not switch the second factor off.
 func (s *Server) TotpRemove(c echo.Context, code string) error {
 	t := s.authx.totp
 	if t == nil {
 		return errTOTPOff()
 	}
 	jid := claimsOf(c).Subject
-	if ok, d := s.authx.perUser.take(jid); !ok {
-		return tooManyAttempts(c, d)
+	local, _, _ := cutJID(jid)
+	if err := s.throttle(c, jid); err != nil {
+		return err
 	}
 	if !validCode(code) {
 		return errorf(http.StatusBadRequest, "the code must be 6 to 8 digits")
+	}
+	if err := s.mayChangeFactors(c, jid, "remove TOTP"); err != nil {
+		return err
+	}
+	if err := s.recheckPassword(c, local); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	err := t.Validate(ctx, jid, code)

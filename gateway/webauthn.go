@@ -79,12 +79,7 @@ func (s *Server) WebauthnRegisterStart(c echo.Context, username Username) error 
 	if err != nil {
 		return err
 	}
-	if err := s.readPassword(c, local, auth.MethodPassword); err != nil {
-		// A 401 would tell the client its token is bad; it is not.
-		var e *Error
-		if errors.As(err, &e) && e.Status == http.StatusUnauthorized {
-			return errorf(http.StatusForbidden, "wrong password")
-		}
+	if err := s.recheckPassword(c, local); err != nil {
 		return err
 	}
 	id, opts, err := p.BeginRegistration(c.Request().Context(), jid)
@@ -127,7 +122,7 @@ func (s *Server) WebauthnRegisterFinish(c echo.Context, username Username, param
 
 // passkeyAdder opens the operations that add a passkey: 501 while
 // passkeys are off, then guardLogin, then the token's right to add one
-// (mayAddPasskey). It returns the passkeys, the user's local part and
+// (mayChangeFactors). It returns the passkeys, the user's local part and
 // bare JID.
 func (s *Server) passkeyAdder(c echo.Context, username Username) (p *auth.Passkeys, local, jid string, err error) {
 	if p = s.authx.passkeys; p == nil {
@@ -137,50 +132,10 @@ func (s *Server) passkeyAdder(c echo.Context, username Username) (p *auth.Passke
 	if err != nil {
 		return nil, "", "", err
 	}
-	if err := s.mayAddPasskey(c, jid); err != nil {
+	if err := s.mayChangeFactors(c, jid, "add a passkey"); err != nil {
 		return nil, "", "", err
 	}
 	return p, local, jid, nil
-}
-
-// mayAddPasskey checks that the request's token may add a passkey to
-// jid's account: it is jid's own token, and its login passed every factor
-// the account has now (factorsCovered). Both refusals are 403: the token
-// is valid, it is just not enough.
-func (s *Server) mayAddPasskey(c echo.Context, jid string) error {
-	cl := claimsOf(c)
-	if cl.Subject != jid {
-		return errorf(http.StatusForbidden, "a passkey can only be added to the signed-in user's own account")
-	}
-	totpOn := false
-	if t := s.authx.totp; t != nil {
-		on, err := t.Enabled(c.Request().Context(), jid)
-		if err != nil {
-			return err
-		}
-		totpOn = on
-	}
-	if !factorsCovered(cl.Method, totpOn) {
-		s.log.Info("passkey refused: the token lacks a factor", "user", jid, "method", cl.Method)
-		return errorf(http.StatusForbidden, "sign in again with every factor of the account (password and TOTP code) to add a passkey")
-	}
-	return nil
-}
-
-// factorsCovered reports whether a token issued for a login by method
-// passed every factor of an account that has, or has not, an active TOTP
-// secret. A TOTP login passed the password (or the ticket of one) and the
-// code; a passkey login stands for every factor, as it logs in alone. A
-// password login covers an account without TOTP only: a token issued
-// before TOTP was switched on never saw a code.
-func factorsCovered(method string, totpActive bool) bool {
-	switch method {
-	case auth.MethodTOTP, auth.MethodWebAuthn:
-		return true
-	case auth.MethodPassword:
-		return !totpActive
-	}
-	return false
 }
 
 // passkeyNotAdded turns a failed registration ceremony into the answer:

@@ -22,4 +22,10 @@
 // locked". The package starts no goroutine; [SQLite.RunPurger] runs in the
 // caller's and removes rows that can no longer matter (expired revocations,
 // used TOTP steps past their window, day-old failures).
+//
+// # User keys
+//
+// Per-user rows are keyed on the user's bare JID in canonical form (the
+// caller's; the store prepares no names). [SQLite.SweepUserKeys] brings rows
+// written under an older, lighter form to that key, or forgets them.
 package store

@@ -36,8 +36,7 @@ func (s *SQLite) Purge(ctx context.Context, now time.Time) (int64, error) {
 // error.
 func (s *SQLite) PurgeUser(ctx context.Context, user string) error {
 	var qs []query
-	for _, table := range []string{"totp_secrets", "totp_used_steps", "totp_failures",
-		"webauthn_credentials", "webauthn_users", "push_subscriptions", "push_nodes", "user_properties"} {
+	for _, table := range userTables {
 		qs = append(qs, query{`DELETE FROM ` + table + ` WHERE user_jid = ?`, user})
 	}
 	if _, err := s.deleteAll(ctx, qs); err != nil {

@@ -72,6 +72,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("keys: %w", err)
 	}
+	if err := sweepUserKeys(ctx, st, keys, log); err != nil {
+		return err
+	}
 	tokens, err := auth.NewTokens(auth.TokensConfig{
 		Keys:     keys,
 		Store:    st,

@@ -15,8 +15,11 @@ export async function totpLogin(username, code, ticketOrPassword) {
   return call('POST', `/totp/authenticate/${seg(username)}/${seg(code)}`, { body: ticketOrPassword, token: '', feature: 'totp' });
 }
 
+// totpEnrol starts TOTP enrolment on the signed-in account: the request
+// carries the session's token (the gateway wants a login that passed every
+// factor) and the password again.
 export async function totpEnrol(username, password) {
-  return call('POST', `/totp/register/${seg(username)}`, { body: password, token: '', feature: 'totp' });
+  return call('POST', `/totp/register/${seg(username)}`, { body: password, feature: 'totp' });
 }
 
 export function passkeysSupported() {
