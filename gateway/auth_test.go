@@ -523,6 +523,13 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?ceremony=nope", tok, "application/json", `{"id":"x"}`), 400, "bad_request")
 
 	d := e.registerPasskey(t, u, tok, "laptop", true)
+	// Once the account has a passkey, the password alone no longer covers
+	// its factors: neither a second passkey nor TOTP with a password
+	// token; a passkey login's token may.
+	wantAuthError(t, e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, tok, "text/plain", u.Password), 403, "forbidden")
+	wantAuthError(t, e.Do(t, "POST", api+"/totp/register/"+u.Name, tok, "text/plain", u.Password), 403, "forbidden")
+	cer, resp := e.assertion(t, u.Name, d)
+	tok = authToken(t, e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+u.Name+"?ceremony="+cer, "", "application/json", resp))
 	// A second passkey, by a client that does not send the ceremony id.
 	d2 := e.registerPasskey(t, u, tok, "", false)
 
@@ -533,7 +540,7 @@ func TestIntegrationAuthWebAuthn(t *testing.T) {
 	}
 	r.JSON(t, &list)
 	if len(list.Credentials) != 2 || list.Credentials[0].Name == nil || *list.Credentials[0].Name != "laptop" ||
-		list.Credentials[1].Name == nil || *list.Credentials[1].Name != "Passkey" || list.Credentials[0].LastUsedAt != nil {
+		list.Credentials[1].Name == nil || *list.Credentials[1].Name != "Passkey" || list.Credentials[0].LastUsedAt == nil || list.Credentials[1].LastUsedAt != nil {
 		t.Fatalf("list %s", r.Body)
 	}
 

@@ -35,25 +35,36 @@ func (s *Server) mayChangeFactors(c echo.Context, jid, what string) error {
 		}
 		totpOn = on
 	}
-	if !factorsCovered(cl.Method, totpOn) {
+	hasPasskey := false
+	if p := s.authx.passkeys; p != nil && cl.Method == auth.MethodPassword {
+		keys, err := p.List(c.Request().Context(), jid)
+		if err != nil {
+			return err
+		}
+		hasPasskey = len(keys) > 0
+	}
+	if !factorsCovered(cl.Method, totpOn, hasPasskey) {
 		s.log.Info("factor change refused: the token lacks a factor", "user", jid, "method", cl.Method, "change", what)
-		return errorf(http.StatusForbidden, "sign in again with every factor of the account (password and TOTP code) to "+what)
+		return errorf(http.StatusForbidden, "sign in again with a passkey, or with the password and the TOTP code, to "+what)
 	}
 	return nil
 }
 
 // factorsCovered reports whether a token issued for a login by method
 // passed every factor of an account that has, or has not, an active TOTP
-// secret. A TOTP login passed the password (or the ticket of one) and the
-// code; a passkey login stands for every factor, as it logs in alone. A
-// password login covers an account without TOTP only: a token issued
-// before TOTP was switched on never saw a code.
-func factorsCovered(method string, totpActive bool) bool {
+// secret and a passkey. A TOTP login passed the password (or the ticket of
+// one) and the code; a passkey login stands for every factor, as it logs
+// in alone. A password login covers only an account with neither: a token
+// issued before TOTP was switched on never saw a code, and on an account
+// with a passkey, someone who knows the password alone must not add a
+// TOTP authenticator the owner (who signs in with the passkey) cannot
+// remove.
+func factorsCovered(method string, totpActive, hasPasskey bool) bool {
 	switch method {
 	case auth.MethodTOTP, auth.MethodWebAuthn:
 		return true
 	case auth.MethodPassword:
-		return !totpActive
+		return !totpActive && !hasPasskey
 	}
 	return false
 }
