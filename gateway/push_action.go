@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
 )
 
 // maxActionBody bounds a NotificationActionEntity body (a reply is at most
@@ -69,12 +70,23 @@ func (s *Server) HandleNotificationAction(c echo.Context) error {
 	if action == actionOpen {
 		return c.NoContent(http.StatusOK)
 	}
+	_, had := s.sessions.Get(cl.Subject)
 	sess, err := s.sessionFor(ctx, cl)
 	if err != nil {
 		return err
 	}
 	// The reply must outlive a service worker that stops waiting.
 	ctx = context.WithoutCancel(ctx)
+	if !had {
+		// A session opened for this reply alone (the user was signed out)
+		// closes once the reply is written, unless a login joined it
+		// meanwhile: the user's server goes on pushing (push_app.go).
+		defer func() {
+			if sess.RemoveToken(cl.ID) == 0 {
+				s.sessions.End(ctx, sess.User(), chatapi.CloseEnded)
+			}
+		}()
+	}
 	if d.Type == pushGroupChat {
 		if _, in := sess.Rooms()[d.From]; !in {
 			return errorf(http.StatusConflict, "you are not in the room any more")

@@ -1,11 +1,16 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/xmppconn"
@@ -73,6 +78,7 @@ func TestIntegrationPushWithoutSession(t *testing.T) {
 		p.svc.None(t, 3*time.Second)
 	})
 
+	var fromServer pushed
 	t.Run("logged-out", func(t *testing.T) {
 		if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
 			t.Fatalf("logout: %d %s", r.Status, r.Body)
@@ -85,6 +91,31 @@ func TestIntegrationPushWithoutSession(t *testing.T) {
 			t.Fatalf("notification %+v data %v", n, data)
 		}
 		p.svc.None(t, 3*time.Second)
+		fromServer = n
+	})
+
+	t.Run("reply-signed-out", func(t *testing.T) {
+		// The reply opens a session for itself alone, sends, and closes it:
+		// b gets the message, and a has no session on the server after.
+		streamB := p.OpenConnected(t, tb, "")
+		action, _ := json.Marshal(map[string]string{"action": "reply", "type": "text", "data": fromServer.Data, "value": "replied from the lock screen"})
+		if r := p.Do(t, "POST", api+"/webpush/action", fromServer.Token, "application/json", string(action)); r.Status != 200 {
+			t.Fatalf("action: %d %s", r.Status, r.Body)
+		}
+		for {
+			var c chatapi.Chat
+			streamB.NextNamed(t, chatapi.EventChat, 10*time.Second, &c)
+			if c.Body == "replied from the lock screen" && strings.HasPrefix(c.From, a.JID) {
+				break
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for n := resources(t, a); n != 0; n = resources(t, a) {
+			if time.Now().After(deadline) {
+				t.Fatalf("a still has %d sessions on the server after the reply", n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 
 	t.Run("forged-notifications-dropped", func(t *testing.T) {
@@ -119,6 +150,23 @@ func TestIntegrationPushWithoutSession(t *testing.T) {
 			t.Error("the push node outlived the last subscription")
 		}
 	})
+}
+
+// resources asks the server's admin API how many sessions u has.
+func resources(t *testing.T, u ejabberdtest.User) int {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"user": u.Name, "host": u.Domain})
+	resp, err := http.Post(ejabberdtest.Shared(t).AdminURL()+"/num_resources", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// ejabberd 23.01 answers {"resources": n}.
+	var n struct{ Resources *int }
+	if err := json.NewDecoder(resp.Body).Decode(&n); err != nil || resp.StatusCode != 200 || n.Resources == nil {
+		t.Fatalf("num_resources: %s, %v", resp.Status, err)
+	}
+	return *n.Resources
 }
 
 // domain is the XMPP domain of the shared server.
