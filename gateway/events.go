@@ -47,9 +47,13 @@ func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 		return err
 	}
 	defer release()
-	if _, err := s.sessionFor(c.Request().Context(), cl); err != nil {
+	sess, err := s.sessionFor(c.Request().Context(), cl)
+	if err != nil {
 		return err
 	}
+	// The session's grace (ManagerConfig.IdleTimeout) counts from the end
+	// of the user's last stream.
+	defer sess.Touch()
 	// The stream ends, with a last event saying why, when its token is
 	// revoked (logout) or expires.
 	ctx, cancel := context.WithCancelCause(c.Request().Context())

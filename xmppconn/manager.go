@@ -179,6 +179,16 @@ func (m *Manager) Open(ctx context.Context, local string, cred Credentials) (*Se
 		}
 		if s, ok := m.sessions[user]; ok {
 			m.mu.Unlock()
+			if s.ctx.Err() != nil {
+				// Ending (idle, logged out): wait until it is gone and
+				// open a new one, rather than hand out a dead session.
+				select {
+				case <-s.done:
+					continue
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
 			if cred.Password != "" {
 				if err := m.verify(ctx, local, cred.Password); err != nil {
 					return nil, err
@@ -277,11 +287,15 @@ func (m *Manager) dial(ctx context.Context, local, password string) (*Conn, erro
 	return Dial(ctx, cfg)
 }
 
-// Get returns the open session of the user with bare JID user.
+// Get returns the open session of the user with bare JID user; a session
+// that is ending counts as none.
 func (m *Manager) Get(user string) (*Session, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.sessions[user]
+	if ok && s.ctx.Err() != nil {
+		return nil, false
+	}
 	return s, ok
 }
 
@@ -296,7 +310,9 @@ func (m *Manager) Len() int {
 // chatapi.Close reason), and waits until its connection is closed or ctx
 // ends.
 func (m *Manager) End(ctx context.Context, user, reason string) {
-	s, ok := m.Get(user)
+	m.mu.Lock()
+	s, ok := m.sessions[user] // one already ending too: wait for it
+	m.mu.Unlock()
 	if !ok {
 		return
 	}

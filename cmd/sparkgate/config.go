@@ -52,6 +52,7 @@ type config struct {
 	RequestTimeout  time.Duration
 	ReadTimeout     time.Duration
 	IdleTimeout     time.Duration
+	SessionGrace    time.Duration
 	ConnectOrigins  string
 	RawEvents       bool
 	EventBuffer     int
@@ -227,6 +228,8 @@ var coreOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.ReadTimeout })},
 	{name: "idle-timeout", def: "120s", usage: "how long an idle keep-alive connection stays open between requests",
 		set: duration(func(c *config) *time.Duration { return &c.IdleTimeout })},
+	{name: "session-grace", def: "0s", usage: "how long a user's XMPP session stays after their last event stream ended and their last API call; it then goes unavailable and closes, and with -push-component the user's server pushes meanwhile (0: 5m with -push-component, else token-lifetime)",
+		set: duration(func(c *config) *time.Duration { return &c.SessionGrace })},
 	{name: "raw-events", def: "true", usage: "send a chatapi.xmpp event with the raw XML of every inbound stanza",
 		set: boolean(func(c *config) *bool { return &c.RawEvents })},
 	{name: "event-buffer", def: "1024", usage: "events kept per user for replay to a stream that resumes with Last-Event-ID",

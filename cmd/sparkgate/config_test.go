@@ -139,3 +139,21 @@ func TestREADMEOptions(t *testing.T) {
 		t.Errorf("README.md's configuration table is out of date; it should contain:\n%s", want)
 	}
 }
+
+func TestSessionGrace(t *testing.T) {
+	tests := []struct {
+		name string
+		c    config
+		want time.Duration
+	}{
+		{"set", config{SessionGrace: time.Minute, TokenLifetime: 8 * time.Hour}, time.Minute},
+		{"push component", config{TokenLifetime: 8 * time.Hour, Push: pushSettings{Enabled: true, Component: "127.0.0.1:5347"}}, defaultSessionGrace},
+		{"push off", config{TokenLifetime: 8 * time.Hour, Push: pushSettings{Component: "127.0.0.1:5347"}}, 8 * time.Hour},
+		{"no component", config{TokenLifetime: 8 * time.Hour, Push: pushSettings{Enabled: true}}, 8 * time.Hour},
+	}
+	for _, tt := range tests {
+		if got := sessionGrace(&tt.c); got != tt.want {
+			t.Errorf("%s: sessionGrace = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

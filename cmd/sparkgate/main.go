@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			Logger:                               log,
 		},
 		Sessions: xmppconn.ManagerConfig{
-			IdleTimeout: cfg.TokenLifetime,
+			IdleTimeout: sessionGrace(cfg),
 			MaxSessions: cfg.MaxSessions,
 			RawEvents:   cfg.RawEvents,
 		},
@@ -198,6 +198,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// defaultSessionGrace is how long a session outlives the user's last tab
+// when the user's server pushes (-push-component): long enough for a page
+// reload or a short loss of network, short enough that contacts soon see
+// the user go away.
+const defaultSessionGrace = 5 * time.Minute
+
+// sessionGrace is the sessions' idle timeout: -session-grace, or its
+// default. Without the push component a session is the only way a user
+// with no tab is notified, so it lives as long as a token.
+func sessionGrace(cfg *config) time.Duration {
+	switch {
+	case cfg.SessionGrace > 0:
+		return cfg.SessionGrace
+	case cfg.Push.Enabled && cfg.Push.Component != "":
+		return defaultSessionGrace
+	}
+	return cfg.TokenLifetime
 }
 
 // writeTimeout is the server's WriteTimeout: a minute, or longer when the
