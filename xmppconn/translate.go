@@ -313,6 +313,9 @@ func pubsubEvents(s *Stanza, stamp string) []chatapi.Payload {
 		return nil
 	}
 	from := s.From
+	if e := ev.Event; (e.Items != nil && mucSubEvent(e.Items.Node)) || (e.Delete != nil && mucSubEvent(e.Delete.Node)) {
+		return nil // MucSub: the room itself tells the session (mucsub.go)
+	}
 	var out []chatapi.Payload
 	switch e := ev.Event; {
 	case e.Items != nil:
