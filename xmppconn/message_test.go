@@ -90,7 +90,7 @@ func TestMessageWriters(t *testing.T) {
 			}
 			var body string
 			var data json.RawMessage
-			for _, p := range Translate(&st, tt.to) {
+			for _, p := range Translate(&st, tt.to, testMUCServices) {
 				switch v := p.(type) {
 				case chatapi.Chat:
 					body, data = v.Body, v.Data
