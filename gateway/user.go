@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -370,15 +369,6 @@ func (s *Server) DeleteUser(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-// rosterQuery is the answer to a roster get (RFC 6121 section 2.1.3).
-type rosterQuery struct {
-	Query struct {
-		Items []struct {
-			JID string `xml:"jid,attr"`
-		} `xml:"item"`
-	} `xml:"jabber:iq:roster query"`
-}
-
 // searchScope returns the bare JIDs GET /users may show the caller:
 // every registered user for admins or with SearchAll, else the caller
 // and the caller's roster contacts on this domain (ejabberd's shared
@@ -397,16 +387,12 @@ func (s *Server) searchScope(ctx context.Context, sess *xmppconn.Session, user s
 		}
 		return out, nil
 	}
-	reply, err := sess.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet}, Payload: &stanza.Roster{}})
+	items, err := sess.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var q rosterQuery
-	if err := xml.Unmarshal(reply.Raw, &q); err != nil {
-		return nil, fmt.Errorf("gateway: roster: %w", err)
-	}
 	out := []string{user}
-	for _, it := range q.Query.Items {
+	for _, it := range items {
 		jid, err := toJID(it.JID, s.cfg.Domain)
 		if err != nil || strings.Contains(jid, "/") {
 			continue

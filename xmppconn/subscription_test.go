@@ -1,0 +1,126 @@
+package xmppconn
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+)
+
+// TestSubscriptionSteps: every change between two of RFC 6121's states
+// sends the stanzas for the ways that change, "to" first, and nothing for
+// the ways that stay.
+func TestSubscriptionSteps(t *testing.T) {
+	const (
+		sub    = stanza.PresenceTypeSubscribe
+		unsub  = stanza.PresenceTypeUnsubscribe
+		subd   = stanza.PresenceTypeSubscribed
+		unsubd = stanza.PresenceTypeUnsubscribed
+	)
+	tests := []struct {
+		have, want string
+		steps      []stanza.StanzaType
+	}{
+		{"none", "none", nil},
+		{"none", "to", []stanza.StanzaType{sub}},
+		{"none", "from", []stanza.StanzaType{subd}},
+		{"none", "both", []stanza.StanzaType{sub, subd}},
+		{"", "both", []stanza.StanzaType{sub, subd}},
+		{"to", "none", []stanza.StanzaType{unsub}},
+		{"to", "to", nil},
+		{"to", "from", []stanza.StanzaType{unsub, subd}},
+		{"to", "both", []stanza.StanzaType{subd}},
+		{"from", "none", []stanza.StanzaType{unsubd}},
+		{"from", "to", []stanza.StanzaType{sub, unsubd}},
+		{"from", "both", []stanza.StanzaType{sub}},
+		{"both", "none", []stanza.StanzaType{unsub, unsubd}},
+		{"both", "to", []stanza.StanzaType{unsubd}},
+		{"both", "from", []stanza.StanzaType{unsub}},
+		{"both", "both", nil},
+	}
+	for _, tt := range tests {
+		hTo, hFrom, err := subscriptionWays(tt.have)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wTo, wFrom, err := subscriptionWays(tt.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := subscriptionSteps(hTo, hFrom, wTo, wFrom); !slices.Equal(got, tt.steps) {
+			t.Errorf("%s → %s: steps %v, want %v", tt.have, tt.want, got, tt.steps)
+		}
+	}
+	if _, _, err := subscriptionWays("remove"); !errors.Is(err, ErrInvalidStanza) {
+		t.Errorf("subscriptionWays(remove) = %v, want ErrInvalidStanza", err)
+	}
+}
+
+// TestIntegrationSetSubscription: a request and its approval, each one
+// SetSubscription call, give the server's roster the subscription both
+// users asked for, and taking it back leaves none.
+func TestIntegrationSetSubscription(t *testing.T) {
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	m := newTestManager(t, newEvents(), nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	ss := openSessions(ctx, t, m, a, b)
+	sa, sb := ss[0], ss[1]
+
+	subOf := func(s *Session, contact string) string {
+		t.Helper()
+		items, err := s.Roster(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.JID == contact {
+				return it.Subscription
+			}
+		}
+		return ""
+	}
+	waitSub := func(s *Session, contact, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for got := subOf(s, contact); got != want; got = subOf(s, contact) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s's subscription with %s is %q, want %q", s.User(), contact, got, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	w := sb.addWaiter(func(st *Stanza) bool {
+		return st.Name == "presence" && st.Type == "subscribe" && bareJID(st.From) == a.JID
+	})
+	defer sb.removeWaiter(w)
+	if err := sa.SetSubscription(ctx, b.JID, "none", "to"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.ch:
+	case <-ctx.Done():
+		t.Fatal("Bob never saw Alice's request")
+	}
+	if err := sb.SetSubscription(ctx, a.JID, "none", "from"); err != nil {
+		t.Fatal(err)
+	}
+	waitSub(sa, b.JID, "to")
+	waitSub(sb, a.JID, "from")
+
+	if err := sa.SetSubscription(ctx, b.JID, "to", "none"); err != nil {
+		t.Fatal(err)
+	}
+	waitSub(sa, b.JID, "none")
+	waitSub(sb, a.JID, "none")
+
+	if err := sa.SetSubscription(ctx, b.JID, "none", "sideways"); !errors.Is(err, ErrInvalidStanza) {
+		t.Fatalf("an unknown state: %v, want ErrInvalidStanza", err)
+	}
+}
