@@ -74,7 +74,7 @@ func (s *Server) GetUserProperties(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := fetchVCard(ctx, sess, "")
+	v, err := sess.VCard(ctx, "")
 	if err != nil {
 		return err
 	}
