@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -154,7 +155,17 @@ func classify(err error) *Error {
 	case errors.Is(err, xmppconn.ErrServiceUnavailable), errors.Is(err, xmppconn.ErrFeatureNotImplemented):
 		return wrap(http.StatusBadGateway, "the XMPP server does not offer this service", err)
 	case errors.Is(err, xmppconn.ErrInvalidStanza):
-		return wrap(http.StatusBadRequest, "not a valid stanza", err)
+		// The text says what is wrong with what the client sent.
+		msg := err.Error()
+		if i := strings.Index(msg, "invalid stanza"); i >= 0 {
+			msg = msg[i:]
+		}
+		return wrap(http.StatusBadRequest, msg, err)
+	case errors.Is(err, xmppconn.ErrInBandRegistration):
+		// Account changes go through the gateway, which keeps its own
+		// state of the account in step (lifecycle.go).
+		return wrap(http.StatusForbidden, "in-band registration (jabber:iq:register) is not allowed here: "+
+			"change the password with PUT /user, remove the account with DELETE /user", err)
 	// The XMPP server cannot be reached, or the user's connection to it is
 	// being re-established.
 	case errors.Is(err, xmppconn.ErrOffline), errors.Is(err, xmppconn.ErrNetwork), errors.Is(err, xmppconn.ErrClosed),

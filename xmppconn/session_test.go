@@ -88,6 +88,25 @@ func newTestManager(t *testing.T, ev *events, mod func(*ManagerConfig)) *Manager
 	return m
 }
 
+// pair is two new users with a session each, on one Manager, and a
+// context that bounds the test's round trips.
+type pair struct {
+	ctx    context.Context
+	a, b   ejabberdtest.User
+	sa, sb *Session
+}
+
+func newPair(t *testing.T, ev *events) pair {
+	t.Helper()
+	p := pair{a: ejabberdtest.NewUser(t), b: ejabberdtest.NewUser(t)}
+	m := newTestManager(t, ev, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	ss := openSessions(ctx, t, m, p.a, p.b)
+	p.ctx, p.sa, p.sb = ctx, ss[0], ss[1]
+	return p
+}
+
 func chatTo(to, body string) *stanza.Message {
 	return &stanza.Message{Attrs: stanza.Attrs{To: to, Type: stanza.MessageTypeChat}, Body: body}
 }

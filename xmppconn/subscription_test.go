@@ -1,15 +1,12 @@
 package xmppconn
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"gosrc.io/xmpp/stanza"
-
-	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
 // TestSubscriptionSteps: every change between two of RFC 6121's states
@@ -65,12 +62,8 @@ func TestSubscriptionSteps(t *testing.T) {
 // SetSubscription call, give the server's roster the subscription both
 // users asked for, and taking it back leaves none.
 func TestIntegrationSetSubscription(t *testing.T) {
-	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	m := newTestManager(t, newEvents(), nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	ss := openSessions(ctx, t, m, a, b)
-	sa, sb := ss[0], ss[1]
+	p := newPair(t, newEvents())
+	ctx, a, b, sa, sb := p.ctx, p.a, p.b, p.sa, p.sb
 
 	subOf := func(s *Session, contact string) string {
 		t.Helper()

@@ -2,24 +2,16 @@ package xmppconn
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"testing"
-	"time"
-
-	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
 // TestIntegrationVCard: a vCard stored with SetVCard is what the user and
 // another user read back with VCard, elements the gateway does not know
 // included; a user who never stored one has an empty one.
 func TestIntegrationVCard(t *testing.T) {
-	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	m := newTestManager(t, newEvents(), nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	ss := openSessions(ctx, t, m, a, b)
-	sa, sb := ss[0], ss[1]
+	p := newPair(t, newEvents())
+	ctx, a, sa, sb := p.ctx, p.a, p.sa, p.sb
 
 	if v, err := sb.VCard(ctx, a.JID); err != nil || v.FN != "" || v.Email() != "" {
 		t.Fatalf("VCard of a user without one = %+v, %v; want an empty one", v, err)
