@@ -312,7 +312,8 @@ func (s *Session) removeWaiter(w *waiter) {
 
 // JoinRoom enters a room (XEP-0045 section 7.2) as nick and waits for the
 // room's answer: the user's own presence (status 110) or an error presence,
-// returned as a *StanzaError. The session rejoins it after a reconnect.
+// returned as a *StanzaError, with ErrRoomFull or ErrNicknameInUse when
+// the condition means that. The session rejoins it after a reconnect.
 func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) error {
 	full := roomJID + "/" + nick
 	w := s.addWaiter(func(st *Stanza) bool {
@@ -326,7 +327,9 @@ func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) 
 	select {
 	case st := <-w.ch:
 		if st.Type == "error" {
-			return presenceError(st)
+			err := presenceError(st)
+			err = meaning(err, "service-unavailable", ErrRoomFull)
+			return meaning(err, "conflict", ErrNicknameInUse)
 		}
 	case <-ctx.Done():
 		return ctx.Err()
