@@ -74,7 +74,7 @@ func (s *Session) QueryArchive(ctx context.Context, archive string, f ArchiveFil
 	}
 	q.Set = set
 	iq := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: archive}, Payload: q}
-	reply, err := s.IQ(ctx, iq)
+	reply, err := s.iq(ctx, iq)
 	if err != nil {
 		if p.After != "" || p.Before != "" {
 			err = meaning(err, "item-not-found", ErrUnknownArchiveID)

@@ -45,8 +45,10 @@ var (
 	// time. It is wrapped together with ErrNetwork.
 	ErrPingTimeout = errors.New("xmppconn: ping timeout")
 
-	// ErrInvalidStanza is returned by SendRaw for bytes that are not exactly
-	// one well-formed message, presence or iq element.
+	// ErrInvalidStanza is returned by SendStanza and Conn.SendRaw for bytes
+	// that are not exactly one well-formed message, presence or iq element
+	// within the limits (the text after it says why, in words a client can
+	// be shown), and by the verbs for an argument they cannot send.
 	ErrInvalidStanza = errors.New("xmppconn: invalid stanza")
 
 	// ErrConfig is returned by Dial for an incomplete or contradictory Config.

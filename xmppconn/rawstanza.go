@@ -15,7 +15,7 @@ import (
 )
 
 // MaxStanzaChars is the largest stanza, in characters, that SendStanza
-// and SendRaw take (the SparkWeb API's limit of POST /xmpp).
+// and Conn.SendRaw take (the SparkWeb API's limit of POST /xmpp).
 const MaxStanzaChars = 256 << 10
 
 // Further limits of a stanza given as text: the bytes of MaxStanzaChars
@@ -49,8 +49,8 @@ type rawStanza struct {
 }
 
 // parseStanza is the one check of a stanza given as text, whoever wrote
-// it (a client through SendStanza, or this package through SendRaw and
-// Send). raw must be exactly one message, presence or iq element in
+// it (a client through SendStanza, or this package through Conn.SendRaw
+// and Conn.Send). raw must be exactly one message, presence or iq element in
 // jabber:client, without a namespace prefix, DTD, entity definitions,
 // comments or processing instructions, within the limits above; an iq's
 // type must be get, set, result or error. Only the predefined XML entities

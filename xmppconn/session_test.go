@@ -171,7 +171,7 @@ func TestIntegrationSessionDeliversInOrder(t *testing.T) {
 	}
 	const n = 500
 	for i := range n {
-		if err := sb.Send(ctx, chatTo(a.JID, strconv.Itoa(i))); err != nil {
+		if err := sb.send(ctx, chatTo(a.JID, strconv.Itoa(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -308,7 +308,7 @@ func TestIntegrationSessionRoomCatchUp(t *testing.T) {
 	post := func(body string) {
 		t.Helper()
 		msg := &stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat}, Body: body}
-		if err := sb.Send(ctx, msg); err != nil {
+		if err := sb.send(ctx, msg); err != nil {
 			t.Fatal(err)
 		}
 	}

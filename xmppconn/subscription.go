@@ -25,7 +25,7 @@ func (s *Session) SetSubscription(ctx context.Context, jid, have, want string) e
 		return err
 	}
 	for _, t := range subscriptionSteps(hTo, hFrom, wTo, wFrom) {
-		if err := s.Send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: jid, Type: t}}); err != nil {
+		if err := s.send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: jid, Type: t}}); err != nil {
 			return err
 		}
 	}

@@ -76,7 +76,7 @@ func ParseUploadSlot(raw []byte) (UploadSlot, error) {
 // section 4). A file the service will not take is ErrFileNotAccepted.
 func (s *Session) RequestUploadSlot(ctx context.Context, service, filename string, size int64, contentType string) (UploadSlot, error) {
 	req := &uploadRequest{Filename: filename, Size: size, ContentType: contentType}
-	reply, err := s.IQ(ctx, newIQ(stanza.IQTypeGet, service, req))
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeGet, service, req))
 	if err != nil {
 		return UploadSlot{}, meaning(err, "not-acceptable", ErrFileNotAccepted)
 	}

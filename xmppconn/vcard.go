@@ -119,7 +119,7 @@ func VCardOf(reply *Stanza) (*VCard, error) {
 // VCard reads the vCard of jid, "" for the user's own (XEP-0054 sections
 // 3.1 and 3.3). A user who never stored one has an empty VCard.
 func (s *Session) VCard(ctx context.Context, jid string) (*VCard, error) {
-	reply, err := s.IQ(ctx, newIQ(stanza.IQTypeGet, jid, &VCard{}))
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeGet, jid, &VCard{}))
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +132,6 @@ func (s *Session) VCard(ctx context.Context, jid string) (*VCard, error) {
 func (s *Session) SetVCard(ctx context.Context, v *VCard) error {
 	c := *v
 	c.XMLName = xml.Name{Space: nsVCard, Local: "vCard"}
-	_, err := s.IQ(ctx, newIQ(stanza.IQTypeSet, "", &c))
+	_, err := s.iq(ctx, newIQ(stanza.IQTypeSet, "", &c))
 	return err
 }
