@@ -33,7 +33,7 @@ func TestParseConference(t *testing.T) {
 // back with Bookmarks, one per room (a second one replaces the first),
 // and RemoveBookmark takes one out, twice without error.
 func TestIntegrationBookmarks(t *testing.T) {
-	p := newPair(t, newEvents())
+	p := newPair(t, newEvents(), nil)
 	ctx, sa, sb := p.ctx, p.sa, p.sb
 	mucs := strings.ToLower(p.a.Name) + "@conference.example.org"
 

@@ -45,7 +45,7 @@ func TestMeaning(t *testing.T) {
 // take 1000 occupants, and ejabberd 23.01 answers a page after an unknown
 // archive id with results instead of item-not-found.)
 func TestIntegrationVerbErrors(t *testing.T) {
-	p := newPair(t, newEvents())
+	p := newPair(t, newEvents(), nil)
 	ctx, sa, sb := p.ctx, p.sa, p.sb
 	srv := ejabberdtest.Shared(t)
 

@@ -162,7 +162,7 @@ func TestParseStanzaRegister(t *testing.T) {
 // stanzas are refused before anything is sent.
 func TestIntegrationSendStanza(t *testing.T) {
 	ev := newEvents()
-	p := newPair(t, ev)
+	p := newPair(t, ev, nil)
 	ctx, a, b, sa := p.ctx, p.a, p.b, p.sa
 
 	reply, err := sa.SendStanza(ctx, []byte(`<message to="`+b.JID+`" from="mallory@evil.example" type="chat"><body>raw</body></message>`))

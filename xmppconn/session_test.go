@@ -96,10 +96,10 @@ type pair struct {
 	sa, sb *Session
 }
 
-func newPair(t *testing.T, ev *events) pair {
+func newPair(t *testing.T, ev *events, mod func(*ManagerConfig)) pair {
 	t.Helper()
 	p := pair{a: ejabberdtest.NewUser(t), b: ejabberdtest.NewUser(t)}
-	m := newTestManager(t, ev, nil)
+	m := newTestManager(t, ev, mod)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
 	ss := openSessions(ctx, t, m, p.a, p.b)

@@ -62,7 +62,10 @@ func TestSubscriptionSteps(t *testing.T) {
 // SetSubscription call, give the server's roster the subscription both
 // users asked for, and taking it back leaves none.
 func TestIntegrationSetSubscription(t *testing.T) {
-	p := newPair(t, newEvents())
+	// Raw events bring each roster push, on which the waits below look
+	// at the roster again.
+	ev := newEvents()
+	p := newPair(t, ev, func(c *ManagerConfig) { c.RawEvents = true })
 	ctx, a, b, sa, sb := p.ctx, p.a, p.b, p.sa, p.sb
 
 	subOf := func(s *Session, contact string) string {
@@ -80,13 +83,9 @@ func TestIntegrationSetSubscription(t *testing.T) {
 	}
 	waitSub := func(s *Session, contact, want string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for got := subOf(s, contact); got != want; got = subOf(s, contact) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s's subscription with %s is %q, want %q", s.User(), contact, got, want)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		ev.waitFor(t, 10*time.Second, s.User()+"'s subscription "+want+" with "+contact, func() bool {
+			return subOf(s, contact) == want
+		})
 	}
 
 	w := sb.addWaiter(func(st *Stanza) bool {

@@ -10,7 +10,7 @@ import (
 // another user read back with VCard, elements the gateway does not know
 // included; a user who never stored one has an empty one.
 func TestIntegrationVCard(t *testing.T) {
-	p := newPair(t, newEvents())
+	p := newPair(t, newEvents(), nil)
 	ctx, a, sa, sb := p.ctx, p.a, p.sa, p.sb
 
 	if v, err := sb.VCard(ctx, a.JID); err != nil || v.FN != "" || v.Email() != "" {
