@@ -711,6 +711,15 @@ func TestIntegrationMessagingStanza(t *testing.T) {
 					t.Fatalf("reply %s, response %s", s, got.XMPP)
 				}
 			}},
+		{name: "iq answered with an error", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", status: 200,
+			body: `<iq type="get" id="err1" to="nosuchroom-` + strings.ToLower(a.Name) + `@` + ejabberdtest.Shared(t).MUCService() + `"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+			check: func(t *testing.T, r gatewaytest.Response) {
+				// The addressee's error reply is the answer, not a failure.
+				var got struct{ XMPP []byte }
+				if err := json.Unmarshal(r.Body, &got); err != nil || !strings.Contains(string(got.XMPP), `type="error"`) && !strings.Contains(string(got.XMPP), `type='error'`) {
+					t.Fatalf("response %s: %v", r.Body, err)
+				}
+			}},
 		{name: "self-closed presence", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", body: `<presence/>`, status: 200},
 		{name: "dtd", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", body: `<!DOCTYPE message [<!ENTITY x "y">]><message to="b@x"><body>&x;</body></message>`, status: 400},
 		{name: "entity", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", body: `<message to="b@x"><body>&x;</body></message>`, status: 400},
