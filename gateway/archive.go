@@ -132,7 +132,7 @@ const scanPage = 250
 // and last match, so before/after continue from them.
 func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
 	if q.filter.FullText == "" {
-		return queryArchiveOnce(ctx, sess, archive, q)
+		return sess.QueryArchive(ctx, archive, q.filter, q.page)
 	}
 	want := q.page.Max
 	if want <= 0 {
@@ -146,7 +146,7 @@ func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, a
 	var matched []*xmppconn.MAMResult
 	fin := xmppconn.Fin{}
 	for range s.msg.scanPages {
-		res, f, err := queryArchiveOnce(ctx, sess, archive, scan)
+		res, f, err := sess.QueryArchive(ctx, archive, scan.filter, scan.page)
 		if err != nil {
 			return nil, fin, err
 		}
@@ -188,20 +188,6 @@ func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, a
 		fin.First, fin.Last = matched[0].ID, matched[len(matched)-1].ID
 	}
 	return matched, fin, nil
-}
-
-func queryArchiveOnce(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
-	res, fin, err := sess.QueryArchive(ctx, archive, q.filter, q.page)
-	if err != nil {
-		if errors.Is(err, xmppconn.ErrItemNotFound) && (q.page.After != "" || q.page.Before != "") {
-			return nil, fin, wrap(http.StatusBadRequest, "no message with this archive id", err)
-		}
-		if archive != "" {
-			return nil, fin, mucErr(err)
-		}
-		return nil, fin, err
-	}
-	return res, fin, nil
 }
 
 func jidParts(j string) *JID {

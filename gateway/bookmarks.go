@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -33,9 +32,6 @@ const (
 	maxBookmarkPropValue = 4096
 	maxBookmarkBody      = 256 << 10
 )
-
-// nsBookmarks2 is PEP native bookmarks (XEP-0402).
-const nsBookmarks2 = "urn:xmpp:bookmarks:1"
 
 // ListBookmarks serves GET /bookmarks: the bookmarks that are global, name
 // the user, name one of the user's groups, or that the user created.
@@ -518,38 +514,18 @@ func bookmarkLocal(jid string) string {
 	return l
 }
 
-// nativeConference is a XEP-0402 bookmark: the payload of an item whose id
-// is the room's JID.
-type nativeConference struct {
-	XMLName  xml.Name `xml:"urn:xmpp:bookmarks:1 conference"`
-	Name     string   `xml:"name,attr,omitempty"`
-	Autojoin bool     `xml:"autojoin,attr"`
-	Nick     string   `xml:"nick,omitempty"`
-	Password string   `xml:"password,omitempty"`
-}
-
-// nativePayload is the XEP-0402 form of a group chat bookmark: its
+// nativeBookmark is the XEP-0402 form of a group chat bookmark: its
 // properties nick and password, and autojoin only when the property
 // autojoin says so. Only the user's own bookmarks and admins' reach a
 // user's node, so the property was set by the user or by an admin.
-func nativePayload(b *bookmark.Bookmark) ([]byte, error) {
-	c := nativeConference{Name: b.Name}
+func nativeBookmark(b *bookmark.Bookmark) xmppconn.Conference {
+	c := xmppconn.Conference{Room: b.Value, Name: b.Name}
 	if v, ok := b.Property("autojoin"); ok {
-		if aj, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
-			c.Autojoin = aj
-		}
+		c.Autojoin, _ = strconv.ParseBool(strings.TrimSpace(v))
 	}
 	c.Nick, _ = b.Property("nick")
 	c.Password, _ = b.Property("password")
-	return xml.Marshal(c)
-}
-
-// nativeOptions are XEP-0402's publish-options: a private, persistent
-// node. (ejabberd 23.01 knows no other fields; its config forces the rest.)
-func nativeOptions() *xmppconn.DataForm {
-	return xmppconn.SubmitForm("http://jabber.org/protocol/pubsub#publish-options",
-		[]string{"pubsub#persist_items", "pubsub#access_model"},
-		map[string]string{"pubsub#persist_items": "true", "pubsub#access_model": "whitelist"})
+	return c
 }
 
 // syncNativeBookmark mirrors a change of a group chat bookmark (old before,
@@ -578,25 +554,16 @@ func (s *Server) syncNativeBookmark(c echo.Context, old, b *bookmark.Bookmark) {
 	}
 	ctx := c.Request().Context()
 	if retract != nil {
-		if err := sess.Retract(ctx, "", nsBookmarks2, retract.Value, true); err != nil && !errors.Is(err, xmppconn.ErrItemNotFound) {
+		if err := sess.RemoveBookmark(ctx, retract.Value); err != nil {
 			s.log.Warn("native bookmark: retract", "user", jid, "room", retract.Value, "err", err)
 		}
 	}
 	if publish != nil {
-		if err := s.publishNative(ctx, sess, publish); err != nil {
+		if err := sess.SetBookmark(ctx, nativeBookmark(publish)); err != nil {
 			s.log.Warn("native bookmark: publish", "user", jid, "room", publish.Value, "err", err)
 		}
 	}
 	s.noteOffered(jid, b)
-}
-
-func (s *Server) publishNative(ctx context.Context, sess *xmppconn.Session, b *bookmark.Bookmark) error {
-	payload, err := nativePayload(b)
-	if err != nil {
-		return err
-	}
-	_, err = sess.Publish(ctx, "", nsBookmarks2, xmppconn.Item{ID: b.Value, Payload: payload}, nativeOptions())
-	return err
 }
 
 // offerBookmarks publishes the group chat bookmarks that admins made
@@ -625,37 +592,24 @@ func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookma
 		return
 	}
 	ctx := c.Request().Context()
-	have, err := nativeRooms(ctx, sess)
+	native, err := sess.Bookmarks(ctx)
 	if err != nil {
 		s.log.Warn("native bookmark: list", "user", jid, "err", err)
 		return
 	}
+	have := make(map[string]bool, len(native))
+	for _, n := range native {
+		have[strings.ToLower(n.Room)] = true
+	}
 	for _, b := range todo {
 		if !have[strings.ToLower(b.Value)] {
-			if err := s.publishNative(ctx, sess, b); err != nil {
+			if err := sess.SetBookmark(ctx, nativeBookmark(b)); err != nil {
 				s.log.Warn("native bookmark: offer", "user", jid, "room", b.Value, "err", err)
 				continue
 			}
 		}
 		s.noteOffered(jid, b)
 	}
-}
-
-// nativeRooms returns the rooms (lower case) of the user's XEP-0402 node;
-// a node that does not exist yet has none.
-func nativeRooms(ctx context.Context, sess *xmppconn.Session) (map[string]bool, error) {
-	items, err := sess.Items(ctx, "", nsBookmarks2, 0)
-	if errors.Is(err, xmppconn.ErrItemNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	rooms := make(map[string]bool, len(items))
-	for _, it := range items {
-		rooms[strings.ToLower(it.ID)] = true
-	}
-	return rooms, nil
 }
 
 // maxOfferedUsers bounds the memory of offered bookmarks; past it the

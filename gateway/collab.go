@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/sparkgate/sparkgate/bookmark"
 	"github.com/sparkgate/sparkgate/xmppadmin"
-	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // CollabConfig configures pubsub and PEP, bookmarks, upload and meetings.
@@ -143,24 +141,3 @@ func collabBare(jid string) string {
 }
 
 func collabPtr[T any](v T) *T { return &v }
-
-// stanzaStatus gives the stanza error conditions classify does not map
-// (RFC 6120 section 8.3.3) the status they mean for the collab
-// operations; any other error is returned as is.
-func stanzaStatus(err error) error {
-	var se *xmppconn.StanzaError
-	if err == nil || !errors.As(err, &se) {
-		return err
-	}
-	switch se.Condition {
-	case "not-allowed", "policy-violation", "registration-required", "subscription-required", "payment-required":
-		return wrap(http.StatusForbidden, "the XMPP server does not allow this", err)
-	case "not-acceptable", "jid-malformed", "unexpected-request":
-		return wrap(http.StatusBadRequest, "the XMPP server refused the request", err)
-	case "gone", "recipient-unavailable":
-		return wrap(http.StatusNotFound, "not found", err)
-	case "remote-server-not-found", "internal-server-error", "resource-constraint", "undefined-condition", "redirect":
-		return wrap(http.StatusBadGateway, "the XMPP service failed", err)
-	}
-	return err
-}

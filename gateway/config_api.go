@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // Limits of the configuration operations (the spec says the same).
 const (
-	maxPropertiesBody  = 256 << 10 // a POST /config/properties body
-	maxPropertiesItems = 256       // pairs in one POST /config/properties
-	maxStanzaLength    = 256 << 10 // what POST /xmpp accepts, reported by /config/global
+	maxPropertiesBody  = 256 << 10               // a POST /config/properties body
+	maxPropertiesItems = 256                     // pairs in one POST /config/properties
+	maxStanzaLength    = xmppconn.MaxStanzaChars // what POST /xmpp accepts, reported by /config/global
 )
 
 // GetGlobalConfig serves GET /config/global without a token: only what a
@@ -74,7 +76,7 @@ func (s *Server) GetUserProperties(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := fetchVCard(ctx, sess, "")
+	v, err := sess.VCard(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -140,21 +142,29 @@ func classify(err error) *Error {
 		return wrap(http.StatusUnauthorized, "the XMPP server refused the credentials", err)
 	case errors.Is(err, xmppconn.ErrTooManySessions):
 		return wrap(http.StatusServiceUnavailable, "the gateway holds as many sessions as it may", err)
-	// Stanza errors from the XMPP server (RFC 6120 section 8.3.3).
-	case errors.Is(err, xmppconn.ErrItemNotFound):
-		return wrap(http.StatusNotFound, "not found", err)
-	case errors.Is(err, xmppconn.ErrForbidden), errors.Is(err, xmppconn.ErrStanzaNotAuthorized):
-		return wrap(http.StatusForbidden, "the XMPP server does not allow this", err)
-	case errors.Is(err, xmppconn.ErrConflict):
-		return wrap(http.StatusConflict, "conflict", err)
-	case errors.Is(err, xmppconn.ErrBadRequest):
-		return wrap(http.StatusBadRequest, "the XMPP server refused the request as malformed", err)
-	case errors.Is(err, xmppconn.ErrRemoteServerTimeout):
-		return wrap(http.StatusGatewayTimeout, "a remote XMPP server did not answer in time", err)
-	case errors.Is(err, xmppconn.ErrServiceUnavailable), errors.Is(err, xmppconn.ErrFeatureNotImplemented):
-		return wrap(http.StatusBadGateway, "the XMPP server does not offer this service", err)
+	case errors.Is(err, errGatewayService) && errors.Is(err, xmppconn.ErrRemoteServerNotFound):
+		return wrap(http.StatusBadGateway, "the XMPP service the gateway is set up to use does not exist", err)
+	// What a stanza error means for one verb (xmppconn says which).
+	case errors.Is(err, xmppconn.ErrRoomFull):
+		return wrap(http.StatusForbidden, "the room is full", err)
+	case errors.Is(err, xmppconn.ErrNicknameInUse):
+		return wrap(http.StatusConflict, "the nickname is in use in the room", err)
+	case errors.Is(err, xmppconn.ErrFileNotAccepted):
+		return wrap(http.StatusRequestEntityTooLarge, "the upload service does not accept this file", err)
+	case errors.Is(err, xmppconn.ErrUnknownArchiveID):
+		return wrap(http.StatusBadRequest, "no message with this archive id", err)
 	case errors.Is(err, xmppconn.ErrInvalidStanza):
-		return wrap(http.StatusBadRequest, "not a valid stanza", err)
+		// The text says what is wrong with what the client sent.
+		msg := err.Error()
+		if i := strings.Index(msg, "invalid stanza"); i >= 0 {
+			msg = msg[i:]
+		}
+		return wrap(http.StatusBadRequest, msg, err)
+	case errors.Is(err, xmppconn.ErrInBandRegistration):
+		// Account changes go through the gateway, which keeps its own
+		// state of the account in step (lifecycle.go).
+		return wrap(http.StatusForbidden, "in-band registration (jabber:iq:register) is not allowed here: "+
+			"change the password with PUT /user, remove the account with DELETE /user", err)
 	// The XMPP server cannot be reached, or the user's connection to it is
 	// being re-established.
 	case errors.Is(err, xmppconn.ErrOffline), errors.Is(err, xmppconn.ErrNetwork), errors.Is(err, xmppconn.ErrClosed),
@@ -177,21 +187,71 @@ func classify(err error) *Error {
 	if errors.As(err, &se) {
 		return wrap(http.StatusBadGateway, "the XMPP server ended the connection", err)
 	}
-	// Any other refusal from the XMPP server (RFC 6120 section 8.3.3) is
-	// the server's answer, never the gateway's failure.
 	var ste *xmppconn.StanzaError
 	if errors.As(err, &ste) {
-		switch ste.Condition {
-		case "not-acceptable", "jid-malformed", "not-allowed":
-			return wrap(http.StatusBadRequest, "the XMPP server refused the request: "+ste.Condition, err)
-		case "policy-violation", "registration-required", "subscription-required":
-			return wrap(http.StatusForbidden, "the XMPP server refused the request: "+ste.Condition, err)
-		case "resource-constraint":
-			return wrap(http.StatusServiceUnavailable, "the XMPP server is out of resources for this: "+ste.Condition, err)
-		}
-		return wrap(http.StatusBadGateway, "the XMPP server refused the request: "+ste.Condition, err)
+		return stanzaStatus(ste, err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error", Err: err}
+}
+
+// errGatewayService marks an error from a service the gateway chose (its
+// configured pubsub service, the upload service), not the client: when
+// that service does not exist, the gateway is set up wrong, which is
+// 502, not the client's 404.
+var errGatewayService = errors.New("gateway: from a service the gateway chose")
+
+// ofGatewayService marks err with errGatewayService; nil stays nil.
+func ofGatewayService(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", errGatewayService, err)
+}
+
+// stanzaStatuses are the statuses of the stanza error conditions (RFC
+// 6120 section 8.3.3, and RFC 3920's payment-required): the XMPP server's
+// answer, never the gateway's failure. A condition means the same for
+// every operation; where one verb gives a condition a meaning of its own,
+// xmppconn returns a sentinel of its own (ErrRoomFull and the like,
+// above). not-authorized is 403, never 401: the token is good, and a
+// client must not sign out.
+var stanzaStatuses = map[string]struct {
+	status int
+	msg    string
+}{
+	"bad-request":             {http.StatusBadRequest, "the XMPP server refused the request as malformed"},
+	"jid-malformed":           {http.StatusBadRequest, "the XMPP server refused the address as malformed"},
+	"not-acceptable":          {http.StatusBadRequest, "the XMPP server does not accept the request as it is"},
+	"unexpected-request":      {http.StatusBadRequest, "the XMPP server did not expect this request now"},
+	"forbidden":               {http.StatusForbidden, "the XMPP server does not allow this"},
+	"not-authorized":          {http.StatusForbidden, "the XMPP server does not allow this"},
+	"not-allowed":             {http.StatusForbidden, "the XMPP server allows this to nobody"},
+	"policy-violation":        {http.StatusForbidden, "the XMPP server's policy does not allow this"},
+	"registration-required":   {http.StatusForbidden, "the XMPP service needs the user registered (a member) first"},
+	"subscription-required":   {http.StatusForbidden, "the XMPP service needs a subscription first"},
+	"payment-required":        {http.StatusForbidden, "the XMPP service needs a payment first"},
+	"item-not-found":          {http.StatusNotFound, "not found"},
+	"gone":                    {http.StatusNotFound, "the address is gone"},
+	"recipient-unavailable":   {http.StatusNotFound, "the recipient is not available"},
+	"remote-server-not-found": {http.StatusNotFound, "no such XMPP server or service"},
+	"conflict":                {http.StatusConflict, "conflict"},
+	"resource-constraint":     {http.StatusServiceUnavailable, "the XMPP server is out of resources for this: try again later"},
+	"remote-server-timeout":   {http.StatusGatewayTimeout, "a remote XMPP server did not answer in time"},
+	"service-unavailable":     {http.StatusBadGateway, "the XMPP server does not offer this service"},
+	"feature-not-implemented": {http.StatusBadGateway, "the XMPP server does not offer this service"},
+	"internal-server-error":   {http.StatusBadGateway, "the XMPP server failed"},
+	"redirect":                {http.StatusBadGateway, "the XMPP server redirects the request elsewhere"},
+	"undefined-condition":     {http.StatusBadGateway, "the XMPP server refused the request"},
+}
+
+// stanzaStatus is the response to the stanza error se, which err carries.
+// A condition outside the table is 502.
+func stanzaStatus(se *xmppconn.StanzaError, err error) *Error {
+	st, ok := stanzaStatuses[se.Condition]
+	if !ok {
+		st = stanzaStatuses["undefined-condition"]
+	}
+	return wrap(st.status, st.msg+" ("+se.Condition+")", err)
 }
 
 // isStorageFull reports whether err says the gateway's own storage is full

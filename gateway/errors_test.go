@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,16 +62,19 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("verify: %w", auth.ErrExpired), 401},
 		{auth.ErrRevoked, 401},
 		{xmppconn.ErrNotAuthorized, 401},
-		{&xmppconn.StanzaError{Condition: "item-not-found"}, 404},
-		{&xmppconn.StanzaError{Condition: "forbidden"}, 403},
-		{&xmppconn.StanzaError{Condition: "conflict"}, 409},
-		{&xmppconn.StanzaError{Condition: "bad-request"}, 400},
-		{&xmppconn.StanzaError{Condition: "not-acceptable"}, 400},
-		{&xmppconn.StanzaError{Condition: "policy-violation"}, 403},
-		{&xmppconn.StanzaError{Condition: "resource-constraint"}, 503},
-		{&xmppconn.StanzaError{Condition: "remote-server-timeout"}, 504},
-		{&xmppconn.StanzaError{Condition: "service-unavailable"}, 502},
-		{&xmppconn.StanzaError{Condition: "undefined-condition"}, 502},
+		{fmt.Errorf("room: %w", &xmppconn.StanzaError{Condition: "item-not-found"}), 404},
+		{fmt.Errorf("%w: %w", xmppconn.ErrRoomFull, &xmppconn.StanzaError{Condition: "service-unavailable"}), 403},
+		{fmt.Errorf("%w: %w", xmppconn.ErrNicknameInUse, &xmppconn.StanzaError{Condition: "conflict"}), 409},
+		{fmt.Errorf("%w: %w", xmppconn.ErrFileNotAccepted, &xmppconn.StanzaError{Condition: "not-acceptable"}), 413},
+		{fmt.Errorf("%w: %w", xmppconn.ErrUnknownArchiveID, &xmppconn.StanzaError{Condition: "item-not-found"}), 400},
+		{fmt.Errorf("%w: an iq's type must be get, set, result or error", xmppconn.ErrInvalidStanza), 400},
+		{xmppconn.ErrInBandRegistration, 403},
+		// A service the gateway chose that does not exist is its own
+		// set-up's fault; the client's node that does not exist is not.
+		{ofGatewayService(&xmppconn.StanzaError{Condition: "remote-server-not-found"}), 502},
+		{&xmppconn.StanzaError{Condition: "remote-server-not-found"}, 404},
+		{ofGatewayService(&xmppconn.StanzaError{Condition: "item-not-found"}), 404},
+		{ofGatewayService(errorf(http.StatusBadRequest, "bad node name")), 400},
 		{&xmppconn.StreamError{Condition: "system-shutdown"}, 502},
 		{xmppconn.ErrOffline, 502},
 		{fmt.Errorf("dial: %w", xmppconn.ErrNetwork), 502},
@@ -91,6 +95,54 @@ func TestClassify(t *testing.T) {
 		e := classify(tt.err)
 		if e.Status != tt.want || e.Code != codeFor(tt.want) || e.Message == "" {
 			t.Errorf("classify(%v) = %d %q %q, want %d", tt.err, e.Status, e.Code, e.Message, tt.want)
+		}
+	}
+}
+
+// TestStanzaStatuses is the one decision of what each stanza error
+// condition (RFC 6120 section 8.3.3) answers with, whatever the operation:
+// the client's fault is 4xx, the XMPP server's 5xx, never 500.
+func TestStanzaStatuses(t *testing.T) {
+	want := map[string]int{
+		"bad-request":             400,
+		"jid-malformed":           400,
+		"not-acceptable":          400,
+		"unexpected-request":      400,
+		"forbidden":               403,
+		"not-authorized":          403, // never 401: the token is good
+		"not-allowed":             403,
+		"policy-violation":        403,
+		"registration-required":   403,
+		"subscription-required":   403,
+		"payment-required":        403,
+		"item-not-found":          404,
+		"gone":                    404,
+		"recipient-unavailable":   404,
+		"remote-server-not-found": 404,
+		"conflict":                409,
+		"resource-constraint":     503,
+		"remote-server-timeout":   504,
+		"service-unavailable":     502,
+		"feature-not-implemented": 502,
+		"internal-server-error":   502,
+		"redirect":                502,
+		"undefined-condition":     502,
+		"a-condition-of-tomorrow": 502,
+	}
+	for cond, status := range want {
+		for _, err := range []error{
+			&xmppconn.StanzaError{Type: "cancel", Condition: cond},
+			fmt.Errorf("xmppconn: some verb: %w", &xmppconn.StanzaError{Condition: cond, Text: "why"}),
+		} {
+			e := classify(err)
+			if e.Status != status || e.Code != codeFor(status) || !strings.Contains(e.Message, cond) {
+				t.Errorf("classify(%v) = %d %q %q, want %d and the condition named", err, e.Status, e.Code, e.Message, status)
+			}
+		}
+	}
+	for cond := range stanzaStatuses {
+		if _, ok := want[cond]; !ok {
+			t.Errorf("stanzaStatuses has %q, which this test does not decide", cond)
 		}
 	}
 }

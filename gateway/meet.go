@@ -2,14 +2,12 @@ package gateway
 
 import (
 	"context"
-	"encoding/xml"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"gosrc.io/xmpp/stanza"
 
 	"github.com/sparkgate/sparkgate/auth"
 )
@@ -62,14 +60,6 @@ func (s *Server) GetMeetingURL(c echo.Context, service GetMeetingURLParamsServic
 	return errorf(http.StatusBadRequest, "the meeting service must be jitsi or galene")
 }
 
-// vcardGet is a vCard (XEP-0054) request.
-type vcardGet struct {
-	XMLName xml.Name `xml:"vcard-temp vCard"`
-}
-
-func (*vcardGet) Namespace() string         { return "vcard-temp" }
-func (*vcardGet) GetSet() *stanza.ResultSet { return nil }
-
 // profile returns the display name and email address of the user (a bare
 // JID) from their vCard, best effort: the username and "" when the vCard
 // cannot be read in time.
@@ -81,33 +71,16 @@ func (s *Server) profile(c echo.Context, user string) (name, email string) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), vcardTimeout)
 	defer cancel()
-	reply, err := sess.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: user}, Payload: &vcardGet{}})
+	v, err := sess.VCard(ctx, user)
 	if err != nil {
 		s.log.Debug("vcard for a meeting token", "user", user, "err", err)
 		return name, ""
 	}
-	var r struct {
-		VCard *struct {
-			FN       string `xml:"FN"`
-			Nickname string `xml:"NICKNAME"`
-			Emails   []struct {
-				UserID string `xml:"USERID"`
-			} `xml:"EMAIL"`
-		} `xml:"vcard-temp vCard"`
-	}
-	if xml.Unmarshal(reply.Raw, &r) != nil || r.VCard == nil {
-		return name, ""
-	}
 	switch {
-	case strings.TrimSpace(r.VCard.FN) != "":
-		name = strings.TrimSpace(r.VCard.FN)
-	case strings.TrimSpace(r.VCard.Nickname) != "":
-		name = strings.TrimSpace(r.VCard.Nickname)
+	case strings.TrimSpace(v.FN) != "":
+		name = strings.TrimSpace(v.FN)
+	case strings.TrimSpace(v.Nickname) != "":
+		name = strings.TrimSpace(v.Nickname)
 	}
-	for _, e := range r.VCard.Emails {
-		if e := strings.TrimSpace(e.UserID); e != "" {
-			return name, e
-		}
-	}
-	return name, ""
+	return name, strings.TrimSpace(v.Email())
 }

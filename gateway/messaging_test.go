@@ -699,11 +699,25 @@ func TestIntegrationMessagingStanza(t *testing.T) {
 			}},
 		{name: "iq", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", status: 200,
 			body: `<iq type="get" id="ros1"><query xmlns="jabber:iq:roster"/></iq>`,
-			check: func(t *testing.T, _ gatewaytest.Response) {
+			check: func(t *testing.T, r gatewaytest.Response) {
+				// The reply is the response, and reaches the event stream.
+				var got struct{ XMPP []byte }
+				if err := json.Unmarshal(r.Body, &got); err != nil {
+					t.Fatalf("response %s: %v", r.Body, err)
+				}
 				var x chatapi.XMPP
 				sa.NextNamed(t, chatapi.EventXMPP, 10*time.Second, &x)
-				if s := string(x.XMPP); !strings.Contains(s, "ros1") || !strings.Contains(s, "result") {
-					t.Fatalf("reply %s", s)
+				if s := string(x.XMPP); !strings.Contains(s, "ros1") || !strings.Contains(s, "result") || s != string(got.XMPP) {
+					t.Fatalf("reply %s, response %s", s, got.XMPP)
+				}
+			}},
+		{name: "iq answered with an error", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", status: 200,
+			body: `<iq type="get" id="err1" to="nosuchroom-` + strings.ToLower(a.Name) + `@` + ejabberdtest.Shared(t).MUCService() + `"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+			check: func(t *testing.T, r gatewaytest.Response) {
+				// The addressee's error reply is the answer, not a failure.
+				var got struct{ XMPP []byte }
+				if err := json.Unmarshal(r.Body, &got); err != nil || !strings.Contains(string(got.XMPP), `type="error"`) && !strings.Contains(string(got.XMPP), `type='error'`) {
+					t.Fatalf("response %s: %v", r.Body, err)
 				}
 			}},
 		{name: "self-closed presence", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", body: `<presence/>`, status: 200},

@@ -50,33 +50,12 @@ func (s *Server) roomJID(name string, service *string) (string, error) {
 	return local + "@" + svc, nil
 }
 
-// mucErr maps the errors a room or its service answers with: a missing
-// room or service is 404, a refusal 403, a taken nickname 409.
-func mucErr(err error) error {
-	var se *xmppconn.StanzaError
-	if !errors.As(err, &se) {
-		return err
-	}
-	switch se.Condition {
-	case "item-not-found", "remote-server-not-found", "recipient-unavailable", "gone":
-		return wrap(http.StatusNotFound, "the room or its service does not exist", err)
-	case "forbidden", "not-authorized", "registration-required", "not-allowed", "not-acceptable":
-		return wrap(http.StatusForbidden, "the room does not allow this", err)
-	case "service-unavailable":
-		// XEP-0045 7.2.10: the room is full.
-		return wrap(http.StatusForbidden, "the room does not allow this", err)
-	case "conflict":
-		return wrap(http.StatusConflict, "the nickname is in use in the room", err)
-	}
-	return err
-}
-
 // roomAccess reads the room's disco#info and checks that the user may see
 // its contents: a public room, or one the user is in.
 func roomAccess(ctx context.Context, sess *xmppconn.Session, room string) (*xmppconn.DiscoInfo, bool, error) {
 	info, err := sess.DiscoInfo(ctx, room, "")
 	if err != nil {
-		return nil, false, mucErr(err)
+		return nil, false, err
 	}
 	if !isRoom(info) {
 		return nil, false, errorf(http.StatusNotFound, "not a room")
@@ -116,14 +95,14 @@ func (s *Server) ListRooms(c echo.Context, params ListRoomsParams) error {
 	defer cancel()
 	svcInfo, err := sess.DiscoInfo(ctx, svc, "")
 	if err != nil {
-		return mucErr(err)
+		return err
 	}
 	if !isMUCService(svcInfo) {
 		return errorf(http.StatusNotFound, "not a group chat service")
 	}
 	items, err := sess.DiscoItems(ctx, svc, "")
 	if err != nil {
-		return mucErr(err)
+		return err
 	}
 	all := params.Type != nil && *params.Type == "all"
 	jids := make([]string, 0, len(items))
@@ -348,7 +327,7 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
 	if _, err := sess.EnterRoom(ctx, room, nick, password); err != nil {
-		return mucErr(err)
+		return err
 	}
 	return c.NoContent(http.StatusOK)
 }
@@ -380,7 +359,7 @@ func requireInRoom(ctx context.Context, sess *xmppconn.Session, room string) err
 		return nil
 	}
 	if _, err := sess.DiscoInfo(ctx, room, ""); err != nil {
-		return mucErr(err)
+		return err
 	}
 	return errorf(http.StatusForbidden, "the user is not in the room (join it first)")
 }
@@ -471,7 +450,7 @@ func roomOccupants(ctx context.Context, sess *xmppconn.Session, room string, joi
 	} else {
 		items, err := sess.DiscoItems(ctx, room, "")
 		if err != nil {
-			return nil, mucErr(err)
+			return nil, err
 		}
 		for _, it := range items {
 			out = append(out, OccupantEntity{Jid: msgPtr(it.JID)})

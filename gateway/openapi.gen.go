@@ -692,6 +692,12 @@ type SentMessage struct {
 // ServiceName defines model for ServiceName.
 type ServiceName = string
 
+// StanzaReply sparkgate addition. What `POST /xmpp` answers; empty for a stanza other than an `<iq>` request.
+type StanzaReply struct {
+	// Xmpp The reply to the `<iq>` request, its XML as standard base64, as `chatapi.xmpp` carries it.
+	Xmpp *[]byte `json:"xmpp,omitempty"`
+}
+
 // TOTPEntity defines model for TOTPEntity.
 type TOTPEntity struct {
 	// Qr sparkgate addition. A QR code of `url`, a PNG as a `data:image/png;base64,...` URL rendered by the gateway.

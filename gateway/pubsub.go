@@ -43,7 +43,7 @@ func (s *Server) CreatePubSubNode(c echo.Context, node Node) error {
 		return err
 	}
 	if err := sess.CreateNode(c.Request().Context(), s.collab.pubsub, n, nil); err != nil {
-		return stanzaStatus(err)
+		return ofGatewayService(err)
 	}
 	return c.NoContent(http.StatusOK)
 }
@@ -57,7 +57,7 @@ func (s *Server) ListPubSubNodes(c echo.Context) error {
 	}
 	nodes, err := s.listNodes(c.Request().Context(), sess, s.collab.pubsub, true)
 	if err != nil {
-		return stanzaStatus(err)
+		return ofGatewayService(err)
 	}
 	return c.JSON(http.StatusOK, NodeEntities{Nodes: nodes})
 }
@@ -71,7 +71,7 @@ func (s *Server) ListPepNodes(c echo.Context) error {
 	}
 	nodes, err := s.listNodes(c.Request().Context(), sess, sess.User(), false)
 	if err != nil {
-		return stanzaStatus(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, NodeEntities{Nodes: nodes})
 }
@@ -133,12 +133,12 @@ func (s *Server) ListPubSubSubscribers(c echo.Context, node Node) error {
 	}
 	subs, err := sess.Subscriptions(c.Request().Context(), s.collab.pubsub, n)
 	if err != nil {
-		return stanzaStatus(err)
+		return ofGatewayService(err)
 	}
 	if len(subs) == 0 {
 		// ejabberd answers an empty list for a node that does not exist.
 		if err := nodeExists(c.Request().Context(), sess, s.collab.pubsub, n); err != nil {
-			return stanzaStatus(err)
+			return ofGatewayService(err)
 		}
 	}
 	users := make([]UserEntity, 0, len(subs))
@@ -172,7 +172,7 @@ func (s *Server) SubscribePubSubNode(c echo.Context, node Node) error {
 		return err
 	}
 	if _, err := sess.Subscribe(c.Request().Context(), s.collab.pubsub, n, sess.User()); err != nil {
-		return stanzaStatus(err)
+		return ofGatewayService(err)
 	}
 	return c.NoContent(http.StatusOK)
 }
@@ -180,7 +180,7 @@ func (s *Server) SubscribePubSubNode(c echo.Context, node Node) error {
 // PublishPubSubItem serves POST /pubsub/publish/{node}: the JSON body as
 // an XEP-0335 item on the pubsub service.
 func (s *Server) PublishPubSubItem(c echo.Context, node Node) error {
-	return s.publishJSON(c, node, s.collab.pubsub)
+	return ofGatewayService(s.publishJSON(c, node, s.collab.pubsub))
 }
 
 // PublishPepItem serves POST /pep/publish/{node}: the JSON body as an
@@ -216,12 +216,12 @@ func (s *Server) publishJSON(c echo.Context, node Node, service string) error {
 		// The pubsub service would create a missing node on publish; the
 		// API creates nodes only with POST /pubsub/create.
 		if err := nodeExists(ctx, sess, service, n); err != nil {
-			return stanzaStatus(err)
+			return err
 		}
 	}
 	item := xmppconn.Item{ID: rand.Text(), Payload: payload}
 	if _, err := sess.Publish(ctx, service, n, item, nil); err != nil {
-		return stanzaStatus(err)
+		return err
 	}
 	return c.NoContent(http.StatusOK)
 }

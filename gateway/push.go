@@ -230,7 +230,7 @@ func (s *Server) ListPushSubscribers(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		contacts, err := pushRoster(ctx, sess)
+		contacts, err := contactSet(ctx, sess)
 		if err != nil {
 			return err
 		}

@@ -274,7 +274,7 @@ func (s *Server) pushTarget(c echo.Context, target Target) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	contacts, err := pushRoster(ctx, sess)
+	contacts, err := contactSet(ctx, sess)
 	if err != nil {
 		return "", err
 	}

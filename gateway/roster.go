@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"gosrc.io/xmpp/stanza"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/xmppconn"
@@ -19,16 +18,23 @@ import (
 // maxRosterBody bounds a roster item's JSON body.
 const maxRosterBody = 64 << 10
 
-// subscriptionTypes maps RFC 6121 subscription states to the SparkWeb
-// API's subscriptionType numbers.
-var subscriptionTypes = map[string]int32{"none": 0, "to": 1, "from": 2, "both": 3}
+// subscriptionStates are RFC 6121's subscription states, indexed by the
+// SparkWeb API's subscriptionType numbers 0 to 3.
+var subscriptionStates = [...]string{"none", "to", "from", "both"}
 
-// hasTo and hasFrom say which directions a subscriptionType includes.
-func hasTo(t int32) bool   { return t == 1 || t == 3 }
-func hasFrom(t int32) bool { return t == 2 || t == 3 }
+// subscriptionType is the API's number of an RFC 6121 subscription state
+// (0, none, for any other).
+func subscriptionType(state string) int32 {
+	for i, s := range subscriptionStates {
+		if s == state {
+			return int32(i)
+		}
+	}
+	return 0
+}
 
 func rosterEntity(it xmppconn.RosterItem) RosterItemEntity {
-	e := RosterItemEntity{Jid: it.JID, SubscriptionType: msgPtr(subscriptionTypes[it.Subscription])}
+	e := RosterItemEntity{Jid: it.JID, SubscriptionType: msgPtr(subscriptionType(it.Subscription))}
 	if it.Name != "" {
 		e.Nickname = msgPtr(it.Name)
 	}
@@ -107,6 +113,20 @@ func rosterContact(ctx context.Context, sess *xmppconn.Session, jid string) (it 
 	return it, ok, nil
 }
 
+// contactSet returns the bare JIDs of the user's roster, lowercased,
+// whatever the subscription state.
+func contactSet(ctx context.Context, sess *xmppconn.Session) (map[string]bool, error) {
+	items, err := sess.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(items))
+	for _, it := range items {
+		out[strings.ToLower(it.JID)] = true
+	}
+	return out, nil
+}
+
 // GetRoster serves GET /roster.
 func (s *Server) GetRoster(c echo.Context) error {
 	sess, ctx, cancel, err := s.xmppSession(c)
@@ -165,36 +185,10 @@ func (s *Server) AddRosterItem(c echo.Context) error {
 	if err := sess.SetRosterItem(ctx, it); err != nil {
 		return err
 	}
-	if err := subscribe(ctx, sess, jid, 0, want); err != nil {
+	if err := sess.SetSubscription(ctx, jid, "none", subscriptionStates[want]); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusOK)
-}
-
-// subscribe sends the presence subscription stanzas that move the
-// subscription from have to want (RFC 6121 section 3).
-func subscribe(ctx context.Context, sess *xmppconn.Session, jid string, have, want int32) error {
-	var types []stanza.StanzaType
-	switch {
-	case hasTo(want) && !hasTo(have):
-		types = append(types, stanza.PresenceTypeSubscribe)
-	case !hasTo(want) && hasTo(have):
-		types = append(types, stanza.PresenceTypeUnsubscribe)
-	}
-	switch {
-	case hasFrom(want) && !hasFrom(have):
-		// Approves the contact's request, or pre-approves one to come
-		// (RFC 6121 section 3.4).
-		types = append(types, stanza.PresenceTypeSubscribed)
-	case !hasFrom(want) && hasFrom(have):
-		types = append(types, stanza.PresenceTypeUnsubscribed)
-	}
-	for _, t := range types {
-		if err := sess.Send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: jid, Type: t}}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // UpdateRosterItem serves PUT /roster/{jid}.
@@ -206,6 +200,9 @@ func (s *Server) UpdateRosterItem(c echo.Context, jidParam JIDString) error {
 	body, err := readRosterItem(c)
 	if err != nil {
 		return err
+	}
+	if t := body.SubscriptionType; t != nil && (*t < -1 || *t > 3) {
+		return errorf(http.StatusBadRequest, "subscriptionType must be -1 to 3")
 	}
 	if body.Jid != "" {
 		bj, err := s.bareContact(body.Jid)
@@ -245,7 +242,7 @@ func (s *Server) UpdateRosterItem(c echo.Context, jidParam JIDString) error {
 		return err
 	}
 	if body.SubscriptionType != nil {
-		if err := subscribe(ctx, sess, cur.JID, subscriptionTypes[cur.Subscription], *body.SubscriptionType); err != nil {
+		if err := sess.SetSubscription(ctx, cur.JID, cur.Subscription, subscriptionStates[*body.SubscriptionType]); err != nil {
 			return err
 		}
 	}

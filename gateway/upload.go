@@ -20,11 +20,6 @@ import (
 // upload service.
 var errNoUploadService = errors.New("gateway: no http upload service")
 
-// errNotAcceptable is the condition an upload service answers a file it
-// will not take with (XEP-0363 section 4.1: too large, or a type it
-// refuses).
-var errNotAcceptable = &xmppconn.StanzaError{Condition: "not-acceptable"}
-
 // RequestUploadSlot serves GET /upload/{fileName}/{fileSize}: a slot from
 // the server's XEP-0363 service, found by disco, with the headers the PUT
 // must carry.
@@ -55,17 +50,14 @@ func (s *Server) RequestUploadSlot(c echo.Context, fileName string, fileSize int
 		return wrap(http.StatusNotImplemented, "the XMPP server offers no HTTP upload service", err)
 	}
 	if err != nil {
-		return stanzaStatus(err)
+		return ofGatewayService(err)
 	}
 	if max > 0 && fileSize > max {
 		return errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload service accepts files of at most %d bytes", max))
 	}
 	slot, err := sess.RequestUploadSlot(ctx, service, fileName, fileSize, ctype)
-	if errors.Is(err, errNotAcceptable) {
-		return wrap(http.StatusRequestEntityTooLarge, "the upload service does not accept this file", err)
-	}
 	if err != nil {
-		return stanzaStatus(err)
+		return ofGatewayService(err)
 	}
 	// The PUT must carry the content type the slot was asked for
 	// (XEP-0363 section 5), which the client may not know when the

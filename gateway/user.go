@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"gosrc.io/xmpp/stanza"
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
@@ -100,15 +98,6 @@ func checkProfileField(what string, v *string) error {
 	return nil
 }
 
-// fetchVCard reads the vCard of jid ("" for the user's own) through sess.
-func fetchVCard(ctx context.Context, sess *xmppconn.Session, jid string) (*xmppconn.VCard, error) {
-	reply, err := sess.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: jid}, Payload: &xmppconn.VCard{}})
-	if err != nil {
-		return nil, err
-	}
-	return xmppconn.VCardOf(&reply)
-}
-
 // applyProfile stores the change in the user's vCard (XEP-0054 section
 // 3.2: the user publishes the whole vCard with an IQ set).
 func applyProfile(ctx context.Context, sess *xmppconn.Session, ch profileChange) error {
@@ -118,7 +107,7 @@ func applyProfile(ctx context.Context, sess *xmppconn.Session, ch profileChange)
 	v := ch.vcard
 	if v == nil {
 		var err error
-		if v, err = fetchVCard(ctx, sess, ""); err != nil {
+		if v, err = sess.VCard(ctx, ""); err != nil {
 			return err
 		}
 	}
@@ -128,9 +117,7 @@ func applyProfile(ctx context.Context, sess *xmppconn.Session, ch profileChange)
 	if ch.email != nil {
 		v.SetEmail(*ch.email)
 	}
-	v.XMLName.Space, v.XMLName.Local = "vcard-temp", "vCard"
-	_, err := sess.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet}, Payload: v})
-	return err
+	return sess.SetVCard(ctx, v)
 }
 
 // userProperties returns the user's stored properties (none without a
@@ -196,7 +183,7 @@ func (s *Server) GetUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := fetchVCard(ctx, sess, "")
+	v, err := sess.VCard(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -370,15 +357,6 @@ func (s *Server) DeleteUser(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-// rosterQuery is the answer to a roster get (RFC 6121 section 2.1.3).
-type rosterQuery struct {
-	Query struct {
-		Items []struct {
-			JID string `xml:"jid,attr"`
-		} `xml:"item"`
-	} `xml:"jabber:iq:roster query"`
-}
-
 // searchScope returns the bare JIDs GET /users may show the caller:
 // every registered user for admins or with SearchAll, else the caller
 // and the caller's roster contacts on this domain (ejabberd's shared
@@ -397,16 +375,12 @@ func (s *Server) searchScope(ctx context.Context, sess *xmppconn.Session, user s
 		}
 		return out, nil
 	}
-	reply, err := sess.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet}, Payload: &stanza.Roster{}})
+	items, err := sess.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var q rosterQuery
-	if err := xml.Unmarshal(reply.Raw, &q); err != nil {
-		return nil, fmt.Errorf("gateway: roster: %w", err)
-	}
 	out := []string{user}
-	for _, it := range q.Query.Items {
+	for _, it := range items {
 		jid, err := toJID(it.JID, s.cfg.Domain)
 		if err != nil || strings.Contains(jid, "/") {
 			continue
@@ -489,7 +463,7 @@ func lookupNames(ctx context.Context, sess *xmppconn.Session, jids []string) map
 		wg.Go(func() {
 			for jid := range next {
 				ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				v, err := fetchVCard(ictx, sess, jid)
+				v, err := sess.VCard(ictx, jid)
 				cancel()
 				if err != nil {
 					continue

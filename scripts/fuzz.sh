@@ -25,6 +25,7 @@ targets='./xmppconn FuzzTranslate
 ./webpush FuzzParseSubscription
 ./jid FuzzParse
 ./xmppconn FuzzMessageWriters
+./xmppconn FuzzParseStanza
 ./gateway FuzzDecodeChat
 ./xmppconn FuzzComponentIQ'
 

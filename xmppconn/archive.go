@@ -37,7 +37,9 @@ const DefaultArchivePage = 100
 // call returns once the IQ reply and every result it announces arrived.
 // f.FullText is sent as the withtext field, the name ejabberd knows.
 // A message the archive holds twice because its sender sent it again after
-// a connection loss (see outbox) is returned once, as its first copy.
+// a connection loss (see outbox) is returned once, as its first copy. A
+// page after or before an id the archive does not have is
+// ErrUnknownArchiveID.
 func (s *Session) QueryArchive(ctx context.Context, archive string, f ArchiveFilter, p Page) ([]*MAMResult, Fin, error) {
 	qid := rand.Text()[:20]
 	col := &collector{seenID: make(map[string]bool), from: archive, notify: make(chan struct{}, 1)}
@@ -72,8 +74,11 @@ func (s *Session) QueryArchive(ctx context.Context, archive string, f ArchiveFil
 	}
 	q.Set = set
 	iq := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: archive}, Payload: q}
-	reply, err := s.IQ(ctx, iq)
+	reply, err := s.iq(ctx, iq)
 	if err != nil {
+		if p.After != "" || p.Before != "" {
+			err = meaning(err, "item-not-found", ErrUnknownArchiveID)
+		}
 		return nil, Fin{}, err
 	}
 	fin := ParseFin(&reply)

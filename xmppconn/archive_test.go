@@ -54,7 +54,7 @@ func TestIntegrationArchiveDropsResentCopy(t *testing.T) {
 		return fmt.Appendf(nil, `<message type="chat" id="%s" to="%s"><body>%s</body><origin-id xmlns="urn:xmpp:sid:0" id="%s"/></message>`, id, b.JID, body, id)
 	}
 	for _, w := range []struct{ id, body string }{{"r1", "first"}, {"r1", "first"}, {"r2", "second"}} {
-		if err := sa.SendRaw(ctx, raw(w.id, w.body)); err != nil {
+		if err := sa.current().SendRaw(ctx, raw(w.id, w.body)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -389,55 +389,21 @@ func (c *Conn) Send(ctx context.Context, v any) error {
 	}
 	// A value may marshal to anything (a slice to several elements, a
 	// custom marshaller to a stream element): check as SendRaw does.
-	if err := checkRaw(raw); err != nil {
-		return err
-	}
-	return c.write(ctx, raw)
+	return c.SendRaw(ctx, raw)
 }
 
 // SendRaw writes raw, which must be exactly one well-formed message,
-// presence or iq element in the jabber:client namespace (no XML
-// declaration, no comments, no DTD); otherwise it returns ErrInvalidStanza.
-// Use IQ for IQ requests that expect a reply.
+// presence or iq element in the jabber:client namespace, as parseStanza
+// checks it (no XML declaration, comments or DTD, within its limits);
+// otherwise it returns ErrInvalidStanza. A from attribute is left out:
+// the server stamps the stream's own address. Use IQ for IQ requests that
+// expect a reply.
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
-	if err := checkRaw(raw); err != nil {
+	st, err := parseStanza(raw)
+	if err != nil {
 		return err
 	}
-	return c.write(ctx, raw)
-}
-
-// checkRaw validates bytes given to SendRaw.
-func checkRaw(raw []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(raw))
-	d.Strict = true
-	depth, roots := 0, 0
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			if err.Error() == "EOF" && depth == 0 && roots == 1 {
-				return nil
-			}
-			return fmt.Errorf("%w: %v", ErrInvalidStanza, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				roots++
-				if roots > 1 || !isClient(t.Name) || (t.Name.Local != "message" && t.Name.Local != "presence" && t.Name.Local != "iq") {
-					return fmt.Errorf("%w: root <%s>", ErrInvalidStanza, t.Name.Local)
-				}
-			}
-			depth++
-		case xml.EndElement:
-			depth--
-		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) != 0 {
-				return fmt.Errorf("%w: text outside the element", ErrInvalidStanza)
-			}
-		default:
-			return fmt.Errorf("%w: restricted XML (%T)", ErrInvalidStanza, tok)
-		}
-	}
+	return c.write(ctx, st.xml)
 }
 
 // write writes b as one unit. Waiting for the socket honours ctx; a write
@@ -533,10 +499,11 @@ func (c *Conn) RawIQ(ctx context.Context, typ, to string, payload []byte) (Stanz
 	b.WriteString("'>")
 	b.Write(payload)
 	b.WriteString("</iq>")
-	if err := checkRaw(b.Bytes()); err != nil {
+	st, err := parseStanza(b.Bytes())
+	if err != nil {
 		return Stanza{}, err
 	}
-	return c.iq(ctx, id, to, b.Bytes())
+	return c.iq(ctx, id, to, st.xml)
 }
 
 func (c *Conn) iq(ctx context.Context, id, to string, raw []byte) (Stanza, error) {
@@ -548,7 +515,7 @@ func (c *Conn) iq(ctx context.Context, id, to string, raw []byte) (Stanza, error
 	}
 	if c.pending[id] != nil {
 		c.pmu.Unlock()
-		return Stanza{}, fmt.Errorf("xmppconn: iq id %q already waits for a reply", id)
+		return Stanza{}, fmt.Errorf("%w: an iq with the id %q already waits for its reply", ErrInvalidStanza, id)
 	}
 	c.pending[id] = p
 	c.pmu.Unlock()

@@ -16,7 +16,7 @@ const (
 )
 
 // iqPayload is an IQ child given as an element name, attributes and inner
-// XML; it lets this package send any query with Session.IQ.
+// XML; it lets this package send any query with Session.iq.
 type iqPayload struct {
 	XMLName xml.Name
 	Attrs   []xml.Attr `xml:",any,attr"`
@@ -34,11 +34,11 @@ func queryPayload(ns string, inner []byte) *iqPayload {
 // iqGet and iqSet send an IQ get or set with payload p to to and wait for
 // the reply.
 func (s *Session) iqGet(ctx context.Context, to string, p *iqPayload) (Stanza, error) {
-	return s.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: to}, Payload: p})
+	return s.iq(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: to}, Payload: p})
 }
 
 func (s *Session) iqSet(ctx context.Context, to string, p *iqPayload) (Stanza, error) {
-	return s.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: to}, Payload: p})
+	return s.iq(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: to}, Payload: p})
 }
 
 // Identity is a disco#info identity.

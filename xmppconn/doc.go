@@ -49,6 +49,22 @@
 // [Conn.Send], [Conn.SendRaw] and [Conn.IQ] are safe for concurrent use by
 // multiple goroutines; one writer at a time owns the socket.
 //
+// Every stanza given as text ([Conn.SendRaw], [Conn.Send] after
+// marshalling, [Session.SendStanza] for a client's own) goes through one
+// check: exactly one message, presence or iq in jabber:client, no DTD,
+// entities, comments or processing instructions, within size, depth,
+// attribute and token limits, and its from attribute left out.
+//
+// # Sessions and verbs
+//
+// A [Manager] holds one [Session] per user: it reconnects, catches up from
+// the archive and delivers what arrives as chatapi events. The Session's
+// verbs are the only way the rest of the gateway speaks XMPP: SendChat,
+// SendGroupChat and SendChatState for messages, Roster, SetRosterItem and
+// SetSubscription for contacts, VCard and SetVCard, Bookmarks and
+// SetBookmark for native bookmarks, the pubsub and room verbs, and
+// SendStanza for a stanza a client wrote itself.
+//
 // # Liveness and closing
 //
 // Every Config.KeepAlive the Conn writes a whitespace keepalive and sends an

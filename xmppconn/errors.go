@@ -45,8 +45,10 @@ var (
 	// time. It is wrapped together with ErrNetwork.
 	ErrPingTimeout = errors.New("xmppconn: ping timeout")
 
-	// ErrInvalidStanza is returned by SendRaw for bytes that are not exactly
-	// one well-formed message, presence or iq element.
+	// ErrInvalidStanza is returned by SendStanza and Conn.SendRaw for bytes
+	// that are not exactly one well-formed message, presence or iq element
+	// within the limits (the text after it says why, in words a client can
+	// be shown), and by the verbs for an argument they cannot send.
 	ErrInvalidStanza = errors.New("xmppconn: invalid stanza")
 
 	// ErrConfig is returned by Dial for an incomplete or contradictory Config.
@@ -136,8 +138,44 @@ var (
 	ErrBadRequest            = &StanzaError{Condition: "bad-request"}
 	ErrServiceUnavailable    = &StanzaError{Condition: "service-unavailable"}
 	ErrRemoteServerTimeout   = &StanzaError{Condition: "remote-server-timeout"}
+	ErrRemoteServerNotFound  = &StanzaError{Condition: "remote-server-not-found"}
 	ErrFeatureNotImplemented = &StanzaError{Condition: "feature-not-implemented"}
 )
+
+// Errors that say what a stanza error means for one verb, where XMPP gives
+// a condition a meaning of its own. Each is returned together with the
+// *StanzaError (both match with errors.Is).
+var (
+	// ErrRoomFull: JoinRoom and EnterRoom were refused because the room
+	// has as many occupants as it takes (XEP-0045 section 7.2.10,
+	// service-unavailable).
+	ErrRoomFull = errors.New("xmppconn: the room is full")
+
+	// ErrNicknameInUse: JoinRoom and EnterRoom were refused because
+	// another occupant has the nickname (XEP-0045 section 7.2.9,
+	// conflict).
+	ErrNicknameInUse = errors.New("xmppconn: the nickname is in use in the room")
+
+	// ErrFileNotAccepted: RequestUploadSlot was refused because the
+	// service will not take the file, too large or of a type it refuses
+	// (XEP-0363 section 4.1, not-acceptable).
+	ErrFileNotAccepted = errors.New("xmppconn: the upload service does not accept the file")
+
+	// ErrUnknownArchiveID: QueryArchive was asked for the page after or
+	// before an archive id the archive does not have (XEP-0313 section
+	// 5.3 with XEP-0059, item-not-found).
+	ErrUnknownArchiveID = errors.New("xmppconn: no message with this archive id")
+)
+
+// meaning returns err as the sentinel want when it is a *StanzaError
+// with the condition cond, keeping both reachable; else err as it is.
+func meaning(err error, cond string, want error) error {
+	var se *StanzaError
+	if errors.As(err, &se) && se.Condition == cond {
+		return fmt.Errorf("%w: %w", want, err)
+	}
+	return err
+}
 
 // netErr wraps a network failure so that it matches ErrNetwork and still
 // unwraps to the underlying error (*net.OpError and the like).

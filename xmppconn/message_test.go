@@ -90,7 +90,7 @@ func TestMessageWriters(t *testing.T) {
 			}
 			var body string
 			var data json.RawMessage
-			for _, p := range Translate(&st, tt.to, nil) {
+			for _, p := range Translate(&st, tt.to, testMUCServices) {
 				switch v := p.(type) {
 				case chatapi.Chat:
 					body, data = v.Body, v.Data
@@ -129,8 +129,8 @@ func checkWriters(t *testing.T, to, id, body string, data json.RawMessage) {
 		t.Errorf("groupChatStanza =\n%s\nxml.Marshal =\n%s", group, want)
 	}
 	for _, raw := range [][]byte{chat, group} {
-		if err := checkRaw(raw); err != nil {
-			t.Errorf("the reader refuses %s: %v", raw, err)
+		if _, err := parseStanza(raw); err != nil {
+			t.Errorf("the stanza check refuses %s: %v", raw, err)
 		}
 	}
 }

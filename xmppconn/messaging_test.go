@@ -55,7 +55,7 @@ func TestIntegrationMessagingXMPP(t *testing.T) {
 
 	t.Run("own archive paged", func(t *testing.T) {
 		for i := range 5 {
-			if err := sa.Send(ctx, chatTo(b.JID, fmt.Sprint("m", i))); err != nil {
+			if err := sa.send(ctx, chatTo(b.JID, fmt.Sprint("m", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -97,7 +97,7 @@ func TestIntegrationMessagingXMPP(t *testing.T) {
 			t.Fatalf("second EnterRoom = %v, %v", created, err)
 		}
 		msg := stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat}, Body: "to the room"}
-		if err := sa.Send(ctx, msg); err != nil {
+		if err := sa.send(ctx, msg); err != nil {
 			t.Fatal(err)
 		}
 		var res []*MAMResult

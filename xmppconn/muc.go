@@ -138,5 +138,5 @@ func (s *Session) Invite(ctx context.Context, roomJID, invitee, reason string) e
 	x.Invite.To, x.Invite.Reason = invitee, reason
 	m := stanza.Message{Attrs: stanza.Attrs{To: roomJID, Id: newID()}}
 	m.Extensions = append(m.Extensions, x)
-	return s.Send(ctx, m)
+	return s.send(ctx, m)
 }

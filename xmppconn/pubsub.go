@@ -158,7 +158,7 @@ func (s *Session) CreateNode(ctx context.Context, service, node string, config *
 	if config != nil {
 		req.Configure = &formWrap{Form: config}
 	}
-	_, err := s.IQ(ctx, newIQ(stanza.IQTypeSet, service, req))
+	_, err := s.iq(ctx, newIQ(stanza.IQTypeSet, service, req))
 	return err
 }
 
@@ -171,7 +171,7 @@ func (s *Session) Publish(ctx context.Context, service, node string, item Item, 
 	if options != nil {
 		req.PublishOptions = &formWrap{Form: options}
 	}
-	reply, err := s.IQ(ctx, newIQ(stanza.IQTypeSet, service, req))
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeSet, service, req))
 	if err != nil {
 		return "", err
 	}
@@ -193,7 +193,7 @@ func (s *Session) Retract(ctx context.Context, service, node, id string, notify 
 	if notify {
 		req.Retract.Notify = "true"
 	}
-	_, err := s.IQ(ctx, newIQ(stanza.IQTypeSet, service, req))
+	_, err := s.iq(ctx, newIQ(stanza.IQTypeSet, service, req))
 	return err
 }
 
@@ -201,7 +201,7 @@ func (s *Session) Retract(ctx context.Context, service, node, id string, notify 
 // when max > 0.
 func (s *Session) Items(ctx context.Context, service, node string, max int) ([]Item, error) {
 	req := &pubsubRequest{Items: &itemsReq{Node: node, MaxItems: max}}
-	reply, err := s.IQ(ctx, newIQ(stanza.IQTypeGet, service, req))
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeGet, service, req))
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (s *Session) Items(ctx context.Context, service, node string, max int) ([]I
 // (XEP-0060 section 6.1) and returns the subscription state the service
 // reports ("subscribed", or "pending" for nodes that need approval).
 func (s *Session) Subscribe(ctx context.Context, service, node, jid string) (string, error) {
-	reply, err := s.IQ(ctx, newIQ(stanza.IQTypeSet, service, &pubsubRequest{Subscribe: &subscribeReq{Node: node, JID: jid}}))
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeSet, service, &pubsubRequest{Subscribe: &subscribeReq{Node: node, JID: jid}}))
 	if err != nil {
 		return "", err
 	}
@@ -240,7 +240,7 @@ func (s *Session) Subscribe(ctx context.Context, service, node, jid string) (str
 // matching ErrForbidden.
 func (s *Session) Subscriptions(ctx context.Context, service, node string) ([]Subscription, error) {
 	req := &pubsubOwnerRequest{Subscriptions: &subscriptionsR{Node: node}}
-	reply, err := s.IQ(ctx, newIQ(stanza.IQTypeGet, service, req))
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeGet, service, req))
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (s *Session) Subscriptions(ctx context.Context, service, node string) ([]Su
 
 // DeleteNode deletes node as its owner (XEP-0060 section 8.4).
 func (s *Session) DeleteNode(ctx context.Context, service, node string) error {
-	_, err := s.IQ(ctx, newIQ(stanza.IQTypeSet, service, &pubsubOwnerRequest{Delete: &nodeRef{Node: node}}))
+	_, err := s.iq(ctx, newIQ(stanza.IQTypeSet, service, &pubsubOwnerRequest{Delete: &nodeRef{Node: node}}))
 	return err
 }
 

@@ -226,11 +226,12 @@ func (s *Session) usable() (*Conn, error) {
 	return c, nil
 }
 
-// Send writes a stanza on the session's connection. It fails with
-// ErrOffline while the session reconnects. Messages the user writes go
-// through SendChat and SendGroupChat instead, which keep them for sending
-// again after a connection loss (see outbox).
-func (s *Session) Send(ctx context.Context, v any) error {
+// send writes a stanza of this package's own on the session's
+// connection. It fails with ErrOffline while the session reconnects.
+// Messages the user writes go through SendChat and SendGroupChat instead,
+// which keep them for sending again after a connection loss (see outbox);
+// a client's own stanza goes through SendStanza.
+func (s *Session) send(ctx context.Context, v any) error {
 	c, err := s.usable()
 	if err != nil {
 		return err
@@ -239,24 +240,15 @@ func (s *Session) Send(ctx context.Context, v any) error {
 	return c.Send(ctx, v)
 }
 
-// SendRaw writes one stanza given as XML text.
-func (s *Session) SendRaw(ctx context.Context, raw []byte) error {
-	c, err := s.usable()
-	if err != nil {
-		return err
-	}
-	s.Touch()
-	return c.SendRaw(ctx, raw)
-}
-
-// IQ sends iq and waits for its reply; an error reply is a *StanzaError.
-func (s *Session) IQ(ctx context.Context, iq *stanza.IQ) (Stanza, error) {
+// iq sends the IQ request r and waits for its reply; an error reply is a
+// *StanzaError. The verbs build their requests with it.
+func (s *Session) iq(ctx context.Context, r *stanza.IQ) (Stanza, error) {
 	c, err := s.usable()
 	if err != nil {
 		return Stanza{}, err
 	}
 	s.Touch()
-	return c.IQ(ctx, iq)
+	return c.IQ(ctx, r)
 }
 
 // SetPresence sets the user's presence: show is "", "available", "chat",
@@ -266,7 +258,7 @@ func (s *Session) SetPresence(ctx context.Context, show, status string) error {
 	s.show, s.status = show, status
 	p := s.presenceStanzaLocked()
 	s.mu.Unlock()
-	return s.Send(ctx, p)
+	return s.send(ctx, p)
 }
 
 // Presences returns the latest presence of each resource of contact (a
@@ -313,7 +305,8 @@ func (s *Session) removeWaiter(w *waiter) {
 
 // JoinRoom enters a room (XEP-0045 section 7.2) as nick and waits for the
 // room's answer: the user's own presence (status 110) or an error presence,
-// returned as a *StanzaError. The session rejoins it after a reconnect.
+// returned as a *StanzaError, with ErrRoomFull or ErrNicknameInUse when
+// the condition means that. The session rejoins it after a reconnect.
 func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) error {
 	full := roomJID + "/" + nick
 	w := s.addWaiter(func(st *Stanza) bool {
@@ -321,13 +314,15 @@ func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) 
 	})
 	defer s.removeWaiter(w)
 	r := &room{nick: nick, password: password}
-	if err := s.Send(ctx, joinStanza(roomJID, r)); err != nil {
+	if err := s.send(ctx, joinStanza(roomJID, r)); err != nil {
 		return err
 	}
 	select {
 	case st := <-w.ch:
 		if st.Type == "error" {
-			return presenceError(st)
+			err := presenceError(st)
+			err = meaning(err, "service-unavailable", ErrRoomFull)
+			return meaning(err, "conflict", ErrNicknameInUse)
 		}
 	case <-ctx.Done():
 		return ctx.Err()
@@ -350,7 +345,7 @@ func (s *Session) LeaveRoom(ctx context.Context, roomJID string) error {
 	if !ok {
 		return ErrItemNotFound
 	}
-	return s.Send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: roomJID + "/" + r.nick, Type: stanza.PresenceTypeUnavailable}})
+	return s.send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: roomJID + "/" + r.nick, Type: stanza.PresenceTypeUnavailable}})
 }
 
 // Rooms returns the joined rooms and the nick in each.

@@ -88,6 +88,25 @@ func newTestManager(t *testing.T, ev *events, mod func(*ManagerConfig)) *Manager
 	return m
 }
 
+// pair is two new users with a session each, on one Manager, and a
+// context that bounds the test's round trips.
+type pair struct {
+	ctx    context.Context
+	a, b   ejabberdtest.User
+	sa, sb *Session
+}
+
+func newPair(t *testing.T, ev *events, mod func(*ManagerConfig)) pair {
+	t.Helper()
+	p := pair{a: ejabberdtest.NewUser(t), b: ejabberdtest.NewUser(t)}
+	m := newTestManager(t, ev, mod)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	ss := openSessions(ctx, t, m, p.a, p.b)
+	p.ctx, p.sa, p.sb = ctx, ss[0], ss[1]
+	return p
+}
+
 func chatTo(to, body string) *stanza.Message {
 	return &stanza.Message{Attrs: stanza.Attrs{To: to, Type: stanza.MessageTypeChat}, Body: body}
 }
@@ -152,7 +171,7 @@ func TestIntegrationSessionDeliversInOrder(t *testing.T) {
 	}
 	const n = 500
 	for i := range n {
-		if err := sb.Send(ctx, chatTo(a.JID, strconv.Itoa(i))); err != nil {
+		if err := sb.send(ctx, chatTo(a.JID, strconv.Itoa(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,7 +308,7 @@ func TestIntegrationSessionRoomCatchUp(t *testing.T) {
 	post := func(body string) {
 		t.Helper()
 		msg := &stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat}, Body: body}
-		if err := sb.Send(ctx, msg); err != nil {
+		if err := sb.send(ctx, msg); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -73,13 +73,12 @@ func ParseUploadSlot(raw []byte) (UploadSlot, error) {
 }
 
 // RequestUploadSlot asks the upload service for a slot for a file (XEP-0363
-// section 4). A file the service finds too large is a *StanzaError with
-// condition not-acceptable.
+// section 4). A file the service will not take is ErrFileNotAccepted.
 func (s *Session) RequestUploadSlot(ctx context.Context, service, filename string, size int64, contentType string) (UploadSlot, error) {
 	req := &uploadRequest{Filename: filename, Size: size, ContentType: contentType}
-	reply, err := s.IQ(ctx, newIQ(stanza.IQTypeGet, service, req))
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeGet, service, req))
 	if err != nil {
-		return UploadSlot{}, err
+		return UploadSlot{}, meaning(err, "not-acceptable", ErrFileNotAccepted)
 	}
 	return ParseUploadSlot(reply.Raw)
 }

@@ -2,6 +2,7 @@ package xmppconn
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 
@@ -113,4 +114,24 @@ func VCardOf(reply *Stanza) (*VCard, error) {
 		return &VCard{}, nil
 	}
 	return iq.VCard, nil
+}
+
+// VCard reads the vCard of jid, "" for the user's own (XEP-0054 sections
+// 3.1 and 3.3). A user who never stored one has an empty VCard.
+func (s *Session) VCard(ctx context.Context, jid string) (*VCard, error) {
+	reply, err := s.iq(ctx, newIQ(stanza.IQTypeGet, jid, &VCard{}))
+	if err != nil {
+		return nil, err
+	}
+	return VCardOf(&reply)
+}
+
+// SetVCard stores v as the user's vCard (XEP-0054 section 3.2): it
+// replaces the whole stored vCard, so a change of one field reads the
+// vCard first and sends it back with the change.
+func (s *Session) SetVCard(ctx context.Context, v *VCard) error {
+	c := *v
+	c.XMLName = xml.Name{Space: nsVCard, Local: "vCard"}
+	_, err := s.iq(ctx, newIQ(stanza.IQTypeSet, "", &c))
+	return err
 }
