@@ -445,7 +445,7 @@ func TestPagesCSP(t *testing.T) {
 		t.Fatalf("only %d files served", n)
 	}
 	r := e.Do(t, "GET", "/", "", "", "")
-	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP(ejabberdtest.Shared(t).UploadOrigin()) || !strings.Contains(string(r.Body), `src="app.js"`) {
+	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP(ejabberdtest.Shared(t).UploadOrigin()) || !strings.Contains(string(r.Body), `src="main.js"`) {
 		t.Fatalf("GET /: %d %q", r.Status, r.Header.Get("Content-Security-Policy"))
 	}
 }
