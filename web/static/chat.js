@@ -4,14 +4,15 @@
 // the model (state.js); they never draw (view.js does, from the model's
 // change notices) except for notices of what went wrong.
 //
-// History is one page of PAGE archived messages, asked for when a
-// conversation is first opened.
+// History opens on the archive's newest page (an empty `before`) and
+// pages back with the `first` id of the oldest page shown, PAGE messages at
+// a time, until the archive says the history is complete.
 
 import { call, seg, features, available, ApiError } from './api.js';
 import {
   model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf,
 } from './state.js';
-import { notice, fail, applyFeatures } from './view.js';
+import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
 
 export const PAGE = 100;
 
@@ -26,14 +27,20 @@ export function openConv(id) {
 
 // ---- history ------------------------------------------------------------------
 
-// loadHistory asks the archive for a page of c (again after a gap in the
-// stream).
+// loadHistory asks the archive for the newest page of c (again after a
+// gap in the stream).
 export async function loadHistory(c) {
   c.history = true;
-  await whenReady(); // our own address tells our messages
-  const page = await fetchPage(c);
-  if (!page) return;
-  for (const m of page.msgs) addMessage(c, m);
+  c.complete = false;
+  await loadPage(c, '');
+}
+
+// loadOlder asks for the page before the oldest one shown, if any is left
+// and none is on its way.
+export async function loadOlder(c) {
+  if (!c || !c.history || c.complete || c.loading || !c.before) return false;
+  await loadPage(c, c.before);
+  return true;
 }
 
 // stanzaAttr reads an attribute of the archived stanza's root element (the
@@ -46,10 +53,11 @@ function stanzaAttr(xml, name) {
   } catch { return ''; }
 }
 
-async function fetchPage(c) {
+async function fetchPage(c, before) {
+  const opts = { keepEmpty: ['before'] };
   if (c.kind === 'chat') {
     const res = await available(() => call('GET', '/chat/messages', {
-      query: { to: c.jid, max: PAGE }, feature: 'archive',
+      ...opts, query: { to: c.jid, max: PAGE, before }, feature: 'archive',
     }));
     if (!res) return null;
     const msgs = [];
@@ -66,7 +74,7 @@ async function fetchPage(c) {
     return { msgs, first: res.first, complete: res.complete };
   }
   const res = await available(() => call('GET', `/groupchat/room/${seg(local(c.jid))}/chathistory`, {
-    query: { max: PAGE, serviceName: c.jid.split('@')[1] }, feature: 'rooms',
+    ...opts, query: { max: PAGE, serviceName: c.jid.split('@')[1], before }, feature: 'rooms',
   }));
   if (!res) return null;
   const msgs = [];
@@ -76,6 +84,25 @@ async function fetchPage(c) {
     msgs.push({ from: m.from, body: m.body, stanzaId: m.stanzaId, stamp: m.delayStamp, nick, mine: nick === c.nick });
   }
   return { msgs, first: res.first, complete: res.complete };
+}
+
+async function loadPage(c, before) {
+  await whenReady(); // our own address tells our messages
+  c.loading = true;
+  if (before) setHistoryBusy(true);
+  try {
+    const page = await fetchPage(c, before);
+    if (!page) { c.complete = true; return; }
+    const older = before !== '';
+    // An older page goes in newest first, each before what is shown.
+    for (const m of older ? page.msgs.reverse() : page.msgs) addMessage(c, m, { older });
+    if (page.first && (older || !c.before)) c.before = page.first;
+    // A gateway that does not page says nothing of completeness.
+    if (page.complete !== false || !page.first) c.complete = true;
+  } finally {
+    c.loading = false;
+    if (before) setHistoryBusy(false);
+  }
 }
 
 // reloadHistory is for a gap in the stream: the open conversation asks the

@@ -14,7 +14,7 @@ import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
 import { model, activeConv, local, toJID } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
-import { openConv, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
+import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
 
@@ -95,13 +95,28 @@ async function signOut({ remote = false, reason = '' } = {}) {
 
 // enter opens a conversation on screen: on a phone it fills the screen.
 function enter(id, { focus = true } = {}) {
-  const { c } = openConv(id);
+  const { c, loaded } = openConv(id);
   if (!c) return;
   document.body.classList.add('in-conv');
   if (focus) {
     flush(); // the composer shows with the conversation
     $('composer-input').focus();
   }
+  loaded.then(() => afterRender(olderIfAtTop));
+}
+
+// afterRender runs fn once the scheduled render is on the page.
+function afterRender(fn) {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
+// olderIfAtTop loads older messages while the list is scrolled to its top
+// (or too short to scroll).
+async function olderIfAtTop() {
+  const c = activeConv();
+  const list = $('messages');
+  if (!c || list.scrollTop > 80) return;
+  if (await loadOlder(c).catch(() => false)) afterRender(olderIfAtTop);
 }
 
 // ---- wiring: sign-in ------------------------------------------------------------
@@ -231,6 +246,10 @@ function wireConversation() {
     const b = document.querySelector(`button[data-conv="${CSS.escape(model.active)}"]`);
     if (b) b.focus();
   });
+
+  $('messages').addEventListener('scroll', () => {
+    if ($('messages').scrollTop <= 80) olderIfAtTop();
+  }, { passive: true });
 
   $('composer').addEventListener('submit', busy($('send'), async () => {
     const input = $('composer-input');

@@ -103,7 +103,10 @@ export function conv(kind, jid, title) {
       messages: [], keys: new Set(), unread: 0,
       presence: kind === 'chat' ? 'offline' : '', status: '', typing: '',
       inRoster: false, joined: false, nick: '', occupants: new Map(),
-      history: false, // the archive was asked
+      // archive paging: history is true once the newest page was asked
+      // for; before is the archive id to page back from; complete says
+      // nothing older is left.
+      history: false, before: '', complete: false, loading: false,
     };
     model.convs.set(id, c);
     changed('lists');

@@ -181,6 +181,11 @@ async function preview(li, url) {
   keepBottom(() => li.append(card));
 }
 
+// setHistoryBusy marks the message list as loading older messages.
+export function setHistoryBusy(busy) {
+  $('messages').setAttribute('aria-busy', String(busy));
+}
+
 // ---- the conversation lists ---------------------------------------------------
 
 const PRESENCE_WORDS = {
