@@ -557,6 +557,10 @@ func TestBrowserRoom(t *testing.T) {
 	if !browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(roomBtn)+`)`) {
 		t.Error("bob's room list does not show the room")
 	}
+	// The invitation (a message from the room, with a body) is no contact.
+	if browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(`#contacts button[data-conv^="chat:`+room+`@"]`)+`)`) {
+		t.Error("bob's contact list shows the room that invited him")
+	}
 
 	// Bob leaves: the room leaves his list and alice sees two occupants.
 	bob.p.Do(t, chromedp.Click(chromedp.ID("room-leave")))

@@ -10,7 +10,7 @@
 
 import { call, seg, features, available, ApiError } from './api.js';
 import {
-  model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf,
+  model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
 
@@ -205,6 +205,9 @@ export async function meeting() {
 
 // onChat takes a chatapi.chat event: a message, or a chat state.
 export function onChat(d) {
+  // A room writes to us only to invite us (the invitation is its own
+  // chatapi.muc event, just before); it is no contact.
+  if (isRoom(d.from)) return;
   if (d.type === 'chatstate') {
     const c = model.convs.get(`chat:${bare(d.from)}`);
     if (!c) return;

@@ -72,6 +72,14 @@ export function toRoomJID(s) {
   return s.includes('@') ? bare(s) : `${s}@${model.muc}`;
 }
 
+// isRoom tells whether jid is a room (or the MUC service itself): a room
+// we know of, one that invited us, or any address on the MUC service.
+export function isRoom(jid) {
+  const b = bare(jid);
+  return model.convs.has('room:' + b) || model.invitations.has(b) ||
+    (model.muc !== '' && (b === model.muc || domainOf(b) === model.muc));
+}
+
 // ---- identity -------------------------------------------------------------------
 
 let readyResolve;

@@ -31,6 +31,10 @@ async function run() {
   check('resourceOf', state.resourceOf('room@conference.example.org/Nick/x'), 'Nick/x');
   check('toJID', state.toJID(' Bob '), 'bob@example.org');
   check('toRoomJID', state.toRoomJID('Team'), 'team@conference.example.org');
+  check('isRoom on the MUC service', state.isRoom('team@conference.example.org'), true);
+  check('isRoom for a user', state.isRoom('bob@example.org'), false);
+  model.invitations.set('club@rooms.elsewhere.net', {});
+  check('isRoom for a room that invited us', state.isRoom('club@rooms.elsewhere.net'), true);
 
   // De-duplication: by id, by archive id, by sender + body + time of a
   // delayed message, and our own message once the archive names it.
