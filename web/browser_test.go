@@ -829,3 +829,34 @@ func TestBrowserHistory(t *testing.T) {
 	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "history.png"))
 }
+
+// TestBrowserNoSuchUser: writing to an address that does not exist never
+// shows it typing (a bounce echoes our own chat state back), and the
+// bounce says the message was not delivered.
+func TestBrowserNoSuchUser(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	alice := ejabberdtest.NewUser(t)
+	b := browsertest.Launch(t)
+	p := newPage(t, b, "alice")
+	signIn(t, e, p, alice.Name, alice.Password)
+	// Remember whether "typing" ever shows, however briefly.
+	browsertest.MustEval[bool](t, p, `(() => {
+		const el = document.getElementById("typing");
+		window.typingSeen = "";
+		new MutationObserver(() => { if (el.textContent.includes("typing")) window.typingSeen = el.textContent; })
+			.observe(el, {childList: true, characterData: true, subtree: true});
+		return true;
+	})()`)
+	ghost := "nosuch" + strings.ToLower(alice.Name)
+	openChat(t, p, ghost)
+	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hello ghost"))
+	p.Do(t, chromedp.Click(chromedp.ID("send")))
+	p.Wait(t, `document.getElementById("notice").textContent.includes("not delivered")`)
+	p.Do(t, chromedp.Sleep(time.Second)) // a late bounce
+	if seen := browsertest.MustEval[string](t, p, `window.typingSeen`); seen != "" {
+		t.Errorf("the page showed %q for an address that does not exist", seen)
+	}
+	if got := browsertest.MustEval[string](t, p, `document.getElementById("typing").textContent`); got != "" {
+		t.Errorf("typing line %q", got)
+	}
+}

@@ -6,7 +6,10 @@
 //
 // History opens on the archive's newest page (an empty `before`) and
 // pages back with the `first` id of the oldest page shown, PAGE messages at
-// a time, until the archive says the history is complete.
+// a time, until the archive says the history is complete. Chat states
+// (XEP-0085) are sent only to a peer that has shown it exists (wrote to
+// us, or sent presence), and a peer whose server bounced our message is
+// never shown as typing: a bounce echoes our own chat state back.
 
 import { call, seg, features, available, ApiError } from './api.js';
 import {
@@ -122,7 +125,7 @@ let composing = false, composingAt = 0, pauseTimer = 0;
 // paused after 4 s without a key.
 export function typed() {
   const c = activeConv();
-  if (!c || c.kind !== 'chat') return;
+  if (!c || c.kind !== 'chat' || !c.heard || !c.reachable) return;
   const now = Date.now();
   if (!composing || now - composingAt > 10000) {
     composing = true;
@@ -210,19 +213,31 @@ export function onChat(d) {
   if (isRoom(d.from)) return;
   if (d.type === 'chatstate') {
     const c = model.convs.get(`chat:${bare(d.from)}`);
-    if (!c) return;
+    if (!c || !c.reachable) return;
+    c.heard = true;
     c.typing = d.state === 'composing' ? 'composing' : '';
     if (c.id === model.active) changed('header');
     return;
   }
   if (!d.body) return;
   if (d.type === 'error') {
-    notice(`Message error from ${local(d.from)}: ${d.body}`);
+    // Our message came back: the address does not exist or cannot be
+    // reached. Whatever chat state it bounces is ours, not theirs.
+    const c = model.convs.get(`chat:${bare(d.from)}`);
+    if (c) {
+      c.reachable = false;
+      c.typing = '';
+      changed('header');
+    }
+    notice(`${local(d.from)} could not be reached: “${d.body}” was not delivered.`);
     return;
   }
   const mine = Boolean(d.sent) || bare(d.from) === model.jid;
   const c = conv('chat', mine ? bare(d.to) : bare(d.from));
-  if (!mine) c.typing = '';
+  if (!mine) {
+    c.typing = '';
+    c.reachable = true;
+  }
   addMessage(c, { id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, to: d.to, body: d.body, mine }, { live: true });
   if (c.id === model.active) changed('header');
 }

@@ -21,6 +21,7 @@ export async function loadRoster() {
     const c = conv('chat', bare(item.jid), item.nickname || local(item.jid));
     c.inRoster = true;
     if (item.show) c.presence = SHOW[item.show] || item.show;
+    if (item.show && item.show !== 'unavailable') c.heard = true;
     c.status = item.status || '';
   }
   changed(['lists', 'header']);
@@ -80,6 +81,7 @@ export function onPresence(d) {
   }
   if (type !== 'available' && type !== 'unavailable') return;
   const c = conv('chat', from);
+  if (type === 'available') c.heard = true;
   c.presence = type === 'unavailable' ? 'offline' : (d.show && d.show !== 'available' ? d.show : 'online');
   c.status = type === 'unavailable' ? '' : (d.status || '');
   changed('lists');

@@ -110,7 +110,9 @@ export function conv(kind, jid, title) {
       id, kind, jid, title: title || local(jid),
       messages: [], keys: new Set(), unread: 0,
       presence: kind === 'chat' ? 'offline' : '', status: '', typing: '',
-      inRoster: false, joined: false, nick: '', occupants: new Map(),
+      // heard: the peer showed it exists (wrote to us, sent presence);
+      // reachable: its server did not bounce our last message.
+      inRoster: false, heard: false, reachable: true, joined: false, nick: '', occupants: new Map(),
       // archive paging: history is true once the newest page was asked
       // for; before is the archive id to page back from; complete says
       // nothing older is left.
@@ -225,6 +227,7 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
     return false;
   }
   for (const k of keys) c.keys.add(k);
+  if (!m.mine) c.heard = true;
   if (!m.ts) m.ts = m.stamp || new Date().toISOString();
   m.t = Date.parse(m.ts) || 0;
   m.key = ++seq;

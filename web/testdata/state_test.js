@@ -96,6 +96,8 @@ async function run() {
   check('seen again', v.unread, 0);
   state.open(u.id);
   check('opened: read', [u.unread, state.totalUnread()], [0, 0]);
+  check('the peer is known to exist', u.heard, true);
+  check('a new peer is not', state.conv('chat', 'nobody@example.org').heard, false);
 
   // Change notices name the region, and the conversation for messages.
   fresh();
