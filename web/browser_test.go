@@ -78,6 +78,18 @@ func signIn(t *testing.T, e *gatewayenv.Env, p *browsertest.Page, name, password
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
 }
 
+// signedInAlone starts a gateway and a browser for one new person, signed
+// in on a page.
+func signedInAlone(t *testing.T, name string) (*gatewayenv.Env, ejabberdtest.User, *browsertest.Page) {
+	t.Helper()
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	u := ejabberdtest.NewUser(t)
+	p := newPage(t, b, name)
+	signIn(t, e, p, u.Name, u.Password)
+	return e, u, p
+}
+
 func openChat(t *testing.T, p *browsertest.Page, name string) {
 	t.Helper()
 	p.Do(t,
@@ -335,11 +347,7 @@ func TestBrowserPasskey(t *testing.T) {
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR
 // is shown) and signs in with password and code.
 func TestBrowserTOTP(t *testing.T) {
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	u := ejabberdtest.NewUser(t)
-	p := newPage(t, b, "totp")
-	signIn(t, e, p, u.Name, u.Password)
+	_, u, p := signedInAlone(t, "totp")
 	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("totp-enrol-password"), u.Password),
@@ -834,11 +842,7 @@ func TestBrowserHistory(t *testing.T) {
 // shows it typing (a bounce echoes our own chat state back), and the
 // bounce says the message was not delivered.
 func TestBrowserNoSuchUser(t *testing.T) {
-	e := gatewayenv.Start(t, nil)
-	alice := ejabberdtest.NewUser(t)
-	b := browsertest.Launch(t)
-	p := newPage(t, b, "alice")
-	signIn(t, e, p, alice.Name, alice.Password)
+	_, alice, p := signedInAlone(t, "alice")
 	// Remember whether "typing" ever shows, however briefly.
 	browsertest.MustEval[bool](t, p, `(() => {
 		const el = document.getElementById("typing");
