@@ -136,42 +136,36 @@ function wireAuth() {
   const error = (text) => { $('auth-error').textContent = text; };
   let ticket = null; // of a login that asked for the TOTP code
 
-  $('login-form').addEventListener('submit', busy($('login-submit'), async () => {
+  // signInBy makes the handler of a sign-in button: unless missing() names
+  // what the form lacks, it runs the ceremony and starts the session with
+  // the token it answers; a failure goes to failed.
+  const signInBy = (missing, ceremony, failed = (e) => error(auth.describe(e))) => async () => {
     error('');
-    if (!user() || !pass()) { error('Enter your username and password.'); return; }
+    const lack = missing();
+    if (lack) { error(lack); return; }
     try {
-      const { token } = await auth.login(user(), pass());
+      const { token } = await ceremony();
       await startSession(user(), token);
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 'mfa_required') {
-        ticket = e.body.ticket || '';
-        $('login-form').hidden = true;
-        $('totp-form').hidden = false;
-        $('totp-code').value = '';
-        $('totp-code').focus();
-        return;
-      }
-      error(auth.describe(e));
-    }
-  }));
+    } catch (e) { failed(e); }
+  };
 
-  $('register-submit').addEventListener('click', busy($('register-submit'), async () => {
-    error('');
-    if (!user() || !pass()) { error('Choose a username and a password.'); return; }
-    try {
-      const { token } = await auth.register(user(), pass());
-      await startSession(user(), token);
-    } catch (e) { error(auth.describe(e)); }
-  }));
-
-  $('login-passkey').addEventListener('click', busy($('login-passkey'), async () => {
-    error('');
-    if (!user()) { error('Enter your username first.'); return; }
-    try {
-      const { token } = await auth.passkeyLogin(user());
-      await startSession(user(), token);
-    } catch (e) { error(auth.describe(e)); }
-  }));
+  $('login-form').addEventListener('submit', busy($('login-submit'), signInBy(
+    () => (!user() || !pass() ? 'Enter your username and password.' : ''),
+    () => auth.login(user(), pass()),
+    (e) => {
+      if (!(e instanceof ApiError && e.code === 'mfa_required')) { error(auth.describe(e)); return; }
+      ticket = e.body.ticket || '';
+      $('login-form').hidden = true;
+      $('totp-form').hidden = false;
+      $('totp-code').value = '';
+      $('totp-code').focus();
+    })));
+  $('register-submit').addEventListener('click', busy($('register-submit'), signInBy(
+    () => (!user() || !pass() ? 'Choose a username and a password.' : ''),
+    () => auth.register(user(), pass()))));
+  $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
+    () => (!user() ? 'Enter your username first.' : ''),
+    () => auth.passkeyLogin(user()))));
 
   $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
     const code = $('totp-code').value.trim();
