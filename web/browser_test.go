@@ -156,12 +156,17 @@ func TestBrowserChat(t *testing.T) {
 	bob.p.Wait(t, `!document.querySelector(`+js(convButton(alice.JID)+" .unread")+`)`)
 	t.Logf("first message across after %v", time.Since(start).Round(time.Millisecond))
 
-	// Typing shows on the other side, then the reply arrives.
+	// Typing shows on the other side, then the reply arrives. It is added
+	// to the list: the message shown before stays the same element.
+	browsertest.MustEval[bool](t, alice.p, `(window.firstShown = document.querySelector("#messages .msg"), true)`)
 	bob.p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi al"))
 	alice.p.Wait(t, `document.getElementById("typing").textContent.includes("typing")`)
 	send(t, bob.p, "hi alice")
 	waitShownOnce(t, alice.p, "hi alice")
 	alice.p.Wait(t, `document.getElementById("typing").textContent === ""`)
+	if !browsertest.MustEval[bool](t, alice.p, `window.firstShown.isConnected && window.firstShown === document.querySelector("#messages .msg")`) {
+		t.Error("a new message re-made the messages shown before it")
+	}
 
 	// A second tab of alice sees what the first one sends.
 	tab2 := alice.p.NewTab(t, "alice-tab2")
