@@ -1,18 +1,11 @@
 // state_test.js: checks of state.js without the app's DOM, run by
-// TestBrowserState in a page that loads only this module. It leaves
-// window.stateTest = {ran, failures} when done.
+// TestBrowserState in a page that loads only state.js. It leaves
+// window.moduleTest (check.js) when done.
 
+import { check, finish } from './check.js';
 import * as state from '/state.js';
 
 const { model } = state;
-const failures = [];
-let ran = 0;
-
-function check(name, got, want) {
-  ran++;
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) failures.push(`${name}: got ${g}, want ${w}`);
-}
 
 const bodies = (c) => c.messages.map((m) => m.body);
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -140,7 +133,4 @@ async function run() {
   check('removed', [model.convs.has(r.id), model.active], [false, '']);
 }
 
-run().catch((e) => failures.push('threw: ' + (e && e.stack || e))).finally(() => {
-  sessionStorage.clear();
-  window.stateTest = { ran, failures };
-});
+finish(run);
