@@ -78,6 +78,18 @@ func signIn(t *testing.T, e *gatewayenv.Env, p *browsertest.Page, name, password
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
 }
 
+// signedInAlone starts a gateway and a browser for one new person, signed
+// in on a page.
+func signedInAlone(t *testing.T, name string) (*gatewayenv.Env, ejabberdtest.User, *browsertest.Page) {
+	t.Helper()
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	u := ejabberdtest.NewUser(t)
+	p := newPage(t, b, name)
+	signIn(t, e, p, u.Name, u.Password)
+	return e, u, p
+}
+
 func openChat(t *testing.T, p *browsertest.Page, name string) {
 	t.Helper()
 	p.Do(t,
@@ -144,12 +156,17 @@ func TestBrowserChat(t *testing.T) {
 	bob.p.Wait(t, `!document.querySelector(`+js(convButton(alice.JID)+" .unread")+`)`)
 	t.Logf("first message across after %v", time.Since(start).Round(time.Millisecond))
 
-	// Typing shows on the other side, then the reply arrives.
+	// Typing shows on the other side, then the reply arrives. It is added
+	// to the list: the message shown before stays the same element.
+	browsertest.MustEval[bool](t, alice.p, `(window.firstShown = document.querySelector("#messages .msg"), true)`)
 	bob.p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi al"))
 	alice.p.Wait(t, `document.getElementById("typing").textContent.includes("typing")`)
 	send(t, bob.p, "hi alice")
 	waitShownOnce(t, alice.p, "hi alice")
 	alice.p.Wait(t, `document.getElementById("typing").textContent === ""`)
+	if !browsertest.MustEval[bool](t, alice.p, `window.firstShown.isConnected && window.firstShown === document.querySelector("#messages .msg")`) {
+		t.Error("a new message re-made the messages shown before it")
+	}
 
 	// A second tab of alice sees what the first one sends.
 	tab2 := alice.p.NewTab(t, "alice-tab2")
@@ -321,9 +338,10 @@ func TestBrowserPasskey(t *testing.T) {
 	// The token is revoked elsewhere: the stream ends for good and the
 	// page asks to sign in again. From now on the stream is refused, and so
 	// is whatever the page still had to load after connecting (roster,
-	// rooms), which may or may not have gone out before the logout.
+	// rooms), which may or may not have gone out before the logout: 401,
+	// or 502 when the XMPP session went away under a request.
 	p.Allow(func(m chromedp.ConsoleMessage) bool {
-		return strings.Contains(m.URL, "/sparkweb/api/") && strings.Contains(m.Text, "401")
+		return strings.Contains(m.URL, "/sparkweb/api/") && (strings.Contains(m.Text, "401") || strings.Contains(m.Text, "502"))
 	})
 	tok := browsertest.MustEval[string](t, p, `sessionStorage.getItem("sparkgate.token")`)
 	if r := e.Do(t, "POST", rest+"/logout", tok, "", ""); r.Status != http.StatusOK {
@@ -335,11 +353,7 @@ func TestBrowserPasskey(t *testing.T) {
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR
 // is shown) and signs in with password and code.
 func TestBrowserTOTP(t *testing.T) {
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	u := ejabberdtest.NewUser(t)
-	p := newPage(t, b, "totp")
-	signIn(t, e, p, u.Name, u.Password)
+	_, u, p := signedInAlone(t, "totp")
 	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("totp-enrol-password"), u.Password),
@@ -445,7 +459,7 @@ func TestPagesCSP(t *testing.T) {
 		t.Fatalf("only %d files served", n)
 	}
 	r := e.Do(t, "GET", "/", "", "", "")
-	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP(ejabberdtest.Shared(t).UploadOrigin()) || !strings.Contains(string(r.Body), `src="app.js"`) {
+	if r.Status != http.StatusOK || r.Header.Get("Content-Security-Policy") != wantCSP(ejabberdtest.Shared(t).UploadOrigin()) || !strings.Contains(string(r.Body), `src="main.js"`) {
 		t.Fatalf("GET /: %d %q", r.Status, r.Header.Get("Content-Security-Policy"))
 	}
 }
@@ -556,6 +570,10 @@ func TestBrowserRoom(t *testing.T) {
 	}
 	if !browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(roomBtn)+`)`) {
 		t.Error("bob's room list does not show the room")
+	}
+	// The invitation (a message from the room, with a body) is no contact.
+	if browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(`#contacts button[data-conv^="chat:`+room+`@"]`)+`)`) {
+		t.Error("bob's contact list shows the room that invited him")
 	}
 
 	// Bob leaves: the room leaves his list and alice sees two occupants.
@@ -763,4 +781,92 @@ func TestBrowserAccount(t *testing.T) {
 	p.Wait(t, `!document.getElementById("meeting").hidden`)
 	p.Do(t, chromedp.Click(chromedp.ID("meeting")))
 	p.Wait(t, `[...document.querySelectorAll("#messages .msg.mine .body")].some(b => b.textContent.startsWith("Join the meeting: http://127.0.0.1:9/"))`)
+}
+
+// TestBrowserHistory: a conversation with more archived messages than one
+// page opens on the newest page, scrolled to its end; scrolling to the top
+// loads the older page above, each message once and in order, and what was
+// at the top stays where it was.
+func TestBrowserHistory(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	frank, gina := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	tok := e.Login(t, frank.Name, frank.Password)
+	if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tok, "", ""); r.Status != http.StatusOK {
+		t.Skipf("archive not available (%d)", r.Status)
+	}
+	// Gina is online when frank writes (else the messages would reach her
+	// next session as offline messages, not from the archive).
+	b := browsertest.Launch(t)
+	online := newPage(t, b, "gina-before")
+	signIn(t, e, online, gina.Name, gina.Password)
+	const n = 150 // the page is 100
+	body := func(i int) string { return fmt.Sprintf("history %03d", i) }
+	for i := 1; i <= n; i++ {
+		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(gina.Name), tok, "text/plain", body(i)); r.Status != http.StatusOK {
+			t.Fatalf("send %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	online.Wait(t, `(document.querySelector(`+js(convButton(frank.JID)+" .unread")+`) || {}).textContent === "`+fmt.Sprint(n)+`"`)
+	// Another browser (nothing cached) opens the conversation.
+	p := newPage(t, b, "gina")
+	signIn(t, e, p, gina.Name, gina.Password)
+	openChat(t, p, frank.Name)
+
+	const count = `document.querySelectorAll("#messages .msg").length`
+	const inOrder = `(() => { const b = [...document.querySelectorAll("#messages .body")].map(e => e.textContent);
+		return b.every((x, i) => i === 0 || b[i-1] < x); })()`
+	waitShownOnce(t, p, body(n))
+	p.Wait(t, count+` === 100`)
+	if got := browsertest.MustEval[[]int](t, p, `[`+shown(body(50))+`, `+shown(body(51))+`]`); got[0] != 0 || got[1] != 1 {
+		t.Errorf("the first page shows %s %d times and %s %d times, want the newest 100 only", body(50), got[0], body(51), got[1])
+	}
+	if !browsertest.MustEval[bool](t, p, inOrder) {
+		t.Error("the newest page is not in order")
+	}
+	p.Wait(t, `(l => l.scrollHeight - l.scrollTop - l.clientHeight < 40)(document.getElementById("messages"))`)
+
+	// Scroll to the top: the older page comes above, and the message that
+	// was at the top stays in view where it was.
+	top := `(() => { const l = document.getElementById("messages");
+		const m = [...l.querySelectorAll(".msg")].find(e => e.querySelector(".body").textContent === ` + js(body(51)) + `);
+		return Math.round(m.getBoundingClientRect().top - l.getBoundingClientRect().top); })()`
+	before := browsertest.MustEval[int](t, p, `(document.getElementById("messages").scrollTop = 0, `+top+`)`)
+	p.Wait(t, count+` === `+fmt.Sprint(n))
+	for i := 1; i <= n; i++ {
+		assertShownOnce(t, p, body(i))
+	}
+	if !browsertest.MustEval[bool](t, p, inOrder) {
+		t.Error("the conversation is not in order after the older page came")
+	}
+	if after := browsertest.MustEval[int](t, p, top); after < before-40 || after > before+40 {
+		t.Errorf("%s moved from %dpx to %dpx below the list's top when the older page came", body(51), before, after)
+	}
+	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "history.png"))
+}
+
+// TestBrowserNoSuchUser: writing to an address that does not exist never
+// shows it typing (a bounce echoes our own chat state back), and the
+// bounce says the message was not delivered.
+func TestBrowserNoSuchUser(t *testing.T) {
+	_, alice, p := signedInAlone(t, "alice")
+	// Remember whether "typing" ever shows, however briefly.
+	browsertest.MustEval[bool](t, p, `(() => {
+		const el = document.getElementById("typing");
+		window.typingSeen = "";
+		new MutationObserver(() => { if (el.textContent.includes("typing")) window.typingSeen = el.textContent; })
+			.observe(el, {childList: true, characterData: true, subtree: true});
+		return true;
+	})()`)
+	ghost := "nosuch" + strings.ToLower(alice.Name)
+	openChat(t, p, ghost)
+	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hello ghost"))
+	p.Do(t, chromedp.Click(chromedp.ID("send")))
+	p.Wait(t, `document.getElementById("notice").textContent.includes("not delivered")`)
+	p.Do(t, chromedp.Sleep(time.Second)) // a late bounce
+	if seen := browsertest.MustEval[string](t, p, `window.typingSeen`); seen != "" {
+		t.Errorf("the page showed %q for an address that does not exist", seen)
+	}
+	if got := browsertest.MustEval[string](t, p, `document.getElementById("typing").textContent`); got != "" {
+		t.Errorf("typing line %q", got)
+	}
 }

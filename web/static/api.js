@@ -40,9 +40,11 @@ export const features = new Map();
 export const seg = (s) => encodeURIComponent(s);
 
 // call sends one request. body (a string) goes as text/plain, json as
-// application/json. It resolves with the decoded JSON (or null) and rejects
-// with an ApiError.
-export async function call(method, path, { body, json, query, token = session.token, feature } = {}) {
+// application/json. query parameters that are undefined, null or '' are
+// left out, except the '' of those named in keepEmpty (an empty `before`
+// asks the archive for its newest page). It resolves with the decoded JSON
+// (or null) and rejects with an ApiError.
+export async function call(method, path, { body, json, query, keepEmpty = [], token = session.token, feature } = {}) {
   const headers = {};
   if (token) headers.Authorization = 'Bearer ' + token;
   let payload;
@@ -57,7 +59,7 @@ export async function call(method, path, { body, json, query, token = session.to
   if (query) {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) {
-      if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+      if (v !== undefined && v !== null && (v !== '' || keepEmpty.includes(k))) q.set(k, String(v));
     }
     const s = q.toString();
     if (s) url += '?' + s;

@@ -1,0 +1,76 @@
+package web_test
+
+import (
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sparkgate/sparkgate/internal/browsertest"
+	"github.com/sparkgate/sparkgate/web"
+)
+
+// viewRegions are the elements of index.html that view.js draws into.
+const viewRegions = `<ul id="contacts"></ul><ul id="rooms"></ul><ul id="requests"></ul><ul id="invitations"></ul>` +
+	`<ul id="room-directory"></ul><h2 id="conv-title"></h2><p id="conv-presence"></p><p id="typing"></p>` +
+	`<button id="meeting"></button><button id="occupants-toggle"></button><button id="room-leave"></button>` +
+	`<section id="occupants-panel"><ul id="occupants"></ul></section><p id="notice"></p>` +
+	`<ol id="messages"></ol><form id="composer"></form>`
+
+// runModuleChecks loads a page that runs the checks of testdata/<script>
+// against the client's modules, served from the embedded files as the
+// gateway serves them, with no gateway: body is the page's markup. The
+// script leaves window.moduleTest = {ran, failures}.
+func runModuleChecks(t *testing.T, script, body string, atLeast int) {
+	static, err := fs.Sub(web.FS, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServerFS(static))
+	mux.Handle("GET /test/", http.StripPrefix("/test/", http.FileServerFS(os.DirFS("testdata"))))
+	mux.HandleFunc("GET /test/page.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><title>sparkgate</title>` +
+			`<link rel="icon" href="/icon.svg"><script type="module" src="/test/` + script + `"></script></head>` +
+			`<body>` + body + `</body></html>`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	b := browsertest.Launch(t)
+	p := b.NewPage(t, script)
+	p.Do(t, chromedp.Navigate(srv.URL+"/test/page.html"))
+	p.Wait(t, `!!window.moduleTest`)
+	type result struct {
+		Ran      int      `json:"ran"`
+		Failures []string `json:"failures"`
+	}
+	r := browsertest.MustEval[result](t, p, `window.moduleTest`)
+	for _, f := range r.Failures {
+		t.Error(f)
+	}
+	if r.Ran < atLeast {
+		t.Errorf("only %d checks ran, want %d", r.Ran, atLeast)
+	}
+	t.Logf("%d checks of %s", r.Ran, script)
+}
+
+// TestBrowserState runs the checks of state.js, the client's model, in
+// Chromium with no other module and no DOM to draw into: de-duplication by
+// every identity of a message, time order with older archive pages in
+// front, unread counts, change notices and the sessionStorage round trip.
+func TestBrowserState(t *testing.T) {
+	runModuleChecks(t, "state_test.js", "", 38)
+}
+
+// TestBrowserView runs the checks of view.js's drawing of the message list:
+// a burst of messages asks for one animation frame and is drawn in it, a
+// new message is inserted as its own element and the others stay, an
+// older one goes above, and another conversation replaces the list.
+func TestBrowserView(t *testing.T) {
+	runModuleChecks(t, "view_test.js", viewRegions, 12)
+}

@@ -1,0 +1,243 @@
+// chat.js: one-to-one conversations and what every conversation shares:
+// opening one, its archived history, sending (text, files, meeting links),
+// chat states, and the chatapi.chat events. Actions call api.js and change
+// the model (state.js); they never draw (view.js does, from the model's
+// change notices) except for notices of what went wrong.
+//
+// History opens on the archive's newest page (an empty `before`) and
+// pages back with the `first` id of the oldest page shown, PAGE messages at
+// a time, until the archive says the history is complete. Chat states
+// (XEP-0085) are sent only to a peer that has shown it exists (wrote to
+// us, or sent presence), and a peer whose server bounced our message is
+// never shown as typing: a bounce echoes our own chat state back.
+
+import { call, seg, features, available, ApiError } from './api.js';
+import {
+  model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom,
+} from './state.js';
+import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
+
+export const PAGE = 100;
+
+// openConv makes id the open conversation and loads its newest history
+// the first time. It answers the conversation (null when unknown) and a
+// promise of that first page.
+export function openConv(id) {
+  const c = open(id);
+  const loaded = c && !c.history ? loadHistory(c).catch(() => {}) : Promise.resolve();
+  return { c, loaded };
+}
+
+// ---- history ------------------------------------------------------------------
+
+// loadHistory asks the archive for the newest page of c (again after a
+// gap in the stream).
+export async function loadHistory(c) {
+  c.history = true;
+  c.complete = false;
+  await loadPage(c, '');
+}
+
+// loadOlder asks for the page before the oldest one shown, if any is left
+// and none is on its way.
+export async function loadOlder(c) {
+  if (!c || !c.history || c.complete || c.loading || !c.before) return false;
+  await loadPage(c, c.before);
+  return true;
+}
+
+// stanzaAttr reads an attribute of the archived stanza's root element (the
+// archive lists no message id of its own).
+function stanzaAttr(xml, name) {
+  if (!xml) return '';
+  try {
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    return (doc.documentElement && doc.documentElement.getAttribute(name)) || '';
+  } catch { return ''; }
+}
+
+async function fetchPage(c, before) {
+  const opts = { keepEmpty: ['before'] };
+  if (c.kind === 'chat') {
+    const res = await available(() => call('GET', '/chat/messages', {
+      ...opts, query: { to: c.jid, max: PAGE, before }, feature: 'archive',
+    }));
+    if (!res) return null;
+    const msgs = [];
+    for (const conversation of res.conversations || []) {
+      for (const m of conversation.messages || []) {
+        if (!m.body) continue;
+        msgs.push({
+          id: stanzaAttr(m.stanza, 'id') || undefined,
+          from: m.from, to: m.to, body: m.body, stanzaId: m.stanzaId, stamp: m.sentDate,
+          mine: bare(m.from) === model.jid,
+        });
+      }
+    }
+    return { msgs, first: res.first, complete: res.complete };
+  }
+  const res = await available(() => call('GET', `/groupchat/room/${seg(local(c.jid))}/chathistory`, {
+    ...opts, query: { max: PAGE, serviceName: c.jid.split('@')[1], before }, feature: 'rooms',
+  }));
+  if (!res) return null;
+  const msgs = [];
+  for (const m of res.messages || []) {
+    if (!m.body) continue;
+    const nick = resourceOf(m.from);
+    msgs.push({ from: m.from, body: m.body, stanzaId: m.stanzaId, stamp: m.delayStamp, nick, mine: nick === c.nick });
+  }
+  return { msgs, first: res.first, complete: res.complete };
+}
+
+async function loadPage(c, before) {
+  await whenReady(); // our own address tells our messages
+  c.loading = true;
+  if (before) setHistoryBusy(true);
+  try {
+    const page = await fetchPage(c, before);
+    if (!page) { c.complete = true; return; }
+    const older = before !== '';
+    // An older page goes in newest first, each before what is shown.
+    for (const m of older ? page.msgs.reverse() : page.msgs) addMessage(c, m, { older });
+    if (page.first && (older || !c.before)) c.before = page.first;
+    // A gateway that does not page says nothing of completeness.
+    if (page.complete !== false || !page.first) c.complete = true;
+  } finally {
+    c.loading = false;
+    if (before) setHistoryBusy(false);
+  }
+}
+
+// reloadHistory is for a gap in the stream: the open conversation asks the
+// archive again, the others when next opened.
+export function reloadHistory() {
+  for (const c of model.convs.values()) {
+    c.history = false;
+    if (c.id === model.active) loadHistory(c).catch(() => {});
+  }
+}
+
+// ---- chat states -----------------------------------------------------------------
+
+let composing = false, composingAt = 0, pauseTimer = 0;
+
+// typed tells the peer we are composing (at most every 10 s), and that we
+// paused after 4 s without a key.
+export function typed() {
+  const c = activeConv();
+  if (!c || c.kind !== 'chat' || !c.heard || !c.reachable) return;
+  const now = Date.now();
+  if (!composing || now - composingAt > 10000) {
+    composing = true;
+    composingAt = now;
+    chatState(c, 'composing');
+  }
+  clearTimeout(pauseTimer);
+  pauseTimer = setTimeout(() => {
+    if (composing) { composing = false; chatState(c, 'paused'); }
+  }, 4000);
+}
+
+function chatState(c, s) {
+  call('POST', `/chat/chatstate/${s}/${seg(c.jid)}`).catch(() => {});
+}
+
+// ---- sending ----------------------------------------------------------------------
+
+export async function send(text) {
+  const c = activeConv();
+  if (!c || !text) return;
+  if (c.kind === 'chat') {
+    clearTimeout(pauseTimer);
+    composing = false;
+    const res = await call('POST', `/chat/message/${seg(c.jid)}`, { body: text });
+    addMessage(c, { id: res && res.id, from: model.jid, to: c.jid, body: text, mine: true }, { live: true });
+  } else {
+    // The room reflects the message to us with the same id; it is shown then.
+    await call('POST', `/groupchat/room/${seg(local(c.jid))}`, { body: text, query: { serviceName: c.jid.split('@')[1] }, feature: 'rooms' });
+  }
+}
+
+export async function upload(file) {
+  const c = activeConv();
+  if (!c || !file) return;
+  notice(`Uploading ${file.name}…`);
+  const slot = await call('GET', `/upload/${seg(file.name)}/${file.size}`, {
+    query: { contentType: /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+$/.test(file.type) ? file.type : undefined }, feature: 'upload',
+  });
+  const headers = {};
+  for (const [k, v] of Object.entries(slot.headers || {})) headers[k] = v;
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type') && file.type) headers['Content-Type'] = file.type;
+  let put;
+  try {
+    put = await fetch(slot.putUrl, { method: 'PUT', headers, body: file, credentials: 'omit' });
+  } catch {
+    // A network error, or an upload service on another origin that this
+    // page's Content-Security-Policy (connect-src) or CORS refuses.
+    throw new Error(`The upload service at ${new URL(slot.putUrl, location.href).origin} could not be reached from this page.`);
+  }
+  if (!put.ok) throw new Error(`The upload failed (${put.status}).`);
+  await send(slot.getUrl);
+  notice('');
+}
+
+// meeting asks the gateway for a meeting link, opens it and shares it.
+export async function meeting() {
+  const c = activeConv();
+  if (!c) return;
+  const listed = model.config && model.config.meetingServices;
+  const services = listed && listed.length ? listed : ['jitsi', 'galene'];
+  const id = (local(c.jid) + '-' + (c.kind === 'chat' ? local(model.jid) : 'room')).replace(/[^A-Za-z0-9_.-]/g, '-');
+  let lastErr;
+  for (const svc of services) {
+    try {
+      const res = await call('GET', `/meet/${seg(svc)}/${seg(id)}`, { feature: 'meet' });
+      window.open(res.url, '_blank', 'noopener,noreferrer');
+      await send(`Join the meeting: ${res.url}`);
+      return;
+    } catch (e) { lastErr = e; }
+  }
+  if (lastErr instanceof ApiError && lastErr.notImplemented) {
+    features.set('meet', false);
+    applyFeatures();
+    notice('Meetings are not available on this server.');
+  } else if (lastErr) fail(lastErr);
+}
+
+// ---- events -------------------------------------------------------------------------
+
+// onChat takes a chatapi.chat event: a message, or a chat state.
+export function onChat(d) {
+  // A room writes to us only to invite us (the invitation is its own
+  // chatapi.muc event, just before); it is no contact.
+  if (isRoom(d.from)) return;
+  if (d.type === 'chatstate') {
+    const c = model.convs.get(`chat:${bare(d.from)}`);
+    if (!c || !c.reachable) return;
+    c.heard = true;
+    c.typing = d.state === 'composing' ? 'composing' : '';
+    if (c.id === model.active) changed('header');
+    return;
+  }
+  if (!d.body) return;
+  if (d.type === 'error') {
+    // Our message came back: the address does not exist or cannot be
+    // reached. Whatever chat state it bounces is ours, not theirs.
+    const c = model.convs.get(`chat:${bare(d.from)}`);
+    if (c) {
+      c.reachable = false;
+      c.typing = '';
+      changed('header');
+    }
+    notice(`${local(d.from)} could not be reached: “${d.body}” was not delivered.`);
+    return;
+  }
+  const mine = Boolean(d.sent) || bare(d.from) === model.jid;
+  const c = conv('chat', mine ? bare(d.to) : bare(d.from));
+  if (!mine) {
+    c.typing = '';
+    c.reachable = true;
+  }
+  addMessage(c, { id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, to: d.to, body: d.body, mine }, { live: true });
+  if (c.id === model.active) changed('header');
+}

@@ -1,0 +1,96 @@
+// contacts.js: the roster, contact requests and presence. Actions call
+// api.js and change the model (state.js); view.js draws the result. The
+// events handled here are chatapi.presence (of contacts; a room's
+// occupants go to rooms.js) and chatapi.xmpp, which carries roster pushes.
+//
+// The gateway has no typed roster event yet: a roster push reaches the
+// page only as a raw stanza (chatapi.xmpp, base64 XML), and onRaw reloads
+// the roster when one names the roster namespace. This is the one place
+// the client looks into XMPP for it; it goes when the gateway says it.
+
+import { call, seg, available, ApiError } from './api.js';
+import { model, conv, changed, bare, local } from './state.js';
+import { fail } from './view.js';
+
+const SHOW = { unavailable: 'offline', available: 'online' };
+
+export async function loadRoster() {
+  const res = await available(() => call('GET', '/presence/roster', { feature: 'roster' }));
+  if (!res) return;
+  for (const item of res.roster || []) {
+    const c = conv('chat', bare(item.jid), item.nickname || local(item.jid));
+    c.inRoster = true;
+    if (item.show) c.presence = SHOW[item.show] || item.show;
+    if (item.show && item.show !== 'unavailable') c.heard = true;
+    c.status = item.status || '';
+  }
+  changed(['lists', 'header']);
+}
+
+// addContact adds jid to the roster (or updates the item) asking for a
+// subscription both ways, which also approves the contact's request.
+export async function addContact(jid) {
+  const item = { jid, subscriptionType: 3 };
+  try {
+    await available(() => call('POST', '/roster', { json: item, feature: 'roster' }));
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 409)) throw e;
+    await call('PUT', `/roster/${seg(jid)}`, { json: item, feature: 'roster' });
+  }
+}
+
+// chatWith makes the conversation with jid, adding jid to the roster the
+// first time.
+export function chatWith(jid) {
+  const c = conv('chat', jid);
+  if (!c.inRoster) {
+    c.inRoster = true;
+    addContact(jid).catch(() => {});
+  }
+  return c;
+}
+
+export async function acceptContact(jid) {
+  dismissContact(jid);
+  try {
+    await addContact(jid);
+  } catch (e) { fail(e); }
+  conv('chat', jid);
+}
+
+export function dismissContact(jid) {
+  model.requests.delete(jid);
+  changed('requests');
+}
+
+// onPresence takes a contact's chatapi.presence (not a room occupant's).
+export function onPresence(d) {
+  const from = bare(d.from);
+  const type = d.presenceType || 'available';
+  if (from === model.jid) return;
+  if (type === 'subscribe') {
+    const known = model.convs.get(`chat:${from}`);
+    if (known && known.inRoster) {
+      // We asked for this contact ourselves: approve the request back.
+      call('PUT', `/roster/${seg(from)}`, { json: { jid: from, subscriptionType: 3 }, feature: 'roster' }).catch(fail);
+      return;
+    }
+    model.requests.set(from, true);
+    changed('requests');
+    return;
+  }
+  if (type !== 'available' && type !== 'unavailable') return;
+  const c = conv('chat', from);
+  if (type === 'available') c.heard = true;
+  c.presence = type === 'unavailable' ? 'offline' : (d.show && d.show !== 'available' ? d.show : 'online');
+  c.status = type === 'unavailable' ? '' : (d.status || '');
+  changed('lists');
+  if (c.id === model.active) changed('header');
+}
+
+// onRaw takes chatapi.xmpp: a roster push reloads the roster.
+export function onRaw(d) {
+  try {
+    if (atob(d.xmpp || '').includes('jabber:iq:roster')) loadRoster().catch(() => {});
+  } catch { /* not base64 */ }
+}

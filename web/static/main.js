@@ -1,0 +1,400 @@
+// main.js: the page's entry point. It starts and ends the session, routes
+// each event of the stream to its area (chat.js, rooms.js, contacts.js)
+// and wires the controls of each screen to the areas' actions: sign-in,
+// the sidebar, the open conversation, settings. Data flows one way:
+// event or click → action → model (state.js) → scheduled render (view.js).
+// The DOM it changes itself is its controls' own: focus, input values,
+// the sign-in form's TOTP step, the occupants panel, the phone's
+// conversation/sidebar switch.
+
+import { call, seg, session, features, available, ApiError } from './api.js';
+import { EventStream } from './events.js';
+import * as auth from './auth.js';
+import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
+import * as state from './state.js';
+import { model, activeConv, local, toJID } from './state.js';
+import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
+import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
+import * as rooms from './rooms.js';
+import * as contacts from './contacts.js';
+
+// ---- the session ------------------------------------------------------------
+
+const events = new EventStream({
+  onEvent,
+  onState: (s) => setConn(s),
+  onEnd: (reason) => signOut({ remote: true, reason }),
+});
+
+function onEvent(name, d) {
+  switch (name) {
+    case 'onConnect':
+      state.setIdentity(d.jid || d.email);
+      showMe(model.jid);
+      if (!d.resumed) rooms.rejoinRooms(); // a fresh stream
+      break;
+    case 'chatapi.chat': onChat(d); break;
+    case 'chatapi.muc': rooms.onMUC(d); break;
+    case 'chatapi.presence': if (!rooms.onOccupant(d)) contacts.onPresence(d); break;
+    case 'chatapi.xmpp': contacts.onRaw(d); break;
+    case 'chatapi.reset':
+      // A gap: reload what the archive and the roster know.
+      reloadHistory();
+      contacts.loadRoster().catch(() => {});
+      break;
+    case 'chatapi.session':
+      if (d.state && d.state !== 'connected') setConn('reconnecting', 'The server connection is being restored…');
+      else if (events.state === 'connected') setConn('connected');
+      break;
+    case 'chatapi.error':
+      notice(`A message could not be delivered${d.from ? ' to ' + local(d.from) : ''}${d.text ? ': ' + d.text : '.'}`);
+      break;
+    default:
+      break;
+  }
+}
+
+async function startSession(user, token) {
+  session.save(user, token);
+  if (user.includes('@')) model.jid = state.bare(user);
+  show('app');
+  showMe(user);
+  for (const el of document.querySelectorAll('input.username-hint')) el.value = user;
+  state.restore();
+  if (model.active) enter(model.active, { focus: false });
+  else $('contact-input').focus();
+  events.start(token);
+  const cfg = await available(() => call('GET', '/config/global', { feature: 'config' })).catch(() => null);
+  if (cfg) {
+    model.config = cfg;
+    model.domain = cfg.domain || model.domain;
+    model.muc = cfg.mucService || model.muc;
+    if (cfg.uploadService === '') features.set('upload', false);
+  }
+  await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {})]);
+  applyFeatures();
+  refreshPush().catch(() => {});
+}
+
+async function signOut({ remote = false, reason = '' } = {}) {
+  const token = session.token;
+  events.stop();
+  if (token && !remote) {
+    await forgetPush(token);
+    await call('POST', '/logout', { token }).catch(() => {});
+  }
+  session.clear();
+  state.clear();
+  document.body.classList.remove('in-conv');
+  show('auth');
+  setConn('offline', 'Offline');
+  $('auth-error').textContent = remote ? (reason === 'expired' ? 'Your session expired. Sign in again.' : 'You were signed out.') : '';
+  $('login-password').value = '';
+  $('login-user').focus();
+}
+
+// enter opens a conversation on screen: on a phone it fills the screen.
+function enter(id, { focus = true } = {}) {
+  const { c, loaded } = openConv(id);
+  if (!c) return;
+  document.body.classList.add('in-conv');
+  if (focus) {
+    flush(); // the composer shows with the conversation
+    $('composer-input').focus();
+  }
+  loaded.then(() => afterRender(olderIfAtTop));
+}
+
+// afterRender runs fn once the scheduled render is on the page.
+function afterRender(fn) {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
+// olderIfAtTop loads older messages while the list is scrolled to its top
+// (or too short to scroll).
+async function olderIfAtTop() {
+  const c = activeConv();
+  const list = $('messages');
+  if (!c || list.scrollTop > 80) return;
+  if (await loadOlder(c).catch(() => false)) afterRender(olderIfAtTop);
+}
+
+// ---- wiring: sign-in ------------------------------------------------------------
+
+function busy(button, fn) {
+  return async (e) => {
+    if (e) e.preventDefault();
+    if (button.disabled) return;
+    button.disabled = true;
+    try { await fn(e); } finally { button.disabled = false; }
+  };
+}
+
+function wireAuth() {
+  const user = () => $('login-user').value.trim();
+  const pass = () => $('login-password').value;
+  const error = (text) => { $('auth-error').textContent = text; };
+  let ticket = null; // of a login that asked for the TOTP code
+
+  // signInBy makes the handler of a sign-in button: unless missing() names
+  // what the form lacks, it runs the ceremony and starts the session with
+  // the token it answers; a failure goes to failed.
+  const signInBy = (missing, ceremony, failed = (e) => error(auth.describe(e))) => async () => {
+    error('');
+    const lack = missing();
+    if (lack) { error(lack); return; }
+    try {
+      const { token } = await ceremony();
+      await startSession(user(), token);
+    } catch (e) { failed(e); }
+  };
+
+  $('login-form').addEventListener('submit', busy($('login-submit'), signInBy(
+    () => (!user() || !pass() ? 'Enter your username and password.' : ''),
+    () => auth.login(user(), pass()),
+    (e) => {
+      if (!(e instanceof ApiError && e.code === 'mfa_required')) { error(auth.describe(e)); return; }
+      ticket = e.body.ticket || '';
+      $('login-form').hidden = true;
+      $('totp-form').hidden = false;
+      $('totp-code').value = '';
+      $('totp-code').focus();
+    })));
+  $('register-submit').addEventListener('click', busy($('register-submit'), signInBy(
+    () => (!user() || !pass() ? 'Choose a username and a password.' : ''),
+    () => auth.register(user(), pass()))));
+  $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
+    () => (!user() ? 'Enter your username first.' : ''),
+    () => auth.passkeyLogin(user()))));
+
+  $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
+    const code = $('totp-code').value.trim();
+    if (!/^[0-9]{6,8}$/.test(code)) { error('The code has 6 to 8 digits.'); return; }
+    try {
+      const { token } = await auth.totpLogin(user(), code, ticket || pass());
+      ticket = null;
+      $('totp-form').hidden = true;
+      $('login-form').hidden = false;
+      await startSession(user(), token);
+    } catch (e) { error(auth.describe(e)); }
+  }));
+  $('totp-cancel').addEventListener('click', () => {
+    ticket = null;
+    $('totp-form').hidden = true;
+    $('login-form').hidden = false;
+    $('login-password').focus();
+  });
+}
+
+// ---- wiring: the sidebar ------------------------------------------------------------
+
+function wireSidebar() {
+  $('signout').addEventListener('click', () => signOut());
+
+  $('contact-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const jid = toJID($('contact-input').value);
+    if (!jid) return;
+    $('contact-input').value = '';
+    enter(contacts.chatWith(jid).id);
+  });
+
+  for (const id of ['contacts', 'rooms']) {
+    $(id).addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-conv]');
+      if (b) enter(b.dataset.conv);
+    });
+  }
+
+  const join = (p) => p.then((c) => enter(c.id)).catch(fail);
+  $('room-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = $('room-input').value.trim();
+    if (!name) return;
+    $('room-input').value = '';
+    join(rooms.joinRoom(name));
+  });
+  $('directory').addEventListener('toggle', () => { if ($('directory').open) rooms.loadDirectory().catch(fail); });
+
+  // The buttons view.js draws in the requests, invitations and directory.
+  const actions = {
+    'accept-contact': (b) => contacts.acceptContact(b.dataset.jid),
+    'dismiss-contact': (b) => contacts.dismissContact(b.dataset.jid),
+    'accept-invitation': (b) => join(rooms.acceptInvitation(b.dataset.room)),
+    'dismiss-invitation': (b) => rooms.dismissInvitation(b.dataset.room),
+    'join-room': (b) => join(rooms.joinRoom(b.dataset.room)),
+  };
+  for (const id of ['requests', 'invitations', 'room-directory']) {
+    $(id).addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-action]');
+      if (b && actions[b.dataset.action]) actions[b.dataset.action](b);
+    });
+  }
+}
+
+// ---- wiring: the open conversation ----------------------------------------------------
+
+function wireConversation() {
+  $('conv-back').addEventListener('click', () => {
+    document.body.classList.remove('in-conv');
+    const b = document.querySelector(`button[data-conv="${CSS.escape(model.active)}"]`);
+    if (b) b.focus();
+  });
+
+  $('messages').addEventListener('scroll', () => {
+    if ($('messages').scrollTop <= 80) olderIfAtTop();
+  }, { passive: true });
+
+  $('composer').addEventListener('submit', busy($('send'), async () => {
+    const input = $('composer-input');
+    const text = input.value.trim();
+    if (!text) return;
+    try {
+      await send(text);
+      input.value = '';
+    } catch (e) { fail(e); }
+    input.focus();
+  }));
+  $('composer-input').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $('composer').requestSubmit();
+    }
+  });
+  $('composer-input').addEventListener('input', typed);
+
+  $('attach').addEventListener('click', () => $('file-input').click());
+  $('file-input').addEventListener('change', async () => {
+    const f = $('file-input').files[0];
+    $('file-input').value = '';
+    if (!f) return;
+    try { await upload(f); } catch (e) {
+      if (e instanceof ApiError && e.notImplemented) { features.set('upload', false); applyFeatures(); }
+      fail(e);
+    }
+  });
+
+  $('meeting').addEventListener('click', busy($('meeting'), meeting));
+  $('occupants-toggle').addEventListener('click', () => {
+    const open = $('occupants-panel').hidden;
+    $('occupants-panel').hidden = !open;
+    $('occupants-toggle').setAttribute('aria-expanded', String(open));
+    const c = activeConv();
+    if (open && c) rooms.refreshOccupants(c).catch(fail);
+  });
+  $('room-leave').addEventListener('click', busy($('room-leave'), async () => {
+    const c = activeConv();
+    if (c) await rooms.leaveRoom(c).catch(fail);
+  }));
+  $('invite-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const c = activeConv();
+    const who = toJID($('invite-input').value);
+    if (!c || !who) return;
+    try {
+      await rooms.invite(c, who);
+      $('invite-input').value = '';
+    } catch (err) { fail(err); }
+  });
+
+  document.addEventListener('visibilitychange', () => {
+    model.visible = !document.hidden;
+    if (model.visible) state.markSeen();
+  });
+}
+
+// ---- wiring: settings ------------------------------------------------------------------
+
+function wireSettings() {
+  const username = () => local(model.jid) || session.user;
+  $('settings-open').addEventListener('click', () => { $('settings').showModal(); refreshSettings(); });
+  $('presence-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await call('POST', '/presence', { query: { show: $('presence-show').value, status: $('presence-status').value } });
+      notice('Presence updated.');
+    } catch (err) { fail(err); }
+  });
+  $('push-enable').addEventListener('click', busy($('push-enable'), async () => {
+    try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = auth.describe(err); }
+  }));
+  $('totp-enrol-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    $('totp-state').textContent = '';
+    try {
+      const res = await auth.totpEnrol(username(), $('totp-enrol-password').value);
+      if (res.qr && res.qr.startsWith('data:image/')) $('totp-qr').src = res.qr;
+      $('totp-qr').hidden = !res.qr;
+      $('totp-url').textContent = res.url;
+      $('totp-enrolment').hidden = false;
+      $('totp-confirm-code').focus();
+    } catch (err) { $('totp-state').textContent = auth.describe(err); }
+  });
+  $('totp-confirm-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await auth.totpLogin(username(), $('totp-confirm-code').value.trim(), $('totp-enrol-password').value);
+      $('totp-enrolment').hidden = true;
+      $('totp-enrol-password').value = '';
+      $('totp-state').textContent = 'The authenticator app is set up. Sign-ins now ask for a code.';
+    } catch (err) { $('totp-state').textContent = auth.describe(err); }
+  });
+  $('passkey-add-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    $('passkey-state').textContent = '';
+    try {
+      await auth.passkeyRegister(username(), $('passkey-password').value, $('passkey-name').value.trim());
+      $('passkey-password').value = '';
+      $('passkey-state').textContent = 'The passkey is registered.';
+      refreshPasskeys();
+    } catch (err) { $('passkey-state').textContent = auth.describe(err); }
+  });
+  $('passkeys').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-action="remove-passkey"]');
+    if (!b) return;
+    try {
+      await call('DELETE', `/webauthn/credentials/${seg(b.dataset.id)}`);
+      refreshPasskeys();
+    } catch (err) { $('passkey-state').textContent = auth.describe(err); }
+  });
+}
+
+function refreshSettings() {
+  $('push-state').textContent = !pushSupported() ? 'This browser does not support notifications.'
+    : (Notification.permission === 'granted' ? 'Notifications are allowed.' : 'Notifications are off.');
+  refreshPasskeys();
+}
+
+async function refreshPasskeys() {
+  let res;
+  try {
+    res = await available(() => call('GET', '/webauthn/credentials', { feature: 'passkeys' }));
+  } catch { res = null; }
+  if (res === undefined) {
+    $('passkey-state').textContent = 'Passkeys are not available on this server.';
+    $('passkey-add-form').hidden = true;
+    return;
+  }
+  $('passkey-add-form').hidden = !auth.passkeysSupported();
+  renderPasskeys((res && res.credentials) || []);
+}
+
+// ---- start -----------------------------------------------------------------------------
+
+function main() {
+  wireAuth();
+  wireSidebar();
+  wireConversation();
+  wireSettings();
+  model.visible = !document.hidden;
+  window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
+  const token = session.token;
+  if (token) {
+    startSession(session.user, token).catch(fail);
+  } else {
+    show('auth');
+    $('login-user').focus();
+  }
+}
+
+main();

@@ -1,0 +1,305 @@
+// state.js: the client's model and nothing else. It holds who we are, the
+// conversations with their messages and unread counts, contact requests,
+// room invitations and the public room directory, and it keeps this tab's
+// conversations in sessionStorage so that a reload loses nothing. It uses
+// no DOM and no network: chat.js, rooms.js and contacts.js change it;
+// every change is announced with changed(region, …) to the subscribers
+// (view.js), which render the region in the next animation frame. The
+// regions are 'lists', 'requests', 'header', 'messages', 'occupants' and
+// 'directory'.
+//
+// A message is kept once whatever path it took (live event, another tab's
+// sent copy, a replay after a reconnect, the cache, the archive): keysOf
+// lists each of its identities, and addMessage drops a message when any of
+// them is known, keeping the new identities it brings. Messages with a
+// stamp (archived or delayed) are placed in time order; live messages are
+// appended in arrival order. Each kept message gets a `key`, unique in the
+// tab, that the view uses to find its element.
+
+const CACHE = 'sparkgate.convs';
+const KEEP = 200; // messages kept per conversation in the tab's cache
+
+export const model = {
+  jid: '',           // own bare JID
+  domain: '',
+  muc: '',           // the MUC service
+  config: null,      // GET /config/global, when available
+  convs: new Map(),  // id -> conversation
+  active: '',        // the open conversation's id
+  visible: true,     // the page is seen (not a hidden tab)
+  requests: new Map(),    // bare JID -> true: contacts asking to add us
+  invitations: new Map(), // room JID -> the chatapi.muc invitation
+  directory: [],          // public rooms: {name, title}
+};
+
+// ---- change notification ----------------------------------------------------
+
+const subscribers = new Set();
+
+// subscribe calls fn(region, detail) on every change; it answers the
+// function that unsubscribes.
+export function subscribe(fn) {
+  subscribers.add(fn);
+  return () => subscribers.delete(fn);
+}
+
+// changed announces that regions changed; detail (a conversation, for
+// 'messages' and 'occupants') says which.
+export function changed(regions, detail) {
+  for (const r of [].concat(regions)) {
+    for (const fn of subscribers) fn(r, detail);
+  }
+}
+
+// ---- addresses ----------------------------------------------------------------
+
+export function bare(jid) { return String(jid || '').split('/')[0].toLowerCase(); }
+export function resourceOf(jid) { const s = String(jid || ''); const i = s.indexOf('/'); return i < 0 ? '' : s.slice(i + 1); }
+export function local(jid) { return bare(jid).split('@')[0]; }
+export function domainOf(jid) { return bare(jid).split('@')[1] || ''; }
+
+// toJID makes a user's bare JID of a username or an address.
+export function toJID(s) {
+  s = String(s || '').trim();
+  if (!s) return '';
+  return s.includes('@') ? bare(s) : `${s.toLowerCase()}@${model.domain}`;
+}
+
+// toRoomJID makes a room's bare JID of a room name or an address.
+export function toRoomJID(s) {
+  s = String(s || '').trim().toLowerCase();
+  if (!s) return '';
+  return s.includes('@') ? bare(s) : `${s}@${model.muc}`;
+}
+
+// isRoom tells whether jid is a room (or the MUC service itself): a room
+// we know of, one that invited us, or any address on the MUC service.
+export function isRoom(jid) {
+  const b = bare(jid);
+  return model.convs.has('room:' + b) || model.invitations.has(b) ||
+    (model.muc !== '' && (b === model.muc || domainOf(b) === model.muc));
+}
+
+// ---- identity -------------------------------------------------------------------
+
+let readyResolve;
+let ready = new Promise((r) => { readyResolve = r; });
+
+// setIdentity records our own address (from the stream's onConnect) and
+// releases whenReady.
+export function setIdentity(jid) {
+  model.jid = bare(jid) || model.jid;
+  model.domain = domainOf(model.jid) || model.domain;
+  if (!model.muc && model.domain) model.muc = 'conference.' + model.domain;
+  readyResolve();
+}
+
+// whenReady resolves once our own address is known, which telling our
+// archived messages from the peer's needs.
+export function whenReady() { return ready; }
+
+// ---- conversations ------------------------------------------------------------
+
+// conv answers the conversation of kind 'chat' or 'room' with jid, made
+// when new.
+export function conv(kind, jid, title) {
+  const id = `${kind}:${jid}`;
+  let c = model.convs.get(id);
+  if (!c) {
+    c = {
+      id, kind, jid, title: title || local(jid),
+      messages: [], keys: new Set(), unread: 0,
+      presence: kind === 'chat' ? 'offline' : '', status: '', typing: '',
+      // heard: the peer showed it exists (wrote to us, sent presence);
+      // reachable: its server did not bounce our last message.
+      inRoster: false, heard: false, reachable: true, joined: false, nick: '', occupants: new Map(),
+      // archive paging: history is true once the newest page was asked
+      // for; before is the archive id to page back from; complete says
+      // nothing older is left.
+      history: false, before: '', complete: false, loading: false,
+    };
+    model.convs.set(id, c);
+    changed('lists');
+  }
+  return c;
+}
+
+export function activeConv() { return model.convs.get(model.active) || null; }
+
+// open makes id the open conversation and marks it read.
+export function open(id) {
+  const c = model.convs.get(id);
+  if (!c) return null;
+  model.active = id;
+  c.unread = 0;
+  changed(['lists', 'header', 'messages', 'occupants'], c);
+  saveSoon();
+  return c;
+}
+
+// markSeen clears the open conversation's unread count (the page came
+// back into view).
+export function markSeen() {
+  const c = activeConv();
+  if (c && c.unread) {
+    c.unread = 0;
+    changed('lists');
+    saveSoon();
+  }
+}
+
+export function removeConv(id) {
+  model.convs.delete(id);
+  if (model.active === id) model.active = '';
+  changed(['lists', 'header', 'messages', 'occupants']);
+  saveSoon();
+}
+
+export function totalUnread() {
+  let n = 0;
+  for (const c of model.convs.values()) n += c.unread;
+  return n;
+}
+
+// clear forgets everything (sign-out); the cache is cleared with the
+// session's storage.
+export function clear() {
+  model.jid = '';
+  model.convs.clear();
+  model.active = '';
+  model.requests.clear();
+  model.invitations.clear();
+  model.directory = [];
+  ready = new Promise((r) => { readyResolve = r; });
+  changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory']);
+}
+
+// ---- messages ---------------------------------------------------------------------
+
+// keysOf lists every identity of a message: its id, its archive id and, for
+// a delayed message, sender + nick + body + time to the second.
+export function keysOf(m) {
+  const k = [];
+  if (m.id) k.push('id:' + m.id);
+  if (m.stanzaId) k.push('sid:' + m.stanzaId);
+  if (m.stamp) k.push(`st:${bare(m.from)}|${m.nick || ''}|${m.body}|${String(m.stamp).slice(0, 19)}`);
+  return k;
+}
+
+// sameMessage finds our own message shown before the archive gave it an
+// archive id (the send answer carries only the message id): same body,
+// sent within two minutes, no archive id yet.
+export function sameMessage(c, m) {
+  if (!m.mine || !m.stanzaId) return null;
+  const t = Date.parse(m.ts || m.stamp);
+  return c.messages.find((x) => x.mine && !x.stanzaId && x.body === m.body &&
+    Math.abs(Date.parse(x.ts) - t) < 120000) || null;
+}
+
+let seq = 0;   // message keys
+let low = 0;   // order of messages from older archive pages
+
+// later tells whether a sorts after b: by time, then by arrival.
+function later(a, b) {
+  return a.t > b.t || (a.t === b.t && a.order > b.order);
+}
+
+// addMessage keeps m in c unless it is known already; it answers whether m
+// is new. live counts it as unread when the conversation is not in view
+// and saves the cache at once (its event id is stored as seen already);
+// older places it before every message of the same time (it comes from
+// an older archive page, added newest first).
+export function addMessage(c, m, { live = false, older = false } = {}) {
+  const twin = sameMessage(c, m);
+  if (twin) {
+    twin.stanzaId = m.stanzaId;
+    for (const k of keysOf(twin)) c.keys.add(k);
+  }
+  const keys = keysOf(m);
+  if (keys.some((k) => c.keys.has(k))) {
+    // Known; remember any new identity (e.g. the archive id).
+    const old = c.messages.find((x) => keysOf(x).some((k) => keys.includes(k)));
+    if (old) {
+      if (!old.stanzaId && m.stanzaId) { old.stanzaId = m.stanzaId; changed('messages', c); }
+      if (!old.id && m.id) old.id = m.id;
+    }
+    for (const k of keys) c.keys.add(k);
+    return false;
+  }
+  for (const k of keys) c.keys.add(k);
+  if (!m.mine) c.heard = true;
+  if (!m.ts) m.ts = m.stamp || new Date().toISOString();
+  m.t = Date.parse(m.ts) || 0;
+  m.key = ++seq;
+  m.order = older ? --low : seq;
+  const list = c.messages;
+  if (!m.stamp) {
+    list.push(m);
+  } else {
+    let i = list.length;
+    while (i > 0 && later(list[i - 1], m)) i--;
+    list.splice(i, 0, m);
+  }
+  changed('messages', c);
+  if (live) {
+    if (!m.mine && (model.active !== c.id || !model.visible)) {
+      c.unread++;
+      changed('lists');
+    }
+    saveNow();
+  } else {
+    saveSoon();
+  }
+  return true;
+}
+
+// ---- persistence of the tab's conversations (survives a reload) -----------
+
+const storage = () => globalThis.sessionStorage;
+
+let saveTimer = 0;
+let savePending = false;
+
+// saveNow saves once the current task is done, however many messages it adds.
+function saveNow() {
+  if (savePending) return;
+  savePending = true;
+  queueMicrotask(() => { savePending = false; save(); });
+}
+
+export function saveSoon() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(save, 200);
+}
+
+export function save() {
+  clearTimeout(saveTimer);
+  if (!model.jid && model.convs.size === 0) return;
+  const out = [];
+  for (const c of model.convs.values()) {
+    out.push({
+      kind: c.kind, jid: c.jid, title: c.title, unread: c.unread, joined: c.joined, nick: c.nick,
+      messages: c.messages.slice(-KEEP).map(({ id, stanzaId, stamp, ts, from, to, nick, body, mine }) =>
+        ({ id, stanzaId, stamp, ts, from, to, nick, body, mine })),
+    });
+  }
+  try {
+    storage().setItem(CACHE, JSON.stringify({ active: model.active, convs: out }));
+  } catch { /* quota: the archive still has everything */ }
+}
+
+// restore loads the tab's conversations saved by save.
+export function restore() {
+  let saved;
+  try { saved = JSON.parse(storage().getItem(CACHE) || 'null'); } catch { saved = null; }
+  if (!saved) return;
+  for (const s of saved.convs || []) {
+    const c = conv(s.kind, s.jid, s.title);
+    c.unread = s.unread || 0;
+    c.joined = Boolean(s.joined);
+    c.nick = s.nick || '';
+    for (const m of s.messages || []) addMessage(c, m);
+  }
+  model.active = model.convs.has(saved.active) ? saved.active : '';
+  changed(['lists', 'header', 'messages']);
+}

@@ -1,0 +1,375 @@
+// view.js: draws the model (state.js) into index.html's regions, and
+// nothing else: it never calls the API and never changes the model. There
+// is one render function per region; a change in the model marks its
+// region dirty and all dirty regions are drawn together in one
+// requestAnimationFrame (a timer while the page is hidden, where frames
+// stop), so a burst of events costs one render. Messages are keyed: a new
+// message inserts its own <li> and the others stay as they are, so
+// selections, previews and the screen reader's place survive; when older
+// messages are inserted above, the scroll position is kept.
+//
+// Buttons drawn here carry data-action (and data-jid or data-room); main.js
+// handles their clicks. Elements are made with createElement and
+// textContent only.
+
+import { call, seg, features } from './api.js';
+import { describe } from './auth.js';
+import { model, subscribe, activeConv, local, totalUnread } from './state.js';
+
+export const $ = (id) => document.getElementById(id);
+
+// ---- scheduling --------------------------------------------------------------
+
+const ORDER = ['lists', 'requests', 'directory', 'header', 'occupants', 'messages'];
+const dirty = new Set();
+let pending = false;
+
+function schedule(region) {
+  dirty.add(region);
+  if (pending) return;
+  pending = true;
+  if (document.hidden) setTimeout(flush, 50);
+  else requestAnimationFrame(flush);
+}
+
+// flush draws every dirty region now.
+export function flush() {
+  pending = false;
+  const regions = new Set(dirty);
+  dirty.clear();
+  for (const r of ORDER) if (regions.has(r)) RENDER[r]();
+}
+
+subscribe((region, c) => {
+  // A conversation's messages or occupants matter only when it is open.
+  if ((region === 'messages' || region === 'occupants') && c && c.id !== model.active) return;
+  schedule(region);
+});
+document.addEventListener('visibilitychange', () => { if (pending && document.hidden) setTimeout(flush, 0); });
+
+// ---- messages -------------------------------------------------------------------
+
+const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
+
+function textWithLinks(parent, text) {
+  let last = 0;
+  for (const m of text.matchAll(URL_RE)) {
+    if (m.index > last) parent.append(text.slice(last, m.index));
+    const a = document.createElement('a');
+    a.href = m[0];
+    a.textContent = m[0];
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    parent.append(a);
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parent.append(text.slice(last));
+}
+
+function fmtTime(ts) {
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function messageItem(m) {
+  const li = document.createElement('li');
+  li.className = 'msg' + (m.mine ? ' mine' : '');
+  li.dataset.key = String(m.key);
+  if (m.id) li.dataset.id = m.id;
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = m.mine ? 'You' : (m.nick || local(m.from));
+  const time = document.createElement('time');
+  time.dateTime = m.ts;
+  time.textContent = fmtTime(m.ts);
+  const body = document.createElement('p');
+  body.className = 'body';
+  textWithLinks(body, m.body);
+  li.append(who, ' ', time, body);
+  const url = (m.body.match(URL_RE) || [])[0];
+  if (url) preview(li, url);
+  return li;
+}
+
+const shown = { conv: '', items: new Map() }; // message key -> <li>
+
+// atBottom tells whether the list is scrolled to (near) its end.
+function atBottom(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+}
+
+function renderMessages() {
+  const list = $('messages');
+  const c = activeConv();
+  if (!c || shown.conv !== c.id) {
+    list.replaceChildren();
+    shown.items.clear();
+    shown.conv = c ? c.id : '';
+  }
+  if (!c) return;
+  const fresh = list.childElementCount === 0;
+  const bottom = fresh || atBottom(list);
+  const anchor = list.firstElementChild;
+  const anchorTop = anchor ? anchor.offsetTop : 0;
+
+  // Walk the messages in order and the list's elements alongside: an
+  // element that is where it belongs stays; a missing one is inserted.
+  const keep = new Set();
+  let cursor = list.firstElementChild;
+  for (const m of c.messages) {
+    keep.add(m.key);
+    let li = shown.items.get(m.key);
+    if (!li) {
+      li = messageItem(m);
+      shown.items.set(m.key, li);
+    }
+    if (m.stanzaId && li.dataset.stanzaId !== m.stanzaId) li.dataset.stanzaId = m.stanzaId;
+    if (li === cursor) cursor = cursor.nextElementSibling;
+    else list.insertBefore(li, cursor);
+  }
+  while (cursor) {
+    const next = cursor.nextElementSibling;
+    cursor.remove();
+    cursor = next;
+  }
+  for (const k of shown.items.keys()) if (!keep.has(k)) shown.items.delete(k);
+
+  if (bottom) list.scrollTop = list.scrollHeight;
+  else if (anchor && anchor.isConnected) list.scrollTop += anchor.offsetTop - anchorTop;
+}
+
+// keepBottom runs fn (which grows a message) and keeps the list at its end
+// if it was there.
+function keepBottom(fn) {
+  const list = $('messages');
+  const bottom = atBottom(list);
+  fn();
+  if (bottom) list.scrollTop = list.scrollHeight;
+}
+
+const previews = new Map();
+async function preview(li, url) {
+  if (features.get('preview') === false) return;
+  let p = previews.get(url);
+  if (!p) {
+    p = call('GET', `/preview/5/${seg(url)}`, { feature: 'preview' }).catch(() => null);
+    previews.set(url, p); // failures too: asked once per page
+  }
+  const data = await p;
+  if (!data || (!data.title && !data.descriptionShort)) return;
+  const card = document.createElement('aside');
+  card.className = 'preview';
+  card.setAttribute('aria-label', 'Link preview');
+  const a = document.createElement('a');
+  a.href = /^https?:\/\//i.test(data.url || '') ? data.url : url;
+  a.target = '_blank';
+  a.rel = 'noopener noreferrer';
+  a.textContent = data.title || data.url || url;
+  card.append(a);
+  if (data.siteName) {
+    const s = document.createElement('span');
+    s.className = 'site';
+    s.textContent = data.siteName;
+    card.append(s);
+  }
+  if (data.descriptionShort) {
+    const d = document.createElement('p');
+    d.textContent = data.descriptionShort;
+    card.append(d);
+  }
+  keepBottom(() => li.append(card));
+}
+
+// setHistoryBusy marks the message list as loading older messages.
+export function setHistoryBusy(busy) {
+  $('messages').setAttribute('aria-busy', String(busy));
+}
+
+// ---- the conversation lists ---------------------------------------------------
+
+const PRESENCE_WORDS = {
+  online: 'Online', available: 'Online', chat: 'Free to chat', away: 'Away', xa: 'Away for a while',
+  dnd: 'Do not disturb', offline: 'Offline',
+};
+
+function listItem(c) {
+  const li = document.createElement('li');
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'conv-item' + (c.id === model.active ? ' active' : '');
+  b.dataset.conv = c.id;
+  if (c.id === model.active) b.setAttribute('aria-current', 'true');
+  if (c.kind === 'chat') {
+    const dot = document.createElement('span');
+    dot.className = 'dot ' + c.presence;
+    dot.setAttribute('aria-hidden', 'true');
+    b.append(dot);
+  }
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.textContent = c.title;
+  b.append(name);
+  let label = c.title;
+  if (c.kind === 'chat') {
+    const words = PRESENCE_WORDS[c.presence] || c.presence;
+    const p = document.createElement('span');
+    p.className = 'visually-hidden';
+    p.textContent = ', ' + words;
+    b.append(p);
+    label += ', ' + words;
+  }
+  if (c.unread > 0) {
+    const u = document.createElement('span');
+    u.className = 'unread';
+    u.textContent = String(c.unread);
+    u.setAttribute('aria-label', `${c.unread} unread`);
+    b.append(u);
+  }
+  b.title = label;
+  li.append(b);
+  return li;
+}
+
+function renderLists() {
+  const contacts = [], rooms = [];
+  for (const c of model.convs.values()) (c.kind === 'chat' ? contacts : rooms).push(c);
+  contacts.sort((a, b) => a.title.localeCompare(b.title));
+  rooms.sort((a, b) => a.title.localeCompare(b.title));
+  $('contacts').replaceChildren(...contacts.map(listItem));
+  $('rooms').replaceChildren(...rooms.map(listItem));
+  const total = totalUnread();
+  document.title = total ? `(${total}) sparkgate` : 'sparkgate';
+}
+
+function button(text, action, data, label) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.dataset.action = action;
+  Object.assign(b.dataset, data);
+  if (label) b.setAttribute('aria-label', label);
+  return b;
+}
+
+function renderRequests() {
+  const items = [];
+  for (const jid of model.requests.keys()) {
+    const li = document.createElement('li');
+    li.append(`${jid} wants to add you. `,
+      button('Accept', 'accept-contact', { jid }, `Accept ${jid}`), ' ',
+      button('Dismiss', 'dismiss-contact', { jid }));
+    items.push(li);
+  }
+  $('requests').replaceChildren(...items);
+  const inv = [];
+  for (const [room, i] of model.invitations) {
+    const li = document.createElement('li');
+    li.append(`${local(i.inviter || i.from) || 'Someone'} invites you to ${local(room)}${i.reason ? ` (“${i.reason}”)` : ''}. `,
+      button('Join', 'accept-invitation', { room }, `Join ${local(room)}`), ' ',
+      button('Dismiss', 'dismiss-invitation', { room }));
+    inv.push(li);
+  }
+  $('invitations').replaceChildren(...inv);
+}
+
+function renderDirectory() {
+  $('room-directory').replaceChildren(...model.directory.map((r) => {
+    const li = document.createElement('li');
+    const b = button(r.title, 'join-room', { room: r.name }, `Join ${r.title}`);
+    b.className = 'conv-item';
+    li.append(b);
+    return li;
+  }));
+}
+
+// ---- the open conversation's header and occupants ---------------------------------
+
+function renderHeader() {
+  const c = activeConv();
+  $('conv-title').textContent = c ? c.title : 'No conversation';
+  $('composer').hidden = !c;
+  $('conv-presence').textContent = c && c.kind === 'chat'
+    ? (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : '')
+    : (c && c.kind === 'room' ? `${c.occupants.size} in the room` : '');
+  $('typing').textContent = c && c.typing ? `${c.title} is typing…` : '';
+  const isRoom = Boolean(c && c.kind === 'room');
+  $('occupants-toggle').hidden = !isRoom;
+  $('room-leave').hidden = !isRoom;
+  if (!isRoom) {
+    $('occupants-panel').hidden = true;
+    $('occupants-toggle').setAttribute('aria-expanded', 'false');
+  }
+  $('meeting').hidden = !c || features.get('meet') === false;
+  if (!c) document.body.classList.remove('in-conv');
+}
+
+function renderOccupants() {
+  const c = activeConv();
+  const items = !c || c.kind !== 'room' ? [] : [...c.occupants.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([nick, o]) => {
+    const li = document.createElement('li');
+    li.textContent = nick + (o.role && o.role !== 'participant' ? ` (${o.role})` : '');
+    return li;
+  });
+  $('occupants').replaceChildren(...items);
+  if (c && c.kind === 'room') $('conv-presence').textContent = `${c.occupants.size} in the room`;
+}
+
+const RENDER = {
+  lists: renderLists, requests: renderRequests, directory: renderDirectory,
+  header: renderHeader, occupants: renderOccupants, messages: renderMessages,
+};
+
+// ---- page-wide: features, notices, connection, screens, passkeys -------------------
+
+export function applyFeatures() {
+  for (const el of document.querySelectorAll('[data-feature]')) {
+    el.hidden = features.get(el.dataset.feature) === false;
+  }
+  renderHeader();
+}
+
+let noticeTimer = 0;
+export function notice(text) {
+  const n = $('notice');
+  n.textContent = text;
+  n.hidden = !text;
+  clearTimeout(noticeTimer);
+  if (text) noticeTimer = setTimeout(() => { n.hidden = true; }, 8000);
+}
+
+export function fail(err) {
+  notice(describe(err));
+}
+
+const CONN_WORDS = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline', closed: 'Signed out' };
+
+export function setConn(s, text) {
+  const el = $('conn');
+  el.dataset.state = s;
+  el.textContent = text || CONN_WORDS[s] || s;
+  document.body.dataset.conn = s;
+}
+
+// showMe shows our own address in the top bar.
+export function showMe(name) {
+  $('me-name').textContent = name;
+}
+
+export function show(screen) {
+  document.body.dataset.screen = screen;
+  $('auth').hidden = screen !== 'auth';
+  $('app').hidden = screen !== 'app';
+  $('me-bar').hidden = screen !== 'app';
+}
+
+// renderPasskeys lists the account's passkeys, each with a Remove button
+// (data-action="remove-passkey").
+export function renderPasskeys(credentials) {
+  $('passkeys').replaceChildren(...credentials.map((k) => {
+    const li = document.createElement('li');
+    li.append(`${k.name || 'Passkey'} — added ${new Date(k.createdAt).toLocaleDateString()} `,
+      button('Remove', 'remove-passkey', { id: k.id }, `Remove passkey ${k.name || ''}`.trim()));
+    return li;
+  }));
+}

@@ -1,0 +1,136 @@
+// state_test.js: checks of state.js without the app's DOM, run by
+// TestBrowserState in a page that loads only state.js. It leaves
+// window.moduleTest (check.js) when done.
+
+import { check, finish } from './check.js';
+import * as state from '/state.js';
+
+const { model } = state;
+
+const bodies = (c) => c.messages.map((m) => m.body);
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+function fresh() {
+  sessionStorage.clear();
+  state.clear();
+  state.setIdentity('me@example.org');
+  model.visible = true;
+}
+
+async function run() {
+  // Addresses.
+  fresh();
+  check('bare', state.bare('Bob@Example.org/phone'), 'bob@example.org');
+  check('resourceOf', state.resourceOf('room@conference.example.org/Nick/x'), 'Nick/x');
+  check('toJID', state.toJID(' Bob '), 'bob@example.org');
+  check('toRoomJID', state.toRoomJID('Team'), 'team@conference.example.org');
+  check('isRoom on the MUC service', state.isRoom('team@conference.example.org'), true);
+  check('isRoom for a user', state.isRoom('bob@example.org'), false);
+  model.invitations.set('club@rooms.elsewhere.net', {});
+  check('isRoom for a room that invited us', state.isRoom('club@rooms.elsewhere.net'), true);
+
+  // De-duplication: by id, by archive id, by sender + body + time of a
+  // delayed message, and our own message once the archive names it.
+  fresh();
+  const c = state.conv('chat', 'bob@example.org');
+  check('conv is made once', state.conv('chat', 'bob@example.org') === c, true);
+  check('new message', state.addMessage(c, { id: 'a1', from: 'bob@example.org/x', body: 'one' }, { live: true }), true);
+  check('same id again', state.addMessage(c, { id: 'a1', from: 'bob@example.org/x', body: 'one' }, { live: true }), false);
+  check('the archive copy adds its archive id', state.addMessage(c, {
+    id: 'a1', stanzaId: 'S1', from: 'bob@example.org', body: 'one', stamp: '2026-01-01T10:00:00Z',
+  }), false);
+  check('archive id kept', c.messages[0].stanzaId, 'S1');
+  check('same archive id, no message id', state.addMessage(c, { stanzaId: 'S1', from: 'bob@example.org', body: 'one' }), false);
+  check('delayed, same sender, body and second', state.addMessage(c, { stamp: '2026-01-01T10:00:00.5Z', from: 'bob@example.org/y', body: 'one' }), false);
+  state.addMessage(c, { id: 'mine-1', from: 'me@example.org', body: 'reply', mine: true }, { live: true });
+  const sentAt = c.messages[1].ts;
+  check('our message from the archive', state.addMessage(c, {
+    stanzaId: 'S2', from: 'me@example.org', body: 'reply', stamp: sentAt, mine: true,
+  }), false);
+  check('our message took the archive id', c.messages[1].stanzaId, 'S2');
+  check('each message once', bodies(c), ['one', 'reply']);
+  check('keys are unique', new Set(c.messages.map((m) => m.key)).size, 2);
+
+  // Ordering: stamped messages by time, live ones appended, older pages
+  // (added newest first) before everything of the same time.
+  fresh();
+  const o = state.conv('chat', 'carol@example.org');
+  for (const [s, b] of [['2026-01-01T10:00:02Z', 'n3'], ['2026-01-01T10:00:00Z', 'n1'], ['2026-01-01T10:00:01Z', 'n2']]) {
+    state.addMessage(o, { stanzaId: b, stamp: s, from: 'carol@example.org', body: b });
+  }
+  check('stamped in time order', bodies(o), ['n1', 'n2', 'n3']);
+  state.addMessage(o, { id: 'live', from: 'carol@example.org', body: 'live' }, { live: true });
+  check('live appended', bodies(o), ['n1', 'n2', 'n3', 'live']);
+  for (const b of ['o3', 'o2', 'o1']) { // an older page, all in one second
+    state.addMessage(o, { stanzaId: b, stamp: '2026-01-01T10:00:00Z', from: 'carol@example.org', body: b }, { older: true });
+  }
+  check('an older page goes first', bodies(o), ['o1', 'o2', 'o3', 'n1', 'n2', 'n3', 'live']);
+  for (const b of ['p2', 'p1']) {
+    state.addMessage(o, { stanzaId: b, stamp: '2025-12-31T09:00:00Z', from: 'carol@example.org', body: b }, { older: true });
+  }
+  check('and the page before it before that', bodies(o).slice(0, 3), ['p1', 'p2', 'o1']);
+
+  // Unread counts: live messages of others in a conversation not in view.
+  fresh();
+  const u = state.conv('chat', 'dave@example.org');
+  const v = state.conv('chat', 'erin@example.org');
+  state.open(v.id);
+  state.addMessage(u, { id: 'u1', from: 'dave@example.org', body: 'hi' }, { live: true });
+  state.addMessage(u, { id: 'u2', from: 'dave@example.org', body: 'there' }, { live: true });
+  state.addMessage(u, { stanzaId: 'U0', from: 'dave@example.org', body: 'old', stamp: '2020-01-01T00:00:00Z' });
+  state.addMessage(u, { id: 'u3', from: 'me@example.org', body: 'mine', mine: true }, { live: true });
+  state.addMessage(v, { id: 'v1', from: 'erin@example.org', body: 'seen' }, { live: true });
+  check('unread: others\' live messages elsewhere', [u.unread, v.unread], [2, 0]);
+  model.visible = false;
+  state.addMessage(v, { id: 'v2', from: 'erin@example.org', body: 'hidden tab' }, { live: true });
+  check('unread while the page is hidden', v.unread, 1);
+  model.visible = true;
+  state.markSeen();
+  check('seen again', v.unread, 0);
+  state.open(u.id);
+  check('opened: read', [u.unread, state.totalUnread()], [0, 0]);
+  check('the peer is known to exist', u.heard, true);
+  check('a new peer is not', state.conv('chat', 'nobody@example.org').heard, false);
+
+  // Change notices name the region, and the conversation for messages.
+  fresh();
+  const seen = [];
+  const off = state.subscribe((region, d) => seen.push(region + (d && d.id ? ' ' + d.id : '')));
+  const w = state.conv('room', 'team@conference.example.org');
+  state.addMessage(w, { id: 'w1', from: 'team@conference.example.org/bob', nick: 'bob', body: 'hey' }, { live: true });
+  off();
+  state.addMessage(w, { id: 'w2', from: 'team@conference.example.org/bob', nick: 'bob', body: 'unheard' }, { live: true });
+  check('notices', seen, ['lists', 'messages room:team@conference.example.org', 'lists']);
+
+  // Persistence: save, forget, restore.
+  fresh();
+  const p = state.conv('chat', 'frank@example.org', 'Frank');
+  const r = state.conv('room', 'club@conference.example.org');
+  r.nick = 'me';
+  r.joined = true;
+  state.addMessage(p, { id: 'f1', stanzaId: 'F1', from: 'frank@example.org', body: 'first', stamp: '2026-01-02T08:00:00Z' });
+  state.addMessage(p, { id: 'f2', from: 'frank@example.org', body: 'second' }, { live: true });
+  state.open(r.id);
+  state.addMessage(p, { id: 'f3', from: 'frank@example.org', body: 'third' }, { live: true });
+  await tick(); // live messages are saved when the task ends
+  const saved = sessionStorage.getItem('sparkgate.convs');
+  state.clear();
+  check('cleared', model.convs.size, 0);
+  sessionStorage.setItem('sparkgate.convs', saved);
+  state.restore();
+  const p2 = model.convs.get('chat:frank@example.org');
+  const r2 = model.convs.get('room:club@conference.example.org');
+  check('restored conversations', [...model.convs.keys()].sort(), ['chat:frank@example.org', 'room:club@conference.example.org']);
+  check('restored messages', p2 && bodies(p2), ['first', 'second', 'third']);
+  check('restored identities', p2 && p2.messages.map((m) => [m.id, m.stanzaId || '']), [['f1', 'F1'], ['f2', ''], ['f3', '']]);
+  check('restored unread, title, room', p2 && r2 && [p2.unread, p2.title, r2.nick, r2.joined], [2, 'Frank', 'me', true]);
+  check('restored open conversation', model.active, r.id);
+  check('restored messages are known', p2 && state.addMessage(p2, { id: 'f2', from: 'frank@example.org', body: 'second' }, { live: true }), false);
+  check('no history is assumed', p2 && [p2.history, p2.before], [false, '']);
+
+  // The open conversation is forgotten with it.
+  state.removeConv(r.id);
+  check('removed', [model.convs.has(r.id), model.active], [false, '']);
+}
+
+finish(run);
