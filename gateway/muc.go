@@ -329,6 +329,7 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 	if _, err := sess.EnterRoom(ctx, room, nick, password); err != nil {
 		return err
 	}
+	s.roomJoined(ctx, sess, room, nick)
 	return c.NoContent(http.StatusOK)
 }
 
@@ -343,12 +344,17 @@ func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomPa
 		return err
 	}
 	defer cancel()
-	if err := sess.ExitRoom(ctx, room); err != nil {
-		if errors.Is(err, xmppconn.ErrItemNotFound) {
-			return wrap(http.StatusNotFound, "the user is not in the room", err)
-		}
+	err = sess.ExitRoom(ctx, room)
+	// A room the user is subscribed to while away is left too when the
+	// session is no longer in it (signed out since the join).
+	subscribed := s.roomSubscribed(ctx, sess.User(), room)
+	switch {
+	case errors.Is(err, xmppconn.ErrItemNotFound) && !subscribed:
+		return wrap(http.StatusNotFound, "the user is not in the room", err)
+	case err != nil && !errors.Is(err, xmppconn.ErrItemNotFound):
 		return err
 	}
+	s.roomLeft(ctx, sess, room)
 	return c.NoContent(http.StatusOK)
 }
 

@@ -163,18 +163,39 @@ func (e PostChatStateParamsState) Valid() bool {
 	}
 }
 
+// Defines values for SetRoomNotificationsParamsPolicy.
+const (
+	SetRoomNotificationsParamsPolicyAll      SetRoomNotificationsParamsPolicy = "all"
+	SetRoomNotificationsParamsPolicyMentions SetRoomNotificationsParamsPolicy = "mentions"
+	SetRoomNotificationsParamsPolicyNone     SetRoomNotificationsParamsPolicy = "none"
+)
+
+// Valid indicates whether the value is a known member of the SetRoomNotificationsParamsPolicy enum.
+func (e SetRoomNotificationsParamsPolicy) Valid() bool {
+	switch e {
+	case SetRoomNotificationsParamsPolicyAll:
+		return true
+	case SetRoomNotificationsParamsPolicyMentions:
+		return true
+	case SetRoomNotificationsParamsPolicyNone:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListRoomsParamsType.
 const (
-	All    ListRoomsParamsType = "all"
-	Public ListRoomsParamsType = "public"
+	ListRoomsParamsTypeAll    ListRoomsParamsType = "all"
+	ListRoomsParamsTypePublic ListRoomsParamsType = "public"
 )
 
 // Valid indicates whether the value is a known member of the ListRoomsParamsType enum.
 func (e ListRoomsParamsType) Valid() bool {
 	switch e {
-	case All:
+	case ListRoomsParamsTypeAll:
 		return true
-	case Public:
+	case ListRoomsParamsTypePublic:
 		return true
 	default:
 		return false
@@ -1106,6 +1127,20 @@ type GetRoomHistoryParams struct {
 	After *After `form:"after,omitempty" json:"after,omitempty"`
 }
 
+// SetRoomNotificationsParams defines parameters for SetRoomNotifications.
+type SetRoomNotificationsParams struct {
+	// Policy Which room messages notify the user while away.
+	Policy SetRoomNotificationsParamsPolicy `form:"policy" json:"policy"`
+
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// SetRoomNotificationsParamsPolicy defines parameters for SetRoomNotifications.
+type SetRoomNotificationsParamsPolicy string
+
 // GetRoomOccupantsParams defines parameters for GetRoomOccupants.
 type GetRoomOccupantsParams struct {
 	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
@@ -1726,6 +1761,9 @@ type ServerInterface interface {
 	// GetRoomHistory Get a room's message history
 	// (GET /sparkweb/api/rest/groupchat/room/{roomName}/chathistory)
 	GetRoomHistory(ctx echo.Context, roomName RoomName, params GetRoomHistoryParams) error
+	// SetRoomNotifications Choose what a joined room notifies while away
+	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/notifications)
+	SetRoomNotifications(ctx echo.Context, roomName RoomName, params SetRoomNotificationsParams) error
 	// GetRoomOccupants Get a room's occupants
 	// (GET /sparkweb/api/rest/groupchat/room/{roomName}/occupants)
 	GetRoomOccupants(ctx echo.Context, roomName RoomName, params GetRoomOccupantsParams) error
@@ -2367,6 +2405,38 @@ func (w *ServerInterfaceWrapper) GetRoomHistory(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetRoomHistory(ctx, roomName, params)
+	return err
+}
+
+// SetRoomNotifications converts echo context to params.
+func (w *ServerInterfaceWrapper) SetRoomNotifications(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetRoomNotificationsParams
+	// ------------- Required query parameter "policy" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "policy", ctx.QueryParams(), &params.Policy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policy: %s", err))
+	}
+
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetRoomNotifications(ctx, roomName, params)
 	return err
 }
 
@@ -3300,6 +3370,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/messages", wrapper.GetChatMessages, options.OperationMiddlewares["getChatMessages"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/messages", wrapper.GetGroupChatMessages, options.OperationMiddlewares["getGroupChatMessages"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/rooms", wrapper.ListRooms, options.OperationMiddlewares["listRooms"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/notifications", wrapper.SetRoomNotifications, options.OperationMiddlewares["setRoomNotifications"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName", wrapper.LeaveRoom, options.OperationMiddlewares["leaveRoom"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName", wrapper.GetRoom, options.OperationMiddlewares["getRoom"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName", wrapper.PostToRoom, options.OperationMiddlewares["postToRoom"]...)

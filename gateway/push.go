@@ -52,6 +52,10 @@ type PushConfig struct {
 	// Nodes keeps each user's push node and secret; required with
 	// Service.
 	Nodes webpush.NodeStore
+	// Rooms, with Service, keeps what each user hears of the rooms they
+	// joined while away (MucSub, roompush.go); nil means rooms never
+	// notify a user without a session.
+	Rooms webpush.RoomPushStore
 	// RateLimit bounds the POST /webpush/notify and /webpush/message calls
 	// of one user per minute (429 beyond); zero means 30, negative means
 	// no limit.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"strings"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/webpush"
@@ -112,6 +113,9 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	body := n.Body
 	if body == "" {
 		body = defaultPushBody
+	}
+	if room, nick, ok := strings.Cut(n.Sender, "/"); ok && domainOf(room) == s.cfg.MUCService {
+		return s.roomNotification(ctx, node.User, room, nick, body)
 	}
 	s.pushOffline(node.User, chatapi.Chat{Type: chatapi.TypeChat, From: n.Sender, To: node.User, Body: body})
 	return nil

@@ -171,3 +171,82 @@ func resources(t *testing.T, u ejabberdtest.User) int {
 
 // domain is the XMPP domain of the shared server.
 func (p *pushEnv) domain(t *testing.T) string { return ejabberdtest.Shared(t).Domain() }
+
+// TestIntegrationPushRoomWhileAway: a user who joined a room and signed
+// out hears of it as the room's policy says: mentions of the user's nick
+// by default, every message under "all", nothing under "none"; never the
+// user's own messages. The server carries them (MucSub and XEP-0357) to
+// the gateway's push component.
+func TestIntegrationPushRoomWhileAway(t *testing.T) {
+	p := newPushAppGateway(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	room := "away" + strings.ToLower(a.Name[1:9])
+	join := func(tok, nick string) {
+		t.Helper()
+		if r := p.Do(t, "PUT", api+"/groupchat/room/"+room+"?nick="+nick, tok, "", ""); r.Status != 200 {
+			t.Fatalf("join as %s: %d %s", nick, r.Status, r.Body)
+		}
+	}
+	ta, tb := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password)
+	p.subscribe(t, ta, "phone")
+	join(ta, "alice")
+	join(tb, "bob")
+	post := func(body string) {
+		t.Helper()
+		if r := p.Do(t, "POST", api+"/groupchat/room/"+room, tb, "text/plain", body); r.Status != 200 {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+	}
+	signOut := func(tok string) {
+		t.Helper()
+		if r := p.Do(t, "POST", api+"/logout", tok, "", ""); r.Status != 200 {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+	}
+	policy := func(value string, status int) {
+		t.Helper()
+		tok := p.Login(t, a.Name, a.Password)
+		if r := p.Do(t, "PUT", api+"/groupchat/room/"+room+"/notifications?policy="+value, tok, "", ""); r.Status != status {
+			t.Fatalf("policy %s: %d %s, want %d", value, r.Status, r.Body, status)
+		}
+		signOut(tok)
+	}
+	signOut(ta)
+
+	post("nothing for anyone in particular")
+	p.svc.None(t, 2*time.Second)
+	post("alice, are you there?")
+	_, n, data := p.next(t)
+	if n.Subject != "bob in "+room || n.Body != "alice, are you there?" || data["type"] != "groupchat" {
+		t.Fatalf("mention: notification %+v data %v", n, data)
+	}
+
+	policy("all", 200)
+	post("a message for everyone")
+	if _, n, _ := p.next(t); n.Body != "a message for everyone" {
+		t.Fatalf("policy all: notification %+v", n)
+	}
+	policy("none", 200)
+	post("alice: even a mention")
+	p.svc.None(t, 3*time.Second)
+
+	policy("loud", 400)
+	other := "never" + strings.ToLower(b.Name[1:9])
+	tok := p.Login(t, a.Name, a.Password)
+	if r := p.Do(t, "PUT", api+"/groupchat/room/"+other+"/notifications?policy=all", tok, "", ""); r.Status != 404 {
+		t.Fatalf("a room never joined: %d %s, want 404", r.Status, r.Body)
+	}
+	// Leaving ends it, though this new session is not in the room.
+	if r := p.Do(t, "PUT", api+"/groupchat/room/"+room+"/notifications?policy=all", tok, "", ""); r.Status != 200 {
+		t.Fatalf("policy all again: %d %s", r.Status, r.Body)
+	}
+	if r := p.Do(t, "DELETE", api+"/groupchat/room/"+room, tok, "", ""); r.Status != 200 {
+		t.Fatalf("leave: %d %s", r.Status, r.Body)
+	}
+	if r := p.Do(t, "DELETE", api+"/groupchat/room/"+room, tok, "", ""); r.Status != 404 {
+		t.Fatalf("leave twice: %d %s, want 404", r.Status, r.Body)
+	}
+	signOut(tok)
+	post("alice, after you left")
+	p.svc.None(t, 3*time.Second)
+}

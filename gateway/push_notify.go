@@ -130,8 +130,13 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 	if !ok {
 		return
 	}
-	// The payload, with its action token, is made on the sender's
-	// goroutine and only if the user has a subscription.
+	s.queuePush(user, n, d, topic)
+}
+
+// queuePush hands a notification for user to the sender. The payload,
+// with its action token, is made on the sender's goroutine and only if
+// the user has a subscription; it never blocks.
+func (s *Server) queuePush(user string, n NotificationEntity, d pushData, topic string) {
 	err := s.push.sender.Send(user, webpush.Notification{
 		Build: func() ([]byte, error) {
 			return s.pushPayload(context.Background(), user, n, d)

@@ -83,6 +83,7 @@ func newPushGatewayWith(t *testing.T, mod func(*gateway.PushConfig)) *pushEnv {
 			InsecureHosts: []string{"127.0.0.1"},
 			Admins:        []string{admin.Name}, // a username means admin@<domain>
 			Nodes:         st,
+			Rooms:         st,
 		}
 		if mod != nil {
 			mod(&c.Push)

@@ -118,3 +118,34 @@ func TestPushNodes(t *testing.T) {
 		t.Fatalf("after DeletePushNode: %v", err)
 	}
 }
+
+func TestRoomPush(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	if _, err := s.RoomPush(ctx, "a@x", "r@muc.x"); !errors.Is(err, webpush.ErrNotFound) {
+		t.Fatalf("RoomPush of none: %v, want ErrNotFound", err)
+	}
+	rp := webpush.RoomPush{User: "a@x", Room: "r@muc.x", Nick: "alice", Policy: webpush.RoomPushMentions}
+	if err := s.PutRoomPush(ctx, rp); err != nil {
+		t.Fatal(err)
+	}
+	rp.Policy, rp.Nick = webpush.RoomPushAll, "al"
+	if err := s.PutRoomPush(ctx, rp); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.RoomPush(ctx, "a@x", "r@muc.x"); err != nil || got != rp {
+		t.Fatalf("RoomPush = %+v, %v; want %+v", got, err, rp)
+	}
+	if _, err := s.RoomPush(ctx, "b@x", "r@muc.x"); !errors.Is(err, webpush.ErrNotFound) {
+		t.Fatalf("another user's entry: %v", err)
+	}
+	if err := s.DeleteRoomPush(ctx, "a@x", "r@muc.x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RoomPush(ctx, "a@x", "r@muc.x"); !errors.Is(err, webpush.ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+	if err := s.DeleteRoomPush(ctx, "a@x", "r@muc.x"); err != nil {
+		t.Fatalf("delete of none: %v", err)
+	}
+}

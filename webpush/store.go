@@ -43,3 +43,28 @@ type NodeStore interface {
 	// DeletePushNode removes the user's node; none is not an error.
 	DeletePushNode(ctx context.Context, user string) error
 }
+
+// Room push policies: what a user hears of a room while away.
+const (
+	RoomPushAll      = "all"
+	RoomPushMentions = "mentions" // the default
+	RoomPushNone     = "none"
+)
+
+// RoomPush is a user's subscription to a room's messages while away: the
+// user's nick there and the policy.
+type RoomPush struct {
+	User, Room, Nick, Policy string
+}
+
+// RoomPushStore keeps RoomPush entries, one per user and room.
+// Implementations are safe for concurrent use (store.SQLite is one).
+type RoomPushStore interface {
+	// PutRoomPush stores rp, replacing the user's entry for the room.
+	PutRoomPush(ctx context.Context, rp RoomPush) error
+	// RoomPush returns the user's entry for the room, or an error
+	// matching ErrNotFound.
+	RoomPush(ctx context.Context, user, room string) (RoomPush, error)
+	// DeleteRoomPush removes it; none is not an error.
+	DeleteRoomPush(ctx context.Context, user, room string) error
+}

@@ -173,7 +173,7 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 	if err != nil {
 		return fmt.Errorf("push component secret: %w", err)
 	}
-	gc.Push.Service, gc.Push.Nodes = service, st
+	gc.Push.Service, gc.Push.Nodes, gc.Push.Rooms = service, st, st
 	c.Push.component = &xmppconn.ComponentConfig{Addr: p.Component, Domain: service, Secret: secret, Logger: gc.Logger}
 	return nil
 }
