@@ -6,23 +6,31 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // newPushAppGateway is newPushGateway with the gateway as its own push
 // app server: the component runs against the shared ejabberd until the
-// test ends.
-func newPushAppGateway(t *testing.T) *pushEnv {
+// test ends. mod, if any, changes the Config further.
+func newPushAppGateway(t *testing.T, mod ...func(*gateway.Config)) *pushEnv {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
-	p := newPushGatewayWith(t, func(pc *gateway.PushConfig) { pc.Service = srv.PushService() })
+	p := newPushGatewayWith(t, func(c *gateway.Config) {
+		c.Push.Service = srv.PushService()
+		for _, m := range mod {
+			m(c)
+		}
+	})
 	online := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -249,4 +257,52 @@ func TestIntegrationPushRoomWhileAway(t *testing.T) {
 	signOut(tok)
 	post("alice, after you left")
 	p.svc.None(t, 3*time.Second)
+}
+
+// TestIntegrationPushTokensExpired: a user who never logged out, whose
+// tokens all expired, has no session any more (it ends with its last
+// token) and is still notified, through the server.
+func TestIntegrationPushTokensExpired(t *testing.T) {
+	p := newPushAppGateway(t, func(c *gateway.Config) {
+		dir := t.TempDir()
+		keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(t.Context(), filepath.Join(dir, "tokens.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		short, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: c.Domain, Issuer: testIssuer, Lifetime: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Tokens = short
+		c.Sessions.IdleTimeout = 4 * time.Second // the janitor looks every second
+	})
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta := p.Login(t, a.Name, a.Password)
+	p.subscribe(t, ta, "phone")
+	deadline := time.Now().Add(20 * time.Second)
+	for resources(t, a) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a's session outlived its tokens")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := p.Do(t, "GET", api+"/roster", ta, "", ""); r.Status != 401 {
+		t.Fatalf("an expired token: %d %s", r.Status, r.Body)
+	}
+	bc, err := xmppconn.Dial(t.Context(), xmppconn.Config{Addr: ejabberdtest.Shared(t).C2SAddr(), Domain: b.Domain, User: b.Name, Password: b.Password, TLS: xmppconn.TLSOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close(t.Context())
+	if err := bc.SendRaw(t.Context(), []byte(`<message type='chat' to='`+a.JID+`' id='x1'><body>your tokens expired</body></message>`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, _ := p.next(t); n.Body != "your tokens expired" || n.Subject != b.JID {
+		t.Fatalf("notification %+v", n)
+	}
 }

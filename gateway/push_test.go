@@ -49,8 +49,9 @@ func newPushGateway(t *testing.T) *pushEnv {
 	return newPushGatewayWith(t, nil)
 }
 
-// newPushGatewayWith is newPushGateway with changes to its PushConfig.
-func newPushGatewayWith(t *testing.T, mod func(*gateway.PushConfig)) *pushEnv {
+// newPushGatewayWith is newPushGateway with changes to its Config, made
+// after its Web Push settings.
+func newPushGatewayWith(t *testing.T, mod func(*gateway.Config)) *pushEnv {
 	t.Helper()
 	keys, err := webpush.GenerateVAPID()
 	if err != nil {
@@ -86,7 +87,7 @@ func newPushGatewayWith(t *testing.T, mod func(*gateway.PushConfig)) *pushEnv {
 			Rooms:         st,
 		}
 		if mod != nil {
-			mod(&c.Push)
+			mod(c)
 		}
 	})
 	return &pushEnv{env: e, svc: svc, keys: keys, store: st, admin: admin, removed: st.removed}
