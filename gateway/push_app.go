@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/webpush"
@@ -119,4 +120,64 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	}
 	s.pushOffline(node.User, chatapi.Chat{Type: chatapi.TypeChat, From: n.Sender, To: node.User, Body: body})
 	return nil
+}
+
+// renewParallel bounds the short connections RenewPushRegistrations makes
+// at once: each is a login on the XMPP server.
+const renewParallel = 4
+
+// RenewPushRegistrations enables push again on the server for every user
+// with a node and no session in the gateway, each on a short connection
+// of its own (xmppconn.Manager.RenewPush). Run it each time the push
+// component connects: ejabberd drops a registration whose notification
+// failed, and every notification sent while the component was away (a
+// gateway restart) failed. It returns how many were renewed; failures are
+// logged and counted out, and ctx ends it early.
+func (s *Server) RenewPushRegistrations(ctx context.Context) int {
+	if !s.pushAppOn() {
+		return 0
+	}
+	nodes, err := s.cfg.Push.Nodes.PushNodes(ctx)
+	if err != nil {
+		s.log.Warn("push: registrations not renewed", "err", err)
+		return 0
+	}
+	var (
+		mu      sync.Mutex
+		renewed int
+		wg      sync.WaitGroup
+		slots   = make(chan struct{}, renewParallel)
+	)
+	for _, n := range nodes {
+		if _, live := s.sessions.Get(n.User); live {
+			continue // its session enabled push already
+		}
+		local, domain, ok := cutJID(n.User)
+		if !ok || domain != s.cfg.Domain {
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			reg := xmppconn.PushRegistration{Service: s.cfg.Push.Service, Node: n.Node, Secret: n.Secret}
+			if err := s.sessions.RenewPush(ctx, local, reg); err != nil {
+				s.log.Info("push: registration not renewed", "user", n.User, "err", err)
+				return
+			}
+			mu.Lock()
+			renewed++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	s.log.Info("push registrations renewed", "renewed", renewed, "nodes", len(nodes))
+	return renewed
 }

@@ -306,3 +306,59 @@ func TestIntegrationPushTokensExpired(t *testing.T) {
 		t.Fatalf("notification %+v", n)
 	}
 }
+
+// TestIntegrationPushRenewedAfterComponentAway: ejabberd drops a user's
+// registration when a notification fails, as every notification does
+// while the push component is away (a gateway restart). Once the
+// component is back, RenewPushRegistrations enables it again for users
+// without a session, and the next message is pushed.
+func TestIntegrationPushRenewedAfterComponentAway(t *testing.T) {
+	srv := ejabberdtest.Shared(t)
+	p := newPushGatewayWith(t, func(c *gateway.Config) { c.Push.Service = srv.PushService() })
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta := p.Login(t, a.Name, a.Password)
+	p.subscribe(t, ta, "phone")
+	if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	bc, err := xmppconn.Dial(t.Context(), xmppconn.Config{Addr: srv.C2SAddr(), Domain: b.Domain, User: b.Name, Password: b.Password, TLS: xmppconn.TLSOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close(t.Context())
+	send := func(body string) {
+		t.Helper()
+		if err := bc.SendRaw(t.Context(), []byte(`<message type='chat' to='`+a.JID+`'><body>`+body+`</body></message>`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("while no component listens") // the server drops a's registration
+	time.Sleep(time.Second)
+
+	renewed := make(chan int, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- xmppconn.RunPushComponent(ctx, xmppconn.ComponentConfig{
+			Addr: srv.ComponentAddr(), Domain: srv.PushService(), Secret: srv.ComponentSecret(),
+			Push: p.gw.HandlePushNotification, Logger: slog.New(slog.DiscardHandler),
+			Connected: func() { go func() { renewed <- p.gw.RenewPushRegistrations(ctx) }() },
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case n := <-renewed:
+		if n < 1 {
+			t.Fatalf("renewed %d registrations, want a's", n)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the component did not connect and renew")
+	}
+	send("after the component came back")
+	if _, n, _ := p.next(t); n.Body != "after the component came back" {
+		t.Fatalf("notification %+v", n)
+	}
+}

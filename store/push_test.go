@@ -101,11 +101,17 @@ func TestPushNodes(t *testing.T) {
 	if n, err := s.PushNodeByNode(ctx, "n1"); err != nil || n != first {
 		t.Fatalf("PushNodeByNode = %+v, %v", n, err)
 	}
+	if _, err := s.AddPushNode(ctx, webpush.PushNode{User: "0@x", Node: "n0", Secret: "s0"}); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := s.PushNodes(ctx); err != nil || len(all) != 2 || all[0].User != "0@x" || all[1] != first {
+		t.Fatalf("PushNodes = %+v, %v", all, err)
+	}
 	if _, err := s.PushNodeByNode(ctx, "n2"); !errors.Is(err, webpush.ErrNotFound) {
 		t.Fatalf("PushNodeByNode of a node never kept: %v", err)
 	}
 	// Nodes are unique across users.
-	if _, err := s.AddPushNode(ctx, webpush.PushNode{User: "b@x", Node: "n1", Secret: "s"}); err == nil {
+	if _, err := s.AddPushNode(ctx, webpush.PushNode{User: "b@x", Node: "n0", Secret: "s"}); err == nil {
 		t.Fatal("two users share a node")
 	}
 	if err := s.DeletePushNode(ctx, "a@x"); err != nil {

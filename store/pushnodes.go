@@ -47,6 +47,27 @@ func (s *SQLite) AddPushNode(ctx context.Context, n webpush.PushNode) (webpush.P
 	return s.PushNode(ctx, n.User)
 }
 
+// PushNodes returns every push node, ordered by user.
+func (s *SQLite) PushNodes(ctx context.Context) ([]webpush.PushNode, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT user_jid, node, secret FROM push_nodes ORDER BY user_jid`)
+	if err != nil {
+		return nil, fmt.Errorf("store: push nodes: %w", err)
+	}
+	defer rows.Close()
+	var out []webpush.PushNode
+	for rows.Next() {
+		var n webpush.PushNode
+		if err := rows.Scan(&n.User, &n.Node, &n.Secret); err != nil {
+			return nil, fmt.Errorf("store: push nodes: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: push nodes: %w", err)
+	}
+	return out, nil
+}
+
 // DeletePushNode removes the user's push node; none is not an error.
 func (s *SQLite) DeletePushNode(ctx context.Context, user string) error {
 	if _, err := s.exec(ctx, `DELETE FROM push_nodes WHERE user_jid = ?`, user); err != nil {

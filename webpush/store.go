@@ -42,6 +42,8 @@ type NodeStore interface {
 	AddPushNode(ctx context.Context, n PushNode) (PushNode, error)
 	// DeletePushNode removes the user's node; none is not an error.
 	DeletePushNode(ctx context.Context, user string) error
+	// PushNodes returns every node, by user.
+	PushNodes(ctx context.Context) ([]PushNode, error)
 }
 
 // Room push policies: what a user hears of a room while away.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"time"
 
 	"gosrc.io/xmpp/stanza"
 )
@@ -81,4 +82,24 @@ func pushAttrs(reg PushRegistration) []xml.Attr {
 func pushIQ(ctx context.Context, c *Conn, p *iqPayload) error {
 	_, err := c.IQ(ctx, &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet}, Payload: p})
 	return err
+}
+
+// RenewPush enables reg for the user local on a connection of its own,
+// with a server-issued token, and closes it: no presence is sent, so
+// contacts see nothing and offline messages stay stored. It restores a
+// registration the server dropped while the user has no session: ejabberd
+// deletes one whenever a notification fails, and a notification sent while
+// the push component is away (a gateway restart) fails. A user with a
+// session needs none (each connection enables push).
+func (m *Manager) RenewPush(ctx context.Context, local string, reg PushRegistration) error {
+	c, err := m.dial(ctx, local, "")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		c.Close(cctx)
+	}()
+	return pushIQ(ctx, c, enablePush(reg))
 }

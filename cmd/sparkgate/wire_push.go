@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
@@ -187,17 +188,38 @@ func startPushComponent(c *config, gw *gateway.Server) (stop func()) {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	cfg := *cc
 	cfg.Push = gw.HandlePushNotification
+	// Each connection renews the registrations the server may have dropped
+	// while the component was away, one renewal at a time.
+	renew := make(chan struct{}, 1)
+	cfg.Connected = func() {
+		select {
+		case renew <- struct{}{}:
+		default:
+		}
+	}
+	wg.Add(2)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		if err := xmppconn.RunPushComponent(ctx, cfg); err != nil {
 			cfg.Logger.Error("push component", "err", err)
 		}
 	}()
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-renew:
+				gw.RenewPushRegistrations(ctx)
+			}
+		}
+	}()
 	return func() {
 		cancel()
-		<-done
+		wg.Wait()
 	}
 }
