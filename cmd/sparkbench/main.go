@@ -55,6 +55,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/internal/ejabberd"
+	"github.com/sparkgate/sparkgate/webpush"
 	"github.com/sparkgate/sparkgate/xmppadmin"
 )
 
@@ -112,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,tabs,scale,eventpath,soak); empty means all but soak")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,tabs,scale,eventpath,push,soak); empty means all but soak")
 	fs.IntVar(&o.soakUsers, "soak-users", 1000, "users of the soak scenario, each logged in with one stream")
 	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "how long the soak's users chat")
 	fs.DurationVar(&o.soakInterval, "soak-interval", 15*time.Second, "each soak user sends one message this often")
@@ -212,7 +213,9 @@ type bench struct {
 	api      *api
 	clients  clients
 	password string
-	prefix   string // of every user name of this run
+	// vapidPublic is the started gateway's VAPID key, for the push scenario.
+	vapidPublic string
+	prefix      string // of every user name of this run
 
 	restartBase gatewayStats // the gateway's figures after a restart
 }
@@ -255,6 +258,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"tabs", b.tabs},
 		{"scale", b.scale},
 		{"eventpath", b.eventPath},
+		{"push", b.push},
 		{"soak", b.soak},
 	} {
 		if !opt.want(s.name) {
@@ -327,6 +331,31 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
 	}
+	// The push scenario's service needs the gateway's VAPID key; the
+	// gateway serves as push app server with this ejabberd's secret.
+	vapid, err := webpush.LoadOrCreateVAPID(dataDir)
+	if err != nil {
+		return err
+	}
+	b.vapidPublic = vapid.Public
+	var pushEnv []string
+	if b.ej != nil {
+		secretFile := filepath.Join(tmp, "push-component.secret")
+		if err := os.WriteFile(secretFile, []byte(b.ej.ComponentSecret()+"\n"), 0o600); err != nil {
+			return err
+		}
+		pushEnv = []string{
+			"SPARKGATE_PUSH_COMPONENT=" + b.ej.ComponentAddr(),
+			"SPARKGATE_PUSH_SERVICE=" + b.ej.PushService(),
+			"SPARKGATE_PUSH_COMPONENT_SECRET_FILE=" + secretFile,
+			"SPARKGATE_PUSH_INSECURE_HOSTS=127.0.0.1",
+			"SPARKGATE_PUSH_ALLOW_PRIVATE=true",
+			"SPARKGATE_PUSH_COLLAPSE=0s",
+			// Sessions live as long as before the push component existed:
+			// the other scenarios' users keep theirs.
+			"SPARKGATE_SESSION_GRACE=8h",
+		}
+	}
 	b.gw = &gatewayProc{bin: bin, dataDir: dataDir, addr: addr, log: b.log, env: []string{
 		"SPARKGATE_LISTEN=" + addr,
 		"SPARKGATE_PUBLIC_URL=http://localhost:" + addr[strings.LastIndexByte(addr, ':')+1:],
@@ -341,6 +370,7 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 		// The tabs scenario opens -tabs (1,000) streams for one user.
 		"SPARKGATE_MAX_STREAMS_PER_USER=" + strconv.Itoa(max(100, b.opt.tabs)),
 	}}
+	b.gw.env = append(b.gw.env, pushEnv...)
 	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on; log " + filepath.Join("$TMP", "gateway", "gateway.log")
 	if err := b.gw.start(ctx); err != nil {
 		return err

@@ -32,6 +32,7 @@ type Results struct {
 	Login          Login      `json:"login"`
 	FanoutMS       Fanout     `json:"fanout_ms"`
 	Tabs           Tabs       `json:"tabs"`
+	PushMS         Push       `json:"push_ms"`
 	// EventPath is xmppconn's BenchmarkEventPath per stage (read,
 	// translate, json, publish, all), run with -benchmem.
 	EventPath    map[string]PathStage `json:"event_path,omitempty"`
@@ -274,6 +275,10 @@ func (r *Results) printTable(w io.Writer) {
 		fmt.Fprintf(tw, "latency p50, %d msgs\t%s\t%s\t%s\t\n", l.Messages, num(l.Gateway.P50, " µs"), num(l.Direct.P50, " µs"), rat(l.P50Ratio))
 		fmt.Fprintf(tw, "latency p99\t%s\t%s\t%s\t\n", num(l.Gateway.P99, " µs"), num(l.Direct.P99, " µs"), rat(l.P99Ratio))
 		fmt.Fprintf(tw, "latency max\t%s\t%s\t%s\t\n", num(l.Gateway.Max, " µs"), num(l.Direct.Max, " µs"), rat(ratio(l.Gateway.Max, l.Direct.Max)))
+	}
+	if p := r.PushMS; p.Session.N > 0 || p.NoSession.N > 0 {
+		fmt.Fprintf(tw, "message -> decrypted push p50 / p99, session no tab, %d msgs\t%s / %s\t\t\t\n", p.Messages, num(p.Session.P50, " ms"), num(p.Session.P99, " ms"))
+		fmt.Fprintf(tw, "message -> decrypted push p50 / p99, no session (XEP-0357)\t%s / %s\t\t\t\n", num(p.NoSession.P50, " ms"), num(p.NoSession.P99, " ms"))
 	}
 	if t := r.ThroughputMsgs; t.GatewayN > 0 || t.DirectN > 0 {
 		fmt.Fprintf(tw, "throughput, %d pairs x %d in flight\t%s\t%s\t%s\t\n", t.Pairs, t.InFlight, num(t.Gateway, " msg/s"), num(t.Direct, " msg/s"), rat(t.Ratio))

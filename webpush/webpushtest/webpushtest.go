@@ -70,12 +70,22 @@ type client struct {
 // VAPID public key vapidPublic (base64url). It is closed by t.Cleanup.
 func NewService(t testing.TB, vapidPublic string) *Service {
 	t.Helper()
+	s := Start(vapidPublic)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start is NewService for a program that is not a test (the benchmark):
+// the caller closes the service.
+func Start(vapidPublic string) *Service {
 	s := &Service{vapid: vapidPublic, messages: make(chan Message, 256), clients: make(map[string]*client)}
 	s.server = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.server.URL
-	t.Cleanup(s.server.Close)
 	return s
 }
+
+// Close stops the service.
+func (s *Service) Close() { s.server.Close() }
 
 // Subscription is what a browser would hand its application server.
 type Subscription struct {
@@ -96,9 +106,18 @@ func (s Subscription) JSON() string {
 // subscription to them.
 func (s *Service) Subscribe(t testing.TB) Subscription {
 	t.Helper()
-	priv, err := ecdh.P256().GenerateKey(rand.Reader)
+	sub, err := s.NewSubscription()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return sub
+}
+
+// NewSubscription is Subscribe for a program that is not a test.
+func (s *Service) NewSubscription() (Subscription, error) {
+	priv, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return Subscription{}, err
 	}
 	auth := make([]byte, 16)
 	rand.Read(auth)
@@ -111,7 +130,7 @@ func (s *Service) Subscribe(t testing.TB) Subscription {
 		Endpoint: s.URL + path,
 		P256dh:   base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes()),
 		Auth:     base64.RawURLEncoding.EncodeToString(auth),
-	}
+	}, nil
 }
 
 // Respond scripts the next answers for the subscription's endpoint (after
