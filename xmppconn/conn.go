@@ -320,18 +320,21 @@ func (c *Conn) wantIQ(s *Stanza) bool {
 }
 
 // payloadName returns the name of the first child of a stanza.
-func payloadName(raw []byte) xml.Name {
+func payloadName(raw []byte) xml.Name { return payloadStart(raw).Name }
+
+// payloadStart is payloadName with the payload's attributes.
+func payloadStart(raw []byte) xml.StartElement {
 	d := xml.NewDecoder(bytes.NewReader(raw))
 	depth := 0
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return xml.Name{}
+			return xml.StartElement{}
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if depth == 1 {
-				return t.Name
+				return t
 			}
 			depth++
 		case xml.EndElement:
@@ -344,24 +347,19 @@ func payloadName(raw []byte) xml.Name {
 // the server, service-unavailable otherwise. The reply is written by its own
 // goroutine so that the reader never waits for the socket.
 func (c *Conn) autoReply(s *Stanza) {
+	payload := payloadStart(s.Raw)
+	var reply []byte
+	switch {
+	case s.Type == "get" && payload.Name == (xml.Name{Space: nsDiscoInfo, Local: "query"}):
+		reply = discoInfoReply(s, payload) // nil for a node the client has not
+	case s.Type == "get" && c.sameAddr("", s.From) && payload.Name == (xml.Name{Space: nsPing, Local: "ping"}):
+		reply = iqAnswer(s, "")
+	}
+	if reply == nil {
+		reply = iqAnswer(s, "<error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>")
+	}
 	var b bytes.Buffer
-	serverPing := s.Type == "get" && c.sameAddr("", s.From) &&
-		payloadName(s.Raw) == xml.Name{Space: nsPing, Local: "ping"}
-	if serverPing {
-		b.WriteString("<iq type='result' id='")
-	} else {
-		b.WriteString("<iq type='error' id='")
-	}
-	xml.EscapeText(&b, []byte(s.ID))
-	if s.From != "" {
-		b.WriteString("' to='")
-		xml.EscapeText(&b, []byte(s.From))
-	}
-	if serverPing {
-		b.WriteString("'/>")
-	} else {
-		b.WriteString("'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
-	}
+	b.Write(reply)
 	c.stats.autoReplies.Add(1)
 	c.wg.Add(1)
 	go func() {

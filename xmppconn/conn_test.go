@@ -294,8 +294,9 @@ func TestServerIQRequests(t *testing.T) {
 	fs := newFakeServer(t, fakeOpts{session: func(sc *serverConn) {
 		sc.send("<iq type='get' id='p1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
 		sc.send("<iq type='get' id='d1' from='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+		sc.send("<iq type='get' id='v1' from='bob@localhost/b'><query xmlns='jabber:iq:version'/></iq>")
 		sc.send("<iq type='set' id='r1'><query xmlns='jabber:iq:roster'><item jid='bob@localhost'/></query></iq>")
-		for range 2 {
+		for range 3 {
 			el, err := sc.next()
 			if err != nil {
 				return
@@ -311,16 +312,22 @@ func TestServerIQRequests(t *testing.T) {
 	if err != nil || s.ID != "r1" {
 		t.Fatalf("Next = %s, %v; want the roster push", s.Raw, err)
 	}
-	want := []string{
-		"<iq type='result' id='p1' to='localhost'/>",
-		"<iq type='error' id='d1' to='bob@localhost/b'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+	got := map[string]string{}
+	for range 3 {
+		r := <-replies
+		got[r[strings.Index(r, "id='")+4:][:2]] = r
 	}
-	got := []string{<-replies, <-replies}
-	if got[0] != want[0] {
-		got[0], got[1] = got[1], got[0]
+	want := map[string]string{
+		"p1": "<iq type='result' id='p1' to='localhost'/>",
+		"v1": "<iq type='error' id='v1' to='bob@localhost/b'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+		// The client's own disco#info (caps.go).
+		"d1": string(discoInfoReply(&Stanza{ID: "d1", From: "bob@localhost/b"}, xml.StartElement{Name: xml.Name{Space: nsDiscoInfo, Local: "query"}})),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("automatic replies (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(got["d1"], "<iq type='result' id='d1' to='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client'") {
+		t.Errorf("disco#info answer %s", got["d1"])
 	}
 }
 

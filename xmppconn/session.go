@@ -177,6 +177,7 @@ func (s *Session) presenceStanzaLocked() *stanza.Presence {
 	if s.show != "" && s.show != "available" {
 		p.Show = stanza.PresenceShow(s.show)
 	}
+	p.Extensions = append(p.Extensions, newCaps()) // caps.go
 	return p
 }
 
