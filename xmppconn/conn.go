@@ -358,16 +358,21 @@ func (c *Conn) autoReply(s *Stanza) {
 	if reply == nil {
 		reply = iqAnswer(s, "<error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>")
 	}
-	var b bytes.Buffer
-	b.Write(reply)
 	c.stats.autoReplies.Add(1)
+	c.writeAsync(reply)
+}
+
+// writeAsync writes b on a goroutine of its own, bounded by
+// autoReplyTimeout, so the reader never waits on a write: automatic
+// answers (IQ replies, delivery receipts) go out this way.
+func (c *Conn) writeAsync(b []byte) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		ctx, cancel := context.WithTimeout(c.ctx, autoReplyTimeout)
 		defer cancel()
-		if err := c.write(ctx, b.Bytes()); err != nil {
-			c.s.log.Debug("xmppconn: auto reply not sent", slog.Any("err", err))
+		if err := c.write(ctx, b); err != nil {
+			c.s.log.Debug("xmppconn: automatic answer not sent", slog.Any("err", err))
 		}
 	}()
 }

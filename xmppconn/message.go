@@ -14,8 +14,9 @@ import (
 // SendChat writes a one-to-one chat message the user wrote to the JID to,
 // with body as its text and data, when not nil, as its JSON payload (an
 // XEP-0335 container, which the receiver's chatapi.chat carries back as
-// data). The message announces XEP-0085's active state and carries an
-// XEP-0359 origin-id equal to its id, which it returns. It is kept in the
+// data). The message announces XEP-0085's active state, carries an
+// XEP-0359 origin-id equal to its id, which it returns, and asks for a
+// delivery receipt (XEP-0184; it arrives as chatapi.receipt). It is kept in the
 // outbox (sent again after a connection loss, see outbox), and the user's
 // other tabs get it as chatapi.chat with sent set: the server sends no
 // carbon back to the resource that wrote it.
@@ -95,7 +96,7 @@ func chatStanza(to, id, body string, data json.RawMessage) []byte {
 	writeBody(&b, body)
 	b.WriteString(`<active xmlns="http://jabber.org/protocol/chatstates"></active><origin-id xmlns="urn:xmpp:sid:0" id="`)
 	xml.EscapeText(&b, []byte(id))
-	b.WriteString(`"></origin-id>`)
+	b.WriteString(`"></origin-id><request xmlns="urn:xmpp:receipts"></request>`)
 	if data != nil {
 		b.WriteString(`<json xmlns="urn:xmpp:json:0">`)
 		xml.EscapeText(&b, data)

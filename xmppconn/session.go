@@ -709,6 +709,11 @@ func (s *Session) emit(st *Stanza) {
 	for _, p := range Translate(st, s.user, s.m.cfg.MUCServices) {
 		s.deliver(p)
 	}
+	if s.wantsReceipt(st) { // receipts.go
+		if c := s.current(); c != nil {
+			c.writeAsync(receiptFor(st))
+		}
+	}
 }
 
 // archiveID is the id the user's archive gave a message: its stanza-id by
