@@ -88,3 +88,20 @@ func (s *Server) SetPresence(c echo.Context, params SetPresenceParams) error {
 	}
 	return c.NoContent(http.StatusOK)
 }
+
+// PostDisplayed serves POST /chat/displayed/{to}: an XEP-0333 displayed
+// marker for the message id and all before it.
+func (s *Server) PostDisplayed(c echo.Context, to To, params PostDisplayedParams) error {
+	jid, err := toJID(string(to), s.cfg.Domain)
+	if err != nil {
+		return errorf(http.StatusBadRequest, err.Error())
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	if err := sess.SendDisplayed(c.Request().Context(), jid, params.Id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}

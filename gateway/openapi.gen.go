@@ -997,6 +997,12 @@ type SetBookmarkPropertyTextBody = string
 // PostChatStateParamsState defines parameters for PostChatState.
 type PostChatStateParamsState string
 
+// PostDisplayedParams defines parameters for PostDisplayed.
+type PostDisplayedParams struct {
+	// Id The id of the last message read (its `id` in `chatapi.chat`).
+	Id string `form:"id" json:"id"`
+}
+
 // SendChatMessageJSONBody defines parameters for SendChatMessage.
 type SendChatMessageJSONBody struct {
 	Body                 string                 `json:"body"`
@@ -1728,6 +1734,9 @@ type ServerInterface interface {
 	// PostChatState Send a chat state
 	// (POST /sparkweb/api/rest/chat/chatstate/{state}/{to})
 	PostChatState(ctx echo.Context, state PostChatStateParamsState, to To) error
+	// PostDisplayed Mark a conversation read up to a message
+	// (POST /sparkweb/api/rest/chat/displayed/{to})
+	PostDisplayed(ctx echo.Context, to To, params PostDisplayedParams) error
 	// SendChatMessage Send a chat message
 	// (POST /sparkweb/api/rest/chat/message/{to})
 	SendChatMessage(ctx echo.Context, to To) error
@@ -2068,6 +2077,31 @@ func (w *ServerInterfaceWrapper) PostChatState(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.PostChatState(ctx, state, to)
+	return err
+}
+
+// PostDisplayed converts echo context to params.
+func (w *ServerInterfaceWrapper) PostDisplayed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "to" -------------
+	var to To
+
+	err = runtime.BindStyledParameterWithOptions("simple", "to", ctx.Param("to"), &to, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostDisplayedParams
+	// ------------- Required query parameter "id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "id", ctx.QueryParams(), &params.Id, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostDisplayed(ctx, to, params)
 	return err
 }
 
@@ -3366,6 +3400,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/webauthn/credentials/:credentialId", wrapper.DeleteWebAuthnCredential, options.OperationMiddlewares["deleteWebAuthnCredential"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/sse", wrapper.StreamEvents, options.OperationMiddlewares["streamEvents"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/message/:to", wrapper.SendChatMessage, options.OperationMiddlewares["sendChatMessage"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/displayed/:to", wrapper.PostDisplayed, options.OperationMiddlewares["postDisplayed"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/chatstate/:state/:to", wrapper.PostChatState, options.OperationMiddlewares["postChatState"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/messages", wrapper.GetChatMessages, options.OperationMiddlewares["getChatMessages"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/messages", wrapper.GetGroupChatMessages, options.OperationMiddlewares["getGroupChatMessages"]...)

@@ -15,8 +15,9 @@ import (
 // with body as its text and data, when not nil, as its JSON payload (an
 // XEP-0335 container, which the receiver's chatapi.chat carries back as
 // data). The message announces XEP-0085's active state, carries an
-// XEP-0359 origin-id equal to its id, which it returns, and asks for a
-// delivery receipt (XEP-0184; it arrives as chatapi.receipt). It is kept in the
+// XEP-0359 origin-id equal to its id, which it returns, asks for a
+// delivery receipt (XEP-0184) and is markable (XEP-0333): both answers
+// arrive as chatapi.receipt. It is kept in the
 // outbox (sent again after a connection loss, see outbox), and the user's
 // other tabs get it as chatapi.chat with sent set: the server sends no
 // carbon back to the resource that wrote it.
@@ -79,6 +80,28 @@ func (s *Session) SendChatState(ctx context.Context, to, state string) error {
 	return c.write(ctx, b.Bytes())
 }
 
+// SendDisplayed tells the JID to that the user has read its message id and
+// every earlier one (XEP-0333's displayed marker). The server's carbons
+// tell the user's other XMPP clients; the sender's tabs get it as
+// chatapi.receipt of type displayed.
+func (s *Session) SendDisplayed(ctx context.Context, to, id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: a displayed marker needs the message id", ErrInvalidStanza)
+	}
+	c, err := s.usable()
+	if err != nil {
+		return err
+	}
+	s.Touch()
+	var b bytes.Buffer
+	b.WriteString(`<message type="chat"`)
+	writeAttr(&b, "to", to)
+	b.WriteString(`><displayed xmlns="urn:xmpp:chat-markers:0"`)
+	writeAttr(&b, "id", id)
+	b.WriteString(`></displayed></message>`)
+	return c.write(ctx, b.Bytes())
+}
+
 // The stanzas below are written directly, byte for byte what xml.Marshal
 // makes of the same gosrc stanza.Message (message_test.go keeps it so, and
 // checks the reader accepts them): the reflecting encoder and the 4 KiB
@@ -96,7 +119,7 @@ func chatStanza(to, id, body string, data json.RawMessage) []byte {
 	writeBody(&b, body)
 	b.WriteString(`<active xmlns="http://jabber.org/protocol/chatstates"></active><origin-id xmlns="urn:xmpp:sid:0" id="`)
 	xml.EscapeText(&b, []byte(id))
-	b.WriteString(`"></origin-id><request xmlns="urn:xmpp:receipts"></request>`)
+	b.WriteString(`"></origin-id><request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable>`)
 	if data != nil {
 		b.WriteString(`<json xmlns="urn:xmpp:json:0">`)
 		xml.EscapeText(&b, data)

@@ -32,7 +32,7 @@ type jsonExt struct {
 func marshalChat(t testing.TB, to, id, body string, data json.RawMessage) []byte {
 	t.Helper()
 	msg := stanza.Message{Attrs: stanza.Attrs{To: to, Type: stanza.MessageTypeChat, Id: id}, Body: body}
-	msg.Extensions = append(msg.Extensions, &stanza.StateActive{}, &originIDExt{ID: id}, &stanza.ReceiptRequest{})
+	msg.Extensions = append(msg.Extensions, &stanza.StateActive{}, &originIDExt{ID: id}, &stanza.ReceiptRequest{}, &stanza.Markable{})
 	if data != nil {
 		msg.Extensions = append(msg.Extensions, &jsonExt{Text: string(data)})
 	}
