@@ -870,3 +870,23 @@ func TestBrowserNoSuchUser(t *testing.T) {
 		t.Errorf("typing line %q", got)
 	}
 }
+
+// TestBrowserConnection: the badge follows the event stream. The network
+// goes away while the stream stays open (a blip), and comes back: the
+// badge says connected again, and a message sent meanwhile is shown.
+// (Before, the badge kept saying Offline while messages arrived.)
+func TestBrowserConnection(t *testing.T) {
+	e, u, p := signedInAlone(t, "alice")
+	bob := ejabberdtest.NewUser(t)
+	tok := e.Login(t, bob.Name, bob.Password)
+	p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
+
+	setOffline(t, p, true)
+	p.Wait(t, `document.body.dataset.conn === "offline"`)
+	setOffline(t, p, false)
+	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), tok, "text/plain", "after the blip"); r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+}
