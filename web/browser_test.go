@@ -318,7 +318,7 @@ func TestBrowserPasskey(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("passkey-password"), "not the password"),
 		chromedp.Click(chromedp.CSS("#passkey-add-form button[type=submit]")),
 	)
-	p.Wait(t, `document.getElementById("passkey-state").textContent.includes("wrong password") && document.body.dataset.screen !== "auth"`)
+	p.Wait(t, `document.getElementById("passkey-state").textContent.startsWith("Wrong password") && document.body.dataset.screen !== "auth"`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("passkey-password"), u.Password),
 		chromedp.SetValue(chromedp.ID("passkey-name"), "virtual key"),
@@ -392,6 +392,18 @@ func TestBrowserTOTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A wrong code is said to be the code, not the password.
+	bad := "000000"
+	for _, skew := range []time.Duration{-30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
+		if c, _ := totp.GenerateCode(secret, time.Now().Add(skew)); c == bad {
+			bad = "999999"
+		}
+	}
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-code"), bad),
+		chromedp.Click(chromedp.ID("totp-submit")),
+	)
+	p.Wait(t, `document.getElementById("auth-error").textContent.startsWith("That code is not right")`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("totp-code"), code),
 		chromedp.Click(chromedp.ID("totp-submit")),
@@ -889,4 +901,80 @@ func TestBrowserConnection(t *testing.T) {
 	}
 	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
 	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+}
+
+// TestBrowserSignInErrors: each way a sign-in or registration fails is
+// said in its own plain sentence, picked by the error's code and never
+// the server's message: a wrong password, no passkey for this user, a
+// username the server refuses (no regular expression shown), a password
+// too short, a taken name, an account locked out (with the wait), too
+// many attempts, and a server that cannot be reached.
+func TestBrowserSignInErrors(t *testing.T) {
+	e := gatewayenv.Start(t, func(c *gateway.Config) {
+		c.Auth.MaxFailures = 2                                         // locked at the third attempt
+		c.Auth.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 3} // and refused at the fourth
+	})
+	b := browsertest.Launch(t)
+	p := newPage(t, b, "visitor")
+	p.AllowText("status of 400", "status of 401", "status of 403", "status of 409", "status of 429", "ERR_INTERNET_DISCONNECTED")
+	wrong, locked, limited := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	p.Do(t, chromedp.Navigate(e.URL+"/"))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+
+	// attempt fills the form, presses a button and waits for the error.
+	attempt := func(name, password, button string) string {
+		t.Helper()
+		browsertest.MustEval[bool](t, p, `(document.getElementById("auth-error").textContent = "",
+			document.getElementById("login-user").value = `+js(name)+`,
+			document.getElementById("login-password").value = `+js(password)+`, true)`)
+		p.Do(t, chromedp.Click(chromedp.ID(button)))
+		p.Wait(t, `document.getElementById("auth-error").textContent !== ""`)
+		return browsertest.MustEval[string](t, p, `document.getElementById("auth-error").textContent`)
+	}
+	expect := func(what, got string, want *regexp.Regexp) {
+		t.Helper()
+		if !want.MatchString(got) {
+			t.Errorf("%s: the page says %q, want %v", what, got, want)
+		}
+		if strings.ContainsAny(got, `^$\[]`) || strings.Contains(got, "regular expression") || strings.Contains(got, "parameter") {
+			t.Errorf("%s: the page shows the server's validator text: %q", what, got)
+		}
+	}
+
+	expect("wrong password", attempt(wrong.Name, "not the password", "login-submit"),
+		regexp.MustCompile(`^Wrong username or password\.$`))
+	expect("no passkey", attempt(wrong.Name, "", "login-passkey"),
+		regexp.MustCompile(`^This user has no passkey`))
+	expect("a username with a space, signing in", attempt("Jane Doe", "whatever it is", "login-submit"),
+		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
+	expect("a username with a space, registering", attempt("Jane Doe", "a long enough password", "register-submit"),
+		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
+	expect("a short password", attempt("new"+strings.ToLower(wrong.Name), "short", "register-submit"),
+		regexp.MustCompile(`^Choose a longer password: at least 8 characters\.$`))
+	expect("a taken name", attempt(wrong.Name, "a long enough password", "register-submit"),
+		regexp.MustCompile(`^That username is taken\.`))
+
+	// Two failed logins lock the account out from this address.
+	for range 2 {
+		if r := e.Do(t, "POST", rest+"/login/"+url.PathEscape(locked.Name), "", "text/plain", "not the password"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("failed login: %d %s", r.Status, r.Body)
+		}
+	}
+	expect("locked out", attempt(locked.Name, locked.Password, "login-submit"),
+		regexp.MustCompile(`^Too many failed sign-ins: this account is locked for now\. Try again in (1[0-5]|[2-9]) minutes\.$`))
+
+	// Three attempts spend the username's; the fourth is refused.
+	for range 3 {
+		e.Do(t, "POST", rest+"/register/"+url.PathEscape(limited.Name), "", "text/plain", "a long enough password")
+	}
+	expect("rate limited", attempt(limited.Name, limited.Password, "login-submit"),
+		regexp.MustCompile(`^Too many attempts\. Try again in (an hour|[0-9]+ minutes)\.$`))
+
+	// No network: the server cannot be reached.
+	setOffline(t, p, true)
+	expect("offline", attempt(wrong.Name, wrong.Password, "login-submit"),
+		regexp.MustCompile(`^Cannot reach the server\. Check your connection`))
+	setOffline(t, p, false)
+	p.Do(t, chromedp.SetValue(chromedp.ID("login-password"), wrong.Password), chromedp.Click(chromedp.ID("login-submit")))
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
 }

@@ -67,6 +67,13 @@ func TestBrowserState(t *testing.T) {
 	runModuleChecks(t, "state_test.js", "", 38)
 }
 
+// TestBrowserErrors runs the checks of errors.js alone: the sentence each
+// error code gets where it happens, waits in words, and that no server or
+// browser text gets through.
+func TestBrowserErrors(t *testing.T) {
+	runModuleChecks(t, "errors_test.js", "", 25)
+}
+
 // TestBrowserView runs the checks of view.js's drawing of the message list:
 // a burst of messages asks for one animation frame and is drawn in it, a
 // new message is inserted as its own element and the others stay, an

@@ -14,6 +14,7 @@ import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
 import { model, activeConv, local, toJID } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
+import { explain } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
@@ -135,37 +136,53 @@ function wireAuth() {
   const pass = () => $('login-password').value;
   const error = (text) => { $('auth-error').textContent = text; };
   let ticket = null; // of a login that asked for the TOTP code
+  // The server's rules a registration's answer is read with (errors.js):
+  // asked once, before signing in (GET /config/global needs no token).
+  let rules = null;
+  const facts = async () => {
+    rules = rules || call('GET', '/config/global', { token: '' }).catch(() => { rules = null; return {}; });
+    const cfg = (await rules) || {};
+    return { password: pass(), minPasswordLength: cfg.minPasswordLength || 0 };
+  };
 
   // signInBy makes the handler of a sign-in button: unless missing() names
   // what the form lacks, it runs the ceremony and starts the session with
-  // the token it answers; a failure goes to failed.
-  const signInBy = (missing, ceremony, failed = (e) => error(auth.describe(e))) => async () => {
+  // the token it answers. A failure goes to failed (which answers whether
+  // it took it), or is said in words of what the person was doing.
+  const signInBy = (missing, ceremony, doing, failed) => async () => {
     error('');
     const lack = missing();
     if (lack) { error(lack); return; }
     try {
       const { token } = await ceremony();
       await startSession(user(), token);
-    } catch (e) { failed(e); }
+    } catch (e) {
+      if (failed && failed(e)) return;
+      error(explain(e, doing, await facts()));
+    }
   };
 
   $('login-form').addEventListener('submit', busy($('login-submit'), signInBy(
     () => (!user() || !pass() ? 'Enter your username and password.' : ''),
     () => auth.login(user(), pass()),
+    'login',
     (e) => {
-      if (!(e instanceof ApiError && e.code === 'mfa_required')) { error(auth.describe(e)); return; }
+      if (!(e instanceof ApiError && e.code === 'mfa_required')) return false;
       ticket = e.body.ticket || '';
       $('login-form').hidden = true;
       $('totp-form').hidden = false;
       $('totp-code').value = '';
       $('totp-code').focus();
+      return true;
     })));
   $('register-submit').addEventListener('click', busy($('register-submit'), signInBy(
     () => (!user() || !pass() ? 'Choose a username and a password.' : ''),
-    () => auth.register(user(), pass()))));
+    () => auth.register(user(), pass()),
+    'register')));
   $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
     () => (!user() ? 'Enter your username first.' : ''),
-    () => auth.passkeyLogin(user()))));
+    () => auth.passkeyLogin(user()),
+    'passkey')));
 
   $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
     const code = $('totp-code').value.trim();
@@ -176,7 +193,7 @@ function wireAuth() {
       $('totp-form').hidden = true;
       $('login-form').hidden = false;
       await startSession(user(), token);
-    } catch (e) { error(auth.describe(e)); }
+    } catch (e) { error(explain(e, 'totp')); }
   }));
   $('totp-cancel').addEventListener('click', () => {
     ticket = null;
@@ -206,7 +223,7 @@ function wireSidebar() {
     });
   }
 
-  const join = (p) => p.then((c) => enter(c.id)).catch(fail);
+  const join = (p) => p.then((c) => enter(c.id)).catch((e) => fail(e, 'room'));
   $('room-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const name = $('room-input').value.trim();
@@ -316,7 +333,7 @@ function wireSettings() {
     } catch (err) { fail(err); }
   });
   $('push-enable').addEventListener('click', busy($('push-enable'), async () => {
-    try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = auth.describe(err); }
+    try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = explain(err, 'push'); }
   }));
   $('totp-enrol-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -328,7 +345,7 @@ function wireSettings() {
       $('totp-url').textContent = res.url;
       $('totp-enrolment').hidden = false;
       $('totp-confirm-code').focus();
-    } catch (err) { $('totp-state').textContent = auth.describe(err); }
+    } catch (err) { $('totp-state').textContent = explain(err, 'account'); }
   });
   $('totp-confirm-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -337,7 +354,7 @@ function wireSettings() {
       $('totp-enrolment').hidden = true;
       $('totp-enrol-password').value = '';
       $('totp-state').textContent = 'The authenticator app is set up. Sign-ins now ask for a code.';
-    } catch (err) { $('totp-state').textContent = auth.describe(err); }
+    } catch (err) { $('totp-state').textContent = explain(err, 'totp'); }
   });
   $('passkey-add-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -347,7 +364,7 @@ function wireSettings() {
       $('passkey-password').value = '';
       $('passkey-state').textContent = 'The passkey is registered.';
       refreshPasskeys();
-    } catch (err) { $('passkey-state').textContent = auth.describe(err); }
+    } catch (err) { $('passkey-state').textContent = explain(err, 'account'); }
   });
   $('passkeys').addEventListener('click', async (e) => {
     const b = e.target.closest('button[data-action="remove-passkey"]');
@@ -355,7 +372,7 @@ function wireSettings() {
     try {
       await call('DELETE', `/webauthn/credentials/${seg(b.dataset.id)}`);
       refreshPasskeys();
-    } catch (err) { $('passkey-state').textContent = auth.describe(err); }
+    } catch (err) { $('passkey-state').textContent = explain(err); }
   });
 }
 

@@ -13,7 +13,7 @@
 // textContent only.
 
 import { call, seg, features } from './api.js';
-import { describe } from './auth.js';
+import { explain } from './errors.js';
 import { model, subscribe, activeConv, local, totalUnread } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -338,8 +338,10 @@ export function notice(text) {
   if (text) noticeTimer = setTimeout(() => { n.hidden = true; }, 8000);
 }
 
-export function fail(err) {
-  notice(describe(err));
+// fail shows what went wrong in plain words; doing is what the person was
+// doing (see errors.js).
+export function fail(err, doing = '') {
+  notice(explain(err, doing));
 }
 
 const CONN_WORDS = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline', closed: 'Signed out' };
