@@ -978,3 +978,45 @@ func TestBrowserSignInErrors(t *testing.T) {
 	p.Do(t, chromedp.SetValue(chromedp.ID("login-password"), wrong.Password), chromedp.Click(chromedp.ID("login-submit")))
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
 }
+
+// TestBrowserDrafts: each conversation keeps its own unsent text. A draft
+// typed to bob is not in carol's composer, and what is sent to carol goes
+// to carol only; back with bob, and after a reload, bob's draft is there,
+// and sent, it goes to bob.
+func TestBrowserDrafts(t *testing.T) {
+	_, _, p := signedInAlone(t, "alice")
+	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	composer := func(want string) {
+		t.Helper()
+		p.Wait(t, `document.getElementById("composer-input").value === `+js(want))
+	}
+
+	openChat(t, p, bob.Name)
+	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "draft for bob"))
+	openChat(t, p, carol.Name)
+	composer("")
+	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi carol"), chromedp.Click(chromedp.ID("send")))
+	waitShownOnce(t, p, "hi carol")
+	composer("")
+
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
+	composer("draft for bob")
+	if n := browsertest.MustEval[int](t, p, shown("hi carol")); n != 0 {
+		t.Errorf("bob's conversation shows the message sent to carol")
+	}
+	p.Do(t, chromedp.Reload())
+	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conv-title").textContent === `+js(bob.Name))
+	composer("draft for bob")
+	p.Do(t, chromedp.Click(chromedp.ID("send")))
+	waitShownOnce(t, p, "draft for bob")
+	composer("")
+
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(carol.JID))))
+	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(carol.Name))
+	waitShownOnce(t, p, "hi carol")
+	composer("")
+	if n := browsertest.MustEval[int](t, p, shown("draft for bob")); n != 0 {
+		t.Errorf("carol's conversation shows the message sent to bob")
+	}
+}

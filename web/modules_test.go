@@ -62,9 +62,10 @@ func runModuleChecks(t *testing.T, script, body string, atLeast int) {
 // TestBrowserState runs the checks of state.js, the client's model, in
 // Chromium with no other module and no DOM to draw into: de-duplication by
 // every identity of a message, time order with older archive pages in
-// front, unread counts, change notices and the sessionStorage round trip.
+// front, unread counts, change notices and the sessionStorage round trip
+// (with each conversation's draft).
 func TestBrowserState(t *testing.T) {
-	runModuleChecks(t, "state_test.js", "", 38)
+	runModuleChecks(t, "state_test.js", "", 40)
 }
 
 // TestBrowserErrors runs the checks of errors.js alone: the sentence each

@@ -91,13 +91,16 @@ async function signOut({ remote = false, reason = '' } = {}) {
   setConn('offline', 'Offline');
   $('auth-error').textContent = remote ? (reason === 'expired' ? 'Your session expired. Sign in again.' : 'You were signed out.') : '';
   $('login-password').value = '';
+  $('composer-input').value = '';
   $('login-user').focus();
 }
 
 // enter opens a conversation on screen: on a phone it fills the screen.
+// The composer shows that conversation's draft.
 function enter(id, { focus = true } = {}) {
   const { c, loaded } = openConv(id);
   if (!c) return;
+  $('composer-input').value = state.draftOf(c.id);
   document.body.classList.add('in-conv');
   if (focus) {
     flush(); // the composer shows with the conversation
@@ -262,13 +265,17 @@ function wireConversation() {
     if ($('messages').scrollTop <= 80) olderIfAtTop();
   }, { passive: true });
 
+  // Send goes to the conversation that was open when it was pressed; its
+  // draft is cleared once sent, and the composer too if it still shows it.
   $('composer').addEventListener('submit', busy($('send'), async () => {
     const input = $('composer-input');
+    const c = activeConv();
     const text = input.value.trim();
-    if (!text) return;
+    if (!c || !text) return;
     try {
-      await send(text);
-      input.value = '';
+      await send(text, c);
+      if (state.draftOf(c.id).trim() === text) state.setDraft(c.id, '');
+      if (model.active === c.id && input.value.trim() === text) input.value = '';
     } catch (e) { fail(e); }
     input.focus();
   }));
@@ -278,7 +285,10 @@ function wireConversation() {
       $('composer').requestSubmit();
     }
   });
-  $('composer-input').addEventListener('input', typed);
+  $('composer-input').addEventListener('input', () => {
+    state.setDraft(model.active, $('composer-input').value);
+    typed();
+  });
 
   $('attach').addEventListener('click', () => $('file-input').click());
   $('file-input').addEventListener('change', async () => {

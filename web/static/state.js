@@ -15,6 +15,10 @@
 // stamp (archived or delayed) are placed in time order; live messages are
 // appended in arrival order. Each kept message gets a `key`, unique in the
 // tab, that the view uses to find its element.
+//
+// Each conversation has its own draft (the composer's text not sent yet),
+// kept with the conversations in sessionStorage: switching conversations
+// swaps the draft, and a reload keeps it.
 
 const CACHE = 'sparkgate.convs';
 const KEEP = 200; // messages kept per conversation in the tab's cache
@@ -30,6 +34,7 @@ export const model = {
   requests: new Map(),    // bare JID -> true: contacts asking to add us
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
+  drafts: new Map(),      // conversation id -> the text not sent yet
 };
 
 // ---- change notification ----------------------------------------------------
@@ -155,6 +160,17 @@ export function removeConv(id) {
   saveSoon();
 }
 
+// draftOf answers the conversation's unsent text ('' when none).
+export function draftOf(id) { return model.drafts.get(id) || ''; }
+
+// setDraft keeps text as the conversation's unsent text (none when empty).
+export function setDraft(id, text) {
+  if (!id || draftOf(id) === text) return;
+  if (text) model.drafts.set(id, text);
+  else model.drafts.delete(id);
+  saveSoon();
+}
+
 export function totalUnread() {
   let n = 0;
   for (const c of model.convs.values()) n += c.unread;
@@ -170,6 +186,7 @@ export function clear() {
   model.requests.clear();
   model.invitations.clear();
   model.directory = [];
+  model.drafts.clear();
   ready = new Promise((r) => { readyResolve = r; });
   changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory']);
 }
@@ -274,7 +291,7 @@ export function saveSoon() {
 
 export function save() {
   clearTimeout(saveTimer);
-  if (!model.jid && model.convs.size === 0) return;
+  if (!model.jid && model.convs.size === 0 && model.drafts.size === 0) return;
   const out = [];
   for (const c of model.convs.values()) {
     out.push({
@@ -284,7 +301,7 @@ export function save() {
     });
   }
   try {
-    storage().setItem(CACHE, JSON.stringify({ active: model.active, convs: out }));
+    storage().setItem(CACHE, JSON.stringify({ active: model.active, convs: out, drafts: [...model.drafts] }));
   } catch { /* quota: the archive still has everything */ }
 }
 
@@ -300,6 +317,7 @@ export function restore() {
     c.nick = s.nick || '';
     for (const m of s.messages || []) addMessage(c, m);
   }
+  for (const [id, text] of saved.drafts || []) if (typeof text === 'string' && text) model.drafts.set(id, text);
   model.active = model.convs.has(saved.active) ? saved.active : '';
   changed(['lists', 'header', 'messages']);
 }
