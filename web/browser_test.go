@@ -485,7 +485,8 @@ func needs(t *testing.T, e *gatewayenv.Env, token, method, path string) {
 	}
 }
 
-// TestBrowserContacts: two people add each other from their pages and
+// TestBrowserContacts: writing to someone sends no contact request; the
+// Add contact button does. Two people add each other from their pages and
 // see each other's presence change.
 func TestBrowserContacts(t *testing.T) {
 	e := gatewayenv.Start(t, nil)
@@ -504,12 +505,22 @@ func TestBrowserContacts(t *testing.T) {
 	alice.p.Do(t, chromedp.KeyEvent(alice.Name), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(alice.Password), chromedp.KeyEvent(kb.Enter))
 	alice.p.Wait(t, `document.body.dataset.conn === "connected" && document.activeElement.id === "contact-input"`)
 
-	// Opening a chat adds the contact and asks for presence.
+	// Opening a chat and writing asks nothing of bob: no contact request.
 	alice.p.Do(t, chromedp.KeyEvent(bob.Name), chromedp.KeyEvent(kb.Enter))
 	alice.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name)+` && document.activeElement.id === "composer-input"`)
 	alice.p.Do(t, chromedp.KeyEvent("typed by keyboard"), chromedp.KeyEvent(kb.Enter))
 	waitShownOnce(t, alice.p, "typed by keyboard")
+	bob.p.Wait(t, `!!document.querySelector(`+js(convButton(alice.JID))+`)`) // the message came
+	bob.p.Do(t, chromedp.Sleep(time.Second))                                 // and a request would have
 	accept := `#requests button[aria-label="Accept ` + alice.JID + `"]`
+	if browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(accept)+`)`) {
+		t.Error("opening a chat sent bob a contact request")
+	}
+
+	// Alice asks for it: Add contact adds bob and asks for his presence.
+	alice.p.Wait(t, `!document.getElementById("contact-add").hidden`)
+	alice.p.Do(t, chromedp.Click(chromedp.ID("contact-add")))
+	alice.p.Wait(t, `document.getElementById("contact-add").hidden`)
 	bob.p.Wait(t, `!!document.querySelector(`+js(accept)+`)`)
 	bob.p.Do(t, chromedp.Click(chromedp.CSS(accept)))
 	alice.p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .dot.online")+`)`)

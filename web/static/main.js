@@ -12,7 +12,7 @@ import { EventStream } from './events.js';
 import * as auth from './auth.js';
 import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
-import { model, activeConv, local, toJID } from './state.js';
+import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
 import { explain } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
@@ -216,7 +216,7 @@ function wireSidebar() {
     const jid = toJID($('contact-input').value);
     if (!jid) return;
     $('contact-input').value = '';
-    enter(contacts.chatWith(jid).id);
+    enter(conv('chat', jid).id); // a chat, not a contact request
   });
 
   for (const id of ['contacts', 'rooms']) {
@@ -302,6 +302,14 @@ function wireConversation() {
   });
 
   $('meeting').addEventListener('click', busy($('meeting'), meeting));
+  $('contact-add').addEventListener('click', busy($('contact-add'), async () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat') return;
+    try {
+      await contacts.requestContact(c);
+      notice(`Asked ${c.title} to become a contact. You see each other online once ${c.title} accepts.`);
+    } catch (e) { fail(e); }
+  }));
   $('occupants-toggle').addEventListener('click', () => {
     const open = $('occupants-panel').hidden;
     $('occupants-panel').hidden = !open;

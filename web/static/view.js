@@ -301,6 +301,8 @@ function renderHeader() {
     $('occupants-toggle').setAttribute('aria-expanded', 'false');
   }
   $('meeting').hidden = !c || features.get('meet') === false;
+  // Adding a contact is asked for, never a side effect of chatting.
+  $('contact-add').hidden = !c || c.kind !== 'chat' || c.inRoster || features.get('roster') === false;
   if (!c) document.body.classList.remove('in-conv');
 }
 
