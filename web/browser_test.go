@@ -127,7 +127,14 @@ func assertShownOnce(t *testing.T, p *browsertest.Page, text string) {
 	}
 }
 
+// convButton selects the button of the chat with jid among the recent
+// conversations.
 func convButton(jid string) string {
+	return `#chats button[data-conv="chat:` + jid + `"]`
+}
+
+// contactButton selects the button of the contact jid in the contact list.
+func contactButton(jid string) string {
 	return `#contacts button[data-conv="chat:` + jid + `"]`
 }
 
@@ -523,8 +530,8 @@ func TestBrowserContacts(t *testing.T) {
 	alice.p.Wait(t, `document.getElementById("contact-add").hidden`)
 	bob.p.Wait(t, `!!document.querySelector(`+js(accept)+`)`)
 	bob.p.Do(t, chromedp.Click(chromedp.CSS(accept)))
-	alice.p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .dot.online")+`)`)
-	bob.p.Wait(t, `!!document.querySelector(`+js(convButton(alice.JID)+" .dot.online")+`)`)
+	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.online")+`)`)
+	bob.p.Wait(t, `!!document.querySelector(`+js(contactButton(alice.JID)+" .dot.online")+`)`)
 
 	// Bob goes away; alice sees it.
 	bob.p.Do(t,
@@ -534,12 +541,12 @@ func TestBrowserContacts(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#presence-form button[type=submit]")),
 		chromedp.Click(chromedp.ID("settings-close")),
 	)
-	alice.p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .dot.away")+`)`)
+	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.away")+`)`)
 	alice.p.Wait(t, `document.getElementById("conv-presence").textContent.includes("lunch")`)
 
 	// Bob signs out (his last session); alice sees him offline.
 	bob.p.Do(t, chromedp.Click(chromedp.ID("signout")))
-	alice.p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .dot.offline")+`)`)
+	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.offline")+`)`)
 }
 
 // TestBrowserRoom: three people in a room: join, invite, post, see the
@@ -1030,4 +1037,71 @@ func TestBrowserDrafts(t *testing.T) {
 	if n := browsertest.MustEval[int](t, p, shown("draft for bob")); n != 0 {
 		t.Errorf("carol's conversation shows the message sent to bob")
 	}
+}
+
+// TestBrowserChats: the recent conversations, people and rooms, are
+// listed by their last activity, each with its last message, its time and
+// its unread count; the conversation shows the day and groups one
+// sender's messages in a row.
+func TestBrowserChats(t *testing.T) {
+	e, alice, p := signedInAlone(t, "alice")
+	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	tokBob, tokCarol := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password)
+	say := func(tok, text string) {
+		t.Helper()
+		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(alice.Name), tok, "text/plain", text); r.Status != http.StatusOK {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+	}
+	order := func(want ...string) {
+		t.Helper()
+		p.Wait(t, `JSON.stringify([...document.querySelectorAll("#chats button")].map(b => b.dataset.conv.split("@")[0])) === `+js(`["`+strings.Join(want, `","`)+`"]`))
+	}
+	item := func(jid, part string) string {
+		return browsertest.MustEval[string](t, p, `(document.querySelector(`+js(convButton(jid)+" "+part)+`) || {}).textContent || ""`)
+	}
+
+	// Nothing yet: the list says how to start, and our own address.
+	p.Wait(t, `document.querySelector("#chats .hint").textContent.includes(`+js(alice.JID)+`)`)
+
+	say(tokBob, "first from bob")
+	order("chat:" + bob.Name)
+	say(tokCarol, "hello from carol\nsecond line")
+	order("chat:"+carol.Name, "chat:"+bob.Name)
+	if got := item(carol.JID, ".snippet"); got != "hello from carol second line" {
+		t.Errorf("carol's last message in the list: %q", got)
+	}
+	if got := item(carol.JID, ".unread"); got != "1" {
+		t.Errorf("carol's unread count: %q", got)
+	}
+	if got := item(carol.JID, ".when"); !regexp.MustCompile(`[0-9]`).MatchString(got) {
+		t.Errorf("carol's time in the list: %q", got)
+	}
+
+	// A new message moves its conversation up.
+	say(tokBob, "bob again")
+	order("chat:"+bob.Name, "chat:"+carol.Name)
+	p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
+
+	// Opened: read; the day is named, and bob's two messages are one group.
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	waitShownOnce(t, p, "bob again")
+	p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
+	if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today first grouped" {
+		t.Errorf("the conversation's elements: %v, want a day, then one group of two", got)
+	}
+
+	// A room joined and written to comes first, with our message.
+	if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
+		room := "chats" + strings.ToLower(alice.Name)
+		p.Do(t,
+			chromedp.SetValue(chromedp.ID("room-input"), room),
+			chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
+		)
+		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
+		send(t, p, "room hello")
+		order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
+		p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)
+	}
+	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats.png"))
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // viewRegions are the elements of index.html that view.js draws into.
-const viewRegions = `<ul id="contacts"></ul><ul id="rooms"></ul><ul id="requests"></ul><ul id="invitations"></ul>` +
+const viewRegions = `<ul id="chats"></ul><ul id="contacts"></ul><ul id="rooms"></ul><ul id="requests"></ul><ul id="invitations"></ul>` +
 	`<ul id="room-directory"></ul><h2 id="conv-title"></h2><p id="conv-presence"></p><p id="typing"></p>` +
 	`<button id="meeting"></button><button id="contact-add"></button><button id="occupants-toggle"></button><button id="room-leave"></button>` +
 	`<section id="occupants-panel"><ul id="occupants"></ul></section><p id="notice"></p>` +
@@ -80,5 +80,5 @@ func TestBrowserErrors(t *testing.T) {
 // new message is inserted as its own element and the others stay, an
 // older one goes above, and another conversation replaces the list.
 func TestBrowserView(t *testing.T) {
-	runModuleChecks(t, "view_test.js", viewRegions, 12)
+	runModuleChecks(t, "view_test.js", viewRegions, 20)
 }

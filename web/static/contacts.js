@@ -50,10 +50,12 @@ export async function requestContact(c) {
 
 export async function acceptContact(jid) {
   dismissContact(jid);
+  const c = conv('chat', jid);
   try {
     await addContact(jid);
+    c.inRoster = true; // a contact now, listed before any roster push
+    changed(['lists', 'header']);
   } catch (e) { fail(e); }
-  conv('chat', jid);
 }
 
 export function dismissContact(jid) {

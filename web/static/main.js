@@ -219,7 +219,7 @@ function wireSidebar() {
     enter(conv('chat', jid).id); // a chat, not a contact request
   });
 
-  for (const id of ['contacts', 'rooms']) {
+  for (const id of ['chats', 'contacts', 'rooms']) {
     $(id).addEventListener('click', (e) => {
       const b = e.target.closest('button[data-conv]');
       if (b) enter(b.dataset.conv);

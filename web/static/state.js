@@ -16,6 +16,10 @@
 // appended in arrival order. Each kept message gets a `key`, unique in the
 // tab, that the view uses to find its element.
 //
+// The recent conversations (recent()) are those with a message, a draft
+// or on screen, newest activity first: a new last message moves its
+// conversation up (a 'lists' change).
+//
 // Each conversation has its own draft (the composer's text not sent yet),
 // kept with the conversations in sessionStorage: switching conversations
 // swaps the draft, and a reload keeps it.
@@ -122,6 +126,7 @@ export function conv(kind, jid, title) {
       // for; before is the archive id to page back from; complete says
       // nothing older is left.
       history: false, before: '', complete: false, loading: false,
+      openedAt: 0, // when first opened in this tab (the activity of a chat with no message yet)
     };
     model.convs.set(id, c);
     changed('lists');
@@ -137,6 +142,7 @@ export function open(id) {
   if (!c) return null;
   model.active = id;
   c.unread = 0;
+  if (!c.openedAt) c.openedAt = Date.now();
   changed(['lists', 'header', 'messages', 'occupants'], c);
   saveSoon();
   return c;
@@ -166,9 +172,29 @@ export function draftOf(id) { return model.drafts.get(id) || ''; }
 // setDraft keeps text as the conversation's unsent text (none when empty).
 export function setDraft(id, text) {
   if (!id || draftOf(id) === text) return;
+  const had = model.drafts.has(id);
   if (text) model.drafts.set(id, text);
   else model.drafts.delete(id);
+  if (had !== Boolean(text)) changed('lists'); // listed among the recent ones, or not
   saveSoon();
+}
+
+// lastMessage answers the conversation's newest message, or null.
+export function lastMessage(c) { return c.messages[c.messages.length - 1] || null; }
+
+// activity is when something last happened in c: its newest message, or
+// its opening in this tab.
+export function activity(c) {
+  const m = lastMessage(c);
+  return Math.max(m ? m.t : 0, c.openedAt);
+}
+
+// recent lists the conversations with a message, a draft or on screen,
+// the newest activity first.
+export function recent() {
+  return [...model.convs.values()]
+    .filter((c) => c.messages.length > 0 || model.drafts.has(c.id) || c.id === model.active)
+    .sort((a, b) => activity(b) - activity(a) || a.title.localeCompare(b.title));
 }
 
 export function totalUnread() {
@@ -258,11 +284,13 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
     list.splice(i, 0, m);
   }
   changed('messages', c);
+  let lists = lastMessage(c) === m; // the conversation's activity and snippet
+  if (live && !m.mine && (model.active !== c.id || !model.visible)) {
+    c.unread++;
+    lists = true;
+  }
+  if (lists) changed('lists');
   if (live) {
-    if (!m.mine && (model.active !== c.id || !model.visible)) {
-      c.unread++;
-      changed('lists');
-    }
     saveNow();
   } else {
     saveSoon();
