@@ -1078,9 +1078,14 @@ func TestBrowserChats(t *testing.T) {
 		t.Errorf("carol's time in the list: %q", got)
 	}
 
-	// A new message moves its conversation up.
+	// A new message moves its conversation up; the keyboard's place in the
+	// list stays where it was.
+	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(carol.JID))+`).focus(), true)`)
 	say(tokBob, "bob again")
 	order("chat:"+bob.Name, "chat:"+carol.Name)
+	if got := browsertest.MustEval[string](t, p, `document.activeElement.dataset.conv || document.activeElement.id`); got != "chat:"+carol.JID {
+		t.Errorf("the focus went to %q when the list was redrawn", got)
+	}
 	p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
 
 	// Opened: read; the day is named, and bob's two messages are one group.

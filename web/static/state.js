@@ -97,7 +97,9 @@ let ready = new Promise((r) => { readyResolve = r; });
 // setIdentity records our own address (from the stream's onConnect) and
 // releases whenReady.
 export function setIdentity(jid) {
+  const was = model.jid;
   model.jid = bare(jid) || model.jid;
+  if (model.jid !== was) changed('lists'); // the empty list gives our address
   model.domain = domainOf(model.jid) || model.domain;
   if (!model.muc && model.domain) model.muc = 'conference.' + model.domain;
   readyResolve();

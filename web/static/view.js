@@ -347,6 +347,10 @@ function listItem(c, withLast = false) {
 }
 
 function renderLists() {
+  // The lists are drawn anew; a button that had the focus gives it to its
+  // new self.
+  const focused = document.activeElement;
+  const had = focused && focused.dataset && focused.dataset.conv && focused.closest('ul[id]');
   const contacts = [], rooms = [];
   for (const c of model.convs.values()) {
     if (c.kind === 'room') rooms.push(c);
@@ -367,6 +371,10 @@ function renderLists() {
   }
   $('contacts').replaceChildren(...contacts.map((c) => listItem(c)));
   $('rooms').replaceChildren(...rooms.map((c) => listItem(c)));
+  if (had && !focused.isConnected) {
+    const again = had.querySelector(`button[data-conv="${CSS.escape(focused.dataset.conv)}"]`);
+    if (again) again.focus();
+  }
   const total = totalUnread();
   document.title = total ? `(${total}) sparkgate` : 'sparkgate';
 }
