@@ -127,7 +127,14 @@ func assertShownOnce(t *testing.T, p *browsertest.Page, text string) {
 	}
 }
 
+// convButton selects the button of the chat with jid among the recent
+// conversations.
 func convButton(jid string) string {
+	return `#chats button[data-conv="chat:` + jid + `"]`
+}
+
+// contactButton selects the button of the contact jid in the contact list.
+func contactButton(jid string) string {
 	return `#contacts button[data-conv="chat:` + jid + `"]`
 }
 
@@ -318,7 +325,7 @@ func TestBrowserPasskey(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("passkey-password"), "not the password"),
 		chromedp.Click(chromedp.CSS("#passkey-add-form button[type=submit]")),
 	)
-	p.Wait(t, `document.getElementById("passkey-state").textContent.includes("wrong password") && document.body.dataset.screen !== "auth"`)
+	p.Wait(t, `document.getElementById("passkey-state").textContent.startsWith("Wrong password") && document.body.dataset.screen !== "auth"`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("passkey-password"), u.Password),
 		chromedp.SetValue(chromedp.ID("passkey-name"), "virtual key"),
@@ -392,6 +399,18 @@ func TestBrowserTOTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A wrong code is said to be the code, not the password.
+	bad := "000000"
+	for _, skew := range []time.Duration{-30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
+		if c, _ := totp.GenerateCode(secret, time.Now().Add(skew)); c == bad {
+			bad = "999999"
+		}
+	}
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-code"), bad),
+		chromedp.Click(chromedp.ID("totp-submit")),
+	)
+	p.Wait(t, `document.getElementById("auth-error").textContent.startsWith("That code is not right")`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("totp-code"), code),
 		chromedp.Click(chromedp.ID("totp-submit")),
@@ -473,7 +492,8 @@ func needs(t *testing.T, e *gatewayenv.Env, token, method, path string) {
 	}
 }
 
-// TestBrowserContacts: two people add each other from their pages and
+// TestBrowserContacts: writing to someone sends no contact request; the
+// Add contact button does. Two people add each other from their pages and
 // see each other's presence change.
 func TestBrowserContacts(t *testing.T) {
 	e := gatewayenv.Start(t, nil)
@@ -492,16 +512,26 @@ func TestBrowserContacts(t *testing.T) {
 	alice.p.Do(t, chromedp.KeyEvent(alice.Name), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(alice.Password), chromedp.KeyEvent(kb.Enter))
 	alice.p.Wait(t, `document.body.dataset.conn === "connected" && document.activeElement.id === "contact-input"`)
 
-	// Opening a chat adds the contact and asks for presence.
+	// Opening a chat and writing asks nothing of bob: no contact request.
 	alice.p.Do(t, chromedp.KeyEvent(bob.Name), chromedp.KeyEvent(kb.Enter))
 	alice.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name)+` && document.activeElement.id === "composer-input"`)
 	alice.p.Do(t, chromedp.KeyEvent("typed by keyboard"), chromedp.KeyEvent(kb.Enter))
 	waitShownOnce(t, alice.p, "typed by keyboard")
+	bob.p.Wait(t, `!!document.querySelector(`+js(convButton(alice.JID))+`)`) // the message came
+	bob.p.Do(t, chromedp.Sleep(time.Second))                                 // and a request would have
 	accept := `#requests button[aria-label="Accept ` + alice.JID + `"]`
+	if browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(accept)+`)`) {
+		t.Error("opening a chat sent bob a contact request")
+	}
+
+	// Alice asks for it: Add contact adds bob and asks for his presence.
+	alice.p.Wait(t, `!document.getElementById("contact-add").hidden`)
+	alice.p.Do(t, chromedp.Click(chromedp.ID("contact-add")))
+	alice.p.Wait(t, `document.getElementById("contact-add").hidden`)
 	bob.p.Wait(t, `!!document.querySelector(`+js(accept)+`)`)
 	bob.p.Do(t, chromedp.Click(chromedp.CSS(accept)))
-	alice.p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .dot.online")+`)`)
-	bob.p.Wait(t, `!!document.querySelector(`+js(convButton(alice.JID)+" .dot.online")+`)`)
+	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.online")+`)`)
+	bob.p.Wait(t, `!!document.querySelector(`+js(contactButton(alice.JID)+" .dot.online")+`)`)
 
 	// Bob goes away; alice sees it.
 	bob.p.Do(t,
@@ -511,12 +541,12 @@ func TestBrowserContacts(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#presence-form button[type=submit]")),
 		chromedp.Click(chromedp.ID("settings-close")),
 	)
-	alice.p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .dot.away")+`)`)
+	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.away")+`)`)
 	alice.p.Wait(t, `document.getElementById("conv-presence").textContent.includes("lunch")`)
 
 	// Bob signs out (his last session); alice sees him offline.
 	bob.p.Do(t, chromedp.Click(chromedp.ID("signout")))
-	alice.p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .dot.offline")+`)`)
+	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.offline")+`)`)
 }
 
 // TestBrowserRoom: three people in a room: join, invite, post, see the
@@ -869,4 +899,214 @@ func TestBrowserNoSuchUser(t *testing.T) {
 	if got := browsertest.MustEval[string](t, p, `document.getElementById("typing").textContent`); got != "" {
 		t.Errorf("typing line %q", got)
 	}
+}
+
+// TestBrowserConnection: the badge follows the event stream. The network
+// goes away while the stream stays open (a blip), and comes back: the
+// badge says connected again, and a message sent meanwhile is shown.
+// (Before, the badge kept saying Offline while messages arrived.)
+func TestBrowserConnection(t *testing.T) {
+	e, u, p := signedInAlone(t, "alice")
+	bob := ejabberdtest.NewUser(t)
+	tok := e.Login(t, bob.Name, bob.Password)
+	p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
+
+	setOffline(t, p, true)
+	p.Wait(t, `document.body.dataset.conn === "offline"`)
+	setOffline(t, p, false)
+	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), tok, "text/plain", "after the blip"); r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+}
+
+// TestBrowserSignInErrors: each way a sign-in or registration fails is
+// said in its own plain sentence, picked by the error's code and never
+// the server's message: a wrong password, no passkey for this user, a
+// username the server refuses (no regular expression shown), a password
+// too short, a taken name, an account locked out (with the wait), too
+// many attempts, and a server that cannot be reached.
+func TestBrowserSignInErrors(t *testing.T) {
+	e := gatewayenv.Start(t, func(c *gateway.Config) {
+		c.Auth.MaxFailures = 2                                         // locked at the third attempt
+		c.Auth.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 3} // and refused at the fourth
+	})
+	b := browsertest.Launch(t)
+	p := newPage(t, b, "visitor")
+	p.AllowText("status of 400", "status of 401", "status of 403", "status of 409", "status of 429", "ERR_INTERNET_DISCONNECTED")
+	wrong, locked, limited := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	p.Do(t, chromedp.Navigate(e.URL+"/"))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+
+	// attempt fills the form, presses a button and waits for the error.
+	attempt := func(name, password, button string) string {
+		t.Helper()
+		browsertest.MustEval[bool](t, p, `(document.getElementById("auth-error").textContent = "",
+			document.getElementById("login-user").value = `+js(name)+`,
+			document.getElementById("login-password").value = `+js(password)+`, true)`)
+		p.Do(t, chromedp.Click(chromedp.ID(button)))
+		p.Wait(t, `document.getElementById("auth-error").textContent !== ""`)
+		return browsertest.MustEval[string](t, p, `document.getElementById("auth-error").textContent`)
+	}
+	expect := func(what, got string, want *regexp.Regexp) {
+		t.Helper()
+		if !want.MatchString(got) {
+			t.Errorf("%s: the page says %q, want %v", what, got, want)
+		}
+		if strings.ContainsAny(got, `^$\[]`) || strings.Contains(got, "regular expression") || strings.Contains(got, "parameter") {
+			t.Errorf("%s: the page shows the server's validator text: %q", what, got)
+		}
+	}
+
+	expect("wrong password", attempt(wrong.Name, "not the password", "login-submit"),
+		regexp.MustCompile(`^Wrong username or password\.$`))
+	expect("no passkey", attempt(wrong.Name, "", "login-passkey"),
+		regexp.MustCompile(`^This user has no passkey`))
+	expect("a username with a space, signing in", attempt("Jane Doe", "whatever it is", "login-submit"),
+		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
+	expect("a username with a space, registering", attempt("Jane Doe", "a long enough password", "register-submit"),
+		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
+	expect("a short password", attempt("new"+strings.ToLower(wrong.Name), "short", "register-submit"),
+		regexp.MustCompile(`^Choose a longer password: at least 8 characters\.$`))
+	expect("a taken name", attempt(wrong.Name, "a long enough password", "register-submit"),
+		regexp.MustCompile(`^That username is taken\.`))
+
+	// Two failed logins lock the account out from this address.
+	for range 2 {
+		if r := e.Do(t, "POST", rest+"/login/"+url.PathEscape(locked.Name), "", "text/plain", "not the password"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("failed login: %d %s", r.Status, r.Body)
+		}
+	}
+	expect("locked out", attempt(locked.Name, locked.Password, "login-submit"),
+		regexp.MustCompile(`^Too many failed sign-ins: this account is locked for now\. Try again in (1[0-5]|[2-9]) minutes\.$`))
+
+	// Three attempts spend the username's; the fourth is refused.
+	for range 3 {
+		e.Do(t, "POST", rest+"/register/"+url.PathEscape(limited.Name), "", "text/plain", "a long enough password")
+	}
+	expect("rate limited", attempt(limited.Name, limited.Password, "login-submit"),
+		regexp.MustCompile(`^Too many attempts\. Try again in (an hour|[0-9]+ minutes)\.$`))
+
+	// No network: the server cannot be reached.
+	setOffline(t, p, true)
+	expect("offline", attempt(wrong.Name, wrong.Password, "login-submit"),
+		regexp.MustCompile(`^Cannot reach the server\. Check your connection`))
+	setOffline(t, p, false)
+	p.Do(t, chromedp.SetValue(chromedp.ID("login-password"), wrong.Password), chromedp.Click(chromedp.ID("login-submit")))
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+}
+
+// TestBrowserDrafts: each conversation keeps its own unsent text. A draft
+// typed to bob is not in carol's composer, and what is sent to carol goes
+// to carol only; back with bob, and after a reload, bob's draft is there,
+// and sent, it goes to bob.
+func TestBrowserDrafts(t *testing.T) {
+	_, _, p := signedInAlone(t, "alice")
+	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	composer := func(want string) {
+		t.Helper()
+		p.Wait(t, `document.getElementById("composer-input").value === `+js(want))
+	}
+
+	openChat(t, p, bob.Name)
+	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "draft for bob"))
+	openChat(t, p, carol.Name)
+	composer("")
+	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi carol"), chromedp.Click(chromedp.ID("send")))
+	waitShownOnce(t, p, "hi carol")
+	composer("")
+
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
+	composer("draft for bob")
+	if n := browsertest.MustEval[int](t, p, shown("hi carol")); n != 0 {
+		t.Errorf("bob's conversation shows the message sent to carol")
+	}
+	p.Do(t, chromedp.Reload())
+	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conv-title").textContent === `+js(bob.Name))
+	composer("draft for bob")
+	p.Do(t, chromedp.Click(chromedp.ID("send")))
+	waitShownOnce(t, p, "draft for bob")
+	composer("")
+
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(carol.JID))))
+	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(carol.Name))
+	waitShownOnce(t, p, "hi carol")
+	composer("")
+	if n := browsertest.MustEval[int](t, p, shown("draft for bob")); n != 0 {
+		t.Errorf("carol's conversation shows the message sent to bob")
+	}
+}
+
+// TestBrowserChats: the recent conversations, people and rooms, are
+// listed by their last activity, each with its last message, its time and
+// its unread count; the conversation shows the day and groups one
+// sender's messages in a row.
+func TestBrowserChats(t *testing.T) {
+	e, alice, p := signedInAlone(t, "alice")
+	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	tokBob, tokCarol := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password)
+	say := func(tok, text string) {
+		t.Helper()
+		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(alice.Name), tok, "text/plain", text); r.Status != http.StatusOK {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+	}
+	order := func(want ...string) {
+		t.Helper()
+		p.Wait(t, `JSON.stringify([...document.querySelectorAll("#chats button")].map(b => b.dataset.conv.split("@")[0])) === `+js(`["`+strings.Join(want, `","`)+`"]`))
+	}
+	item := func(jid, part string) string {
+		return browsertest.MustEval[string](t, p, `(document.querySelector(`+js(convButton(jid)+" "+part)+`) || {}).textContent || ""`)
+	}
+
+	// Nothing yet: the list says how to start, and our own address.
+	p.Wait(t, `document.querySelector("#chats .hint").textContent.includes(`+js(alice.JID)+`)`)
+
+	say(tokBob, "first from bob")
+	order("chat:" + bob.Name)
+	say(tokCarol, "hello from carol\nsecond line")
+	order("chat:"+carol.Name, "chat:"+bob.Name)
+	if got := item(carol.JID, ".snippet"); got != "hello from carol second line" {
+		t.Errorf("carol's last message in the list: %q", got)
+	}
+	if got := item(carol.JID, ".unread"); got != "1" {
+		t.Errorf("carol's unread count: %q", got)
+	}
+	if got := item(carol.JID, ".when"); !regexp.MustCompile(`[0-9]`).MatchString(got) {
+		t.Errorf("carol's time in the list: %q", got)
+	}
+
+	// A new message moves its conversation up; the keyboard's place in the
+	// list stays where it was.
+	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(carol.JID))+`).focus(), true)`)
+	say(tokBob, "bob again")
+	order("chat:"+bob.Name, "chat:"+carol.Name)
+	if got := browsertest.MustEval[string](t, p, `document.activeElement.dataset.conv || document.activeElement.id`); got != "chat:"+carol.JID {
+		t.Errorf("the focus went to %q when the list was redrawn", got)
+	}
+	p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
+
+	// Opened: read; the day is named, and bob's two messages are one group.
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	waitShownOnce(t, p, "bob again")
+	p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
+	if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today first grouped" {
+		t.Errorf("the conversation's elements: %v, want a day, then one group of two", got)
+	}
+
+	// A room joined and written to comes first, with our message.
+	if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
+		room := "chats" + strings.ToLower(alice.Name)
+		p.Do(t,
+			chromedp.SetValue(chromedp.ID("room-input"), room),
+			chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
+		)
+		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
+		send(t, p, "room hello")
+		order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
+		p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)
+	}
+	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats.png"))
 }

@@ -14,9 +14,9 @@ import (
 )
 
 // viewRegions are the elements of index.html that view.js draws into.
-const viewRegions = `<ul id="contacts"></ul><ul id="rooms"></ul><ul id="requests"></ul><ul id="invitations"></ul>` +
+const viewRegions = `<ul id="chats"></ul><ul id="contacts"></ul><ul id="rooms"></ul><ul id="requests"></ul><ul id="invitations"></ul>` +
 	`<ul id="room-directory"></ul><h2 id="conv-title"></h2><p id="conv-presence"></p><p id="typing"></p>` +
-	`<button id="meeting"></button><button id="occupants-toggle"></button><button id="room-leave"></button>` +
+	`<button id="meeting"></button><button id="contact-add"></button><button id="occupants-toggle"></button><button id="room-leave"></button>` +
 	`<section id="occupants-panel"><ul id="occupants"></ul></section><p id="notice"></p>` +
 	`<ol id="messages"></ol><form id="composer"></form>`
 
@@ -62,9 +62,17 @@ func runModuleChecks(t *testing.T, script, body string, atLeast int) {
 // TestBrowserState runs the checks of state.js, the client's model, in
 // Chromium with no other module and no DOM to draw into: de-duplication by
 // every identity of a message, time order with older archive pages in
-// front, unread counts, change notices and the sessionStorage round trip.
+// front, unread counts, change notices and the sessionStorage round trip
+// (with each conversation's draft).
 func TestBrowserState(t *testing.T) {
-	runModuleChecks(t, "state_test.js", "", 38)
+	runModuleChecks(t, "state_test.js", "", 40)
+}
+
+// TestBrowserErrors runs the checks of errors.js alone: the sentence each
+// error code gets where it happens, waits in words, and that no server or
+// browser text gets through.
+func TestBrowserErrors(t *testing.T) {
+	runModuleChecks(t, "errors_test.js", "", 25)
 }
 
 // TestBrowserView runs the checks of view.js's drawing of the message list:
@@ -72,5 +80,5 @@ func TestBrowserState(t *testing.T) {
 // new message is inserted as its own element and the others stay, an
 // older one goes above, and another conversation replaces the list.
 func TestBrowserView(t *testing.T) {
-	runModuleChecks(t, "view_test.js", viewRegions, 12)
+	runModuleChecks(t, "view_test.js", viewRegions, 20)
 }

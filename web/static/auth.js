@@ -1,6 +1,7 @@
-// auth.js: password, TOTP and passkey (WebAuthn) ceremonies.
+// auth.js: password, TOTP and passkey (WebAuthn) ceremonies. Failures are
+// thrown as they come (api.js's errors); errors.js words them.
 
-import { call, seg, ApiError } from './api.js';
+import { call, seg } from './api.js';
 
 export async function login(username, password) {
   return call('POST', `/login/${seg(username)}`, { body: password, token: '' });
@@ -56,18 +57,4 @@ export async function passkeyRegister(username, password, name) {
   return call('POST', `/webauthn/register/finish/${seg(username)}`, {
     json: cred.toJSON(), query: { ceremony: start.ceremony, name: name || undefined },
   });
-}
-
-export function describe(err) {
-  if (err instanceof ApiError) {
-    switch (err.code) {
-      case 'unauthorized': return 'Wrong username or password.';
-      case 'rate_limited': return 'Too many attempts. Wait a little and try again.';
-      case 'not_implemented': return 'This server does not offer this yet.';
-      case 'conflict': return err.message || 'That already exists.';
-      default: return err.message;
-    }
-  }
-  if (err && err.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out.';
-  return (err && err.message) || String(err);
 }

@@ -144,8 +144,8 @@ function chatState(c, s) {
 
 // ---- sending ----------------------------------------------------------------------
 
-export async function send(text) {
-  const c = activeConv();
+// send sends text to c, the open conversation unless named.
+export async function send(text, c = activeConv()) {
   if (!c || !text) return;
   if (c.kind === 'chat') {
     clearTimeout(pauseTimer);

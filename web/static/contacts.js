@@ -39,23 +39,23 @@ export async function addContact(jid) {
   }
 }
 
-// chatWith makes the conversation with jid, adding jid to the roster the
-// first time.
-export function chatWith(jid) {
-  const c = conv('chat', jid);
-  if (!c.inRoster) {
-    c.inRoster = true;
-    addContact(jid).catch(() => {});
-  }
-  return c;
+// requestContact adds the peer of the chat c to the roster and asks to
+// see its presence: only when the person asks ("Add contact"); opening a
+// chat never does.
+export async function requestContact(c) {
+  await addContact(c.jid);
+  c.inRoster = true;
+  changed(['lists', 'header']);
 }
 
 export async function acceptContact(jid) {
   dismissContact(jid);
+  const c = conv('chat', jid);
   try {
     await addContact(jid);
+    c.inRoster = true; // a contact now, listed before any roster push
+    changed(['lists', 'header']);
   } catch (e) { fail(e); }
-  conv('chat', jid);
 }
 
 export function dismissContact(jid) {

@@ -4,6 +4,13 @@
 // error status) or the gateway ends the stream with chatapi.close
 // {resume: true}, a new EventSource is opened with ?lastEventId=. Every
 // event id is delivered at most once.
+//
+// The connection state follows the stream itself: it is 'connected' while
+// the EventSource is open (its open event, and any event it delivers, say
+// so), 'reconnecting' while it retries, and 'offline' while the browser
+// says it has no network. The browser's online/offline events are only
+// hints: back online, the state is the stream's again, so a blip that
+// never closed the stream leaves it 'connected'.
 
 import { API } from './api.js';
 
@@ -36,7 +43,7 @@ export class EventStream {
     window.addEventListener('online', () => {
       if (this.stopped) return;
       if (!this.source || this.source.readyState === EventSource.CLOSED) this.reopen(0);
-      else if (this.source.readyState === EventSource.CONNECTING) this.setState('reconnecting');
+      else this.followSource();
     });
   }
 
@@ -65,6 +72,19 @@ export class EventStream {
     this.onState(s);
   }
 
+  // followSource sets the state from the open EventSource: connected when
+  // it is open, retrying (or offline, by the browser's word) otherwise.
+  followSource() {
+    const src = this.source;
+    if (!src || this.stopped) return;
+    if (src.readyState === EventSource.OPEN) {
+      this.retry = 0;
+      this.setState('connected');
+    } else if (src.readyState === EventSource.CONNECTING) {
+      this.setState(navigator.onLine ? 'reconnecting' : 'offline');
+    }
+  }
+
   open() {
     if (this.source) this.source.close();
     const q = new URLSearchParams({ token: this.token });
@@ -76,6 +96,7 @@ export class EventStream {
     for (const name of EVENTS) {
       src.addEventListener(name, (e) => this.dispatch(src, name, e));
     }
+    src.addEventListener('open', () => { if (src === this.source) this.followSource(); });
     src.addEventListener('error', () => {
       if (src !== this.source || this.stopped) return;
       if (src.readyState === EventSource.CLOSED) {
@@ -83,7 +104,7 @@ export class EventStream {
         // whether the token still works, then try again ourselves.
         this.reopen(undefined, true);
       } else {
-        this.setState(navigator.onLine ? 'reconnecting' : 'offline');
+        this.followSource();
       }
     });
   }
@@ -132,10 +153,8 @@ export class EventStream {
     }
     let data = {};
     try { data = e.data ? JSON.parse(e.data) : {}; } catch { data = {}; }
-    if (name === 'onConnect') {
-      this.retry = 0;
-      this.setState('connected');
-    }
+    // An event is proof that the stream works, whatever the browser said.
+    if (name !== 'chatapi.close') this.followSource();
     if (id) sessionStorage.setItem(LAST, id);
     if (name === 'chatapi.close') {
       src.close();

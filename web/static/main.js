@@ -12,8 +12,9 @@ import { EventStream } from './events.js';
 import * as auth from './auth.js';
 import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
-import { model, activeConv, local, toJID } from './state.js';
+import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
+import { explain } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
@@ -90,13 +91,16 @@ async function signOut({ remote = false, reason = '' } = {}) {
   setConn('offline', 'Offline');
   $('auth-error').textContent = remote ? (reason === 'expired' ? 'Your session expired. Sign in again.' : 'You were signed out.') : '';
   $('login-password').value = '';
+  $('composer-input').value = '';
   $('login-user').focus();
 }
 
 // enter opens a conversation on screen: on a phone it fills the screen.
+// The composer shows that conversation's draft.
 function enter(id, { focus = true } = {}) {
   const { c, loaded } = openConv(id);
   if (!c) return;
+  $('composer-input').value = state.draftOf(c.id);
   document.body.classList.add('in-conv');
   if (focus) {
     flush(); // the composer shows with the conversation
@@ -135,37 +139,53 @@ function wireAuth() {
   const pass = () => $('login-password').value;
   const error = (text) => { $('auth-error').textContent = text; };
   let ticket = null; // of a login that asked for the TOTP code
+  // The server's rules a registration's answer is read with (errors.js):
+  // asked once, before signing in (GET /config/global needs no token).
+  let rules = null;
+  const facts = async () => {
+    rules = rules || call('GET', '/config/global', { token: '' }).catch(() => { rules = null; return {}; });
+    const cfg = (await rules) || {};
+    return { password: pass(), minPasswordLength: cfg.minPasswordLength || 0 };
+  };
 
   // signInBy makes the handler of a sign-in button: unless missing() names
   // what the form lacks, it runs the ceremony and starts the session with
-  // the token it answers; a failure goes to failed.
-  const signInBy = (missing, ceremony, failed = (e) => error(auth.describe(e))) => async () => {
+  // the token it answers. A failure goes to failed (which answers whether
+  // it took it), or is said in words of what the person was doing.
+  const signInBy = (missing, ceremony, doing, failed) => async () => {
     error('');
     const lack = missing();
     if (lack) { error(lack); return; }
     try {
       const { token } = await ceremony();
       await startSession(user(), token);
-    } catch (e) { failed(e); }
+    } catch (e) {
+      if (failed && failed(e)) return;
+      error(explain(e, doing, await facts()));
+    }
   };
 
   $('login-form').addEventListener('submit', busy($('login-submit'), signInBy(
     () => (!user() || !pass() ? 'Enter your username and password.' : ''),
     () => auth.login(user(), pass()),
+    'login',
     (e) => {
-      if (!(e instanceof ApiError && e.code === 'mfa_required')) { error(auth.describe(e)); return; }
+      if (!(e instanceof ApiError && e.code === 'mfa_required')) return false;
       ticket = e.body.ticket || '';
       $('login-form').hidden = true;
       $('totp-form').hidden = false;
       $('totp-code').value = '';
       $('totp-code').focus();
+      return true;
     })));
   $('register-submit').addEventListener('click', busy($('register-submit'), signInBy(
     () => (!user() || !pass() ? 'Choose a username and a password.' : ''),
-    () => auth.register(user(), pass()))));
+    () => auth.register(user(), pass()),
+    'register')));
   $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
     () => (!user() ? 'Enter your username first.' : ''),
-    () => auth.passkeyLogin(user()))));
+    () => auth.passkeyLogin(user()),
+    'passkey')));
 
   $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
     const code = $('totp-code').value.trim();
@@ -176,7 +196,7 @@ function wireAuth() {
       $('totp-form').hidden = true;
       $('login-form').hidden = false;
       await startSession(user(), token);
-    } catch (e) { error(auth.describe(e)); }
+    } catch (e) { error(explain(e, 'totp')); }
   }));
   $('totp-cancel').addEventListener('click', () => {
     ticket = null;
@@ -196,17 +216,17 @@ function wireSidebar() {
     const jid = toJID($('contact-input').value);
     if (!jid) return;
     $('contact-input').value = '';
-    enter(contacts.chatWith(jid).id);
+    enter(conv('chat', jid).id); // a chat, not a contact request
   });
 
-  for (const id of ['contacts', 'rooms']) {
+  for (const id of ['chats', 'contacts', 'rooms']) {
     $(id).addEventListener('click', (e) => {
       const b = e.target.closest('button[data-conv]');
       if (b) enter(b.dataset.conv);
     });
   }
 
-  const join = (p) => p.then((c) => enter(c.id)).catch(fail);
+  const join = (p) => p.then((c) => enter(c.id)).catch((e) => fail(e, 'room'));
   $('room-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const name = $('room-input').value.trim();
@@ -245,13 +265,17 @@ function wireConversation() {
     if ($('messages').scrollTop <= 80) olderIfAtTop();
   }, { passive: true });
 
+  // Send goes to the conversation that was open when it was pressed; its
+  // draft is cleared once sent, and the composer too if it still shows it.
   $('composer').addEventListener('submit', busy($('send'), async () => {
     const input = $('composer-input');
+    const c = activeConv();
     const text = input.value.trim();
-    if (!text) return;
+    if (!c || !text) return;
     try {
-      await send(text);
-      input.value = '';
+      await send(text, c);
+      if (state.draftOf(c.id).trim() === text) state.setDraft(c.id, '');
+      if (model.active === c.id && input.value.trim() === text) input.value = '';
     } catch (e) { fail(e); }
     input.focus();
   }));
@@ -261,7 +285,10 @@ function wireConversation() {
       $('composer').requestSubmit();
     }
   });
-  $('composer-input').addEventListener('input', typed);
+  $('composer-input').addEventListener('input', () => {
+    state.setDraft(model.active, $('composer-input').value);
+    typed();
+  });
 
   $('attach').addEventListener('click', () => $('file-input').click());
   $('file-input').addEventListener('change', async () => {
@@ -275,6 +302,14 @@ function wireConversation() {
   });
 
   $('meeting').addEventListener('click', busy($('meeting'), meeting));
+  $('contact-add').addEventListener('click', busy($('contact-add'), async () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat') return;
+    try {
+      await contacts.requestContact(c);
+      notice(`Asked ${c.title} to become a contact. You see each other online once ${c.title} accepts.`);
+    } catch (e) { fail(e); }
+  }));
   $('occupants-toggle').addEventListener('click', () => {
     const open = $('occupants-panel').hidden;
     $('occupants-panel').hidden = !open;
@@ -316,7 +351,7 @@ function wireSettings() {
     } catch (err) { fail(err); }
   });
   $('push-enable').addEventListener('click', busy($('push-enable'), async () => {
-    try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = auth.describe(err); }
+    try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = explain(err, 'push'); }
   }));
   $('totp-enrol-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -328,7 +363,7 @@ function wireSettings() {
       $('totp-url').textContent = res.url;
       $('totp-enrolment').hidden = false;
       $('totp-confirm-code').focus();
-    } catch (err) { $('totp-state').textContent = auth.describe(err); }
+    } catch (err) { $('totp-state').textContent = explain(err, 'account'); }
   });
   $('totp-confirm-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -337,7 +372,7 @@ function wireSettings() {
       $('totp-enrolment').hidden = true;
       $('totp-enrol-password').value = '';
       $('totp-state').textContent = 'The authenticator app is set up. Sign-ins now ask for a code.';
-    } catch (err) { $('totp-state').textContent = auth.describe(err); }
+    } catch (err) { $('totp-state').textContent = explain(err, 'totp'); }
   });
   $('passkey-add-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -347,7 +382,7 @@ function wireSettings() {
       $('passkey-password').value = '';
       $('passkey-state').textContent = 'The passkey is registered.';
       refreshPasskeys();
-    } catch (err) { $('passkey-state').textContent = auth.describe(err); }
+    } catch (err) { $('passkey-state').textContent = explain(err, 'account'); }
   });
   $('passkeys').addEventListener('click', async (e) => {
     const b = e.target.closest('button[data-action="remove-passkey"]');
@@ -355,7 +390,7 @@ function wireSettings() {
     try {
       await call('DELETE', `/webauthn/credentials/${seg(b.dataset.id)}`);
       refreshPasskeys();
-    } catch (err) { $('passkey-state').textContent = auth.describe(err); }
+    } catch (err) { $('passkey-state').textContent = explain(err); }
   });
 }
 

@@ -15,6 +15,14 @@
 // stamp (archived or delayed) are placed in time order; live messages are
 // appended in arrival order. Each kept message gets a `key`, unique in the
 // tab, that the view uses to find its element.
+//
+// The recent conversations (recent()) are those with a message, a draft
+// or on screen, newest activity first: a new last message moves its
+// conversation up (a 'lists' change).
+//
+// Each conversation has its own draft (the composer's text not sent yet),
+// kept with the conversations in sessionStorage: switching conversations
+// swaps the draft, and a reload keeps it.
 
 const CACHE = 'sparkgate.convs';
 const KEEP = 200; // messages kept per conversation in the tab's cache
@@ -30,6 +38,7 @@ export const model = {
   requests: new Map(),    // bare JID -> true: contacts asking to add us
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
+  drafts: new Map(),      // conversation id -> the text not sent yet
 };
 
 // ---- change notification ----------------------------------------------------
@@ -88,7 +97,9 @@ let ready = new Promise((r) => { readyResolve = r; });
 // setIdentity records our own address (from the stream's onConnect) and
 // releases whenReady.
 export function setIdentity(jid) {
+  const was = model.jid;
   model.jid = bare(jid) || model.jid;
+  if (model.jid !== was) changed('lists'); // the empty list gives our address
   model.domain = domainOf(model.jid) || model.domain;
   if (!model.muc && model.domain) model.muc = 'conference.' + model.domain;
   readyResolve();
@@ -117,6 +128,7 @@ export function conv(kind, jid, title) {
       // for; before is the archive id to page back from; complete says
       // nothing older is left.
       history: false, before: '', complete: false, loading: false,
+      openedAt: 0, // when first opened in this tab (the activity of a chat with no message yet)
     };
     model.convs.set(id, c);
     changed('lists');
@@ -132,6 +144,7 @@ export function open(id) {
   if (!c) return null;
   model.active = id;
   c.unread = 0;
+  if (!c.openedAt) c.openedAt = Date.now();
   changed(['lists', 'header', 'messages', 'occupants'], c);
   saveSoon();
   return c;
@@ -155,6 +168,37 @@ export function removeConv(id) {
   saveSoon();
 }
 
+// draftOf answers the conversation's unsent text ('' when none).
+export function draftOf(id) { return model.drafts.get(id) || ''; }
+
+// setDraft keeps text as the conversation's unsent text (none when empty).
+export function setDraft(id, text) {
+  if (!id || draftOf(id) === text) return;
+  const had = model.drafts.has(id);
+  if (text) model.drafts.set(id, text);
+  else model.drafts.delete(id);
+  if (had !== Boolean(text)) changed('lists'); // listed among the recent ones, or not
+  saveSoon();
+}
+
+// lastMessage answers the conversation's newest message, or null.
+export function lastMessage(c) { return c.messages[c.messages.length - 1] || null; }
+
+// activity is when something last happened in c: its newest message, or
+// its opening in this tab.
+export function activity(c) {
+  const m = lastMessage(c);
+  return Math.max(m ? m.t : 0, c.openedAt);
+}
+
+// recent lists the conversations with a message, a draft or on screen,
+// the newest activity first.
+export function recent() {
+  return [...model.convs.values()]
+    .filter((c) => c.messages.length > 0 || model.drafts.has(c.id) || c.id === model.active)
+    .sort((a, b) => activity(b) - activity(a) || a.title.localeCompare(b.title));
+}
+
 export function totalUnread() {
   let n = 0;
   for (const c of model.convs.values()) n += c.unread;
@@ -170,6 +214,7 @@ export function clear() {
   model.requests.clear();
   model.invitations.clear();
   model.directory = [];
+  model.drafts.clear();
   ready = new Promise((r) => { readyResolve = r; });
   changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory']);
 }
@@ -241,11 +286,13 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
     list.splice(i, 0, m);
   }
   changed('messages', c);
+  let lists = lastMessage(c) === m; // the conversation's activity and snippet
+  if (live && !m.mine && (model.active !== c.id || !model.visible)) {
+    c.unread++;
+    lists = true;
+  }
+  if (lists) changed('lists');
   if (live) {
-    if (!m.mine && (model.active !== c.id || !model.visible)) {
-      c.unread++;
-      changed('lists');
-    }
     saveNow();
   } else {
     saveSoon();
@@ -274,7 +321,7 @@ export function saveSoon() {
 
 export function save() {
   clearTimeout(saveTimer);
-  if (!model.jid && model.convs.size === 0) return;
+  if (!model.jid && model.convs.size === 0 && model.drafts.size === 0) return;
   const out = [];
   for (const c of model.convs.values()) {
     out.push({
@@ -284,7 +331,7 @@ export function save() {
     });
   }
   try {
-    storage().setItem(CACHE, JSON.stringify({ active: model.active, convs: out }));
+    storage().setItem(CACHE, JSON.stringify({ active: model.active, convs: out, drafts: [...model.drafts] }));
   } catch { /* quota: the archive still has everything */ }
 }
 
@@ -300,6 +347,7 @@ export function restore() {
     c.nick = s.nick || '';
     for (const m of s.messages || []) addMessage(c, m);
   }
+  for (const [id, text] of saved.drafts || []) if (typeof text === 'string' && text) model.drafts.set(id, text);
   model.active = model.convs.has(saved.active) ? saved.active : '';
   changed(['lists', 'header', 'messages']);
 }

@@ -6,15 +6,23 @@
 // stop), so a burst of events costs one render. Messages are keyed: a new
 // message inserts its own <li> and the others stay as they are, so
 // selections, previews and the screen reader's place survive; when older
-// messages are inserted above, the scroll position is kept.
+// messages are inserted above, the scroll position is kept. Each day starts
+// with its own element (<li class="day">, keyed by the day) naming it, and
+// a message that follows its sender's previous one within GROUP_MS is
+// grouped with it (its name and time only for screen readers); both are
+// re-decided on every draw, the elements staying the same.
+//
+// The sidebar lists the recent conversations (people and rooms, by last
+// activity, with the last message, its time and the unread count), the
+// contacts (A–Z, with presence) and the joined rooms.
 //
 // Buttons drawn here carry data-action (and data-jid or data-room); main.js
 // handles their clicks. Elements are made with createElement and
 // textContent only.
 
 import { call, seg, features } from './api.js';
-import { describe } from './auth.js';
-import { model, subscribe, activeConv, local, totalUnread } from './state.js';
+import { explain } from './errors.js';
+import { model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -72,6 +80,68 @@ function fmtTime(ts) {
   return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
+const DAY_MS = 86400000;
+
+// dayStart is the local midnight that starts t's day.
+function dayStart(t) {
+  const d = new Date(t);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+// daysAgo counts the calendar days from t to now (0: today).
+function daysAgo(t, now = Date.now()) {
+  return Math.round((dayStart(now) - dayStart(t)) / DAY_MS);
+}
+
+// dayLabel names t's day: Today, Yesterday, a weekday this week, or the
+// date (with the year when another year).
+export function dayLabel(t, now = Date.now()) {
+  const n = daysAgo(t, now);
+  if (n === 0) return 'Today';
+  if (n === 1) return 'Yesterday';
+  const d = new Date(t);
+  if (n > 1 && n < 7) return d.toLocaleDateString([], { weekday: 'long' });
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  return d.toLocaleDateString([], sameYear ? { weekday: 'short', day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+// whenShort is a list's time of t: the time today, else the day.
+export function whenShort(t, now = Date.now()) {
+  const n = daysAgo(t, now);
+  if (n === 0) return fmtTime(t);
+  if (n === 1) return 'Yesterday';
+  const d = new Date(t);
+  if (n > 1 && n < 7) return d.toLocaleDateString([], { weekday: 'short' });
+  return d.toLocaleDateString([], { day: 'numeric', month: 'short' });
+}
+
+export const GROUP_MS = 5 * 60000;
+
+const senderOf = (m) => (m.mine ? '' : (m.nick ? 'nick:' + m.nick : bare(m.from)));
+
+// grouped tells whether m follows prev closely enough, from the same
+// sender on the same day, to be shown as one group with it.
+function grouped(m, prev) {
+  return Boolean(prev) && dayStart(prev.t) === dayStart(m.t) && senderOf(prev) === senderOf(m) && m.t - prev.t < GROUP_MS;
+}
+
+// dayItem answers the element that starts t's day in the list, labelled
+// for today.
+function dayItem(t) {
+  const key = 'day:' + dayStart(t);
+  let li = shown.items.get(key);
+  if (!li) {
+    li = document.createElement('li');
+    li.className = 'day';
+    li.dataset.key = key;
+    shown.items.set(key, li);
+  }
+  const label = dayLabel(t);
+  if (li.textContent !== label) li.textContent = label;
+  return li;
+}
+
 function messageItem(m) {
   const li = document.createElement('li');
   li.className = 'msg' + (m.mine ? ' mine' : '');
@@ -83,6 +153,7 @@ function messageItem(m) {
   const time = document.createElement('time');
   time.dateTime = m.ts;
   time.textContent = fmtTime(m.ts);
+  if (m.t) time.title = new Date(m.t).toLocaleString();
   const body = document.createElement('p');
   body.className = 'body';
   textWithLinks(body, m.body);
@@ -92,7 +163,7 @@ function messageItem(m) {
   return li;
 }
 
-const shown = { conv: '', items: new Map() }; // message key -> <li>
+const shown = { conv: '', items: new Map() }; // message key (or 'day:' + midnight) -> <li>
 
 // atBottom tells whether the list is scrolled to (near) its end.
 function atBottom(list) {
@@ -110,14 +181,24 @@ function renderMessages() {
   if (!c) return;
   const fresh = list.childElementCount === 0;
   const bottom = fresh || atBottom(list);
-  const anchor = list.firstElementChild;
+  const anchor = list.querySelector('.msg'); // the first message (a day's element may move above)
   const anchorTop = anchor ? anchor.offsetTop : 0;
 
   // Walk the messages in order and the list's elements alongside: an
   // element that is where it belongs stays; a missing one is inserted.
   const keep = new Set();
   let cursor = list.firstElementChild;
+  const place = (li) => {
+    if (li === cursor) cursor = cursor.nextElementSibling;
+    else list.insertBefore(li, cursor);
+  };
+  let prev = null;
   for (const m of c.messages) {
+    if (m.t && (!prev || dayStart(prev.t) !== dayStart(m.t))) {
+      const day = dayItem(m.t);
+      keep.add(day.dataset.key);
+      place(day);
+    }
     keep.add(m.key);
     let li = shown.items.get(m.key);
     if (!li) {
@@ -125,8 +206,9 @@ function renderMessages() {
       shown.items.set(m.key, li);
     }
     if (m.stanzaId && li.dataset.stanzaId !== m.stanzaId) li.dataset.stanzaId = m.stanzaId;
-    if (li === cursor) cursor = cursor.nextElementSibling;
-    else list.insertBefore(li, cursor);
+    li.classList.toggle('grouped', grouped(m, prev));
+    prev = m;
+    place(li);
   }
   while (cursor) {
     const next = cursor.nextElementSibling;
@@ -193,14 +275,25 @@ const PRESENCE_WORDS = {
   dnd: 'Do not disturb', offline: 'Offline',
 };
 
-function listItem(c) {
+// snippet is the list's line of c's last message.
+function snippet(c) {
+  const m = lastMessage(c);
+  if (!m) return model.drafts.has(c.id) ? 'Draft: ' + model.drafts.get(c.id) : '';
+  const who = m.mine ? 'You: ' : (c.kind === 'room' && m.nick ? m.nick + ': ' : '');
+  return who + m.body.replace(/\s+/g, ' ').trim().slice(0, 120);
+}
+
+// listItem is c's button in a list; withLast adds its last message and
+// its time (the recent conversations).
+function listItem(c, withLast = false) {
   const li = document.createElement('li');
   const b = document.createElement('button');
   b.type = 'button';
-  b.className = 'conv-item' + (c.id === model.active ? ' active' : '');
+  b.className = 'conv-item' + (withLast ? ' recent' : '') + (c.id === model.active ? ' active' : '');
   b.dataset.conv = c.id;
   if (c.id === model.active) b.setAttribute('aria-current', 'true');
-  if (c.kind === 'chat') {
+  const known = c.kind === 'chat' && c.inRoster; // presence is a contact's only
+  if (known) {
     const dot = document.createElement('span');
     dot.className = 'dot ' + c.presence;
     dot.setAttribute('aria-hidden', 'true');
@@ -209,9 +302,31 @@ function listItem(c) {
   const name = document.createElement('span');
   name.className = 'name';
   name.textContent = c.title;
-  b.append(name);
   let label = c.title;
-  if (c.kind === 'chat') {
+  if (withLast) {
+    const lines = document.createElement('span');
+    lines.className = 'lines';
+    const top = document.createElement('span');
+    top.className = 'top';
+    top.append(name);
+    const m = lastMessage(c);
+    if (m && m.t) {
+      const when = document.createElement('time');
+      when.className = 'when';
+      when.dateTime = m.ts;
+      when.textContent = whenShort(m.t);
+      top.append(when);
+    }
+    const line = document.createElement('span');
+    line.className = 'snippet';
+    line.textContent = snippet(c);
+    lines.append(top, line);
+    b.append(lines);
+    if (line.textContent) label += ': ' + line.textContent;
+  } else {
+    b.append(name);
+  }
+  if (known) {
     const words = PRESENCE_WORDS[c.presence] || c.presence;
     const p = document.createElement('span');
     p.className = 'visually-hidden';
@@ -232,12 +347,34 @@ function listItem(c) {
 }
 
 function renderLists() {
+  // The lists are drawn anew; a button that had the focus gives it to its
+  // new self.
+  const focused = document.activeElement;
+  const had = focused && focused.dataset && focused.dataset.conv && focused.closest('ul[id]');
   const contacts = [], rooms = [];
-  for (const c of model.convs.values()) (c.kind === 'chat' ? contacts : rooms).push(c);
+  for (const c of model.convs.values()) {
+    if (c.kind === 'room') rooms.push(c);
+    else if (c.inRoster) contacts.push(c);
+  }
   contacts.sort((a, b) => a.title.localeCompare(b.title));
   rooms.sort((a, b) => a.title.localeCompare(b.title));
-  $('contacts').replaceChildren(...contacts.map(listItem));
-  $('rooms').replaceChildren(...rooms.map(listItem));
+  const chats = recent();
+  if (chats.length) {
+    $('chats').replaceChildren(...chats.map((c) => listItem(c, true)));
+  } else {
+    const li = document.createElement('li');
+    li.className = 'hint';
+    li.textContent = model.jid
+      ? `No conversations yet. To start one, type a username under Contacts. Others reach you at ${model.jid}.`
+      : 'No conversations yet. To start one, type a username under Contacts.';
+    $('chats').replaceChildren(li);
+  }
+  $('contacts').replaceChildren(...contacts.map((c) => listItem(c)));
+  $('rooms').replaceChildren(...rooms.map((c) => listItem(c)));
+  if (had && !focused.isConnected) {
+    const again = had.querySelector(`button[data-conv="${CSS.escape(focused.dataset.conv)}"]`);
+    if (again) again.focus();
+  }
   const total = totalUnread();
   document.title = total ? `(${total}) sparkgate` : 'sparkgate';
 }
@@ -290,7 +427,7 @@ function renderHeader() {
   $('conv-title').textContent = c ? c.title : 'No conversation';
   $('composer').hidden = !c;
   $('conv-presence').textContent = c && c.kind === 'chat'
-    ? (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : '')
+    ? (!c.inRoster ? 'Not in your contacts' : (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : ''))
     : (c && c.kind === 'room' ? `${c.occupants.size} in the room` : '');
   $('typing').textContent = c && c.typing ? `${c.title} is typing…` : '';
   const isRoom = Boolean(c && c.kind === 'room');
@@ -301,6 +438,8 @@ function renderHeader() {
     $('occupants-toggle').setAttribute('aria-expanded', 'false');
   }
   $('meeting').hidden = !c || features.get('meet') === false;
+  // Adding a contact is asked for, never a side effect of chatting.
+  $('contact-add').hidden = !c || c.kind !== 'chat' || c.inRoster || features.get('roster') === false;
   if (!c) document.body.classList.remove('in-conv');
 }
 
@@ -338,8 +477,10 @@ export function notice(text) {
   if (text) noticeTimer = setTimeout(() => { n.hidden = true; }, 8000);
 }
 
-export function fail(err) {
-  notice(describe(err));
+// fail shows what went wrong in plain words; doing is what the person was
+// doing (see errors.js).
+export function fail(err, doing = '') {
+  notice(explain(err, doing));
 }
 
 const CONN_WORDS = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline', closed: 'Signed out' };

@@ -112,10 +112,14 @@ async function run() {
   state.addMessage(p, { id: 'f2', from: 'frank@example.org', body: 'second' }, { live: true });
   state.open(r.id);
   state.addMessage(p, { id: 'f3', from: 'frank@example.org', body: 'third' }, { live: true });
-  await tick(); // live messages are saved when the task ends
+  state.setDraft(p.id, 'half a thought');
+  state.setDraft(r.id, 'gone');
+  state.setDraft(r.id, '');
+  check('a draft per conversation', [state.draftOf(p.id), state.draftOf(r.id)], ['half a thought', '']);
+  state.save();
   const saved = sessionStorage.getItem('sparkgate.convs');
   state.clear();
-  check('cleared', model.convs.size, 0);
+  check('cleared', [model.convs.size, state.draftOf(p.id)], [0, '']);
   sessionStorage.setItem('sparkgate.convs', saved);
   state.restore();
   const p2 = model.convs.get('chat:frank@example.org');
@@ -126,6 +130,7 @@ async function run() {
   check('restored unread, title, room', p2 && r2 && [p2.unread, p2.title, r2.nick, r2.joined], [2, 'Frank', 'me', true]);
   check('restored open conversation', model.active, r.id);
   check('restored messages are known', p2 && state.addMessage(p2, { id: 'f2', from: 'frank@example.org', body: 'second' }, { live: true }), false);
+  check('restored drafts', [state.draftOf(p.id), model.drafts.size], ['half a thought', 1]);
   check('no history is assumed', p2 && [p2.history, p2.before], [false, '']);
 
   // The open conversation is forgotten with it.

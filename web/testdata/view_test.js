@@ -9,6 +9,8 @@ import { flush } from '/view.js';
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
 const bodies = () => [...list.querySelectorAll('.body')].map((e) => e.textContent);
+const msgs = () => [...list.querySelectorAll('.msg')];
+const days = () => [...list.querySelectorAll('.day')].map((e) => e.textContent);
 
 async function run() {
   sessionStorage.clear();
@@ -18,7 +20,9 @@ async function run() {
   state.open(c.id);
   flush();
   check('the open conversation is drawn', bodies(), ['first']);
-  const first = list.firstElementChild;
+  const first = msgs()[0];
+  check('a day starts with its name', days(), ['Today']);
+  check('the day comes before its messages', list.firstElementChild.className, 'day');
 
   // A burst of messages: nothing is drawn in the task that adds them, one
   // animation frame is asked for, and the frame draws them all.
@@ -29,31 +33,47 @@ async function run() {
     state.addMessage(c, { id: 'm' + i, from: 'bob@example.org', body: 'burst ' + i }, { live: true });
   }
   window.requestAnimationFrame = realRAF;
-  check('nothing drawn during the burst', list.childElementCount, 1);
+  check('nothing drawn during the burst', msgs().length, 1);
   check('one frame asked for the burst', frames, 1);
   await frame();
-  check('the frame drew the burst', list.childElementCount, 21);
-  check('the earlier message is the same element', list.firstElementChild === first, true);
+  check('the frame drew the burst', msgs().length, 21);
+  check('the earlier message is the same element', msgs()[0] === first, true);
+  check('one sender in a row is one group', msgs().map((li) => li.classList.contains('grouped')), [false].concat(Array(20).fill(true)));
 
   // Each message is one element: none is remade by what comes after.
-  const items = [...list.children];
+  const items = msgs();
   state.addMessage(c, { id: 'late', stanzaId: 'L', from: 'bob@example.org', body: 'older, from the archive', stamp: '2000-01-01T00:00:00Z' });
   state.addMessage(c, { id: 'm20', stanzaId: 'S20', from: 'bob@example.org', body: 'burst 20' }, { live: true });
   await frame();
   check('an older message goes first', bodies()[0], 'older, from the archive');
-  check('the others stay', items.every((li, i) => list.children[i + 1] === li), true);
-  check('a known message is not drawn again', list.childElementCount, 22);
+  check('the others stay', items.every((li, i) => msgs()[i + 1] === li), true);
+  check('a known message is not drawn again', msgs().length, 22);
   check('its archive id is added to its element', list.lastElementChild.dataset.stanzaId, 'S20');
+  check('its day comes before it', days().length === 2 && days()[1] === 'Today' && list.firstElementChild.className === 'day', true);
+  check('a message of another day starts no group', items[0].classList.contains('grouped'), false);
 
   // Another conversation replaces the list.
   const d = state.conv('chat', 'carol@example.org');
   state.addMessage(d, { id: 'c1', from: 'carol@example.org', body: 'carol' }, { live: true });
   await frame();
-  check('a message elsewhere is not drawn here', list.childElementCount, 22);
+  check('a message elsewhere is not drawn here', msgs().length, 22);
   check('it is counted unread', document.title, '(1) sparkgate');
   state.open(d.id);
   await frame();
   check('the other conversation is drawn', bodies(), ['carol']);
+  check('with its own day', days(), ['Today']);
+
+  // Grouping: another sender, or a pause, starts a new group.
+  const t0 = Date.parse('2026-03-02T10:00:00Z');
+  const at = (min) => new Date(t0 + min * 60000).toISOString();
+  const g = state.conv('room', 'team@conference.example.org');
+  for (const [id, nick, min] of [['g1', 'ann', 0], ['g2', 'ann', 1], ['g3', 'ben', 2], ['g4', 'ben', 3], ['g5', 'ben', 20]]) {
+    state.addMessage(g, { id, from: 'team@conference.example.org/' + nick, nick, body: id, stamp: at(min) });
+  }
+  state.open(g.id);
+  await frame();
+  check('groups by sender and time', msgs().map((li) => li.classList.contains('grouped')), [false, true, false, true, false]);
+  check('an older day is named by its date', days().length === 1 && days()[0] !== 'Today' && days()[0] !== 'Yesterday', true);
 }
 
 finish(run);
