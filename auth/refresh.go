@@ -132,7 +132,8 @@ func (r *Refresh) Start(ctx context.Context, user, method string, remember bool,
 // unknown token (never issued, purged, or of a revoked family) and an
 // expired one (also ErrExpired); a token that was already spent, or whose
 // family or user was revoked, also matches ErrRevoked, and a spent one
-// revokes its family and every access token issued in it. Any other error
+// revokes its family and every access token issued in it (the error is a
+// *ReuseError). Any other error
 // is a store failure.
 func (r *Refresh) Rotate(ctx context.Context, refresh string) (Grant, error) {
 	if len(refresh) > maxRefreshLen || len(refresh) <= len(refreshPrefix) || refresh[:len(refreshPrefix)] != refreshPrefix {
@@ -149,7 +150,7 @@ func (r *Refresh) Rotate(ctx context.Context, refresh string) (Grant, error) {
 		if err := r.RevokeFamily(ctx, old.User, old.Family); err != nil {
 			return Grant{}, err
 		}
-		return Grant{}, fmt.Errorf("%w (%w): refresh token reused; its family is revoked", ErrRevoked, ErrInvalidToken)
+		return Grant{}, &ReuseError{User: old.User, Family: old.Family}
 	case !now.Before(old.ExpiresAt):
 		return Grant{}, fmt.Errorf("%w (%w): refresh token expired", ErrExpired, ErrInvalidToken)
 	}
@@ -174,6 +175,21 @@ func (r *Refresh) Rotate(ctx context.Context, refresh string) (Grant, error) {
 	}
 	return r.grant(ctx, next, now)
 }
+
+// ReuseError is Rotate's error for a refresh token that was already
+// spent: it names the family that Rotate revoked. It matches ErrRevoked
+// and ErrInvalidToken.
+type ReuseError struct {
+	User   string // bare JID
+	Family string
+}
+
+func (e *ReuseError) Error() string {
+	return "auth: refresh token reused; its family is revoked"
+}
+
+// Unwrap makes the error match ErrRevoked and ErrInvalidToken.
+func (e *ReuseError) Unwrap() []error { return []error{ErrRevoked, ErrInvalidToken} }
 
 // grant issues the access token and a new refresh token of rt's family
 // and stores the refresh token.
