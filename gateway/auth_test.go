@@ -887,6 +887,8 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		for _, path := range loginPaths(v.Name) {
 			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", v.Password+"xxxx"), 429, "rate_limited")
 		}
+		// And so is a refresh, which spends the same attempts.
+		wantAuthError(t, refresh(t, e.Client, "sgr_guess"), 429, "rate_limited")
 	})
 	t.Run("per-user", func(t *testing.T) {
 		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
