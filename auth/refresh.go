@@ -194,7 +194,7 @@ func (e *ReuseError) Unwrap() []error { return []error{ErrRevoked, ErrInvalidTok
 // grant issues the access token and a new refresh token of rt's family
 // and stores the refresh token.
 func (r *Refresh) grant(ctx context.Context, rt RefreshToken, now time.Time) (Grant, error) {
-	access, cl, err := r.tokens.issue(rt.User, rt.Method, "", rt.Family, r.tokens.lifetime)
+	access, cl, err := r.tokens.issue(rt.User, rt.Method, "", Claims{Family: rt.Family, Remember: rt.Remember}, r.tokens.lifetime)
 	if err != nil {
 		return Grant{}, err
 	}

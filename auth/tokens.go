@@ -86,6 +86,7 @@ type Claims struct {
 	Purpose   string    // empty for access tokens
 	KeyID     string    // kid of the signing key
 	Family    string    // fam: the refresh token family, empty for none
+	Remember  bool      // rem: the family's "stay signed in"
 }
 
 // LogValue shows who and until when, never the token.
@@ -113,6 +114,9 @@ type wireClaims struct {
 	// Family names the refresh token family the token was issued in, so
 	// that revoking the family revokes it too.
 	Family string `json:"fam,omitempty"`
+	// Remember is the family's "stay signed in", so that a new family
+	// started for the same login (after a password change) keeps it.
+	Remember bool `json:"rem,omitempty"`
 	// IssuedAtMS refines iat (whole seconds) so that RevokeUser cuts
 	// between two tokens issued in the same second.
 	IssuedAtMS int64 `json:"iat_ms,omitempty"`
@@ -178,7 +182,7 @@ func (t *Tokens) Issue(ctx context.Context, user, method string) (string, Claims
 	default:
 		return "", Claims{}, fmt.Errorf("auth: issue: unknown method %q", method)
 	}
-	return t.issue(user, method, "", "", t.lifetime)
+	return t.issue(user, method, "", Claims{}, t.lifetime)
 }
 
 // IssuePurpose signs a short-lived token that only VerifyPurpose with the
@@ -191,10 +195,12 @@ func (t *Tokens) IssuePurpose(ctx context.Context, user, purpose string, ttl tim
 	if ttl <= 0 || ttl > t.lifetime {
 		return "", Claims{}, fmt.Errorf("auth: issue purpose: ttl %v out of range (0, %v]", ttl, t.lifetime)
 	}
-	return t.issue(user, "", purpose, "", ttl)
+	return t.issue(user, "", purpose, Claims{}, ttl)
 }
 
-func (t *Tokens) issue(user, method, purpose, family string, ttl time.Duration) (string, Claims, error) {
+// issue signs a token; fam gives the refresh token family (Family and
+// Remember), if any.
+func (t *Tokens) issue(user, method, purpose string, fam Claims, ttl time.Duration) (string, Claims, error) {
 	if user == "" {
 		return "", Claims{}, errors.New("auth: issue: empty user")
 	}
@@ -211,7 +217,8 @@ func (t *Tokens) issue(user, method, purpose, family string, ttl time.Duration) 
 		Method:    method,
 		Purpose:   purpose,
 		KeyID:     kid,
-		Family:    family,
+		Family:    fam.Family,
+		Remember:  fam.Family != "" && fam.Remember,
 	}
 	w := wireClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -224,7 +231,8 @@ func (t *Tokens) issue(user, method, purpose, family string, ttl time.Duration) 
 			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
 		},
 		Purpose:    purpose,
-		Family:     family,
+		Family:     c.Family,
+		Remember:   c.Remember,
 		IssuedAtMS: c.IssuedAt.UnixMilli(),
 	}
 	if method != "" {
@@ -352,6 +360,7 @@ func (t *Tokens) parse(token string) (Claims, error) {
 		ExpiresAt: w.ExpiresAt.UTC(),
 		Purpose:   w.Purpose,
 		Family:    w.Family,
+		Remember:  w.Remember,
 	}
 	if kid, ok := tok.Header["kid"].(string); ok {
 		c.KeyID = kid

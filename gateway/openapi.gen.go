@@ -802,6 +802,14 @@ type UserProperty struct {
 
 // UserUpdateEntity sparkgate addition. The answer to `PUT /user`.
 type UserUpdateEntity struct {
+	// RefreshExpiresAt When `refreshToken` expires unless used.
+	RefreshExpiresAt *time.Time `json:"refreshExpiresAt,omitempty"`
+
+	// RefreshToken Only after a password change made with a token that had a refresh token: the refresh
+	// token of the caller's new family (every earlier family of the user is revoked), with
+	// the login method and the "stay signed in" choice of the caller's login.
+	RefreshToken *string `json:"refreshToken,omitempty"`
+
 	// Token Only after a password change: the caller's new token (every earlier token of the user
 	// is revoked).
 	Token *string `json:"token,omitempty"`

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // Refresh tokens (issue 17). Every login starts a refresh token family
@@ -62,6 +64,19 @@ func (s *Server) RefreshToken(c echo.Context) error {
 	}
 	s.log.Debug("token refreshed", "user", cl.Subject)
 	return c.JSON(http.StatusOK, grantEntity(g))
+}
+
+// restartFamily starts a new family for the caller of a password change,
+// whose families were all revoked: with the login method and the "stay
+// signed in" of the caller's own family, so the open tab stays signed in
+// as it was.
+func (s *Server) restartFamily(ctx context.Context, sess *xmppconn.Session, cl auth.Claims) (UserUpdateEntity, error) {
+	g, err := s.refresh.Start(ctx, cl.Subject, cl.Method, cl.Remember, "")
+	if err != nil {
+		return UserUpdateEntity{}, err
+	}
+	sess.AddToken(sessionKey(g.AccessClaims), g.AccessClaims.ExpiresAt)
+	return UserUpdateEntity{Token: &g.Access, RefreshToken: &g.Refresh, RefreshExpiresAt: &g.RefreshExpiry}, nil
 }
 
 // msgRefreshRefused is the message of every refused refresh.

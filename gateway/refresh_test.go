@@ -132,10 +132,22 @@ func TestIntegrationRefreshPasswordChange(t *testing.T) {
 	b := grant(t, e.Do(t, "POST", api+"/login/"+u.Name+"?remember=true", "", "text/plain", u.Password))
 	b2 := grant(t, refresh(t, e.Client, *b.RefreshToken))
 	body := jsonBody(t, map[string]string{"password": "a brand new password", "currentPassword": u.Password})
-	if r := e.Do(t, "PUT", api+"/user", a.Token, "application/json", body); r.Status != 200 {
+	r := e.Do(t, "PUT", api+"/user", b2.Token, "application/json", body)
+	if r.Status != 200 {
 		t.Fatalf("password change: %d %s", r.Status, r.Body)
 	}
 	wantRefused(t, e.Client, []string{a.Token, b.Token, b2.Token}, []string{*a.RefreshToken, *b2.RefreshToken})
+	// The caller goes on in a new family with its login's method and choice.
+	var fresh gateway.UserUpdateEntity
+	r.JSON(t, &fresh)
+	if fresh.Token == nil || fresh.RefreshToken == nil {
+		t.Fatalf("password change answered %s, want a token pair", r.Body)
+	}
+	next := grant(t, refresh(t, e.Client, *fresh.RefreshToken))
+	cl := e.claims(t, next.Token)
+	if cl.Family == "" || cl.Family != e.claims(t, *fresh.Token).Family || cl.Method != auth.MethodPassword || !*next.Remember {
+		t.Fatalf("after the password change: claims %+v, remember %v", cl, *next.Remember)
+	}
 }
 
 // TestIntegrationRefreshLifetimes: without remember a family lives the
