@@ -291,3 +291,17 @@ func TestIntegrationRefreshStream(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationRefreshAccountDeleted: DELETE /user revokes every family;
+// whoever registers the name next inherits no refresh token.
+func TestIntegrationRefreshAccountDeleted(t *testing.T) {
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	a := grant(t, e.Do(t, "POST", api+"/login/"+u.Name+"?remember=true", "", "text/plain", u.Password))
+	b := grant(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	if r := e.Do(t, "DELETE", api+"/user", b.Token, "", ""); r.Status != 200 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	grant(t, e.Do(t, "POST", api+"/register/"+u.Name, "", "text/plain", "another long password"))
+	wantRefused(t, e.Client, []string{a.Token, b.Token}, []string{*a.RefreshToken, *b.RefreshToken})
+}
