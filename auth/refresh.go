@@ -225,7 +225,10 @@ func (r *Refresh) RevokeFamily(ctx context.Context, user, family string) error {
 	}
 	// The access tokens first: a failure then leaves the refresh tokens,
 	// and the caller can try again.
-	if err := r.tokens.revokeFamily(ctx, family); err != nil {
+	// The record outlives any refresh token the family may still get
+	// from a refresh racing this revocation.
+	until := r.now().Add(max(r.session, r.remember) + r.tokens.leeway)
+	if err := r.tokens.revokeFamily(ctx, family, until); err != nil {
 		return err
 	}
 	if err := r.store.DeleteRefreshFamily(ctx, user, family); err != nil {

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 type refreshEnv struct {
 	st      *store.SQLite
+	keys    *auth.Keys
 	tokens  *auth.Tokens
 	refresh *auth.Refresh
 	clock   *auth.FakeClock
@@ -35,6 +37,16 @@ func newRefresh(t *testing.T) *refreshEnv {
 		t.Fatal(err)
 	}
 	clock := auth.NewClock()
+	e := &refreshEnv{st: st, keys: keys, clock: clock}
+	e.restart(t)
+	return e
+}
+
+// restart builds Tokens and Refresh again over the same store and keys,
+// as a restarted gateway would, with an empty revocation view.
+func (e *refreshEnv) restart(t *testing.T) {
+	t.Helper()
+	st, keys, clock := e.st, e.keys, e.clock
 	tk, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: "a", Issuer: "i",
 		Lifetime: time.Hour, Clock: clock.Now})
 	if err != nil {
@@ -45,7 +57,7 @@ func newRefresh(t *testing.T) *refreshEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &refreshEnv{st: st, tokens: tk, refresh: rf, clock: clock}
+	e.tokens, e.refresh = tk, rf
 }
 
 func TestNewRefreshConfig(t *testing.T) {
@@ -251,5 +263,36 @@ func TestRefreshStoredHashed(t *testing.T) {
 	}
 	if _, err := e.refresh.Rotate(ctx, g.Refresh); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("purged refresh token: %v", err)
+	}
+}
+
+// TestRefreshRevokedFamilyStaysRevoked: a refresh token that a refresh
+// racing the logout stored in the family after its rows were deleted is
+// refused as long as it lives, past the access tokens' lifetime.
+func TestRefreshRevokedFamilyStaysRevoked(t *testing.T) {
+	ctx := t.Context()
+	e := newRefresh(t)
+	g, err := e.refresh.Start(ctx, "alice@x", auth.MethodPassword, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.refresh.RevokeFamily(ctx, "alice@x", g.AccessClaims.Family); err != nil {
+		t.Fatal(err)
+	}
+	const late = "sgr_stored-by-a-refresh-that-raced-the-logout"
+	sum := sha256.Sum256([]byte(late))
+	now := e.clock.Now()
+	err = e.st.AddRefreshToken(ctx, auth.RefreshToken{Hash: sum[:], Family: g.AccessClaims.Family, User: "alice@x",
+		Method: auth.MethodPassword, Remember: true, StartedAt: now, IssuedAt: now, ExpiresAt: now.Add(48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(47 * time.Hour)
+	if _, err := e.st.Purge(ctx, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.restart(t)
+	if _, err := e.refresh.Rotate(ctx, late); !errors.Is(err, auth.ErrRevoked) {
+		t.Fatalf("Rotate = %v, want revoked", err)
 	}
 }

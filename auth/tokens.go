@@ -417,12 +417,16 @@ func (t *Tokens) checkRevoked(ctx context.Context, c Claims) error {
 // revoked token ids; token ids are base64url and never contain a dot.
 func familyKey(family string) string { return "fam." + family }
 
-// revokeFamily records that every access token of family, all issued
-// before now, is revoked.
-func (t *Tokens) revokeFamily(ctx context.Context, family string) error {
+// revokeFamily records that every access token of family is revoked, and
+// keeps the record until at least until. A refresh racing the revocation
+// may still issue a token, or store a refresh token, in the family: until
+// must outlive both.
+func (t *Tokens) revokeFamily(ctx context.Context, family string, until time.Time) error {
 	key := familyKey(family)
-	// Every access token of the family expires within a lifetime from now.
 	exp := t.now().Add(t.lifetime + t.leeway)
+	if until.After(exp) {
+		exp = until
+	}
 	if _, err := t.store.RevokeToken(ctx, key, exp); err != nil {
 		t.revs.forget(key, "")
 		return fmt.Errorf("auth: revoke family: %w", err)
