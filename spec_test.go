@@ -99,6 +99,8 @@ var publicOperations = []string{
 	"totpAuthenticate",
 	"webauthnAuthenticateStart",
 	"webauthnAuthenticateFinish",
+	// Authenticated by the refresh token in its body.
+	"refreshToken",
 	"getGlobalConfig",
 	"getVapidKey",
 	"getOpenAPISpec",

@@ -5,7 +5,7 @@
 // maps its sentinel errors to status codes.
 //
 // The pieces are [Keys] (key material on disk), [Tokens] (access tokens and
-// single-purpose tokens), [TOTP] and [Passkeys]; each is built from a Config
+// single-purpose tokens), [Refresh] (refresh tokens), [TOTP] and [Passkeys]; each is built from a Config
 // struct whose zero values are documented, and all share one [Store].
 //
 // # Keys
@@ -17,6 +17,18 @@
 // retired ones keep verifying until every token they signed has expired;
 // [Keys.Reload] picks up a rotation done by another process.
 //
+// # Refresh tokens
+//
+// [Refresh] starts a family of refresh tokens at each login and rotates it
+// at each refresh: the refresh token is spent and a new access token and
+// refresh token are issued, with the login method of the family's login.
+// Refresh tokens are opaque random secrets (prefix "sgr_"), stored only as
+// their SHA-256 ([RefreshStore]). A spent one presented again revokes the
+// family; the family's access tokens carry its id (claim "fam") and are
+// revoked with it through a revoked id "fam.<family>" in [TokenStore].
+// A family started with "stay signed in" lives RememberLifetime from its
+// last refresh, any other SessionLifetime from its last refresh.
+//
 // # WebAuthn
 //
 // [Passkeys] keeps ceremony state in memory under a random ceremony id,
@@ -25,7 +37,7 @@
 //
 // # Persistence
 //
-// Revoked token ids, per-user revocation cutoffs, encrypted TOTP secrets,
+// Revoked token ids, per-user revocation cutoffs, refresh tokens, encrypted TOTP secrets,
 // used TOTP steps, failed attempts and passkeys live behind [Store], declared here and
 // implemented by package store. Implementations report a missing row with an
 // error that matches [ErrNotFound].
@@ -43,7 +55,7 @@
 //
 // # Concurrency
 //
-// [Keys], [Tokens] and [TOTP] are safe for concurrent use by multiple
+// [Keys], [Tokens], [Refresh] and [TOTP] are safe for concurrent use by multiple
 // goroutines. None of them starts a goroutine.
 //
 // # Logging

@@ -128,3 +128,49 @@ type PasskeyCredential struct {
 	CreatedAt  time.Time //
 	LastUsedAt time.Time // zero until the first login
 }
+
+// RefreshStore keeps refresh tokens, by the SHA-256 of their secret.
+type RefreshStore interface {
+	// AddRefreshToken stores a new refresh token. A hash that is already
+	// stored is an error matching ErrExists.
+	AddRefreshToken(ctx context.Context, rt RefreshToken) error
+
+	// SpendRefreshToken marks the token with this hash spent at the given
+	// time unless it is spent already, and returns it as it was before the
+	// call; spent reports whether this call spent it (false: an earlier
+	// one did). The check and the update are one atomic operation. A hash
+	// that is not stored is an error matching ErrNotFound.
+	SpendRefreshToken(ctx context.Context, hash []byte, at time.Time) (rt RefreshToken, spent bool, err error)
+
+	// DeleteRefreshFamily deletes every token of the user's family.
+	DeleteRefreshFamily(ctx context.Context, user, family string) error
+
+	// DeleteUserRefreshTokens deletes every token of every family of user.
+	DeleteUserRefreshTokens(ctx context.Context, user string) error
+}
+
+// RefreshToken is a stored refresh token. The secret itself is never
+// stored, only its SHA-256: a copy of the store cannot be replayed.
+type RefreshToken struct {
+	Hash      []byte    // SHA-256 of the secret
+	Family    string    // the login the token descends from
+	User      string    // bare JID
+	Device    string    // a label of the client that logged in, maybe empty
+	Method    string    // the login method of the family (amr), kept by every refresh
+	Remember  bool      // the family's "stay signed in"
+	StartedAt time.Time // when the family's login happened
+	IssuedAt  time.Time //
+	ExpiresAt time.Time // after it the token is refused, and the row may be purged
+	UsedAt    time.Time // zero until spent by a refresh
+}
+
+// LogValue hides the hash.
+func (rt RefreshToken) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("user", rt.User),
+		slog.String("family", rt.Family),
+		slog.String("method", rt.Method),
+		slog.Bool("remember", rt.Remember),
+		slog.Time("exp", rt.ExpiresAt),
+	)
+}

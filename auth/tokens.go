@@ -85,6 +85,8 @@ type Claims struct {
 	Method    string    // login method, one of the Method constants
 	Purpose   string    // empty for access tokens
 	KeyID     string    // kid of the signing key
+	Family    string    // fam: the refresh token family, empty for none
+	Remember  bool      // rem: the family's "stay signed in"
 }
 
 // LogValue shows who and until when, never the token.
@@ -98,6 +100,9 @@ func (c Claims) LogValue() slog.Value {
 	if c.Purpose != "" {
 		attrs = append(attrs, slog.String("purpose", c.Purpose))
 	}
+	if c.Family != "" {
+		attrs = append(attrs, slog.String("family", c.Family))
+	}
 	return slog.GroupValue(attrs...)
 }
 
@@ -106,6 +111,12 @@ type wireClaims struct {
 	jwt.RegisteredClaims
 	AMR     []string `json:"amr,omitempty"`
 	Purpose string   `json:"pur,omitempty"`
+	// Family names the refresh token family the token was issued in, so
+	// that revoking the family revokes it too.
+	Family string `json:"fam,omitempty"`
+	// Remember is the family's "stay signed in", so that a new family
+	// started for the same login (after a password change) keeps it.
+	Remember bool `json:"rem,omitempty"`
 	// IssuedAtMS refines iat (whole seconds) so that RevokeUser cuts
 	// between two tokens issued in the same second.
 	IssuedAtMS int64 `json:"iat_ms,omitempty"`
@@ -171,7 +182,7 @@ func (t *Tokens) Issue(ctx context.Context, user, method string) (string, Claims
 	default:
 		return "", Claims{}, fmt.Errorf("auth: issue: unknown method %q", method)
 	}
-	return t.issue(user, method, "", t.lifetime)
+	return t.issue(user, method, "", Claims{}, t.lifetime)
 }
 
 // IssuePurpose signs a short-lived token that only VerifyPurpose with the
@@ -184,10 +195,12 @@ func (t *Tokens) IssuePurpose(ctx context.Context, user, purpose string, ttl tim
 	if ttl <= 0 || ttl > t.lifetime {
 		return "", Claims{}, fmt.Errorf("auth: issue purpose: ttl %v out of range (0, %v]", ttl, t.lifetime)
 	}
-	return t.issue(user, "", purpose, ttl)
+	return t.issue(user, "", purpose, Claims{}, ttl)
 }
 
-func (t *Tokens) issue(user, method, purpose string, ttl time.Duration) (string, Claims, error) {
+// issue signs a token; fam gives the refresh token family (Family and
+// Remember), if any.
+func (t *Tokens) issue(user, method, purpose string, fam Claims, ttl time.Duration) (string, Claims, error) {
 	if user == "" {
 		return "", Claims{}, errors.New("auth: issue: empty user")
 	}
@@ -204,6 +217,8 @@ func (t *Tokens) issue(user, method, purpose string, ttl time.Duration) (string,
 		Method:    method,
 		Purpose:   purpose,
 		KeyID:     kid,
+		Family:    fam.Family,
+		Remember:  fam.Family != "" && fam.Remember,
 	}
 	w := wireClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -216,6 +231,8 @@ func (t *Tokens) issue(user, method, purpose string, ttl time.Duration) (string,
 			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
 		},
 		Purpose:    purpose,
+		Family:     c.Family,
+		Remember:   c.Remember,
 		IssuedAtMS: c.IssuedAt.UnixMilli(),
 	}
 	if method != "" {
@@ -342,6 +359,8 @@ func (t *Tokens) parse(token string) (Claims, error) {
 		NotBefore: w.NotBefore.UTC(),
 		ExpiresAt: w.ExpiresAt.UTC(),
 		Purpose:   w.Purpose,
+		Family:    w.Family,
+		Remember:  w.Remember,
 	}
 	if kid, ok := tok.Header["kid"].(string); ok {
 		c.KeyID = kid
@@ -373,15 +392,46 @@ func (t *Tokens) keyfunc(tok *jwt.Token) (any, error) {
 }
 
 // checkRevoked asks the revocation view, which asks the store when it
-// does not know.
+// does not know. A token of a refresh token family is also revoked with
+// its family.
 func (t *Tokens) checkRevoked(ctx context.Context, c Claims) error {
 	revoked, why, err := t.revs.check(ctx, t.store, c, t.now())
 	if err != nil {
 		return err
 	}
+	if !revoked && c.Family != "" {
+		fc := c
+		fc.ID = familyKey(c.Family)
+		if revoked, _, err = t.revs.check(ctx, t.store, fc, t.now()); err != nil {
+			return err
+		}
+		why = "its refresh token family was revoked"
+	}
 	if revoked {
 		return fmt.Errorf("%w (%w): %s", ErrRevoked, ErrInvalidToken, why)
 	}
+	return nil
+}
+
+// familyKey is the id under which a revoked family is recorded among the
+// revoked token ids; token ids are base64url and never contain a dot.
+func familyKey(family string) string { return "fam." + family }
+
+// revokeFamily records that every access token of family is revoked, and
+// keeps the record until at least until. A refresh racing the revocation
+// may still issue a token, or store a refresh token, in the family: until
+// must outlive both.
+func (t *Tokens) revokeFamily(ctx context.Context, family string, until time.Time) error {
+	key := familyKey(family)
+	exp := t.now().Add(t.lifetime + t.leeway)
+	if until.After(exp) {
+		exp = until
+	}
+	if _, err := t.store.RevokeToken(ctx, key, exp); err != nil {
+		t.revs.forget(key, "")
+		return fmt.Errorf("auth: revoke family: %w", err)
+	}
+	t.revs.revoked(key, exp, t.now())
 	return nil
 }
 

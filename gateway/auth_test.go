@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -44,6 +43,8 @@ type authEnv struct {
 	store  *store.SQLite
 	domain string
 	clock  *offsetClock // TOTP's clock
+
+	refreshClock *offsetClock // the refresh tokens' clock
 }
 
 // offsetClock is the real time moved forward by the test, so TOTP steps
@@ -71,22 +72,7 @@ func (c *offsetClock) advance(d time.Duration) {
 func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig)) *authEnv {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, filepath.Join(dir, "auth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: testIssuer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, keys, tokens := newTokens(t, srv.Domain(), 0)
 	ac := gateway.AuthConfig{
 		PerIP:       gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
 		PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
@@ -97,6 +83,7 @@ func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig
 	if mod != nil {
 		mod(&ac, &tc)
 	}
+	var err error
 	if ac.TOTP, err = auth.NewTOTP(tc); err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +93,17 @@ func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig
 	if err != nil {
 		t.Fatal(err)
 	}
+	refreshClock := &offsetClock{}
+	refresh, err := auth.NewRefresh(auth.RefreshConfig{Tokens: tokens, Store: st, Clock: refreshClock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newGateway(t, func(c *gateway.Config) {
 		c.Tokens = tokens
+		c.Refresh = refresh
 		c.Auth = ac
 	})
-	return &authEnv{env: e, keys: keys, tokens: tokens, store: st, domain: srv.Domain(), clock: clock}
+	return &authEnv{env: e, keys: keys, tokens: tokens, store: st, domain: srv.Domain(), clock: clock, refreshClock: refreshClock}
 }
 
 // token decodes a TokenEntity answer, failing unless it is a 200.
@@ -894,6 +887,8 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 		for _, path := range loginPaths(v.Name) {
 			wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", v.Password+"xxxx"), 429, "rate_limited")
 		}
+		// And so is a refresh, which spends the same attempts.
+		wantAuthError(t, refresh(t, e.Client, "sgr_guess"), 429, "rate_limited")
 	})
 	t.Run("per-user", func(t *testing.T) {
 		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {

@@ -87,7 +87,7 @@ func unauthorized() error {
 // or an idle timeout), so a valid token always finds its session.
 func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Session, error) {
 	if sess, ok := s.sessions.Get(cl.Subject); ok {
-		sess.AddToken(cl.ID, cl.ExpiresAt)
+		sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 		return sess, nil
 	}
 	local, domain, ok := cutJID(cl.Subject)
@@ -98,7 +98,7 @@ func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Sess
 	if err != nil {
 		return nil, err
 	}
-	sess.AddToken(cl.ID, cl.ExpiresAt)
+	sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 	return sess, nil
 }
 
@@ -109,7 +109,7 @@ func (s *Server) session(c echo.Context) (*xmppconn.Session, error) {
 
 // Login serves POST /login/{username}: the XMPP server checks the
 // password by opening the user's session.
-func (s *Server) Login(c echo.Context, username Username) error {
+func (s *Server) Login(c echo.Context, username Username, params LoginParams) error {
 	local, jid, err := s.guardLogin(c, username)
 	if err != nil {
 		return err
@@ -130,11 +130,13 @@ func (s *Server) Login(c echo.Context, username Username) error {
 			return s.mfaChallenge(c, local, password)
 		}
 	}
-	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword)
+	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword, isSet(params.Remember))
 }
 
-// logIn opens (or joins) the user's session and answers with a new token.
-func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, method string) error {
+// logIn opens (or joins) the user's session and answers with a new token,
+// and with the first refresh token of a new family when the gateway issues
+// them (remember: "stay signed in").
+func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, method string, remember bool) error {
 	ctx := c.Request().Context()
 	sess, err := s.openSession(ctx, local, cred)
 	if err != nil {
@@ -145,34 +147,58 @@ func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, 
 		return err
 	}
 	s.loginSucceeded(c, s.bareJID(local))
+	if s.refresh != nil {
+		g, err := s.refresh.Start(ctx, sess.User(), method, remember, c.Request().UserAgent())
+		if err != nil {
+			return err
+		}
+		sess.AddToken(sessionKey(g.AccessClaims), g.AccessClaims.ExpiresAt)
+		s.log.Info("logged in", "user", sess.User(), "method", method, "remember", remember)
+		return c.JSON(http.StatusOK, grantEntity(g))
+	}
 	tok, cl, err := s.tokens.Issue(ctx, sess.User(), method)
 	if err != nil {
 		return err
 	}
 	sess.AddToken(cl.ID, cl.ExpiresAt)
 	s.log.Info("logged in", "user", sess.User(), "method", method)
-	return c.JSON(http.StatusOK, TokenEntity{Token: tok})
+	return c.JSON(http.StatusOK, TokenEntity{Token: tok, ExpiresAt: &cl.ExpiresAt})
 }
 
-// Logout serves POST /logout: the token is revoked, its streams end, and
-// the XMPP session closes when it was the user's last token.
+// Logout serves POST /logout: the token and its refresh token family are
+// revoked, their streams end, and the XMPP session closes when it was the
+// user's last login.
 func (s *Server) Logout(c echo.Context) error {
 	cl := claimsOf(c)
 	ctx := c.Request().Context()
 	if err := s.tokens.Revoke(ctx, cl); err != nil {
 		return err
 	}
-	s.streams.end(cl.ID, chatapi.CloseLogout)
-	if sess, ok := s.sessions.Get(cl.Subject); ok && sess.RemoveToken(cl.ID) == 0 {
-		s.sessions.End(context.WithoutCancel(ctx), cl.Subject, chatapi.CloseLogout)
+	if cl.Family != "" && s.refresh != nil {
+		if err := s.refresh.RevokeFamily(ctx, cl.Subject, cl.Family); err != nil {
+			return err
+		}
 	}
+	s.streams.end(cl.ID, chatapi.CloseLogout)
+	s.endLogin(ctx, cl.Subject, cl.Family, sessionKey(cl), chatapi.CloseLogout)
 	s.log.Info("logged out", "user", cl.Subject)
 	return c.NoContent(http.StatusOK)
 }
 
+// endLogin ends the streams of a revoked family (none: empty) and closes
+// the user's XMPP session when key (sessionKey) was its last login.
+func (s *Server) endLogin(ctx context.Context, user, family, key, reason string) {
+	if family != "" {
+		s.streams.end(familyKey(family), reason)
+	}
+	if sess, ok := s.sessions.Get(user); ok && sess.RemoveToken(key) == 0 {
+		s.sessions.End(context.WithoutCancel(ctx), user, reason)
+	}
+}
+
 // Register serves POST /register/{username}: it creates the account on
 // the XMPP server and logs the new user in.
-func (s *Server) Register(c echo.Context, username Username) error {
+func (s *Server) Register(c echo.Context, username Username, params RegisterParams) error {
 	if !s.cfg.Registration {
 		return errorf(http.StatusForbidden, "registration is switched off on this server")
 	}
@@ -211,7 +237,7 @@ func (s *Server) Register(c echo.Context, username Username) error {
 	}
 	s.log.Info("registered", "user", local)
 	time.Sleep(time.Until(cutoff)) // the new token must be issued after the cutoff
-	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword)
+	return s.logIn(c, local, xmppconn.Credentials{Password: password}, auth.MethodPassword, isSet(params.Remember))
 }
 
 // username checks a username path parameter and returns its canonical

@@ -62,6 +62,10 @@ func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 	defer stop()
 	unregister := s.streams.add(cl.ID, cancel)
 	defer unregister()
+	if cl.Family != "" { // a logout or a reuse revokes the whole family
+		unregister := s.streams.add(familyKey(cl.Family), cancel)
+		defer unregister()
+	}
 
 	local, _, _ := strings.Cut(cl.Subject, "@")
 	hello, err := json.Marshal(chatapi.Connect{

@@ -40,19 +40,8 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 func newGateway(t testing.TB, mod func(*gateway.Config)) *env {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: "http://sparkgate.test"})
+	st, _, tokens := newTokens(t, srv.Domain(), 0)
+	refresh, err := auth.NewRefresh(auth.RefreshConfig{Tokens: tokens, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +49,7 @@ func newGateway(t testing.TB, mod func(*gateway.Config)) *env {
 	cfg := gateway.Config{
 		Domain:       srv.Domain(),
 		Tokens:       tokens,
+		Refresh:      refresh,
 		Directory:    ejabberdtest.Admin(t),
 		XMPP:         xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: xmppconn.TLSOff},
 		Registration: true,
@@ -69,6 +59,9 @@ func newGateway(t testing.TB, mod func(*gateway.Config)) *env {
 	}
 	if mod != nil {
 		mod(&cfg)
+	}
+	if cfg.Tokens != tokens && cfg.Refresh == refresh {
+		cfg.Refresh = nil // mod brought its own Tokens, and no Refresh on them
 	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
@@ -86,6 +79,29 @@ func newGateway(t testing.TB, mod func(*gateway.Config)) *env {
 }
 
 const api = "/sparkweb/api/rest"
+
+// newTokens opens a store and keys of the test's own and returns them
+// with Tokens for domain issuing tokens of lifetime (zero: the default).
+func newTokens(t testing.TB, domain string, lifetime time.Duration) (*store.SQLite, *auth.Keys, *auth.Tokens) {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: domain, Issuer: testIssuer, Lifetime: lifetime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, keys, tokens
+}
 
 func TestIntegrationFoundation(t *testing.T) {
 	e := newGateway(t, nil)

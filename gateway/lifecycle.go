@@ -55,15 +55,23 @@ func (s *Server) forgetUser(ctx context.Context, user, why string) (time.Time, e
 	return cutoff, nil
 }
 
-// revokeAll revokes every token of user issued up to now and returns the
-// cutoff: tokens issued from then on are valid (wait for it with
-// time.Sleep(time.Until(cutoff)) before issuing one).
+// revokeAll revokes every token of user issued up to now and every
+// refresh token family, and returns the cutoff: tokens issued from then on
+// are valid (wait for it with time.Sleep(time.Until(cutoff)) before
+// issuing one).
 func (s *Server) revokeAll(ctx context.Context, user string) (time.Time, error) {
 	// Tokens are stamped to the millisecond: the cutoff covers every token
 	// issued up to the current millisecond.
 	cutoff := time.Now().Truncate(time.Millisecond).Add(time.Millisecond)
 	if err := s.tokens.RevokeUser(ctx, user, cutoff); err != nil {
 		return time.Time{}, err
+	}
+	// The cutoff also refuses a refresh of any family started before it;
+	// the refresh tokens themselves are no use to anyone any more.
+	if s.refresh != nil {
+		if err := s.refresh.RevokeUser(ctx, user); err != nil {
+			return time.Time{}, err
+		}
 	}
 	return cutoff, nil
 }

@@ -681,6 +681,12 @@ type PushSubscription struct {
 	} `json:"keys"`
 }
 
+// RefreshRequest sparkgate addition. The body of `POST /token/refresh`.
+type RefreshRequest struct {
+	// RefreshToken The `refreshToken` of the last login or refresh.
+	RefreshToken string `json:"refreshToken"`
+}
+
 // RosterEntities defines model for RosterEntities.
 type RosterEntities struct {
 	Roster []RosterItemEntity `json:"roster"`
@@ -732,6 +738,21 @@ type TOTPEntity struct {
 
 // TokenEntity defines model for TokenEntity.
 type TokenEntity struct {
+	// ExpiresAt sparkgate addition. When `token` expires; refresh before then.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// RefreshExpiresAt sparkgate addition. When `refreshToken` expires unless used.
+	RefreshExpiresAt *time.Time `json:"refreshExpiresAt,omitempty"`
+
+	// RefreshToken sparkgate addition. The single-use refresh token of this login's family, for
+	// `POST /token/refresh`. Keep it out of reach of other sites and out of logs; a login
+	// without `remember=true` should not outlive the browser session (`sessionStorage`).
+	// Absent from answers that are not a login or a refresh.
+	RefreshToken *string `json:"refreshToken,omitempty"`
+
+	// Remember sparkgate addition. Whether the family was started with "stay signed in".
+	Remember *bool `json:"remember,omitempty"`
+
 	// Token The JWT to send in `Authorization` (and as `?token=` to the event stream).
 	Token string `json:"token"`
 }
@@ -808,6 +829,14 @@ type UserProperty struct {
 
 // UserUpdateEntity sparkgate addition. The answer to `PUT /user`.
 type UserUpdateEntity struct {
+	// RefreshExpiresAt When `refreshToken` expires unless used.
+	RefreshExpiresAt *time.Time `json:"refreshExpiresAt,omitempty"`
+
+	// RefreshToken Only after a password change made with a token that had a refresh token: the refresh
+	// token of the caller's new family (every earlier family of the user is revoked), with
+	// the login method and the "stay signed in" choice of the caller's login.
+	RefreshToken *string `json:"refreshToken,omitempty"`
+
 	// Token Only after a password change: the caller's new token (every earlier token of the user
 	// is revoked).
 	Token *string `json:"token,omitempty"`
@@ -877,6 +906,9 @@ type Max = int
 
 // Node defines model for Node.
 type Node = string
+
+// Remember defines model for Remember.
+type Remember = bool
 
 // RoomName The localpart of a JID (RFC 7622); at most 1023 bytes of UTF-8.
 type RoomName = Localpart
@@ -1200,6 +1232,14 @@ type LoginJSONBody = string
 // LoginTextBody defines parameters for Login.
 type LoginTextBody = string
 
+// LoginParams defines parameters for Login.
+type LoginParams struct {
+	// Remember sparkgate addition. "Stay signed in": the login's refresh token family lives 30 days from
+	// its last refresh (`-remember-lifetime`) instead of 12 hours (`-refresh-lifetime`). Offer it
+	// as a checkbox; leave it off on shared computers.
+	Remember *Remember `form:"remember,omitempty" json:"remember,omitempty"`
+}
+
 // GetMeetingURLParamsService defines parameters for GetMeetingURL.
 type GetMeetingURLParamsService string
 
@@ -1233,11 +1273,27 @@ type RegisterJSONBody = string
 // RegisterTextBody defines parameters for Register.
 type RegisterTextBody = string
 
+// RegisterParams defines parameters for Register.
+type RegisterParams struct {
+	// Remember sparkgate addition. "Stay signed in": the login's refresh token family lives 30 days from
+	// its last refresh (`-remember-lifetime`) instead of 12 hours (`-refresh-lifetime`). Offer it
+	// as a checkbox; leave it off on shared computers.
+	Remember *Remember `form:"remember,omitempty" json:"remember,omitempty"`
+}
+
 // TotpAuthenticateJSONBody defines parameters for TotpAuthenticate.
 type TotpAuthenticateJSONBody = string
 
 // TotpAuthenticateTextBody defines parameters for TotpAuthenticate.
 type TotpAuthenticateTextBody = string
+
+// TotpAuthenticateParams defines parameters for TotpAuthenticate.
+type TotpAuthenticateParams struct {
+	// Remember sparkgate addition. "Stay signed in": the login's refresh token family lives 30 days from
+	// its last refresh (`-remember-lifetime`) instead of 12 hours (`-refresh-lifetime`). Offer it
+	// as a checkbox; leave it off on shared computers.
+	Remember *Remember `form:"remember,omitempty" json:"remember,omitempty"`
+}
 
 // TotpRegisterJSONBody defines parameters for TotpRegister.
 type TotpRegisterJSONBody = string
@@ -1277,6 +1333,11 @@ type WebauthnAuthenticateFinishTextBody = string
 
 // WebauthnAuthenticateFinishParams defines parameters for WebauthnAuthenticateFinish.
 type WebauthnAuthenticateFinishParams struct {
+	// Remember sparkgate addition. "Stay signed in": the login's refresh token family lives 30 days from
+	// its last refresh (`-remember-lifetime`) instead of 12 hours (`-refresh-lifetime`). Offer it
+	// as a checkbox; leave it off on shared computers.
+	Remember *Remember `form:"remember,omitempty" json:"remember,omitempty"`
+
 	// Ceremony The `ceremony` id returned by the start operation (sparkgate addition). Send it. It is
 	// optional only for SparkWeb clients that do not know it: then the gateway finds the
 	// ceremony by the challenge in the credential's `clientDataJSON`.
@@ -1381,6 +1442,9 @@ type AddRosterItemJSONRequestBody = RosterItemEntity
 
 // UpdateRosterItemJSONRequestBody defines body for UpdateRosterItem for application/json ContentType.
 type UpdateRosterItemJSONRequestBody = RosterItemEntity
+
+// RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
+type RefreshTokenJSONRequestBody = RefreshRequest
 
 // TotpAuthenticateJSONRequestBody defines body for TotpAuthenticate for application/json ContentType.
 type TotpAuthenticateJSONRequestBody = TotpAuthenticateJSONBody
@@ -1787,7 +1851,7 @@ type ServerInterface interface {
 	ListRooms(ctx echo.Context, params ListRoomsParams) error
 	// Login Log in with username and password
 	// (POST /sparkweb/api/rest/login/{username})
-	Login(ctx echo.Context, username Username) error
+	Login(ctx echo.Context, username Username, params LoginParams) error
 	// Logout Log out
 	// (POST /sparkweb/api/rest/logout)
 	Logout(ctx echo.Context) error
@@ -1829,7 +1893,7 @@ type ServerInterface interface {
 	ListPubSubSubscribers(ctx echo.Context, node Node) error
 	// Register Register a new user with username and password
 	// (POST /sparkweb/api/rest/register/{username})
-	Register(ctx echo.Context, username Username) error
+	Register(ctx echo.Context, username Username, params RegisterParams) error
 	// GetRoster Get the user's roster
 	// (GET /sparkweb/api/rest/roster)
 	GetRoster(ctx echo.Context) error
@@ -1842,9 +1906,12 @@ type ServerInterface interface {
 	// UpdateRosterItem Update a contact
 	// (PUT /sparkweb/api/rest/roster/{jid})
 	UpdateRosterItem(ctx echo.Context, jid JIDString) error
+	// RefreshToken Trade a refresh token for a new token pair
+	// (POST /sparkweb/api/rest/token/refresh)
+	RefreshToken(ctx echo.Context) error
 	// TotpAuthenticate Authenticate with a TOTP code
 	// (POST /sparkweb/api/rest/totp/authenticate/{username}/{code})
-	TotpAuthenticate(ctx echo.Context, username Username, code string) error
+	TotpAuthenticate(ctx echo.Context, username Username, code string, params TotpAuthenticateParams) error
 	// TotpRegister Enrol a TOTP authenticator
 	// (POST /sparkweb/api/rest/totp/register/{username})
 	TotpRegister(ctx echo.Context, username Username) error
@@ -2607,8 +2674,17 @@ func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LoginParams
+	// ------------- Optional query parameter "remember" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "remember", ctx.QueryParams(), &params.Remember, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter remember: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.Login(ctx, username)
+	err = w.Handler.Login(ctx, username, params)
 	return err
 }
 
@@ -2828,8 +2904,17 @@ func (w *ServerInterfaceWrapper) Register(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegisterParams
+	// ------------- Optional query parameter "remember" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "remember", ctx.QueryParams(), &params.Remember, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter remember: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.Register(ctx, username)
+	err = w.Handler.Register(ctx, username, params)
 	return err
 }
 
@@ -2883,6 +2968,15 @@ func (w *ServerInterfaceWrapper) UpdateRosterItem(ctx echo.Context) error {
 	return err
 }
 
+// RefreshToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RefreshToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RefreshToken(ctx)
+	return err
+}
+
 // TotpAuthenticate converts echo context to params.
 func (w *ServerInterfaceWrapper) TotpAuthenticate(ctx echo.Context) error {
 	var err error
@@ -2902,8 +2996,17 @@ func (w *ServerInterfaceWrapper) TotpAuthenticate(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TotpAuthenticateParams
+	// ------------- Optional query parameter "remember" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "remember", ctx.QueryParams(), &params.Remember, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter remember: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.TotpAuthenticate(ctx, username, code)
+	err = w.Handler.TotpAuthenticate(ctx, username, code, params)
 	return err
 }
 
@@ -3103,6 +3206,13 @@ func (w *ServerInterfaceWrapper) WebauthnAuthenticateFinish(ctx echo.Context) er
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params WebauthnAuthenticateFinishParams
+	// ------------- Optional query parameter "remember" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "remember", ctx.QueryParams(), &params.Remember, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter remember: %s", err))
+	}
+
 	// ------------- Optional query parameter "ceremony" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "ceremony", ctx.QueryParams(), &params.Ceremony, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3389,6 +3499,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/login/:username", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/register/:username", wrapper.Register, options.OperationMiddlewares["register"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/token/refresh", wrapper.RefreshToken, options.OperationMiddlewares["refreshToken"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/register/:username", wrapper.TotpRegister, options.OperationMiddlewares["totpRegister"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/authenticate/:username/:code", wrapper.TotpAuthenticate, options.OperationMiddlewares["totpAuthenticate"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/totp/:code", wrapper.TotpRemove, options.OperationMiddlewares["totpRemove"]...)

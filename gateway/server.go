@@ -54,6 +54,10 @@ type Config struct {
 
 	// Tokens issues and verifies the API's tokens. Required.
 	Tokens *auth.Tokens
+	// Refresh issues and rotates refresh tokens; it must be built on
+	// Tokens. Nil means logins answer an access token alone and
+	// POST /token/refresh answers 501.
+	Refresh *auth.Refresh
 	// Directory manages accounts on the XMPP server (registration) and
 	// issues the OAuth tokens sessions log in with. Required.
 	Directory xmppadmin.Directory
@@ -107,6 +111,7 @@ type Server struct {
 	echo     *echo.Echo
 	spec     *openapi3.T
 	tokens   *auth.Tokens
+	refresh  *auth.Refresh
 	dir      xmppadmin.Directory
 	sessions *xmppconn.Manager
 	hub      *sse.Hub
@@ -141,7 +146,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MinPasswordLength <= 0 {
 		cfg.MinPasswordLength = 8
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, dir: cfg.Directory, streams: newStreamRegistry(), bg: newBackground()}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, refresh: cfg.Refresh, dir: cfg.Directory, streams: newStreamRegistry(), bg: newBackground()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

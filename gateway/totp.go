@@ -107,7 +107,7 @@ func (s *Server) TotpRegister(c echo.Context, username Username) error {
 // TotpAuthenticate serves POST /totp/authenticate/{username}/{code}: the
 // code plus a login ticket or the password (or, where configured, the code
 // alone) logs the user in.
-func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string) error {
+func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string, params TotpAuthenticateParams) error {
 	t := s.authx.totp
 	if t == nil {
 		return errTOTPOff()
@@ -140,7 +140,7 @@ func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string
 			return err
 		}
 	}
-	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodTOTP)
+	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodTOTP, isSet(params.Remember))
 }
 
 // firstFactor checks what the body of a TOTP login proves: a login ticket

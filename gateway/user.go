@@ -282,11 +282,11 @@ func (s *Server) UpdateUser(c echo.Context) error {
 		return err
 	}
 	s.log.Info("password changed", "user", cl.Subject)
-	tok, err := s.reissue(ctx, sess, cl)
+	fresh, err := s.reissue(ctx, sess, cl)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, UserUpdateEntity{Token: &tok})
+	return c.JSON(http.StatusOK, fresh)
 }
 
 // checkCurrentPassword checks a password change before anything changes:
@@ -316,22 +316,26 @@ func (s *Server) checkCurrentPassword(c echo.Context, local, password string, cu
 
 // reissue revokes every token of the user after a password change, ends
 // the user's event streams (opened with those tokens) and returns a new
-// token for the caller, whose claims are cl.
-func (s *Server) reissue(ctx context.Context, sess *xmppconn.Session, cl auth.Claims) (string, error) {
+// token for the caller, whose claims are cl: with a refresh token of a new
+// family when cl had one (refresh.go).
+func (s *Server) reissue(ctx context.Context, sess *xmppconn.Session, cl auth.Claims) (UserUpdateEntity, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeTimeout)
 	defer cancel()
 	cutoff, err := s.revokeAll(ctx, cl.Subject)
 	if err != nil {
-		return "", err
+		return UserUpdateEntity{}, err
 	}
 	s.hub.EndUser(cl.Subject, chatapi.CloseExpired)
 	time.Sleep(time.Until(cutoff)) // the new token must be issued after the cutoff
+	if cl.Family != "" && s.refresh != nil {
+		return s.restartFamily(ctx, sess, cl)
+	}
 	tok, ncl, err := s.tokens.Issue(ctx, cl.Subject, cl.Method)
 	if err != nil {
-		return "", err
+		return UserUpdateEntity{}, err
 	}
 	sess.AddToken(ncl.ID, ncl.ExpiresAt)
-	return tok, nil
+	return UserUpdateEntity{Token: &tok}, nil
 }
 
 // DeleteUser serves DELETE /user: the XMPP session ends, the account is

@@ -190,7 +190,7 @@ func (s *Server) WebauthnAuthenticateFinish(c echo.Context, username Username, p
 		// The ceremony was started for someone else.
 		return s.passkeyRefused(c, jid, auth.ErrCeremony)
 	}
-	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodWebAuthn)
+	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodWebAuthn, isSet(params.Remember))
 }
 
 // ListWebAuthnCredentials serves GET /webauthn/credentials.

@@ -12,12 +12,13 @@ import (
 // any lockout window the auth package is configured with.
 const failureRetention = 24 * time.Hour
 
-// Purge deletes rows that can no longer matter at now: revoked token ids and
-// used TOTP steps past their expiry, and TOTP failures older than a day. It
+// Purge deletes rows that can no longer matter at now: revoked token ids,
+// refresh tokens (spent or not) and used TOTP steps past their expiry, and TOTP failures older than a day. It
 // returns the number of rows deleted.
 func (s *SQLite) Purge(ctx context.Context, now time.Time) (int64, error) {
 	n, err := s.deleteAll(ctx, []query{
 		{`DELETE FROM revoked_tokens WHERE expires_at <= ?`, ms(now)},
+		{`DELETE FROM refresh_tokens WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM totp_used_steps WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM totp_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
 	})
@@ -29,7 +30,8 @@ func (s *SQLite) Purge(ctx context.Context, now time.Time) (int64, error) {
 
 // PurgeUser deletes everything the store keeps for user (a bare JID)
 // whose account no longer exists: TOTP secret, used steps and failures,
-// passkeys and WebAuthn user handle, push subscriptions and properties.
+// passkeys and WebAuthn user handle, push subscriptions, properties and
+// refresh tokens.
 // The user's token revocation cutoff stays, so that tokens issued before
 // the account was removed never work again. Bookmarks are the gateway's
 // to remove (they have an audience). A user with nothing stored is not an

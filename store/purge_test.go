@@ -36,6 +36,10 @@ func give(t *testing.T, s *store.SQLite, user string) {
 			_, err := s.AddPushNode(ctx, webpush.PushNode{User: user, Node: "n-" + user, Secret: "s"})
 			return err
 		},
+		func() error {
+			return s.AddRefreshToken(ctx, auth.RefreshToken{Hash: []byte("r-" + user), Family: "f", User: user,
+				Method: auth.MethodPassword, StartedAt: t0, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -73,6 +77,9 @@ func owns(t *testing.T, s *store.SQLite, user string) []string {
 	if _, err := s.PushNode(ctx, user); err == nil {
 		got = append(got, "push node")
 	}
+	if _, _, err := s.SpendRefreshToken(ctx, []byte("r-"+user), t0); err == nil {
+		got = append(got, "refresh token")
+	}
 	return got
 }
 
@@ -92,8 +99,8 @@ func TestPurgeUser(t *testing.T) {
 		t.Errorf("a@x's cutoff = %v, %v; want %v", cut, err, t0)
 	}
 	// b@x's UseTOTPStep in owns is a replay: everything is still there.
-	if got := owns(t, s, "b@x"); len(got) != 8 {
-		t.Errorf("b@x owns %v; want all 8 untouched", got)
+	if got := owns(t, s, "b@x"); len(got) != 9 {
+		t.Errorf("b@x owns %v; want all 9 untouched", got)
 	}
 	for _, u := range []string{"a@x", "nobody@x"} {
 		if err := s.PurgeUser(ctx, u); err != nil {

@@ -40,6 +40,8 @@ type config struct {
 	CORSOrigins     string
 	Metrics         bool
 	TokenLifetime   time.Duration
+	RefreshLifetime time.Duration // refresh tokens without "stay signed in"
+	RememberRefresh time.Duration // refresh tokens with "stay signed in"
 	Registration    bool
 	MinPasswordLen  int
 	ShutdownTimeout time.Duration
@@ -202,6 +204,10 @@ var coreOptions = []option{
 		set: boolean(func(c *config) *bool { return &c.Metrics })},
 	{name: "token-lifetime", def: "8h", usage: "lifetime of the JWTs the gateway issues",
 		set: duration(func(c *config) *time.Duration { return &c.TokenLifetime })},
+	{name: "refresh-lifetime", def: "12h", usage: "how long a login without \"stay signed in\" can be refreshed after its last refresh (an open tab refreshes within it; a browser back after longer logs in again)",
+		set: duration(func(c *config) *time.Duration { return &c.RefreshLifetime })},
+	{name: "remember-lifetime", def: "720h", usage: "how long a login with \"stay signed in\" (remember=true) can be refreshed after its last refresh",
+		set: duration(func(c *config) *time.Duration { return &c.RememberRefresh })},
 	{name: "registration", def: "true", usage: "allow POST /register (account creation); false answers 403",
 		set: boolean(func(c *config) *bool { return &c.Registration })},
 	{name: "min-password-length", def: "8", usage: "shortest password accepted at registration",
@@ -339,6 +345,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if c.TokenLifetime < time.Minute {
 		return nil, fmt.Errorf("token-lifetime %s is shorter than a minute", c.TokenLifetime)
+	}
+	if c.RefreshLifetime < time.Minute || c.RememberRefresh < c.RefreshLifetime {
+		return nil, fmt.Errorf("refresh-lifetime %s must be a minute or more, and remember-lifetime %s no shorter", c.RefreshLifetime, c.RememberRefresh)
 	}
 	return c, nil
 }

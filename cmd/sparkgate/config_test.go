@@ -97,6 +97,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"bad-tls", []string{"-xmpp-tls", "maybe"}, nil, "want one of"},
 		{"bad-duration", nil, map[string]string{"SPARKGATE_TOKEN_LIFETIME": "soon"}, "SPARKGATE_TOKEN_LIFETIME"},
 		{"short-lifetime", []string{"-token-lifetime", "10s"}, nil, "shorter than a minute"},
+		{"short-refresh", []string{"-refresh-lifetime", "30s"}, nil, "refresh-lifetime 30s must be"},
+		{"remember-shorter", nil, map[string]string{"SPARKGATE_REMEMBER_LIFETIME": "1h"}, "remember-lifetime 1h0m0s no shorter"},
 		{"bad-bool", []string{"-registration", "perhaps"}, nil, "true or false"},
 		{"unknown-file-key", []string{"-config", bad}, nil, "unknown setting"},
 		{"missing-file", []string{"-config", filepath.Join(dir, "none.yaml")}, nil, "config file"},

@@ -86,6 +86,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	refresh, err := auth.NewRefresh(auth.RefreshConfig{
+		Tokens:           tokens,
+		Store:            st,
+		SessionLifetime:  cfg.RefreshLifetime,
+		RememberLifetime: cfg.RememberRefresh,
+	})
+	if err != nil {
+		return err
+	}
 	dir, err := newDirectory(cfg)
 	if err != nil {
 		return err
@@ -104,6 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		},
 		Logger:    log,
 		Tokens:    tokens,
+		Refresh:   refresh,
 		Directory: dir,
 		XMPP: xmppconn.Config{
 			Addr:                                 cfg.XMPPAddr,

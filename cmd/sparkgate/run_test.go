@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
@@ -47,19 +49,40 @@ func TestIntegrationRun(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz = %d", resp.StatusCode)
 	}
-	resp, err = http.Post("http://"+addr+"/sparkweb/api/rest/login/"+u.Name, "text/plain", strings.NewReader(u.Password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("login = %d", resp.StatusCode)
+	// A login answers a token pair, and the refresh token rotates.
+	var pairs []gateway.TokenEntity
+	for i, post := range []func() (*http.Response, error){
+		func() (*http.Response, error) {
+			return http.Post("http://"+addr+"/sparkweb/api/rest/login/"+u.Name, "text/plain", strings.NewReader(u.Password))
+		},
+		func() (*http.Response, error) {
+			body, _ := json.Marshal(gateway.RefreshRequest{RefreshToken: *pairs[0].RefreshToken})
+			return http.Post("http://"+addr+"/sparkweb/api/rest/token/refresh", "application/json", bytes.NewReader(body))
+		},
+	} {
+		resp, err := post()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var te gateway.TokenEntity
+		err = json.NewDecoder(resp.Body).Decode(&te)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil || te.Token == "" || te.RefreshToken == nil {
+			t.Fatalf("step %d = %d, %v, %+v", i, resp.StatusCode, err, te)
+		}
+		pairs = append(pairs, te)
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	if strings.Contains(logs.String(), u.Password) {
-		t.Fatal("the password reached the log")
+	secrets := []string{u.Password}
+	for _, p := range pairs {
+		secrets = append(secrets, p.Token, *p.RefreshToken)
+	}
+	for _, secret := range secrets {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatal("a password or token reached the log")
+		}
 	}
 	err = filepath.WalkDir(filepath.Join(data, "keys"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -94,6 +94,10 @@ func StartWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	refresh, err := auth.NewRefresh(auth.RefreshConfig{Tokens: tokens, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +116,7 @@ func StartWith(t testing.TB, o Options) *Env {
 	cfg := gateway.Config{
 		Domain:       srv.Domain(),
 		Tokens:       tokens,
+		Refresh:      refresh,
 		Directory:    ejabberdtest.Admin(t),
 		XMPP:         xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: xmppconn.TLSOff},
 		Registration: true,

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sparkgate/sparkgate/auth"
+)
+
+var _ auth.RefreshStore = (*SQLite)(nil)
+
+// AddRefreshToken stores a new refresh token. See auth.RefreshStore.
+func (s *SQLite) AddRefreshToken(ctx context.Context, rt auth.RefreshToken) error {
+	res, err := s.exec(ctx,
+		`INSERT INTO refresh_tokens (hash, family_id, user_jid, device, method, remember, started_at, issued_at, expires_at, used_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+		rt.Hash, rt.Family, rt.User, rt.Device, rt.Method, rt.Remember,
+		ms(rt.StartedAt), ms(rt.IssuedAt), ms(rt.ExpiresAt), msOrZero(rt.UsedAt))
+	if err != nil {
+		return fmt.Errorf("store: add refresh token: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: add refresh token: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("store: add refresh token: %w", auth.ErrExists)
+	}
+	return nil
+}
+
+// SpendRefreshToken marks the token spent unless it already is, in one
+// transaction. See auth.RefreshStore.
+func (s *SQLite) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time) (auth.RefreshToken, bool, error) {
+	var (
+		rt    auth.RefreshToken
+		spent bool
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var started, issued, expires, used int64
+		err := tx.QueryRowContext(ctx,
+			`SELECT family_id, user_jid, device, method, remember, started_at, issued_at, expires_at, used_at
+			 FROM refresh_tokens WHERE hash = ?`, hash).
+			Scan(&rt.Family, &rt.User, &rt.Device, &rt.Method, &rt.Remember, &started, &issued, &expires, &used)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("refresh token: %w", auth.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		rt.Hash = append([]byte(nil), hash...)
+		rt.StartedAt, rt.IssuedAt, rt.ExpiresAt, rt.UsedAt = fromMS(started), fromMS(issued), fromMS(expires), fromMS(used)
+		if used != 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at = 0`, ms(at), hash); err != nil {
+			return err
+		}
+		spent = true
+		return nil
+	})
+	if err != nil {
+		return auth.RefreshToken{}, false, fmt.Errorf("store: spend refresh token: %w", err)
+	}
+	return rt, spent, nil
+}
+
+// DeleteRefreshFamily deletes every token of the user's family.
+func (s *SQLite) DeleteRefreshFamily(ctx context.Context, user, family string) error {
+	if _, err := s.exec(ctx, `DELETE FROM refresh_tokens WHERE user_jid = ? AND family_id = ?`, user, family); err != nil {
+		return fmt.Errorf("store: delete refresh family: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserRefreshTokens deletes every refresh token of user.
+func (s *SQLite) DeleteUserRefreshTokens(ctx context.Context, user string) error {
+	if _, err := s.exec(ctx, `DELETE FROM refresh_tokens WHERE user_jid = ?`, user); err != nil {
+		return fmt.Errorf("store: delete refresh tokens: %w", err)
+	}
+	return nil
+}
