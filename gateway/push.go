@@ -69,6 +69,9 @@ type pushState struct {
 	admins  map[string]bool
 	actions sync.Mutex // makes verify-then-revoke of an action token atomic
 	limiter pushLimiter
+	// away counts the notifications of users without a session
+	// (push_app.go), so that a burst cannot flood their browsers.
+	away pushLimiter
 }
 
 // pushLimiter counts each user's notify and message calls in fixed

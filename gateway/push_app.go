@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/webpush"
@@ -26,6 +27,13 @@ import (
 // defaultPushBody is shown when the server sends no body (its
 // include_body off).
 const defaultPushBody = "New message"
+
+// awayPushesPerMinute bounds the server's notifications one user without
+// a session turns into Web Pushes per minute; the rest of a burst is
+// dropped (the messages are in the archive). Notifications of one
+// conversation merge anyway (the sender's collapse window); this bounds a
+// burst spread over many conversations or rooms.
+const awayPushesPerMinute = 30
 
 // pushAppOn reports whether the push app server is configured.
 func (s *Server) pushAppOn() bool {
@@ -109,6 +117,10 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 		return nil
 	}
 	if _, ok := s.sessions.Get(node.User); ok {
+		return nil
+	}
+	if ok, _ := s.push.away.allow(node.User, awayPushesPerMinute, time.Now()); !ok {
+		s.log.Debug("push: notification over the user's rate dropped", "user", node.User)
 		return nil
 	}
 	body := n.Body

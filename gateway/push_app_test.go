@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -360,5 +361,42 @@ func TestIntegrationPushRenewedAfterComponentAway(t *testing.T) {
 	send("after the component came back")
 	if _, n, _ := p.next(t); n.Body != "after the component came back" {
 		t.Fatalf("notification %+v", n)
+	}
+}
+
+// TestIntegrationPushAwayRateLimit: a burst of notifications for a user
+// without a session becomes at most awayPushesPerMinute Web Pushes.
+func TestIntegrationPushAwayRateLimit(t *testing.T) {
+	p := newPushGatewayWith(t, func(c *gateway.Config) { c.Push.Service = ejabberdtest.Shared(t).PushService() })
+	a := ejabberdtest.NewUser(t)
+	ta := p.Login(t, a.Name, a.Password)
+	p.subscribe(t, ta, "phone")
+	node, err := p.store.PushNode(t.Context(), a.JID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	const burst, limit = 40, 30
+	for i := range burst {
+		// Each from another sender: no collapse merges them.
+		n := xmppconn.PushNotification{From: p.domain(t), Node: node.Node, Secret: node.Secret,
+			Sender: fmt.Sprintf("s%d@%s/r", i, p.domain(t)), Body: fmt.Sprintf("burst %d", i)}
+		if err := p.gw.HandlePushNotification(t.Context(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	for done := false; !done; {
+		select {
+		case <-p.svc.Messages():
+			got++
+		case <-time.After(2 * time.Second):
+			done = true
+		}
+	}
+	if got != limit {
+		t.Fatalf("%d pushes for a burst of %d, want the limit %d", got, burst, limit)
 	}
 }
