@@ -651,9 +651,10 @@ func (s *Session) handle(st *Stanza) {
 	s.emit(st)
 }
 
-// rosterPush acknowledges a roster push (RFC 6121 section 2.1.6) and shows
-// it to the user's tabs as raw XML. A push from anyone but the user's own
-// account is refused, as the RFC requires.
+// rosterPush acknowledges a roster push (RFC 6121 section 2.1.6) and
+// delivers it to the user's tabs as chatapi.roster (and as raw XML when raw
+// events are on). A push from anyone but the user's own account is refused,
+// as the RFC requires.
 func (s *Session) rosterPush(st *Stanza) {
 	typ := stanza.IQTypeResult
 	if st.From != "" && st.From != s.user {
@@ -670,8 +671,14 @@ func (s *Session) rosterPush(st *Stanza) {
 		}
 		cancel()
 	}
-	if typ == stanza.IQTypeResult && s.m.cfg.RawEvents {
+	if typ != stanza.IQTypeResult {
+		return
+	}
+	if s.m.cfg.RawEvents {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})
+	}
+	for _, p := range Translate(st, s.user, nil) {
+		s.deliver(p)
 	}
 }
 
