@@ -285,6 +285,12 @@ func groupConversations(self string, results []*xmppconn.MAMResult, room bool, k
 			RoomEvent:      msgPtr(room),
 			StanzaId:       msgPtr(r.ID),
 		}
+		if m.ID != "" {
+			am.Id = msgPtr(m.ID)
+		}
+		if m.OriginID != "" {
+			am.OriginId = msgPtr(m.OriginID)
+		}
 		if to != "" {
 			am.To, am.ToJID = msgPtr(to), jidParts(to)
 		}
