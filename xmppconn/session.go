@@ -303,11 +303,11 @@ func (s *Session) removeWaiter(w *waiter) {
 	s.mu.Unlock()
 }
 
-// JoinRoom enters a room (XEP-0045 section 7.2) as nick and waits for the
+// joinRoom enters a room (XEP-0045 section 7.2) as nick and waits for the
 // room's answer: the user's own presence (status 110) or an error presence,
 // returned as a *StanzaError, with ErrRoomFull or ErrNicknameInUse when
 // the condition means that. The session rejoins it after a reconnect.
-func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) error {
+func (s *Session) joinRoom(ctx context.Context, roomJID, nick, password string) error {
 	full := roomJID + "/" + nick
 	w := s.addWaiter(func(st *Stanza) bool {
 		return st.Name == "presence" && st.From == full && (st.Type == "error" || st.Type == "" || isSelfPresence(st))
@@ -336,8 +336,9 @@ func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) 
 	return nil
 }
 
-// LeaveRoom exits a room and forgets it.
-func (s *Session) LeaveRoom(ctx context.Context, roomJID string) error {
+// leaveRoom exits a room and forgets it (EnterRoom and ExitRoom are the
+// verbs; these two do the room bookkeeping under them).
+func (s *Session) leaveRoom(ctx context.Context, roomJID string) error {
 	s.mu.Lock()
 	r, ok := s.rooms[roomJID]
 	delete(s.rooms, roomJID)
