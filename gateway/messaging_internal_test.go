@@ -154,9 +154,9 @@ func TestRoomEntityHidesPassword(t *testing.T) {
 		t.Fatal("password copied")
 	}
 	want := MUCRoomEntity{
-		RoomName: msgPtr("lobby"), NaturalName: msgPtr("Lobby"), Persistent: msgPtr(false), PublicRoom: msgPtr(true),
-		MembersOnly: msgPtr(true), Moderated: msgPtr(false), CanAnyoneDiscoverJID: msgPtr(true), LogEnabled: msgPtr(false),
-		MaxUsers: msgPtr(int32(50)), CanOccupantsChangeSubject: msgPtr(false), AllowPM: msgPtr("participants"), Owners: &[]string{"me@x"},
+		RoomName: ptr("lobby"), NaturalName: ptr("Lobby"), Persistent: ptr(false), PublicRoom: ptr(true),
+		MembersOnly: ptr(true), Moderated: ptr(false), CanAnyoneDiscoverJID: ptr(true), LogEnabled: ptr(false),
+		MaxUsers: ptr(int32(50)), CanOccupantsChangeSubject: ptr(false), AllowPM: ptr("participants"), Owners: &[]string{"me@x"},
 	}
 	if diff := cmp.Diff(want, *e); diff != "" {
 		t.Fatalf("roomEntity (-want +got):\n%s", diff)
