@@ -75,7 +75,7 @@ func giveState(t *testing.T, n *node, u ejabberdtest.User) owned {
 		t.Fatalf("bookmark: %d %s", r.Status, r.Body)
 	}
 	o.bookmark = *b.BookmarkID
-	err := n.store.PutPushSubscription(t.Context(), webpush.Subscription{User: u.JID, Resource: "phone",
+	err := n.Store.PutPushSubscription(t.Context(), webpush.Subscription{User: u.JID, Resource: "phone",
 		Endpoint: "https://push.example.org/" + u.Name, P256dh: "BPk", Auth: "aaaa"})
 	if err != nil {
 		t.Fatal(err)
@@ -91,19 +91,19 @@ func leftOf(t *testing.T, n *node, u ejabberdtest.User, o owned) []string {
 	t.Helper()
 	ctx := t.Context()
 	var left []string
-	if pks, err := n.store.PasskeyCredentials(ctx, u.JID); err != nil || len(pks) > 0 {
+	if pks, err := n.Store.PasskeyCredentials(ctx, u.JID); err != nil || len(pks) > 0 {
 		left = append(left, "passkeys")
 	}
-	if props, err := n.store.UserProperties(ctx, u.JID); err != nil || len(props) > 0 {
+	if props, err := n.Store.UserProperties(ctx, u.JID); err != nil || len(props) > 0 {
 		left = append(left, "properties")
 	}
-	if _, err := n.store.Bookmark(ctx, o.bookmark); !errors.Is(err, store.ErrNotFound) {
+	if _, err := n.Store.Bookmark(ctx, o.bookmark); !errors.Is(err, store.ErrNotFound) {
 		left = append(left, "bookmark")
 	}
-	if subs, err := n.store.PushSubscriptions(ctx, u.JID); err != nil || len(subs) > 0 {
+	if subs, err := n.Store.PushSubscriptions(ctx, u.JID); err != nil || len(subs) > 0 {
 		left = append(left, "push subscription")
 	}
-	if _, err := n.store.TOTPSecret(ctx, u.JID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := n.Store.TOTPSecret(ctx, u.JID); !errors.Is(err, store.ErrNotFound) {
 		left = append(left, "TOTP secret")
 	}
 	return left
@@ -237,7 +237,7 @@ func TestIntegrationSecurityAccountRemovedWhileAway(t *testing.T) {
 	first := lifecycleNode(t, dir)
 	used, taken := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ou, ot := giveState(t, first, used), giveState(t, first, taken)
-	first.kill()
+	first.Kill()
 	unregister(t, used)
 	unregister(t, taken)
 	n := lifecycleNode(t, dir)
