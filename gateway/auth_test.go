@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -25,6 +24,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 )
 
@@ -70,47 +70,30 @@ func (c *offsetClock) advance(d time.Duration) {
 // sets them.
 func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig)) *authEnv {
 	t.Helper()
-	srv := ejabberdtest.Shared(t)
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, filepath.Join(dir, "auth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: testIssuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac := gateway.AuthConfig{
-		PerIP:       gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
-		PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
-		MaxFailures: 100,
-	}
 	clock := &offsetClock{}
-	tc := auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test", MaxFailures: 50, Clock: clock.now}
-	if mod != nil {
-		mod(&ac, &tc)
-	}
-	if ac.TOTP, err = auth.NewTOTP(tc); err != nil {
-		t.Fatal(err)
-	}
-	ac.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
-		RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newGateway(t, func(c *gateway.Config) {
-		c.Tokens = tokens
+	e := startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
+		ac := gateway.AuthConfig{
+			PerIP:       gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
+			PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
+			MaxFailures: 100,
+		}
+		tc := auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test", MaxFailures: 50, Clock: clock.now}
+		if mod != nil {
+			mod(&ac, &tc)
+		}
+		var err error
+		if ac.TOTP, err = auth.NewTOTP(tc); err != nil {
+			t.Fatal(err)
+		}
+		ac.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
+			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		c.Auth = ac
-	})
-	return &authEnv{env: e, keys: keys, tokens: tokens, store: st, domain: srv.Domain(), clock: clock}
+	}})
+	return &authEnv{env: e, keys: e.Keys, tokens: e.Tokens, store: e.Store, domain: ejabberdtest.Shared(t).Domain(), clock: clock}
 }
 
 // token decodes a TokenEntity answer, failing unless it is a 200.

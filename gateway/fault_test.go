@@ -47,7 +47,11 @@ func startNode(t *testing.T, dir string, mod func(*gateway.Config)) *node {
 // e.g. to keep bookmarks and properties in it.
 func startNodeStore(t *testing.T, dir string, mod func(*gateway.Config, *store.SQLite)) *node {
 	t.Helper()
-	return &node{startEnv(t, gatewayenv.Options{Plain: true, Dir: dir, ConfigStore: mod})}
+	var setup func(*gateway.Config, *store.SQLite, *auth.Keys)
+	if mod != nil {
+		setup = func(c *gateway.Config, st *store.SQLite, _ *auth.Keys) { mod(c, st) }
+	}
+	return &node{startEnv(t, gatewayenv.Options{Plain: true, Dir: dir, Setup: setup})}
 }
 
 // tally counts the one-to-one messages of a fault test by body.

@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
 )
@@ -22,11 +22,8 @@ import (
 // sparkgate binary wires it.
 func lifecycleNode(t *testing.T, dir string) *node {
 	t.Helper()
-	return startNodeStore(t, dir, func(c *gateway.Config, st *store.SQLite) {
-		keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys")) // the node's own
-		if err != nil {
-			t.Fatal(err)
-		}
+	return &node{startEnv(t, gatewayenv.Options{Plain: true, Dir: dir, Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
+		var err error
 		if c.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test"}); err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +37,7 @@ func lifecycleNode(t *testing.T, dir string) *node {
 		c.Collab.Bookmarks = st
 		c.Users.Properties = st
 		c.Users.OnDelete = append(c.Users.OnDelete, st.PurgeUser)
-	})
+	}})}
 }
 
 // owned is what a test gives an account in the gateway before the

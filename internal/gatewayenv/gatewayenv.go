@@ -43,6 +43,9 @@ type Env struct {
 	Store *store.SQLite
 	// Keys are the gateway's signing keys.
 	Keys *auth.Keys
+	// Tokens issues and checks the gateway's tokens, unless Config or
+	// Setup replaced them (Gateway's configuration then has the others).
+	Tokens *auth.Tokens
 	// Server is the HTTP server in front of the gateway.
 	Server *httptest.Server
 	// Push is the fake push service the gateway's Web Push sends to, with
@@ -77,9 +80,10 @@ type Options struct {
 	Plain bool
 	// Config may change the configuration before the gateway is built.
 	Config func(*gateway.Config)
-	// ConfigStore, when set, is called after Config with the gateway's
-	// store, for a test that keeps more in it (bookmarks, properties).
-	ConfigStore func(*gateway.Config, *store.SQLite)
+	// Setup, when set, is called after Config with the gateway's store and
+	// keys, for a test that builds more on them (bookmarks and properties
+	// kept in the store, its own TOTP or token settings).
+	Setup func(c *gateway.Config, st *store.SQLite, keys *auth.Keys)
 }
 
 // Start is StartWith(t, Options{Config: mod}).
@@ -164,14 +168,14 @@ func StartWith(t testing.TB, o Options) *Env {
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
-	if o.ConfigStore != nil {
-		o.ConfigStore(&cfg, st)
+	if o.Setup != nil {
+		o.Setup(&cfg, st, keys)
 	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Gateway: gw, Store: st, Keys: keys, Push: pushSvc, streams: make(map[*http.Request]context.CancelFunc)}
+	e := &Env{Gateway: gw, Store: st, Keys: keys, Tokens: tokens, Push: pushSvc, streams: make(map[*http.Request]context.CancelFunc)}
 	ts := httptest.NewUnstartedServer(e.track(gw.Handler()))
 	ts.Listener.Close()
 	ts.Listener = ln
