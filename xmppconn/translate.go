@@ -25,7 +25,7 @@ const (
 // into the chatapi events it means, in order. It is a pure function: no
 // session, no clock. MAM results are not live events and translate to
 // nothing (the archive catch-up handles them). The only IQ that means an
-// event is a roster push (see rosterPush). Carbons
+// event is a roster push (see translateRosterPush). Carbons
 // (XEP-0280) are honoured only when they come from the user's own bare JID,
 // as XEP-0280 section 11 requires; a forged one translates to nothing.
 // mucServices are the domains (lower case) of the group chat services
@@ -53,19 +53,19 @@ func Translate(s *Stanza, self string, mucServices []string) []chatapi.Payload {
 		}
 		return []chatapi.Payload{translatePresence(s)}
 	case "iq":
-		if r, ok := rosterPush(s, self); ok {
+		if r, ok := translateRosterPush(s, self); ok {
 			return []chatapi.Payload{r}
 		}
 	}
 	return nil
 }
 
-// rosterPush reads a roster push (RFC 6121 section 2.1.6): an IQ set from
-// the user's own account (or from no one, which means the same) whose
-// roster query holds exactly one item. ok is false for anything else,
-// including a push the RFC says to ignore because another entity sent it.
-// An item with subscription "remove" left the roster.
-func rosterPush(s *Stanza, self string) (ev chatapi.Roster, ok bool) {
+// translateRosterPush reads a roster push (RFC 6121 section 2.1.6): an IQ
+// set from the user's own account (or from no one, which means the same)
+// whose roster query holds exactly one item. ok is false for anything
+// else, including a push the RFC says to ignore because another entity
+// sent it. An item with subscription "remove" left the roster.
+func translateRosterPush(s *Stanza, self string) (ev chatapi.Roster, ok bool) {
 	if s.Type != "set" || (s.From != "" && s.From != self) {
 		return ev, false
 	}
