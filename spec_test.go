@@ -377,7 +377,7 @@ func TestSpecEventStream(t *testing.T) {
 	for _, name := range []string{
 		"onConnect", "chatapi.chat", "chatapi.muc", "chatapi.presence", "chatapi.xmpp",
 		"chatapi.notify", "chatapi.pubsub", "chatapi.receipt", "chatapi.reset",
-		"chatapi.close", "chatapi.error", "chatapi.session", "Last-Event-ID", "retry:",
+		"chatapi.close", "chatapi.error", "chatapi.session", "chatapi.roster", "Last-Event-ID", "retry:",
 	} {
 		if !strings.Contains(op.Description, "`"+name) {
 			t.Errorf("the event catalogue does not mention %s", name)

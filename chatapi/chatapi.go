@@ -42,4 +42,5 @@ const (
 	EventClose   = "chatapi.close"
 	EventError   = "chatapi.error"
 	EventSession = "chatapi.session"
+	EventRoster  = "chatapi.roster"
 )

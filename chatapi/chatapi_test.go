@@ -26,6 +26,7 @@ var (
 	_ chatapi.Payload = chatapi.Close{}
 	_ chatapi.Payload = chatapi.Error{}
 	_ chatapi.Payload = chatapi.Session{}
+	_ chatapi.Payload = chatapi.Roster{}
 )
 
 func TestEncode(t *testing.T) {
@@ -156,6 +157,16 @@ func TestEncode(t *testing.T) {
 			in:    chatapi.Session{State: chatapi.SessionReconnecting, Reason: "connection reset"},
 			event: "chatapi.session",
 			want:  `{"state":"reconnecting","reason":"connection reset"}`,
+		},
+		21: {
+			in:    chatapi.Roster{JID: "alice@example.org", Name: "Alice", Subscription: "none", Ask: "subscribe", Groups: []string{"Friends"}},
+			event: "chatapi.roster",
+			want:  `{"jid":"alice@example.org","name":"Alice","subscription":"none","ask":"subscribe","groups":["Friends"],"removed":false}`,
+		},
+		22: {
+			in:    chatapi.Roster{JID: "alice@example.org", Subscription: "remove", Groups: []string{}, Removed: true},
+			event: "chatapi.roster",
+			want:  `{"jid":"alice@example.org","name":"","subscription":"remove","groups":[],"removed":true}`,
 		},
 	}
 	for i, tt := range tests {

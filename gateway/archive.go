@@ -190,28 +190,6 @@ func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, a
 	return matched, fin, nil
 }
 
-func jidParts(j string) *JID {
-	out := &JID{}
-	bare, res, hasRes := strings.Cut(j, "/")
-	local, dom, hasAt := strings.Cut(bare, "@")
-	if !hasAt {
-		local, dom = "", bare
-	}
-	if local != "" {
-		out.Node = msgPtr(local)
-	}
-	out.Domain = msgPtr(dom)
-	if hasRes {
-		out.Resource = msgPtr(res)
-	}
-	return out
-}
-
-func bareOf(j string) string {
-	b, _, _ := strings.Cut(j, "/")
-	return strings.ToLower(b)
-}
-
 // conversationID is a stable id for the conversation between the user and
 // peer (or a room): the same pair always gets the same number.
 func conversationID(self, peer string) int64 {
@@ -246,14 +224,9 @@ func groupConversations(self string, results []*xmppconn.MAMResult, room bool, k
 			continue
 		}
 		from, to := m.From, m.To
-		var peer string
-		switch {
-		case room:
-			peer = bareOf(from)
-		case bareOf(from) == self:
-			peer = bareOf(to)
-		default:
-			peer = bareOf(from)
+		peer := strings.ToLower(bareJID(from))
+		if !room && peer == self {
+			peer = strings.ToLower(bareJID(to))
 		}
 		if from == "" {
 			from = self
@@ -261,9 +234,9 @@ func groupConversations(self string, results []*xmppconn.MAMResult, room bool, k
 		cv := byPeer[peer]
 		id := conversationID(self, peer)
 		if cv == nil {
-			cv = &Conversation{ConversationID: msgPtr(id), External: msgPtr(false), Messages: &[]ArchivedMessage{}}
+			cv = &Conversation{ConversationID: ptr(id), External: ptr(false), Messages: &[]ArchivedMessage{}}
 			if room {
-				cv.ChatRoom = msgPtr(peer)
+				cv.ChatRoom = ptr(peer)
 				cv.Room = jidParts(peer)
 				cv.ParticipantList = &[]string{self}
 				cv.ConversationParticipants = &[]string{self}
@@ -277,28 +250,34 @@ func groupConversations(self string, results []*xmppconn.MAMResult, room bool, k
 			order = append(order, peer)
 		}
 		am := ArchivedMessage{
-			ConversationID: msgPtr(id),
-			From:           msgPtr(from),
+			ConversationID: ptr(id),
+			From:           ptr(from),
 			FromJID:        jidParts(from),
-			Body:           msgPtr(m.Message.Body),
-			Stanza:         msgPtr(string(m.Raw)),
-			RoomEvent:      msgPtr(room),
-			StanzaId:       msgPtr(r.ID),
+			Body:           ptr(m.Message.Body),
+			Stanza:         ptr(string(m.Raw)),
+			RoomEvent:      ptr(room),
+			StanzaId:       ptr(r.ID),
+		}
+		if m.ID != "" {
+			am.Id = ptr(m.ID)
+		}
+		if m.OriginID != "" {
+			am.OriginId = ptr(m.OriginID)
 		}
 		if to != "" {
-			am.To, am.ToJID = msgPtr(to), jidParts(to)
+			am.To, am.ToJID = ptr(to), jidParts(to)
 		}
 		if t, ok := resultTime(r); ok {
-			am.SentDate = msgPtr(t)
+			am.SentDate = ptr(t)
 			if cv.StartDate == nil || t.Before(*cv.StartDate) {
-				cv.StartDate = msgPtr(t)
+				cv.StartDate = ptr(t)
 			}
 			if cv.LastActivity == nil || t.After(*cv.LastActivity) {
-				cv.LastActivity = msgPtr(t)
+				cv.LastActivity = ptr(t)
 			}
 		}
 		*cv.Messages = append(*cv.Messages, am)
-		cv.MessageCount = msgPtr(int32(len(*cv.Messages)))
+		cv.MessageCount = ptr(int32(len(*cv.Messages)))
 	}
 	out := make([]Conversation, 0, len(order))
 	for _, p := range order {
@@ -330,12 +309,12 @@ func (s *Server) GetChatMessages(c echo.Context, params GetChatMessagesParams) e
 	if err != nil {
 		return err
 	}
-	out := Conversations{Conversations: groupConversations(sess.User(), res, false, q.filter.FullText), Complete: msgPtr(fin.Complete)}
+	out := Conversations{Conversations: groupConversations(sess.User(), res, false, q.filter.FullText), Complete: ptr(fin.Complete)}
 	if fin.First != "" {
-		out.First = msgPtr(fin.First)
+		out.First = ptr(fin.First)
 	}
 	if fin.Last != "" {
-		out.Last = msgPtr(fin.Last)
+		out.Last = ptr(fin.Last)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -386,7 +365,7 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 			}
 		}
 	}
-	out := Conversations{Conversations: []Conversation{}, Complete: msgPtr(true)}
+	out := Conversations{Conversations: []Conversation{}, Complete: ptr(true)}
 	for _, room := range rooms {
 		res, fin, err := s.queryArchivePage(ctx, sess, room, q)
 		if err != nil {
@@ -394,14 +373,14 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 		}
 		out.Conversations = append(out.Conversations, groupConversations(sess.User(), res, true, q.filter.FullText)...)
 		if !fin.Complete {
-			out.Complete = msgPtr(false)
+			out.Complete = ptr(false)
 		}
 		if len(rooms) == 1 {
 			if fin.First != "" {
-				out.First = msgPtr(fin.First)
+				out.First = ptr(fin.First)
 			}
 			if fin.Last != "" {
-				out.Last = msgPtr(fin.Last)
+				out.Last = ptr(fin.Last)
 			}
 		}
 	}
@@ -431,12 +410,12 @@ func (s *Server) GetRoomHistory(c echo.Context, roomName RoomName, params GetRoo
 	if err != nil {
 		return err
 	}
-	out := MUCRoomMessageEntities{Messages: []MUCRoomMessageEntity{}, Complete: msgPtr(fin.Complete)}
+	out := MUCRoomMessageEntities{Messages: []MUCRoomMessageEntity{}, Complete: ptr(fin.Complete)}
 	if fin.First != "" {
-		out.First = msgPtr(fin.First)
+		out.First = ptr(fin.First)
 	}
 	if fin.Last != "" {
-		out.Last = msgPtr(fin.Last)
+		out.Last = ptr(fin.Last)
 	}
 	for _, r := range res {
 		m := r.Forwarded.Message
@@ -447,15 +426,15 @@ func (s *Server) GetRoomHistory(c echo.Context, roomName RoomName, params GetRoo
 		if typ == "" {
 			typ = "groupchat"
 		}
-		e := MUCRoomMessageEntity{From: msgPtr(m.From), Type: msgPtr(typ), Body: msgPtr(m.Message.Body), StanzaId: msgPtr(r.ID)}
+		e := MUCRoomMessageEntity{From: ptr(m.From), Type: ptr(typ), Body: ptr(m.Message.Body), StanzaId: ptr(r.ID)}
 		if m.To != "" {
-			e.To = msgPtr(m.To)
+			e.To = ptr(m.To)
 		}
 		if t, ok := resultTime(r); ok {
-			e.DelayStamp = msgPtr(t.Format(time.RFC3339Nano))
+			e.DelayStamp = ptr(t.Format(time.RFC3339Nano))
 		}
 		if d := r.Forwarded.Delay; d != nil && d.From != "" {
-			e.DelayFrom = msgPtr(d.From)
+			e.DelayFrom = ptr(d.From)
 		}
 		out.Messages = append(out.Messages, e)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 )
 
@@ -71,39 +72,34 @@ func (c *offsetClock) advance(d time.Duration) {
 // sets them.
 func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig)) *authEnv {
 	t.Helper()
-	srv := ejabberdtest.Shared(t)
-	st, keys, tokens := newTokens(t, srv.Domain(), 0)
-	ac := gateway.AuthConfig{
-		PerIP:       gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
-		PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
-		MaxFailures: 100,
-	}
-	clock := &offsetClock{}
-	tc := auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test", MaxFailures: 50, Clock: clock.now}
-	if mod != nil {
-		mod(&ac, &tc)
-	}
-	var err error
-	if ac.TOTP, err = auth.NewTOTP(tc); err != nil {
-		t.Fatal(err)
-	}
-	ac.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
-		RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refreshClock := &offsetClock{}
-	refresh, err := auth.NewRefresh(auth.RefreshConfig{Tokens: tokens, Store: st, Clock: refreshClock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newGateway(t, func(c *gateway.Config) {
-		c.Tokens = tokens
-		c.Refresh = refresh
+	clock, refreshClock := &offsetClock{}, &offsetClock{}
+	e := startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
+		ac := gateway.AuthConfig{
+			PerIP:       gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
+			PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
+			MaxFailures: 100,
+		}
+		tc := auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test", MaxFailures: 50, Clock: clock.now}
+		if mod != nil {
+			mod(&ac, &tc)
+		}
+		var err error
+		if ac.TOTP, err = auth.NewTOTP(tc); err != nil {
+			t.Fatal(err)
+		}
+		ac.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
+			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		c.Auth = ac
-	})
-	return &authEnv{env: e, keys: keys, tokens: tokens, store: st, domain: srv.Domain(), clock: clock, refreshClock: refreshClock}
+		// Refresh tokens on a clock of their own, for the lifetime tests.
+		if c.Refresh, err = auth.NewRefresh(auth.RefreshConfig{Tokens: c.Tokens, Store: st, Clock: refreshClock.now}); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	return &authEnv{env: e, keys: e.Keys, tokens: e.Tokens, store: e.Store, domain: ejabberdtest.Shared(t).Domain(), clock: clock, refreshClock: refreshClock}
 }
 
 // token decodes a TokenEntity answer, failing unless it is a 200.

@@ -249,12 +249,3 @@ func (s *Server) username(name string) (string, error) {
 	}
 	return local, nil
 }
-
-func cutJID(bare string) (local, domain string, ok bool) {
-	for i := len(bare) - 1; i >= 0; i-- {
-		if bare[i] == '@' {
-			return bare[:i], bare[i+1:], i > 0 && i < len(bare)-1
-		}
-	}
-	return "", "", false
-}

@@ -48,7 +48,7 @@ func (s *Server) ListBookmarks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	bs, err := st.VisibleBookmarks(ctx, bookmarkLocal(jid), jid, groups)
+	bs, err := st.VisibleBookmarks(ctx, localPart(jid), jid, groups)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Server) CreateBookmark(c echo.Context) error {
 	}
 	jid := claimsOf(c).Subject
 	b := bookmark.Bookmark{Creator: jid}
-	if err := s.applyBookmark(&b, in, s.isAdmin(jid)); err != nil {
+	if err := s.applyBookmark(&b, in, s.isBookmarkAdmin(jid)); err != nil {
 		return err
 	}
 	if b.Type == "" || b.Name == "" || b.Value == "" {
@@ -213,7 +213,7 @@ func (s *Server) loadBookmark(c echo.Context, id BookmarkID, change bool) (bookm
 		return b, false, err
 	}
 	jid := claimsOf(c).Subject
-	admin := s.isAdmin(jid)
+	admin := s.isBookmarkAdmin(jid)
 	if admin || b.Creator == jid {
 		return b, admin, nil
 	}
@@ -235,7 +235,7 @@ func (s *Server) canSee(ctx context.Context, jid string, b bookmark.Bookmark) (b
 	if b.Global || b.Creator == jid {
 		return true, nil
 	}
-	local := bookmarkLocal(jid)
+	local := localPart(jid)
 	for _, u := range b.Users {
 		if u == local {
 			return true, nil
@@ -321,7 +321,7 @@ func (s *Server) groupMembers(ctx context.Context, g string) (map[string]bool, e
 	}
 	members := make(map[string]bool, len(list))
 	for _, m := range list {
-		members[strings.ToLower(collabBare(m))] = true
+		members[strings.ToLower(bareJID(m))] = true
 	}
 	st.groupsMu.Lock()
 	if st.groupCache == nil || len(st.groupCache) >= maxCachedGroups {
@@ -476,7 +476,7 @@ func (s *Server) bookmarkUser(u string) (string, error) {
 	if err != nil {
 		return "", errorf(http.StatusBadRequest, "invalid user "+strconv.Quote(u)+": "+err.Error())
 	}
-	local, dom, ok := strings.Cut(collabBare(jid), "@")
+	local, dom, ok := strings.Cut(bareJID(jid), "@")
 	if !ok || dom != strings.ToLower(s.cfg.Domain) || strings.Contains(jid, "/") {
 		return "", errorf(http.StatusBadRequest, "bookmark users must be users of "+s.cfg.Domain)
 	}
@@ -497,21 +497,15 @@ func bookmarkOut(b bookmark.Bookmark) Bookmark {
 	props := make([]UserProperty, 0, len(b.Properties))
 	names := make([]string, 0, len(b.Properties))
 	for _, p := range b.Properties {
-		props = append(props, UserProperty{Key: p.Name, Value: collabPtr(p.Value)})
+		props = append(props, UserProperty{Key: p.Name, Value: ptr(p.Value)})
 		names = append(names, p.Name)
 	}
 	typ := BookmarkType(b.Type)
 	return Bookmark{
-		BookmarkID: collabPtr(b.ID), Type: &typ, Name: collabPtr(b.Name), Value: collabPtr(b.Value),
-		Users: &users, Groups: &groups, GlobalBookmark: collabPtr(b.Global),
+		BookmarkID: ptr(b.ID), Type: &typ, Name: ptr(b.Name), Value: ptr(b.Value),
+		Users: &users, Groups: &groups, GlobalBookmark: ptr(b.Global),
 		Properties: &props, PropertyNames: &names,
 	}
-}
-
-// bookmarkLocal returns the localpart of a bare JID.
-func bookmarkLocal(jid string) string {
-	l, _, _ := strings.Cut(jid, "@")
-	return l
 }
 
 // nativeBookmark is the XEP-0402 form of a group chat bookmark: its
@@ -579,7 +573,7 @@ func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookma
 	seen := s.collab.offered[jid]
 	for i := range bs {
 		b := &bs[i]
-		if b.Type == bookmark.TypeGroupChat && b.Creator != jid && s.isAdmin(b.Creator) && seen[b.ID] != b.Updated.UnixMilli() {
+		if b.Type == bookmark.TypeGroupChat && b.Creator != jid && s.isBookmarkAdmin(b.Creator) && seen[b.ID] != b.Updated.UnixMilli() {
 			todo = append(todo, b)
 		}
 	}
@@ -645,5 +639,5 @@ func (s *Server) forgetBookmarksOf(ctx context.Context, jid string) error {
 	if s.collab.store == nil {
 		return nil
 	}
-	return s.collab.store.DeleteUserBookmarks(ctx, bookmarkLocal(jid), jid)
+	return s.collab.store.DeleteUserBookmarks(ctx, localPart(jid), jid)
 }

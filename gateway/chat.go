@@ -6,17 +6,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sparkgate/sparkgate"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // maxMessage bounds a message body (the spec says the same).
 const maxMessage = 64 << 10
-
-// GetOpenAPISpec serves the contract itself.
-func (s *Server) GetOpenAPISpec(c echo.Context) error {
-	return c.Blob(http.StatusOK, "application/yaml", sparkgate.OpenAPI)
-}
 
 // SendChatMessage serves POST /chat/message/{to}: a one-to-one message
 // from the user's session (xmppconn.Session.SendChat), which also reaches

@@ -131,13 +131,7 @@ func (s *Server) initCollab() error {
 	return nil
 }
 
-// isAdmin reports whether the bare JID is a configured admin.
-func (s *Server) isAdmin(jid string) bool { return s.collab.admins[jid] }
-
-// collabBare strips the resource from a JID.
-func collabBare(jid string) string {
-	b, _, _ := strings.Cut(jid, "/")
-	return b
-}
-
-func collabPtr[T any](v T) *T { return &v }
+// isBookmarkAdmin reports whether the bare JID is one of CollabConfig.Admins,
+// who may make bookmarks global and whose room bookmarks are offered to the
+// users who see them.
+func (s *Server) isBookmarkAdmin(jid string) bool { return s.collab.admins[jid] }

@@ -10,7 +10,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,9 +18,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
@@ -260,19 +261,14 @@ func nativeBookmarks(t *testing.T, u ejabberdtest.User) map[string]string {
 	return out
 }
 
-// newBookmarkGateway starts a gateway that keeps bookmarks in a store of
-// its own, with admins as its bookmark admins.
+// newBookmarkGateway starts a gateway that keeps bookmarks in its store,
+// with admins as its bookmark admins.
 func newBookmarkGateway(t *testing.T, admins ...string) *env {
 	t.Helper()
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "bookmarks.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return newGateway(t, func(c *gateway.Config) {
+	return startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, st *store.SQLite, _ *auth.Keys) {
 		c.Collab.Bookmarks = st
 		c.Collab.Admins = admins
-	})
+	}})
 }
 
 func TestIntegrationCollabBookmarks(t *testing.T) {

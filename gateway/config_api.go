@@ -32,22 +32,22 @@ func (s *Server) GetGlobalConfig(c echo.Context) error {
 		MucService:          &s.cfg.MUCService,
 		RegistrationEnabled: &s.cfg.Registration,
 		MinPasswordLength:   &s.cfg.MinPasswordLength,
-		MaxMessageLength:    ptrTo(maxMessage),
-		MaxStanzaLength:     ptrTo(maxStanzaLength),
-		MeetingServices:     ptrTo(append([]string{}, g.MeetingServices...)),
+		MaxMessageLength:    ptr(maxMessage),
+		MaxStanzaLength:     ptr(maxStanzaLength),
+		MeetingServices:     ptr(append([]string{}, g.MeetingServices...)),
 	}
 	if hb := s.cfg.Events.Heartbeat; hb >= 0 {
 		if hb == 0 {
 			hb = 15 * time.Second
 		}
-		gc.HeartbeatSeconds = ptrTo(int(hb / time.Second))
+		gc.HeartbeatSeconds = ptr(int(hb / time.Second))
 	}
 	if g.PubSubService != "" {
-		gc.PubsubService = ptrTo(g.PubSubService)
+		gc.PubsubService = ptr(g.PubSubService)
 	}
 	if g.UploadService != "" {
-		gc.UploadService = ptrTo(g.UploadService)
-		gc.UploadMaxSize = ptrTo(g.UploadMaxSize)
+		gc.UploadService = ptr(g.UploadService)
+		gc.UploadMaxSize = ptr(g.UploadMaxSize)
 	}
 	vapid := g.VAPIDPublicKey
 	if vapid == nil {
@@ -62,8 +62,6 @@ func (s *Server) GetGlobalConfig(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, gc)
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // GetUserProperties serves GET /config/properties: the caller's domain,
 // username, name, email and vCard, and the caller's stored properties as

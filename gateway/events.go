@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -67,7 +66,7 @@ func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 		defer unregister()
 	}
 
-	local, _, _ := strings.Cut(cl.Subject, "@")
+	local := localPart(cl.Subject)
 	hello, err := json.Marshal(chatapi.Connect{
 		Username: local,
 		Name:     local,

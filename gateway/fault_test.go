@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -27,8 +25,8 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
-	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // node is one gateway process, simulated in-process: its store and keys
@@ -36,80 +34,24 @@ import (
 // restarted.
 type node struct {
 	*env
-	ts    *httptest.Server
-	store *store.SQLite
-	keys  *auth.Keys
-
-	stopOnce sync.Once
 }
 
 // startNode starts a gateway on the store and keys in dir (created when
 // missing), like newGateway does on a fresh dir.
 func startNode(t *testing.T, dir string, mod func(*gateway.Config)) *node {
 	t.Helper()
-	var withStore func(*gateway.Config, *store.SQLite)
-	if mod != nil {
-		withStore = func(c *gateway.Config, _ *store.SQLite) { mod(c) }
-	}
-	return startNodeStore(t, dir, withStore)
+	return &node{startEnv(t, gatewayenv.Options{Plain: true, Dir: dir, Config: mod})}
 }
 
 // startNodeStore is startNode with a mod that also gets the node's store,
 // e.g. to keep bookmarks and properties in it.
 func startNodeStore(t *testing.T, dir string, mod func(*gateway.Config, *store.SQLite)) *node {
 	t.Helper()
-	srv := ejabberdtest.Shared(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: testIssuer})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := gateway.Config{
-		Domain:    srv.Domain(),
-		Tokens:    tokens,
-		Directory: ejabberdtest.Admin(t),
-		XMPP:      xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: xmppconn.TLSOff},
-		Logger:    log,
-		Ready:     []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
-	}
+	var setup func(*gateway.Config, *store.SQLite, *auth.Keys)
 	if mod != nil {
-		mod(&cfg, st)
+		setup = func(c *gateway.Config, st *store.SQLite, _ *auth.Keys) { mod(c, st) }
 	}
-	gw, err := gateway.New(cfg)
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(gw.Handler())
-	ts.Config.RegisterOnShutdown(gw.EndStreams)
-	ts.Start()
-	n := &node{env: &env{Client: &gatewaytest.Client{Base: ts.URL, HTTP: ts.Client()}, gw: gw}, ts: ts, store: st, keys: keys}
-	t.Cleanup(n.kill)
-	return n
-}
-
-// kill stops the node abruptly: every client connection is cut, then the
-// sessions end without a logout and the store is closed. Nothing is
-// handed over to the next node except what is in dir.
-func (n *node) kill() {
-	n.stopOnce.Do(func() {
-		n.ts.CloseClientConnections()
-		n.ts.Close()
-		n.gw.Close()
-		n.store.Close()
-	})
+	return &node{startEnv(t, gatewayenv.Options{Plain: true, Dir: dir, Setup: setup})}
 }
 
 // tally counts the one-to-one messages of a fault test by body.
@@ -329,9 +271,9 @@ func gatewayRestart(t *testing.T, requestFirst bool) {
 		t.Fatalf("before the restart: %v of %d", tl.got, perPhase)
 	}
 
-	first.ts.CloseClientConnections()
+	first.Server.CloseClientConnections()
 	xp.close()
-	first.kill()
+	first.Kill()
 	if _, err := s1.TryNext(5 * time.Second); err == nil {
 		t.Error("an event came after the kill")
 	}
@@ -654,7 +596,7 @@ func TestIntegrationFaultStore(t *testing.T) {
 		n := startNode(t, dir, func(c *gateway.Config) { c.Registration = true })
 		u := ejabberdtest.NewUser(t)
 		tok := n.Login(t, u.Name, u.Password)
-		n.store.Close()
+		n.Store.Close()
 		runStoreCalls(t, n.env, []storeCall{
 			{"roster", "GET", api + "/roster", "", "", tok, []int{401, 503}},
 			{"logout", "POST", api + "/logout", "", "", tok, []int{401, 500, 503}},

@@ -41,7 +41,7 @@ func toJID(s, domain string) (string, error) {
 	if s == "" {
 		return "", errors.New("the address is empty")
 	}
-	bare, _, _ := strings.Cut(s, "/")
+	bare := bareJID(s)
 	if !strings.Contains(bare, "@") {
 		s = s[:len(bare)] + "@" + domain + s[len(bare):]
 	}

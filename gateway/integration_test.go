@@ -3,105 +3,42 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sparkgate/sparkgate"
-	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
-	"github.com/sparkgate/sparkgate/store"
-	"github.com/sparkgate/sparkgate/xmppconn"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 )
 
 func TestMain(m *testing.M) { ejabberdtest.Main(m) }
 
+// env is a gateway for one test (internal/gatewayenv); gw is its server.
 type env struct {
-	*gatewaytest.Client
+	*gatewayenv.Env
 	gw *gateway.Server
 }
 
-type testLogWriter struct{ t testing.TB }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 // newGateway starts a gateway in front of the shared ejabberd, with its
-// own store and keys, behind an httptest server.
+// own store and keys and the configuration's defaults, changed by mod.
 func newGateway(t testing.TB, mod func(*gateway.Config)) *env {
 	t.Helper()
-	srv := ejabberdtest.Shared(t)
-	st, _, tokens := newTokens(t, srv.Domain(), 0)
-	refresh, err := auth.NewRefresh(auth.RefreshConfig{Tokens: tokens, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := gateway.Config{
-		Domain:       srv.Domain(),
-		Tokens:       tokens,
-		Refresh:      refresh,
-		Directory:    ejabberdtest.Admin(t),
-		XMPP:         xmppconn.Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: xmppconn.TLSOff},
-		Registration: true,
-		WebClient:    true,
-		Logger:       log,
-		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	if cfg.Tokens != tokens && cfg.Refresh == refresh {
-		cfg.Refresh = nil // mod brought its own Tokens, and no Refresh on them
-	}
-	gw, err := gateway.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(gw.Handler())
-	ts.Config.RegisterOnShutdown(gw.EndStreams)
-	ts.Start()
-	t.Cleanup(func() {
-		gw.EndStreams()
-		ts.Close()
-		gw.Close()
-	})
-	return &env{Client: &gatewaytest.Client{Base: ts.URL, HTTP: ts.Client()}, gw: gw}
+	return startEnv(t, gatewayenv.Options{Plain: true, Config: mod})
+}
+
+// startEnv starts the gateway o describes.
+func startEnv(t testing.TB, o gatewayenv.Options) *env {
+	t.Helper()
+	e := gatewayenv.StartWith(t, o)
+	return &env{Env: e, gw: e.Gateway}
 }
 
 const api = "/sparkweb/api/rest"
-
-// newTokens opens a store and keys of the test's own and returns them
-// with Tokens for domain issuing tokens of lifetime (zero: the default).
-func newTokens(t testing.TB, domain string, lifetime time.Duration) (*store.SQLite, *auth.Keys, *auth.Tokens) {
-	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: domain, Issuer: testIssuer, Lifetime: lifetime})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, keys, tokens
-}
 
 func TestIntegrationFoundation(t *testing.T) {
 	e := newGateway(t, nil)

@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
 )
@@ -22,11 +22,8 @@ import (
 // sparkgate binary wires it.
 func lifecycleNode(t *testing.T, dir string) *node {
 	t.Helper()
-	return startNodeStore(t, dir, func(c *gateway.Config, st *store.SQLite) {
-		keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys")) // the node's own
-		if err != nil {
-			t.Fatal(err)
-		}
+	return &node{startEnv(t, gatewayenv.Options{Plain: true, Dir: dir, Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
+		var err error
 		if c.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test"}); err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +37,7 @@ func lifecycleNode(t *testing.T, dir string) *node {
 		c.Collab.Bookmarks = st
 		c.Users.Properties = st
 		c.Users.OnDelete = append(c.Users.OnDelete, st.PurgeUser)
-	})
+	}})}
 }
 
 // owned is what a test gives an account in the gateway before the
@@ -75,7 +72,7 @@ func giveState(t *testing.T, n *node, u ejabberdtest.User) owned {
 		t.Fatalf("bookmark: %d %s", r.Status, r.Body)
 	}
 	o.bookmark = *b.BookmarkID
-	err := n.store.PutPushSubscription(t.Context(), webpush.Subscription{User: u.JID, Resource: "phone",
+	err := n.Store.PutPushSubscription(t.Context(), webpush.Subscription{User: u.JID, Resource: "phone",
 		Endpoint: "https://push.example.org/" + u.Name, P256dh: "BPk", Auth: "aaaa"})
 	if err != nil {
 		t.Fatal(err)
@@ -91,19 +88,19 @@ func leftOf(t *testing.T, n *node, u ejabberdtest.User, o owned) []string {
 	t.Helper()
 	ctx := t.Context()
 	var left []string
-	if pks, err := n.store.PasskeyCredentials(ctx, u.JID); err != nil || len(pks) > 0 {
+	if pks, err := n.Store.PasskeyCredentials(ctx, u.JID); err != nil || len(pks) > 0 {
 		left = append(left, "passkeys")
 	}
-	if props, err := n.store.UserProperties(ctx, u.JID); err != nil || len(props) > 0 {
+	if props, err := n.Store.UserProperties(ctx, u.JID); err != nil || len(props) > 0 {
 		left = append(left, "properties")
 	}
-	if _, err := n.store.Bookmark(ctx, o.bookmark); !errors.Is(err, store.ErrNotFound) {
+	if _, err := n.Store.Bookmark(ctx, o.bookmark); !errors.Is(err, store.ErrNotFound) {
 		left = append(left, "bookmark")
 	}
-	if subs, err := n.store.PushSubscriptions(ctx, u.JID); err != nil || len(subs) > 0 {
+	if subs, err := n.Store.PushSubscriptions(ctx, u.JID); err != nil || len(subs) > 0 {
 		left = append(left, "push subscription")
 	}
-	if _, err := n.store.TOTPSecret(ctx, u.JID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := n.Store.TOTPSecret(ctx, u.JID); !errors.Is(err, store.ErrNotFound) {
 		left = append(left, "TOTP secret")
 	}
 	return left
@@ -237,7 +234,7 @@ func TestIntegrationSecurityAccountRemovedWhileAway(t *testing.T) {
 	first := lifecycleNode(t, dir)
 	used, taken := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ou, ot := giveState(t, first, used), giveState(t, first, taken)
-	first.kill()
+	first.Kill()
 	unregister(t, used)
 	unregister(t, taken)
 	n := lifecycleNode(t, dir)

@@ -48,7 +48,7 @@ func (s *Server) GetMeetingURL(c echo.Context, service GetMeetingURLParamsServic
 		group := m.GaleneURL + "/group/" + url.PathEscape(id) + "/"
 		u := group
 		if len(m.GaleneSecret) > 0 {
-			local, _, _ := strings.Cut(user, "@")
+			local := localPart(user)
 			tok, err := auth.GaleneToken(m.GaleneSecret, m.GaleneKeyID, m.Issuer, group, local, m.GalenePermissions, m.TokenTTL, time.Now())
 			if err != nil {
 				return wrap(http.StatusInternalServerError, "could not sign the meeting token", err)
@@ -64,7 +64,7 @@ func (s *Server) GetMeetingURL(c echo.Context, service GetMeetingURLParamsServic
 // JID) from their vCard, best effort: the username and "" when the vCard
 // cannot be read in time.
 func (s *Server) profile(c echo.Context, user string) (name, email string) {
-	name, _, _ = strings.Cut(user, "@")
+	name = localPart(user)
 	sess, err := s.session(c)
 	if err != nil {
 		return name, ""

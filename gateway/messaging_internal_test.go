@@ -90,12 +90,18 @@ func archived(id, from, to, body string, at time.Time) *xmppconn.MAMResult {
 	return &xmppconn.MAMResult{ID: id, Forwarded: xmppconn.Forwarded{Delay: &xmppconn.Delay{Stamp: at}, Message: m}}
 }
 
+// withIDs gives an archived message an id attribute and an origin-id.
+func withIDs(r *xmppconn.MAMResult, id, origin string) *xmppconn.MAMResult {
+	r.Forwarded.Message.ID, r.Forwarded.Message.OriginID = id, origin
+	return r
+}
+
 func TestGroupConversations(t *testing.T) {
 	t0 := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
 	res := []*xmppconn.MAMResult{
 		archived("1", "me@x/web", "bob@x", "hi bob", t0),
 		archived("2", "carol@x/phone", "me@x/web", "hi me", t0.Add(time.Minute)),
-		archived("3", "Bob@X/r", "me@x", "hi back", t0.Add(2*time.Minute)),
+		withIDs(archived("3", "Bob@X/r", "me@x", "hi back", t0.Add(2*time.Minute)), "m3", "o3"),
 		archived("4", "bob@x/r", "me@x", "", t0.Add(3*time.Minute)), // a chat state: no body
 	}
 	got := groupConversations("me@x", res, false, "")
@@ -112,6 +118,12 @@ func TestGroupConversations(t *testing.T) {
 	m := (*bob.Messages)[1]
 	if *m.Body != "hi back" || *m.StanzaId != "3" || *m.FromJID.Node != "Bob" || *m.FromJID.Resource != "r" || *m.RoomEvent {
 		t.Fatalf("message %+v", m)
+	}
+	if *m.Id != "m3" || *m.OriginId != "o3" {
+		t.Fatalf("message id %v, origin-id %v; want m3, o3", m.Id, m.OriginId)
+	}
+	if m := (*carol.Messages)[0]; m.Id != nil || m.OriginId != nil {
+		t.Fatalf("a message without ids has id %v, origin-id %v; want none", m.Id, m.OriginId)
 	}
 	if got := groupConversations("me@x", res, false, "BACK"); len(got) != 1 || *(*got[0].Messages)[0].Body != "hi back" {
 		t.Fatalf("keyword filter: %+v", got)
@@ -142,9 +154,9 @@ func TestRoomEntityHidesPassword(t *testing.T) {
 		t.Fatal("password copied")
 	}
 	want := MUCRoomEntity{
-		RoomName: msgPtr("lobby"), NaturalName: msgPtr("Lobby"), Persistent: msgPtr(false), PublicRoom: msgPtr(true),
-		MembersOnly: msgPtr(true), Moderated: msgPtr(false), CanAnyoneDiscoverJID: msgPtr(true), LogEnabled: msgPtr(false),
-		MaxUsers: msgPtr(int32(50)), CanOccupantsChangeSubject: msgPtr(false), AllowPM: msgPtr("participants"), Owners: &[]string{"me@x"},
+		RoomName: ptr("lobby"), NaturalName: ptr("Lobby"), Persistent: ptr(false), PublicRoom: ptr(true),
+		MembersOnly: ptr(true), Moderated: ptr(false), CanAnyoneDiscoverJID: ptr(true), LogEnabled: ptr(false),
+		MaxUsers: ptr(int32(50)), CanOccupantsChangeSubject: ptr(false), AllowPM: ptr("participants"), Owners: &[]string{"me@x"},
 	}
 	if diff := cmp.Diff(want, *e); diff != "" {
 		t.Fatalf("roomEntity (-want +got):\n%s", diff)

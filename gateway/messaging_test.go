@@ -124,6 +124,8 @@ type msgArchivePage struct {
 		MessageCount   int      `json:"messageCount"`
 		Messages       []struct {
 			From, To, Body, StanzaID string
+			ID                       string `json:"id"`
+			OriginID                 string `json:"originId"`
 			SentDate                 time.Time
 			RoomEvent                bool
 		} `json:"messages"`
@@ -162,7 +164,14 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 	}
 	send(tb, a.Name, "b to a zebra")
 	send(tb, a.Name, "b to a 2")
-	send(ta, c.Name, "a to c")
+	r := e.Do(t, "POST", api+"/chat/message/"+c.Name, ta, "text/plain", "a to c")
+	if r.Status != 200 {
+		t.Fatalf("send to c: %d %s", r.Status, r.Body)
+	}
+	var toC struct{ ID string }
+	if r.JSON(t, &toC); toC.ID == "" {
+		t.Fatalf("send to c answered no id: %s", r.Body)
+	}
 
 	get := func(t *testing.T, q string) msgArchivePage {
 		t.Helper()
@@ -209,6 +218,11 @@ func TestIntegrationMessagingArchive(t *testing.T) {
 			r.JSON(t, &cv)
 			if got := cv.bodies(); len(got) != 1 || got[0] != "a to c" {
 				t.Fatalf("got %v", got)
+			}
+			// The archive says the message's id (and origin-id) in JSON,
+			// the id the send answered: no XML to read.
+			if m := cv.Conversations[0].Messages[0]; m.ID != toC.ID || m.OriginID != toC.ID {
+				t.Fatalf("archived id %q, origin-id %q; the send answered id %q", m.ID, m.OriginID, toC.ID)
 			}
 		}},
 		{name: "start today", method: "GET", path: api + "/chat/messages?start=" + mmddyy(today), token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {

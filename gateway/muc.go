@@ -158,8 +158,8 @@ func (s *Server) ListRooms(c echo.Context, params ListRoomsParams) error {
 		if r == nil {
 			continue
 		}
-		if search != "" && !strings.Contains(strings.ToLower(msgStr(r.RoomName)), search) &&
-			!strings.Contains(strings.ToLower(msgStr(r.NaturalName)), search) {
+		if search != "" && !strings.Contains(strings.ToLower(deref(r.RoomName)), search) &&
+			!strings.Contains(strings.ToLower(deref(r.NaturalName)), search) {
 			continue
 		}
 		out.ChatRooms = append(out.ChatRooms, *r)
@@ -201,49 +201,49 @@ func (s *Server) GetRoom(c echo.Context, roomName RoomName, params GetRoomParams
 // section 6.4), the muc#roominfo form and, when known, the muc#roomconfig
 // form. The room secret is never copied.
 func roomEntity(room string, info *xmppconn.DiscoInfo, cfg xmppconn.Form) *MUCRoomEntity {
-	local, _, _ := strings.Cut(room, "@")
-	e := &MUCRoomEntity{RoomName: msgPtr(local)}
+	local := localPart(room)
+	e := &MUCRoomEntity{RoomName: ptr(local)}
 	for _, id := range info.Identities {
 		if id.Category == "conference" && id.Name != "" {
-			e.NaturalName = msgPtr(id.Name)
+			e.NaturalName = ptr(id.Name)
 		}
 	}
-	e.Persistent = msgPtr(info.Has("muc_persistent"))
-	e.PublicRoom = msgPtr(info.Has("muc_public"))
-	e.MembersOnly = msgPtr(info.Has("muc_membersonly"))
-	e.Moderated = msgPtr(info.Has("muc_moderated"))
-	e.CanAnyoneDiscoverJID = msgPtr(info.Has("muc_nonanonymous"))
-	e.LogEnabled = msgPtr(info.Has("urn:xmpp:mam:2"))
+	e.Persistent = ptr(info.Has("muc_persistent"))
+	e.PublicRoom = ptr(info.Has("muc_public"))
+	e.MembersOnly = ptr(info.Has("muc_membersonly"))
+	e.Moderated = ptr(info.Has("muc_moderated"))
+	e.CanAnyoneDiscoverJID = ptr(info.Has("muc_nonanonymous"))
+	e.LogEnabled = ptr(info.Has("urn:xmpp:mam:2"))
 	ri := info.Form("http://jabber.org/protocol/muc#roominfo")
 	if v := ri.Value("muc#roominfo_description"); v != "" {
-		e.Description = msgPtr(v)
+		e.Description = ptr(v)
 	}
 	if v := ri.Value("muc#roominfo_subject"); v != "" {
-		e.Subject = msgPtr(v)
+		e.Subject = ptr(v)
 	}
 	if v := ri.Value("muc#roomconfig_changesubject"); v != "" {
-		e.CanOccupantsChangeSubject = msgPtr(formTrue(v))
+		e.CanOccupantsChangeSubject = ptr(formTrue(v))
 	}
 	if v := ri.Value("muc#roomconfig_allowinvites"); v != "" {
-		e.CanOccupantsInvite = msgPtr(formTrue(v))
+		e.CanOccupantsInvite = ptr(formTrue(v))
 	}
 	if v := ri.Value("muc#roominfo_maxusers"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
-			e.MaxUsers = msgPtr(int32(n))
+			e.MaxUsers = ptr(int32(n))
 		}
 	}
 	if cfg.Fields == nil {
 		return e
 	}
 	if v := cfg.Value("muc#roomconfig_roomname"); v != "" {
-		e.NaturalName = msgPtr(v)
+		e.NaturalName = ptr(v)
 	}
 	if v := cfg.Value("muc#roomconfig_roomdesc"); v != "" {
-		e.Description = msgPtr(v)
+		e.Description = ptr(v)
 	}
 	if v := cfg.Value("muc#roomconfig_maxusers"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
-			e.MaxUsers = msgPtr(int32(n))
+			e.MaxUsers = ptr(int32(n))
 		}
 	}
 	for field, dst := range map[string]**bool{
@@ -268,37 +268,28 @@ func roomEntity(room string, info *xmppconn.DiscoInfo, cfg xmppconn.Form) *MUCRo
 			continue
 		}
 		if v := cfg.Value(field); v != "" {
-			*dst = msgPtr(formTrue(v))
+			*dst = ptr(formTrue(v))
 		}
 	}
 	if v := cfg.Value("muc#roomconfig_whois"); v != "" {
-		e.CanAnyoneDiscoverJID = msgPtr(v == "anyone")
+		e.CanAnyoneDiscoverJID = ptr(v == "anyone")
 	}
 	if v := cfg.Value("muc#roomconfig_allowpm"); v != "" {
-		e.AllowPM = msgPtr(v)
+		e.AllowPM = ptr(v)
 	}
 	if vs := cfg.Fields["muc#roomconfig_presencebroadcast"]; vs != nil {
-		e.BroadcastPresenceRoles = msgPtr(slices.Clone(vs))
+		e.BroadcastPresenceRoles = ptr(slices.Clone(vs))
 	}
 	if vs := cfg.Fields["muc#roomconfig_roomowners"]; vs != nil {
-		e.Owners = msgPtr(slices.Clone(vs))
+		e.Owners = ptr(slices.Clone(vs))
 	}
 	if vs := cfg.Fields["muc#roomconfig_roomadmins"]; vs != nil {
-		e.Admins = msgPtr(slices.Clone(vs))
+		e.Admins = ptr(slices.Clone(vs))
 	}
 	return e
 }
 
 func formTrue(v string) bool { return v == "1" || v == "true" }
-
-func msgPtr[T any](v T) *T { return &v }
-
-func msgStr(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
 
 // JoinRoom serves PUT /groupchat/room/{roomName}: enters the room (and
 // creates it when the service allows) and waits for the room's answer.
@@ -311,7 +302,7 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 	if err != nil {
 		return err
 	}
-	nick, _, _ := strings.Cut(sess.User(), "@")
+	nick := localPart(sess.User())
 	if params.Nick != nil && *params.Nick != "" {
 		nick = *params.Nick
 	}
@@ -441,15 +432,15 @@ func roomOccupants(ctx context.Context, sess *xmppconn.Session, room string, joi
 			if !strings.Contains(p.From, "/") {
 				continue // the room's own presence, not an occupant's
 			}
-			o := OccupantEntity{Jid: msgPtr(p.From)}
+			o := OccupantEntity{Jid: ptr(p.From)}
 			if p.Role != "" {
-				o.Role = msgPtr(p.Role)
+				o.Role = ptr(p.Role)
 			}
 			if p.Affiliation != "" {
-				o.Affiliation = msgPtr(p.Affiliation)
+				o.Affiliation = ptr(p.Affiliation)
 			}
 			if p.JID != "" {
-				o.UserAddress = msgPtr(p.JID)
+				o.UserAddress = ptr(p.JID)
 			}
 			out = append(out, o)
 		}
@@ -459,7 +450,7 @@ func roomOccupants(ctx context.Context, sess *xmppconn.Session, room string, joi
 			return nil, err
 		}
 		for _, it := range items {
-			out = append(out, OccupantEntity{Jid: msgPtr(it.JID)})
+			out = append(out, OccupantEntity{Jid: ptr(it.JID)})
 		}
 	}
 	slices.SortFunc(out, func(a, b OccupantEntity) int { return strings.Compare(*a.Jid, *b.Jid) })

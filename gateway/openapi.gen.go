@@ -257,6 +257,14 @@ type ArchivedMessage struct {
 	// FromJID A JID split into its parts.
 	FromJID *JID `json:"fromJID,omitempty"`
 
+	// Id sparkgate addition. The message's own id attribute, as in the `id` of `chatapi.chat`
+	// events, so that a client can match an archived message with one it showed live without
+	// reading `stanza`. Omitted when the message has none.
+	Id *string `json:"id,omitempty"`
+
+	// OriginId sparkgate addition. The sender's origin-id (XEP-0359), which stays the same when a message is resent; omitted when the message has none.
+	OriginId *string `json:"originId,omitempty"`
+
 	// RoomEvent True for a room message.
 	RoomEvent *bool      `json:"roomEvent,omitempty"`
 	SentDate  *time.Time `json:"sentDate,omitempty"`

@@ -88,9 +88,9 @@ func (s *Server) listNodes(ctx context.Context, sess *xmppconn.Session, service 
 		if it.Node == "" {
 			continue
 		}
-		ne := NodeEntity{Id: collabPtr(it.Node)}
+		ne := NodeEntity{Id: ptr(it.Node)}
 		if it.Name != "" {
-			ne.Name = collabPtr(it.Name)
+			ne.Name = ptr(it.Name)
 		}
 		if details && len(nodes) < maxNodeDetails {
 			info, err := sess.DiscoInfo(ctx, service, it.Node)
@@ -98,10 +98,10 @@ func (s *Server) listNodes(ctx context.Context, sess *xmppconn.Session, service 
 			case err == nil:
 				md := info.Form(nsPubSubMetaData)
 				if v := md.Value("pubsub#title"); v != "" {
-					ne.Name = collabPtr(v)
+					ne.Name = ptr(v)
 				}
 				if v := md.Value("pubsub#description"); v != "" {
-					ne.Description = collabPtr(v)
+					ne.Description = ptr(v)
 				}
 				if owners := md.Fields["pubsub#owner"]; len(owners) > 0 {
 					ne.Owners = &owners
@@ -147,7 +147,7 @@ func (s *Server) ListPubSubSubscribers(c echo.Context, node Node) error {
 		if sub.Subscription != "subscribed" {
 			continue
 		}
-		name := collabBare(sub.JID)
+		name := bareJID(sub.JID)
 		if local, dom, ok := strings.Cut(name, "@"); ok && dom == s.cfg.Domain {
 			name = local
 		}
@@ -155,7 +155,7 @@ func (s *Server) ListPubSubSubscribers(c echo.Context, node Node) error {
 			continue
 		}
 		seen[name] = true
-		users = append(users, UserEntity{Username: collabPtr(name)})
+		users = append(users, UserEntity{Username: ptr(name)})
 	}
 	return c.JSON(http.StatusOK, UserEntities{Users: users})
 }

@@ -45,7 +45,7 @@ func (s *Server) HandleNotificationAction(c echo.Context) error {
 	if a.Data == nil || json.Unmarshal([]byte(*a.Data), &d) != nil || d.Type == "" || d.From == "" {
 		return errorf(http.StatusBadRequest, "data is not the notification's data")
 	}
-	action, value := pushDeref(a.Action), pushDeref(a.Value)
+	action, value := deref(a.Action), deref(a.Value)
 	switch action {
 	case actionOpen:
 	case actionReply, actionReference:
@@ -120,11 +120,4 @@ func (s *Server) consumeActionToken(ctx context.Context, tok, purpose string) (a
 		return auth.Claims{}, err
 	}
 	return cl, nil
-}
-
-func pushDeref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -47,10 +47,10 @@ func TestOfflineNotification(t *testing.T) {
 			if !ok {
 				return
 			}
-			if d.Type != tt.typ || d.From != tt.from || pushDeref(n.Subject) != tt.subject || topic != tt.topic {
-				t.Errorf("got type %q from %q subject %q topic %q", d.Type, d.From, pushDeref(n.Subject), topic)
+			if d.Type != tt.typ || d.From != tt.from || deref(n.Subject) != tt.subject || topic != tt.topic {
+				t.Errorf("got type %q from %q subject %q topic %q", d.Type, d.From, deref(n.Subject), topic)
 			}
-			if pushDeref(n.Body) == "" || n.Actions == nil || len(*n.Actions) == 0 {
+			if deref(n.Body) == "" || n.Actions == nil || len(*n.Actions) == 0 {
 				t.Errorf("notification without body or actions: %+v", n)
 			}
 			if (tt.typ == "invitation") != (len(*n.Actions) == 1) {

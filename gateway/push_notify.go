@@ -68,9 +68,9 @@ func (s *Server) pushPayload(ctx context.Context, user string, n NotificationEnt
 	if err != nil {
 		return nil, err
 	}
-	n.Data, n.Token = pushPtr(string(data)), &tok
+	n.Data, n.Token = ptr(string(data)), &tok
 	if n.Icon == nil && s.cfg.Push.Icon != "" {
-		n.Icon = pushPtr(s.cfg.Push.Icon)
+		n.Icon = ptr(s.cfg.Push.Icon)
 	}
 	payload, err := json.Marshal(n)
 	if err != nil {
@@ -85,12 +85,10 @@ func (s *Server) pushPayload(ctx context.Context, user string, n NotificationEnt
 // replyActions are the actions of a notification one can answer.
 func replyActions() *[]NotificationActionEntity {
 	return &[]NotificationActionEntity{
-		{Action: pushPtr(actionReply), Type: pushPtr("text"), Title: pushPtr("Reply"), Placeholder: pushPtr("Reply…")},
-		{Action: pushPtr(actionOpen), Type: pushPtr("button"), Title: pushPtr("Open")},
+		{Action: ptr(actionReply), Type: ptr("text"), Title: ptr("Reply"), Placeholder: ptr("Reply…")},
+		{Action: ptr(actionOpen), Type: ptr("button"), Title: ptr("Open")},
 	}
 }
-
-func pushPtr[T any](v T) *T { return &v }
 
 // cutBody shortens a message body to maxPushBody bytes of whole runes.
 func cutBody(b string) string {
@@ -102,14 +100,6 @@ func cutBody(b string) string {
 		b = b[:len(b)-1]
 	}
 	return b + "…"
-}
-
-func localOf(jid string) string {
-	bare, _, _ := strings.Cut(jid, "/")
-	if l, _, ok := strings.Cut(bare, "@"); ok {
-		return l
-	}
-	return bare
 }
 
 // pushOffline is deliver's hook for a user with no open event stream: a
@@ -183,7 +173,7 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 			// A private message in a room: the reply goes to the occupant.
 			from += "/" + resource
 		}
-		n := NotificationEntity{Subject: pushPtr(from), Body: pushPtr(cutBody(v.Body)), Actions: replyActions()}
+		n := NotificationEntity{Subject: ptr(from), Body: ptr(cutBody(v.Body)), Actions: replyActions()}
 		return n, pushData{Type: pushChat, From: from}, "chat " + from, true
 	case chatapi.GroupChat:
 		if v.Body == "" || v.Stamp != "" {
@@ -196,8 +186,8 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 			return NotificationEntity{}, pushData{}, "", false
 		}
 		n := NotificationEntity{
-			Subject: pushPtr(nick + " in " + localOf(room)),
-			Body:    pushPtr(cutBody(v.Body)),
+			Subject: ptr(nick + " in " + localPart(room)),
+			Body:    ptr(cutBody(v.Body)),
 			Actions: replyActions(),
 		}
 		return n, pushData{Type: pushGroupChat, From: room}, "muc " + room, true
@@ -210,14 +200,14 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 		if inviter == "" {
 			inviter = v.From
 		}
-		body := localOf(inviter) + " invites you to " + localOf(room)
+		body := localPart(inviter) + " invites you to " + localPart(room)
 		if v.Reason != "" {
 			body += ": " + v.Reason
 		}
 		n := NotificationEntity{
-			Subject: pushPtr("Invitation to " + localOf(room)),
-			Body:    pushPtr(cutBody(body)),
-			Actions: &[]NotificationActionEntity{{Action: pushPtr(actionOpen), Type: pushPtr("button"), Title: pushPtr("Open")}},
+			Subject: ptr("Invitation to " + localPart(room)),
+			Body:    ptr(cutBody(body)),
+			Actions: &[]NotificationActionEntity{{Action: ptr(actionOpen), Type: ptr("button"), Title: ptr("Open")}},
 		}
 		return n, pushData{Type: pushInvitation, From: room}, "invite " + room, true
 	}
@@ -339,7 +329,7 @@ func (s *Server) SendPushMessage(c echo.Context, target Target) error {
 		return err
 	}
 	from := claimsOf(c).Subject
-	n := NotificationEntity{Subject: pushPtr(localOf(from)), Body: pushPtr(text), Actions: replyActions()}
+	n := NotificationEntity{Subject: ptr(localPart(from)), Body: ptr(text), Actions: replyActions()}
 	return s.pushTo(c, jid, n, pushData{Type: pushMessage, From: from})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 )
 
@@ -221,14 +222,16 @@ func TestIntegrationRefreshKeepsMethod(t *testing.T) {
 // the new token and Last-Event-ID it loses nothing and repeats nothing.
 func TestIntegrationRefreshStream(t *testing.T) {
 	const lifetime = 3 * time.Second
-	e := newGateway(t, func(c *gateway.Config) {
-		var st *store.SQLite
-		st, _, c.Tokens = newTokens(t, c.Domain, lifetime)
+	e := startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
 		var err error
+		c.Tokens, err = auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: c.Domain, Issuer: testIssuer, Lifetime: lifetime})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if c.Refresh, err = auth.NewRefresh(auth.RefreshConfig{Tokens: c.Tokens, Store: st}); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}})
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	tb := grant(t, e.Do(t, "POST", api+"/login/"+b.Name, "", "text/plain", b.Password))
 	s := e.OpenConnected(t, tb.Token, "")

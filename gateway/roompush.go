@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -91,8 +90,8 @@ func (s *Server) roomNotification(ctx context.Context, user, room, nick, body st
 		return nil
 	}
 	n := NotificationEntity{
-		Subject: pushPtr(nick + " in " + localOf(room)),
-		Body:    pushPtr(cutBody(body)),
+		Subject: ptr(nick + " in " + localPart(room)),
+		Body:    ptr(cutBody(body)),
 		Actions: replyActions(),
 	}
 	s.queuePush(user, n, pushData{Type: pushGroupChat, From: room}, "muc "+room)
@@ -123,10 +122,4 @@ func (s *Server) SetRoomNotifications(c echo.Context, roomName RoomName, params 
 		return err
 	}
 	return c.NoContent(http.StatusOK)
-}
-
-// domainOf is the domain of a bare JID.
-func domainOf(bare string) string {
-	_, d, _ := strings.Cut(bare, "@")
-	return d
 }

@@ -34,12 +34,12 @@ func subscriptionType(state string) int32 {
 }
 
 func rosterEntity(it xmppconn.RosterItem) RosterItemEntity {
-	e := RosterItemEntity{Jid: it.JID, SubscriptionType: msgPtr(subscriptionType(it.Subscription))}
+	e := RosterItemEntity{Jid: it.JID, SubscriptionType: ptr(subscriptionType(it.Subscription))}
 	if it.Name != "" {
-		e.Nickname = msgPtr(it.Name)
+		e.Nickname = ptr(it.Name)
 	}
 	if len(it.Groups) > 0 {
-		e.Groups = msgPtr(slices.Clone(it.Groups))
+		e.Groups = ptr(slices.Clone(it.Groups))
 	}
 	return e
 }
@@ -178,7 +178,7 @@ func (s *Server) AddRosterItem(c echo.Context) error {
 	if exists {
 		return errorf(http.StatusConflict, "the roster already has this contact")
 	}
-	it := xmppconn.RosterItem{JID: jid, Name: msgStr(body.Nickname)}
+	it := xmppconn.RosterItem{JID: jid, Name: deref(body.Nickname)}
 	if body.Groups != nil {
 		it.Groups = *body.Groups
 	}
@@ -320,9 +320,9 @@ func (s *Server) GetRosterPresence(c echo.Context) error {
 		if p, ok := bestPresence(sess.Presences(it.JID)); ok {
 			show, status = showOf(p), p.Status
 		}
-		e.Show = msgPtr(show)
+		e.Show = ptr(show)
 		if status != "" {
-			e.Status = msgPtr(status)
+			e.Status = ptr(status)
 		}
 		out.Roster = append(out.Roster, e)
 	}
@@ -352,9 +352,9 @@ func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
 	if p, ok := bestPresence(sess.Presences(it.JID)); ok {
 		show, status = showOf(p), p.Status
 	}
-	out := PresenceEntity{Username: msgPtr(it.JID), Show: msgPtr(PresenceEntityShow(show))}
+	out := PresenceEntity{Username: ptr(it.JID), Show: ptr(PresenceEntityShow(show))}
 	if status != "" {
-		out.Status = msgPtr(status)
+		out.Status = ptr(status)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -78,7 +78,7 @@ type Config struct {
 	// zero means 8.
 	MinPasswordLength int
 
-	// Auth configures TOTP, passkeys and login rate limits (authx.go).
+	// Auth configures TOTP, passkeys and login rate limits (authconfig.go).
 	Auth AuthConfig
 	// Messaging configures rooms, roster, presence and the archive
 	// (messaging.go).
@@ -89,7 +89,7 @@ type Config struct {
 	// Push configures Web Push (push.go).
 	Push PushConfig
 	// Users configures user management, groups, settings and link
-	// previews (users.go; the previews themselves are package
+	// previews (usersconfig.go; the previews themselves are package
 	// linkpreview's).
 	Users UsersConfig
 	// Limits bounds request bodies, event streams and request times

@@ -13,7 +13,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,10 +27,12 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/sparkgate/sparkgate"
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
@@ -103,21 +104,16 @@ func checkAgainstSpec(t testing.TB, method, path string, r gatewaytest.Response)
 	}
 }
 
-// newUsersGateway is newGateway with a property store, the given admins
-// and mod applied last.
+// newUsersGateway is newGateway keeping user properties in its store,
+// with mod applied last.
 func newUsersGateway(t testing.TB, mod func(*gateway.Config)) *env {
 	t.Helper()
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "props.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return newGateway(t, func(c *gateway.Config) {
+	return startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, st *store.SQLite, _ *auth.Keys) {
 		c.Users.Properties = st
 		if mod != nil {
 			mod(c)
 		}
-	})
+	}})
 }
 
 func jsonBody(t testing.TB, v any) string {

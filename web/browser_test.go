@@ -547,6 +547,19 @@ func TestBrowserContacts(t *testing.T) {
 	// Bob signs out (his last session); alice sees him offline.
 	bob.p.Do(t, chromedp.Click(chromedp.ID("signout")))
 	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.offline")+`)`)
+
+	// A contact added on another device (here: the API) shows up in the
+	// list by its name, from the typed roster event; removed there, it goes.
+	carol := ejabberdtest.NewUser(t)
+	ta := e.Login(t, alice.Name, alice.Password)
+	if r := e.Do(t, "POST", rest+"/roster", ta, "application/json", `{"jid":"`+carol.JID+`","nickname":"Caro"}`); r.Status != 200 {
+		t.Fatalf("add carol: %d %s", r.Status, r.Body)
+	}
+	alice.p.Wait(t, `(document.querySelector(`+js(contactButton(carol.JID))+`) || {}).textContent?.includes("Caro")`)
+	if r := e.Do(t, "DELETE", rest+"/roster/"+carol.JID, ta, "", ""); r.Status != 200 {
+		t.Fatalf("remove carol: %d %s", r.Status, r.Body)
+	}
+	alice.p.Wait(t, `!document.querySelector(`+js(contactButton(carol.JID))+`)`)
 }
 
 // TestBrowserRoom: three people in a room: join, invite, post, see the

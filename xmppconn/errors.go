@@ -146,14 +146,12 @@ var (
 // a condition a meaning of its own. Each is returned together with the
 // *StanzaError (both match with errors.Is).
 var (
-	// ErrRoomFull: JoinRoom and EnterRoom were refused because the room
-	// has as many occupants as it takes (XEP-0045 section 7.2.10,
-	// service-unavailable).
+	// ErrRoomFull: EnterRoom was refused because the room has as many
+	// occupants as it takes (XEP-0045 section 7.2.10, service-unavailable).
 	ErrRoomFull = errors.New("xmppconn: the room is full")
 
-	// ErrNicknameInUse: JoinRoom and EnterRoom were refused because
-	// another occupant has the nickname (XEP-0045 section 7.2.9,
-	// conflict).
+	// ErrNicknameInUse: EnterRoom was refused because another occupant
+	// has the nickname (XEP-0045 section 7.2.9, conflict).
 	ErrNicknameInUse = errors.New("xmppconn: the nickname is in use in the room")
 
 	// ErrFileNotAccepted: RequestUploadSlot was refused because the

@@ -13,7 +13,7 @@ import (
 // nsMUCOwner is XEP-0045's owner namespace (room configuration).
 const nsMUCOwner = "http://jabber.org/protocol/muc#owner"
 
-// EnterRoom joins a room like JoinRoom and reports whether the join
+// EnterRoom joins a room like joinRoom and reports whether the join
 // created it (status 201, XEP-0045 section 10.1.1). A created room is
 // made an instant room with the service's default configuration (section
 // 10.1.2), so others can enter it at once.
@@ -29,7 +29,7 @@ func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string)
 		// leaving occupant who else leaves later).
 		s.forgetPresences(roomJID)
 	}
-	if err := s.JoinRoom(ctx, roomJID, nick, password); err != nil {
+	if err := s.joinRoom(ctx, roomJID, nick, password); err != nil {
 		return false, err
 	}
 	// The room's answer went to both waiters in the same step, so ours is
@@ -52,10 +52,10 @@ func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string)
 	return created, nil
 }
 
-// ExitRoom leaves a room like LeaveRoom and forgets the presences of its
+// ExitRoom leaves a room like leaveRoom and forgets the presences of its
 // occupants.
 func (s *Session) ExitRoom(ctx context.Context, roomJID string) error {
-	err := s.LeaveRoom(ctx, roomJID)
+	err := s.leaveRoom(ctx, roomJID)
 	s.forgetPresences(roomJID)
 	return err
 }

@@ -304,11 +304,11 @@ func (s *Session) removeWaiter(w *waiter) {
 	s.mu.Unlock()
 }
 
-// JoinRoom enters a room (XEP-0045 section 7.2) as nick and waits for the
+// joinRoom enters a room (XEP-0045 section 7.2) as nick and waits for the
 // room's answer: the user's own presence (status 110) or an error presence,
 // returned as a *StanzaError, with ErrRoomFull or ErrNicknameInUse when
 // the condition means that. The session rejoins it after a reconnect.
-func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) error {
+func (s *Session) joinRoom(ctx context.Context, roomJID, nick, password string) error {
 	full := roomJID + "/" + nick
 	w := s.addWaiter(func(st *Stanza) bool {
 		return st.Name == "presence" && st.From == full && (st.Type == "error" || st.Type == "" || isSelfPresence(st))
@@ -337,8 +337,9 @@ func (s *Session) JoinRoom(ctx context.Context, roomJID, nick, password string) 
 	return nil
 }
 
-// LeaveRoom exits a room and forgets it.
-func (s *Session) LeaveRoom(ctx context.Context, roomJID string) error {
+// leaveRoom exits a room and forgets it (EnterRoom and ExitRoom are the
+// verbs; these two do the room bookkeeping under them).
+func (s *Session) leaveRoom(ctx context.Context, roomJID string) error {
 	s.mu.Lock()
 	r, ok := s.rooms[roomJID]
 	delete(s.rooms, roomJID)
@@ -652,9 +653,10 @@ func (s *Session) handle(st *Stanza) {
 	s.emit(st)
 }
 
-// rosterPush acknowledges a roster push (RFC 6121 section 2.1.6) and shows
-// it to the user's tabs as raw XML. A push from anyone but the user's own
-// account is refused, as the RFC requires.
+// rosterPush acknowledges a roster push (RFC 6121 section 2.1.6) and
+// delivers it to the user's tabs as chatapi.roster (and as raw XML when raw
+// events are on). A push from anyone but the user's own account is refused,
+// as the RFC requires.
 func (s *Session) rosterPush(st *Stanza) {
 	typ := stanza.IQTypeResult
 	if st.From != "" && st.From != s.user {
@@ -671,8 +673,14 @@ func (s *Session) rosterPush(st *Stanza) {
 		}
 		cancel()
 	}
-	if typ == stanza.IQTypeResult && s.m.cfg.RawEvents {
+	if typ != stanza.IQTypeResult {
+		return
+	}
+	if s.m.cfg.RawEvents {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})
+	}
+	for _, p := range Translate(st, s.user, nil) {
+		s.deliver(p)
 	}
 }
 

@@ -340,8 +340,8 @@ func TestIntegrationSessionRoomCatchUp(t *testing.T) {
 }
 
 // TestIntegrationSessionRosterPush: the server's roster push after a
-// roster change is acknowledged and reaches the user as raw XML, and the
-// session stays up.
+// roster change is acknowledged and reaches the user as chatapi.roster (and
+// as raw XML, raw events being on), and the session stays up.
 func TestIntegrationSessionRosterPush(t *testing.T) {
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ev := newEvents()
@@ -360,6 +360,16 @@ func TestIntegrationSessionRosterPush(t *testing.T) {
 		defer ev.mu.Unlock()
 		for _, p := range ev.byUser[a.JID] {
 			if x, ok := p.(chatapi.XMPP); ok && strings.Contains(string(x.XMPP), "jabber:iq:roster") && strings.Contains(string(x.XMPP), b.JID) {
+				return true
+			}
+		}
+		return false
+	})
+	ev.waitFor(t, 10*time.Second, "the typed roster event", func() bool {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, p := range ev.byUser[a.JID] {
+			if r, ok := p.(chatapi.Roster); ok && r.JID == b.JID && r.Name == "Bob" && !r.Removed {
 				return true
 			}
 		}

@@ -24,7 +24,8 @@ const (
 // Translate turns one inbound stanza of the user whose bare JID is self
 // into the chatapi events it means, in order. It is a pure function: no
 // session, no clock. MAM results are not live events and translate to
-// nothing (the archive catch-up handles them), nor do IQs. Carbons
+// nothing (the archive catch-up handles them). The only IQ that means an
+// event is a roster push (see translateRosterPush). Carbons
 // (XEP-0280) are honoured only when they come from the user's own bare JID,
 // as XEP-0280 section 11 requires; a forged one translates to nothing.
 // mucServices are the domains (lower case) of the group chat services
@@ -51,8 +52,43 @@ func Translate(s *Stanza, self string, mucServices []string) []chatapi.Payload {
 			return nil
 		}
 		return []chatapi.Payload{translatePresence(s)}
+	case "iq":
+		if r, ok := translateRosterPush(s, self); ok {
+			return []chatapi.Payload{r}
+		}
 	}
 	return nil
+}
+
+// translateRosterPush reads a roster push (RFC 6121 section 2.1.6): an IQ
+// set from the user's own account (or from no one, which means the same)
+// whose roster query holds exactly one item. ok is false for anything
+// else, including a push the RFC says to ignore because another entity
+// sent it. An item with subscription "remove" left the roster.
+func translateRosterPush(s *Stanza, self string) (ev chatapi.Roster, ok bool) {
+	if s.Type != "set" || (s.From != "" && s.From != self) {
+		return ev, false
+	}
+	var x rosterXML
+	if err := xml.Unmarshal(s.Raw, &x); err != nil || x.Query == nil || len(x.Query.Items) != 1 {
+		return ev, false
+	}
+	it := x.Query.Items[0]
+	if it.JID == "" {
+		return ev, false
+	}
+	groups := it.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	return chatapi.Roster{
+		JID:          it.JID,
+		Name:         it.Name,
+		Subscription: it.Subscription,
+		Ask:          it.Ask,
+		Groups:       groups,
+		Removed:      it.Subscription == "remove",
+	}, true
 }
 
 // TranslateArchived turns one message found in the archive (a MAM result's

@@ -142,6 +142,47 @@ line two ✓</body><thread>t1</thread>` +
 				`<x xmlns='urn:example:evil'><message xmlns='jabber:client'/></x></message>`,
 			want: []chatapi.Payload{chatapi.Chat{Type: "chat", From: "bob@example.org/phone", To: "alice@example.org", Body: "still here"}},
 		},
+		{
+			name: "roster-push",
+			raw: `<iq xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web' type='set' id='p1'>` +
+				`<query xmlns='jabber:iq:roster' ver='v2'><item jid='bob@example.org' name='Bob' subscription='none' ask='subscribe'>` +
+				`<group>Friends</group><group>Work</group></item></query></iq>`,
+			want: []chatapi.Payload{chatapi.Roster{JID: "bob@example.org", Name: "Bob", Subscription: "none", Ask: "subscribe",
+				Groups: []string{"Friends", "Work"}}},
+		},
+		{
+			name: "roster-push-without-from",
+			raw:  `<iq xmlns='jabber:client' type='set' id='p2'><query xmlns='jabber:iq:roster'><item jid='bob@example.org' subscription='both'/></query></iq>`,
+			want: []chatapi.Payload{chatapi.Roster{JID: "bob@example.org", Subscription: "both", Groups: []string{}}},
+		},
+		{
+			name: "roster-push-remove",
+			raw: `<iq xmlns='jabber:client' from='alice@example.org' type='set' id='p3'>` +
+				`<query xmlns='jabber:iq:roster'><item jid='bob@example.org' subscription='remove'/></query></iq>`,
+			want: []chatapi.Payload{chatapi.Roster{JID: "bob@example.org", Subscription: "remove", Groups: []string{}, Removed: true}},
+		},
+		{
+			name: "roster-push-forged",
+			raw: `<iq xmlns='jabber:client' from='mallory@example.org' type='set' id='p4'>` +
+				`<query xmlns='jabber:iq:roster'><item jid='bob@example.org' subscription='both'/></query></iq>`,
+			want: nil,
+		},
+		{
+			name: "roster-push-two-items",
+			raw: `<iq xmlns='jabber:client' type='set' id='p5'><query xmlns='jabber:iq:roster'>` +
+				`<item jid='bob@example.org'/><item jid='carol@example.org'/></query></iq>`,
+			want: nil,
+		},
+		{
+			name: "roster-get-is-no-push",
+			raw:  `<iq xmlns='jabber:client' type='get' id='p6'><query xmlns='jabber:iq:roster'/></iq>`,
+			want: nil,
+		},
+		{
+			name: "other-iq-set",
+			raw:  `<iq xmlns='jabber:client' type='set' id='p7'><query xmlns='jabber:iq:private'><item jid='bob@example.org'/></query></iq>`,
+			want: nil,
+		},
 	}
 	// A mediated invitation names its inviter only when a room of a known
 	// group chat service sends it; from anyone else the inviter shown is
@@ -205,6 +246,7 @@ func FuzzTranslate(f *testing.F) {
 	f.Add(`<message xmlns='jabber:client'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='n'><item id='1'><json xmlns='urn:xmpp:json:0'>{</json></item></items></event></message>`)
 	f.Add(`<presence xmlns='jabber:client' from='r@c/n'><x xmlns='http://jabber.org/protocol/muc#user'><item role='moderator'/><status code='110'/></x></presence>`)
 	f.Add(`<message xmlns='jabber:client'><x xmlns='jabber:x:conference' jid='r@c'/><json xmlns='urn:xmpp:json:0'>null</json></message>`)
+	f.Add(`<iq xmlns='jabber:client' type='set' id='p'><query xmlns='jabber:iq:roster'><item jid='b@x' subscription='remove'><group/></item></query></iq>`)
 	f.Fuzz(func(t *testing.T, raw string) {
 		st, err := decodeStanza([]byte(raw))
 		if err != nil {

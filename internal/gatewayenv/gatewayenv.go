@@ -1,8 +1,8 @@
-// Package gatewayenv starts a whole gateway for tests outside the gateway
-// package (the browser tests of package web): its own store and keys, the
-// shared ejabberd of ejabberdtest, the web client, and an HTTP server on
-// loopback whose URL names the host "localhost" (WebAuthn needs a domain,
-// never an IP address, as relying-party id).
+// Package gatewayenv starts a whole gateway for tests: its own store and
+// keys, the shared ejabberd of ejabberdtest, the web client, and an HTTP
+// server on loopback whose URL names the host "localhost" (WebAuthn needs a
+// domain, never an IP address, as relying-party id). The browser tests of
+// package web and the integration tests of package gateway use it.
 //
 // The package calling Start needs ejabberdtest's TestMain:
 //
@@ -41,12 +41,20 @@ type Env struct {
 	Gateway *gateway.Server
 	// Store is the gateway's store.
 	Store *store.SQLite
+	// Keys are the gateway's signing keys.
+	Keys *auth.Keys
+	// Tokens issues and checks the gateway's tokens, unless Config or
+	// Setup replaced them (Gateway's configuration then has the others).
+	Tokens *auth.Tokens
+	// Server is the HTTP server in front of the gateway.
+	Server *httptest.Server
 	// Push is the fake push service the gateway's Web Push sends to, with
 	// Options.Push; nil otherwise. Its host is accepted over plain http.
 	Push *webpushtest.Service
 
 	mu      sync.Mutex
 	streams map[*http.Request]context.CancelFunc
+	stop    sync.Once
 }
 
 type logWriter struct{ t testing.TB }
@@ -62,8 +70,20 @@ type Options struct {
 	Push bool
 	// PushAdmins are the bare JIDs that may push to anyone.
 	PushAdmins []string
+	// Dir holds the store (sparkgate.db) and the keys: a gateway started
+	// again on the same Dir is the same gateway restarted. Empty means a
+	// new temporary directory.
+	Dir string
+	// Plain leaves out what the browser journeys add to the gateway's
+	// defaults: TOTP, passkeys, a short reconnect delay and the upload
+	// service as a connect origin.
+	Plain bool
 	// Config may change the configuration before the gateway is built.
 	Config func(*gateway.Config)
+	// Setup, when set, is called after Config with the gateway's store and
+	// keys, for a test that builds more on them (bookmarks and properties
+	// kept in the store, its own TOTP or token settings).
+	Setup func(c *gateway.Config, st *store.SQLite, keys *auth.Keys)
 }
 
 // Start is StartWith(t, Options{Config: mod}).
@@ -73,19 +93,23 @@ func Start(t testing.TB, mod func(*gateway.Config)) *Env {
 }
 
 // StartWith starts a gateway in front of the shared ejabberd, with TOTP and
-// passkeys (relying party "localhost", origin URL) switched on, and what
-// o asks for. Everything stops at the end of the test.
+// passkeys (relying party "localhost", origin URL) switched on unless
+// o.Plain, and what o asks for. Everything stops at the end of the test,
+// unless Kill stopped it earlier.
 func StartWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
-	dir := t.TempDir()
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { st.Close() }) // once started, stop closes it first
 	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
 	if err != nil {
 		t.Fatal(err)
@@ -104,14 +128,6 @@ func StartWith(t testing.TB, o Options) *Env {
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	origin := "http://localhost:" + port
-	totp, err := auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	passkeys, err := auth.NewPasskeys(auth.PasskeysConfig{RPID: "localhost", RPDisplayName: "sparkgate test", RPOrigins: []string{origin}, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := gateway.Config{
 		Domain:       srv.Domain(),
@@ -122,12 +138,20 @@ func StartWith(t testing.TB, o Options) *Env {
 		Registration: true,
 		WebClient:    true,
 		Logger:       log,
-		// The page PUTs uploads to ejabberd's upload listener.
-		ConnectOrigins: []string{srv.UploadOrigin()},
+		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
 	}
-	cfg.Auth.TOTP = totp
-	cfg.Auth.Passkeys = passkeys
-	cfg.Events.Retry = 250 * time.Millisecond
+	if !o.Plain {
+		if cfg.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate test"}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Auth.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{RPID: "localhost", RPDisplayName: "sparkgate test", RPOrigins: []string{origin}, Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Events.Retry = 250 * time.Millisecond
+		// The page PUTs uploads to ejabberd's upload listener.
+		cfg.ConnectOrigins = []string{srv.UploadOrigin()}
+	}
 	var pushSvc *webpushtest.Service
 	if o.Push {
 		vapid, err := webpush.GenerateVAPID()
@@ -149,24 +173,47 @@ func StartWith(t testing.TB, o Options) *Env {
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
+	if o.Setup != nil {
+		o.Setup(&cfg, st, keys)
+	}
+	if cfg.Tokens != tokens && cfg.Refresh == refresh {
+		cfg.Refresh = nil // Config brought its own Tokens, and no Refresh on them
+	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Gateway: gw, Store: st, Push: pushSvc, streams: make(map[*http.Request]context.CancelFunc)}
+	e := &Env{Gateway: gw, Store: st, Keys: keys, Tokens: tokens, Push: pushSvc, streams: make(map[*http.Request]context.CancelFunc)}
 	ts := httptest.NewUnstartedServer(e.track(gw.Handler()))
 	ts.Listener.Close()
 	ts.Listener = ln
 	ts.Config.RegisterOnShutdown(gw.EndStreams)
 	ts.Start()
+	e.Server = ts
 	t.Cleanup(func() {
-		gw.EndStreams()
-		ts.Close()
-		gw.Close()
+		e.stop.Do(func() {
+			gw.EndStreams()
+			ts.Close()
+			gw.Close()
+			st.Close()
+		})
 	})
 	e.URL = origin
 	e.Client = &gatewaytest.Client{Base: e.URL, HTTP: ts.Client()}
 	return e
+}
+
+// Kill stops the gateway abruptly, as the death of its process would:
+// every client connection is cut without a final event, the sessions end
+// without a logout, and the store is closed. A gateway started again on the
+// same Options.Dir finds what this one left there.
+func (e *Env) Kill() {
+	e.stop.Do(func() {
+		e.Server.CloseClientConnections()
+		e.Server.Close()
+		e.Gateway.Close()
+		e.Store.Close()
+	})
 }
 
 // track wraps h so that DropStreams can cut the open event streams.

@@ -46,16 +46,6 @@ export async function loadOlder(c) {
   return true;
 }
 
-// stanzaAttr reads an attribute of the archived stanza's root element (the
-// archive lists no message id of its own).
-function stanzaAttr(xml, name) {
-  if (!xml) return '';
-  try {
-    const doc = new DOMParser().parseFromString(xml, 'application/xml');
-    return (doc.documentElement && doc.documentElement.getAttribute(name)) || '';
-  } catch { return ''; }
-}
-
 async function fetchPage(c, before) {
   const opts = { keepEmpty: ['before'] };
   if (c.kind === 'chat') {
@@ -68,7 +58,7 @@ async function fetchPage(c, before) {
       for (const m of conversation.messages || []) {
         if (!m.body) continue;
         msgs.push({
-          id: stanzaAttr(m.stanza, 'id') || undefined,
+          id: m.id || undefined,
           from: m.from, to: m.to, body: m.body, stanzaId: m.stanzaId, stamp: m.sentDate,
           mine: bare(m.from) === model.jid,
         });

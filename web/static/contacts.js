@@ -1,12 +1,9 @@
 // contacts.js: the roster, contact requests and presence. Actions call
 // api.js and change the model (state.js); view.js draws the result. The
 // events handled here are chatapi.presence (of contacts; a room's
-// occupants go to rooms.js) and chatapi.xmpp, which carries roster pushes.
-//
-// The gateway has no typed roster event yet: a roster push reaches the
-// page only as a raw stanza (chatapi.xmpp, base64 XML), and onRaw reloads
-// the roster when one names the roster namespace. This is the one place
-// the client looks into XMPP for it; it goes when the gateway says it.
+// occupants go to rooms.js) and chatapi.roster, the gateway's word that
+// an item of the roster changed (added, updated or removed, here or on
+// another device).
 
 import { call, seg, available, ApiError } from './api.js';
 import { model, conv, changed, bare, local } from './state.js';
@@ -88,9 +85,22 @@ export function onPresence(d) {
   if (c.id === model.active) changed('header');
 }
 
-// onRaw takes chatapi.xmpp: a roster push reloads the roster.
-export function onRaw(d) {
-  try {
-    if (atob(d.xmpp || '').includes('jabber:iq:roster')) loadRoster().catch(() => {});
-  } catch { /* not base64 */ }
+// onRoster takes chatapi.roster: one roster item changed on the server.
+// A removed contact leaves the list unless there is a conversation to keep.
+export function onRoster(d) {
+  const jid = bare(d.jid || '');
+  if (!jid || jid === model.jid) return;
+  const id = `chat:${jid}`;
+  if (d.removed) {
+    const c = model.convs.get(id);
+    if (!c) return;
+    c.inRoster = false;
+    if (!c.messages.length && model.active !== id) model.convs.delete(id);
+    changed(['lists', 'header']);
+    return;
+  }
+  const c = conv('chat', jid, d.name || local(jid));
+  c.inRoster = true;
+  if (d.name) c.title = d.name;
+  changed(['lists', 'header']);
 }

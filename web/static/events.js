@@ -15,7 +15,7 @@
 import { API } from './api.js';
 
 export const EVENTS = [
-  'onConnect', 'chatapi.chat', 'chatapi.muc', 'chatapi.presence', 'chatapi.xmpp',
+  'onConnect', 'chatapi.chat', 'chatapi.muc', 'chatapi.presence', 'chatapi.roster',
   'chatapi.notify', 'chatapi.pubsub', 'chatapi.receipt', 'chatapi.error',
   'chatapi.session', 'chatapi.reset', 'chatapi.close',
 ];

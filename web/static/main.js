@@ -37,7 +37,7 @@ function onEvent(name, d) {
     case 'chatapi.chat': onChat(d); break;
     case 'chatapi.muc': rooms.onMUC(d); break;
     case 'chatapi.presence': if (!rooms.onOccupant(d)) contacts.onPresence(d); break;
-    case 'chatapi.xmpp': contacts.onRaw(d); break;
+    case 'chatapi.roster': contacts.onRoster(d); break;
     case 'chatapi.reset':
       // A gap: reload what the archive and the roster know.
       reloadHistory();
