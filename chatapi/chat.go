@@ -43,6 +43,13 @@ type Chat struct {
 	// Sent is true for a message the user sent from another tab or client
 	// (reflected through XEP-0280 carbons or the gateway's own echo).
 	Sent bool `json:"sent,omitempty"`
+	// Replace, when set, is the id of the earlier message of the same
+	// sender that this one corrects (XEP-0308): show Body in its place.
+	Replace string `json:"replace,omitempty"`
+	// Retract, when set, is the id of the earlier message of the same
+	// sender that this one withdraws (XEP-0424); Body is then empty (the
+	// fallback text for clients without retraction is not passed on).
+	Retract string `json:"retract,omitempty"`
 }
 
 // EventName returns "chatapi.chat".

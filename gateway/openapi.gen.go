@@ -1052,6 +1052,9 @@ type SendChatMessageJSONBody struct {
 // SendChatMessageTextBody defines parameters for SendChatMessage.
 type SendChatMessageTextBody = string
 
+// CorrectChatMessageTextBody defines parameters for CorrectChatMessage.
+type CorrectChatMessageTextBody = string
+
 // GetChatMessagesParams defines parameters for GetChatMessages.
 type GetChatMessagesParams struct {
 	// To Only messages exchanged with this peer (bare JID, or a username).
@@ -1076,6 +1079,9 @@ type GetChatMessagesParams struct {
 	// After Page forwards: the messages just after this archive id (the `last` of the current page) (sparkgate addition).
 	After *After `form:"after,omitempty" json:"after,omitempty"`
 }
+
+// ReactToChatMessageJSONBody defines parameters for ReactToChatMessage.
+type ReactToChatMessageJSONBody = []string
 
 // SetUserPropertiesJSONBody defines parameters for SetUserProperties.
 type SetUserPropertiesJSONBody = []NameValue
@@ -1408,6 +1414,12 @@ type SendChatMessageJSONRequestBody SendChatMessageJSONBody
 
 // SendChatMessageTextRequestBody defines body for SendChatMessage for text/plain ContentType.
 type SendChatMessageTextRequestBody = SendChatMessageTextBody
+
+// CorrectChatMessageTextRequestBody defines body for CorrectChatMessage for text/plain ContentType.
+type CorrectChatMessageTextRequestBody = CorrectChatMessageTextBody
+
+// ReactToChatMessageJSONRequestBody defines body for ReactToChatMessage for application/json ContentType.
+type ReactToChatMessageJSONRequestBody = ReactToChatMessageJSONBody
 
 // SetUserPropertiesJSONRequestBody defines body for SetUserProperties for application/json ContentType.
 type SetUserPropertiesJSONRequestBody = SetUserPropertiesJSONBody
@@ -1812,9 +1824,18 @@ type ServerInterface interface {
 	// SendChatMessage Send a chat message
 	// (POST /sparkweb/api/rest/chat/message/{to})
 	SendChatMessage(ctx echo.Context, to To) error
+	// RetractChatMessage Retract a sent message
+	// (DELETE /sparkweb/api/rest/chat/message/{to}/{id})
+	RetractChatMessage(ctx echo.Context, to To, id string) error
+	// CorrectChatMessage Correct a sent message
+	// (PUT /sparkweb/api/rest/chat/message/{to}/{id})
+	CorrectChatMessage(ctx echo.Context, to To, id string) error
 	// GetChatMessages Search the one-to-one message archive
 	// (GET /sparkweb/api/rest/chat/messages)
 	GetChatMessages(ctx echo.Context, params GetChatMessagesParams) error
+	// ReactToChatMessage React to a message
+	// (PUT /sparkweb/api/rest/chat/reactions/{to}/{id})
+	ReactToChatMessage(ctx echo.Context, to To, id string) error
 	// GetGlobalConfig Get the public configuration
 	// (GET /sparkweb/api/rest/config/global)
 	GetGlobalConfig(ctx echo.Context) error
@@ -2196,6 +2217,54 @@ func (w *ServerInterfaceWrapper) SendChatMessage(ctx echo.Context) error {
 	return err
 }
 
+// RetractChatMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) RetractChatMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "to" -------------
+	var to To
+
+	err = runtime.BindStyledParameterWithOptions("simple", "to", ctx.Param("to"), &to, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetractChatMessage(ctx, to, id)
+	return err
+}
+
+// CorrectChatMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) CorrectChatMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "to" -------------
+	var to To
+
+	err = runtime.BindStyledParameterWithOptions("simple", "to", ctx.Param("to"), &to, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CorrectChatMessage(ctx, to, id)
+	return err
+}
+
 // GetChatMessages converts echo context to params.
 func (w *ServerInterfaceWrapper) GetChatMessages(ctx echo.Context) error {
 	var err error
@@ -2253,6 +2322,30 @@ func (w *ServerInterfaceWrapper) GetChatMessages(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetChatMessages(ctx, params)
+	return err
+}
+
+// ReactToChatMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) ReactToChatMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "to" -------------
+	var to To
+
+	err = runtime.BindStyledParameterWithOptions("simple", "to", ctx.Param("to"), &to, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReactToChatMessage(ctx, to, id)
 	return err
 }
 
@@ -3519,6 +3612,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/webauthn/credentials/:credentialId", wrapper.DeleteWebAuthnCredential, options.OperationMiddlewares["deleteWebAuthnCredential"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/sse", wrapper.StreamEvents, options.OperationMiddlewares["streamEvents"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/message/:to", wrapper.SendChatMessage, options.OperationMiddlewares["sendChatMessage"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/chat/message/:to/:id", wrapper.RetractChatMessage, options.OperationMiddlewares["retractChatMessage"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/message/:to/:id", wrapper.CorrectChatMessage, options.OperationMiddlewares["correctChatMessage"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/reactions/:to/:id", wrapper.ReactToChatMessage, options.OperationMiddlewares["reactToChatMessage"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/displayed/:to", wrapper.PostDisplayed, options.OperationMiddlewares["postDisplayed"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/chatstate/:state/:to", wrapper.PostChatState, options.OperationMiddlewares["postChatState"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/messages", wrapper.GetChatMessages, options.OperationMiddlewares["getChatMessages"]...)

@@ -179,13 +179,27 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 			Subject:  m.Subject,
 		})
 	}
+	// Corrections, retractions and reactions (modern.go).
+	mod := modernOf(s.Raw)
+	if r, ok := mod.reactions(s, sent); ok {
+		return append(out, r)
+	}
+	if id := mod.retraction(); id != "" {
+		return append(out, chatapi.Chat{Type: typ, To: s.To, From: s.From, ID: s.ID,
+			StanzaID: stanzaIDBy(s, self), Stamp: stamp, Sent: sent, Retract: id})
+	}
 	if m.Body == "" {
 		if data := jsonData(m); data != nil {
 			out = append(out, chatapi.Notify{Type: chatapi.TypeNotify, To: s.To, From: s.From, Data: data})
 		}
 		return out
 	}
+	replace := ""
+	if mod.Replace != nil {
+		replace = mod.Replace.ID
+	}
 	return append(out, chatapi.Chat{
+		Replace:  replace,
 		Type:     typ,
 		To:       s.To,
 		From:     s.From,

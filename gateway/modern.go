@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// Corrections, retractions and reactions (xmppconn/modern.go): decode,
+// call the session's verb, answer the new message's id.
+
+// maxReactionsBody bounds the JSON array of PUT /chat/reactions (32
+// emoji of at most 64 bytes, quoted and separated).
+const maxReactionsBody = 4096
+
+// CorrectChatMessage serves PUT /chat/message/{to}/{id}.
+func (s *Server) CorrectChatMessage(c echo.Context, to To, id string) error {
+	jid, err := toJID(string(to), s.cfg.Domain)
+	if err != nil {
+		return errorf(http.StatusBadRequest, err.Error())
+	}
+	body, err := readText(c.Request(), maxMessage)
+	if err != nil {
+		return err
+	}
+	if body == "" {
+		return errorf(http.StatusBadRequest, "the message is empty")
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	return sent(c)(sess.SendCorrection(c.Request().Context(), jid, id, body))
+}
+
+// RetractChatMessage serves DELETE /chat/message/{to}/{id}.
+func (s *Server) RetractChatMessage(c echo.Context, to To, id string) error {
+	jid, err := toJID(string(to), s.cfg.Domain)
+	if err != nil {
+		return errorf(http.StatusBadRequest, err.Error())
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	return sent(c)(sess.SendRetraction(c.Request().Context(), jid, id))
+}
+
+// ReactToChatMessage serves PUT /chat/reactions/{to}/{id}.
+func (s *Server) ReactToChatMessage(c echo.Context, to To, id string) error {
+	jid, err := toJID(string(to), s.cfg.Domain)
+	if err != nil {
+		return errorf(http.StatusBadRequest, err.Error())
+	}
+	raw, err := readBody(c.Request(), maxReactionsBody)
+	if err != nil {
+		return err
+	}
+	var reactions []string
+	if err := json.Unmarshal(raw, &reactions); err != nil {
+		return errorf(http.StatusBadRequest, "the body must be a JSON array of emoji")
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return err
+	}
+	return sent(c)(sess.SendReactions(c.Request().Context(), jid, id, reactions))
+}
+
+// sent answers a verb's new message id, or its error (a refused
+// argument is the client's).
+func sent(c echo.Context) func(id string, err error) error {
+	return func(id string, err error) error {
+		if errors.Is(err, xmppconn.ErrInvalidStanza) {
+			return wrap(http.StatusBadRequest, "the message id, text or reactions are not valid", err)
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, SentMessage{Id: id})
+	}
+}

@@ -1,0 +1,192 @@
+package xmppconn
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/xml"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+)
+
+// What chat users expect of messages today, as XMPP has it: corrections
+// (XEP-0308), retractions (XEP-0424) and reactions (XEP-0444), read into
+// typed events and written by the verbs below. Each refers to an earlier
+// message by its id, which for messages sent through the gateway is also
+// their origin-id (XEP-0359).
+
+const (
+	nsCorrect   = "urn:xmpp:message-correct:0"
+	nsRetract   = "urn:xmpp:message-retract:1"
+	nsRetract0  = "urn:xmpp:message-retract:0" // inside XEP-0422 apply-to, as older clients send
+	nsFasten    = "urn:xmpp:fasten:0"
+	nsReactions = "urn:xmpp:reactions:0"
+	nsHints     = "urn:xmpp:hints"
+)
+
+// maxReactions bounds the reactions of one message set, and
+// maxReactionBytes one reaction: XEP-0444 means a single emoji each, and
+// anything larger is not one.
+const (
+	maxReactions     = 32
+	maxReactionBytes = 64
+)
+
+// modernXML finds the three extensions in a message.
+type modernXML struct {
+	Replace *struct {
+		ID string `xml:"id,attr"`
+	} `xml:"urn:xmpp:message-correct:0 replace"`
+	Retract *struct {
+		ID string `xml:"id,attr"`
+	} `xml:"urn:xmpp:message-retract:1 retract"`
+	ApplyTo *struct {
+		ID      string    `xml:"id,attr"`
+		Retract *struct{} `xml:"urn:xmpp:message-retract:0 retract"`
+	} `xml:"urn:xmpp:fasten:0 apply-to"`
+	Reactions *struct {
+		ID       string   `xml:"id,attr"`
+		Reaction []string `xml:"reaction"`
+	} `xml:"urn:xmpp:reactions:0 reactions"`
+}
+
+// modernOf reads the extensions of raw, a message; it decodes only when
+// one of their namespaces appears, so plain messages cost a byte search.
+func modernOf(raw []byte) (m modernXML) {
+	if !bytes.Contains(raw, []byte(nsCorrect)) && !bytes.Contains(raw, []byte("urn:xmpp:message-retract:")) &&
+		!bytes.Contains(raw, []byte(nsReactions)) {
+		return m
+	}
+	_ = xml.Unmarshal(raw, &m)
+	return m
+}
+
+// retraction returns the id a message retracts, or "".
+func (m modernXML) retraction() string {
+	switch {
+	case m.Retract != nil:
+		return m.Retract.ID
+	case m.ApplyTo != nil && m.ApplyTo.Retract != nil:
+		return m.ApplyTo.ID
+	}
+	return ""
+}
+
+// reactions returns the reaction event of a message, if it is one.
+func (m modernXML) reactions(s *Stanza, sent bool) (chatapi.Reactions, bool) {
+	if m.Reactions == nil || m.Reactions.ID == "" {
+		return chatapi.Reactions{}, false
+	}
+	r := chatapi.Reactions{Type: chatapi.TypeReactions, To: s.To, From: s.From, ID: m.Reactions.ID, Reactions: []string{}, Sent: sent}
+	for _, e := range m.Reactions.Reaction {
+		if e != "" && len(e) <= maxReactionBytes && len(r.Reactions) < maxReactions {
+			r.Reactions = append(r.Reactions, e)
+		}
+	}
+	return r, true
+}
+
+// SendCorrection replaces the user's earlier message id to the JID to by
+// body (XEP-0308) and returns the new message's id. Like SendChat it is
+// kept for resending and echoed to the user's other tabs.
+func (s *Session) SendCorrection(ctx context.Context, to, id, body string) (string, error) {
+	if id == "" || body == "" {
+		return "", fmt.Errorf("%w: a correction needs the message id and a body", ErrInvalidStanza)
+	}
+	var ext bytes.Buffer
+	ext.WriteString(`<replace xmlns="` + nsCorrect + `"`)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`></replace>`)
+	return s.sendModern(ctx, to, body, ext.Bytes(), chatapi.Chat{Replace: id})
+}
+
+// retractFallback is the body a retraction carries for clients that do
+// not know XEP-0424.
+const retractFallback = "This person attempted to retract a previous message, but it's unsupported by your client."
+
+// SendRetraction withdraws the user's earlier message id to the JID to
+// (XEP-0424) and returns the retraction's id.
+func (s *Session) SendRetraction(ctx context.Context, to, id string) (string, error) {
+	if id == "" {
+		return "", fmt.Errorf("%w: a retraction needs the message id", ErrInvalidStanza)
+	}
+	var ext bytes.Buffer
+	ext.WriteString(`<retract xmlns="` + nsRetract + `"`)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`></retract><fallback xmlns="urn:xmpp:fallback:0" for="` + nsRetract + `"></fallback><store xmlns="` + nsHints + `"></store>`)
+	return s.sendModern(ctx, to, retractFallback, ext.Bytes(), chatapi.Chat{Retract: id})
+}
+
+// SendReactions sets the user's reactions to the message id of the JID to
+// (XEP-0444): the whole set, each an emoji; none withdraws them. It
+// returns the message's id.
+func (s *Session) SendReactions(ctx context.Context, to, id string, reactions []string) (string, error) {
+	if id == "" || len(reactions) > maxReactions {
+		return "", fmt.Errorf("%w: reactions need the message id, and at most %d", ErrInvalidStanza, maxReactions)
+	}
+	var ext bytes.Buffer
+	ext.WriteString(`<reactions xmlns="` + nsReactions + `"`)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`>`)
+	for _, r := range reactions {
+		if r == "" || len(r) > maxReactionBytes || !utf8.ValidString(r) {
+			return "", fmt.Errorf("%w: a reaction is one emoji", ErrInvalidStanza)
+		}
+		ext.WriteString(`<reaction>`)
+		xml.EscapeText(&ext, []byte(r))
+		ext.WriteString(`</reaction>`)
+	}
+	ext.WriteString(`</reactions><store xmlns="` + nsHints + `"></store>`)
+	c, err := s.usable()
+	if err != nil {
+		return "", err
+	}
+	s.Touch()
+	mid := rand.Text()
+	if err := s.keep(ctx, c, modernStanza(to, mid, "", ext.Bytes()), mid, ""); err != nil {
+		return "", err
+	}
+	s.deliver(chatapi.Reactions{Type: chatapi.TypeReactions, From: s.user, To: to, ID: id, Reactions: append([]string{}, reactions...), Sent: true})
+	return mid, nil
+}
+
+// sendModern writes a chat message with body and the extension ext, keeps
+// it, and echoes it to the user's other tabs as echo (with the rest of
+// its fields filled in).
+func (s *Session) sendModern(ctx context.Context, to, body string, ext []byte, echo chatapi.Chat) (string, error) {
+	c, err := s.usable()
+	if err != nil {
+		return "", err
+	}
+	s.Touch()
+	mid := rand.Text()
+	if err := s.keep(ctx, c, modernStanza(to, mid, body, ext), mid, ""); err != nil {
+		return "", err
+	}
+	echo.Type, echo.From, echo.To, echo.ID, echo.Sent = chatapi.TypeChat, s.user, to, mid, true
+	if echo.Retract == "" {
+		echo.Body = body
+	}
+	s.deliver(echo)
+	return mid, nil
+}
+
+// modernStanza is a chat message with an origin-id, the body (if any) and
+// ext, which is already XML.
+func modernStanza(to, id, body string, ext []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(body) + len(ext) + len(to) + 2*len(id) + 200)
+	b.WriteString(`<message type="chat"`)
+	writeAttr(&b, "id", id)
+	writeAttr(&b, "to", to)
+	b.WriteByte('>')
+	writeBody(&b, body)
+	b.WriteString(`<origin-id xmlns="urn:xmpp:sid:0" id="`)
+	xml.EscapeText(&b, []byte(id))
+	b.WriteString(`"></origin-id>`)
+	b.Write(ext)
+	b.WriteString(`</message>`)
+	return b.Bytes()
+}

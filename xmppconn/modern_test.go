@@ -1,0 +1,78 @@
+package xmppconn
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+)
+
+func TestTranslateModern(t *testing.T) {
+	const self = "alice@localhost"
+	from := `from='bob@localhost/r' to='alice@localhost/w' type='chat' id='m2'`
+	tests := []struct {
+		name, raw string
+		want      []chatapi.Payload
+	}{
+		{"correction", `<message ` + from + `><body>fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='m1'/></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "fixed", ID: "m2", Replace: "m1"}}},
+		{"retraction", `<message ` + from + `><body>This person attempted to retract</body><retract xmlns='urn:xmpp:message-retract:1' id='m1'/><fallback xmlns='urn:xmpp:fallback:0'/></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", ID: "m2", Retract: "m1"}}},
+		{"retraction as older clients send it", `<message ` + from + `><body>fallback</body><apply-to xmlns='urn:xmpp:fasten:0' id='m1'><retract xmlns='urn:xmpp:message-retract:0'/></apply-to></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", ID: "m2", Retract: "m1"}}},
+		{"reactions", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>👍</reaction><reaction>🎉</reaction><reaction></reaction></reactions></message>`,
+			[]chatapi.Payload{chatapi.Reactions{Type: "reactions", To: "alice@localhost/w", From: "bob@localhost/r", ID: "m1", Reactions: []string{"👍", "🎉"}}}},
+		{"reactions withdrawn", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0' id='m1'/></message>`,
+			[]chatapi.Payload{chatapi.Reactions{Type: "reactions", To: "alice@localhost/w", From: "bob@localhost/r", ID: "m1", Reactions: []string{}}}},
+		{"too large a reaction", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>` + strings.Repeat("x", 65) + `</reaction></reactions></message>`,
+			[]chatapi.Payload{chatapi.Reactions{Type: "reactions", To: "alice@localhost/w", From: "bob@localhost/r", ID: "m1", Reactions: []string{}}}},
+		{"reactions without an id are nothing", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0'><reaction>👍</reaction></reactions></message>`, nil},
+		{"a plain message", `<message ` + from + `><body>hi</body></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := decodeStanza([]byte(tt.raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, Translate(&st, self, nil)); diff != "" {
+				t.Errorf("Translate (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestModernStanzas: what the verbs write is read back by a receiver as
+// the event they mean.
+func TestModernStanzas(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  []byte
+		want chatapi.Payload
+	}{
+		{"correction", modernStanza("bob@localhost", "n1", "fixed", []byte(`<replace xmlns="urn:xmpp:message-correct:0" id="m&lt;1"></replace>`)),
+			chatapi.Chat{Type: "chat", To: "bob@localhost", From: "alice@localhost/w", Body: "fixed", ID: "n1", Replace: "m<1"}},
+		{"retraction", modernStanza("bob@localhost", "n2", retractFallback, []byte(`<retract xmlns="urn:xmpp:message-retract:1" id="m1"></retract>`)),
+			chatapi.Chat{Type: "chat", To: "bob@localhost", From: "alice@localhost/w", ID: "n2", Retract: "m1"}},
+		{"reactions", modernStanza("bob@localhost", "n3", "", []byte(`<reactions xmlns="urn:xmpp:reactions:0" id="m1"><reaction>👍</reaction></reactions>`)),
+			chatapi.Reactions{Type: "reactions", To: "bob@localhost", From: "alice@localhost/w", ID: "m1", Reactions: []string{"👍"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := decodeStanza([]byte(strings.Replace(string(tt.raw), "<message ", `<message from="alice@localhost/w" `, 1)))
+			if err != nil {
+				t.Fatalf("%s: %v", tt.raw, err)
+			}
+			got := Translate(&st, "bob@localhost", nil)
+			if len(got) != 1 {
+				t.Fatalf("Translate(%s) = %+v", tt.raw, got)
+			}
+			if diff := cmp.Diff(tt.want, got[0]); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
