@@ -42,11 +42,7 @@ func (s *Server) SendChatMessage(c echo.Context, to To) error {
 // PostChatState serves POST /chat/chatstate/{state}/{to}: an XEP-0085 chat
 // state notification.
 func (s *Server) PostChatState(c echo.Context, state PostChatStateParamsState, to To) error {
-	jid, err := toJID(string(to), s.cfg.Domain)
-	if err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
-	}
-	sess, err := s.session(c)
+	jid, sess, err := s.peer(c, to)
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,7 @@ func (s *Server) SetPresence(c echo.Context, params SetPresenceParams) error {
 // PostDisplayed serves POST /chat/displayed/{to}: an XEP-0333 displayed
 // marker for the message id and all before it.
 func (s *Server) PostDisplayed(c echo.Context, to To, params PostDisplayedParams) error {
-	jid, err := toJID(string(to), s.cfg.Domain)
-	if err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
-	}
-	sess, err := s.session(c)
+	jid, sess, err := s.peer(c, to)
 	if err != nil {
 		return err
 	}

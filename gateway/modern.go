@@ -19,10 +19,6 @@ const maxReactionsBody = 4096
 
 // CorrectChatMessage serves PUT /chat/message/{to}/{id}.
 func (s *Server) CorrectChatMessage(c echo.Context, to To, id string) error {
-	jid, err := toJID(string(to), s.cfg.Domain)
-	if err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
-	}
 	body, err := readText(c.Request(), maxMessage)
 	if err != nil {
 		return err
@@ -30,7 +26,7 @@ func (s *Server) CorrectChatMessage(c echo.Context, to To, id string) error {
 	if body == "" {
 		return errorf(http.StatusBadRequest, "the message is empty")
 	}
-	sess, err := s.session(c)
+	jid, sess, err := s.peer(c, to)
 	if err != nil {
 		return err
 	}
@@ -39,11 +35,7 @@ func (s *Server) CorrectChatMessage(c echo.Context, to To, id string) error {
 
 // RetractChatMessage serves DELETE /chat/message/{to}/{id}.
 func (s *Server) RetractChatMessage(c echo.Context, to To, id string) error {
-	jid, err := toJID(string(to), s.cfg.Domain)
-	if err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
-	}
-	sess, err := s.session(c)
+	jid, sess, err := s.peer(c, to)
 	if err != nil {
 		return err
 	}
@@ -52,10 +44,6 @@ func (s *Server) RetractChatMessage(c echo.Context, to To, id string) error {
 
 // ReactToChatMessage serves PUT /chat/reactions/{to}/{id}.
 func (s *Server) ReactToChatMessage(c echo.Context, to To, id string) error {
-	jid, err := toJID(string(to), s.cfg.Domain)
-	if err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
-	}
 	raw, err := readBody(c.Request(), maxReactionsBody)
 	if err != nil {
 		return err
@@ -64,11 +52,25 @@ func (s *Server) ReactToChatMessage(c echo.Context, to To, id string) error {
 	if err := json.Unmarshal(raw, &reactions); err != nil {
 		return errorf(http.StatusBadRequest, "the body must be a JSON array of emoji")
 	}
-	sess, err := s.session(c)
+	jid, sess, err := s.peer(c, to)
 	if err != nil {
 		return err
 	}
 	return sent(c)(sess.SendReactions(c.Request().Context(), jid, id, reactions))
+}
+
+// peer reads the path's to (400 when it names no one) and opens the
+// request's session.
+func (s *Server) peer(c echo.Context, to To) (string, *xmppconn.Session, error) {
+	jid, err := toJID(string(to), s.cfg.Domain)
+	if err != nil {
+		return "", nil, errorf(http.StatusBadRequest, err.Error())
+	}
+	sess, err := s.session(c)
+	if err != nil {
+		return "", nil, err
+	}
+	return jid, sess, nil
 }
 
 // sent answers a verb's new message id, or its error (a refused

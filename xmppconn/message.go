@@ -25,13 +25,8 @@ func (s *Session) SendChat(ctx context.Context, to, body string, data json.RawMe
 	if data != nil && !json.Valid(data) {
 		return "", fmt.Errorf("%w: the message data is not JSON", ErrInvalidStanza)
 	}
-	c, err := s.usable()
+	id, err := s.keepNew(ctx, "", func(id string) []byte { return chatStanza(to, id, body, data) })
 	if err != nil {
-		return "", err
-	}
-	s.Touch()
-	id := rand.Text()
-	if err := s.keep(ctx, c, chatStanza(to, id, body, data), id, ""); err != nil {
 		return "", err
 	}
 	s.deliver(chatapi.Chat{Type: chatapi.TypeChat, From: s.user, To: to, Body: body, Data: data, ID: id, Sent: true})
@@ -43,13 +38,20 @@ func (s *Session) SendChat(ctx context.Context, to, body string, data json.RawMe
 // until the room reflects it; the reflection is the user's own copy, so
 // there is no echo.
 func (s *Session) SendGroupChat(ctx context.Context, room, body string) (string, error) {
+	return s.keepNew(ctx, bareJID(room), func(id string) []byte { return groupChatStanza(room, id, body) })
+}
+
+// keepNew writes a new message the user wrote, built by build with its
+// id (which is also its origin-id), keeps it (see outbox; room is the
+// room's bare JID for a room message) and returns the id.
+func (s *Session) keepNew(ctx context.Context, room string, build func(id string) []byte) (string, error) {
 	c, err := s.usable()
 	if err != nil {
 		return "", err
 	}
 	s.Touch()
 	id := rand.Text()
-	if err := s.keep(ctx, c, groupChatStanza(room, id, body), id, bareJID(room)); err != nil {
+	if err := s.keep(ctx, c, build(id), id, room); err != nil {
 		return "", err
 	}
 	return id, nil

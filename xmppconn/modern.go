@@ -3,7 +3,6 @@ package xmppconn
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/xml"
 	"fmt"
 	"unicode/utf8"
@@ -139,13 +138,8 @@ func (s *Session) SendReactions(ctx context.Context, to, id string, reactions []
 		ext.WriteString(`</reaction>`)
 	}
 	ext.WriteString(`</reactions><store xmlns="` + nsHints + `"></store>`)
-	c, err := s.usable()
+	mid, err := s.keepNew(ctx, "", func(id string) []byte { return modernStanza(to, id, "", ext.Bytes()) })
 	if err != nil {
-		return "", err
-	}
-	s.Touch()
-	mid := rand.Text()
-	if err := s.keep(ctx, c, modernStanza(to, mid, "", ext.Bytes()), mid, ""); err != nil {
 		return "", err
 	}
 	s.deliver(chatapi.Reactions{Type: chatapi.TypeReactions, From: s.user, To: to, ID: id, Reactions: append([]string{}, reactions...), Sent: true})
@@ -156,13 +150,8 @@ func (s *Session) SendReactions(ctx context.Context, to, id string, reactions []
 // it, and echoes it to the user's other tabs as echo (with the rest of
 // its fields filled in).
 func (s *Session) sendModern(ctx context.Context, to, body string, ext []byte, echo chatapi.Chat) (string, error) {
-	c, err := s.usable()
+	mid, err := s.keepNew(ctx, "", func(id string) []byte { return modernStanza(to, id, body, ext) })
 	if err != nil {
-		return "", err
-	}
-	s.Touch()
-	mid := rand.Text()
-	if err := s.keep(ctx, c, modernStanza(to, mid, body, ext), mid, ""); err != nil {
 		return "", err
 	}
 	echo.Type, echo.From, echo.To, echo.ID, echo.Sent = chatapi.TypeChat, s.user, to, mid, true
