@@ -139,7 +139,7 @@ func TestIntegrationSecurityUsernameSpellings(t *testing.T) {
 		u, _ := spelledUser(t)
 		// Characters the server's rules refuse are a 400 on every
 		// operation that takes a username, never a login.
-		for _, bad := range []string{u.Name + "\u200e", u.Name + "\u202e", "\u00ad", u.Name + "\U0001f600", u.Name + "\ue000"} {
+		for _, bad := range []string{u.Name + "\u200e", u.Name + "\u202e", "\u00ad", u.Name + "\U0001f600", u.Name + "\ue000", "\u03f9" + u.Name} {
 			for _, p := range loginPaths(url.PathEscape(bad)) {
 				wantAuthError(t, e.Do(t, "POST", api+p, "", "text/plain", u.Password), 400, "bad_request")
 			}

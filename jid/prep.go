@@ -153,6 +153,15 @@ func prepare(p stringprep.Profile, part Part, s string) (string, error) {
 	case len(out) > MaxPartBytes:
 		return "", &Error{part, fmt.Sprintf("is longer than %d bytes", MaxPartBytes)}
 	}
+	// Stringprep is not idempotent: case folding comes before NFKC, so a
+	// compatibility character can normalize to a capital (U+03F9, lunate
+	// sigma, becomes Σ), which a second preparation folds again. The
+	// server prepares once, so such a name would be one account to the
+	// gateway and another to whoever logs in with the form once prepared.
+	// Only names that are their own canonical form are taken.
+	if again, err := p.Prepare(out); err != nil || again != out {
+		return "", &Error{part, "holds a character the server's rules do not map to a stable form"}
+	}
 	return out, nil
 }
 

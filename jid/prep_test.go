@@ -63,6 +63,7 @@ func TestLocalpart(t *testing.T) {
 		{"unassigned in Unicode 3.2 (emoji)", "a\U0001f600", ""},
 		{"mixed directions", "\u05d0a", ""},
 		{"invalid UTF-8", "bad\xffutf8", ""},
+		{"lunate sigma (not stable under Nodeprep)", "\u03f9", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
