@@ -50,6 +50,9 @@ type Chat struct {
 	// sender that this one withdraws (XEP-0424); Body is then empty (the
 	// fallback text for clients without retraction is not passed on).
 	Retract string `json:"retract,omitempty"`
+	// ReplyTo, when set, is the id of the message this one answers
+	// (XEP-0461).
+	ReplyTo string `json:"replyTo,omitempty"`
 }
 
 // EventName returns "chatapi.chat".

@@ -15,7 +15,7 @@ const maxMessage = 64 << 10
 // SendChatMessage serves POST /chat/message/{to}: a one-to-one message
 // from the user's session (xmppconn.Session.SendChat), which also reaches
 // the user's other tabs as a chatapi.chat event with sent set.
-func (s *Server) SendChatMessage(c echo.Context, to To) error {
+func (s *Server) SendChatMessage(c echo.Context, to To, params SendChatMessageParams) error {
 	jid, err := toJID(string(to), s.cfg.Domain)
 	if err != nil {
 		return errorf(http.StatusBadRequest, err.Error())
@@ -32,11 +32,13 @@ func (s *Server) SendChatMessage(c echo.Context, to To) error {
 	if err != nil {
 		return err
 	}
-	id, err := sess.SendChat(c.Request().Context(), jid, body, data)
-	if err != nil {
-		return err
+	if params.ReplyTo != nil {
+		if data != nil {
+			return errorf(http.StatusBadRequest, "a reply carries text only, no data")
+		}
+		return sent(c)(sess.SendReply(c.Request().Context(), jid, *params.ReplyTo, body))
 	}
-	return c.JSON(http.StatusOK, SentMessage{Id: id})
+	return sent(c)(sess.SendChat(c.Request().Context(), jid, body, data))
 }
 
 // PostChatState serves POST /chat/chatstate/{state}/{to}: an XEP-0085 chat

@@ -9,9 +9,10 @@ import (
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
-// TestIntegrationCorrectRetractReact: a message corrected, reacted to and
-// retracted through the API reaches the receiver's stream as typed events
-// naming the message (XEP-0308, XEP-0444, XEP-0424), and the sender's
+// TestIntegrationCorrectRetractReact: a message answered, corrected,
+// reacted to and retracted through the API reaches the receiver's stream as
+// typed events naming the message (XEP-0461, XEP-0308, XEP-0444,
+// XEP-0424), and the sender's
 // other tab the same, marked sent; never as a second message or a
 // fallback text.
 func TestIntegrationCorrectRetractReact(t *testing.T) {
@@ -49,6 +50,10 @@ func TestIntegrationCorrectRetractReact(t *testing.T) {
 	}
 	chatOn("b", func(c chatapi.Chat) bool { return c.ID == first })
 
+	answer := idOf("POST", "/chat/message/"+b.Name+"?replyTo="+first, "text/plain", "an answer")
+	if c := chatOn("b", func(c chatapi.Chat) bool { return c.ID == answer }); c.ReplyTo != first || c.Body != "an answer" {
+		t.Fatalf("reply arrived as %+v", c)
+	}
 	fix := idOf("PUT", "/chat/message/"+b.Name+"/"+first, "text/plain", "hello")
 	if c := chatOn("b", func(c chatapi.Chat) bool { return c.ID == fix }); c.Replace != first || c.Body != "hello" {
 		t.Fatalf("correction arrived as %+v", c)

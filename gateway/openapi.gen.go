@@ -1052,6 +1052,13 @@ type SendChatMessageJSONBody struct {
 // SendChatMessageTextBody defines parameters for SendChatMessage.
 type SendChatMessageTextBody = string
 
+// SendChatMessageParams defines parameters for SendChatMessage.
+type SendChatMessageParams struct {
+	// ReplyTo sparkgate addition. The id of the message this one answers (XEP-0461): the receiver's
+	// `chatapi.chat` carries it as `replyTo`.
+	ReplyTo *string `form:"replyTo,omitempty" json:"replyTo,omitempty"`
+}
+
 // CorrectChatMessageTextBody defines parameters for CorrectChatMessage.
 type CorrectChatMessageTextBody = string
 
@@ -1823,7 +1830,7 @@ type ServerInterface interface {
 	PostDisplayed(ctx echo.Context, to To, params PostDisplayedParams) error
 	// SendChatMessage Send a chat message
 	// (POST /sparkweb/api/rest/chat/message/{to})
-	SendChatMessage(ctx echo.Context, to To) error
+	SendChatMessage(ctx echo.Context, to To, params SendChatMessageParams) error
 	// RetractChatMessage Retract a sent message
 	// (DELETE /sparkweb/api/rest/chat/message/{to}/{id})
 	RetractChatMessage(ctx echo.Context, to To, id string) error
@@ -2212,8 +2219,17 @@ func (w *ServerInterfaceWrapper) SendChatMessage(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SendChatMessageParams
+	// ------------- Optional query parameter "replyTo" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "replyTo", ctx.QueryParams(), &params.ReplyTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter replyTo: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SendChatMessage(ctx, to)
+	err = w.Handler.SendChatMessage(ctx, to, params)
 	return err
 }
 

@@ -23,6 +23,7 @@ const (
 	nsFasten    = "urn:xmpp:fasten:0"
 	nsReactions = "urn:xmpp:reactions:0"
 	nsHints     = "urn:xmpp:hints"
+	nsReply     = "urn:xmpp:reply:0"
 )
 
 // maxReactions bounds the reactions of one message set, and
@@ -49,13 +50,16 @@ type modernXML struct {
 		ID       string   `xml:"id,attr"`
 		Reaction []string `xml:"reaction"`
 	} `xml:"urn:xmpp:reactions:0 reactions"`
+	Reply *struct {
+		ID string `xml:"id,attr"`
+	} `xml:"urn:xmpp:reply:0 reply"`
 }
 
 // modernOf reads the extensions of raw, a message; it decodes only when
 // one of their namespaces appears, so plain messages cost a byte search.
 func modernOf(raw []byte) (m modernXML) {
 	if !bytes.Contains(raw, []byte(nsCorrect)) && !bytes.Contains(raw, []byte("urn:xmpp:message-retract:")) &&
-		!bytes.Contains(raw, []byte(nsReactions)) {
+		!bytes.Contains(raw, []byte(nsReactions)) && !bytes.Contains(raw, []byte(nsReply)) {
 		return m
 	}
 	_ = xml.Unmarshal(raw, &m)
@@ -99,6 +103,21 @@ func (s *Session) SendCorrection(ctx context.Context, to, id, body string) (stri
 	writeAttr(&ext, "id", id)
 	ext.WriteString(`></replace>`)
 	return s.sendModern(ctx, to, body, ext.Bytes(), chatapi.Chat{Replace: id})
+}
+
+// SendReply writes a message answering the message id of the JID to
+// (XEP-0461) and returns its id; otherwise it is SendChat's message: kept,
+// echoed, with a receipt request.
+func (s *Session) SendReply(ctx context.Context, to, id, body string) (string, error) {
+	if id == "" || body == "" {
+		return "", fmt.Errorf("%w: a reply needs the message id and a body", ErrInvalidStanza)
+	}
+	var ext bytes.Buffer
+	ext.WriteString(`<reply xmlns="` + nsReply + `"`)
+	writeAttr(&ext, "to", to)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`></reply><request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable>`)
+	return s.sendModern(ctx, to, body, ext.Bytes(), chatapi.Chat{ReplyTo: id})
 }
 
 // retractFallback is the body a retraction carries for clients that do

@@ -29,6 +29,8 @@ func TestTranslateModern(t *testing.T) {
 		{"too large a reaction", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>` + strings.Repeat("x", 65) + `</reaction></reactions></message>`,
 			[]chatapi.Payload{chatapi.Reactions{Type: "reactions", To: "alice@localhost/w", From: "bob@localhost/r", ID: "m1", Reactions: []string{}}}},
 		{"reactions without an id are nothing", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0'><reaction>👍</reaction></reactions></message>`, nil},
+		{"reply", `<message ` + from + `><body>> hi\nyes</body><reply xmlns='urn:xmpp:reply:0' to='alice@localhost/w' id='m1'/></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: `> hi\nyes`, ID: "m2", ReplyTo: "m1"}}},
 		{"a plain message", `<message ` + from + `><body>hi</body></message>`,
 			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
 	}

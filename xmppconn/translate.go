@@ -194,12 +194,16 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 		}
 		return out
 	}
-	replace := ""
+	replace, replyTo := "", ""
 	if mod.Replace != nil {
 		replace = mod.Replace.ID
 	}
+	if mod.Reply != nil {
+		replyTo = mod.Reply.ID
+	}
 	return append(out, chatapi.Chat{
 		Replace:  replace,
+		ReplyTo:  replyTo,
 		Type:     typ,
 		To:       s.To,
 		From:     s.From,
