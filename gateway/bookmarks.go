@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -44,7 +43,7 @@ func (s *Server) ListBookmarks(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	jid := claimsOf(c).Subject
-	groups, err := s.userGroups(ctx, jid)
+	groups, err := s.collab.access.UserGroups(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -217,7 +216,7 @@ func (s *Server) loadBookmark(c echo.Context, id BookmarkID, change bool) (bookm
 	if admin || b.Creator == jid {
 		return b, admin, nil
 	}
-	visible, err := s.canSee(ctx, jid, b)
+	visible, err := s.collab.access.CanSee(ctx, jid, b)
 	if err != nil {
 		return b, false, err
 	}
@@ -230,106 +229,19 @@ func (s *Server) loadBookmark(c echo.Context, id BookmarkID, change bool) (bookm
 	return b, false, nil
 }
 
-// canSee reports whether the user (a bare JID) sees b.
-func (s *Server) canSee(ctx context.Context, jid string, b bookmark.Bookmark) (bool, error) {
-	if b.Global || b.Creator == jid {
-		return true, nil
-	}
-	local := localPart(jid)
-	for _, u := range b.Users {
-		if u == local {
-			return true, nil
-		}
-	}
-	for _, g := range b.Groups {
-		in, err := s.inGroup(ctx, g, jid)
-		if err != nil {
-			return false, err
-		}
-		if in {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// userGroups returns the groups, among those some bookmark names, that
-// the user is a member of.
-func (s *Server) userGroups(ctx context.Context, jid string) ([]string, error) {
-	if s.collab.groups == nil {
-		return nil, nil
-	}
-	named, err := s.collab.store.BookmarkGroups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, g := range named {
-		in, err := s.inGroup(ctx, g, jid)
-		if err != nil {
-			return nil, err
-		}
-		if in {
-			out = append(out, g)
-		}
-	}
-	return out, nil
-}
-
-// inGroup asks the XMPP server whether jid is a member of the shared roster
-// group g. A group the server does not know has no members; a server that
-// cannot be asked is an error (502). Answers are remembered for
-// groupCacheTTL, so a list of bookmarks costs no admin call per group.
-func (s *Server) inGroup(ctx context.Context, g, jid string) (bool, error) {
-	if s.collab.groups == nil {
-		return false, nil
-	}
-	members, err := s.groupMembers(ctx, g)
-	if err != nil {
-		return false, err
-	}
-	return members[strings.ToLower(jid)], nil
-}
-
-// groupCacheTTL is how long the members of a group are remembered: a user
-// added to a group sees its bookmarks at most this much later.
-const groupCacheTTL = 30 * time.Second
-
-// maxCachedGroups bounds the group cache; past it the cache starts again.
-const maxCachedGroups = 1000
-
-type cachedGroup struct {
-	members map[string]bool // bare JIDs, lower case
-	at      time.Time
-}
-
-func (s *Server) groupMembers(ctx context.Context, g string) (map[string]bool, error) {
-	st := &s.collab
-	st.groupsMu.Lock()
-	cg, ok := st.groupCache[g]
-	st.groupsMu.Unlock()
-	if ok && time.Since(cg.at) < groupCacheTTL {
-		return cg.members, nil
-	}
-	list, err := st.groups.GroupMembers(ctx, g)
+// bookmarkMembers is bookmark.Access's view of the server's shared roster
+// groups: a group the server cannot list is one without members, but an
+// unreachable server is an error (502).
+func (s *Server) bookmarkMembers(ctx context.Context, g string) ([]string, error) {
+	list, err := s.collab.groups.GroupMembers(ctx, g)
 	if err != nil {
 		if errors.Is(err, xmppadmin.ErrUnavailable) || ctx.Err() != nil {
 			return nil, err
 		}
 		s.log.Debug("bookmark group members", "group", g, "err", err)
-		list = nil
+		return nil, nil
 	}
-	members := make(map[string]bool, len(list))
-	for _, m := range list {
-		members[strings.ToLower(bareJID(m))] = true
-	}
-	st.groupsMu.Lock()
-	if st.groupCache == nil || len(st.groupCache) >= maxCachedGroups {
-		st.groupCache = make(map[string]cachedGroup)
-	}
-	st.groupCache[g] = cachedGroup{members: members, at: time.Now()}
-	st.groupsMu.Unlock()
-	return members, nil
+	return list, nil
 }
 
 // readBookmark decodes the JSON body (the validator has checked it against

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strings"
@@ -81,9 +82,8 @@ type collabState struct {
 	offeredMu sync.Mutex
 	offered   map[string]map[int64]int64
 
-	// groupCache remembers the members of shared roster groups.
-	groupsMu   sync.Mutex
-	groupCache map[string]cachedGroup
+	// access decides who sees bookmarks (package bookmark).
+	access *bookmark.Access
 }
 
 func (s *Server) initCollab() error {
@@ -106,6 +106,17 @@ func (s *Server) initCollab() error {
 	if st.groups == nil {
 		st.groups, _ = s.cfg.Directory.(xmppadmin.GroupDirectory)
 	}
+	var members bookmark.Members
+	if st.groups != nil {
+		members = s.bookmarkMembers
+	}
+	named := func(ctx context.Context) ([]string, error) {
+		if st.store == nil {
+			return nil, nil
+		}
+		return st.store.BookmarkGroups(ctx)
+	}
+	st.access = bookmark.NewAccess(members, named, nil)
 	st.upload = cfg.UploadService
 	m := cfg.Meetings
 	for _, base := range []*string{&m.JitsiURL, &m.GaleneURL} {
