@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
 	"github.com/sparkgate/sparkgate/webpush/webpushtest"
@@ -58,26 +59,21 @@ func newPushGatewayWith(t *testing.T, mod func(*gateway.Config)) *pushEnv {
 		t.Fatal(err)
 	}
 	svc := webpushtest.NewService(t, keys.Public)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	sq, err := store.Open(ctx, filepath.Join(t.TempDir(), "push.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sq.Close() })
-	st := &notifyingStore{SQLite: sq, removed: make(chan string, 16)}
-	sender, err := webpush.NewSender(webpush.SenderConfig{
-		Keys: keys, Subject: "admin@example.org", Store: st,
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
-		AllowPrivate: true, // the push service is on loopback
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered before newGateway's cleanup, so it runs after it.
-	t.Cleanup(func() { sender.Close() })
 	admin := ejabberdtest.NewUser(t)
-	e := newGateway(t, func(c *gateway.Config) {
+	var st *notifyingStore
+	e := startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, sq *store.SQLite, _ *auth.Keys) {
+		// The gateway's own store, told when the sender removes an endpoint.
+		st = &notifyingStore{SQLite: sq, removed: make(chan string, 16)}
+		sender, err := webpush.NewSender(webpush.SenderConfig{
+			Keys: keys, Subject: "admin@example.org", Store: st,
+			MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+			AllowPrivate: true, // the push service is on loopback
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Registered before the gateway's cleanup, so it runs after it.
+		t.Cleanup(func() { sender.Close() })
 		c.Push = gateway.PushConfig{
 			Sender:        sender,
 			Store:         st,
@@ -89,7 +85,7 @@ func newPushGatewayWith(t *testing.T, mod func(*gateway.Config)) *pushEnv {
 		if mod != nil {
 			mod(c)
 		}
-	})
+	}})
 	return &pushEnv{env: e, svc: svc, keys: keys, store: st, admin: admin, removed: st.removed}
 }
 
