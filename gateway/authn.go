@@ -149,12 +149,18 @@ func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, 
 	s.loginSucceeded(c, s.bareJID(local))
 	if s.refresh != nil {
 		g, err := s.refresh.Start(ctx, sess.User(), method, remember, c.Request().UserAgent())
-		if err != nil {
+		switch {
+		case err == nil:
+			sess.AddToken(sessionKey(g.AccessClaims), g.AccessClaims.ExpiresAt)
+			s.log.Info("logged in", "user", sess.User(), "method", method, "remember", remember)
+			return c.JSON(http.StatusOK, grantEntity(g))
+		case !isStorageFull(err):
 			return err
 		}
-		sess.AddToken(sessionKey(g.AccessClaims), g.AccessClaims.ExpiresAt)
-		s.log.Info("logged in", "user", sess.User(), "method", method, "remember", remember)
-		return c.JSON(http.StatusOK, grantEntity(g))
+		// A full store keeps no refresh token: the login still works,
+		// with an access token alone (the client signs in again when it
+		// expires), as it did before refresh tokens.
+		s.log.Warn("login without a refresh token: the store is full", "user", sess.User())
 	}
 	tok, cl, err := s.tokens.Issue(ctx, sess.User(), method)
 	if err != nil {
