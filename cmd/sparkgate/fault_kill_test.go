@@ -61,8 +61,9 @@ type gatewayProcess struct {
 
 // startGatewayProcess starts the gateway as a child process on the data
 // directory data, listening on listen (host:port, port 0 for any), against
-// the shared ejabberd, and waits until it listens.
-func startGatewayProcess(t *testing.T, data, listen string) *gatewayProcess {
+// the shared ejabberd, with the environment variables env added, and waits
+// until it listens.
+func startGatewayProcess(t *testing.T, data, listen string, env ...string) *gatewayProcess {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
 	exe, err := os.Executable()
@@ -81,6 +82,7 @@ func startGatewayProcess(t *testing.T, data, listen string) *gatewayProcess {
 		"SPARKGATE_LOG_LEVEL=warn",
 		"SPARKGATE_WEB_CLIENT=false",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	p := &gatewayProcess{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.logs
 	out, err := cmd.StdoutPipe()
