@@ -52,6 +52,10 @@ type PushConfig struct {
 	// Nodes keeps each user's push node and secret; required with
 	// Service.
 	Nodes webpush.NodeStore
+	// AwayLimit bounds the pushes per minute one user without a session
+	// gets from the server's notifications (the rest of a burst is
+	// dropped); zero means 30, negative means no limit.
+	AwayLimit int
 	// Rooms, with Service, keeps what each user hears of the rooms they
 	// joined while away (MucSub, roompush.go); nil means rooms never
 	// notify a user without a session.
@@ -121,6 +125,9 @@ func (s *Server) initPush() error {
 	}
 	if pc.RateLimit == 0 {
 		pc.RateLimit = 30
+	}
+	if pc.AwayLimit == 0 {
+		pc.AwayLimit = defaultAwayLimit
 	}
 	s.push.sender = pc.Sender
 	s.push.store = pc.Store

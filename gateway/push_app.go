@@ -28,12 +28,13 @@ import (
 // include_body off).
 const defaultPushBody = "New message"
 
-// awayPushesPerMinute bounds the server's notifications one user without
-// a session turns into Web Pushes per minute; the rest of a burst is
-// dropped (the messages are in the archive). Notifications of one
-// conversation merge anyway (the sender's collapse window); this bounds a
-// burst spread over many conversations or rooms.
-const awayPushesPerMinute = 30
+// defaultAwayLimit is PushConfig.AwayLimit's default: the server's
+// notifications one user without a session turns into Web Pushes per
+// minute; the rest of a burst is dropped (the messages are in the
+// archive). Notifications of one conversation merge anyway (the sender's
+// collapse window); this bounds a burst spread over many conversations or
+// rooms.
+const defaultAwayLimit = 30
 
 // pushAppOn reports whether the push app server is configured.
 func (s *Server) pushAppOn() bool {
@@ -119,7 +120,7 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	if _, ok := s.sessions.Get(node.User); ok {
 		return nil
 	}
-	if ok, _ := s.push.away.allow(node.User, awayPushesPerMinute, time.Now()); !ok {
+	if ok, _ := s.push.away.allow(node.User, s.cfg.Push.AwayLimit, time.Now()); !ok {
 		s.log.Debug("push: notification over the user's rate dropped", "user", node.User)
 		return nil
 	}

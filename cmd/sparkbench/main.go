@@ -351,6 +351,8 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 			"SPARKGATE_PUSH_INSECURE_HOSTS=127.0.0.1",
 			"SPARKGATE_PUSH_ALLOW_PRIVATE=true",
 			"SPARKGATE_PUSH_COLLAPSE=0s",
+			// The push scenario sends one user more than a minute's share.
+			"SPARKGATE_PUSH_AWAY_LIMIT=0",
 			// Sessions live as long as before the push component existed:
 			// the other scenarios' users keep theirs.
 			"SPARKGATE_SESSION_GRACE=8h",

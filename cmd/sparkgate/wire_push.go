@@ -35,6 +35,7 @@ type pushSettings struct {
 	Component     string
 	Service       string
 	SecretFile    string
+	AwayLimit     int
 
 	// component is what run starts when Component is set (wirePush).
 	component *xmppconn.ComponentConfig
@@ -67,6 +68,8 @@ var pushOptions = []option{
 		set: str(func(c *config) *string { return &c.Push.Component })},
 	{name: "push-service", def: "", usage: "JID of that push app server component (empty: push.<xmpp-domain>)",
 		set: str(func(c *config) *string { return &c.Push.Service })},
+	{name: "push-away-limit", def: "30", usage: "pushes per minute one user without a session gets from the XMPP server's notifications; the rest of a burst is dropped (0: no limit)",
+		set: integer(func(c *config) *int { return &c.Push.AwayLimit })},
 	{name: "push-component-secret-file", def: "", usage: "file holding the component listener's secret (empty: data-dir/push-component.secret, made on first start; give it to the XMPP server)",
 		set: str(func(c *config) *string { return &c.Push.SecretFile })},
 }
@@ -174,7 +177,10 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 	if err != nil {
 		return fmt.Errorf("push component secret: %w", err)
 	}
-	gc.Push.Service, gc.Push.Nodes, gc.Push.Rooms = service, st, st
+	gc.Push.Service, gc.Push.Nodes, gc.Push.Rooms, gc.Push.AwayLimit = service, st, st, p.AwayLimit
+	if p.AwayLimit == 0 {
+		gc.Push.AwayLimit = -1 // the flag's 0 is PushConfig's "no limit"
+	}
 	c.Push.component = &xmppconn.ComponentConfig{Addr: p.Component, Domain: service, Secret: secret, Logger: gc.Logger}
 	return nil
 }
