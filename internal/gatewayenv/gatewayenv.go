@@ -64,6 +64,9 @@ type Options struct {
 	PushAdmins []string
 	// Config may change the configuration before the gateway is built.
 	Config func(*gateway.Config)
+	// TokenLifetime is the access tokens' lifetime; zero means the
+	// default (auth.DefaultLifetime). Refresh tokens are always on.
+	TokenLifetime time.Duration
 }
 
 // Start is StartWith(t, Options{Config: mod}).
@@ -90,7 +93,7 @@ func StartWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: "http://sparkgate.test"})
+	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: "http://sparkgate.test", Lifetime: o.TokenLifetime})
 	if err != nil {
 		t.Fatal(err)
 	}
