@@ -175,10 +175,12 @@ func TestBrowserChat(t *testing.T) {
 		t.Error("a new message re-made the messages shown before it")
 	}
 
-	// A second tab of alice sees what the first one sends.
+	// A second tab of alice, signed in by the first one without the form,
+	// sees what the first one sends.
 	tab2 := alice.p.NewTab(t, "alice-tab2")
 	allowUnimplemented(tab2)
-	signIn(t, e, tab2, alice.Name, alice.Password)
+	tab2.Do(t, chromedp.Navigate(e.URL+"/"))
+	tab2.Wait(t, `document.body.dataset.conn === "connected"`)
 	send(t, alice.p, "from tab one")
 	tab2.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
 	tab2.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
@@ -1168,8 +1170,11 @@ func shortLived(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdte
 // the token it was opened with expires, is reopened with the new token and
 // Last-Event-ID, so messages sent after the first token (and the second)
 // expired arrive; a call refused because the tab's token expired is
-// refreshed and sent again once; the sign-in page never shows. Signing
-// out removes the tokens.
+// refreshed and sent again once. A second tab is signed in without the
+// form by the first (over a BroadcastChannel), keeps the tokens in its own
+// sessionStorage, and the two refresh over two more expiries without
+// revoking the family: both receive. The sign-in page never shows.
+// Signing out removes the tokens, and the other tab signs out too.
 func TestBrowserRefresh(t *testing.T) {
 	e, b, alice, bob := shortLived(t)
 	p := newPage(t, b, "alice")
@@ -1204,18 +1209,35 @@ func TestBrowserRefresh(t *testing.T) {
 		t.Error("the tab still holds the expired token after a call was refused with it")
 	}
 
-	// Another expiry later, the stream still delivers.
-	p.Do(t, chromedp.Sleep(life))
+	// A second tab is signed in without the form: the first one gives it
+	// its tokens, and it keeps them in its own sessionStorage.
+	two := p.NewTab(t, "alice-two")
+	allowUnimplemented(two)
+	two.AllowText("status of 401")
+	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
+	if !browsertest.MustEval[bool](t, two, kept("sessionStorage")+` !== "" && `+kept("localStorage")+` === ""`) {
+		t.Error("the second tab does not keep the refresh token in its sessionStorage only")
+	}
+	watchSignIn(t, two)
+
+	// Two expiries later (the tabs' timers fire together, and the tab that
+	// refreshed second takes the first one's tokens), both still receive.
+	p.Do(t, chromedp.Sleep(2*life))
 	sayTo(t, e, e.Login(t, bob.Name, bob.Password), alice.Name, "after the next expiry")
 	waitShownOnce(t, p, "after the next expiry")
 	assertShownOnce(t, p, "after the first expiry")
-	p.Wait(t, `document.body.dataset.conn === "connected"`)
-	if browsertest.MustEval[bool](t, p, `window.sawSignIn`) {
-		t.Error("the sign-in page showed while the tab was open")
+	two.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	for _, q := range []*browsertest.Page{p, two} {
+		q.Wait(t, `document.body.dataset.conn === "connected"`)
+		if browsertest.MustEval[bool](t, q, `window.sawSignIn`) {
+			t.Errorf("%s showed the sign-in page while it was open", q.Name)
+		}
 	}
 
 	p.Do(t, chromedp.Click(chromedp.ID("signout")))
 	p.Wait(t, `document.body.dataset.screen === "auth" && !sessionStorage.getItem("sparkgate.token") && `+kept("sessionStorage")+` === "" && `+kept("localStorage")+` === ""`)
+	two.Wait(t, `document.body.dataset.screen === "auth" && `+kept("sessionStorage")+` === ""`)
 }
 
 // TestBrowserRefreshTabs: access tokens live 6 s. With "stay signed in"

@@ -16,7 +16,14 @@
 // another tab refreshed already, its newer access token is used instead of
 // spending the spent refresh token again. A tab refreshes shortly before
 // the earlier of its access token's and its refresh token's expiry, and
-// once on a 401 of a call (then retries the call once). A refresh the
+// once on a 401 of a call (then retries the call once). Tabs without
+// "stay signed in" share their record over the BroadcastChannel
+// sparkgate-tokens instead: a new tab asks the open ones for it
+// (askOpenTabs), and a tab that refreshed tells the others which refresh
+// token it spent and the new record, which a tab holding the spent one
+// takes (it stays in each tab's sessionStorage). Tabs that stay signed in
+// hear it too: localStorage reaches the other tabs a moment after the lock
+// does, and the record they read must not be the spent one. A refresh the
 // gateway refuses (401) ends the session: the handler given to
 // onSessionEnded is told once.
 
@@ -55,11 +62,16 @@ function recordOf(user, t, remember) {
   };
 }
 
+// replaced is the last refresh another tab told of ({spent, record}):
+// localStorage reaches the other tabs a moment later than the lock does,
+// and a record still holding the spent refresh token must not be spent.
+let replaced = null;
+
 function readRecord() {
   for (const s of [globalThis.sessionStorage, globalThis.localStorage]) {
     try {
       const r = JSON.parse(s.getItem(REFRESH) || 'null');
-      if (r && r.refreshToken && r.token) return r;
+      if (r && r.refreshToken && r.token) return replaced && replaced.spent === r.refreshToken ? replaced.record : r;
     } catch { /* none */ }
   }
   return null;
@@ -169,7 +181,65 @@ async function rotate(stale) {
     throw e;
   }
   session.keep(r.user, t, r.remember);
+  const now = readRecord();
+  if (channel && now) {
+    // Tell the other tabs which token was spent and what replaced it, and
+    // give them a moment to hear it before the next one gets the lock.
+    channel.postMessage({ spent: r.refreshToken, record: now });
+    await new Promise((done) => setTimeout(done, 150));
+  }
   return t.token;
+}
+
+// ---- tabs without "stay signed in" --------------------------------------------
+
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('sparkgate-tokens') : null;
+const asks = new Map(); // id of a question of this tab -> its answer's resolve
+
+// ownRecord is the record this tab keeps in sessionStorage, or null.
+function ownRecord() {
+  try {
+    const r = JSON.parse(sessionStorage.getItem(REFRESH) || 'null');
+    return r && r.refreshToken && r.token ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+if (channel) {
+  channel.onmessage = (e) => {
+    const m = e.data || {};
+    const mine = ownRecord();
+    if (m.ask && mine && session.token) {
+      channel.postMessage({ answer: m.ask, record: mine });
+    } else if (m.answer && asks.has(m.answer)) {
+      asks.get(m.answer)(m.record);
+    } else if (m.spent && m.record && mine && mine.refreshToken === m.spent) {
+      sessionStorage.setItem(REFRESH, JSON.stringify(m.record));
+      if (session.token) session.adopt(m.record);
+    } else if (m.spent && m.record && m.record.remember) {
+      replaced = { spent: m.spent, record: m.record };
+    }
+  };
+}
+
+// askOpenTabs asks the open tabs signed in without "stay signed in" for
+// their record and keeps the first answer in this tab's sessionStorage; it
+// answers whether one came within wait ms.
+export function askOpenTabs(wait = 250) {
+  if (!channel) return Promise.resolve(false);
+  const id = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  return new Promise((resolve) => {
+    const timeout = setTimeout(() => { asks.delete(id); resolve(false); }, wait);
+    asks.set(id, (r) => {
+      clearTimeout(timeout);
+      asks.delete(id);
+      const ok = Boolean(r && r.refreshToken && r.token && !readRecord());
+      if (ok) sessionStorage.setItem(REFRESH, JSON.stringify(r));
+      resolve(ok);
+    });
+    channel.postMessage({ ask: id });
+  });
 }
 
 // freshToken answers this tab's access token when it is newer than stale

@@ -7,7 +7,7 @@
 // the sign-in form's TOTP step, the occupants panel, the phone's
 // conversation/sidebar switch.
 
-import { call, seg, session, features, available, ApiError, refresh, freshToken, onSessionEnded, startRefreshing } from './api.js';
+import { call, seg, session, features, available, ApiError, refresh, freshToken, onSessionEnded, startRefreshing, askOpenTabs } from './api.js';
 import { EventStream } from './events.js';
 import * as auth from './auth.js';
 import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
@@ -445,24 +445,34 @@ function main() {
   wireSettings();
   model.visible = !document.hidden;
   window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
+  resume().catch(fail);
+}
+
+// resume signs in without the form when this tab keeps a refresh token (a
+// reload, a browser that stays signed in, the next visit) or another open
+// tab gives it its own (a new tab without "stay signed in").
+async function resume() {
   const token = session.token;
+  if (!session.record && !token) await askOpenTabs();
   const kept = session.record;
-  if (kept) {
-    // A kept refresh token signs in without the form: a reload, a new tab
-    // of a browser that stays signed in, the next visit.
-    freshToken().then((t) => startSession(session.user || kept.user, t), (e) => {
-      if (live) return;
-      if (e instanceof ApiError && e.status === 401) session.clear();
-      show('auth');
-      $('auth-error').textContent = e instanceof ApiError && e.status === 401 ? endedSentence('expired') : explain(e);
-      $('login-user').focus();
-    });
-  } else if (token) {
-    startSession(session.user, token).catch(fail);
-  } else {
+  if (!kept) {
+    if (token) return startSession(session.user, token);
     show('auth');
     $('login-user').focus();
+    return undefined;
   }
+  let t;
+  try {
+    t = await freshToken();
+  } catch (e) {
+    if (live) return undefined;
+    if (e instanceof ApiError && e.status === 401) session.clear();
+    show('auth');
+    $('auth-error').textContent = e instanceof ApiError && e.status === 401 ? endedSentence('expired') : explain(e);
+    $('login-user').focus();
+    return undefined;
+  }
+  return startSession(session.user || kept.user, t);
 }
 
 main();
