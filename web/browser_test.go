@@ -360,7 +360,7 @@ func TestBrowserPasskey(t *testing.T) {
 }
 
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR
-// is shown) and signs in with password and code.
+// is shown) and signs in with password and code, staying signed in.
 func TestBrowserTOTP(t *testing.T) {
 	_, u, p := signedInAlone(t, "totp")
 	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
@@ -388,7 +388,10 @@ func TestBrowserTOTP(t *testing.T) {
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
 
 	// The password alone is not enough now: the page asks for the code.
+	// "Stay signed in" is ticked on the password step; the code step
+	// carries it.
 	p.AllowText("status of 401")
+	browsertest.MustEval[bool](t, p, `(document.getElementById("login-remember").checked = true, true)`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
 		chromedp.SetValue(chromedp.ID("login-password"), u.Password),
@@ -418,6 +421,9 @@ func TestBrowserTOTP(t *testing.T) {
 		chromedp.Click(chromedp.ID("totp-submit")),
 	)
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
+	if !browsertest.MustEval[bool](t, p, kept("localStorage")+` !== "" && `+kept("sessionStorage")+` === ""`) {
+		t.Error("the code step did not carry stay signed in: the refresh token is not in localStorage")
+	}
 }
 
 // TestPagesCSP: every file of the client is served with the strict
