@@ -175,10 +175,12 @@ func TestBrowserChat(t *testing.T) {
 		t.Error("a new message re-made the messages shown before it")
 	}
 
-	// A second tab of alice sees what the first one sends.
+	// A second tab of alice, signed in by the first one without the form,
+	// sees what the first one sends.
 	tab2 := alice.p.NewTab(t, "alice-tab2")
 	allowUnimplemented(tab2)
-	signIn(t, e, tab2, alice.Name, alice.Password)
+	tab2.Do(t, chromedp.Navigate(e.URL+"/"))
+	tab2.Wait(t, `document.body.dataset.conn === "connected"`)
 	send(t, alice.p, "from tab one")
 	tab2.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
 	tab2.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
@@ -358,7 +360,7 @@ func TestBrowserPasskey(t *testing.T) {
 }
 
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR
-// is shown) and signs in with password and code.
+// is shown) and signs in with password and code, staying signed in.
 func TestBrowserTOTP(t *testing.T) {
 	_, u, p := signedInAlone(t, "totp")
 	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
@@ -386,7 +388,10 @@ func TestBrowserTOTP(t *testing.T) {
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
 
 	// The password alone is not enough now: the page asks for the code.
+	// "Stay signed in" is ticked on the password step; the code step
+	// carries it.
 	p.AllowText("status of 401")
+	browsertest.MustEval[bool](t, p, `(document.getElementById("login-remember").checked = true, true)`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
 		chromedp.SetValue(chromedp.ID("login-password"), u.Password),
@@ -416,6 +421,9 @@ func TestBrowserTOTP(t *testing.T) {
 		chromedp.Click(chromedp.ID("totp-submit")),
 	)
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
+	if !browsertest.MustEval[bool](t, p, kept("localStorage")+` !== "" && `+kept("sessionStorage")+` === ""`) {
+		t.Error("the code step did not carry stay signed in: the refresh token is not in localStorage")
+	}
 }
 
 // TestPagesCSP: every file of the client is served with the strict
@@ -1122,4 +1130,195 @@ func TestBrowserChats(t *testing.T) {
 		p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)
 	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats.png"))
+}
+
+// signInWith signs in with the form, "stay signed in" ticked or not.
+func signInWith(t *testing.T, e *gatewayenv.Env, p *browsertest.Page, name, password string, remember bool) {
+	t.Helper()
+	p.Do(t, chromedp.Navigate(e.URL+"/"))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+	browsertest.MustEval[bool](t, p, `(document.getElementById("login-remember").checked = `+fmt.Sprint(remember)+`, true)`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-user"), name),
+		chromedp.SetValue(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+}
+
+// watchSignIn makes window.sawSignIn true whenever the page shows the
+// sign-in screen from now on.
+func watchSignIn(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	browsertest.MustEval[bool](t, p, `(() => {
+		window.sawSignIn = false;
+		new MutationObserver(() => { if (document.body.dataset.screen === "auth") window.sawSignIn = true; })
+			.observe(document.body, {attributes: true, attributeFilter: ["data-screen"]});
+		return true;
+	})()`)
+}
+
+// kept is a JavaScript expression: the refresh token kept in storage
+// ("sessionStorage" or "localStorage"), or "".
+func kept(storage string) string {
+	return `((JSON.parse(` + storage + `.getItem("sparkgate.refresh") || "null") || {}).refreshToken || "")`
+}
+
+// sayTo sends text to name as the user with token tok.
+func sayTo(t *testing.T, e *gatewayenv.Env, tok, name, text string) {
+	t.Helper()
+	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(name), tok, "text/plain", text); r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+}
+
+// life is the access tokens' lifetime in the refresh journeys.
+const life = 6 * time.Second
+
+// shortLived starts a gateway whose access tokens live life, a browser,
+// and two people.
+func shortLived(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdtest.User, ejabberdtest.User) {
+	t.Helper()
+	e := gatewayenv.StartWith(t, gatewayenv.Options{TokenLifetime: life})
+	return e, browsertest.Launch(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+}
+
+// TestBrowserRefresh: access tokens live 6 s. A tab signed in without
+// "stay signed in" keeps its refresh token in sessionStorage, never in
+// localStorage. It refreshes before each expiry; its stream, ended when
+// the token it was opened with expires, is reopened with the new token and
+// Last-Event-ID, so messages sent after the first token (and the second)
+// expired arrive; a call refused because the tab's token expired is
+// refreshed and sent again once. A second tab is signed in without the
+// form by the first (over a BroadcastChannel), keeps the tokens in its own
+// sessionStorage, and the two refresh over two more expiries without
+// revoking the family: both receive. The sign-in page never shows.
+// Signing out removes the tokens, and the other tab signs out too.
+func TestBrowserRefresh(t *testing.T) {
+	e, b, alice, bob := shortLived(t)
+	p := newPage(t, b, "alice")
+	p.AllowText("status of 401") // the call sent with an expired token, below
+	signInWith(t, e, p, alice.Name, alice.Password, false)
+	watchSignIn(t, p)
+	first := browsertest.MustEval[string](t, p, `sessionStorage.getItem("sparkgate.token")`)
+	if !browsertest.MustEval[bool](t, p, kept("sessionStorage")+` !== "" && `+kept("localStorage")+` === ""`) {
+		t.Fatal("without stay signed in, the refresh token is not in sessionStorage only")
+	}
+
+	// The first token expires: the tab has refreshed, its stream goes on.
+	p.Do(t, chromedp.Sleep(life+time.Second))
+	if browsertest.MustEval[string](t, p, `sessionStorage.getItem("sparkgate.token")`) == first {
+		t.Fatal("the tab did not refresh its token before it expired")
+	}
+	sayTo(t, e, e.Login(t, bob.Name, bob.Password), alice.Name, "after the first expiry")
+	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	waitShownOnce(t, p, "after the first expiry")
+
+	// A call with an expired token is refused, refreshed and sent again.
+	browsertest.MustEval[bool](t, p, `(sessionStorage.setItem("sparkgate.token", `+js(first)+`), true)`)
+	p.Do(t,
+		chromedp.Click(chromedp.ID("settings-open")),
+		chromedp.SetValue(chromedp.ID("presence-show"), "away"),
+		chromedp.Click(chromedp.CSS("#presence-form button[type=submit]")),
+	)
+	p.Wait(t, `document.getElementById("notice").textContent === "Presence updated."`)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+	if browsertest.MustEval[string](t, p, `sessionStorage.getItem("sparkgate.token")`) == first {
+		t.Error("the tab still holds the expired token after a call was refused with it")
+	}
+
+	// A second tab is signed in without the form: the first one gives it
+	// its tokens, and it keeps them in its own sessionStorage.
+	two := p.NewTab(t, "alice-two")
+	allowUnimplemented(two)
+	two.AllowText("status of 401")
+	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
+	if !browsertest.MustEval[bool](t, two, kept("sessionStorage")+` !== "" && `+kept("localStorage")+` === ""`) {
+		t.Error("the second tab does not keep the refresh token in its sessionStorage only")
+	}
+	watchSignIn(t, two)
+
+	// Two expiries later (the tabs' timers fire together, and the tab that
+	// refreshed second takes the first one's tokens), both still receive.
+	p.Do(t, chromedp.Sleep(2*life))
+	sayTo(t, e, e.Login(t, bob.Name, bob.Password), alice.Name, "after the next expiry")
+	waitShownOnce(t, p, "after the next expiry")
+	assertShownOnce(t, p, "after the first expiry")
+	two.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	for _, q := range []*browsertest.Page{p, two} {
+		q.Wait(t, `document.body.dataset.conn === "connected"`)
+		if browsertest.MustEval[bool](t, q, `window.sawSignIn`) {
+			t.Errorf("%s showed the sign-in page while it was open", q.Name)
+		}
+	}
+
+	p.Do(t, chromedp.Click(chromedp.ID("signout")))
+	p.Wait(t, `document.body.dataset.screen === "auth" && !sessionStorage.getItem("sparkgate.token") && `+kept("sessionStorage")+` === "" && `+kept("localStorage")+` === ""`)
+	two.Wait(t, `document.body.dataset.screen === "auth" && `+kept("sessionStorage")+` === ""`)
+}
+
+// TestBrowserRefreshTabs: access tokens live 6 s. With "stay signed in"
+// the refresh token is in localStorage, not sessionStorage, and a second
+// tab of the same browser is signed in without the form. Both tabs
+// refreshing at the same moment take turns (the Web Lock): the second uses
+// the first one's new tokens instead of spending the spent refresh token,
+// which would revoke the family; both stay signed in over several
+// expiries (their timers fire together) and receive a message. Signing out
+// in one tab removes the tokens from both storages and ends the other
+// tab's session too; a new page then shows the form.
+func TestBrowserRefreshTabs(t *testing.T) {
+	e, b, alice, bob := shortLived(t)
+	one := newPage(t, b, "alice-one")
+	signInWith(t, e, one, alice.Name, alice.Password, true)
+	if !browsertest.MustEval[bool](t, one, kept("localStorage")+` !== "" && `+kept("sessionStorage")+` === ""`) {
+		t.Fatal("with stay signed in, the refresh token is not in localStorage only")
+	}
+
+	two := one.NewTab(t, "alice-two")
+	allowUnimplemented(two)
+	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
+	if got := browsertest.MustEval[string](t, two, `document.getElementById("me-name").textContent`); !strings.Contains(strings.ToLower(got), strings.ToLower(alice.Name)) {
+		t.Errorf("the second tab is signed in as %q", got)
+	}
+	for _, p := range []*browsertest.Page{one, two} {
+		p.AllowText("status of 401") // the requests under way when the family is revoked at the end
+		watchSignIn(t, p)
+	}
+
+	// Both refresh at once.
+	results := make(chan string, 2)
+	for _, p := range []*browsertest.Page{one, two} {
+		go func() {
+			got, err := browsertest.Eval[string](t, p, `import("/api.js").then(m => m.refresh(sessionStorage.getItem("sparkgate.token"))).then(() => "ok", e => "refused: " + e.message)`)
+			if err != nil {
+				got = err.Error()
+			}
+			results <- p.Name + ": " + got
+		}()
+	}
+	for range 2 {
+		if r := <-results; !strings.HasSuffix(r, ": ok") {
+			t.Errorf("refresh at the same moment: %s", r)
+		}
+	}
+
+	// Two more expiries; both tabs still receive.
+	one.Do(t, chromedp.Sleep(2*life))
+	sayTo(t, e, e.Login(t, bob.Name, bob.Password), alice.Name, "to both tabs")
+	for _, p := range []*browsertest.Page{one, two} {
+		p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+		p.Wait(t, `document.body.dataset.conn === "connected"`)
+		if browsertest.MustEval[bool](t, p, `window.sawSignIn`) {
+			t.Errorf("%s showed the sign-in page", p.Name)
+		}
+	}
+
+	one.Do(t, chromedp.Click(chromedp.ID("signout")))
+	one.Wait(t, `document.body.dataset.screen === "auth" && !sessionStorage.getItem("sparkgate.token") && `+kept("sessionStorage")+` === "" && `+kept("localStorage")+` === ""`)
+	two.Wait(t, `document.body.dataset.screen === "auth" && document.getElementById("auth-error").textContent !== "" && !sessionStorage.getItem("sparkgate.token") && `+kept("localStorage")+` === ""`)
+	two.Do(t, chromedp.Reload())
+	two.Wait(t, `document.body.dataset.screen === "auth"`)
 }

@@ -84,6 +84,9 @@ type Options struct {
 	// keys, for a test that builds more on them (bookmarks and properties
 	// kept in the store, its own TOTP or token settings).
 	Setup func(c *gateway.Config, st *store.SQLite, keys *auth.Keys)
+	// TokenLifetime is the access tokens' lifetime; zero means the
+	// default (auth.DefaultLifetime). Refresh tokens are always on.
+	TokenLifetime time.Duration
 }
 
 // Start is StartWith(t, Options{Config: mod}).
@@ -114,7 +117,7 @@ func StartWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: "http://sparkgate.test"})
+	tokens, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: srv.Domain(), Issuer: "http://sparkgate.test", Lifetime: o.TokenLifetime})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,26 +1,281 @@
-// api.js: the REST calls of the SparkWeb API (see /sparkweb/api/openapi.yaml).
-// The token lives in sessionStorage only: never a cookie, never
-// localStorage, never a URL (except the event stream's ?token=).
+// api.js: the REST calls of the SparkWeb API (see /sparkweb/api/openapi.yaml)
+// and the tokens they carry.
+//
+// Tokens: the access token and the username live in sessionStorage (this
+// tab). A login or a refresh also answers a refresh token (openapi.yaml,
+// TokenEntity): it is kept, with the access token it came with, as one
+// record under sparkgate.refresh, in localStorage when the person chose
+// "stay signed in" (every tab of the browser shares it, and it outlives
+// the browser) and in sessionStorage otherwise (this tab only, gone with
+// the browser session). Tokens never go into a cookie, never into a URL
+// except the event stream's ?token=, and are never logged.
+//
+// Refreshing (POST /token/refresh) spends the refresh token: showing it
+// again revokes its whole family, so tabs take turns (the Web Lock
+// sparkgate-refresh) and each re-reads the record inside the lock: when
+// another tab refreshed already, its newer access token is used instead of
+// spending the spent refresh token again. A tab refreshes shortly before
+// the earlier of its access token's and its refresh token's expiry, and
+// once on a 401 of a call (then retries the call once). Tabs without
+// "stay signed in" share their record over the BroadcastChannel
+// sparkgate-tokens instead: a new tab asks the open ones for it
+// (askOpenTabs), and a tab that refreshed tells the others which refresh
+// token it spent and the new record, which a tab holding the spent one
+// takes (it stays in each tab's sessionStorage). Tabs that stay signed in
+// hear it too: localStorage reaches the other tabs a moment after the lock
+// does, and the record they read must not be the spent one. A refresh the
+// gateway refuses (401) ends the session: the handler given to
+// onSessionEnded is told once.
 
 export const API = '/sparkweb/api';
 export const REST = API + '/rest';
 
 const TOKEN = 'sparkgate.token';
 const USER = 'sparkgate.user';
+const REFRESH = 'sparkgate.refresh';
+const LOCK = 'sparkgate-refresh';
+const LEAD = 60000; // refresh this long before an expiry (at most a fifth of the lifetime)
+
+// claimsOf decodes a JWT's payload (iat and exp: the server's clock).
+function claimsOf(jwt) {
+  try {
+    const p = String(jwt).split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(p)) || {};
+  } catch {
+    return {};
+  }
+}
+
+// recordOf makes the stored record of a login's or a refresh's answer t.
+// Lifetimes are measured on the server's clock (the token's iat) and
+// counted from `at` on ours, so a skewed clock does not matter.
+function recordOf(user, t, remember) {
+  const now = Date.now();
+  const c = claimsOf(t.token);
+  const issued = c.iat ? c.iat * 1000 : now;
+  const life = c.exp && c.iat ? (c.exp - c.iat) * 1000 : Date.parse(t.expiresAt) - now;
+  const rlife = t.refreshExpiresAt ? Date.parse(t.refreshExpiresAt) - issued : life;
+  return {
+    user, token: t.token, refreshToken: t.refreshToken,
+    remember: typeof t.remember === 'boolean' ? t.remember : Boolean(remember),
+    at: now, life: life > 0 ? life : 0, rlife: rlife > 0 ? rlife : 0,
+  };
+}
+
+// replaced is the last refresh another tab told of ({spent, record}):
+// localStorage reaches the other tabs a moment later than the lock does,
+// and a record still holding the spent refresh token must not be spent.
+let replaced = null;
+
+function readRecord() {
+  for (const s of [globalThis.sessionStorage, globalThis.localStorage]) {
+    try {
+      const r = JSON.parse(s.getItem(REFRESH) || 'null');
+      if (r && r.refreshToken && r.token) return replaced && replaced.spent === r.refreshToken ? replaced.record : r;
+    } catch { /* none */ }
+  }
+  return null;
+}
+
+// due is when the record's tokens should be refreshed: a little before
+// the earlier expiry (never, when the lifetimes are unknown).
+export function due(r) {
+  const before = (life) => life - Math.min(LEAD, life / 5);
+  if (!r || !(r.life > 0)) return Infinity;
+  return r.at + Math.min(before(r.life), r.rlife > 0 ? before(r.rlife) : Infinity);
+}
 
 export const session = {
   get token() { return sessionStorage.getItem(TOKEN) || ''; },
   get user() { return sessionStorage.getItem(USER) || ''; },
+  // record is the stored refresh token with its access token, or null.
+  get record() { return readRecord(); },
   save(user, token) {
     sessionStorage.setItem(USER, user);
     sessionStorage.setItem(TOKEN, token);
   },
+  // keep saves a login's or a refresh's answer t (TokenEntity) for user,
+  // with the refresh token where remember says.
+  keep(user, t, remember = false) {
+    this.save(user, t.token);
+    ended = false;
+    if (!t.refreshToken) {
+      forgetRecord();
+      return;
+    }
+    const r = recordOf(user, t, remember);
+    const [here, there] = r.remember ? [localStorage, sessionStorage] : [sessionStorage, localStorage];
+    here.setItem(REFRESH, JSON.stringify(r));
+    there.removeItem(REFRESH);
+    schedule();
+  },
+  // adopt takes another tab's newer access token from the record r.
+  adopt(r) {
+    this.save(r.user, r.token);
+    ended = false;
+    schedule();
+  },
   clear() {
+    clearTimeout(timer);
     for (const k of Object.keys(sessionStorage)) {
       if (k.startsWith('sparkgate.')) sessionStorage.removeItem(k);
     }
+    forgetRecord();
   },
 };
+
+function forgetRecord() {
+  sessionStorage.removeItem(REFRESH);
+  localStorage.removeItem(REFRESH);
+}
+
+// ---- refreshing ---------------------------------------------------------------
+
+let ended = false;
+let endedHandler = () => {};
+let inflight = null;
+let timer = 0;
+
+// onSessionEnded sets what happens when the gateway refuses to refresh
+// (sign in again): told once per session.
+export function onSessionEnded(fn) { endedHandler = fn; }
+
+function sessionEnded() {
+  if (ended) return;
+  ended = true;
+  clearTimeout(timer);
+  endedHandler();
+}
+
+// refresh answers a newer access token than stale (the one this tab
+// holds, or the one a call or the stream was refused with): another tab's,
+// when it refreshed already, else a new pair from the gateway. Refreshes
+// of this tab share one request; tabs take turns. It rejects with an
+// ApiError (401: sign in again; the ended handler was told) or a
+// NetworkError.
+export function refresh(stale = session.token) {
+  if (!inflight) {
+    const run = () => rotate(stale);
+    const p = (globalThis.navigator && navigator.locks) ? navigator.locks.request(LOCK, run) : run();
+    inflight = p.finally(() => { inflight = null; });
+  }
+  return inflight;
+}
+
+async function rotate(stale) {
+  const r = readRecord(); // inside the lock: another tab may have refreshed
+  const user = session.user;
+  if (!r || (user && String(r.user || '').toLowerCase() !== user.toLowerCase())) {
+    sessionEnded();
+    throw new ApiError(401, { code: 'unauthorized' });
+  }
+  if (r.token !== stale && Date.now() < due(r)) {
+    session.adopt(r);
+    return r.token;
+  }
+  let t;
+  try {
+    t = await call('POST', '/token/refresh', { json: { refreshToken: r.refreshToken }, token: '' });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) sessionEnded();
+    throw e;
+  }
+  session.keep(r.user, t, r.remember);
+  const now = readRecord();
+  if (channel && now) {
+    // Tell the other tabs which token was spent and what replaced it, and
+    // give them a moment to hear it before the next one gets the lock.
+    channel.postMessage({ spent: r.refreshToken, record: now });
+    await new Promise((done) => setTimeout(done, 150));
+  }
+  return t.token;
+}
+
+// ---- tabs without "stay signed in" --------------------------------------------
+
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('sparkgate-tokens') : null;
+const asks = new Map(); // id of a question of this tab -> its answer's resolve
+
+// ownRecord is the record this tab keeps in sessionStorage, or null.
+function ownRecord() {
+  try {
+    const r = JSON.parse(sessionStorage.getItem(REFRESH) || 'null');
+    return r && r.refreshToken && r.token ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+if (channel) {
+  channel.onmessage = (e) => {
+    const m = e.data || {};
+    const mine = ownRecord();
+    if (m.ask && mine && session.token) {
+      channel.postMessage({ answer: m.ask, record: mine });
+    } else if (m.answer && asks.has(m.answer)) {
+      asks.get(m.answer)(m.record);
+    } else if (m.spent && m.record && mine && mine.refreshToken === m.spent) {
+      sessionStorage.setItem(REFRESH, JSON.stringify(m.record));
+      if (session.token) session.adopt(m.record);
+    } else if (m.spent && m.record && m.record.remember) {
+      replaced = { spent: m.spent, record: m.record };
+    }
+  };
+}
+
+// askOpenTabs asks the open tabs signed in without "stay signed in" for
+// their record and keeps the first answer in this tab's sessionStorage; it
+// answers whether one came within wait ms.
+export function askOpenTabs(wait = 250) {
+  if (!channel) return Promise.resolve(false);
+  const id = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  return new Promise((resolve) => {
+    const timeout = setTimeout(() => { asks.delete(id); resolve(false); }, wait);
+    asks.set(id, (r) => {
+      clearTimeout(timeout);
+      asks.delete(id);
+      const ok = Boolean(r && r.refreshToken && r.token && !readRecord());
+      if (ok) sessionStorage.setItem(REFRESH, JSON.stringify(r));
+      resolve(ok);
+    });
+    channel.postMessage({ ask: id });
+  });
+}
+
+// freshToken answers this tab's access token when it is newer than stale
+// and not due for a refresh, else refresh(stale)'s.
+export async function freshToken(stale = '') {
+  const cur = session.token;
+  const r = readRecord();
+  if (cur && cur !== stale && (!r || (r.token === cur && Date.now() < due(r)))) return cur;
+  return refresh(cur || stale);
+}
+
+// schedule sets the timer of the next refresh from the stored record.
+function schedule() {
+  clearTimeout(timer);
+  const r = readRecord();
+  if (!r || !session.token) return;
+  const wait = due(r) - Date.now();
+  if (!Number.isFinite(wait)) return;
+  timer = setTimeout(tick, Math.min(Math.max(0, wait), 2 ** 31 - 1));
+}
+
+function tick() {
+  refresh(session.token).catch((e) => {
+    // Refused: the ended handler was told. Else (no network, rate
+    // limited) try again a little later.
+    if (e instanceof ApiError && e.status === 401) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, Math.max(5000, (e.retryAfter || 0) * 1000));
+  });
+}
+
+// startRefreshing schedules the refreshes of a session this tab resumed.
+export function startRefreshing() {
+  ended = false;
+  schedule();
+}
 
 // ApiError is a failed call: status, the stable code of the Error body and
 // the seconds of its Retry-After (0 without). Its message is the server's,
@@ -66,8 +321,20 @@ export const seg = (s) => encodeURIComponent(s);
 // left out, except the '' of those named in keepEmpty (an empty `before`
 // asks the archive for its newest page). It resolves with the decoded JSON
 // (or null) and rejects with an ApiError, or a NetworkError when no answer
-// came.
-export async function call(method, path, { body, json, query, keepEmpty = [], token = session.token, feature } = {}) {
+// came. A call with this tab's token (no `token` given) that answers 401
+// refreshes the token once and is sent again once.
+export async function call(method, path, opts = {}) {
+  const own = opts.token === undefined;
+  const token = own ? session.token : opts.token;
+  try {
+    return await send(method, path, opts, token);
+  } catch (e) {
+    if (!own || !token || !(e instanceof ApiError) || e.status !== 401 || !readRecord()) throw e;
+    return send(method, path, opts, await refresh(token));
+  }
+}
+
+async function send(method, path, { body, json, query, keepEmpty = [], feature } = {}, token = '') {
   const headers = {};
   if (token) headers.Authorization = 'Bearer ' + token;
   let payload;

@@ -1,19 +1,24 @@
 // auth.js: password, TOTP and passkey (WebAuthn) ceremonies. Failures are
-// thrown as they come (api.js's errors); errors.js words them.
+// thrown as they come (api.js's errors); errors.js words them. The sign-ins
+// answer the TokenEntity (token, refresh token, expiries); remember asks
+// for "stay signed in" (?remember=true).
 
 import { call, seg } from './api.js';
 
-export async function login(username, password) {
-  return call('POST', `/login/${seg(username)}`, { body: password, token: '' });
+const remembered = (remember) => (remember ? { remember: 'true' } : undefined);
+
+export async function login(username, password, remember = false) {
+  return call('POST', `/login/${seg(username)}`, { body: password, token: '', query: remembered(remember) });
 }
 
-export async function register(username, password) {
-  return call('POST', `/register/${seg(username)}`, { body: password, token: '' });
+export async function register(username, password, remember = false) {
+  return call('POST', `/register/${seg(username)}`, { body: password, token: '', query: remembered(remember) });
 }
 
-// totpLogin completes a login that answered mfa_required, with its ticket.
-export async function totpLogin(username, code, ticketOrPassword) {
-  return call('POST', `/totp/authenticate/${seg(username)}/${seg(code)}`, { body: ticketOrPassword, token: '', feature: 'totp' });
+// totpLogin completes a login that answered mfa_required, with its ticket
+// (and the choice of the login's step).
+export async function totpLogin(username, code, ticketOrPassword, remember = false) {
+  return call('POST', `/totp/authenticate/${seg(username)}/${seg(code)}`, { body: ticketOrPassword, token: '', feature: 'totp', query: remembered(remember) });
 }
 
 // totpEnrol starts TOTP enrolment on the signed-in account: the request
@@ -34,14 +39,14 @@ function unwrap(opts) {
 }
 
 // passkeyLogin runs the assertion ceremony and answers the token.
-export async function passkeyLogin(username) {
+export async function passkeyLogin(username, remember = false) {
   if (!passkeysSupported()) throw new Error('This browser does not support passkeys.');
   const start = await call('POST', `/webauthn/authenticate/start/${seg(username)}`, { token: '', feature: 'passkeys' });
   const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(unwrap(start.assertion));
   const cred = await navigator.credentials.get({ publicKey });
   if (!cred) throw new Error('No passkey was chosen.');
   return call('POST', `/webauthn/authenticate/finish/${seg(username)}`, {
-    json: cred.toJSON(), token: '', query: { ceremony: start.ceremony },
+    json: cred.toJSON(), token: '', query: { ceremony: start.ceremony, ...remembered(remember) },
   });
 }
 

@@ -121,3 +121,14 @@ export function explain(err, doing = '', facts = {}) {
   if (err.name === 'Error' && err.message) return err.message;
   return 'Something went wrong. Try again.';
 }
+
+// endedSentence says why the page is back at sign-in without the person
+// signing out here: 'expired' (the session could not be renewed: the
+// refresh token expired or was revoked, or the account's password
+// changed), 'logout' (signed out in another tab or elsewhere), anything
+// else (the session ended).
+export function endedSentence(reason) {
+  if (reason === 'expired') return 'Your session expired. Sign in again.';
+  if (reason === 'logout') return 'You were signed out. Sign in again.';
+  return 'You were signed out.';
+}

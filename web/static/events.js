@@ -5,6 +5,14 @@
 // {resume: true}, a new EventSource is opened with ?lastEventId=. Every
 // event id is delivered at most once.
 //
+// A stream lives as long as the access token it was opened with: it ends
+// with chatapi.close {reason: 'expired'}, and a stream refused with 401
+// was opened with a token no longer good. Either way the stream asks
+// renew(stale, refused) for a newer token (api.js: another tab's or a
+// refreshed one) and reopens with it and ?lastEventId=, so the user's event
+// log replays what happened meanwhile. Only a renewal that fails with 401
+// ends the stream (onEnd('expired')).
+//
 // The connection state follows the stream itself: it is 'connected' while
 // the EventSource is open (its open event, and any event it delivers, say
 // so), 'reconnecting' while it retries, and 'offline' while the browser
@@ -26,11 +34,15 @@ const SEEN_MAX = 4096;
 export class EventStream {
   // onEvent(name, data, id) gets every new event; onState(state) gets
   // 'connecting', 'connected', 'reconnecting', 'offline' and 'closed';
-  // onEnd(reason) is told when the stream must not be resumed (sign in again).
-  constructor({ onEvent, onState, onEnd }) {
+  // onEnd(reason) is told when the stream must not be resumed (sign in
+  // again); renew(stale, refused) answers a newer token than stale (see
+  // above), or rejects.
+  constructor({ onEvent, onState, onEnd, renew }) {
     this.onEvent = onEvent;
     this.onState = onState;
     this.onEnd = onEnd;
+    this.renew = renew;
+    this.renewals = 0; // renewals since the stream last opened
     this.source = null;
     this.token = '';
     this.seen = new Set();
@@ -79,6 +91,7 @@ export class EventStream {
     if (!src || this.stopped) return;
     if (src.readyState === EventSource.OPEN) {
       this.retry = 0;
+      this.renewals = 0;
       this.setState('connected');
     } else if (src.readyState === EventSource.CONNECTING) {
       this.setState(navigator.onLine ? 'reconnecting' : 'offline');
@@ -131,8 +144,7 @@ export class EventStream {
         const res = await fetch(API + '/sse', { headers: { Authorization: 'Bearer ' + this.token }, signal: ctl.signal, cache: 'no-store' });
         ctl.abort();
         if (res.status === 401) {
-          this.stop();
-          this.onEnd('expired');
+          this.renewAndOpen(true);
           return;
         }
       } catch {
@@ -140,6 +152,39 @@ export class EventStream {
       }
     }
     if (!this.stopped) this.open();
+  }
+
+  // renewAndOpen reopens the stream with a newer token than the one it was
+  // opened with (refused: the gateway said 401 to it).
+  async renewAndOpen(refused) {
+    clearTimeout(this.timer);
+    if (this.source) this.source.close();
+    this.source = null;
+    if (!this.renew || ++this.renewals > 3) {
+      this.stop();
+      this.onEnd('expired');
+      return;
+    }
+    let token;
+    try {
+      token = await this.renew(this.token, refused);
+    } catch (e) {
+      if (this.stopped) return;
+      if (e && e.status === 401) {
+        this.stop();
+        this.onEnd('expired');
+      } else {
+        // No answer (offline) or a busy gateway: try again later.
+        this.renewals--;
+        this.setState(navigator.onLine ? 'reconnecting' : 'offline');
+        const delay = Math.min(30000, 500 * 2 ** this.retry++) * (0.75 + Math.random() / 2);
+        this.timer = setTimeout(() => this.renewAndOpen(refused), delay);
+      }
+      return;
+    }
+    if (this.stopped) return;
+    this.token = token;
+    this.open();
   }
 
   dispatch(src, name, e) {
@@ -160,6 +205,8 @@ export class EventStream {
       src.close();
       if (data.resume) {
         this.reopen(300);
+      } else if (data.reason === 'expired' && this.renew) {
+        this.renewAndOpen(false);
       } else {
         this.stop();
         this.onEnd(data.reason || 'ended');

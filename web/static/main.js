@@ -7,14 +7,14 @@
 // the sign-in form's TOTP step, the occupants panel, the phone's
 // conversation/sidebar switch.
 
-import { call, seg, session, features, available, ApiError } from './api.js';
+import { call, seg, session, features, available, ApiError, refresh, freshToken, onSessionEnded, startRefreshing, askOpenTabs } from './api.js';
 import { EventStream } from './events.js';
 import * as auth from './auth.js';
 import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
-import { explain } from './errors.js';
+import { explain, endedSentence } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
@@ -25,7 +25,15 @@ const events = new EventStream({
   onEvent,
   onState: (s) => setConn(s),
   onEnd: (reason) => signOut({ remote: true, reason }),
+  // The stream's token expired or was refused: a newer one, refreshed
+  // when no tab did it yet.
+  renew: (stale, refused) => (refused ? refresh(stale) : freshToken(stale)),
 });
+
+// A refresh the gateway refused: back to sign-in, saying why.
+onSessionEnded(() => signOut({ remote: true, reason: 'expired' }));
+
+let live = false; // a session is on screen
 
 function onEvent(name, d) {
   switch (name) {
@@ -55,8 +63,16 @@ function onEvent(name, d) {
   }
 }
 
+// begin starts the session of a sign-in's answer t (TokenEntity), keeping
+// its tokens as remember says.
+function begin(user, t, remember) {
+  session.keep(user, t, remember);
+  return startSession(user, t.token);
+}
+
 async function startSession(user, token) {
-  session.save(user, token);
+  live = true;
+  startRefreshing();
   if (user.includes('@')) model.jid = state.bare(user);
   show('app');
   showMe(user);
@@ -78,8 +94,11 @@ async function startSession(user, token) {
 }
 
 async function signOut({ remote = false, reason = '' } = {}) {
-  const token = session.token;
+  if (remote && !live) return; // told twice (the stream and a refused refresh)
+  live = false;
   events.stop();
+  // An expired token would not end the family: refresh it first.
+  const token = remote ? '' : await freshToken().catch(() => session.token);
   if (token && !remote) {
     await forgetPush(token);
     await call('POST', '/logout', { token }).catch(() => {});
@@ -89,7 +108,7 @@ async function signOut({ remote = false, reason = '' } = {}) {
   document.body.classList.remove('in-conv');
   show('auth');
   setConn('offline', 'Offline');
-  $('auth-error').textContent = remote ? (reason === 'expired' ? 'Your session expired. Sign in again.' : 'You were signed out.') : '';
+  $('auth-error').textContent = remote ? endedSentence(reason) : '';
   $('login-password').value = '';
   $('composer-input').value = '';
   $('login-user').focus();
@@ -138,7 +157,9 @@ function wireAuth() {
   const user = () => $('login-user').value.trim();
   const pass = () => $('login-password').value;
   const error = (text) => { $('auth-error').textContent = text; };
+  const remember = () => $('login-remember').checked;
   let ticket = null; // of a login that asked for the TOTP code
+  let remembered = false; // "stay signed in", as it was when the login asked for the code
   // The server's rules a registration's answer is read with (errors.js):
   // asked once, before signing in (GET /config/global needs no token).
   let rules = null;
@@ -157,8 +178,8 @@ function wireAuth() {
     const lack = missing();
     if (lack) { error(lack); return; }
     try {
-      const { token } = await ceremony();
-      await startSession(user(), token);
+      const t = await ceremony();
+      await begin(user(), t, remember());
     } catch (e) {
       if (failed && failed(e)) return;
       error(explain(e, doing, await facts()));
@@ -167,11 +188,12 @@ function wireAuth() {
 
   $('login-form').addEventListener('submit', busy($('login-submit'), signInBy(
     () => (!user() || !pass() ? 'Enter your username and password.' : ''),
-    () => auth.login(user(), pass()),
+    () => auth.login(user(), pass(), remember()),
     'login',
     (e) => {
       if (!(e instanceof ApiError && e.code === 'mfa_required')) return false;
       ticket = e.body.ticket || '';
+      remembered = remember();
       $('login-form').hidden = true;
       $('totp-form').hidden = false;
       $('totp-code').value = '';
@@ -180,22 +202,22 @@ function wireAuth() {
     })));
   $('register-submit').addEventListener('click', busy($('register-submit'), signInBy(
     () => (!user() || !pass() ? 'Choose a username and a password.' : ''),
-    () => auth.register(user(), pass()),
+    () => auth.register(user(), pass(), remember()),
     'register')));
   $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
     () => (!user() ? 'Enter your username first.' : ''),
-    () => auth.passkeyLogin(user()),
+    () => auth.passkeyLogin(user(), remember()),
     'passkey')));
 
   $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
     const code = $('totp-code').value.trim();
     if (!/^[0-9]{6,8}$/.test(code)) { error('The code has 6 to 8 digits.'); return; }
     try {
-      const { token } = await auth.totpLogin(user(), code, ticket || pass());
+      const t = await auth.totpLogin(user(), code, ticket || pass(), remembered);
       ticket = null;
       $('totp-form').hidden = true;
       $('login-form').hidden = false;
-      await startSession(user(), token);
+      await begin(user(), t, remembered);
     } catch (e) { error(explain(e, 'totp')); }
   }));
   $('totp-cancel').addEventListener('click', () => {
@@ -423,13 +445,34 @@ function main() {
   wireSettings();
   model.visible = !document.hidden;
   window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
+  resume().catch(fail);
+}
+
+// resume signs in without the form when this tab keeps a refresh token (a
+// reload, a browser that stays signed in, the next visit) or another open
+// tab gives it its own (a new tab without "stay signed in").
+async function resume() {
   const token = session.token;
-  if (token) {
-    startSession(session.user, token).catch(fail);
-  } else {
+  if (!session.record && !token) await askOpenTabs();
+  const kept = session.record;
+  if (!kept) {
+    if (token) return startSession(session.user, token);
     show('auth');
     $('login-user').focus();
+    return undefined;
   }
+  let t;
+  try {
+    t = await freshToken();
+  } catch (e) {
+    if (live) return undefined;
+    if (e instanceof ApiError && e.status === 401) session.clear();
+    show('auth');
+    $('auth-error').textContent = e instanceof ApiError && e.status === 401 ? endedSentence('expired') : explain(e);
+    $('login-user').focus();
+    return undefined;
+  }
+  return startSession(session.user || kept.user, t);
 }
 
 main();

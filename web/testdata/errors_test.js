@@ -3,7 +3,7 @@
 // (check.js) when done.
 
 import { check, finish } from './check.js';
-import { explain, inWords } from '/errors.js';
+import { explain, inWords, endedSentence } from '/errors.js';
 import { ApiError, NetworkError } from '/api.js';
 
 const api = (status, code, message, retryAfter = 0) => new ApiError(status, code === undefined ? null : { status, code, message }, retryAfter);
@@ -42,6 +42,11 @@ async function run() {
   check('push refused', explain(new DOMException('x', 'NotAllowedError'), 'push').startsWith('Notifications are blocked'), true);
   check('our own sentence', explain(new Error('Enter your username first.')), 'Enter your username first.');
   check('a bug is no sentence of ours', explain(new TypeError('x is undefined')), 'Something went wrong. Try again.');
+
+  // Back at sign-in without signing out here.
+  check('refresh refused', endedSentence('expired'), 'Your session expired. Sign in again.');
+  check('signed out elsewhere', endedSentence('logout'), 'You were signed out. Sign in again.');
+  check('stream ended', endedSentence('ended'), 'You were signed out.');
 
   // No sentence shows the server's message.
   for (const code of ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'internal', 'timeout', 'store_full', 'something_new']) {
