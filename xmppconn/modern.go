@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"gosrc.io/xmpp/stanza"
+
 	"github.com/sparkgate/sparkgate/chatapi"
 )
 
@@ -34,56 +36,72 @@ const (
 	maxReactionBytes = 64
 )
 
-// modernXML finds the three extensions in a message.
-type modernXML struct {
-	Replace *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:message-correct:0 replace"`
-	Retract *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:message-retract:1 retract"`
-	ApplyTo *struct {
-		ID      string    `xml:"id,attr"`
-		Retract *struct{} `xml:"urn:xmpp:message-retract:0 retract"`
-	} `xml:"urn:xmpp:fasten:0 apply-to"`
-	Reactions *struct {
-		ID       string   `xml:"id,attr"`
-		Reaction []string `xml:"reaction"`
-	} `xml:"urn:xmpp:reactions:0 reactions"`
-	Reply *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:reply:0 reply"`
+// modern is what a message says of an earlier one: the ids it corrects,
+// retracts, reacts to or answers, and its reactions.
+type modern struct {
+	replace, retract, reactTo, replyTo string
+	reactions                          []string
+	hasReactions                       bool
 }
 
-// modernOf reads the extensions of raw, a message; it decodes only when
-// one of their namespaces appears, so plain messages cost a byte search.
-func modernOf(raw []byte) (m modernXML) {
-	if !bytes.Contains(raw, []byte(nsCorrect)) && !bytes.Contains(raw, []byte("urn:xmpp:message-retract:")) &&
-		!bytes.Contains(raw, []byte(nsReactions)) && !bytes.Contains(raw, []byte(nsReply)) {
-		return m
+// modernOf reads the extensions of m from what the stanza decoder already
+// made of them (children it does not know are *stanza.Node): no second
+// parse on the path every received message takes, and no allocation for a
+// message without them.
+func modernOf(m *stanza.Message) *modern {
+	var out *modern
+	get := func() *modern {
+		if out == nil {
+			out = new(modern)
+		}
+		return out
 	}
-	_ = xml.Unmarshal(raw, &m)
-	return m
+	for _, ext := range m.Extensions {
+		n, ok := ext.(*stanza.Node)
+		if !ok {
+			continue
+		}
+		switch n.XMLName {
+		case xml.Name{Space: nsCorrect, Local: "replace"}:
+			get().replace = nodeAttr(n, "id")
+		case xml.Name{Space: nsRetract, Local: "retract"}:
+			get().retract = nodeAttr(n, "id")
+		case xml.Name{Space: nsFasten, Local: "apply-to"}:
+			for _, c := range n.Nodes {
+				if c.XMLName == (xml.Name{Space: nsRetract0, Local: "retract"}) {
+					get().retract = nodeAttr(n, "id")
+				}
+			}
+		case xml.Name{Space: nsReactions, Local: "reactions"}:
+			r := get()
+			r.hasReactions, r.reactTo = true, nodeAttr(n, "id")
+			for _, c := range n.Nodes {
+				if c.XMLName.Local == "reaction" {
+					r.reactions = append(r.reactions, c.Content)
+				}
+			}
+		case xml.Name{Space: nsReply, Local: "reply"}:
+			get().replyTo = nodeAttr(n, "id")
+		}
+	}
+	return out
 }
 
 // retraction returns the id a message retracts, or "".
-func (m modernXML) retraction() string {
-	switch {
-	case m.Retract != nil:
-		return m.Retract.ID
-	case m.ApplyTo != nil && m.ApplyTo.Retract != nil:
-		return m.ApplyTo.ID
+func (m *modern) retraction() string {
+	if m == nil {
+		return ""
 	}
-	return ""
+	return m.retract
 }
 
 // reactions returns the reaction event of a message, if it is one.
-func (m modernXML) reactions(s *Stanza, sent bool) (chatapi.Reactions, bool) {
-	if m.Reactions == nil || m.Reactions.ID == "" {
+func (m *modern) reactionsOf(s *Stanza, sent bool) (chatapi.Reactions, bool) {
+	if m == nil || !m.hasReactions || m.reactTo == "" {
 		return chatapi.Reactions{}, false
 	}
-	r := chatapi.Reactions{Type: chatapi.TypeReactions, To: s.To, From: s.From, ID: m.Reactions.ID, Reactions: []string{}, Sent: sent}
-	for _, e := range m.Reactions.Reaction {
+	r := chatapi.Reactions{Type: chatapi.TypeReactions, To: s.To, From: s.From, ID: m.reactTo, Reactions: []string{}, Sent: sent}
+	for _, e := range m.reactions {
 		if e != "" && len(e) <= maxReactionBytes && len(r.Reactions) < maxReactions {
 			r.Reactions = append(r.Reactions, e)
 		}

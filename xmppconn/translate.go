@@ -180,8 +180,8 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 		})
 	}
 	// Corrections, retractions and reactions (modern.go).
-	mod := modernOf(s.Raw)
-	if r, ok := mod.reactions(s, sent); ok {
+	mod := modernOf(m)
+	if r, ok := mod.reactionsOf(s, sent); ok {
 		return append(out, r)
 	}
 	if id := mod.retraction(); id != "" {
@@ -195,11 +195,8 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 		return out
 	}
 	replace, replyTo := "", ""
-	if mod.Replace != nil {
-		replace = mod.Replace.ID
-	}
-	if mod.Reply != nil {
-		replyTo = mod.Reply.ID
+	if mod != nil {
+		replace, replyTo = mod.replace, mod.replyTo
 	}
 	return append(out, chatapi.Chat{
 		Replace:  replace,
