@@ -16,6 +16,9 @@ import (
 // library (gosrc.io) or encoding/xml (issue 16). A handler that needs a
 // stanza asks for a verb on xmppconn.Session.
 func TestDeps(t *testing.T) {
+	// The tests' client speaks the API and reads events, nothing more.
+	depstest.Only(t, "gateway/gatewaytest", depstest.Imports(t, "./gatewaytest"),
+		depstest.Ours("chatapi"), depstest.Ours("sse/ssetest"))
 	depstest.None(t, "gateway", depstest.Imports(t, "."), "modernc.org", "github.com/pressly", "gosrc.io",
 		"code.dny.dev/ssrf", "golang.org/x/net/html") // web pages only through linkpreview
 	// encoding/xml is in the standard library, which depstest leaves
