@@ -1,10 +1,6 @@
 package auth
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,7 +9,10 @@ import (
 	"time"
 
 	"github.com/descope/virtualwebauthn"
+
 	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/sparkgate/sparkgate/internal/passkeytest"
 )
 
 const origin = "http://localhost:8443"
@@ -62,7 +61,7 @@ func register(t testing.TB, p *Passkeys, user string) *device {
 	}
 	d := &device{
 		authn: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)}),
-		cred:  newCredential(t),
+		cred:  passkeytest.Credential(t),
 	}
 	resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, d.cred, *ao)
 	if _, err := p.FinishRegistration(ctx, user, id, []byte(resp), "test key"); err != nil {
@@ -230,7 +229,7 @@ func TestPasskeyRefusals(t *testing.T) {
 	t.Run("registration-for-another-user", func(t *testing.T) {
 		id, opts, _ := p.BeginRegistration(ctx, "alice@x")
 		ao, _ := virtualwebauthn.ParseAttestationOptions(string(opts))
-		resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, newCredential(t), *ao)
+		resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, passkeytest.Credential(t), *ao)
 		if _, err := p.FinishRegistration(ctx, "bob@x", id, []byte(resp), ""); !errors.Is(err, ErrCeremony) {
 			t.Errorf("finish as bob = %v, want ErrCeremony", err)
 		}
@@ -257,7 +256,7 @@ func TestPasskeyRefusals(t *testing.T) {
 	t.Run("bad-name", func(t *testing.T) {
 		id, opts, _ := p.BeginRegistration(ctx, "alice@x")
 		ao, _ := virtualwebauthn.ParseAttestationOptions(string(opts))
-		resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, newCredential(t), *ao)
+		resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, passkeytest.Credential(t), *ao)
 		if _, err := p.FinishRegistration(ctx, "alice@x", id, []byte(resp), strings.Repeat("x", 65)); err == nil {
 			t.Error("65-character name accepted")
 		}
@@ -347,30 +346,4 @@ func tamper(t testing.TB, resp []byte, field string) []byte {
 	r[field] = base64.RawURLEncoding.EncodeToString(raw)
 	out, _ := json.Marshal(m)
 	return out
-}
-
-// newCredential makes a virtual P-256 credential. virtualwebauthn v1.0.3
-// encodes the public key's x and y without leading zero bytes, which
-// go-webauthn rightly rejects (about 1 key in 128), so keys with a
-// leading zero in either coordinate are skipped.
-func newCredential(t testing.TB) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pt, err := k.PublicKey.Bytes() // 0x04 || x (32) || y (32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pt[1] == 0 || pt[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
-	}
 }

@@ -1,15 +1,13 @@
 package auth_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"path/filepath"
 	"testing"
 
 	"github.com/descope/virtualwebauthn"
+
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/internal/passkeytest"
 	"github.com/sparkgate/sparkgate/store"
 )
 
@@ -41,7 +39,7 @@ func TestPasskeysWithSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	authn := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)})
-	cred := fullLengthCredential(t)
+	cred := passkeytest.Credential(t)
 	resp := virtualwebauthn.CreateAttestationResponse(rp, authn, cred, *ao)
 	if _, err := p.FinishRegistration(ctx, "alice@x", id, []byte(resp), "laptop"); err != nil {
 		t.Fatal(err)
@@ -68,30 +66,5 @@ func TestPasskeysWithSQLite(t *testing.T) {
 	list, err := p.List(ctx, "alice@x")
 	if err != nil || len(list) != 1 || list[0].Name != "laptop" || list[0].LastUsedAt.IsZero() {
 		t.Errorf("List = %+v, %v", list, err)
-	}
-}
-
-// fullLengthCredential works around virtualwebauthn v1.0.3 dropping
-// leading zero bytes of P-256 coordinates (see newCredential in
-// passkeys_test.go).
-func fullLengthCredential(t testing.TB) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pt, err := k.PublicKey.Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pt[1] == 0 || pt[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
 	}
 }

@@ -1,10 +1,6 @@
 package gateway_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -25,6 +21,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
+	"github.com/sparkgate/sparkgate/internal/passkeytest"
 	"github.com/sparkgate/sparkgate/store"
 )
 
@@ -396,31 +393,6 @@ type passkeyDevice struct {
 	cred  virtualwebauthn.Credential
 }
 
-// newCredential makes a virtual P-256 credential. virtualwebauthn v1.0.3
-// drops leading zero bytes of the key's coordinates, which go-webauthn
-// rightly refuses, so such keys are skipped.
-func newPasskeyCredential(t *testing.T) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pt, err := k.PublicKey.Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pt[1] == 0 || pt[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
-	}
-}
-
 type startAnswer struct {
 	Credentials json.RawMessage `json:"credentials"`
 	Assertion   json.RawMessage `json:"assertion"`
@@ -448,7 +420,7 @@ func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, tok, name s
 	}
 	d := &passkeyDevice{
 		authn: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)}),
-		cred:  newPasskeyCredential(t),
+		cred:  passkeytest.Credential(t),
 	}
 	resp := virtualwebauthn.CreateAttestationResponse(testRP, d.authn, d.cred, *ao)
 	q := url.Values{"name": {name}}
