@@ -343,7 +343,15 @@ func TestIntegrationPushRenewedAfterComponentAway(t *testing.T) {
 		done <- xmppconn.RunPushComponent(ctx, xmppconn.ComponentConfig{
 			Addr: srv.ComponentAddr(), Domain: srv.PushService(), Secret: srv.ComponentSecret(),
 			Push: p.gw.HandlePushNotification, Logger: slog.New(slog.DiscardHandler),
-			Connected: func() { go func() { renewed <- p.gw.RenewPushRegistrations(ctx) }() },
+			// Renewed on the component's goroutine; only the first count is
+			// read, so a reconnect never blocks it.
+			Connected: func() {
+				n := p.gw.RenewPushRegistrations(ctx)
+				select {
+				case renewed <- n:
+				default:
+				}
+			},
 		})
 	}()
 	t.Cleanup(func() {

@@ -99,17 +99,24 @@ func discoInfoReply(s *Stanza, query xml.StartElement) []byte {
 
 // iqAnswer is the answer to the iq request s: a result holding inner, or
 // an error when inner is an <error/> element.
-func iqAnswer(s *Stanza, inner string) []byte {
+func iqAnswer(s *Stanza, inner string) []byte { return iqAnswerFrom(s.ID, "", s.From, inner) }
+
+// iqAnswerFrom writes the answer with id to to, from from when set (a
+// component names itself; a client's server fills it in), holding inner:
+// a result, or an error when inner is an <error/> element.
+func iqAnswerFrom(id, from, to, inner string) []byte {
 	typ := "result"
 	if strings.HasPrefix(inner, "<error") {
 		typ = "error"
 	}
 	var b bytes.Buffer
 	b.WriteString("<iq type='" + typ + "' id='")
-	xml.EscapeText(&b, []byte(s.ID))
-	if s.From != "" {
-		b.WriteString("' to='")
-		xml.EscapeText(&b, []byte(s.From))
+	xml.EscapeText(&b, []byte(id))
+	for _, a := range []struct{ name, value string }{{"from", from}, {"to", to}} {
+		if a.value != "" {
+			b.WriteString("' " + a.name + "='")
+			xml.EscapeText(&b, []byte(a.value))
+		}
 	}
 	if inner == "" {
 		b.WriteString("'/>")

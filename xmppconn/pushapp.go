@@ -1,7 +1,6 @@
 package xmppconn
 
 import (
-	"bytes"
 	"encoding/xml"
 	"log/slog"
 )
@@ -93,37 +92,15 @@ func componentIQ(raw []byte, domain string, queue chan<- PushNotification, log *
 	case n != nil:
 		select {
 		case queue <- *n:
-			return iqReply(iq, domain, "result", "")
+			return iqAnswerFrom(iq.ID, domain, iq.From, "")
 		default:
 			log.Warn("push notifications queue full; the server is told to wait", "node", n.Node)
-			return iqReply(iq, domain, "error", `<error type='wait'><resource-constraint xmlns='`+nsStanzas+`'/></error>`)
+			return iqAnswerFrom(iq.ID, domain, iq.From, `<error type='wait'><resource-constraint xmlns='`+nsStanzas+`'/></error>`)
 		}
 	case iq.Type == "get" && iq.Disco != nil && iq.Disco.Node == "":
-		return iqReply(iq, domain, "result", `<query xmlns='`+nsDiscoInfo+`'>`+
+		return iqAnswerFrom(iq.ID, domain, iq.From, `<query xmlns='`+nsDiscoInfo+`'>`+
 			`<identity category='pubsub' type='push' name='sparkgate'/>`+
 			`<feature var='`+nsPush+`'/><feature var='`+nsDiscoInfo+`'/></query>`)
 	}
-	return iqReply(iq, domain, "error", `<error type='cancel'><service-unavailable xmlns='`+nsStanzas+`'/></error>`)
-}
-
-// iqReply writes the reply of type typ to iq, from the component, with
-// inner (already XML) as its content.
-func iqReply(iq componentIQStanza, domain, typ, inner string) []byte {
-	var b bytes.Buffer
-	b.WriteString(`<iq type='`)
-	b.WriteString(typ)
-	b.WriteString(`' id='`)
-	xml.EscapeText(&b, []byte(iq.ID))
-	b.WriteString(`' from='`)
-	xml.EscapeText(&b, []byte(domain))
-	b.WriteString(`' to='`)
-	xml.EscapeText(&b, []byte(iq.From))
-	if inner == "" {
-		b.WriteString(`'/>`)
-		return b.Bytes()
-	}
-	b.WriteString(`'>`)
-	b.WriteString(inner)
-	b.WriteString(`</iq>`)
-	return b.Bytes()
+	return iqAnswerFrom(iq.ID, domain, iq.From, `<error type='cancel'><service-unavailable xmlns='`+nsStanzas+`'/></error>`)
 }
