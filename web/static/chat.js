@@ -13,7 +13,8 @@
 
 import { call, seg, features, available, ApiError } from './api.js';
 import {
-  model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom,
+  model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom, subscribe,
+  setSendState, sentAs, pendingTwin, applyReceipt, bounced,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
 
@@ -60,7 +61,7 @@ async function fetchPage(c, before) {
         msgs.push({
           id: m.id || undefined,
           from: m.from, to: m.to, body: m.body, stanzaId: m.stanzaId, stamp: m.sentDate,
-          mine: bare(m.from) === model.jid,
+          mine: bare(m.from) === model.jid, file: fileOf(m),
         });
       }
     }
@@ -134,19 +135,72 @@ function chatState(c, s) {
 
 // ---- sending ----------------------------------------------------------------------
 
-// send sends text to c, the open conversation unless named.
+// send sends text to c, the open conversation unless named. A chat
+// message is shown at once as pending and then follows its state (see
+// state.js); a send that fails leaves it failed, with Retry, and is said
+// in a notice, but does not throw: the text is in the list, not lost.
 export async function send(text, c = activeConv()) {
   if (!c || !text) return;
   if (c.kind === 'chat') {
     clearTimeout(pauseTimer);
     composing = false;
-    const res = await call('POST', `/chat/message/${seg(c.jid)}`, { body: text });
-    addMessage(c, { id: res && res.id, from: model.jid, to: c.jid, body: text, mine: true }, { live: true });
+    const m = { from: model.jid, to: c.jid, body: text, mine: true, state: 'pending' };
+    addMessage(c, m, { live: true });
+    await post(c, m);
   } else {
     // The room reflects the message to us with the same id; it is shown then.
     await call('POST', `/groupchat/room/${seg(local(c.jid))}`, { body: text, query: { serviceName: c.jid.split('@')[1] }, feature: 'rooms' });
   }
 }
+
+// post sends m, our pending message in c, and records the answer.
+async function post(c, m) {
+  let res;
+  try {
+    res = await call('POST', `/chat/message/${seg(c.jid)}`, { body: m.body });
+  } catch (e) {
+    setSendState(c, m, 'failed');
+    fail(e);
+    return;
+  }
+  sentAs(c, m, res && res.id);
+}
+
+// retry sends again, once, the failed message with key in c: the same
+// message goes back to pending (no second copy is shown); a retry of a
+// message not failed (a second click) does nothing.
+export async function retry(c, key) {
+  const m = c && c.messages.find((x) => String(x.key) === String(key));
+  if (!m || m.state !== 'failed') return;
+  setSendState(c, m, 'pending');
+  await post(c, m);
+}
+
+// ---- read markers -------------------------------------------------------------------
+
+// The peer's newest message in the open chat, once the page is seen, is
+// marked displayed (XEP-0333: it and every earlier one), once per message
+// id. Checked a moment after any change, so a burst sends one marker.
+const marked = new Map(); // conversation id -> the message id last marked
+let markTimer = 0;
+
+function markSoon() {
+  clearTimeout(markTimer);
+  markTimer = setTimeout(markDisplayed, 300);
+}
+
+function markDisplayed() {
+  const c = activeConv();
+  if (!c || c.kind !== 'chat' || !model.visible || document.hidden) return;
+  let last = null;
+  for (let i = c.messages.length - 1; i >= 0 && !last; i--) if (!c.messages[i].mine) last = c.messages[i];
+  if (!last || !last.id || marked.get(c.id) === last.id) return;
+  marked.set(c.id, last.id);
+  call('POST', `/chat/displayed/${seg(c.jid)}`, { query: { id: last.id } }).catch(() => marked.delete(c.id));
+}
+
+subscribe((region) => { if (region === 'messages' || region === 'lists') markSoon(); });
+document.addEventListener('visibilitychange', markSoon);
 
 export async function upload(file) {
   const c = activeConv();
@@ -218,6 +272,7 @@ export function onChat(d) {
       c.reachable = false;
       c.typing = '';
       changed('header');
+      bounced(c, d.id);
     }
     notice(`${local(d.from)} could not be reached: “${d.body}” was not delivered.`);
     return;
@@ -228,6 +283,39 @@ export function onChat(d) {
     c.typing = '';
     c.reachable = true;
   }
-  addMessage(c, { id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, to: d.to, body: d.body, mine }, { live: true });
+  const live = !d.stamp;
+  if (mine && live && d.id && !c.keys.has('id:' + d.id)) {
+    // Our own send's echo before the send's answer: the same message.
+    const twin = pendingTwin(c, d.body);
+    if (twin) {
+      sentAs(c, twin, d.id);
+      return;
+    }
+  }
+  addMessage(c, {
+    id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, to: d.to, body: d.body, mine,
+    state: mine && live ? 'sent' : undefined, file: fileOf(d),
+  }, { live: true });
   if (c.id === model.active) changed('header');
+}
+
+// fileOf answers the file a message carries (XEP-0066 out-of-band data:
+// {url, desc}) when its url is http(s), or undefined.
+export function fileOf(d) {
+  const f = d && d.file;
+  if (!f || typeof f.url !== 'string' || !/^https?:\/\//i.test(f.url)) return undefined;
+  return { url: f.url, desc: typeof f.desc === 'string' ? f.desc : '' };
+}
+
+// onReceipt takes chatapi.receipt: a delivery receipt or displayed marker
+// from the peer for one of our messages.
+export function onReceipt(d) {
+  if (!d.id || bare(d.from) === model.jid) return; // our own markers, from another client of ours
+  applyReceipt(model.convs.get(`chat:${bare(d.from)}`) || null, d.id, d.type);
+}
+
+// onError takes chatapi.error: an error reply to one of our messages marks
+// it failed. It answers whether it was one.
+export function onError(d) {
+  return Boolean(bounced(model.convs.get(`chat:${bare(d.from)}`), d.id));
 }

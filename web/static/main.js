@@ -15,7 +15,8 @@ import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
 import { explain, endedSentence } from './errors.js';
-import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
+import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError } from './chat.js';
+import { wireMessageList } from './msglist.js';
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
 
@@ -55,7 +56,9 @@ function onEvent(name, d) {
       if (d.state && d.state !== 'connected') setConn('reconnecting', 'The server connection is being restored…');
       else if (events.state === 'connected') setConn('connected');
       break;
+    case 'chatapi.receipt': onReceipt(d); break;
     case 'chatapi.error':
+      if (onError(d)) break; // shown on the message, with Retry
       notice(`A message could not be delivered${d.from ? ' to ' + local(d.from) : ''}${d.text ? ': ' + d.text : '.'}`);
       break;
     default:
@@ -277,6 +280,7 @@ function wireSidebar() {
 // ---- wiring: the open conversation ----------------------------------------------------
 
 function wireConversation() {
+  wireMessageList();
   $('conv-back').addEventListener('click', () => {
     document.body.classList.remove('in-conv');
     const b = document.querySelector(`button[data-conv="${CSS.escape(model.active)}"]`);

@@ -23,6 +23,16 @@
 // Each conversation has its own draft (the composer's text not sent yet),
 // kept with the conversations in sessionStorage: switching conversations
 // swaps the draft, and a reload keeps it.
+//
+// A message this tab sends has a `state`: 'pending' until the gateway
+// answers the send, 'sent' with the id it answered (or that the echo to
+// our own stream carried first), then 'delivered' (a XEP-0184 receipt
+// for its id) and 'read' (a XEP-0333 displayed marker for it or a later
+// message); 'failed' when the send failed or the server bounced it, until
+// a retry makes it 'pending' again. A state only moves forward, and a
+// receipt that comes before the send's answer is kept until the id is
+// known. Messages of the archive and of other tabs have no state, or
+// 'sent' for a live echo.
 
 const CACHE = 'sparkgate.convs';
 const KEEP = 200; // messages kept per conversation in the tab's cache
@@ -215,6 +225,7 @@ export function clear() {
   model.invitations.clear();
   model.directory = [];
   model.drafts.clear();
+  early.clear();
   ready = new Promise((r) => { readyResolve = r; });
   changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory']);
 }
@@ -300,6 +311,83 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
   return true;
 }
 
+// ---- the states of sent messages ---------------------------------------------------
+
+const RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
+const EARLY_MAX = 256; // receipts kept for ids not known yet (a bound, not a cache)
+const early = new Map(); // message id -> 'delivered' or 'read'
+
+// setSendState puts m, our message in c, in state s (see the top).
+export function setSendState(c, m, s) {
+  if (m.state === s) return;
+  m.state = s;
+  changed('messages', c);
+  saveSoon();
+}
+
+// forward moves m on to s when s is further than its state; a message
+// with no state, or failed, stays as it is.
+function forward(m, s) {
+  if (!m.mine || !(m.state in RANK) || RANK[s] <= RANK[m.state]) return false;
+  m.state = s;
+  return true;
+}
+
+// sentAs records that the gateway sent m with id: m is 'sent', or further
+// if a receipt for id came first.
+export function sentAs(c, m, id) {
+  if (id && m.id !== id) {
+    m.id = id;
+    c.keys.add('id:' + id);
+  }
+  if (m.state === 'pending' || m.state === 'failed') m.state = 'sent';
+  const r = id && early.get(id);
+  if (r) {
+    early.delete(id);
+    applyReceipt(c, id, r === 'read' ? 'displayed' : 'received');
+  }
+  changed('messages', c);
+  saveSoon();
+}
+
+// pendingTwin finds our message in c still waiting for the send's answer
+// with this body: the echo of the send to our own stream may come first.
+export function pendingTwin(c, body) {
+  return c.messages.find((x) => x.mine && x.state === 'pending' && x.body === body) || null;
+}
+
+// applyReceipt takes a receipt (type 'received') or displayed marker
+// (type 'displayed') for our message id in c: delivered, or read with
+// every earlier message. It answers whether the message was known.
+export function applyReceipt(c, id, type) {
+  const s = type === 'displayed' ? 'read' : 'delivered';
+  const i = c ? c.messages.findIndex((m) => m.mine && m.id === id) : -1;
+  if (i < 0) {
+    if (!early.has(id) || RANK[s] > RANK[early.get(id)]) early.set(id, s);
+    if (early.size > EARLY_MAX) early.delete(early.keys().next().value);
+    return false;
+  }
+  let moved = false;
+  if (s === 'read') {
+    for (let j = 0; j <= i; j++) moved = forward(c.messages[j], 'read') || moved;
+  } else {
+    moved = forward(c.messages[i], 'delivered');
+  }
+  if (moved) {
+    changed('messages', c);
+    saveSoon();
+  }
+  return true;
+}
+
+// bounced marks our message id in c failed (the server sent it back); it
+// answers the message, or null.
+export function bounced(c, id) {
+  const m = c && id ? c.messages.find((x) => x.mine && x.id === id) : null;
+  if (m) setSendState(c, m, 'failed');
+  return m || null;
+}
+
 // ---- persistence of the tab's conversations (survives a reload) -----------
 
 const storage = () => globalThis.sessionStorage;
@@ -326,8 +414,8 @@ export function save() {
   for (const c of model.convs.values()) {
     out.push({
       kind: c.kind, jid: c.jid, title: c.title, unread: c.unread, joined: c.joined, nick: c.nick,
-      messages: c.messages.slice(-KEEP).map(({ id, stanzaId, stamp, ts, from, to, nick, body, mine }) =>
-        ({ id, stanzaId, stamp, ts, from, to, nick, body, mine })),
+      messages: c.messages.slice(-KEEP).map(({ id, stanzaId, stamp, ts, from, to, nick, body, mine, state, file }) =>
+        ({ id, stanzaId, stamp, ts, from, to, nick, body, mine, state, file })),
     });
   }
   try {
@@ -345,7 +433,11 @@ export function restore() {
     c.unread = s.unread || 0;
     c.joined = Boolean(s.joined);
     c.nick = s.nick || '';
-    for (const m of s.messages || []) addMessage(c, m);
+    for (const m of s.messages || []) {
+      // A send the reload cut short: sent if the gateway gave it an id.
+      if (m.state === 'pending') m.state = m.id ? 'sent' : 'failed';
+      addMessage(c, m);
+    }
   }
   for (const [id, text] of saved.drafts || []) if (typeof text === 'string' && text) model.drafts.set(id, text);
   model.active = model.convs.has(saved.active) ? saved.active : '';

@@ -12,6 +12,16 @@
 // grouped with it (its name and time only for screen readers); both are
 // re-decided on every draw, the elements staying the same.
 //
+// Our own messages show their state (state.js: pending, sent, delivered,
+// read, failed) as a small icon with words for screen readers, and a
+// failed one a Retry button (data-action="retry", data-key). The list
+// itself is not a live region: what is new is said once in #msg-announce
+// (another person's new messages, and a state that changed to delivered,
+// read or failed), so the list can change without being read again.
+// When new messages arrive while the person has scrolled up, the list
+// stays where it is and #jump-latest says how many are new below;
+// clicked, or scrolled down to, it goes away.
+//
 // The sidebar lists the recent conversations (people and rooms, by last
 // activity, with the last message, its time and the unread count), the
 // contacts (A–Z, with presence) and the joined rooms.
@@ -160,10 +170,64 @@ function messageItem(m) {
   li.append(who, ' ', time, body);
   const url = (m.body.match(URL_RE) || [])[0];
   if (url) preview(li, url);
+  drawState(li, m);
   return li;
 }
 
-const shown = { conv: '', items: new Map() }; // message key (or 'day:' + midnight) -> <li>
+const STATE_WORDS = { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' };
+const STATE_ICONS = { pending: '…', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
+
+// drawState shows m's send state in its element li; it answers whether
+// the state shown changed.
+function drawState(li, m) {
+  const s = (m.mine && STATE_WORDS[m.state]) ? m.state : '';
+  if ((li.dataset.state || '') === s) return false;
+  let el = li.querySelector(':scope > .state');
+  if (!s) {
+    if (el) el.remove();
+    delete li.dataset.state;
+    return true;
+  }
+  if (!el) {
+    el = document.createElement('p');
+    el.className = 'state';
+    li.append(el);
+  }
+  li.dataset.state = s;
+  const icon = document.createElement('span');
+  icon.className = 'icon';
+  icon.setAttribute('aria-hidden', 'true');
+  icon.textContent = STATE_ICONS[s];
+  const words = document.createElement('span');
+  words.className = s === 'failed' ? 'words' : 'visually-hidden';
+  words.textContent = STATE_WORDS[s];
+  el.replaceChildren(icon, ' ', words);
+  el.title = STATE_WORDS[s];
+  if (s === 'failed') {
+    const b = button('Retry', 'retry', { key: String(m.key) }, `Retry sending “${short(m.body)}”`);
+    b.className = 'retry';
+    el.append(' ', b);
+  }
+  return true;
+}
+
+// short is a message's text cut for a sentence about it.
+function short(text, n = 60) {
+  const t = String(text || '').replace(/\s+/g, ' ').trim();
+  return t.length > n ? t.slice(0, n - 1) + '…' : t;
+}
+
+// announce says lines once in the polite region #msg-announce.
+function announce(lines) {
+  const el = $('msg-announce');
+  if (!el || !lines.length) return;
+  el.textContent = lines.join('\n');
+}
+
+// shown is what the list shows: the conversation, its elements by message
+// key (or 'day:' + midnight), the key of its last message, and how many
+// messages came below while the person was scrolled up.
+const shown = { conv: '', items: new Map(), lastKey: 0, unseen: 0 };
 
 // atBottom tells whether the list is scrolled to (near) its end.
 function atBottom(list) {
@@ -177,8 +241,10 @@ function renderMessages() {
     list.replaceChildren();
     shown.items.clear();
     shown.conv = c ? c.id : '';
+    shown.lastKey = 0;
+    shown.unseen = 0;
   }
-  if (!c) return;
+  if (!c) { updateJump(); return; }
   const fresh = list.childElementCount === 0;
   const bottom = fresh || atBottom(list);
   const anchor = list.querySelector('.msg'); // the first message (a day's element may move above)
@@ -193,6 +259,10 @@ function renderMessages() {
     else list.insertBefore(li, cursor);
   };
   let prev = null;
+  // Messages placed after the last one shown before are new at the end
+  // (not when the list is first drawn).
+  let pastLast = shown.lastKey === 0 ? null : false;
+  const added = [], said = [];
   for (const m of c.messages) {
     if (m.t && (!prev || dayStart(prev.t) !== dayStart(m.t))) {
       const day = dayItem(m.t);
@@ -204,7 +274,11 @@ function renderMessages() {
     if (!li) {
       li = messageItem(m);
       shown.items.set(m.key, li);
+      if (pastLast) added.push(m);
+    } else if (drawState(li, m) && ['delivered', 'read', 'failed'].includes(m.state)) {
+      said.push(`Your message “${short(m.body)}”: ${STATE_WORDS[m.state]}.`);
     }
+    if (pastLast === false && m.key === shown.lastKey) pastLast = true;
     if (m.stanzaId && li.dataset.stanzaId !== m.stanzaId) li.dataset.stanzaId = m.stanzaId;
     li.classList.toggle('grouped', grouped(m, prev));
     prev = m;
@@ -216,9 +290,46 @@ function renderMessages() {
     cursor = next;
   }
   for (const k of shown.items.keys()) if (!keep.has(k)) shown.items.delete(k);
+  const last = c.messages[c.messages.length - 1];
+  shown.lastKey = last ? last.key : 0;
+
+  const theirs = added.filter((m) => !m.mine);
+  if (theirs.length > 3) {
+    said.unshift(`${theirs.length} new messages.`);
+  } else {
+    said.unshift(...theirs.map((m) => `${m.nick || local(m.from)}: ${short(m.body, 200)}`));
+  }
+  announce(said);
 
   if (bottom) list.scrollTop = list.scrollHeight;
-  else if (anchor && anchor.isConnected) list.scrollTop += anchor.offsetTop - anchorTop;
+  else {
+    if (anchor && anchor.isConnected) list.scrollTop += anchor.offsetTop - anchorTop;
+    shown.unseen += theirs.length;
+  }
+  updateJump();
+}
+
+// updateJump shows #jump-latest while the list is scrolled up: with the
+// count of new messages below, if any. Scrolled to the end, none is unseen.
+export function updateJump() {
+  const b = $('jump-latest');
+  if (!b) return;
+  const list = $('messages');
+  const away = Boolean(activeConv()) && !atBottom(list);
+  if (!away) shown.unseen = 0;
+  b.hidden = !away;
+  const n = shown.unseen;
+  const text = n ? `${n} new message${n === 1 ? '' : 's'} ↓` : 'Jump to latest ↓';
+  if (b.textContent !== text) b.textContent = text;
+  b.classList.toggle('unseen', n > 0);
+}
+
+// jumpToLatest scrolls the list to its newest message.
+export function jumpToLatest() {
+  const list = $('messages');
+  list.scrollTop = list.scrollHeight;
+  shown.unseen = 0;
+  updateJump();
 }
 
 // keepBottom runs fn (which grows a message) and keeps the list at its end
@@ -228,6 +339,7 @@ function keepBottom(fn) {
   const bottom = atBottom(list);
   fn();
   if (bottom) list.scrollTop = list.scrollHeight;
+  updateJump();
 }
 
 const previews = new Map();

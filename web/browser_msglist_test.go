@@ -1,0 +1,222 @@
+package web_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sparkgate/sparkgate/internal/browsertest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
+)
+
+// The message list's journeys (issue 25): each runs at a desktop size
+// and at a phone size, with new people for each.
+
+// viewport is a screen size the journeys run at.
+type viewport struct {
+	name   string
+	w, h   int64
+	mobile bool // a touch phone
+}
+
+var viewports = []viewport{
+	{"desktop", 1280, 800, false},
+	{"phone", 390, 844, true},
+}
+
+// apply sizes p's screen as v.
+func (v viewport) apply(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	var opts []chromedp.EmulateViewportOption
+	if v.mobile {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	p.Do(t, chromedp.EmulateViewport(v.w, v.h, opts...))
+}
+
+// onViewports runs journey once per viewport, each with its own gateway
+// user names but one gateway and browser.
+func onViewports(t *testing.T, journey func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport)) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { journey(t, e, b, v) })
+	}
+}
+
+// msgWith is a JavaScript expression: the message element of the open
+// conversation whose body is text, or null.
+func msgWith(text string) string {
+	return `[...document.querySelectorAll("#messages .msg")].find(li => li.querySelector(".body").textContent === ` + js(text) + `) || null`
+}
+
+// stateOf is a JavaScript expression: the send state shown on the message
+// with body text ("" when none).
+func stateOf(text string) string {
+	return `((` + msgWith(text) + `) || {dataset: {}}).dataset.state || ""`
+}
+
+// clickConv opens the conversation with jid from the recent ones (a click
+// in the page: the list may be redrawn between finding and clicking).
+func clickConv(t *testing.T, p *browsertest.Page, jid string) {
+	t.Helper()
+	p.Wait(t, `!!document.querySelector(`+js(convButton(jid))+`)`)
+	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(jid))+`).click(), true)`)
+}
+
+// watchStates records on the page every state the message with body text
+// shows, in order, in window.states[text].
+func watchStates(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	browsertest.MustEval[bool](t, p, `(() => {
+		window.states = {};
+		const note = (li) => {
+			const b = li.querySelector && li.querySelector(".body");
+			if (!b || !li.dataset.state) return;
+			const seen = window.states[b.textContent] || (window.states[b.textContent] = []);
+			if (seen[seen.length - 1] !== li.dataset.state) seen.push(li.dataset.state);
+		};
+		new MutationObserver((records) => {
+			for (const r of records) {
+				if (r.type === "attributes") note(r.target);
+				for (const n of r.addedNodes || []) if (n.classList && n.classList.contains("msg")) note(n);
+			}
+		}).observe(document.getElementById("messages"), {childList: true, subtree: true, attributes: true, attributeFilter: ["data-state"]});
+		return true;
+	})()`)
+}
+
+// TestBrowserMessageStates: a sent message shows pending, then sent,
+// delivered (the peer's session answers the receipt) and read (the peer
+// opens the conversation: a displayed marker), as an icon with words for
+// screen readers, each change said once in the announcer and the list
+// never a live region itself. A send that fails (the network is gone)
+// leaves the message failed with Retry; Retry sends it once, and it is
+// shown once on both sides. A message the server bounces (no such user)
+// ends failed too.
+func TestBrowserMessageStates(t *testing.T) {
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		pa, pb := newPage(t, b, "alice-"+v.name), newPage(t, b, "bob-"+v.name)
+		v.apply(t, pa)
+		v.apply(t, pb)
+		pa.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED", "Failed to fetch")
+		signIn(t, e, pa, alice.Name, alice.Password)
+		signIn(t, e, pb, bob.Name, bob.Password)
+
+		if got := browsertest.MustEval[string](t, pa, `document.getElementById("messages").getAttribute("aria-live")`); got != "off" {
+			t.Errorf("the message list is a live region (aria-live %q): it would be read again on changes", got)
+		}
+		openChat(t, pa, bob.Name)
+		watchStates(t, pa)
+		send(t, pa, "hello states")
+		pa.Wait(t, stateOf("hello states")+` === "delivered"`)
+		if got := browsertest.MustEval[string](t, pa, `(`+msgWith("hello states")+`).querySelector(".state").textContent`); !strings.Contains(got, "Delivered") || !strings.Contains(got, "✓✓") {
+			t.Errorf("the delivered message shows %q, want the ticks and the word", got)
+		}
+		pa.Wait(t, `document.getElementById("msg-announce").textContent.includes("Delivered")`)
+
+		// Bob sees it announced once (only the new message), opens the
+		// conversation: alice's message is read.
+		pb.Wait(t, `!!document.querySelector(`+js(convButton(alice.JID))+`)`)
+		clickConv(t, pb, alice.JID)
+		waitShownOnce(t, pb, "hello states")
+		pa.Wait(t, stateOf("hello states")+` === "read"`)
+		pa.Wait(t, `document.getElementById("msg-announce").textContent.includes("Read")`)
+		sayTo(t, e, e.Login(t, bob.Name, bob.Password), alice.Name, "bob answers")
+		pa.Wait(t, `document.getElementById("msg-announce").textContent.includes(`+js(strings.ToLower(bob.Name)+": bob answers")+`)`)
+		// Sent may last less than a frame (the receipt comes at once), so it
+		// may never be drawn; the others are, in order.
+		seen := strings.Join(browsertest.MustEval[[]string](t, pa, `window.states["hello states"]`), " ")
+		if seen != "pending sent delivered read" && seen != "pending delivered read" {
+			t.Errorf("the message went through the states %s, want pending, sent, delivered, read", seen)
+		}
+		pa.Screenshot(t, filepath.Join(t.ArtifactDir(), "states-"+v.name+".png"))
+
+		// No network: the message stays in the list, failed, with Retry;
+		// the composer is free for the next one.
+		setOffline(t, pa, true)
+		send(t, pa, "sent while offline")
+		pa.Wait(t, stateOf("sent while offline")+` === "failed"`)
+		pa.Wait(t, `document.getElementById("msg-announce").textContent.includes("Not sent")`)
+		retry := `(` + msgWith("sent while offline") + `).querySelector("button.retry")`
+		if label := browsertest.MustEval[string](t, pa, retry+`.getAttribute("aria-label")`); !strings.Contains(label, "sent while offline") {
+			t.Errorf("the Retry button is labelled %q", label)
+		}
+		pa.Screenshot(t, filepath.Join(t.ArtifactDir(), "failed-"+v.name+".png"))
+		setOffline(t, pa, false)
+		pa.Wait(t, `document.body.dataset.conn === "connected"`)
+		// Two clicks in a row send it once.
+		browsertest.MustEval[bool](t, pa, `(() => { const b = `+retry+`; b.click(); b.click(); return true; })()`)
+		pa.Wait(t, stateOf("sent while offline")+` === "read" || `+stateOf("sent while offline")+` === "delivered"`)
+		waitShownOnce(t, pb, "sent while offline")
+		pa.Do(t, chromedp.Sleep(500*time.Millisecond)) // an echo or a second send would come by now
+		assertShownOnce(t, pa, "sent while offline")
+		assertShownOnce(t, pb, "sent while offline")
+		if n := browsertest.MustEval[int](t, pa, `document.querySelectorAll("#messages button.retry").length`); n != 0 {
+			t.Errorf("%d Retry buttons left after the retry", n)
+		}
+
+		// A bounce (no such user) marks the message failed.
+		if v.mobile {
+			pa.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+		}
+		openChat(t, pa, "nosuch"+strings.ToLower(alice.Name))
+		send(t, pa, "to nobody")
+		pa.Wait(t, stateOf("to nobody")+` === "failed"`)
+	})
+}
+
+// TestBrowserNewMessagesPill: scrolled up in a long conversation, new
+// messages leave the list where it is and a pill says how many are new;
+// clicking it goes to the newest and it goes away. At the end of the list,
+// a new message keeps the list at its end with no pill.
+func TestBrowserNewMessagesPill(t *testing.T) {
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		tok := e.Login(t, bob.Name, bob.Password)
+		for i := 1; i <= 40; i++ {
+			sayTo(t, e, tok, alice.Name, fmt.Sprintf("line %02d of a long talk", i))
+		}
+		p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+		clickConv(t, p, bob.JID)
+		waitShownOnce(t, p, "line 40 of a long talk")
+		const atEnd = `(l => l.scrollHeight - l.scrollTop - l.clientHeight < 40)(document.getElementById("messages"))`
+		const pill = `document.getElementById("jump-latest")`
+		p.Wait(t, atEnd+` && `+pill+`.hidden`)
+
+		// Scrolled up (not to the top, which asks for older pages): the
+		// jump control shows.
+		top := browsertest.MustEval[int](t, p, `(l => (l.scrollTop = Math.round(l.scrollHeight / 3), l.dispatchEvent(new Event("scroll")), l.scrollTop))(document.getElementById("messages"))`)
+		p.Wait(t, `!`+pill+`.hidden && `+pill+`.textContent.startsWith("Jump to latest")`)
+		sayTo(t, e, tok, alice.Name, "new one")
+		sayTo(t, e, tok, alice.Name, "new two")
+		waitShownOnce(t, p, "new two")
+		p.Wait(t, pill+`.textContent.startsWith("2 new messages")`)
+		if now := browsertest.MustEval[int](t, p, `document.getElementById("messages").scrollTop`); now < top-2 || now > top+2 {
+			t.Errorf("the list moved from %d to %d when new messages came", top, now)
+		}
+		if got := browsertest.MustEval[string](t, p, `document.getElementById("msg-announce").textContent`); !strings.Contains(got, "new two") || strings.Contains(got, "line 40") {
+			t.Errorf("announced %q, want the new messages only", got)
+		}
+		p.Screenshot(t, filepath.Join(t.ArtifactDir(), "pill-"+v.name+".png"))
+		p.Do(t, chromedp.Click(chromedp.ID("jump-latest")))
+		p.Wait(t, atEnd+` && `+pill+`.hidden`)
+
+		// At the end, a new message keeps the list there, with no pill.
+		sayTo(t, e, tok, alice.Name, "new three")
+		waitShownOnce(t, p, "new three")
+		p.Wait(t, atEnd)
+		if !browsertest.MustEval[bool](t, p, pill+`.hidden`) {
+			t.Error("the pill shows while the list is at its end")
+		}
+	})
+}
