@@ -40,9 +40,9 @@ type Config struct {
 	// WebClient serves the browser client at / when true.
 	WebClient bool
 	// ConnectOrigins are other origins the web client may send requests
-	// to (the Content-Security-Policy's connect-src): the XMPP server's
-	// HTTP upload service, whose PUT URLs are on another origin. Empty
-	// means this origin only.
+	// to and show images from (the Content-Security-Policy's connect-src
+	// and img-src): the XMPP server's HTTP upload service, whose PUT and
+	// GET URLs are on another origin. Empty means this origin only.
 	ConnectOrigins []string
 	// Metrics serves GET /metrics (Prometheus text format, no
 	// authentication) when true; see metrics.go.
@@ -315,7 +315,9 @@ func (s *Server) routes() *echo.Echo {
 }
 
 // pageCSP is the Content-Security-Policy of the pages: only this origin,
-// no inline script or style, plus connect sources for uploads.
+// no inline script or style, plus the upload origins for requests
+// (connect-src: the PUT) and images (img-src: a shared image is shown
+// inline from its GET URL).
 func pageCSP(connect []string) string {
 	src := "'self'"
 	for _, o := range connect {
@@ -325,7 +327,8 @@ func pageCSP(connect []string) string {
 			src += " " + u.Scheme + "://" + u.Host
 		}
 	}
-	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src " + src +
+	others := strings.TrimPrefix(src, "'self'")
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:" + others + "; connect-src " + src +
 		"; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 

@@ -1,7 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -218,5 +224,83 @@ func TestBrowserNewMessagesPill(t *testing.T) {
 		if !browsertest.MustEval[bool](t, p, pill+`.hidden`) {
 			t.Error("the pill shows while the list is at its end")
 		}
+	})
+}
+
+// writePNG writes a small PNG image to a new file named name.
+func writePNG(t *testing.T, name string) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := range 40 {
+		for y := range 30 {
+			img.Set(x, y, color.RGBA{R: uint8(x * 6), G: 90, B: uint8(y * 8), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestBrowserFiles: an image sent through the upload service is shown
+// inline on both sides (loaded from the upload origin, which the page's
+// policy allows as an image source), lazily, with a text alternative and
+// a link that opens it; another file is a card with its name and a
+// download link; a link to a page stays a link.
+func TestBrowserFiles(t *testing.T) {
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		tok := e.Login(t, alice.Name, alice.Password)
+		if r := e.Do(t, "GET", rest+"/upload/probe.txt/1", tok, "", ""); r.Status != http.StatusOK {
+			t.Skipf("no upload service (%d)", r.Status)
+		}
+		pa, pb := newPage(t, b, "alice-"+v.name), newPage(t, b, "bob-"+v.name)
+		v.apply(t, pa)
+		v.apply(t, pb)
+		signIn(t, e, pa, alice.Name, alice.Password)
+		signIn(t, e, pb, bob.Name, bob.Password)
+		openChat(t, pa, bob.Name)
+
+		pa.Do(t, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{writePNG(t, "sunset.png")}))
+		const img = `document.querySelector("#messages .file-image img")`
+		loaded := `(` + img + ` || {}).complete && ` + img + `.naturalWidth === 40`
+		pa.Wait(t, loaded)
+		clickConv(t, pb, alice.JID)
+		pb.Wait(t, loaded)
+		for _, p := range []*browsertest.Page{pa, pb} {
+			got := browsertest.MustEval[[]string](t, p, `[`+img+`.alt, `+img+`.loading, `+img+`.closest("a").target, String(`+img+`.closest("a").href === `+img+`.src)]`)
+			if got[0] != "Image: sunset.png" || got[1] != "lazy" || got[2] != "_blank" || got[3] != "true" {
+				t.Errorf("page %s: the image shows as alt %q, loading %q, link target %q, link to itself %s", p.Name, got[0], got[1], got[2], got[3])
+			}
+		}
+		pb.Screenshot(t, filepath.Join(t.ArtifactDir(), "image-"+v.name+".png"))
+
+		notes := filepath.Join(t.TempDir(), "meeting-notes.txt")
+		if err := os.WriteFile(notes, []byte("notes\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pa.Do(t, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{notes}))
+		const card = `document.querySelector("#messages .file-card a")`
+		pb.Wait(t, `!!`+card)
+		if got := browsertest.MustEval[[]string](t, pb, `[`+card+`.textContent, `+card+`.getAttribute("download"), `+card+`.getAttribute("aria-label"), new URL(`+card+`.href).protocol]`); got[0] != "meeting-notes.txt" || got[1] != "meeting-notes.txt" || got[2] != "Download meeting-notes.txt" || got[3] != "http:" {
+			t.Errorf("the file card shows %q", got)
+		}
+
+		// A link to a page is a link, with no card or image. (Its preview
+		// is refused: a loopback address.)
+		for _, p := range []*browsertest.Page{pa, pb} {
+			p.Allow(func(m chromedp.ConsoleMessage) bool { return strings.Contains(m.URL, "/preview/") })
+		}
+		sayTo(t, e, tok, bob.Name, "http://127.0.0.1:9/about.html")
+		waitShownOnce(t, pb, "http://127.0.0.1:9/about.html")
+		if n := browsertest.MustEval[int](t, pb, `document.querySelectorAll("#messages .file-card").length + document.querySelectorAll("#messages .file-image").length`); n != 2 {
+			t.Errorf("%d files shown, want the image and the card only", n)
+		}
+		pb.Screenshot(t, filepath.Join(t.ArtifactDir(), "files-"+v.name+".png"))
 	})
 }

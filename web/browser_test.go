@@ -38,9 +38,9 @@ const rest = "/sparkweb/api/rest"
 
 // wantCSP is the policy the gateway sends with every page; uploadOrigin
 // is the XMPP server's HTTP upload origin, the only other one it allows
-// requests to.
+// requests to and images from.
 func wantCSP(uploadOrigin string) string {
-	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: " + uploadOrigin + "; " +
 		"connect-src 'self' " + uploadOrigin + "; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; " +
 		"form-action 'self'; frame-ancestors 'none'"
 }

@@ -216,7 +216,7 @@ var coreOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
 	{name: "web-client", def: "true", usage: "serve the browser client at /",
 		set: boolean(func(c *config) *bool { return &c.WebClient })},
-	{name: "connect-origins", def: "", usage: "comma-separated origins the web client may also send requests to, e.g. the XMPP server's HTTP upload service",
+	{name: "connect-origins", def: "", usage: "comma-separated origins the web client may also send requests to and show images from, e.g. the XMPP server's HTTP upload service",
 		set: str(func(c *config) *string { return &c.ConnectOrigins })},
 	{name: "max-sessions", def: "10000", usage: "most XMPP sessions (logged-in users) the gateway holds; logins beyond answer 503",
 		set: integer(func(c *config) *int { return &c.MaxSessions })},

@@ -61,7 +61,7 @@ async function fetchPage(c, before) {
         msgs.push({
           id: m.id || undefined,
           from: m.from, to: m.to, body: m.body, stanzaId: m.stanzaId, stamp: m.sentDate,
-          mine: bare(m.from) === model.jid, file: fileOf(m),
+          mine: bare(m.from) === model.jid, file: oobOf(m),
         });
       }
     }
@@ -294,14 +294,14 @@ export function onChat(d) {
   }
   addMessage(c, {
     id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, to: d.to, body: d.body, mine,
-    state: mine && live ? 'sent' : undefined, file: fileOf(d),
+    state: mine && live ? 'sent' : undefined, file: oobOf(d),
   }, { live: true });
   if (c.id === model.active) changed('header');
 }
 
-// fileOf answers the file a message carries (XEP-0066 out-of-band data:
+// oobOf answers the file a message carries (XEP-0066 out-of-band data:
 // {url, desc}) when its url is http(s), or undefined.
-export function fileOf(d) {
+export function oobOf(d) {
   const f = d && d.file;
   if (!f || typeof f.url !== 'string' || !/^https?:\/\//i.test(f.url)) return undefined;
   return { url: f.url, desc: typeof f.desc === 'string' ? f.desc : '' };

@@ -33,6 +33,7 @@
 import { call, seg, features } from './api.js';
 import { explain } from './errors.js';
 import { model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage } from './state.js';
+import { fileOf } from './files.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -164,14 +165,78 @@ function messageItem(m) {
   time.dateTime = m.ts;
   time.textContent = fmtTime(m.ts);
   if (m.t) time.title = new Date(m.t).toLocaleString();
-  const body = document.createElement('p');
+  const file = fileOf(m);
+  const body = document.createElement(file ? 'div' : 'p');
   body.className = 'body';
-  textWithLinks(body, m.body);
+  if (file) {
+    // The text too when it says more than the file's address.
+    if (m.body && m.body.trim() !== file.url) {
+      const text = document.createElement('p');
+      text.className = 'text';
+      textWithLinks(text, m.body);
+      body.append(text);
+    }
+    body.append(file.image ? imageOf(file) : fileCard(file));
+  } else {
+    textWithLinks(body, m.body);
+  }
   li.append(who, ' ', time, body);
   const url = (m.body.match(URL_RE) || [])[0];
-  if (url) preview(li, url);
+  if (url && !file) preview(li, url);
   drawState(li, m);
   return li;
+}
+
+// imageOf shows an image file inline: loaded when near the screen, with
+// its description (or name) as its text, opening in a new tab when
+// clicked. An image that cannot be shown (gone, or an origin the page's
+// policy refuses) becomes a file card.
+function imageOf(file) {
+  const a = document.createElement('a');
+  a.className = 'file-image';
+  a.href = file.url;
+  a.target = '_blank';
+  a.rel = 'noopener noreferrer';
+  const img = document.createElement('img');
+  img.loading = 'lazy';
+  img.decoding = 'async';
+  img.referrerPolicy = 'no-referrer';
+  img.alt = file.desc || `Image: ${file.name}`;
+  img.addEventListener('load', () => {
+    // It grew the list: keep the end in view if it was there before.
+    const list = $('messages');
+    if (list && list.scrollHeight - list.scrollTop - list.clientHeight - img.offsetHeight < 40) list.scrollTop = list.scrollHeight;
+    updateJump();
+  }, { once: true });
+  img.addEventListener('error', () => a.replaceWith(fileCard(file)), { once: true });
+  img.src = file.url;
+  a.append(img);
+  return a;
+}
+
+// fileCard shows a file as its name, what the sender said of it, and a
+// link that downloads it.
+function fileCard(file) {
+  const card = document.createElement('div');
+  card.className = 'file-card';
+  const icon = document.createElement('span');
+  icon.className = 'file-icon';
+  icon.setAttribute('aria-hidden', 'true');
+  const a = document.createElement('a');
+  a.href = file.url;
+  a.download = file.name;
+  a.target = '_blank';
+  a.rel = 'noopener noreferrer';
+  a.textContent = file.name;
+  a.setAttribute('aria-label', `Download ${file.name}`);
+  card.append(icon, a);
+  if (file.desc) {
+    const d = document.createElement('span');
+    d.className = 'file-desc';
+    d.textContent = file.desc;
+    card.append(d);
+  }
+  return card;
 }
 
 const STATE_WORDS = { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' };
