@@ -301,6 +301,14 @@ func TestBrowserFiles(t *testing.T) {
 		if n := browsertest.MustEval[int](t, pb, `document.querySelectorAll("#messages .file-card").length + document.querySelectorAll("#messages .file-image").length`); n != 2 {
 			t.Errorf("%d files shown, want the image and the card only", n)
 		}
+
+		// Styled text (XEP-0393) is drawn as elements, its markup as text.
+		sayTo(t, e, tok, bob.Name, "*bold* _soft_ `code` <b>not html</b>\n> quoted")
+		pb.Wait(t, `!!document.querySelector("#messages .msg strong")`)
+		if got := browsertest.MustEval[[]string](t, pb, `(b => [b.querySelector("strong").textContent, b.querySelector("em").textContent,
+			b.querySelector("code").textContent, b.querySelector("blockquote").textContent, String(!!b.querySelector("b"))])(document.querySelector("#messages .msg:last-child .body"))`); strings.Join(got, "|") != "*bold*|_soft_|`code`|> quoted|false" {
+			t.Errorf("the styled message shows %q", got)
+		}
 		pb.Screenshot(t, filepath.Join(t.ArtifactDir(), "files-"+v.name+".png"))
 	})
 }

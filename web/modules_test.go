@@ -82,3 +82,11 @@ func TestBrowserErrors(t *testing.T) {
 func TestBrowserView(t *testing.T) {
 	runModuleChecks(t, "view_test.js", viewRegions, 20)
 }
+
+// TestBrowserStyling runs the table checks of styling.js (XEP-0393 message
+// styling drawn as DOM nodes: each directive, nesting, quotes, preformatted
+// blocks, HTML and entities kept as text, unbalanced markers, 64 KiB of
+// hostile text drawn fast) and of files.js (which messages are files).
+func TestBrowserStyling(t *testing.T) {
+	runModuleChecks(t, "styling_test.js", "", 60)
+}

@@ -34,6 +34,7 @@ import { call, seg, features } from './api.js';
 import { explain } from './errors.js';
 import { model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage } from './state.js';
 import { fileOf } from './files.js';
+import { styled } from './styling.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -166,19 +167,19 @@ function messageItem(m) {
   time.textContent = fmtTime(m.ts);
   if (m.t) time.title = new Date(m.t).toLocaleString();
   const file = fileOf(m);
-  const body = document.createElement(file ? 'div' : 'p');
+  const body = document.createElement('div');
   body.className = 'body';
   if (file) {
     // The text too when it says more than the file's address.
     if (m.body && m.body.trim() !== file.url) {
-      const text = document.createElement('p');
+      const text = document.createElement('div');
       text.className = 'text';
-      textWithLinks(text, m.body);
+      text.append(styled(m.body, textWithLinks));
       body.append(text);
     }
     body.append(file.image ? imageOf(file) : fileCard(file));
   } else {
-    textWithLinks(body, m.body);
+    body.append(styled(m.body, textWithLinks)); // styling.js: DOM nodes, never HTML
   }
   li.append(who, ' ', time, body);
   const url = (m.body.match(URL_RE) || [])[0];
