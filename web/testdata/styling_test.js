@@ -64,7 +64,9 @@ async function run() {
   check('a deep quote keeps its text', d.textContent, deep);
 
   // Long hostile text is cheap: 64 KiB of openers that never close, and
-  // of spans, each drawn in well under a second.
+  // of spans, each drawn in a few seconds at worst on a busy machine (a
+  // quadratic search for closers would take far longer: 20,000 openers
+  // each scanning 64 KiB).
   for (const [name, text] of [
     ['unbalanced markers', '*a _b ~c `d '.repeat(5958).slice(0, 65536)],
     ['many spans', '*a* _b_ ~c~ '.repeat(5461).slice(0, 65536)],
@@ -75,7 +77,7 @@ async function run() {
     const el = document.createElement('div');
     el.append(styled(text));
     const ms = performance.now() - t0;
-    check(`${name}: drawn in under a second`, ms < 1000 ? 'fast' : `${Math.round(ms)} ms`, 'fast');
+    check(`${name}: drawn in under 3 s`, ms < 3000 ? 'fast' : `${Math.round(ms)} ms`, 'fast');
     check(`${name}: its text is kept`, el.textContent === text, true);
   }
 

@@ -74,6 +74,43 @@ async function run() {
   await frame();
   check('groups by sender and time', msgs().map((li) => li.classList.contains('grouped')), [false, true, false, true, false]);
   check('an older day is named by its date', days().length === 1 && days()[0] !== 'Today' && days()[0] !== 'Yesterday', true);
+
+  // Send states: drawn on the same element, said once in #msg-announce.
+  const said = () => document.getElementById('msg-announce').textContent;
+  const s = state.conv('chat', 'sam@example.org');
+  state.open(s.id);
+  const m = { from: 'me@example.org', to: 'sam@example.org', body: 'on its way', mine: true, state: 'pending' };
+  state.addMessage(s, m, { live: true });
+  await frame();
+  const li = msgs()[0];
+  check('pending is shown', [li.dataset.state, li.querySelector('.state .visually-hidden').textContent], ['pending', 'Sending']);
+  state.sentAs(s, m, 'x1');
+  state.applyReceipt(s, 'x1', 'received');
+  await frame();
+  check('delivered on the same element', [msgs()[0] === li, li.dataset.state, li.querySelector('.state .icon').textContent], [true, 'delivered', '✓✓']);
+  check('delivered is said', said(), 'Your message “on its way”: Delivered.');
+  state.applyReceipt(s, 'x1', 'received');
+  state.applyReceipt(s, 'x0', 'displayed'); // another message's marker, before we know it
+  await frame();
+  check('a state never goes back', li.dataset.state, 'delivered');
+  state.applyReceipt(s, 'x1', 'displayed');
+  await frame();
+  check('read', li.dataset.state, 'read');
+  const n = { from: 'me@example.org', body: 'later', mine: true, state: 'pending' };
+  state.addMessage(s, n, { live: true });
+  state.setSendState(s, n, 'failed');
+  await frame();
+  const retry = msgs()[1].querySelector('button.retry');
+  check('failed has Retry', [msgs()[1].dataset.state, retry && retry.dataset.action, retry && retry.getAttribute('aria-label')], ['failed', 'retry', 'Retry sending “later”']);
+  check('a receipt does not undo a failure', (state.applyReceipt(s, n.id, 'displayed'), msgs()[1].dataset.state), 'failed');
+  state.applyReceipt(null, 'y1', 'received'); // the receipt comes before the send's answer
+  const o = { from: 'me@example.org', body: 'quick', mine: true, state: 'pending' };
+  state.addMessage(s, o, { live: true });
+  state.sentAs(s, o, 'y1');
+  check('an early receipt is kept for its id', o.state, 'delivered');
+  state.addMessage(s, { id: 'p1', from: 'sam@example.org', body: 'hi there' }, { live: true });
+  await frame();
+  check('a new message of another is said alone', said(), 'sam: hi there');
 }
 
 finish(run);
