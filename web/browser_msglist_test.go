@@ -122,8 +122,10 @@ func TestBrowserMessageStates(t *testing.T) {
 		watchStates(t, pa)
 		send(t, pa, "hello states")
 		pa.Wait(t, stateOf("hello states")+` === "delivered"`)
+		assertShownOnce(t, pa, "hello states")
 		if got := browsertest.MustEval[string](t, pa, `(`+msgWith("hello states")+`).querySelector(".state").textContent`); !strings.Contains(got, "Delivered") || !strings.Contains(got, "✓✓") {
-			t.Errorf("the delivered message shows %q, want the ticks and the word", got)
+			all := browsertest.MustEval[[]string](t, pa, `[...document.querySelectorAll("#messages .msg")].map(li => li.dataset.key + " " + li.dataset.state + " " + li.textContent)`)
+			t.Errorf("the delivered message shows %q, want the ticks and the word; the list: %q", got, all)
 		}
 		pa.Wait(t, `document.getElementById("msg-announce").textContent.includes("Delivered")`)
 
