@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/serviceworker"
@@ -644,14 +643,7 @@ func TestBrowserPush(t *testing.T) {
 	needs(t, e, "", "GET", rest+"/webpush/vapidkey")
 	b := browsertest.Launch(t)
 	p := newPage(t, b, "alice")
-	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		c := chromedp.FromContext(ctx)
-		_, err := cdp.Call(ctx, c.Browser, browser.SetPermission, browser.SetPermissionParams{
-			Permission: &browser.PermissionDescriptor{Name: "notifications"},
-			Setting:    browser.PermissionSettingGranted, Origin: e.URL, BrowserContextID: c.BrowserContextID,
-		})
-		return err
-	}))
+	grantNotifications(t, e, p)
 	signIn(t, e, p, alice.Name, alice.Password)
 
 	sub := e.Push.Subscribe(t)

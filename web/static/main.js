@@ -18,6 +18,7 @@ import { explain, endedSentence } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat } from './chat.js';
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
+import { startNotifying, soundOn, setSound } from './notify.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -375,6 +376,7 @@ function wireSettings() {
   $('push-enable').addEventListener('click', busy($('push-enable'), async () => {
     try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = explain(err, 'push'); }
   }));
+  $('sound-on').addEventListener('change', () => setSound($('sound-on').checked));
   $('totp-enrol-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     $('totp-state').textContent = '';
@@ -419,6 +421,7 @@ function wireSettings() {
 function refreshSettings() {
   $('push-state').textContent = !pushSupported() ? 'This browser does not support notifications.'
     : (Notification.permission === 'granted' ? 'Notifications are allowed.' : 'Notifications are off.');
+  $('sound-on').checked = soundOn();
   refreshPasskeys();
 }
 
@@ -443,6 +446,7 @@ function main() {
   wireSidebar();
   wireConversation();
   wireSettings();
+  startNotifying((id) => enter(id));
   model.visible = !document.hidden;
   window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
   resume().catch(fail);
