@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
@@ -117,4 +119,75 @@ func TestBrowserNotifications(t *testing.T) {
 	sayTo(t, e, tokBob, alice.Name, "with a sound")
 	p.Wait(t, `window.notes.length === 3 && window.sounds === 1`)
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "notifications.png"))
+}
+
+// enterRoom joins room with the sidebar's form and waits for it to open.
+func enterRoom(t *testing.T, p *browsertest.Page, room string) {
+	t.Helper()
+	openWith(t, p, "room", room)
+}
+
+// chatOrder is a JavaScript expression: the conversations of the Chats
+// list, top to bottom, as kind:name.
+const chatOrder = `JSON.stringify([...document.querySelectorAll("#chats button")].map(b => b.dataset.conv.split("@")[0]))`
+
+// TestBrowserChatsRestored: the Chats list comes back on another device
+// (a new browser context, its storage empty) with the phone's viewport:
+// the people alice wrote with, newest first, each with its last message,
+// and the room she joined on the first device, rejoined from its
+// bookmark. Leaving the room on the new device removes the bookmark: a
+// third device no longer lists it.
+func TestBrowserChatsRestored(t *testing.T) {
+	e, alice, p := signedInAlone(t, "alice-desk")
+	b := browsertest.Launch(t)
+	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	tokBob, tokCarol, tokAlice := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password), e.Login(t, alice.Name, alice.Password)
+
+	sayTo(t, e, tokBob, alice.Name, "old news from bob")
+	sayTo(t, e, tokAlice, carol.Name, "alice asks carol")
+	sayTo(t, e, tokCarol, alice.Name, "carol answers")
+	want := []string{"chat:" + carol.Name, "chat:" + bob.Name}
+
+	room := "restore" + strings.ToLower(alice.Name)
+	enterRoom(t, p, room)
+	send(t, p, "room news")
+	want = append([]string{"room:" + room}, want...)
+	p.Wait(t, chatOrder+` === `+js(`["`+strings.Join(want, `","`)+`"]`))
+	bookmarks := e.Do(t, "GET", rest+"/bookmarks", tokAlice, "", "")
+	if !strings.Contains(string(bookmarks.Body), `"`+room+"@") {
+		t.Fatalf("the joined room is not bookmarked: %s", bookmarks.Body)
+	}
+
+	// Another device, a phone: the same list, rebuilt.
+	phone := newPage(t, b, "alice-phone")
+	phone.Do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	signIn(t, e, phone, alice.Name, alice.Password)
+	phone.Wait(t, chatOrder+` === `+js(`["`+strings.Join(want, `","`)+`"]`))
+	for jid, snippet := range map[string]string{carol.JID: "carol answers", bob.JID: "old news from bob"} {
+		got := browsertest.MustEval[string](t, phone, `document.querySelector(`+js(convButton(jid)+" .snippet")+`).textContent`)
+		if got != snippet {
+			t.Errorf("%s's snippet on the new device: %q, want %q", jid, got, snippet)
+		}
+	}
+	phone.Wait(t, `!!document.querySelector('#rooms button[data-conv^="room:`+room+`@"]')`)
+	phone.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats-restored-phone.png"))
+
+	// Opening a restored chat shows its history once.
+	phone.Do(t, chromedp.Click(chromedp.CSS(convButton(carol.JID))))
+	waitShownOnce(t, phone, "alice asks carol") // from the conversation's own page
+	assertShownOnce(t, phone, "carol answers")  // restored, then met again on that page
+
+	// Leaving the room on the phone forgets it everywhere.
+	phone.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+	phone.Do(t, chromedp.Click(chromedp.CSS(`#rooms button[data-conv^="room:`+room+`@"]`)))
+	phone.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
+	phone.Do(t, chromedp.Click(chromedp.ID("room-leave")))
+	phone.Wait(t, `!document.querySelector('#rooms button[data-conv^="room:`+room+`@"]')`)
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Contains(string(e.Do(t, "GET", rest+"/bookmarks", tokAlice, "", "").Body), `"`+room+"@") {
+		if time.Now().After(deadline) {
+			t.Fatal("the room's bookmark is still there after leaving it")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -91,9 +91,16 @@ func signedInAlone(t *testing.T, name string) (*gatewayenv.Env, ejabberdtest.Use
 
 func openChat(t *testing.T, p *browsertest.Page, name string) {
 	t.Helper()
+	openWith(t, p, "contact", name)
+}
+
+// openWith types name into the sidebar's form (its input is form+"-input")
+// and waits for the conversation to open.
+func openWith(t *testing.T, p *browsertest.Page, form, name string) {
+	t.Helper()
 	p.Do(t,
-		chromedp.SetValue(chromedp.ID("contact-input"), name),
-		chromedp.Click(chromedp.CSS("#contact-form button[type=submit]")),
+		chromedp.SetValue(chromedp.ID(form+"-input"), name),
+		chromedp.Click(chromedp.CSS("#"+form+"-form button[type=submit]")),
 	)
 	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(name))
 }
@@ -585,11 +592,7 @@ func TestBrowserRoom(t *testing.T) {
 	room := "room" + strings.ToLower(alice.Name)
 	roomBtn := `#rooms button[data-conv^="room:` + room + `@"]`
 
-	alice.p.Do(t,
-		chromedp.SetValue(chromedp.ID("room-input"), room),
-		chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
-	)
-	alice.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
+	enterRoom(t, alice.p, room)
 
 	// Alice invites bob; bob accepts the invitation from his page.
 	alice.p.Do(t, chromedp.Click(chromedp.ID("occupants-toggle")))
@@ -1112,11 +1115,7 @@ func TestBrowserChats(t *testing.T) {
 	// A room joined and written to comes first, with our message.
 	if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
 		room := "chats" + strings.ToLower(alice.Name)
-		p.Do(t,
-			chromedp.SetValue(chromedp.ID("room-input"), room),
-			chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
-		)
-		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
+		enterRoom(t, p, room)
 		send(t, p, "room hello")
 		order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
 		p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)

@@ -19,6 +19,7 @@ import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onCha
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
 import { startNotifying, soundOn, setSound } from './notify.js';
+import { restoreChats, bookmarkRoom, forgetRoom, forgetMarks } from './restore.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -89,7 +90,7 @@ async function startSession(user, token) {
     model.muc = cfg.mucService || model.muc;
     if (cfg.uploadService === '') features.set('upload', false);
   }
-  await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {})]);
+  await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {}), restoreChats()]);
   applyFeatures();
   refreshPush().catch(() => {});
 }
@@ -106,6 +107,7 @@ async function signOut({ remote = false, reason = '' } = {}) {
   }
   session.clear();
   state.clear();
+  forgetMarks();
   document.body.classList.remove('in-conv');
   show('auth');
   setConn('offline', 'Offline');
@@ -249,7 +251,9 @@ function wireSidebar() {
     });
   }
 
-  const join = (p) => p.then((c) => enter(c.id)).catch((e) => fail(e, 'room'));
+  // A room joined here is bookmarked, so it comes back in a new tab or on
+  // another device (restore.js).
+  const join = (p) => p.then((c) => { bookmarkRoom(c); enter(c.id); }).catch((e) => fail(e, 'room'));
   $('room-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const name = $('room-input').value.trim();
@@ -342,7 +346,11 @@ function wireConversation() {
   });
   $('room-leave').addEventListener('click', busy($('room-leave'), async () => {
     const c = activeConv();
-    if (c) await rooms.leaveRoom(c).catch(fail);
+    if (!c) return;
+    try {
+      await rooms.leaveRoom(c);
+      await forgetRoom(c);
+    } catch (err) { fail(err); }
   }));
   $('invite-form').addEventListener('submit', async (e) => {
     e.preventDefault();
