@@ -191,3 +191,42 @@ func TestBrowserChatsRestored(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// focusedBox is a JavaScript expression: the id of the focused text box,
+// or "" when the focus is elsewhere (no keyboard would pop up).
+const focusedBox = `(e => e && (e.tagName === "INPUT" || e.tagName === "TEXTAREA") ? e.id : "")(document.activeElement)`
+
+// TestBrowserPhoneFocus: on a phone (390×844, touch), signing in and
+// opening a conversation focus no text box, so no keyboard pops up over
+// the screen; the conversation's heading takes the focus instead. The
+// page runs under a notch (viewport-fit=cover) and pads its safe areas.
+// At 1280×800 with a mouse, the same steps focus "Chat with" and then the
+// message box, as before.
+func TestBrowserPhoneFocus(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+
+	phone := newPage(t, b, "alice-phone")
+	phone.Do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	signIn(t, e, phone, alice.Name, alice.Password)
+	if !browsertest.MustEval[bool](t, phone, `matchMedia("(pointer: coarse)").matches`) {
+		t.Fatal("the emulated phone has no coarse pointer")
+	}
+	if box := browsertest.MustEval[string](t, phone, focusedBox); box != "" {
+		t.Errorf("after sign-in on a phone the focus is in #%s", box)
+	}
+	openChat(t, phone, bob.Name)
+	phone.Wait(t, `document.activeElement.id === "conv-title"`)
+	if !browsertest.MustEval[bool](t, phone, `document.querySelector('meta[name=viewport]').content.includes("viewport-fit=cover") && [...document.styleSheets].some(s => [...s.cssRules].some(r => r.cssText.includes("safe-area-inset-bottom")))`) {
+		t.Error("the page does not pad the phone's safe areas")
+	}
+	phone.Screenshot(t, filepath.Join(t.ArtifactDir(), "phone-conversation.png"))
+
+	desk := newPage(t, b, "alice-desk")
+	desk.Do(t, chromedp.EmulateViewport(1280, 800))
+	signIn(t, e, desk, alice.Name, alice.Password)
+	desk.Wait(t, focusedBox+` === "contact-input"`)
+	openChat(t, desk, bob.Name)
+	desk.Wait(t, focusedBox+` === "composer-input"`)
+}

@@ -81,7 +81,7 @@ async function startSession(user, token) {
   for (const el of document.querySelectorAll('input.username-hint')) el.value = user;
   state.restore();
   if (model.active) enter(model.active, { focus: false });
-  else $('contact-input').focus();
+  else if (typingKeyboard()) $('contact-input').focus();
   events.start(token);
   const cfg = await available(() => call('GET', '/config/global', { feature: 'config' })).catch(() => null);
   if (cfg) {
@@ -117,6 +117,12 @@ async function signOut({ remote = false, reason = '' } = {}) {
   $('login-user').focus();
 }
 
+// typingKeyboard tells whether focusing a text box is welcome: a mouse or
+// a keyboard, not a phone's touch screen, whose keyboard would pop up.
+function typingKeyboard() {
+  return !window.matchMedia('(pointer: coarse)').matches;
+}
+
 // enter opens a conversation on screen: on a phone it fills the screen.
 // The composer shows that conversation's draft.
 function enter(id, { focus = true } = {}) {
@@ -126,7 +132,9 @@ function enter(id, { focus = true } = {}) {
   document.body.classList.add('in-conv');
   if (focus) {
     flush(); // the composer shows with the conversation
-    $('composer-input').focus();
+    // On a touch screen a focused box pops up the keyboard over half the
+    // conversation: the heading takes the focus there instead.
+    $(typingKeyboard() ? 'composer-input' : 'conv-title').focus();
   }
   loaded.then(() => afterRender(olderIfAtTop));
 }
