@@ -230,3 +230,57 @@ func TestBrowserPhoneFocus(t *testing.T) {
 	openChat(t, desk, bob.Name)
 	desk.Wait(t, focusedBox+` === "composer-input"`)
 }
+
+// TestBrowserPassword: alice changes her password in Settings. A wrong
+// current password is said in words and changes nothing; the right one
+// changes it: this page stays signed in (its stream renewed with the
+// token the answer brings, so bob's next message arrives), alice's other
+// device is signed out, and the new password signs in.
+func TestBrowserPassword(t *testing.T) {
+	e, alice, p := signedInAlone(t, "alice-desk")
+	b := browsertest.Launch(t)
+	bob := ejabberdtest.NewUser(t)
+	other := newPage(t, b, "alice-phone")
+	signIn(t, e, other, alice.Name, alice.Password)
+	p.AllowText("status of 403") // the wrong current password
+	// Every token is revoked: the streams are refused until renewed (this
+	// page) or the sign-in shows (the other device).
+	p.AllowText("status of 401")
+	other.AllowText("status of 401")
+
+	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
+	p.Wait(t, `document.getElementById("settings").open`)
+	change := func(current, next string) {
+		t.Helper()
+		browsertest.MustEval[bool](t, p, `(document.getElementById("password-state").textContent = "", true)`)
+		p.Do(t,
+			chromedp.SetValue(chromedp.ID("password-current"), current),
+			chromedp.SetValue(chromedp.ID("password-new"), next),
+			chromedp.Click(chromedp.ID("password-submit")),
+		)
+		p.Wait(t, `document.getElementById("password-state").textContent !== ""`)
+	}
+	change("not the password", "a brand new password")
+	if got := browsertest.MustEval[string](t, p, `document.getElementById("password-state").textContent`); !strings.Contains(got, "Wrong password") {
+		t.Errorf("a wrong current password says %q", got)
+	}
+	newPassword := "a brand new password " + alice.Name
+	watchSignIn(t, p)
+	change(alice.Password, newPassword)
+	if got := browsertest.MustEval[string](t, p, `document.getElementById("password-state").textContent`); !strings.Contains(got, "changed") {
+		t.Fatalf("the change says %q", got)
+	}
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+
+	// The other device is back at sign-in; this page is not.
+	other.Wait(t, `document.body.dataset.screen === "auth"`)
+	tokBob := e.Login(t, bob.Name, bob.Password)
+	sayTo(t, e, tokBob, alice.Name, "after the change")
+	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+	p.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
+	if browsertest.MustEval[bool](t, p, `window.sawSignIn`) {
+		t.Error("the page that changed the password showed the sign-in")
+	}
+
+	e.Login(t, alice.Name, newPassword) // fails the test unless it signs in
+}

@@ -28,14 +28,19 @@ const events = new EventStream({
   onState: (s) => setConn(s),
   onEnd: (reason) => signOut({ remote: true, reason }),
   // The stream's token expired or was refused: a newer one, refreshed
-  // when no tab did it yet.
-  renew: (stale, refused) => (refused ? refresh(stale) : freshToken(stale)),
+  // when no tab did it yet. A password change ends the stream as it
+  // revokes every token: its answer brings the new one, awaited first.
+  renew: async (stale, refused) => {
+    await passwordChange;
+    return refused && session.token === stale ? refresh(stale) : freshToken(stale);
+  },
 });
 
 // A refresh the gateway refused: back to sign-in, saying why.
 onSessionEnded(() => signOut({ remote: true, reason: 'expired' }));
 
 let live = false; // a session is on screen
+let passwordChange = Promise.resolve(); // a password change on its way
 
 function onEvent(name, d) {
   switch (name) {
@@ -391,6 +396,30 @@ function wireSettings() {
   });
   $('push-enable').addEventListener('click', busy($('push-enable'), async () => {
     try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = explain(err, 'push'); }
+  }));
+  // A new password revokes every token of the user, this tab's included;
+  // the answer carries this tab's new ones, kept as the old ones were.
+  $('password-form').addEventListener('submit', busy($('password-submit'), async () => {
+    $('password-state').textContent = '';
+    const current = $('password-current').value;
+    const password = $('password-new').value;
+    const min = (model.config && model.config.minPasswordLength) || 0;
+    if (!current || !password) { $('password-state').textContent = 'Enter your current password and the new one.'; return; }
+    if (password.length < min) { $('password-state').textContent = `Choose a longer password: at least ${min} characters.`; return; }
+    const kept = session.record;
+    let done;
+    passwordChange = new Promise((r) => { done = r; });
+    try {
+      const res = await call('PUT', '/user', { json: { password, currentPassword: current } });
+      if (res && res.token) session.keep(session.user, res, kept ? kept.remember : false);
+      $('password-current').value = '';
+      $('password-new').value = '';
+      $('password-state').textContent = 'Your password is changed. Other devices must sign in again.';
+    } catch (err) {
+      $('password-state').textContent = explain(err, 'account');
+    } finally {
+      done();
+    }
   }));
   $('sound-on').addEventListener('change', () => setSound($('sound-on').checked));
   $('totp-enrol-form').addEventListener('submit', async (e) => {
