@@ -350,6 +350,14 @@ function wireConversation() {
       notice(`Asked ${c.title} to become a contact. You see each other online once ${c.title} accepts.`);
     } catch (e) { fail(e); }
   }));
+  $('contact-remove').addEventListener('click', busy($('contact-remove'), async () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat') return;
+    try {
+      await contacts.removeContact(c);
+      notice(`${c.title} is no longer a contact. You no longer see each other online.`);
+    } catch (e) { fail(e); }
+  }));
   $('occupants-toggle').addEventListener('click', () => {
     const open = $('occupants-panel').hidden;
     $('occupants-panel').hidden = !open;
