@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/serviceworker"
@@ -92,9 +91,16 @@ func signedInAlone(t *testing.T, name string) (*gatewayenv.Env, ejabberdtest.Use
 
 func openChat(t *testing.T, p *browsertest.Page, name string) {
 	t.Helper()
+	openWith(t, p, "contact", name)
+}
+
+// openWith types name into the sidebar's form (its input is form+"-input")
+// and waits for the conversation to open.
+func openWith(t *testing.T, p *browsertest.Page, form, name string) {
+	t.Helper()
 	p.Do(t,
-		chromedp.SetValue(chromedp.ID("contact-input"), name),
-		chromedp.Click(chromedp.CSS("#contact-form button[type=submit]")),
+		chromedp.SetValue(chromedp.ID(form+"-input"), name),
+		chromedp.Click(chromedp.CSS("#"+form+"-form button[type=submit]")),
 	)
 	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(name))
 }
@@ -586,11 +592,7 @@ func TestBrowserRoom(t *testing.T) {
 	room := "room" + strings.ToLower(alice.Name)
 	roomBtn := `#rooms button[data-conv^="room:` + room + `@"]`
 
-	alice.p.Do(t,
-		chromedp.SetValue(chromedp.ID("room-input"), room),
-		chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
-	)
-	alice.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
+	enterRoom(t, alice.p, room)
 
 	// Alice invites bob; bob accepts the invitation from his page.
 	alice.p.Do(t, chromedp.Click(chromedp.ID("occupants-toggle")))
@@ -644,14 +646,7 @@ func TestBrowserPush(t *testing.T) {
 	needs(t, e, "", "GET", rest+"/webpush/vapidkey")
 	b := browsertest.Launch(t)
 	p := newPage(t, b, "alice")
-	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		c := chromedp.FromContext(ctx)
-		_, err := cdp.Call(ctx, c.Browser, browser.SetPermission, browser.SetPermissionParams{
-			Permission: &browser.PermissionDescriptor{Name: "notifications"},
-			Setting:    browser.PermissionSettingGranted, Origin: e.URL, BrowserContextID: c.BrowserContextID,
-		})
-		return err
-	}))
+	grantNotifications(t, e, p)
 	signIn(t, e, p, alice.Name, alice.Password)
 
 	sub := e.Push.Subscribe(t)
@@ -1120,11 +1115,7 @@ func TestBrowserChats(t *testing.T) {
 	// A room joined and written to comes first, with our message.
 	if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
 		room := "chats" + strings.ToLower(alice.Name)
-		p.Do(t,
-			chromedp.SetValue(chromedp.ID("room-input"), room),
-			chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
-		)
-		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
+		enterRoom(t, p, room)
 		send(t, p, "room hello")
 		order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
 		p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)

@@ -75,7 +75,8 @@ type Options struct {
 	// new temporary directory.
 	Dir string
 	// Plain leaves out what the browser journeys add to the gateway's
-	// defaults: TOTP, passkeys, a short reconnect delay and the upload
+	// defaults: TOTP, passkeys, bookmarks kept in the store (as
+	// cmd/sparkgate keeps them), a short reconnect delay and the upload
 	// service as a connect origin.
 	Plain bool
 	// Config may change the configuration before the gateway is built.
@@ -151,6 +152,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		if err != nil {
 			t.Fatal(err)
 		}
+		cfg.Collab.Bookmarks = st
 		cfg.Events.Retry = 250 * time.Millisecond
 		// The page PUTs uploads to ejabberd's upload listener.
 		cfg.ConnectOrigins = []string{srv.UploadOrigin()}

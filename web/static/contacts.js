@@ -45,6 +45,15 @@ export async function requestContact(c) {
   changed(['lists', 'header']);
 }
 
+// removeContact takes c's person off the contact list, ending the
+// presence subscriptions both ways; the conversation stays.
+export async function removeContact(c) {
+  await call('DELETE', `/roster/${seg(c.jid)}`, { feature: 'roster' });
+  c.inRoster = false;
+  c.presence = 'offline';
+  changed(['lists', 'header']);
+}
+
 export async function acceptContact(jid) {
   dismissContact(jid);
   const c = conv('chat', jid);

@@ -19,6 +19,8 @@ import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onCha
 import { wireMessageList } from './msglist.js';
 import * as rooms from './rooms.js';
 import * as contacts from './contacts.js';
+import { startNotifying, soundOn, setSound } from './notify.js';
+import { restoreChats, bookmarkRoom, forgetRoom, forgetMarks } from './restore.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -27,14 +29,19 @@ const events = new EventStream({
   onState: (s) => setConn(s),
   onEnd: (reason) => signOut({ remote: true, reason }),
   // The stream's token expired or was refused: a newer one, refreshed
-  // when no tab did it yet.
-  renew: (stale, refused) => (refused ? refresh(stale) : freshToken(stale)),
+  // when no tab did it yet. A password change ends the stream as it
+  // revokes every token: its answer brings the new one, awaited first.
+  renew: async (stale, refused) => {
+    await passwordChange;
+    return refused && session.token === stale ? refresh(stale) : freshToken(stale);
+  },
 });
 
 // A refresh the gateway refused: back to sign-in, saying why.
 onSessionEnded(() => signOut({ remote: true, reason: 'expired' }));
 
 let live = false; // a session is on screen
+let passwordChange = Promise.resolve(); // a password change on its way
 
 function onEvent(name, d) {
   switch (name) {
@@ -82,7 +89,7 @@ async function startSession(user, token) {
   for (const el of document.querySelectorAll('input.username-hint')) el.value = user;
   state.restore();
   if (model.active) enter(model.active, { focus: false });
-  else $('contact-input').focus();
+  else if (typingKeyboard()) $('contact-input').focus();
   events.start(token);
   const cfg = await available(() => call('GET', '/config/global', { feature: 'config' })).catch(() => null);
   if (cfg) {
@@ -91,7 +98,7 @@ async function startSession(user, token) {
     model.muc = cfg.mucService || model.muc;
     if (cfg.uploadService === '') features.set('upload', false);
   }
-  await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {})]);
+  await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {}), restoreChats()]);
   applyFeatures();
   refreshPush().catch(() => {});
 }
@@ -108,6 +115,7 @@ async function signOut({ remote = false, reason = '' } = {}) {
   }
   session.clear();
   state.clear();
+  forgetMarks();
   document.body.classList.remove('in-conv');
   show('auth');
   setConn('offline', 'Offline');
@@ -115,6 +123,12 @@ async function signOut({ remote = false, reason = '' } = {}) {
   $('login-password').value = '';
   $('composer-input').value = '';
   $('login-user').focus();
+}
+
+// typingKeyboard tells whether focusing a text box is welcome: a mouse or
+// a keyboard, not a phone's touch screen, whose keyboard would pop up.
+function typingKeyboard() {
+  return !window.matchMedia('(pointer: coarse)').matches;
 }
 
 // enter opens a conversation on screen: on a phone it fills the screen.
@@ -126,7 +140,9 @@ function enter(id, { focus = true } = {}) {
   document.body.classList.add('in-conv');
   if (focus) {
     flush(); // the composer shows with the conversation
-    $('composer-input').focus();
+    // On a touch screen a focused box pops up the keyboard over half the
+    // conversation: the heading takes the focus there instead.
+    $(typingKeyboard() ? 'composer-input' : 'conv-title').focus();
   }
   loaded.then(() => afterRender(olderIfAtTop));
 }
@@ -251,7 +267,9 @@ function wireSidebar() {
     });
   }
 
-  const join = (p) => p.then((c) => enter(c.id)).catch((e) => fail(e, 'room'));
+  // A room joined here is bookmarked, so it comes back in a new tab or on
+  // another device (restore.js).
+  const join = (p) => p.then((c) => { bookmarkRoom(c); enter(c.id); }).catch((e) => fail(e, 'room'));
   $('room-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const name = $('room-input').value.trim();
@@ -336,6 +354,14 @@ function wireConversation() {
       notice(`Asked ${c.title} to become a contact. You see each other online once ${c.title} accepts.`);
     } catch (e) { fail(e); }
   }));
+  $('contact-remove').addEventListener('click', busy($('contact-remove'), async () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat') return;
+    try {
+      await contacts.removeContact(c);
+      notice(`${c.title} is no longer a contact. You no longer see each other online.`);
+    } catch (e) { fail(e); }
+  }));
   $('occupants-toggle').addEventListener('click', () => {
     const open = $('occupants-panel').hidden;
     $('occupants-panel').hidden = !open;
@@ -345,7 +371,11 @@ function wireConversation() {
   });
   $('room-leave').addEventListener('click', busy($('room-leave'), async () => {
     const c = activeConv();
-    if (c) await rooms.leaveRoom(c).catch(fail);
+    if (!c) return;
+    try {
+      await rooms.leaveRoom(c);
+      await forgetRoom(c);
+    } catch (err) { fail(err); }
   }));
   $('invite-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -379,6 +409,31 @@ function wireSettings() {
   $('push-enable').addEventListener('click', busy($('push-enable'), async () => {
     try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = explain(err, 'push'); }
   }));
+  // A new password revokes every token of the user, this tab's included;
+  // the answer carries this tab's new ones, kept as the old ones were.
+  $('password-form').addEventListener('submit', busy($('password-submit'), async () => {
+    $('password-state').textContent = '';
+    const current = $('password-current').value;
+    const password = $('password-new').value;
+    const min = (model.config && model.config.minPasswordLength) || 0;
+    if (!current || !password) { $('password-state').textContent = 'Enter your current password and the new one.'; return; }
+    if (password.length < min) { $('password-state').textContent = `Choose a longer password: at least ${min} characters.`; return; }
+    const kept = session.record;
+    let done;
+    passwordChange = new Promise((r) => { done = r; });
+    try {
+      const res = await call('PUT', '/user', { json: { password, currentPassword: current } });
+      if (res && res.token) session.keep(session.user, res, kept ? kept.remember : false);
+      $('password-current').value = '';
+      $('password-new').value = '';
+      $('password-state').textContent = 'Your password is changed. Other devices must sign in again.';
+    } catch (err) {
+      $('password-state').textContent = explain(err, 'account');
+    } finally {
+      done();
+    }
+  }));
+  $('sound-on').addEventListener('change', () => setSound($('sound-on').checked));
   $('totp-enrol-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     $('totp-state').textContent = '';
@@ -423,6 +478,7 @@ function wireSettings() {
 function refreshSettings() {
   $('push-state').textContent = !pushSupported() ? 'This browser does not support notifications.'
     : (Notification.permission === 'granted' ? 'Notifications are allowed.' : 'Notifications are off.');
+  $('sound-on').checked = soundOn();
   refreshPasskeys();
 }
 
@@ -447,6 +503,7 @@ function main() {
   wireSidebar();
   wireConversation();
   wireSettings();
+  startNotifying((id) => enter(id));
   model.visible = !document.hidden;
   window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
   resume().catch(fail);

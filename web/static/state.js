@@ -70,6 +70,14 @@ export function changed(regions, detail) {
   }
 }
 
+// onIncoming calls fn(conversation, message) for each new live message
+// (notify.js's signals); it answers the function that unsubscribes.
+const incoming = new Set();
+export function onIncoming(fn) {
+  incoming.add(fn);
+  return () => incoming.delete(fn);
+}
+
 // ---- addresses ----------------------------------------------------------------
 
 export function bare(jid) { return String(jid || '').split('/')[0].toLowerCase(); }
@@ -303,6 +311,7 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
     lists = true;
   }
   if (lists) changed('lists');
+  if (live) for (const fn of incoming) fn(c, m);
   if (live) {
     saveNow();
   } else {

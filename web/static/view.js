@@ -618,6 +618,7 @@ function renderHeader() {
   $('meeting').hidden = !c || features.get('meet') === false;
   // Adding a contact is asked for, never a side effect of chatting.
   $('contact-add').hidden = !c || c.kind !== 'chat' || c.inRoster || features.get('roster') === false;
+  $('contact-remove').hidden = !c || c.kind !== 'chat' || !c.inRoster || features.get('roster') === false;
   if (!c) document.body.classList.remove('in-conv');
 }
 
