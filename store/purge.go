@@ -12,7 +12,7 @@ import (
 const failureRetention = 24 * time.Hour
 
 // Purge deletes rows that can no longer matter at now: revoked token ids,
-// refresh tokens (spent or not) and used TOTP steps past their expiry, and TOTP failures older than a day. It
+// refresh tokens (spent or not) and used TOTP steps past their expiry, and TOTP and login failures older than a day. It
 // returns the number of rows deleted.
 func (s *DB) Purge(ctx context.Context, now time.Time) (int64, error) {
 	n, err := s.deleteAll(ctx, []query{
@@ -20,6 +20,7 @@ func (s *DB) Purge(ctx context.Context, now time.Time) (int64, error) {
 		{`DELETE FROM refresh_tokens WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM totp_used_steps WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM totp_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
+		{`DELETE FROM login_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge: %w", err)
