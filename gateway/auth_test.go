@@ -83,6 +83,7 @@ func newAuthGatewayWith(t *testing.T, o gatewayenv.Options, mod func(*gateway.Au
 			PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
 			MaxFailures: 100,
 			Failures:    c.Auth.Failures,
+			Attempts:    c.Auth.Attempts,
 		}
 		tc := auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test", MaxFailures: 50, Clock: clock.now}
 		if mod != nil {

@@ -61,6 +61,10 @@ type AuthConfig struct {
 	// store (store.DB) instead of this process's memory, so that gateways
 	// sharing it lock a user out together (see FailureStore).
 	Failures FailureStore
+	// Attempts, when set, keeps the PerIP and PerUser budgets in a store
+	// (store.DB) instead of this process's memory, so that gateways
+	// sharing it share them (see AttemptStore).
+	Attempts AttemptStore
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -81,6 +85,14 @@ type FailureStore interface {
 	ClearLoginFailures(ctx context.Context, user, addr string) error
 }
 
+// AttemptStore keeps token buckets of login attempts (store.DB is one).
+type AttemptStore interface {
+	// TakeAttempt spends one attempt of bucket, which holds burst and
+	// earns one back every every; when none is left it returns false and
+	// how long until one is.
+	TakeAttempt(ctx context.Context, bucket string, now time.Time, every time.Duration, burst int) (bool, time.Duration, error)
+}
+
 // AllAddrs is the client address under which a FailureStore counts a
 // user's failures from every address.
 const AllAddrs = "*"
@@ -93,7 +105,7 @@ type authState struct {
 	ticketTTL time.Duration
 	now       func() time.Time
 
-	perIP, perUser *keyedLimiter
+	perIP, perUser attemptLimiter
 	fails          lockout
 	tickets        *usedTickets
 	challenges     *challengeIndex
@@ -114,8 +126,14 @@ func (s *Server) initAuth() error {
 	if lt := s.tokens.Lifetime(); a.ticketTTL > lt {
 		a.ticketTTL = lt
 	}
-	a.perIP = newKeyedLimiter(cfg.PerIP.orDefault(DefaultIPRateLimit), a.now)
-	a.perUser = newKeyedLimiter(cfg.PerUser.orDefault(DefaultUserRateLimit), a.now)
+	ipLimit, userLimit := cfg.PerIP.orDefault(DefaultIPRateLimit), cfg.PerUser.orDefault(DefaultUserRateLimit)
+	if cfg.Attempts != nil {
+		a.perIP = storedLimiter{st: cfg.Attempts, prefix: "ip:", limit: ipLimit, now: a.now, log: s.log}
+		a.perUser = storedLimiter{st: cfg.Attempts, prefix: "user:", limit: userLimit, now: a.now, log: s.log}
+	} else {
+		a.perIP = newKeyedLimiter(ipLimit, a.now)
+		a.perUser = newKeyedLimiter(userLimit, a.now)
+	}
 	window := cfg.FailureWindow
 	if window <= 0 {
 		window = DefaultFailureWindow

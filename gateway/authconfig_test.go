@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -373,5 +376,26 @@ func testLockout(t *testing.T, l, off lockout, clk *authClock) {
 	}
 	if locked(off, "u", "a") {
 		t.Error("a lockout without counts locks")
+	}
+}
+
+// failingAttempts is an AttemptStore whose database is down.
+type failingAttempts struct{}
+
+func (failingAttempts) TakeAttempt(context.Context, string, time.Time, time.Duration, int) (bool, time.Duration, error) {
+	return false, 0, errors.New("connection refused")
+}
+
+// TestStoredLimiter: a limit switched off never asks the store; a store
+// that fails refuses the attempt for a second (fail closed).
+func TestStoredLimiter(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	off := storedLimiter{st: failingAttempts{}, prefix: "ip:", limit: RateLimit{Burst: -1}, now: time.Now, log: log}
+	if ok, _ := off.take("a"); !ok {
+		t.Error("a limit switched off refused")
+	}
+	down := storedLimiter{st: failingAttempts{}, prefix: "ip:", limit: RateLimit{Every: time.Second, Burst: 5}, now: time.Now, log: log}
+	if ok, wait := down.take("a"); ok || wait != time.Second {
+		t.Errorf("store down: %v, wait %v; want refused for 1s", ok, wait)
 	}
 }

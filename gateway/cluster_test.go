@@ -14,13 +14,19 @@ import (
 
 // newCluster starts two gateways on one PostgreSQL database and one set of
 // keys, in front of the shared ejabberd: two nodes of one cluster (issue
-// 18), with a lockout after three failures from one address.
-func newCluster(t *testing.T) (n1, n2 *authEnv) {
+// 18), with a lockout after three failures from one address, and what
+// mod changes.
+func newCluster(t *testing.T, mod func(*gateway.AuthConfig)) (n1, n2 *authEnv) {
 	t.Helper()
 	o := gatewayenv.Options{Plain: true, Dir: t.TempDir(), Store: pgtest.DSN(t)}
-	lock := func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) { ac.MaxFailures = 3 }
-	n1 = newAuthGatewayWith(t, o, lock)
-	n2 = newAuthGatewayWith(t, o, lock)
+	set := func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
+		ac.MaxFailures = 3
+		if mod != nil {
+			mod(ac)
+		}
+	}
+	n1 = newAuthGatewayWith(t, o, set)
+	n2 = newAuthGatewayWith(t, o, set)
 	return n1, n2
 }
 
@@ -29,7 +35,7 @@ func newCluster(t *testing.T) (n1, n2 *authEnv) {
 // on node 2, a token logged out on node 1 is refused on node 2, a TOTP
 // code spent on node 1 is refused on node 2, and so is a login ticket.
 func TestIntegrationClusterSharedState(t *testing.T) {
-	n1, n2 := newCluster(t)
+	n1, n2 := newCluster(t, nil)
 
 	t.Run("lockout", func(t *testing.T) {
 		u := ejabberdtest.NewUser(t)
@@ -87,4 +93,20 @@ func TestIntegrationClusterSharedState(t *testing.T) {
 			t.Fatalf("ticket used on node 1, again on node 2: %d %s, want 401", r.Status, r.Body)
 		}
 	})
+}
+
+// TestIntegrationClusterLoginLimit: a username's login attempts are one
+// budget across the nodes: spent on node 1, node 2 answers 429.
+func TestIntegrationClusterLoginLimit(t *testing.T) {
+	n1, n2 := newCluster(t, func(ac *gateway.AuthConfig) {
+		ac.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 2}
+	})
+	u := ejabberdtest.NewUser(t)
+	for range 2 {
+		wantAuthError(t, n1.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", "wrong password"), 401, "unauthorized")
+	}
+	wantAuthError(t, n2.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 429, "rate_limited")
+	// Another user's budget is untouched.
+	other := ejabberdtest.NewUser(t)
+	n2.Login(t, other.Name, other.Password)
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -39,6 +40,41 @@ func (l RateLimit) orDefault(d RateLimit) RateLimit {
 		l.Burst = d.Burst
 	}
 	return l
+}
+
+// attemptLimiter spends attempts of keys (client addresses, users): a
+// keyedLimiter in this process's memory, or a storedLimiter in a store
+// that gateways share. take spends one attempt of key; when none is left
+// it returns false and how long until one is.
+type attemptLimiter interface {
+	take(key string) (bool, time.Duration)
+}
+
+// storedLimiter keeps its buckets in an AttemptStore, under prefix+key.
+// A store that fails refuses the attempt (fail closed) for a second.
+type storedLimiter struct {
+	st     AttemptStore
+	prefix string
+	limit  RateLimit
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// storeTimeout bounds one attempt's round trip to the store.
+const storeTimeout = 5 * time.Second
+
+func (l storedLimiter) take(key string) (bool, time.Duration) {
+	if l.limit.Burst < 0 {
+		return true, 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	ok, wait, err := l.st.TakeAttempt(ctx, l.prefix+key, l.now(), l.limit.Every, l.limit.Burst)
+	if err != nil {
+		l.log.Error("take a login attempt", "bucket", l.prefix, "err", err)
+		return false, time.Second
+	}
+	return ok, wait
 }
 
 // keyedLimiter keeps one token bucket per key. It is safe for concurrent

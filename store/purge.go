@@ -12,7 +12,7 @@ import (
 const failureRetention = 24 * time.Hour
 
 // Purge deletes rows that can no longer matter at now: revoked token ids,
-// refresh tokens (spent or not) and used TOTP steps past their expiry, and TOTP and login failures older than a day. It
+// refresh tokens (spent or not) and used TOTP steps past their expiry, TOTP and login failures older than a day, and attempt buckets full again. It
 // returns the number of rows deleted.
 func (s *DB) Purge(ctx context.Context, now time.Time) (int64, error) {
 	n, err := s.deleteAll(ctx, []query{
@@ -21,6 +21,7 @@ func (s *DB) Purge(ctx context.Context, now time.Time) (int64, error) {
 		{`DELETE FROM totp_used_steps WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM totp_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
 		{`DELETE FROM login_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
+		{`DELETE FROM attempt_buckets WHERE tat <= ?`, ms(now)},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge: %w", err)

@@ -76,7 +76,7 @@ type Options struct {
 	Dir string
 	// Store, when set, is the URL of a PostgreSQL database (pgtest.DSN)
 	// the gateway keeps its store in instead of Dir's SQLite file, with
-	// the lockout counted there too: gateways started on one Store and
+	// the lockout and the login attempts counted there too: gateways started on one Store and
 	// one Dir (the keys) are nodes of one cluster.
 	Store string
 	// Plain leaves out what the browser journeys add to the gateway's
@@ -155,7 +155,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
 	}
 	if o.Store != "" {
-		cfg.Auth.Failures = st
+		cfg.Auth.Failures, cfg.Auth.Attempts = st, st
 	}
 	if !o.Plain {
 		if cfg.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate test"}); err != nil {
