@@ -310,6 +310,26 @@ func (t *Tokens) Revoke(ctx context.Context, c Claims) error {
 	return nil
 }
 
+// Consume revokes the token with these claims, as Revoke does, and fails
+// with an error matching ErrRevoked when it was revoked already, here or
+// by another gateway sharing the store: of any number of calls for one
+// token, on any number of gateways, one succeeds (a single-use ticket).
+func (t *Tokens) Consume(ctx context.Context, c Claims) error {
+	if c.ID == "" {
+		return fmt.Errorf("%w: no token id", ErrInvalidToken)
+	}
+	first, err := t.store.RevokeToken(ctx, c.ID, c.ExpiresAt)
+	if err != nil {
+		t.revs.forget(c.ID, "")
+		return fmt.Errorf("auth: consume: %w", err)
+	}
+	t.revs.revoked(c.ID, c.ExpiresAt, t.now())
+	if !first {
+		return fmt.Errorf("%w (%w): already used", ErrRevoked, ErrInvalidToken)
+	}
+	return nil
+}
+
 // RevokeUser revokes every token of user issued before the given time (for
 // example after a password change); tokens issued later stay valid.
 func (t *Tokens) RevokeUser(ctx context.Context, user string, before time.Time) error {

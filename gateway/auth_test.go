@@ -69,12 +69,21 @@ func (c *offsetClock) advance(d time.Duration) {
 // sets them.
 func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig)) *authEnv {
 	t.Helper()
+	return newAuthGatewayWith(t, gatewayenv.Options{Plain: true}, mod)
+}
+
+// newAuthGatewayWith is newAuthGateway on the store and keys o names
+// (o.Setup is its own).
+func newAuthGatewayWith(t *testing.T, o gatewayenv.Options, mod func(*gateway.AuthConfig, *auth.TOTPConfig)) *authEnv {
+	t.Helper()
 	clock, refreshClock := &offsetClock{}, &offsetClock{}
-	e := startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
+	o.Setup = func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
 		ac := gateway.AuthConfig{
 			PerIP:       gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
 			PerUser:     gateway.RateLimit{Every: time.Millisecond, Burst: 1000},
 			MaxFailures: 100,
+			Failures:    c.Auth.Failures,
+			Attempts:    c.Auth.Attempts,
 		}
 		tc := auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate-test", MaxFailures: 50, Clock: clock.now}
 		if mod != nil {
@@ -95,7 +104,8 @@ func newAuthGateway(t *testing.T, mod func(*gateway.AuthConfig, *auth.TOTPConfig
 		if c.Refresh, err = auth.NewRefresh(auth.RefreshConfig{Tokens: c.Tokens, Store: st, Clock: refreshClock.now}); err != nil {
 			t.Fatal(err)
 		}
-	}})
+	}
+	e := startEnv(t, o)
 	return &authEnv{env: e, keys: e.Keys, tokens: e.Tokens, store: e.Store, domain: ejabberdtest.Shared(t).Domain(), clock: clock, refreshClock: refreshClock}
 }
 

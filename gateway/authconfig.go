@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
@@ -53,13 +54,48 @@ type AuthConfig struct {
 	// logins are never locked out, and their failures do not count. Zero
 	// means DefaultMaxFailures, DefaultMaxUserFailures and
 	// DefaultFailureWindow; a negative count switches its lock off.
-	// Failures are counted in memory.
+	// Failures are counted in memory, or in Failures when set.
 	MaxFailures, MaxUserFailures int
 	FailureWindow                time.Duration
+	// Failures, when set, keeps the failed logins of the lockout in a
+	// store (store.DB) instead of this process's memory, so that gateways
+	// sharing it lock a user out together (see FailureStore).
+	Failures FailureStore
+	// Attempts, when set, keeps the PerIP and PerUser budgets in a store
+	// (store.DB) instead of this process's memory, so that gateways
+	// sharing it share them (see AttemptStore).
+	Attempts AttemptStore
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }
+
+// FailureStore keeps failed logins for the lockout (store.DB is one).
+// Failures are counted per user and client address, and per user under
+// the address AllAddrs for all addresses together.
+type FailureStore interface {
+	// AddLoginFailure records a failure of user from addr at at, under
+	// addr and under AllAddrs.
+	AddLoginFailure(ctx context.Context, user, addr string, at time.Time) error
+	// LoginFailures returns the newest failures of user from addr (or
+	// AllAddrs) at or after since, at most limit, newest first.
+	LoginFailures(ctx context.Context, user, addr string, since time.Time, limit int) ([]time.Time, error)
+	// ClearLoginFailures forgets the failures of user from addr; with
+	// addr "" all of the user's, AllAddrs included.
+	ClearLoginFailures(ctx context.Context, user, addr string) error
+}
+
+// AttemptStore keeps token buckets of login attempts (store.DB is one).
+type AttemptStore interface {
+	// TakeAttempt spends one attempt of bucket, which holds burst and
+	// earns one back every every; when none is left it returns false and
+	// how long until one is.
+	TakeAttempt(ctx context.Context, bucket string, now time.Time, every time.Duration, burst int) (bool, time.Duration, error)
+}
+
+// AllAddrs is the client address under which a FailureStore counts a
+// user's failures from every address.
+const AllAddrs = "*"
 
 // authState is the Server's state for AuthConfig.
 type authState struct {
@@ -69,7 +105,7 @@ type authState struct {
 	ticketTTL time.Duration
 	now       func() time.Time
 
-	perIP, perUser *keyedLimiter
+	perIP, perUser attemptLimiter
 	fails          lockout
 	tickets        *usedTickets
 	challenges     *challengeIndex
@@ -90,15 +126,23 @@ func (s *Server) initAuth() error {
 	if lt := s.tokens.Lifetime(); a.ticketTTL > lt {
 		a.ticketTTL = lt
 	}
-	a.perIP = newKeyedLimiter(cfg.PerIP.orDefault(DefaultIPRateLimit), a.now)
-	a.perUser = newKeyedLimiter(cfg.PerUser.orDefault(DefaultUserRateLimit), a.now)
+	ipLimit, userLimit := cfg.PerIP.orDefault(DefaultIPRateLimit), cfg.PerUser.orDefault(DefaultUserRateLimit)
+	if cfg.Attempts != nil {
+		a.perIP = storedLimiter{st: cfg.Attempts, prefix: "ip:", limit: ipLimit, now: a.now, log: s.log}
+		a.perUser = storedLimiter{st: cfg.Attempts, prefix: "user:", limit: userLimit, now: a.now, log: s.log}
+	} else {
+		a.perIP = newKeyedLimiter(ipLimit, a.now)
+		a.perUser = newKeyedLimiter(userLimit, a.now)
+	}
 	window := cfg.FailureWindow
 	if window <= 0 {
 		window = DefaultFailureWindow
 	}
-	a.fails = lockout{
-		pair: newFailures(countOr(cfg.MaxFailures, DefaultMaxFailures), window, a.now),
-		user: newFailures(countOr(cfg.MaxUserFailures, DefaultMaxUserFailures), window, a.now),
+	pairMax, userMax := countOr(cfg.MaxFailures, DefaultMaxFailures), countOr(cfg.MaxUserFailures, DefaultMaxUserFailures)
+	if cfg.Failures != nil {
+		a.fails = storedLockout{st: cfg.Failures, pairMax: pairMax, user: userMax, window: window, now: a.now}
+	} else {
+		a.fails = memoryLockout{pair: newFailures(pairMax, window, a.now), user: newFailures(userMax, window, a.now)}
 	}
 	a.tickets = newUsedTickets(a.now)
 	a.challenges = newChallengeIndex(a.now)

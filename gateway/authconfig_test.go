@@ -1,13 +1,19 @@
 package gateway
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sparkgate/sparkgate/store"
 )
 
 // authClock is a clock the test moves by hand.
@@ -278,10 +284,38 @@ func BenchmarkKeyedLimiter(b *testing.B) {
 }
 
 // TestLockout: failures lock a (user, address) pair after a few and the
-// user on every address only after many more (issue 24, design risk A).
+// user on every address only after many more (issue 24, design risk A),
+// counted in memory or in a store (store.DB, as gateways sharing one do).
 func TestLockout(t *testing.T) {
-	clk := &authClock{t: time.Unix(1_000_000, 0)}
-	l := lockout{pair: newFailures(2, time.Minute, clk.now), user: newFailures(5, time.Minute, clk.now)}
+	for _, kind := range []string{"memory", "store"} {
+		t.Run(kind, func(t *testing.T) {
+			clk := &authClock{t: time.Unix(1_000_000, 0)}
+			var l, off lockout = memoryLockout{pair: newFailures(2, time.Minute, clk.now), user: newFailures(5, time.Minute, clk.now)},
+				memoryLockout{}
+			if kind == "store" {
+				st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "lockout.db"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				l = storedLockout{st: st, pairMax: 2, user: 5, window: time.Minute, now: clk.now}
+				off = storedLockout{st: st, pairMax: -1, user: -1, window: time.Minute, now: clk.now}
+			}
+			testLockout(t, l, off, clk)
+		})
+	}
+}
+
+func testLockout(t *testing.T, l, off lockout, clk *authClock) {
+	ctx := t.Context()
+	locked := func(l lockout, user, addr string) bool {
+		t.Helper()
+		until, err := l.locked(ctx, user, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !until.IsZero()
+	}
 	tests := []struct {
 		name   string
 		fail   string // address a failure of u comes from, if any
@@ -299,32 +333,69 @@ func TestLockout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if tt.fail != "" {
-			l.add("u", tt.fail)
+			if _, err := l.add(ctx, "u", tt.fail); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if tt.clear != "" {
-			l.clear("u", tt.clear)
+			if err := l.clear(ctx, "u", tt.clear); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, addr := range tt.locked {
-			if l.locked("u", addr).IsZero() {
+			if !locked(l, "u", addr) {
 				t.Errorf("%s: u at %s is not locked", tt.name, addr)
 			}
 		}
 		for _, addr := range tt.free {
-			if !l.locked("u", addr).IsZero() {
+			if locked(l, "u", addr) {
 				t.Errorf("%s: u at %s is locked", tt.name, addr)
 			}
 		}
-		if !l.locked("v", "a").IsZero() {
+		if locked(l, "v", "a") {
 			t.Errorf("%s: another user is locked", tt.name)
 		}
 	}
 	clk.advance(time.Minute)
-	if !l.locked("u", "a").IsZero() {
+	if locked(l, "u", "a") {
 		t.Error("still locked after the window")
 	}
-	var off lockout
-	off.add("u", "a")
-	if !off.locked("u", "a").IsZero() {
+	for range 3 {
+		if _, err := l.add(ctx, "w", "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.forget(ctx, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if locked(l, "w", "a") {
+		t.Error("still locked after forget")
+	}
+	if _, err := off.add(ctx, "u", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if locked(off, "u", "a") {
 		t.Error("a lockout without counts locks")
+	}
+}
+
+// failingAttempts is an AttemptStore whose database is down.
+type failingAttempts struct{}
+
+func (failingAttempts) TakeAttempt(context.Context, string, time.Time, time.Duration, int) (bool, time.Duration, error) {
+	return false, 0, errors.New("connection refused")
+}
+
+// TestStoredLimiter: a limit switched off never asks the store; a store
+// that fails refuses the attempt for a second (fail closed).
+func TestStoredLimiter(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	off := storedLimiter{st: failingAttempts{}, prefix: "ip:", limit: RateLimit{Burst: -1}, now: time.Now, log: log}
+	if ok, _ := off.take("a"); !ok {
+		t.Error("a limit switched off refused")
+	}
+	down := storedLimiter{st: failingAttempts{}, prefix: "ip:", limit: RateLimit{Every: time.Second, Burst: 5}, now: time.Now, log: log}
+	if ok, wait := down.take("a"); ok || wait != time.Second {
+		t.Errorf("store down: %v, wait %v; want refused for 1s", ok, wait)
 	}
 }

@@ -14,9 +14,10 @@ import (
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
+	"github.com/sparkgate/sparkgate/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { ejabberdtest.Main(m) }
+func TestMain(m *testing.M) { ejabberdtest.Main(pgtest.Wrap(m)) }
 
 // env is a gateway for one test (internal/gatewayenv); gw is its server.
 type env struct {

@@ -50,7 +50,9 @@ func (s *Server) forgetUser(ctx context.Context, user, why string) (time.Time, e
 			s.log.Error("clean up a removed account", "user", user, "err", err)
 		}
 	}
-	s.authx.fails.forget(user)
+	if err := s.authx.fails.forget(ctx, user); err != nil {
+		s.log.Error("forget login failures", "user", user, "err", err)
+	}
 	s.log.Info("account forgotten", "user", user, "why", why)
 	return cutoff, nil
 }

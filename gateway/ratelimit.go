@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -38,6 +40,41 @@ func (l RateLimit) orDefault(d RateLimit) RateLimit {
 		l.Burst = d.Burst
 	}
 	return l
+}
+
+// attemptLimiter spends attempts of keys (client addresses, users): a
+// keyedLimiter in this process's memory, or a storedLimiter in a store
+// that gateways share. take spends one attempt of key; when none is left
+// it returns false and how long until one is.
+type attemptLimiter interface {
+	take(key string) (bool, time.Duration)
+}
+
+// storedLimiter keeps its buckets in an AttemptStore, under prefix+key.
+// A store that fails refuses the attempt (fail closed) for a second.
+type storedLimiter struct {
+	st     AttemptStore
+	prefix string
+	limit  RateLimit
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// storeTimeout bounds one attempt's round trip to the store.
+const storeTimeout = 5 * time.Second
+
+func (l storedLimiter) take(key string) (bool, time.Duration) {
+	if l.limit.Burst < 0 {
+		return true, 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	ok, wait, err := l.st.TakeAttempt(ctx, l.prefix+key, l.now(), l.limit.Every, l.limit.Burst)
+	if err != nil {
+		l.log.Error("take a login attempt", "bucket", l.prefix, "err", err)
+		return false, time.Second
+	}
+	return ok, wait
 }
 
 // keyedLimiter keeps one token bucket per key. It is safe for concurrent
@@ -193,39 +230,52 @@ func (f *failures) recent(user string, now time.Time) []time.Time {
 // lockout locks password-based logins (password, TOTP, registration)
 // after failures, so that guessing from one address stops early without
 // giving anyone a way to lock a user out everywhere: failures of a user
-// from one client address lock that pair after a few (pair), failures of
-// a user from all addresses lock the user only after many more (user).
-// Passkey logins are never locked. Its methods are safe for concurrent
-// use; nil fields count nothing.
-type lockout struct {
+// from one client address lock that pair after a few, failures of a user
+// from all addresses lock the user only after many more. Passkey logins
+// are never locked. There are two: memoryLockout counts in this process,
+// storedLockout in a FailureStore that gateways share. Both are safe for
+// concurrent use.
+type lockout interface {
+	// locked reports until when user is locked out at addr, or the zero
+	// time.
+	locked(ctx context.Context, user, addr string) (time.Time, error)
+	// add records a failure of user from addr and reports until when the
+	// user is now locked out there (zero when not).
+	add(ctx context.Context, user, addr string) (time.Time, error)
+	// clear forgets the failures of user from addr after a successful
+	// login there. The user's count across addresses stays: a success of
+	// the user does not excuse an attacker's guesses elsewhere.
+	clear(ctx context.Context, user, addr string) error
+	// forget drops every count of user, from every address (the account
+	// is gone: whoever registers the name next starts clean).
+	forget(ctx context.Context, user string) error
+}
+
+// memoryLockout is the lockout of one process; nil fields count nothing.
+type memoryLockout struct {
 	pair, user *failures
 }
 
-// pairKey is the key of a user and a client address in lockout.pair.
+// pairKey is the key of a user and a client address in memoryLockout.pair.
 func pairKey(user, addr string) string { return user + "\x00" + addr }
 
-// locked reports until when user is locked out at addr, or the zero time.
-func (l lockout) locked(user, addr string) time.Time {
-	return later(l.pair.locked(pairKey(user, addr)), l.user.locked(user))
+func (l memoryLockout) locked(_ context.Context, user, addr string) (time.Time, error) {
+	return later(l.pair.locked(pairKey(user, addr)), l.user.locked(user)), nil
 }
 
-// add records a failure of user from addr and reports until when the user
-// is now locked out there (zero when not).
-func (l lockout) add(user, addr string) time.Time {
-	return later(l.pair.add(pairKey(user, addr)), l.user.add(user))
+func (l memoryLockout) add(_ context.Context, user, addr string) (time.Time, error) {
+	return later(l.pair.add(pairKey(user, addr)), l.user.add(user)), nil
 }
 
-// clear forgets the failures of user from addr after a successful login
-// there. The user's count across addresses stays: a success of the user
-// does not excuse an attacker's guesses elsewhere.
-func (l lockout) clear(user, addr string) { l.pair.clear(pairKey(user, addr)) }
+func (l memoryLockout) clear(_ context.Context, user, addr string) error {
+	l.pair.clear(pairKey(user, addr))
+	return nil
+}
 
-// forget drops every count of user, from every address (the account is
-// gone: whoever registers the name next starts clean).
-func (l lockout) forget(user string) {
+func (l memoryLockout) forget(_ context.Context, user string) error {
 	l.user.clear(user)
 	if l.pair == nil {
-		return
+		return nil
 	}
 	prefix := pairKey(user, "")
 	l.pair.mu.Lock()
@@ -235,6 +285,57 @@ func (l lockout) forget(user string) {
 		}
 	}
 	l.pair.mu.Unlock()
+	return nil
+}
+
+// storedLockout is the lockout kept in a FailureStore, with the same
+// counts and window as memoryLockout: gateways sharing the store lock a
+// user out together. A count below zero is switched off.
+type storedLockout struct {
+	st            FailureStore
+	pairMax, user int
+	window        time.Duration
+	now           func() time.Time
+}
+
+func (l storedLockout) locked(ctx context.Context, user, addr string) (time.Time, error) {
+	pair, err := l.until(ctx, user, addr, l.pairMax)
+	if err != nil {
+		return time.Time{}, err
+	}
+	all, err := l.until(ctx, user, AllAddrs, l.user)
+	return later(pair, all), err
+}
+
+// until is when the max-th newest failure of user at addr leaves the
+// window, if it is in the window: then the user is locked out until then.
+func (l storedLockout) until(ctx context.Context, user, addr string, max int) (time.Time, error) {
+	if max < 0 {
+		return time.Time{}, nil
+	}
+	// A failure counts while now is before its time plus the window; the
+	// store keeps whole milliseconds.
+	since := l.now().Add(-l.window).Truncate(time.Millisecond).Add(time.Millisecond)
+	ts, err := l.st.LoginFailures(ctx, user, addr, since, max)
+	if err != nil || len(ts) < max {
+		return time.Time{}, err
+	}
+	return ts[max-1].Add(l.window), nil
+}
+
+func (l storedLockout) add(ctx context.Context, user, addr string) (time.Time, error) {
+	if err := l.st.AddLoginFailure(ctx, user, addr, l.now()); err != nil {
+		return time.Time{}, err
+	}
+	return l.locked(ctx, user, addr)
+}
+
+func (l storedLockout) clear(ctx context.Context, user, addr string) error {
+	return l.st.ClearLoginFailures(ctx, user, addr)
+}
+
+func (l storedLockout) forget(ctx context.Context, user string) error {
+	return l.st.ClearLoginFailures(ctx, user, "")
 }
 
 func later(a, b time.Time) time.Time {
@@ -293,7 +394,12 @@ func (s *Server) throttle(c echo.Context, user string) error {
 	if noSecret {
 		return nil
 	}
-	if until := a.fails.locked(user, ip); !until.IsZero() {
+	until, err := a.fails.locked(c.Request().Context(), user, ip)
+	if err != nil {
+		s.log.Error("read login failures", "user", user, "err", err)
+		return errorf(http.StatusServiceUnavailable, "logins cannot be checked right now; try again")
+	}
+	if !until.IsZero() {
 		return s.lockedOut(c, until)
 	}
 	return nil
@@ -343,7 +449,10 @@ func (s *Server) loginFailed(c echo.Context, user, method string) {
 	if method == auth.MethodWebAuthn {
 		return
 	}
-	if until := s.authx.fails.add(user, ip); !until.IsZero() {
+	until, err := s.authx.fails.add(c.Request().Context(), user, ip)
+	if err != nil {
+		s.log.Error("record a login failure", "user", user, "err", err)
+	} else if !until.IsZero() {
 		s.log.Warn("logins locked after failures", "user", user, "until", until.UTC(), "ip", ip)
 	}
 }
@@ -351,5 +460,7 @@ func (s *Server) loginFailed(c echo.Context, user, method string) {
 // loginSucceeded forgets the failures of user (a bare JID) from the
 // client's address.
 func (s *Server) loginSucceeded(c echo.Context, user string) {
-	s.authx.fails.clear(user, clientAddr(c))
+	if err := s.authx.fails.clear(c.Request().Context(), user, clientAddr(c)); err != nil {
+		s.log.Error("clear login failures", "user", user, "err", err)
+	}
 }

@@ -236,13 +236,14 @@ func (s *Server) TotpRemove(c echo.Context, code string) error {
 }
 
 // consumeTicket makes a login ticket single-use: the first call for its id
-// wins within the process, and the id is revoked in the store so a restart
-// does not make it usable again. A second use is ErrRevoked.
+// wins within the process, and the store decides between gateways (and
+// across a restart): the id is revoked there, and a second use anywhere
+// is ErrRevoked.
 func (s *Server) consumeTicket(ctx context.Context, cl auth.Claims) error {
 	if !s.authx.tickets.use(cl.ID, cl.ExpiresAt) {
 		return auth.ErrRevoked
 	}
-	return s.tokens.Revoke(ctx, cl)
+	return s.tokens.Consume(ctx, cl)
 }
 
 // validCode reports whether code looks like a TOTP code: 6 to 8 ASCII

@@ -5,6 +5,8 @@
 #
 #   scripts/install-deps.sh ejabberd          the XMPP server (make dev, make test)
 #   scripts/install-deps.sh ejabberd chromium also the browser for browser tests
+#   scripts/install-deps.sh postgresql        PostgreSQL's server programs (initdb, postgres)
+#                                             for the store's tests (internal/pgtest starts its own)
 set -eu
 
 need=""
@@ -19,6 +21,11 @@ for what in "$@"; do
 		;;
 	chromium)
 		[ -x /usr/bin/chromium ] || need="$need chromium"
+		;;
+	postgresql)
+		# The tests run initdb and postgres themselves, in a temporary
+		# directory on a free port; Debian's own cluster is never used.
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
 		;;
 	*)
 		echo "install-deps: unknown component $what" >&2

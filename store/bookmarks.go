@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,7 +11,7 @@ import (
 	"github.com/sparkgate/sparkgate/bookmark"
 )
 
-var _ bookmark.Store = (*SQLite)(nil)
+var _ bookmark.Store = (*DB)(nil)
 
 // Kinds of bookmark_audience rows.
 const (
@@ -26,16 +25,12 @@ func errBookmarkNotFound(id int64) error {
 }
 
 // CreateBookmark implements bookmark.Store.
-func (s *SQLite) CreateBookmark(ctx context.Context, b bookmark.Bookmark) (bookmark.Bookmark, error) {
+func (s *DB) CreateBookmark(ctx context.Context, b bookmark.Bookmark) (bookmark.Bookmark, error) {
 	now := time.Now()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO bookmarks (type, name, value, creator, global, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			b.Type, b.Name, b.Value, b.Creator, b.Global, ms(now), ms(now))
-		if err != nil {
-			return err
-		}
-		if b.ID, err = res.LastInsertId(); err != nil {
+	err := s.tx(ctx, func(tx *txn) error {
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO bookmarks (type, name, value, creator, global, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			b.Type, b.Name, b.Value, b.Creator, b.Global, ms(now), ms(now)).Scan(&b.ID); err != nil {
 			return err
 		}
 		return writeBookmarkDetails(ctx, tx, b)
@@ -47,7 +42,7 @@ func (s *SQLite) CreateBookmark(ctx context.Context, b bookmark.Bookmark) (bookm
 }
 
 // writeBookmarkDetails replaces the audience and properties of b.ID.
-func writeBookmarkDetails(ctx context.Context, tx *sql.Tx, b bookmark.Bookmark) error {
+func writeBookmarkDetails(ctx context.Context, tx *txn, b bookmark.Bookmark) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM bookmark_audience WHERE bookmark_id = ?`, b.ID); err != nil {
 		return err
 	}
@@ -75,7 +70,7 @@ func writeBookmarkDetails(ctx context.Context, tx *sql.Tx, b bookmark.Bookmark) 
 }
 
 // Bookmark implements bookmark.Store.
-func (s *SQLite) Bookmark(ctx context.Context, id int64) (bookmark.Bookmark, error) {
+func (s *DB) Bookmark(ctx context.Context, id int64) (bookmark.Bookmark, error) {
 	bs, err := s.queryBookmarks(ctx, `WHERE b.id = ?`, id)
 	if err != nil {
 		return bookmark.Bookmark{}, err
@@ -87,8 +82,8 @@ func (s *SQLite) Bookmark(ctx context.Context, id int64) (bookmark.Bookmark, err
 }
 
 // UpdateBookmark implements bookmark.Store.
-func (s *SQLite) UpdateBookmark(ctx context.Context, b bookmark.Bookmark) (bookmark.Bookmark, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+func (s *DB) UpdateBookmark(ctx context.Context, b bookmark.Bookmark) (bookmark.Bookmark, error) {
+	err := s.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE bookmarks SET type = ?, name = ?, value = ?, global = ?, updated_at = ? WHERE id = ?`,
 			b.Type, b.Name, b.Value, b.Global, ms(time.Now()), b.ID)
@@ -107,7 +102,7 @@ func (s *SQLite) UpdateBookmark(ctx context.Context, b bookmark.Bookmark) (bookm
 }
 
 // DeleteBookmark implements bookmark.Store.
-func (s *SQLite) DeleteBookmark(ctx context.Context, id int64) error {
+func (s *DB) DeleteBookmark(ctx context.Context, id int64) error {
 	res, err := s.exec(ctx, `DELETE FROM bookmarks WHERE id = ?`, id)
 	if err := affected(res, err, "delete bookmark"); err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -119,8 +114,8 @@ func (s *SQLite) DeleteBookmark(ctx context.Context, id int64) error {
 }
 
 // SetBookmarkProperty implements bookmark.Store.
-func (s *SQLite) SetBookmarkProperty(ctx context.Context, id int64, name, value string) (bookmark.Bookmark, error) {
-	return s.changeProperty(ctx, id, func(tx *sql.Tx) error {
+func (s *DB) SetBookmarkProperty(ctx context.Context, id int64, name, value string) (bookmark.Bookmark, error) {
+	return s.changeProperty(ctx, id, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO bookmark_properties (bookmark_id, name, value) VALUES (?, ?, ?)
 			 ON CONFLICT (bookmark_id, name) DO UPDATE SET value = excluded.value`, id, name, value)
@@ -129,15 +124,15 @@ func (s *SQLite) SetBookmarkProperty(ctx context.Context, id int64, name, value 
 }
 
 // DeleteBookmarkProperty implements bookmark.Store.
-func (s *SQLite) DeleteBookmarkProperty(ctx context.Context, id int64, name string) (bookmark.Bookmark, error) {
-	return s.changeProperty(ctx, id, func(tx *sql.Tx) error {
+func (s *DB) DeleteBookmarkProperty(ctx context.Context, id int64, name string) (bookmark.Bookmark, error) {
+	return s.changeProperty(ctx, id, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM bookmark_properties WHERE bookmark_id = ? AND name = ?`, id, name)
 		return err
 	})
 }
 
-func (s *SQLite) changeProperty(ctx context.Context, id int64, fn func(*sql.Tx) error) (bookmark.Bookmark, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+func (s *DB) changeProperty(ctx context.Context, id int64, fn func(*txn) error) (bookmark.Bookmark, error) {
+	err := s.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE bookmarks SET updated_at = ? WHERE id = ?`, ms(time.Now()), id)
 		if err := affected(res, err, "bookmark property"); err != nil {
 			return err
@@ -154,7 +149,7 @@ func (s *SQLite) changeProperty(ctx context.Context, id int64, fn func(*sql.Tx) 
 }
 
 // VisibleBookmarks implements bookmark.Store.
-func (s *SQLite) VisibleBookmarks(ctx context.Context, user, creator string, groups []string) ([]bookmark.Bookmark, error) {
+func (s *DB) VisibleBookmarks(ctx context.Context, user, creator string, groups []string) ([]bookmark.Bookmark, error) {
 	where := `WHERE b.global OR b.creator = ? OR b.id IN (SELECT bookmark_id FROM bookmark_audience WHERE kind = 'user' AND name = ?)`
 	args := []any{creator, user}
 	if len(groups) > 0 {
@@ -168,7 +163,7 @@ func (s *SQLite) VisibleBookmarks(ctx context.Context, user, creator string, gro
 }
 
 // BookmarkGroups implements bookmark.Store.
-func (s *SQLite) BookmarkGroups(ctx context.Context) ([]string, error) {
+func (s *DB) BookmarkGroups(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT name FROM bookmark_audience WHERE kind = 'group' ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("store: bookmark groups: %w", err)
@@ -189,8 +184,8 @@ func (s *SQLite) BookmarkGroups(ctx context.Context) ([]string, error) {
 }
 
 // DeleteUserBookmarks implements bookmark.Store.
-func (s *SQLite) DeleteUserBookmarks(ctx context.Context, user, creator string) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+func (s *DB) DeleteUserBookmarks(ctx context.Context, user, creator string) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bookmarks WHERE creator = ?`, creator); err != nil {
 			return err
 		}
@@ -205,7 +200,7 @@ func (s *SQLite) DeleteUserBookmarks(ctx context.Context, user, creator string) 
 
 // queryBookmarks loads the bookmarks matching where (over bookmarks b),
 // with their audience and properties, ordered by id.
-func (s *SQLite) queryBookmarks(ctx context.Context, where string, args ...any) ([]bookmark.Bookmark, error) {
+func (s *DB) queryBookmarks(ctx context.Context, where string, args ...any) ([]bookmark.Bookmark, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT b.id, b.type, b.name, b.value, b.creator, b.global, b.created_at, b.updated_at FROM bookmarks b `+where+` ORDER BY b.id`, args...)
 	if err != nil {

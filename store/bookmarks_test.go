@@ -15,7 +15,9 @@ var _ bookmark.Store = (*store.SQLite)(nil)
 
 var ignoreTimes = cmpopts.IgnoreFields(bookmark.Bookmark{}, "Created", "Updated")
 
-func TestBookmarksCRUD(t *testing.T) {
+func TestBookmarksCRUD(t *testing.T) { eachBackend(t, testBookmarksCRUD) }
+
+func testBookmarksCRUD(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	in := bookmark.Bookmark{
@@ -86,7 +88,9 @@ func TestBookmarksCRUD(t *testing.T) {
 	}
 }
 
-func TestBookmarksVisibility(t *testing.T) {
+func TestBookmarksVisibility(t *testing.T) { eachBackend(t, testBookmarksVisibility) }
+
+func testBookmarksVisibility(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	mk := func(name string, b bookmark.Bookmark) int64 {

@@ -6,26 +6,34 @@
 // A missing row is reported with an error matching [ErrNotFound] (and
 // [auth.ErrNotFound]); a duplicate key with [ErrExists].
 //
-// The default implementation, [SQLite], is a single SQLite file in the data
-// directory, opened through modernc.org/sqlite (no cgo) in WAL mode, with
-// versioned migrations embedded in the binary and applied by [Open]. The SQL
-// in the queries is kept portable (no SQLite-only syntax where a standard
-// form exists; INSERT ... ON CONFLICT is shared with PostgreSQL) and every
-// time is stored as an integer count of Unix milliseconds, so a PostgreSQL
-// implementation can reuse the queries with its own migrations.
+// The store is a [DB] on one of two engines, chosen by the gateway's
+// configuration. The default, [Open], is a single SQLite file in the data
+// directory, opened through modernc.org/sqlite (no cgo) in WAL mode: a
+// gateway needs nothing else. [OpenPostgres] uses a PostgreSQL database
+// through pgx, which several gateways may share, so that what the store
+// holds (revocations, used TOTP steps, TOTP and login failures, refresh
+// tokens) holds on every node. Both run the same queries, written in the
+// portable form both accept (INSERT ... ON CONFLICT, RETURNING; every time
+// an integer count of Unix milliseconds); PostgreSQL gets its placeholders
+// numbered. Each engine has its own goose migrations embedded in the
+// binary (migrations/ and migrations/postgres/, version for version the
+// same schema), applied on open. Errors match the same sentinels on both.
 //
 // # Concurrency
 //
-// A *SQLite is safe for concurrent use by multiple goroutines. Write
-// transactions begin with BEGIN IMMEDIATE and connections wait on a busy
-// timeout, so concurrent writers queue instead of failing with "database is
-// locked". The package starts no goroutine; [SQLite.RunPurger] runs in the
-// caller's and removes rows that can no longer matter (expired revocations,
-// used TOTP steps past their window, day-old failures).
+// A *DB is safe for concurrent use by multiple goroutines (and, on
+// PostgreSQL, by several processes). Write transactions are serialized: on
+// SQLite they begin with BEGIN IMMEDIATE and connections wait on a busy
+// timeout, so concurrent writers queue instead of failing with "database
+// is locked"; on PostgreSQL they run SERIALIZABLE and one that loses a
+// conflict runs again (a bounded number of times). The package starts no
+// goroutine; [DB.RunPurger] runs in the caller's and removes rows that can
+// no longer matter (expired revocations, used TOTP steps past their
+// window, day-old failures).
 //
 // # User keys
 //
 // Per-user rows are keyed on the user's bare JID in canonical form (the
-// caller's; the store prepares no names). [SQLite.SweepUserKeys] brings rows
+// caller's; the store prepares no names). [DB.SweepUserKeys] brings rows
 // written under an older, lighter form to that key, or forgets them.
 package store

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sparkgate/sparkgate/auth"
 )
@@ -31,9 +32,10 @@ func (notFound) Error() string { return "store: not found" }
 // Is lets errors.Is(err, auth.ErrNotFound) succeed for ErrNotFound.
 func (notFound) Is(target error) bool { return target == auth.ErrNotFound }
 
-// ErrFull is returned (wrapped, with SQLite's own error) when a write
+// ErrFull is returned (wrapped, with the engine's own error) when a write
 // failed because the disk, or the database's page limit, is full
-// (SQLITE_FULL, "database or disk is full"). Nothing was written; reads
+// (SQLite's SQLITE_FULL, "database or disk is full"; PostgreSQL's
+// disk_full, 53100). Nothing was written; reads
 // still work, and writes work again once there is space. It has a
 // StorageFull method returning true, the behaviour the gateway maps to
 // 507 Insufficient Storage without importing this package.
@@ -50,12 +52,25 @@ func (full) StorageFull() bool { return true }
 // extended one).
 const sqliteFull = 13
 
-// markFull returns err, matching ErrFull too when SQLite says the database
-// or disk is full.
+// markFull returns err, matching ErrFull too when the engine says the
+// database or disk is full.
 func markFull(err error) error {
-	var se *sqlite.Error
-	if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteFull || errors.Is(err, ErrFull) {
+	if err == nil || errors.Is(err, ErrFull) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", ErrFull, err)
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqliteFull || pgCode(err) == pgDiskFull {
+		return fmt.Errorf("%w: %w", ErrFull, err)
+	}
+	return err
+}
+
+// isDuplicate reports whether err is a violation of a primary key or
+// unique constraint.
+func isDuplicate(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return pgCode(err) == pgUniqueViolation
 }

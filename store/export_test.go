@@ -3,4 +3,4 @@ package store
 import "context"
 
 // Migrate runs the migrations again and returns how many were applied.
-func (s *SQLite) Migrate(ctx context.Context) (int, error) { return s.migrate(ctx) }
+func (s *DB) Migrate(ctx context.Context) (int, error) { return s.migrate(ctx) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +74,35 @@ func TestMarkFull(t *testing.T) {
 	for _, err := range []error{nil, errors.New("other"), ErrNotFound, fmt.Errorf("wrapped: %w", ErrExists)} {
 		if got := markFull(err); got != err {
 			t.Errorf("markFull(%v) = %v, want it unchanged", err, got)
+		}
+	}
+}
+
+// TestMarkFullPostgres: PostgreSQL's disk_full matches ErrFull; its other
+// errors stay as they are.
+func TestMarkFullPostgres(t *testing.T) {
+	full := fmt.Errorf("exec: %w", &pgconn.PgError{Code: "53100", Message: "could not extend file"})
+	if err := markFull(full); !errors.Is(err, ErrFull) || !errors.Is(err, full) {
+		t.Errorf("markFull(disk_full) = %v, want ErrFull wrapping it", err)
+	}
+	other := &pgconn.PgError{Code: "23505"}
+	if err := markFull(other); err != other {
+		t.Errorf("markFull(unique_violation) = %v, want it unchanged", err)
+	}
+	if !isDuplicate(other) || isDuplicate(full) {
+		t.Error("isDuplicate: 23505 is a duplicate, 53100 is not")
+	}
+}
+
+func TestNumbered(t *testing.T) {
+	for in, want := range map[string]string{
+		`SELECT 1`:                                    `SELECT 1`,
+		`WHERE a = ? AND b IN (?, ?)`:                 `WHERE a = $1 AND b IN ($2, $3)`,
+		`WHERE kind = 'user?' AND name = ?`:           `WHERE kind = 'user?' AND name = $1`,
+		`SELECT "odd?col" FROM t WHERE x = ? LIMIT ?`: `SELECT "odd?col" FROM t WHERE x = $1 LIMIT $2`,
+	} {
+		if got := numbered(in); got != want {
+			t.Errorf("numbered(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

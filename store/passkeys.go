@@ -8,17 +8,15 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
-var _ auth.PasskeyStore = (*SQLite)(nil)
+var _ auth.PasskeyStore = (*DB)(nil)
 
 // WebAuthnHandle returns the user's WebAuthn user handle, storing candidate
 // when there is none yet.
-func (s *SQLite) WebAuthnHandle(ctx context.Context, user string, candidate []byte) ([]byte, error) {
+func (s *DB) WebAuthnHandle(ctx context.Context, user string, candidate []byte) ([]byte, error) {
 	var handle []byte
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO webauthn_users (user_jid, handle) VALUES (?, ?) ON CONFLICT (user_jid) DO NOTHING`,
 			user, candidate)
@@ -34,7 +32,7 @@ func (s *SQLite) WebAuthnHandle(ctx context.Context, user string, candidate []by
 }
 
 // UserByWebAuthnHandle returns the user owning handle.
-func (s *SQLite) UserByWebAuthnHandle(ctx context.Context, handle []byte) (string, error) {
+func (s *DB) UserByWebAuthnHandle(ctx context.Context, handle []byte) (string, error) {
 	var user string
 	err := s.db.QueryRowContext(ctx, `SELECT user_jid FROM webauthn_users WHERE handle = ?`, handle).Scan(&user)
 	switch {
@@ -47,7 +45,7 @@ func (s *SQLite) UserByWebAuthnHandle(ctx context.Context, handle []byte) (strin
 }
 
 // PasskeyCredentials returns the user's credentials, oldest first.
-func (s *SQLite) PasskeyCredentials(ctx context.Context, user string) ([]auth.PasskeyCredential, error) {
+func (s *DB) PasskeyCredentials(ctx context.Context, user string) ([]auth.PasskeyCredential, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT id, name, data, created_at, last_used_at FROM webauthn_credentials
 		 WHERE user_jid = ? ORDER BY created_at, id`, user)
@@ -73,11 +71,11 @@ func (s *SQLite) PasskeyCredentials(ctx context.Context, user string) ([]auth.Pa
 
 // AddPasskeyCredential stores a new credential; the user must have a
 // handle (WebAuthnHandle) first. A duplicate id is ErrExists.
-func (s *SQLite) AddPasskeyCredential(ctx context.Context, c auth.PasskeyCredential) error {
+func (s *DB) AddPasskeyCredential(ctx context.Context, c auth.PasskeyCredential) error {
 	_, err := s.exec(ctx,
 		`INSERT INTO webauthn_credentials (id, user_jid, name, data, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		c.ID, c.User, c.Name, c.Data, ms(c.CreatedAt), msOrZero(c.LastUsedAt))
-	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+	if isDuplicate(err) {
 		return fmt.Errorf("store: add passkey: %w", ErrExists)
 	}
 	if err != nil {
@@ -87,7 +85,7 @@ func (s *SQLite) AddPasskeyCredential(ctx context.Context, c auth.PasskeyCredent
 }
 
 // UpdatePasskeyCredential replaces a credential's data and last use time.
-func (s *SQLite) UpdatePasskeyCredential(ctx context.Context, user string, id, data []byte, lastUsed time.Time) error {
+func (s *DB) UpdatePasskeyCredential(ctx context.Context, user string, id, data []byte, lastUsed time.Time) error {
 	res, err := s.exec(ctx,
 		`UPDATE webauthn_credentials SET data = ?, last_used_at = ? WHERE user_jid = ? AND id = ?`,
 		data, msOrZero(lastUsed), user, id)
@@ -95,7 +93,7 @@ func (s *SQLite) UpdatePasskeyCredential(ctx context.Context, user string, id, d
 }
 
 // DeletePasskeyCredential removes one of the user's credentials.
-func (s *SQLite) DeletePasskeyCredential(ctx context.Context, user string, id []byte) error {
+func (s *DB) DeletePasskeyCredential(ctx context.Context, user string, id []byte) error {
 	res, err := s.exec(ctx, `DELETE FROM webauthn_credentials WHERE user_jid = ? AND id = ?`, user, id)
 	return affected(res, err, "delete passkey")
 }
@@ -107,18 +105,11 @@ func msOrZero(t time.Time) int64 {
 	return ms(t)
 }
 
-// isConstraint reports whether err is the given SQLite constraint
-// violation (an extended result code).
-func isConstraint(err error, code int) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == code
-}
-
 // DeleteUserPasskeys removes all of the user's passkey credentials and its
 // WebAuthn user handle (for a deleted account). A user without any is not
 // an error.
-func (s *SQLite) DeleteUserPasskeys(ctx context.Context, user string) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+func (s *DB) DeleteUserPasskeys(ctx context.Context, user string) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM webauthn_credentials WHERE user_jid = ?`, user); err != nil {
 			return err
 		}

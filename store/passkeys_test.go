@@ -12,7 +12,9 @@ import (
 
 var _ auth.PasskeyStore = (*store.SQLite)(nil)
 
-func TestWebAuthnHandle(t *testing.T) {
+func TestWebAuthnHandle(t *testing.T) { eachBackend(t, testWebAuthnHandle) }
+
+func testWebAuthnHandle(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	h, err := s.WebAuthnHandle(ctx, "a@x", []byte("handle-a"))
@@ -34,7 +36,9 @@ func TestWebAuthnHandle(t *testing.T) {
 	}
 }
 
-func TestPasskeyCredentials(t *testing.T) {
+func TestPasskeyCredentials(t *testing.T) { eachBackend(t, testPasskeyCredentials) }
+
+func testPasskeyCredentials(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	c1 := auth.PasskeyCredential{User: "a@x", ID: []byte{1, 2}, Name: "laptop", Data: []byte(`{"k":1}`), CreatedAt: t0}
@@ -90,7 +94,9 @@ func TestPasskeyCredentials(t *testing.T) {
 	}
 }
 
-func TestDeleteUserPasskeys(t *testing.T) {
+func TestDeleteUserPasskeys(t *testing.T) { eachBackend(t, testDeleteUserPasskeys) }
+
+func testDeleteUserPasskeys(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	for _, u := range []string{"a@x", "b@x"} {

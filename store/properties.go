@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -10,7 +9,7 @@ import (
 
 // UserProperties returns the stored properties of user (a bare JID) by
 // name; a user without properties has an empty, non-nil map.
-func (s *SQLite) UserProperties(ctx context.Context, user string) (map[string]string, error) {
+func (s *DB) UserProperties(ctx context.Context, user string) (map[string]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT name, value FROM user_properties WHERE user_jid = ?`, user)
 	if err != nil {
 		return nil, fmt.Errorf("store: user properties: %w", err)
@@ -34,9 +33,9 @@ func (s *SQLite) UserProperties(ctx context.Context, user string) (map[string]st
 // each name in remove is deleted, then each name in set inserted or
 // replaced. When maxCount is positive and the user would end with more
 // properties than that, nothing changes and ok is false.
-func (s *SQLite) SetUserProperties(ctx context.Context, user string, set map[string]string, remove []string, maxCount int) (ok bool, err error) {
+func (s *DB) SetUserProperties(ctx context.Context, user string, set map[string]string, remove []string, maxCount int) (ok bool, err error) {
 	now := ms(time.Now())
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *txn) error {
 		for _, n := range remove {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM user_properties WHERE user_jid = ? AND name = ?`, user, n); err != nil {
 				return err
@@ -75,7 +74,7 @@ var errTooMany = errors.New("store: too many properties")
 
 // DeleteUserProperties removes every property of user (when the account
 // is deleted). A user without properties is not an error.
-func (s *SQLite) DeleteUserProperties(ctx context.Context, user string) error {
+func (s *DB) DeleteUserProperties(ctx context.Context, user string) error {
 	if _, err := s.exec(ctx, `DELETE FROM user_properties WHERE user_jid = ?`, user); err != nil {
 		return fmt.Errorf("store: delete user properties: %w", err)
 	}
@@ -85,7 +84,7 @@ func (s *SQLite) DeleteUserProperties(ctx context.Context, user string) error {
 // UsersWithProperty returns the users (bare JIDs, sorted) that have the
 // property name; when matchValue is true, only those whose value equals
 // value. At most limit users are returned when limit is positive.
-func (s *SQLite) UsersWithProperty(ctx context.Context, name, value string, matchValue bool, limit int) ([]string, error) {
+func (s *DB) UsersWithProperty(ctx context.Context, name, value string, matchValue bool, limit int) ([]string, error) {
 	q := `SELECT user_jid FROM user_properties WHERE name = ?`
 	args := []any{name}
 	if matchValue {

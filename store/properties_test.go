@@ -6,7 +6,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestUserProperties(t *testing.T) {
+func TestUserProperties(t *testing.T) { eachBackend(t, testUserProperties) }
+
+func testUserProperties(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	const alice, bob = "alice@example.com", "bob@example.com"

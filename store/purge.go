@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,14 +12,16 @@ import (
 const failureRetention = 24 * time.Hour
 
 // Purge deletes rows that can no longer matter at now: revoked token ids,
-// refresh tokens (spent or not) and used TOTP steps past their expiry, and TOTP failures older than a day. It
+// refresh tokens (spent or not) and used TOTP steps past their expiry, TOTP and login failures older than a day, and attempt buckets full again. It
 // returns the number of rows deleted.
-func (s *SQLite) Purge(ctx context.Context, now time.Time) (int64, error) {
+func (s *DB) Purge(ctx context.Context, now time.Time) (int64, error) {
 	n, err := s.deleteAll(ctx, []query{
 		{`DELETE FROM revoked_tokens WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM refresh_tokens WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM totp_used_steps WHERE expires_at <= ?`, ms(now)},
 		{`DELETE FROM totp_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
+		{`DELETE FROM login_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
+		{`DELETE FROM attempt_buckets WHERE tat <= ?`, ms(now)},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge: %w", err)
@@ -36,7 +37,7 @@ func (s *SQLite) Purge(ctx context.Context, now time.Time) (int64, error) {
 // the account was removed never work again. Bookmarks are the gateway's
 // to remove (they have an audience). A user with nothing stored is not an
 // error.
-func (s *SQLite) PurgeUser(ctx context.Context, user string) error {
+func (s *DB) PurgeUser(ctx context.Context, user string) error {
 	var qs []query
 	for _, table := range userTables {
 		qs = append(qs, query{`DELETE FROM ` + table + ` WHERE user_jid = ?`, user})
@@ -55,9 +56,9 @@ type query struct {
 
 // deleteAll runs the deletions in one transaction and returns how many
 // rows they deleted.
-func (s *SQLite) deleteAll(ctx context.Context, qs []query) (int64, error) {
+func (s *DB) deleteAll(ctx context.Context, qs []query) (int64, error) {
 	var total int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		total = 0
 		for _, q := range qs {
 			res, err := tx.ExecContext(ctx, q.sql, q.arg)
@@ -78,7 +79,7 @@ func (s *SQLite) deleteAll(ctx context.Context, qs []query) (int64, error) {
 // RunPurger calls Purge every interval until ctx is done, logging failures
 // to log (nil means slog.Default()). It blocks; run it in a goroutine the
 // caller owns and waits for.
-func (s *SQLite) RunPurger(ctx context.Context, every time.Duration, log *slog.Logger) {
+func (s *DB) RunPurger(ctx context.Context, every time.Duration, log *slog.Logger) {
 	if log == nil {
 		log = slog.Default()
 	}

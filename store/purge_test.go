@@ -83,7 +83,9 @@ func owns(t *testing.T, s *store.SQLite, user string) []string {
 	return got
 }
 
-func TestPurgeUser(t *testing.T) {
+func TestPurgeUser(t *testing.T) { eachBackend(t, testPurgeUser) }
+
+func testPurgeUser(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := context.Background()
 	give(t, s, "a@x")

@@ -8,11 +8,11 @@ import (
 	"github.com/sparkgate/sparkgate/webpush"
 )
 
-var _ webpush.Store = (*SQLite)(nil)
+var _ webpush.Store = (*DB)(nil)
 
 // PutPushSubscription stores sub, replacing the user's subscription under
 // the same resource. Updated is set to now.
-func (s *SQLite) PutPushSubscription(ctx context.Context, sub webpush.Subscription) error {
+func (s *DB) PutPushSubscription(ctx context.Context, sub webpush.Subscription) error {
 	var exp int64
 	if !sub.Expires.IsZero() {
 		exp = sub.Expires.UnixMilli()
@@ -31,7 +31,7 @@ func (s *SQLite) PutPushSubscription(ctx context.Context, sub webpush.Subscripti
 }
 
 // PushSubscriptions returns the user's subscriptions, oldest update first.
-func (s *SQLite) PushSubscriptions(ctx context.Context, user string) ([]webpush.Subscription, error) {
+func (s *DB) PushSubscriptions(ctx context.Context, user string) ([]webpush.Subscription, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT resource, endpoint, p256dh, auth, expires_at, updated_at FROM push_subscriptions
 		 WHERE user_jid = ? ORDER BY updated_at, resource`, user)
@@ -60,7 +60,7 @@ func (s *SQLite) PushSubscriptions(ctx context.Context, user string) ([]webpush.
 
 // DeletePushSubscription removes the user's subscription under resource;
 // the error matches ErrNotFound and webpush.ErrNotFound when there is none.
-func (s *SQLite) DeletePushSubscription(ctx context.Context, user, resource string) error {
+func (s *DB) DeletePushSubscription(ctx context.Context, user, resource string) error {
 	res, err := s.exec(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND resource = ?`, user, resource)
 	if err != nil {
 		return fmt.Errorf("store: delete push subscription: %w", err)
@@ -73,7 +73,7 @@ func (s *SQLite) DeletePushSubscription(ctx context.Context, user, resource stri
 
 // DeletePushEndpoint removes the user's subscriptions with this endpoint;
 // none is not an error.
-func (s *SQLite) DeletePushEndpoint(ctx context.Context, user, endpoint string) error {
+func (s *DB) DeletePushEndpoint(ctx context.Context, user, endpoint string) error {
 	if _, err := s.exec(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND endpoint = ?`, user, endpoint); err != nil {
 		return fmt.Errorf("store: delete push endpoint: %w", err)
 	}
@@ -81,7 +81,7 @@ func (s *SQLite) DeletePushEndpoint(ctx context.Context, user, endpoint string) 
 }
 
 // PushSubscribers returns the users with at least one subscription, sorted.
-func (s *SQLite) PushSubscribers(ctx context.Context) ([]string, error) {
+func (s *DB) PushSubscribers(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT user_jid FROM push_subscriptions ORDER BY user_jid`)
 	if err != nil {
 		return nil, fmt.Errorf("store: push subscribers: %w", err)

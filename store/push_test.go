@@ -14,7 +14,9 @@ import (
 
 var _ webpush.Store = (*store.SQLite)(nil)
 
-func TestPushSubscriptions(t *testing.T) {
+func TestPushSubscriptions(t *testing.T) { eachBackend(t, testPushSubscriptions) }
+
+func testPushSubscriptions(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	exp := time.UnixMilli(1767225600000).UTC()
@@ -83,7 +85,9 @@ func TestPushSubscriptions(t *testing.T) {
 	}
 }
 
-func TestPushNodes(t *testing.T) {
+func TestPushNodes(t *testing.T) { eachBackend(t, testPushNodes) }
+
+func testPushNodes(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	if _, err := s.PushNode(ctx, "a@x"); !errors.Is(err, webpush.ErrNotFound) {
@@ -125,7 +129,9 @@ func TestPushNodes(t *testing.T) {
 	}
 }
 
-func TestRoomPush(t *testing.T) {
+func TestRoomPush(t *testing.T) { eachBackend(t, testRoomPush) }
+
+func testRoomPush(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	if _, err := s.RoomPush(ctx, "a@x", "r@muc.x"); !errors.Is(err, webpush.ErrNotFound) {

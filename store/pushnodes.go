@@ -10,20 +10,20 @@ import (
 	"github.com/sparkgate/sparkgate/webpush"
 )
 
-var _ webpush.NodeStore = (*SQLite)(nil)
+var _ webpush.NodeStore = (*DB)(nil)
 
 // PushNode returns the user's push node; the error matches ErrNotFound and
 // webpush.ErrNotFound when there is none.
-func (s *SQLite) PushNode(ctx context.Context, user string) (webpush.PushNode, error) {
+func (s *DB) PushNode(ctx context.Context, user string) (webpush.PushNode, error) {
 	return s.pushNode(ctx, "push node", `SELECT user_jid, node, secret FROM push_nodes WHERE user_jid = ?`, user)
 }
 
 // PushNodeByNode returns the push node named node, with its owner.
-func (s *SQLite) PushNodeByNode(ctx context.Context, node string) (webpush.PushNode, error) {
+func (s *DB) PushNodeByNode(ctx context.Context, node string) (webpush.PushNode, error) {
 	return s.pushNode(ctx, "push node by node", `SELECT user_jid, node, secret FROM push_nodes WHERE node = ?`, node)
 }
 
-func (s *SQLite) pushNode(ctx context.Context, what, query, arg string) (webpush.PushNode, error) {
+func (s *DB) pushNode(ctx context.Context, what, query, arg string) (webpush.PushNode, error) {
 	var n webpush.PushNode
 	err := s.db.QueryRowContext(ctx, query, arg).Scan(&n.User, &n.Node, &n.Secret)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -37,7 +37,7 @@ func (s *SQLite) pushNode(ctx context.Context, what, query, arg string) (webpush
 
 // AddPushNode stores n unless its user has a node, and returns the user's
 // node.
-func (s *SQLite) AddPushNode(ctx context.Context, n webpush.PushNode) (webpush.PushNode, error) {
+func (s *DB) AddPushNode(ctx context.Context, n webpush.PushNode) (webpush.PushNode, error) {
 	if _, err := s.exec(ctx,
 		`INSERT INTO push_nodes (user_jid, node, secret, created_at) VALUES (?, ?, ?, ?)
 		 ON CONFLICT (user_jid) DO NOTHING`,
@@ -48,7 +48,7 @@ func (s *SQLite) AddPushNode(ctx context.Context, n webpush.PushNode) (webpush.P
 }
 
 // PushNodes returns every push node, ordered by user.
-func (s *SQLite) PushNodes(ctx context.Context) ([]webpush.PushNode, error) {
+func (s *DB) PushNodes(ctx context.Context) ([]webpush.PushNode, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT user_jid, node, secret FROM push_nodes ORDER BY user_jid`)
 	if err != nil {
 		return nil, fmt.Errorf("store: push nodes: %w", err)
@@ -69,7 +69,7 @@ func (s *SQLite) PushNodes(ctx context.Context) ([]webpush.PushNode, error) {
 }
 
 // DeletePushNode removes the user's push node; none is not an error.
-func (s *SQLite) DeletePushNode(ctx context.Context, user string) error {
+func (s *DB) DeletePushNode(ctx context.Context, user string) error {
 	if _, err := s.exec(ctx, `DELETE FROM push_nodes WHERE user_jid = ?`, user); err != nil {
 		return fmt.Errorf("store: delete push node: %w", err)
 	}

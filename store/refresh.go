@@ -10,10 +10,10 @@ import (
 	"github.com/sparkgate/sparkgate/auth"
 )
 
-var _ auth.RefreshStore = (*SQLite)(nil)
+var _ auth.RefreshStore = (*DB)(nil)
 
 // AddRefreshToken stores a new refresh token. See auth.RefreshStore.
-func (s *SQLite) AddRefreshToken(ctx context.Context, rt auth.RefreshToken) error {
+func (s *DB) AddRefreshToken(ctx context.Context, rt auth.RefreshToken) error {
 	res, err := s.exec(ctx,
 		`INSERT INTO refresh_tokens (hash, family_id, user_jid, device, method, remember, started_at, issued_at, expires_at, used_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
@@ -32,12 +32,13 @@ func (s *SQLite) AddRefreshToken(ctx context.Context, rt auth.RefreshToken) erro
 
 // SpendRefreshToken marks the token spent unless it already is, in one
 // transaction. See auth.RefreshStore.
-func (s *SQLite) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time) (auth.RefreshToken, bool, error) {
+func (s *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time) (auth.RefreshToken, bool, error) {
 	var (
 		rt    auth.RefreshToken
 		spent bool
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
+		rt, spent = auth.RefreshToken{}, false
 		var started, issued, expires, used int64
 		err := tx.QueryRowContext(ctx,
 			`SELECT family_id, user_jid, device, method, remember, started_at, issued_at, expires_at, used_at
@@ -67,7 +68,7 @@ func (s *SQLite) SpendRefreshToken(ctx context.Context, hash []byte, at time.Tim
 }
 
 // DeleteRefreshFamily deletes every token of the user's family.
-func (s *SQLite) DeleteRefreshFamily(ctx context.Context, user, family string) error {
+func (s *DB) DeleteRefreshFamily(ctx context.Context, user, family string) error {
 	if _, err := s.exec(ctx, `DELETE FROM refresh_tokens WHERE user_jid = ? AND family_id = ?`, user, family); err != nil {
 		return fmt.Errorf("store: delete refresh family: %w", err)
 	}
@@ -75,7 +76,7 @@ func (s *SQLite) DeleteRefreshFamily(ctx context.Context, user, family string) e
 }
 
 // DeleteUserRefreshTokens deletes every refresh token of user.
-func (s *SQLite) DeleteUserRefreshTokens(ctx context.Context, user string) error {
+func (s *DB) DeleteUserRefreshTokens(ctx context.Context, user string) error {
 	if _, err := s.exec(ctx, `DELETE FROM refresh_tokens WHERE user_jid = ?`, user); err != nil {
 		return fmt.Errorf("store: delete refresh tokens: %w", err)
 	}

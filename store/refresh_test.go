@@ -2,13 +2,17 @@ package store_test
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
 )
 
-func TestRefreshTokens(t *testing.T) {
+func TestRefreshTokens(t *testing.T) { eachBackend(t, testRefreshTokens) }
+
+func testRefreshTokens(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	add := func(hash, user, family string, exp time.Time) {
@@ -68,5 +72,37 @@ func TestRefreshTokens(t *testing.T) {
 	}
 	if n, err := s.Purge(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
 		t.Fatalf("Purge = %d, %v; want carol's expired token", n, err)
+	}
+}
+
+// TestRefreshSpendOnce: of concurrent spends of one token (two gateways
+// answering two refreshes of one tab), exactly one spends it.
+func TestRefreshSpendOnce(t *testing.T) { eachBackend(t, testRefreshSpendOnce) }
+
+func testRefreshSpendOnce(t *testing.T, newStore opener) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	rt := auth.RefreshToken{Hash: []byte("once"), Family: "f", User: "alice@x", Method: auth.MethodTOTP,
+		StartedAt: t0, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.AddRefreshToken(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var spent atomic.Int32
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, ok, err := s.SpendRefreshToken(ctx, rt.Hash, t0.Add(time.Minute))
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				spent.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := spent.Load(); got != 1 {
+		t.Fatalf("%d of %d concurrent spends spent the token, want 1", got, n)
 	}
 }

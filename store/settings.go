@@ -10,7 +10,7 @@ import (
 
 // Setting returns the value of a gateway setting or an error matching
 // ErrNotFound.
-func (s *SQLite) Setting(ctx context.Context, name string) (string, error) {
+func (s *DB) Setting(ctx context.Context, name string) (string, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
 	switch {
@@ -23,7 +23,7 @@ func (s *SQLite) Setting(ctx context.Context, name string) (string, error) {
 }
 
 // PutSetting inserts or replaces a gateway setting.
-func (s *SQLite) PutSetting(ctx context.Context, name, value string) error {
+func (s *DB) PutSetting(ctx context.Context, name, value string) error {
 	_, err := s.exec(ctx,
 		`INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)
 		 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
@@ -36,7 +36,7 @@ func (s *SQLite) PutSetting(ctx context.Context, name, value string) error {
 
 // DeleteSetting removes a gateway setting or returns an error matching
 // ErrNotFound.
-func (s *SQLite) DeleteSetting(ctx context.Context, name string) error {
+func (s *DB) DeleteSetting(ctx context.Context, name string) error {
 	res, err := s.exec(ctx, `DELETE FROM settings WHERE name = ?`, name)
 	return affected(res, err, "delete setting")
 }

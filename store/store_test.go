@@ -18,8 +18,8 @@ import (
 
 var _ auth.Store = (*store.SQLite)(nil)
 
-// newStore opens a fresh database in a temp dir and closes it at the end.
-func newStore(t testing.TB) (*store.SQLite, string) {
+// newStore opens a fresh SQLite database in a temp dir and closes it at the end.
+func newStore(t testing.TB) (*store.DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sparkgate.db")
 	s, err := store.Open(t.Context(), path)
@@ -36,7 +36,9 @@ func newStore(t testing.TB) (*store.SQLite, string) {
 
 var t0 = time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
 
-func TestOpenMigratesOnce(t *testing.T) {
+func TestOpenMigratesOnce(t *testing.T) { eachBackend(t, testOpenMigratesOnce) }
+
+func testOpenMigratesOnce(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, path := newStore(t)
 	v, err := s.Version(ctx)
@@ -55,7 +57,7 @@ func TestOpenMigratesOnce(t *testing.T) {
 	}
 
 	// Reopen: data kept, nothing applied again.
-	s2, err := store.Open(ctx, path)
+	s2, err := openAt(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,9 @@ func TestOddPath(t *testing.T) {
 	}
 }
 
-func TestPingAndClose(t *testing.T) {
+func TestPingAndClose(t *testing.T) { eachBackend(t, testPingAndClose) }
+
+func testPingAndClose(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	if err := s.Ping(t.Context()); err != nil {
 		t.Fatal(err)
@@ -127,7 +131,9 @@ func TestPingAndClose(t *testing.T) {
 	}
 }
 
-func TestNotFound(t *testing.T) {
+func TestNotFound(t *testing.T) { eachBackend(t, testNotFound) }
+
+func testNotFound(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	for name, f := range map[string]func() error{
@@ -152,7 +158,9 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
-func TestRevokeToken(t *testing.T) {
+func TestRevokeToken(t *testing.T) { eachBackend(t, testRevokeToken) }
+
+func testRevokeToken(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	if ok, err := s.TokenRevoked(ctx, "j1"); err != nil || ok {
@@ -183,7 +191,9 @@ func TestRevokeToken(t *testing.T) {
 	}
 }
 
-func TestRevokeUserBefore(t *testing.T) {
+func TestRevokeUserBefore(t *testing.T) { eachBackend(t, testRevokeUserBefore) }
+
+func testRevokeUserBefore(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	const u = "alice@example.org"
@@ -208,7 +218,9 @@ func TestRevokeUserBefore(t *testing.T) {
 	}
 }
 
-func TestTOTPSecret(t *testing.T) {
+func TestTOTPSecret(t *testing.T) { eachBackend(t, testTOTPSecret) }
+
+func testTOTPSecret(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	const u = "bob@example.org"
@@ -254,7 +266,9 @@ func TestTOTPSecret(t *testing.T) {
 	}
 }
 
-func TestUseTOTPStep(t *testing.T) {
+func TestUseTOTPStep(t *testing.T) { eachBackend(t, testUseTOTPStep) }
+
+func testUseTOTPStep(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	tests := []struct {
@@ -281,7 +295,9 @@ func TestUseTOTPStep(t *testing.T) {
 	}
 }
 
-func TestTOTPFailures(t *testing.T) {
+func TestTOTPFailures(t *testing.T) { eachBackend(t, testTOTPFailures) }
+
+func testTOTPFailures(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	const u = "c@x"
@@ -315,7 +331,9 @@ func TestTOTPFailures(t *testing.T) {
 	}
 }
 
-func TestSettings(t *testing.T) {
+func TestSettings(t *testing.T) { eachBackend(t, testSettings) }
+
+func testSettings(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	for _, v := range []string{"one", "two"} {
@@ -333,7 +351,9 @@ func TestSettings(t *testing.T) {
 
 // TestConcurrentWriters runs writers of every kind at once, including
 // transactions that read before they write, and expects no SQLITE_BUSY.
-func TestConcurrentWriters(t *testing.T) {
+func TestConcurrentWriters(t *testing.T) { eachBackend(t, testConcurrentWriters) }
+
+func testConcurrentWriters(t *testing.T, newStore opener) {
 	ctx := t.Context()
 	s, _ := newStore(t)
 	const workers, each = 8, 40
@@ -378,7 +398,9 @@ func TestConcurrentWriters(t *testing.T) {
 
 // TestRunPurger runs the purger in a synctest bubble: an hour of fake time
 // passes and the expired row is gone, with no real waiting.
-func TestRunPurger(t *testing.T) {
+func TestRunPurger(t *testing.T) { eachBackend(t, testRunPurger) }
+
+func testRunPurger(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())

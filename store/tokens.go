@@ -10,11 +10,11 @@ import (
 	"github.com/sparkgate/sparkgate/auth"
 )
 
-var _ auth.Store = (*SQLite)(nil)
+var _ auth.Store = (*DB)(nil)
 
 // RevokeToken records jti as revoked until expiresAt and reports whether it
 // was newly recorded. See auth.TokenStore.
-func (s *SQLite) RevokeToken(ctx context.Context, jti string, expiresAt time.Time) (bool, error) {
+func (s *DB) RevokeToken(ctx context.Context, jti string, expiresAt time.Time) (bool, error) {
 	res, err := s.exec(ctx,
 		`INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`,
 		jti, ms(expiresAt))
@@ -30,7 +30,7 @@ func (s *SQLite) RevokeToken(ctx context.Context, jti string, expiresAt time.Tim
 
 // TokenRevoked reports whether jti was recorded by RevokeToken and not yet
 // purged.
-func (s *SQLite) TokenRevoked(ctx context.Context, jti string) (bool, error) {
+func (s *DB) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 	var one int
 	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM revoked_tokens WHERE jti = ?`, jti).Scan(&one)
 	switch {
@@ -44,7 +44,7 @@ func (s *SQLite) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 
 // RevokeUserBefore records the user's revocation cutoff; a later cutoff
 // replaces an earlier one, never the other way round.
-func (s *SQLite) RevokeUserBefore(ctx context.Context, user string, cutoff time.Time) error {
+func (s *DB) RevokeUserBefore(ctx context.Context, user string, cutoff time.Time) error {
 	_, err := s.exec(ctx,
 		`INSERT INTO user_revocations (user_jid, cutoff) VALUES (?, ?)
 		 ON CONFLICT (user_jid) DO UPDATE SET cutoff = excluded.cutoff
@@ -57,7 +57,7 @@ func (s *SQLite) RevokeUserBefore(ctx context.Context, user string, cutoff time.
 }
 
 // UserRevokedBefore returns the user's cutoff, or the zero Time.
-func (s *SQLite) UserRevokedBefore(ctx context.Context, user string) (time.Time, error) {
+func (s *DB) UserRevokedBefore(ctx context.Context, user string) (time.Time, error) {
 	var v int64
 	err := s.db.QueryRowContext(ctx, `SELECT cutoff FROM user_revocations WHERE user_jid = ?`, user).Scan(&v)
 	switch {

@@ -11,7 +11,7 @@ import (
 )
 
 // PutTOTPSecret inserts or replaces the user's sealed secret.
-func (s *SQLite) PutTOTPSecret(ctx context.Context, sec auth.TOTPSecret) error {
+func (s *DB) PutTOTPSecret(ctx context.Context, sec auth.TOTPSecret) error {
 	active := 0
 	if sec.Active {
 		active = 1
@@ -29,7 +29,7 @@ func (s *SQLite) PutTOTPSecret(ctx context.Context, sec auth.TOTPSecret) error {
 
 // TOTPSecret returns the user's sealed secret or an error matching
 // ErrNotFound.
-func (s *SQLite) TOTPSecret(ctx context.Context, user string) (auth.TOTPSecret, error) {
+func (s *DB) TOTPSecret(ctx context.Context, user string) (auth.TOTPSecret, error) {
 	sec := auth.TOTPSecret{User: user}
 	var active int
 	var created int64
@@ -48,15 +48,15 @@ func (s *SQLite) TOTPSecret(ctx context.Context, user string) (auth.TOTPSecret, 
 }
 
 // ActivateTOTPSecret marks the user's secret active.
-func (s *SQLite) ActivateTOTPSecret(ctx context.Context, user string) error {
+func (s *DB) ActivateTOTPSecret(ctx context.Context, user string) error {
 	res, err := s.exec(ctx, `UPDATE totp_secrets SET active = 1 WHERE user_jid = ?`, user)
 	return affected(res, err, "activate totp secret")
 }
 
 // DeleteTOTPSecret removes the user's secret together with its used steps
 // and failures.
-func (s *SQLite) DeleteTOTPSecret(ctx context.Context, user string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+func (s *DB) DeleteTOTPSecret(ctx context.Context, user string) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM totp_secrets WHERE user_jid = ?`, user)
 		if err := affected(res, err, "delete totp secret"); err != nil {
 			return err
@@ -70,7 +70,7 @@ func (s *SQLite) DeleteTOTPSecret(ctx context.Context, user string) error {
 
 // UseTOTPStep records that user consumed step and reports whether it was
 // the first use.
-func (s *SQLite) UseTOTPStep(ctx context.Context, user string, step int64, expiresAt time.Time) (bool, error) {
+func (s *DB) UseTOTPStep(ctx context.Context, user string, step int64, expiresAt time.Time) (bool, error) {
 	res, err := s.exec(ctx,
 		`INSERT INTO totp_used_steps (user_jid, step, expires_at) VALUES (?, ?, ?)
 		 ON CONFLICT (user_jid, step) DO NOTHING`,
@@ -86,7 +86,7 @@ func (s *SQLite) UseTOTPStep(ctx context.Context, user string, step int64, expir
 }
 
 // AddTOTPFailure records a failed attempt.
-func (s *SQLite) AddTOTPFailure(ctx context.Context, user string, at time.Time) error {
+func (s *DB) AddTOTPFailure(ctx context.Context, user string, at time.Time) error {
 	_, err := s.exec(ctx,
 		`INSERT INTO totp_failures (user_jid, failed_at) VALUES (?, ?)`, user, ms(at))
 	if err != nil {
@@ -96,7 +96,7 @@ func (s *SQLite) AddTOTPFailure(ctx context.Context, user string, at time.Time) 
 }
 
 // TOTPFailures returns the user's failures at or after since, oldest first.
-func (s *SQLite) TOTPFailures(ctx context.Context, user string, since time.Time) ([]time.Time, error) {
+func (s *DB) TOTPFailures(ctx context.Context, user string, since time.Time) ([]time.Time, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT failed_at FROM totp_failures WHERE user_jid = ? AND failed_at >= ? ORDER BY failed_at`,
 		user, ms(since))
@@ -119,7 +119,7 @@ func (s *SQLite) TOTPFailures(ctx context.Context, user string, since time.Time)
 }
 
 // ClearTOTPFailures forgets the user's failures.
-func (s *SQLite) ClearTOTPFailures(ctx context.Context, user string) error {
+func (s *DB) ClearTOTPFailures(ctx context.Context, user string) error {
 	if _, err := s.exec(ctx, `DELETE FROM totp_failures WHERE user_jid = ?`, user); err != nil {
 		return fmt.Errorf("store: clear totp failures: %w", err)
 	}

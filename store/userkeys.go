@@ -48,7 +48,7 @@ type KeySweep struct {
 // that user.
 var userTables = []string{"totp_secrets", "totp_used_steps", "totp_failures",
 	"webauthn_credentials", "webauthn_users", "push_subscriptions", "push_nodes", "room_push", "user_properties",
-	"refresh_tokens"}
+	"refresh_tokens", "login_failures"}
 
 // SweepUserKeys finds every user key in the per-user tables that is not
 // canonical (forms.User(key) != key) and, for each, in one transaction:
@@ -69,7 +69,7 @@ var userTables = []string{"totp_secrets", "totp_used_steps", "totp_failures",
 // It is idempotent: a second run finds no key to sweep. A secret that does
 // not open for its own key stops the sweep with an error (it is left where
 // it is): the gateway should not start over TOTP secrets it cannot read.
-func (s *SQLite) SweepUserKeys(ctx context.Context, forms KeyForms) (KeySweep, error) {
+func (s *DB) SweepUserKeys(ctx context.Context, forms KeyForms) (KeySweep, error) {
 	var sw KeySweep
 	if forms.User == nil || forms.Local == nil || forms.MoveTOTP == nil {
 		return sw, errors.New("store: sweep user keys: KeyForms is incomplete")
@@ -87,7 +87,7 @@ func (s *SQLite) SweepUserKeys(ctx context.Context, forms KeyForms) (KeySweep, e
 			canon = "" // nobody can sign in under this name any more
 		}
 		var one KeySweep
-		if err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.tx(ctx, func(tx *txn) error {
 			one = KeySweep{Keys: 1}
 			return sweepKey(ctx, tx, forms, key, canon, &one)
 		}); err != nil {
@@ -122,7 +122,7 @@ func userKeysQuery() string {
 
 // sweepKey moves what must survive from key to canon ("" when key has no
 // canonical form) and deletes the rest, counting into sw.
-func sweepKey(ctx context.Context, tx *sql.Tx, forms KeyForms, key, canon string, sw *KeySweep) error {
+func sweepKey(ctx context.Context, tx *txn, forms KeyForms, key, canon string, sw *KeySweep) error {
 	moved, err := moveTOTP(ctx, tx, forms, key, canon)
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func sweepKey(ctx context.Context, tx *sql.Tx, forms KeyForms, key, canon string
 // moveTOTP moves key's active TOTP secret, its used steps and failures to
 // canon, sealed for canon, unless canon already has an active secret (a
 // pending one of canon's gives way). It reports whether it moved one.
-func moveTOTP(ctx context.Context, tx *sql.Tx, forms KeyForms, key, canon string) (bool, error) {
+func moveTOTP(ctx context.Context, tx *txn, forms KeyForms, key, canon string) (bool, error) {
 	if canon == "" {
 		return false, nil
 	}
@@ -215,7 +215,7 @@ func moveTOTP(ctx context.Context, tx *sql.Tx, forms KeyForms, key, canon string
 
 // totpSecretTx reads user's sealed secret inside tx; sql.ErrNoRows when
 // there is none.
-func totpSecretTx(ctx context.Context, tx *sql.Tx, user string) (auth.TOTPSecret, error) {
+func totpSecretTx(ctx context.Context, tx *txn, user string) (auth.TOTPSecret, error) {
 	sec := auth.TOTPSecret{User: user}
 	var active int
 	var created int64
@@ -229,7 +229,7 @@ func totpSecretTx(ctx context.Context, tx *sql.Tx, user string) (auth.TOTPSecret
 // sweepAudience rewrites the user names of bookmark audiences to their
 // canonical form (deleting those that have none) and returns how many it
 // changed.
-func (s *SQLite) sweepAudience(ctx context.Context, local func(string) (string, error)) (int, error) {
+func (s *DB) sweepAudience(ctx context.Context, local func(string) (string, error)) (int, error) {
 	names, err := s.strings(ctx, `SELECT DISTINCT name FROM bookmark_audience WHERE kind = 'user'`)
 	if err != nil {
 		return 0, err
@@ -240,7 +240,7 @@ func (s *SQLite) sweepAudience(ctx context.Context, local func(string) (string, 
 		if perr == nil && canon == name {
 			continue
 		}
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.tx(ctx, func(tx *txn) error {
 			if perr == nil {
 				if _, err := tx.ExecContext(ctx,
 					`INSERT INTO bookmark_audience (bookmark_id, kind, name) SELECT bookmark_id, kind, ? FROM bookmark_audience
@@ -260,7 +260,7 @@ func (s *SQLite) sweepAudience(ctx context.Context, local func(string) (string, 
 }
 
 // strings runs a query of one text column and returns its values.
-func (s *SQLite) strings(ctx context.Context, query string) ([]string, error) {
+func (s *DB) strings(ctx context.Context, query string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err

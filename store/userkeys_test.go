@@ -50,7 +50,9 @@ func putTOTP(t *testing.T, s *store.SQLite, user, ciphertext string, active bool
 	}
 }
 
-func TestSweepUserKeys(t *testing.T) {
+func TestSweepUserKeys(t *testing.T) { eachBackend(t, testSweepUserKeys) }
+
+func testSweepUserKeys(t *testing.T, newStore opener) {
 	const (
 		old   = "straße@x"
 		canon = "strasse@x"
@@ -174,7 +176,9 @@ func TestSweepUserKeys(t *testing.T) {
 
 // TestSweepUserKeysMovesUsedSteps: a code used under the old key is not
 // accepted again under the canonical one.
-func TestSweepUserKeysMovesUsedSteps(t *testing.T) {
+func TestSweepUserKeysMovesUsedSteps(t *testing.T) { eachBackend(t, testSweepUserKeysMovesUsedSteps) }
+
+func testSweepUserKeysMovesUsedSteps(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	putTOTP(t, s, "straße@x", "c", true)
@@ -196,6 +200,10 @@ func TestSweepUserKeysMovesUsedSteps(t *testing.T) {
 // TestSweepUserKeysUnreadableSecret: a secret that cannot be moved stops
 // the sweep, and stays where it was.
 func TestSweepUserKeysUnreadableSecret(t *testing.T) {
+	eachBackend(t, testSweepUserKeysUnreadableSecret)
+}
+
+func testSweepUserKeysUnreadableSecret(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	putTOTP(t, s, "straße@x", "corrupt", true)
@@ -212,7 +220,9 @@ func TestSweepUserKeysUnreadableSecret(t *testing.T) {
 
 // TestSweepUserKeysBookmarks: bookmarks created under an old key go;
 // audiences naming a user by an old name name the canonical one.
-func TestSweepUserKeysBookmarks(t *testing.T) {
+func TestSweepUserKeysBookmarks(t *testing.T) { eachBackend(t, testSweepUserKeysBookmarks) }
+
+func testSweepUserKeysBookmarks(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	mine, err := s.CreateBookmark(ctx, bookmark.Bookmark{Type: bookmark.TypeURL, Name: "old", Value: "https://example.org/", Creator: "straße@x"})

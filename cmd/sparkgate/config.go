@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sparkgate/sparkgate/jid"
+	"github.com/sparkgate/sparkgate/store"
 )
 
 // config is everything the gateway can be told at start. Each field is set,
@@ -35,6 +36,7 @@ type config struct {
 	PubSubService   string
 	AdminURL        string
 	DataDir         string
+	Store           string // "" (SQLite in DataDir) or a PostgreSQL URL
 	LogLevel        string
 	LogFormat       string
 	CORSOrigins     string
@@ -92,6 +94,20 @@ func (o option) env() string {
 
 func str(p func(*config) *string) func(*config, string) error {
 	return func(c *config, v string) error { *p(c) = v; return nil }
+}
+
+// storeSpec takes -store: empty or "sqlite", or a PostgreSQL URL. Its
+// error never repeats the value (a URL may hold a password).
+func storeSpec(c *config, v string) error {
+	switch {
+	case v == "" || v == "sqlite":
+		c.Store = ""
+	case store.IsPostgresDSN(v):
+		c.Store = v
+	default:
+		return errors.New("want empty, sqlite or a postgres:// URL")
+	}
+	return nil
 }
 
 func boolean(p func(*config) *bool) func(*config, string) error {
@@ -194,6 +210,8 @@ var coreOptions = []option{
 		set: str(func(c *config) *string { return &c.AdminURL })},
 	{name: "data-dir", def: "./data", usage: "directory for the SQLite store and the generated keys (JWT, VAPID, TOTP encryption)",
 		set: str(func(c *config) *string { return &c.DataDir })},
+	{name: "store", def: "", usage: "where the store lives: empty or sqlite for a SQLite file in data-dir; a postgres:// URL for a PostgreSQL database that several gateways may share (login limits, lockouts, used TOTP codes and revocations then hold on all of them; they also need the same keys in data-dir)",
+		secret: true, set: storeSpec},
 	{name: "log-level", def: "info", usage: "debug, info, warn or error",
 		set: oneOf(func(c *config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 	{name: "log-format", def: "text", usage: "text or json",

@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("data directory: %w", err)
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	st, err := store.Open(openCtx, filepath.Join(cfg.DataDir, "sparkgate.db"))
+	st, err := openStore(openCtx, cfg)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -248,6 +248,15 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 
 // configAttrs lists the effective settings for the start-up log line;
 // secret settings are masked.
+// openStore opens the store -store names: the SQLite file in data-dir,
+// or a PostgreSQL database.
+func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
+	if cfg.Store != "" {
+		return store.OpenPostgres(ctx, cfg.Store)
+	}
+	return store.Open(ctx, filepath.Join(cfg.DataDir, "sparkgate.db"))
+}
+
 func configAttrs(cfg *config) []any {
 	out := make([]any, 0, 2*len(options))
 	for _, o := range options {

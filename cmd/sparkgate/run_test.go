@@ -12,9 +12,10 @@ import (
 
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { ejabberdtest.Main(m) }
+func TestMain(m *testing.M) { ejabberdtest.Main(pgtest.Wrap(m)) }
 
 type syncBuffer struct {
 	mu sync.Mutex

@@ -91,6 +91,12 @@ func wireAuth(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		MaxUserFailures: offIfZero(a.LockoutUserFails),
 		FailureWindow:   a.LockoutWindow,
 	}
+	if st.Engine() == "postgres" {
+		// Gateways that share the database lock a user out and limit
+		// login attempts together; on SQLite (one gateway) the counts
+		// stay in memory, as they were.
+		ac.Failures, ac.Attempts = st, st
+	}
 	if a.TOTP {
 		issuer := a.TOTPIssuer
 		if issuer == "" {

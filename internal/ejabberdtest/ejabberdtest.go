@@ -75,11 +75,13 @@ var (
 // exits with the tests' code. An interrupt (Ctrl-C, SIGTERM) stops the server
 // before the binary exits: the server runs in its own session and would
 // otherwise outlive the test binary.
-func Main(m *testing.M) {
+//
+// m is a *testing.M, or another harness's wrapper of one (pgtest.Wrap).
+func Main(m interface{ Run() int }) {
 	os.Exit(run(m))
 }
 
-func run(m *testing.M) int {
+func run(m interface{ Run() int }) int {
 	flag.Parse()
 	mainCalled = true
 	if testing.Short() && os.Getenv(RequireEnv) != "1" {

@@ -70,10 +70,15 @@ type Options struct {
 	Push bool
 	// PushAdmins are the bare JIDs that may push to anyone.
 	PushAdmins []string
-	// Dir holds the store (sparkgate.db) and the keys: a gateway started
+	// Dir holds the store (sparkgate.db, unless Store) and the keys: a gateway started
 	// again on the same Dir is the same gateway restarted. Empty means a
 	// new temporary directory.
 	Dir string
+	// Store, when set, is the URL of a PostgreSQL database (pgtest.DSN)
+	// the gateway keeps its store in instead of Dir's SQLite file, with
+	// the lockout and the login attempts counted there too: gateways started on one Store and
+	// one Dir (the keys) are nodes of one cluster.
+	Store string
 	// Plain leaves out what the browser journeys add to the gateway's
 	// defaults: TOTP, passkeys, bookmarks kept in the store (as
 	// cmd/sparkgate keeps them), a short reconnect delay and the upload
@@ -109,7 +114,13 @@ func StartWith(t testing.TB, o Options) *Env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
+	var st *store.DB
+	var err error
+	if o.Store != "" {
+		st, err = store.OpenPostgres(ctx, o.Store)
+	} else {
+		st, err = store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +154,9 @@ func StartWith(t testing.TB, o Options) *Env {
 		WebClient:    true,
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
+	}
+	if o.Store != "" {
+		cfg.Auth.Failures, cfg.Auth.Attempts = st, st
 	}
 	if !o.Plain {
 		if cfg.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate test"}); err != nil {
