@@ -5,6 +5,7 @@
 #
 #   scripts/install-deps.sh ejabberd          the XMPP server (make dev, make test)
 #   scripts/install-deps.sh ejabberd chromium also the browser for browser tests
+#   scripts/install-deps.sh nats              nats-server with JetStream (multi-node tests)
 set -eu
 
 need=""
@@ -19,6 +20,10 @@ for what in "$@"; do
 		;;
 	chromium)
 		[ -x /usr/bin/chromium ] || need="$need chromium"
+		;;
+	nats)
+		# Debian's nats-server (2.9): JetStream, per-subject limits, direct get.
+		[ -x /usr/sbin/nats-server ] || need="$need nats-server"
 		;;
 	*)
 		echo "install-deps: unknown component $what" >&2
