@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -23,9 +24,42 @@ func (s *Server) deliver(user string, p chatapi.Payload) {
 		s.log.Error("encode event", "event", p.EventName(), "user", user, "err", err)
 		return
 	}
-	if s.hub.Publish(user, p.EventName(), data) == 0 {
+	if s.publish(user, p.EventName(), data) == 0 {
 		s.pushOffline(user, p) // no open stream: maybe a push (push_notify.go)
 	}
+}
+
+// EventLog is a log of the users' events kept outside the process: this
+// node appends the events of the users whose sessions it holds, and
+// follows the users it has streams for (package natslog implements it).
+type EventLog interface {
+	// Append stores an event and returns its seq in the user's log; an
+	// error means the event is not stored (another node owns the user,
+	// or the log cannot be reached).
+	Append(ctx context.Context, user, name string, data []byte) (uint64, error)
+	// Follow calls fn for each event appended to user's log from now on,
+	// until stop is called.
+	Follow(user string, fn func(seq uint64, name string, data []byte)) (stop func(), err error)
+}
+
+// appendTimeout bounds the append of one event to the EventLog, which
+// holds up the session's next event.
+const appendTimeout = 2 * time.Second
+
+// publish gives an event to the hub, through the EventLog when there is
+// one, and returns how many local streams will write it.
+func (s *Server) publish(user, name string, data []byte) int {
+	if s.cfg.EventLog == nil {
+		return s.hub.Publish(user, name, data)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	defer cancel()
+	seq, err := s.cfg.EventLog.Append(ctx, user, name, data)
+	if err != nil {
+		s.log.Error("append event", "event", name, "user", user, "err", err)
+		return 0
+	}
+	return s.hub.PublishSeq(user, name, data, seq)
 }
 
 // sessionEnded is told when a user's XMPP session ends for good: the
@@ -77,9 +111,23 @@ func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.EventLog != nil {
+		// Events appended on other nodes; subscribed before the replay,
+		// the hub drops what both give.
+		stop, err := s.cfg.EventLog.Follow(cl.Subject, func(seq uint64, name string, data []byte) {
+			s.hub.PublishSeq(cl.Subject, name, data, seq)
+		})
+		if err != nil {
+			return wrap(http.StatusServiceUnavailable, "the event log cannot be reached", err)
+		}
+		defer stop()
+	}
 	err = s.hub.ServeStream(c.Response(), c.Request().WithContext(ctx), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello})
 	if err == sse.ErrClosed {
 		return errorf(http.StatusServiceUnavailable, "the gateway is shutting down")
+	}
+	if errors.Is(err, sse.ErrUnavailable) {
+		return wrap(http.StatusServiceUnavailable, "the event log cannot be reached", err)
 	}
 	if err != nil && !c.Response().Committed {
 		return err

@@ -70,6 +70,11 @@ type Config struct {
 	Sessions xmppconn.ManagerConfig
 	// Events configures the per-user event logs and streams.
 	Events sse.Config
+	// EventLog, when set, keeps the users' events beyond this process
+	// (several gateway nodes, ids that survive a restart; natslog in
+	// cmd/sparkgate). It must also be Events.Remote. Nil means the hub's
+	// memory only, as with one process.
+	EventLog EventLog
 	// MUCService is the group chat service; empty means conference.<Domain>.
 	MUCService string
 	// Registration allows POST /register; false answers 403.
@@ -153,6 +158,9 @@ func New(cfg Config) (*Server, error) {
 	s.limits = newLimits(cfg.Limits, s.log)
 	if cfg.Events.Logger == nil {
 		cfg.Events.Logger = s.log
+	}
+	if (cfg.EventLog == nil) != (cfg.Events.Remote == nil) {
+		return nil, errors.New("gateway: Config.EventLog and Config.Events.Remote go together")
 	}
 	hub, err := sse.New(cfg.Events)
 	if err != nil {

@@ -7,6 +7,7 @@
 #   scripts/install-deps.sh ejabberd chromium also the browser for browser tests
 #   scripts/install-deps.sh postgresql        PostgreSQL's server programs (initdb, postgres)
 #                                             for the store's tests (internal/pgtest starts its own)
+#   scripts/install-deps.sh nats              nats-server with JetStream (multi-node tests)
 set -eu
 
 need=""
@@ -26,6 +27,10 @@ for what in "$@"; do
 		# The tests run initdb and postgres themselves, in a temporary
 		# directory on a free port; Debian's own cluster is never used.
 		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+		;;
+	nats)
+		# Debian's nats-server (2.9): JetStream, per-subject limits, direct get.
+		[ -x /usr/sbin/nats-server ] || need="$need nats-server"
 		;;
 	*)
 		echo "install-deps: unknown component $what" >&2

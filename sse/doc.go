@@ -39,6 +39,16 @@
 // stream has received yet (for example offline messages flushed at login
 // before any tab was open), then live events.
 //
+// # A log beyond the process
+//
+// With Config.Remote set (several gateway nodes, or ids that survive a
+// restart), the memory log is a cache of a log kept elsewhere: events come
+// in through [Hub.PublishSeq] with the seq the Remote log gave them, ids are
+// "<Remote.Gen>-<seq>", and a resume after an id the memory does not hold
+// is served by Remote.Replay (a failure there is ErrUnavailable, before any
+// header). Without it nothing changes: Publish numbers events itself and
+// the hub makes no call outside its memory.
+//
 // # Ending streams
 //
 // When the hub ends a stream itself it writes a last event

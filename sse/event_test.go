@@ -2,6 +2,7 @@ package sse
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -191,7 +192,7 @@ func BenchmarkPublish(b *testing.B) {
 			}
 			var subs []*subscriber
 			for range streams {
-				s, _, err := h.subscribe("alice", "")
+				s, _, err := h.subscribe(context.Background(), "alice", "")
 				if err != nil {
 					b.Fatal(err)
 				}

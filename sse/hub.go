@@ -82,6 +82,11 @@ type Config struct {
 	// Empty means "chatapi.close".
 	CloseEvent string
 
+	// Remote, when set, is the log that holds each user's events beyond
+	// this process, and the hub's memory is its cache (see [Remote]). Nil
+	// means memory only.
+	Remote Remote
+
 	// Logger receives debug records about streams. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -193,11 +198,16 @@ func (h *Hub) Publish(user, name string, data []byte) (live int) {
 func (h *Hub) logLocked(user string) *userLog {
 	l := h.users[user]
 	if l == nil {
-		gen := uint64(max(time.Now().UnixMilli(), 0))
-		if gen <= h.lastGen {
-			gen = h.lastGen + 1
+		var gen uint64
+		if h.cfg.Remote != nil {
+			gen = h.cfg.Remote.Gen()
+		} else {
+			gen = uint64(max(time.Now().UnixMilli(), 0))
+			if gen <= h.lastGen {
+				gen = h.lastGen + 1
+			}
+			h.lastGen = gen
 		}
-		h.lastGen = gen
 		l = newUserLog(gen)
 		h.users[user] = l
 	}

@@ -98,12 +98,13 @@ func (s *subscriber) take(dst [][]byte) (frames [][]byte, more bool) {
 
 // start is what a stream writes before live events.
 type start struct {
-	reset []byte // a reset frame, or nil
+	reset  []byte   // a reset frame, or nil
+	replay [][]byte // frames from the Remote log, before the memory's
 }
 
 // subscribe registers a stream for user resuming after lastID: its cursor
 // is set to the first event it must get.
-func (h *Hub) subscribe(user, lastID string) (*subscriber, start, error) {
+func (h *Hub) subscribe(ctx context.Context, user, lastID string) (*subscriber, start, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -123,6 +124,21 @@ func (h *Hub) subscribe(user, lastID string) (*subscriber, start, error) {
 	from := l.acked // what a stream without Last-Event-ID gets: what no stream had yet
 	switch gen, seq, ok := parseID(lastID); {
 	case lastID == "":
+	case ok && gen == l.gen && h.cfg.Remote != nil && (seq > l.last || seq+1 < l.firstLocked()):
+		// The memory lacks some of what the stream missed: the Remote
+		// log has it (remote.go).
+		frames, expired, err := h.replayRemoteLocked(ctx, l, user, seq)
+		if err != nil {
+			h.streams.Add(-1)
+			h.serving.Done()
+			return nil, start{}, err
+		}
+		from = seq
+		st.replay = frames
+		if expired {
+			st.reset = h.resetFrame(l, "expired", lastID)
+			from = l.acked
+		}
 	case ok && gen == l.gen && seq <= l.last && seq+1 >= l.firstLocked():
 		from = seq
 	case ok && gen == l.gen && seq <= l.last:
@@ -195,7 +211,7 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // write failed; and nil when the client left or the hub ended the stream for
 // another reason.
 func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, hello Event) error {
-	s, st, err := h.subscribe(user, LastEventID(r))
+	s, st, err := h.subscribe(r.Context(), user, LastEventID(r))
 	if err != nil {
 		return err
 	}
@@ -222,9 +238,9 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		pre = appendFrame(pre, nil, cleanName(hello.Name), hello.Data)
 	}
 	pre = append(pre, st.reset...)
-	st = start{}
 	// The replay, or its first batch, goes out with the hello.
-	q, more := s.take(nil)
+	q, more := s.take(st.replay)
+	st = start{}
 	err = out.write(pre, q, nil)
 	if err != nil {
 		return h.ended(r, s, err)

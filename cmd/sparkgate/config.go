@@ -61,6 +61,7 @@ type config struct {
 	RawEvents       bool
 	EventBuffer     int
 	EventBufferAge  time.Duration
+	NATSURL         string
 	Heartbeat       time.Duration
 	StreamMaxAge    time.Duration
 
@@ -260,6 +261,8 @@ var coreOptions = []option{
 		set: integer(func(c *config) *int { return &c.EventBuffer })},
 	{name: "event-buffer-age", def: "1h", usage: "how long an event is kept for replay",
 		set: duration(func(c *config) *time.Duration { return &c.EventBufferAge })},
+	{name: "nats-url", def: "", usage: "NATS server(s) with JetStream that keep the users' event logs, shared by several gateway nodes and kept across restarts (empty: in memory, one process)",
+		set: str(func(c *config) *string { return &c.NATSURL })},
 	{name: "heartbeat", def: "15s", usage: "a silent event stream gets a comment line this often",
 		set: duration(func(c *config) *time.Duration { return &c.Heartbeat })},
 	{name: "stream-max-age", def: "0s", usage: "end event streams after about this long (they resume at once); 0 means never",

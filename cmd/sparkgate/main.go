@@ -146,6 +146,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			RequestTimeout:    cfg.RequestTimeout,
 		},
 	}
+	closeEvents, err := wireEvents(ctx, cfg, &gc)
+	if err != nil {
+		return err
+	}
+	defer closeEvents()
 	for _, wire := range []func(context.Context, *config, *store.SQLite, *auth.Keys, *gateway.Config) error{wireAuth, wireMessaging, wireCollab, wirePush, wireUsers} {
 		if err := wire(ctx, cfg, st, keys, &gc); err != nil {
 			return err

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/natslog"
+)
+
+// wireEvents puts the users' event logs in NATS JetStream when -nats-url
+// is set, with a readiness check; otherwise it changes nothing and the
+// hub keeps them in memory. The returned func closes the connection, after
+// the gateway.
+func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn func(), err error) {
+	if cfg.NATSURL == "" {
+		return func() {}, nil
+	}
+	nc, err := nats.Connect(cfg.NATSURL,
+		nats.Name("sparkgate"),
+		nats.Timeout(5*time.Second),
+		nats.MaxReconnects(-1),    // NATS coming back is the normal end of an outage
+		nats.ReconnectBufSize(-1), // an append during an outage fails instead of arriving late (natslog.Open)
+	)
+	if err != nil {
+		return nil, fmt.Errorf("nats: connect %s: %w", cfg.NATSURL, err)
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	l, err := natslog.Open(openCtx, nc, natslog.Config{MaxEvents: cfg.EventBuffer, MaxAge: cfg.EventBufferAge})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	gc.Events.Remote = l
+	gc.EventLog = l
+	gc.Ready = append(gc.Ready, gateway.ReadyCheck{Name: "nats", Check: func(ctx context.Context) error {
+		return nc.FlushWithContext(ctx)
+	}})
+	return nc.Close, nil
+}
