@@ -194,7 +194,13 @@ func (s *Server) GetRoom(c echo.Context, roomName RoomName, params GetRoomParams
 			return ctx.Err()
 		}
 	}
-	return c.JSON(http.StatusOK, roomEntity(room, info, cfg))
+	e := roomEntity(room, info, cfg)
+	if subj, ok := sess.RoomSubject(room); ok && e.Subject == nil && subj != "" {
+		// ejabberd 23.01 leaves the subject out of muc#roominfo; the
+		// session heard it from the room.
+		e.Subject = ptr(subj)
+	}
+	return c.JSON(http.StatusOK, e)
 }
 
 // roomEntity builds a MUCRoomEntity from disco#info features (XEP-0045
@@ -317,7 +323,7 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 	}
 	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
-	if _, err := sess.EnterRoom(ctx, room, nick, password); err != nil {
+	if _, err := sess.EnterRoom(ctx, room, nick, password, createOptions(params)); err != nil {
 		return err
 	}
 	s.roomJoined(ctx, sess, room, nick)

@@ -67,6 +67,10 @@ type ManagerConfig struct {
 	// removed. It is called from the session's goroutine, before OnEnd, and
 	// must not block.
 	OnRefused func(user string)
+	// OnRoomExit, when set, is called when the user is made to leave a
+	// joined room (kicked, banned, removed, or the room destroyed). It is
+	// called from the session's goroutine and must not block.
+	OnRoomExit func(user, room string)
 	// Active, when set, reports whether a user has an open event stream; a
 	// session with no stream and no use for IdleTimeout ends.
 	Active func(user string) bool

@@ -73,6 +73,7 @@ type room struct {
 	nick, password string
 	lastSeen       time.Time
 	lastID         string // the room archive's id of the last message seen
+	subject        string // the room's subject, as it last announced it
 }
 
 type waiter struct {
@@ -699,6 +700,9 @@ func (s *Session) emit(st *Stanza) {
 			s.mu.Lock()
 			if r, ok := s.rooms[bareJID(st.From)]; ok {
 				r.lastSeen = time.Now()
+				if hasSubject(st) {
+					r.subject = st.Message.Subject
+				}
 				if rid := stanzaIDBy(st, bareJID(st.From)); rid != "" {
 					r.lastID = rid
 				}
@@ -710,6 +714,7 @@ func (s *Session) emit(st *Stanza) {
 	}
 	if st.Name == "presence" {
 		s.notePresence(st)
+		s.noteRoomExit(st) // roomstate.go
 	}
 	if s.m.cfg.RawEvents {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})

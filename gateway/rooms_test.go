@@ -1,0 +1,234 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/xmppconn"
+)
+
+// plainUntil reads a plain client's stanzas until one contains all of
+// parts, and returns its raw XML.
+func plainUntil(t *testing.T, c *xmppconn.Conn, parts ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for {
+		st, err := c.Next(ctx)
+		if err != nil {
+			t.Fatalf("plain client: nothing with %q: %v", parts, err)
+		}
+		raw := string(st.Raw)
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(raw, p)
+		}
+		if ok {
+			return raw
+		}
+	}
+}
+
+// plainJoin enters room as nick from a plain client.
+func plainJoin(t *testing.T, c *xmppconn.Conn, room, nick string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	raw := fmt.Sprintf(`<presence to='%s/%s'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, room, nick)
+	if err := c.SendRaw(ctx, []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	plainUntil(t, c, "from='"+room+"/"+nick+"'", "110")
+}
+
+// nextPresence reads a stream until a presence from from.
+func nextPresence(t *testing.T, s *gatewaytest.Stream, from string) chatapi.Presence {
+	t.Helper()
+	var p chatapi.Presence
+	for p.From != from || p.PresenceType != chatapi.PresenceUnavailable {
+		p = chatapi.Presence{}
+		s.NextNamed(t, chatapi.EventPresence, 10*time.Second, &p)
+	}
+	return p
+}
+
+// TestIntegrationRoomsLast: a room created through the API is persistent
+// with the options given, its owner reads and writes its configuration,
+// sets its subject, kicks, bans and lists affiliations, and destroys it;
+// a plain XMPP client in the room sees each effect, and the kicked,
+// banned and destroyed members' events say why they left.
+func TestIntegrationRoomsLast(t *testing.T) {
+	e := newGateway(t, nil)
+	srv := ejabberdtest.Shared(t)
+	a, b, c, d := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb, td := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password), e.Login(t, d.Name, d.Password)
+	sb, _ := e.Open(t, tb, "")
+	sd, _ := e.Open(t, td, "")
+	for _, s := range []*gatewaytest.Stream{sb, sd} {
+		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	}
+	plain := dialAs(t, c)
+	room := "last" + strings.ToLower(a.Name[1:9])
+	roomJID := room + "@" + srv.MUCService()
+	rp := api + "/groupchat/room/" + room
+
+	runMsgCalls(t, e, []msgCall{
+		{name: "create with options", method: "PUT", path: rp + "?nick=alice&naturalName=" + url.QueryEscape("The Lasting Room") + "&description=kept", token: ta, status: 200},
+		{name: "owner reads config", method: "GET", path: rp + "/config", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+			var v struct {
+				Options struct {
+					NaturalName, Description string
+					Persistent               bool
+				}
+				Fields []struct {
+					Var    string
+					Values []string
+				}
+			}
+			r.JSON(t, &v)
+			if !v.Options.Persistent || v.Options.NaturalName != "The Lasting Room" || v.Options.Description != "kept" || len(v.Fields) < 5 {
+				t.Fatalf("config %s", r.Body)
+			}
+		}},
+		{name: "non-owner config", method: "GET", path: rp + "/config", token: tb, status: 403},
+		{name: "unknown room config", method: "GET", path: rp + "nosuch/config", token: ta, status: 404},
+		{name: "owner writes config", method: "PUT", path: rp + "/config", token: ta, ct: "application/json", body: `{"options":{"moderated":true,"changeSubject":false},"fields":[{"var":"muc#roomconfig_allowinvites","values":["1"]}]}`, status: 200},
+		{name: "non-owner writes config", method: "PUT", path: rp + "/config", token: tb, ct: "application/json", body: `{"options":{"moderated":false}}`, status: 403},
+		{name: "empty config", method: "PUT", path: rp + "/config", token: ta, ct: "application/json", body: `{}`, status: 400},
+		{name: "info shows the options", method: "GET", path: rp, token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+			var v map[string]any
+			r.JSON(t, &v)
+			if v["persistent"] != true || v["moderated"] != true || v["naturalName"] != "The Lasting Room" {
+				t.Fatalf("room %v", v)
+			}
+		}},
+		{name: "bob joins", method: "PUT", path: rp + "?nick=bob", token: tb, status: 200},
+		{name: "dave joins", method: "PUT", path: rp + "?nick=dave", token: td, status: 200},
+	})
+	plainJoin(t, plain, roomJID, "carol")
+
+	t.Run("subject", func(t *testing.T) {
+		if r := e.Do(t, "PUT", rp+"/subject", ta, "text/plain", "plans for today"); r.Status != 200 {
+			t.Fatalf("subject: %d %s", r.Status, r.Body)
+		}
+		plainUntil(t, plain, "<subject>plans for today</subject>")
+		var m chatapi.GroupChat
+		for m.Subject != "plans for today" {
+			sb.NextNamed(t, chatapi.EventMUC, 10*time.Second, &m)
+		}
+		msgEventually(t, 5*time.Second, func() string {
+			r := e.Do(t, "GET", rp, tb, "", "")
+			if !strings.Contains(string(r.Body), `"subject":"plans for today"`) {
+				return "room info without the subject: " + string(r.Body)
+			}
+			return ""
+		})
+		// Occupants may not change it now (changeSubject false, bob is no moderator).
+		if r := e.Do(t, "PUT", rp+"/subject", tb, "text/plain", "mine"); r.Status != 200 {
+			t.Fatalf("subject by bob: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("voice", func(t *testing.T) {
+		if r := e.Do(t, "PUT", rp+"/roles/bob?role=visitor", ta, "", ""); r.Status != 200 {
+			t.Fatalf("revoke voice: %d %s", r.Status, r.Body)
+		}
+		plainUntil(t, plain, "from='"+roomJID+"/bob'", "role='visitor'")
+		if r := e.Do(t, "PUT", rp+"/roles/bob?role=participant", ta, "", ""); r.Status != 200 {
+			t.Fatalf("grant voice: %d %s", r.Status, r.Body)
+		}
+		plainUntil(t, plain, "from='"+roomJID+"/bob'", "role='participant'")
+	})
+
+	runMsgCalls(t, e, []msgCall{
+		{name: "kick by non-moderator", method: "PUT", path: rp + "/roles/dave?role=none", token: tb, status: 403},
+		{name: "kick bad role", method: "PUT", path: rp + "/roles/dave?role=king", token: ta, status: 400},
+	})
+
+	t.Run("kick", func(t *testing.T) {
+		if r := e.Do(t, "PUT", rp+"/roles/bob?role=none&reason=too+loud", ta, "", ""); r.Status != 200 {
+			t.Fatalf("kick: %d %s", r.Status, r.Body)
+		}
+		plainUntil(t, plain, "from='"+roomJID+"/bob'", "type='unavailable'", "307")
+		p := nextPresence(t, sb, roomJID+"/bob")
+		if !containsCode(p.Codes, "307") || !containsCode(p.Codes, "110") || p.Reason != "too loud" {
+			t.Fatalf("kicked event %+v", p)
+		}
+		if r := e.Do(t, "POST", rp, tb, "text/plain", "still here?"); r.Status != 403 {
+			t.Fatalf("post after the kick: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("ban-and-affiliations", func(t *testing.T) {
+		if r := e.Do(t, "PUT", rp+"/affiliations/outcast/"+d.Name+"?reason=spam", ta, "", ""); r.Status != 200 {
+			t.Fatalf("ban: %d %s", r.Status, r.Body)
+		}
+		plainUntil(t, plain, "from='"+roomJID+"/dave'", "type='unavailable'", "301")
+		p := nextPresence(t, sd, roomJID+"/dave")
+		if !containsCode(p.Codes, "301") || p.Reason != "spam" {
+			t.Fatalf("banned event %+v", p)
+		}
+		if r := e.Do(t, "PUT", rp+"/affiliations/member/"+b.Name, ta, "", ""); r.Status != 200 {
+			t.Fatalf("member: %d %s", r.Status, r.Body)
+		}
+		runMsgCalls(t, e, []msgCall{
+			{name: "outcasts", method: "GET", path: rp + "/affiliations/outcast", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+				if !strings.Contains(string(r.Body), d.JID) || strings.Contains(string(r.Body), b.JID) {
+					t.Fatalf("outcasts %s", r.Body)
+				}
+			}},
+			{name: "members", method: "GET", path: rp + "/affiliations/member", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+				if !strings.Contains(string(r.Body), b.JID) {
+					t.Fatalf("members %s", r.Body)
+				}
+			}},
+			{name: "owners", method: "GET", path: rp + "/affiliations/owner", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+				if !strings.Contains(string(r.Body), a.JID) {
+					t.Fatalf("owners %s", r.Body)
+				}
+			}},
+			{name: "list by non-admin", method: "GET", path: rp + "/affiliations/owner", token: tb, status: 403},
+			{name: "banned rejoins", method: "PUT", path: rp + "?nick=dave", token: td, status: 403},
+		})
+	})
+
+	t.Run("destroy", func(t *testing.T) {
+		if r := e.Do(t, "DELETE", rp+"/config?reason=moved&alternate="+room+"new", tb, "", ""); r.Status != 403 {
+			t.Fatalf("destroy by a member: %d %s", r.Status, r.Body)
+		}
+		if r := e.Do(t, "PUT", rp+"?nick=bob", tb, "", ""); r.Status != 200 {
+			t.Fatalf("bob rejoins: %d %s", r.Status, r.Body)
+		}
+		if r := e.Do(t, "DELETE", rp+"/config?reason=moved&alternate="+room+"new", ta, "", ""); r.Status != 200 {
+			t.Fatalf("destroy: %d %s", r.Status, r.Body)
+		}
+		plainUntil(t, plain, "type='unavailable'", "<destroy", room+"new@")
+		p := nextPresence(t, sb, roomJID+"/bob")
+		if !p.Destroyed || p.Reason != "moved" || p.Alternate != room+"new@"+srv.MUCService() {
+			t.Fatalf("destroyed event %+v", p)
+		}
+		msgEventually(t, 10*time.Second, func() string {
+			r := e.Do(t, "GET", api+"/groupchat/rooms?search="+room, ta, "", "")
+			if r.Status != 200 || strings.Contains(string(r.Body), `"roomName":"`+room+`"`) {
+				return fmt.Sprintf("room list after destroy: %d %s", r.Status, r.Body)
+			}
+			return ""
+		})
+	})
+}
+
+func containsCode(codes []string, c string) bool {
+	for _, x := range codes {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}

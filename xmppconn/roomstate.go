@@ -1,0 +1,49 @@
+package xmppconn
+
+import "strings"
+
+// noteRoomExit forgets a joined room the user was made to leave: the
+// room's unavailable presence for the user's own occupant (status 110)
+// means a kick, a ban, a removal from a members-only room or the room's
+// destruction (XEP-0045 sections 8.2, 9.1, 9.4, 10.9). The session must
+// not rejoin it after a reconnect, and Config.OnRoomExit is told so the
+// gateway forgets it too.
+func (s *Session) noteRoomExit(st *Stanza) {
+	if st.Type != "unavailable" || !isSelfPresence(st) || hasStatus(st, "303") { // 303: a nick change
+
+		return
+	}
+	bare, nick, ok := strings.Cut(st.From, "/")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	r, in := s.rooms[bare]
+	if in && r.nick == nick {
+		delete(s.rooms, bare)
+		delete(s.presences, bare)
+	}
+	s.mu.Unlock()
+	if in && r.nick == nick && s.m.cfg.OnRoomExit != nil {
+		s.m.cfg.OnRoomExit(s.user, bare)
+	}
+}
+
+// hasSubject reports whether a groupchat message sets the room's subject
+// (XEP-0045 section 8.1: a subject and no body; an empty subject clears
+// it).
+func hasSubject(st *Stanza) bool {
+	return st.Message != nil && st.Message.Body == "" && strings.Contains(string(st.Raw), "<subject")
+}
+
+// RoomSubject returns the subject of a joined room as the room last
+// announced it; ok is false when the user is not in the room.
+func (s *Session) RoomSubject(roomJID string) (subject string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.rooms[roomJID]
+	if !ok {
+		return "", false
+	}
+	return r.subject, true
+}
