@@ -327,6 +327,7 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 		return err
 	}
 	s.roomJoined(ctx, sess, room, nick)
+	s.roomStored(ctx, sess.User(), room, nick, password) // joinedrooms.go
 	return c.NoContent(http.StatusOK)
 }
 
@@ -352,6 +353,7 @@ func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomPa
 		return err
 	}
 	s.roomLeft(ctx, sess, room)
+	s.roomForgotten(ctx, sess.User(), room)
 	return c.NoContent(http.StatusOK)
 }
 

@@ -365,5 +365,6 @@ func (s *Server) DestroyRoom(c echo.Context, roomName RoomName, params DestroyRo
 		return err
 	}
 	s.roomLeft(ctx, sess, room)
+	s.roomForgotten(ctx, sess.User(), room)
 	return c.NoContent(http.StatusOK)
 }

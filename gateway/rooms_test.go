@@ -11,6 +11,7 @@ import (
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -231,4 +232,75 @@ func containsCode(codes []string, c string) bool {
 		}
 	}
 	return false
+}
+
+// TestIntegrationRoomsRejoinAfterRestart: a room joined before a gateway
+// restart still delivers to its member after it: what a plain client
+// said while the gateway was down arrives once, from the room's archive,
+// nothing said before is repeated, and live messages follow. Leaving
+// removes the room from the user's state.
+func TestIntegrationRoomsRejoinAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	first := startEnv(t, gatewayenv.Options{Plain: true, Dir: dir})
+	srv := ejabberdtest.Shared(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta := first.Login(t, a.Name, a.Password)
+	s1, _ := first.Open(t, ta, "")
+	s1.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	plain := dialAs(t, b)
+	room := "stay" + strings.ToLower(a.Name[1:9])
+	roomJID := room + "@" + srv.MUCService()
+	rp := api + "/groupchat/room/" + room
+	if r := first.Do(t, "PUT", rp+"?nick=alice", ta, "", ""); r.Status != 200 {
+		t.Fatalf("join: %d %s", r.Status, r.Body)
+	}
+	plainJoin(t, plain, roomJID, "bob")
+	say := func(t *testing.T, body string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		raw := fmt.Sprintf(`<message to='%s' type='groupchat' id='%s'><body>%s</body></message>`, roomJID, body, body)
+		if err := plain.SendRaw(ctx, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		plainUntil(t, plain, "<body>"+body+"</body>") // the room echoed it: archived
+	}
+	say(t, "before")
+	var m chatapi.GroupChat
+	for m.Body != "before" {
+		s1.NextNamed(t, chatapi.EventMUC, 10*time.Second, &m)
+	}
+
+	first.Kill()
+	say(t, "away1")
+	say(t, "away2")
+
+	second := startEnv(t, gatewayenv.Options{Plain: true, Dir: dir})
+	ta2 := second.Login(t, a.Name, a.Password)
+	s2, _ := second.Open(t, ta2, "")
+	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	// The room sees alice again.
+	plainUntil(t, plain, "from='"+roomJID+"/alice'")
+	say(t, "after")
+	var got []string
+	for {
+		var m chatapi.GroupChat
+		s2.NextNamed(t, chatapi.EventMUC, 15*time.Second, &m)
+		if m.Body == "" {
+			continue
+		}
+		got = append(got, m.Body)
+		if m.Body == "after" {
+			break
+		}
+	}
+	if strings.Join(got, ",") != "away1,away2,after" {
+		t.Fatalf("room messages after the restart %v, want away1,away2,after (once each, nothing before)", got)
+	}
+	if r := second.Do(t, "DELETE", rp, ta2, "", ""); r.Status != 200 {
+		t.Fatalf("leave: %d %s", r.Status, r.Body)
+	}
+	if list, err := second.Store.Joined(t.Context(), a.JID); err != nil || len(list) != 0 {
+		t.Fatalf("joined rooms after leaving: %v %v", list, err)
+	}
 }

@@ -1,6 +1,10 @@
 package xmppconn
 
-import "strings"
+import (
+	"context"
+	"strings"
+	"time"
+)
 
 // noteRoomExit forgets a joined room the user was made to leave: the
 // room's unavailable presence for the user's own occupant (status 110)
@@ -46,4 +50,49 @@ func (s *Session) RoomSubject(roomJID string) (subject string, ok bool) {
 		return "", false
 	}
 	return r.subject, true
+}
+
+// SavedRoom is a room a session was in, as ManagerConfig.Rooms gives it
+// back and ManagerConfig.OnRoomsSaved hands it over.
+type SavedRoom struct {
+	Room, Nick, Password string
+	// LastID is the room archive's id of the last message the session
+	// delivered; the catch-up reads the archive after it, so nothing is
+	// delivered twice. LastSeen, used when LastID is empty, is when the
+	// session last heard from the room.
+	LastID   string
+	LastSeen time.Time
+}
+
+// restoreRooms puts the rooms the user was in into a new session, before
+// it goes online: online enters them (asking for no history when the
+// archive position is known) and run's first catch-up reads each room's
+// archive after LastID.
+func (s *Session) restoreRooms(ctx context.Context) {
+	if s.m.cfg.Rooms == nil {
+		return
+	}
+	saved := s.m.cfg.Rooms(ctx, s.user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range saved {
+		if r.Room == "" || r.Nick == "" {
+			continue
+		}
+		s.rooms[r.Room] = &room{nick: r.Nick, password: r.Password, lastID: r.LastID, lastSeen: r.LastSeen}
+	}
+}
+
+// saveRooms hands the rooms the session is in to ManagerConfig.OnRoomsSaved.
+func (s *Session) saveRooms() {
+	if s.m.cfg.OnRoomsSaved == nil {
+		return
+	}
+	s.mu.Lock()
+	out := make([]SavedRoom, 0, len(s.rooms))
+	for j, r := range s.rooms {
+		out = append(out, SavedRoom{Room: j, Nick: r.nick, Password: r.password, LastID: r.lastID, LastSeen: r.lastSeen})
+	}
+	s.mu.Unlock()
+	s.m.cfg.OnRoomsSaved(s.user, out)
 }

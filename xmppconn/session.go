@@ -135,7 +135,8 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		seen:       newIDSet(4096),
 	}
 	s.ctx, s.cancel = context.WithCancel(m.ctx)
-	if err := s.online(ctx, conn, false); err != nil {
+	s.restoreRooms(ctx) // roomstate.go
+	if err := s.online(ctx, conn, len(s.rooms) > 0); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -520,6 +521,7 @@ func (s *Session) finish() {
 		reason = chatapi.CloseEnded
 	}
 	s.mu.Unlock()
+	s.saveRooms() // roomstate.go
 	s.deliver(chatapi.Session{State: chatapi.SessionDisconnected, Reason: reason})
 	close(s.done)
 	if s.m.cfg.OnEnd != nil {
