@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sparkgate/sparkgate/jid"
+	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -405,9 +406,9 @@ func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDS
 	if err != nil {
 		return err
 	}
-	invitee, err := toJID(string(invitedJid), s.cfg.Domain)
+	invitees, err := s.invitees(c.Request().Context(), string(invitedJid), params.ExpandGroups != nil && *params.ExpandGroups)
 	if err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
+		return err
 	}
 	reason, err := readText(c.Request(), maxInviteReason*4)
 	if err != nil {
@@ -424,10 +425,47 @@ func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDS
 	if err := requireInRoom(ctx, sess, room); err != nil {
 		return err
 	}
-	if err := sess.Invite(ctx, room, invitee, reason); err != nil {
-		return err
+	for _, invitee := range invitees {
+		if invitee == sess.User() {
+			continue // the inviter, a member of the group
+		}
+		if err := sess.Invite(ctx, room, invitee, reason); err != nil {
+			return err
+		}
 	}
 	return c.NoContent(http.StatusOK)
+}
+
+// maxGroupInvitees bounds the invitations one expanded group sends.
+const maxGroupInvitees = 5000
+
+// invitees resolves an invitation's target: with expand, a shared roster
+// group's members (the directory's groups; a name that is no group, or a
+// directory without groups, is a user), else the one user.
+func (s *Server) invitees(ctx context.Context, target string, expand bool) ([]string, error) {
+	if expand && !strings.Contains(target, "@") {
+		if gd, ok := s.dir.(xmppadmin.GroupDirectory); ok {
+			groups, err := gd.Groups(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if slices.Contains(groups, target) {
+				members, err := gd.GroupMembers(ctx, target)
+				if err != nil {
+					return nil, err
+				}
+				if len(members) > maxGroupInvitees {
+					return nil, errorf(http.StatusBadRequest, "the group has too many members to invite")
+				}
+				return members, nil
+			}
+		}
+	}
+	invitee, err := toJID(target, s.cfg.Domain)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, err.Error())
+	}
+	return []string{invitee}, nil
 }
 
 // occupants lists the room's occupants: from the room presences the

@@ -1469,6 +1469,10 @@ type InviteToRoomParams struct {
 	// `conference.<domain>`) or a full domain. Default: the configured MUC service
 	// (`conference.<domain>` unless configured otherwise).
 	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+
+	// ExpandGroups sparkgate addition. When true and `invitedJid` names a shared roster group, every member
+	// of the group but the inviter is invited; a name that is no group is invited as a user.
+	ExpandGroups *bool `form:"expandGroups,omitempty" json:"expandGroups,omitempty"`
 }
 
 // ListRoomsParams defines parameters for ListRooms.
@@ -3303,6 +3307,13 @@ func (w *ServerInterfaceWrapper) InviteToRoom(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// ------------- Optional query parameter "expandGroups" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expandGroups", ctx.QueryParams(), &params.ExpandGroups, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expandGroups: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments

@@ -304,3 +304,51 @@ func TestIntegrationRoomsRejoinAfterRestart(t *testing.T) {
 		t.Fatalf("joined rooms after leaving: %v %v", list, err)
 	}
 }
+
+// TestIntegrationRoomsInviteGroup: an invitation with expandGroups to a
+// shared roster group reaches each member (plain clients here), not the
+// inviter, and not a user outside the group.
+func TestIntegrationRoomsInviteGroup(t *testing.T) {
+	e := newGateway(t, nil)
+	srv := ejabberdtest.Shared(t)
+	a, b, c, d := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	group := "sginv" + strings.ToLower(a.Name[1:9])
+	dir := ejabberdtest.Admin(t)
+	ctx := context.Background()
+	if err := dir.CreateGroup(ctx, group, group, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dir.DeleteGroup(context.Background(), group) })
+	for _, u := range []ejabberdtest.User{a, b, c} {
+		if err := dir.AddGroupMember(ctx, group, u.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, pc, pd := dialAs(t, b), dialAs(t, c), dialAs(t, d)
+	for _, p := range []*xmppconn.Conn{pb, pc, pd} {
+		// Online, so that invitations come at once, not from offline storage.
+		if err := p.SendRaw(ctx, []byte(`<presence/>`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ta := e.Login(t, a.Name, a.Password)
+	room := "inv" + strings.ToLower(a.Name[1:9])
+	rp := api + "/groupchat/room/" + room
+	if r := e.Do(t, "PUT", rp+"?nick=alice", ta, "", ""); r.Status != 200 {
+		t.Fatalf("join: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", rp+"/"+group+"?expandGroups=true", ta, "text/plain", "team meeting"); r.Status != 200 {
+		t.Fatalf("invite the group: %d %s", r.Status, r.Body)
+	}
+	for _, p := range []*xmppconn.Conn{pb, pc} {
+		plainUntil(t, p, room+"@"+srv.MUCService(), "<invite", "team meeting")
+	}
+	// dave is not in the group: a direct invitation to him comes next,
+	// and is the first invitation he sees.
+	if r := e.Do(t, "POST", rp+"/"+d.Name+"?expandGroups=true", ta, "text/plain", "just you"); r.Status != 200 {
+		t.Fatalf("invite a user: %d %s", r.Status, r.Body)
+	}
+	if raw := plainUntil(t, pd, "<invite"); !strings.Contains(raw, "just you") {
+		t.Fatalf("dave got the group's invitation: %s", raw)
+	}
+}
