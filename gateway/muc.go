@@ -234,6 +234,11 @@ func roomEntity(room string, info *xmppconn.DiscoInfo, cfg xmppconn.Form) *MUCRo
 	if v := ri.Value("muc#roomconfig_allowinvites"); v != "" {
 		e.CanOccupantsInvite = ptr(formTrue(v))
 	}
+	if v := ri.Value("muc#roominfo_occupants"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			e.Occupants = ptr(n)
+		}
+	}
 	if v := ri.Value("muc#roominfo_maxusers"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
 			e.MaxUsers = ptr(int32(n))

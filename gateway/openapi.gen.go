@@ -574,10 +574,13 @@ type MUCRoomEntity struct {
 	Moderated                 *bool      `json:"moderated,omitempty"`
 	ModificationDate          *time.Time `json:"modificationDate,omitempty"`
 	NaturalName               *string    `json:"naturalName,omitempty"`
-	OutcastGroups             *[]string  `json:"outcastGroups,omitempty"`
-	Outcasts                  *[]string  `json:"outcasts,omitempty"`
-	OwnerGroups               *[]string  `json:"ownerGroups,omitempty"`
-	Owners                    *[]string  `json:"owners,omitempty"`
+
+	// Occupants How many occupants the room has now (muc#roominfo_occupants), when the room says (sparkgate addition, issue 20).
+	Occupants     *int      `json:"occupants,omitempty"`
+	OutcastGroups *[]string `json:"outcastGroups,omitempty"`
+	Outcasts      *[]string `json:"outcasts,omitempty"`
+	OwnerGroups   *[]string `json:"ownerGroups,omitempty"`
+	Owners        *[]string `json:"owners,omitempty"`
 
 	// Password Never returned (kept in the model for the reference's clients).
 	Password            *string `json:"password,omitempty"`

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
@@ -112,6 +114,20 @@ func TestIntegrationRoomsLast(t *testing.T) {
 		}},
 		{name: "bob joins", method: "PUT", path: rp + "?nick=bob", token: tb, status: 200},
 		{name: "dave joins", method: "PUT", path: rp + "?nick=dave", token: td, status: 200},
+	})
+	runMsgCalls(t, e, []msgCall{
+		{name: "room list with occupant counts", method: "GET", path: api + "/groupchat/rooms?search=" + url.QueryEscape("Lasting"), token: tb, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+			var v struct {
+				ChatRooms []struct {
+					RoomName  string
+					Occupants int
+				}
+			}
+			r.JSON(t, &v)
+			if len(v.ChatRooms) != 1 || v.ChatRooms[0].RoomName != room || v.ChatRooms[0].Occupants != 3 {
+				t.Fatalf("rooms %s", r.Body)
+			}
+		}},
 	})
 	plainJoin(t, plain, roomJID, "carol")
 
@@ -350,5 +366,64 @@ func TestIntegrationRoomsInviteGroup(t *testing.T) {
 	}
 	if raw := plainUntil(t, pd, "<invite"); !strings.Contains(raw, "just you") {
 		t.Fatalf("dave got the group's invitation: %s", raw)
+	}
+}
+
+// TestIntegrationRoomsOccupantSnapshot: entering a room gives one
+// occupants event listing everyone, not one presence per occupant (nor a
+// raw stanza per occupant); who comes later is a presence event.
+func TestIntegrationRoomsOccupantSnapshot(t *testing.T) {
+	e := newGateway(t, func(c *gateway.Config) { c.Sessions.RawEvents = true })
+	srv := ejabberdtest.Shared(t)
+	a, b, c, d := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+	room := "snap" + strings.ToLower(a.Name[1:9])
+	roomJID := room + "@" + srv.MUCService()
+	rp := api + "/groupchat/room/" + room
+	if r := e.Do(t, "PUT", rp+"?nick=alice", ta, "", ""); r.Status != 200 {
+		t.Fatalf("alice joins: %d %s", r.Status, r.Body)
+	}
+	plainJoin(t, dialAs(t, c), roomJID, "carol")
+	sb, _ := e.Open(t, tb, "")
+	sb.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	if r := e.Do(t, "PUT", rp+"?nick=bob", tb, "", ""); r.Status != 200 {
+		t.Fatalf("bob joins: %d %s", r.Status, r.Body)
+	}
+	var snap chatapi.Occupants
+	for snap.Type != chatapi.TypeOccupants {
+		ev := sb.Next(t, 10*time.Second)
+		switch ev.Name {
+		case chatapi.EventPresence:
+			var p chatapi.Presence
+			if err := json.Unmarshal([]byte(ev.Data), &p); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(p.From, roomJID+"/") {
+				t.Fatalf("a presence per occupant before the snapshot: %+v", p)
+			}
+		case chatapi.EventXMPP:
+			if strings.Contains(ev.Data, roomJID+"/alice") || strings.Contains(ev.Data, roomJID+"/carol") {
+				t.Fatalf("raw occupant presence before the snapshot: %s", ev.Data)
+			}
+		case chatapi.EventMUC:
+			if err := json.Unmarshal([]byte(ev.Data), &snap); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var nicks []string
+	for _, o := range snap.Occupants {
+		nicks = append(nicks, o.Nick)
+	}
+	if snap.Room != roomJID || strings.Join(nicks, ",") != "alice,bob,carol" {
+		t.Fatalf("snapshot %+v (nicks %v)", snap, nicks)
+	}
+	plainJoin(t, dialAs(t, d), roomJID, "dave")
+	var p chatapi.Presence
+	for p.From != roomJID+"/dave" {
+		sb.NextNamed(t, chatapi.EventPresence, 10*time.Second, &p)
+	}
+	if p.Role != "participant" {
+		t.Fatalf("later arrival %+v", p)
 	}
 }

@@ -2,8 +2,11 @@ package xmppconn
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/sparkgate/sparkgate/chatapi"
 )
 
 // noteRoomExit forgets a joined room the user was made to leave: the
@@ -95,4 +98,48 @@ func (s *Session) saveRooms() {
 	}
 	s.mu.Unlock()
 	s.m.cfg.OnRoomsSaved(s.user, out)
+}
+
+func (s *Session) setJoining(roomJID string, on bool) {
+	s.mu.Lock()
+	if on {
+		s.joining[roomJID] = true
+	} else {
+		delete(s.joining, roomJID)
+	}
+	s.mu.Unlock()
+}
+
+// heldForSnapshot handles the presences a room sends while the session
+// enters it (XEP-0045 section 7.2.3: every occupant's, then the user's
+// own with status 110). Those of other occupants are only noted (the
+// caller has already), neither translated nor sent raw; the user's own
+// first delivers one chatapi.muc occupants event with them all, then
+// goes on as usual. It reports whether st is held back.
+func (s *Session) heldForSnapshot(st *Stanza) bool {
+	bare, _, ok := strings.Cut(st.From, "/")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	joining := s.joining[bare]
+	s.mu.Unlock()
+	if !joining || (st.Type != "" && st.Type != "unavailable") {
+		return false
+	}
+	if !isSelfPresence(st) {
+		return st.Type == ""
+	}
+	s.mu.Lock()
+	delete(s.joining, bare)
+	occ := make([]chatapi.Presence, 0, len(s.presences[bare]))
+	for _, p := range s.presences[bare] {
+		if strings.Contains(p.From, "/") { // not the room's own presence
+			occ = append(occ, p)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(occ, func(a, b chatapi.Presence) int { return strings.Compare(a.From, b.From) })
+	s.deliver(chatapi.Occupants{Type: chatapi.TypeOccupants, To: s.user, Room: bare, Occupants: occ})
+	return false
 }

@@ -54,6 +54,7 @@ type Session struct {
 	show       string
 	status     string
 	rooms      map[string]*room
+	joining    map[string]bool // rooms being entered: occupants go into one snapshot (roomstate.go)
 	presences  map[string]map[string]chatapi.Presence // bare JID → resource → presence
 	tokens     map[string]time.Time                   // token id → expiry
 	lastUse    time.Time
@@ -127,6 +128,7 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		caught:     make(chan catchUpDone, 1),
 		conn:       conn,
 		rooms:      make(map[string]*room),
+		joining:    make(map[string]bool),
 		presences:  make(map[string]map[string]chatapi.Presence),
 		tokens:     make(map[string]time.Time),
 		lastUse:    time.Now(),
@@ -160,6 +162,7 @@ func (s *Session) online(ctx context.Context, conn *Conn, rejoin bool) error {
 	if rejoin {
 		for jid, r := range s.rooms {
 			rooms = append(rooms, joinStanza(jid, r))
+			s.joining[jid] = true
 		}
 	}
 	s.mu.Unlock()
@@ -317,6 +320,15 @@ func (s *Session) joinRoom(ctx context.Context, roomJID, nick, password string) 
 	})
 	defer s.removeWaiter(w)
 	r := &room{nick: nick, password: password}
+	// The room's own answer ends the snapshot (heldForSnapshot); a
+	// failed join ends it here.
+	s.setJoining(roomJID, true)
+	ok := false
+	defer func() {
+		if !ok {
+			s.setJoining(roomJID, false)
+		}
+	}()
 	if err := s.send(ctx, joinStanza(roomJID, r)); err != nil {
 		return err
 	}
@@ -332,6 +344,7 @@ func (s *Session) joinRoom(ctx context.Context, roomJID, nick, password string) 
 	case <-s.ctx.Done():
 		return ErrSessionEnded
 	}
+	ok = true
 	r.lastSeen = time.Now()
 	s.mu.Lock()
 	s.rooms[roomJID] = r
@@ -717,6 +730,9 @@ func (s *Session) emit(st *Stanza) {
 	if st.Name == "presence" {
 		s.notePresence(st)
 		s.noteRoomExit(st) // roomstate.go
+		if s.heldForSnapshot(st) { // roomstate.go
+			return
+		}
 	}
 	if s.m.cfg.RawEvents {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})
