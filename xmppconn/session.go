@@ -54,7 +54,7 @@ type Session struct {
 	show       string
 	status     string
 	rooms      map[string]*room
-	joining    map[string]bool // rooms being entered: occupants go into one snapshot (roomstate.go)
+	joining    map[string]bool                        // rooms being entered: occupants go into one snapshot (roomstate.go)
 	presences  map[string]map[string]chatapi.Presence // bare JID → resource → presence
 	tokens     map[string]time.Time                   // token id → expiry
 	lastUse    time.Time
@@ -729,7 +729,7 @@ func (s *Session) emit(st *Stanza) {
 	}
 	if st.Name == "presence" {
 		s.notePresence(st)
-		s.noteRoomExit(st) // roomstate.go
+		s.noteRoomExit(st)         // roomstate.go
 		if s.heldForSnapshot(st) { // roomstate.go
 			return
 		}
