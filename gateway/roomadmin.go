@@ -156,20 +156,31 @@ func requireRoom(ctx context.Context, sess *xmppconn.Session, room string) error
 	return nil
 }
 
+// roomSession is xmppSession for a call on an existing room (requireRoom);
+// cancel is nil when err is not.
+func (s *Server) roomSession(c echo.Context, room string) (*xmppconn.Session, context.Context, context.CancelFunc, error) {
+	sess, ctx, cancel, err := s.xmppSession(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := requireRoom(ctx, sess, room); err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return sess, ctx, cancel, nil
+}
+
 // GetRoomConfig serves GET /groupchat/room/{roomName}/config.
 func (s *Server) GetRoomConfig(c echo.Context, roomName RoomName, params GetRoomConfigParams) error {
 	room, err := s.roomJID(string(roomName), params.ServiceName)
 	if err != nil {
 		return err
 	}
-	sess, ctx, cancel, err := s.xmppSession(c)
+	sess, ctx, cancel, err := s.roomSession(c, room)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	if err := requireRoom(ctx, sess, room); err != nil {
-		return err
-	}
 	f, err := sess.RoomConfig(ctx, room)
 	if err != nil {
 		return err
@@ -215,14 +226,11 @@ func (s *Server) SetRoomConfig(c echo.Context, roomName RoomName, params SetRoom
 	if len(fields) == 0 {
 		return errorf(http.StatusBadRequest, "no option or field to change")
 	}
-	sess, ctx, cancel, err := s.xmppSession(c)
+	sess, ctx, cancel, err := s.roomSession(c, room)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	if err := requireRoom(ctx, sess, room); err != nil {
-		return err
-	}
 	if err := sess.ConfigureRoom(ctx, room, fields); err != nil {
 		return err
 	}
@@ -282,14 +290,11 @@ func (s *Server) ListRoomAffiliations(c echo.Context, roomName RoomName, affilia
 	if err != nil {
 		return err
 	}
-	sess, ctx, cancel, err := s.xmppSession(c)
+	sess, ctx, cancel, err := s.roomSession(c, room)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	if err := requireRoom(ctx, sess, room); err != nil {
-		return err
-	}
 	list, err := sess.Affiliations(ctx, room, string(affiliation))
 	if err != nil {
 		return err
@@ -327,14 +332,11 @@ func (s *Server) SetRoomAffiliation(c echo.Context, roomName RoomName, affiliati
 	if err != nil {
 		return errorf(http.StatusBadRequest, err.Error())
 	}
-	sess, ctx, cancel, err := s.xmppSession(c)
+	sess, ctx, cancel, err := s.roomSession(c, room)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	if err := requireRoom(ctx, sess, room); err != nil {
-		return err
-	}
 	if err := sess.SetAffiliation(ctx, room, user, string(affiliation), deref(params.Reason)); err != nil {
 		return err
 	}
@@ -353,14 +355,11 @@ func (s *Server) DestroyRoom(c echo.Context, roomName RoomName, params DestroyRo
 			return err
 		}
 	}
-	sess, ctx, cancel, err := s.xmppSession(c)
+	sess, ctx, cancel, err := s.roomSession(c, room)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	if err := requireRoom(ctx, sess, room); err != nil {
-		return err
-	}
 	if err := sess.DestroyRoom(ctx, room, deref(params.Reason), alternate); err != nil {
 		return err
 	}
