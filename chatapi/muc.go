@@ -61,3 +61,25 @@ type Invitation struct {
 
 // EventName returns "chatapi.muc".
 func (Invitation) EventName() string { return EventMUC }
+
+// TypeOccupants is the Type of the occupant-list form of chatapi.muc.
+const TypeOccupants = "occupants"
+
+// Occupants is the occupant-list form of chatapi.muc, a sparkgate
+// addition: on entering a room, one event lists everyone already in it,
+// instead of one chatapi.presence per occupant (a room of a thousand
+// would fill the user's event log). Later arrivals and departures are
+// chatapi.presence events as before, and the user's own presence in the
+// room follows this event.
+type Occupants struct {
+	Type string `json:"type"` // "occupants"
+	To   string `json:"to"`
+	// Room is the room's bare JID.
+	Room string `json:"room"`
+	// Occupants are the occupants' presences (nick, role, affiliation,
+	// jid when the room shows it), the user's own included, by from.
+	Occupants []Presence `json:"occupants"`
+}
+
+// EventName returns "chatapi.muc".
+func (Occupants) EventName() string { return EventMUC }

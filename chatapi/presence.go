@@ -45,6 +45,18 @@ type Presence struct {
 	Role        string `json:"role,omitempty"`
 	Affiliation string `json:"affiliation,omitempty"`
 	JID         string `json:"jid,omitempty"`
+
+	// Codes are the room's status codes (XEP-0045 section 15.6.2) on an
+	// occupant's presence, sparkgate addition: "110" the user's own
+	// occupant, "307" kicked, "301" banned, "321" removed as no longer a
+	// member, "201" the room was created. Reason is the reason the room
+	// gave (a kick's, a ban's or the destruction's).
+	Codes  []string `json:"codes,omitempty"`
+	Reason string   `json:"reason,omitempty"`
+	// Destroyed is true when the room was destroyed (XEP-0045 section
+	// 10.9); Alternate is then the room its owner named instead, if any.
+	Destroyed bool   `json:"destroyed,omitempty"`
+	Alternate string `json:"alternate,omitempty"`
 }
 
 // EventName returns "chatapi.presence".

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sparkgate/sparkgate/jid"
+	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -194,7 +195,13 @@ func (s *Server) GetRoom(c echo.Context, roomName RoomName, params GetRoomParams
 			return ctx.Err()
 		}
 	}
-	return c.JSON(http.StatusOK, roomEntity(room, info, cfg))
+	e := roomEntity(room, info, cfg)
+	if subj, ok := sess.RoomSubject(room); ok && e.Subject == nil && subj != "" {
+		// ejabberd 23.01 leaves the subject out of muc#roominfo; the
+		// session heard it from the room.
+		e.Subject = ptr(subj)
+	}
+	return c.JSON(http.StatusOK, e)
 }
 
 // roomEntity builds a MUCRoomEntity from disco#info features (XEP-0045
@@ -226,6 +233,11 @@ func roomEntity(room string, info *xmppconn.DiscoInfo, cfg xmppconn.Form) *MUCRo
 	}
 	if v := ri.Value("muc#roomconfig_allowinvites"); v != "" {
 		e.CanOccupantsInvite = ptr(formTrue(v))
+	}
+	if v := ri.Value("muc#roominfo_occupants"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			e.Occupants = ptr(n)
+		}
 	}
 	if v := ri.Value("muc#roominfo_maxusers"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
@@ -317,10 +329,11 @@ func (s *Server) JoinRoom(c echo.Context, roomName RoomName, params JoinRoomPara
 	}
 	ctx, cancel := s.xmppCtx(c)
 	defer cancel()
-	if _, err := sess.EnterRoom(ctx, room, nick, password); err != nil {
+	if _, err := sess.EnterRoom(ctx, room, nick, password, createOptions(params)); err != nil {
 		return err
 	}
 	s.roomJoined(ctx, sess, room, nick)
+	s.roomStored(ctx, sess.User(), room, nick, password) // joinedrooms.go
 	return c.NoContent(http.StatusOK)
 }
 
@@ -346,6 +359,7 @@ func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomPa
 		return err
 	}
 	s.roomLeft(ctx, sess, room)
+	s.roomForgotten(ctx, sess.User(), room)
 	return c.NoContent(http.StatusOK)
 }
 
@@ -397,9 +411,9 @@ func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDS
 	if err != nil {
 		return err
 	}
-	invitee, err := toJID(string(invitedJid), s.cfg.Domain)
+	invitees, err := s.invitees(c.Request().Context(), string(invitedJid), params.ExpandGroups != nil && *params.ExpandGroups)
 	if err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
+		return err
 	}
 	reason, err := readText(c.Request(), maxInviteReason*4)
 	if err != nil {
@@ -416,10 +430,47 @@ func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDS
 	if err := requireInRoom(ctx, sess, room); err != nil {
 		return err
 	}
-	if err := sess.Invite(ctx, room, invitee, reason); err != nil {
-		return err
+	for _, invitee := range invitees {
+		if invitee == sess.User() {
+			continue // the inviter, a member of the group
+		}
+		if err := sess.Invite(ctx, room, invitee, reason); err != nil {
+			return err
+		}
 	}
 	return c.NoContent(http.StatusOK)
+}
+
+// maxGroupInvitees bounds the invitations one expanded group sends.
+const maxGroupInvitees = 5000
+
+// invitees resolves an invitation's target: with expand, a shared roster
+// group's members (the directory's groups; a name that is no group, or a
+// directory without groups, is a user), else the one user.
+func (s *Server) invitees(ctx context.Context, target string, expand bool) ([]string, error) {
+	if expand && !strings.Contains(target, "@") {
+		if gd, ok := s.dir.(xmppadmin.GroupDirectory); ok {
+			groups, err := gd.Groups(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if slices.Contains(groups, target) {
+				members, err := gd.GroupMembers(ctx, target)
+				if err != nil {
+					return nil, err
+				}
+				if len(members) > maxGroupInvitees {
+					return nil, errorf(http.StatusBadRequest, "the group has too many members to invite")
+				}
+				return members, nil
+			}
+		}
+	}
+	invitee, err := toJID(target, s.cfg.Domain)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, err.Error())
+	}
+	return []string{invitee}, nil
 }
 
 // occupants lists the room's occupants: from the room presences the

@@ -136,6 +136,51 @@ func (e PresenceEntityShow) Valid() bool {
 	}
 }
 
+// Defines values for RoomOptionsWhois.
+const (
+	Anyone     RoomOptionsWhois = "anyone"
+	Moderators RoomOptionsWhois = "moderators"
+)
+
+// Valid indicates whether the value is a known member of the RoomOptionsWhois enum.
+func (e RoomOptionsWhois) Valid() bool {
+	switch e {
+	case Anyone:
+		return true
+	case Moderators:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Affiliation.
+const (
+	AffiliationAdmin   Affiliation = "admin"
+	AffiliationMember  Affiliation = "member"
+	AffiliationNone    Affiliation = "none"
+	AffiliationOutcast Affiliation = "outcast"
+	AffiliationOwner   Affiliation = "owner"
+)
+
+// Valid indicates whether the value is a known member of the Affiliation enum.
+func (e Affiliation) Valid() bool {
+	switch e {
+	case AffiliationAdmin:
+		return true
+	case AffiliationMember:
+		return true
+	case AffiliationNone:
+		return true
+	case AffiliationOutcast:
+		return true
+	case AffiliationOwner:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PostChatStateParamsState.
 const (
 	Active    PostChatStateParamsState = "active"
@@ -178,6 +223,30 @@ func (e SetRoomNotificationsParamsPolicy) Valid() bool {
 	case SetRoomNotificationsParamsPolicyMentions:
 		return true
 	case SetRoomNotificationsParamsPolicyNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetRoomRoleParamsRole.
+const (
+	SetRoomRoleParamsRoleModerator   SetRoomRoleParamsRole = "moderator"
+	SetRoomRoleParamsRoleNone        SetRoomRoleParamsRole = "none"
+	SetRoomRoleParamsRoleParticipant SetRoomRoleParamsRole = "participant"
+	SetRoomRoleParamsRoleVisitor     SetRoomRoleParamsRole = "visitor"
+)
+
+// Valid indicates whether the value is a known member of the SetRoomRoleParamsRole enum.
+func (e SetRoomRoleParamsRole) Valid() bool {
+	switch e {
+	case SetRoomRoleParamsRoleModerator:
+		return true
+	case SetRoomRoleParamsRoleNone:
+		return true
+	case SetRoomRoleParamsRoleParticipant:
+		return true
+	case SetRoomRoleParamsRoleVisitor:
 		return true
 	default:
 		return false
@@ -505,10 +574,13 @@ type MUCRoomEntity struct {
 	Moderated                 *bool      `json:"moderated,omitempty"`
 	ModificationDate          *time.Time `json:"modificationDate,omitempty"`
 	NaturalName               *string    `json:"naturalName,omitempty"`
-	OutcastGroups             *[]string  `json:"outcastGroups,omitempty"`
-	Outcasts                  *[]string  `json:"outcasts,omitempty"`
-	OwnerGroups               *[]string  `json:"ownerGroups,omitempty"`
-	Owners                    *[]string  `json:"owners,omitempty"`
+
+	// Occupants How many occupants the room has now (muc#roominfo_occupants), when the room says (sparkgate addition, issue 20).
+	Occupants     *int      `json:"occupants,omitempty"`
+	OutcastGroups *[]string `json:"outcastGroups,omitempty"`
+	Outcasts      *[]string `json:"outcasts,omitempty"`
+	OwnerGroups   *[]string `json:"ownerGroups,omitempty"`
+	Owners        *[]string `json:"owners,omitempty"`
 
 	// Password Never returned (kept in the model for the reference's clients).
 	Password            *string `json:"password,omitempty"`
@@ -694,6 +766,82 @@ type RefreshRequest struct {
 	// RefreshToken The `refreshToken` of the last login or refresh.
 	RefreshToken string `json:"refreshToken"`
 }
+
+// RoomAffiliation defines model for RoomAffiliation.
+type RoomAffiliation struct {
+	Affiliation string  `json:"affiliation"`
+	Jid         string  `json:"jid"`
+	Nick        *string `json:"nick,omitempty"`
+	Reason      *string `json:"reason,omitempty"`
+}
+
+// RoomAffiliations defines model for RoomAffiliations.
+type RoomAffiliations struct {
+	Affiliations []RoomAffiliation `json:"affiliations"`
+}
+
+// RoomConfig sparkgate addition. A room's configuration form, typed (`options`) and raw (`fields`).
+type RoomConfig struct {
+	Fields *[]RoomConfigField `json:"fields,omitempty"`
+
+	// Options sparkgate addition. The room configuration fields sparkgate reads and writes by name
+	// (muc#roomconfig, XEP-0045 section 10.2). In a response a field the room did not send is
+	// left out, and `password` never appears (`passwordProtected` says whether there is one).
+	Options *RoomOptions `json:"options,omitempty"`
+}
+
+// RoomConfigField defines model for RoomConfigField.
+type RoomConfigField struct {
+	Values []string `json:"values"`
+	Var    string   `json:"var"`
+}
+
+// RoomOptions sparkgate addition. The room configuration fields sparkgate reads and writes by name
+// (muc#roomconfig, XEP-0045 section 10.2). In a response a field the room did not send is
+// left out, and `password` never appears (`passwordProtected` says whether there is one).
+type RoomOptions struct {
+	// AllowInvites muc#roomconfig_allowinvites
+	AllowInvites *bool `json:"allowInvites,omitempty"`
+
+	// ChangeSubject muc#roomconfig_changesubject (occupants may change the subject)
+	ChangeSubject *bool `json:"changeSubject,omitempty"`
+
+	// Description muc#roomconfig_roomdesc
+	Description *string `json:"description,omitempty"`
+
+	// HistoryLength muc#maxhistoryfetch (messages sent to who joins)
+	HistoryLength *int `json:"historyLength,omitempty"`
+
+	// MaxUsers muc#roomconfig_maxusers
+	MaxUsers *int `json:"maxUsers,omitempty"`
+
+	// MembersOnly muc#roomconfig_membersonly
+	MembersOnly *bool `json:"membersOnly,omitempty"`
+
+	// Moderated muc#roomconfig_moderatedroom
+	Moderated *bool `json:"moderated,omitempty"`
+
+	// NaturalName muc#roomconfig_roomname
+	NaturalName *string `json:"naturalName,omitempty"`
+
+	// Password muc#roomconfig_roomsecret (write only; empty removes the password)
+	Password *string `json:"password,omitempty"`
+
+	// PasswordProtected muc#roomconfig_passwordprotectedroom
+	PasswordProtected *bool `json:"passwordProtected,omitempty"`
+
+	// Persistent muc#roomconfig_persistentroom
+	Persistent *bool `json:"persistent,omitempty"`
+
+	// PublicRoom muc#roomconfig_publicroom (listed in the room directory)
+	PublicRoom *bool `json:"publicRoom,omitempty"`
+
+	// Whois muc#roomconfig_whois
+	Whois *RoomOptionsWhois `json:"whois,omitempty"`
+}
+
+// RoomOptionsWhois muc#roomconfig_whois
+type RoomOptionsWhois string
 
 // RosterEntities defines model for RosterEntities.
 type RosterEntities struct {
@@ -887,6 +1035,9 @@ type WebAuthnRegistrationOptions struct {
 	// Credentials The creation options (`{"publicKey": {...}}`, binary fields base64url) for `navigator.credentials.create()`.
 	Credentials map[string]interface{} `json:"credentials"`
 }
+
+// Affiliation defines model for Affiliation.
+type Affiliation string
 
 // After defines model for After.
 type After = string
@@ -1162,6 +1313,48 @@ type JoinRoomParams struct {
 	// Password The room password, for password-protected rooms (sparkgate addition).
 	Password *string `form:"password,omitempty" json:"password,omitempty"`
 
+	// Persistent A room this join creates outlives its last occupant (sparkgate addition; default true).
+	Persistent *bool `form:"persistent,omitempty" json:"persistent,omitempty"`
+
+	// NaturalName A created room's display name (sparkgate addition).
+	NaturalName *string `form:"naturalName,omitempty" json:"naturalName,omitempty"`
+
+	// Description A created room's description (sparkgate addition).
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// MembersOnly A created room admits members only (sparkgate addition).
+	MembersOnly *bool `form:"membersOnly,omitempty" json:"membersOnly,omitempty"`
+
+	// Moderated A created room gives visitors no voice (sparkgate addition).
+	Moderated *bool `form:"moderated,omitempty" json:"moderated,omitempty"`
+
+	// PublicRoom A created room is listed in the room directory (sparkgate addition).
+	PublicRoom *bool `form:"publicRoom,omitempty" json:"publicRoom,omitempty"`
+
+	// RoomPassword A created room's password (sparkgate addition).
+	RoomPassword *string `form:"roomPassword,omitempty" json:"roomPassword,omitempty"`
+
+	// HistoryLength Messages a created room sends to who joins (sparkgate addition).
+	HistoryLength *int `form:"historyLength,omitempty" json:"historyLength,omitempty"`
+
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// ListRoomAffiliationsParams defines parameters for ListRoomAffiliations.
+type ListRoomAffiliationsParams struct {
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// SetRoomAffiliationParams defines parameters for SetRoomAffiliation.
+type SetRoomAffiliationParams struct {
+	Reason *string `form:"reason,omitempty" json:"reason,omitempty"`
+
 	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
 	// `conference.<domain>`) or a full domain. Default: the configured MUC service
 	// (`conference.<domain>` unless configured otherwise).
@@ -1184,6 +1377,35 @@ type GetRoomHistoryParams struct {
 
 	// After Page forwards: the messages just after this archive id (the `last` of the current page) (sparkgate addition).
 	After *After `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// DestroyRoomParams defines parameters for DestroyRoom.
+type DestroyRoomParams struct {
+	Reason *string `form:"reason,omitempty" json:"reason,omitempty"`
+
+	// Alternate The name of a room on the same service to go to instead.
+	Alternate *Localpart `form:"alternate,omitempty" json:"alternate,omitempty"`
+
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// GetRoomConfigParams defines parameters for GetRoomConfig.
+type GetRoomConfigParams struct {
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// SetRoomConfigParams defines parameters for SetRoomConfig.
+type SetRoomConfigParams struct {
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
 }
 
 // SetRoomNotificationsParams defines parameters for SetRoomNotifications.
@@ -1216,6 +1438,31 @@ type GetRoomParticipantsParams struct {
 	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
 }
 
+// SetRoomRoleParams defines parameters for SetRoomRole.
+type SetRoomRoleParams struct {
+	Role   SetRoomRoleParamsRole `form:"role" json:"role"`
+	Reason *string               `form:"reason,omitempty" json:"reason,omitempty"`
+
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// SetRoomRoleParamsRole defines parameters for SetRoomRole.
+type SetRoomRoleParamsRole string
+
+// SetRoomSubjectTextBody defines parameters for SetRoomSubject.
+type SetRoomSubjectTextBody = string
+
+// SetRoomSubjectParams defines parameters for SetRoomSubject.
+type SetRoomSubjectParams struct {
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
 // InviteToRoomTextBody defines parameters for InviteToRoom.
 type InviteToRoomTextBody = string
 
@@ -1225,6 +1472,10 @@ type InviteToRoomParams struct {
 	// `conference.<domain>`) or a full domain. Default: the configured MUC service
 	// (`conference.<domain>` unless configured otherwise).
 	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+
+	// ExpandGroups sparkgate addition. When true and `invitedJid` names a shared roster group, every member
+	// of the group but the inviter is invited; a name that is no group is invited as a user.
+	ExpandGroups *bool `form:"expandGroups,omitempty" json:"expandGroups,omitempty"`
 }
 
 // ListRoomsParams defines parameters for ListRooms.
@@ -1436,6 +1687,12 @@ type SetUserPropertiesTextRequestBody = SetUserPropertiesTextBody
 
 // PostToRoomTextRequestBody defines body for PostToRoom for text/plain ContentType.
 type PostToRoomTextRequestBody = PostToRoomTextBody
+
+// SetRoomConfigJSONRequestBody defines body for SetRoomConfig for application/json ContentType.
+type SetRoomConfigJSONRequestBody = RoomConfig
+
+// SetRoomSubjectTextRequestBody defines body for SetRoomSubject for text/plain ContentType.
+type SetRoomSubjectTextRequestBody = SetRoomSubjectTextBody
 
 // InviteToRoomTextRequestBody defines body for InviteToRoom for text/plain ContentType.
 type InviteToRoomTextRequestBody = InviteToRoomTextBody
@@ -1867,9 +2124,24 @@ type ServerInterface interface {
 	// JoinRoom Join a chat room
 	// (PUT /sparkweb/api/rest/groupchat/room/{roomName})
 	JoinRoom(ctx echo.Context, roomName RoomName, params JoinRoomParams) error
+	// ListRoomAffiliations List a room's users by affiliation
+	// (GET /sparkweb/api/rest/groupchat/room/{roomName}/affiliations/{affiliation})
+	ListRoomAffiliations(ctx echo.Context, roomName RoomName, affiliation Affiliation, params ListRoomAffiliationsParams) error
+	// SetRoomAffiliation Give a user an affiliation with a room
+	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/affiliations/{affiliation}/{jid})
+	SetRoomAffiliation(ctx echo.Context, roomName RoomName, affiliation Affiliation, jid JIDString, params SetRoomAffiliationParams) error
 	// GetRoomHistory Get a room's message history
 	// (GET /sparkweb/api/rest/groupchat/room/{roomName}/chathistory)
 	GetRoomHistory(ctx echo.Context, roomName RoomName, params GetRoomHistoryParams) error
+	// DestroyRoom Destroy a room
+	// (DELETE /sparkweb/api/rest/groupchat/room/{roomName}/config)
+	DestroyRoom(ctx echo.Context, roomName RoomName, params DestroyRoomParams) error
+	// GetRoomConfig Read a room's configuration
+	// (GET /sparkweb/api/rest/groupchat/room/{roomName}/config)
+	GetRoomConfig(ctx echo.Context, roomName RoomName, params GetRoomConfigParams) error
+	// SetRoomConfig Change a room's configuration
+	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/config)
+	SetRoomConfig(ctx echo.Context, roomName RoomName, params SetRoomConfigParams) error
 	// SetRoomNotifications Choose what a joined room notifies while away
 	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/notifications)
 	SetRoomNotifications(ctx echo.Context, roomName RoomName, params SetRoomNotificationsParams) error
@@ -1879,6 +2151,12 @@ type ServerInterface interface {
 	// GetRoomParticipants Get a room's participants
 	// (GET /sparkweb/api/rest/groupchat/room/{roomName}/participants)
 	GetRoomParticipants(ctx echo.Context, roomName RoomName, params GetRoomParticipantsParams) error
+	// SetRoomRole Kick an occupant, grant or revoke voice
+	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/roles/{nick})
+	SetRoomRole(ctx echo.Context, roomName RoomName, nick string, params SetRoomRoleParams) error
+	// SetRoomSubject Set a room's subject
+	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/subject)
+	SetRoomSubject(ctx echo.Context, roomName RoomName, params SetRoomSubjectParams) error
 	// InviteToRoom Invite someone to a chat room
 	// (POST /sparkweb/api/rest/groupchat/room/{roomName}/{invitedJid})
 	InviteToRoom(ctx echo.Context, roomName RoomName, invitedJid JIDString, params InviteToRoomParams) error
@@ -2568,6 +2846,62 @@ func (w *ServerInterfaceWrapper) JoinRoom(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter password: %s", err))
 	}
 
+	// ------------- Optional query parameter "persistent" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "persistent", ctx.QueryParams(), &params.Persistent, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter persistent: %s", err))
+	}
+
+	// ------------- Optional query parameter "naturalName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "naturalName", ctx.QueryParams(), &params.NaturalName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter naturalName: %s", err))
+	}
+
+	// ------------- Optional query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// ------------- Optional query parameter "membersOnly" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "membersOnly", ctx.QueryParams(), &params.MembersOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter membersOnly: %s", err))
+	}
+
+	// ------------- Optional query parameter "moderated" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "moderated", ctx.QueryParams(), &params.Moderated, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter moderated: %s", err))
+	}
+
+	// ------------- Optional query parameter "publicRoom" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "publicRoom", ctx.QueryParams(), &params.PublicRoom, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publicRoom: %s", err))
+	}
+
+	// ------------- Optional query parameter "roomPassword" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "roomPassword", ctx.QueryParams(), &params.RoomPassword, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomPassword: %s", err))
+	}
+
+	// ------------- Optional query parameter "historyLength" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "historyLength", ctx.QueryParams(), &params.HistoryLength, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter historyLength: %s", err))
+	}
+
 	// ------------- Optional query parameter "serviceName" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -2577,6 +2911,87 @@ func (w *ServerInterfaceWrapper) JoinRoom(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.JoinRoom(ctx, roomName, params)
+	return err
+}
+
+// ListRoomAffiliations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRoomAffiliations(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// ------------- Path parameter "affiliation" -------------
+	var affiliation Affiliation
+
+	err = runtime.BindStyledParameterWithOptions("simple", "affiliation", ctx.Param("affiliation"), &affiliation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter affiliation: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRoomAffiliationsParams
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRoomAffiliations(ctx, roomName, affiliation, params)
+	return err
+}
+
+// SetRoomAffiliation converts echo context to params.
+func (w *ServerInterfaceWrapper) SetRoomAffiliation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// ------------- Path parameter "affiliation" -------------
+	var affiliation Affiliation
+
+	err = runtime.BindStyledParameterWithOptions("simple", "affiliation", ctx.Param("affiliation"), &affiliation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter affiliation: %s", err))
+	}
+
+	// ------------- Path parameter "jid" -------------
+	var jid JIDString
+
+	err = runtime.BindStyledParameterWithOptions("simple", "jid", ctx.Param("jid"), &jid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter jid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetRoomAffiliationParams
+	// ------------- Optional query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reason", ctx.QueryParams(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reason: %s", err))
+	}
+
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetRoomAffiliation(ctx, roomName, affiliation, jid, params)
 	return err
 }
 
@@ -2623,6 +3038,95 @@ func (w *ServerInterfaceWrapper) GetRoomHistory(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetRoomHistory(ctx, roomName, params)
+	return err
+}
+
+// DestroyRoom converts echo context to params.
+func (w *ServerInterfaceWrapper) DestroyRoom(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DestroyRoomParams
+	// ------------- Optional query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reason", ctx.QueryParams(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reason: %s", err))
+	}
+
+	// ------------- Optional query parameter "alternate" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "alternate", ctx.QueryParams(), &params.Alternate, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alternate: %s", err))
+	}
+
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DestroyRoom(ctx, roomName, params)
+	return err
+}
+
+// GetRoomConfig converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRoomConfig(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRoomConfigParams
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRoomConfig(ctx, roomName, params)
+	return err
+}
+
+// SetRoomConfig converts echo context to params.
+func (w *ServerInterfaceWrapper) SetRoomConfig(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetRoomConfigParams
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetRoomConfig(ctx, roomName, params)
 	return err
 }
 
@@ -2708,6 +3212,78 @@ func (w *ServerInterfaceWrapper) GetRoomParticipants(ctx echo.Context) error {
 	return err
 }
 
+// SetRoomRole converts echo context to params.
+func (w *ServerInterfaceWrapper) SetRoomRole(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// ------------- Path parameter "nick" -------------
+	var nick string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nick", ctx.Param("nick"), &nick, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nick: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetRoomRoleParams
+	// ------------- Required query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// ------------- Optional query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reason", ctx.QueryParams(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reason: %s", err))
+	}
+
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetRoomRole(ctx, roomName, nick, params)
+	return err
+}
+
+// SetRoomSubject converts echo context to params.
+func (w *ServerInterfaceWrapper) SetRoomSubject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetRoomSubjectParams
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetRoomSubject(ctx, roomName, params)
+	return err
+}
+
 // InviteToRoom converts echo context to params.
 func (w *ServerInterfaceWrapper) InviteToRoom(ctx echo.Context) error {
 	var err error
@@ -2734,6 +3310,13 @@ func (w *ServerInterfaceWrapper) InviteToRoom(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// ------------- Optional query parameter "expandGroups" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expandGroups", ctx.QueryParams(), &params.ExpandGroups, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expandGroups: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3645,6 +4228,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/occupants", wrapper.GetRoomOccupants, options.OperationMiddlewares["getRoomOccupants"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/participants", wrapper.GetRoomParticipants, options.OperationMiddlewares["getRoomParticipants"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/:invitedJid", wrapper.InviteToRoom, options.OperationMiddlewares["inviteToRoom"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/subject", wrapper.SetRoomSubject, options.OperationMiddlewares["setRoomSubject"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/config", wrapper.DestroyRoom, options.OperationMiddlewares["destroyRoom"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/config", wrapper.GetRoomConfig, options.OperationMiddlewares["getRoomConfig"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/config", wrapper.SetRoomConfig, options.OperationMiddlewares["setRoomConfig"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/roles/:nick", wrapper.SetRoomRole, options.OperationMiddlewares["setRoomRole"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/affiliations/:affiliation", wrapper.ListRoomAffiliations, options.OperationMiddlewares["listRoomAffiliations"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/affiliations/:affiliation/:jid", wrapper.SetRoomAffiliation, options.OperationMiddlewares["setRoomAffiliation"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/presence", wrapper.SetPresence, options.OperationMiddlewares["setPresence"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/presence/roster", wrapper.GetRosterPresence, options.OperationMiddlewares["getRosterPresence"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/presence/:target", wrapper.ProbePresence, options.OperationMiddlewares["probePresence"]...)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sparkgate/sparkgate"
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/rooms"
 	"github.com/sparkgate/sparkgate/sse"
 	"github.com/sparkgate/sparkgate/web"
 	"github.com/sparkgate/sparkgate/xmppadmin"
@@ -61,6 +62,10 @@ type Config struct {
 	// Directory manages accounts on the XMPP server (registration) and
 	// issues the OAuth tokens sessions log in with. Required.
 	Directory xmppadmin.Directory
+	// Rooms keeps the rooms each user is in, so that a session that opens
+	// again (a later login, a restarted gateway) rejoins them and catches
+	// up (joinedrooms.go). Nil forgets them with the session.
+	Rooms rooms.Store
 	// XMPP is the template of every user's XMPP stream (address, domain,
 	// TLS). Its User, Password, Token and Resource are set per session.
 	XMPP xmppconn.Config
@@ -179,6 +184,9 @@ func New(cfg Config) (*Server, error) {
 	mc.Deliver = s.deliver
 	mc.OnEnd = s.sessionEnded
 	mc.OnRefused = s.sessionRefused
+	if cfg.Rooms != nil {
+		mc.Rooms, mc.OnRoomsSaved, mc.OnRoomExit = s.savedRooms, s.saveRooms, s.roomExited
+	}
 	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
 	mc.PushApp = s.pushRegistration
 	if mc.Logger == nil {

@@ -47,7 +47,7 @@ type KeySweep struct {
 // userTables are the tables with a user_jid column, each row owned by
 // that user.
 var userTables = []string{"totp_secrets", "totp_used_steps", "totp_failures",
-	"webauthn_credentials", "webauthn_users", "push_subscriptions", "push_nodes", "room_push", "user_properties",
+	"webauthn_credentials", "webauthn_users", "push_subscriptions", "push_nodes", "room_push", "joined_rooms", "user_properties",
 	"refresh_tokens", "login_failures"}
 
 // SweepUserKeys finds every user key in the per-user tables that is not

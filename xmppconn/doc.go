@@ -62,7 +62,9 @@
 // verbs are the only way the rest of the gateway speaks XMPP: SendChat,
 // SendGroupChat and SendChatState for messages, Roster, SetRosterItem and
 // SetSubscription for contacts, VCard and SetVCard, Bookmarks and
-// SetBookmark for native bookmarks, the pubsub and room verbs, and
+// SetBookmark for native bookmarks, the pubsub verbs, the room verbs
+// (EnterRoom, ExitRoom, Invite, RoomConfig, ConfigureRoom, SetSubject,
+// SetRole, SetAffiliation, Affiliations, DestroyRoom; roomadmin.go), and
 // SendStanza for a stanza a client wrote itself.
 //
 // # Liveness and closing
@@ -99,7 +101,12 @@
 //
 // Every event of every session goes to ManagerConfig.Deliver, in order per
 // user, from the session's goroutine, which it must not block;
-// ManagerConfig.OnEnd is told once when a session ends for good. Every
+// ManagerConfig.OnEnd is told once when a session ends for good.
+// ManagerConfig.Rooms and OnRoomsSaved let the rooms a user is in outlive
+// the session: a session that opens enters them again and reads each
+// room's archive after the last message it delivered (roomstate.go).
+// Entering a room gives one chatapi.muc occupants event, not a presence
+// per occupant. Every
 // goroutine of a Session belongs to the Manager: [Manager.Close] ends the
 // sessions and returns when their goroutines have exited.
 package xmppconn

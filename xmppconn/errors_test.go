@@ -51,10 +51,10 @@ func TestIntegrationVerbErrors(t *testing.T) {
 
 	t.Run("nickname in use", func(t *testing.T) {
 		room := "nick-" + strings.ToLower(p.a.Name) + "@" + srv.MUCService()
-		if _, err := sa.EnterRoom(ctx, room, "same", ""); err != nil {
+		if _, err := sa.EnterRoom(ctx, room, "same", "", nil); err != nil {
 			t.Fatal(err)
 		}
-		_, err := sb.EnterRoom(ctx, room, "same", "")
+		_, err := sb.EnterRoom(ctx, room, "same", "", nil)
 		if !errors.Is(err, ErrNicknameInUse) || !errors.Is(err, ErrConflict) {
 			t.Fatalf("EnterRoom with a taken nickname: %v, want ErrNicknameInUse and conflict", err)
 		}

@@ -67,6 +67,20 @@ type ManagerConfig struct {
 	// removed. It is called from the session's goroutine, before OnEnd, and
 	// must not block.
 	OnRefused func(user string)
+	// OnRoomExit, when set, is called when the user is made to leave a
+	// joined room (kicked, banned, removed, or the room destroyed). It is
+	// called from the session's goroutine and must not block.
+	OnRoomExit func(user, room string)
+	// Rooms, when set, returns the rooms a user was in when their session
+	// last ended (see SavedRoom); a session that opens enters them again
+	// and catches up from each room's archive. It is called once per
+	// opening, bounded by ctx.
+	Rooms func(ctx context.Context, user string) []SavedRoom
+	// OnRoomsSaved, when set, is called when a session ends for good,
+	// before OnEnd, with the rooms it was in and how far it had read in
+	// each, for Rooms to give back later. It is called from the
+	// session's goroutine.
+	OnRoomsSaved func(user string, rooms []SavedRoom)
 	// Active, when set, reports whether a user has an open event stream; a
 	// session with no stream and no use for IdleTimeout ends.
 	Active func(user string) bool

@@ -89,11 +89,11 @@ func TestIntegrationMessagingXMPP(t *testing.T) {
 
 	room := "x" + a.Name[1:9] + "@" + srv.MUCService()
 	t.Run("room", func(t *testing.T) {
-		created, err := sa.EnterRoom(ctx, room, "alice", "")
+		created, err := sa.EnterRoom(ctx, room, "alice", "", nil)
 		if err != nil || !created {
 			t.Fatalf("EnterRoom = %v, %v; want created", created, err)
 		}
-		if created, err := sb.EnterRoom(ctx, room, "bob", ""); err != nil || created {
+		if created, err := sb.EnterRoom(ctx, room, "bob", "", nil); err != nil || created {
 			t.Fatalf("second EnterRoom = %v, %v", created, err)
 		}
 		msg := stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat}, Body: "to the room"}

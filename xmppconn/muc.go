@@ -15,9 +15,10 @@ const nsMUCOwner = "http://jabber.org/protocol/muc#owner"
 
 // EnterRoom joins a room like joinRoom and reports whether the join
 // created it (status 201, XEP-0045 section 10.1.1). A created room is
-// made an instant room with the service's default configuration (section
-// 10.1.2), so others can enter it at once.
-func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string) (created bool, err error) {
+// configured at once with the fields of create (muc#roomconfig var →
+// values; nil or empty accepts the service's defaults, an instant room,
+// section 10.1.2), so others can enter it at once.
+func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string, create map[string][]string) (created bool, err error) {
 	full := roomJID + "/" + nick
 	w := s.addWaiter(func(st *Stanza) bool {
 		return st.Name == "presence" && st.From == full && st.Type == "" && hasStatus(st, "201")
@@ -40,13 +41,8 @@ func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string)
 	default:
 	}
 	if created {
-		form := &stanza.Form{Type: stanza.FormTypeSubmit}
-		var b bytes.Buffer
-		if err := xml.NewEncoder(&b).Encode(form); err != nil {
-			return true, err
-		}
-		if _, err := s.iqSet(ctx, roomJID, queryPayload(nsMUCOwner, b.Bytes())); err != nil {
-			return true, fmt.Errorf("xmppconn: accept the default room configuration: %w", err)
+		if err := s.ConfigureRoom(ctx, roomJID, create); err != nil {
+			return true, fmt.Errorf("xmppconn: configure the new room: %w", err)
 		}
 	}
 	return created, nil
@@ -101,10 +97,14 @@ func (s *Session) RoomConfig(ctx context.Context, roomJID string) (Form, error) 
 }
 
 // ConfigureRoom submits room configuration fields (XEP-0045 section
-// 10.2); fields not given keep their values.
+// 10.2); fields not given keep their values. No fields at all submits an
+// empty form, which accepts the current (or, for a new room, the
+// default) configuration.
 func (s *Session) ConfigureRoom(ctx context.Context, roomJID string, fields map[string][]string) error {
 	form := &stanza.Form{Type: stanza.FormTypeSubmit}
-	form.Fields = append(form.Fields, &stanza.Field{Var: "FORM_TYPE", Type: "hidden", ValuesList: []string{"http://jabber.org/protocol/muc#roomconfig"}})
+	if len(fields) > 0 {
+		form.Fields = append(form.Fields, &stanza.Field{Var: "FORM_TYPE", Type: "hidden", ValuesList: []string{"http://jabber.org/protocol/muc#roomconfig"}})
+	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)

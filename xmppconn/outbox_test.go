@@ -98,7 +98,7 @@ func TestIntegrationSendKeeps(t *testing.T) {
 		t.Errorf("SendChatState with an unknown state: %v, want ErrInvalidStanza", err)
 	}
 	room := "k" + a.Name[1:9] + "@" + ejabberdtest.Shared(t).MUCService()
-	if _, err := s.EnterRoom(ctx, room, "alice", ""); err != nil {
+	if _, err := s.EnterRoom(ctx, room, "alice", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	id2, err := s.SendGroupChat(ctx, room, "to the room")

@@ -54,6 +54,7 @@ type Session struct {
 	show       string
 	status     string
 	rooms      map[string]*room
+	joining    map[string]bool                        // rooms being entered: occupants go into one snapshot (roomstate.go)
 	presences  map[string]map[string]chatapi.Presence // bare JID → resource → presence
 	tokens     map[string]time.Time                   // token id → expiry
 	lastUse    time.Time
@@ -73,6 +74,7 @@ type room struct {
 	nick, password string
 	lastSeen       time.Time
 	lastID         string // the room archive's id of the last message seen
+	subject        string // the room's subject, as it last announced it
 }
 
 type waiter struct {
@@ -126,6 +128,7 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		caught:     make(chan catchUpDone, 1),
 		conn:       conn,
 		rooms:      make(map[string]*room),
+		joining:    make(map[string]bool),
 		presences:  make(map[string]map[string]chatapi.Presence),
 		tokens:     make(map[string]time.Time),
 		lastUse:    time.Now(),
@@ -134,7 +137,8 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		seen:       newIDSet(4096),
 	}
 	s.ctx, s.cancel = context.WithCancel(m.ctx)
-	if err := s.online(ctx, conn, false); err != nil {
+	s.restoreRooms(ctx) // roomstate.go
+	if err := s.online(ctx, conn, len(s.rooms) > 0); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -158,6 +162,7 @@ func (s *Session) online(ctx context.Context, conn *Conn, rejoin bool) error {
 	if rejoin {
 		for jid, r := range s.rooms {
 			rooms = append(rooms, joinStanza(jid, r))
+			s.joining[jid] = true
 		}
 	}
 	s.mu.Unlock()
@@ -315,6 +320,15 @@ func (s *Session) joinRoom(ctx context.Context, roomJID, nick, password string) 
 	})
 	defer s.removeWaiter(w)
 	r := &room{nick: nick, password: password}
+	// The room's own answer ends the snapshot (heldForSnapshot); a
+	// failed join ends it here.
+	s.setJoining(roomJID, true)
+	ok := false
+	defer func() {
+		if !ok {
+			s.setJoining(roomJID, false)
+		}
+	}()
 	if err := s.send(ctx, joinStanza(roomJID, r)); err != nil {
 		return err
 	}
@@ -330,6 +344,7 @@ func (s *Session) joinRoom(ctx context.Context, roomJID, nick, password string) 
 	case <-s.ctx.Done():
 		return ErrSessionEnded
 	}
+	ok = true
 	r.lastSeen = time.Now()
 	s.mu.Lock()
 	s.rooms[roomJID] = r
@@ -519,6 +534,7 @@ func (s *Session) finish() {
 		reason = chatapi.CloseEnded
 	}
 	s.mu.Unlock()
+	s.saveRooms() // roomstate.go
 	s.deliver(chatapi.Session{State: chatapi.SessionDisconnected, Reason: reason})
 	close(s.done)
 	if s.m.cfg.OnEnd != nil {
@@ -699,6 +715,9 @@ func (s *Session) emit(st *Stanza) {
 			s.mu.Lock()
 			if r, ok := s.rooms[bareJID(st.From)]; ok {
 				r.lastSeen = time.Now()
+				if hasSubject(st) {
+					r.subject = st.Message.Subject
+				}
 				if rid := stanzaIDBy(st, bareJID(st.From)); rid != "" {
 					r.lastID = rid
 				}
@@ -710,6 +729,10 @@ func (s *Session) emit(st *Stanza) {
 	}
 	if st.Name == "presence" {
 		s.notePresence(st)
+		s.noteRoomExit(st)         // roomstate.go
+		if s.heldForSnapshot(st) { // roomstate.go
+			return
+		}
 	}
 	if s.m.cfg.RawEvents {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})

@@ -295,14 +295,14 @@ func TestIntegrationSessionRoomCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	room := "catchup-" + strings.ToLower(rand.Text()[:8]) + "@" + srv.MUCService()
-	if _, err := sa.EnterRoom(ctx, room, "alice", ""); err != nil {
+	if _, err := sa.EnterRoom(ctx, room, "alice", "", nil); err != nil {
 		t.Fatalf("enter: %v", err)
 	}
 	sb, err := m.Open(ctx, b.Name, Credentials{Password: b.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sb.EnterRoom(ctx, room, "bob", ""); err != nil {
+	if _, err := sb.EnterRoom(ctx, room, "bob", "", nil); err != nil {
 		t.Fatalf("bob enters: %v", err)
 	}
 	post := func(body string) {

@@ -315,12 +315,26 @@ func translatePresence(s *Stanza) chatapi.Presence {
 			continue
 		}
 		for i := range n.Nodes {
-			if c := &n.Nodes[i]; c.XMLName.Local == "item" {
+			switch c := &n.Nodes[i]; c.XMLName.Local {
+			case "item":
 				ev.Role = nodeAttr(c, "role")
 				ev.Affiliation = nodeAttr(c, "affiliation")
 				ev.JID = nodeAttr(c, "jid")
 				if _, nick, ok := strings.Cut(s.From, "/"); ok {
 					ev.Nick = nick
+				}
+				if r := childText(c, "reason"); r != "" {
+					ev.Reason = r
+				}
+			case "status":
+				if code := nodeAttr(c, "code"); code != "" {
+					ev.Codes = append(ev.Codes, code)
+				}
+			case "destroy":
+				ev.Destroyed = true
+				ev.Alternate = nodeAttr(c, "jid")
+				if r := childText(c, "reason"); r != "" {
+					ev.Reason = r
 				}
 			}
 		}
@@ -432,4 +446,14 @@ func nodeAttr(n *stanza.Node, local string) string {
 func bareJID(j string) string {
 	b, _, _ := strings.Cut(j, "/")
 	return b
+}
+
+// childText returns the text of n's first child named local, or "".
+func childText(n *stanza.Node, local string) string {
+	for i := range n.Nodes {
+		if n.Nodes[i].XMLName.Local == local {
+			return n.Nodes[i].Content
+		}
+	}
+	return ""
 }

@@ -40,6 +40,24 @@ line two ✓</body><thread>t1</thread>` +
 			},
 		},
 		{
+			name: "room-kick",
+			raw: `<presence xmlns='jabber:client' from='r@conference.example.org/bob' to='bob@example.org/web' type='unavailable'>` +
+				`<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'><reason>too loud</reason></item>` +
+				`<status code='307'/><status code='110'/></x></presence>`,
+			want: []chatapi.Payload{chatapi.Presence{Type: "presence", From: "r@conference.example.org/bob", To: "bob@example.org/web",
+				Show: "available", PresenceType: "unavailable", Nick: "bob", Role: "none", Affiliation: "none",
+				Codes: []string{"307", "110"}, Reason: "too loud"}},
+		},
+		{
+			name: "room-destroyed",
+			raw: `<presence xmlns='jabber:client' from='r@conference.example.org/bob' to='bob@example.org/web' type='unavailable'>` +
+				`<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/>` +
+				`<destroy jid='s@conference.example.org'><reason>moved</reason></destroy></x></presence>`,
+			want: []chatapi.Payload{chatapi.Presence{Type: "presence", From: "r@conference.example.org/bob", To: "bob@example.org/web",
+				Show: "available", PresenceType: "unavailable", Nick: "bob", Role: "none", Affiliation: "none",
+				Destroyed: true, Alternate: "s@conference.example.org", Reason: "moved"}},
+		},
+		{
 			name: "active-only",
 			raw:  `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>`,
 			want: []chatapi.Payload{chatapi.ChatState{Type: "chatstate", From: "bob@example.org/phone", To: "alice@example.org", State: "active"}},

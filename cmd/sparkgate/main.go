@@ -114,6 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Logger:    log,
 		Tokens:    tokens,
 		Refresh:   refresh,
+		Rooms:     st, // joined rooms outlive sessions and restarts (issue 20)
 		Directory: dir,
 		XMPP: xmppconn.Config{
 			Addr:                                 cfg.XMPPAddr,

@@ -154,6 +154,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		WebClient:    true,
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
+		Rooms:        st,
 	}
 	if o.Store != "" {
 		cfg.Auth.Failures, cfg.Auth.Attempts = st, st

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sparkgate/sparkgate/rooms"
+)
+
+var _ rooms.Store = (*SQLite)(nil)
+
+// PutJoined stores j, replacing the user's entry for the room.
+func (s *SQLite) PutJoined(ctx context.Context, j rooms.Joined) error {
+	var seen int64
+	if !j.LastSeen.IsZero() {
+		seen = j.LastSeen.Unix()
+	}
+	if _, err := s.exec(ctx,
+		`INSERT INTO joined_rooms (user_jid, room, nick, password, last_id, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (user_jid, room) DO UPDATE SET nick = excluded.nick, password = excluded.password,
+		   last_id = excluded.last_id, last_seen = excluded.last_seen`,
+		j.User, j.Room, j.Nick, j.Password, j.LastID, seen); err != nil {
+		return fmt.Errorf("store: put joined room: %w", err)
+	}
+	return nil
+}
+
+// DeleteJoined removes the user's entry for the room; none is not an
+// error.
+func (s *SQLite) DeleteJoined(ctx context.Context, user, room string) error {
+	if _, err := s.exec(ctx, `DELETE FROM joined_rooms WHERE user_jid = ? AND room = ?`, user, room); err != nil {
+		return fmt.Errorf("store: delete joined room: %w", err)
+	}
+	return nil
+}
+
+// Joined lists the rooms the user is in, by room.
+func (s *SQLite) Joined(ctx context.Context, user string) ([]rooms.Joined, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT room, nick, password, last_id, last_seen FROM joined_rooms WHERE user_jid = ? ORDER BY room`, user)
+	if err != nil {
+		return nil, fmt.Errorf("store: joined rooms: %w", err)
+	}
+	defer rows.Close()
+	var out []rooms.Joined
+	for rows.Next() {
+		j := rooms.Joined{User: user}
+		var seen int64
+		if err := rows.Scan(&j.Room, &j.Nick, &j.Password, &j.LastID, &seen); err != nil {
+			return nil, fmt.Errorf("store: joined rooms: %w", err)
+		}
+		if seen > 0 {
+			j.LastSeen = time.Unix(seen, 0)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: joined rooms: %w", err)
+	}
+	return out, nil
+}
