@@ -44,4 +44,5 @@ const (
 	EventSession  = "chatapi.session"
 	EventRoster   = "chatapi.roster"
 	EventReaction = "chatapi.reaction"
+	EventUnread   = "chatapi.unread"
 )

@@ -88,8 +88,18 @@ func (s *Server) PostDisplayed(c echo.Context, to To, params PostDisplayedParams
 	if err != nil {
 		return err
 	}
-	if err := sess.SendDisplayed(c.Request().Context(), jid, params.Id); err != nil {
-		return err
+	// A room gets no marker (every occupant would receive it); only the
+	// user's read state changes (unread.go).
+	room := s.onMUCService(jid)
+	if !room {
+		if err := sess.SendDisplayed(c.Request().Context(), jid, params.Id); err != nil {
+			return err
+		}
+	}
+	if s.msg.unread != nil {
+		if err := s.msg.unread.Read(c.Request().Context(), claimsOf(c).Subject, bareJID(jid), room, params.Id); err != nil {
+			return err
+		}
 	}
 	return c.NoContent(http.StatusOK)
 }

@@ -765,6 +765,21 @@ type TokenEntity struct {
 	Token string `json:"token"`
 }
 
+// UnreadCount sparkgate addition. The read state of one conversation, as in `chatapi.unread`.
+type UnreadCount struct {
+	// Count Messages from others since the last read.
+	Count int `json:"count"`
+
+	// Jid The conversation, the contact's or the room's bare JID.
+	Jid string `json:"jid"`
+
+	// LastRead The id of the message last read up to; empty when never read.
+	LastRead string `json:"lastRead"`
+
+	// Room True for a group chat.
+	Room bool `json:"room"`
+}
+
 // UploadSlot An HTTP upload slot (XEP-0363).
 type UploadSlot struct {
 	// Get Same as `getUrl`, for the reference's clients.
@@ -1843,6 +1858,9 @@ type ServerInterface interface {
 	// ReactToChatMessage React to a message
 	// (PUT /sparkweb/api/rest/chat/reactions/{to}/{id})
 	ReactToChatMessage(ctx echo.Context, to To, id string) error
+	// GetUnread Unread counts of every conversation
+	// (GET /sparkweb/api/rest/chat/unread)
+	GetUnread(ctx echo.Context) error
 	// GetGlobalConfig Get the public configuration
 	// (GET /sparkweb/api/rest/config/global)
 	GetGlobalConfig(ctx echo.Context) error
@@ -2362,6 +2380,15 @@ func (w *ServerInterfaceWrapper) ReactToChatMessage(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReactToChatMessage(ctx, to, id)
+	return err
+}
+
+// GetUnread converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUnread(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUnread(ctx)
 	return err
 }
 
@@ -3632,6 +3659,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/message/:to/:id", wrapper.CorrectChatMessage, options.OperationMiddlewares["correctChatMessage"]...)
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/reactions/:to/:id", wrapper.ReactToChatMessage, options.OperationMiddlewares["reactToChatMessage"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/displayed/:to", wrapper.PostDisplayed, options.OperationMiddlewares["postDisplayed"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/unread", wrapper.GetUnread, options.OperationMiddlewares["getUnread"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/chatstate/:state/:to", wrapper.PostChatState, options.OperationMiddlewares["postChatState"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/messages", wrapper.GetChatMessages, options.OperationMiddlewares["getChatMessages"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/messages", wrapper.GetGroupChatMessages, options.OperationMiddlewares["getGroupChatMessages"]...)

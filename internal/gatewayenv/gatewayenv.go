@@ -142,6 +142,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		WebClient:    true,
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
+		Messaging:    gateway.MessagingConfig{Unread: st},
 	}
 	if !o.Plain {
 		if cfg.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate test"}); err != nil {
