@@ -32,6 +32,13 @@ func (s *Server) SendChatMessage(c echo.Context, to To, params SendChatMessagePa
 	if err != nil {
 		return err
 	}
+	if params.File != nil {
+		// The body, if any, describes the file (XEP-0066 desc).
+		if data != nil || params.ReplyTo != nil {
+			return errorf(http.StatusBadRequest, "a file carries a text description only, no data and no replyTo")
+		}
+		return sent(c)(sess.SendFile(c.Request().Context(), jid, *params.File, body))
+	}
 	if params.ReplyTo != nil {
 		if data != nil {
 			return errorf(http.StatusBadRequest, "a reply carries text only, no data")

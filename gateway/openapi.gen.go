@@ -1072,6 +1072,13 @@ type SendChatMessageParams struct {
 	// ReplyTo sparkgate addition. The id of the message this one answers (XEP-0461): the receiver's
 	// `chatapi.chat` carries it as `replyTo`.
 	ReplyTo *string `form:"replyTo,omitempty" json:"replyTo,omitempty"`
+
+	// File sparkgate addition. Send a link to a file (e.g. an upload's GET URL, `http` or `https`,
+	// at most 2,048 bytes) as XEP-0066 out-of-band data: the URL becomes the body (for clients
+	// without XEP-0066) and goes in `jabber:x:oob`; the request body (required, as for any
+	// message) is its description, e.g. the file's name (text, at most 1,024 bytes). The receiver's `chatapi.chat` carries
+	// `file: {"url", "desc"}`. Not with `replyTo` or a JSON body (`400`).
+	File *string `form:"file,omitempty" json:"file,omitempty"`
 }
 
 // CorrectChatMessageTextBody defines parameters for CorrectChatMessage.
@@ -2244,6 +2251,13 @@ func (w *ServerInterfaceWrapper) SendChatMessage(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "replyTo", ctx.QueryParams(), &params.ReplyTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter replyTo: %s", err))
+	}
+
+	// ------------- Optional query parameter "file" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "file", ctx.QueryParams(), &params.File, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter file: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments

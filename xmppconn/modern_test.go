@@ -12,6 +12,7 @@ import (
 func TestTranslateModern(t *testing.T) {
 	const self = "alice@localhost"
 	from := `from='bob@localhost/r' to='alice@localhost/w' type='chat' id='m2'`
+	const u = "https://upload.localhost/a/cat.png" // a file (XEP-0066, oob.go)
 	tests := []struct {
 		name, raw string
 		want      []chatapi.Payload
@@ -31,6 +32,16 @@ func TestTranslateModern(t *testing.T) {
 		{"reactions without an id are nothing", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0'><reaction>👍</reaction></reactions></message>`, nil},
 		{"reply", `<message ` + from + `><body>> hi\nyes</body><reply xmlns='urn:xmpp:reply:0' to='alice@localhost/w' id='m1'/></message>`,
 			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: `> hi\nyes`, ID: "m2", ReplyTo: "m1"}}},
+		{"file with a description", `<message ` + from + `><body>` + u + `</body><x xmlns='jabber:x:oob'><url>` + u + `</url><desc>a cat</desc></x></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: u, ID: "m2", File: &chatapi.File{URL: u, Desc: "a cat"}}}},
+		{"file alone", `<message ` + from + `><body>` + u + `</body><x xmlns='jabber:x:oob'><url>` + u + `</url></x></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: u, ID: "m2", File: &chatapi.File{URL: u}}}},
+		{"no url is no file", `<message ` + from + `><body>hi</body><x xmlns='jabber:x:oob'/></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
+		{"too long a url is no file", `<message ` + from + `><body>hi</body><x xmlns='jabber:x:oob'><url>https://x/` + strings.Repeat("a", maxFileURL) + `</url></x></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
+		{"room file", `<message from='r@conference.localhost/bob' to='alice@localhost/w' type='groupchat' id='g1'><body>` + u + `</body><x xmlns='jabber:x:oob'><url>` + u + `</url></x></message>`,
+			[]chatapi.Payload{chatapi.GroupChat{Type: "groupchat", To: "alice@localhost/w", From: "r@conference.localhost/bob", Body: u, ID: "g1", File: &chatapi.File{URL: u}}}},
 		{"a plain message", `<message ` + from + `><body>hi</body></message>`,
 			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
 	}

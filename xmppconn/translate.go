@@ -177,6 +177,7 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 			StanzaID: stanzaIDBy(s, bareJID(s.From)),
 			Stamp:    stamp,
 			Subject:  m.Subject,
+			File:     fileOf(m),
 		})
 	}
 	// Corrections, retractions and reactions (modern.go).
@@ -211,6 +212,7 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 		Stamp:    stamp,
 		Thread:   m.Thread,
 		Sent:     sent,
+		File:     fileOf(m),
 	})
 }
 
