@@ -45,4 +45,6 @@ const (
 	EventRoster   = "chatapi.roster"
 	EventReaction = "chatapi.reaction"
 	EventUnread   = "chatapi.unread"
+	EventAvatar   = "chatapi.avatar"
+	EventNick     = "chatapi.nick"
 )

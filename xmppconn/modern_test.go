@@ -42,6 +42,25 @@ func TestTranslateModern(t *testing.T) {
 			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
 		{"room file", `<message from='r@conference.localhost/bob' to='alice@localhost/w' type='groupchat' id='g1'><body>` + u + `</body><x xmlns='jabber:x:oob'><url>` + u + `</url></x></message>`,
 			[]chatapi.Payload{chatapi.GroupChat{Type: "groupchat", To: "alice@localhost/w", From: "r@conference.localhost/bob", Body: u, ID: "g1", File: &chatapi.File{URL: u}}}},
+		{"avatar (XEP-0084)", `<message from='bob@localhost' to='alice@localhost/w' id='p1'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='abc'><metadata xmlns='urn:xmpp:avatar:metadata'><info id='elsewhere' bytes='9' type='image/gif' url='https://x/a.gif'/><info id='abc' bytes='1234' type='image/png' width='64' height='64'/></metadata></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "urn:xmpp:avatar:metadata", ItemID: "abc", Payload: `<metadata xmlns='urn:xmpp:avatar:metadata'><info id='elsewhere' bytes='9' type='image/gif' url='https://x/a.gif'/><info id='abc' bytes='1234' type='image/png' width='64' height='64'/></metadata>`},
+				chatapi.Avatar{JID: "bob@localhost", ID: "abc", Type: "image/png", Size: 1234, Width: 64, Height: 64},
+			}},
+		{"avatar removed", `<message from='bob@localhost' to='alice@localhost/w' id='p2'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='current'><metadata xmlns='urn:xmpp:avatar:metadata'/></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "urn:xmpp:avatar:metadata", ItemID: "current", Payload: `<metadata xmlns='urn:xmpp:avatar:metadata'/>`},
+				chatapi.Avatar{JID: "bob@localhost"},
+			}},
+		{"nick (XEP-0172)", `<message from='bob@localhost' to='alice@localhost/w' id='p3'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/nick'><item id='current'><nick xmlns='http://jabber.org/protocol/nick'> Bobby </nick></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "http://jabber.org/protocol/nick", ItemID: "current", Payload: `<nick xmlns='http://jabber.org/protocol/nick'> Bobby </nick>`},
+				chatapi.Nick{JID: "bob@localhost", Nick: "Bobby"},
+			}},
+		{"nick of the wrong namespace", `<message from='bob@localhost' to='alice@localhost/w' id='p4'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/nick'><item id='current'><nick xmlns='urn:other'>B</nick></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "http://jabber.org/protocol/nick", ItemID: "current", Payload: `<nick xmlns='urn:other'>B</nick>`},
+			}},
 		{"a plain message", `<message ` + from + `><body>hi</body></message>`,
 			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
 	}

@@ -383,6 +383,9 @@ func pubsubEvents(s *Stanza, stamp string) []chatapi.Payload {
 				}
 			}
 			out = append(out, p)
+			if pe := profileEvent(e.Items.Node, from, payload); pe != nil { // profile.go
+				out = append(out, pe)
+			}
 		}
 		for _, r := range e.Items.Retracts {
 			out = append(out, chatapi.PubSub{Type: chatapi.TypePubSubRetract, From: from, To: s.To, Node: e.Items.Node, ItemID: r.ID, Stamp: stamp})
