@@ -53,6 +53,9 @@ type Chat struct {
 	// ReplyTo, when set, is the id of the message this one answers
 	// (XEP-0461).
 	ReplyTo string `json:"replyTo,omitempty"`
+	// File, when set, is the file the message links to (XEP-0066); Body
+	// then holds its URL too.
+	File *File `json:"file,omitempty"`
 }
 
 // EventName returns "chatapi.chat".

@@ -44,4 +44,7 @@ const (
 	EventSession  = "chatapi.session"
 	EventRoster   = "chatapi.roster"
 	EventReaction = "chatapi.reaction"
+	EventUnread   = "chatapi.unread"
+	EventAvatar   = "chatapi.avatar"
+	EventNick     = "chatapi.nick"
 )

@@ -32,6 +32,8 @@ type GroupChat struct {
 	Stamp string `json:"stamp,omitempty"`
 	// Subject is the room subject when the message changes it.
 	Subject string `json:"subject,omitempty"`
+	// File, when set, is the file the message links to (XEP-0066).
+	File *File `json:"file,omitempty"`
 }
 
 // EventName returns "chatapi.muc".

@@ -32,6 +32,13 @@ func (s *Server) SendChatMessage(c echo.Context, to To, params SendChatMessagePa
 	if err != nil {
 		return err
 	}
+	if params.File != nil {
+		// The body, if any, describes the file (XEP-0066 desc).
+		if data != nil || params.ReplyTo != nil {
+			return errorf(http.StatusBadRequest, "a file carries a text description only, no data and no replyTo")
+		}
+		return sent(c)(sess.SendFile(c.Request().Context(), jid, *params.File, body))
+	}
 	if params.ReplyTo != nil {
 		if data != nil {
 			return errorf(http.StatusBadRequest, "a reply carries text only, no data")
@@ -88,8 +95,18 @@ func (s *Server) PostDisplayed(c echo.Context, to To, params PostDisplayedParams
 	if err != nil {
 		return err
 	}
-	if err := sess.SendDisplayed(c.Request().Context(), jid, params.Id); err != nil {
-		return err
+	// A room gets no marker (every occupant would receive it); only the
+	// user's read state changes (unread.go).
+	room := s.onMUCService(jid)
+	if !room {
+		if err := sess.SendDisplayed(c.Request().Context(), jid, params.Id); err != nil {
+			return err
+		}
+	}
+	if s.msg.unread != nil {
+		if err := s.msg.unread.Read(c.Request().Context(), claimsOf(c).Subject, bareJID(jid), room, params.Id); err != nil {
+			return err
+		}
 	}
 	return c.NoContent(http.StatusOK)
 }

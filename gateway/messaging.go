@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/unread"
 )
 
 // MessagingConfig configures group chat, roster, presence and archive
@@ -19,12 +21,16 @@ type MessagingConfig struct {
 	// most per request, in pages of 250 (the gateway matches keywords
 	// itself, see queryArchivePage). Zero means 10,000.
 	KeywordScan int
+	// Unread keeps each user's unread counts and last read ids (unread.go);
+	// nil: the gateway keeps no read state (GET /chat/unread answers 501).
+	Unread unread.Store
 }
 
 // messagingState is the Server's state for MessagingConfig.
 type messagingState struct {
 	timeout   time.Duration
 	scanPages int
+	unread    *unread.Tracker // nil without MessagingConfig.Unread
 }
 
 func (s *Server) initMessaging() error {
@@ -40,7 +46,7 @@ func (s *Server) initMessaging() error {
 	if s.msg.scanPages == 0 {
 		s.msg.scanPages = 10000 / scanPage
 	}
-	return nil
+	return s.initUnread()
 }
 
 // xmppCtx is the request's context bounded by the messaging timeout.

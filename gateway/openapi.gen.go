@@ -913,6 +913,21 @@ type TokenEntity struct {
 	Token string `json:"token"`
 }
 
+// UnreadCount sparkgate addition. The read state of one conversation, as in `chatapi.unread`.
+type UnreadCount struct {
+	// Count Messages from others since the last read.
+	Count int `json:"count"`
+
+	// Jid The conversation, the contact's or the room's bare JID.
+	Jid string `json:"jid"`
+
+	// LastRead The id of the message last read up to; empty when never read.
+	LastRead string `json:"lastRead"`
+
+	// Room True for a group chat.
+	Room bool `json:"room"`
+}
+
 // UploadSlot An HTTP upload slot (XEP-0363).
 type UploadSlot struct {
 	// Get Same as `getUrl`, for the reference's clients.
@@ -1208,6 +1223,13 @@ type SendChatMessageParams struct {
 	// ReplyTo sparkgate addition. The id of the message this one answers (XEP-0461): the receiver's
 	// `chatapi.chat` carries it as `replyTo`.
 	ReplyTo *string `form:"replyTo,omitempty" json:"replyTo,omitempty"`
+
+	// File sparkgate addition. Send a link to a file (e.g. an upload's GET URL, `http` or `https`,
+	// at most 2,048 bytes) as XEP-0066 out-of-band data: the URL becomes the body (for clients
+	// without XEP-0066) and goes in `jabber:x:oob`; the request body (required, as for any
+	// message) is its description, e.g. the file's name (text, at most 1,024 bytes). The receiver's `chatapi.chat` carries
+	// `file: {"url", "desc"}`. Not with `replyTo` or a JSON body (`400`).
+	File *string `form:"file,omitempty" json:"file,omitempty"`
 }
 
 // CorrectChatMessageTextBody defines parameters for CorrectChatMessage.
@@ -2100,6 +2122,9 @@ type ServerInterface interface {
 	// ReactToChatMessage React to a message
 	// (PUT /sparkweb/api/rest/chat/reactions/{to}/{id})
 	ReactToChatMessage(ctx echo.Context, to To, id string) error
+	// GetUnread Unread counts of every conversation
+	// (GET /sparkweb/api/rest/chat/unread)
+	GetUnread(ctx echo.Context) error
 	// GetGlobalConfig Get the public configuration
 	// (GET /sparkweb/api/rest/config/global)
 	GetGlobalConfig(ctx echo.Context) error
@@ -2506,6 +2531,13 @@ func (w *ServerInterfaceWrapper) SendChatMessage(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter replyTo: %s", err))
 	}
 
+	// ------------- Optional query parameter "file" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "file", ctx.QueryParams(), &params.File, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter file: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SendChatMessage(ctx, to, params)
 	return err
@@ -2640,6 +2672,15 @@ func (w *ServerInterfaceWrapper) ReactToChatMessage(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReactToChatMessage(ctx, to, id)
+	return err
+}
+
+// GetUnread converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUnread(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUnread(ctx)
 	return err
 }
 
@@ -4215,6 +4256,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/message/:to/:id", wrapper.CorrectChatMessage, options.OperationMiddlewares["correctChatMessage"]...)
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/reactions/:to/:id", wrapper.ReactToChatMessage, options.OperationMiddlewares["reactToChatMessage"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/displayed/:to", wrapper.PostDisplayed, options.OperationMiddlewares["postDisplayed"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/unread", wrapper.GetUnread, options.OperationMiddlewares["getUnread"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/chatstate/:state/:to", wrapper.PostChatState, options.OperationMiddlewares["postChatState"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/messages", wrapper.GetChatMessages, options.OperationMiddlewares["getChatMessages"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/messages", wrapper.GetGroupChatMessages, options.OperationMiddlewares["getGroupChatMessages"]...)

@@ -234,6 +234,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.hub.EndStreams()
 		err1 := s.sessions.Close()
+		s.closeUnread()
 		s.bg.close()
 		err2 := s.hub.Close()
 		s.closeErr = errors.Join(err1, err2)

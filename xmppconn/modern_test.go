@@ -12,6 +12,7 @@ import (
 func TestTranslateModern(t *testing.T) {
 	const self = "alice@localhost"
 	from := `from='bob@localhost/r' to='alice@localhost/w' type='chat' id='m2'`
+	const u = "https://upload.localhost/a/cat.png" // a file (XEP-0066, oob.go)
 	tests := []struct {
 		name, raw string
 		want      []chatapi.Payload
@@ -31,6 +32,35 @@ func TestTranslateModern(t *testing.T) {
 		{"reactions without an id are nothing", `<message ` + from + `><reactions xmlns='urn:xmpp:reactions:0'><reaction>👍</reaction></reactions></message>`, nil},
 		{"reply", `<message ` + from + `><body>> hi\nyes</body><reply xmlns='urn:xmpp:reply:0' to='alice@localhost/w' id='m1'/></message>`,
 			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: `> hi\nyes`, ID: "m2", ReplyTo: "m1"}}},
+		{"file with a description", `<message ` + from + `><body>` + u + `</body><x xmlns='jabber:x:oob'><url>` + u + `</url><desc>a cat</desc></x></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: u, ID: "m2", File: &chatapi.File{URL: u, Desc: "a cat"}}}},
+		{"file alone", `<message ` + from + `><body>` + u + `</body><x xmlns='jabber:x:oob'><url>` + u + `</url></x></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: u, ID: "m2", File: &chatapi.File{URL: u}}}},
+		{"no url is no file", `<message ` + from + `><body>hi</body><x xmlns='jabber:x:oob'/></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
+		{"too long a url is no file", `<message ` + from + `><body>hi</body><x xmlns='jabber:x:oob'><url>https://x/` + strings.Repeat("a", maxFileURL) + `</url></x></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
+		{"room file", `<message from='r@conference.localhost/bob' to='alice@localhost/w' type='groupchat' id='g1'><body>` + u + `</body><x xmlns='jabber:x:oob'><url>` + u + `</url></x></message>`,
+			[]chatapi.Payload{chatapi.GroupChat{Type: "groupchat", To: "alice@localhost/w", From: "r@conference.localhost/bob", Body: u, ID: "g1", File: &chatapi.File{URL: u}}}},
+		{"avatar (XEP-0084)", `<message from='bob@localhost' to='alice@localhost/w' id='p1'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='abc'><metadata xmlns='urn:xmpp:avatar:metadata'><info id='elsewhere' bytes='9' type='image/gif' url='https://x/a.gif'/><info id='abc' bytes='1234' type='image/png' width='64' height='64'/></metadata></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "urn:xmpp:avatar:metadata", ItemID: "abc", Payload: `<metadata xmlns='urn:xmpp:avatar:metadata'><info id='elsewhere' bytes='9' type='image/gif' url='https://x/a.gif'/><info id='abc' bytes='1234' type='image/png' width='64' height='64'/></metadata>`},
+				chatapi.Avatar{JID: "bob@localhost", ID: "abc", Type: "image/png", Size: 1234, Width: 64, Height: 64},
+			}},
+		{"avatar removed", `<message from='bob@localhost' to='alice@localhost/w' id='p2'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='current'><metadata xmlns='urn:xmpp:avatar:metadata'/></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "urn:xmpp:avatar:metadata", ItemID: "current", Payload: `<metadata xmlns='urn:xmpp:avatar:metadata'/>`},
+				chatapi.Avatar{JID: "bob@localhost"},
+			}},
+		{"nick (XEP-0172)", `<message from='bob@localhost' to='alice@localhost/w' id='p3'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/nick'><item id='current'><nick xmlns='http://jabber.org/protocol/nick'> Bobby </nick></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "http://jabber.org/protocol/nick", ItemID: "current", Payload: `<nick xmlns='http://jabber.org/protocol/nick'> Bobby </nick>`},
+				chatapi.Nick{JID: "bob@localhost", Nick: "Bobby"},
+			}},
+		{"nick of the wrong namespace", `<message from='bob@localhost' to='alice@localhost/w' id='p4'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/nick'><item id='current'><nick xmlns='urn:other'>B</nick></item></items></event></message>`,
+			[]chatapi.Payload{
+				chatapi.PubSub{Type: "item", To: "alice@localhost/w", From: "bob@localhost", Node: "http://jabber.org/protocol/nick", ItemID: "current", Payload: `<nick xmlns='urn:other'>B</nick>`},
+			}},
 		{"a plain message", `<message ` + from + `><body>hi</body></message>`,
 			[]chatapi.Payload{chatapi.Chat{Type: "chat", To: "alice@localhost/w", From: "bob@localhost/r", Body: "hi", ID: "m2"}}},
 	}

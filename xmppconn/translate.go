@@ -177,6 +177,7 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 			StanzaID: stanzaIDBy(s, bareJID(s.From)),
 			Stamp:    stamp,
 			Subject:  m.Subject,
+			File:     fileOf(m),
 		})
 	}
 	// Corrections, retractions and reactions (modern.go).
@@ -211,6 +212,7 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 		Stamp:    stamp,
 		Thread:   m.Thread,
 		Sent:     sent,
+		File:     fileOf(m),
 	})
 }
 
@@ -395,6 +397,9 @@ func pubsubEvents(s *Stanza, stamp string) []chatapi.Payload {
 				}
 			}
 			out = append(out, p)
+			if pe := profileEvent(e.Items.Node, from, payload); pe != nil { // profile.go
+				out = append(out, pe)
+			}
 		}
 		for _, r := range e.Items.Retracts {
 			out = append(out, chatapi.PubSub{Type: chatapi.TypePubSubRetract, From: from, To: s.To, Node: e.Items.Node, ItemID: r.ID, Stamp: stamp})

@@ -29,5 +29,6 @@ var messagingOptions = []option{
 func wireMessaging(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys, gc *gateway.Config) error {
 	gc.Messaging.Timeout = c.Messaging.Timeout
 	gc.Messaging.KeywordScan = c.Messaging.KeywordScan
+	gc.Messaging.Unread = st // unread counts and last read ids (issue 19)
 	return nil
 }

@@ -155,6 +155,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
 		Rooms:        st,
+		Messaging:    gateway.MessagingConfig{Unread: st},
 	}
 	if o.Store != "" {
 		cfg.Auth.Failures, cfg.Auth.Attempts = st, st

@@ -1,0 +1,63 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sparkgate/sparkgate/unread"
+)
+
+// TestUnread counts, clears and lists conversations, and keeps them
+// across a reopen.
+func TestUnread(t *testing.T) { eachBackend(t, testUnread) }
+
+func testUnread(t *testing.T, newStore opener) {
+	ctx := t.Context()
+	s, path := newStore(t)
+	const alice = "alice@example.org"
+	for range 2 {
+		if _, err := s.AddUnread(ctx, alice, "bob@example.org", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := s.AddUnread(ctx, alice, "room@conference.example.org", true)
+	if err != nil || c != (unread.Count{Peer: "room@conference.example.org", Room: true, Unread: 1}) {
+		t.Fatalf("AddUnread = %+v, %v", c, err)
+	}
+	if _, err := s.AddUnread(ctx, "carol@example.org", "bob@example.org", false); err != nil {
+		t.Fatal(err)
+	}
+	c, changed, err := s.MarkRead(ctx, alice, "bob@example.org", false, "m2")
+	if err != nil || !changed || c != (unread.Count{Peer: "bob@example.org", LastRead: "m2"}) {
+		t.Fatalf("MarkRead = %+v, %v, %v", c, changed, err)
+	}
+	if _, changed, err := s.MarkRead(ctx, alice, "bob@example.org", false, "m2"); err != nil || changed {
+		t.Fatalf("MarkRead again: changed %v, %v; want false", changed, err)
+	}
+	if _, changed, err := s.MarkRead(ctx, alice, "dave@example.org", false, "d1"); err != nil || !changed {
+		t.Fatalf("MarkRead of a new conversation: changed %v, %v; want true", changed, err)
+	}
+	want := []unread.Count{
+		{Peer: "bob@example.org", LastRead: "m2"},
+		{Peer: "dave@example.org", LastRead: "d1"},
+		{Peer: "room@conference.example.org", Room: true, Unread: 1},
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := openAt(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	got, err := s2.Unread(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Unread after reopen (-want +got):\n%s", d)
+	}
+	if got, err := s2.Unread(ctx, "nobody@example.org"); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("Unread of a user without conversations = %#v, %v; want empty, not nil", got, err)
+	}
+}
