@@ -254,11 +254,14 @@ func (c *Conn) dispatch(el element) bool {
 	default:
 	}
 	c.stats.queueFull.Add(1)
+	// Stalled before the hook: whoever the hook tells (a Close, say) must
+	// already see the reader as stalled, or it waits for an answer the
+	// reader will never read (TestCloseWithStalledConsumer, seen under load).
+	c.stalled.Store(true)
+	defer c.stalled.Store(false)
 	if c.s.OnQueueFull != nil {
 		c.s.OnQueueFull()
 	}
-	c.stalled.Store(true)
-	defer c.stalled.Store(false)
 	select {
 	case c.in <- *s:
 		return true
