@@ -67,14 +67,6 @@ func stateOf(text string) string {
 	return `((` + msgWith(text) + `) || {dataset: {}}).dataset.state || ""`
 }
 
-// clickConv opens the conversation with jid from the recent ones (a click
-// in the page: the list may be redrawn between finding and clicking).
-func clickConv(t *testing.T, p *browsertest.Page, jid string) {
-	t.Helper()
-	p.Wait(t, `!!document.querySelector(`+js(convButton(jid))+`)`)
-	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(jid))+`).click(), true)`)
-}
-
 // watchStates records on the page every state the message with body text
 // shows, in order, in window.states[text].
 func watchStates(t *testing.T, p *browsertest.Page) {

@@ -173,7 +173,7 @@ func TestBrowserChatsRestored(t *testing.T) {
 	phone.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats-restored-phone.png"))
 
 	// Opening a restored chat shows its history once.
-	phone.Do(t, chromedp.Click(chromedp.CSS(convButton(carol.JID))))
+	clickConv(t, phone, carol.JID)
 	waitShownOnce(t, phone, "alice asks carol") // from the conversation's own page
 	assertShownOnce(t, phone, "carol answers")  // restored, then met again on that page
 

@@ -139,6 +139,14 @@ func convButton(jid string) string {
 	return `#chats button[data-conv="chat:` + jid + `"]`
 }
 
+// clickConv opens the conversation with jid from the recent ones (a click
+// in the page: the list may be redrawn between finding and clicking).
+func clickConv(t *testing.T, p *browsertest.Page, jid string) {
+	t.Helper()
+	p.Wait(t, `!!document.querySelector(`+js(convButton(jid))+`)`)
+	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(jid))+`).click(), true)`)
+}
+
 // contactButton selects the button of the contact jid in the contact list.
 func contactButton(jid string) string {
 	return `#contacts button[data-conv="chat:` + jid + `"]`
@@ -164,7 +172,7 @@ func TestBrowserChat(t *testing.T) {
 
 	// Bob sees an unread message from alice, opens the conversation.
 	bob.p.Wait(t, `(document.querySelector(`+js(convButton(alice.JID)+" .unread")+`) || {}).textContent === "1"`)
-	bob.p.Do(t, chromedp.Click(chromedp.CSS(convButton(alice.JID))))
+	clickConv(t, bob.p, alice.JID)
 	waitShownOnce(t, bob.p, "hello bob")
 	bob.p.Wait(t, `!document.querySelector(`+js(convButton(alice.JID)+" .unread")+`)`)
 	t.Logf("first message across after %v", time.Since(start).Round(time.Millisecond))
@@ -189,7 +197,7 @@ func TestBrowserChat(t *testing.T) {
 	tab2.Wait(t, `document.body.dataset.conn === "connected"`)
 	send(t, alice.p, "from tab one")
 	tab2.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
-	tab2.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	clickConv(t, tab2, bob.JID)
 	waitShownOnce(t, tab2, "from tab one")
 	if mine := browsertest.MustEval[bool](t, tab2, `[...document.querySelectorAll("#messages .msg")].some(m => m.classList.contains("mine") && m.textContent.includes("from tab one"))`); !mine {
 		t.Error("tab 2 does not show alice's own message as hers")
@@ -789,7 +797,7 @@ func TestBrowserAccount(t *testing.T) {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
 	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
-	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	clickConv(t, p, bob.JID)
 	waitShownOnce(t, p, "look: "+link)
 	p.Wait(t, `[...document.querySelectorAll("#messages .preview a")].some(a => a.textContent === "The Preview Title")`)
 
@@ -1033,7 +1041,7 @@ func TestBrowserDrafts(t *testing.T) {
 	waitShownOnce(t, p, "hi carol")
 	composer("")
 
-	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	clickConv(t, p, bob.JID)
 	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
 	composer("draft for bob")
 	if n := browsertest.MustEval[int](t, p, shown("hi carol")); n != 0 {
@@ -1046,7 +1054,7 @@ func TestBrowserDrafts(t *testing.T) {
 	waitShownOnce(t, p, "draft for bob")
 	composer("")
 
-	p.Do(t, chromedp.Click(chromedp.CSS(convButton(carol.JID))))
+	clickConv(t, p, carol.JID)
 	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(carol.Name))
 	waitShownOnce(t, p, "hi carol")
 	composer("")
@@ -1105,7 +1113,7 @@ func TestBrowserChats(t *testing.T) {
 	p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
 
 	// Opened: read; the day is named, and bob's two messages are one group.
-	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	clickConv(t, p, bob.JID)
 	waitShownOnce(t, p, "bob again")
 	p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
 	if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today first grouped" {
@@ -1203,7 +1211,7 @@ func TestBrowserRefresh(t *testing.T) {
 	}
 	sayTo(t, e, e.Login(t, bob.Name, bob.Password), alice.Name, "after the first expiry")
 	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
-	p.Do(t, chromedp.Click(chromedp.CSS(convButton(bob.JID))))
+	clickConv(t, p, bob.JID)
 	waitShownOnce(t, p, "after the first expiry")
 
 	// A call with an expired token is refused, refreshed and sent again.
