@@ -1,0 +1,204 @@
+package web_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/sparkgate/sparkgate/internal/browsertest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
+)
+
+// Rooms that last (issue 20), the web client's part: the subject, the
+// member list with roles and moderation, the owner's settings and the
+// room directory's occupant counts.
+
+// occupantLi is a JavaScript expression: the occupant list's item of nick,
+// or null.
+func occupantLi(nick string) string {
+	return `document.querySelector("#occupants li[data-nick=" + CSS.escape(` + js(nick) + `) + "]")`
+}
+
+// occupantButton selects the moderation button action of nick.
+func occupantButton(nick, action string) string {
+	return `#occupants li[data-nick="` + nick + `"] button[data-action="` + action + `"]`
+}
+
+// textOf is a JavaScript expression: the text of the element with id.
+func textOf(id string) string {
+	return `document.getElementById(` + js(id) + `).textContent`
+}
+
+// visible is a JavaScript expression: whether the element with id is shown.
+func visible(id string) string {
+	return `(el => !!el && !el.hidden && el.getClientRects().length > 0)(document.getElementById(` + js(id) + `))`
+}
+
+// roomListed is a JavaScript expression: whether the Rooms list shows room.
+func roomListed(room string) string {
+	return `!!document.querySelector(` + js(`#rooms button[data-conv^="room:`+room+`@"]`) + `)`
+}
+
+// openOccupants opens the occupant panel unless it is open.
+func openOccupants(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	if browsertest.MustEval[bool](t, p, `document.getElementById("occupants-panel").hidden`) {
+		p.Do(t, chromedp.Click(chromedp.ID("occupants-toggle")))
+	}
+	p.Wait(t, `!document.getElementById("occupants-panel").hidden`)
+}
+
+// setSubject changes the open room's subject from the header.
+func setSubject(t *testing.T, p *browsertest.Page, text string) {
+	t.Helper()
+	p.Do(t, chromedp.Click(chromedp.ID("subject-edit")))
+	p.Wait(t, visible("subject-form"))
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("subject-input"), text),
+		chromedp.Click(chromedp.ID("subject-save")),
+	)
+	p.Wait(t, textOf("conv-subject")+` === `+js(text))
+}
+
+// moderate clicks nick's button action (kick or ban) and confirms with
+// the reason.
+func moderate(t *testing.T, p *browsertest.Page, nick, action, reason string) {
+	t.Helper()
+	p.Do(t, chromedp.Click(chromedp.CSS(occupantButton(nick, action))))
+	p.Wait(t, `document.getElementById("moderate").open`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("moderate-reason"), reason),
+		chromedp.Click(chromedp.ID("moderate-confirm")),
+	)
+	p.Wait(t, `!document.getElementById("moderate").open`)
+}
+
+// TestBrowserRoomModeration: at 1280×800, alice creates a room with
+// options from the join form and reads them back in its settings; she
+// sets the subject, which bob and carol see on joining and live when it
+// changes; the member list shows roles; bob, no owner, is told in plain
+// words that he may not read the settings; alice takes and gives bob's
+// voice, kicks carol and bans bob, each with a reason they read; the
+// directory counts the people in the room; alice destroys it with a
+// reason and an alternative room, which carol (back in the room) is told
+// of and can follow.
+func TestBrowserRoomModeration(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	alice := user{ejabberdtest.NewUser(t), nil}
+	bob := user{ejabberdtest.NewUser(t), nil}
+	carol := user{ejabberdtest.NewUser(t), nil}
+	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
+	b := browsertest.Launch(t)
+	alice.p, bob.p, carol.p = newPage(t, b, "alice"), newPage(t, b, "bob"), newPage(t, b, "carol")
+	for _, u := range []user{alice, bob, carol} {
+		viewports[0].apply(t, u.p)
+		signIn(t, e, u.p, u.Name, u.Password)
+	}
+	bob.p.AllowText("status of 403") // his refused look at the settings
+	room := "mod" + strings.ToLower(alice.Name)
+	aliceNick, bobNick, carolNick := strings.ToLower(alice.Name), strings.ToLower(bob.Name), strings.ToLower(carol.Name)
+
+	// Creation options from the join form.
+	alice.p.Do(t, chromedp.Click(chromedp.CSS("#room-create summary")))
+	alice.p.Do(t,
+		chromedp.SetValue(chromedp.ID("create-name"), "Tea room"),
+		chromedp.SetValue(chromedp.ID("create-desc"), "Where the kettle is"),
+	)
+	enterRoom(t, alice.p, room)
+	alice.p.Wait(t, visible("room-settings-open"))
+	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	alice.p.Wait(t, `document.getElementById("cfg-name").value === "Tea room"`)
+	if got := browsertest.MustEval[string](t, alice.p, `document.getElementById("cfg-desc").value`); got != "Where the kettle is" {
+		t.Errorf("room settings show the description %q", got)
+	}
+	if !browsertest.MustEval[bool](t, alice.p, `document.getElementById("cfg-public").checked`) {
+		t.Error("the new room is not public, though the join form asked for it")
+	}
+	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-close")))
+
+	// The subject: set by the owner, seen on joining, changed live.
+	setSubject(t, alice.p, "Plans for Friday")
+	enterRoom(t, bob.p, room)
+	bob.p.Wait(t, textOf("conv-subject")+` === "Plans for Friday"`)
+	if browsertest.MustEval[bool](t, bob.p, visible("room-settings-open")) {
+		t.Error("bob, no owner, is offered the room settings")
+	}
+	enterRoom(t, carol.p, room)
+	setSubject(t, alice.p, "Moved to Saturday")
+	for _, u := range []user{bob, carol} {
+		u.p.Wait(t, textOf("conv-subject")+` === "Moved to Saturday"`)
+	}
+
+	// The member list, with what each person is there.
+	openOccupants(t, alice.p)
+	alice.p.Wait(t, `document.querySelectorAll("#occupants li").length === 3`)
+	if got := browsertest.MustEval[string](t, alice.p, occupantLi(aliceNick)+`.textContent`); !strings.Contains(got, "owner") || !strings.Contains(got, "moderator") {
+		t.Errorf("alice's own item reads %q, want owner and moderator", got)
+	}
+	openOccupants(t, bob.p)
+	bob.p.Wait(t, `document.querySelectorAll("#occupants li").length === 3`)
+	if n := browsertest.MustEval[int](t, bob.p, `document.querySelectorAll("#occupants button[data-action]").length`); n != 0 {
+		t.Errorf("bob, no moderator, sees %d moderation buttons", n)
+	}
+
+	// A non-owner's 403 says plainly that he may not.
+	said := browsertest.MustEval[string](t, bob.p, `(async () => {
+		const [a, s, x] = await Promise.all([import("./roomadmin.js"), import("./state.js"), import("./errors.js")]);
+		try { await a.readConfig(s.activeConv()); return "allowed"; } catch (e) { return x.explain(e, "room-admin"); }
+	})()`)
+	if !strings.Contains(said, "not allowed") {
+		t.Errorf("bob reading the settings is told %q, want that he is not allowed", said)
+	}
+
+	// The directory counts the people in the room.
+	carol.p.Do(t, chromedp.Click(chromedp.CSS("#directory summary")))
+	listed := `#room-directory button[aria-label="Join Tea room"]`
+	carol.p.Wait(t, `(b => !!b && b.textContent.includes("3 people"))(document.querySelector(`+js(listed)+`))`)
+
+	// Voice taken and given back.
+	alice.p.Do(t, chromedp.Click(chromedp.CSS(occupantButton(bobNick, "unvoice"))))
+	alice.p.Wait(t, `!!document.querySelector(`+js(occupantButton(bobNick, "voice"))+`)`)
+	alice.p.Wait(t, occupantLi(bobNick)+`.textContent.includes("no voice")`)
+	bob.p.Wait(t, occupantLi(bobNick)+`.textContent.includes("no voice")`)
+	alice.p.Do(t, chromedp.Click(chromedp.CSS(occupantButton(bobNick, "voice"))))
+	alice.p.Wait(t, `!!document.querySelector(`+js(occupantButton(bobNick, "unvoice"))+`)`)
+
+	// Carol is kicked: she reads why, and the room leaves her list.
+	moderate(t, alice.p, carolNick, "kick", "too loud")
+	carol.p.Wait(t, textOf("notice")+`.includes("removed from the room") && `+textOf("notice")+`.includes("too loud")`)
+	carol.p.Wait(t, `!`+roomListed(room))
+	alice.p.Wait(t, `!`+occupantLi(carolNick))
+
+	// Bob is banned: the same, and he cannot come back.
+	moderate(t, alice.p, bobNick, "ban", "rude words")
+	bob.p.Wait(t, textOf("notice")+`.includes("banned") && `+textOf("notice")+`.includes("rude words")`)
+	bob.p.Wait(t, `!`+roomListed(room))
+	alice.p.Wait(t, `!`+occupantLi(bobNick))
+	bob.p.AllowText("status of 403")
+	bob.p.Do(t,
+		chromedp.SetValue(chromedp.ID("room-input"), room),
+		chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
+	)
+	bob.p.Wait(t, textOf("notice")+` === "You may not enter this room."`)
+
+	// Destroyed with a reason and an alternative: carol, back in the room,
+	// reads both and follows the link.
+	enterRoom(t, carol.p, room)
+	alice.p.Wait(t, `!!`+occupantLi(carolNick))
+	other := "after" + strings.ToLower(alice.Name)
+	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	alice.p.Wait(t, `document.getElementById("room-settings").open`)
+	alice.p.Do(t,
+		chromedp.SetValue(chromedp.ID("destroy-reason"), "party is over"),
+		chromedp.SetValue(chromedp.ID("destroy-alternate"), other),
+		chromedp.Click(chromedp.ID("destroy-submit")),
+	)
+	alice.p.Wait(t, `!`+roomListed(room))
+	carol.p.Wait(t, textOf("notice")+`.includes("closed by its owner") && `+textOf("notice")+`.includes("party is over")`)
+	carol.p.Wait(t, `!`+roomListed(room))
+	carol.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-destroyed.png"))
+	carol.p.Do(t, chromedp.Click(chromedp.ID("alternate-room")))
+	carol.p.Wait(t, textOf("conv-title")+` === `+js(other))
+}
