@@ -15,6 +15,26 @@ import (
 // member list with roles and moderation, the owner's settings and the
 // room directory's occupant counts.
 
+// threeSignedIn makes alice, bob and carol, each signed in on a page of
+// one browser (sized as v, when given); it skips when the gateway has no
+// rooms.
+func threeSignedIn(t *testing.T, e *gatewayenv.Env, v *viewport) (alice, bob, carol user) {
+	t.Helper()
+	alice = user{ejabberdtest.NewUser(t), nil}
+	bob = user{ejabberdtest.NewUser(t), nil}
+	carol = user{ejabberdtest.NewUser(t), nil}
+	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
+	b := browsertest.Launch(t)
+	alice.p, bob.p, carol.p = newPage(t, b, "alice"), newPage(t, b, "bob"), newPage(t, b, "carol")
+	for _, u := range []user{alice, bob, carol} {
+		if v != nil {
+			v.apply(t, u.p)
+		}
+		signIn(t, e, u.p, u.Name, u.Password)
+	}
+	return alice, bob, carol
+}
+
 // occupantLi is a JavaScript expression: the occupant list's item of nick,
 // or null.
 func occupantLi(nick string) string {
@@ -86,16 +106,8 @@ func moderate(t *testing.T, p *browsertest.Page, nick, action, reason string) {
 // of and can follow.
 func TestBrowserRoomModeration(t *testing.T) {
 	e := gatewayenv.Start(t, nil)
-	alice := user{ejabberdtest.NewUser(t), nil}
-	bob := user{ejabberdtest.NewUser(t), nil}
-	carol := user{ejabberdtest.NewUser(t), nil}
-	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
-	b := browsertest.Launch(t)
-	alice.p, bob.p, carol.p = newPage(t, b, "alice"), newPage(t, b, "bob"), newPage(t, b, "carol")
-	for _, u := range []user{alice, bob, carol} {
-		viewports[0].apply(t, u.p)
-		signIn(t, e, u.p, u.Name, u.Password)
-	}
+	desktop := viewports[0]
+	alice, bob, carol := threeSignedIn(t, e, &desktop)
 	bob.p.AllowText("status of 403") // his refused look at the settings
 	room := "mod" + strings.ToLower(alice.Name)
 	aliceNick, bobNick, carolNick := strings.ToLower(alice.Name), strings.ToLower(bob.Name), strings.ToLower(carol.Name)
@@ -201,4 +213,102 @@ func TestBrowserRoomModeration(t *testing.T) {
 	carol.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-destroyed.png"))
 	carol.p.Do(t, chromedp.Click(chromedp.ID("alternate-room")))
 	carol.p.Wait(t, textOf("conv-title")+` === `+js(other))
+}
+
+// joinsOf is a JavaScript expression: how many joins of room (PUT with a
+// nick) the page has sent.
+func joinsOf(room string) string {
+	return `performance.getEntriesByType("resource").filter(r => r.name.includes("/groupchat/room/" + ` + js(room) + ` + "?") && r.name.includes("nick=")).length`
+}
+
+// TestBrowserRoomRejoined: the gateway keeps the rooms a person joined
+// and enters them again when their session opens. Alice joins a room,
+// signs out, and signs in on another device: the room is in her list
+// without the page joining it a second time, its earlier message is shown
+// once, and a message written meanwhile arrives once.
+func TestBrowserRoomRejoined(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
+	desk := newPage(t, b, "alice-desk")
+	viewports[0].apply(t, desk)
+	signIn(t, e, desk, alice.Name, alice.Password)
+	room := "back" + strings.ToLower(alice.Name)
+	enterRoom(t, desk, room)
+	send(t, desk, "before signing out")
+	if n := browsertest.MustEval[int](t, desk, joinsOf(room)); n != 1 {
+		t.Fatalf("the first device joined the room %d times, want once", n)
+	}
+	desk.Do(t, chromedp.Click(chromedp.ID("signout")))
+	desk.Wait(t, `document.body.dataset.screen === "auth"`)
+
+	// Bob writes while alice is away.
+	tokBob := e.Login(t, bob.Name, bob.Password)
+	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room, tokBob, "", ""); r.Status != 200 {
+		t.Fatalf("bob joins: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tokBob, "text/plain", "while you were away"); r.Status != 200 {
+		t.Fatalf("bob writes: %d %s", r.Status, r.Body)
+	}
+
+	other := browsertest.Launch(t)
+	phone := newPage(t, other, "alice-phone")
+	viewports[1].apply(t, phone)
+	signIn(t, e, phone, alice.Name, alice.Password)
+	phone.Wait(t, roomListed(room))
+	phone.Do(t, chromedp.Click(chromedp.CSS(`#rooms button[data-conv^="room:`+room+`@"]`)))
+	phone.Wait(t, textOf("conv-title")+` === `+js(room))
+	waitShownOnce(t, phone, "while you were away")
+	waitShownOnce(t, phone, "before signing out")
+	if n := browsertest.MustEval[int](t, phone, joinsOf(room)); n != 0 {
+		t.Errorf("the second device joined the room %d times; the gateway had entered it already", n)
+	}
+	if r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tokBob, "text/plain", "welcome back"); r.Status != 200 {
+		t.Fatalf("bob writes: %d %s", r.Status, r.Body)
+	}
+	waitShownOnce(t, phone, "welcome back")
+	assertShownOnce(t, phone, "while you were away")
+}
+
+// TestBrowserRoomPhone: at 390×844 on a touch phone, the owner's room
+// header shows the subject and her buttons, the member list's moderation
+// buttons are on screen and nothing scrolls sideways, and the settings
+// dialog fits the screen.
+func TestBrowserRoomPhone(t *testing.T) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
+	p := newPage(t, b, "alice-phone")
+	viewports[1].apply(t, p)
+	signIn(t, e, p, alice.Name, alice.Password)
+	room := "phone" + strings.ToLower(alice.Name)
+	enterRoom(t, p, room)
+	tokBob := e.Login(t, bob.Name, bob.Password)
+	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room, tokBob, "", ""); r.Status != 200 {
+		t.Fatalf("bob joins: %d %s", r.Status, r.Body)
+	}
+	setSubject(t, p, "A rather long subject that has to wrap on a small phone screen without scrolling sideways")
+	openOccupants(t, p)
+	bobNick := strings.ToLower(bob.Name)
+	p.Wait(t, `!!document.querySelector(`+js(occupantButton(bobNick, "kick"))+`)`)
+	onScreen := func(sel string) string {
+		return `(r => r.left >= 0 && r.right <= innerWidth && r.width > 0)(document.querySelector(` + js(sel) + `).getBoundingClientRect())`
+	}
+	for _, sel := range []string{occupantButton(bobNick, "kick"), occupantButton(bobNick, "ban"), "#conv-subject", "#subject-edit", "#room-settings-open"} {
+		if !browsertest.MustEval[bool](t, p, onScreen(sel)) {
+			t.Errorf("%s is not within the phone's width", sel)
+		}
+	}
+	if !browsertest.MustEval[bool](t, p, `document.documentElement.scrollWidth <= innerWidth`) {
+		t.Error("the room page scrolls sideways on the phone")
+	}
+	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-phone.png"))
+	p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	p.Wait(t, `document.getElementById("room-settings").open && document.getElementById("room-config-state").textContent === ""`)
+	if !browsertest.MustEval[bool](t, p, onScreen("#room-settings")) {
+		t.Error("the room settings dialog is wider than the phone")
+	}
+	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-settings-phone.png"))
 }

@@ -65,15 +65,17 @@ export async function resumeRoom(room) {
   try {
     res = await call('GET', `${roomPath(jid)}/occupants`, { query: { serviceName: service(jid) } });
   } catch { /* not in it, or not visible: join */ }
+  // Occupants with a role come from the session's own view of a room it
+  // is in; a room it is not in lists bare nicks (disco#items).
   const list = (res && res.occupants) || [];
-  if (!list.some((o) => resourceOf(o.jid) === nick)) return joinRoom(jid);
+  if (!list.some((o) => o.role || resourceOf(o.jid) === nick)) return joinRoom(jid);
   const c = conv('room', jid);
   c.joined = true;
   c.nick = c.nick || nick;
   if (!c.occupants.size) {
     for (const o of list) {
       const n = resourceOf(o.jid);
-      if (n) c.occupants.set(n, { role: o.role, affiliation: o.affiliation, jid: '' });
+      if (n) c.occupants.set(n, { role: o.role, affiliation: o.affiliation, jid: bare(o.userAddress || '') });
     }
     const me = c.occupants.get(c.nick);
     if (me && !c.role) { c.role = me.role; c.affiliation = me.affiliation; }
@@ -107,8 +109,10 @@ export async function refreshOccupants(c) {
   for (const o of res.occupants || []) {
     const nick = resourceOf(o.jid);
     const seen = had.get(nick);
-    if (nick) c.occupants.set(nick, { role: o.role, affiliation: o.affiliation, jid: (seen && seen.jid) || '' });
+    if (nick) c.occupants.set(nick, { role: o.role, affiliation: o.affiliation, jid: bare(o.userAddress || '') || (seen && seen.jid) || '' });
   }
+  const me = c.occupants.get(c.nick);
+  if (me && me.role) { c.role = me.role; c.affiliation = me.affiliation || ''; changed('header', c); }
   changed('occupants', c);
 }
 
