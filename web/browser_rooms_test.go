@@ -215,6 +215,25 @@ func TestBrowserRoomModeration(t *testing.T) {
 	carol.p.Wait(t, textOf("conv-title")+` === `+js(other))
 }
 
+// twoForRooms starts a gateway and a browser for two new people; it
+// skips when the gateway has no rooms.
+func twoForRooms(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdtest.User, ejabberdtest.User) {
+	t.Helper()
+	e := gatewayenv.Start(t, nil)
+	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
+	return e, browsertest.Launch(t), alice, bob
+}
+
+// pageOn opens a page of b sized as v and signs u in on it.
+func pageOn(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport, name string, u ejabberdtest.User) *browsertest.Page {
+	t.Helper()
+	p := newPage(t, b, name)
+	v.apply(t, p)
+	signIn(t, e, p, u.Name, u.Password)
+	return p
+}
+
 // joinsOf is a JavaScript expression: how many joins of room (PUT with a
 // nick) the page has sent.
 func joinsOf(room string) string {
@@ -227,13 +246,8 @@ func joinsOf(room string) string {
 // without the page joining it a second time, its earlier message is shown
 // once, and a message written meanwhile arrives once.
 func TestBrowserRoomRejoined(t *testing.T) {
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
-	desk := newPage(t, b, "alice-desk")
-	viewports[0].apply(t, desk)
-	signIn(t, e, desk, alice.Name, alice.Password)
+	e, b, alice, bob := twoForRooms(t)
+	desk := pageOn(t, e, b, viewports[0], "alice-desk", alice)
 	room := "back" + strings.ToLower(alice.Name)
 	enterRoom(t, desk, room)
 	send(t, desk, "before signing out")
@@ -253,9 +267,7 @@ func TestBrowserRoomRejoined(t *testing.T) {
 	}
 
 	other := browsertest.Launch(t)
-	phone := newPage(t, other, "alice-phone")
-	viewports[1].apply(t, phone)
-	signIn(t, e, phone, alice.Name, alice.Password)
+	phone := pageOn(t, e, other, viewports[1], "alice-phone", alice)
 	phone.Wait(t, roomListed(room))
 	phone.Do(t, chromedp.Click(chromedp.CSS(`#rooms button[data-conv^="room:`+room+`@"]`)))
 	phone.Wait(t, textOf("conv-title")+` === `+js(room))
@@ -276,13 +288,8 @@ func TestBrowserRoomRejoined(t *testing.T) {
 // buttons are on screen and nothing scrolls sideways, and the settings
 // dialog fits the screen.
 func TestBrowserRoomPhone(t *testing.T) {
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
-	p := newPage(t, b, "alice-phone")
-	viewports[1].apply(t, p)
-	signIn(t, e, p, alice.Name, alice.Password)
+	e, b, alice, bob := twoForRooms(t)
+	p := pageOn(t, e, b, viewports[1], "alice-phone", alice)
 	room := "phone" + strings.ToLower(alice.Name)
 	enterRoom(t, p, room)
 	tokBob := e.Login(t, bob.Name, bob.Password)
@@ -311,4 +318,10 @@ func TestBrowserRoomPhone(t *testing.T) {
 		t.Error("the room settings dialog is wider than the phone")
 	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-settings-phone.png"))
+	p.Do(t, chromedp.Click(chromedp.ID("room-settings-close")))
+
+	// A reload keeps what she is there: the owner's buttons come back.
+	p.Do(t, chromedp.Reload())
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+	p.Wait(t, visible("room-settings-open")+` && `+textOf("conv-subject")+`.startsWith("A rather long subject")`)
 }

@@ -100,6 +100,7 @@ async function startSession(user, token) {
     model.muc = cfg.mucService || model.muc;
     if (cfg.uploadService === '') features.set('upload', false);
   }
+  rooms.refreshJoined();
   await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {}), restoreChats()]);
   applyFeatures();
   refreshPush().catch(() => {});

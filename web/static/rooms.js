@@ -85,6 +85,17 @@ export async function resumeRoom(room) {
   return c;
 }
 
+// refreshJoined reads again the occupants (the user's own role among
+// them) and the subject of the rooms the tab kept (a reload: no snapshot
+// comes when the stream resumes).
+export function refreshJoined() {
+  for (const c of model.convs.values()) {
+    if (c.kind !== 'room' || !c.joined) continue;
+    refreshOccupants(c).catch(() => {});
+    refreshRoom(c).catch(() => {});
+  }
+}
+
 // refreshRoom reads the room's subject and name (GET /groupchat/room).
 export async function refreshRoom(c) {
   const r = await available(() => call('GET', roomPath(c.jid), { query: { serviceName: service(c.jid) } }));
