@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -318,6 +319,29 @@ func TestBrowserRoomPhone(t *testing.T) {
 		t.Error("the room settings dialog is wider than the phone")
 	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-settings-phone.png"))
+
+	// Saved settings are the room's: the owner's form read back.
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("cfg-desc"), "Phone room"),
+		chromedp.Click(chromedp.ID("cfg-members")),
+		chromedp.SetValue(chromedp.ID("cfg-password"), "s3cret-word"),
+		chromedp.Click(chromedp.ID("cfg-save")),
+	)
+	p.Wait(t, textOf("room-config-state")+` === "The room settings are saved."`)
+	r := e.Do(t, "GET", rest+"/groupchat/room/"+room+"/config", e.Login(t, alice.Name, alice.Password), "", "")
+	var cfg struct {
+		Options struct {
+			Description       string
+			MembersOnly       bool
+			PasswordProtected bool
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Body), &cfg); err != nil || r.Status != 200 {
+		t.Fatalf("GET config: %d %s %v", r.Status, r.Body, err)
+	}
+	if o := cfg.Options; o.Description != "Phone room" || !o.MembersOnly || !o.PasswordProtected {
+		t.Errorf("the room's configuration after saving: %+v", o)
+	}
 	p.Do(t, chromedp.Click(chromedp.ID("room-settings-close")))
 
 	// A reload keeps what she is there: the owner's buttons come back.
