@@ -143,6 +143,24 @@ func TestBrowserRoomModeration(t *testing.T) {
 	for _, u := range []user{bob, carol} {
 		u.p.Wait(t, textOf("conv-subject")+` === "Moved to Saturday"`)
 	}
+	// A participant is not offered the subject (the room does not say
+	// occupants may change it); made a moderator, carol is, and what she
+	// sets reaches the owner live.
+	if browsertest.MustEval[bool](t, bob.p, visible("subject-edit")) {
+		t.Error("bob, a participant, is offered the subject")
+	}
+	tokAlice := e.Login(t, alice.Name, alice.Password)
+	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room+"/roles/"+carolNick+"?role=moderator", tokAlice, "", ""); r.Status != 200 {
+		t.Fatalf("carol made a moderator: %d %s", r.Status, r.Body)
+	}
+	carol.p.Wait(t, visible("subject-edit"))
+	setSubject(t, carol.p, "Carol's agenda")
+	alice.p.Wait(t, textOf("conv-subject")+` === "Carol's agenda"`)
+	bob.p.Wait(t, textOf("conv-subject")+` === "Carol's agenda"`)
+	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room+"/roles/"+carolNick+"?role=participant", tokAlice, "", ""); r.Status != 200 {
+		t.Fatalf("carol a participant again: %d %s", r.Status, r.Body)
+	}
+	carol.p.Wait(t, `!`+visible("subject-edit"))
 
 	// The member list, with what each person is there.
 	openOccupants(t, alice.p)

@@ -141,6 +141,8 @@ function enter(id, { focus = true } = {}) {
   if (!c) return;
   $('composer-input').value = state.draftOf(c.id);
   document.body.classList.add('in-conv');
+  // The room may have changed what occupants may do (its settings).
+  if (c.kind === 'room' && c.joined) rooms.refreshRoom(c).catch(() => {});
   if (focus) {
     flush(); // the composer shows with the conversation
     // On a touch screen a focused box pops up the keyboard over half the

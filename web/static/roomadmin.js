@@ -34,7 +34,7 @@ export function may(c, what, target = '') {
   switch (what) {
     case 'subject': return mod || Boolean(c.changeSubject);
     case 'kick':
-    case 'voice': return mod && (RANK[target] || 0) < Math.max(aff, 2);
+    case 'voice': return mod && (RANK[target] || 0) < 2; // never an admin's or an owner's (XEP-0045 8.2)
     case 'ban': return aff >= 2 && (RANK[target] || 0) < aff;
     case 'configure': return c.affiliation === 'owner';
     default: return false;
