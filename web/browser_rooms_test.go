@@ -214,6 +214,22 @@ func TestBrowserRoomModeration(t *testing.T) {
 	)
 	bob.p.Wait(t, textOf("notice")+` === "You may not enter this room."`)
 
+	// The owner's settings list the ban with its reason; unbanned, bob
+	// comes back. Carol is made a member there.
+	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	unban := `#cfg-outcast-list button[aria-label^="Unban ` + bobNick + `@"]`
+	alice.p.Wait(t, `!!document.querySelector(`+js(unban)+`) && document.getElementById("cfg-outcast-list").textContent.includes("rude words")`)
+	alice.p.Do(t, chromedp.Click(chromedp.CSS(unban)))
+	alice.p.Wait(t, `!document.querySelector(`+js(unban)+`)`)
+	alice.p.Do(t,
+		chromedp.SetValue(chromedp.ID("member-add-input"), carol.Name),
+		chromedp.Click(chromedp.ID("member-add-submit")),
+	)
+	alice.p.Wait(t, `!!document.querySelector(`+js(`#cfg-member-list button[aria-label^="Remove the membership of `+carolNick+`@"]`)+`)`)
+	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-close")))
+	enterRoom(t, bob.p, room)
+	alice.p.Wait(t, `!!`+occupantLi(bobNick))
+
 	// Destroyed with a reason and an alternative: carol, back in the room,
 	// reads both and follows the link.
 	enterRoom(t, carol.p, room)
@@ -229,6 +245,7 @@ func TestBrowserRoomModeration(t *testing.T) {
 	alice.p.Wait(t, `!`+roomListed(room))
 	carol.p.Wait(t, textOf("notice")+`.includes("closed by its owner") && `+textOf("notice")+`.includes("party is over")`)
 	carol.p.Wait(t, `!`+roomListed(room))
+	bob.p.Wait(t, textOf("notice")+`.includes("closed by its owner")`)
 	carol.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-destroyed.png"))
 	carol.p.Do(t, chromedp.Click(chromedp.ID("alternate-room")))
 	carol.p.Wait(t, textOf("conv-title")+` === `+js(other))

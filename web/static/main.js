@@ -13,7 +13,7 @@ import * as auth from './auth.js';
 import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
-import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
+import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations } from './view.js';
 import { explain, endedSentence } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError } from './chat.js';
 import { wireMessageList } from './msglist.js';
@@ -505,9 +505,35 @@ function wireRoomAdmin() {
       $('cfg-public').checked = Boolean(o.publicRoom);
       $('cfg-subject').checked = Boolean(o.changeSubject);
       $('cfg-password-state').textContent = o.passwordProtected ? 'The room has a password.' : 'The room has no password.';
+      await loadPeople(c);
       $('room-config-state').textContent = '';
     } catch (err) { $('room-config-state').textContent = explain(err, 'room-admin'); }
   });
+  // Members and bans, in the same dialog.
+  const loadPeople = async (c) => {
+    const [member, outcast] = await Promise.all([roomadmin.affiliations(c, 'member'), roomadmin.affiliations(c, 'outcast')]);
+    renderAffiliations({ member, outcast });
+  };
+  const people = async (c, fn) => {
+    try {
+      await fn();
+      await loadPeople(c);
+    } catch (err) { $('room-config-state').textContent = explain(err, 'room-admin'); }
+  };
+  for (const id of ['cfg-member-list', 'cfg-outcast-list']) {
+    $(id).addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-action]');
+      const c = activeConv();
+      if (b && c) people(c, () => roomadmin.setAffiliation(c, b.dataset.jid, 'none'));
+    });
+  }
+  $('member-add-form').addEventListener('submit', busy($('member-add-submit'), async () => {
+    const c = activeConv();
+    const who = toJID($('member-add-input').value);
+    if (!c || !who) return;
+    await people(c, () => roomadmin.setAffiliation(c, who, 'member'));
+    $('member-add-input').value = '';
+  }));
   $('room-config-form').addEventListener('submit', busy($('cfg-save'), async () => {
     const c = activeConv();
     if (!c) return;

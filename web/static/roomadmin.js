@@ -9,6 +9,10 @@
 //   - readConfig / writeConfig: GET and PUT …/config, the typed `options`
 //     only (owners).
 //   - destroy: DELETE …/config?reason=&alternate= (owners).
+//   - affiliations / setAffiliation: GET …/affiliations/{affiliation} and
+//     PUT …/affiliations/{affiliation}/{jid} (admins and owners): the
+//     members, admins and banned people; 'none' removes an affiliation
+//     (unbans).
 //
 // may(c, what) answers whether the user's own role and affiliation in c
 // allow an action, so the view offers only those; the room decides in the
@@ -71,4 +75,16 @@ export function writeConfig(c, options) {
 // alternative room (a room name on the same service), if any.
 export function destroy(c, reason = '', alternate = '') {
   return call('DELETE', `${path(c)}/config`, { query: q(c, { reason, alternate }) });
+}
+
+// affiliations answers the users with the affiliation (owner, admin,
+// member, outcast) as [{jid, reason}].
+export async function affiliations(c, affiliation) {
+  const r = await call('GET', `${path(c)}/affiliations/${seg(affiliation)}`, { query: q(c) });
+  return (r && r.affiliations) || [];
+}
+
+// setAffiliation gives the user jid the affiliation ('none' removes it).
+export function setAffiliation(c, jid, affiliation, reason = '') {
+  return call('PUT', `${path(c)}/affiliations/${seg(affiliation)}/${seg(jid)}`, { query: q(c, { reason }) });
 }

@@ -745,6 +745,29 @@ export function show(screen) {
   $('me-bar').hidden = screen !== 'app';
 }
 
+// renderAffiliations lists a room's members and banned people in its
+// settings dialog (lists: {member, outcast}, each [{jid, reason}]), each
+// with a button: data-action remove-member or unban, with data-jid.
+export function renderAffiliations(lists) {
+  const draw = (id, items, text, action, label) => {
+    const el = $(id);
+    if (!el) return;
+    el.replaceChildren(...items.map((a) => {
+      const li = document.createElement('li');
+      li.append(`${a.jid}${a.reason ? ` (“${a.reason}”)` : ''} `, button(text, action, { jid: a.jid }, `${label} ${a.jid}`));
+      return li;
+    }));
+    if (!items.length) {
+      const li = document.createElement('li');
+      li.className = 'hint';
+      li.textContent = 'Nobody.';
+      el.append(li);
+    }
+  };
+  draw('cfg-member-list', lists.member || [], 'Remove', 'remove-member', 'Remove the membership of');
+  draw('cfg-outcast-list', lists.outcast || [], 'Unban', 'unban', 'Unban');
+}
+
 // renderPasskeys lists the account's passkeys, each with a Remove button
 // (data-action="remove-passkey").
 export function renderPasskeys(credentials) {
