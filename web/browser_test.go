@@ -588,15 +588,7 @@ func TestBrowserContacts(t *testing.T) {
 // occupants, leave.
 func TestBrowserRoom(t *testing.T) {
 	e := gatewayenv.Start(t, nil)
-	alice := user{ejabberdtest.NewUser(t), nil}
-	bob := user{ejabberdtest.NewUser(t), nil}
-	carol := user{ejabberdtest.NewUser(t), nil}
-	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
-	b := browsertest.Launch(t)
-	alice.p, bob.p, carol.p = newPage(t, b, "alice"), newPage(t, b, "bob"), newPage(t, b, "carol")
-	for _, u := range []user{alice, bob, carol} {
-		signIn(t, e, u.p, u.Name, u.Password)
-	}
+	alice, bob, carol := threeSignedIn(t, e, nil)
 	room := "room" + strings.ToLower(alice.Name)
 	roomBtn := `#rooms button[data-conv^="room:` + room + `@"]`
 

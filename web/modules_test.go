@@ -84,6 +84,14 @@ func TestBrowserView(t *testing.T) {
 	runModuleChecks(t, "view_test.js", viewRegions, 29)
 }
 
+// TestBrowserRoomRules runs the checks of rooms.js and roomadmin.js that
+// need no gateway: which moderation actions a role and an affiliation
+// allow, the sentence said to someone a room made leave, and the model
+// kept from an occupant snapshot, later presences and a subject.
+func TestBrowserRoomRules(t *testing.T) {
+	runModuleChecks(t, "rooms_test.js", viewRegions, 25)
+}
+
 // TestBrowserStyling runs the table checks of styling.js (XEP-0393 message
 // styling drawn as DOM nodes: each directive, nesting, quotes, preformatted
 // blocks, HTML and entities kept as text, unbalanced markers, 64 KiB of

@@ -12,6 +12,8 @@
 //     'register', 'totp' (the code step of a sign-in, or confirming an
 //     enrolment), 'passkey' (a passkey sign-in), 'account' (a settings
 //     change that asks for the current password), 'room' (joining a room),
+//     'room-admin' (what owners and moderators do: subject, roles, bans,
+//     settings, destroying),
 //     'push' (turning notifications on), or '' for anything else. A 401 is a wrong password at sign-in, a
 //     wrong code in the TOTP step, no passkey on a passkey sign-in, and an
 //     ended session elsewhere.
@@ -74,6 +76,7 @@ function apiSentence(err, doing, facts) {
       if (doing === 'register') return 'This server does not take new accounts.';
       if (doing === 'account') return 'Wrong password, or this sign-in may not change how you sign in: sign in again with a passkey, or with the password and code, first.';
       if (doing === 'room') return 'You may not enter this room.';
+      if (doing === 'room-admin') return 'You are not allowed to do that in this room: only its owners (or moderators, for some things) may.';
       return 'You are not allowed to do that.';
     case 'rate_limited':
       return `Too many attempts. ${later(err)}`;
@@ -84,12 +87,14 @@ function apiSentence(err, doing, facts) {
       if (doing === 'login' || doing === 'register' || doing === 'passkey') return `That username cannot be used: ${USERNAME_RULE}.`;
       if (doing === 'totp') return 'The code has 6 to 8 digits.';
       if (doing === 'room') return 'That room name cannot be used: a room name has no spaces and none of @ / : " & \' < >.';
+      if (doing === 'room-admin') return 'The room did not accept that setting.';
       return 'The server did not accept that.';
     case 'conflict':
       if (doing === 'register') return 'That username is taken. Choose another one.';
       return 'That exists already.';
     case 'not_found':
       if (doing === 'room') return 'That room does not exist.';
+      if (doing === 'room-admin') return 'That room, or that person in it, is not there any more.';
       return 'That does not exist (any more).';
     case 'payload_too_large':
       return 'That is too large for the server.';

@@ -13,11 +13,12 @@ import * as auth from './auth.js';
 import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
-import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys } from './view.js';
+import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations } from './view.js';
 import { explain, endedSentence } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError } from './chat.js';
 import { wireMessageList } from './msglist.js';
 import * as rooms from './rooms.js';
+import * as roomadmin from './roomadmin.js';
 import * as contacts from './contacts.js';
 import { startNotifying, soundOn, setSound } from './notify.js';
 import { restoreChats, bookmarkRoom, forgetRoom, forgetMarks } from './restore.js';
@@ -48,7 +49,8 @@ function onEvent(name, d) {
     case 'onConnect':
       state.setIdentity(d.jid || d.email);
       showMe(model.jid);
-      if (!d.resumed) rooms.rejoinRooms(); // a fresh stream
+      // No rejoin here: the gateway keeps the joined rooms and enters
+      // them again itself; each entry's occupant snapshot tells us.
       break;
     case 'chatapi.chat': onChat(d); break;
     case 'chatapi.muc': rooms.onMUC(d); break;
@@ -98,6 +100,7 @@ async function startSession(user, token) {
     model.muc = cfg.mucService || model.muc;
     if (cfg.uploadService === '') features.set('upload', false);
   }
+  rooms.refreshJoined();
   await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {}), restoreChats()]);
   applyFeatures();
   refreshPush().catch(() => {});
@@ -138,6 +141,8 @@ function enter(id, { focus = true } = {}) {
   if (!c) return;
   $('composer-input').value = state.draftOf(c.id);
   document.body.classList.add('in-conv');
+  // The room may have changed what occupants may do (its settings).
+  if (c.kind === 'room' && c.joined) rooms.refreshRoom(c).catch(() => {});
   if (focus) {
     flush(); // the composer shows with the conversation
     // On a touch screen a focused box pops up the keyboard over half the
@@ -270,12 +275,23 @@ function wireSidebar() {
   // A room joined here is bookmarked, so it comes back in a new tab or on
   // another device (restore.js).
   const join = (p) => p.then((c) => { bookmarkRoom(c); enter(c.id); }).catch((e) => fail(e, 'room'));
+  // The creation options count only when the person opened them.
+  const createOptions = () => (!$('room-create').open ? {} : {
+    naturalName: $('create-name').value.trim() || undefined,
+    description: $('create-desc').value.trim() || undefined,
+    roomPassword: $('create-password').value || undefined,
+    membersOnly: $('create-members').checked,
+    moderated: $('create-moderated').checked,
+    publicRoom: $('create-public').checked,
+  });
   $('room-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const name = $('room-input').value.trim();
     if (!name) return;
+    const opts = createOptions();
     $('room-input').value = '';
-    join(rooms.joinRoom(name));
+    $('create-password').value = '';
+    join(rooms.joinRoom(name, undefined, opts));
   });
   $('directory').addEventListener('toggle', () => { if ($('directory').open) rooms.loadDirectory().catch(fail); });
 
@@ -369,6 +385,7 @@ function wireConversation() {
     const c = activeConv();
     if (open && c) rooms.refreshOccupants(c).catch(fail);
   });
+  wireRoomAdmin();
   $('room-leave').addEventListener('click', busy($('room-leave'), async () => {
     const c = activeConv();
     if (!c) return;
@@ -392,6 +409,164 @@ function wireConversation() {
     model.visible = !document.hidden;
     if (model.visible) state.markSeen();
   });
+}
+
+// ---- wiring: what owners and moderators do ---------------------------------------------
+
+function wireRoomAdmin() {
+  // The notice of a room that made the person leave, with a button to the
+  // room its owner named instead.
+  rooms.onRoomNotice(({ c, text, alternate }) => {
+    forgetRoom(c); // its bookmark would bring it back on another device
+    notice(text + (alternate ? ` Its owner suggests the room ${local(alternate)}: join it from the Rooms list.` : ''));
+    const n = $('notice');
+    if (alternate && n) {
+      const a = document.createElement('a');
+      a.href = '#';
+      a.id = 'alternate-room';
+      a.textContent = `Go to ${local(alternate)}`;
+      a.addEventListener('click', (e) => { e.preventDefault(); n.hidden = true; join(rooms.joinRoom(alternate)); });
+      n.append(' ', a);
+    }
+  });
+  const join = (p) => p.then((c) => { bookmarkRoom(c); enter(c.id); }).catch((e) => fail(e, 'room'));
+
+  $('subject-edit').addEventListener('click', () => {
+    const c = activeConv();
+    $('subject-form').hidden = false;
+    $('subject-input').value = (c && c.subject) || '';
+    $('subject-input').focus();
+  });
+  $('subject-cancel').addEventListener('click', () => { $('subject-form').hidden = true; });
+  $('subject-form').addEventListener('submit', busy($('subject-save'), async () => {
+    const c = activeConv();
+    if (!c) return;
+    try {
+      await roomadmin.setSubject(c, $('subject-input').value.trim());
+      $('subject-form').hidden = true;
+    } catch (err) { fail(err, 'room-admin'); }
+  }));
+
+  // Moderation buttons in the occupant list (view.js draws them).
+  let pending = null; // {c, nick, ban} waiting for the reason
+  $('occupants').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-action]');
+    const c = activeConv();
+    if (!b || !c) return;
+    const nick = b.dataset.nick;
+    if (b.dataset.action === 'voice' || b.dataset.action === 'unvoice') {
+      try {
+        await roomadmin.setRole(c, nick, b.dataset.action === 'voice' ? 'participant' : 'visitor');
+      } catch (err) { fail(err, 'room-admin'); }
+      return;
+    }
+    pending = { c, nick, ban: b.dataset.action === 'ban' };
+    $('moderate-title').textContent = pending.ban ? `Ban ${nick} from the room` : `Remove ${nick} from the room`;
+    $('moderate-confirm').textContent = pending.ban ? 'Ban' : 'Remove';
+    $('moderate-reason').value = '';
+    $('moderate').showModal();
+    $('moderate-reason').focus();
+  });
+  $('moderate-cancel').addEventListener('click', () => { pending = null; $('moderate').close(); });
+  $('moderate-form').addEventListener('submit', busy($('moderate-confirm'), async () => {
+    const p = pending;
+    if (!p) return;
+    const reason = $('moderate-reason').value.trim();
+    try {
+      if (p.ban) {
+        const o = p.c.occupants.get(p.nick);
+        if (!o || !o.jid) throw new Error(`The room does not show who ${p.nick} is, so they cannot be banned from here.`);
+        await roomadmin.ban(p.c, o.jid, reason);
+      } else {
+        await roomadmin.setRole(p.c, p.nick, 'none', reason);
+      }
+      pending = null;
+      $('moderate').close();
+    } catch (err) {
+      $('moderate').close();
+      fail(err, 'room-admin');
+    }
+  }));
+
+  // Room settings: read when opened, written on save.
+  $('room-settings-open').addEventListener('click', async () => {
+    const c = activeConv();
+    if (!c) return;
+    $('room-config-state').textContent = 'Loading…';
+    $('cfg-password').value = '';
+    $('cfg-nopassword').checked = false;
+    $('room-settings').showModal();
+    try {
+      const o = await roomadmin.readConfig(c);
+      $('cfg-name').value = o.naturalName || '';
+      $('cfg-desc').value = o.description || '';
+      $('cfg-members').checked = Boolean(o.membersOnly);
+      $('cfg-moderated').checked = Boolean(o.moderated);
+      $('cfg-public').checked = Boolean(o.publicRoom);
+      $('cfg-subject').checked = Boolean(o.changeSubject);
+      $('cfg-password-state').textContent = o.passwordProtected ? 'The room has a password.' : 'The room has no password.';
+      await loadPeople(c);
+      $('room-config-state').textContent = '';
+    } catch (err) { $('room-config-state').textContent = explain(err, 'room-admin'); }
+  });
+  // Members and bans, in the same dialog.
+  const loadPeople = async (c) => {
+    const [member, outcast] = await Promise.all([roomadmin.affiliations(c, 'member'), roomadmin.affiliations(c, 'outcast')]);
+    renderAffiliations({ member, outcast });
+  };
+  const people = async (c, fn) => {
+    try {
+      await fn();
+      await loadPeople(c);
+    } catch (err) { $('room-config-state').textContent = explain(err, 'room-admin'); }
+  };
+  for (const id of ['cfg-member-list', 'cfg-outcast-list']) {
+    $(id).addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-action]');
+      const c = activeConv();
+      if (b && c) people(c, () => roomadmin.setAffiliation(c, b.dataset.jid, 'none'));
+    });
+  }
+  $('member-add-form').addEventListener('submit', busy($('member-add-submit'), async () => {
+    const c = activeConv();
+    const who = toJID($('member-add-input').value);
+    if (!c || !who) return;
+    await people(c, () => roomadmin.setAffiliation(c, who, 'member'));
+    $('member-add-input').value = '';
+  }));
+  $('room-config-form').addEventListener('submit', busy($('cfg-save'), async () => {
+    const c = activeConv();
+    if (!c) return;
+    const options = {
+      naturalName: $('cfg-name').value.trim(), description: $('cfg-desc').value.trim(),
+      membersOnly: $('cfg-members').checked, moderated: $('cfg-moderated').checked,
+      publicRoom: $('cfg-public').checked, changeSubject: $('cfg-subject').checked,
+    };
+    const pw = $('cfg-password').value;
+    if ($('cfg-nopassword').checked) options.password = '';
+    else if (pw) options.password = pw;
+    try {
+      await roomadmin.writeConfig(c, options);
+      $('cfg-password').value = '';
+      $('room-config-state').textContent = 'The room settings are saved.';
+      if (options.naturalName) { c.title = options.naturalName; state.changed(['lists', 'header'], c); }
+      rooms.refreshRoom(c).catch(() => {});
+    } catch (err) { $('room-config-state').textContent = explain(err, 'room-admin'); }
+  }));
+  $('destroy-form').addEventListener('submit', busy($('destroy-submit'), async () => {
+    const c = activeConv();
+    if (!c) return;
+    const alternate = $('destroy-alternate').value.trim();
+    try {
+      await roomadmin.destroy(c, $('destroy-reason').value.trim(), alternate ? local(alternate) : '');
+      $('room-settings').close();
+      $('destroy-reason').value = '';
+      $('destroy-alternate').value = '';
+      state.removeConv(c.id);
+      await forgetRoom(c);
+      notice(`The room ${c.title} is destroyed.`);
+    } catch (err) { $('room-config-state').textContent = explain(err, 'room-admin'); }
+  }));
 }
 
 // ---- wiring: settings ------------------------------------------------------------------

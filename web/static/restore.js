@@ -9,8 +9,11 @@
 //     its time and its place in the list. Opening one loads its own
 //     newest page, where that message is met again and kept once
 //     (state.js's identities).
-//   - the rooms: the group-chat bookmarks marked autojoin, joined again,
-//     with their newest page of history.
+//   - the rooms: the group-chat bookmarks marked autojoin, with their
+//     newest page of history. The gateway enters the person's joined rooms
+//     itself when their session opens, so a room the session is in already
+//     is taken as it is (rooms.js's resumeRoom), never joined twice; only
+//     one it is not in is joined.
 //     Joining a room from this client bookmarks it that way (and leaving
 //     removes the bookmark), so the rooms follow the person; the gateway
 //     offers the same bookmarks to their other XMPP clients (XEP-0402).
@@ -20,7 +23,7 @@
 
 import { call, seg, available } from './api.js';
 import { model, conv, addMessage, whenReady, bare, local, isRoom } from './state.js';
-import { joinRoom } from './rooms.js';
+import { resumeRoom } from './rooms.js';
 import { loadHistory } from './chat.js';
 
 const RECENT = 200; // archived messages asked for: enough for a screenful of conversations
@@ -73,7 +76,7 @@ async function fromBookmarks() {
     // The room's newest page gives it its place in the list: the join
     // itself brings no history when the person's XMPP session is in the
     // room already (another tab or device).
-    if (!model.convs.has('room:' + room)) joins.push(joinRoom(room).then(loadHistory).catch(() => {}));
+    if (!model.convs.has('room:' + room)) joins.push(resumeRoom(room).then(loadHistory).catch(() => {}));
   }
   await Promise.all(joins);
 }

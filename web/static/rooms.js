@@ -1,8 +1,19 @@
-// rooms.js: group chat rooms: the public directory, joining (a room enters
-// the model only once the join succeeded), leaving, occupants, inviting,
-// and the chatapi.muc events (room messages and invitations) and room
+// rooms.js: group chat rooms: the public directory (with occupant
+// counts), joining (a room enters the model only once the join succeeded;
+// a join that creates the room passes its creation options), leaving,
+// occupants, inviting, and the chatapi.muc events (room messages, subject
+// changes, invitations, the occupant snapshot on entering) and room
 // occupants' chatapi.presence. Actions call api.js and change the model
-// (state.js); view.js draws the result.
+// (state.js); view.js draws the result. What owners and moderators do
+// (subject, roles, bans, configuration, destroying) is roomadmin.js.
+//
+// A room conversation c keeps: c.occupants (nick -> {role, affiliation,
+// jid}), c.role and c.affiliation (the user's own, from the presence with
+// status code 110), c.subject. The gateway keeps the joined rooms and
+// enters them again itself when the session reopens: this client never
+// rejoins a room on its own, it learns them from the occupant snapshot
+// each entry sends. A room that makes the user leave (a kick, 307; a ban,
+// 301; its destruction) leaves the list with a notice saying why.
 
 import { call, seg, available, ApiError } from './api.js';
 import { model, conv, changed, removeConv, bare, local, resourceOf, addMessage, toRoomJID } from './state.js';
@@ -15,29 +26,83 @@ const roomPath = (jid) => `/groupchat/room/${seg(local(jid))}`;
 export async function loadDirectory() {
   const res = await available(() => call('GET', '/groupchat/rooms', { query: { type: 'all' }, feature: 'rooms' }));
   if (!res) return;
-  model.directory = (res.chatRooms || []).map((r) => ({ name: r.roomName, title: r.naturalName || r.roomName }));
+  model.directory = (res.chatRooms || []).map((r) => ({
+    name: r.roomName, title: r.naturalName || r.roomName,
+    occupants: Number.isInteger(r.occupants) ? r.occupants : -1,
+  }));
   changed('directory');
 }
 
+// CREATE lists the options a join passes for a room it creates
+// (openapi.yaml, joinRoom): the room ignores them when it exists.
+const CREATE = ['naturalName', 'description', 'membersOnly', 'moderated', 'publicRoom', 'roomPassword'];
+
 // joinRoom enters the room (a name or an address) and answers its
-// conversation.
-export async function joinRoom(room, password) {
+// conversation; create holds the options of a room the join creates.
+export async function joinRoom(room, password, create = {}) {
   const jid = toRoomJID(room);
   const known = model.convs.get('room:' + jid);
   const nick = (known && known.nick) || local(model.jid);
-  await call('PUT', roomPath(jid), { query: { serviceName: service(jid), nick, password }, feature: 'rooms' });
+  const query = { serviceName: service(jid), nick, password };
+  for (const k of CREATE) if (create[k] !== undefined) query[k] = create[k];
+  await call('PUT', roomPath(jid), { query, feature: 'rooms' });
   const c = conv('room', jid);
   c.nick = nick;
   c.joined = true;
-  refreshOccupants(c).catch(() => {});
+  if (!c.occupants.size) refreshOccupants(c).catch(() => {});
+  refreshRoom(c).catch(() => {});
   return c;
 }
 
-// rejoinRooms enters again the rooms this tab was in (a fresh stream).
-export function rejoinRooms() {
-  for (const c of model.convs.values()) {
-    if (c.kind === 'room' && c.joined) joinRoom(c.jid).catch(() => {});
+// resumeRoom answers the conversation of a room the person's session may
+// be in already (the gateway enters the joined rooms itself when the
+// session opens): when the room lists our own nick, it is taken as it is,
+// with no second join; otherwise it is joined.
+export async function resumeRoom(room) {
+  const jid = toRoomJID(room);
+  const nick = local(model.jid);
+  let res = null;
+  try {
+    res = await call('GET', `${roomPath(jid)}/occupants`, { query: { serviceName: service(jid) } });
+  } catch { /* not in it, or not visible: join */ }
+  // Occupants with a role come from the session's own view of a room it
+  // is in; a room it is not in lists bare nicks (disco#items).
+  const list = (res && res.occupants) || [];
+  if (!list.some((o) => o.role || resourceOf(o.jid) === nick)) return joinRoom(jid);
+  const c = conv('room', jid);
+  c.joined = true;
+  c.nick = c.nick || nick;
+  if (!c.occupants.size) {
+    for (const o of list) {
+      const n = resourceOf(o.jid);
+      if (n) c.occupants.set(n, { role: o.role, affiliation: o.affiliation, jid: bare(o.userAddress || '') });
+    }
+    const me = c.occupants.get(c.nick);
+    if (me && !c.role) { c.role = me.role; c.affiliation = me.affiliation; }
   }
+  refreshRoom(c).catch(() => {});
+  changed(['occupants', 'header'], c);
+  return c;
+}
+
+// refreshJoined reads again the occupants (the user's own role among
+// them) and the subject of the rooms the tab kept (a reload: no snapshot
+// comes when the stream resumes).
+export function refreshJoined() {
+  for (const c of model.convs.values()) {
+    if (c.kind !== 'room' || !c.joined) continue;
+    refreshOccupants(c).catch(() => {});
+    refreshRoom(c).catch(() => {});
+  }
+}
+
+// refreshRoom reads the room's subject and name (GET /groupchat/room).
+export async function refreshRoom(c) {
+  const r = await available(() => call('GET', roomPath(c.jid), { query: { serviceName: service(c.jid) } }));
+  if (!r) return;
+  if (typeof r.subject === 'string' && c.subject === undefined) c.subject = r.subject;
+  c.changeSubject = Boolean(r.canOccupantsChangeSubject);
+  changed('header', c);
 }
 
 export async function leaveRoom(c) {
@@ -50,11 +115,15 @@ export async function leaveRoom(c) {
 export async function refreshOccupants(c) {
   const res = await available(() => call('GET', `${roomPath(c.jid)}/occupants`, { query: { serviceName: service(c.jid) } }));
   if (!res) return;
-  c.occupants.clear();
+  const had = c.occupants;
+  c.occupants = new Map();
   for (const o of res.occupants || []) {
     const nick = resourceOf(o.jid);
-    if (nick) c.occupants.set(nick, { role: o.role, affiliation: o.affiliation });
+    const seen = had.get(nick);
+    if (nick) c.occupants.set(nick, { role: o.role, affiliation: o.affiliation, jid: bare(o.userAddress || '') || (seen && seen.jid) || '' });
   }
+  const me = c.occupants.get(c.nick);
+  if (me && me.role) { c.role = me.role; c.affiliation = me.affiliation || ''; changed('header', c); }
   changed('occupants', c);
 }
 
@@ -76,8 +145,20 @@ export function acceptInvitation(room) {
   return joinRoom(room, inv && inv.password);
 }
 
-// onMUC takes a chatapi.muc event: an invitation or a room message.
+// onMUC takes a chatapi.muc event: an invitation, the occupant snapshot,
+// a subject change or a room message.
 export function onMUC(d) {
+  if (d.type === 'occupants') {
+    onSnapshot(d);
+    return;
+  }
+  if (typeof d.subject === 'string' && d.subject !== '' && !d.body) {
+    const c = conv('room', bare(d.from));
+    c.joined = true;
+    c.subject = d.subject;
+    changed(['header', 'lists'], c);
+    return;
+  }
   if (d.type === 'invitationReceived') {
     const room = bare(d.room);
     model.invitations.set(room, d);
@@ -92,6 +173,46 @@ export function onMUC(d) {
   addMessage(c, { id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, body: d.body, nick, mine: nick === c.nick }, { live: true });
 }
 
+const self = (d) => (d.codes || []).map(String).includes('110');
+const occupantOf = (d) => ({ role: d.role || '', affiliation: d.affiliation || '', jid: bare(d.jid || '') });
+
+// own takes the user's own occupant presence d in c: its role and
+// affiliation say what the user may do there.
+function own(c, d) {
+  c.nick = resourceOf(d.from) || c.nick;
+  c.role = d.role || '';
+  c.affiliation = d.affiliation || '';
+  changed('header', c);
+}
+
+// onSnapshot takes the occupant list a room sends on entering it (the
+// gateway's own rejoin included): the room is joined, with these people.
+function onSnapshot(d) {
+  const c = conv('room', bare(d.room || d.from));
+  c.joined = true;
+  c.occupants = new Map();
+  for (const o of d.occupants || []) {
+    const nick = resourceOf(o.from);
+    if (!nick) continue;
+    c.occupants.set(nick, occupantOf(o));
+    if (self(o)) own(c, o);
+  }
+  if (c.subject === undefined) refreshRoom(c).catch(() => {});
+  changed(['occupants', 'lists'], c);
+}
+
+// removedWhy says in plain words why the room made the user leave, or ''
+// when it did not (an ordinary leave).
+export function removedWhy(d, room) {
+  const codes = (d.codes || []).map(String);
+  const why = d.reason ? ` The reason given: “${d.reason}”.` : '';
+  if (d.destroyed) return `The room ${room} was closed by its owner.${why}`;
+  if (codes.includes('301')) return `You were banned from the room ${room}.${why}`;
+  if (codes.includes('307')) return `You were removed from the room ${room} by a moderator.${why}`;
+  if (codes.includes('321')) return `You are no longer a member of the room ${room}, so you left it.${why}`;
+  return '';
+}
+
 // onOccupant takes the chatapi.presence of an address on the MUC service;
 // it answers false when the presence is not a room's.
 export function onOccupant(d) {
@@ -102,8 +223,26 @@ export function onOccupant(d) {
   const nick = resourceOf(d.from);
   if (!c || !nick) return true;
   const type = d.presenceType || 'available';
-  if (type === 'unavailable') c.occupants.delete(nick);
-  else if (type === 'available') c.occupants.set(nick, { role: d.role, affiliation: d.affiliation });
+  const mine = self(d) || (nick === c.nick && type === 'unavailable' && (d.destroyed || (d.codes || []).length));
+  if (type === 'unavailable') {
+    c.occupants.delete(nick);
+    if (mine) {
+      const why = removedWhy(d, c.title);
+      if (why) {
+        removeConv(c.id);
+        roomNotice({ c, text: why, alternate: d.alternate ? bare(d.alternate) : '' });
+        return true;
+      }
+    }
+  } else if (type === 'available') {
+    c.occupants.set(nick, occupantOf(d));
+    if (mine) own(c, d);
+  }
   changed('occupants', c);
   return true;
 }
+
+// roomNotice shows why a room was left; set by main.js (a notice with a
+// link to the alternative room).
+let roomNotice = ({ text }) => notice(text);
+export function onRoomNotice(fn) { roomNotice = fn; }

@@ -35,6 +35,7 @@ import { explain } from './errors.js';
 import { model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage } from './state.js';
 import { fileOf } from './files.js';
 import { styled } from './styling.js';
+import { may } from './roomadmin.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -593,6 +594,12 @@ function renderDirectory() {
     const li = document.createElement('li');
     const b = button(r.title, 'join-room', { room: r.name }, `Join ${r.title}`);
     b.className = 'conv-item';
+    if (r.occupants >= 0) {
+      const n = document.createElement('span');
+      n.className = 'count';
+      n.textContent = r.occupants === 1 ? '1 person' : `${r.occupants} people`;
+      b.append(' ', n);
+    }
     li.append(b);
     return li;
   }));
@@ -611,6 +618,7 @@ function renderHeader() {
   const isRoom = Boolean(c && c.kind === 'room');
   $('occupants-toggle').hidden = !isRoom;
   $('room-leave').hidden = !isRoom;
+  renderSubject(c);
   if (!isRoom) {
     $('occupants-panel').hidden = true;
     $('occupants-toggle').setAttribute('aria-expanded', 'false');
@@ -622,14 +630,68 @@ function renderHeader() {
   if (!c) document.body.classList.remove('in-conv');
 }
 
+// renderSubject shows the room's subject under its title, and the
+// buttons of what the user may change there (roomadmin.js's may). The
+// elements are optional (a page without them draws the rest).
+function renderSubject(c) {
+  const room = c && c.kind === 'room' ? c : null;
+  const el = $('conv-subject');
+  if (el) {
+    const text = (room && room.subject) || '';
+    el.textContent = text;
+    el.hidden = !text;
+  }
+  const edit = $('subject-edit');
+  if (edit) edit.hidden = !may(room, 'subject');
+  const cfg = $('room-settings-open');
+  if (cfg) cfg.hidden = !may(room, 'configure');
+  const form = $('subject-form');
+  if (form && !may(room, 'subject')) form.hidden = true;
+}
+
+const ROLE_WORDS = { moderator: 'moderator', participant: '', visitor: 'no voice' };
+const AFF_WORDS = { owner: 'owner', admin: 'admin', member: 'member' };
+
+// occupantItem is one person in the room: the nick, what they are there
+// (owner, admin, member; moderator, no voice), and the moderation buttons
+// the user may use on them (data-action kick, voice, unvoice, ban with
+// data-nick).
+function occupantItem(c, nick, o) {
+  const li = document.createElement('li');
+  li.className = 'occupant';
+  li.dataset.nick = nick;
+  const name = document.createElement('span');
+  name.className = 'nick';
+  name.textContent = nick + (nick === c.nick ? ' (you)' : '');
+  const words = [AFF_WORDS[o.affiliation], ROLE_WORDS[o.role]].filter(Boolean);
+  li.append(name);
+  if (words.length) {
+    const tag = document.createElement('span');
+    tag.className = 'tags';
+    tag.textContent = ' — ' + words.join(', ');
+    li.append(tag);
+  }
+  if (nick === c.nick) return li;
+  const acts = [];
+  if (may(c, 'voice', o.affiliation) && o.role === 'visitor') acts.push(button('Give voice', 'voice', { nick }, `Give ${nick} a voice`));
+  if (may(c, 'voice', o.affiliation) && o.role === 'participant') acts.push(button('Take voice', 'unvoice', { nick }, `Take ${nick}'s voice`));
+  if (may(c, 'kick', o.affiliation)) acts.push(button('Remove', 'kick', { nick }, `Remove ${nick} from the room`));
+  if (may(c, 'ban', o.affiliation) && o.jid) acts.push(button('Ban', 'ban', { nick }, `Ban ${nick} from the room`));
+  if (acts.length) {
+    const span = document.createElement('span');
+    span.className = 'occupant-actions';
+    for (const a of acts) span.append(' ', a);
+    li.append(span);
+  }
+  return li;
+}
+
 function renderOccupants() {
   const c = activeConv();
-  const items = !c || c.kind !== 'room' ? [] : [...c.occupants.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([nick, o]) => {
-    const li = document.createElement('li');
-    li.textContent = nick + (o.role && o.role !== 'participant' ? ` (${o.role})` : '');
-    return li;
-  });
+  const items = !c || c.kind !== 'room' ? [] : [...c.occupants.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .map(([nick, o]) => occupantItem(c, nick, o));
   $('occupants').replaceChildren(...items);
+  renderSubject(c);
   if (c && c.kind === 'room') $('conv-presence').textContent = `${c.occupants.size} in the room`;
 }
 
@@ -681,6 +743,29 @@ export function show(screen) {
   $('auth').hidden = screen !== 'auth';
   $('app').hidden = screen !== 'app';
   $('me-bar').hidden = screen !== 'app';
+}
+
+// renderAffiliations lists a room's members and banned people in its
+// settings dialog (lists: {member, outcast}, each [{jid, reason}]), each
+// with a button: data-action remove-member or unban, with data-jid.
+export function renderAffiliations(lists) {
+  const draw = (id, items, text, action, label) => {
+    const el = $(id);
+    if (!el) return;
+    el.replaceChildren(...items.map((a) => {
+      const li = document.createElement('li');
+      li.append(`${a.jid}${a.reason ? ` (“${a.reason}”)` : ''} `, button(text, action, { jid: a.jid }, `${label} ${a.jid}`));
+      return li;
+    }));
+    if (!items.length) {
+      const li = document.createElement('li');
+      li.className = 'hint';
+      li.textContent = 'Nobody.';
+      el.append(li);
+    }
+  };
+  draw('cfg-member-list', lists.member || [], 'Remove', 'remove-member', 'Remove the membership of');
+  draw('cfg-outcast-list', lists.outcast || [], 'Unban', 'unban', 'Unban');
 }
 
 // renderPasskeys lists the account's passkeys, each with a Remove button

@@ -33,6 +33,9 @@ async function run() {
     .startsWith('That username cannot be used'), true);
   check('taken', explain(api(409, 'conflict', 'the username is taken'), 'register'), 'That username is taken. Choose another one.');
   check('room name', explain(api(400, 'bad_request', regex), 'room').startsWith('That room name cannot be used'), true);
+  check('not an owner', explain(api(403, 'forbidden', 'x'), 'room-admin').startsWith('You are not allowed to do that in this room'), true);
+  check('a refused setting', explain(api(400, 'bad_request', regex), 'room-admin'), 'The room did not accept that setting.');
+  check('gone from the room', explain(api(404, 'not_found', 'x'), 'room-admin'), 'That room, or that person in it, is not there any more.');
   check('xmpp unavailable', explain(api(502, 'xmpp_unavailable', 'x')), 'The chat server cannot be reached right now. Try again in a moment.');
   check('503 with a wait', explain(api(503, 'xmpp_unavailable', 'x', 120)), 'The chat server cannot be reached right now. Try again in 2 minutes.');
   check('a proxy page (no code)', explain(api(502)), 'The chat server cannot be reached right now. Try again in a moment.');
