@@ -18,14 +18,13 @@ import (
 // for them (+notify), and the user's stream gets chatapi.nick and
 // chatapi.avatar.
 //
-// KNOWN BROKEN (issue 19, open): b never receives a's presence, so b's
-// server (ejabberd, ignore_pep_from_offline) sends a no PEP notification:
-// b's subscription to a is apparently not approved by the pre-approval
-// of subscriptionType 3. The translation itself is unit-tested
-// (TestTranslateModern); a's caps and disco#info answer were checked by
-// hand. Remove the skip once a approves b's request explicitly.
+// The subscriptions are made as two people make them: a adds b (a
+// request to b), b approves and asks back, and a approves b's request
+// explicitly through the API (ejabberd ignores an unrequested
+// "subscribed", so a's pre-approval in subscriptionType 3 is not enough).
+// b's server notifies only resources of a whose presence b has had
+// (ignore_pep_from_offline), so b waits for it before publishing.
 func TestIntegrationContactProfile(t *testing.T) {
-	t.Skip("issue 19: b's subscription to a is not approved yet; see the comment")
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -59,11 +58,25 @@ func TestIntegrationContactProfile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// b's server notifies only resources of a that b has had presence
-	// from (ejabberd's ignore_pep_from_offline): a announces itself again
-	// now that b is a contact, and b waits for it.
-	if r := e.Do(t, "POST", api+"/presence?show=chat", ta, "", ""); r.Status != 200 {
-		t.Fatalf("presence: %d %s", r.Status, r.Body)
+	// a sees b's request and approves it, as a person does in the client.
+	waitRequest := time.Now().Add(15 * time.Second)
+	for {
+		if time.Now().After(waitRequest) {
+			t.Fatal("a never saw b's subscription request")
+		}
+		ev := stream.Next(t, time.Until(waitRequest))
+		var p struct {
+			From         string `json:"from"`
+			PresenceType string `json:"presenceType"`
+		}
+		if ev.Name == "chatapi.presence" && json.Unmarshal([]byte(ev.Data), &p) == nil &&
+			p.PresenceType == "subscribe" && strings.HasPrefix(p.From, b.JID) {
+			break
+		}
+	}
+	approve, _ := json.Marshal(map[string]any{"jid": b.JID, "subscriptionType": 3})
+	if r := e.Do(t, "PUT", api+"/roster/"+b.JID, ta, "application/json", string(approve)); r.Status != 200 {
+		t.Fatalf("approve b: %d %s", r.Status, r.Body)
 	}
 	waitCtx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
