@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberd"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
@@ -17,27 +19,63 @@ import (
 // the server notifies the gateway's session because its capabilities ask
 // for them (+notify), and the user's stream gets chatapi.nick and
 // chatapi.avatar.
-//
-// The subscriptions are made as two people make them: a adds b (a
-// request to b), b approves and asks back, and a approves b's request
-// explicitly through the API (ejabberd ignores an unrequested
-// "subscribed", so a's pre-approval in subscriptionType 3 is not enough).
-// b's server notifies only resources of a whose presence b has had
-// (ignore_pep_from_offline), so b waits for it before publishing.
 func TestIntegrationContactProfile(t *testing.T) {
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta := e.Login(t, a.Name, a.Password)
 	stream := e.OpenConnected(t, ta, "")
-	bc, err := xmppconn.Dial(t.Context(), xmppconn.Config{Addr: srv.C2SAddr(), Domain: b.Domain, User: b.Name, Password: b.Password, TLS: xmppconn.TLSOff})
-	if err != nil {
-		t.Fatal(err)
+	bc := availableClient(t, srv, b)
+	befriend(t, e, ta, stream, a, b, bc)
+	publish := func(node, item string) {
+		t.Helper()
+		payload := `<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='` + node + `'>` + item + `</publish></pubsub>`
+		if _, err := bc.RawIQ(t.Context(), "set", "", []byte(payload)); err != nil {
+			t.Fatalf("publish %s: %v", node, err)
+		}
 	}
-	defer bc.Close(t.Context())
-	if err := bc.SendRaw(t.Context(), []byte(`<presence/>`)); err != nil {
-		t.Fatal(err)
+	publish("http://jabber.org/protocol/nick", `<item id='current'><nick xmlns='http://jabber.org/protocol/nick'>Bobby</nick></item>`)
+	publish("urn:xmpp:avatar:metadata", `<item id='0123abcd'><metadata xmlns='urn:xmpp:avatar:metadata'><info id='0123abcd' bytes='42' type='image/png' width='8' height='8'/></metadata></item>`)
+
+	var gotNick, gotAvatar bool
+	deadline := time.Now().Add(15 * time.Second)
+	for !(gotNick && gotAvatar) && time.Now().Before(deadline) {
+		ev := stream.Next(t, time.Until(deadline))
+		switch ev.Name {
+		case chatapi.EventNick:
+			var n chatapi.Nick
+			if err := json.Unmarshal([]byte(ev.Data), &n); err != nil {
+				t.Fatal(err)
+			}
+			if n.JID == b.JID && n.Nick == "Bobby" {
+				gotNick = true
+			}
+		case chatapi.EventAvatar:
+			var av chatapi.Avatar
+			if err := json.Unmarshal([]byte(ev.Data), &av); err != nil {
+				t.Fatal(err)
+			}
+			if av == (chatapi.Avatar{JID: b.JID, ID: "0123abcd", Type: "image/png", Size: 42, Width: 8, Height: 8}) {
+				gotAvatar = true
+			} else if strings.HasPrefix(av.JID, b.JID) {
+				t.Fatalf("avatar event %+v", av)
+			}
+		}
 	}
+	if !gotNick || !gotAvatar {
+		t.Fatalf("nick event %v, avatar event %v; want both", gotNick, gotAvatar)
+	}
+}
+
+// befriend makes the gateway user a (token ta, event stream stream) and
+// the plain client b (bc, available) contacts both ways, as two people do:
+// a adds b (a request to b), b approves and asks back, and a approves b's
+// request explicitly through the API (ejabberd ignores an unrequested
+// "subscribed", so a's pre-approval in subscriptionType 3 is not enough).
+// It returns when b has a's presence: b's server notifies only resources
+// of a whose presence b has had (ignore_pep_from_offline).
+func befriend(t *testing.T, e *env, ta string, stream *gatewaytest.Stream, a, b ejabberdtest.User, bc *xmppconn.Conn) {
+	t.Helper()
 	// a subscribes to b's presence and pre-approves b's subscription; b
 	// approves and subscribes (both ways, as contacts are).
 	item, _ := json.Marshal(map[string]any{"jid": b.JID, "nickname": "b", "subscriptionType": 3, "groups": []string{}})
@@ -89,42 +127,19 @@ func TestIntegrationContactProfile(t *testing.T) {
 			break
 		}
 	}
-	publish := func(node, item string) {
-		t.Helper()
-		payload := `<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='` + node + `'>` + item + `</publish></pubsub>`
-		if _, err := bc.RawIQ(t.Context(), "set", "", []byte(payload)); err != nil {
-			t.Fatalf("publish %s: %v", node, err)
-		}
-	}
-	publish("http://jabber.org/protocol/nick", `<item id='current'><nick xmlns='http://jabber.org/protocol/nick'>Bobby</nick></item>`)
-	publish("urn:xmpp:avatar:metadata", `<item id='0123abcd'><metadata xmlns='urn:xmpp:avatar:metadata'><info id='0123abcd' bytes='42' type='image/png' width='8' height='8'/></metadata></item>`)
+}
 
-	var gotNick, gotAvatar bool
-	deadline := time.Now().Add(15 * time.Second)
-	for !(gotNick && gotAvatar) && time.Now().Before(deadline) {
-		ev := stream.Next(t, time.Until(deadline))
-		switch ev.Name {
-		case chatapi.EventNick:
-			var n chatapi.Nick
-			if err := json.Unmarshal([]byte(ev.Data), &n); err != nil {
-				t.Fatal(err)
-			}
-			if n.JID == b.JID && n.Nick == "Bobby" {
-				gotNick = true
-			}
-		case chatapi.EventAvatar:
-			var av chatapi.Avatar
-			if err := json.Unmarshal([]byte(ev.Data), &av); err != nil {
-				t.Fatal(err)
-			}
-			if av == (chatapi.Avatar{JID: b.JID, ID: "0123abcd", Type: "image/png", Size: 42, Width: 8, Height: 8}) {
-				gotAvatar = true
-			} else if strings.HasPrefix(av.JID, b.JID) {
-				t.Fatalf("avatar event %+v", av)
-			}
-		}
+// availableClient is u's plain XMPP client (no gateway), connected and
+// available; it is closed when the test ends.
+func availableClient(t *testing.T, srv *ejabberd.Server, u ejabberdtest.User) *xmppconn.Conn {
+	t.Helper()
+	c, err := xmppconn.Dial(t.Context(), xmppconn.Config{Addr: srv.C2SAddr(), Domain: u.Domain, User: u.Name, Password: u.Password, TLS: xmppconn.TLSOff})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !gotNick || !gotAvatar {
-		t.Fatalf("nick event %v, avatar event %v; want both", gotNick, gotAvatar)
+	t.Cleanup(func() { c.Close(context.Background()) })
+	if err := c.SendRaw(t.Context(), []byte(`<presence/>`)); err != nil {
+		t.Fatal(err)
 	}
+	return c
 }
