@@ -151,6 +151,8 @@ func classify(err error) *Error {
 		return wrap(http.StatusConflict, "the nickname is in use in the room", err)
 	case errors.Is(err, xmppconn.ErrFileNotAccepted):
 		return wrap(http.StatusRequestEntityTooLarge, "the upload service does not accept this file", err)
+	case errors.Is(err, xmppconn.ErrNoAvatar):
+		return wrap(http.StatusNotFound, "the contact shows no avatar", err)
 	case errors.Is(err, xmppconn.ErrUnknownArchiveID):
 		return wrap(http.StatusBadRequest, "no message with this archive id", err)
 	case errors.Is(err, xmppconn.ErrInvalidStanza):

@@ -21,14 +21,7 @@ func TestIntegrationFile(t *testing.T) {
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta := e.Login(t, a.Name, a.Password)
 	stream := e.OpenConnected(t, ta, "")
-	bc, err := xmppconn.Dial(t.Context(), xmppconn.Config{Addr: srv.C2SAddr(), Domain: b.Domain, User: b.Name, Password: b.Password, TLS: xmppconn.TLSOff})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bc.Close(t.Context())
-	if err := bc.SendRaw(t.Context(), []byte(`<presence/>`)); err != nil {
-		t.Fatal(err)
-	}
+	bc := availableClient(t, srv, b)
 
 	const u = "https://upload.example.org/x/cat.png"
 	r := e.Do(t, "POST", api+"/chat/message/"+url.PathEscape(b.JID)+"?file="+url.QueryEscape(u), ta, "text/plain", "a cat")

@@ -351,6 +351,18 @@ type ArchivedMessage struct {
 	ToJID *JID `json:"toJID,omitempty"`
 }
 
+// AvatarEntity The user's avatar as published.
+type AvatarEntity struct {
+	// Id The SHA-1 of the image, hex (the `ETag` of `GET /avatar/{jid}`).
+	Id string `json:"id"`
+
+	// Size The image's size in bytes.
+	Size int `json:"size"`
+
+	// Type The image's MIME type.
+	Type string `json:"type"`
+}
+
 // Bookmark A server-side bookmark (the Openfire bookmark model).
 type Bookmark struct {
 	// BookmarkID Assigned by the gateway; ignored on create.
@@ -2080,6 +2092,15 @@ type ServerInterface interface {
 	// GetOpenAPISpec This document
 	// (GET /sparkweb/api/openapi.yaml)
 	GetOpenAPISpec(ctx echo.Context) error
+	// RemoveOwnAvatar Remove the user's avatar
+	// (DELETE /sparkweb/api/rest/avatar)
+	RemoveOwnAvatar(ctx echo.Context) error
+	// SetOwnAvatar Set the user's avatar
+	// (PUT /sparkweb/api/rest/avatar)
+	SetOwnAvatar(ctx echo.Context) error
+	// GetAvatar Get a contact's avatar image
+	// (GET /sparkweb/api/rest/avatar/{jid})
+	GetAvatar(ctx echo.Context, jid JIDString) error
 	// CreateBookmark Create a bookmark
 	// (POST /sparkweb/api/rest/bookmark)
 	CreateBookmark(ctx echo.Context) error
@@ -2345,6 +2366,40 @@ func (w *ServerInterfaceWrapper) GetOpenAPISpec(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOpenAPISpec(ctx)
+	return err
+}
+
+// RemoveOwnAvatar converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveOwnAvatar(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveOwnAvatar(ctx)
+	return err
+}
+
+// SetOwnAvatar converts echo context to params.
+func (w *ServerInterfaceWrapper) SetOwnAvatar(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetOwnAvatar(ctx)
+	return err
+}
+
+// GetAvatar converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAvatar(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "jid" -------------
+	var jid JIDString
+
+	err = runtime.BindStyledParameterWithOptions("simple", "jid", ctx.Param("jid"), &jid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter jid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAvatar(ctx, jid)
 	return err
 }
 
@@ -4286,6 +4341,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/roster/:jid", wrapper.UpdateRosterItem, options.OperationMiddlewares["updateRosterItem"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/pubsub/create/:node", wrapper.CreatePubSubNode, options.OperationMiddlewares["createPubSubNode"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/pubsub/nodes", wrapper.ListPubSubNodes, options.OperationMiddlewares["listPubSubNodes"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/avatar", wrapper.RemoveOwnAvatar, options.OperationMiddlewares["removeOwnAvatar"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/avatar", wrapper.SetOwnAvatar, options.OperationMiddlewares["setOwnAvatar"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/avatar/:jid", wrapper.GetAvatar, options.OperationMiddlewares["getAvatar"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/pubsub/subscribers/:node", wrapper.ListPubSubSubscribers, options.OperationMiddlewares["listPubSubSubscribers"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/pubsub/publish/:node", wrapper.PublishPubSubItem, options.OperationMiddlewares["publishPubSubItem"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/pubsub/subscribe/:node", wrapper.SubscribePubSubNode, options.OperationMiddlewares["subscribePubSubNode"]...)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberd"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
@@ -17,65 +19,14 @@ import (
 // the server notifies the gateway's session because its capabilities ask
 // for them (+notify), and the user's stream gets chatapi.nick and
 // chatapi.avatar.
-//
-// KNOWN BROKEN (issue 19, open): b never receives a's presence, so b's
-// server (ejabberd, ignore_pep_from_offline) sends a no PEP notification:
-// b's subscription to a is apparently not approved by the pre-approval
-// of subscriptionType 3. The translation itself is unit-tested
-// (TestTranslateModern); a's caps and disco#info answer were checked by
-// hand. Remove the skip once a approves b's request explicitly.
 func TestIntegrationContactProfile(t *testing.T) {
-	t.Skip("issue 19: b's subscription to a is not approved yet; see the comment")
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta := e.Login(t, a.Name, a.Password)
 	stream := e.OpenConnected(t, ta, "")
-	bc, err := xmppconn.Dial(t.Context(), xmppconn.Config{Addr: srv.C2SAddr(), Domain: b.Domain, User: b.Name, Password: b.Password, TLS: xmppconn.TLSOff})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bc.Close(t.Context())
-	if err := bc.SendRaw(t.Context(), []byte(`<presence/>`)); err != nil {
-		t.Fatal(err)
-	}
-	// a subscribes to b's presence and pre-approves b's subscription; b
-	// approves and subscribes (both ways, as contacts are).
-	item, _ := json.Marshal(map[string]any{"jid": b.JID, "nickname": "b", "subscriptionType": 3, "groups": []string{}})
-	if r := e.Do(t, "POST", api+"/roster", ta, "application/json", string(item)); r.Status != 200 {
-		t.Fatalf("add b: %d %s", r.Status, r.Body)
-	}
-	for {
-		st, err := bc.Next(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Name == "presence" && st.Type == "subscribe" {
-			break
-		}
-	}
-	for _, typ := range []string{"subscribed", "subscribe"} {
-		if err := bc.SendRaw(t.Context(), []byte(`<presence type='`+typ+`' to='`+a.JID+`'/>`)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// b's server notifies only resources of a that b has had presence
-	// from (ejabberd's ignore_pep_from_offline): a announces itself again
-	// now that b is a contact, and b waits for it.
-	if r := e.Do(t, "POST", api+"/presence?show=chat", ta, "", ""); r.Status != 200 {
-		t.Fatalf("presence: %d %s", r.Status, r.Body)
-	}
-	waitCtx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
-	defer cancel()
-	for {
-		st, err := bc.Next(waitCtx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Name == "presence" && st.Type == "" && strings.HasPrefix(st.From, a.JID+"/") {
-			break
-		}
-	}
+	bc := availableClient(t, srv, b)
+	befriend(t, e, ta, stream, a, b, bc)
 	publish := func(node, item string) {
 		t.Helper()
 		payload := `<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='` + node + `'>` + item + `</publish></pubsub>`
@@ -114,4 +65,81 @@ func TestIntegrationContactProfile(t *testing.T) {
 	if !gotNick || !gotAvatar {
 		t.Fatalf("nick event %v, avatar event %v; want both", gotNick, gotAvatar)
 	}
+}
+
+// befriend makes the gateway user a (token ta, event stream stream) and
+// the plain client b (bc, available) contacts both ways, as two people do:
+// a adds b (a request to b), b approves and asks back, and a approves b's
+// request explicitly through the API (ejabberd ignores an unrequested
+// "subscribed", so a's pre-approval in subscriptionType 3 is not enough).
+// It returns when b has a's presence: b's server notifies only resources
+// of a whose presence b has had (ignore_pep_from_offline).
+func befriend(t *testing.T, e *env, ta string, stream *gatewaytest.Stream, a, b ejabberdtest.User, bc *xmppconn.Conn) {
+	t.Helper()
+	// a subscribes to b's presence and pre-approves b's subscription; b
+	// approves and subscribes (both ways, as contacts are).
+	item, _ := json.Marshal(map[string]any{"jid": b.JID, "nickname": "b", "subscriptionType": 3, "groups": []string{}})
+	if r := e.Do(t, "POST", api+"/roster", ta, "application/json", string(item)); r.Status != 200 {
+		t.Fatalf("add b: %d %s", r.Status, r.Body)
+	}
+	for {
+		st, err := bc.Next(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Name == "presence" && st.Type == "subscribe" {
+			break
+		}
+	}
+	for _, typ := range []string{"subscribed", "subscribe"} {
+		if err := bc.SendRaw(t.Context(), []byte(`<presence type='`+typ+`' to='`+a.JID+`'/>`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a sees b's request and approves it, as a person does in the client.
+	waitRequest := time.Now().Add(15 * time.Second)
+	for {
+		if time.Now().After(waitRequest) {
+			t.Fatal("a never saw b's subscription request")
+		}
+		ev := stream.Next(t, time.Until(waitRequest))
+		var p struct {
+			From         string `json:"from"`
+			PresenceType string `json:"presenceType"`
+		}
+		if ev.Name == "chatapi.presence" && json.Unmarshal([]byte(ev.Data), &p) == nil &&
+			p.PresenceType == "subscribe" && strings.HasPrefix(p.From, b.JID) {
+			break
+		}
+	}
+	approve, _ := json.Marshal(map[string]any{"jid": b.JID, "subscriptionType": 3})
+	if r := e.Do(t, "PUT", api+"/roster/"+b.JID, ta, "application/json", string(approve)); r.Status != 200 {
+		t.Fatalf("approve b: %d %s", r.Status, r.Body)
+	}
+	waitCtx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	for {
+		st, err := bc.Next(waitCtx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Name == "presence" && st.Type == "" && strings.HasPrefix(st.From, a.JID+"/") {
+			break
+		}
+	}
+}
+
+// availableClient is u's plain XMPP client (no gateway), connected and
+// available; it is closed when the test ends.
+func availableClient(t *testing.T, srv *ejabberd.Server, u ejabberdtest.User) *xmppconn.Conn {
+	t.Helper()
+	c, err := xmppconn.Dial(t.Context(), xmppconn.Config{Addr: srv.C2SAddr(), Domain: u.Domain, User: u.Name, Password: u.Password, TLS: xmppconn.TLSOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	if err := c.SendRaw(t.Context(), []byte(`<presence/>`)); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

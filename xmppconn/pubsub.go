@@ -200,7 +200,13 @@ func (s *Session) Retract(ctx context.Context, service, node, id string, notify 
 // Items returns the items of node (XEP-0060 section 6.5), at most max
 // when max > 0.
 func (s *Session) Items(ctx context.Context, service, node string, max int) ([]Item, error) {
-	req := &pubsubRequest{Items: &itemsReq{Node: node, MaxItems: max}}
+	return s.items(ctx, service, &itemsReq{Node: node, MaxItems: max})
+}
+
+// items sends the items request req (all items, the last max, or the
+// items named in req.Items) and returns the items of the answer.
+func (s *Session) items(ctx context.Context, service string, req0 *itemsReq) ([]Item, error) {
+	req := &pubsubRequest{Items: req0}
 	reply, err := s.iq(ctx, newIQ(stanza.IQTypeGet, service, req))
 	if err != nil {
 		return nil, err
