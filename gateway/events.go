@@ -53,6 +53,7 @@ func (s *Server) publish(user, name string, data []byte) int {
 	if s.cfg.EventLog == nil {
 		return s.hub.Publish(user, name, data)
 	}
+	defer s.appends.lock(user)()
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
 	seq, err := s.cfg.EventLog.Append(ctx, user, name, data)

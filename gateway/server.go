@@ -125,6 +125,7 @@ type Server struct {
 	dir      xmppadmin.Directory
 	sessions *xmppconn.Manager
 	hub      *sse.Hub
+	appends  appendOrder // one user's appends to the EventLog in order (eventorder.go)
 	streams  *streamRegistry
 	limits   *limits
 	authx    authState
