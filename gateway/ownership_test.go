@@ -1,0 +1,107 @@
+package gateway_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/gatewayenv"
+	"github.com/sparkgate/sparkgate/internal/natstest"
+	"github.com/sparkgate/sparkgate/internal/pgtest"
+	"github.com/sparkgate/sparkgate/lease"
+)
+
+// withOwnership returns a Config mod that keeps the event logs in the NATS
+// at url and makes the node own its users by leases of ttl, as
+// cmd/sparkgate does with -nats-url; *nc is the node's connection, which
+// a test closes to cut the node off NATS.
+func withOwnership(t *testing.T, url string, ttl time.Duration, nc **nats.Conn) func(*gateway.Config) {
+	return func(c *gateway.Config) {
+		conn, l := connectLog(t, url)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ls, err := lease.Open(ctx, conn, lease.Config{TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Events.Remote, c.EventLog = l, l
+		c.Ownership = lease.Owner{Leases: ls, Log: l, Elsewhere: gateway.ErrOwnedElsewhere}
+		*nc = conn
+	}
+}
+
+// TestIntegrationOwnershipTakeover: two nodes on one NATS and one store.
+// A login on node 1 opens the user's session there; a stream for the
+// user on node 2 is refused with 503 and Retry-After while node 1 holds
+// the lease. Node 1 then loses NATS (as a crashed node stops renewing):
+// its session closes, and within the lease TTL node 2 takes the user
+// over; its stream receives a message sent afterwards.
+func TestIntegrationOwnershipTakeover(t *testing.T) {
+	const ttl = 2 * time.Second
+	ns := natstest.Start(t)
+	o := gatewayenv.Options{Plain: true, Dir: t.TempDir(), Store: pgtest.DSN(t)}
+	var nc1, nc2 *nats.Conn
+	o.Config = withOwnership(t, ns.URL, ttl, &nc1)
+	n1 := startEnv(t, o)
+	o.Config = withOwnership(t, ns.URL, ttl, &nc2)
+	n2 := startEnv(t, o)
+	sender := newGateway(t, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta := sender.Login(t, a.Name, a.Password)
+
+	tb := n1.Login(t, b.Name, b.Password)
+	s1, r := n1.Open(t, tb, "")
+	if r.Status != http.StatusOK {
+		t.Fatalf("stream on node 1: %d %s", r.Status, r.Body)
+	}
+	s1.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+
+	// Node 2 refuses, for the stream and for a login with the password;
+	// a wrong password is still a 401 there.
+	if _, r := n2.Open(t, tb, ""); r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("stream on node 2 while node 1 owns: %d %s (Retry-After %q), want 503 with Retry-After",
+			r.Status, r.Body, r.Header.Get("Retry-After"))
+	}
+	if r := n2.Do(t, "POST", api+"/login/"+b.Name, "", "text/plain", b.Password); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("login on node 2 while node 1 owns: %d %s, want 503", r.Status, r.Body)
+	}
+	if r := n2.Do(t, "POST", api+"/login/"+b.Name, "", "text/plain", "wrong password"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong password on node 2: %d %s, want 401", r.Status, r.Body)
+	}
+
+	nc1.Close() // node 1 is cut off: its lease is no longer renewed
+	cut := time.Now()
+	// Node 1 learns it lost the lease, and ends the user's streams.
+	var closed chatapi.Close
+	s1.NextNamed(t, chatapi.EventClose, 2*ttl, &closed)
+	if closed.Reason != chatapi.CloseShutdown || !closed.Resume {
+		t.Errorf("node 1's stream closed with %+v, want a resumable shutdown", closed)
+	}
+	var s2 *gatewaytest.Stream
+	for s2 == nil {
+		s, r := n2.Open(t, tb, "")
+		switch {
+		case r.Status == http.StatusOK:
+			s2 = s
+		case r.Status != http.StatusServiceUnavailable:
+			t.Fatalf("stream on node 2 after node 1's loss: %d %s", r.Status, r.Body)
+		case time.Since(cut) > ttl+2*time.Second:
+			t.Fatalf("node 2 still refuses %v after node 1 was cut off (TTL %v): %s", time.Since(cut), ttl, r.Body)
+		default:
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	t.Logf("node 2 took the user over %v after node 1 was cut off", time.Since(cut))
+	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	if r := sender.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", "after the takeover"); r.Status != 200 {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	nextMessage(t, s2, "after the takeover")
+}
