@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,4 +106,129 @@ func TestIntegrationOwnershipTakeover(t *testing.T) {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
 	nextMessage(t, s2, "after the takeover")
+}
+
+// fakeOwnership owns every user but those in elsewhere, and records what
+// the gateway asks of it.
+type fakeOwnership struct {
+	elsewhere string
+
+	mu       sync.Mutex
+	owns     map[string]int // Own calls that succeeded, per user
+	releases map[string]int
+	lost     map[string]func()
+}
+
+func newFakeOwnership(elsewhere string) *fakeOwnership {
+	return &fakeOwnership{elsewhere: elsewhere, owns: map[string]int{}, releases: map[string]int{}, lost: map[string]func(){}}
+}
+
+func (f *fakeOwnership) Own(_ context.Context, user string, lost func()) (func(), error) {
+	if user == f.elsewhere {
+		return nil, fmt.Errorf("%w: node x", gateway.ErrOwnedElsewhere)
+	}
+	time.Sleep(50 * time.Millisecond) // a NATS round trip, so that callers overlap
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.owns[user]++
+	f.lost[user] = lost
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.releases[user]++
+	}, nil
+}
+
+func (f *fakeOwnership) count(m map[string]int, user string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return m[user]
+}
+
+// TestIntegrationOwnershipHook: the gateway's side of the ownership, with
+// a fake: concurrent streams of a user share one Own; a user owned
+// elsewhere gets 503 with Retry-After; a logout releases the ownership
+// once; a loss ends the session and its streams with resume true, and
+// the ownership is taken again, once, by the next streams.
+func TestIntegrationOwnershipHook(t *testing.T) {
+	other := ejabberdtest.NewUser(t)
+	f := newFakeOwnership(other.JID)
+	e := newGateway(t, func(c *gateway.Config) { c.Ownership = f })
+	u := ejabberdtest.NewUser(t)
+	user := u.JID
+
+	tok := e.Login(t, u.Name, u.Password)
+	// The login's session stays open: end it, so that the streams open
+	// the session again, all at once.
+	if r := e.Do(t, "POST", api+"/logout", tok, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	waitCount(t, func() int { return f.count(f.releases, user) }, 1)
+	tok = e.Login(t, u.Name, u.Password)
+	if got := f.count(f.owns, user); got != 2 {
+		t.Fatalf("Own called %d times for two logins, want 2", got)
+	}
+	streams := openStreams(t, e, tok, 3)
+
+	r := e.Do(t, "POST", api+"/login/"+other.Name, "", "text/plain", other.Password)
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("login of a user owned elsewhere: %d %s (Retry-After %q)", r.Status, r.Body, r.Header.Get("Retry-After"))
+	}
+
+	f.mu.Lock()
+	lost := f.lost[user]
+	f.mu.Unlock()
+	lost()
+	for _, s := range streams {
+		var c chatapi.Close
+		s.NextNamed(t, chatapi.EventClose, 10*time.Second, &c)
+		if c.Reason != chatapi.CloseShutdown || !c.Resume {
+			t.Errorf("stream closed with %+v, want a resumable shutdown", c)
+		}
+	}
+	waitCount(t, func() int { return f.count(f.releases, user) }, 2)
+	// The token is still good: the next streams, together, open the
+	// session again with one Own.
+	for _, s := range openStreams(t, e, tok, 3) {
+		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	}
+	if got := f.count(f.owns, user); got != 3 {
+		t.Errorf("Own called %d times after the loss, want 3", got)
+	}
+}
+
+// openStreams opens n streams of tok at once.
+func openStreams(t *testing.T, e *env, tok string, n int) []*gatewaytest.Stream {
+	t.Helper()
+	var wg sync.WaitGroup
+	streams := make([]*gatewaytest.Stream, n)
+	for i := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, r := e.Open(t, tok, "")
+			if r.Status != http.StatusOK {
+				t.Errorf("stream %d: %d %s", i, r.Status, r.Body)
+				return
+			}
+			streams[i] = s
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return streams
+}
+
+// waitCount waits until get returns want, for a few seconds.
+func waitCount(t *testing.T, get func() int, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for get() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("count %d, want %d", get(), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
