@@ -39,6 +39,20 @@ func withOwnership(t *testing.T, url string, ttl time.Duration, nc **nats.Conn) 
 	}
 }
 
+// ownerNodes starts two nodes on one NATS of their own and one store,
+// owning users by leases of ttl; nc1 is node 1's NATS connection.
+func ownerNodes(t *testing.T, ttl time.Duration) (n1, n2 *env, nc1 *nats.Conn) {
+	t.Helper()
+	ns := natstest.Start(t)
+	o := gatewayenv.Options{Plain: true, Dir: t.TempDir(), Store: pgtest.DSN(t)}
+	var nc2 *nats.Conn
+	o.Config = withOwnership(t, ns.URL, ttl, &nc1)
+	n1 = startEnv(t, o)
+	o.Config = withOwnership(t, ns.URL, ttl, &nc2)
+	n2 = startEnv(t, o)
+	return n1, n2, nc1
+}
+
 // TestIntegrationOwnershipTakeover: two nodes on one NATS and one store.
 // A login on node 1 opens the user's session there; a stream for the
 // user on node 2 is refused with 503 and Retry-After while node 1 holds
@@ -47,13 +61,7 @@ func withOwnership(t *testing.T, url string, ttl time.Duration, nc **nats.Conn) 
 // over; its stream receives a message sent afterwards.
 func TestIntegrationOwnershipTakeover(t *testing.T) {
 	const ttl = 2 * time.Second
-	ns := natstest.Start(t)
-	o := gatewayenv.Options{Plain: true, Dir: t.TempDir(), Store: pgtest.DSN(t)}
-	var nc1, nc2 *nats.Conn
-	o.Config = withOwnership(t, ns.URL, ttl, &nc1)
-	n1 := startEnv(t, o)
-	o.Config = withOwnership(t, ns.URL, ttl, &nc2)
-	n2 := startEnv(t, o)
+	n1, n2, nc1 := ownerNodes(t, ttl)
 	sender := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta := sender.Login(t, a.Name, a.Password)
@@ -231,4 +239,31 @@ func waitCount(t *testing.T, get func() int, want int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestIntegrationOwnershipHandOver: a node that shuts down releases its
+// users' leases, so another node opens their sessions at once, well
+// within the lease TTL.
+func TestIntegrationOwnershipHandOver(t *testing.T) {
+	const ttl = 10 * time.Second
+	n1, n2, _ := ownerNodes(t, ttl)
+	u := ejabberdtest.NewUser(t)
+	tok := n1.Login(t, u.Name, u.Password)
+	if _, r := n2.Open(t, tok, ""); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("stream on node 2 while node 1 owns: %d %s, want 503", r.Status, r.Body)
+	}
+	n1.Kill() // a clean shutdown: sessions end, leases are released
+	stopped := time.Now()
+	for {
+		s, r := n2.Open(t, tok, "")
+		if r.Status == http.StatusOK {
+			s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+			break
+		}
+		if time.Since(stopped) > ttl/2 {
+			t.Fatalf("node 2 still refuses %v after node 1 shut down: %d %s", time.Since(stopped), r.Status, r.Body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("node 2 opened the session %v after node 1 shut down", time.Since(stopped))
 }

@@ -4,7 +4,7 @@
 // # Taking and keeping a lease
 //
 // Acquire creates the user's key (KV Create: only when it is absent or
-// deleted), its value naming this node. The bucket's TTL (its streams's
+// deleted), its value naming this node. The bucket's TTL (its stream's
 // MaxAge, with history 1) removes a key that nobody renewed for TTL, so a
 // dead owner's lease frees itself. The holder renews every TTL/3 with
 // Update at the revision it last wrote (compare-and-set): a renewal that
