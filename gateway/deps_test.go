@@ -21,6 +21,10 @@ func TestDeps(t *testing.T) {
 		depstest.Ours("chatapi"), depstest.Ours("sse/ssetest"))
 	depstest.None(t, "gateway", depstest.Imports(t, "."), "modernc.org", "github.com/pressly", "gosrc.io",
 		"code.dny.dev/ssrf", "golang.org/x/net/html") // web pages only through linkpreview
+	// Several nodes reach NATS through interfaces (EventLog, Ownership)
+	// implemented in natslog and lease, wired in cmd/sparkgate.
+	depstest.None(t, "gateway", depstest.Imports(t, "."), "github.com/nats-io",
+		depstest.Ours("lease"), depstest.Ours("natslog"))
 	// encoding/xml is in the standard library, which depstest leaves
 	// out: read the imports of each file.
 	files, err := filepath.Glob("*.go")

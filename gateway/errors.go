@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,6 +60,8 @@ type Error struct {
 	// mfa_required) and Ticket is the ticket that continues it.
 	MFARequired string
 	Ticket      string
+	// RetryAfter, when positive, is sent as the Retry-After header.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -275,7 +278,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	e := classify(err)
 	// A limit's refusals were logged, once, by limits.hit (limits.go).
-	if e.Status >= 500 && e.Status != http.StatusNotImplemented && !isLimit(err) {
+	if e.RetryAfter > 0 {
+		setRetryAfter(c, e.RetryAfter)
+	}
+	if e.Status >= 500 && e.Status != http.StatusNotImplemented && !isLimit(err) && !errors.Is(err, ErrOwnedElsewhere) {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", e.Status, "err", err)
 	} else if e.Err != nil {
 		s.log.Debug("request refused", "method", c.Request().Method, "path", c.Path(), "status", e.Status, "err", e.Err)

@@ -65,10 +65,12 @@ func (s *Server) publish(user, name string, data []byte) int {
 }
 
 // sessionEnded is told when a user's XMPP session ends for good: the
-// user's streams end with the reason, and the event log is dropped.
+// user's streams end with the reason, the event log is dropped, and
+// another node may own the user from now on.
 func (s *Server) sessionEnded(user, reason string) {
 	s.hub.EndUser(user, reason)
 	s.hub.Forget(user)
+	s.disown(user)
 }
 
 // StreamEvents serves GET /sse: the user's chatapi.* events as

@@ -83,7 +83,18 @@ func (s *Server) revokeAll(ctx context.Context, user string) (time.Time, error) 
 // passkey of an account removed behind the gateway's back), the user is
 // forgotten and the answer is 401.
 func (s *Server) openSession(ctx context.Context, local string, cred xmppconn.Credentials) (*xmppconn.Session, error) {
+	user := s.bareJID(local)
+	if _, ok := s.sessions.Get(user); !ok {
+		if err := s.own(ctx, user); err != nil {
+			return nil, s.notOwned(ctx, local, cred, err)
+		}
+	}
 	sess, err := s.sessions.Open(ctx, local, cred)
+	if err != nil {
+		if _, ok := s.sessions.Get(user); !ok {
+			s.disown(user)
+		}
+	}
 	if errors.Is(err, xmppadmin.ErrUserNotFound) {
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeTimeout)
 		defer cancel()

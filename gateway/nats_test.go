@@ -21,19 +21,27 @@ import (
 // withNATS returns a Config mod that keeps the event logs in the NATS at url.
 func withNATS(t *testing.T, url string) func(*gateway.Config) {
 	return func(c *gateway.Config) {
-		nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		l, err := natslog.Open(ctx, nc, natslog.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, l := connectLog(t, url)
 		c.Events.Remote, c.EventLog = l, l
 	}
+}
+
+// connectLog connects to the NATS at url as cmd/sparkgate does (closed at
+// the test's end) and opens the event log there.
+func connectLog(t *testing.T, url string) (*nats.Conn, *natslog.Log) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := natslog.Open(ctx, nc, natslog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, l
 }
 
 // TestIntegrationNATSRestartReplays: with the event logs in JetStream, a

@@ -80,6 +80,10 @@ type Config struct {
 	// cmd/sparkgate). It must also be Events.Remote. Nil means the hub's
 	// memory only, as with one process.
 	EventLog EventLog
+	// Ownership, when set, decides which of several gateway nodes holds
+	// each user's XMPP session (ownership.go; a lease in NATS, package
+	// lease, in cmd/sparkgate). Nil means this process holds every user's.
+	Ownership Ownership
 	// MUCService is the group chat service; empty means conference.<Domain>.
 	MUCService string
 	// Registration allows POST /register; false answers 403.
@@ -134,6 +138,7 @@ type Server struct {
 	push     pushState
 	users    usersState
 	bg       *background // forgetting removed accounts (lifecycle.go)
+	owners   owners      // the users this node owns (ownership.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -157,7 +162,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MinPasswordLength <= 0 {
 		cfg.MinPasswordLength = 8
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, refresh: cfg.Refresh, dir: cfg.Directory, streams: newStreamRegistry(), bg: newBackground()}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, refresh: cfg.Refresh, dir: cfg.Directory, streams: newStreamRegistry(), bg: newBackground(),
+		owners: owners{held: map[string]*owned{}}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

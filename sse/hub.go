@@ -238,7 +238,15 @@ func (h *Hub) Count() int {
 // close event with reason and resume false, and ends. The user's log is kept
 // (see Forget). EndUser returns how many streams it asked to end and does
 // not wait for them.
-func (h *Hub) EndUser(user, reason string) int {
+func (h *Hub) EndUser(user, reason string) int { return h.endUser(user, reason, false) }
+
+// MoveUser ends every stream of user as EndUser does, but with resume
+// true: the user's session moves to another gateway node, whose streams
+// continue the same log (a Remote), so a client resumes there with its
+// Last-Event-ID.
+func (h *Hub) MoveUser(user, reason string) int { return h.endUser(user, reason, true) }
+
+func (h *Hub) endUser(user, reason string, resume bool) int {
 	h.mu.RLock()
 	l := h.users[user]
 	if l == nil {
@@ -249,7 +257,7 @@ func (h *Hub) EndUser(user, reason string) int {
 	h.mu.RUnlock()
 	defer l.mu.Unlock()
 	for _, s := range l.subs {
-		s.endLocked(reason, false)
+		s.endLocked(reason, resume)
 	}
 	return len(l.subs)
 }

@@ -941,3 +941,24 @@ func TestSlowStreamLogOverrun(t *testing.T) {
 		}
 	})
 }
+
+// MoveUser ends the user's streams as EndUser does, but resumable, and
+// the first end wins over a later EndUser.
+func TestMoveUser(t *testing.T) {
+	s := newServer(t, sse.Config{})
+	a, b := s.open(t, "alice", ""), s.open(t, "bob", "")
+	a.next(t)
+	b.next(t)
+	s.hub.Publish("alice", "chatapi.chat", []byte("last"))
+	if got := s.hub.MoveUser("alice", "shutdown"); got != 1 {
+		t.Errorf("MoveUser = %d, want 1", got)
+	}
+	s.hub.EndUser("alice", "ended")
+	a.expect(t, "chatapi.chat", "last")
+	a.expect(t, "chatapi.close", `{"reason":"shutdown","resume":true}`)
+	a.expectEOF(t)
+	if got := s.hub.Publish("bob", "chatapi.chat", []byte("still here")); got != 1 {
+		t.Errorf("Publish(bob) = %d, want 1", got)
+	}
+	b.expect(t, "chatapi.chat", "still here")
+}

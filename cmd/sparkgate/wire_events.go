@@ -8,12 +8,14 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/lease"
 	"github.com/sparkgate/sparkgate/natslog"
 )
 
 // wireEvents puts the users' event logs in NATS JetStream when -nats-url
-// is set, with a readiness check; otherwise it changes nothing and the
-// hub keeps them in memory. The returned func closes the connection, after
+// is set, with a readiness check, and makes each user's session live on
+// the node holding the user's lease (package lease); otherwise it changes
+// nothing and the hub keeps them in memory. The returned func closes the connection, after
 // the gateway.
 func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn func(), err error) {
 	if cfg.NATSURL == "" {
@@ -37,6 +39,14 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 	}
 	gc.Events.Remote = l
 	gc.EventLog = l
+	// One owner node per user: a session opens here only while this node
+	// holds the user's lease.
+	leases, err := lease.Open(openCtx, nc, lease.Config{})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	gc.Ownership = lease.Owner{Leases: leases, Log: l, Elsewhere: gateway.ErrOwnedElsewhere}
 	gc.Ready = append(gc.Ready, gateway.ReadyCheck{Name: "nats", Check: func(ctx context.Context) error {
 		return nc.FlushWithContext(ctx)
 	}})
