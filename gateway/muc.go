@@ -16,8 +16,22 @@ import (
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
-// maxInviteReason bounds an invitation's reason (the spec says the same).
+// maxInviteReason bounds an invitation's reason and a room's subject, in
+// characters (the spec says the same).
 const maxInviteReason = 1024
+
+// readRoomText reads a body of at most maxInviteReason characters (an
+// invitation's reason, a subject); what names it in the 400.
+func readRoomText(r *http.Request, what string) (string, error) {
+	text, err := readText(r, maxInviteReason*4) // UTF-8: at most 4 bytes a character
+	if err != nil {
+		return "", err
+	}
+	if len([]rune(text)) > maxInviteReason {
+		return "", errorf(http.StatusBadRequest, "the "+what+" is longer than "+strconv.Itoa(maxInviteReason)+" characters")
+	}
+	return text, nil
+}
 
 // roomInfoParallel bounds the disco#info queries one room list runs at once.
 const roomInfoParallel = 8
@@ -415,12 +429,9 @@ func (s *Server) InviteToRoom(c echo.Context, roomName RoomName, invitedJid JIDS
 	if err != nil {
 		return err
 	}
-	reason, err := readText(c.Request(), maxInviteReason*4)
+	reason, err := readRoomText(c.Request(), "reason")
 	if err != nil {
 		return err
-	}
-	if len([]rune(reason)) > maxInviteReason {
-		return errorf(http.StatusBadRequest, "the reason is longer than 1024 characters")
 	}
 	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {

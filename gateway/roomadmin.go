@@ -243,12 +243,9 @@ func (s *Server) SetRoomSubject(c echo.Context, roomName RoomName, params SetRoo
 	if err != nil {
 		return err
 	}
-	subject, err := readText(c.Request(), maxInviteReason*4)
+	subject, err := readRoomText(c.Request(), "subject")
 	if err != nil {
 		return err
-	}
-	if len([]rune(subject)) > maxInviteReason {
-		return errorf(http.StatusBadRequest, "the subject is longer than 1024 characters")
 	}
 	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {

@@ -132,6 +132,16 @@ func TestIntegrationRoomsLast(t *testing.T) {
 	plainJoin(t, plain, roomJID, "carol")
 
 	t.Run("subject", func(t *testing.T) {
+		// 1,024 characters (not bytes) at most: 1,025 is refused, 1,024 of
+		// a four-byte character fits.
+		for _, tt := range []struct {
+			subject string
+			want    int
+		}{{strings.Repeat("s", 1025), 400}, {strings.Repeat("😀", 1024), 200}} {
+			if r := e.Do(t, "PUT", rp+"/subject", ta, "text/plain", tt.subject); r.Status != tt.want {
+				t.Fatalf("subject of %d characters: %d %s, want %d", len([]rune(tt.subject)), r.Status, r.Body, tt.want)
+			}
+		}
 		if r := e.Do(t, "PUT", rp+"/subject", ta, "text/plain", "plans for today"); r.Status != 200 {
 			t.Fatalf("subject: %d %s", r.Status, r.Body)
 		}
