@@ -29,10 +29,12 @@ vet:
 
 # test: everything, with the race detector, against a real ejabberd and Chromium.
 # -count=1: the integration tests talk to servers the build cache knows
-# nothing about, so a cached pass would prove nothing. Then each fuzz target
+# nothing about, so a cached pass would prove nothing. -parallel 4: the
+# integration tests marked parallel mostly wait on ejabberd, so four at a
+# time keep two cores busy. Then each fuzz target
 # of issue 12 runs for FUZZTIME (default 15s) from its checked-in corpus.
 test: deps fmt-check vet
-	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -timeout 14m ./...
+	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -parallel 4 -timeout 14m ./...
 	GO=$(GO) scripts/fuzz.sh
 
 bench: deps-dev

@@ -251,6 +251,7 @@ func (e *authEnv) ticket(t *testing.T, u ejabberdtest.User) string {
 }
 
 func TestIntegrationAuthTOTPFlow(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	other := ejabberdtest.NewUser(t)
@@ -372,6 +373,7 @@ func TestIntegrationAuthTOTPFlow(t *testing.T) {
 }
 
 func TestIntegrationAuthTOTPOnlyAndLockout(t *testing.T) {
+	t.Parallel()
 	t.Run("totp-only", func(t *testing.T) {
 		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) { ac.TOTPOnly = true })
 		u := ejabberdtest.NewUser(t)
@@ -480,6 +482,7 @@ func tamperCredential(t *testing.T, resp, field string) string {
 }
 
 func TestIntegrationAuthWebAuthn(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	other := ejabberdtest.NewUser(t)
@@ -635,6 +638,7 @@ func (e *authEnv) runFactorCases(t *testing.T, method string, path func() string
 // password alone never adds a passkey (issue 24, item 2); only a token
 // whose login passed the code does, and only for its own user.
 func TestIntegrationAuthPasskeyEveryFactor(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	other := ejabberdtest.NewUser(t)
@@ -676,6 +680,7 @@ func TestIntegrationAuthPasskeyEveryFactor(t *testing.T) {
 // every factor the account has, with the password again (issue 24, item
 // 2): the password alone never enrols an authenticator of its own.
 func TestIntegrationAuthTOTPEveryFactor(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	other := ejabberdtest.NewUser(t)
@@ -734,6 +739,7 @@ func TestIntegrationAuthTOTPEveryFactor(t *testing.T) {
 }
 
 func TestIntegrationAuthTokens(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	good := e.Login(t, u.Name, u.Password)
@@ -852,6 +858,7 @@ func loginPaths(user string) []string {
 }
 
 func TestIntegrationAuthRateLimit(t *testing.T) {
+	t.Parallel()
 	t.Run("per-ip", func(t *testing.T) {
 		e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
 			ac.PerIP = gateway.RateLimit{Every: time.Hour, Burst: 3}
@@ -939,6 +946,7 @@ func TestIntegrationAuthRateLimit(t *testing.T) {
 // logins everywhere; passkey logins are never locked, neither by failed
 // passwords nor by the username's spent attempts.
 func TestIntegrationAuthLockoutByAddress(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
 		ac.MaxFailures, ac.MaxUserFailures, ac.FailureWindow = 3, 8, time.Hour
 	})
@@ -998,6 +1006,7 @@ func TestIntegrationAuthLockoutByAddress(t *testing.T) {
 }
 
 func TestIntegrationAuthFactorsOff(t *testing.T) {
+	t.Parallel()
 	// Without TOTP and passkeys their login operations answer 501 before
 	// the limits: they spend none of the address's attempts.
 	e := newGateway(t, func(c *gateway.Config) {

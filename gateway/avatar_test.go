@@ -34,6 +34,7 @@ func testPNG(t *testing.T) []byte {
 // published by the plain client, is served to the user. Wrong types,
 // non-images and oversized images are refused; a removed avatar is 404.
 func TestIntegrationAvatar(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)

@@ -35,6 +35,7 @@ func newCluster(t *testing.T, mod func(*gateway.AuthConfig)) (n1, n2 *authEnv) {
 // on node 2, a token logged out on node 1 is refused on node 2, a TOTP
 // code spent on node 1 is refused on node 2, and so is a login ticket.
 func TestIntegrationClusterSharedState(t *testing.T) {
+	t.Parallel()
 	n1, n2 := newCluster(t, nil)
 
 	t.Run("lockout", func(t *testing.T) {
@@ -98,6 +99,7 @@ func TestIntegrationClusterSharedState(t *testing.T) {
 // TestIntegrationClusterLoginLimit: a username's login attempts are one
 // budget across the nodes: spent on node 1, node 2 answers 429.
 func TestIntegrationClusterLoginLimit(t *testing.T) {
+	t.Parallel()
 	n1, n2 := newCluster(t, func(ac *gateway.AuthConfig) {
 		ac.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 2}
 	})

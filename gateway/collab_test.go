@@ -87,6 +87,7 @@ func jwtClaims(t *testing.T, tok string, secret []byte) (header, claims map[stri
 }
 
 func TestIntegrationCollabMeetings(t *testing.T) {
+	t.Parallel()
 	secret := []byte("jitsi-test-secret")
 	signed := newGateway(t, func(c *gateway.Config) {
 		c.Collab.Meetings = gateway.MeetingsConfig{
@@ -272,6 +273,7 @@ func newBookmarkGateway(t *testing.T, admins ...string) *env {
 }
 
 func TestIntegrationCollabBookmarks(t *testing.T) {
+	t.Parallel()
 	srv := ejabberdtest.Shared(t)
 	admin, alice, bob, carol, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	e := newBookmarkGateway(t, admin.Name) // a username means user@domain

@@ -16,6 +16,7 @@ import (
 // the plain client sends reaches the gateway user's stream as
 // chatapi.chat with file.
 func TestIntegrationFile(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)

@@ -16,6 +16,7 @@ var outputLine = regexp.MustCompile(`(?m)^output:.*$`)
 // with the committed configuration and fails when the committed file differs:
 // the spec changed and `go generate ./gateway/` was not run.
 func TestGeneratedCodeIsFresh(t *testing.T) {
+	t.Parallel()
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not on PATH")

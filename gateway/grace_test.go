@@ -16,6 +16,7 @@ import (
 // grace time after the last tab closed, so a closed tab no longer leaves
 // the user shown as available for hours (issue 17).
 func TestIntegrationPresenceFollowsTabs(t *testing.T) {
+	t.Parallel()
 	const grace = 2 * time.Second
 	e := newGateway(t, func(c *gateway.Config) { c.Sessions.IdleTimeout = grace })
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)

@@ -42,6 +42,7 @@ func startEnv(t testing.TB, o gatewayenv.Options) *env {
 const api = "/sparkweb/api/rest"
 
 func TestIntegrationFoundation(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -110,6 +111,7 @@ func TestIntegrationFoundation(t *testing.T) {
 }
 
 func TestIntegrationLoginLogout(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 
@@ -150,6 +152,7 @@ func TestIntegrationLoginLogout(t *testing.T) {
 }
 
 func TestIntegrationRegister(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	name := "reg" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", ""))[len("testintegration"):] + time.Now().Format("150405.000000")
 	name = strings.ReplaceAll(name, ".", "")
@@ -174,6 +177,7 @@ func TestIntegrationRegister(t *testing.T) {
 // TestIntegrationChatEvents: a message posted by A reaches every tab of B
 // once, byte for byte, and A's other tab sees it as sent.
 func TestIntegrationChatEvents(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
@@ -273,6 +277,7 @@ func jsonEqual(t *testing.T, got json.RawMessage, want string) bool {
 // TestIntegrationResume: a stream dropped and resumed with Last-Event-ID
 // gets exactly the events it missed.
 func TestIntegrationResume(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)

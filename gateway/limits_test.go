@@ -75,6 +75,7 @@ func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
 // risk B); the address is the TCP peer's, as for the login rate limit, so
 // X-Forwarded-For does not get around it.
 func TestIntegrationLimitStreamsPerIP(t *testing.T) {
+	t.Parallel()
 	e, logs := limitGateway(t, func(c *gateway.Config) {
 		c.Limits.MaxStreamsPerIP = 2
 	})
@@ -109,6 +110,7 @@ func TestIntegrationLimitStreamsPerIP(t *testing.T) {
 }
 
 func TestIntegrationLimitStreams(t *testing.T) {
+	t.Parallel()
 	e, logs := limitGateway(t, func(c *gateway.Config) {
 		c.Limits.MaxStreamsPerUser = 2
 		c.Limits.MaxStreams = 3
@@ -162,6 +164,7 @@ func TestIntegrationLimitStreams(t *testing.T) {
 }
 
 func TestIntegrationLimitSessions(t *testing.T) {
+	t.Parallel()
 	e, logs := limitGateway(t, func(c *gateway.Config) { c.Sessions.MaxSessions = 1 })
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	e.Login(t, a.Name, a.Password)
@@ -177,6 +180,7 @@ func TestIntegrationLimitSessions(t *testing.T) {
 }
 
 func TestIntegrationLimitBody(t *testing.T) {
+	t.Parallel()
 	e, logs := limitGateway(t, func(c *gateway.Config) { c.Limits.MaxBody = 64 << 10 })
 	u := ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -210,6 +214,7 @@ func TestIntegrationLimitBody(t *testing.T) {
 // TestIntegrationLimitRequestTimeout: an IQ to a client that never answers
 // waits on the request's context, and the time limit ends it with a 504.
 func TestIntegrationLimitRequestTimeout(t *testing.T) {
+	t.Parallel()
 	e, logs := limitGateway(t, func(c *gateway.Config) { c.Limits.RequestTimeout = 3 * time.Second })
 	u, peer := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)

@@ -15,6 +15,7 @@ import (
 // POST /chat/displayed); both reach the sender's stream as
 // chatapi.receipt, naming the message.
 func TestIntegrationReceiptsAndMarkers(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)

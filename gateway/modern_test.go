@@ -16,6 +16,7 @@ import (
 // other tab the same, marked sent; never as a second message or a
 // fallback text.
 func TestIntegrationCorrectRetractReact(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)

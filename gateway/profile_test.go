@@ -20,6 +20,7 @@ import (
 // for them (+notify), and the user's stream gets chatapi.nick and
 // chatapi.avatar.
 func TestIntegrationContactProfile(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)

@@ -21,6 +21,7 @@ import (
 )
 
 func TestIntegrationCollabUpload(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -113,6 +114,7 @@ func TestIntegrationCollabUpload(t *testing.T) {
 }
 
 func TestIntegrationCollabPubSub(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
@@ -207,6 +209,7 @@ func TestIntegrationCollabPubSub(t *testing.T) {
 }
 
 func TestIntegrationCollabPEP(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	alice := ejabberdtest.NewUser(t)
 	ta := e.Login(t, alice.Name, alice.Password)

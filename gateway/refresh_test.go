@@ -52,6 +52,7 @@ func wantRefused(t *testing.T, c *gatewaytest.Client, access []string, refreshTo
 }
 
 func TestIntegrationRefreshRotation(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 
@@ -104,6 +105,7 @@ func TestIntegrationRefreshRotation(t *testing.T) {
 }
 
 func TestIntegrationRefreshLogout(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	first := grant(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
@@ -127,6 +129,7 @@ func TestIntegrationRefreshLogout(t *testing.T) {
 }
 
 func TestIntegrationRefreshPasswordChange(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	a := grant(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
@@ -155,6 +158,7 @@ func TestIntegrationRefreshPasswordChange(t *testing.T) {
 // session lifetime from its last refresh, with it the remember lifetime;
 // past it the refresh token is 401.
 func TestIntegrationRefreshLifetimes(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	for _, tc := range []struct {
@@ -191,6 +195,7 @@ func TestIntegrationRefreshLifetimes(t *testing.T) {
 // TestIntegrationRefreshKeepsMethod: every login operation answers a pair,
 // and refreshes of a TOTP or passkey login stay TOTP or passkey tokens.
 func TestIntegrationRefreshKeepsMethod(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	app := e.enrolTOTP(t, u)
@@ -221,6 +226,7 @@ func TestIntegrationRefreshKeepsMethod(t *testing.T) {
 // token expires, though the family was refreshed meanwhile; reopened with
 // the new token and Last-Event-ID it loses nothing and repeats nothing.
 func TestIntegrationRefreshStream(t *testing.T) {
+	t.Parallel()
 	const lifetime = 3 * time.Second
 	e := startEnv(t, gatewayenv.Options{Plain: true, Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
 		var err error
@@ -298,6 +304,7 @@ func TestIntegrationRefreshStream(t *testing.T) {
 // TestIntegrationRefreshAccountDeleted: DELETE /user revokes every family;
 // whoever registers the name next inherits no refresh token.
 func TestIntegrationRefreshAccountDeleted(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	a := grant(t, e.Do(t, "POST", api+"/login/"+u.Name+"?remember=true", "", "text/plain", u.Password))

@@ -14,6 +14,7 @@ import (
 // the API reaches the user's event stream as typed chatapi.roster events
 // (the server's roster pushes), with no XML for the client to read.
 func TestIntegrationRosterEvents(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta := e.Login(t, a.Name, a.Password)

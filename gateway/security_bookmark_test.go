@@ -22,6 +22,7 @@ type nativeConf struct {
 // their own) only when an admin made them; they never replace the user's
 // own entry for a room, and they autojoin only when the admin said so.
 func TestIntegrationSecurityBookmarkOffer(t *testing.T) {
+	t.Parallel()
 	srv := ejabberdtest.Shared(t)
 	admin, alice, mallory := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	e := newBookmarkGateway(t, admin.Name)

@@ -17,6 +17,7 @@ import (
 // inviter, shows the real sender in the event and in the push; one that
 // really comes through a room shows the member who invited.
 func TestIntegrationSecurityForgedInvitation(t *testing.T) {
+	t.Parallel()
 	p := newPushGateway(t)
 	srv := ejabberdtest.Shared(t)
 	alice, bob, carol, mallory := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)

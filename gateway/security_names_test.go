@@ -33,6 +33,7 @@ func (e *authEnv) subject(t *testing.T, tok string) string {
 // that same form. Each subtest sends every spelling of one account and
 // checks that the mechanism saw one user.
 func TestIntegrationSecurityUsernameSpellings(t *testing.T) {
+	t.Parallel()
 	path := func(p, name string) string { return api + p + url.PathEscape(name) }
 
 	t.Run("token subject and register", func(t *testing.T) {

@@ -207,6 +207,7 @@ func wantUnauthorized(t *testing.T, r gatewaytest.Response) {
 // spec refuses a missing, expired, revoked, tampered, alg=none or
 // foreign-key token with 401 and the JSON error body.
 func TestIntegrationSecurityTokens(t *testing.T) {
+	t.Parallel()
 	e := newAuthGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	ops := authenticatedOps(t)
@@ -252,6 +253,7 @@ func TestIntegrationSecurityTokens(t *testing.T) {
 // TestIntegrationSecurityHeaders: every response carries nosniff and a
 // framing ban; API responses are not cached; pages have a strict CSP.
 func TestIntegrationSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -308,6 +310,7 @@ func TestIntegrationSecurityHeaders(t *testing.T) {
 // configuration gets no Access-Control-Allow-Origin; one from a configured
 // origin does.
 func TestIntegrationSecurityCORS(t *testing.T) {
+	t.Parallel()
 	const allowed = "https://chat.example.org"
 	on := newGateway(t, func(c *gateway.Config) { c.CORSOrigins = []string{allowed} })
 	off := newGateway(t, nil)
@@ -431,6 +434,7 @@ var jidOddities = []struct{ name, seg string }{
 // every path parameter that names one: malformed ones are 400 with the
 // JSON error body, odd ones any status but a 5xx.
 func TestIntegrationSecurityJIDInjection(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -484,6 +488,7 @@ func TestIntegrationSecurityJIDInjection(t *testing.T) {
 // 400 (or 415 for a content type the operation does not take), each with
 // the JSON error body.
 func TestIntegrationSecurityBodies(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	u := ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -556,6 +561,7 @@ func TestIntegrationSecurityBodies(t *testing.T) {
 // with no DTD, entities, comments, processing instructions or deep
 // nesting.
 func TestIntegrationSecurityXMPPStanza(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	u, peer := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -615,6 +621,7 @@ func manyAttrs(n int) string {
 // stanza id) ends up inside an event's data, never as an event name, id or
 // a field of its own.
 func TestIntegrationSecuritySSEFields(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
@@ -698,6 +705,7 @@ func runIDOR(t *testing.T, e *env, cases []idorCase) {
 // another user's bookmarks, pubsub subscribers, push subscriptions or
 // passkeys through their ids.
 func TestIntegrationSecurityIDOR(t *testing.T) {
+	t.Parallel()
 	t.Run("bookmarks", func(t *testing.T) {
 		e := newBookmarkGateway(t)
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -818,6 +826,7 @@ func TestIntegrationSecurityIDOR(t *testing.T) {
 // TestIntegrationSecurityStaticTraversal: the web client and the docs
 // serve their embedded files only, whatever the path says.
 func TestIntegrationSecurityStaticTraversal(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	paths := []string{
 		"/..%2F..%2F..%2Fetc%2Fpasswd",

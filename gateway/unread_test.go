@@ -18,6 +18,7 @@ import (
 // displayed marker a sends from a second, plain XMPP client (it comes
 // back through carbons). A room counts the others' messages, not a's.
 func TestIntegrationUnread(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)

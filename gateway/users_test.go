@@ -144,6 +144,7 @@ func deref(s *string) string {
 }
 
 func TestIntegrationUsersGetUpdate(t *testing.T) {
+	t.Parallel()
 	e := newUsersGateway(t, func(c *gateway.Config) { c.Users.MaxProperties = 4 })
 	u := ejabberdtest.NewUser(t)
 	tok := e.Login(t, u.Name, u.Password)
@@ -238,6 +239,7 @@ func dialXMPP(t testing.TB, u ejabberdtest.User) *xmppconn.Conn {
 }
 
 func TestIntegrationUsersDelete(t *testing.T) {
+	t.Parallel()
 	var cleaned atomic.Value
 	e := newUsersGateway(t, func(c *gateway.Config) {
 		c.Users.OnDelete = append(c.Users.OnDelete, func(_ context.Context, user string) error {
@@ -283,6 +285,7 @@ func TestIntegrationUsersDelete(t *testing.T) {
 }
 
 func TestIntegrationUsersSearch(t *testing.T) {
+	t.Parallel()
 	a, b, c := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	marker := "Zq" + b.Name[1:7]
 	open := newUsersGateway(t, func(cfg *gateway.Config) { cfg.Users.SearchAll = true })
@@ -357,6 +360,7 @@ func TestIntegrationUsersSearch(t *testing.T) {
 }
 
 func TestIntegrationUsersGroups(t *testing.T) {
+	t.Parallel()
 	admin := ejabberdtest.Admin(t)
 	ctx := t.Context()
 	a, b, boss := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -453,6 +457,7 @@ func TestIntegrationUsersGroups(t *testing.T) {
 type plainDirectory struct{ xmppadmin.Directory }
 
 func TestIntegrationUsersConfig(t *testing.T) {
+	t.Parallel()
 	e := newUsersGateway(t, func(c *gateway.Config) {
 		c.Users.MaxProperties = 3
 		c.Users.Global.VAPIDPublicKey = func(context.Context) (string, error) { return "BPublicKey", nil }
@@ -600,6 +605,7 @@ func newPreviewSite(t testing.TB) *previewSite {
 }
 
 func TestIntegrationUsersPreview(t *testing.T) {
+	t.Parallel()
 	site := newPreviewSite(t)
 	e := newUsersGateway(t, func(c *gateway.Config) {
 		// Test-only allowlist: one loopback address, any port.

@@ -31,7 +31,7 @@ import (
 	"github.com/sparkgate/sparkgate/web"
 )
 
-func TestMain(m *testing.M) { ejabberdtest.Main(m) }
+func TestMain(m *testing.M) { ejabberdtest.Main(browsertest.Wrap(m)) }
 
 const rest = "/sparkweb/api/rest"
 

@@ -1,5 +1,5 @@
 // Package browsertest is the harness of the browser tests: it finds
-// Chromium, launches it headless for one test, opens pages in separate
+// Chromium, launches it headless once per test binary, opens pages in separate
 // browser contexts (separate storage, like separate people), pipes each
 // page's console and uncaught exceptions to t.Logf and fails the test on a
 // console error that the test did not expect.
@@ -12,6 +12,10 @@
 //		p.Do(t, chromedp.Navigate(url))
 //		p.Wait(t, `document.body.dataset.conn === "connected"`)
 //	}
+//
+// and the package's TestMain stops the browser after the tests:
+//
+//	func TestMain(m *testing.M) { ejabberdtest.Main(browsertest.Wrap(m)) }
 //
 // Skip policy, as for ejabberdtest: without Chromium the test fails, naming
 // the install step; only `go test -short` skips, and not when
@@ -71,26 +75,49 @@ var Flags = []string{
 	"disable-dev-shm-usage", "no-default-browser-check",
 }
 
-// Browser is one headless Chromium that lives as long as the test.
+// Browser is the headless Chromium of a test binary: one process shared by
+// every test (starting Chromium costs seconds; a browser context per page
+// keeps people apart just as well), restarted if it died.
 type Browser struct {
 	ctx context.Context // has the browser
 }
 
-// Launch starts Chromium for the test t, bound to t.Context(): it stops
-// when the test ends. Under -short (without SPARKGATE_REQUIRE_INTEGRATION=1)
-// it skips the test; when Chromium is missing it fails it.
+// shared is the binary's browser, started by the first Launch and stopped
+// by Wrap's Run.
+var shared struct {
+	mu     sync.Mutex
+	b      *Browser
+	stop   func()
+	tmpDir string
+}
+
+// Launch returns the test binary's Chromium, starting it on first use (or
+// again when it died). Pages opened from it close with their test; the
+// browser itself lives until the package's tests end (Wrap). Under -short
+// (without SPARKGATE_REQUIRE_INTEGRATION=1) it skips the test; when
+// Chromium is missing it fails it.
 func Launch(t testing.TB) *Browser {
 	t.Helper()
 	if testing.Short() && os.Getenv(requireEnv) != "1" {
 		t.Skip("browser test skipped under -short")
 	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.b != nil && shared.b.ctx.Err() == nil {
+		return shared.b
+	}
+	closeShared()
 	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "browsertest-profile-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.Headless,
 		chromedp.WindowSize(1280, 900),
 	}
@@ -98,18 +125,54 @@ func Launch(t testing.TB) *Browser {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
 	opts = append(chromedp.DefaultExecAllocatorOptions[:], opts...)
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
+	// The browser outlives the test that started it: its context is the
+	// binary's, and its own log goes nowhere (a finished test's Logf
+	// panics); each page logs its console to its own test.
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(func(string, ...any) {}))
+	shared.stop = func() {
 		cancelBrowser()
 		cancelAlloc() // waits for the browser process
-	})
+	}
+	shared.tmpDir = dir
 	start := time.Now()
 	if err := chromedp.Do(bctx); err != nil {
+		closeShared()
 		t.Fatalf("browsertest: start %s: %v", path, err)
 	}
 	t.Logf("browsertest: %s started in %v", path, time.Since(start).Round(time.Millisecond))
-	return &Browser{ctx: bctx}
+	shared.b = &Browser{ctx: bctx}
+	return shared.b
+}
+
+// closeShared stops the shared browser, if any; shared.mu is held.
+func closeShared() {
+	if shared.stop != nil {
+		shared.stop()
+	}
+	if shared.tmpDir != "" {
+		os.RemoveAll(shared.tmpDir)
+	}
+	shared.b, shared.stop, shared.tmpDir = nil, nil, ""
+}
+
+// runner is what Wrap wraps: a *testing.M, or another harness's wrap.
+type runner interface{ Run() int }
+
+// Wrap returns m whose Run also stops the shared browser after the tests:
+// a package of browser tests has
+//
+//	func TestMain(m *testing.M) { ejabberdtest.Main(browsertest.Wrap(m)) }
+func Wrap(m runner) runner { return wrapped{m} }
+
+type wrapped struct{ m runner }
+
+func (w wrapped) Run() int {
+	code := w.m.Run()
+	shared.mu.Lock()
+	closeShared()
+	shared.mu.Unlock()
+	return code
 }
 
 // Page is one tab. Its methods fail the test on error.

@@ -12,6 +12,8 @@ import (
 	"github.com/sparkgate/sparkgate/internal/browsertest"
 )
 
+func TestMain(m *testing.M) { os.Exit(browsertest.Wrap(m).Run()) }
+
 const page = `<!doctype html><html><head><script src="/app.js"></script></head><body><button id="b">go</button><p id="out"></p></body></html>`
 const script = `addEventListener('DOMContentLoaded', () => {
   let n = 0;
