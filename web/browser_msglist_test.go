@@ -98,6 +98,7 @@ func watchStates(t *testing.T, p *browsertest.Page) {
 // shown once on both sides. A message the server bounces (no such user)
 // ends failed too.
 func TestBrowserMessageStates(t *testing.T) {
+	t.Parallel()
 	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		pa, pb := newPage(t, b, "alice-"+v.name), newPage(t, b, "bob-"+v.name)
@@ -177,6 +178,7 @@ func TestBrowserMessageStates(t *testing.T) {
 // clicking it goes to the newest and it goes away. At the end of the list,
 // a new message keeps the list at its end with no pill.
 func TestBrowserNewMessagesPill(t *testing.T) {
+	t.Parallel()
 	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		p := newPage(t, b, "alice-"+v.name)
@@ -247,6 +249,7 @@ func writePNG(t *testing.T, name string) string {
 // a link that opens it; another file is a card with its name and a
 // download link; a link to a page stays a link.
 func TestBrowserFiles(t *testing.T) {
+	t.Parallel()
 	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		tok := e.Login(t, alice.Name, alice.Password)

@@ -106,6 +106,7 @@ func moderate(t *testing.T, p *browsertest.Page, nick, action, reason string) {
 // reason and an alternative room, which carol (back in the room) is told
 // of and can follow.
 func TestBrowserRoomModeration(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	desktop := viewports[0]
 	alice, bob, carol := threeSignedIn(t, e, &desktop)
@@ -282,6 +283,7 @@ func joinsOf(room string) string {
 // without the page joining it a second time, its earlier message is shown
 // once, and a message written meanwhile arrives once.
 func TestBrowserRoomRejoined(t *testing.T) {
+	t.Parallel()
 	e, b, alice, bob := twoForRooms(t)
 	desk := pageOn(t, e, b, viewports[0], "alice-desk", alice)
 	room := "back" + strings.ToLower(alice.Name)
@@ -324,6 +326,7 @@ func TestBrowserRoomRejoined(t *testing.T) {
 // buttons are on screen and nothing scrolls sideways, and the settings
 // dialog fits the screen.
 func TestBrowserRoomPhone(t *testing.T) {
+	t.Parallel()
 	e, b, alice, bob := twoForRooms(t)
 	p := pageOn(t, e, b, viewports[1], "alice-phone", alice)
 	room := "phone" + strings.ToLower(alice.Name)

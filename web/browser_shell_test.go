@@ -62,6 +62,7 @@ const watchNotifications = `(() => {
 // sound is off until turned on in Settings, then each such message plays
 // one.
 func TestBrowserNotifications(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	b := browsertest.Launch(t)
 	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -138,6 +139,7 @@ const chatOrder = `JSON.stringify([...document.querySelectorAll("#chats button")
 // bookmark. Leaving the room on the new device removes the bookmark: a
 // third device no longer lists it.
 func TestBrowserChatsRestored(t *testing.T) {
+	t.Parallel()
 	e, alice, p := signedInAlone(t, "alice-desk")
 	b := browsertest.Launch(t)
 	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -203,6 +205,7 @@ const focusedBox = `(e => e && (e.tagName === "INPUT" || e.tagName === "TEXTAREA
 // At 1280×800 with a mouse, the same steps focus "Chat with" and then the
 // message box, as before.
 func TestBrowserPhoneFocus(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	b := browsertest.Launch(t)
 	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -237,6 +240,7 @@ func TestBrowserPhoneFocus(t *testing.T) {
 // token the answer brings, so bob's next message arrives), alice's other
 // device is signed out, and the new password signs in.
 func TestBrowserPassword(t *testing.T) {
+	t.Parallel()
 	e, alice, p := signedInAlone(t, "alice-desk")
 	b := browsertest.Launch(t)
 	bob := ejabberdtest.NewUser(t)
@@ -289,6 +293,7 @@ func TestBrowserPassword(t *testing.T) {
 // contact; it takes the person off the contact list on the server and on
 // the page, and the conversation stays, offering Add contact again.
 func TestBrowserRemoveContact(t *testing.T) {
+	t.Parallel()
 	e, alice, p := signedInAlone(t, "alice")
 	bob := ejabberdtest.NewUser(t)
 	tok := e.Login(t, alice.Name, alice.Password)

@@ -156,6 +156,7 @@ func contactButton(jid string) string {
 // contexts and talk; typing is shown; a second tab of the sender sees the
 // sender's messages; a reload and a dropped stream lose and double nothing.
 func TestBrowserChat(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	b := browsertest.Launch(t)
 	alice := user{ejabberdtest.NewUser(t), newPage(t, b, "alice")}
@@ -313,6 +314,7 @@ func setOffline(t *testing.T, p *browsertest.Page, offline bool) {
 // TestBrowserPasskey registers a passkey through Chrome's virtual
 // authenticator and signs in with it.
 func TestBrowserPasskey(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	b := browsertest.Launch(t)
 	u := ejabberdtest.NewUser(t)
@@ -376,6 +378,7 @@ func TestBrowserPasskey(t *testing.T) {
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR
 // is shown) and signs in with password and code, staying signed in.
 func TestBrowserTOTP(t *testing.T) {
+	t.Parallel()
 	_, u, p := signedInAlone(t, "totp")
 	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
 	p.Do(t,
@@ -518,6 +521,7 @@ func needs(t *testing.T, e *gatewayenv.Env, token, method, path string) {
 // Add contact button does. Two people add each other from their pages and
 // see each other's presence change.
 func TestBrowserContacts(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	alice := user{ejabberdtest.NewUser(t), nil}
 	bob := user{ejabberdtest.NewUser(t), nil}
@@ -587,6 +591,7 @@ func TestBrowserContacts(t *testing.T) {
 // TestBrowserRoom: three people in a room: join, invite, post, see the
 // occupants, leave.
 func TestBrowserRoom(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	alice, bob, carol := threeSignedIn(t, e, nil)
 	room := "room" + strings.ToLower(alice.Name)
@@ -641,6 +646,7 @@ func TestBrowserRoom(t *testing.T) {
 // service, so the subscription points at the fake one), a notification
 // reaches the push service, and delivered to the worker it is shown.
 func TestBrowserPush(t *testing.T) {
+	t.Parallel()
 	alice := ejabberdtest.NewUser(t)
 	e := gatewayenv.StartWith(t, gatewayenv.Options{Push: true, PushAdmins: []string{alice.JID}})
 	needs(t, e, "", "GET", rest+"/webpush/vapidkey")
@@ -750,6 +756,7 @@ const a11yAudit = `(() => {
 // TestBrowserAccount: registering from the page, a link preview under a
 // message, the meeting button, and labels on every control.
 func TestBrowserAccount(t *testing.T) {
+	t.Parallel()
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<html><head><title>plain</title><meta property="og:title" content="The Preview Title"><meta property="og:description" content="What the page is about"></head><body>hi</body></html>`)
@@ -834,6 +841,7 @@ func TestBrowserAccount(t *testing.T) {
 // loads the older page above, each message once and in order, and what was
 // at the top stays where it was.
 func TestBrowserHistory(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, nil)
 	frank, gina := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	tok := e.Login(t, frank.Name, frank.Password)
@@ -894,6 +902,7 @@ func TestBrowserHistory(t *testing.T) {
 // shows it typing (a bounce echoes our own chat state back), and the
 // bounce says the message was not delivered.
 func TestBrowserNoSuchUser(t *testing.T) {
+	t.Parallel()
 	_, alice, p := signedInAlone(t, "alice")
 	// Remember whether "typing" ever shows, however briefly.
 	browsertest.MustEval[bool](t, p, `(() => {
@@ -922,6 +931,7 @@ func TestBrowserNoSuchUser(t *testing.T) {
 // badge says connected again, and a message sent meanwhile is shown.
 // (Before, the badge kept saying Offline while messages arrived.)
 func TestBrowserConnection(t *testing.T) {
+	t.Parallel()
 	e, u, p := signedInAlone(t, "alice")
 	bob := ejabberdtest.NewUser(t)
 	tok := e.Login(t, bob.Name, bob.Password)
@@ -944,6 +954,7 @@ func TestBrowserConnection(t *testing.T) {
 // too short, a taken name, an account locked out (with the wait), too
 // many attempts, and a server that cannot be reached.
 func TestBrowserSignInErrors(t *testing.T) {
+	t.Parallel()
 	e := gatewayenv.Start(t, func(c *gateway.Config) {
 		c.Auth.MaxFailures = 2                                         // locked at the third attempt
 		c.Auth.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 3} // and refused at the fourth
@@ -1018,6 +1029,7 @@ func TestBrowserSignInErrors(t *testing.T) {
 // to carol only; back with bob, and after a reload, bob's draft is there,
 // and sent, it goes to bob.
 func TestBrowserDrafts(t *testing.T) {
+	t.Parallel()
 	_, _, p := signedInAlone(t, "alice")
 	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	composer := func(want string) {
@@ -1060,6 +1072,7 @@ func TestBrowserDrafts(t *testing.T) {
 // its unread count; the conversation shows the day and groups one
 // sender's messages in a row.
 func TestBrowserChats(t *testing.T) {
+	t.Parallel()
 	e, alice, p := signedInAlone(t, "alice")
 	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	tokBob, tokCarol := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password)
@@ -1168,6 +1181,9 @@ const life = 6 * time.Second
 
 // shortLived starts a gateway whose access tokens live life, a browser,
 // and two people.
+//
+// The tests that use it are not parallel: on a busy machine a token of 6 s
+// could expire before the tab first uses it.
 func shortLived(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdtest.User, ejabberdtest.User) {
 	t.Helper()
 	e := gatewayenv.StartWith(t, gatewayenv.Options{TokenLifetime: life})
