@@ -6,8 +6,8 @@ import (
 	"github.com/sparkgate/sparkgate/internal/depstest"
 )
 
-// TestDeps: the harness needs the NATS client (to know the server is ready)
-// and nothing of ours.
+// TestDeps: the harness is natsserver's server with the tests' skip
+// policy, and nothing else of ours.
 func TestDeps(t *testing.T) {
-	depstest.Only(t, "internal/natstest", depstest.Imports(t, "."), "github.com/nats-io/nats.go")
+	depstest.Only(t, "internal/natstest", depstest.Imports(t, "."), "github.com/sparkgate/sparkgate/internal/natsserver")
 }

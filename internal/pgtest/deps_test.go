@@ -6,9 +6,9 @@ import (
 	"github.com/sparkgate/sparkgate/internal/depstest"
 )
 
-// TestDeps: the harness is standalone: only pgx, none of the gateway's
-// packages.
+// TestDeps: the harness is standalone: pgserver's server, none of the
+// gateway's packages.
 func TestDeps(t *testing.T) {
 	deps := depstest.Deps(t, ".")
-	depstest.Only(t, "internal/pgtest", depstest.OfOurs(deps))
+	depstest.Only(t, "internal/pgtest", depstest.OfOurs(deps), "github.com/sparkgate/sparkgate/internal/pgserver")
 }

@@ -1,0 +1,13 @@
+package pgserver
+
+import (
+	"testing"
+
+	"github.com/sparkgate/sparkgate/internal/depstest"
+)
+
+// TestDeps: the server needs the PostgreSQL driver (to know it is ready)
+// and nothing of ours.
+func TestDeps(t *testing.T) {
+	depstest.Only(t, "internal/pgserver", depstest.Imports(t, "."), "github.com/jackc/pgx/v5")
+}
