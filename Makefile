@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: dev test deps deps-dev generate check-generate fmt-check vet bench soak build
+.PHONY: dev cluster test deps deps-dev generate check-generate fmt-check vet bench soak build
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -13,9 +13,19 @@ deps-dev:
 deps:
 	scripts/install-deps.sh ejabberd chromium postgresql nats
 
-# dev starts a private ejabberd and the gateway with the web client under ./.dev/.
+# dev starts a private ejabberd and the gateway with the web client under ./.dev/;
+# NODES=3 starts a cluster instead (see cluster).
+NODES ?= 1
 dev: deps-dev
-	$(GO) run ./cmd/sparkdev
+	$(if $(filter-out 1,$(NODES)),scripts/install-deps.sh postgresql nats)
+	$(GO) run ./cmd/sparkdev -nodes $(NODES)
+
+# cluster starts ejabberd, a private NATS with JetStream, a private PostgreSQL,
+# three gateway nodes and a round-robin proxy on one URL (NODES=N for another count).
+cluster: NODES = 3
+cluster: deps-dev
+	scripts/install-deps.sh postgresql nats
+	$(GO) run ./cmd/sparkdev -nodes $(NODES)
 
 generate:
 	$(GO) generate ./...

@@ -5,6 +5,12 @@
 //
 // The gateway listens on 127.0.0.1:8080 unless SPARKGATE_LISTEN says
 // otherwise; every other SPARKGATE_* variable is passed through to it.
+//
+// With -nodes N (N > 1; `make cluster`, `make dev NODES=N`) it starts a
+// cluster instead: a private nats-server with JetStream and a private
+// PostgreSQL beside ejabberd, N gateway nodes on loopback ports of their
+// own sharing them (and one set of keys), and a round-robin proxy on the
+// listen address that knows nothing about users; cluster.go.
 package main
 
 import (
@@ -12,10 +18,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -31,15 +37,17 @@ import (
 const demoUser = "demo"
 
 func main() {
+	nodes := flag.Int("nodes", 1, "gateway nodes; more than one starts a cluster (NATS, PostgreSQL, a round-robin proxy) as make cluster does")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, ".dev", os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, ".dev", *nodes, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "sparkdev:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, dir string, nodes int, stdout, stderr io.Writer) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -96,9 +104,7 @@ func run(ctx context.Context, dir string, stdout, stderr io.Writer) error {
 	if publicURL == "" {
 		publicURL = "http://localhost:" + listen[strings.LastIndex(listen, ":")+1:]
 	}
-	gw := exec.Command(bin)
-	gw.Env = append(os.Environ(),
-		"SPARKGATE_LISTEN="+listen,
+	env := append(os.Environ(),
 		"SPARKGATE_PUBLIC_URL="+publicURL,
 		"SPARKGATE_XMPP_ADDR="+ej.C2SAddr(),
 		"SPARKGATE_XMPP_DOMAIN="+ej.Domain(),
@@ -107,44 +113,29 @@ func run(ctx context.Context, dir string, stdout, stderr io.Writer) error {
 		"SPARKGATE_ADMIN_URL="+ej.AdminURL(),
 		// The web client PUTs uploads to ejabberd's upload listener.
 		"SPARKGATE_CONNECT_ORIGINS="+ej.UploadOrigin(),
-		"SPARKGATE_DATA_DIR="+filepath.Join(dir, "data"),
 		"SPARKGATE_PUSH_COMPONENT="+ej.ComponentAddr(),
 		"SPARKGATE_PUSH_SERVICE="+ej.PushService(),
 		"SPARKGATE_PUSH_COMPONENT_SECRET_FILE="+secretFile,
 	)
-	gw.Stdout, gw.Stderr = stdout, stderr
-	// Own process group: the terminal's Ctrl-C reaches us, and we stop the
-	// gateway ourselves in order (it first, then ejabberd).
-	gw.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := gw.Start(); err != nil {
-		return fmt.Errorf("starting the gateway: %w", err)
+	login := fmt.Sprintf("    demo login:   %s / %s\n    XMPP server:  %s (domain %s)\n", demoUser, password, ej.C2SAddr(), ej.Domain())
+	if nodes > 1 {
+		return runCluster(ctx, clusterSpec{dir: dir, bin: bin, listen: listen, publicURL: publicURL, env: env, nodes: nodes, login: login}, log, stdout, stderr)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- gw.Wait() }()
 
-	if gone, err := waitReady(ctx, "http://"+listen+"/readyz", exited); err != nil {
-		if !gone {
-			_ = gw.Process.Signal(syscall.SIGTERM)
-			<-exited
-		}
+	gw, err := startNode(ctx, bin, listen, append(env, "SPARKGATE_LISTEN="+listen, "SPARKGATE_DATA_DIR="+filepath.Join(dir, "data")), stdout, stderr)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n  sparkgate is ready\n\n    web client:   %s/\n    API reference: %s/sparkweb/api/docs/\n    demo login:   %s / %s\n    XMPP server:  %s (domain %s)\n\n  Ctrl-C stops the gateway and ejabberd.\n\n",
-		publicURL, publicURL, demoUser, password, ej.C2SAddr(), ej.Domain())
+	fmt.Fprintf(stdout, "\n  sparkgate is ready\n\n    web client:   %s/\n    API reference: %s/sparkweb/api/docs/\n%s\n  Ctrl-C stops the gateway and ejabberd.\n\n",
+		publicURL, publicURL, login)
 
 	select {
-	case err := <-exited:
-		return fmt.Errorf("gateway exited: %v", err)
+	case <-gw.done:
+		return fmt.Errorf("gateway exited: %v", gw.err)
 	case <-ctx.Done():
 	}
 	log.Info("stopping the gateway")
-	_ = gw.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(35 * time.Second):
-		_ = gw.Process.Kill()
-		<-exited
-	}
+	gw.stop()
 	return nil
 }
 
@@ -169,27 +160,4 @@ func ensureUser(ctx context.Context, admin *xmppadmin.Ejabberd, user, password s
 		return admin.ChangePassword(ctx, user, password)
 	}
 	return err
-}
-
-// waitReady polls url until it answers 200. gone reports that the gateway
-// process has already exited (its exit status was taken from exited).
-func waitReady(ctx context.Context, url string, exited <-chan error) (gone bool, err error) {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return false, nil
-			}
-		}
-		select {
-		case err := <-exited:
-			return true, fmt.Errorf("gateway exited before it was ready: %v", err)
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return false, errors.New("gateway not ready after 60 s")
 }
