@@ -231,7 +231,7 @@ func openMenu(t *testing.T, p *browsertest.Page) {
 // back; opening it focuses no text box. From it bob opens Settings and
 // sets his picture: it shows on his menu button and, for alice, in her
 // contact list and the chat's header; removed, it goes, leaving his
-// initial.
+// initial. A nickname bob publishes names him in alice's list and header.
 func TestBrowserAccountMenu(t *testing.T) {
 	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -320,5 +320,15 @@ func TestBrowserAccountMenu(t *testing.T) {
 		pb.Do(t, chromedp.Click(chromedp.ID("avatar-remove")))
 		pb.Wait(t, textOf("avatar-state")+` === "Your picture is removed." && !document.querySelector("#me-avatar img")`)
 		pa.Wait(t, `!document.querySelector(`+js(contactButton(bob.JID)+" img.avatar")+`) && !!document.querySelector(`+js(contactButton(bob.JID)+" .avatar.initial")+`)`)
+
+		// A nickname bob publishes (XEP-0172, here from another client of
+		// his) names him for alice, whose contact list gives him no name.
+		nick := `<iq type="set"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="http://jabber.org/protocol/nick">` +
+			`<item id="current"><nick xmlns="http://jabber.org/protocol/nick">Bobby ` + v.name + `</nick></item></publish></pubsub></iq>`
+		if r := e.Do(t, "POST", rest+"/xmpp", e.Login(t, bob.Name, bob.Password), "text/plain", nick); r.Status != 200 || strings.Contains(string(r.Body), `type="error"`) {
+			t.Fatalf("bob publishes a nickname: %d %s", r.Status, r.Body)
+		}
+		pa.Wait(t, `(document.querySelector(`+js(contactButton(bob.JID)+" .name")+`) || {}).textContent === `+js("Bobby "+v.name))
+		pa.Wait(t, textOf("conv-title")+` === `+js("Bobby "+v.name))
 	})
 }

@@ -293,8 +293,9 @@ func TestBrowserChat(t *testing.T) {
 	bob.p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
 	bob.p.Wait(t, `getComputedStyle(document.querySelector(".sidebar")).display !== "none"`)
 
-	// Signing out revokes the token and shows the sign-in screen.
-	bob.p.Do(t, chromedp.Click(chromedp.ID("signout")))
+	// Signing out (on a phone, from the account menu) revokes the token
+	// and shows the sign-in screen.
+	bob.p.Do(t, chromedp.Click(chromedp.ID("menu-toggle")), chromedp.Click(chromedp.ID("menu-signout")))
 	bob.p.Wait(t, `document.body.dataset.screen === "auth" && !sessionStorage.getItem("sparkgate.token")`)
 }
 

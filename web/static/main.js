@@ -145,6 +145,17 @@ function typingKeyboard() {
   return !window.matchMedia('(pointer: coarse)').matches;
 }
 
+// The open conversation is seen while the page is, and on a phone only
+// while it fills the screen (not while the lists show instead): a message
+// that arrives then is neither counted nor marked read.
+const narrow = window.matchMedia('(max-width: 640px)');
+
+function seen() {
+  const was = model.visible;
+  model.visible = !document.hidden && (!narrow.matches || document.body.classList.contains('in-conv'));
+  if (model.visible && !was) state.markSeen();
+}
+
 // enter opens a conversation on screen: on a phone it fills the screen.
 // The composer shows that conversation's draft.
 function enter(id, { focus = true } = {}) {
@@ -152,6 +163,7 @@ function enter(id, { focus = true } = {}) {
   if (!c) return;
   $('composer-input').value = state.draftOf(c.id);
   document.body.classList.add('in-conv');
+  seen();
   // The room may have changed what occupants may do (its settings).
   if (c.kind === 'room' && c.joined) rooms.refreshRoom(c).catch(() => {});
   if (focus) {
@@ -328,6 +340,7 @@ function wireConversation() {
   wireMessageList();
   $('conv-back').addEventListener('click', () => {
     document.body.classList.remove('in-conv');
+    seen();
     const b = document.querySelector(`button[data-conv="${CSS.escape(model.active)}"]`);
     if (b) b.focus();
   });
@@ -416,10 +429,8 @@ function wireConversation() {
     } catch (err) { fail(err); }
   });
 
-  document.addEventListener('visibilitychange', () => {
-    model.visible = !document.hidden;
-    if (model.visible) state.markSeen();
-  });
+  document.addEventListener('visibilitychange', seen);
+  narrow.addEventListener('change', seen);
 }
 
 // ---- wiring: what owners and moderators do ---------------------------------------------
@@ -716,7 +727,7 @@ function main() {
   wireSettings();
   wireMenu({ settings: openSettings, signOut: () => signOut() });
   startNotifying((id) => enter(id));
-  model.visible = !document.hidden;
+  seen();
   window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
   resume().catch(fail);
 }
