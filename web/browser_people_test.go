@@ -263,6 +263,9 @@ func TestBrowserAccountMenu(t *testing.T) {
 		if box := browsertest.MustEval[string](t, pb, focusedBox); box != "" {
 			t.Errorf("opening the menu focused #%s", box)
 		}
+		if got := browsertest.MustEval[string](t, pb, textOf("menu-jid")); got != bob.JID {
+			t.Errorf("the menu gives the address %q, want %s", got, bob.JID)
+		}
 		pb.Axe(t, "account menu")
 		pb.Screenshot(t, filepath.Join(t.ArtifactDir(), "menu-"+v.name+".png"))
 		pb.Do(t,

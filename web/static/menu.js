@@ -1,6 +1,7 @@
 // menu.js: the account menu of the top bar (#menu-toggle opens #menu, a
 // disclosure: aria-expanded on the button, Escape or a click elsewhere
-// closes it and Escape gives the focus back to the button). It holds the
+// closes it and Escape gives the focus back to the button). It says the
+// user's own address (shown nowhere else on a phone) and holds the
 // user's own status (available, away, do not disturb, and a status
 // message: POST /presence, kept in the model by setMe), the theme (the
 // device's, light or dark: data-theme on <html>, kept in localStorage as

@@ -467,7 +467,7 @@ function snippet(c) {
 
 // avatarOf is the picture of jid (its avatar, else its initial), hidden
 // from screen readers: the name beside it says who.
-export function avatarOf(jid, name) {
+function avatarOf(jid, name) {
   const url = model.avatars.get(bare(jid));
   let el;
   if (url) {
@@ -734,6 +734,8 @@ function renderMe() {
   }
   const said = $('me-status');
   if (said) said.textContent = `, ${words}${model.me.status ? ': ' + model.me.status : ''}`;
+  const address = $('menu-jid');
+  if (address) address.textContent = model.jid;
   const own = $('settings-avatar');
   if (own) own.replaceChildren(...(model.avatars.has(model.jid) ? [avatarOf(model.jid)] : []));
   const remove = $('avatar-remove');
