@@ -8,6 +8,8 @@
 #   scripts/install-deps.sh postgresql        PostgreSQL's server programs (initdb, postgres)
 #                                             for the store's tests (internal/pgtest starts its own)
 #   scripts/install-deps.sh nats              nats-server with JetStream (multi-node tests)
+#   scripts/install-deps.sh node              Node.js and npm: the browser tests install
+#                                             axe-core with npm ci (internal/browsertest/axe)
 set -eu
 
 need=""
@@ -31,6 +33,11 @@ for what in "$@"; do
 	nats)
 		# Debian's nats-server (2.9): JetStream, per-subject limits, direct get.
 		[ -x /usr/sbin/nats-server ] || need="$need nats-server"
+		;;
+	node)
+		# Debian's nodejs and npm, only when no node is on the PATH.
+		command -v node >/dev/null 2>&1 || need="$need nodejs"
+		command -v npm >/dev/null 2>&1 || need="$need npm"
 		;;
 	*)
 		echo "install-deps: unknown component $what" >&2

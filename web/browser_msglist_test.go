@@ -243,8 +243,8 @@ func writePNG(t *testing.T, name string) string {
 	return path
 }
 
-// TestBrowserFiles: an image sent through the upload service is shown
-// inline on both sides (loaded from the upload origin, which the page's
+// TestBrowserFiles: an image sent through the upload service (as a file,
+// XEP-0066, which bob's archive keeps) is shown inline on both sides (loaded from the upload origin, which the page's
 // policy allows as an image source), lazily, with a text alternative and
 // a link that opens it; another file is a card with its name and a
 // download link; a link to a page stays a link.
@@ -276,6 +276,18 @@ func TestBrowserFiles(t *testing.T) {
 			}
 		}
 		pb.Screenshot(t, filepath.Join(t.ArtifactDir(), "image-"+v.name+".png"))
+		// Sent as a file (XEP-0066 out-of-band data), not as a bare link:
+		// any other client of bob's sees an attachment.
+		tb := e.Login(t, bob.Name, bob.Password)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			r := e.Do(t, "GET", rest+"/chat/messages?before=&to="+alice.JID, tb, "", "")
+			if r.Status == http.StatusOK && strings.Contains(string(r.Body), "jabber:x:oob") && strings.Contains(string(r.Body), "sunset.png") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("bob's archive holds no out-of-band file: %d %.600s", r.Status, r.Body)
+			}
+		}
 
 		notes := filepath.Join(t.TempDir(), "meeting-notes.txt")
 		if err := os.WriteFile(notes, []byte("notes\n"), 0o644); err != nil {

@@ -63,9 +63,10 @@ func runModuleChecks(t *testing.T, script, body string, atLeast int) {
 // Chromium with no other module and no DOM to draw into: de-duplication by
 // every identity of a message, time order with older archive pages in
 // front, unread counts, change notices and the sessionStorage round trip
-// (with each conversation's draft).
+// (with each conversation's draft), the gateway's unread counts and room
+// messages sent once reflected.
 func TestBrowserState(t *testing.T) {
-	runModuleChecks(t, "state_test.js", "", 40)
+	runModuleChecks(t, "state_test.js", "", 50)
 }
 
 // TestBrowserErrors runs the checks of errors.js alone: the sentence each

@@ -17,6 +17,10 @@
 //
 //	func TestMain(m *testing.M) { ejabberdtest.Main(browsertest.Wrap(m)) }
 //
+// p.Axe(t, "sign-in") checks the page as it is with axe-core and fails
+// the test on serious and critical violations (axe.go says where axe-core
+// comes from).
+//
 // Skip policy, as for ejabberdtest: without Chromium the test fails, naming
 // the install step; only `go test -short` skips, and not when
 // SPARKGATE_REQUIRE_INTEGRATION=1 (which `make test` sets).

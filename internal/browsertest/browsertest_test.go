@@ -63,3 +63,33 @@ func TestFind(t *testing.T) {
 		t.Errorf("Find with $CHROME_BIN=%s: %q, %v", self, got, err)
 	}
 }
+
+// TestBrowserAxe: axe-core is installed (npm ci into the cache), injected
+// into a page whose Content-Security-Policy allows only its own scripts,
+// finds a button without a name and an image without a text alternative
+// (both critical), and nothing on the page once they are fixed.
+func TestBrowserAxe(t *testing.T) {
+	const broken = `<!doctype html><html lang="en"><head><title>axe</title></head><body><main><h1>Form</h1>` +
+		`<button id="b"></button><img id="i" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src data:")
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(broken))
+	}))
+	t.Cleanup(srv.Close)
+	b := browsertest.Launch(t)
+	p := b.NewPage(t, "axe")
+	p.Do(t, chromedp.Navigate(srv.URL))
+	found := map[string]string{}
+	for _, v := range p.AxeViolations(t) {
+		found[v.ID] = v.Impact
+	}
+	if found["button-name"] != "critical" || found["image-alt"] != "critical" {
+		t.Errorf("axe found %v, want button-name and image-alt, critical", found)
+	}
+	browsertest.MustEval[bool](t, p, `(document.getElementById("b").textContent = "Go", document.getElementById("i").alt = "a dot", true)`)
+	if vs := p.AxeViolations(t); len(vs) != 0 {
+		t.Errorf("axe found %+v on the fixed page, want nothing", vs)
+	}
+	p.Axe(t, "the fixed page")
+}

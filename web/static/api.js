@@ -317,7 +317,8 @@ export const features = new Map();
 export const seg = (s) => encodeURIComponent(s);
 
 // call sends one request. body (a string) goes as text/plain, json as
-// application/json. query parameters that are undefined, null or '' are
+// application/json, blob (a Blob or File) as its own type; with as:
+// 'blob' a successful answer is resolved as a Blob (an image). query parameters that are undefined, null or '' are
 // left out, except the '' of those named in keepEmpty (an empty `before`
 // asks the archive for its newest page). It resolves with the decoded JSON
 // (or null) and rejects with an ApiError, or a NetworkError when no answer
@@ -334,11 +335,14 @@ export async function call(method, path, opts = {}) {
   }
 }
 
-async function send(method, path, { body, json, query, keepEmpty = [], feature } = {}, token = '') {
+async function send(method, path, { body, json, blob, as, query, keepEmpty = [], feature } = {}, token = '') {
   const headers = {};
   if (token) headers.Authorization = 'Bearer ' + token;
   let payload;
-  if (json !== undefined) {
+  if (blob !== undefined) {
+    headers['Content-Type'] = blob.type || 'application/octet-stream';
+    payload = blob;
+  } else if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(json);
   } else if (body !== undefined) {
@@ -357,6 +361,7 @@ async function send(method, path, { body, json, query, keepEmpty = [], feature }
   let res, text;
   try {
     res = await fetch(url, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
+    if (res.ok && as === 'blob') return await res.blob();
     text = await res.text();
   } catch (e) {
     throw new NetworkError(e);

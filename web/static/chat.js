@@ -14,7 +14,7 @@
 import { call, seg, features, available, ApiError } from './api.js';
 import {
   model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom, subscribe,
-  setSendState, sentAs, pendingTwin, applyReceipt, bounced,
+  setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
 
@@ -135,35 +135,48 @@ function chatState(c, s) {
 
 // ---- sending ----------------------------------------------------------------------
 
-// send sends text to c, the open conversation unless named. A chat
-// message is shown at once as pending and then follows its state (see
-// state.js); a send that fails leaves it failed, with Retry, and is said
-// in a notice, but does not throw: the text is in the list, not lost.
-export async function send(text, c = activeConv()) {
+// send sends text to c, the open conversation unless named; file
+// ({url, desc}, an upload) sends it as a file (XEP-0066 out-of-band data
+// in a chat; its URL as the text in a room). The message is shown at once
+// as pending and then follows its state (see state.js): in a room, sent
+// once the room reflects it. A send that fails leaves it failed, with
+// Retry, and is said in a notice, but does not throw: the text is in the
+// list, not lost.
+export async function send(text, c = activeConv(), file = undefined) {
   if (!c || !text) return;
-  if (c.kind === 'chat') {
-    clearTimeout(pauseTimer);
-    composing = false;
-    const m = { from: model.jid, to: c.jid, body: text, mine: true, state: 'pending' };
-    addMessage(c, m, { live: true });
-    await post(c, m);
-  } else {
-    // The room reflects the message to us with the same id; it is shown then.
-    await call('POST', `/groupchat/room/${seg(local(c.jid))}`, { body: text, query: { serviceName: c.jid.split('@')[1] }, feature: 'rooms' });
-  }
+  clearTimeout(pauseTimer);
+  composing = false;
+  const m = c.kind === 'chat'
+    ? { from: model.jid, to: c.jid, body: text, mine: true, state: 'pending', file }
+    : { from: `${c.jid}/${c.nick}`, nick: c.nick, body: text, mine: true, state: 'pending' };
+  addMessage(c, m, { live: true });
+  await post(c, m);
 }
+
+// ROOM_WAIT is how long a room message waits for its reflection before it
+// is shown failed (the room took the send but never passed it on).
+export const ROOM_WAIT = 20000;
 
 // post sends m, our pending message in c, and records the answer.
 async function post(c, m) {
   let res;
   try {
-    res = await call('POST', `/chat/message/${seg(c.jid)}`, { body: m.body });
+    res = c.kind === 'chat'
+      ? await call('POST', `/chat/message/${seg(c.jid)}`, m.file
+        ? { body: m.file.desc || m.file.url, query: { file: m.file.url } }
+        : { body: m.body })
+      : await call('POST', `/groupchat/room/${seg(local(c.jid))}`, { body: m.body, query: { serviceName: c.jid.split('@')[1] }, feature: 'rooms' });
   } catch (e) {
     setSendState(c, m, 'failed');
     fail(e);
     return;
   }
-  sentAs(c, m, res && res.id);
+  if (c.kind === 'chat') {
+    sentAs(c, m, res && res.id);
+    return;
+  }
+  acceptedAs(c, m, res && res.id);
+  setTimeout(() => { if (m.state === 'pending') setSendState(c, m, 'failed'); }, ROOM_WAIT);
 }
 
 // retry sends again, once, the failed message with key in c: the same
@@ -178,9 +191,13 @@ export async function retry(c, key) {
 
 // ---- read markers -------------------------------------------------------------------
 
-// The peer's newest message in the open chat, once the page is seen, is
-// marked displayed (XEP-0333: it and every earlier one), once per message
-// id. Checked a moment after any change, so a burst sends one marker.
+// The newest message of others in the open conversation, once the page
+// is seen, is marked displayed (POST /chat/displayed: in a chat an
+// XEP-0333 marker for it and every earlier one; in a room only the read
+// state), once per message id, and not when the gateway's read state has
+// it read already (lastRead: another tab, device or an earlier visit
+// read it). The gateway then clears the conversation's unread count on
+// every tab. Checked a moment after any change, so a burst sends one.
 const marked = new Map(); // conversation id -> the message id last marked
 let markTimer = 0;
 
@@ -191,12 +208,22 @@ function markSoon() {
 
 function markDisplayed() {
   const c = activeConv();
-  if (!c || c.kind !== 'chat' || !model.visible || document.hidden) return;
+  if (!c || !model.visible || document.hidden) return;
   let last = null;
   for (let i = c.messages.length - 1; i >= 0 && !last; i--) if (!c.messages[i].mine) last = c.messages[i];
-  if (!last || !last.id || marked.get(c.id) === last.id) return;
-  marked.set(c.id, last.id);
-  call('POST', `/chat/displayed/${seg(c.jid)}`, { query: { id: last.id } }).catch(() => marked.delete(c.id));
+  // A room's archive gives only the archive id, which a room's read state takes too.
+  const id = last && (last.id || (c.kind === 'room' ? last.stanzaId : ''));
+  if (!id || marked.get(c.id) === id || (id === c.lastRead && !(model.reads.get(c.id) || {}).count)) return;
+  marked.set(c.id, id);
+  call('POST', `/chat/displayed/${seg(c.jid)}`, { query: { id } }).catch(() => marked.delete(c.id));
+}
+
+// loadUnread takes the gateway's read state (GET /chat/unread): from then
+// on the counts are the gateway's (state.js). A gateway without one
+// leaves the tab counting.
+export async function loadUnread() {
+  const list = await available(() => call('GET', '/chat/unread', { feature: 'unread' })).catch(() => undefined);
+  if (Array.isArray(list)) setUnreadAll(list);
 }
 
 subscribe((region) => { if (region === 'messages' || region === 'lists') markSoon(); });
@@ -221,8 +248,8 @@ export async function upload(file) {
     throw new Error(`The upload service at ${new URL(slot.putUrl, location.href).origin} could not be reached from this page.`);
   }
   if (!put.ok) throw new Error(`The upload failed (${put.status}).`);
-  await send(slot.getUrl);
   notice('');
+  await send(slot.getUrl, c, { url: slot.getUrl, desc: file.name });
 }
 
 // meeting asks the gateway for a meeting link, opens it and shares it.
@@ -317,5 +344,6 @@ export function onReceipt(d) {
 // onError takes chatapi.error: an error reply to one of our messages marks
 // it failed. It answers whether it was one.
 export function onError(d) {
-  return Boolean(bounced(model.convs.get(`chat:${bare(d.from)}`), d.id));
+  const from = bare(d.from);
+  return Boolean(bounced(model.convs.get(`chat:${from}`) || model.convs.get(`room:${from}`), d.id));
 }

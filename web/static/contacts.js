@@ -15,8 +15,9 @@ export async function loadRoster() {
   const res = await available(() => call('GET', '/presence/roster', { feature: 'roster' }));
   if (!res) return;
   for (const item of res.roster || []) {
-    const c = conv('chat', bare(item.jid), item.nickname || local(item.jid));
+    const c = conv('chat', bare(item.jid), item.nickname || undefined);
     c.inRoster = true;
+    c.named = Boolean(item.nickname); // else a published nickname may name them (avatars.js)
     if (item.show) c.presence = SHOW[item.show] || item.show;
     if (item.show && item.show !== 'unavailable') c.heard = true;
     c.status = item.status || '';
@@ -108,8 +109,8 @@ export function onRoster(d) {
     changed(['lists', 'header']);
     return;
   }
-  const c = conv('chat', jid, d.name || local(jid));
+  const c = conv('chat', jid, d.name || undefined);
   c.inRoster = true;
-  if (d.name) c.title = d.name;
+  if (d.name) { c.title = d.name; c.named = true; }
   changed(['lists', 'header']);
 }

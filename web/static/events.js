@@ -26,6 +26,7 @@ export const EVENTS = [
   'onConnect', 'chatapi.chat', 'chatapi.muc', 'chatapi.presence', 'chatapi.roster',
   'chatapi.notify', 'chatapi.pubsub', 'chatapi.receipt', 'chatapi.error',
   'chatapi.session', 'chatapi.reset', 'chatapi.close',
+  'chatapi.unread', 'chatapi.avatar', 'chatapi.nick',
 ];
 
 const LAST = 'sparkgate.lastEventId';

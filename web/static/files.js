@@ -7,7 +7,8 @@
 //
 // Contract: fileOf(m) answers null or {url, name, desc, image}: url is an
 // http(s) URL (never another scheme), name the decoded last path segment
-// (or the host), desc the sender's description ('' when none), image true
+// (or the host), desc the sender's description ('' when none, or when it
+// is just the file's name, as an upload sends it), image true
 // for png, jpeg, gif, webp, avif, bmp and svg.
 
 const IMAGE = /^(png|jpe?g|gif|webp|avif|bmp|svg)$/;
@@ -45,6 +46,7 @@ export function fileOf(m) {
   }
   const name = url ? nameOf(url) : '';
   if (!name) return null;
+  if (desc.trim() === name) desc = ''; // an upload describes itself by its name: nothing more to say
   const ext = extOf(name);
   if (!named && (!ext || PAGE.test(ext) || name === new URL(url).host)) return null; // a link to a page
   return { url, name, desc, image: IMAGE.test(ext) };

@@ -15,13 +15,15 @@ import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations } from './view.js';
 import { explain, endedSentence } from './errors.js';
-import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError } from './chat.js';
+import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError, loadUnread } from './chat.js';
 import { wireMessageList } from './msglist.js';
 import * as rooms from './rooms.js';
 import * as roomadmin from './roomadmin.js';
 import * as contacts from './contacts.js';
 import { startNotifying, soundOn, setSound } from './notify.js';
 import { restoreChats, bookmarkRoom, forgetRoom, forgetMarks } from './restore.js';
+import { onAvatar, onNick, loadAvatars, setOwnAvatar, removeOwnAvatar, forgetAvatars } from './avatars.js';
+import { wireMenu, closeMenu, setPresence } from './menu.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -57,10 +59,14 @@ function onEvent(name, d) {
     case 'chatapi.presence': if (!rooms.onOccupant(d)) contacts.onPresence(d); break;
     case 'chatapi.roster': contacts.onRoster(d); break;
     case 'chatapi.reset':
-      // A gap: reload what the archive and the roster know.
+      // A gap: reload what the archive, the roster and the read state know.
       reloadHistory();
       contacts.loadRoster().catch(() => {});
+      loadUnread();
       break;
+    case 'chatapi.unread': state.setUnread(d.jid || '', Boolean(d.room), d.count || 0, d.lastRead || ''); break;
+    case 'chatapi.avatar': onAvatar(d); break;
+    case 'chatapi.nick': onNick(d); break;
     case 'chatapi.session':
       if (d.state && d.state !== 'connected') setConn('reconnecting', 'The server connection is being restored…');
       else if (events.state === 'connected') setConn('connected');
@@ -93,6 +99,7 @@ async function startSession(user, token) {
   if (model.active) enter(model.active, { focus: false });
   else if (typingKeyboard()) $('contact-input').focus();
   events.start(token);
+  loadUnread();
   const cfg = await available(() => call('GET', '/config/global', { feature: 'config' })).catch(() => null);
   if (cfg) {
     model.config = cfg;
@@ -103,6 +110,8 @@ async function startSession(user, token) {
   rooms.refreshJoined();
   await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {}), restoreChats()]);
   applyFeatures();
+  // Pictures announced before this tab opened: ours and the contacts'.
+  state.whenReady().then(() => loadAvatars([model.jid, ...[...model.convs.values()].filter((c) => c.inRoster).map((c) => c.jid)])).catch(() => {});
   refreshPush().catch(() => {});
 }
 
@@ -119,6 +128,8 @@ async function signOut({ remote = false, reason = '' } = {}) {
   session.clear();
   state.clear();
   forgetMarks();
+  forgetAvatars();
+  closeMenu();
   document.body.classList.remove('in-conv');
   show('auth');
   setConn('offline', 'Offline');
@@ -134,6 +145,17 @@ function typingKeyboard() {
   return !window.matchMedia('(pointer: coarse)').matches;
 }
 
+// The open conversation is seen while the page is, and on a phone only
+// while it fills the screen (not while the lists show instead): a message
+// that arrives then is neither counted nor marked read.
+const narrow = window.matchMedia('(max-width: 640px)');
+
+function seen() {
+  const was = model.visible;
+  model.visible = !document.hidden && (!narrow.matches || document.body.classList.contains('in-conv'));
+  if (model.visible && !was) state.markSeen();
+}
+
 // enter opens a conversation on screen: on a phone it fills the screen.
 // The composer shows that conversation's draft.
 function enter(id, { focus = true } = {}) {
@@ -141,6 +163,7 @@ function enter(id, { focus = true } = {}) {
   if (!c) return;
   $('composer-input').value = state.draftOf(c.id);
   document.body.classList.add('in-conv');
+  seen();
   // The room may have changed what occupants may do (its settings).
   if (c.kind === 'room' && c.joined) rooms.refreshRoom(c).catch(() => {});
   if (focus) {
@@ -317,6 +340,7 @@ function wireConversation() {
   wireMessageList();
   $('conv-back').addEventListener('click', () => {
     document.body.classList.remove('in-conv');
+    seen();
     const b = document.querySelector(`button[data-conv="${CSS.escape(model.active)}"]`);
     if (b) b.focus();
   });
@@ -405,10 +429,8 @@ function wireConversation() {
     } catch (err) { fail(err); }
   });
 
-  document.addEventListener('visibilitychange', () => {
-    model.visible = !document.hidden;
-    if (model.visible) state.markSeen();
-  });
+  document.addEventListener('visibilitychange', seen);
+  narrow.addEventListener('change', seen);
 }
 
 // ---- wiring: what owners and moderators do ---------------------------------------------
@@ -573,14 +595,31 @@ function wireRoomAdmin() {
 
 function wireSettings() {
   const username = () => local(model.jid) || session.user;
-  $('settings-open').addEventListener('click', () => { $('settings').showModal(); refreshSettings(); });
+  $('settings-open').addEventListener('click', openSettings);
   $('presence-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      await call('POST', '/presence', { query: { show: $('presence-show').value, status: $('presence-status').value } });
+      await setPresence($('presence-show').value, $('presence-status').value);
       notice('Presence updated.');
     } catch (err) { fail(err); }
   });
+  // The user's own picture: set from a file, or removed.
+  $('avatar-input').addEventListener('change', async () => {
+    const f = $('avatar-input').files[0];
+    $('avatar-input').value = '';
+    if (!f) return;
+    $('avatar-state').textContent = 'Saving your picture…';
+    try {
+      $('avatar-state').textContent = (await setOwnAvatar(f)) || 'Your picture is set. Your contacts see it.';
+    } catch (err) { $('avatar-state').textContent = explain(err, 'account'); }
+  });
+  $('avatar-remove').addEventListener('click', busy($('avatar-remove'), async () => {
+    try {
+      await removeOwnAvatar();
+      $('avatar-state').textContent = 'Your picture is removed.';
+      $('avatar-input').focus();
+    } catch (err) { $('avatar-state').textContent = explain(err, 'account'); }
+  }));
   $('push-enable').addEventListener('click', busy($('push-enable'), async () => {
     try { $('push-state').textContent = await enablePush(); } catch (err) { $('push-state').textContent = explain(err, 'push'); }
   }));
@@ -650,7 +689,15 @@ function wireSettings() {
   });
 }
 
+function openSettings() {
+  $('settings').showModal();
+  refreshSettings();
+}
+
 function refreshSettings() {
+  $('presence-show').value = model.me.show;
+  $('presence-status').value = model.me.status;
+  $('avatar-state').textContent = '';
   $('push-state').textContent = !pushSupported() ? 'This browser does not support notifications.'
     : (Notification.permission === 'granted' ? 'Notifications are allowed.' : 'Notifications are off.');
   $('sound-on').checked = soundOn();
@@ -678,8 +725,9 @@ function main() {
   wireSidebar();
   wireConversation();
   wireSettings();
+  wireMenu({ settings: openSettings, signOut: () => signOut() });
   startNotifying((id) => enter(id));
-  model.visible = !document.hidden;
+  seen();
   window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
   resume().catch(fail);
 }

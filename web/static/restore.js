@@ -18,8 +18,9 @@
 //     removes the bookmark), so the rooms follow the person; the gateway
 //     offers the same bookmarks to their other XMPP clients (XEP-0402).
 //
-// Unread counts are not rebuilt: the archive does not say what another
-// device showed.
+// Unread counts are not rebuilt from the archive, which does not say what
+// another device showed: they are the gateway's read state (chat.js's
+// loadUnread, GET /chat/unread).
 
 import { call, seg, available } from './api.js';
 import { model, conv, addMessage, whenReady, bare, local, isRoom } from './state.js';

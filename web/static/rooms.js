@@ -3,7 +3,8 @@
 // a join that creates the room passes its creation options), leaving,
 // occupants, inviting, and the chatapi.muc events (room messages, subject
 // changes, invitations, the occupant snapshot on entering) and room
-// occupants' chatapi.presence. Actions call api.js and change the model
+// occupants' chatapi.presence (a message this tab sent is sent once the
+// room reflects it, state.js). Actions call api.js and change the model
 // (state.js); view.js draws the result. What owners and moderators do
 // (subject, roles, bans, configuration, destroying) is roomadmin.js.
 //
@@ -16,7 +17,7 @@
 // 301; its destruction) leaves the list with a notice saying why.
 
 import { call, seg, available, ApiError } from './api.js';
-import { model, conv, changed, removeConv, bare, local, resourceOf, addMessage, toRoomJID } from './state.js';
+import { model, conv, changed, removeConv, bare, local, resourceOf, addMessage, toRoomJID, reflected } from './state.js';
 import { notice } from './view.js';
 
 const service = (jid) => jid.split('@')[1];
@@ -170,7 +171,13 @@ export function onMUC(d) {
   const nick = resourceOf(d.from);
   const c = conv('room', bare(d.from));
   c.joined = true;
-  addMessage(c, { id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, body: d.body, nick, mine: nick === c.nick }, { live: true });
+  const mine = nick === c.nick;
+  // The room's reflection of what this tab sent: that message is sent.
+  if (mine && !d.stamp && reflected(c, d)) return;
+  addMessage(c, {
+    id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, body: d.body, nick, mine,
+    state: mine && !d.stamp ? 'sent' : undefined,
+  }, { live: true });
 }
 
 const self = (d) => (d.codes || []).map(String).includes('110');

@@ -5,8 +5,8 @@
 // no DOM and no network: chat.js, rooms.js and contacts.js change it;
 // every change is announced with changed(region, …) to the subscribers
 // (view.js), which render the region in the next animation frame. The
-// regions are 'lists', 'requests', 'header', 'messages', 'occupants' and
-// 'directory'.
+// regions are 'lists', 'requests', 'header', 'messages', 'occupants',
+// 'directory' and 'me' (our own name, picture and presence).
 //
 // A message is kept once whatever path it took (live event, another tab's
 // sent copy, a replay after a reconnect, the cache, the archive): keysOf
@@ -15,6 +15,13 @@
 // stamp (archived or delayed) are placed in time order; live messages are
 // appended in arrival order. Each kept message gets a `key`, unique in the
 // tab, that the view uses to find its element.
+//
+// Unread counts: a tab counts the live messages of others in a
+// conversation not in view, until the gateway's read state answers
+// (setUnreadAll, from GET /chat/unread): from then on the counts and the
+// id read up to (lastRead) are the gateway's, changed by chatapi.unread
+// (setUnread) and cleared on every tab when one reads. The conversation
+// in view counts none: the tab marks it read.
 //
 // The recent conversations (recent()) are those with a message, a draft
 // or on screen, newest activity first: a new last message moves its
@@ -49,6 +56,14 @@ export const model = {
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
   drafts: new Map(),      // conversation id -> the text not sent yet
+  // Read state: once the gateway answered GET /chat/unread, the counts
+  // are the gateway's (the same on every tab and device), kept here by
+  // conversation id even for a conversation not made yet.
+  serverUnread: false,
+  reads: new Map(),       // conversation id -> {count, lastRead}
+  avatars: new Map(),     // bare JID -> blob: URL of the person's picture (ours too)
+  nicks: new Map(),       // bare JID -> the nickname a contact published (XEP-0172)
+  me: { show: '', status: '' }, // our own presence, as we set it
 };
 
 // ---- change notification ----------------------------------------------------
@@ -135,8 +150,9 @@ export function conv(kind, jid, title) {
   const id = `${kind}:${jid}`;
   let c = model.convs.get(id);
   if (!c) {
+    const read = model.reads.get(id);
     c = {
-      id, kind, jid, title: title || local(jid),
+      id, kind, jid, title: title || model.nicks.get(jid) || local(jid),
       messages: [], keys: new Set(), unread: 0,
       presence: kind === 'chat' ? 'offline' : '', status: '', typing: '',
       // heard: the peer showed it exists (wrote to us, sent presence);
@@ -147,7 +163,10 @@ export function conv(kind, jid, title) {
       // nothing older is left.
       history: false, before: '', complete: false, loading: false,
       openedAt: 0, // when first opened in this tab (the activity of a chat with no message yet)
+      lastRead: read ? read.lastRead : '', // the id read up to (the gateway's read state)
+      named: false, // the title is the contact list's name (a published nickname does not replace it)
     };
+    if (read) c.unread = read.count;
     model.convs.set(id, c);
     changed('lists');
   }
@@ -217,6 +236,70 @@ export function recent() {
     .sort((a, b) => activity(b) - activity(a) || a.title.localeCompare(b.title));
 }
 
+// inView tells whether c is the conversation on screen.
+function inView(c) {
+  return model.active === c.id && model.visible;
+}
+
+// setUnread takes the gateway's read state of one conversation (a
+// chatapi.unread, or an entry of GET /chat/unread): room tells its kind.
+// A person's conversation with messages unread is made if new; a room is
+// listed only once joined.
+export function setUnread(jid, room, count, lastRead) {
+  const id = (room ? 'room:' : 'chat:') + bare(jid);
+  model.reads.set(id, { count, lastRead: lastRead || '' });
+  let c = model.convs.get(id);
+  if (!c && count > 0 && !room) c = conv('chat', bare(jid));
+  if (!c) return;
+  c.lastRead = lastRead || '';
+  const n = inView(c) ? 0 : count;
+  if (c.unread === n) return;
+  c.unread = n;
+  changed('lists');
+  saveSoon();
+}
+
+// setUnreadAll takes GET /chat/unread's answer: the gateway's counts
+// replace the tab's own, and a conversation it does not list has none.
+export function setUnreadAll(list) {
+  model.serverUnread = true;
+  const listed = new Set();
+  for (const u of list) {
+    listed.add((u.room ? 'room:' : 'chat:') + bare(u.jid));
+    setUnread(u.jid, u.room, u.count, u.lastRead);
+  }
+  for (const c of model.convs.values()) {
+    if (!listed.has(c.id) && c.unread) { c.unread = 0; changed('lists'); }
+  }
+}
+
+// setAvatar shows url (a blob: URL, '' for none) as jid's picture.
+export function setAvatar(jid, url) {
+  const b = bare(jid);
+  if ((model.avatars.get(b) || '') === url) return;
+  if (url) model.avatars.set(b, url);
+  else model.avatars.delete(b);
+  changed(b === model.jid ? 'me' : ['lists', 'header']);
+}
+
+// setNick takes the nickname a contact published ('' withdrawn): it is
+// the conversation's title unless the contact list names the person.
+export function setNick(jid, nick) {
+  const b = bare(jid);
+  if (nick) model.nicks.set(b, nick);
+  else model.nicks.delete(b);
+  const c = model.convs.get('chat:' + b);
+  if (!c || c.named) return;
+  c.title = nick || local(b);
+  changed(['lists', 'header']);
+}
+
+// setMe records our own presence as we set it.
+export function setMe(show, status) {
+  model.me = { show: show || '', status: status || '' };
+  changed('me');
+}
+
 export function totalUnread() {
   let n = 0;
   for (const c of model.convs.values()) n += c.unread;
@@ -233,9 +316,15 @@ export function clear() {
   model.invitations.clear();
   model.directory = [];
   model.drafts.clear();
+  model.serverUnread = false;
+  model.reads.clear();
+  for (const url of model.avatars.values()) URL.revokeObjectURL(url);
+  model.avatars.clear();
+  model.nicks.clear();
+  model.me = { show: '', status: '' };
   early.clear();
   ready = new Promise((r) => { readyResolve = r; });
-  changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory']);
+  changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory', 'me']);
 }
 
 // ---- messages ---------------------------------------------------------------------
@@ -306,8 +395,8 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
   }
   changed('messages', c);
   let lists = lastMessage(c) === m; // the conversation's activity and snippet
-  if (live && !m.mine && (model.active !== c.id || !model.visible)) {
-    c.unread++;
+  if (live && !m.mine && !inView(c)) {
+    if (!model.serverUnread) c.unread++; // else the gateway's chatapi.unread says
     lists = true;
   }
   if (lists) changed('lists');
@@ -357,6 +446,33 @@ export function sentAs(c, m, id) {
   }
   changed('messages', c);
   saveSoon();
+}
+
+// In a room a message is 'sent' only when the room reflects it back to
+// us (XEP-0045: every occupant gets it, the sender too, with the same id):
+// the send's answer only gives it its id (acceptedAs), and the
+// reflection (reflected) makes it sent, even one that was failed meanwhile
+// (the room took it after all).
+
+// acceptedAs records the id the gateway sent our room message m with.
+export function acceptedAs(c, m, id) {
+  if (!id || m.id === id) return;
+  m.id = id;
+  c.keys.add('id:' + id);
+  saveSoon();
+}
+
+// reflected takes the room's copy of one of our messages (id, body,
+// stanzaId): the message shown is sent. It answers whether one was found.
+export function reflected(c, { id, body, stanzaId }) {
+  const m = c.messages.find((x) => x.mine && id && x.id === id) || pendingTwin(c, body);
+  if (!m) return false;
+  if (id && !m.id) { m.id = id; c.keys.add('id:' + id); }
+  if (stanzaId && !m.stanzaId) { m.stanzaId = stanzaId; c.keys.add('sid:' + stanzaId); }
+  if (m.state === 'pending' || m.state === 'failed') m.state = 'sent';
+  changed('messages', c);
+  saveSoon();
+  return true;
 }
 
 // pendingTwin finds our message in c still waiting for the send's answer
@@ -428,7 +544,7 @@ export function save() {
     });
   }
   try {
-    storage().setItem(CACHE, JSON.stringify({ active: model.active, convs: out, drafts: [...model.drafts] }));
+    storage().setItem(CACHE, JSON.stringify({ active: model.active, convs: out, drafts: [...model.drafts], me: model.me }));
   } catch { /* quota: the archive still has everything */ }
 }
 
@@ -450,5 +566,6 @@ export function restore() {
   }
   for (const [id, text] of saved.drafts || []) if (typeof text === 'string' && text) model.drafts.set(id, text);
   model.active = model.convs.has(saved.active) ? saved.active : '';
-  changed(['lists', 'header', 'messages']);
+  if (saved.me) model.me = { show: saved.me.show || '', status: saved.me.status || '' };
+  changed(['lists', 'header', 'messages', 'me']);
 }

@@ -24,7 +24,10 @@
 //
 // The sidebar lists the recent conversations (people and rooms, by last
 // activity, with the last message, its time and the unread count), the
-// contacts (A–Z, with presence) and the joined rooms.
+// contacts (A–Z, with presence) and the joined rooms; each person is
+// shown with their picture (avatars.js) or their initial, which are
+// decoration (the name says who). The 'me' region is the top bar's own
+// name, picture and presence (the account menu's button, menu.js).
 //
 // Buttons drawn here carry data-action (and data-jid or data-room); main.js
 // handles their clicks. Elements are made with createElement and
@@ -41,7 +44,7 @@ export const $ = (id) => document.getElementById(id);
 
 // ---- scheduling --------------------------------------------------------------
 
-const ORDER = ['lists', 'requests', 'directory', 'header', 'occupants', 'messages'];
+const ORDER = ['lists', 'requests', 'directory', 'header', 'occupants', 'messages', 'me'];
 const dirty = new Set();
 let pending = false;
 
@@ -462,6 +465,24 @@ function snippet(c) {
   return who + m.body.replace(/\s+/g, ' ').trim().slice(0, 120);
 }
 
+// avatarOf is the picture of jid (its avatar, else its initial), hidden
+// from screen readers: the name beside it says who.
+function avatarOf(jid, name) {
+  const url = model.avatars.get(bare(jid));
+  let el;
+  if (url) {
+    el = document.createElement('img');
+    el.src = url;
+    el.alt = '';
+  } else {
+    el = document.createElement('span');
+    el.textContent = (String(name || local(jid)).trim()[0] || '?').toUpperCase();
+  }
+  el.className = 'avatar' + (url ? '' : ' initial');
+  el.setAttribute('aria-hidden', 'true');
+  return el;
+}
+
 // listItem is c's button in a list; withLast adds its last message and
 // its time (the recent conversations).
 function listItem(c, withLast = false) {
@@ -471,6 +492,7 @@ function listItem(c, withLast = false) {
   b.className = 'conv-item' + (withLast ? ' recent' : '') + (c.id === model.active ? ' active' : '');
   b.dataset.conv = c.id;
   if (c.id === model.active) b.setAttribute('aria-current', 'true');
+  b.append(avatarOf(c.jid, c.title));
   const known = c.kind === 'chat' && c.inRoster; // presence is a contact's only
   if (known) {
     const dot = document.createElement('span');
@@ -610,6 +632,8 @@ function renderDirectory() {
 function renderHeader() {
   const c = activeConv();
   $('conv-title').textContent = c ? c.title : 'No conversation';
+  const pic = $('conv-avatar');
+  if (pic) pic.replaceChildren(...(c ? [avatarOf(c.jid, c.title)] : []));
   $('composer').hidden = !c;
   $('conv-presence').textContent = c && c.kind === 'chat'
     ? (!c.inRoster ? 'Not in your contacts' : (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : ''))
@@ -695,9 +719,32 @@ function renderOccupants() {
   if (c && c.kind === 'room') $('conv-presence').textContent = `${c.occupants.size} in the room`;
 }
 
+const SHOW_WORDS = { '': 'Available', chat: 'Free to chat', away: 'Away', xa: 'Away for a while', dnd: 'Do not disturb' };
+
+// renderMe draws our own picture and presence on the account menu's
+// button, and the menu's status form as set. The elements are optional.
+function renderMe() {
+  const pic = $('me-avatar');
+  if (pic) pic.replaceChildren(...(model.jid ? [avatarOf(model.jid, $('me-name').textContent)] : []));
+  const words = SHOW_WORDS[model.me.show] || SHOW_WORDS[''];
+  const dot = $('me-show');
+  if (dot) {
+    dot.className = 'dot ' + (model.me.show || 'online');
+    dot.title = words;
+  }
+  const said = $('me-status');
+  if (said) said.textContent = `, ${words}${model.me.status ? ': ' + model.me.status : ''}`;
+  const address = $('menu-jid');
+  if (address) address.textContent = model.jid;
+  const own = $('settings-avatar');
+  if (own) own.replaceChildren(...(model.avatars.has(model.jid) ? [avatarOf(model.jid)] : []));
+  const remove = $('avatar-remove');
+  if (remove) remove.hidden = !model.avatars.has(model.jid);
+}
+
 const RENDER = {
   lists: renderLists, requests: renderRequests, directory: renderDirectory,
-  header: renderHeader, occupants: renderOccupants, messages: renderMessages,
+  header: renderHeader, occupants: renderOccupants, messages: renderMessages, me: renderMe,
 };
 
 // ---- page-wide: features, notices, connection, screens, passkeys -------------------
@@ -736,6 +783,7 @@ export function setConn(s, text) {
 // showMe shows our own address in the top bar.
 export function showMe(name) {
   $('me-name').textContent = name;
+  schedule('me');
 }
 
 export function show(screen) {

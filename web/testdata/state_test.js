@@ -136,6 +136,41 @@ async function run() {
   // The open conversation is forgotten with it.
   state.removeConv(r.id);
   check('removed', [model.convs.has(r.id), model.active], [false, '']);
+
+  // The gateway's read state: its counts replace the tab's; then a live
+  // message of others counts nothing by itself (chatapi.unread does).
+  state.setUnreadAll([
+    { jid: 'frank@example.org', room: false, count: 1, lastRead: 'f2' },
+    { jid: 'gina@example.org', room: false, count: 3, lastRead: '' },
+    { jid: 'gone@conference.example.org', room: true, count: 4, lastRead: '' },
+  ]);
+  const gina = model.convs.get('chat:gina@example.org');
+  check('the gateway counts', [p2.unread, p2.lastRead, gina && gina.unread], [1, 'f2', 3]);
+  check('a room not joined is not listed for its count', model.convs.has('room:gone@conference.example.org'), false);
+  state.addMessage(p2, { id: 'f4', from: 'frank@example.org', body: 'fourth' }, { live: true });
+  check('a live message waits for the gateway to count it', p2.unread, 1);
+  state.setUnread('frank@example.org', false, 2, 'f2');
+  check('chatapi.unread counts it', p2.unread, 2);
+  const later = state.conv('room', 'gone@conference.example.org');
+  check('a room made later takes its count', later.unread, 4);
+  state.open(p2.id);
+  state.setUnread('frank@example.org', false, 3, 'f2');
+  check('the conversation in view counts none', p2.unread, 0);
+  state.setUnreadAll([]);
+  check('a conversation the gateway does not list has none', [gina.unread, later.unread], [0, 0]);
+
+  // A room message is sent when the room reflects it (by its id, or by
+  // its text before the send answered), even after it failed.
+  const mine = { from: 'gone@conference.example.org/me', nick: 'me', body: 'to the room', mine: true, state: 'pending' };
+  state.addMessage(later, mine, { live: true });
+  state.acceptedAs(later, mine, 'r1');
+  check('accepted is still pending', mine.state, 'pending');
+  state.setSendState(later, mine, 'failed');
+  check('reflected by id', [state.reflected(later, { id: 'r1', body: 'to the room', stanzaId: 'R1' }), mine.state, mine.stanzaId], [true, 'sent', 'R1']);
+  const early = { from: 'gone@conference.example.org/me', nick: 'me', body: 'quick', mine: true, state: 'pending' };
+  state.addMessage(later, early, { live: true });
+  check('reflected before the answer', [state.reflected(later, { id: 'r2', body: 'quick' }), early.state, early.id], [true, 'sent', 'r2']);
+  check('another text is no reflection', state.reflected(later, { id: 'r3', body: 'someone else' }), false);
 }
 
 finish(run);

@@ -1,0 +1,182 @@
+package browsertest
+
+// Accessibility checks with axe-core (Deque's rules engine, from npm).
+//
+// axe-core is not vendored: axe/package.json and axe/package-lock.json pin
+// it, and the first check of a test binary installs it with `npm ci` into
+// a cache directory outside the repository (the user's cache directory,
+// one directory per lock file's hash, filled in a temporary directory and
+// renamed into place, so test binaries running at once never see half an
+// install). Later runs read it from there without the network. Without
+// npm the check fails, naming the install step (scripts/install-deps.sh
+// node), as a missing Chromium does: a skipped accessibility check proves
+// nothing.
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+//go:embed axe/package.json axe/package-lock.json
+var axePackage embed.FS
+
+// AxeCacheEnv names an environment variable holding the directory axe-core
+// is installed under; it wins over the user's cache directory.
+const AxeCacheEnv = "SPARKGATE_AXE_CACHE"
+
+// ErrNoNPM is returned when axe-core is not installed yet and npm is missing.
+var ErrNoNPM = errors.New("browsertest: no npm found to install axe-core (install it with scripts/install-deps.sh node)")
+
+var axe struct {
+	once sync.Once
+	src  string
+	err  error
+}
+
+// axeSource answers the text of axe.min.js, installing it the first time.
+func axeSource() (string, error) {
+	axe.once.Do(func() { axe.src, axe.err = installAxe() })
+	return axe.src, axe.err
+}
+
+func installAxe() (string, error) {
+	pkg, err := axePackage.ReadFile("axe/package.json")
+	if err != nil {
+		return "", err
+	}
+	lock, err := axePackage.ReadFile("axe/package-lock.json")
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(append(append([]byte{}, pkg...), lock...))
+	root := os.Getenv(AxeCacheEnv)
+	if root == "" {
+		if root, err = os.UserCacheDir(); err != nil {
+			root = os.TempDir()
+		}
+		root = filepath.Join(root, "sparkgate")
+	}
+	dir := filepath.Join(root, "axe-"+hex.EncodeToString(sum[:])[:16])
+	script := func(d string) string { return filepath.Join(d, "node_modules", "axe-core", "axe.min.js") }
+	if b, err := os.ReadFile(script(dir)); err == nil {
+		return string(b), nil
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return "", ErrNoNPM
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("browsertest: axe cache: %w", err)
+	}
+	tmp, err := os.MkdirTemp(root, "axe-install-")
+	if err != nil {
+		return "", fmt.Errorf("browsertest: axe cache: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone once renamed
+	for name, b := range map[string][]byte{"package.json": pkg, "package-lock.json": lock} {
+		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error")
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("browsertest: npm ci of axe-core in %s: %v\n%s", tmp, err, out)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(script(dir)); statErr != nil { // not another binary's install
+			return "", fmt.Errorf("browsertest: axe cache: %w", err)
+		}
+	}
+	b, err := os.ReadFile(script(dir))
+	if err != nil {
+		return "", fmt.Errorf("browsertest: axe-core installed without axe.min.js: %w", err)
+	}
+	return string(b), nil
+}
+
+// AxeViolation is one rule axe-core found broken on a page.
+type AxeViolation struct {
+	ID     string    `json:"id"`
+	Impact string    `json:"impact"`
+	Help   string    `json:"help"`
+	Nodes  []AxeNode `json:"nodes"`
+}
+
+// AxeNode is one element breaking a rule.
+type AxeNode struct {
+	Target  []string `json:"target"`
+	Summary string   `json:"summary"`
+}
+
+// axeRun runs axe-core on the whole document and answers its violations
+// (at most five elements each).
+const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then((r) => JSON.stringify(r.violations.map((v) => ({
+	id: v.id, impact: v.impact || "", help: v.help,
+	nodes: v.nodes.slice(0, 5).map((n) => ({target: n.target.map(String), summary: n.failureSummary || ""})),
+}))))`
+
+// AxeViolations injects axe-core into the page (once) and answers what it
+// finds on the page as it is now.
+func (p *Page) AxeViolations(t testing.TB) []AxeViolation {
+	t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(p.Ctx, DefaultTimeout)
+	defer cancel()
+	// DevTools' evaluation is not the page's script: the page's
+	// Content-Security-Policy does not apply to it.
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe === "object"`))
+	if err == nil && !loaded {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](src+"\n;true"))
+	}
+	if err != nil {
+		t.Fatalf("page %s: inject axe-core: %v", p.Name, err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("page %s: run axe-core: %v", p.Name, err)
+	}
+	var vs []AxeViolation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		t.Fatalf("page %s: axe-core's answer: %v", p.Name, err)
+	}
+	return vs
+}
+
+// Axe checks the page as it is now with axe-core and fails the test on
+// every serious or critical violation (the lesser ones are logged); what
+// names the screen in the messages.
+func (p *Page) Axe(t testing.TB, what string) {
+	t.Helper()
+	for _, v := range p.AxeViolations(t) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "page %s, %s: axe %s (%s): %s", p.Name, what, v.ID, v.Impact, v.Help)
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&b, "\n\t%s: %s", strings.Join(n.Target, " "), strings.ReplaceAll(n.Summary, "\n", " "))
+		}
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Error(b.String())
+		} else {
+			t.Log(b.String())
+		}
+	}
+}
