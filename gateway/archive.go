@@ -129,25 +129,24 @@ const scanPage = 250
 // to the right status, and folds the page (xmppconn.FoldArchive): each
 // message with its corrections, retraction and reactions applied. What
 // changes the page's messages may follow it: unless the page is the
-// archive's newest, the scanPage results after it are read too and
-// applied, so that a client scrolling back sees the corrections it
+// archive's newest, the scanPage results after it are read too (a
+// keyword search's scan may have read them already) and applied, so that a client scrolling back sees the corrections it
 // already saw on newer pages. The page's own modifications of older
 // messages are its Updates.
 func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) (xmppconn.FoldedPage, xmppconn.Fin, error) {
 	var (
-		res []*xmppconn.MAMResult
-		fin xmppconn.Fin
-		err error
+		res, ahead []*xmppconn.MAMResult
+		fin        xmppconn.Fin
+		err        error
 	)
 	if q.filter.FullText == "" {
 		res, fin, err = sess.QueryArchive(ctx, archive, q.filter, q.page)
 	} else {
-		res, fin, err = s.searchArchive(ctx, sess, archive, q)
+		res, ahead, fin, err = s.searchArchive(ctx, sess, archive, q)
 	}
 	if err != nil {
 		return xmppconn.FoldedPage{}, fin, err
 	}
-	var ahead []*xmppconn.MAMResult
 	newest := q.filter.End.IsZero() && ((q.page.Last && q.page.Before == "") || (!q.page.Last && fin.Complete))
 	if len(res) > 0 && fin.Last != "" && !newest {
 		f := xmppconn.ArchiveFilter{With: q.filter.With}
@@ -168,8 +167,9 @@ func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, a
 // scans pages of the archive until it has the page's worth of messages
 // whose text, as it is now (folded), matches; first and last are then the
 // ids of the first and last match, so before/after continue from them.
-// The results returned are those between the two, modifications included.
-func (s *Server) searchArchive(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
+// The results returned are those between the two, modifications
+// included, and then those the scan read after the last match.
+func (s *Server) searchArchive(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) (page, after []*xmppconn.MAMResult, fin xmppconn.Fin, err error) {
 	want := q.page.Max
 	if want <= 0 {
 		want = xmppconn.DefaultArchivePage
@@ -181,11 +181,10 @@ func (s *Server) searchArchive(ctx context.Context, sess *xmppconn.Session, arch
 	backward := q.page.Last || q.page.Before != ""
 	var all []*xmppconn.MAMResult
 	var matches []string // archive ids of the matching messages, in order
-	fin := xmppconn.Fin{}
 	for range s.msg.scanPages {
 		res, f, err := sess.QueryArchive(ctx, archive, scan.filter, scan.page)
 		if err != nil {
-			return nil, fin, err
+			return nil, nil, fin, err
 		}
 		if backward {
 			all = append(res, all...)
@@ -222,12 +221,12 @@ func (s *Server) searchArchive(ctx context.Context, sess *xmppconn.Session, arch
 		}
 	}
 	if len(matches) == 0 {
-		return nil, fin, nil
+		return nil, nil, fin, nil
 	}
 	fin.First, fin.Last = matches[0], matches[len(matches)-1]
 	from := slices.IndexFunc(all, func(r *xmppconn.MAMResult) bool { return r.ID == fin.First })
 	to := slices.IndexFunc(all, func(r *xmppconn.MAMResult) bool { return r.ID == fin.Last })
-	return all[from : to+1], fin, nil
+	return all[from : to+1], all[to+1:], fin, nil
 }
 
 // conversationID is a stable id for the conversation between the user and

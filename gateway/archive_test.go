@@ -165,7 +165,8 @@ func checkFolded(t *testing.T, e *env, tok, path, want string) []foldedMessage {
 // answer (XEP-0461) in a one-to-one conversation reads from the user's
 // archive as a live client showed it: each message once, corrected,
 // retracted or with its reactions, never the modifying messages
-// themselves; the same read page by page, whichever way.
+// themselves; the same read page by page, whichever way; a keyword
+// search finds the text as it reads now.
 func TestIntegrationArchiveFolded(t *testing.T) {
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
@@ -220,6 +221,14 @@ func TestIntegrationArchiveFolded(t *testing.T) {
 	all := checkFolded(t, e, ta, api+"/chat/messages?to="+b.Name, want)
 	if all[0].ID != "m1" || all[0].EditID != "c1" || all[2].ID != mine || all[3].ReplyTo != mine {
 		t.Errorf("ids: %+v", all)
+	}
+	// A keyword search matches the text as it reads now.
+	for kw, want := range map[string]string{"fixed": "from a, fixed (edited) " + bl + ":🎉", "helo": "", "mistake": "", "fallback": "", "hello": "hello (edited) " + al + ":❤"} {
+		r := e.Do(t, "GET", api+"/chat/messages?to="+b.Name+"&keywords="+kw, ta, "", "")
+		var p foldedPage
+		if r.JSON(t, &p); r.Status != 200 || summary(p.messages()) != want {
+			t.Errorf("keywords %s: %d %q, want %q", kw, r.Status, summary(p.messages()), want)
+		}
 	}
 }
 
