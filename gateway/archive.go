@@ -130,9 +130,9 @@ const scanPage = 250
 // message with its corrections, retraction and reactions applied. What
 // changes the page's messages may follow it: unless the page is the
 // archive's newest, the scanPage results after it are read too (a
-// keyword search's scan may have read them already) and applied, so that a client scrolling back sees the corrections it
-// already saw on newer pages. The page's own modifications of older
-// messages are its Updates.
+// keyword search's scan may have read them already) and applied, so that
+// a client scrolling back sees the corrections it already saw on newer
+// pages. The page's own modifications of older messages are its Updates.
 func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) (xmppconn.FoldedPage, xmppconn.Fin, error) {
 	var (
 		res, ahead []*xmppconn.MAMResult
