@@ -158,6 +158,14 @@ func TestFoldArchive(t *testing.T) {
 			{"a3", groupchat("eve", "r1", react("a1", "👍"))},
 			{"a4", groupchat("alice", "r2", react("a1", "👍"))},
 		}, nil, "a1 \"hello\" edit=a2 r@muc.x/eve:👍 r@muc.x/alice:👍\n"},
+		{"a retraction in the older apply-to form", []res{
+			{"1", chat(bob, me, "m1", body("hi"))},
+			{"2", chat(bob, me, "x1", `<apply-to xmlns="urn:xmpp:fasten:0" id="m1"><retract xmlns="urn:xmpp:message-retract:0"/></apply-to>`+body("fallback"))},
+		}, nil, "1 \"\" retracted=2\n"},
+		{"a room retraction naming the stanza-id", []res{
+			{"a1", groupchat("bob", "m1", body("hi"))},
+			{"a2", groupchat("bob", "x1", retract("a1"))},
+		}, nil, "a1 \"\" retracted=a2\n"},
 		{"a correction without a body is no correction", []res{
 			{"1", chat(bob, me, "m1", body("hi"))},
 			{"2", chat(bob, me, "c1", replace("m1"))},
