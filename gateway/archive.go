@@ -121,19 +121,55 @@ func keywordMatch(body, keywords string) bool {
 
 // scanPage is the page size of a keyword search's scan of the archive
 // (ejabberd answers at most 250 results per page); a request reads at most
-// messagingState.scanPages of them.
+// messagingState.scanPages of them. It is also how far a page looks ahead
+// (see queryArchivePage).
 const scanPage = 250
 
-// queryArchivePage runs one page of q on an archive and maps a refused query
-// to the right status. Keywords are matched by the gateway: ejabberd 23.01
-// on SQLite answers a withtext search with MySQL syntax that fails, and an
-// empty result. The search scans pages of the archive until it has the
-// page's worth of matches; first and last are then the ids of the first
-// and last match, so before/after continue from them.
-func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
+// queryArchivePage runs one page of q on an archive, maps a refused query
+// to the right status, and folds the page (xmppconn.FoldArchive): each
+// message with its corrections, retraction and reactions applied. What
+// changes the page's messages may follow it: unless the page is the
+// archive's newest, the scanPage results after it are read too (a
+// keyword search's scan may have read them already) and applied, so that
+// a client scrolling back sees the corrections it already saw on newer
+// pages. The page's own modifications of older messages are its Updates.
+func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) (xmppconn.FoldedPage, xmppconn.Fin, error) {
+	var (
+		res, ahead []*xmppconn.MAMResult
+		fin        xmppconn.Fin
+		err        error
+	)
 	if q.filter.FullText == "" {
-		return sess.QueryArchive(ctx, archive, q.filter, q.page)
+		res, fin, err = sess.QueryArchive(ctx, archive, q.filter, q.page)
+	} else {
+		res, ahead, fin, err = s.searchArchive(ctx, sess, archive, q)
 	}
+	if err != nil {
+		return xmppconn.FoldedPage{}, fin, err
+	}
+	newest := q.filter.End.IsZero() && ((q.page.Last && q.page.Before == "") || (!q.page.Last && fin.Complete))
+	if len(res) > 0 && fin.Last != "" && !newest {
+		f := xmppconn.ArchiveFilter{With: q.filter.With}
+		if ahead, _, err = sess.QueryArchive(ctx, archive, f, xmppconn.Page{Max: scanPage, After: fin.Last}); err != nil {
+			return xmppconn.FoldedPage{}, fin, err
+		}
+	}
+	page := xmppconn.FoldArchive(sess.User(), res, ahead)
+	if kw := q.filter.FullText; kw != "" {
+		page.Messages = slices.DeleteFunc(page.Messages, func(m xmppconn.ArchivedMessage) bool { return !keywordMatch(m.Body, kw) })
+	}
+	return page, fin, nil
+}
+
+// searchArchive reads one page of q's keyword search. Keywords are
+// matched by the gateway: ejabberd 23.01 on SQLite answers a withtext
+// search with MySQL syntax that fails, and an empty result. The search
+// scans pages of the archive until it has the page's worth of messages
+// whose text, as it is now (folded), matches; first and last are then the
+// ids of the first and last match, so before/after continue from them.
+// The results returned are those between the two, modifications
+// included, and then those the scan read after the last match.
+func (s *Server) searchArchive(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) (page, after []*xmppconn.MAMResult, fin xmppconn.Fin, err error) {
 	want := q.page.Max
 	if want <= 0 {
 		want = xmppconn.DefaultArchivePage
@@ -143,35 +179,35 @@ func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, a
 	scan.filter.FullText = ""
 	scan.page.Max = scanPage
 	backward := q.page.Last || q.page.Before != ""
-	var matched []*xmppconn.MAMResult
-	fin := xmppconn.Fin{}
+	var all []*xmppconn.MAMResult
+	var matches []string // archive ids of the matching messages, in order
 	for range s.msg.scanPages {
 		res, f, err := sess.QueryArchive(ctx, archive, scan.filter, scan.page)
 		if err != nil {
-			return nil, fin, err
-		}
-		var m []*xmppconn.MAMResult
-		for _, r := range res {
-			if fm := r.Forwarded.Message; fm != nil && fm.Message != nil && fm.Message.Body != "" && keywordMatch(fm.Message.Body, kw) {
-				m = append(m, r)
-			}
+			return nil, nil, fin, err
 		}
 		if backward {
-			matched = append(m, matched...)
+			all = append(res, all...)
 			fin.First = f.First
 		} else {
-			matched = append(matched, m...)
+			all = append(all, res...)
 			fin.Last = f.Last
 		}
 		fin.Complete = f.Complete
-		if len(matched) >= want {
-			if len(matched) > want {
+		matches = matches[:0]
+		for _, m := range xmppconn.FoldArchive(sess.User(), all, nil).Messages {
+			if keywordMatch(m.Body, kw) {
+				matches = append(matches, m.ID)
+			}
+		}
+		if len(matches) >= want {
+			if len(matches) > want {
 				fin.Complete = false
 			}
 			if backward {
-				matched = matched[len(matched)-want:]
+				matches = matches[len(matches)-want:]
 			} else {
-				matched = matched[:want]
+				matches = matches[:want]
 			}
 			break
 		}
@@ -184,10 +220,13 @@ func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, a
 			scan.page.After, scan.page.Before, scan.page.Last = f.Last, "", false
 		}
 	}
-	if len(matched) > 0 {
-		fin.First, fin.Last = matched[0].ID, matched[len(matched)-1].ID
+	if len(matches) == 0 {
+		return nil, nil, fin, nil
 	}
-	return matched, fin, nil
+	fin.First, fin.Last = matches[0], matches[len(matches)-1]
+	from := slices.IndexFunc(all, func(r *xmppconn.MAMResult) bool { return r.ID == fin.First })
+	to := slices.IndexFunc(all, func(r *xmppconn.MAMResult) bool { return r.ID == fin.Last })
+	return all[from : to+1], all[to+1:], fin, nil
 }
 
 // conversationID is a stable id for the conversation between the user and
@@ -200,74 +239,67 @@ func conversationID(self, peer string) int64 {
 	return int64(h.Sum64() >> 1)
 }
 
-// resultTime is when an archived message was sent: the result's delay
-// stamp (XEP-0313 section 5.1.2), else the message's own.
-func resultTime(r *xmppconn.MAMResult) (time.Time, bool) {
-	if d := r.Forwarded.Delay; d != nil && !d.Stamp.IsZero() {
-		return d.Stamp.UTC(), true
-	}
-	if m := r.Forwarded.Message; m != nil && m.Delay != nil && !m.Delay.Stamp.IsZero() {
-		return m.Delay.Stamp.UTC(), true
-	}
-	return time.Time{}, false
-}
-
-// conversations groups archived messages by peer (a room for room
+// conversations groups a folded archive page by peer (a room for room
 // archives), keeping the archive's order within each and ordering the
-// conversations by their first message.
-func groupConversations(self string, results []*xmppconn.MAMResult, room bool, keywords string) []Conversation {
+// conversations by their first message or update.
+func groupConversations(self string, page xmppconn.FoldedPage, room bool) []Conversation {
 	var order []string
 	byPeer := make(map[string]*Conversation)
-	for _, r := range results {
-		m := r.Forwarded.Message
-		if m == nil || m.Message == nil || m.Message.Body == "" || !keywordMatch(m.Message.Body, keywords) {
-			continue
+	conv := func(st *xmppconn.Stanza) (*Conversation, int64) {
+		peer := strings.ToLower(bareJID(st.From))
+		if !room && (peer == self || st.From == "") {
+			peer = strings.ToLower(bareJID(st.To))
 		}
-		from, to := m.From, m.To
-		peer := strings.ToLower(bareJID(from))
-		if !room && peer == self {
-			peer = strings.ToLower(bareJID(to))
+		id := conversationID(self, peer)
+		if cv := byPeer[peer]; cv != nil {
+			return cv, id
 		}
+		cv := &Conversation{ConversationID: ptr(id), External: ptr(false), Messages: &[]ArchivedMessage{}, MessageCount: ptr(int32(0))}
+		if room {
+			cv.ChatRoom = ptr(peer)
+			cv.Room = jidParts(peer)
+			cv.ParticipantList = &[]string{self}
+			cv.ConversationParticipants = &[]string{self}
+			cv.Participants = &[]JID{*jidParts(self)}
+		} else {
+			cv.ParticipantList = &[]string{self, peer}
+			cv.ConversationParticipants = &[]string{self, peer}
+			cv.Participants = &[]JID{*jidParts(self), *jidParts(peer)}
+		}
+		byPeer[peer] = cv
+		order = append(order, peer)
+		return cv, id
+	}
+	for _, m := range page.Messages {
+		st := m.Forwarded.Message
+		cv, id := conv(st)
+		from, to := st.From, st.To
 		if from == "" {
 			from = self
-		}
-		cv := byPeer[peer]
-		id := conversationID(self, peer)
-		if cv == nil {
-			cv = &Conversation{ConversationID: ptr(id), External: ptr(false), Messages: &[]ArchivedMessage{}}
-			if room {
-				cv.ChatRoom = ptr(peer)
-				cv.Room = jidParts(peer)
-				cv.ParticipantList = &[]string{self}
-				cv.ConversationParticipants = &[]string{self}
-				cv.Participants = &[]JID{*jidParts(self)}
-			} else {
-				cv.ParticipantList = &[]string{self, peer}
-				cv.ConversationParticipants = &[]string{self, peer}
-				cv.Participants = &[]JID{*jidParts(self), *jidParts(peer)}
-			}
-			byPeer[peer] = cv
-			order = append(order, peer)
 		}
 		am := ArchivedMessage{
 			ConversationID: ptr(id),
 			From:           ptr(from),
 			FromJID:        jidParts(from),
-			Body:           ptr(m.Message.Body),
-			Stanza:         ptr(string(m.Raw)),
 			RoomEvent:      ptr(room),
-			StanzaId:       ptr(r.ID),
+			StanzaId:       ptr(m.ID),
 		}
-		if m.ID != "" {
-			am.Id = ptr(m.ID)
+		a := annotate(m)
+		am.Body, am.Edited, am.EditedDate, am.EditId = a.body, a.edited, a.editedDate, a.editID
+		am.Retracted, am.RetractedDate, am.Reactions, am.ReplyTo = a.retracted, a.retractedDate, a.reactions, a.replyTo
+		if m.Retraction == nil {
+			am.Stanza = ptr(string(st.Raw))
 		}
-		if m.OriginID != "" {
-			am.OriginId = ptr(m.OriginID)
+		if st.ID != "" {
+			am.Id = ptr(st.ID)
+		}
+		if st.OriginID != "" {
+			am.OriginId = ptr(st.OriginID)
 		}
 		if to != "" {
 			am.To, am.ToJID = ptr(to), jidParts(to)
 		}
-		if t, ok := resultTime(r); ok {
+		if t, ok := m.Stamp(); ok {
 			am.SentDate = ptr(t)
 			if cv.StartDate == nil || t.Before(*cv.StartDate) {
 				cv.StartDate = ptr(t)
@@ -278,6 +310,13 @@ func groupConversations(self string, results []*xmppconn.MAMResult, room bool, k
 		}
 		*cv.Messages = append(*cv.Messages, am)
 		cv.MessageCount = ptr(int32(len(*cv.Messages)))
+	}
+	for _, u := range page.Updates {
+		cv, _ := conv(u.Forwarded.Message)
+		if cv.Updates == nil {
+			cv.Updates = &[]ArchiveUpdate{}
+		}
+		*cv.Updates = append(*cv.Updates, archiveUpdate(u))
 	}
 	out := make([]Conversation, 0, len(order))
 	for _, p := range order {
@@ -305,11 +344,11 @@ func (s *Server) GetChatMessages(c echo.Context, params GetChatMessagesParams) e
 		return err
 	}
 	defer cancel()
-	res, fin, err := s.queryArchivePage(ctx, sess, "", q)
+	page, fin, err := s.queryArchivePage(ctx, sess, "", q)
 	if err != nil {
 		return err
 	}
-	out := Conversations{Conversations: groupConversations(sess.User(), res, false, q.filter.FullText), Complete: ptr(fin.Complete)}
+	out := Conversations{Conversations: groupConversations(sess.User(), page, false), Complete: ptr(fin.Complete)}
 	if fin.First != "" {
 		out.First = ptr(fin.First)
 	}
@@ -367,11 +406,11 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 	}
 	out := Conversations{Conversations: []Conversation{}, Complete: ptr(true)}
 	for _, room := range rooms {
-		res, fin, err := s.queryArchivePage(ctx, sess, room, q)
+		page, fin, err := s.queryArchivePage(ctx, sess, room, q)
 		if err != nil {
 			return err
 		}
-		out.Conversations = append(out.Conversations, groupConversations(sess.User(), res, true, q.filter.FullText)...)
+		out.Conversations = append(out.Conversations, groupConversations(sess.User(), page, true)...)
 		if !fin.Complete {
 			out.Complete = ptr(false)
 		}
@@ -406,7 +445,7 @@ func (s *Server) GetRoomHistory(c echo.Context, roomName RoomName, params GetRoo
 	if _, _, err := roomAccess(ctx, sess, room); err != nil {
 		return err
 	}
-	res, fin, err := s.queryArchivePage(ctx, sess, room, q)
+	page, fin, err := s.queryArchivePage(ctx, sess, room, q)
 	if err != nil {
 		return err
 	}
@@ -417,26 +456,35 @@ func (s *Server) GetRoomHistory(c echo.Context, roomName RoomName, params GetRoo
 	if fin.Last != "" {
 		out.Last = ptr(fin.Last)
 	}
-	for _, r := range res {
-		m := r.Forwarded.Message
-		if m == nil || m.Message == nil || m.Message.Body == "" {
-			continue
-		}
-		typ := m.Type
+	for _, m := range page.Messages {
+		st := m.Forwarded.Message
+		typ := st.Type
 		if typ == "" {
 			typ = "groupchat"
 		}
-		e := MUCRoomMessageEntity{From: ptr(m.From), Type: ptr(typ), Body: ptr(m.Message.Body), StanzaId: ptr(r.ID)}
-		if m.To != "" {
-			e.To = ptr(m.To)
+		e := MUCRoomMessageEntity{From: ptr(st.From), Type: ptr(typ), StanzaId: ptr(m.ID)}
+		a := annotate(m)
+		e.Body, e.Edited, e.EditedDate, e.EditId = a.body, a.edited, a.editedDate, a.editID
+		e.Retracted, e.RetractedDate, e.Reactions, e.ReplyTo = a.retracted, a.retractedDate, a.reactions, a.replyTo
+		if st.ID != "" {
+			e.Id = ptr(st.ID)
 		}
-		if t, ok := resultTime(r); ok {
+		if st.To != "" {
+			e.To = ptr(st.To)
+		}
+		if t, ok := m.Stamp(); ok {
 			e.DelayStamp = ptr(t.Format(time.RFC3339Nano))
 		}
-		if d := r.Forwarded.Delay; d != nil && d.From != "" {
+		if d := m.Forwarded.Delay; d != nil && d.From != "" {
 			e.DelayFrom = ptr(d.From)
 		}
 		out.Messages = append(out.Messages, e)
+	}
+	for _, u := range page.Updates {
+		if out.Updates == nil {
+			out.Updates = &[]ArchiveUpdate{}
+		}
+		*out.Updates = append(*out.Updates, archiveUpdate(u))
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -6,12 +6,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
+	"strings"
 	"testing"
 
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // testPNG is a small PNG image.
@@ -32,7 +35,9 @@ func testPNG(t *testing.T) []byte {
 // gateway serves the same bytes back, a contact on a plain XMPP client
 // reads the same bytes from the user's PEP, and the contact's own avatar,
 // published by the plain client, is served to the user. Wrong types,
-// non-images and oversized images are refused; a removed avatar is 404.
+// non-images and oversized images are refused; someone who is not a
+// contact gets a 403 JSON error; a removed avatar is 404 and its image is
+// gone from the user's PEP, and an avatar can be set again.
 func TestIntegrationAvatar(t *testing.T) {
 	t.Parallel()
 	e := newGateway(t, nil)
@@ -120,10 +125,48 @@ func TestIntegrationAvatar(t *testing.T) {
 		t.Fatalf("b's avatar: %d, %d bytes, ETag %s; want %d bytes", r.Status, len(r.Body), r.Header.Get("ETag"), len(bimg))
 	}
 
+	// Someone who is not a's contact may not read a's avatar: a JSON
+	// error, as the spec says.
+	c := ejabberdtest.NewUser(t)
+	tc := e.Login(t, c.Name, c.Password)
+	r = e.Do(t, "GET", api+"/avatar/"+a.JID, tc, "", "")
+	if r.Status != 403 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("a non-contact reads a's avatar: %d %s %s, want a 403 JSON error", r.Status, r.Header.Get("Content-Type"), r.Body)
+	}
+	var problem struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"`
+	}
+	if r.JSON(t, &problem); problem.Status != 403 || problem.Code != "forbidden" {
+		t.Fatalf("the 403's body %s", r.Body)
+	}
+	if r := e.Do(t, "GET", api+"/avatar/"+b.JID, tc, "", ""); r.Status != 403 {
+		t.Fatalf("a non-contact reads b's avatar: %d %s, want 403", r.Status, r.Body)
+	}
+
 	if r := e.Do(t, "DELETE", api+"/avatar", ta, "", ""); r.Status != 200 {
 		t.Fatalf("remove: %d %s", r.Status, r.Body)
 	}
 	if r := e.Do(t, "GET", api+"/avatar/"+a.JID, ta, "", ""); r.Status != 404 {
 		t.Fatalf("removed avatar: %d %s, want 404", r.Status, r.Body)
+	}
+	// The image itself is gone: the contact who knows its id cannot read it.
+	if reply, err := bc.RawIQ(t.Context(), "get", a.JID, []byte(`<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'><item id='`+id+`'/></items></pubsub>`)); err == nil {
+		got.Items = nil
+		if xml.Unmarshal(reply.Raw, &got); len(got.Items) != 0 {
+			t.Fatalf("the removed image is still readable: %s", reply.Raw)
+		}
+	} else if !errors.Is(err, xmppconn.ErrItemNotFound) {
+		t.Fatalf("b reads the removed image: %v, want item-not-found", err)
+	}
+	// Removing twice is fine, and an avatar can be set again.
+	if r := e.Do(t, "DELETE", api+"/avatar", ta, "", ""); r.Status != 200 {
+		t.Fatalf("remove again: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "PUT", api+"/avatar", ta, "image/png", string(img)); r.Status != 200 {
+		t.Fatalf("set after removing: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "GET", api+"/avatar/"+a.JID, ta, "", ""); r.Status != 200 || !bytes.Equal(r.Body, img) {
+		t.Fatalf("avatar set again: %d, %d bytes", r.Status, len(r.Body))
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/xml"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +105,7 @@ func TestGroupConversations(t *testing.T) {
 		withIDs(archived("3", "Bob@X/r", "me@x", "hi back", t0.Add(2*time.Minute)), "m3", "o3"),
 		archived("4", "bob@x/r", "me@x", "", t0.Add(3*time.Minute)), // a chat state: no body
 	}
-	got := groupConversations("me@x", res, false, "")
+	got := groupConversations("me@x", xmppconn.FoldArchive("me@x", res, nil), false)
 	if len(got) != 2 {
 		t.Fatalf("%d conversations, want 2: %+v", len(got), got)
 	}
@@ -125,12 +126,70 @@ func TestGroupConversations(t *testing.T) {
 	if m := (*carol.Messages)[0]; m.Id != nil || m.OriginId != nil {
 		t.Fatalf("a message without ids has id %v, origin-id %v; want none", m.Id, m.OriginId)
 	}
-	if got := groupConversations("me@x", res, false, "BACK"); len(got) != 1 || *(*got[0].Messages)[0].Body != "hi back" {
-		t.Fatalf("keyword filter: %+v", got)
-	}
-	room := groupConversations("me@x", []*xmppconn.MAMResult{archived("9", "lobby@conf.x/bob", "", "hello all", t0)}, true, "")
+	room := groupConversations("me@x", xmppconn.FoldArchive("me@x", []*xmppconn.MAMResult{archived("9", "lobby@conf.x/bob", "", "hello all", t0)}, nil), true)
 	if len(room) != 1 || *room[0].ChatRoom != "lobby@conf.x" || !*(*room[0].Messages)[0].RoomEvent {
 		t.Fatalf("room conversation %+v", room)
+	}
+}
+
+// modify makes r a modification of the message id: a correction (with
+// r's body), a retraction or reactions, as the XEPs write them.
+func modify(r *xmppconn.MAMResult, kind, id string, reactions ...string) *xmppconn.MAMResult {
+	node := func(space, local string) *stanza.Node {
+		return &stanza.Node{XMLName: xml.Name{Space: space, Local: local}, Attrs: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: id}}}
+	}
+	var n *stanza.Node
+	switch kind {
+	case "correction":
+		n = node("urn:xmpp:message-correct:0", "replace")
+	case "retraction":
+		n = node("urn:xmpp:message-retract:1", "retract")
+	case "reactions":
+		n = node("urn:xmpp:reactions:0", "reactions")
+		for _, e := range reactions {
+			n.Nodes = append(n.Nodes, stanza.Node{XMLName: xml.Name{Local: "reaction"}, Content: e})
+		}
+	}
+	r.Forwarded.Message.Message.Extensions = append(r.Forwarded.Message.Message.Extensions, n)
+	return r
+}
+
+// TestGroupConversationsFolded: the archive's JSON says what a folded page
+// applied (edited, retracted, reactions) and lists the modifications of
+// messages on older pages as the conversation's updates.
+func TestGroupConversationsFolded(t *testing.T) {
+	t0 := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	res := []*xmppconn.MAMResult{
+		withIDs(archived("1", "bob@x/r", "me@x", "helo", at(0)), "m1", ""),
+		withIDs(archived("2", "bob@x/r", "me@x", "oops", at(1)), "m2", ""),
+		withIDs(modify(archived("3", "bob@x/r", "me@x", "hello", at(2)), "correction", "m1"), "c1", ""),
+		modify(archived("4", "bob@x/r", "me@x", "fallback", at(3)), "retraction", "m2"),
+		modify(archived("5", "me@x/web", "bob@x", "", at(4)), "reactions", "m1", "👍"),
+		withIDs(modify(archived("6", "bob@x/r", "me@x", "older fixed", at(5)), "correction", "m0"), "c0", ""),
+		modify(archived("7", "me@x/web", "bob@x", "", at(6)), "reactions", "m0"),
+	}
+	got := groupConversations("me@x", xmppconn.FoldArchive("me@x", res, nil), false)
+	if len(got) != 1 || *got[0].MessageCount != 2 {
+		t.Fatalf("conversations %+v", got)
+	}
+	msgs := *got[0].Messages
+	edited, gone := msgs[0], msgs[1]
+	if *edited.Body != "hello" || !*edited.Edited || *edited.EditId != "c1" || !edited.EditedDate.Equal(at(2)) || edited.Retracted != nil {
+		t.Errorf("corrected message %+v", edited)
+	}
+	if diff := cmp.Diff(&[]ArchivedReactions{{From: "me@x", Reactions: []string{"👍"}}}, edited.Reactions); diff != "" {
+		t.Errorf("reactions (-want +got):\n%s", diff)
+	}
+	if gone.Body != nil || gone.Stanza != nil || !*gone.Retracted || !gone.RetractedDate.Equal(at(3)) || gone.Edited != nil {
+		t.Errorf("retracted message %+v", gone)
+	}
+	want := &[]ArchiveUpdate{
+		{Kind: Correction, Target: "m0", From: "bob@x/r", Id: ptr("c0"), StanzaId: ptr("6"), SentDate: ptr(at(5)), Body: ptr("older fixed")},
+		{Kind: Reactions, Target: "m0", From: "me@x/web", StanzaId: ptr("7"), SentDate: ptr(at(6)), Reactions: &[]string{}},
+	}
+	if diff := cmp.Diff(want, got[0].Updates); diff != "" {
+		t.Errorf("updates (-want +got):\n%s", diff)
 	}
 }
 

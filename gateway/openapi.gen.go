@@ -13,6 +13,27 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ArchiveUpdateKind.
+const (
+	Correction ArchiveUpdateKind = "correction"
+	Reactions  ArchiveUpdateKind = "reactions"
+	Retraction ArchiveUpdateKind = "retraction"
+)
+
+// Valid indicates whether the value is a known member of the ArchiveUpdateKind enum.
+func (e ArchiveUpdateKind) Valid() bool {
+	switch e {
+	case Correction:
+		return true
+	case Reactions:
+		return true
+	case Retraction:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BookmarkType.
 const (
 	GroupChat BookmarkType = "group_chat"
@@ -313,12 +334,54 @@ func (e SetPresenceParamsShow) Valid() bool {
 	}
 }
 
+// ArchiveUpdate sparkgate addition. A correction, retraction or reactions message on an archive page whose
+// message is on an older page. A client that holds (or later loads) the message named by
+// `target` (its `id`, `originId` or `stanzaId`) applies it, in the order given: a correction
+// or retraction only when `from` is the message's sender (the bare JID; in a room the
+// occupant); a correction replaces the body, a retraction removes it, reactions replace the
+// sender's entry in `reactions`.
+type ArchiveUpdate struct {
+	// Body A correction's new text.
+	Body *string `json:"body,omitempty"`
+
+	// From Who sent it, as the archive has it (a full JID, or room@service/nick).
+	From string `json:"from"`
+
+	// Id The modifying message's own id; omitted when it has none.
+	Id   *string           `json:"id,omitempty"`
+	Kind ArchiveUpdateKind `json:"kind"`
+
+	// Reactions A reactions message's whole set; empty when the sender withdrew them.
+	Reactions *[]string  `json:"reactions,omitempty"`
+	SentDate  *time.Time `json:"sentDate,omitempty"`
+
+	// StanzaId The modifying message's archive id.
+	StanzaId *string `json:"stanzaId,omitempty"`
+
+	// Target The id the modification names.
+	Target string `json:"target"`
+}
+
+// ArchiveUpdateKind defines model for ArchiveUpdate.Kind.
+type ArchiveUpdateKind string
+
 // ArchivedMessage defines model for ArchivedMessage.
 type ArchivedMessage struct {
 	Body *string `json:"body,omitempty"`
 
 	// ConversationID The id of the conversation the message belongs to.
 	ConversationID *int64 `json:"conversationID,omitempty"`
+
+	// EditId sparkgate addition. The id of the latest correction message (the `id` its live
+	// `chatapi.chat` had, with `replace` naming this message); with `edited`.
+	EditId *string `json:"editId,omitempty"`
+
+	// Edited sparkgate addition. True when the message was corrected (XEP-0308): `body` is then the
+	// latest correction's text. Omitted when not.
+	Edited *bool `json:"edited,omitempty"`
+
+	// EditedDate sparkgate addition. When the latest correction was sent; with `edited`.
+	EditedDate *time.Time `json:"editedDate,omitempty"`
 
 	// From The sender's JID.
 	From *string `json:"from,omitempty"`
@@ -333,6 +396,21 @@ type ArchivedMessage struct {
 
 	// OriginId sparkgate addition. The sender's origin-id (XEP-0359), which stays the same when a message is resent; omitted when the message has none.
 	OriginId *string `json:"originId,omitempty"`
+
+	// Reactions sparkgate addition. The reactions to the message (XEP-0444): one entry per sender with
+	// the set of their latest reactions message, as a live `chatapi.reaction` gives it (a
+	// live event replaces its sender's entry; an empty set removes it). Omitted when none.
+	Reactions *[]ArchivedReactions `json:"reactions,omitempty"`
+
+	// ReplyTo sparkgate addition. The id of the message this one answers (XEP-0461), as `replyTo` of `chatapi.chat`.
+	ReplyTo *string `json:"replyTo,omitempty"`
+
+	// Retracted sparkgate addition. True when the sender retracted the message (XEP-0424): it has no
+	// `body` and no `stanza`, no `edited` and no `reactions`. Omitted when not.
+	Retracted *bool `json:"retracted,omitempty"`
+
+	// RetractedDate sparkgate addition. When the message was retracted; with `retracted`.
+	RetractedDate *time.Time `json:"retractedDate,omitempty"`
 
 	// RoomEvent True for a room message.
 	RoomEvent *bool      `json:"roomEvent,omitempty"`
@@ -349,6 +427,15 @@ type ArchivedMessage struct {
 
 	// ToJID A JID split into its parts.
 	ToJID *JID `json:"toJID,omitempty"`
+}
+
+// ArchivedReactions sparkgate addition. One sender's reactions to an archived message (XEP-0444).
+type ArchivedReactions struct {
+	// From The sender's bare JID; in a room, the occupant's JID (room@service/nick).
+	From string `json:"from"`
+
+	// Reactions The emoji, each once, in the order sent.
+	Reactions []string `json:"reactions"`
 }
 
 // AvatarEntity The user's avatar as published.
@@ -411,6 +498,10 @@ type Conversation struct {
 	// Room A JID split into its parts.
 	Room      *JID       `json:"room,omitempty"`
 	StartDate *time.Time `json:"startDate,omitempty"`
+
+	// Updates sparkgate addition. The corrections, retractions and reactions on this page whose
+	// message is on an older page (see `ArchiveUpdate`), oldest first. Omitted when none.
+	Updates *[]ArchiveUpdate `json:"updates,omitempty"`
 }
 
 // Conversations defines model for Conversations.
@@ -614,6 +705,10 @@ type MUCRoomMessageEntities struct {
 	// Last sparkgate addition. The archive id of the last message of this page.
 	Last     *string                `json:"last,omitempty"`
 	Messages []MUCRoomMessageEntity `json:"messages"`
+
+	// Updates sparkgate addition. The corrections, retractions and reactions on this page whose
+	// message is on an older page (see `ArchiveUpdate`), oldest first. Omitted when none.
+	Updates *[]ArchiveUpdate `json:"updates,omitempty"`
 }
 
 // MUCRoomMessageEntity defines model for MUCRoomMessageEntity.
@@ -624,8 +719,37 @@ type MUCRoomMessageEntity struct {
 	// DelayStamp The original send time (RFC 3339).
 	DelayStamp *string `json:"delayStamp,omitempty"`
 
+	// EditId sparkgate addition. The id of the latest correction message (the `id` its live
+	// `chatapi.chat` had, with `replace` naming this message); with `edited`.
+	EditId *string `json:"editId,omitempty"`
+
+	// Edited sparkgate addition. True when the message was corrected (XEP-0308): `body` is then the
+	// latest correction's text. Omitted when not.
+	Edited *bool `json:"edited,omitempty"`
+
+	// EditedDate sparkgate addition. When the latest correction was sent; with `edited`.
+	EditedDate *time.Time `json:"editedDate,omitempty"`
+
 	// From room@service/nick of the sender.
 	From *string `json:"from,omitempty"`
+
+	// Id sparkgate addition. The message's own id attribute, as in `chatapi.muc`; omitted when it has none.
+	Id *string `json:"id,omitempty"`
+
+	// Reactions sparkgate addition. The reactions to the message (XEP-0444): one entry per sender with
+	// the set of their latest reactions message, as a live `chatapi.reaction` gives it (a
+	// live event replaces its sender's entry; an empty set removes it). Omitted when none.
+	Reactions *[]ArchivedReactions `json:"reactions,omitempty"`
+
+	// ReplyTo sparkgate addition. The id of the message this one answers (XEP-0461), as `replyTo` of `chatapi.chat`.
+	ReplyTo *string `json:"replyTo,omitempty"`
+
+	// Retracted sparkgate addition. True when the sender retracted the message (XEP-0424): it has no
+	// `body`, no `edited` and no `reactions`. Omitted when not.
+	Retracted *bool `json:"retracted,omitempty"`
+
+	// RetractedDate sparkgate addition. When the message was retracted; with `retracted`.
+	RetractedDate *time.Time `json:"retractedDate,omitempty"`
 
 	// StanzaId sparkgate addition. The room's archive id for the message.
 	StanzaId *string `json:"stanzaId,omitempty"`

@@ -27,7 +27,8 @@ targets='./xmppconn FuzzTranslate
 ./xmppconn FuzzMessageWriters
 ./xmppconn FuzzParseStanza
 ./gateway FuzzDecodeChat
-./xmppconn FuzzComponentIQ'
+./xmppconn FuzzComponentIQ
+./xmppconn FuzzFoldArchive'
 
 failed=""
 ran=0

@@ -128,10 +128,18 @@ func (s *Session) SetAvatar(ctx context.Context, typ string, data []byte) (strin
 }
 
 // RemoveAvatar publishes empty metadata, which tells contacts the user
-// shows no avatar (XEP-0084 section 4.3).
+// shows no avatar (XEP-0084 section 4.3), then deletes the data node with
+// every image it held: a contact that still knows an old id cannot read
+// the image any more. A data node that is already gone is no error; the
+// next SetAvatar creates it again.
 func (s *Session) RemoveAvatar(ctx context.Context) error {
-	_, err := s.Publish(ctx, "", nsAvatarMetadata, Item{ID: "current", Payload: []byte("<metadata xmlns='" + nsAvatarMetadata + "'/>")}, nil)
-	return err
+	if _, err := s.Publish(ctx, "", nsAvatarMetadata, Item{ID: "current", Payload: []byte("<metadata xmlns='" + nsAvatarMetadata + "'/>")}, nil); err != nil {
+		return err
+	}
+	if err := s.DeleteNode(ctx, "", nsAvatarData); err != nil && !errors.Is(err, ErrItemNotFound) {
+		return fmt.Errorf("xmppconn: delete the avatar data: %w", err)
+	}
+	return nil
 }
 
 // imageSize checks that data is an image of type typ and returns its

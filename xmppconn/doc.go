@@ -67,6 +67,19 @@
 // SetRole, SetAffiliation, Affiliations, DestroyRoom; roomadmin.go), and
 // SendStanza for a stanza a client wrote itself.
 //
+// # Archive
+//
+// [Session.QueryArchive] reads one page of an archive (XEP-0313) as the
+// server keeps it: every message as sent, so a correction (XEP-0308), a
+// retraction (XEP-0424) and a reaction (XEP-0444) are messages of their
+// own. [FoldArchive], a pure function, turns a page into what a live
+// client showed: each message once with its latest correction's text, a
+// retracted message without a body, each sender's latest reactions, the
+// message a reply (XEP-0461) answers; the modifying messages are not
+// listed. It also takes the results that follow the page, whose
+// modifications of the page's messages it applies, and it reports the
+// page's modifications of messages on older pages as updates.
+//
 // # Liveness and closing
 //
 // Every Config.KeepAlive the Conn writes a whitespace keepalive and sends an
