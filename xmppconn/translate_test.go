@@ -192,6 +192,38 @@ line two ✓</body><thread>t1</thread>` +
 			want: nil,
 		},
 		{
+			name: "block-push",
+			raw: `<iq xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web' type='set' id='b1'>` +
+				`<block xmlns='urn:xmpp:blocking'><item jid='spam@example.org'/><item jid='ads.example.net'/></block></iq>`,
+			want: []chatapi.Payload{chatapi.Blocklist{Action: "block", JIDs: []string{"spam@example.org", "ads.example.net"}}},
+		},
+		{
+			name: "unblock-push",
+			raw:  `<iq xmlns='jabber:client' type='set' id='b2'><unblock xmlns='urn:xmpp:blocking'><item jid='spam@example.org'/></unblock></iq>`,
+			want: []chatapi.Payload{chatapi.Blocklist{Action: "unblock", JIDs: []string{"spam@example.org"}}},
+		},
+		{
+			name: "unblock-all-push",
+			raw:  `<iq xmlns='jabber:client' type='set' id='b3'><unblock xmlns='urn:xmpp:blocking'/></iq>`,
+			want: []chatapi.Payload{chatapi.Blocklist{Action: "unblock", JIDs: []string{}}},
+		},
+		{
+			name: "block-push-forged",
+			raw: `<iq xmlns='jabber:client' from='mallory@example.org' type='set' id='b4'>` +
+				`<block xmlns='urn:xmpp:blocking'><item jid='bob@example.org'/></block></iq>`,
+			want: nil,
+		},
+		{
+			name: "block-of-nothing",
+			raw:  `<iq xmlns='jabber:client' type='set' id='b5'><block xmlns='urn:xmpp:blocking'/></iq>`,
+			want: nil,
+		},
+		{
+			name: "blocklist-get-is-no-push",
+			raw:  `<iq xmlns='jabber:client' type='get' id='b6'><blocklist xmlns='urn:xmpp:blocking'/></iq>`,
+			want: nil,
+		},
+		{
 			name: "roster-get-is-no-push",
 			raw:  `<iq xmlns='jabber:client' type='get' id='p6'><query xmlns='jabber:iq:roster'/></iq>`,
 			want: nil,
