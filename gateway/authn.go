@@ -191,6 +191,23 @@ func (s *Server) Logout(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
+// LogoutAll serves POST /logout/all: every token and refresh token family
+// of the user is revoked (as after a password change: revokeAll), every
+// event stream of the user ends with reason logout, and the XMPP session
+// closes. It runs to the end even if the client leaves.
+func (s *Server) LogoutAll(c echo.Context) error {
+	cl := claimsOf(c)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), purgeTimeout)
+	defer cancel()
+	if _, err := s.revokeAll(ctx, cl.Subject); err != nil {
+		return err
+	}
+	s.hub.EndUser(cl.Subject, chatapi.CloseLogout)
+	s.sessions.End(ctx, cl.Subject, chatapi.CloseLogout)
+	s.log.Info("logged out everywhere", "user", cl.Subject)
+	return c.NoContent(http.StatusOK)
+}
+
 // endLogin ends the streams of a revoked family (none: empty) and closes
 // the user's XMPP session when key (sessionKey) was its last login.
 func (s *Server) endLogin(ctx context.Context, user, family, key, reason string) {
