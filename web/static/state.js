@@ -5,8 +5,8 @@
 // no DOM and no network: chat.js, rooms.js and contacts.js change it;
 // every change is announced with changed(region, …) to the subscribers
 // (view.js), which render the region in the next animation frame. The
-// regions are 'lists', 'requests', 'header', 'messages', 'occupants' and
-// 'directory'.
+// regions are 'lists', 'requests', 'header', 'messages', 'occupants',
+// 'directory' and 'blocked'.
 //
 // A message is kept once whatever path it took (live event, another tab's
 // sent copy, a replay after a reconnect, the cache, the archive): keysOf
@@ -46,6 +46,7 @@ export const model = {
   active: '',        // the open conversation's id
   visible: true,     // the page is seen (not a hidden tab)
   requests: new Map(),    // bare JID -> true: contacts asking to add us
+  blocked: new Set(),     // bare JIDs the user blocks (XEP-0191)
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
   drafts: new Map(),      // conversation id -> the text not sent yet
@@ -230,12 +231,13 @@ export function clear() {
   model.convs.clear();
   model.active = '';
   model.requests.clear();
+  model.blocked.clear();
   model.invitations.clear();
   model.directory = [];
   model.drafts.clear();
   early.clear();
   ready = new Promise((r) => { readyResolve = r; });
-  changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory']);
+  changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory', 'blocked']);
 }
 
 // ---- messages ---------------------------------------------------------------------
