@@ -193,8 +193,9 @@ func (s *Server) Logout(c echo.Context) error {
 
 // LogoutAll serves POST /logout/all: every token and refresh token family
 // of the user is revoked (as after a password change: revokeAll), every
-// event stream of the user ends with reason logout, and the XMPP session
-// closes. It runs to the end even if the client leaves.
+// event stream of the user ends with reason logout, the XMPP session
+// closes, and the user's push subscriptions are removed. It runs to the
+// end even if the client leaves.
 func (s *Server) LogoutAll(c echo.Context) error {
 	cl := claimsOf(c)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), purgeTimeout)
@@ -204,6 +205,11 @@ func (s *Server) LogoutAll(c echo.Context) error {
 	}
 	s.hub.EndUser(cl.Subject, chatapi.CloseLogout)
 	s.sessions.End(ctx, cl.Subject, chatapi.CloseLogout)
+	// A device signed out must not go on getting the user's messages as
+	// pushes: each browser subscribes again when it signs in.
+	if err := s.forgetPushSubscriptions(ctx, cl.Subject); err != nil {
+		s.log.Error("forget push subscriptions", "user", cl.Subject, "err", err)
+	}
 	s.log.Info("logged out everywhere", "user", cl.Subject)
 	return c.NoContent(http.StatusOK)
 }

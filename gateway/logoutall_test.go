@@ -58,3 +58,32 @@ func TestIntegrationLogoutAll(t *testing.T) {
 		t.Fatalf("a login after signing out everywhere: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestIntegrationLogoutAllPush: signing out everywhere removes the push
+// subscriptions of every device, so that no signed-out browser goes on
+// getting the user's messages; another user's stay.
+func TestIntegrationLogoutAllPush(t *testing.T) {
+	p := newPushGateway(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	phone, laptop := p.Login(t, a.Name, a.Password), p.Login(t, a.Name, a.Password)
+	tb := p.Login(t, b.Name, b.Password)
+	p.subscribe(t, phone, "phone")
+	p.subscribe(t, laptop, "laptop")
+	p.subscribe(t, tb, "phone")
+
+	if r := p.Do(t, "POST", api+"/logout/all", phone, "", ""); r.Status != 200 {
+		t.Fatalf("logout everywhere: %d %s", r.Status, r.Body)
+	}
+	for _, tc := range []struct {
+		user string
+		want int
+	}{{a.JID, 0}, {b.JID, 1}} {
+		subs, err := p.store.PushSubscriptions(t.Context(), tc.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(subs) != tc.want {
+			t.Errorf("%s has %d push subscriptions after a's logout everywhere, want %d", tc.user, len(subs), tc.want)
+		}
+	}
+}
