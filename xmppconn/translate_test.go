@@ -297,6 +297,8 @@ func FuzzTranslate(f *testing.F) {
 	f.Add(`<presence xmlns='jabber:client' from='r@c/n'><x xmlns='http://jabber.org/protocol/muc#user'><item role='moderator'/><status code='110'/></x></presence>`)
 	f.Add(`<message xmlns='jabber:client'><x xmlns='jabber:x:conference' jid='r@c'/><json xmlns='urn:xmpp:json:0'>null</json></message>`)
 	f.Add(`<iq xmlns='jabber:client' type='set' id='p'><query xmlns='jabber:iq:roster'><item jid='b@x' subscription='remove'><group/></item></query></iq>`)
+	f.Add(`<iq xmlns='jabber:client' type='set' id='b'><block xmlns='urn:xmpp:blocking'><item jid='b@x'/><item/></block></iq>`)
+	f.Add(`<iq xmlns='jabber:client' type='set' id='u'><unblock xmlns='urn:xmpp:blocking'/><block xmlns='urn:xmpp:blocking'/></iq>`)
 	f.Fuzz(func(t *testing.T, raw string) {
 		st, err := decodeStanza([]byte(raw))
 		if err != nil {
