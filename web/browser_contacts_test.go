@@ -24,22 +24,24 @@ func requestButton(action, jid string) string {
 func exists(sel string) string { return `!!document.querySelector(` + js(sel) + `)` }
 
 // aliceOnTwo starts a gateway and a browser, and signs alice in on two
-// devices (browser contexts); bob is signed in through the API (tb).
+// devices (browser contexts): a desktop and a phone (390×844, touch); bob
+// is signed in through the API (tb).
 func aliceOnTwo(t *testing.T) (e *gatewayenv.Env, alice, bob ejabberdtest.User, desk, phone *browsertest.Page, tb string) {
 	t.Helper()
 	e = gatewayenv.Start(t, nil)
 	b := browsertest.Launch(t)
 	alice, bob = ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	desk, phone = newPage(t, b, "alice-desk"), newPage(t, b, "alice-phone")
+	viewports[1].apply(t, phone)
 	signIn(t, e, desk, alice.Name, alice.Password)
 	signIn(t, e, phone, alice.Name, alice.Password)
 	return e, alice, bob, desk, phone, e.Login(t, bob.Name, bob.Password)
 }
 
 // TestBrowserDeclineRequest: bob asks to see alice's presence; alice,
-// signed in on two devices, sees Accept and Decline on both. She declines
-// on one: the request leaves both pages, and bob is told (his stream gets
-// alice's unsubscribed presence).
+// signed in on a desktop and a phone, sees Accept and Decline on both.
+// She declines on the phone: the request leaves both pages, and bob is
+// told (his stream gets alice's unsubscribed presence).
 func TestBrowserDeclineRequest(t *testing.T) {
 	e, alice, bob, desk, phone, tb := aliceOnTwo(t)
 	needs(t, e, tb, "GET", rest+"/presence/roster")
@@ -51,7 +53,7 @@ func TestBrowserDeclineRequest(t *testing.T) {
 	for _, p := range []*browsertest.Page{desk, phone} {
 		p.Wait(t, exists(requestButton("Accept", bob.JID))+` && `+exists(requestButton("Decline", bob.JID)))
 	}
-	browsertest.MustEval[bool](t, desk, `(document.querySelector(`+js(requestButton("Decline", bob.JID))+`).click(), true)`)
+	phone.Do(t, chromedp.Click(chromedp.CSS(requestButton("Decline", bob.JID))))
 	for _, p := range []*browsertest.Page{desk, phone} {
 		p.Wait(t, `!`+exists(requestButton("Accept", bob.JID))+` && !document.querySelector("#requests li")`)
 	}
@@ -65,10 +67,10 @@ func TestBrowserDeclineRequest(t *testing.T) {
 		}
 	}
 	// Nothing is offered again when alice's pages load anew.
-	phone.Do(t, chromedp.Reload())
-	phone.Wait(t, `document.body.dataset.conn === "connected"`)
-	phone.Do(t, chromedp.Sleep(time.Second)) // a request would be shown by now
-	if browsertest.MustEval[bool](t, phone, exists(requestButton("Accept", bob.JID))) {
+	desk.Do(t, chromedp.Reload())
+	desk.Wait(t, `document.body.dataset.conn === "connected"`)
+	desk.Do(t, chromedp.Sleep(time.Second)) // a request would be shown by now
+	if browsertest.MustEval[bool](t, desk, exists(requestButton("Accept", bob.JID))) {
 		t.Error("the declined request is offered again after a reload")
 	}
 }
@@ -124,20 +126,21 @@ func TestBrowserBlock(t *testing.T) {
 	}
 }
 
-// TestBrowserSignOutEverywhere: alice is signed in in two browsers (one
-// with "stay signed in"). From one she signs out everywhere: that page
-// shows the sign-in saying so, the other browser lands on the sign-in
-// too, and neither comes back signed in after a reload.
+// TestBrowserSignOutEverywhere: alice is signed in in two browsers, a
+// desktop and a phone with "stay signed in". From the desktop she signs
+// out everywhere: that page shows the sign-in saying so, the phone lands
+// on the sign-in too, and does not come back signed in after a reload.
 func TestBrowserSignOutEverywhere(t *testing.T) {
 	e := gatewayenv.Start(t, nil)
 	b := browsertest.Launch(t)
 	alice := ejabberdtest.NewUser(t)
-	desk, laptop := newPage(t, b, "alice-desk"), newPage(t, b, "alice-laptop")
+	desk, phone := newPage(t, b, "alice-desk"), newPage(t, b, "alice-phone")
+	viewports[1].apply(t, phone)
 	signIn(t, e, desk, alice.Name, alice.Password)
-	signInWith(t, e, laptop, alice.Name, alice.Password, true)
+	signInWith(t, e, phone, alice.Name, alice.Password, true)
 	// The revoked tokens are refused while the pages find out.
 	desk.AllowText("status of 401")
-	laptop.AllowText("status of 401")
+	phone.AllowText("status of 401")
 
 	desk.Do(t, chromedp.Click(chromedp.ID("settings-open")))
 	desk.Wait(t, `document.getElementById("settings").open`)
@@ -146,13 +149,13 @@ func TestBrowserSignOutEverywhere(t *testing.T) {
 	if got := browsertest.MustEval[string](t, desk, `document.getElementById("auth-error").textContent`); !strings.Contains(got, "every device") {
 		t.Errorf("the page that signed out everywhere says %q", got)
 	}
-	laptop.Wait(t, `document.body.dataset.screen === "auth"`)
+	phone.Wait(t, `document.body.dataset.screen === "auth"`)
 
 	// "Stay signed in" kept nothing that still works.
-	laptop.Do(t, chromedp.Reload())
-	laptop.Wait(t, `document.body.dataset.screen === "auth"`)
-	laptop.Do(t, chromedp.Sleep(time.Second))
-	if s := browsertest.MustEval[string](t, laptop, `document.body.dataset.screen`); s != "auth" {
+	phone.Do(t, chromedp.Reload())
+	phone.Wait(t, `document.body.dataset.screen === "auth"`)
+	phone.Do(t, chromedp.Sleep(time.Second))
+	if s := browsertest.MustEval[string](t, phone, `document.body.dataset.screen`); s != "auth" {
 		t.Errorf("after a reload the other browser shows %q", s)
 	}
 	signIn(t, e, desk, alice.Name, alice.Password) // a new sign-in works
