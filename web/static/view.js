@@ -631,7 +631,11 @@ function renderHeader() {
   const canBlock = Boolean(c && c.kind === 'chat' && features.get('blocking') !== false);
   $('contact-block').hidden = !canBlock || blocked;
   $('contact-unblock').hidden = !canBlock || !blocked;
-  if (blocked) $('conv-presence').textContent = 'Blocked: their messages do not reach you';
+  if (blocked) {
+    // Unblock first: a request to someone blocked would go unanswered.
+    $('contact-add').hidden = true;
+    $('conv-presence').textContent = 'Blocked: their messages do not reach you';
+  }
   if (!c) document.body.classList.remove('in-conv');
 }
 
