@@ -27,6 +27,8 @@ var (
 	_ chatapi.Payload = chatapi.Error{}
 	_ chatapi.Payload = chatapi.Session{}
 	_ chatapi.Payload = chatapi.Roster{}
+	_ chatapi.Payload = chatapi.Request{}
+	_ chatapi.Payload = chatapi.Blocklist{}
 )
 
 func TestEncode(t *testing.T) {
@@ -167,6 +169,21 @@ func TestEncode(t *testing.T) {
 			in:    chatapi.Roster{JID: "alice@example.org", Subscription: "remove", Groups: []string{}, Removed: true},
 			event: "chatapi.roster",
 			want:  `{"jid":"alice@example.org","name":"","subscription":"remove","groups":[],"removed":true}`,
+		},
+		23: {
+			in:    chatapi.Request{JID: "alice@example.org", Answer: chatapi.RequestDeclined},
+			event: "chatapi.request",
+			want:  `{"jid":"alice@example.org","answer":"declined"}`,
+		},
+		24: {
+			in:    chatapi.Blocklist{Action: chatapi.BlocklistBlock, JIDs: []string{"spam@example.org"}},
+			event: "chatapi.blocklist",
+			want:  `{"action":"block","jids":["spam@example.org"]}`,
+		},
+		25: {
+			in:    chatapi.Blocklist{Action: chatapi.BlocklistUnblock, JIDs: []string{}},
+			event: "chatapi.blocklist",
+			want:  `{"action":"unblock","jids":[]}`,
 		},
 	}
 	for i, tt := range tests {

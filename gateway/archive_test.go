@@ -168,6 +168,7 @@ func checkFolded(t *testing.T, e *env, tok, path, want string) []foldedMessage {
 // themselves; the same read page by page, whichever way; a keyword
 // search finds the text as it reads now.
 func TestIntegrationArchiveFolded(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
@@ -238,6 +239,7 @@ func TestIntegrationArchiveFolded(t *testing.T) {
 // user's reply read folded from the room's archive, through both of its
 // operations.
 func TestIntegrationArchiveFoldedRoom(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)

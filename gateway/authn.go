@@ -191,6 +191,29 @@ func (s *Server) Logout(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
+// LogoutAll serves POST /logout/all: every token and refresh token family
+// of the user is revoked (as after a password change: revokeAll), every
+// event stream of the user ends with reason logout, the XMPP session
+// closes, and the user's push subscriptions are removed. It runs to the
+// end even if the client leaves.
+func (s *Server) LogoutAll(c echo.Context) error {
+	cl := claimsOf(c)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), purgeTimeout)
+	defer cancel()
+	if _, err := s.revokeAll(ctx, cl.Subject); err != nil {
+		return err
+	}
+	s.hub.EndUser(cl.Subject, chatapi.CloseLogout)
+	s.sessions.End(ctx, cl.Subject, chatapi.CloseLogout)
+	// A device signed out must not go on getting the user's messages as
+	// pushes: each browser subscribes again when it signs in.
+	if err := s.forgetPushSubscriptions(ctx, cl.Subject); err != nil {
+		s.log.Error("forget push subscriptions", "user", cl.Subject, "err", err)
+	}
+	s.log.Info("logged out everywhere", "user", cl.Subject)
+	return c.NoContent(http.StatusOK)
+}
+
 // endLogin ends the streams of a revoked family (none: empty) and closes
 // the user's XMPP session when key (sessionKey) was its last login.
 func (s *Server) endLogin(ctx context.Context, user, family, key, reason string) {

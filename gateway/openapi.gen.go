@@ -450,6 +450,12 @@ type AvatarEntity struct {
 	Type string `json:"type"`
 }
 
+// BlocklistEntity sparkgate addition. The addresses the user blocks (XEP-0191).
+type BlocklistEntity struct {
+	// Jids The blocked addresses (bare JIDs, or domains when another client blocked a whole server).
+	Jids []string `json:"jids"`
+}
+
 // Bookmark A server-side bookmark (the Openfire bookmark model).
 type Bookmark struct {
 	// BookmarkID Assigned by the gateway; ignored on create.
@@ -2225,6 +2231,15 @@ type ServerInterface interface {
 	// GetAvatar Get a contact's avatar image
 	// (GET /sparkweb/api/rest/avatar/{jid})
 	GetAvatar(ctx echo.Context, jid JIDString) error
+	// GetBlocklist Get the blocked addresses
+	// (GET /sparkweb/api/rest/blocklist)
+	GetBlocklist(ctx echo.Context) error
+	// UnblockContact Unblock an address
+	// (DELETE /sparkweb/api/rest/blocklist/{jid})
+	UnblockContact(ctx echo.Context, jid JIDString) error
+	// BlockContact Block an address
+	// (PUT /sparkweb/api/rest/blocklist/{jid})
+	BlockContact(ctx echo.Context, jid JIDString) error
 	// CreateBookmark Create a bookmark
 	// (POST /sparkweb/api/rest/bookmark)
 	CreateBookmark(ctx echo.Context) error
@@ -2339,6 +2354,9 @@ type ServerInterface interface {
 	// Logout Log out
 	// (POST /sparkweb/api/rest/logout)
 	Logout(ctx echo.Context) error
+	// LogoutAll Sign out everywhere
+	// (POST /sparkweb/api/rest/logout/all)
+	LogoutAll(ctx echo.Context) error
 	// GetMeetingURL Get an online meeting URL
 	// (GET /sparkweb/api/rest/meet/{service}/{id})
 	GetMeetingURL(ctx echo.Context, service GetMeetingURLParamsService, id string) error
@@ -2390,6 +2408,9 @@ type ServerInterface interface {
 	// UpdateRosterItem Update a contact
 	// (PUT /sparkweb/api/rest/roster/{jid})
 	UpdateRosterItem(ctx echo.Context, jid JIDString) error
+	// DeclineContactRequest Decline a contact request
+	// (POST /sparkweb/api/rest/roster/{jid}/decline)
+	DeclineContactRequest(ctx echo.Context, jid JIDString) error
 	// RefreshToken Trade a refresh token for a new token pair
 	// (POST /sparkweb/api/rest/token/refresh)
 	RefreshToken(ctx echo.Context) error
@@ -2524,6 +2545,47 @@ func (w *ServerInterfaceWrapper) GetAvatar(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetAvatar(ctx, jid)
+	return err
+}
+
+// GetBlocklist converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBlocklist(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBlocklist(ctx)
+	return err
+}
+
+// UnblockContact converts echo context to params.
+func (w *ServerInterfaceWrapper) UnblockContact(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "jid" -------------
+	var jid JIDString
+
+	err = runtime.BindStyledParameterWithOptions("simple", "jid", ctx.Param("jid"), &jid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter jid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnblockContact(ctx, jid)
+	return err
+}
+
+// BlockContact converts echo context to params.
+func (w *ServerInterfaceWrapper) BlockContact(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "jid" -------------
+	var jid JIDString
+
+	err = runtime.BindStyledParameterWithOptions("simple", "jid", ctx.Param("jid"), &jid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter jid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BlockContact(ctx, jid)
 	return err
 }
 
@@ -3617,6 +3679,15 @@ func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
 	return err
 }
 
+// LogoutAll converts echo context to params.
+func (w *ServerInterfaceWrapper) LogoutAll(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LogoutAll(ctx)
+	return err
+}
+
 // GetMeetingURL converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMeetingURL(ctx echo.Context) error {
 	var err error
@@ -3885,6 +3956,22 @@ func (w *ServerInterfaceWrapper) UpdateRosterItem(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateRosterItem(ctx, jid)
+	return err
+}
+
+// DeclineContactRequest converts echo context to params.
+func (w *ServerInterfaceWrapper) DeclineContactRequest(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "jid" -------------
+	var jid JIDString
+
+	err = runtime.BindStyledParameterWithOptions("simple", "jid", ctx.Param("jid"), &jid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter jid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeclineContactRequest(ctx, jid)
 	return err
 }
 
@@ -4419,6 +4506,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/login/:username", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/register/:username", wrapper.Register, options.OperationMiddlewares["register"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/logout/all", wrapper.LogoutAll, options.OperationMiddlewares["logoutAll"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/token/refresh", wrapper.RefreshToken, options.OperationMiddlewares["refreshToken"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/register/:username", wrapper.TotpRegister, options.OperationMiddlewares["totpRegister"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/authenticate/:username/:code", wrapper.TotpAuthenticate, options.OperationMiddlewares["totpAuthenticate"]...)
@@ -4463,6 +4551,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/roster", wrapper.AddRosterItem, options.OperationMiddlewares["addRosterItem"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/roster/:jid", wrapper.DeleteRosterItem, options.OperationMiddlewares["deleteRosterItem"]...)
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/roster/:jid", wrapper.UpdateRosterItem, options.OperationMiddlewares["updateRosterItem"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/roster/:jid/decline", wrapper.DeclineContactRequest, options.OperationMiddlewares["declineContactRequest"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/blocklist", wrapper.GetBlocklist, options.OperationMiddlewares["getBlocklist"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/blocklist/:jid", wrapper.UnblockContact, options.OperationMiddlewares["unblockContact"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/blocklist/:jid", wrapper.BlockContact, options.OperationMiddlewares["blockContact"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/pubsub/create/:node", wrapper.CreatePubSubNode, options.OperationMiddlewares["createPubSubNode"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/pubsub/nodes", wrapper.ListPubSubNodes, options.OperationMiddlewares["listPubSubNodes"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/avatar", wrapper.RemoveOwnAvatar, options.OperationMiddlewares["removeOwnAvatar"]...)

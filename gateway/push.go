@@ -261,3 +261,22 @@ func (s *Server) ListPushSubscribers(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// forgetPushSubscriptions removes every push subscription of user (none
+// without Web Push).
+func (s *Server) forgetPushSubscriptions(ctx context.Context, user string) error {
+	st := s.cfg.Push.Store
+	if st == nil {
+		return nil
+	}
+	subs, err := st.PushSubscriptions(ctx, user)
+	if err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		if err := st.DeletePushSubscription(ctx, user, sub.Resource); err != nil && !errors.Is(err, webpush.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}

@@ -358,3 +358,40 @@ func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// DeclineContactRequest serves POST /roster/{jid}/decline: the person's
+// pending request to see the user's presence is declined (an unsubscribed
+// presence), and every tab of the user hears of it (chatapi.request), since
+// the XMPP server tells no client of the account.
+func (s *Server) DeclineContactRequest(c echo.Context, jidParam JIDString) error {
+	jid, sess, ctx, cancel, err := s.otherParty(c, jidParam, "the user cannot decline their own request")
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	if err := sess.DeclineSubscription(ctx, jid); err != nil {
+		return err
+	}
+	s.deliver(sess.User(), chatapi.Request{JID: jid, Answer: chatapi.RequestDeclined})
+	return c.NoContent(http.StatusOK)
+}
+
+// otherParty is bareContact of the path's JID and xmppSession in one, for
+// operations on someone other than the user: the user's own JID is 400
+// with the message self. As with xmppSession, the caller must call cancel
+// when done; after an error there is nothing to cancel.
+func (s *Server) otherParty(c echo.Context, jidParam JIDString, self string) (string, *xmppconn.Session, context.Context, context.CancelFunc, error) {
+	jid, err := s.bareContact(string(jidParam))
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	sess, ctx, cancel, err := s.xmppSession(c)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	if jid == sess.User() {
+		cancel()
+		return "", nil, nil, nil, errorf(http.StatusBadRequest, self)
+	}
+	return jid, sess, ctx, cancel, nil
+}

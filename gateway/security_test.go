@@ -452,6 +452,9 @@ func TestIntegrationSecurityJIDInjection(t *testing.T) {
 		{"room-post", "POST", api + "/groupchat/room/%s", "text/plain", "hi"},
 		{"room-invite-room", "POST", api + "/groupchat/room/%s/bob", "text/plain", "join us"},
 		{"room-invite-jid", "POST", api + "/groupchat/room/" + room + "/%s", "text/plain", "join us"},
+		{"roster-decline", "POST", api + "/roster/%s/decline", "", ""},
+		{"block", "PUT", api + "/blocklist/%s", "", ""},
+		{"unblock", "DELETE", api + "/blocklist/%s", "", ""},
 	}
 	check := func(t *testing.T, tg target, seg string, strict bool) {
 		t.Helper()

@@ -60,8 +60,9 @@
 // A [Manager] holds one [Session] per user: it reconnects, catches up from
 // the archive and delivers what arrives as chatapi events. The Session's
 // verbs are the only way the rest of the gateway speaks XMPP: SendChat,
-// SendGroupChat and SendChatState for messages, Roster, SetRosterItem and
-// SetSubscription for contacts, VCard and SetVCard, Bookmarks and
+// SendGroupChat and SendChatState for messages, Roster, SetRosterItem,
+// SetSubscription and DeclineSubscription for contacts, Blocklist, Block
+// and Unblock for the blocklist (XEP-0191), VCard and SetVCard, Bookmarks and
 // SetBookmark for native bookmarks, the pubsub verbs, the room verbs
 // (EnterRoom, ExitRoom, Invite, RoomConfig, ConfigureRoom, SetSubject,
 // SetRole, SetAffiliation, Affiliations, DestroyRoom; roomadmin.go), and

@@ -293,10 +293,11 @@ func (m *Manager) dial(ctx context.Context, local, password string) (*Conn, erro
 		}
 		cfg.Token = tok
 	}
-	// Roster pushes (RFC 6121 section 2.1.6) go to the session, which
-	// acknowledges them and hands them to the user's tabs.
+	// Roster pushes (RFC 6121 section 2.1.6) and blocklist pushes
+	// (XEP-0191) go to the session, which acknowledges them and hands
+	// them to the user's tabs.
 	cfg.DeliverIQ = func(typ string, payload xml.Name) bool {
-		return typ == "set" && payload.Space == nsRoster && payload.Local == "query"
+		return typ == "set" && payload.Space == nsRoster && payload.Local == "query" || isBlockPush(typ, payload)
 	}
 	return Dial(ctx, cfg)
 }

@@ -659,7 +659,7 @@ func (s *Session) handle(st *Stanza) {
 		return
 	}
 	if st.Name == "iq" {
-		s.rosterPush(st)
+		s.serverPush(st)
 		return
 	}
 	if s.catching != nil && st.Name == "message" && len(s.pendingLive) < maxPendingLive {
@@ -669,11 +669,12 @@ func (s *Session) handle(st *Stanza) {
 	s.emit(st)
 }
 
-// rosterPush acknowledges a roster push (RFC 6121 section 2.1.6) and
-// delivers it to the user's tabs as chatapi.roster (and as raw XML when raw
-// events are on). A push from anyone but the user's own account is refused,
-// as the RFC requires.
-func (s *Session) rosterPush(st *Stanza) {
+// serverPush acknowledges a roster push (RFC 6121 section 2.1.6) or a
+// blocklist push (XEP-0191 section 3.3) and delivers it to the user's tabs
+// as chatapi.roster or chatapi.blocklist (and as raw XML when raw events
+// are on). A push from anyone but the user's own account is refused, as
+// both require.
+func (s *Session) serverPush(st *Stanza) {
 	typ := stanza.IQTypeResult
 	if st.From != "" && st.From != s.user {
 		typ = stanza.IQTypeError
@@ -685,7 +686,7 @@ func (s *Session) rosterPush(st *Stanza) {
 	if conn := s.current(); conn != nil {
 		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
 		if err := conn.Send(ctx, reply); err != nil {
-			s.m.log.Debug("roster push reply", "user", s.user, "err", err)
+			s.m.log.Debug("push reply", "user", s.user, "err", err)
 		}
 		cancel()
 	}

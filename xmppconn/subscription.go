@@ -65,3 +65,15 @@ func subscriptionSteps(hTo, hFrom, wTo, wFrom bool) []stanza.StanzaType {
 	}
 	return types
 }
+
+// DeclineSubscription refuses the contact jid's pending request to see the
+// user's presence: an unsubscribed presence to the contact (RFC 6121
+// section 3.2.2), which the server also takes as the end of the pending
+// request it keeps for the user (the contact's "Pending In", section
+// 3.1.3). Unlike SetSubscription it sends even when the subscription
+// state does not move ("none" stays "none": the request was never
+// approved). Declining when no request is pending is harmless: the server
+// passes the presence on or drops it.
+func (s *Session) DeclineSubscription(ctx context.Context, jid string) error {
+	return s.send(ctx, &stanza.Presence{Attrs: stanza.Attrs{To: jid, Type: stanza.PresenceTypeUnsubscribed}})
+}

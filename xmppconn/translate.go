@@ -24,8 +24,9 @@ const (
 // Translate turns one inbound stanza of the user whose bare JID is self
 // into the chatapi events it means, in order. It is a pure function: no
 // session, no clock. MAM results are not live events and translate to
-// nothing (the archive catch-up handles them). The only IQ that means an
-// event is a roster push (see translateRosterPush). Carbons
+// nothing (the archive catch-up handles them). The only IQs that mean an
+// event are a roster push (see translateRosterPush) and a blocklist push
+// (translateBlockPush). Carbons
 // (XEP-0280) are honoured only when they come from the user's own bare JID,
 // as XEP-0280 section 11 requires; a forged one translates to nothing.
 // mucServices are the domains (lower case) of the group chat services
@@ -55,6 +56,9 @@ func Translate(s *Stanza, self string, mucServices []string) []chatapi.Payload {
 	case "iq":
 		if r, ok := translateRosterPush(s, self); ok {
 			return []chatapi.Payload{r}
+		}
+		if b, ok := translateBlockPush(s, self); ok {
+			return []chatapi.Payload{b}
 		}
 	}
 	return nil

@@ -192,6 +192,38 @@ line two ✓</body><thread>t1</thread>` +
 			want: nil,
 		},
 		{
+			name: "block-push",
+			raw: `<iq xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web' type='set' id='b1'>` +
+				`<block xmlns='urn:xmpp:blocking'><item jid='spam@example.org'/><item jid='ads.example.net'/></block></iq>`,
+			want: []chatapi.Payload{chatapi.Blocklist{Action: "block", JIDs: []string{"spam@example.org", "ads.example.net"}}},
+		},
+		{
+			name: "unblock-push",
+			raw:  `<iq xmlns='jabber:client' type='set' id='b2'><unblock xmlns='urn:xmpp:blocking'><item jid='spam@example.org'/></unblock></iq>`,
+			want: []chatapi.Payload{chatapi.Blocklist{Action: "unblock", JIDs: []string{"spam@example.org"}}},
+		},
+		{
+			name: "unblock-all-push",
+			raw:  `<iq xmlns='jabber:client' type='set' id='b3'><unblock xmlns='urn:xmpp:blocking'/></iq>`,
+			want: []chatapi.Payload{chatapi.Blocklist{Action: "unblock", JIDs: []string{}}},
+		},
+		{
+			name: "block-push-forged",
+			raw: `<iq xmlns='jabber:client' from='mallory@example.org' type='set' id='b4'>` +
+				`<block xmlns='urn:xmpp:blocking'><item jid='bob@example.org'/></block></iq>`,
+			want: nil,
+		},
+		{
+			name: "block-of-nothing",
+			raw:  `<iq xmlns='jabber:client' type='set' id='b5'><block xmlns='urn:xmpp:blocking'/></iq>`,
+			want: nil,
+		},
+		{
+			name: "blocklist-get-is-no-push",
+			raw:  `<iq xmlns='jabber:client' type='get' id='b6'><blocklist xmlns='urn:xmpp:blocking'/></iq>`,
+			want: nil,
+		},
+		{
 			name: "roster-get-is-no-push",
 			raw:  `<iq xmlns='jabber:client' type='get' id='p6'><query xmlns='jabber:iq:roster'/></iq>`,
 			want: nil,
@@ -265,6 +297,8 @@ func FuzzTranslate(f *testing.F) {
 	f.Add(`<presence xmlns='jabber:client' from='r@c/n'><x xmlns='http://jabber.org/protocol/muc#user'><item role='moderator'/><status code='110'/></x></presence>`)
 	f.Add(`<message xmlns='jabber:client'><x xmlns='jabber:x:conference' jid='r@c'/><json xmlns='urn:xmpp:json:0'>null</json></message>`)
 	f.Add(`<iq xmlns='jabber:client' type='set' id='p'><query xmlns='jabber:iq:roster'><item jid='b@x' subscription='remove'><group/></item></query></iq>`)
+	f.Add(`<iq xmlns='jabber:client' type='set' id='b'><block xmlns='urn:xmpp:blocking'><item jid='b@x'/><item/></block></iq>`)
+	f.Add(`<iq xmlns='jabber:client' type='set' id='u'><unblock xmlns='urn:xmpp:blocking'/><block xmlns='urn:xmpp:blocking'/></iq>`)
 	f.Fuzz(func(t *testing.T, raw string) {
 		st, err := decodeStanza([]byte(raw))
 		if err != nil {

@@ -93,7 +93,7 @@ func TestWriteConfig(t *testing.T) {
 	for _, m := range []string{"mod_http_api", "mod_muc", "mod_muc_admin", "mod_mam", "mod_pubsub", "mod_private",
 		"mod_http_upload", "mod_offline", "mod_roster", "mod_vcard", "mod_stream_mgmt", "mod_carboncopy",
 		"mod_shared_roster", "mod_push", "mod_ping", "mod_disco", "mod_caps", "mod_admin_extra", "mod_last",
-		"mod_adhoc"} {
+		"mod_adhoc", "mod_blocking", "mod_privacy"} {
 		if _, ok := cfg.Modules[m]; !ok {
 			t.Errorf("module %s missing", m)
 		}

@@ -1,11 +1,12 @@
-// contacts.js: the roster, contact requests and presence. Actions call
-// api.js and change the model (state.js); view.js draws the result. The
-// events handled here are chatapi.presence (of contacts; a room's
-// occupants go to rooms.js) and chatapi.roster, the gateway's word that
-// an item of the roster changed (added, updated or removed, here or on
-// another device).
+// contacts.js: the roster, contact requests, presence and the blocklist.
+// Actions call api.js and change the model (state.js); view.js draws the
+// result. The events handled here are chatapi.presence (of contacts; a
+// room's occupants go to rooms.js), chatapi.roster, the gateway's word
+// that an item of the roster changed (added, updated or removed, here or
+// on another device), chatapi.request (a request declined on some tab)
+// and chatapi.blocklist (someone blocked or unblocked, anywhere).
 
-import { call, seg, available, ApiError } from './api.js';
+import { call, seg, available, features, ApiError } from './api.js';
 import { model, conv, changed, bare, local } from './state.js';
 import { fail } from './view.js';
 
@@ -70,6 +71,72 @@ export function dismissContact(jid) {
   changed('requests');
 }
 
+// declineContact refuses jid's request to see our presence: the person is
+// told, and the server forgets the request. Every tab drops it when the
+// gateway's chatapi.request comes; this one does at once.
+export async function declineContact(jid) {
+  dismissContact(jid);
+  try {
+    await call('POST', `/roster/${seg(jid)}/decline`, { feature: 'roster' });
+  } catch (e) { fail(e); }
+}
+
+// onRequest takes chatapi.request: a request answered on some tab.
+export function onRequest(d) {
+  const jid = bare(d.jid || '');
+  if (jid && model.requests.has(jid)) dismissContact(jid);
+}
+
+// ---- the blocklist (XEP-0191) ----
+
+// loadBlocklist reads who the user blocks; a server without blocking
+// leaves the list empty and the Block buttons hidden.
+export async function loadBlocklist() {
+  let res;
+  try {
+    res = await available(() => call('GET', '/blocklist', { feature: 'blocking' }));
+  } catch { res = undefined; }
+  if (!res) {
+    features.set('blocking', false);
+    changed(['header', 'blocked']);
+    return;
+  }
+  model.blocked = new Set((res.jids || []).map(bare));
+  changed(['header', 'blocked']);
+}
+
+// blockContact blocks jid: the server drops whatever the person sends and
+// shows them the user offline. A pending request of theirs goes too.
+export async function blockContact(jid) {
+  await call('PUT', `/blocklist/${seg(jid)}`, { feature: 'blocking' });
+  if (model.requests.has(jid)) dismissContact(jid);
+  model.blocked.add(jid);
+  changed(['header', 'blocked']);
+}
+
+export async function unblockContact(jid) {
+  await call('DELETE', `/blocklist/${seg(jid)}`, { feature: 'blocking' });
+  model.blocked.delete(jid);
+  changed(['header', 'blocked']);
+}
+
+// onBlocklist takes chatapi.blocklist: the list changed on the server (on
+// this tab, another one, or another client); an unblock naming nobody
+// unblocked everyone.
+export function onBlocklist(d) {
+  const jids = (d.jids || []).map(bare);
+  if (d.action === 'block') {
+    for (const j of jids) {
+      model.blocked.add(j);
+      if (model.requests.has(j)) dismissContact(j);
+    }
+  } else if (d.action === 'unblock') {
+    if (!jids.length) model.blocked.clear();
+    for (const j of jids) model.blocked.delete(j);
+  } else return;
+  changed(['header', 'blocked']);
+}
+
 // onPresence takes a contact's chatapi.presence (not a room occupant's).
 export function onPresence(d) {
   const from = bare(d.from);
@@ -112,5 +179,7 @@ export function onRoster(d) {
   const c = conv('chat', jid, d.name || undefined);
   c.inRoster = true;
   if (d.name) { c.title = d.name; c.named = true; }
+  // Their request was accepted (here or on another tab or device).
+  if ((d.subscription === 'from' || d.subscription === 'both') && model.requests.has(jid)) dismissContact(jid);
   changed(['lists', 'header']);
 }

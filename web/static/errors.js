@@ -130,9 +130,11 @@ export function explain(err, doing = '', facts = {}) {
 // endedSentence says why the page is back at sign-in without the person
 // signing out here: 'expired' (the session could not be renewed: the
 // refresh token expired or was revoked, or the account's password
-// changed), 'logout' (signed out in another tab or elsewhere), anything
-// else (the session ended).
+// changed), 'logout' (signed out in another tab or elsewhere),
+// 'everywhere' (this tab signed out everywhere), anything else (the
+// session ended).
 export function endedSentence(reason) {
+  if (reason === 'everywhere') return 'You are signed out on every device and browser.';
   if (reason === 'expired') return 'Your session expired. Sign in again.';
   if (reason === 'logout') return 'You were signed out. Sign in again.';
   return 'You were signed out.';

@@ -25,7 +25,7 @@ import { API } from './api.js';
 export const EVENTS = [
   'onConnect', 'chatapi.chat', 'chatapi.muc', 'chatapi.presence', 'chatapi.roster',
   'chatapi.notify', 'chatapi.pubsub', 'chatapi.receipt', 'chatapi.error',
-  'chatapi.session', 'chatapi.reset', 'chatapi.close',
+  'chatapi.session', 'chatapi.reset', 'chatapi.close', 'chatapi.request', 'chatapi.blocklist',
   'chatapi.unread', 'chatapi.avatar', 'chatapi.nick',
 ];
 

@@ -58,11 +58,14 @@ function onEvent(name, d) {
     case 'chatapi.muc': rooms.onMUC(d); break;
     case 'chatapi.presence': if (!rooms.onOccupant(d)) contacts.onPresence(d); break;
     case 'chatapi.roster': contacts.onRoster(d); break;
+    case 'chatapi.request': contacts.onRequest(d); break;
+    case 'chatapi.blocklist': contacts.onBlocklist(d); break;
     case 'chatapi.reset':
       // A gap: reload what the archive, the roster and the read state know.
       reloadHistory();
       contacts.loadRoster().catch(() => {});
       loadUnread();
+      contacts.loadBlocklist();
       break;
     case 'chatapi.unread': state.setUnread(d.jid || '', Boolean(d.room), d.count || 0, d.lastRead || ''); break;
     case 'chatapi.avatar': onAvatar(d); break;
@@ -108,7 +111,7 @@ async function startSession(user, token) {
     if (cfg.uploadService === '') features.set('upload', false);
   }
   rooms.refreshJoined();
-  await Promise.all([contacts.loadRoster().catch(() => {}), rooms.loadDirectory().catch(() => {}), restoreChats()]);
+  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats()]);
   applyFeatures();
   // Pictures announced before this tab opened: ours and the contacts'.
   state.whenReady().then(() => loadAvatars([model.jid, ...[...model.convs.values()].filter((c) => c.inRoster).map((c) => c.jid)])).catch(() => {});
@@ -321,7 +324,7 @@ function wireSidebar() {
   // The buttons view.js draws in the requests, invitations and directory.
   const actions = {
     'accept-contact': (b) => contacts.acceptContact(b.dataset.jid),
-    'dismiss-contact': (b) => contacts.dismissContact(b.dataset.jid),
+    'decline-contact': (b) => contacts.declineContact(b.dataset.jid),
     'accept-invitation': (b) => join(rooms.acceptInvitation(b.dataset.room)),
     'dismiss-invitation': (b) => rooms.dismissInvitation(b.dataset.room),
     'join-room': (b) => join(rooms.joinRoom(b.dataset.room)),
@@ -400,6 +403,22 @@ function wireConversation() {
     try {
       await contacts.removeContact(c);
       notice(`${c.title} is no longer a contact. You no longer see each other online.`);
+    } catch (e) { fail(e); }
+  }));
+  $('contact-block').addEventListener('click', busy($('contact-block'), async () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat') return;
+    try {
+      await contacts.blockContact(c.jid);
+      notice(`${c.title} is blocked: their messages no longer reach you, and they see you offline.`);
+    } catch (e) { fail(e); }
+  }));
+  $('contact-unblock').addEventListener('click', busy($('contact-unblock'), async () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat') return;
+    try {
+      await contacts.unblockContact(c.jid);
+      notice(`${c.title} is unblocked.`);
     } catch (e) { fail(e); }
   }));
   $('occupants-toggle').addEventListener('click', () => {
@@ -591,6 +610,26 @@ function wireRoomAdmin() {
   }));
 }
 
+// signOutEverywhere ends every session of the account (every token and
+// refresh token family, every stream, the XMPP session) and this tab's.
+// The stream stops first: its own close (reason logout) would otherwise
+// say the person was signed out from elsewhere.
+async function signOutEverywhere() {
+  $('everywhere-state').textContent = '';
+  const token = await freshToken().catch(() => session.token);
+  events.stop();
+  try {
+    await forgetPush(token);
+    await call('POST', '/logout/all', { token });
+  } catch (err) {
+    $('everywhere-state').textContent = explain(err);
+    events.start(session.token);
+    return;
+  }
+  $('settings').close();
+  signOut({ remote: true, reason: 'everywhere' });
+}
+
 // ---- wiring: settings ------------------------------------------------------------------
 
 function wireSettings() {
@@ -679,6 +718,12 @@ function wireSettings() {
       refreshPasskeys();
     } catch (err) { $('passkey-state').textContent = explain(err, 'account'); }
   });
+  $('blocked-list').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-action="unblock-contact"]');
+    if (!b) return;
+    try { await contacts.unblockContact(b.dataset.jid); } catch (err) { fail(err); }
+  });
+  $('signout-everywhere').addEventListener('click', busy($('signout-everywhere'), signOutEverywhere));
   $('passkeys').addEventListener('click', async (e) => {
     const b = e.target.closest('button[data-action="remove-passkey"]');
     if (!b) return;
@@ -701,7 +746,9 @@ function refreshSettings() {
   $('push-state').textContent = !pushSupported() ? 'This browser does not support notifications.'
     : (Notification.permission === 'granted' ? 'Notifications are allowed.' : 'Notifications are off.');
   $('sound-on').checked = soundOn();
+  $('everywhere-state').textContent = '';
   refreshPasskeys();
+  contacts.loadBlocklist();
 }
 
 async function refreshPasskeys() {

@@ -6,7 +6,7 @@
 // every change is announced with changed(region, …) to the subscribers
 // (view.js), which render the region in the next animation frame. The
 // regions are 'lists', 'requests', 'header', 'messages', 'occupants',
-// 'directory' and 'me' (our own name, picture and presence).
+// 'directory', 'me' (our own name, picture and presence) and 'blocked'.
 //
 // A message is kept once whatever path it took (live event, another tab's
 // sent copy, a replay after a reconnect, the cache, the archive): keysOf
@@ -53,6 +53,7 @@ export const model = {
   active: '',        // the open conversation's id
   visible: true,     // the page is seen (not a hidden tab)
   requests: new Map(),    // bare JID -> true: contacts asking to add us
+  blocked: new Set(),     // bare JIDs the user blocks (XEP-0191)
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
   drafts: new Map(),      // conversation id -> the text not sent yet
@@ -313,6 +314,7 @@ export function clear() {
   model.convs.clear();
   model.active = '';
   model.requests.clear();
+  model.blocked.clear();
   model.invitations.clear();
   model.directory = [];
   model.drafts.clear();
@@ -324,7 +326,7 @@ export function clear() {
   model.me = { show: '', status: '' };
   early.clear();
   ready = new Promise((r) => { readyResolve = r; });
-  changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory', 'me']);
+  changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory', 'me', 'blocked']);
 }
 
 // ---- messages ---------------------------------------------------------------------

@@ -44,7 +44,7 @@ export const $ = (id) => document.getElementById(id);
 
 // ---- scheduling --------------------------------------------------------------
 
-const ORDER = ['lists', 'requests', 'directory', 'header', 'occupants', 'messages', 'me'];
+const ORDER = ['lists', 'requests', 'directory', 'header', 'occupants', 'messages', 'me', 'blocked'];
 const dirty = new Set();
 let pending = false;
 
@@ -596,7 +596,7 @@ function renderRequests() {
     const li = document.createElement('li');
     li.append(`${jid} wants to add you. `,
       button('Accept', 'accept-contact', { jid }, `Accept ${jid}`), ' ',
-      button('Dismiss', 'dismiss-contact', { jid }));
+      button('Decline', 'decline-contact', { jid }, `Decline ${jid}`));
     items.push(li);
   }
   $('requests').replaceChildren(...items);
@@ -651,6 +651,15 @@ function renderHeader() {
   // Adding a contact is asked for, never a side effect of chatting.
   $('contact-add').hidden = !c || c.kind !== 'chat' || c.inRoster || features.get('roster') === false;
   $('contact-remove').hidden = !c || c.kind !== 'chat' || !c.inRoster || features.get('roster') === false;
+  const blocked = Boolean(c && c.kind === 'chat' && model.blocked.has(c.jid));
+  const canBlock = Boolean(c && c.kind === 'chat' && features.get('blocking') !== false);
+  $('contact-block').hidden = !canBlock || blocked;
+  $('contact-unblock').hidden = !canBlock || !blocked;
+  if (blocked) {
+    // Unblock first: a request to someone blocked would go unanswered.
+    $('contact-add').hidden = true;
+    $('conv-presence').textContent = 'Blocked: their messages do not reach you';
+  }
   if (!c) document.body.classList.remove('in-conv');
 }
 
@@ -742,9 +751,36 @@ function renderMe() {
   if (remove) remove.hidden = !model.avatars.has(model.jid);
 }
 
+// renderBlocked draws the blocklist in settings, each with Unblock.
+function renderBlocked() {
+  drawJIDList('blocked-list', [...model.blocked].sort().map((jid) => ({ jid })),
+    'Unblock', 'unblock-contact', 'Unblock', 'Nobody is blocked.');
+}
+
+// drawJIDList fills the list id (if the page has it) with one item per
+// {jid, reason}: the address, the reason, and a button (text; its
+// data-action is action, data-jid the address, its label label + jid);
+// empty is said when there are none.
+function drawJIDList(id, items, text, action, label, empty) {
+  const el = $(id);
+  if (!el) return;
+  el.replaceChildren(...items.map((a) => {
+    const li = document.createElement('li');
+    li.append(`${a.jid}${a.reason ? ` (“${a.reason}”)` : ''} `, button(text, action, { jid: a.jid }, `${label} ${a.jid}`));
+    return li;
+  }));
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.className = 'hint';
+    li.textContent = empty;
+    el.append(li);
+  }
+}
+
 const RENDER = {
   lists: renderLists, requests: renderRequests, directory: renderDirectory,
   header: renderHeader, occupants: renderOccupants, messages: renderMessages, me: renderMe,
+  blocked: renderBlocked,
 };
 
 // ---- page-wide: features, notices, connection, screens, passkeys -------------------
@@ -797,21 +833,7 @@ export function show(screen) {
 // settings dialog (lists: {member, outcast}, each [{jid, reason}]), each
 // with a button: data-action remove-member or unban, with data-jid.
 export function renderAffiliations(lists) {
-  const draw = (id, items, text, action, label) => {
-    const el = $(id);
-    if (!el) return;
-    el.replaceChildren(...items.map((a) => {
-      const li = document.createElement('li');
-      li.append(`${a.jid}${a.reason ? ` (“${a.reason}”)` : ''} `, button(text, action, { jid: a.jid }, `${label} ${a.jid}`));
-      return li;
-    }));
-    if (!items.length) {
-      const li = document.createElement('li');
-      li.className = 'hint';
-      li.textContent = 'Nobody.';
-      el.append(li);
-    }
-  };
+  const draw = (id, items, text, action, label) => drawJIDList(id, items, text, action, label, 'Nobody.');
   draw('cfg-member-list', lists.member || [], 'Remove', 'remove-member', 'Remove the membership of');
   draw('cfg-outcast-list', lists.outcast || [], 'Unban', 'unban', 'Unban');
 }

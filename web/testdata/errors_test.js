@@ -50,6 +50,7 @@ async function run() {
   check('refresh refused', endedSentence('expired'), 'Your session expired. Sign in again.');
   check('signed out elsewhere', endedSentence('logout'), 'You were signed out. Sign in again.');
   check('stream ended', endedSentence('ended'), 'You were signed out.');
+  check('signed out everywhere here', endedSentence('everywhere'), 'You are signed out on every device and browser.');
 
   // No sentence shows the server's message.
   for (const code of ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'internal', 'timeout', 'store_full', 'something_new']) {
