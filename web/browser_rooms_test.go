@@ -307,7 +307,7 @@ func TestBrowserRoomRejoined(t *testing.T) {
 	other := browsertest.Launch(t)
 	phone := pageOn(t, e, other, viewports[1], "alice-phone", alice)
 	phone.Wait(t, roomListed(room))
-	phone.Do(t, chromedp.Click(chromedp.CSS(`#rooms button[data-conv^="room:`+room+`@"]`)))
+	clickNow(t, phone, `#rooms button[data-conv^="room:`+room+`@"]`)
 	phone.Wait(t, textOf("conv-title")+` === `+js(room))
 	waitShownOnce(t, phone, "while you were away")
 	waitShownOnce(t, phone, "before signing out")

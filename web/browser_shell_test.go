@@ -181,7 +181,7 @@ func TestBrowserChatsRestored(t *testing.T) {
 
 	// Leaving the room on the phone forgets it everywhere.
 	phone.Do(t, chromedp.Click(chromedp.ID("conv-back")))
-	phone.Do(t, chromedp.Click(chromedp.CSS(`#rooms button[data-conv^="room:`+room+`@"]`)))
+	clickNow(t, phone, `#rooms button[data-conv^="room:`+room+`@"]`)
 	phone.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
 	phone.Do(t, chromedp.Click(chromedp.ID("room-leave")))
 	phone.Wait(t, `!document.querySelector('#rooms button[data-conv^="room:`+room+`@"]')`)

@@ -150,8 +150,17 @@ func convButton(jid string) string {
 // in the page: the list may be redrawn between finding and clicking).
 func clickConv(t *testing.T, p *browsertest.Page, jid string) {
 	t.Helper()
-	p.Wait(t, `!!document.querySelector(`+js(convButton(jid))+`)`)
-	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(jid))+`).click(), true)`)
+	clickNow(t, p, convButton(jid))
+}
+
+// clickNow waits for the element sel and clicks it from the page itself:
+// the lists are drawn again on changes, and a click through the DevTools
+// protocol may aim at a node drawn over in between ("Could not find node
+// with given id").
+func clickNow(t *testing.T, p *browsertest.Page, sel string) {
+	t.Helper()
+	p.Wait(t, `!!document.querySelector(`+js(sel)+`)`)
+	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(sel)+`).click(), true)`)
 }
 
 // contactButton selects the button of the contact jid in the contact list.
