@@ -76,7 +76,7 @@ func (s *Server) sessionEnded(user, reason string) {
 // StreamEvents serves GET /sse: the user's chatapi.* events as
 // Server-Sent Events. The token comes from the Authorization header or
 // ?token=; the stream ends when the token expires or is revoked.
-func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
+func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 	cl := claimsOf(c)
 	// Stream limits (limits.go): counted before any session work.
 	release, err := s.openStream(c, cl.Subject)
@@ -126,7 +126,12 @@ func (s *Server) StreamEvents(c echo.Context, _ StreamEventsParams) error {
 		}
 		defer stop()
 	}
-	err = s.hub.ServeStream(c.Response(), c.Request().WithContext(ctx), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello})
+	// chatapi.xmpp only for streams that ask for it (?raw=true).
+	var omit []string
+	if params.Raw == nil || !*params.Raw {
+		omit = []string{chatapi.EventXMPP}
+	}
+	err = s.hub.ServeStream(c.Response(), c.Request().WithContext(ctx), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello}, omit...)
 	if err == sse.ErrClosed {
 		return errorf(http.StatusServiceUnavailable, "the gateway is shutting down")
 	}

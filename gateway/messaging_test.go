@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -352,7 +353,7 @@ func TestIntegrationMessagingRooms(t *testing.T) {
 	srv := ejabberdtest.Shared(t)
 	a, b, c := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb, tc := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password), e.Login(t, c.Name, c.Password)
-	sa, _ := e.Open(t, ta, "")
+	sa, _ := e.OpenRaw(t, ta, "")
 	sb, _ := e.Open(t, tb, "")
 	sc, _ := e.Open(t, tc, "")
 	for _, s := range []*gatewaytest.Stream{sa, sb, sc} {
@@ -695,7 +696,7 @@ func TestIntegrationMessagingStanza(t *testing.T) {
 	e := newGateway(t, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
-	sa, _ := e.Open(t, ta, "")
+	sa, _ := e.OpenRaw(t, ta, "")
 	sb, _ := e.Open(t, tb, "")
 	sa.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 	sb.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
@@ -745,4 +746,68 @@ func TestIntegrationMessagingStanza(t *testing.T) {
 		{name: "unclosed", method: "POST", path: api + "/xmpp", token: ta, ct: "text/plain", body: `<message><body>x</body>`, status: 400},
 		{name: "no token", method: "POST", path: api + "/xmpp", ct: "text/plain", body: `<presence/>`, status: 401},
 	})
+}
+
+// TestIntegrationRawOptIn: chatapi.xmpp, the raw XML of each stanza,
+// reaches only the streams that asked for it (?raw=true); a default stream
+// gets the typed events alone, and a resume of it goes on past the raw
+// events it never saw.
+func TestIntegrationRawOptIn(t *testing.T) {
+	t.Parallel()
+	e := newGateway(t, func(c *gateway.Config) { c.Sessions.RawEvents = true })
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+	lean := e.OpenConnected(t, ta, "")
+	raw, r := e.OpenRaw(t, ta, "")
+	if r.Status != 200 {
+		t.Fatalf("open raw: %d %s", r.Status, r.Body)
+	}
+	raw.NextNamed(t, chatapi.EventConnect, 10*time.Second, nil)
+	say := func(body string) {
+		t.Helper()
+		if r := e.Do(t, "POST", api+"/chat/message/"+a.Name, tb, "text/plain", body); r.Status != 200 {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+	}
+	// untilChat reads s up to the chat with body, answering the raw events seen.
+	untilChat := func(s *gatewaytest.Stream, body string) (raws []string, last string) {
+		t.Helper()
+		for {
+			ev := s.Next(t, 10*time.Second)
+			switch ev.Name {
+			case chatapi.EventXMPP:
+				var x chatapi.XMPP
+				if err := json.Unmarshal([]byte(ev.Data), &x); err != nil {
+					t.Fatal(err)
+				}
+				raws = append(raws, string(x.XMPP))
+			case chatapi.EventChat:
+				var c chatapi.Chat
+				if err := json.Unmarshal([]byte(ev.Data), &c); err != nil {
+					t.Fatal(err)
+				}
+				if c.Body == body {
+					return raws, ev.ID
+				}
+			}
+		}
+	}
+	say("one")
+	raws, id := untilChat(lean, "one")
+	if len(raws) != 0 {
+		t.Errorf("the default stream got chatapi.xmpp: %q", raws)
+	}
+	lean.Close()
+	say("two")
+	say("three") // the raw event of a message follows its typed one
+	raws, _ = untilChat(raw, "three")
+	for _, body := range []string{"one", "two"} {
+		if !slices.ContainsFunc(raws, func(x string) bool { return strings.Contains(x, "<body>"+body+"</body>") }) {
+			t.Errorf("the raw stream got no chatapi.xmpp with the message %q: %q", body, raws)
+		}
+	}
+	resumed := e.OpenConnected(t, ta, id)
+	if raws, _ := untilChat(resumed, "three"); len(raws) != 0 {
+		t.Errorf("the resumed default stream got chatapi.xmpp: %q", raws)
+	}
 }

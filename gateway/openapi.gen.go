@@ -1818,6 +1818,13 @@ type StreamEventsParams struct {
 	// (sparkgate addition). The header wins when both are present.
 	LastEventIDQuery *string `form:"lastEventId,omitempty" json:"lastEventId,omitempty"`
 
+	// Raw `true` makes this stream carry `chatapi.xmpp`, the raw XML of every inbound stanza
+	// (sparkgate addition). Without it a stream leaves those events out: every message would
+	// otherwise reach the browser twice, once typed and once as base64 XML. The choice is
+	// per stream; resuming with `Last-Event-ID` goes on after left-out events as after
+	// any other. Gateways with `-raw-events=false` make none, whatever a stream asks.
+	Raw *bool `form:"raw,omitempty" json:"raw,omitempty"`
+
 	// LastEventIDHeader The id of the last event the client saw; `EventSource` sends it when it reconnects.
 	LastEventIDHeader *string `json:"Last-Event-ID,omitempty"`
 }
@@ -4432,6 +4439,13 @@ func (w *ServerInterfaceWrapper) StreamEvents(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "lastEventId", ctx.QueryParams(), &params.LastEventIDQuery, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lastEventId: %s", err))
+	}
+
+	// ------------- Optional query parameter "raw" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "raw", ctx.QueryParams(), &params.Raw, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter raw: %s", err))
 	}
 
 	headers := ctx.Request().Header

@@ -394,7 +394,7 @@ func TestIntegrationRoomsOccupantSnapshot(t *testing.T) {
 		t.Fatalf("alice joins: %d %s", r.Status, r.Body)
 	}
 	plainJoin(t, dialAs(t, c), roomJID, "carol")
-	sb, _ := e.Open(t, tb, "")
+	sb, _ := e.OpenRaw(t, tb, "")
 	sb.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 	if r := e.Do(t, "PUT", rp+"?nick=bob", tb, "", ""); r.Status != 200 {
 		t.Fatalf("bob joins: %d %s", r.Status, r.Body)

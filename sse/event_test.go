@@ -192,7 +192,7 @@ func BenchmarkPublish(b *testing.B) {
 			}
 			var subs []*subscriber
 			for range streams {
-				s, _, err := h.subscribe(context.Background(), "alice", "")
+				s, _, err := h.subscribe(context.Background(), "alice", "", nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -78,7 +78,7 @@ func newServer(t *testing.T, cfg sse.Config) *server {
 	s := &server{hub: h, errs: make(chan error, 100)}
 	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user := r.URL.Query().Get("user")
-		err := h.ServeStream(w, r, user, sse.Event{Name: "onConnect", Data: []byte(`{"username":"` + user + `"}`)})
+		err := h.ServeStream(w, r, user, sse.Event{Name: "onConnect", Data: []byte(`{"username":"` + user + `"}`)}, r.URL.Query()["omit"]...)
 		if errors.Is(err, sse.ErrClosed) {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		}
@@ -104,13 +104,14 @@ type stream struct {
 	cancel context.CancelFunc
 }
 
-// open connects user's stream, resuming after lastID when it is not empty,
-// and returns once the response headers arrived, that is once the hub has
+// open connects user's stream, resuming after lastID when it is not empty
+// and leaving out the events named in omit, and returns once the response headers arrived, that is once the hub has
 // registered the stream.
-func (s *server) open(t *testing.T, user, lastID string) *stream {
+func (s *server) open(t *testing.T, user, lastID string, omit ...string) *stream {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	req, err := http.NewRequestWithContext(ctx, "GET", s.ts.URL+"/sse?user="+url.QueryEscape(user), nil)
+	q := url.Values{"user": {user}, "omit": omit}
+	req, err := http.NewRequestWithContext(ctx, "GET", s.ts.URL+"/sse?"+q.Encode(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

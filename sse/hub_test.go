@@ -962,3 +962,41 @@ func TestMoveUser(t *testing.T) {
 	}
 	b.expect(t, "chatapi.chat", "still here")
 }
+
+// TestOmit: a stream that leaves out an event name gets every other event,
+// in order, live and in a resume; what it left out still counts as seen, so
+// it resumes after it; another tab of the user gets everything.
+func TestOmit(t *testing.T) {
+	s := newServer(t, sse.Config{})
+	s.hub.Publish("alice", "chatapi.chat", payload(0))
+	s.hub.Publish("alice", "chatapi.xmpp", []byte(`"x0"`))
+	s.hub.Publish("alice", "chatapi.chat", payload(1))
+
+	lean := s.open(t, "alice", "", "chatapi.xmpp")
+	lean.expect(t, "onConnect", `{"username":"alice"}`)
+	first := lean.expect(t, "chatapi.chat", "0")
+	lean.expect(t, "chatapi.chat", "1")
+
+	all := s.open(t, "alice", first.ID) // resumes after event 1: gets the raw one
+	all.expect(t, "onConnect", `{"username":"alice"}`)
+	all.expect(t, "chatapi.xmpp", `"x0"`)
+	all.expect(t, "chatapi.chat", "1")
+
+	s.hub.Publish("alice", "chatapi.xmpp", []byte(`"x1"`))
+	s.hub.Publish("alice", "chatapi.chat", payload(2))
+	last := lean.expect(t, "chatapi.chat", "2")
+	all.expect(t, "chatapi.xmpp", `"x1"`)
+	if ev := all.expect(t, "chatapi.chat", "2"); ev.ID != last.ID {
+		t.Errorf("the two tabs got event 2 as %q and %q", ev.ID, last.ID)
+	}
+	lean.close()
+	all.close()
+
+	resumed := s.open(t, "alice", first.ID, "chatapi.xmpp")
+	resumed.expect(t, "onConnect", `{"username":"alice"}`)
+	resumed.expect(t, "chatapi.chat", "1")
+	resumed.expect(t, "chatapi.chat", "2")
+	s.hub.Publish("alice", "chatapi.xmpp", []byte(`"x2"`))
+	s.hub.Publish("alice", "chatapi.chat", payload(3))
+	resumed.expect(t, "chatapi.chat", "3")
+}

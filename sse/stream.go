@@ -36,6 +36,7 @@ type subscriber struct {
 	// for writing.
 	next   uint64   // seq of the next logged event to write
 	tail   [][]byte // when ended: the frames it still writes before the close event
+	omit   []string // names of the events it leaves out (omit.go); fixed
 	ended  bool
 	reason string // why the hub ended the stream
 	resume bool
@@ -51,7 +52,7 @@ func (s *subscriber) endLocked(reason string, resume bool) {
 	}
 	s.ended, s.reason, s.resume = true, reason, resume
 	if reason != ReasonSlow { // a slow stream resumes from its last id
-		s.tail = s.log.sinceLocked(s.next - 1)
+		s.tail = s.keep(s.log.sinceLocked(s.next - 1))
 		s.next = s.log.last + 1
 	}
 	close(s.done)
@@ -89,9 +90,12 @@ func (s *subscriber) take(dst [][]byte) (frames [][]byte, more bool) {
 	size := 0
 	for ; i < l.ring.n && size < maxBatch; i++ {
 		f := l.ring.at(i).frame
+		s.next++
+		if s.omits(f) {
+			continue
+		}
 		dst = append(dst, f)
 		size += len(f)
-		s.next++
 	}
 	return dst, s.next <= l.last
 }
@@ -104,7 +108,7 @@ type start struct {
 
 // subscribe registers a stream for user resuming after lastID: its cursor
 // is set to the first event it must get.
-func (h *Hub) subscribe(ctx context.Context, user, lastID string) (*subscriber, start, error) {
+func (h *Hub) subscribe(ctx context.Context, user, lastID string, omit []string) (*subscriber, start, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -118,7 +122,7 @@ func (h *Hub) subscribe(ctx context.Context, user, lastID string) (*subscriber, 
 	h.mu.Unlock()
 	defer l.mu.Unlock()
 
-	s := &subscriber{log: l, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &subscriber{log: l, wake: make(chan struct{}, 1), done: make(chan struct{}), omit: omit}
 	l.trimLocked(&h.cfg, time.Now())
 	var st start
 	from := l.acked // what a stream without Last-Event-ID gets: what no stream had yet
@@ -134,7 +138,7 @@ func (h *Hub) subscribe(ctx context.Context, user, lastID string) (*subscriber, 
 			return nil, start{}, err
 		}
 		from = seq
-		st.replay = frames
+		st.replay = s.keep(frames)
 		if expired {
 			st.reset = h.resetFrame(l, "expired", lastID)
 			from = l.acked
@@ -206,12 +210,16 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // reset event if the resume is impossible, the replayed events, and live
 // events. It clears the server's write deadline and sets one per write.
 //
+// The stream leaves out the events named in omit (from the log, the
+// replay and the live events alike; omit.go); their ids still count as
+// seen, so a resume goes on after them.
+//
 // ServeStream returns ErrClosed, before writing anything, after Close; an
 // error wrapping ErrSlow when the stream fell behind; the write error when a
 // write failed; and nil when the client left or the hub ended the stream for
 // another reason.
-func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, hello Event) error {
-	s, st, err := h.subscribe(r.Context(), user, LastEventID(r))
+func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, hello Event, omit ...string) error {
+	s, st, err := h.subscribe(r.Context(), user, LastEventID(r), omit)
 	if err != nil {
 		return err
 	}

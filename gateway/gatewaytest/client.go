@@ -144,8 +144,20 @@ type streamItem struct {
 // stream is closed at the end of the test.
 func (c *Client) Open(t testing.TB, token, lastEventID string) (*Stream, Response) {
 	t.Helper()
+	return c.open(t, token, lastEventID, "")
+}
+
+// OpenRaw is Open for a stream that also carries chatapi.xmpp, the raw XML
+// of every stanza (?raw=true).
+func (c *Client) OpenRaw(t testing.TB, token, lastEventID string) (*Stream, Response) {
+	t.Helper()
+	return c.open(t, token, lastEventID, "&raw=true")
+}
+
+func (c *Client) open(t testing.TB, token, lastEventID, query string) (*Stream, Response) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/sparkweb/api/sse?token="+url.QueryEscape(token), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/sparkweb/api/sse?token="+url.QueryEscape(token)+query, nil)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
