@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,8 @@ type BigRoom struct {
 	P50Ratio   float64 `json:"p50_ratio"`
 	P99Ratio   float64 `json:"p99_ratio"`
 	Note       string  `json:"note,omitempty"`
+	// LoadAvg is the machine's load average before and after the run.
+	LoadAvg string `json:"loadavg"`
 }
 
 // bigRoom measures a join into a room of b.opt.bigRoom members: the
@@ -172,6 +175,7 @@ func (b *bench) bigRoom(ctx context.Context) error {
 	if r.JoinMS > r.TargetMS {
 		problems = append(problems, fmt.Sprintf("the join took %.0f ms, over the %.0f ms target", r.JoinMS, r.TargetMS))
 	}
+	r.LoadAvg = b.res.Machine.LoadStart + " -> " + loadAvg()
 	r.Note = fmt.Sprintf("%d direct members entered %d at a time in %.1f s; the joiner's stream opened before the join; posts from the gateway user (REST) and from direct member 0, one at a time, to the last of the %d other members", n, b.opt.workers, r.MembersJoinS, r.Recipients)
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
@@ -264,20 +268,73 @@ func (w *joinWatch) wait(ctx context.Context, limit time.Duration) bool {
 }
 
 // mergeInto writes the big-room section into the results file at path,
-// keeping the other scenarios' figures of the run that wrote it.
+// keeping the other sections of the run that wrote it, in their order.
 func (r *BigRoom) mergeInto(path string) error {
-	doc := map[string]json.RawMessage{}
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	b, err := json.Marshal(r)
+	section, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	doc["big_room_join"] = b
-	return writeJSONFile(path, doc)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		b, err = []byte("{}"), nil
+	}
+	if err != nil {
+		return err
+	}
+	merged, err := setSection(b, "big_room_join", section)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, merged, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// setSection returns the JSON object doc with its member key set to
+// value (added last when new), the other members kept in their order,
+// indented as writeJSONFile does.
+func setSection(doc []byte, key string, value json.RawMessage) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	var keys []string
+	vals := map[string]json.RawMessage{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if _, dup := vals[k]; !dup {
+			keys = append(keys, k)
+		}
+		vals[k] = v
+	}
+	if _, ok := vals[key]; !ok {
+		keys = append(keys, key)
+	}
+	vals[key] = value
+	var out bytes.Buffer
+	out.WriteString("{")
+	for i, k := range keys {
+		if i > 0 {
+			out.WriteString(",")
+		}
+		kb, _ := json.Marshal(k)
+		out.WriteString("\n  ")
+		out.Write(kb)
+		out.WriteString(": ")
+		if err := json.Indent(&out, vals[k], "  ", "  "); err != nil {
+			return nil, err
+		}
+	}
+	out.WriteString("\n}\n")
+	return out.Bytes(), nil
 }
