@@ -26,6 +26,20 @@ func (s *SQLite) PutJoined(ctx context.Context, j rooms.Joined) error {
 	return nil
 }
 
+// SetPosition records how far the user has read in a room they are in;
+// a room with no entry stays without one.
+func (s *SQLite) SetPosition(ctx context.Context, user, room, lastID string, lastSeen time.Time) error {
+	var seen int64
+	if !lastSeen.IsZero() {
+		seen = lastSeen.Unix()
+	}
+	if _, err := s.exec(ctx, `UPDATE joined_rooms SET last_id = ?, last_seen = ? WHERE user_jid = ? AND room = ?`,
+		lastID, seen, user, room); err != nil {
+		return fmt.Errorf("store: set room position: %w", err)
+	}
+	return nil
+}
+
 // DeleteJoined removes the user's entry for the room; none is not an
 // error.
 func (s *SQLite) DeleteJoined(ctx context.Context, user, room string) error {

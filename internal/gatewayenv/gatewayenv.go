@@ -237,6 +237,19 @@ func (e *Env) Kill() {
 	})
 }
 
+// Crash stops the gateway as a crash would, harder than Kill: the store
+// is closed first, so nothing the gateway writes as its sessions end
+// reaches it (their last read positions in their rooms, for one); the
+// store keeps what the gateway wrote while it ran.
+func (e *Env) Crash() {
+	e.stop.Do(func() {
+		e.Store.Close()
+		e.Server.CloseClientConnections()
+		e.Server.Close()
+		e.Gateway.Close()
+	})
+}
+
 // track wraps h so that DropStreams can cut the open event streams.
 func (e *Env) track(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
