@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/sparkgate/sparkgate/rooms"
@@ -46,6 +47,10 @@ func (s *Server) roomForgotten(ctx context.Context, user, room string) {
 // savedRooms is xmppconn's Rooms: the rooms to enter again.
 func (s *Server) savedRooms(ctx context.Context, user string) []xmppconn.SavedRoom {
 	list, err := s.cfg.Rooms.Joined(ctx, user)
+	if errors.Is(err, rooms.ErrUnsealed) { // the others are entered still
+		s.log.Warn("room: joined room password not opened", "user", user, "err", err)
+		err = nil
+	}
 	if err != nil {
 		s.log.Warn("room: joined rooms not read", "user", user, "err", err)
 		return nil

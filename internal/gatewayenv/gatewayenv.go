@@ -25,6 +25,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/rooms"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
 	"github.com/sparkgate/sparkgate/webpush/webpushtest"
@@ -154,7 +155,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		WebClient:    true,
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
-		Rooms:        st,
+		Rooms:        rooms.Sealed(st, keys),
 		Messaging:    gateway.MessagingConfig{Unread: st},
 	}
 	if o.Store != "" {
