@@ -180,10 +180,7 @@ func TestIntegrationRoomsLast(t *testing.T) {
 			t.Fatalf("subject: %d %s", r.Status, r.Body)
 		}
 		plainUntil(t, plain, "<subject>plans for today</subject>")
-		var m chatapi.GroupChat
-		for m.Subject != "plans for today" {
-			sb.NextNamed(t, chatapi.EventMUC, 10*time.Second, &m)
-		}
+		nextSubject(t, sb, "plans for today")
 		msgEventually(t, 5*time.Second, func() string {
 			r := e.Do(t, "GET", rp, tb, "", "")
 			if !strings.Contains(string(r.Body), `"subject":"plans for today"`) {

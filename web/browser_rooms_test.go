@@ -99,7 +99,7 @@ func moderate(t *testing.T, p *browsertest.Page, nick, action, reason string) {
 // TestBrowserRoomModeration: at 1280×800, alice creates a room with
 // options from the join form and reads them back in its settings; she
 // sets the subject, which bob and carol see on joining and live when it
-// changes; the member list shows roles; bob, no owner, is told in plain
+// changes or is cleared; the member list shows roles; bob, no owner, is told in plain
 // words that he may not read the settings; alice takes and gives bob's
 // voice, kicks carol and bans bob, each with a reason they read; the
 // directory counts the people in the room; alice destroys it with a
@@ -161,6 +161,13 @@ func TestBrowserRoomModeration(t *testing.T) {
 		t.Fatalf("carol a participant again: %d %s", r.Status, r.Body)
 	}
 	carol.p.Wait(t, `!`+visible("subject-edit"))
+	// Cleared (an empty subject), it goes from every page live.
+	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room+"/subject", tokAlice, "text/plain", ""); r.Status != 200 {
+		t.Fatalf("subject cleared: %d %s", r.Status, r.Body)
+	}
+	for _, u := range []user{alice, bob, carol} {
+		u.p.Wait(t, textOf("conv-subject")+` === "" && !`+visible("conv-subject"))
+	}
 
 	// The member list, with what each person is there.
 	openOccupants(t, alice.p)
