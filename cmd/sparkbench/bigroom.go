@@ -163,7 +163,7 @@ func (b *bench) bigRoom(ctx context.Context) error {
 	w.mu.Unlock()
 
 	var problems []string
-	if r.SnapshotOccupants < n {
+	if r.SnapshotOccupants != n+1 { // the members and the joiner
 		problems = append(problems, fmt.Sprintf("the snapshot listed %d occupants of %d", r.SnapshotOccupants, n+1))
 	}
 	if r.Resets > 0 {
