@@ -30,8 +30,9 @@ type GroupChat struct {
 	// Stamp is the original send time of delayed or archived messages
 	// (XEP-0203), RFC 3339 in UTC; empty for live messages.
 	Stamp string `json:"stamp,omitempty"`
-	// Subject is the room subject when the message changes it.
-	Subject string `json:"subject,omitempty"`
+	// Subject is the room's new subject when the message sets it (XEP-0045
+	// section 8.1), "" when it clears it; absent (nil) otherwise.
+	Subject *string `json:"subject,omitempty"`
 	// File, when set, is the file the message links to (XEP-0066).
 	File *File `json:"file,omitempty"`
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/sparkgate/sparkgate/rooms"
@@ -11,12 +12,13 @@ import (
 // Joined rooms are part of the user's state (issue 20): a join stores the
 // room, a leave (or the room making the user leave: a kick, a ban, its
 // destruction) removes it, and a session that ends stores how far it read
-// in each room. A session that opens again enters them and reads each
-// room's archive after that point (xmppconn's SavedRoom), so a gateway
-// restart loses nothing and repeats nothing. A gateway killed without
-// ending its sessions keeps the positions of the joins only: the
-// catch-up then reads from the join time, and what the user's tabs had
-// is sent again (their event log is gone anyway: chatapi.reset).
+// in each room; while it lives, the positions that moved are written
+// about once a second (roompositions.go). A session that opens again
+// enters them and reads each room's archive after that point
+// (xmppconn's SavedRoom), so a gateway restart loses nothing and repeats
+// nothing. A gateway killed without ending its sessions loses at most
+// the last second of positions: the catch-up then sends that second's
+// messages again.
 
 // roomStoreTimeout bounds one store call made from a session's goroutine.
 const roomStoreTimeout = 2 * time.Second
@@ -45,6 +47,10 @@ func (s *Server) roomForgotten(ctx context.Context, user, room string) {
 // savedRooms is xmppconn's Rooms: the rooms to enter again.
 func (s *Server) savedRooms(ctx context.Context, user string) []xmppconn.SavedRoom {
 	list, err := s.cfg.Rooms.Joined(ctx, user)
+	if errors.Is(err, rooms.ErrUnsealed) { // the others are entered still
+		s.log.Warn("room: joined room password not opened", "user", user, "err", err)
+		err = nil
+	}
 	if err != nil {
 		s.log.Warn("room: joined rooms not read", "user", user, "err", err)
 		return nil

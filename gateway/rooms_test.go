@@ -51,6 +51,40 @@ func plainJoin(t *testing.T, c *xmppconn.Conn, room, nick string) {
 	plainUntil(t, c, "from='"+room+"/"+nick+"'", "110")
 }
 
+// roomWithPlain starts a gateway on dir in which a new user (alice) with
+// an open stream joins a new room (its name starts with prefix), and a
+// plain client (bob) joins it too.
+func roomWithPlain(t *testing.T, dir, prefix string) (first *env, a ejabberdtest.User, s1 *gatewaytest.Stream, plain *xmppconn.Conn, roomJID string) {
+	t.Helper()
+	first = startEnv(t, gatewayenv.Options{Plain: true, Dir: dir})
+	srv := ejabberdtest.Shared(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta := first.Login(t, a.Name, a.Password)
+	s1, _ = first.Open(t, ta, "")
+	s1.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	plain = dialAs(t, b)
+	room := prefix + strings.ToLower(a.Name[1:9])
+	roomJID = room + "@" + srv.MUCService()
+	if r := first.Do(t, "PUT", api+"/groupchat/room/"+room+"?nick=alice", ta, "", ""); r.Status != 200 {
+		t.Fatalf("join: %d %s", r.Status, r.Body)
+	}
+	plainJoin(t, plain, roomJID, "bob")
+	return first, a, s1, plain, roomJID
+}
+
+// plainSay posts body (also its id) to room from a plain client that is
+// in it, and returns once the room echoed it (so it is archived).
+func plainSay(t *testing.T, plain *xmppconn.Conn, room, body string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	raw := fmt.Sprintf(`<message to='%s' type='groupchat' id='%s'><body>%s</body></message>`, room, body, body)
+	if err := plain.SendRaw(ctx, []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	plainUntil(t, plain, "<body>"+body+"</body>")
+}
+
 // nextPresence reads a stream until a presence from from.
 func nextPresence(t *testing.T, s *gatewaytest.Stream, from string) chatapi.Presence {
 	t.Helper()
@@ -146,10 +180,7 @@ func TestIntegrationRoomsLast(t *testing.T) {
 			t.Fatalf("subject: %d %s", r.Status, r.Body)
 		}
 		plainUntil(t, plain, "<subject>plans for today</subject>")
-		var m chatapi.GroupChat
-		for m.Subject != "plans for today" {
-			sb.NextNamed(t, chatapi.EventMUC, 10*time.Second, &m)
-		}
+		nextSubject(t, sb, "plans for today")
 		msgEventually(t, 5*time.Second, func() string {
 			r := e.Do(t, "GET", rp, tb, "", "")
 			if !strings.Contains(string(r.Body), `"subject":"plans for today"`) {
@@ -267,30 +298,9 @@ func containsCode(codes []string, c string) bool {
 // removes the room from the user's state.
 func TestIntegrationRoomsRejoinAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	first := startEnv(t, gatewayenv.Options{Plain: true, Dir: dir})
-	srv := ejabberdtest.Shared(t)
-	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	ta := first.Login(t, a.Name, a.Password)
-	s1, _ := first.Open(t, ta, "")
-	s1.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
-	plain := dialAs(t, b)
-	room := "stay" + strings.ToLower(a.Name[1:9])
-	roomJID := room + "@" + srv.MUCService()
-	rp := api + "/groupchat/room/" + room
-	if r := first.Do(t, "PUT", rp+"?nick=alice", ta, "", ""); r.Status != 200 {
-		t.Fatalf("join: %d %s", r.Status, r.Body)
-	}
-	plainJoin(t, plain, roomJID, "bob")
-	say := func(t *testing.T, body string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		defer cancel()
-		raw := fmt.Sprintf(`<message to='%s' type='groupchat' id='%s'><body>%s</body></message>`, roomJID, body, body)
-		if err := plain.SendRaw(ctx, []byte(raw)); err != nil {
-			t.Fatal(err)
-		}
-		plainUntil(t, plain, "<body>"+body+"</body>") // the room echoed it: archived
-	}
+	first, a, s1, plain, roomJID := roomWithPlain(t, dir, "stay")
+	rp := api + "/groupchat/room/" + strings.TrimSuffix(roomJID, "@"+ejabberdtest.Shared(t).MUCService())
+	say := func(t *testing.T, body string) { t.Helper(); plainSay(t, plain, roomJID, body) }
 	say(t, "before")
 	var m chatapi.GroupChat
 	for m.Body != "before" {

@@ -139,6 +139,9 @@ type Server struct {
 	users    usersState
 	bg       *background // forgetting removed accounts (lifecycle.go)
 	owners   owners      // the users this node owns (ownership.go)
+	// positions are the joined rooms' read positions on their way to the
+	// store (roompositions.go); nil without Config.Rooms.
+	positions *roomPositions
 
 	closeOnce sync.Once
 	closeErr  error
@@ -193,6 +196,8 @@ func New(cfg Config) (*Server, error) {
 	mc.OnRefused = s.sessionRefused
 	if cfg.Rooms != nil {
 		mc.Rooms, mc.OnRoomsSaved, mc.OnRoomExit = s.savedRooms, s.saveRooms, s.roomExited
+		s.positions = newRoomPositions()
+		mc.OnRoomRead = s.positions.note
 	}
 	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
 	mc.PushApp = s.pushRegistration
@@ -222,6 +227,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.spec = spec
 	s.echo = s.routes()
+	if s.positions != nil {
+		s.bg.run(s.runRoomPositions)
+	}
 	return s, nil
 }
 

@@ -2,7 +2,9 @@
 // a user is in, so that they outlive the user's XMPP session and the
 // gateway's process: the room, the nick, the room password and how far
 // the user has read (the room archive's id of the last message seen).
-// The gateway writes an entry on join, updates it when a session ends,
+// The gateway writes an entry on join, updates its position as the
+// user's session reads (coalesced, about once a second) and when the
+// session ends,
 // removes it on leave (or when the room made the user leave), and rejoins
 // the rooms when the user's session opens again, catching up from the
 // room's archive after LastID. The store implements Store.
@@ -36,6 +38,10 @@ type Joined struct {
 type Store interface {
 	// PutJoined stores j, replacing the user's entry for the room.
 	PutJoined(ctx context.Context, j Joined) error
+	// SetPosition records how far the user has read in a room they are in
+	// (Joined.LastID and LastSeen); a room with no entry (the user left
+	// it) is left without one, and that is not an error.
+	SetPosition(ctx context.Context, user, room, lastID string, lastSeen time.Time) error
 	// DeleteJoined removes the user's entry for the room; none is not an
 	// error.
 	DeleteJoined(ctx context.Context, user, room string) error

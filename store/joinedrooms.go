@@ -26,6 +26,20 @@ func (s *SQLite) PutJoined(ctx context.Context, j rooms.Joined) error {
 	return nil
 }
 
+// SetPosition records how far the user has read in a room they are in;
+// a room with no entry stays without one.
+func (s *SQLite) SetPosition(ctx context.Context, user, room, lastID string, lastSeen time.Time) error {
+	var seen int64
+	if !lastSeen.IsZero() {
+		seen = lastSeen.Unix()
+	}
+	if _, err := s.exec(ctx, `UPDATE joined_rooms SET last_id = ?, last_seen = ? WHERE user_jid = ? AND room = ?`,
+		lastID, seen, user, room); err != nil {
+		return fmt.Errorf("store: set room position: %w", err)
+	}
+	return nil
+}
+
 // DeleteJoined removes the user's entry for the room; none is not an
 // error.
 func (s *SQLite) DeleteJoined(ctx context.Context, user, room string) error {
@@ -59,4 +73,49 @@ func (s *SQLite) Joined(ctx context.Context, user string) ([]rooms.Joined, error
 		return nil, fmt.Errorf("store: joined rooms: %w", err)
 	}
 	return out, nil
+}
+
+// RewriteRoomPasswords replaces every stored room password by f's
+// answer for it, in one transaction, and returns how many changed
+// (rooms.SealExisting seals those stored in plain text).
+func (s *SQLite) RewriteRoomPasswords(ctx context.Context, f func(user, room, stored string) (string, error)) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx *txn) error {
+		rows, err := tx.QueryContext(ctx, `SELECT user_jid, room, password FROM joined_rooms WHERE password <> ''`)
+		if err != nil {
+			return err
+		}
+		type row struct{ user, room, pw string }
+		var all []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.user, &r.room, &r.pw); err != nil {
+				rows.Close()
+				return err
+			}
+			all = append(all, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range all {
+			pw, err := f(r.user, r.room, r.pw)
+			if err != nil {
+				return err
+			}
+			if pw == r.pw {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE joined_rooms SET password = ? WHERE user_jid = ? AND room = ?`, pw, r.user, r.room); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: rewrite room passwords: %w", err)
+	}
+	return n, nil
 }

@@ -49,3 +49,32 @@ func testJoinedRooms(t *testing.T, newStore opener) {
 		t.Fatalf("b's rooms: %+v, %v", got, err)
 	}
 }
+
+func TestJoinedRoomPosition(t *testing.T) { eachBackend(t, testJoinedRoomPosition) }
+
+// testJoinedRoomPosition: SetPosition moves the read position of a room
+// the user is in and keeps its nick and password; it brings back no room
+// the user left.
+func testJoinedRoomPosition(t *testing.T, newStore opener) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	j := rooms.Joined{User: "a@x", Room: "r@muc.x", Nick: "al", Password: "pw", LastID: "id-1", LastSeen: time.Unix(1_800_000_000, 0)}
+	if err := s.PutJoined(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Unix(1_800_000_060, 0)
+	if err := s.SetPosition(ctx, "a@x", "r@muc.x", "id-7", later); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPosition(ctx, "a@x", "gone@muc.x", "id-8", later); err != nil {
+		t.Fatalf("a room with no entry: %v", err)
+	}
+	got, err := s.Joined(ctx, "a@x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.LastID, j.LastSeen = "id-7", later
+	if d := cmp.Diff([]rooms.Joined{j}, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); d != "" {
+		t.Fatalf("Joined (-want +got):\n%s", d)
+	}
+}

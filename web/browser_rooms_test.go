@@ -99,7 +99,8 @@ func moderate(t *testing.T, p *browsertest.Page, nick, action, reason string) {
 // TestBrowserRoomModeration: at 1280×800, alice creates a room with
 // options from the join form and reads them back in its settings; she
 // sets the subject, which bob and carol see on joining and live when it
-// changes; the member list shows roles; bob, no owner, is told in plain
+// changes or is cleared; she makes bob an admin and an owner and revokes
+// both from the member list; the member list shows roles; bob, no owner, is told in plain
 // words that he may not read the settings; alice takes and gives bob's
 // voice, kicks carol and bans bob, each with a reason they read; the
 // directory counts the people in the room; alice destroys it with a
@@ -162,6 +163,13 @@ func TestBrowserRoomModeration(t *testing.T) {
 		t.Fatalf("carol a participant again: %d %s", r.Status, r.Body)
 	}
 	carol.p.Wait(t, `!`+visible("subject-edit"))
+	// Cleared (an empty subject), it goes from every page live.
+	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room+"/subject", tokAlice, "text/plain", ""); r.Status != 200 {
+		t.Fatalf("subject cleared: %d %s", r.Status, r.Body)
+	}
+	for _, u := range []user{alice, bob, carol} {
+		u.p.Wait(t, textOf("conv-subject")+` === "" && !`+visible("conv-subject"))
+	}
 
 	// The member list, with what each person is there.
 	openOccupants(t, alice.p)
@@ -196,6 +204,29 @@ func TestBrowserRoomModeration(t *testing.T) {
 	bob.p.Wait(t, occupantLi(bobNick)+`.textContent.includes("no voice")`)
 	alice.p.Do(t, chromedp.Click(chromedp.CSS(occupantButton(bobNick, "voice"))))
 	alice.p.Wait(t, `!!document.querySelector(`+js(occupantButton(bobNick, "unvoice"))+`)`)
+
+	// Bob made an admin, then an owner, from the member list: each page
+	// shows it, and as an owner he is offered the settings; revoked, he is
+	// a member again.
+	grant := func(text, word string) {
+		t.Helper()
+		sel := `#occupants li[data-nick="` + bobNick + `"] button[aria-label="` + text + `: ` + bobNick + `"]`
+		alice.p.Wait(t, `!!document.querySelector(`+js(sel)+`)`)
+		alice.p.Do(t, chromedp.Click(chromedp.CSS(sel)))
+		for _, u := range []user{alice, bob} {
+			u.p.Wait(t, occupantLi(bobNick)+`?.querySelector(".tags")?.textContent.startsWith(" — `+word+`") === true`)
+		}
+	}
+	grant("Make admin", "admin")
+	grant("Make owner", "owner")
+	bob.p.Wait(t, visible("room-settings-open"))
+	grant("Revoke owner", "member")
+	bob.p.Wait(t, `!`+visible("room-settings-open"))
+	grant("Make admin", "admin")
+	grant("Revoke admin", "member")
+	if n := browsertest.MustEval[int](t, bob.p, `document.querySelectorAll("#occupants button[data-action=affiliation]").length`); n != 0 {
+		t.Errorf("bob, no owner, is offered %d affiliation changes", n)
+	}
 
 	// Carol is kicked: she reads why, and the room leaves her list.
 	moderate(t, alice.p, carolNick, "kick", "too loud")

@@ -118,7 +118,8 @@
 // ManagerConfig.OnEnd is told once when a session ends for good.
 // ManagerConfig.Rooms and OnRoomsSaved let the rooms a user is in outlive
 // the session: a session that opens enters them again and reads each
-// room's archive after the last message it delivered (roomstate.go).
+// room's archive after the last message it delivered (roomstate.go);
+// OnRoomRead hears of each move of that position while the session lives.
 // Entering a room gives one chatapi.muc occupants event, not a presence
 // per occupant. Every
 // goroutine of a Session belongs to the Manager: [Manager.Close] ends the

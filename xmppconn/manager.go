@@ -81,6 +81,13 @@ type ManagerConfig struct {
 	// each, for Rooms to give back later. It is called from the
 	// session's goroutine.
 	OnRoomsSaved func(user string, rooms []SavedRoom)
+	// OnRoomRead, when set, is called whenever a session's position in a
+	// joined room moves (a live message from the room, or one its
+	// catch-up read from the room's archive), so that a position outlives
+	// a gateway that dies without ending its sessions. It is called from
+	// the session's goroutine, once per message: it must not block, and
+	// should coalesce what it writes.
+	OnRoomRead func(user string, room SavedRoom)
 	// Active, when set, reports whether a user has an open event stream; a
 	// session with no stream and no use for IdleTimeout ends.
 	Active func(user string) bool

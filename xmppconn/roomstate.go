@@ -100,6 +100,24 @@ func (s *Session) saveRooms() {
 	s.m.cfg.OnRoomsSaved(s.user, out)
 }
 
+// roomRead hands the session's position in a joined room to
+// ManagerConfig.OnRoomRead after it moved.
+func (s *Session) roomRead(roomJID string) {
+	if s.m.cfg.OnRoomRead == nil {
+		return
+	}
+	s.mu.Lock()
+	r, ok := s.rooms[roomJID]
+	var saved SavedRoom
+	if ok {
+		saved = SavedRoom{Room: roomJID, Nick: r.nick, Password: r.password, LastID: r.lastID, LastSeen: r.lastSeen}
+	}
+	s.mu.Unlock()
+	if ok {
+		s.m.cfg.OnRoomRead(s.user, saved)
+	}
+}
+
 func (s *Session) setJoining(roomJID string, on bool) {
 	s.mu.Lock()
 	if on {

@@ -724,6 +724,7 @@ func (s *Session) emit(st *Stanza) {
 				}
 			}
 			s.mu.Unlock()
+			s.roomRead(bareJID(st.From)) // roomstate.go
 		} else if id != "" {
 			s.lastArchiveID = id
 		}
@@ -900,6 +901,7 @@ func (s *Session) finishCatchUp() {
 					rm.lastID = r.ID
 				}
 				s.mu.Unlock()
+				s.roomRead(q.archive)
 			}
 			if k := originKey(r.Forwarded.Message); k != "" && !s.seen.add(k) {
 				continue // its sender sent it again after a connection loss

@@ -168,7 +168,11 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 		typ = chatapi.TypeNormal
 	}
 	if typ == "groupchat" {
-		if m.Body == "" && m.Subject == "" {
+		var subject *string
+		if hasSubject(s) { // roomstate.go: an empty subject clears it
+			subject = &m.Subject
+		}
+		if m.Body == "" && subject == nil {
 			return out
 		}
 		return append(out, chatapi.GroupChat{
@@ -180,7 +184,7 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 			ID:       s.ID,
 			StanzaID: stanzaIDBy(s, bareJID(s.From)),
 			Stamp:    stamp,
-			Subject:  m.Subject,
+			Subject:  subject,
 			File:     fileOf(m),
 		})
 	}

@@ -75,6 +75,18 @@ line two ✓</body><thread>t1</thread>` +
 				Body: "hello room", ID: "g1", StanzaID: "R1"}},
 		},
 		{
+			name: "groupchat-subject",
+			raw:  `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='s1'><subject>plans</subject></message>`,
+			want: []chatapi.Payload{chatapi.GroupChat{Type: "groupchat", From: "room@conference.example.org/bob", To: "alice@example.org/web",
+				ID: "s1", Subject: ptrTo("plans")}},
+		},
+		{
+			name: "groupchat-subject-cleared",
+			raw:  `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='s2'><subject/></message>`,
+			want: []chatapi.Payload{chatapi.GroupChat{Type: "groupchat", From: "room@conference.example.org/bob", To: "alice@example.org/web",
+				ID: "s2", Subject: ptrTo("")}},
+		},
+		{
 			name: "direct-invitation",
 			raw: `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org'>` +
 				`<x xmlns='jabber:x:conference' jid='room@conference.example.org' reason='join us' password='pw'/></message>`,
@@ -322,3 +334,5 @@ func FuzzTranslate(f *testing.F) {
 		}
 	})
 }
+
+func ptrTo[T any](v T) *T { return &v }

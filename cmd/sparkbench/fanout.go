@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/sse/ssetest"
-	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // errRoomsMissing says the gateway does not implement the rooms API yet.
@@ -247,73 +246,16 @@ func (b *bench) fanoutDirect(ctx context.Context, members int) error {
 	}
 	results := make([]fanoutPost, b.opt.posts)
 	var dups, events atomic.Int64
-	type member struct {
-		c      *xmppconn.Conn
-		joined chan error
-		done   chan struct{}
-	}
-	ms := make([]*member, len(names))
-	defer func() {
-		var wg sync.WaitGroup
-		for _, m := range ms {
-			if m != nil {
-				wg.Go(func() { closeDirect(m.c); <-m.done })
-			}
-		}
-		wg.Wait()
-	}()
-	if err := forEach(ctx, len(names), b.opt.workers, func(ctx context.Context, i int) error {
-		c, err := dialDirect(ctx, b.c2s, b.domain, names[i], b.password)
-		if err != nil {
-			return err
-		}
-		m := &member{c: c, joined: make(chan error, 1), done: make(chan struct{})}
-		ms[i] = m
-		self := room + "/" + names[i]
-		go func() {
-			defer close(m.done)
-			seen := map[int]bool{}
-			for st := range c.In() {
-				events.Add(1)
-				switch {
-				case st.Name == "presence" && st.From == self:
-					var err error
-					if st.Type == "error" {
-						err = fmt.Errorf("join refused: %.200s", st.Raw)
-					}
-					select {
-					case m.joined <- err:
-					default:
-					}
-				case st.Name == "message" && st.Type == "groupchat" && i > 0 && st.Message != nil && st.Delay == nil:
-					record(results, seen, &dups, st.Message.Body, time.Now())
-				}
-			}
-		}()
-		return nil
-	}); err != nil {
+	ms, err := b.dialMembers(ctx, names, room, &events, recordButPoster(results, len(names), &dups))
+	defer closeMembers(ms)
+	if err != nil {
 		return err
 	}
-	join := func(ctx context.Context, i int) error {
-		m := ms[i]
-		if err := m.c.SendRaw(ctx, []byte("<presence to='"+room+"/"+names[i]+"'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>")); err != nil {
-			return err
-		}
-		select {
-		case err := <-m.joined:
-			return err
-		case <-time.After(10 * time.Second):
-			return errors.New("no join presence within 10s")
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	join := func(ctx context.Context, i int) error { return ms[i].join(ctx, room, names[i]) }
 	if err := join(ctx, 0); err != nil {
 		return fmt.Errorf("poster join: %w", err)
 	}
-	// Accept the default configuration, which unlocks a new room
-	// (XEP-0045 section 10.1.2, instant room).
-	if _, err := ms[0].c.RawIQ(ctx, "set", room, []byte("<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>")); err != nil {
+	if err := ms[0].instantRoom(ctx, room); err != nil {
 		return fmt.Errorf("instant room: %w", err)
 	}
 	var joined atomic.Int64

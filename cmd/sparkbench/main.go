@@ -18,6 +18,11 @@
 //     restarted, sessions reopened from the JWTs);
 //   - fan-out: one room, members each with a stream: post → last member's
 //     event; the same with direct members in another room;
+//   - bigroom: a room of -big-room (1,000) direct members, then a gateway
+//     user with an open stream joins it: the join's time, the events it
+//     puts in the joiner's stream (one occupant snapshot, not one presence
+//     per member), and post → last member from the gateway user and from a
+//     direct member of the same room (issue 20);
 //   - tabs: one user with many streams, a direct client sending headlines
 //     to it: time to the last stream, and events per second with 100
 //     streams; the same with as many resources of one direct user;
@@ -77,6 +82,7 @@ type options struct {
 	duration   time.Duration
 	messages   int
 	members    int
+	bigRoom    int
 	tabs       int
 	posts      int
 	idleWindow time.Duration
@@ -108,12 +114,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "sending time of each throughput run")
 	fs.IntVar(&o.messages, "messages", 2000, "sequential messages of each latency run")
 	fs.IntVar(&o.members, "members", 500, "members of the fan-out room")
+	fs.IntVar(&o.bigRoom, "big-room", 1000, "direct members of the room a gateway user joins in the bigroom scenario")
 	fs.IntVar(&o.tabs, "tabs", 1000, "streams (tabs) of one user in the tabs scenario")
 	fs.IntVar(&o.posts, "posts", 100, "posts of the fan-out and tabs scenarios")
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,tabs,scale,eventpath,push,soak); empty means all but soak")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,bigroom,tabs,scale,eventpath,push,soak); empty means all but soak")
 	fs.IntVar(&o.soakUsers, "soak-users", 1000, "users of the soak scenario, each logged in with one stream")
 	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "how long the soak's users chat")
 	fs.DurationVar(&o.soakInterval, "soak-interval", 15*time.Second, "each soak user sends one message this often")
@@ -145,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.duration = min(o.duration, 2*time.Second)
 		o.users = []int{50}
 		o.members = min(o.members, 20)
+		o.bigRoom = min(o.bigRoom, 50)
 		o.tabs = min(o.tabs, 50)
 		o.posts = min(o.posts, 20)
 		o.idleWindow = min(o.idleWindow, 3*time.Second)
@@ -159,6 +167,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if a != "" && !isLoopback(a) {
 			return nil, fmt.Errorf("%s is not a loopback address: sparkbench only runs on loopback", a)
 		}
+	}
+	if o.bigRoom < 2 {
+		return nil, errors.New("-big-room must be at least 2 (one member posts, the others receive)")
 	}
 	if o.pairs <= 0 || o.inFlight <= 0 || o.messages <= 0 || o.duration <= 0 {
 		return nil, errors.New("-pairs, -in-flight, -messages and -duration must be positive")
@@ -255,6 +266,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"latency", b.latency},
 		{"throughput", b.throughput},
 		{"fanout", b.fanout},
+		{"bigroom", b.bigRoom},
 		{"tabs", b.tabs},
 		{"scale", b.scale},
 		{"eventpath", b.eventPath},
@@ -280,7 +292,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opt.only == "soak" {
 		doc = b.res.soakDoc() // without the other scenarios' empty sections
 	}
-	if err := writeJSONFile(opt.out, doc); err != nil {
+	write := func() error { return writeJSONFile(opt.out, doc) }
+	if opt.only == "bigroom" && b.res.BigRoom != nil {
+		// Its own section only: the other scenarios' figures stay.
+		write = func() error { return b.res.BigRoom.mergeInto(opt.out) }
+	}
+	if err := write(); err != nil {
 		return fmt.Errorf("writing %s: %w", opt.out, err)
 	}
 	fmt.Fprintf(stdout, "results written to %s\n", opt.out)

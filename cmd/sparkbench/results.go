@@ -31,8 +31,10 @@ type Results struct {
 	ReceivePathUS  Receive    `json:"receive_path_us"`
 	Login          Login      `json:"login"`
 	FanoutMS       Fanout     `json:"fanout_ms"`
-	Tabs           Tabs       `json:"tabs"`
-	PushMS         Push       `json:"push_ms"`
+	// BigRoom is the bigroom scenario's (bigroom.go).
+	BigRoom *BigRoom `json:"big_room_join,omitempty"`
+	Tabs    Tabs     `json:"tabs"`
+	PushMS  Push     `json:"push_ms"`
 	// EventPath is xmppconn's BenchmarkEventPath per stage (read,
 	// translate, json, publish, all), run with -benchmem.
 	EventPath    map[string]PathStage `json:"event_path,omitempty"`
@@ -309,6 +311,12 @@ func (r *Results) printTable(w io.Writer) {
 		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t%s\t%s\t\n", f.Members, num(f.P50, " ms"), num(f.DirectP50, " ms"), rat(f.P50Ratio))
 		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t%s\t%s\t\n", f.Members, num(f.P99, " ms"), num(f.DirectP99, " ms"), rat(f.P99Ratio))
 	}
+	if br := r.BigRoom; br != nil && br.Members > 0 {
+		fmt.Fprintf(tw, "join a room of %d members: REST call -> snapshot and own presence\t%s\t\t\t\n", br.Members, num(br.JoinMS, " ms"))
+		fmt.Fprintf(tw, "join a room of %d members: events in the joiner's stream, resets\t%d, %d\t\t\t\n", br.Members, sum(br.JoinEvents), br.Resets)
+		fmt.Fprintf(tw, "room of %d: post -> last of %d members, p50\t%s\t%s\t%s\t\n", br.Members, br.Recipients, num(br.GatewayMS.P50, " ms"), num(br.DirectMS.P50, " ms"), rat(br.P50Ratio))
+		fmt.Fprintf(tw, "room of %d: post -> last of %d members, p99\t%s\t%s\t%s\t\n", br.Members, br.Recipients, num(br.GatewayMS.P99, " ms"), num(br.DirectMS.P99, " ms"), rat(br.P99Ratio))
+	}
 	if tb := r.Tabs; tb.Streams > 0 {
 		fmt.Fprintf(tw, "fan-out to last of %d tabs of one user, p50\t%s\t\t\t\n", tb.Streams, num(tb.P50, " ms"))
 		fmt.Fprintf(tw, "fan-out to last of %d tabs of one user, p99\t%s\t\t\t\n", tb.Streams, num(tb.P99, " ms"))
@@ -334,6 +342,9 @@ func (r *Results) printTable(w io.Writer) {
 	}
 	if f.Note != "" {
 		fmt.Fprintf(w, "\nfan-out: %s\n", f.Note)
+	}
+	if br := r.BigRoom; br != nil && br.Note != "" {
+		fmt.Fprintf(w, "\nbig room: %s; join events %v\n", br.Note, br.JoinEvents)
 	}
 	if r.Tabs.Note != "" {
 		fmt.Fprintf(w, "\ntabs: %s\n", r.Tabs.Note)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/rooms"
 	"github.com/sparkgate/sparkgate/sse"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppconn"
@@ -75,6 +76,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := sweepUserKeys(ctx, st, keys, log); err != nil {
 		return err
 	}
+	// Room passwords stored before they were sealed are sealed now (once:
+	// later starts find none).
+	if n, err := rooms.SealExisting(ctx, st, keys); err != nil {
+		return fmt.Errorf("sealing room passwords: %w", err)
+	} else if n > 0 {
+		log.Info("room passwords sealed", "count", n)
+	}
 	tokens, err := auth.NewTokens(auth.TokensConfig{
 		Keys:     keys,
 		Store:    st,
@@ -114,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Logger:    log,
 		Tokens:    tokens,
 		Refresh:   refresh,
-		Rooms:     st, // joined rooms outlive sessions and restarts (issue 20)
+		Rooms:     rooms.Sealed(st, keys), // joined rooms outlive sessions and restarts (issue 20), their passwords sealed
 		Directory: dir,
 		XMPP: xmppconn.Config{
 			Addr:                                 cfg.XMPPAddr,

@@ -25,6 +25,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/rooms"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
 	"github.com/sparkgate/sparkgate/webpush/webpushtest"
@@ -154,7 +155,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		WebClient:    true,
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
-		Rooms:        st,
+		Rooms:        rooms.Sealed(st, keys),
 		Messaging:    gateway.MessagingConfig{Unread: st},
 	}
 	if o.Store != "" {
@@ -234,6 +235,19 @@ func (e *Env) Kill() {
 		e.Server.Close()
 		e.Gateway.Close()
 		e.Store.Close()
+	})
+}
+
+// Crash stops the gateway as a crash would, harder than Kill: the store
+// is closed first, so nothing the gateway writes as its sessions end
+// reaches it (their last read positions in their rooms, for one); the
+// store keeps what the gateway wrote while it ran.
+func (e *Env) Crash() {
+	e.stop.Do(func() {
+		e.Store.Close()
+		e.Server.CloseClientConnections()
+		e.Server.Close()
+		e.Gateway.Close()
 	})
 }
 

@@ -501,6 +501,12 @@ function wireRoomAdmin() {
       } catch (err) { fail(err, 'room-admin'); }
       return;
     }
+    if (b.dataset.action === 'affiliation') { // roomadmin.js's grants
+      try {
+        await roomadmin.setAffiliation(c, b.dataset.jid, b.dataset.affiliation);
+      } catch (err) { fail(err, 'room-admin'); }
+      return;
+    }
     pending = { c, nick, ban: b.dataset.action === 'ban' };
     $('moderate-title').textContent = pending.ban ? `Ban ${nick} from the room` : `Remove ${nick} from the room`;
     $('moderate-confirm').textContent = pending.ban ? 'Ban' : 'Remove';

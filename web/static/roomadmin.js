@@ -14,6 +14,10 @@
 //     members, admins and banned people; 'none' removes an affiliation
 //     (unbans).
 //
+//   - grants(c, target): the affiliation changes an owner may make to an
+//     occupant from the member list (make or revoke admin and owner,
+//     XEP-0045 sections 10.3 to 10.7), done with setAffiliation.
+//
 // may(c, what) answers whether the user's own role and affiliation in c
 // allow an action, so the view offers only those; the room decides in the
 // end, and its 403 reaches the person through errors.js ('room-admin').
@@ -87,4 +91,18 @@ export async function affiliations(c, affiliation) {
 // setAffiliation gives the user jid the affiliation ('none' removes it).
 export function setAffiliation(c, jid, affiliation, reason = '') {
   return call('PUT', `${path(c)}/affiliations/${seg(affiliation)}/${seg(jid)}`, { query: q(c, { reason }) });
+}
+
+// grants lists the affiliation changes the user may make, from the member
+// list, to an occupant whose affiliation is target: owners only make
+// admins and owners and revoke them (XEP-0045 sections 10.3 to 10.7; the
+// revoked stay members). Each is {affiliation, text}; the room refuses
+// what it must (the last owner's revocation) with a 403 or 409.
+export function grants(c, target) {
+  if (!c || c.kind !== 'room' || c.affiliation !== 'owner') return [];
+  switch (target) {
+    case 'owner': return [{ affiliation: 'member', text: 'Revoke owner' }];
+    case 'admin': return [{ affiliation: 'owner', text: 'Make owner' }, { affiliation: 'member', text: 'Revoke admin' }];
+    default: return [{ affiliation: 'admin', text: 'Make admin' }, { affiliation: 'owner', text: 'Make owner' }];
+  }
 }

@@ -153,7 +153,8 @@ export function onMUC(d) {
     onSnapshot(d);
     return;
   }
-  if (typeof d.subject === 'string' && d.subject !== '' && !d.body) {
+  // A subject message: "subject" is there, "" when the subject is cleared.
+  if (typeof d.subject === 'string' && !d.body) {
     const c = conv('room', bare(d.from));
     c.joined = true;
     c.subject = d.subject;

@@ -38,7 +38,7 @@ import { explain } from './errors.js';
 import { model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage } from './state.js';
 import { fileOf } from './files.js';
 import { styled } from './styling.js';
-import { may } from './roomadmin.js';
+import { grants, may } from './roomadmin.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -710,6 +710,11 @@ function occupantItem(c, nick, o) {
   if (may(c, 'voice', o.affiliation) && o.role === 'participant') acts.push(button('Take voice', 'unvoice', { nick }, `Take ${nick}'s voice`));
   if (may(c, 'kick', o.affiliation)) acts.push(button('Remove', 'kick', { nick }, `Remove ${nick} from the room`));
   if (may(c, 'ban', o.affiliation) && o.jid) acts.push(button('Ban', 'ban', { nick }, `Ban ${nick} from the room`));
+  if (o.jid) {
+    for (const g of grants(c, o.affiliation)) {
+      acts.push(button(g.text, 'affiliation', { nick, jid: o.jid, affiliation: g.affiliation }, `${g.text}: ${nick}`));
+    }
+  }
   if (acts.length) {
     const span = document.createElement('span');
     span.className = 'occupant-actions';

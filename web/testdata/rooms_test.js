@@ -5,7 +5,7 @@
 // onOccupant). Run by TestBrowserRoomRules; leaves window.moduleTest.
 
 import { check, finish } from './check.js';
-import { may } from '/roomadmin.js';
+import { grants, may } from '/roomadmin.js';
 import { removedWhy, onMUC, onOccupant, onRoomNotice } from '/rooms.js';
 import { model, setIdentity, conv } from '/state.js';
 
@@ -32,6 +32,14 @@ async function run() {
     ['a chat is no room', { kind: 'chat', role: 'moderator', affiliation: 'owner' }, 'configure', '', false],
   ];
   for (const [name, c, what, target, want] of table) check(name, may(c, what, target), want);
+
+  // grants: what an owner may make of someone from the member list.
+  const offered = (c, target) => grants(c, target).map((g) => g.text + '>' + g.affiliation);
+  check('owner makes a member admin or owner', offered(room('moderator', 'owner'), 'member'), ['Make admin>admin', 'Make owner>owner']);
+  check('owner promotes or revokes an admin', offered(room('moderator', 'owner'), 'admin'), ['Make owner>owner', 'Revoke admin>member']);
+  check('owner revokes an owner', offered(room('moderator', 'owner'), 'owner'), ['Revoke owner>member']);
+  check('an admin grants nothing', offered(room('moderator', 'admin'), 'none'), []);
+  check('a chat grants nothing', offered({ kind: 'chat', affiliation: 'owner' }, 'none'), []);
 
   check('kicked', removedWhy({ codes: [307, 110], reason: 'spam' }, 'tea'),
     'You were removed from the room tea by a moderator. The reason given: “spam”.');
@@ -61,6 +69,8 @@ async function run() {
   onMUC({ type: 'groupchat', from: jid + '/bob', subject: 'News', body: '' });
   check('subject', c.subject, 'News');
   check('a subject is no message', c.messages.length, 0);
+  onMUC({ type: 'groupchat', from: jid + '/bob', subject: '', body: '' });
+  check('subject cleared', c.subject, '');
   let told = null;
   onRoomNotice((n) => { told = n; });
   onOccupant({ from: jid + '/me', presenceType: 'unavailable', codes: ['307', '110'], reason: 'bye' });
