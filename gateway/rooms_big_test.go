@@ -19,6 +19,7 @@ import (
 // and no chatapi.reset. (make bench's bigroom scenario does the same with
 // 1,000 members and times it.)
 func TestIntegrationRoomsBigJoin(t *testing.T) {
+	t.Parallel()
 	const members = 60
 	e := newGateway(t, func(c *gateway.Config) { c.Sessions.RawEvents = true })
 	srv := ejabberdtest.Shared(t)

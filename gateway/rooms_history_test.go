@@ -15,6 +15,7 @@ import (
 // xmpp_unavailable. The room created on the way keeps ejabberd's
 // defaults, and the configuration without it is taken.
 func TestIntegrationRoomsHistoryLengthRefused(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	a := ejabberdtest.NewUser(t)
 	ta := e.Login(t, a.Name, a.Password)

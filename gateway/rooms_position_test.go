@@ -16,6 +16,7 @@ import (
 // first, so nothing is written on the way down), the session that opens
 // again catches up after what the user had, and repeats none of it.
 func TestIntegrationRoomsPositionSurvivesCrash(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first, a, s1, plain, roomJID := roomWithPlain(t, dir, "pos")
 	for _, body := range []string{"read1", "read2"} {

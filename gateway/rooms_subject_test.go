@@ -29,6 +29,7 @@ func nextSubject(t *testing.T, s *gatewaytest.Stream, want string) chatapi.Group
 // gateway user's stream gets a chatapi.muc with "subject": "", and the
 // room's information no longer shows the old subject.
 func TestIntegrationRoomsSubjectCleared(t *testing.T) {
+	t.Parallel()
 	e := newGateway(t, nil)
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
