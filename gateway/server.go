@@ -194,6 +194,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Rooms != nil {
 		mc.Rooms, mc.OnRoomsSaved, mc.OnRoomExit = s.savedRooms, s.saveRooms, s.roomExited
 	}
+	if cfg.EventLog != nil {
+		mc.ArchiveAfter = s.archiveAfter // events.go
+	}
 	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
 	mc.PushApp = s.pushRegistration
 	if mc.Logger == nil {
