@@ -35,8 +35,9 @@ func (s *Server) deliver(user string, p chatapi.Payload) {
 // follows the users it has streams for (package natslog implements it).
 type EventLog interface {
 	// Append stores an event and returns its seq in the user's log; an
-	// error means the event is not stored (another node owns the user,
-	// or the log cannot be reached). mark is the archive position of the
+	// error means the event is not stored: one wrapping ErrOwnedElsewhere
+	// when another node appended to the user's log since this one did
+	// (it owns the user now), another when the log cannot be reached. mark is the archive position of the
 	// user's session as the event is delivered ("" keeps the last one),
 	// stored with the event.
 	Append(ctx context.Context, user, name string, data []byte, mark string) (uint64, error)
@@ -60,6 +61,10 @@ func (s *Server) publish(user, name string, data []byte) int {
 		return s.hub.Publish(user, name, data)
 	}
 	defer s.appends.lock(user)()
+	if !s.ownsUser(user) { // ownership.go
+		s.log.Debug("event not appended: the user is not owned here", "event", name, "user", user)
+		return 0
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
 	var mark string
@@ -67,6 +72,10 @@ func (s *Server) publish(user, name string, data []byte) int {
 		mark = sess.ArchivePosition()
 	}
 	seq, err := s.cfg.EventLog.Append(ctx, user, name, data, mark)
+	if errors.Is(err, ErrOwnedElsewhere) {
+		s.fencedOut(user) // ownership.go
+		return 0
+	}
 	if err != nil {
 		s.log.Error("append event", "event", name, "user", user, "err", err)
 		return 0

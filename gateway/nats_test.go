@@ -37,7 +37,7 @@ func connectLog(t *testing.T, url string) (*nats.Conn, *natslog.Log) {
 	t.Cleanup(nc.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := natslog.Open(ctx, nc, natslog.Config{})
+	l, err := natslog.Open(ctx, nc, natslog.Config{Fenced: gateway.ErrOwnedElsewhere})
 	if err != nil {
 		t.Fatal(err)
 	}

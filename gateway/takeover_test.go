@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/internal/natstest"
@@ -48,14 +49,7 @@ func TestIntegrationTakeoverCatchUp(t *testing.T) {
 				}
 			}
 
-			tb := n1.Login(t, b.Name, b.Password)
-			s1, r := n1.Open(t, tb, "")
-			if r.Status != http.StatusOK {
-				t.Fatalf("stream on node 1: %d %s", r.Status, r.Body)
-			}
-			s1.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
-			send("m1")
-			last := nextMessage(t, s1, "m1").ID
+			tb, _, last := firstMessage(t, n1, b, send, "m1")
 
 			nc1.Close() // node 1 dies: no release, no further append
 			n1.Kill()
@@ -78,4 +72,19 @@ func TestIntegrationTakeoverCatchUp(t *testing.T) {
 			nextMessage(t, s2, "m3") // not m2 again
 		})
 	}
+}
+
+// firstMessage logs u in on e, opens a stream, sends body with send and
+// reads it there; it returns the token, the stream and the id of the
+// message's event.
+func firstMessage(t *testing.T, e *env, u ejabberdtest.User, send func(string), body string) (tok string, s *gatewaytest.Stream, last string) {
+	t.Helper()
+	tok = e.Login(t, u.Name, u.Password)
+	s, r := e.Open(t, tok, "")
+	if r.Status != http.StatusOK {
+		t.Fatalf("stream: %d %s", r.Status, r.Body)
+	}
+	s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	send(body)
+	return tok, s, nextMessage(t, s, body).ID
 }

@@ -92,6 +92,10 @@ type Config struct {
 	// MaxAge is how long an event is kept. Zero means one hour; negative
 	// means no age limit.
 	MaxAge time.Duration
+	// Fenced, when set, is wrapped in Append's error beside ErrFenced, so
+	// that a caller which knows nothing of this package recognizes a
+	// fenced append by its own sentinel (gateway.ErrOwnedElsewhere).
+	Fenced error
 }
 
 // Log is the event log of every user in one JetStream stream. Its methods
@@ -245,6 +249,9 @@ func (l *Log) Append(ctx context.Context, user, name string, data []byte, mark s
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 			l.Release(user)
+			if l.cfg.Fenced != nil {
+				return 0, fmt.Errorf("%w: %w: %s: %w", ErrFenced, l.cfg.Fenced, user, err)
+			}
 			return 0, fmt.Errorf("%w: %s: %w", ErrFenced, user, err)
 		}
 		return 0, fmt.Errorf("%w: append: %w", ErrUnavailable, err)

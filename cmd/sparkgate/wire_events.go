@@ -32,7 +32,7 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	l, err := natslog.Open(openCtx, nc, natslog.Config{MaxEvents: cfg.EventBuffer, MaxAge: cfg.EventBufferAge})
+	l, err := natslog.Open(openCtx, nc, natslog.Config{MaxEvents: cfg.EventBuffer, MaxAge: cfg.EventBufferAge, Fenced: gateway.ErrOwnedElsewhere})
 	if err != nil {
 		nc.Close()
 		return nil, err
