@@ -90,6 +90,9 @@ func (s *Server) openSession(ctx context.Context, local string, cred xmppconn.Cr
 		}
 	}
 	if _, ok := s.sessions.Get(user); !ok {
+		if err := s.clusterFull(ctx); err != nil { // census.go
+			return nil, err
+		}
 		if err := s.own(ctx, user); err != nil {
 			return nil, s.notOwned(ctx, local, cred, err)
 		}
