@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -329,13 +330,25 @@ func (p *Passkeys) Remove(ctx context.Context, user, id string) error {
 	return nil
 }
 
+// CeremonyOf returns the id of the ceremony whose challenge (base64url, as
+// the options and the authenticator's clientDataJSON carry it) is
+// challenge. The id follows from the challenge, so any node finds the
+// ceremony of a finish that names only its credential (SparkWeb's
+// clients do not send the id); it tells no more than the challenge, which
+// the client holds anyway, and is as unguessable (the challenge is 32
+// random bytes).
+func CeremonyOf(challenge string) string {
+	sum := sha256.Sum256([]byte("sparkgate webauthn ceremony\x00" + challenge))
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
 // begin records a ceremony and encodes its options.
 func (p *Passkeys) begin(ctx context.Context, kind ceremonyKind, user string, session webauthn.SessionData, options any) (string, json.RawMessage, error) {
 	opts, err := json.Marshal(options)
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: encode webauthn options: %w", err)
 	}
-	id := base64.RawURLEncoding.EncodeToString(randomBytes(18))
+	id := CeremonyOf(session.Challenge)
 	now := p.now()
 	c := ceremony{Kind: kind, User: user, Session: session, expires: now.Add(p.ttl)}
 	if p.kept != nil {
