@@ -15,6 +15,13 @@ func TestMain(m *testing.M) { natstest.Main(m) }
 
 func open(t *testing.T, url, node string, every time.Duration) *census.Census {
 	t.Helper()
+	c, _ := openConn(t, url, node, every)
+	return c
+}
+
+// openConn is open that also returns the node's connection.
+func openConn(t *testing.T, url, node string, every time.Duration) (*census.Census, *nats.Conn) {
+	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +34,7 @@ func open(t *testing.T, url, node string, every time.Duration) *census.Census {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c
+	return c, nc
 }
 
 // waitOthers waits until c sees the others hold want sessions and streams.
@@ -54,6 +61,7 @@ func TestIntegrationCensus(t *testing.T) {
 	s := natstest.Shared(t)
 	const every = 200 * time.Millisecond
 	a, b, c := open(t, s.URL, "a", every), open(t, s.URL, "b", every), open(t, s.URL, "c", every)
+	d, dconn := openConn(t, s.URL, "d", every)
 	nB := 2
 	a.Track(func() (int, int) { return 1, 10 })
 	b.Track(func() (int, int) { return nB, 20 })
@@ -63,4 +71,15 @@ func TestIntegrationCensus(t *testing.T) {
 	waitOthers(t, c, 2, 20, every) // deleted: no need to wait for the TTL
 	// c never tracks: it publishes nothing, and others count it as 0.
 	waitOthers(t, b, 0, 0, 2*every)
+
+	// d dies: cut off NATS, its last count stays in the bucket until the
+	// TTL, but the others stop counting it after 3 periods.
+	d.Track(func() (int, int) { return 5, 50 })
+	waitOthers(t, b, 5, 50, 10*every)
+	dconn.Close()
+	died := time.Now()
+	waitOthers(t, b, 0, 0, 4*every+every/2)
+	if since := time.Since(died); since < 2*every {
+		t.Errorf("a dead node's count dropped after %v, before its last publication could be stale", since)
+	}
 }
