@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -43,9 +44,13 @@ type PasskeysConfig struct {
 	// CeremonyTTL bounds the time between Begin and Finish; zero means
 	// DefaultCeremonyTTL.
 	CeremonyTTL time.Duration
-	// MaxCeremonies bounds the pending ceremonies kept in memory; zero
-	// means DefaultMaxCeremonies.
+	// MaxCeremonies bounds the pending ceremonies; zero means
+	// DefaultMaxCeremonies.
 	MaxCeremonies int
+	// Ceremonies, when set, keeps the pending ceremonies instead of this
+	// process's memory: gateway nodes that share it (the store on
+	// PostgreSQL) finish on one node a ceremony begun on another.
+	Ceremonies CeremonyStore
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -56,12 +61,14 @@ type PasskeysConfig struct {
 
 // Passkeys runs WebAuthn registration and login ceremonies (passkeys). A
 // user may hold several credentials. Ceremony state stays on the server
-// under a random ceremony id, expires after CeremonyTTL and is consumed by
-// the first Finish call, successful or not. A login whose sign count went
+// (in memory, or in PasskeysConfig.Ceremonies) under a random ceremony id,
+// expires after CeremonyTTL and is consumed by the first Finish call,
+// successful or not. A login whose sign count went
 // backwards is refused. Passkeys is safe for concurrent use.
 type Passkeys struct {
 	wa    *webauthn.WebAuthn
 	store PasskeyStore
+	kept  CeremonyStore // nil: ceremonies below
 	ttl   time.Duration
 	max   int
 	now   func() time.Time
@@ -79,10 +86,10 @@ const (
 )
 
 type ceremony struct {
-	kind    ceremonyKind
-	user    string // empty for a discoverable login
-	session webauthn.SessionData
-	expires time.Time
+	Kind    ceremonyKind         `json:"kind"`
+	User    string               `json:"user,omitempty"` // empty for a discoverable login
+	Session webauthn.SessionData `json:"session"`
+	expires time.Time            // kept beside the state in a CeremonyStore
 }
 
 // PasskeyInfo describes a stored passkey, without key material.
@@ -104,6 +111,7 @@ func NewPasskeys(cfg PasskeysConfig) (*Passkeys, error) {
 	}
 	p := &Passkeys{
 		store:      cfg.Store,
+		kept:       cfg.Ceremonies,
 		ttl:        cfg.CeremonyTTL,
 		max:        cfg.MaxCeremonies,
 		now:        cfg.Clock,
@@ -161,7 +169,7 @@ func (p *Passkeys) BeginRegistration(ctx context.Context, user string) (ceremony
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: passkey registration: %w", err)
 	}
-	return p.begin(registration, user, *session, creation)
+	return p.begin(ctx, registration, user, *session, creation)
 }
 
 // FinishRegistration completes the ceremony started by BeginRegistration
@@ -170,7 +178,7 @@ func (p *Passkeys) BeginRegistration(ctx context.Context, user string) (ceremony
 // credential under name (empty means "Passkey"). It returns ErrCeremony or
 // ErrPasskeyInvalid (wrapped) on failure.
 func (p *Passkeys) FinishRegistration(ctx context.Context, user, ceremonyID string, response []byte, name string) (PasskeyInfo, error) {
-	c, err := p.take(ceremonyID, registration, user)
+	c, err := p.take(ctx, ceremonyID, registration, user)
 	if err != nil {
 		return PasskeyInfo{}, err
 	}
@@ -189,7 +197,7 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, user, ceremonyID stri
 	if err != nil {
 		return PasskeyInfo{}, err
 	}
-	cred, err := p.wa.CreateCredential(u, c.session, parsed)
+	cred, err := p.wa.CreateCredential(u, c.Session, parsed)
 	if err != nil {
 		return PasskeyInfo{}, p.invalid(ctx, "verify registration", err)
 	}
@@ -232,7 +240,7 @@ func (p *Passkeys) BeginLogin(ctx context.Context, user string) (ceremonyID stri
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: passkey login: %w", err)
 	}
-	return p.begin(login, user, *session, assertion)
+	return p.begin(ctx, login, user, *session, assertion)
 }
 
 // FinishLogin completes a login started by BeginLogin and returns the
@@ -241,7 +249,7 @@ func (p *Passkeys) BeginLogin(ctx context.Context, user string) (ceremonyID stri
 // clone), and stores the credential's new sign count and flags. It returns
 // ErrCeremony or ErrPasskeyInvalid (wrapped) on failure.
 func (p *Passkeys) FinishLogin(ctx context.Context, ceremonyID string, response []byte) (string, error) {
-	c, err := p.take(ceremonyID, login, "")
+	c, err := p.take(ctx, ceremonyID, login, "")
 	if err != nil {
 		return "", err
 	}
@@ -257,11 +265,11 @@ func (p *Passkeys) FinishLogin(ctx context.Context, ceremonyID string, response 
 		u    *waUser
 		cred *webauthn.Credential
 	)
-	if c.user != "" {
-		if u, err = p.loadUser(ctx, c.user, false); err != nil {
+	if c.User != "" {
+		if u, err = p.loadUser(ctx, c.User, false); err != nil {
 			return "", err
 		}
-		cred, err = p.wa.ValidateLogin(u, c.session, parsed)
+		cred, err = p.wa.ValidateLogin(u, c.Session, parsed)
 	} else {
 		handler := func(_, handle []byte) (webauthn.User, error) {
 			name, err := p.store.UserByWebAuthnHandle(ctx, handle)
@@ -273,7 +281,7 @@ func (p *Passkeys) FinishLogin(ctx context.Context, ceremonyID string, response 
 			}
 			return u, nil
 		}
-		_, cred, err = p.wa.ValidatePasskeyLogin(handler, c.session, parsed)
+		_, cred, err = p.wa.ValidatePasskeyLogin(handler, c.Session, parsed)
 	}
 	if err != nil {
 		return "", p.invalid(ctx, "verify assertion", err)
@@ -322,14 +330,40 @@ func (p *Passkeys) Remove(ctx context.Context, user, id string) error {
 	return nil
 }
 
+// CeremonyOf returns the id of the ceremony whose challenge (base64url, as
+// the options and the authenticator's clientDataJSON carry it) is
+// challenge. The id follows from the challenge, so any node finds the
+// ceremony of a finish that names only its credential (SparkWeb's
+// clients do not send the id); it tells no more than the challenge, which
+// the client holds anyway, and is as unguessable (the challenge is 32
+// random bytes).
+func CeremonyOf(challenge string) string {
+	sum := sha256.Sum256([]byte("sparkgate webauthn ceremony\x00" + challenge))
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
 // begin records a ceremony and encodes its options.
-func (p *Passkeys) begin(kind ceremonyKind, user string, session webauthn.SessionData, options any) (string, json.RawMessage, error) {
+func (p *Passkeys) begin(ctx context.Context, kind ceremonyKind, user string, session webauthn.SessionData, options any) (string, json.RawMessage, error) {
 	opts, err := json.Marshal(options)
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: encode webauthn options: %w", err)
 	}
-	id := base64.RawURLEncoding.EncodeToString(randomBytes(18))
+	id := CeremonyOf(session.Challenge)
 	now := p.now()
+	c := ceremony{Kind: kind, User: user, Session: session, expires: now.Add(p.ttl)}
+	if p.kept != nil {
+		state, err := json.Marshal(c)
+		if err != nil {
+			return "", nil, fmt.Errorf("auth: encode webauthn ceremony: %w", err)
+		}
+		if err := p.kept.PutCeremony(ctx, id, state, c.expires, now, p.max); err != nil {
+			if errors.Is(err, ErrTooManyCeremonies) {
+				return "", nil, ErrTooManyCeremonies
+			}
+			return "", nil, fmt.Errorf("auth: store webauthn ceremony: %w", err)
+		}
+		return id, opts, nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.ceremonies) >= p.max {
@@ -342,24 +376,47 @@ func (p *Passkeys) begin(kind ceremonyKind, user string, session webauthn.Sessio
 			return "", nil, ErrTooManyCeremonies
 		}
 	}
-	p.ceremonies[id] = ceremony{kind: kind, user: user, session: session, expires: now.Add(p.ttl)}
+	p.ceremonies[id] = c
 	return id, opts, nil
 }
 
 // take removes and returns a ceremony. It is consumed even when it turns
 // out to be expired or of the wrong kind or user, so no id is tried twice.
-func (p *Passkeys) take(id string, kind ceremonyKind, user string) (ceremony, error) {
-	p.mu.Lock()
-	c, ok := p.ceremonies[id]
-	delete(p.ceremonies, id)
-	p.mu.Unlock()
+func (p *Passkeys) take(ctx context.Context, id string, kind ceremonyKind, user string) (ceremony, error) {
+	c, ok, err := p.takeKept(ctx, id)
+	if err != nil {
+		return ceremony{}, err
+	}
 	switch {
-	case !ok, c.kind != kind, !p.now().Before(c.expires):
+	case !ok, c.Kind != kind, !p.now().Before(c.expires):
 		return ceremony{}, ErrCeremony
-	case kind == registration && c.user != user:
+	case kind == registration && c.User != user:
 		return ceremony{}, ErrCeremony
 	}
 	return c, nil
+}
+
+// takeKept removes a ceremony from where it is kept and returns it.
+func (p *Passkeys) takeKept(ctx context.Context, id string) (c ceremony, ok bool, err error) {
+	if p.kept == nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		c, ok = p.ceremonies[id]
+		delete(p.ceremonies, id)
+		return c, ok, nil
+	}
+	state, expires, ok, err := p.kept.TakeCeremony(ctx, id)
+	if err != nil || !ok {
+		if err != nil {
+			err = fmt.Errorf("auth: take webauthn ceremony: %w", err)
+		}
+		return ceremony{}, false, err
+	}
+	if err := json.Unmarshal(state, &c); err != nil {
+		return ceremony{}, false, fmt.Errorf("auth: decode webauthn ceremony: %w", err)
+	}
+	c.expires = expires
+	return c, true, nil
 }
 
 // pending returns the number of ceremonies kept (for tests).

@@ -117,6 +117,21 @@ type PasskeyStore interface {
 	DeletePasskeyCredential(ctx context.Context, user string, id []byte) error
 }
 
+// CeremonyStore keeps pending passkey ceremonies where every gateway node
+// sharing the store finds them (PasskeysConfig.Ceremonies), so a ceremony
+// begun on one node finishes on another. The state is opaque to it.
+type CeremonyStore interface {
+	// PutCeremony stores state under id until expires. It fails with
+	// ErrTooManyCeremonies when max ceremonies not expired at now are
+	// stored already.
+	PutCeremony(ctx context.Context, id string, state []byte, expires, now time.Time, max int) error
+
+	// TakeCeremony removes the ceremony id and returns its state and
+	// expiry; ok is false when there is none (never stored, taken already,
+	// or purged after its expiry).
+	TakeCeremony(ctx context.Context, id string) (state []byte, expires time.Time, ok bool, err error)
+}
+
 // PasskeyCredential is a stored WebAuthn credential. Data is this package's
 // own encoding of the credential (public key, sign count, flags,
 // transports, AAGUID); stores keep it opaque.

@@ -94,7 +94,7 @@ func newAuthGatewayWith(t *testing.T, o gatewayenv.Options, mod func(*gateway.Au
 			t.Fatal(err)
 		}
 		ac.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
-			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
+			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st, Ceremonies: st,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -417,7 +417,14 @@ type startAnswer struct {
 // the device and the finish's answer, which must be tok again.
 func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, tok, name string, withCeremony bool) *passkeyDevice {
 	t.Helper()
-	r := e.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, tok, "text/plain", u.Password)
+	return registerPasskeyAcross(t, e, e, u, tok, name, withCeremony)
+}
+
+// registerPasskeyAcross is registerPasskey begun on start and finished on
+// finish (two nodes).
+func registerPasskeyAcross(t *testing.T, start, finish *authEnv, u ejabberdtest.User, tok, name string, withCeremony bool) *passkeyDevice {
+	t.Helper()
+	r := start.Do(t, "POST", api+"/webauthn/register/start/"+u.Name, tok, "text/plain", u.Password)
 	if r.Status != 200 {
 		t.Fatalf("register start: %d %s", r.Status, r.Body)
 	}
@@ -439,7 +446,7 @@ func (e *authEnv) registerPasskey(t *testing.T, u ejabberdtest.User, tok, name s
 	if withCeremony {
 		q.Set("ceremony", sa.Ceremony)
 	}
-	if got := authToken(t, e.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), tok, "application/json", resp)); got != tok {
+	if got := authToken(t, finish.Do(t, "POST", api+"/webauthn/register/finish/"+u.Name+"?"+q.Encode(), tok, "application/json", resp)); got != tok {
 		t.Fatal("register finish answered another token than the request's: adding a passkey is not a login")
 	}
 	d.authn.AddCredential(d.cred)

@@ -86,7 +86,7 @@ func unauthorized() error {
 // with a server-issued token when there is none (after a gateway restart
 // or an idle timeout), so a valid token always finds its session.
 func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Session, error) {
-	if sess, ok := s.sessions.Get(cl.Subject); ok {
+	if sess, ok := s.sessions.Get(cl.Subject); ok && s.ownsUser(cl.Subject) {
 		sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 		return sess, nil
 	}

@@ -35,9 +35,16 @@ func (s *Server) deliver(user string, p chatapi.Payload) {
 // follows the users it has streams for (package natslog implements it).
 type EventLog interface {
 	// Append stores an event and returns its seq in the user's log; an
-	// error means the event is not stored (another node owns the user,
-	// or the log cannot be reached).
-	Append(ctx context.Context, user, name string, data []byte) (uint64, error)
+	// error means the event is not stored: one wrapping ErrOwnedElsewhere
+	// when another node appended to the user's log since this one did
+	// (it owns the user now), another when the log cannot be reached. mark is the archive position of the
+	// user's session as the event is delivered ("" keeps the last one),
+	// stored with the event.
+	Append(ctx context.Context, user, name string, data []byte, mark string) (uint64, error)
+	// Mark returns the mark of the user's newest stored event: where the
+	// session that delivered the events in the log had got to in the
+	// user's archive ("" when unknown).
+	Mark(ctx context.Context, user string) (string, error)
 	// Follow calls fn for each event appended to user's log from now on,
 	// until stop is called.
 	Follow(user string, fn func(seq uint64, name string, data []byte)) (stop func(), err error)
@@ -54,14 +61,46 @@ func (s *Server) publish(user, name string, data []byte) int {
 		return s.hub.Publish(user, name, data)
 	}
 	defer s.appends.lock(user)()
+	if !s.ownsUser(user) { // ownership.go
+		s.log.Debug("event not appended: the user is not owned here", "event", name, "user", user)
+		return 0
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
-	seq, err := s.cfg.EventLog.Append(ctx, user, name, data)
+	var mark string
+	if sess, ok := s.sessions.Get(user); ok {
+		mark = sess.ArchivePosition()
+	}
+	seq, err := s.cfg.EventLog.Append(ctx, user, name, data, mark)
+	if errors.Is(err, ErrOwnedElsewhere) {
+		s.fencedOut(user) // ownership.go
+		return 0
+	}
 	if err != nil {
 		s.log.Error("append event", "event", name, "user", user, "err", err)
 		return 0
 	}
 	return s.hub.PublishSeq(user, name, data, seq)
+}
+
+// markTimeout bounds the read of a user's archive position from the
+// EventLog when the user's session opens.
+const markTimeout = 2 * time.Second
+
+// archiveAfter is xmppconn's ArchiveAfter when the events are kept in an
+// EventLog: the user's new session — after a restart, or on the node that
+// took the user over — catches up on the archive exactly after the last
+// message whose events the log holds, so none is delivered again and
+// none missed. With no position (a new user, a log aged out, NATS down)
+// the session catches up by time, as a single process does.
+func (s *Server) archiveAfter(ctx context.Context, user string) string {
+	ctx, cancel := context.WithTimeout(ctx, markTimeout)
+	defer cancel()
+	mark, err := s.cfg.EventLog.Mark(ctx, user)
+	if err != nil {
+		s.log.Warn("archive position not read: catching up by time", "user", user, "err", err)
+	}
+	return mark
 }
 
 // sessionEnded is told when a user's XMPP session ends for good: the

@@ -84,7 +84,15 @@ func (s *Server) revokeAll(ctx context.Context, user string) (time.Time, error) 
 // forgotten and the answer is 401.
 func (s *Server) openSession(ctx context.Context, local string, cred xmppconn.Credentials) (*xmppconn.Session, error) {
 	user := s.bareJID(local)
+	if sess, ok := s.sessions.Get(user); ok && !s.ownsUser(user) {
+		if err := s.endingSession(ctx, sess); err != nil { // ownership.go
+			return nil, err
+		}
+	}
 	if _, ok := s.sessions.Get(user); !ok {
+		if err := s.clusterFull(ctx); err != nil { // census.go
+			return nil, err
+		}
 		if err := s.own(ctx, user); err != nil {
 			return nil, s.notOwned(ctx, local, cred, err)
 		}

@@ -100,6 +100,7 @@ type limits struct {
 	hits *prometheus.CounterVec // label limit; registered by routeMetrics
 
 	mu      sync.Mutex
+	others  func() int     // the other nodes' streams (census.go); nil: none
 	streams int            // open streams, all users
 	perUser map[string]int // open streams by user
 	perIP   map[string]int // open streams by client address
@@ -218,7 +219,7 @@ func (l *limits) acquireStream(user, addr string) (release func(), refused strin
 	if max := l.cfg.MaxStreamsPerIP; max > 0 && l.perIP[addr] >= max {
 		return nil, limitMaxStreamsPerIP
 	}
-	if max := l.cfg.MaxStreams; max > 0 && l.streams >= max {
+	if max := l.cfg.MaxStreams; max > 0 && l.streams+l.othersLocked() >= max {
 		return nil, limitMaxStreams
 	}
 	l.streams++
@@ -234,6 +235,22 @@ func (l *limits) acquireStream(user, addr string) (release func(), refused strin
 			decrement(l.perIP, addr)
 		})
 	}, ""
+}
+
+// othersLocked returns the other nodes' streams (census.go). l.mu is
+// held.
+func (l *limits) othersLocked() int {
+	if l.others == nil {
+		return 0
+	}
+	return l.others()
+}
+
+// streamCount returns this node's open streams.
+func (l *limits) streamCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.streams
 }
 
 // decrement counts one less for key, dropping it at zero.

@@ -54,6 +54,14 @@ type owned struct {
 	ready   chan struct{} // closed once Own answered
 	err     error         // Own's error; the entry is then gone from held
 	release func()
+	lost    bool          // the ownership was lost (or fenced): no more appends; under owners.mu
+	gone    chan struct{} // closed when the entry leaves held (dropLocked)
+}
+
+// dropLocked removes e, user's entry, from held. s.owners.mu is held.
+func (s *Server) dropLocked(user string, e *owned) {
+	delete(s.owners.held, user)
+	close(e.gone)
 }
 
 // own makes this node user's owner if it is not, with s.cfg.Ownership.
@@ -63,17 +71,38 @@ func (s *Server) own(ctx context.Context, user string) error {
 	if o == nil {
 		return nil
 	}
-	s.owners.mu.Lock()
-	if e, ok := s.owners.held[user]; ok {
+	for {
+		s.owners.mu.Lock()
+		e, ok := s.owners.held[user]
+		lost := ok && e.lost
 		s.owners.mu.Unlock()
+		if !ok {
+			break
+		}
+		wait := e.ready
+		if lost { // its session is ending: take the user afresh after
+			wait = e.gone
+		}
 		select {
-		case <-e.ready:
-			return e.err
+		case <-wait:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if !lost {
+			s.owners.mu.Lock()
+			lost = e.lost
+			s.owners.mu.Unlock()
+			if !lost {
+				return e.err
+			}
+		}
 	}
-	e := &owned{ready: make(chan struct{})}
+	s.owners.mu.Lock()
+	if _, ok := s.owners.held[user]; ok { // another caller took it meanwhile
+		s.owners.mu.Unlock()
+		return s.own(ctx, user)
+	}
+	e := &owned{ready: make(chan struct{}), gone: make(chan struct{})}
 	s.owners.held[user] = e
 	s.owners.mu.Unlock()
 
@@ -81,11 +110,48 @@ func (s *Server) own(ctx context.Context, user string) error {
 	s.owners.mu.Lock()
 	e.err, e.release = err, release
 	if err != nil {
-		delete(s.owners.held, user)
+		s.dropLocked(user, e)
 	}
 	s.owners.mu.Unlock()
 	close(e.ready)
 	return err
+}
+
+// ownsUser reports whether this node acts for user: it holds the user's
+// ownership, not lost. Only then does it append the user's events to the
+// EventLog or hand the user's session to a request: once the ownership is
+// lost, the session is ending (ownershipLost), and neither its last
+// events nor a request that came meanwhile may act for the user (the
+// events of the end would otherwise take the log back from the new
+// owner). Without an Ownership every node acts for every user.
+func (s *Server) ownsUser(user string) bool {
+	if s.cfg.Ownership == nil {
+		return true
+	}
+	s.owners.mu.Lock()
+	defer s.owners.mu.Unlock()
+	e, ok := s.owners.held[user]
+	if !ok {
+		return false
+	}
+	select {
+	case <-e.ready:
+		return e.err == nil && !e.lost
+	default:
+		return false // being taken: its session has not opened yet
+	}
+}
+
+// endingSession waits until sess, the session of a user this node no
+// longer owns, has ended (ownershipLost ends it), so that the caller opens
+// the user's session afresh, owning the user first.
+func (s *Server) endingSession(ctx context.Context, sess *xmppconn.Session) error {
+	select {
+	case <-sess.Done():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // disown gives up user's ownership, if this node has it.
@@ -98,7 +164,7 @@ func (s *Server) disown(user string) {
 	if ok {
 		select {
 		case <-e.ready:
-			delete(s.owners.held, user)
+			s.dropLocked(user, e)
 		default:
 			ok = false // being taken: its taker decides
 		}
@@ -115,6 +181,9 @@ func (s *Server) disown(user string) {
 // session was open, the entry is dropped here.
 func (s *Server) ownershipLost(user string, e *owned) {
 	s.log.Warn("session ownership lost", "user", user)
+	s.owners.mu.Lock()
+	e.lost = true // from now on, nothing of user's is appended here
+	s.owners.mu.Unlock()
 	s.bg.run(func(ctx context.Context) {
 		<-e.ready
 		mine := func() bool {
@@ -132,12 +201,34 @@ func (s *Server) ownershipLost(user string, e *owned) {
 		s.owners.mu.Lock()
 		gone := s.owners.held[user] == e
 		if gone {
-			delete(s.owners.held, user)
+			s.dropLocked(user, e)
 		}
 		s.owners.mu.Unlock()
 		if gone && e.err == nil {
 			e.release()
 		}
+	})
+}
+
+// fencedOut is told when the EventLog refused an append of user's
+// because another node appended since: that node acts as the user's
+// owner, so this one must stop at once, whatever its lease says. The
+// session here ends as on a lost ownership (its streams resume, on
+// whichever node owns the user), and the ownership is given up; the
+// refused event is not lost, since the next session catches up on the
+// archive after the last event the log holds.
+func (s *Server) fencedOut(user string) {
+	s.owners.mu.Lock()
+	e := s.owners.held[user]
+	s.owners.mu.Unlock()
+	if e != nil {
+		s.ownershipLost(user, e)
+		return
+	}
+	s.log.Warn("event log fenced: another node delivers for the user", "user", user)
+	s.bg.run(func(ctx context.Context) {
+		s.hub.MoveUser(user, chatapi.CloseShutdown)
+		s.sessions.End(ctx, user, chatapi.CloseShutdown)
 	})
 }
 

@@ -94,26 +94,32 @@ func TestIntegrationOwnershipTakeover(t *testing.T) {
 	if closed.Reason != chatapi.CloseShutdown || !closed.Resume {
 		t.Errorf("node 1's stream closed with %+v, want a resumable shutdown", closed)
 	}
-	var s2 *gatewaytest.Stream
-	for s2 == nil {
-		s, r := n2.Open(t, tb, "")
-		switch {
-		case r.Status == http.StatusOK:
-			s2 = s
-		case r.Status != http.StatusServiceUnavailable:
-			t.Fatalf("stream on node 2 after node 1's loss: %d %s", r.Status, r.Body)
-		case time.Since(cut) > ttl+2*time.Second:
-			t.Fatalf("node 2 still refuses %v after node 1 was cut off (TTL %v): %s", time.Since(cut), ttl, r.Body)
-		default:
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	s2 := openWhenOwned(t, n2, tb, "", cut, ttl+2*time.Second)
 	t.Logf("node 2 took the user over %v after node 1 was cut off", time.Since(cut))
 	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 	if r := sender.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", "after the takeover"); r.Status != 200 {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
 	nextMessage(t, s2, "after the takeover")
+}
+
+// openWhenOwned opens a stream of tok on e (resumed from lastID, when
+// set), again and again while e answers 503 because another node holds
+// the user, until limit after since.
+func openWhenOwned(t *testing.T, e *env, tok, lastID string, since time.Time, limit time.Duration) *gatewaytest.Stream {
+	t.Helper()
+	for {
+		s, r := e.Open(t, tok, lastID)
+		switch {
+		case r.Status == http.StatusOK:
+			return s
+		case r.Status != http.StatusServiceUnavailable:
+			t.Fatalf("stream on the new owner: %d %s", r.Status, r.Body)
+		case time.Since(since) > limit:
+			t.Fatalf("the new owner still refuses %v later: %s", time.Since(since), r.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // fakeOwnership owns every user but those in elsewhere, and records what

@@ -80,6 +80,10 @@ type Config struct {
 	// cmd/sparkgate). It must also be Events.Remote. Nil means the hub's
 	// memory only, as with one process.
 	EventLog EventLog
+	// Census, when set, counts the other gateway nodes' sessions and
+	// streams, so that Sessions.MaxSessions and Limits.MaxStreams bound
+	// the whole cluster (census.go).
+	Census Census
 	// Ownership, when set, decides which of several gateway nodes holds
 	// each user's XMPP session (ownership.go; a lease in NATS, package
 	// lease, in cmd/sparkgate). Nil means this process holds every user's.
@@ -199,6 +203,9 @@ func New(cfg Config) (*Server, error) {
 		s.positions = newRoomPositions()
 		mc.OnRoomRead = s.positions.note
 	}
+	if cfg.EventLog != nil {
+		mc.ArchiveAfter = s.archiveAfter // events.go
+	}
 	mc.Active = func(user string) bool { return s.hub.Streams(user) > 0 }
 	mc.PushApp = s.pushRegistration
 	if mc.Logger == nil {
@@ -210,6 +217,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	s.sessions = sess
+	s.trackCensus() // census.go
 	for _, init := range []func() error{s.initAuth, s.initMessaging, s.initCollab, s.initPush, s.initUsers} {
 		if err := init(); err != nil {
 			s.sessions.Close()

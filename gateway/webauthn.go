@@ -239,13 +239,18 @@ func (s *Server) DeleteWebAuthnCredential(c echo.Context, credentialID string) e
 
 // ceremonyOf returns the ceremony a finish request continues: the ceremony
 // query parameter, or else the ceremony whose challenge the credential's
-// clientDataJSON carries (SparkWeb clients do not know the id). The
-// challenge's index entry is dropped either way.
+// clientDataJSON carries (SparkWeb clients do not know the id): found in
+// this node's index, or else derived from the challenge (auth.CeremonyOf),
+// for a ceremony begun on another node. The challenge's index entry is
+// dropped either way.
 func (s *Server) ceremonyOf(param *Ceremony, body []byte) string {
 	ch, _ := credentialChallenge(body)
-	id, _ := s.authx.challenges.take(ch)
+	id, ok := s.authx.challenges.take(ch)
 	if param != nil && *param != "" {
 		return string(*param)
+	}
+	if !ok && ch != "" {
+		id = auth.CeremonyOf(ch)
 	}
 	return id
 }

@@ -18,6 +18,17 @@
 // restarts; gen is the stream's creation time, so a stream deleted and
 // made again resets every client.
 //
+// # Marks
+//
+// An append may carry a mark (header Sg-Mark): an opaque string that says
+// how far the producer of the user's events had got when it appended, such
+// as the id of the last archived message the user's XMPP session delivered.
+// An append without one carries the user's last mark on, so the newest
+// message always holds it, and Mark reads it back with one direct get: a
+// new owner, or the same gateway restarted, resumes the producer exactly
+// where the events in the log end. The mark travels with the events in one
+// fenced write, so it never runs ahead of or behind them.
+//
 // # Fenced appends
 //
 // Only the user's owner appends (one node holds a user's XMPP session; the
@@ -53,6 +64,7 @@ import (
 const (
 	headerSeq   = "Sg-Seq"
 	headerEvent = "Sg-Event"
+	headerMark  = "Sg-Mark"
 )
 
 // followTimeout bounds the wait for the server to confirm a subscription.
@@ -80,6 +92,10 @@ type Config struct {
 	// MaxAge is how long an event is kept. Zero means one hour; negative
 	// means no age limit.
 	MaxAge time.Duration
+	// Fenced, when set, is wrapped in Append's error beside ErrFenced, so
+	// that a caller which knows nothing of this package recognizes a
+	// fenced append by its own sentinel (gateway.ErrOwnedElsewhere).
+	Fenced error
 }
 
 // Log is the event log of every user in one JetStream stream. Its methods
@@ -99,6 +115,7 @@ type Log struct {
 type head struct {
 	streamSeq uint64 // stream sequence of the user's last message, 0 if none
 	seq       uint64 // its event seq
+	mark      string // its mark
 }
 
 // Open creates the stream if it does not exist (or updates its limits)
@@ -188,14 +205,23 @@ func (l *Log) last(ctx context.Context, user string) (head, error) {
 	if err != nil {
 		return head{}, fmt.Errorf("natslog: message %d without a seq: %w", m.Sequence, err)
 	}
-	return head{streamSeq: m.Sequence, seq: seq}, nil
+	return head{streamSeq: m.Sequence, seq: seq, mark: m.Header.Get(headerMark)}, nil
 }
 
-// Append appends an event to user's log and returns its seq. It refuses
-// with ErrFenced when another node appended since this node's last append
-// (or Claim): the caller is no longer the owner. A user this node has not
-// claimed is claimed first.
-func (l *Log) Append(ctx context.Context, user, name string, data []byte) (uint64, error) {
+// Mark returns the mark of user's newest event in the log: "" when the
+// log holds no event of the user (never any, or all aged out) or the
+// newest carries none.
+func (l *Log) Mark(ctx context.Context, user string) (string, error) {
+	h, err := l.last(ctx, user)
+	return h.mark, err
+}
+
+// Append appends an event to user's log with mark (see Marks; "" carries
+// the last mark on) and returns its seq. It refuses with ErrFenced when
+// another node appended since this node's last append (or Claim): the
+// caller is no longer the owner. A user this node has not claimed is
+// claimed first.
+func (l *Log) Append(ctx context.Context, user, name string, data []byte, mark string) (uint64, error) {
 	l.mu.Lock()
 	h, ok := l.heads[user]
 	l.mu.Unlock()
@@ -211,19 +237,28 @@ func (l *Log) Append(ctx context.Context, user, name string, data []byte) (uint6
 	msg.Data = data
 	msg.Header.Set(headerEvent, name)
 	msg.Header.Set(headerSeq, strconv.FormatUint(h.seq+1, 10))
+	if mark == "" {
+		mark = h.mark
+	}
+	if mark != "" {
+		msg.Header.Set(headerMark, mark)
+	}
 	ack, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(h.streamSeq))
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 			l.Release(user)
+			if l.cfg.Fenced != nil {
+				return 0, fmt.Errorf("%w: %w: %s: %w", ErrFenced, l.cfg.Fenced, user, err)
+			}
 			return 0, fmt.Errorf("%w: %s: %w", ErrFenced, user, err)
 		}
 		return 0, fmt.Errorf("%w: append: %w", ErrUnavailable, err)
 	}
 	l.mu.Lock()
 	if cur, ok := l.heads[user]; ok && cur == h {
-		l.heads[user] = head{streamSeq: ack.Sequence, seq: h.seq + 1}
+		l.heads[user] = head{streamSeq: ack.Sequence, seq: h.seq + 1, mark: mark}
 	}
 	l.mu.Unlock()
 	return h.seq + 1, nil

@@ -73,7 +73,7 @@ func (n *node) append(t *testing.T, user, data string) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	seq, err := n.log.Append(ctx, user, "msg", []byte(data))
+	seq, err := n.log.Append(ctx, user, "msg", []byte(data), "")
 	if err != nil {
 		t.Fatalf("Append %s: %v", data, err)
 	}
@@ -171,7 +171,7 @@ func TestIntegrationRestartReplays(t *testing.T) {
 	}
 
 	// The old owner did not learn it lost the user: its append is fenced.
-	if _, err := old.log.Append(ctx, user, "msg", []byte("stale")); !errors.Is(err, natslog.ErrFenced) {
+	if _, err := old.log.Append(ctx, user, "msg", []byte("stale"), ""); !errors.Is(err, natslog.ErrFenced) {
 		t.Fatalf("stale owner's Append: %v, want ErrFenced", err)
 	}
 	restarted.append(t, user, "5")
@@ -204,7 +204,7 @@ func TestIntegrationNATSDown(t *testing.T) {
 	s.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if _, err := n.log.Append(ctx, user, "msg", []byte("lost")); !errors.Is(err, natslog.ErrUnavailable) {
+	if _, err := n.log.Append(ctx, user, "msg", []byte("lost"), ""); !errors.Is(err, natslog.ErrUnavailable) {
 		t.Fatalf("Append with NATS down: %v, want ErrUnavailable", err)
 	}
 	req, _ := http.NewRequest("GET", other.ts.URL+"/?user="+user, nil)
@@ -223,7 +223,7 @@ func TestIntegrationNATSDown(t *testing.T) {
 	var seq uint64
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		seq, err = n.log.Append(ctx, user, "msg", []byte("3"))
+		seq, err = n.log.Append(ctx, user, "msg", []byte("3"), "")
 		cancel()
 		if err == nil || time.Now().After(deadline) {
 			break
@@ -236,4 +236,56 @@ func TestIntegrationNATSDown(t *testing.T) {
 	st := other.open(t, user, id(n.log, 1))
 	st.expect(t, "msg", "2")
 	st.expect(t, "msg", "3")
+}
+
+// TestIntegrationMarks: the newest event holds the user's mark; an append
+// without one carries the last on, on the same node and after another
+// node claimed the log; the mark is per user and fenced with the events.
+func TestIntegrationMarks(t *testing.T) {
+	s := natstest.Shared(t)
+	cfg := natslog.Config{Stream: "MARKS", Subject: "marks"}
+	user, other := "dave@localhost", "erin@localhost"
+	a := newNode(t, s.URL, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	mark := func(n *node, user, want string) {
+		t.Helper()
+		got, err := n.log.Mark(ctx, user)
+		if err != nil || got != want {
+			t.Fatalf("Mark(%s) = %q, %v; want %q", user, got, err, want)
+		}
+	}
+	appendMark := func(n *node, user, m string) error {
+		_, err := n.log.Append(ctx, user, "msg", []byte("x"), m)
+		return err
+	}
+	mark(a, user, "") // an empty log
+	for _, step := range []struct{ mark, want string }{
+		{"", ""}, {"m1", "m1"}, {"", "m1"}, {"m2", "m2"},
+	} {
+		if err := appendMark(a, user, step.mark); err != nil {
+			t.Fatal(err)
+		}
+		mark(a, user, step.want)
+	}
+	mark(a, other, "")
+
+	// Another node takes the user over: it reads the mark and carries it.
+	b := newNode(t, s.URL, cfg)
+	if err := b.log.Claim(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	if err := appendMark(b, user, ""); err != nil {
+		t.Fatal(err)
+	}
+	mark(a, user, "m2")
+	// The stale owner's mark is fenced out with its event.
+	if err := appendMark(a, user, "stale"); !errors.Is(err, natslog.ErrFenced) {
+		t.Fatalf("stale owner's Append: %v, want ErrFenced", err)
+	}
+	mark(b, user, "m2")
+	if err := appendMark(b, user, "m3"); err != nil {
+		t.Fatal(err)
+	}
+	mark(a, user, "m3")
 }

@@ -88,6 +88,14 @@ type ManagerConfig struct {
 	// the session's goroutine, once per message: it must not block, and
 	// should coalesce what it writes.
 	OnRoomRead func(user string, room SavedRoom)
+
+	// ArchiveAfter, when set, returns the id in the user's own archive of
+	// the last one-to-one message a previous session of the user delivered
+	// (Session.ArchivePosition, kept by the caller: on this gateway before
+	// a restart, or on another node). A session that opens catches up on
+	// the archive after it; "" means since shortly before the session
+	// connected. It is called once per opening, bounded by ctx.
+	ArchiveAfter func(ctx context.Context, user string) string
 	// Active, when set, reports whether a user has an open event stream; a
 	// session with no stream and no use for IdleTimeout ends.
 	Active func(user string) bool

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gosrc.io/xmpp/stanza"
@@ -61,6 +62,8 @@ type Session struct {
 	waiters    map[*waiter]struct{}
 	collectors map[string]*collector // MAM query id → results
 	out        outbox                // messages the user wrote lately, to send again after a loss
+
+	position atomic.Pointer[string] // lastArchiveID, for other goroutines (position.go)
 
 	// Owned by the run goroutine.
 	lastArchiveID string
@@ -137,7 +140,8 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		seen:       newIDSet(4096),
 	}
 	s.ctx, s.cancel = context.WithCancel(m.ctx)
-	s.restoreRooms(ctx) // roomstate.go
+	s.restoreRooms(ctx)    // roomstate.go
+	s.restorePosition(ctx) // position.go
 	if err := s.online(ctx, conn, len(s.rooms) > 0); err != nil {
 		return s, err
 	}
@@ -475,7 +479,9 @@ func (s *Session) run() {
 	defer s.m.wg.Done()
 	conn := s.current()
 	if conn != nil {
-		s.startCatchUp(conn, "", s.connectedAt.Add(-catchUpMargin))
+		// After the position the user's previous session reached, if
+		// known (position.go), else since just before connecting.
+		s.startCatchUp(conn, s.lastArchiveID, s.connectedAt.Add(-catchUpMargin))
 	}
 	for {
 		err := s.consume(conn)
@@ -726,7 +732,7 @@ func (s *Session) emit(st *Stanza) {
 			s.mu.Unlock()
 			s.roomRead(bareJID(st.From)) // roomstate.go
 		} else if id != "" {
-			s.lastArchiveID = id
+			s.setArchiveID(id)
 		}
 	}
 	if st.Name == "presence" {
@@ -894,7 +900,7 @@ func (s *Session) finishCatchUp() {
 				continue
 			}
 			if q.archive == "" {
-				s.lastArchiveID = r.ID
+				s.setArchiveID(r.ID)
 			} else {
 				s.mu.Lock()
 				if rm, ok := s.rooms[q.archive]; ok {
@@ -934,6 +940,10 @@ func queryArchive(ctx context.Context, conn *Conn, q archiveQuery) (string, erro
 		}
 		iq := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: q.archive}, Payload: mq}
 		reply, err := conn.IQ(ctx, iq)
+		if err != nil && page == 0 && after != "" && unknownPosition(err) {
+			after = "" // position.go: read by time instead
+			continue
+		}
 		if err != nil {
 			return last, err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sparkgate/sparkgate/census"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/lease"
 	"github.com/sparkgate/sparkgate/natslog"
@@ -14,7 +15,8 @@ import (
 
 // wireEvents puts the users' event logs in NATS JetStream when -nats-url
 // is set, with a readiness check, and makes each user's session live on
-// the node holding the user's lease (package lease); otherwise it changes
+// the node holding the user's lease (package lease), with the session and
+// stream limits counted over every node (package census); otherwise it changes
 // nothing and the hub keeps them in memory. The returned func closes the connection, after
 // the gateway.
 func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn func(), err error) {
@@ -32,7 +34,7 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	l, err := natslog.Open(openCtx, nc, natslog.Config{MaxEvents: cfg.EventBuffer, MaxAge: cfg.EventBufferAge})
+	l, err := natslog.Open(openCtx, nc, natslog.Config{MaxEvents: cfg.EventBuffer, MaxAge: cfg.EventBufferAge, Fenced: gateway.ErrOwnedElsewhere})
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -47,8 +49,18 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 		return nil, err
 	}
 	gc.Ownership = lease.Owner{Leases: leases, Log: l, Elsewhere: gateway.ErrOwnedElsewhere}
+	// -max-sessions and -max-streams count every node's.
+	cen, err := census.Open(openCtx, nc, census.Config{Node: leases.Node()})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	gc.Census = cen
 	gc.Ready = append(gc.Ready, gateway.ReadyCheck{Name: "nats", Check: func(ctx context.Context) error {
 		return nc.FlushWithContext(ctx)
 	}})
-	return nc.Close, nil
+	return func() {
+		cen.Close()
+		nc.Close()
+	}, nil
 }
