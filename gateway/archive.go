@@ -130,7 +130,7 @@ const scanPage = 250
 // empty result. The search scans pages of the archive until it has the
 // page's worth of matches; first and last are then the ids of the first
 // and last match, so before/after continue from them.
-func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
+func (s *Server) queryArchivePage(ctx context.Context, sess Session, archive string, q archiveQuery) ([]*xmppconn.MAMResult, xmppconn.Fin, error) {
 	if q.filter.FullText == "" {
 		return sess.QueryArchive(ctx, archive, q.filter, q.page)
 	}

@@ -85,7 +85,7 @@ func unauthorized() error {
 // sessionFor returns the XMPP session of the token's user, opening it
 // with a server-issued token when there is none (after a gateway restart
 // or an idle timeout), so a valid token always finds its session.
-func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Session, error) {
+func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (Session, error) {
 	if sess, ok := s.sessions.Get(cl.Subject); ok {
 		sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 		return sess, nil
@@ -103,7 +103,7 @@ func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Sess
 }
 
 // session is sessionFor for the request's own token.
-func (s *Server) session(c echo.Context) (*xmppconn.Session, error) {
+func (s *Server) session(c echo.Context) (Session, error) {
 	return s.sessionFor(c.Request().Context(), claimsOf(c))
 }
 
