@@ -84,7 +84,9 @@ func unauthorized() error {
 
 // sessionFor returns the XMPP session of the token's user, opening it
 // with a server-issued token when there is none (after a gateway restart
-// or an idle timeout), so a valid token always finds its session.
+// or an idle timeout), so a valid token always finds its session. It is
+// the one seam handlers get a Session from: when another node owns the
+// user, the session is a remote one (remote.go).
 func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (Session, error) {
 	if sess, ok := s.sessions.Get(cl.Subject); ok {
 		sess.AddToken(sessionKey(cl), cl.ExpiresAt)
@@ -96,7 +98,7 @@ func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (Session, error
 	}
 	sess, err := s.openSession(ctx, local, xmppconn.Credentials{Verified: true})
 	if err != nil {
-		return nil, err
+		return s.remoteFor(ctx, cl, err) // another node's session, with Peers
 	}
 	sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 	return sess, nil

@@ -152,12 +152,10 @@ func (p *Peers) unreachable(node string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnreachable, node, err)
 }
 
-// Handler answers one request; ctx ends at the caller's deadline or when
-// Serve stops.
-type Handler func(ctx context.Context, req []byte) []byte
-
 // Serve answers the requests to this node with h until stop is called.
-func (p *Peers) Serve(h Handler) (stop func(), err error) {
+// h's ctx ends at the caller's deadline or when Serve stops; what it
+// returns is the answer.
+func (p *Peers) Serve(h func(ctx context.Context, req []byte) []byte) (stop func(), err error) {
 	if !validNode(p.cfg.Node) {
 		return nil, fmt.Errorf("%w: %q", ErrBadNode, p.cfg.Node)
 	}
