@@ -119,6 +119,39 @@ func TestIntegrationRemoteSession(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	// Presence and a displayed marker, set on node 2.
+	if r := n2.Do(t, "POST", api+"/presence?show=away&status="+url.QueryEscape("far away"), ta, "", ""); r.Status != 200 {
+		t.Fatalf("presence on node 2: %d %s", r.Status, r.Body)
+	}
+	if r := n2.Do(t, "POST", api+"/chat/displayed/"+b.Name+"?id=m-1", ta, "", ""); r.Status != 200 {
+		t.Fatalf("displayed on node 2: %d %s", r.Status, r.Body)
+	}
+	plainUntil(t, bc, "urn:xmpp:chat-markers:0", "m-1")
+
+	// A room joined, written to and left on node 2, by the session on
+	// node 1; the plain client is in the room too.
+	room := "remote" + strings.ToLower(a.Name[1:9])
+	roomJID := room + "@" + ejabberdtest.Shared(t).MUCService()
+	rp := api + "/groupchat/room/" + room
+	if r := n2.Do(t, "PUT", rp+"?nick=alice", ta, "", ""); r.Status != 200 {
+		t.Fatalf("join on node 2: %d %s", r.Status, r.Body)
+	}
+	if _, in := n1.gw.SessionRooms(a.JID)[roomJID]; !in {
+		t.Fatalf("node 1's session is not in %s after the join on node 2: %v", roomJID, n1.gw.SessionRooms(a.JID))
+	}
+	plainJoin(t, bc, roomJID, "bee")
+	if r := n2.Do(t, "POST", rp, ta, "text/plain", "hello room"); r.Status != 200 {
+		t.Fatalf("room message on node 2: %d %s", r.Status, r.Body)
+	}
+	plainUntil(t, bc, "hello room", "from='"+roomJID+"/alice'")
+	if r := n2.Do(t, "GET", rp, ta, "", ""); r.Status != 200 {
+		t.Fatalf("room on node 2: %d %s", r.Status, r.Body)
+	}
+	if r := n2.Do(t, "DELETE", rp, ta, "", ""); r.Status != 200 {
+		t.Fatalf("leave on node 2: %d %s", r.Status, r.Body)
+	}
+	plainUntil(t, bc, "from='"+roomJID+"/alice'", "unavailable")
+
 	// An error is the same on either node.
 	path := api + "/groupchat/room/no-such-room-" + strings.ToLower(a.Name)
 	r1, r2 := n1.Do(t, "GET", path, ta, "", ""), n2.Do(t, "GET", path, ta, "", "")
