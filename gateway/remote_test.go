@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
@@ -61,7 +62,8 @@ func chain(fs ...func(*gateway.Config)) func(*gateway.Config) {
 }
 
 // TestIntegrationRemoteSession: a user logged in on node 1 is served on
-// node 2 through the session on node 1 — a message sent on node 2 reaches
+// node 2 through the session on node 1 — a stream on node 2 gets what
+// node 1's session receives, a message sent on node 2 reaches
 // a plain XMPP client, the roster written and read on node 2 is node 1's,
 // the archive read on node 2 has the message, a missing room is the same
 // 404 on both nodes — and after the logout no goroutine is left over.
@@ -82,6 +84,12 @@ func TestIntegrationRemoteSession(t *testing.T) {
 	base := settledGoroutines(0)
 
 	ta := n1.Login(t, a.Name, a.Password)
+	// A stream on node 2 follows the events node 1's session appends.
+	s2, r := n2.Open(t, ta, "")
+	if r.Status != 200 {
+		t.Fatalf("stream on node 2: %d %s", r.Status, r.Body)
+	}
+	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 	// Sent on node 2, from the session on node 1.
 	if r := n2.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", "across nodes"); r.Status != 200 {
 		t.Fatalf("send on node 2: %d %s", r.Status, r.Body)
@@ -91,6 +99,23 @@ func TestIntegrationRemoteSession(t *testing.T) {
 		t.Fatalf("chat state on node 2: %d %s", r.Status, r.Body)
 	}
 	plainUntil(t, bc, "composing", "from='"+a.JID+"/")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := bc.SendRaw(ctx, []byte("<message type='chat' to='"+a.JID+"'><body>back to node 2</body></message>")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		var c chatapi.Chat
+		s2.NextNamed(t, chatapi.EventChat, 10*time.Second, &c)
+		if c.Body == "back to node 2" {
+			break
+		}
+		if i > 20 {
+			t.Fatal("the stream on node 2 never got the message")
+		}
+	}
+	s2.Close()
 
 	// The roster written on node 2 is node 1's, and reads the same on both.
 	if r := n2.Do(t, "POST", api+"/roster", ta, "application/json", `{"jid":"`+b.JID+`","nickname":"Remote Bee","subscriptionType":0,"groups":["far"]}`); r.Status != 200 {
