@@ -140,13 +140,21 @@ func (s *Server) Login(c echo.Context, username Username, params LoginParams) er
 // them (remember: "stay signed in").
 func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, method string, remember bool) error {
 	ctx := c.Request().Context()
-	sess, err := s.openSession(ctx, local, cred)
-	if err != nil {
-		if errors.Is(err, xmppconn.ErrNotAuthorized) {
-			s.loginFailed(c, s.bareJID(local), method)
-			return errorf(http.StatusUnauthorized, msgWrongCredentials)
+	var sess Session
+	opened, err := s.openSession(ctx, local, cred)
+	switch {
+	case errors.Is(err, xmppconn.ErrNotAuthorized):
+		s.loginFailed(c, s.bareJID(local), method)
+		return errorf(http.StatusUnauthorized, msgWrongCredentials)
+	case err != nil:
+		// The credentials were checked (notOwned): with Peers, the login
+		// joins the session on the owner node, which learns the token
+		// with its first request.
+		if sess, err = s.remoteFor(ctx, auth.Claims{Subject: s.bareJID(local)}, err); err != nil {
+			return err
 		}
-		return err
+	default:
+		sess = opened
 	}
 	s.loginSucceeded(c, s.bareJID(local))
 	if s.refresh != nil {
@@ -199,9 +207,22 @@ func (s *Server) endLogin(ctx context.Context, user, family, key, reason string)
 	if family != "" {
 		s.streams.end(familyKey(family), reason)
 	}
-	if sess, ok := s.sessions.Get(user); ok && sess.RemoveToken(key) == 0 {
+	if !s.endLocalLogin(ctx, user, key, reason) {
+		s.endRemoteLogin(ctx, user, key, reason) // remote.go
+	}
+}
+
+// endLocalLogin is endLogin's work on this node's session of user; false
+// when there is none.
+func (s *Server) endLocalLogin(ctx context.Context, user, key, reason string) bool {
+	sess, ok := s.sessions.Get(user)
+	if !ok {
+		return false
+	}
+	if sess.RemoveToken(key) == 0 {
 		s.sessions.End(context.WithoutCancel(ctx), user, reason)
 	}
+	return true
 }
 
 // Register serves POST /register/{username}: it creates the account on

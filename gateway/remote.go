@@ -115,6 +115,48 @@ func (s *Server) startPeers() error {
 	return nil
 }
 
+// verbEndLogin asks the owner to forget a login's token (endLogin), and
+// to close the session when it was the last.
+const verbEndLogin = "EndLogin"
+
+// holder is what an Ownership may also tell: which node owns user ("":
+// none), without taking the user (lease.Owner does).
+type holder interface {
+	Holder(ctx context.Context, user string) (string, error)
+}
+
+// endLoginTimeout bounds the call that carries a logout to the owner.
+const endLoginTimeout = 5 * time.Second
+
+// endRemoteLogin carries endLogin to the node that owns user, if another
+// node does: the token leaves the owner's session bookkeeping, and the
+// session closes when it was the last login. Failures are logged: the
+// token is revoked anyway, and the session closes with its expiry.
+func (s *Server) endRemoteLogin(ctx context.Context, user, key, reason string) {
+	h, ok := s.cfg.Ownership.(holder)
+	if s.cfg.Peers == nil || !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endLoginTimeout)
+	defer cancel()
+	node, err := h.Holder(ctx, user)
+	if err != nil || node == "" {
+		if err != nil {
+			s.log.Warn("logout: the session's owner is unknown", "user", user, "err", err)
+		}
+		return
+	}
+	args, _ := json.Marshal([]string{key, reason})
+	req, _ := json.Marshal(remoteRequest{User: user, Verb: verbEndLogin, Args: args})
+	ans, err := s.cfg.Peers.Call(ctx, node, req)
+	if err == nil {
+		err = decodeReply(ans, nil)
+	}
+	if err != nil && !errors.Is(err, errNotHere) {
+		s.log.Warn("logout: the session's owner did not hear of it", "user", user, "node", node, "err", err)
+	}
+}
+
 // remoteStatus is the response to a failed call to the owner node.
 func remoteStatus(err error) error {
 	switch {

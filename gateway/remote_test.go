@@ -21,6 +21,12 @@ import (
 	"github.com/sparkgate/sparkgate/noderpc"
 )
 
+// lease.Owner tells the gateway who holds a user's lease (a logout on a
+// non-owner node goes there).
+var _ interface {
+	Holder(ctx context.Context, user string) (string, error)
+} = lease.Owner{}
+
 // withRemote is withOwnership plus Peers, as cmd/sparkgate wires
 // -nats-url: a request for a user another node owns reaches the session
 // there. wrap, when not nil, changes the node's Peers.
@@ -184,8 +190,30 @@ func TestIntegrationRemoteSession(t *testing.T) {
 		t.Fatalf("missing room: node 1 %d %s, node 2 %d %s", r1.Status, r1.Body, r2.Status, r2.Body)
 	}
 
+	// A login on node 2 joins the session on node 1 (a wrong password
+	// is still refused there), and its logout on node 2 reaches node 1:
+	// with the logout of the first login on node 1, the session closes.
+	if r := n2.Do(t, "POST", api+"/login/"+a.Name, "", "text/plain", "wrong password"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong password on node 2: %d %s", r.Status, r.Body)
+	}
+	tb2 := n2.Login(t, a.Name, a.Password)
+	if r := n2.Do(t, "POST", api+"/chat/message/"+b.Name, tb2, "text/plain", "second login"); r.Status != 200 {
+		t.Fatalf("send with the login on node 2: %d %s", r.Status, r.Body)
+	}
+	plainUntil(t, bc, "second login")
+	if r := n2.Do(t, "POST", api+"/logout", tb2, "", ""); r.Status != 200 {
+		t.Fatalf("logout on node 2: %d %s", r.Status, r.Body)
+	}
+	if n1.gw.SessionRooms(a.JID) == nil {
+		t.Fatal("the logout on node 2 closed node 1's session, which has another login")
+	}
 	if r := n1.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
 		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	for deadline := time.Now().Add(5 * time.Second); n1.gw.SessionRooms(a.JID) != nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node 1's session outlived the logout of both logins")
+		}
 	}
 	if got := settledGoroutines(base); got > base {
 		buf := make([]byte, 1<<20)

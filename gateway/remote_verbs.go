@@ -24,6 +24,16 @@ func (s *Server) serveRemote(ctx context.Context, req []byte) []byte {
 	if err := ctx.Err(); err != nil { // the caller gave up meanwhile
 		return encodeReply(nil, err)
 	}
+	if r.Verb == verbEndLogin { // the server's, not the session's
+		var key, reason string
+		if err := decodeArgs(r.Args, &key, &reason); err != nil {
+			return encodeReply(nil, err)
+		}
+		if !s.endLocalLogin(ctx, r.User, key, reason) {
+			return encodeReply(nil, errNotHere)
+		}
+		return encodeReply(nil, nil)
+	}
 	sess, ok := s.sessions.Get(r.User)
 	if !ok {
 		return encodeReply(nil, errNotHere)
