@@ -21,12 +21,12 @@ import (
 // the request. Every call names the request's token, which the owner
 // records as its own requests do.
 type remoteSession struct {
-	s    *Server
-	ctx  context.Context // the request's, for the methods without one
-	cl   auth.Claims
-	node string
+	s   *Server
+	ctx context.Context // the request's, for the methods without one
+	cl  auth.Claims
 
 	mu        sync.Mutex
+	node      string                        // the owner, as last known
 	rooms     map[string]string             // Rooms, once asked
 	presences map[string][]chatapi.Presence // contact → presences, from Roster and Presences
 }
@@ -50,7 +50,7 @@ func (r *remoteSession) call(ctx context.Context, verb string, args []any, res .
 	}
 	for attempt := 0; ; attempt++ {
 		var ans []byte
-		ans, err = r.s.cfg.Peers.Call(ctx, r.node, body)
+		ans, err = r.s.cfg.Peers.Call(ctx, r.owner(), body)
 		if errors.Is(err, context.DeadlineExceeded) {
 			return wrap(http.StatusGatewayTimeout, "the gateway node holding the user's session did not answer in time", err)
 		}
@@ -66,7 +66,9 @@ func (r *remoteSession) call(ctx context.Context, verb string, args []any, res .
 			return serr
 		}
 		if other, ok := sess.(*remoteSession); ok {
-			r.node = other.node
+			r.mu.Lock()
+			r.node = other.owner()
+			r.mu.Unlock()
 			continue
 		}
 		// This node took the user over: run the verb here.
@@ -76,6 +78,13 @@ func (r *remoteSession) call(ctx context.Context, verb string, args []any, res .
 		}
 		return decodeReply(runVerb(ctx, v, sess, a), res)
 	}
+}
+
+// owner returns the node the session is on, as last known.
+func (r *remoteSession) owner() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.node
 }
 
 // decodeReply decodes a remoteReply into res, or returns its error.
@@ -118,13 +127,48 @@ func (r *remoteSession) sync(verb string, args []any, res ...any) bool {
 	ctx, cancel := context.WithTimeout(r.ctx, r.s.msg.timeout)
 	defer cancel()
 	if err := r.call(ctx, verb, args, res...); err != nil {
-		r.s.log.Warn("remote session: "+verb, "user", r.cl.Subject, "node", r.node, "err", err)
+		r.s.log.Warn("remote session: "+verb, "user", r.cl.Subject, "node", r.owner(), "err", err)
 		return false
 	}
 	return true
 }
 
 func (r *remoteSession) User() string { return r.cl.Subject }
+
+// hold keeps the owner's session from its idle grace while an event
+// stream on this node is open (the owner counts only its own streams):
+// it touches the session every quarter of the grace, at most every
+// minute, until the returned stop is called, which waits for it.
+func (r *remoteSession) hold() (stop func()) {
+	idle := r.s.cfg.Sessions.IdleTimeout
+	if idle <= 0 {
+		idle = 8 * time.Hour // xmppconn's default
+	}
+	every := min(max(idle/4, time.Second), time.Minute)
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				cctx, ccancel := context.WithTimeout(ctx, every)
+				if err := r.call(cctx, "Touch", nil); err != nil && ctx.Err() == nil {
+					r.s.log.Warn("remote session: touch", "user", r.cl.Subject, "node", r.owner(), "err", err)
+				}
+				ccancel()
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
 
 // Touch is not carried: every call touches the owner's session.
 func (r *remoteSession) Touch() {}

@@ -306,3 +306,29 @@ func TestIntegrationRemoteSessionOwnerGone(t *testing.T) {
 	t.Logf("%d answers of 503 before node 2 took the user over", gap)
 	plainUntil(t, bc, "after")
 }
+
+// TestIntegrationRemoteSessionStreamHolds: an event stream on node 2 keeps
+// the session on node 1 from its idle grace, as a stream on node 1 would;
+// once it ends, the grace runs out and the session closes.
+func TestIntegrationRemoteSessionStreamHolds(t *testing.T) {
+	const grace = 3 * time.Second
+	short := func(c *gateway.Config) { c.Sessions.IdleTimeout = grace }
+	n1, n2, _ := remoteNodes(t, 5*time.Second, short, short, nil)
+	a := ejabberdtest.NewUser(t)
+	ta := n1.Login(t, a.Name, a.Password)
+	s2, r := n2.Open(t, ta, "")
+	if r.Status != 200 {
+		t.Fatalf("stream on node 2: %d %s", r.Status, r.Body)
+	}
+	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+	time.Sleep(3 * grace)
+	if n1.gw.SessionRooms(a.JID) == nil {
+		t.Fatal("node 1's session idled out while a stream on node 2 was open")
+	}
+	s2.Close()
+	for deadline := time.Now().Add(3 * grace); n1.gw.SessionRooms(a.JID) != nil; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node 1's session outlived its grace after the stream on node 2 ended")
+		}
+	}
+}

@@ -105,6 +105,10 @@ var remoteVerbs = map[string]remoteVerb{
 		}
 		return s.RemoveToken(id), nil
 	}),
+	"Touch": verb0(func(_ context.Context, s Session, d dec) error {
+		s.Touch() // serveRemote has, too: the verb is the request
+		return d()
+	}),
 	"Rooms": verb1(func(_ context.Context, s Session, d dec) (map[string]string, error) {
 		return s.Rooms(), d()
 	}),
