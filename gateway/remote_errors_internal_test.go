@@ -95,3 +95,24 @@ func TestDecodeArgs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRemoteReply: another node's answer never panics its decoding,
+// whatever it holds; an error answer always comes back as an error.
+func FuzzRemoteReply(f *testing.F) {
+	f.Add([]byte(`{"results":["id-1",3]}`))
+	f.Add([]byte(`{"err":{"text":"x","is":["deadline","not-here"],"stanza":{"Type":"cancel","Condition":"item-not-found"}}}`))
+	f.Add([]byte(`{"err":{"text":"x","stream":{"Condition":"conflict"}}}`))
+	f.Add([]byte(`{"results":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var id string
+		var n int
+		err := decodeReply(b, []any{&id, &n})
+		var rep remoteReply
+		if json.Unmarshal(b, &rep) == nil && rep.Err != nil && err == nil {
+			t.Fatalf("%s: an error answer decoded as results", b)
+		}
+		if err != nil {
+			_ = classify(err) // every error gets a status
+		}
+	})
+}

@@ -27,7 +27,9 @@ targets='./xmppconn FuzzTranslate
 ./xmppconn FuzzMessageWriters
 ./xmppconn FuzzParseStanza
 ./gateway FuzzDecodeChat
-./xmppconn FuzzComponentIQ'
+./xmppconn FuzzComponentIQ
+./gateway FuzzRemoteReply
+./xmppconn FuzzMAMResultJSON'
 
 failed=""
 ran=0
