@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/sparkgate/sparkgate/chatapi"
@@ -47,7 +48,13 @@ func (s *Server) serveRemote(ctx context.Context, req []byte) []byte {
 	if !ok {
 		return encodeReply(nil, fmt.Errorf("%w: %q", errNotRemote, r.Verb))
 	}
-	return runVerb(ctx, v, sess, r.Args)
+	res, err := v(ctx, sess, r.Args)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// This node stops serving (it shuts down): the caller asks the
+		// seam again rather than answer that its client left.
+		err = fmt.Errorf("%w: %w", errNotHere, err)
+	}
+	return encodeReply(res, err)
 }
 
 // runVerb runs v and encodes its answer.
