@@ -133,7 +133,7 @@ const scanPage = 250
 // keyword search's scan may have read them already) and applied, so that
 // a client scrolling back sees the corrections it already saw on newer
 // pages. The page's own modifications of older messages are its Updates.
-func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) (xmppconn.FoldedPage, xmppconn.Fin, error) {
+func (s *Server) queryArchivePage(ctx context.Context, sess Session, archive string, q archiveQuery) (xmppconn.FoldedPage, xmppconn.Fin, error) {
 	var (
 		res, ahead []*xmppconn.MAMResult
 		fin        xmppconn.Fin
@@ -169,7 +169,7 @@ func (s *Server) queryArchivePage(ctx context.Context, sess *xmppconn.Session, a
 // ids of the first and last match, so before/after continue from them.
 // The results returned are those between the two, modifications
 // included, and then those the scan read after the last match.
-func (s *Server) searchArchive(ctx context.Context, sess *xmppconn.Session, archive string, q archiveQuery) (page, after []*xmppconn.MAMResult, fin xmppconn.Fin, err error) {
+func (s *Server) searchArchive(ctx context.Context, sess Session, archive string, q archiveQuery) (page, after []*xmppconn.MAMResult, fin xmppconn.Fin, err error) {
 	want := q.page.Max
 	if want <= 0 {
 		want = xmppconn.DefaultArchivePage

@@ -84,8 +84,10 @@ func unauthorized() error {
 
 // sessionFor returns the XMPP session of the token's user, opening it
 // with a server-issued token when there is none (after a gateway restart
-// or an idle timeout), so a valid token always finds its session.
-func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Session, error) {
+// or an idle timeout), so a valid token always finds its session. It is
+// the one seam handlers get a Session from: when another node owns the
+// user, the session is a remote one (remote.go).
+func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (Session, error) {
 	if sess, ok := s.sessions.Get(cl.Subject); ok && s.ownsUser(cl.Subject) {
 		sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 		return sess, nil
@@ -96,14 +98,14 @@ func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (*xmppconn.Sess
 	}
 	sess, err := s.openSession(ctx, local, xmppconn.Credentials{Verified: true})
 	if err != nil {
-		return nil, err
+		return s.remoteFor(ctx, cl, err) // another node's session, with Peers
 	}
 	sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 	return sess, nil
 }
 
 // session is sessionFor for the request's own token.
-func (s *Server) session(c echo.Context) (*xmppconn.Session, error) {
+func (s *Server) session(c echo.Context) (Session, error) {
 	return s.sessionFor(c.Request().Context(), claimsOf(c))
 }
 
@@ -138,13 +140,21 @@ func (s *Server) Login(c echo.Context, username Username, params LoginParams) er
 // them (remember: "stay signed in").
 func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, method string, remember bool) error {
 	ctx := c.Request().Context()
-	sess, err := s.openSession(ctx, local, cred)
-	if err != nil {
-		if errors.Is(err, xmppconn.ErrNotAuthorized) {
-			s.loginFailed(c, s.bareJID(local), method)
-			return errorf(http.StatusUnauthorized, msgWrongCredentials)
+	var sess Session
+	opened, err := s.openSession(ctx, local, cred)
+	switch {
+	case errors.Is(err, xmppconn.ErrNotAuthorized):
+		s.loginFailed(c, s.bareJID(local), method)
+		return errorf(http.StatusUnauthorized, msgWrongCredentials)
+	case err != nil:
+		// The credentials were checked (notOwned): with Peers, the login
+		// joins the session on the owner node, which learns the token
+		// with its first request.
+		if sess, err = s.remoteFor(ctx, auth.Claims{Subject: s.bareJID(local)}, err); err != nil {
+			return err
 		}
-		return err
+	default:
+		sess = opened
 	}
 	s.loginSucceeded(c, s.bareJID(local))
 	if s.refresh != nil {
@@ -220,9 +230,22 @@ func (s *Server) endLogin(ctx context.Context, user, family, key, reason string)
 	if family != "" {
 		s.streams.end(familyKey(family), reason)
 	}
-	if sess, ok := s.sessions.Get(user); ok && sess.RemoveToken(key) == 0 {
+	if !s.endLocalLogin(ctx, user, key, reason) {
+		s.endRemoteLogin(ctx, user, key, reason) // remote.go
+	}
+}
+
+// endLocalLogin is endLogin's work on this node's session of user; false
+// when there is none.
+func (s *Server) endLocalLogin(ctx context.Context, user, key, reason string) bool {
+	sess, ok := s.sessions.Get(user)
+	if !ok {
+		return false
+	}
+	if sess.RemoveToken(key) == 0 {
 		s.sessions.End(context.WithoutCancel(ctx), user, reason)
 	}
+	return true
 }
 
 // Register serves POST /register/{username}: it creates the account on

@@ -130,6 +130,9 @@ func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 	// The session's grace (ManagerConfig.IdleTimeout) counts from the end
 	// of the user's last stream.
 	defer sess.Touch()
+	if rs, ok := sess.(*remoteSession); ok { // the owner does not see this stream
+		defer rs.hold()()
+	}
 	// The stream ends, with a last event saying why, when its token is
 	// revoked (logout) or expires.
 	ctx, cancel := context.WithCancelCause(c.Request().Context())

@@ -61,7 +61,7 @@ func (s *Server) ReactToChatMessage(c echo.Context, to To, id string) error {
 
 // peer reads the path's to (400 when it names no one) and opens the
 // request's session.
-func (s *Server) peer(c echo.Context, to To) (string, *xmppconn.Session, error) {
+func (s *Server) peer(c echo.Context, to To) (string, Session, error) {
 	jid, err := toJID(string(to), s.cfg.Domain)
 	if err != nil {
 		return "", nil, errorf(http.StatusBadRequest, err.Error())

@@ -67,7 +67,7 @@ func (s *Server) roomJID(name string, service *string) (string, error) {
 
 // roomAccess reads the room's disco#info and checks that the user may see
 // its contents: a public room, or one the user is in.
-func roomAccess(ctx context.Context, sess *xmppconn.Session, room string) (*xmppconn.DiscoInfo, bool, error) {
+func roomAccess(ctx context.Context, sess Session, room string) (*xmppconn.DiscoInfo, bool, error) {
 	info, err := sess.DiscoInfo(ctx, room, "")
 	if err != nil {
 		return nil, false, err
@@ -379,7 +379,7 @@ func (s *Server) LeaveRoom(c echo.Context, roomName RoomName, params LeaveRoomPa
 
 // inRoom checks that the user is in room; if not, the answer is 404 for a
 // room that does not exist and 403 otherwise.
-func requireInRoom(ctx context.Context, sess *xmppconn.Session, room string) error {
+func requireInRoom(ctx context.Context, sess Session, room string) error {
 	if _, ok := sess.Rooms()[room]; ok {
 		return nil
 	}
@@ -487,7 +487,7 @@ func (s *Server) invitees(ctx context.Context, target string, expand bool) ([]st
 // occupants lists the room's occupants: from the room presences the
 // session has seen when the user is in the room, else from the room's
 // disco#items (which lists nicks only).
-func roomOccupants(ctx context.Context, sess *xmppconn.Session, room string, joined bool) ([]OccupantEntity, error) {
+func roomOccupants(ctx context.Context, sess Session, room string, joined bool) ([]OccupantEntity, error) {
 	var out []OccupantEntity
 	if joined {
 		for _, p := range sess.Presences(room) {

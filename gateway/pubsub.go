@@ -78,7 +78,7 @@ func (s *Server) ListPepNodes(c echo.Context) error {
 
 // listNodes lists the nodes of service; with details, each node's
 // meta-data (title, description, owners) is read too.
-func (s *Server) listNodes(ctx context.Context, sess *xmppconn.Session, service string, details bool) ([]NodeEntity, error) {
+func (s *Server) listNodes(ctx context.Context, sess Session, service string, details bool) ([]NodeEntity, error) {
 	items, err := sess.DiscoItems(ctx, service, "")
 	if err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (s *Server) publishJSON(c echo.Context, node Node, service string) error {
 
 // nodeExists returns nil when node exists on service, an error matching
 // xmppconn.ErrItemNotFound (404) when it does not.
-func nodeExists(ctx context.Context, sess *xmppconn.Session, service, node string) error {
+func nodeExists(ctx context.Context, sess Session, service, node string) error {
 	_, err := sess.DiscoInfo(ctx, service, node)
 	return err
 }

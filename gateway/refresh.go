@@ -10,7 +10,6 @@ import (
 
 	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/chatapi"
-	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // Refresh tokens (issue 17). Every login starts a refresh token family
@@ -70,7 +69,7 @@ func (s *Server) RefreshToken(c echo.Context) error {
 // whose families were all revoked: with the login method and the "stay
 // signed in" of the caller's own family, so the open tab stays signed in
 // as it was.
-func (s *Server) restartFamily(ctx context.Context, sess *xmppconn.Session, cl auth.Claims) (UserUpdateEntity, error) {
+func (s *Server) restartFamily(ctx context.Context, sess Session, cl auth.Claims) (UserUpdateEntity, error) {
 	g, err := s.refresh.Start(ctx, cl.Subject, cl.Method, cl.Remember, "")
 	if err != nil {
 		return UserUpdateEntity{}, err

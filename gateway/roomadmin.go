@@ -145,7 +145,7 @@ func createOptions(p JoinRoomParams) map[string][]string {
 // requireRoom answers 404 for a room that does not exist: ejabberd
 // answers an owner's or admin's query to a missing room as if it were
 // new.
-func requireRoom(ctx context.Context, sess *xmppconn.Session, room string) error {
+func requireRoom(ctx context.Context, sess Session, room string) error {
 	info, err := sess.DiscoInfo(ctx, room, "")
 	if err != nil {
 		return err
@@ -158,7 +158,7 @@ func requireRoom(ctx context.Context, sess *xmppconn.Session, room string) error
 
 // roomSession is xmppSession for a call on an existing room (requireRoom);
 // cancel is nil when err is not.
-func (s *Server) roomSession(c echo.Context, room string) (*xmppconn.Session, context.Context, context.CancelFunc, error) {
+func (s *Server) roomSession(c echo.Context, room string) (Session, context.Context, context.CancelFunc, error) {
 	sess, ctx, cancel, err := s.xmppSession(c)
 	if err != nil {
 		return nil, nil, nil, err

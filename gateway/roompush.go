@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sparkgate/sparkgate/webpush"
-	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
 // Rooms while away. A user who joins a room is subscribed to its messages
@@ -26,7 +25,7 @@ func (s *Server) roomPushOn() bool { return s.pushAppOn() && s.cfg.Push.Rooms !=
 // roomJoined subscribes the user to room's messages under nick and records
 // the nick, keeping a policy already chosen. A room that refuses
 // subscriptions is logged, not an error of the join.
-func (s *Server) roomJoined(ctx context.Context, sess *xmppconn.Session, room, nick string) {
+func (s *Server) roomJoined(ctx context.Context, sess Session, room, nick string) {
 	if !s.roomPushOn() {
 		return
 	}
@@ -45,7 +44,7 @@ func (s *Server) roomJoined(ctx context.Context, sess *xmppconn.Session, room, n
 }
 
 // roomLeft ends the user's subscription to room and forgets its policy.
-func (s *Server) roomLeft(ctx context.Context, sess *xmppconn.Session, room string) {
+func (s *Server) roomLeft(ctx context.Context, sess Session, room string) {
 	if !s.roomPushOn() {
 		return
 	}

@@ -92,7 +92,7 @@ func findItem(items []xmppconn.RosterItem, jid string) (xmppconn.RosterItem, boo
 // its XMPP round-trips, bounded by the messaging timeout. As with
 // context.WithTimeout, the caller must call cancel when done; after an
 // error there is nothing to cancel.
-func (s *Server) xmppSession(c echo.Context) (*xmppconn.Session, context.Context, context.CancelFunc, error) {
+func (s *Server) xmppSession(c echo.Context) (Session, context.Context, context.CancelFunc, error) {
 	sess, err := s.session(c)
 	if err != nil {
 		return nil, nil, nil, err
@@ -104,7 +104,7 @@ func (s *Server) xmppSession(c echo.Context) (*xmppconn.Session, context.Context
 // rosterContact fetches the user's roster under ctx and finds the contact
 // jid in it (case-insensitively). ok is false when the roster has no such
 // contact.
-func rosterContact(ctx context.Context, sess *xmppconn.Session, jid string) (it xmppconn.RosterItem, ok bool, err error) {
+func rosterContact(ctx context.Context, sess Session, jid string) (it xmppconn.RosterItem, ok bool, err error) {
 	items, err := sess.Roster(ctx)
 	if err != nil {
 		return xmppconn.RosterItem{}, false, err
@@ -115,7 +115,7 @@ func rosterContact(ctx context.Context, sess *xmppconn.Session, jid string) (it 
 
 // contactSet returns the bare JIDs of the user's roster, lowercased,
 // whatever the subscription state.
-func contactSet(ctx context.Context, sess *xmppconn.Session) (map[string]bool, error) {
+func contactSet(ctx context.Context, sess Session) (map[string]bool, error) {
 	items, err := sess.Roster(ctx)
 	if err != nil {
 		return nil, err
@@ -380,7 +380,7 @@ func (s *Server) DeclineContactRequest(c echo.Context, jidParam JIDString) error
 // operations on someone other than the user: the user's own JID is 400
 // with the message self. As with xmppSession, the caller must call cancel
 // when done; after an error there is nothing to cancel.
-func (s *Server) otherParty(c echo.Context, jidParam JIDString, self string) (string, *xmppconn.Session, context.Context, context.CancelFunc, error) {
+func (s *Server) otherParty(c echo.Context, jidParam JIDString, self string) (string, Session, context.Context, context.CancelFunc, error) {
 	jid, err := s.bareContact(string(jidParam))
 	if err != nil {
 		return "", nil, nil, nil, err

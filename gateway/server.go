@@ -88,6 +88,11 @@ type Config struct {
 	// each user's XMPP session (ownership.go; a lease in NATS, package
 	// lease, in cmd/sparkgate). Nil means this process holds every user's.
 	Ownership Ownership
+	// Peers, when set with Ownership, carries a request for a user whose
+	// session is on another node to that node (a remote session,
+	// remote.go; package noderpc in cmd/sparkgate), and serves this node's
+	// sessions to the others. Nil means such a request answers 503.
+	Peers Peers
 	// MUCService is the group chat service; empty means conference.<Domain>.
 	MUCService string
 	// Registration allows POST /register; false answers 403.
@@ -146,6 +151,9 @@ type Server struct {
 	// positions are the joined rooms' read positions on their way to the
 	// store (roompositions.go); nil without Config.Rooms.
 	positions *roomPositions
+	// stopPeers stops serving this node's sessions to other nodes
+	// (remote.go); nil without Config.Peers.
+	stopPeers func()
 
 	closeOnce sync.Once
 	closeErr  error
@@ -235,6 +243,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.spec = spec
 	s.echo = s.routes()
+	if err := s.startPeers(); err != nil {
+		s.sessions.Close()
+		hub.Close()
+		return nil, err
+	}
 	if s.positions != nil {
 		s.bg.run(s.runRoomPositions)
 	}
@@ -255,6 +268,9 @@ func (s *Server) EndStreams() { s.hub.EndStreams() }
 // every goroutine the Server started has exited. It is idempotent.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopPeers != nil {
+			s.stopPeers()
+		}
 		s.hub.EndStreams()
 		err1 := s.sessions.Close()
 		s.closeUnread()

@@ -101,7 +101,7 @@ func guessContentType(name string) string {
 // announced): the configured one, else the first item of the domain whose
 // disco#info announces XEP-0363. A found service is remembered; a failed
 // search is retried on the next request.
-func (s *Server) uploadService(ctx context.Context, sess *xmppconn.Session) (string, int64, error) {
+func (s *Server) uploadService(ctx context.Context, sess Session) (string, int64, error) {
 	st := &s.collab
 	st.uploadMu.Lock()
 	service, max, known := st.upload, st.uploadMax, st.uploadKnown

@@ -100,7 +100,7 @@ func checkProfileField(what string, v *string) error {
 
 // applyProfile stores the change in the user's vCard (XEP-0054 section
 // 3.2: the user publishes the whole vCard with an IQ set).
-func applyProfile(ctx context.Context, sess *xmppconn.Session, ch profileChange) error {
+func applyProfile(ctx context.Context, sess Session, ch profileChange) error {
 	if ch.empty() {
 		return nil
 	}
@@ -318,7 +318,7 @@ func (s *Server) checkCurrentPassword(c echo.Context, local, password string, cu
 // the user's event streams (opened with those tokens) and returns a new
 // token for the caller, whose claims are cl: with a refresh token of a new
 // family when cl had one (refresh.go).
-func (s *Server) reissue(ctx context.Context, sess *xmppconn.Session, cl auth.Claims) (UserUpdateEntity, error) {
+func (s *Server) reissue(ctx context.Context, sess Session, cl auth.Claims) (UserUpdateEntity, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeTimeout)
 	defer cancel()
 	cutoff, err := s.revokeAll(ctx, cl.Subject)
@@ -365,7 +365,7 @@ func (s *Server) DeleteUser(c echo.Context) error {
 // every registered user for admins or with SearchAll, else the caller
 // and the caller's roster contacts on this domain (ejabberd's shared
 // roster groups put their members in that roster).
-func (s *Server) searchScope(ctx context.Context, sess *xmppconn.Session, user string) ([]string, error) {
+func (s *Server) searchScope(ctx context.Context, sess Session, user string) ([]string, error) {
 	if s.cfg.Users.SearchAll || s.isUsersAdmin(user) {
 		locals, err := s.dir.Users(ctx)
 		if err != nil {
@@ -458,7 +458,7 @@ func (s *Server) ListUsers(c echo.Context, params ListUsersParams) error {
 
 // lookupNames fetches the vCard names of jids, a few at a time. A vCard
 // that cannot be read leaves the name empty.
-func lookupNames(ctx context.Context, sess *xmppconn.Session, jids []string) map[string]string {
+func lookupNames(ctx context.Context, sess Session, jids []string) map[string]string {
 	names := make(map[string]string, len(jids))
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -28,7 +28,9 @@ targets='./xmppconn FuzzTranslate
 ./xmppconn FuzzParseStanza
 ./gateway FuzzDecodeChat
 ./xmppconn FuzzComponentIQ
-./xmppconn FuzzFoldArchive'
+./xmppconn FuzzFoldArchive
+./gateway FuzzRemoteReply
+./xmppconn FuzzMAMResultJSON'
 
 failed=""
 ran=0

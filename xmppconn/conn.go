@@ -426,6 +426,11 @@ func (c *Conn) write(ctx context.Context, b []byte) error {
 	if c.isClosing() {
 		return c.endErr()
 	}
+	// A context that ended already (the select above may pick the lock
+	// anyway) writes nothing: the stream stays whole.
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		c.nc.SetWriteDeadline(dl)
 	} else {

@@ -261,7 +261,7 @@ var coreOptions = []option{
 		set: integer(func(c *config) *int { return &c.EventBuffer })},
 	{name: "event-buffer-age", def: "1h", usage: "how long an event is kept for replay",
 		set: duration(func(c *config) *time.Duration { return &c.EventBufferAge })},
-	{name: "nats-url", def: "", usage: "NATS server(s) with JetStream that keep the users' event logs and session leases, shared by several gateway nodes and kept across restarts; a user's session lives on the node holding the user's lease, the others answer 503 with Retry-After; a node taking a user over catches up exactly where the log ends; max-sessions and max-streams count every node's (each node's counts at most a second old) (empty: in memory, one process)",
+	{name: "nats-url", def: "", usage: "NATS server(s) with JetStream that keep the users' event logs and session leases, shared by several gateway nodes and kept across restarts; a user's session lives on the node holding the user's lease, and the other nodes carry the user's requests there by NATS request/reply (503 with Retry-After while that node cannot be reached, 504 when it does not answer in time; POST /xmpp still answers 503 there); a node taking a user over catches up exactly where the log ends; max-sessions and max-streams count every node's (each node's counts at most a second old) (empty: in memory, one process)",
 		set: str(func(c *config) *string { return &c.NATSURL })},
 	{name: "heartbeat", def: "15s", usage: "a silent event stream gets a comment line this often",
 		set: duration(func(c *config) *time.Duration { return &c.Heartbeat })},

@@ -11,11 +11,13 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/lease"
 	"github.com/sparkgate/sparkgate/natslog"
+	"github.com/sparkgate/sparkgate/noderpc"
 )
 
 // wireEvents puts the users' event logs in NATS JetStream when -nats-url
 // is set, with a readiness check, and makes each user's session live on
-// the node holding the user's lease (package lease), with the session and
+// the node holding the user's lease (package lease), which the other nodes
+// reach by NATS request/reply (package noderpc), with the session and
 // stream limits counted over every node (package census); otherwise it changes
 // nothing and the hub keeps them in memory. The returned func closes the connection, after
 // the gateway.
@@ -56,6 +58,9 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 		return nil, err
 	}
 	gc.Census = cen
+	// A request for a user owned by another node reaches the session
+	// there (a remote session, over NATS request/reply).
+	gc.Peers = noderpc.New(nc, noderpc.Config{Node: leases.Node(), Unreachable: gateway.ErrNodeUnreachable})
 	gc.Ready = append(gc.Ready, gateway.ReadyCheck{Name: "nats", Check: func(ctx context.Context) error {
 		return nc.FlushWithContext(ctx)
 	}})
