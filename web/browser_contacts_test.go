@@ -95,7 +95,7 @@ func TestBrowserBlock(t *testing.T) {
 	clickConv(t, desk, bob.JID)
 	waitShownOnce(t, desk, "before the block")
 	desk.Wait(t, `!document.getElementById("contact-block").hidden && document.getElementById("contact-unblock").hidden`)
-	desk.Do(t, chromedp.Click(chromedp.ID("contact-block")))
+	clickAction(t, desk, "contact-block")
 	desk.Wait(t, `document.getElementById("contact-block").hidden && !document.getElementById("contact-unblock").hidden && document.getElementById("contact-add").hidden`)
 	desk.Wait(t, blockedListed(bob.JID))
 	phone.Wait(t, blockedListed(bob.JID)) // the server's push, through the other device's stream

@@ -210,7 +210,7 @@ func befriendInPages(t *testing.T, pa, pb *browsertest.Page, a, b ejabberdtest.U
 	t.Helper()
 	openChat(t, pa, b.Name)
 	pa.Wait(t, `!document.getElementById("contact-add").hidden`)
-	pa.Do(t, chromedp.Click(chromedp.ID("contact-add")))
+	clickAction(t, pa, "contact-add")
 	accept := `#requests button[aria-label="Accept ` + a.JID + `"]`
 	pb.Wait(t, `!!document.querySelector(`+js(accept)+`)`)
 	browsertest.MustEval[bool](t, pb, `(document.querySelector(`+js(accept)+`).click(), true)`)

@@ -53,8 +53,10 @@ func textOf(id string) string {
 }
 
 // visible is a JavaScript expression: whether the element with id is shown.
+// A conversation action behind a phone's closed "More" menu counts as
+// visible: it is one tap away (convmenu.js).
 func visible(id string) string {
-	return `(el => !!el && !el.hidden && el.getClientRects().length > 0)(document.getElementById(` + js(id) + `))`
+	return `(el => !!el && !el.hidden && (el.getClientRects().length > 0 || (!!el.closest(".conv-actions") && getComputedStyle(document.getElementById("conv-more")).display !== "none")))(document.getElementById(` + js(id) + `))`
 }
 
 // roomListed is a JavaScript expression: whether the Rooms list shows room.
@@ -66,7 +68,7 @@ func roomListed(room string) string {
 func openOccupants(t *testing.T, p *browsertest.Page) {
 	t.Helper()
 	if browsertest.MustEval[bool](t, p, `document.getElementById("occupants-panel").hidden`) {
-		p.Do(t, chromedp.Click(chromedp.ID("occupants-toggle")))
+		clickAction(t, p, "occupants-toggle")
 	}
 	p.Wait(t, `!document.getElementById("occupants-panel").hidden`)
 }
@@ -74,7 +76,7 @@ func openOccupants(t *testing.T, p *browsertest.Page) {
 // setSubject changes the open room's subject from the header.
 func setSubject(t *testing.T, p *browsertest.Page, text string) {
 	t.Helper()
-	p.Do(t, chromedp.Click(chromedp.ID("subject-edit")))
+	clickAction(t, p, "subject-edit")
 	p.Wait(t, visible("subject-form"))
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("subject-input"), text),
@@ -123,7 +125,7 @@ func TestBrowserRoomModeration(t *testing.T) {
 	)
 	enterRoom(t, alice.p, room)
 	alice.p.Wait(t, visible("room-settings-open"))
-	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	clickAction(t, alice.p, "room-settings-open")
 	alice.p.Wait(t, `document.getElementById("cfg-name").value === "Tea room"`)
 	if got := browsertest.MustEval[string](t, alice.p, `document.getElementById("cfg-desc").value`); got != "Where the kettle is" {
 		t.Errorf("room settings show the description %q", got)
@@ -248,7 +250,7 @@ func TestBrowserRoomModeration(t *testing.T) {
 
 	// The owner's settings list the ban with its reason; unbanned, bob
 	// comes back. Carol is made a member there.
-	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	clickAction(t, alice.p, "room-settings-open")
 	unban := `#cfg-outcast-list button[aria-label^="Unban ` + bobNick + `@"]`
 	alice.p.Wait(t, `!!document.querySelector(`+js(unban)+`) && document.getElementById("cfg-outcast-list").textContent.includes("rude words")`)
 	alice.p.Do(t, chromedp.Click(chromedp.CSS(unban)))
@@ -267,7 +269,7 @@ func TestBrowserRoomModeration(t *testing.T) {
 	enterRoom(t, carol.p, room)
 	alice.p.Wait(t, `!!`+occupantLi(carolNick))
 	other := "after" + strings.ToLower(alice.Name)
-	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	clickAction(t, alice.p, "room-settings-open")
 	alice.p.Wait(t, `document.getElementById("room-settings").open`)
 	alice.p.Do(t,
 		chromedp.SetValue(chromedp.ID("destroy-reason"), "party is over"),
@@ -373,16 +375,21 @@ func TestBrowserRoomPhone(t *testing.T) {
 	onScreen := func(sel string) string {
 		return `(r => r.left >= 0 && r.right <= innerWidth && r.width > 0)(document.querySelector(` + js(sel) + `).getBoundingClientRect())`
 	}
-	for _, sel := range []string{occupantButton(bobNick, "kick"), occupantButton(bobNick, "ban"), "#conv-subject", "#subject-edit", "#room-settings-open"} {
+	for _, sel := range []string{occupantButton(bobNick, "kick"), occupantButton(bobNick, "ban"), "#conv-subject", "#conv-more"} {
 		if !browsertest.MustEval[bool](t, p, onScreen(sel)) {
 			t.Errorf("%s is not within the phone's width", sel)
 		}
+	}
+	// The room's actions are behind "More" on a phone, each on screen once open.
+	p.Do(t, chromedp.Click(chromedp.ID("conv-more")))
+	for _, sel := range []string{"#subject-edit", "#room-settings-open", "#room-leave"} {
+		p.Wait(t, onScreen(sel))
 	}
 	if !browsertest.MustEval[bool](t, p, `document.documentElement.scrollWidth <= innerWidth`) {
 		t.Error("the room page scrolls sideways on the phone")
 	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-phone.png"))
-	p.Do(t, chromedp.Click(chromedp.ID("room-settings-open")))
+	clickAction(t, p, "room-settings-open")
 	p.Wait(t, `document.getElementById("room-settings").open && document.getElementById("room-config-state").textContent === ""`)
 	if !browsertest.MustEval[bool](t, p, onScreen("#room-settings")) {
 		t.Error("the room settings dialog is wider than the phone")

@@ -183,7 +183,7 @@ func TestBrowserChatsRestored(t *testing.T) {
 	phone.Do(t, chromedp.Click(chromedp.ID("conv-back")))
 	clickNow(t, phone, `#rooms button[data-conv^="room:`+room+`@"]`)
 	phone.Wait(t, `document.getElementById("conv-title").textContent === `+js(room))
-	phone.Do(t, chromedp.Click(chromedp.ID("room-leave")))
+	clickAction(t, phone, "room-leave")
 	phone.Wait(t, `!document.querySelector('#rooms button[data-conv^="room:`+room+`@"]')`)
 	deadline := time.Now().Add(5 * time.Second)
 	for strings.Contains(string(e.Do(t, "GET", rest+"/bookmarks", tokAlice, "", "").Body), `"`+room+"@") {
@@ -304,7 +304,7 @@ func TestBrowserRemoveContact(t *testing.T) {
 	p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID))+`)`)
 	p.Do(t, chromedp.Click(chromedp.CSS(contactButton(bob.JID))))
 	p.Wait(t, `!document.getElementById("contact-remove").hidden && document.getElementById("contact-add").hidden`)
-	p.Do(t, chromedp.Click(chromedp.ID("contact-remove")))
+	clickAction(t, p, "contact-remove")
 	p.Wait(t, `!document.querySelector(`+js(contactButton(bob.JID))+`) && !document.getElementById("contact-add").hidden && document.getElementById("contact-remove").hidden`)
 	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
 	if r := e.Do(t, "GET", rest+"/roster", tok, "", ""); r.Status != 200 || strings.Contains(string(r.Body), bob.JID) {

@@ -153,6 +153,20 @@ func clickConv(t *testing.T, p *browsertest.Page, jid string) {
 	clickNow(t, p, convButton(jid))
 }
 
+// clickAction clicks the open conversation's action id (a button of
+// .conv-actions), through the "More" menu where the screen is narrow enough
+// to have one (convmenu.js).
+func clickAction(t *testing.T, p *browsertest.Page, id string) {
+	t.Helper()
+	if browsertest.MustEval[bool](t, p, `getComputedStyle(document.getElementById("conv-more")).display !== "none"`) {
+		if !browsertest.MustEval[bool](t, p, `document.getElementById("conv-actions").classList.contains("open")`) {
+			p.Do(t, chromedp.Click(chromedp.ID("conv-more")))
+		}
+		p.Wait(t, `getComputedStyle(document.getElementById("conv-actions")).display !== "none"`)
+	}
+	p.Do(t, chromedp.Click(chromedp.ID(id)))
+}
+
 // clickNow waits for the element sel and clicks it from the page itself:
 // the lists are drawn again on changes, and a click through the DevTools
 // protocol may aim at a node drawn over in between ("Could not find node
@@ -569,7 +583,7 @@ func TestBrowserContacts(t *testing.T) {
 
 	// Alice asks for it: Add contact adds bob and asks for his presence.
 	alice.p.Wait(t, `!document.getElementById("contact-add").hidden`)
-	alice.p.Do(t, chromedp.Click(chromedp.ID("contact-add")))
+	clickAction(t, alice.p, "contact-add")
 	alice.p.Wait(t, `document.getElementById("contact-add").hidden`)
 	bob.p.Wait(t, `!!document.querySelector(`+js(accept)+`)`)
 	bob.p.Do(t, chromedp.Click(chromedp.CSS(accept)))
@@ -617,7 +631,7 @@ func TestBrowserRoom(t *testing.T) {
 	enterRoom(t, alice.p, room)
 
 	// Alice invites bob; bob accepts the invitation from his page.
-	alice.p.Do(t, chromedp.Click(chromedp.ID("occupants-toggle")))
+	clickAction(t, alice.p, "occupants-toggle")
 	alice.p.Do(t,
 		chromedp.SetValue(chromedp.ID("invite-input"), bob.Name),
 		chromedp.Click(chromedp.CSS("#invite-form button[type=submit]")),
@@ -652,7 +666,7 @@ func TestBrowserRoom(t *testing.T) {
 	}
 
 	// Bob leaves: the room leaves his list and alice sees two occupants.
-	bob.p.Do(t, chromedp.Click(chromedp.ID("room-leave")))
+	clickAction(t, bob.p, "room-leave")
 	bob.p.Wait(t, `!document.querySelector(`+js(roomBtn)+`)`)
 	alice.p.Wait(t, `document.querySelectorAll("#occupants li").length === 2`)
 	alice.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room.png"))
@@ -852,7 +866,7 @@ func TestBrowserAccount(t *testing.T) {
 		return strings.Contains(m.URL, "/preview/") && strings.Contains(m.URL, url.QueryEscape("http://127.0.0.1:9/"))
 	})
 	p.Wait(t, `!document.getElementById("meeting").hidden`)
-	p.Do(t, chromedp.Click(chromedp.ID("meeting")))
+	clickAction(t, p, "meeting")
 	p.Wait(t, `[...document.querySelectorAll("#messages .msg.mine .body")].some(b => b.textContent.startsWith("Join the meeting: http://127.0.0.1:9/"))`)
 }
 

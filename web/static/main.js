@@ -24,6 +24,7 @@ import { startNotifying, soundOn, setSound } from './notify.js';
 import { restoreChats, bookmarkRoom, forgetRoom, forgetMarks } from './restore.js';
 import { onAvatar, onNick, loadAvatars, setOwnAvatar, removeOwnAvatar, forgetAvatars } from './avatars.js';
 import { wireMenu, closeMenu, setPresence } from './menu.js';
+import { wireConvMenu } from './convmenu.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -779,6 +780,7 @@ function main() {
   wireConversation();
   wireSettings();
   wireMenu({ settings: openSettings, signOut: () => signOut() });
+  wireConvMenu();
   startNotifying((id) => enter(id));
   seen();
   window.addEventListener('pagehide', () => { if (session.token) { flush(); state.save(); } });
