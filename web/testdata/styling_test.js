@@ -64,7 +64,7 @@ async function run() {
   check('a deep quote keeps its text', d.textContent, deep);
 
   // Long hostile text is cheap: 64 KiB of openers that never close, and
-  // of spans, each drawn in a few seconds at worst on a busy machine (a
+  // of spans, each drawn in seconds at worst on a busy machine (a
   // quadratic search for closers would take far longer: 20,000 openers
   // each scanning 64 KiB).
   for (const [name, text] of [
@@ -77,7 +77,9 @@ async function run() {
     const el = document.createElement('div');
     el.append(styled(text));
     const ms = performance.now() - t0;
-    check(`${name}: drawn in under 3 s`, ms < 3000 ? 'fast' : `${Math.round(ms)} ms`, 'fast');
+    // A bound for a runaway, not a speed target: journeys run in parallel
+    // under the race detector, and 3 s was seen taken by 7.6 s there.
+    check(`${name}: drawn in under 20 s`, ms < 20000 ? 'fast' : `${Math.round(ms)} ms`, 'fast');
     check(`${name}: its text is kept`, el.textContent === text, true);
   }
 
