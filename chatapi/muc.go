@@ -35,6 +35,15 @@ type GroupChat struct {
 	Subject *string `json:"subject,omitempty"`
 	// File, when set, is the file the message links to (XEP-0066).
 	File *File `json:"file,omitempty"`
+	// Replace, when set, is the id of the sender's earlier message in the
+	// room that this one corrects (XEP-0308): show Body in its place.
+	Replace string `json:"replace,omitempty"`
+	// Retract, when set, is the id of the sender's earlier message in the
+	// room that this one withdraws (XEP-0424); Body is then empty.
+	Retract string `json:"retract,omitempty"`
+	// ReplyTo, when set, is the id of the message this one answers
+	// (XEP-0461; in a room, the room's stanza-id of it).
+	ReplyTo string `json:"replyTo,omitempty"`
 }
 
 // EventName returns "chatapi.muc".

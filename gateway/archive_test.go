@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -244,7 +245,7 @@ func TestIntegrationArchiveFoldedRoom(t *testing.T) {
 	srv := ejabberdtest.Shared(t)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta := e.Login(t, a.Name, a.Password)
-	e.OpenConnected(t, ta, "")
+	st := e.OpenConnected(t, ta, "")
 	room := "fold" + strings.ToLower(a.Name[1:9])
 	roomJID := room + "@" + srv.MUCService()
 	rp := api + "/groupchat/room/" + room
@@ -288,4 +289,40 @@ func TestIntegrationArchiveFoldedRoom(t *testing.T) {
 	}, " | ")
 	checkFolded(t, e, ta, rp+"/chathistory", want)
 	checkFolded(t, e, ta, api+"/groupchat/messages?room="+room, want)
+
+	// Live, the stream said the same as it happened: typed, not as new
+	// messages with fallback bodies.
+	var live []string
+	for done := false; !done; {
+		ev := st.Next(t, 10*time.Second)
+		switch ev.Name {
+		case chatapi.EventMUC:
+			var m chatapi.GroupChat
+			if err := json.Unmarshal([]byte(ev.Data), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.From == roomJID+"/bob" {
+				live = append(live, fmt.Sprintf("%s replace=%s retract=%s replyTo=%v", m.Body, m.Replace, m.Retract, m.ReplyTo == sid1))
+			}
+		case chatapi.EventReaction:
+			var r chatapi.Reactions
+			if err := json.Unmarshal([]byte(ev.Data), &r); err != nil {
+				t.Fatal(err)
+			}
+			live = append(live, fmt.Sprintf("react %v %s", r.ID == sid1, strings.Join(r.Reactions, "")))
+			done = len(r.Reactions) == 2
+		}
+	}
+	wantLive := []string{
+		"helo all replace= retract= replyTo=false",
+		"hello all replace=m1 retract= replyTo=false",
+		"wrong room replace= retract= replyTo=false",
+		" replace= retract=m2 replyTo=false",
+		"react true 👋",
+		"thanks replace= retract= replyTo=true",
+		"react true 👋🎉",
+	}
+	if strings.Join(live, "\n") != strings.Join(wantLive, "\n") {
+		t.Errorf("live room events:\n%s\nwant:\n%s", strings.Join(live, "\n"), strings.Join(wantLive, "\n"))
+	}
 }

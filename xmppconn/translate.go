@@ -167,29 +167,11 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 	if typ == "" {
 		typ = chatapi.TypeNormal
 	}
-	if typ == "groupchat" {
-		var subject *string
-		if hasSubject(s) { // roomstate.go: an empty subject clears it
-			subject = &m.Subject
-		}
-		if m.Body == "" && subject == nil {
-			return out
-		}
-		return append(out, chatapi.GroupChat{
-			Type:     chatapi.TypeGroupchat,
-			To:       s.To,
-			From:     s.From,
-			Data:     jsonData(m),
-			Body:     m.Body,
-			ID:       s.ID,
-			StanzaID: stanzaIDBy(s, bareJID(s.From)),
-			Stamp:    stamp,
-			Subject:  subject,
-			File:     fileOf(m),
-		})
-	}
-	// Corrections, retractions and reactions (modern.go).
+	// Corrections, retractions and reactions (modern.go), in rooms too.
 	mod := modernOf(m)
+	if typ == "groupchat" {
+		return append(out, groupChat(s, stamp, sent, mod)...)
+	}
 	if r, ok := mod.reactionsOf(s, sent); ok {
 		return append(out, r)
 	}
@@ -469,4 +451,44 @@ func childText(n *stanza.Node, local string) string {
 		}
 	}
 	return ""
+}
+
+// groupChat translates a room's message: a reaction set, a retraction, a
+// subject (set or cleared), or a message with a body, which may correct
+// or answer an earlier one; nothing for anything else.
+func groupChat(s *Stanza, stamp string, sent bool, mod *modern) []chatapi.Payload {
+	m := s.Message
+	if r, ok := mod.reactionsOf(s, sent); ok {
+		return []chatapi.Payload{r}
+	}
+	roomID := stanzaIDBy(s, bareJID(s.From))
+	if id := mod.retraction(); id != "" {
+		return []chatapi.Payload{chatapi.GroupChat{Type: chatapi.TypeGroupchat, To: s.To, From: s.From,
+			ID: s.ID, StanzaID: roomID, Stamp: stamp, Retract: id}}
+	}
+	var subject *string
+	if hasSubject(s) { // roomstate.go: an empty subject clears it
+		subject = &m.Subject
+	}
+	if m.Body == "" && subject == nil {
+		return nil
+	}
+	replace, replyTo := "", ""
+	if mod != nil {
+		replace, replyTo = mod.replace, mod.replyTo
+	}
+	return []chatapi.Payload{chatapi.GroupChat{
+		Type:     chatapi.TypeGroupchat,
+		To:       s.To,
+		From:     s.From,
+		Data:     jsonData(m),
+		Body:     m.Body,
+		ID:       s.ID,
+		StanzaID: roomID,
+		Stamp:    stamp,
+		Subject:  subject,
+		File:     fileOf(m),
+		Replace:  replace,
+		ReplyTo:  replyTo,
+	}}
 }

@@ -87,6 +87,34 @@ line two ✓</body><thread>t1</thread>` +
 				ID: "s2", Subject: ptrTo("")}},
 		},
 		{
+			name: "groupchat-correction",
+			raw: `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='g2'>` +
+				`<body>hello, room</body><replace xmlns='urn:xmpp:message-correct:0' id='g1'/><stanza-id xmlns='urn:xmpp:sid:0' by='room@conference.example.org' id='R2'/></message>`,
+			want: []chatapi.Payload{chatapi.GroupChat{Type: "groupchat", From: "room@conference.example.org/bob", To: "alice@example.org/web",
+				Body: "hello, room", ID: "g2", StanzaID: "R2", Replace: "g1"}},
+		},
+		{
+			name: "groupchat-retraction",
+			raw: `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='g3'>` +
+				`<body>bob retracted a message</body><retract xmlns='urn:xmpp:message-retract:1' id='g1'/><stanza-id xmlns='urn:xmpp:sid:0' by='room@conference.example.org' id='R3'/></message>`,
+			want: []chatapi.Payload{chatapi.GroupChat{Type: "groupchat", From: "room@conference.example.org/bob", To: "alice@example.org/web",
+				ID: "g3", StanzaID: "R3", Retract: "g1"}},
+		},
+		{
+			name: "groupchat-reaction",
+			raw: `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='g4'>` +
+				`<reactions xmlns='urn:xmpp:reactions:0' id='R1'><reaction>👍</reaction></reactions><body>👍</body></message>`,
+			want: []chatapi.Payload{chatapi.Reactions{Type: "reactions", From: "room@conference.example.org/bob", To: "alice@example.org/web",
+				ID: "R1", Reactions: []string{"👍"}}},
+		},
+		{
+			name: "groupchat-reply",
+			raw: `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='g5'>` +
+				`<body>yes</body><reply xmlns='urn:xmpp:reply:0' to='room@conference.example.org/carol' id='R1'/></message>`,
+			want: []chatapi.Payload{chatapi.GroupChat{Type: "groupchat", From: "room@conference.example.org/bob", To: "alice@example.org/web",
+				Body: "yes", ID: "g5", ReplyTo: "R1"}},
+		},
+		{
 			name: "direct-invitation",
 			raw: `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org'>` +
 				`<x xmlns='jabber:x:conference' jid='room@conference.example.org' reason='join us' password='pw'/></message>`,
