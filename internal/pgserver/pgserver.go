@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -89,13 +90,25 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
 	s.cmd.Stdout = (*lockedWriter)(s)
 	s.cmd.Stderr = (*lockedWriter)(s)
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
+	// Pdeathsig fires when the OS thread that started the process exits,
+	// not the process: the start and the wait run on one goroutine locked
+	// to its thread for the server's whole life, so no other goroutine's
+	// end can take the thread (and the server) with it.
+	started := make(chan error, 1)
 	go func() { // owned by s: ends when postgres exits, which Close makes happen
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := s.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		s.cmd.Wait()
 		close(s.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
 	if err := s.waitReady(ctx); err != nil {
 		s.Close()
 		return nil, err
