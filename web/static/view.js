@@ -183,7 +183,7 @@ function fillMessage(li, m, c) {
   const had = li.contains(document.activeElement) ? document.activeElement.dataset : null;
   const focusWas = had ? { action: had.action || '', emoji: had.emoji || '' } : null;
   if (m.id) li.dataset.id = m.id;
-  li.dataset.rev = revOf(m);
+  li.dataset.rev = revOf(m, c);
   li.classList.toggle('retracted', Boolean(m.retracted));
   delete li.dataset.state;
   const who = document.createElement('span');
@@ -241,9 +241,11 @@ function fillMessage(li, m, c) {
   }
 }
 
-// revOf is what fillMessage drew m as: its changes and the controls open on it.
-function revOf(m) {
-  return `${m.rev || 0}|${shown.picking === m.key ? 'p' : ''}|${shown.confirming === m.key ? 'c' : ''}|${m.id ? 'i' : ''}|${m.state === 'pending' || m.state === 'failed' ? 'w' : ''}`;
+// revOf is what fillMessage drew m as: its changes, those of the message
+// it answers, and the controls open on it.
+function revOf(m, c) {
+  const to = m.replyTo ? targetOf(c, m.replyTo) : null;
+  return `${m.rev || 0}|${to ? `${to.key}.${to.rev || 0}` : ''}|${shown.picking === m.key ? 'p' : ''}|${shown.confirming === m.key ? 'c' : ''}|${m.id ? 'i' : ''}|${m.state === 'pending' || m.state === 'failed' ? 'w' : ''}`;
 }
 
 export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
@@ -528,7 +530,7 @@ function renderMessages() {
       li = messageItem(m, c);
       shown.items.set(m.key, li);
       if (pastLast) added.push(m);
-    } else if (li.dataset.rev !== revOf(m)) {
+    } else if (li.dataset.rev !== revOf(m, c)) {
       const was = li.dataset.state || '';
       fillMessage(li, m, c);
       if (m.rev !== Number(li.dataset.said || 0)) {
