@@ -76,7 +76,7 @@ func msgWith(text string) string {
 // stateOf is a JavaScript expression: the send state shown on the message
 // with body text ("" when none).
 func stateOf(text string) string {
-	return `((` + msgWith(text) + `) || {dataset: {}}).dataset.state || ""`
+	return `(((` + msgWith(text) + `) || {dataset: {}}).dataset.state || "")`
 }
 
 // watchStates records on the page every state the message with body text

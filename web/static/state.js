@@ -431,7 +431,7 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
 
 const RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
 const EARLY_MAX = 256; // receipts kept for ids not known yet (a bound, not a cache)
-const early = new Map(); // message id -> 'delivered' or 'read'
+const early = new Map(); // message id -> 'delivered', 'read' or 'failed' (a bounce)
 
 // setSendState puts m, our message in c, in state s (see the top).
 export function setSendState(c, m, s) {
@@ -458,10 +458,9 @@ export function sentAs(c, m, id) {
   }
   if (m.state === 'pending' || m.state === 'failed') m.state = 'sent';
   const r = id && early.get(id);
-  if (r) {
-    early.delete(id);
-    applyReceipt(c, id, r === 'read' ? 'displayed' : 'received');
-  }
+  if (r) early.delete(id);
+  if (r === 'failed') m.state = 'failed';
+  else if (r) applyReceipt(c, id, r === 'read' ? 'displayed' : 'received');
   changed('messages', c);
   saveSoon();
 }
@@ -528,6 +527,11 @@ export function applyReceipt(c, id, type) {
 export function bounced(c, id) {
   const m = c && id ? c.messages.find((x) => x.mine && x.id === id) : null;
   if (m) setSendState(c, m, 'failed');
+  else if (id) {
+    // The bounce came before the send's answer named the message: sentAs fails it.
+    early.set(id, 'failed');
+    if (early.size > EARLY_MAX) early.delete(early.keys().next().value);
+  }
   return m || null;
 }
 
