@@ -55,6 +55,18 @@ func onViewports(t *testing.T, journey func(t *testing.T, e *gatewayenv.Env, b *
 	}
 }
 
+// twoAt signs in two new people, alice and bob, on pages of size v.
+func twoAt(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) (alice, bob ejabberdtest.User, pa, pb *browsertest.Page) {
+	t.Helper()
+	alice, bob = ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	pa, pb = newPage(t, b, "alice-"+v.name), newPage(t, b, "bob-"+v.name)
+	v.apply(t, pa)
+	v.apply(t, pb)
+	signIn(t, e, pa, alice.Name, alice.Password)
+	signIn(t, e, pb, bob.Name, bob.Password)
+	return alice, bob, pa, pb
+}
+
 // msgWith is a JavaScript expression: the message element of the open
 // conversation whose body is text, or null.
 func msgWith(text string) string {
@@ -64,7 +76,7 @@ func msgWith(text string) string {
 // stateOf is a JavaScript expression: the send state shown on the message
 // with body text ("" when none).
 func stateOf(text string) string {
-	return `((` + msgWith(text) + `) || {dataset: {}}).dataset.state || ""`
+	return `(((` + msgWith(text) + `) || {dataset: {}}).dataset.state || "")`
 }
 
 // watchStates records on the page every state the message with body text
@@ -100,13 +112,8 @@ func watchStates(t *testing.T, p *browsertest.Page) {
 func TestBrowserMessageStates(t *testing.T) {
 	t.Parallel()
 	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
-		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-		pa, pb := newPage(t, b, "alice-"+v.name), newPage(t, b, "bob-"+v.name)
-		v.apply(t, pa)
-		v.apply(t, pb)
+		alice, bob, pa, pb := twoAt(t, e, b, v)
 		pa.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED", "Failed to fetch")
-		signIn(t, e, pa, alice.Name, alice.Password)
-		signIn(t, e, pb, bob.Name, bob.Password)
 
 		if got := browsertest.MustEval[string](t, pa, `document.getElementById("messages").getAttribute("aria-live")`); got != "off" {
 			t.Errorf("the message list is a live region (aria-live %q): it would be read again on changes", got)

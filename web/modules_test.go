@@ -64,9 +64,11 @@ func runModuleChecks(t *testing.T, script, body string, atLeast int) {
 // every identity of a message, time order with older archive pages in
 // front, unread counts, change notices and the sessionStorage round trip
 // (with each conversation's draft), the gateway's unread counts and room
-// messages sent once reflected.
+// messages sent once reflected, and the changes of issue 19 (corrections,
+// retractions, reactions: one function, live or from the archive, a change
+// waiting for its message, the archive's folded copy, the cache).
 func TestBrowserState(t *testing.T) {
-	runModuleChecks(t, "state_test.js", "", 50)
+	runModuleChecks(t, "state_test.js", "", 67)
 }
 
 // TestBrowserErrors runs the checks of errors.js alone: the sentence each
@@ -80,9 +82,11 @@ func TestBrowserErrors(t *testing.T) {
 // a burst of messages asks for one animation frame and is drawn in it, a
 // new message is inserted as its own element and the others stay, an
 // older one goes above, and another conversation replaces the list; send states
-// are drawn on the same element and said once, Retry on a failed one.
+// are drawn on the same element and said once, Retry on a failed one; a
+// message's actions, a reply's quote, and a correction, reactions and a
+// retraction drawn in the same element.
 func TestBrowserView(t *testing.T) {
-	runModuleChecks(t, "view_test.js", viewRegions, 29)
+	runModuleChecks(t, "view_test.js", viewRegions, 36)
 }
 
 // TestBrowserRoomRules runs the checks of rooms.js and roomadmin.js that

@@ -10,11 +10,17 @@
 // (XEP-0085) are sent only to a peer that has shown it exists (wrote to
 // us, or sent presence), and a peer whose server bounced our message is
 // never shown as typing: a bounce echoes our own chat state back.
+//
+// Changes to messages (issue 19): the archive's folded fields and its
+// `updates`, the live corrections and retractions (chatapi.chat with
+// replace or retract) and reactions (chatapi.reaction) all go to
+// state.js's modify; correct, retract and react ask the gateway, then
+// change the model the same way (the echo changes nothing again).
 
 import { call, seg, features, available, ApiError } from './api.js';
 import {
   model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom, subscribe,
-  setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll,
+  setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll, modify, myReactions, editable, reactable,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
 
@@ -54,18 +60,19 @@ async function fetchPage(c, before) {
       ...opts, query: { to: c.jid, max: PAGE, before }, feature: 'archive',
     }));
     if (!res) return null;
-    const msgs = [];
+    const msgs = [], updates = [];
     for (const conversation of res.conversations || []) {
       for (const m of conversation.messages || []) {
-        if (!m.body) continue;
+        if (!m.body && !m.retracted) continue;
         msgs.push({
           id: m.id || undefined,
-          from: m.from, to: m.to, body: m.body, stanzaId: m.stanzaId, stamp: m.sentDate,
-          mine: bare(m.from) === model.jid, file: oobOf(m),
+          from: m.from, to: m.to, body: m.body || '', stanzaId: m.stanzaId, stamp: m.sentDate,
+          mine: bare(m.from) === model.jid, file: m.retracted ? undefined : oobOf(m), ...folded(m, bare),
         });
       }
+      updates.push(...(conversation.updates || []));
     }
-    return { msgs, first: res.first, complete: res.complete };
+    return { msgs, updates, first: res.first, complete: res.complete };
   }
   const res = await available(() => call('GET', `/groupchat/room/${seg(local(c.jid))}/chathistory`, {
     ...opts, query: { max: PAGE, serviceName: c.jid.split('@')[1], before }, feature: 'rooms',
@@ -73,11 +80,37 @@ async function fetchPage(c, before) {
   if (!res) return null;
   const msgs = [];
   for (const m of res.messages || []) {
-    if (!m.body) continue;
+    if (!m.body && !m.retracted) continue;
     const nick = resourceOf(m.from);
-    msgs.push({ from: m.from, body: m.body, stanzaId: m.stanzaId, stamp: m.delayStamp, nick, mine: nick === c.nick });
+    msgs.push({
+      id: m.id || undefined, from: m.from, body: m.body || '', stanzaId: m.stanzaId, stamp: m.delayStamp, nick,
+      mine: nick === c.nick, ...folded(m, String),
+    });
   }
-  return { msgs, first: res.first, complete: res.complete };
+  return { msgs, updates: res.updates || [], first: res.first, complete: res.complete };
+}
+
+// folded reads the fields of a folded archive message (edited,
+// retracted, reactions, replyTo; see openapi.yaml's ArchivedMessage):
+// who names a reaction's sender as the model keeps it.
+function folded(m, who) {
+  const out = { folded: true, originId: m.originId || undefined, replyTo: m.replyTo || undefined };
+  if (m.retracted) return { ...out, retracted: true, body: '' };
+  if (m.edited) { out.edited = true; out.editId = m.editId || undefined; }
+  if (Array.isArray(m.reactions) && m.reactions.length) {
+    out.reactions = {};
+    for (const r of m.reactions) if (r && r.from && Array.isArray(r.reactions) && r.reactions.length) out.reactions[who(r.from)] = r.reactions;
+  }
+  return out;
+}
+
+// updateOf is the model's change (state.js modify) for an archive page's
+// update (ArchiveUpdate).
+function updateOf(u) {
+  return {
+    kind: u.kind, target: u.target, from: u.from, id: u.id, body: u.body, reactions: u.reactions || [],
+    mine: bare(u.from) === model.jid,
+  };
 }
 
 async function loadPage(c, before) {
@@ -90,6 +123,8 @@ async function loadPage(c, before) {
     const older = before !== '';
     // An older page goes in newest first, each before what is shown.
     for (const m of older ? page.msgs.reverse() : page.msgs) addMessage(c, m, { older });
+    // Changes on this page to messages of older pages, oldest first.
+    for (const u of page.updates) modify(c, updateOf(u));
     if (page.first && (older || !c.before)) c.before = page.first;
     // A gateway that does not page says nothing of completeness.
     if (page.complete !== false || !page.first) c.complete = true;
@@ -142,12 +177,12 @@ function chatState(c, s) {
 // once the room reflects it. A send that fails leaves it failed, with
 // Retry, and is said in a notice, but does not throw: the text is in the
 // list, not lost.
-export async function send(text, c = activeConv(), file = undefined) {
+export async function send(text, c = activeConv(), file = undefined, replyTo = undefined) {
   if (!c || !text) return;
   clearTimeout(pauseTimer);
   composing = false;
   const m = c.kind === 'chat'
-    ? { from: model.jid, to: c.jid, body: text, mine: true, state: 'pending', file }
+    ? { from: model.jid, to: c.jid, body: text, mine: true, state: 'pending', file, replyTo: replyTo || undefined }
     : { from: `${c.jid}/${c.nick}`, nick: c.nick, body: text, mine: true, state: 'pending' };
   addMessage(c, m, { live: true });
   await post(c, m);
@@ -164,7 +199,7 @@ async function post(c, m) {
     res = c.kind === 'chat'
       ? await call('POST', `/chat/message/${seg(c.jid)}`, m.file
         ? { body: m.file.desc || m.file.url, query: { file: m.file.url } }
-        : { body: m.body })
+        : { body: m.body, query: { replyTo: m.replyTo } })
       : await call('POST', `/groupchat/room/${seg(local(c.jid))}`, { body: m.body, query: { serviceName: c.jid.split('@')[1] }, feature: 'rooms' });
   } catch (e) {
     setSendState(c, m, 'failed');
@@ -187,6 +222,62 @@ export async function retry(c, key) {
   if (!m || m.state !== 'failed') return;
   setSendState(c, m, 'pending');
   await post(c, m);
+}
+
+// ---- changing messages: corrections, retractions, reactions ---------------------
+//
+// Only in a chat (the gateway has no room verbs for them yet). Each asks
+// the gateway first and changes the model once it answered, the same way
+// the echo to our other tabs (and to this one) changes it again, which
+// does nothing the second time. A failure is said in a notice.
+
+// correct replaces the text of our message m in c (XEP-0308).
+export async function correct(c, m, text) {
+  if (!editable(c, m) || !text || text === m.body) return;
+  const res = await call('PUT', `/chat/message/${seg(c.jid)}/${seg(m.id)}`, { body: text });
+  modify(c, { kind: 'correction', target: m.id, from: model.jid, id: res && res.id, body: text, mine: true });
+}
+
+// retract withdraws our message m in c (XEP-0424).
+export async function retract(c, m) {
+  if (!editable(c, m)) return;
+  await call('DELETE', `/chat/message/${seg(c.jid)}/${seg(m.id)}`);
+  modify(c, { kind: 'retraction', target: m.id, from: model.jid, mine: true });
+}
+
+// react adds emoji to our reactions to m in c, or takes it away when it
+// is there (XEP-0444: the whole set is sent).
+export async function react(c, m, emoji) {
+  if (!reactable(c, m) || !emoji) return;
+  const mine = myReactions(c, m);
+  const set = mine.includes(emoji) ? mine.filter((e) => e !== emoji) : [...mine, emoji];
+  await call('PUT', `/chat/reactions/${seg(c.jid)}/${seg(m.id)}`, { json: set });
+  modify(c, { kind: 'reactions', target: m.id, from: model.jid, reactions: set, mine: true });
+}
+
+// onChange takes a chatapi.chat that corrects or retracts an earlier
+// message (replace, retract).
+function onChange(d) {
+  const mine = Boolean(d.sent) || bare(d.from) === model.jid;
+  const c = conv('chat', mine ? bare(d.to) : bare(d.from));
+  if (!mine) { c.typing = ''; c.reachable = true; }
+  if (d.retract) modify(c, { kind: 'retraction', target: d.retract, from: d.from, mine });
+  else modify(c, { kind: 'correction', target: d.replace, from: d.from, id: d.id, body: d.body, mine });
+  if (c.id === model.active) changed('header');
+}
+
+// onReaction takes chatapi.reaction: one sender's whole set of reactions
+// to a message, in a chat (or a room, where the sender is the occupant).
+export function onReaction(d) {
+  if (!d.id) return;
+  if (isRoom(d.from)) {
+    const c = model.convs.get(`room:${bare(d.from)}`);
+    if (c) modify(c, { kind: 'reactions', target: d.id, from: d.from, reactions: d.reactions, mine: resourceOf(d.from) === c.nick });
+    return;
+  }
+  const mine = Boolean(d.sent) || bare(d.from) === model.jid;
+  const c = conv('chat', mine ? bare(d.to) : bare(d.from));
+  modify(c, { kind: 'reactions', target: d.id, from: d.from, reactions: d.reactions, mine });
 }
 
 // ---- read markers -------------------------------------------------------------------
@@ -290,6 +381,7 @@ export function onChat(d) {
     if (c.id === model.active) changed('header');
     return;
   }
+  if ((d.replace || d.retract) && d.type !== 'error') { onChange(d); return; }
   if (!d.body) return;
   if (d.type === 'error') {
     // Our message came back: the address does not exist or cannot be
@@ -321,7 +413,7 @@ export function onChat(d) {
   }
   addMessage(c, {
     id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, to: d.to, body: d.body, mine,
-    state: mine && live ? 'sent' : undefined, file: oobOf(d),
+    state: mine && live ? 'sent' : undefined, file: oobOf(d), replyTo: d.replyTo || undefined,
   }, { live: true });
   if (c.id === model.active) changed('header');
 }

@@ -26,7 +26,7 @@ export const EVENTS = [
   'onConnect', 'chatapi.chat', 'chatapi.muc', 'chatapi.presence', 'chatapi.roster',
   'chatapi.notify', 'chatapi.pubsub', 'chatapi.receipt', 'chatapi.error',
   'chatapi.session', 'chatapi.reset', 'chatapi.close', 'chatapi.request', 'chatapi.blocklist',
-  'chatapi.unread', 'chatapi.avatar', 'chatapi.nick',
+  'chatapi.unread', 'chatapi.avatar', 'chatapi.nick', 'chatapi.reaction',
 ];
 
 const LAST = 'sparkgate.lastEventId';

@@ -15,8 +15,9 @@ import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations } from './view.js';
 import { explain, endedSentence } from './errors.js';
-import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError, loadUnread } from './chat.js';
+import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError, loadUnread, onReaction } from './chat.js';
 import { wireMessageList } from './msglist.js';
+import { submitText } from './msgactions.js';
 import * as rooms from './rooms.js';
 import * as roomadmin from './roomadmin.js';
 import * as contacts from './contacts.js';
@@ -76,6 +77,7 @@ function onEvent(name, d) {
       else if (events.state === 'connected') setConn('connected');
       break;
     case 'chatapi.receipt': onReceipt(d); break;
+    case 'chatapi.reaction': onReaction(d); break;
     case 'chatapi.error':
       if (onError(d)) break; // shown on the message, with Retry
       notice(`A message could not be delivered${d.from ? ' to ' + local(d.from) : ''}${d.text ? ': ' + d.text : '.'}`);
@@ -361,7 +363,7 @@ function wireConversation() {
     const text = input.value.trim();
     if (!c || !text) return;
     try {
-      await send(text, c);
+      await submitText(text, c); // msgactions.js: a new message, a reply or a correction
       if (state.draftOf(c.id).trim() === text) state.setDraft(c.id, '');
       if (model.active === c.id && input.value.trim() === text) input.value = '';
     } catch (e) { fail(e); }

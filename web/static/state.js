@@ -40,6 +40,19 @@
 // receipt that comes before the send's answer is kept until the id is
 // known. Messages of the archive and of other tabs have no state, or
 // 'sent' for a live echo.
+//
+// Changes to a message (issue 19): a correction (XEP-0308), a retraction
+// (XEP-0424) and one sender's reactions (XEP-0444) are applied by one
+// function, modify, whether they come live (chatapi.chat with replace or
+// retract, chatapi.reaction) or as an archive page's `updates`; a folded
+// archive message brings the same fields (edited, retracted, reactions)
+// and they replace what the tab had (the archive is the later word). A
+// message keeps: edited, editId (the latest correction's id, which a
+// later correction may name), retracted (body '' then), reactions
+// ({sender: [emoji]}, the sender a bare JID, or room@service/nick in a
+// room), replyTo (the id of the message it answers) and rev, counted up
+// on every change so the view redraws it. A change for a message not
+// held yet waits (bounded) until the message comes.
 
 const CACHE = 'sparkgate.convs';
 const KEEP = 200; // messages kept per conversation in the tab's cache
@@ -377,6 +390,7 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
     if (old) {
       if (!old.stanzaId && m.stanzaId) { old.stanzaId = m.stanzaId; changed('messages', c); }
       if (!old.id && m.id) old.id = m.id;
+      if (m.folded && refold(old, m)) { changed(['messages', 'lists'], c); saveSoon(); }
     }
     for (const k of keys) c.keys.add(k);
     return false;
@@ -384,6 +398,8 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
   for (const k of keys) c.keys.add(k);
   if (!m.mine) c.heard = true;
   if (!m.ts) m.ts = m.stamp || new Date().toISOString();
+  m.rev = 0;
+  applyWaiting(c, m);
   m.t = Date.parse(m.ts) || 0;
   m.key = ++seq;
   m.order = older ? --low : seq;
@@ -415,7 +431,7 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
 
 const RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
 const EARLY_MAX = 256; // receipts kept for ids not known yet (a bound, not a cache)
-const early = new Map(); // message id -> 'delivered' or 'read'
+const early = new Map(); // message id -> 'delivered', 'read' or 'failed' (a bounce)
 
 // setSendState puts m, our message in c, in state s (see the top).
 export function setSendState(c, m, s) {
@@ -442,10 +458,9 @@ export function sentAs(c, m, id) {
   }
   if (m.state === 'pending' || m.state === 'failed') m.state = 'sent';
   const r = id && early.get(id);
-  if (r) {
-    early.delete(id);
-    applyReceipt(c, id, r === 'read' ? 'displayed' : 'received');
-  }
+  if (r) early.delete(id);
+  if (r === 'failed') m.state = 'failed';
+  else if (r) applyReceipt(c, id, r === 'read' ? 'displayed' : 'received');
   changed('messages', c);
   saveSoon();
 }
@@ -512,7 +527,147 @@ export function applyReceipt(c, id, type) {
 export function bounced(c, id) {
   const m = c && id ? c.messages.find((x) => x.mine && x.id === id) : null;
   if (m) setSendState(c, m, 'failed');
+  else if (id) {
+    // The bounce came before the send's answer named the message: sentAs fails it.
+    early.set(id, 'failed');
+    if (early.size > EARLY_MAX) early.delete(early.keys().next().value);
+  }
   return m || null;
+}
+
+// ---- changes to messages: corrections, retractions, reactions ---------------------
+
+const WAIT_MAX = 256; // changes kept per conversation for messages not held yet
+
+// senderKey names who sent m (or a change): the bare JID in a chat, the
+// occupant (room@service/nick) in a room.
+function senderKey(c, from) {
+  return c.kind === 'room' ? String(from || '') : bare(from);
+}
+
+// targetOf finds the message of c that id names: its id, the id of its
+// latest correction, its origin id or its archive id.
+export function targetOf(c, id) {
+  if (!c || !id) return null;
+  return c.messages.find((m) => m.id === id) ||
+    c.messages.find((m) => m.editId === id || m.originId === id || m.stanzaId === id) || null;
+}
+
+// modify applies one change to the message of c it names:
+// {kind: 'correction'|'retraction'|'reactions', target, from, id, body,
+// reactions, ts}. A correction or retraction counts only from the
+// message's sender. It answers whether a message changed; a change for a
+// message not held yet waits for it.
+export function modify(c, mod) {
+  const m = targetOf(c, mod.target);
+  if (!m) {
+    if (!c.waiting) c.waiting = [];
+    c.waiting.push(mod);
+    if (c.waiting.length > WAIT_MAX) c.waiting.shift();
+    return false;
+  }
+  if (!change(c, m, mod)) return false;
+  m.rev = (m.rev || 0) + 1;
+  changed('messages', c);
+  if (lastMessage(c) === m) changed('lists');
+  saveSoon();
+  return true;
+}
+
+// change does modify's work on m, without announcing it.
+function change(c, m, mod) {
+  const who = senderKey(c, mod.from);
+  const sender = m.mine ? (c.kind === 'room' ? `${c.jid}/${c.nick}` : model.jid) : senderKey(c, m.from);
+  switch (mod.kind) {
+    case 'correction':
+      if (m.retracted || !mod.body || (who !== sender && !(m.mine && mod.mine))) return false;
+      if (m.edited && m.body === mod.body && (!mod.id || m.editId === mod.id)) return false; // seen already (our own echo)
+      m.body = mod.body;
+      m.edited = true;
+      if (mod.id) m.editId = mod.id;
+      if (m.file && m.body.trim() !== m.file.url) m.file = undefined;
+      return true;
+    case 'retraction':
+      if (m.retracted || (who !== sender && !(m.mine && mod.mine))) return false;
+      m.retracted = true;
+      m.body = '';
+      m.file = undefined;
+      m.edited = false;
+      m.reactions = undefined;
+      return true;
+    case 'reactions': {
+      if (m.retracted) return false;
+      const key = mod.mine ? (c.kind === 'room' ? `${c.jid}/${c.nick}` : model.jid) : who;
+      const set = [...new Set((mod.reactions || []).filter((r) => typeof r === 'string' && r))];
+      const all = { ...(m.reactions || {}) };
+      if (set.length) all[key] = set;
+      else delete all[key];
+      m.reactions = Object.keys(all).length ? all : undefined;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// applyWaiting applies to m, a message just added to c, the changes that
+// came before it.
+function applyWaiting(c, m) {
+  if (!c.waiting || !c.waiting.length) return;
+  const ids = [m.id, m.originId, m.stanzaId].filter(Boolean);
+  const rest = [];
+  for (const mod of c.waiting) {
+    if (ids.includes(mod.target) || (m.editId && mod.target === m.editId)) change(c, m, mod);
+    else rest.push(mod);
+  }
+  c.waiting = rest;
+}
+
+// refold takes the archive's folded fields of a message shown already:
+// they are the latest word. It answers whether anything changed.
+function refold(old, m) {
+  const next = { body: m.body, edited: Boolean(m.edited), retracted: Boolean(m.retracted), reactions: m.reactions, replyTo: m.replyTo || old.replyTo };
+  const now = { body: old.body, edited: Boolean(old.edited), retracted: Boolean(old.retracted), reactions: old.reactions, replyTo: old.replyTo };
+  if (JSON.stringify(next) === JSON.stringify(now) && (!m.editId || old.editId === m.editId)) return false;
+  Object.assign(old, next);
+  if (m.editId) old.editId = m.editId;
+  if (old.retracted) old.file = undefined;
+  old.rev = (old.rev || 0) + 1;
+  return true;
+}
+
+// editable tells whether m, a message of c, can be corrected or retracted:
+// ours, in a chat, sent (it has its id) and not retracted.
+export function editable(c, m) {
+  return Boolean(c && m && c.kind === 'chat' && m.mine && m.id && !m.retracted && !m.file &&
+    m.state !== 'pending' && m.state !== 'failed');
+}
+
+// reactable tells whether m can be reacted to or answered.
+export function reactable(c, m) {
+  return Boolean(c && m && c.kind === 'chat' && m.id && !m.retracted && m.state !== 'pending' && m.state !== 'failed');
+}
+
+// reactionCounts lists m's reactions as {emoji, who: [sender], mine},
+// in the order first given.
+export function reactionCounts(c, m) {
+  const me = c.kind === 'room' ? `${c.jid}/${c.nick}` : model.jid;
+  const out = new Map();
+  for (const [who, set] of Object.entries(m.reactions || {})) {
+    for (const e of set) {
+      if (!out.has(e)) out.set(e, { emoji: e, who: [], mine: false });
+      const r = out.get(e);
+      r.who.push(who);
+      if (who === me) r.mine = true;
+    }
+  }
+  return [...out.values()];
+}
+
+// myReactions answers our own reactions to m.
+export function myReactions(c, m) {
+  const me = c.kind === 'room' ? `${c.jid}/${c.nick}` : model.jid;
+  return (m.reactions && m.reactions[me]) || [];
 }
 
 // ---- persistence of the tab's conversations (survives a reload) -----------
@@ -541,8 +696,8 @@ export function save() {
   for (const c of model.convs.values()) {
     out.push({
       kind: c.kind, jid: c.jid, title: c.title, unread: c.unread, joined: c.joined, nick: c.nick,
-      messages: c.messages.slice(-KEEP).map(({ id, stanzaId, stamp, ts, from, to, nick, body, mine, state, file }) =>
-        ({ id, stanzaId, stamp, ts, from, to, nick, body, mine, state, file })),
+      messages: c.messages.slice(-KEEP).map(({ id, stanzaId, originId, stamp, ts, from, to, nick, body, mine, state, file, edited, editId, retracted, reactions, replyTo }) =>
+        ({ id, stanzaId, originId, stamp, ts, from, to, nick, body, mine, state, file, edited, editId, retracted, reactions, replyTo })),
     });
   }
   try {

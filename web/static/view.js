@@ -18,6 +18,13 @@
 // itself is not a live region: what is new is said once in #msg-announce
 // (another person's new messages, and a state that changed to delivered,
 // read or failed), so the list can change without being read again.
+// A message that changed (state.js modify: a correction, a retraction,
+// reactions) or whose picker or delete confirmation opened is drawn again
+// in its own element (fillMessage), focus kept on the same control: its
+// latest text with an "edited" mark, a tombstone for a retracted one,
+// reaction chips, the quote of the message a reply answers, and its
+// actions (data-action reply, pick, react, edit, delete, delete-yes,
+// delete-no, quote; msgactions.js handles them).
 // When new messages arrive while the person has scrolled up, the list
 // stays where it is and #jump-latest says how many are new below;
 // clicked, or scrolled down to, it goes away.
@@ -35,7 +42,9 @@
 
 import { call, seg, features } from './api.js';
 import { explain } from './errors.js';
-import { model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage } from './state.js';
+import {
+  model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage, targetOf, reactionCounts, myReactions, editable, reactable,
+} from './state.js';
 import { fileOf } from './files.js';
 import { styled } from './styling.js';
 import { grants, may } from './roomadmin.js';
@@ -158,11 +167,25 @@ function dayItem(t) {
   return li;
 }
 
-function messageItem(m) {
+function messageItem(m, c) {
   const li = document.createElement('li');
   li.className = 'msg' + (m.mine ? ' mine' : '');
   li.dataset.key = String(m.key);
+  fillMessage(li, m, c);
+  return li;
+}
+
+// fillMessage draws m's content into its element li (again when m
+// changed: a correction, a retraction, reactions, or the picker or the
+// delete confirmation opened or closed on it). Focus inside li stays on
+// the same control when it is still there.
+function fillMessage(li, m, c) {
+  const had = li.contains(document.activeElement) ? document.activeElement.dataset : null;
+  const focusWas = had ? { action: had.action || '', emoji: had.emoji || '' } : null;
   if (m.id) li.dataset.id = m.id;
+  li.dataset.rev = revOf(m, c);
+  li.classList.toggle('retracted', Boolean(m.retracted));
+  delete li.dataset.state;
   const who = document.createElement('span');
   who.className = 'who';
   who.textContent = m.mine ? 'You' : (m.nick || local(m.from));
@@ -170,10 +193,24 @@ function messageItem(m) {
   time.dateTime = m.ts;
   time.textContent = fmtTime(m.ts);
   if (m.t) time.title = new Date(m.t).toLocaleString();
-  const file = fileOf(m);
+  const parts = [who, ' ', time];
+  if (m.edited && !m.retracted) {
+    const e = document.createElement('span');
+    e.className = 'edited';
+    e.textContent = 'edited';
+    e.title = 'This message was corrected';
+    parts.push(' ', e);
+  }
+  if (m.replyTo && !m.retracted) parts.push(quoteOf(c, m));
   const body = document.createElement('div');
   body.className = 'body';
-  if (file) {
+  const file = m.retracted ? null : fileOf(m);
+  if (m.retracted) {
+    const p = document.createElement('p');
+    p.className = 'tombstone';
+    p.textContent = 'Message deleted';
+    body.append(p);
+  } else if (file) {
     // The text too when it says more than the file's address.
     if (m.body && m.body.trim() !== file.url) {
       const text = document.createElement('div');
@@ -185,11 +222,157 @@ function messageItem(m) {
   } else {
     body.append(styled(m.body, textWithLinks)); // styling.js: DOM nodes, never HTML
   }
-  li.append(who, ' ', time, body);
-  const url = (m.body.match(URL_RE) || [])[0];
+  parts.push(body);
+  const chips = reactionsOf(c, m);
+  if (chips) parts.push(chips);
+  const tools = toolsOf(c, m);
+  if (tools) parts.push(tools);
+  li.replaceChildren(...parts);
+  const url = m.retracted ? '' : (m.body.match(URL_RE) || [])[0];
   if (url && !file) preview(li, url);
   drawState(li, m);
-  return li;
+  const want = shown.focus && shown.focus.key === m.key ? shown.focus : focusWas;
+  if (shown.focus && shown.focus.key === m.key) shown.focus = null;
+  if (want) {
+    const sel = want.emoji ? `button[data-action="${want.action}"][data-emoji="${CSS.escape(want.emoji)}"]` : `button[data-action="${want.action}"]`;
+    const b = li.querySelector(sel) || li.querySelector('.msg-tools button');
+    if (b) b.focus({ preventScroll: true });
+    else $('messages').focus({ preventScroll: true });
+  }
+}
+
+// revOf is what fillMessage drew m as: its changes, those of the message
+// it answers, and the controls open on it.
+function revOf(m, c) {
+  const to = m.replyTo ? targetOf(c, m.replyTo) : null;
+  return `${m.rev || 0}|${to ? `${to.key}.${to.rev || 0}` : ''}|${shown.picking === m.key ? 'p' : ''}|${shown.confirming === m.key ? 'c' : ''}|${m.id ? 'i' : ''}|${m.state === 'pending' || m.state === 'failed' ? 'w' : ''}`;
+}
+
+export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+
+// quoteOf shows the message m answers: who and the start of its text, a
+// button that scrolls to it when it is in the list.
+function quoteOf(c, m) {
+  const target = targetOf(c, m.replyTo);
+  if (!target) {
+    const p = document.createElement('p');
+    p.className = 'quote';
+    p.textContent = 'Reply to an earlier message';
+    return p;
+  }
+  const name = target.mine ? 'You' : (target.nick || local(target.from));
+  const text = target.retracted ? 'Message deleted' : short(target.body, 80);
+  const b = button(`↪ ${name}: ${text}`, 'quote', { target: String(target.key) }, `In reply to ${name}: “${text}”. Show that message`);
+  b.className = 'quote';
+  return b;
+}
+
+// reactionsOf shows m's reactions as chips (emoji and count, who in the
+// title), ours pressed; in a chat each chip toggles ours.
+function reactionsOf(c, m) {
+  const list = reactionCounts(c, m);
+  if (!list.length) return null;
+  const box = group('reactions', 'Reactions');
+  const may = reactable(c, m);
+  for (const r of list) {
+    const names = r.who.map((w) => (r.mine && (w === model.jid || w === `${c.jid}/${c.nick}`)) ? 'you' : (c.kind === 'room' ? w.split('/').slice(1).join('/') : local(w)));
+    const label = `${r.emoji} ${r.who.length}: ${names.join(', ')}`;
+    const chip = may ? button('', 'react', { key: String(m.key), emoji: r.emoji }, label) : document.createElement('span');
+    chip.className = 'chip' + (r.mine ? ' own' : '');
+    chip.title = names.join(', ');
+    if (may) chip.setAttribute('aria-pressed', String(r.mine));
+    else { chip.setAttribute('role', 'img'); chip.setAttribute('aria-label', label); }
+    chip.textContent = `${r.emoji} ${r.who.length}`;
+    box.append(chip);
+  }
+  return box;
+}
+
+// group is a labelled group of controls.
+function group(className, label) {
+  const g = document.createElement('div');
+  g.className = className;
+  g.setAttribute('role', 'group');
+  g.setAttribute('aria-label', label);
+  return g;
+}
+
+// toolsOf draws the message's actions: Reply and React on any message of
+// a chat, Edit and Delete on our own; the reaction picker or the delete
+// confirmation when open on it.
+function toolsOf(c, m) {
+  const may = reactable(c, m);
+  const own = editable(c, m);
+  if (!may && !own) return null;
+  const box = document.createElement('div');
+  box.className = 'msg-tools';
+  const key = { key: String(m.key) };
+  const about = short(m.body, 40);
+  if (shown.confirming === m.key) {
+    box.classList.add('open');
+    const q = document.createElement('span');
+    q.textContent = 'Delete this message for everyone?';
+    const yes = button('Delete', 'delete-yes', key, `Delete “${about}” for everyone`);
+    yes.className = 'danger';
+    box.append(q, ' ', yes, ' ', button('Keep', 'delete-no', key, 'Keep the message'));
+    return box;
+  }
+  if (may) {
+    box.append(button('Reply', 'reply', key, `Reply to “${about}”`));
+    const r = button('React', 'pick', key, `React to “${about}”`);
+    r.setAttribute('aria-expanded', String(shown.picking === m.key));
+    box.append(r);
+  }
+  if (own) box.append(button('Edit', 'edit', key, `Edit “${about}”`), button('Delete', 'delete', key, `Delete “${about}”`));
+  if (may && shown.picking === m.key) {
+    box.classList.add('open');
+    const pick = group('picker', 'Pick a reaction');
+    const mine = myReactions(c, m);
+    for (const e of REACTIONS) {
+      const b = button(e, 'react', { key: String(m.key), emoji: e }, `React with ${e}`);
+      b.setAttribute('aria-pressed', String(mine.includes(e)));
+      pick.append(b);
+    }
+    box.append(pick);
+  }
+  return box;
+}
+
+// openPicker shows the reaction picker on the message with key (none
+// when 0), focus on its first emoji; confirmDelete asks on it whether to
+// delete. Each closes the other.
+export function openPicker(key) {
+  shown.picking = key;
+  shown.confirming = 0;
+  if (key) shown.focus = { key, action: 'react', emoji: REACTIONS[0] };
+  schedule('messages');
+}
+
+export function confirmDelete(key) {
+  shown.confirming = key;
+  shown.picking = 0;
+  if (key) shown.focus = { key, action: 'delete-no' };
+  schedule('messages');
+}
+
+// focusMessage moves focus to the control action of the message with key at
+// its next draw (or now, when it is drawn already).
+export function focusMessage(key, action) {
+  shown.focus = { key, action };
+  const li = shown.items.get(key);
+  const b = li && li.querySelector(`button[data-action="${action}"]`);
+  if (b) { shown.focus = null; b.focus({ preventScroll: true }); }
+}
+
+// scrollToMessage brings the message with key into view and marks it a
+// moment.
+export function scrollToMessage(key) {
+  const li = shown.items.get(Number(key));
+  if (!li) return false;
+  li.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  li.classList.add('flash');
+  setTimeout(() => li.classList.remove('flash'), 1500);
+  return true;
 }
 
 // imageOf shows an image file inline: loaded when near the screen, with
@@ -297,7 +480,7 @@ function announce(lines) {
 // shown is what the list shows: the conversation, its elements by message
 // key (or 'day:' + midnight), the key of its last message, and how many
 // messages came below while the person was scrolled up.
-const shown = { conv: '', items: new Map(), lastKey: 0, unseen: 0 };
+const shown = { conv: '', items: new Map(), lastKey: 0, unseen: 0, picking: 0, confirming: 0, focus: null };
 
 // atBottom tells whether the list is scrolled to (near) its end.
 function atBottom(list) {
@@ -313,6 +496,8 @@ function renderMessages() {
     shown.conv = c ? c.id : '';
     shown.lastKey = 0;
     shown.unseen = 0;
+    shown.picking = 0;
+    shown.confirming = 0;
   }
   if (!c) { updateJump(); return; }
   const fresh = list.childElementCount === 0;
@@ -342,9 +527,17 @@ function renderMessages() {
     keep.add(m.key);
     let li = shown.items.get(m.key);
     if (!li) {
-      li = messageItem(m);
+      li = messageItem(m, c);
       shown.items.set(m.key, li);
       if (pastLast) added.push(m);
+    } else if (li.dataset.rev !== revOf(m, c)) {
+      const was = li.dataset.state || '';
+      fillMessage(li, m, c);
+      if (m.rev !== Number(li.dataset.said || 0)) {
+        li.dataset.said = String(m.rev || 0);
+        if (m.retracted) said.push(`${m.mine ? 'Your' : (m.nick || local(m.from)) + '’s'} message was deleted.`);
+      }
+      if (was !== (li.dataset.state || '') && ['delivered', 'read', 'failed'].includes(m.state)) said.push(`Your message “${short(m.body)}”: ${STATE_WORDS[m.state]}.`);
     } else if (drawState(li, m) && ['delivered', 'read', 'failed'].includes(m.state)) {
       said.push(`Your message “${short(m.body)}”: ${STATE_WORDS[m.state]}.`);
     }
@@ -462,6 +655,7 @@ function snippet(c) {
   const m = lastMessage(c);
   if (!m) return model.drafts.has(c.id) ? 'Draft: ' + model.drafts.get(c.id) : '';
   const who = m.mine ? 'You: ' : (c.kind === 'room' && m.nick ? m.nick + ': ' : '');
+  if (m.retracted) return who + 'Message deleted';
   return who + m.body.replace(/\s+/g, ' ').trim().slice(0, 120);
 }
 

@@ -171,6 +171,41 @@ async function run() {
   state.addMessage(later, early, { live: true });
   check('reflected before the answer', [state.reflected(later, { id: 'r2', body: 'quick' }), early.state, early.id], [true, 'sent', 'r2']);
   check('another text is no reflection', state.reflected(later, { id: 'r3', body: 'someone else' }), false);
+
+  // Changes to messages (issue 19): one function for live events and the
+  // archive's updates; the archive's folded fields say the same.
+  fresh();
+  const e = state.conv('chat', 'bob@example.org');
+  state.addMessage(e, { id: 'm1', from: 'bob@example.org/x', body: 'helo' }, { live: true });
+  state.addMessage(e, { id: 'm2', from: 'me@example.org', body: 'mine', mine: true, state: 'sent' }, { live: true });
+  const m1 = e.messages[0], m2 = e.messages[1];
+  check('a correction from the sender', state.modify(e, { kind: 'correction', target: 'm1', from: 'bob@example.org/y', id: 'c1', body: 'hello' }), true);
+  check('the text is the correction', [m1.body, m1.edited, m1.editId, e.messages.length], ['hello', true, 'c1', 2]);
+  check('a correction naming the last correction', state.modify(e, { kind: 'correction', target: 'c1', from: 'bob@example.org', id: 'c2', body: 'hello!' }), true);
+  check('its text', m1.body, 'hello!');
+  check('a correction from someone else', state.modify(e, { kind: 'correction', target: 'm1', from: 'eve@example.org', body: 'evil' }), false);
+  check('the same correction again (our echo) changes nothing', state.modify(e, { kind: 'correction', target: 'm1', from: 'bob@example.org', id: 'c2', body: 'hello!' }), false);
+  state.modify(e, { kind: 'reactions', target: 'm1', from: 'me@example.org', reactions: ['👍'], mine: true });
+  state.modify(e, { kind: 'reactions', target: 'm1', from: 'carol@example.org/z', reactions: ['👍', '😂'] });
+  check('reactions counted', state.reactionCounts(e, m1), [
+    { emoji: '👍', who: ['me@example.org', 'carol@example.org'], mine: true }, { emoji: '😂', who: ['carol@example.org'], mine: false }]);
+  state.modify(e, { kind: 'reactions', target: 'm1', from: 'carol@example.org', reactions: [] });
+  check('an empty set withdraws the sender\'s', state.reactionCounts(e, m1).map((r) => r.who.length), [1]);
+  check('our own retraction', state.modify(e, { kind: 'retraction', target: 'm2', from: 'me@example.org', mine: true }), true);
+  check('retracted: no text', [m2.retracted, m2.body, state.editable(e, m2)], [true, '', false]);
+  check('no correction after a retraction', state.modify(e, { kind: 'correction', target: 'm2', from: 'me@example.org', body: 'back', mine: true }), false);
+  // A change before its message waits for it.
+  check('a change for a message not held', state.modify(e, { kind: 'correction', target: 'm3', from: 'bob@example.org', body: 'later text' }), false);
+  state.addMessage(e, { id: 'm3', from: 'bob@example.org', body: 'first text', stanzaId: 'S3', stamp: '2026-01-01T10:00:00Z' });
+  check('applied when it comes', [state.targetOf(e, 'm3').body, state.targetOf(e, 'm3').edited], ['later text', true]);
+  // The archive's folded copy is the later word for a message shown.
+  state.addMessage(e, { id: 'm1', stanzaId: 'S1', from: 'bob@example.org', body: 'hello!!', edited: true, editId: 'c3', folded: true, stamp: '2026-01-01T09:00:00Z' });
+  check('the folded copy', [m1.body, m1.editId, m1.reactions, e.messages.length], ['hello!!', 'c3', undefined, 3]);
+  check('reply kept and saved', (state.addMessage(e, { id: 'm4', from: 'bob@example.org', body: 're', replyTo: 'm1' }, { live: true }), state.targetOf(e, 'm4').replyTo), 'm1');
+  state.save();
+  const cached = JSON.parse(sessionStorage.getItem('sparkgate.convs')).convs[0].messages;
+  check('the cache keeps the changes', cached.map((m) => [m.body, Boolean(m.edited), Boolean(m.retracted), m.replyTo || '']), [
+    ['later text', true, false, ''], ['hello!!', true, false, ''], ['', false, true, ''], ['re', false, false, 'm1']]);
 }
 
 finish(run);

@@ -111,6 +111,26 @@ async function run() {
   state.addMessage(s, { id: 'p1', from: 'sam@example.org', body: 'hi there' }, { live: true });
   await frame();
   check('a new message of another is said alone', said(), 'sam: hi there');
+
+  // Changes (issue 19) are drawn in the message's own element.
+  const r = state.conv('chat', 'rita@example.org');
+  state.open(r.id);
+  state.addMessage(r, { id: 'r1', from: 'rita@example.org', body: 'helo' }, { live: true });
+  state.addMessage(r, { id: 'r2', from: 'me@example.org', body: 'bye', mine: true, state: 'sent', replyTo: 'r1' }, { live: true });
+  await frame();
+  const [rl, ml] = msgs();
+  check('actions of another\'s message', [...rl.querySelectorAll('.msg-tools button')].map((b) => b.dataset.action), ['reply', 'pick']);
+  check('actions of ours', [...ml.querySelectorAll('.msg-tools button')].map((b) => b.dataset.action), ['reply', 'pick', 'edit', 'delete']);
+  check('a reply quotes what it answers', ml.querySelector('.quote').textContent, '↪ rita: helo');
+  state.modify(r, { kind: 'correction', target: 'r1', from: 'rita@example.org', body: 'hello' });
+  state.modify(r, { kind: 'reactions', target: 'r1', from: 'me@example.org', reactions: ['👍'], mine: true });
+  state.modify(r, { kind: 'retraction', target: 'r2', from: 'me@example.org', mine: true });
+  await frame();
+  check('the same elements', msgs()[0] === rl && msgs()[1] === ml, true);
+  check('the correction in place, marked', [bodies().slice(-2)[0], !!rl.querySelector('.edited')], ['hello', true]);
+  const chip = rl.querySelector('.reactions .chip');
+  check('a chip, ours pressed', [chip.textContent, chip.getAttribute('aria-pressed'), chip.title], ['👍 1', 'true', 'you']);
+  check('a tombstone, no actions', [ml.querySelector('.tombstone').textContent, ml.querySelectorAll('.msg-tools button').length], ['Message deleted', 0]);
 }
 
 finish(run);
