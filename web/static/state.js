@@ -456,7 +456,9 @@ export function sentAs(c, m, id) {
     m.id = id;
     c.keys.add('id:' + id);
   }
-  if (m.state === 'pending' || m.state === 'failed') m.state = 'sent';
+  // Only a pending message becomes sent: a bounce may have failed it
+  // already (our own echo named it before the send's answer came).
+  if (m.state === 'pending') m.state = 'sent';
   const r = id && early.get(id);
   if (r) early.delete(id);
   if (r === 'failed') m.state = 'failed';
