@@ -42,7 +42,7 @@ vet:
 # nothing about, so a cached pass would prove nothing. -parallel 4: the
 # integration tests marked parallel mostly wait on ejabberd, so four at a
 # time keep two cores busy. Then each fuzz target
-# of issue 12 runs for FUZZTIME (default 15s) from its checked-in corpus.
+# of issue 12 runs for FUZZTIME (default 10s) from its checked-in corpus.
 test: deps fmt-check vet
 	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -parallel 4 -timeout 14m ./...
 	GO=$(GO) scripts/fuzz.sh

@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz.sh runs the fuzz targets issue 12 asks for, one at a time, each for a
-# bounded time (FUZZTIME, default 15s; go test's -fuzztime syntax, so "500x"
+# bounded time (FUZZTIME, default 10s; go test's -fuzztime syntax, so "500x"
 # works too). Each target starts from its corpus checked in under
 # <package>/testdata/fuzz/<target>/ plus its f.Add seeds. A failing input is
 # written there by go test: fix the bug, keep the file, commit both.
@@ -12,7 +12,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
-FUZZTIME=${FUZZTIME:-15s}
+FUZZTIME=${FUZZTIME:-10s}
 unset SPARKGATE_REQUIRE_INTEGRATION
 
 # package target, one per line.
