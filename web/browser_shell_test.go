@@ -311,3 +311,16 @@ func TestBrowserRemoveContact(t *testing.T) {
 		t.Errorf("the roster after removing bob: %d %s", r.Status, r.Body)
 	}
 }
+
+// waitTrue polls the page's expression expr every 100 ms until it is true
+// or d has passed, and says which; unlike Page.Wait it does not fail the
+// test, for a caller that tries again.
+func waitTrue(t *testing.T, p *browsertest.Page, expr string, d time.Duration) bool {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if ok, err := browsertest.Eval[bool](t, p, expr); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
