@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkgate/sparkgate/internal/freeport"
 	"github.com/sparkgate/sparkgate/internal/natsserver"
 	"github.com/sparkgate/sparkgate/internal/pgserver"
 )
@@ -109,7 +110,7 @@ func runCluster(ctx context.Context, spec clusterSpec, log *slog.Logger, stdout,
 				return fmt.Errorf("keys for node %d: %w", i, err)
 			}
 		}
-		listen, err := freeAddr()
+		listen, err := freeport.Addr()
 		if err != nil {
 			return err
 		}
@@ -173,16 +174,6 @@ func runCluster(ctx context.Context, spec clusterSpec, log *slog.Logger, stdout,
 		log.Info("stopping the cluster")
 		return nil
 	}
-}
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // shareKeys gives the node with data directory dst the keys of the node

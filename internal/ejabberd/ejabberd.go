@@ -46,6 +46,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sparkgate/sparkgate/internal/freeport"
 )
 
 // ErrNotInstalled is returned by Start when erl or ejabberd's Erlang
@@ -292,16 +294,6 @@ func stopStale(ctx context.Context, dir string) error {
 	return nil
 }
 
-// freePort asks the kernel for a free loopback TCP port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("ejabberd: pick port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // pickPorts sets each of pick to a free port that none of all has.
 func pickPorts(pick, all []*int) error {
 	for _, p := range pick {
@@ -309,7 +301,7 @@ func pickPorts(pick, all []*int) error {
 	}
 	for _, p := range pick {
 		for *p == 0 || slices.ContainsFunc(all, func(o *int) bool { return o != p && *o == *p }) {
-			port, err := freePort()
+			port, err := freeport.Port()
 			if err != nil {
 				return err
 			}

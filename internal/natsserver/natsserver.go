@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/sparkgate/sparkgate/internal/freeport"
 )
 
 // startTimeout bounds the start of a server. JetStream recovers its store
@@ -90,7 +90,7 @@ func start(bin, dir string, port int) (*Server, error) {
 	var err error
 	for range 3 {
 		if port == 0 {
-			if s.port, err = freePort(); err != nil {
+			if s.port, err = freeport.Port(); err != nil {
 				return nil, err
 			}
 		}
@@ -174,20 +174,6 @@ func (s *Server) probe(ctx context.Context) error {
 	defer cancel()
 	_, err = js.AccountInfo(ctx)
 	return err
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, errors.New("natsserver: not a TCP address")
-	}
-	return addr.Port, nil
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after a while) and waits

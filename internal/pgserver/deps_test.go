@@ -7,7 +7,7 @@ import (
 )
 
 // TestDeps: the server needs the PostgreSQL driver (to know it is ready)
-// and nothing of ours.
+// and a free port (internal/freeport), nothing else of ours.
 func TestDeps(t *testing.T) {
-	depstest.Only(t, "internal/pgserver", depstest.Imports(t, "."), "github.com/jackc/pgx/v5")
+	depstest.Only(t, "internal/pgserver", depstest.Imports(t, "."), "github.com/jackc/pgx/v5", depstest.Ours("internal/freeport"))
 }
