@@ -78,3 +78,34 @@ type GroupDirectory interface {
 	// RemoveGroupMember removes the user from the group.
 	RemoveGroupMember(ctx context.Context, id, user string) error
 }
+
+// Lockouts is implemented by directories that can lock a user out of the
+// XMPP server (no login, open sessions ended, by the server's own rules)
+// and let them back in.
+type Lockouts interface {
+	// LockOut locks the user out, or returns ErrUserNotFound.
+	LockOut(ctx context.Context, user string) error
+	// Unlock lets a locked-out user log in again.
+	Unlock(ctx context.Context, user string) error
+}
+
+// RosterEntry is one contact in a user's roster, as an administrator
+// sees it. Subscription is "none", "to", "from" or "both".
+type RosterEntry struct {
+	JID          string
+	Nickname     string
+	Subscription string
+	Groups       []string
+}
+
+// Rosters is implemented by directories that manage users' rosters as an
+// administrator (without the user's XMPP session).
+type Rosters interface {
+	// RosterEntries lists the user's roster.
+	RosterEntries(ctx context.Context, user string) ([]RosterEntry, error)
+	// SetRosterEntry adds the entry to the user's roster, or updates the
+	// entry of the same JID.
+	SetRosterEntry(ctx context.Context, user string, e RosterEntry) error
+	// RemoveRosterEntry removes the contact jid from the user's roster.
+	RemoveRosterEntry(ctx context.Context, user, jid string) error
+}

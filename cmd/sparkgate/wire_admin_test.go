@@ -36,6 +36,11 @@ func TestNewDirectory(t *testing.T) {
 		{name: "openfire secret file", args: []string{"-admin-backend=openfire", "-openfire-url=http://127.0.0.1:9091/rest", "-openfire-secret-file=" + secretFile},
 			want: &xmppadmin.Openfire{BaseURL: "http://127.0.0.1:9091/rest", Domain: "localhost", Secret: "from-file"}},
 		{name: "openfire without secret", args: []string{"-admin-backend=openfire"}, wantErr: "openfire-secret"},
+		{name: "userservice", args: []string{"-admin-backend=userservice", "-xmpp-domain=example.org", "-userservice-secret-file=" + secretFile},
+			want: &xmppadmin.UserService{BaseURL: "http://127.0.0.1:9090/plugins/userService", Domain: "example.org", Secret: "from-file"}},
+		{name: "userservice legacy", args: []string{"-admin-backend=userservice", "-userservice-url=http://127.0.0.1:9091/us", "-userservice-secret=s3cret", "-userservice-legacy=true"},
+			want: &xmppadmin.UserService{BaseURL: "http://127.0.0.1:9091/us", Domain: "localhost", Secret: "s3cret", Legacy: true}},
+		{name: "userservice without secret", args: []string{"-admin-backend=userservice"}, wantErr: "userservice-secret"},
 		{name: "openfire both secrets", args: []string{"-admin-backend=openfire", "-openfire-secret=a", "-openfire-secret-file=" + secretFile}, wantErr: "not both"},
 	}
 	for _, tt := range tests {

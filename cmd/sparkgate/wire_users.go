@@ -31,6 +31,11 @@ type usersSettings struct {
 	OpenfireURL        string
 	OpenfireSecret     string
 	OpenfireSecretFile string
+
+	UserServiceURL        string
+	UserServiceSecret     string
+	UserServiceSecretFile string
+	UserServiceLegacy     bool
 }
 
 // usersOptions are the users area's settings; each sets a field of
@@ -56,14 +61,22 @@ var usersOptions = []option{
 		set: str(func(c *config) *string { return &c.Users.PreviewAllow })},
 	{name: "preview-ports", def: "80,443", usage: "comma-separated ports link previews may connect to (* for any)",
 		set: str(func(c *config) *string { return &c.Users.PreviewPorts })},
-	{name: "admin-backend", def: "ejabberd", usage: "server admin API for accounts and groups: ejabberd (admin-url) or openfire (openfire-url; no token logins: TOTP, passkeys and password-less reconnects need ejabberd)",
-		set: oneOf(func(c *config) *string { return &c.Users.AdminBackend }, "ejabberd", "openfire")},
+	{name: "admin-backend", def: "ejabberd", usage: "server admin API for accounts and groups: ejabberd (admin-url), openfire (the REST API plugin, openfire-url) or userservice (the User Service plugin, userservice-url); with either Openfire plugin no token logins: TOTP, passkeys and password-less reconnects need ejabberd",
+		set: oneOf(func(c *config) *string { return &c.Users.AdminBackend }, "ejabberd", "openfire", "userservice")},
 	{name: "openfire-url", def: "http://127.0.0.1:9090/plugins/restapi/v1", usage: "base URL of the Openfire REST API plugin (admin-backend openfire)",
 		set: str(func(c *config) *string { return &c.Users.OpenfireURL })},
 	{name: "openfire-secret", def: "", usage: "shared secret key of the Openfire REST API plugin; prefer openfire-secret-file", secret: true,
 		set: str(func(c *config) *string { return &c.Users.OpenfireSecret })},
 	{name: "openfire-secret-file", def: "", usage: "file holding the Openfire REST API secret key (trailing newline ignored)",
 		set: str(func(c *config) *string { return &c.Users.OpenfireSecretFile })},
+	{name: "userservice-url", def: "http://127.0.0.1:9090/plugins/userService", usage: "base URL of the Openfire User Service plugin (admin-backend userservice)",
+		set: str(func(c *config) *string { return &c.Users.UserServiceURL })},
+	{name: "userservice-secret", def: "", usage: "shared secret key of the Openfire User Service plugin; prefer userservice-secret-file", secret: true,
+		set: str(func(c *config) *string { return &c.Users.UserServiceSecret })},
+	{name: "userservice-secret-file", def: "", usage: "file holding the User Service plugin's secret key (trailing newline ignored)",
+		set: str(func(c *config) *string { return &c.Users.UserServiceSecretFile })},
+	{name: "userservice-legacy", def: "false", usage: "use the User Service plugin's legacy query-string form only (plugins without the REST form; it sends the secret and passwords in URLs)",
+		set: boolean(func(c *config) *bool { return &c.Users.UserServiceLegacy })},
 }
 
 // newDirectory builds the server admin client admin-backend names.
@@ -80,6 +93,15 @@ func newDirectory(c *config) (xmppadmin.Directory, error) {
 			return nil, errors.New("admin-backend openfire needs openfire-secret or openfire-secret-file")
 		}
 		return &xmppadmin.Openfire{BaseURL: c.Users.OpenfireURL, Domain: c.XMPPDomain, Secret: string(secret)}, nil
+	case "userservice":
+		secret, err := secretSetting("userservice-secret", c.Users.UserServiceSecret, c.Users.UserServiceSecretFile)
+		if err != nil {
+			return nil, err
+		}
+		if len(secret) == 0 {
+			return nil, errors.New("admin-backend userservice needs userservice-secret or userservice-secret-file")
+		}
+		return &xmppadmin.UserService{BaseURL: c.Users.UserServiceURL, Domain: c.XMPPDomain, Secret: string(secret), Legacy: c.Users.UserServiceLegacy}, nil
 	}
 	return nil, fmt.Errorf("admin-backend: unknown backend %q", c.Users.AdminBackend)
 }
