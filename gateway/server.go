@@ -203,6 +203,9 @@ func New(cfg Config) (*Server, error) {
 		mc.MUCServices = []string{cfg.MUCService}
 	}
 	mc.Issuer = tokenIssuer{cfg.Directory}
+	// Without tokens, a dropped connection comes back only with the
+	// password the user signed in with, kept in memory by the session.
+	mc.KeepPassword = mc.KeepPassword || !xmppadmin.IssuesTokens(cfg.Directory)
 	mc.Deliver = s.deliver
 	mc.OnEnd = s.sessionEnded
 	mc.OnRefused = s.sessionRefused

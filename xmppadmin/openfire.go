@@ -344,3 +344,6 @@ func (o *Openfire) AddGroupMember(ctx context.Context, id, user string) error {
 func (o *Openfire) RemoveGroupMember(ctx context.Context, id, user string) error {
 	return o.do(ctx, http.MethodDelete, memberPath(id, user), nil, nil)
 }
+
+// IssuesTokens reports false: see IssueToken.
+func (o *Openfire) IssuesTokens() bool { return false }

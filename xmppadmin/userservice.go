@@ -335,3 +335,6 @@ func (u *UserService) unsupported(what string) error {
 	}
 	return fmt.Errorf("xmppadmin: %s with the Openfire User Service plugin (%s form): %w", what, form, ErrUnsupported)
 }
+
+// IssuesTokens reports false: see IssueToken.
+func (u *UserService) IssuesTokens() bool { return false }

@@ -647,3 +647,19 @@ func TestUserServiceCanceled(t *testing.T) {
 		t.Errorf("Register with an ended context: %v", err)
 	}
 }
+
+// TestIssuesTokens: only ejabberd's admin API issues login tokens.
+func TestIssuesTokens(t *testing.T) {
+	for _, tt := range []struct {
+		d    xmppadmin.Directory
+		want bool
+	}{
+		{&xmppadmin.Ejabberd{}, true},
+		{&xmppadmin.Openfire{}, false},
+		{&xmppadmin.UserService{}, false},
+	} {
+		if got := xmppadmin.IssuesTokens(tt.d); got != tt.want {
+			t.Errorf("IssuesTokens(%T) = %v, want %v", tt.d, got, tt.want)
+		}
+	}
+}

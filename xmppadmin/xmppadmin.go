@@ -109,3 +109,13 @@ type Rosters interface {
 	// RemoveRosterEntry removes the contact jid from the user's roster.
 	RemoveRosterEntry(ctx context.Context, user, jid string) error
 }
+
+// IssuesTokens reports whether d can issue X-OAUTH2 login tokens
+// (IssueToken). A directory that never can says so with a method
+// IssuesTokens() bool; any other is taken to.
+func IssuesTokens(d Directory) bool {
+	if n, ok := d.(interface{ IssuesTokens() bool }); ok {
+		return n.IssuesTokens()
+	}
+	return true
+}

@@ -121,6 +121,14 @@ type ManagerConfig struct {
 	// ReconnectMin and ReconnectMax bound the backoff between reconnection
 	// attempts; zero means 500 ms and 60 s.
 	ReconnectMin, ReconnectMax time.Duration
+	// KeepPassword is for a server whose admin API issues no login tokens
+	// (Openfire): a session opened with a password keeps it, in memory
+	// only and for the session's lifetime, to reconnect with it after a
+	// dropped connection (without it, such a drop ends the session). The
+	// latest password verified for the user replaces it. Nothing of it is
+	// written anywhere, so after a gateway restart such users sign in
+	// again.
+	KeepPassword bool
 	// Logger receives the manager's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -222,6 +230,7 @@ func (m *Manager) Open(ctx context.Context, local string, cred Credentials) (*Se
 				if err := m.verify(ctx, local, cred.Password); err != nil {
 					return nil, err
 				}
+				s.keepPassword(cred.Password)
 			} else if !cred.Verified {
 				return nil, ErrNotAuthorized
 			}

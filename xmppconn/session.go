@@ -58,6 +58,7 @@ type Session struct {
 	joining    map[string]bool                        // rooms being entered: occupants go into one snapshot (roomstate.go)
 	presences  map[string]map[string]chatapi.Presence // bare JID → resource → presence
 	tokens     map[string]time.Time                   // token id → expiry
+	password   string                                 // kept for reconnects (keptpassword.go), only with KeepPassword
 	lastUse    time.Time
 	waiters    map[*waiter]struct{}
 	collectors map[string]*collector // MAM query id → results
@@ -140,6 +141,7 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		seen:       newIDSet(4096),
 	}
 	s.ctx, s.cancel = context.WithCancel(m.ctx)
+	s.keepPassword(password)
 	s.restoreRooms(ctx)    // roomstate.go
 	s.restorePosition(ctx) // position.go
 	if err := s.online(ctx, conn, len(s.rooms) > 0); err != nil {
@@ -577,7 +579,7 @@ func (s *Session) reconnect(lostAt time.Time) *Conn {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
-		conn, err := s.m.dial(ctx, s.local, "")
+		conn, err := s.m.dial(ctx, s.local, s.keptPassword())
 		if err == nil {
 			err = s.online(ctx, conn, true)
 			if err == nil {

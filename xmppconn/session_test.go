@@ -443,6 +443,49 @@ func TestIntegrationSessionRefused(t *testing.T) {
 		drop(open(t, m, u))
 		want(t, u.JID, "refused", "end")
 	})
+	// A server that issues no tokens (Openfire): the session reconnects
+	// with the password it was opened with, kept in memory; once the
+	// password changed on the server, the reconnect is refused and the
+	// session ends.
+	connected := func(ev *events, user string) func() bool {
+		return func() bool {
+			ev.mu.Lock()
+			defer ev.mu.Unlock()
+			for _, p := range ev.byUser[user] {
+				if s, ok := p.(chatapi.Session); ok && s.State == chatapi.SessionConnected {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	t.Run("reconnect-kept-password", func(t *testing.T) {
+		u := ejabberdtest.NewUser(t)
+		ev := newEvents()
+		refused := make(chan string, 1)
+		m := newTestManager(t, ev, func(c *ManagerConfig) {
+			c.OnRefused = func(user string) { refused <- user }
+			c.Issuer = refusingIssuer{}
+			c.KeepPassword = true
+		})
+		drop(open(t, m, u))
+		ev.waitFor(t, 15*time.Second, "reconnected with the kept password", connected(ev, u.JID))
+		select {
+		case user := <-refused:
+			t.Fatalf("the reconnect of %s was refused", user)
+		default:
+		}
+	})
+	t.Run("kept-password-changed", func(t *testing.T) {
+		u := ejabberdtest.NewUser(t)
+		m := newTestManager(t, newEvents(), func(c *ManagerConfig) { hooks(c); c.Issuer = refusingIssuer{}; c.KeepPassword = true })
+		s := open(t, m, u)
+		if err := ejabberdtest.Admin(t).ChangePassword(t.Context(), u.Name, "changed-"+u.Password); err != nil {
+			t.Fatal(err)
+		}
+		drop(s)
+		want(t, u.JID, "refused", "end")
+	})
 	t.Run("reconnect-works", func(t *testing.T) {
 		u := ejabberdtest.NewUser(t)
 		ev := newEvents()
