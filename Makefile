@@ -11,7 +11,7 @@ deps-dev:
 	scripts/install-deps.sh ejabberd
 
 deps:
-	scripts/install-deps.sh ejabberd chromium postgresql nats node
+	scripts/install-deps.sh ejabberd chromium postgresql nats node prosody
 
 # dev starts a private ejabberd and the gateway with the web client under ./.dev/;
 # NODES=3 starts a cluster instead (see cluster).

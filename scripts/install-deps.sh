@@ -10,6 +10,9 @@
 #   scripts/install-deps.sh nats              nats-server with JetStream (multi-node tests)
 #   scripts/install-deps.sh node              Node.js and npm: the browser tests install
 #                                             axe-core with npm ci (internal/browsertest/axe)
+#   scripts/install-deps.sh prosody           Prosody 0.12, the second XMPP server of the tests
+#                                             (internal/prosody runs its own; the package's
+#                                             service is never started)
 set -eu
 
 need=""
@@ -33,6 +36,9 @@ for what in "$@"; do
 	nats)
 		# Debian's nats-server (2.9): JetStream, per-subject limits, direct get.
 		[ -x /usr/sbin/nats-server ] || need="$need nats-server"
+		;;
+	prosody)
+		command -v prosody >/dev/null 2>&1 || need="$need prosody"
 		;;
 	node)
 		# Debian's nodejs and npm, only when no node is on the PATH.

@@ -162,6 +162,16 @@ func (s *Session) online(ctx context.Context, conn *Conn, rejoin bool) error {
 		s.m.log.Debug("carbons not enabled", "user", s.user, "err", err)
 	}
 	s.enablePushOn(ctx, conn)
+	// Ask for the roster once, as a client does before its initial
+	// presence: RFC 6121 (2.1.6) sends roster pushes only to resources
+	// that did ("interested" ones). ejabberd sends them to all; Prosody
+	// keeps to the letter, and without this a roster change made by the
+	// user or another of their clients would never reach the session.
+	roster := &stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet}}
+	roster.Any = &stanza.Node{XMLName: xml.Name{Space: nsRoster, Local: "query"}}
+	if _, err := conn.IQ(ctx, roster); err != nil {
+		s.m.log.Debug("roster not requested", "user", s.user, "err", err)
+	}
 	s.mu.Lock()
 	pres := s.presenceStanzaLocked()
 	var rooms []*stanza.Presence

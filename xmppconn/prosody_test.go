@@ -1,0 +1,229 @@
+package xmppconn
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/internal/prosodytest"
+)
+
+// TestIntegrationProsody runs the session's messaging against Prosody
+// 0.12, the second real server: password logins (Prosody issues no login
+// tokens, so a dropped connection comes back with the kept password),
+// chat in order both ways, roster pushes, the archive, a catch-up after a
+// dropped connection, and a room. Each subtest has its own users on one
+// server.
+func TestIntegrationProsody(t *testing.T) {
+	srv := prosodytest.Start(t)
+	manager := func(t *testing.T, ev *events) *Manager {
+		t.Helper()
+		m, err := NewManager(ManagerConfig{
+			Stream:       Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), TLS: TLSOff},
+			Issuer:       refusingIssuer{},
+			KeepPassword: true,
+			MUCServices:  []string{srv.MUCService()},
+			Deliver:      ev.deliver,
+			ReconnectMin: 2 * time.Second,
+			ReconnectMax: 3 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	open := func(t *testing.T, ctx context.Context, m *Manager, u prosodytest.User) *Session {
+		t.Helper()
+		s, err := m.Open(ctx, u.Name, Credentials{Password: u.Password})
+		if err != nil {
+			t.Fatalf("open %s: %v", u.Name, err)
+		}
+		return s
+	}
+	ctxFor := func(t *testing.T) context.Context {
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		t.Cleanup(cancel)
+		return ctx
+	}
+
+	t.Run("login", func(t *testing.T) {
+		u := prosodytest.NewUser(t, srv)
+		m := manager(t, newEvents())
+		ctx := ctxFor(t)
+		if _, err := m.Open(ctx, u.Name, Credentials{Password: "wrong"}); !errors.Is(err, ErrNotAuthorized) {
+			t.Fatalf("a wrong password: %v, want ErrNotAuthorized", err)
+		}
+		open(t, ctx, m, u)
+		// No tokens on Prosody: a login without a password cannot open a
+		// session.
+		m.End(ctx, u.JID, chatapi.CloseLogout)
+		if _, err := m.Open(ctx, u.Name, Credentials{Verified: true}); !errors.Is(err, ErrNotAuthorized) {
+			t.Fatalf("a token login: %v, want ErrNotAuthorized", err)
+		}
+	})
+
+	t.Run("chat-in-order", func(t *testing.T) {
+		a, b := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
+		ev := newEvents()
+		m := manager(t, ev)
+		ctx := ctxFor(t)
+		sa, sb := open(t, ctx, m, a), open(t, ctx, m, b)
+		const n = 50
+		for i := range n {
+			if _, err := sb.SendChat(ctx, a.JID, fmt.Sprint("b", i), nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sa.SendChat(ctx, b.JID, fmt.Sprint("a", i), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Each stream also gets the user's own messages (for the user's
+		// other tabs): only what came from the other counts here.
+		from := func(user, other string) []string {
+			ev.mu.Lock()
+			defer ev.mu.Unlock()
+			var out []string
+			for _, p := range ev.byUser[user] {
+				if c, ok := p.(chatapi.Chat); ok && strings.HasPrefix(c.From, other) {
+					out = append(out, c.Body)
+				}
+			}
+			return out
+		}
+		ev.waitFor(t, 30*time.Second, "both ways", func() bool { return len(from(a.JID, b.JID)) >= n && len(from(b.JID, a.JID)) >= n })
+		for i, body := range from(a.JID, b.JID) {
+			if body != fmt.Sprint("b", i) {
+				t.Fatalf("alice's message %d is %q", i, body)
+			}
+		}
+		for i, body := range from(b.JID, a.JID) {
+			if body != fmt.Sprint("a", i) {
+				t.Fatalf("bob's message %d is %q", i, body)
+			}
+		}
+
+		// The archive holds them, in order (the user's own and the
+		// other's).
+		var got []string
+		for range 50 {
+			res, _, err := sa.QueryArchive(ctx, "", ArchiveFilter{With: b.JID}, Page{Max: 250})
+			if err != nil {
+				t.Fatalf("archive: %v", err)
+			}
+			got = got[:0]
+			for _, r := range res {
+				if m := r.Forwarded.Message; m != nil && m.Message != nil && m.Message.Body != "" {
+					got = append(got, m.Message.Body)
+				}
+			}
+			if len(got) >= 2*n {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(got) != 2*n || got[0] != "b0" && got[0] != "a0" {
+			t.Fatalf("archive with bob: %d messages, first %q", len(got), got)
+		}
+	})
+
+	t.Run("roster-push", func(t *testing.T) {
+		a, b := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
+		ev := newEvents()
+		m := manager(t, ev)
+		ctx := ctxFor(t)
+		sa := open(t, ctx, m, a)
+		if err := sa.SetRosterItem(ctx, RosterItem{JID: b.JID, Name: "Bob"}); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "the typed roster event", func() bool {
+			ev.mu.Lock()
+			defer ev.mu.Unlock()
+			for _, p := range ev.byUser[a.JID] {
+				if r, ok := p.(chatapi.Roster); ok && r.JID == b.JID && r.Name == "Bob" && !r.Removed {
+					return true
+				}
+			}
+			return false
+		})
+		items, err := sa.Roster(ctx)
+		if err != nil || len(items) != 1 || items[0].JID != b.JID {
+			t.Fatalf("roster: %+v, %v", items, err)
+		}
+	})
+
+	t.Run("catch-up-after-drop", func(t *testing.T) {
+		a, b := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
+		ev := newEvents()
+		m := manager(t, ev)
+		ctx := ctxFor(t)
+		sa, sb := open(t, ctx, m, a), open(t, ctx, m, b)
+		if _, err := sb.SendChat(ctx, a.JID, "before", nil); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "the first message", func() bool { return len(ev.chats(a.JID)) == 1 })
+		sa.current().tcp.Close()
+		waitState(t, ev, a.JID, chatapi.SessionReconnecting)
+		for i := range 5 {
+			if _, err := sb.SendChat(ctx, a.JID, fmt.Sprint("away-", i), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitState(t, ev, a.JID, chatapi.SessionConnected)
+		if _, err := sb.SendChat(ctx, a.JID, "after", nil); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 20*time.Second, "the last message", func() bool { return slices.Contains(ev.chats(a.JID), "after") })
+		want := []string{"before", "away-0", "away-1", "away-2", "away-3", "away-4", "after"}
+		if got := ev.chats(a.JID); !slices.Equal(got, want) {
+			t.Fatalf("messages:\n got %q\nwant %q", got, want)
+		}
+	})
+
+	t.Run("room", func(t *testing.T) {
+		a, b := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
+		ev := newEvents()
+		m := manager(t, ev)
+		ctx := ctxFor(t)
+		sa, sb := open(t, ctx, m, a), open(t, ctx, m, b)
+		room := "r-" + strings.ToLower(rand.Text()[:8]) + "@" + srv.MUCService()
+		if _, err := sa.EnterRoom(ctx, room, "alice", "", nil); err != nil {
+			t.Fatalf("alice enters: %v", err)
+		}
+		if _, err := sb.EnterRoom(ctx, room, "bob", "", nil); err != nil {
+			t.Fatalf("bob enters: %v", err)
+		}
+		msg := &stanza.Message{Attrs: stanza.Attrs{To: room, Type: stanza.MessageTypeGroupchat}, Body: "hello room"}
+		if err := sb.send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "the room message at alice", func() bool { return slices.Contains(ev.groupBodies(a.JID), "hello room") })
+		if _, err := sa.SendGroupChat(ctx, room, "hi bob"); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "the room message at bob", func() bool { return slices.Contains(ev.groupBodies(b.JID), "hi bob") })
+	})
+}
+
+// waitState waits for a chatapi.session event of state for user.
+func waitState(t *testing.T, ev *events, user, state string) {
+	t.Helper()
+	ev.waitFor(t, 20*time.Second, "session "+state, func() bool {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, p := range ev.byUser[user] {
+			if s, ok := p.(chatapi.Session); ok && s.State == state {
+				return true
+			}
+		}
+		return false
+	})
+}
