@@ -20,9 +20,10 @@ import (
 // 0.12, the second real server: password logins (Prosody issues no login
 // tokens, so a dropped connection comes back with the kept password),
 // chat in order both ways, roster pushes, the archive, a catch-up after a
-// dropped connection, and a room. Each subtest has its own users on one
-// server.
+// dropped connection, presence, chat states, receipts, carbons, and a
+// room. Each subtest has its own users on one server.
 func TestIntegrationProsody(t *testing.T) {
+	t.Parallel() // a server of its own
 	srv := prosodytest.Start(t)
 	manager := func(t *testing.T, ev *events) *Manager {
 		t.Helper()
@@ -186,6 +187,80 @@ func TestIntegrationProsody(t *testing.T) {
 		if got := ev.chats(a.JID); !slices.Equal(got, want) {
 			t.Fatalf("messages:\n got %q\nwant %q", got, want)
 		}
+	})
+
+	t.Run("presence-states-receipts-carbons", func(t *testing.T) {
+		a, b := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
+		ev := newEvents()
+		m := manager(t, ev)
+		ctx := ctxFor(t)
+		sa, sb := open(t, ctx, m, a), open(t, ctx, m, b)
+		has := func(user string, match func(chatapi.Payload) bool) func() bool {
+			return func() bool {
+				ev.mu.Lock()
+				defer ev.mu.Unlock()
+				return slices.ContainsFunc(ev.byUser[user], match)
+			}
+		}
+
+		// Subscriptions both ways, then bob's presence reaches alice.
+		if err := sa.SetSubscription(ctx, b.JID, "none", "to"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sb.SetSubscription(ctx, a.JID, "none", "from"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sb.SetPresence(ctx, "away", "lunch"); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "bob's away presence at alice", has(a.JID, func(p chatapi.Payload) bool {
+			pr, ok := p.(chatapi.Presence)
+			return ok && strings.HasPrefix(pr.From, b.JID) && pr.Show == "away" && pr.Status == "lunch"
+		}))
+
+		// A chat state.
+		if err := sb.SendChatState(ctx, a.JID, "composing"); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "bob's chat state at alice", has(a.JID, func(p chatapi.Payload) bool {
+			cs, ok := p.(chatapi.ChatState)
+			return ok && strings.HasPrefix(cs.From, b.JID) && cs.State == "composing"
+		}))
+
+		// A delivery receipt: alice's session answers bob's request.
+		id, err := sb.SendChat(ctx, a.JID, "did you get this?", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "alice's receipt at bob", has(b.JID, func(p chatapi.Payload) bool {
+			r, ok := p.(chatapi.Receipt)
+			return ok && r.ID == id && r.Type == "received" && strings.HasPrefix(r.From, a.JID)
+		}))
+
+		// Carbons: what alice writes from another client reaches her
+		// session as her own message to bob.
+		phone, err := Dial(ctx, Config{Addr: srv.C2SAddr(), Domain: srv.Domain(), User: a.Name, Password: a.Password, TLS: TLSOff, Resource: "phone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer phone.Close(context.Background())
+		if err := phone.SendRaw(ctx, []byte("<presence/>")); err != nil {
+			t.Fatal(err)
+		}
+		if err := phone.SendRaw(ctx, []byte("<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>")); err != nil {
+			t.Fatal(err)
+		}
+		if err := phone.Send(ctx, chatTo(b.JID, "from my phone")); err != nil {
+			t.Fatal(err)
+		}
+		ev.waitFor(t, 10*time.Second, "the carbon of alice's phone message", has(a.JID, func(p chatapi.Payload) bool {
+			c, ok := p.(chatapi.Chat)
+			return ok && c.Body == "from my phone" && strings.HasPrefix(c.To, b.JID)
+		}))
+		ev.waitFor(t, 10*time.Second, "alice's phone message at bob", has(b.JID, func(p chatapi.Payload) bool {
+			c, ok := p.(chatapi.Chat)
+			return ok && c.Body == "from my phone"
+		}))
 	})
 
 	t.Run("room", func(t *testing.T) {
