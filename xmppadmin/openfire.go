@@ -347,3 +347,16 @@ func (o *Openfire) RemoveGroupMember(ctx context.Context, id, user string) error
 
 // IssuesTokens reports false: see IssueToken.
 func (o *Openfire) IssuesTokens() bool { return false }
+
+var _ Lockouts = (*Openfire)(nil)
+
+// LockOut implements Lockouts with POST /lockouts/{username}; Openfire
+// also ends the user's sessions.
+func (o *Openfire) LockOut(ctx context.Context, user string) error {
+	return notFound("lock out", user, o.do(ctx, http.MethodPost, "/lockouts/"+url.PathEscape(user), nil, nil))
+}
+
+// Unlock implements Lockouts with DELETE /lockouts/{username}.
+func (o *Openfire) Unlock(ctx context.Context, user string) error {
+	return notFound("unlock", user, o.do(ctx, http.MethodDelete, "/lockouts/"+url.PathEscape(user), nil, nil))
+}

@@ -41,6 +41,26 @@ type fakeOpenfire struct {
 	requests []string // "METHOD path" of each authenticated request
 	badAuth  int      // requests without the right Authorization
 	down     bool     // answer 503
+	locked   map[string]bool
+}
+
+// lockout locks a user out (201) or lets them in (200), as the plugin's
+// POST and DELETE /lockouts/{username}; 404 for no such user.
+func (f *fakeOpenfire) lockout(on bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("username")
+		if _, ok := f.users[name]; !ok {
+			f.fail(w, http.StatusNotFound, name, "UserNotFoundException")
+			return
+		}
+		if f.locked == nil {
+			f.locked = map[string]bool{}
+		}
+		f.locked[name] = on
+		if on {
+			w.WriteHeader(http.StatusCreated)
+		}
+	}
 }
 
 type fakeGroup struct {
@@ -65,6 +85,8 @@ func (f *fakeOpenfire) handler() http.Handler {
 	mux.HandleFunc("GET "+ofBase+"/groups/{groupName}", f.getGroup)
 	mux.HandleFunc("PUT "+ofBase+"/groups/{groupName}", f.updateGroup)
 	mux.HandleFunc("DELETE "+ofBase+"/groups/{groupName}", f.deleteGroup)
+	mux.HandleFunc("POST "+ofBase+"/lockouts/{username}", f.lockout(true))
+	mux.HandleFunc("DELETE "+ofBase+"/lockouts/{username}", f.lockout(false))
 	mux.HandleFunc("GET "+ofBase+"/system/statistics/sessions", func(w http.ResponseWriter, r *http.Request) {
 		f.json(w, http.StatusOK, map[string]int{"clusterSessions": 3, "localSessions": 2})
 	})
@@ -362,6 +384,26 @@ func TestOpenfireUsers(t *testing.T) {
 	slices.Sort(f.requests[4:7])
 	if diff := cmp.Diff(want, f.requests); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenfireLockouts: lock a user out and let them in again; an unknown
+// user is ErrUserNotFound.
+func TestOpenfireLockouts(t *testing.T) {
+	ctx := t.Context()
+	o, f := secretOpenfire(t)
+	var _ xmppadmin.Lockouts = o
+	if err := o.Register(ctx, "alice", "pw1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.LockOut(ctx, "alice"); err != nil || !f.locked["alice"] {
+		t.Fatalf("LockOut = %v, locked %v", err, f.locked["alice"])
+	}
+	if err := o.Unlock(ctx, "alice"); err != nil || f.locked["alice"] {
+		t.Fatalf("Unlock = %v, locked %v", err, f.locked["alice"])
+	}
+	if err := o.LockOut(ctx, "nobody"); !errors.Is(err, xmppadmin.ErrUserNotFound) {
+		t.Errorf("LockOut(nobody) = %v, want ErrUserNotFound", err)
 	}
 }
 
