@@ -244,6 +244,35 @@ func (s *Server) Register(ctx context.Context, user, password string) error {
 	return s.ctl(ctx, "register", user, s.cfg.Domain, password)
 }
 
+// Exists reports whether the account user@domain exists, from the
+// server's internal storage (an accounts file per user, named as Prosody's
+// datamanager encodes names: every byte but ASCII letters and digits as
+// %xx).
+func (s *Server) Exists(user string) (bool, error) {
+	_, err := os.Stat(filepath.Join(s.cfg.Dir, "data", storeName(s.cfg.Domain), "accounts", storeName(user)+".dat"))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("prosody: %w", err)
+}
+
+// storeName encodes a name as Prosody's datamanager does for file names.
+func storeName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02x", c)
+		}
+	}
+	return b.String()
+}
+
 // Unregister removes the account user@domain.
 func (s *Server) Unregister(ctx context.Context, user string) error {
 	return s.ctl(ctx, "deluser", user+"@"+s.cfg.Domain)

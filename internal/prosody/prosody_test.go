@@ -18,8 +18,17 @@ func TestIntegrationStart(t *testing.T) {
 		t.Fatalf("addresses %s %s %s", s.C2SAddr(), s.Domain(), s.MUCService())
 	}
 	u := prosodytest.NewUser(t, s)
+	if ok, err := s.Exists(u.Name); !ok || err != nil {
+		t.Fatalf("Exists after register: %v, %v", ok, err)
+	}
+	if ok, err := s.Exists("nobody-" + u.Name); ok || err != nil {
+		t.Fatalf("Exists of nobody: %v, %v", ok, err)
+	}
 	if err := s.Unregister(t.Context(), u.Name); err != nil {
 		t.Fatalf("unregister: %v", err)
+	}
+	if ok, err := s.Exists(u.Name); ok || err != nil {
+		t.Fatalf("Exists after unregister: %v, %v", ok, err)
 	}
 	if err := s.Unregister(t.Context(), u.Name); err == nil {
 		t.Error("a second removal of one account succeeded")
