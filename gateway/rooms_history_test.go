@@ -17,7 +17,8 @@ import (
 // destroyed again: nothing is left behind, and the same name is then
 // created with the options asked for. In the configuration of an existing
 // room it is refused the same way and nothing changes. Every other
-// creation option is applied and read back.
+// creation option is applied and read back, and the room outlives its
+// last occupant.
 func TestIntegrationRoomsHistoryLengthUnoffered(t *testing.T) {
 	t.Parallel()
 	e := newGateway(t, nil)
@@ -108,5 +109,13 @@ func TestIntegrationRoomsHistoryLengthUnoffered(t *testing.T) {
 	readConfig()
 	if cfg.Options["moderated"] != false {
 		t.Fatalf("configuration not taken: %v", cfg.Options)
+	}
+	// Persistent by default: the room outlives its last occupant.
+	if r = e.Do(t, "DELETE", rp, ta, "", ""); r.Status != 200 {
+		t.Fatalf("leave: %d %s", r.Status, r.Body)
+	}
+	readConfig() // the owner reads it from outside (404 if it were gone)
+	if cfg.Options["persistent"] != true {
+		t.Fatalf("the room after its last occupant left: %v", cfg.Options)
 	}
 }
