@@ -98,7 +98,8 @@ func nextPresence(t *testing.T, s *gatewaytest.Stream, from string) chatapi.Pres
 
 // TestIntegrationRoomsLast: a room created through the API is persistent
 // with the options given, its owner reads and writes its configuration,
-// sets its subject, kicks, bans and lists affiliations, and destroys it;
+// sets its subject, kicks, bans, grants and lists affiliations, and
+// destroys it;
 // a plain XMPP client in the room sees each effect, and the kicked,
 // banned and destroyed members' events say why they left.
 func TestIntegrationRoomsLast(t *testing.T) {
@@ -245,6 +246,17 @@ func TestIntegrationRoomsLast(t *testing.T) {
 		joinedHas(t, e, d.JID, roomJID, false)
 		if r := e.Do(t, "PUT", rp+"/affiliations/member/"+b.Name, ta, "", ""); r.Status != 200 {
 			t.Fatalf("member: %d %s", r.Status, r.Body)
+		}
+		// carol, the plain client, made an admin and then an owner: she
+		// sees her own affiliation change, and the lists name her.
+		for _, aff := range []string{"admin", "owner"} {
+			if r := e.Do(t, "PUT", rp+"/affiliations/"+aff+"/"+c.JID, ta, "", ""); r.Status != 200 {
+				t.Fatalf("%s: %d %s", aff, r.Status, r.Body)
+			}
+			plainUntil(t, plain, "from='"+roomJID+"/carol'", "affiliation='"+aff+"'")
+			if r := e.Do(t, "GET", rp+"/affiliations/"+aff, ta, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), c.JID) {
+				t.Fatalf("%s list: %d %s", aff, r.Status, r.Body)
+			}
 		}
 		runMsgCalls(t, e, []msgCall{
 			{name: "outcasts", method: "GET", path: rp + "/affiliations/outcast", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
