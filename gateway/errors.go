@@ -156,6 +156,14 @@ func classify(err error) *Error {
 		return wrap(http.StatusRequestEntityTooLarge, "the upload service does not accept this file", err)
 	case errors.Is(err, xmppconn.ErrNoAvatar):
 		return wrap(http.StatusNotFound, "the contact shows no avatar", err)
+	case errors.Is(err, xmppconn.ErrRoomOptionUnsupported):
+		// The text names the fields; a room being created was destroyed
+		// again.
+		msg := err.Error()
+		if i := strings.Index(msg, "the room's configuration form"); i >= 0 {
+			msg = msg[i:]
+		}
+		return wrap(http.StatusBadRequest, msg+" (this XMPP server's rooms do not offer the option; nothing was changed)", err)
 	case errors.Is(err, xmppconn.ErrUnknownArchiveID):
 		return wrap(http.StatusBadRequest, "no message with this archive id", err)
 	case errors.Is(err, xmppconn.ErrInvalidStanza):

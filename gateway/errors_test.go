@@ -67,6 +67,7 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("%w: %w", xmppconn.ErrNicknameInUse, &xmppconn.StanzaError{Condition: "conflict"}), 409},
 		{fmt.Errorf("%w: %w", xmppconn.ErrFileNotAccepted, &xmppconn.StanzaError{Condition: "not-acceptable"}), 413},
 		{fmt.Errorf("%w: %w", xmppconn.ErrUnknownArchiveID, &xmppconn.StanzaError{Condition: "item-not-found"}), 400},
+		{fmt.Errorf("configure: %w: muc#maxhistoryfetch", xmppconn.ErrRoomOptionUnsupported), 400},
 		{fmt.Errorf("%w: an iq's type must be get, set, result or error", xmppconn.ErrInvalidStanza), 400},
 		{xmppconn.ErrInBandRegistration, 403},
 		// A service the gateway chose that does not exist is its own

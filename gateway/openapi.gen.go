@@ -951,7 +951,7 @@ type RoomOptions struct {
 	// Description muc#roomconfig_roomdesc
 	Description *string `json:"description,omitempty"`
 
-	// HistoryLength muc#maxhistoryfetch (messages sent to who joins). Not a room option of ejabberd 23.01, which answers internal-server-error: setting it answers 502 (xmpp_unavailable).
+	// HistoryLength muc#maxhistoryfetch (messages sent to who joins), where the room's configuration form offers it. ejabberd 23.01's does not: setting it answers 400 and changes nothing.
 	HistoryLength *int `json:"historyLength,omitempty"`
 
 	// MaxUsers muc#roomconfig_maxusers
@@ -1498,7 +1498,7 @@ type JoinRoomParams struct {
 	// RoomPassword A created room's password (sparkgate addition).
 	RoomPassword *string `form:"roomPassword,omitempty" json:"roomPassword,omitempty"`
 
-	// HistoryLength Messages a created room sends to who joins (sparkgate addition; muc#maxhistoryfetch). ejabberd 23.01 has no such room option and answers the form with internal-server-error: the join answers 502 (xmpp_unavailable), and the room is left created with the server's defaults.
+	// HistoryLength Messages a created room sends to who joins (sparkgate addition; muc#maxhistoryfetch), where the room's configuration form offers that field. ejabberd 23.01's does not (a newcomer gets mod_muc's history_size messages, the same for every room): the join answers 400 and the room it created is destroyed again, so nothing is left behind.
 	HistoryLength *int `form:"historyLength,omitempty" json:"historyLength,omitempty"`
 
 	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means

@@ -36,6 +36,7 @@ var wireSentinels = map[string]error{
 	"file-not-accepted":     xmppconn.ErrFileNotAccepted,
 	"no-avatar":             xmppconn.ErrNoAvatar,
 	"unknown-archive-id":    xmppconn.ErrUnknownArchiveID,
+	"room-option":           xmppconn.ErrRoomOptionUnsupported,
 	"too-many-sessions":     xmppconn.ErrTooManySessions,
 	"offline":               xmppconn.ErrOffline,
 	"session-ended":         xmppconn.ErrSessionEnded,

@@ -30,6 +30,7 @@ func TestRemoteErrorRoundTrip(t *testing.T) {
 		{fmt.Errorf("%w: reset", xmppconn.ErrNetwork), []error{xmppconn.ErrNetwork}},
 		{fmt.Errorf("%w: the text is empty", xmppconn.ErrInvalidStanza), []error{xmppconn.ErrInvalidStanza}},
 		{xmppconn.ErrUnknownArchiveID, nil},
+		{fmt.Errorf("configure the new room: %w: muc#maxhistoryfetch", xmppconn.ErrRoomOptionUnsupported), []error{xmppconn.ErrRoomOptionUnsupported}},
 		{xmppconn.ErrNoAvatar, nil},
 		{&xmppconn.StreamError{Condition: "conflict"}, []error{&xmppconn.StreamError{}}},
 		{ofGatewayService(fmt.Errorf("upload: %w", xmppconn.ErrRemoteServerNotFound)), []error{errGatewayService}},

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,14 +49,7 @@ func TestIntegrationRoomsPositionSurvivesCrash(t *testing.T) {
 	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 	plainUntil(t, plain, "from='"+roomJID+"/alice'") // alice is back in the room
 	plainSay(t, plain, roomJID, "after")
-	var got []string
-	for !slices.Contains(got, "after") {
-		var m chatapi.GroupChat
-		s2.NextNamed(t, chatapi.EventMUC, 15*time.Second, &m)
-		if m.Body != "" {
-			got = append(got, m.Body)
-		}
-	}
+	got := s2.RoomBodiesUntil(t, "after", 15*time.Second)
 	if strings.Join(got, ",") != "away,after" {
 		t.Fatalf("room messages after the crash %v, want away,after (read1 and read2 were read before it)", got)
 	}

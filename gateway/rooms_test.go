@@ -98,7 +98,8 @@ func nextPresence(t *testing.T, s *gatewaytest.Stream, from string) chatapi.Pres
 
 // TestIntegrationRoomsLast: a room created through the API is persistent
 // with the options given, its owner reads and writes its configuration,
-// sets its subject, kicks, bans and lists affiliations, and destroys it;
+// sets its subject, kicks, bans, grants and lists affiliations, and
+// destroys it;
 // a plain XMPP client in the room sees each effect, and the kicked,
 // banned and destroyed members' events say why they left.
 func TestIntegrationRoomsLast(t *testing.T) {
@@ -164,6 +165,9 @@ func TestIntegrationRoomsLast(t *testing.T) {
 		}},
 	})
 	plainJoin(t, plain, roomJID, "carol")
+	for _, u := range []ejabberdtest.User{a, b, d} {
+		joinedHas(t, e, u.JID, roomJID, true)
+	}
 
 	t.Run("subject", func(t *testing.T) {
 		// 1,024 characters (not bytes) at most: 1,025 is refused, 1,024 of
@@ -188,9 +192,14 @@ func TestIntegrationRoomsLast(t *testing.T) {
 			}
 			return ""
 		})
-		// Occupants may not change it now (changeSubject false, bob is no moderator).
-		if r := e.Do(t, "PUT", rp+"/subject", tb, "text/plain", "mine"); r.Status != 200 {
-			t.Fatalf("subject by bob: %d %s", r.Status, r.Body)
+		// Occupants may not change it now (changeSubject false, bob is no
+		// moderator): the room's refusal is the answer, and the subject
+		// stays.
+		if r := e.Do(t, "PUT", rp+"/subject", tb, "text/plain", "mine"); r.Status != 403 {
+			t.Fatalf("subject by bob: %d %s, want 403", r.Status, r.Body)
+		}
+		if r := e.Do(t, "GET", rp, tb, "", ""); !strings.Contains(string(r.Body), `"subject":"plans for today"`) {
+			t.Fatalf("room info after bob's refused subject: %s", r.Body)
 		}
 	})
 
@@ -222,6 +231,7 @@ func TestIntegrationRoomsLast(t *testing.T) {
 		if r := e.Do(t, "POST", rp, tb, "text/plain", "still here?"); r.Status != 403 {
 			t.Fatalf("post after the kick: %d %s", r.Status, r.Body)
 		}
+		joinedHas(t, e, b.JID, roomJID, false) // not entered again after a restart
 	})
 
 	t.Run("ban-and-affiliations", func(t *testing.T) {
@@ -233,8 +243,20 @@ func TestIntegrationRoomsLast(t *testing.T) {
 		if !containsCode(p.Codes, "301") || p.Reason != "spam" {
 			t.Fatalf("banned event %+v", p)
 		}
+		joinedHas(t, e, d.JID, roomJID, false)
 		if r := e.Do(t, "PUT", rp+"/affiliations/member/"+b.Name, ta, "", ""); r.Status != 200 {
 			t.Fatalf("member: %d %s", r.Status, r.Body)
+		}
+		// carol, the plain client, made an admin and then an owner: she
+		// sees her own affiliation change, and the lists name her.
+		for _, aff := range []string{"admin", "owner"} {
+			if r := e.Do(t, "PUT", rp+"/affiliations/"+aff+"/"+c.JID, ta, "", ""); r.Status != 200 {
+				t.Fatalf("%s: %d %s", aff, r.Status, r.Body)
+			}
+			plainUntil(t, plain, "from='"+roomJID+"/carol'", "affiliation='"+aff+"'")
+			if r := e.Do(t, "GET", rp+"/affiliations/"+aff, ta, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), c.JID) {
+				t.Fatalf("%s list: %d %s", aff, r.Status, r.Body)
+			}
 		}
 		runMsgCalls(t, e, []msgCall{
 			{name: "outcasts", method: "GET", path: rp + "/affiliations/outcast", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
@@ -272,6 +294,8 @@ func TestIntegrationRoomsLast(t *testing.T) {
 		if !p.Destroyed || p.Reason != "moved" || p.Alternate != room+"new@"+srv.MUCService() {
 			t.Fatalf("destroyed event %+v", p)
 		}
+		joinedHas(t, e, b.JID, roomJID, false)
+		joinedHas(t, e, a.JID, roomJID, false)
 		msgEventually(t, 10*time.Second, func() string {
 			r := e.Do(t, "GET", api+"/groupchat/rooms?search="+room, ta, "", "")
 			if r.Status != 200 || strings.Contains(string(r.Body), `"roomName":"`+room+`"`) {
@@ -279,6 +303,26 @@ func TestIntegrationRoomsLast(t *testing.T) {
 			}
 			return ""
 		})
+	})
+}
+
+// joinedHas reports, once the user's stored joined rooms hold room (want
+// true) or not (false), failing the test after 5 s.
+func joinedHas(t *testing.T, e *env, user, room string, want bool) {
+	t.Helper()
+	msgEventually(t, 5*time.Second, func() string {
+		list, err := e.Store.Joined(t.Context(), user)
+		if err != nil {
+			return err.Error()
+		}
+		has := false
+		for _, j := range list {
+			has = has || j.Room == room
+		}
+		if has != want {
+			return fmt.Sprintf("%s's joined rooms %+v: has %s = %v, want %v", user, list, room, has, want)
+		}
+		return ""
 	})
 }
 
@@ -318,18 +362,7 @@ func TestIntegrationRoomsRejoinAfterRestart(t *testing.T) {
 	// The room sees alice again.
 	plainUntil(t, plain, "from='"+roomJID+"/alice'")
 	say(t, "after")
-	var got []string
-	for {
-		var m chatapi.GroupChat
-		s2.NextNamed(t, chatapi.EventMUC, 15*time.Second, &m)
-		if m.Body == "" {
-			continue
-		}
-		got = append(got, m.Body)
-		if m.Body == "after" {
-			break
-		}
-	}
+	got := s2.RoomBodiesUntil(t, "after", 15*time.Second)
 	if strings.Join(got, ",") != "away1,away2,after" {
 		t.Fatalf("room messages after the restart %v, want away1,away2,after (once each, nothing before)", got)
 	}

@@ -357,7 +357,9 @@ func TestBrowserRoomRejoined(t *testing.T) {
 // TestBrowserRoomPhone: at 390×844 on a touch phone, the owner's room
 // header shows the subject and her buttons, the member list's moderation
 // buttons are on screen and nothing scrolls sideways, and the settings
-// dialog fits the screen.
+// dialog fits the screen and saves; the member list shows her roles and
+// she kicks bob from it; after a reload her buttons come back, and the
+// room directory counts who is left.
 func TestBrowserRoomPhone(t *testing.T) {
 	t.Parallel()
 	e, b, alice, bob := twoForRooms(t)
@@ -380,6 +382,22 @@ func TestBrowserRoomPhone(t *testing.T) {
 			t.Errorf("%s is not within the phone's width", sel)
 		}
 	}
+	// The member list on the phone: roles shown, and a kick done from it
+	// through the moderation dialog, which fits the screen.
+	aliceLi := occupantLi(strings.ToLower(alice.Name))
+	p.Wait(t, `(li => !!li && li.textContent.includes("owner") && li.textContent.includes("moderator"))(`+aliceLi+`)`)
+	p.Wait(t, `!!document.querySelector(`+js(occupantButton(bobNick, "kick"))+`)`)
+	p.Do(t, chromedp.Click(chromedp.CSS(occupantButton(bobNick, "kick"))))
+	p.Wait(t, `document.getElementById("moderate").open`)
+	if !browsertest.MustEval[bool](t, p, onScreen("#moderate")) {
+		t.Error("the moderation dialog is wider than the phone")
+	}
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("moderate-reason"), "kicked from a phone"),
+		chromedp.Click(chromedp.ID("moderate-confirm")),
+	)
+	p.Wait(t, `!document.getElementById("moderate").open && !`+occupantLi(bobNick))
+
 	// The room's actions are behind "More" on a phone, each on screen once open.
 	p.Do(t, chromedp.Click(chromedp.ID("conv-more")))
 	for _, sel := range []string{"#subject-edit", "#room-settings-open", "#room-leave"} {
@@ -424,4 +442,14 @@ func TestBrowserRoomPhone(t *testing.T) {
 	p.Do(t, chromedp.Reload())
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
 	p.Wait(t, visible("room-settings-open")+` && `+textOf("conv-subject")+`.startsWith("A rather long subject")`)
+
+	// The room directory on the phone, counting who is left.
+	p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+	p.Do(t, chromedp.Click(chromedp.CSS("#directory summary")))
+	listed := `#room-directory button[data-room^="` + room + `"]`
+	p.Wait(t, `(b => !!b && b.textContent.includes("1 person"))(document.querySelector(`+js(listed)+`))`)
+	if !browsertest.MustEval[bool](t, p, onScreen(listed)) {
+		t.Error("the directory's room is not within the phone's width")
+	}
+	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-directory-phone.png"))
 }

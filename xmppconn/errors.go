@@ -159,6 +159,11 @@ var (
 	// (XEP-0363 section 4.1, not-acceptable).
 	ErrFileNotAccepted = errors.New("xmppconn: the upload service does not accept the file")
 
+	// ErrRoomOptionUnsupported: ConfigureRoom (or EnterRoom creating a
+	// room) was asked for a field the room's configuration form does
+	// not offer; the text names the fields. Nothing was submitted.
+	ErrRoomOptionUnsupported = errors.New("xmppconn: the room's configuration form has no field")
+
 	// ErrUnknownArchiveID: QueryArchive was asked for the page after or
 	// before an archive id the archive does not have (XEP-0313 section
 	// 5.3 with XEP-0059, item-not-found).

@@ -6,6 +6,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"gosrc.io/xmpp/stanza"
 )
@@ -17,7 +19,10 @@ const nsMUCOwner = "http://jabber.org/protocol/muc#owner"
 // created it (status 201, XEP-0045 section 10.1.1). A created room is
 // configured at once with the fields of create (muc#roomconfig var →
 // values; nil or empty accepts the service's defaults, an instant room,
-// section 10.1.2), so others can enter it at once.
+// section 10.1.2), so others can enter it at once. Creation is all or
+// nothing: when the fields cannot be applied (ErrRoomOptionUnsupported,
+// or the room's refusal), the new room is destroyed again and the error
+// returned with created true.
 func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string, create map[string][]string) (created bool, err error) {
 	full := roomJID + "/" + nick
 	w := s.addWaiter(func(st *Stanza) bool {
@@ -42,7 +47,16 @@ func (s *Session) EnterRoom(ctx context.Context, roomJID, nick, password string,
 	}
 	if created {
 		if err := s.ConfigureRoom(ctx, roomJID, create); err != nil {
-			return true, fmt.Errorf("xmppconn: configure the new room: %w", err)
+			// All or nothing: a room that cannot have the options asked
+			// for is not left behind with the service's defaults (and the
+			// user in it, unknown to the caller).
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if derr := s.DestroyRoom(dctx, roomJID, "the room could not be configured as asked", ""); derr != nil {
+				_ = s.ExitRoom(dctx, roomJID)
+				return true, fmt.Errorf("xmppconn: configure the new room: %w (and destroying it failed: %v)", err, derr)
+			}
+			return true, fmt.Errorf("xmppconn: configure the new room (destroyed again): %w", err)
 		}
 	}
 	return created, nil
@@ -99,8 +113,21 @@ func (s *Session) RoomConfig(ctx context.Context, roomJID string) (Form, error) 
 // ConfigureRoom submits room configuration fields (XEP-0045 section
 // 10.2); fields not given keep their values. No fields at all submits an
 // empty form, which accepts the current (or, for a new room, the
-// default) configuration.
+// default) configuration. Fields are checked against the room's form
+// first: one the form does not offer is refused with
+// ErrRoomOptionUnsupported and nothing is submitted (servers answer an
+// unknown field in their own ways: ejabberd 23.01 with
+// internal-server-error).
 func (s *Session) ConfigureRoom(ctx context.Context, roomJID string, fields map[string][]string) error {
+	if len(fields) > 0 {
+		offered, err := s.RoomConfig(ctx, roomJID)
+		if err != nil {
+			return err
+		}
+		if missing := unoffered(offered, fields); len(missing) > 0 {
+			return fmt.Errorf("%w: %s", ErrRoomOptionUnsupported, strings.Join(missing, ", "))
+		}
+	}
 	form := &stanza.Form{Type: stanza.FormTypeSubmit}
 	if len(fields) > 0 {
 		form.Fields = append(form.Fields, &stanza.Field{Var: "FORM_TYPE", Type: "hidden", ValuesList: []string{"http://jabber.org/protocol/muc#roomconfig"}})
@@ -119,6 +146,19 @@ func (s *Session) ConfigureRoom(ctx context.Context, roomJID string, fields map[
 	}
 	_, err := s.iqSet(ctx, roomJID, queryPayload(nsMUCOwner, b.Bytes()))
 	return err
+}
+
+// unoffered returns, sorted, the fields of fields that the form does not
+// have.
+func unoffered(form Form, fields map[string][]string) []string {
+	var missing []string
+	for v := range fields {
+		if _, ok := form.Fields[v]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	sort.Strings(missing)
+	return missing
 }
 
 // muc#user invite (XEP-0045 section 7.8.2).

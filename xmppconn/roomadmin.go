@@ -38,21 +38,45 @@ const (
 )
 
 // SetSubject changes the room's subject (XEP-0045 section 8.1); an empty
-// subject clears it. The room refuses it (forbidden) to occupants the
-// room does not let change it; the user must be in the room.
+// subject clears it. It returns once the room answered: nil when it
+// passed the new subject on (its reflection to the user, which carries
+// the request's id), the room's *StanzaError when it refused it
+// (forbidden to occupants the room does not let change it). The user
+// must be in the room.
 func (s *Session) SetSubject(ctx context.Context, roomJID, subject string) error {
-	m := stanza.Message{Attrs: stanza.Attrs{To: roomJID, Type: stanza.MessageTypeGroupchat, Id: newID()}, Subject: subject}
+	id := newID()
+	w := s.addWaiter(func(st *Stanza) bool {
+		return st.Name == "message" && st.ID == id && (st.From == roomJID || strings.HasPrefix(st.From, roomJID+"/"))
+	})
+	defer s.removeWaiter(w)
+	if err := s.sendSubject(ctx, roomJID, id, subject); err != nil {
+		return err
+	}
+	select {
+	case st := <-w.ch:
+		if st.Type == "error" {
+			return messageError(st)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.ctx.Done():
+		return ErrSessionEnded
+	}
+}
+
+func (s *Session) sendSubject(ctx context.Context, roomJID, id, subject string) error {
 	if subject == "" {
 		// An empty <subject/> clears it; the library leaves an empty
 		// subject out, so the element is written by hand.
-		raw := fmt.Sprintf(`<message to='%s' type='groupchat' id='%s'><subject/></message>`, xmlEscape(roomJID), m.Id)
+		raw := fmt.Sprintf(`<message to='%s' type='groupchat' id='%s'><subject/></message>`, xmlEscape(roomJID), xmlEscape(id))
 		c, err := s.usable()
 		if err != nil {
 			return err
 		}
 		return c.SendRaw(ctx, []byte(raw))
 	}
-	return s.send(ctx, m)
+	return s.send(ctx, stanza.Message{Attrs: stanza.Attrs{To: roomJID, Type: stanza.MessageTypeGroupchat, Id: id}, Subject: subject})
 }
 
 func xmlEscape(v string) string {

@@ -6,18 +6,24 @@ import (
 	"strings"
 	"time"
 
+	"gosrc.io/xmpp/stanza"
+
 	"github.com/sparkgate/sparkgate/chatapi"
 )
 
 // noteRoomExit forgets a joined room the user was made to leave: the
 // room's unavailable presence for the user's own occupant (status 110)
 // means a kick, a ban, a removal from a members-only room or the room's
-// destruction (XEP-0045 sections 8.2, 9.1, 9.4, 10.9). The session must
-// not rejoin it after a reconnect, and Config.OnRoomExit is told so the
-// gateway forgets it too.
+// destruction (XEP-0045 sections 8.2, 9.1, 9.4, 10.9); one that names the
+// room destroyed counts without status 110, which ejabberd 23.01 leaves
+// out of it. The session must not rejoin it after a reconnect (a join
+// would create the destroyed room again), and Config.OnRoomExit is told
+// so the gateway forgets it too.
 func (s *Session) noteRoomExit(st *Stanza) {
-	if st.Type != "unavailable" || !isSelfPresence(st) || hasStatus(st, "303") { // 303: a nick change
-
+	if st.Type != "unavailable" || hasStatus(st, "303") { // 303: a nick change
+		return
+	}
+	if !isSelfPresence(st) && !roomDestroyed(st) {
 		return
 	}
 	bare, nick, ok := strings.Cut(st.From, "/")
@@ -34,6 +40,21 @@ func (s *Session) noteRoomExit(st *Stanza) {
 	if in && r.nick == nick && s.m.cfg.OnRoomExit != nil {
 		s.m.cfg.OnRoomExit(s.user, bare)
 	}
+}
+
+// roomDestroyed reports whether a presence carries muc#user's <destroy/>
+// (XEP-0045 section 10.9).
+func roomDestroyed(st *Stanza) bool {
+	if st.Presence == nil {
+		return false
+	}
+	for _, ext := range st.Presence.Extensions {
+		if n, ok := ext.(*stanza.Node); ok && n.XMLName.Space == nsMUCUser &&
+			slices.ContainsFunc(n.Nodes, func(c stanza.Node) bool { return c.XMLName.Local == "destroy" }) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasSubject reports whether a groupchat message sets the room's subject

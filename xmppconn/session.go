@@ -425,11 +425,26 @@ func isSelfPresence(st *Stanza) bool {
 }
 
 func presenceError(st *Stanza) error {
+	if st.Presence == nil {
+		return errOf(stanza.Err{})
+	}
+	return errOf(st.Presence.Error)
+}
+
+// messageError is the stanza error of a message of type error.
+func messageError(st *Stanza) error {
+	if st.Message == nil {
+		return errOf(stanza.Err{})
+	}
+	return errOf(st.Message.Error)
+}
+
+// errOf is a presence's or message's <error/> as a *StanzaError
+// (undefined-condition when it names none).
+func errOf(se stanza.Err) error {
 	e := &StanzaError{Condition: "undefined-condition"}
-	if st.Presence != nil && st.Presence.Error.Reason != "" {
-		e.Type = string(st.Presence.Error.Type)
-		e.Condition = st.Presence.Error.Reason
-		e.Text = st.Presence.Error.Text
+	if se.Reason != "" {
+		e.Type, e.Condition, e.Text = string(se.Type), se.Reason, se.Text
 	}
 	return e
 }

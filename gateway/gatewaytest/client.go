@@ -241,6 +241,22 @@ func (s *Stream) TryNext(d time.Duration) (ssetest.Event, error) {
 	}
 }
 
+// RoomBodiesUntil reads chatapi.muc events with a body (room messages)
+// and returns their bodies in order, up to and including the first whose
+// body is last; it fails the test when one takes longer than d.
+func (s *Stream) RoomBodiesUntil(t testing.TB, last string, d time.Duration) []string {
+	t.Helper()
+	var got []string
+	for len(got) == 0 || got[len(got)-1] != last {
+		var m chatapi.GroupChat
+		s.NextNamed(t, chatapi.EventMUC, d, &m)
+		if m.Body != "" {
+			got = append(got, m.Body)
+		}
+	}
+	return got
+}
+
 // NextNamed skips events until one named name arrives and decodes its data
 // into v; it fails the test after d.
 func (s *Stream) NextNamed(t testing.TB, name string, d time.Duration, v any) ssetest.Event {
