@@ -56,7 +56,7 @@ func nextMUC(t *testing.T, st *gatewaytest.Stream, from string) (string, chatapi
 // and a reply the room's stanza-id), the user's own stream sees them typed
 // from the room's reflection, the room's archive reads folded; and the
 // other way round: the plain occupant's changes reach the user's stream
-// typed.
+// typed, and only its messages count as unread.
 func TestIntegrationRoomMessageChanges(t *testing.T) {
 	t.Parallel()
 	e := newGateway(t, nil)
@@ -162,6 +162,23 @@ func TestIntegrationRoomMessageChanges(t *testing.T) {
 	sidSpam := live(bob, `muc "spam" replace= retract= replyTo=`).StanzaID
 	say("b5", "<body>fallback</body><retract xmlns='urn:xmpp:message-retract:1' id='"+sidSpam+"'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/><store xmlns='urn:xmpp:hints'/>")
 	live(bob, `muc "" replace= retract=`+sidSpam+` replyTo=`)
+
+	// The room's unread count has the plain occupant's two messages, not
+	// its correction or retraction.
+	msgEventually(t, 10*time.Second, func() string {
+		r := e.Do(t, "GET", api+"/chat/unread", ta, "", "")
+		var list []struct {
+			JID   string `json:"jid"`
+			Count int    `json:"count"`
+		}
+		r.JSON(t, &list)
+		for _, u := range list {
+			if u.JID == roomJID && u.Count == 2 {
+				return ""
+			}
+		}
+		return fmt.Sprintf("GET /chat/unread: %s, want the room at 2", r.Body)
+	})
 
 	// A reload reads what the stream showed.
 	checkFolded(t, e, ta, rp+"/chathistory", strings.Join([]string{
