@@ -85,6 +85,8 @@ func TestBrowserRoomMessageChanges(t *testing.T) {
 			p.Wait(t, chipOf("bob in the room", "👍")+`.startsWith("👍 1 ") && `+chipOf("bob in the room", "👍")+`.endsWith(" false")`)
 			p.Wait(t, `((`+msgWith("a room reply")+`).querySelector(".quote") || {}).textContent.includes("room words, corrected")`)
 			p.Wait(t, `document.querySelectorAll("#messages .edited").length === 1`)
+			// Still in the room: its messages can be answered again.
+			p.Wait(t, `!!(`+msgWith("room words, corrected")+`).querySelector('button[data-action="reply"]')`)
 			p.Axe(t, what)
 		}
 		pb.Do(t, chromedp.Reload())
