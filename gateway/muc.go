@@ -396,26 +396,19 @@ func (s *Server) PostToRoom(c echo.Context, roomName RoomName, params PostToRoom
 	if err != nil {
 		return err
 	}
-	body, err := readText(c.Request(), maxMessage)
+	if params.ReplyToNick != nil && params.ReplyTo == nil {
+		return errorf(http.StatusBadRequest, "replyToNick goes with replyTo")
+	}
+	body, err := readMessageText(c)
 	if err != nil {
 		return err
 	}
-	if body == "" {
-		return errorf(http.StatusBadRequest, "the message is empty")
-	}
-	sess, ctx, cancel, err := s.xmppSession(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	if err := requireInRoom(ctx, sess, room); err != nil {
-		return err
-	}
-	id, err := sess.SendGroupChat(ctx, room, body)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, SentMessage{Id: id})
+	return s.inRoom(c, room, func(ctx context.Context, sess Session) (string, error) {
+		if params.ReplyTo != nil {
+			return sess.SendRoomReply(ctx, room, *params.ReplyTo, deref(params.ReplyToNick), body)
+		}
+		return sess.SendGroupChat(ctx, room, body)
+	})
 }
 
 // InviteToRoom serves POST /groupchat/room/{roomName}/{invitedJid}: a

@@ -1463,6 +1463,15 @@ type PostToRoomTextBody = string
 
 // PostToRoomParams defines parameters for PostToRoom.
 type PostToRoomParams struct {
+	// ReplyTo sparkgate addition. The room's stanza-id of the message this one answers (XEP-0461; its
+	// `stanzaId` in `chatapi.muc`, as XEP-0461 asks in groupchat): every occupant's
+	// `chatapi.muc` carries it as `replyTo`.
+	ReplyTo *string `form:"replyTo,omitempty" json:"replyTo,omitempty"`
+
+	// ReplyToNick sparkgate addition. With `replyTo`: the nickname of the occupant who wrote the message
+	// answered (the reply names `room@service/nick` as its author, for clients that show it).
+	ReplyToNick *string `form:"replyToNick,omitempty" json:"replyToNick,omitempty"`
+
 	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
 	// `conference.<domain>`) or a full domain. Default: the configured MUC service
 	// (`conference.<domain>` unless configured otherwise).
@@ -1572,6 +1581,25 @@ type SetRoomConfigParams struct {
 	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
 }
 
+// RetractRoomMessageParams defines parameters for RetractRoomMessage.
+type RetractRoomMessageParams struct {
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// CorrectRoomMessageTextBody defines parameters for CorrectRoomMessage.
+type CorrectRoomMessageTextBody = string
+
+// CorrectRoomMessageParams defines parameters for CorrectRoomMessage.
+type CorrectRoomMessageParams struct {
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
 // SetRoomNotificationsParams defines parameters for SetRoomNotifications.
 type SetRoomNotificationsParams struct {
 	// Policy Which room messages notify the user while away.
@@ -1596,6 +1624,17 @@ type GetRoomOccupantsParams struct {
 
 // GetRoomParticipantsParams defines parameters for GetRoomParticipants.
 type GetRoomParticipantsParams struct {
+	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
+	// `conference.<domain>`) or a full domain. Default: the configured MUC service
+	// (`conference.<domain>` unless configured otherwise).
+	ServiceName *ServiceName `form:"serviceName,omitempty" json:"serviceName,omitempty"`
+}
+
+// ReactToRoomMessageJSONBody defines parameters for ReactToRoomMessage.
+type ReactToRoomMessageJSONBody = []string
+
+// ReactToRoomMessageParams defines parameters for ReactToRoomMessage.
+type ReactToRoomMessageParams struct {
 	// ServiceName The MUC service: a subdomain label of the XMPP domain (`conference` means
 	// `conference.<domain>`) or a full domain. Default: the configured MUC service
 	// (`conference.<domain>` unless configured otherwise).
@@ -1861,6 +1900,12 @@ type PostToRoomTextRequestBody = PostToRoomTextBody
 
 // SetRoomConfigJSONRequestBody defines body for SetRoomConfig for application/json ContentType.
 type SetRoomConfigJSONRequestBody = RoomConfig
+
+// CorrectRoomMessageTextRequestBody defines body for CorrectRoomMessage for text/plain ContentType.
+type CorrectRoomMessageTextRequestBody = CorrectRoomMessageTextBody
+
+// ReactToRoomMessageJSONRequestBody defines body for ReactToRoomMessage for application/json ContentType.
+type ReactToRoomMessageJSONRequestBody = ReactToRoomMessageJSONBody
 
 // SetRoomSubjectTextRequestBody defines body for SetRoomSubject for text/plain ContentType.
 type SetRoomSubjectTextRequestBody = SetRoomSubjectTextBody
@@ -2334,6 +2379,12 @@ type ServerInterface interface {
 	// SetRoomConfig Change a room's configuration
 	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/config)
 	SetRoomConfig(ctx echo.Context, roomName RoomName, params SetRoomConfigParams) error
+	// RetractRoomMessage Retract a message sent to a room
+	// (DELETE /sparkweb/api/rest/groupchat/room/{roomName}/message/{id})
+	RetractRoomMessage(ctx echo.Context, roomName RoomName, id string, params RetractRoomMessageParams) error
+	// CorrectRoomMessage Correct a message sent to a room
+	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/message/{id})
+	CorrectRoomMessage(ctx echo.Context, roomName RoomName, id string, params CorrectRoomMessageParams) error
 	// SetRoomNotifications Choose what a joined room notifies while away
 	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/notifications)
 	SetRoomNotifications(ctx echo.Context, roomName RoomName, params SetRoomNotificationsParams) error
@@ -2343,6 +2394,9 @@ type ServerInterface interface {
 	// GetRoomParticipants Get a room's participants
 	// (GET /sparkweb/api/rest/groupchat/room/{roomName}/participants)
 	GetRoomParticipants(ctx echo.Context, roomName RoomName, params GetRoomParticipantsParams) error
+	// ReactToRoomMessage React to a room message
+	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/reactions/{id})
+	ReactToRoomMessage(ctx echo.Context, roomName RoomName, id string, params ReactToRoomMessageParams) error
 	// SetRoomRole Kick an occupant, grant or revoke voice
 	// (PUT /sparkweb/api/rest/groupchat/room/{roomName}/roles/{nick})
 	SetRoomRole(ctx echo.Context, roomName RoomName, nick string, params SetRoomRoleParams) error
@@ -3096,6 +3150,20 @@ func (w *ServerInterfaceWrapper) PostToRoom(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PostToRoomParams
+	// ------------- Optional query parameter "replyTo" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "replyTo", ctx.QueryParams(), &params.ReplyTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter replyTo: %s", err))
+	}
+
+	// ------------- Optional query parameter "replyToNick" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "replyToNick", ctx.QueryParams(), &params.ReplyToNick, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter replyToNick: %s", err))
+	}
+
 	// ------------- Optional query parameter "serviceName" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3419,6 +3487,72 @@ func (w *ServerInterfaceWrapper) SetRoomConfig(ctx echo.Context) error {
 	return err
 }
 
+// RetractRoomMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) RetractRoomMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RetractRoomMessageParams
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetractRoomMessage(ctx, roomName, id, params)
+	return err
+}
+
+// CorrectRoomMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) CorrectRoomMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CorrectRoomMessageParams
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CorrectRoomMessage(ctx, roomName, id, params)
+	return err
+}
+
 // SetRoomNotifications converts echo context to params.
 func (w *ServerInterfaceWrapper) SetRoomNotifications(ctx echo.Context) error {
 	var err error
@@ -3498,6 +3632,39 @@ func (w *ServerInterfaceWrapper) GetRoomParticipants(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetRoomParticipants(ctx, roomName, params)
+	return err
+}
+
+// ReactToRoomMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) ReactToRoomMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "roomName" -------------
+	var roomName RoomName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "roomName", ctx.Param("roomName"), &roomName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roomName: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReactToRoomMessageParams
+	// ------------- Optional query parameter "serviceName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serviceName", ctx.QueryParams(), &params.ServiceName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serviceName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReactToRoomMessage(ctx, roomName, id, params)
 	return err
 }
 
@@ -4547,6 +4714,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName", wrapper.GetRoom, options.OperationMiddlewares["getRoom"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName", wrapper.PostToRoom, options.OperationMiddlewares["postToRoom"]...)
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName", wrapper.JoinRoom, options.OperationMiddlewares["joinRoom"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/message/:id", wrapper.RetractRoomMessage, options.OperationMiddlewares["retractRoomMessage"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/message/:id", wrapper.CorrectRoomMessage, options.OperationMiddlewares["correctRoomMessage"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/reactions/:id", wrapper.ReactToRoomMessage, options.OperationMiddlewares["reactToRoomMessage"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/chathistory", wrapper.GetRoomHistory, options.OperationMiddlewares["getRoomHistory"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/occupants", wrapper.GetRoomOccupants, options.OperationMiddlewares["getRoomOccupants"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/room/:roomName/participants", wrapper.GetRoomParticipants, options.OperationMiddlewares["getRoomParticipants"]...)

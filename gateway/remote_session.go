@@ -310,6 +310,26 @@ func (r *remoteSession) SendGroupChat(ctx context.Context, room, body string) (i
 	return id, err
 }
 
+func (r *remoteSession) SendRoomCorrection(ctx context.Context, room, id, body string) (nid string, err error) {
+	err = r.call(ctx, "SendRoomCorrection", []any{room, id, body}, &nid)
+	return nid, err
+}
+
+func (r *remoteSession) SendRoomReactions(ctx context.Context, room, id string, reactions []string) (nid string, err error) {
+	err = r.call(ctx, "SendRoomReactions", []any{room, id, reactions}, &nid)
+	return nid, err
+}
+
+func (r *remoteSession) SendRoomReply(ctx context.Context, room, id, nick, body string) (nid string, err error) {
+	err = r.call(ctx, "SendRoomReply", []any{room, id, nick, body}, &nid)
+	return nid, err
+}
+
+func (r *remoteSession) SendRoomRetraction(ctx context.Context, room, id string) (nid string, err error) {
+	err = r.call(ctx, "SendRoomRetraction", []any{room, id}, &nid)
+	return nid, err
+}
+
 func (r *remoteSession) Invite(ctx context.Context, roomJID, invitee, reason string) error {
 	return r.call(ctx, "Invite", []any{roomJID, invitee, reason})
 }

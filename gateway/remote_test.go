@@ -172,10 +172,29 @@ func TestIntegrationRemoteSession(t *testing.T) {
 		t.Fatalf("node 1's session is not in %s after the join on node 2: %v", roomJID, n1.gw.SessionRooms(a.JID))
 	}
 	plainJoin(t, bc, roomJID, "bee")
-	if r := n2.Do(t, "POST", rp, ta, "text/plain", "hello room"); r.Status != 200 {
-		t.Fatalf("room message on node 2: %d %s", r.Status, r.Body)
+	hello := n2.Do(t, "POST", rp, ta, "text/plain", "hello room")
+	if hello.Status != 200 {
+		t.Fatalf("room message on node 2: %d %s", hello.Status, hello.Body)
 	}
-	plainUntil(t, bc, "hello room", "from='"+roomJID+"/alice'")
+	sid := roomStanzaID.FindStringSubmatch(plainUntil(t, bc, "hello room", "from='"+roomJID+"/alice'"))
+	if sid == nil {
+		t.Fatal("the room's copy has no stanza-id")
+	}
+	// Its correction, reactions, an answer and a retraction, asked on
+	// node 2 (the room verbs' remote forms).
+	var first struct{ ID string }
+	hello.JSON(t, &first)
+	for _, c := range []struct{ method, path, ct, body, plain string }{
+		{"PUT", rp + "/message/" + first.ID, "text/plain", "hello, room", "<replace xmlns='urn:xmpp:message-correct:0' id='" + first.ID + "'"},
+		{"PUT", rp + "/reactions/" + sid[1], "application/json", `["👋"]`, "<reactions xmlns='urn:xmpp:reactions:0' id='" + sid[1] + "'"},
+		{"POST", rp + "?replyTo=" + sid[1], "text/plain", "me again", "<reply xmlns='urn:xmpp:reply:0' id='" + sid[1] + "'"},
+		{"DELETE", rp + "/message/" + sid[1], "", "", "<retract xmlns='urn:xmpp:message-retract:1' id='" + sid[1] + "'"},
+	} {
+		if r := n2.Do(t, c.method, c.path, ta, c.ct, c.body); r.Status != 200 {
+			t.Fatalf("%s %s on node 2: %d %s", c.method, c.path, r.Status, r.Body)
+		}
+		plainUntil(t, bc, c.plain, "from='"+roomJID+"/alice'")
+	}
 	if r := n2.Do(t, "GET", rp, ta, "", ""); r.Status != 200 {
 		t.Fatalf("room on node 2: %d %s", r.Status, r.Body)
 	}

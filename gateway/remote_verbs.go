@@ -295,6 +295,35 @@ var remoteVerbs = map[string]remoteVerb{
 		}
 		return s.SendGroupChat(ctx, room, body)
 	}),
+	"SendRoomCorrection": verb1(func(ctx context.Context, s Session, d dec) (string, error) {
+		var room, id, body string
+		if err := d(&room, &id, &body); err != nil {
+			return "", err
+		}
+		return s.SendRoomCorrection(ctx, room, id, body)
+	}),
+	"SendRoomReactions": verb1(func(ctx context.Context, s Session, d dec) (string, error) {
+		var room, id string
+		var reactions []string
+		if err := d(&room, &id, &reactions); err != nil {
+			return "", err
+		}
+		return s.SendRoomReactions(ctx, room, id, reactions)
+	}),
+	"SendRoomReply": verb1(func(ctx context.Context, s Session, d dec) (string, error) {
+		var room, id, nick, body string
+		if err := d(&room, &id, &nick, &body); err != nil {
+			return "", err
+		}
+		return s.SendRoomReply(ctx, room, id, nick, body)
+	}),
+	"SendRoomRetraction": verb1(func(ctx context.Context, s Session, d dec) (string, error) {
+		var room, id string
+		if err := d(&room, &id); err != nil {
+			return "", err
+		}
+		return s.SendRoomRetraction(ctx, room, id)
+	}),
 	"Invite": verb0(func(ctx context.Context, s Session, d dec) error {
 		var room, invitee, reason string
 		if err := d(&room, &invitee, &reason); err != nil {

@@ -58,6 +58,10 @@ type Session interface {
 	EnterRoom(ctx context.Context, roomJID, nick, password string, create map[string][]string) (created bool, err error)
 	ExitRoom(ctx context.Context, roomJID string) error
 	SendGroupChat(ctx context.Context, room, body string) (string, error)
+	SendRoomCorrection(ctx context.Context, room, id, body string) (string, error)
+	SendRoomReactions(ctx context.Context, room, id string, reactions []string) (string, error)
+	SendRoomReply(ctx context.Context, room, id, nick, body string) (string, error)
+	SendRoomRetraction(ctx context.Context, room, id string) (string, error)
 	Invite(ctx context.Context, roomJID, invitee, reason string) error
 	SetSubject(ctx context.Context, roomJID, subject string) error
 	RoomConfig(ctx context.Context, roomJID string) (xmppconn.Form, error)

@@ -60,8 +60,10 @@ func (s *Server) countUnread(user string, p chatapi.Payload) {
 		}
 	case chatapi.GroupChat:
 		// Room history replayed on join (Stamp set) was counted, or read,
-		// when it was live; the user's own messages come back from the room.
-		if e.Body == "" || e.Stamp != "" {
+		// when it was live; the user's own messages come back from the room;
+		// a correction changes a message counted already (a retraction has
+		// no body).
+		if e.Body == "" || e.Stamp != "" || e.Replace != "" {
 			return
 		}
 		room, nick, _ := strings.Cut(e.From, "/")

@@ -43,6 +43,32 @@ func chipOf(text, emoji string) string {
 		return c ? c.textContent + " " + c.title + " " + c.classList.contains("own") : ""; })()`
 }
 
+// editInPlace edits the message old on page p into text through Edit and
+// Send, and checks that page q (the other person) shows it in place of
+// old, marked edited, among n messages.
+func editInPlace(t *testing.T, p, q *browsertest.Page, old, text string, n int) {
+	t.Helper()
+	key := browsertest.MustEval[string](t, q, keyOf(old))
+	clickOn(t, p, old, "edit", "")
+	p.Wait(t, `document.getElementById("composer-input").value === `+js(old)+` && !document.getElementById("compose-mode").hidden`)
+	if got := browsertest.MustEval[string](t, p, `document.getElementById("compose-mode-text").textContent`); !strings.Contains(got, "Editing") {
+		t.Errorf("the composer says %q while editing", got)
+	}
+	send(t, p, text)
+	p.Wait(t, shown(text)+` === 1 && `+shown(old)+` === 0`)
+	p.Wait(t, `document.getElementById("compose-mode").hidden`)
+	q.Wait(t, shown(text)+` === 1 && `+shown(old)+` === 0`)
+	if got := browsertest.MustEval[string](t, q, keyOf(text)); got != key {
+		t.Errorf("the correction is message %q on the other page, the original was %q: not in place", got, key)
+	}
+	if !browsertest.MustEval[bool](t, q, `!!(`+msgWith(text)+`).querySelector(".edited")`) {
+		t.Error("the other page shows no edited mark on the corrected message")
+	}
+	if got := browsertest.MustEval[int](t, q, `document.querySelectorAll("#messages .msg").length`); got != n {
+		t.Errorf("the other page shows %d messages after the correction, want %d", got, n)
+	}
+}
+
 // bodies is a JavaScript expression: the texts of the open conversation in order.
 const bodies = `[...document.querySelectorAll("#messages .msg .body")].map(b => b.textContent)`
 
@@ -64,25 +90,7 @@ func TestBrowserMessageChanges(t *testing.T) {
 
 		// Edit: the composer holds the text, says so, and Send corrects it.
 		pa.Wait(t, `!!(`+msgWith("first words")+`) && (`+msgWith("first words")+`).dataset.state !== "pending"`)
-		key := browsertest.MustEval[string](t, pb, keyOf("first words"))
-		clickOn(t, pa, "first words", "edit", "")
-		pa.Wait(t, `document.getElementById("composer-input").value === "first words" && !document.getElementById("compose-mode").hidden`)
-		if got := browsertest.MustEval[string](t, pa, `document.getElementById("compose-mode-text").textContent`); !strings.Contains(got, "Editing") {
-			t.Errorf("the composer says %q while editing", got)
-		}
-		send(t, pa, "first words, corrected")
-		pa.Wait(t, shown("first words, corrected")+` === 1 && `+shown("first words")+` === 0`)
-		pa.Wait(t, `document.getElementById("compose-mode").hidden`)
-		pb.Wait(t, shown("first words, corrected")+` === 1 && `+shown("first words")+` === 0`)
-		if got := browsertest.MustEval[string](t, pb, keyOf("first words, corrected")); got != key {
-			t.Errorf("the correction is message %q on bob's page, the original was %q: not in place", got, key)
-		}
-		if !browsertest.MustEval[bool](t, pb, `!!(`+msgWith("first words, corrected")+`).querySelector(".edited")`) {
-			t.Error("bob's page shows no edited mark on the corrected message")
-		}
-		if n := browsertest.MustEval[int](t, pb, `document.querySelectorAll("#messages .msg").length`); n != 2 {
-			t.Errorf("bob's page shows %d messages after the correction, want 2", n)
-		}
+		editInPlace(t, pa, pb, "first words", "first words, corrected", 2)
 
 		// Up-arrow in the empty composer edits the last own message;
 		// Escape leaves it as it was.
@@ -122,7 +130,7 @@ func TestBrowserMessageChanges(t *testing.T) {
 		send(t, pa, "to delete")
 		waitShownOnce(t, pb, "to delete")
 		pa.Wait(t, `(`+msgWith("to delete")+`).dataset.state !== "pending"`)
-		key = browsertest.MustEval[string](t, pb, keyOf("to delete"))
+		key := browsertest.MustEval[string](t, pb, keyOf("to delete"))
 		clickOn(t, pa, "to delete", "delete", "")
 		pa.Wait(t, `!!(`+msgWith("to delete")+`).querySelector('button[data-action="delete-yes"]')`)
 		pa.Axe(t, "deleting a message")

@@ -66,9 +66,10 @@ func runModuleChecks(t *testing.T, script, body string, atLeast int) {
 // (with each conversation's draft), the gateway's unread counts and room
 // messages sent once reflected, and the changes of issue 19 (corrections,
 // retractions, reactions: one function, live or from the archive, a change
-// waiting for its message, the archive's folded copy, the cache).
+// waiting for its message, the archive's folded copy, the cache; in a
+// room, who may change what and by which id).
 func TestBrowserState(t *testing.T) {
-	runModuleChecks(t, "state_test.js", "", 67)
+	runModuleChecks(t, "state_test.js", "", 74)
 }
 
 // TestBrowserErrors runs the checks of errors.js alone: the sentence each

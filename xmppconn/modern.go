@@ -116,11 +116,7 @@ func (s *Session) SendCorrection(ctx context.Context, to, id, body string) (stri
 	if id == "" || body == "" {
 		return "", fmt.Errorf("%w: a correction needs the message id and a body", ErrInvalidStanza)
 	}
-	var ext bytes.Buffer
-	ext.WriteString(`<replace xmlns="` + nsCorrect + `"`)
-	writeAttr(&ext, "id", id)
-	ext.WriteString(`></replace>`)
-	return s.sendModern(ctx, to, body, ext.Bytes(), chatapi.Chat{Replace: id})
+	return s.sendModern(ctx, to, body, correctionExt(id), chatapi.Chat{Replace: id})
 }
 
 // SendReply writes a message answering the message id of the JID to
@@ -130,12 +126,8 @@ func (s *Session) SendReply(ctx context.Context, to, id, body string) (string, e
 	if id == "" || body == "" {
 		return "", fmt.Errorf("%w: a reply needs the message id and a body", ErrInvalidStanza)
 	}
-	var ext bytes.Buffer
-	ext.WriteString(`<reply xmlns="` + nsReply + `"`)
-	writeAttr(&ext, "to", to)
-	writeAttr(&ext, "id", id)
-	ext.WriteString(`></reply><request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable>`)
-	return s.sendModern(ctx, to, body, ext.Bytes(), chatapi.Chat{ReplyTo: id})
+	ext := append(replyExt(to, id), `<request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable>`...)
+	return s.sendModern(ctx, to, body, ext, chatapi.Chat{ReplyTo: id})
 }
 
 // retractFallback is the body a retraction carries for clients that do
@@ -148,34 +140,18 @@ func (s *Session) SendRetraction(ctx context.Context, to, id string) (string, er
 	if id == "" {
 		return "", fmt.Errorf("%w: a retraction needs the message id", ErrInvalidStanza)
 	}
-	var ext bytes.Buffer
-	ext.WriteString(`<retract xmlns="` + nsRetract + `"`)
-	writeAttr(&ext, "id", id)
-	ext.WriteString(`></retract><fallback xmlns="urn:xmpp:fallback:0" for="` + nsRetract + `"></fallback><store xmlns="` + nsHints + `"></store>`)
-	return s.sendModern(ctx, to, retractFallback, ext.Bytes(), chatapi.Chat{Retract: id})
+	return s.sendModern(ctx, to, retractFallback, retractionExt(id), chatapi.Chat{Retract: id})
 }
 
 // SendReactions sets the user's reactions to the message id of the JID to
 // (XEP-0444): the whole set, each an emoji; none withdraws them. It
 // returns the message's id.
 func (s *Session) SendReactions(ctx context.Context, to, id string, reactions []string) (string, error) {
-	if id == "" || len(reactions) > maxReactions {
-		return "", fmt.Errorf("%w: reactions need the message id, and at most %d", ErrInvalidStanza, maxReactions)
+	ext, err := reactionsExt(id, reactions)
+	if err != nil {
+		return "", err
 	}
-	var ext bytes.Buffer
-	ext.WriteString(`<reactions xmlns="` + nsReactions + `"`)
-	writeAttr(&ext, "id", id)
-	ext.WriteString(`>`)
-	for _, r := range reactions {
-		if r == "" || len(r) > maxReactionBytes || !utf8.ValidString(r) {
-			return "", fmt.Errorf("%w: a reaction is one emoji", ErrInvalidStanza)
-		}
-		ext.WriteString(`<reaction>`)
-		xml.EscapeText(&ext, []byte(r))
-		ext.WriteString(`</reaction>`)
-	}
-	ext.WriteString(`</reactions><store xmlns="` + nsHints + `"></store>`)
-	mid, err := s.keepNew(ctx, "", func(id string) []byte { return modernStanza(to, id, "", ext.Bytes()) })
+	mid, err := s.keepNew(ctx, "", func(id string) []byte { return modernStanza("chat", to, id, "", ext) })
 	if err != nil {
 		return "", err
 	}
@@ -183,11 +159,130 @@ func (s *Session) SendReactions(ctx context.Context, to, id string, reactions []
 	return mid, nil
 }
 
+// In a room (XEP-0045) the same four are groupchat messages to the room,
+// and the room names a message differently for each (as XEP-0308,
+// XEP-0424, XEP-0444 and XEP-0461 say for groupchat): a correction names
+// the id its sender gave the message (which is also its origin-id for
+// messages sent through the gateway, and which ejabberd keeps when it
+// passes the message on: chatapi.muc's id), while a retraction, reactions
+// and a reply name the room's stanza-id of it (XEP-0359, by the room's
+// JID: chatapi.muc's stanzaId), the one id every occupant sees alike. The
+// room reflects each to every occupant, the user's other tabs too, so
+// nothing is echoed here; they are kept until the reflection as any room
+// message is.
+
+// SendRoomCorrection replaces the user's earlier message id in room (the
+// id it was sent with) by body (XEP-0308) and returns the new message's
+// id.
+func (s *Session) SendRoomCorrection(ctx context.Context, room, id, body string) (string, error) {
+	if id == "" || body == "" {
+		return "", fmt.Errorf("%w: a correction needs the message id and a body", ErrInvalidStanza)
+	}
+	return s.sendRoomModern(ctx, room, body, correctionExt(id))
+}
+
+// SendRoomRetraction withdraws the user's earlier message in room that
+// the room's stanza-id id names (XEP-0424), with the fallback body for
+// clients without it, and returns the retraction's id.
+func (s *Session) SendRoomRetraction(ctx context.Context, room, id string) (string, error) {
+	if id == "" {
+		return "", fmt.Errorf("%w: a retraction needs the message's stanza-id", ErrInvalidStanza)
+	}
+	return s.sendRoomModern(ctx, room, retractFallback, retractionExt(id))
+}
+
+// SendRoomReactions sets the user's reactions (XEP-0444) to the message of
+// room that the room's stanza-id id names: the whole set; none withdraws
+// them. It returns the message's id.
+func (s *Session) SendRoomReactions(ctx context.Context, room, id string, reactions []string) (string, error) {
+	ext, err := reactionsExt(id, reactions)
+	if err != nil {
+		return "", err
+	}
+	return s.sendRoomModern(ctx, room, "", ext)
+}
+
+// SendRoomReply writes a message to room answering the message that the
+// room's stanza-id id names (XEP-0461); nick, when known, is the
+// occupant who wrote it (the reply's to, room/nick). It returns the new
+// message's id.
+func (s *Session) SendRoomReply(ctx context.Context, room, id, nick, body string) (string, error) {
+	if id == "" || body == "" {
+		return "", fmt.Errorf("%w: a reply needs the message's stanza-id and a body", ErrInvalidStanza)
+	}
+	to := ""
+	if nick != "" {
+		to = bareJID(room) + "/" + nick
+	}
+	return s.sendRoomModern(ctx, room, body, replyExt(to, id))
+}
+
+// sendRoomModern writes a groupchat message with body (if any) and ext to
+// room and keeps it until the room reflects it.
+func (s *Session) sendRoomModern(ctx context.Context, room, body string, ext []byte) (string, error) {
+	room = bareJID(room)
+	return s.keepNew(ctx, room, func(id string) []byte { return modernStanza("groupchat", room, id, body, ext) })
+}
+
+// correctionExt names the message a correction replaces (XEP-0308).
+func correctionExt(id string) []byte {
+	var ext bytes.Buffer
+	ext.WriteString(`<replace xmlns="` + nsCorrect + `"`)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`></replace>`)
+	return ext.Bytes()
+}
+
+// retractionExt names the message a retraction withdraws (XEP-0424),
+// marks the body as its fallback (XEP-0428) and asks the archive to keep
+// it (XEP-0334).
+func retractionExt(id string) []byte {
+	var ext bytes.Buffer
+	ext.WriteString(`<retract xmlns="` + nsRetract + `"`)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`></retract><fallback xmlns="urn:xmpp:fallback:0" for="` + nsRetract + `"></fallback><store xmlns="` + nsHints + `"></store>`)
+	return ext.Bytes()
+}
+
+// replyExt names the message a reply answers and, when to is set, its
+// author (XEP-0461).
+func replyExt(to, id string) []byte {
+	var ext bytes.Buffer
+	ext.WriteString(`<reply xmlns="` + nsReply + `"`)
+	writeAttr(&ext, "to", to)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`></reply>`)
+	return ext.Bytes()
+}
+
+// reactionsExt is a whole reactions set to the message id (XEP-0444), or
+// ErrInvalidStanza when id is empty, there are too many, or one is no
+// short valid text.
+func reactionsExt(id string, reactions []string) ([]byte, error) {
+	if id == "" || len(reactions) > maxReactions {
+		return nil, fmt.Errorf("%w: reactions need the message id, and at most %d", ErrInvalidStanza, maxReactions)
+	}
+	var ext bytes.Buffer
+	ext.WriteString(`<reactions xmlns="` + nsReactions + `"`)
+	writeAttr(&ext, "id", id)
+	ext.WriteString(`>`)
+	for _, r := range reactions {
+		if r == "" || len(r) > maxReactionBytes || !utf8.ValidString(r) {
+			return nil, fmt.Errorf("%w: a reaction is one emoji", ErrInvalidStanza)
+		}
+		ext.WriteString(`<reaction>`)
+		xml.EscapeText(&ext, []byte(r))
+		ext.WriteString(`</reaction>`)
+	}
+	ext.WriteString(`</reactions><store xmlns="` + nsHints + `"></store>`)
+	return ext.Bytes(), nil
+}
+
 // sendModern writes a chat message with body and the extension ext, keeps
 // it, and echoes it to the user's other tabs as echo (with the rest of
 // its fields filled in).
 func (s *Session) sendModern(ctx context.Context, to, body string, ext []byte, echo chatapi.Chat) (string, error) {
-	mid, err := s.keepNew(ctx, "", func(id string) []byte { return modernStanza(to, id, body, ext) })
+	mid, err := s.keepNew(ctx, "", func(id string) []byte { return modernStanza("chat", to, id, body, ext) })
 	if err != nil {
 		return "", err
 	}
@@ -199,12 +294,13 @@ func (s *Session) sendModern(ctx context.Context, to, body string, ext []byte, e
 	return mid, nil
 }
 
-// modernStanza is a chat message with an origin-id, the body (if any) and
-// ext, which is already XML.
-func modernStanza(to, id, body string, ext []byte) []byte {
+// modernStanza is a message of type typ (chat or groupchat) with an
+// origin-id, the body (if any) and ext, which is already XML.
+func modernStanza(typ, to, id, body string, ext []byte) []byte {
 	var b bytes.Buffer
 	b.Grow(len(body) + len(ext) + len(to) + 2*len(id) + 200)
-	b.WriteString(`<message type="chat"`)
+	b.WriteString(`<message`)
+	writeAttr(&b, "type", typ)
 	writeAttr(&b, "id", id)
 	writeAttr(&b, "to", to)
 	b.WriteByte('>')

@@ -1,6 +1,7 @@
 package xmppconn
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -85,12 +86,21 @@ func TestModernStanzas(t *testing.T) {
 		raw  []byte
 		want chatapi.Payload
 	}{
-		{"correction", modernStanza("bob@localhost", "n1", "fixed", []byte(`<replace xmlns="urn:xmpp:message-correct:0" id="m&lt;1"></replace>`)),
+		{"correction", modernStanza("chat", "bob@localhost", "n1", "fixed", []byte(`<replace xmlns="urn:xmpp:message-correct:0" id="m&lt;1"></replace>`)),
 			chatapi.Chat{Type: "chat", To: "bob@localhost", From: "alice@localhost/w", Body: "fixed", ID: "n1", Replace: "m<1"}},
-		{"retraction", modernStanza("bob@localhost", "n2", retractFallback, []byte(`<retract xmlns="urn:xmpp:message-retract:1" id="m1"></retract>`)),
+		{"retraction", modernStanza("chat", "bob@localhost", "n2", retractFallback, []byte(`<retract xmlns="urn:xmpp:message-retract:1" id="m1"></retract>`)),
 			chatapi.Chat{Type: "chat", To: "bob@localhost", From: "alice@localhost/w", ID: "n2", Retract: "m1"}},
-		{"reactions", modernStanza("bob@localhost", "n3", "", []byte(`<reactions xmlns="urn:xmpp:reactions:0" id="m1"><reaction>👍</reaction></reactions>`)),
+		{"reactions", modernStanza("chat", "bob@localhost", "n3", "", []byte(`<reactions xmlns="urn:xmpp:reactions:0" id="m1"><reaction>👍</reaction></reactions>`)),
 			chatapi.Reactions{Type: "reactions", To: "bob@localhost", From: "alice@localhost/w", ID: "m1", Reactions: []string{"👍"}}},
+		// In a room, as the room passes them on (from the occupant).
+		{"room correction", modernStanza("groupchat", "r@conf.localhost", "n4", "fixed", correctionExt("m1")),
+			chatapi.GroupChat{Type: "groupchat", To: "r@conf.localhost", From: "alice@localhost/w", Body: "fixed", ID: "n4", Replace: "m1"}},
+		{"room retraction", modernStanza("groupchat", "r@conf.localhost", "n5", retractFallback, retractionExt("s1")),
+			chatapi.GroupChat{Type: "groupchat", To: "r@conf.localhost", From: "alice@localhost/w", ID: "n5", Retract: "s1"}},
+		{"room reactions", modernStanza("groupchat", "r@conf.localhost", "n6", "", mustReactions(t, "s1", "🎉", "👍")),
+			chatapi.Reactions{Type: "reactions", To: "r@conf.localhost", From: "alice@localhost/w", ID: "s1", Reactions: []string{"🎉", "👍"}}},
+		{"room reply", modernStanza("groupchat", "r@conf.localhost", "n7", "yes", replyExt("r@conf.localhost/bob", "s1")),
+			chatapi.GroupChat{Type: "groupchat", To: "r@conf.localhost", From: "alice@localhost/w", Body: "yes", ID: "n7", ReplyTo: "s1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,5 +116,36 @@ func TestModernStanzas(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func mustReactions(t *testing.T, id string, reactions ...string) []byte {
+	t.Helper()
+	ext, err := reactionsExt(id, reactions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ext
+}
+
+// TestReactionsExtRefuses: a set the verbs refuse before writing anything.
+func TestReactionsExtRefuses(t *testing.T) {
+	many := make([]string, maxReactions+1)
+	for i := range many {
+		many[i] = "👍"
+	}
+	for i, tt := range []struct {
+		id        string
+		reactions []string
+	}{
+		{"", []string{"👍"}},
+		{"s1", many},
+		{"s1", []string{""}},
+		{"s1", []string{strings.Repeat("x", maxReactionBytes+1)}},
+		{"s1", []string{"\xff"}},
+	} {
+		if _, err := reactionsExt(tt.id, tt.reactions); !errors.Is(err, ErrInvalidStanza) {
+			t.Errorf("%d: reactionsExt(%q, %d reactions) = %v, want ErrInvalidStanza", i, tt.id, len(tt.reactions), err)
+		}
 	}
 }

@@ -20,7 +20,7 @@
 import { call, seg, features, available, ApiError } from './api.js';
 import {
   model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom, subscribe,
-  setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll, modify, myReactions, editable, reactable,
+  setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll, modify, myReactions, editable, reactable, roomRef,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
 
@@ -183,9 +183,16 @@ export async function send(text, c = activeConv(), file = undefined, replyTo = u
   composing = false;
   const m = c.kind === 'chat'
     ? { from: model.jid, to: c.jid, body: text, mine: true, state: 'pending', file, replyTo: replyTo || undefined }
-    : { from: `${c.jid}/${c.nick}`, nick: c.nick, body: text, mine: true, state: 'pending' };
+    : { from: `${c.jid}/${c.nick}`, nick: c.nick, body: text, mine: true, state: 'pending', replyTo: replyTo || undefined };
   addMessage(c, m, { live: true });
   await post(c, m);
+}
+
+// replyNick is the nickname of who wrote the message of room c that a
+// reply names (the room's stanza-id), when the tab holds it.
+function replyNick(c, ref) {
+  const t = c.messages.find((x) => x.stanzaId === ref);
+  return t ? (t.mine ? c.nick : t.nick) || undefined : undefined;
 }
 
 // ROOM_WAIT is how long a room message waits for its reflection before it
@@ -200,7 +207,7 @@ async function post(c, m) {
       ? await call('POST', `/chat/message/${seg(c.jid)}`, m.file
         ? { body: m.file.desc || m.file.url, query: { file: m.file.url } }
         : { body: m.body, query: { replyTo: m.replyTo } })
-      : await call('POST', `/groupchat/room/${seg(local(c.jid))}`, { body: m.body, query: { serviceName: c.jid.split('@')[1] }, feature: 'rooms' });
+      : await call('POST', roomPath(c), roomOpts(c, { body: m.body, query: { replyTo: m.replyTo, replyToNick: m.replyTo ? replyNick(c, m.replyTo) : undefined } }));
   } catch (e) {
     setSendState(c, m, 'failed');
     fail(e);
@@ -226,22 +233,32 @@ export async function retry(c, key) {
 
 // ---- changing messages: corrections, retractions, reactions ---------------------
 //
-// Only in a chat (the gateway has no room verbs for them yet). Each asks
-// the gateway first and changes the model once it answered, the same way
-// the echo to our other tabs (and to this one) changes it again, which
-// does nothing the second time. A failure is said in a notice.
+// In a chat and in a room. Each asks the gateway first and changes the
+// model once it answered, the same way the echo to our other tabs (in a
+// room, the room's reflection to every tab) changes it again, which does
+// nothing the second time. A failure is said in a notice. A room names a
+// message by its id for a correction and by the room's stanza-id for the
+// rest (state.js roomRef).
+
+// roomPath is the REST path of room c, then rest; roomOpts the options
+// every room call has.
+const roomPath = (c, rest = '') => `/groupchat/room/${seg(local(c.jid))}${rest}`;
+const roomOpts = (c, o = {}) => ({ ...o, query: { ...(o.query || {}), serviceName: c.jid.split('@')[1] }, feature: 'rooms' });
 
 // correct replaces the text of our message m in c (XEP-0308).
 export async function correct(c, m, text) {
   if (!editable(c, m) || !text || text === m.body) return;
-  const res = await call('PUT', `/chat/message/${seg(c.jid)}/${seg(m.id)}`, { body: text });
+  const res = c.kind === 'room'
+    ? await call('PUT', roomPath(c, `/message/${seg(m.id)}`), roomOpts(c, { body: text }))
+    : await call('PUT', `/chat/message/${seg(c.jid)}/${seg(m.id)}`, { body: text });
   modify(c, { kind: 'correction', target: m.id, from: model.jid, id: res && res.id, body: text, mine: true });
 }
 
 // retract withdraws our message m in c (XEP-0424).
 export async function retract(c, m) {
   if (!editable(c, m)) return;
-  await call('DELETE', `/chat/message/${seg(c.jid)}/${seg(m.id)}`);
+  if (c.kind === 'room') await call('DELETE', roomPath(c, `/message/${seg(roomRef(c, m))}`), roomOpts(c));
+  else await call('DELETE', `/chat/message/${seg(c.jid)}/${seg(m.id)}`);
   modify(c, { kind: 'retraction', target: m.id, from: model.jid, mine: true });
 }
 
@@ -251,8 +268,9 @@ export async function react(c, m, emoji) {
   if (!reactable(c, m) || !emoji) return;
   const mine = myReactions(c, m);
   const set = mine.includes(emoji) ? mine.filter((e) => e !== emoji) : [...mine, emoji];
-  await call('PUT', `/chat/reactions/${seg(c.jid)}/${seg(m.id)}`, { json: set });
-  modify(c, { kind: 'reactions', target: m.id, from: model.jid, reactions: set, mine: true });
+  if (c.kind === 'room') await call('PUT', roomPath(c, `/reactions/${seg(roomRef(c, m))}`), roomOpts(c, { json: set }));
+  else await call('PUT', `/chat/reactions/${seg(c.jid)}/${seg(m.id)}`, { json: set });
+  modify(c, { kind: 'reactions', target: roomRef(c, m) || m.id, from: model.jid, reactions: set, mine: true });
 }
 
 // onChange takes a chatapi.chat that corrects or retracts an earlier

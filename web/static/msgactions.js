@@ -1,6 +1,6 @@
 // msgactions.js: what a person does to a message (issue 19): edit and
 // delete their own (XEP-0308, XEP-0424), react (XEP-0444) and reply
-// (XEP-0461) to any, in a chat. It keeps the composer's mode, the one
+// (XEP-0461) to any, in a chat or a room. It keeps the composer's mode, the one
 // piece of state it owns: writing a new message, editing one of ours
 // (the composer holds its text; Send corrects it) or replying to one
 // ("Replying to …" above the composer; Send answers it). A mode belongs
@@ -10,7 +10,7 @@
 // data-action and data-key) that msglist.js routes here, and the picker
 // and the delete confirmation, which open on one message at a time.
 
-import { activeConv, model, subscribe, editable, reactable, local, setDraft } from './state.js';
+import { activeConv, model, subscribe, editable, reactable, roomRef, local, setDraft } from './state.js';
 import { correct, retract, react, send } from './chat.js';
 import { $, fail, openPicker, confirmDelete, focusMessage, scrollToMessage } from './view.js';
 
@@ -91,7 +91,7 @@ export async function submitText(text, c) {
     return;
   }
   if (now) setMode(null);
-  await send(text, c, undefined, m && now.kind === 'reply' ? m.id : undefined);
+  await send(text, c, undefined, m && now.kind === 'reply' ? (c.kind === 'room' ? roomRef(c, m) : m.id) : undefined);
 }
 
 // editing tells whether the composer holds a message being corrected

@@ -2,7 +2,8 @@
 // counts), joining (a room enters the model only once the join succeeded;
 // a join that creates the room passes its creation options), leaving,
 // occupants, inviting, and the chatapi.muc events (room messages, subject
-// changes, invitations, the occupant snapshot on entering) and room
+// changes, invitations, the occupant snapshot on entering; corrections
+// and retractions, which state.js modify applies as in a chat) and room
 // occupants' chatapi.presence (a message this tab sent is sent once the
 // room reflects it, state.js). Actions call api.js and change the model
 // (state.js); view.js draws the result. What owners and moderators do
@@ -17,7 +18,7 @@
 // 301; its destruction) leaves the list with a notice saying why.
 
 import { call, seg, available, ApiError } from './api.js';
-import { model, conv, changed, removeConv, bare, local, resourceOf, addMessage, toRoomJID, reflected } from './state.js';
+import { model, conv, changed, removeConv, bare, local, resourceOf, addMessage, toRoomJID, reflected, modify } from './state.js';
 import { notice } from './view.js';
 
 const service = (jid) => jid.split('@')[1];
@@ -168,6 +169,10 @@ export function onMUC(d) {
     notice(`${local(d.inviter || d.from) || 'Someone'} invited you to ${local(room)}.`);
     return;
   }
+  if (d.replace || d.retract) {
+    onRoomChange(d);
+    return;
+  }
   if (!d.body) return;
   const nick = resourceOf(d.from);
   const c = conv('room', bare(d.from));
@@ -177,8 +182,20 @@ export function onMUC(d) {
   if (mine && !d.stamp && reflected(c, d)) return;
   addMessage(c, {
     id: d.id, stanzaId: d.stanzaId, stamp: d.stamp || '', from: d.from, body: d.body, nick, mine,
-    state: mine && !d.stamp ? 'sent' : undefined,
+    state: mine && !d.stamp ? 'sent' : undefined, replyTo: d.replyTo || undefined,
   }, { live: true });
+}
+
+// onRoomChange takes a room's correction (replace: the id its sender
+// gave the message) or retraction (retract: the room's stanza-id of it);
+// modify applies it only from the occupant who sent the message, and
+// keeps it for a message the tab does not hold yet.
+function onRoomChange(d) {
+  const c = model.convs.get(`room:${bare(d.from)}`);
+  if (!c) return;
+  const mine = resourceOf(d.from) === c.nick;
+  if (d.retract) modify(c, { kind: 'retraction', target: d.retract, from: d.from, mine });
+  else if (d.body) modify(c, { kind: 'correction', target: d.replace, from: d.from, id: d.id, body: d.body, mine });
 }
 
 const self = (d) => (d.codes || []).map(String).includes('110');

@@ -638,16 +638,26 @@ function refold(old, m) {
   return true;
 }
 
+// roomRef answers the id by which a room names m when it is retracted,
+// reacted to or answered: the room's stanza-id (XEP-0359, as XEP-0424,
+// XEP-0444 and XEP-0461 ask in groupchat); '' when the room has not
+// given it (yet), or when the user is not in the room. A correction
+// names m by its own id.
+export function roomRef(c, m) {
+  return c && c.kind === 'room' && c.joined && m.stanzaId ? m.stanzaId : '';
+}
+
 // editable tells whether m, a message of c, can be corrected or retracted:
-// ours, in a chat, sent (it has its id) and not retracted.
+// ours, sent (it has its id; in a room the room's stanza-id too) and not
+// retracted.
 export function editable(c, m) {
-  return Boolean(c && m && c.kind === 'chat' && m.mine && m.id && !m.retracted && !m.file &&
+  return Boolean(c && m && m.mine && m.id && (c.kind === 'chat' || roomRef(c, m)) && !m.retracted && !m.file &&
     m.state !== 'pending' && m.state !== 'failed');
 }
 
 // reactable tells whether m can be reacted to or answered.
 export function reactable(c, m) {
-  return Boolean(c && m && c.kind === 'chat' && m.id && !m.retracted && m.state !== 'pending' && m.state !== 'failed');
+  return Boolean(c && m && (c.kind === 'chat' ? m.id : roomRef(c, m)) && !m.retracted && m.state !== 'pending' && m.state !== 'failed');
 }
 
 // reactionCounts lists m's reactions as {emoji, who: [sender], mine},

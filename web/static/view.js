@@ -268,7 +268,8 @@ function quoteOf(c, m) {
 }
 
 // reactionsOf shows m's reactions as chips (emoji and count, who in the
-// title), ours pressed; in a chat each chip toggles ours.
+// title), ours pressed; where we may react (state.js reactable) each chip
+// toggles ours.
 function reactionsOf(c, m) {
   const list = reactionCounts(c, m);
   if (!list.length) return null;
@@ -298,7 +299,7 @@ function group(className, label) {
 }
 
 // toolsOf draws the message's actions: Reply and React on any message of
-// a chat, Edit and Delete on our own; the reaction picker or the delete
+// a chat or a room (state.js reactable), Edit and Delete on our own; the reaction picker or the delete
 // confirmation when open on it.
 function toolsOf(c, m) {
   const may = reactable(c, m);

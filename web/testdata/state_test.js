@@ -206,6 +206,25 @@ async function run() {
   const cached = JSON.parse(sessionStorage.getItem('sparkgate.convs')).convs[0].messages;
   check('the cache keeps the changes', cached.map((m) => [m.body, Boolean(m.edited), Boolean(m.retracted), m.replyTo || '']), [
     ['later text', true, false, ''], ['hello!!', true, false, ''], ['', false, true, ''], ['re', false, false, 'm1']]);
+
+  // In a room: a change comes from the occupant, a retraction, reactions
+  // and a reply name the room's stanza-id, and nothing is offered before
+  // the room gave it or once the user is out of the room.
+  const rm = state.conv('room', 'den@conference.example.org');
+  rm.nick = 'me';
+  rm.joined = true;
+  state.addMessage(rm, { id: 'o1', from: 'den@conference.example.org/me', nick: 'me', body: 'mine', mine: true, state: 'pending' }, { live: true });
+  state.addMessage(rm, { id: 'b1', stanzaId: 'RB1', from: 'den@conference.example.org/bob', nick: 'bob', body: 'hi' }, { live: true });
+  const o1 = state.targetOf(rm, 'o1'), b1 = state.targetOf(rm, 'b1');
+  check('no edit or reaction before the reflection', [state.editable(rm, o1), state.reactable(rm, o1)], [false, false]);
+  state.reflected(rm, { id: 'o1', body: 'mine', stanzaId: 'RO1' });
+  check('reflected: ours to edit, named by the stanza-id', [state.editable(rm, o1), state.reactable(rm, o1), state.roomRef(rm, o1)], [true, true, 'RO1']);
+  check('another\'s: react and reply, no edit', [state.editable(rm, b1), state.reactable(rm, b1)], [false, true]);
+  check('a correction from another occupant', state.modify(rm, { kind: 'correction', target: 'b1', from: 'den@conference.example.org/eve', body: 'evil' }), false);
+  check('a correction from the occupant', state.modify(rm, { kind: 'correction', target: 'b1', from: 'den@conference.example.org/bob', id: 'b2', body: 'hi all' }), true);
+  check('our retraction by the stanza-id', [state.modify(rm, { kind: 'retraction', target: 'RO1', from: 'den@conference.example.org/me', mine: true }), o1.retracted], [true, true]);
+  rm.joined = false;
+  check('out of the room: nothing offered', state.reactable(rm, b1), false);
 }
 
 finish(run);
