@@ -106,7 +106,7 @@ func (b *bench) throughput(ctx context.Context) error {
 		return fmt.Errorf("register: %w", err)
 	}
 
-	gwRate, gwN, gwLat, lost, dups, err := b.throughputGateway(ctx, names)
+	gwRate, gwN, gwLat, lost, dups, err := b.throughputGateway(ctx, names, func(int) *api { return b.api })
 	b.res.addLost("throughput-gateway", lost, dups)
 	if err != nil {
 		return err
@@ -159,11 +159,13 @@ func (b *bench) finish(pairs []*pair, tl *tally, stop chan struct{}, senders *sy
 	return float64(tl.inWindow.Load()) / b.opt.duration.Seconds(), int(tl.total.Load()), lat, lost, dups
 }
 
-func (b *bench) throughputGateway(ctx context.Context, names []string) (float64, int, []time.Duration, int, int, error) {
+// throughputGateway runs the pairs of names (sender, receiver, sender,
+// ...) through the gateway: user i logs in, streams and posts on at(i).
+func (b *bench) throughputGateway(ctx context.Context, names []string, at func(user int) *api) (float64, int, []time.Duration, int, int, error) {
 	n := len(names) / 2
 	tokens := make([]string, len(names))
 	if err := forEach(ctx, len(names), 8, func(ctx context.Context, i int) error {
-		tok, err := b.api.login(ctx, b.clients.forLogin(), names[i], b.password)
+		tok, err := at(i).login(ctx, b.clients.forLogin(), names[i], b.password)
 		tokens[i] = tok
 		return err
 	}); err != nil {
@@ -178,7 +180,7 @@ func (b *bench) throughputGateway(ctx context.Context, names []string) (float64,
 		}
 	}()
 	for i, p := range pairs {
-		s, err := b.api.open(ctx, b.clients.forUser(2*i+1), tokens[2*i+1], func(ev ssetest.Event, at time.Time) {
+		s, err := at(2*i+1).open(ctx, b.clients.forUser(2*i+1), tokens[2*i+1], func(ev ssetest.Event, at time.Time) {
 			if body, ok := chatBody(ev); ok {
 				tl.receive(p, body, at)
 			}
@@ -194,7 +196,7 @@ func (b *bench) throughputGateway(ctx context.Context, names []string) (float64,
 	var firstErr atomic.Value
 	tl.deadline = time.Now().Add(b.opt.duration)
 	for i, p := range pairs {
-		hc, tok, to := b.clients.forUser(2*i), tokens[2*i], names[2*i+1]
+		hc, tok, to, a := b.clients.forUser(2*i), tokens[2*i], names[2*i+1], at(2*i)
 		for range b.opt.inFlight {
 			senders.Add(1)
 			go func() {
@@ -205,7 +207,7 @@ func (b *bench) throughputGateway(ctx context.Context, names []string) (float64,
 						return
 					}
 					rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-					err := b.api.post(rctx, hc, tok, to, body)
+					err := a.post(rctx, hc, tok, to, body)
 					cancel()
 					if err != nil {
 						failures.Add(1)
