@@ -80,22 +80,22 @@ func main() {
 
 // options are the command-line flags.
 type options struct {
-	quick      bool
-	users      []int
-	pairs      int
-	inFlight   int
-	duration   time.Duration
-	messages   int
-	members    int
-	bigRoom    int
-	tabs       int
+	quick    bool
+	users    []int
+	pairs    int
+	inFlight int
+	duration time.Duration
+	messages int
+	members  int
+	bigRoom  int
+	tabs     int
 	// clusterNodes is the cluster scenario's largest node count.
 	clusterNodes int
-	posts      int
-	idleWindow time.Duration
-	workers    int
-	out        string
-	only       string
+	posts        int
+	idleWindow   time.Duration
+	workers      int
+	out          string
+	only         string
 
 	soakUsers     int
 	soakDuration  time.Duration
