@@ -44,6 +44,7 @@ type Cluster struct {
 	Runs     []ClusterRun `json:"throughput"`
 
 	Messages    int  `json:"messages"`
+	Lost        int  `json:"lost"` // of the messages (not there within 5 s)
 	SameNodeUS  Dist `json:"same_node_us"`
 	CrossNodeUS Dist `json:"cross_node_us"`
 	// CrossAddedUS is the distribution of cross minus same, per message.
@@ -64,6 +65,10 @@ type ClusterRun struct {
 	Delivered int     `json:"delivered"`
 	Ratio     float64 `json:"ratio_to_one_node"`
 	LatencyMs Dist    `json:"latency_ms"`
+	// Lost were accepted but had not arrived 10 s after the sending
+	// stopped; Duplicates arrived twice.
+	Lost       int `json:"lost"`
+	Duplicates int `json:"duplicates"`
 }
 
 // clusterWarmup messages or calls go first and are not measured.
@@ -112,7 +117,7 @@ func (b *bench) cluster(ctx context.Context) error {
 		if n == 0 {
 			continue
 		}
-		run := ClusterRun{Nodes: n, MsgPerSec: round(rate, 0), Delivered: got, LatencyMs: dist(lat, time.Millisecond)}
+		run := ClusterRun{Nodes: n, MsgPerSec: round(rate, 0), Delivered: got, LatencyMs: dist(lat, time.Millisecond), Lost: lost, Duplicates: dups}
 		if len(c.Runs) > 0 {
 			run.Ratio = ratio(rate, c.Runs[0].MsgPerSec)
 		} else {
@@ -213,6 +218,7 @@ func (b *bench) crossNode(ctx context.Context, c *Cluster, nodes []*api) error {
 		}
 	}
 	b.res.addLost("cluster-cross-node", lost, 0)
+	c.Lost = lost
 	c.SameNodeUS, c.CrossNodeUS, c.CrossAddedUS = dist(sameLat, time.Microsecond), dist(crossLat, time.Microsecond), dist(added, time.Microsecond)
 
 	// REST on the owner and on another node, in turn.
