@@ -123,7 +123,7 @@ func (b *bench) throughput(ctx context.Context) error {
 	return nil
 }
 
-// finish stops the senders, waits for stragglers (at most 10 s) and
+// finish stops the senders, waits for stragglers and
 // returns the rate within the window, deliveries, latencies, lost and
 // duplicates. stopReceivers must return only once no receiver runs.
 func (b *bench) finish(pairs []*pair, tl *tally, stop chan struct{}, senders *sync.WaitGroup, stopReceivers func()) (float64, int, []time.Duration, int, int) {
@@ -133,9 +133,14 @@ func (b *bench) finish(pairs []*pair, tl *tally, stop chan struct{}, senders *sy
 	for _, p := range pairs {
 		sent += p.sent.Load()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for tl.total.Load() < sent && time.Now().Before(deadline) {
+	// Stragglers: while they keep coming (one at least every 10 s, for a
+	// minute at most), a slow delivery is not counted lost.
+	last, lastAt, deadline := tl.total.Load(), time.Now(), time.Now().Add(time.Minute)
+	for tl.total.Load() < sent && time.Since(lastAt) < 10*time.Second && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
+		if n := tl.total.Load(); n != last {
+			last, lastAt = n, time.Now()
+		}
 	}
 	stopReceivers()
 	var lat []time.Duration
