@@ -56,6 +56,8 @@ type Cluster struct {
 	RemoteAddedUS Dist `json:"non_owner_added_us"`
 
 	Note string `json:"note,omitempty"`
+	// LoadAvg is the machine's load average before and after the run.
+	LoadAvg string `json:"loadavg"`
 }
 
 // ClusterRun is the throughput with Nodes nodes.
@@ -128,6 +130,7 @@ func (b *bench) cluster(ctx context.Context) error {
 	if err := b.crossNode(ctx, c, nodes); err != nil {
 		return err
 	}
+	c.LoadAvg = b.res.Machine.LoadStart + " -> " + loadAvg()
 	c.Note = fmt.Sprintf("nodes as separate processes on this machine with ejabberd, nats-server and PostgreSQL; throughput (after one unmeasured run on all nodes): each user logs in, streams and posts on its own node; cross-node: one message at a time after %d unmeasured, from before the REST POST on the sender's node to the parsed SSE event on the receiver's owner node (same) and on another node (cross); REST: a chat state POST on the user's owner node and on another node in turn", clusterWarmup)
 	return nil
 }
