@@ -56,6 +56,9 @@ type Cluster struct {
 	RemoteAddedUS Dist `json:"non_owner_added_us"`
 
 	Note string `json:"note,omitempty"`
+	// OwnershipsLost counts the nodes' "session ownership lost" log lines
+	// (a lease not renewed in time, under load).
+	OwnershipsLost int `json:"ownerships_lost"`
 	// LoadAvg is the machine's load average before and after the run.
 	LoadAvg string `json:"loadavg"`
 }
@@ -71,6 +74,9 @@ type ClusterRun struct {
 	// stopped; Duplicates arrived twice.
 	Lost       int `json:"lost"`
 	Duplicates int `json:"duplicates"`
+	// StreamsClosed are receivers' streams the gateway ended (their
+	// messages after it count lost here; a client would resume).
+	StreamsClosed int64 `json:"streams_closed"`
 }
 
 // clusterWarmup messages or calls go first and are not measured.
@@ -83,11 +89,18 @@ func (b *bench) cluster(ctx context.Context) error {
 	}
 	c := &Cluster{Nodes: k, Pairs: b.opt.pairs, InFlight: b.opt.inFlight, Seconds: b.opt.duration.Seconds()}
 	b.res.Cluster = c
-	nodes, stop, err := b.startCluster(ctx, k)
+	nodes, logs, stop, err := b.startCluster(ctx, k)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	defer func() {
+		for _, l := range logs {
+			if data, err := os.ReadFile(l); err == nil {
+				c.OwnershipsLost += strings.Count(string(data), "session ownership lost")
+			}
+		}
+	}()
 
 	// A first run on all nodes, not measured, warms ejabberd, NATS,
 	// PostgreSQL and the nodes, so that the one-node run is not the cold one.
@@ -110,6 +123,7 @@ func (b *bench) cluster(ctx context.Context) error {
 			return nodes[(pairIdx+u%2)%spread]
 		}
 		b.log.Info("cluster throughput", "nodes", spread, "warm-up", n == 0)
+		b.streamsClosed.Store(0)
 		rate, got, lat, lost, dups, err := b.throughputGateway(ctx, names, at)
 		b.res.addLost(fmt.Sprintf("cluster-throughput-%d", n), lost, dups)
 		if err != nil {
@@ -119,7 +133,7 @@ func (b *bench) cluster(ctx context.Context) error {
 		if n == 0 {
 			continue
 		}
-		run := ClusterRun{Nodes: n, MsgPerSec: round(rate, 0), Delivered: got, LatencyMs: dist(lat, time.Millisecond), Lost: lost, Duplicates: dups}
+		run := ClusterRun{Nodes: n, MsgPerSec: round(rate, 0), Delivered: got, LatencyMs: dist(lat, time.Millisecond), Lost: lost, Duplicates: dups, StreamsClosed: b.streamsClosed.Load()}
 		if len(c.Runs) > 0 {
 			run.Ratio = ratio(rate, c.Runs[0].MsgPerSec)
 		} else {
@@ -246,11 +260,12 @@ func (b *bench) crossNode(ctx context.Context, c *Cluster, nodes []*api) error {
 }
 
 // startCluster starts a private NATS and PostgreSQL and k gateway nodes
-// sharing them and one set of keys; stop ends them all.
-func (b *bench) startCluster(ctx context.Context, k int) (nodes []*api, stop func(), err error) {
+// sharing them and one set of keys; logs are the nodes' log files; stop
+// ends them all.
+func (b *bench) startCluster(ctx context.Context, k int) (nodes []*api, logs []string, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "sparkbench-cluster-")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var stops []func()
 	stop = func() {
@@ -266,27 +281,27 @@ func (b *bench) startCluster(ctx context.Context, k int) (nodes []*api, stop fun
 	}()
 	natsBin, err := natsserver.Find()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	natsDir := filepath.Join(dir, "nats")
 	if err := os.MkdirAll(natsDir, 0o700); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b.log.Info("starting nats-server")
 	ns, err := natsserver.Start(natsBin, natsDir, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("nats-server: %w", err)
+		return nil, nil, nil, fmt.Errorf("nats-server: %w", err)
 	}
 	stops = append(stops, ns.Stop)
 
 	pgDir := filepath.Join(dir, "pg")
 	if err := os.MkdirAll(pgDir, 0o700); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if os.Geteuid() == 0 {
 		// PostgreSQL runs as the postgres OS user, who must pass through dir.
 		if err := os.Chmod(dir, 0o711); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	b.log.Info("starting PostgreSQL")
@@ -298,40 +313,40 @@ func (b *bench) startCluster(ctx context.Context, k int) (nodes []*api, stop fun
 	}
 	cancel()
 	if err != nil {
-		return nil, nil, fmt.Errorf("PostgreSQL: %w", err)
+		return nil, nil, nil, fmt.Errorf("PostgreSQL: %w", err)
 	}
 
 	bin := filepath.Join(dir, "sparkgate")
 	if b.gw != nil {
 		bin = b.gw.bin
 	} else if err := buildGateway(ctx, bin); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	first := filepath.Join(dir, "node1")
 	if err := os.MkdirAll(first, 0o700); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// One set of keys for all: a token of one node is good on every node.
 	if _, err := auth.LoadOrCreateKeys(filepath.Join(first, "keys")); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if _, err := webpush.LoadOrCreateVAPID(first); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var publicURL string
 	for i := 1; i <= k; i++ {
 		data := filepath.Join(dir, "node"+strconv.Itoa(i))
 		if i > 1 {
 			if err := copyFiles(filepath.Join(first, "keys"), filepath.Join(data, "keys")); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if err := copyFiles(first, data, "vapid.json"); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		addr := ln.Addr().String()
 		ln.Close()
@@ -354,7 +369,7 @@ func (b *bench) startCluster(ctx context.Context, k int) (nodes []*api, stop fun
 		}}
 		b.log.Info("starting gateway node", "node", i, "listen", addr, "log", filepath.Join(data, "gateway.log"))
 		if err := g.start(ctx); err != nil {
-			return nil, nil, fmt.Errorf("node %d: %w", i, err)
+			return nil, nil, nil, fmt.Errorf("node %d: %w", i, err)
 		}
 		stops = append(stops, func() {
 			if err := g.stop(); err != nil {
@@ -362,8 +377,9 @@ func (b *bench) startCluster(ctx context.Context, k int) (nodes []*api, stop fun
 			}
 		})
 		nodes = append(nodes, &api{base: "http://" + addr})
+		logs = append(logs, filepath.Join(data, "gateway.log"))
 	}
-	return nodes, stop, nil
+	return nodes, logs, stop, nil
 }
 
 // copyFiles copies the regular files of src (only those named, when

@@ -61,6 +61,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -237,6 +238,9 @@ type bench struct {
 	prefix      string // of every user name of this run
 
 	restartBase gatewayStats // the gateway's figures after a restart
+	// streamsClosed counts the chatapi.close events the throughput's
+	// receivers got: the gateway ended their stream (a client would resume).
+	streamsClosed atomic.Int64
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

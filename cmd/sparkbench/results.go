@@ -334,7 +334,7 @@ func (r *Results) printTable(w io.Writer) {
 	}
 	if c := r.Cluster; c != nil {
 		for _, run := range c.Runs {
-			fmt.Fprintf(tw, "cluster, %d node(s): delivered msg/s, %d pairs x %d in flight (ratio to 1 node); lost / duplicated\t%s; %d / %d\t\t%s\t\n", run.Nodes, c.Pairs, c.InFlight, num(run.MsgPerSec, " msg/s"), run.Lost, run.Duplicates, rat(run.Ratio))
+			fmt.Fprintf(tw, "cluster, %d node(s): delivered msg/s, %d pairs x %d in flight (ratio to 1 node); lost / duplicated; streams ended\t%s; %d / %d; %d\t\t%s\t\n", run.Nodes, c.Pairs, c.InFlight, num(run.MsgPerSec, " msg/s"), run.Lost, run.Duplicates, run.StreamsClosed, rat(run.Ratio))
 		}
 		if c.CrossAddedUS.N > 0 {
 			fmt.Fprintf(tw, "cluster: post -> stream on the owner node / another node, p50\t%s / %s\t\t\t\n", num(c.SameNodeUS.P50, " µs"), num(c.CrossNodeUS.P50, " µs"))
@@ -367,7 +367,7 @@ func (r *Results) printTable(w io.Writer) {
 		fmt.Fprintf(w, "\ntabs: %s\n", r.Tabs.Note)
 	}
 	if c := r.Cluster; c != nil && c.Note != "" {
-		fmt.Fprintf(w, "\ncluster (%d nodes): %s\n", c.Nodes, c.Note)
+		fmt.Fprintf(w, "\ncluster (%d nodes; sessions whose lease a node lost: %d): %s\n", c.Nodes, c.OwnershipsLost, c.Note)
 	}
 	if r.Soak != nil {
 		r.Soak.print(w)

@@ -189,6 +189,9 @@ func (b *bench) throughputGateway(ctx context.Context, names []string, at func(u
 			if body, ok := chatBody(ev); ok {
 				tl.receive(p, body, at)
 			}
+			if ev.Name == "chatapi.close" {
+				b.streamsClosed.Add(1)
+			}
 		})
 		if err != nil {
 			return 0, 0, nil, 0, 0, err
