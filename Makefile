@@ -48,6 +48,7 @@ test: deps fmt-check vet
 	GO=$(GO) scripts/fuzz.sh
 
 bench: deps-dev
+	scripts/install-deps.sh postgresql nats
 	$(GO) run ./cmd/sparkbench
 
 # soak: 1,000 users chatting for 10 minutes, then logging out; writes bench/soak.json.

@@ -96,10 +96,14 @@ func (s *Server) sessionFor(ctx context.Context, cl auth.Claims) (Session, error
 	if !ok || domain != s.cfg.Domain {
 		return nil, errorf(http.StatusUnauthorized, "the token is not for this server")
 	}
+	if r := s.knownRemote(ctx, cl); r != nil { // the owner it learned lately
+		return r, nil
+	}
 	sess, err := s.openSession(ctx, local, xmppconn.Credentials{Verified: true})
 	if err != nil {
 		return s.remoteFor(ctx, cl, err) // another node's session, with Peers
 	}
+	s.knownOwners.forget(cl.Subject, "")
 	sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 	return sess, nil
 }

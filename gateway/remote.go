@@ -99,6 +99,7 @@ func (s *Server) remoteFor(ctx context.Context, cl auth.Claims, err error) (Sess
 	if node == "" {
 		return nil, err
 	}
+	s.knownOwners.put(cl.Subject, node) // remote_owners.go
 	return &remoteSession{s: s, ctx: ctx, cl: cl, node: node}, nil
 }
 

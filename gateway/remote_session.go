@@ -50,14 +50,21 @@ func (r *remoteSession) call(ctx context.Context, verb string, args []any, res .
 	}
 	for attempt := 0; ; attempt++ {
 		var ans []byte
-		ans, err = r.s.cfg.Peers.Call(ctx, r.owner(), body)
+		node := r.owner()
+		ans, err = r.s.cfg.Peers.Call(ctx, node, body)
 		if errors.Is(err, context.DeadlineExceeded) {
+			// The node may be hung: the next request looks the lease up.
+			r.s.knownOwners.forget(r.cl.Subject, node)
 			return wrap(http.StatusGatewayTimeout, "the gateway node holding the user's session did not answer in time", err)
 		}
 		if err == nil {
 			err = decodeReply(ans, res)
 		}
-		if attempt > 0 || !(errors.Is(err, ErrNodeUnreachable) || errors.Is(err, errNotHere)) {
+		moved := errors.Is(err, ErrNodeUnreachable) || errors.Is(err, errNotHere)
+		if moved { // not the owner (any more): looked up afresh below or next time
+			r.s.knownOwners.forget(r.cl.Subject, node)
+		}
+		if attempt > 0 || !moved {
 			return remoteStatus(err)
 		}
 		// Ask the seam again: the lease may be free or elsewhere now.

@@ -36,7 +36,7 @@ func (s *Server) serveRemote(ctx context.Context, req []byte) []byte {
 		return encodeReply(nil, nil)
 	}
 	sess, ok := s.sessions.Get(r.User)
-	if !ok {
+	if !ok || !s.ownsUser(r.User) { // a session whose ownership is lost is ending
 		return encodeReply(nil, errNotHere)
 	}
 	if r.TokenID != "" && !r.TokenExp.IsZero() {

@@ -148,6 +148,9 @@ type Server struct {
 	users    usersState
 	bg       *background // forgetting removed accounts (lifecycle.go)
 	owners   owners      // the users this node owns (ownership.go)
+	// knownOwners are the other nodes' users this node sent requests to
+	// lately (remote_owners.go).
+	knownOwners knownOwners
 	// positions are the joined rooms' read positions on their way to the
 	// store (roompositions.go); nil without Config.Rooms.
 	positions *roomPositions

@@ -269,8 +269,12 @@ func (w *joinWatch) wait(ctx context.Context, limit time.Duration) bool {
 
 // mergeInto writes the big-room section into the results file at path,
 // keeping the other sections of the run that wrote it, in their order.
-func (r *BigRoom) mergeInto(path string) error {
-	section, err := json.Marshal(r)
+func (r *BigRoom) mergeInto(path string) error { return mergeSection(path, "big_room_join", r) }
+
+// mergeSection writes v as the member key of the JSON object in the
+// results file at path, keeping its other members in their order.
+func mergeSection(path, key string, v any) error {
+	section, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -281,7 +285,7 @@ func (r *BigRoom) mergeInto(path string) error {
 	if err != nil {
 		return err
 	}
-	merged, err := setSection(b, "big_room_join", section)
+	merged, err := setSection(b, key, section)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -26,6 +26,11 @@
 //   - tabs: one user with many streams, a direct client sending headlines
 //     to it: time to the last stream, and events per second with 100
 //     streams; the same with as many resources of one direct user;
+//   - cluster: -cluster-nodes (3) gateway nodes on a private NATS and
+//     PostgreSQL (cluster.go): delivered messages per second with 1, 2 and
+//     3 of them as a ratio to one, what a delivery to a stream on another
+//     node than the user's owner adds, and what a REST call on another
+//     node adds;
 //   - soak (only with -only soak, see soak.go): many users chatting at a
 //     steady rate for minutes, then logging out: the gateway's goroutines,
 //     RSS and open files before, during and after, and latency per minute.
@@ -56,6 +61,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -75,20 +81,22 @@ func main() {
 
 // options are the command-line flags.
 type options struct {
-	quick      bool
-	users      []int
-	pairs      int
-	inFlight   int
-	duration   time.Duration
-	messages   int
-	members    int
-	bigRoom    int
-	tabs       int
-	posts      int
-	idleWindow time.Duration
-	workers    int
-	out        string
-	only       string
+	quick    bool
+	users    []int
+	pairs    int
+	inFlight int
+	duration time.Duration
+	messages int
+	members  int
+	bigRoom  int
+	tabs     int
+	// clusterNodes is the cluster scenario's largest node count.
+	clusterNodes int
+	posts        int
+	idleWindow   time.Duration
+	workers      int
+	out          string
+	only         string
 
 	soakUsers     int
 	soakDuration  time.Duration
@@ -115,12 +123,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.messages, "messages", 2000, "sequential messages of each latency run")
 	fs.IntVar(&o.members, "members", 500, "members of the fan-out room")
 	fs.IntVar(&o.bigRoom, "big-room", 1000, "direct members of the room a gateway user joins in the bigroom scenario")
+	fs.IntVar(&o.clusterNodes, "cluster-nodes", 3, "gateway nodes of the cluster scenario (its throughput runs on 1, 2, ... of them)")
 	fs.IntVar(&o.tabs, "tabs", 1000, "streams (tabs) of one user in the tabs scenario")
 	fs.IntVar(&o.posts, "posts", 100, "posts of the fan-out and tabs scenarios")
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,bigroom,tabs,scale,eventpath,push,soak); empty means all but soak")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,bigroom,tabs,scale,eventpath,push,cluster,soak); empty means all but soak")
 	fs.IntVar(&o.soakUsers, "soak-users", 1000, "users of the soak scenario, each logged in with one stream")
 	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "how long the soak's users chat")
 	fs.DurationVar(&o.soakInterval, "soak-interval", 15*time.Second, "each soak user sends one message this often")
@@ -229,6 +238,9 @@ type bench struct {
 	prefix      string // of every user name of this run
 
 	restartBase gatewayStats // the gateway's figures after a restart
+	// streamsClosed counts the chatapi.close events the throughput's
+	// receivers got: the gateway ended their stream (a client would resume).
+	streamsClosed atomic.Int64
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -271,6 +283,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"scale", b.scale},
 		{"eventpath", b.eventPath},
 		{"push", b.push},
+		{"cluster", b.cluster},
 		{"soak", b.soak},
 	} {
 		if !opt.want(s.name) {
@@ -296,6 +309,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opt.only == "bigroom" && b.res.BigRoom != nil {
 		// Its own section only: the other scenarios' figures stay.
 		write = func() error { return b.res.BigRoom.mergeInto(opt.out) }
+	}
+	if opt.only == "cluster" && b.res.Cluster != nil {
+		write = func() error { return mergeSection(opt.out, "cluster", b.res.Cluster) }
 	}
 	if err := write(); err != nil {
 		return fmt.Errorf("writing %s: %w", opt.out, err)
@@ -333,10 +349,8 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 
 	bin := filepath.Join(tmp, "sparkgate")
 	b.log.Info("building the gateway")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/sparkgate")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the gateway: %w", err)
+	if err := buildGateway(ctx, bin); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -395,6 +409,16 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 		return err
 	}
 	b.api = &api{base: "http://" + addr}
+	return nil
+}
+
+// buildGateway builds cmd/sparkgate into bin.
+func buildGateway(ctx context.Context, bin string) error {
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/sparkgate")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building the gateway: %w", err)
+	}
 	return nil
 }
 

@@ -39,6 +39,8 @@ type Results struct {
 	// translate, json, publish, all), run with -benchmem.
 	EventPath    map[string]PathStage `json:"event_path,omitempty"`
 	EventPathCmd string               `json:"event_path_command,omitempty"`
+	// Cluster is the cluster scenario's (cluster.go).
+	Cluster *Cluster `json:"cluster,omitempty"`
 	// Soak is the soak scenario's (soak.go), run only when asked for.
 	Soak *Soak `json:"soak,omitempty"`
 
@@ -330,6 +332,21 @@ func (r *Results) printTable(w io.Writer) {
 			fmt.Fprintf(tw, "events written per second (raw XML too), %d tabs\t%s\t\t\t\n", tb.RateStreams, num(tb.WrittenPerSec, " /s"))
 		}
 	}
+	if c := r.Cluster; c != nil {
+		for _, run := range c.Runs {
+			fmt.Fprintf(tw, "cluster, %d node(s): delivered msg/s, %d pairs x %d in flight (ratio to 1 node); lost / duplicated; streams ended\t%s; %d / %d; %d\t\t%s\t\n", run.Nodes, c.Pairs, c.InFlight, num(run.MsgPerSec, " msg/s"), run.Lost, run.Duplicates, run.StreamsClosed, rat(run.Ratio))
+		}
+		if c.CrossAddedUS.N > 0 {
+			fmt.Fprintf(tw, "cluster: post -> stream on the owner node / another node, p50\t%s / %s\t\t\t\n", num(c.SameNodeUS.P50, " µs"), num(c.CrossNodeUS.P50, " µs"))
+			fmt.Fprintf(tw, "cluster: post -> stream on the owner node / another node, p99\t%s / %s\t\t\t\n", num(c.SameNodeUS.P99, " µs"), num(c.CrossNodeUS.P99, " µs"))
+			fmt.Fprintf(tw, "cluster: cross-node delivery adds, p50 / p99\t%s / %s\t\t\t\n", signed(c.CrossAddedUS.P50), signed(c.CrossAddedUS.P99))
+		}
+		if c.RemoteAddedUS.N > 0 {
+			fmt.Fprintf(tw, "cluster: REST call on the owner / another node, p50\t%s / %s\t\t\t\n", num(c.OwnerCallUS.P50, " µs"), num(c.RemoteCallUS.P50, " µs"))
+			fmt.Fprintf(tw, "cluster: REST call on the owner / another node, p99\t%s / %s\t\t\t\n", num(c.OwnerCallUS.P99, " µs"), num(c.RemoteCallUS.P99, " µs"))
+			fmt.Fprintf(tw, "cluster: another node adds to a REST call, p50 / p99\t%s / %s\t\t\t\n", signed(c.RemoteAddedUS.P50), signed(c.RemoteAddedUS.P99))
+		}
+	}
 	for _, stage := range []string{"read", "translate", "json", "publish", "all"} {
 		if st, ok := r.EventPath[stage]; ok {
 			fmt.Fprintf(tw, "event path %s: ns, B, allocs per event\t%.0f ns  %.0f B  %.0f allocs\t\t\t\n", stage, st.NsPerOp, st.BytesPerOp, st.AllocsPerOp)
@@ -348,6 +365,9 @@ func (r *Results) printTable(w io.Writer) {
 	}
 	if r.Tabs.Note != "" {
 		fmt.Fprintf(w, "\ntabs: %s\n", r.Tabs.Note)
+	}
+	if c := r.Cluster; c != nil && c.Note != "" {
+		fmt.Fprintf(w, "\ncluster (%d nodes; sessions whose lease a node lost: %d): %s\n", c.Nodes, c.OwnershipsLost, c.Note)
 	}
 	if r.Soak != nil {
 		r.Soak.print(w)

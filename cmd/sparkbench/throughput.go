@@ -106,7 +106,7 @@ func (b *bench) throughput(ctx context.Context) error {
 		return fmt.Errorf("register: %w", err)
 	}
 
-	gwRate, gwN, gwLat, lost, dups, err := b.throughputGateway(ctx, names)
+	gwRate, gwN, gwLat, lost, dups, err := b.throughputGateway(ctx, names, func(int) *api { return b.api })
 	b.res.addLost("throughput-gateway", lost, dups)
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func (b *bench) throughput(ctx context.Context) error {
 	return nil
 }
 
-// finish stops the senders, waits for stragglers (at most 10 s) and
+// finish stops the senders, waits for stragglers and
 // returns the rate within the window, deliveries, latencies, lost and
 // duplicates. stopReceivers must return only once no receiver runs.
 func (b *bench) finish(pairs []*pair, tl *tally, stop chan struct{}, senders *sync.WaitGroup, stopReceivers func()) (float64, int, []time.Duration, int, int) {
@@ -133,9 +133,14 @@ func (b *bench) finish(pairs []*pair, tl *tally, stop chan struct{}, senders *sy
 	for _, p := range pairs {
 		sent += p.sent.Load()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for tl.total.Load() < sent && time.Now().Before(deadline) {
+	// Stragglers: while they keep coming (one at least every 10 s, for a
+	// minute at most), a slow delivery is not counted lost.
+	last, lastAt, deadline := tl.total.Load(), time.Now(), time.Now().Add(time.Minute)
+	for tl.total.Load() < sent && time.Since(lastAt) < 10*time.Second && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
+		if n := tl.total.Load(); n != last {
+			last, lastAt = n, time.Now()
+		}
 	}
 	stopReceivers()
 	var lat []time.Duration
@@ -159,11 +164,13 @@ func (b *bench) finish(pairs []*pair, tl *tally, stop chan struct{}, senders *sy
 	return float64(tl.inWindow.Load()) / b.opt.duration.Seconds(), int(tl.total.Load()), lat, lost, dups
 }
 
-func (b *bench) throughputGateway(ctx context.Context, names []string) (float64, int, []time.Duration, int, int, error) {
+// throughputGateway runs the pairs of names (sender, receiver, sender,
+// ...) through the gateway: user i logs in, streams and posts on at(i).
+func (b *bench) throughputGateway(ctx context.Context, names []string, at func(user int) *api) (float64, int, []time.Duration, int, int, error) {
 	n := len(names) / 2
 	tokens := make([]string, len(names))
 	if err := forEach(ctx, len(names), 8, func(ctx context.Context, i int) error {
-		tok, err := b.api.login(ctx, b.clients.forLogin(), names[i], b.password)
+		tok, err := at(i).login(ctx, b.clients.forLogin(), names[i], b.password)
 		tokens[i] = tok
 		return err
 	}); err != nil {
@@ -178,9 +185,12 @@ func (b *bench) throughputGateway(ctx context.Context, names []string) (float64,
 		}
 	}()
 	for i, p := range pairs {
-		s, err := b.api.open(ctx, b.clients.forUser(2*i+1), tokens[2*i+1], func(ev ssetest.Event, at time.Time) {
+		s, err := at(2*i+1).open(ctx, b.clients.forUser(2*i+1), tokens[2*i+1], func(ev ssetest.Event, at time.Time) {
 			if body, ok := chatBody(ev); ok {
 				tl.receive(p, body, at)
+			}
+			if ev.Name == "chatapi.close" {
+				b.streamsClosed.Add(1)
 			}
 		})
 		if err != nil {
@@ -194,7 +204,7 @@ func (b *bench) throughputGateway(ctx context.Context, names []string) (float64,
 	var firstErr atomic.Value
 	tl.deadline = time.Now().Add(b.opt.duration)
 	for i, p := range pairs {
-		hc, tok, to := b.clients.forUser(2*i), tokens[2*i], names[2*i+1]
+		hc, tok, to, a := b.clients.forUser(2*i), tokens[2*i], names[2*i+1], at(2*i)
 		for range b.opt.inFlight {
 			senders.Add(1)
 			go func() {
@@ -205,7 +215,7 @@ func (b *bench) throughputGateway(ctx context.Context, names []string) (float64,
 						return
 					}
 					rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-					err := b.api.post(rctx, hc, tok, to, body)
+					err := a.post(rctx, hc, tok, to, body)
 					cancel()
 					if err != nil {
 						failures.Add(1)
