@@ -170,18 +170,30 @@ function dayItem(t) {
 // newFrom answers the first message of c the person has not read, where
 // the "New messages" divider goes, or null: the message after the one read
 // up to (c.readMark.lastRead: a chat message's id, a room's archive id)
-// when it is loaded, else the count-th last message from others.
+// when it is loaded, else the count-th last message from others. Once
+// found it stays (c.readMark.key), so messages coming while the
+// conversation is open move nothing; while fewer are loaded than were
+// unread, the first loaded one from others stands in until older pages
+// come.
 function newFrom(c) {
   const mark = c.readMark;
   if (!mark || !mark.count) return null;
   const msgs = c.messages;
+  if (mark.key) {
+    const m = msgs.find((x) => x.key === mark.key);
+    if (m) return m;
+  }
+  let found = null;
   if (mark.lastRead) {
     const i = msgs.findIndex((m) => m.id === mark.lastRead || m.stanzaId === mark.lastRead);
-    if (i >= 0) return msgs.slice(i + 1).find((m) => !m.mine) || null;
+    if (i >= 0) found = msgs.slice(i + 1).find((m) => !m.mine) || null;
   }
-  let n = 0;
-  for (let i = msgs.length - 1; i >= 0; i--) {
-    if (!msgs[i].mine && ++n === mark.count) return msgs[i];
+  for (let i = msgs.length - 1, n = 0; i >= 0 && !found; i--) {
+    if (!msgs[i].mine && ++n === mark.count) found = msgs[i];
+  }
+  if (found) {
+    mark.key = found.key;
+    return found;
   }
   return msgs.find((m) => !m.mine) || null;
 }
