@@ -870,66 +870,70 @@ func TestBrowserAccount(t *testing.T) {
 	p.Wait(t, `[...document.querySelectorAll("#messages .msg.mine .body")].some(b => b.textContent.startsWith("Join the meeting: http://127.0.0.1:9/"))`)
 }
 
-// TestBrowserHistory: a conversation with more archived messages than one
-// page opens on the newest page, scrolled to its end; scrolling to the top
-// loads the older page above, each message once and in order, and what was
-// at the top stays where it was.
+// TestBrowserHistory: a conversation of 250 archived messages (two and a
+// half pages) opens on the newest page, scrolled to its end; scrolling to
+// the top loads the older pages above, one at a time, each message once
+// and in order, and what was at the top stays where it was. At both
+// viewports.
 func TestBrowserHistory(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	frank, gina := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	tok := e.Login(t, frank.Name, frank.Password)
-	if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tok, "", ""); r.Status != http.StatusOK {
-		t.Skipf("archive not available (%d)", r.Status)
-	}
-	// Gina is online when frank writes (else the messages would reach her
-	// next session as offline messages, not from the archive).
-	b := browsertest.Launch(t)
-	online := newPage(t, b, "gina-before")
-	signIn(t, e, online, gina.Name, gina.Password)
-	const n = 150 // the page is 100
-	body := func(i int) string { return fmt.Sprintf("history %03d", i) }
-	for i := 1; i <= n; i++ {
-		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(gina.Name), tok, "text/plain", body(i)); r.Status != http.StatusOK {
-			t.Fatalf("send %d: %d %s", i, r.Status, r.Body)
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		frank, gina := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		tok := e.Login(t, frank.Name, frank.Password)
+		if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tok, "", ""); r.Status != http.StatusOK {
+			t.Skipf("archive not available (%d)", r.Status)
 		}
-	}
-	online.Wait(t, `(document.querySelector(`+js(convButton(frank.JID)+" .unread")+`) || {}).textContent === "`+fmt.Sprint(n)+`"`)
-	// Another browser (nothing cached) opens the conversation.
-	p := newPage(t, b, "gina")
-	signIn(t, e, p, gina.Name, gina.Password)
-	openChat(t, p, frank.Name)
+		// Gina is online when frank writes (else the messages would reach her
+		// next session as offline messages, not from the archive).
+		online := newPage(t, b, "gina-before-"+v.name)
+		signIn(t, e, online, gina.Name, gina.Password)
+		const n = 250 // the page is 100
+		body := func(i int) string { return fmt.Sprintf("history %03d", i) }
+		for i := 1; i <= n; i++ {
+			if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(gina.Name), tok, "text/plain", body(i)); r.Status != http.StatusOK {
+				t.Fatalf("send %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		online.Wait(t, `(document.querySelector(`+js(convButton(frank.JID)+" .unread")+`) || {}).textContent === "`+fmt.Sprint(n)+`"`)
+		// Another browser (nothing cached) opens the conversation.
+		p := newPage(t, b, "gina-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, gina.Name, gina.Password)
+		openChat(t, p, frank.Name)
 
-	const count = `document.querySelectorAll("#messages .msg").length`
-	const inOrder = `(() => { const b = [...document.querySelectorAll("#messages .body")].map(e => e.textContent);
-		return b.every((x, i) => i === 0 || b[i-1] < x); })()`
-	waitShownOnce(t, p, body(n))
-	p.Wait(t, count+` === 100`)
-	if got := browsertest.MustEval[[]int](t, p, `[`+shown(body(50))+`, `+shown(body(51))+`]`); got[0] != 0 || got[1] != 1 {
-		t.Errorf("the first page shows %s %d times and %s %d times, want the newest 100 only", body(50), got[0], body(51), got[1])
-	}
-	if !browsertest.MustEval[bool](t, p, inOrder) {
-		t.Error("the newest page is not in order")
-	}
-	p.Wait(t, `(l => l.scrollHeight - l.scrollTop - l.clientHeight < 40)(document.getElementById("messages"))`)
+		const count = `document.querySelectorAll("#messages .msg").length`
+		const inOrder = `(() => { const b = [...document.querySelectorAll("#messages .body")].map(e => e.textContent);
+			return b.every((x, i) => i === 0 || b[i-1] < x); })()`
+		waitShownOnce(t, p, body(n))
+		p.Wait(t, count+` === 100`)
+		if got := browsertest.MustEval[[]int](t, p, `[`+shown(body(150))+`, `+shown(body(151))+`]`); got[0] != 0 || got[1] != 1 {
+			t.Errorf("the first page shows %s %d times and %s %d times, want the newest 100 only", body(150), got[0], body(151), got[1])
+		}
+		if !browsertest.MustEval[bool](t, p, inOrder) {
+			t.Error("the newest page is not in order")
+		}
+		p.Wait(t, `(l => l.scrollHeight - l.scrollTop - l.clientHeight < 40)(document.getElementById("messages"))`)
 
-	// Scroll to the top: the older page comes above, and the message that
-	// was at the top stays in view where it was.
-	top := `(() => { const l = document.getElementById("messages");
-		const m = [...l.querySelectorAll(".msg")].find(e => e.querySelector(".body").textContent === ` + js(body(51)) + `);
-		return Math.round(m.getBoundingClientRect().top - l.getBoundingClientRect().top); })()`
-	before := browsertest.MustEval[int](t, p, `(document.getElementById("messages").scrollTop = 0, `+top+`)`)
-	p.Wait(t, count+` === `+fmt.Sprint(n))
-	for i := 1; i <= n; i++ {
-		assertShownOnce(t, p, body(i))
-	}
-	if !browsertest.MustEval[bool](t, p, inOrder) {
-		t.Error("the conversation is not in order after the older page came")
-	}
-	if after := browsertest.MustEval[int](t, p, top); after < before-40 || after > before+40 {
-		t.Errorf("%s moved from %dpx to %dpx below the list's top when the older page came", body(51), before, after)
-	}
-	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "history.png"))
+		// Scroll to the top, twice: each time the older page comes above,
+		// and the message that was at the top stays in view where it was.
+		for _, page := range []struct{ wasTop, total int }{{151, 200}, {51, n}} {
+			top := `(() => { const l = document.getElementById("messages");
+				const m = [...l.querySelectorAll(".msg")].find(e => e.querySelector(".body").textContent === ` + js(body(page.wasTop)) + `);
+				return Math.round(m.getBoundingClientRect().top - l.getBoundingClientRect().top); })()`
+			before := browsertest.MustEval[int](t, p, `(document.getElementById("messages").scrollTop = 0, `+top+`)`)
+			p.Wait(t, count+` === `+fmt.Sprint(page.total))
+			if !browsertest.MustEval[bool](t, p, inOrder) {
+				t.Errorf("the conversation is not in order with %d messages", page.total)
+			}
+			if after := browsertest.MustEval[int](t, p, top); after < before-40 || after > before+40 {
+				t.Errorf("%s moved from %dpx to %dpx below the list's top when the older page came", body(page.wasTop), before, after)
+			}
+		}
+		for i := 1; i <= n; i++ {
+			assertShownOnce(t, p, body(i))
+		}
+		p.Screenshot(t, filepath.Join(t.ArtifactDir(), "history-"+v.name+".png"))
+	})
 }
 
 // TestBrowserNoSuchUser: writing to an address that does not exist never
