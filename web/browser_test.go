@@ -938,51 +938,61 @@ func TestBrowserHistory(t *testing.T) {
 
 // TestBrowserNoSuchUser: writing to an address that does not exist never
 // shows it typing (a bounce echoes our own chat state back), and the
-// bounce says the message was not delivered.
+// bounce says the message was not delivered. At both viewports.
 func TestBrowserNoSuchUser(t *testing.T) {
 	t.Parallel()
-	_, alice, p := signedInAlone(t, "alice")
-	// Remember whether "typing" ever shows, however briefly.
-	browsertest.MustEval[bool](t, p, `(() => {
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice := ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		// Remember whether "typing" ever shows, however briefly.
+		browsertest.MustEval[bool](t, p, `(() => {
 		const el = document.getElementById("typing");
 		window.typingSeen = "";
 		new MutationObserver(() => { if (el.textContent.includes("typing")) window.typingSeen = el.textContent; })
 			.observe(el, {childList: true, characterData: true, subtree: true});
 		return true;
 	})()`)
-	ghost := "nosuch" + strings.ToLower(alice.Name)
-	openChat(t, p, ghost)
-	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hello ghost"))
-	p.Do(t, chromedp.Click(chromedp.ID("send")))
-	p.Wait(t, `document.getElementById("notice").textContent.includes("not delivered")`)
-	p.Do(t, chromedp.Sleep(time.Second)) // a late bounce
-	if seen := browsertest.MustEval[string](t, p, `window.typingSeen`); seen != "" {
-		t.Errorf("the page showed %q for an address that does not exist", seen)
-	}
-	if got := browsertest.MustEval[string](t, p, `document.getElementById("typing").textContent`); got != "" {
-		t.Errorf("typing line %q", got)
-	}
+		ghost := "nosuch" + strings.ToLower(alice.Name)
+		openChat(t, p, ghost)
+		p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hello ghost"))
+		p.Do(t, chromedp.Click(chromedp.ID("send")))
+		p.Wait(t, `document.getElementById("notice").textContent.includes("not delivered")`)
+		p.Do(t, chromedp.Sleep(time.Second)) // a late bounce
+		if seen := browsertest.MustEval[string](t, p, `window.typingSeen`); seen != "" {
+			t.Errorf("the page showed %q for an address that does not exist", seen)
+		}
+		if got := browsertest.MustEval[string](t, p, `document.getElementById("typing").textContent`); got != "" {
+			t.Errorf("typing line %q", got)
+		}
+	})
 }
 
 // TestBrowserConnection: the badge follows the event stream. The network
 // goes away while the stream stays open (a blip), and comes back: the
 // badge says connected again, and a message sent meanwhile is shown.
-// (Before, the badge kept saying Offline while messages arrived.)
+// (Before, the badge kept saying Offline while messages arrived.) At both
+// viewports.
 func TestBrowserConnection(t *testing.T) {
 	t.Parallel()
-	e, u, p := signedInAlone(t, "alice")
-	bob := ejabberdtest.NewUser(t)
-	tok := e.Login(t, bob.Name, bob.Password)
-	p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		u, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, u.Name, u.Password)
+		tok := e.Login(t, bob.Name, bob.Password)
+		p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
 
-	setOffline(t, p, true)
-	p.Wait(t, `document.body.dataset.conn === "offline"`)
-	setOffline(t, p, false)
-	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), tok, "text/plain", "after the blip"); r.Status != http.StatusOK {
-		t.Fatalf("send: %d %s", r.Status, r.Body)
-	}
-	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
-	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+		setOffline(t, p, true)
+		p.Wait(t, `document.body.dataset.conn === "offline"`)
+		setOffline(t, p, false)
+		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), tok, "text/plain", "after the blip"); r.Status != http.StatusOK {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+		p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+		p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+	})
 }
 
 // TestBrowserSignInErrors: each way a sign-in or registration fails is
