@@ -1075,44 +1075,55 @@ func TestBrowserSignInErrors(t *testing.T) {
 // TestBrowserDrafts: each conversation keeps its own unsent text. A draft
 // typed to bob is not in carol's composer, and what is sent to carol goes
 // to carol only; back with bob, and after a reload, bob's draft is there,
-// and sent, it goes to bob.
+// and sent, it goes to bob. At both viewports.
 func TestBrowserDrafts(t *testing.T) {
 	t.Parallel()
-	_, _, p := signedInAlone(t, "alice")
-	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	composer := func(want string) {
-		t.Helper()
-		p.Wait(t, `document.getElementById("composer-input").value === `+js(want))
-	}
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		composer := func(want string) {
+			t.Helper()
+			p.Wait(t, `document.getElementById("composer-input").value === `+js(want))
+		}
+		back := func() { // a phone shows the list or a conversation
+			if v.mobile {
+				p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+			}
+		}
 
-	openChat(t, p, bob.Name)
-	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "draft for bob"))
-	openChat(t, p, carol.Name)
-	composer("")
-	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi carol"), chromedp.Click(chromedp.ID("send")))
-	waitShownOnce(t, p, "hi carol")
-	composer("")
+		openChat(t, p, bob.Name)
+		p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "draft for bob"))
+		leaveConversation(t, p, v, carol.Name)
+		composer("")
+		p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi carol"), chromedp.Click(chromedp.ID("send")))
+		waitShownOnce(t, p, "hi carol")
+		composer("")
 
-	clickConv(t, p, bob.JID)
-	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
-	composer("draft for bob")
-	if n := browsertest.MustEval[int](t, p, shown("hi carol")); n != 0 {
-		t.Errorf("bob's conversation shows the message sent to carol")
-	}
-	p.Do(t, chromedp.Reload())
-	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conv-title").textContent === `+js(bob.Name))
-	composer("draft for bob")
-	p.Do(t, chromedp.Click(chromedp.ID("send")))
-	waitShownOnce(t, p, "draft for bob")
-	composer("")
+		back()
+		clickConv(t, p, bob.JID)
+		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
+		composer("draft for bob")
+		if n := browsertest.MustEval[int](t, p, shown("hi carol")); n != 0 {
+			t.Errorf("bob's conversation shows the message sent to carol")
+		}
+		p.Do(t, chromedp.Reload())
+		p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conv-title").textContent === `+js(bob.Name))
+		composer("draft for bob")
+		p.Do(t, chromedp.Click(chromedp.ID("send")))
+		waitShownOnce(t, p, "draft for bob")
+		composer("")
 
-	clickConv(t, p, carol.JID)
-	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(carol.Name))
-	waitShownOnce(t, p, "hi carol")
-	composer("")
-	if n := browsertest.MustEval[int](t, p, shown("draft for bob")); n != 0 {
-		t.Errorf("carol's conversation shows the message sent to bob")
-	}
+		back()
+		clickConv(t, p, carol.JID)
+		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(carol.Name))
+		waitShownOnce(t, p, "hi carol")
+		composer("")
+		if n := browsertest.MustEval[int](t, p, shown("draft for bob")); n != 0 {
+			t.Errorf("carol's conversation shows the message sent to bob")
+		}
+	})
 }
 
 // TestBrowserChats: the recent conversations, people and rooms, are
