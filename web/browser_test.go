@@ -1176,12 +1176,13 @@ func TestBrowserChats(t *testing.T) {
 	}
 	p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
 
-	// Opened: read; the day is named, and bob's two messages are one group.
+	// Opened: read; the day is named, both of bob's messages were unread
+	// (the "New messages" divider above them), and they are one group.
 	clickConv(t, p, bob.JID)
 	waitShownOnce(t, p, "bob again")
 	p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
-	if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today first grouped" {
-		t.Errorf("the conversation's elements: %v, want a day, then one group of two", got)
+	if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : li.classList.contains("new-divider") ? "new" : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today new first grouped" {
+		t.Errorf("the conversation's elements: %v, want a day, the divider, then one group of two", got)
 	}
 
 	// A room joined and written to comes first, with our message.
