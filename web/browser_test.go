@@ -1129,71 +1129,81 @@ func TestBrowserDrafts(t *testing.T) {
 // TestBrowserChats: the recent conversations, people and rooms, are
 // listed by their last activity, each with its last message, its time and
 // its unread count; the conversation shows the day and groups one
-// sender's messages in a row.
+// sender's messages in a row. At both viewports.
 func TestBrowserChats(t *testing.T) {
 	t.Parallel()
-	e, alice, p := signedInAlone(t, "alice")
-	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	tokBob, tokCarol := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password)
-	say := func(tok, text string) {
-		t.Helper()
-		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(alice.Name), tok, "text/plain", text); r.Status != http.StatusOK {
-			t.Fatalf("send: %d %s", r.Status, r.Body)
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		tokBob, tokCarol := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password)
+		say := func(tok, text string) {
+			t.Helper()
+			if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(alice.Name), tok, "text/plain", text); r.Status != http.StatusOK {
+				t.Fatalf("send: %d %s", r.Status, r.Body)
+			}
 		}
-	}
-	order := func(want ...string) {
-		t.Helper()
-		p.Wait(t, `JSON.stringify([...document.querySelectorAll("#chats button")].map(b => b.dataset.conv.split("@")[0])) === `+js(`["`+strings.Join(want, `","`)+`"]`))
-	}
-	item := func(jid, part string) string {
-		return browsertest.MustEval[string](t, p, `(document.querySelector(`+js(convButton(jid)+" "+part)+`) || {}).textContent || ""`)
-	}
+		order := func(want ...string) {
+			t.Helper()
+			p.Wait(t, `JSON.stringify([...document.querySelectorAll("#chats button")].map(b => b.dataset.conv.split("@")[0])) === `+js(`["`+strings.Join(want, `","`)+`"]`))
+		}
+		item := func(jid, part string) string {
+			return browsertest.MustEval[string](t, p, `(document.querySelector(`+js(convButton(jid)+" "+part)+`) || {}).textContent || ""`)
+		}
 
-	// Nothing yet: the list says how to start, and our own address.
-	p.Wait(t, `document.querySelector("#chats .hint").textContent.includes(`+js(alice.JID)+`)`)
+		// Nothing yet: the list says how to start, and our own address.
+		p.Wait(t, `document.querySelector("#chats .hint").textContent.includes(`+js(alice.JID)+`)`)
 
-	say(tokBob, "first from bob")
-	order("chat:" + bob.Name)
-	say(tokCarol, "hello from carol\nsecond line")
-	order("chat:"+carol.Name, "chat:"+bob.Name)
-	if got := item(carol.JID, ".snippet"); got != "hello from carol second line" {
-		t.Errorf("carol's last message in the list: %q", got)
-	}
-	if got := item(carol.JID, ".unread"); got != "1" {
-		t.Errorf("carol's unread count: %q", got)
-	}
-	if got := item(carol.JID, ".when"); !regexp.MustCompile(`[0-9]`).MatchString(got) {
-		t.Errorf("carol's time in the list: %q", got)
-	}
+		say(tokBob, "first from bob")
+		order("chat:" + bob.Name)
+		say(tokCarol, "hello from carol\nsecond line")
+		order("chat:"+carol.Name, "chat:"+bob.Name)
+		if got := item(carol.JID, ".snippet"); got != "hello from carol second line" {
+			t.Errorf("carol's last message in the list: %q", got)
+		}
+		if got := item(carol.JID, ".unread"); got != "1" {
+			t.Errorf("carol's unread count: %q", got)
+		}
+		if got := item(carol.JID, ".when"); !regexp.MustCompile(`[0-9]`).MatchString(got) {
+			t.Errorf("carol's time in the list: %q", got)
+		}
 
-	// A new message moves its conversation up; the keyboard's place in the
-	// list stays where it was.
-	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(carol.JID))+`).focus(), true)`)
-	say(tokBob, "bob again")
-	order("chat:"+bob.Name, "chat:"+carol.Name)
-	if got := browsertest.MustEval[string](t, p, `document.activeElement.dataset.conv || document.activeElement.id`); got != "chat:"+carol.JID {
-		t.Errorf("the focus went to %q when the list was redrawn", got)
-	}
-	p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
+		// A new message moves its conversation up; the keyboard's place in the
+		// list stays where it was.
+		browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(carol.JID))+`).focus(), true)`)
+		say(tokBob, "bob again")
+		order("chat:"+bob.Name, "chat:"+carol.Name)
+		if got := browsertest.MustEval[string](t, p, `document.activeElement.dataset.conv || document.activeElement.id`); got != "chat:"+carol.JID {
+			t.Errorf("the focus went to %q when the list was redrawn", got)
+		}
+		p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
 
-	// Opened: read; the day is named, both of bob's messages were unread
-	// (the "New messages" divider above them), and they are one group.
-	clickConv(t, p, bob.JID)
-	waitShownOnce(t, p, "bob again")
-	p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
-	if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : li.classList.contains("new-divider") ? "new" : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today new first grouped" {
-		t.Errorf("the conversation's elements: %v, want a day, the divider, then one group of two", got)
-	}
+		// Opened: read; the day is named, both of bob's messages were unread
+		// (the "New messages" divider above them), and they are one group.
+		clickConv(t, p, bob.JID)
+		waitShownOnce(t, p, "bob again")
+		p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
+		if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : li.classList.contains("new-divider") ? "new" : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today new first grouped" {
+			t.Errorf("the conversation's elements: %v, want a day, the divider, then one group of two", got)
+		}
 
-	// A room joined and written to comes first, with our message.
-	if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
-		room := "chats" + strings.ToLower(alice.Name)
-		enterRoom(t, p, room)
-		send(t, p, "room hello")
-		order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
-		p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)
-	}
-	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats.png"))
+		// A room joined and written to comes first, with our message.
+		if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
+			room := "chats" + strings.ToLower(alice.Name)
+			if v.mobile {
+				p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+			}
+			enterRoom(t, p, room)
+			send(t, p, "room hello")
+			if v.mobile {
+				p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+			}
+			order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
+			p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)
+		}
+		p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats-"+v.name+".png"))
+	})
 }
 
 // signInWith signs in with the form, "stay signed in" ticked or not.
