@@ -1000,7 +1000,7 @@ func TestBrowserConnection(t *testing.T) {
 // the server's message: a wrong password, no passkey for this user, a
 // username the server refuses (no regular expression shown), a password
 // too short, a taken name, an account locked out (with the wait), too
-// many attempts, and a server that cannot be reached.
+// many attempts, and a server that cannot be reached. At both viewports.
 func TestBrowserSignInErrors(t *testing.T) {
 	t.Parallel()
 	e := gatewayenv.Start(t, func(c *gateway.Config) {
@@ -1008,7 +1008,16 @@ func TestBrowserSignInErrors(t *testing.T) {
 		c.Auth.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 3} // and refused at the fourth
 	})
 	b := browsertest.Launch(t)
-	p := newPage(t, b, "visitor")
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { signInErrors(t, e, b, v) })
+	}
+}
+
+// signInErrors is TestBrowserSignInErrors at the viewport v, with people
+// of its own.
+func signInErrors(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	p := newPage(t, b, "visitor-"+v.name)
+	v.apply(t, p)
 	p.AllowText("status of 400", "status of 401", "status of 403", "status of 409", "status of 429", "ERR_INTERNET_DISCONNECTED")
 	wrong, locked, limited := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	p.Do(t, chromedp.Navigate(e.URL+"/"))
@@ -1038,9 +1047,9 @@ func TestBrowserSignInErrors(t *testing.T) {
 		regexp.MustCompile(`^Wrong username or password\.$`))
 	expect("no passkey", attempt(wrong.Name, "", "login-passkey"),
 		regexp.MustCompile(`^This user has no passkey`))
-	expect("a username with a space, signing in", attempt("Jane Doe", "whatever it is", "login-submit"),
+	expect("a username with a space, signing in", attempt("Jane "+v.name, "whatever it is", "login-submit"),
 		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
-	expect("a username with a space, registering", attempt("Jane Doe", "a long enough password", "register-submit"),
+	expect("a username with a space, registering", attempt("Jane "+v.name, "a long enough password", "register-submit"),
 		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
 	expect("a short password", attempt("new"+strings.ToLower(wrong.Name), "short", "register-submit"),
 		regexp.MustCompile(`^Choose a longer password: at least 8 characters\.$`))
