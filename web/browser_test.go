@@ -620,11 +620,18 @@ func TestBrowserContacts(t *testing.T) {
 }
 
 // TestBrowserRoom: three people in a room: join, invite, post, see the
-// occupants, leave.
+// occupants, leave; the invitation is no contact. At both viewports.
 func TestBrowserRoom(t *testing.T) {
 	t.Parallel()
 	e := gatewayenv.Start(t, nil)
-	alice, bob, carol := threeSignedIn(t, e, nil)
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { roomJourney(t, e, v) })
+	}
+}
+
+// roomJourney is TestBrowserRoom at the viewport v, with people of its own.
+func roomJourney(t *testing.T, e *gatewayenv.Env, v viewport) {
+	alice, bob, carol := threeSignedIn(t, e, &v)
 	room := "room" + strings.ToLower(alice.Name)
 	roomBtn := `#rooms button[data-conv^="room:` + room + `@"]`
 
@@ -669,7 +676,7 @@ func TestBrowserRoom(t *testing.T) {
 	clickAction(t, bob.p, "room-leave")
 	bob.p.Wait(t, `!document.querySelector(`+js(roomBtn)+`)`)
 	alice.p.Wait(t, `document.querySelectorAll("#occupants li").length === 2`)
-	alice.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room.png"))
+	alice.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-"+v.name+".png"))
 }
 
 // TestBrowserPush: the service worker registers, the page stores a push
