@@ -19,7 +19,8 @@ import (
 // once and hands the bytes to the user's event log and streams. It is
 // called from a session's goroutine and never blocks.
 func (s *Server) deliver(user string, p chatapi.Payload) {
-	s.countUnread(user, p) // unread.go
+	s.countUnread(user, p)   // unread.go
+	s.trackRequests(user, p) // contactrequests.go
 	data, err := json.Marshal(p)
 	if err != nil {
 		s.log.Error("encode event", "event", p.EventName(), "user", user, "err", err)

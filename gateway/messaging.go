@@ -24,6 +24,10 @@ type MessagingConfig struct {
 	// Unread keeps each user's unread counts and last read ids (unread.go);
 	// nil: the gateway keeps no read state (GET /chat/unread answers 501).
 	Unread unread.Store
+	// Requests keeps the contact requests waiting for each user's answer
+	// (contactrequests.go); nil: the gateway keeps none (GET
+	// /contact-requests answers 501).
+	Requests ContactRequestStore
 }
 
 // messagingState is the Server's state for MessagingConfig.

@@ -488,6 +488,12 @@ type Bookmarks struct {
 	Bookmarks []Bookmark `json:"bookmarks"`
 }
 
+// ContactRequest sparkgate addition. A person waiting for the user's answer to their contact request.
+type ContactRequest struct {
+	// Jid The person's bare JID.
+	Jid string `json:"jid"`
+}
+
 // Conversation defines model for Conversation.
 type Conversation struct {
 	// ChatRoom The room's JID, for a room conversation.
@@ -2346,6 +2352,9 @@ type ServerInterface interface {
 	// SetUserProperties Set the user's properties
 	// (POST /sparkweb/api/rest/config/properties)
 	SetUserProperties(ctx echo.Context) error
+	// GetContactRequests Contact requests waiting for an answer
+	// (GET /sparkweb/api/rest/contact-requests)
+	GetContactRequests(ctx echo.Context) error
 	// GetGroupChatMessages Search the archives of rooms
 	// (GET /sparkweb/api/rest/groupchat/messages)
 	GetGroupChatMessages(ctx echo.Context, params GetGroupChatMessagesParams) error
@@ -3010,6 +3019,15 @@ func (w *ServerInterfaceWrapper) SetUserProperties(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SetUserProperties(ctx)
+	return err
+}
+
+// GetContactRequests converts echo context to params.
+func (w *ServerInterfaceWrapper) GetContactRequests(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetContactRequests(ctx)
 	return err
 }
 
@@ -4736,6 +4754,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/roster/:jid", wrapper.DeleteRosterItem, options.OperationMiddlewares["deleteRosterItem"]...)
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/roster/:jid", wrapper.UpdateRosterItem, options.OperationMiddlewares["updateRosterItem"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/roster/:jid/decline", wrapper.DeclineContactRequest, options.OperationMiddlewares["declineContactRequest"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/contact-requests", wrapper.GetContactRequests, options.OperationMiddlewares["getContactRequests"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/blocklist", wrapper.GetBlocklist, options.OperationMiddlewares["getBlocklist"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/blocklist/:jid", wrapper.UnblockContact, options.OperationMiddlewares["unblockContact"]...)
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/blocklist/:jid", wrapper.BlockContact, options.OperationMiddlewares["blockContact"]...)

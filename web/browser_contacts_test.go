@@ -163,3 +163,54 @@ func TestBrowserSignOutEverywhere(t *testing.T) {
 	}
 	signIn(t, e, desk, alice.Name, alice.Password) // a new sign-in works
 }
+
+// TestBrowserRequestsEveryTab: bob asks to see alice's presence while she
+// has one tab open (desktop). A second tab of the same browser, opened
+// afterwards (phone-sized), shows the request too, and so does the first
+// after a reload: the gateway keeps it (GET /contact-requests), although
+// the XMPP server told only the session open when it came. Alice accepts
+// on the second tab: the request leaves both, and stays gone after a
+// reload, while bob becomes her contact.
+func TestBrowserRequestsEveryTab(t *testing.T) {
+	t.Parallel()
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	one := newPage(t, b, "alice-one")
+	signInWith(t, e, one, alice.Name, alice.Password, true)
+	tb := e.Login(t, bob.Name, bob.Password)
+	needs(t, e, tb, "GET", rest+"/contact-requests")
+
+	if r := e.Do(t, "POST", rest+"/roster", tb, "application/json", `{"jid":"`+alice.JID+`","subscriptionType":1}`); r.Status != 200 {
+		t.Fatalf("bob asks: %d %s", r.Status, r.Body)
+	}
+	one.Wait(t, exists(requestButton("Accept", bob.JID)))
+
+	two := one.NewTab(t, "alice-two")
+	allowUnimplemented(two)
+	viewports[1].apply(t, two)
+	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
+	two.Wait(t, exists(requestButton("Accept", bob.JID))+` && `+exists(requestButton("Decline", bob.JID)))
+	two.Axe(t, "a contact request on the phone")
+
+	one.Do(t, chromedp.Reload())
+	one.Wait(t, `document.body.dataset.conn === "connected"`)
+	one.Wait(t, exists(requestButton("Accept", bob.JID)))
+
+	two.Do(t, chromedp.Click(chromedp.CSS(requestButton("Accept", bob.JID))))
+	for _, p := range []*browsertest.Page{one, two} {
+		p.Wait(t, `!`+exists(requestButton("Accept", bob.JID))+` && !document.querySelector("#requests li")`)
+		p.Wait(t, exists(contactButton(bob.JID)))
+	}
+	one.Do(t, chromedp.Reload())
+	one.Wait(t, `document.body.dataset.conn === "connected"`)
+	one.Wait(t, exists(contactButton(bob.JID)))
+	one.Do(t, chromedp.Sleep(time.Second)) // a request would be shown by now
+	if browsertest.MustEval[bool](t, one, exists(requestButton("Accept", bob.JID))) {
+		t.Error("the accepted request is offered again after a reload")
+	}
+	if r := e.Do(t, "GET", rest+"/contact-requests", e.Login(t, alice.Name, alice.Password), "", ""); r.Status != 200 || string(r.Body) != "[]\n" && string(r.Body) != "[]" {
+		t.Errorf("alice's GET /contact-requests after accepting: %d %s, want []", r.Status, r.Body)
+	}
+}

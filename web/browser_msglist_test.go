@@ -328,3 +328,84 @@ func TestBrowserFiles(t *testing.T) {
 		pb.Screenshot(t, filepath.Join(t.ArtifactDir(), "files-"+v.name+".png"))
 	})
 }
+
+// divider is a JavaScript expression: the texts of the elements around
+// the "New messages" divider, and how many dividers there are, as
+// "before|after|count".
+const divider = `(() => {
+	const d = document.querySelectorAll("#messages .new-divider");
+	if (d.length !== 1) return "||" + d.length;
+	const text = (el) => el ? el.textContent : "";
+	return text(d[0].previousElementSibling) + "|" + text(d[0].nextElementSibling) + "|1";
+})()`
+
+// TestBrowserNewMessagesDivider: bob opens his chat with alice, which has
+// two unread messages: a "New messages" divider stands above the first.
+// He reads them, goes to another chat, and alice writes three more: the
+// chat list counts 3, and opening the chat shows one divider between what
+// he read (the gateway's read position) and the first new message,
+// announced once for screen readers ("3 new messages since you last
+// read"); a message arriving while it is open is not announced as such
+// again and moves no divider. Opened again with nothing unread, the chat
+// has no divider.
+func TestBrowserNewMessagesDivider(t *testing.T) {
+	t.Parallel()
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
+		needs(t, e, tb, "GET", rest+"/chat/unread")
+		p := newPage(t, b, "bob-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, bob.Name, bob.Password)
+		id := "chat:" + alice.JID
+		const announced = `document.getElementById("msg-announce").textContent`
+
+		sayTo(t, e, ta, bob.Name, "first unread")
+		sayTo(t, e, ta, bob.Name, "second unread")
+		p.Wait(t, unreadOf(id)+` === "2"`)
+		clickConv(t, p, alice.JID)
+		waitShownOnce(t, p, "second unread")
+		p.Wait(t, divider+`.endsWith("|1") && `+divider+`.split("|")[1].includes("first unread")`)
+		p.Wait(t, announced+`.includes("2 new messages since you last read.")`)
+		p.Wait(t, unreadOf(id)+` === ""`)
+		for deadline := time.Now().Add(10 * time.Second); unreadCounts(t, e, tb)[alice.JID] != 0; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the gateway still counts unread messages after bob opened the chat")
+			}
+		}
+
+		leaveConversation(t, p, v, carol.Name)
+		for _, text := range []string{"new one", "new two", "new three"} {
+			sayTo(t, e, ta, bob.Name, text)
+		}
+		p.Wait(t, unreadOf(id)+` === "3"`)
+		clickConv(t, p, alice.JID)
+		waitShownOnce(t, p, "new three")
+		p.Wait(t, divider+`.endsWith("|1")`)
+		got := browsertest.MustEval[string](t, p, divider)
+		if parts := strings.Split(got, "|"); !strings.Contains(parts[0], "second unread") || !strings.Contains(parts[1], "new one") {
+			t.Errorf("the divider stands between %q and %q, want after \"second unread\" and before \"new one\"", parts[0], parts[1])
+		}
+		p.Wait(t, announced+`.includes("3 new messages since you last read.")`)
+		p.Axe(t, "conversation with new messages")
+		p.Screenshot(t, filepath.Join(t.ArtifactDir(), "divider-"+v.name+".png"))
+
+		// Once: a message while the chat is open is said as itself.
+		sayTo(t, e, ta, bob.Name, "while open")
+		waitShownOnce(t, p, "while open")
+		p.Wait(t, announced+`.includes("while open")`)
+		if a := browsertest.MustEval[string](t, p, announced); strings.Contains(a, "since you last read") {
+			t.Errorf("announced again: %q", a)
+		}
+		if now := browsertest.MustEval[string](t, p, divider); now != got {
+			t.Errorf("the divider moved: %q, was %q", now, got)
+		}
+
+		// Nothing unread: no divider.
+		leaveConversation(t, p, v, carol.Name)
+		p.Wait(t, unreadOf(id)+` === ""`)
+		clickConv(t, p, alice.JID)
+		waitShownOnce(t, p, "while open")
+		stays(t, p, `!document.querySelector("#messages .new-divider")`, "a divider with nothing unread")
+	})
+}

@@ -291,25 +291,30 @@ func TestBrowserPassword(t *testing.T) {
 
 // TestBrowserRemoveContact: a contact's conversation offers Remove
 // contact; it takes the person off the contact list on the server and on
-// the page, and the conversation stays, offering Add contact again.
+// the page, and the conversation stays, offering Add contact again. At
+// both viewports (on a phone the action is behind "More").
 func TestBrowserRemoveContact(t *testing.T) {
 	t.Parallel()
-	e, alice, p := signedInAlone(t, "alice")
-	bob := ejabberdtest.NewUser(t)
-	tok := e.Login(t, alice.Name, alice.Password)
-	needs(t, e, tok, "GET", rest+"/presence/roster")
-	if r := e.Do(t, "POST", rest+"/roster", tok, "application/json", `{"jid":"`+bob.JID+`"}`); r.Status != 200 {
-		t.Fatalf("add bob: %d %s", r.Status, r.Body)
-	}
-	p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID))+`)`)
-	p.Do(t, chromedp.Click(chromedp.CSS(contactButton(bob.JID))))
-	p.Wait(t, `!document.getElementById("contact-remove").hidden && document.getElementById("contact-add").hidden`)
-	clickAction(t, p, "contact-remove")
-	p.Wait(t, `!document.querySelector(`+js(contactButton(bob.JID))+`) && !document.getElementById("contact-add").hidden && document.getElementById("contact-remove").hidden`)
-	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
-	if r := e.Do(t, "GET", rest+"/roster", tok, "", ""); r.Status != 200 || strings.Contains(string(r.Body), bob.JID) {
-		t.Errorf("the roster after removing bob: %d %s", r.Status, r.Body)
-	}
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		tok := e.Login(t, alice.Name, alice.Password)
+		needs(t, e, tok, "GET", rest+"/presence/roster")
+		if r := e.Do(t, "POST", rest+"/roster", tok, "application/json", `{"jid":"`+bob.JID+`"}`); r.Status != 200 {
+			t.Fatalf("add bob: %d %s", r.Status, r.Body)
+		}
+		p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID))+`)`)
+		clickNow(t, p, contactButton(bob.JID))
+		p.Wait(t, `!document.getElementById("contact-remove").hidden && document.getElementById("contact-add").hidden`)
+		clickAction(t, p, "contact-remove")
+		p.Wait(t, `!document.querySelector(`+js(contactButton(bob.JID))+`) && !document.getElementById("contact-add").hidden && document.getElementById("contact-remove").hidden`)
+		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
+		if r := e.Do(t, "GET", rest+"/roster", tok, "", ""); r.Status != 200 || strings.Contains(string(r.Body), bob.JID) {
+			t.Errorf("the roster after removing bob: %d %s", r.Status, r.Body)
+		}
+	})
 }
 
 // waitTrue polls the page's expression expr every 100 ms until it is true

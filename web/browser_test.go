@@ -620,11 +620,18 @@ func TestBrowserContacts(t *testing.T) {
 }
 
 // TestBrowserRoom: three people in a room: join, invite, post, see the
-// occupants, leave.
+// occupants, leave; the invitation is no contact. At both viewports.
 func TestBrowserRoom(t *testing.T) {
 	t.Parallel()
 	e := gatewayenv.Start(t, nil)
-	alice, bob, carol := threeSignedIn(t, e, nil)
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { roomJourney(t, e, v) })
+	}
+}
+
+// roomJourney is TestBrowserRoom at the viewport v, with people of its own.
+func roomJourney(t *testing.T, e *gatewayenv.Env, v viewport) {
+	alice, bob, carol := threeSignedIn(t, e, &v)
 	room := "room" + strings.ToLower(alice.Name)
 	roomBtn := `#rooms button[data-conv^="room:` + room + `@"]`
 
@@ -669,7 +676,7 @@ func TestBrowserRoom(t *testing.T) {
 	clickAction(t, bob.p, "room-leave")
 	bob.p.Wait(t, `!document.querySelector(`+js(roomBtn)+`)`)
 	alice.p.Wait(t, `document.querySelectorAll("#occupants li").length === 2`)
-	alice.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room.png"))
+	alice.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-"+v.name+".png"))
 }
 
 // TestBrowserPush: the service worker registers, the page stores a push
@@ -889,115 +896,129 @@ func TestBrowserAccount(t *testing.T) {
 	p.Wait(t, `[...document.querySelectorAll("#messages .msg.mine .body")].some(b => b.textContent.startsWith("Join the meeting: http://127.0.0.1:9/"))`)
 }
 
-// TestBrowserHistory: a conversation with more archived messages than one
-// page opens on the newest page, scrolled to its end; scrolling to the top
-// loads the older page above, each message once and in order, and what was
-// at the top stays where it was.
+// TestBrowserHistory: a conversation of 250 archived messages (two and a
+// half pages) opens on the newest page, scrolled to its end; scrolling to
+// the top loads the older pages above, one at a time, each message once
+// and in order, and what was at the top stays where it was. At both
+// viewports.
 func TestBrowserHistory(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	frank, gina := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	tok := e.Login(t, frank.Name, frank.Password)
-	if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tok, "", ""); r.Status != http.StatusOK {
-		t.Skipf("archive not available (%d)", r.Status)
-	}
-	// Gina is online when frank writes (else the messages would reach her
-	// next session as offline messages, not from the archive).
-	b := browsertest.Launch(t)
-	online := newPage(t, b, "gina-before")
-	signIn(t, e, online, gina.Name, gina.Password)
-	const n = 150 // the page is 100
-	body := func(i int) string { return fmt.Sprintf("history %03d", i) }
-	for i := 1; i <= n; i++ {
-		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(gina.Name), tok, "text/plain", body(i)); r.Status != http.StatusOK {
-			t.Fatalf("send %d: %d %s", i, r.Status, r.Body)
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		frank, gina := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		tok := e.Login(t, frank.Name, frank.Password)
+		if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tok, "", ""); r.Status != http.StatusOK {
+			t.Skipf("archive not available (%d)", r.Status)
 		}
-	}
-	online.Wait(t, `(document.querySelector(`+js(convButton(frank.JID)+" .unread")+`) || {}).textContent === "`+fmt.Sprint(n)+`"`)
-	// Another browser (nothing cached) opens the conversation.
-	p := newPage(t, b, "gina")
-	signIn(t, e, p, gina.Name, gina.Password)
-	openChat(t, p, frank.Name)
+		// Gina is online when frank writes (else the messages would reach her
+		// next session as offline messages, not from the archive).
+		online := newPage(t, b, "gina-before-"+v.name)
+		signIn(t, e, online, gina.Name, gina.Password)
+		const n = 250 // the page is 100
+		body := func(i int) string { return fmt.Sprintf("history %03d", i) }
+		for i := 1; i <= n; i++ {
+			if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(gina.Name), tok, "text/plain", body(i)); r.Status != http.StatusOK {
+				t.Fatalf("send %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		online.Wait(t, `(document.querySelector(`+js(convButton(frank.JID)+" .unread")+`) || {}).textContent === "`+fmt.Sprint(n)+`"`)
+		// Another browser (nothing cached) opens the conversation.
+		p := newPage(t, b, "gina-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, gina.Name, gina.Password)
+		openChat(t, p, frank.Name)
 
-	const count = `document.querySelectorAll("#messages .msg").length`
-	const inOrder = `(() => { const b = [...document.querySelectorAll("#messages .body")].map(e => e.textContent);
-		return b.every((x, i) => i === 0 || b[i-1] < x); })()`
-	waitShownOnce(t, p, body(n))
-	p.Wait(t, count+` === 100`)
-	if got := browsertest.MustEval[[]int](t, p, `[`+shown(body(50))+`, `+shown(body(51))+`]`); got[0] != 0 || got[1] != 1 {
-		t.Errorf("the first page shows %s %d times and %s %d times, want the newest 100 only", body(50), got[0], body(51), got[1])
-	}
-	if !browsertest.MustEval[bool](t, p, inOrder) {
-		t.Error("the newest page is not in order")
-	}
-	p.Wait(t, `(l => l.scrollHeight - l.scrollTop - l.clientHeight < 40)(document.getElementById("messages"))`)
+		const count = `document.querySelectorAll("#messages .msg").length`
+		const inOrder = `(() => { const b = [...document.querySelectorAll("#messages .body")].map(e => e.textContent);
+			return b.every((x, i) => i === 0 || b[i-1] < x); })()`
+		waitShownOnce(t, p, body(n))
+		p.Wait(t, count+` === 100`)
+		if got := browsertest.MustEval[[]int](t, p, `[`+shown(body(150))+`, `+shown(body(151))+`]`); got[0] != 0 || got[1] != 1 {
+			t.Errorf("the first page shows %s %d times and %s %d times, want the newest 100 only", body(150), got[0], body(151), got[1])
+		}
+		if !browsertest.MustEval[bool](t, p, inOrder) {
+			t.Error("the newest page is not in order")
+		}
+		p.Wait(t, `(l => l.scrollHeight - l.scrollTop - l.clientHeight < 40)(document.getElementById("messages"))`)
 
-	// Scroll to the top: the older page comes above, and the message that
-	// was at the top stays in view where it was.
-	top := `(() => { const l = document.getElementById("messages");
-		const m = [...l.querySelectorAll(".msg")].find(e => e.querySelector(".body").textContent === ` + js(body(51)) + `);
-		return Math.round(m.getBoundingClientRect().top - l.getBoundingClientRect().top); })()`
-	before := browsertest.MustEval[int](t, p, `(document.getElementById("messages").scrollTop = 0, `+top+`)`)
-	p.Wait(t, count+` === `+fmt.Sprint(n))
-	for i := 1; i <= n; i++ {
-		assertShownOnce(t, p, body(i))
-	}
-	if !browsertest.MustEval[bool](t, p, inOrder) {
-		t.Error("the conversation is not in order after the older page came")
-	}
-	if after := browsertest.MustEval[int](t, p, top); after < before-40 || after > before+40 {
-		t.Errorf("%s moved from %dpx to %dpx below the list's top when the older page came", body(51), before, after)
-	}
-	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "history.png"))
+		// Scroll to the top, twice: each time the older page comes above,
+		// and the message that was at the top stays in view where it was.
+		for _, page := range []struct{ wasTop, total int }{{151, 200}, {51, n}} {
+			top := `(() => { const l = document.getElementById("messages");
+				const m = [...l.querySelectorAll(".msg")].find(e => e.querySelector(".body").textContent === ` + js(body(page.wasTop)) + `);
+				return Math.round(m.getBoundingClientRect().top - l.getBoundingClientRect().top); })()`
+			before := browsertest.MustEval[int](t, p, `(document.getElementById("messages").scrollTop = 0, `+top+`)`)
+			p.Wait(t, count+` === `+fmt.Sprint(page.total))
+			if !browsertest.MustEval[bool](t, p, inOrder) {
+				t.Errorf("the conversation is not in order with %d messages", page.total)
+			}
+			if after := browsertest.MustEval[int](t, p, top); after < before-40 || after > before+40 {
+				t.Errorf("%s moved from %dpx to %dpx below the list's top when the older page came", body(page.wasTop), before, after)
+			}
+		}
+		for i := 1; i <= n; i++ {
+			assertShownOnce(t, p, body(i))
+		}
+		p.Screenshot(t, filepath.Join(t.ArtifactDir(), "history-"+v.name+".png"))
+	})
 }
 
 // TestBrowserNoSuchUser: writing to an address that does not exist never
 // shows it typing (a bounce echoes our own chat state back), and the
-// bounce says the message was not delivered.
+// bounce says the message was not delivered. At both viewports.
 func TestBrowserNoSuchUser(t *testing.T) {
 	t.Parallel()
-	_, alice, p := signedInAlone(t, "alice")
-	// Remember whether "typing" ever shows, however briefly.
-	browsertest.MustEval[bool](t, p, `(() => {
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice := ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		// Remember whether "typing" ever shows, however briefly.
+		browsertest.MustEval[bool](t, p, `(() => {
 		const el = document.getElementById("typing");
 		window.typingSeen = "";
 		new MutationObserver(() => { if (el.textContent.includes("typing")) window.typingSeen = el.textContent; })
 			.observe(el, {childList: true, characterData: true, subtree: true});
 		return true;
 	})()`)
-	ghost := "nosuch" + strings.ToLower(alice.Name)
-	openChat(t, p, ghost)
-	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hello ghost"))
-	p.Do(t, chromedp.Click(chromedp.ID("send")))
-	p.Wait(t, `document.getElementById("notice").textContent.includes("not delivered")`)
-	p.Do(t, chromedp.Sleep(time.Second)) // a late bounce
-	if seen := browsertest.MustEval[string](t, p, `window.typingSeen`); seen != "" {
-		t.Errorf("the page showed %q for an address that does not exist", seen)
-	}
-	if got := browsertest.MustEval[string](t, p, `document.getElementById("typing").textContent`); got != "" {
-		t.Errorf("typing line %q", got)
-	}
+		ghost := "nosuch" + strings.ToLower(alice.Name)
+		openChat(t, p, ghost)
+		p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hello ghost"))
+		p.Do(t, chromedp.Click(chromedp.ID("send")))
+		p.Wait(t, `document.getElementById("notice").textContent.includes("not delivered")`)
+		p.Do(t, chromedp.Sleep(time.Second)) // a late bounce
+		if seen := browsertest.MustEval[string](t, p, `window.typingSeen`); seen != "" {
+			t.Errorf("the page showed %q for an address that does not exist", seen)
+		}
+		if got := browsertest.MustEval[string](t, p, `document.getElementById("typing").textContent`); got != "" {
+			t.Errorf("typing line %q", got)
+		}
+	})
 }
 
 // TestBrowserConnection: the badge follows the event stream. The network
 // goes away while the stream stays open (a blip), and comes back: the
 // badge says connected again, and a message sent meanwhile is shown.
-// (Before, the badge kept saying Offline while messages arrived.)
+// (Before, the badge kept saying Offline while messages arrived.) At both
+// viewports.
 func TestBrowserConnection(t *testing.T) {
 	t.Parallel()
-	e, u, p := signedInAlone(t, "alice")
-	bob := ejabberdtest.NewUser(t)
-	tok := e.Login(t, bob.Name, bob.Password)
-	p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		u, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, u.Name, u.Password)
+		tok := e.Login(t, bob.Name, bob.Password)
+		p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
 
-	setOffline(t, p, true)
-	p.Wait(t, `document.body.dataset.conn === "offline"`)
-	setOffline(t, p, false)
-	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), tok, "text/plain", "after the blip"); r.Status != http.StatusOK {
-		t.Fatalf("send: %d %s", r.Status, r.Body)
-	}
-	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
-	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+		setOffline(t, p, true)
+		p.Wait(t, `document.body.dataset.conn === "offline"`)
+		setOffline(t, p, false)
+		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), tok, "text/plain", "after the blip"); r.Status != http.StatusOK {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+		p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
+		p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+	})
 }
 
 // TestBrowserSignInErrors: each way a sign-in or registration fails is
@@ -1005,7 +1026,7 @@ func TestBrowserConnection(t *testing.T) {
 // the server's message: a wrong password, no passkey for this user, a
 // username the server refuses (no regular expression shown), a password
 // too short, a taken name, an account locked out (with the wait), too
-// many attempts, and a server that cannot be reached.
+// many attempts, and a server that cannot be reached. At both viewports.
 func TestBrowserSignInErrors(t *testing.T) {
 	t.Parallel()
 	e := gatewayenv.Start(t, func(c *gateway.Config) {
@@ -1013,7 +1034,16 @@ func TestBrowserSignInErrors(t *testing.T) {
 		c.Auth.PerUser = gateway.RateLimit{Every: time.Hour, Burst: 3} // and refused at the fourth
 	})
 	b := browsertest.Launch(t)
-	p := newPage(t, b, "visitor")
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { signInErrors(t, e, b, v) })
+	}
+}
+
+// signInErrors is TestBrowserSignInErrors at the viewport v, with people
+// of its own.
+func signInErrors(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	p := newPage(t, b, "visitor-"+v.name)
+	v.apply(t, p)
 	p.AllowText("status of 400", "status of 401", "status of 403", "status of 409", "status of 429", "ERR_INTERNET_DISCONNECTED")
 	wrong, locked, limited := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	p.Do(t, chromedp.Navigate(e.URL+"/"))
@@ -1043,9 +1073,9 @@ func TestBrowserSignInErrors(t *testing.T) {
 		regexp.MustCompile(`^Wrong username or password\.$`))
 	expect("no passkey", attempt(wrong.Name, "", "login-passkey"),
 		regexp.MustCompile(`^This user has no passkey`))
-	expect("a username with a space, signing in", attempt("Jane Doe", "whatever it is", "login-submit"),
+	expect("a username with a space, signing in", attempt("Jane "+v.name, "whatever it is", "login-submit"),
 		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
-	expect("a username with a space, registering", attempt("Jane Doe", "a long enough password", "register-submit"),
+	expect("a username with a space, registering", attempt("Jane "+v.name, "a long enough password", "register-submit"),
 		regexp.MustCompile(`^That username cannot be used: a username has no spaces`))
 	expect("a short password", attempt("new"+strings.ToLower(wrong.Name), "short", "register-submit"),
 		regexp.MustCompile(`^Choose a longer password: at least 8 characters\.$`))
@@ -1080,113 +1110,135 @@ func TestBrowserSignInErrors(t *testing.T) {
 // TestBrowserDrafts: each conversation keeps its own unsent text. A draft
 // typed to bob is not in carol's composer, and what is sent to carol goes
 // to carol only; back with bob, and after a reload, bob's draft is there,
-// and sent, it goes to bob.
+// and sent, it goes to bob. At both viewports.
 func TestBrowserDrafts(t *testing.T) {
 	t.Parallel()
-	_, _, p := signedInAlone(t, "alice")
-	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	composer := func(want string) {
-		t.Helper()
-		p.Wait(t, `document.getElementById("composer-input").value === `+js(want))
-	}
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		composer := func(want string) {
+			t.Helper()
+			p.Wait(t, `document.getElementById("composer-input").value === `+js(want))
+		}
+		back := func() { // a phone shows the list or a conversation
+			if v.mobile {
+				p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+			}
+		}
 
-	openChat(t, p, bob.Name)
-	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "draft for bob"))
-	openChat(t, p, carol.Name)
-	composer("")
-	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi carol"), chromedp.Click(chromedp.ID("send")))
-	waitShownOnce(t, p, "hi carol")
-	composer("")
+		openChat(t, p, bob.Name)
+		p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "draft for bob"))
+		leaveConversation(t, p, v, carol.Name)
+		composer("")
+		p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hi carol"), chromedp.Click(chromedp.ID("send")))
+		waitShownOnce(t, p, "hi carol")
+		composer("")
 
-	clickConv(t, p, bob.JID)
-	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
-	composer("draft for bob")
-	if n := browsertest.MustEval[int](t, p, shown("hi carol")); n != 0 {
-		t.Errorf("bob's conversation shows the message sent to carol")
-	}
-	p.Do(t, chromedp.Reload())
-	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conv-title").textContent === `+js(bob.Name))
-	composer("draft for bob")
-	p.Do(t, chromedp.Click(chromedp.ID("send")))
-	waitShownOnce(t, p, "draft for bob")
-	composer("")
+		back()
+		clickConv(t, p, bob.JID)
+		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name))
+		composer("draft for bob")
+		if n := browsertest.MustEval[int](t, p, shown("hi carol")); n != 0 {
+			t.Errorf("bob's conversation shows the message sent to carol")
+		}
+		p.Do(t, chromedp.Reload())
+		p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conv-title").textContent === `+js(bob.Name))
+		composer("draft for bob")
+		p.Do(t, chromedp.Click(chromedp.ID("send")))
+		waitShownOnce(t, p, "draft for bob")
+		composer("")
 
-	clickConv(t, p, carol.JID)
-	p.Wait(t, `document.getElementById("conv-title").textContent === `+js(carol.Name))
-	waitShownOnce(t, p, "hi carol")
-	composer("")
-	if n := browsertest.MustEval[int](t, p, shown("draft for bob")); n != 0 {
-		t.Errorf("carol's conversation shows the message sent to bob")
-	}
+		back()
+		clickConv(t, p, carol.JID)
+		p.Wait(t, `document.getElementById("conv-title").textContent === `+js(carol.Name))
+		waitShownOnce(t, p, "hi carol")
+		composer("")
+		if n := browsertest.MustEval[int](t, p, shown("draft for bob")); n != 0 {
+			t.Errorf("carol's conversation shows the message sent to bob")
+		}
+	})
 }
 
 // TestBrowserChats: the recent conversations, people and rooms, are
 // listed by their last activity, each with its last message, its time and
 // its unread count; the conversation shows the day and groups one
-// sender's messages in a row.
+// sender's messages in a row. At both viewports.
 func TestBrowserChats(t *testing.T) {
 	t.Parallel()
-	e, alice, p := signedInAlone(t, "alice")
-	bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	tokBob, tokCarol := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password)
-	say := func(tok, text string) {
-		t.Helper()
-		if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(alice.Name), tok, "text/plain", text); r.Status != http.StatusOK {
-			t.Fatalf("send: %d %s", r.Status, r.Body)
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		tokBob, tokCarol := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password)
+		say := func(tok, text string) {
+			t.Helper()
+			if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(alice.Name), tok, "text/plain", text); r.Status != http.StatusOK {
+				t.Fatalf("send: %d %s", r.Status, r.Body)
+			}
 		}
-	}
-	order := func(want ...string) {
-		t.Helper()
-		p.Wait(t, `JSON.stringify([...document.querySelectorAll("#chats button")].map(b => b.dataset.conv.split("@")[0])) === `+js(`["`+strings.Join(want, `","`)+`"]`))
-	}
-	item := func(jid, part string) string {
-		return browsertest.MustEval[string](t, p, `(document.querySelector(`+js(convButton(jid)+" "+part)+`) || {}).textContent || ""`)
-	}
+		order := func(want ...string) {
+			t.Helper()
+			p.Wait(t, `JSON.stringify([...document.querySelectorAll("#chats button")].map(b => b.dataset.conv.split("@")[0])) === `+js(`["`+strings.Join(want, `","`)+`"]`))
+		}
+		item := func(jid, part string) string {
+			return browsertest.MustEval[string](t, p, `(document.querySelector(`+js(convButton(jid)+" "+part)+`) || {}).textContent || ""`)
+		}
 
-	// Nothing yet: the list says how to start, and our own address.
-	p.Wait(t, `document.querySelector("#chats .hint").textContent.includes(`+js(alice.JID)+`)`)
+		// Nothing yet: the list says how to start, and our own address.
+		p.Wait(t, `document.querySelector("#chats .hint").textContent.includes(`+js(alice.JID)+`)`)
 
-	say(tokBob, "first from bob")
-	order("chat:" + bob.Name)
-	say(tokCarol, "hello from carol\nsecond line")
-	order("chat:"+carol.Name, "chat:"+bob.Name)
-	if got := item(carol.JID, ".snippet"); got != "hello from carol second line" {
-		t.Errorf("carol's last message in the list: %q", got)
-	}
-	if got := item(carol.JID, ".unread"); got != "1" {
-		t.Errorf("carol's unread count: %q", got)
-	}
-	if got := item(carol.JID, ".when"); !regexp.MustCompile(`[0-9]`).MatchString(got) {
-		t.Errorf("carol's time in the list: %q", got)
-	}
+		say(tokBob, "first from bob")
+		order("chat:" + bob.Name)
+		say(tokCarol, "hello from carol\nsecond line")
+		order("chat:"+carol.Name, "chat:"+bob.Name)
+		if got := item(carol.JID, ".snippet"); got != "hello from carol second line" {
+			t.Errorf("carol's last message in the list: %q", got)
+		}
+		if got := item(carol.JID, ".unread"); got != "1" {
+			t.Errorf("carol's unread count: %q", got)
+		}
+		if got := item(carol.JID, ".when"); !regexp.MustCompile(`[0-9]`).MatchString(got) {
+			t.Errorf("carol's time in the list: %q", got)
+		}
 
-	// A new message moves its conversation up; the keyboard's place in the
-	// list stays where it was.
-	browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(carol.JID))+`).focus(), true)`)
-	say(tokBob, "bob again")
-	order("chat:"+bob.Name, "chat:"+carol.Name)
-	if got := browsertest.MustEval[string](t, p, `document.activeElement.dataset.conv || document.activeElement.id`); got != "chat:"+carol.JID {
-		t.Errorf("the focus went to %q when the list was redrawn", got)
-	}
-	p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
+		// A new message moves its conversation up; the keyboard's place in the
+		// list stays where it was.
+		browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(convButton(carol.JID))+`).focus(), true)`)
+		say(tokBob, "bob again")
+		order("chat:"+bob.Name, "chat:"+carol.Name)
+		if got := browsertest.MustEval[string](t, p, `document.activeElement.dataset.conv || document.activeElement.id`); got != "chat:"+carol.JID {
+			t.Errorf("the focus went to %q when the list was redrawn", got)
+		}
+		p.Wait(t, `(document.querySelector(`+js(convButton(bob.JID)+" .unread")+`) || {}).textContent === "2"`)
 
-	// Opened: read; the day is named, and bob's two messages are one group.
-	clickConv(t, p, bob.JID)
-	waitShownOnce(t, p, "bob again")
-	p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
-	if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today first grouped" {
-		t.Errorf("the conversation's elements: %v, want a day, then one group of two", got)
-	}
+		// Opened: read; the day is named, both of bob's messages were unread
+		// (the "New messages" divider above them), and they are one group.
+		clickConv(t, p, bob.JID)
+		waitShownOnce(t, p, "bob again")
+		p.Wait(t, `!document.querySelector(`+js(convButton(bob.JID)+" .unread")+`)`)
+		if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : li.classList.contains("new-divider") ? "new" : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today new first grouped" {
+			t.Errorf("the conversation's elements: %v, want a day, the divider, then one group of two", got)
+		}
 
-	// A room joined and written to comes first, with our message.
-	if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
-		room := "chats" + strings.ToLower(alice.Name)
-		enterRoom(t, p, room)
-		send(t, p, "room hello")
-		order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
-		p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)
-	}
-	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats.png"))
+		// A room joined and written to comes first, with our message.
+		if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
+			room := "chats" + strings.ToLower(alice.Name)
+			if v.mobile {
+				p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+			}
+			enterRoom(t, p, room)
+			send(t, p, "room hello")
+			if v.mobile {
+				p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+			}
+			order("room:"+room, "chat:"+bob.Name, "chat:"+carol.Name)
+			p.Wait(t, `document.querySelector("#chats button .snippet").textContent === "You: room hello"`)
+		}
+		p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats-"+v.name+".png"))
+	})
 }
 
 // signInWith signs in with the form, "stay signed in" ticked or not.

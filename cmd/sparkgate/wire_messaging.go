@@ -29,6 +29,7 @@ var messagingOptions = []option{
 func wireMessaging(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys, gc *gateway.Config) error {
 	gc.Messaging.Timeout = c.Messaging.Timeout
 	gc.Messaging.KeywordScan = c.Messaging.KeywordScan
-	gc.Messaging.Unread = st // unread counts and last read ids (issue 19)
+	gc.Messaging.Unread = st   // unread counts and last read ids (issue 19)
+	gc.Messaging.Requests = st // contact requests waiting for an answer (issue 25)
 	return nil
 }

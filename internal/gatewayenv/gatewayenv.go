@@ -156,7 +156,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
 		Rooms:        rooms.Sealed(st, keys),
-		Messaging:    gateway.MessagingConfig{Unread: st},
+		Messaging:    gateway.MessagingConfig{Unread: st, Requests: st},
 	}
 	if o.Store != "" {
 		cfg.Auth.Failures, cfg.Auth.Attempts = st, st

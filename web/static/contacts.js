@@ -3,7 +3,8 @@
 // result. The events handled here are chatapi.presence (of contacts; a
 // room's occupants go to rooms.js), chatapi.roster, the gateway's word
 // that an item of the roster changed (added, updated or removed, here or
-// on another device), chatapi.request (a request declined on some tab)
+// on another device), chatapi.request (a request declined on some tab;
+// the requests waiting come from GET /contact-requests)
 // and chatapi.blocklist (someone blocked or unblocked, anywhere).
 
 import { call, seg, available, features, ApiError } from './api.js';
@@ -81,6 +82,24 @@ export async function declineContact(jid) {
   } catch (e) { fail(e); }
 }
 
+// loadRequests takes the contact requests still waiting for an answer
+// from the gateway (GET /contact-requests), which keeps them for every tab
+// and device: the XMPP server tells only the session that is open when a
+// request comes. A request heard while the list was on its way stays; one
+// known before and no longer listed was answered elsewhere.
+export async function loadRequests() {
+  const before = new Set(model.requests.keys());
+  let res;
+  try {
+    res = await available(() => call('GET', '/contact-requests', { feature: 'requests' }));
+  } catch { return; }
+  if (!res) return;
+  const listed = new Set(res.map((r) => bare(r.jid || '')).filter(Boolean));
+  for (const jid of before) if (!listed.has(jid)) model.requests.delete(jid);
+  for (const jid of listed) if (!model.blocked.has(jid)) model.requests.set(jid, true);
+  changed('requests');
+}
+
 // onRequest takes chatapi.request: a request answered on some tab.
 export function onRequest(d) {
   const jid = bare(d.jid || '');
@@ -151,6 +170,10 @@ export function onPresence(d) {
     }
     model.requests.set(from, true);
     changed('requests');
+    return;
+  }
+  if (type === 'unsubscribe') { // the person withdrew the request
+    if (model.requests.has(from)) dismissContact(from);
     return;
   }
   if (type !== 'available' && type !== 'unavailable') return;

@@ -68,6 +68,7 @@ function onEvent(name, d) {
       contacts.loadRoster().catch(() => {});
       loadUnread();
       contacts.loadBlocklist();
+      contacts.loadRequests();
       break;
     case 'chatapi.unread': state.setUnread(d.jid || '', Boolean(d.room), d.count || 0, d.lastRead || ''); break;
     case 'chatapi.avatar': onAvatar(d); break;
@@ -115,6 +116,7 @@ async function startSession(user, token) {
   }
   rooms.refreshJoined();
   await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats()]);
+  contacts.loadRequests(); // after the blocklist: a blocked person's request is not shown
   applyFeatures();
   // Pictures announced before this tab opened: ours and the contacts'.
   state.whenReady().then(() => loadAvatars([model.jid, ...[...model.convs.values()].filter((c) => c.inRoster).map((c) => c.jid)])).catch(() => {});

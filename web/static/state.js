@@ -189,10 +189,13 @@ export function conv(kind, jid, title) {
 
 export function activeConv() { return model.convs.get(model.active) || null; }
 
-// open makes id the open conversation and marks it read.
+// open makes id the open conversation and marks it read. What was unread
+// is kept as c.readMark, {lastRead, count}, for the "New messages" divider
+// (view.js) while the conversation stays open; null when nothing was.
 export function open(id) {
   const c = model.convs.get(id);
   if (!c) return null;
+  if (model.active !== id) c.readMark = c.unread > 0 ? { lastRead: c.lastRead || '', count: c.unread } : null;
   model.active = id;
   c.unread = 0;
   if (!c.openedAt) c.openedAt = Date.now();

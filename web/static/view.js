@@ -167,6 +167,51 @@ function dayItem(t) {
   return li;
 }
 
+// newFrom answers the first message of c the person has not read, where
+// the "New messages" divider goes, or null: the message after the one read
+// up to (c.readMark.lastRead: a chat message's id, a room's archive id)
+// when it is loaded, else the count-th last message from others. Once
+// found it stays (c.readMark.key), so messages coming while the
+// conversation is open move nothing; while fewer are loaded than were
+// unread, the first loaded one from others stands in until older pages
+// come.
+function newFrom(c) {
+  const mark = c.readMark;
+  if (!mark || !mark.count) return null;
+  const msgs = c.messages;
+  if (mark.key) {
+    const m = msgs.find((x) => x.key === mark.key);
+    if (m) return m;
+  }
+  let found = null;
+  if (mark.lastRead) {
+    const i = msgs.findIndex((m) => m.id === mark.lastRead || m.stanzaId === mark.lastRead);
+    if (i >= 0) found = msgs.slice(i + 1).find((m) => !m.mine) || null;
+  }
+  for (let i = msgs.length - 1, n = 0; i >= 0 && !found; i--) {
+    if (!msgs[i].mine && ++n === mark.count) found = msgs[i];
+  }
+  if (found) {
+    mark.key = found.key;
+    return found;
+  }
+  return msgs.find((m) => !m.mine) || null;
+}
+
+// dividerItem is the "New messages" divider, an item of the list like a
+// day's; the announcement is made once, by renderMessages.
+function dividerItem() {
+  let li = shown.items.get('new');
+  if (!li) {
+    li = document.createElement('li');
+    li.className = 'new-divider';
+    li.dataset.key = 'new';
+    li.textContent = 'New messages';
+    shown.items.set('new', li);
+  }
+  return li;
+}
+
 function messageItem(m, c) {
   const li = document.createElement('li');
   li.className = 'msg' + (m.mine ? ' mine' : '');
@@ -481,7 +526,7 @@ function announce(lines) {
 // shown is what the list shows: the conversation, its elements by message
 // key (or 'day:' + midnight), the key of its last message, and how many
 // messages came below while the person was scrolled up.
-const shown = { conv: '', items: new Map(), lastKey: 0, unseen: 0, picking: 0, confirming: 0, focus: null };
+const shown = { conv: '', items: new Map(), lastKey: 0, unseen: 0, picking: 0, confirming: 0, focus: null, newSaid: false };
 
 // atBottom tells whether the list is scrolled to (near) its end.
 function atBottom(list) {
@@ -499,6 +544,7 @@ function renderMessages() {
     shown.unseen = 0;
     shown.picking = 0;
     shown.confirming = 0;
+    shown.newSaid = false;
   }
   if (!c) { updateJump(); return; }
   const fresh = list.childElementCount === 0;
@@ -519,11 +565,18 @@ function renderMessages() {
   // (not when the list is first drawn).
   let pastLast = shown.lastKey === 0 ? null : false;
   const added = [], said = [];
+  const first = newFrom(c);
+  let divider = null;
   for (const m of c.messages) {
     if (m.t && (!prev || dayStart(prev.t) !== dayStart(m.t))) {
       const day = dayItem(m.t);
       keep.add(day.dataset.key);
       place(day);
+    }
+    if (m === first) {
+      divider = dividerItem();
+      keep.add('new');
+      place(divider);
     }
     keep.add(m.key);
     let li = shown.items.get(m.key);
@@ -562,6 +615,11 @@ function renderMessages() {
     said.unshift(`${theirs.length} new messages.`);
   } else {
     said.unshift(...theirs.map((m) => `${m.nick || local(m.from)}: ${short(m.body, 200)}`));
+  }
+  if (divider && !shown.newSaid) {
+    shown.newSaid = true; // once per opening
+    const n = c.readMark.count;
+    said.unshift(`${n} new message${n === 1 ? '' : 's'} since you last read.`);
   }
   announce(said);
 
