@@ -174,6 +174,11 @@ func TestBrowserChatsRestored(t *testing.T) {
 	phone.Wait(t, `!!document.querySelector('#rooms button[data-conv^="room:`+room+`@"]')`)
 	phone.Screenshot(t, filepath.Join(t.ArtifactDir(), "chats-restored-phone.png"))
 
+	// And a new tab on the desktop, which kept nothing of the first.
+	tab := newPage(t, b, "alice-desk-2")
+	signIn(t, e, tab, alice.Name, alice.Password)
+	tab.Wait(t, chatOrder+` === `+js(`["`+strings.Join(want, `","`)+`"]`))
+
 	// Opening a restored chat shows its history once.
 	clickConv(t, phone, carol.JID)
 	waitShownOnce(t, phone, "alice asks carol") // from the conversation's own page

@@ -1222,6 +1222,20 @@ func TestBrowserChats(t *testing.T) {
 		if got := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages > li")].map(li => li.classList.contains("day") ? "day:" + li.textContent : li.classList.contains("new-divider") ? "new" : (li.classList.contains("grouped") ? "grouped" : "first"))`); strings.Join(got, " ") != "day:Today new first grouped" {
 			t.Errorf("the conversation's elements: %v, want a day, the divider, then one group of two", got)
 		}
+		// Bubbles are sized to what they hold: a short message's is
+		// narrower than half the list, a long one's stops at the bubble's
+		// maximum width (75% of the list, 90% on a phone) and wraps.
+		long := strings.TrimSpace(strings.Repeat("a long message that wraps ", 20))
+		say(tokBob, long)
+		waitShownOnce(t, p, long)
+		widths := browsertest.MustEval[[]float64](t, p, `(() => {
+			const list = document.querySelector("#messages").clientWidth;
+			const w = (text) => [...document.querySelectorAll("#messages li.msg")].find(li => li.textContent.includes(text)).getBoundingClientRect().width / list;
+			return [w("bob again"), w("a long message that wraps a long")];
+		})()`)
+		if widths[0] >= 0.5 || widths[1] < 0.6 || widths[1] > 0.91 {
+			t.Errorf("bubble widths as a share of the list: short %.2f (want < 0.5), long %.2f (want 0.6–0.9)", widths[0], widths[1])
+		}
 
 		// A room joined and written to comes first, with our message.
 		if r := e.Do(t, "GET", rest+"/groupchat/rooms", tokBob, "", ""); r.Status == http.StatusOK {
