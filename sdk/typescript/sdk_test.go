@@ -28,12 +28,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sparkgate/sparkgate"
+	"github.com/sparkgate/sparkgate/internal/browsertest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
 	"github.com/sparkgate/sparkgate/internal/npmci"
 )
 
-func TestMain(m *testing.M) { ejabberdtest.Main(m) }
+func TestMain(m *testing.M) { ejabberdtest.Main(browsertest.Wrap(m)) }
 
 var toolchain struct {
 	once sync.Once
@@ -101,16 +102,20 @@ func workdir(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	if err := os.CopyFS(filepath.Join(dir, "src"), os.DirFS("src")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.CopyFS(filepath.Join(dir, "test"), os.DirFS("test")); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{"src", "test"} {
+		if err := copyDir(d, filepath.Join(dir, d)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.Symlink(mods, filepath.Join(dir, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// copyDir copies the directory src (relative to the package) to dst.
+func copyDir(src, dst string) error {
+	return os.CopyFS(dst, os.DirFS(src))
 }
 
 // TestSDKTypesAreFresh regenerates src/schema.gen.ts from ../../openapi.yaml
