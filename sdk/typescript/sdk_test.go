@@ -211,7 +211,8 @@ const tokenLifetime = 6 * time.Second
 func TestIntegrationSDK(t *testing.T) {
 	t.Parallel()
 	dir := workdir(t)
-	env := gatewayenv.StartWith(t, gatewayenv.Options{TokenLifetime: tokenLifetime})
+	env := gatewayenv.StartWith(t, gatewayenv.Options{TokenLifetime: tokenLifetime, Push: true})
+	push := env.Push.Subscribe(t)
 	type user struct {
 		Name     string `json:"name"`
 		Password string `json:"password"`
@@ -245,8 +246,13 @@ func TestIntegrationSDK(t *testing.T) {
 		"SPARKGATE_USERS=" + string(usersJSON),
 		"SPARKGATE_CONTROL=" + control.URL,
 		"SPARKGATE_TOKEN_LIFETIME_MS=" + strconv.FormatInt(tokenLifetime.Milliseconds(), 10),
+		"SPARKGATE_PUSH_SUBSCRIPTION=" + push.JSON(),
 	}, "--test", "--test-reporter=spec", "build/test/")
 	t.Logf("node --test (%v):\n%s", time.Since(began).Round(time.Millisecond), out)
+	// The subscription the SDK stored gets the message sent to its user.
+	if m := env.Push.Next(t, 15*time.Second); m.Endpoint != push.Endpoint || !strings.Contains(string(m.Plaintext), "pushed") {
+		t.Errorf("push to %s: %s, want the message \"pushed\" at %s", m.Endpoint, m.Plaintext, push.Endpoint)
+	}
 	if !strings.Contains(out, "skipped 0") && !regexp.MustCompile(`(?m)^\S*\s*skipped 0`).MatchString(out) {
 		t.Error("some Node tests were skipped")
 	}

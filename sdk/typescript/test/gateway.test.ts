@@ -4,11 +4,14 @@
 //   SPARKGATE_USERS    JSON [{name, password, jid}, …], three fresh users
 //   SPARKGATE_CONTROL  an origin whose POST /drop cuts every open event stream
 //   SPARKGATE_TOKEN_LIFETIME_MS  the access tokens' lifetime
+//   SPARKGATE_PUSH_SUBSCRIPTION  a PushSubscription's JSON at the gateway's
+//                      fake push service; the Go test then waits for the
+//                      notification of the message sent to the third user
 // Without SPARKGATE_URL they are skipped (the unit tests still run).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { Sparkgate, type EventMap, type Subscription } from "../src/index.js";
+import { putPushSubscription, Sparkgate, type EventMap, type Subscription } from "../src/index.js";
 
 const url = process.env.SPARKGATE_URL ?? "";
 const skip = url ? false : "SPARKGATE_URL is not set (run go test -run TestIntegrationSDK ./sdk/typescript/)";
@@ -209,4 +212,16 @@ test("password then TOTP second factor", { skip }, async () => {
   assert.ok(tokens.token);
   const me = await other.api.GET("/sparkweb/api/rest/user");
   assert.equal(me.data?.username, carol.name);
+
+  // Web Push: carol has no open stream, so a message to her is pushed to
+  // the subscription stored here (the Go test checks it arrives).
+  await putPushSubscription(other, "node-test", JSON.parse(process.env.SPARKGATE_PUSH_SUBSCRIPTION ?? "{}"));
+  await assert.rejects(
+    putPushSubscription(other, "bad", { endpoint: "ftp://nowhere", keys: { p256dh: "x", auth: "y" } }),
+    (e: { status: number }) => e.status === 400,
+  );
+  const bob = await login(users[1]);
+  await send(bob, carol, "pushed");
+  bob.close();
+  other.close();
 });
