@@ -20,6 +20,13 @@ const publicPaths = new Set<string>([
   "/sparkweb/api/rest/token/refresh",
 ]);
 
+// credentialsContainer answers the given container, or the browser's.
+function credentialsContainer(given?: CredentialsContainer): CredentialsContainer {
+  const c = given ?? globalThis.navigator?.credentials;
+  if (!c) throw new Error("sparkgate: no WebAuthn credentials container here");
+  return c;
+}
+
 /** Tokens are what a login or a refresh answers (TokenEntity). */
 export type Tokens = components["schemas"]["TokenEntity"];
 
@@ -188,8 +195,7 @@ export class Sparkgate {
       params: { path: { username } },
     });
     if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey login failed");
-    const container = opts.credentials ?? globalThis.navigator?.credentials;
-    if (!container) throw new Error("sparkgate: no WebAuthn credentials container here");
+    const container = credentialsContainer(opts.credentials);
     const cred = await container.get(requestOptions(start.data.assertion));
     if (!cred) throw new Error("sparkgate: no passkey was chosen");
     const query: { ceremony?: string; remember?: boolean } = {};
@@ -220,8 +226,7 @@ export class Sparkgate {
       headers: { "Content-Type": "text/plain" },
     });
     if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey registration failed");
-    const container = opts.credentials ?? globalThis.navigator?.credentials;
-    if (!container) throw new Error("sparkgate: no WebAuthn credentials container here");
+    const container = credentialsContainer(opts.credentials);
     const cred = await container.create(creationOptions(start.data.credentials));
     if (!cred) throw new Error("sparkgate: no passkey was made");
     const query: { ceremony?: string; name?: string } = {};

@@ -98,6 +98,19 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
     }
   };
 
+  // renew refreshes the tokens unless they changed since token was read
+  // (another call refreshed them already); false when the login is gone.
+  const renew = async (token: string): Promise<boolean> => {
+    if (deps.token() !== token) return true;
+    try {
+      await deps.refresh();
+      return true;
+    } catch (err) {
+      report(err);
+      return false;
+    }
+  };
+
   const run = async () => {
     let attempt = 0;
     let retry: number | undefined;
@@ -129,14 +142,7 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
       }
       if (res.status === 401) {
         await res.body?.cancel().catch(() => {});
-        if (deps.token() === token) {
-          try {
-            await deps.refresh();
-          } catch (err) {
-            report(err);
-            return end("unauthorized");
-          }
-        }
+        if (!(await renew(token))) return end("unauthorized");
         continue;
       }
       if (!res.ok || !res.body) {
@@ -185,14 +191,7 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
       if (stopped) return;
       if (close?.resume) continue; // slow, max-age, shutdown: at once, with the last id
       if (close?.reason === "expired") {
-        if (deps.token() === token) {
-          try {
-            await deps.refresh();
-          } catch (err) {
-            report(err);
-            return end("expired");
-          }
-        }
+        if (!(await renew(token))) return end("expired");
         continue;
       }
       if (close) return end(close.reason === "logout" ? "logout" : "ended");
