@@ -1,7 +1,6 @@
 package typescript_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sparkgate/sparkgate/auth"
@@ -91,19 +88,7 @@ func TestBrowserSDKExample(t *testing.T) {
 	// Passkeys: alice registers one with Chromium's virtual authenticator
 	// and logs in with it, through the bundle's helpers.
 	a := pages[alice.Name]
-	a.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
-			Options: &cdpwebauthn.VirtualAuthenticatorOptions{
-				Protocol: cdpwebauthn.AuthenticatorProtocolCtap2, Ctap2version: cdpwebauthn.Ctap2versionCtap21,
-				Transport: cdpwebauthn.AuthenticatorTransportInternal, HasResidentKey: true,
-				HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
-			},
-		})
-		return err
-	}))
+	a.AddVirtualAuthenticator(t)
 	got := browsertest.MustEval[string](t, a, `(async () => {
 		const { Sparkgate } = await import("/dist/sparkgate-client.js");
 		const sg = new Sparkgate({ autoRefresh: false });
