@@ -31,12 +31,16 @@ generate:
 	$(GO) generate ./...
 
 # sdk regenerates the TypeScript SDK's types from openapi.yaml
-# (sdk/typescript/src/schema.gen.ts, committed) and builds the package into
-# sdk/typescript/dist (not committed). make test fails when the committed
-# types differ from what the spec makes (TestSDKTypesAreFresh).
+# (sdk/typescript/src/schema.gen.ts, committed), builds the package into
+# sdk/typescript/dist (not committed) and copies its ESM bundle to
+# web/static/sparkgate-client.js (committed: the gateway serves it, and the
+# web client stays build-free). make test fails when either committed file
+# differs from what the spec and the sources make (TestSDKTypesAreFresh,
+# TestSDKBuild).
 sdk:
 	scripts/install-deps.sh node
 	cd sdk/typescript && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run generate && npm run build
+	cp sdk/typescript/dist/sparkgate-client.js web/static/sparkgate-client.js
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -30,8 +30,7 @@ import (
 func TestBrowserSDKExample(t *testing.T) {
 	t.Parallel()
 	dir := workdir(t)
-	node(t, dir, nil, "node_modules/esbuild/bin/esbuild", "src/index.ts", "--bundle", "--format=esm",
-		"--target=es2022", "--minify", "--legal-comments=none", "--outfile=dist/sparkgate-client.js")
+	bundle(t, dir)
 	if err := copyDir("example", dir+"/example"); err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +85,12 @@ func TestBrowserSDKExample(t *testing.T) {
 	pages[alice.Name].Wait(t, `document.querySelector("#log .me") && document.querySelector("#log .me").innerText.includes(`+strconv.Quote(text)+`)`)
 
 	// Passkeys: alice registers one with Chromium's virtual authenticator
-	// and logs in with it, through the bundle's helpers.
+	// and logs in with it, through the helpers of the bundle the gateway
+	// serves (web/static/sparkgate-client.js).
 	a := pages[alice.Name]
 	a.AddVirtualAuthenticator(t)
 	got := browsertest.MustEval[string](t, a, `(async () => {
-		const { Sparkgate } = await import("/dist/sparkgate-client.js");
+		const { Sparkgate } = await import("/sparkgate-client.js"); // the gateway's copy
 		const sg = new Sparkgate({ autoRefresh: false });
 		await sg.loginWithPassword(`+strconv.Quote(alice.Name)+`, `+strconv.Quote(alice.Password)+`);
 		await sg.registerPasskey(`+strconv.Quote(alice.Name)+`, `+strconv.Quote(alice.Password)+`, { name: "virtual key" });

@@ -150,12 +150,38 @@ func TestSDKBuild(t *testing.T) {
 	t.Parallel()
 	dir := workdir(t)
 	node(t, dir, nil, "node_modules/typescript/bin/tsc", "-p", "tsconfig.test.json", "--noEmit")
-	node(t, dir, nil, "node_modules/esbuild/bin/esbuild", "src/index.ts", "--bundle", "--format=esm",
-		"--target=es2022", "--minify", "--legal-comments=none", "--outfile=dist/sparkgate-client.js")
+	bundle(t, dir)
 	got := node(t, dir, nil, "--input-type=module", "-e",
 		`const m = await import("./dist/sparkgate-client.js"); console.log(typeof m.Sparkgate, typeof m.subscribePush)`)
 	if strings.TrimSpace(got) != "function function" {
 		t.Errorf("the ESM bundle exports Sparkgate and subscribePush as %q, want functions", got)
+	}
+	// The gateway serves a copy (web/static/sparkgate-client.js) for pages
+	// to import: it must be this build.
+	built, err := os.ReadFile(filepath.Join(dir, "dist", "sparkgate-client.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := os.ReadFile("../../web/static/sparkgate-client.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(built, served) {
+		t.Error("web/static/sparkgate-client.js is stale: run `make sdk` and commit the result")
+	}
+}
+
+// bundle builds dist/sparkgate-client.js in dir, as make sdk does (npm run bundle).
+func bundle(t *testing.T, dir string) {
+	t.Helper()
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Fatal(npmci.ErrNoNPM)
+	}
+	cmd := exec.CommandContext(t.Context(), npm, "run", "--silent", "bundle")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm run bundle: %v\n%s", err, out)
 	}
 }
 
