@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: dev cluster test deps deps-dev generate check-generate fmt-check vet bench soak build
+.PHONY: dev cluster test deps deps-dev generate check-generate fmt-check vet bench soak build sdk
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -29,6 +29,18 @@ cluster: deps-dev
 
 generate:
 	$(GO) generate ./...
+
+# sdk regenerates the TypeScript SDK's types from openapi.yaml
+# (sdk/typescript/src/schema.gen.ts, committed), builds the package into
+# sdk/typescript/dist (not committed) and copies its ESM bundle to
+# web/static/sparkgate-client.js (committed: the gateway serves it, and the
+# web client stays build-free). make test fails when either committed file
+# differs from what the spec and the sources make (TestSDKTypesAreFresh,
+# TestSDKBuild).
+sdk:
+	scripts/install-deps.sh node
+	cd sdk/typescript && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run generate && npm run build
+	cp sdk/typescript/dist/sparkgate-client.js web/static/sparkgate-client.js
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -19,7 +19,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/cdproto/target"
-	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
@@ -350,20 +349,7 @@ func TestBrowserPasskey(t *testing.T) {
 	b := browsertest.Launch(t)
 	u := ejabberdtest.NewUser(t)
 	p := newPage(t, b, "passkey")
-	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
-			Options: &cdpwebauthn.VirtualAuthenticatorOptions{
-				Protocol: cdpwebauthn.AuthenticatorProtocolCtap2, Ctap2version: cdpwebauthn.Ctap2versionCtap21,
-				Transport: cdpwebauthn.AuthenticatorTransportInternal, HasResidentKey: true,
-				HasUserVerification: true, IsUserVerified: true,
-				AutomaticPresenceSimulation: true, // the zero value hangs create()
-			},
-		})
-		return err
-	}))
+	p.AddVirtualAuthenticator(t)
 	signIn(t, e, p, u.Name, u.Password)
 	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
 	p.Wait(t, `document.getElementById("settings").open && !document.getElementById("passkey-add-form").hidden`)

@@ -4,31 +4,26 @@ package browsertest
 //
 // axe-core is not vendored: axe/package.json and axe/package-lock.json pin
 // it, and the first check of a test binary installs it with `npm ci` into
-// a cache directory outside the repository (the user's cache directory,
-// one directory per lock file's hash, filled in a temporary directory and
-// renamed into place, so test binaries running at once never see half an
-// install). Later runs read it from there without the network. Without
+// a cache directory outside the repository (package npmci). Later runs
+// read it from there without the network. Without
 // npm the check fails, naming the install step (scripts/install-deps.sh
 // node), as a missing Chromium does: a skipped accessibility check proves
 // nothing.
 
 import (
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sparkgate/sparkgate/internal/npmci"
 )
 
 //go:embed axe/package.json axe/package-lock.json
@@ -39,7 +34,7 @@ var axePackage embed.FS
 const AxeCacheEnv = "SPARKGATE_AXE_CACHE"
 
 // ErrNoNPM is returned when axe-core is not installed yet and npm is missing.
-var ErrNoNPM = errors.New("browsertest: no npm found to install axe-core (install it with scripts/install-deps.sh node)")
+var ErrNoNPM = npmci.ErrNoNPM
 
 var axe struct {
 	once sync.Once
@@ -62,51 +57,14 @@ func installAxe() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(append(append([]byte{}, pkg...), lock...))
-	root := os.Getenv(AxeCacheEnv)
-	if root == "" {
-		if root, err = os.UserCacheDir(); err != nil {
-			root = os.TempDir()
-		}
-		root = filepath.Join(root, "sparkgate")
-	}
-	dir := filepath.Join(root, "axe-"+hex.EncodeToString(sum[:])[:16])
-	script := func(d string) string { return filepath.Join(d, "node_modules", "axe-core", "axe.min.js") }
-	if b, err := os.ReadFile(script(dir)); err == nil {
-		return string(b), nil
-	}
-	npm, err := exec.LookPath("npm")
+	const script = "node_modules/axe-core/axe.min.js"
+	dir, err := npmci.Install(context.Background(), os.Getenv(AxeCacheEnv), "axe", pkg, lock, script)
 	if err != nil {
-		return "", ErrNoNPM
+		return "", err
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", fmt.Errorf("browsertest: axe cache: %w", err)
-	}
-	tmp, err := os.MkdirTemp(root, "axe-install-")
+	b, err := os.ReadFile(filepath.Join(dir, script))
 	if err != nil {
-		return "", fmt.Errorf("browsertest: axe cache: %w", err)
-	}
-	defer os.RemoveAll(tmp) // gone once renamed
-	for name, b := range map[string][]byte{"package.json": pkg, "package-lock.json": lock} {
-		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
-			return "", err
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error")
-	cmd.Dir = tmp
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("browsertest: npm ci of axe-core in %s: %v\n%s", tmp, err, out)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(script(dir)); statErr != nil { // not another binary's install
-			return "", fmt.Errorf("browsertest: axe cache: %w", err)
-		}
-	}
-	b, err := os.ReadFile(script(dir))
-	if err != nil {
-		return "", fmt.Errorf("browsertest: axe-core installed without axe.min.js: %w", err)
+		return "", fmt.Errorf("browsertest: axe-core: %w", err)
 	}
 	return string(b), nil
 }
