@@ -443,7 +443,7 @@ export interface paths {
          *     | `onConnect` | First event of every stream. `email`, `name`, `username`; additions: `jid` (bare JID), `resumed` (true when the stream resumed from a `Last-Event-ID`). |
          *     | `chatapi.chat` (message) | A one-to-one message with a body (types `chat`, `normal`, `headline`, `error`): `type`, `to`, `from`, `data` (the SparkWeb JSON `data` property, or `null`), `body`; additions: `id` (the message's id attribute), `stanzaId` (archive id, XEP-0359), `stamp` (original send time of a delayed or archived message, RFC 3339 UTC; empty for live messages), `thread`, `sent` (true for a message the user sent, from another tab or another XMPP client via carbons, XEP-0280), `replace` (the id of the earlier message this one corrects, XEP-0308: show `body` in its place), `retract` (the id of the earlier message this one withdraws, XEP-0424; `body` is then empty), `replyTo` (the id of the message this one answers, XEP-0461), `file` (a file the message links to, XEP-0066: `{"url", "desc"}`, `desc` omitted when empty; `body` then holds the URL too). Offline messages flushed at login are kept for the first stream. |
          *     | `chatapi.chat` (chat state) | A chat state notification (XEP-0085): `type: "chatstate"`, `to`, `from`, `state` (`composing`, `paused`, `active`, `inactive`, `gone`); addition `thread`. |
-         *     | `chatapi.muc` (message) | A room message with a body: `type: "groupchat"`, `to`, `from` (room/nick), `data`, `body`; additions: `id`, `stanzaId` (the room's archive id), `stamp` (set for room history replayed on join), `subject` (when the message sets the room subject, `""` when it clears it; absent otherwise), `file` (as in `chatapi.chat`), `replace` (the id of the sender's earlier message it corrects, XEP-0308), `retract` (the id of the sender's earlier message it withdraws, XEP-0424; no body then), `replyTo` (the room's stanza id of the message it answers, XEP-0461). A reaction in a room arrives as `chatapi.reaction` from the occupant, its `id` the room's stanza id of the message. |
+         *     | `chatapi.muc` (message) | A room message with a body: `type: "groupchat"`, `to`, `from` (room/nick), `data`, `body`; additions: `id`, `stanzaId` (the room's archive id), `stamp` (set for room history replayed on join), `subject` (when the message sets the room subject, `""` when it clears it; absent otherwise), `file` (as in `chatapi.chat`), `replace` (the id of the sender's earlier message it corrects, XEP-0308), `retract` (the id of the sender's earlier message it withdraws, XEP-0424; no body then: the room's stanza-id of it when sent through the gateway, as XEP-0424 asks in groupchat, though other clients may name the message's own id), `replyTo` (the room's stanza id of the message it answers, XEP-0461). A reaction in a room arrives as `chatapi.reaction` from the occupant, its `id` the room's stanza id of the message. |
          *     | `chatapi.muc` (invitation) | An invitation to a room, mediated (XEP-0045) or direct (XEP-0249): `type: "invitationReceived"`, `password`, `room` (room JID), `inviter` (for a mediated invitation that comes from a room's bare JID on the group chat service, the member the room names; for any other, the sender, as `from`), `to`, `from`, `url` (meeting link for the room, may be empty), `reason`; all always present, empty when unknown; addition `direct` (true for XEP-0249). |
          *     | `chatapi.muc` (occupants) | sparkgate addition (issue 20). On entering a room, one event lists everyone in it instead of one `chatapi.presence` (and one raw `chatapi.xmpp`) per occupant: `type: "occupants"`, `to`, `room` (room JID), `occupants` (the occupants' `chatapi.presence` payloads, the user's own included, by `from`). The user's own room presence follows it; later arrivals and departures are `chatapi.presence` events. |
          *     | `chatapi.presence` | Any presence, from contacts and room occupants: `type: "presence"`, `to`, `from` (full JID), `status`, `show` (`chat`, `away`, `xa`, `dnd`, or `available` when there is no show); additions, always present: `presenceType` (`available`, `unavailable`, `subscribe`, `subscribed`, `unsubscribe`, `unsubscribed`, `probe`, `error`; the reference lost it, so going offline was invisible), `priority` (integer); for room occupants: `nick`, `role`, `affiliation`, `jid` (real JID when the room shows it); issue 20 additions for room occupants: `codes` (the room's status codes: `110` the user's own occupant, `307` kicked, `301` banned, `321` no longer a member, `201` room created), `reason` (of a kick, a ban or the destruction), `destroyed` (true when the room was destroyed) and `alternate` (the room its owner named instead). |
@@ -794,6 +794,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sparkweb/api/rest/groupchat/room/{roomName}/message/{id}": {
+        parameters: {
+            query?: {
+                /**
+                 * @description The MUC service: a subdomain label of the XMPP domain (`conference` means
+                 *     `conference.<domain>`) or a full domain. Default: the configured MUC service
+                 *     (`conference.<domain>` unless configured otherwise).
+                 */
+                serviceName?: components["parameters"]["ServiceName"];
+            };
+            header?: never;
+            path: {
+                /** @description The room's name, the localpart of its JID (the room is `roomName@<MUC service>`). */
+                roomName: components["parameters"]["RoomName"];
+                /**
+                 * @description The user's earlier message in the room. For `PUT` (a correction, XEP-0308) its id as
+                 *     `POST /groupchat/room/{roomName}` answered it (its `id` in `chatapi.muc`); for `DELETE`
+                 *     (a retraction, XEP-0424) the room's stanza-id of it (its `stanzaId` in `chatapi.muc`).
+                 *     Each is what the XEP names a groupchat message by.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Correct a message sent to a room
+         * @description sparkgate addition. Replaces the text of the user's room message `id` (XEP-0308): every
+         *     occupant, the user's other tabs included, gets `chatapi.muc` with `replace` set to `id`.
+         *     The body is the new text, as for `POST /groupchat/room/{roomName}`. The user must be in the
+         *     room (`403` otherwise). The room does not check whose message `id` is: receivers apply a
+         *     correction only from the occupant who sent the message, and so does the folded archive.
+         */
+        put: operations["correctRoomMessage"];
+        post?: never;
+        /**
+         * Retract a message sent to a room
+         * @description sparkgate addition. Withdraws the user's room message whose room stanza-id is `id`
+         *     (XEP-0424): every occupant gets `chatapi.muc` with `retract` set to `id` and no body.
+         *     Clients without retraction show a fallback text. The user must be in the room (`403`
+         *     otherwise); as for corrections, receivers apply it only from the message's sender. A
+         *     moderator's retraction of someone else's message (XEP-0425) is not offered: ejabberd 23.01
+         *     advertises no `urn:xmpp:message-moderate:0` in a room's disco#info.
+         */
+        delete: operations["retractRoomMessage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/groupchat/room/{roomName}/reactions/{id}": {
+        parameters: {
+            query?: {
+                /**
+                 * @description The MUC service: a subdomain label of the XMPP domain (`conference` means
+                 *     `conference.<domain>`) or a full domain. Default: the configured MUC service
+                 *     (`conference.<domain>` unless configured otherwise).
+                 */
+                serviceName?: components["parameters"]["ServiceName"];
+            };
+            header?: never;
+            path: {
+                /** @description The room's name, the localpart of its JID (the room is `roomName@<MUC service>`). */
+                roomName: components["parameters"]["RoomName"];
+                /** @description The room's stanza-id of the message reacted to (its `stanzaId` in `chatapi.muc`), as XEP-0444 asks in groupchat. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * React to a room message
+         * @description sparkgate addition. Sets the user's reactions (XEP-0444) to the room message `id`: the
+         *     whole set, each one emoji (at most 32); an empty array withdraws them. Every occupant, the
+         *     user's other tabs included, gets `chatapi.reaction` from the user's occupant JID. The user
+         *     must be in the room (`403` otherwise).
+         */
+        put: operations["reactToRoomMessage"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sparkweb/api/rest/groupchat/room/{roomName}/chathistory": {
         parameters: {
             query?: never;
@@ -902,7 +987,8 @@ export interface paths {
          * @description sparkgate addition. Sets the room's subject (XEP-0045 section 8.1); an empty body clears
          *     it. The user must be in the room and allowed to change the subject (moderators, or anyone
          *     when the room lets occupants change it). Every occupant gets it as `chatapi.muc` with
-         *     `subject`, and `GET /groupchat/room/{roomName}` shows it.
+         *     `subject`, and `GET /groupchat/room/{roomName}` shows it. The answer waits for the room's:
+         *     `403` when the room refuses the change (the subject stays).
          */
         put: operations["setRoomSubject"];
         post?: never;
@@ -940,7 +1026,8 @@ export interface paths {
          * Change a room's configuration
          * @description sparkgate addition. Submits the room configuration form: the `options` given (fields left
          *     out keep their values) and then the raw `fields` (muc#roomconfig var → values), which win
-         *     over `options`. `403` for anyone but an owner; `400` when the room refuses a value.
+         *     over `options`. `403` for anyone but an owner; `400` when the room refuses a value, or
+         *     when a field is not in the room's form (the message names it; nothing is submitted).
          */
         put: operations["setRoomConfig"];
         post?: never;
@@ -1196,6 +1283,36 @@ export interface paths {
          *     `POST /roster` or `PUT /roster/{jid}` with `subscriptionType` 2 or 3.)
          */
         post: operations["declineContactRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/contact-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contact requests waiting for an answer
+         * @description sparkgate addition. The people who asked to see the user's presence (RFC 6121 section 3.1)
+         *     and have had no answer yet, oldest request first. The XMPP server offers such a request to
+         *     a client only as a `subscribe` presence when it signs in, and leaves it out of the roster,
+         *     so the gateway keeps them itself, in its store: every tab and device sees the same list,
+         *     after a restart too. A request joins the list when its `chatapi.presence` with
+         *     `presenceType: subscribe` arrives, and leaves it when the user approves it (the person's
+         *     `chatapi.roster` with subscription `from` or `both`, here or from another client), declines
+         *     it (`POST /roster/{jid}/decline`, `chatapi.request`), removes or blocks the person, or the
+         *     person withdraws it (`chatapi.presence` with `presenceType: unsubscribe`, when the XMPP
+         *     server passes it on: ejabberd does not for a request still waiting, so there such a request
+         *     stays until answered). `501` when the gateway keeps no requests.
+         */
+        get: operations["getContactRequests"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2070,7 +2187,7 @@ export interface components {
             passwordProtected?: boolean;
             /** @description muc#roomconfig_roomsecret (write only; empty removes the password) */
             password?: string;
-            /** @description muc#maxhistoryfetch (messages sent to who joins). Not a room option of ejabberd 23.01, which answers internal-server-error: setting it answers 502 (xmpp_unavailable). */
+            /** @description muc#maxhistoryfetch (messages sent to who joins), where the room's configuration form offers it. ejabberd 23.01's does not: setting it answers 400 and changes nothing. */
             historyLength?: number;
             /** @description muc#roomconfig_maxusers */
             maxUsers?: number;
@@ -2250,6 +2367,11 @@ export interface components {
             count: number;
             /** @description The id of the message last read up to; empty when never read. */
             lastRead: string;
+        };
+        /** @description sparkgate addition. A person waiting for the user's answer to their contact request. */
+        ContactRequest: {
+            /** @description The person's bare JID. */
+            jid: string;
         };
         /** @description sparkgate addition. What `POST /xmpp` answers; empty for a stanza other than an `<iq>` request. */
         StanzaReply: {
@@ -4463,7 +4585,7 @@ export interface operations {
                 publicRoom?: boolean;
                 /** @description A created room's password (sparkgate addition). */
                 roomPassword?: string;
-                /** @description Messages a created room sends to who joins (sparkgate addition; muc#maxhistoryfetch). ejabberd 23.01 has no such room option and answers the form with internal-server-error: the join answers 502 (xmpp_unavailable), and the room is left created with the server's defaults. */
+                /** @description Messages a created room sends to who joins (sparkgate addition; muc#maxhistoryfetch), where the room's configuration form offers that field. ejabberd 23.01's does not (a newcomer gets mod_muc's history_size messages, the same for every room): the join answers 400 and the room it created is destroyed again, so nothing is left behind. */
                 historyLength?: number;
             };
             header?: never;
@@ -4520,6 +4642,17 @@ export interface operations {
                  *     (`conference.<domain>` unless configured otherwise).
                  */
                 serviceName?: components["parameters"]["ServiceName"];
+                /**
+                 * @description sparkgate addition. The room's stanza-id of the message this one answers (XEP-0461; its
+                 *     `stanzaId` in `chatapi.muc`, as XEP-0461 asks in groupchat): every occupant's
+                 *     `chatapi.muc` carries it as `replyTo`.
+                 */
+                replyTo?: string;
+                /**
+                 * @description sparkgate addition. With `replyTo`: the nickname of the occupant who wrote the message
+                 *     answered (the reply names `room@service/nick` as its author, for clients that show it).
+                 */
+                replyToNick?: string;
             };
             header?: never;
             path: {
@@ -4589,6 +4722,146 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    correctRoomMessage: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The MUC service: a subdomain label of the XMPP domain (`conference` means
+                 *     `conference.<domain>`) or a full domain. Default: the configured MUC service
+                 *     (`conference.<domain>` unless configured otherwise).
+                 */
+                serviceName?: components["parameters"]["ServiceName"];
+            };
+            header?: never;
+            path: {
+                /** @description The room's name, the localpart of its JID (the room is `roomName@<MUC service>`). */
+                roomName: components["parameters"]["RoomName"];
+                /**
+                 * @description The user's earlier message in the room. For `PUT` (a correction, XEP-0308) its id as
+                 *     `POST /groupchat/room/{roomName}` answered it (its `id` in `chatapi.muc`); for `DELETE`
+                 *     (a retraction, XEP-0424) the room's stanza-id of it (its `stanzaId` in `chatapi.muc`).
+                 *     Each is what the XEP names a groupchat message by.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["MessageText"];
+        responses: {
+            /** @description Sent; the answer holds the new message's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    retractRoomMessage: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The MUC service: a subdomain label of the XMPP domain (`conference` means
+                 *     `conference.<domain>`) or a full domain. Default: the configured MUC service
+                 *     (`conference.<domain>` unless configured otherwise).
+                 */
+                serviceName?: components["parameters"]["ServiceName"];
+            };
+            header?: never;
+            path: {
+                /** @description The room's name, the localpart of its JID (the room is `roomName@<MUC service>`). */
+                roomName: components["parameters"]["RoomName"];
+                /**
+                 * @description The user's earlier message in the room. For `PUT` (a correction, XEP-0308) its id as
+                 *     `POST /groupchat/room/{roomName}` answered it (its `id` in `chatapi.muc`); for `DELETE`
+                 *     (a retraction, XEP-0424) the room's stanza-id of it (its `stanzaId` in `chatapi.muc`).
+                 *     Each is what the XEP names a groupchat message by.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sent; the answer holds the new message's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    reactToRoomMessage: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The MUC service: a subdomain label of the XMPP domain (`conference` means
+                 *     `conference.<domain>`) or a full domain. Default: the configured MUC service
+                 *     (`conference.<domain>` unless configured otherwise).
+                 */
+                serviceName?: components["parameters"]["ServiceName"];
+            };
+            header?: never;
+            path: {
+                /** @description The room's name, the localpart of its JID (the room is `roomName@<MUC service>`). */
+                roomName: components["parameters"]["RoomName"];
+                /** @description The room's stanza-id of the message reacted to (its `stanzaId` in `chatapi.muc`), as XEP-0444 asks in groupchat. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": string[];
+            };
+        };
+        responses: {
+            /** @description Sent; the answer holds the new message's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4799,7 +5072,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The subject was sent to the room. */
+            /** @description The room took the subject and passed it on. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5371,6 +5644,35 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getContactRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRequest"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
