@@ -152,8 +152,11 @@ test("login, send, receive the typed event, resume after a cut, refresh during a
     const want = ["one", "two", "three", ...Array.from({ length: n }, (_, i) => `r${i}`)];
     await inbox.until(`r${n - 1}`, () => inbox.chats.length === want.length);
     assert.deepEqual(bodies(inbox), want, "each message once, in order");
+    // The stream opened with the first token ends with it; the client
+    // may refresh the second token before it expires (and reopen the
+    // stream then), so a second "expired" close depends on timing.
     const expired = inbox.closes.filter((c) => c.reason === "expired").length;
-    assert.ok(expired >= 2, `the stream ended with its token at least twice (${expired})`);
+    assert.ok(expired >= 1, `the stream ended with its first token (${expired})`);
     assert.notEqual(a.tokens!.token, fresh.token, "the stream refreshed the token itself");
     assert.ok(inbox.connects.slice(1).every((c) => c.resumed === true), "every reconnect resumed");
     assert.equal(inbox.resets, 0);
