@@ -48,7 +48,7 @@ func TestWithLogPositions(t *testing.T) {
 		chatapi.Chat{Type: chatapi.TypeChat, From: "b@x/r", Body: "not a room", StanzaID: "c-1"},
 		msg(r1, "r1-b"),
 		msg(r3, "r3-old"),
-		chatapi.Occupants{Type: chatapi.TypeOccupants, Room: r3}, // left and entered again since
+		chatapi.Occupants{Type: chatapi.TypeOccupants, Room: r3},                                 // left and entered again since
 		chatapi.GroupChat{Type: chatapi.TypeGroupchat, From: r2 + "/nick", Subject: new(string)}, // no id
 	}
 	stored := func() []xmppconn.SavedRoom {
