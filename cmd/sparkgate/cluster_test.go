@@ -262,6 +262,17 @@ func (tp *tap) lastID() string {
 	return ""
 }
 
+// merged is a tap holding the events of taps, one after the other.
+func merged(name string, taps ...*tap) *tap {
+	m := &tap{name: name}
+	for _, tp := range taps {
+		tp.mu.Lock()
+		m.events = append(m.events, tp.events...)
+		tp.mu.Unlock()
+	}
+	return m
+}
+
 func named(name string, parts ...string) func(ssetest.Event) bool {
 	return func(ev ssetest.Event) bool {
 		if ev.Name != name {
@@ -364,13 +375,18 @@ func TestIntegrationCluster(t *testing.T) {
 	post := func(body string) { c.ok("POST", "/groupchat/room/"+room, ta, "text/plain", body) }
 	var bodies []string
 	for i := range 3 {
-		bodies = append(bodies, fmt.Sprintf("before-%d", i), fmt.Sprintf("room-before-%d", i))
-		chat(bodies[len(bodies)-2])
+		bodies = append(bodies, fmt.Sprintf("before-%d", i))
+		chat(bodies[len(bodies)-1])
+	}
+	// Three room messages in a row, the kill at once after them: the
+	// session stores its room positions at most once a second, so the
+	// store's is behind what the streams got (the event log's is not).
+	for i := range 3 {
+		bodies = append(bodies, fmt.Sprintf("room-before-%d", i))
 		post(bodies[len(bodies)-1])
 	}
 	for _, tp := range sb {
 		tp.wait(t, named(chatapi.EventMUC, "room-before-2"), 1, 20*time.Second)
-		tp.wait(t, named(chatapi.EventChat, `"body":"before-2"`), 1, 20*time.Second)
 	}
 	dropped := sb[ob]
 	lastSeen := dropped.lastID()
@@ -417,11 +433,10 @@ func TestIntegrationCluster(t *testing.T) {
 		return lost, doubled
 	}
 	for _, tp := range survivors {
-		want := bodies
-		if tp == resumed {
-			want = bodies[6:] // it resumed after the last of the first six
+		if tp == resumed { // what the stream got before it dropped, then after
+			tp = merged(tp.name, dropped, resumed)
 		}
-		lost, doubled := tally(tp, want)
+		lost, doubled := tally(tp, bodies)
 		if len(lost) > 0 || len(doubled) > 0 {
 			t.Errorf("stream %s: lost %v, duplicated %v", tp.name, lost, doubled)
 		}
