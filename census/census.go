@@ -154,6 +154,21 @@ func (c *Census) Others() (sessions, streams int) {
 	return sessions, streams
 }
 
+// Live reports whether node (its id) is this node or another node that
+// has published within 3×Every, as far as this node has heard: false for
+// a node that died (or closed) and for one this node has not heard from
+// yet.
+func (c *Census) Live(node string) bool {
+	if node == c.cfg.Node {
+		return true
+	}
+	k := hex.EncodeToString([]byte(node))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.others[k]
+	return ok && time.Since(s.at) <= 3*c.cfg.Every
+}
+
 // Track publishes this node's counts, read from local, now and every
 // Config.Every until Close. It is called once; later calls do nothing.
 func (c *Census) Track(local func() (sessions, streams int)) {

@@ -56,7 +56,7 @@ func waitOthers(t *testing.T, c *census.Census, sessions, streams int, within ti
 // TestIntegrationCensus: each node sees the sum of the others' counts, not
 // its own; a count that changes is seen within a publishing period; a
 // node that closes is no longer counted at once, and one that stops
-// publishing (dead) after 3 periods.
+// publishing (dead) after 3 periods; Live tells the same.
 func TestIntegrationCensus(t *testing.T) {
 	s := natstest.Shared(t)
 	const every = 200 * time.Millisecond
@@ -76,10 +76,17 @@ func TestIntegrationCensus(t *testing.T) {
 	// TTL, but the others stop counting it after 3 periods.
 	d.Track(func() (int, int) { return 5, 50 })
 	waitOthers(t, b, 5, 50, 10*every)
+	if !b.Live("d") || !b.Live("b") || b.Live("a") || b.Live("nobody") {
+		t.Errorf("b: Live d %v, b (itself) %v, a (closed) %v, nobody %v; want true, true, false, false",
+			b.Live("d"), b.Live("b"), b.Live("a"), b.Live("nobody"))
+	}
 	dconn.Close()
 	died := time.Now()
 	waitOthers(t, b, 0, 0, 4*every+every/2)
 	if since := time.Since(died); since < 2*every {
 		t.Errorf("a dead node's count dropped after %v, before its last publication could be stale", since)
+	}
+	if b.Live("d") {
+		t.Error("b: the dead node d is still live")
 	}
 }

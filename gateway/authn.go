@@ -200,6 +200,7 @@ func (s *Server) Logout(c echo.Context) error {
 		}
 	}
 	s.streams.end(cl.ID, chatapi.CloseLogout)
+	s.endElsewhere(ctx, streamsEnd{User: cl.Subject, Keys: []string{cl.ID}, Reason: chatapi.CloseLogout}) // endeverywhere.go
 	s.endLogin(ctx, cl.Subject, cl.Family, sessionKey(cl), chatapi.CloseLogout)
 	s.log.Info("logged out", "user", cl.Subject)
 	return c.NoContent(http.StatusOK)
@@ -218,6 +219,7 @@ func (s *Server) LogoutAll(c echo.Context) error {
 		return err
 	}
 	s.hub.EndUser(cl.Subject, chatapi.CloseLogout)
+	s.endElsewhere(ctx, streamsEnd{User: cl.Subject, All: true, EndSession: true, Reason: chatapi.CloseLogout})
 	s.sessions.End(ctx, cl.Subject, chatapi.CloseLogout)
 	// A device signed out must not go on getting the user's messages as
 	// pushes: each browser subscribes again when it signs in.
@@ -233,6 +235,7 @@ func (s *Server) LogoutAll(c echo.Context) error {
 func (s *Server) endLogin(ctx context.Context, user, family, key, reason string) {
 	if family != "" {
 		s.streams.end(familyKey(family), reason)
+		s.endElsewhere(ctx, streamsEnd{User: user, Keys: []string{familyKey(family)}, Reason: reason})
 	}
 	if !s.endLocalLogin(ctx, user, key, reason) {
 		s.endRemoteLogin(ctx, user, key, reason) // remote.go

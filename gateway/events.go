@@ -133,6 +133,7 @@ func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 	defer sess.Touch()
 	if rs, ok := sess.(*remoteSession); ok { // the owner does not see this stream
 		defer rs.hold()()
+		defer s.watchOwner(c.Request().Context(), rs)() // ownerwatch.go
 	}
 	// The stream ends, with a last event saying why, when its token is
 	// revoked (logout) or expires.

@@ -18,7 +18,8 @@ import (
 // (xmppconn's SavedRoom), so a gateway restart loses nothing and repeats
 // nothing. A gateway killed without ending its sessions loses at most
 // the last second of positions: the catch-up then sends that second's
-// messages again.
+// messages again, unless the events are kept in an EventLog, which holds
+// the true positions (roomlog.go).
 
 // roomStoreTimeout bounds one store call made from a session's goroutine.
 const roomStoreTimeout = 2 * time.Second
@@ -59,6 +60,7 @@ func (s *Server) savedRooms(ctx context.Context, user string) []xmppconn.SavedRo
 	for _, j := range list {
 		out = append(out, xmppconn.SavedRoom{Room: j.Room, Nick: j.Nick, Password: j.Password, LastID: j.LastID, LastSeen: j.LastSeen})
 	}
+	s.withLogPositions(ctx, user, out) // roomlog.go
 	return out
 }
 

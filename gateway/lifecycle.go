@@ -36,6 +36,7 @@ func (s *Server) forgetUser(ctx context.Context, user, why string) (time.Time, e
 	}
 	s.sessions.End(ctx, user, chatapi.CloseEnded)
 	s.hub.EndUser(user, chatapi.CloseEnded)
+	s.endElsewhere(ctx, streamsEnd{User: user, All: true, EndSession: true, Reason: chatapi.CloseEnded}) // endeverywhere.go
 	s.hub.Forget(user)
 	if ps := s.cfg.Users.Properties; ps != nil {
 		if err := ps.DeleteUserProperties(ctx, user); err != nil {

@@ -145,7 +145,20 @@ func (s *Server) ownsUser(user string) bool {
 // endingSession waits until sess, the session of a user this node no
 // longer owns, has ended (ownershipLost ends it), so that the caller opens
 // the user's session afresh, owning the user first.
+//
+// A session with no ownership entry at all is an orphan: the end of the
+// user's previous session gave up the ownership (sessionEnded's disown)
+// after this one had taken it. Nothing of it was appended, and nothing
+// would end it: it is ended here, so that the user is owned afresh.
 func (s *Server) endingSession(ctx context.Context, sess *xmppconn.Session) error {
+	user := sess.User()
+	s.owners.mu.Lock()
+	_, held := s.owners.held[user]
+	s.owners.mu.Unlock()
+	if !held {
+		s.log.Warn("session without its ownership ended", "user", user)
+		s.sessions.End(context.WithoutCancel(ctx), user, chatapi.CloseShutdown)
+	}
 	select {
 	case <-sess.Done():
 		return nil

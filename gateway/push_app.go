@@ -95,7 +95,8 @@ func (s *Server) updatePushApp(ctx context.Context, user string) {
 // (from xmppconn.RunPushComponent; the server has been answered). One
 // that is not from the gateway's XMPP domain, names an unknown node or
 // carries the wrong secret is dropped; so is one for a user whose session
-// the gateway holds (that session's events are pushed by pushOffline).
+// the gateway holds, on this node or another (that session's events are
+// pushed by pushOffline on its node).
 // Otherwise the user's browsers get a notification with sender and body.
 func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNotification) error {
 	if !s.pushAppOn() {
@@ -117,8 +118,8 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 		s.log.Warn("push: notification with a wrong secret dropped", "user", node.User)
 		return nil
 	}
-	if _, ok := s.sessions.Get(node.User); ok {
-		return nil
+	if _, ok := s.sessions.Get(node.User); ok || s.heldByNode(ctx, node.User) {
+		return nil // the session's own events are pushed by its node (pushOffline)
 	}
 	if ok, _ := s.push.away.allow(node.User, s.cfg.Push.AwayLimit, time.Now()); !ok {
 		s.log.Debug("push: notification over the user's rate dropped", "user", node.User)
@@ -140,7 +141,8 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 const renewParallel = 4
 
 // RenewPushRegistrations enables push again on the server for every user
-// with a node and no session in the gateway, each on a short connection
+// with a node and no session in the gateway (on any node of a cluster: a
+// session enables push on each connection), each on a short connection
 // of its own (xmppconn.Manager.RenewPush). Run it each time the push
 // component connects: ejabberd drops a registration whose notification
 // failed, and every notification sent while the component was away (a
@@ -162,8 +164,8 @@ func (s *Server) RenewPushRegistrations(ctx context.Context) int {
 		slots   = make(chan struct{}, renewParallel)
 	)
 	for _, n := range nodes {
-		if _, live := s.sessions.Get(n.User); live {
-			continue // its session enabled push already
+		if _, live := s.sessions.Get(n.User); live || s.heldByNode(ctx, n.User) {
+			continue // its session, here or on another node, enabled push already
 		}
 		local, domain, ok := cutJID(n.User)
 		if !ok || domain != s.cfg.Domain {
@@ -193,4 +195,16 @@ func (s *Server) RenewPushRegistrations(ctx context.Context) int {
 	wg.Wait()
 	s.log.Info("push registrations renewed", "renewed", renewed, "nodes", len(nodes))
 	return renewed
+}
+
+// heldByNode reports whether another gateway node holds user's session
+// (the user's lease, with an Ownership that tells its holder); false when
+// it cannot tell.
+func (s *Server) heldByNode(ctx context.Context, user string) bool {
+	h, ok := s.cfg.Ownership.(holder)
+	if !ok {
+		return false
+	}
+	node, err := h.Holder(ctx, user)
+	return err == nil && node != ""
 }

@@ -157,6 +157,9 @@ type Server struct {
 	// stopPeers stops serving this node's sessions to other nodes
 	// (remote.go); nil without Config.Peers.
 	stopPeers func()
+	// stopListen stops hearing the other nodes' broadcasts
+	// (endeverywhere.go); nil when not listening.
+	stopListen func()
 
 	closeOnce sync.Once
 	closeErr  error
@@ -254,6 +257,14 @@ func New(cfg Config) (*Server, error) {
 		hub.Close()
 		return nil, err
 	}
+	if err := s.listenNodes(); err != nil {
+		if s.stopPeers != nil {
+			s.stopPeers()
+		}
+		s.sessions.Close()
+		hub.Close()
+		return nil, err
+	}
 	if s.positions != nil {
 		s.bg.run(s.runRoomPositions)
 	}
@@ -274,6 +285,9 @@ func (s *Server) EndStreams() { s.hub.EndStreams() }
 // every goroutine the Server started has exited. It is idempotent.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopListen != nil {
+			s.stopListen()
+		}
 		if s.stopPeers != nil {
 			s.stopPeers()
 		}

@@ -326,6 +326,8 @@ func (s *Server) reissue(ctx context.Context, sess Session, cl auth.Claims) (Use
 		return UserUpdateEntity{}, err
 	}
 	s.hub.EndUser(cl.Subject, chatapi.CloseExpired)
+	// On every node (endeverywhere.go).
+	s.endElsewhere(ctx, streamsEnd{User: cl.Subject, All: true, Reason: chatapi.CloseExpired})
 	time.Sleep(time.Until(cutoff)) // the new token must be issued after the cutoff
 	if cl.Family != "" && s.refresh != nil {
 		return s.restartFamily(ctx, sess, cl)

@@ -18,6 +18,7 @@ import (
 	"github.com/sparkgate/sparkgate/internal/freeport"
 	"github.com/sparkgate/sparkgate/internal/natsserver"
 	"github.com/sparkgate/sparkgate/internal/pgserver"
+	"github.com/sparkgate/sparkgate/internal/rrproxy"
 )
 
 // clusterSpec is what runCluster starts.
@@ -144,7 +145,7 @@ func runCluster(ctx context.Context, spec clusterSpec, log *slog.Logger, stdout,
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
-	srv := &http.Server{Handler: newRoundRobin(urls), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: rrproxy.New(urls), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // ends at Shutdown below
 	defer func() {

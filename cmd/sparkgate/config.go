@@ -62,6 +62,7 @@ type config struct {
 	EventBuffer     int
 	EventBufferAge  time.Duration
 	NATSURL         string
+	LeaseTTL        time.Duration
 	Heartbeat       time.Duration
 	StreamMaxAge    time.Duration
 
@@ -263,6 +264,8 @@ var coreOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.EventBufferAge })},
 	{name: "nats-url", def: "", usage: "NATS server(s) with JetStream that keep the users' event logs and session leases, shared by several gateway nodes and kept across restarts; a user's session lives on the node holding the user's lease, and the other nodes carry the user's requests there by NATS request/reply (503 with Retry-After while that node cannot be reached, 504 when it does not answer in time; POST /xmpp still answers 503 there); a node taking a user over catches up exactly where the log ends; max-sessions and max-streams count every node's (each node's counts at most a second old) (empty: in memory, one process)",
 		set: str(func(c *config) *string { return &c.NATSURL })},
+	{name: "lease-ttl", def: "10s", usage: "with nats-url: how long a user's session lease outlives its owner node's last renewal (renewed every third of it); a node that dies gives its users to the other nodes within this time; every node of a cluster must use the same value (at least 300ms)",
+		set: duration(func(c *config) *time.Duration { return &c.LeaseTTL })},
 	{name: "heartbeat", def: "15s", usage: "a silent event stream gets a comment line this often",
 		set: duration(func(c *config) *time.Duration { return &c.Heartbeat })},
 	{name: "stream-max-age", def: "0s", usage: "end event streams after about this long (they resume at once); 0 means never",

@@ -45,7 +45,7 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 	gc.EventLog = l
 	// One owner node per user: a session opens here only while this node
 	// holds the user's lease.
-	leases, err := lease.Open(openCtx, nc, lease.Config{})
+	leases, err := lease.Open(openCtx, nc, lease.Config{TTL: cfg.LeaseTTL})
 	if err != nil {
 		nc.Close()
 		return nil, err

@@ -1,4 +1,4 @@
-package main
+package rrproxy
 
 import (
 	"bufio"
@@ -32,7 +32,7 @@ func TestRoundRobin(t *testing.T) {
 		u, _ := url.Parse(srv.URL)
 		nodes = append(nodes, u)
 	}
-	front := httptest.NewServer(newRoundRobin(nodes))
+	front := httptest.NewServer(New(nodes))
 	t.Cleanup(front.Close)
 	t.Cleanup(func() { close(release) })
 
