@@ -10,5 +10,5 @@ import (
 // gateway's packages.
 func TestDeps(t *testing.T) {
 	deps := depstest.Deps(t, ".")
-	depstest.Only(t, "internal/pgtest", depstest.OfOurs(deps), "github.com/sparkgate/sparkgate/internal/pgserver")
+	depstest.Only(t, "internal/pgtest", depstest.OfOurs(deps), "github.com/sparkgate/sparkgate/internal/pgserver", depstest.Ours("internal/freeport"))
 }
