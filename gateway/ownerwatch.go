@@ -50,6 +50,10 @@ func (s *Server) watchOwner(ctx context.Context, rs *remoteSession) (stop func()
 			if live.Live(rs.owner()) {
 				continue
 			}
+			// The owner this node learned is gone: without forgetting it,
+			// sessionFor would hand back a remote session on it again
+			// (remote_owners.go) instead of asking the lease.
+			s.knownOwners.forget(rs.cl.Subject, rs.owner())
 			sess, err := s.sessionFor(ctx, rs.cl)
 			if err != nil {
 				continue // the lease has not expired yet, or NATS is away: next tick
