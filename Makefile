@@ -53,10 +53,12 @@ vet:
 # -count=1: the integration tests talk to servers the build cache knows
 # nothing about, so a cached pass would prove nothing. -parallel 4: the
 # integration tests marked parallel mostly wait on ejabberd, so four at a
-# time keep two cores busy. Then each fuzz target
+# time keep two cores busy. -p 3: three packages' test binaries at once
+# (go test's default is one per core): the long ones (web, gateway,
+# xmppconn) wait on servers and Chromium much of the time. Then each fuzz target
 # of issue 12 runs for FUZZTIME (default 10s) from its checked-in corpus.
 test: deps fmt-check vet
-	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -parallel 4 -timeout 14m ./...
+	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -p 3 -parallel 4 -timeout 14m ./...
 	GO=$(GO) scripts/fuzz.sh
 
 bench: deps-dev
