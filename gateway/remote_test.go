@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -312,7 +313,8 @@ func TestIntegrationRemoteSessionSlowOwner(t *testing.T) {
 // call goes through there.
 func TestIntegrationRemoteSessionOwnerGone(t *testing.T) {
 	const ttl = 2 * time.Second
-	n1, n2, nc1 := remoteNodes(t, ttl, nil, nil, nil)
+	var node1 string
+	n1, n2, nc1 := remoteNodes(t, ttl, func(c *gateway.Config) { node1 = c.Ownership.(lease.Owner).Leases.Node() }, nil, nil)
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	bc := availableClient(t, ejabberdtest.Shared(t), b)
 	ta := n1.Login(t, a.Name, a.Password)
@@ -321,7 +323,24 @@ func TestIntegrationRemoteSessionOwnerGone(t *testing.T) {
 	}
 	plainUntil(t, bc, "before")
 
+	// A dead node's connection closes; until the NATS server has read
+	// that, it routes requests to it, where they wait for their deadline
+	// (504). The requests below are to meet a node NATS knows is gone.
+	probe, err := nats.Connect(nc1.ConnectedUrl())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
 	nc1.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, err := probe.Request(noderpc.Subject(node1), nil, 200*time.Millisecond)
+		if errors.Is(err, nats.ErrNoResponders) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("NATS still routes to node 1 after its connection closed: %v", err)
+		}
+	}
 	gap := 0
 	deadline := time.Now().Add(ttl + 10*time.Second)
 	for {

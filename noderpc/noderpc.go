@@ -213,6 +213,12 @@ func (p *Peers) Serve(h func(ctx context.Context, req []byte) []byte) (stop func
 			closed = true
 			mu.Unlock()
 			_ = sub.Unsubscribe()
+			// The server drops the subscription when it reads the
+			// UNSUB; until then it still routes requests here, where
+			// nobody answers them, and the caller waits for its deadline.
+			// The flush's round trip makes the server's "no responders"
+			// the answer for any call after stop returns.
+			_ = p.nc.FlushTimeout(2 * time.Second)
 			cancel()
 			wg.Wait()
 		})
