@@ -68,27 +68,17 @@ var (
 // of an error.
 func (o *Openfire) do(ctx context.Context, method, path string, in, out any) error {
 	op := method + " " + path
-	var body io.Reader
+	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return fmt.Errorf("xmppadmin: %s: encode: %w", op, err)
 		}
-		body = bytes.NewReader(b)
+		body = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(o.BaseURL, "/")+path, body)
+	req, err := pluginRequest(ctx, op, method, o.BaseURL, path, "application/json", body, o.Secret, o.User, o.Password)
 	if err != nil {
-		return fmt.Errorf("xmppadmin: %s: %w", op, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	switch {
-	case o.Secret != "":
-		req.Header.Set("Authorization", o.Secret)
-	case o.User != "":
-		req.SetBasicAuth(o.User, o.Password)
+		return err
 	}
 	client := o.HTTP
 	if client == nil {

@@ -111,27 +111,17 @@ var subscriptionTypes = map[string]int{"none": 0, "to": 1, "from": 2, "both": 3}
 // as the sentinels where the plugin names one (usError), else *APIError.
 func (u *UserService) rest(ctx context.Context, method, path string, in, out any) error {
 	op := method + " " + path
-	var body io.Reader
+	var body []byte
 	if in != nil {
 		b, err := xml.Marshal(in)
 		if err != nil {
 			return fmt.Errorf("xmppadmin: %s: encode: %w", op, err)
 		}
-		body = bytes.NewReader(append([]byte(xml.Header), b...))
+		body = append([]byte(xml.Header), b...)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(u.BaseURL, "/")+path, body)
+	req, err := pluginRequest(ctx, op, method, u.BaseURL, path, "application/xml", body, u.Secret, u.User, u.Password)
 	if err != nil {
-		return fmt.Errorf("xmppadmin: %s: %w", op, err)
-	}
-	req.Header.Set("Accept", "application/xml")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/xml")
-	}
-	switch {
-	case u.Secret != "":
-		req.Header.Set("Authorization", u.Secret)
-	case u.User != "":
-		req.SetBasicAuth(u.User, u.Password)
+		return err
 	}
 	status, raw, err := u.send(ctx, op, req)
 	if err != nil {
