@@ -287,18 +287,3 @@ func TestIntegrationProsody(t *testing.T) {
 		ev.waitFor(t, 10*time.Second, "the room message at bob", func() bool { return slices.Contains(ev.groupBodies(b.JID), "hi bob") })
 	})
 }
-
-// waitState waits for a chatapi.session event of state for user.
-func waitState(t *testing.T, ev *events, user, state string) {
-	t.Helper()
-	ev.waitFor(t, 20*time.Second, "session "+state, func() bool {
-		ev.mu.Lock()
-		defer ev.mu.Unlock()
-		for _, p := range ev.byUser[user] {
-			if s, ok := p.(chatapi.Session); ok && s.State == state {
-				return true
-			}
-		}
-		return false
-	})
-}

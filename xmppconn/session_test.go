@@ -447,18 +447,6 @@ func TestIntegrationSessionRefused(t *testing.T) {
 	// with the password it was opened with, kept in memory; once the
 	// password changed on the server, the reconnect is refused and the
 	// session ends.
-	connected := func(ev *events, user string) func() bool {
-		return func() bool {
-			ev.mu.Lock()
-			defer ev.mu.Unlock()
-			for _, p := range ev.byUser[user] {
-				if s, ok := p.(chatapi.Session); ok && s.State == chatapi.SessionConnected {
-					return true
-				}
-			}
-			return false
-		}
-	}
 	t.Run("reconnect-kept-password", func(t *testing.T) {
 		u := ejabberdtest.NewUser(t)
 		ev := newEvents()
@@ -469,7 +457,7 @@ func TestIntegrationSessionRefused(t *testing.T) {
 			c.KeepPassword = true
 		})
 		drop(open(t, m, u))
-		ev.waitFor(t, 15*time.Second, "reconnected with the kept password", connected(ev, u.JID))
+		waitState(t, ev, u.JID, chatapi.SessionConnected)
 		select {
 		case user := <-refused:
 			t.Fatalf("the reconnect of %s was refused", user)
@@ -506,5 +494,20 @@ func TestIntegrationSessionRefused(t *testing.T) {
 			t.Fatalf("a working reconnect called %+v", c)
 		default:
 		}
+	})
+}
+
+// waitState waits for a chatapi.session event of state for user.
+func waitState(t *testing.T, ev *events, user, state string) {
+	t.Helper()
+	ev.waitFor(t, 20*time.Second, "session "+state, func() bool {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, p := range ev.byUser[user] {
+			if s, ok := p.(chatapi.Session); ok && s.State == state {
+				return true
+			}
+		}
+		return false
 	})
 }
