@@ -106,6 +106,33 @@ type usRosterGroups struct {
 // number and back.
 var subscriptionTypes = map[string]int{"none": 0, "to": 1, "from": 2, "both": 3}
 
+// subscriptionNumber is e's subscription as the Openfire plugins' number
+// (empty: none); any other name is refused.
+func subscriptionNumber(e RosterEntry) (int, error) {
+	sub := "none"
+	if e.Subscription != "" {
+		sub = e.Subscription
+	}
+	n, ok := subscriptionTypes[sub]
+	if !ok {
+		return 0, fmt.Errorf("xmppadmin: roster entry %q: subscription %q is none of none, to, from, both: %w", e.JID, e.Subscription, ErrInvalidUser)
+	}
+	return n, nil
+}
+
+// subscriptionName is the name of a plugin's subscription number; absent
+// or unknown (-1, remove) is "none".
+func subscriptionName(n *int) string {
+	if n != nil {
+		for name, v := range subscriptionTypes {
+			if v == *n {
+				return name
+			}
+		}
+	}
+	return "none"
+}
+
 // rest sends one request of the REST form: in (unless nil) is the XML
 // body, a 2xx answer is decoded into out (unless nil). Refusals come back
 // as the sentinels where the plugin names one (usError), else *APIError.

@@ -162,14 +162,7 @@ func (u *UserService) RosterEntries(ctx context.Context, user string) ([]RosterE
 	}
 	out := make([]RosterEntry, 0, len(res.Item))
 	for _, it := range res.Item {
-		e := RosterEntry{JID: it.JID, Nickname: it.Nickname, Subscription: "none"}
-		if it.SubscriptionType != nil {
-			for name, n := range subscriptionTypes {
-				if n == *it.SubscriptionType {
-					e.Subscription = name
-				}
-			}
-		}
+		e := RosterEntry{JID: it.JID, Nickname: it.Nickname, Subscription: subscriptionName(it.SubscriptionType)}
 		if it.Groups != nil {
 			e.Groups = it.Groups.Group
 		}
@@ -182,13 +175,9 @@ func (u *UserService) RosterEntries(ctx context.Context, user string) ([]RosterE
 // /users/{username}/roster/{jid} when the entry exists (legacy: add_roster,
 // then update_roster).
 func (u *UserService) SetRosterEntry(ctx context.Context, user string, e RosterEntry) error {
-	sub := "none"
-	if e.Subscription != "" {
-		sub = e.Subscription
-	}
-	n, ok := subscriptionTypes[sub]
-	if !ok {
-		return fmt.Errorf("xmppadmin: roster entry %q: subscription %q is none of none, to, from, both: %w", e.JID, e.Subscription, ErrInvalidUser)
+	n, err := subscriptionNumber(e)
+	if err != nil {
+		return err
 	}
 	if u.Legacy {
 		args := url.Values{"username": {user}, "item_jid": {e.JID}, "subscription": {strconv.Itoa(n)}}
@@ -198,7 +187,7 @@ func (u *UserService) SetRosterEntry(ctx context.Context, user string, e RosterE
 		if len(e.Groups) > 0 {
 			args.Set("groups", strings.Join(e.Groups, ","))
 		}
-		err := u.legacy(ctx, "add_roster", args, nil)
+		err = u.legacy(ctx, "add_roster", args, nil)
 		if errors.Is(err, ErrUserExists) { // the entry is there
 			err = u.legacy(ctx, "update_roster", args, nil)
 		}
@@ -208,7 +197,7 @@ func (u *UserService) SetRosterEntry(ctx context.Context, user string, e RosterE
 	if len(e.Groups) > 0 {
 		it.Groups = &usRosterGroups{Group: e.Groups}
 	}
-	err := u.rest(ctx, http.MethodPost, usUserPath(user)+"/roster", it, nil)
+	err = u.rest(ctx, http.MethodPost, usUserPath(user)+"/roster", it, nil)
 	if errors.Is(err, ErrUserExists) {
 		err = u.rest(ctx, http.MethodPut, usUserPath(user)+"/roster/"+url.PathEscape(e.JID), it, nil)
 	}
