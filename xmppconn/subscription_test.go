@@ -1,6 +1,7 @@
 package xmppconn
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -58,6 +59,28 @@ func TestSubscriptionSteps(t *testing.T) {
 	}
 }
 
+// requestAndApprove has sa ask for sb's presence and sb approve once the
+// request has reached sb's session, as a person would (an approval sent
+// before it may be lost: see the messaging suite).
+func requestAndApprove(t *testing.T, ctx context.Context, sa, sb *Session) {
+	t.Helper()
+	w := sb.addWaiter(func(st *Stanza) bool {
+		return st.Name == "presence" && st.Type == "subscribe" && bareJID(st.From) == sa.User()
+	})
+	defer sb.removeWaiter(w)
+	if err := sa.SetSubscription(ctx, sb.User(), "none", "to"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.ch:
+	case <-ctx.Done():
+		t.Fatalf("%s never saw %s's request", sb.User(), sa.User())
+	}
+	if err := sb.SetSubscription(ctx, sa.User(), "none", "from"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestIntegrationSetSubscription: a request and its approval, each one
 // SetSubscription call, give the server's roster the subscription both
 // users asked for, and taking it back leaves none.
@@ -88,21 +111,7 @@ func TestIntegrationSetSubscription(t *testing.T) {
 		})
 	}
 
-	w := sb.addWaiter(func(st *Stanza) bool {
-		return st.Name == "presence" && st.Type == "subscribe" && bareJID(st.From) == a.JID
-	})
-	defer sb.removeWaiter(w)
-	if err := sa.SetSubscription(ctx, b.JID, "none", "to"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-w.ch:
-	case <-ctx.Done():
-		t.Fatal("Bob never saw Alice's request")
-	}
-	if err := sb.SetSubscription(ctx, a.JID, "none", "from"); err != nil {
-		t.Fatal(err)
-	}
+	requestAndApprove(t, ctx, sa, sb)
 	waitSub(sa, b.JID, "to")
 	waitSub(sb, a.JID, "from")
 
