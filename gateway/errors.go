@@ -190,6 +190,8 @@ func classify(err error) *Error {
 		return wrap(http.StatusNotFound, "no such user", err)
 	case errors.Is(err, xmppadmin.ErrInvalidUser):
 		return wrap(http.StatusBadRequest, "invalid user name", err)
+	case errors.Is(err, xmppadmin.ErrInvalidPassword):
+		return wrap(http.StatusBadRequest, "the XMPP server cannot take this password (no line breaks)", err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return wrap(http.StatusGatewayTimeout, "the XMPP server did not answer in time", err)
 	case errors.Is(err, context.Canceled):

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,49 +10,8 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
-	"github.com/sparkgate/sparkgate/internal/prosody"
 	"github.com/sparkgate/sparkgate/internal/prosodytest"
-	"github.com/sparkgate/sparkgate/xmppadmin"
 )
-
-// prosodyDirectory is a test's account directory on a private Prosody,
-// through prosodyctl: Prosody has no admin HTTP API and issues no login
-// tokens (the gateway then keeps the password for reconnects).
-type prosodyDirectory struct{ s *prosody.Server }
-
-func (d prosodyDirectory) Register(ctx context.Context, user, password string) error {
-	if ok, err := d.s.Exists(user); err != nil || ok {
-		if ok {
-			return xmppadmin.ErrUserExists
-		}
-		return err
-	}
-	return d.s.Register(ctx, user, password)
-}
-
-func (d prosodyDirectory) Unregister(ctx context.Context, user string) error {
-	return d.s.Unregister(ctx, user)
-}
-
-func (d prosodyDirectory) Exists(_ context.Context, user string) (bool, error) {
-	return d.s.Exists(user)
-}
-
-func (d prosodyDirectory) IssueToken(context.Context, string, time.Duration) (string, error) {
-	return "", xmppadmin.ErrUnsupported
-}
-
-func (d prosodyDirectory) ChangePassword(ctx context.Context, user, password string) error {
-	return d.s.Register(ctx, user, password)
-}
-
-func (d prosodyDirectory) Users(context.Context) ([]string, error) {
-	return nil, xmppadmin.ErrUnsupported
-}
-
-func (d prosodyDirectory) Status(context.Context) error { return nil }
-
-func (d prosodyDirectory) IssuesTokens() bool { return false }
 
 // TestIntegrationProsodyGateway: the gateway in front of Prosody, the
 // second real server, through its REST API and event streams: a
@@ -65,7 +23,7 @@ func TestIntegrationProsodyGateway(t *testing.T) {
 	e := startEnv(t, gatewayenv.Options{Plain: true, Config: func(c *gateway.Config) {
 		c.XMPP.Addr, c.XMPP.Domain, c.Domain = p.C2SAddr(), p.Domain(), p.Domain()
 		c.MUCService = p.MUCService()
-		c.Directory = prosodyDirectory{p}
+		c.Directory = p.Admin() // the gateway's Prosody backend, xmppadmin.Prosodyctl
 	}})
 	a := prosodytest.NewUser(t, p)
 	// b registers through the gateway.

@@ -4,11 +4,13 @@
 //
 // Directory is what the gateway needs from any server; Ejabberd implements it
 // over ejabberd's mod_http_api (POST <base>/<command> with a JSON object),
-// Openfire over the Openfire REST API plugin (which cannot issue tokens).
+// Openfire over the Openfire REST API plugin and UserService over its User
+// Service plugin (neither can issue tokens), Prosodyctl through a local
+// Prosody's command-line tool (no tokens either).
 // Other servers can be added behind the same interface.
 //
 // Errors callers branch on are the sentinels ErrUserExists, ErrUserNotFound,
-// ErrInvalidUser, ErrUnavailable and ErrUnsupported; anything else the
+// ErrInvalidUser, ErrInvalidPassword, ErrUnavailable and ErrUnsupported; anything else the
 // server refuses comes back as an *APIError. No error ever carries a
 // password or a token.
 package xmppadmin
@@ -29,6 +31,10 @@ var (
 	// ErrInvalidUser is returned when the server refuses a user name as
 	// malformed (RFC 7622 localpart rules).
 	ErrInvalidUser = errors.New("xmppadmin: invalid user name")
+
+	// ErrInvalidPassword is returned when the server cannot take a
+	// password as given (Prosodyctl: one with a line break).
+	ErrInvalidPassword = errors.New("xmppadmin: the server cannot take this password")
 
 	// ErrUnavailable is returned when the server cannot be reached or says it
 	// is not running: connection refused, a gateway error, or a status that

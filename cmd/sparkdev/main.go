@@ -6,6 +6,12 @@
 // The gateway listens on 127.0.0.1:8080 unless SPARKGATE_LISTEN says
 // otherwise; every other SPARKGATE_* variable is passed through to it.
 //
+// With -server prosody (`make dev SERVER=prosody`) the XMPP server is a
+// private Prosody 0.12 instead (internal/prosody): the gateway manages its
+// accounts with prosodyctl (admin-backend prosody), logins are by password
+// only (Prosody issues no tokens: TOTP and passkey sign-ins answer 501), and
+// there is no push component. One node only; prosody.go.
+//
 // With -nodes N (N > 1; `make cluster`, `make dev NODES=N`) it starts a
 // cluster instead: a private nats-server with JetStream and a private
 // PostgreSQL beside ejabberd, N gateway nodes on loopback ports of their
@@ -38,10 +44,24 @@ const demoUser = "demo"
 
 func main() {
 	nodes := flag.Int("nodes", 1, "gateway nodes; more than one starts a cluster (NATS, PostgreSQL, a round-robin proxy) as make cluster does")
+	server := flag.String("server", "ejabberd", "the XMPP server to start: ejabberd or prosody")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, ".dev", *nodes, os.Stdout, os.Stderr); err != nil {
+	var err error
+	switch *server {
+	case "ejabberd":
+		err = run(ctx, ".dev", *nodes, os.Stdout, os.Stderr)
+	case "prosody":
+		if *nodes != 1 {
+			err = errors.New("-server prosody runs one node: a session cannot move between nodes without login tokens")
+		} else {
+			err = runProsody(ctx, ".dev", os.Stdout, os.Stderr)
+		}
+	default:
+		err = fmt.Errorf("-server: %q is neither ejabberd nor prosody", *server)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "sparkdev:", err)
 		os.Exit(1)
 	}
@@ -89,7 +109,36 @@ func run(ctx context.Context, dir string, nodes int, stdout, stderr io.Writer) e
 		return err
 	}
 
-	bin := filepath.Join(dir, "bin", "sparkgate")
+	env := []string{
+		"SPARKGATE_XMPP_ADDR=" + ej.C2SAddr(),
+		"SPARKGATE_XMPP_DOMAIN=" + ej.Domain(),
+		"SPARKGATE_XMPP_TLS=optional",
+		"SPARKGATE_MUC_SERVICE=" + ej.MUCService(),
+		"SPARKGATE_ADMIN_URL=" + ej.AdminURL(),
+		// The web client PUTs uploads to ejabberd's upload listener.
+		"SPARKGATE_CONNECT_ORIGINS=" + ej.UploadOrigin(),
+		"SPARKGATE_PUSH_COMPONENT=" + ej.ComponentAddr(),
+		"SPARKGATE_PUSH_SERVICE=" + ej.PushService(),
+		"SPARKGATE_PUSH_COMPONENT_SECRET_FILE=" + secretFile,
+	}
+	login := fmt.Sprintf("    demo login:   %s / %s\n    XMPP server:  ejabberd %s (domain %s)\n", demoUser, password, ej.C2SAddr(), ej.Domain())
+	return serve(ctx, gatewaySpec{dir: dir, nodes: nodes, env: env, login: login, server: "ejabberd"}, log, stdout, stderr)
+}
+
+// gatewaySpec is what serve needs to know of the XMPP server it started.
+type gatewaySpec struct {
+	dir    string
+	nodes  int
+	env    []string // SPARKGATE_* settings naming the XMPP server and its services
+	login  string   // the demo login lines to print
+	server string   // its name, for the Ctrl-C line
+}
+
+// serve builds the gateway, starts one node (or a cluster) against the XMPP
+// server g.env names, prints where it is, and runs until ctx ends or the
+// gateway exits.
+func serve(ctx context.Context, g gatewaySpec, log *slog.Logger, stdout, stderr io.Writer) error {
+	bin := filepath.Join(g.dir, "bin", "sparkgate")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/sparkgate")
 	build.Stdout, build.Stderr = stdout, stderr
 	if err := build.Run(); err != nil {
@@ -104,30 +153,17 @@ func run(ctx context.Context, dir string, nodes int, stdout, stderr io.Writer) e
 	if publicURL == "" {
 		publicURL = "http://localhost:" + listen[strings.LastIndex(listen, ":")+1:]
 	}
-	env := append(os.Environ(),
-		"SPARKGATE_PUBLIC_URL="+publicURL,
-		"SPARKGATE_XMPP_ADDR="+ej.C2SAddr(),
-		"SPARKGATE_XMPP_DOMAIN="+ej.Domain(),
-		"SPARKGATE_XMPP_TLS=optional",
-		"SPARKGATE_MUC_SERVICE="+ej.MUCService(),
-		"SPARKGATE_ADMIN_URL="+ej.AdminURL(),
-		// The web client PUTs uploads to ejabberd's upload listener.
-		"SPARKGATE_CONNECT_ORIGINS="+ej.UploadOrigin(),
-		"SPARKGATE_PUSH_COMPONENT="+ej.ComponentAddr(),
-		"SPARKGATE_PUSH_SERVICE="+ej.PushService(),
-		"SPARKGATE_PUSH_COMPONENT_SECRET_FILE="+secretFile,
-	)
-	login := fmt.Sprintf("    demo login:   %s / %s\n    XMPP server:  %s (domain %s)\n", demoUser, password, ej.C2SAddr(), ej.Domain())
-	if nodes > 1 {
-		return runCluster(ctx, clusterSpec{dir: dir, bin: bin, listen: listen, publicURL: publicURL, env: env, nodes: nodes, login: login}, log, stdout, stderr)
+	env := append(append(os.Environ(), "SPARKGATE_PUBLIC_URL="+publicURL), g.env...)
+	if g.nodes > 1 {
+		return runCluster(ctx, clusterSpec{dir: g.dir, bin: bin, listen: listen, publicURL: publicURL, env: env, nodes: g.nodes, login: g.login}, log, stdout, stderr)
 	}
 
-	gw, err := startNode(ctx, bin, listen, append(env, "SPARKGATE_LISTEN="+listen, "SPARKGATE_DATA_DIR="+filepath.Join(dir, "data")), stdout, stderr)
+	gw, err := startNode(ctx, bin, listen, append(env, "SPARKGATE_LISTEN="+listen, "SPARKGATE_DATA_DIR="+filepath.Join(g.dir, "data")), stdout, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n  sparkgate is ready\n\n    web client:   %s/\n    API reference: %s/sparkweb/api/docs/\n%s\n  Ctrl-C stops the gateway and ejabberd.\n\n",
-		publicURL, publicURL, login)
+	fmt.Fprintf(stdout, "\n  sparkgate is ready\n\n    web client:   %s/\n    API reference: %s/sparkweb/api/docs/\n%s\n  Ctrl-C stops the gateway and %s.\n\n",
+		publicURL, publicURL, g.login, g.server)
 
 	select {
 	case <-gw.done:
@@ -154,7 +190,7 @@ func demoPassword(dir string) (string, error) {
 	return pw, os.WriteFile(file, []byte(pw+"\n"), 0o600)
 }
 
-func ensureUser(ctx context.Context, admin *xmppadmin.Ejabberd, user, password string) error {
+func ensureUser(ctx context.Context, admin xmppadmin.Directory, user, password string) error {
 	err := admin.Register(ctx, user, password)
 	if errors.Is(err, xmppadmin.ErrUserExists) {
 		return admin.ChangePassword(ctx, user, password)

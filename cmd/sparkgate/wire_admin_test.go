@@ -41,6 +41,10 @@ func TestNewDirectory(t *testing.T) {
 		{name: "userservice legacy", args: []string{"-admin-backend=userservice", "-userservice-url=http://127.0.0.1:9091/us", "-userservice-secret=s3cret", "-userservice-legacy=true"},
 			want: &xmppadmin.UserService{BaseURL: "http://127.0.0.1:9091/us", Domain: "localhost", Secret: "s3cret", Legacy: true}},
 		{name: "userservice without secret", args: []string{"-admin-backend=userservice"}, wantErr: "userservice-secret"},
+		{name: "prosody", args: []string{"-admin-backend=prosody", "-xmpp-domain=example.org"},
+			want: &xmppadmin.Prosodyctl{Config: "/etc/prosody/prosody.cfg.lua", DataDir: "/var/lib/prosody", Domain: "example.org"}},
+		{name: "prosody elsewhere", args: []string{"-admin-backend=prosody", "-prosody-config=/srv/p/p.cfg.lua", "-prosody-data-dir=/srv/p/data"},
+			want: &xmppadmin.Prosodyctl{Config: "/srv/p/p.cfg.lua", DataDir: "/srv/p/data", Domain: "localhost"}},
 		{name: "openfire both secrets", args: []string{"-admin-backend=openfire", "-openfire-secret=a", "-openfire-secret-file=" + secretFile}, wantErr: "not both"},
 	}
 	for _, tt := range tests {
@@ -65,8 +69,8 @@ func TestNewDirectory(t *testing.T) {
 		})
 	}
 
-	if _, err := loadConfig([]string{"-admin-backend=prosody"}, func(string) string { return "" }, io.Discard); err == nil {
-		t.Error("admin-backend prosody accepted")
+	if _, err := loadConfig([]string{"-admin-backend=mongooseim"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("admin-backend mongooseim accepted")
 	}
 }
 

@@ -36,6 +36,9 @@ type usersSettings struct {
 	UserServiceSecret     string
 	UserServiceSecretFile string
 	UserServiceLegacy     bool
+
+	ProsodyConfig  string
+	ProsodyDataDir string
 }
 
 // usersOptions are the users area's settings; each sets a field of
@@ -61,8 +64,8 @@ var usersOptions = []option{
 		set: str(func(c *config) *string { return &c.Users.PreviewAllow })},
 	{name: "preview-ports", def: "80,443", usage: "comma-separated ports link previews may connect to (* for any)",
 		set: str(func(c *config) *string { return &c.Users.PreviewPorts })},
-	{name: "admin-backend", def: "ejabberd", usage: "server admin API for accounts and groups: ejabberd (admin-url), openfire (the REST API plugin, openfire-url) or userservice (the User Service plugin, userservice-url); with either Openfire plugin no token logins: TOTP, passkeys and password-less reconnects need ejabberd",
-		set: oneOf(func(c *config) *string { return &c.Users.AdminBackend }, "ejabberd", "openfire", "userservice")},
+	{name: "admin-backend", def: "ejabberd", usage: "server admin API for accounts and groups: ejabberd (admin-url), openfire (the REST API plugin, openfire-url), userservice (the User Service plugin, userservice-url) or prosody (prosodyctl on this host, prosody-config); with the Openfire plugins or Prosody no token logins: TOTP, passkeys and password-less reconnects need ejabberd",
+		set: oneOf(func(c *config) *string { return &c.Users.AdminBackend }, "ejabberd", "openfire", "userservice", "prosody")},
 	{name: "openfire-url", def: "http://127.0.0.1:9090/plugins/restapi/v1", usage: "base URL of the Openfire REST API plugin (admin-backend openfire)",
 		set: str(func(c *config) *string { return &c.Users.OpenfireURL })},
 	{name: "openfire-secret", def: "", usage: "shared secret key of the Openfire REST API plugin; prefer openfire-secret-file", secret: true,
@@ -77,6 +80,10 @@ var usersOptions = []option{
 		set: str(func(c *config) *string { return &c.Users.UserServiceSecretFile })},
 	{name: "userservice-legacy", def: "false", usage: "use the User Service plugin's legacy query-string form only (plugins without the REST form; it sends the secret and passwords in URLs)",
 		set: boolean(func(c *config) *bool { return &c.Users.UserServiceLegacy })},
+	{name: "prosody-config", def: "/etc/prosody/prosody.cfg.lua", usage: "the Prosody configuration prosodyctl runs with (admin-backend prosody; the gateway must run where Prosody does, as a user allowed to change its accounts)",
+		set: str(func(c *config) *string { return &c.Users.ProsodyConfig })},
+	{name: "prosody-data-dir", def: "/var/lib/prosody", usage: "Prosody's data_path, read for the account list (admin-backend prosody; internal storage only)",
+		set: str(func(c *config) *string { return &c.Users.ProsodyDataDir })},
 }
 
 // newDirectory builds the server admin client admin-backend names.
@@ -102,6 +109,8 @@ func newDirectory(c *config) (xmppadmin.Directory, error) {
 			return nil, errors.New("admin-backend userservice needs userservice-secret or userservice-secret-file")
 		}
 		return &xmppadmin.UserService{BaseURL: c.Users.UserServiceURL, Domain: c.XMPPDomain, Secret: string(secret), Legacy: c.Users.UserServiceLegacy}, nil
+	case "prosody":
+		return &xmppadmin.Prosodyctl{Config: c.Users.ProsodyConfig, DataDir: c.Users.ProsodyDataDir, Domain: c.XMPPDomain}, nil
 	}
 	return nil, fmt.Errorf("admin-backend: unknown backend %q", c.Users.AdminBackend)
 }
