@@ -8,17 +8,19 @@ build:
 	$(GO) build -o bin/ ./cmd/...
 
 deps-dev:
-	scripts/install-deps.sh ejabberd
+	scripts/install-deps.sh $(SERVER)
 
 deps:
 	scripts/install-deps.sh ejabberd chromium postgresql nats node prosody
 
 # dev starts a private ejabberd and the gateway with the web client under ./.dev/;
-# NODES=3 starts a cluster instead (see cluster).
+# NODES=3 starts a cluster instead (see cluster); SERVER=prosody starts a
+# private Prosody instead of ejabberd (one node, password logins only).
 NODES ?= 1
+SERVER ?= ejabberd
 dev: deps-dev
 	$(if $(filter-out 1,$(NODES)),scripts/install-deps.sh postgresql nats)
-	$(GO) run ./cmd/sparkdev -nodes $(NODES)
+	$(GO) run ./cmd/sparkdev -nodes $(NODES) -server $(SERVER)
 
 # cluster starts ejabberd, a private NATS with JetStream, a private PostgreSQL,
 # three gateway nodes and a round-robin proxy on one URL (NODES=N for another count).
@@ -49,17 +51,11 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# test: everything, with the race detector, against a real ejabberd and Chromium.
-# -count=1: the integration tests talk to servers the build cache knows
-# nothing about, so a cached pass would prove nothing. -parallel 4: the
-# integration tests marked parallel mostly wait on ejabberd, so four at a
-# time keep two cores busy. -p 3: three packages' test binaries at once
-# (go test's default is one per core): the long ones (web, gateway,
-# xmppconn) wait on servers and Chromium much of the time. Then each fuzz target
-# of issue 12 runs for FUZZTIME (default 10s) from its checked-in corpus.
+# test: everything, with the race detector, against a real ejabberd, NATS,
+# PostgreSQL, Prosody and Chromium; every fuzz target runs beside go test for
+# FUZZTIME (default 10s) at the lowest CPU priority (scripts/test.sh says why).
 test: deps fmt-check vet
-	SPARKGATE_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -p 3 -parallel 4 -timeout 14m ./...
-	GO=$(GO) scripts/fuzz.sh
+	GO=$(GO) scripts/test.sh
 
 bench: deps-dev
 	scripts/install-deps.sh postgresql nats

@@ -1,0 +1,45 @@
+#!/bin/sh
+# test.sh is make test's body after gofmt and vet: go test of the whole
+# module with the race detector against the real servers, and beside it every
+# fuzz target (scripts/fuzz.sh) at the lowest CPU priority.
+#
+# Why side by side: the long test packages (web, gateway, xmppconn) spend most
+# of their time waiting on ejabberd, Chromium and NATS, and the fuzz phase is
+# mostly CPU (an instrumented build per package, then FUZZTIME per target).
+# Run one after the other they took 16 minutes on a fresh 2-core machine;
+# `nice -n 19` gives the tests every cycle they ask for and the fuzzers what
+# is left. The fuzz log is printed after go test's, so the two do not mix.
+#
+# Exit status: non-zero when either failed; go test's failure is reported
+# first. GO names the go command (default go).
+set -u
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+GO=$GO nice -n 19 scripts/fuzz.sh >"$log" 2>&1 &
+fuzz=$!
+
+# -count=1: the integration tests talk to servers the build cache knows
+# nothing about, so a cached pass would prove nothing. -parallel 4: the
+# integration tests marked parallel mostly wait on ejabberd, so four at a
+# time keep two cores busy. -p 3: three packages' test binaries at once (go
+# test's default is one per core): the long ones wait on servers and
+# Chromium much of the time.
+SPARKGATE_REQUIRE_INTEGRATION=1 $GO test -race -count=1 -p 3 -parallel 4 -timeout 14m ./...
+tests=$?
+
+wait "$fuzz"
+fuzzed=$?
+echo "---- scripts/fuzz.sh (ran beside go test)"
+cat "$log"
+
+if [ "$tests" -ne 0 ]; then
+	echo "make test: go test FAILED (exit $tests)" >&2
+	exit "$tests"
+fi
+if [ "$fuzzed" -ne 0 ]; then
+	echo "make test: fuzzing FAILED (exit $fuzzed)" >&2
+	exit "$fuzzed"
+fi
