@@ -1,10 +1,13 @@
 package xmppconn
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +24,7 @@ import (
 // with what differs between servers said as fields rather than skipped.
 type suiteServer struct {
 	c2s, domain, muc string
+	upload           string // the XEP-0363 service
 	newUser          func(t *testing.T) suiteUser
 	// issuer mints login tokens; tokens says whether the server has any.
 	// ejabberd issues OAuth tokens through its admin API, so a session
@@ -37,7 +41,8 @@ type suiteUser struct{ Name, Password, JID string }
 // real servers, ejabberd 23.01 (the shared one) and Prosody 0.12 (one of
 // its own): logins (token or kept password), chat in order both ways, the
 // archive, roster pushes, a catch-up after a dropped connection, presence,
-// chat states, receipts, carbons, and a room. Each subtest has its own
+// chat states, receipts, carbons, a room, and a file upload (XEP-0363).
+// Each subtest has its own
 // users. A server-specific difference is a subtest's expected outcome
 // (see suiteServer), never a skip.
 func TestIntegrationMessagingSuite(t *testing.T) {
@@ -45,7 +50,7 @@ func TestIntegrationMessagingSuite(t *testing.T) {
 		t.Parallel()
 		srv := ejabberdtest.Shared(t)
 		runMessagingSuite(t, suiteServer{
-			c2s: srv.C2SAddr(), domain: srv.Domain(), muc: srv.MUCService(),
+			c2s: srv.C2SAddr(), domain: srv.Domain(), muc: srv.MUCService(), upload: srv.UploadService(),
 			newUser: func(t *testing.T) suiteUser {
 				u := ejabberdtest.NewUserOn(t, srv)
 				return suiteUser{u.Name, u.Password, u.JID}
@@ -58,7 +63,7 @@ func TestIntegrationMessagingSuite(t *testing.T) {
 		t.Parallel() // a server of its own
 		srv := prosodytest.Start(t)
 		runMessagingSuite(t, suiteServer{
-			c2s: srv.C2SAddr(), domain: srv.Domain(), muc: srv.MUCService(),
+			c2s: srv.C2SAddr(), domain: srv.Domain(), muc: srv.MUCService(), upload: srv.UploadService(),
 			newUser: func(t *testing.T) suiteUser {
 				u := prosodytest.NewUser(t, srv)
 				return suiteUser{u.Name, u.Password, u.JID}
@@ -333,5 +338,56 @@ func runMessagingSuite(t *testing.T, srv suiteServer) {
 			t.Fatal(err)
 		}
 		ev.waitFor(t, 10*time.Second, "the room message at bob", func() bool { return slices.Contains(ev.groupBodies(b.JID), "hi bob") })
+	})
+
+	t.Run("upload", func(t *testing.T) {
+		a := srv.newUser(t)
+		m := manager(t, newEvents())
+		ctx := ctxFor(t)
+		sa := open(t, ctx, m, a)
+		content := []byte("hello, file\n")
+		slot, err := sa.RequestUploadSlot(ctx, srv.upload, "hello.txt", int64(len(content)), "text/plain")
+		if err != nil {
+			t.Fatalf("slot: %v", err)
+		}
+		for _, u := range []string{slot.PutURL, slot.GetURL} {
+			if !strings.HasPrefix(u, "http://127.0.0.1:") {
+				t.Fatalf("slot URL %q is not on loopback", u)
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, slot.PutURL, bytes.NewReader(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "text/plain")
+		for k, v := range slot.Headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("PUT: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+			t.Fatalf("PUT: %s", resp.Status)
+		}
+		get, err := http.NewRequestWithContext(ctx, http.MethodGet, slot.GetURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err = http.DefaultClient.Do(get)
+		if err != nil {
+			t.Fatalf("GET: %v", err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, content) {
+			t.Fatalf("GET: %s %q, %v", resp.Status, got, err)
+		}
+		// A file larger than the service takes (both servers' limits are
+		// far below 200 MiB) is refused as such.
+		if _, err := sa.RequestUploadSlot(ctx, srv.upload, "big.bin", 200<<20, "application/octet-stream"); !errors.Is(err, ErrFileNotAccepted) {
+			t.Fatalf("a 200 MiB slot: %v, want ErrFileNotAccepted", err)
+		}
 	})
 }

@@ -57,6 +57,8 @@ func runProsody(ctx context.Context, dir string, stdout, stderr io.Writer) error
 		"SPARKGATE_XMPP_DOMAIN=" + srv.Domain(),
 		"SPARKGATE_XMPP_TLS=optional",
 		"SPARKGATE_MUC_SERVICE=" + srv.MUCService(),
+		// The web client PUTs uploads to Prosody's HTTP port.
+		"SPARKGATE_CONNECT_ORIGINS=" + srv.UploadOrigin(),
 		"SPARKGATE_ADMIN_BACKEND=prosody",
 		"SPARKGATE_PROSODY_CONFIG=" + srv.ConfigFile(),
 		"SPARKGATE_PROSODY_DATA_DIR=" + srv.DataDir(),

@@ -125,6 +125,8 @@ legacy_ssl_ports = { }
 s2s_ports = { }
 http_ports = { ` + strconv.Itoa(s.httpPort) + ` }
 http_interfaces = { "127.0.0.1" }
+http_external_url = ` + q(s.UploadOrigin()+"/") + `
+http_default_host = ` + q("upload."+d) + `
 https_ports = { }
 modules_enabled = {
 	"roster"; "saslauth"; "disco"; "carbons"; "pep"; "private"; "bookmarks";
@@ -238,6 +240,11 @@ func (s *Server) MUCService() string { return "conference." + s.cfg.Domain }
 
 // UploadService is the HTTP file sharing service, "upload.<domain>".
 func (s *Server) UploadService() string { return "upload." + s.cfg.Domain }
+
+// UploadOrigin is the origin of the upload slots' URLs: the server's HTTP
+// port on loopback (http_external_url), so that clients and browsers reach
+// it without a name to resolve.
+func (s *Server) UploadOrigin() string { return "http://127.0.0.1:" + strconv.Itoa(s.httpPort) }
 
 // Admin is the server's account directory, the gateway's Prosody admin
 // backend (xmppadmin.Prosodyctl) on this server's configuration and data.
