@@ -1,6 +1,14 @@
 // api.js: the REST calls of the SparkWeb API (see /sparkweb/api/openapi.yaml)
 // and the tokens they carry.
 //
+// Calls go through the SDK (@sparkgate/client, its ESM build served by the
+// gateway as /sparkgate-client.js, built from sdk/typescript by make sdk):
+// its openapi-fetch client sends them, and this file adapts it to what
+// the rest of the client expects (call, ApiError, NetworkError, features).
+// The login stays this file's (the SDK's auth option): the tokens live in
+// this browser's storage, shared with the other tabs, and the refresh
+// takes turns with them, which a client of one page cannot know of.
+//
 // Tokens: the access token and the username live in sessionStorage (this
 // tab). A login or a refresh also answers a refresh token (openapi.yaml,
 // TokenEntity): it is kept, with the access token it came with, as one
@@ -26,6 +34,8 @@
 // does, and the record they read must not be the spent one. A refresh the
 // gateway refuses (401) ends the session: the handler given to
 // onSessionEnded is told once.
+
+import { Sparkgate, SparkgateError, retryAfterSeconds } from './sparkgate-client.js';
 
 export const API = '/sparkweb/api';
 export const REST = API + '/rest';
@@ -277,6 +287,35 @@ export function startRefreshing() {
   schedule();
 }
 
+// client is the SDK client of this tab's login: every call carries the
+// token of this tab (read at that moment: another tab may have refreshed
+// it), and what needs a newer one asks refresh below.
+export const client = new Sparkgate({
+  auth: { token: () => session.token || null, refresh: (stale) => refresh(stale) },
+});
+
+// anonymous is the SDK client of the calls that carry no token (sign-in,
+// registration, the refresh itself).
+const anonymous = new Sparkgate({ autoRefresh: false });
+
+// viaSDK runs one of the SDK's helpers (a login, the push subscription)
+// and answers its result; what it throws is turned into this file's
+// errors (ApiError, NetworkError), and feature is marked as for call.
+export async function viaSDK(fn, feature = '', withClient = client) {
+  try {
+    const r = await fn(withClient === null ? anonymous : withClient);
+    if (feature) features.set(feature, true);
+    return r;
+  } catch (e) {
+    if (e instanceof SparkgateError) {
+      if (e.status === 501 && feature) features.set(feature, false);
+      throw new ApiError(e.status, e.body, e.retryAfter);
+    }
+    if (e instanceof TypeError) throw new NetworkError(e); // fetch found no server
+    throw e;
+  }
+}
+
 // ApiError is a failed call: status, the stable code of the Error body and
 // the seconds of its Retry-After (0 without). Its message is the server's,
 // for the console: errors.js says it to people.
@@ -299,15 +338,6 @@ export class NetworkError extends Error {
     super('the server cannot be reached', { cause });
     this.name = 'NetworkError';
   }
-}
-
-// retryAfter reads a Retry-After header (seconds, or an HTTP date) as
-// seconds from now.
-function retryAfter(h) {
-  if (!h) return 0;
-  if (/^\d+$/.test(h.trim())) return Number(h);
-  const t = Date.parse(h);
-  return Number.isNaN(t) ? 0 : Math.max(0, Math.ceil((t - Date.now()) / 1000));
 }
 
 // Features answer false once an operation said 501, so the UI hides it.
@@ -335,9 +365,20 @@ export async function call(method, path, opts = {}) {
   }
 }
 
+// bearer is the middleware of one request through the SDK client: it
+// carries token, or no token at all when token is ''.
+function bearer(token) {
+  return {
+    onRequest({ request }) {
+      if (token) request.headers.set('Authorization', 'Bearer ' + token);
+      else request.headers.delete('Authorization');
+      return request;
+    },
+  };
+}
+
 async function send(method, path, { body, json, blob, as, query, keepEmpty = [], feature } = {}, token = '') {
   const headers = {};
-  if (token) headers.Authorization = 'Bearer ' + token;
   let payload;
   if (blob !== undefined) {
     headers['Content-Type'] = blob.type || 'application/octet-stream';
@@ -358,21 +399,29 @@ async function send(method, path, { body, json, blob, as, query, keepEmpty = [],
     const s = q.toString();
     if (s) url += '?' + s;
   }
-  let res, text;
+  // The SDK's client sends it; the answer is read as text (or a blob) and
+  // decoded here, since not every answer is JSON.
+  let r;
   try {
-    res = await fetch(url, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
-    if (res.ok && as === 'blob') return await res.blob();
-    text = await res.text();
+    r = await (token ? client : anonymous).api.request(method, url, {
+      headers, body: payload, bodySerializer: (b) => b, parseAs: as === 'blob' ? 'blob' : 'text',
+      middleware: [bearer(token)], cache: 'no-store', credentials: 'omit',
+    });
   } catch (e) {
     throw new NetworkError(e);
   }
+  const { response } = r;
+  if (response.ok && as === 'blob') return r.data ?? null;
+  const text = response.ok ? r.data : r.error;
   let data = null;
-  if (text) {
+  if (typeof text === 'string' && text) {
     try { data = JSON.parse(text); } catch { data = text; }
+  } else if (text && typeof text === 'object') {
+    data = text; // openapi-fetch decoded the error's JSON already
   }
-  if (!res.ok) {
-    if (res.status === 501 && feature) features.set(feature, false);
-    throw new ApiError(res.status, data, retryAfter(res.headers.get('Retry-After')));
+  if (!response.ok) {
+    if (response.status === 501 && feature) features.set(feature, false);
+    throw new ApiError(response.status, data, retryAfterSeconds(response.headers.get('Retry-After')));
   }
   if (feature) features.set(feature, true);
   return data;
