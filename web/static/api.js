@@ -16,7 +16,8 @@
 // "stay signed in" (every tab of the browser shares it, and it outlives
 // the browser) and in sessionStorage otherwise (this tab only, gone with
 // the browser session). Tokens never go into a cookie, never into a URL
-// except the event stream's ?token=, and are never logged.
+// (the event stream sends its token in a header too), and are never
+// logged.
 //
 // Refreshing (POST /token/refresh) spends the refresh token: showing it
 // again revokes its whole family, so tabs take turns (the Web Lock

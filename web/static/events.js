@@ -14,7 +14,9 @@
 // refreshed one) and reopens with it and the last id, so the user's event
 // log replays what happened meanwhile. Only a renewal that fails with 401
 // (or a token refused after three renewals) ends the stream
-// (onEnd('expired')); one that gets no answer is tried again later.
+// (onEnd('expired')); one that gets no answer is tried again later. A
+// stream the gateway refuses otherwise (400, 403: retrying cannot help)
+// ends as well (onEnd('ended')).
 //
 // The connection state follows the stream itself: it is 'connected' while
 // the stream is open (from its onConnect on), 'reconnecting' while it
