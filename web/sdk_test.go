@@ -13,9 +13,15 @@ import (
 )
 
 // sdkUsers are the modules that speak to the gateway through the SDK's
-// ESM build (issue 22): the calls, the logins, the push subscription and
-// the event stream.
-var sdkUsers = []string{"api.js", "auth.js", "push.js", "events.js"}
+// ESM build (issue 22), each with what shows it: the calls (api.js), the
+// push subscription and the event stream import the build; the logins
+// use its helpers on api.js's clients.
+var sdkUsers = map[string][]string{
+	"api.js":    {`\bfrom\s+['"]\./sparkgate-client\.js['"]`, `\.api\.request\(`},
+	"push.js":   {`\bfrom\s+['"]\./sparkgate-client\.js['"]`, `\bsubscribePush\(`, `\bputPushSubscription\(`, `\bdeletePushSubscription\(`},
+	"events.js": {`\bfrom\s+['"]\./sparkgate-client\.js['"]`, `\.subscribe\(`},
+	"auth.js":   {`\.loginWithPassword\(`, `\.loginWithTOTP\(`, `\.loginWithPasskey\(`, `\.registerPasskey\(`},
+}
 
 // ownFetches are the modules allowed to call fetch themselves, and why:
 // neither talks to the gateway's REST API or its stream.
@@ -26,22 +32,24 @@ var ownFetches = map[string]string{
 }
 
 // TestClientUsesSDK fails when the web client goes back to hand-writing
-// what the SDK provides: each of sdkUsers imports ./sparkgate-client.js,
-// no module opens an EventSource, runs a WebAuthn ceremony or subscribes
+// what the SDK provides: each of sdkUsers uses the SDK as it says, no
+// module opens an EventSource, runs a WebAuthn ceremony or subscribes
 // to push itself, and only ownFetches call fetch.
 func TestClientUsesSDK(t *testing.T) {
 	static, err := fs.Sub(web.FS, "static")
 	if err != nil {
 		t.Fatal(err)
 	}
-	importsSDK := regexp.MustCompile(`\bfrom\s+['"]\./sparkgate-client\.js['"]`)
-	for _, f := range sdkUsers {
-		src, err := fs.ReadFile(static, f)
+	for f, uses := range sdkUsers {
+		b, err := fs.ReadFile(static, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !importsSDK.Match(src) {
-			t.Errorf("%s does not import ./sparkgate-client.js", f)
+		src := withoutComments(string(b))
+		for _, use := range uses {
+			if !regexp.MustCompile(use).MatchString(src) {
+				t.Errorf("%s does not use the SDK: no match for %s", f, use)
+			}
 		}
 	}
 	forbidden := map[string]*regexp.Regexp{

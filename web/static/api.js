@@ -295,16 +295,22 @@ export const client = new Sparkgate({
   auth: { token: () => session.token || null, refresh: (stale) => refresh(stale) },
 });
 
-// anonymous is the SDK client of the calls that carry no token (sign-in,
-// registration, the refresh itself).
-const anonymous = new Sparkgate({ autoRefresh: false });
+// clientFor answers an SDK client whose calls carry token and no other
+// (none when it is ''): a sign-in's, or a sign-out's while the session is
+// going. It never refreshes.
+export function clientFor(token) {
+  return new Sparkgate({
+    auth: { token: () => token || null, refresh: () => Promise.reject(new ApiError(401, { code: 'unauthorized' })) },
+  });
+}
 
 // viaSDK runs one of the SDK's helpers (a login, the push subscription)
-// and answers its result; what it throws is turned into this file's
-// errors (ApiError, NetworkError), and feature is marked as for call.
+// with withClient and answers its result; what it throws is turned into
+// this file's errors (ApiError, NetworkError), and feature is marked as
+// for call.
 export async function viaSDK(fn, feature = '', withClient = client) {
   try {
-    const r = await fn(withClient === null ? anonymous : withClient);
+    const r = await fn(withClient);
     if (feature) features.set(feature, true);
     return r;
   } catch (e) {
@@ -367,7 +373,8 @@ export async function call(method, path, opts = {}) {
 }
 
 // bearer is the middleware of one request through the SDK client: it
-// carries token, or no token at all when token is ''.
+// carries token (which may be another than the tab's: a refreshed one, a
+// sign-out's), or no token at all when token is ''.
 function bearer(token) {
   return {
     onRequest({ request }) {
@@ -404,7 +411,7 @@ async function send(method, path, { body, json, blob, as, query, keepEmpty = [],
   // decoded here, since not every answer is JSON.
   let r;
   try {
-    r = await (token ? client : anonymous).api.request(method, url, {
+    r = await client.api.request(method, url, {
       headers, body: payload, bodySerializer: (b) => b, parseAs: as === 'blob' ? 'blob' : 'text',
       middleware: [bearer(token)], cache: 'no-store', credentials: 'omit',
     });

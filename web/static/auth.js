@@ -4,13 +4,12 @@
 // Failures are thrown as they come (api.js's errors); errors.js words them.
 // remember asks for "stay signed in" (?remember=true).
 
-import { call, seg, client, viaSDK, ApiError } from './api.js';
-import { Sparkgate } from './sparkgate-client.js';
+import { call, seg, client, clientFor, viaSDK, ApiError } from './api.js';
 
-// signingIn runs fn with a client that holds no tokens, so that a sign-in
-// carries no stale token and leaves api.js's login alone.
+// signingIn runs fn with a client that carries no token, so that a
+// sign-in sends no stale one and leaves api.js's login alone.
 function signingIn(fn, feature = '') {
-  return viaSDK(fn, feature, new Sparkgate({ autoRefresh: false }));
+  return viaSDK(fn, feature, clientFor(''));
 }
 
 // ourWords gives the SDK's plain errors of a passkey ceremony the

@@ -2,8 +2,8 @@
 // subscription (PUT /webpush/subscribe/{resource}), stored and removed
 // through the SDK's push helpers.
 
-import { client, viaSDK } from './api.js';
-import { Sparkgate, subscribePush, putPushSubscription, deletePushSubscription } from './sparkgate-client.js';
+import { client, clientFor, viaSDK } from './api.js';
+import { subscribePush, putPushSubscription, deletePushSubscription } from './sparkgate-client.js';
 
 const DEVICE = 'sparkgate.device'; // a random name for this browser, not a secret
 
@@ -72,6 +72,5 @@ export async function forgetPush(token) {
   const reg = await navigator.serviceWorker.getRegistration('/');
   if (!reg || !(await reg.pushManager.getSubscription())) return;
   // The token given: the session's may be going as this runs.
-  const sg = token ? new Sparkgate({ auth: { token: () => token, refresh: () => Promise.reject(new Error('no refresh here')) } }) : client;
-  await viaSDK((c) => deletePushSubscription(c, deviceName()), 'push', sg).catch(() => {});
+  await viaSDK((sg) => deletePushSubscription(sg, deviceName()), 'push', token ? clientFor(token) : client).catch(() => {});
 }
