@@ -129,7 +129,13 @@ export class EventStream {
       this.closeReason = (data && data.reason) || '';
       return; // the SDK resumes, renews or ends: ended below says which
     }
-    this.onEvent(event, data || {}, id);
+    try {
+      this.onEvent(event, data || {}, id);
+    } catch (e) {
+      // The SDK would only hand it to onError: say it as an uncaught error
+      // (a listener's would be), and go on with the next event.
+      reportError(e);
+    }
   }
 
   // ended is told why a subscription stopped for good; close() (stop, a
