@@ -1,6 +1,14 @@
 // api.js: the REST calls of the SparkWeb API (see /sparkweb/api/openapi.yaml)
 // and the tokens they carry.
 //
+// Calls go through the SDK (@sparkgate/client, its ESM build served by the
+// gateway as /sparkgate-client.js, built from sdk/typescript by make sdk):
+// its openapi-fetch client sends them, and this file adapts it to what
+// the rest of the client expects (call, ApiError, NetworkError, features).
+// The login stays this file's (the SDK's auth option): the tokens live in
+// this browser's storage, shared with the other tabs, and the refresh
+// takes turns with them, which a client of one page cannot know of.
+//
 // Tokens: the access token and the username live in sessionStorage (this
 // tab). A login or a refresh also answers a refresh token (openapi.yaml,
 // TokenEntity): it is kept, with the access token it came with, as one
@@ -8,7 +16,8 @@
 // "stay signed in" (every tab of the browser shares it, and it outlives
 // the browser) and in sessionStorage otherwise (this tab only, gone with
 // the browser session). Tokens never go into a cookie, never into a URL
-// except the event stream's ?token=, and are never logged.
+// (the event stream sends its token in a header too), and are never
+// logged.
 //
 // Refreshing (POST /token/refresh) spends the refresh token: showing it
 // again revokes its whole family, so tabs take turns (the Web Lock
@@ -26,6 +35,8 @@
 // does, and the record they read must not be the spent one. A refresh the
 // gateway refuses (401) ends the session: the handler given to
 // onSessionEnded is told once.
+
+import { Sparkgate, SparkgateError, retryAfterSeconds } from './sparkgate-client.js';
 
 export const API = '/sparkweb/api';
 export const REST = API + '/rest';
@@ -277,6 +288,41 @@ export function startRefreshing() {
   schedule();
 }
 
+// client is the SDK client of this tab's login: every call carries the
+// token of this tab (read at that moment: another tab may have refreshed
+// it), and what needs a newer one asks refresh below.
+export const client = new Sparkgate({
+  auth: { token: () => session.token || null, refresh: (stale) => refresh(stale) },
+});
+
+// clientFor answers an SDK client whose calls carry token and no other
+// (none when it is ''): a sign-in's, or a sign-out's while the session is
+// going. It never refreshes.
+export function clientFor(token) {
+  return new Sparkgate({
+    auth: { token: () => token || null, refresh: () => Promise.reject(new ApiError(401, { code: 'unauthorized' })) },
+  });
+}
+
+// viaSDK runs one of the SDK's helpers (a login, the push subscription)
+// with withClient and answers its result; what it throws is turned into
+// this file's errors (ApiError, NetworkError), and feature is marked as
+// for call.
+export async function viaSDK(fn, feature = '', withClient = client) {
+  try {
+    const r = await fn(withClient);
+    if (feature) features.set(feature, true);
+    return r;
+  } catch (e) {
+    if (e instanceof SparkgateError) {
+      if (e.status === 501 && feature) features.set(feature, false);
+      throw new ApiError(e.status, e.body, e.retryAfter);
+    }
+    if (e instanceof TypeError) throw new NetworkError(e); // fetch found no server
+    throw e;
+  }
+}
+
 // ApiError is a failed call: status, the stable code of the Error body and
 // the seconds of its Retry-After (0 without). Its message is the server's,
 // for the console: errors.js says it to people.
@@ -299,15 +345,6 @@ export class NetworkError extends Error {
     super('the server cannot be reached', { cause });
     this.name = 'NetworkError';
   }
-}
-
-// retryAfter reads a Retry-After header (seconds, or an HTTP date) as
-// seconds from now.
-function retryAfter(h) {
-  if (!h) return 0;
-  if (/^\d+$/.test(h.trim())) return Number(h);
-  const t = Date.parse(h);
-  return Number.isNaN(t) ? 0 : Math.max(0, Math.ceil((t - Date.now()) / 1000));
 }
 
 // Features answer false once an operation said 501, so the UI hides it.
@@ -335,9 +372,21 @@ export async function call(method, path, opts = {}) {
   }
 }
 
+// bearer is the middleware of one request through the SDK client: it
+// carries token (which may be another than the tab's: a refreshed one, a
+// sign-out's), or no token at all when token is ''.
+function bearer(token) {
+  return {
+    onRequest({ request }) {
+      if (token) request.headers.set('Authorization', 'Bearer ' + token);
+      else request.headers.delete('Authorization');
+      return request;
+    },
+  };
+}
+
 async function send(method, path, { body, json, blob, as, query, keepEmpty = [], feature } = {}, token = '') {
   const headers = {};
-  if (token) headers.Authorization = 'Bearer ' + token;
   let payload;
   if (blob !== undefined) {
     headers['Content-Type'] = blob.type || 'application/octet-stream';
@@ -358,21 +407,29 @@ async function send(method, path, { body, json, blob, as, query, keepEmpty = [],
     const s = q.toString();
     if (s) url += '?' + s;
   }
-  let res, text;
+  // The SDK's client sends it; the answer is read as text (or a blob) and
+  // decoded here, since not every answer is JSON.
+  let r;
   try {
-    res = await fetch(url, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
-    if (res.ok && as === 'blob') return await res.blob();
-    text = await res.text();
+    r = await client.api.request(method, url, {
+      headers, body: payload, bodySerializer: (b) => b, parseAs: as === 'blob' ? 'blob' : 'text',
+      middleware: [bearer(token)], cache: 'no-store', credentials: 'omit',
+    });
   } catch (e) {
     throw new NetworkError(e);
   }
+  const { response } = r;
+  if (response.ok && as === 'blob') return r.data ?? null;
+  const text = response.ok ? r.data : r.error;
   let data = null;
-  if (text) {
+  if (typeof text === 'string' && text) {
     try { data = JSON.parse(text); } catch { data = text; }
+  } else if (text && typeof text === 'object') {
+    data = text; // openapi-fetch decoded the error's JSON already
   }
-  if (!res.ok) {
-    if (res.status === 501 && feature) features.set(feature, false);
-    throw new ApiError(res.status, data, retryAfter(res.headers.get('Retry-After')));
+  if (!response.ok) {
+    if (response.status === 501 && feature) features.set(feature, false);
+    throw new ApiError(response.status, data, retryAfterSeconds(response.headers.get('Retry-After')));
   }
   if (feature) features.set(feature, true);
   return data;

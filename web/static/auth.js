@@ -1,14 +1,32 @@
-// auth.js: password, TOTP and passkey (WebAuthn) ceremonies. Failures are
-// thrown as they come (api.js's errors); errors.js words them. The sign-ins
-// answer the TokenEntity (token, refresh token, expiries); remember asks
-// for "stay signed in" (?remember=true).
+// auth.js: password, TOTP and passkey (WebAuthn) ceremonies, through the
+// SDK's login helpers (a client of their own: the sign-ins answer the
+// TokenEntity, which main.js keeps, and no other call sees it before).
+// Failures are thrown as they come (api.js's errors); errors.js words them.
+// remember asks for "stay signed in" (?remember=true).
 
-import { call, seg } from './api.js';
+import { call, seg, client, clientFor, viaSDK, ApiError } from './api.js';
+
+// signingIn runs fn with a client that carries no token, so that a
+// sign-in sends no stale one and leaves api.js's login alone.
+function signingIn(fn, feature = '') {
+  return viaSDK(fn, feature, clientFor(''));
+}
+
+// ourWords gives the SDK's plain errors of a passkey ceremony the
+// sentence people read (errors.js shows a plain Error's message).
+function ourWords(e, sentence) {
+  if (e && e.name === 'Error' && /^sparkgate: no passkey/.test(e.message)) throw new Error(sentence);
+  throw e;
+}
 
 const remembered = (remember) => (remember ? { remember: 'true' } : undefined);
 
+// login answers the tokens, or rejects with an ApiError whose code is
+// mfa_required and whose body holds the ticket for totpLogin.
 export async function login(username, password, remember = false) {
-  return call('POST', `/login/${seg(username)}`, { body: password, token: '', query: remembered(remember) });
+  const r = await signingIn((sg) => sg.loginWithPassword(username, password, { remember }));
+  if (r.tokens) return r.tokens;
+  throw new ApiError(401, { code: 'mfa_required', ticket: r.ticket });
 }
 
 export async function register(username, password, remember = false) {
@@ -18,7 +36,7 @@ export async function register(username, password, remember = false) {
 // totpLogin completes a login that answered mfa_required, with its ticket
 // (and the choice of the login's step).
 export async function totpLogin(username, code, ticketOrPassword, remember = false) {
-  return call('POST', `/totp/authenticate/${seg(username)}/${seg(code)}`, { body: ticketOrPassword, token: '', feature: 'totp', query: remembered(remember) });
+  return signingIn((sg) => sg.loginWithTOTP(username, code, ticketOrPassword, { remember }), 'totp');
 }
 
 // totpEnrol starts TOTP enrolment on the signed-in account: the request
@@ -34,20 +52,12 @@ export function passkeysSupported() {
     typeof PublicKeyCredential.parseRequestOptionsFromJSON === 'function';
 }
 
-function unwrap(opts) {
-  return (opts && opts.publicKey) ? opts.publicKey : opts;
-}
-
-// passkeyLogin runs the assertion ceremony and answers the token.
+// passkeyLogin runs the assertion ceremony (the SDK's, around
+// navigator.credentials.get) and answers the tokens.
 export async function passkeyLogin(username, remember = false) {
   if (!passkeysSupported()) throw new Error('This browser does not support passkeys.');
-  const start = await call('POST', `/webauthn/authenticate/start/${seg(username)}`, { token: '', feature: 'passkeys' });
-  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(unwrap(start.assertion));
-  const cred = await navigator.credentials.get({ publicKey });
-  if (!cred) throw new Error('No passkey was chosen.');
-  return call('POST', `/webauthn/authenticate/finish/${seg(username)}`, {
-    json: cred.toJSON(), token: '', query: { ceremony: start.ceremony, ...remembered(remember) },
-  });
+  return signingIn((sg) => sg.loginWithPasskey(username, { remember }), 'passkeys')
+    .catch((e) => ourWords(e, 'No passkey was chosen.'));
 }
 
 // passkeyRegister runs the creation ceremony that adds a passkey to the
@@ -55,11 +65,6 @@ export async function passkeyLogin(username, remember = false) {
 // wants a login that passed every factor) and the start the password again.
 export async function passkeyRegister(username, password, name) {
   if (!passkeysSupported()) throw new Error('This browser does not support passkeys.');
-  const start = await call('POST', `/webauthn/register/start/${seg(username)}`, { body: password, feature: 'passkeys' });
-  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(unwrap(start.credentials));
-  const cred = await navigator.credentials.create({ publicKey });
-  if (!cred) throw new Error('No passkey was created.');
-  return call('POST', `/webauthn/register/finish/${seg(username)}`, {
-    json: cred.toJSON(), query: { ceremony: start.ceremony, name: name || undefined },
-  });
+  return viaSDK((sg) => sg.registerPasskey(username, password, { name: name || undefined }), 'passkeys', client)
+    .catch((e) => ourWords(e, 'No passkey was created.'));
 }

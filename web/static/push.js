@@ -1,7 +1,9 @@
 // push.js: notification permission, the service worker and the push
-// subscription (PUT /webpush/subscribe/{resource}).
+// subscription (PUT /webpush/subscribe/{resource}), stored and removed
+// through the SDK's push helpers.
 
-import { call, seg } from './api.js';
+import { client, clientFor, viaSDK } from './api.js';
+import { subscribePush, putPushSubscription, deletePushSubscription } from './sparkgate-client.js';
 
 const DEVICE = 'sparkgate.device'; // a random name for this browser, not a secret
 
@@ -21,12 +23,6 @@ export function deviceName() {
   return d;
 }
 
-function b64urlToBytes(s) {
-  const pad = '='.repeat((4 - (s.length % 4)) % 4);
-  const bin = atob((s + pad).replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
-
 export async function registerWorker() {
   if (!('serviceWorker' in navigator)) return null;
   return navigator.serviceWorker.register('/sw.js', { scope: '/' });
@@ -40,30 +36,24 @@ export async function enablePush() {
   if (perm !== 'granted') return 'Notifications are blocked for this site.';
   const reg = await registerWorker();
   await navigator.serviceWorker.ready;
-  const { publicKey } = await call('GET', '/webpush/vapidkey', { feature: 'push' });
-  let sub = await reg.pushManager.getSubscription();
-  if (!sub) {
-    // A browser without a reachable push service never answers: give up.
-    let timer = 0;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error("The browser's push service did not answer.")), 20000);
-    });
-    try {
-      sub = await Promise.race([
-        reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlToBytes(publicKey) }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  // The SDK asks for the gateway's key, subscribes (or reuses this
+  // browser's subscription) and stores it. A browser without a reachable
+  // push service never answers: give up.
+  let timer = 0;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error("The browser's push service did not answer.")), 20000);
+  });
+  try {
+    await Promise.race([viaSDK((sg) => subscribePush(sg, reg, deviceName()), 'push'), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  await storeSubscription(sub);
   return 'Notifications are on.';
 }
 
 export async function storeSubscription(sub) {
   const json = typeof sub.toJSON === 'function' ? sub.toJSON() : sub;
-  await call('PUT', `/webpush/subscribe/${seg(deviceName())}`, { json, feature: 'push' });
+  await viaSDK((sg) => putPushSubscription(sg, deviceName(), json), 'push');
 }
 
 // refreshPush stores this browser's existing subscription for the user who
@@ -81,5 +71,6 @@ export async function forgetPush(token) {
   if (!pushSupported() || Notification.permission !== 'granted') return;
   const reg = await navigator.serviceWorker.getRegistration('/');
   if (!reg || !(await reg.pushManager.getSubscription())) return;
-  await call('DELETE', `/webpush/subscribe/${seg(deviceName())}`, { token, feature: 'push' }).catch(() => {});
+  // The token given: the session's may be going as this runs.
+  await viaSDK((sg) => deletePushSubscription(sg, deviceName()), 'push', token ? clientFor(token) : client).catch(() => {});
 }

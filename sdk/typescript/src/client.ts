@@ -34,20 +34,54 @@ export type Tokens = components["schemas"]["TokenEntity"];
 export type ErrorBody = components["schemas"]["Error"];
 
 /**
+ * retryAfterSeconds reads a Retry-After header (seconds, or an HTTP date)
+ * as whole seconds from now; 0 without one.
+ */
+export function retryAfterSeconds(header: string | null | undefined): number {
+  const h = (header ?? "").trim();
+  if (!h) return 0;
+  if (/^[0-9]+$/.test(h)) return Number(h);
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/**
  * SparkgateError is a failed call: the HTTP status and, when the gateway
- * answered one, its JSON error (branch on `status` and `code`).
+ * answered one, its JSON error (branch on `status` and `code`), and the
+ * seconds its Retry-After asks to wait (429, 503; 0 without one), so an app
+ * can say "try again in 5 minutes".
  */
 export class SparkgateError extends Error {
   readonly status: number;
   readonly code: string;
   readonly body: ErrorBody | undefined;
-  constructor(status: number, body: ErrorBody | undefined, fallback = "request failed") {
+  readonly retryAfter: number;
+  constructor(status: number, body: ErrorBody | undefined, fallback = "request failed", response?: Response) {
     super(body?.message || `sparkgate: ${fallback} (${status})`);
     this.name = "SparkgateError";
     this.status = status;
     this.code = body?.code ?? "";
     this.body = body;
+    this.retryAfter = retryAfterSeconds(response?.headers.get("Retry-After"));
   }
+}
+
+/**
+ * Auth is a login an app manages itself (kept in its own storage, shared
+ * between tabs, refreshed under a lock): the client then holds no tokens
+ * of its own and asks it for the token at each call and each stream
+ * attempt.
+ */
+export interface Auth {
+  /** token answers the access token to send now, or null (logged out). */
+  token(): string | null;
+  /**
+   * refresh makes token() answer a newer token than stale: the stream's
+   * expired (refused false) or was refused with 401 (refused true). It
+   * rejects with an error whose status is 401 when the login is gone (the
+   * stream ends); any other rejection (no network) is retried.
+   */
+  refresh(stale: string, refused: boolean): Promise<unknown>;
 }
 
 /** LoginResult is a finished login, or the ticket of a login that needs a TOTP code. */
@@ -72,6 +106,8 @@ export interface ClientOptions {
    * streams refresh on their own when theirs expires either way.
    */
   autoRefresh?: boolean;
+  /** auth hands the login to the app (see Auth); tokens, onTokens and autoRefresh are then unused. */
+  auth?: Auth;
 }
 
 /**
@@ -89,19 +125,22 @@ export class Sparkgate {
   private refreshing: Promise<Tokens> | null = null;
   private autoRefresh: boolean;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly auth: Auth | undefined;
 
   constructor(opts: ClientOptions = {}) {
     this.baseUrl = (opts.baseUrl ?? "").replace(/\/+$/, "");
-    this.current = opts.tokens ?? null;
+    this.auth = opts.auth;
+    this.current = opts.auth ? null : (opts.tokens ?? null);
     this.onTokens = opts.onTokens;
-    this.autoRefresh = opts.autoRefresh ?? true;
+    this.autoRefresh = !opts.auth && (opts.autoRefresh ?? true);
     this.schedule();
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.api = createFetchClient<paths>({ baseUrl: this.baseUrl, fetch: this.fetchFn });
     const auth: Middleware = {
       onRequest: ({ request, schemaPath }) => {
-        if (this.current && !publicPaths.has(schemaPath)) {
-          request.headers.set("Authorization", "Bearer " + this.current.token);
+        const token = this.accessToken();
+        if (token && !publicPaths.has(schemaPath)) {
+          request.headers.set("Authorization", "Bearer " + token);
         }
         return request;
       },
@@ -109,7 +148,12 @@ export class Sparkgate {
     this.api.use(auth);
   }
 
-  /** tokens are the current login's tokens, or null when logged out. */
+  // accessToken is the token a request carries now.
+  private accessToken(): string | null {
+    return this.auth ? this.auth.token() : (this.current?.token ?? null);
+  }
+
+  /** tokens are the current login's tokens, or null when logged out (always null with the auth option). */
   get tokens(): Tokens | null {
     return this.current;
   }
@@ -162,7 +206,7 @@ export class Sparkgate {
     if (response.status === 401 && e?.code === "mfa_required" && e.ticket) {
       return { mfaRequired: "totp", ticket: e.ticket };
     }
-    throw new SparkgateError(response.status, e, "login failed");
+    throw new SparkgateError(response.status, e, "login failed", response);
   }
 
   /**
@@ -177,7 +221,7 @@ export class Sparkgate {
       bodySerializer: (b) => b,
       headers: { "Content-Type": "text/plain" },
     });
-    if (!data) throw new SparkgateError(response.status, error as ErrorBody, "TOTP login failed");
+    if (!data) throw new SparkgateError(response.status, error as ErrorBody, "TOTP login failed", response);
     this.setTokens(data);
     return data;
   }
@@ -194,7 +238,7 @@ export class Sparkgate {
     const start = await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/start/{username}", {
       params: { path: { username } },
     });
-    if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey login failed");
+    if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey login failed", start.response);
     const container = credentialsContainer(opts.credentials);
     const cred = await container.get(requestOptions(start.data.assertion));
     if (!cred) throw new Error("sparkgate: no passkey was chosen");
@@ -205,7 +249,7 @@ export class Sparkgate {
       params: { path: { username }, query },
       body: assertionToJSON(cred as PublicKeyCredential),
     });
-    if (!fin.data) throw new SparkgateError(fin.response.status, fin.error as ErrorBody, "passkey login failed");
+    if (!fin.data) throw new SparkgateError(fin.response.status, fin.error as ErrorBody, "passkey login failed", fin.response);
     this.setTokens(fin.data);
     return fin.data;
   }
@@ -225,7 +269,7 @@ export class Sparkgate {
       bodySerializer: (b) => b,
       headers: { "Content-Type": "text/plain" },
     });
-    if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey registration failed");
+    if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey registration failed", start.response);
     const container = credentialsContainer(opts.credentials);
     const cred = await container.create(creationOptions(start.data.credentials));
     if (!cred) throw new Error("sparkgate: no passkey was made");
@@ -236,7 +280,7 @@ export class Sparkgate {
       params: { path: { username }, query },
       body: attestationToJSON(cred as PublicKeyCredential),
     });
-    if (fin.error) throw new SparkgateError(fin.response.status, fin.error as ErrorBody, "passkey registration failed");
+    if (fin.error) throw new SparkgateError(fin.response.status, fin.error as ErrorBody, "passkey registration failed", fin.response);
   }
 
   /**
@@ -245,6 +289,7 @@ export class Sparkgate {
    * presenting it twice would revoke the whole login.
    */
   refresh(): Promise<Tokens> {
+    if (this.auth) return Promise.reject(new Error("sparkgate: the app refreshes its own login (the auth option)"));
     if (this.refreshing) return this.refreshing;
     const spent = this.current;
     const run = async (): Promise<Tokens> => {
@@ -252,7 +297,7 @@ export class Sparkgate {
       const { data, error, response } = await this.api.POST("/sparkweb/api/rest/token/refresh", {
         body: { refreshToken: spent.refreshToken },
         });
-      if (!data) throw new SparkgateError(response.status, error as ErrorBody, "refresh failed");
+      if (!data) throw new SparkgateError(response.status, error as ErrorBody, "refresh failed", response);
       if (this.current === spent) this.setTokens(data);
       return data;
     };
@@ -264,26 +309,28 @@ export class Sparkgate {
 
   /** logout revokes the login (its refresh family) and forgets the tokens. */
   async logout(): Promise<void> {
-    if (!this.current) return;
+    if (!this.accessToken()) return;
     const { error, response } = await this.api.POST("/sparkweb/api/rest/logout", {});
-    this.setTokens(null);
-    if (error && response.status !== 401) throw new SparkgateError(response.status, error as ErrorBody, "logout failed");
+    if (!this.auth) this.setTokens(null);
+    if (error && response.status !== 401) throw new SparkgateError(response.status, error as ErrorBody, "logout failed", response);
   }
 
   /**
    * subscribe opens the event stream and calls the handlers for each event,
    * in order, each once. It resumes after a cut with the last event id,
    * backs off while the gateway cannot be reached, refreshes the token when
-   * the stream ends with it, and stops on logout or close().
+   * the stream ends with it (through the auth option's refresh, when
+   * given), and stops on logout or close().
    */
   subscribe(handlers: Handlers, opts: SubscribeOptions = {}): Subscription {
     return subscribe(
       {
         url: this.baseUrl + "/sparkweb/api/sse",
         fetch: this.fetchFn,
-        token: () => this.current?.token ?? null,
-        refresh: async () => {
-          await this.refresh();
+        token: () => this.accessToken(),
+        refresh: async (stale, refused) => {
+          if (this.auth) await this.auth.refresh(stale, refused);
+          else await this.refresh();
         },
       },
       handlers,

@@ -11,7 +11,7 @@ import { fromBase64url } from "./webauthn.js";
  */
 export async function subscribePush(sg: Sparkgate, registration: ServiceWorkerRegistration, resource: string): Promise<PushSubscription> {
   const key = await sg.api.GET("/sparkweb/api/rest/webpush/vapidkey");
-  if (!key.data) throw new SparkgateError(key.response.status, key.error as ErrorBody, "no VAPID key");
+  if (!key.data) throw new SparkgateError(key.response.status, key.error as ErrorBody, "no VAPID key", key.response);
   let sub = await registration.pushManager.getSubscription();
   if (!sub) {
     sub = await registration.pushManager.subscribe({
@@ -33,15 +33,23 @@ export async function putPushSubscription(sg: Sparkgate, resource: string, json:
       keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" },
     },
   });
-  if (error || !response.ok) throw new SparkgateError(response.status, error as ErrorBody, "push subscription refused");
+  if (error || !response.ok) throw new SparkgateError(response.status, error as ErrorBody, "push subscription refused", response);
+}
+
+/**
+ * deletePushSubscription forgets the device's subscription at the gateway
+ * only: the browser keeps it, e.g. for the next user who signs in here.
+ */
+export async function deletePushSubscription(sg: Sparkgate, resource: string): Promise<void> {
+  const { error, response } = await sg.api.DELETE("/sparkweb/api/rest/webpush/subscribe/{resource}", {
+    params: { path: { resource } },
+  });
+  if (error && response.status !== 404) throw new SparkgateError(response.status, error as ErrorBody, "push unsubscribe failed", response);
 }
 
 /** unsubscribePush forgets the device's subscription at the gateway and in the browser. */
 export async function unsubscribePush(sg: Sparkgate, registration: ServiceWorkerRegistration, resource: string): Promise<void> {
-  const { error, response } = await sg.api.DELETE("/sparkweb/api/rest/webpush/subscribe/{resource}", {
-    params: { path: { resource } },
-  });
-  if (error && response.status !== 404) throw new SparkgateError(response.status, error as ErrorBody, "push unsubscribe failed");
+  await deletePushSubscription(sg, resource);
   const sub = await registration.pushManager.getSubscription();
   await sub?.unsubscribe();
 }

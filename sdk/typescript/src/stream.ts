@@ -29,6 +29,11 @@ export interface Subscription {
   readonly ended: Promise<EndReason>;
   /** close stops the subscription; no handler is called after it. */
   close(): void;
+  /**
+   * reconnect cuts a back-off wait short and tries at once (e.g. the
+   * browser says it is online again); it does nothing to an open stream.
+   */
+  reconnect(): void;
 }
 
 /** StreamDeps is what the stream needs of the client. */
@@ -37,8 +42,13 @@ export interface StreamDeps {
   fetch: typeof fetch;
   /** token answers the current access token, or null when logged out. */
   token: () => string | null;
-  /** refresh gets a new access token; it rejects when the login is gone. */
-  refresh: () => Promise<void>;
+  /**
+   * refresh gets a newer access token than stale, which expired (refused
+   * false) or was refused with 401 (refused true). It rejects with an
+   * error whose status is 401 when the login is gone; other rejections
+   * (no network) are retried after a back-off.
+   */
+  refresh: (stale: string, refused: boolean) => Promise<void>;
 }
 
 /**
@@ -53,6 +63,9 @@ export interface StreamDeps {
  * reconnects with the new one, so a refresh loses no event. A cut
  * connection or a failed attempt backs off exponentially with jitter, up
  * to maxDelay, honouring Retry-After; an onConnect resets the back-off.
+ * A token refused again after three refreshes in a row (no onConnect in
+ * between) ends the subscription: the gateway does not take what the
+ * refresh gives.
  */
 export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeOptions = {}): Subscription {
   const abort = new AbortController();
@@ -72,13 +85,18 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
     finish(reason);
   };
 
+  // wake ends the current back-off wait early (reconnect, close).
+  let wake: () => void = () => {};
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      abort.signal.addEventListener("abort", () => {
+      const done = () => {
         clearTimeout(timer);
+        wake = () => {};
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, ms);
+      wake = done;
+      abort.signal.addEventListener("abort", done, { once: true });
     });
 
   const deliver = (id: string, name: string, text: string) => {
@@ -99,15 +117,21 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
   };
 
   // renew refreshes the tokens unless they changed since token was read
-  // (another call refreshed them already); false when the login is gone.
-  const renew = async (token: string): Promise<boolean> => {
-    if (deps.token() !== token) return true;
+  // (another call refreshed them already): "gone" when the login is (a
+  // refusal, or a token refused after three refreshes in a row), "retry"
+  // when the refresh got no answer and should be tried again later.
+  let renewals = 0; // since the last onConnect
+  const renew = async (token: string, refused: boolean): Promise<"ok" | "gone" | "retry"> => {
+    if (++renewals > 3) return "gone";
+    if (deps.token() !== token) return "ok";
     try {
-      await deps.refresh();
-      return true;
+      await deps.refresh(token, refused);
+      return "ok";
     } catch (err) {
       report(err);
-      return false;
+      if ((err as { status?: unknown } | null)?.status === 401) return "gone";
+      renewals--;
+      return "retry";
     }
   };
 
@@ -142,7 +166,12 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
       }
       if (res.status === 401) {
         await res.body?.cancel().catch(() => {});
-        if (!(await renew(token))) return end("unauthorized");
+        const r = await renew(token, true);
+        if (r === "gone") return end("unauthorized");
+        if (r === "retry" && !stopped) {
+          state("waiting");
+          await sleep(backoff());
+        }
         continue;
       }
       if (!res.ok || !res.body) {
@@ -161,6 +190,7 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
         lastEventId = m.id;
         if (m.event === "onConnect") {
           attempt = 0;
+          renewals = 0;
           state("open");
         }
         if (m.event === "chatapi.close") {
@@ -191,7 +221,12 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
       if (stopped) return;
       if (close?.resume) continue; // slow, max-age, shutdown: at once, with the last id
       if (close?.reason === "expired") {
-        if (!(await renew(token))) return end("expired");
+        const r = await renew(token, false);
+        if (r === "gone") return end("expired");
+        if (r === "retry" && !stopped) {
+          state("waiting");
+          await sleep(backoff());
+        }
         continue;
       }
       if (close) return end(close.reason === "logout" ? "logout" : "ended");
@@ -207,5 +242,6 @@ export function subscribe(deps: StreamDeps, handlers: Handlers, opts: SubscribeO
     },
     ended,
     close: () => end("closed"),
+    reconnect: () => wake(),
   };
 }

@@ -18,10 +18,12 @@ const close = (id: string, reason: string, resume: boolean): Ev => [id, "chatapi
 
 // scripted runs a subscription whose fetch answers the responses in order,
 // recording each request's headers.
-function scripted(answers: (() => Response)[], opts: { refreshFails?: boolean } = {}) {
+function scripted(answers: (() => Response)[], opts: { refreshFails?: boolean; refreshOffline?: number } = {}) {
   const requests: Headers[] = [];
   let token = "t0";
   let refreshes = 0;
+  let offline = opts.refreshOffline ?? 0;
+  const refreshedWith: [string, boolean][] = [];
   const deps: StreamDeps = {
     url: "http://gateway.test/sparkweb/api/sse",
     fetch: async (_url, init) => {
@@ -31,9 +33,14 @@ function scripted(answers: (() => Response)[], opts: { refreshFails?: boolean } 
       return next();
     },
     token: () => token,
-    refresh: async () => {
+    refresh: async (stale, refused) => {
+      refreshedWith.push([stale, refused]);
+      if (offline > 0) {
+        offline--;
+        throw new TypeError("failed to fetch"); // no status: tried again
+      }
       refreshes++;
-      if (opts.refreshFails) throw new Error("refresh refused");
+      if (opts.refreshFails) throw Object.assign(new Error("refresh refused"), { status: 401 });
       token = "t" + refreshes;
     },
   };
@@ -48,7 +55,7 @@ function scripted(answers: (() => Response)[], opts: { refreshFails?: boolean } 
     },
     { minDelay: 5, maxDelay: 20, onError: (e) => errors.push(e) },
   );
-  return { sub, requests, bodies, errors, refreshes: () => refreshes };
+  return { sub, requests, bodies, errors, refreshes: () => refreshes, refreshedWith };
 }
 
 test("resumes-after-a-cut-with-the-last-id", async () => {
@@ -72,10 +79,58 @@ test("close-resume-reconnects-and-expired-refreshes", async () => {
   assert.equal(await s.sub.ended, "ended");
   assert.deepEqual(s.bodies, ["a", "b"]);
   assert.equal(s.refreshes(), 1);
+  assert.deepEqual(s.refreshedWith, [["t0", false]]);
   assert.deepEqual(
     s.requests.map((h) => [h.get("Authorization"), h.get("Last-Event-ID")]),
     [["Bearer t0", null], ["Bearer t0", "3"], ["Bearer t1", "5"]],
   );
+});
+
+test("a-refresh-without-an-answer-is-tried-again", async () => {
+  // The first two refreshes meet no network: the stream waits and asks
+  // again, with the refused token, instead of ending.
+  const s = scripted([
+    () => new Response(null, { status: 401 }),
+    () => new Response(null, { status: 401 }),
+    () => new Response(null, { status: 401 }),
+    () => stream([connect("1"), chat("2", "a"), close("3", "logout", false)]),
+  ], { refreshOffline: 2 });
+  assert.equal(await s.sub.ended, "logout");
+  assert.deepEqual(s.bodies, ["a"]);
+  assert.deepEqual(s.refreshedWith, [["t0", true], ["t0", true], ["t0", true]]);
+  assert.deepEqual(s.requests.map((h) => h.get("Authorization")), ["Bearer t0", "Bearer t0", "Bearer t0", "Bearer t1"]);
+});
+
+test("a-token-refused-after-three-refreshes-ends-the-stream", async () => {
+  const refused = () => new Response(null, { status: 401 });
+  const s = scripted([refused, refused, refused, refused, refused]);
+  assert.equal(await s.sub.ended, "unauthorized");
+  assert.equal(s.refreshes(), 3);
+  assert.equal(s.requests.length, 4);
+});
+
+test("reconnect-cuts-the-back-off-short", async () => {
+  const requests: number[] = [];
+  const sub = subscribe(
+    {
+      url: "http://gateway.test/sse",
+      fetch: async () => {
+        requests.push(Date.now());
+        if (requests.length === 1) throw new TypeError("network down");
+        return stream([connect("1"), close("2", "logout", false)]);
+      },
+      token: () => "t",
+      refresh: async () => {},
+    },
+    {},
+    { minDelay: 60000, maxDelay: 60000, onError: () => {} },
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(requests.length, 1); // waiting a minute
+  sub.reconnect();
+  assert.equal(await sub.ended, "logout");
+  assert.equal(requests.length, 2);
+  assert.ok(requests[1] - requests[0] < 5000, "reconnect did not try at once");
 });
 
 test("401-refreshes-once-then-gives-up", async () => {
