@@ -37,8 +37,7 @@ func (e *Ejabberd) ServerSessions(ctx context.Context) ([]ServerSession, error) 
 	now := time.Now()
 	out := make([]ServerSession, 0, len(raw))
 	for _, r := range raw {
-		bare, _, _ := strings.Cut(r.JID, "/")
-		if _, host, ok := strings.Cut(bare, "@"); !ok || !strings.EqualFold(host, e.Domain) {
+		if !inDomain(r.JID, e.Domain) {
 			continue
 		}
 		s := ServerSession{JID: r.JID, IP: r.IP, Node: r.Node, Priority: r.Priority, Status: r.Status}

@@ -2,6 +2,7 @@ package xmppadmin
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -52,4 +53,12 @@ type Broadcaster interface {
 	// Broadcast sends m and reports to how many users (-1 when the
 	// server does not say).
 	Broadcast(ctx context.Context, m Broadcast) (int, error)
+}
+
+// inDomain reports whether the full or bare JID j is of domain (a server
+// with several virtual hosts lists the sessions of all of them).
+func inDomain(j, domain string) bool {
+	bare, _, _ := strings.Cut(j, "/")
+	_, host, ok := strings.Cut(bare, "@")
+	return ok && strings.EqualFold(host, domain)
 }

@@ -2144,7 +2144,8 @@ export interface paths {
          * @description sparkgate addition, operator API (see the `operator` security scheme; off unless
          *     configured). Lists the XMPP sessions this gateway node holds for its users (`gateway`:
          *     user, full JID while connected, open event streams) and, when the configured admin backend
-         *     can list them (ejabberd's `connected_users_info`), every client session the XMPP server
+         *     can list them (ejabberd's `connected_users_info`, Openfire's `GET /sessions`), every client
+         *     session the XMPP server
          *     holds for the domain (`server`: the gateway's own sessions of every node appear there too,
          *     with a `sparkgate-` resource, beside other clients'). `server` is absent when the backend
          *     cannot list sessions.
@@ -2174,7 +2175,8 @@ export interface paths {
          *     would: every access and refresh token of the user is revoked, every event stream of the
          *     user (on every node) ends with `chatapi.close` (`reason: ended`, `resume: false`), the
          *     gateway's XMPP session of the user closes, and, when the admin backend can (ejabberd's
-         *     `kick_user`), the XMPP server ends the user's other client sessions too. The user may sign
+         *     `kick_user`, Openfire's `DELETE /sessions/{username}`), the XMPP server ends the user's
+         *     other client sessions too. The user may sign
          *     in again at once: a kick is not a lockout. `404` for a user the XMPP server does not know.
          */
         delete: operations["operatorKick"];
@@ -2196,9 +2198,10 @@ export interface paths {
          * Send a message to every online user (operator)
          * @description sparkgate addition, operator API. The XMPP server sends the message, from the domain's own
          *     JID, to every user online at the time (ejabberd: `send_message` to each user listed by
-         *     `connected_users_vhost`), so it reaches the gateway's users (as `chatapi.chat` with the
-         *     message's `type`) and other clients alike. `501` when the admin backend cannot send
-         *     messages.
+         *     `connected_users_vhost`; Openfire: `POST /messages/users`, with its own message type and
+         *     the subject on the body's first line), so it reaches the gateway's users (as `chatapi.chat`)
+         *     and other clients alike. `501` when the admin backend cannot send messages (the User
+         *     Service plugin).
          */
         post: operations["operatorBroadcast"];
         delete?: never;
