@@ -408,3 +408,35 @@ func TestIntegrationOperatorBackends(t *testing.T) {
 		}
 	})
 }
+
+// TestIntegrationOperatorLockoutFactors: a locked-out user's TOTP login
+// (with the password's ticket) and passkey login are 403 as well, and
+// work again once unlocked.
+func TestIntegrationOperatorLockoutFactors(t *testing.T) {
+	t.Parallel()
+	e := newAuthGatewayWith(t, gatewayenv.Options{Plain: true, Config: func(c *gateway.Config) {
+		c.Operator = gateway.OperatorConfig{Token: opToken} // lockouts in memory
+	}}, nil)
+	withTOTP, withPasskey := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	app := e.enrolTOTP(t, withTOTP)
+	d := e.registerPasskey(t, withPasskey, e.Login(t, withPasskey.Name, withPasskey.Password), "key", true)
+	lock := func(method string) {
+		t.Helper()
+		for _, u := range []ejabberdtest.User{withTOTP, withPasskey} {
+			wantStatus(t, method+" lockout of "+u.Name, op(t, e.env, method, "/lockouts/"+u.Name, opToken, ""), 200, "")
+		}
+	}
+	totpLogin := func() gatewaytest.Response {
+		return e.Do(t, "POST", api+"/totp/authenticate/"+withTOTP.Name+"/"+app.next(t), "", "text/plain", e.ticket(t, withTOTP))
+	}
+	passkeyLogin := func() gatewaytest.Response {
+		cer, resp := e.assertion(t, withPasskey.Name, d)
+		return e.Do(t, "POST", api+"/webauthn/authenticate/finish/"+withPasskey.Name+"?ceremony="+cer, "", "application/json", resp)
+	}
+	lock("PUT")
+	wantStatus(t, "a locked-out user's TOTP login", totpLogin(), 403, "forbidden")
+	wantStatus(t, "a locked-out user's passkey login", passkeyLogin(), 403, "forbidden")
+	lock("DELETE")
+	authToken(t, totpLogin())
+	authToken(t, passkeyLogin())
+}
