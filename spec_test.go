@@ -112,7 +112,7 @@ var publicOperations = []string{
 // sparkWebTags are the tags an operation may carry.
 var sparkWebTags = []string{
 	"authentication", "sse", "chat", "group_chat", "presence", "contact_management",
-	"collaboration", "bookmarks", "user_management", "web_push", "meta",
+	"collaboration", "bookmarks", "user_management", "web_push", "meta", "operator",
 }
 
 type operation struct {

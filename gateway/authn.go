@@ -21,9 +21,21 @@ import (
 // the server will never issue one (the account is gone, or the server
 // cannot issue tokens): those errors also match xmppconn.ErrNotAuthorized,
 // so a reconnecting session ends instead of retrying forever.
-type tokenIssuer struct{ dir xmppadmin.Directory }
+//
+// A user an operator locked out gets no token either (locked: a session
+// kicked by the XMPP server must not log in again).
+type tokenIssuer struct {
+	dir    xmppadmin.Directory
+	locked func(ctx context.Context, local string) error
+}
 
 func (ti tokenIssuer) IssueToken(ctx context.Context, user string, ttl time.Duration) (string, error) {
+	if err := ti.locked(ctx, user); err != nil {
+		if errors.Is(err, errLockedOut) {
+			return "", fmt.Errorf("%w: %w", xmppconn.ErrNotAuthorized, err)
+		}
+		return "", err
+	}
 	tok, err := ti.dir.IssueToken(ctx, user, ttl)
 	if errors.Is(err, xmppadmin.ErrUserNotFound) || errors.Is(err, xmppadmin.ErrUnsupported) {
 		return "", fmt.Errorf("%w: %w", xmppconn.ErrNotAuthorized, err)
@@ -37,7 +49,8 @@ const maxPassword = 1024
 // authenticate is the validator's check of a security scheme: it verifies
 // the token from the Authorization header (scheme jwt) or the token query
 // parameter (scheme jwtQuery) and leaves the claims on the echo context.
-// Every failure is 401 with the same message.
+// Every failure is 401 with the same message. Scheme operator is the
+// operator API's (operator.go).
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	c := oapimw.GetEchoContext(ctx)
 	if c == nil {
@@ -53,9 +66,17 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		raw = tok
 	case "jwtQuery":
 		raw = c.QueryParam("token")
+	case "operator":
+		return s.authenticateOperator(c) // operator.go
 	default:
 		return unauthorized()
 	}
+	return s.verifyToken(c, raw)
+}
+
+// verifyToken verifies raw, a JWT of the API, and leaves its claims on
+// the echo context; every refusal is 401.
+func (s *Server) verifyToken(c echo.Context, raw string) error {
 	if raw == "" {
 		return unauthorized()
 	}

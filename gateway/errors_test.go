@@ -20,17 +20,24 @@ import (
 // TestClassify: every error the packages below return becomes a status of
 // its own, never a 500 for what is the client's or the XMPP server's doing.
 func TestTokenIssuer(t *testing.T) {
+	storeDown := errors.New("store down")
 	tests := []struct {
 		err       error
+		locked    error // what the operator's lockout check says
 		permanent bool
 	}{
-		{nil, false},
-		{xmppadmin.ErrUserNotFound, true},
-		{xmppadmin.ErrUnsupported, true},
-		{xmppadmin.ErrUnavailable, false},
+		{nil, nil, false},
+		{xmppadmin.ErrUserNotFound, nil, true},
+		{xmppadmin.ErrUnsupported, nil, true},
+		{xmppadmin.ErrUnavailable, nil, false},
+		// A user an operator locked out gets no token, for good; a
+		// lockout that cannot be checked is tried again.
+		{errLockedOut, errLockedOut, true},
+		{storeDown, storeDown, false},
 	}
 	for _, tt := range tests {
-		_, err := tokenIssuer{fakeDirectory{err: tt.err}}.IssueToken(context.Background(), "bob", time.Minute)
+		locked := func(context.Context, string) error { return tt.locked }
+		_, err := tokenIssuer{fakeDirectory{err: tt.err}, locked}.IssueToken(context.Background(), "bob", time.Minute)
 		if got := errors.Is(err, xmppconn.ErrNotAuthorized); got != tt.permanent {
 			t.Errorf("IssueToken with %v: %v; matches ErrNotAuthorized = %v, want %v", tt.err, err, got, tt.permanent)
 		}

@@ -54,6 +54,10 @@ func (s *Server) forgetUser(ctx context.Context, user, why string) (time.Time, e
 	if err := s.authx.fails.forget(ctx, user); err != nil {
 		s.log.Error("forget login failures", "user", user, "err", err)
 	}
+	// Whoever registers the name next is not locked out.
+	if err := s.op.lockouts.UnlockUser(ctx, user); err != nil {
+		s.log.Error("forget an operator's lockout", "user", user, "err", err)
+	}
 	s.log.Info("account forgotten", "user", user, "why", why)
 	return cutoff, nil
 }
@@ -82,9 +86,12 @@ func (s *Server) revokeAll(ctx context.Context, user string) (time.Time, error) 
 // openSession is sessions.Open that notices a removed account: when the
 // XMPP server says the user does not exist (a token login for a token or
 // passkey of an account removed behind the gateway's back), the user is
-// forgotten and the answer is 401.
+// forgotten and the answer is 401. A user an operator locked out is 403.
 func (s *Server) openSession(ctx context.Context, local string, cred xmppconn.Credentials) (*xmppconn.Session, error) {
 	user := s.bareJID(local)
+	if err := s.checkLockout(ctx, user); err != nil { // operator_lockouts.go
+		return nil, err
+	}
 	if sess, ok := s.sessions.Get(user); ok && !s.ownsUser(user) {
 		if err := s.endingSession(ctx, sess); err != nil { // ownership.go
 			return nil, err

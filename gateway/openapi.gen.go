@@ -127,6 +127,24 @@ func (e ErrorMfaRequired) Valid() bool {
 	}
 }
 
+// Defines values for OperatorBroadcastType.
+const (
+	OperatorBroadcastTypeChat     OperatorBroadcastType = "chat"
+	OperatorBroadcastTypeHeadline OperatorBroadcastType = "headline"
+)
+
+// Valid indicates whether the value is a known member of the OperatorBroadcastType enum.
+func (e OperatorBroadcastType) Valid() bool {
+	switch e {
+	case OperatorBroadcastTypeChat:
+		return true
+	case OperatorBroadcastTypeHeadline:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PresenceEntityShow.
 const (
 	PresenceEntityShowAvailable   PresenceEntityShow = "available"
@@ -860,6 +878,88 @@ type OccupantEntity struct {
 type OnlineMeetingEntity struct {
 	// Url The meeting URL (with a signed token when the service is configured with one).
 	Url string `json:"url"`
+}
+
+// OperatorBroadcast defines model for OperatorBroadcast.
+type OperatorBroadcast struct {
+	// Body The text.
+	Body string `json:"body"`
+
+	// Subject An optional subject.
+	Subject *string `json:"subject,omitempty"`
+
+	// Type The XMPP message type; `headline` is a notice outside any conversation (RFC 6121 section 5.2.2).
+	Type *OperatorBroadcastType `json:"type,omitempty"`
+}
+
+// OperatorBroadcastType The XMPP message type; `headline` is a notice outside any conversation (RFC 6121 section 5.2.2).
+type OperatorBroadcastType string
+
+// OperatorBroadcastResult defines model for OperatorBroadcastResult.
+type OperatorBroadcastResult struct {
+	// Recipients The users the message was sent to; -1 when the server does not say.
+	Recipients int `json:"recipients"`
+}
+
+// OperatorGatewaySession defines model for OperatorGatewaySession.
+type OperatorGatewaySession struct {
+	// Jid The session's full JID; absent while it reconnects.
+	Jid *string `json:"jid,omitempty"`
+
+	// Streams The user's open event streams on this node.
+	Streams int `json:"streams"`
+
+	// User The user's bare JID.
+	User string `json:"user"`
+}
+
+// OperatorKick defines model for OperatorKick.
+type OperatorKick struct {
+	// ServerSessions How many client sessions the XMPP server ended (the gateway's own among them); -1 when the admin backend cannot end sessions or does not say how many.
+	ServerSessions int `json:"serverSessions"`
+
+	// User The user's bare JID.
+	User string `json:"user"`
+}
+
+// OperatorLockout defines model for OperatorLockout.
+type OperatorLockout struct {
+	// Locked Whether the user is locked out now.
+	Locked bool `json:"locked"`
+
+	// Server Whether the XMPP server's own lockout changed too (an admin backend with lockouts, such as Openfire's); false means the gateway's lockout alone.
+	Server bool `json:"server"`
+
+	// User The user's bare JID.
+	User string `json:"user"`
+}
+
+// OperatorServerSession defines model for OperatorServerSession.
+type OperatorServerSession struct {
+	// Ip The client's address as the XMPP server sees it.
+	Ip *string `json:"ip,omitempty"`
+
+	// Jid The session's full JID.
+	Jid string `json:"jid"`
+
+	// Node The XMPP server node holding the session.
+	Node     *string `json:"node,omitempty"`
+	Priority *int    `json:"priority,omitempty"`
+
+	// Since When the session started; absent when unknown.
+	Since *time.Time `json:"since,omitempty"`
+
+	// Status Its presence: available, away, dnd, xa, chat.
+	Status *string `json:"status,omitempty"`
+}
+
+// OperatorSessions sparkgate addition. The online sessions, as the gateway and the XMPP server see them.
+type OperatorSessions struct {
+	// Gateway The XMPP sessions this gateway node holds, one per user, by user.
+	Gateway []OperatorGatewaySession `json:"gateway"`
+
+	// Server The XMPP server's client sessions of the domain; absent when the admin backend cannot list them.
+	Server *[]OperatorServerSession `json:"server,omitempty"`
 }
 
 // ParticipantEntities defines model for ParticipantEntities.
@@ -1874,6 +1974,9 @@ type StreamEventsParams struct {
 	LastEventIDHeader *string `json:"Last-Event-ID,omitempty"`
 }
 
+// OperatorBroadcastJSONRequestBody defines body for OperatorBroadcast for application/json ContentType.
+type OperatorBroadcastJSONRequestBody = OperatorBroadcast
+
 // CreateBookmarkJSONRequestBody defines body for CreateBookmark for application/json ContentType.
 type CreateBookmarkJSONRequestBody = Bookmark
 
@@ -2280,6 +2383,21 @@ type ServerInterface interface {
 	// GetOpenAPISpec This document
 	// (GET /sparkweb/api/openapi.yaml)
 	GetOpenAPISpec(ctx echo.Context) error
+	// OperatorBroadcast Send a message to every online user (operator)
+	// (POST /sparkweb/api/operator/broadcast)
+	OperatorBroadcast(ctx echo.Context) error
+	// OperatorUnlock Let a locked-out user in again (operator)
+	// (DELETE /sparkweb/api/operator/lockouts/{username})
+	OperatorUnlock(ctx echo.Context, username Username) error
+	// OperatorLockOut Lock a user out (operator)
+	// (PUT /sparkweb/api/operator/lockouts/{username})
+	OperatorLockOut(ctx echo.Context, username Username) error
+	// OperatorSessions Who is online (operator)
+	// (GET /sparkweb/api/operator/sessions)
+	OperatorSessions(ctx echo.Context) error
+	// OperatorKick End a user's sessions (operator)
+	// (DELETE /sparkweb/api/operator/sessions/{username})
+	OperatorKick(ctx echo.Context, username Username) error
 	// RemoveOwnAvatar Remove the user's avatar
 	// (DELETE /sparkweb/api/rest/avatar)
 	RemoveOwnAvatar(ctx echo.Context) error
@@ -2581,6 +2699,72 @@ func (w *ServerInterfaceWrapper) GetOpenAPISpec(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOpenAPISpec(ctx)
+	return err
+}
+
+// OperatorBroadcast converts echo context to params.
+func (w *ServerInterfaceWrapper) OperatorBroadcast(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OperatorBroadcast(ctx)
+	return err
+}
+
+// OperatorUnlock converts echo context to params.
+func (w *ServerInterfaceWrapper) OperatorUnlock(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "username" -------------
+	var username Username
+
+	err = runtime.BindStyledParameterWithOptions("simple", "username", ctx.Param("username"), &username, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OperatorUnlock(ctx, username)
+	return err
+}
+
+// OperatorLockOut converts echo context to params.
+func (w *ServerInterfaceWrapper) OperatorLockOut(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "username" -------------
+	var username Username
+
+	err = runtime.BindStyledParameterWithOptions("simple", "username", ctx.Param("username"), &username, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OperatorLockOut(ctx, username)
+	return err
+}
+
+// OperatorSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) OperatorSessions(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OperatorSessions(ctx)
+	return err
+}
+
+// OperatorKick converts echo context to params.
+func (w *ServerInterfaceWrapper) OperatorKick(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "username" -------------
+	var username Username
+
+	err = runtime.BindStyledParameterWithOptions("simple", "username", ctx.Param("username"), &username, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OperatorKick(ctx, username)
 	return err
 }
 
@@ -4798,6 +4982,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webpush/notify/:target", wrapper.SendPushNotification, options.OperationMiddlewares["sendPushNotification"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webpush/message/:target", wrapper.SendPushMessage, options.OperationMiddlewares["sendPushMessage"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webpush/action", wrapper.HandleNotificationAction, options.OperationMiddlewares["handleNotificationAction"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/operator/sessions", wrapper.OperatorSessions, options.OperationMiddlewares["operatorSessions"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/operator/sessions/:username", wrapper.OperatorKick, options.OperationMiddlewares["operatorKick"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/operator/broadcast", wrapper.OperatorBroadcast, options.OperationMiddlewares["operatorBroadcast"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/operator/lockouts/:username", wrapper.OperatorUnlock, options.OperationMiddlewares["operatorUnlock"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/operator/lockouts/:username", wrapper.OperatorLockOut, options.OperationMiddlewares["operatorLockOut"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 
 }

@@ -14,3 +14,12 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// ptrOrNil is ptr for optional fields: nil when v is T's zero value.
+func ptrOrNil[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}

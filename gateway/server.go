@@ -118,6 +118,9 @@ type Config struct {
 	// Limits bounds request bodies, event streams and request times
 	// (limits.go).
 	Limits LimitsConfig
+	// Operator configures the operator API (operator.go); the zero value
+	// switches it off.
+	Operator OperatorConfig
 }
 
 // A ReadyCheck is one dependency /readyz reports on.
@@ -146,6 +149,7 @@ type Server struct {
 	collab   collabState
 	push     pushState
 	users    usersState
+	op       operatorState
 	bg       *background // forgetting removed accounts (lifecycle.go)
 	owners   owners      // the users this node owns (ownership.go)
 	// knownOwners are the other nodes' users this node sent requests to
@@ -208,7 +212,7 @@ func New(cfg Config) (*Server, error) {
 	if len(mc.MUCServices) == 0 {
 		mc.MUCServices = []string{cfg.MUCService}
 	}
-	mc.Issuer = tokenIssuer{cfg.Directory}
+	mc.Issuer = tokenIssuer{dir: cfg.Directory, locked: s.operatorLocked}
 	// Without tokens, a dropped connection comes back only with the
 	// password the user signed in with, kept in memory by the session.
 	mc.KeepPassword = mc.KeepPassword || !xmppadmin.IssuesTokens(cfg.Directory)
@@ -235,7 +239,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.sessions = sess
 	s.trackCensus() // census.go
-	for _, init := range []func() error{s.initAuth, s.initMessaging, s.initCollab, s.initPush, s.initUsers} {
+	for _, init := range []func() error{s.initAuth, s.initMessaging, s.initCollab, s.initPush, s.initUsers, s.initOperator} {
 		if err := init(); err != nil {
 			s.sessions.Close()
 			hub.Close()
@@ -410,7 +414,8 @@ func pageCSP(connect []string) string {
 
 // isAPIPath reports whether the request path belongs to the validated API.
 func isAPIPath(p string) bool {
-	return strings.HasPrefix(p, APIPrefix+"/rest/") || p == APIPrefix+"/sse" || p == APIPrefix+"/openapi.yaml"
+	return strings.HasPrefix(p, APIPrefix+"/rest/") || strings.HasPrefix(p, OperatorPrefix+"/") ||
+		p == APIPrefix+"/sse" || p == APIPrefix+"/openapi.yaml"
 }
 
 // securityHeaders sets the headers every response carries. API responses
@@ -424,7 +429,8 @@ func securityHeaders(pagePolicy string) echo.MiddlewareFunc {
 			h.Set("Referrer-Policy", "no-referrer")
 			h.Set("X-Frame-Options", "DENY")
 			p := c.Request().URL.Path
-			if strings.HasPrefix(p, APIPrefix+"/rest/") || p == APIPrefix+"/sse" || p == "/healthz" || p == "/readyz" {
+			if strings.HasPrefix(p, APIPrefix+"/rest/") || strings.HasPrefix(p, OperatorPrefix+"/") || p == APIPrefix+"/sse" ||
+				p == "/healthz" || p == "/readyz" {
 				h.Set("Cache-Control", "no-store")
 				h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 			} else {

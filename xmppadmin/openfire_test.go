@@ -42,6 +42,8 @@ type fakeOpenfire struct {
 	badAuth  int      // requests without the right Authorization
 	down     bool     // answer 503
 	locked   map[string]bool
+	online   map[string][]string // username → resources
+	messages []string            // bodies sent to every online user
 }
 
 // lockout locks a user out (201) or lets them in (200), as the plugin's
@@ -87,6 +89,9 @@ func (f *fakeOpenfire) handler() http.Handler {
 	mux.HandleFunc("DELETE "+ofBase+"/groups/{groupName}", f.deleteGroup)
 	mux.HandleFunc("POST "+ofBase+"/lockouts/{username}", f.lockout(true))
 	mux.HandleFunc("DELETE "+ofBase+"/lockouts/{username}", f.lockout(false))
+	mux.HandleFunc("GET "+ofBase+"/sessions", f.listSessions)
+	mux.HandleFunc("DELETE "+ofBase+"/sessions/{username}", f.kick)
+	mux.HandleFunc("POST "+ofBase+"/messages/users", f.broadcast)
 	mux.HandleFunc("GET "+ofBase+"/system/statistics/sessions", func(w http.ResponseWriter, r *http.Request) {
 		f.json(w, http.StatusOK, map[string]int{"clusterSessions": 3, "localSessions": 2})
 	})

@@ -72,6 +72,7 @@ type config struct {
 	Collab    collabSettings
 	Push      pushSettings
 	Users     usersSettings
+	Operator  operatorSettings
 
 	// values holds each option's effective value as text, for the
 	// start-up log.
@@ -185,7 +186,7 @@ func oneOf(p func(*config) *string, allowed ...string) func(*config, string) err
 
 // options are every setting, the core ones first, then each area's
 // (wire_<area>.go).
-var options = slices.Concat(coreOptions, authOptions, messagingOptions, collabOptions, pushOptions, usersOptions)
+var options = slices.Concat(coreOptions, authOptions, messagingOptions, collabOptions, pushOptions, usersOptions, operatorOptions)
 
 var coreOptions = []option{
 	{name: "listen", def: "127.0.0.1:8080", usage: "address the HTTP API listens on",

@@ -160,7 +160,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer closeEvents()
-	for _, wire := range []func(context.Context, *config, *store.SQLite, *auth.Keys, *gateway.Config) error{wireAuth, wireMessaging, wireCollab, wirePush, wireUsers} {
+	for _, wire := range []func(context.Context, *config, *store.SQLite, *auth.Keys, *gateway.Config) error{wireAuth, wireMessaging, wireCollab, wirePush, wireUsers, wireOperator} {
 		if err := wire(ctx, cfg, st, keys, &gc); err != nil {
 			return err
 		}

@@ -2132,6 +2132,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sparkweb/api/operator/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is online (operator)
+         * @description sparkgate addition, operator API (see the `operator` security scheme; off unless
+         *     configured). Lists the XMPP sessions this gateway node holds for its users (`gateway`:
+         *     user, full JID while connected, open event streams) and, when the configured admin backend
+         *     can list them (ejabberd's `connected_users_info`, Openfire's `GET /sessions`), every client
+         *     session the XMPP server
+         *     holds for the domain (`server`: the gateway's own sessions of every node appear there too,
+         *     with a `sparkgate-` resource, beside other clients'). `server` is absent when the backend
+         *     cannot list sessions.
+         */
+        get: operations["operatorSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/operator/sessions/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a user's sessions (operator)
+         * @description sparkgate addition, operator API. Signs the user out everywhere, as `POST /logout/all`
+         *     would: every access and refresh token of the user is revoked, every event stream of the
+         *     user (on every node) ends with `chatapi.close` (`reason: ended`, `resume: false`), the
+         *     gateway's XMPP session of the user closes, and, when the admin backend can (ejabberd's
+         *     `kick_user`, Openfire's `DELETE /sessions/{username}`), the XMPP server ends the user's
+         *     other client sessions too. The user may sign
+         *     in again at once: a kick is not a lockout. `404` for a user the XMPP server does not know.
+         */
+        delete: operations["operatorKick"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/operator/broadcast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to every online user (operator)
+         * @description sparkgate addition, operator API. The XMPP server sends the message, from the domain's own
+         *     JID, to every user online at the time (ejabberd: `send_message` to each user listed by
+         *     `connected_users_vhost`; Openfire: `POST /messages/users`, with its own message type and
+         *     the subject on the body's first line), so it reaches the gateway's users (as `chatapi.chat`)
+         *     and other clients alike. `501` when the admin backend cannot send messages (the User
+         *     Service plugin).
+         */
+        post: operations["operatorBroadcast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/operator/lockouts/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Lock a user out (operator)
+         * @description sparkgate addition, operator API. The gateway records the lockout in its store (shared by
+         *     every node on PostgreSQL) and kicks the user as `DELETE /operator/sessions/{username}`
+         *     does; from then on every login of the user through the gateway (password, TOTP, passkey)
+         *     and every request with a token issued before is refused: logins with `403` (code
+         *     `forbidden`), old tokens with `401`. When the admin backend has lockouts of its own
+         *     (Openfire's `POST /lockouts/{username}`), the XMPP server locks the user out too
+         *     (`server: true`); ejabberd 23.01 has no reversible lockout (`ban_account` destroys the
+         *     password), so there the lockout holds for the gateway only and the server merely ends the
+         *     user's sessions (`server: false`). Locking a locked-out user again changes nothing. `404`
+         *     for a user the XMPP server does not know.
+         */
+        put: operations["operatorLockOut"];
+        post?: never;
+        /**
+         * Let a locked-out user in again (operator)
+         * @description sparkgate addition, operator API. Removes the gateway's lockout of the user and, when the
+         *     admin backend has lockouts, the XMPP server's (`server: true`). The user signs in again
+         *     with their password (tokens from before the lockout stay revoked). Unlocking a user who is
+         *     not locked out changes nothing. `404` for a user the XMPP server does not know.
+         */
+        delete: operations["operatorUnlock"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sparkweb/api/openapi.yaml": {
         parameters: {
             query?: never;
@@ -2156,6 +2270,67 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description sparkgate addition. The online sessions, as the gateway and the XMPP server see them. */
+        OperatorSessions: {
+            /** @description The XMPP sessions this gateway node holds, one per user, by user. */
+            gateway: components["schemas"]["OperatorGatewaySession"][];
+            /** @description The XMPP server's client sessions of the domain; absent when the admin backend cannot list them. */
+            server?: components["schemas"]["OperatorServerSession"][];
+        };
+        OperatorGatewaySession: {
+            /** @description The user's bare JID. */
+            user: string;
+            /** @description The session's full JID; absent while it reconnects. */
+            jid?: string;
+            /** @description The user's open event streams on this node. */
+            streams: number;
+        };
+        OperatorServerSession: {
+            /** @description The session's full JID. */
+            jid: string;
+            /** @description The client's address as the XMPP server sees it. */
+            ip?: string;
+            /** @description The XMPP server node holding the session. */
+            node?: string;
+            priority?: number;
+            /** @description Its presence: available, away, dnd, xa, chat. */
+            status?: string;
+            /**
+             * Format: date-time
+             * @description When the session started; absent when unknown.
+             */
+            since?: string;
+        };
+        OperatorKick: {
+            /** @description The user's bare JID. */
+            user: string;
+            /** @description How many client sessions the XMPP server ended (the gateway's own among them); -1 when the admin backend cannot end sessions or does not say how many. */
+            serverSessions: number;
+        };
+        OperatorBroadcast: {
+            /** @description The text. */
+            body: string;
+            /** @description An optional subject. */
+            subject?: string;
+            /**
+             * @description The XMPP message type; `headline` is a notice outside any conversation (RFC 6121 section 5.2.2).
+             * @default headline
+             * @enum {string}
+             */
+            type: "headline" | "chat";
+        };
+        OperatorBroadcastResult: {
+            /** @description The users the message was sent to; -1 when the server does not say. */
+            recipients: number;
+        };
+        OperatorLockout: {
+            /** @description The user's bare JID. */
+            user: string;
+            /** @description Whether the user is locked out now. */
+            locked: boolean;
+            /** @description Whether the XMPP server's own lockout changed too (an admin backend with lockouts, such as Openfire's); false means the gateway's lockout alone. */
+            server: boolean;
+        };
         /** @description The user's avatar as published. */
         AvatarEntity: {
             /** @description The SHA-1 of the image, hex (the `ETag` of `GET /avatar/{jid}`). */
@@ -7107,6 +7282,192 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    operatorSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The online sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorSessions"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    operatorKick: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The username: the localpart of the user's JID. It is put in the canonical form the XMPP
+                 *     server authenticates (stringprep Nodeprep, as ejabberd applies it: case folding, Unicode
+                 *     NFKC, invisible characters such as the soft hyphen removed), so `Alice`, `ａlice`
+                 *     (full-width) and `alice` are one user everywhere: tokens, TOTP, passkeys, lockout and
+                 *     rate limits. A name Nodeprep refuses (`@ / : " & ' < >`, spaces, control, private-use,
+                 *     bidirectional-control or unassigned characters, mixed directions, more than 1023 bytes
+                 *     once prepared) is `400` with the reason.
+                 */
+                username: components["parameters"]["Username"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's sessions ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorKick"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    operatorBroadcast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperatorBroadcast"];
+            };
+        };
+        responses: {
+            /** @description Sent; `recipients` says to how many users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorBroadcastResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    operatorLockOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The username: the localpart of the user's JID. It is put in the canonical form the XMPP
+                 *     server authenticates (stringprep Nodeprep, as ejabberd applies it: case folding, Unicode
+                 *     NFKC, invisible characters such as the soft hyphen removed), so `Alice`, `ａlice`
+                 *     (full-width) and `alice` are one user everywhere: tokens, TOTP, passkeys, lockout and
+                 *     rate limits. A name Nodeprep refuses (`@ / : " & ' < >`, spaces, control, private-use,
+                 *     bidirectional-control or unassigned characters, mixed directions, more than 1023 bytes
+                 *     once prepared) is `400` with the reason.
+                 */
+                username: components["parameters"]["Username"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is locked out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorLockout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    operatorUnlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The username: the localpart of the user's JID. It is put in the canonical form the XMPP
+                 *     server authenticates (stringprep Nodeprep, as ejabberd applies it: case folding, Unicode
+                 *     NFKC, invisible characters such as the soft hyphen removed), so `Alice`, `ａlice`
+                 *     (full-width) and `alice` are one user everywhere: tokens, TOTP, passkeys, lockout and
+                 *     rate limits. A name Nodeprep refuses (`@ / : " & ' < >`, spaces, control, private-use,
+                 *     bidirectional-control or unassigned characters, mixed directions, more than 1023 bytes
+                 *     once prepared) is `400` with the reason.
+                 */
+                username: components["parameters"]["Username"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user may sign in again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorLockout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["UserNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
