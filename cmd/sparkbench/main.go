@@ -98,6 +98,14 @@ type options struct {
 	out          string
 	only         string
 
+	// The peers scenario (peers.go).
+	peerStreams     int
+	peerRateStreams int
+	peerPublishers  int
+	peerDuration    time.Duration
+	peerRounds      int
+	peerCache       string
+
 	soakUsers     int
 	soakDuration  time.Duration
 	soakInterval  time.Duration
@@ -129,7 +137,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,bigroom,tabs,scale,eventpath,push,cluster,soak); empty means all but soak")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,bigroom,tabs,peers,scale,eventpath,push,cluster,soak); empty means all but soak")
+	fs.IntVar(&o.peerStreams, "peer-streams", 1000, "streams of the peers scenario's idle and fan-out runs")
+	fs.IntVar(&o.peerRateStreams, "peer-rate-streams", 100, "streams of the peers scenario's throughput runs")
+	fs.IntVar(&o.peerPublishers, "peer-publishers", 8, "publishers of the peers scenario's throughput runs")
+	fs.DurationVar(&o.peerDuration, "peer-duration", 5*time.Second, "publishing time of each of the peers scenario's throughput runs")
+	fs.IntVar(&o.peerRounds, "peer-rounds", 2, "rounds of each peers scenario, the servers in turn in each")
+	fs.StringVar(&o.peerCache, "peer-cache", "", "where Mercure and Centrifugo are built once (empty: sparkgate-bench in the user's cache directory)")
 	fs.IntVar(&o.soakUsers, "soak-users", 1000, "users of the soak scenario, each logged in with one stream")
 	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "how long the soak's users chat")
 	fs.DurationVar(&o.soakInterval, "soak-interval", 15*time.Second, "each soak user sends one message this often")
@@ -165,6 +179,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.tabs = min(o.tabs, 50)
 		o.posts = min(o.posts, 20)
 		o.idleWindow = min(o.idleWindow, 3*time.Second)
+		o.peerStreams = min(o.peerStreams, 100)
+		o.peerRateStreams = min(o.peerRateStreams, 20)
+		o.peerDuration = min(o.peerDuration, 2*time.Second)
 	}
 	if (o.xmppAddr == "") != (o.adminURL == "") {
 		return nil, errors.New("-xmpp-addr and -admin-url go together")
@@ -182,6 +199,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.pairs <= 0 || o.inFlight <= 0 || o.messages <= 0 || o.duration <= 0 {
 		return nil, errors.New("-pairs, -in-flight, -messages and -duration must be positive")
+	}
+	if o.peerStreams <= 0 || o.peerRateStreams <= 0 || o.peerPublishers <= 0 || o.peerDuration <= 0 || o.peerRounds <= 0 {
+		return nil, errors.New("-peer-streams, -peer-rate-streams, -peer-publishers, -peer-duration and -peer-rounds must be positive")
 	}
 	if o.soakUsers < 2 || o.soakDuration <= 0 || o.soakInterval <= 0 || o.soakSettle < 0 {
 		return nil, errors.New("-soak-users must be at least 2, -soak-duration and -soak-interval positive")
@@ -244,6 +264,9 @@ type bench struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == serveHubCommand { // the peers scenario's child
+		return serveHub(ctx, args[1:])
+	}
 	opt, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -280,6 +303,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"fanout", b.fanout},
 		{"bigroom", b.bigRoom},
 		{"tabs", b.tabs},
+		{"peers", b.peers},
 		{"scale", b.scale},
 		{"eventpath", b.eventPath},
 		{"push", b.push},
@@ -313,10 +337,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opt.only == "cluster" && b.res.Cluster != nil {
 		write = func() error { return mergeSection(opt.out, "cluster", b.res.Cluster) }
 	}
+	if opt.only == "peers" && b.res.Peers != nil {
+		write = func() error { return mergeSection(opt.out, "peers", b.res.Peers) }
+	}
 	if err := write(); err != nil {
 		return fmt.Errorf("writing %s: %w", opt.out, err)
 	}
 	fmt.Fprintf(stdout, "results written to %s\n", opt.out)
+	if opt.only != "soak" {
+		// The picture is drawn from the file, so that a run of one section
+		// draws the others' from the run that wrote them.
+		svg := filepath.Join(filepath.Dir(opt.out), "report.svg")
+		if err := writeReportFile(opt.out, svg); err != nil {
+			return fmt.Errorf("writing %s: %w", svg, err)
+		}
+		fmt.Fprintf(stdout, "picture written to %s\n", svg)
+	}
 	if len(b.res.Errors) > 0 {
 		return fmt.Errorf("%d scenario(s) failed", len(b.res.Errors))
 	}
@@ -400,8 +436,9 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 		"SPARKGATE_METRICS=true",
 		"SPARKGATE_WEB_CLIENT=false",
 		"SPARKGATE_LOG_LEVEL=warn",
-		// The tabs scenario opens -tabs (1,000) streams for one user.
-		"SPARKGATE_MAX_STREAMS_PER_USER=" + strconv.Itoa(max(100, b.opt.tabs)),
+		// The tabs scenario opens -tabs (1,000) streams for one user, the
+		// peers scenario -peer-streams.
+		"SPARKGATE_MAX_STREAMS_PER_USER=" + strconv.Itoa(max(100, b.opt.tabs, b.opt.peerStreams)),
 	}}
 	b.gw.env = append(b.gw.env, pushEnv...)
 	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on; log " + filepath.Join("$TMP", "gateway", "gateway.log")
