@@ -97,6 +97,7 @@ type options struct {
 	workers      int
 	out          string
 	only         string
+	redraw       bool
 
 	// The peers scenario (peers.go).
 	peerStreams     int
@@ -137,6 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
+	fs.BoolVar(&o.redraw, "redraw", false, "run nothing: recompute the issue-21 targets and the picture (report.svg beside -out) from -out, and print the targets as the README's Markdown table")
 	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,bigroom,tabs,peers,scale,eventpath,push,cluster,soak); empty means all but soak")
 	fs.IntVar(&o.peerStreams, "peer-streams", 1000, "streams of the peers scenario's idle and fan-out runs")
 	fs.IntVar(&o.peerRateStreams, "peer-rate-streams", 100, "streams of the peers scenario's throughput runs")
@@ -271,6 +273,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if opt.redraw {
+		return finish(opt.out, stdout, true)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	b := &bench{opt: opt, log: log, out: stdout, res: &Results{
 		Time:    time.Now().UTC().Format(time.RFC3339),
@@ -345,17 +350,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "results written to %s\n", opt.out)
 	if opt.only != "soak" {
-		// The picture is drawn from the file, so that a run of one section
-		// draws the others' from the run that wrote them.
-		svg := filepath.Join(filepath.Dir(opt.out), "report.svg")
-		if err := writeReportFile(opt.out, svg); err != nil {
-			return fmt.Errorf("writing %s: %w", svg, err)
+		if err := finish(opt.out, stdout, false); err != nil {
+			return err
 		}
-		fmt.Fprintf(stdout, "picture written to %s\n", svg)
 	}
 	if len(b.res.Errors) > 0 {
 		return fmt.Errorf("%d scenario(s) failed", len(b.res.Errors))
 	}
+	return nil
+}
+
+// finish reads the results file at out (which may hold sections of
+// earlier runs beside this one's), adds issue 21's rows to it as
+// "targets", prints them (as Markdown with markdown), and draws the
+// picture, report.svg beside out.
+func finish(out string, stdout io.Writer, markdown bool) error {
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	rows := targets(&r)
+	r.Targets = rows
+	if err := mergeSection(out, "targets", rows); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	if markdown {
+		fmt.Fprint(stdout, targetsMarkdown(rows))
+	} else {
+		printTargets(stdout, rows)
+	}
+	svg := filepath.Join(filepath.Dir(out), "report.svg")
+	if err := writeReportFile(&r, svg); err != nil {
+		return fmt.Errorf("writing %s: %w", svg, err)
+	}
+	fmt.Fprintf(stdout, "picture written to %s\n", svg)
 	return nil
 }
 

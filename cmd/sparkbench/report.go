@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -287,23 +286,15 @@ func scaled(c curve, f float64) curve {
 	return c
 }
 
-// writeReportFile draws the results file at from as SVG at to.
-func writeReportFile(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	var r Results
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("%s: %w", from, err)
-	}
+// writeReportFile draws r as SVG at path, through a temporary file.
+func writeReportFile(r *Results, path string) error {
 	var out bytes.Buffer
-	if err := writeReport(&out, &r); err != nil {
+	if err := writeReport(&out, r); err != nil {
 		return err
 	}
-	tmp := to + ".tmp"
+	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, out.Bytes(), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, to)
+	return os.Rename(tmp, path)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -145,15 +146,29 @@ func TestReportSVGEmpty(t *testing.T) {
 	}
 }
 
-// TestWriteReportFile draws from a results file as make bench does.
-func TestWriteReportFile(t *testing.T) {
+// TestFinish draws from a results file as make bench does, and adds the
+// targets to the file.
+func TestFinish(t *testing.T) {
 	dir := t.TempDir()
 	from, to := filepath.Join(dir, "results.json"), filepath.Join(dir, "report.svg")
 	if err := writeJSONFile(from, sampleResults()); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeReportFile(from, to); err != nil {
+	var stdout bytes.Buffer
+	if err := finish(from, &stdout, true); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "| measure | target | figure | ratio | met |") {
+		t.Errorf("no Markdown table in:\n%s", stdout.String())
+	}
+	var r Results
+	if b, err := os.ReadFile(from); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Targets) != 11 {
+		t.Errorf("%d targets in the file, want 11", len(r.Targets))
 	}
 	b, err := os.ReadFile(to)
 	if err != nil {

@@ -44,6 +44,9 @@ type Results struct {
 	// Peers is the peers scenario's (peers.go): the SSE layer beside
 	// Mercure and Centrifugo.
 	Peers *Peers `json:"peers,omitempty"`
+	// Targets are issue 21's rows (targets.go), computed from the file
+	// once every section is in.
+	Targets []Target `json:"targets,omitempty"`
 	// Soak is the soak scenario's (soak.go), run only when asked for.
 	Soak *Soak `json:"soak,omitempty"`
 
