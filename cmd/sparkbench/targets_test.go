@@ -22,7 +22,7 @@ func TestTargets(t *testing.T) {
 		{"idle user", "yes", "40.0 KiB"},
 		{"goroutines", "no", "4.00"},
 		{"one-way latency", "no", "1.50 / 1.10 ms"},
-		{"room of 0", "", "not measured"},
+		{"room of 500", "", "not measured"},
 		{"event path", "yes", "3.5 µs, 20 allocs"},
 		// sampleResults: gateway 300,000/s, hub 400,000/s, best peer
 		// Centrifugo 200,000/s; p99 of the last stream 11 and 12 ms
