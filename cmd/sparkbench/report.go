@@ -153,7 +153,8 @@ func (s *svgWriter) cdfPanel(x0, y0 float64, id, title, unit string, curves []cu
 		}
 		s.printf(`<polyline class="cdf" data-series="%s" points="%s" stroke="%s"/>`+"\n",
 			attr(c.name), strings.TrimSpace(pts.String()), reportColors[c.name])
-		s.legend(plotL+8, plotT+12+float64(i)*14, c.name)
+		// Bottom right: a distribution's curve reaches there last.
+		s.legend(plotL+w-140, plotT+h-8-float64(len(curves)-1-i)*14, c.name)
 	}
 }
 
@@ -199,23 +200,26 @@ func (s *svgWriter) barPanel(x0, y0 float64, id, title, format string, bars []ba
 // writeReport draws r as SVG to w.
 func writeReport(w io.Writer, r *Results) error {
 	s := &svgWriter{w: w}
-	const width, height = 2*panelW + 30, 3*panelH + 110
+	const width, height = 2*panelW + 30, 3*panelH + 120
 	s.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
 	s.printf("<style>.title{font-size:13px;font-weight:bold}.note{fill:#888}.tick{fill:#444;font-size:10px}.axis{fill:#444}" +
 		".frame{fill:none;stroke:#bbb}.grid{stroke:#eee}.cdf{fill:none;stroke-width:1.8}</style>\n")
 	s.printf(`<rect width="100%%" height="100%%" fill="#fff"/>` + "\n")
 	m := r.Machine
 	s.text(10, 20, `class="title"`, "sparkbench "+r.Time)
-	s.text(10, 36, "", fmt.Sprintf("%d cores, %s, load %s -> %s; %s", m.Cores, m.GoVersion, m.LoadStart, m.LoadEnd, r.Command))
+	if r.Command != "" {
+		s.text(10, 36, "", fmt.Sprintf("%d cores, %s, load %s -> %s; %s", m.Cores, m.GoVersion, m.LoadStart, m.LoadEnd, r.Command))
+	}
 	if p := r.Peers; p != nil {
 		quick := ""
 		if p.Quick {
 			quick = "quick run (-quick): small sizes, indicative only; "
 		}
-		s.text(10, 52, "", fmt.Sprintf("peers: %s%d streams (fan-out, idle), %d streams x %d publishers x %gs (throughput), %d rounds, load %s",
-			quick, p.Streams, p.RateStreams, p.Publishers, p.Seconds, p.Rounds, p.Load))
+		s.text(10, 52, "", fmt.Sprintf("peers: %s%d streams (fan-out, idle), %d streams x %d publishers x %gs (throughput), %d rounds;",
+			quick, p.Streams, p.RateStreams, p.Publishers, p.Seconds, p.Rounds))
+		s.text(10, 68, "", "load "+p.Load+" (2 cores shared with other work: compare within the run, not across runs)")
 	}
-	const top = 66.0
+	const top = 82.0
 	col2 := panelW + 20
 
 	var lat []curve
@@ -267,12 +271,18 @@ func (s *svgWriter) ratioPanel(x0, y0 float64, p *Peers) {
 		return
 	}
 	y := 40.0
-	line := func(str string) { s.text(0, y, "", str); y += 16 }
+	line := func(indent float64, str string) { s.text(indent, y, "", str); y += 16 }
+	vs := func(rt RatioTo) string {
+		if rt.Peer == "" {
+			return "no peer measured"
+		}
+		return fmt.Sprintf("%.2fx %s", rt.Ratio, reportLabels[rt.Peer])
+	}
 	for _, r := range p.Ratios {
-		line(reportLabels[r.Target] + ":")
-		line(fmt.Sprintf("  delivered/s %.0f = %.2fx %s (target >= 1x)", r.Throughput.Figure, r.Throughput.Ratio, r.Throughput.Peer))
-		line(fmt.Sprintf("  fan-out last p99 %.1f ms = %.2fx %s (target <= 0.8x)", r.FanoutP99.Figure, r.FanoutP99.Ratio, r.FanoutP99.Peer))
-		line(fmt.Sprintf("  idle RSS/stream %.1f KiB = %.2fx %s (target <= 16 KiB)", r.IdleRSS.Figure, r.IdleRSS.Ratio, r.IdleRSS.Peer))
+		line(0, reportLabels[r.Target]+":")
+		line(12, fmt.Sprintf("delivered/s %.0f: %s (target >= 1x)", r.Throughput.Figure, vs(r.Throughput)))
+		line(12, fmt.Sprintf("fan-out, last stream p99 %.1f ms: %s (target <= 0.8x)", r.FanoutP99.Figure, vs(r.FanoutP99)))
+		line(12, fmt.Sprintf("idle RSS per stream %.1f KiB: %s (target <= 16 KiB)", r.IdleRSS.Figure, vs(r.IdleRSS)))
 	}
 }
 

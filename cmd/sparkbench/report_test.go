@@ -121,7 +121,7 @@ func TestReportSVG(t *testing.T) {
 		t.Errorf("series per panel (-want +got):\n%s", diff)
 	}
 	svg := out.String()
-	for _, s := range []string{"quick run", "Centrifugo", "target &gt;= 1x", `data-panel="ratios"`} {
+	for _, s := range []string{"quick run", "Centrifugo", "(target &gt;= 1x)", `data-panel="ratios"`} {
 		if !strings.Contains(svg, s) {
 			t.Errorf("picture lacks %q", s)
 		}
