@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"text/tabwriter"
 	"time"
 )
 
@@ -296,6 +298,29 @@ func (b *bench) peers(ctx context.Context) error {
 	p.Load += " -> " + loadAvg()
 	p.Note = fmt.Sprintf("each scenario %d round(s), the servers in turn (reversed every other round); idle = RSS after opening the streams minus before, per stream, 1 s after the last open (the Go runtime keeps freed memory, so later rounds may reuse the first's); fan-out = one publish at a time, each once every stream has the previous; throughput = %d publishers each publishing as fast as its requests return, at most %d events ahead of the average stream; readers in the bench's process on the same cores", o.peerRounds, o.peerPublishers, rateWindow)
 	return nil
+}
+
+// print writes the section as a table of its own, one row per server.
+func (p *Peers) print(w io.Writer) {
+	fmt.Fprintf(w, "\npeers (%d streams idle and fan-out, %d streams x %d publishers x %gs, %d rounds; load %s):\n",
+		p.Streams, p.RateStreams, p.Publishers, p.Seconds, p.Rounds, p.Load)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "server\tidle KiB/stream\tfan-out last p50 / p99 ms\tfirst p50 ms\tdelivered/s\tpublishes/s\tdelivered/CPU-s\tdelivery p50 / p99 ms\tlost / dup / ended\t")
+	for _, t := range p.Targets {
+		if t.NotMeasured != "" {
+			fmt.Fprintf(tw, "%s\tnot measured\t\t\t\t\t\t\t\t\n", t.Name)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f / %.1f\t%.1f\t%.0f\t%.0f\t%.0f\t%.1f / %.1f\t%d / %d / %d\t\n", t.Name, t.IdleKiBPerStream,
+			t.FanoutLast.P50, t.FanoutLast.P99, t.FanoutFirst.P50, t.DeliveredPerSec, t.PublishesPerSec, t.DeliveredPerCPUSec,
+			t.Delivery.P50, t.Delivery.P99, t.Lost, t.Duplicates, t.Ended)
+	}
+	tw.Flush()
+	for _, t := range p.Targets {
+		if t.NotMeasured != "" {
+			fmt.Fprintf(w, "%s not measured: %s\n", t.Name, t.NotMeasured)
+		}
+	}
 }
 
 // mean is the average of vs, 0 for none.

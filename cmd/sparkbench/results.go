@@ -404,6 +404,9 @@ func (r *Results) printTable(w io.Writer) {
 	if c := r.Cluster; c != nil && c.Note != "" {
 		fmt.Fprintf(w, "\ncluster (%d nodes; sessions whose lease a node lost: %d): %s\n", c.Nodes, c.OwnershipsLost, c.Note)
 	}
+	if r.Peers != nil {
+		r.Peers.print(w)
+	}
 	if r.Soak != nil {
 		r.Soak.print(w)
 	}
