@@ -26,6 +26,11 @@
 //   - tabs: one user with many streams, a direct client sending headlines
 //     to it: time to the last stream, and events per second with 100
 //     streams; the same with as many resources of one direct user;
+//   - peers: the SSE layer beside Mercure and Centrifugo, built from the
+//     Go module proxy into a cache directory when missing (peers.go):
+//     idle streams, fan-out, and throughput with 8 publishers against each
+//     peer, the gateway end to end and package sse's hub alone, as ratios
+//     to the best peer (issue 21);
 //   - cluster: -cluster-nodes (3) gateway nodes on a private NATS and
 //     PostgreSQL (cluster.go): delivered messages per second with 1, 2 and
 //     3 of them as a ratio to one, what a delivery to a stream on another
@@ -37,7 +42,9 @@
 //
 // "Direct" means xmppconn streams (the project's own XMPP client stream,
 // the same one the gateway holds per user), not gosrc.io/xmpp's Client.
-// Every address is loopback, every loop is bounded.
+// Every address is loopback, every loop is bounded. The run ends by
+// computing issue 21's rows (targets.go) and drawing bench/report.svg
+// (report.go) from the results file.
 //
 // Usage:
 //
