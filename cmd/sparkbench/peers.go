@@ -21,6 +21,10 @@ import (
 // (a REST post whose sent copy reaches the user's tabs) and as the SSE
 // hub alone (ssehub.go), to compare the layer itself.
 type Peers struct {
+	// Time and Command say which run wrote the section: -only peers
+	// writes it into a file whose other sections an earlier run wrote.
+	Time    string `json:"time"`
+	Command string `json:"command"`
 	Quick   bool   `json:"quick"`
 	Load    string `json:"loadavg"` // at the start and the end of the scenario
 	Streams int    `json:"streams"` // of the idle and fan-out runs
@@ -145,7 +149,7 @@ func peerOrder[T any](targets []T, r int) []T {
 func (b *bench) peers(ctx context.Context) error {
 	o := b.opt
 	p := &Peers{
-		Quick: o.quick, Load: loadAvg(),
+		Time: b.res.Time, Command: b.res.Command, Quick: o.quick, Load: loadAvg(),
 		Streams: o.peerStreams, Posts: o.posts, RateStreams: o.peerRateStreams,
 		Publishers: o.peerPublishers, Seconds: o.peerDuration.Seconds(), Rounds: o.peerRounds,
 		PayloadBytes: len(peerPayload(0)),

@@ -215,8 +215,8 @@ func writeReport(w io.Writer, r *Results) error {
 		if p.Quick {
 			quick = "quick run (-quick): small sizes, indicative only; "
 		}
-		s.text(10, 52, "", fmt.Sprintf("peers: %s%d streams (fan-out, idle), %d streams x %d publishers x %gs (throughput), %d rounds;",
-			quick, p.Streams, p.RateStreams, p.Publishers, p.Seconds, p.Rounds))
+		s.text(10, 52, "", fmt.Sprintf("peers (%s, %s): %s%d streams (fan-out, idle), %d streams x %d publishers x %gs (throughput), %d rounds;",
+			p.Time, p.Command, quick, p.Streams, p.RateStreams, p.Publishers, p.Seconds, p.Rounds))
 		s.text(10, 68, "", "load "+p.Load+" (2 cores shared with other work: compare within the run, not across runs)")
 	}
 	const top = 82.0
