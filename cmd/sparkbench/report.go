@@ -200,7 +200,7 @@ func (s *svgWriter) barPanel(x0, y0 float64, id, title, format string, bars []ba
 // writeReport draws r as SVG to w.
 func writeReport(w io.Writer, r *Results) error {
 	s := &svgWriter{w: w}
-	const width, height = 2*panelW + 30, 3*panelH + 120
+	const width, height = 2*panelW + 30, 3*panelH + 136
 	s.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
 	s.printf("<style>.title{font-size:13px;font-weight:bold}.note{fill:#888}.tick{fill:#444;font-size:10px}.axis{fill:#444}" +
 		".frame{fill:none;stroke:#bbb}.grid{stroke:#eee}.cdf{fill:none;stroke-width:1.8}</style>\n")
@@ -215,11 +215,12 @@ func writeReport(w io.Writer, r *Results) error {
 		if p.Quick {
 			quick = "quick run (-quick): small sizes, indicative only; "
 		}
-		s.text(10, 52, "", fmt.Sprintf("peers (%s, %s): %s%d streams (fan-out, idle), %d streams x %d publishers x %gs (throughput), %d rounds;",
-			p.Time, p.Command, quick, p.Streams, p.RateStreams, p.Publishers, p.Seconds, p.Rounds))
-		s.text(10, 68, "", "load "+p.Load+" (2 cores shared with other work: compare within the run, not across runs)")
+		s.text(10, 52, "", "peers: "+p.Time+", "+p.Command)
+		s.text(10, 68, "", fmt.Sprintf("%s%d streams (fan-out, idle), %d streams x %d publishers x %gs (throughput), %d rounds;",
+			quick, p.Streams, p.RateStreams, p.Publishers, p.Seconds, p.Rounds))
+		s.text(10, 84, "", "load "+p.Load+" (2 cores shared with other work: compare within the run, not across runs)")
 	}
-	const top = 82.0
+	const top = 98.0
 	col2 := panelW + 20
 
 	var lat []curve

@@ -70,9 +70,9 @@ func targets(r *Results) []Target {
 		row(measure, target, rt.Figure > 0, met, figure, x(rt.Ratio)+" "+rt.Peer)
 	}
 	var ratios []PeerRatios
-	rateStreams, streams := 100, 1000 // the defaults, for rows not measured
+	rateStreams, streams, publishers := 100, 1000, 8 // the defaults, for rows not measured
 	if p := r.Peers; p != nil {
-		ratios, rateStreams, streams = p.Ratios, p.RateStreams, p.Streams
+		ratios, rateStreams, streams, publishers = p.Ratios, p.RateStreams, p.Streams, p.Publishers
 	}
 	if len(ratios) == 0 {
 		ratios = []PeerRatios{{Target: targetGateway}, {Target: targetHub}}
@@ -80,7 +80,7 @@ func targets(r *Results) []Target {
 	for _, pr := range ratios {
 		path := reportLabels[pr.Target]
 		th := pr.Throughput
-		peerRow(fmt.Sprintf("SSE throughput, %d streams, 8 publishers: delivered events/s vs the best peer (%s)", rateStreams, path), "≥ 1×",
+		peerRow(fmt.Sprintf("SSE throughput, %d streams, %d publishers: delivered events/s vs the best peer (%s)", rateStreams, publishers, path), "≥ 1×",
 			th, th.Ratio >= 1, fmt.Sprintf("%.0f /s", th.Figure))
 	}
 	for _, pr := range ratios {
