@@ -113,6 +113,7 @@ type options struct {
 	peerDuration    time.Duration
 	peerRounds      int
 	peerCache       string
+	peerBuild       time.Duration
 
 	soakUsers     int
 	soakDuration  time.Duration
@@ -152,6 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.peerPublishers, "peer-publishers", 8, "publishers of the peers scenario's throughput runs")
 	fs.DurationVar(&o.peerDuration, "peer-duration", 5*time.Second, "publishing time of each of the peers scenario's throughput runs")
 	fs.IntVar(&o.peerRounds, "peer-rounds", 2, "rounds of each peers scenario, the servers in turn in each")
+	fs.DurationVar(&o.peerBuild, "peer-build-timeout", 10*time.Minute, "longest a missing peer's build may take (about 2 minutes each on two idle cores); past it the peer is not measured, and the next run resumes from Go's build cache")
 	fs.StringVar(&o.peerCache, "peer-cache", "", "where Mercure and Centrifugo are built once (empty: sparkgate-bench in the user's cache directory)")
 	fs.IntVar(&o.soakUsers, "soak-users", 1000, "users of the soak scenario, each logged in with one stream")
 	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "how long the soak's users chat")
@@ -209,8 +211,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.pairs <= 0 || o.inFlight <= 0 || o.messages <= 0 || o.duration <= 0 {
 		return nil, errors.New("-pairs, -in-flight, -messages and -duration must be positive")
 	}
-	if o.peerStreams <= 0 || o.peerRateStreams <= 0 || o.peerPublishers <= 0 || o.peerDuration <= 0 || o.peerRounds <= 0 {
-		return nil, errors.New("-peer-streams, -peer-rate-streams, -peer-publishers, -peer-duration and -peer-rounds must be positive")
+	if o.peerStreams <= 0 || o.peerRateStreams <= 0 || o.peerPublishers <= 0 || o.peerDuration <= 0 || o.peerRounds <= 0 || o.peerBuild <= 0 {
+		return nil, errors.New("-peer-streams, -peer-rate-streams, -peer-publishers, -peer-duration, -peer-rounds and -peer-build-timeout must be positive")
 	}
 	if o.soakUsers < 2 || o.soakDuration <= 0 || o.soakInterval <= 0 || o.soakSettle < 0 {
 		return nil, errors.New("-soak-users must be at least 2, -soak-duration and -soak-interval positive")

@@ -197,7 +197,9 @@ func (b *bench) peers(ctx context.Context) error {
 	peer := func(name, version string, build func(ctx context.Context, out, work string) error, run func(ctx context.Context, bin, dir string) (*sseTarget, *childProc, error)) func() (*sseTarget, *childProc, error) {
 		return func() (*sseTarget, *childProc, error) {
 			b.log.Info("peers: building when missing, then starting", "peer", name, "version", version, "cache", cache)
-			bin, err := peerBinary(ctx, cache, name, version, build)
+			bctx, cancel := context.WithTimeout(ctx, o.peerBuild)
+			bin, err := peerBinary(bctx, cache, name, version, build)
+			cancel()
 			if err != nil {
 				return nil, nil, err
 			}

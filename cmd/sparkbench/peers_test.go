@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +196,37 @@ func TestProcCPU(t *testing.T) {
 	}
 	if got := procCPU(-1); got != 0 {
 		t.Errorf("procCPU(-1) = %v, want 0", got)
+	}
+}
+
+func TestPeerBinary(t *testing.T) {
+	cache := t.TempDir()
+	builds := 0
+	build := func(_ context.Context, out, _ string) error {
+		builds++
+		return os.WriteFile(out, []byte("#!/bin/sh\n"), 0o755)
+	}
+	bin, err := peerBinary(t.Context(), cache, "peer", "v1", build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(cache, "peer-v1", "peer"); bin != want {
+		t.Errorf("peerBinary = %s, want %s", bin, want)
+	}
+	if _, err := peerBinary(t.Context(), cache, "peer", "v1", build); err != nil || builds != 1 {
+		t.Errorf("second call: %v, %d builds; want the cached binary, 1 build", err, builds)
+	}
+
+	failed := errors.New("no proxy")
+	_, err = peerBinary(t.Context(), cache, "other", "v2", func(_ context.Context, out, _ string) error {
+		_ = os.WriteFile(out, []byte("half"), 0o755)
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Errorf("failed build: %v, want %v", err, failed)
+	}
+	ents, _ := os.ReadDir(filepath.Join(cache, "other-v2"))
+	if len(ents) != 0 {
+		t.Errorf("a failed build left %v behind", ents)
 	}
 }
