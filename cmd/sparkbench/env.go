@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -221,16 +220,7 @@ func (a *api) do(ctx context.Context, hc *http.Client, method, path, token, ctyp
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	return nil
+	return httpDo(hc, req)
 }
 
 // stream is one open event stream whose events go to a callback on the
@@ -244,48 +234,12 @@ type stream struct {
 // arrived, so the stream is registered. on is called for every later
 // event with the time it was parsed; it runs on the reader goroutine.
 func (a *api) open(ctx context.Context, hc *http.Client, token string, on func(ev ssetest.Event, at time.Time)) (*stream, error) {
-	sctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(sctx, http.MethodGet, a.base+"/sparkweb/api/sse?token="+url.QueryEscape(token), nil)
+	req, err := http.NewRequest(http.MethodGet, a.base+"/sparkweb/api/sse?token="+url.QueryEscape(token), nil)
 	if err != nil {
-		cancel()
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	stop := context.AfterFunc(ctx, cancel) // give up the open with ctx
-	resp, err := hc.Do(req)
-	if err != nil {
-		stop()
-		cancel()
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		resp.Body.Close()
-		stop()
-		cancel()
-		return nil, fmt.Errorf("open stream: %d %s", resp.StatusCode, b)
-	}
-	rd := ssetest.NewReader(bufio.NewReaderSize(resp.Body, 1024))
-	ev, err := rd.Next()
-	stop()
-	if err != nil || ev.Name != "onConnect" {
-		resp.Body.Close()
-		cancel()
-		return nil, fmt.Errorf("open stream: first event %q, %v", ev.Name, err)
-	}
-	s := &stream{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		defer resp.Body.Close()
-		for {
-			ev, err := rd.Next()
-			if err != nil {
-				return
-			}
-			on(ev, time.Now())
-		}
-	}()
-	return s, nil
+	return openEvents(ctx, hc, req, firstEvent("onConnect"), nil, on)
 }
 
 // close ends the stream and waits for its reader.

@@ -78,6 +78,8 @@ func (b *bench) latency(ctx context.Context) error {
 	l := &b.res.LatencyUS
 	l.Gateway = dist(gw.lat, time.Microsecond)
 	l.Direct = dist(direct.lat, time.Microsecond)
+	l.GatewayQ = quantiles(gw.lat, time.Microsecond)
+	l.DirectQ = quantiles(direct.lat, time.Microsecond)
 	l.P50Ratio = ratio(l.Gateway.P50, l.Direct.P50)
 	l.P99Ratio = ratio(l.Gateway.P99, l.Direct.P99)
 	l.Note = fmt.Sprintf("one message at a time, gateway and direct alternating, after %d unmeasured each; gateway: from before the REST POST to the parsed SSE event; direct: from before the stanza write to the parsed stanza",

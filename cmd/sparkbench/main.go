@@ -26,6 +26,11 @@
 //   - tabs: one user with many streams, a direct client sending headlines
 //     to it: time to the last stream, and events per second with 100
 //     streams; the same with as many resources of one direct user;
+//   - peers: the SSE layer beside Mercure and Centrifugo, built from the
+//     Go module proxy into a cache directory when missing (peers.go):
+//     idle streams, fan-out, and throughput with 8 publishers against each
+//     peer, the gateway end to end and package sse's hub alone, as ratios
+//     to the best peer (issue 21);
 //   - cluster: -cluster-nodes (3) gateway nodes on a private NATS and
 //     PostgreSQL (cluster.go): delivered messages per second with 1, 2 and
 //     3 of them as a ratio to one, what a delivery to a stream on another
@@ -37,7 +42,9 @@
 //
 // "Direct" means xmppconn streams (the project's own XMPP client stream,
 // the same one the gateway holds per user), not gosrc.io/xmpp's Client.
-// Every address is loopback, every loop is bounded.
+// Every address is loopback, every loop is bounded. The run ends by
+// computing issue 21's rows (targets.go) and drawing bench/report.svg
+// (report.go) from the results file.
 //
 // Usage:
 //
@@ -97,6 +104,16 @@ type options struct {
 	workers      int
 	out          string
 	only         string
+	redraw       bool
+
+	// The peers scenario (peers.go).
+	peerStreams     int
+	peerRateStreams int
+	peerPublishers  int
+	peerDuration    time.Duration
+	peerRounds      int
+	peerCache       string
+	peerBuild       time.Duration
 
 	soakUsers     int
 	soakDuration  time.Duration
@@ -129,7 +146,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long idle users are watched for CPU (heartbeats every 15s)")
 	fs.IntVar(&o.workers, "login-workers", 8, "logins in flight in the scale scenario")
 	fs.StringVar(&o.out, "out", "bench/results.json", "where the JSON results go")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (latency,throughput,fanout,bigroom,tabs,scale,eventpath,push,cluster,soak); empty means all but soak")
+	fs.BoolVar(&o.redraw, "redraw", false, "run nothing: recompute the issue-21 targets and the picture (report.svg beside -out) from -out, and print the targets as the README's Markdown table")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run (peers,latency,throughput,fanout,bigroom,tabs,scale,eventpath,push,cluster,soak); empty means all but soak")
+	fs.IntVar(&o.peerStreams, "peer-streams", 1000, "streams of the peers scenario's idle and fan-out runs")
+	fs.IntVar(&o.peerRateStreams, "peer-rate-streams", 100, "streams of the peers scenario's throughput runs")
+	fs.IntVar(&o.peerPublishers, "peer-publishers", 8, "publishers of the peers scenario's throughput runs")
+	fs.DurationVar(&o.peerDuration, "peer-duration", 5*time.Second, "publishing time of each of the peers scenario's throughput runs")
+	fs.IntVar(&o.peerRounds, "peer-rounds", 2, "rounds of each peers scenario, the servers in turn in each")
+	fs.DurationVar(&o.peerBuild, "peer-build-timeout", 10*time.Minute, "longest a missing peer's build may take (about 2 minutes each on two idle cores); past it the peer is not measured, and the next run resumes from Go's build cache")
+	fs.StringVar(&o.peerCache, "peer-cache", "", "where Mercure and Centrifugo are built once (empty: sparkgate-bench in the user's cache directory)")
 	fs.IntVar(&o.soakUsers, "soak-users", 1000, "users of the soak scenario, each logged in with one stream")
 	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "how long the soak's users chat")
 	fs.DurationVar(&o.soakInterval, "soak-interval", 15*time.Second, "each soak user sends one message this often")
@@ -165,6 +190,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.tabs = min(o.tabs, 50)
 		o.posts = min(o.posts, 20)
 		o.idleWindow = min(o.idleWindow, 3*time.Second)
+		o.peerStreams = min(o.peerStreams, 100)
+		o.peerRateStreams = min(o.peerRateStreams, 20)
+		o.peerDuration = min(o.peerDuration, 2*time.Second)
 	}
 	if (o.xmppAddr == "") != (o.adminURL == "") {
 		return nil, errors.New("-xmpp-addr and -admin-url go together")
@@ -182,6 +210,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.pairs <= 0 || o.inFlight <= 0 || o.messages <= 0 || o.duration <= 0 {
 		return nil, errors.New("-pairs, -in-flight, -messages and -duration must be positive")
+	}
+	if o.peerStreams <= 0 || o.peerRateStreams <= 0 || o.peerPublishers <= 0 || o.peerDuration <= 0 || o.peerRounds <= 0 || o.peerBuild <= 0 {
+		return nil, errors.New("-peer-streams, -peer-rate-streams, -peer-publishers, -peer-duration, -peer-rounds and -peer-build-timeout must be positive")
 	}
 	if o.soakUsers < 2 || o.soakDuration <= 0 || o.soakInterval <= 0 || o.soakSettle < 0 {
 		return nil, errors.New("-soak-users must be at least 2, -soak-duration and -soak-interval positive")
@@ -244,9 +275,15 @@ type bench struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == serveHubCommand { // the peers scenario's child
+		return serveHub(ctx, args[1:])
+	}
 	opt, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if opt.redraw {
+		return finish(opt.out, stdout, true)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	b := &bench{opt: opt, log: log, out: stdout, res: &Results{
@@ -275,6 +312,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		run  func(context.Context) error
 	}
 	for _, s := range []scenario{
+		// Peers first: its idle figures are RSS growth, which a process
+		// that has freed memory before (other scenarios) hides by reusing
+		// it; so the gateway is as fresh as the peers it is compared with.
+		{"peers", b.peers},
 		{"latency", b.latency},
 		{"throughput", b.throughput},
 		{"fanout", b.fanout},
@@ -313,13 +354,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opt.only == "cluster" && b.res.Cluster != nil {
 		write = func() error { return mergeSection(opt.out, "cluster", b.res.Cluster) }
 	}
+	if opt.only == "peers" && b.res.Peers != nil {
+		write = func() error { return mergeSection(opt.out, "peers", b.res.Peers) }
+	}
 	if err := write(); err != nil {
 		return fmt.Errorf("writing %s: %w", opt.out, err)
 	}
 	fmt.Fprintf(stdout, "results written to %s\n", opt.out)
+	if opt.only != "soak" {
+		if err := finish(opt.out, stdout, false); err != nil {
+			return err
+		}
+	}
 	if len(b.res.Errors) > 0 {
 		return fmt.Errorf("%d scenario(s) failed", len(b.res.Errors))
 	}
+	return nil
+}
+
+// finish reads the results file at out (which may hold sections of
+// earlier runs beside this one's), adds issue 21's rows to it as
+// "targets", prints them (as Markdown with markdown), and draws the
+// picture, report.svg beside out.
+func finish(out string, stdout io.Writer, markdown bool) error {
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	rows := targets(&r)
+	r.Targets = rows
+	if err := mergeSection(out, "targets", rows); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	if markdown {
+		fmt.Fprint(stdout, targetsMarkdown(rows))
+	} else {
+		printTargets(stdout, rows)
+	}
+	svg := filepath.Join(filepath.Dir(out), "report.svg")
+	if err := writeReportFile(&r, svg); err != nil {
+		return fmt.Errorf("writing %s: %w", svg, err)
+	}
+	fmt.Fprintf(stdout, "picture written to %s\n", svg)
 	return nil
 }
 
@@ -400,11 +480,14 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 		"SPARKGATE_METRICS=true",
 		"SPARKGATE_WEB_CLIENT=false",
 		"SPARKGATE_LOG_LEVEL=warn",
-		// The tabs scenario opens -tabs (1,000) streams for one user.
-		"SPARKGATE_MAX_STREAMS_PER_USER=" + strconv.Itoa(max(100, b.opt.tabs)),
+		// No limit of streams per user: the tabs scenario opens -tabs
+		// (1,000) streams for one user, and the peers scenario
+		// -peer-streams, then more, right after closing them (the
+		// gateway counts a stream until it sees its connection close).
+		"SPARKGATE_MAX_STREAMS_PER_USER=0",
 	}}
 	b.gw.env = append(b.gw.env, pushEnv...)
-	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on; log " + filepath.Join("$TMP", "gateway", "gateway.log")
+	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on and no limit of streams per user; log " + filepath.Join("$TMP", "gateway", "gateway.log")
 	if err := b.gw.start(ctx); err != nil {
 		return err
 	}

@@ -41,6 +41,12 @@ type Results struct {
 	EventPathCmd string               `json:"event_path_command,omitempty"`
 	// Cluster is the cluster scenario's (cluster.go).
 	Cluster *Cluster `json:"cluster,omitempty"`
+	// Peers is the peers scenario's (peers.go): the SSE layer beside
+	// Mercure and Centrifugo.
+	Peers *Peers `json:"peers,omitempty"`
+	// Targets are issue 21's rows (targets.go), computed from the file
+	// once every section is in.
+	Targets []Target `json:"targets,omitempty"`
 	// Soak is the soak scenario's (soak.go), run only when asked for.
 	Soak *Soak `json:"soak,omitempty"`
 
@@ -83,6 +89,10 @@ type Latency struct {
 	Direct   Dist    `json:"direct"`
 	P50Ratio float64 `json:"p50_ratio"`
 	P99Ratio float64 `json:"p99_ratio"`
+	// GatewayQ and DirectQ are the distributions' quantiles (quantiles()),
+	// for the report's picture.
+	GatewayQ []float64 `json:"gateway_q,omitempty"`
+	DirectQ  []float64 `json:"direct_q,omitempty"`
 	// Path is the gateway's own share: from the stanza's arrival on the
 	// gateway's XMPP connection to the SSE write, estimated as gateway
 	// minus direct latency (both through the same ejabberd).
@@ -193,6 +203,31 @@ func dist(ds []time.Duration, unit time.Duration) Dist {
 		P99: f(percentile(ds, 99)),
 		Max: f(ds[len(ds)-1]),
 	}
+}
+
+// quantiles returns the 0th to 100th percentiles of ds in unit, 101
+// values, three significant digits each: enough to draw the
+// distribution's curve (report.go) without keeping every sample. It
+// sorts ds; nil for none.
+func quantiles(ds []time.Duration, unit time.Duration) []float64 {
+	if len(ds) == 0 {
+		return nil
+	}
+	slices.Sort(ds)
+	q := make([]float64, 101)
+	for p := range q {
+		q[p] = signif(float64(percentile(ds, float64(p)))/float64(unit), 3)
+	}
+	return q
+}
+
+// signif rounds v to digits significant digits.
+func signif(v float64, digits int) float64 {
+	if v == 0 {
+		return 0
+	}
+	d := digits - 1 - int(math.Floor(math.Log10(math.Abs(v))))
+	return round(v, d)
 }
 
 // percentile returns the nearest-rank p-th percentile of sorted, which must
@@ -368,6 +403,9 @@ func (r *Results) printTable(w io.Writer) {
 	}
 	if c := r.Cluster; c != nil && c.Note != "" {
 		fmt.Fprintf(w, "\ncluster (%d nodes; sessions whose lease a node lost: %d): %s\n", c.Nodes, c.OwnershipsLost, c.Note)
+	}
+	if r.Peers != nil {
+		r.Peers.print(w)
 	}
 	if r.Soak != nil {
 		r.Soak.print(w)

@@ -103,7 +103,9 @@ func TestResultsJSON(t *testing.T) {
 		ThroughputMsgs: Throughput{Gateway: 800, Direct: 1000, Ratio: 0.8, GatewayN: 8000, DirectN: 10000},
 		Idle:           Idle{Users: 5000, RSSKiBPerUser: 40, GoroutinesPerUser: 3},
 		FanoutMS:       Fanout{NotMeasured: "rooms API not landed"},
+		Peers:          sampleResults().Peers,
 	}
+	r.LatencyUS.GatewayQ = []float64{1, 2}
 	path := filepath.Join(t.TempDir(), "sub", "results.json")
 	if err := r.writeJSON(path); err != nil {
 		t.Fatal(err)
@@ -125,6 +127,8 @@ func TestResultsJSON(t *testing.T) {
 		"idle.users", "idle.rss_kib_per_user", "idle.goroutines_per_user",
 		"fanout_ms.members", "fanout_ms.p50", "fanout_ms.p99", "fanout_ms.not_measured",
 		"lost", "duplicates",
+		"latency_us.gateway_q",
+		"peers.streams", "peers.targets", "peers.ratios", "peers.quick", "peers.loadavg",
 	} {
 		var v any = m
 		for _, part := range strings.Split(key, ".") {
@@ -145,7 +149,7 @@ func TestResultsJSON(t *testing.T) {
 
 	var out strings.Builder
 	r.printTable(&out)
-	for _, want := range []string{"1.50x", "0.80x", "fan-out not measured: rooms API not landed"} {
+	for _, want := range []string{"1.50x", "0.80x", "fan-out not measured: rooms API not landed", "broken not measured: build failed", "centrifugo"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
