@@ -57,6 +57,10 @@ func (r *remoteSession) call(ctx context.Context, verb string, args []any, res .
 			r.s.knownOwners.forget(r.cl.Subject, node)
 			return wrap(http.StatusGatewayTimeout, "the gateway node holding the user's session did not answer in time", err)
 		}
+		if errors.Is(err, ErrNodeLost) { // it died holding the request
+			r.s.knownOwners.forget(r.cl.Subject, node)
+			return remoteStatus(err)
+		}
 		if err == nil {
 			err = decodeReply(ans, res)
 		}

@@ -37,7 +37,7 @@ func withRemote(t *testing.T, url string, ttl time.Duration, nc **nats.Conn, wra
 	return func(c *gateway.Config) {
 		own(c)
 		node := c.Ownership.(lease.Owner).Leases.Node()
-		var p gateway.Peers = noderpc.New(*nc, noderpc.Config{Node: node, Unreachable: gateway.ErrNodeUnreachable})
+		var p gateway.Peers = noderpc.New(*nc, noderpc.Config{Node: node, Unreachable: gateway.ErrNodeUnreachable, Lost: gateway.ErrNodeLost})
 		if wrap != nil {
 			p = wrap(p)
 		}

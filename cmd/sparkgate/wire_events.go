@@ -60,7 +60,7 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 	gc.Census = cen
 	// A request for a user owned by another node reaches the session
 	// there (a remote session, over NATS request/reply).
-	gc.Peers = noderpc.New(nc, noderpc.Config{Node: leases.Node(), Unreachable: gateway.ErrNodeUnreachable})
+	gc.Peers = noderpc.New(nc, noderpc.Config{Node: leases.Node(), Unreachable: gateway.ErrNodeUnreachable, Lost: gateway.ErrNodeLost})
 	gc.Ready = append(gc.Ready, gateway.ReadyCheck{Name: "nats", Check: func(ctx context.Context) error {
 		return nc.FlushWithContext(ctx)
 	}})
