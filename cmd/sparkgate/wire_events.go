@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -65,7 +66,23 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 		return nc.FlushWithContext(ctx)
 	}})
 	return func() {
+		logRenewals(gc.Logger, leases.Stats())
 		cen.Close()
 		nc.Close()
 	}, nil
+}
+
+// logRenewals logs, as the node stops, how its lease renewals went: how
+// late the latest came and how near its deadline, a figure for sizing
+// -lease-ttl (a warning when a lease was lost or a renewal retried).
+func logRenewals(log *slog.Logger, st lease.Stats) {
+	if log == nil {
+		log = slog.Default()
+	}
+	level := slog.LevelInfo
+	if st.Lost > 0 || st.Retries > 0 {
+		level = slog.LevelWarn
+	}
+	log.Log(context.Background(), level, "lease renewals", "renewals", st.Renewals, "retried", st.Retries, "lost", st.Lost,
+		"latest", st.MaxLate.Round(time.Millisecond), "least_left", st.MinLeft.Round(time.Millisecond))
 }
