@@ -66,7 +66,7 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 		return nc.FlushWithContext(ctx)
 	}})
 	return func() {
-		logRenewals(gc.Logger, leases.Stats())
+		logRenewals(gc.Logger, leases.Stats(), leases.TTL())
 		cen.Close()
 		nc.Close()
 	}, nil
@@ -74,13 +74,15 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 
 // logRenewals logs, as the node stops, how its lease renewals went: how
 // late the latest came and how near its deadline, a figure for sizing
-// -lease-ttl (a warning when a lease was lost or a renewal retried).
-func logRenewals(log *slog.Logger, st lease.Stats) {
+// -lease-ttl. It is a warning when a lease was lost, a renewal retried, or
+// one came with less than a third of the TTL to spare: -lease-ttl is then
+// too short for this node's load.
+func logRenewals(log *slog.Logger, st lease.Stats, ttl time.Duration) {
 	if log == nil {
 		log = slog.Default()
 	}
 	level := slog.LevelInfo
-	if st.Lost > 0 || st.Retries > 0 {
+	if st.Lost > 0 || st.Retries > 0 || (st.Renewals > 0 && st.MinLeft < ttl/3) {
 		level = slog.LevelWarn
 	}
 	log.Log(context.Background(), level, "lease renewals", "renewals", st.Renewals, "retried", st.Retries, "lost", st.Lost,
