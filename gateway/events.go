@@ -19,16 +19,24 @@ import (
 // once and hands the bytes to the user's event log and streams. It is
 // called from a session's goroutine and never blocks.
 func (s *Server) deliver(user string, p chatapi.Payload) {
+	data, ok := s.prepare(user, p)
+	if ok && s.publish(user, p.EventName(), data) == 0 {
+		s.pushOffline(user, p) // no open stream: maybe a push (push_notify.go)
+	}
+}
+
+// prepare is what every event goes through before it is published: the
+// user's read state and contact requests learn of it, and it is encoded
+// (false: it cannot be).
+func (s *Server) prepare(user string, p chatapi.Payload) ([]byte, bool) {
 	s.countUnread(user, p)   // unread.go
 	s.trackRequests(user, p) // contactrequests.go
 	data, err := json.Marshal(p)
 	if err != nil {
 		s.log.Error("encode event", "event", p.EventName(), "user", user, "err", err)
-		return
+		return nil, false
 	}
-	if s.publish(user, p.EventName(), data) == 0 {
-		s.pushOffline(user, p) // no open stream: maybe a push (push_notify.go)
-	}
+	return data, true
 }
 
 // EventLog is a log of the users' events kept outside the process: this

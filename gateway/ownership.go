@@ -17,9 +17,9 @@ import (
 // wired in cmd/sparkgate); the gateway asks it before opening a session and
 // closes the session when the ownership is lost.
 //
-// A request that needs a session owned by another node is answered 503
-// with Retry-After for now; reaching the owner's session over NATS (a
-// remote Session) is the next step.
+// A request that needs a session owned by another node reaches it there
+// through a remote Session (remote.go); it is answered 503 with
+// Retry-After only while that node cannot be reached.
 
 // ErrOwnedElsewhere is what an Ownership's Own returns (wrapped) when
 // another node owns the user.

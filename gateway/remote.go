@@ -41,7 +41,9 @@ import (
 // shape; wired in cmd/sparkgate).
 type Peers interface {
 	// Call sends req to node and returns its answer. An error wrapping
-	// ErrNodeUnreachable: no such node, or it is busy; one wrapping
+	// ErrNodeUnreachable: no such node, or it is busy (the request was
+	// not served); one wrapping ErrNodeLost: the node went away while it
+	// held the request (it may have served it or not); one wrapping
 	// context.DeadlineExceeded: no answer in time.
 	Call(ctx context.Context, node string, req []byte) ([]byte, error)
 	// Serve answers the requests to this node with h until stop.
@@ -51,6 +53,12 @@ type Peers interface {
 // ErrNodeUnreachable is wrapped by Peers.Call's error when the node could
 // not be reached.
 var ErrNodeUnreachable = errors.New("gateway: the node holding the session cannot be reached")
+
+// ErrNodeLost is wrapped by Peers.Call's error when the node went away
+// (its process died, or it lost NATS) while it held the request: the
+// caller learns it within about a second (noderpc's probes) instead of
+// waiting for its deadline.
+var ErrNodeLost = errors.New("gateway: the node holding the session went away while it handled the request")
 
 // errNotHere is the owner's answer for a user whose session it does not
 // hold (any more).
@@ -163,6 +171,11 @@ func remoteStatus(err error) error {
 	switch {
 	case errors.Is(err, ErrNodeUnreachable), errors.Is(err, errNotHere):
 		e := wrap(http.StatusServiceUnavailable, "the gateway node holding the user's session cannot be reached; try again shortly", err)
+		e.RetryAfter = ownedRetryAfter
+		return e
+	case errors.Is(err, ErrNodeLost):
+		// Not run again here: the verb may have been done there.
+		e := wrap(http.StatusServiceUnavailable, "the gateway node holding the user's session went away while it handled the request, which may or may not have been done; the session moves to a live node shortly", err)
 		e.RetryAfter = ownedRetryAfter
 		return e
 	case errors.Is(err, errNotRemote):

@@ -57,6 +57,10 @@ func (r *remoteSession) call(ctx context.Context, verb string, args []any, res .
 			r.s.knownOwners.forget(r.cl.Subject, node)
 			return wrap(http.StatusGatewayTimeout, "the gateway node holding the user's session did not answer in time", err)
 		}
+		if errors.Is(err, ErrNodeLost) { // it died holding the request
+			r.s.knownOwners.forget(r.cl.Subject, node)
+			return remoteStatus(err)
+		}
 		if err == nil {
 			err = decodeReply(ans, res)
 		}
@@ -237,9 +241,18 @@ func (r *remoteSession) Roster(ctx context.Context) ([]xmppconn.RosterItem, erro
 	return items, nil
 }
 
-// SendStanza stays on the owner: its answer is a parsed stanza.
-func (r *remoteSession) SendStanza(context.Context, []byte) (*xmppconn.Stanza, error) {
-	return nil, remoteStatus(errNotRemote)
+// SendStanza carries the raw XML; the owner checks and sends it, and
+// answers with the reply's raw XML alone (nil for a stanza that gets
+// none): that is all POST /xmpp reads of the parsed reply.
+func (r *remoteSession) SendStanza(ctx context.Context, raw []byte) (*xmppconn.Stanza, error) {
+	var reply []byte
+	if err := r.call(ctx, "SendStanza", []any{raw}, &reply); err != nil {
+		return nil, err
+	}
+	if reply == nil {
+		return nil, nil
+	}
+	return &xmppconn.Stanza{Raw: reply}, nil
 }
 
 // The verbs below are carried as they are.

@@ -37,7 +37,7 @@ func withRemote(t *testing.T, url string, ttl time.Duration, nc **nats.Conn, wra
 	return func(c *gateway.Config) {
 		own(c)
 		node := c.Ownership.(lease.Owner).Leases.Node()
-		var p gateway.Peers = noderpc.New(*nc, noderpc.Config{Node: node, Unreachable: gateway.ErrNodeUnreachable})
+		var p gateway.Peers = noderpc.New(*nc, noderpc.Config{Node: node, Unreachable: gateway.ErrNodeUnreachable, Lost: gateway.ErrNodeLost})
 		if wrap != nil {
 			p = wrap(p)
 		}
@@ -151,6 +151,23 @@ func TestIntegrationRemoteSession(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+
+	// A raw stanza sent on node 2 by the session on node 1: an IQ's
+	// reply comes back; a stanza the owner's check refuses is the same
+	// 400 as there.
+	var iq struct{ Xmpp []byte }
+	ver := n2.Do(t, "POST", api+"/xmpp", ta, "text/plain", "<iq type='get' id='v1' to='"+b.Domain+"'><query xmlns='jabber:iq:version'/></iq>")
+	ver.JSON(t, &iq)
+	if ver.Status != 200 || !strings.Contains(string(iq.Xmpp), "jabber:iq:version") {
+		t.Fatalf("raw IQ on node 2: %d %s", ver.Status, ver.Body)
+	}
+	if r := n2.Do(t, "POST", api+"/xmpp", ta, "text/plain", "<message><body>x</body></message><message/>"); r.Status != http.StatusBadRequest {
+		t.Fatalf("two stanzas on node 2: %d %s, want 400", r.Status, r.Body)
+	}
+	if r := n2.Do(t, "POST", api+"/xmpp", ta, "text/plain", "<message to='"+b.JID+"' type='chat'><body>raw across</body></message>"); r.Status != 200 || strings.TrimSpace(string(r.Body)) != "{}" {
+		t.Fatalf("raw message on node 2: %d %s", r.Status, r.Body)
+	}
+	plainUntil(t, bc, "raw across", "from='"+a.JID+"/")
 
 	// Presence and a displayed marker, set on node 2.
 	if r := n2.Do(t, "POST", api+"/presence?show=away&status="+url.QueryEscape("far away"), ta, "", ""); r.Status != 200 {

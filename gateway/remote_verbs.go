@@ -35,6 +35,9 @@ func (s *Server) serveRemote(ctx context.Context, req []byte) []byte {
 		}
 		return encodeReply(nil, nil)
 	}
+	if r.Verb == verbDeliver { // remote_deliver.go
+		return s.serveDeliver(r)
+	}
 	sess, ok := s.sessions.Get(r.User)
 	if !ok || !s.ownsUser(r.User) { // a session whose ownership is lost is ending
 		return encodeReply(nil, errNotHere)
@@ -111,6 +114,17 @@ var remoteVerbs = map[string]remoteVerb{
 			return err
 		}
 		return s.DeclineSubscription(ctx, jid)
+	}),
+	"SendStanza": verb1(func(ctx context.Context, s Session, d dec) ([]byte, error) {
+		var raw []byte
+		if err := d(&raw); err != nil {
+			return nil, err
+		}
+		st, err := s.SendStanza(ctx, raw)
+		if err != nil || st == nil {
+			return nil, err
+		}
+		return st.Raw, nil
 	}),
 	"Blocklist": verb1(func(ctx context.Context, s Session, d dec) ([]string, error) {
 		if err := d(); err != nil {

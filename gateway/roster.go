@@ -372,7 +372,7 @@ func (s *Server) DeclineContactRequest(c echo.Context, jidParam JIDString) error
 	if err := sess.DeclineSubscription(ctx, jid); err != nil {
 		return err
 	}
-	s.deliver(sess.User(), chatapi.Request{JID: jid, Answer: chatapi.RequestDeclined})
+	s.tell(sess.User(), chatapi.Request{JID: jid, Answer: chatapi.RequestDeclined}) // on the owner (remote_deliver.go)
 	return c.NoContent(http.StatusOK)
 }
 

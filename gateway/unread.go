@@ -25,7 +25,8 @@ func (s *Server) initUnread() error {
 		Store:  s.cfg.Messaging.Unread,
 		Logger: s.log,
 		OnChange: func(user string, c unread.Count) {
-			s.deliver(user, chatapi.Unread{JID: c.Peer, Room: c.Room, Count: c.Unread, LastRead: c.LastRead})
+			// A read may be made on any node: the owner appends it (remote_deliver.go).
+			s.tell(user, chatapi.Unread{JID: c.Peer, Room: c.Room, Count: c.Unread, LastRead: c.LastRead})
 		},
 	})
 	if err != nil {

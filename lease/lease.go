@@ -6,14 +6,28 @@
 // Acquire creates the user's key (KV Create: only when it is absent or
 // deleted), its value naming this node. The bucket's TTL (its stream's
 // MaxAge, with history 1) removes a key that nobody renewed for TTL, so a
-// dead owner's lease frees itself. The holder renews every TTL/3 with
-// Update at the revision it last wrote (compare-and-set): a renewal that
-// finds another revision means another node took the key, and the lease is
-// lost at once. A renewal that cannot reach NATS is retried until the
-// lease's deadline — the time of the last successful renewal's request plus
-// TTL, less a margin — and then the lease is lost: before that deadline no
-// other node can have created the key, since the server ages the key from a
-// later instant. So two nodes never both believe they hold a user's lease;
+// dead owner's lease frees itself. The holder renews about every TTL/3
+// (less up to a tenth, at random, so that leases taken together do not
+// renew together for ever) with Update at the revision it last wrote
+// (compare-and-set): a renewal that finds another revision means another
+// node took the key, and the lease is lost at once. A renewal that fails
+// is retried until the lease's deadline — the time of the last successful
+// renewal's request plus TTL, less a margin — and then the lease is lost:
+// before that deadline no other node can have created the key, since the
+// server ages the key from a later instant.
+//
+// # Renewing under load
+//
+// The next renewal is due a period after the last one's request was
+// sent, not after its answer came: a slow answer does not push the
+// following renewals later, nearer their deadlines. Each attempt waits
+// at most TTL/4 for NATS's answer, then the next one starts TTL/20 later:
+// an answer lost (a starved process, a JetStream busy writing) costs one
+// attempt, not the whole time left before the deadline, while a slow one
+// still has the time to come. An attempt whose write went through although its
+// answer did not finds the key at a later revision holding this holder's
+// own value, and adopts it. Stats tells how late the renewals were, how
+// many attempts were retried and how many leases were lost. So two nodes never both believe they hold a user's lease;
 // the appends of a node that acted on a stale belief anyway are refused by
 // the event log's fence (package natslog).
 //
@@ -35,6 +49,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"strconv"
 	"sync"
@@ -86,6 +101,46 @@ type Leases struct {
 	cfg Config
 	nc  *nats.Conn
 	kv  jetstream.KeyValue
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+// Stats tells how the renewals of a node's leases went since Open.
+type Stats struct {
+	Renewals int64 // renewals written
+	Retries  int64 // attempts that failed and were tried again
+	Lost     int64 // leases lost: taken over, expired, or not renewed before their deadline
+	// MaxLate is the most a renewal was written after it was due (the
+	// time its retries and a late timer took); MinLeft the least time a
+	// lease still had before its deadline when a renewal was written.
+	MaxLate, MinLeft time.Duration
+}
+
+// Stats returns how the renewals went since Open.
+func (ls *Leases) Stats() Stats {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.stats
+}
+
+// renewed counts a renewal written late after it was due, left before the
+// lease's deadline.
+func (ls *Leases) renewed(late, left time.Duration) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	st := &ls.stats
+	if st.Renewals == 0 || left < st.MinLeft {
+		st.MinLeft = left
+	}
+	st.Renewals++
+	st.MaxLate = max(st.MaxLate, late)
+}
+
+func (ls *Leases) count(f func(*Stats)) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	f(&ls.stats)
 }
 
 // NewNode returns a node id unique to this process: host name, process id
@@ -276,12 +331,14 @@ func (l *Lease) Release(ctx context.Context) error {
 	return nil
 }
 
-// run renews the lease every TTL/3 until it is released or lost.
+// run renews the lease about every TTL/3 until it is released or lost.
 func (l *Lease) run() {
 	defer close(l.done)
-	every := l.ls.cfg.TTL / 3
-	retry := l.ls.cfg.TTL / 20
-	t := time.NewTimer(every)
+	ttl := l.ls.cfg.TTL
+	period := func() time.Duration { return ttl/3 - mrand.N(ttl/30+1) }
+	retry := ttl / 20
+	due := time.Now().Add(period())
+	t := time.NewTimer(time.Until(due))
 	defer t.Stop()
 	for {
 		select {
@@ -289,10 +346,11 @@ func (l *Lease) run() {
 			return
 		case <-t.C:
 		}
-		err := l.renew()
+		start, err := l.renew(due)
 		switch {
 		case err == nil:
-			t.Reset(every)
+			due = start.Add(period())
+			t.Reset(time.Until(due))
 		case errors.Is(err, ErrLost):
 			l.lose(err)
 			return
@@ -304,22 +362,24 @@ func (l *Lease) run() {
 				l.lose(fmt.Errorf("%w: not renewed before its deadline: %w", ErrLost, err))
 				return
 			}
+			l.ls.count(func(st *Stats) { st.Retries++ })
 			t.Reset(min(retry, left))
 		}
 	}
 }
 
-// renew writes the lease again at its revision. It returns an error
-// wrapping ErrLost when the key is no longer ours, another error when NATS
-// did not answer.
-func (l *Lease) renew() error {
+// renew writes the lease again at its revision, a renewal that was due
+// at due. It returns an error wrapping ErrLost when the key is no longer
+// ours, another error when NATS did not answer (in time: an attempt waits
+// at most TTL/4). It returns when the renewal written was sent.
+func (l *Lease) renew(due time.Time) (time.Time, error) {
 	l.mu.Lock()
 	rev, left := l.rev, time.Until(l.deadline)
 	l.mu.Unlock()
 	if left <= 0 {
-		return fmt.Errorf("%w: deadline passed", ErrUnavailable)
+		return time.Time{}, fmt.Errorf("%w: deadline passed", ErrUnavailable)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), left)
+	ctx, cancel := context.WithTimeout(context.Background(), min(left, l.ls.cfg.TTL/4))
 	defer cancel()
 	start := time.Now()
 	k := key(l.user)
@@ -333,28 +393,32 @@ func (l *Lease) renew() error {
 		case gerr == nil && string(e.Value()) == string(l.value):
 			next, err = l.ls.kv.Update(ctx, k, l.value, e.Revision())
 			if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-				return fmt.Errorf("%w: %s taken over", ErrLost, l.user)
+				return time.Time{}, fmt.Errorf("%w: %s taken over", ErrLost, l.user)
 			}
 		case gerr == nil, errors.Is(gerr, jetstream.ErrKeyNotFound):
-			return fmt.Errorf("%w: %s taken over or expired", ErrLost, l.user)
+			return time.Time{}, fmt.Errorf("%w: %s taken over or expired", ErrLost, l.user)
 		default:
-			return fmt.Errorf("%w: renew: %w", ErrUnavailable, gerr)
+			return time.Time{}, fmt.Errorf("%w: renew: %w", ErrUnavailable, gerr)
 		}
 	}
 	if errors.Is(err, nats.ErrConnectionClosed) {
-		return fmt.Errorf("%w: connection closed", ErrLost)
+		return time.Time{}, fmt.Errorf("%w: connection closed", ErrLost)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: renew: %w", ErrUnavailable, err)
+		return time.Time{}, fmt.Errorf("%w: renew: %w", ErrUnavailable, err)
 	}
+	now := time.Now()
 	l.mu.Lock()
+	left = l.deadline.Sub(now)
 	l.rev, l.deadline = next, start.Add(l.ls.deadline())
 	l.mu.Unlock()
-	return nil
+	l.ls.renewed(now.Sub(due), left)
+	return start, nil
 }
 
 // lose records the loss, closes Lost and calls onLost.
 func (l *Lease) lose(err error) {
+	l.ls.count(func(st *Stats) { st.Lost++ })
 	l.mu.Lock()
 	l.err = err
 	l.mu.Unlock()

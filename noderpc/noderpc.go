@@ -16,13 +16,27 @@
 // the serving node runs the handler under a context with that timeout. A
 // context without a deadline gets DefaultTimeout.
 //
+// # A node that dies holding a request
+//
+// A request that reached a node that then dies gets no answer: without
+// more, its caller would wait for the whole deadline. So a call still
+// waiting after Config.Probe asks the node, every Probe, whether it still
+// serves (a probe: a request the serving node answers at once, busy or
+// not, without a handler). When NATS answers a probe with no responders,
+// the node's subscription is gone — its process died, or it lost NATS —
+// and the call ends at once with ErrLost. A node that lives but is slow
+// answers its probes, and its calls wait for their deadline as before.
+//
 // # Errors
 //
 // Call returns an error wrapping ErrUnreachable (and Config.Unreachable)
 // when no node answers on the subject (the node is gone: NATS says no
-// responders at once) or the serving node is busy, and an error wrapping
-// context.DeadlineExceeded when the answer did not come in time. What the
-// handler answers, errors of its own included, is the reply's payload.
+// responders at once) or the serving node is busy: the request was not
+// served. It returns one wrapping ErrLost (and Config.Lost) when the node
+// went away while it held the request: it may or may not have served it.
+// It returns one wrapping context.DeadlineExceeded when the answer did
+// not come in time. What the handler answers, errors of its own included,
+// is the reply's payload.
 //
 // # Goroutines
 //
@@ -51,13 +65,22 @@ const DefaultTimeout = 30 * time.Second
 const (
 	hdrTimeout = "Sg-Timeout" // the request's time left, a Go duration
 	hdrBusy    = "Sg-Busy"    // set on a reply the node refused to serve
+	hdrProbe   = "Sg-Probe"   // set on a probe: is the node still there?
 )
+
+// DefaultProbe is how long a call waits before it starts probing the
+// node, and how often it probes then.
+const DefaultProbe = time.Second
 
 // Errors of the calls.
 var (
 	// ErrUnreachable wraps a call that no node served: nobody listens on
 	// the node's subject, the node is busy, or NATS cannot be reached.
 	ErrUnreachable = errors.New("noderpc: the node cannot be reached")
+	// ErrLost wraps a call whose node went away while it held the
+	// request (a probe met no responders): the request may have been
+	// served or not.
+	ErrLost = errors.New("noderpc: the node went away while it handled the request")
 	// ErrBadNode is returned for a node id that cannot be a subject token.
 	ErrBadNode = errors.New("noderpc: node id not usable in a subject")
 )
@@ -69,6 +92,12 @@ type Config struct {
 	// Unreachable, when set, is wrapped beside ErrUnreachable in Call's
 	// errors (gateway.ErrNodeUnreachable: the gateway matches its own).
 	Unreachable error
+	// Lost, when set, is wrapped beside ErrLost in Call's errors.
+	Lost error
+	// Probe is how long a call waits for its answer before it checks
+	// that the node is still there, and how often it checks then; zero
+	// means DefaultProbe, a negative value never.
+	Probe time.Duration
 	// MaxConcurrent is how many requests Serve handles at once; zero
 	// means 256.
 	MaxConcurrent int
@@ -86,6 +115,9 @@ type Peers struct {
 func New(nc *nats.Conn, cfg Config) *Peers {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = 256
+	}
+	if cfg.Probe == 0 {
+		cfg.Probe = DefaultProbe
 	}
 	return &Peers{nc: nc, cfg: cfg}
 }
@@ -129,8 +161,13 @@ func (p *Peers) Call(ctx context.Context, node string, req []byte) ([]byte, erro
 	m := nats.NewMsg(Subject(node))
 	m.Data = req
 	m.Header.Set(hdrTimeout, left.String())
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	defer p.probe(ctx, node, lost)()
 	reply, err := p.nc.RequestMsgWithContext(ctx, m)
 	switch {
+	case err != nil && errors.Is(context.Cause(ctx), ErrLost):
+		return nil, p.lost(node)
 	case err == nil:
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return nil, fmt.Errorf("noderpc: call %s: %w", node, context.DeadlineExceeded)
@@ -143,6 +180,51 @@ func (p *Peers) Call(ctx context.Context, node string, req []byte) ([]byte, erro
 		return nil, p.unreachable(node, errors.New("busy"))
 	}
 	return reply.Data, nil
+}
+
+// probe checks, while a call to node waits for its answer, that the node
+// still serves (see the package doc), and ends the call's context with
+// ErrLost once it does not. The returned stop waits for it.
+func (p *Peers) probe(ctx context.Context, node string, lost context.CancelCauseFunc) (stop func()) {
+	every := p.cfg.Probe
+	if every < 0 {
+		return func() {}
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			m := nats.NewMsg(Subject(node))
+			m.Header.Set(hdrProbe, "1")
+			pctx, cancel := context.WithTimeout(ctx, every)
+			_, err := p.nc.RequestMsgWithContext(pctx, m)
+			cancel()
+			if errors.Is(err, nats.ErrNoResponders) {
+				lost(ErrLost)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
+func (p *Peers) lost(node string) error {
+	if p.cfg.Lost != nil {
+		return fmt.Errorf("%w: %w: %s", p.cfg.Lost, ErrLost, node)
+	}
+	return fmt.Errorf("%w: %s", ErrLost, node)
 }
 
 func (p *Peers) unreachable(node string, err error) error {
@@ -169,6 +251,10 @@ func (p *Peers) Serve(h func(ctx context.Context, req []byte) []byte) (stop func
 	sub, err := p.nc.Subscribe(Subject(p.cfg.Node), func(m *nats.Msg) {
 		if m.Reply == "" {
 			return // nobody waits for an answer
+		}
+		if m.Header.Get(hdrProbe) != "" { // the node is here, busy or not
+			_ = m.Respond(nil)
+			return
 		}
 		select {
 		case sem <- struct{}{}:

@@ -177,3 +177,61 @@ func TestIntegrationServeStop(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+var errLostMine = errors.New("lost, mine")
+
+// TestIntegrationCallNodeDies: a node that dies while it holds a request
+// (its NATS connection closes, as a killed process's does) does not cost
+// the caller its deadline: the next probe meets no responders and the
+// call ends with ErrLost. A node that lives but does not answer in time
+// answers the probes, and its call ends at its deadline.
+func TestIntegrationCallNodeDies(t *testing.T) {
+	url := natstest.Shared(t).URL
+	connect := func() *nats.Conn {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	probe := 200 * time.Millisecond
+	a := noderpc.New(connect(), noderpc.Config{Node: t.Name() + ".a", Lost: errLostMine, Probe: probe})
+	dying := connect()
+	b := noderpc.New(dying, noderpc.Config{Node: t.Name() + ".b"})
+	held := make(chan struct{}, 2)
+	stop, err := b.Serve(func(ctx context.Context, req []byte) []byte {
+		held <- struct{}{}
+		<-ctx.Done()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+
+	// Alive but slow: the deadline, not ErrLost.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*probe)
+	defer cancel()
+	if _, err := a.Call(ctx, t.Name()+".b", nil); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, noderpc.ErrLost) {
+		t.Fatalf("call to a slow node: %v, want its deadline", err)
+	}
+	<-held
+
+	// Dies holding the request.
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() {
+		<-held
+		dying.Close()
+	}()
+	start := time.Now()
+	_, err = a.Call(ctx, t.Name()+".b", nil)
+	if !errors.Is(err, noderpc.ErrLost) || !errors.Is(err, errLostMine) {
+		t.Fatalf("call to a node that died holding it: %v, want ErrLost", err)
+	}
+	if d := time.Since(start); d > 10*probe {
+		t.Fatalf("call to a node that died holding it ended after %v, want within a few probes (%v)", d, probe)
+	}
+	t.Logf("the call ended %v after it started, the node closed at once (probe every %v)", time.Since(start).Round(time.Millisecond), probe)
+}

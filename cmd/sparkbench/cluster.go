@@ -59,6 +59,10 @@ type Cluster struct {
 	// OwnershipsLost counts the nodes' "session ownership lost" log lines
 	// (a lease not renewed in time, under load).
 	OwnershipsLost int `json:"ownerships_lost"`
+	// LeaseRenewals are the nodes' "lease renewals" log lines (renewals,
+	// retried, lost, latest, least_left) where a node warned: a renewal
+	// retried or lost, or one with under a third of the TTL to spare.
+	LeaseRenewals []string `json:"lease_renewals,omitempty"`
 	// LoadAvg is the machine's load average before and after the run.
 	LoadAvg string `json:"loadavg"`
 }
@@ -93,11 +97,16 @@ func (b *bench) cluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer stop()
 	defer func() {
+		stop() // the nodes log their lease renewals as they stop
 		for _, l := range logs {
 			if data, err := os.ReadFile(l); err == nil {
 				c.OwnershipsLost += strings.Count(string(data), "session ownership lost")
+				for line := range strings.Lines(string(data)) {
+					if _, figures, ok := strings.Cut(line, `msg="lease renewals" `); ok {
+						c.LeaseRenewals = append(c.LeaseRenewals, strings.TrimSpace(figures))
+					}
+				}
 			}
 		}
 	}()

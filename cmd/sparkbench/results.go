@@ -403,6 +403,9 @@ func (r *Results) printTable(w io.Writer) {
 	}
 	if c := r.Cluster; c != nil && c.Note != "" {
 		fmt.Fprintf(w, "\ncluster (%d nodes; sessions whose lease a node lost: %d): %s\n", c.Nodes, c.OwnershipsLost, c.Note)
+		for _, l := range c.LeaseRenewals {
+			fmt.Fprintf(w, "  a node's lease renewals: %s\n", l)
+		}
 	}
 	if r.Peers != nil {
 		r.Peers.print(w)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,12 +61,30 @@ func wireEvents(ctx context.Context, cfg *config, gc *gateway.Config) (closeFn f
 	gc.Census = cen
 	// A request for a user owned by another node reaches the session
 	// there (a remote session, over NATS request/reply).
-	gc.Peers = noderpc.New(nc, noderpc.Config{Node: leases.Node(), Unreachable: gateway.ErrNodeUnreachable})
+	gc.Peers = noderpc.New(nc, noderpc.Config{Node: leases.Node(), Unreachable: gateway.ErrNodeUnreachable, Lost: gateway.ErrNodeLost})
 	gc.Ready = append(gc.Ready, gateway.ReadyCheck{Name: "nats", Check: func(ctx context.Context) error {
 		return nc.FlushWithContext(ctx)
 	}})
 	return func() {
+		logRenewals(gc.Logger, leases.Stats(), leases.TTL())
 		cen.Close()
 		nc.Close()
 	}, nil
+}
+
+// logRenewals logs, as the node stops, how its lease renewals went: how
+// late the latest came and how near its deadline, a figure for sizing
+// -lease-ttl. It is a warning when a lease was lost, a renewal retried, or
+// one came with less than a third of the TTL to spare: -lease-ttl is then
+// too short for this node's load.
+func logRenewals(log *slog.Logger, st lease.Stats, ttl time.Duration) {
+	if log == nil {
+		log = slog.Default()
+	}
+	level := slog.LevelInfo
+	if st.Lost > 0 || st.Retries > 0 || (st.Renewals > 0 && st.MinLeft < ttl/3) {
+		level = slog.LevelWarn
+	}
+	log.Log(context.Background(), level, "lease renewals", "renewals", st.Renewals, "retried", st.Retries, "lost", st.Lost,
+		"latest", st.MaxLate.Round(time.Millisecond), "least_left", st.MinLeft.Round(time.Millisecond))
 }

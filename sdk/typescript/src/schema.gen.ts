@@ -3388,9 +3388,10 @@ export interface components {
          * @description The gateway is full: it holds as many XMPP sessions (`max-sessions`) or event streams
          *     (`max-streams`) as it is configured to (code `over_capacity`, with `Retry-After`); or it
          *     cannot check the token right now, is shutting down, or the XMPP server is out of resources.
-         *     With several gateway nodes (`nats-url`), a user's XMPP session lives on one node at a time:
-         *     a request on another node that needs the session is refused (with `Retry-After`) until
-         *     calls reach the owner's session across nodes.
+         *     With several gateway nodes (`nats-url`), a user's XMPP session lives on one node at a time
+         *     and a request on another node is carried to it: `503` with `Retry-After` when that node
+         *     cannot be reached (until a live node takes the user over, within the lease's time), or
+         *     when it went away while it handled the request, which may then have been done or not.
          */
         ServiceUnavailable: {
             headers: {
