@@ -104,7 +104,9 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 				err := out.write(nil, nil, h.closeFrame(end.Reason, end.Resume))
 				return h.finishParked(r, s, out, err)
 			}
-			return h.ended(r, s, nil)
+			// Ended by the caller without a reason: the body ends
+			// cleanly, as net/http ends it when a handler returns.
+			return h.finishParked(r, s, out, nil)
 		case <-s.done:
 			s.log.mu.RLock()
 			reason, resume, q := s.reason, s.resume, s.tail

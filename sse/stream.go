@@ -263,7 +263,8 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		s.signal()
 	}
 	if c := takeOver(out.rc, r); c != nil {
-		out.w, out.c = chunked{c}, c
+		// Taking over cleared the write deadline: the next write sets one.
+		out.w, out.c, out.deadline = chunked{c}, c, time.Time{}
 		return h.serveParked(r, s, out, c, recycle(q))
 	}
 
