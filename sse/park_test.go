@@ -112,3 +112,40 @@ func waitCount(t *testing.T, h *sse.Hub, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestParkedStreamCallerCancels: a taken-over stream whose caller cancels
+// its context without an End ends its body cleanly (the client reads a
+// clean end, as when net/http ends a handler's response).
+func TestParkedStreamCallerCancels(t *testing.T) {
+	checkGoroutines(t)
+	h, err := sse.New(sse.Config{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancels := make(chan context.CancelFunc, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		cancels <- cancel
+		h.ServeStream(w, r.WithContext(ctx), "carol", sse.Event{Name: "hello"})
+	}))
+	t.Cleanup(func() {
+		h.EndStreams()
+		ts.Close()
+		h.Close()
+	})
+	resp, err := ts.Client().Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := ssetest.NewReader(resp.Body)
+	if ev, err := rd.Next(); err != nil || ev.Name != "hello" {
+		t.Fatalf("hello: %+v %v", ev, err)
+	}
+	(<-cancels)()
+	if ev, err := rd.Next(); err != io.EOF {
+		t.Fatalf("after the caller's cancel: %+v %v, want a clean end", ev, err)
+	}
+	waitCount(t, h, 0)
+}
