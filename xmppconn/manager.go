@@ -267,7 +267,10 @@ func (m *Manager) Open(ctx context.Context, local string, cred Credentials) (*Se
 			m.wg.Add(1) // done when the session has finished (drive)
 			// The end of the session closes its connection, whose reader
 			// then finishes it (drive).
-			context.AfterFunc(s.ctx, s.closeConn)
+			context.AfterFunc(s.ctx, func() {
+				s.closeConn()
+				close(s.closedOnEnd)
+			})
 			go s.drive(s.current(), s.connectedAt.Add(-catchUpMargin), nil)
 		}
 		m.mu.Unlock()

@@ -47,6 +47,9 @@ type Session struct {
 	ctx    context.Context // ends when the session ends
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the session has finished
+	// closedOnEnd is closed once the connection has been closed because
+	// the session ended (Manager.Open's AfterFunc); finish waits for it.
+	closedOnEnd chan struct{}
 
 	mu         sync.Mutex
 	conn       *Conn // nil while reconnecting
@@ -127,19 +130,20 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		return nil, err
 	}
 	s := &Session{
-		m:          m,
-		user:       user,
-		local:      local,
-		done:       make(chan struct{}),
-		conn:       conn,
-		rooms:      make(map[string]*room),
-		joining:    make(map[string]bool),
-		presences:  make(map[string]map[string]chatapi.Presence),
-		tokens:     make(map[string]time.Time),
-		lastUse:    time.Now(),
-		waiters:    make(map[*waiter]struct{}),
-		collectors: make(map[string]*collector),
-		seen:       newIDSet(4096),
+		m:           m,
+		user:        user,
+		local:       local,
+		done:        make(chan struct{}),
+		closedOnEnd: make(chan struct{}),
+		conn:        conn,
+		rooms:       make(map[string]*room),
+		joining:     make(map[string]bool),
+		presences:   make(map[string]map[string]chatapi.Presence),
+		tokens:      make(map[string]time.Time),
+		lastUse:     time.Now(),
+		waiters:     make(map[*waiter]struct{}),
+		collectors:  make(map[string]*collector),
+		seen:        newIDSet(4096),
 	}
 	s.ctx, s.cancel = context.WithCancel(m.ctx)
 	s.keepPassword(password)
@@ -592,6 +596,7 @@ func (s *Session) refused() {
 // finish cleans up after the session's end.
 func (s *Session) finish() {
 	s.closeConn()
+	<-s.closedOnEnd // the session has ended, so this comes
 	s.m.remove(s)
 	s.mu.Lock()
 	reason := s.reason
