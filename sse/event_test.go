@@ -222,8 +222,8 @@ func BenchmarkPublish(b *testing.B) {
 // BenchmarkWrite measures encoding one event and writing it to one stream
 // (one write, one flush, one deadline), and a batch of 16 queued events.
 func BenchmarkWrite(b *testing.B) {
-	out := &writer{w: &discard{h: http.Header{}}, timeout: time.Second}
-	out.rc = http.NewResponseController(out.w)
+	w := &discard{h: http.Header{}}
+	out := &writer{w: w, rc: http.NewResponseController(w), timeout: time.Second}
 	b.Run("one", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(benchData)))

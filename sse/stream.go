@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -40,6 +42,8 @@ type subscriber struct {
 	ended  bool
 	reason string // why the hub ended the stream
 	resume bool
+
+	conn connRef // the taken-over connection (park.go), or nil
 }
 
 // endLocked asks the stream to end; the first reason wins. Unless the
@@ -56,12 +60,14 @@ func (s *subscriber) endLocked(reason string, resume bool) {
 		s.next = s.log.last + 1
 	}
 	close(s.done)
+	s.poke()
 }
 
 // signal wakes the stream's goroutine without blocking.
 func (s *subscriber) signal() {
 	select {
 	case s.wake <- struct{}{}:
+		s.poke()
 	default:
 	}
 }
@@ -256,6 +262,11 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 	if more {
 		s.signal()
 	}
+	if c := takeOver(out.rc, r); c != nil {
+		// Taking over cleared the write deadline: the next write sets one.
+		out.w, out.c, out.deadline = chunked{c}, c, time.Time{}
+		return h.serveParked(r, s, out, c, recycle(q))
+	}
 
 	// The heartbeat timer is not reset on every write (a timer reset per
 	// event per stream is a cost under load): when it fires after a write,
@@ -365,7 +376,8 @@ func recycle(q [][]byte) [][]byte {
 
 // writer writes batches of frames to one stream.
 type writer struct {
-	w          http.ResponseWriter
+	w          io.Writer // the ResponseWriter, or chunked (park.go)
+	c          net.Conn  // the taken-over connection, or nil
 	rc         *http.ResponseController
 	timeout    time.Duration
 	noDeadline bool
@@ -385,7 +397,9 @@ func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
 	o.last = now
 	if !o.noDeadline && now.Sub(o.deadline) >= o.timeout/8 {
 		o.deadline = now
-		if err := o.rc.SetWriteDeadline(now.Add(o.timeout)); errors.Is(err, http.ErrNotSupported) {
+		if o.c != nil {
+			o.c.SetWriteDeadline(now.Add(o.timeout))
+		} else if err := o.rc.SetWriteDeadline(now.Add(o.timeout)); errors.Is(err, http.ErrNotSupported) {
 			o.noDeadline = true
 		}
 	}
@@ -413,6 +427,9 @@ func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
 	}
 	if err != nil {
 		return fmt.Errorf("sse: write: %w", err)
+	}
+	if o.c != nil {
+		return nil // written straight to the connection
 	}
 	if err := o.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return fmt.Errorf("sse: flush: %w", err)

@@ -107,6 +107,10 @@ type Config struct {
 	// Conn answers service-unavailable itself (pings from the server get a
 	// result).
 	DeliverIQ func(typ string, payload xml.Name) bool
+
+	// inline selects inline mode (inline.go): no queue, the owner hands
+	// the reader a handler. The Manager sets it for its sessions.
+	inline bool
 }
 
 // settings is a Config with defaults applied and derived values computed.

@@ -31,7 +31,8 @@ type Conn struct {
 	jid          string      // full JID bound by the server
 	bare, domain string
 
-	in      chan Stanza   // inbound queue, closed by the reader when it ends
+	in      chan Stanza   // inbound queue, closed by the reader when it ends; nil in inline mode
+	inl     *inline       // inline mode's state (inline.go), else nil
 	done    chan struct{} // closed when the stream has ended
 	closing chan struct{} // closed by Close or a fatal error, stops the reader
 	endOnce sync.Once
@@ -76,11 +77,15 @@ func newConn(s *settings, nc, tcp net.Conn, er *elemReader, jid string) *Conn {
 		tcp:     tcp,
 		er:      er,
 		jid:     jid,
-		in:      make(chan Stanza, s.QueueSize),
 		done:    make(chan struct{}),
 		closing: make(chan struct{}),
 		wmu:     make(chan struct{}, 1),
 		pending: make(map[string]*pendingIQ),
+	}
+	if s.inline {
+		c.inl = newInline()
+	} else {
+		c.in = make(chan Stanza, s.QueueSize)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bare, _, _ = strings.Cut(jid, "/")
@@ -102,7 +107,8 @@ func (c *Conn) JID() string { return c.jid }
 // them. The channel is closed after the stream has ended and every stanza
 // read before the end has been queued (except one the reader was holding
 // for a full queue when Close or a write failure ended the stream); Err
-// then tells why.
+// then tells why. A Conn in inline mode (a Session's, inline.go) has no
+// queue: In returns nil.
 func (c *Conn) In() <-chan Stanza { return c.in }
 
 // Next returns the next inbound stanza, waiting at most until ctx ends.
@@ -185,8 +191,13 @@ func (c *Conn) endRead() {
 	c.pmu.Lock()
 	c.pending = nil
 	c.pmu.Unlock()
-	close(c.in)
+	if c.in != nil {
+		close(c.in)
+	}
 	close(c.done)
+	if c.inl != nil {
+		c.exitInline()
+	}
 }
 
 // readOne reads and routes one top-level element; it returns false when
@@ -248,22 +259,43 @@ func (c *Conn) dispatch(el element) bool {
 			return true
 		}
 	}
+	if c.inl != nil {
+		return c.handInline(s)
+	}
 	select {
 	case c.in <- *s:
 		return true
 	default:
 	}
-	c.stats.queueFull.Add(1)
-	// Stalled before the hook: whoever the hook tells (a Close, say) must
-	// already see the reader as stalled, or it waits for an answer the
-	// reader will never read (TestCloseWithStalledConsumer, seen under load).
-	c.stalled.Store(true)
+	c.queueFull()
 	defer c.stalled.Store(false)
+	select {
+	case c.in <- *s:
+		return true
+	case <-c.closing:
+		return false
+	}
+}
+
+// queueFull counts and announces that the reader waits for its consumer.
+// Stalled before the hook: whoever the hook tells (a Close, say) must
+// already see the reader as stalled, or it waits for an answer the reader
+// will never read (TestCloseWithStalledConsumer, seen under load).
+func (c *Conn) queueFull() {
+	c.stats.queueFull.Add(1)
+	c.stalled.Store(true)
 	if c.s.OnQueueFull != nil {
 		c.s.OnQueueFull()
 	}
+}
+
+// waitForRoom is the inline mode's wait on a full queue: until ready is
+// closed (true) or the stream ends (false).
+func (c *Conn) waitForRoom(ready <-chan struct{}) bool {
+	c.queueFull()
+	defer c.stalled.Store(false)
 	select {
-	case c.in <- *s:
+	case <-ready:
 		return true
 	case <-c.closing:
 		return false

@@ -114,7 +114,9 @@
 // the rest), each taking the request's context.
 //
 // Every event of every session goes to ManagerConfig.Deliver, in order per
-// user, from the session's goroutine, which it must not block;
+// user, from the session's goroutine, which it must not block (a live
+// session's goroutine is the reader of its connection, which runs the
+// session's handler itself: one goroutine per idle user; inline.go);
 // ManagerConfig.OnEnd is told once when a session ends for good.
 // ManagerConfig.Rooms and OnRoomsSaved let the rooms a user is in outlive
 // the session: a session that opens enters them again and reads each

@@ -264,8 +264,14 @@ func (m *Manager) Open(ctx context.Context, local string, cred Credentials) (*Se
 		}
 		if err == nil {
 			m.sessions[user] = s
-			m.wg.Add(1)
-			go s.run()
+			m.wg.Add(1) // done when the session has finished (drive)
+			// The end of the session closes its connection, whose reader
+			// then finishes it (drive).
+			context.AfterFunc(s.ctx, func() {
+				s.closeConn()
+				close(s.closedOnEnd)
+			})
+			go s.drive(s.current(), s.connectedAt.Add(-catchUpMargin), nil)
 		}
 		m.mu.Unlock()
 		if err != nil {
@@ -317,6 +323,8 @@ func (m *Manager) dial(ctx context.Context, local, password string) (*Conn, erro
 		}
 		cfg.Token = tok
 	}
+	// The session's reader runs its handler (inline.go).
+	cfg.inline = true
 	// Roster pushes (RFC 6121 section 2.1.6) and blocklist pushes
 	// (XEP-0191) go to the session, which acknowledges them and hands
 	// them to the user's tabs.

@@ -27,7 +27,7 @@ func (s *Session) ArchivePosition() string {
 }
 
 // setArchiveID records id as the last archived message delivered. It is
-// called from the run goroutine, which owns lastArchiveID.
+// called holding runMu, which guards lastArchiveID.
 func (s *Session) setArchiveID(id string) {
 	s.lastArchiveID = id
 	s.position.Store(&id)

@@ -6,9 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 const initialBufSize = 2048
+
+// bufPool holds the read buffers of captures that are busy: an idle
+// connection gives its buffer back and waits for input in a few bytes of
+// its own (capture.first), so thousands of idle connections hold no read
+// buffer (TestIntegrationSessionIdleCost).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, initialBufSize); return &b }}
 
 // capture is the byte source of the stream's xml.Decoder. It implements
 // io.ByteReader, so the decoder does not add a buffer of its own, and it keeps
@@ -24,12 +31,36 @@ type capture struct {
 	lim  int   // index in buf that r must not reach
 	max  int
 	err  error // the error src returned, if any
+
+	pooled *[]byte  // the bufPool entry buf is, or nil
+	first  [64]byte // buf while idle: where the first bytes after a pause land
 }
 
 func newCapture(src io.Reader, max int) *capture {
-	c := &capture{src: src, buf: make([]byte, initialBufSize), max: max}
+	c := &capture{src: src, max: max}
+	c.take()
 	c.lim = max
 	return c
+}
+
+// take makes a buffer from bufPool the capture's buffer, keeping the
+// bytes buf holds (at most len(first), as take follows release).
+func (c *capture) take() {
+	p := bufPool.Get().(*[]byte)
+	copy(*p, c.buf[:c.w])
+	c.buf, c.pooled = *p, p
+}
+
+// release gives the buffer back while nothing in it is needed: every byte
+// read was consumed and nothing is kept from the mark on.
+func (c *capture) release() {
+	c.base, c.r, c.w = c.mark, 0, 0
+	c.lim = c.max
+	if c.pooled != nil {
+		bufPool.Put(c.pooled)
+		c.pooled = nil
+	}
+	c.buf = c.first[:]
 }
 
 // setMark allows bytes before the stream offset off to be discarded and
@@ -86,7 +117,7 @@ func (c *capture) fill() error {
 		if len(c.buf) > 4*initialBufSize && n <= initialBufSize/2 {
 			small := make([]byte, initialBufSize)
 			copy(small, c.buf[:n])
-			c.buf = small
+			c.buf, c.pooled = small, nil
 		}
 	}
 	if c.w == len(c.buf) {
@@ -95,7 +126,7 @@ func (c *capture) fill() error {
 			grown = make([]byte, len(c.buf)+initialBufSize)
 		}
 		copy(grown, c.buf[:c.w])
-		c.buf = grown
+		c.buf, c.pooled = grown, nil
 	}
 	for {
 		n, err := c.src.Read(c.buf[c.w:])
@@ -276,7 +307,8 @@ func (er *elemReader) next(decode bool) (element, error) {
 // next read would do, but from the caller's shallow frame: a reader that
 // idles here keeps a small stack. It returns at once unless the tokenizer
 // holds nothing (no byte read back, no element open below the root) and
-// every byte read so far was consumed.
+// every byte read so far was consumed. While it waits, the capture holds no
+// read buffer of its own (bufPool).
 func (er *elemReader) waitInput() {
 	c := er.cap
 	off := er.raw.InputOffset()
@@ -284,7 +316,9 @@ func (er *elemReader) waitInput() {
 		return
 	}
 	c.setMark(off)
+	c.release()
 	_ = c.fill()
+	c.take()
 }
 
 func isStanzaName(local string) bool {

@@ -46,8 +46,10 @@ type Session struct {
 
 	ctx    context.Context // ends when the session ends
 	cancel context.CancelFunc
-	done   chan struct{} // closed when run has returned
-	caught chan catchUpDone
+	done   chan struct{} // closed when the session has finished
+	// closedOnEnd is closed once the connection has been closed because
+	// the session ended (Manager.Open's AfterFunc); finish waits for it.
+	closedOnEnd chan struct{}
 
 	mu         sync.Mutex
 	conn       *Conn // nil while reconnecting
@@ -66,7 +68,10 @@ type Session struct {
 
 	position atomic.Pointer[string] // lastArchiveID, for other goroutines (position.go)
 
-	// Owned by the run goroutine.
+	// Owned by whoever holds runMu: the reader of the live connection
+	// (inline.go) while it handles a stanza, the catch-up goroutine as it
+	// reports, drive as it hands a new connection over.
+	runMu         sync.Mutex
 	lastArchiveID string
 	connectedAt   time.Time
 	seen          *idSet
@@ -114,7 +119,7 @@ type catchUpDone struct {
 }
 
 // open dials the user's first connection and prepares the session; the
-// caller starts run.
+// caller starts drive.
 func (m *Manager) open(ctx context.Context, local, user string, cred Credentials) (*Session, error) {
 	password := cred.Password
 	if !cred.Verified && password == "" {
@@ -125,20 +130,20 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		return nil, err
 	}
 	s := &Session{
-		m:          m,
-		user:       user,
-		local:      local,
-		done:       make(chan struct{}),
-		caught:     make(chan catchUpDone, 1),
-		conn:       conn,
-		rooms:      make(map[string]*room),
-		joining:    make(map[string]bool),
-		presences:  make(map[string]map[string]chatapi.Presence),
-		tokens:     make(map[string]time.Time),
-		lastUse:    time.Now(),
-		waiters:    make(map[*waiter]struct{}),
-		collectors: make(map[string]*collector),
-		seen:       newIDSet(4096),
+		m:           m,
+		user:        user,
+		local:       local,
+		done:        make(chan struct{}),
+		closedOnEnd: make(chan struct{}),
+		conn:        conn,
+		rooms:       make(map[string]*room),
+		joining:     make(map[string]bool),
+		presences:   make(map[string]map[string]chatapi.Presence),
+		tokens:      make(map[string]time.Time),
+		lastUse:     time.Now(),
+		waiters:     make(map[*waiter]struct{}),
+		collectors:  make(map[string]*collector),
+		seen:        newIDSet(4096),
 	}
 	s.ctx, s.cancel = context.WithCancel(m.ctx)
 	s.keepPassword(password)
@@ -296,7 +301,8 @@ func (s *Session) Presences(contact string) []chatapi.Presence {
 }
 
 // Await waits for the first inbound stanza for which match returns true,
-// and returns it. match runs on the session's goroutine and must be quick.
+// and returns it. match runs on the connection's reader (inline.go) and
+// must be quick.
 // The stanza is still delivered as usual.
 func (s *Session) Await(ctx context.Context, match func(*Stanza) bool) (*Stanza, error) {
 	w := s.addWaiter(match)
@@ -497,33 +503,70 @@ func (s *Session) expired(now time.Time, idle time.Duration, active func(string)
 
 func (s *Session) deliver(p chatapi.Payload) { s.m.cfg.Deliver(s.user, p) }
 
-// run is the session's goroutine: it consumes the connection in order,
-// reconnects when it is lost, and cleans up when the session ends. Its own
-// frame stays small (the loss and the end are handled in lost and finish):
-// an idle session waits in consume below it, and the runtime keeps an idle
-// goroutine's stack only as large as the frames it waits in.
-func (s *Session) run() {
-	defer s.m.wg.Done()
-	conn := s.current()
-	if conn != nil {
-		// After the position the user's previous session reached, if
-		// known (position.go), else since just before connecting.
-		s.startCatchUp(conn, s.lastArchiveID, s.connectedAt.Add(-catchUpMargin))
-	}
+// drive runs the session while no connection's reader does: from the
+// start until the first connection is handed over, and from a loss until
+// the next one is (it reconnects meanwhile). A live session has no
+// goroutine of its own: the reader of its connection handles the
+// stanzas (inline.go) and, as it exits, starts drive again. drive ends the
+// session when it cannot hand over a connection.
+func (s *Session) drive(conn *Conn, since time.Time, err error) {
 	for {
-		err := s.consume(conn)
+		if conn != nil {
+			if s.attach(conn, since) {
+				return
+			}
+			err = conn.Err() // it ended before its reader took over
+		}
 		if s.ctx.Err() != nil {
 			break
 		}
+		lostAt := time.Now()
 		if conn = s.lost(err); conn == nil {
 			break
 		}
+		// Catch up on what arrived while away: after the last archived
+		// message seen, or, when none was, since just before the loss.
+		since = lostAt.Add(-catchUpMargin)
 	}
 	s.finish()
+	s.m.wg.Done()
+}
+
+// attach starts the archive catch-up on conn and hands it the session's
+// handler; it reports whether conn's reader now drives the session.
+func (s *Session) attach(conn *Conn, since time.Time) bool {
+	s.runMu.Lock()
+	s.startCatchUp(conn, s.lastArchiveID, since)
+	s.runMu.Unlock()
+	if !conn.handOff(s.inbound, s.connEnded) {
+		return false
+	}
+	if s.ctx.Err() != nil {
+		// The session ended while this connection came up, maybe before
+		// closeOnEnd could see it: close it, and its reader ends the
+		// session.
+		s.closeConn()
+	}
+	return true
+}
+
+// connEnded runs on the reader of the live connection as it exits: drive
+// takes over, on a goroutine of its own since the reader's Conn may be
+// waiting for the reader to return (Close).
+func (s *Session) connEnded(err error) {
+	go s.drive(nil, time.Time{}, err)
+}
+
+// inbound is the handler of the session's connections: it runs on the
+// reader (inline.go).
+func (s *Session) inbound(st *Stanza) {
+	s.runMu.Lock()
+	s.handle(st)
+	s.runMu.Unlock()
 }
 
 // lost handles the loss of the connection with err: it reconnects and
-// returns the new connection, catching up, or nil when the session ends.
+// returns the new connection, or nil when the session ends.
 func (s *Session) lost(err error) *Conn {
 	lostAt := time.Now()
 	s.mu.Lock()
@@ -539,14 +582,7 @@ func (s *Session) lost(err error) *Conn {
 		return nil
 	}
 	s.deliver(chatapi.Session{State: chatapi.SessionReconnecting, Reason: lossReason(err)})
-	conn := s.reconnect(lostAt)
-	if conn == nil {
-		return nil
-	}
-	// Catch up on what arrived while away: after the last archived
-	// message seen, or, when none was, since just before the loss.
-	s.startCatchUp(conn, s.lastArchiveID, lostAt.Add(-catchUpMargin))
-	return conn
+	return s.reconnect(lostAt)
 }
 
 // refused tells ManagerConfig.OnRefused that the server no longer
@@ -560,6 +596,7 @@ func (s *Session) refused() {
 // finish cleans up after the session's end.
 func (s *Session) finish() {
 	s.closeConn()
+	<-s.closedOnEnd // the session has ended, so this comes
 	s.m.remove(s)
 	s.mu.Lock()
 	reason := s.reason
@@ -636,24 +673,6 @@ func (s *Session) reconnect(lostAt time.Time) *Conn {
 	}
 }
 
-// consume handles the connection's stanzas in order until it ends.
-func (s *Session) consume(conn *Conn) error {
-	in := conn.In()
-	for {
-		select {
-		case st, ok := <-in:
-			if !ok {
-				return conn.Err()
-			}
-			s.handle(&st)
-		case d := <-s.caught:
-			s.caughtUp(d)
-		case <-s.ctx.Done():
-			return nil
-		}
-	}
-}
-
 // handle takes one inbound stanza.
 func (s *Session) handle(st *Stanza) {
 	s.mu.Lock()
@@ -717,11 +736,10 @@ func (s *Session) serverPush(st *Stanza) {
 		reply.Error = &stanza.Err{Type: stanza.ErrorTypeCancel, Reason: "service-unavailable"}
 	}
 	if conn := s.current(); conn != nil {
-		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		if err := conn.Send(ctx, reply); err != nil {
-			s.m.log.Debug("push reply", "user", s.user, "err", err)
+		// Written by a goroutine of its own: this runs on the reader.
+		if raw, err := xml.Marshal(reply); err == nil {
+			conn.writeAsync(raw)
 		}
-		cancel()
 	}
 	if typ != stanza.IQTypeResult {
 		return
@@ -865,18 +883,21 @@ func (s *Session) startCatchUp(conn *Conn, after string, since time.Time) {
 			}
 			d.lastIDs[q.id] = last
 		}
-		select {
-		case s.caught <- d:
-		case <-s.ctx.Done():
+		if s.ctx.Err() != nil {
+			return
 		}
+		s.runMu.Lock()
+		s.caughtUp(c, d)
+		s.runMu.Unlock()
 	}()
 }
 
-// caughtUp is told that the archive queries finished; their results may
-// still be in the connection's queue, in which case handle finishes later.
-func (s *Session) caughtUp(d catchUpDone) {
-	c := s.catching
-	if c == nil {
+// caughtUp is told that the archive queries of c finished; their results
+// may still be on their way, in which case handle finishes later. A
+// catch-up that is no longer the current one (its connection was lost and
+// another began) is ignored.
+func (s *Session) caughtUp(c *catchUp, d catchUpDone) {
+	if c == nil || s.catching != c {
 		return
 	}
 	if d.err != nil {

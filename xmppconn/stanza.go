@@ -231,11 +231,43 @@ func isClient(n xml.Name) bool { return n.Space == "" || n.Space == nsClient }
 
 // decodeFirstText keeps the first occurrence of a text child (several
 // bodies in different languages are allowed) and skips the others.
+//
+// It reads the tokens itself, as DecodeElement into a string would (the
+// element's own text, nested elements skipped), without reflection: the
+// body of every message passes here (BenchmarkEventPath).
 func decodeFirstText(d *xml.Decoder, c xml.StartElement, dst *string) error {
 	if *dst != "" {
 		return d.Skip()
 	}
-	return d.DecodeElement(dst, &c)
+	var text string
+	var more []byte // when the text comes in several tokens
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			switch {
+			case more != nil:
+				more = append(more, t...)
+			case text == "":
+				text = string(t)
+			default:
+				more = append([]byte(text), t...)
+			}
+		case xml.StartElement:
+			if err := d.Skip(); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			if more != nil {
+				text = string(more)
+			}
+			*dst = text
+			return nil
+		}
+	}
 }
 
 // eachChild calls fn for every child element of the element whose start tag

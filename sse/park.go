@@ -1,0 +1,187 @@
+package sse
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// An HTTP/1.1 stream is served on its connection taken over from net/http
+// (Hijack, after net/http has written the response header), so that it
+// costs one goroutine, not two: net/http reads every connection in a
+// background goroutine of its own while a handler runs, only to notice a
+// client that goes away. A taken-over stream's goroutine waits for the
+// same things in one blocking read of the connection instead: the read
+// ends when the client closes (or sends anything), and everything else
+// that needs the stream's attention (an event, the hub ending the stream,
+// the caller's context, the heartbeat and the maximum age) cuts the read
+// short through its deadline. It writes the body in HTTP/1.1 chunks, as
+// net/http would have, and closes the connection at the end.
+//
+// Where the connection cannot be taken over (HTTP/2, a ResponseWriter
+// that does not unwrap to net/http's), the stream runs as before, in the
+// select loop of ServeStream.
+
+// aLongTimeAgo is a deadline in the past: setting it ends a blocked read.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// parked is the connection of a taken-over stream.
+type parked struct{ c net.Conn }
+
+// poke cuts the stream's blocking read short, if it is taken over.
+func (s *subscriber) poke() {
+	if p := s.conn.Load(); p != nil {
+		p.c.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// takeOver takes the stream's connection from net/http after the header
+// has been written; nil when that is not possible.
+func takeOver(rc *http.ResponseController, r *http.Request) net.Conn {
+	if r.ProtoMajor != 1 || r.ProtoMinor != 1 {
+		return nil
+	}
+	c, brw, err := rc.Hijack()
+	if err != nil {
+		return nil
+	}
+	if brw.Reader.Buffered() > 0 {
+		// The client sent more than its request (pipelining): this
+		// stream cannot tell where it ends; serve no further.
+		c.Close()
+		return nil
+	}
+	// net/http took the background read down; the header went out.
+	c.SetDeadline(time.Time{})
+	return c
+}
+
+// chunked writes to a taken-over connection in HTTP/1.1 chunks.
+type chunked struct{ c net.Conn }
+
+func (w chunked) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var hdr [18]byte
+	h := strconv.AppendInt(hdr[:0], int64(len(p)), 16)
+	h = append(h, '\r', '\n')
+	bufs := net.Buffers{h, p, []byte("\r\n")}
+	if _, err := bufs.WriteTo(w.c); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// serveParked is ServeStream's loop for a taken-over stream: it returns
+// what ServeStream returns, having written the end of the body.
+func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Conn, spare [][]byte) error {
+	s.conn.Store(&parked{c})
+	defer c.Close()
+	stop := context.AfterFunc(r.Context(), s.poke)
+	defer stop()
+	// An event published before the connection was stored has its wake
+	// token, which the loop below sees first.
+
+	var maxAgeAt time.Time
+	if h.cfg.MaxAge > 0 {
+		jitter := time.Duration(rand.Float64() * h.cfg.MaxAgeJitter * float64(h.cfg.MaxAge))
+		maxAgeAt = time.Now().Add(h.cfg.MaxAge - jitter)
+	}
+	var junk [64]byte
+	for {
+		select {
+		case <-r.Context().Done():
+			var end *End
+			if errors.As(context.Cause(r.Context()), &end) {
+				s.end(end.Reason, end.Resume)
+				err := out.write(nil, nil, h.closeFrame(end.Reason, end.Resume))
+				return h.finishParked(r, s, out, err)
+			}
+			// Ended by the caller without a reason: the body ends
+			// cleanly, as net/http ends it when a handler returns.
+			return h.finishParked(r, s, out, nil)
+		case <-s.done:
+			s.log.mu.RLock()
+			reason, resume, q := s.reason, s.resume, s.tail
+			s.log.mu.RUnlock()
+			err := out.write(nil, q, h.closeFrame(reason, resume))
+			if reason == ReasonSlow {
+				err = errors.Join(ErrSlow, err)
+			}
+			return h.finishParked(r, s, out, err)
+		case <-s.wake:
+			q, more := s.take(spare)
+			if len(q) == 0 {
+				continue
+			}
+			err := out.write(nil, q, nil)
+			spare = recycle(q)
+			if err != nil {
+				return h.ended(r, s, err)
+			}
+			if more {
+				s.signal()
+			}
+			continue
+		default:
+		}
+		now := time.Now()
+		if !maxAgeAt.IsZero() && !now.Before(maxAgeAt) {
+			maxAgeAt = time.Time{}
+			s.end(ReasonMaxAge, true)
+			continue
+		}
+		var wake time.Time
+		if hb := h.cfg.Heartbeat; hb > 0 {
+			if now.Sub(out.last) >= hb {
+				if err := out.write([]byte(": ping\n"), nil, nil); err != nil {
+					return h.ended(r, s, err)
+				}
+				continue
+			}
+			wake = out.last.Add(hb)
+		}
+		if !maxAgeAt.IsZero() && (wake.IsZero() || maxAgeAt.Before(wake)) {
+			wake = maxAgeAt
+		}
+		c.SetReadDeadline(wake)
+		// A poke between the select above and this deadline was
+		// overwritten by it; what caused it is visible now.
+		if len(s.wake) > 0 || isClosed(s.done) || r.Context().Err() != nil {
+			continue
+		}
+		if _, err := c.Read(junk[:]); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return h.ended(r, s, nil) // the client went away
+		}
+		// Bytes from the client (none are expected) are dropped.
+	}
+}
+
+// finishParked writes the last chunk of a body after the stream's last
+// event, unless that failed.
+func (h *Hub) finishParked(r *http.Request, s *subscriber, out *writer, err error) error {
+	if err == nil || errors.Is(err, ErrSlow) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		out.c.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
+		out.c.Write([]byte("0\r\n\r\n"))
+	}
+	return h.ended(r, s, err)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// conn is the stream's taken-over connection, nil until then.
+type connRef = atomic.Pointer[parked]

@@ -1,0 +1,53 @@
+package xmppconn
+
+import (
+	"encoding/xml"
+	"strings"
+	"testing"
+)
+
+// TestDecodeFirstText: the body decoder reads what DecodeElement into a
+// string reads (the element's own text, entities and CDATA resolved,
+// nested elements left out), and keeps an earlier text.
+func TestDecodeFirstText(t *testing.T) {
+	tests := []string{
+		`<body>hello</body>`,
+		`<body></body>`,
+		`<body/>`,
+		`<body>a &lt;b&gt; &amp; &#x263A; &#65;</body>`,
+		`<body>before<![CDATA[<raw & text>]]>after</body>`,
+		`<body>a<b>nested</b>c<i/>d</body>`,
+		`<body>line one
+line two</body>`,
+		`<body>  spaces  </body>`,
+	}
+	for _, in := range tests {
+		want := ""
+		wd := xml.NewDecoder(strings.NewReader(in))
+		if err := wd.Decode(&want); err != nil {
+			t.Fatalf("%s: reference: %v", in, err)
+		}
+		d := xml.NewDecoder(strings.NewReader(in))
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if err := decodeFirstText(d, tok.(xml.StartElement), &got); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", in, got, want)
+		}
+		// A second body leaves the first alone and is consumed.
+		d = xml.NewDecoder(strings.NewReader(in + "<next/>"))
+		tok, _ = d.Token()
+		kept := "first"
+		if err := decodeFirstText(d, tok.(xml.StartElement), &kept); err != nil || kept != "first" {
+			t.Errorf("%s: second body: %q %v", in, kept, err)
+		}
+		if next, err := d.Token(); err != nil || next.(xml.StartElement).Name.Local != "next" {
+			t.Errorf("%s: after a second body: %v %v", in, next, err)
+		}
+	}
+}
