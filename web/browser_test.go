@@ -184,12 +184,20 @@ func contactButton(jid string) string {
 // TestBrowserChat: two people sign in with passwords in two browser
 // contexts and talk; typing is shown; a second tab of the sender sees the
 // sender's messages; a reload and a dropped stream lose and double nothing.
+// At both viewports (one after the other: the journey drops every stream
+// of the gateway).
 func TestBrowserChat(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	alice := user{ejabberdtest.NewUser(t), newPage(t, b, "alice")}
-	bob := user{ejabberdtest.NewUser(t), newPage(t, b, "bob")}
+	onViewports(t, chatJourney)
+}
+
+// chatJourney is TestBrowserChat at the viewport v, with people of its
+// own.
+func chatJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	alice := user{ejabberdtest.NewUser(t), newPage(t, b, "alice-"+v.name)}
+	bob := user{ejabberdtest.NewUser(t), newPage(t, b, "bob-"+v.name)}
+	v.apply(t, alice.p)
+	v.apply(t, bob.p)
 	start := time.Now()
 
 	signIn(t, e, alice.p, alice.Name, alice.Password)
@@ -221,8 +229,9 @@ func TestBrowserChat(t *testing.T) {
 
 	// A second tab of alice, signed in by the first one without the form,
 	// sees what the first one sends.
-	tab2 := alice.p.NewTab(t, "alice-tab2")
+	tab2 := alice.p.NewTab(t, "alice-tab2-"+v.name)
 	allowUnimplemented(tab2)
+	v.apply(t, tab2)
 	tab2.Do(t, chromedp.Navigate(e.URL+"/"))
 	tab2.Wait(t, `document.body.dataset.conn === "connected"`)
 	send(t, alice.p, "from tab one")
@@ -294,12 +303,13 @@ func TestBrowserChat(t *testing.T) {
 	}
 	t.Logf("chat journey took %v", time.Since(start).Round(time.Millisecond))
 
-	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat.png"))
+	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat-"+v.name+".png"))
 
 	// A fresh browser (nothing cached) loads the conversation from the
 	// archive, each message once.
 	if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tokAlice, "", ""); r.Status == http.StatusOK {
-		fresh := newPage(t, b, "bob-fresh")
+		fresh := newPage(t, b, "bob-fresh-"+v.name)
+		v.apply(t, fresh)
 		signIn(t, e, fresh, bob.Name, bob.Password)
 		openChat(t, fresh, alice.Name)
 		for _, s := range []string{"hello bob", "hi alice", "from tab one", "during reload", "while dropped", "while offline"} {
@@ -309,10 +319,13 @@ func TestBrowserChat(t *testing.T) {
 		t.Logf("archive not available (%d): history from the archive not tested", r.Status)
 	}
 
-	// Phone width: the conversation fills the screen, with a way back.
-	bob.p.Do(t, chromedp.EmulateViewport(375, 740))
+	// Phone width (a desktop window made narrow, or the phone): the
+	// conversation fills the screen, with a way back.
+	if !v.mobile {
+		bob.p.Do(t, chromedp.EmulateViewport(375, 740))
+	}
 	bob.p.Wait(t, `getComputedStyle(document.querySelector(".sidebar")).display === "none" && getComputedStyle(document.getElementById("conv-back")).display !== "none"`)
-	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat-phone.png"))
+	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat-narrow-"+v.name+".png"))
 	bob.p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
 	bob.p.Wait(t, `getComputedStyle(document.querySelector(".sidebar")).display !== "none"`)
 
