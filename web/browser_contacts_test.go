@@ -208,10 +208,7 @@ func TestBrowserRequestsEveryTab(t *testing.T) {
 	}
 	one.Wait(t, exists(requestButton("Accept", bob.JID)))
 
-	two := one.NewTab(t, "alice-two")
-	allowUnimplemented(two)
-	viewports[1].apply(t, two)
-	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two := tabAt(t, e, one, "alice-two", viewports[1])
 	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
 	two.Wait(t, exists(requestButton("Accept", bob.JID))+` && `+exists(requestButton("Decline", bob.JID)))
 	two.Axe(t, "a contact request on the phone")

@@ -28,6 +28,19 @@ func delayAnswers(t *testing.T, p *browsertest.Page, ms int) {
 	})()`)
 }
 
+// tabAt opens the client in a new tab of p's browser (its storage shared)
+// at the viewport v, the console texts allow expected in it, and waits
+// for nothing.
+func tabAt(t *testing.T, e *gatewayenv.Env, p *browsertest.Page, name string, v viewport, allow ...string) *browsertest.Page {
+	t.Helper()
+	tab := p.NewTab(t, name)
+	allowUnimplemented(tab)
+	tab.AllowText(allow...)
+	v.apply(t, tab)
+	tab.Do(t, chromedp.Navigate(e.URL+"/"))
+	return tab
+}
+
 // TestBrowserLateHandOff: a new tab of a browser signed in without "stay
 // signed in" is signed in by the open tab, even when that tab answers
 // after the new one has shown the sign-in form (TestBrowserChat's second
@@ -43,10 +56,7 @@ func TestBrowserLateHandOff(t *testing.T) {
 		signInWith(t, e, one, alice.Name, alice.Password, false)
 		delayAnswers(t, one, 1500)
 
-		two := one.NewTab(t, "alice-two-"+v.name)
-		allowUnimplemented(two)
-		v.apply(t, two)
-		two.Do(t, chromedp.Navigate(e.URL+"/"))
+		two := tabAt(t, e, one, "alice-two-"+v.name, v)
 		// The answer comes 1.25 s after the tab gave up waiting and showed
 		// the form.
 		two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
@@ -58,10 +68,7 @@ func TestBrowserLateHandOff(t *testing.T) {
 		// form stays theirs.
 		delayAnswers(t, one, 3000) // on top of the 1.5 s: 4.5 s late
 		delayAnswers(t, two, 4500) // the second tab answers too now
-		three := one.NewTab(t, "alice-three-"+v.name)
-		allowUnimplemented(three)
-		v.apply(t, three)
-		three.Do(t, chromedp.Navigate(e.URL+"/"))
+		three := tabAt(t, e, one, "alice-three-"+v.name, v)
 		three.Wait(t, `document.body.dataset.screen === "auth"`)
 		three.Do(t, chromedp.SetValue(chromedp.ID("login-user"), "someone"))
 		three.Do(t, chromedp.Sleep(6*time.Second)) // the answer has come by now

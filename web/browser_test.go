@@ -229,10 +229,7 @@ func chatJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 
 	// A second tab of alice, signed in by the first one without the form,
 	// sees what the first one sends.
-	tab2 := alice.p.NewTab(t, "alice-tab2-"+v.name)
-	allowUnimplemented(tab2)
-	v.apply(t, tab2)
-	tab2.Do(t, chromedp.Navigate(e.URL+"/"))
+	tab2 := tabAt(t, e, alice.p, "alice-tab2-"+v.name, v)
 	tab2.Wait(t, `document.body.dataset.conn === "connected"`)
 	send(t, alice.p, "from tab one")
 	tab2.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
@@ -1444,11 +1441,7 @@ func refreshJourney(t *testing.T, v viewport) {
 
 	// A second tab is signed in without the form: the first one gives it
 	// its tokens, and it keeps them in its own sessionStorage.
-	two := p.NewTab(t, "alice-two-"+v.name)
-	allowUnimplemented(two)
-	v.apply(t, two)
-	two.AllowText("status of 401")
-	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two := tabAt(t, e, p, "alice-two-"+v.name, v, "status of 401")
 	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
 	if !browsertest.MustEval[bool](t, two, kept("sessionStorage")+` !== "" && `+kept("localStorage")+` === ""`) {
 		t.Error("the second tab does not keep the refresh token in its sessionStorage only")
@@ -1500,10 +1493,7 @@ func refreshTabsJourney(t *testing.T, v viewport) {
 		t.Fatal("with stay signed in, the refresh token is not in localStorage only")
 	}
 
-	two := one.NewTab(t, "alice-two-"+v.name)
-	allowUnimplemented(two)
-	v.apply(t, two)
-	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two := tabAt(t, e, one, "alice-two-"+v.name, v)
 	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
 	if got := browsertest.MustEval[string](t, two, `document.getElementById("me-name").textContent`); !strings.Contains(strings.ToLower(got), strings.ToLower(alice.Name)) {
 		t.Errorf("the second tab is signed in as %q", got)
