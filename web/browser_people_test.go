@@ -346,13 +346,8 @@ func TestBrowserAccountMenu(t *testing.T) {
 		pa.Screenshot(t, filepath.Join(t.ArtifactDir(), "avatar-"+v.name+".png"))
 
 		// Removed: his initial again.
-		if v.mobile {
-			openMenu(t, pb)
-			pb.Do(t, chromedp.Click(chromedp.ID("menu-settings")))
-		} else {
-			pb.Do(t, chromedp.Click(chromedp.ID("settings-open")))
-		}
-		pb.Wait(t, `document.getElementById("settings").open && !document.getElementById("avatar-remove").hidden`)
+		openSettings(t, pb)
+		pb.Wait(t, `!document.getElementById("avatar-remove").hidden`)
 		pb.Do(t, chromedp.Click(chromedp.ID("avatar-remove")))
 		pb.Wait(t, textOf("avatar-state")+` === "Your picture is removed." && !document.querySelector("#me-avatar img")`)
 		pa.Wait(t, `!document.querySelector(`+js(contactButton(bob.JID)+" img.avatar")+`) && !!document.querySelector(`+js(contactButton(bob.JID)+" .avatar.initial")+`)`)

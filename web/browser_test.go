@@ -881,7 +881,8 @@ const a11yAudit = `(() => {
 })()`
 
 // TestBrowserAccount: registering from the page, a link preview under a
-// message, the meeting button, and labels on every control.
+// message, the meeting button, and labels on every control. At both
+// viewports (on a phone the meeting button is behind "More").
 func TestBrowserAccount(t *testing.T) {
 	t.Parallel()
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -895,7 +896,16 @@ func TestBrowserAccount(t *testing.T) {
 		c.Collab.Meetings.JitsiURL = "http://127.0.0.1:9"
 	})
 	b := browsertest.Launch(t)
-	p := newPage(t, b, "newcomer")
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { accountJourney(t, e, b, v, site.URL) })
+	}
+}
+
+// accountJourney is TestBrowserAccount at the viewport v, with people of
+// its own; site is the page whose link bob sends.
+func accountJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport, site string) {
+	p := newPage(t, b, "newcomer-"+v.name)
+	v.apply(t, p)
 	bob := ejabberdtest.NewUser(t)
 
 	name := "reg" + strings.ToLower(bob.Name)
@@ -918,7 +928,7 @@ func TestBrowserAccount(t *testing.T) {
 
 	// Bob sends a link; the page shows it with the page's preview.
 	tok := e.Login(t, bob.Name, bob.Password)
-	link := site.URL + "/article"
+	link := site + "/article"
 	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(name), tok, "text/plain", "look: "+link); r.Status != http.StatusOK {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
