@@ -23,39 +23,44 @@ func requestButton(action, jid string) string {
 // exists is a JavaScript expression: an element matches sel.
 func exists(sel string) string { return `!!document.querySelector(` + js(sel) + `)` }
 
-// aliceOnTwo starts a gateway and a browser, and signs alice in on two
-// devices (browser contexts): a desktop and a phone (390×844, touch); bob
-// is signed in through the API (tb).
-func aliceOnTwo(t *testing.T) (e *gatewayenv.Env, alice, bob ejabberdtest.User, desk, phone *browsertest.Page, tb string) {
+// aliceOnTwo signs alice in on two devices (browser contexts): here, at
+// the viewport v, and there, at the other one; bob is signed in through
+// the API (tb).
+func aliceOnTwo(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) (alice, bob ejabberdtest.User, here, there *browsertest.Page, tb string) {
 	t.Helper()
-	e = gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
 	alice, bob = ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	desk, phone = newPage(t, b, "alice-desk"), newPage(t, b, "alice-phone")
-	viewports[1].apply(t, phone)
-	signIn(t, e, desk, alice.Name, alice.Password)
-	signIn(t, e, phone, alice.Name, alice.Password)
-	return e, alice, bob, desk, phone, e.Login(t, bob.Name, bob.Password)
+	here, there = newPage(t, b, "alice-here-"+v.name), newPage(t, b, "alice-there-"+v.name)
+	v.apply(t, here)
+	otherViewport(v).apply(t, there)
+	signIn(t, e, here, alice.Name, alice.Password)
+	signIn(t, e, there, alice.Name, alice.Password)
+	return alice, bob, here, there, e.Login(t, bob.Name, bob.Password)
 }
 
 // TestBrowserDeclineRequest: bob asks to see alice's presence; alice,
 // signed in on a desktop and a phone, sees Accept and Decline on both.
-// She declines on the phone: the request leaves both pages, and bob is
-// told (his stream gets alice's unsubscribed presence).
+// She declines on one: the request leaves both pages, and bob is told
+// (his stream gets alice's unsubscribed presence). At both viewports (the
+// page declining is at v).
 func TestBrowserDeclineRequest(t *testing.T) {
 	t.Parallel()
-	e, alice, bob, desk, phone, tb := aliceOnTwo(t)
+	onViewports(t, declineJourney)
+}
+
+// declineJourney is TestBrowserDeclineRequest at the viewport v.
+func declineJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	alice, bob, here, there, tb := aliceOnTwo(t, e, b, v)
 	needs(t, e, tb, "GET", rest+"/presence/roster")
 	bobStream := e.OpenConnected(t, tb, "")
 
 	if r := e.Do(t, "POST", rest+"/roster", tb, "application/json", `{"jid":"`+alice.JID+`","subscriptionType":1}`); r.Status != 200 {
 		t.Fatalf("bob asks: %d %s", r.Status, r.Body)
 	}
-	for _, p := range []*browsertest.Page{desk, phone} {
+	for _, p := range []*browsertest.Page{there, here} {
 		p.Wait(t, exists(requestButton("Accept", bob.JID))+` && `+exists(requestButton("Decline", bob.JID)))
 	}
-	phone.Do(t, chromedp.Click(chromedp.CSS(requestButton("Decline", bob.JID))))
-	for _, p := range []*browsertest.Page{desk, phone} {
+	here.Do(t, chromedp.Click(chromedp.CSS(requestButton("Decline", bob.JID))))
+	for _, p := range []*browsertest.Page{there, here} {
 		p.Wait(t, `!`+exists(requestButton("Accept", bob.JID))+` && !document.querySelector("#requests li")`)
 	}
 
@@ -68,10 +73,10 @@ func TestBrowserDeclineRequest(t *testing.T) {
 		}
 	}
 	// Nothing is offered again when alice's pages load anew.
-	desk.Do(t, chromedp.Reload())
-	desk.Wait(t, `document.body.dataset.conn === "connected"`)
-	desk.Do(t, chromedp.Sleep(time.Second)) // a request would be shown by now
-	if browsertest.MustEval[bool](t, desk, exists(requestButton("Accept", bob.JID))) {
+	there.Do(t, chromedp.Reload())
+	there.Wait(t, `document.body.dataset.conn === "connected"`)
+	there.Do(t, chromedp.Sleep(time.Second)) // a request would be shown by now
+	if browsertest.MustEval[bool](t, there, exists(requestButton("Accept", bob.JID))) {
 		t.Error("the declined request is offered again after a reload")
 	}
 }
@@ -84,39 +89,46 @@ func blockedListed(jid string) string {
 // TestBrowserBlock: alice blocks bob from his conversation. Her other
 // device hears of it and lists him under Blocked too; bob's messages no
 // longer arrive. She unblocks him from the Blocked list in settings, and
-// his next message arrives.
+// his next message arrives. At both viewports (the page blocking is at v:
+// on a phone Block is in the conversation's "More" menu and Settings in
+// the account menu).
 func TestBrowserBlock(t *testing.T) {
 	t.Parallel()
-	e, alice, bob, desk, phone, tb := aliceOnTwo(t)
+	onViewports(t, blockJourney)
+}
+
+// blockJourney is TestBrowserBlock at the viewport v.
+func blockJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	alice, bob, here, there, tb := aliceOnTwo(t, e, b, v)
 	ta := e.Login(t, alice.Name, alice.Password)
 	needs(t, e, ta, "GET", rest+"/blocklist")
 
 	sayTo(t, e, tb, alice.Name, "before the block")
-	clickConv(t, desk, bob.JID)
-	waitShownOnce(t, desk, "before the block")
-	desk.Wait(t, `!document.getElementById("contact-block").hidden && document.getElementById("contact-unblock").hidden`)
-	clickAction(t, desk, "contact-block")
-	desk.Wait(t, `document.getElementById("contact-block").hidden && !document.getElementById("contact-unblock").hidden && document.getElementById("contact-add").hidden`)
-	desk.Wait(t, blockedListed(bob.JID))
-	phone.Wait(t, blockedListed(bob.JID)) // the server's push, through the other device's stream
+	clickConv(t, here, bob.JID)
+	waitShownOnce(t, here, "before the block")
+	here.Wait(t, `!document.getElementById("contact-block").hidden && document.getElementById("contact-unblock").hidden`)
+	clickAction(t, here, "contact-block")
+	here.Wait(t, `document.getElementById("contact-block").hidden && !document.getElementById("contact-unblock").hidden && document.getElementById("contact-add").hidden`)
+	here.Wait(t, blockedListed(bob.JID))
+	there.Wait(t, blockedListed(bob.JID)) // the server's push, through the other device's stream
 
 	sayTo(t, e, tb, alice.Name, "while blocked")
-	desk.Do(t, chromedp.Sleep(2*time.Second)) // it would have arrived by now
-	if n := browsertest.MustEval[int](t, desk, shown("while blocked")); n != 0 {
+	here.Do(t, chromedp.Sleep(2*time.Second)) // it would have arrived by now
+	if n := browsertest.MustEval[int](t, here, shown("while blocked")); n != 0 {
 		t.Fatalf("a blocked person's message is shown %d times", n)
 	}
 
-	desk.Do(t, chromedp.Click(chromedp.ID("settings-open")))
-	desk.Wait(t, `document.getElementById("settings").open && `+blockedListed(bob.JID))
-	browsertest.MustEval[bool](t, desk, `(document.querySelector('#blocked-list button[aria-label="Unblock `+bob.JID+`"]').click(), true)`)
-	desk.Wait(t, `!`+blockedListed(bob.JID))
-	phone.Wait(t, `!`+blockedListed(bob.JID))
-	desk.Do(t, chromedp.Click(chromedp.ID("settings-close")))
-	desk.Wait(t, `!document.getElementById("contact-block").hidden`)
+	openSettings(t, here)
+	here.Wait(t, blockedListed(bob.JID))
+	browsertest.MustEval[bool](t, here, `(document.querySelector('#blocked-list button[aria-label="Unblock `+bob.JID+`"]').click(), true)`)
+	here.Wait(t, `!`+blockedListed(bob.JID))
+	there.Wait(t, `!`+blockedListed(bob.JID))
+	here.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+	here.Wait(t, `!document.getElementById("contact-block").hidden`)
 
 	sayTo(t, e, tb, alice.Name, "after the unblock")
-	waitShownOnce(t, desk, "after the unblock")
-	if n := browsertest.MustEval[int](t, desk, shown("while blocked")); n != 0 {
+	waitShownOnce(t, here, "after the unblock")
+	if n := browsertest.MustEval[int](t, here, shown("while blocked")); n != 0 {
 		t.Errorf("the message sent while blocked arrived later (%d)", n)
 	}
 	r := e.Do(t, "GET", rest+"/blocklist", ta, "", "")
@@ -128,40 +140,50 @@ func TestBrowserBlock(t *testing.T) {
 	}
 }
 
-// TestBrowserSignOutEverywhere: alice is signed in in two browsers, a
-// desktop and a phone with "stay signed in". From the desktop she signs
-// out everywhere: that page shows the sign-in saying so, the phone lands
-// on the sign-in too, and does not come back signed in after a reload.
+// TestBrowserSignOutEverywhere: alice is signed in in two browsers, the
+// other one with "stay signed in". From one she signs out everywhere: that
+// page shows the sign-in saying so, the other lands on the sign-in too,
+// and does not come back signed in after a reload. At both viewports: the
+// page signing out is at v (on a phone Settings is in the account menu),
+// the other at the other size.
 func TestBrowserSignOutEverywhere(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	alice := ejabberdtest.NewUser(t)
-	desk, phone := newPage(t, b, "alice-desk"), newPage(t, b, "alice-phone")
-	viewports[1].apply(t, phone)
-	signIn(t, e, desk, alice.Name, alice.Password)
-	signInWith(t, e, phone, alice.Name, alice.Password, true)
-	// The revoked tokens are refused while the pages find out.
-	desk.AllowText("status of 401")
-	phone.AllowText("status of 401")
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice := ejabberdtest.NewUser(t)
+		here, there := newPage(t, b, "alice-here-"+v.name), newPage(t, b, "alice-there-"+v.name)
+		v.apply(t, here)
+		otherViewport(v).apply(t, there)
+		signIn(t, e, here, alice.Name, alice.Password)
+		signInWith(t, e, there, alice.Name, alice.Password, true)
+		// The revoked tokens are refused while the pages find out.
+		here.AllowText("status of 401")
+		there.AllowText("status of 401")
 
-	desk.Do(t, chromedp.Click(chromedp.ID("settings-open")))
-	desk.Wait(t, `document.getElementById("settings").open`)
-	desk.Do(t, chromedp.Click(chromedp.ID("signout-everywhere")))
-	desk.Wait(t, `document.body.dataset.screen === "auth"`)
-	if got := browsertest.MustEval[string](t, desk, `document.getElementById("auth-error").textContent`); !strings.Contains(got, "every device") {
-		t.Errorf("the page that signed out everywhere says %q", got)
-	}
-	phone.Wait(t, `document.body.dataset.screen === "auth"`)
+		openSettings(t, here)
+		here.Do(t, chromedp.Click(chromedp.ID("signout-everywhere")))
+		here.Wait(t, `document.body.dataset.screen === "auth"`)
+		if got := browsertest.MustEval[string](t, here, `document.getElementById("auth-error").textContent`); !strings.Contains(got, "every device") {
+			t.Errorf("the page that signed out everywhere says %q", got)
+		}
+		there.Wait(t, `document.body.dataset.screen === "auth"`)
 
-	// "Stay signed in" kept nothing that still works.
-	phone.Do(t, chromedp.Reload())
-	phone.Wait(t, `document.body.dataset.screen === "auth"`)
-	phone.Do(t, chromedp.Sleep(time.Second))
-	if s := browsertest.MustEval[string](t, phone, `document.body.dataset.screen`); s != "auth" {
-		t.Errorf("after a reload the other browser shows %q", s)
+		// "Stay signed in" kept nothing that still works.
+		there.Do(t, chromedp.Reload())
+		there.Wait(t, `document.body.dataset.screen === "auth"`)
+		there.Do(t, chromedp.Sleep(time.Second))
+		if s := browsertest.MustEval[string](t, there, `document.body.dataset.screen`); s != "auth" {
+			t.Errorf("after a reload the other browser shows %q", s)
+		}
+		signIn(t, e, here, alice.Name, alice.Password) // a new sign-in works
+	})
+}
+
+// otherViewport is the viewport that is not v.
+func otherViewport(v viewport) viewport {
+	if v.name == viewports[0].name {
+		return viewports[1]
 	}
-	signIn(t, e, desk, alice.Name, alice.Password) // a new sign-in works
+	return viewports[0]
 }
 
 // TestBrowserRequestsEveryTab: bob asks to see alice's presence while she
@@ -186,10 +208,7 @@ func TestBrowserRequestsEveryTab(t *testing.T) {
 	}
 	one.Wait(t, exists(requestButton("Accept", bob.JID)))
 
-	two := one.NewTab(t, "alice-two")
-	allowUnimplemented(two)
-	viewports[1].apply(t, two)
-	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two := tabAt(t, e, one, "alice-two", viewports[1])
 	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
 	two.Wait(t, exists(requestButton("Accept", bob.JID))+` && `+exists(requestButton("Decline", bob.JID)))
 	two.Axe(t, "a contact request on the phone")

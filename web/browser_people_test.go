@@ -225,6 +225,36 @@ func openMenu(t *testing.T, p *browsertest.Page) {
 	p.Wait(t, `!document.getElementById("menu").hidden && document.getElementById("menu-toggle").getAttribute("aria-expanded") === "true"`)
 }
 
+// wideTopbar is a JavaScript expression: the top bar shows Settings and
+// Sign out as buttons of their own (a wide screen); on a phone they are
+// in the account menu only.
+const wideTopbar = `document.getElementById("settings-open").getClientRects().length > 0`
+
+// openSettings opens Settings as a person would at the page's size: the
+// top bar's button on a wide screen, the account menu's item on a phone.
+func openSettings(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	if browsertest.MustEval[bool](t, p, wideTopbar) {
+		p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
+	} else {
+		openMenu(t, p)
+		p.Do(t, chromedp.Click(chromedp.ID("menu-settings")))
+	}
+	p.Wait(t, `document.getElementById("settings").open && document.getElementById("menu").hidden`)
+}
+
+// signOut signs out with the top bar's button, or the account menu's
+// item on a phone.
+func signOut(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	if browsertest.MustEval[bool](t, p, wideTopbar) {
+		p.Do(t, chromedp.Click(chromedp.ID("signout")))
+	} else {
+		openMenu(t, p)
+		p.Do(t, chromedp.Click(chromedp.ID("menu-signout")))
+	}
+}
+
 // TestBrowserAccountMenu: the sign-in screen passes axe-core. Signed in,
 // the top bar fits the screen on one line; its account menu (a phone's
 // only control there) sets bob's status to do not disturb with a message,
@@ -316,13 +346,8 @@ func TestBrowserAccountMenu(t *testing.T) {
 		pa.Screenshot(t, filepath.Join(t.ArtifactDir(), "avatar-"+v.name+".png"))
 
 		// Removed: his initial again.
-		if v.mobile {
-			openMenu(t, pb)
-			pb.Do(t, chromedp.Click(chromedp.ID("menu-settings")))
-		} else {
-			pb.Do(t, chromedp.Click(chromedp.ID("settings-open")))
-		}
-		pb.Wait(t, `document.getElementById("settings").open && !document.getElementById("avatar-remove").hidden`)
+		openSettings(t, pb)
+		pb.Wait(t, `!document.getElementById("avatar-remove").hidden`)
 		pb.Do(t, chromedp.Click(chromedp.ID("avatar-remove")))
 		pb.Wait(t, textOf("avatar-state")+` === "Your picture is removed." && !document.querySelector("#me-avatar img")`)
 		pa.Wait(t, `!document.querySelector(`+js(contactButton(bob.JID)+" img.avatar")+`) && !!document.querySelector(`+js(contactButton(bob.JID)+" .avatar.initial")+`)`)

@@ -60,13 +60,18 @@ const watchNotifications = `(() => {
 // messages sent from elsewhere); the favicon and the title carry the
 // unread count; clicking the notification opens its conversation. The
 // sound is off until turned on in Settings, then each such message plays
-// one.
+// one. At both viewports (on a phone Settings is in the account menu).
 func TestBrowserNotifications(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
+	onViewports(t, notificationsJourney)
+}
+
+// notificationsJourney is TestBrowserNotifications at the viewport v,
+// with people of its own.
+func notificationsJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	p := newPage(t, b, "alice")
+	p := newPage(t, b, "alice-"+v.name)
+	v.apply(t, p)
 	grantNotifications(t, e, p)
 	signIn(t, e, p, alice.Name, alice.Password)
 	if !browsertest.MustEval[bool](t, p, watchNotifications) {
@@ -112,14 +117,14 @@ func TestBrowserNotifications(t *testing.T) {
 	p.Wait(t, `document.title === "sparkgate" && document.querySelector('link[rel="icon"]').getAttribute("href") === "/icon.svg"`)
 
 	// The sound, turned on in Settings, plays once per message while hidden.
-	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
-	p.Wait(t, `document.getElementById("settings").open && !document.getElementById("sound-on").checked`)
+	openSettings(t, p)
+	p.Wait(t, `!document.getElementById("sound-on").checked`)
 	p.Do(t, chromedp.Click(chromedp.ID("sound-on")), chromedp.Click(chromedp.ID("settings-close")))
 	p.Wait(t, `localStorage.getItem("sparkgate.sound") === "on"`)
 	browsertest.MustEval[bool](t, p, `window.setHidden(true)`)
 	sayTo(t, e, tokBob, alice.Name, "with a sound")
 	p.Wait(t, `window.notes.length === 3 && window.sounds === 1`)
-	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "notifications.png"))
+	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "notifications-"+v.name+".png"))
 }
 
 // enterRoom joins room with the sidebar's form and waits for it to open.
@@ -243,13 +248,21 @@ func TestBrowserPhoneFocus(t *testing.T) {
 // current password is said in words and changes nothing; the right one
 // changes it: this page stays signed in (its stream renewed with the
 // token the answer brings, so bob's next message arrives), alice's other
-// device is signed out, and the new password signs in.
+// device is signed out, and the new password signs in. At both viewports
+// (the page changing it is at v, the other device at the other size).
 func TestBrowserPassword(t *testing.T) {
 	t.Parallel()
-	e, alice, p := signedInAlone(t, "alice-desk")
-	b := browsertest.Launch(t)
-	bob := ejabberdtest.NewUser(t)
-	other := newPage(t, b, "alice-phone")
+	onViewports(t, passwordJourney)
+}
+
+// passwordJourney is TestBrowserPassword at the viewport v, with people
+// of its own.
+func passwordJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	p, other := newPage(t, b, "alice-here-"+v.name), newPage(t, b, "alice-there-"+v.name)
+	v.apply(t, p)
+	otherViewport(v).apply(t, other)
+	signIn(t, e, p, alice.Name, alice.Password)
 	signIn(t, e, other, alice.Name, alice.Password)
 	p.AllowText("status of 403") // the wrong current password
 	// Every token is revoked: the streams are refused until renewed (this
@@ -257,8 +270,7 @@ func TestBrowserPassword(t *testing.T) {
 	p.AllowText("status of 401")
 	other.AllowText("status of 401")
 
-	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
-	p.Wait(t, `document.getElementById("settings").open`)
+	openSettings(t, p)
 	change := func(current, next string) {
 		t.Helper()
 		browsertest.MustEval[bool](t, p, `(document.getElementById("password-state").textContent = "", true)`)

@@ -184,12 +184,20 @@ func contactButton(jid string) string {
 // TestBrowserChat: two people sign in with passwords in two browser
 // contexts and talk; typing is shown; a second tab of the sender sees the
 // sender's messages; a reload and a dropped stream lose and double nothing.
+// At both viewports (one after the other: the journey drops every stream
+// of the gateway).
 func TestBrowserChat(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	alice := user{ejabberdtest.NewUser(t), newPage(t, b, "alice")}
-	bob := user{ejabberdtest.NewUser(t), newPage(t, b, "bob")}
+	onViewports(t, chatJourney)
+}
+
+// chatJourney is TestBrowserChat at the viewport v, with people of its
+// own.
+func chatJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	alice := user{ejabberdtest.NewUser(t), newPage(t, b, "alice-"+v.name)}
+	bob := user{ejabberdtest.NewUser(t), newPage(t, b, "bob-"+v.name)}
+	v.apply(t, alice.p)
+	v.apply(t, bob.p)
 	start := time.Now()
 
 	signIn(t, e, alice.p, alice.Name, alice.Password)
@@ -221,9 +229,7 @@ func TestBrowserChat(t *testing.T) {
 
 	// A second tab of alice, signed in by the first one without the form,
 	// sees what the first one sends.
-	tab2 := alice.p.NewTab(t, "alice-tab2")
-	allowUnimplemented(tab2)
-	tab2.Do(t, chromedp.Navigate(e.URL+"/"))
+	tab2 := tabAt(t, e, alice.p, "alice-tab2-"+v.name, v)
 	tab2.Wait(t, `document.body.dataset.conn === "connected"`)
 	send(t, alice.p, "from tab one")
 	tab2.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID))+`)`)
@@ -294,12 +300,13 @@ func TestBrowserChat(t *testing.T) {
 	}
 	t.Logf("chat journey took %v", time.Since(start).Round(time.Millisecond))
 
-	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat.png"))
+	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat-"+v.name+".png"))
 
 	// A fresh browser (nothing cached) loads the conversation from the
 	// archive, each message once.
 	if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tokAlice, "", ""); r.Status == http.StatusOK {
-		fresh := newPage(t, b, "bob-fresh")
+		fresh := newPage(t, b, "bob-fresh-"+v.name)
+		v.apply(t, fresh)
 		signIn(t, e, fresh, bob.Name, bob.Password)
 		openChat(t, fresh, alice.Name)
 		for _, s := range []string{"hello bob", "hi alice", "from tab one", "during reload", "while dropped", "while offline"} {
@@ -309,10 +316,13 @@ func TestBrowserChat(t *testing.T) {
 		t.Logf("archive not available (%d): history from the archive not tested", r.Status)
 	}
 
-	// Phone width: the conversation fills the screen, with a way back.
-	bob.p.Do(t, chromedp.EmulateViewport(375, 740))
+	// Phone width (a desktop window made narrow, or the phone): the
+	// conversation fills the screen, with a way back.
+	if !v.mobile {
+		bob.p.Do(t, chromedp.EmulateViewport(375, 740))
+	}
 	bob.p.Wait(t, `getComputedStyle(document.querySelector(".sidebar")).display === "none" && getComputedStyle(document.getElementById("conv-back")).display !== "none"`)
-	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat-phone.png"))
+	bob.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "chat-narrow-"+v.name+".png"))
 	bob.p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
 	bob.p.Wait(t, `getComputedStyle(document.querySelector(".sidebar")).display !== "none"`)
 
@@ -342,17 +352,22 @@ func setOffline(t *testing.T, p *browsertest.Page, offline bool) {
 }
 
 // TestBrowserPasskey registers a passkey through Chrome's virtual
-// authenticator and signs in with it.
+// authenticator and signs in with it. At both viewports.
 func TestBrowserPasskey(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
+	onViewports(t, passkeyJourney)
+}
+
+// passkeyJourney is TestBrowserPasskey at the viewport v, with a person
+// of its own.
+func passkeyJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 	u := ejabberdtest.NewUser(t)
-	p := newPage(t, b, "passkey")
+	p := newPage(t, b, "passkey-"+v.name)
+	v.apply(t, p)
 	p.AddVirtualAuthenticator(t)
 	signIn(t, e, p, u.Name, u.Password)
-	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
-	p.Wait(t, `document.getElementById("settings").open && !document.getElementById("passkey-add-form").hidden`)
+	openSettings(t, p)
+	p.Wait(t, `!document.getElementById("passkey-add-form").hidden`)
 	// The page adds passkeys with its token and the password again: a
 	// wrong password is refused (403) and the page stays signed in.
 	p.AllowText("status of 403")
@@ -368,7 +383,8 @@ func TestBrowserPasskey(t *testing.T) {
 	)
 	p.Wait(t, `document.getElementById("passkey-state").textContent.includes("registered")`)
 	p.Wait(t, `document.getElementById("passkeys").textContent.includes("virtual key")`)
-	p.Do(t, chromedp.Click(chromedp.ID("settings-close")), chromedp.Click(chromedp.ID("signout")))
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
 
 	p.Do(t,
@@ -393,11 +409,22 @@ func TestBrowserPasskey(t *testing.T) {
 }
 
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR
-// is shown) and signs in with password and code, staying signed in.
+// is shown) and signs in with password and code, staying signed in. A
+// wrong code, at enrolment and at sign-in, is said to be the code. At both
+// viewports: on a phone Settings and Sign out are in the account menu.
 func TestBrowserTOTP(t *testing.T) {
 	t.Parallel()
-	_, u, p := signedInAlone(t, "totp")
-	p.Do(t, chromedp.Click(chromedp.ID("settings-open")))
+	onViewports(t, totpJourney)
+}
+
+// totpJourney is TestBrowserTOTP at the viewport v, with a person of its
+// own.
+func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	u := ejabberdtest.NewUser(t)
+	p := newPage(t, b, "totp-"+v.name)
+	v.apply(t, p)
+	signIn(t, e, p, u.Name, u.Password)
+	openSettings(t, p)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("totp-enrol-password"), u.Password),
 		chromedp.Click(chromedp.CSS("#totp-enrol-form button[type=submit]")),
@@ -413,18 +440,28 @@ func TestBrowserTOTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A wrong code at enrolment is said to be the code.
+	p.AllowText("status of 401", "status of 403")
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-confirm-code"), wrongCode(secret)),
+		chromedp.Click(chromedp.CSS("#totp-confirm-form button[type=submit]")),
+	)
+	p.Wait(t, `document.getElementById("totp-state").textContent !== ""`)
+	if got := browsertest.MustEval[string](t, p, `document.getElementById("totp-state").textContent`); !strings.HasPrefix(got, "That code is not right") {
+		t.Errorf("a wrong code at enrolment says %q, want it to name the code", got)
+	}
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("totp-confirm-code"), code),
 		chromedp.Click(chromedp.CSS("#totp-confirm-form button[type=submit]")),
 	)
 	p.Wait(t, `document.getElementById("totp-state").textContent.includes("set up")`)
-	p.Do(t, chromedp.Click(chromedp.ID("settings-close")), chromedp.Click(chromedp.ID("signout")))
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
 
 	// The password alone is not enough now: the page asks for the code.
 	// "Stay signed in" is ticked on the password step; the code step
 	// carries it.
-	p.AllowText("status of 401")
 	browsertest.MustEval[bool](t, p, `(document.getElementById("login-remember").checked = true, true)`)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
@@ -439,14 +476,8 @@ func TestBrowserTOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A wrong code is said to be the code, not the password.
-	bad := "000000"
-	for _, skew := range []time.Duration{-30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
-		if c, _ := totp.GenerateCode(secret, time.Now().Add(skew)); c == bad {
-			bad = "999999"
-		}
-	}
 	p.Do(t,
-		chromedp.SetValue(chromedp.ID("totp-code"), bad),
+		chromedp.SetValue(chromedp.ID("totp-code"), wrongCode(secret)),
 		chromedp.Click(chromedp.ID("totp-submit")),
 	)
 	p.Wait(t, `document.getElementById("auth-error").textContent.startsWith("That code is not right")`)
@@ -458,6 +489,23 @@ func TestBrowserTOTP(t *testing.T) {
 	if !browsertest.MustEval[bool](t, p, kept("localStorage")+` !== "" && `+kept("sessionStorage")+` === ""`) {
 		t.Error("the code step did not carry stay signed in: the refresh token is not in localStorage")
 	}
+}
+
+// wrongCode is a six-digit code that secret's authenticator does not
+// give now, nor one step either side (nor the next step's).
+func wrongCode(secret string) string {
+	for _, bad := range []string{"000000", "999999", "123456"} {
+		ok := true
+		for _, skew := range []time.Duration{-30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
+			if c, _ := totp.GenerateCode(secret, time.Now().Add(skew)); c == bad {
+				ok = false
+			}
+		}
+		if ok {
+			return bad
+		}
+	}
+	return "000001"
 }
 
 // TestPagesCSP: every file of the client is served with the strict
@@ -536,29 +584,41 @@ func needs(t *testing.T, e *gatewayenv.Env, token, method, path string) {
 
 // TestBrowserContacts: writing to someone sends no contact request; the
 // Add contact button does. Two people add each other from their pages and
-// see each other's presence change.
+// see each other's presence change. At both viewports; on a desktop alice
+// uses the keyboard only (a phone focuses no text box by itself).
 func TestBrowserContacts(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
+	onViewports(t, contactsJourney)
+}
+
+// contactsJourney is TestBrowserContacts at the viewport v, with people
+// of its own.
+func contactsJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 	alice := user{ejabberdtest.NewUser(t), nil}
 	bob := user{ejabberdtest.NewUser(t), nil}
 	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/presence/roster")
-	b := browsertest.Launch(t)
-	alice.p, bob.p = newPage(t, b, "alice"), newPage(t, b, "bob")
+	alice.p, bob.p = newPage(t, b, "alice-"+v.name), newPage(t, b, "bob-"+v.name)
+	v.apply(t, alice.p)
+	v.apply(t, bob.p)
 	signIn(t, e, bob.p, bob.Name, bob.Password)
 
-	// Alice uses the keyboard only: the page starts in the username field,
-	// Tab moves to the password, Enter signs in; focus then waits in the
-	// contact field, where Enter opens the chat.
-	alice.p.Do(t, chromedp.Navigate(e.URL+"/"))
-	alice.p.Wait(t, `document.activeElement && document.activeElement.id === "login-user"`)
-	alice.p.Do(t, chromedp.KeyEvent(alice.Name), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(alice.Password), chromedp.KeyEvent(kb.Enter))
-	alice.p.Wait(t, `document.body.dataset.conn === "connected" && document.activeElement.id === "contact-input"`)
-
+	if v.mobile {
+		signIn(t, e, alice.p, alice.Name, alice.Password)
+		openChat(t, alice.p, bob.Name)
+		send(t, alice.p, "typed by keyboard")
+	} else {
+		// Alice uses the keyboard only: the page starts in the username
+		// field, Tab moves to the password, Enter signs in; focus then
+		// waits in the contact field, where Enter opens the chat.
+		alice.p.Do(t, chromedp.Navigate(e.URL+"/"))
+		alice.p.Wait(t, `document.activeElement && document.activeElement.id === "login-user"`)
+		alice.p.Do(t, chromedp.KeyEvent(alice.Name), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(alice.Password), chromedp.KeyEvent(kb.Enter))
+		alice.p.Wait(t, `document.body.dataset.conn === "connected" && document.activeElement.id === "contact-input"`)
+		alice.p.Do(t, chromedp.KeyEvent(bob.Name), chromedp.KeyEvent(kb.Enter))
+		alice.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name)+` && document.activeElement.id === "composer-input"`)
+		alice.p.Do(t, chromedp.KeyEvent("typed by keyboard"), chromedp.KeyEvent(kb.Enter))
+	}
 	// Opening a chat and writing asks nothing of bob: no contact request.
-	alice.p.Do(t, chromedp.KeyEvent(bob.Name), chromedp.KeyEvent(kb.Enter))
-	alice.p.Wait(t, `document.getElementById("conv-title").textContent === `+js(bob.Name)+` && document.activeElement.id === "composer-input"`)
-	alice.p.Do(t, chromedp.KeyEvent("typed by keyboard"), chromedp.KeyEvent(kb.Enter))
 	waitShownOnce(t, alice.p, "typed by keyboard")
 	bob.p.Wait(t, `!!document.querySelector(`+js(convButton(alice.JID))+`)`) // the message came
 	bob.p.Do(t, chromedp.Sleep(time.Second))                                 // and a request would have
@@ -577,8 +637,8 @@ func TestBrowserContacts(t *testing.T) {
 	bob.p.Wait(t, `!!document.querySelector(`+js(contactButton(alice.JID)+" .dot.online")+`)`)
 
 	// Bob goes away; alice sees it.
+	openSettings(t, bob.p)
 	bob.p.Do(t,
-		chromedp.Click(chromedp.ID("settings-open")),
 		chromedp.SetValue(chromedp.ID("presence-show"), "away"),
 		chromedp.SetValue(chromedp.ID("presence-status"), "lunch"),
 		chromedp.Click(chromedp.CSS("#presence-form button[type=submit]")),
@@ -588,7 +648,7 @@ func TestBrowserContacts(t *testing.T) {
 	alice.p.Wait(t, `document.getElementById("conv-presence").textContent.includes("lunch")`)
 
 	// Bob signs out (his last session); alice sees him offline.
-	bob.p.Do(t, chromedp.Click(chromedp.ID("signout")))
+	signOut(t, bob.p)
 	alice.p.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.offline")+`)`)
 
 	// A contact added on another device (here: the API) shows up in the
@@ -653,9 +713,12 @@ func roomJourney(t *testing.T, e *gatewayenv.Env, v viewport) {
 	if !browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(roomBtn)+`)`) {
 		t.Error("bob's room list does not show the room")
 	}
-	// The invitation (a message from the room, with a body) is no contact.
-	if browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(`#contacts button[data-conv^="chat:`+room+`@"]`)+`)`) {
-		t.Error("bob's contact list shows the room that invited him")
+	// The invitation (a message from the room, with a body) is no contact,
+	// nor a one-to-one chat with the room among the recent ones.
+	for _, list := range []string{"#contacts", "#chats"} {
+		if browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(list+` button[data-conv^="chat:`+room+`@"]`)+`)`) {
+			t.Errorf("bob's %s list shows a chat with the room that invited him", list)
+		}
 	}
 
 	// Bob leaves: the room leaves his list and alice sees two occupants.
@@ -672,15 +735,33 @@ func roomJourney(t *testing.T, e *gatewayenv.Env, v viewport) {
 //
 // Not parallel: it drives the browser's service workers through DevTools
 // and waits for the worker's notification, which timed out once among
-// parallel journeys on a loaded machine (the cause was not found).
+// parallel journeys on a loaded machine (the cause was not found). At both
+// viewports, one after the other, each with a gateway of its own (the
+// person who may push is named when it starts).
 func TestBrowserPush(t *testing.T) {
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { pushJourney(t, v) })
+	}
+}
+
+// pushJourney is TestBrowserPush at the viewport v.
+func pushJourney(t *testing.T, v viewport) {
 	alice := ejabberdtest.NewUser(t)
 	e := gatewayenv.StartWith(t, gatewayenv.Options{Push: true, PushAdmins: []string{alice.JID}})
 	needs(t, e, "", "GET", rest+"/webpush/vapidkey")
 	b := browsertest.Launch(t)
-	p := newPage(t, b, "alice")
+	p := newPage(t, b, "alice-"+v.name)
+	v.apply(t, p)
 	grantNotifications(t, e, p)
 	signIn(t, e, p, alice.Name, alice.Password)
+
+	// The control that turns push on is in Settings, reachable at this
+	// size, and says the browser's permission in words. (Headless Chromium
+	// has no push service to subscribe with: the page stores a fabricated
+	// subscription below instead of pressing it.)
+	openSettings(t, p)
+	p.Wait(t, `document.getElementById("push-state").textContent === "Notifications are allowed." && document.getElementById("push-enable").getClientRects().length > 0`)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
 
 	sub := e.Push.Subscribe(t)
 	script := browsertest.MustEval[string](t, p, `(async () => {
@@ -800,7 +881,8 @@ const a11yAudit = `(() => {
 })()`
 
 // TestBrowserAccount: registering from the page, a link preview under a
-// message, the meeting button, and labels on every control.
+// message, the meeting button, and labels on every control. At both
+// viewports (on a phone the meeting button is behind "More").
 func TestBrowserAccount(t *testing.T) {
 	t.Parallel()
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -814,7 +896,16 @@ func TestBrowserAccount(t *testing.T) {
 		c.Collab.Meetings.JitsiURL = "http://127.0.0.1:9"
 	})
 	b := browsertest.Launch(t)
-	p := newPage(t, b, "newcomer")
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { accountJourney(t, e, b, v, site.URL) })
+	}
+}
+
+// accountJourney is TestBrowserAccount at the viewport v, with people of
+// its own; site is the page whose link bob sends.
+func accountJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport, site string) {
+	p := newPage(t, b, "newcomer-"+v.name)
+	v.apply(t, p)
 	bob := ejabberdtest.NewUser(t)
 
 	name := "reg" + strings.ToLower(bob.Name)
@@ -837,7 +928,7 @@ func TestBrowserAccount(t *testing.T) {
 
 	// Bob sends a link; the page shows it with the page's preview.
 	tok := e.Login(t, bob.Name, bob.Password)
-	link := site.URL + "/article"
+	link := site + "/article"
 	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(name), tok, "text/plain", "look: "+link); r.Status != http.StatusOK {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
@@ -996,6 +1087,15 @@ func TestBrowserConnection(t *testing.T) {
 		tok := e.Login(t, bob.Name, bob.Password)
 		p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
 
+		// A blip the stream never noticed: the browser says offline, then
+		// online, while the stream stays open (no error, no new open event
+		// to wake the badge). Back online the badge is the stream's again.
+		browsertest.MustEval[bool](t, p, `window.dispatchEvent(new Event("offline")) || true`)
+		p.Wait(t, `document.body.dataset.conn === "offline"`)
+		browsertest.MustEval[bool](t, p, `window.dispatchEvent(new Event("online")) || true`)
+		p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "Connected"`)
+
+		// A cut the stream notices.
 		setOffline(t, p, true)
 		p.Wait(t, `document.body.dataset.conn === "offline"`)
 		setOffline(t, p, false)
@@ -1305,10 +1405,19 @@ func shortLived(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdte
 // form by the first (over a BroadcastChannel), keeps the tokens in its own
 // sessionStorage, and the two refresh over two more expiries without
 // revoking the family: both receive. The sign-in page never shows.
-// Signing out removes the tokens, and the other tab signs out too.
+// Signing out removes the tokens, and the other tab signs out too. At both
+// viewports, one after the other.
 func TestBrowserRefresh(t *testing.T) {
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { refreshJourney(t, v) })
+	}
+}
+
+// refreshJourney is TestBrowserRefresh at the viewport v.
+func refreshJourney(t *testing.T, v viewport) {
 	e, b, alice, bob := shortLived(t)
-	p := newPage(t, b, "alice")
+	p := newPage(t, b, "alice-"+v.name)
+	v.apply(t, p)
 	p.AllowText("status of 401") // the call sent with an expired token, below
 	signInWith(t, e, p, alice.Name, alice.Password, false)
 	watchSignIn(t, p)
@@ -1329,8 +1438,8 @@ func TestBrowserRefresh(t *testing.T) {
 
 	// A call with an expired token is refused, refreshed and sent again.
 	browsertest.MustEval[bool](t, p, `(sessionStorage.setItem("sparkgate.token", `+js(first)+`), true)`)
+	openSettings(t, p)
 	p.Do(t,
-		chromedp.Click(chromedp.ID("settings-open")),
 		chromedp.SetValue(chromedp.ID("presence-show"), "away"),
 		chromedp.Click(chromedp.CSS("#presence-form button[type=submit]")),
 	)
@@ -1342,10 +1451,7 @@ func TestBrowserRefresh(t *testing.T) {
 
 	// A second tab is signed in without the form: the first one gives it
 	// its tokens, and it keeps them in its own sessionStorage.
-	two := p.NewTab(t, "alice-two")
-	allowUnimplemented(two)
-	two.AllowText("status of 401")
-	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two := tabAt(t, e, p, "alice-two-"+v.name, v, "status of 401")
 	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
 	if !browsertest.MustEval[bool](t, two, kept("sessionStorage")+` !== "" && `+kept("localStorage")+` === ""`) {
 		t.Error("the second tab does not keep the refresh token in its sessionStorage only")
@@ -1366,7 +1472,7 @@ func TestBrowserRefresh(t *testing.T) {
 		}
 	}
 
-	p.Do(t, chromedp.Click(chromedp.ID("signout")))
+	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth" && !sessionStorage.getItem("sparkgate.token") && `+kept("sessionStorage")+` === "" && `+kept("localStorage")+` === ""`)
 	two.Wait(t, `document.body.dataset.screen === "auth" && `+kept("sessionStorage")+` === ""`)
 }
@@ -1379,18 +1485,25 @@ func TestBrowserRefresh(t *testing.T) {
 // which would revoke the family; both stay signed in over several
 // expiries (their timers fire together) and receive a message. Signing out
 // in one tab removes the tokens from both storages and ends the other
-// tab's session too; a new page then shows the form.
+// tab's session too; a new page then shows the form. At both viewports,
+// one after the other.
 func TestBrowserRefreshTabs(t *testing.T) {
+	for _, v := range viewports {
+		t.Run(v.name, func(t *testing.T) { refreshTabsJourney(t, v) })
+	}
+}
+
+// refreshTabsJourney is TestBrowserRefreshTabs at the viewport v.
+func refreshTabsJourney(t *testing.T, v viewport) {
 	e, b, alice, bob := shortLived(t)
-	one := newPage(t, b, "alice-one")
+	one := newPage(t, b, "alice-one-"+v.name)
+	v.apply(t, one)
 	signInWith(t, e, one, alice.Name, alice.Password, true)
 	if !browsertest.MustEval[bool](t, one, kept("localStorage")+` !== "" && `+kept("sessionStorage")+` === ""`) {
 		t.Fatal("with stay signed in, the refresh token is not in localStorage only")
 	}
 
-	two := one.NewTab(t, "alice-two")
-	allowUnimplemented(two)
-	two.Do(t, chromedp.Navigate(e.URL+"/"))
+	two := tabAt(t, e, one, "alice-two-"+v.name, v)
 	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
 	if got := browsertest.MustEval[string](t, two, `document.getElementById("me-name").textContent`); !strings.Contains(strings.ToLower(got), strings.ToLower(alice.Name)) {
 		t.Errorf("the second tab is signed in as %q", got)
@@ -1428,7 +1541,7 @@ func TestBrowserRefreshTabs(t *testing.T) {
 		}
 	}
 
-	one.Do(t, chromedp.Click(chromedp.ID("signout")))
+	signOut(t, one)
 	one.Wait(t, `document.body.dataset.screen === "auth" && !sessionStorage.getItem("sparkgate.token") && `+kept("sessionStorage")+` === "" && `+kept("localStorage")+` === ""`)
 	two.Wait(t, `document.body.dataset.screen === "auth" && document.getElementById("auth-error").textContent !== "" && !sessionStorage.getItem("sparkgate.token") && `+kept("localStorage")+` === ""`)
 	two.Do(t, chromedp.Reload())

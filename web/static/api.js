@@ -236,18 +236,38 @@ if (channel) {
 
 // askOpenTabs asks the open tabs signed in without "stay signed in" for
 // their record and keeps the first answer in this tab's sessionStorage; it
-// answers whether one came within wait ms.
-export function askOpenTabs(wait = 250) {
+// answers whether one came within wait ms. The page cannot wait long (a
+// lone tab never gets an answer), but an open tab may answer later (a busy
+// machine, a background tab the browser throttles): an answer within
+// LATE_ANSWER ms after giving up is handed to late(take), whose take()
+// keeps it, as above, and answers whether it could; late decides whether
+// the page still wants it (nobody has begun to sign in by hand).
+const LATE_ANSWER = 10000;
+export function askOpenTabs(wait = 250, late = null) {
   if (!channel) return Promise.resolve(false);
   const id = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  const take = (r) => {
+    const ok = Boolean(r && r.refreshToken && r.token && !readRecord());
+    if (ok) sessionStorage.setItem(REFRESH, JSON.stringify(r));
+    return ok;
+  };
   return new Promise((resolve) => {
-    const timeout = setTimeout(() => { asks.delete(id); resolve(false); }, wait);
+    let waiting = true;
+    const timeout = setTimeout(() => {
+      waiting = false;
+      resolve(false);
+      if (late) setTimeout(() => asks.delete(id), LATE_ANSWER);
+      else asks.delete(id);
+    }, wait);
     asks.set(id, (r) => {
-      clearTimeout(timeout);
       asks.delete(id);
-      const ok = Boolean(r && r.refreshToken && r.token && !readRecord());
-      if (ok) sessionStorage.setItem(REFRESH, JSON.stringify(r));
-      resolve(ok);
+      if (waiting) {
+        clearTimeout(timeout);
+        waiting = false;
+        resolve(take(r));
+      } else if (late) {
+        late(() => take(r));
+      }
     });
     channel.postMessage({ ask: id });
   });

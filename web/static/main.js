@@ -791,12 +791,21 @@ function main() {
   resume().catch(fail);
 }
 
+// lateHandOff goes on with an open tab's answer that came after the
+// sign-in form was shown, unless a session started meanwhile or someone
+// has begun to fill in the form.
+function lateHandOff(take) {
+  if (live || document.body.dataset.screen !== 'auth') return;
+  if ($('login-user').value || $('login-password').value || !$('totp-form').hidden) return;
+  if (take()) resume();
+}
+
 // resume signs in without the form when this tab keeps a refresh token (a
 // reload, a browser that stays signed in, the next visit) or another open
 // tab gives it its own (a new tab without "stay signed in").
 async function resume() {
   const token = session.token;
-  if (!session.record && !token) await askOpenTabs();
+  if (!session.record && !token) await askOpenTabs(250, lateHandOff);
   const kept = session.record;
   if (!kept) {
     if (token) return startSession(session.user, token);
