@@ -329,6 +329,9 @@ func rate(ctx context.Context, t *sseTarget, streams, publishers int, d time.Dur
 	}
 	run.lost = int(published.Load()*int64(streams) - delivered.Load())
 	run.dups = int(dups.Load())
+	// The streams' goroutines append to lat: they end before it is read
+	// (closing twice, here and deferred, is harmless).
+	closeAll(sts)
 	for _, l := range lat {
 		run.latency = append(run.latency, l...)
 	}
