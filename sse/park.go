@@ -165,8 +165,11 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 }
 
 // finishParked writes the last chunk of a body after the stream's last
-// event, unless that failed.
+// event, unless that failed. The stream leaves the hub first, as a stream
+// served by net/http does before net/http ends its body: a client that has
+// read the end finds the stream no longer counted.
 func (h *Hub) finishParked(r *http.Request, s *subscriber, out *writer, err error) error {
+	h.unsubscribe(s)
 	if err == nil || errors.Is(err, ErrSlow) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		out.c.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 		out.c.Write([]byte("0\r\n\r\n"))

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +45,11 @@ type subscriber struct {
 	resume bool
 
 	conn connRef // the taken-over connection (park.go), or nil
+
+	// unsubscribed is set by the first unsubscribe: a taken-over stream
+	// leaves the hub before it ends its body (park.go), and ServeStream's
+	// deferred call then does nothing.
+	unsubscribed atomic.Bool
 }
 
 // endLocked asks the stream to end; the first reason wins. Unless the
@@ -198,6 +204,9 @@ func (h *Hub) closeFrame(reason string, resume bool) []byte {
 
 // unsubscribe removes s from its log.
 func (h *Hub) unsubscribe(s *subscriber) {
+	if s.unsubscribed.Swap(true) {
+		return
+	}
 	s.log.mu.Lock()
 	s.log.removeLocked(s)
 	s.log.mu.Unlock()
