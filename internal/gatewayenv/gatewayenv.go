@@ -53,9 +53,10 @@ type Env struct {
 	// Options.Push; nil otherwise. Its host is accepted over plain http.
 	Push *webpushtest.Service
 
-	mu      sync.Mutex
-	streams map[*http.Request]context.CancelFunc
-	stop    sync.Once
+	mu       sync.Mutex
+	streams  map[*http.Request]context.CancelFunc
+	hijacked []net.Conn // connections streams took over (see New)
+	stop     sync.Once
 }
 
 type logWriter struct{ t testing.TB }
@@ -210,6 +211,16 @@ func StartWith(t testing.TB, o Options) *Env {
 	ts.Listener.Close()
 	ts.Listener = ln
 	ts.Config.RegisterOnShutdown(gw.EndStreams)
+	// Streams take their connections over from net/http (sse/park.go),
+	// which then forgets them, as httptest does: Kill and Crash cut
+	// these too, as the death of a process would.
+	ts.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if st == http.StateHijacked {
+			e.mu.Lock()
+			e.hijacked = append(e.hijacked, c)
+			e.mu.Unlock()
+		}
+	}
 	ts.Start()
 	e.Server = ts
 	t.Cleanup(func() {
@@ -231,6 +242,7 @@ func StartWith(t testing.TB, o Options) *Env {
 // same Options.Dir finds what this one left there.
 func (e *Env) Kill() {
 	e.stop.Do(func() {
+		e.cutHijacked()
 		e.Server.CloseClientConnections()
 		e.Server.Close()
 		e.Gateway.Close()
@@ -245,10 +257,22 @@ func (e *Env) Kill() {
 func (e *Env) Crash() {
 	e.stop.Do(func() {
 		e.Store.Close()
+		e.cutHijacked()
 		e.Server.CloseClientConnections()
 		e.Server.Close()
 		e.Gateway.Close()
 	})
+}
+
+// cutHijacked closes the connections the event streams took over.
+func (e *Env) cutHijacked() {
+	e.mu.Lock()
+	conns := e.hijacked
+	e.hijacked = nil
+	e.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
 }
 
 // track wraps h so that DropStreams can cut the open event streams.
