@@ -3,12 +3,14 @@
 # module with the race detector against the real servers, and beside it every
 # fuzz target (scripts/fuzz.sh) at the lowest CPU priority.
 #
-# Why side by side: the long test packages (web, gateway, xmppconn) spend most
-# of their time waiting on ejabberd, Chromium and NATS, and the fuzz phase is
-# mostly CPU (an instrumented build per package, then FUZZTIME per target).
-# Run one after the other they took 16 minutes on a fresh 2-core machine;
-# `nice -n 19` gives the tests every cycle they ask for and the fuzzers what
-# is left. The fuzz log is printed after go test's, so the two do not mix.
+# Why side by side: the test packages wait on ejabberd, Chromium and NATS
+# part of the time, and the fuzz phase is mostly CPU (an instrumented build
+# per package, then FUZZTIME per target). `nice -n 19` gives the tests
+# every cycle they ask for and the fuzzers what is left: on two cores that
+# is mostly the instrumented builds, so after go test ends the fuzzing
+# itself remains (29 targets: about four minutes). Run strictly one after
+# the other, both phases took 16 minutes on a fresh machine. The fuzz log
+# is printed after go test's, so the two do not mix.
 #
 # Exit status: non-zero when either failed; go test's failure is reported
 # first. GO names the go command (default go).
