@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 
@@ -128,6 +130,13 @@ var (
 )
 
 func (w *countingWriter) Write(b []byte) (int, error) {
+	w.count(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// count counts the events and the close event in b, a part of a stream's
+// body.
+func (w *countingWriter) count(b []byte) {
 	n := bytes.Count(b, idLine)
 	if bytes.HasPrefix(b, idLine[1:]) {
 		n++
@@ -152,7 +161,30 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 			w.m.streamsEnded.WithLabelValues(ev.Reason).Inc()
 		}
 	}
-	return w.ResponseWriter.Write(b)
+}
+
+// Hijack keeps the count for a stream that takes its connection over from
+// net/http (sse/park.go): the stream writes its body to the connection,
+// here a countingConn.
+func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &countingConn{Conn: c, w: w}, brw, nil
+}
+
+// countingConn is a taken-over stream's connection, counted as
+// countingWriter counts (the chunk framing around each write holds no
+// "id:" line).
+type countingConn struct {
+	net.Conn
+	w *countingWriter
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.w.count(b)
+	return c.Conn.Write(b)
 }
 
 // Flush and Unwrap keep http.ResponseController working through the
