@@ -93,8 +93,8 @@ func TestInlineHandOff(t *testing.T) {
 }
 
 // TestInlineHandOffAfterEnd: a handover to a Conn whose stream has already
-// ended runs what was read and reports false, so the owner handles the
-// end itself.
+// ended runs what was read, and the end reaches the owner once: from the
+// reader (handOff true) or not at all, the owner seeing false.
 func TestInlineHandOffAfterEnd(t *testing.T) {
 	fs := newFakeServer(t, fakeOpts{session: func(sc *serverConn) {
 		sc.send("<message from='bob@localhost/b' type='chat' id='last'><body>x</body></message></stream:stream>")
@@ -106,14 +106,32 @@ func TestInlineHandOffAfterEnd(t *testing.T) {
 		t.Fatal("the stream did not end")
 	}
 	var got []string
-	called := false
-	if c.handOff(func(s *Stanza) { got = append(got, s.ID) }, func(error) { called = true }) {
-		t.Fatal("handOff after the end reported a live reader")
-	}
+	ended := make(chan error, 2)
+	// Done closes as the stream ends; the reader marks itself exited a
+	// moment later. A handover in between is to a reader that will still
+	// report the end (true, then ended); after it, the caller handles the
+	// end itself (false, and ended is never called). Either way the
+	// stanza read before the end runs, and the end is told exactly once.
+	live := c.handOff(func(s *Stanza) { got = append(got, s.ID) }, func(err error) { ended <- err })
 	if len(got) != 1 || got[0] != "last" {
 		t.Fatalf("handled %v, want the stanza read before the end", got)
 	}
-	if called || !errors.Is(c.Err(), ErrStreamClosed) {
-		t.Fatalf("ended called %v, Err %v", called, c.Err())
+	if !errors.Is(c.Err(), ErrStreamClosed) {
+		t.Fatalf("Err %v, want ErrStreamClosed", c.Err())
+	}
+	if live {
+		select {
+		case err := <-ended:
+			if !errors.Is(err, ErrStreamClosed) {
+				t.Fatalf("ended with %v, want ErrStreamClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("handOff reported a live reader, which never reported the end")
+		}
+	}
+	select {
+	case err := <-ended:
+		t.Fatalf("ended called again, or after handOff said the reader was gone (%v)", err)
+	case <-time.After(50 * time.Millisecond):
 	}
 }
