@@ -117,17 +117,9 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 			}
 			return h.finishParked(r, s, out, err)
 		case <-s.wake:
-			q, more := s.take(spare)
-			if len(q) == 0 {
-				continue
-			}
-			err := out.write(nil, q, nil)
-			spare = recycle(q)
-			if err != nil {
+			var err error
+			if spare, err = s.writeWoken(out, spare); err != nil {
 				return h.ended(r, s, err)
-			}
-			if more {
-				s.signal()
 			}
 			continue
 		default:

@@ -308,17 +308,9 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 			}
 			return h.ended(r, s, nil)
 		case <-s.wake:
-			q, more := s.take(spare)
-			if len(q) == 0 {
-				continue
-			}
-			err := out.write(nil, q, nil)
-			spare = recycle(q)
-			if err != nil {
+			var err error
+			if spare, err = s.writeWoken(out, spare); err != nil {
 				return h.ended(r, s, err)
-			}
-			if more { // a long replay or burst: the next batch after the others had a turn
-				s.signal()
 			}
 		case <-heartbeat:
 			if silent := time.Since(out.last); silent < h.cfg.Heartbeat {
@@ -371,6 +363,23 @@ func (h *Hub) ended(r *http.Request, s *subscriber, err error) error {
 		h.log.LogAttrs(ctx, slog.LevelDebug, "sse stream ended", slog.String("reason", reason), slog.Any("err", err))
 	}
 	return err
+}
+
+// writeWoken writes the events the stream was woken for, in one batch, and
+// returns spare for the next; when more are waiting (a long replay or a
+// burst) it wakes the stream again, so the next batch comes after the
+// other streams had a turn.
+func (s *subscriber) writeWoken(out *writer, spare [][]byte) ([][]byte, error) {
+	q, more := s.take(spare)
+	if len(q) == 0 {
+		return spare, nil
+	}
+	err := out.write(nil, q, nil)
+	spare = recycle(q)
+	if err == nil && more {
+		s.signal()
+	}
+	return spare, err
 }
 
 // recycle returns q emptied for reuse as a queue, or nil when it has grown
