@@ -236,7 +236,8 @@ func (p *Peers) unreachable(node string, err error) error {
 
 // Serve answers the requests to this node with h until stop is called.
 // h's ctx ends at the caller's deadline or when Serve stops; what it
-// returns is the answer.
+// returns is the answer, except after the caller's deadline: then the
+// caller reports its deadline and no answer is sent.
 func (p *Peers) Serve(h func(ctx context.Context, req []byte) []byte) (stop func(), err error) {
 	if !validNode(p.cfg.Node) {
 		return nil, fmt.Errorf("%w: %q", ErrBadNode, p.cfg.Node)
@@ -277,7 +278,14 @@ func (p *Peers) Serve(h func(ctx context.Context, req []byte) []byte) (stop func
 			defer func() { <-sem }()
 			rctx, rcancel := requestContext(ctx, m.Header.Get(hdrTimeout))
 			defer rcancel()
-			_ = m.Respond(h(rctx, m.Data)) // the caller may have left
+			answer := h(rctx, m.Data)
+			if errors.Is(rctx.Err(), context.DeadlineExceeded) {
+				// The caller's deadline has passed: it reports the
+				// deadline, and an answer now would race with that
+				// (a late nil answer read as success).
+				return
+			}
+			_ = m.Respond(answer) // the caller may have left
 		}()
 	})
 	if err == nil {
