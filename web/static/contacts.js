@@ -108,13 +108,25 @@ export function onRequest(d) {
 
 // ---- the blocklist (XEP-0191) ----
 
+// blockChanges counts the changes to model.blocked made since the page
+// loaded; loadBlocklist uses it to tell a stale answer.
+let blockChanges = 0;
+
 // loadBlocklist reads who the user blocks; a server without blocking
 // leaves the list empty and the Block buttons hidden.
+//
+// A change made while the list is on its way (a block or unblock here, or
+// one pushed by chatapi.blocklist) makes the answer stale: it is read
+// again, so an unblock clicked just after settings opened stays done.
 export async function loadBlocklist() {
   let res;
-  try {
-    res = await available(() => call('GET', '/blocklist', { feature: 'blocking' }));
-  } catch { res = undefined; }
+  for (let tries = 0; tries < 3; tries++) {
+    const seen = blockChanges;
+    try {
+      res = await available(() => call('GET', '/blocklist', { feature: 'blocking' }));
+    } catch { res = undefined; }
+    if (seen === blockChanges) break;
+  }
   if (!res) {
     features.set('blocking', false);
     changed(['header', 'blocked']);
@@ -130,12 +142,14 @@ export async function blockContact(jid) {
   await call('PUT', `/blocklist/${seg(jid)}`, { feature: 'blocking' });
   if (model.requests.has(jid)) dismissContact(jid);
   model.blocked.add(jid);
+  blockChanges++;
   changed(['header', 'blocked']);
 }
 
 export async function unblockContact(jid) {
   await call('DELETE', `/blocklist/${seg(jid)}`, { feature: 'blocking' });
   model.blocked.delete(jid);
+  blockChanges++;
   changed(['header', 'blocked']);
 }
 
@@ -153,6 +167,7 @@ export function onBlocklist(d) {
     if (!jids.length) model.blocked.clear();
     for (const j of jids) model.blocked.delete(j);
   } else return;
+  blockChanges++;
   changed(['header', 'blocked']);
 }
 
