@@ -61,7 +61,11 @@ func TestIntegrationCallErrors(t *testing.T) {
 	a := node(t, t.Name()+".a", 0)
 	slow := node(t, t.Name()+".slow", 1)
 	release := make(chan struct{})
+	holding := make(chan struct{}, 1)
 	stop, err := slow.Serve(func(ctx context.Context, req []byte) []byte {
+		if string(req) == "hold" {
+			holding <- struct{}{}
+		}
 		select {
 		case <-release:
 			return nil
@@ -122,7 +126,11 @@ func TestIntegrationCallErrors(t *testing.T) {
 		_, err := a.Call(hold, t.Name()+".slow", []byte("hold"))
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	select { // the slot is taken once the handler runs (not after a fixed sleep: a loaded machine may take longer)
+	case <-holding:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held request never reached the handler")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	start := time.Now()

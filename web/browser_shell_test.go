@@ -151,6 +151,10 @@ func TestBrowserChatsRestored(t *testing.T) {
 	tokBob, tokCarol, tokAlice := e.Login(t, bob.Name, bob.Password), e.Login(t, carol.Name, carol.Password), e.Login(t, alice.Name, alice.Password)
 
 	sayTo(t, e, tokBob, alice.Name, "old news from bob")
+	// Bob's message is here before carol's leaves: two senders' messages
+	// may reach alice in either order on a loaded machine, and the list
+	// orders by arrival.
+	p.Wait(t, exists(convButton(bob.JID)))
 	sayTo(t, e, tokAlice, carol.Name, "alice asks carol")
 	sayTo(t, e, tokCarol, alice.Name, "carol answers")
 	want := []string{"chat:" + carol.Name, "chat:" + bob.Name}
