@@ -246,13 +246,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
 	}
-	loader := openapi3.NewLoader()
-	spec, err := loader.LoadFromData(sparkgate.OpenAPI)
+	spec, err := loadSpec() // spec.go
 	if err != nil {
-		return nil, fmt.Errorf("gateway: load openapi.yaml: %w", err)
-	}
-	if err := spec.Validate(loader.Context); err != nil {
-		return nil, fmt.Errorf("gateway: openapi.yaml is invalid: %w", err)
+		s.sessions.Close()
+		hub.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	s.spec = spec
 	s.echo = s.routes()
@@ -365,8 +363,7 @@ func (s *Server) routes() *echo.Echo {
 			AuthenticationFunc: s.authenticate,
 			MultiError:         false,
 		},
-		DoNotValidateServers:  true,
-		SilenceServersWarning: true,
+		// Servers is nil already (spec.go): no Host check, no warning.
 		ErrorHandler: func(_ echo.Context, err *echo.HTTPError) error {
 			// The security check reads the body first; a chunked body
 			// over the limit fails there, and is a 413, not a 403.

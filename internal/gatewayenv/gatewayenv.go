@@ -121,7 +121,7 @@ func StartWith(t testing.TB, o Options) *Env {
 	if o.Store != "" {
 		st, err = store.OpenPostgres(ctx, o.Store)
 	} else {
-		st, err = store.Open(ctx, filepath.Join(dir, "sparkgate.db"))
+		st, err = openSQLite(ctx, filepath.Join(dir, "sparkgate.db")) // storetemplate.go
 	}
 	if err != nil {
 		t.Fatal(err)
