@@ -292,7 +292,9 @@ func roomModerationJourney(t *testing.T, e *gatewayenv.Env, _ *browsertest.Brows
 	alice.p.Wait(t, `!!`+occupantLi(carolNick))
 	other := "after" + strings.ToLower(alice.Name)
 	clickAction(t, alice.p, "room-settings-open")
-	alice.p.Wait(t, `document.getElementById("room-settings").open`)
+	// Read before it goes: the dialog's members and bans of a destroyed
+	// room would answer 404.
+	alice.p.Wait(t, `document.getElementById("room-settings").open && `+textOf("room-config-state")+` === ""`)
 	alice.p.Do(t,
 		chromedp.SetValue(chromedp.ID("destroy-reason"), "party is over"),
 		chromedp.SetValue(chromedp.ID("destroy-alternate"), other),

@@ -131,7 +131,6 @@ async function loadPage(c, before) {
   } finally {
     c.loading = false;
     if (before) setHistoryBusy(false);
-    else if (!c.synced) { c.synced = true; changed('messages', c); }
   }
 }
 

@@ -180,9 +180,6 @@ export function conv(kind, jid, title) {
       // for; before is the archive id to page back from; complete says
       // nothing older is left.
       history: false, before: '', complete: false, loading: false,
-      // synced: the archive's newest page is in (chat.js), so the order of
-      // what came before this tab is the archive's (see retime).
-      synced: false,
       openedAt: 0, // when first opened in this tab (the activity of a chat with no message yet)
       lastRead: read ? read.lastRead : '', // the id read up to (the gateway's read state)
       named: false, // the title is the contact list's name (a published nickname does not replace it)
@@ -494,10 +491,16 @@ function retime(c, old, stamp) {
   old.t = t;
   for (const k of keysOf(old)) c.keys.add(k);
   const list = c.messages;
+  // The "New messages" divider's message (view.js keeps it in
+  // c.readMark.key) and those after it were unread: it moves to the
+  // first of them in the new order.
+  const mark = c.readMark && c.readMark.key ? list.findIndex((x) => x.key === c.readMark.key) : -1;
+  const unread = mark < 0 ? null : new Set(list.slice(mark).map((x) => x.key));
   list.splice(list.indexOf(old), 1);
   let i = list.length;
   while (i > 0 && later(list[i - 1], old)) i--;
   list.splice(i, 0, old);
+  if (unread) c.readMark.key = (list.find((x) => unread.has(x.key) && !x.mine) || {}).key || c.readMark.key;
   old.rev = (old.rev || 0) + 1; // its time is drawn again
   changed(['messages', 'lists'], c);
   saveSoon();

@@ -171,12 +171,11 @@ function dayItem(t) {
 // the "New messages" divider goes, or null: the message after the one read
 // up to (c.readMark.lastRead: a chat message's id, a room's archive id)
 // when it is loaded, else the count-th last message from others. Once
-// found with the archive's newest page in (c.synced: before it, messages
-// that came live and from the archive may still change places, state.js
-// retime) it stays (c.readMark.key), so messages coming while the
-// conversation is open move nothing; while fewer are loaded than were
-// unread, the first loaded one from others stands in until older pages
-// come.
+// found it stays (c.readMark.key), so messages coming while the
+// conversation is open move nothing (state.js's retime moves it when the
+// archive reorders the messages it stood over); while fewer are loaded
+// than were unread, the first loaded one from others stands in until
+// older pages come.
 function newFrom(c) {
   const mark = c.readMark;
   if (!mark || !mark.count) return null;
@@ -194,7 +193,7 @@ function newFrom(c) {
     if (!msgs[i].mine && ++n === mark.count) found = msgs[i];
   }
   if (found) {
-    if (c.synced) mark.key = found.key;
+    mark.key = found.key;
     return found;
   }
   return msgs.find((m) => !m.mine) || null;
