@@ -185,46 +185,54 @@ func TestBrowserMessageChanges(t *testing.T) {
 
 // TestBrowserRoomArchiveChanges: a correction and a retraction another
 // occupant sends to a room from a plain client (a raw stanza) are shown
-// in place by a device that opens the room's folded archive.
+// in place by a device that opens the room's folded archive. At both
+// viewports.
 func TestBrowserRoomArchiveChanges(t *testing.T) {
 	t.Parallel()
-	e, alice, p := signedInAlone(t, "alice-room")
-	bob := ejabberdtest.NewUser(t)
-	tb := e.Login(t, bob.Name, bob.Password)
-	room := "folded" + strings.ToLower(alice.Name)
-	enterRoom(t, p, room)
-	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room, tb, "", ""); r.Status != http.StatusOK {
-		t.Fatalf("bob joins: %d %s", r.Status, r.Body)
-	}
-	roomJID := strings.TrimPrefix(browsertest.MustEval[string](t, p, `document.querySelector('#rooms button[data-conv^="room:`+room+`@"]').dataset.conv`), "room:")
-	say := func(text string) string {
-		t.Helper()
-		r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tb, "text/plain", text)
-		if r.Status != http.StatusOK {
-			t.Fatalf("bob says %q: %d %s", text, r.Status, r.Body)
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
+		p := newPage(t, b, "alice-room-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		tb := e.Login(t, bob.Name, bob.Password)
+		room := "folded" + strings.ToLower(alice.Name)
+		enterRoom(t, p, room)
+		if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room, tb, "", ""); r.Status != http.StatusOK {
+			t.Fatalf("bob joins: %d %s", r.Status, r.Body)
 		}
-		var sent struct{ ID string }
-		r.JSON(t, &sent)
-		return sent.ID
-	}
-	typo, gone := say("room typo"), say("room mistake")
-	say("room after")
-	waitShownOnce(t, p, "room after")
-	for _, stanza := range []string{
-		`<message type="groupchat" to="` + roomJID + `"><body>room fixed</body><replace xmlns="urn:xmpp:message-correct:0" id="` + typo + `"/></message>`,
-		`<message type="groupchat" to="` + roomJID + `"><body>retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="` + gone + `"/><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:message-retract:1"/><store xmlns="urn:xmpp:hints"/></message>`,
-	} {
-		if r := e.Do(t, "POST", rest+"/xmpp", tb, "text/plain", stanza); r.Status != http.StatusOK {
-			t.Fatalf("bob's stanza: %d %s", r.Status, r.Body)
+		roomJID := strings.TrimPrefix(browsertest.MustEval[string](t, p, `document.querySelector('#rooms button[data-conv^="room:`+room+`@"]').dataset.conv`), "room:")
+		say := func(text string) string {
+			t.Helper()
+			r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tb, "text/plain", text)
+			if r.Status != http.StatusOK {
+				t.Fatalf("bob says %q: %d %s", text, r.Status, r.Body)
+			}
+			var sent struct{ ID string }
+			r.JSON(t, &sent)
+			return sent.ID
 		}
-	}
-	// Another device: the archive, folded.
-	other := newPage(t, browsertest.Launch(t), "alice-room-elsewhere")
-	signIn(t, e, other, alice.Name, alice.Password)
-	clickNow(t, other, `#rooms button[data-conv="room:`+roomJID+`"]`)
-	other.Wait(t, `JSON.stringify(`+bodies+`) === `+js(`["room fixed","Message deleted","room after"]`))
-	if !browsertest.MustEval[bool](t, other, `!!(`+msgWith("room fixed")+`).querySelector(".edited")`) {
-		t.Error("the corrected room message is not marked edited")
-	}
-	other.Axe(t, "room archive with changes")
+		typo, gone := say("room typo"), say("room mistake")
+		say("room after")
+		waitShownOnce(t, p, "room after")
+		for _, stanza := range []string{
+			`<message type="groupchat" to="` + roomJID + `"><body>room fixed</body><replace xmlns="urn:xmpp:message-correct:0" id="` + typo + `"/></message>`,
+			`<message type="groupchat" to="` + roomJID + `"><body>retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="` + gone + `"/><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:message-retract:1"/><store xmlns="urn:xmpp:hints"/></message>`,
+		} {
+			if r := e.Do(t, "POST", rest+"/xmpp", tb, "text/plain", stanza); r.Status != http.StatusOK {
+				t.Fatalf("bob's stanza: %d %s", r.Status, r.Body)
+			}
+		}
+		// Another device: the archive, folded.
+		other := newPage(t, b, "alice-room-elsewhere-"+v.name)
+		v.apply(t, other)
+		signIn(t, e, other, alice.Name, alice.Password)
+		clickNow(t, other, `#rooms button[data-conv="room:`+roomJID+`"]`)
+		other.Wait(t, `JSON.stringify(`+bodies+`) === `+js(`["room fixed","Message deleted","room after"]`))
+		if !browsertest.MustEval[bool](t, other, `!!(`+msgWith("room fixed")+`).querySelector(".edited")`) {
+			t.Error("the corrected room message is not marked edited")
+		}
+		other.Axe(t, "room archive with changes")
+		other.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-archive-"+v.name+".png"))
+	})
 }

@@ -339,6 +339,22 @@ const divider = `(() => {
 	return text(d[0].previousElementSibling) + "|" + text(d[0].nextElementSibling) + "|1";
 })()`
 
+// dividerWhy is a JavaScript expression for a failed wait on the
+// divider: the divider's expression, the list's elements in order, and
+// what the model holds of the open conversation (its unread count and
+// readMark, state.js, and each message's key, time and ids).
+const dividerWhy = `(async () => {
+	const s = await import("./state.js");
+	const c = s.activeConv();
+	return {
+		divider: ` + divider + `,
+		list: [...document.querySelectorAll("#messages > li")].map(li => li.className.split(" ")[0] + ":" + (li.querySelector(".body") || li).textContent),
+		conv: c && {id: c.id, unread: c.unread, lastRead: c.lastRead, readMark: c.readMark,
+			messages: c.messages.map(m => [m.key, m.body, m.ts, m.stamp || "", m.id || "", m.stanzaId || ""])},
+		reads: [...s.model.reads],
+	};
+})()`
+
 // TestBrowserNewMessagesDivider: bob opens his chat with alice, which has
 // two unread messages: a "New messages" divider stands above the first.
 // He reads them, goes to another chat, and alice writes three more: the
@@ -365,7 +381,7 @@ func TestBrowserNewMessagesDivider(t *testing.T) {
 		p.Wait(t, unreadOf(id)+` === "2"`)
 		clickConv(t, p, alice.JID)
 		waitShownOnce(t, p, "second unread")
-		p.Wait(t, divider+`.endsWith("|1") && `+divider+`.split("|")[1].includes("first unread")`)
+		p.WaitShowing(t, divider+`.endsWith("|1") && `+divider+`.split("|")[1].includes("first unread")`, dividerWhy)
 		p.Wait(t, announced+`.includes("2 new messages since you last read.")`)
 		p.Wait(t, unreadOf(id)+` === ""`)
 		for deadline := time.Now().Add(10 * time.Second); unreadCounts(t, e, tb)[alice.JID] != 0; time.Sleep(100 * time.Millisecond) {
@@ -381,10 +397,11 @@ func TestBrowserNewMessagesDivider(t *testing.T) {
 		p.Wait(t, unreadOf(id)+` === "3"`)
 		clickConv(t, p, alice.JID)
 		waitShownOnce(t, p, "new three")
-		p.Wait(t, divider+`.endsWith("|1")`)
+		p.WaitShowing(t, divider+`.endsWith("|1")`, dividerWhy)
 		got := browsertest.MustEval[string](t, p, divider)
 		if parts := strings.Split(got, "|"); !strings.Contains(parts[0], "second unread") || !strings.Contains(parts[1], "new one") {
-			t.Errorf("the divider stands between %q and %q, want after \"second unread\" and before \"new one\"", parts[0], parts[1])
+			why, _ := browsertest.Eval[any](t, p, dividerWhy)
+			t.Errorf("the divider stands between %q and %q, want after \"second unread\" and before \"new one\"; the page: %v", parts[0], parts[1], why)
 		}
 		p.Wait(t, announced+`.includes("3 new messages since you last read.")`)
 		p.Axe(t, "conversation with new messages")
@@ -407,5 +424,86 @@ func TestBrowserNewMessagesDivider(t *testing.T) {
 		clickConv(t, p, alice.JID)
 		waitShownOnce(t, p, "while open")
 		stays(t, p, `!document.querySelector("#messages .new-divider")`, "a divider with nothing unread")
+	})
+}
+
+// holdEvents makes p's event stream (GET /sparkweb/api/sse, read with
+// fetch) hold back, from its next document on, each event whose text
+// holds one of the strings until the page calls releaseEvents(string),
+// and every event after it with it (the stream stays in order): a live
+// copy of a message made slower than the archive's answers, as load
+// makes it.
+func holdEvents(t *testing.T, p *browsertest.Page, texts ...string) {
+	t.Helper()
+	quoted := make([]string, len(texts))
+	for i, s := range texts {
+		quoted[i] = js(s)
+	}
+	src := `(() => {
+		const gates = new Map();
+		for (const text of [` + strings.Join(quoted, ", ") + `]) {
+			let open;
+			gates.set(text, {held: new Promise((r) => { open = r; }), open});
+		}
+		window.releaseEvents = (text) => gates.get(text).open();
+		const realFetch = globalThis.fetch;
+		globalThis.fetch = async function (input, init) {
+			const res = await realFetch.call(this, input, init);
+			const url = typeof input === "string" ? input : input.url;
+			if (!url.includes("/sparkweb/api/sse") || !res.body) return res;
+			const dec = new TextDecoder(), enc = new TextEncoder();
+			let buf = "";
+			const body = res.body.pipeThrough(new TransformStream({
+				async transform(chunk, out) {
+					buf += dec.decode(chunk, {stream: true});
+					let end;
+					while ((end = buf.indexOf("\n\n")) >= 0) {
+						const event = buf.slice(0, end + 2);
+						buf = buf.slice(end + 2);
+						for (const [text, g] of gates) if (event.includes(text)) await g.held;
+						out.enqueue(enc.encode(event));
+					}
+				},
+			}));
+			return new Response(body, {status: res.status, statusText: res.statusText, headers: res.headers});
+		};
+	})()`
+	onNewDocument(t, p, src)
+}
+
+// TestBrowserLiveAfterArchive: the live copy of a message can come later
+// than the archive's answer holding the next one (the event stream is
+// slower than a request under load). Alice writes two messages to bob;
+// bob's stream holds them back until both are archived, then lets the
+// first through: bob opens the chat, whose newest archive page brings the
+// second, stamped before bob's tab saw the first. The two are shown in
+// the order alice wrote them, each once, also when the second's live
+// copy comes.
+func TestBrowserLiveAfterArchive(t *testing.T) {
+	t.Parallel()
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
+		p := newPage(t, b, "bob-"+v.name)
+		holdEvents(t, p, "written first", "written second")
+		v.apply(t, p)
+		signIn(t, e, p, bob.Name, bob.Password)
+
+		sayTo(t, e, ta, bob.Name, "written first")
+		sayTo(t, e, ta, bob.Name, "written second")
+		archivedAt(t, e, tb, alice.JID, "written second")
+		browsertest.MustEval[bool](t, p, `(releaseEvents("written first"), true)`)
+		p.Wait(t, `!!document.querySelector(`+js(convButton(alice.JID))+`)`)
+		clickConv(t, p, alice.JID)
+		waitShownOnce(t, p, "written second")
+		if got := browsertest.MustEval[[]string](t, p, bodies); strings.Join(got, "|") != "written first|written second" {
+			t.Errorf("with the archive's page in, the chat shows %q, want the order alice wrote them", got)
+		}
+		browsertest.MustEval[bool](t, p, `(releaseEvents("written second"), true)`)
+		sayTo(t, e, ta, bob.Name, "written third")
+		waitShownOnce(t, p, "written third")
+		if got := browsertest.MustEval[[]string](t, p, bodies); strings.Join(got, "|") != "written first|written second|written third" {
+			t.Errorf("with the live copies in, the chat shows %q", got)
+		}
 	})
 }

@@ -26,7 +26,11 @@ func threeSignedIn(t *testing.T, e *gatewayenv.Env, v *viewport) (alice, bob, ca
 	carol = user{ejabberdtest.NewUser(t), nil}
 	needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
 	b := browsertest.Launch(t)
-	alice.p, bob.p, carol.p = newPage(t, b, "alice"), newPage(t, b, "bob"), newPage(t, b, "carol")
+	suffix := ""
+	if v != nil {
+		suffix = "-" + v.name
+	}
+	alice.p, bob.p, carol.p = newPage(t, b, "alice"+suffix), newPage(t, b, "bob"+suffix), newPage(t, b, "carol"+suffix)
 	for _, u := range []user{alice, bob, carol} {
 		if v != nil {
 			v.apply(t, u.p)
@@ -98,7 +102,7 @@ func moderate(t *testing.T, p *browsertest.Page, nick, action, reason string) {
 	p.Wait(t, `!document.getElementById("moderate").open`)
 }
 
-// TestBrowserRoomModeration: at 1280×800, alice creates a room with
+// TestBrowserRoomModeration: alice creates a room with
 // options from the join form and reads them back in its settings; she
 // sets the subject, which bob and carol see on joining and live when it
 // changes or is cleared; she makes bob an admin and an owner and revokes
@@ -107,12 +111,26 @@ func moderate(t *testing.T, p *browsertest.Page, nick, action, reason string) {
 // voice, kicks carol and bans bob, each with a reason they read; the
 // directory counts the people in the room; alice destroys it with a
 // reason and an alternative room, which carol (back in the room) is told
-// of and can follow.
+// of and can follow. At both viewports (on a phone the room's actions are
+// behind "More", and the lists behind Back).
 func TestBrowserRoomModeration(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	desktop := viewports[0]
-	alice, bob, carol := threeSignedIn(t, e, &desktop)
+	onViewports(t, roomModerationJourney)
+}
+
+// toLists shows the conversation lists again where a phone shows the
+// open conversation in their place.
+func toLists(t *testing.T, p *browsertest.Page, v viewport) {
+	t.Helper()
+	if v.mobile && browsertest.MustEval[bool](t, p, `document.body.classList.contains("in-conv")`) {
+		p.Do(t, chromedp.Click(chromedp.ID("conv-back")))
+	}
+}
+
+// roomModerationJourney is TestBrowserRoomModeration at the viewport v,
+// with people of its own.
+func roomModerationJourney(t *testing.T, e *gatewayenv.Env, _ *browsertest.Browser, v viewport) {
+	alice, bob, carol := threeSignedIn(t, e, &v)
 	bob.p.AllowText("status of 403") // his refused look at the settings
 	room := "mod" + strings.ToLower(alice.Name)
 	aliceNick, bobNick, carolNick := strings.ToLower(alice.Name), strings.ToLower(bob.Name), strings.ToLower(carol.Name)
@@ -195,6 +213,7 @@ func TestBrowserRoomModeration(t *testing.T) {
 	}
 
 	// The directory counts the people in the room.
+	toLists(t, carol.p, v)
 	carol.p.Do(t, chromedp.Click(chromedp.CSS("#directory summary")))
 	listed := `#room-directory button[aria-label="Join Tea room"]`
 	carol.p.Wait(t, `(b => !!b && b.textContent.includes("3 people"))(document.querySelector(`+js(listed)+`))`)
@@ -242,6 +261,7 @@ func TestBrowserRoomModeration(t *testing.T) {
 	bob.p.Wait(t, `!`+roomListed(room))
 	alice.p.Wait(t, `!`+occupantLi(bobNick))
 	bob.p.AllowText("status of 403")
+	toLists(t, bob.p, v)
 	bob.p.Do(t,
 		chromedp.SetValue(chromedp.ID("room-input"), room),
 		chromedp.Click(chromedp.CSS("#room-form button[type=submit]")),
@@ -261,16 +281,20 @@ func TestBrowserRoomModeration(t *testing.T) {
 	)
 	alice.p.Wait(t, `!!document.querySelector(`+js(`#cfg-member-list button[aria-label^="Remove the membership of `+carolNick+`@"]`)+`)`)
 	alice.p.Do(t, chromedp.Click(chromedp.ID("room-settings-close")))
+	toLists(t, bob.p, v)
 	enterRoom(t, bob.p, room)
 	alice.p.Wait(t, `!!`+occupantLi(bobNick))
 
 	// Destroyed with a reason and an alternative: carol, back in the room,
 	// reads both and follows the link.
+	toLists(t, carol.p, v)
 	enterRoom(t, carol.p, room)
 	alice.p.Wait(t, `!!`+occupantLi(carolNick))
 	other := "after" + strings.ToLower(alice.Name)
 	clickAction(t, alice.p, "room-settings-open")
-	alice.p.Wait(t, `document.getElementById("room-settings").open`)
+	// Read before it goes: the dialog's members and bans of a destroyed
+	// room would answer 404.
+	alice.p.Wait(t, `document.getElementById("room-settings").open && `+textOf("room-config-state")+` === ""`)
 	alice.p.Do(t,
 		chromedp.SetValue(chromedp.ID("destroy-reason"), "party is over"),
 		chromedp.SetValue(chromedp.ID("destroy-alternate"), other),
@@ -280,7 +304,7 @@ func TestBrowserRoomModeration(t *testing.T) {
 	carol.p.Wait(t, textOf("notice")+`.includes("closed by its owner") && `+textOf("notice")+`.includes("party is over")`)
 	carol.p.Wait(t, `!`+roomListed(room))
 	bob.p.Wait(t, textOf("notice")+`.includes("closed by its owner")`)
-	carol.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-destroyed.png"))
+	carol.p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-destroyed-"+v.name+".png"))
 	carol.p.Do(t, chromedp.Click(chromedp.ID("alternate-room")))
 	carol.p.Wait(t, textOf("conv-title")+` === `+js(other))
 }
@@ -314,44 +338,51 @@ func joinsOf(room string) string {
 // and enters them again when their session opens. Alice joins a room,
 // signs out, and signs in on another device: the room is in her list
 // without the page joining it a second time, its earlier message is shown
-// once, and a message written meanwhile arrives once.
+// once and as hers, she has her owner's controls, and a message written
+// meanwhile arrives once. At both viewports (both devices of one size).
 func TestBrowserRoomRejoined(t *testing.T) {
 	t.Parallel()
-	e, b, alice, bob := twoForRooms(t)
-	desk := pageOn(t, e, b, viewports[0], "alice-desk", alice)
-	room := "back" + strings.ToLower(alice.Name)
-	enterRoom(t, desk, room)
-	send(t, desk, "before signing out")
-	if n := browsertest.MustEval[int](t, desk, joinsOf(room)); n != 1 {
-		t.Fatalf("the first device joined the room %d times, want once", n)
-	}
-	desk.Do(t, chromedp.Click(chromedp.ID("signout")))
-	desk.Wait(t, `document.body.dataset.screen === "auth"`)
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
+		first := pageOn(t, e, b, v, "alice-first-"+v.name, alice)
+		room := "back" + strings.ToLower(alice.Name)
+		enterRoom(t, first, room)
+		send(t, first, "before signing out")
+		if n := browsertest.MustEval[int](t, first, joinsOf(room)); n != 1 {
+			t.Fatalf("the first device joined the room %d times, want once", n)
+		}
+		signOut(t, first)
+		first.Wait(t, `document.body.dataset.screen === "auth"`)
 
-	// Bob writes while alice is away.
-	tokBob := e.Login(t, bob.Name, bob.Password)
-	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room, tokBob, "", ""); r.Status != 200 {
-		t.Fatalf("bob joins: %d %s", r.Status, r.Body)
-	}
-	if r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tokBob, "text/plain", "while you were away"); r.Status != 200 {
-		t.Fatalf("bob writes: %d %s", r.Status, r.Body)
-	}
+		// Bob writes while alice is away.
+		tokBob := e.Login(t, bob.Name, bob.Password)
+		if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room, tokBob, "", ""); r.Status != 200 {
+			t.Fatalf("bob joins: %d %s", r.Status, r.Body)
+		}
+		if r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tokBob, "text/plain", "while you were away"); r.Status != 200 {
+			t.Fatalf("bob writes: %d %s", r.Status, r.Body)
+		}
 
-	other := browsertest.Launch(t)
-	phone := pageOn(t, e, other, viewports[1], "alice-phone", alice)
-	phone.Wait(t, roomListed(room))
-	clickNow(t, phone, `#rooms button[data-conv^="room:`+room+`@"]`)
-	phone.Wait(t, textOf("conv-title")+` === `+js(room))
-	waitShownOnce(t, phone, "while you were away")
-	waitShownOnce(t, phone, "before signing out")
-	if n := browsertest.MustEval[int](t, phone, joinsOf(room)); n != 0 {
-		t.Errorf("the second device joined the room %d times; the gateway had entered it already", n)
-	}
-	if r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tokBob, "text/plain", "welcome back"); r.Status != 200 {
-		t.Fatalf("bob writes: %d %s", r.Status, r.Body)
-	}
-	waitShownOnce(t, phone, "welcome back")
-	assertShownOnce(t, phone, "while you were away")
+		second := pageOn(t, e, b, v, "alice-second-"+v.name, alice)
+		second.Wait(t, roomListed(room))
+		clickNow(t, second, `#rooms button[data-conv^="room:`+room+`@"]`)
+		second.Wait(t, textOf("conv-title")+` === `+js(room))
+		waitShownOnce(t, second, "while you were away")
+		waitShownOnce(t, second, "before signing out")
+		// Hers on this device too, and she is the room's owner here.
+		second.Wait(t, `(`+msgWith("before signing out")+`).classList.contains("mine")`)
+		second.Wait(t, visible("room-settings-open"))
+		if n := browsertest.MustEval[int](t, second, joinsOf(room)); n != 0 {
+			t.Errorf("the second device joined the room %d times; the gateway had entered it already", n)
+		}
+		if r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tokBob, "text/plain", "welcome back"); r.Status != 200 {
+			t.Fatalf("bob writes: %d %s", r.Status, r.Body)
+		}
+		waitShownOnce(t, second, "welcome back")
+		assertShownOnce(t, second, "while you were away")
+		second.Screenshot(t, filepath.Join(t.ArtifactDir(), "rejoined-"+v.name+".png"))
+	})
 }
 
 // TestBrowserRoomPhone: at 390×844 on a touch phone, the owner's room

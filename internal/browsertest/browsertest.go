@@ -28,6 +28,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -294,21 +295,42 @@ func (p *Page) Do(t testing.TB, steps ...chromedp.Action[chromedp.Void]) {
 }
 
 // Wait polls the JavaScript expression until it is truthy, for at most
-// DefaultTimeout; it fails the test with why when given (an expression
-// evaluated once at the timeout, for the message).
+// DefaultTimeout; on timeout it fails the test with the page's text.
 func (p *Page) Wait(t testing.TB, expr string) {
 	t.Helper()
-	p.WaitFor(t, expr, DefaultTimeout)
+	p.wait(t, expr, DefaultTimeout, "")
+}
+
+// WaitShowing is Wait whose failure also shows the value of the JavaScript
+// expression show, evaluated at the timeout: what the page held instead
+// of what was waited for.
+func (p *Page) WaitShowing(t testing.TB, expr, show string) {
+	t.Helper()
+	p.wait(t, expr, DefaultTimeout, show)
 }
 
 // WaitFor is Wait with a timeout.
 func (p *Page) WaitFor(t testing.TB, expr string, d time.Duration) {
 	t.Helper()
+	p.wait(t, expr, d, "")
+}
+
+func (p *Page) wait(t testing.TB, expr string, d time.Duration, show string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(p.Ctx, d+5*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d))); err != nil {
 		body, _ := Eval[string](t, p, `document.body ? document.body.innerText.slice(0, 2000) : ""`)
-		t.Fatalf("page %s: waiting for %s: %v\npage text:\n%s", p.Name, expr, err, body)
+		shown := ""
+		if show != "" {
+			v, err := Eval[any](t, p, show)
+			text, _ := json.Marshal(v)
+			shown = fmt.Sprintf("\n%s is %s", show, text)
+			if err != nil {
+				shown += fmt.Sprintf(" (%v)", err)
+			}
+		}
+		t.Fatalf("page %s: waiting for %s: %v%s\npage text:\n%s", p.Name, expr, err, shown, body)
 	}
 }
 

@@ -20,7 +20,7 @@
 import { call, seg, features, available, ApiError } from './api.js';
 import {
   model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom, subscribe,
-  setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll, modify, myReactions, editable, reactable, roomRef,
+  setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll, unreadMark, modify, myReactions, editable, reactable, roomRef,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
 
@@ -331,8 +331,9 @@ function markDisplayed() {
 // on the counts are the gateway's (state.js). A gateway without one
 // leaves the tab counting.
 export async function loadUnread() {
+  const since = unreadMark(); // what the stream tells from now on is newer than the answer
   const list = await available(() => call('GET', '/chat/unread', { feature: 'unread' })).catch(() => undefined);
-  if (Array.isArray(list)) setUnreadAll(list);
+  if (Array.isArray(list)) setUnreadAll(list, since);
 }
 
 subscribe((region) => { if (region === 'messages' || region === 'lists') markSoon(); });

@@ -76,8 +76,12 @@ async function fromBookmarks() {
     marks.set(room, b.bookmarkID);
     // The room's newest page gives it its place in the list: the join
     // itself brings no history when the person's XMPP session is in the
-    // room already (another tab or device).
-    if (!model.convs.has('room:' + room)) joins.push(resumeRoom(room).then(loadHistory).catch(() => {}));
+    // room already (another tab or device). A room the stream told of
+    // already (its subject or history, from the gateway's own entry) but
+    // not of our nick in it is resumed too: the nick says which of its
+    // messages are ours, and our role what we may do there.
+    const known = model.convs.get('room:' + room);
+    if (!known || !known.nick) joins.push(resumeRoom(room).then(loadHistory).catch(() => {}));
   }
   await Promise.all(joins);
 }

@@ -18,7 +18,7 @@
 // 301; its destruction) leaves the list with a notice saying why.
 
 import { call, seg, available, ApiError } from './api.js';
-import { model, conv, changed, removeConv, bare, local, resourceOf, addMessage, toRoomJID, reflected, modify } from './state.js';
+import { model, conv, changed, removeConv, bare, local, resourceOf, addMessage, toRoomJID, reflected, modify, ownNick } from './state.js';
 import { notice } from './view.js';
 
 const service = (jid) => jid.split('@')[1];
@@ -49,7 +49,7 @@ export async function joinRoom(room, password, create = {}) {
   for (const k of CREATE) if (create[k] !== undefined) query[k] = create[k];
   await call('PUT', roomPath(jid), { query, feature: 'rooms' });
   const c = conv('room', jid);
-  c.nick = nick;
+  ownNick(c, nick);
   c.joined = true;
   if (!c.occupants.size) refreshOccupants(c).catch(() => {});
   refreshRoom(c).catch(() => {});
@@ -73,15 +73,15 @@ export async function resumeRoom(room) {
   if (!list.some((o) => o.role || resourceOf(o.jid) === nick)) return joinRoom(jid);
   const c = conv('room', jid);
   c.joined = true;
-  c.nick = c.nick || nick;
+  if (!c.nick) ownNick(c, nick);
   if (!c.occupants.size) {
     for (const o of list) {
       const n = resourceOf(o.jid);
       if (n) c.occupants.set(n, { role: o.role, affiliation: o.affiliation, jid: bare(o.userAddress || '') });
     }
-    const me = c.occupants.get(c.nick);
-    if (me && !c.role) { c.role = me.role; c.affiliation = me.affiliation; }
   }
+  const me = c.occupants.get(c.nick);
+  if (me && !c.role) { c.role = me.role; c.affiliation = me.affiliation; }
   refreshRoom(c).catch(() => {});
   changed(['occupants', 'header'], c);
   return c;
@@ -124,6 +124,12 @@ export async function refreshOccupants(c) {
     const seen = had.get(nick);
     if (nick) c.occupants.set(nick, { role: o.role, affiliation: o.affiliation, jid: bare(o.userAddress || '') || (seen && seen.jid) || '' });
   }
+  if (!c.nick) {
+    // Ours: the occupant with our address, else the nick a join from
+    // this client takes (resumeRoom's guess too).
+    const ours = (res.occupants || []).find((o) => bare(o.userAddress || '') === model.jid);
+    ownNick(c, ours ? resourceOf(ours.jid) : (c.occupants.has(local(model.jid)) ? local(model.jid) : ''));
+  }
   const me = c.occupants.get(c.nick);
   if (me && me.role) { c.role = me.role; c.affiliation = me.affiliation || ''; changed('header', c); }
   changed('occupants', c);
@@ -147,6 +153,21 @@ export function acceptInvitation(room) {
   return joinRoom(room, inv && inv.password);
 }
 
+// roomOfEvent answers the conversation of the room an event of the
+// stream comes from, made when new. A room the stream tells of before it
+// told our nick there (the gateway entered it for the session before
+// this tab's stream opened, so the entry's own presence went by) reads
+// its occupants once, which name our nick (and our role) by our address.
+function roomOfEvent(jid) {
+  const c = conv('room', jid);
+  c.joined = true;
+  if (!c.nick && !c.askedNick) {
+    c.askedNick = true;
+    refreshOccupants(c).catch(() => {});
+  }
+  return c;
+}
+
 // onMUC takes a chatapi.muc event: an invitation, the occupant snapshot,
 // a subject change or a room message.
 export function onMUC(d) {
@@ -156,8 +177,7 @@ export function onMUC(d) {
   }
   // A subject message: "subject" is there, "" when the subject is cleared.
   if (typeof d.subject === 'string' && !d.body) {
-    const c = conv('room', bare(d.from));
-    c.joined = true;
+    const c = roomOfEvent(bare(d.from));
     c.subject = d.subject;
     changed(['header', 'lists'], c);
     return;
@@ -175,8 +195,7 @@ export function onMUC(d) {
   }
   if (!d.body) return;
   const nick = resourceOf(d.from);
-  const c = conv('room', bare(d.from));
-  c.joined = true;
+  const c = roomOfEvent(bare(d.from));
   const mine = nick === c.nick;
   // The room's reflection of what this tab sent: that message is sent.
   if (mine && !d.stamp && reflected(c, d)) return;
@@ -204,7 +223,7 @@ const occupantOf = (d) => ({ role: d.role || '', affiliation: d.affiliation || '
 // own takes the user's own occupant presence d in c: its role and
 // affiliation say what the user may do there.
 function own(c, d) {
-  c.nick = resourceOf(d.from) || c.nick;
+  ownNick(c, resourceOf(d.from));
   c.role = d.role || '';
   c.affiliation = d.affiliation || '';
   changed('header', c);

@@ -13,15 +13,19 @@
 // lists each of its identities, and addMessage drops a message when any of
 // them is known, keeping the new identities it brings. Messages with a
 // stamp (archived or delayed) are placed in time order; live messages are
-// appended in arrival order. Each kept message gets a `key`, unique in the
+// appended in arrival order, with the tab's clock as their time, until the
+// archive gives them again: then they take its time and their place among
+// the archived ones (retime). Each kept message gets a `key`, unique in the
 // tab, that the view uses to find its element.
 //
 // Unread counts: a tab counts the live messages of others in a
 // conversation not in view, until the gateway's read state answers
 // (setUnreadAll, from GET /chat/unread): from then on the counts and the
 // id read up to (lastRead) are the gateway's, changed by chatapi.unread
-// (setUnread) and cleared on every tab when one reads. The conversation
-// in view counts none: the tab marks it read.
+// (setUnread) and cleared on every tab when one reads; an answer of GET
+// /chat/unread that comes after the stream told of a conversation's
+// later state leaves that conversation as the stream told it. The
+// conversation in view counts none: the tab marks it read.
 //
 // The recent conversations (recent()) are those with a message, a draft
 // or on screen, newest activity first: a new last message moves its
@@ -258,12 +262,29 @@ function inView(c) {
   return model.active === c.id && model.visible;
 }
 
-// setUnread takes the gateway's read state of one conversation (a
-// chatapi.unread, or an entry of GET /chat/unread): room tells its kind.
-// A person's conversation with messages unread is made if new; a room is
-// listed only once joined.
+// setUnread takes the gateway's read state of one conversation from the
+// event stream (chatapi.unread): room tells its kind. A person's
+// conversation with messages unread is made if new; a room is listed only
+// once joined.
 export function setUnread(jid, room, count, lastRead) {
   const id = (room ? 'room:' : 'chat:') + bare(jid);
+  streamReads.set(id, ++readsTold);
+  applyRead(id, jid, room, count, lastRead);
+}
+
+// readsTold counts the read states the event stream told; streamReads
+// keeps, by conversation id, the count when it last told one. GET
+// /chat/unread reads the gateway's store when it is asked, and its answer
+// can come after the stream told of later changes (a message counted, a
+// read on another tab): those are newer than the answer.
+let readsTold = 0;
+const streamReads = new Map();
+
+// unreadMark is what setUnreadAll takes as since: call it just before
+// asking GET /chat/unread.
+export function unreadMark() { return readsTold; }
+
+function applyRead(id, jid, room, count, lastRead) {
   model.reads.set(id, { count, lastRead: lastRead || '' });
   let c = model.convs.get(id);
   if (!c && count > 0 && !room) c = conv('chat', bare(jid));
@@ -276,17 +297,21 @@ export function setUnread(jid, room, count, lastRead) {
   saveSoon();
 }
 
-// setUnreadAll takes GET /chat/unread's answer: the gateway's counts
-// replace the tab's own, and a conversation it does not list has none.
-export function setUnreadAll(list) {
+// setUnreadAll takes GET /chat/unread's answer, asked for when
+// unreadMark() was since: the gateway's counts replace the tab's, and a
+// conversation it does not list has none, except where the event stream
+// told a read state after since (newer than the answer).
+export function setUnreadAll(list, since = readsTold) {
   model.serverUnread = true;
+  const newer = (id) => (streamReads.get(id) || 0) > since;
   const listed = new Set();
   for (const u of list) {
-    listed.add((u.room ? 'room:' : 'chat:') + bare(u.jid));
-    setUnread(u.jid, u.room, u.count, u.lastRead);
+    const id = (u.room ? 'room:' : 'chat:') + bare(u.jid);
+    listed.add(id);
+    if (!newer(id)) applyRead(id, u.jid, u.room, u.count, u.lastRead);
   }
   for (const c of model.convs.values()) {
-    if (!listed.has(c.id) && c.unread) { c.unread = 0; changed('lists'); }
+    if (!listed.has(c.id) && c.unread && !newer(c.id)) { c.unread = 0; changed('lists'); }
   }
 }
 
@@ -309,6 +334,25 @@ export function setNick(jid, nick) {
   if (!c || c.named) return;
   c.title = nick || local(b);
   changed(['lists', 'header']);
+}
+
+// ownNick records nick as ours in the room c. The room's messages under
+// it are ours too: an archive page or the room's history can come before
+// the room tells which nick is ours (a session the gateway entered the
+// room with before this tab opened).
+export function ownNick(c, nick) {
+  if (!nick || c.nick === nick) return;
+  c.nick = nick;
+  let any = false;
+  for (const m of c.messages) {
+    if (!m.mine && m.nick === nick) {
+      m.mine = true;
+      m.rev = (m.rev || 0) + 1;
+      any = true;
+    }
+  }
+  if (any) changed(['messages', 'lists'], c);
+  saveSoon();
 }
 
 // setMe records our own presence as we set it.
@@ -341,6 +385,7 @@ export function clear() {
   model.nicks.clear();
   model.me = { show: '', status: '' };
   early.clear();
+  streamReads.clear();
   ready = new Promise((r) => { readyResolve = r; });
   changed(['lists', 'requests', 'header', 'messages', 'occupants', 'directory', 'me', 'blocked']);
 }
@@ -393,6 +438,7 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
     if (old) {
       if (!old.stanzaId && m.stanzaId) { old.stanzaId = m.stanzaId; changed('messages', c); }
       if (!old.id && m.id) old.id = m.id;
+      if (m.stamp && !old.stamp) retime(c, old, m.stamp);
       if (m.folded && refold(old, m)) { changed(['messages', 'lists'], c); saveSoon(); }
     }
     for (const k of keys) c.keys.add(k);
@@ -428,6 +474,36 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
     saveSoon();
   }
   return true;
+}
+
+// retime gives old, a message of c that came live, the time stamp the
+// archive now gives it (m.stamp), and moves it to its place in time
+// order. A live message is appended when it comes, with this tab's clock
+// at its arrival; its live copy can come later than the archive's answer
+// holding the next message (restore.js at sign-in, or the page a
+// conversation opens on), which would then stand above it. The archive's
+// time is the server's, the same clock as the other archived messages'.
+function retime(c, old, stamp) {
+  const t = Date.parse(stamp);
+  if (!t) return;
+  old.stamp = stamp;
+  old.ts = stamp;
+  old.t = t;
+  for (const k of keysOf(old)) c.keys.add(k);
+  const list = c.messages;
+  // The "New messages" divider's message (view.js keeps it in
+  // c.readMark.key) and those after it were unread: it moves to the
+  // first of them in the new order.
+  const mark = c.readMark && c.readMark.key ? list.findIndex((x) => x.key === c.readMark.key) : -1;
+  const unread = mark < 0 ? null : new Set(list.slice(mark).map((x) => x.key));
+  list.splice(list.indexOf(old), 1);
+  let i = list.length;
+  while (i > 0 && later(list[i - 1], old)) i--;
+  list.splice(i, 0, old);
+  if (unread) c.readMark.key = (list.find((x) => unread.has(x.key) && !x.mine) || {}).key || c.readMark.key;
+  old.rev = (old.rev || 0) + 1; // its time is drawn again
+  changed(['messages', 'lists'], c);
+  saveSoon();
 }
 
 // ---- the states of sent messages ---------------------------------------------------

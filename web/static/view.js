@@ -172,9 +172,10 @@ function dayItem(t) {
 // up to (c.readMark.lastRead: a chat message's id, a room's archive id)
 // when it is loaded, else the count-th last message from others. Once
 // found it stays (c.readMark.key), so messages coming while the
-// conversation is open move nothing; while fewer are loaded than were
-// unread, the first loaded one from others stands in until older pages
-// come.
+// conversation is open move nothing (state.js's retime moves it when the
+// archive reorders the messages it stood over); while fewer are loaded
+// than were unread, the first loaded one from others stands in until
+// older pages come.
 function newFrom(c) {
   const mark = c.readMark;
   if (!mark || !mark.count) return null;

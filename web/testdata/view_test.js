@@ -131,6 +131,29 @@ async function run() {
   const chip = rl.querySelector('.reactions .chip');
   check('a chip, ours pressed', [chip.textContent, chip.getAttribute('aria-pressed'), chip.title], ['👍 1', 'true', 'you']);
   check('a tombstone, no actions', [ml.querySelector('.tombstone').textContent, ml.querySelectorAll('.msg-tools button').length], ['Message deleted', 0]);
+
+  // The "New messages" divider over two unread messages whose live and
+  // archived copies came out of order: the second from the archive (at
+  // sign-in) before the live first, stamped before the tab saw the first.
+  // When the archive's newest page puts the first in its place, the
+  // divider goes above it.
+  const divided = () => { const d = list.querySelector('.new-divider'); return d && d.nextElementSibling ? d.nextElementSibling.querySelector('.body').textContent : ''; };
+  const u = state.conv('chat', 'uma@example.org');
+  const t1 = Date.now();
+  state.addMessage(u, { id: 'u2', stanzaId: 'U2', from: 'uma@example.org', body: 'second unread', stamp: new Date(t1 - 1000).toISOString() });
+  state.addMessage(u, { id: 'u1', from: 'uma@example.org', body: 'first unread' }, { live: true });
+  u.unread = 2;
+  state.open(u.id);
+  await frame();
+  check('out of order before the archive\'s page', bodies(), ['second unread', 'first unread']);
+  state.addMessage(u, { id: 'u1', stanzaId: 'U1', from: 'uma@example.org', body: 'first unread', stamp: new Date(t1 - 2000).toISOString() });
+  state.addMessage(u, { id: 'u2', stanzaId: 'U2', from: 'uma@example.org', body: 'second unread', stamp: new Date(t1 - 1000).toISOString() });
+  await frame();
+  check('in the archive\'s order', bodies(), ['first unread', 'second unread']);
+  check('the divider above the first unread', [divided(), list.querySelectorAll('.new-divider').length], ['first unread', 1]);
+  state.addMessage(u, { id: 'u3', from: 'uma@example.org', body: 'while open' }, { live: true });
+  await frame();
+  check('a message while open moves no divider', divided(), 'first unread');
 }
 
 finish(run);
