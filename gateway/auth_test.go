@@ -169,12 +169,14 @@ func (a *totpApp) codeAt(t *testing.T, step int64) string {
 	return c
 }
 
-// next returns a code of an unused step (current, then next, then
-// previous) and marks it used.
+// next returns a code of an unused step (next, then current, then
+// previous) and marks it used. The latest step first: the gateway checks
+// the code a moment after it is made, on a loaded machine sometimes across
+// a step's end, and the next step's code stays good the longest.
 func (a *totpApp) next(t *testing.T) string {
 	t.Helper()
 	cur := a.now().Unix() / 30
-	for _, step := range []int64{cur, cur + 1, cur - 1} {
+	for _, step := range []int64{cur + 1, cur, cur - 1} {
 		if !a.used[step] {
 			a.used[step] = true
 			return a.codeAt(t, step)

@@ -1013,7 +1013,7 @@ func TestBrowserHistory(t *testing.T) {
 			t.Errorf("the first page shows %s %d times and %s %d times, want the newest 100 only", body(150), got[0], body(151), got[1])
 		}
 		if !browsertest.MustEval[bool](t, p, inOrder) {
-			t.Error("the newest page is not in order")
+			t.Errorf("the newest page is not in order: %v", browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#messages .body")].map(e => e.textContent)`))
 		}
 		p.Wait(t, `(l => l.scrollHeight - l.scrollTop - l.clientHeight < 40)(document.getElementById("messages"))`)
 

@@ -417,7 +417,19 @@ let low = 0;   // order of messages from older archive pages
 
 // later tells whether a sorts after b: by time, then by arrival.
 function later(a, b) {
-  return a.t > b.t || (a.t === b.t && a.order > b.order);
+  if (a.t !== b.t) return a.t > b.t;
+  if ((a.sub || 0) !== (b.sub || 0)) return (a.sub || 0) > (b.sub || 0);
+  return a.order > b.order;
+}
+
+// subMs answers the part of a time stamp finer than a millisecond, in
+// nanoseconds (0 to 999,999), which Date.parse drops: the archive stamps
+// messages to the microsecond, and two sent within one millisecond would
+// otherwise be ordered by when this tab learnt of them.
+export function subMs(ts) {
+  const f = /\.(\d+)/.exec(ts || '');
+  if (!f || f[1].length <= 3) return 0;
+  return Number((f[1].slice(3) + '000000').slice(0, 6));
 }
 
 // addMessage keeps m in c unless it is known already; it answers whether m
@@ -450,6 +462,7 @@ export function addMessage(c, m, { live = false, older = false } = {}) {
   m.rev = 0;
   applyWaiting(c, m);
   m.t = Date.parse(m.ts) || 0;
+  m.sub = subMs(m.ts);
   m.key = ++seq;
   m.order = older ? --low : seq;
   const list = c.messages;
@@ -489,6 +502,7 @@ function retime(c, old, stamp) {
   old.stamp = stamp;
   old.ts = stamp;
   old.t = t;
+  old.sub = subMs(stamp);
   for (const k of keysOf(old)) c.keys.add(k);
   const list = c.messages;
   // The "New messages" divider's message (view.js keeps it in
@@ -496,9 +510,14 @@ function retime(c, old, stamp) {
   // first of them in the new order.
   const mark = c.readMark && c.readMark.key ? list.findIndex((x) => x.key === c.readMark.key) : -1;
   const unread = mark < 0 ? null : new Set(list.slice(mark).map((x) => x.key));
-  list.splice(list.indexOf(old), 1);
-  let i = list.length;
-  while (i > 0 && later(list[i - 1], old)) i--;
+  // It moves back over the archived (stamped) messages later than it,
+  // never over one that came live: a live message's time is the tab's
+  // clock, not the server's, and between live messages arrival order is
+  // the order (comparing the two clocks put a page of 100 messages out of
+  // order when they came live a few milliseconds apart).
+  let i = list.indexOf(old);
+  list.splice(i, 1);
+  while (i > 0 && list[i - 1].stamp && later(list[i - 1], old)) i--;
   list.splice(i, 0, old);
   if (unread) c.readMark.key = (list.find((x) => unread.has(x.key) && !x.mine) || {}).key || c.readMark.key;
   old.rev = (old.rev || 0) + 1; // its time is drawn again

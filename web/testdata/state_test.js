@@ -51,6 +51,20 @@ async function run() {
   check('each message once', bodies(c), ['one', 'reply']);
   check('keys are unique', new Set(c.messages.map((m) => m.key)).size, 2);
 
+  // Stamps finer than a millisecond: two messages archived within one
+  // millisecond keep the archive's order, whichever this tab learnt of
+  // first (restore.js adds a conversation's last message before its page).
+  check('subMs of microseconds', state.subMs('2026-01-01T10:00:00.204123Z'), 123000);
+  check('subMs of nanoseconds', state.subMs('2026-01-01T10:00:00.204123456Z'), 123456);
+  check('subMs of milliseconds', state.subMs('2026-01-01T10:00:00.204Z'), 0);
+  check('subMs without a fraction', state.subMs('2026-01-01T10:00:00Z'), 0);
+  fresh();
+  const us = state.conv('chat', 'fast@example.org');
+  state.addMessage(us, { stanzaId: 'F2', from: 'fast@example.org', body: 'second', stamp: '2026-01-01T10:00:00.204901Z' });
+  state.addMessage(us, { stanzaId: 'F1', from: 'fast@example.org', body: 'first', stamp: '2026-01-01T10:00:00.2041Z' });
+  state.addMessage(us, { stanzaId: 'F2', from: 'fast@example.org', body: 'second', stamp: '2026-01-01T10:00:00.204901Z' });
+  check('within one millisecond, in the archive order', bodies(us), ['first', 'second']);
+
   // A live message takes the archive's time and place when the archive
   // gives it again: its live copy may come after the archive's answer
   // holding the next message, or the archive's answer after it with the
