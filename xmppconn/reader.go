@@ -247,6 +247,7 @@ func (er *elemReader) next(decode bool) (element, error) {
 					return element{}, er.wrap(err)
 				}
 			}
+			er.tok.between()
 			el.raw = bytes.Clone(er.cap.bytes(before, er.tok.offset()))
 			if el.stanza != nil {
 				el.stanza.setRaw(el.raw, before)

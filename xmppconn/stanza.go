@@ -188,6 +188,9 @@ func (er *elemReader) decodeElement(depth int, start xml.StartElement, s *Stanza
 			if err != nil {
 				return err
 			}
+			if m.Extensions == nil {
+				m.Extensions = make([]stanza.MsgExtension, 0, 4) // a chat message has two or three
+			}
 			m.Extensions = append(m.Extensions, ext)
 			return nil
 		})

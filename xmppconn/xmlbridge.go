@@ -46,7 +46,7 @@ func (b *bridge) Token() (xml.Token, error) {
 	case tokStart:
 		attr := make([]xml.Attr, len(tok.attr))
 		for i, a := range tok.attr {
-			attr[i] = xml.Attr{Name: xml.Name{Space: t.attrP[i], Local: a.Name.Local}, Value: a.Value}
+			attr[i] = xml.Attr{Name: xml.Name{Space: t.raw[i].prefix, Local: a.Name.Local}, Value: a.Value}
 		}
 		return xml.StartElement{Name: xml.Name{Space: tok.prefix, Local: tok.name.Local}, Attr: attr}, nil
 	case tokEnd:
@@ -102,7 +102,7 @@ func (er *elemReader) decodeNode(start xml.StartElement, n *stanza.Node) error {
 		}
 	}
 	if keep > 0 {
-		n.Attrs = make([]xml.Attr, 0, keep)
+		n.Attrs = er.tok.attrs(keep)[:0]
 		for _, a := range start.Attr {
 			if a.Name.Local != "xmlns" {
 				n.Attrs = append(n.Attrs, a)

@@ -82,6 +82,9 @@ func nameHash(b []byte) uint {
 	return (h * 0x9E3779B97F4A7C15 >> 40) % nameSlots
 }
 
+// maxNameLen is the length of the table's longest word (TestNameTable).
+const maxNameLen = 40
+
 // lookupName returns the table's copy of b, if it has one.
 func lookupName(b []byte) (string, bool) {
 	for i := nameHash(b); ; i = (i + 1) % nameSlots {

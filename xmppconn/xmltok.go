@@ -111,14 +111,54 @@ type tokenizer struct {
 	closeNext bool // the last start tag was self-closing: its end comes next
 	err       error
 
-	open  []openElem
-	ns    []nsBinding
-	text  []byte    // text of the current text token
-	name  []byte    // scratch for names
-	vals  []byte    // the current start tag's attribute values, unescaped
-	raw   []rawAttr // the current start tag's attributes as written
-	tok   xmlToken
-	attrP []string // prefixes as written of the last start tag's attributes
+	open []openElem
+	ns   []nsBinding
+	text []byte    // text of the current text token
+	name []byte    // scratch for names
+	vals []byte    // the current start tag's attribute values, unescaped
+	raw  []rawAttr // the current start tag's attributes as written
+	tok  xmlToken
+
+	// arena is where attribute slices are cut from, so that the tags of a
+	// stanza share an allocation or two. Its slices are handed out with
+	// their capacity cut, are never written again, and the reader drops
+	// the arena after each top-level element (between), so an idle
+	// connection holds none.
+	arena []xml.Attr
+}
+
+// arenaChunk is the number of attributes an arena allocation holds: a
+// chat message as ejabberd delivers it has a dozen.
+const arenaChunk = 16
+
+// attrs returns a new slice of n attributes.
+func (t *tokenizer) attrs(n int) []xml.Attr {
+	if cap(t.arena)-len(t.arena) < n {
+		t.arena = make([]xml.Attr, 0, max(n, arenaChunk))
+	}
+	i := len(t.arena)
+	t.arena = t.arena[:i+n]
+	return t.arena[i : i+n : i+n]
+}
+
+// maxKeptScratch bounds the scratch buffers a tokenizer keeps between
+// top-level elements: a connection that once read a large stanza does not
+// hold its size for ever.
+const maxKeptScratch = 4 << 10
+
+// between is called after each top-level element. It lets go of the arena
+// (the next attributes get a new one) and of scratch buffers grown large.
+func (t *tokenizer) between() {
+	t.arena = nil
+	if cap(t.text) > maxKeptScratch {
+		t.text = nil
+	}
+	if cap(t.vals) > maxKeptScratch {
+		t.vals = nil
+	}
+	if cap(t.name) > maxKeptScratch {
+		t.name = nil
+	}
 }
 
 func newTokenizer(c *capture, maxDepth, maxAttrs int) *tokenizer {
@@ -223,7 +263,7 @@ func (t *tokenizer) readText(cdata bool) (*xmlToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.tok = xmlToken{kind: tokText, text: t.text}
+	t.setTok(tokText, xml.Name{}, "", nil, t.text)
 	return &t.tok, nil
 }
 
@@ -240,19 +280,17 @@ func (t *tokenizer) unescape(dst []byte, quote int, cdata bool) ([]byte, error) 
 		// (but not a '>' that may end "]]>").
 		if p := t.ready(); len(p) > 0 && b1 != ']' {
 			n := 0
+			var seen byte
 			for _, b := range p {
-				if b < 0x20 || b == '<' || b == '&' || b == ']' || b == '\r' || int(b) == quote {
+				c := textClass[b]
+				if c == textStop || int(b) == quote {
 					break
 				}
+				seen |= c
 				n++
 			}
 			if n > 0 {
-				for _, b := range p[:n] {
-					if b >= utf8.RuneSelf {
-						check = true
-						break
-					}
-				}
+				check = check || seen&textHigh != 0
 				dst = append(dst, p[:n]...)
 				t.c.r += n
 				b0, b1 = 0, 0 // neither ']' nor '\r': no sequence spans the run
@@ -313,6 +351,25 @@ func (t *tokenizer) unescape(dst []byte, quote int, cdata bool) ([]byte, error) 
 	}
 	return dst, nil
 }
+
+// Classes of bytes in text and attribute values.
+const (
+	textPlain = 0
+	textHigh  = 1 // part of a multi-byte character: checkChars must see it
+	textStop  = 2 // '<', '&', ']', '\r' or a control character: read one by one
+)
+
+var textClass = func() (c [256]byte) {
+	for b := range c {
+		switch {
+		case b < 0x20 || b == '<' || b == '&' || b == ']' || b == '\r':
+			c[b] = textStop
+		case b >= utf8.RuneSelf:
+			c[b] = textHigh
+		}
+	}
+	return c
+}()
 
 // reference appends what the reference after a '&' stands for: one of the
 // five predefined entities or a character reference. A character reference
@@ -534,14 +591,14 @@ func (t *tokenizer) end(prefix, local string) (*xmlToken, error) {
 	if len(t.open) == 0 {
 		return nil, notWellFormed("unexpected end element </%s>", local)
 	}
-	top := t.open[len(t.open)-1]
+	top := &t.open[len(t.open)-1]
 	if top.local != local || top.prefix != prefix {
 		return nil, notWellFormed("element <%s> closed by </%s>", top.local, local)
 	}
 	t.open = t.open[:len(t.open)-1]
 	t.ns = t.ns[:top.nsLen]
 	t.depth--
-	t.tok = xmlToken{kind: tokEnd, name: top.name, prefix: prefix}
+	t.setTok(tokEnd, top.name, prefix, nil, nil)
 	return &t.tok, nil
 }
 
@@ -581,7 +638,7 @@ func (t *tokenizer) decl() (*xmlToken, error) {
 	if enc := declParam(t.text, "encoding"); enc != "" && !strings.EqualFold(enc, "utf-8") {
 		return nil, notWellFormed("encoding %q, only UTF-8 is supported", enc)
 	}
-	t.tok = xmlToken{kind: tokDecl, text: t.text}
+	t.setTok(tokDecl, xml.Name{}, "", nil, t.text)
 	return &t.tok, nil
 }
 
@@ -691,38 +748,56 @@ func (t *tokenizer) startTag() (*xmlToken, error) {
 // names and opens the element.
 func (t *tokenizer) start(prefix, local string, empty bool) *xmlToken {
 	var attr []xml.Attr
-	t.attrP = t.attrP[:0]
 	nsLen := len(t.ns)
 	if len(t.raw) > 0 {
-		attr = make([]xml.Attr, len(t.raw))
-		var all string // every value not in the table, converted once
-		for i, a := range t.raw {
-			v, ok := lookupName(t.vals[a.from:a.to])
+		attr = t.attrs(len(t.raw))
+		var all string // the values, converted at most once
+		converted := false
+		for i := range t.raw {
+			a := &t.raw[i]
+			p := t.vals[a.from:a.to]
+			v, ok := "", false
+			if !converted && len(p) <= maxNameLen {
+				v, ok = lookupName(p)
+			}
 			if !ok {
-				if all == "" {
-					all = string(t.vals)
+				if !converted {
+					all, converted = string(t.vals), true
 				}
 				v = all[a.from:a.to]
 			}
-			attr[i] = xml.Attr{Name: xml.Name{Space: a.prefix, Local: a.local}, Value: v}
+			attr[i].Value = v
 			switch {
 			case a.prefix == "xmlns":
 				t.ns = append(t.ns, nsBinding{a.local, v})
 			case a.prefix == "" && a.local == "xmlns":
 				t.ns = append(t.ns, nsBinding{"", v})
 			}
-			t.attrP = append(t.attrP, a.prefix)
 		}
-		for i := range attr {
-			attr[i].Name = t.resolve(attr[i].Name, false)
+		// Declarations apply to every name of the tag, before or after them.
+		for i := range t.raw {
+			a := &t.raw[i]
+			attr[i].Name = t.resolve(xml.Name{Space: a.prefix, Local: a.local}, false)
 		}
 	}
 	name := t.resolve(xml.Name{Space: prefix, Local: local}, true)
-	t.open = append(t.open, openElem{prefix: prefix, local: local, name: name, nsLen: nsLen})
+	// Fields one by one: a struct copy costs a bulk write barrier.
+	if len(t.open) < cap(t.open) {
+		t.open = t.open[:len(t.open)+1]
+	} else {
+		t.open = append(t.open, openElem{})
+	}
+	e := &t.open[len(t.open)-1]
+	e.prefix, e.local, e.name, e.nsLen = prefix, local, name, nsLen
 	t.depth++
 	t.closeNext = empty
-	t.tok = xmlToken{kind: tokStart, name: name, prefix: prefix, attr: attr}
+	t.setTok(tokStart, name, prefix, attr, nil)
 	return &t.tok
+}
+
+func (t *tokenizer) setTok(kind tokKind, name xml.Name, prefix string, attr []xml.Attr, text []byte) {
+	k := &t.tok
+	k.kind, k.name, k.prefix, k.attr, k.text = kind, name, prefix, attr, text
 }
 
 const xmlURL = "http://www.w3.org/XML/1998/namespace"

@@ -230,6 +230,9 @@ func TestNameTable(t *testing.T) {
 			continue
 		}
 		n++
+		if len(s) > maxNameLen {
+			t.Errorf("%q is longer than maxNameLen", s)
+		}
 		if got, ok := lookupName([]byte(s)); !ok || got != s {
 			t.Errorf("lookupName(%q) = %q, %v", s, got, ok)
 		}
