@@ -17,11 +17,11 @@ const initialBufSize = 2048
 // buffer (TestIntegrationSessionIdleCost).
 var bufPool = sync.Pool{New: func() any { b := make([]byte, initialBufSize); return &b }}
 
-// capture is the byte source of the stream's xml.Decoder. It implements
-// io.ByteReader, so the decoder does not add a buffer of its own, and it keeps
-// every byte from a mark on, so that the exact bytes of a stanza can be cut
-// out by decoder offsets. It refuses to hold more than max bytes past the
-// mark, which bounds the memory of every token and stanza.
+// capture is the byte source of the stream's tokenizer (xmltok.go), which
+// reads its buffer directly or byte by byte (ReadByte). It keeps every byte
+// from a mark on, so that the exact bytes of a stanza can be cut out by
+// tokenizer offsets. It refuses to hold more than max bytes past the mark,
+// which bounds the memory of every token and stanza.
 type capture struct {
 	src  io.Reader
 	buf  []byte
@@ -94,19 +94,6 @@ func (c *capture) ReadByte() (byte, error) {
 	b := c.buf[c.r]
 	c.r++
 	return b, nil
-}
-
-// Read is there to satisfy io.Reader; the decoder only uses ReadByte.
-func (c *capture) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	b, err := c.ReadByte()
-	if err != nil {
-		return 0, err
-	}
-	p[0] = b
-	return 1, nil
 }
 
 func (c *capture) fill() error {
