@@ -199,7 +199,7 @@ func componentHandshake(nc net.Conn, cfg ComponentConfig) (*elemReader, error) {
 		return nil, netErr(err)
 	}
 	er := newElemReader(nc, cfg.MaxStanzaSize)
-	er.dec.DefaultSpace = nsComponent
+	er.tok.defaultSpace = nsComponent
 	hdr, err := er.header()
 	if err != nil {
 		return nil, err

@@ -30,7 +30,10 @@
 // # Receiving
 //
 // One reader goroutine per Conn reads top-level stanzas strictly in the order
-// they arrive. Each is handed to the consumer as a [Stanza] holding the exact
+// they arrive, with the package's own tokenizer of RFC 6120's restricted XML
+// (xmltok.go): a comment, a DTD, a processing instruction, an entity
+// reference other than the predefined ones, or a depth or attribute limit
+// exceeded ends the connection with an ErrProtocol error. Each is handed to the consumer as a [Stanza] holding the exact
 // bytes received (Raw) and a decoded form. Unknown payloads never end the
 // stream: unknown children are kept as *stanza.Node extensions, and MAM
 // results and carbons are decoded with their nested message. Stanzas go

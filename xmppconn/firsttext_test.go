@@ -27,26 +27,27 @@ line two</body>`,
 		if err := wd.Decode(&want); err != nil {
 			t.Fatalf("%s: reference: %v", in, err)
 		}
-		d := xml.NewDecoder(strings.NewReader(in))
-		tok, err := d.Token()
-		if err != nil {
+		er := newElemReader(strings.NewReader(in), 4096)
+		if _, err := er.tok.next(); err != nil {
 			t.Fatal(err)
 		}
 		got := ""
-		if err := decodeFirstText(d, tok.(xml.StartElement), &got); err != nil {
+		if err := er.decodeFirstText(&got); err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
 		if got != want {
 			t.Errorf("%s: got %q, want %q", in, got, want)
 		}
 		// A second body leaves the first alone and is consumed.
-		d = xml.NewDecoder(strings.NewReader(in + "<next/>"))
-		tok, _ = d.Token()
+		er = newElemReader(strings.NewReader(in+"<next/>"), 4096)
+		if _, err := er.tok.next(); err != nil {
+			t.Fatal(err)
+		}
 		kept := "first"
-		if err := decodeFirstText(d, tok.(xml.StartElement), &kept); err != nil || kept != "first" {
+		if err := er.decodeFirstText(&kept); err != nil || kept != "first" {
 			t.Errorf("%s: second body: %q %v", in, kept, err)
 		}
-		if next, err := d.Token(); err != nil || next.(xml.StartElement).Name.Local != "next" {
+		if next, err := er.tok.next(); err != nil || next.kind != tokStart || next.name.Local != "next" {
 			t.Errorf("%s: after a second body: %v %v", in, next, err)
 		}
 	}

@@ -17,11 +17,11 @@ const initialBufSize = 2048
 // buffer (TestIntegrationSessionIdleCost).
 var bufPool = sync.Pool{New: func() any { b := make([]byte, initialBufSize); return &b }}
 
-// capture is the byte source of the stream's xml.Decoder. It implements
-// io.ByteReader, so the decoder does not add a buffer of its own, and it keeps
-// every byte from a mark on, so that the exact bytes of a stanza can be cut
-// out by decoder offsets. It refuses to hold more than max bytes past the
-// mark, which bounds the memory of every token and stanza.
+// capture is the byte source of the stream's tokenizer (xmltok.go), which
+// reads its buffer directly or byte by byte (ReadByte). It keeps every byte
+// from a mark on, so that the exact bytes of a stanza can be cut out by
+// tokenizer offsets. It refuses to hold more than max bytes past the mark,
+// which bounds the memory of every token and stanza.
 type capture struct {
 	src  io.Reader
 	buf  []byte
@@ -29,6 +29,7 @@ type capture struct {
 	base int64 // stream offset of buf[0]
 	mark int64 // stream offset from which bytes must be kept
 	lim  int   // index in buf that r must not reach
+	end  int   // min(w, lim): bytes up to here are handed out without a check
 	max  int
 	err  error // the error src returned, if any
 
@@ -40,6 +41,7 @@ func newCapture(src io.Reader, max int) *capture {
 	c := &capture{src: src, max: max}
 	c.take()
 	c.lim = max
+	c.end = 0
 	return c
 }
 
@@ -56,6 +58,7 @@ func (c *capture) take() {
 func (c *capture) release() {
 	c.base, c.r, c.w = c.mark, 0, 0
 	c.lim = c.max
+	c.end = 0
 	if c.pooled != nil {
 		bufPool.Put(c.pooled)
 		c.pooled = nil
@@ -68,6 +71,7 @@ func (c *capture) release() {
 func (c *capture) setMark(off int64) {
 	c.mark = off
 	c.lim = int(off-c.base) + c.max
+	c.end = min(c.w, c.lim)
 }
 
 // buffered reports the number of bytes read from src but not yet consumed.
@@ -92,19 +96,6 @@ func (c *capture) ReadByte() (byte, error) {
 	return b, nil
 }
 
-// Read is there to satisfy io.Reader; the decoder only uses ReadByte.
-func (c *capture) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	b, err := c.ReadByte()
-	if err != nil {
-		return 0, err
-	}
-	p[0] = b
-	return 1, nil
-}
-
 func (c *capture) fill() error {
 	// Drop what lies before the mark.
 	if keep := int(c.mark - c.base); keep > 0 {
@@ -112,6 +103,7 @@ func (c *capture) fill() error {
 		c.r -= keep
 		c.w = n
 		c.lim -= keep
+		c.end = min(c.w, c.lim)
 		c.base = c.mark
 		// Give back a buffer grown by a big stanza once it is idle again.
 		if len(c.buf) > 4*initialBufSize && n <= initialBufSize/2 {
@@ -131,6 +123,7 @@ func (c *capture) fill() error {
 	for {
 		n, err := c.src.Read(c.buf[c.w:])
 		c.w += n
+		c.end = min(c.w, c.lim)
 		if n > 0 {
 			return nil
 		}
@@ -165,64 +158,20 @@ func (e *element) attrValue(local string) string {
 // errStreamEnd is returned by next when the server closed the stream.
 var errStreamEnd = errors.New("xmppconn: end of stream")
 
-// limiter sits between the tokenizer and the namespace-aware decoder. It
-// counts depth and attributes and rejects restricted XML (RFC 6120 11.1):
-// DTDs and entity declarations, comments, processing instructions other
-// than the XML declaration.
-type limiter struct {
-	raw      *xml.Decoder
-	depth    int // elements open, the stream root included
-	tokens   int
-	maxDepth int
-	maxAttrs int
-}
-
-func (l *limiter) Token() (xml.Token, error) {
-	tok, err := l.raw.RawToken()
-	if err != nil {
-		return nil, err
-	}
-	l.tokens++
-	switch t := tok.(type) {
-	case xml.StartElement:
-		l.depth++
-		if l.depth > l.maxDepth {
-			return nil, protoErr("elements nested deeper than %d", l.maxDepth)
-		}
-		if len(t.Attr) > l.maxAttrs {
-			return nil, protoErr("more than %d attributes", l.maxAttrs)
-		}
-	case xml.EndElement:
-		l.depth--
-	case xml.CharData:
-	case xml.ProcInst:
-		if l.tokens != 1 || t.Target != "xml" {
-			return nil, protoErr("processing instruction in stream")
-		}
-	default:
-		return nil, protoErr("restricted XML (%T) in stream", tok)
-	}
-	return tok, nil
-}
-
 // elemReader reads a stream header and then its children one by one. The
-// tokenizer reads from a capture, so each child's exact bytes are cut out
-// by offsets, and stanzas are decoded in the same pass.
+// tokenizer (xmltok.go) reads from a capture, so each child's exact bytes
+// are cut out by offsets, and stanzas are decoded in the same pass: by this
+// package's own code from the tokens for what it knows, through a bridge
+// to encoding/xml (xmlbridge.go) for gosrc.io/xmpp's types.
 type elemReader struct {
 	cap *capture
-	raw *xml.Decoder // tokenizer over cap
-	lim *limiter
-	dec *xml.Decoder // namespaces, tag matching, unmarshalling
+	tok *tokenizer
+	br  *bridge // made at the first decode by reflection
 }
 
 func newElemReader(src io.Reader, maxSize int) *elemReader {
 	c := newCapture(src, maxSize)
-	raw := xml.NewDecoder(c)
-	raw.Strict = true
-	lim := &limiter{raw: raw, maxDepth: DefaultMaxDepth + 1, maxAttrs: DefaultMaxAttrs}
-	dec := xml.NewTokenDecoder(lim)
-	dec.Strict = true
-	return &elemReader{cap: c, raw: raw, lim: lim, dec: dec}
+	return &elemReader{cap: c, tok: newTokenizer(c, DefaultMaxDepth+1, DefaultMaxAttrs)}
 }
 
 const nsStream = "http://etherx.jabber.org/streams"
@@ -230,24 +179,24 @@ const nsStream = "http://etherx.jabber.org/streams"
 // header reads up to and including the server's <stream:stream> start tag.
 func (er *elemReader) header() (xml.StartElement, error) {
 	for {
-		er.cap.setMark(er.raw.InputOffset())
-		tok, err := er.dec.Token()
+		er.cap.setMark(er.tok.offset())
+		tok, err := er.tok.next()
 		if err != nil {
 			return xml.StartElement{}, er.wrap(err)
 		}
-		switch t := tok.(type) {
-		case xml.ProcInst:
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
+		switch tok.kind {
+		case tokDecl:
+		case tokText:
+			if len(bytes.TrimSpace(tok.text)) != 0 {
 				return xml.StartElement{}, protoErr("text before stream header")
 			}
-		case xml.StartElement:
-			if t.Name.Space != nsStream || t.Name.Local != "stream" {
-				return xml.StartElement{}, protoErr("stream header is <%s xmlns=%q>", t.Name.Local, t.Name.Space)
+		case tokStart:
+			if tok.name.Space != nsStream || tok.name.Local != "stream" {
+				return xml.StartElement{}, protoErr("stream header is <%s xmlns=%q>", tok.name.Local, tok.name.Space)
 			}
-			return t, nil
+			return xml.StartElement{Name: tok.name, Attr: tok.attr}, nil
 		default:
-			return xml.StartElement{}, protoErr("unexpected %T before stream header", tok)
+			return xml.StartElement{}, protoErr("end tag </%s> before stream header", tok.name.Local)
 		}
 	}
 }
@@ -257,18 +206,19 @@ func (er *elemReader) header() (xml.StartElement, error) {
 // the server closes the stream.
 func (er *elemReader) next(decode bool) (element, error) {
 	for {
-		before := er.raw.InputOffset()
+		before := er.tok.offset()
 		er.cap.setMark(before)
-		tok, err := er.dec.Token()
+		tok, err := er.tok.next()
 		if err != nil {
 			return element{}, er.wrap(err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch tok.kind {
+		case tokStart:
+			t := xml.StartElement{Name: tok.name, Attr: tok.attr}
 			el := element{name: t.Name, attr: t.Attr}
 			if decode && t.Name.Space == nsClient && isStanzaName(t.Name.Local) {
 				s := new(Stanza)
-				if derr := decodeElement(er.dec, er.raw.InputOffset, 0, t, s); derr != nil {
+				if derr := er.decodeElement(0, t, s); derr != nil {
 					if er.fatal(derr) {
 						return element{}, er.wrap(derr)
 					}
@@ -279,24 +229,25 @@ func (er *elemReader) next(decode bool) (element, error) {
 			}
 			// Whatever the decoder left of the element (all of it when not
 			// decoding, the rest after a rejection) is skipped.
-			for er.lim.depth > 1 {
-				if _, err := er.dec.Token(); err != nil {
+			for er.tok.depth > 1 {
+				if _, err := er.tok.next(); err != nil {
 					return element{}, er.wrap(err)
 				}
 			}
-			el.raw = bytes.Clone(er.cap.bytes(before, er.raw.InputOffset()))
+			er.tok.between()
+			el.raw = bytes.Clone(er.cap.bytes(before, er.tok.offset()))
 			if el.stanza != nil {
 				el.stanza.setRaw(el.raw, before)
 			}
 			return el, nil
-		case xml.EndElement:
+		case tokEnd:
 			return element{}, errStreamEnd
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
+		case tokText:
+			if len(bytes.TrimSpace(tok.text)) != 0 {
 				return element{}, protoErr("text between stanzas")
 			}
 		default:
-			return element{}, protoErr("unexpected %T in stream", tok)
+			return element{}, protoErr("XML declaration in stream")
 		}
 	}
 }
@@ -306,16 +257,16 @@ func (er *elemReader) next(decode bool) (element, error) {
 // reads the failure again and reports it). It does what the tokenizer's
 // next read would do, but from the caller's shallow frame: a reader that
 // idles here keeps a small stack. It returns at once unless the tokenizer
-// holds nothing (no byte read back, no element open below the root) and
-// every byte read so far was consumed. While it waits, the capture holds no
-// read buffer of its own (bufPool).
+// holds nothing (no element open below the root, no end tag owed, no
+// error) and every byte read so far was consumed. While it waits, the
+// capture holds no read buffer of its own (bufPool).
 func (er *elemReader) waitInput() {
 	c := er.cap
-	off := er.raw.InputOffset()
-	if er.lim.depth != 1 || c.err != nil || c.buffered() > 0 || off != c.base+int64(c.r) {
+	t := er.tok
+	if t.depth != 1 || t.closeNext || t.err != nil || c.err != nil || c.buffered() > 0 {
 		return
 	}
-	c.setMark(off)
+	c.setMark(t.offset())
 	c.release()
 	_ = c.fill()
 	c.take()

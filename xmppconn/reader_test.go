@@ -63,7 +63,8 @@ func TestReaderRejectsHostileStreams(t *testing.T) {
 		{"endless attribute", &repeatReader{prefix: []byte(clientHeader + "<message a='"), body: []byte("x")}, ErrStanzaTooLarge},
 		{"endless text", &repeatReader{prefix: []byte(clientHeader + "<message><body>"), body: []byte("lorem ipsum ")}, ErrStanzaTooLarge},
 		{"endless whitespace", &repeatReader{prefix: []byte(clientHeader), body: []byte(" \n")}, ErrStanzaTooLarge},
-		{"endless attributes", &repeatReader{prefix: []byte(clientHeader + "<message"), body: []byte(" a='1'")}, ErrStanzaTooLarge},
+		// The attribute limit applies as the tag is read, before the size limit.
+		{"endless attributes", &repeatReader{prefix: []byte(clientHeader + "<message"), body: []byte(" a='1'")}, errXMLLimit},
 		{"endless siblings", &repeatReader{prefix: []byte(clientHeader + "<message>"), body: []byte("<b/>")}, ErrStanzaTooLarge},
 		{"many attributes", strings.NewReader(clientHeader + "<message" + strings.Repeat(" a='1'", 1) + strings.Repeat(" b='1'", 0) + manyAttrs(100) + "/>"), ErrProtocol},
 		{"doctype before header", strings.NewReader("<?xml version='1.0'?><!DOCTYPE stream [<!ENTITY x 'y'>]>" + clientHeader), ErrProtocol},

@@ -91,8 +91,8 @@ type Carbon struct {
 // a *stanza.Node extension.
 func decodeStanza(raw []byte) (Stanza, error) {
 	er := newElemReader(bytes.NewReader(raw), len(raw)+1)
-	er.lim.depth = 1 // as if inside a stream root
-	er.dec.DefaultSpace = nsClient
+	er.tok.depth = 1 // as if inside a stream root
+	er.tok.defaultSpace = nsClient
 	el, err := er.next(true)
 	if err != nil {
 		return Stanza{}, err
@@ -136,9 +136,9 @@ func carbonFwd(c *Carbon) *Forwarded {
 	return &c.Forwarded
 }
 
-// decodeElement decodes the stanza whose start tag was just read from d.
-// pos returns the current input offset, to locate nested messages.
-func decodeElement(d *xml.Decoder, pos func() int64, depth int, start xml.StartElement, s *Stanza) error {
+// decodeElement decodes the stanza whose start tag the tokenizer read last.
+// depth counts the forwarded messages it is nested in.
+func (er *elemReader) decodeElement(depth int, start xml.StartElement, s *Stanza) error {
 	s.Name = start.Name.Local
 	var attrs stanza.Attrs
 	for _, a := range start.Attr {
@@ -151,7 +151,7 @@ func decodeElement(d *xml.Decoder, pos func() int64, depth int, start xml.StartE
 			attrs.From = a.Value
 		case a.Name.Space == "" && a.Name.Local == "to":
 			attrs.To = a.Value
-		case a.Name.Local == "lang" && (a.Name.Space == "xml" || a.Name.Space == "http://www.w3.org/XML/1998/namespace"):
+		case a.Name.Local == "lang" && (a.Name.Space == "xml" || a.Name.Space == xmlURL):
 			attrs.Lang = a.Value
 		}
 	}
@@ -159,7 +159,7 @@ func decodeElement(d *xml.Decoder, pos func() int64, depth int, start xml.StartE
 	switch s.Name {
 	case "iq":
 		iq := new(stanza.IQ)
-		if err := d.DecodeElement(iq, &start); err != nil {
+		if err := er.decodeReflect(iq, start); err != nil {
 			return err
 		}
 		iq.Lang = attrs.Lang
@@ -168,28 +168,28 @@ func decodeElement(d *xml.Decoder, pos func() int64, depth int, start xml.StartE
 	case "message":
 		m := &stanza.Message{XMLName: start.Name, Attrs: attrs}
 		s.Message = m
-		return eachChild(d, pos, func(c xml.StartElement, at int64) error {
-			if ok, err := decodeCommon(d, pos, depth, c, s); ok || err != nil {
+		return er.eachChild(func(c xml.StartElement, at int64) error {
+			if ok, err := er.decodeCommon(depth, c, s); ok || err != nil {
 				return err
 			}
 			if isClient(c.Name) {
 				switch c.Name.Local {
 				case "body":
-					return decodeFirstText(d, c, &m.Body)
+					return er.decodeFirstText(&m.Body)
 				case "subject":
-					return decodeFirstText(d, c, &m.Subject)
+					return er.decodeFirstText(&m.Subject)
 				case "thread":
-					return decodeFirstText(d, c, &m.Thread)
+					return er.decodeFirstText(&m.Thread)
 				case "error":
-					return d.DecodeElement(&m.Error, &c)
+					return er.decodeReflect(&m.Error, c)
 				}
 			}
-			ext := stanza.TypeRegistry.GetMsgExtension(c.Name)
-			if ext == nil {
-				ext = new(stanza.Node)
-			}
-			if err := d.DecodeElement(ext, &c); err != nil {
+			ext, err := er.decodeMsgExt(c)
+			if err != nil {
 				return err
+			}
+			if m.Extensions == nil {
+				m.Extensions = make([]stanza.MsgExtension, 0, 4) // a chat message has two or three
 			}
 			m.Extensions = append(m.Extensions, ext)
 			return nil
@@ -197,27 +197,24 @@ func decodeElement(d *xml.Decoder, pos func() int64, depth int, start xml.StartE
 	case "presence":
 		p := &stanza.Presence{XMLName: start.Name, Attrs: attrs}
 		s.Presence = p
-		return eachChild(d, pos, func(c xml.StartElement, at int64) error {
-			if ok, err := decodeCommon(d, pos, depth, c, s); ok || err != nil {
+		return er.eachChild(func(c xml.StartElement, at int64) error {
+			if ok, err := er.decodeCommon(depth, c, s); ok || err != nil {
 				return err
 			}
 			if isClient(c.Name) {
 				switch c.Name.Local {
 				case "show":
-					return d.DecodeElement(&p.Show, &c)
+					return er.decodeReflect(&p.Show, c)
 				case "status":
-					return decodeFirstText(d, c, &p.Status)
+					return er.decodeFirstText(&p.Status)
 				case "priority":
-					return d.DecodeElement(&p.Priority, &c)
+					return er.decodeReflect(&p.Priority, c)
 				case "error":
-					return d.DecodeElement(&p.Error, &c)
+					return er.decodeReflect(&p.Error, c)
 				}
 			}
-			ext := stanza.TypeRegistry.GetPresExtension(c.Name)
-			if ext == nil {
-				ext = new(stanza.Node)
-			}
-			if err := d.DecodeElement(ext, &c); err != nil {
+			ext, err := er.decodePresExt(c)
+			if err != nil {
 				return err
 			}
 			p.Extensions = append(p.Extensions, ext)
@@ -230,62 +227,37 @@ func decodeElement(d *xml.Decoder, pos func() int64, depth int, start xml.StartE
 func isClient(n xml.Name) bool { return n.Space == "" || n.Space == nsClient }
 
 // decodeFirstText keeps the first occurrence of a text child (several
-// bodies in different languages are allowed) and skips the others.
-//
-// It reads the tokens itself, as DecodeElement into a string would (the
-// element's own text, nested elements skipped), without reflection: the
-// body of every message passes here (BenchmarkEventPath).
-func decodeFirstText(d *xml.Decoder, c xml.StartElement, dst *string) error {
+// bodies in different languages are allowed) and skips the others. It
+// reads the element's own text, nested elements skipped, as DecodeElement
+// into a string would.
+func (er *elemReader) decodeFirstText(dst *string) error {
 	if *dst != "" {
-		return d.Skip()
+		return er.tok.skip()
 	}
-	var text string
-	var more []byte // when the text comes in several tokens
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			switch {
-			case more != nil:
-				more = append(more, t...)
-			case text == "":
-				text = string(t)
-			default:
-				more = append([]byte(text), t...)
-			}
-		case xml.StartElement:
-			if err := d.Skip(); err != nil {
-				return err
-			}
-		case xml.EndElement:
-			if more != nil {
-				text = string(more)
-			}
-			*dst = text
-			return nil
-		}
+	text, err := er.ownText(func(xml.StartElement) error { return er.tok.skip() })
+	if err != nil {
+		return err
 	}
+	*dst = text
+	return nil
 }
 
 // eachChild calls fn for every child element of the element whose start tag
 // was just read; fn must consume the child entirely. at is the offset of the
-// child's start tag in the decoder's input.
-func eachChild(d *xml.Decoder, pos func() int64, fn func(c xml.StartElement, at int64) error) error {
+// child's start tag in the input.
+func (er *elemReader) eachChild(fn func(c xml.StartElement, at int64) error) error {
 	for {
-		at := pos()
-		tok, err := d.Token()
+		at := er.tok.offset()
+		tok, err := er.tok.next()
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if err := fn(t, at); err != nil {
+		switch tok.kind {
+		case tokStart:
+			if err := fn(xml.StartElement{Name: tok.name, Attr: tok.attr}, at); err != nil {
 				return err
 			}
-		case xml.EndElement:
+		case tokEnd:
 			return nil
 		}
 	}
@@ -293,59 +265,59 @@ func eachChild(d *xml.Decoder, pos func() int64, fn func(c xml.StartElement, at 
 
 // decodeCommon handles the children shared by messages and presences that
 // this package decodes itself. It reports whether it consumed the child.
-func decodeCommon(d *xml.Decoder, pos func() int64, depth int, c xml.StartElement, s *Stanza) (bool, error) {
+func (er *elemReader) decodeCommon(depth int, c xml.StartElement, s *Stanza) (bool, error) {
 	switch c.Name.Space {
 	case nsSID:
 		switch c.Name.Local {
 		case "stanza-id":
 			s.StanzaIDs = append(s.StanzaIDs, StanzaID{ID: attr(c, "id"), By: attr(c, "by")})
-			return true, d.Skip()
+			return true, er.tok.skip()
 		case "origin-id":
 			s.OriginID = attr(c, "id")
-			return true, d.Skip()
+			return true, er.tok.skip()
 		}
 	case nsDelay:
 		if c.Name.Local == "delay" {
 			s.Delay = parseDelay(c)
-			return true, d.Skip()
+			return true, er.tok.skip()
 		}
 	case nsMAM:
 		if c.Name.Local == "result" && depth < maxForwardDepth {
 			r := &MAMResult{QueryID: attr(c, "queryid"), ID: attr(c, "id")}
 			s.MAM = r
-			return true, decodeForwardedIn(d, pos, depth, &r.Forwarded)
+			return true, er.decodeForwardedIn(depth, &r.Forwarded)
 		}
 	case nsCarbons:
 		if (c.Name.Local == "sent" || c.Name.Local == "received") && depth < maxForwardDepth {
 			cb := &Carbon{Sent: c.Name.Local == "sent"}
 			s.Carbon = cb
-			return true, decodeForwardedIn(d, pos, depth, &cb.Forwarded)
+			return true, er.decodeForwardedIn(depth, &cb.Forwarded)
 		}
 	}
 	return false, nil
 }
 
 // decodeForwardedIn decodes the <forwarded/> child of a MAM result or carbon.
-func decodeForwardedIn(d *xml.Decoder, pos func() int64, depth int, f *Forwarded) error {
-	return eachChild(d, pos, func(c xml.StartElement, _ int64) error {
+func (er *elemReader) decodeForwardedIn(depth int, f *Forwarded) error {
+	return er.eachChild(func(c xml.StartElement, _ int64) error {
 		if c.Name.Space != nsForward || c.Name.Local != "forwarded" {
-			return d.Skip()
+			return er.tok.skip()
 		}
-		return eachChild(d, pos, func(c xml.StartElement, at int64) error {
+		return er.eachChild(func(c xml.StartElement, at int64) error {
 			switch {
 			case c.Name.Space == nsDelay && c.Name.Local == "delay":
 				f.Delay = parseDelay(c)
-				return d.Skip()
+				return er.tok.skip()
 			case c.Name.Space == nsClient && c.Name.Local == "message" && f.Message == nil:
 				inner := new(Stanza)
-				if err := decodeElement(d, pos, depth+1, c, inner); err != nil {
+				if err := er.decodeElement(depth+1, c, inner); err != nil {
 					return err
 				}
-				inner.rawFrom, inner.rawTo = at, pos()
+				inner.rawFrom, inner.rawTo = at, er.tok.offset()
 				f.Message = inner
 				return nil
 			}
-			return d.Skip()
+			return er.tok.skip()
 		})
 	})
 }
