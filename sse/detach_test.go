@@ -54,6 +54,12 @@ func (w hijackSpy) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w hijackSpy) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func newDetachedServer(t *testing.T, wrap func(http.ResponseWriter) http.ResponseWriter) *detachedServer {
+	return newDetachedServerTLS(t, wrap, false)
+}
+
+// newDetachedServerTLS is newDetachedServer over TLS with HTTP/2 when h2
+// is set.
+func newDetachedServerTLS(t *testing.T, wrap func(http.ResponseWriter) http.ResponseWriter, h2 bool) *detachedServer {
 	t.Helper()
 	checkGoroutines(t)
 	h, err := sse.New(sse.Config{Logger: testLogger(t)})
@@ -62,7 +68,7 @@ func newDetachedServer(t *testing.T, wrap func(http.ResponseWriter) http.Respons
 	}
 	d := &detachedServer{hub: h, cancels: make(chan context.CancelCauseFunc, 1),
 		returned: make(chan error, 1), dones: make(chan error, 1), bufs: make(chan netHTTPBuffers, 1)}
-	d.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	d.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wrap != nil {
 			w = wrap(w)
 		} else {
@@ -76,6 +82,12 @@ func newDetachedServer(t *testing.T, wrap func(http.ResponseWriter) http.Respons
 		})
 		d.returned <- err
 	}))
+	if h2 {
+		d.ts.EnableHTTP2 = true
+		d.ts.StartTLS()
+	} else {
+		d.ts.Start()
+	}
 	t.Cleanup(func() {
 		h.EndStreams()
 		d.ts.Close()
@@ -215,6 +227,48 @@ func TestDetachedStreamWithoutTakeOver(t *testing.T) {
 			if ev, err := rd.Next(); err != nil || ev.Name != "chatapi.close" {
 				t.Fatalf("close event: %+v %v", ev, err)
 			}
+		}
+		if err := <-d.dones; err != nil {
+			t.Fatalf("%s: done(%v), want nil", how, err)
+		}
+		if err := <-d.returned; err != nil {
+			t.Fatalf("%s: ServeStreamDetached: %v", how, err)
+		}
+		waitCount(t, d.hub, 0)
+	}
+}
+
+// TestDetachedStreamHTTP2: an HTTP/2 stream cannot be taken over; it is
+// served as ServeStream serves it, done called before the return, and
+// the client leaving (a stream reset, seen only in the request's
+// context) ends it.
+func TestDetachedStreamHTTP2(t *testing.T) {
+	d := newDetachedServerTLS(t, nil, true)
+	for _, how := range []string{"client-leaves", "end-user"} {
+		resp, err := d.ts.Client().Get(d.ts.URL + "/?user=dave")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("served over %s, want HTTP/2", resp.Proto)
+		}
+		rd := ssetest.NewReader(resp.Body)
+		if ev, err := rd.Next(); err != nil || ev.Name != "hello" {
+			t.Fatalf("hello: %+v %v", ev, err)
+		}
+		<-d.cancels
+		d.hub.Publish("dave", "chat", []byte(how))
+		if ev, err := rd.Next(); err != nil || ev.Data != how {
+			t.Fatalf("event: %+v %v", ev, err)
+		}
+		if how == "client-leaves" {
+			resp.Body.Close()
+		} else {
+			d.hub.EndUser("dave", "logout")
+			if ev, err := rd.Next(); err != nil || ev.Name != "chatapi.close" {
+				t.Fatalf("close event: %+v %v", ev, err)
+			}
+			resp.Body.Close()
 		}
 		if err := <-d.dones; err != nil {
 			t.Fatalf("%s: done(%v), want nil", how, err)
