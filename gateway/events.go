@@ -124,36 +124,50 @@ func (s *Server) sessionEnded(user, reason string) {
 // StreamEvents serves GET /sse: the user's chatapi.* events as
 // Server-Sent Events. The token comes from the Authorization header or
 // ?token=; the stream ends when the token expires or is revoked.
+//
+// An HTTP/1.1 stream outlives this handler (sse.Hub.ServeStreamDetached):
+// once the hub has taken its connection over, the handler returns, and
+// what ends with the stream (the stream's slot in the limits, the
+// session's grace, the token's registration, the event log's follow)
+// is undone by the hub's goroutine when the stream ends. So an idle
+// stream waits on a shallow stack of its own, not under echo's
+// middleware and net/http's connection loop, whose buffers it leaves to
+// the garbage collector.
 func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 	cl := claimsOf(c)
+	var end undoList // what ends with the stream, run in reverse
+	defer func() { end.run() }()
 	// Stream limits (limits.go): counted before any session work.
 	release, err := s.openStream(c, cl.Subject)
 	if err != nil {
 		return err
 	}
-	defer release()
+	end.add(release)
 	sess, err := s.sessionFor(c.Request().Context(), cl)
 	if err != nil {
 		return err
 	}
 	// The session's grace (ManagerConfig.IdleTimeout) counts from the end
 	// of the user's last stream.
-	defer sess.Touch()
+	end.add(sess.Touch)
+	// The stream's own context: the request's ends when this handler
+	// returns, which a detached stream outlives.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(c.Request().Context()))
+	end.add(func() { cancel(nil) })
 	if rs, ok := sess.(*remoteSession); ok { // the owner does not see this stream
-		defer rs.hold()()
-		defer s.watchOwner(c.Request().Context(), rs)() // ownerwatch.go
+		// Made for this request, it outlives it with the stream: its
+		// calls (hold's touches) run under the stream's context.
+		rs.ctx = ctx
+		end.add(rs.hold())
+		end.add(s.watchOwner(ctx, rs)) // ownerwatch.go
 	}
 	// The stream ends, with a last event saying why, when its token is
 	// revoked (logout) or expires.
-	ctx, cancel := context.WithCancelCause(c.Request().Context())
-	defer cancel(nil)
 	ctx, stop := context.WithDeadlineCause(ctx, cl.ExpiresAt, &sse.End{Reason: chatapi.CloseExpired})
-	defer stop()
-	unregister := s.streams.add(cl.ID, cancel)
-	defer unregister()
+	end.add(func() { stop() })
+	end.add(s.streams.add(cl.ID, cancel))
 	if cl.Family != "" { // a logout or a reuse revokes the whole family
-		unregister := s.streams.add(familyKey(cl.Family), cancel)
-		defer unregister()
+		end.add(s.streams.add(familyKey(cl.Family), cancel))
 	}
 
 	local := localPart(cl.Subject)
@@ -176,24 +190,48 @@ func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 		if err != nil {
 			return wrap(http.StatusServiceUnavailable, "the event log cannot be reached", err)
 		}
-		defer stop()
+		end.add(stop)
 	}
 	// chatapi.xmpp only for streams that ask for it (?raw=true).
 	var omit []string
 	if params.Raw == nil || !*params.Raw {
 		omit = []string{chatapi.EventXMPP}
 	}
-	err = s.hub.ServeStream(c.Response(), c.Request().WithContext(ctx), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello}, omit...)
+	// From here the hub runs end, whether it returns first or not.
+	ended := end.take()
+	err = s.hub.ServeStreamDetached(ctx, c.Response(), c.Request(), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello}, func(error) { ended.run() }, omit...)
+	if err == nil {
+		return nil
+	}
+	ended.run() // the stream never started
 	if err == sse.ErrClosed {
 		return errorf(http.StatusServiceUnavailable, "the gateway is shutting down")
 	}
 	if errors.Is(err, sse.ErrUnavailable) {
 		return wrap(http.StatusServiceUnavailable, "the event log cannot be reached", err)
 	}
-	if err != nil && !c.Response().Committed {
-		return err
+	return err
+}
+
+// undoList collects what must be undone when something ends, as a
+// function's defers do, for a stream whose end may come after its
+// handler has returned.
+type undoList []func()
+
+func (u *undoList) add(f func()) { *u = append(*u, f) }
+
+// take returns the list and leaves u empty: its new owner runs it.
+func (u *undoList) take() undoList {
+	l := *u
+	*u = nil
+	return l
+}
+
+// run calls the functions in reverse order of their adding.
+func (u undoList) run() {
+	for i := len(u) - 1; i >= 0; i-- {
+		u[i]()
 	}
-	return nil
 }
 
 // streamRegistry lets a logout end the streams opened with the token it

@@ -20,12 +20,12 @@ var (
 )
 
 // TestIntegrationIdleCostPerUser: a logged-in user with one open stream
-// costs the server two goroutines: the HTTP connection serving the stream,
-// which waits in a read of its taken-over connection (sse/park.go: no
-// background read by net/http), and the reader of the user's XMPP
-// connection, which runs the session too (xmppconn/inline.go). The
-// test clients live in the same process, so it counts the server's by
-// their stacks. With -gateway.idleprofile it writes a heap profile (every
+// costs the server two goroutines: the stream's, which waits in a read of
+// its taken-over connection (sse/park.go: no background read by net/http)
+// on a stack of its own, the handler having returned (sse/detach.go), and
+// the reader of the user's XMPP connection, which runs the session too
+// (xmppconn/inline.go). The test clients live in the same process, so it
+// counts the server's by their stacks. With -gateway.idleprofile it writes a heap profile (every
 // allocation sampled) while the users idle; the client's allocations are
 // in it too, under gatewaytest and net/http's client.
 //
@@ -76,12 +76,14 @@ func TestIntegrationIdleCostPerUser(t *testing.T) {
 }
 
 // serverGoroutines counts the goroutines of the gateway's side: HTTP
-// connections being served and XMPP connections.
+// connections being served, streams that outlived their handler
+// (sse.Hub.ServeStreamDetached) and XMPP connections.
 func serverGoroutines() int {
 	buf := make([]byte, 8<<20)
 	n := 0
 	for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "net/http.(*conn).serve") || strings.Contains(g, "net/http.(*connReader).backgroundRead") || strings.Contains(g, "/xmppconn.") {
+		if strings.Contains(g, "net/http.(*conn).serve") || strings.Contains(g, "net/http.(*connReader).backgroundRead") ||
+			strings.Contains(g, "/sse.(*Hub).serveParked") || strings.Contains(g, "/xmppconn.") {
 			n++
 		}
 	}

@@ -130,19 +130,19 @@ var (
 )
 
 func (w *countingWriter) Write(b []byte) (int, error) {
-	w.count(b)
+	w.m.count(b)
 	return w.ResponseWriter.Write(b)
 }
 
 // count counts the events and the close event in b, a part of a stream's
 // body.
-func (w *countingWriter) count(b []byte) {
+func (m *metrics) count(b []byte) {
 	n := bytes.Count(b, idLine)
 	if bytes.HasPrefix(b, idLine[1:]) {
 		n++
 	}
 	if n > 0 {
-		w.m.eventsOut.Add(float64(n))
+		m.eventsOut.Add(float64(n))
 	}
 	if i := bytes.Index(b, closeFrame); i >= 0 {
 		data := b[i+len(closeFrame):]
@@ -158,7 +158,7 @@ func (w *countingWriter) count(b []byte) {
 			default:
 				ev.Reason = "other"
 			}
-			w.m.streamsEnded.WithLabelValues(ev.Reason).Inc()
+			m.streamsEnded.WithLabelValues(ev.Reason).Inc()
 		}
 	}
 }
@@ -171,19 +171,21 @@ func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &countingConn{Conn: c, w: w}, brw, nil
+	return &countingConn{Conn: c, m: w.m}, brw, nil
 }
 
 // countingConn is a taken-over stream's connection, counted as
 // countingWriter counts (the chunk framing around each write holds no
-// "id:" line).
+// "id:" line). It holds the metrics, not the countingWriter: a stream
+// that outlives its handler (sse.Hub.ServeStreamDetached) must not keep
+// net/http's ResponseWriter, and with it the connection's buffers, alive.
 type countingConn struct {
 	net.Conn
-	w *countingWriter
+	m *metrics
 }
 
 func (c *countingConn) Write(b []byte) (int, error) {
-	c.w.count(b)
+	c.m.count(b)
 	return c.Conn.Write(b)
 }
 

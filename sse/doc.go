@@ -64,8 +64,13 @@
 // wakes the user's streams. Events are delivered to each stream in the
 // order Publish calls for that user were serialized.
 //
-// The hub starts no goroutines of its own. Each stream runs in the goroutine
-// that calls ServeStream (the net/http connection goroutine). A stream has
+// The hub starts no goroutines of its own but for detached streams. Each
+// stream runs in the goroutine that calls ServeStream (the net/http
+// connection goroutine), except an HTTP/1.1 stream served by
+// [Hub.ServeStreamDetached]: once its connection is taken over, it runs in
+// a goroutine the hub starts, which ends with the stream after calling the
+// caller's done, so that the handler's goroutine (and its deep stack, and
+// net/http's buffers) need not wait for the stream's end. A stream has
 // no queue: it is a cursor into the user's log, and when woken it copies
 // out the frames logged since its last write and writes them in one write
 // and one flush, under a write deadline of about Config.WriteTimeout set
@@ -83,5 +88,5 @@
 // [Hub.EndStreams] asks every stream to end and returns at once; it is meant
 // for [http.Server.RegisterOnShutdown], since Shutdown otherwise waits for
 // streams that never go idle. [Hub.Close] ends every stream and returns once
-// every ServeStream call has returned.
+// every ServeStream call has returned and every detached stream's done has.
 package sse

@@ -7,11 +7,13 @@ import (
 
 // entry is one logged event, already encoded as an SSE frame.
 type entry struct {
-	at    time.Time
+	at    int64 // when it was logged, in Unix nanoseconds (a time.Time is three words; a step of the wall clock moves LogAge by as much)
 	frame []byte
 }
 
-// ring is a FIFO of entries that grows on demand up to its limit.
+// ring is a FIFO of entries that grows on demand up to its limit. It
+// starts small: most users' logs hold a handful of events (an idle user's,
+// a presence or two), and each user has one.
 type ring struct {
 	buf  []entry
 	head int
@@ -23,7 +25,7 @@ func (r *ring) at(i int) *entry { return &r.buf[(r.head+i)%len(r.buf)] }
 // push appends e; the caller keeps r.n below limit (by popping) first.
 func (r *ring) push(e entry, limit int) {
 	if r.n == len(r.buf) {
-		size := min(max(2*len(r.buf), 8), limit)
+		size := min(max(2*len(r.buf), 2), limit)
 		buf := make([]entry, size)
 		for i := 0; i < r.n; i++ {
 			buf[i] = *r.at(i)
@@ -96,7 +98,7 @@ func (l *userLog) appendLocked(cfg *Config, name string, data []byte, now time.T
 	for l.ring.n >= cfg.LogEvents {
 		l.bytes -= len(l.ring.pop().frame)
 	}
-	l.ring.push(entry{at: now, frame: frame}, cfg.LogEvents)
+	l.ring.push(entry{at: now.UnixNano(), frame: frame}, cfg.LogEvents)
 	l.bytes += len(frame)
 	for _, s := range l.subs {
 		if !s.ended {
@@ -137,7 +139,7 @@ func (l *userLog) endSlowLocked(s *subscriber) {
 func (l *userLog) trimLocked(cfg *Config, now time.Time) {
 	for l.ring.n > 0 {
 		e := l.ring.at(0)
-		if l.bytes <= cfg.LogBytes && (cfg.LogAge < 0 || now.Sub(e.at) <= cfg.LogAge) {
+		if l.bytes <= cfg.LogBytes && (cfg.LogAge < 0 || time.Duration(now.UnixNano()-e.at) <= cfg.LogAge) {
 			break
 		}
 		l.bytes -= len(l.ring.pop().frame)

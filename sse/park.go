@@ -42,12 +42,20 @@ func (s *subscriber) poke() {
 }
 
 // takeOver takes the stream's connection from net/http after the header
-// has been written; nil when that is not possible.
-func takeOver(rc *http.ResponseController, r *http.Request) net.Conn {
+// has been written and makes out write to it; nil when that is not
+// possible.
+//
+// The stream keeps nothing of net/http's but the connection: not the
+// bufio.ReadWriter Hijack returns (net/http's 4 KiB read and write
+// buffers; the body is written to the connection in one write per batch,
+// from the hub's pooled buffer), nor the ResponseWriter. So once the
+// handler has returned (ServeStreamDetached), nothing holds net/http's
+// connection state and the garbage collector takes it.
+func takeOver(out *writer, r *http.Request) net.Conn {
 	if r.ProtoMajor != 1 || r.ProtoMinor != 1 {
 		return nil
 	}
-	c, brw, err := rc.Hijack()
+	c, brw, err := out.rc.Hijack()
 	if err != nil {
 		return nil
 	}
@@ -59,6 +67,8 @@ func takeOver(rc *http.ResponseController, r *http.Request) net.Conn {
 	}
 	// net/http took the background read down; the header went out.
 	c.SetDeadline(time.Time{})
+	// Taking over cleared the write deadline: the next write sets one.
+	out.w, out.c, out.rc, out.deadline = chunked{c}, c, nil, time.Time{}
 	return c
 }
 
@@ -81,10 +91,10 @@ func (w chunked) Write(p []byte) (int, error) {
 
 // serveParked is ServeStream's loop for a taken-over stream: it returns
 // what ServeStream returns, having written the end of the body.
-func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Conn, spare [][]byte) error {
+func (h *Hub) serveParked(ctx context.Context, s *subscriber, out *writer, c net.Conn, spare [][]byte) error {
 	s.conn.Store(&parked{c})
 	defer c.Close()
-	stop := context.AfterFunc(r.Context(), s.poke)
+	stop := context.AfterFunc(ctx, s.poke)
 	defer stop()
 	// An event published before the connection was stored has its wake
 	// token, which the loop below sees first.
@@ -97,16 +107,16 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 	var junk [64]byte
 	for {
 		select {
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			var end *End
-			if errors.As(context.Cause(r.Context()), &end) {
+			if errors.As(context.Cause(ctx), &end) {
 				s.end(end.Reason, end.Resume)
 				err := out.write(nil, nil, h.closeFrame(end.Reason, end.Resume))
-				return h.finishParked(r, s, out, err)
+				return h.finishParked(ctx, s, out, err)
 			}
 			// Ended by the caller without a reason: the body ends
 			// cleanly, as net/http ends it when a handler returns.
-			return h.finishParked(r, s, out, nil)
+			return h.finishParked(ctx, s, out, nil)
 		case <-s.done:
 			s.log.mu.RLock()
 			reason, resume, q := s.reason, s.resume, s.tail
@@ -115,11 +125,11 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 			if reason == ReasonSlow {
 				err = errors.Join(ErrSlow, err)
 			}
-			return h.finishParked(r, s, out, err)
+			return h.finishParked(ctx, s, out, err)
 		case <-s.wake:
 			var err error
 			if spare, err = s.writeWoken(out, spare); err != nil {
-				return h.ended(r, s, err)
+				return h.ended(ctx, s, err)
 			}
 			continue
 		default:
@@ -134,7 +144,7 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 		if hb := h.cfg.Heartbeat; hb > 0 {
 			if now.Sub(out.last) >= hb {
 				if err := out.write([]byte(": ping\n"), nil, nil); err != nil {
-					return h.ended(r, s, err)
+					return h.ended(ctx, s, err)
 				}
 				continue
 			}
@@ -146,11 +156,11 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 		c.SetReadDeadline(wake)
 		// A poke between the select above and this deadline was
 		// overwritten by it; what caused it is visible now.
-		if len(s.wake) > 0 || isClosed(s.done) || r.Context().Err() != nil {
+		if len(s.wake) > 0 || isClosed(s.done) || ctx.Err() != nil {
 			continue
 		}
 		if _, err := c.Read(junk[:]); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-			return h.ended(r, s, nil) // the client went away
+			return h.ended(ctx, s, nil) // the client went away
 		}
 		// Bytes from the client (none are expected) are dropped.
 	}
@@ -160,13 +170,13 @@ func (h *Hub) serveParked(r *http.Request, s *subscriber, out *writer, c net.Con
 // event, unless that failed. The stream leaves the hub first, as a stream
 // served by net/http does before net/http ends its body: a client that has
 // read the end finds the stream no longer counted.
-func (h *Hub) finishParked(r *http.Request, s *subscriber, out *writer, err error) error {
+func (h *Hub) finishParked(ctx context.Context, s *subscriber, out *writer, err error) error {
 	h.unsubscribe(s)
 	if err == nil || errors.Is(err, ErrSlow) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		out.c.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 		out.c.Write([]byte("0\r\n\r\n"))
 	}
-	return h.ended(r, s, err)
+	return h.ended(ctx, s, err)
 }
 
 func isClosed(ch <-chan struct{}) bool {

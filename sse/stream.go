@@ -234,13 +234,31 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // write failed; and nil when the client left or the hub ended the stream for
 // another reason.
 func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, hello Event, omit ...string) error {
-	s, st, err := h.subscribe(r.Context(), user, LastEventID(r), omit)
-	if err != nil {
+	s, out, spare, err := h.open(w, r, user, hello, omit)
+	if s == nil {
 		return err
 	}
 	defer h.unsubscribe(s)
+	ctx := r.Context()
+	if err != nil {
+		return h.ended(ctx, s, err)
+	}
+	if c := takeOver(out, r); c != nil {
+		return h.serveParked(ctx, s, out, c, spare)
+	}
+	return h.serveLoop(ctx, s, out, spare)
+}
 
-	out := &writer{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
+// open registers the stream, writes its header and its first batch (the
+// hello, a reset, the replay or its start), and returns the stream and its
+// writer. s is nil when nothing was written (ErrClosed, ErrUnavailable);
+// otherwise err is the first write's error.
+func (h *Hub) open(w http.ResponseWriter, r *http.Request, user string, hello Event, omit []string) (s *subscriber, out *writer, spare [][]byte, err error) {
+	s, st, err := h.subscribe(r.Context(), user, LastEventID(r), omit)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out = &writer{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
@@ -264,19 +282,19 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 	// The replay, or its first batch, goes out with the hello.
 	q, more := s.take(st.replay)
 	st = start{}
-	err = out.write(pre, q, nil)
-	if err != nil {
-		return h.ended(r, s, err)
+	if err := out.write(pre, q, nil); err != nil {
+		return s, out, nil, err
 	}
 	if more {
 		s.signal()
 	}
-	if c := takeOver(out.rc, r); c != nil {
-		// Taking over cleared the write deadline: the next write sets one.
-		out.w, out.c, out.deadline = chunked{c}, c, time.Time{}
-		return h.serveParked(r, s, out, c, recycle(q))
-	}
+	return s, out, recycle(q), nil
+}
 
+// serveLoop is ServeStream's loop for a stream net/http keeps serving
+// (HTTP/2, or a ResponseWriter that cannot be taken over); ctx ends it as
+// the request's context does.
+func (h *Hub) serveLoop(ctx context.Context, s *subscriber, out *writer, spare [][]byte) error {
 	// The heartbeat timer is not reset on every write (a timer reset per
 	// event per stream is a cost under load): when it fires after a write,
 	// it is set again for the rest of the silence.
@@ -295,22 +313,21 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 		maxAge = t.C
 	}
 
-	spare := recycle(q)
 	for {
 		select {
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			var end *End
-			if errors.As(context.Cause(r.Context()), &end) {
+			if errors.As(context.Cause(ctx), &end) {
 				// Ended by the caller, not by the client: say why.
 				s.end(end.Reason, end.Resume)
 				err := out.write(nil, nil, h.closeFrame(end.Reason, end.Resume))
-				return h.ended(r, s, err)
+				return h.ended(ctx, s, err)
 			}
-			return h.ended(r, s, nil)
+			return h.ended(ctx, s, nil)
 		case <-s.wake:
 			var err error
 			if spare, err = s.writeWoken(out, spare); err != nil {
-				return h.ended(r, s, err)
+				return h.ended(ctx, s, err)
 			}
 		case <-heartbeat:
 			if silent := time.Since(out.last); silent < h.cfg.Heartbeat {
@@ -318,7 +335,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 				continue
 			}
 			if err := out.write([]byte(": ping\n"), nil, nil); err != nil {
-				return h.ended(r, s, err)
+				return h.ended(ctx, s, err)
 			}
 			beat.Reset(h.cfg.Heartbeat)
 		case <-maxAge:
@@ -331,7 +348,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, user string, h
 			if reason == ReasonSlow {
 				err = errors.Join(ErrSlow, err)
 			}
-			return h.ended(r, s, err)
+			return h.ended(ctx, s, err)
 		}
 	}
 }
@@ -348,11 +365,10 @@ type End struct {
 func (e *End) Error() string { return "sse: stream ended: " + e.Reason }
 
 // ended logs the end of a stream and returns err.
-func (h *Hub) ended(r *http.Request, s *subscriber, err error) error {
+func (h *Hub) ended(ctx context.Context, s *subscriber, err error) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, ErrSlow) {
 		err = fmt.Errorf("%w: %w", ErrSlow, err)
 	}
-	ctx := r.Context()
 	if h.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.mu.RLock()
 		reason := s.reason

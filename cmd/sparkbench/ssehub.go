@@ -22,7 +22,8 @@ import (
 // serves one sse.Hub, configured as cmd/sparkgate configures the
 // gateway's, over plain net/http with these two routes:
 //
-//	GET  /sse?user=U      the user's stream (ServeStream, hello onConnect)
+//	GET  /sse?user=U      the user's stream (ServeStreamDetached, as the
+//	                      gateway serves it; hello onConnect)
 //	POST /publish?user=U  the body published as one chatapi.chat event
 //
 // No authentication: it listens on loopback only, for the bench's run.
@@ -38,7 +39,8 @@ func hubHandler(hub *sse.Hub) http.Handler {
 			http.Error(w, "user missing", http.StatusBadRequest)
 			return
 		}
-		if err := hub.ServeStream(w, r, user, hello); errors.Is(err, sse.ErrClosed) {
+		ctx := context.WithoutCancel(r.Context())
+		if err := hub.ServeStreamDetached(ctx, w, r, user, hello, func(error) {}); errors.Is(err, sse.ErrClosed) {
 			http.Error(w, "closed", http.StatusServiceUnavailable)
 		}
 	})
