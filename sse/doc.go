@@ -66,10 +66,11 @@
 //
 // The hub starts no goroutines of its own. Each stream runs in the goroutine
 // that calls ServeStream (the net/http connection goroutine). A stream has
-// no queue: it is a cursor into the user's log, and when woken it copies
-// out the frames logged since its last write and writes them in one write
-// and one flush, under a write deadline of about Config.WriteTimeout set
-// through [http.ResponseController]. So a burst of events (a room's
+// no queue: it is a cursor into the user's log, and when woken it lets the
+// other ready goroutines run once (so that events published meanwhile
+// join the batch), copies out the frames logged since its last write and
+// writes them in one write and one flush, under a write deadline of about
+// Config.WriteTimeout set through [http.ResponseController]. So a burst of events (a room's
 // occupant list on entry) costs a stream nothing but a wake until it writes
 // them, and a stream that falls behind costs no memory beyond the log. A
 // stream is ended as slow when the log has to drop an event it has not
