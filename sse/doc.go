@@ -71,8 +71,9 @@
 // a goroutine the hub starts, which ends with the stream after calling the
 // caller's done, so that the handler's goroutine (and its deep stack, and
 // net/http's buffers) need not wait for the stream's end. A stream has
-// no queue: it is a cursor into the user's log, and when woken it copies
-// out the frames logged since its last write and writes them in one write
+// no queue: it is a cursor into the user's log, and when woken it lets
+// the other ready goroutines run once (so that events published meanwhile
+// join the batch), copies out the frames logged since its last write and writes them in one write
 // and one flush, under a write deadline of about Config.WriteTimeout set
 // through [http.ResponseController]. So a burst of events (a room's
 // occupant list on entry) costs a stream nothing but a wake until it writes

