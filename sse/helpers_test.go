@@ -133,6 +133,20 @@ func (s *server) do(t *testing.T, req *http.Request, cancel context.CancelFunc) 
 	return st
 }
 
+// waitNoStreams waits until the hub has seen every stream of user end: a
+// closed client is noticed by its stream's goroutine, which a loaded
+// machine may run late, and until then the stream counts (a stream still
+// counted when the log drops events it lacks is ended as slow, which
+// lowers what the log counts as received).
+func (s *server) waitNoStreams(t *testing.T, user string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); s.hub.Streams(user) != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still has %d streams", user, s.hub.Streams(user))
+		}
+	}
+}
+
 func (st *stream) close() {
 	st.cancel()
 	st.resp.Body.Close()

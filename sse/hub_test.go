@@ -179,6 +179,7 @@ func TestResume(t *testing.T) {
 	st.expect(t, "chatapi.chat", "3")
 	tab.close()
 	st.close()
+	s.waitNoStreams(t, "alice")
 
 	for i := 4; i < 8; i++ {
 		s.hub.Publish("alice", "chatapi.chat", payload(i))
@@ -194,11 +195,13 @@ func TestResume(t *testing.T) {
 		}
 	})
 	t.Run("oldest-kept-boundary", func(t *testing.T) {
+		s.waitNoStreams(t, "alice")        // the last subtest's stream
 		st := s.open(t, "alice", gen+"-4") // event 5 is the oldest kept: no gap
 		st.expect(t, "onConnect", `{"username":"alice"}`)
 		st.expect(t, "chatapi.chat", "4")
 	})
 	t.Run("up-to-date", func(t *testing.T) {
+		s.waitNoStreams(t, "alice") // the last subtest's stream
 		st := s.open(t, "alice", gen+"-8")
 		st.expect(t, "onConnect", `{"username":"alice"}`)
 		s.hub.Publish("alice", "chatapi.chat", payload(8)) // the next event is the live one
@@ -207,6 +210,7 @@ func TestResume(t *testing.T) {
 		}
 	})
 	t.Run("last-event-id-too-old", func(t *testing.T) {
+		s.waitNoStreams(t, "alice") // the last subtest's stream
 		st := s.open(t, "alice", gen+"-3")
 		st.expect(t, "onConnect", `{"username":"alice"}`)
 		ev := st.expect(t, "chatapi.reset", `{"reason":"expired","lastEventId":"`+gen+`-3"}`)

@@ -152,6 +152,20 @@ func clickConv(t *testing.T, p *browsertest.Page, jid string) {
 	clickNow(t, p, convButton(jid))
 }
 
+// dropStreams cuts every event stream of e, as a lost connection would,
+// and fails the test if there was none. Each page is told to expect the
+// browser's complaint about the cut response (ERR_INCOMPLETE_CHUNKED_ENCODING:
+// a stream on a taken-over connection ends with the connection).
+func dropStreams(t *testing.T, e *gatewayenv.Env, pages ...*browsertest.Page) {
+	t.Helper()
+	for _, p := range pages {
+		p.AllowText("ERR_INCOMPLETE_CHUNKED_ENCODING")
+	}
+	if n := e.DropStreams(); n == 0 {
+		t.Fatal("no open stream to cut")
+	}
+}
+
 // clickAction clicks the open conversation's action id (a button of
 // .conv-actions), through the "More" menu where the screen is narrow enough
 // to have one (convmenu.js).
@@ -252,9 +266,7 @@ func chatJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 
 	// The stream drops (as a network would); alice writes while it is down.
 	tokAlice := e.Login(t, alice.Name, alice.Password)
-	if n := e.DropStreams(); n == 0 {
-		t.Fatal("no stream to drop")
-	}
+	dropStreams(t, e, alice.p, bob.p, tab2)
 	r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(bob.Name), tokAlice, "text/plain", "while dropped")
 	if r.Status != http.StatusOK {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
@@ -270,7 +282,7 @@ func chatJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 	// sent meanwhile arrives once.
 	bob.p.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED")
 	setOffline(t, bob.p, true)
-	e.DropStreams()
+	dropStreams(t, e, alice.p, bob.p, tab2)
 	bob.p.Wait(t, `["offline", "reconnecting"].includes(document.body.dataset.conn)`)
 	r = e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(bob.Name), tokAlice, "text/plain", "while offline")
 	if r.Status != http.StatusOK {

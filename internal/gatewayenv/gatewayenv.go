@@ -298,12 +298,23 @@ func (e *Env) track(h http.Handler) http.Handler {
 }
 
 // DropStreams ends every open event stream abruptly, without a final
-// event, as a lost connection would, and reports how many it ended.
+// event, as a lost connection would, and reports how many it ended. A
+// stream still in its handler (HTTP/2) is cancelled; one that took its
+// connection over and outlives its handler (sse/detach.go) loses the
+// connection.
 func (e *Env) DropStreams() int {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	n := len(e.streams)
 	for _, cancel := range e.streams {
 		cancel()
 	}
-	return len(e.streams)
+	conns := e.hijacked
+	e.hijacked = nil
+	e.mu.Unlock()
+	for _, c := range conns {
+		if c.Close() == nil { // an error: the stream had ended already
+			n++
+		}
+	}
+	return n
 }
