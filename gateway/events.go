@@ -76,10 +76,7 @@ func (s *Server) publish(user, name string, data []byte) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
-	var mark string
-	if sess, ok := s.sessions.Get(user); ok {
-		mark = sess.ArchivePosition()
-	}
+	mark := s.sessions.ArchivePosition(user) // an ending session's too
 	seq, err := s.cfg.EventLog.Append(ctx, user, name, data, mark)
 	if errors.Is(err, ErrOwnedElsewhere) {
 		s.fencedOut(user) // ownership.go
@@ -109,6 +106,7 @@ func (s *Server) archiveAfter(ctx context.Context, user string) string {
 	if err != nil {
 		s.log.Warn("archive position not read: catching up by time", "user", user, "err", err)
 	}
+	s.log.Debug("archive position from the event log", "user", user, "position", mark)
 	return mark
 }
 

@@ -26,6 +26,23 @@ func (s *Session) ArchivePosition() string {
 	return ""
 }
 
+// ArchivePosition returns the archive position of user's session (see
+// Session.ArchivePosition), or "" when there is none. Unlike Get it finds
+// a session that is ending: a session stopped by a shutdown still
+// delivers the events of what its reader had read, and each of them must
+// carry the position of the message it belongs to (an event of such a
+// message logged with the position before it made the next session, after
+// a restart, deliver the message again).
+func (m *Manager) ArchivePosition(user string) string {
+	m.mu.Lock()
+	s := m.sessions[user]
+	m.mu.Unlock()
+	if s == nil {
+		return ""
+	}
+	return s.ArchivePosition()
+}
+
 // setArchiveID records id as the last archived message delivered. It is
 // called holding runMu, which guards lastArchiveID.
 func (s *Session) setArchiveID(id string) {

@@ -175,6 +175,28 @@ type tap struct {
 	s      *gatewaytest.Stream
 }
 
+// describe lists what the tap got: each event's id, name and the start
+// of its data, for a failure's message.
+func (tp *tap) describe() string {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range tp.events {
+		d := ev.Data
+		if ev.Name == chatapi.EventXMPP {
+			var x struct{ XMPP []byte }
+			if json.Unmarshal([]byte(d), &x) == nil {
+				d = string(x.XMPP)
+			}
+		}
+		if len(d) > 700 {
+			d = d[:700] + "…"
+		}
+		fmt.Fprintf(&b, "\n\t%s %s %s", ev.ID, ev.Name, d)
+	}
+	return b.String()
+}
+
 // openTap opens a raw stream of tok on base (a node, or the proxy),
 // resuming after last when set, and reads it in the background.
 func openTap(t *testing.T, name, base, tok, last string) *tap {
@@ -426,7 +448,7 @@ func TestIntegrationCluster(t *testing.T) {
 	back.wait(t, named(chatapi.EventChat, `"body":"after-restart"`), 1, 30*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	if lost, doubled := tally(back, []string{"while-away", "after-restart"}); len(lost) > 0 || len(doubled) > 0 {
-		t.Errorf("after the restart: lost %v, duplicated %v", lost, doubled)
+		t.Errorf("after the restart: lost %v, duplicated %v; the stream got %s", lost, doubled, back.describe())
 	}
 	if lost, doubled := tally(back, bodies); len(doubled) > 0 || len(lost) != len(bodies) {
 		t.Errorf("after the restart the stream got again what it had: %v", doubled)
