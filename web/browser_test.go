@@ -801,26 +801,34 @@ func pushJourney(t *testing.T, v viewport) {
 	// nothing for 30 s; the worker's code has one path, so the delivery is
 	// tried again, at most three times, and each retry is logged with what
 	// the page and the worker saw, so a real loss still fails and shows.
-	deliver := func() {
-		p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			regs := chromedp.Events(ctx, serviceworker.WorkerRegistrationUpdated)
-			if _, err := cdp.Call(ctx, tg, serviceworker.Enable, cdp.Empty{}); err != nil {
+	// The registration is looked up once: enabling the ServiceWorker
+	// domain reports the registrations, and enabling it again reports
+	// nothing (a retry waited for that report until its deadline).
+	var regID serviceworker.RegistrationID
+	p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		regs := chromedp.Events(ctx, serviceworker.WorkerRegistrationUpdated)
+		if _, err := cdp.Call(ctx, tg, serviceworker.Enable, cdp.Empty{}); err != nil {
+			return err
+		}
+		for ev, err := range regs {
+			if err != nil {
 				return err
 			}
-			for ev, err := range regs {
-				if err != nil {
-					return err
-				}
-				for _, r := range ev.Registrations {
-					if r.ScopeURL == e.URL+"/" && !r.IsDeleted {
-						_, err := cdp.Call(ctx, tg, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
-							Origin: e.URL, RegistrationID: r.RegistrationID, Data: string(msg.Plaintext),
-						})
-						return err
-					}
+			for _, r := range ev.Registrations {
+				if r.ScopeURL == e.URL+"/" && !r.IsDeleted {
+					regID = r.RegistrationID
+					return nil
 				}
 			}
-			return fmt.Errorf("no service worker registration for %s", e.URL)
+		}
+		return fmt.Errorf("no service worker registration for %s", e.URL)
+	}))
+	deliver := func() {
+		p.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
+				Origin: e.URL, RegistrationID: regID, Data: string(msg.Plaintext),
+			})
+			return err
 		}))
 	}
 	const shown = `navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.some(n => n.body === "ping from the test" && n.actions.length > 0))`

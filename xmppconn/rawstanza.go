@@ -117,6 +117,16 @@ func parseStanza(raw []byte) (*rawStanza, error) {
 			if len(t.Attr) > maxStanzaAttrs {
 				return nil, fmt.Errorf("%w: an element has more than %d attributes", ErrInvalidStanza, maxStanzaAttrs)
 			}
+			for _, a := range t.Attr {
+				// Namespaces in XML 1.0 (section 5, "Namespace
+				// constraint: No Prefix Undeclaring") forbids
+				// xmlns:p="". encoding/xml takes it, and an attribute
+				// p:0 then loses its prefix and comes out as 0="", which
+				// is no XML name (found by FuzzParseStanza).
+				if a.Name.Space == "xmlns" && a.Value == "" {
+					return nil, fmt.Errorf("%w: the prefix %q is bound to no namespace", ErrInvalidStanza, a.Name.Local)
+				}
+			}
 			depth++
 			if depth > maxStanzaDepth {
 				return nil, fmt.Errorf("%w: nested deeper than %d elements", ErrInvalidStanza, maxStanzaDepth)
