@@ -36,7 +36,17 @@ func TestIntegrationRoomsHistoryLengthUnoffered(t *testing.T) {
 
 	r := e.Do(t, "PUT", rp+"?nick=alice&historyLength=5&naturalName=Gone", ta, "", "")
 	unoffered("created with historyLength", r.Status, r.Body)
-	if r = e.Do(t, "GET", rp, ta, "", ""); r.Status != 404 {
+	r = e.Do(t, "GET", rp, ta, "", "")
+	if r.Status == 504 {
+		// Once in make test (2026-12-05) the room's disco#info, sent
+		// right after ejabberd answered the destroy, got no answer at
+		// all: most likely routed to the room's process as it stopped.
+		// The gateway's 504 is right for that; the room must be gone
+		// when asked again.
+		t.Logf("the room right after its destruction: %d %s; asking again", r.Status, r.Body)
+		r = e.Do(t, "GET", rp, ta, "", "")
+	}
+	if r.Status != 404 {
 		t.Fatalf("the room after the refused creation: %d %s, want 404 (destroyed again)", r.Status, r.Body)
 	}
 	if r = e.Do(t, "GET", api+"/groupchat/rooms?search="+room, ta, "", ""); r.Status != 200 || strings.Contains(string(r.Body), room) {
