@@ -27,6 +27,9 @@ func TestParkedStream(t *testing.T) {
 	if te := st.resp.TransferEncoding; len(te) != 1 || te[0] != "chunked" {
 		t.Fatalf("transfer encoding %v, want chunked", te)
 	}
+	if !st.resp.Close {
+		t.Fatal("no Connection: close: a client may keep the stream's connection for its next request, and the stream closes it")
+	}
 	// The hello may reach the client just before the connection is taken
 	// over (a loaded machine runs the stream's goroutine late): the
 	// background read must be gone soon after, not at once.

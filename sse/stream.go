@@ -265,6 +265,14 @@ func (h *Hub) open(w http.ResponseWriter, r *http.Request, user string, hello Ev
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Accel-Buffering", "no")
 	hdr.Del("Content-Length")
+	if r.ProtoMajor == 1 {
+		// The connection ends with the stream (park.go closes a
+		// taken-over one): a keep-alive client that put it back in its
+		// pool after a clean end of the body would send its next
+		// request into a closed socket (Node's fetch did: "other side
+		// closed").
+		hdr.Set("Connection", "close")
+	}
 	if err := out.rc.SetWriteDeadline(time.Time{}); errors.Is(err, http.ErrNotSupported) {
 		out.noDeadline = true
 	}
