@@ -175,9 +175,13 @@ func (b *bench) peers(ctx context.Context) error {
 	}
 	var entries []entry
 	var procs []*childProc
+	var stops []func() // what else a target holds, ended with the processes
 	defer func() {
 		for _, pr := range procs {
 			pr.stop()
+		}
+		for _, stop := range stops {
+			stop()
 		}
 	}()
 	start := func(name string, peer bool, what string, f func() (*sseTarget, *childProc, error)) {
@@ -229,7 +233,10 @@ func (b *bench) peers(ctx context.Context) error {
 	start(targetCentrifugo, true, "Centrifugo "+centrifugoVersion+", in-memory engine, uni_sse with a server-side channel subscription in the connection JWT; publish = POST /api/publish",
 		peer(targetCentrifugo, centrifugoVersion, buildCentrifugo, b.startCentrifugo))
 	start(targetGateway, false, "the gateway end to end: tabs of one user on /sparkweb/api/sse; publish = that user's REST post to another user (JWT, XMPP write, ejabberd archive), whose sent copy reaches every tab", func() (*sseTarget, *childProc, error) {
-		t, err := b.gatewayTarget(ctx)
+		t, stop, err := b.gatewayTarget(ctx)
+		if stop != nil {
+			stops = append(stops, stop)
+		}
 		return t, nil, err
 	})
 	start(targetHub, false, "the SSE layer alone: package sse's Hub (the gateway's configuration) in a process of its own over net/http; publish = POST of the event's data, Hub.Publish", func() (*sseTarget, *childProc, error) {

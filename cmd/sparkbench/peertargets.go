@@ -185,20 +185,35 @@ func (b *bench) hubTarget(base string, pid int) *sseTarget {
 // gatewayTarget is the gateway end to end: the streams are tabs of one
 // user, and a publish is that user's REST post to another user, whose
 // sent copy the gateway publishes to every tab (the post also goes to
-// ejabberd, which archives it).
-func (b *bench) gatewayTarget(ctx context.Context) (*sseTarget, error) {
+// ejabberd, which archives it). The other user is online, on a direct
+// client that reads and drops what arrives: a message to someone signed
+// out would measure ejabberd's offline store instead, and past its limit
+// every post bounced back as a second event to every tab. stop ends the
+// recipient's client.
+func (b *bench) gatewayTarget(ctx context.Context) (t *sseTarget, stop func(), err error) {
 	user, other := b.user("pk-user"), b.user("pk-other")
 	for _, u := range []string{user, other} {
 		if err := b.admin.Register(ctx, u, b.password); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	tok, err := b.api.login(ctx, b.clients.forLogin(), user, b.password)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	recipient, err := dialDirect(ctx, b.c2s, b.domain, other, b.password)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the recipient's direct client: %w", err)
+	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for range recipient.In() {
+		}
+	}()
+	stop = func() { closeDirect(recipient); <-drained }
 	to := other + "@" + b.domain
-	t := &sseTarget{name: targetGateway}
+	t = &sseTarget{name: targetGateway}
 	if b.gw != nil {
 		t.pid = b.gw.pid()
 	} else {
@@ -211,10 +226,10 @@ func (b *bench) gatewayTarget(ctx context.Context) (*sseTarget, error) {
 		}
 		req.Header.Set("Accept", "text/event-stream")
 		return openEvents(ctx, b.clients.forUser(i), req, firstEvent("onConnect"), &t.ended, func(ev ssetest.Event, at time.Time) {
-			// A bounce is no sent copy: past ejabberd's limit of offline
-			// messages (pk-other never signs in) each post comes back as
-			// an error message with its body, a second chatapi.chat the
-			// count took for a duplicate.
+			// A bounce is no sent copy: were the recipient's client to
+			// go, past ejabberd's limit of offline messages each post
+			// would come back as an error message with its body, a
+			// second chatapi.chat the count would take for a duplicate.
 			if typ, _ := jsonField(ev.Data, "type"); typ == "error" {
 				return
 			}
@@ -228,5 +243,5 @@ func (b *bench) gatewayTarget(ctx context.Context) (*sseTarget, error) {
 	t.publish = func(ctx context.Context, p, n int) error {
 		return b.api.post(ctx, b.clients.forUser(p), tok, to, "pk "+strconv.Itoa(n))
 	}
-	return t, nil
+	return t, stop, nil
 }
