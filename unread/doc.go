@@ -10,6 +10,11 @@
 // one goroutine and tells OnChange the new state of each conversation it
 // changed.
 //
+// Arrivals queued together are stored together (batch.go): a room
+// message is one arrival per member, and one statement for them all costs
+// a tenth of one each. OnChange hears each conversation's state after a
+// batch.
+//
 // # Concurrency
 //
 // A Tracker's methods are safe for concurrent use. Arrived never blocks

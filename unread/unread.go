@@ -23,15 +23,25 @@ type Count struct {
 // Store keeps the counts. Its methods are called from the Tracker's one
 // goroutine.
 type Store interface {
-	// AddUnread adds one to the user's count for peer, creating the
-	// conversation when new, and returns its new state.
-	AddUnread(ctx context.Context, user, peer string, room bool) (Count, error)
+	// AddUnreads adds each arrival's N to its user's count for its peer,
+	// creating the conversations that are new, and returns their new
+	// states in the order of arrivals. No two arrivals name the same user
+	// and peer. It stores all or none of them.
+	AddUnreads(ctx context.Context, arrivals []Arrival) ([]Count, error)
 	// MarkRead sets the user's count for peer to zero and its LastRead to
 	// id, creating the conversation when new, and returns its new state
 	// and whether anything changed.
 	MarkRead(ctx context.Context, user, peer string, room bool, id string) (Count, bool, error)
 	// Unread returns every conversation of the user, ordered by peer.
 	Unread(ctx context.Context, user string) ([]Count, error)
+}
+
+// Arrival is what a batch adds to one conversation of one user: N
+// messages from others.
+type Arrival struct {
+	User, Peer string
+	Room       bool
+	N          int
 }
 
 // Config configures a Tracker.
@@ -153,15 +163,16 @@ func (t *Tracker) Close() {
 
 func (t *Tracker) run() {
 	defer close(t.done)
+	b := newBatcher()
 	for {
 		select {
 		case o := <-t.ops:
-			t.apply(o)
+			t.drain(b, o)
 		case <-t.quit:
 			for { // no sender is left (closed is set under the lock)
 				select {
 				case o := <-t.ops:
-					t.apply(o)
+					t.drain(b, o)
 				default:
 					return
 				}
@@ -170,18 +181,49 @@ func (t *Tracker) run() {
 	}
 }
 
-func (t *Tracker) apply(o op) {
-	ctx := context.Background()
-	var (
-		c       Count
-		changed = true
-		err     error
-	)
-	if o.read {
-		c, changed, err = t.cfg.Store.MarkRead(ctx, o.user, o.peer, o.room, o.id)
-	} else {
-		c, err = t.cfg.Store.AddUnread(ctx, o.user, o.peer, o.room)
+// drain applies o and whatever else is queued behind it, up to
+// maxBatch changes: arrivals in batches (batch.go), reads one by one, in
+// the order they came.
+func (t *Tracker) drain(b *batcher, o op) {
+	for n := 1; ; n++ {
+		if o.read {
+			t.flush(b)
+			t.read(o)
+		} else {
+			b.add(o)
+		}
+		if n == maxBatch {
+			break
+		}
+		select {
+		case o = <-t.ops:
+			continue
+		default:
+		}
+		break
 	}
+	t.flush(b)
+}
+
+// flush stores the batched arrivals and tells OnChange their new states.
+func (t *Tracker) flush(b *batcher) {
+	if len(b.arrivals) == 0 {
+		return
+	}
+	counts, err := t.cfg.Store.AddUnreads(context.Background(), b.arrivals)
+	if err != nil {
+		t.cfg.Logger.Error("unread: store", "arrivals", len(b.arrivals), "err", err)
+	} else if t.cfg.OnChange != nil {
+		for i, c := range counts {
+			t.cfg.OnChange(b.arrivals[i].User, c)
+		}
+	}
+	b.reset()
+}
+
+// read applies one read and answers its waiter.
+func (t *Tracker) read(o op) {
+	c, changed, err := t.cfg.Store.MarkRead(context.Background(), o.user, o.peer, o.room, o.id)
 	if o.done != nil {
 		o.done <- err
 	}

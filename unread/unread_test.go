@@ -3,27 +3,46 @@ package unread_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sparkgate/sparkgate/unread"
 )
 
 // memStore is an in-memory Store.
 type memStore struct {
-	mu sync.Mutex
-	m  map[[2]string]unread.Count
+	mu      sync.Mutex
+	m       map[[2]string]unread.Count
+	batches []int         // the size of each AddUnreads call
+	gate    chan struct{} // when set, the next AddUnreads closes entered, then waits for it
+	entered chan struct{}
 }
 
-func (s *memStore) AddUnread(_ context.Context, user, peer string, room bool) (unread.Count, error) {
+func (s *memStore) AddUnreads(_ context.Context, arrivals []unread.Arrival) ([]unread.Count, error) {
+	s.mu.Lock()
+	gate := s.gate
+	s.gate = nil
+	s.mu.Unlock()
+	if gate != nil {
+		close(s.entered)
+		<-gate
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.m[[2]string{user, peer}]
-	c.Peer, c.Room = peer, room
-	c.Unread++
-	s.m[[2]string{user, peer}] = c
-	return c, nil
+	s.batches = append(s.batches, len(arrivals))
+	out := make([]unread.Count, len(arrivals))
+	for i, a := range arrivals {
+		k := [2]string{a.User, a.Peer}
+		c := s.m[k]
+		c.Peer, c.Room = a.Peer, a.Room
+		c.Unread += a.N
+		s.m[k] = c
+		out[i] = c
+	}
+	return out, nil
 }
 
 func (s *memStore) MarkRead(_ context.Context, user, peer string, room bool, id string) (unread.Count, bool, error) {
@@ -86,9 +105,25 @@ func TestTracker(t *testing.T) {
 	}
 	tr.Close()
 	tr.Close() // idempotent
-	wantTold := []unread.Count{{Peer: "bob", Unread: 1}, {Peer: "bob", Unread: 2}, {Peer: "room", Room: true, Unread: 1}, {Peer: "bob", LastRead: "m2"}}
-	if !slices.Equal(told, wantTold) {
-		t.Errorf("OnChange told %+v; want %+v", told, wantTold)
+	// The arrivals may be stored in one batch or more (batch.go): OnChange
+	// hears bob's count rise to 2 (maybe skipping 1) and room's 1, then
+	// the read.
+	var bob []int
+	var room, read int
+	for i, c := range told {
+		switch {
+		case c.Peer == "bob" && c.LastRead == "":
+			bob = append(bob, c.Unread)
+		case c.Peer == "room" && c == (unread.Count{Peer: "room", Room: true, Unread: 1}):
+			room++
+		case c == (unread.Count{Peer: "bob", LastRead: "m2"}) && i == len(told)-1:
+			read++
+		default:
+			t.Errorf("OnChange told %+v (at %d of %+v)", c, i, told)
+		}
+	}
+	if !slices.Equal(bob, []int{1, 2}) && !slices.Equal(bob, []int{2}) || room != 1 || read != 1 {
+		t.Errorf("OnChange told %+v; want bob 1 then 2 (or 2 alone), room 1, then bob read up to m2", told)
 	}
 	tr.Arrived("a", "bob", false) // after Close: ignored, no panic
 	if err := tr.Read(t.Context(), "a", "bob", false, "m3"); !errors.Is(err, unread.ErrClosed) {
@@ -99,5 +134,63 @@ func TestTracker(t *testing.T) {
 func TestNewWithoutStore(t *testing.T) {
 	if _, err := unread.New(unread.Config{}); err == nil {
 		t.Error("New without a Store succeeded")
+	}
+}
+
+// TestTrackerBatches: the arrivals queued while the store is busy are
+// stored together, one entry per conversation with the messages added
+// up, and a read queued among them splits the batch, so it applies after
+// the arrivals before it and before those after it.
+func TestTrackerBatches(t *testing.T) {
+	gate := make(chan struct{})
+	st := &memStore{m: map[[2]string]unread.Count{}, gate: gate, entered: make(chan struct{})}
+	var mu sync.Mutex
+	told := map[string]unread.Count{}
+	tr, err := unread.New(unread.Config{Store: st, OnChange: func(user string, c unread.Count) {
+		mu.Lock()
+		told[user+" "+c.Peer] = c
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	tr.Arrived("first", "room", true) // the store holds this one at the gate
+	<-st.entered
+	for i := range 500 { // a room message to 500 members, and one of them twice
+		tr.Arrived(fmt.Sprintf("m%d", i), "room", true)
+	}
+	tr.Arrived("m7", "room", true)
+	read := make(chan error, 1)
+	go func() { read <- tr.Read(context.Background(), "m8", "room", true, "r1") }()
+	for unread.Queued(tr) < 502 { // the read is queued behind the arrivals
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	tr.Arrived("m8", "room", true)
+	tr.Close()
+	st.mu.Lock()
+	batches := slices.Clone(st.batches)
+	st.mu.Unlock()
+	if !slices.Equal(batches, []int{1, 500, 1}) {
+		t.Errorf("AddUnreads calls of %v arrivals; want [1 500 1]", batches)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]unread.Count{
+		"m7 room": {Peer: "room", Room: true, Unread: 2},
+		"m8 room": {Peer: "room", Room: true, Unread: 1, LastRead: "r1"},
+		"m9 room": {Peer: "room", Room: true, Unread: 1},
+	}
+	for k, c := range want {
+		if told[k] != c {
+			t.Errorf("OnChange told %s = %+v; want %+v", k, told[k], c)
+		}
+	}
+	if len(told) != 501 {
+		t.Errorf("OnChange told %d conversations; want 501", len(told))
 	}
 }
