@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sparkgate/sparkgate/rooms"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -73,16 +74,18 @@ func (s *Server) runRoomPositions(ctx context.Context) {
 }
 
 // writeRoomPositions stores positions; a room the user has left since
-// stays left (rooms.Store.SetPosition).
+// stays left (rooms.Store.SetPositions).
 func (s *Server) writeRoomPositions(positions map[roomKey]xmppconn.SavedRoom) {
 	if len(positions) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), roomStoreTimeout)
 	defer cancel()
+	batch := make([]rooms.Joined, 0, len(positions))
 	for k, r := range positions {
-		if err := s.cfg.Rooms.SetPosition(ctx, k.user, k.room, r.LastID, r.LastSeen); err != nil {
-			s.log.Warn("room: read position not stored", "user", k.user, "room", k.room, "err", err)
-		}
+		batch = append(batch, rooms.Joined{User: k.user, Room: k.room, LastID: r.LastID, LastSeen: r.LastSeen})
+	}
+	if err := s.cfg.Rooms.SetPositions(ctx, batch); err != nil {
+		s.log.Warn("room: read positions not stored", "positions", len(batch), "err", err)
 	}
 }

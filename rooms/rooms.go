@@ -38,10 +38,11 @@ type Joined struct {
 type Store interface {
 	// PutJoined stores j, replacing the user's entry for the room.
 	PutJoined(ctx context.Context, j Joined) error
-	// SetPosition records how far the user has read in a room they are in
-	// (Joined.LastID and LastSeen); a room with no entry (the user left
-	// it) is left without one, and that is not an error.
-	SetPosition(ctx context.Context, user, room, lastID string, lastSeen time.Time) error
+	// SetPositions records how far each user has read in a room they are
+	// in (Joined.LastID and LastSeen; User and Room name the entry, Nick
+	// and Password are not used), all in one write; a room with no entry
+	// (the user left it) is left without one, and that is not an error.
+	SetPositions(ctx context.Context, positions []Joined) error
 	// DeleteJoined removes the user's entry for the room; none is not an
 	// error.
 	DeleteJoined(ctx context.Context, user, room string) error

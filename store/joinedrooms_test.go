@@ -52,8 +52,8 @@ func testJoinedRooms(t *testing.T, newStore opener) {
 
 func TestJoinedRoomPosition(t *testing.T) { eachBackend(t, testJoinedRoomPosition) }
 
-// testJoinedRoomPosition: SetPosition moves the read position of a room
-// the user is in and keeps its nick and password; it brings back no room
+// testJoinedRoomPosition: SetPositions moves the read positions of rooms
+// users are in and keeps its nick and password; it brings back no room
 // the user left.
 func testJoinedRoomPosition(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
@@ -63,11 +63,25 @@ func testJoinedRoomPosition(t *testing.T, newStore opener) {
 		t.Fatal(err)
 	}
 	later := time.Unix(1_800_000_060, 0)
-	if err := s.SetPosition(ctx, "a@x", "r@muc.x", "id-7", later); err != nil {
+	// A second user's entry moves in the same write.
+	k := rooms.Joined{User: "b@x", Room: "r@muc.x", Nick: "bo"}
+	if err := s.PutJoined(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetPosition(ctx, "a@x", "gone@muc.x", "id-8", later); err != nil {
-		t.Fatalf("a room with no entry: %v", err)
+	err := s.SetPositions(ctx, []rooms.Joined{
+		{User: "a@x", Room: "r@muc.x", LastID: "id-7", LastSeen: later},
+		{User: "a@x", Room: "gone@muc.x", LastID: "id-8", LastSeen: later}, // no entry: not an error
+		{User: "b@x", Room: "r@muc.x", LastID: "id-9", LastSeen: later},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPositions(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	gotB, err := s.Joined(ctx, "b@x")
+	if err != nil || len(gotB) != 1 || gotB[0].LastID != "id-9" || !gotB[0].LastSeen.Equal(later) || gotB[0].Nick != "bo" {
+		t.Fatalf("b's rooms: %+v, %v", gotB, err)
 	}
 	got, err := s.Joined(ctx, "a@x")
 	if err != nil {
