@@ -1,13 +1,22 @@
 package unread
 
+import "time"
+
 // Arrivals are stored in batches. A room message is one arrival per
-// member, all queued at once; stored one by one, each was a transaction
-// of its own (about 0.1 ms of CPU each on SQLite: 50 ms for a room of
-// 500, on the cores the members' events need). The tracker takes what is
-// queued, up to maxBatch changes, and stores the arrivals between two
+// member, queued as each member's session reads its copy; stored one by
+// one, each was a statement of its own (about 0.1 ms of CPU each on
+// SQLite: 50 ms for a room of 500, on the cores the members' events
+// need). The tracker takes an arrival, then what follows within
+// batchLinger, up to maxBatch changes, and stores the arrivals between two
 // reads together, those of one conversation added up: OnChange hears the
 // state after the batch, not each step to it. A read ends the batch
-// before it, so it still applies after every arrival queued earlier.
+// before it, so it still applies after every arrival queued earlier, and
+// ends the wait, since its caller waits for it.
+
+// batchLinger is how long a batch waits for more arrivals: the members of
+// a room of 500 read their copies over some 20 to 50 ms, so a batch takes
+// a few dozen to a few hundred of them; a count shows this much later.
+const batchLinger = 10 * time.Millisecond
 
 // maxBatch bounds the changes one drain takes: a batch is one statement
 // per store chunk and one OnChange per conversation, and a bigger one

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // Count is the read state of one conversation of one user.
@@ -167,12 +168,12 @@ func (t *Tracker) run() {
 	for {
 		select {
 		case o := <-t.ops:
-			t.drain(b, o)
+			t.drain(b, o, batchLinger)
 		case <-t.quit:
 			for { // no sender is left (closed is set under the lock)
 				select {
 				case o := <-t.ops:
-					t.drain(b, o)
+					t.drain(b, o, 0)
 				default:
 					return
 				}
@@ -181,24 +182,40 @@ func (t *Tracker) run() {
 	}
 }
 
-// drain applies o and whatever else is queued behind it, up to
-// maxBatch changes: arrivals in batches (batch.go), reads one by one, in
-// the order they came.
-func (t *Tracker) drain(b *batcher, o op) {
+// drain applies o and the changes that follow it within linger, up to
+// maxBatch: arrivals in batches (batch.go), reads one by one, in the
+// order they came. A read ends the wait: its caller is waiting.
+func (t *Tracker) drain(b *batcher, o op, linger time.Duration) {
+	var deadline <-chan time.Time
+	if linger > 0 && !o.read {
+		timer := time.NewTimer(linger)
+		defer timer.Stop()
+		deadline = timer.C
+	}
 	for n := 1; ; n++ {
 		if o.read {
 			t.flush(b)
 			t.read(o)
+			deadline = nil
 		} else {
 			b.add(o)
 		}
 		if n == maxBatch {
 			break
 		}
+		if deadline == nil {
+			select {
+			case o = <-t.ops:
+				continue
+			default:
+			}
+			break
+		}
 		select {
 		case o = <-t.ops:
 			continue
-		default:
+		case <-deadline:
+		case <-t.quit:
 		}
 		break
 	}

@@ -194,3 +194,28 @@ func TestTrackerBatches(t *testing.T) {
 		t.Errorf("OnChange told %d conversations; want 501", len(told))
 	}
 }
+
+// TestTrackerLingers: arrivals that come one after another, as a room
+// message's copies reach the members' sessions, share batches.
+func TestTrackerLingers(t *testing.T) {
+	st := &memStore{m: map[[2]string]unread.Count{}}
+	tr, err := unread.New(unread.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		tr.Arrived(fmt.Sprintf("m%d", i), "room", true)
+		time.Sleep(100 * time.Microsecond)
+	}
+	tr.Close()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if n := len(st.batches); n > 10 {
+		t.Errorf("20 arrivals 0.1 ms apart took %d batches %v; want them to share a few", n, st.batches)
+	}
+	for i := range 20 {
+		if c := st.m[[2]string{fmt.Sprintf("m%d", i), "room"}]; c.Unread != 1 {
+			t.Errorf("m%d: %+v", i, c)
+		}
+	}
+}
