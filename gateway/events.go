@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -197,7 +199,7 @@ func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 	}
 	// From here the hub runs end, whether it returns first or not.
 	ended := end.take()
-	err = s.hub.ServeStreamDetached(ctx, c.Response(), c.Request(), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello}, func(error) { ended.run() }, omit...)
+	err = s.hub.ServeStreamDetached(ctx, c.Response(), c.Request(), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello}, func(error) { ended.runDetached(s.log) }, omit...)
 	if err == nil {
 		return nil
 	}
@@ -229,6 +231,23 @@ func (u *undoList) take() undoList {
 func (u undoList) run() {
 	for i := len(u) - 1; i >= 0; i-- {
 		u[i]()
+	}
+}
+
+// runDetached runs the list as run does, on a stream's own goroutine,
+// where no middleware recovers a panic: a step that panics is logged with
+// its stack, the steps after it still run (each releases something of its
+// own), and the process goes on.
+func (u undoList) runDetached(log *slog.Logger) {
+	for i := len(u) - 1; i >= 0; i-- {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					log.Error("panic as a stream ended", "err", v, "stack", string(debug.Stack()))
+				}
+			}()
+			u[i]()
+		}()
 	}
 }
 
