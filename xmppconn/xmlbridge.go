@@ -122,7 +122,7 @@ func (er *elemReader) decodeNode(start xml.StartElement, n *stanza.Node) error {
 // ",chardata" field); child, which must consume the child, is called for
 // each child element.
 func (er *elemReader) ownText(child func(c xml.StartElement) error) (string, error) {
-	var text textAcc
+	text := textAcc{t: er.tok}
 	for {
 		tok, err := er.tok.next()
 		if err != nil {
@@ -141,9 +141,10 @@ func (er *elemReader) ownText(child func(c xml.StartElement) error) (string, err
 	}
 }
 
-// textAcc gathers text that may come in several tokens, allocating once
-// for the common single token.
+// textAcc gathers text that may come in several tokens; the common single
+// token is cut from the element's string chunk (xmlstrings.go).
 type textAcc struct {
+	t    *tokenizer
 	s    string
 	more []byte
 }
@@ -153,7 +154,7 @@ func (a *textAcc) add(p []byte) {
 	case a.more != nil:
 		a.more = append(a.more, p...)
 	case a.s == "":
-		a.s = string(p)
+		a.s = a.t.str(p)
 	default:
 		a.more = append([]byte(a.s), p...)
 	}

@@ -125,6 +125,10 @@ type tokenizer struct {
 	// the arena after each top-level element (between), so an idle
 	// connection holds none.
 	arena []xml.Attr
+
+	// strs is the chunk the strings of the current top-level element are
+	// cut from (xmlstrings.go).
+	strs strings.Builder
 }
 
 // arenaChunk is the number of attributes an arena allocation holds: a
@@ -147,9 +151,11 @@ func (t *tokenizer) attrs(n int) []xml.Attr {
 const maxKeptScratch = 4 << 10
 
 // between is called after each top-level element. It lets go of the arena
-// (the next attributes get a new one) and of scratch buffers grown large.
+// and the string chunk (the next element's attributes and strings get new
+// ones) and of scratch buffers grown large.
 func (t *tokenizer) between() {
 	t.arena = nil
+	t.newChunk()
 	if cap(t.text) > maxKeptScratch {
 		t.text = nil
 	}
@@ -545,10 +551,10 @@ func (t *tokenizer) nsname() (prefix, local string, ok bool, err error) {
 	case c > 1:
 		return "", "", false, nil
 	case c == 0 || n[0] == ':' || n[len(n)-1] == ':':
-		return "", intern(n), true, nil
+		return "", t.intern(n), true, nil
 	}
 	i := bytes.IndexByte(n, ':')
-	return intern(n[:i]), intern(n[i+1:]), true, nil
+	return t.intern(n[:i]), t.intern(n[i+1:]), true, nil
 }
 
 // space skips white space.
@@ -762,7 +768,7 @@ func (t *tokenizer) start(prefix, local string, empty bool) *xmlToken {
 			}
 			if !ok {
 				if !converted {
-					all, converted = string(t.vals), true
+					all, converted = t.str(t.vals), true
 				}
 				v = all[a.from:a.to]
 			}
