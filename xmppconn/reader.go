@@ -217,8 +217,8 @@ func (er *elemReader) next(decode bool) (element, error) {
 			t := xml.StartElement{Name: tok.name, Attr: tok.attr}
 			el := element{name: t.Name, attr: t.Attr}
 			if decode && t.Name.Space == nsClient && isStanzaName(t.Name.Local) {
-				s := new(Stanza)
-				if derr := er.decodeElement(0, t, s); derr != nil {
+				s, derr := er.decodeElement(0, t)
+				if derr != nil {
 					if er.fatal(derr) {
 						return element{}, er.wrap(derr)
 					}
