@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 
 	"gosrc.io/xmpp/stanza"
 )
@@ -81,6 +82,9 @@ func (er *elemReader) decodeReflect(v any, start xml.StartElement) error {
 	b.sent, b.depth = false, t.depth
 	_, err := b.dec.Token()
 	if err == nil {
+		// The attributes are the tokenizer's (xmlattrs.go); an
+		// UnmarshalXML method may keep them.
+		start.Attr = slices.Clone(start.Attr)
 		err = b.dec.DecodeElement(v, &start)
 	}
 	if err != nil {
@@ -102,7 +106,9 @@ func (er *elemReader) decodeNode(start xml.StartElement, n *stanza.Node) error {
 		}
 	}
 	if keep > 0 {
-		n.Attrs = er.tok.attrs(keep)[:0]
+		// Not the tokenizer's arena (xmlattrs.go): n is part of the
+		// decoded stanza.
+		n.Attrs = make([]xml.Attr, 0, keep)
 		for _, a := range start.Attr {
 			if a.Name.Local != "xmlns" {
 				n.Attrs = append(n.Attrs, a)

@@ -77,7 +77,8 @@ const (
 )
 
 // xmlToken is one token. Its fields are valid until the next call of
-// tokenizer.next, except attr, which the caller may keep.
+// tokenizer.next, except attr, which stays valid until the end of the
+// top-level element it belongs to (xmlattrs.go).
 type xmlToken struct {
 	kind   tokKind
 	name   xml.Name   // tokStart, tokEnd: resolved
@@ -119,11 +120,7 @@ type tokenizer struct {
 	raw  []rawAttr // the current start tag's attributes as written
 	tok  xmlToken
 
-	// arena is where attribute slices are cut from, so that the tags of a
-	// stanza share an allocation or two. Its slices are handed out with
-	// their capacity cut, are never written again, and the reader drops
-	// the arena after each top-level element (between), so an idle
-	// connection holds none.
+	// arena is where attribute slices are cut from (xmlattrs.go).
 	arena []xml.Attr
 
 	// strs is the chunk the strings of the current top-level element are
@@ -131,30 +128,17 @@ type tokenizer struct {
 	strs strings.Builder
 }
 
-// arenaChunk is the number of attributes an arena allocation holds: a
-// chat message as ejabberd delivers it has a dozen.
-const arenaChunk = 16
-
-// attrs returns a new slice of n attributes.
-func (t *tokenizer) attrs(n int) []xml.Attr {
-	if cap(t.arena)-len(t.arena) < n {
-		t.arena = make([]xml.Attr, 0, max(n, arenaChunk))
-	}
-	i := len(t.arena)
-	t.arena = t.arena[:i+n]
-	return t.arena[i : i+n : i+n]
-}
-
 // maxKeptScratch bounds the scratch buffers a tokenizer keeps between
 // top-level elements: a connection that once read a large stanza does not
 // hold its size for ever.
 const maxKeptScratch = 4 << 10
 
-// between is called after each top-level element. It lets go of the arena
-// and the string chunk (the next element's attributes and strings get new
-// ones) and of scratch buffers grown large.
+// between is called after each top-level element. It lets go of the
+// string chunk (the next element's strings get a new one) and of scratch
+// buffers grown large, and makes the attribute arena's room free for the
+// next element's attributes.
 func (t *tokenizer) between() {
-	t.arena = nil
+	t.reuseAttrs()
 	t.newChunk()
 	if cap(t.text) > maxKeptScratch {
 		t.text = nil
