@@ -158,12 +158,16 @@ func newTokenizer(c *capture, maxDepth, maxAttrs int) *tokenizer {
 // offset is the stream offset of the next byte the tokenizer will read.
 func (t *tokenizer) offset() int64 { return t.c.base + int64(t.c.r) }
 
+// getc returns the next byte. It is small enough to be inlined: it runs
+// for most bytes of a tag.
 func (t *tokenizer) getc() (byte, error) {
-	if c := t.c; c.r < c.end {
+	c := t.c
+	if c.r < c.end {
+		b := c.buf[c.r]
 		c.r++
-		return c.buf[c.r-1], nil
+		return b, nil
 	}
-	return t.c.ReadByte()
+	return c.ReadByte()
 }
 
 // ready returns the bytes the capture holds that getc may hand out
@@ -263,6 +267,13 @@ func (t *tokenizer) readText(cdata bool) (*xmlToken, error) {
 // text appended is then checked to be UTF-8 of XML characters.
 func (t *tokenizer) unescape(dst []byte, quote int, cdata bool) ([]byte, error) {
 	start := len(dst)
+	class := &textClass
+	switch quote {
+	case '"':
+		class = &quotClass
+	case '\'':
+		class = &aposClass
+	}
 	var b0, b1 byte
 	check := false // a byte checkChars must see was appended
 	for {
@@ -272,8 +283,8 @@ func (t *tokenizer) unescape(dst []byte, quote int, cdata bool) ([]byte, error) 
 			n := 0
 			var seen byte
 			for _, b := range p {
-				c := textClass[b]
-				if c == textStop || int(b) == quote {
+				c := class[b]
+				if c == textStop {
 					break
 				}
 				seen |= c
@@ -360,6 +371,17 @@ var textClass = func() (c [256]byte) {
 	}
 	return c
 }()
+
+// quotClass and aposClass are textClass for attribute values: their quote
+// stops a run too (one table lookup per byte instead of a lookup and a
+// comparison).
+var quotClass, aposClass = stopAt('"'), stopAt('\'')
+
+func stopAt(quote byte) [256]byte {
+	c := textClass
+	c[quote] = textStop
+	return c
+}
 
 // reference appends what the reference after a '&' stands for: one of the
 // five predefined entities or a character reference. A character reference
@@ -463,6 +485,18 @@ func isNameByte(c byte) bool {
 		c == '_' || c == ':' || c == '.' || c == '-'
 }
 
+// nameBytes is isNameByte as a table, for readName's loop over the bytes
+// at hand.
+var nameBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isNameByte(byte(c))
+	}
+	return t
+}()
+
+// nameStart reports whether the ASCII name byte c may start a name.
+func nameStart(c byte) bool { return !('0' <= c && c <= '9' || c == '.' || c == '-') }
+
 // readName reads an XML name. It reports false, having read nothing, when
 // the next byte cannot start one. The name returned is valid until the
 // next getc.
@@ -470,12 +504,13 @@ func (t *tokenizer) readName() ([]byte, bool, error) {
 	// A name that ends within the bytes at hand is not copied.
 	p := t.ready()
 	n := 0
-	for n < len(p) && isNameByte(p[n]) {
+	for n < len(p) && nameBytes[p[n]] {
 		n++
 	}
 	if n > 0 && n < len(p) && p[n] < utf8.RuneSelf {
 		t.c.r += n
-		if !isName(p[:n]) {
+		// An ASCII name: only its first byte needs isName's check.
+		if !nameStart(p[0]) {
 			return nil, false, notWellFormed("invalid XML name: %q", p[:n])
 		}
 		return p[:n], true, nil
@@ -511,7 +546,7 @@ func isName(b []byte) bool {
 		switch {
 		case c >= utf8.RuneSelf:
 			ascii = false
-		case i == 0 && ('0' <= c && c <= '9' || c == '.' || c == '-'):
+		case i == 0 && !nameStart(c):
 			return false
 		}
 	}
@@ -531,29 +566,42 @@ func (t *tokenizer) nsname() (prefix, local string, ok bool, err error) {
 	if !ok {
 		return "", "", false, err
 	}
-	switch c := bytes.Count(n, []byte{':'}); {
-	case c > 1:
+	i := bytes.IndexByte(n, ':')
+	switch {
+	case i < 0:
+		return "", t.intern(n), true, nil
+	case bytes.IndexByte(n[i+1:], ':') >= 0:
 		return "", "", false, nil
-	case c == 0 || n[0] == ':' || n[len(n)-1] == ':':
+	case i == 0 || i == len(n)-1:
 		return "", t.intern(n), true, nil
 	}
-	i := bytes.IndexByte(n, ':')
 	return t.intern(n[:i]), t.intern(n[i+1:]), true, nil
 }
 
 // space skips white space.
 func (t *tokenizer) space() error {
 	for {
+		// Skip what the capture holds at once: where a tag may have
+		// white space, it mostly has none or a blank.
+		c := t.c
+		for c.r < c.end && isSpace(c.buf[c.r]) {
+			c.r++
+		}
+		if c.r < c.end {
+			return nil
+		}
 		b, err := t.getc()
 		if err != nil {
 			return err
 		}
-		if b != ' ' && b != '\r' && b != '\n' && b != '\t' {
+		if !isSpace(b) {
 			t.ungetc()
 			return nil
 		}
 	}
 }
+
+func isSpace(b byte) bool { return b == ' ' || b == '\r' || b == '\n' || b == '\t' }
 
 func (t *tokenizer) endTag() (*xmlToken, error) {
 	prefix, local, ok, err := t.nsname()
