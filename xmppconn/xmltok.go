@@ -752,26 +752,12 @@ func (t *tokenizer) startTag() (*xmlToken, error) {
 		if !ok {
 			return nil, notWellFormed("expected attribute name in element")
 		}
-		if err := t.space(); err != nil {
+		quote, err := t.eq()
+		if err != nil {
 			return nil, err
-		}
-		if b, err = t.getc(); err != nil {
-			return nil, err
-		}
-		if b != '=' {
-			return nil, notWellFormed("attribute name without = in element")
-		}
-		if err := t.space(); err != nil {
-			return nil, err
-		}
-		if b, err = t.getc(); err != nil {
-			return nil, err
-		}
-		if b != '"' && b != '\'' {
-			return nil, notWellFormed("unquoted or missing attribute value in element")
 		}
 		from := len(t.vals)
-		if t.vals, err = t.unescape(t.vals, int(b), false); err != nil {
+		if t.vals, err = t.unescape(t.vals, int(quote), false); err != nil {
 			return nil, err
 		}
 		t.raw = append(t.raw, rawAttr{prefix: ap, local: al, from: from, to: len(t.vals)})
@@ -780,6 +766,37 @@ func (t *tokenizer) startTag() (*xmlToken, error) {
 		return nil, fmt.Errorf("%w: %w: elements nested deeper than %d", ErrProtocol, errXMLLimit, t.maxDepth)
 	}
 	return t.start(prefix, local, empty), nil
+}
+
+// eq reads what lies between an attribute's name and its value: an equals
+// sign and the opening quote, which it returns, with white space around
+// the sign. Nearly every attribute is written name='value' (or "value"),
+// so those two bytes are taken at once when the capture holds them.
+func (t *tokenizer) eq() (byte, error) {
+	if p := t.ready(); len(p) >= 2 && p[0] == '=' && (p[1] == '\'' || p[1] == '"') {
+		t.c.r += 2
+		return p[1], nil
+	}
+	if err := t.space(); err != nil {
+		return 0, err
+	}
+	b, err := t.getc()
+	if err != nil {
+		return 0, err
+	}
+	if b != '=' {
+		return 0, notWellFormed("attribute name without = in element")
+	}
+	if err := t.space(); err != nil {
+		return 0, err
+	}
+	if b, err = t.getc(); err != nil {
+		return 0, err
+	}
+	if b != '"' && b != '\'' {
+		return 0, notWellFormed("unquoted or missing attribute value in element")
+	}
+	return b, nil
 }
 
 // start declares the namespaces of a start tag just read, resolves its
