@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -137,7 +138,7 @@ func (c *capture) fill() error {
 // element is one complete child of the stream root.
 type element struct {
 	name xml.Name   // resolved against the stream's namespaces
-	attr []xml.Attr // attributes of the start tag
+	attr []xml.Attr // attributes of the start tag, valid until the next call of next (xmlattrs.go)
 	raw  []byte     // the exact bytes received, start tag to end tag
 
 	// For message, presence and iq elements read with decoding on: the
@@ -194,7 +195,8 @@ func (er *elemReader) header() (xml.StartElement, error) {
 			if tok.name.Space != nsStream || tok.name.Local != "stream" {
 				return xml.StartElement{}, protoErr("stream header is <%s xmlns=%q>", tok.name.Local, tok.name.Space)
 			}
-			return xml.StartElement{Name: tok.name, Attr: tok.attr}, nil
+			// A copy: the caller may keep it past the next element.
+			return xml.StartElement{Name: tok.name, Attr: slices.Clone(tok.attr)}, nil
 		default:
 			return xml.StartElement{}, protoErr("end tag </%s> before stream header", tok.name.Local)
 		}
@@ -217,8 +219,8 @@ func (er *elemReader) next(decode bool) (element, error) {
 			t := xml.StartElement{Name: tok.name, Attr: tok.attr}
 			el := element{name: t.Name, attr: t.Attr}
 			if decode && t.Name.Space == nsClient && isStanzaName(t.Name.Local) {
-				s := new(Stanza)
-				if derr := er.decodeElement(0, t, s); derr != nil {
+				s, derr := er.decodeElement(0, t)
+				if derr != nil {
 					if er.fatal(derr) {
 						return element{}, er.wrap(derr)
 					}
@@ -259,7 +261,8 @@ func (er *elemReader) next(decode bool) (element, error) {
 // idles here keeps a small stack. It returns at once unless the tokenizer
 // holds nothing (no element open below the root, no end tag owed, no
 // error) and every byte read so far was consumed. While it waits, the
-// capture holds no read buffer of its own (bufPool).
+// capture holds no read buffer of its own (bufPool) and the tokenizer no
+// attribute arena (xmlattrs.go).
 func (er *elemReader) waitInput() {
 	c := er.cap
 	t := er.tok
@@ -267,6 +270,7 @@ func (er *elemReader) waitInput() {
 		return
 	}
 	c.setMark(t.offset())
+	t.dropAttrs()
 	c.release()
 	_ = c.fill()
 	c.take()

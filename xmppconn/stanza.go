@@ -137,9 +137,9 @@ func carbonFwd(c *Carbon) *Forwarded {
 }
 
 // decodeElement decodes the stanza whose start tag the tokenizer read last.
-// depth counts the forwarded messages it is nested in.
-func (er *elemReader) decodeElement(depth int, start xml.StartElement, s *Stanza) error {
-	s.Name = start.Name.Local
+// depth counts the forwarded messages it is nested in. After an error, the
+// stanza returned is incomplete.
+func (er *elemReader) decodeElement(depth int, start xml.StartElement) (*Stanza, error) {
 	var attrs stanza.Attrs
 	for _, a := range start.Attr {
 		switch {
@@ -155,20 +155,26 @@ func (er *elemReader) decodeElement(depth int, start xml.StartElement, s *Stanza
 			attrs.Lang = a.Value
 		}
 	}
+	var s *Stanza
+	if start.Name.Local == "message" {
+		s = newMessageStanza(start.Name, attrs)
+	} else {
+		s = new(Stanza)
+	}
+	s.Name = start.Name.Local
 	s.Type, s.ID, s.From, s.To = string(attrs.Type), attrs.Id, attrs.From, attrs.To
 	switch s.Name {
 	case "iq":
 		iq := new(stanza.IQ)
 		if err := er.decodeReflect(iq, start); err != nil {
-			return err
+			return s, err
 		}
 		iq.Lang = attrs.Lang
 		s.IQ = iq
-		return nil
+		return s, nil
 	case "message":
-		m := &stanza.Message{XMLName: start.Name, Attrs: attrs}
-		s.Message = m
-		return er.eachChild(func(c xml.StartElement, at int64) error {
+		m := s.Message
+		err := er.eachChild(func(c xml.StartElement, at int64) error {
 			if ok, err := er.decodeCommon(depth, c, s); ok || err != nil {
 				return err
 			}
@@ -188,16 +194,15 @@ func (er *elemReader) decodeElement(depth int, start xml.StartElement, s *Stanza
 			if err != nil {
 				return err
 			}
-			if m.Extensions == nil {
-				m.Extensions = make([]stanza.MsgExtension, 0, 4) // a chat message has two or three
-			}
 			m.Extensions = append(m.Extensions, ext)
 			return nil
 		})
+		trimMessage(s)
+		return s, err
 	case "presence":
 		p := &stanza.Presence{XMLName: start.Name, Attrs: attrs}
 		s.Presence = p
-		return er.eachChild(func(c xml.StartElement, at int64) error {
+		return s, er.eachChild(func(c xml.StartElement, at int64) error {
 			if ok, err := er.decodeCommon(depth, c, s); ok || err != nil {
 				return err
 			}
@@ -221,7 +226,7 @@ func (er *elemReader) decodeElement(depth int, start xml.StartElement, s *Stanza
 			return nil
 		})
 	}
-	return fmt.Errorf("unknown stanza <%s>", start.Name.Local)
+	return s, fmt.Errorf("unknown stanza <%s>", start.Name.Local)
 }
 
 func isClient(n xml.Name) bool { return n.Space == "" || n.Space == nsClient }
@@ -309,8 +314,8 @@ func (er *elemReader) decodeForwardedIn(depth int, f *Forwarded) error {
 				f.Delay = parseDelay(c)
 				return er.tok.skip()
 			case c.Name.Space == nsClient && c.Name.Local == "message" && f.Message == nil:
-				inner := new(Stanza)
-				if err := er.decodeElement(depth+1, c, inner); err != nil {
+				inner, err := er.decodeElement(depth+1, c)
+				if err != nil {
 					return err
 				}
 				inner.rawFrom, inner.rawTo = at, er.tok.offset()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 
 	"gosrc.io/xmpp/stanza"
 )
@@ -81,6 +82,9 @@ func (er *elemReader) decodeReflect(v any, start xml.StartElement) error {
 	b.sent, b.depth = false, t.depth
 	_, err := b.dec.Token()
 	if err == nil {
+		// The attributes are the tokenizer's (xmlattrs.go); an
+		// UnmarshalXML method may keep them.
+		start.Attr = slices.Clone(start.Attr)
 		err = b.dec.DecodeElement(v, &start)
 	}
 	if err != nil {
@@ -102,7 +106,9 @@ func (er *elemReader) decodeNode(start xml.StartElement, n *stanza.Node) error {
 		}
 	}
 	if keep > 0 {
-		n.Attrs = er.tok.attrs(keep)[:0]
+		// Not the tokenizer's arena (xmlattrs.go): n is part of the
+		// decoded stanza.
+		n.Attrs = make([]xml.Attr, 0, keep)
 		for _, a := range start.Attr {
 			if a.Name.Local != "xmlns" {
 				n.Attrs = append(n.Attrs, a)
@@ -122,7 +128,7 @@ func (er *elemReader) decodeNode(start xml.StartElement, n *stanza.Node) error {
 // ",chardata" field); child, which must consume the child, is called for
 // each child element.
 func (er *elemReader) ownText(child func(c xml.StartElement) error) (string, error) {
-	var text textAcc
+	text := textAcc{t: er.tok}
 	for {
 		tok, err := er.tok.next()
 		if err != nil {
@@ -141,9 +147,10 @@ func (er *elemReader) ownText(child func(c xml.StartElement) error) (string, err
 	}
 }
 
-// textAcc gathers text that may come in several tokens, allocating once
-// for the common single token.
+// textAcc gathers text that may come in several tokens; the common single
+// token is cut from the element's string chunk (xmlstrings.go).
 type textAcc struct {
+	t    *tokenizer
 	s    string
 	more []byte
 }
@@ -153,7 +160,7 @@ func (a *textAcc) add(p []byte) {
 	case a.more != nil:
 		a.more = append(a.more, p...)
 	case a.s == "":
-		a.s = string(p)
+		a.s = a.t.str(p)
 	default:
 		a.more = append([]byte(a.s), p...)
 	}

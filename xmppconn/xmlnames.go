@@ -98,11 +98,11 @@ func lookupName(b []byte) (string, bool) {
 	}
 }
 
-// intern returns the table's copy of b or, for a name not in it, a new
-// string.
-func intern(b []byte) string {
+// intern returns the table's copy of b or, for a name not in it, a string
+// cut from the current element's chunk (xmlstrings.go).
+func (t *tokenizer) intern(b []byte) string {
 	if s, ok := lookupName(b); ok {
 		return s
 	}
-	return string(b)
+	return t.str(b)
 }

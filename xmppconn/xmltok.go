@@ -77,7 +77,8 @@ const (
 )
 
 // xmlToken is one token. Its fields are valid until the next call of
-// tokenizer.next, except attr, which the caller may keep.
+// tokenizer.next, except attr, which stays valid until the end of the
+// top-level element it belongs to (xmlattrs.go).
 type xmlToken struct {
 	kind   tokKind
 	name   xml.Name   // tokStart, tokEnd: resolved
@@ -119,26 +120,12 @@ type tokenizer struct {
 	raw  []rawAttr // the current start tag's attributes as written
 	tok  xmlToken
 
-	// arena is where attribute slices are cut from, so that the tags of a
-	// stanza share an allocation or two. Its slices are handed out with
-	// their capacity cut, are never written again, and the reader drops
-	// the arena after each top-level element (between), so an idle
-	// connection holds none.
+	// arena is where attribute slices are cut from (xmlattrs.go).
 	arena []xml.Attr
-}
 
-// arenaChunk is the number of attributes an arena allocation holds: a
-// chat message as ejabberd delivers it has a dozen.
-const arenaChunk = 16
-
-// attrs returns a new slice of n attributes.
-func (t *tokenizer) attrs(n int) []xml.Attr {
-	if cap(t.arena)-len(t.arena) < n {
-		t.arena = make([]xml.Attr, 0, max(n, arenaChunk))
-	}
-	i := len(t.arena)
-	t.arena = t.arena[:i+n]
-	return t.arena[i : i+n : i+n]
+	// strs is the chunk the strings of the current top-level element are
+	// cut from (xmlstrings.go).
+	strs strings.Builder
 }
 
 // maxKeptScratch bounds the scratch buffers a tokenizer keeps between
@@ -146,10 +133,13 @@ func (t *tokenizer) attrs(n int) []xml.Attr {
 // hold its size for ever.
 const maxKeptScratch = 4 << 10
 
-// between is called after each top-level element. It lets go of the arena
-// (the next attributes get a new one) and of scratch buffers grown large.
+// between is called after each top-level element. It lets go of the
+// string chunk (the next element's strings get a new one) and of scratch
+// buffers grown large, and makes the attribute arena's room free for the
+// next element's attributes.
 func (t *tokenizer) between() {
-	t.arena = nil
+	t.reuseAttrs()
+	t.newChunk()
 	if cap(t.text) > maxKeptScratch {
 		t.text = nil
 	}
@@ -168,12 +158,16 @@ func newTokenizer(c *capture, maxDepth, maxAttrs int) *tokenizer {
 // offset is the stream offset of the next byte the tokenizer will read.
 func (t *tokenizer) offset() int64 { return t.c.base + int64(t.c.r) }
 
+// getc returns the next byte. It is small enough to be inlined: it runs
+// for most bytes of a tag.
 func (t *tokenizer) getc() (byte, error) {
-	if c := t.c; c.r < c.end {
+	c := t.c
+	if c.r < c.end {
+		b := c.buf[c.r]
 		c.r++
-		return c.buf[c.r-1], nil
+		return b, nil
 	}
-	return t.c.ReadByte()
+	return c.ReadByte()
 }
 
 // ready returns the bytes the capture holds that getc may hand out
@@ -273,6 +267,13 @@ func (t *tokenizer) readText(cdata bool) (*xmlToken, error) {
 // text appended is then checked to be UTF-8 of XML characters.
 func (t *tokenizer) unescape(dst []byte, quote int, cdata bool) ([]byte, error) {
 	start := len(dst)
+	class := &textClass
+	switch quote {
+	case '"':
+		class = &quotClass
+	case '\'':
+		class = &aposClass
+	}
 	var b0, b1 byte
 	check := false // a byte checkChars must see was appended
 	for {
@@ -282,8 +283,8 @@ func (t *tokenizer) unescape(dst []byte, quote int, cdata bool) ([]byte, error) 
 			n := 0
 			var seen byte
 			for _, b := range p {
-				c := textClass[b]
-				if c == textStop || int(b) == quote {
+				c := class[b]
+				if c == textStop {
 					break
 				}
 				seen |= c
@@ -370,6 +371,17 @@ var textClass = func() (c [256]byte) {
 	}
 	return c
 }()
+
+// quotClass and aposClass are textClass for attribute values: their quote
+// stops a run too (one table lookup per byte instead of a lookup and a
+// comparison).
+var quotClass, aposClass = stopAt('"'), stopAt('\'')
+
+func stopAt(quote byte) [256]byte {
+	c := textClass
+	c[quote] = textStop
+	return c
+}
 
 // reference appends what the reference after a '&' stands for: one of the
 // five predefined entities or a character reference. A character reference
@@ -473,6 +485,18 @@ func isNameByte(c byte) bool {
 		c == '_' || c == ':' || c == '.' || c == '-'
 }
 
+// nameBytes is isNameByte as a table, for readName's loop over the bytes
+// at hand.
+var nameBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isNameByte(byte(c))
+	}
+	return t
+}()
+
+// nameStart reports whether the ASCII name byte c may start a name.
+func nameStart(c byte) bool { return !('0' <= c && c <= '9' || c == '.' || c == '-') }
+
 // readName reads an XML name. It reports false, having read nothing, when
 // the next byte cannot start one. The name returned is valid until the
 // next getc.
@@ -480,12 +504,13 @@ func (t *tokenizer) readName() ([]byte, bool, error) {
 	// A name that ends within the bytes at hand is not copied.
 	p := t.ready()
 	n := 0
-	for n < len(p) && isNameByte(p[n]) {
+	for n < len(p) && nameBytes[p[n]] {
 		n++
 	}
 	if n > 0 && n < len(p) && p[n] < utf8.RuneSelf {
 		t.c.r += n
-		if !isName(p[:n]) {
+		// An ASCII name: only its first byte needs isName's check.
+		if !nameStart(p[0]) {
 			return nil, false, notWellFormed("invalid XML name: %q", p[:n])
 		}
 		return p[:n], true, nil
@@ -521,7 +546,7 @@ func isName(b []byte) bool {
 		switch {
 		case c >= utf8.RuneSelf:
 			ascii = false
-		case i == 0 && ('0' <= c && c <= '9' || c == '.' || c == '-'):
+		case i == 0 && !nameStart(c):
 			return false
 		}
 	}
@@ -541,29 +566,42 @@ func (t *tokenizer) nsname() (prefix, local string, ok bool, err error) {
 	if !ok {
 		return "", "", false, err
 	}
-	switch c := bytes.Count(n, []byte{':'}); {
-	case c > 1:
-		return "", "", false, nil
-	case c == 0 || n[0] == ':' || n[len(n)-1] == ':':
-		return "", intern(n), true, nil
-	}
 	i := bytes.IndexByte(n, ':')
-	return intern(n[:i]), intern(n[i+1:]), true, nil
+	switch {
+	case i < 0:
+		return "", t.intern(n), true, nil
+	case bytes.IndexByte(n[i+1:], ':') >= 0:
+		return "", "", false, nil
+	case i == 0 || i == len(n)-1:
+		return "", t.intern(n), true, nil
+	}
+	return t.intern(n[:i]), t.intern(n[i+1:]), true, nil
 }
 
 // space skips white space.
 func (t *tokenizer) space() error {
 	for {
+		// Skip what the capture holds at once: where a tag may have
+		// white space, it mostly has none or a blank.
+		c := t.c
+		for c.r < c.end && isSpace(c.buf[c.r]) {
+			c.r++
+		}
+		if c.r < c.end {
+			return nil
+		}
 		b, err := t.getc()
 		if err != nil {
 			return err
 		}
-		if b != ' ' && b != '\r' && b != '\n' && b != '\t' {
+		if !isSpace(b) {
 			t.ungetc()
 			return nil
 		}
 	}
 }
+
+func isSpace(b byte) bool { return b == ' ' || b == '\r' || b == '\n' || b == '\t' }
 
 func (t *tokenizer) endTag() (*xmlToken, error) {
 	prefix, local, ok, err := t.nsname()
@@ -714,26 +752,12 @@ func (t *tokenizer) startTag() (*xmlToken, error) {
 		if !ok {
 			return nil, notWellFormed("expected attribute name in element")
 		}
-		if err := t.space(); err != nil {
+		quote, err := t.eq()
+		if err != nil {
 			return nil, err
-		}
-		if b, err = t.getc(); err != nil {
-			return nil, err
-		}
-		if b != '=' {
-			return nil, notWellFormed("attribute name without = in element")
-		}
-		if err := t.space(); err != nil {
-			return nil, err
-		}
-		if b, err = t.getc(); err != nil {
-			return nil, err
-		}
-		if b != '"' && b != '\'' {
-			return nil, notWellFormed("unquoted or missing attribute value in element")
 		}
 		from := len(t.vals)
-		if t.vals, err = t.unescape(t.vals, int(b), false); err != nil {
+		if t.vals, err = t.unescape(t.vals, int(quote), false); err != nil {
 			return nil, err
 		}
 		t.raw = append(t.raw, rawAttr{prefix: ap, local: al, from: from, to: len(t.vals)})
@@ -742,6 +766,37 @@ func (t *tokenizer) startTag() (*xmlToken, error) {
 		return nil, fmt.Errorf("%w: %w: elements nested deeper than %d", ErrProtocol, errXMLLimit, t.maxDepth)
 	}
 	return t.start(prefix, local, empty), nil
+}
+
+// eq reads what lies between an attribute's name and its value: an equals
+// sign and the opening quote, which it returns, with white space around
+// the sign. Nearly every attribute is written name='value' (or "value"),
+// so those two bytes are taken at once when the capture holds them.
+func (t *tokenizer) eq() (byte, error) {
+	if p := t.ready(); len(p) >= 2 && p[0] == '=' && (p[1] == '\'' || p[1] == '"') {
+		t.c.r += 2
+		return p[1], nil
+	}
+	if err := t.space(); err != nil {
+		return 0, err
+	}
+	b, err := t.getc()
+	if err != nil {
+		return 0, err
+	}
+	if b != '=' {
+		return 0, notWellFormed("attribute name without = in element")
+	}
+	if err := t.space(); err != nil {
+		return 0, err
+	}
+	if b, err = t.getc(); err != nil {
+		return 0, err
+	}
+	if b != '"' && b != '\'' {
+		return 0, notWellFormed("unquoted or missing attribute value in element")
+	}
+	return b, nil
 }
 
 // start declares the namespaces of a start tag just read, resolves its
@@ -762,7 +817,7 @@ func (t *tokenizer) start(prefix, local string, empty bool) *xmlToken {
 			}
 			if !ok {
 				if !converted {
-					all, converted = string(t.vals), true
+					all, converted = t.str(t.vals), true
 				}
 				v = all[a.from:a.to]
 			}

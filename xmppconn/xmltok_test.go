@@ -248,7 +248,7 @@ func TestNameTable(t *testing.T) {
 			t.Errorf("lookupName(%q) = %q, found", s, got)
 		}
 	}
-	if s := intern([]byte("not-in-table")); s != "not-in-table" {
+	if s := new(tokenizer).intern([]byte("not-in-table")); s != "not-in-table" {
 		t.Errorf("intern = %q", s)
 	}
 }
