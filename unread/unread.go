@@ -203,12 +203,14 @@ func (t *Tracker) drain(b *batcher, o op, linger time.Duration) {
 		if n == maxBatch {
 			break
 		}
+		// What is queued already joins the batch, deadline or not (a
+		// select would pick the expired deadline half the time).
+		select {
+		case o = <-t.ops:
+			continue
+		default:
+		}
 		if deadline == nil {
-			select {
-			case o = <-t.ops:
-				continue
-			default:
-			}
 			break
 		}
 		select {
