@@ -20,6 +20,7 @@ import (
 
 	"github.com/sparkgate/sparkgate"
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/rooms"
 	"github.com/sparkgate/sparkgate/sse"
 	"github.com/sparkgate/sparkgate/web"
@@ -195,6 +196,12 @@ func New(cfg Config) (*Server, error) {
 	s.limits = newLimits(cfg.Limits, s.log)
 	if cfg.Events.Logger == nil {
 		cfg.Events.Logger = s.log
+	}
+	if cfg.Events.Lazy == nil {
+		// A count follows each message some milliseconds later: it rides
+		// with the stream's next write (sse/lazy.go) rather than taking
+		// one of its own.
+		cfg.Events.Lazy = []string{chatapi.Unread{}.EventName()}
 	}
 	if (cfg.EventLog == nil) != (cfg.Events.Remote == nil) {
 		return nil, errors.New("gateway: Config.EventLog and Config.Events.Remote go together")

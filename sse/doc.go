@@ -49,6 +49,15 @@
 // header). Without it nothing changes: Publish numbers events itself and
 // the hub makes no call outside its memory.
 //
+// # Lazy events
+//
+// Events named in Config.Lazy do not wake a stream on their own: each is
+// written with the stream's next event, or Config.LazyDelay after it was
+// logged when none comes (lazy.go). They keep their place in the order
+// and in the log. They are for summaries of what the streams get anyway
+// (the gateway's unread counts), whose own write would double a busy
+// room's writes.
+//
 // # Ending streams
 //
 // When the hub ends a stream itself it writes a last event

@@ -82,6 +82,15 @@ type Config struct {
 	// Empty means "chatapi.close".
 	CloseEvent string
 
+	// Lazy names events that do not wake a stream on their own: each is
+	// written with the stream's next event, or LazyDelay after it was
+	// logged, whichever comes first (lazy.go). For summaries of events the
+	// streams get anyway, such as a conversation's unread count.
+	Lazy []string
+	// LazyDelay bounds how long a lazy event waits for the stream's next
+	// write. Zero means 100 ms.
+	LazyDelay time.Duration
+
 	// Remote, when set, is the log that holds each user's events beyond
 	// this process, and the hub's memory is its cache (see [Remote]). Nil
 	// means memory only.
@@ -102,7 +111,7 @@ func (c *Config) setDefaults() error {
 			*v = d
 		}
 	}
-	if c.LogEvents < 0 || c.LogBytes < 0 || c.QueueEvents < 0 || c.WriteTimeout < 0 || c.MaxAge < 0 {
+	if c.LogEvents < 0 || c.LogBytes < 0 || c.QueueEvents < 0 || c.WriteTimeout < 0 || c.MaxAge < 0 || c.LazyDelay < 0 {
 		return fmt.Errorf("%w: negative size or duration", ErrInvalidConfig)
 	}
 	if c.MaxAgeJitter < 0 || c.MaxAgeJitter >= 1 {
@@ -114,6 +123,7 @@ func (c *Config) setDefaults() error {
 	defDur(&c.WriteTimeout, 10*time.Second)
 	defDur(&c.Heartbeat, 15*time.Second)
 	defDur(&c.Retry, 3*time.Second)
+	defDur(&c.LazyDelay, defaultLazyDelay)
 	if c.MaxAgeJitter == 0 {
 		c.MaxAgeJitter = 0.2
 	}
@@ -134,8 +144,9 @@ func (c *Config) setDefaults() error {
 // Hub holds the per-user event logs and the open streams. Create it with
 // New; all its methods are safe for concurrent use.
 type Hub struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	lazy map[string]bool // Config.Lazy's names; fixed
 
 	mu       sync.RWMutex
 	users    map[string]*userLog // guarded by mu
@@ -153,7 +164,7 @@ func New(cfg Config) (*Hub, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	return &Hub{cfg: cfg, log: cfg.Logger, users: make(map[string]*userLog)}, nil
+	return &Hub{cfg: cfg, log: cfg.Logger, lazy: lazyNames(cfg.Lazy), users: make(map[string]*userLog)}, nil
 }
 
 // Publish appends an event to user's log and wakes every stream the user
@@ -183,8 +194,9 @@ func (h *Hub) Publish(user, name string, data []byte) (live int) {
 		l.mu.Lock()
 		h.mu.RUnlock()
 	}
-	live = l.appendLocked(&h.cfg, cleanName(name), data, time.Now())
-	subs := l.subs
+	name = cleanName(name)
+	live = l.appendLocked(&h.cfg, name, data, time.Now())
+	subs := h.toWakeLocked(l, name) // none for a lazy event (lazy.go)
 	l.mu.Unlock()
 	// Woken after the unlock, so that a stream's goroutine finds the log
 	// free. An ended stream ignores its wake.

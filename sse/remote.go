@@ -62,8 +62,9 @@ func (h *Hub) PublishSeq(user, name string, data []byte, seq uint64) (live int) 
 	if seq > l.last+1 {
 		l.jumpLocked(seq - 1)
 	}
-	live = l.appendLocked(&h.cfg, cleanName(name), data, time.Now())
-	subs := l.subs
+	name = cleanName(name)
+	live = l.appendLocked(&h.cfg, name, data, time.Now())
+	subs := h.toWakeLocked(l, name)
 	l.mu.Unlock()
 	for _, s := range subs {
 		s.signal()

@@ -45,6 +45,11 @@ type subscriber struct {
 	reason string // why the hub ended the stream
 	resume bool
 
+	// Guarded by log.mu as next is: a lazy event is waiting (lazy.go),
+	// and the timer that writes it if no other event comes first.
+	lazyArmed bool
+	lazyTimer *time.Timer
+
 	conn connRef // the taken-over connection (park.go), or nil
 
 	// unsubscribed is set by the first unsubscribe: a taken-over stream
@@ -109,6 +114,9 @@ func (s *subscriber) take(dst [][]byte) (frames [][]byte, more bool) {
 		}
 		dst = append(dst, f)
 		size += len(f)
+	}
+	if s.next > l.last {
+		s.disarmLazyLocked()
 	}
 	return dst, s.next <= l.last
 }
@@ -210,6 +218,7 @@ func (h *Hub) unsubscribe(s *subscriber) {
 	}
 	s.log.mu.Lock()
 	s.log.removeLocked(s)
+	s.disarmLazyLocked()
 	s.log.mu.Unlock()
 	h.streams.Add(-1)
 	h.serving.Done()
