@@ -68,25 +68,35 @@ func takeOver(out *writer, r *http.Request) net.Conn {
 	// net/http took the background read down; the header went out.
 	c.SetDeadline(time.Time{})
 	// Taking over cleared the write deadline: the next write sets one.
-	out.w, out.c, out.rc, out.deadline = chunked{c}, c, nil, time.Time{}
+	out.w, out.c, out.rc, out.deadline = nil, c, nil, time.Time{}
 	return c
 }
 
-// chunked writes to a taken-over connection in HTTP/1.1 chunks.
-type chunked struct{ c net.Conn }
+// chunkHead is the room writer.write leaves at the start of its buffer on
+// a taken-over connection, for a chunk's size line: up to 16 hex digits
+// and CRLF.
+const chunkHead = 18
 
-func (w chunked) Write(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
+// send writes buf[head:] to the stream: as it is, or on a taken-over
+// connection as one HTTP/1.1 chunk, its size line put in the room before
+// it and its CRLF after it, so that the chunk is one write. Three writes
+// (size line, data, CRLF) were three system calls and three TCP
+// segments to the client: net.Buffers gathers them in one only on a
+// *net.TCPConn, and the gateway counts bytes through a wrapper. It
+// returns buf, grown when the CRLF needed room.
+func (o *writer) send(buf []byte, head int) ([]byte, error) {
+	if head == 0 {
+		_, err := o.w.Write(buf)
+		return buf, err
 	}
-	var hdr [18]byte
-	h := strconv.AppendInt(hdr[:0], int64(len(p)), 16)
-	h = append(h, '\r', '\n')
-	bufs := net.Buffers{h, p, []byte("\r\n")}
-	if _, err := bufs.WriteTo(w.c); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	var line [chunkHead]byte
+	size := strconv.AppendInt(line[:0], int64(len(buf)-head), 16)
+	size = append(size, '\r', '\n')
+	start := head - len(size)
+	copy(buf[start:], size)
+	buf = append(buf, '\r', '\n')
+	_, err := o.c.Write(buf[start:])
+	return buf, err
 }
 
 // serveParked is ServeStream's loop for a taken-over stream: it returns

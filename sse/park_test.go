@@ -1,12 +1,15 @@
 package sse_test
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,4 +163,73 @@ func TestParkedStreamCallerCancels(t *testing.T) {
 		t.Fatalf("after the caller's cancel: %+v %v, want a clean end", ev, err)
 	}
 	waitCount(t, h, 0)
+}
+
+// TestParkedChunkIsOneWrite: on a taken-over connection wrapped as the
+// gateway wraps it (to count bytes), each batch is one write to the
+// connection, its chunk framing included: three writes per chunk were
+// three system calls and three TCP segments to the client.
+func TestParkedChunkIsOneWrite(t *testing.T) {
+	checkGoroutines(t)
+	h, err := sse.New(sse.Config{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeStream(hijackCounter{w, &writes}, r, "alice", sse.Event{Name: "onConnect", Data: []byte(`{}`)})
+	}))
+	t.Cleanup(func() {
+		h.EndStreams()
+		ts.Close()
+		h.Close()
+	})
+	resp, err := ts.Client().Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := ssetest.NewReader(resp.Body)
+	if ev, err := r.Next(); err != nil || ev.Name != "onConnect" {
+		t.Fatalf("hello: %+v %v", ev, err)
+	}
+	for i := range 3 {
+		before := writes.Load()
+		data := strings.Repeat("x", 100*(i+1))
+		h.Publish("alice", "chat", []byte(data))
+		if ev, err := r.Next(); err != nil || ev.Data != data {
+			t.Fatalf("event %d: %+v %v", i, ev, err)
+		}
+		if n := writes.Load() - before; n != 1 {
+			t.Errorf("event %d took %d writes to the connection, want 1", i, n)
+		}
+	}
+}
+
+// hijackCounter is a ResponseWriter whose taken-over connection counts
+// its writes, as the gateway's metrics wrapper does.
+type hijackCounter struct {
+	http.ResponseWriter
+	writes *atomic.Int32
+}
+
+func (w hijackCounter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return countedConn{c, w.writes}, brw, nil
+}
+
+func (w hijackCounter) Flush()                      { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+func (w hijackCounter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type countedConn struct {
+	net.Conn
+	writes *atomic.Int32
+}
+
+func (c countedConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }

@@ -438,8 +438,8 @@ func recycle(q [][]byte) [][]byte {
 
 // writer writes batches of frames to one stream.
 type writer struct {
-	w          io.Writer // the ResponseWriter, or chunked (park.go)
-	c          net.Conn  // the taken-over connection, or nil
+	w          io.Writer // the ResponseWriter; unused once taken over
+	c          net.Conn  // the taken-over connection (park.go), or nil
 	rc         *http.ResponseController
 	timeout    time.Duration
 	noDeadline bool
@@ -465,22 +465,30 @@ func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
 			o.noDeadline = true
 		}
 	}
+	head := 0
+	if o.c != nil {
+		head = chunkHead // room for the chunk's size line (park.go)
+	}
 	bp := bufPool.Get().(*[]byte)
-	buf := append((*bp)[:0], pre...)
+	buf := (*bp)[:0]
+	if cap(buf) < head {
+		buf = make([]byte, 0, 4<<10)
+	}
+	buf = append(buf[:head], pre...)
 	var err error
 	for _, f := range frames {
-		if len(buf) > 0 && len(buf)+len(f) > maxBatch {
-			if _, err = o.w.Write(buf); err != nil {
+		if len(buf) > head && len(buf)+len(f) > maxBatch {
+			if buf, err = o.send(buf, head); err != nil {
 				break
 			}
-			buf = buf[:0]
+			buf = buf[:head]
 		}
 		buf = append(buf, f...)
 	}
 	if err == nil {
 		buf = append(buf, post...)
-		if len(buf) > 0 {
-			_, err = o.w.Write(buf)
+		if len(buf) > head {
+			buf, err = o.send(buf, head)
 		}
 	}
 	if cap(buf) <= 2*maxBatch {
