@@ -333,6 +333,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if s.name != "peers" { // it settles before each of its runs
+			b.settleBefore(ctx, s.name)
+		}
 		log.Info("scenario", "name", s.name)
 		if err := s.run(ctx); err != nil {
 			log.Error("scenario failed", "name", s.name, "err", err)

@@ -71,6 +71,9 @@ type Machine struct {
 	LoadEnd    string `json:"loadavg_end"`
 	Ejabberd   string `json:"ejabberd,omitempty"`
 	SharedNote string `json:"note,omitempty"`
+	// SettledS is how long each scenario waited for ejabberd and the
+	// gateway to go quiet before it started (settleBefore), in seconds.
+	SettledS map[string]float64 `json:"settled_s,omitempty"`
 }
 
 // Dist is a latency distribution.
