@@ -138,26 +138,12 @@ func TestParkedStreamCallerCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancels := make(chan context.CancelFunc, 1)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rd := streamVia(t, h, func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
 		cancels <- cancel
 		h.ServeStream(w, r.WithContext(ctx), "carol", sse.Event{Name: "hello"})
-	}))
-	t.Cleanup(func() {
-		h.EndStreams()
-		ts.Close()
-		h.Close()
-	})
-	resp, err := ts.Client().Get(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	rd := ssetest.NewReader(resp.Body)
-	if ev, err := rd.Next(); err != nil || ev.Name != "hello" {
-		t.Fatalf("hello: %+v %v", ev, err)
-	}
+	}, "hello")
 	(<-cancels)()
 	if ev, err := rd.Next(); err != io.EOF {
 		t.Fatalf("after the caller's cancel: %+v %v, want a clean end", ev, err)
@@ -176,23 +162,9 @@ func TestParkedChunkIsOneWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	var writes atomic.Int32
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	r := streamVia(t, h, func(w http.ResponseWriter, r *http.Request) {
 		h.ServeStream(hijackCounter{w, &writes}, r, "alice", sse.Event{Name: "onConnect", Data: []byte(`{}`)})
-	}))
-	t.Cleanup(func() {
-		h.EndStreams()
-		ts.Close()
-		h.Close()
-	})
-	resp, err := ts.Client().Get(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := ssetest.NewReader(resp.Body)
-	if ev, err := r.Next(); err != nil || ev.Name != "onConnect" {
-		t.Fatalf("hello: %+v %v", ev, err)
-	}
+	}, "onConnect")
 	for i := range 3 {
 		before := writes.Load()
 		data := strings.Repeat("x", 100*(i+1))
@@ -232,4 +204,27 @@ type countedConn struct {
 func (c countedConn) Write(p []byte) (int, error) {
 	c.writes.Add(1)
 	return c.Conn.Write(p)
+}
+
+// streamVia serves h's streams with handler on a test server, closed with
+// the hub at the end of the test, opens one stream and reads its first
+// event, which must be named hello.
+func streamVia(t *testing.T, h *sse.Hub, handler http.HandlerFunc, hello string) *ssetest.Reader {
+	t.Helper()
+	ts := httptest.NewServer(handler)
+	t.Cleanup(func() {
+		h.EndStreams()
+		ts.Close()
+		h.Close()
+	})
+	resp, err := ts.Client().Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	rd := ssetest.NewReader(resp.Body)
+	if ev, err := rd.Next(); err != nil || ev.Name != hello {
+		t.Fatalf("hello: %+v %v", ev, err)
+	}
+	return rd
 }
