@@ -225,6 +225,13 @@ func resolveImage(base *url.URL, ref string) string {
 	if len(out) > MaxURL || !utf8.ValidString(out) {
 		return ""
 	}
+	// What the client gets must parse again, with a host name: Parse
+	// takes a reference such as "//:0:" whose resolved form it then
+	// refuses ("https://:0:", an invalid port), and "//:80" has a port
+	// but no host (found by FuzzExtractMeta).
+	if v, err := url.Parse(out); err != nil || v.Hostname() == "" {
+		return ""
+	}
 	return out
 }
 

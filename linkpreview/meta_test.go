@@ -40,6 +40,8 @@ func TestExtractMeta(t *testing.T) {
 		{"title-in-body-ignored-after-first", "<title>One</title><svg><title>Two</title></svg>", 5, Preview{Title: "One"}},
 		{"control-chars", "<title>a\x00b\x07c</title>", 5, Preview{Title: "a\uFFFDb c"}}, // the tokenizer turns NUL into U+FFFD
 		{"nul-kept-out", "<title>x</title>", 5, Preview{Title: "x"}},
+		{"image-bad-port", `<meta property="og:image" content="//:0:">`, 5, Preview{}},
+		{"image-port-without-host", `<meta property="og:image" content="//:80/a.png">`, 5, Preview{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
