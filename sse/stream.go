@@ -469,12 +469,8 @@ func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
 	if o.c != nil {
 		head = chunkHead // room for the chunk's size line (park.go)
 	}
-	bp := bufPool.Get().(*[]byte)
-	buf := (*bp)[:0]
-	if cap(buf) < head {
-		buf = make([]byte, 0, 4<<10)
-	}
-	buf = append(buf[:head], pre...)
+	bp := bufPool.Get().(*[]byte) // 4 KiB or more: room for head
+	buf := append((*bp)[:head], pre...)
 	var err error
 	for _, f := range frames {
 		if len(buf) > head && len(buf)+len(f) > maxBatch {

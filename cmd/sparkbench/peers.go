@@ -268,12 +268,7 @@ func (b *bench) peers(ctx context.Context) error {
 		pids = append(pids, b.ej.PID())
 	}
 	quietFirst := func(name string) {
-		n := settle(ctx, func() time.Duration { return cpuOfAll(pids) }, sleepCtx)
-		waited := (time.Duration(n) * settleWindow).Seconds()
-		p.SettleMax = max(p.SettleMax, waited)
-		if n > 1 {
-			b.log.Info("peers: waited for the machine to settle", "before", name, "seconds", waited)
-		}
+		p.SettleMax = max(p.SettleMax, b.quietFor(ctx, pids, "peers: "+name))
 	}
 
 	// Idle streams, then fan-out on them, round by round.

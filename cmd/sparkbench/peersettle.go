@@ -73,8 +73,20 @@ func cpuOfAll(pids []int) time.Duration {
 	return sum
 }
 
+// quietFor waits until the processes pids have gone quiet together
+// (settle), logging the wait before what when it took more than one
+// window, and returns how many seconds it waited.
+func (b *bench) quietFor(ctx context.Context, pids []int, what string) float64 {
+	n := settle(ctx, func() time.Duration { return cpuOfAll(pids) }, sleepCtx)
+	waited := (time.Duration(n) * settleWindow).Seconds()
+	if n > 1 {
+		b.log.Info("waited for the machine to settle", "before", what, "seconds", waited)
+	}
+	return waited
+}
+
 // settleBefore waits, before a scenario, until ejabberd and the gateway
-// have gone quiet (settle). A scenario leaves work behind it: the big
+// have gone quiet (quietFor). A scenario leaves work behind it: the big
 // room's thousand connections and their room, torn down after its
 // figures are taken, kept ejabberd busy into the tabs scenario that came
 // next, whose last-tab p50 was 39 ms in a full run and 16 to 20 ms run
@@ -90,13 +102,8 @@ func (b *bench) settleBefore(ctx context.Context, name string) {
 	if len(pids) == 0 {
 		return
 	}
-	n := settle(ctx, func() time.Duration { return cpuOfAll(pids) }, sleepCtx)
-	waited := (time.Duration(n) * settleWindow).Seconds()
 	if b.res.Machine.SettledS == nil {
 		b.res.Machine.SettledS = map[string]float64{}
 	}
-	b.res.Machine.SettledS[name] = waited
-	if n > 1 {
-		b.log.Info("waited for the machine to settle", "before", name, "seconds", waited)
-	}
+	b.res.Machine.SettledS[name] = b.quietFor(ctx, pids, name)
 }
