@@ -6,22 +6,38 @@ import "time"
 // member, queued as each member's session reads its copy; stored one by
 // one, each was a statement of its own (about 0.1 ms of CPU each on
 // SQLite: 50 ms for a room of 500, on the cores the members' events
-// need). The tracker takes an arrival, then what follows within
-// batchLinger, up to maxBatch changes, and stores the arrivals between two
-// reads together, those of one conversation added up: OnChange hears the
-// state after the batch, not each step to it. A read ends the batch
-// before it, so it still applies after every arrival queued earlier, and
-// ends the wait, since its caller waits for it.
+// need). The tracker takes an arrival, then those that follow it while
+// they keep coming, and stores the arrivals between two reads together,
+// those of one conversation added up: OnChange hears the state after the
+// batch, not each step to it. A read ends the batch before it, so it
+// still applies after every arrival queued earlier, and ends the wait,
+// since its caller waits for it.
+//
+// A batch ends when no arrival came for batchQuiet, so a room message's
+// copies, which reach the members' sessions over 20 to 50 ms, are stored
+// once they are all in, not in slices while the members' events still
+// need the cores. In a busy room the next message's copies follow within
+// the quiet gap and join the same batch, where each member's entry adds
+// them up: batchMost bounds that wait, so a busy room costs one upsert per
+// member per batchMost, whatever its message rate.
 
-// batchLinger is how long a batch waits for more arrivals: the members of
-// a room of 500 read their copies over some 20 to 50 ms, so a batch takes
-// a few dozen to a few hundred of them; a count shows this much later.
-const batchLinger = 10 * time.Millisecond
+// batchQuiet is the gap in arrivals that ends a batch: a lone message's
+// count is stored this much after it arrives.
+const batchQuiet = 10 * time.Millisecond
 
-// maxBatch bounds the changes one drain takes: a batch is one statement
-// per store chunk and one OnChange per conversation, and a bigger one
-// would hold back the reads queued behind it.
+// batchMost bounds a batch's wait from its first arrival: a count shows
+// at most this much late (plus the lazy delivery of chatapi.unread).
+const batchMost = 100 * time.Millisecond
+
+// maxBatch bounds the conversations of one batch: a batch is one
+// statement per store chunk and one OnChange per conversation, and a
+// bigger one would hold back the reads queued behind it.
 const maxBatch = 1024
+
+// maxBatchOps bounds the changes one drain takes, however few
+// conversations they touch, so a queue that never empties still ends a
+// batch.
+const maxBatchOps = 16 * maxBatch
 
 // batcher gathers arrivals, one entry per conversation, in first-arrival
 // order.

@@ -168,12 +168,12 @@ func (t *Tracker) run() {
 	for {
 		select {
 		case o := <-t.ops:
-			t.drain(b, o, batchLinger)
+			t.drain(b, o, batchQuiet, batchMost)
 		case <-t.quit:
 			for { // no sender is left (closed is set under the lock)
 				select {
 				case o := <-t.ops:
-					t.drain(b, o, 0)
+					t.drain(b, o, 0, 0)
 				default:
 					return
 				}
@@ -182,41 +182,54 @@ func (t *Tracker) run() {
 	}
 }
 
-// drain applies o and the changes that follow it within linger, up to
-// maxBatch: arrivals in batches (batch.go), reads one by one, in the
-// order they came. A read ends the wait: its caller is waiting.
-func (t *Tracker) drain(b *batcher, o op, linger time.Duration) {
-	var deadline <-chan time.Time
-	if linger > 0 && !o.read {
-		timer := time.NewTimer(linger)
-		defer timer.Stop()
-		deadline = timer.C
-	}
+// drain applies o and the changes that follow it, arrivals in batches
+// (batch.go) and reads one by one, in the order they came. The batch
+// takes what is queued, then waits up to quiet for each next change,
+// until most has passed since o, maxBatch conversations or maxBatchOps
+// changes. A read ends the wait: its caller is waiting.
+func (t *Tracker) drain(b *batcher, o op, quiet, most time.Duration) {
+	wait := quiet > 0 && !o.read
+	end := time.Now().Add(most)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for n := 1; ; n++ {
 		if o.read {
 			t.flush(b)
 			t.read(o)
-			deadline = nil
+			wait = false
 		} else {
 			b.add(o)
 		}
-		if n == maxBatch {
+		if n == maxBatchOps || len(b.arrivals) == maxBatch {
 			break
 		}
-		// What is queued already joins the batch, deadline or not (a
-		// select would pick the expired deadline half the time).
+		left := time.Until(end)
+		// What is queued already joins the batch while it may grow (a
+		// select would pick an expired timer half the time).
+		if left > 0 || !wait {
+			select {
+			case o = <-t.ops:
+				continue
+			default:
+			}
+		}
+		if !wait || left <= 0 {
+			break
+		}
+		d := min(quiet, left)
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
 		select {
 		case o = <-t.ops:
 			continue
-		default:
-		}
-		if deadline == nil {
-			break
-		}
-		select {
-		case o = <-t.ops:
-			continue
-		case <-deadline:
+		case <-timer.C:
 		case <-t.quit:
 		}
 		break

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sparkgate/sparkgate/unread"
@@ -17,6 +18,7 @@ type memStore struct {
 	mu      sync.Mutex
 	m       map[[2]string]unread.Count
 	batches []int         // the size of each AddUnreads call
+	at      []time.Time   // when each AddUnreads call came
 	gate    chan struct{} // when set, the next AddUnreads closes entered, then waits for it
 	entered chan struct{}
 }
@@ -33,6 +35,7 @@ func (s *memStore) AddUnreads(_ context.Context, arrivals []unread.Arrival) ([]u
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.batches = append(s.batches, len(arrivals))
+	s.at = append(s.at, time.Now())
 	out := make([]unread.Count, len(arrivals))
 	for i, a := range arrivals {
 		k := [2]string{a.User, a.Peer}
@@ -217,5 +220,72 @@ func TestTrackerLingers(t *testing.T) {
 		if c := st.m[[2]string{fmt.Sprintf("m%d", i), "room"}]; c.Unread != 1 {
 			t.Errorf("m%d: %+v", i, c)
 		}
+	}
+}
+
+// TestTrackerBatchEnds: a batch ends when arrivals stop for 10 ms, so a
+// room message's copies are stored together once all are in, and at the
+// latest 100 ms after its first arrival, so a busy room's members are
+// stored once per 100 ms with their counts added up (fake clock).
+func TestTrackerBatchEnds(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name    string
+		posts   int           // room messages
+		every   time.Duration // from one message to the next
+		members int           // copies of each, 0.1 ms apart
+		batches []int         // AddUnreads calls, their sizes
+		stored  []time.Duration
+	}{
+		// 500 copies over 50 ms: one batch, 10 ms after the last.
+		{"one message", 1, 0, 500, []int{500}, []time.Duration{59*ms + 900*time.Microsecond}},
+		// Apart by more than the quiet gap: a batch each.
+		{"quiet room", 3, 30 * ms, 10, []int{10, 10, 10}, []time.Duration{
+			10*ms + 900*time.Microsecond, 40*ms + 900*time.Microsecond, 70*ms + 900*time.Microsecond}},
+		// A message every 5 ms for 300 ms: a batch per 100 ms, each member
+		// once in it.
+		{"busy room", 60, 5 * ms, 20, []int{20, 20, 20}, []time.Duration{100 * ms, 200 * ms, 300 * ms}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				st := &memStore{m: map[[2]string]unread.Count{}}
+				tr, err := unread.New(unread.Config{Store: st})
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				for p := range tc.posts {
+					if d := start.Add(time.Duration(p) * tc.every).Sub(time.Now()); d > 0 {
+						time.Sleep(d)
+					}
+					for m := range tc.members {
+						if m > 0 {
+							time.Sleep(100 * time.Microsecond)
+						}
+						tr.Arrived(fmt.Sprintf("m%d", m), "room", true)
+					}
+				}
+				time.Sleep(time.Second)
+				synctest.Wait()
+				tr.Close()
+				st.mu.Lock()
+				defer st.mu.Unlock()
+				if !slices.Equal(st.batches, tc.batches) {
+					t.Errorf("AddUnreads calls of %v arrivals; want %v", st.batches, tc.batches)
+				}
+				var stored []time.Duration
+				for _, at := range st.at {
+					stored = append(stored, at.Sub(start))
+				}
+				if !slices.Equal(stored, tc.stored) {
+					t.Errorf("stored at %v; want %v", stored, tc.stored)
+				}
+				for m := range tc.members {
+					if c := st.m[[2]string{fmt.Sprintf("m%d", m), "room"}]; c.Unread != tc.posts {
+						t.Errorf("m%d: %+v; want %d unread", m, c, tc.posts)
+					}
+				}
+			})
+		})
 	}
 }
