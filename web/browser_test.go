@@ -1422,8 +1422,11 @@ const life = 6 * time.Second
 // shortLived starts a gateway whose access tokens live life, a browser,
 // and two people.
 //
-// The tests that use it are not parallel: on a busy machine a token of 6 s
-// could expire before the tab first uses it.
+// The tests that use it are not parallel with the other journeys: on a busy
+// machine a token of 6 s could expire before the tab first uses it. Their
+// two viewports run side by side, the only journeys running in this
+// package then: those tests sleep through token lifetimes (78 s of an
+// otherwise idle package, one viewport after the other, 2026-12-05).
 func shortLived(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdtest.User, ejabberdtest.User) {
 	t.Helper()
 	e := gatewayenv.StartWith(t, gatewayenv.Options{TokenLifetime: life})
@@ -1441,10 +1444,13 @@ func shortLived(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdte
 // sessionStorage, and the two refresh over two more expiries without
 // revoking the family: both receive. The sign-in page never shows.
 // Signing out removes the tokens, and the other tab signs out too. At both
-// viewports, one after the other.
+// viewports, side by side (see shortLived).
 func TestBrowserRefresh(t *testing.T) {
 	for _, v := range viewports {
-		t.Run(v.name, func(t *testing.T) { refreshJourney(t, v) })
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			refreshJourney(t, v)
+		})
 	}
 }
 
@@ -1521,10 +1527,13 @@ func refreshJourney(t *testing.T, v viewport) {
 // expiries (their timers fire together) and receive a message. Signing out
 // in one tab removes the tokens from both storages and ends the other
 // tab's session too; a new page then shows the form. At both viewports,
-// one after the other.
+// side by side (see shortLived).
 func TestBrowserRefreshTabs(t *testing.T) {
 	for _, v := range viewports {
-		t.Run(v.name, func(t *testing.T) { refreshTabsJourney(t, v) })
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			refreshTabsJourney(t, v)
+		})
 	}
 }
 
