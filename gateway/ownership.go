@@ -55,7 +55,31 @@ type owned struct {
 	err     error         // Own's error; the entry is then gone from held
 	release func()
 	lost    bool          // the ownership was lost (or fenced): no more appends; under owners.mu
+	leaving bool          // giveUp has it: no other caller releases it; under owners.mu
 	gone    chan struct{} // closed when the entry leaves held (dropLocked)
+}
+
+// giveUp releases e, user's held entry, and then removes it from held,
+// unless another caller is doing so. In that order because a request
+// waiting for the entry to go (own) then takes the user afresh: removed
+// before the release, that request's Own found the lease still held under
+// this node's old token and answered 503 (TestIntegrationLeaseLoss, once
+// in a make test). The entry counts as lost meanwhile, so nothing more
+// of the user's is appended and waiters wait for it to go.
+func (s *Server) giveUp(user string, e *owned) {
+	s.owners.mu.Lock()
+	if s.owners.held[user] != e || e.leaving {
+		s.owners.mu.Unlock()
+		return
+	}
+	e.leaving, e.lost = true, true
+	s.owners.mu.Unlock()
+	if e.err == nil {
+		e.release()
+	}
+	s.owners.mu.Lock()
+	s.dropLocked(user, e)
+	s.owners.mu.Unlock()
 }
 
 // dropLocked removes e, user's entry, from held. s.owners.mu is held.
@@ -177,14 +201,13 @@ func (s *Server) disown(user string) {
 	if ok {
 		select {
 		case <-e.ready:
-			s.dropLocked(user, e)
 		default:
 			ok = false // being taken: its taker decides
 		}
 	}
 	s.owners.mu.Unlock()
-	if ok && e.err == nil {
-		e.release()
+	if ok {
+		s.giveUp(user, e)
 	}
 }
 
@@ -211,15 +234,7 @@ func (s *Server) ownershipLost(user string, e *owned) {
 		// log. Ended first, their close event says so.
 		s.hub.MoveUser(user, chatapi.CloseShutdown)
 		s.sessions.End(ctx, user, chatapi.CloseShutdown)
-		s.owners.mu.Lock()
-		gone := s.owners.held[user] == e
-		if gone {
-			s.dropLocked(user, e)
-		}
-		s.owners.mu.Unlock()
-		if gone && e.err == nil {
-			e.release()
-		}
+		s.giveUp(user, e) // when no session was open to disown it
 	})
 }
 

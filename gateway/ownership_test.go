@@ -123,7 +123,9 @@ func openWhenOwned(t *testing.T, e *env, tok, lastID string, since time.Time, li
 }
 
 // fakeOwnership owns every user but those in elsewhere, and records what
-// the gateway asks of it.
+// the gateway asks of it. Like the NATS lease, it refuses a user whose
+// last ownership has not been released yet (the key still holds the old
+// token), and a release takes a while.
 type fakeOwnership struct {
 	elsewhere string
 
@@ -131,10 +133,11 @@ type fakeOwnership struct {
 	owns     map[string]int // Own calls that succeeded, per user
 	releases map[string]int
 	lost     map[string]func()
+	held     map[string]bool // owned and not released
 }
 
 func newFakeOwnership(elsewhere string) *fakeOwnership {
-	return &fakeOwnership{elsewhere: elsewhere, owns: map[string]int{}, releases: map[string]int{}, lost: map[string]func(){}}
+	return &fakeOwnership{elsewhere: elsewhere, owns: map[string]int{}, releases: map[string]int{}, lost: map[string]func(){}, held: map[string]bool{}}
 }
 
 func (f *fakeOwnership) Own(_ context.Context, user string, lost func()) (func(), error) {
@@ -144,12 +147,18 @@ func (f *fakeOwnership) Own(_ context.Context, user string, lost func()) (func()
 	time.Sleep(50 * time.Millisecond) // a NATS round trip, so that callers overlap
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.held[user] {
+		return nil, fmt.Errorf("%w: this node's last ownership, not released yet", gateway.ErrOwnedElsewhere)
+	}
+	f.held[user] = true
 	f.owns[user]++
 	f.lost[user] = lost
 	return func() {
+		time.Sleep(100 * time.Millisecond) // the round trip that deletes the key
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.releases[user]++
+		f.held[user] = false
 	}, nil
 }
 
@@ -163,7 +172,8 @@ func (f *fakeOwnership) count(m map[string]int, user string) int {
 // a fake: concurrent streams of a user share one Own; a user owned
 // elsewhere gets 503 with Retry-After; a logout releases the ownership
 // once; a loss ends the session and its streams with resume true, and
-// the ownership is taken again, once, by the next streams.
+// the ownership is taken again, once, by the next request, which waits
+// for the lost one's release.
 func TestIntegrationOwnershipHook(t *testing.T) {
 	other := ejabberdtest.NewUser(t)
 	f := newFakeOwnership(other.JID)
@@ -200,9 +210,16 @@ func TestIntegrationOwnershipHook(t *testing.T) {
 			t.Errorf("stream closed with %+v, want a resumable shutdown", c)
 		}
 	}
+	// A request at once, while the lost ownership is being released: it
+	// waits for the release and takes the user afresh. (When the entry
+	// went before the release, its Own found the old ownership still
+	// held: 503.)
+	if r := e.Do(t, "GET", api+"/roster", tok, "", ""); r.Status != http.StatusOK {
+		t.Errorf("request right after the loss: %d %s, want 200", r.Status, r.Body)
+	}
 	waitCount(t, func() int { return f.count(f.releases, user) }, 2)
-	// The token is still good: the next streams, together, open the
-	// session again with one Own.
+	// The token is still good: the next streams, together, join the
+	// session that request opened; Own was called once for it.
 	for _, s := range openStreams(t, e, tok, 3) {
 		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
 	}
