@@ -6,13 +6,14 @@
 # Why side by side: the test packages wait on ejabberd, Chromium and NATS
 # part of the time, and the fuzz phase is mostly CPU (an instrumented build
 # per package, then FUZZTIME per target). `nice -n 19` gives the tests
-# every cycle they ask for and the fuzzers what is left. On a fresh clone
-# on two cores with a warm build cache (2026-12-05, 830 s in all), 25 of
-# the 31 targets were done when go test ended after 781 s, and the rest
-# took 49 s more. fuzz.sh builds one binary per package for that: when
-# every target linked its own (about 3 s each), the run before it, with
-# the fuzzing builds not yet cached, had all 31 left when go test ended
-# (1,044 s in all).
+# every cycle they ask for and the fuzzers what is left. On fresh clones
+# on two cores with a warm build cache (2026-12-05, 830 and 833 s in all),
+# 25 and about 13 of the 31 targets were done when go test ended, and the
+# rest took 49 and 112 s more. fuzz.sh builds one binary per package for
+# that: when every target linked its own (about 3 s each), the run before
+# them, with the fuzzing builds not yet cached, had all 31 left when go
+# test ended (1,044 s in all). The fuzz log is printed after go test's,
+# so the two do not mix.
 #
 # Exit status: non-zero when either failed; go test's failure is reported
 # first. GO names the go command (default go).
