@@ -54,7 +54,7 @@ type owned struct {
 	ready   chan struct{} // closed once Own answered
 	err     error         // Own's error; the entry is then gone from held
 	release func()
-	lost    bool          // the ownership was lost (or fenced): no more appends; under owners.mu
+	lost    bool          // the ownership was lost (or fenced), or giveUp is releasing it: no more appends; under owners.mu
 	leaving bool          // giveUp has it: no other caller releases it; under owners.mu
 	gone    chan struct{} // closed when the entry leaves held (dropLocked)
 }
