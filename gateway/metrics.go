@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 
@@ -28,12 +26,9 @@ type metrics struct {
 	streamsEnded *prometheus.CounterVec // reason of the gateway's close event
 }
 
-// routeMetrics serves GET /metrics and counts logins and stream events
-// when Config.Metrics is set; otherwise it does nothing and costs nothing.
-func (s *Server) routeMetrics(e *echo.Echo) {
-	if !s.cfg.Metrics {
-		return
-	}
+// newMetrics makes the gateway's counters, before the event hub, whose
+// Config.Wrote counts the events written to streams (count).
+func newMetrics() *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sparkgate_logins_total",
@@ -47,6 +42,16 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 		Name: "sparkgate_streams_closed_total",
 		Help: "Event streams the gateway ended itself, by the reason of its chatapi.close event; reason slow counts streams dropped for falling behind.",
 	}, []string{"reason"})
+	return m
+}
+
+// routeMetrics serves GET /metrics and counts logins when Config.Metrics
+// is set (s.metrics); otherwise it does nothing and costs nothing.
+func (s *Server) routeMetrics(e *echo.Echo) {
+	m := s.metrics
+	if m == nil {
+		return
+	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -71,17 +76,11 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 	e.Use(m.middleware)
 }
 
-// middleware counts the outcome of login operations and the events of
-// event streams. It reads what the handlers answer, so no handler needs to
-// know about metrics.
+// middleware counts the outcome of login operations. It reads what the
+// handlers answer, so no handler needs to know about metrics.
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := c.Request().URL.Path
-		if p == APIPrefix+"/sse" {
-			w := &countingWriter{ResponseWriter: c.Response().Writer, m: m}
-			c.Response().Writer = w
-			return next(c)
-		}
 		if !isLoginPath(c.Request().Method, p) {
 			return next(c)
 		}
@@ -116,26 +115,15 @@ func isLoginPath(method, p string) bool {
 		strings.HasPrefix(rest, "webauthn/authenticate/finish/")
 }
 
-// countingWriter counts the events written to one stream: every frame
-// starts with an "id:" line (data lines are single-line JSON, so "\nid: "
-// occurs nowhere else), and the gateway's own close event names its reason.
-type countingWriter struct {
-	http.ResponseWriter
-	m *metrics
-}
-
 var (
 	idLine     = []byte("\nid: ")
 	closeFrame = []byte("event: chatapi.close\ndata: ")
 )
 
-func (w *countingWriter) Write(b []byte) (int, error) {
-	w.m.count(b)
-	return w.ResponseWriter.Write(b)
-}
-
 // count counts the events and the close event in b, a part of a stream's
-// body.
+// body as the hub writes it (sse.Config.Wrote): every frame starts with
+// an "id:" line (data lines are single-line JSON, so "\nid: " occurs
+// nowhere else), and the gateway's own close event names its reason.
 func (m *metrics) count(b []byte) {
 	n := bytes.Count(b, idLine)
 	if bytes.HasPrefix(b, idLine[1:]) {
@@ -162,37 +150,3 @@ func (m *metrics) count(b []byte) {
 		}
 	}
 }
-
-// Hijack keeps the count for a stream that takes its connection over from
-// net/http (sse/park.go): the stream writes its body to the connection,
-// here a countingConn.
-func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &countingConn{Conn: c, m: w.m}, brw, nil
-}
-
-// countingConn is a taken-over stream's connection, counted as
-// countingWriter counts (the chunk framing around each write holds no
-// "id:" line). It holds the metrics, not the countingWriter: a stream
-// that outlives its handler (sse.Hub.ServeStreamDetached) must not keep
-// net/http's ResponseWriter, and with it the connection's buffers, alive.
-type countingConn struct {
-	net.Conn
-	m *metrics
-}
-
-func (c *countingConn) Write(b []byte) (int, error) {
-	c.m.count(b)
-	return c.Conn.Write(b)
-}
-
-// Flush and Unwrap keep http.ResponseController working through the
-// wrapper: the stream's flushes and write deadlines reach the connection.
-func (w *countingWriter) Flush() {
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -142,6 +142,7 @@ type Server struct {
 	dir      xmppadmin.Directory
 	sessions *xmppconn.Manager
 	hub      *sse.Hub
+	metrics  *metrics    // nil unless Config.Metrics (metrics.go)
 	appends  appendOrder // one user's appends to the EventLog in order (eventorder.go)
 	streams  *streamRegistry
 	limits   *limits
@@ -202,6 +203,14 @@ func New(cfg Config) (*Server, error) {
 		// with the stream's next write (sse/lazy.go) rather than taking
 		// one of its own.
 		cfg.Events.Lazy = []string{chatapi.Unread{}.EventName()}
+	}
+	if cfg.Metrics {
+		s.metrics = newMetrics()
+		if wrote := cfg.Events.Wrote; wrote != nil {
+			cfg.Events.Wrote = func(b []byte) { s.metrics.count(b); wrote(b) }
+		} else {
+			cfg.Events.Wrote = s.metrics.count
+		}
 	}
 	if (cfg.EventLog == nil) != (cfg.Events.Remote == nil) {
 		return nil, errors.New("gateway: Config.EventLog and Config.Events.Remote go together")

@@ -70,8 +70,12 @@
 //
 // All methods of [Hub] are safe for concurrent use. Publish never blocks on
 // a stream: it appends the event to the user's log under a short lock and
-// wakes the user's streams. Events are delivered to each stream in the
-// order Publish calls for that user were serialized.
+// wakes the user's streams. A user's only stream, when it is taken over
+// and its goroutine waits in its read, is not woken: Publish writes the
+// event to its socket itself, in one non-blocking system call, and wakes
+// the stream only for what the socket did not take (through.go). Events
+// are delivered to each stream in the order Publish calls for that user
+// were serialized.
 //
 // The hub starts no goroutines of its own but for detached streams. Each
 // stream runs in the goroutine that calls ServeStream (the net/http

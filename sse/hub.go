@@ -96,6 +96,14 @@ type Config struct {
 	// means memory only.
 	Remote Remote
 
+	// Wrote, when set, is called with each part of a stream's body as
+	// the hub writes it (without HTTP/1.1 chunk framing): the retry
+	// field and hello, batches of events, heartbeats, the close event. It
+	// runs on the stream's goroutine or on a publisher's (through.go),
+	// must be quick, and must not keep body. For counting (the gateway's
+	// metrics).
+	Wrote func(body []byte)
+
 	// Logger receives debug records about streams. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -196,14 +204,27 @@ func (h *Hub) Publish(user, name string, data []byte) (live int) {
 	}
 	name = cleanName(name)
 	live = l.appendLocked(&h.cfg, name, data, time.Now())
-	subs := h.toWakeLocked(l, name) // none for a lazy event (lazy.go)
+	h.wakeUnlock(l, h.toWakeLocked(l, name)) // none for a lazy event (lazy.go)
+	return live
+}
+
+// wakeUnlock releases l.mu and wakes subs, the streams that have a new
+// event to write, after the unlock, so that their goroutines find the log
+// free; an ended stream ignores its wake. A user's only stream, when its
+// goroutine waits in its read, gets the event written through instead
+// (through.go). l.mu must be held for writing.
+func (h *Hub) wakeUnlock(l *userLog, subs []*subscriber) {
+	if len(subs) == 1 {
+		if t, ok := subs[0].claimLocked(); ok {
+			l.mu.Unlock()
+			subs[0].writeThrough(t)
+			return
+		}
+	}
 	l.mu.Unlock()
-	// Woken after the unlock, so that a stream's goroutine finds the log
-	// free. An ended stream ignores its wake.
 	for _, s := range subs {
 		s.signal()
 	}
-	return live
 }
 
 // logLocked returns user's log, creating it. h.mu must be held for writing.

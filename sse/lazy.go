@@ -56,15 +56,15 @@ func (h *Hub) toWakeLocked(l *userLog, name string) []*subscriber {
 
 // armLazyLocked makes sure the stream writes within d what it has not
 // written. The timer is made once per stream and re-armed after each
-// write that disarmed it; it runs signal, which an ended stream ignores.
-// s.log.mu must be held for writing.
+// write that disarmed it; it runs lazyDue. s.log.mu must be held for
+// writing.
 func (s *subscriber) armLazyLocked(d time.Duration) {
 	if s.ended || s.lazyArmed {
 		return
 	}
 	s.lazyArmed = true
 	if s.lazyTimer == nil {
-		s.lazyTimer = time.AfterFunc(d, s.signal)
+		s.lazyTimer = time.AfterFunc(d, s.lazyDue)
 		return
 	}
 	s.lazyTimer.Reset(d)
@@ -78,4 +78,22 @@ func (s *subscriber) disarmLazyLocked() {
 		s.lazyArmed = false
 		s.lazyTimer.Stop()
 	}
+}
+
+// lazyDue writes what a stream has waiting when a lazy event has waited
+// LazyDelay: through, when the stream is its user's only one and idle
+// (through.go), or by waking it, which an ended stream ignores. In a busy
+// room's pauses, these writes are one per member per message.
+func (s *subscriber) lazyDue() {
+	l := s.log
+	l.mu.Lock()
+	if len(l.subs) == 1 && l.subs[0] == s {
+		if t, ok := s.claimLocked(); ok {
+			l.mu.Unlock()
+			s.writeThrough(t)
+			return
+		}
+	}
+	l.mu.Unlock()
+	s.signal()
 }

@@ -31,8 +31,14 @@ import (
 // aLongTimeAgo is a deadline in the past: setting it ends a blocked read.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// parked is the connection of a taken-over stream.
-type parked struct{ c net.Conn }
+// parked is the connection of a taken-over stream, with its socket's
+// file descriptor (-1 when unknown) and its writer, for a publisher that
+// writes through (through.go).
+type parked struct {
+	c   net.Conn
+	fd  int
+	out *writer
+}
 
 // poke cuts the stream's blocking read short, if it is taken over.
 func (s *subscriber) poke() {
@@ -78,32 +84,50 @@ func takeOver(out *writer, r *http.Request) net.Conn {
 const chunkHead = 18
 
 // send writes buf[head:] to the stream: as it is, or on a taken-over
-// connection as one HTTP/1.1 chunk, its size line put in the room before
-// it and its CRLF after it, so that the chunk is one write. Three writes
-// (size line, data, CRLF) were three system calls and three TCP
-// segments to the client: net.Buffers gathers them in one only on a
-// *net.TCPConn, and the gateway counts bytes through a wrapper. It
+// connection as one HTTP/1.1 chunk (asChunk). Three writes (size line,
+// data, CRLF) were three system calls and three TCP segments to the
+// client: net.Buffers gathers them in one only on a *net.TCPConn. It
 // returns buf, grown when the CRLF needed room.
 func (o *writer) send(buf []byte, head int) ([]byte, error) {
+	if o.wrote != nil {
+		o.wrote(buf[head:])
+	}
 	if head == 0 {
 		_, err := o.w.Write(buf)
 		return buf, err
 	}
+	buf, start := asChunk(buf, head)
+	_, err := o.c.Write(buf[start:])
+	return buf, err
+}
+
+// asChunk makes buf[head:] one HTTP/1.1 chunk in place, so that it is one
+// write: its size line goes in the room before it (head is chunkHead) and
+// its CRLF after it. It returns buf, grown when the CRLF needed room, and
+// where the chunk starts.
+func asChunk(buf []byte, head int) ([]byte, int) {
 	var line [chunkHead]byte
 	size := strconv.AppendInt(line[:0], int64(len(buf)-head), 16)
 	size = append(size, '\r', '\n')
 	start := head - len(size)
 	copy(buf[start:], size)
-	buf = append(buf, '\r', '\n')
-	_, err := o.c.Write(buf[start:])
-	return buf, err
+	return append(buf, '\r', '\n'), start
 }
 
 // serveParked is ServeStream's loop for a taken-over stream: it returns
 // what ServeStream returns, having written the end of the body.
 func (h *Hub) serveParked(ctx context.Context, s *subscriber, out *writer, c net.Conn, spare [][]byte) error {
-	s.conn.Store(&parked{c})
-	defer c.Close()
+	// The goroutine holds s.wmu but while it waits in its read
+	// (through.go). The connection is forgotten and closed before wmu is
+	// let go for the last time, so no publisher writes to a closed (or
+	// reused) file descriptor.
+	s.wmu.Lock()
+	s.conn.Store(&parked{c: c, fd: socketFD(c), out: out})
+	defer func() {
+		s.conn.Store(nil)
+		c.Close()
+		s.wmu.Unlock()
+	}()
 	stop := context.AfterFunc(ctx, s.poke)
 	defer stop()
 	// An event published before the connection was stored has its wake
@@ -125,8 +149,9 @@ func (h *Hub) serveParked(ctx context.Context, s *subscriber, out *writer, c net
 				return h.finishParked(ctx, s, out, err)
 			}
 			// Ended by the caller without a reason: the body ends
-			// cleanly, as net/http ends it when a handler returns.
-			return h.finishParked(ctx, s, out, nil)
+			// cleanly, as net/http ends it when a handler returns,
+			// after what a write through left.
+			return h.finishParked(ctx, s, out, out.write(nil, nil, nil))
 		case <-s.done:
 			s.log.mu.RLock()
 			reason, resume, q := s.reason, s.resume, s.tail
@@ -169,7 +194,10 @@ func (h *Hub) serveParked(ctx context.Context, s *subscriber, out *writer, c net
 		if len(s.wake) > 0 || isClosed(s.done) || ctx.Err() != nil {
 			continue
 		}
-		if _, err := c.Read(junk[:]); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		s.wmu.Unlock()
+		_, err := c.Read(junk[:])
+		s.wmu.Lock()
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			return h.ended(ctx, s, nil) // the client went away
 		}
 		// Bytes from the client (none are expected) are dropped.

@@ -64,11 +64,7 @@ func (h *Hub) PublishSeq(user, name string, data []byte, seq uint64) (live int) 
 	}
 	name = cleanName(name)
 	live = l.appendLocked(&h.cfg, name, data, time.Now())
-	subs := h.toWakeLocked(l, name)
-	l.mu.Unlock()
-	for _, s := range subs {
-		s.signal()
-	}
+	h.wakeUnlock(l, h.toWakeLocked(l, name))
 	return live
 }
 

@@ -52,6 +52,11 @@ type subscriber struct {
 
 	conn connRef // the taken-over connection (park.go), or nil
 
+	// wmu is held by the goroutine of a taken-over stream except while
+	// it waits in its read: a publisher that gets it writes through
+	// (through.go).
+	wmu sync.Mutex
+
 	// unsubscribed is set by the first unsubscribe: a taken-over stream
 	// leaves the hub before it ends its body (park.go), and ServeStream's
 	// deferred call then does nothing.
@@ -96,9 +101,16 @@ func (s *subscriber) end(reason string, resume bool) {
 // reports whether more are left. It returns nothing once the stream has
 // ended (its tail is written with the close event).
 func (s *subscriber) take(dst [][]byte) (frames [][]byte, more bool) {
+	s.log.mu.RLock()
+	defer s.log.mu.RUnlock()
+	return s.takeLocked(dst, maxBatch)
+}
+
+// takeLocked is take with s.log.mu held (for reading by the stream's own
+// goroutine, for writing by a publisher writing through), taking up to
+// limit bytes or so.
+func (s *subscriber) takeLocked(dst [][]byte, limit int) (frames [][]byte, more bool) {
 	l := s.log
-	l.mu.RLock()
-	defer l.mu.RUnlock()
 	if s.ended || s.next > l.last {
 		return dst, false
 	}
@@ -106,7 +118,7 @@ func (s *subscriber) take(dst [][]byte) (frames [][]byte, more bool) {
 	// as slow before trimming an event it has not written.
 	i := l.ring.n - int(l.last-s.next+1)
 	size := 0
-	for ; i < l.ring.n && size < maxBatch; i++ {
+	for ; i < l.ring.n && size < limit; i++ {
 		f := l.ring.at(i).frame
 		s.next++
 		if s.omits(f) {
@@ -268,7 +280,7 @@ func (h *Hub) open(w http.ResponseWriter, r *http.Request, user string, hello Ev
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	out = &writer{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
+	out = &writer{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout, wrote: h.cfg.Wrote}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
@@ -415,7 +427,7 @@ func (h *Hub) ended(ctx context.Context, s *subscriber, err error) error {
 func (s *subscriber) writeWoken(out *writer, spare [][]byte) ([][]byte, error) {
 	runtime.Gosched()
 	q, more := s.take(spare)
-	if len(q) == 0 {
+	if len(q) == 0 && out.pending == nil {
 		return spare, nil
 	}
 	err := out.write(nil, q, nil)
@@ -445,6 +457,13 @@ type writer struct {
 	noDeadline bool
 	deadline   time.Time // when the write deadline was last set
 	last       time.Time // when the last write started
+
+	// wrote is Config.Wrote, or nil.
+	wrote func(body []byte)
+	// pending is what a write through left unwritten (through.go), the
+	// rest of a chunk; the next write writes it first. Guarded, as the
+	// fields above are on a taken-over stream, by subscriber.wmu.
+	pending []byte
 }
 
 // write writes pre, the frames and post with as few writes as the batch
@@ -464,6 +483,9 @@ func (o *writer) write(pre []byte, frames [][]byte, post []byte) error {
 		} else if err := o.rc.SetWriteDeadline(now.Add(o.timeout)); errors.Is(err, http.ErrNotSupported) {
 			o.noDeadline = true
 		}
+	}
+	if err := o.flushPending(); err != nil {
+		return fmt.Errorf("sse: write: %w", err)
 	}
 	head := 0
 	if o.c != nil {
