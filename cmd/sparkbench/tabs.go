@@ -236,7 +236,9 @@ func (b *bench) tabs(ctx context.Context) error {
 	dt := &tabTally{results: make([]fanoutPost, posts)}
 	conns := make([]*xmppconn.Conn, direct)
 	var readers sync.WaitGroup
-	var stanzas atomic.Int64
+	var stanzas, dropped atomic.Int64
+	var measuring atomic.Bool
+	measuring.Store(true)
 	defer func() {
 		_ = forEach(context.Background(), direct, 64, func(_ context.Context, i int) error {
 			if conns[i] != nil {
@@ -261,6 +263,11 @@ func (b *bench) tabs(ctx context.Context) error {
 					dt.record(r, st.Message.Body, time.Now())
 				}
 			}
+			if measuring.Load() { // not closed by the bench
+				if dropped.Add(1) == 1 {
+					b.log.Warn("tabs: ejabberd ended a resource's stream", "err", c.Err())
+				}
+			}
 		})
 		return nil
 	}); err != nil {
@@ -269,9 +276,16 @@ func (b *bench) tabs(ctx context.Context) error {
 	// Each new resource's presence reaches the others: let that settle.
 	quiet(ctx, &stanzas, time.Second, time.Minute)
 	dto := dUser + "@" + b.domain
-	times, lost = measurePosts(ctx, dt.results, direct, &dt.events, func(p int) error {
+	// A resource ejabberd drops (it did: about half of them once, in a
+	// full run) would hold every post for the 10 s limit: 17 minutes.
+	live := func() int { return direct - int(dropped.Load()) }
+	times, lost = measurePostsTo(ctx, dt.results, live, &dt.events, func(p int) error {
 		return snd.SendRaw(ctx, headline(dto, "tab "+strconv.Itoa(p)))
 	})
+	measuring.Store(false)
+	if n := dropped.Load(); n > 0 {
+		t.Note += fmt.Sprintf("; direct: ejabberd ended %d of the %d resources' streams, the posts waited for the others", n, direct)
+	}
 	b.res.addLost("tabs-direct", lost, int(dt.dups.Load()))
 	d = dist(times, time.Millisecond)
 	t.DirectN, t.DirectP50, t.DirectP99 = direct, d.P50, d.P99
