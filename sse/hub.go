@@ -204,7 +204,7 @@ func (h *Hub) Publish(user, name string, data []byte) (live int) {
 	}
 	name = cleanName(name)
 	live = l.appendLocked(&h.cfg, name, data, time.Now())
-	h.wakeUnlock(l, h.toWakeLocked(l, name)) // none for a lazy event (lazy.go)
+	wakeUnlock(l, h.toWakeLocked(l, name)) // none for a lazy event (lazy.go)
 	return live
 }
 
@@ -213,7 +213,7 @@ func (h *Hub) Publish(user, name string, data []byte) (live int) {
 // free; an ended stream ignores its wake. A user's only stream, when its
 // goroutine waits in its read, gets the event written through instead
 // (through.go). l.mu must be held for writing.
-func (h *Hub) wakeUnlock(l *userLog, subs []*subscriber) {
+func wakeUnlock(l *userLog, subs []*subscriber) {
 	if len(subs) == 1 {
 		if t, ok := subs[0].claimLocked(); ok {
 			l.mu.Unlock()

@@ -88,11 +88,8 @@ func (s *subscriber) lazyDue() {
 	l := s.log
 	l.mu.Lock()
 	if len(l.subs) == 1 && l.subs[0] == s {
-		if t, ok := s.claimLocked(); ok {
-			l.mu.Unlock()
-			s.writeThrough(t)
-			return
-		}
+		wakeUnlock(l, l.subs)
+		return
 	}
 	l.mu.Unlock()
 	s.signal()

@@ -64,7 +64,7 @@ func (h *Hub) PublishSeq(user, name string, data []byte, seq uint64) (live int) 
 	}
 	name = cleanName(name)
 	live = l.appendLocked(&h.cfg, name, data, time.Now())
-	h.wakeUnlock(l, h.toWakeLocked(l, name))
+	wakeUnlock(l, h.toWakeLocked(l, name))
 	return live
 }
 

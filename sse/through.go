@@ -62,13 +62,13 @@ type through struct {
 // out (omit.go), its cursor has moved past them, and it needs nothing.
 // s.log.mu must be held for writing.
 func (s *subscriber) claimLocked() (t through, ok bool) {
-	p := s.conn.Load()
-	if p == nil || p.fd < 0 || s.ended || len(s.wake) > 0 || !s.wmu.TryLock() {
+	if s.ended || len(s.wake) > 0 || !s.wmu.TryLock() {
 		return through{}, false
 	}
 	// Holding wmu: the goroutine waits in its read, or has ended (and
-	// cleared s.conn first).
-	if s.conn.Load() != p || p.out.pending != nil {
+	// cleared s.conn first), or the stream is not taken over (nil).
+	p := s.conn.Load()
+	if p == nil || p.fd < 0 || p.out.pending != nil {
 		s.wmu.Unlock()
 		return through{}, false
 	}
