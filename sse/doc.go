@@ -70,10 +70,11 @@
 //
 // All methods of [Hub] are safe for concurrent use. Publish never blocks on
 // a stream: it appends the event to the user's log under a short lock and
-// wakes the user's streams. A user's only stream, when it is taken over
-// and its goroutine waits in its read, is not woken: Publish writes the
-// event to its socket itself, in one non-blocking system call, and wakes
-// the stream only for what the socket did not take (through.go). Events
+// wakes the user's streams. A stream that is taken over, whose goroutine
+// waits in its read and has not written in the last millisecond, is not
+// woken: Publish writes the event to its socket itself, in one
+// non-blocking system call, and wakes the stream only for what the socket
+// did not take (through.go). Events
 // are delivered to each stream in the order Publish calls for that user
 // were serialized.
 //

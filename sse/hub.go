@@ -203,28 +203,10 @@ func (h *Hub) Publish(user, name string, data []byte) (live int) {
 		h.mu.RUnlock()
 	}
 	name = cleanName(name)
-	live = l.appendLocked(&h.cfg, name, data, time.Now())
-	wakeUnlock(l, h.toWakeLocked(l, name)) // none for a lazy event (lazy.go)
+	now := time.Now()
+	live = l.appendLocked(&h.cfg, name, data, now)
+	wakeUnlock(l, h.toWakeLocked(l, name), now) // none for a lazy event (lazy.go)
 	return live
-}
-
-// wakeUnlock releases l.mu and wakes subs, the streams that have a new
-// event to write, after the unlock, so that their goroutines find the log
-// free; an ended stream ignores its wake. A user's only stream, when its
-// goroutine waits in its read, gets the event written through instead
-// (through.go). l.mu must be held for writing.
-func wakeUnlock(l *userLog, subs []*subscriber) {
-	if len(subs) == 1 {
-		if t, ok := subs[0].claimLocked(); ok {
-			l.mu.Unlock()
-			subs[0].writeThrough(t)
-			return
-		}
-	}
-	l.mu.Unlock()
-	for _, s := range subs {
-		s.signal()
-	}
 }
 
 // logLocked returns user's log, creating it. h.mu must be held for writing.

@@ -81,16 +81,12 @@ func (s *subscriber) disarmLazyLocked() {
 }
 
 // lazyDue writes what a stream has waiting when a lazy event has waited
-// LazyDelay: through, when the stream is its user's only one and idle
-// (through.go), or by waking it, which an ended stream ignores. In a busy
+// LazyDelay: through, when the stream is idle (through.go), or by
+// waking it, which an ended stream ignores. In a busy
 // room's pauses, these writes are one per member per message.
 func (s *subscriber) lazyDue() {
 	l := s.log
 	l.mu.Lock()
-	if len(l.subs) == 1 && l.subs[0] == s {
-		wakeUnlock(l, l.subs)
-		return
-	}
-	l.mu.Unlock()
-	s.signal()
+	one := [1]*subscriber{s}
+	wakeUnlock(l, one[:], time.Now())
 }

@@ -63,8 +63,9 @@ func (h *Hub) PublishSeq(user, name string, data []byte, seq uint64) (live int) 
 		l.jumpLocked(seq - 1)
 	}
 	name = cleanName(name)
-	live = l.appendLocked(&h.cfg, name, data, time.Now())
-	wakeUnlock(l, h.toWakeLocked(l, name))
+	now := time.Now()
+	live = l.appendLocked(&h.cfg, name, data, now)
+	wakeUnlock(l, h.toWakeLocked(l, name), now)
 	return live
 }
 

@@ -28,12 +28,14 @@ func goid() int {
 	return n
 }
 
-// writers records, through Config.Wrote, which goroutine wrote each event
-// (by its data, an "n":<i> field).
+// writers records, through Config.Wrote, which goroutines wrote each
+// event (by its data, an "n":<i> field), once per stream that wrote it.
 type writers struct {
 	mu sync.Mutex
-	by map[int]int // event number -> goroutine id
+	by map[int][]int // event number -> goroutine ids
 }
+
+func newWriters() *writers { return &writers{by: map[int][]int{}} }
 
 func (w *writers) wrote(body []byte) {
 	g := goid()
@@ -43,31 +45,60 @@ func (w *writers) wrote(body []byte) {
 		if v, ok := bytes.CutPrefix(line, []byte(`data: {"n":`)); ok {
 			end := bytes.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
 			if n, err := strconv.Atoi(string(v[:max(end, 0)])); err == nil && end > 0 {
-				w.by[n] = g
+				w.by[n] = append(w.by[n], g)
 			}
 		}
 	}
 }
 
+// of returns the goroutine that wrote event n, when one stream did.
 func (w *writers) of(n int) (int, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	g, ok := w.by[n]
-	return g, ok
+	gs := w.by[n]
+	if len(gs) != 1 {
+		return 0, false
+	}
+	return gs[0], true
 }
 
-// untilThrough publishes chat events numbered from n+1 to alice's stream
-// st, reading each, until one was written by the publisher (the calling
-// goroutine), and returns the last number. A stream's goroutine parks in
-// its read some time after its last write; until then events wake it.
-func untilThrough(t *testing.T, s *server, st *stream, w *writers, n int) int {
+// allBy reports whether event n was written streams times, each time by
+// goroutine g.
+func (w *writers) allBy(n, streams, g int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	gs := w.by[n]
+	if len(gs) != streams {
+		return false
+	}
+	for _, x := range gs {
+		if x != g {
+			return false
+		}
+	}
+	return true
+}
+
+// spaced is longer than the gap after a stream's write within which a
+// publisher wakes the stream instead of writing through (through.go's
+// throughGap, 1 ms).
+const spaced = 3 * time.Millisecond
+
+// untilThrough publishes chat events numbered from n+1 to alice, whose
+// streams are sts, reading each on every stream, until one was written to
+// all of them by the publisher (the calling goroutine), and returns its
+// number. A stream's goroutine parks in its read some time after its last
+// write; until then events wake it.
+func untilThrough(t *testing.T, s *server, w *writers, n int, sts ...*stream) int {
 	t.Helper()
 	me := goid()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(spaced) {
 		n++
 		s.hub.Publish("alice", "chat", fmt.Appendf(nil, `{"n":%d}`, n))
-		st.expect(t, "chat", fmt.Sprintf(`{"n":%d}`, n))
-		if g, _ := w.of(n); g == me {
+		for _, st := range sts {
+			st.expect(t, "chat", fmt.Sprintf(`{"n":%d}`, n))
+		}
+		if w.allBy(n, len(sts), me) {
 			return n
 		}
 		if time.Now().After(deadline) {
@@ -76,24 +107,27 @@ func untilThrough(t *testing.T, s *server, st *stream, w *writers, n int) int {
 	}
 }
 
-// TestWriteThrough: a user's only stream, waiting in its read, gets each
-// event written by the publisher's goroutine (through.go), in order and
-// with nothing lost, and its goroutine is woken for nothing, not even for
-// an event the stream leaves out (the gateway logs raw XML before each
-// message, which few streams ask for).
+// TestWriteThrough: a stream waiting in its read gets each event written
+// by the publisher's goroutine (through.go), in order and with nothing
+// lost, and its goroutine is woken for nothing, not even for an event the
+// stream leaves out (the gateway logs raw XML before each message, which
+// few streams ask for). A user's tabs are written through each in turn,
+// and a stream that wrote within the last millisecond is woken instead,
+// so that its goroutine batches a burst.
 func TestWriteThrough(t *testing.T) {
-	w := &writers{by: map[int]int{}}
+	w := newWriters()
 	s := newServer(t, sse.Config{Heartbeat: time.Hour, Wrote: w.wrote})
 	st := s.open(t, "alice", "", "raw")
 	st.expect(t, "onConnect", `{"username":"alice"}`)
 	me := goid()
 
-	n := untilThrough(t, s, st, w, 0)
-	// From now on the goroutine stays parked: every event is the
-	// publisher's to write.
+	n := untilThrough(t, s, w, 0, st)
+	// From now on the goroutine stays parked: every event that comes
+	// after a pause is the publisher's to write.
 	first := n + 1
-	for range 200 {
+	for range 100 {
 		n++
+		time.Sleep(spaced)
 		s.hub.Publish("alice", "raw", []byte(`"<message/>"`))
 		s.hub.Publish("alice", "chat", fmt.Appendf(nil, `{"n":%d}`, n))
 	}
@@ -104,27 +138,54 @@ func TestWriteThrough(t *testing.T) {
 		}
 	}
 
-	// A second stream: the user's streams are woken, each writes on its
-	// own goroutine.
-	st2 := s.open(t, "alice", "")
-	st2.expect(t, "onConnect", `{"username":"alice"}`)
-	n++
-	s.hub.Publish("alice", "chat", fmt.Appendf(nil, `{"n":%d}`, n))
-	st.expect(t, "chat", fmt.Sprintf(`{"n":%d}`, n))
-	st2.expect(t, "chat", fmt.Sprintf(`{"n":%d}`, n))
-	if g, _ := w.of(n); g == me {
-		t.Fatal("an event to a user with two streams was written through by the publisher")
+	// A burst: the events after the first come within the gap and wake
+	// the goroutine, which writes them.
+	n = untilThrough(t, s, w, n, st)
+	first = n + 1
+	for range 50 {
+		n++
+		s.hub.Publish("alice", "chat", fmt.Appendf(nil, `{"n":%d}`, n))
+	}
+	woken := 0
+	for i := first; i <= n; i++ {
+		st.expect(t, "chat", fmt.Sprintf(`{"n":%d}`, i))
+		if g, ok := w.of(i); ok && g != me {
+			woken++
+		}
+	}
+	if woken == 0 {
+		t.Fatal("a burst of 50 events was all written through: none left to the stream's goroutine")
 	}
 
-	// Back to one stream: writes through again, once its goroutine
-	// (woken for the event above) has parked.
+	// A second stream: both are written through, by the publisher.
+	st2 := s.open(t, "alice", "")
+	st2.expect(t, "onConnect", `{"username":"alice"}`)
+	n = untilThrough(t, s, w, n, st, st2)
+	first = n + 1
+	for range 20 {
+		n++
+		time.Sleep(spaced)
+		s.hub.Publish("alice", "chat", fmt.Appendf(nil, `{"n":%d}`, n))
+	}
+	for i := first; i <= n; i++ {
+		st.expect(t, "chat", fmt.Sprintf(`{"n":%d}`, i))
+		st2.expect(t, "chat", fmt.Sprintf(`{"n":%d}`, i))
+		if !w.allBy(i, 2, me) {
+			w.mu.Lock()
+			gs := w.by[i]
+			w.mu.Unlock()
+			t.Fatalf("event %d written by goroutines %v, want the publisher's %d on both streams", i, gs, me)
+		}
+	}
+
+	// Back to one stream: still written through.
 	st2.close()
 	for deadline := time.Now().Add(10 * time.Second); s.hub.Streams("alice") != 1; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("alice has %d streams, want 1", s.hub.Streams("alice"))
 		}
 	}
-	n = untilThrough(t, s, st, w, n)
+	n = untilThrough(t, s, w, n, st)
 
 	// The hub ends the stream: the close event still comes last.
 	s.hub.EndUser("alice", "logout")
@@ -141,7 +202,7 @@ func TestWriteThrough(t *testing.T) {
 // acknowledgements on a tiny window.)
 func TestWriteThroughSlowClient(t *testing.T) {
 	checkGoroutines(t)
-	w := &writers{by: map[int]int{}}
+	w := newWriters()
 	h, err := sse.New(sse.Config{
 		Heartbeat: time.Hour, WriteTimeout: 30 * time.Second,
 		LogEvents: 10_000, LogBytes: 256 << 20,
@@ -217,42 +278,74 @@ func TestWriteThroughSlowClient(t *testing.T) {
 	}
 }
 
-// TestWriteThroughConcurrent: publishers racing for a user's one stream,
-// with writes through and wakes mixed, deliver every event once and each
-// publisher's events in its order; the hub's end comes after them all.
+// TestWriteThroughConcurrent: publishers racing for a user's streams (one
+// stream, then three tabs), with writes through and wakes mixed, deliver
+// every event once to each stream and each publisher's events in its
+// order; the hub's end comes after them all.
 func TestWriteThroughConcurrent(t *testing.T) {
-	s := newServer(t, sse.Config{Heartbeat: 20 * time.Millisecond})
-	st := s.open(t, "alice", "")
-	st.expect(t, "onConnect", `{"username":"alice"}`)
-	const publishers, each = 4, 300
-	var wg sync.WaitGroup
-	for p := range publishers {
-		wg.Go(func() {
-			for i := range each {
-				s.hub.Publish("alice", "chat", fmt.Appendf(nil, `{"p":%d,"i":%d}`, p, i))
-				if i%50 == 0 {
-					time.Sleep(time.Millisecond) // let the goroutine park again
+	for _, tabs := range []int{1, 3} {
+		t.Run(fmt.Sprintf("tabs=%d", tabs), func(t *testing.T) {
+			s := newServer(t, sse.Config{Heartbeat: 20 * time.Millisecond})
+			sts := make([]*stream, tabs)
+			for i := range sts {
+				sts[i] = s.open(t, "alice", "")
+				sts[i].expect(t, "onConnect", `{"username":"alice"}`)
+			}
+			const publishers, each = 4, 300
+			var wg sync.WaitGroup
+			for p := range publishers {
+				wg.Go(func() {
+					for i := range each {
+						s.hub.Publish("alice", "chat", fmt.Appendf(nil, `{"p":%d,"i":%d}`, p, i))
+						if i%50 == 0 {
+							time.Sleep(spaced) // let the goroutines park again
+						}
+					}
+				})
+			}
+			// Each stream is read on its own goroutine: a stream that
+			// is not read would hold the publishers' writes up.
+			errs := make(chan error, tabs)
+			for _, st := range sts {
+				go func() { errs <- readInOrder(st, publishers, each) }()
+			}
+			for range sts {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			wg.Wait()
+			s.hub.EndUser("alice", "logout")
+			for _, st := range sts {
+				st.expect(t, "chatapi.close", `{"reason":"logout","resume":false}`)
+				st.expectEOF(t)
+			}
+			for range sts {
+				if err := <-s.errs; err != nil && !errors.Is(err, context.Canceled) {
+					t.Fatalf("ServeStream: %v", err)
 				}
 			}
 		})
 	}
+}
+
+// readInOrder reads publishers*each chat events from st and checks that
+// each publisher's come in its order, each once.
+func readInOrder(st *stream, publishers, each int) error {
 	next := make([]int, publishers)
 	for range publishers * each {
-		ev := st.next(t)
+		ev, err := st.Next()
+		if err != nil {
+			return err
+		}
 		var p, i int
-		if _, err := fmt.Sscanf(ev.Data, `{"p":%d,"i":%d}`, &p, &i); err != nil || ev.Name != "chat" {
-			t.Fatalf("event %q %q: %v", ev.Name, ev.Data, err)
+		if _, err := fmt.Sscanf(ev.Data, `{"p":%d,"i":%d}`, &p, &i); err != nil || ev.Name != "chat" || p < 0 || p >= publishers {
+			return fmt.Errorf("event %q %q: %v", ev.Name, ev.Data, err)
 		}
 		if i != next[p] {
-			t.Fatalf("publisher %d: got event %d, want %d", p, i, next[p])
+			return fmt.Errorf("publisher %d: got event %d, want %d", p, i, next[p])
 		}
 		next[p]++
 	}
-	wg.Wait()
-	s.hub.EndUser("alice", "logout")
-	st.expect(t, "chatapi.close", `{"reason":"logout","resume":false}`)
-	st.expectEOF(t)
-	if err := <-s.errs; err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatalf("ServeStream: %v", err)
-	}
+	return nil
 }
