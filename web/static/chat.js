@@ -306,17 +306,32 @@ export function onReaction(d) {
 // state), once per message id, and not when the gateway's read state has
 // it read already (lastRead: another tab, device or an earlier visit
 // read it). The gateway then clears the conversation's unread count on
-// every tab. Checked a moment after any change, so a burst sends one.
+// every tab. Checked a moment after any change, so a burst sends one; a
+// conversation left before its moment is up (a glance, then another
+// chat) is marked as it is left, since what it showed was seen.
 const marked = new Map(); // conversation id -> the message id last marked
 let markTimer = 0;
+let markFor = null; // the conversation the pending check is for
 
 function markSoon() {
+  const c = activeConv();
+  if (markFor !== c) markLeaving();
+  markFor = c;
   clearTimeout(markTimer);
-  markTimer = setTimeout(markDisplayed, 300);
+  markTimer = setTimeout(() => { markTimer = 0; markDisplayed(activeConv()); }, 300);
 }
 
-function markDisplayed() {
-  const c = activeConv();
+// markLeaving runs the pending check at once, for the conversation it was
+// for: call it while that conversation is still seen, as it stops being
+// (another one opens, a phone's back to the lists).
+export function markLeaving() {
+  if (!markTimer) return;
+  clearTimeout(markTimer);
+  markTimer = 0;
+  markDisplayed(markFor);
+}
+
+function markDisplayed(c) {
   if (!c || !model.visible || document.hidden) return;
   let last = null;
   for (let i = c.messages.length - 1; i >= 0 && !last; i--) if (!c.messages[i].mine) last = c.messages[i];

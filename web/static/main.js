@@ -15,7 +15,7 @@ import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations } from './view.js';
 import { explain, endedSentence } from './errors.js';
-import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError, loadUnread, onReaction } from './chat.js';
+import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError, loadUnread, onReaction, markLeaving } from './chat.js';
 import { wireMessageList } from './msglist.js';
 import { submitText } from './msgactions.js';
 import * as rooms from './rooms.js';
@@ -160,7 +160,9 @@ const narrow = window.matchMedia('(max-width: 640px)');
 
 function seen() {
   const was = model.visible;
-  model.visible = !document.hidden && (!narrow.matches || document.body.classList.contains('in-conv'));
+  const now = !document.hidden && (!narrow.matches || document.body.classList.contains('in-conv'));
+  if (was && !now) markLeaving(); // what it showed was seen
+  model.visible = now;
   if (model.visible && !was) state.markSeen();
 }
 
