@@ -245,6 +245,7 @@ type rateRun struct {
 	deliveredPerSec, publishesPerSec, perCPUSec float64
 	latency                                     []time.Duration // 1 in rateSample events, every stream
 	lost, dups                                  int
+	published                                   int64
 }
 
 // rateSample: one event in this many is timed on every stream.
@@ -327,6 +328,7 @@ func rate(ctx context.Context, t *sseTarget, streams, publishers int, d time.Dur
 	if cpu > 0 {
 		run.perCPUSec = round(float64(delivered.Load())/cpu.Seconds(), 0)
 	}
+	run.published = published.Load()
 	run.lost = int(published.Load()*int64(streams) - delivered.Load())
 	run.dups = int(dups.Load())
 	// The streams' goroutines append to lat: they end before it is read

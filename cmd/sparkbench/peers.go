@@ -72,6 +72,14 @@ type PeerTarget struct {
 	DeliveredRuns      []float64 `json:"delivered_per_s_runs,omitempty"`
 	PublishesPerSec    float64   `json:"publishes_per_s"`
 	DeliveredPerCPUSec float64   `json:"delivered_per_cpu_s"`
+	// XMPPServerCPUPerPublish, for the gateway end to end only, is
+	// ejabberd's CPU time per publish in the throughput runs, in µs: each
+	// publish is a chat message ejabberd routes to the recipient and
+	// archives twice (MAM, both users), on the same cores. Counted from a
+	// run's start until ejabberd has gone quiet after it, since it
+	// archives for seconds after the publishers stop; the mean of the
+	// rounds'. What it takes of the cores bounds the end-to-end rate.
+	XMPPServerCPUPerPublish float64 `json:"xmpp_server_cpu_us_per_publish,omitempty"`
 	// Delivery is publish → each stream's event in the throughput runs,
 	// one event in rateSample timed on every stream.
 	Delivery  Dist      `json:"delivery_ms"`
@@ -301,6 +309,7 @@ func (b *bench) peers(ctx context.Context) error {
 	cpuRate := map[string][]float64{}
 	pubRate := map[string][]float64{}
 	delivery := map[string][]time.Duration{}
+	var xmppPerPub []float64
 	for r := range o.peerRounds {
 		for _, e := range peerOrder(entries, r) {
 			if ctx.Err() != nil {
@@ -308,12 +317,17 @@ func (b *bench) peers(ctx context.Context) error {
 			}
 			quietFirst(e.t.name)
 			b.log.Info("peers: throughput", "target", e.t.name, "round", r+1, "streams", o.peerRateStreams, "publishers", o.peerPublishers)
+			ejCPU := b.xmppServerCPU(e.t)
 			run, err := rate(ctx, e.t, o.peerRateStreams, o.peerPublishers, o.peerDuration, base)
 			base += 1 << 22 // past any run's count of publishes
 			res := result(e.t.name)
 			if err != nil {
 				b.res.Errors = append(b.res.Errors, fmt.Sprintf("peers %s throughput: %v", e.t.name, err))
 				continue
+			}
+			if ejCPU != nil && run.published > 0 {
+				used := ejCPU(ctx)
+				xmppPerPub = append(xmppPerPub, round(float64(used.Microseconds())/float64(run.published), 1))
 			}
 			res.DeliveredRuns = append(res.DeliveredRuns, run.deliveredPerSec)
 			pubRate[e.t.name] = append(pubRate[e.t.name], run.publishesPerSec)
@@ -333,13 +347,16 @@ func (b *bench) peers(ctx context.Context) error {
 		res.DeliveredPerSec = round(mean(res.DeliveredRuns), 0)
 		res.PublishesPerSec = round(mean(pubRate[e.t.name]), 0)
 		res.DeliveredPerCPUSec = round(mean(cpuRate[e.t.name]), 0)
+		if e.t.name == targetGateway {
+			res.XMPPServerCPUPerPublish = round(mean(xmppPerPub), 1)
+		}
 		res.Delivery = dist(delivery[e.t.name], time.Millisecond)
 		res.DeliveryQ = quantiles(delivery[e.t.name], time.Millisecond)
 		res.Ended = int(e.t.ended.Load())
 	}
 	p.Ratios = peerRatios(p.Targets)
 	p.Load += " -> " + loadAvg()
-	p.Note = fmt.Sprintf("each scenario %d round(s), the servers in turn (reversed every other round), each run once ejabberd and every server had used at most %v of CPU together in %v (at most %v; the longest wait was %.1f s: ejabberd archives the gateway's posts for seconds after its runs); idle = RSS after opening the streams minus before, per stream, 1 s after the last open, the largest of the rounds (the Go runtime keeps freed memory, so later rounds reuse the first's; the section runs first, so the gateway is as fresh as the peers); fan-out = one publish at a time, each once every stream has the previous; throughput = %d publishers each publishing as fast as its requests return, at most %d events ahead of the average stream; readers in the bench's process on the same cores", o.peerRounds, settleCPU, settleWindow, settleLimit, p.SettleMax, o.peerPublishers, rateWindow)
+	p.Note = fmt.Sprintf("each scenario %d round(s), the servers in turn (reversed every other round), each run once ejabberd and every server had used at most %v of CPU together in %v (at most %v; the longest wait was %.1f s: ejabberd archives the gateway's posts for seconds after its runs); idle = RSS after opening the streams minus before, per stream, 1 s after the last open, the largest of the rounds (the Go runtime keeps freed memory, so later rounds reuse the first's; the section runs first, so the gateway is as fresh as the peers); fan-out = one publish at a time, each once every stream has the previous; throughput = %d publishers each publishing as fast as its requests return, at most %d events ahead of the average stream; readers in the bench's process on the same cores; for the gateway, ejabberd's CPU per publish (xmpp_server_cpu_us_per_publish) is counted from each throughput run's start until ejabberd is quiet again", o.peerRounds, settleCPU, settleWindow, settleLimit, p.SettleMax, o.peerPublishers, rateWindow)
 	return nil
 }
 
@@ -362,6 +379,10 @@ func (p *Peers) print(w io.Writer) {
 	for _, t := range p.Targets {
 		if t.NotMeasured != "" {
 			fmt.Fprintf(w, "%s not measured: %s\n", t.Name, t.NotMeasured)
+		}
+		if t.XMPPServerCPUPerPublish > 0 {
+			fmt.Fprintf(w, "%s: ejabberd used %.0f µs of CPU per publish in the throughput runs (%.2f cores at the gateway's publishes/s)\n",
+				t.Name, t.XMPPServerCPUPerPublish, t.XMPPServerCPUPerPublish*t.PublishesPerSec/1e6)
 		}
 	}
 }

@@ -107,3 +107,21 @@ func (b *bench) settleBefore(ctx context.Context, name string) {
 	}
 	b.res.Machine.SettledS[name] = b.quietFor(ctx, pids, name)
 }
+
+// xmppServerCPU starts counting ejabberd's CPU time for a throughput run
+// of target t, when t is the gateway end to end (whose publishes ejabberd
+// routes and archives) and ejabberd is the bench's; otherwise it returns
+// nil. The function it returns waits until ejabberd has gone quiet after
+// the run (it archives for seconds after the publishers stop) and returns
+// the CPU time ejabberd used since the start.
+func (b *bench) xmppServerCPU(t *sseTarget) func(context.Context) time.Duration {
+	if t.name != targetGateway || b.ej == nil {
+		return nil
+	}
+	pid := b.ej.PID()
+	cpu0 := procCPU(pid)
+	return func(ctx context.Context) time.Duration {
+		b.quietFor(ctx, []int{pid}, "peers: ejabberd after the gateway's throughput run")
+		return procCPU(pid) - cpu0
+	}
+}
