@@ -302,7 +302,9 @@ func (b *bench) peers(ctx context.Context) error {
 			first[e.t.name] = append(first[e.t.name], run.first...)
 			res.Lost += run.lost
 			res.Duplicates += run.dups
-			b.res.addLost("peers-"+e.t.name, run.lost, run.dups)
+			if !res.Peer { // a peer's own counts stay in its row
+				b.res.addLost("peers-"+e.t.name, run.lost, run.dups)
+			}
 		}
 	}
 	// Throughput, round by round.
@@ -335,7 +337,9 @@ func (b *bench) peers(ctx context.Context) error {
 			delivery[e.t.name] = append(delivery[e.t.name], run.latency...)
 			res.Lost += run.lost
 			res.Duplicates += run.dups
-			b.res.addLost("peers-"+e.t.name, run.lost, run.dups)
+			if !res.Peer { // a peer's own counts stay in its row
+				b.res.addLost("peers-"+e.t.name, run.lost, run.dups)
+			}
 		}
 	}
 	for _, e := range entries {

@@ -52,7 +52,9 @@ type Results struct {
 
 	// Lost counts messages sent (accepted by the gateway, or written to the
 	// XMPP stream) that never arrived, over every scenario; Duplicates
-	// counts messages that arrived more than once.
+	// counts messages that arrived more than once. Mercure's and
+	// Centrifugo's own counts are not in them but in their rows of the
+	// peers section.
 	Lost       int            `json:"lost"`
 	Duplicates int            `json:"duplicates"`
 	LostBy     map[string]int `json:"lost_by,omitempty"`
