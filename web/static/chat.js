@@ -332,7 +332,8 @@ export function markLeaving() {
 }
 
 function markDisplayed(c) {
-  if (!c || !model.visible || document.hidden) return;
+  // c may be gone since the check was set (signed out, removed).
+  if (!c || model.convs.get(c.id) !== c || !model.visible || document.hidden) return;
   let last = null;
   for (let i = c.messages.length - 1; i >= 0 && !last; i--) if (!c.messages[i].mine) last = c.messages[i];
   // A room's archive gives only the archive id, which a room's read state takes too.
