@@ -161,19 +161,21 @@ func wakeUnlock(l *userLog, subs []*subscriber, now time.Time) {
 	bp := throughPool.Get().(*[]through)
 	ts := (*bp)[:0]
 	var fa, pa [4][]byte
-	prev := pa[:0]
+	prev := pa[:0] // the frames of ts[owner], the last chunk made
+	owner := -1
 	for _, s := range subs {
 		frames, more, ok := s.claimLocked(fa[:0], now)
 		switch {
 		case !ok:
 			ts = append(ts, through{s: s, wake: true})
 		case len(frames) == 0:
-		case len(ts) > 0 && ts[len(ts)-1].buf != nil && sameFrames(frames, prev):
-			t := ts[len(ts)-1]
+		case owner >= 0 && sameFrames(frames, prev):
+			t := ts[owner]
 			t.s, t.more, t.shared = s, more, true
 			ts = append(ts, t)
 		default:
 			buf, start := chunkOf(frames)
+			owner = len(ts)
 			ts = append(ts, through{s: s, buf: buf, start: start, more: more})
 			prev = append(pa[:0], frames...)
 		}
