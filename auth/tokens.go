@@ -267,6 +267,17 @@ func (t *Tokens) Verify(ctx context.Context, token string) (Claims, error) {
 	return c, nil
 }
 
+// Recheck tells whether an access token that Verify accepted still holds
+// now: nil, or an error matching ErrExpired or ErrRevoked (and
+// ErrInvalidToken); any other error is a store failure. For a request
+// that a logout or a revocation overtook while it ran.
+func (t *Tokens) Recheck(ctx context.Context, c Claims) error {
+	if !t.now().Before(c.ExpiresAt.Add(t.leeway)) { // as Verify allows
+		return fmt.Errorf("%w (%w): expired while in use", ErrExpired, ErrInvalidToken)
+	}
+	return t.checkRevoked(ctx, c)
+}
+
 // VerifyPurpose checks a token issued by IssuePurpose for purpose, like
 // Verify does. For a purpose listed in SingleUsePurposes the first
 // successful call consumes the token: later calls return ErrRevoked.

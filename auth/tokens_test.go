@@ -221,6 +221,39 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+// TestRecheck: claims Verify accepted are checked again later, as Verify
+// would check their token then: revoked, expired past the leeway.
+func TestRecheck(t *testing.T) {
+	ctx := t.Context()
+	clock := newClock()
+	tk, _ := newTokens(t, clock, func(c *TokensConfig) { c.Lifetime = time.Hour; c.Leeway = 30 * time.Second })
+	_, kept, _ := tk.Issue(ctx, "a@x", MethodPassword)
+	_, out, _ := tk.Issue(ctx, "b@x", MethodPassword)
+	_, all, _ := tk.Issue(ctx, "c@x", MethodPassword)
+	if err := tk.Recheck(ctx, kept); err != nil {
+		t.Fatalf("fresh claims: %v", err)
+	}
+	if err := tk.Revoke(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.RevokeUser(ctx, "c@x", clock.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []Claims{out, all} {
+		if err := tk.Recheck(ctx, c); !errors.Is(err, ErrRevoked) || !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("revoked %s: %v, want ErrRevoked and ErrInvalidToken", c.Subject, err)
+		}
+	}
+	clock.Advance(time.Hour + 20*time.Second) // within leeway
+	if err := tk.Recheck(ctx, kept); err != nil {
+		t.Errorf("within leeway: %v", err)
+	}
+	clock.Advance(20 * time.Second)
+	if err := tk.Recheck(ctx, kept); !errors.Is(err, ErrExpired) {
+		t.Errorf("after leeway: %v, want ErrExpired", err)
+	}
+}
+
 func TestRevokeUser(t *testing.T) {
 	ctx := t.Context()
 	clock := newClock()

@@ -287,6 +287,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := classify(err)
+	if s.overtaken(c, err) {
+		e = classify(unauthorized())
+	}
 	// A limit's refusals were logged, once, by limits.hit (limits.go).
 	if e.RetryAfter > 0 {
 		setRetryAfter(c, e.RetryAfter)
@@ -303,4 +306,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	_ = c.JSON(e.Status, body)
+}
+
+// overtaken reports whether err is the user's XMPP session ending under
+// the request because its token was revoked or expired meanwhile (a
+// logout, "sign out everywhere" from another device): the client must
+// sign in again (401), not hear that the XMPP server is down (502).
+func (s *Server) overtaken(c echo.Context, err error) bool {
+	if !errors.Is(err, xmppconn.ErrSessionEnded) && !errors.Is(err, xmppconn.ErrClosed) && !errors.Is(err, xmppconn.ErrStreamClosed) {
+		return false
+	}
+	cl, ok := c.Get(claimsKey).(auth.Claims)
+	if !ok || s.tokens == nil {
+		return false
+	}
+	return errors.Is(s.tokens.Recheck(c.Request().Context(), cl), auth.ErrInvalidToken)
 }
