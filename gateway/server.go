@@ -373,8 +373,7 @@ func (s *Server) routes() *echo.Echo {
 		})
 	}
 
-	api := e.Group("", oapimw.OapiRequestValidatorWithOptions(s.spec, &oapimw.Options{
-		Skipper: func(c echo.Context) bool { return !isAPIPath(c.Request().URL.Path) },
+	api := e.Group("", s.validateRequests(&oapimw.Options{
 		Options: openapi3filter.Options{
 			AuthenticationFunc: s.authenticate,
 			MultiError:         false,
