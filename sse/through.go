@@ -143,23 +143,17 @@ var throughPool = sync.Pool{New: func() any { b := make([]through, 0, 8); return
 // free and run beside the writes. now is the time of the publish. l.mu
 // must be held for writing.
 func wakeUnlock(l *userLog, subs []*subscriber, now time.Time) {
-	if len(subs) == 1 { // a user's only stream, without the batch
-		s := subs[0]
-		var fa [4][]byte
-		frames, more, ok := s.claimLocked(fa[:0], now)
-		l.mu.Unlock()
-		if !ok {
-			s.signal()
-		} else if len(frames) > 0 {
-			buf, start := chunkOf(frames)
-			t := through{s: s, buf: buf, start: start, more: more}
-			s.writeThrough(t)
-			t.release()
+	// Most users have one or two streams: their batch stays on the stack.
+	var ta [2]through
+	ts := ta[:0]
+	var bp *[]through
+	if len(subs) > len(ta) {
+		bp = throughPool.Get().(*[]through)
+		if cap(*bp) < len(subs) { // each stream adds one at most: ts never grows
+			*bp = make([]through, 0, len(subs))
 		}
-		return
+		ts = (*bp)[:0]
 	}
-	bp := throughPool.Get().(*[]through)
-	ts := (*bp)[:0]
 	var fa, pa [4][]byte
 	prev := pa[:0] // the frames of ts[owner], the last chunk made
 	owner := -1
@@ -194,10 +188,11 @@ func wakeUnlock(l *userLog, subs []*subscriber, now time.Time) {
 	for _, t := range ts {
 		t.release()
 	}
-	clear(ts)
-	*bp = ts[:0]
-	if cap(ts) <= 1<<12 {
-		throughPool.Put(bp)
+	if bp != nil {
+		clear((*bp)[:len(ts)])
+		if cap(*bp) <= 1<<12 {
+			throughPool.Put(bp)
+		}
 	}
 }
 
