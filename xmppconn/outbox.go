@@ -78,6 +78,13 @@ func (s *Session) keep(ctx context.Context, c *Conn, raw []byte, id, room string
 	return nil
 }
 
+// add keeps m and forgets what fell out of the window or past the bound.
+// The forgotten ones are cut off the front of the slice, not copied away:
+// a busy user's outbox stays full, and copying its 1,000 pointers into a
+// new array on every message was the largest part of a send's own CPU
+// in a profile (8 KiB allocated per message). Cut, the front's slots are
+// cleared so the messages can be collected, and append copies the live
+// ones into a new array only when the slice reaches its capacity.
 func (o *outbox) add(m *outMsg) {
 	o.msgs = append(o.msgs, m)
 	old := m.at.Add(-resendWindow)
@@ -86,7 +93,8 @@ func (o *outbox) add(m *outMsg) {
 		drop++
 	}
 	if drop > 0 {
-		o.msgs = append(o.msgs[:0:0], o.msgs[drop:]...)
+		clear(o.msgs[:drop])
+		o.msgs = o.msgs[drop:]
 	}
 }
 

@@ -46,6 +46,20 @@ func TestOutboxBounded(t *testing.T) {
 	if len(o.msgs) != maxOutbox {
 		t.Fatalf("%d kept, want %d", len(o.msgs), maxOutbox)
 	}
+	// A full outbox takes a message without copying itself each time:
+	// the live messages move to a new array only when the slice is at
+	// its capacity, a few times per thousand messages.
+	more := make([]*outMsg, 2000)
+	for i := range more {
+		more[i] = &outMsg{at: now}
+	}
+	i := 0
+	if n := testing.AllocsPerRun(len(more)-1, func() { o.add(more[i]); i++ }); n >= 0.5 {
+		t.Errorf("%.2f allocations per message at the bound; want the copy amortized", n)
+	}
+	if len(o.msgs) != maxOutbox || o.msgs[maxOutbox-1] != more[i-1] {
+		t.Fatalf("%d kept, the newest last: %v", len(o.msgs), o.msgs[len(o.msgs)-1] == more[i-1])
+	}
 }
 
 func TestOriginKey(t *testing.T) {
