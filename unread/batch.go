@@ -20,6 +20,14 @@ import "time"
 // the quiet gap and join the same batch, where each member's entry adds
 // them up: batchMost bounds that wait, so a busy room costs one upsert per
 // member per batchMost, whatever its message rate.
+//
+// While a batch waits it sleeps until batchQuiet after the newest arrival
+// it has taken (each is stamped as it is queued), then takes what came
+// meanwhile; the arrivals do not wake it. Waiting on the queue instead
+// woke the tracker's goroutine once per arrival, and the session that
+// queued it paid for the wake-up (a thread woken on the other core)
+// before it could publish the member's event. A read wakes it, since its
+// caller waits, and so does a queue half full.
 
 // batchQuiet is the gap in arrivals that ends a batch: a lone message's
 // count is stored this much after it arrives.

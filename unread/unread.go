@@ -63,10 +63,14 @@ var ErrClosed = errors.New("unread: tracker closed")
 
 // Tracker applies changes to the counts in order. See the package doc.
 type Tracker struct {
-	cfg  Config
-	ops  chan op
+	cfg Config
+	ops chan op
+	// urge wakes a batch that sleeps (batch.go): a read is queued, or the
+	// queue is half full. One token is enough; a stale one costs a look.
+	urge chan struct{}
 	quit chan struct{}
 	done chan struct{}
+	naps int // batch sleeps, for the tests; the goroutine's own
 
 	mu     sync.RWMutex // held for sending on ops, and to close quit
 	closed bool
@@ -77,6 +81,7 @@ type op struct {
 	user, peer, id string
 	room, read     bool
 	done           chan error
+	at             time.Time // when it was queued
 }
 
 // New starts a Tracker.
@@ -90,7 +95,8 @@ func New(cfg Config) (*Tracker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	t := &Tracker{cfg: cfg, ops: make(chan op, cfg.Queue), quit: make(chan struct{}), done: make(chan struct{})}
+	t := &Tracker{cfg: cfg, ops: make(chan op, cfg.Queue), urge: make(chan struct{}, 1),
+		quit: make(chan struct{}), done: make(chan struct{})}
 	go t.run()
 	return t, nil
 }
@@ -114,10 +120,22 @@ func (t *Tracker) enqueue(o op) {
 	if t.closed {
 		return
 	}
+	o.at = time.Now()
 	select {
 	case t.ops <- o:
+		if len(t.ops) >= cap(t.ops)/2 {
+			t.wake()
+		}
 	default:
 		t.cfg.Logger.Warn("unread: queue full, a change is lost", "user", o.user)
+	}
+}
+
+// wake ends the sleep of a batch that waits for more arrivals.
+func (t *Tracker) wake() {
+	select {
+	case t.urge <- struct{}{}:
+	default:
 	}
 }
 
@@ -131,7 +149,8 @@ func (t *Tracker) Read(ctx context.Context, user, peer string, room bool, id str
 		return ErrClosed
 	}
 	select {
-	case t.ops <- op{user: user, peer: peer, room: room, id: id, read: true, done: done}:
+	case t.ops <- op{user: user, peer: peer, room: room, id: id, read: true, done: done, at: time.Now()}:
+		t.wake() // its caller waits: a sleeping batch ends now
 		t.mu.RUnlock()
 	case <-ctx.Done():
 		t.mu.RUnlock()
@@ -168,7 +187,9 @@ func (t *Tracker) run() {
 	for {
 		select {
 		case o := <-t.ops:
-			t.drain(b, o, batchQuiet, batchMost)
+			for more := true; more; {
+				o, more = t.drain(b, o, batchQuiet, batchMost)
+			}
 		case <-t.quit:
 			for { // no sender is left (closed is set under the lock)
 				select {
@@ -184,57 +205,94 @@ func (t *Tracker) run() {
 
 // drain applies o and the changes that follow it, arrivals in batches
 // (batch.go) and reads one by one, in the order they came. The batch
-// takes what is queued, then waits up to quiet for each next change,
-// until most has passed since o, maxBatch conversations or maxBatchOps
-// changes. A read ends the wait: its caller is waiting.
-func (t *Tracker) drain(b *batcher, o op, quiet, most time.Duration) {
-	wait := quiet > 0 && !o.read
-	end := time.Now().Add(most)
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+// takes what is queued, then sleeps until quiet after the newest arrival
+// it took, and goes on while more came meanwhile, until most has passed
+// since o, maxBatch conversations or maxBatchOps changes. A read ends the
+// batch after what was queued before it: its caller is waiting. A change
+// queued after the batch's end, taken to see when it was queued, is
+// returned (true) to start the next batch.
+func (t *Tracker) drain(b *batcher, o op, quiet, most time.Duration) (op, bool) {
+	w := batchWait{wait: quiet > 0 && !o.read, end: time.Now().Add(most)}
+	defer w.stop()
 	for n := 1; ; n++ {
 		if o.read {
 			t.flush(b)
 			t.read(o)
-			wait = false
+			w.wait = false
 		} else {
 			b.add(o)
+			w.last = o.at
 		}
 		if n == maxBatchOps || len(b.arrivals) == maxBatch {
 			break
 		}
-		left := time.Until(end)
-		// What is queued already joins the batch while it may grow (a
-		// select would pick an expired timer half the time).
-		if left > 0 || !wait {
-			select {
-			case o = <-t.ops:
-				continue
-			default:
-			}
+		var ok, carry bool
+		if o, ok, carry = t.next(&w, quiet); !ok {
+			t.flush(b)
+			return o, carry
 		}
-		if !wait || left <= 0 {
-			break
-		}
-		d := min(quiet, left)
-		if timer == nil {
-			timer = time.NewTimer(d)
-		} else {
-			timer.Reset(d)
-		}
-		select {
-		case o = <-t.ops:
-			continue
-		case <-timer.C:
-		case <-t.quit:
-		}
-		break
 	}
 	t.flush(b)
+	return op{}, false
+}
+
+// batchWait is where a batch stands in its wait for more changes.
+type batchWait struct {
+	wait  bool      // false once a read has ended the wait, or for none
+	last  time.Time // when the newest arrival taken was queued
+	end   time.Time // the batch's bound
+	timer *time.Timer
+}
+
+func (w *batchWait) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// next returns the batch's next change: one queued already, or, while
+// the batch may still wait, the first queued by the time quiet has passed
+// since the newest arrival (or by the batch's end). It sleeps rather than
+// waiting on the queue, so arrivals in the meantime do not wake it (a
+// room message's copies each woke it before, the sending reader paying a
+// thread wake-up per member); a read or a half-full queue does (wake).
+// ok false: the batch is over; carry: with o, queued after its end, for
+// the next one (so a queue that never empties still ends a batch).
+func (t *Tracker) next(w *batchWait, quiet time.Duration) (o op, ok, carry bool) {
+	slept := false
+	for {
+		select {
+		case o := <-t.ops:
+			if w.wait && !o.at.Before(w.end) {
+				return o, false, true
+			}
+			return o, true, false
+		default:
+		}
+		if !w.wait || slept {
+			return op{}, false, false // nothing came in the quiet gap
+		}
+		d := time.Until(w.last.Add(quiet))
+		if left := time.Until(w.end); left < d {
+			d = left
+		}
+		if d <= 0 {
+			return op{}, false, false
+		}
+		if w.timer == nil {
+			w.timer = time.NewTimer(d)
+		} else {
+			w.timer.Reset(d)
+		}
+		t.naps++
+		select {
+		case <-w.timer.C:
+			slept = true
+		case <-t.urge:
+		case <-t.quit:
+			return op{}, false, false
+		}
+	}
 }
 
 // flush stores the batched arrivals and tells OnChange their new states.

@@ -289,3 +289,72 @@ func TestTrackerBatchEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackerSleepsThroughABatch: while a batch waits for more arrivals
+// it sleeps, and the arrivals in the meantime queue without waking it (a
+// room message's 500 copies cost a handful of wake-ups, not 500); a read
+// wakes it at once, since its caller waits (fake clock).
+func TestTrackerSleepsThroughABatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &memStore{m: map[[2]string]unread.Count{}}
+		tr, err := unread.New(unread.Config{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range 500 { // 0.1 ms apart: 50 ms, five quiet gaps
+			if m > 0 {
+				time.Sleep(100 * time.Microsecond)
+			}
+			tr.Arrived(fmt.Sprintf("m%d", m), "room", true)
+		}
+		start := time.Now()
+		if err := tr.Read(context.Background(), "m3", "room", true, "r1"); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("a read during a batch's sleep took %v; want it at once", d)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		tr.Close()
+		if n := unread.Naps(tr); n > 10 {
+			t.Errorf("the batch slept %d times for 500 arrivals; want a few", n)
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if !slices.Equal(st.batches, []int{500}) {
+			t.Errorf("AddUnreads calls of %v arrivals; want [500]", st.batches)
+		}
+		if c := st.m[[2]string{"m3", "room"}]; c.Unread != 0 || c.LastRead != "r1" {
+			t.Errorf("m3 after its read: %+v", c)
+		}
+	})
+}
+
+// TestTrackerWakesAtHalfQueue: a sleeping batch leaves arrivals in the
+// queue until it is half full, then takes them, so a burst is not lost to
+// a full queue while the batch sleeps (fake clock).
+func TestTrackerWakesAtHalfQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &memStore{m: map[[2]string]unread.Count{}}
+		tr, err := unread.New(unread.Config{Store: st, Queue: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		tr.Arrived("m0", "room", true)
+		synctest.Wait() // the batch took it and sleeps
+		for m := 1; m <= 3; m++ {
+			tr.Arrived(fmt.Sprintf("m%d", m), "room", true)
+		}
+		synctest.Wait()
+		if n := unread.Queued(tr); n != 3 {
+			t.Fatalf("%d queued below half the queue; want the 3 left to the batch's wake-up", n)
+		}
+		tr.Arrived("m4", "room", true)
+		synctest.Wait()
+		if n := unread.Queued(tr); n != 0 {
+			t.Errorf("%d queued at half the queue; want them taken at once", n)
+		}
+	})
+}
