@@ -8,14 +8,16 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"syscall"
 )
 
 const initialBufSize = 2048
 
 // bufPool holds the read buffers of captures that are busy: an idle
-// connection gives its buffer back and waits for input in a few bytes of
-// its own (capture.first), so thousands of idle connections hold no read
-// buffer (TestIntegrationSessionIdleCost).
+// connection gives its buffer back and waits for input with none (a plain
+// socket, idleread_unix.go) or in a few bytes of its own (capture.first),
+// so thousands of idle connections hold no read buffer
+// (TestIntegrationSessionIdleCost).
 var bufPool = sync.Pool{New: func() any { b := make([]byte, initialBufSize); return &b }}
 
 // capture is the byte source of the stream's tokenizer (xmltok.go), which
@@ -25,6 +27,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, initialBufSize); ret
 // which bounds the memory of every token and stanza.
 type capture struct {
 	src  io.Reader
+	raw  syscall.RawConn // src's socket when it is a plain one (idleread_unix.go)
 	buf  []byte
 	r, w int   // next byte to hand out, end of valid data, both in buf
 	base int64 // stream offset of buf[0]
@@ -39,7 +42,7 @@ type capture struct {
 }
 
 func newCapture(src io.Reader, max int) *capture {
-	c := &capture{src: src, max: max}
+	c := &capture{src: src, raw: rawOf(src), max: max}
 	c.take()
 	c.lim = max
 	c.end = 0
@@ -272,6 +275,10 @@ func (er *elemReader) waitInput() {
 	c.setMark(t.offset())
 	t.dropAttrs()
 	c.release()
+	if c.raw != nil {
+		_ = c.fillIdle() // idleread_unix.go
+		return
+	}
 	_ = c.fill()
 	c.take()
 }
