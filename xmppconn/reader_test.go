@@ -276,3 +276,35 @@ func TestReaderWaitInput(t *testing.T) {
 		t.Fatalf("after EOF: %v, want a network error (unexpected EOF)", err)
 	}
 }
+
+// TestReaderIdleKeepsNoArena: a reader that waits for input between
+// stanzas gives its attribute arena back and takes it again without an
+// allocation, so a stanza after a pause costs what one in a burst does.
+func TestReaderIdleKeepsNoArena(t *testing.T) {
+	const stanza = "<message from='room@muc.example/nick' to='m@example/r' type='groupchat' id='a' xml:lang='en'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example' id='s1'/></message>"
+	allocs := func(idle bool) float64 {
+		chunks := []string{clientHeader}
+		for range 300 {
+			chunks = append(chunks, stanza)
+		}
+		er := newElemReader(&chunkReader{chunks: chunks}, 4096)
+		if _, err := er.header(); err != nil {
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(200, func() {
+			if idle {
+				er.waitInput()
+				if er.tok.arena != nil {
+					t.Fatal("an idle reader holds its arena")
+				}
+			}
+			if _, err := er.next(true); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	busy, idle := allocs(false), allocs(true)
+	if idle > busy {
+		t.Errorf("%.0f allocations per stanza after a pause, %.0f in a burst; want the same", idle, busy)
+	}
+}

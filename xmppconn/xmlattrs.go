@@ -20,20 +20,34 @@ package xmppconn
 // and elemReader.next's caller (element.attr is only valid until the next
 // call of next). TestReaderKeepsStanzas holds the decoded stanzas to it.
 //
-// An idle connection holds no arena: the reader drops it before it waits
-// for input (elemReader.waitInput).
+// An idle connection holds no arena: the reader gives it back to
+// arenaPool before it waits for input (elemReader.waitInput), cleared so
+// that it keeps no stanza's strings alive, and takes one again for the
+// next stanza. Dropped instead, it was allocated anew for every stanza
+// after a pause: each member of a room, between two posts, is such a
+// connection.
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+	"sync"
+)
 
 // arenaChunk is the number of attributes an arena allocation holds: a
 // chat message as ejabberd delivers it has a dozen.
 const arenaChunk = 16
 
+// arenaPool holds the arenas of idle connections.
+var arenaPool = sync.Pool{New: func() any { return new([arenaChunk]xml.Attr) }}
+
 // attrs returns a slice of n attributes, valid until the end of the
 // current top-level element.
 func (t *tokenizer) attrs(n int) []xml.Attr {
 	if cap(t.arena)-len(t.arena) < n {
-		t.arena = make([]xml.Attr, 0, max(n, arenaChunk))
+		if t.arena == nil && n <= arenaChunk {
+			t.arena = arenaPool.Get().(*[arenaChunk]xml.Attr)[:0]
+		} else {
+			t.arena = make([]xml.Attr, 0, max(n, arenaChunk))
+		}
 	}
 	i := len(t.arena)
 	t.arena = t.arena[:i+n]
@@ -45,5 +59,13 @@ func (t *tokenizer) attrs(n int) []xml.Attr {
 // one, are left to the garbage collector.)
 func (t *tokenizer) reuseAttrs() { t.arena = t.arena[:0] }
 
-// dropAttrs lets go of the arena while the connection is idle.
-func (t *tokenizer) dropAttrs() { t.arena = nil }
+// dropAttrs lets go of the arena while the connection is idle: one of
+// arenaChunk attributes goes back to arenaPool, cleared.
+func (t *tokenizer) dropAttrs() {
+	if cap(t.arena) == arenaChunk {
+		a := (*[arenaChunk]xml.Attr)(t.arena[:arenaChunk])
+		clear(a[:])
+		arenaPool.Put(a)
+	}
+	t.arena = nil
+}
