@@ -280,15 +280,15 @@ func (r *recorder) events(t *testing.T) []ssetest.Event {
 
 // serve runs ServeStream for user on rec in a new goroutine and returns a
 // function that cancels the request and returns ServeStream's result.
-func serve(h *sse.Hub, rec *recorder, user, lastID string) (stop func() error) {
-	c := start(h, rec, user, lastID)
+func serve(h *sse.Hub, rec *recorder, user, lastID string, omit ...string) (stop func() error) {
+	c := start(h, rec, user, lastID, omit...)
 	return c.stop
 }
 
 // hubStream starts a hub (closed at the end of the test) and one stream of
 // alice on a recorder, inside a synctest bubble, once the stream is
 // registered.
-func hubStream(t *testing.T, cfg sse.Config) (*sse.Hub, *recorder, func() error) {
+func hubStream(t *testing.T, cfg sse.Config, omit ...string) (*sse.Hub, *recorder, func() error) {
 	t.Helper()
 	h, err := sse.New(cfg)
 	if err != nil {
@@ -296,7 +296,7 @@ func hubStream(t *testing.T, cfg sse.Config) (*sse.Hub, *recorder, func() error)
 	}
 	t.Cleanup(func() { h.Close() })
 	rec := newRecorder()
-	stop := serve(h, rec, "alice", "")
+	stop := serve(h, rec, "alice", "", omit...)
 	synctestWait()
 	return h, rec, stop
 }
@@ -310,7 +310,7 @@ type call struct {
 }
 
 // start runs ServeStream for user on rec in a new goroutine.
-func start(h *sse.Hub, rec *recorder, user, lastID string) *call {
+func start(h *sse.Hub, rec *recorder, user, lastID string, omit ...string) *call {
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequestWithContext(ctx, "GET", "/sse", nil)
 	if lastID != "" {
@@ -318,7 +318,7 @@ func start(h *sse.Hub, rec *recorder, user, lastID string) *call {
 	}
 	c := &call{cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		c.done <- h.ServeStream(rec, req, user, sse.Event{Name: "onConnect", Data: []byte(`{}`)})
+		c.done <- h.ServeStream(rec, req, user, sse.Event{Name: "onConnect", Data: []byte(`{}`)}, omit...)
 	}()
 	return c
 }

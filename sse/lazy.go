@@ -1,6 +1,9 @@
 package sse
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Lazy events (Config.Lazy) do not wake a stream: they are logged as any
 // event and written with the stream's next write, or by a timer
@@ -43,9 +46,17 @@ func lazyNames(names []string) map[string]bool {
 
 // toWakeLocked returns the streams to signal, once l.mu is released, for
 // an event named name just logged: all of them, or none when the event is
-// lazy, whose timers it arms instead. l.mu must be held for writing.
+// lazy, or one that every stream leaves out (omit.go), whose timers it
+// arms instead. l.mu must be held for writing.
+//
+// An event no stream writes waits as a lazy one does, so that the streams'
+// cursors move past it within LazyDelay. Woken at once, a stream wrote
+// what else was waiting with nothing of its own: the gateway logs a
+// stanza's raw XML just before its translation, and a member's waiting
+// unread count went out alone, the message a moment later in a write of
+// its own (a room of 500: 1.57 writes per member per message).
 func (h *Hub) toWakeLocked(l *userLog, name string) []*subscriber {
-	if !h.lazy[name] {
+	if !h.lazy[name] && !allOmit(l.subs, name) {
 		return l.subs
 	}
 	for _, s := range l.subs {
@@ -89,4 +100,15 @@ func (s *subscriber) lazyDue() {
 	l.mu.Lock()
 	one := [1]*subscriber{s}
 	wakeUnlock(l, one[:], time.Now())
+}
+
+// allOmit reports whether subs are some streams that all leave out the
+// event name.
+func allOmit(subs []*subscriber, name string) bool {
+	for _, s := range subs {
+		if !slices.Contains(s.omit, name) {
+			return false
+		}
+	}
+	return len(subs) > 0
 }

@@ -47,6 +47,18 @@ func TestLazyEvents(t *testing.T) {
 			{sleep: time.Millisecond, want: []string{hello, "count", "count", "count"}, flushes: 3},
 		},
 	}, {
+		// The raw XML of a stanza comes before its translation: written
+		// at once, it took the waiting count with it, and the message,
+		// a moment later, found the stream had just written.
+		name: "an event the stream leaves out waits like a lazy one",
+		steps: []step{
+			{publish: "count", want: []string{hello}, flushes: 1},
+			{publish: "raw", want: []string{hello}, flushes: 1},
+			{publish: "chat", want: []string{hello, "count", "chat"}, flushes: 2},
+			{publish: "raw", sleep: delay - time.Millisecond, want: []string{hello, "count", "chat"}, flushes: 2},
+			{sleep: time.Millisecond, want: []string{hello, "count", "chat"}, flushes: 2}, // moved past it, nothing to write
+		},
+	}, {
 		name: "other events wake the stream at once",
 		steps: []step{
 			{publish: "chat", want: []string{hello, "chat"}, flushes: 2},
@@ -56,7 +68,7 @@ func TestLazyEvents(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			synctestTest(t, func(t *testing.T) {
-				h, rec, stop := hubStream(t, sse.Config{Lazy: []string{"count"}, LazyDelay: delay, Heartbeat: -1})
+				h, rec, stop := hubStream(t, sse.Config{Lazy: []string{"count"}, LazyDelay: delay, Heartbeat: -1}, "raw")
 				defer stop()
 				for i, s := range tc.steps {
 					if s.publish != "" {
