@@ -1,8 +1,10 @@
 package xmppconn
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
+	"unsafe"
 )
 
 func TestIDSet(t *testing.T) {
@@ -27,8 +29,37 @@ func TestIDSet(t *testing.T) {
 	for i := range 100000 {
 		big.add(strconv.Itoa(i))
 	}
-	if len(big.set) != 100 || len(big.order) != 100 || cap(big.order) > 1000 {
-		t.Fatalf("set %d, order %d (cap %d); want 100 each", len(big.set), len(big.order), cap(big.order))
+	if len(big.set) != 100 || len(big.ring) != 100 || cap(big.ring) > 1000 {
+		t.Fatalf("set %d, ring %d (cap %d); want 100 each", len(big.set), len(big.ring), cap(big.ring))
+	}
+	for i := 100000 - 100; i < 100000; i++ {
+		if big.add(strconv.Itoa(i)) {
+			t.Fatalf("%d, among the last 100, forgotten", i)
+		}
+	}
+}
+
+// TestIDSetKeepsNoStrings: the set keeps none of the ids it saw, so an id
+// cut from a stanza's string chunk does not keep the chunk alive (4,096
+// of them held about a megabyte).
+func TestIDSetKeepsNoStrings(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	s := newIDSet(4096)
+	for i := range 4096 {
+		chunk := make([]byte, 256) // as xmlstrings.go cuts a stanza's strings
+		copy(chunk, "stanza-id-"+strconv.Itoa(i))
+		s.add(unsafe.String(&chunk[0], 16))
+	}
+	kept := int64(heap()) - int64(before)
+	runtime.KeepAlive(s)
+	if kept > 512<<10 {
+		t.Errorf("a full set holds %d KiB; want well under the 1 MiB of its ids' chunks", kept>>10)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/xml"
 	"errors"
+	"hash/maphash"
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
@@ -1006,27 +1007,45 @@ func queryArchive(ctx context.Context, conn *Conn, q archiveQuery) (string, erro
 	return last, nil
 }
 
-// idSet remembers the most recent ids, up to a bound.
+// idSet remembers the most recent ids, up to a bound, as 64-bit hashes
+// (maphash, seeded per process) in a ring.
+//
+// Why hashes: it held the ids themselves, and an archive id is a string
+// cut from its stanza's string chunk (xmlstrings.go), so each one kept
+// that chunk alive: a session that had received 4,096 messages held about
+// a megabyte for its dedup set alone. Hashes cost 8 bytes each in the
+// ring and in the map, keep no stanza alive, and compare cheaper. Two
+// distinct ids share a hash with odds of about 2^-52 per message at the
+// bound (4,096 kept ones, 64-bit hashes), when the newer one would be
+// taken for a repeat.
 type idSet struct {
-	max   int
-	order []string
-	set   map[string]struct{}
+	max  int
+	ring []uint64 // in the order added, oldest at next once full
+	next int
+	set  map[uint64]struct{}
 }
+
+// idSeed seeds the hashes of every idSet: per process, so no sender can
+// make two ids collide on purpose.
+var idSeed = maphash.MakeSeed()
 
 // newIDSet returns an empty set that keeps up to max ids. It grows as ids
 // come: an idle session must not carry a map sized for thousands.
-func newIDSet(max int) *idSet { return &idSet{max: max, set: make(map[string]struct{})} }
+func newIDSet(max int) *idSet { return &idSet{max: max, set: make(map[uint64]struct{})} }
 
 // add records id and reports whether it was new.
 func (s *idSet) add(id string) bool {
-	if _, ok := s.set[id]; ok {
+	h := maphash.String(idSeed, id)
+	if _, ok := s.set[h]; ok {
 		return false
 	}
-	s.set[id] = struct{}{}
-	s.order = append(s.order, id)
-	if len(s.order) > s.max {
-		delete(s.set, s.order[0])
-		s.order = s.order[1:]
+	s.set[h] = struct{}{}
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, h)
+		return true
 	}
+	delete(s.set, s.ring[s.next])
+	s.ring[s.next] = h
+	s.next = (s.next + 1) % s.max
 	return true
 }
