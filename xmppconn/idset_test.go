@@ -58,6 +58,7 @@ func TestIDSetKeepsNoStrings(t *testing.T) {
 	}
 	kept := int64(heap()) - int64(before)
 	runtime.KeepAlive(s)
+	t.Logf("a full set of 4,096 ids: %d KiB", kept>>10)
 	if kept > 512<<10 {
 		t.Errorf("a full set holds %d KiB; want well under the 1 MiB of its ids' chunks", kept>>10)
 	}
