@@ -43,6 +43,7 @@ func socketPair(t *testing.T) (here, there net.Conn) {
 // from this side end the wait as they end a read.
 func TestReaderWaitInputSocket(t *testing.T) {
 	stanza := "<message id='a'><body>" + strings.Repeat("x", 600) + "</body></message>"
+	big := "<message id='b'><body>" + strings.Repeat("y", 3*initialBufSize) + "</body></message>"
 	for _, tc := range []struct {
 		name  string
 		after func(here, there net.Conn) // what happens while the reader waits
@@ -55,6 +56,12 @@ func TestReaderWaitInputSocket(t *testing.T) {
 			el, err := er.next(true)
 			if err != nil || !bytes.Equal(el.raw, []byte(stanza)) || el.stanza == nil {
 				t.Errorf("next: %q, %v", el.raw, err)
+			}
+		}},
+		{"a stanza bigger than the pooled buffer", func(_, there net.Conn) { there.Write([]byte(big)) }, func(t *testing.T, er *elemReader) {
+			el, err := er.next(true)
+			if err != nil || !bytes.Equal(el.raw, []byte(big)) || el.stanza == nil {
+				t.Errorf("next: %d bytes, %v; want the %d of the stanza", len(el.raw), err, len(big))
 			}
 		}},
 		{"the server closes", func(_, there net.Conn) { there.Close() }, func(t *testing.T, er *elemReader) {
@@ -70,7 +77,7 @@ func TestReaderWaitInputSocket(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			here, there := socketPair(t)
-			er := newElemReader(here, 4096)
+			er := newElemReader(here, 4*initialBufSize)
 			if er.cap.raw == nil {
 				t.Fatal("a TCP connection's capture has no raw socket")
 			}
