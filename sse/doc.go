@@ -56,7 +56,9 @@
 // logged when none comes (lazy.go). They keep their place in the order
 // and in the log. They are for summaries of what the streams get anyway
 // (the gateway's unread counts), whose own write would double a busy
-// room's writes.
+// room's writes. An event that every stream of its user leaves out (the
+// gateway's raw XML, for streams that did not ask for it) waits the same
+// way: the streams move past it with their next write.
 //
 // # Ending streams
 //
