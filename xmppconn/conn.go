@@ -43,7 +43,9 @@ type Conn struct {
 	pmu     sync.Mutex
 	pending map[string]*pendingIQ
 
-	wg sync.WaitGroup // the reader, keepalive and auto-reply goroutines
+	wg sync.WaitGroup // the reader, keepalive and answer-writer goroutines
+
+	replies replyQueue // automatic answers waiting for the socket (autoreply.go)
 
 	// The keepalive runs on a timer, so an idle Conn has one goroutine.
 	liveMu      sync.Mutex
@@ -52,7 +54,7 @@ type Conn struct {
 
 	stalled atomic.Bool // the reader waits for room in the queue
 	stats   struct {
-		stanzas, queueFull, decodeErrors, strayReplies, autoReplies atomic.Uint64
+		stanzas, queueFull, decodeErrors, strayReplies, autoReplies, repliesDropped atomic.Uint64
 	}
 }
 
@@ -68,6 +70,9 @@ type Stats struct {
 	DecodeErrors uint64 // well-formed stanzas the decoder rejected (skipped)
 	StrayReplies uint64 // IQ replies nobody waited for (dropped)
 	AutoReplies  uint64 // IQ requests answered by the Conn itself
+	// AutoRepliesDropped counts automatic answers (IQ replies, receipts)
+	// not written because too many waited for the socket (autoreply.go).
+	AutoRepliesDropped uint64
 }
 
 func newConn(s *settings, nc, tcp net.Conn, er *elemReader, jid string) *Conn {
@@ -148,6 +153,8 @@ func (c *Conn) Stats() Stats {
 		DecodeErrors: c.stats.decodeErrors.Load(),
 		StrayReplies: c.stats.strayReplies.Load(),
 		AutoReplies:  c.stats.autoReplies.Load(),
+
+		AutoRepliesDropped: c.stats.repliesDropped.Load(),
 	}
 }
 
@@ -379,8 +386,9 @@ func payloadStart(raw []byte) xml.StartElement {
 }
 
 // autoReply answers an IQ request nobody handles: a result for a ping from
-// the server, service-unavailable otherwise. The reply is written by its own
-// goroutine so that the reader never waits for the socket.
+// the server, service-unavailable otherwise. The reply is queued for the
+// Conn's answer writer, so that the reader never waits for the socket
+// (autoreply.go).
 func (c *Conn) autoReply(s *Stanza) {
 	payload := payloadStart(s.Raw)
 	var reply []byte
@@ -396,24 +404,6 @@ func (c *Conn) autoReply(s *Stanza) {
 	c.stats.autoReplies.Add(1)
 	c.writeAsync(reply)
 }
-
-// writeAsync writes b on a goroutine of its own, bounded by
-// autoReplyTimeout, so the reader never waits on a write: automatic
-// answers (IQ replies, delivery receipts) go out this way.
-func (c *Conn) writeAsync(b []byte) {
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		ctx, cancel := context.WithTimeout(c.ctx, autoReplyTimeout)
-		defer cancel()
-		if err := c.write(ctx, b); err != nil {
-			c.s.log.Debug("xmppconn: automatic answer not sent", slog.Any("err", err))
-		}
-	}()
-}
-
-// autoReplyTimeout bounds the write of an automatic IQ reply.
-const autoReplyTimeout = 10 * time.Second
 
 // Send marshals v (a stanza.Message, stanza.Presence, *stanza.IQ or any
 // value encoding/xml can marshal into one stanza) and writes it; anything

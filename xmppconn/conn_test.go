@@ -130,17 +130,9 @@ func TestPayloadsKeepTheStreamUp(t *testing.T) {
 func iqServer(sc *serverConn) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for {
-		el, err := sc.next()
-		if err == errStreamEnd {
-			sc.send("</stream:stream>")
-			return
-		}
-		if err != nil {
-			return
-		}
+	sc.eachUntilClose(func(el element) {
 		if el.name.Local != "iq" {
-			continue
+			return
 		}
 		id, to := el.attrValue("id"), el.attrValue("to")
 		var q struct {
@@ -169,7 +161,7 @@ func iqServer(sc *serverConn) {
 			}
 			sc.send(fmt.Sprintf("<iq type='result' id='%s'%s><q xmlns='urn:example:q' n='%s'/></iq>", id, from, q.N))
 		}()
-	}
+	})
 }
 
 func TestIQConcurrentCallers(t *testing.T) {

@@ -192,6 +192,17 @@ func (fs *fakeServer) serve(nc net.Conn) {
 
 // echoUntilClose answers pings and closes the stream when the client does.
 func (sc *serverConn) echoUntilClose() {
+	sc.eachUntilClose(func(el element) {
+		if el.name.Local == "iq" && el.attrValue("type") == "get" {
+			sc.send(fmt.Sprintf("<iq type='result' id='%s' from='localhost'/>", el.attrValue("id")))
+		}
+	})
+}
+
+// eachUntilClose calls fn with each element the client sends, until the
+// client ends its stream (answered with the server's end) or the
+// connection fails.
+func (sc *serverConn) eachUntilClose(fn func(el element)) {
 	for {
 		el, err := sc.next()
 		if err == errStreamEnd {
@@ -201,9 +212,7 @@ func (sc *serverConn) echoUntilClose() {
 		if err != nil {
 			return
 		}
-		if el.name.Local == "iq" && el.attrValue("type") == "get" {
-			sc.send(fmt.Sprintf("<iq type='result' id='%s' from='localhost'/>", el.attrValue("id")))
-		}
+		fn(el)
 	}
 }
 

@@ -737,7 +737,7 @@ func (s *Session) serverPush(st *Stanza) {
 		reply.Error = &stanza.Err{Type: stanza.ErrorTypeCancel, Reason: "service-unavailable"}
 	}
 	if conn := s.current(); conn != nil {
-		// Written by a goroutine of its own: this runs on the reader.
+		// Queued for the answer writer (autoreply.go): this runs on the reader.
 		if raw, err := xml.Marshal(reply); err == nil {
 			conn.writeAsync(raw)
 		}
