@@ -56,9 +56,10 @@
 // logged when none comes (lazy.go). They keep their place in the order
 // and in the log. They are for summaries of what the streams get anyway
 // (the gateway's unread counts), whose own write would double a busy
-// room's writes. An event that every stream of its user leaves out (the
-// gateway's raw XML, for streams that did not ask for it) waits the same
-// way: the streams move past it with their next write.
+// room's writes. An event a stream leaves out (the gateway's raw XML, for
+// streams that did not ask for it) does not wake that stream either: it
+// moves past it with its next write, while the user's streams that asked
+// for it are woken.
 //
 // # Ending streams
 //

@@ -92,6 +92,51 @@ func TestLazyEvents(t *testing.T) {
 	}
 }
 
+// TestLazyEventsMixedTabs: a user has a tab that asked for an event (the
+// raw XML) and one that leaves it out. The event wakes the first only; the
+// second writes its waiting lazy count with its next event, not alone.
+func TestLazyEventsMixedTabs(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		const delay = 100 * time.Millisecond
+		h, err := sse.New(sse.Config{Lazy: []string{"count"}, LazyDelay: delay, Heartbeat: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		plain, raw := newRecorder(), newRecorder()
+		stopPlain := serve(h, plain, "alice", "", "raw")
+		defer stopPlain()
+		stopRaw := serve(h, raw, "alice", "")
+		defer stopRaw()
+		synctestWait()
+		check := func(step string, rec *recorder, want []string, flushes int) {
+			t.Helper()
+			if diff := cmp.Diff(want, names(rec.events(t))); diff != "" {
+				t.Fatalf("%s: events (-want +got):\n%s", step, diff)
+			}
+			rec.mu.Lock()
+			got := rec.flushes
+			rec.mu.Unlock()
+			if got != flushes {
+				t.Fatalf("%s: %d writes, want %d", step, got, flushes)
+			}
+		}
+		h.Publish("alice", "count", payload(0))
+		synctestWait()
+		h.Publish("alice", "raw", payload(1))
+		synctestWait()
+		check("raw, the plain tab", plain, []string{"onConnect"}, 1)
+		check("raw, the raw tab", raw, []string{"onConnect", "count", "raw"}, 2)
+		h.Publish("alice", "chat", payload(2))
+		synctestWait()
+		check("chat, the plain tab", plain, []string{"onConnect", "count", "chat"}, 2)
+		check("chat, the raw tab", raw, []string{"onConnect", "count", "raw", "chat"}, 3)
+		time.Sleep(2 * delay)
+		synctestWait()
+		check("after the delay, the plain tab", plain, []string{"onConnect", "count", "chat"}, 2)
+	})
+}
+
 // TestLazyEventsParked: on a connection the hub took over (park.go), a
 // lazy event also waits for the next event or its delay, and ids stay in
 // log order.

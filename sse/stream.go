@@ -249,8 +249,8 @@ func (h *Hub) unsubscribe(s *subscriber) {
 //
 // The stream leaves out the events named in omit (from the log, the
 // replay and the live events alike; omit.go); their ids still count as
-// seen, so a resume goes on after them. An event that all the user's
-// streams leave out wakes none of them (lazy.go).
+// seen, so a resume goes on after them. An event the stream leaves out
+// does not wake it (lazy.go).
 //
 // ServeStream returns ErrClosed, before writing anything, after Close; an
 // error wrapping ErrSlow when the stream fell behind; the write error when a
