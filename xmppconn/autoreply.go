@@ -25,7 +25,8 @@ import (
 // reader delivers must not wait for it.
 
 // maxQueuedReplies bounds the answers waiting for the socket. Answers are
-// 60–200 bytes, so a full queue holds under 64 KiB; a healthy connection
+// 60–200 bytes (the client's disco#info answer about 730), so a full queue
+// holds under 64 KiB unless it is all disco#info; a healthy connection
 // writes a batch within a millisecond, in which a reader reads a few dozen
 // stanzas at most: only a stalled socket fills it.
 const maxQueuedReplies = 256
