@@ -24,6 +24,9 @@ type metrics struct {
 	logins       *prometheus.CounterVec // result: ok, failed
 	eventsOut    prometheus.Counter     // events written to streams, per stream
 	streamsEnded *prometheus.CounterVec // reason of the gateway's close event
+	// answersDropped counts the sessions' automatic answers to the XMPP
+	// server dropped at a stalled connection (xmppconn/autoreply.go).
+	answersDropped prometheus.Counter
 }
 
 // newMetrics makes the gateway's counters, before the event hub, whose
@@ -42,6 +45,10 @@ func newMetrics() *metrics {
 		Name: "sparkgate_streams_closed_total",
 		Help: "Event streams the gateway ended itself, by the reason of its chatapi.close event; reason slow counts streams dropped for falling behind.",
 	}, []string{"reason"})
+	m.answersDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sparkgate_xmpp_answers_dropped_total",
+		Help: "Automatic answers to the XMPP server (delivery receipts, IQ replies) dropped because too many waited for a stalled connection.",
+	})
 	return m
 }
 
@@ -63,7 +70,7 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 			Name: "sparkgate_streams",
 			Help: "Open event streams, all users together.",
 		}, func() float64 { return float64(s.hub.Count()) }),
-		m.logins, m.eventsOut, m.streamsEnded,
+		m.logins, m.eventsOut, m.streamsEnded, m.answersDropped,
 		s.limits.hits, // limits.go
 	)
 	// Both label values exist from the start, so a dashboard sees zeros.

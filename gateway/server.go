@@ -222,6 +222,9 @@ func New(cfg Config) (*Server, error) {
 	s.hub = hub
 	mc := cfg.Sessions
 	mc.Stream = cfg.XMPP
+	if s.metrics != nil {
+		mc.Stream.OnAnswerDropped = s.metrics.answersDropped.Inc
+	}
 	if mc.Stream.Domain == "" {
 		mc.Stream.Domain = cfg.Domain
 	}

@@ -50,6 +50,9 @@ func (c *Conn) writeAsync(b []byte) {
 		r.mu.Unlock()
 		c.stats.repliesDropped.Add(1)
 		c.s.log.Debug("xmppconn: automatic answer dropped: too many waiting for the socket")
+		if c.s.OnAnswerDropped != nil {
+			c.s.OnAnswerDropped()
+		}
 		return
 	}
 	r.q = append(r.q, b)

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -32,7 +33,8 @@ func TestAutoRepliesBounded(t *testing.T) {
 			}
 		})
 	}})
-	c := dialFake(t, fs, nil)
+	var hooked atomic.Int64
+	c := dialFake(t, fs, func(c *Config) { c.OnAnswerDropped = func() { hooked.Add(1) } })
 	base := runtime.NumGoroutine()
 
 	c.wmu <- struct{}{} // the socket is stalled
@@ -47,6 +49,9 @@ func TestAutoRepliesBounded(t *testing.T) {
 	}
 	if extra := runtime.NumGoroutine() - base; extra > 1 {
 		t.Errorf("%d goroutines more while %d answers wait, want at most 1 (the writer)", extra, n)
+	}
+	if got := hooked.Load(); got != int64(st.AutoRepliesDropped) {
+		t.Errorf("OnAnswerDropped called %d times for %d answers dropped", got, st.AutoRepliesDropped)
 	}
 	// The writer took one batch before it blocked; the queue filled again.
 	queued := n - int(st.AutoRepliesDropped)

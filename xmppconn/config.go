@@ -101,6 +101,12 @@ type Config struct {
 	// inbound queue is found full, just before the reader stops reading until
 	// the consumer takes a stanza. It must not block.
 	OnQueueFull func()
+	// OnAnswerDropped, when set, is called each time an automatic answer
+	// (a delivery receipt, a roster push acknowledgement, an IQ reply) is
+	// dropped because too many waited for a stalled socket (autoreply.go;
+	// Stats.AutoRepliesDropped counts them per Conn). It runs on the
+	// reader goroutine and must not block.
+	OnAnswerDropped func()
 	// DeliverIQ, when set, is asked for each IQ get or set from the server
 	// whether it goes to the consumer (who must then answer it). payload is
 	// the name of the IQ's child element. When it is nil or returns false the
