@@ -60,12 +60,13 @@ func lazyNames(names []string) map[string]bool {
 // asked for raw XML beside tabs that did not), the others are woken and
 // these wait as for a lazy event.
 func (h *Hub) toWakeLocked(l *userLog, name string) []*subscriber {
-	if !h.lazy[name] && !someOmit(l.subs, name) {
+	lazy := h.lazy[name]
+	if !lazy && !someOmit(l.subs, name) {
 		return l.subs
 	}
 	var wake []*subscriber
 	for _, s := range l.subs {
-		if h.lazy[name] || slices.Contains(s.omit, name) {
+		if lazy || slices.Contains(s.omit, name) {
 			s.armLazyLocked(h.cfg.LazyDelay)
 		} else {
 			wake = append(wake, s)

@@ -105,7 +105,8 @@ type Config struct {
 	// (a delivery receipt, a roster push acknowledgement, an IQ reply) is
 	// dropped because too many waited for a stalled socket (autoreply.go;
 	// Stats.AutoRepliesDropped counts them per Conn). It runs on the
-	// reader goroutine and must not block.
+	// goroutine that handles the stanza being answered (the reader, or a
+	// Session's own goroutine) and must not block.
 	OnAnswerDropped func()
 	// DeliverIQ, when set, is asked for each IQ get or set from the server
 	// whether it goes to the consumer (who must then answer it). payload is
