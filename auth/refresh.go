@@ -20,6 +20,13 @@ const (
 	// DefaultRememberLifetime is how long a refresh token of a login with
 	// "stay signed in" stays usable.
 	DefaultRememberLifetime = 30 * 24 * time.Hour
+	// DefaultRetryWindow is how long after a refresh token was spent a
+	// client may present it again without revoking its family, provided
+	// it never used what that refresh answered (see Refresh). A client
+	// whose answer was lost retries within seconds, or when the network
+	// comes back; a minute covers the first and some of the second, and
+	// keeps short the time a thief with a copy could go unnoticed.
+	DefaultRetryWindow = time.Minute
 )
 
 // refreshPrefix starts every refresh token, so that one is never taken
@@ -45,6 +52,10 @@ type RefreshConfig struct {
 	// RememberLifetime is the same for families started with "stay signed
 	// in"; zero means DefaultRememberLifetime.
 	RememberLifetime time.Duration
+	// RetryWindow is how long after a refresh a retry of it is answered
+	// instead of revoking the family (see Refresh); zero means
+	// DefaultRetryWindow, a negative value turns retries off.
+	RetryWindow time.Duration
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -60,11 +71,24 @@ type RefreshConfig struct {
 // family: either the client or a thief holds a copy, and the server cannot
 // tell which. A refresh keeps the login method of the family's login.
 // Refresh is safe for concurrent use.
+//
+// One exception keeps a lost answer from signing the user out everywhere:
+// a client whose refresh answer never arrived (a dropped mobile
+// connection, a tab closed mid-request) still holds the spent token and
+// tries it again. Within RetryWindow of the spend, while the token that
+// spend issued is still unused, that token is spent in its place and a new
+// grant is answered: the family keeps a single live refresh token, the
+// one the retry got. The token the retry spent issued nothing, so
+// presenting it is always reuse: a thief who replays a copy within the
+// window gets the live token, and the real client's next refresh (of the
+// token the replay spent) revokes the family. A spent token whose
+// successor was used is reuse, as before.
 type Refresh struct {
 	tokens   *Tokens
 	store    RefreshStore
 	session  time.Duration
 	remember time.Duration
+	retry    time.Duration // <= 0: no retries
 	now      func() time.Time
 }
 
@@ -79,12 +103,15 @@ func NewRefresh(cfg RefreshConfig) (*Refresh, error) {
 		return nil, errors.New("auth: negative RefreshConfig lifetime")
 	}
 	r := &Refresh{tokens: cfg.Tokens, store: cfg.Store, session: cfg.SessionLifetime,
-		remember: cfg.RememberLifetime, now: cfg.Clock}
+		remember: cfg.RememberLifetime, retry: cfg.RetryWindow, now: cfg.Clock}
 	if r.session == 0 {
 		r.session = DefaultSessionLifetime
 	}
 	if r.remember == 0 {
 		r.remember = DefaultRememberLifetime
+	}
+	if r.retry == 0 {
+		r.retry = DefaultRetryWindow
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -100,6 +127,9 @@ type Grant struct {
 	Refresh       string // the refresh token, opaque
 	RefreshExpiry time.Time
 	Remember      bool // the family's "stay signed in"
+	// Retried is set on a refresh that was a retry of an earlier one
+	// whose answer was never used (see Refresh).
+	Retried bool
 }
 
 // LogValue shows the access token's claims, never a token.
@@ -133,8 +163,8 @@ func (r *Refresh) Start(ctx context.Context, user, method string, remember bool,
 // expired one (also ErrExpired); a token that was already spent, or whose
 // family or user was revoked, also matches ErrRevoked, and a spent one
 // revokes its family and every access token issued in it (the error is a
-// *ReuseError). Any other error
-// is a store failure.
+// *ReuseError), unless it is a retry within the window (see Refresh; the
+// grant's Retried is true). Any other error is a store failure.
 func (r *Refresh) Rotate(ctx context.Context, refresh string) (Grant, error) {
 	if len(refresh) > maxRefreshLen || len(refresh) <= len(refreshPrefix) || refresh[:len(refreshPrefix)] != refreshPrefix {
 		return Grant{}, fmt.Errorf("%w: not a refresh token", ErrInvalidToken)
@@ -147,6 +177,13 @@ func (r *Refresh) Rotate(ctx context.Context, refresh string) (Grant, error) {
 	case err != nil:
 		return Grant{}, fmt.Errorf("auth: refresh: %w", err)
 	case !spent:
+		if ok, err := r.retried(ctx, old, now); err != nil {
+			return Grant{}, err
+		} else if ok {
+			g, err := r.next(ctx, old, now)
+			g.Retried = err == nil
+			return g, err
+		}
 		if err := r.RevokeFamily(ctx, old.User, old.Family); err != nil {
 			return Grant{}, err
 		}
@@ -154,6 +191,25 @@ func (r *Refresh) Rotate(ctx context.Context, refresh string) (Grant, error) {
 	case !now.Before(old.ExpiresAt):
 		return Grant{}, fmt.Errorf("%w (%w): refresh token expired", ErrExpired, ErrInvalidToken)
 	}
+	return r.next(ctx, old, now)
+}
+
+// retried reports whether presenting old, a spent token, again is a retry
+// within the window, and if so spends old's successor (see Refresh).
+func (r *Refresh) retried(ctx context.Context, old RefreshToken, now time.Time) (bool, error) {
+	if r.retry <= 0 || old.UsedAt.IsZero() || now.Sub(old.UsedAt) > r.retry {
+		return false, nil
+	}
+	ok, err := r.store.RespendRefreshToken(ctx, old.Hash, old.UsedAt, now)
+	if err != nil {
+		return false, fmt.Errorf("auth: refresh retry: %w", err)
+	}
+	return ok, nil
+}
+
+// next answers the grant that follows old, a token just spent, unless its
+// family or user was revoked.
+func (r *Refresh) next(ctx context.Context, old RefreshToken, now time.Time) (Grant, error) {
 	// The family may have been revoked by another process (its rows are
 	// deleted then, but a refresh may race the deletion), and the user's
 	// tokens by a password change: the family started before the cutoff.
@@ -172,6 +228,7 @@ func (r *Refresh) Rotate(ctx context.Context, refresh string) (Grant, error) {
 		Method:    old.Method,
 		Remember:  old.Remember,
 		StartedAt: old.StartedAt,
+		Parent:    old.Hash,
 	}
 	return r.grant(ctx, next, now)
 }

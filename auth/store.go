@@ -157,6 +157,15 @@ type RefreshStore interface {
 	// that is not stored is an error matching ErrNotFound.
 	SpendRefreshToken(ctx context.Context, hash []byte, at time.Time) (rt RefreshToken, spent bool, err error)
 
+	// RespendRefreshToken serves a retried refresh: when the token with
+	// this hash was spent at spentAt (to the millisecond) and a token whose
+	// Parent is this hash (the one its spend issued, or its last retry
+	// did) is unspent and unexpired, it spends that one at the given time,
+	// marks the token spent at that time too, and reports true; otherwise
+	// it changes nothing and reports false. The checks and updates are one
+	// atomic operation.
+	RespendRefreshToken(ctx context.Context, hash []byte, spentAt, at time.Time) (bool, error)
+
 	// DeleteRefreshFamily deletes every token of the user's family.
 	DeleteRefreshFamily(ctx context.Context, user, family string) error
 
@@ -177,6 +186,9 @@ type RefreshToken struct {
 	IssuedAt  time.Time //
 	ExpiresAt time.Time // after it the token is refused, and the row may be purged
 	UsedAt    time.Time // zero until spent by a refresh
+	// Parent is the hash of the token whose refresh issued this one; nil
+	// for a login's. Only AddRefreshToken reads it.
+	Parent []byte
 }
 
 // LogValue hides the hash.

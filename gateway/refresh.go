@@ -61,7 +61,13 @@ func (s *Server) RefreshToken(c echo.Context) error {
 	if sess, ok := s.sessions.Get(cl.Subject); ok {
 		sess.AddToken(sessionKey(cl), cl.ExpiresAt)
 	}
-	s.log.Debug("token refreshed", "user", cl.Subject)
+	if g.Retried {
+		// A lost answer's retry, or a replayed copy: the next refresh of
+		// the pair it replaced will tell (see auth.Refresh).
+		s.log.Info("refresh retried with a spent token; the unused pair it answered is spent", "user", cl.Subject, "ip", clientAddr(c))
+	} else {
+		s.log.Debug("token refreshed", "user", cl.Subject)
+	}
 	return c.JSON(http.StatusOK, grantEntity(g))
 }
 

@@ -71,10 +71,12 @@ func TestIntegrationRefreshRotation(t *testing.T) {
 		}
 	}
 	other := grant(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	third := grant(t, refresh(t, e.Client, *second.RefreshToken))
 
-	// The spent refresh token again: 401, and the whole family is revoked.
+	// The spent refresh token again, after its answer was used: 401, and
+	// the whole family is revoked.
 	wantAuthError(t, refresh(t, e.Client, *first.RefreshToken), 401, "unauthorized")
-	wantRefused(t, e.Client, []string{first.Token, second.Token}, []string{*second.RefreshToken})
+	wantRefused(t, e.Client, []string{first.Token, second.Token, third.Token}, []string{*third.RefreshToken})
 	// Another login of the same user is another family.
 	if r := e.Do(t, "GET", api+"/roster", other.Token, "", ""); r.Status != 200 {
 		t.Fatalf("another family's token after the reuse: %d %s", r.Status, r.Body)
@@ -102,6 +104,42 @@ func TestIntegrationRefreshRotation(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestIntegrationRefreshRetry: a refresh whose answer never arrived,
+// retried with the same refresh token, gets a new pair and the session
+// goes on; the lost pair's refresh token is spent by the retry, and
+// presenting it later (someone holds a copy) revokes the family.
+func TestIntegrationRefreshRetry(t *testing.T) {
+	t.Parallel()
+	e := newAuthGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	first := grant(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password))
+	s := e.OpenConnected(t, first.Token, "")
+
+	lost := grant(t, refresh(t, e.Client, *first.RefreshToken)) // the client never sees it
+	retried := grant(t, refresh(t, e.Client, *first.RefreshToken))
+	if retried.Token == lost.Token || *retried.RefreshToken == *lost.RefreshToken {
+		t.Fatal("the retry answered the lost pair again")
+	}
+	if c1, c2 := e.claims(t, first.Token), e.claims(t, retried.Token); c1.Family != c2.Family || c2.Method != auth.MethodPassword {
+		t.Fatalf("claims %+v then %+v: want one family, method pwd", c1, c2)
+	}
+	next := grant(t, refresh(t, e.Client, *retried.RefreshToken))
+	for _, tok := range []string{first.Token, retried.Token, next.Token} {
+		if r := e.Do(t, "GET", api+"/roster", tok, "", ""); r.Status != 200 {
+			t.Fatalf("roster after the retry: %d %s", r.Status, r.Body)
+		}
+	}
+
+	// The lost pair's refresh token shows up: it is reuse.
+	wantAuthError(t, refresh(t, e.Client, *lost.RefreshToken), 401, "unauthorized")
+	wantRefused(t, e.Client, []string{first.Token, lost.Token, retried.Token, next.Token}, []string{*next.RefreshToken})
+	var cl chatapi.Close
+	s.NextNamed(t, chatapi.EventClose, 5*time.Second, &cl)
+	if cl.Reason != chatapi.CloseLogout {
+		t.Fatalf("stream closed with %q after the reuse, want logout", cl.Reason)
+	}
 }
 
 func TestIntegrationRefreshLogout(t *testing.T) {

@@ -15,10 +15,10 @@ var _ auth.RefreshStore = (*DB)(nil)
 // AddRefreshToken stores a new refresh token. See auth.RefreshStore.
 func (s *DB) AddRefreshToken(ctx context.Context, rt auth.RefreshToken) error {
 	res, err := s.exec(ctx,
-		`INSERT INTO refresh_tokens (hash, family_id, user_jid, device, method, remember, started_at, issued_at, expires_at, used_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+		`INSERT INTO refresh_tokens (hash, family_id, user_jid, device, method, remember, started_at, issued_at, expires_at, used_at, parent)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
 		rt.Hash, rt.Family, rt.User, rt.Device, rt.Method, rt.Remember,
-		ms(rt.StartedAt), ms(rt.IssuedAt), ms(rt.ExpiresAt), msOrZero(rt.UsedAt))
+		ms(rt.StartedAt), ms(rt.IssuedAt), ms(rt.ExpiresAt), msOrZero(rt.UsedAt), rt.Parent)
 	if err != nil {
 		return fmt.Errorf("store: add refresh token: %w", err)
 	}
@@ -81,4 +81,47 @@ func (s *DB) DeleteUserRefreshTokens(ctx context.Context, user string) error {
 		return fmt.Errorf("store: delete refresh tokens: %w", err)
 	}
 	return nil
+}
+
+// RespendRefreshToken spends, for a retried refresh, the successor of the
+// token with this hash, in one transaction. See auth.RefreshStore.
+func (s *DB) RespendRefreshToken(ctx context.Context, hash []byte, spentAt, at time.Time) (bool, error) {
+	var ok bool
+	err := s.tx(ctx, func(tx *txn) error {
+		ok = false
+		var family, user string
+		var used int64
+		err := tx.QueryRowContext(ctx, `SELECT family_id, user_jid, used_at FROM refresh_tokens WHERE hash = ?`, hash).
+			Scan(&family, &user, &used)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (used == 0 || used != ms(spentAt))) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx,
+			`UPDATE refresh_tokens SET used_at = ?
+			 WHERE user_jid = ? AND family_id = ? AND parent = ? AND used_at = 0 AND expires_at > ?`,
+			ms(at), user, family, hash, ms(at))
+		if err != nil {
+			return err
+		}
+		switch n, err := res.RowsAffected(); {
+		case err != nil:
+			return err
+		case n == 0: // spent already, or never stored: the caller revokes
+			return nil
+		case n > 1: // one token is issued per spend; roll back what is not
+			return fmt.Errorf("%d unspent successors", n)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, ms(at), hash); err != nil {
+			return err
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: respend refresh token: %w", err)
+	}
+	return ok, nil
 }

@@ -88,21 +88,147 @@ func testRefreshSpendOnce(t *testing.T, newStore opener) {
 		t.Fatal(err)
 	}
 	const n = 8
-	var spent atomic.Int32
+	got := wins(t, n, func() (bool, error) {
+		_, ok, err := s.SpendRefreshToken(ctx, rt.Hash, t0.Add(time.Minute))
+		return ok, err
+	})
+	if got != 1 {
+		t.Fatalf("%d of %d concurrent spends spent the token, want 1", got, n)
+	}
+}
+
+// wins runs try n times at once and counts the runs that report true; an
+// error fails the test.
+func wins(t *testing.T, n int, try func() (bool, error)) int32 {
+	var won atomic.Int32
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			_, ok, err := s.SpendRefreshToken(ctx, rt.Hash, t0.Add(time.Minute))
+			ok, err := try()
 			if err != nil {
 				t.Error(err)
 			}
 			if ok {
-				spent.Add(1)
+				won.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	if got := spent.Load(); got != 1 {
-		t.Fatalf("%d of %d concurrent spends spent the token, want 1", got, n)
+	return won.Load()
+}
+
+// TestRefreshRespend: a retried refresh spends the successor of the spent
+// token, once, and only the spend's own successor.
+func TestRefreshRespend(t *testing.T) { eachBackend(t, testRefreshRespend) }
+
+func testRefreshRespend(t *testing.T, newStore opener) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	t1, t2, t3 := t0.Add(time.Minute), t0.Add(2*time.Minute), t0.Add(3*time.Minute)
+	add := func(hash, family, parent string, issued, exp time.Time) {
+		t.Helper()
+		rt := auth.RefreshToken{Hash: []byte(hash), Family: family, User: "alice@x", Method: auth.MethodPassword,
+			StartedAt: t0, IssuedAt: issued, ExpiresAt: exp}
+		if parent != "" {
+			rt.Parent = []byte(parent)
+		}
+		if err := s.AddRefreshToken(ctx, rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spend := func(hash string, at time.Time) auth.RefreshToken {
+		t.Helper()
+		rt, _, err := s.SpendRefreshToken(ctx, []byte(hash), at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rt
+	}
+	// Family f: r1 spent at t1 issued r2 (the answer lost); q2 is
+	// another token of the family issued at the same time, not by r1.
+	add("r1", "f", "", t0, t0.Add(time.Hour))
+	spend("r1", t1)
+	add("r2", "f", "r1", t1, t1.Add(time.Hour))
+	add("q2", "f", "", t1, t1.Add(time.Hour))
+	// Family g: g1 spent at t1 issued g2, which expired at once.
+	add("g1", "g", "", t0, t0.Add(time.Hour))
+	spend("g1", t1)
+	add("g2", "g", "g1", t1, t1.Add(time.Second))
+	// Family h: h1 spent at t1, its successor never stored.
+	add("h1", "h", "", t0, t0.Add(time.Hour))
+	spend("h1", t1)
+
+	tests := []struct {
+		name        string
+		hash        string
+		spentAt, at time.Time
+		want        bool
+		wantSpent   string // the successor the retry spent, if want
+	}{
+		{"wrong-spend-time", "r1", t0, t2, false, ""},
+		{"unknown", "nope", t1, t2, false, ""},
+		{"unspent", "r2", time.UnixMilli(0), t2, false, ""},
+		{"expired-successor", "g1", t1, t2, false, ""},
+		{"no-successor", "h1", t1, t2, false, ""},
+		{"retry", "r1", t1, t2, true, "r2"},
+		{"retry-again-with-the-old-time", "r1", t1, t3, false, ""},
+		{"spent-by-a-retry-issued-nothing", "r2", t2, t3, false, ""},
+	}
+	for _, tt := range tests {
+		ok, err := s.RespendRefreshToken(ctx, []byte(tt.hash), tt.spentAt, tt.at)
+		if err != nil || ok != tt.want {
+			t.Fatalf("%s: RespendRefreshToken(%s) = %v, %v; want %v", tt.name, tt.hash, ok, err, tt.want)
+		}
+		if tt.wantSpent == "" {
+			continue
+		}
+		for _, h := range []string{tt.wantSpent, tt.hash} {
+			if rt := spend(h, t3); !rt.UsedAt.Equal(tt.at) {
+				t.Fatalf("%s: %s after the retry: %+v, want spent at %v", tt.name, h, rt, tt.at)
+			}
+		}
+	}
+	// A retry of the retry (its answer lost too) finds the retry's
+	// successor: r3, issued at t2 for r1.
+	add("r3", "f", "r1", t2, t2.Add(time.Hour))
+	if ok, err := s.RespendRefreshToken(ctx, []byte("r1"), t2, t3); err != nil || !ok {
+		t.Fatalf("second retry: %v, %v", ok, err)
+	}
+	// Nothing changed where a retry failed or did not look: g1, g2 and q2
+	// as they were.
+	if rt := spend("g1", t3); !rt.UsedAt.Equal(t1) {
+		t.Fatalf("g1 after a refused retry: %+v", rt)
+	}
+	if rt, ok, err := s.SpendRefreshToken(ctx, []byte("g2"), t3); err != nil || !ok {
+		t.Fatalf("g2 after a refused retry: %+v, %v, %v; want unspent", rt, ok, err)
+	}
+	if rt, ok, err := s.SpendRefreshToken(ctx, []byte("q2"), t3); err != nil || !ok {
+		t.Fatalf("q2, not r1's successor, after r1's retries: %+v, %v, %v; want unspent", rt, ok, err)
+	}
+}
+
+// TestRefreshRespendOnce: of concurrent retries of one refresh, exactly
+// one spends the successor.
+func TestRefreshRespendOnce(t *testing.T) { eachBackend(t, testRefreshRespendOnce) }
+
+func testRefreshRespendOnce(t *testing.T, newStore opener) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	t1 := t0.Add(time.Minute)
+	for _, rt := range []auth.RefreshToken{
+		{Hash: []byte("r1"), Family: "f", User: "alice@x", Method: auth.MethodPassword, StartedAt: t0, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)},
+		{Hash: []byte("r2"), Family: "f", User: "alice@x", Method: auth.MethodPassword, StartedAt: t0, IssuedAt: t1, ExpiresAt: t1.Add(time.Hour), Parent: []byte("r1")},
+	} {
+		if err := s.AddRefreshToken(ctx, rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.SpendRefreshToken(ctx, []byte("r1"), t1); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	got := wins(t, n, func() (bool, error) { return s.RespendRefreshToken(ctx, []byte("r1"), t1, t1.Add(time.Second)) })
+	if got != 1 {
+		t.Fatalf("%d of %d concurrent retries spent the successor, want 1", got, n)
 	}
 }

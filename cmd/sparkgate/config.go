@@ -44,6 +44,7 @@ type config struct {
 	TokenLifetime   time.Duration
 	RefreshLifetime time.Duration // refresh tokens without "stay signed in"
 	RememberRefresh time.Duration // refresh tokens with "stay signed in"
+	RefreshRetry    time.Duration // a lost refresh answer's retry; 0: none
 	Registration    bool
 	MinPasswordLen  int
 	ShutdownTimeout time.Duration
@@ -229,6 +230,8 @@ var coreOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.RefreshLifetime })},
 	{name: "remember-lifetime", def: "720h", usage: "how long a login with \"stay signed in\" (remember=true) can be refreshed after its last refresh",
 		set: duration(func(c *config) *time.Duration { return &c.RememberRefresh })},
+	{name: "refresh-retry-window", def: "1m", usage: "how long after a refresh a client whose answer was lost may present the spent refresh token again and get a new pair, while the lost pair is unused (0: never; any other reuse revokes the login)",
+		set: duration(func(c *config) *time.Duration { return &c.RefreshRetry })},
 	{name: "registration", def: "true", usage: "allow POST /register (account creation); false answers 403",
 		set: boolean(func(c *config) *bool { return &c.Registration })},
 	{name: "min-password-length", def: "8", usage: "shortest password accepted at registration",
@@ -373,6 +376,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if c.RefreshLifetime < time.Minute || c.RememberRefresh < c.RefreshLifetime {
 		return nil, fmt.Errorf("refresh-lifetime %s must be a minute or more, and remember-lifetime %s no shorter", c.RefreshLifetime, c.RememberRefresh)
+	}
+	if c.RefreshRetry > 10*time.Minute { // a copy's replay goes unnoticed within it
+		return nil, fmt.Errorf("refresh-retry-window %s is longer than 10m", c.RefreshRetry)
 	}
 	return c, nil
 }

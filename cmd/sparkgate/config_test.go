@@ -99,6 +99,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"short-lifetime", []string{"-token-lifetime", "10s"}, nil, "shorter than a minute"},
 		{"short-refresh", []string{"-refresh-lifetime", "30s"}, nil, "refresh-lifetime 30s must be"},
 		{"remember-shorter", nil, map[string]string{"SPARKGATE_REMEMBER_LIFETIME": "1h"}, "remember-lifetime 1h0m0s no shorter"},
+		{"long-retry-window", []string{"-refresh-retry-window", "1h"}, nil, "refresh-retry-window 1h0m0s is longer than 10m"},
+		{"negative-retry-window", nil, map[string]string{"SPARKGATE_REFRESH_RETRY_WINDOW": "-1s"}, "SPARKGATE_REFRESH_RETRY_WINDOW"},
 		{"bad-bool", []string{"-registration", "perhaps"}, nil, "true or false"},
 		{"unknown-file-key", []string{"-config", bad}, nil, "unknown setting"},
 		{"missing-file", []string{"-config", filepath.Join(dir, "none.yaml")}, nil, "config file"},

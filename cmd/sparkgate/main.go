@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,6 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Store:            st,
 		SessionLifetime:  cfg.RefreshLifetime,
 		RememberLifetime: cfg.RememberRefresh,
+		RetryWindow:      cmp.Or(cfg.RefreshRetry, -1), // 0 turns retries off
 	})
 	if err != nil {
 		return err

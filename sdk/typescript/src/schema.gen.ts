@@ -129,10 +129,16 @@ export interface paths {
          *     event streams opened with it end then (`chatapi.close`, `reason: expired`) and are resumed
          *     with the new token and `Last-Event-ID`. An unknown, expired, spent or revoked refresh token
          *     is `401`: log in again. A spent one also revokes its whole family, the new refresh token
-         *     and every access token of the family included (someone replayed a copy). Refresh tokens
-         *     cannot be guessed; the operation is still rate limited per client address like the logins
-         *     (`429` with `Retry-After`). Refreshes from several tabs sharing a refresh token must take
-         *     turns (one refreshes, the others use its answer), or the second one revokes the family.
+         *     and every access token of the family included (someone replayed a copy). One exception:
+         *     a client whose refresh answer never arrived (a dropped connection) may send the same
+         *     refresh token again within a minute of the refresh (`-refresh-retry-window`), as long as
+         *     the refresh token of the lost answer was never used: it gets a new pair, and the lost
+         *     pair's refresh token is spent in its place, so that presenting that one later revokes the
+         *     family. Refresh tokens cannot be guessed; the operation is still rate limited per client
+         *     address like the logins (`429` with `Retry-After`). Refreshes from several tabs sharing a
+         *     refresh token must take turns (one refreshes, the others use its answer): a second
+         *     refresh with the same token counts as a retry, and the first tab's next refresh, of the
+         *     refresh token the retry spent, revokes the family.
          */
         post: operations["refreshToken"];
         delete?: never;
