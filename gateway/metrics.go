@@ -22,6 +22,7 @@ const MetricsPath = "/metrics"
 type metrics struct {
 	reg          *prometheus.Registry
 	logins       *prometheus.CounterVec // result: ok, failed
+	refreshes    *prometheus.CounterVec // result: see refreshResults
 	eventsOut    prometheus.Counter     // events written to streams, per stream
 	streamsEnded *prometheus.CounterVec // reason of the gateway's close event
 	// answersDropped counts the sessions' automatic answers to the XMPP
@@ -36,6 +37,10 @@ func newMetrics() *metrics {
 	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sparkgate_logins_total",
 		Help: "Login attempts (password, TOTP, passkey) by result: ok (200) or failed (401, 403).",
+	}, []string{"result"})
+	m.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sparkgate_refreshes_total",
+		Help: "Token refreshes by result: ok; retried, a refresh whose answer was lost sent again within -refresh-retry-window; reused, a spent refresh token shown again, whose login was revoked (someone may hold a copy); refused, an unknown, expired or revoked one.",
 	}, []string{"result"})
 	m.eventsOut = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sparkgate_stream_events_total",
@@ -70,17 +75,31 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 			Name: "sparkgate_streams",
 			Help: "Open event streams, all users together.",
 		}, func() float64 { return float64(s.hub.Count()) }),
-		m.logins, m.eventsOut, m.streamsEnded, m.answersDropped,
+		m.logins, m.refreshes, m.eventsOut, m.streamsEnded, m.answersDropped,
 		s.limits.hits, // limits.go
 	)
 	// Both label values exist from the start, so a dashboard sees zeros.
 	m.logins.WithLabelValues("ok")
 	m.logins.WithLabelValues("failed")
+	for _, r := range refreshResults {
+		m.refreshes.WithLabelValues(r)
+	}
 	m.streamsEnded.WithLabelValues("slow")
 
 	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
 	e.GET(MetricsPath, echo.WrapHandler(h))
 	e.Use(m.middleware)
+}
+
+// refreshResults are the values of sparkgate_refreshes_total's label.
+var refreshResults = []string{"ok", "retried", "reused", "refused"}
+
+// countRefresh counts a refresh's result (one of refreshResults) when
+// metrics are on.
+func (s *Server) countRefresh(result string) {
+	if s.metrics != nil {
+		s.metrics.refreshes.WithLabelValues(result).Inc()
+	}
 }
 
 // middleware counts the outcome of login operations. It reads what the

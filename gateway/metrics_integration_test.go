@@ -83,5 +83,20 @@ func TestIntegrationMetrics(t *testing.T) {
 		if got := sample(t, body, "sparkgate_stream_events_total"); got < 1 {
 			t.Errorf("sparkgate_stream_events_total = %v, want at least the chat event", got)
 		}
+
+		// Refreshes: one, its retry (the answer "lost"), the lost pair's
+		// token (reuse), a garbage token.
+		first := grant(t, e.Do(t, http.MethodPost, "/sparkweb/api/rest/login/"+alice.Name, "", "text/plain", alice.Password))
+		grant(t, refresh(t, e.Client, *first.RefreshToken))
+		lost := grant(t, refresh(t, e.Client, *first.RefreshToken))
+		grant(t, refresh(t, e.Client, *first.RefreshToken))
+		wantAuthError(t, refresh(t, e.Client, *lost.RefreshToken), 401, "unauthorized")
+		wantAuthError(t, refresh(t, e.Client, "sgr_garbage"), 401, "unauthorized")
+		body = scrape()
+		for result, want := range map[string]float64{"ok": 1, "retried": 2, "reused": 1, "refused": 1} {
+			if got := sample(t, body, `sparkgate_refreshes_total{result="`+result+`"}`); got != want {
+				t.Errorf("refreshes %s = %v, want %v", result, got, want)
+			}
+		}
 	})
 }

@@ -50,9 +50,11 @@ func (s *Server) RefreshToken(c echo.Context) error {
 	switch {
 	case errors.As(err, &reuse):
 		s.log.Warn("refresh token reused; its family is revoked", "user", reuse.User, "ip", clientAddr(c))
+		s.countRefresh("reused")
 		s.endLogin(ctx, reuse.User, reuse.Family, familyKey(reuse.Family), chatapi.CloseLogout)
 		return errorf(http.StatusUnauthorized, msgRefreshRefused)
 	case errors.Is(err, auth.ErrInvalidToken):
+		s.countRefresh("refused")
 		return errorf(http.StatusUnauthorized, msgRefreshRefused)
 	case err != nil:
 		return err
@@ -65,8 +67,10 @@ func (s *Server) RefreshToken(c echo.Context) error {
 		// A lost answer's retry, or a replayed copy: the next refresh of
 		// the pair it replaced will tell (see auth.Refresh).
 		s.log.Info("refresh retried with a spent token; the unused pair it answered is spent", "user", cl.Subject, "ip", clientAddr(c))
+		s.countRefresh("retried")
 	} else {
 		s.log.Debug("token refreshed", "user", cl.Subject)
+		s.countRefresh("ok")
 	}
 	return c.JSON(http.StatusOK, grantEntity(g))
 }
