@@ -28,6 +28,9 @@ type metrics struct {
 	// answersDropped counts the sessions' automatic answers to the XMPP
 	// server dropped at a stalled connection (xmppconn/autoreply.go).
 	answersDropped prometheus.Counter
+	// stanzasSkipped counts stanzas from the XMPP server the sessions
+	// skipped because their decoder rejected them (lost to the user).
+	stanzasSkipped prometheus.Counter
 }
 
 // newMetrics makes the gateway's counters, before the event hub, whose
@@ -54,6 +57,10 @@ func newMetrics() *metrics {
 		Name: "sparkgate_xmpp_answers_dropped_total",
 		Help: "Automatic answers to the XMPP server (delivery receipts, IQ replies) dropped because too many waited for a stalled connection.",
 	})
+	m.stanzasSkipped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sparkgate_xmpp_stanzas_skipped_total",
+		Help: "Stanzas from the XMPP server skipped because the gateway could not decode them; each is also logged at warn (skipping a stanza the decoder rejected).",
+	})
 	return m
 }
 
@@ -75,7 +82,7 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 			Name: "sparkgate_streams",
 			Help: "Open event streams, all users together.",
 		}, func() float64 { return float64(s.hub.Count()) }),
-		m.logins, m.refreshes, m.eventsOut, m.streamsEnded, m.answersDropped,
+		m.logins, m.refreshes, m.eventsOut, m.streamsEnded, m.answersDropped, m.stanzasSkipped,
 		s.limits.hits, // limits.go
 	)
 	// Both label values exist from the start, so a dashboard sees zeros.

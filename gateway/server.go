@@ -224,6 +224,7 @@ func New(cfg Config) (*Server, error) {
 	mc.Stream = cfg.XMPP
 	if s.metrics != nil {
 		mc.Stream.OnAnswerDropped = s.metrics.answersDropped.Inc
+		mc.Stream.OnStanzaSkipped = s.metrics.stanzasSkipped.Inc
 	}
 	if mc.Stream.Domain == "" {
 		mc.Stream.Domain = cfg.Domain

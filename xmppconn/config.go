@@ -108,6 +108,12 @@ type Config struct {
 	// goroutine that handles the stanza being answered (the reader, or a
 	// Session's own goroutine) and must not block.
 	OnAnswerDropped func()
+	// OnStanzaSkipped, when set, is called on the reader goroutine each
+	// time a well-formed stanza is skipped because the decoder rejected it
+	// (Stats.DecodeErrors counts them per Conn, with IQ replies decoded
+	// only in part): what it carried never reaches the consumer. It must
+	// not block.
+	OnStanzaSkipped func()
 	// DeliverIQ, when set, is asked for each IQ get or set from the server
 	// whether it goes to the consumer (who must then answer it). payload is
 	// the name of the IQ's child element. When it is nil or returns false the

@@ -257,6 +257,9 @@ func (c *Conn) dispatch(el element) bool {
 		c.stats.decodeErrors.Add(1)
 		c.s.log.Warn("xmppconn: skipping a stanza the decoder rejected",
 			slog.String("name", name), slog.String("id", el.attrValue("id")), slog.Any("err", el.decodeErr))
+		if c.s.OnStanzaSkipped != nil {
+			c.s.OnStanzaSkipped()
+		}
 		return true
 	}
 	s := el.stanza

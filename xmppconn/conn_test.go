@@ -76,7 +76,8 @@ func TestPayloadsKeepTheStreamUp(t *testing.T) {
 		sc.send(strings.Join(stanzas, ""))
 		sc.echoUntilClose()
 	}})
-	c := dialFake(t, fs, nil)
+	var skipped atomic.Int32
+	c := dialFake(t, fs, func(c *Config) { c.OnStanzaSkipped = func() { skipped.Add(1) } })
 	var got []Stanza
 	for range len(stanzas) - 1 {
 		s, err := c.Next(t.Context())
@@ -117,8 +118,8 @@ func TestPayloadsKeepTheStreamUp(t *testing.T) {
 	if diff := cmp.Diff([]StanzaID{{ID: "42", By: "alice@localhost"}}, got[4].StanzaIDs); diff != "" {
 		t.Errorf("stanza-id (-want +got):\n%s", diff)
 	}
-	if st := c.Stats(); st.DecodeErrors != 1 {
-		t.Errorf("Stats().DecodeErrors = %d, want 1", st.DecodeErrors)
+	if st := c.Stats(); st.DecodeErrors != 1 || skipped.Load() != 1 {
+		t.Errorf("Stats().DecodeErrors = %d, OnStanzaSkipped called %d times; want 1 and 1", st.DecodeErrors, skipped.Load())
 	}
 	if c.Err() != nil {
 		t.Errorf("stream ended: %v", c.Err())
