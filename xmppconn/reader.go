@@ -170,7 +170,7 @@ var errStreamEnd = errors.New("xmppconn: end of stream")
 type elemReader struct {
 	cap *capture
 	tok *tokenizer
-	br  *bridge // made at the first decode by reflection
+	br  *bridge // taken at the first decode by reflection, given back when idle
 }
 
 func newElemReader(src io.Reader, maxSize int) *elemReader {
@@ -274,6 +274,7 @@ func (er *elemReader) waitInput() {
 	}
 	c.setMark(t.offset())
 	t.dropAttrs()
+	er.dropBridge()
 	c.release()
 	if c.raw != nil {
 		_ = c.fillIdle() // idleread_unix.go

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gosrc.io/xmpp/stanza"
 )
 
 const clientHeader = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
@@ -283,14 +285,7 @@ func TestReaderWaitInput(t *testing.T) {
 func TestReaderIdleKeepsNoArena(t *testing.T) {
 	const stanza = "<message from='room@muc.example/nick' to='m@example/r' type='groupchat' id='a' xml:lang='en'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example' id='s1'/></message>"
 	allocs := func(idle bool) float64 {
-		chunks := []string{clientHeader}
-		for range 300 {
-			chunks = append(chunks, stanza)
-		}
-		er := newElemReader(&chunkReader{chunks: chunks}, 4096)
-		if _, err := er.header(); err != nil {
-			t.Fatal(err)
-		}
+		er := repeating(t, stanza, 300)
 		return testing.AllocsPerRun(200, func() {
 			if idle {
 				er.waitInput()
@@ -307,4 +302,83 @@ func TestReaderIdleKeepsNoArena(t *testing.T) {
 	if idle > busy {
 		t.Errorf("%.0f allocations per stanza after a pause, %.0f in a burst; want the same", idle, busy)
 	}
+}
+
+// TestReaderIdleKeepsNoBridge: a reader that waits for input gives back
+// the bridge its decodes by reflection use (a presence's show here) and
+// takes one again without an allocation.
+func TestReaderIdleKeepsNoBridge(t *testing.T) {
+	const stanza = "<presence from='bob@example/b'><show>away</show></presence>"
+	allocs := func(idle bool) float64 {
+		er := repeating(t, stanza, 300)
+		return testing.AllocsPerRun(200, func() {
+			if idle {
+				er.waitInput()
+				if er.br != nil {
+					t.Fatal("an idle reader holds its bridge")
+				}
+			}
+			el, err := er.next(true)
+			if err != nil || el.stanza == nil || el.stanza.Presence.Show != "away" {
+				t.Fatalf("next = %+v, %v", el.stanza, err)
+			}
+			if er.br == nil {
+				t.Fatal("the show was not decoded through the bridge")
+			}
+		})
+	}
+	busy, idle := allocs(false), allocs(true)
+	if idle > busy && !raceEnabled { // a -race pool drops a quarter of the bridges
+		t.Errorf("%.0f allocations per stanza after a pause, %.0f in a burst; want the same", idle, busy)
+	}
+}
+
+// TestBridgeSharedAcrossReaders: two readers whose streams bind other
+// prefixes take turns with the pooled bridges, and each decodes its own
+// stanzas right.
+func TestBridgeSharedAcrossReaders(t *testing.T) {
+	streams := []struct {
+		stanza, show string
+	}{
+		{"<presence from='a@example/r' xmlns:p='urn:example:a'><show>away</show><p:x p:k='1'/></presence>", "away"},
+		{"<presence from='b@example/r'><show xmlns='jabber:client'>dnd</show><x xmlns='urn:example:b'/></presence>", "dnd"},
+	}
+	const n = 200
+	var readers []*elemReader
+	for _, s := range streams {
+		readers = append(readers, repeating(t, s.stanza, n))
+	}
+	shared := 0
+	var last *bridge
+	for range n {
+		for i, er := range readers {
+			el, err := er.next(true)
+			if err != nil || el.stanza == nil || el.stanza.Presence.Show != stanza.PresenceShow(streams[i].show) {
+				t.Fatalf("reader %d: next = %+v, %v", i, el.stanza, err)
+			}
+			if er.br == last {
+				shared++
+			}
+			last = er.br
+			er.waitInput()
+		}
+	}
+	if shared == 0 {
+		t.Fatal("the readers never shared a bridge")
+	}
+}
+
+// repeating is a reader past the header of a client stream that then
+// carries stanza n times.
+func repeating(t *testing.T, stanza string, n int) *elemReader {
+	t.Helper()
+	chunks := []string{clientHeader}
+	for range n {
+		chunks = append(chunks, stanza)
+	}
+	er := newElemReader(&chunkReader{chunks: chunks}, 4096)
+	if _, err := er.header(); err != nil {
+		t.Fatal(err)
+	}
+	return er
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"sync"
 
 	"gosrc.io/xmpp/stanza"
 )
@@ -18,7 +19,8 @@ import (
 // namespace in scope, so it resolves names as a Decoder reading the whole
 // stream would. One bridge serves an elemReader for all its elements; a
 // decode that fails leaves the Decoder inside the element, so the bridge is
-// then dropped and the next decode makes a new one.
+// then dropped and the next decode makes a new one. An idle reader gives
+// its bridge to bridgePool (elemReader.dropBridge).
 type bridge struct {
 	t     *tokenizer
 	first xml.StartElement // the namespace declarations, handed out first
@@ -28,6 +30,28 @@ type bridge struct {
 }
 
 var errBridgeToken = errors.New("xmppconn: XML declaration inside an element")
+
+// bridgePool holds the bridges of idle readers. A Decoder with its state
+// is about 1 KiB, and nearly every session decodes by reflection at its
+// start (the roster, disco, a presence's show), then rarely again; an idle
+// connection need not keep one. Sharing is safe because a bridge is only
+// kept after a decode that succeeded: the Decoder then read the element's
+// end tag, so its element stack is empty and its namespace map is back to
+// what it was before the element (encoding/xml restores the bindings an
+// element declared at its end). DefaultSpace and the tokenizer are set by
+// each decode.
+var bridgePool sync.Pool
+
+// dropBridge gives er's bridge, if any, to bridgePool.
+func (er *elemReader) dropBridge() {
+	b := er.br
+	if b == nil {
+		return
+	}
+	er.br = nil
+	b.t, b.first = nil, xml.StartElement{} // nothing of this stream stays reachable
+	bridgePool.Put(b)
+}
 
 // Token implements xml.TokenReader.
 func (b *bridge) Token() (xml.Token, error) {
@@ -64,8 +88,12 @@ func (er *elemReader) decodeReflect(v any, start xml.StartElement) error {
 	t := er.tok
 	b := er.br
 	if b == nil {
-		b = &bridge{t: t}
-		b.dec = xml.NewTokenDecoder(b)
+		b, _ = bridgePool.Get().(*bridge)
+		if b == nil {
+			b = &bridge{}
+			b.dec = xml.NewTokenDecoder(b)
+		}
+		b.t = t
 		er.br = b
 	}
 	b.dec.DefaultSpace = t.defaultSpace
