@@ -24,8 +24,10 @@
 // refresh token are issued, with the login method of the family's login.
 // Refresh tokens are opaque random secrets (prefix "sgr_"), stored only as
 // their SHA-256 ([RefreshStore]). A spent one presented again revokes the
-// family; the family's access tokens carry its id (claim "fam") and are
-// revoked with it through a revoked id "fam.<family>" in [TokenStore].
+// family, unless it is a retry within RefreshConfig.RetryWindow of a
+// refresh whose answer was lost and never used (see [Refresh]); the
+// family's access tokens carry its id (claim "fam") and are revoked with it
+// through a revoked id "fam.<family>" in [TokenStore].
 // A family started with "stay signed in" lives RememberLifetime from its
 // last refresh, any other SessionLifetime from its last refresh.
 //
