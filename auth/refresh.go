@@ -75,10 +75,11 @@ type RefreshConfig struct {
 // One exception keeps a lost answer from signing the user out everywhere:
 // a client whose refresh answer never arrived (a dropped mobile
 // connection, a tab closed mid-request) still holds the spent token and
-// tries it again. Within RetryWindow of the spend, while the token that
-// spend issued is still unused, that token is spent in its place and a new
-// grant is answered: the family keeps a single live refresh token, the
-// one the retry got. The token the retry spent issued nothing, so
+// tries it again. Within RetryWindow of the spend (or of its last retry,
+// should the retry's answer be lost too), while the token that spend
+// issued is still unused, that token is spent in its place and a new grant
+// is answered: the family keeps a single live refresh token, the one the
+// retry got. The token the retry spent issued nothing, so
 // presenting it is always reuse: a thief who replays a copy within the
 // window gets the live token, and the real client's next refresh (of the
 // token the replay spent) revokes the family. A spent token whose
