@@ -24,7 +24,7 @@ type refreshEnv struct {
 
 // newRefresh builds Tokens (1h access tokens) and Refresh (2h session,
 // 48h remember) over a new SQLite store.
-func newRefresh(t *testing.T) *refreshEnv {
+func newRefresh(t testing.TB) *refreshEnv {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(t.Context(), filepath.Join(dir, "sparkgate.db"))
@@ -44,7 +44,7 @@ func newRefresh(t *testing.T) *refreshEnv {
 
 // restart builds Tokens and Refresh again over the same store and keys,
 // as a restarted gateway would, with an empty revocation view.
-func (e *refreshEnv) restart(t *testing.T) {
+func (e *refreshEnv) restart(t testing.TB) {
 	t.Helper()
 	st, keys, clock := e.st, e.keys, e.clock
 	tk, err := auth.NewTokens(auth.TokensConfig{Keys: keys, Store: st, Audience: "a", Issuer: "i",
@@ -441,4 +441,61 @@ func TestRefreshRetry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRefreshRotate feeds arbitrary refresh tokens to Rotate, beside the
+// tokens of a real family (live, spent, retried): it must never panic,
+// every refusal matches ErrInvalidToken, and only a token it issued gets a
+// grant.
+func FuzzRefreshRotate(f *testing.F) {
+	e := newRefresh(f)
+	ctx := f.Context()
+	issued := map[string]bool{}
+	var mu sync.Mutex
+	keep := func(g auth.Grant) {
+		mu.Lock()
+		defer mu.Unlock()
+		issued[g.Refresh] = true
+	}
+	first, err := e.refresh.Start(ctx, "alice@x", auth.MethodPassword, false, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	keep(first)
+	second, err := e.refresh.Rotate(ctx, first.Refresh)
+	if err != nil {
+		f.Fatal(err)
+	}
+	keep(second)
+	live, err := e.refresh.Start(ctx, "bob@x", auth.MethodTOTP, true, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	keep(live)
+	for _, s := range []string{
+		first.Refresh, second.Refresh, live.Refresh, live.Access, "", "sgr_", "sgr_x",
+		live.Refresh[:len(live.Refresh)-1], live.Refresh + "A", strings.ToUpper(live.Refresh),
+		"sgr_" + strings.Repeat("A", 300), "\x00sgr_", "sgr_\u00e9\u00e9",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		g, err := e.refresh.Rotate(ctx, token)
+		if err != nil {
+			if !errors.Is(err, auth.ErrInvalidToken) {
+				t.Fatalf("Rotate(%q) = %v, want an ErrInvalidToken", token, err)
+			}
+			return
+		}
+		mu.Lock()
+		ok := issued[token]
+		mu.Unlock()
+		if !ok {
+			t.Fatalf("Rotate(%q) granted a token it never issued", token)
+		}
+		if g.Refresh == "" || g.Access == "" {
+			t.Fatalf("Rotate(%q) = %+v, an empty grant", token, g)
+		}
+		keep(g)
+	})
 }
