@@ -67,7 +67,15 @@ export async function acceptContact(jid) {
   } catch (e) { fail(e); }
 }
 
+// answered counts the requests answered, here or on another tab
+// (dismissContact); answeredAt keeps the count at each one's answer, so
+// that loadRequests can tell a request answered while its list was on the
+// way: the list was read before the answer and must not bring it back.
+let answered = 0;
+const answeredAt = new Map();
+
 export function dismissContact(jid) {
+  answeredAt.set(jid, ++answered);
   model.requests.delete(jid);
   changed('requests');
 }
@@ -86,9 +94,11 @@ export async function declineContact(jid) {
 // from the gateway (GET /contact-requests), which keeps them for every tab
 // and device: the XMPP server tells only the session that is open when a
 // request comes. A request heard while the list was on its way stays; one
-// known before and no longer listed was answered elsewhere.
+// known before and no longer listed was answered elsewhere; one answered
+// while the list was on its way stays answered, listed or not.
 export async function loadRequests() {
   const before = new Set(model.requests.keys());
+  const seen = answered;
   let res;
   try {
     res = await available(() => call('GET', '/contact-requests', { feature: 'requests' }));
@@ -96,7 +106,9 @@ export async function loadRequests() {
   if (!res) return;
   const listed = new Set(res.map((r) => bare(r.jid || '')).filter(Boolean));
   for (const jid of before) if (!listed.has(jid)) model.requests.delete(jid);
-  for (const jid of listed) if (!model.blocked.has(jid)) model.requests.set(jid, true);
+  for (const jid of listed) {
+    if (!model.blocked.has(jid) && !((answeredAt.get(jid) || 0) > seen)) model.requests.set(jid, true);
+  }
   changed('requests');
 }
 
