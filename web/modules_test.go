@@ -77,22 +77,26 @@ func TestBrowserState(t *testing.T) {
 	runModuleChecks(t, "state_test.js", "", 74)
 }
 
-// TestBrowserContactRequests runs the checks of contacts.js's list of
-// contact requests against a stand-in for GET /contact-requests that
-// answers after a second: a request declined on another tab while the
-// list was on its way is not brought back by it (a fresh clone's make
-// test saw the other device keep offering a declined request).
-func TestBrowserContactRequests(t *testing.T) {
-	runModuleChecks(t, "contacts_test.js", viewRegions, 5, func(mux *http.ServeMux) {
-		mux.HandleFunc("GET /sparkweb/api/rest/contact-requests", func(w http.ResponseWriter, r *http.Request) {
+// TestBrowserContactLists runs the checks of contacts.js's lists against
+// stand-ins for GET /contact-requests and GET /presence/roster that answer
+// after a second: a request declined, or a contact removed, on another tab
+// while the list was on its way is not brought back by it (a fresh clone's
+// make test saw the other device keep offering a declined request).
+func TestBrowserContactLists(t *testing.T) {
+	late := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(time.Second):
 			case <-r.Context().Done():
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`[{"jid":"bob@example.org"},{"jid":"carol@example.org"},{"jid":"dave@example.org"}]`))
-		})
+			w.Write([]byte(body))
+		}
+	}
+	runModuleChecks(t, "contacts_test.js", viewRegions, 8, func(mux *http.ServeMux) {
+		mux.Handle("GET /sparkweb/api/rest/contact-requests", late(`[{"jid":"bob@example.org"},{"jid":"carol@example.org"},{"jid":"dave@example.org"}]`))
+		mux.Handle("GET /sparkweb/api/rest/presence/roster", late(`{"roster":[{"jid":"erin@example.org"},{"jid":"frank@example.org","show":"away"}]}`))
 	})
 }
 

@@ -13,10 +13,21 @@ import { fail } from './view.js';
 
 const SHOW = { unavailable: 'offline', available: 'online' };
 
+// removals counts the contacts removed from the roster (onRoster, here or
+// on another device); removedAt keeps the count at each removal, so that
+// loadRoster can tell a contact removed while its list was on the way: the
+// list was read before the removal and must not bring the contact back.
+let removals = 0;
+const removedAt = new Map();
+
+// loadRoster takes the roster with each contact's presence. A contact
+// removed while the list was on its way stays removed, listed or not.
 export async function loadRoster() {
+  const seen = removals;
   const res = await available(() => call('GET', '/presence/roster', { feature: 'roster' }));
   if (!res) return;
   for (const item of res.roster || []) {
+    if ((removedAt.get(bare(item.jid)) || 0) > seen) continue;
     const c = conv('chat', bare(item.jid), item.nickname || undefined);
     c.inRoster = true;
     c.named = Boolean(item.nickname); // else a published nickname may name them (avatars.js)
@@ -219,6 +230,7 @@ export function onRoster(d) {
   if (!jid || jid === model.jid) return;
   const id = `chat:${jid}`;
   if (d.removed) {
+    removedAt.set(jid, ++removals);
     const c = model.convs.get(id);
     if (!c) return;
     c.inRoster = false;
