@@ -13,21 +13,33 @@ import { fail } from './view.js';
 
 const SHOW = { unavailable: 'offline', available: 'online' };
 
-// removals counts the contacts removed from the roster (onRoster, here or
-// on another device); removedAt keeps the count at each removal, so that
-// loadRoster can tell a contact removed while its list was on the way: the
-// list was read before the removal and must not bring the contact back.
-let removals = 0;
-const removedAt = new Map();
+// changes remembers when each jid last changed, as a count of changes, so
+// that a list read from the gateway can tell a change made while it was
+// on its way (loadRoster, loadRequests): the list was read before it and
+// must not undo it. now() before the call, after(jid, seen) on the answer.
+function changes() {
+  let n = 0;
+  const at = new Map();
+  return {
+    mark: (jid) => { at.set(jid, ++n); },
+    now: () => n,
+    after: (jid, seen) => (at.get(jid) || 0) > seen,
+  };
+}
+
+// removed marks the contacts removed from the roster (onRoster, here or on
+// another device); answered the requests answered (dismissContact).
+const removed = changes();
+const answered = changes();
 
 // loadRoster takes the roster with each contact's presence. A contact
 // removed while the list was on its way stays removed, listed or not.
 export async function loadRoster() {
-  const seen = removals;
+  const seen = removed.now();
   const res = await available(() => call('GET', '/presence/roster', { feature: 'roster' }));
   if (!res) return;
   for (const item of res.roster || []) {
-    if ((removedAt.get(bare(item.jid)) || 0) > seen) continue;
+    if (removed.after(bare(item.jid), seen)) continue;
     const c = conv('chat', bare(item.jid), item.nickname || undefined);
     c.inRoster = true;
     c.named = Boolean(item.nickname); // else a published nickname may name them (avatars.js)
@@ -78,15 +90,8 @@ export async function acceptContact(jid) {
   } catch (e) { fail(e); }
 }
 
-// answered counts the requests answered, here or on another tab
-// (dismissContact); answeredAt keeps the count at each one's answer, so
-// that loadRequests can tell a request answered while its list was on the
-// way: the list was read before the answer and must not bring it back.
-let answered = 0;
-const answeredAt = new Map();
-
 export function dismissContact(jid) {
-  answeredAt.set(jid, ++answered);
+  answered.mark(jid);
   model.requests.delete(jid);
   changed('requests');
 }
@@ -109,7 +114,7 @@ export async function declineContact(jid) {
 // while the list was on its way stays answered, listed or not.
 export async function loadRequests() {
   const before = new Set(model.requests.keys());
-  const seen = answered;
+  const seen = answered.now();
   let res;
   try {
     res = await available(() => call('GET', '/contact-requests', { feature: 'requests' }));
@@ -118,7 +123,7 @@ export async function loadRequests() {
   const listed = new Set(res.map((r) => bare(r.jid || '')).filter(Boolean));
   for (const jid of before) if (!listed.has(jid)) model.requests.delete(jid);
   for (const jid of listed) {
-    if (!model.blocked.has(jid) && !((answeredAt.get(jid) || 0) > seen)) model.requests.set(jid, true);
+    if (!model.blocked.has(jid) && !answered.after(jid, seen)) model.requests.set(jid, true);
   }
   changed('requests');
 }
@@ -230,7 +235,7 @@ export function onRoster(d) {
   if (!jid || jid === model.jid) return;
   const id = `chat:${jid}`;
   if (d.removed) {
-    removedAt.set(jid, ++removals);
+    removed.mark(jid);
     const c = model.convs.get(id);
     if (!c) return;
     c.inRoster = false;
