@@ -156,9 +156,10 @@ func (b *bench) fanout(ctx context.Context) error {
 	b.log.Info("fan-out: joined", "members", members, "join", joinTime.Round(time.Millisecond), "drained", drained.Round(time.Millisecond), "events", events.Load(), "closes", closes.String())
 
 	hc := b.clients.forUser(0)
-	times, lost := measurePosts(ctx, results, members, &events, func(p int) error {
+	times, lost, cpu := measurePostsTo(ctx, results, func() int { return members }, &events, b.meterPosts(), func(p int) error {
 		return b.api.do(ctx, hc, http.MethodPost, "/sparkweb/api/rest/groupchat/room/"+url.PathEscape(room), tokens[0], "text/plain", "fo "+strconv.Itoa(p))
 	})
+	f.CPU = cpu
 	b.res.addLost("fanout", lost, int(dups.Load()))
 	d := dist(times, time.Millisecond)
 	f.P50, f.P99, f.Max = d.P50, d.P99, d.Max
@@ -181,20 +182,25 @@ func (b *bench) fanout(ctx context.Context) error {
 // member has it or after 10 s, and returns the time from each post to its
 // last member, and how many member deliveries never came.
 func measurePosts(ctx context.Context, results []fanoutPost, members int, events *atomic.Int64, send func(p int) error) ([]time.Duration, int) {
-	return measurePostsTo(ctx, results, func() int { return members }, events, send)
+	times, lost, _ := measurePostsTo(ctx, results, func() int { return members }, events, nil, send)
+	return times, lost
 }
 
 // measurePostsTo is measurePosts for members that can leave: members()
 // is how many are still there. A post waits for them only, and is
 // measured when they all have it; what the leavers missed is not counted
-// as lost (the caller reports them).
-func measurePostsTo(ctx context.Context, results []fanoutPost, members func() int, events *atomic.Int64, send func(p int) error) ([]time.Duration, int) {
+// as lost (the caller reports them). With a meter, it also returns the
+// CPU per post each process used from before the first post until the
+// last one was in (or given up), before the quiet wait.
+func measurePostsTo(ctx context.Context, results []fanoutPost, members func() int, events *atomic.Int64, meter *cpuMeter, send func(p int) error) ([]time.Duration, int, *RoomCPU) {
 	var times []time.Duration
+	sent := 0
 	for p := range results {
 		t0 := time.Now()
 		if err := send(p); err != nil {
 			break
 		}
+		sent++
 		deadline := time.Now().Add(10 * time.Second)
 		for results[p].got.Load() < int64(members()) && time.Now().Before(deadline) && ctx.Err() == nil {
 			time.Sleep(200 * time.Microsecond)
@@ -203,13 +209,14 @@ func measurePostsTo(ctx context.Context, results []fanoutPost, members func() in
 			times = append(times, time.Unix(0, results[p].last.Load()).Sub(t0))
 		}
 	}
+	cpu := meter.perPost(sent)
 	quiet(ctx, events, 500*time.Millisecond, 10*time.Second)
 	// Late arrivals of posts given up on are not lost after all.
 	lost := 0
 	for p := range results {
 		lost += max(members()-int(results[p].got.Load()), 0)
 	}
-	return times, lost
+	return times, lost, cpu
 }
 
 // record notes member's first arrival of post p at at; seen belongs to
@@ -280,9 +287,11 @@ func (b *bench) fanoutDirect(ctx context.Context, members int) error {
 		return errors.New("no member joined")
 	}
 	quiet(ctx, &events, time.Second, 2*time.Minute)
-	times, lost := measurePosts(ctx, results, f.DirectMembers, &events, func(p int) error {
+	direct := f.DirectMembers
+	times, lost, cpu := measurePostsTo(ctx, results, func() int { return direct }, &events, b.meterPosts(), func(p int) error {
 		return ms[0].c.SendRaw(ctx, []byte("<message type='groupchat' to='"+room+"'><body>fo "+strconv.Itoa(p)+"</body></message>"))
 	})
+	f.DirectCPU = cpu // the gateway's: what its idle sessions cost meanwhile
 	b.res.addLost("fanout-direct", lost, int(dups.Load()))
 	d := dist(times, time.Millisecond)
 	f.DirectP50, f.DirectP99, f.DirectMax = d.P50, d.P99, d.Max

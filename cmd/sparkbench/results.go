@@ -189,8 +189,24 @@ type Fanout struct {
 	DirectMax     float64 `json:"direct_max"`
 	P50Ratio      float64 `json:"p50_ratio"`
 	P99Ratio      float64 `json:"p99_ratio"`
-	Note          string  `json:"note,omitempty"`
-	NotMeasured   string  `json:"not_measured,omitempty"`
+	// CPU and DirectCPU are the CPU each process used per post while
+	// each side's posts went out (cpumeter.go).
+	CPU         *RoomCPU `json:"cpu_per_post_ms,omitempty"`
+	DirectCPU   *RoomCPU `json:"direct_cpu_per_post_ms,omitempty"`
+	Note        string   `json:"note,omitempty"`
+	NotMeasured string   `json:"not_measured,omitempty"`
+}
+
+// RoomCPU is the CPU time per post, in ms, of each process while a
+// room's posts went out: user and system time from /proc/<pid>/stat (1/100 s
+// ticks, summed over all the posts before dividing). 0 for a process the
+// bench did not start. On the direct side the gateway holds the members'
+// idle sessions in another room, and the harness reads the direct
+// members' XMPP streams instead of SSE.
+type RoomCPU struct {
+	Gateway  float64 `json:"gateway"`
+	Ejabberd float64 `json:"ejabberd"`
+	Harness  float64 `json:"harness"`
 }
 
 // dist computes the distribution of ds in unit (time.Microsecond for µs).
@@ -352,6 +368,15 @@ func (r *Results) printTable(w io.Writer) {
 	case f.Members > 0:
 		fmt.Fprintf(tw, "fan-out to last of %d members, p50\t%s\t%s\t%s\t\n", f.Members, num(f.P50, " ms"), num(f.DirectP50, " ms"), rat(f.P50Ratio))
 		fmt.Fprintf(tw, "fan-out to last of %d members, p99\t%s\t%s\t%s\t\n", f.Members, num(f.P99, " ms"), num(f.DirectP99, " ms"), rat(f.P99Ratio))
+		if f.CPU != nil && f.DirectCPU != nil {
+			for _, row := range []struct {
+				name string
+				gw   float64
+				dir  float64
+			}{{"gateway", f.CPU.Gateway, f.DirectCPU.Gateway}, {"ejabberd", f.CPU.Ejabberd, f.DirectCPU.Ejabberd}, {"harness", f.CPU.Harness, f.DirectCPU.Harness}} {
+				fmt.Fprintf(tw, "fan-out to %d members: %s CPU per post\t%s\t%s\t\t\n", f.Members, row.name, num(row.gw, " ms"), num(row.dir, " ms"))
+			}
+		}
 	}
 	if br := r.BigRoom; br != nil && br.Members > 0 {
 		fmt.Fprintf(tw, "join a room of %d members: REST call -> snapshot and own presence\t%s\t\t\t\n", br.Members, num(br.JoinMS, " ms"))

@@ -279,7 +279,7 @@ func (b *bench) tabs(ctx context.Context) error {
 	// A resource ejabberd drops (it did: about half of them once, in a
 	// full run) would hold every post for the 10 s limit: 17 minutes.
 	live := func() int { return direct - int(dropped.Load()) }
-	times, lost = measurePostsTo(ctx, dt.results, live, &dt.events, func(p int) error {
+	times, lost, _ = measurePostsTo(ctx, dt.results, live, &dt.events, nil, func(p int) error {
 		return snd.SendRaw(ctx, headline(dto, "tab "+strconv.Itoa(p)))
 	})
 	measuring.Store(false)
