@@ -31,9 +31,9 @@ func (s *Server) deliver(user string, p chatapi.Payload) {
 // user's read state and contact requests learn of it, and it is encoded
 // (false: it cannot be).
 func (s *Server) prepare(user string, p chatapi.Payload) ([]byte, bool) {
-	s.countUnread(user, p)   // unread.go
-	s.trackRequests(user, p) // contactrequests.go
-	data, err := json.Marshal(p)
+	s.countUnread(user, p)          // unread.go
+	s.trackRequests(user, p)        // contactrequests.go
+	data, err := chatapi.Marshal(p) // json.Marshal's bytes, faster for the common events
 	if err != nil {
 		s.log.Error("encode event", "event", p.EventName(), "user", user, "err", err)
 		return nil, false

@@ -1,7 +1,6 @@
 package xmppconn
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/sparkgate/sparkgate/chatapi"
@@ -71,7 +70,7 @@ func BenchmarkEventPath(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, p := range ps {
-				if _, err := json.Marshal(p); err != nil {
+				if _, err := chatapi.Marshal(p); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -79,7 +78,7 @@ func BenchmarkEventPath(b *testing.B) {
 	})
 	b.Run("publish", func(b *testing.B) {
 		h := newHub(b)
-		data, err := json.Marshal(payloads(decoded(b))[0])
+		data, err := chatapi.Marshal(payloads(decoded(b))[0])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -102,7 +101,7 @@ func BenchmarkEventPath(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, p := range payloads(el.stanza) {
-				data, err := json.Marshal(p)
+				data, err := chatapi.Marshal(p)
 				if err != nil {
 					b.Fatal(err)
 				}
