@@ -31,6 +31,9 @@ type metrics struct {
 	// stanzasSkipped counts stanzas from the XMPP server the sessions
 	// skipped because their decoder rejected them (lost to the user).
 	stanzasSkipped prometheus.Counter
+	// httpRequests and httpDuration are every request's (metrics_http.go).
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
 }
 
 // newMetrics makes the gateway's counters, before the event hub, whose
@@ -61,6 +64,7 @@ func newMetrics() *metrics {
 		Name: "sparkgate_xmpp_stanzas_skipped_total",
 		Help: "Stanzas from the XMPP server skipped because the gateway could not decode them; each is also logged at warn (skipping a stanza the decoder rejected).",
 	})
+	m.httpRequests, m.httpDuration = newRequestMetrics()
 	return m
 }
 
@@ -83,6 +87,7 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 			Help: "Open event streams, all users together.",
 		}, func() float64 { return float64(s.hub.Count()) }),
 		m.logins, m.refreshes, m.eventsOut, m.streamsEnded, m.answersDropped, m.stanzasSkipped,
+		m.httpRequests, m.httpDuration,
 		s.limits.hits, // limits.go
 	)
 	// Both label values exist from the start, so a dashboard sees zeros.

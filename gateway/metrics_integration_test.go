@@ -28,6 +28,17 @@ func sample(t *testing.T, body, name string) float64 {
 	return v
 }
 
+// grepLines returns body's lines that start with prefix.
+func grepLines(body, prefix string) string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func TestIntegrationMetrics(t *testing.T) {
 	t.Run("off-by-default", func(t *testing.T) {
 		e := newGateway(t, nil)
@@ -82,6 +93,44 @@ func TestIntegrationMetrics(t *testing.T) {
 		}
 		if got := sample(t, body, "sparkgate_stream_events_total"); got < 1 {
 			t.Errorf("sparkgate_stream_events_total = %v, want at least the chat event", got)
+		}
+
+		// Requests by route, method and the status the client got: the
+		// logins above (two 200s, one 401), the message, a message to a
+		// missing token (401 from the authentication), a path no route
+		// has under the API, and a method no client should send.
+		if r := e.Do(t, http.MethodPost, "/sparkweb/api/rest/chat/message/"+bob.Name, "", "text/plain", "hi"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("send without a token: %d", r.Status)
+		}
+		if r := e.Do(t, http.MethodGet, "/sparkweb/api/rest/no-such-operation", tokA, "", ""); r.Status != http.StatusNotFound {
+			t.Fatalf("unknown operation: %d", r.Status)
+		}
+		if r := e.Do(t, "BREW", "/sparkweb/api/rest/chat/message/"+bob.Name, tokA, "", ""); r.Status < 400 {
+			t.Fatalf("BREW: %d", r.Status)
+		}
+		body = scrape()
+		const login, message = "/sparkweb/api/rest/login/:username", "/sparkweb/api/rest/chat/message/:to"
+		for name, want := range map[string]float64{
+			`sparkgate_http_requests_total{code="200",method="POST",route="` + login + `"}`:      2,
+			`sparkgate_http_requests_total{code="401",method="POST",route="` + login + `"}`:      1,
+			`sparkgate_http_requests_total{code="200",method="POST",route="` + message + `"}`:    1,
+			`sparkgate_http_requests_total{code="401",method="POST",route="` + message + `"}`:    1,
+			`sparkgate_http_request_duration_seconds_count{method="POST",route="` + login + `"}`: 3,
+		} {
+			if got := sample(t, body, name); got != want {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "sparkgate_http_requests_total{") && strings.Contains(line, "no-such-operation") {
+				t.Errorf("a request's own path became a label value: %s", line)
+			}
+		}
+		if !regexp.MustCompile(`(?m)^sparkgate_http_requests_total\{code="404",method="GET",route="[^"]+"\} 1$`).MatchString(body) {
+			t.Errorf("no 404 counted for the unknown operation:\n%s", grepLines(body, "sparkgate_http_requests_total"))
+		}
+		if !regexp.MustCompile(`(?m)^sparkgate_http_requests_total\{code="4\d\d",method="other",route="[^"]+"\} 1$`).MatchString(body) {
+			t.Errorf("the BREW request is not counted under method other:\n%s", grepLines(body, "sparkgate_http_requests_total"))
 		}
 
 		// Refreshes: one, its retry (the answer "lost"), the lost pair's

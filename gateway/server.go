@@ -340,6 +340,9 @@ func (s *Server) routes() *echo.Echo {
 			return !strings.HasPrefix(u.Path, APIPrefix+"/rest/") || u.RawPath != "" && !strings.HasSuffix(u.RawPath, "/")
 		},
 	}))
+	if s.metrics != nil {
+		e.Use(s.metrics.requests) // first: every request, refused or not (metrics_http.go)
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.log.Error("panic in handler", "method", c.Request().Method, "path", c.Path(), "err", err, "stack", string(stack))
