@@ -90,6 +90,9 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 		m.httpRequests, m.httpDuration,
 		s.limits.hits, // limits.go
 	)
+	if s.push.sender != nil {
+		m.reg.MustRegister(newPushCollector(s.push.sender)) // metrics_push.go
+	}
 	// Both label values exist from the start, so a dashboard sees zeros.
 	m.logins.WithLabelValues("ok")
 	m.logins.WithLabelValues("failed")

@@ -523,3 +523,53 @@ func TestIntegrationPushRoom(t *testing.T) {
 		}
 	})
 }
+
+// TestIntegrationPushMetrics: with metrics on, /metrics counts the Web Push
+// deliveries by outcome. Bob, signed in without a tab, has two
+// subscriptions: the phone's push service fails once (503) then takes the
+// notification, the laptop's answers 410 (the browser unsubscribed).
+func TestIntegrationPushMetrics(t *testing.T) {
+	p := newPushGatewayWith(t, func(c *gateway.Config) { c.Metrics = true })
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password)
+	phone, laptop := p.subscribe(t, tb, "phone"), p.subscribe(t, tb, "laptop")
+	p.svc.Respond(phone, http.StatusServiceUnavailable)
+	p.svc.Gone(laptop)
+
+	if r := p.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", "counted?"); r.Status != 200 {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	statuses := map[int]int{}
+	for range 3 { // 503 and 201 for the phone, 410 for the laptop
+		statuses[p.svc.Next(t, 15*time.Second).Status]++
+	}
+	if statuses[503] != 1 || statuses[201] != 1 || statuses[410] != 1 {
+		t.Fatalf("the push service answered %v", statuses)
+	}
+	select {
+	case <-p.removed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the laptop's subscription was not removed")
+	}
+
+	want := map[string]float64{"delivered": 1, "retried": 1, "gone": 1, "expired": 0, "refused": 0, "failed": 0}
+	var body string
+	for range 50 { // the counts follow the answers by a moment
+		r := p.Do(t, "GET", gateway.MetricsPath, "", "", "")
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET /metrics: %d", r.Status)
+		}
+		body = string(r.Body)
+		ok := true
+		for outcome, n := range want {
+			if sample(t, body, `sparkgate_push_deliveries_total{outcome="`+outcome+`"}`) != n {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("push deliveries, want %v:\n%s", want, grepLines(body, "sparkgate_push_deliveries_total"))
+}

@@ -117,6 +117,8 @@ type Sender struct {
 	closed  bool
 	queue   []*task          // waiting work, each runnable from its due time
 	pending map[string]*task // fan-out tasks not yet started, by user and topic
+
+	stats senderStats // stats.go
 }
 
 // task is either a fan-out to all of a user's subscriptions (sub == nil) or
@@ -329,6 +331,7 @@ func (s *Sender) run(t *task) {
 	live := subs[:0]
 	for _, sub := range subs {
 		if !sub.Expires.IsZero() && sub.Expires.Before(now) {
+			s.stats.expired.Add(1)
 			s.remove(sub, "expired")
 			continue
 		}
@@ -363,28 +366,36 @@ func (s *Sender) deliver(user string, sub Subscription, n Notification, attempt 
 	status, retryAfter, err := s.post(sub, n)
 	switch {
 	case err == nil && status >= 200 && status < 300:
+		s.stats.delivered.Add(1)
 		s.log.Debug("push delivered", "sub", sub, "status", status, "attempt", attempt)
 		return
 	case err == nil && (status == http.StatusNotFound || status == http.StatusGone):
+		s.stats.gone.Add(1)
 		s.remove(sub, strconv.Itoa(status))
 		return
 	case err != nil && s.ctx.Err() != nil:
 		return
 	case errors.Is(err, ErrForbiddenAddress):
+		s.stats.refused.Add(1)
 		s.log.Warn("push refused: endpoint is not a public address", "sub", sub)
 		return
 	case err != nil, status == http.StatusTooManyRequests, status >= 500:
 		if attempt >= s.cfg.MaxAttempts {
+			s.stats.failed.Add(1)
 			s.log.Warn("push failed, giving up", "sub", sub, "status", status, "attempts", attempt, "err", err)
 			return
 		}
 		wait := s.backoff(attempt, retryAfter)
 		if !s.schedule(&task{user: user, n: n, sub: &sub, attempt: attempt, due: time.Now().Add(wait)}) {
+			s.stats.failed.Add(1)
 			s.log.Warn("push retry dropped, queue full", "sub", sub)
+			return
 		}
+		s.stats.retried.Add(1)
 	default:
 		// 400, 401, 403, 413: the request itself is wrong; a retry would
 		// be too.
+		s.stats.refused.Add(1)
 		s.log.Warn("push refused", "sub", sub, "status", status)
 	}
 }

@@ -261,15 +261,16 @@ func TestSenderRetries(t *testing.T) {
 		header   http.Header
 		want     []time.Duration
 		removed  bool
+		stats    webpush.Stats
 	}{
-		{"accepted", nil, nil, []time.Duration{0}, false},
-		{"5xx-then-ok", []int{503, 500}, nil, []time.Duration{0, time.Second, 3 * time.Second}, false},
-		{"429-retry-after", []int{429}, http.Header{"Retry-After": {"7"}}, []time.Duration{0, 7 * time.Second}, false},
-		{"retry-after-capped", []int{429}, http.Header{"Retry-After": {"3600"}}, []time.Duration{0, 10 * time.Second}, false},
-		{"bounded", []int{502, 502, 502, 502, 502, 502}, nil, []time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second}, false},
-		{"404-removes", []int{404}, nil, []time.Duration{0}, true},
-		{"410-after-retry-removes", []int{503, 410}, nil, []time.Duration{0, time.Second}, true},
-		{"400-no-retry", []int{400}, nil, []time.Duration{0}, false},
+		{"accepted", nil, nil, []time.Duration{0}, false, webpush.Stats{Delivered: 1}},
+		{"5xx-then-ok", []int{503, 500}, nil, []time.Duration{0, time.Second, 3 * time.Second}, false, webpush.Stats{Retried: 2, Delivered: 1}},
+		{"429-retry-after", []int{429}, http.Header{"Retry-After": {"7"}}, []time.Duration{0, 7 * time.Second}, false, webpush.Stats{Retried: 1, Delivered: 1}},
+		{"retry-after-capped", []int{429}, http.Header{"Retry-After": {"3600"}}, []time.Duration{0, 10 * time.Second}, false, webpush.Stats{Retried: 1, Delivered: 1}},
+		{"bounded", []int{502, 502, 502, 502, 502, 502}, nil, []time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second}, false, webpush.Stats{Retried: 3, Failed: 1}},
+		{"404-removes", []int{404}, nil, []time.Duration{0}, true, webpush.Stats{Gone: 1}},
+		{"410-after-retry-removes", []int{503, 410}, nil, []time.Duration{0, time.Second}, true, webpush.Stats{Retried: 1, Gone: 1}},
+		{"400-no-retry", []int{400}, nil, []time.Duration{0}, false, webpush.Stats{Refused: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,6 +292,9 @@ func TestSenderRetries(t *testing.T) {
 				}
 				if removed := st.len() == 0; removed != tt.removed {
 					t.Errorf("removed = %v, want %v", removed, tt.removed)
+				}
+				if got := s.Stats(); got != tt.stats {
+					t.Errorf("Stats() = %+v, want %+v", got, tt.stats)
 				}
 				s.Close()
 			})
@@ -445,6 +449,10 @@ func TestSenderBuild(t *testing.T) {
 		default:
 			t.Error("expired subscription not removed")
 		}
+		// The huge payload is dropped before any delivery: not counted.
+		if got, want := s.Stats(), (webpush.Stats{Delivered: 1, Expired: 1}); got != want {
+			t.Errorf("Stats() = %+v, want %+v", got, want)
+		}
 		s.Close()
 	})
 }
@@ -466,5 +474,8 @@ func TestSenderRefusesPrivateAddresses(t *testing.T) {
 	svc.None(t, time.Second)
 	if st.len() != 1 {
 		t.Error("the subscription was removed")
+	}
+	if got, want := s.Stats(), (webpush.Stats{Refused: 1}); got != want {
+		t.Errorf("Stats() = %+v, want %+v", got, want)
 	}
 }
