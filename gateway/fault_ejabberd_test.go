@@ -235,8 +235,25 @@ func TestIntegrationFaultEjabberdKilled(t *testing.T) {
 		// A client of a restarted server comes back within a second.
 		c.Sessions.ReconnectMin = 100 * time.Millisecond
 		c.Sessions.ReconnectMax = time.Second
+		c.Metrics = true
 	})
 	const users = 20
+	metric := func(name string) float64 {
+		t.Helper()
+		r := e.Do(t, "GET", gateway.MetricsPath, "", "", "")
+		if r.Status != 200 {
+			t.Fatalf("GET /metrics: %d", r.Status)
+		}
+		return sample(t, string(r.Body), name)
+	}
+	lost := func() float64 {
+		t.Helper()
+		n := 0.0
+		for _, reason := range []string{"ping-timeout", "closed-by-server", "connection-lost", "conflict", "stream-error"} {
+			n += metric(`sparkgate_xmpp_connections_lost_total{reason="` + reason + `"}`)
+		}
+		return n
+	}
 	type member struct {
 		ejabberdtest.User
 		token  string
@@ -359,7 +376,20 @@ func TestIntegrationFaultEjabberdKilled(t *testing.T) {
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the outage: senders are refused meanwhile
+	// The outage, a second: senders are refused meanwhile, and every
+	// session waits to reconnect.
+	outage := time.Now().Add(time.Second)
+	reconnecting := 0.0
+	for time.Now().Before(outage) {
+		if reconnecting = metric("sparkgate_xmpp_sessions_reconnecting"); reconnecting == users {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if reconnecting != users {
+		t.Errorf("sparkgate_xmpp_sessions_reconnecting = %v with ejabberd down, want %d", reconnecting, users)
+	}
+	time.Sleep(time.Until(outage))
 	rctx, rcancel := context.WithTimeout(t.Context(), 90*time.Second)
 	err := srv.Restart(rctx)
 	rcancel()
@@ -389,4 +419,10 @@ func TestIntegrationFaultEjabberdKilled(t *testing.T) {
 		t.Errorf("%d streams ended during the test", n)
 	}
 	tl.report(t, fmt.Sprintf("ejabberd killed and restarted, %d users", users))
+	if n := lost(); n < users {
+		t.Errorf("sparkgate_xmpp_connections_lost_total = %v after ejabberd was killed, want at least %d", n, users)
+	}
+	if n := metric("sparkgate_xmpp_sessions_reconnecting"); n != 0 {
+		t.Errorf("sparkgate_xmpp_sessions_reconnecting = %v after the restart, want 0", n)
+	}
 }

@@ -31,6 +31,9 @@ type metrics struct {
 	// stanzasSkipped counts stanzas from the XMPP server the sessions
 	// skipped because their decoder rejected them (lost to the user).
 	stanzasSkipped prometheus.Counter
+	// xmppLost counts the sessions' lost XMPP connections by reason
+	// (lostReason).
+	xmppLost *prometheus.CounterVec
 	// httpRequests and httpDuration are every request's (metrics_http.go).
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
@@ -64,8 +67,27 @@ func newMetrics() *metrics {
 		Name: "sparkgate_xmpp_stanzas_skipped_total",
 		Help: "Stanzas from the XMPP server skipped because the gateway could not decode them; each is also logged at warn (skipping a stanza the decoder rejected).",
 	})
+	m.xmppLost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sparkgate_xmpp_connections_lost_total",
+		Help: "XMPP connections of sessions lost, by reason: ping-timeout (the server stopped answering), closed-by-server, connection-lost (the socket failed), conflict (the login was taken over or the account removed: the session ends), stream-error (any other stream error). The session reconnects but on a conflict.",
+	}, []string{"reason"})
 	m.httpRequests, m.httpDuration = newRequestMetrics()
 	return m
+}
+
+// lostReasons are the values of sparkgate_xmpp_connections_lost_total's
+// label: a stream error's condition comes from the server, so all but
+// conflict count as stream-error.
+var lostReasons = []string{"ping-timeout", "closed-by-server", "connection-lost", "conflict", "stream-error"}
+
+// countLost counts a session's lost connection (ManagerConfig.OnLost).
+func (m *metrics) countLost(_, reason string) {
+	switch reason {
+	case "ping-timeout", "closed-by-server", "connection-lost", "conflict":
+	default:
+		reason = "stream-error"
+	}
+	m.xmppLost.WithLabelValues(reason).Inc()
 }
 
 // routeMetrics serves GET /metrics and counts logins when Config.Metrics
@@ -83,11 +105,15 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 			Help: "XMPP sessions (logged-in users) the gateway holds.",
 		}, func() float64 { return float64(s.sessions.Len()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sparkgate_xmpp_sessions_reconnecting",
+			Help: "Sessions that lost their XMPP connection and have not made a new one yet: all of them while the XMPP server is down.",
+		}, func() float64 { return float64(s.sessions.Reconnecting()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "sparkgate_streams",
 			Help: "Open event streams, all users together.",
 		}, func() float64 { return float64(s.hub.Count()) }),
 		m.logins, m.refreshes, m.eventsOut, m.streamsEnded, m.answersDropped, m.stanzasSkipped,
-		m.httpRequests, m.httpDuration,
+		m.httpRequests, m.httpDuration, m.xmppLost,
 		s.limits.hits, // limits.go
 	)
 	if s.push.sender != nil {
@@ -100,6 +126,9 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 		m.refreshes.WithLabelValues(r)
 	}
 	m.streamsEnded.WithLabelValues("slow")
+	for _, r := range lostReasons {
+		m.xmppLost.WithLabelValues(r)
+	}
 
 	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
 	e.GET(MetricsPath, echo.WrapHandler(h))

@@ -57,7 +57,8 @@ func TestIntegrationMetrics(t *testing.T) {
 			return string(r.Body)
 		}
 		body := scrape()
-		for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "sparkgate_sessions", "sparkgate_streams", "sparkgate_xmpp_answers_dropped_total", "sparkgate_xmpp_stanzas_skipped_total"} {
+		for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "sparkgate_sessions", "sparkgate_streams", "sparkgate_xmpp_answers_dropped_total", "sparkgate_xmpp_stanzas_skipped_total",
+			"sparkgate_xmpp_sessions_reconnecting", `sparkgate_xmpp_connections_lost_total{reason="connection-lost"}`} {
 			sample(t, body, name)
 		}
 		if got := sample(t, body, `sparkgate_logins_total{result="ok"}`); got != 0 {

@@ -225,6 +225,11 @@ func New(cfg Config) (*Server, error) {
 	if s.metrics != nil {
 		mc.Stream.OnAnswerDropped = s.metrics.answersDropped.Inc
 		mc.Stream.OnStanzaSkipped = s.metrics.stanzasSkipped.Inc
+		if next := mc.OnLost; next != nil {
+			mc.OnLost = func(user, reason string) { s.metrics.countLost(user, reason); next(user, reason) }
+		} else {
+			mc.OnLost = s.metrics.countLost
+		}
 	}
 	if mc.Stream.Domain == "" {
 		mc.Stream.Domain = cfg.Domain

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
@@ -67,6 +68,13 @@ type ManagerConfig struct {
 	// removed. It is called from the session's goroutine, before OnEnd, and
 	// must not block.
 	OnRefused func(user string)
+	// OnLost, when set, is called each time a session loses its XMPP
+	// connection, with the reason its chatapi.session event gives
+	// (lossReason: a stream error's condition, ping-timeout,
+	// closed-by-server or connection-lost), before it reconnects or, on a
+	// conflict, ends. It is called from the session's goroutine and must
+	// not block.
+	OnLost func(user, reason string)
 	// OnRoomExit, when set, is called when the user is made to leave a
 	// joined room (kicked, banned, removed, or the room destroyed). It is
 	// called from the session's goroutine and must not block.
@@ -145,6 +153,10 @@ type Manager struct {
 	ctx    context.Context // ends when the Manager closes
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// reconnecting counts the sessions without a connection, waiting to
+	// dial again or dialling (Session.reconnect).
+	reconnecting atomic.Int64
 
 	mu       sync.Mutex
 	sessions map[string]*Session      // by bare JID
@@ -352,6 +364,10 @@ func (m *Manager) Len() int {
 	defer m.mu.Unlock()
 	return len(m.sessions)
 }
+
+// Reconnecting returns how many sessions have lost their connection and
+// not yet made a new one: all of them while the XMPP server is down.
+func (m *Manager) Reconnecting() int { return int(m.reconnecting.Load()) }
 
 // End ends the session of user (bare JID), if any, with reason (a
 // chatapi.Close reason), and waits until its connection is closed or ctx

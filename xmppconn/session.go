@@ -574,6 +574,9 @@ func (s *Session) lost(err error) *Conn {
 	s.conn = nil
 	s.mu.Unlock()
 	s.m.log.Warn("xmpp connection lost", "user", s.user, "err", err)
+	if s.m.cfg.OnLost != nil {
+		s.m.cfg.OnLost(s.user, lossReason(err))
+	}
 	var se *StreamError
 	if errors.As(err, &se) && se.Condition == "conflict" {
 		// Another login took the resource over, or the account was
@@ -629,6 +632,8 @@ func lossReason(err error) string {
 // reconnect dials until it succeeds, the session ends or the credentials
 // are refused. It returns the new connection, ready and catching up, or nil.
 func (s *Session) reconnect(lostAt time.Time) *Conn {
+	s.m.reconnecting.Add(1)
+	defer s.m.reconnecting.Add(-1)
 	delay := s.m.cfg.ReconnectMin
 	for attempt := 1; ; attempt++ {
 		// Full jitter in [delay/2, delay): sessions lost together do not
