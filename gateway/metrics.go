@@ -32,7 +32,7 @@ type metrics struct {
 	// skipped because their decoder rejected them (lost to the user).
 	stanzasSkipped prometheus.Counter
 	// xmppLost counts the sessions' lost XMPP connections by reason
-	// (lostReason).
+	// (countLost).
 	xmppLost *prometheus.CounterVec
 	// httpRequests and httpDuration are every request's (metrics_http.go).
 	httpRequests *prometheus.CounterVec
