@@ -100,6 +100,7 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(), // go_build_info: which build a node runs
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "sparkgate_sessions",
 			Help: "XMPP sessions (logged-in users) the gateway holds.",

@@ -57,6 +57,9 @@ func TestIntegrationMetrics(t *testing.T) {
 			return string(r.Body)
 		}
 		body := scrape()
+		if !regexp.MustCompile(`(?m)^go_build_info\{.*path="[^"]+".*\} 1$`).MatchString(body) {
+			t.Errorf("no go_build_info naming the main module's path:\n%s", grepLines(body, "go_build_info"))
+		}
 		for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "sparkgate_sessions", "sparkgate_streams", "sparkgate_xmpp_answers_dropped_total", "sparkgate_xmpp_stanzas_skipped_total",
 			"sparkgate_xmpp_sessions_reconnecting", `sparkgate_xmpp_connections_lost_total{reason="connection-lost"}`} {
 			sample(t, body, name)
