@@ -207,8 +207,13 @@ func (h *Hub) serveParked(ctx context.Context, s *subscriber, out *writer, c net
 // finishParked writes the last chunk of a body after the stream's last
 // event, unless that failed. The stream leaves the hub first, as a stream
 // served by net/http does before net/http ends its body: a client that has
-// read the end finds the stream no longer counted.
+// read the end finds the stream no longer counted. Close still waits for
+// it: unsubscribe releases the stream's count in Hub.serving, so this holds
+// one of its own until the end is logged (taken while the stream's is
+// still held, so Close's Wait cannot have returned yet).
 func (h *Hub) finishParked(ctx context.Context, s *subscriber, out *writer, err error) error {
+	h.serving.Add(1)
+	defer h.serving.Done()
 	h.unsubscribe(s)
 	if err == nil || errors.Is(err, ErrSlow) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		out.c.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
