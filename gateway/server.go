@@ -225,11 +225,7 @@ func New(cfg Config) (*Server, error) {
 	if s.metrics != nil {
 		mc.Stream.OnAnswerDropped = s.metrics.answersDropped.Inc
 		mc.Stream.OnStanzaSkipped = s.metrics.stanzasSkipped.Inc
-		if next := mc.OnLost; next != nil {
-			mc.OnLost = func(user, reason string) { s.metrics.countLost(user, reason); next(user, reason) }
-		} else {
-			mc.OnLost = s.metrics.countLost
-		}
+		mc.OnLost = s.metrics.countLost // the gateway owns the hooks, as OnEnd below
 	}
 	if mc.Stream.Domain == "" {
 		mc.Stream.Domain = cfg.Domain
