@@ -64,6 +64,11 @@ type PushConfig struct {
 	// of one user per minute (429 beyond); zero means 30, negative means
 	// no limit.
 	RateLimit int
+	// Attempts, when set, keeps the budgets of RateLimit and AwayLimit,
+	// so that gateways sharing it share them (ejabberd hands a user's
+	// notifications to any node's component, and a user's REST calls may
+	// reach any node); nil keeps them in this process's memory.
+	Attempts AttemptStore
 }
 
 // pushState is the Server's state for PushConfig.
@@ -72,37 +77,11 @@ type pushState struct {
 	store   webpush.Store
 	admins  map[string]bool
 	actions sync.Mutex // makes verify-then-revoke of an action token atomic
-	limiter pushLimiter
-	// away counts the notifications of users without a session
+	// limiter spends the notify and message calls of each user.
+	limiter attemptLimiter
+	// away spends the notifications of users without a session
 	// (push_app.go), so that a burst cannot flood their browsers.
-	away pushLimiter
-}
-
-// pushLimiter counts each user's notify and message calls in fixed
-// one-minute windows. Its map holds only the current window's users.
-type pushLimiter struct {
-	mu     sync.Mutex
-	window time.Time
-	counts map[string]int
-}
-
-// allow counts one call of user and reports whether it is within limit,
-// or how long until the next window.
-func (l *pushLimiter) allow(user string, limit int, now time.Time) (bool, time.Duration) {
-	if limit < 0 {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.counts == nil || now.Sub(l.window) >= time.Minute || now.Before(l.window) {
-		l.window = now.Truncate(time.Minute)
-		l.counts = make(map[string]int)
-	}
-	if l.counts[user] >= limit {
-		return false, l.window.Add(time.Minute).Sub(now)
-	}
-	l.counts[user]++
-	return true, 0
+	away attemptLimiter
 }
 
 func (s *Server) initPush() error {
@@ -129,6 +108,8 @@ func (s *Server) initPush() error {
 	if pc.AwayLimit == 0 {
 		pc.AwayLimit = defaultAwayLimit
 	}
+	s.push.limiter = perMinute(pc.RateLimit, pc.Attempts, "push:", time.Now, s.log)
+	s.push.away = perMinute(pc.AwayLimit, pc.Attempts, "away:", time.Now, s.log)
 	s.push.sender = pc.Sender
 	s.push.store = pc.Store
 	s.push.admins = make(map[string]bool, len(pc.Admins)+len(s.cfg.Users.Admins))

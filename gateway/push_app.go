@@ -7,7 +7,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/webpush"
@@ -121,7 +120,7 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	if _, ok := s.sessions.Get(node.User); ok || s.heldByNode(ctx, node.User) {
 		return nil // the session's own events are pushed by its node (pushOffline)
 	}
-	if ok, _ := s.push.away.allow(node.User, s.cfg.Push.AwayLimit, time.Now()); !ok {
+	if ok, _ := s.push.away.take(node.User); !ok {
 		s.log.Debug("push: notification over the user's rate dropped", "user", node.User)
 		return nil
 	}

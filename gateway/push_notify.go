@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -336,7 +335,7 @@ func (s *Server) SendPushMessage(c echo.Context, target Target) error {
 // pushTo queues n for every subscription of jid, within the caller's
 // rate limit.
 func (s *Server) pushTo(c echo.Context, jid string, n NotificationEntity, d pushData) error {
-	if ok, wait := s.push.limiter.allow(claimsOf(c).Subject, s.cfg.Push.RateLimit, time.Now()); !ok {
+	if ok, wait := s.push.limiter.take(claimsOf(c).Subject); !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return errorf(http.StatusTooManyRequests, "too many push notifications; try again later")
 	}

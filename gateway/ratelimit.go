@@ -71,10 +71,28 @@ func (l storedLimiter) take(key string) (bool, time.Duration) {
 	defer cancel()
 	ok, wait, err := l.st.TakeAttempt(ctx, l.prefix+key, l.now(), l.limit.Every, l.limit.Burst)
 	if err != nil {
-		l.log.Error("take a login attempt", "bucket", l.prefix, "err", err)
+		l.log.Error("take an attempt", "bucket", l.prefix, "err", err)
 		return false, time.Second
 	}
 	return ok, wait
+}
+
+// perMinute spends up to limit calls per minute of each key: a token bucket
+// that holds limit calls and earns one back every minute/limit, kept in st
+// under prefix when st is set. So a burst gets limit at most, however it
+// falls on the clock, and a steady flow limit a minute (a window per clock
+// minute let twice the limit through across a minute's end). A negative
+// limit switches it off; zero is taken as one.
+func perMinute(limit int, st AttemptStore, prefix string, now func() time.Time, log *slog.Logger) attemptLimiter {
+	l := RateLimit{Burst: -1}
+	if limit >= 0 {
+		limit = max(limit, 1)
+		l = RateLimit{Every: time.Minute / time.Duration(limit), Burst: limit}
+	}
+	if st != nil {
+		return storedLimiter{st: st, prefix: prefix, limit: l, now: now, log: log}
+	}
+	return newKeyedLimiter(l, now)
 }
 
 // keyedLimiter keeps one token bucket per key. It is safe for concurrent

@@ -159,6 +159,11 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		TTL:           p.TTL,
 		ActionTTL:     p.ActionTTL,
 	}
+	if st.Engine() == "postgres" {
+		// Gateways that share the database share each user's push
+		// budgets, as they share the login attempts (wire_auth.go).
+		gc.Push.Attempts = st
+	}
 	if p.Component == "" {
 		return nil
 	}

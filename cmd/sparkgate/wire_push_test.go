@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/internal/pgtest"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/webpush"
 )
@@ -60,10 +61,30 @@ func TestWirePush(t *testing.T) {
 		if len(gc.Users.OnDelete) != 1 {
 			t.Errorf("%d account deletion hooks, want 1", len(gc.Users.OnDelete))
 		}
+		if p.Attempts != nil {
+			t.Error("one gateway on SQLite keeps its push budgets in the store; want them in memory")
+		}
 		// run closes the sender after the gateway; then nothing more goes out.
 		p.Sender.Close()
 		if err := p.Sender.Send("u@example.org", webpush.Notification{Payload: []byte("x")}); !errors.Is(err, webpush.ErrClosed) {
 			t.Fatalf("Send after Close = %v, want ErrClosed", err)
+		}
+	})
+
+	t.Run("postgres-shares-budgets", func(t *testing.T) {
+		pg, err := store.OpenPostgres(t.Context(), pgtest.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pg.Close() })
+		var gc gateway.Config
+		c := &config{DataDir: t.TempDir(), XMPPDomain: "example.org", Push: pushSettings{Enabled: true}}
+		if err := wirePush(t.Context(), c, pg, nil, &gc); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { gc.Push.Sender.Close() })
+		if gc.Push.Attempts != pg {
+			t.Error("gateways sharing PostgreSQL do not share their users' push budgets")
 		}
 	})
 
