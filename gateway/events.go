@@ -192,11 +192,14 @@ func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 		}
 		end.add(stop)
 	}
-	// chatapi.xmpp only for streams that ask for it (?raw=true).
+	// chatapi.xmpp only for streams that ask for it (?raw=true), and made
+	// only for users who have such a stream (xmppconn/rawwanted.go).
+	raw := params.Raw != nil && *params.Raw
 	var omit []string
-	if params.Raw == nil || !*params.Raw {
+	if !raw {
 		omit = []string{chatapi.EventXMPP}
 	}
+	sess.WantRaw(raw)
 	// From here the hub runs end, whether it returns first or not.
 	ended := end.take()
 	err = s.hub.ServeStreamDetached(ctx, c.Response(), c.Request(), cl.Subject, sse.Event{Name: chatapi.EventConnect, Data: hello}, func(error) { ended.runDetached(s.log) }, omit...)

@@ -748,6 +748,114 @@ func TestIntegrationMessagingStanza(t *testing.T) {
 	})
 }
 
+// rawSay sends body to the user to with tok.
+func rawSay(t *testing.T, e *env, tok, to, body string) {
+	t.Helper()
+	if r := e.Do(t, "POST", api+"/chat/message/"+to, tok, "text/plain", body); r.Status != 200 {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+}
+
+// rawUntilChat reads s up to the chat with body and returns the raw XML
+// events seen on the way and the chat's event id.
+func rawUntilChat(t *testing.T, s *gatewaytest.Stream, body string) (raws []string, id string) {
+	t.Helper()
+	for {
+		ev := s.Next(t, 10*time.Second)
+		switch ev.Name {
+		case chatapi.EventXMPP:
+			var x chatapi.XMPP
+			if err := json.Unmarshal([]byte(ev.Data), &x); err != nil {
+				t.Fatal(err)
+			}
+			raws = append(raws, string(x.XMPP))
+		case chatapi.EventChat:
+			var c chatapi.Chat
+			if err := json.Unmarshal([]byte(ev.Data), &c); err != nil {
+				t.Fatal(err)
+			}
+			if c.Body == body {
+				return raws, ev.ID
+			}
+		}
+	}
+}
+
+// TestIntegrationRawMadeWhenWanted: raw XML events are made only for a
+// user who may read them (xmppconn/rawwanted.go). A stanza that came
+// before any stream reaches a first stream that asks for raw XML raw too;
+// once the user's streams have all left raw XML out, a
+// message makes none, so a raw stream resuming from before it finds only
+// the typed event; from that raw stream on, every stanza has its raw event
+// again, and a later default stream does not turn them off.
+func TestIntegrationRawMadeWhenWanted(t *testing.T) {
+	t.Parallel()
+	e := newGateway(t, func(c *gateway.Config) { c.Sessions.RawEvents = true })
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	tb := e.Login(t, b.Name, b.Password)
+	say := func(body string) { rawSay(t, e, tb, a.Name, body) }
+	// until reads s up to the chat with body: how many raw stanzas on the
+	// way held body, and the chat's event id.
+	until := func(s *gatewaytest.Stream, body string) (int, string) {
+		raws, id := rawUntilChat(t, s, body)
+		n := 0
+		for _, x := range raws {
+			if strings.Contains(x, "<body>"+body+"</body>") {
+				n++
+			}
+		}
+		return n, id
+	}
+
+	// A headline before any stream: live only (no archive, no offline
+	// store), so the session's raw event is the only raw form it has.
+	ta := e.Login(t, a.Name, a.Password)
+	headline := `<message type="headline" to="` + a.JID + `"><body>before any stream</body></message>`
+	if r := e.Do(t, "POST", api+"/xmpp", tb, "text/plain", headline); r.Status != 200 {
+		t.Fatalf("headline: %d %s", r.Status, r.Body)
+	}
+	// Given time to arrive before the stream opens (if it came after, the
+	// raw stream would have turned raw events on anyway: the check below
+	// holds either way, and tests the undecided session when it came first).
+	time.Sleep(time.Second)
+	first, r := e.OpenRaw(t, ta, "")
+	if r.Status != 200 {
+		t.Fatalf("open raw: %d %s", r.Status, r.Body)
+	}
+	if n, _ := until(first, "before any stream"); n != 1 {
+		t.Errorf("the first stream, raw, got %d raw events of the headline that came before it, want 1", n)
+	}
+	first.Close()
+	// A new session: a's first one may still be in its grace.
+	if r := e.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+
+	ta = e.Login(t, a.Name, a.Password)
+	lean := e.OpenConnected(t, ta, "")
+	say("zero")
+	_, zero := until(lean, "zero")
+	say("lean")
+	if n, _ := until(lean, "lean"); n != 0 {
+		t.Errorf("a default stream got %d raw events", n)
+	}
+	raw, r := e.OpenRaw(t, ta, zero)
+	if r.Status != 200 {
+		t.Fatalf("open raw: %d %s", r.Status, r.Body)
+	}
+	if n, _ := until(raw, "lean"); n != 0 {
+		t.Errorf("a raw event was made for the message that came while no stream wanted raw XML (%d)", n)
+	}
+	later := e.OpenConnected(t, ta, "") // does not turn them off again
+	say("wanted")
+	if n, _ := until(raw, "wanted"); n != 1 {
+		t.Errorf("the raw stream got %d raw events of a message after it opened, want 1", n)
+	}
+	if n, _ := until(later, "wanted"); n != 0 {
+		t.Errorf("a default stream got %d raw events", n)
+	}
+}
+
 // TestIntegrationRawOptIn: chatapi.xmpp, the raw XML of each stanza,
 // reaches only the streams that asked for it (?raw=true); a default stream
 // gets the typed events alone, and a resume of it goes on past the raw
@@ -763,35 +871,8 @@ func TestIntegrationRawOptIn(t *testing.T) {
 		t.Fatalf("open raw: %d %s", r.Status, r.Body)
 	}
 	raw.NextNamed(t, chatapi.EventConnect, 10*time.Second, nil)
-	say := func(body string) {
-		t.Helper()
-		if r := e.Do(t, "POST", api+"/chat/message/"+a.Name, tb, "text/plain", body); r.Status != 200 {
-			t.Fatalf("send: %d %s", r.Status, r.Body)
-		}
-	}
-	// untilChat reads s up to the chat with body, answering the raw events seen.
-	untilChat := func(s *gatewaytest.Stream, body string) (raws []string, last string) {
-		t.Helper()
-		for {
-			ev := s.Next(t, 10*time.Second)
-			switch ev.Name {
-			case chatapi.EventXMPP:
-				var x chatapi.XMPP
-				if err := json.Unmarshal([]byte(ev.Data), &x); err != nil {
-					t.Fatal(err)
-				}
-				raws = append(raws, string(x.XMPP))
-			case chatapi.EventChat:
-				var c chatapi.Chat
-				if err := json.Unmarshal([]byte(ev.Data), &c); err != nil {
-					t.Fatal(err)
-				}
-				if c.Body == body {
-					return raws, ev.ID
-				}
-			}
-		}
-	}
+	say := func(body string) { rawSay(t, e, tb, a.Name, body) }
+	untilChat := func(s *gatewaytest.Stream, body string) ([]string, string) { return rawUntilChat(t, s, body) }
 	say("one")
 	raws, id := untilChat(lean, "one")
 	if len(raws) != 0 {

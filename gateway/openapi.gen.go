@@ -1967,7 +1967,12 @@ type StreamEventsParams struct {
 	// (sparkgate addition). Without it a stream leaves those events out: every message would
 	// otherwise reach the browser twice, once typed and once as base64 XML. The choice is
 	// per stream; resuming with `Last-Event-ID` goes on after left-out events as after
-	// any other. Gateways with `-raw-events=false` make none, whatever a stream asks.
+	// any other. The gateway makes these events for a user until the first stream opens
+	// (so a first stream with `raw=true` gets the login's stanzas, offline messages
+	// included) and after that only once a stream has asked for them: from the first
+	// `raw=true` stream on, for as long as the user's XMPP session lives. A stanza that
+	// came while every stream of the user left them out has no raw event to resume.
+	// Gateways with `-raw-events=false` make none, whatever a stream asks.
 	Raw *bool `form:"raw,omitempty" json:"raw,omitempty"`
 
 	// LastEventIDHeader The id of the last event the client saw; `EventSource` sends it when it reconnects.

@@ -29,6 +29,7 @@ type remoteSession struct {
 	node      string                        // the owner, as last known
 	rooms     map[string]string             // Rooms, once asked
 	presences map[string][]chatapi.Presence // contact → presences, from Roster and Presences
+	raw       bool                          // WantRaw(true) was asked: hold asks it again
 }
 
 var _ Session = (*remoteSession)(nil)
@@ -168,8 +169,14 @@ func (r *remoteSession) hold() (stop func()) {
 				return
 			case <-t.C:
 				cctx, ccancel := context.WithTimeout(ctx, every)
-				if err := r.call(cctx, "Touch", nil); err != nil && ctx.Err() == nil {
-					r.s.log.Warn("remote session: touch", "user", r.cl.Subject, "node", r.owner(), "err", err)
+				// A raw stream asks for raw events again: a session that
+				// moved to another owner meanwhile starts undecided.
+				verb, args := "Touch", []any(nil)
+				if r.wantsRaw() {
+					verb, args = "WantRaw", []any{true}
+				}
+				if err := r.call(cctx, verb, args); err != nil && ctx.Err() == nil {
+					r.s.log.Warn("remote session: "+verb, "user", r.cl.Subject, "node", r.owner(), "err", err)
 				}
 				ccancel()
 			}
@@ -183,6 +190,22 @@ func (r *remoteSession) hold() (stop func()) {
 
 // Touch is not carried: every call touches the owner's session.
 func (r *remoteSession) Touch() {}
+
+// WantRaw is carried: the owner's session makes the raw events.
+func (r *remoteSession) WantRaw(want bool) {
+	if want {
+		r.mu.Lock()
+		r.raw = true
+		r.mu.Unlock()
+	}
+	r.sync("WantRaw", []any{want})
+}
+
+func (r *remoteSession) wantsRaw() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.raw
+}
 
 // AddToken is not carried: every call names its token to the owner.
 func (r *remoteSession) AddToken(string, time.Time) {}

@@ -157,6 +157,14 @@ var remoteVerbs = map[string]remoteVerb{
 		s.Touch() // serveRemote has, too: the verb is the request
 		return d()
 	}),
+	"WantRaw": verb0(func(_ context.Context, s Session, d dec) error {
+		var want bool
+		if err := d(&want); err != nil {
+			return err
+		}
+		s.WantRaw(want)
+		return nil
+	}),
 	"Rooms": verb1(func(_ context.Context, s Session, d dec) (map[string]string, error) {
 		return s.Rooms(), d()
 	}),

@@ -24,6 +24,9 @@ type Session interface {
 	Touch()
 	AddToken(id string, exp time.Time)
 	RemoveToken(id string) int
+	// WantRaw tells the session an event stream opened, and whether it
+	// carries raw XML (chatapi.xmpp), which the session then makes.
+	WantRaw(want bool)
 
 	// What the session knows without asking the server.
 	Rooms() map[string]string

@@ -108,7 +108,8 @@ type ManagerConfig struct {
 	// session with no stream and no use for IdleTimeout ends.
 	Active func(user string) bool
 	// RawEvents adds a chatapi.xmpp event with the exact bytes of every
-	// inbound stanza.
+	// inbound stanza, for the sessions that may have a reader of them
+	// (Session.WantRaw, rawwanted.go).
 	RawEvents bool
 	// MUCServices are the domains of the group chat services (XEP-0045)
 	// whose rooms may mediate invitations: a muc#user invite is believed

@@ -68,6 +68,7 @@ type Session struct {
 	out        outbox                // messages the user wrote lately, to send again after a loss
 
 	position atomic.Pointer[string] // lastArchiveID, for other goroutines (position.go)
+	rawMode  atomic.Int32           // rawUndecided, rawWanted or rawUnwanted (rawwanted.go)
 
 	// Owned by whoever holds runMu: the reader of the live connection
 	// (inline.go) while it handles a stanza, the catch-up goroutine as it
@@ -750,7 +751,7 @@ func (s *Session) serverPush(st *Stanza) {
 	if typ != stanza.IQTypeResult {
 		return
 	}
-	if s.m.cfg.RawEvents {
+	if s.makesRaw() {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})
 	}
 	for _, p := range Translate(st, s.user, nil) {
@@ -793,7 +794,7 @@ func (s *Session) emit(st *Stanza) {
 			return
 		}
 	}
-	if s.m.cfg.RawEvents {
+	if s.makesRaw() {
 		s.deliver(chatapi.XMPP{XMPP: st.Raw})
 	}
 	for _, p := range Translate(st, s.user, s.m.cfg.MUCServices) {
