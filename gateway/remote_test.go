@@ -430,3 +430,30 @@ func TestIntegrationRemoteSessionStreamHolds(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationRemoteRawWanted: a raw stream (?raw=true) on a node that
+// does not hold the user's session turns raw XML events on in the owner's
+// session, which a default stream there had turned off
+// (xmppconn/rawwanted.go): the message after it reaches the raw stream
+// raw too.
+func TestIntegrationRemoteRawWanted(t *testing.T) {
+	raw := func(c *gateway.Config) { c.Sessions.RawEvents = true }
+	n1, n2, _ := remoteNodes(t, 5*time.Second, raw, raw, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := n1.Login(t, a.Name, a.Password), n1.Login(t, b.Name, b.Password) // the sessions open on node 1
+	lean := n1.OpenConnected(t, ta, "")
+	rawSay(t, n1, tb, a.Name, "off")
+	if raws, _ := rawUntilChat(t, lean, "off"); len(raws) != 0 {
+		t.Errorf("a default stream got chatapi.xmpp: %q", raws)
+	}
+	s, r := n2.OpenRaw(t, ta, "")
+	if r.Status != 200 {
+		t.Fatalf("raw stream on node 2: %d %s", r.Status, r.Body)
+	}
+	s.NextNamed(t, chatapi.EventConnect, 10*time.Second, nil)
+	rawSay(t, n1, tb, a.Name, "on")
+	raws, _ := rawUntilChat(t, s, "on")
+	if !slices.ContainsFunc(raws, func(x string) bool { return strings.Contains(x, "<body>on</body>") }) {
+		t.Errorf("the raw stream on node 2 got no raw event of a message after it opened: %q", raws)
+	}
+}
