@@ -191,14 +191,32 @@ func (r *remoteSession) hold() (stop func()) {
 // Touch is not carried: every call touches the owner's session.
 func (r *remoteSession) Touch() {}
 
-// WantRaw is carried: the owner's session makes the raw events.
+// wantRawTimeout bounds the stream's wait for its owner to hear that it
+// wants raw events; the stream's touches ask again (hold).
+const wantRawTimeout = 2 * time.Second
+
+// WantRaw is carried: the owner's session makes the raw events. A stream
+// that wants them waits (at most wantRawTimeout) until the owner knows, so
+// that every stanza after its opening has its raw event; one that does not
+// tells the owner in the background, since that only saves work. Either
+// order of two streams' calls leaves the owner in the same state (a want
+// wins: xmppconn's WantRaw).
 func (r *remoteSession) WantRaw(want bool) {
-	if want {
-		r.mu.Lock()
-		r.raw = true
-		r.mu.Unlock()
+	tell := func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, wantRawTimeout)
+		defer cancel()
+		if err := r.call(ctx, "WantRaw", []any{want}); err != nil && !errors.Is(err, context.Canceled) {
+			r.s.log.Warn("remote session: WantRaw", "user", r.cl.Subject, "node", r.owner(), "err", err)
+		}
 	}
-	r.sync("WantRaw", []any{want})
+	if !want {
+		r.s.bg.run(tell)
+		return
+	}
+	r.mu.Lock()
+	r.raw = true
+	r.mu.Unlock()
+	tell(r.ctx)
 }
 
 func (r *remoteSession) wantsRaw() bool {
