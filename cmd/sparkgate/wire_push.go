@@ -68,7 +68,7 @@ var pushOptions = []option{
 		set: str(func(c *config) *string { return &c.Push.Component })},
 	{name: "push-service", def: "", usage: "JID of that push app server component (empty: push.<xmpp-domain>)",
 		set: str(func(c *config) *string { return &c.Push.Service })},
-	{name: "push-away-limit", def: "30", usage: "pushes per minute one user without a session gets from the XMPP server's notifications; the rest of a burst is dropped (0: no limit)",
+	{name: "push-away-limit", def: "30", usage: "pushes per minute one user without a session gets from the XMPP server's notifications: at most this many at once, earned back at this many a minute; the rest of a burst is dropped (0: no limit)",
 		set: integer(func(c *config) *int { return &c.Push.AwayLimit })},
 	{name: "push-component-secret-file", def: "", usage: "file holding the component listener's secret (empty: data-dir/push-component.secret, made on first start; give it to the XMPP server)",
 		set: str(func(c *config) *string { return &c.Push.SecretFile })},
