@@ -29,7 +29,7 @@ type remoteSession struct {
 	node      string                        // the owner, as last known
 	rooms     map[string]string             // Rooms, once asked
 	presences map[string][]chatapi.Presence // contact → presences, from Roster and Presences
-	raw       bool                          // WantRaw(true) was asked: hold asks it again
+	raw       bool                          // WantRaw(true) was asked: hold's touches say so again
 }
 
 var _ Session = (*remoteSession)(nil)
@@ -169,14 +169,11 @@ func (r *remoteSession) hold() (stop func()) {
 				return
 			case <-t.C:
 				cctx, ccancel := context.WithTimeout(ctx, every)
-				// A raw stream asks for raw events again: a session that
-				// moved to another owner meanwhile starts undecided.
-				verb, args := "Touch", []any(nil)
-				if r.wantsRaw() {
-					verb, args = "WantRaw", []any{true}
-				}
-				if err := r.call(cctx, verb, args); err != nil && ctx.Err() == nil {
-					r.s.log.Warn("remote session: "+verb, "user", r.cl.Subject, "node", r.owner(), "err", err)
+				// The touch says again whether the stream wants raw
+				// events (every call touches the session): a session
+				// that moved to another owner meanwhile starts undecided.
+				if err := r.call(cctx, "WantRaw", []any{r.wantsRaw()}); err != nil && ctx.Err() == nil {
+					r.s.log.Warn("remote session: touch", "user", r.cl.Subject, "node", r.owner(), "err", err)
 				}
 				ccancel()
 			}

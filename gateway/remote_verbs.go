@@ -153,6 +153,10 @@ var remoteVerbs = map[string]remoteVerb{
 		}
 		return s.RemoveToken(id), nil
 	}),
+	// Touch is what a stream's touches (remoteSession.hold) called before
+	// they said WantRaw; kept for nodes of that version during an upgrade.
+	// (A node of that version answers WantRaw "unknown verb", having
+	// touched the session all the same: serveRemote touches first.)
 	"Touch": verb0(func(_ context.Context, s Session, d dec) error {
 		s.Touch() // serveRemote has, too: the verb is the request
 		return d()
