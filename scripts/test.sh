@@ -21,8 +21,7 @@ set -u
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 log=$(mktemp)
-weblog=$(mktemp)
-trap 'rm -f "$log" "$weblog"' EXIT
+trap 'rm -f "$log"' EXIT
 
 GO=$GO nice -n 19 scripts/fuzz.sh >"$log" 2>&1 &
 fuzz=$!
@@ -30,36 +29,24 @@ fuzz=$!
 # -count=1: the integration tests talk to servers the build cache knows
 # nothing about, so a cached pass would prove nothing. -parallel 4: the
 # integration tests marked parallel mostly wait on ejabberd, so four at a
-# time keep two cores busy. -p 2 (go test's default is one per core), with
-# web's own beside them: three packages' test binaries at once, since the
-# long ones wait on servers and Chromium much of the time.
+# time keep two cores busy. -p 3: three packages' test binaries at once (go
+# test's default is one per core): the long ones wait on servers and
+# Chromium much of the time.
 #
-# The web package (Chromium journeys, the longest: 5 to 9 minutes) runs in
-# a go test of its own, beside the rest, with -parallel 8: its journeys
-# spend most of their time waiting (on the page, on ejabberd, on short
-# token lifetimes), so more of them at once fill the cores that the other
-# packages leave idle. Run by one go test with -parallel 4 for all, it
-# ended 200 s after everything else (make test 14 min on a fresh clone,
-# 2026-12-06; about 64 % of two cores busy). Its output is printed after
-# the rest's, so the two do not mix. The gateway package (about 6 min)
-# goes first among the rest (go test starts test binaries in the order it
-# is given them).
-SPARKGATE_REQUIRE_INTEGRATION=1 $GO test -race -count=1 -parallel 8 -timeout 20m ./web >"$weblog" 2>&1 &
-web=$!
+# The two longest packages go first (go test starts test binaries in the
+# order it is given them): web (Chromium, about 7 minutes) and gateway
+# (about 3.5). Listed alphabetically, web started last, when the others
+# were done, and ran alone for its 7 minutes: go test took 12.5 minutes,
+# then the fuzz targets the nice level had held back ran after it (16.8
+# in all on a fresh clone, 2026-12-05).
+first="./web ./gateway"
 rest=$($GO list ./... | grep -v -e '/sparkgate/web$' -e '/sparkgate/gateway$')
 #
 # -timeout 20m is a guard against a hung test, not the budget: on a slower
 # machine of the same kind (2026-12-05, every benchmark 30-80 % slower for
 # both sides) web alone took 786 s, close to the 14 minutes this was.
-SPARKGATE_REQUIRE_INTEGRATION=1 $GO test -race -count=1 -p 2 -parallel 4 -timeout 20m ./gateway $rest
+SPARKGATE_REQUIRE_INTEGRATION=1 $GO test -race -count=1 -p 3 -parallel 4 -timeout 20m $first $rest
 tests=$?
-wait "$web"
-webtests=$?
-echo "---- go test ./web (ran beside the rest)"
-cat "$weblog"
-if [ "$tests" -eq 0 ]; then
-	tests=$webtests
-fi
 
 wait "$fuzz"
 fuzzed=$?
