@@ -99,11 +99,17 @@ func befriend(t *testing.T, e *env, ta string, stream *gatewaytest.Stream, a, b 
 	}
 	// a sees b's request and approves it, as a person does in the client.
 	waitRequest := time.Now().Add(15 * time.Second)
+	var seen []string // the events' names and times, for a failure's message
 	for {
-		if time.Now().After(waitRequest) {
-			t.Fatal("a never saw b's subscription request")
+		ev, err := stream.TryNext(time.Until(waitRequest))
+		if err != nil || time.Now().After(waitRequest) {
+			// Seen once, under a very loaded make test: no event at all
+			// for 15 s. Say what a's stream and a's roster held then.
+			r := e.Do(t, "GET", api+"/roster", ta, "", "")
+			t.Fatalf("a never saw b's subscription request (%v); a's stream had %q since b answered; a's roster now: %d %s",
+				err, seen, r.Status, r.Body)
 		}
-		ev := stream.Next(t, time.Until(waitRequest))
+		seen = append(seen, time.Now().Format("15:04:05.000")+" "+ev.Name)
 		var p struct {
 			From         string `json:"from"`
 			PresenceType string `json:"presenceType"`
