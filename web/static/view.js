@@ -38,7 +38,10 @@
 //
 // Buttons drawn here carry data-action (and data-jid or data-room); main.js
 // handles their clicks. Elements are made with createElement and
-// textContent only.
+// textContent only. The lists (sidebar, requests, directory, occupants,
+// settings' lists) are drawn anew from the model and put in place by
+// keep.js, so an item drawn as before stays the same element: a press, a
+// focus or a screen reader's place on it survives a redraw.
 
 import { call, seg, features } from './api.js';
 import { explain } from './errors.js';
@@ -48,6 +51,7 @@ import {
 import { fileOf } from './files.js';
 import { styled } from './styling.js';
 import { grants, may } from './roomadmin.js';
+import { keepChildren } from './keep.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -802,8 +806,8 @@ function listItem(c, withLast = false) {
 }
 
 function renderLists() {
-  // The lists are drawn anew; a button that had the focus gives it to its
-  // new self.
+  // Items drawn as before stay (keep.js); a button that had the focus and
+  // changed (its unread count, its last message) gives it to its new self.
   const focused = document.activeElement;
   const had = focused && focused.dataset && focused.dataset.conv && focused.closest('ul[id]');
   const contacts = [], rooms = [];
@@ -815,17 +819,17 @@ function renderLists() {
   rooms.sort((a, b) => a.title.localeCompare(b.title));
   const chats = recent();
   if (chats.length) {
-    $('chats').replaceChildren(...chats.map((c) => listItem(c, true)));
+    keepChildren($('chats'), chats.map((c) => listItem(c, true)));
   } else {
     const li = document.createElement('li');
     li.className = 'hint';
     li.textContent = model.jid
       ? `No conversations yet. To start one, type a username under Contacts. Others reach you at ${model.jid}.`
       : 'No conversations yet. To start one, type a username under Contacts.';
-    $('chats').replaceChildren(li);
+    keepChildren($('chats'), [li]);
   }
-  $('contacts').replaceChildren(...contacts.map((c) => listItem(c)));
-  $('rooms').replaceChildren(...rooms.map((c) => listItem(c)));
+  keepChildren($('contacts'), contacts.map((c) => listItem(c)));
+  keepChildren($('rooms'), rooms.map((c) => listItem(c)));
   if (had && !focused.isConnected) {
     const again = had.querySelector(`button[data-conv="${CSS.escape(focused.dataset.conv)}"]`);
     if (again) again.focus();
@@ -853,7 +857,7 @@ function renderRequests() {
       button('Decline', 'decline-contact', { jid }, `Decline ${jid}`));
     items.push(li);
   }
-  $('requests').replaceChildren(...items);
+  keepChildren($('requests'), items);
   const inv = [];
   for (const [room, i] of model.invitations) {
     const li = document.createElement('li');
@@ -862,11 +866,11 @@ function renderRequests() {
       button('Dismiss', 'dismiss-invitation', { room }));
     inv.push(li);
   }
-  $('invitations').replaceChildren(...inv);
+  keepChildren($('invitations'), inv);
 }
 
 function renderDirectory() {
-  $('room-directory').replaceChildren(...model.directory.map((r) => {
+  keepChildren($('room-directory'), model.directory.map((r) => {
     const li = document.createElement('li');
     const b = button(r.title, 'join-room', { room: r.name }, `Join ${r.title}`);
     b.className = 'conv-item';
@@ -982,7 +986,7 @@ function renderOccupants() {
   const c = activeConv();
   const items = !c || c.kind !== 'room' ? [] : [...c.occupants.entries()].sort(([a], [b]) => a.localeCompare(b))
     .map(([nick, o]) => occupantItem(c, nick, o));
-  $('occupants').replaceChildren(...items);
+  keepChildren($('occupants'), items);
   renderSubject(c);
   if (c && c.kind === 'room') $('conv-presence').textContent = `${c.occupants.size} in the room`;
 }
@@ -1023,17 +1027,18 @@ function renderBlocked() {
 function drawJIDList(id, items, text, action, label, empty) {
   const el = $(id);
   if (!el) return;
-  el.replaceChildren(...items.map((a) => {
+  const lis = items.map((a) => {
     const li = document.createElement('li');
     li.append(`${a.jid}${a.reason ? ` (“${a.reason}”)` : ''} `, button(text, action, { jid: a.jid }, `${label} ${a.jid}`));
     return li;
-  }));
+  });
   if (!items.length) {
     const li = document.createElement('li');
     li.className = 'hint';
     li.textContent = empty;
-    el.append(li);
+    lis.push(li);
   }
+  keepChildren(el, lis);
 }
 
 const RENDER = {
@@ -1100,7 +1105,7 @@ export function renderAffiliations(lists) {
 // renderPasskeys lists the account's passkeys, each with a Remove button
 // (data-action="remove-passkey").
 export function renderPasskeys(credentials) {
-  $('passkeys').replaceChildren(...credentials.map((k) => {
+  keepChildren($('passkeys'), credentials.map((k) => {
     const li = document.createElement('li');
     li.append(`${k.name || 'Passkey'} — added ${new Date(k.createdAt).toLocaleDateString()} `,
       button('Remove', 'remove-passkey', { id: k.id }, `Remove passkey ${k.name || ''}`.trim()));
