@@ -56,6 +56,14 @@ func (s *Server) countUnread(user string, p chatapi.Payload) {
 		if e.Sent || e.Body == "" || e.Replace != "" || e.Retract != "" || e.Type == chatapi.TypeError {
 			return
 		}
+		// A chat from the room service is no conversation of its own: a
+		// mediated invitation's copy (the invitation is its own event), a
+		// room's notice, or an occupant's private message. Counted under
+		// the room's address as a chat, it could never be read (a read of
+		// that address is the room's) and stayed in every tab's total.
+		if s.onMUCService(e.From) {
+			return
+		}
 		if peer := bareJID(e.From); peer != user && peer != "" {
 			t.Arrived(user, peer, false)
 		}
@@ -89,9 +97,12 @@ func (s *Server) GetUnread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]UnreadCount, len(list))
-	for i, u := range list {
-		out[i] = UnreadCount{Jid: u.Peer, Room: u.Room, Count: u.Unread, LastRead: u.LastRead}
+	out := make([]UnreadCount, 0, len(list))
+	for _, u := range list {
+		if !u.Room && s.onMUCService(u.Peer) {
+			continue // counted before countUnread left the room service out
+		}
+		out = append(out, UnreadCount{Jid: u.Peer, Room: u.Room, Count: u.Unread, LastRead: u.LastRead})
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/unread"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -123,6 +124,45 @@ func TestIntegrationUnread(t *testing.T) {
 			t.Errorf("GET unread: %+v", u)
 		}
 	}
+
+	// An invitation to the room reaches c as an invitation and as a chat
+	// from the room (ejabberd's mediated invitation has a body); neither
+	// counts: c has no conversation with the room's address to read.
+	c := ejabberdtest.NewUser(t)
+	tc := e.Login(t, c.Name, c.Password)
+	sc := e.OpenConnected(t, tc, "")
+	if r := e.Do(t, "POST", rp+"/"+c.Name, ta, "text/plain", "come in"); r.Status != 200 {
+		t.Fatalf("invite: %d %s", r.Status, r.Body)
+	}
+	var inv chatapi.Invitation
+	for inv.Type != chatapi.TypeInvitationReceived {
+		sc.NextNamed(t, chatapi.EventMUC, 10*time.Second, &inv)
+	}
+	// b's message comes after the invitation; its count is told once the
+	// tracker has taken everything before it.
+	send(tb, c.Name, "after the invitation")
+	for {
+		var u chatapi.Unread
+		sc.NextNamed(t, chatapi.EventUnread, 10*time.Second, &u)
+		if u.JID == roomJID {
+			t.Fatalf("the invitation was counted: %+v", u)
+		}
+		if u.JID == b.JID && u.Count == 1 {
+			break
+		}
+	}
+	// A count kept before the gateway left the room service out is not
+	// listed either (the user could never read it).
+	if _, err := e.Store.AddUnreads(t.Context(), []unread.Arrival{{User: c.JID, Peer: roomJID, N: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Do(t, "GET", api+"/chat/unread", tc, "", "")
+	var cs []gatewaytestUnread
+	r.JSON(t, &cs)
+	if r.Status != 200 || len(cs) != 1 || cs[0].JID != b.JID || cs[0].Count != 1 {
+		t.Errorf("c's GET unread after an invitation = %d %+v; want b with 1", r.Status, cs)
+	}
+
 	if r := e.Do(t, "GET", api+"/chat/unread", "", "", ""); r.Status != 401 {
 		t.Errorf("GET unread without a token: %d", r.Status)
 	}

@@ -967,7 +967,7 @@ func (s *Session) finishCatchUp() {
 			if k := originKey(r.Forwarded.Message); k != "" && !s.seen.add(k) {
 				continue // its sender sent it again after a connection loss
 			}
-			if p := TranslateArchived(r, s.user); p != nil {
+			for _, p := range TranslateArchived(r, s.user, s.m.cfg.MUCServices) {
 				s.deliver(p)
 			}
 		}

@@ -511,3 +511,58 @@ func waitState(t *testing.T, ev *events, user, state string) {
 		return false
 	})
 }
+
+// TestIntegrationSessionInvitedWhileAway: bob invites alice to a room while
+// she has no session, and her session opens within the catch-up's margin.
+// ejabberd keeps the invitation offline and in her archive; the offline
+// copy arrives while the catch-up runs and is held back, the archive's copy
+// is delivered, and the held one is then dropped as seen. The invitation
+// must still reach her as an invitation, not only as a chat from the room.
+func TestIntegrationSessionInvitedWhileAway(t *testing.T) {
+	srv := ejabberdtest.Shared(t)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ev := newEvents()
+	m := newTestManager(t, ev, func(c *ManagerConfig) { c.MUCServices = []string{srv.MUCService()} })
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	sb, err := m.Open(ctx, b.Name, Credentials{Password: b.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := "invited-" + strings.ToLower(rand.Text()[:8]) + "@" + srv.MUCService()
+	if _, err := sb.EnterRoom(ctx, room, "bob", "", nil); err != nil {
+		t.Fatalf("bob enters: %v", err)
+	}
+	if err := sb.Invite(ctx, room, a.JID, "come in"); err != nil {
+		t.Fatal(err)
+	}
+	// The invitation is archived for alice before her session asks.
+	time.Sleep(500 * time.Millisecond)
+	if _, err := m.Open(ctx, a.Name, Credentials{Password: a.Password}); err != nil {
+		t.Fatal(err)
+	}
+	invitations := func() (out []chatapi.Invitation) {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, p := range ev.byUser[a.JID] {
+			if inv, ok := p.(chatapi.Invitation); ok {
+				out = append(out, inv)
+			}
+		}
+		return out
+	}
+	ev.waitFor(t, 10*time.Second, "the room's chat", func() bool {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, p := range ev.byUser[a.JID] {
+			if c, ok := p.(chatapi.Chat); ok && c.From == room {
+				return true
+			}
+		}
+		return false
+	})
+	got := invitations()
+	if len(got) != 1 || got[0].Room != room || got[0].Reason != "come in" || !strings.HasPrefix(got[0].Inviter, b.JID) {
+		t.Fatalf("invitations %+v; want one to %s from %s", got, room, b.JID)
+	}
+}

@@ -97,9 +97,14 @@ func translateRosterPush(s *Stanza, self string) (ev chatapi.Roster, ok bool) {
 
 // TranslateArchived turns one message found in the archive (a MAM result's
 // forwarded message) into its chat or groupchat event, marked with the
-// archive id and the stamp of the result. It returns nil for archived
-// stanzas that are not messages with a body.
-func TranslateArchived(r *MAMResult, self string) chatapi.Payload {
+// archive id and the stamp of the result, preceded by its invitation event
+// when the message is a room's invitation (on one of mucServices, as
+// Translate decides): the catch-up after a connection begins delivers what
+// the live stream missed as the live stream would have, and an invitation
+// sent while the user's session was starting reached it only there (its
+// live copy, held back until the catch-up ended, was then dropped as seen).
+// It returns nil for archived stanzas that are not messages with a body.
+func TranslateArchived(r *MAMResult, self string, mucServices []string) []chatapi.Payload {
 	m := r.Forwarded.Message
 	if m == nil || m.Message == nil || m.Message.Body == "" {
 		return nil
@@ -108,14 +113,19 @@ func TranslateArchived(r *MAMResult, self string) chatapi.Payload {
 		m.Delay = r.Forwarded.Delay
 	}
 	sent := bareJID(m.From) == self
-	for _, p := range translateMessage(m, self, sent, nil) {
+	var inv []chatapi.Payload
+	for _, p := range translateMessage(m, self, sent, mucServices) {
 		switch ev := p.(type) {
+		case chatapi.Invitation:
+			if !sent {
+				inv = append(inv, ev)
+			}
 		case chatapi.Chat:
 			ev.StanzaID = r.ID
-			return ev
+			return append(inv, ev)
 		case chatapi.GroupChat:
 			ev.StanzaID = r.ID
-			return ev
+			return append(inv, ev)
 		}
 	}
 	return nil

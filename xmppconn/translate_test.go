@@ -310,21 +310,50 @@ line two ✓</body><thread>t1</thread>` +
 	}
 }
 
+// TestTranslateArchived: an archived message is its chat or groupchat
+// event with the archive id and the result's stamp; a room's invitation
+// found in the archive (one sent while the session was starting) is also
+// its invitation event, first, as live; one the user sent is not.
 func TestTranslateArchived(t *testing.T) {
-	raw := `<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web'>` +
-		`<result xmlns='urn:xmpp:mam:2' queryid='q' id='A9'><forwarded xmlns='urn:xmpp:forward:0'>` +
-		`<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T01:02:03Z'/>` +
-		`<message xmlns='jabber:client' from='alice@example.org/phone' to='bob@example.org' type='chat' id='x'><body>mine</body></message>` +
-		`</forwarded></result></message>`
-	st, err := decodeStanza([]byte(raw))
-	if err != nil || st.MAM == nil {
-		t.Fatalf("decode: %v, MAM %v", err, st.MAM)
+	result := func(inner string) string {
+		return `<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web'>` +
+			`<result xmlns='urn:xmpp:mam:2' queryid='q' id='A9'><forwarded xmlns='urn:xmpp:forward:0'>` +
+			`<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T01:02:03Z'/>` + inner + `</forwarded></result></message>`
 	}
-	got := TranslateArchived(st.MAM, self)
-	want := chatapi.Chat{Type: "chat", From: "alice@example.org/phone", To: "bob@example.org", Body: "mine", ID: "x",
-		StanzaID: "A9", Stamp: "2026-11-24T01:02:03Z", Sent: true}
-	if diff := cmp.Diff(chatapi.Payload(want), got); diff != "" {
-		t.Errorf("TranslateArchived (-want +got):\n%s", diff)
+	const stamp = "2026-11-24T01:02:03Z"
+	invite := `<x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@example.org/phone'><reason>come</reason></invite></x>`
+	tests := []struct {
+		name, inner string
+		want        []chatapi.Payload
+	}{
+		{"own chat", `<message xmlns='jabber:client' from='alice@example.org/phone' to='bob@example.org' type='chat' id='x'><body>mine</body></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "chat", From: "alice@example.org/phone", To: "bob@example.org", Body: "mine", ID: "x",
+				StanzaID: "A9", Stamp: stamp, Sent: true}}},
+		{"room message", `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org' type='groupchat' id='g'><body>hi all</body></message>`,
+			[]chatapi.Payload{chatapi.GroupChat{Type: "groupchat", From: "room@conference.example.org/bob", To: "alice@example.org", Body: "hi all", ID: "g",
+				StanzaID: "A9", Stamp: stamp}}},
+		{"mediated invitation", `<message xmlns='jabber:client' from='room@conference.example.org' to='alice@example.org'><body>bob invites you</body>` + invite + `</message>`,
+			[]chatapi.Payload{
+				chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.example.org", Inviter: "bob@example.org/phone",
+					From: "room@conference.example.org", To: "alice@example.org", Reason: "come"},
+				chatapi.Chat{Type: "normal", From: "room@conference.example.org", To: "alice@example.org", Body: "bob invites you", StanzaID: "A9", Stamp: stamp},
+			}},
+		{"direct invitation sent by the user", `<message xmlns='jabber:client' from='alice@example.org/web' to='bob@example.org'><body>join</body>` +
+			`<x xmlns='jabber:x:conference' jid='room@conference.example.org'/></message>`,
+			[]chatapi.Payload{chatapi.Chat{Type: "normal", From: "alice@example.org/web", To: "bob@example.org", Body: "join", StanzaID: "A9", Stamp: stamp, Sent: true}}},
+		{"no body", `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := decodeStanza([]byte(result(tt.inner)))
+			if err != nil || st.MAM == nil {
+				t.Fatalf("decode: %v, MAM %v", err, st.MAM)
+			}
+			got := TranslateArchived(st.MAM, self, testMUCServices)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("TranslateArchived (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -354,7 +383,7 @@ func FuzzTranslate(f *testing.F) {
 			}
 		}
 		if st.MAM != nil {
-			if p := TranslateArchived(st.MAM, self); p != nil {
+			for _, p := range TranslateArchived(st.MAM, self, testMUCServices) {
 				if _, err := json.Marshal(p); err != nil {
 					t.Fatal(err)
 				}

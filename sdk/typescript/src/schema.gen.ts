@@ -600,7 +600,8 @@ export interface paths {
          * @description sparkgate addition. The read state the gateway keeps for the user, the same on every tab
          *     and device: one entry per conversation (one-to-one and rooms) it has seen, ordered by JID.
          *     A message from someone else adds one (a correction, retraction or chat state does not; a
-         *     room's history replayed on join does not); a read clears the conversation wherever it
+         *     room's history replayed on join does not; nor does a non-groupchat message from the group
+         *     chat service, such as a room's invitation, which is its own `chatapi.muc` event); a read clears the conversation wherever it
          *     happens: `POST /chat/displayed/{to}` on any tab, or a displayed marker (XEP-0333) the same
          *     account sends from another XMPP client (it reaches the gateway through carbons). Every
          *     change reaches all tabs as `chatapi.unread`. Kept in the gateway's store, so it survives a
