@@ -147,14 +147,18 @@ func (r *remoteSession) sync(verb string, args []any, res ...any) bool {
 
 func (r *remoteSession) User() string { return r.cl.Subject }
 
-// hold keeps the owner's session from its idle grace while an event
-// stream on this node is open (the owner counts only its own streams):
-// it touches the session every quarter of the grace, at most every
+// hold keeps the owner's session from its idle grace, and its user from
+// being shown away, while an event stream on this node is open (the owner
+// counts only its own streams): it touches the session every quarter of
+// the grace or of the away time, whichever is shorter, at most every
 // minute, until the returned stop is called, which waits for it.
 func (r *remoteSession) hold() (stop func()) {
 	idle := r.s.cfg.Sessions.IdleTimeout
 	if idle <= 0 {
 		idle = 8 * time.Hour // xmppconn's default
+	}
+	if away := r.s.cfg.Sessions.AwayAfter; away > 0 {
+		idle = min(idle, away)
 	}
 	every := min(max(idle/4, time.Second), time.Minute)
 	ctx, cancel := context.WithCancel(r.ctx)

@@ -103,7 +103,10 @@
 // passkey) logs in with an OAuth token from ManagerConfig.Issuer.
 // ManagerConfig.MaxSessions bounds the sessions. The Manager's janitor
 // ends a session that had neither API use nor an open event stream for
-// ManagerConfig.IdleTimeout, and one whose tokens have all expired.
+// ManagerConfig.IdleTimeout, and one whose tokens have all expired; a
+// session whose user showed no sign (a request with their token, an open
+// stream, a touch) for ManagerConfig.AwayAfter shows them away for a while
+// (xa) until they are back (away.go).
 //
 // A Session survives connection losses: it reconnects with backoff and
 // jitter (ManagerConfig.ReconnectMin and ReconnectMax) using a fresh token,

@@ -127,6 +127,11 @@ type ManagerConfig struct {
 	// IdleTimeout ends a session that had no API use and no open stream for
 	// that long; zero means 8 hours.
 	IdleTimeout time.Duration
+	// AwayAfter shows a user whose session had no open stream and no
+	// request with their tokens for that long as away for a while (xa, the
+	// status text kept; dnd and xa set by the user stay) until they are
+	// back (away.go); zero means 5 minutes, negative never.
+	AwayAfter time.Duration
 	// ReconnectMin and ReconnectMax bound the backoff between reconnection
 	// attempts; zero means 500 ms and 60 s.
 	ReconnectMin, ReconnectMax time.Duration
@@ -189,6 +194,9 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 8 * time.Hour
+	}
+	if cfg.AwayAfter == 0 {
+		cfg.AwayAfter = defaultAwayAfter
 	}
 	if cfg.ReconnectMin <= 0 {
 		cfg.ReconnectMin = 500 * time.Millisecond
@@ -417,6 +425,9 @@ func (m *Manager) Close() error {
 func (m *Manager) janitor() {
 	defer m.wg.Done()
 	every := m.cfg.IdleTimeout / 4
+	if a := m.cfg.AwayAfter / 4; a > 0 && a < every {
+		every = a
+	}
 	if every > time.Minute {
 		every = time.Minute
 	}
@@ -440,7 +451,9 @@ func (m *Manager) janitor() {
 				if reason := s.expired(now, m.cfg.IdleTimeout, m.cfg.Active); reason != "" {
 					m.log.Info("ending session", "user", s.user, "reason", reason)
 					s.end(reason)
+					continue
 				}
+				s.idleAway(now, m.cfg.AwayAfter, m.cfg.Active) // away.go
 			}
 		}
 	}

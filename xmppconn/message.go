@@ -49,7 +49,7 @@ func (s *Session) keepNew(ctx context.Context, room string, build func(id string
 	if err != nil {
 		return "", err
 	}
-	s.Touch()
+	s.used()
 	id := rand.Text()
 	if err := s.keep(ctx, c, build(id), id, room); err != nil {
 		return "", err
@@ -70,7 +70,7 @@ func (s *Session) SendChatState(ctx context.Context, to, state string) error {
 	if err != nil {
 		return err
 	}
-	s.Touch()
+	s.used()
 	var b bytes.Buffer
 	b.WriteString(`<message type="chat"`)
 	writeAttr(&b, "to", to)
@@ -94,7 +94,7 @@ func (s *Session) SendDisplayed(ctx context.Context, to, id string) error {
 	if err != nil {
 		return err
 	}
-	s.Touch()
+	s.used()
 	var b bytes.Buffer
 	b.WriteString(`<message type="chat"`)
 	writeAttr(&b, "to", to)

@@ -240,7 +240,7 @@ func (s *Session) SendStanza(ctx context.Context, raw []byte) (*Stanza, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Touch()
+	s.used()
 	if st.name != "iq" || (st.typ != "get" && st.typ != "set") {
 		return nil, c.write(ctx, st.xml)
 	}

@@ -62,7 +62,9 @@ type Session struct {
 	presences  map[string]map[string]chatapi.Presence // bare JID → resource → presence
 	tokens     map[string]time.Time                   // token id → expiry
 	password   string                                 // kept for reconnects (keptpassword.go), only with KeepPassword
-	lastUse    time.Time
+	lastUse    time.Time                              // the last use by anyone: IdleTimeout counts from it
+	seenAt     time.Time                              // the last sign of the user: AwayAfter counts from it (away.go)
+	away       bool                                   // shown away for a while (xa) since seenAt (away.go)
 	waiters    map[*waiter]struct{}
 	collectors map[string]*collector // MAM query id → results
 	out        outbox                // messages the user wrote lately, to send again after a loss
@@ -143,6 +145,7 @@ func (m *Manager) open(ctx context.Context, local, user string, cred Credentials
 		presences:   make(map[string]map[string]chatapi.Presence),
 		tokens:      make(map[string]time.Time),
 		lastUse:     time.Now(),
+		seenAt:      time.Now(),
 		waiters:     make(map[*waiter]struct{}),
 		collectors:  make(map[string]*collector),
 		seen:        newIDSet(4096),
@@ -202,8 +205,8 @@ func (s *Session) online(ctx context.Context, conn *Conn, rejoin bool) error {
 
 func (s *Session) presenceStanzaLocked() *stanza.Presence {
 	p := &stanza.Presence{Status: s.status}
-	if s.show != "" && s.show != "available" {
-		p.Show = stanza.PresenceShow(s.show)
+	if show := awayShow(s.show, s.away); show != "" && show != "available" {
+		p.Show = stanza.PresenceShow(show)
 	}
 	p.Extensions = append(p.Extensions, newCaps()) // caps.go
 	return p
@@ -215,19 +218,24 @@ func (s *Session) User() string { return s.user }
 // Done is closed when the session has ended.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
-// Touch records a use of the session, which keeps it from idling out.
+// Touch records a use of the session by its user (an event stream, a
+// request), which keeps it from idling out and ends an automatic away
+// (away.go).
 func (s *Session) Touch() {
 	s.mu.Lock()
-	s.lastUse = time.Now()
+	p := s.seenLocked(time.Now())
 	s.mu.Unlock()
+	s.writePresence(p)
 }
 
-// AddToken records a token (by id) that keeps the session alive until exp.
+// AddToken records a token (by id) that keeps the session alive until exp;
+// it is a use by the user, as Touch.
 func (s *Session) AddToken(id string, exp time.Time) {
 	s.mu.Lock()
 	s.tokens[id] = exp
-	s.lastUse = time.Now()
+	p := s.seenLocked(time.Now())
 	s.mu.Unlock()
+	s.writePresence(p)
 }
 
 // RemoveToken forgets a token (logout) and reports how many remain.
@@ -265,7 +273,7 @@ func (s *Session) send(ctx context.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	s.Touch()
+	s.used()
 	return c.Send(ctx, v)
 }
 
@@ -276,7 +284,7 @@ func (s *Session) iq(ctx context.Context, r *stanza.IQ) (Stanza, error) {
 	if err != nil {
 		return Stanza{}, err
 	}
-	s.Touch()
+	s.used()
 	return c.IQ(ctx, r)
 }
 

@@ -58,6 +58,7 @@ type config struct {
 	ReadTimeout     time.Duration
 	IdleTimeout     time.Duration
 	SessionGrace    time.Duration
+	AwayAfter       time.Duration
 	ConnectOrigins  string
 	RawEvents       bool
 	EventBuffer     int
@@ -260,6 +261,8 @@ var coreOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.IdleTimeout })},
 	{name: "session-grace", def: "0s", usage: "how long a user's XMPP session stays after their last event stream ended and their last API call; it then goes unavailable and closes, and with -push-component the user's server pushes meanwhile (0: 5m with -push-component, else token-lifetime)",
 		set: duration(func(c *config) *time.Duration { return &c.SessionGrace })},
+	{name: "away-after", def: "5m", usage: "show a user whose session stays with no event stream and no API call for this long as away for a while (xa, their status text kept; do not disturb stays) until they are back; negative: never",
+		set: duration(func(c *config) *time.Duration { return &c.AwayAfter })},
 	{name: "raw-events", def: "true", usage: "make a chatapi.xmpp event with the raw XML of every inbound stanza, for the event streams that ask for it (?raw=true): until a user's first stream opens, then only for users who opened a raw stream (for the rest of their session)",
 		set: boolean(func(c *config) *bool { return &c.RawEvents })},
 	{name: "event-buffer", def: "1024", usage: "events kept per user for replay to a stream that resumes with Last-Event-ID",

@@ -137,6 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		},
 		Sessions: xmppconn.ManagerConfig{
 			IdleTimeout: sessionGrace(cfg),
+			AwayAfter:   cfg.AwayAfter,
 			MaxSessions: cfg.MaxSessions,
 			RawEvents:   cfg.RawEvents,
 		},
