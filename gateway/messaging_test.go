@@ -658,6 +658,21 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 				t.Fatalf("presence %+v", p)
 			}
 		}},
+		// Their own: what they set, on another device (login) too; never set: available.
+		{name: "probe own", method: "GET", path: api + "/presence/" + url.PathEscape(b.JID), token: e.Login(t, b.Name, b.Password), status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+			var p struct{ Username, Show, Status string }
+			r.JSON(t, &p)
+			if p.Username != b.JID || p.Show != "away" || p.Status != "lunch" {
+				t.Fatalf("own presence %+v", p)
+			}
+		}},
+		{name: "probe own never set", method: "GET", path: api + "/presence/" + c.Name, token: e.Login(t, c.Name, c.Password), status: 200, check: func(t *testing.T, r gatewaytest.Response) {
+			var p struct{ Username, Show, Status string }
+			r.JSON(t, &p)
+			if p.Username != c.JID || p.Show != "available" || p.Status != "" {
+				t.Fatalf("own presence %+v", p)
+			}
+		}},
 		{name: "probe not subscribed", method: "GET", path: api + "/presence/" + c.Name, token: ta, status: 403},
 		{name: "probe bad jid", method: "GET", path: api + "/presence/" + url.PathEscape("a@b/"), token: ta, status: 400},
 		{name: "roster presence", method: "GET", path: api + "/presence/roster", token: ta, status: 200},

@@ -253,6 +253,11 @@ func (r *remoteSession) Rooms() map[string]string {
 
 func (r *remoteSession) RoomNick(roomJID string) string { return r.Rooms()[roomJID] }
 
+func (r *remoteSession) OwnPresence() (show, status string) {
+	r.sync("OwnPresence", nil, &show, &status)
+	return show, status
+}
+
 func (r *remoteSession) RoomSubject(roomJID string) (subject string, ok bool) {
 	r.sync("RoomSubject", []any{roomJID}, &subject, &ok)
 	return subject, ok

@@ -174,6 +174,9 @@ func TestIntegrationRemoteSession(t *testing.T) {
 	if r := n2.Do(t, "POST", api+"/presence?show=away&status="+url.QueryEscape("far away"), ta, "", ""); r.Status != 200 {
 		t.Fatalf("presence on node 2: %d %s", r.Status, r.Body)
 	}
+	if r := n2.Do(t, "GET", api+"/presence/"+url.PathEscape(a.JID), ta, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), `"show":"away"`) || !strings.Contains(string(r.Body), `"status":"far away"`) {
+		t.Fatalf("own presence read on node 2: %d %s", r.Status, r.Body)
+	}
 	if r := n2.Do(t, "POST", api+"/chat/displayed/"+b.Name+"?id=m-1", ta, "", ""); r.Status != 200 {
 		t.Fatalf("displayed on node 2: %d %s", r.Status, r.Body)
 	}

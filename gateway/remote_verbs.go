@@ -180,6 +180,13 @@ var remoteVerbs = map[string]remoteVerb{
 		subj, ok := s.RoomSubject(room)
 		return []any{subj, ok}, nil
 	},
+	"OwnPresence": func(_ context.Context, s Session, args json.RawMessage) ([]any, error) {
+		if err := decodeArgs(args); err != nil {
+			return nil, err
+		}
+		show, status := s.OwnPresence()
+		return []any{show, status}, nil
+	},
 	"Presences": verb1(func(_ context.Context, s Session, d dec) ([]chatapi.Presence, error) {
 		var contact string
 		if err := d(&contact); err != nil {

@@ -341,6 +341,18 @@ func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
 		return err
 	}
 	defer cancel()
+	if jid == sess.User() {
+		// The user's own: what they set on any tab or device.
+		show, status := sess.OwnPresence()
+		if show == "" {
+			show = "available"
+		}
+		out := PresenceEntity{Username: ptr(jid), Show: ptr(PresenceEntityShow(show))}
+		if status != "" {
+			out.Status = ptr(status)
+		}
+		return c.JSON(http.StatusOK, out)
+	}
 	it, ok, err := rosterContact(ctx, sess, jid)
 	if err != nil {
 		return err

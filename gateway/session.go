@@ -33,6 +33,7 @@ type Session interface {
 	RoomNick(roomJID string) string
 	RoomSubject(roomJID string) (subject string, ok bool)
 	Presences(contact string) []chatapi.Presence
+	OwnPresence() (show, status string)
 
 	// Messages.
 	SendChat(ctx context.Context, to, body string, data json.RawMessage) (string, error)

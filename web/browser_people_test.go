@@ -310,6 +310,12 @@ func TestBrowserAccountMenu(t *testing.T) {
 		pb.Wait(t, `document.getElementById("me-show").classList.contains("dnd") && document.getElementById("me-status").textContent.includes("in a meeting")`)
 		pa.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.dnd")+`)`)
 		pa.Wait(t, `document.getElementById("conv-presence").textContent.includes("in a meeting")`)
+		// Bob signs in on another device (its storage empty): his status
+		// is the one he set, not "Available".
+		other := newPage(t, b, "bob-other-"+v.name)
+		v.apply(t, other)
+		signIn(t, e, other, bob.Name, bob.Password)
+		other.Wait(t, `document.getElementById("me-show").classList.contains("dnd") && document.getElementById("me-status").textContent.includes("in a meeting")`)
 
 		// The theme, kept by this browser.
 		openMenu(t, pb)

@@ -298,6 +298,15 @@ func (s *Session) SetPresence(ctx context.Context, show, status string) error {
 	return s.send(ctx, p)
 }
 
+// OwnPresence returns the presence the user set (SetPresence): show ""
+// when available. An automatic away (away.go) is not the user's and is not
+// said.
+func (s *Session) OwnPresence() (show, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.show, s.status
+}
+
 // Presences returns the latest presence of each resource of contact (a
 // bare JID), as the session has seen them.
 func (s *Session) Presences(contact string) []chatapi.Presence {

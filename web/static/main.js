@@ -24,7 +24,7 @@ import * as contacts from './contacts.js';
 import { startNotifying, soundOn, setSound } from './notify.js';
 import { restoreChats, bookmarkRoom, forgetRoom, forgetMarks } from './restore.js';
 import { onAvatar, onNick, loadAvatars, setOwnAvatar, removeOwnAvatar, forgetAvatars } from './avatars.js';
-import { wireMenu, closeMenu, setPresence } from './menu.js';
+import { wireMenu, closeMenu, setPresence, loadMe } from './menu.js';
 import { wireConvMenu } from './convmenu.js';
 
 // ---- the session ------------------------------------------------------------
@@ -107,6 +107,7 @@ async function startSession(user, token) {
   else if (typingKeyboard()) $('contact-input').focus();
   events.start(token);
   loadUnread();
+  loadMe().catch(() => {});
   const cfg = await available(() => call('GET', '/config/global', { feature: 'config' })).catch(() => null);
   if (cfg) {
     model.config = cfg;

@@ -3,15 +3,16 @@
 // closes it and Escape gives the focus back to the button). It says the
 // user's own address (shown nowhere else on a phone) and holds the
 // user's own status (available, away, do not disturb, and a status
-// message: POST /presence, kept in the model by setMe), the theme (the
+// message: POST /presence, kept in the model by setMe, and read at sign-in
+// by loadMe: it is the same on every device), the theme (the
 // device's, light or dark: data-theme on <html>, kept in localStorage as
 // a preference of this browser), Settings and Sign out. On a phone it is
 // the top bar's only control; on a desktop Settings and Sign out are also
 // buttons of their own. Opening the menu focuses no text box (a phone's
 // keyboard would cover it).
 
-import { call } from './api.js';
-import { model, setMe } from './state.js';
+import { call, seg } from './api.js';
+import { model, setMe, whenReady } from './state.js';
 import { $, notice, fail } from './view.js';
 
 const THEME = 'sparkgate.theme';
@@ -34,6 +35,15 @@ applyTheme(savedTheme()); // before the first paint of the app
 export async function setPresence(show, status) {
   await call('POST', '/presence', { query: { show, status } });
   setMe(show, status);
+}
+
+// loadMe reads the status the user set on any tab or device (GET
+// /presence/{own JID}), so that a device signing in shows what contacts
+// see, not "Available" from a storage of its own.
+export async function loadMe() {
+  await whenReady();
+  const p = await call('GET', `/presence/${seg(model.jid)}`);
+  if (p && p.show) setMe(p.show === 'available' ? '' : p.show, p.status || '');
 }
 
 // wireMenu wires the menu; settings() opens the settings, signOut() signs out.

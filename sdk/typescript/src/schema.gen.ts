@@ -1204,7 +1204,10 @@ export interface paths {
          * Get a contact's presence
          * @description The latest presence known for `target` (a bare JID, or a username), probing the server
          *     when none is cached. `403` when the user is not subscribed to the target's presence (the
-         *     reference answered `200` with `show: "unknown"`).
+         *     reference answered `200` with `show: "unknown"`). sparkgate addition: `target` may be the
+         *     user's own JID, which answers the presence the user set (`POST /presence`) on any tab or
+         *     device, `available` when none was set (not the away for a while the gateway shows after
+         *     `-away-after` with no tab open).
          */
         get: operations["probePresence"];
         put?: never;
