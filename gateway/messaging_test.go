@@ -567,6 +567,7 @@ type msgRosterItem struct {
 	SubscriptionType int
 	Groups           []string
 	Show, Status     string
+	Ask              string
 }
 
 func TestIntegrationMessagingRoster(t *testing.T) {
@@ -603,6 +604,11 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 		{name: "add bad jid", method: "POST", path: api + "/roster", token: ta, ct: "application/json", body: item("a@b@c", "x", 0), status: 400},
 		{name: "add bad subscription", method: "POST", path: api + "/roster", token: ta, ct: "application/json", body: item(c.JID, "x", 7), status: 400},
 		{name: "add no token", method: "POST", path: api + "/roster", ct: "application/json", body: item(c.JID, "x", 0), status: 401},
+		{name: "request pending", method: "GET", path: api + "/presence/roster", token: ta, status: 200, check: func(t *testing.T, _ gatewaytest.Response) {
+			if it := roster(t, ta, "/presence/roster")[b.JID]; it.Ask != "subscribe" || it.SubscriptionType != 0 {
+				t.Fatalf("a's item for b before b answers: %+v; want ask subscribe", it)
+			}
+		}},
 		// b approves a's request and asks back: both ways.
 		{name: "approve", method: "POST", path: api + "/roster", token: tb, ct: "application/json", body: item(a.JID, "Ay", 3), status: 200},
 	})
@@ -627,7 +633,7 @@ func TestIntegrationMessagingRoster(t *testing.T) {
 		{name: "get", method: "GET", path: api + "/roster", token: ta, status: 200, check: func(t *testing.T, r gatewaytest.Response) {
 			var v struct{ Roster []msgRosterItem }
 			r.JSON(t, &v)
-			if len(v.Roster) != 1 || v.Roster[0].Nickname != "Bee" || strings.Join(v.Roster[0].Groups, ",") != "friends" {
+			if len(v.Roster) != 1 || v.Roster[0].Nickname != "Bee" || strings.Join(v.Roster[0].Groups, ",") != "friends" || v.Roster[0].Ask != "" {
 				t.Fatalf("roster %+v", v)
 			}
 		}},

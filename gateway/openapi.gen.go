@@ -193,6 +193,21 @@ func (e RoomOptionsWhois) Valid() bool {
 	}
 }
 
+// Defines values for RosterItemEntityAsk.
+const (
+	Subscribe RosterItemEntityAsk = "subscribe"
+)
+
+// Valid indicates whether the value is a known member of the RosterItemEntityAsk enum.
+func (e RosterItemEntityAsk) Valid() bool {
+	switch e {
+	case Subscribe:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Affiliation.
 const (
 	AffiliationAdmin   Affiliation = "admin"
@@ -1098,7 +1113,9 @@ type RosterEntities struct {
 
 // RosterItemEntity defines model for RosterItemEntity.
 type RosterItemEntity struct {
-	Groups *[]string `json:"groups,omitempty"`
+	// Ask sparkgate addition. In responses, `subscribe` while the user's request to see the contact's presence waits for an answer (RFC 6121 pending out); omitted otherwise; ignored in requests.
+	Ask    *RosterItemEntityAsk `json:"ask,omitempty"`
+	Groups *[]string            `json:"groups,omitempty"`
 
 	// Jid The contact's bare JID.
 	Jid      string  `json:"jid"`
@@ -1113,6 +1130,9 @@ type RosterItemEntity struct {
 	// SubscriptionType -1 remove, 0 none, 1 to, 2 from, 3 both (RFC 6121 subscription states).
 	SubscriptionType *int32 `json:"subscriptionType,omitempty"`
 }
+
+// RosterItemEntityAsk sparkgate addition. In responses, `subscribe` while the user's request to see the contact's presence waits for an answer (RFC 6121 pending out); omitted otherwise; ignored in requests.
+type RosterItemEntityAsk string
 
 // SentMessage sparkgate addition. The message that was sent.
 type SentMessage struct {

@@ -41,6 +41,9 @@ func rosterEntity(it xmppconn.RosterItem) RosterItemEntity {
 	if len(it.Groups) > 0 {
 		e.Groups = ptr(slices.Clone(it.Groups))
 	}
+	if it.Ask == "subscribe" {
+		e.Ask = ptr(Subscribe)
+	}
 	return e
 }
 

@@ -233,3 +233,33 @@ func TestBrowserRequestsEveryTab(t *testing.T) {
 		t.Errorf("alice's GET /contact-requests after accepting: %d %s, want []", r.Status, r.Body)
 	}
 }
+
+// TestBrowserContactWaiting: alice adds bob, who has not answered: her
+// conversation with him says she is waiting for him to accept (not
+// "Offline", which nobody knows), and so does the page after a reload,
+// from the roster's pending request; his contact button shows no presence
+// dot. Once bob accepts, his presence is shown.
+func TestBrowserContactWaiting(t *testing.T) {
+	t.Parallel()
+	e, _, p := signedInAlone(t, "alice-waiting")
+	bob := ejabberdtest.NewUser(t)
+	tb := e.Login(t, bob.Name, bob.Password)
+	openChat(t, p, bob.Name)
+	p.Wait(t, `!document.getElementById("contact-add").hidden`)
+	clickAction(t, p, "contact-add")
+	waiting := textOf("conv-presence") + `.startsWith("Waiting for ") && ` + textOf("conv-presence") + `.endsWith(" to accept")`
+	p.WaitShowing(t, waiting, textOf("conv-presence"))
+	p.Wait(t, exists(contactButton(bob.JID))+` && !`+exists(contactButton(bob.JID)+" .dot"))
+
+	p.Do(t, chromedp.Reload())
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+	p.Do(t, chromedp.Click(chromedp.CSS(contactButton(bob.JID))))
+	p.WaitShowing(t, waiting, textOf("conv-presence"))
+
+	alice := browsertest.MustEval[string](t, p, `document.getElementById("menu-jid").textContent`)
+	if r := e.Do(t, "POST", rest+"/roster", tb, "application/json", `{"jid":"`+alice+`","subscriptionType":3}`); r.Status != 200 {
+		t.Fatalf("bob accepts: %d %s", r.Status, r.Body)
+	}
+	p.WaitShowing(t, textOf("conv-presence")+` === "Online"`, textOf("conv-presence"))
+	p.Wait(t, exists(contactButton(bob.JID)+" .dot.online"))
+}

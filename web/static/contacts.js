@@ -32,6 +32,15 @@ function changes() {
 const removed = changes();
 const answered = changes();
 
+// sharing records whether the contact c shares their presence with the
+// user (sees: a subscription to or both) and, when not, whether the user's
+// request waits for their answer (asked): the view then says so instead of
+// "Offline", which a contact who never accepted is not known to be.
+function sharing(c, sees, asked) {
+  c.sees = sees;
+  c.asked = !sees && asked;
+}
+
 // loadRoster takes the roster with each contact's presence. A contact
 // removed while the list was on its way stays removed, listed or not.
 export async function loadRoster() {
@@ -42,6 +51,7 @@ export async function loadRoster() {
     if (removed.after(bare(item.jid), seen)) continue;
     const c = conv('chat', bare(item.jid), item.nickname || undefined);
     c.inRoster = true;
+    sharing(c, item.subscriptionType === 1 || item.subscriptionType === 3, item.ask === 'subscribe');
     c.named = Boolean(item.nickname); // else a published nickname may name them (avatars.js)
     if (item.show) c.presence = SHOW[item.show] || item.show;
     if (item.show && item.show !== 'unavailable') c.heard = true;
@@ -68,6 +78,7 @@ export async function addContact(jid) {
 export async function requestContact(c) {
   await addContact(c.jid);
   c.inRoster = true;
+  if (c.sees !== true) sharing(c, false, true);
   changed(['lists', 'header']);
 }
 
@@ -245,6 +256,7 @@ export function onRoster(d) {
   }
   const c = conv('chat', jid, d.name || undefined);
   c.inRoster = true;
+  sharing(c, d.subscription === 'to' || d.subscription === 'both', d.ask === 'subscribe');
   if (d.name) { c.title = d.name; c.named = true; }
   // Their request was accepted (here or on another tab or device).
   if ((d.subscription === 'from' || d.subscription === 'both') && model.requests.has(jid)) dismissContact(jid);

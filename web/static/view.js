@@ -741,6 +741,14 @@ function avatarOf(jid, name) {
   return el;
 }
 
+// sharingWords says why a contact c has no presence to show: the user's
+// request waits for their answer, or they do not share it; '' when they
+// do (contacts.js sharing).
+function sharingWords(c) {
+  if (c.sees !== false) return '';
+  return c.asked ? `Waiting for ${c.title} to accept` : 'Not sharing their status with you';
+}
+
 // listItem is c's button in a list; withLast adds its last message and
 // its time (the recent conversations).
 function listItem(c, withLast = false) {
@@ -751,7 +759,7 @@ function listItem(c, withLast = false) {
   b.dataset.conv = c.id;
   if (c.id === model.active) b.setAttribute('aria-current', 'true');
   b.append(avatarOf(c.jid, c.title));
-  const known = c.kind === 'chat' && c.inRoster; // presence is a contact's only
+  const known = c.kind === 'chat' && c.inRoster && !sharingWords(c); // presence is a contact's only
   if (known) {
     const dot = document.createElement('span');
     dot.className = 'dot ' + c.presence;
@@ -784,6 +792,14 @@ function listItem(c, withLast = false) {
     if (line.textContent) label += ': ' + line.textContent;
   } else {
     b.append(name);
+  }
+  const waiting = c.kind === 'chat' && c.inRoster ? sharingWords(c) : '';
+  if (waiting) {
+    const p = document.createElement('span');
+    p.className = 'visually-hidden';
+    p.textContent = ', ' + waiting;
+    b.append(p);
+    label += ', ' + waiting;
   }
   if (known) {
     const words = PRESENCE_WORDS[c.presence] || c.presence;
@@ -894,7 +910,7 @@ function renderHeader() {
   if (pic) pic.replaceChildren(...(c ? [avatarOf(c.jid, c.title)] : []));
   $('composer').hidden = !c;
   $('conv-presence').textContent = c && c.kind === 'chat'
-    ? (!c.inRoster ? 'Not in your contacts' : (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : ''))
+    ? (!c.inRoster ? 'Not in your contacts' : (sharingWords(c) || (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : '')))
     : (c && c.kind === 'room' ? `${c.occupants.size} in the room` : '');
   $('typing').textContent = c && c.typing ? `${c.title} is typing…` : '';
   const isRoom = Boolean(c && c.kind === 'room');

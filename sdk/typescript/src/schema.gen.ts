@@ -2868,6 +2868,11 @@ export interface components {
             show?: string;
             /** @description In responses with presence, the contact's status text; ignored in requests. */
             status?: string;
+            /**
+             * @description sparkgate addition. In responses, `subscribe` while the user's request to see the contact's presence waits for an answer (RFC 6121 pending out); omitted otherwise; ignored in requests.
+             * @enum {string}
+             */
+            ask?: "subscribe";
         };
         /** @description sparkgate addition. The addresses the user blocks (XEP-0191). */
         BlocklistEntity: {
