@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -145,6 +146,13 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 	if inv, ok := invitation(s, mucServices); ok {
 		out = append(out, inv)
 	}
+	// A message that came back as an error (the recipient does not exist,
+	// cannot be reached, refuses it) says why: chatapi.error with the
+	// failed message's id and the condition. Its chatapi.chat of type
+	// error follows when it carries the body, as before.
+	if s.Type == "error" {
+		out = append(out, errorEvent(s))
+	}
 
 	// Chat states, receipts and markers ride on chat messages, with or
 	// without a body. An active state on a message with a body says
@@ -214,6 +222,18 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 		Sent:     sent,
 		File:     fileOf(m),
 	})
+}
+
+// errorEvent is the chatapi.error of a message of type error: its
+// defined condition (undefined-condition when the server gave none) and
+// the server's text (session.go's messageError reads them).
+func errorEvent(s *Stanza) chatapi.Error {
+	e := chatapi.Error{Type: "error", To: s.To, From: s.From, ID: s.ID, Condition: "undefined-condition"}
+	var se *StanzaError
+	if errors.As(messageError(s), &se) {
+		e.Condition, e.Text = se.Condition, se.Text
+	}
+	return e
 }
 
 func chatState(s *Stanza, state string) chatapi.ChatState {

@@ -31,6 +31,23 @@ line two ✓</body><thread>t1</thread>` +
 				Body: "hi \"there\"\nline two ✓", ID: "m1", StanzaID: "A1", Thread: "t1"}},
 		},
 		{
+			name: "bounced-with-body",
+			raw: `<message xmlns='jabber:client' from='nobody@example.org' to='alice@example.org/web' type='error' id='m9'>` +
+				`<body>are you there?</body><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>` +
+				`<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>User session not found</text></error></message>`,
+			want: []chatapi.Payload{
+				chatapi.Error{Type: "error", From: "nobody@example.org", To: "alice@example.org/web", ID: "m9", Condition: "service-unavailable", Text: "User session not found"},
+				chatapi.Chat{Type: "error", From: "nobody@example.org", To: "alice@example.org/web", Body: "are you there?", ID: "m9"},
+			},
+		},
+		{
+			name: "bounced-without-body-or-condition",
+			raw:  `<message xmlns='jabber:client' from='nobody@example.org' to='alice@example.org/web' type='error' id='s1'><error type='cancel'/></message>`,
+			want: []chatapi.Payload{
+				chatapi.Error{Type: "error", From: "nobody@example.org", To: "alice@example.org/web", ID: "s1", Condition: "undefined-condition"},
+			},
+		},
+		{
 			name: "chat-with-state-and-delay",
 			raw: `<message xmlns='jabber:client' from='bob@example.org/phone' to='alice@example.org' type='chat'>` +
 				`<body>late</body><active xmlns='http://jabber.org/protocol/chatstates'/>` +

@@ -469,8 +469,20 @@ export function onReceipt(d) {
 }
 
 // onError takes chatapi.error: an error reply to one of our messages marks
-// it failed. It answers whether it was one.
+// it failed. It answers whether it was taken care of: a message marked, or
+// in a conversation with a person, anything else of ours that bounced (a
+// chat state while typing to an address that does not exist), which makes
+// the conversation unreachable without a notice per keystroke; the
+// message's own bounce (chatapi.chat of type error) says the rest.
 export function onError(d) {
   const from = bare(d.from);
-  return Boolean(bounced(model.convs.get(`chat:${from}`) || model.convs.get(`room:${from}`), d.id));
+  const chat = model.convs.get(`chat:${from}`);
+  if (bounced(chat || model.convs.get(`room:${from}`), d.id)) return true;
+  if (!chat) return false;
+  if (chat.reachable !== false) {
+    chat.reachable = false;
+    chat.typing = '';
+    changed('header');
+  }
+  return true;
 }
