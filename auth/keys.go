@@ -27,8 +27,9 @@ const (
 )
 
 // Keys holds the key material of the gateway: the Ed25519 keys that sign
-// tokens (one current key, plus retired keys that still verify) and the
-// AES-256-GCM key that seals TOTP secrets. It is safe for concurrent use.
+// tokens (one current key, plus retired keys that still verify), the
+// AES-256-GCM key that seals TOTP secrets and the key that names online
+// meetings. It is safe for concurrent use.
 type Keys struct {
 	dir string
 
@@ -36,6 +37,8 @@ type Keys struct {
 	signing []signingKey // oldest first; the last one is current
 
 	seal cipher.AEAD
+
+	meeting []byte // MeetingNamesFile: names online meetings (meetname.go)
 }
 
 type signingKey struct {
@@ -72,14 +75,9 @@ func LoadOrCreateKeys(dir string) (*Keys, error) {
 	}
 	k := &Keys{dir: dir}
 
-	sealKey, err := loadOrCreate(filepath.Join(dir, SealKeyFile), func() ([]byte, error) {
-		return randomBytes(32), nil
-	})
+	sealKey, err := loadKey32(dir, SealKeyFile)
 	if err != nil {
 		return nil, err
-	}
-	if len(sealKey) != 32 {
-		return nil, fmt.Errorf("auth: %s: want 32 bytes, have %d", SealKeyFile, len(sealKey))
 	}
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
@@ -87,6 +85,10 @@ func LoadOrCreateKeys(dir string) (*Keys, error) {
 	}
 	if k.seal, err = cipher.NewGCM(block); err != nil {
 		return nil, fmt.Errorf("auth: seal key: %w", err)
+	}
+
+	if k.meeting, err = loadKey32(dir, MeetingNamesFile); err != nil {
+		return nil, err
 	}
 
 	data, err := loadOrCreate(filepath.Join(dir, SigningKeysFile), func() ([]byte, error) {
@@ -294,6 +296,21 @@ func (k *Keys) LogValue() slog.Value {
 
 // String keeps key material out of fmt output as well.
 func (k *Keys) String() string { return "auth.Keys{" + k.dir + "}" }
+
+// loadKey32 loads the 32-byte random key kept in dir/name, making it on
+// first start.
+func loadKey32(dir, name string) ([]byte, error) {
+	key, err := loadOrCreate(filepath.Join(dir, name), func() ([]byte, error) {
+		return randomBytes(32), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("auth: %s: want 32 bytes, have %d", name, len(key))
+	}
+	return key, nil
+}
 
 // loadOrCreate reads path, or creates it with the bytes from mk when it
 // does not exist. Creation is exclusive, so two processes starting at once

@@ -23,7 +23,7 @@ func TestLoadOrCreateKeys(t *testing.T) {
 	if got := fi.Mode().Perm(); got != 0o700 {
 		t.Errorf("dir mode = %v, want 0700", got)
 	}
-	for _, name := range []string{SigningKeysFile, SealKeyFile} {
+	for _, name := range []string{SigningKeysFile, SealKeyFile, MeetingNamesFile} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -33,8 +33,8 @@ func TestLoadOrCreateKeys(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("dir holds %d entries, want 2 (no temp files left)", len(entries))
+	if len(entries) != 3 {
+		t.Errorf("dir holds %d entries, want 3 (no temp files left)", len(entries))
 	}
 
 	ct, nonce := k1.sealTOTP("alice@x", []byte("JBSWY3DPEHPK3PXP"))
@@ -111,6 +111,7 @@ func TestKeysCorrupt(t *testing.T) {
 		{"no-keys", SigningKeysFile, `{"keys":[]}`},
 		{"kid-mismatch", SigningKeysFile, `{"keys":[{"kid":"x","seed":"` + strings.Repeat("A", 43) + `="}]}`},
 		{"short-seal-key", SealKeyFile, "short"},
+		{"short-meeting-key", MeetingNamesFile, "short"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

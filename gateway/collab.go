@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/bookmark"
 	"github.com/sparkgate/sparkgate/xmppadmin"
 )
@@ -46,9 +48,13 @@ type MeetingsConfig struct {
 	JitsiAppID  string
 	JitsiSecret []byte
 	// GaleneURL is the base URL of a Galene server, e.g.
-	// https://galene.example.org:8443; a group is GaleneURL/group/<id>/.
-	// Empty answers 501 for galene.
+	// https://galene.example.org:8443; a meeting is the group
+	// GaleneURL/group/<GaleneGroup>/<name>/. Empty answers 501 for galene.
 	GaleneURL string
+	// GaleneGroup is the Galene group whose subgroups the meetings are (it
+	// must allow subgroups: "allow-subgroups": true); empty means
+	// "sparkgate".
+	GaleneGroup string
 	// GaleneSecret, when set, makes the URL carry a signed token (?token=)
 	// that the group accepts when it lists the secret among its authKeys
 	// (an "oct" key with kid GaleneKeyID, alg HS256).
@@ -61,6 +67,11 @@ type MeetingsConfig struct {
 	TokenTTL time.Duration
 	// Issuer names the gateway in Galene tokens; empty means "sparkgate".
 	Issuer string
+	// Names names a meeting from its scope (meet.go: the pair of people or
+	// the room it is for), the same on every node: auth.Keys.MeetingName.
+	// Nil means a key made when the gateway starts, so that the names
+	// change with each start.
+	Names func(scope string) string
 }
 
 // collabState is the Server's state for CollabConfig.
@@ -137,6 +148,16 @@ func (s *Server) initCollab() error {
 	}
 	if m.GalenePermissions == nil {
 		m.GalenePermissions = []string{"present"}
+	}
+	if m.GaleneGroup == "" {
+		m.GaleneGroup = "sparkgate"
+	}
+	if m.Names == nil {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+		m.Names = func(scope string) string { return auth.MeetingName(key, scope) }
 	}
 	st.meet = m
 	return nil

@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +87,13 @@ func jwtClaims(t *testing.T, tok string, secret []byte) (header, claims map[stri
 	return header, claims
 }
 
+// TestIntegrationCollabMeetings: GET /meet/{service}/{id} gives the URL of
+// the meeting id names for the caller, with a signed token when the
+// service has a secret. The two people of a conversation meet in the same
+// place whichever asks; a third person asking for either one's meetings
+// gets a meeting of their own, never the pair's; a room's occupants share
+// its meeting and someone outside the room is refused it (before, any
+// signed-in user got a token for any id, and ids were easy to guess).
 func TestIntegrationCollabMeetings(t *testing.T) {
 	t.Parallel()
 	secret := []byte("jitsi-test-secret")
@@ -97,97 +105,128 @@ func TestIntegrationCollabMeetings(t *testing.T) {
 		}
 	})
 	plain := newGateway(t, func(c *gateway.Config) {
-		c.Collab.Meetings = gateway.MeetingsConfig{JitsiURL: "https://meet.example.org", GaleneURL: "https://galene.example.org"}
+		c.Collab.Meetings = gateway.MeetingsConfig{JitsiURL: "https://meet.example.org", GaleneURL: "https://galene.example.org", GaleneGroup: "team"}
 	})
 	none := newGateway(t, nil)
-	u := ejabberdtest.NewUser(t)
+	u, v, w := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	// The token names the user as their vCard does.
 	conn := dialAs(t, u)
 	rawIQ(t, conn, "set", "", `<vCard xmlns='vcard-temp'><FN>Alice Example</FN><EMAIL><INTERNET/><USERID>alice@mail.example</USERID></EMAIL></vCard>`)
+	tu, tv, tw := signed.Login(t, u.Name, u.Password), signed.Login(t, v.Name, v.Password), signed.Login(t, w.Name, w.Password)
+	room := "meet" + strings.ToLower(u.Name[1:9])
+	roomJID := room + "@" + ejabberdtest.Shared(t).MUCService()
+	for _, tok := range []string{tu, tv} {
+		if r := signed.Do(t, "PUT", api+"/groupchat/room/"+room, tok, "", ""); r.Status != 200 {
+			t.Fatalf("join %s: %d %s", room, r.Status, r.Body)
+		}
+	}
 
-	tests := []struct {
-		name   string
-		env    *env
-		path   string
-		status int
-		url    string // the URL without its token query
-		token  string // "jwt", "token" or ""
-	}{
-		{"jitsi-jwt", signed, "/meet/jitsi/Standup", 200, "https://meet.example.org/Standup", "jwt"},
-		{"jitsi-plain", plain, "/meet/jitsi/standup", 200, "https://meet.example.org/standup", ""},
-		{"galene-token", signed, "/meet/galene/standup", 200, "https://galene.example.org:8443/group/standup/", "token"},
-		{"galene-plain", plain, "/meet/galene/standup", 200, "https://galene.example.org/group/standup/", ""},
-		{"unknown-service", signed, "/meet/zoom/standup", 400, "", ""},
-		{"bad-id", signed, "/meet/jitsi/a%3Fb", 400, "", ""},
-		{"not-configured", none, "/meet/jitsi/standup", 501, "", ""},
-		{"no-token", signed, "/meet/jitsi/standup", 401, "", ""},
+	// meet asks e for the meeting at path and returns its URL without the
+	// token query, and the query.
+	meet := func(t *testing.T, e *env, tok, path string, status int) (string, url.Values) {
+		t.Helper()
+		r := e.Do(t, "GET", api+path, tok, "", "")
+		if r.Status != status {
+			t.Fatalf("GET %s = %d %s, want %d", path, r.Status, r.Body, status)
+		}
+		checkContract(t, "GET", api+path, r)
+		if status != 200 {
+			if e := r.Error(t); e.Status != status {
+				t.Fatalf("error body %+v", e)
+			}
+			return "", nil
+		}
+		var m gateway.OnlineMeetingEntity
+		r.JSON(t, &m)
+		got, err := url.Parse(m.Url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := got.Query()
+		got.RawQuery = ""
+		return got.String(), q
 	}
-	tokens := map[*env]string{}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tok := ""
-			if tt.status != 401 {
-				if tokens[tt.env] == "" {
-					tokens[tt.env] = tt.env.Login(t, u.Name, u.Password)
-				}
-				tok = tokens[tt.env]
-			}
-			r := tt.env.Do(t, "GET", api+tt.path, tok, "", "")
-			if r.Status != tt.status {
-				t.Fatalf("GET %s = %d %s, want %d", tt.path, r.Status, r.Body, tt.status)
-			}
-			checkContract(t, "GET", api+tt.path, r)
-			if tt.status != 200 {
-				if e := r.Error(t); e.Status != tt.status {
-					t.Fatalf("error body %+v", e)
-				}
-				return
-			}
-			var m gateway.OnlineMeetingEntity
-			r.JSON(t, &m)
-			got, err := url.Parse(m.Url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := got.Query()
-			got.RawQuery = ""
-			if got.String() != tt.url {
-				t.Fatalf("url %q, want %q", got, tt.url)
-			}
-			if tt.token == "" {
-				if len(q) != 0 {
-					t.Fatalf("unexpected query %v", q)
-				}
-				return
-			}
-			now := float64(time.Now().Unix())
-			switch tt.token {
-			case "jwt":
-				_, c := jwtClaims(t, q.Get("jwt"), secret)
-				exp, _ := c["exp"].(float64)
-				if exp < now+9*60 || exp > now+11*60 {
-					t.Errorf("exp %v not about 10 minutes from now", c["exp"])
-				}
-				delete(c, "exp")
-				delete(c, "iat")
-				delete(c, "nbf")
-				want := map[string]any{
-					"iss": "sparkgate-test", "aud": []any{"jitsi"}, "sub": "*", "room": "standup",
-					"context": map[string]any{"user": map[string]any{"name": "Alice Example", "email": "alice@mail.example"}},
-				}
-				if d := cmp.Diff(want, c); d != "" {
-					t.Fatalf("jitsi claims (-want +got):\n%s", d)
-				}
-			case "token":
-				h, c := jwtClaims(t, q.Get("token"), []byte("galene-secret"))
-				local, _, _ := strings.Cut(u.JID, "@")
-				if h["kid"] != "k1" || c["sub"] != local || !cmp.Equal(c["aud"], []any{tt.url}) ||
-					!cmp.Equal(c["permissions"], []any{"present"}) {
-					t.Fatalf("galene header %v claims %v", h, c)
-				}
-			}
-		})
+	name := regexp.MustCompile(`^[a-z2-7]{26}$`)
+	lastSegment := func(t *testing.T, u, prefix string) string {
+		t.Helper()
+		n, ok := strings.CutPrefix(u, prefix)
+		n = strings.TrimSuffix(n, "/")
+		if !ok || !name.MatchString(n) {
+			t.Fatalf("meeting URL %q is not %s<name>", u, prefix)
+		}
+		return n
 	}
+
+	t.Run("pair", func(t *testing.T) {
+		uv, q := meet(t, signed, tu, "/meet/jitsi/"+v.Name, 200)
+		room := lastSegment(t, uv, "https://meet.example.org/")
+		vu, _ := meet(t, signed, tv, "/meet/jitsi/"+url.PathEscape(u.JID), 200)
+		if vu != uv {
+			t.Errorf("v's meeting with u is %s, u's with v %s: want the same", vu, uv)
+		}
+		for _, tt := range []struct{ who, tok, id string }{{"w asks for v", tw, v.Name}, {"w asks for u", tw, u.Name}, {"u alone", tu, u.Name}} {
+			if other, _ := meet(t, signed, tt.tok, "/meet/jitsi/"+tt.id, 200); other == uv {
+				t.Errorf("%s: got u and v's meeting %s", tt.who, other)
+			}
+		}
+		_, c := jwtClaims(t, q.Get("jwt"), secret)
+		exp, _ := c["exp"].(float64)
+		if now := float64(time.Now().Unix()); exp < now+9*60 || exp > now+11*60 {
+			t.Errorf("exp %v not about 10 minutes from now", c["exp"])
+		}
+		delete(c, "exp")
+		delete(c, "iat")
+		delete(c, "nbf")
+		want := map[string]any{
+			"iss": "sparkgate-test", "aud": []any{"jitsi"}, "sub": "*", "room": room,
+			"context": map[string]any{"user": map[string]any{"name": "Alice Example", "email": "alice@mail.example"}},
+		}
+		if d := cmp.Diff(want, c); d != "" {
+			t.Fatalf("jitsi claims (-want +got):\n%s", d)
+		}
+	})
+
+	t.Run("room", func(t *testing.T) {
+		byName, _ := meet(t, signed, tu, "/meet/jitsi/"+room, 200)
+		byJID, _ := meet(t, signed, tv, "/meet/jitsi/"+url.PathEscape(roomJID), 200)
+		if byName != byJID {
+			t.Errorf("the room's meeting by name %s and by JID %s differ", byName, byJID)
+		}
+		meet(t, signed, tw, "/meet/jitsi/"+url.PathEscape(roomJID), 403)
+		if other, _ := meet(t, signed, tw, "/meet/jitsi/"+room, 200); other == byName {
+			t.Errorf("w, outside the room, got its meeting %s by its name", other)
+		}
+		group, q := meet(t, signed, tu, "/meet/galene/"+room, 200)
+		lastSegment(t, group, "https://galene.example.org:8443/group/sparkgate/")
+		h, c := jwtClaims(t, q.Get("token"), []byte("galene-secret"))
+		local, _, _ := strings.Cut(u.JID, "@")
+		if h["kid"] != "k1" || c["sub"] != local || !cmp.Equal(c["aud"], []any{group}) ||
+			!cmp.Equal(c["permissions"], []any{"present"}) {
+			t.Fatalf("galene header %v claims %v", h, c)
+		}
+	})
+
+	t.Run("plain", func(t *testing.T) {
+		tok := plain.Login(t, u.Name, u.Password)
+		for _, tt := range []struct{ path, prefix string }{
+			{"/meet/jitsi/" + v.Name, "https://meet.example.org/"},
+			{"/meet/galene/" + v.Name, "https://galene.example.org/group/team/"},
+		} {
+			got, q := meet(t, plain, tok, tt.path, 200)
+			lastSegment(t, got, tt.prefix)
+			if len(q) != 0 {
+				t.Errorf("%s: unexpected query %v", tt.path, q)
+			}
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		meet(t, signed, tu, "/meet/zoom/standup", 400)
+		meet(t, signed, tu, "/meet/jitsi/a%3Fb", 400)
+		meet(t, signed, tu, "/meet/jitsi/a@b@c", 400)
+		meet(t, none, none.Login(t, u.Name, u.Password), "/meet/jitsi/standup", 501)
+		meet(t, signed, "", "/meet/jitsi/standup", 401)
+	})
 }
 
 // collabCall is one row of an operation table: a request and the status it

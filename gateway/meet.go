@@ -16,48 +16,94 @@ import (
 // meeting token; without an answer the token names the user by username.
 const vcardTimeout = 3 * time.Second
 
-// GetMeetingURL serves GET /meet/{service}/{id}: the URL of the Jitsi room
-// or Galene group id on the configured server, with a signed token when
-// the service has a secret.
+// GetMeetingURL serves GET /meet/{service}/{id}: the URL of the meeting
+// id names for the user (meetingScope) on the configured Jitsi or Galene
+// server, with a signed token when the service has a secret.
+//
+// The meeting's name on the service is not id but a name the gateway
+// derives from the meeting's scope with a key of its own
+// (MeetingsConfig.Names), so that the two people of a conversation, or the
+// occupants of a room, meet in the same place, and a token for a meeting
+// the user is not part of cannot be had: before, any signed-in user got a
+// signed token for any id, and the web client's ids (a conversation's two
+// usernames, a room's name) were easy to guess.
 func (s *Server) GetMeetingURL(c echo.Context, service GetMeetingURLParamsService, id string) error {
 	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\?#%&<>\"' ") {
 		return errorf(http.StatusBadRequest, "the meeting id may not contain / \\ ? # % & < > quotes or spaces")
 	}
 	m := s.collab.meet
-	user := claimsOf(c).Subject
 	switch service {
 	case Jitsi:
 		if m.JitsiURL == "" {
 			return errorf(http.StatusNotImplemented, "no Jitsi server is configured")
 		}
-		u := m.JitsiURL + "/" + url.PathEscape(id)
+	case Galene:
+		if m.GaleneURL == "" {
+			return errorf(http.StatusNotImplemented, "no Galene server is configured")
+		}
+	default:
+		return errorf(http.StatusBadRequest, "the meeting service must be jitsi or galene")
+	}
+	user := claimsOf(c).Subject
+	scope, err := s.meetingScope(c, user, id)
+	if err != nil {
+		return err
+	}
+	name := m.Names(scope)
+	if service == Jitsi {
+		u := m.JitsiURL + "/" + name
 		if m.JitsiAppID != "" && len(m.JitsiSecret) > 0 {
-			name, email := s.profile(c, user)
-			// Jitsi compares room names in lower case.
-			tok, err := auth.JitsiToken(m.JitsiAppID, m.JitsiSecret, strings.ToLower(id), name, email, m.TokenTTL, time.Now())
+			display, email := s.profile(c, user)
+			tok, err := auth.JitsiToken(m.JitsiAppID, m.JitsiSecret, name, display, email, m.TokenTTL, time.Now())
 			if err != nil {
 				return wrap(http.StatusInternalServerError, "could not sign the meeting token", err)
 			}
 			u += "?jwt=" + url.QueryEscape(tok)
 		}
 		return c.JSON(http.StatusOK, OnlineMeetingEntity{Url: u})
-	case Galene:
-		if m.GaleneURL == "" {
-			return errorf(http.StatusNotImplemented, "no Galene server is configured")
-		}
-		group := m.GaleneURL + "/group/" + url.PathEscape(id) + "/"
-		u := group
-		if len(m.GaleneSecret) > 0 {
-			local := localPart(user)
-			tok, err := auth.GaleneToken(m.GaleneSecret, m.GaleneKeyID, m.Issuer, group, local, m.GalenePermissions, m.TokenTTL, time.Now())
-			if err != nil {
-				return wrap(http.StatusInternalServerError, "could not sign the meeting token", err)
-			}
-			u += "?token=" + url.QueryEscape(tok)
-		}
-		return c.JSON(http.StatusOK, OnlineMeetingEntity{Url: u})
 	}
-	return errorf(http.StatusBadRequest, "the meeting service must be jitsi or galene")
+	group := m.GaleneURL + "/group/" + m.GaleneGroup + "/" + name + "/"
+	u := group
+	if len(m.GaleneSecret) > 0 {
+		tok, err := auth.GaleneToken(m.GaleneSecret, m.GaleneKeyID, m.Issuer, group, localPart(user), m.GalenePermissions, m.TokenTTL, time.Now())
+		if err != nil {
+			return wrap(http.StatusInternalServerError, "could not sign the meeting token", err)
+		}
+		u += "?token=" + url.QueryEscape(tok)
+	}
+	return c.JSON(http.StatusOK, OnlineMeetingEntity{Url: u})
+}
+
+// meetingScope says whose meeting id names for user, as the scope that
+// names it: a room the user is in (its JID on the group chat service, or
+// its name there) is the room's meeting, the same for all its occupants; a
+// room they are not in is 403; anything else names a person (a JID, or a
+// username on this server), whose meeting with the user is the two's
+// alone. Every scope includes the user.
+func (s *Server) meetingScope(c echo.Context, user, id string) (string, error) {
+	sess, err := s.session(c)
+	if err != nil {
+		return "", err
+	}
+	room := strings.ToLower(id)
+	if !strings.Contains(room, "@") {
+		room += "@" + s.cfg.MUCService
+	}
+	if _, in := sess.Rooms()[room]; in {
+		return "room\x00" + room, nil
+	}
+	if strings.Contains(id, "@") && s.onMUCService(id) {
+		return "", errorf(http.StatusForbidden, "the user is not in this room")
+	}
+	peer, err := s.bareContact(id)
+	if err != nil {
+		return "", err
+	}
+	a, b := user, peer
+	if b < a {
+		a, b = b, a
+	}
+	return "pair\x00" + a + "\x00" + b, nil
 }
 
 // profile returns the display name and email address of the user (a bare

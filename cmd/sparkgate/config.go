@@ -213,7 +213,7 @@ var coreOptions = []option{
 		set: str(func(c *config) *string { return &c.PubSubService })},
 	{name: "admin-url", def: "http://127.0.0.1:5280/api", usage: "base URL of ejabberd's admin API (mod_http_api), on a loopback listener of its own (see Operating ejabberd)",
 		set: str(func(c *config) *string { return &c.AdminURL })},
-	{name: "data-dir", def: "./data", usage: "directory for the SQLite store and the generated keys (JWT, VAPID, TOTP encryption)",
+	{name: "data-dir", def: "./data", usage: "directory for the SQLite store and the generated keys (JWT, VAPID, TOTP encryption, meeting names)",
 		set: str(func(c *config) *string { return &c.DataDir })},
 	{name: "store", def: "", usage: "where the store lives: empty or sqlite for a SQLite file in data-dir; a postgres:// URL for a PostgreSQL database that several gateways may share (login limits, lockouts, used TOTP codes and revocations then hold on all of them; they also need the same keys in data-dir)",
 		secret: true, set: storeSpec},

@@ -22,6 +22,7 @@ type collabSettings struct {
 	JitsiSecret      string
 	JitsiSecretFile  string
 	GaleneURL        string
+	GaleneGroup      string
 	GaleneKeyID      string
 	GaleneSecret     string
 	GaleneSecretFile string
@@ -45,6 +46,8 @@ var collabOptions = []option{
 		set: str(func(c *config) *string { return &c.Collab.JitsiSecretFile })},
 	{name: "galene-url", def: "", usage: "base URL of a Galene server for GET /meet/galene/{id} (empty: galene answers 501)",
 		set: str(func(c *config) *string { return &c.Collab.GaleneURL })},
+	{name: "galene-group", def: "sparkgate", usage: "the Galene group whose subgroups the meetings are; it must allow subgroups (\"allow-subgroups\": true)",
+		set: str(func(c *config) *string { return &c.Collab.GaleneGroup })},
 	{name: "galene-key-id", def: "", usage: "kid of the Galene group key (an oct HS256 key in the group's authKeys)",
 		set: str(func(c *config) *string { return &c.Collab.GaleneKeyID })},
 	{name: "galene-secret", def: "", usage: "Galene group key (HS256) that signs meeting tokens; prefer galene-secret-file", secret: true,
@@ -85,11 +88,15 @@ func wireCollab(ctx context.Context, c *config, st *store.SQLite, keys *auth.Key
 			JitsiAppID:   s.JitsiAppID,
 			JitsiSecret:  jitsiSecret,
 			GaleneURL:    s.GaleneURL,
+			GaleneGroup:  s.GaleneGroup,
 			GaleneSecret: galeneSecret,
 			GaleneKeyID:  s.GaleneKeyID,
 			TokenTTL:     s.MeetingTokenTTL,
 			Issuer:       c.PublicURL,
 		},
+	}
+	if keys != nil { // the meetings' names, the same on every node with these keys
+		gc.Collab.Meetings.Names = keys.MeetingName
 	}
 	if st != nil {
 		gc.Collab.Bookmarks = st

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/gateway"
 )
 
@@ -48,5 +49,31 @@ func TestWireCollab(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWireCollabMeetingNames: the meetings are named with the key kept in
+// the data directory, so every node with the same keys names a meeting
+// alike, and a restart keeps the names.
+func TestWireCollabMeetingNames(t *testing.T) {
+	dir := t.TempDir()
+	keys, err := auth.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gc gateway.Config
+	if err := wireCollab(t.Context(), &config{}, nil, keys, &gc); err != nil {
+		t.Fatal(err)
+	}
+	names := gc.Collab.Meetings.Names
+	if names == nil {
+		t.Fatal("no meeting names wired")
+	}
+	again, err := auth.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names("room\x00team@conference.example.org"), again.MeetingName("room\x00team@conference.example.org"); got != want {
+		t.Errorf("meeting name %q after a restart %q: want the same", got, want)
 	}
 }

@@ -378,19 +378,24 @@ export async function upload(file) {
   await send(slot.getUrl, c, { url: slot.getUrl, desc: file.name });
 }
 
-// meeting asks the gateway for a meeting link, opens it and shares it.
+// meeting asks the gateway for the conversation's meeting (the person's
+// address, or the room's: the gateway names the meeting of the two, or of
+// the room's occupants, the same for each of them), opens it and shares its
+// link without the token, which is this user's own: the others press
+// Meeting in the same conversation to join with theirs.
 export async function meeting() {
   const c = activeConv();
   if (!c) return;
   const listed = model.config && model.config.meetingServices;
   const services = listed && listed.length ? listed : ['jitsi', 'galene'];
-  const id = (local(c.jid) + '-' + (c.kind === 'chat' ? local(model.jid) : 'room')).replace(/[^A-Za-z0-9_.-]/g, '-');
   let lastErr;
   for (const svc of services) {
     try {
-      const res = await call('GET', `/meet/${seg(svc)}/${seg(id)}`, { feature: 'meet' });
+      const res = await call('GET', `/meet/${seg(svc)}/${seg(c.jid)}`, { feature: 'meet' });
       window.open(res.url, '_blank', 'noopener,noreferrer');
-      await send(`Join the meeting: ${res.url}`);
+      const shared = new URL(res.url);
+      shared.search = '';
+      await send(`Join the meeting: ${shared.href} (press Meeting in this conversation to join)`);
       return;
     } catch (e) { lastErr = e; }
   }

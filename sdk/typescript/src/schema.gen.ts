@@ -1657,10 +1657,19 @@ export interface paths {
         };
         /**
          * Get an online meeting URL
-         * @description The URL to join (and share) an online meeting for `id` (a room, group or person). Built
+         * @description The URL to join an online meeting for `id` (a room, group or person). Built
          *     from the configured base URL of the service; when the service is configured with a
          *     secret, the URL carries a signed token (a Jitsi JWT with room, user name and email and an
-         *     expiry; the Galene token likewise). Any service other than `jitsi` or `galene` is `400`.
+         *     expiry; the Galene token likewise), which is the caller's own: share the URL without it.
+         *     Any service other than `jitsi` or `galene` is `400`.
+         *
+         *     sparkgate: every meeting includes the caller. `id` naming a room the user is in (its JID on
+         *     the group chat service, or its name there) is the room's meeting, the same for all its
+         *     occupants; a room's JID the user is not in is `403`; any other `id` names a person (a JID,
+         *     or a username on this server), and the meeting is the user's with that person, the same
+         *     whichever of the two asks. The meeting's name on the service is derived from that scope
+         *     with a key kept by the gateway (26 lower case letters and digits), so it cannot be guessed;
+         *     on Galene it is a subgroup of the configured group (`-galene-group`).
          */
         get: operations["getMeetingURL"];
         put?: never;
@@ -6392,7 +6401,7 @@ export interface operations {
             path: {
                 /** @description The meeting service. */
                 service: "jitsi" | "galene";
-                /** @description The meeting room, group or identity. */
+                /** @description The meeting's room (JID or name) or person (JID or username). */
                 id: string;
             };
             cookie?: never;
