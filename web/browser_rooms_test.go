@@ -17,7 +17,7 @@ import (
 // room directory's occupant counts.
 
 // threeSignedIn makes alice, bob and carol, each signed in on a page of
-// one browser (sized as v, when given); it skips when the gateway has no
+// one browser (sized as v, when given); it fails when the gateway has no
 // rooms.
 func threeSignedIn(t *testing.T, e *gatewayenv.Env, v *viewport) (alice, bob, carol user) {
 	t.Helper()
@@ -310,7 +310,7 @@ func roomModerationJourney(t *testing.T, e *gatewayenv.Env, _ *browsertest.Brows
 }
 
 // twoForRooms starts a gateway and a browser for two new people; it
-// skips when the gateway has no rooms.
+// fails when the gateway has no rooms.
 func twoForRooms(t *testing.T) (*gatewayenv.Env, *browsertest.Browser, ejabberdtest.User, ejabberdtest.User) {
 	t.Helper()
 	e := gatewayenv.Start(t, nil)
