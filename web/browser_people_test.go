@@ -301,6 +301,8 @@ func TestBrowserAccountMenu(t *testing.T) {
 		}
 		pb.Axe(t, "account menu")
 		pb.Screenshot(t, filepath.Join(t.ArtifactDir(), "menu-"+v.name+".png"))
+		appTop := `Math.round(document.querySelector(".app").getBoundingClientRect().top)`
+		topBefore := browsertest.MustEval[int](t, pb, appTop)
 		pb.Do(t,
 			chromedp.Click(chromedp.ID("status-dnd")),
 			chromedp.SetValue(chromedp.ID("status-text"), "in a meeting"),
@@ -308,6 +310,11 @@ func TestBrowserAccountMenu(t *testing.T) {
 		)
 		pb.Wait(t, `document.getElementById("menu").hidden && document.activeElement.id === "menu-toggle"`)
 		pb.Wait(t, `document.getElementById("me-show").classList.contains("dnd") && document.getElementById("me-status").textContent.includes("in a meeting")`)
+		// The notice floats: the page under it does not move.
+		pb.Wait(t, `!document.getElementById("notice").hidden && document.getElementById("notice").textContent === "Your status is set."`)
+		if top := browsertest.MustEval[int](t, pb, appTop); top != topBefore {
+			t.Errorf("the page moved from %d to %d px when the notice showed", topBefore, top)
+		}
 		pa.Wait(t, `!!document.querySelector(`+js(contactButton(bob.JID)+" .dot.dnd")+`)`)
 		pa.Wait(t, `document.getElementById("conv-presence").textContent.includes("in a meeting")`)
 		// Bob signs in on another device (its storage empty): his status
@@ -337,6 +344,10 @@ func TestBrowserAccountMenu(t *testing.T) {
 		pb.Do(t, chromedp.Click(chromedp.ID("menu-settings")))
 		pb.Wait(t, `document.getElementById("settings").open && document.getElementById("menu").hidden`)
 		pb.Axe(t, "settings")
+		// A notice while Settings is open is shown in it, over its backdrop.
+		pb.Do(t, chromedp.Click(chromedp.CSS(`#presence-form button[type="submit"]`)))
+		pb.Wait(t, `(n => !n.hidden && n.textContent === "Presence updated." && !!n.closest("dialog[open]") &&
+			(r => n.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)))(n.getBoundingClientRect()))(document.getElementById("notice"))`)
 		pb.Do(t, chromedp.SetUploadFiles(chromedp.ID("avatar-input"), []string{writePNG(t, "me.png")}))
 		pb.Wait(t, textOf("avatar-state")+` === "Your picture is set. Your contacts see it."`)
 		picture := func(sel string) string {

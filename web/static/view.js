@@ -1073,8 +1073,15 @@ export function applyFeatures() {
 }
 
 let noticeTimer = 0;
+
+// notice says text in #notice for 8 s ('' hides it): a toast over the
+// page, which moves nothing, or inside the open modal dialog.
 export function notice(text) {
   const n = $('notice');
+  // Shown over everything: in the modal dialog that is open (the rest of
+  // the page is under its backdrop and inert), else in the page.
+  const host = document.querySelector('dialog[open]') || document.body;
+  if (text && n.parentElement !== host) host.append(n);
   n.textContent = text;
   n.hidden = !text;
   clearTimeout(noticeTimer);
