@@ -516,6 +516,42 @@ func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 	if !browsertest.MustEval[bool](t, p, kept("localStorage")+` !== "" && `+kept("sessionStorage")+` === ""`) {
 		t.Error("the code step did not carry stay signed in: the refresh token is not in localStorage")
 	}
+
+	// Turned off in Settings with the password and a code (one not used
+	// yet: the enrolment's and the sign-in's were), the app is no longer
+	// asked for.
+	openSettings(t, p)
+	p.Do(t, chromedp.Click(chromedp.CSS("#totp-remove summary")))
+	p.Wait(t, `document.getElementById("totp-remove").open`)
+	off := false
+	for _, skew := range []time.Duration{-30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
+		code, err := totp.GenerateCode(secret, time.Now().Add(skew))
+		if err != nil {
+			t.Fatal(err)
+		}
+		browsertest.MustEval[bool](t, p, `(document.getElementById("totp-state").textContent = "", true)`)
+		p.Do(t,
+			chromedp.SetValue(chromedp.ID("totp-remove-password"), u.Password),
+			chromedp.SetValue(chromedp.ID("totp-remove-code"), code),
+			chromedp.Click(chromedp.CSS("#totp-remove-form button[type=submit]")),
+		)
+		p.Wait(t, `document.getElementById("totp-state").textContent !== ""`)
+		if off = strings.HasPrefix(browsertest.MustEval[string](t, p, `document.getElementById("totp-state").textContent`), "The authenticator app is off"); off {
+			break
+		}
+	}
+	if !off {
+		t.Fatalf("turning the app off says %q", browsertest.MustEval[string](t, p, `document.getElementById("totp-state").textContent`))
+	}
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+	signOut(t, p)
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
+		chromedp.SetValue(chromedp.ID("login-password"), u.Password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("totp-form").hidden`)
 }
 
 // wrongCode is a six-digit code that secret's authenticator does not

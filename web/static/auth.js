@@ -46,6 +46,12 @@ export async function totpEnrol(username, password) {
   return call('POST', `/totp/register/${seg(username)}`, { body: password, feature: 'totp' });
 }
 
+// totpRemove turns the user's TOTP off: a current code and the password
+// (DELETE /totp/{code}), with a token from a sign-in that passed it.
+export async function totpRemove(code, password) {
+  return call('DELETE', `/totp/${seg(code)}`, { body: password, feature: 'totp' });
+}
+
 export function passkeysSupported() {
   return typeof window.PublicKeyCredential === 'function' &&
     typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function' &&

@@ -722,6 +722,20 @@ function wireSettings() {
       $('totp-state').textContent = 'The authenticator app is set up. Sign-ins now ask for a code.';
     } catch (err) { $('totp-state').textContent = explain(err, 'totp'); }
   });
+  $('totp-remove-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    $('totp-state').textContent = '';
+    try {
+      await auth.totpRemove($('totp-remove-code').value.trim(), $('totp-remove-password').value);
+      $('totp-remove-password').value = '';
+      $('totp-remove-code').value = '';
+      $('totp-remove').open = false;
+      $('totp-state').textContent = 'The authenticator app is off. Sign-ins ask for your password only.';
+    } catch (err) {
+      $('totp-state').textContent = err instanceof ApiError && err.status === 404
+        ? 'No authenticator app is set up for this account.' : explain(err, 'totp');
+    }
+  });
   $('passkey-add-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     $('passkey-state').textContent = '';
