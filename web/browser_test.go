@@ -1231,6 +1231,11 @@ func signInErrors(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v vie
 
 	expect("wrong password", attempt(wrong.Name, "not the password", "login-submit"),
 		regexp.MustCompile(`^Wrong username or password\.$`))
+	// The button pressed has the focus again (disabled while busy, it had
+	// lost it to the page).
+	if id := browsertest.MustEval[string](t, p, `document.activeElement ? document.activeElement.id : ""`); id != "login-submit" {
+		t.Errorf("after a failed sign-in the focus is on %q, want the sign-in button", id)
+	}
 	expect("no passkey", attempt(wrong.Name, "", "login-passkey"),
 		regexp.MustCompile(`^This user has no passkey`))
 	expect("a username with a space, signing in", attempt("Jane "+v.name, "whatever it is", "login-submit"),

@@ -206,8 +206,16 @@ function busy(button, fn) {
   return async (e) => {
     if (e) e.preventDefault();
     if (button.disabled) return;
+    // A disabled button loses the focus to the page: a keyboard or screen
+    // reader user pressing it was left at the top after a failed sign-in.
+    // It gets the focus back if nothing else took it meanwhile.
+    const had = document.activeElement === button;
     button.disabled = true;
-    try { await fn(e); } finally { button.disabled = false; }
+    try { await fn(e); } finally {
+      button.disabled = false;
+      if (had && button.isConnected && button.getClientRects().length &&
+        (document.activeElement === document.body || document.activeElement === null)) button.focus();
+    }
   };
 }
 
