@@ -75,7 +75,7 @@ func runModuleChecks(t *testing.T, script, body string, atLeast int, routes ...f
 // waiting for its message, the archive's folded copy, the cache; in a
 // room, who may change what and by which id).
 func TestBrowserState(t *testing.T) {
-	runModuleChecks(t, "state_test.js", "", 74)
+	runModuleChecks(t, "state_test.js", "", 96)
 }
 
 // TestBrowserContactLists runs the checks of contacts.js's lists against
@@ -114,9 +114,10 @@ func TestBrowserErrors(t *testing.T) {
 // older one goes above, and another conversation replaces the list; send states
 // are drawn on the same element and said once, Retry on a failed one; a
 // message's actions, a reply's quote, and a correction, reactions and a
-// retraction drawn in the same element.
+// retraction drawn in the same element; a room message naming the user's
+// nick marked as a mention.
 func TestBrowserView(t *testing.T) {
-	runModuleChecks(t, "view_test.js", viewRegions, 36)
+	runModuleChecks(t, "view_test.js", viewRegions, 42)
 }
 
 // TestBrowserRoomRules runs the checks of rooms.js and roomadmin.js that

@@ -240,6 +240,21 @@ export function setDraft(id, text) {
 }
 
 // lastMessage answers the conversation's newest message, or null.
+// mentions tells whether body names nick as a word of its own, case
+// folded: "hi bob" and "@bob:" mention bob, "bobcat" does not (the
+// gateway's push of a room message that mentions the user decides alike).
+export function mentions(body, nick) {
+  if (!nick || !body) return false;
+  const b = body.toLowerCase(), n = nick.toLowerCase();
+  const word = /[\p{L}\p{N}_]/u;
+  for (let i = b.indexOf(n); i >= 0; i = b.indexOf(n, i + 1)) {
+    const before = i > 0 ? [...b.slice(0, i)].pop() : '';
+    const after = [...b.slice(i + n.length)][0] || '';
+    if (!word.test(before) && !word.test(after)) return true;
+  }
+  return false;
+}
+
 export function lastMessage(c) { return c.messages[c.messages.length - 1] || null; }
 
 // activity is when something last happened in c: its newest message, or

@@ -46,7 +46,7 @@
 import { call, seg, features } from './api.js';
 import { explain } from './errors.js';
 import {
-  model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage, targetOf, reactionCounts, myReactions, editable, reactable,
+  model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage, targetOf, reactionCounts, myReactions, editable, reactable, mentions,
 } from './state.js';
 import { fileOf } from './files.js';
 import { styled } from './styling.js';
@@ -235,6 +235,9 @@ function fillMessage(li, m, c) {
   if (m.id) li.dataset.id = m.id;
   li.dataset.rev = revOf(m, c);
   li.classList.toggle('retracted', Boolean(m.retracted));
+  // A room message that names the user's nick stands out, and says so.
+  const mention = c.kind === 'room' && !m.mine && !m.retracted && mentions(m.body, c.nick);
+  li.classList.toggle('mention', mention);
   delete li.dataset.state;
   const who = document.createElement('span');
   who.className = 'who';
@@ -244,6 +247,12 @@ function fillMessage(li, m, c) {
   time.textContent = fmtTime(m.ts);
   if (m.t) time.title = new Date(m.t).toLocaleString();
   const parts = [who, ' ', time];
+  if (mention) {
+    const said = document.createElement('span');
+    said.className = 'visually-hidden';
+    said.textContent = ', mentions you';
+    parts.push(said);
+  }
   if (m.edited && !m.retracted) {
     const e = document.createElement('span');
     e.className = 'edited';
@@ -295,7 +304,8 @@ function fillMessage(li, m, c) {
 // it answers, and the controls open on it.
 function revOf(m, c) {
   const to = m.replyTo ? targetOf(c, m.replyTo) : null;
-  return `${m.rev || 0}|${to ? `${to.key}.${to.rev || 0}` : ''}|${shown.picking === m.key ? 'p' : ''}|${shown.confirming === m.key ? 'c' : ''}|${m.id ? 'i' : ''}|${m.state === 'pending' || m.state === 'failed' ? 'w' : ''}`;
+  const named = c.kind === 'room' && !m.mine && mentions(m.body, c.nick); // the nick may come after the message
+  return `${m.rev || 0}|${to ? `${to.key}.${to.rev || 0}` : ''}|${shown.picking === m.key ? 'p' : ''}|${shown.confirming === m.key ? 'c' : ''}|${m.id ? 'i' : ''}|${m.state === 'pending' || m.state === 'failed' ? 'w' : ''}|${named ? 'm' : ''}`;
 }
 
 export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];

@@ -278,6 +278,12 @@ async function run() {
   check('our retraction by the stanza-id', [state.modify(rm, { kind: 'retraction', target: 'RO1', from: 'den@conference.example.org/me', mine: true }), o1.retracted], [true, true]);
   rm.joined = false;
   check('out of the room: nothing offered', state.reactable(rm, b1), false);
+
+  // mentions: [body, nick, want], as the gateway's push decides.
+  for (const [body, nick, want] of [
+    ['hi bob', 'bob', true], ['@Bob: look', 'bob', true], ['bobcat', 'bob', false], ['a bob_b', 'bob', false],
+    ['bob.', 'bob', true], ['élodie!', 'Élodie', true], ['xbob bob', 'bob', true], ['', 'bob', false], ['bob', '', false],
+  ]) check(`mentions(${JSON.stringify(body)}, ${nick})`, state.mentions(body, nick), want);
 }
 
 finish(run);

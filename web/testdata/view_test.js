@@ -73,6 +73,16 @@ async function run() {
   state.open(g.id);
   await frame();
   check('groups by sender and time', msgs().map((li) => li.classList.contains('grouped')), [false, true, false, true, false]);
+  // A message that names our nick stands out once the nick is known.
+  state.addMessage(g, { id: 'g6', from: 'team@conference.example.org/ben', nick: 'ben', body: 'over to you, Me!', stamp: at(21) });
+  state.addMessage(g, { id: 'g7', from: 'team@conference.example.org/ben', nick: 'ben', body: 'meet at noon', stamp: at(22) });
+  await frame();
+  check('no nick, no mention', list.querySelectorAll('.mention').length, 0);
+  state.ownNick(g, 'me');
+  state.changed('messages', g);
+  await frame();
+  check('the mention stands out and says so', [...list.querySelectorAll('.mention')].map((li) => [li.querySelector('.body').textContent, li.querySelector('.visually-hidden').textContent]),
+    [['over to you, Me!', ', mentions you']]);
   check('an older day is named by its date', days().length === 1 && days()[0] !== 'Today' && days()[0] !== 'Yesterday', true);
 
   // Send states: drawn on the same element, said once in #msg-announce.
