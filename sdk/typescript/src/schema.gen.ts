@@ -1164,7 +1164,11 @@ export interface paths {
         /**
          * Set the user's presence
          * @description Broadcasts the user's presence from the XMPP session: available, with the optional `show`
-         *     and `status`. Any other `show` value is `400`.
+         *     and `status`. Any other `show` value is `400`. sparkgate: the presence set stays the
+         *     user's on every tab and device (`GET /presence/{own JID}` reads it back); while the user
+         *     has no event stream open and makes no request for the gateway's `-away-after` (5 minutes
+         *     by default), contacts see `xa` with the same `status` (`dnd` and `xa` stay as set), until
+         *     the next stream or request.
          */
         post: operations["setPresence"];
         delete?: never;
