@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sparkgate/sparkgate/internal/browsertest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
@@ -349,4 +350,30 @@ func waitTrue(t *testing.T, p *browsertest.Page, expr string, d time.Duration) b
 		}
 	}
 	return false
+}
+
+// TestBrowserSkipLink: the skip link, first on the page, goes where typing
+// happens: the sign-in form, then (signed in, no conversation open) the
+// "Chat with" box, then the open conversation's message box. It pointed
+// at the message box alone, which is hidden on the first two screens.
+func TestBrowserSkipLink(t *testing.T) {
+	t.Parallel()
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	u, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	p := newPage(t, b, "skip")
+	p.Do(t, chromedp.Navigate(e.URL+"/"))
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+	skipTo := func(want string) {
+		t.Helper()
+		p.Do(t, chromedp.Focus(chromedp.ID("skip")), chromedp.KeyEvent(kb.Enter))
+		p.WaitShowing(t, `document.activeElement && document.activeElement.id === `+js(want), `document.activeElement && document.activeElement.id`)
+	}
+	skipTo("login-user")
+	signIn(t, e, p, u.Name, u.Password)
+	browsertest.MustEval[bool](t, p, `(document.activeElement.blur(), true)`)
+	skipTo("contact-input")
+	openChat(t, p, bob.Name)
+	browsertest.MustEval[bool](t, p, `(document.activeElement.blur(), true)`)
+	skipTo("composer-input")
 }

@@ -803,7 +803,20 @@ async function refreshPasskeys() {
 
 // ---- start -----------------------------------------------------------------------------
 
+// wireSkipLink makes the skip link go where typing happens on this screen:
+// the message box of the open conversation, else the sidebar's "Chat
+// with" box, else the sign-in form (a link to a hidden box went nowhere).
+function wireSkipLink() {
+  $('skip').addEventListener('click', (e) => {
+    const to = ['composer-input', 'contact-input', 'login-user'].map((id) => $(id)).find((el) => el && el.getClientRects().length > 0);
+    if (!to) return;
+    e.preventDefault();
+    to.focus();
+  });
+}
+
 function main() {
+  wireSkipLink();
   wireAuth();
   wireSidebar();
   wireConversation();
