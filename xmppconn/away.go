@@ -47,15 +47,14 @@ func (s *Session) used() {
 }
 
 // seenLocked records a sign of the user at now; when the session showed
-// them away it returns the presence that says they are back, to be written
-// once s.mu is released (writePresence).
-func (s *Session) seenLocked(now time.Time) []byte {
+// them away, it queues the presence that says they are back.
+func (s *Session) seenLocked(now time.Time) {
 	s.lastUse, s.seenAt = now, now
 	if !s.away {
-		return nil
+		return
 	}
 	s.away = false
-	return s.presenceBytesLocked()
+	s.writePresenceLocked()
 }
 
 // idleAway is the janitor's: when the user has shown no sign for after,
@@ -64,54 +63,31 @@ func (s *Session) idleAway(now time.Time, after time.Duration, active func(strin
 	if after < 0 {
 		return
 	}
-	var p []byte
-	if active != nil && active(s.user) {
-		s.mu.Lock()
-		p = s.seenLocked(now)
-		s.mu.Unlock()
-	} else {
-		s.mu.Lock()
-		if !s.away && now.Sub(s.seenAt) > after {
-			s.away = true
-			p = s.presenceBytesLocked()
-			s.m.log.Debug("user away: no stream and no request", "user", s.user, "for", now.Sub(s.seenAt).Round(time.Second))
-		}
-		s.mu.Unlock()
-	}
-	s.writePresence(p)
-}
-
-// presenceBytesLocked encodes the presence the session shows now, or nil
-// when the show would not change (the user's own is dnd or xa).
-func (s *Session) presenceBytesLocked() []byte {
-	if awayShow(s.show, true) == s.show {
-		return nil
-	}
-	b, err := xml.Marshal(s.presenceStanzaLocked())
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// writePresence queues p for the connection's answer writer
-// (autoreply.go), which never blocks the caller: the janitor and the
-// request paths that bring the user back. While the session reconnects
-// there is no connection; the next one sends the session's presence as it
-// stands (presenceStanzaLocked), away or not.
-func (s *Session) writePresence(p []byte) {
-	if p == nil {
-		return
-	}
-	if c := s.current(); c != nil {
-		c.writeAsync(p)
-	}
-}
-
-// Away reports whether the session shows its user away because they had
-// no stream and made no request for ManagerConfig.AwayAfter.
-func (s *Session) Away() bool {
+	here := active != nil && active(s.user)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.away
+	switch {
+	case here:
+		s.seenLocked(now)
+	case !s.away && now.Sub(s.seenAt) > after:
+		s.away = true
+		s.m.log.Debug("user away: no stream and no request", "user", s.user, "for", now.Sub(s.seenAt).Round(time.Second))
+		s.writePresenceLocked()
+	}
+}
+
+// writePresenceLocked queues the presence the session shows now for the
+// connection's answer writer (autoreply.go), which never blocks, when the
+// away changes what it shows (not for a user whose own show is dnd or xa).
+// It queues under s.mu, so that an away and the return after it reach the
+// server in the order they were decided. While the session reconnects
+// there is no connection; the next one sends the presence as it stands
+// (presenceStanzaLocked), away or not.
+func (s *Session) writePresenceLocked() {
+	if awayShow(s.show, true) == s.show || s.conn == nil {
+		return
+	}
+	if b, err := xml.Marshal(s.presenceStanzaLocked()); err == nil {
+		s.conn.writeAsync(b)
+	}
 }

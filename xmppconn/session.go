@@ -223,9 +223,8 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // (away.go).
 func (s *Session) Touch() {
 	s.mu.Lock()
-	p := s.seenLocked(time.Now())
+	s.seenLocked(time.Now())
 	s.mu.Unlock()
-	s.writePresence(p)
 }
 
 // AddToken records a token (by id) that keeps the session alive until exp;
@@ -233,9 +232,8 @@ func (s *Session) Touch() {
 func (s *Session) AddToken(id string, exp time.Time) {
 	s.mu.Lock()
 	s.tokens[id] = exp
-	p := s.seenLocked(time.Now())
+	s.seenLocked(time.Now())
 	s.mu.Unlock()
-	s.writePresence(p)
 }
 
 // RemoveToken forgets a token (logout) and reports how many remain.
