@@ -2,11 +2,14 @@ package web_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/internal/browsertest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
@@ -483,4 +486,39 @@ func TestBrowserRoomPhone(t *testing.T) {
 		t.Error("the directory's room is not within the phone's width")
 	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-directory-phone.png"))
+}
+
+// TestBrowserRoomTyping: in a room, who is typing is shown in the header
+// and gone with their message; typing in the room's message box tells the
+// other occupants (bob's stream gets alice's composing from the room).
+func TestBrowserRoomTyping(t *testing.T) {
+	t.Parallel()
+	e, b, alice, bob := twoForRooms(t)
+	p := pageOn(t, e, b, viewports[0], "alice-typing", alice)
+	room := "typing" + strings.ToLower(alice.Name)
+	enterRoom(t, p, room)
+	tokBob := e.Login(t, bob.Name, bob.Password)
+	if r := e.Do(t, "PUT", rest+"/groupchat/room/"+room+"?nick=ben", tokBob, "", ""); r.Status != 200 {
+		t.Fatalf("bob joins: %d %s", r.Status, r.Body)
+	}
+	roomJID := browsertest.MustEval[string](t, p, `document.querySelector("#rooms button[data-conv^='room:`+room+`@']").dataset.conv.slice(5)`)
+	bobStream := e.OpenConnected(t, tokBob, "")
+	if r := e.Do(t, "POST", rest+"/chat/chatstate/composing/"+url.PathEscape(roomJID), tokBob, "", ""); r.Status != 200 {
+		t.Fatalf("bob types: %d %s", r.Status, r.Body)
+	}
+	p.WaitShowing(t, textOf("typing")+` === "ben is typing…"`, textOf("typing"))
+	if r := e.Do(t, "POST", rest+"/groupchat/room/"+room, tokBob, "text/plain", "done typing"); r.Status != 200 {
+		t.Fatalf("bob writes: %d %s", r.Status, r.Body)
+	}
+	p.WaitShowing(t, textOf("typing")+` === ""`, textOf("typing"))
+
+	p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "hel"))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var cs chatapi.ChatState
+		bobStream.NextNamed(t, chatapi.EventChat, time.Until(deadline), &cs)
+		if cs.Type == chatapi.TypeChatState && strings.HasPrefix(cs.From, roomJID+"/") && cs.State == chatapi.StateComposing {
+			break
+		}
+	}
 }

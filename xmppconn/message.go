@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"strings"
 
 	"github.com/sparkgate/sparkgate/chatapi"
 )
@@ -59,7 +60,9 @@ func (s *Session) keepNew(ctx context.Context, room string, build func(id string
 
 // SendChatState writes an XEP-0085 chat state notification (one of
 // chatapi's State* values) to the JID to. It is not kept: a state that a
-// connection loss drops is stale by the time the next one is up.
+// connection loss drops is stale by the time the next one is up. To a room
+// the session is in it goes as groupchat, which the room passes to every
+// occupant (XEP-0085 section 5.5); to anyone else, as chat.
 func (s *Session) SendChatState(ctx context.Context, to, state string) error {
 	switch state {
 	case chatapi.StateActive, chatapi.StateComposing, chatapi.StatePaused, chatapi.StateInactive, chatapi.StateGone:
@@ -71,8 +74,14 @@ func (s *Session) SendChatState(ctx context.Context, to, state string) error {
 		return err
 	}
 	s.used()
+	typ := "chat"
+	s.mu.Lock()
+	if _, in := s.rooms[strings.ToLower(to)]; in {
+		typ = "groupchat"
+	}
+	s.mu.Unlock()
 	var b bytes.Buffer
-	b.WriteString(`<message type="chat"`)
+	b.WriteString(`<message type="` + typ + `"`)
 	writeAttr(&b, "to", to)
 	b.WriteString(`><`)
 	b.WriteString(state)

@@ -23,6 +23,7 @@ import {
   setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll, unreadMark, modify, myReactions, editable, reactable, roomRef,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
+import { onRoomChatState } from './rooms.js';
 
 export const PAGE = 100;
 
@@ -147,11 +148,11 @@ export function reloadHistory() {
 
 let composing = false, composingAt = 0, pauseTimer = 0;
 
-// typed tells the peer we are composing (at most every 10 s), and that we
-// paused after 4 s without a key.
+// typed tells the peer, or the room's occupants, we are composing (at most
+// every 10 s), and that we paused after 4 s without a key.
 export function typed() {
   const c = activeConv();
-  if (!c || c.kind !== 'chat' || !c.heard || !c.reachable) return;
+  if (!c || (c.kind === 'chat' ? !c.heard || !c.reachable : !c.joined)) return;
   const now = Date.now();
   if (!composing || now - composingAt > 10000) {
     composing = true;
@@ -410,6 +411,8 @@ export async function meeting() {
 
 // onChat takes a chatapi.chat event: a message, or a chat state.
 export function onChat(d) {
+  // An occupant typing in a room (rooms.js).
+  if (d.type === 'chatstate' && isRoom(d.from) && resourceOf(d.from)) { onRoomChatState(d); return; }
   // A room writes to us only to invite us (the invitation is its own
   // chatapi.muc event, just before); it is no contact.
   if (isRoom(d.from)) return;

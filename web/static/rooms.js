@@ -197,6 +197,7 @@ export function onMUC(d) {
   const nick = resourceOf(d.from);
   const c = roomOfEvent(bare(d.from));
   const mine = nick === c.nick;
+  if (!d.stamp) stopTyping(c, nick); // their message ends their typing
   // The room's reflection of what this tab sent: that message is sent.
   if (mine && !d.stamp && reflected(c, d)) return;
   addMessage(c, {
@@ -255,6 +256,35 @@ export function removedWhy(d, room) {
   if (codes.includes('307')) return `You were removed from the room ${room} by a moderator.${why}`;
   if (codes.includes('321')) return `You are no longer a member of the room ${room}, so you left it.${why}`;
   return '';
+}
+
+// TYPING_MS is how long an occupant's "composing" lasts without another:
+// a client that left without saying "paused" is not typing for ever.
+const TYPING_MS = 30000;
+
+// onRoomChatState takes an occupant's chat state (chatapi.chat of type
+// chatstate from room/nick): who is typing in the room, for its header
+// (c.typers: nick -> the timer that forgets them). Our own, which the
+// room echoes back, is left out.
+export function onRoomChatState(d) {
+  const c = model.convs.get(`room:${bare(d.from)}`);
+  const nick = resourceOf(d.from);
+  if (!c || !nick || nick === c.nick) return;
+  if (d.state !== 'composing') {
+    stopTyping(c, nick);
+    return;
+  }
+  if (!c.typers) c.typers = new Map();
+  clearTimeout(c.typers.get(nick));
+  c.typers.set(nick, setTimeout(() => stopTyping(c, nick), TYPING_MS));
+  changed('header', c);
+}
+
+function stopTyping(c, nick) {
+  if (!c.typers || !c.typers.has(nick)) return;
+  clearTimeout(c.typers.get(nick));
+  c.typers.delete(nick);
+  changed('header', c);
 }
 
 // onOccupant takes the chatapi.presence of an address on the MUC service;

@@ -913,6 +913,15 @@ function renderDirectory() {
 
 // ---- the open conversation's header and occupants ---------------------------------
 
+// typersWords says who is typing in the room c (rooms.js c.typers).
+function typersWords(c) {
+  const nicks = c.typers ? [...c.typers.keys()].sort() : [];
+  if (!nicks.length) return '';
+  if (nicks.length === 1) return `${nicks[0]} is typing…`;
+  if (nicks.length === 2) return `${nicks[0]} and ${nicks[1]} are typing…`;
+  return 'Several people are typing…';
+}
+
 function renderHeader() {
   const c = activeConv();
   $('conv-title').textContent = c ? c.title : 'No conversation';
@@ -922,7 +931,7 @@ function renderHeader() {
   $('conv-presence').textContent = c && c.kind === 'chat'
     ? (!c.inRoster ? 'Not in your contacts' : (sharingWords(c) || (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : '')))
     : (c && c.kind === 'room' ? `${c.occupants.size} in the room` : '');
-  $('typing').textContent = c && c.typing ? `${c.title} is typing…` : '';
+  $('typing').textContent = !c ? '' : (c.kind === 'room' ? typersWords(c) : (c.typing ? `${c.title} is typing…` : ''));
   const isRoom = Boolean(c && c.kind === 'room');
   $('occupants-toggle').hidden = !isRoom;
   $('room-leave').hidden = !isRoom;

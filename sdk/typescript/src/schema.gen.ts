@@ -627,7 +627,10 @@ export interface paths {
         put?: never;
         /**
          * Send a chat state
-         * @description Sends a chat state notification (XEP-0085) to `to` (bare or full JID, or a username). Any state outside the enum is `400`.
+         * @description Sends a chat state notification (XEP-0085) to `to` (bare or full JID, or a username). Any
+         *     state outside the enum is `400`. sparkgate: to a room the user is in (its bare JID) it goes
+         *     as a groupchat message, which the room passes to every occupant; they get it as
+         *     `chatapi.chat` of type `chatstate` from `room/nick`.
          */
         post: operations["postChatState"];
         delete?: never;

@@ -1,0 +1,42 @@
+package gateway_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+)
+
+// TestIntegrationRoomTyping: a chat state sent to a room the user is in
+// goes as groupchat (XEP-0085 section 5.5), and ejabberd passes it to the
+// other occupants: b's stream gets a's composing from the room, as
+// room/nick. Sent as chat (before), the room answered an error and no
+// occupant heard it.
+func TestIntegrationRoomTyping(t *testing.T) {
+	t.Parallel()
+	e := newGateway(t, nil)
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+	room := "typing" + strings.ToLower(a.Name[1:9])
+	roomJID := room + "@" + ejabberdtest.Shared(t).MUCService()
+	for _, j := range []struct{ tok, nick string }{{ta, "ann"}, {tb, "ben"}} {
+		if r := e.Do(t, "PUT", api+"/groupchat/room/"+room+"?nick="+j.nick, j.tok, "", ""); r.Status != 200 {
+			t.Fatalf("join: %d %s", r.Status, r.Body)
+		}
+	}
+	stream := e.OpenConnected(t, tb, "")
+	if r := e.Do(t, "POST", api+"/chat/chatstate/composing/"+url.PathEscape(roomJID), ta, "", ""); r.Status != 200 {
+		t.Fatalf("chat state to the room: %d %s", r.Status, r.Body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var cs chatapi.ChatState
+		stream.NextNamed(t, chatapi.EventChat, time.Until(deadline), &cs)
+		if cs.Type == chatapi.TypeChatState && cs.From == roomJID+"/ann" && cs.State == chatapi.StateComposing {
+			break
+		}
+	}
+}
