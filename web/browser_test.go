@@ -994,6 +994,13 @@ func accountJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 		chromedp.SetValue(chromedp.ID("login-password"), password),
 		chromedp.Click(chromedp.ID("register-submit")),
 	)
+	// Create account asks for the password again, as a new password.
+	p.Wait(t, `!document.getElementById("register-more").hidden && document.activeElement.id === "login-password2" &&
+		document.getElementById("login-password").autocomplete === "new-password" && document.getElementById("auth-title").textContent === "Create an account"`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-password2"), password),
+		chromedp.Click(chromedp.ID("register-submit")),
+	)
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
 	if bad := browsertest.MustEval[[]string](t, p, a11yAudit); len(bad) > 0 {
 		t.Errorf("chat screen: %v", bad)
@@ -1215,6 +1222,15 @@ func signInErrors(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v vie
 		browsertest.MustEval[bool](t, p, `(document.getElementById("auth-error").textContent = "",
 			document.getElementById("login-user").value = `+js(name)+`,
 			document.getElementById("login-password").value = `+js(password)+`, true)`)
+		if button == "register-submit" {
+			// The first press makes the form a registration; the password
+			// goes in twice.
+			if browsertest.MustEval[bool](t, p, `document.getElementById("register-more").hidden`) {
+				p.Do(t, chromedp.Click(chromedp.ID(button)))
+				p.Wait(t, `!document.getElementById("register-more").hidden`)
+			}
+			browsertest.MustEval[bool](t, p, `(document.getElementById("login-password2").value = `+js(password)+`, true)`)
+		}
 		p.Do(t, chromedp.Click(chromedp.ID(button)))
 		p.Wait(t, `document.getElementById("auth-error").textContent !== ""`)
 		return browsertest.MustEval[string](t, p, `document.getElementById("auth-error").textContent`)
@@ -1246,6 +1262,14 @@ func signInErrors(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v vie
 		regexp.MustCompile(`^Choose a longer password: at least 8 characters\.$`))
 	expect("a taken name", attempt(wrong.Name, "a long enough password", "register-submit"),
 		regexp.MustCompile(`^That username is taken\.`))
+	// Two passwords that differ are said so, before any request.
+	browsertest.MustEval[bool](t, p, `(document.getElementById("auth-error").textContent = "",
+		document.getElementById("login-password").value = "one long password",
+		document.getElementById("login-password2").value = "another long password", true)`)
+	p.Do(t, chromedp.Click(chromedp.ID("register-submit")))
+	p.Wait(t, `document.getElementById("auth-error").textContent !== ""`)
+	expect("passwords that differ", browsertest.MustEval[string](t, p, `document.getElementById("auth-error").textContent`),
+		regexp.MustCompile(`^The two passwords differ`))
 
 	// Two failed logins lock the account out from this address.
 	for range 2 {

@@ -266,10 +266,38 @@ function wireAuth() {
       $('totp-code').focus();
       return true;
     })));
-  $('register-submit').addEventListener('click', busy($('register-submit'), signInBy(
-    () => (!user() || !pass() ? 'Choose a username and a password.' : ''),
+  // Create account first turns the form into a registration: the password
+  // is a new one (a password manager offers to make one) and is typed
+  // twice; pressed again, it registers. Sign in turns it back.
+  const creating = (on) => {
+    $('register-more').hidden = !on;
+    $('login-password').autocomplete = on ? 'new-password' : 'current-password';
+    $('auth-title').textContent = on ? 'Create an account' : 'Sign in';
+    if (!on) $('login-password2').value = '';
+  };
+  const register = signInBy(
+    () => (!user() || !pass() ? 'Choose a username and a password.'
+      : (pass() !== $('login-password2').value ? 'The two passwords differ: type the same one twice.' : '')),
     () => auth.register(user(), pass(), remember()),
-    'register')));
+    'register');
+  $('register-submit').addEventListener('click', busy($('register-submit'), async () => {
+    if ($('register-more').hidden) {
+      error('');
+      creating(true);
+      $(user() && pass() ? 'login-password2' : (user() ? 'login-password' : 'login-user')).focus();
+      return;
+    }
+    await register();
+  }));
+  $('login-submit').addEventListener('click', () => creating(false));
+  // Enter in the form registers while it is a registration (capture: before
+  // the sign-in's own submit handler).
+  $('login-form').addEventListener('submit', (e) => {
+    if ($('register-more').hidden) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    $('register-submit').click();
+  }, true);
   $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
     () => (!user() ? 'Enter your username first.' : ''),
     () => auth.passkeyLogin(user(), remember()),
