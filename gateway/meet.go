@@ -89,7 +89,7 @@ func (s *Server) meetingScope(c echo.Context, user, id string) (string, error) {
 	if !strings.Contains(room, "@") {
 		room += "@" + s.cfg.MUCService
 	}
-	if _, in := sess.Rooms()[room]; in {
+	if sess.RoomNick(room) != "" {
 		return "room\x00" + room, nil
 	}
 	if strings.Contains(id, "@") && s.onMUCService(id) {

@@ -75,11 +75,9 @@ func (s *Session) SendChatState(ctx context.Context, to, state string) error {
 	}
 	s.used()
 	typ := "chat"
-	s.mu.Lock()
-	if _, in := s.rooms[strings.ToLower(to)]; in {
+	if s.RoomNick(strings.ToLower(to)) != "" { // a room the session is in
 		typ = "groupchat"
 	}
-	s.mu.Unlock()
 	var b bytes.Buffer
 	b.WriteString(`<message type="` + typ + `"`)
 	writeAttr(&b, "to", to)
