@@ -89,6 +89,10 @@ type ChatState struct {
 
 	// Thread is the conversation thread, when the message names one.
 	Thread string `json:"thread,omitempty"`
+	// Room is true for an occupant's state in a room (it came as
+	// groupchat, from room/nick); a private conversation's state from
+	// room/nick has it false.
+	Room bool `json:"room,omitempty"`
 }
 
 // EventName returns "chatapi.chat".

@@ -241,14 +241,23 @@ func conversationID(self, peer string) int64 {
 
 // conversations groups a folded archive page by peer (a room for room
 // archives), keeping the archive's order within each and ordering the
-// conversations by their first message or update.
-func groupConversations(self string, page xmppconn.FoldedPage, room bool) []Conversation {
+// conversations by their first message or update. In the user's own
+// archive, private messages with a room's occupant (a peer on
+// mucService) are a conversation with room/nick, one per nick.
+func groupConversations(self string, page xmppconn.FoldedPage, room bool, mucService string) []Conversation {
 	var order []string
 	byPeer := make(map[string]*Conversation)
 	conv := func(st *xmppconn.Stanza) (*Conversation, int64) {
-		peer := strings.ToLower(bareJID(st.From))
+		addr := st.From
+		peer := strings.ToLower(bareJID(addr))
 		if !room && (peer == self || st.From == "") {
-			peer = strings.ToLower(bareJID(st.To))
+			addr = st.To
+			peer = strings.ToLower(bareJID(addr))
+		}
+		if _, domain, _ := strings.Cut(peer, "@"); !room && mucService != "" && domain == mucService {
+			if _, nick, ok := strings.Cut(addr, "/"); ok && nick != "" {
+				peer += "/" + nick
+			}
 		}
 		id := conversationID(self, peer)
 		if cv := byPeer[peer]; cv != nil {
@@ -333,7 +342,7 @@ func (s *Server) GetChatMessages(c echo.Context, params GetChatMessagesParams) e
 		return err
 	}
 	if params.To != nil && *params.To != "" {
-		peer, err := s.bareContact(*params.To)
+		peer, err := s.chatContact(*params.To)
 		if err != nil {
 			return err
 		}
@@ -348,7 +357,7 @@ func (s *Server) GetChatMessages(c echo.Context, params GetChatMessagesParams) e
 	if err != nil {
 		return err
 	}
-	out := Conversations{Conversations: groupConversations(sess.User(), page, false), Complete: ptr(fin.Complete)}
+	out := Conversations{Conversations: groupConversations(sess.User(), page, false, s.cfg.MUCService), Complete: ptr(fin.Complete)}
 	if fin.First != "" {
 		out.First = ptr(fin.First)
 	}
@@ -410,7 +419,7 @@ func (s *Server) GetGroupChatMessages(c echo.Context, params GetGroupChatMessage
 		if err != nil {
 			return err
 		}
-		out.Conversations = append(out.Conversations, groupConversations(sess.User(), page, true)...)
+		out.Conversations = append(out.Conversations, groupConversations(sess.User(), page, true, "")...)
 		if !fin.Complete {
 			out.Complete = ptr(false)
 		}

@@ -97,14 +97,15 @@ func (s *Server) PostDisplayed(c echo.Context, to To, params PostDisplayedParams
 	}
 	// A room gets no marker (every occupant would receive it); only the
 	// user's read state changes (unread.go).
-	room := s.onMUCService(jid)
+	// An occupant's private conversation (room/nick) gets its marker.
+	room := s.isRoomAddress(jid)
 	if !room {
 		if err := sess.SendDisplayed(c.Request().Context(), jid, params.Id); err != nil {
 			return err
 		}
 	}
 	if s.msg.unread != nil {
-		if err := s.msg.unread.Read(c.Request().Context(), claimsOf(c).Subject, bareJID(jid), room, params.Id); err != nil {
+		if err := s.msg.unread.Read(c.Request().Context(), claimsOf(c).Subject, s.chatPeer(jid), room, params.Id); err != nil {
 			return err
 		}
 	}

@@ -105,7 +105,7 @@ func TestGroupConversations(t *testing.T) {
 		withIDs(archived("3", "Bob@X/r", "me@x", "hi back", t0.Add(2*time.Minute)), "m3", "o3"),
 		archived("4", "bob@x/r", "me@x", "", t0.Add(3*time.Minute)), // a chat state: no body
 	}
-	got := groupConversations("me@x", xmppconn.FoldArchive("me@x", res, nil), false)
+	got := groupConversations("me@x", xmppconn.FoldArchive("me@x", res, nil), false, "conf.x")
 	if len(got) != 2 {
 		t.Fatalf("%d conversations, want 2: %+v", len(got), got)
 	}
@@ -126,7 +126,7 @@ func TestGroupConversations(t *testing.T) {
 	if m := (*carol.Messages)[0]; m.Id != nil || m.OriginId != nil {
 		t.Fatalf("a message without ids has id %v, origin-id %v; want none", m.Id, m.OriginId)
 	}
-	room := groupConversations("me@x", xmppconn.FoldArchive("me@x", []*xmppconn.MAMResult{archived("9", "lobby@conf.x/bob", "", "hello all", t0)}, nil), true)
+	room := groupConversations("me@x", xmppconn.FoldArchive("me@x", []*xmppconn.MAMResult{archived("9", "lobby@conf.x/bob", "", "hello all", t0)}, nil), true, "")
 	if len(room) != 1 || *room[0].ChatRoom != "lobby@conf.x" || !*(*room[0].Messages)[0].RoomEvent {
 		t.Fatalf("room conversation %+v", room)
 	}
@@ -169,7 +169,7 @@ func TestGroupConversationsFolded(t *testing.T) {
 		withIDs(modify(archived("6", "bob@x/r", "me@x", "older fixed", at(5)), "correction", "m0"), "c0", ""),
 		modify(archived("7", "me@x/web", "bob@x", "", at(6)), "reactions", "m0"),
 	}
-	got := groupConversations("me@x", xmppconn.FoldArchive("me@x", res, nil), false)
+	got := groupConversations("me@x", xmppconn.FoldArchive("me@x", res, nil), false, "conf.x")
 	if len(got) != 1 || *got[0].MessageCount != 2 {
 		t.Fatalf("conversations %+v", got)
 	}

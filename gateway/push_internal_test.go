@@ -30,7 +30,7 @@ func TestOfflineNotification(t *testing.T) {
 		{"no-body", chatapi.Chat{Type: "chat", From: "alice@x"}, false, "", "", "", ""},
 		{"delayed", chatapi.Chat{Type: "chat", From: "alice@x", Body: "old", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
 		{"from-a-room", chatapi.Chat{Type: "normal", From: "room@conference.x", Body: "alice invites you to the room"}, false, "", "", "", ""},
-		{"room-private-message", chatapi.Chat{Type: "chat", From: "room@conference.x/alice", Body: "psst"}, true, "chat", "room@conference.x/alice", "room@conference.x/alice", "chat room@conference.x/alice"},
+		{"room-private-message", chatapi.Chat{Type: "chat", From: "room@conference.x/alice", Body: "psst"}, true, "chat", "room@conference.x/alice", "alice in room (private)", "chat room@conference.x/alice"},
 		{"headline", chatapi.Chat{Type: "headline", From: "x", Body: "news"}, false, "", "", "", ""},
 		{"chat-state", chatapi.ChatState{Type: "chatstate", From: "alice@x", State: "composing"}, false, "", "", "", ""},
 		{"mention", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "hey bob, look"}, true, "groupchat", "room@conference.x", "alice in room", "muc room@conference.x"},

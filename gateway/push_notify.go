@@ -165,14 +165,17 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 		// A message from a room itself (a mediated invitation's text, a
 		// decline, a notice) is not a conversation; the invitation has
 		// its own event.
+		subject := from
 		if _, domain, _ := strings.Cut(from, "@"); mucService != "" && domain == strings.ToLower(mucService) {
 			if resource == "" {
 				return NotificationEntity{}, pushData{}, "", false
 			}
-			// A private message in a room: the reply goes to the occupant.
+			// A private message in a room: the reply goes to the occupant,
+			// who is known by their nick there.
+			subject = resource + " in " + localPart(from) + " (private)"
 			from += "/" + resource
 		}
-		n := NotificationEntity{Subject: ptr(from), Body: ptr(cutBody(v.Body)), Actions: replyActions()}
+		n := NotificationEntity{Subject: ptr(subject), Body: ptr(cutBody(v.Body)), Actions: replyActions()}
 		return n, pushData{Type: pushChat, From: from}, "chat " + from, true
 	case chatapi.GroupChat:
 		if v.Body == "" || v.Stamp != "" {

@@ -18,15 +18,7 @@ import (
 func TestIntegrationRoomTyping(t *testing.T) {
 	t.Parallel()
 	e := newGateway(t, nil)
-	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
-	ta, tb := e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
-	room := "typing" + strings.ToLower(a.Name[1:9])
-	roomJID := room + "@" + ejabberdtest.Shared(t).MUCService()
-	for _, j := range []struct{ tok, nick string }{{ta, "ann"}, {tb, "ben"}} {
-		if r := e.Do(t, "PUT", api+"/groupchat/room/"+room+"?nick="+j.nick, j.tok, "", ""); r.Status != 200 {
-			t.Fatalf("join: %d %s", r.Status, r.Body)
-		}
-	}
+	ta, tb, roomJID := annAndBenInRoom(t, e, "typing")
 	stream := e.OpenConnected(t, tb, "")
 	if r := e.Do(t, "POST", api+"/chat/chatstate/composing/"+url.PathEscape(roomJID), ta, "", ""); r.Status != 200 {
 		t.Fatalf("chat state to the room: %d %s", r.Status, r.Body)
@@ -39,4 +31,19 @@ func TestIntegrationRoomTyping(t *testing.T) {
 			break
 		}
 	}
+}
+
+// annAndBenInRoom signs two new users in and has them join a new room
+// named prefix+…, as ann and ben; it answers their tokens and the room's JID.
+func annAndBenInRoom(t *testing.T, e *env, prefix string) (ta, tb, roomJID string) {
+	t.Helper()
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb = e.Login(t, a.Name, a.Password), e.Login(t, b.Name, b.Password)
+	room := prefix + strings.ToLower(a.Name[1:9])
+	for _, j := range []struct{ tok, nick string }{{ta, "ann"}, {tb, "ben"}} {
+		if r := e.Do(t, "PUT", api+"/groupchat/room/"+room+"?nick="+j.nick, j.tok, "", ""); r.Status != 200 {
+			t.Fatalf("join: %d %s", r.Status, r.Body)
+		}
+	}
+	return ta, tb, room + "@" + ejabberdtest.Shared(t).MUCService()
 }

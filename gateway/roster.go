@@ -59,6 +59,20 @@ func (s *Server) bareContact(addr string) (string, error) {
 	return j, nil
 }
 
+// chatContact checks the peer of a one-to-one conversation: a contact's
+// bare JID (bareContact), or a room occupant's room/nick for private
+// messages (chatPeer).
+func (s *Server) chatContact(addr string) (string, error) {
+	j, err := toJID(addr, s.cfg.Domain)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, err.Error())
+	}
+	if s.onMUCService(j) && strings.Contains(j, "/") {
+		return j, nil
+	}
+	return s.bareContact(addr)
+}
+
 // readRosterItem decodes and checks a RosterItemEntity body.
 func readRosterItem(c echo.Context) (RosterItemEntity, error) {
 	var it RosterItemEntity

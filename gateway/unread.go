@@ -56,15 +56,17 @@ func (s *Server) countUnread(user string, p chatapi.Payload) {
 		if e.Sent || e.Body == "" || e.Replace != "" || e.Retract != "" || e.Type == chatapi.TypeError {
 			return
 		}
-		// A chat from the room service is no conversation of its own: a
-		// mediated invitation's copy (the invitation is its own event), a
-		// room's notice, or an occupant's private message. Counted under
-		// the room's address as a chat, it could never be read (a read of
-		// that address is the room's) and stayed in every tab's total.
-		if s.onMUCService(e.From) {
+		// A chat from a room itself is no conversation of its own: a
+		// mediated invitation's copy (the invitation is its own event) or
+		// a room's notice. Counted under the room's address as a chat, it
+		// could never be read (a read of that address is the room's) and
+		// stayed in every tab's total. An occupant's private message is a
+		// conversation with room/nick (chatPeer).
+		peer := s.chatPeer(e.From)
+		if s.isRoomAddress(peer) {
 			return
 		}
-		if peer := bareJID(e.From); peer != user && peer != "" {
+		if peer != user && peer != "" {
 			t.Arrived(user, peer, false)
 		}
 	case chatapi.GroupChat:
@@ -83,7 +85,7 @@ func (s *Server) countUnread(user string, p chatapi.Payload) {
 		// A displayed marker the user sent from another client (a carbon):
 		// the conversation with its recipient is read there.
 		if e.Type == chatapi.TypeDisplayed && bareJID(e.From) == user && e.To != "" && e.ID != "" {
-			t.ReadLater(user, bareJID(e.To), false, e.ID)
+			t.ReadLater(user, s.chatPeer(e.To), false, e.ID)
 		}
 	}
 }
@@ -99,7 +101,7 @@ func (s *Server) GetUnread(c echo.Context) error {
 	}
 	out := make([]UnreadCount, 0, len(list))
 	for _, u := range list {
-		if !u.Room && s.onMUCService(u.Peer) {
+		if !u.Room && s.isRoomAddress(u.Peer) {
 			continue // counted before countUnread left the room service out
 		}
 		out = append(out, UnreadCount{Jid: u.Peer, Room: u.Room, Count: u.Unread, LastRead: u.LastRead})
@@ -111,4 +113,21 @@ func (s *Server) GetUnread(c echo.Context) error {
 func (s *Server) onMUCService(jid string) bool {
 	_, domain, ok := strings.Cut(bareJID(jid), "@")
 	return ok && domain == s.cfg.MUCService
+}
+
+// isRoomAddress reports whether jid is a room itself: on the group chat
+// service and without a nick.
+func (s *Server) isRoomAddress(jid string) bool {
+	return s.onMUCService(jid) && !strings.Contains(jid, "/")
+}
+
+// chatPeer is the one-to-one conversation a chat with jid belongs to: a
+// person's bare JID, or for an occupant of a room (a private message,
+// XEP-0045 section 7.5) the occupant's room/nick, since the room hides
+// who is behind the nick and another nick is another person.
+func (s *Server) chatPeer(jid string) string {
+	if s.onMUCService(jid) {
+		return jid
+	}
+	return bareJID(jid)
 }

@@ -241,7 +241,8 @@ func chatState(s *Stanza, state string) chatapi.ChatState {
 	if s.Message != nil {
 		thread = s.Message.Thread
 	}
-	return chatapi.ChatState{Type: chatapi.TypeChatState, From: s.From, To: s.To, State: state, Thread: thread}
+	return chatapi.ChatState{Type: chatapi.TypeChatState, From: s.From, To: s.To, State: state, Thread: thread,
+		Room: s.Type == "groupchat"}
 }
 
 // invitation finds a room invitation: direct (XEP-0249, jabber:x:conference)

@@ -85,6 +85,16 @@ line two ✓</body><thread>t1</thread>` +
 			want: []chatapi.Payload{chatapi.ChatState{Type: "chatstate", From: "bob@example.org/phone", To: "alice@example.org", State: "composing"}},
 		},
 		{
+			name: "room-composing",
+			raw:  `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+			want: []chatapi.Payload{chatapi.ChatState{Type: "chatstate", From: "room@conference.example.org/bob", To: "alice@example.org/web", State: "composing", Room: true}},
+		},
+		{
+			name: "private-composing",
+			raw:  `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/><x xmlns='http://jabber.org/protocol/muc#user'/></message>`,
+			want: []chatapi.Payload{chatapi.ChatState{Type: "chatstate", From: "room@conference.example.org/bob", To: "alice@example.org/web", State: "composing"}},
+		},
+		{
 			name: "groupchat",
 			raw: `<message xmlns='jabber:client' from='room@conference.example.org/bob' to='alice@example.org/web' type='groupchat' id='g1'>` +
 				`<body>hello room</body><stanza-id xmlns='urn:xmpp:sid:0' by='room@conference.example.org' id='R1'/></message>`,

@@ -448,7 +448,7 @@ export interface paths {
          *     |---|---|
          *     | `onConnect` | First event of every stream. `email`, `name`, `username`; additions: `jid` (bare JID), `resumed` (true when the stream resumed from a `Last-Event-ID`). |
          *     | `chatapi.chat` (message) | A one-to-one message with a body (types `chat`, `normal`, `headline`, `error`): `type`, `to`, `from`, `data` (the SparkWeb JSON `data` property, or `null`), `body`; additions: `id` (the message's id attribute), `stanzaId` (archive id, XEP-0359), `stamp` (original send time of a delayed or archived message, RFC 3339 UTC; empty for live messages), `thread`, `sent` (true for a message the user sent, from another tab or another XMPP client via carbons, XEP-0280), `replace` (the id of the earlier message this one corrects, XEP-0308: show `body` in its place), `retract` (the id of the earlier message this one withdraws, XEP-0424; `body` is then empty), `replyTo` (the id of the message this one answers, XEP-0461), `file` (a file the message links to, XEP-0066: `{"url", "desc"}`, `desc` omitted when empty; `body` then holds the URL too). Offline messages flushed at login are kept for the first stream. |
-         *     | `chatapi.chat` (chat state) | A chat state notification (XEP-0085): `type: "chatstate"`, `to`, `from`, `state` (`composing`, `paused`, `active`, `inactive`, `gone`); addition `thread`. |
+         *     | `chatapi.chat` (chat state) | A chat state notification (XEP-0085): `type: "chatstate"`, `to`, `from`, `state` (`composing`, `paused`, `active`, `inactive`, `gone`); additions `thread`, `room` (true for an occupant's state in a room, sent to the room as groupchat; a private conversation's state from `room/nick` has no `room`). |
          *     | `chatapi.muc` (message) | A room message with a body: `type: "groupchat"`, `to`, `from` (room/nick), `data`, `body`; additions: `id`, `stanzaId` (the room's archive id), `stamp` (set for room history replayed on join), `subject` (when the message sets the room subject, `""` when it clears it; absent otherwise), `file` (as in `chatapi.chat`), `replace` (the id of the sender's earlier message it corrects, XEP-0308), `retract` (the id of the sender's earlier message it withdraws, XEP-0424; no body then: the room's stanza-id of it when sent through the gateway, as XEP-0424 asks in groupchat, though other clients may name the message's own id), `replyTo` (the room's stanza id of the message it answers, XEP-0461). A reaction in a room arrives as `chatapi.reaction` from the occupant, its `id` the room's stanza id of the message. |
          *     | `chatapi.muc` (invitation) | An invitation to a room, mediated (XEP-0045) or direct (XEP-0249): `type: "invitationReceived"`, `password`, `room` (room JID), `inviter` (for a mediated invitation that comes from a room's bare JID on the group chat service, the member the room names; for any other, the sender, as `from`), `to`, `from`, `url` (meeting link for the room, may be empty), `reason`; all always present, empty when unknown; addition `direct` (true for XEP-0249). |
          *     | `chatapi.muc` (occupants) | sparkgate addition (issue 20). On entering a room, one event lists everyone in it instead of one `chatapi.presence` (and one raw `chatapi.xmpp`) per occupant: `type: "occupants"`, `to`, `room` (room JID), `occupants` (the occupants' `chatapi.presence` payloads, the user's own included, by `from`). The user's own room presence follows it; later arrivals and departures are `chatapi.presence` events. |
@@ -460,7 +460,7 @@ export interface paths {
          *     | `chatapi.notify` | A message without a body that carries a SparkWeb `data` property: `type: "notify"`, `to`, `from`, `data`. |
          *     | `chatapi.pubsub` | *addition*. A publish-subscribe or PEP notification (XEP-0060, XEP-0163): `type` (`item`, `retract`, `purge`, `delete`), `to`, `from` (the service, or the PEP owner's bare JID), `node`, `itemId`, `payload` (the item payload as XML), `data` (the payload as JSON when it is an XEP-0335 JSON container, as published by `POST /pubsub/publish/{node}`), `stamp`. |
          *     | `chatapi.reaction` | *addition*. A sender's whole set of reactions (XEP-0444) to a message: `type: "reactions"`, `to`, `from`, `id` (the message reacted to), `reactions` (array of emoji, never null; empty: withdrawn); `sent` (true for the user's own, from another tab or client). |
-         *     | `chatapi.unread` | *addition*. The read state of one conversation changed (a message from someone else arrived, or the user read it on some tab or XMPP client): `jid` (the contact's or room's bare JID), `room` (boolean), `count` (messages from others since the last read), `lastRead` (the id read up to, empty when never read); all always present. See `GET /chat/unread`. The gateway stores counts in batches: 10 ms after a lone message, and in a busy conversation at most 100 ms after the first message of a batch, the messages it holds added up (one event per conversation, not one per message). The event is written with the stream's next event, or at most 100 ms after the count is stored when no other event comes, never on its own before that: a count follows its message. |
+         *     | `chatapi.unread` | *addition*. The read state of one conversation changed (a message from someone else arrived, or the user read it on some tab or XMPP client): `jid` (the contact's or room's bare JID, or a room occupant's `room/nick` for private messages), `room` (boolean), `count` (messages from others since the last read), `lastRead` (the id read up to, empty when never read); all always present. See `GET /chat/unread`. The gateway stores counts in batches: 10 ms after a lone message, and in a busy conversation at most 100 ms after the first message of a batch, the messages it holds added up (one event per conversation, not one per message). The event is written with the stream's next event, or at most 100 ms after the count is stored when no other event comes, never on its own before that: a count follows its message. |
          *     | `chatapi.avatar` | *addition*. A contact published avatar metadata (XEP-0084, through PEP; the gateway's capabilities ask for it with `+notify`): `jid` (the contact's bare JID), `id` (the image's SHA-1, hex; empty: the avatar was removed); when set: `type` (MIME type), `size` (bytes), `width`, `height`, `url` (for an image hosted outside PEP). The same notification also arrives as `chatapi.pubsub`. |
          *     | `chatapi.nick` | *addition*. A contact published a nickname (XEP-0172, through PEP): `jid`, `nick` (empty: withdrawn). The same notification also arrives as `chatapi.pubsub`. |
          *     | `chatapi.receipt` | *addition*. A delivery receipt (XEP-0184, `type: "received"`) or displayed marker (XEP-0333, `type: "displayed"`): `type`, `to`, `from`, `id` (the id of the acknowledged message). |
@@ -578,8 +578,9 @@ export interface paths {
          *     gateway are markable and ask for a delivery receipt (XEP-0184); both answers arrive on the
          *     sender's stream as `chatapi.receipt` (`type` `received` or `displayed`). The conversation's
          *     unread count is cleared on every tab (`chatapi.unread`, `GET /chat/unread`). For a room
-         *     (`to` on the group chat service) no marker is sent to the room; only the user's read state
-         *     changes.
+         *     (its bare JID on the group chat service) no marker is sent to the room; only the user's read
+         *     state changes. A room occupant's `room/nick` is a private conversation (XEP-0045 section
+         *     7.5): the marker goes to the occupant.
          */
         post: operations["postDisplayed"];
         delete?: never;
@@ -601,7 +602,9 @@ export interface paths {
          *     and device: one entry per conversation (one-to-one and rooms) it has seen, ordered by JID.
          *     A message from someone else adds one (a correction, retraction or chat state does not; a
          *     room's history replayed on join does not; nor does a non-groupchat message from the group
-         *     chat service, such as a room's invitation, which is its own `chatapi.muc` event); a read clears the conversation wherever it
+         *     chat service's rooms themselves, such as a room's invitation, which is its own `chatapi.muc`
+         *     event; a private message from a room's occupant counts under its `room/nick`, a conversation
+         *     of its own); a read clears the conversation wherever it
          *     happens: `POST /chat/displayed/{to}` on any tab, or a displayed marker (XEP-0333) the same
          *     account sends from another XMPP client (it reaches the gateway through carbons). Every
          *     change reaches all tabs as `chatapi.unread`. Kept in the gateway's store, so it survives a
@@ -2560,7 +2563,10 @@ export interface components {
         };
         /** @description sparkgate addition. The read state of one conversation, as in `chatapi.unread`. */
         UnreadCount: {
-            /** @description The conversation, the contact's or the room's bare JID. */
+            /**
+             * @description The conversation: the contact's or the room's bare JID, or `room@service/nick` for
+             *     private messages with a room's occupant (`room` false).
+             */
             jid: string;
             /** @description True for a group chat. */
             room: boolean;
@@ -3141,6 +3147,11 @@ export interface components {
             /** @enum {string} */
             state: "composing" | "paused" | "active" | "inactive" | "gone";
             thread?: string;
+            /**
+             * @description sparkgate addition. True for an occupant's state in a room (from room/nick, sent as
+             *     groupchat); absent for a one-to-one or a room's private conversation.
+             */
+            room?: boolean;
         };
         /** @description `chatapi.muc`: a room message with a body. */
         GroupChatEvent: {
@@ -4542,7 +4553,11 @@ export interface operations {
     getChatMessages: {
         parameters: {
             query?: {
-                /** @description Only messages exchanged with this peer (bare JID, or a username). */
+                /**
+                 * @description Only messages exchanged with this peer (bare JID, or a username), or, sparkgate
+                 *     addition, private messages with a room's occupant (`room@service/nick`, the conversation
+                 *     they are grouped as).
+                 */
                 to?: components["schemas"]["JIDString"];
                 /** @description Only messages sent on or after this date, `MM/dd/yy` (as in the SparkWeb API) or RFC 3339. */
                 start?: components["parameters"]["Start"];
