@@ -19,7 +19,7 @@
 
 import { call, seg, features, available, ApiError } from './api.js';
 import {
-  model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom, subscribe,
+  model, conv, open, addMessage, activeConv, changed, whenReady, bare, local, resourceOf, isRoom, subscribe, chatPeer,
   setSendState, sentAs, pendingTwin, applyReceipt, bounced, acceptedAs, setUnreadAll, unreadMark, modify, myReactions, editable, reactable, roomRef,
 } from './state.js';
 import { notice, fail, applyFeatures, setHistoryBusy } from './view.js';
@@ -278,7 +278,7 @@ export async function react(c, m, emoji) {
 // message (replace, retract).
 function onChange(d) {
   const mine = Boolean(d.sent) || bare(d.from) === model.jid;
-  const c = conv('chat', mine ? bare(d.to) : bare(d.from));
+  const c = conv('chat', chatPeer(mine ? d.to : d.from));
   if (!mine) { c.typing = ''; c.reachable = true; }
   if (d.retract) modify(c, { kind: 'retraction', target: d.retract, from: d.from, mine });
   else modify(c, { kind: 'correction', target: d.replace, from: d.from, id: d.id, body: d.body, mine });
@@ -289,13 +289,16 @@ function onChange(d) {
 // to a message, in a chat (or a room, where the sender is the occupant).
 export function onReaction(d) {
   if (!d.id) return;
-  if (isRoom(d.from)) {
+  // From an occupant: a reaction in the room, or in a private
+  // conversation with them, to a message of theirs or ours there.
+  const priv = resourceOf(d.from) && model.convs.get(`chat:${chatPeer(d.from)}`);
+  if (isRoom(d.from) && !(priv && priv.keys.has('id:' + d.id))) {
     const c = model.convs.get(`room:${bare(d.from)}`);
     if (c) modify(c, { kind: 'reactions', target: d.id, from: d.from, reactions: d.reactions, mine: resourceOf(d.from) === c.nick });
     return;
   }
   const mine = Boolean(d.sent) || bare(d.from) === model.jid;
-  const c = conv('chat', mine ? bare(d.to) : bare(d.from));
+  const c = conv('chat', chatPeer(mine ? d.to : d.from));
   modify(c, { kind: 'reactions', target: d.id, from: d.from, reactions: d.reactions, mine });
 }
 
@@ -412,12 +415,13 @@ export async function meeting() {
 // onChat takes a chatapi.chat event: a message, or a chat state.
 export function onChat(d) {
   // An occupant typing in a room (rooms.js).
-  if (d.type === 'chatstate' && isRoom(d.from) && resourceOf(d.from)) { onRoomChatState(d); return; }
-  // A room writes to us only to invite us (the invitation is its own
-  // chatapi.muc event, just before); it is no contact.
-  if (isRoom(d.from)) return;
+  if (d.type === 'chatstate' && d.room && isRoom(d.from)) { onRoomChatState(d); return; }
+  // A room itself writes to us only to invite us (the invitation is its
+  // own chatapi.muc event, just before); it is no contact. An occupant
+  // writes privately: a conversation with room/nick (chatPeer).
+  if (isRoom(d.from) && !resourceOf(d.from)) return;
   if (d.type === 'chatstate') {
-    const c = model.convs.get(`chat:${bare(d.from)}`);
+    const c = model.convs.get(`chat:${chatPeer(d.from)}`);
     if (!c || !c.reachable) return;
     c.heard = true;
     c.typing = d.state === 'composing' ? 'composing' : '';
@@ -429,7 +433,7 @@ export function onChat(d) {
   if (d.type === 'error') {
     // Our message came back: the address does not exist or cannot be
     // reached. Whatever chat state it bounces is ours, not theirs.
-    const c = model.convs.get(`chat:${bare(d.from)}`);
+    const c = model.convs.get(`chat:${chatPeer(d.from)}`);
     if (c) {
       c.reachable = false;
       c.typing = '';
@@ -440,7 +444,7 @@ export function onChat(d) {
     return;
   }
   const mine = Boolean(d.sent) || bare(d.from) === model.jid;
-  const c = conv('chat', mine ? bare(d.to) : bare(d.from));
+  const c = conv('chat', chatPeer(mine ? d.to : d.from));
   if (!mine) {
     c.typing = '';
     c.reachable = true;
@@ -473,7 +477,7 @@ export function oobOf(d) {
 // from the peer for one of our messages.
 export function onReceipt(d) {
   if (!d.id || bare(d.from) === model.jid) return; // our own markers, from another client of ours
-  applyReceipt(model.convs.get(`chat:${bare(d.from)}`) || null, d.id, d.type);
+  applyReceipt(model.convs.get(`chat:${chatPeer(d.from)}`) || null, d.id, d.type);
 }
 
 // onError takes chatapi.error: an error reply to one of our messages marks
@@ -484,7 +488,7 @@ export function onReceipt(d) {
 // message's own bounce (chatapi.chat of type error) says the rest.
 export function onError(d) {
   const from = bare(d.from);
-  const chat = model.convs.get(`chat:${from}`);
+  const chat = model.convs.get(`chat:${chatPeer(d.from)}`);
   if (bounced(chat || model.convs.get(`room:${from}`), d.id)) return true;
   if (!chat) return false;
   if (chat.reachable !== false) {

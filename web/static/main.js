@@ -539,6 +539,10 @@ function wireRoomAdmin() {
     const c = activeConv();
     if (!b || !c) return;
     const nick = b.dataset.nick;
+    if (b.dataset.action === 'private') { // a private conversation with the occupant
+      enter(state.conv('chat', `${c.jid}/${nick}`).id);
+      return;
+    }
     if (b.dataset.action === 'voice' || b.dataset.action === 'unvoice') {
       try {
         await roomadmin.setRole(c, nick, b.dataset.action === 'voice' ? 'participant' : 'visitor');

@@ -23,7 +23,7 @@
 // loadUnread, GET /chat/unread).
 
 import { call, seg, available } from './api.js';
-import { model, conv, addMessage, whenReady, bare, local, isRoom } from './state.js';
+import { model, conv, addMessage, whenReady, bare, local, isRoom, chatPeer, resourceOf } from './state.js';
 import { resumeRoom } from './rooms.js';
 import { loadHistory } from './chat.js';
 
@@ -51,8 +51,9 @@ async function fromArchive() {
     for (const m of group.messages || []) {
       if (!m.body) continue;
       const mine = bare(m.from) === model.jid;
-      const peer = bare(mine ? m.to : m.from);
-      if (!peer || peer === model.jid || isRoom(peer)) continue;
+      // A person, or a room's occupant written to privately; not a room.
+      const peer = chatPeer(mine ? m.to : m.from);
+      if (!peer || peer === model.jid || (isRoom(peer) && !resourceOf(peer))) continue;
       const seen = newest.get(peer);
       if (!seen || Date.parse(seen.sentDate) <= Date.parse(m.sentDate)) newest.set(peer, { ...m, mine });
     }

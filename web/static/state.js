@@ -140,6 +140,20 @@ export function isRoom(jid) {
     (model.muc !== '' && (b === model.muc || domainOf(b) === model.muc));
 }
 
+// chatPeer is the one-to-one conversation a chat with jid belongs to: a
+// person's bare JID, or for a room's occupant (a private message, as the
+// gateway counts it) room/nick, the nick's case kept.
+export function chatPeer(jid) {
+  const r = resourceOf(jid);
+  return r && isRoom(jid) ? `${bare(jid)}/${r}` : bare(jid);
+}
+
+// privateRoom is the room of a private conversation (room/nick), '' for
+// any other.
+export function privateRoom(c) {
+  return c && c.kind === 'chat' && resourceOf(c.jid) ? bare(c.jid) : '';
+}
+
 // ---- identity -------------------------------------------------------------------
 
 let readyResolve;
@@ -170,7 +184,7 @@ export function conv(kind, jid, title) {
   if (!c) {
     const read = model.reads.get(id);
     c = {
-      id, kind, jid, title: title || model.nicks.get(jid) || local(jid),
+      id, kind, jid, title: title || model.nicks.get(jid) || defaultTitle(jid),
       messages: [], keys: new Set(), unread: 0,
       presence: kind === 'chat' ? 'offline' : '', status: '', typing: '',
       // heard: the peer showed it exists (wrote to us, sent presence);
@@ -189,6 +203,13 @@ export function conv(kind, jid, title) {
     changed('lists');
   }
   return c;
+}
+
+// defaultTitle names a conversation before anything better is known: the
+// user name, or a room occupant's nick and the room.
+function defaultTitle(jid) {
+  const nick = resourceOf(jid);
+  return nick ? `${nick} (in ${local(jid)})` : local(jid);
 }
 
 export function activeConv() { return model.convs.get(model.active) || null; }
@@ -282,7 +303,7 @@ function inView(c) {
 // conversation with messages unread is made if new; a room is listed only
 // once joined.
 export function setUnread(jid, room, count, lastRead) {
-  const id = (room ? 'room:' : 'chat:') + bare(jid);
+  const id = room ? 'room:' + bare(jid) : 'chat:' + chatPeer(jid);
   streamReads.set(id, ++readsTold);
   applyRead(id, jid, room, count, lastRead);
 }
@@ -302,7 +323,7 @@ export function unreadMark() { return readsTold; }
 function applyRead(id, jid, room, count, lastRead) {
   model.reads.set(id, { count, lastRead: lastRead || '' });
   let c = model.convs.get(id);
-  if (!c && count > 0 && !room) c = conv('chat', bare(jid));
+  if (!c && count > 0 && !room) c = conv('chat', chatPeer(jid));
   if (!c) return;
   c.lastRead = lastRead || '';
   const n = inView(c) ? 0 : count;
@@ -321,7 +342,7 @@ export function setUnreadAll(list, since = readsTold) {
   const newer = (id) => (streamReads.get(id) || 0) > since;
   const listed = new Set();
   for (const u of list) {
-    const id = (u.room ? 'room:' : 'chat:') + bare(u.jid);
+    const id = u.room ? 'room:' + bare(u.jid) : 'chat:' + chatPeer(u.jid);
     listed.add(id);
     if (!newer(id)) applyRead(id, u.jid, u.room, u.count, u.lastRead);
   }

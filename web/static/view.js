@@ -47,6 +47,7 @@ import { call, seg, features } from './api.js';
 import { explain } from './errors.js';
 import {
   model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage, targetOf, reactionCounts, myReactions, editable, reactable, mentions,
+  privateRoom, resourceOf,
 } from './state.js';
 import { fileOf } from './files.js';
 import { styled } from './styling.js';
@@ -928,7 +929,8 @@ function renderHeader() {
   const pic = $('conv-avatar');
   if (pic) pic.replaceChildren(...(c ? [avatarOf(c.jid, c.title)] : []));
   $('composer').hidden = !c;
-  $('conv-presence').textContent = c && c.kind === 'chat'
+  const room = privateRoom(c);
+  $('conv-presence').textContent = room ? privateWords(c, room) : c && c.kind === 'chat'
     ? (!c.inRoster ? 'Not in your contacts' : (sharingWords(c) || (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : '')))
     : (c && c.kind === 'room' ? `${c.occupants.size} in the room` : '');
   $('typing').textContent = !c ? '' : (c.kind === 'room' ? typersWords(c) : (c.typing ? `${c.title} is typing…` : ''));
@@ -940,12 +942,15 @@ function renderHeader() {
     $('occupants-panel').hidden = true;
     $('occupants-toggle').setAttribute('aria-expanded', 'false');
   }
-  $('meeting').hidden = !c || features.get('meet') === false;
+  // A room's occupant is known by a nick only: no meeting, contact or
+  // block of their account (the room hides it).
+  $('meeting').hidden = !c || Boolean(room) || features.get('meet') === false;
   // Adding a contact is asked for, never a side effect of chatting.
-  $('contact-add').hidden = !c || c.kind !== 'chat' || c.inRoster || features.get('roster') === false;
-  $('contact-remove').hidden = !c || c.kind !== 'chat' || !c.inRoster || features.get('roster') === false;
-  const blocked = Boolean(c && c.kind === 'chat' && model.blocked.has(c.jid));
-  const canBlock = Boolean(c && c.kind === 'chat' && features.get('blocking') !== false);
+  const person = Boolean(c && c.kind === 'chat' && !room);
+  $('contact-add').hidden = !person || c.inRoster || features.get('roster') === false;
+  $('contact-remove').hidden = !person || !c.inRoster || features.get('roster') === false;
+  const blocked = Boolean(person && model.blocked.has(c.jid));
+  const canBlock = Boolean(person && features.get('blocking') !== false);
   $('contact-block').hidden = !canBlock || blocked;
   $('contact-unblock').hidden = !canBlock || !blocked;
   if (blocked) {
@@ -954,6 +959,16 @@ function renderHeader() {
     $('conv-presence').textContent = 'Blocked: their messages do not reach you';
   }
   if (!c) document.body.classList.remove('in-conv');
+}
+
+// privateWords says where a private conversation with a room's occupant
+// is, and whether the occupant is there now (when the user is in the
+// room and knows).
+function privateWords(c, room) {
+  const r = model.convs.get('room:' + room);
+  const where = `Private, in ${r ? r.title : local(room)}`;
+  if (!r || !r.joined) return where;
+  return r.occupants.has(resourceOf(c.jid)) ? where : `${where}; ${resourceOf(c.jid)} is not in the room now`;
 }
 
 // renderSubject shows the room's subject under its title, and the
@@ -998,7 +1013,7 @@ function occupantItem(c, nick, o) {
     li.append(tag);
   }
   if (nick === c.nick) return li;
-  const acts = [];
+  const acts = [button('Message', 'private', { nick }, `Write to ${nick} privately`)];
   if (may(c, 'voice', o.affiliation) && o.role === 'visitor') acts.push(button('Give voice', 'voice', { nick }, `Give ${nick} a voice`));
   if (may(c, 'voice', o.affiliation) && o.role === 'participant') acts.push(button('Take voice', 'unvoice', { nick }, `Take ${nick}'s voice`));
   if (may(c, 'kick', o.affiliation)) acts.push(button('Remove', 'kick', { nick }, `Remove ${nick} from the room`));
