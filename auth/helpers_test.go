@@ -45,6 +45,7 @@ type memStore struct {
 	failures map[string][]time.Time
 	handles  map[string][]byte
 	passkeys []PasskeyCredential
+	recovery map[string]map[string]bool // user → recovery code MACs
 }
 
 func newMemStore() *memStore {
@@ -55,6 +56,7 @@ func newMemStore() *memStore {
 		steps:    map[string]bool{},
 		failures: map[string][]time.Time{},
 		handles:  map[string][]byte{},
+		recovery: map[string]map[string]bool{},
 	}
 }
 
@@ -133,6 +135,7 @@ func (m *memStore) DeleteTOTPSecret(_ context.Context, user string) error {
 		return errMemNotFound
 	}
 	delete(m.secrets, user)
+	delete(m.recovery, user)
 	return nil
 }
 
@@ -164,6 +167,33 @@ func (m *memStore) TOTPFailures(_ context.Context, user string, since time.Time)
 		}
 	}
 	return out, nil
+}
+
+func (m *memStore) PutRecoveryCodes(_ context.Context, user string, macs [][]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	set := make(map[string]bool, len(macs))
+	for _, mac := range macs {
+		set[string(mac)] = true
+	}
+	m.recovery[user] = set
+	return nil
+}
+
+func (m *memStore) UseRecoveryCode(_ context.Context, user string, mac []byte) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.recovery[user][string(mac)] {
+		return false, nil
+	}
+	delete(m.recovery[user], string(mac))
+	return true, nil
+}
+
+func (m *memStore) RecoveryCodes(_ context.Context, user string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.recovery[user]), nil
 }
 
 func (m *memStore) ClearTOTPFailures(_ context.Context, user string) error {

@@ -36,7 +36,8 @@ type Keys struct {
 	mu      sync.RWMutex
 	signing []signingKey // oldest first; the last one is current
 
-	seal cipher.AEAD
+	seal     cipher.AEAD
+	recovery []byte // keys the MACs of TOTP recovery codes (recovery.go), derived from the seal key
 
 	meeting []byte // MeetingNamesFile: names online meetings (meetname.go)
 }
@@ -86,6 +87,7 @@ func LoadOrCreateKeys(dir string) (*Keys, error) {
 	if k.seal, err = cipher.NewGCM(block); err != nil {
 		return nil, fmt.Errorf("auth: seal key: %w", err)
 	}
+	k.recovery = recoveryKey(sealKey)
 
 	if k.meeting, err = loadKey32(dir, MeetingNamesFile); err != nil {
 		return nil, err

@@ -68,6 +68,18 @@ type TOTPStore interface {
 
 	// ClearTOTPFailures forgets the user's failed attempts.
 	ClearTOTPFailures(ctx context.Context, user string) error
+
+	// PutRecoveryCodes replaces the user's recovery codes (their MACs) by
+	// macs. DeleteTOTPSecret removes them with the secret.
+	PutRecoveryCodes(ctx context.Context, user string, macs [][]byte) error
+
+	// UseRecoveryCode deletes the user's recovery code with this MAC and
+	// reports whether there was one: the check and the delete are one
+	// atomic operation, so a code works once.
+	UseRecoveryCode(ctx context.Context, user string, mac []byte) (bool, error)
+
+	// RecoveryCodes counts the user's unused recovery codes.
+	RecoveryCodes(ctx context.Context, user string) (int, error)
 }
 
 // TOTPSecret is a user's TOTP secret as stored: sealed with AES-256-GCM

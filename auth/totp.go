@@ -180,7 +180,8 @@ func (t *TOTP) Enroll(ctx context.Context, user string) (Enrollment, error) {
 
 // Validate checks code for user. It accepts the code of the current 30-second
 // step or of the step either side, once per step; spaces in code are
-// ignored. A success activates a pending enrolment and clears the user's
+// ignored. It accepts one of the user's recovery codes too, once
+// (recovery.go; only when TOTP is active). A success activates a pending enrolment and clears the user's
 // failures. It returns ErrNotEnrolled, ErrInvalidCode, ErrCodeUsed (replay;
 // counted as a failure), a *LockedError (matching ErrLocked) once
 // MaxFailures failures fall within FailureWindow, or a store error.
@@ -206,6 +207,9 @@ func (t *TOTP) Validate(ctx context.Context, user, code string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("auth: totp validate: %w", err)
+	}
+	if canon, ok := RecoveryCode(code); ok {
+		return t.recover(ctx, user, canon, sec.Active, now, len(fails) > 0)
 	}
 	secret, err := t.keys.openTOTP(user, sec.Ciphertext, sec.Nonce)
 	if err != nil {
@@ -233,6 +237,27 @@ func (t *TOTP) Validate(ctx context.Context, user, code string) error {
 		}
 	}
 	if len(fails) > 0 {
+		if err := t.store.ClearTOTPFailures(ctx, user); err != nil {
+			return fmt.Errorf("auth: totp validate: %w", err)
+		}
+	}
+	return nil
+}
+
+// recover is Validate for a recovery code (recovery.go): it spends the
+// code if it is one of user's; a pending enrolment has none.
+func (t *TOTP) recover(ctx context.Context, user, canon string, active bool, now time.Time, failed bool) error {
+	if !active {
+		return t.fail(ctx, user, now, ErrInvalidCode)
+	}
+	ok, err := t.useRecoveryCode(ctx, user, canon)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return t.fail(ctx, user, now, ErrInvalidCode)
+	}
+	if failed {
 		if err := t.store.ClearTOTPFailures(ctx, user); err != nil {
 			return fmt.Errorf("auth: totp validate: %w", err)
 		}

@@ -69,6 +69,16 @@ func factorsCovered(method string, totpActive, hasPasskey bool) bool {
 	return false
 }
 
+// changeFactors is what every change of jid's factors checks first:
+// mayChangeFactors, then the password in the body (recheckPassword).
+func (s *Server) changeFactors(c echo.Context, jid, what string) error {
+	if err := s.mayChangeFactors(c, jid, what); err != nil {
+		return err
+	}
+	local, _, _ := cutJID(jid)
+	return s.recheckPassword(c, local)
+}
+
 // recheckPassword reads the password in the body of a request that
 // already carries the user's token and checks it. A wrong password counts
 // as a failed login but is 403, not 401: a 401 would tell the client its

@@ -1024,6 +1024,11 @@ type PushSubscription struct {
 	} `json:"keys"`
 }
 
+// RecoveryCodes sparkgate addition. New TOTP recovery codes, shown once (`POST /totp/recovery`).
+type RecoveryCodes struct {
+	Codes []string `json:"codes"`
+}
+
 // RefreshRequest sparkgate addition. The body of `POST /token/refresh`.
 type RefreshRequest struct {
 	// RefreshToken The `refreshToken` of the last login or refresh.
@@ -1160,6 +1165,18 @@ type TOTPEntity struct {
 	Url string `json:"url"`
 }
 
+// TOTPStatus sparkgate addition. The user's TOTP second factor (`GET /totp`).
+type TOTPStatus struct {
+	// Active TOTP is on; sign-in asks for a code.
+	Active bool `json:"active"`
+
+	// Pending Set up, waiting for the first code, which turns it on.
+	Pending bool `json:"pending"`
+
+	// RecoveryCodes Unused recovery codes left (0 when TOTP is not active).
+	RecoveryCodes int `json:"recoveryCodes"`
+}
+
 // TokenEntity defines model for TokenEntity.
 type TokenEntity struct {
 	// ExpiresAt sparkgate addition. When `token` expires; refresh before then.
@@ -1186,7 +1203,8 @@ type UnreadCount struct {
 	// Count Messages from others since the last read.
 	Count int `json:"count"`
 
-	// Jid The conversation, the contact's or the room's bare JID.
+	// Jid The conversation: the contact's or the room's bare JID, or `room@service/nick` for
+	// private messages with a room's occupant (`room` false).
 	Jid string `json:"jid"`
 
 	// LastRead The id of the message last read up to; empty when never read.
@@ -1505,7 +1523,9 @@ type CorrectChatMessageTextBody = string
 
 // GetChatMessagesParams defines parameters for GetChatMessages.
 type GetChatMessagesParams struct {
-	// To Only messages exchanged with this peer (bare JID, or a username).
+	// To Only messages exchanged with this peer (bare JID, or a username), or, sparkgate
+	// addition, private messages with a room's occupant (`room@service/nick`, the conversation
+	// they are grouped as).
 	To *JIDString `form:"to,omitempty" json:"to,omitempty"`
 
 	// Start Only messages sent on or after this date, `MM/dd/yy` (as in the SparkWeb API) or RFC 3339.
@@ -1896,6 +1916,12 @@ type TotpAuthenticateParams struct {
 	Remember *Remember `form:"remember,omitempty" json:"remember,omitempty"`
 }
 
+// TotpRecoveryCodesJSONBody defines parameters for TotpRecoveryCodes.
+type TotpRecoveryCodesJSONBody = string
+
+// TotpRecoveryCodesTextBody defines parameters for TotpRecoveryCodes.
+type TotpRecoveryCodesTextBody = string
+
 // TotpRegisterJSONBody defines parameters for TotpRegister.
 type TotpRegisterJSONBody = string
 
@@ -2085,6 +2111,12 @@ type TotpAuthenticateJSONRequestBody = TotpAuthenticateJSONBody
 
 // TotpAuthenticateTextRequestBody defines body for TotpAuthenticate for text/plain ContentType.
 type TotpAuthenticateTextRequestBody = TotpAuthenticateTextBody
+
+// TotpRecoveryCodesJSONRequestBody defines body for TotpRecoveryCodes for application/json ContentType.
+type TotpRecoveryCodesJSONRequestBody = TotpRecoveryCodesJSONBody
+
+// TotpRecoveryCodesTextRequestBody defines body for TotpRecoveryCodes for text/plain ContentType.
+type TotpRecoveryCodesTextRequestBody = TotpRecoveryCodesTextBody
 
 // TotpRegisterJSONRequestBody defines body for TotpRegister for application/json ContentType.
 type TotpRegisterJSONRequestBody = TotpRegisterJSONBody
@@ -2627,9 +2659,15 @@ type ServerInterface interface {
 	// RefreshToken Trade a refresh token for a new token pair
 	// (POST /sparkweb/api/rest/token/refresh)
 	RefreshToken(ctx echo.Context) error
+	// TotpStatus The user's TOTP state
+	// (GET /sparkweb/api/rest/totp)
+	TotpStatus(ctx echo.Context) error
 	// TotpAuthenticate Authenticate with a TOTP code
 	// (POST /sparkweb/api/rest/totp/authenticate/{username}/{code})
 	TotpAuthenticate(ctx echo.Context, username Username, code string, params TotpAuthenticateParams) error
+	// TotpRecoveryCodes Make new TOTP recovery codes
+	// (POST /sparkweb/api/rest/totp/recovery)
+	TotpRecoveryCodes(ctx echo.Context) error
 	// TotpRegister Enrol a TOTP authenticator
 	// (POST /sparkweb/api/rest/totp/register/{username})
 	TotpRegister(ctx echo.Context, username Username) error
@@ -4385,6 +4423,15 @@ func (w *ServerInterfaceWrapper) RefreshToken(ctx echo.Context) error {
 	return err
 }
 
+// TotpStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) TotpStatus(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TotpStatus(ctx)
+	return err
+}
+
 // TotpAuthenticate converts echo context to params.
 func (w *ServerInterfaceWrapper) TotpAuthenticate(ctx echo.Context) error {
 	var err error
@@ -4415,6 +4462,15 @@ func (w *ServerInterfaceWrapper) TotpAuthenticate(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TotpAuthenticate(ctx, username, code, params)
+	return err
+}
+
+// TotpRecoveryCodes converts echo context to params.
+func (w *ServerInterfaceWrapper) TotpRecoveryCodes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TotpRecoveryCodes(ctx)
 	return err
 }
 
@@ -4918,6 +4974,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/token/refresh", wrapper.RefreshToken, options.OperationMiddlewares["refreshToken"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/register/:username", wrapper.TotpRegister, options.OperationMiddlewares["totpRegister"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/authenticate/:username/:code", wrapper.TotpAuthenticate, options.OperationMiddlewares["totpAuthenticate"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/totp", wrapper.TotpStatus, options.OperationMiddlewares["totpStatus"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/recovery", wrapper.TotpRecoveryCodes, options.OperationMiddlewares["totpRecoveryCodes"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/totp/:code", wrapper.TotpRemove, options.OperationMiddlewares["totpRemove"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webauthn/register/start/:username", wrapper.WebauthnRegisterStart, options.OperationMiddlewares["webauthnRegisterStart"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webauthn/register/finish/:username", wrapper.WebauthnRegisterFinish, options.OperationMiddlewares["webauthnRegisterFinish"]...)

@@ -83,14 +83,11 @@ func (s *Server) TotpRegister(c echo.Context, username Username) error {
 	if t == nil {
 		return errTOTPOff()
 	}
-	local, jid, err := s.guardLogin(c, username)
+	_, jid, err := s.guardLogin(c, username)
 	if err != nil {
 		return err
 	}
-	if err := s.mayChangeFactors(c, jid, "set up TOTP"); err != nil {
-		return err
-	}
-	if err := s.recheckPassword(c, local); err != nil {
+	if err := s.changeFactors(c, jid, "set up TOTP"); err != nil {
 		return err
 	}
 	en, err := t.Enroll(c.Request().Context(), jid)
@@ -117,7 +114,7 @@ func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string
 		return err
 	}
 	if !validCode(code) {
-		return errorf(http.StatusBadRequest, "the code must be 6 to 8 digits")
+		return errorf(http.StatusBadRequest, "the code must be 6 to 8 digits, or a recovery code")
 	}
 	body, err := readText(c.Request(), maxPassword)
 	if err != nil {
@@ -140,6 +137,7 @@ func (s *Server) TotpAuthenticate(c echo.Context, username Username, code string
 			return err
 		}
 	}
+	s.usedRecoveryCode(c, jid, code, "sign-in")
 	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodTOTP, isSet(params.Remember))
 }
 
@@ -199,17 +197,13 @@ func (s *Server) TotpRemove(c echo.Context, code string) error {
 		return errTOTPOff()
 	}
 	jid := claimsOf(c).Subject
-	local, _, _ := cutJID(jid)
 	if err := s.throttle(c, jid); err != nil {
 		return err
 	}
 	if !validCode(code) {
-		return errorf(http.StatusBadRequest, "the code must be 6 to 8 digits")
+		return errorf(http.StatusBadRequest, "the code must be 6 to 8 digits, or a recovery code")
 	}
-	if err := s.mayChangeFactors(c, jid, "remove TOTP"); err != nil {
-		return err
-	}
-	if err := s.recheckPassword(c, local); err != nil {
+	if err := s.changeFactors(c, jid, "remove TOTP"); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -225,6 +219,7 @@ func (s *Server) TotpRemove(c echo.Context, code string) error {
 	case err != nil:
 		return err
 	}
+	s.usedRecoveryCode(c, jid, code, "turning totp off")
 	if err := t.Disable(ctx, jid); err != nil {
 		if errors.Is(err, auth.ErrNotEnrolled) {
 			return errorf(http.StatusNotFound, "TOTP is not set up for this user")
@@ -246,9 +241,12 @@ func (s *Server) consumeTicket(ctx context.Context, cl auth.Claims) error {
 	return s.tokens.Consume(ctx, cl)
 }
 
-// validCode reports whether code looks like a TOTP code: 6 to 8 ASCII
-// digits (the spec's pattern, checked again here).
+// validCode reports whether code looks like a TOTP code, 6 to 8 ASCII
+// digits, or a recovery code (the spec's pattern, checked again here).
 func validCode(code string) bool {
+	if _, ok := auth.RecoveryCode(code); ok {
+		return true
+	}
 	if len(code) < 6 || len(code) > 8 {
 		return false
 	}

@@ -295,6 +295,52 @@ func testUseTOTPStep(t *testing.T, newStore opener) {
 	}
 }
 
+func TestRecoveryCodes(t *testing.T) { eachBackend(t, testRecoveryCodes) }
+
+// testRecoveryCodes: a put replaces the user's codes, each is used once,
+// users are apart, and DeleteTOTPSecret takes them with the secret.
+func testRecoveryCodes(t *testing.T, newStore opener) {
+	ctx := t.Context()
+	s, _ := newStore(t)
+	const u, other = "bob@example.org", "eve@example.org"
+	mac := func(i byte) []byte { return append(make([]byte, 31), i) }
+	must(t, s.PutTOTPSecret(ctx, auth.TOTPSecret{User: u, Ciphertext: []byte("c"), Nonce: []byte("n"), Active: true, CreatedAt: t0}))
+	must(t, s.PutRecoveryCodes(ctx, u, [][]byte{mac(1), mac(2), mac(3)}))
+	must(t, s.PutRecoveryCodes(ctx, other, [][]byte{mac(1)}))
+	steps := []struct {
+		op   string
+		user string
+		code byte
+		want bool
+		left int
+	}{
+		{"use", u, 1, true, 2},
+		{"use", u, 1, false, 2}, // used already
+		{"use", u, 9, false, 2}, // never made
+		{"use", other, 2, false, 2},
+		{"replace", u, 0, false, 2}, // put 4 and 5: 1–3 are gone
+		{"use", u, 2, false, 2},
+		{"use", u, 5, true, 1},
+	}
+	for i, st := range steps {
+		if st.op == "replace" {
+			must(t, s.PutRecoveryCodes(ctx, u, [][]byte{mac(4), mac(5)}))
+		} else if got, err := s.UseRecoveryCode(ctx, st.user, mac(st.code)); err != nil || got != st.want {
+			t.Errorf("%d: UseRecoveryCode(%s, %d) = %v, %v; want %v", i, st.user, st.code, got, err, st.want)
+		}
+		if n, err := s.RecoveryCodes(ctx, u); err != nil || n != st.left {
+			t.Errorf("%d: RecoveryCodes = %d, %v; want %d", i, n, err, st.left)
+		}
+	}
+	must(t, s.DeleteTOTPSecret(ctx, u))
+	if n, err := s.RecoveryCodes(ctx, u); err != nil || n != 0 {
+		t.Errorf("after DeleteTOTPSecret: %d codes, %v; want none", n, err)
+	}
+	if n, _ := s.RecoveryCodes(ctx, other); n != 1 {
+		t.Errorf("another user's codes: %d, want 1", n)
+	}
+}
+
 func TestTOTPFailures(t *testing.T) { eachBackend(t, testTOTPFailures) }
 
 func testTOTPFailures(t *testing.T, newStore opener) {

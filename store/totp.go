@@ -64,8 +64,51 @@ func (s *DB) DeleteTOTPSecret(ctx context.Context, user string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM totp_used_steps WHERE user_jid = ?`, user); err != nil {
 			return fmt.Errorf("store: delete totp steps: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM totp_recovery_codes WHERE user_jid = ?`, user); err != nil {
+			return fmt.Errorf("store: delete recovery codes: %w", err)
+		}
 		return nil
 	})
+}
+
+// PutRecoveryCodes replaces the user's recovery codes by macs, in one
+// transaction.
+func (s *DB) PutRecoveryCodes(ctx context.Context, user string, macs [][]byte) error {
+	return s.tx(ctx, func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM totp_recovery_codes WHERE user_jid = ?`, user); err != nil {
+			return fmt.Errorf("store: put recovery codes: %w", err)
+		}
+		for _, mac := range macs {
+			if _, err := tx.ExecContext(ctx,
+				`INSERT INTO totp_recovery_codes (user_jid, code_mac) VALUES (?, ?) ON CONFLICT DO NOTHING`, user, mac); err != nil {
+				return fmt.Errorf("store: put recovery codes: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// UseRecoveryCode deletes the user's code with mac and reports whether it
+// was there: of two concurrent uses, one deletes the row.
+func (s *DB) UseRecoveryCode(ctx context.Context, user string, mac []byte) (bool, error) {
+	res, err := s.exec(ctx, `DELETE FROM totp_recovery_codes WHERE user_jid = ? AND code_mac = ?`, user, mac)
+	if err != nil {
+		return false, fmt.Errorf("store: use recovery code: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: use recovery code: %w", err)
+	}
+	return n == 1, nil
+}
+
+// RecoveryCodes counts the user's unused recovery codes.
+func (s *DB) RecoveryCodes(ctx context.Context, user string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM totp_recovery_codes WHERE user_jid = ?`, user).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: recovery codes: %w", err)
+	}
+	return n, nil
 }
 
 // UseTOTPStep records that user consumed step and reports whether it was

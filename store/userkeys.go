@@ -46,15 +46,16 @@ type KeySweep struct {
 
 // userTables are the tables with a user_jid column, each row owned by
 // that user.
-var userTables = []string{"totp_secrets", "totp_used_steps", "totp_failures",
+var userTables = []string{"totp_secrets", "totp_used_steps", "totp_failures", "totp_recovery_codes",
 	"webauthn_credentials", "webauthn_users", "push_subscriptions", "push_nodes", "room_push", "joined_rooms", "user_properties",
 	"refresh_tokens", "login_failures", "unread", "contact_requests", "operator_lockouts"}
 
 // SweepUserKeys finds every user key in the per-user tables that is not
 // canonical (forms.User(key) != key) and, for each, in one transaction:
 // an active TOTP secret moves to the canonical key, sealed again, with its
-// used steps and failures, unless the canonical key has an active secret
-// of its own (a second factor is never lost: the move fails closed); the
+// used steps, failures and recovery codes, unless the canonical key has an
+// active secret of its own (a second factor is never lost: the move fails
+// closed); the
 // revocation cutoff moves too, the later of the two kept, so no token the
 // old key revoked comes back; then everything else under the old key is
 // deleted (passkeys, push subscriptions, properties, bookmarks it created,
@@ -203,6 +204,10 @@ func moveTOTP(ctx context.Context, tx *txn, forms KeyForms, key, canon string) (
 		{`INSERT INTO totp_used_steps (user_jid, step, expires_at) SELECT ?, step, expires_at FROM totp_used_steps
 		  WHERE user_jid = ? ON CONFLICT (user_jid, step) DO NOTHING`, []any{canon, key}},
 		{`INSERT INTO totp_failures (user_jid, failed_at) SELECT ?, failed_at FROM totp_failures WHERE user_jid = ?`,
+			[]any{canon, key}},
+		// The codes' MACs do not name the user: they move as they are.
+		{`DELETE FROM totp_recovery_codes WHERE user_jid = ?`, []any{canon}},
+		{`INSERT INTO totp_recovery_codes (user_jid, code_mac) SELECT ?, code_mac FROM totp_recovery_codes WHERE user_jid = ?`,
 			[]any{canon, key}},
 	}
 	for _, st := range stmts {

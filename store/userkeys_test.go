@@ -175,7 +175,7 @@ func testSweepUserKeys(t *testing.T, newStore opener) {
 }
 
 // TestSweepUserKeysMovesUsedSteps: a code used under the old key is not
-// accepted again under the canonical one.
+// accepted again under the canonical one, and the recovery codes move.
 func TestSweepUserKeysMovesUsedSteps(t *testing.T) { eachBackend(t, testSweepUserKeysMovesUsedSteps) }
 
 func testSweepUserKeysMovesUsedSteps(t *testing.T, newStore opener) {
@@ -186,8 +186,15 @@ func testSweepUserKeysMovesUsedSteps(t *testing.T, newStore opener) {
 		t.Fatal(err)
 	}
 	must(t, s.AddTOTPFailure(ctx, "straße@x", t0))
+	must(t, s.PutRecoveryCodes(ctx, "straße@x", [][]byte{[]byte("mac-1"), []byte("mac-2")}))
 	if _, err := s.SweepUserKeys(ctx, testForms()); err != nil {
 		t.Fatal(err)
+	}
+	if ok, err := s.UseRecoveryCode(ctx, "strasse@x", []byte("mac-2")); err != nil || !ok {
+		t.Errorf("a recovery code under the canonical key: %v, %v; want it moved", ok, err)
+	}
+	if n, _ := s.RecoveryCodes(ctx, "straße@x"); n != 0 {
+		t.Errorf("%d recovery codes left under the old key", n)
 	}
 	if fresh, err := s.UseTOTPStep(ctx, "strasse@x", 42, t0.Add(time.Hour)); err != nil || fresh {
 		t.Errorf("step 42 under the canonical key: fresh %v, %v; want used", fresh, err)

@@ -203,8 +203,63 @@ export interface paths {
          *     TOTP lockout bounds the guesses. Too many wrong codes, or too many failed logins (from
          *     this client address, or very many from all addresses), lock the user out for a while:
          *     `403` with `Retry-After`.
+         *
+         *     sparkgate addition: a recovery code (`POST /totp/recovery`) is taken in the code's place,
+         *     for a user who lost the authenticator: once each, counted with the wrong codes for the
+         *     lockout; the login's token covers the second factor as a code's does, so the user may then
+         *     turn TOTP off (with another recovery code) or make new codes.
          */
         post: operations["totpAuthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The user's TOTP state
+         * @description sparkgate addition. Whether the authenticated user's TOTP second factor is on (`active`),
+         *     set up but not confirmed by a first code yet (`pending`), and how many unused recovery codes
+         *     are left. `501` when the gateway has no TOTP.
+         */
+        get: operations["totpStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/totp/recovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make new TOTP recovery codes
+         * @description sparkgate addition. Makes 10 new recovery codes for the authenticated user, whose TOTP must be
+         *     active (`404` otherwise), and answers them: this is the only time they are shown (the gateway
+         *     keeps only a keyed hash of each). Codes made before stop working. Each is 10 characters
+         *     shown as two groups of five (`k3mqa-7xwe2`); case, spaces and the hyphen do not matter when
+         *     typed. A code is typed in place of the authenticator's code, at sign-in
+         *     (`POST /totp/authenticate/{username}/{code}`) or to turn TOTP off (`DELETE /totp/{code}`),
+         *     and works once. Like any change of the account's factors, the token must come from a login
+         *     that passed every factor (`403` otherwise) and the body is the user's password (a wrong one
+         *     is `403` and counts as a failed login).
+         */
+        post: operations["totpRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2516,6 +2571,19 @@ export interface components {
             /** @description sparkgate addition. A QR code of `url`, a PNG as a `data:image/png;base64,...` URL rendered by the gateway. */
             qr?: string;
         };
+        /** @description sparkgate addition. The user's TOTP second factor (`GET /totp`). */
+        TOTPStatus: {
+            /** @description TOTP is on; sign-in asks for a code. */
+            active: boolean;
+            /** @description Set up, waiting for the first code, which turns it on. */
+            pending: boolean;
+            /** @description Unused recovery codes left (0 when TOTP is not active). */
+            recoveryCodes: number;
+        };
+        /** @description sparkgate addition. New TOTP recovery codes, shown once (`POST /totp/recovery`). */
+        RecoveryCodes: {
+            codes: string[];
+        };
         WebAuthnRegistrationOptions: {
             /** @description The creation options (`{"publicKey": {...}}`, binary fields base64url) for `navigator.credentials.create()`. */
             credentials: {
@@ -3921,7 +3989,10 @@ export interface operations {
                  *     once prepared) is `400` with the reason.
                  */
                 username: components["parameters"]["Username"];
-                /** @description The current code shown by the authenticator. */
+                /**
+                 * @description The current code shown by the authenticator, or (sparkgate addition) one of the user's
+                 *     recovery codes (`POST /totp/recovery`), which works once.
+                 */
                 code: string;
             };
             cookie?: never;
@@ -3948,12 +4019,83 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    totpStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's TOTP state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TOTPStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    totpRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["Password"];
+        responses: {
+            /** @description The new codes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The user has no active TOTP. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     totpRemove: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description The current code shown by the authenticator. */
+                /**
+                 * @description The current code shown by the authenticator, or (sparkgate addition) one of the user's
+                 *     recovery codes (`POST /totp/recovery`), which works once.
+                 */
                 code: string;
             };
             cookie?: never;
