@@ -482,6 +482,13 @@ func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 		chromedp.Click(chromedp.CSS("#totp-confirm-form button[type=submit]")),
 	)
 	p.Wait(t, `document.getElementById("totp-state").textContent.includes("set up")`)
+	// The first recovery codes come with the setup, shown once; Settings
+	// says the app is on and offers no second setup.
+	p.WaitShowing(t, `document.querySelectorAll("#recovery-codes li").length === 10 && !document.getElementById("recovery-shown").hidden`,
+		`document.getElementById("recovery-shown").outerHTML`)
+	codes := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#recovery-codes li")].map(li => li.textContent)`)
+	p.WaitShowing(t, `document.getElementById("totp-status").textContent.includes("10 recovery codes are left") && document.getElementById("totp-enrol-form").hidden`,
+		`document.getElementById("totp-status").textContent`)
 	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
 	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
@@ -517,32 +524,40 @@ func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 		t.Error("the code step did not carry stay signed in: the refresh token is not in localStorage")
 	}
 
-	// Turned off in Settings with the password and a code (one not used
-	// yet: the enrolment's and the sign-in's were), the app is no longer
-	// asked for.
+	// The phone is lost: "Use a recovery code" asks for one, letters
+	// allowed, and one kept at setup signs in (typed in capitals, with a
+	// space): once.
+	signOut(t, p)
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
+		chromedp.SetValue(chromedp.ID("login-password"), u.Password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	p.Wait(t, `!document.getElementById("totp-form").hidden`)
+	p.Do(t, chromedp.Click(chromedp.ID("totp-recovery")))
+	p.Wait(t, `document.getElementById("totp-code").inputMode === "text" && document.activeElement.id === "totp-code" && document.getElementById("totp-recovery").hidden`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-code"), strings.ToUpper(strings.Replace(codes[0], "-", " ", 1))),
+		chromedp.Click(chromedp.ID("totp-submit")),
+	)
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+
+	// Turned off in Settings with the password and another recovery code,
+	// the app is no longer asked for.
 	openSettings(t, p)
+	p.WaitShowing(t, `document.getElementById("totp-status").textContent.includes("9 recovery codes are left")`,
+		`document.getElementById("totp-status").textContent`)
 	p.Do(t, chromedp.Click(chromedp.CSS("#totp-remove summary")))
 	p.Wait(t, `document.getElementById("totp-remove").open`)
-	off := false
-	for _, skew := range []time.Duration{-30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
-		code, err := totp.GenerateCode(secret, time.Now().Add(skew))
-		if err != nil {
-			t.Fatal(err)
-		}
-		browsertest.MustEval[bool](t, p, `(document.getElementById("totp-state").textContent = "", true)`)
-		p.Do(t,
-			chromedp.SetValue(chromedp.ID("totp-remove-password"), u.Password),
-			chromedp.SetValue(chromedp.ID("totp-remove-code"), code),
-			chromedp.Click(chromedp.CSS("#totp-remove-form button[type=submit]")),
-		)
-		p.Wait(t, `document.getElementById("totp-state").textContent !== ""`)
-		if off = strings.HasPrefix(browsertest.MustEval[string](t, p, `document.getElementById("totp-state").textContent`), "The authenticator app is off"); off {
-			break
-		}
-	}
-	if !off {
-		t.Fatalf("turning the app off says %q", browsertest.MustEval[string](t, p, `document.getElementById("totp-state").textContent`))
-	}
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("totp-remove-password"), u.Password),
+		chromedp.SetValue(chromedp.ID("totp-remove-code"), codes[1]),
+		chromedp.Click(chromedp.CSS("#totp-remove-form button[type=submit]")),
+	)
+	p.WaitShowing(t, `document.getElementById("totp-state").textContent.startsWith("The authenticator app is off") && `+
+		`document.getElementById("totp-status").textContent.startsWith("Off") && !document.getElementById("totp-enrol-form").hidden && document.getElementById("recovery").hidden`,
+		`[document.getElementById("totp-state").textContent, document.getElementById("totp-status").textContent]`)
 	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
 	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)

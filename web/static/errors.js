@@ -85,7 +85,7 @@ function apiSentence(err, doing, facts) {
         return `Choose a longer password: at least ${facts.minPasswordLength} characters.`;
       }
       if (doing === 'login' || doing === 'register' || doing === 'passkey') return `That username cannot be used: ${USERNAME_RULE}.`;
-      if (doing === 'totp') return 'The code has 6 to 8 digits.';
+      if (doing === 'totp') return 'A code from the app has 6 to 8 digits; a recovery code looks like k3mqa-7xwe2.';
       if (doing === 'room') return 'That room name cannot be used: a room name has no spaces and none of @ / : " & \' < >.';
       if (doing === 'room-admin') return 'The room did not accept that setting.';
       return 'The server did not accept that.';

@@ -26,6 +26,7 @@ import { restoreChats, bookmarkRoom, forgetRoom, forgetMarks } from './restore.j
 import { onAvatar, onNick, loadAvatars, setOwnAvatar, removeOwnAvatar, forgetAvatars } from './avatars.js';
 import { wireMenu, closeMenu, setPresence, loadMe } from './menu.js';
 import { wireConvMenu } from './convmenu.js';
+import { wireTOTP, refreshTOTP, readCode } from './totp.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -223,6 +224,20 @@ function wireAuth() {
   const user = () => $('login-user').value.trim();
   const pass = () => $('login-password').value;
   const error = (text) => { $('auth-error').textContent = text; };
+  // askCode sets the code step for the app's code, or for a recovery code
+  // (which has letters: a phone's keyboard must offer them).
+  const askCode = (recovery) => {
+    const code = $('totp-code');
+    code.inputMode = recovery ? 'text' : 'numeric';
+    code.autocomplete = recovery ? 'off' : 'one-time-code';
+    code.value = '';
+    $('totp-code-label').textContent = recovery ? 'Recovery code' : 'Authentication code';
+    $('totp-hint').textContent = recovery
+      ? 'Enter one of the recovery codes you kept when you set up the authenticator app. Each works once.'
+      : 'Enter the 6-digit code from your authenticator app.';
+    $('totp-recovery').hidden = recovery;
+    code.focus();
+  };
   const remember = () => $('login-remember').checked;
   let ticket = null; // of a login that asked for the TOTP code
   let remembered = false; // "stay signed in", as it was when the login asked for the code
@@ -262,8 +277,7 @@ function wireAuth() {
       remembered = remember();
       $('login-form').hidden = true;
       $('totp-form').hidden = false;
-      $('totp-code').value = '';
-      $('totp-code').focus();
+      askCode(false);
       return true;
     })));
   // Create account first turns the form into a registration: the password
@@ -304,8 +318,8 @@ function wireAuth() {
     'passkey')));
 
   $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
-    const code = $('totp-code').value.trim();
-    if (!/^[0-9]{6,8}$/.test(code)) { error('The code has 6 to 8 digits.'); return; }
+    const code = readCode($('totp-code').value);
+    if (!code) { error(explain(new ApiError(400, {}), 'totp')); return; }
     try {
       const t = await auth.totpLogin(user(), code, ticket || pass(), remembered);
       ticket = null;
@@ -314,6 +328,7 @@ function wireAuth() {
       await begin(user(), t, remembered);
     } catch (e) { error(explain(e, 'totp')); }
   }));
+  $('totp-recovery').addEventListener('click', () => askCode(true));
   $('totp-cancel').addEventListener('click', () => {
     ticket = null;
     $('totp-form').hidden = true;
@@ -741,41 +756,7 @@ function wireSettings() {
     }
   }));
   $('sound-on').addEventListener('change', () => setSound($('sound-on').checked));
-  $('totp-enrol-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    $('totp-state').textContent = '';
-    try {
-      const res = await auth.totpEnrol(username(), $('totp-enrol-password').value);
-      if (res.qr && res.qr.startsWith('data:image/')) $('totp-qr').src = res.qr;
-      $('totp-qr').hidden = !res.qr;
-      $('totp-url').textContent = res.url;
-      $('totp-enrolment').hidden = false;
-      $('totp-confirm-code').focus();
-    } catch (err) { $('totp-state').textContent = explain(err, 'account'); }
-  });
-  $('totp-confirm-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    try {
-      await auth.totpLogin(username(), $('totp-confirm-code').value.trim(), $('totp-enrol-password').value);
-      $('totp-enrolment').hidden = true;
-      $('totp-enrol-password').value = '';
-      $('totp-state').textContent = 'The authenticator app is set up. Sign-ins now ask for a code.';
-    } catch (err) { $('totp-state').textContent = explain(err, 'totp'); }
-  });
-  $('totp-remove-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    $('totp-state').textContent = '';
-    try {
-      await auth.totpRemove($('totp-remove-code').value.trim(), $('totp-remove-password').value);
-      $('totp-remove-password').value = '';
-      $('totp-remove-code').value = '';
-      $('totp-remove').open = false;
-      $('totp-state').textContent = 'The authenticator app is off. Sign-ins ask for your password only.';
-    } catch (err) {
-      $('totp-state').textContent = err instanceof ApiError && err.status === 404
-        ? 'No authenticator app is set up for this account.' : explain(err, 'totp');
-    }
-  });
+  wireTOTP(username);
   $('passkey-add-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     $('passkey-state').textContent = '';
@@ -816,6 +797,7 @@ function refreshSettings() {
   $('sound-on').checked = soundOn();
   $('everywhere-state').textContent = '';
   refreshPasskeys();
+  refreshTOTP();
   contacts.loadBlocklist();
 }
 
