@@ -99,6 +99,8 @@ var publicOperations = []string{
 	"totpAuthenticate",
 	"webauthnAuthenticateStart",
 	"webauthnAuthenticateFinish",
+	"webauthnDiscoverableStart",
+	"webauthnDiscoverableFinish",
 	// Authenticated by the refresh token in its body.
 	"refreshToken",
 	"getGlobalConfig",

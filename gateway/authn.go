@@ -188,7 +188,9 @@ func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, 
 		case err == nil:
 			sess.AddToken(sessionKey(g.AccessClaims), g.AccessClaims.ExpiresAt)
 			s.log.Info("logged in", "user", sess.User(), "method", method, "remember", remember)
-			return c.JSON(http.StatusOK, grantEntity(g))
+			te := grantEntity(g)
+			te.Jid = ptr(sess.User())
+			return c.JSON(http.StatusOK, te)
 		case !isStorageFull(err):
 			return err
 		}
@@ -203,7 +205,7 @@ func (s *Server) logIn(c echo.Context, local string, cred xmppconn.Credentials, 
 	}
 	sess.AddToken(cl.ID, cl.ExpiresAt)
 	s.log.Info("logged in", "user", sess.User(), "method", method)
-	return c.JSON(http.StatusOK, TokenEntity{Token: tok, ExpiresAt: &cl.ExpiresAt})
+	return c.JSON(http.StatusOK, TokenEntity{Token: tok, ExpiresAt: &cl.ExpiresAt, Jid: ptr(sess.User())})
 }
 
 // Logout serves POST /logout: the token and its refresh token family are

@@ -1182,6 +1182,10 @@ type TokenEntity struct {
 	// ExpiresAt sparkgate addition. When `token` expires; refresh before then.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 
+	// Jid sparkgate addition. The bare JID of the user signed in, in a login's answer (a passkey
+	// sign-in without a username learns it here).
+	Jid *string `json:"jid,omitempty"`
+
 	// RefreshExpiresAt sparkgate addition. When `refreshToken` expires unless used.
 	RefreshExpiresAt *time.Time `json:"refreshExpiresAt,omitempty"`
 
@@ -1952,6 +1956,25 @@ type ListUsersParams struct {
 	PropertyValue *string `form:"propertyValue,omitempty" json:"propertyValue,omitempty"`
 }
 
+// WebauthnDiscoverableFinishJSONBody defines parameters for WebauthnDiscoverableFinish.
+type WebauthnDiscoverableFinishJSONBody map[string]interface{}
+
+// WebauthnDiscoverableFinishTextBody defines parameters for WebauthnDiscoverableFinish.
+type WebauthnDiscoverableFinishTextBody = string
+
+// WebauthnDiscoverableFinishParams defines parameters for WebauthnDiscoverableFinish.
+type WebauthnDiscoverableFinishParams struct {
+	// Remember sparkgate addition. "Stay signed in": the login's refresh token family lives 30 days from
+	// its last refresh (`-remember-lifetime`) instead of 12 hours (`-refresh-lifetime`). Offer it
+	// as a checkbox; leave it off on shared computers.
+	Remember *Remember `form:"remember,omitempty" json:"remember,omitempty"`
+
+	// Ceremony The `ceremony` id returned by the start operation (sparkgate addition). Send it. It is
+	// optional only for SparkWeb clients that do not know it: then the gateway finds the
+	// ceremony by the challenge in the credential's `clientDataJSON`.
+	Ceremony *Ceremony `form:"ceremony,omitempty" json:"ceremony,omitempty"`
+}
+
 // WebauthnAuthenticateFinishJSONBody defines parameters for WebauthnAuthenticateFinish.
 type WebauthnAuthenticateFinishJSONBody map[string]interface{}
 
@@ -2138,6 +2161,12 @@ type RemoveUserFromGroupsJSONRequestBody = UserGroupsEntity
 
 // AddUserToGroupsJSONRequestBody defines body for AddUserToGroups for application/json ContentType.
 type AddUserToGroupsJSONRequestBody = UserGroupsEntity
+
+// WebauthnDiscoverableFinishJSONRequestBody defines body for WebauthnDiscoverableFinish for application/json ContentType.
+type WebauthnDiscoverableFinishJSONRequestBody WebauthnDiscoverableFinishJSONBody
+
+// WebauthnDiscoverableFinishTextRequestBody defines body for WebauthnDiscoverableFinish for text/plain ContentType.
+type WebauthnDiscoverableFinishTextRequestBody = WebauthnDiscoverableFinishTextBody
 
 // WebauthnAuthenticateFinishJSONRequestBody defines body for WebauthnAuthenticateFinish for application/json ContentType.
 type WebauthnAuthenticateFinishJSONRequestBody WebauthnAuthenticateFinishJSONBody
@@ -2704,9 +2733,15 @@ type ServerInterface interface {
 	// ListUsers Search users
 	// (GET /sparkweb/api/rest/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
+	// WebauthnDiscoverableFinish Finish a passkey sign-in without a username
+	// (POST /sparkweb/api/rest/webauthn/authenticate/finish)
+	WebauthnDiscoverableFinish(ctx echo.Context, params WebauthnDiscoverableFinishParams) error
 	// WebauthnAuthenticateFinish Finish logging in with a passkey (WebAuthn)
 	// (POST /sparkweb/api/rest/webauthn/authenticate/finish/{username})
 	WebauthnAuthenticateFinish(ctx echo.Context, username Username, params WebauthnAuthenticateFinishParams) error
+	// WebauthnDiscoverableStart Start a passkey sign-in without a username
+	// (POST /sparkweb/api/rest/webauthn/authenticate/start)
+	WebauthnDiscoverableStart(ctx echo.Context) error
 	// WebauthnAuthenticateStart Start logging in with a passkey (WebAuthn)
 	// (POST /sparkweb/api/rest/webauthn/authenticate/start/{username})
 	WebauthnAuthenticateStart(ctx echo.Context, username Username) error
@@ -4657,6 +4692,31 @@ func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	return err
 }
 
+// WebauthnDiscoverableFinish converts echo context to params.
+func (w *ServerInterfaceWrapper) WebauthnDiscoverableFinish(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WebauthnDiscoverableFinishParams
+	// ------------- Optional query parameter "remember" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "remember", ctx.QueryParams(), &params.Remember, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter remember: %s", err))
+	}
+
+	// ------------- Optional query parameter "ceremony" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ceremony", ctx.QueryParams(), &params.Ceremony, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ceremony: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.WebauthnDiscoverableFinish(ctx, params)
+	return err
+}
+
 // WebauthnAuthenticateFinish converts echo context to params.
 func (w *ServerInterfaceWrapper) WebauthnAuthenticateFinish(ctx echo.Context) error {
 	var err error
@@ -4686,6 +4746,15 @@ func (w *ServerInterfaceWrapper) WebauthnAuthenticateFinish(ctx echo.Context) er
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.WebauthnAuthenticateFinish(ctx, username, params)
+	return err
+}
+
+// WebauthnDiscoverableStart converts echo context to params.
+func (w *ServerInterfaceWrapper) WebauthnDiscoverableStart(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.WebauthnDiscoverableStart(ctx)
 	return err
 }
 
@@ -4981,6 +5050,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webauthn/register/finish/:username", wrapper.WebauthnRegisterFinish, options.OperationMiddlewares["webauthnRegisterFinish"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webauthn/authenticate/start/:username", wrapper.WebauthnAuthenticateStart, options.OperationMiddlewares["webauthnAuthenticateStart"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/webauthn/authenticate/finish/:username", wrapper.WebauthnAuthenticateFinish, options.OperationMiddlewares["webauthnAuthenticateFinish"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/webauthn/authenticate/start", wrapper.WebauthnDiscoverableStart, options.OperationMiddlewares["webauthnDiscoverableStart"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/webauthn/authenticate/finish", wrapper.WebauthnDiscoverableFinish, options.OperationMiddlewares["webauthnDiscoverableFinish"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/webauthn/credentials", wrapper.ListWebAuthnCredentials, options.OperationMiddlewares["listWebAuthnCredentials"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/webauthn/credentials/:credentialId", wrapper.DeleteWebAuthnCredential, options.OperationMiddlewares["deleteWebAuthnCredential"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/sse", wrapper.StreamEvents, options.OperationMiddlewares["streamEvents"]...)

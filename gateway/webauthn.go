@@ -177,20 +177,31 @@ func (s *Server) WebauthnAuthenticateFinish(c echo.Context, username Username, p
 	if err != nil {
 		return err
 	}
-	body, err := readCredential(c.Request())
+	user, err := s.finishPasskeyLogin(c, p, params.Ceremony, jid)
 	if err != nil {
 		return err
-	}
-	id := s.ceremonyOf(params.Ceremony, body)
-	user, err := p.FinishLogin(c.Request().Context(), id, body)
-	if err != nil {
-		return s.passkeyRefused(c, jid, err)
 	}
 	if user != jid {
 		// The ceremony was started for someone else.
 		return s.passkeyRefused(c, jid, auth.ErrCeremony)
 	}
 	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodWebAuthn, isSet(params.Remember))
+}
+
+// finishPasskeyLogin reads the assertion in the request's body and
+// finishes its ceremony (the ceremony parameter, or found by the
+// challenge), answering the user it signs in; a refusal is the answer to
+// send (passkeyRefused, as jid's, "" when no user was named).
+func (s *Server) finishPasskeyLogin(c echo.Context, p *auth.Passkeys, ceremony *Ceremony, jid string) (string, error) {
+	body, err := readCredential(c.Request())
+	if err != nil {
+		return "", err
+	}
+	user, err := p.FinishLogin(c.Request().Context(), s.ceremonyOf(ceremony, body), body)
+	if err != nil {
+		return "", s.passkeyRefused(c, jid, err)
+	}
+	return user, nil
 }
 
 // ListWebAuthnCredentials serves GET /webauthn/credentials.

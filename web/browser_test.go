@@ -420,6 +420,22 @@ func passkeyJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 	)
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
 
+	// Without a username: the browser offers the passkey it holds for the
+	// site, which names the account; the page shows its address and keeps
+	// the session across a reload. (Signed out at once, the page may still
+	// be loading what a session loads: those answers are 401.)
+	p.Allow(func(m chromedp.ConsoleMessage) bool {
+		return strings.Contains(m.URL, "/sparkweb/api/") && strings.Contains(m.Text, "401")
+	})
+	signOut(t, p)
+	p.Wait(t, `document.body.dataset.screen === "auth"`)
+	browsertest.MustEval[bool](t, p, `(document.getElementById("login-user").value = "", true)`)
+	p.Do(t, chromedp.Click(chromedp.ID("login-passkey")))
+	p.WaitShowing(t, `document.body.dataset.conn === "connected" && document.getElementById("me-name").textContent === `+js(u.JID),
+		`[document.getElementById("auth-error").textContent, document.getElementById("me-name").textContent]`)
+	p.Do(t, chromedp.Reload())
+	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("me-name").textContent === `+js(u.JID))
+
 	// The token is revoked elsewhere: the stream ends for good and the
 	// page asks to sign in again. From now on the stream is refused, and so
 	// is whatever the page still had to load after connecting (roster,

@@ -260,7 +260,7 @@ function wireAuth() {
     if (lack) { error(lack); return; }
     try {
       const t = await ceremony();
-      await begin(user(), t, remember());
+      await begin(user() || local(t.jid || ''), t, remember());
     } catch (e) {
       if (failed && failed(e)) return;
       error(explain(e, doing, await facts()));
@@ -312,8 +312,10 @@ function wireAuth() {
     e.stopImmediatePropagation();
     $('register-submit').click();
   }, true);
+  // Without a username the browser offers the passkeys it holds for this
+  // site, and the one chosen names the account.
   $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
-    () => (!user() ? 'Enter your username first.' : ''),
+    () => '',
     () => auth.passkeyLogin(user(), remember()),
     'passkey')));
 

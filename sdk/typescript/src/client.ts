@@ -229,15 +229,18 @@ export class Sparkgate {
   /**
    * loginWithPasskey runs the WebAuthn assertion ceremony: the gateway's
    * options go to credentials.get() (navigator.credentials unless given),
-   * and the signed assertion back to the gateway.
+   * and the signed assertion back to the gateway. With an empty username
+   * the ceremony names no account: the browser offers every passkey it
+   * holds for the site, and the chosen one names the account (the answer's
+   * `jid`).
    */
   async loginWithPasskey(
     username: string,
     opts: { remember?: boolean; credentials?: CredentialsContainer } = {},
   ): Promise<Tokens> {
-    const start = await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/start/{username}", {
-      params: { path: { username } },
-    });
+    const start = username
+      ? await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/start/{username}", { params: { path: { username } } })
+      : await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/start", {});
     if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey login failed", start.response);
     const container = credentialsContainer(opts.credentials);
     const cred = await container.get(requestOptions(start.data.assertion));
@@ -245,10 +248,10 @@ export class Sparkgate {
     const query: { ceremony?: string; remember?: boolean } = {};
     if (start.data.ceremony) query.ceremony = start.data.ceremony;
     if (opts.remember) query.remember = true;
-    const fin = await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/finish/{username}", {
-      params: { path: { username }, query },
-      body: assertionToJSON(cred as PublicKeyCredential),
-    });
+    const body = assertionToJSON(cred as PublicKeyCredential);
+    const fin = username
+      ? await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/finish/{username}", { params: { path: { username }, query }, body })
+      : await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/finish", { params: { query }, body });
     if (!fin.data) throw new SparkgateError(fin.response.status, fin.error as ErrorBody, "passkey login failed", fin.response);
     this.setTokens(fin.data);
     return fin.data;

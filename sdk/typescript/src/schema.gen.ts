@@ -403,6 +403,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sparkweb/api/rest/webauthn/authenticate/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a passkey sign-in without a username
+         * @description sparkgate addition. Starts a WebAuthn assertion ceremony that names no user
+         *     (discoverable credentials): the options list no credentials, so the browser offers every
+         *     passkey it holds for this site and the chosen one names the account (its user handle).
+         *     Every passkey the gateway registers is discoverable. Answers like
+         *     `POST /webauthn/authenticate/start/{username}`; finish with
+         *     `POST /webauthn/authenticate/finish`. Limited per client address only.
+         */
+        post: operations["webauthnDiscoverableStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/webauthn/authenticate/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a passkey sign-in without a username
+         * @description sparkgate addition. Finishes a ceremony of `POST /webauthn/authenticate/start`: the body is
+         *     the assertion `PublicKeyCredential` as JSON, which must carry its `userHandle`; the account
+         *     is the one the passkey was registered to. The answer's `jid` names it. Failures are `401`,
+         *     as for a named user; limited per client address only, never locked out.
+         */
+        post: operations["webauthnDiscoverableFinish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sparkweb/api/rest/webauthn/credentials": {
         parameters: {
             query?: never;
@@ -2556,6 +2604,11 @@ export interface components {
             refreshExpiresAt?: string;
             /** @description sparkgate addition. Whether the family was started with "stay signed in". */
             remember?: boolean;
+            /**
+             * @description sparkgate addition. The bare JID of the user signed in, in a login's answer (a passkey
+             *     sign-in without a username learns it here).
+             */
+            jid?: string;
         };
         /** @description sparkgate addition. The body of `POST /token/refresh`. */
         RefreshRequest: {
@@ -4306,6 +4359,78 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    webauthnDiscoverableStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request options. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebAuthnAssertionOptions"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    webauthnDiscoverableFinish: {
+        parameters: {
+            query?: {
+                /**
+                 * @description sparkgate addition. "Stay signed in": the login's refresh token family lives 30 days from
+                 *     its last refresh (`-remember-lifetime`) instead of 12 hours (`-refresh-lifetime`). Offer it
+                 *     as a checkbox; leave it off on shared computers.
+                 */
+                remember?: components["parameters"]["Remember"];
+                /**
+                 * @description The `ceremony` id returned by the start operation (sparkgate addition). Send it. It is
+                 *     optional only for SparkWeb clients that do not know it: then the gateway finds the
+                 *     ceremony by the challenge in the credential's `clientDataJSON`.
+                 */
+                ceremony?: components["parameters"]["Ceremony"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["PublicKeyCredential"];
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenEntity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];

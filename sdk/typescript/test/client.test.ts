@@ -83,3 +83,33 @@ test("retry-after-seconds", () => {
   ];
   for (const [h, ok] of cases) assert.ok(ok(retryAfterSeconds(h)), `retryAfterSeconds(${h}) = ${retryAfterSeconds(h)}`);
 });
+
+test("passkey-login-without-a-username-names-no-account", async () => {
+  const r = recorder([
+    () => Response.json({ assertion: { publicKey: { challenge: "AAEC", allowCredentials: [] } }, ceremony: "c1" }),
+    () => Response.json({ token: "t1", jid: "alice@example.org" }),
+  ]);
+  const asked: CredentialRequestOptions[] = [];
+  const bytes = (n: number) => new Uint8Array([n, n + 1]).buffer;
+  const credentials = {
+    get: async (o: CredentialRequestOptions) => {
+      asked.push(o);
+      return {
+        id: "k", rawId: bytes(1), type: "public-key",
+        response: { clientDataJSON: bytes(2), authenticatorData: bytes(3), signature: bytes(4), userHandle: bytes(5) },
+      };
+    },
+  } as unknown as CredentialsContainer;
+  const sg = new Sparkgate({ baseUrl: "http://gateway.test", fetch: r.fetch });
+  const t = await sg.loginWithPasskey("", { credentials, remember: true });
+  assert.equal(t.jid, "alice@example.org");
+  assert.deepEqual(r.seen.map((q) => `${q.method} ${new URL(q.url).pathname}${new URL(q.url).search}`), [
+    "POST /sparkweb/api/rest/webauthn/authenticate/start",
+    "POST /sparkweb/api/rest/webauthn/authenticate/finish?ceremony=c1&remember=true",
+  ]);
+  assert.equal(asked[0].publicKey?.allowCredentials?.length, 0);
+  const sent = await r.seen[1].json();
+  assert.equal(sent.response.userHandle, "BQY");
+  assert.equal(sg.tokens?.token, "t1");
+  sg.close();
+});
