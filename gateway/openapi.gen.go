@@ -1002,6 +1002,23 @@ type PresenceEntity struct {
 // PresenceEntityShow `available` (online with no show), `chat`, `away`, `xa`, `dnd`, or `unavailable`.
 type PresenceEntityShow string
 
+// PubSubItem sparkgate addition. One item of a pubsub node.
+type PubSubItem struct {
+	// Data The JSON of an XEP-0335 item; absent for other items.
+	Data interface{} `json:"data,omitempty"`
+
+	// Id The item's id.
+	Id string `json:"id"`
+
+	// Payload The item's XML, as in `chatapi.pubsub`.
+	Payload string `json:"payload"`
+}
+
+// PubSubItems sparkgate addition. Items of a pubsub node (`GET /pubsub/items/{node}`).
+type PubSubItems struct {
+	Items []PubSubItem `json:"items"`
+}
+
 // PublicKey defines model for PublicKey.
 type PublicKey struct {
 	// PublicKey The VAPID public key, base64url (no padding) of the uncompressed P-256 point.
@@ -1403,6 +1420,11 @@ type BadRequest = ErrorResponse
 // the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
 // sparkgate's.
 type BookmarkNotFound = ErrorResponse
+
+// Conflict The body of every error response. `resource`, `message` and `exception` are the fields of
+// the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
+// sparkgate's.
+type Conflict = ErrorResponse
 
 // Forbidden The body of every error response. `resource`, `message` and `exception` are the fields of
 // the SparkWeb reference's `ErrorResponse`; `status`, `code`, `mfaRequired` and `ticket` are
@@ -1885,6 +1907,12 @@ type SetPresenceParams struct {
 
 // SetPresenceParamsShow defines parameters for SetPresence.
 type SetPresenceParamsShow string
+
+// ListPubSubItemsParams defines parameters for ListPubSubItems.
+type ListPubSubItemsParams struct {
+	// Max The most items to answer (default 20).
+	Max *int `form:"max,omitempty" json:"max,omitempty"`
+}
 
 // PublishPubSubItemJSONBody defines parameters for PublishPubSubItem.
 type PublishPubSubItemJSONBody map[string]interface{}
@@ -2655,12 +2683,24 @@ type ServerInterface interface {
 	// CreatePubSubNode Create a pubsub node
 	// (POST /sparkweb/api/rest/pubsub/create/{node})
 	CreatePubSubNode(ctx echo.Context, node Node) error
+	// ListPubSubItems Read a pubsub node's items
+	// (GET /sparkweb/api/rest/pubsub/items/{node})
+	ListPubSubItems(ctx echo.Context, node Node, params ListPubSubItemsParams) error
+	// RetractPubSubItem Retract a pubsub item
+	// (DELETE /sparkweb/api/rest/pubsub/items/{node}/{itemId})
+	RetractPubSubItem(ctx echo.Context, node Node, itemId string) error
 	// ListPubSubNodes List pubsub nodes
 	// (GET /sparkweb/api/rest/pubsub/nodes)
 	ListPubSubNodes(ctx echo.Context) error
+	// DeletePubSubNode Delete a pubsub node
+	// (DELETE /sparkweb/api/rest/pubsub/nodes/{node})
+	DeletePubSubNode(ctx echo.Context, node Node) error
 	// PublishPubSubItem Publish to a pubsub node
 	// (POST /sparkweb/api/rest/pubsub/publish/{node})
 	PublishPubSubItem(ctx echo.Context, node Node) error
+	// UnsubscribePubSubNode Unsubscribe from a pubsub node
+	// (DELETE /sparkweb/api/rest/pubsub/subscribe/{node})
+	UnsubscribePubSubNode(ctx echo.Context, node Node) error
 	// SubscribePubSubNode Subscribe to a pubsub node
 	// (POST /sparkweb/api/rest/pubsub/subscribe/{node})
 	SubscribePubSubNode(ctx echo.Context, node Node) error
@@ -4301,12 +4341,77 @@ func (w *ServerInterfaceWrapper) CreatePubSubNode(ctx echo.Context) error {
 	return err
 }
 
+// ListPubSubItems converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPubSubItems(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node Node
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPubSubItemsParams
+	// ------------- Optional query parameter "max" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max", ctx.QueryParams(), &params.Max, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPubSubItems(ctx, node, params)
+	return err
+}
+
+// RetractPubSubItem converts echo context to params.
+func (w *ServerInterfaceWrapper) RetractPubSubItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node Node
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", ctx.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter itemId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetractPubSubItem(ctx, node, itemId)
+	return err
+}
+
 // ListPubSubNodes converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPubSubNodes(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListPubSubNodes(ctx)
+	return err
+}
+
+// DeletePubSubNode converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePubSubNode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node Node
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePubSubNode(ctx, node)
 	return err
 }
 
@@ -4323,6 +4428,22 @@ func (w *ServerInterfaceWrapper) PublishPubSubItem(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.PublishPubSubItem(ctx, node)
+	return err
+}
+
+// UnsubscribePubSubNode converts echo context to params.
+func (w *ServerInterfaceWrapper) UnsubscribePubSubNode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node Node
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnsubscribePubSubNode(ctx, node)
 	return err
 }
 
@@ -5103,7 +5224,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/sparkweb/api/rest/avatar/:jid", wrapper.GetAvatar, options.OperationMiddlewares["getAvatar"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/pubsub/subscribers/:node", wrapper.ListPubSubSubscribers, options.OperationMiddlewares["listPubSubSubscribers"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/pubsub/publish/:node", wrapper.PublishPubSubItem, options.OperationMiddlewares["publishPubSubItem"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/pubsub/subscribe/:node", wrapper.UnsubscribePubSubNode, options.OperationMiddlewares["unsubscribePubSubNode"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/pubsub/subscribe/:node", wrapper.SubscribePubSubNode, options.OperationMiddlewares["subscribePubSubNode"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/pubsub/items/:node", wrapper.ListPubSubItems, options.OperationMiddlewares["listPubSubItems"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/pubsub/items/:node/:itemId", wrapper.RetractPubSubItem, options.OperationMiddlewares["retractPubSubItem"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/pubsub/nodes/:node", wrapper.DeletePubSubNode, options.OperationMiddlewares["deletePubSubNode"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/pep/nodes", wrapper.ListPepNodes, options.OperationMiddlewares["listPepNodes"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/pep/publish/:node", wrapper.PublishPepItem, options.OperationMiddlewares["publishPepItem"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/xmpp", wrapper.SendStanza, options.OperationMiddlewares["sendStanza"]...)

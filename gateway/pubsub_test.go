@@ -206,6 +206,72 @@ func TestIntegrationCollabPubSub(t *testing.T) {
 		}
 		t.Fatalf("node %s not in %s", node, res["listed"].Body)
 	})
+	// The rest of the node's life: its items read back, one taken back
+	// (told to the subscriber), the subscription ended, the node deleted;
+	// each refused to who may not.
+	var itemID string
+	t.Run("items", func(t *testing.T) {
+		res := e.run(t, []collabCall{
+			{"read", "GET", "/pubsub/items/" + node + "?max=5", tb, "", "", 200},
+			{"max-zero", "GET", "/pubsub/items/" + node + "?max=0", tb, "", "", 400},
+			{"missing-node", "GET", "/pubsub/items/" + missing, tb, "", "", 404},
+			{"no-token", "GET", "/pubsub/items/" + node, "", "", "", 401},
+		})
+		var items gateway.PubSubItems
+		res["read"].JSON(t, &items)
+		if len(items.Items) != 1 || items.Items[0].Id == "" || !strings.Contains(items.Items[0].Payload, "urn:xmpp:json:0") {
+			t.Fatalf("items %s, want the one published", res["read"].Body)
+		}
+		var got, want any
+		b, _ := json.Marshal(items.Items[0].Data)
+		json.Unmarshal(b, &got)
+		json.Unmarshal([]byte(payload), &want)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("the item's data (-want +got):\n%s", d)
+		}
+		itemID = items.Items[0].Id
+	})
+	t.Run("retract", func(t *testing.T) {
+		e.run(t, []collabCall{
+			{"not-publisher", "DELETE", "/pubsub/items/" + node + "/" + itemID, tb, "", "", 403},
+			{"publisher", "DELETE", "/pubsub/items/" + node + "/" + itemID, ta, "", "", 200},
+			{"no-token", "DELETE", "/pubsub/items/" + node + "/" + itemID, "", "", "", 401},
+		})
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			var ev chatapi.PubSub
+			bobTab.NextNamed(t, chatapi.EventPubSub, time.Until(deadline), &ev)
+			if ev.Type == chatapi.TypePubSubRetract && ev.Node == node && ev.ItemID == itemID {
+				break
+			}
+		}
+		var items gateway.PubSubItems
+		e.Do(t, "GET", api+"/pubsub/items/"+node, tb, "", "").JSON(t, &items)
+		if len(items.Items) != 0 {
+			t.Fatalf("items after the retraction: %+v", items)
+		}
+	})
+	t.Run("unsubscribe", func(t *testing.T) {
+		e.run(t, []collabCall{
+			{"subscribed", "DELETE", "/pubsub/subscribe/" + node, tb, "", "", 200},
+			{"not-subscribed", "DELETE", "/pubsub/subscribe/" + node, tb, "", "", 409},
+			{"missing-node", "DELETE", "/pubsub/subscribe/" + missing, tb, "", "", 404},
+			{"no-token", "DELETE", "/pubsub/subscribe/" + node, "", "", "", 401},
+		})
+		var users gateway.UserEntities
+		e.Do(t, "GET", api+"/pubsub/subscribers/"+node, ta, "", "").JSON(t, &users)
+		if len(users.Users) != 0 {
+			t.Fatalf("subscribers after bob left: %+v", users.Users)
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		e.run(t, []collabCall{
+			{"not-owner", "DELETE", "/pubsub/nodes/" + node, tb, "", "", 403},
+			{"no-token", "DELETE", "/pubsub/nodes/" + node, "", "", "", 401},
+			{"owner", "DELETE", "/pubsub/nodes/" + node, ta, "", "", 200},
+			{"gone", "GET", "/pubsub/items/" + node, ta, "", "", 404},
+			{"missing-node", "DELETE", "/pubsub/nodes/" + missing, ta, "", "", 404},
+		})
+	})
 }
 
 func TestIntegrationCollabPEP(t *testing.T) {

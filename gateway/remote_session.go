@@ -499,6 +499,23 @@ func (r *remoteSession) Subscribe(ctx context.Context, service, node, jid string
 	return id, err
 }
 
+func (r *remoteSession) Unsubscribe(ctx context.Context, service, node, jid string) error {
+	return r.call(ctx, "Unsubscribe", []any{service, node, jid})
+}
+
+func (r *remoteSession) Items(ctx context.Context, service, node string, max int) (items []xmppconn.Item, err error) {
+	err = r.call(ctx, "Items", []any{service, node, max}, &items)
+	return items, err
+}
+
+func (r *remoteSession) Retract(ctx context.Context, service, node, id string, notify bool) error {
+	return r.call(ctx, "Retract", []any{service, node, id, notify})
+}
+
+func (r *remoteSession) DeleteNode(ctx context.Context, service, node string) error {
+	return r.call(ctx, "DeleteNode", []any{service, node})
+}
+
 func (r *remoteSession) Subscriptions(ctx context.Context, service, node string) (subs []xmppconn.Subscription, err error) {
 	err = r.call(ctx, "Subscriptions", []any{service, node}, &subs)
 	return subs, err

@@ -521,6 +521,36 @@ var remoteVerbs = map[string]remoteVerb{
 		}
 		return s.Subscribe(ctx, service, node, jid)
 	}),
+	"Unsubscribe": verb0(func(ctx context.Context, s Session, d dec) error {
+		var service, node, jid string
+		if err := d(&service, &node, &jid); err != nil {
+			return err
+		}
+		return s.Unsubscribe(ctx, service, node, jid)
+	}),
+	"Items": verb1(func(ctx context.Context, s Session, d dec) ([]xmppconn.Item, error) {
+		var service, node string
+		var max int
+		if err := d(&service, &node, &max); err != nil {
+			return nil, err
+		}
+		return s.Items(ctx, service, node, max)
+	}),
+	"Retract": verb0(func(ctx context.Context, s Session, d dec) error {
+		var service, node, id string
+		var notify bool
+		if err := d(&service, &node, &id, &notify); err != nil {
+			return err
+		}
+		return s.Retract(ctx, service, node, id, notify)
+	}),
+	"DeleteNode": verb0(func(ctx context.Context, s Session, d dec) error {
+		var service, node string
+		if err := d(&service, &node); err != nil {
+			return err
+		}
+		return s.DeleteNode(ctx, service, node)
+	}),
 	"Subscriptions": verb1(func(ctx context.Context, s Session, d dec) ([]xmppconn.Subscription, error) {
 		var service, node string
 		if err := d(&service, &node); err != nil {

@@ -91,7 +91,11 @@ type Session interface {
 	CreateNode(ctx context.Context, service, node string, config *xmppconn.DataForm) error
 	Publish(ctx context.Context, service, node string, item xmppconn.Item, options *xmppconn.DataForm) (string, error)
 	Subscribe(ctx context.Context, service, node, jid string) (string, error)
+	Unsubscribe(ctx context.Context, service, node, jid string) error
 	Subscriptions(ctx context.Context, service, node string) ([]xmppconn.Subscription, error)
+	Items(ctx context.Context, service, node string, max int) ([]xmppconn.Item, error)
+	Retract(ctx context.Context, service, node, id string, notify bool) error
+	DeleteNode(ctx context.Context, service, node string) error
 	RequestUploadSlot(ctx context.Context, service, filename string, size int64, contentType string) (xmppconn.UploadSlot, error)
 	UpdatePush(ctx context.Context) error
 }

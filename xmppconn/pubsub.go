@@ -81,6 +81,7 @@ type pubsubRequest struct {
 	Create         *nodeRef        `xml:"create"`
 	Configure      *formWrap       `xml:"configure"`
 	Subscribe      *subscribeReq   `xml:"subscribe"`
+	Unsubscribe    *subscribeReq   `xml:"unsubscribe"`
 	Publish        *publishReq     `xml:"publish"`
 	PublishOptions *formWrap       `xml:"publish-options"`
 	Retract        *retractReq     `xml:"retract"`
@@ -239,6 +240,14 @@ func (s *Session) Subscribe(ctx context.Context, service, node, jid string) (str
 		return r.PubSub.Subscription.Subscription, nil
 	}
 	return "subscribed", nil
+}
+
+// Unsubscribe ends jid's subscription to node (XEP-0060 section 6.2). A
+// jid with no subscription is an error from the service (unexpected-request,
+// matching no sentinel of this package beyond *StanzaError).
+func (s *Session) Unsubscribe(ctx context.Context, service, node, jid string) error {
+	_, err := s.iq(ctx, newIQ(stanza.IQTypeSet, service, &pubsubRequest{Unsubscribe: &subscribeReq{Node: node, JID: jid}}))
+	return err
 }
 
 // Subscriptions lists the subscriptions of node as its owner (XEP-0060

@@ -395,6 +395,20 @@ type jsonPayload struct {
 	} `xml:"urn:xmpp:json:0 json"`
 }
 
+// ItemContent is what a pubsub item carries, as chatapi.pubsub shows it:
+// its XML (trimmed), and the JSON of an XEP-0335 container in it, if any
+// (nil otherwise).
+func ItemContent(inner []byte) (payload string, data json.RawMessage) {
+	trimmed := bytes.TrimSpace(inner)
+	var jp jsonPayload
+	if xml.Unmarshal(append(append([]byte("<x>"), trimmed...), "</x>"...), &jp) == nil && jp.JSON != nil {
+		if txt := strings.TrimSpace(jp.JSON.Text); json.Valid([]byte(txt)) {
+			data = json.RawMessage(txt)
+		}
+	}
+	return string(trimmed), data
+}
+
 func pubsubEvents(s *Stanza, stamp string) []chatapi.Payload {
 	var ev pubsubEventXML
 	if err := xml.Unmarshal(s.Raw, &ev); err != nil || ev.Event == nil {
@@ -410,13 +424,7 @@ func pubsubEvents(s *Stanza, stamp string) []chatapi.Payload {
 		for _, it := range e.Items.Items {
 			p := chatapi.PubSub{Type: chatapi.TypePubSubItem, From: from, To: s.To, Node: e.Items.Node, ItemID: it.ID, Stamp: stamp}
 			payload := bytes.TrimSpace(it.Inner)
-			p.Payload = string(payload)
-			var jp jsonPayload
-			if xml.Unmarshal(append(append([]byte("<x>"), payload...), "</x>"...), &jp) == nil && jp.JSON != nil {
-				if txt := strings.TrimSpace(jp.JSON.Text); json.Valid([]byte(txt)) {
-					p.Data = json.RawMessage(txt)
-				}
-			}
+			p.Payload, p.Data = ItemContent(payload)
 			out = append(out, p)
 			if pe := profileEvent(e.Items.Node, from, payload); pe != nil { // profile.go
 				out = append(out, pe)

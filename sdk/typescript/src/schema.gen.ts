@@ -1656,7 +1656,78 @@ export interface paths {
          * @description Subscribes the user's bare JID to the node; notifications arrive as `chatapi.pubsub`.
          */
         post: operations["subscribePubSubNode"];
+        /**
+         * Unsubscribe from a pubsub node
+         * @description sparkgate addition. Ends the subscription of the user's bare JID to the node: no more
+         *     `chatapi.pubsub` from it. A user who is not subscribed gets `409`.
+         */
+        delete: operations["unsubscribePubSubNode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/pubsub/items/{node}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a pubsub node's items
+         * @description sparkgate addition. The node's published items (XEP-0060 section 6.5), at most `max` of the
+         *     newest (the service's order), each with its id, its XML and, for a JSON item (XEP-0335, as
+         *     `POST /pubsub/publish/{node}` makes), the JSON as `data`: what a client that subscribed late
+         *     has missed. A node whose access model keeps the user out is `403`.
+         */
+        get: operations["listPubSubItems"];
+        put?: never;
+        post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/pubsub/items/{node}/{itemId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Retract a pubsub item
+         * @description sparkgate addition. Removes the item from the node (XEP-0060 section 7.2) and tells the
+         *     subscribers (`chatapi.pubsub` of type `retract`). Only the item's publisher or the node's
+         *     owner may (`403` otherwise); an item that does not exist is `404`.
+         */
+        delete: operations["retractPubSubItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/pubsub/nodes/{node}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a pubsub node
+         * @description sparkgate addition. Deletes the node and its items (XEP-0060 section 8.4); subscribers get
+         *     `chatapi.pubsub` of type `delete`. Only the node's owner may (`403` otherwise).
+         */
+        delete: operations["deletePubSubNode"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3370,6 +3441,19 @@ export interface components {
             to: string;
             from: string;
             data: unknown;
+        };
+        /** @description sparkgate addition. Items of a pubsub node (`GET /pubsub/items/{node}`). */
+        PubSubItems: {
+            items: components["schemas"]["PubSubItem"][];
+        };
+        /** @description sparkgate addition. One item of a pubsub node. */
+        PubSubItem: {
+            /** @description The item's id. */
+            id: string;
+            /** @description The item's XML, as in `chatapi.pubsub`. */
+            payload: string;
+            /** @description The JSON of an XEP-0335 item; absent for other items. */
+            data?: unknown;
         };
         /** @description `chatapi.pubsub`: a publish-subscribe or PEP notification (XEP-0060, XEP-0163). */
         PubSubEvent: {
@@ -6516,6 +6600,138 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The user is subscribed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NodeNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    unsubscribePubSubNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The node name (percent-encoded; PEP nodes are usually namespace URIs). */
+                node: components["parameters"]["Node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is no longer subscribed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NodeNotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listPubSubItems: {
+        parameters: {
+            query?: {
+                /** @description The most items to answer (default 20). */
+                max?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The node name (percent-encoded; PEP nodes are usually namespace URIs). */
+                node: components["parameters"]["Node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The items. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PubSubItems"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NodeNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    retractPubSubItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The node name (percent-encoded; PEP nodes are usually namespace URIs). */
+                node: components["parameters"]["Node"];
+                /** @description The item's id (`itemId` in `chatapi.pubsub`, `id` in `GET /pubsub/items/{node}`). */
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item is retracted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NodeNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    deletePubSubNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The node name (percent-encoded; PEP nodes are usually namespace URIs). */
+                node: components["parameters"]["Node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node is deleted. */
             200: {
                 headers: {
                     [name: string]: unknown;
