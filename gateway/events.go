@@ -22,8 +22,13 @@ import (
 // called from a session's goroutine and never blocks.
 func (s *Server) deliver(user string, p chatapi.Payload) {
 	data, ok := s.prepare(user, p)
-	if ok && s.publish(user, p.EventName(), data) == 0 {
+	if !ok {
+		return
+	}
+	if s.publish(user, p.EventName(), data) == 0 {
 		s.pushOffline(user, p) // no open stream: maybe a push (push_notify.go)
+	} else {
+		s.pushIfUnread(user, p) // open streams: maybe a push if left unread (unreadpush.go)
 	}
 }
 

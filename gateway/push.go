@@ -64,6 +64,11 @@ type PushConfig struct {
 	// of one user per minute (429 beyond); zero means 30, negative means
 	// no limit.
 	RateLimit int
+	// UnreadAfter is how long a message worth a push that reached an open
+	// tab may stay unread before it is pushed all the same (unreadpush.go;
+	// needs the read state, MessagingConfig.Unread); zero means 2 minutes,
+	// negative never.
+	UnreadAfter time.Duration
 	// Attempts, when set, keeps the budgets of RateLimit and AwayLimit,
 	// so that gateways sharing it share them (ejabberd hands a user's
 	// notifications to any node's component, and a user's REST calls may
@@ -74,6 +79,7 @@ type PushConfig struct {
 // pushState is the Server's state for PushConfig.
 type pushState struct {
 	sender  *webpush.Sender
+	later   *unreadPushes // the checks of messages an open tab left unread (unreadpush.go)
 	store   webpush.Store
 	admins  map[string]bool
 	actions sync.Mutex // makes verify-then-revoke of an action token atomic
@@ -111,6 +117,12 @@ func (s *Server) initPush() error {
 	s.push.limiter = perMinute(pc.RateLimit, pc.Attempts, "push:", time.Now, s.log)
 	s.push.away = perMinute(pc.AwayLimit, pc.Attempts, "away:", time.Now, s.log)
 	s.push.sender = pc.Sender
+	if after := pc.UnreadAfter; after >= 0 {
+		if after == 0 {
+			after = defaultUnreadAfter
+		}
+		s.push.later = &unreadPushes{after: after, pending: make(map[unreadKey]*laterPush)}
+	}
 	s.push.store = pc.Store
 	s.push.admins = make(map[string]bool, len(pc.Admins)+len(s.cfg.Users.Admins))
 	for _, a := range slices.Concat(pc.Admins, s.cfg.Users.Admins) {

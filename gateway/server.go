@@ -316,6 +316,7 @@ func (s *Server) Close() error {
 		}
 		s.hub.EndStreams()
 		err1 := s.sessions.Close()
+		s.push.later.close() // uses the read state: before it closes
 		s.closeUnread()
 		s.bg.close()
 		err2 := s.hub.Close()

@@ -36,6 +36,7 @@ type pushSettings struct {
 	Service       string
 	SecretFile    string
 	AwayLimit     int
+	UnreadAfter   time.Duration
 
 	// component is what run starts when Component is set (wirePush).
 	component *xmppconn.ComponentConfig
@@ -58,6 +59,8 @@ var pushOptions = []option{
 		set: duration(func(c *config) *time.Duration { return &c.Push.TTL })},
 	{name: "push-action-ttl", def: "1h", usage: "lifetime of the single-use reply token inside a notification",
 		set: duration(func(c *config) *time.Duration { return &c.Push.ActionTTL })},
+	{name: "push-unread-after", def: "2m", usage: "push a message that reached an open tab all the same when it is still unread this long after (a tab left open on another computer); negative: never",
+		set: duration(func(c *config) *time.Duration { return &c.Push.UnreadAfter })},
 	{name: "push-collapse", def: "2s", usage: "messages of one conversation within this window become one notification",
 		set: duration(func(c *config) *time.Duration { return &c.Push.Collapse })},
 	{name: "push-queue", def: "1024", usage: "notifications and retries waiting to be sent; more are dropped",
@@ -158,6 +161,7 @@ func wirePush(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		Admins:        splitList(p.Admins),
 		TTL:           p.TTL,
 		ActionTTL:     p.ActionTTL,
+		UnreadAfter:   p.UnreadAfter,
 	}
 	if st.Engine() == "postgres" {
 		// Gateways that share the database share each user's push

@@ -2223,7 +2223,10 @@ export interface paths {
          *     host is allowlisted in the configuration, for tests), a 65-byte P-256 `p256dh` key and a
          *     16-byte `auth` secret, base64url. Endpoints on loopback or private addresses are refused
          *     as well (unless allowlisted). A user has a limited number of subscriptions (`403` for a
-         *     new resource beyond it). Notifications then reach the user when no tab is open.
+         *     new resource beyond it). Notifications then reach the user when no tab is open, and
+         *     (sparkgate addition) for a one-to-one message or a mention that an open tab left unread for
+         *     a while (two minutes by default: the gateway's read state, `POST /chat/displayed/{to}`,
+         *     still counts it), one per conversation's burst.
          */
         put: operations["putPushSubscription"];
         post?: never;
