@@ -478,19 +478,35 @@ func (s *Server) syncNativeBookmark(c echo.Context, old, b *bookmark.Bookmark) {
 // there: the node is what the user's clients join on their own, with the
 // nick and password it holds. Nor does an offer replace anything: a room
 // the node has already (the user's own entry, or an earlier offer) is left
-// as it is.
+// as it is. An offer carries the bookmark's id (xmppconn.Conference's
+// Offer), and one whose bookmark the user no longer sees (deleted, moved to
+// another room, no longer aimed at the user) is taken back: before, it
+// stayed in the node, and the user's clients kept joining a room an admin
+// had withdrawn. The node is read when there is something to offer, when
+// an offered bookmark is no longer seen, and at the user's first listing
+// since the gateway started (an offer withdrawn while it was down).
 func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookmark) {
+	visible := make(map[int64]*bookmark.Bookmark)
 	var todo []*bookmark.Bookmark
 	s.collab.offeredMu.Lock()
-	seen := s.collab.offered[jid]
+	seen, known := s.collab.offered[jid]
 	for i := range bs {
 		b := &bs[i]
-		if b.Type == bookmark.TypeGroupChat && b.Creator != jid && s.isBookmarkAdmin(b.Creator) && seen[b.ID] != b.Updated.UnixMilli() {
-			todo = append(todo, b)
+		if b.Type == bookmark.TypeGroupChat && b.Creator != jid && s.isBookmarkAdmin(b.Creator) {
+			visible[b.ID] = b
+			if seen[b.ID] != b.Updated.UnixMilli() {
+				todo = append(todo, b)
+			}
+		}
+	}
+	gone := !known
+	for id := range seen {
+		if visible[id] == nil {
+			gone = true
 		}
 	}
 	s.collab.offeredMu.Unlock()
-	if len(todo) == 0 {
+	if len(todo) == 0 && !gone {
 		return
 	}
 	sess, err := s.session(c)
@@ -505,16 +521,50 @@ func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookma
 	}
 	have := make(map[string]bool, len(native))
 	for _, n := range native {
+		if n.Offer != "" {
+			id, _ := strconv.ParseInt(n.Offer, 10, 64)
+			if b := visible[id]; b == nil || !strings.EqualFold(b.Value, n.Room) {
+				if err := sess.RemoveBookmark(ctx, n.Room); err != nil {
+					s.log.Warn("native bookmark: take back", "user", jid, "room", n.Room, "err", err)
+					have[strings.ToLower(n.Room)] = true
+				}
+				continue
+			}
+		}
 		have[strings.ToLower(n.Room)] = true
 	}
+	s.forgetOffers(jid, visible)
 	for _, b := range todo {
 		if !have[strings.ToLower(b.Value)] {
-			if err := sess.SetBookmark(ctx, nativeBookmark(b)); err != nil {
+			offer := nativeBookmark(b)
+			offer.Offer = strconv.FormatInt(b.ID, 10)
+			if err := sess.SetBookmark(ctx, offer); err != nil {
 				s.log.Warn("native bookmark: offer", "user", jid, "room", b.Value, "err", err)
 				continue
 			}
 		}
 		s.noteOffered(jid, b)
+	}
+}
+
+// forgetOffers keeps, of what was offered to the user, the bookmarks still
+// visible, and marks the user's node as read since the gateway started.
+func (s *Server) forgetOffers(jid string, visible map[int64]*bookmark.Bookmark) {
+	st := &s.collab
+	st.offeredMu.Lock()
+	defer st.offeredMu.Unlock()
+	if st.offered == nil || len(st.offered) >= maxOfferedUsers {
+		st.offered = make(map[string]map[int64]int64)
+	}
+	m := st.offered[jid]
+	if m == nil {
+		m = make(map[int64]int64)
+		st.offered[jid] = m
+	}
+	for id := range m {
+		if visible[id] == nil {
+			delete(m, id)
+		}
 	}
 }
 

@@ -3,9 +3,11 @@ package gateway_test
 import (
 	"crypto/rand"
 	"encoding/xml"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
@@ -96,5 +98,75 @@ func TestIntegrationSecurityBookmarkOffer(t *testing.T) {
 				t.Fatalf("%s: native bookmark %+v, want %+v", tt.room, got, *tt.want)
 			}
 		})
+	}
+}
+
+// TestIntegrationBookmarkOfferWithdrawn: an admin's bookmark offered into
+// a user's native bookmarks is taken back from there when the admin
+// deletes it, and moves when the admin points it at another room; the
+// user's own entry for a room stays whatever happens to the admin's.
+// Before, the offer stayed in the node for good and the user's clients
+// kept joining a room the admin had withdrawn.
+func TestIntegrationBookmarkOfferWithdrawn(t *testing.T) {
+	t.Parallel()
+	srv := ejabberdtest.Shared(t)
+	admin, alice := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	e := newBookmarkGateway(t, admin.Name)
+	room := func(name string) string {
+		return "sgwithdraw" + name + strings.ToLower(rand.Text()[:6]) + "@" + srv.MUCService()
+	}
+	first, second, moved, own := room("first"), room("second"), room("moved"), room("own")
+	ta, tadm := e.Login(t, alice.Name, alice.Password), e.Login(t, admin.Name, admin.Password)
+	create := func(name, value string) int64 {
+		t.Helper()
+		r := e.Do(t, "POST", api+"/bookmark", tadm, "application/json", bookmarkJSON(t, map[string]any{
+			"type": "group_chat", "name": name, "value": value, "users": []string{alice.Name}}))
+		var b gateway.Bookmark
+		r.JSON(t, &b)
+		if r.Status != 200 || b.BookmarkID == nil {
+			t.Fatalf("create %s: %d %s", name, r.Status, r.Body)
+		}
+		return *b.BookmarkID
+	}
+	list := func() map[string]string {
+		t.Helper()
+		if r := e.Do(t, "GET", api+"/bookmarks", ta, "", ""); r.Status != 200 {
+			t.Fatalf("alice lists: %d %s", r.Status, r.Body)
+		}
+		return nativeBookmarks(t, alice)
+	}
+	one, two := create("First", first), create("Second", second)
+	// alice's own entry for a room an admin bookmark names too: hers stays.
+	rawIQ(t, dialAs(t, alice), "set", "", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:bookmarks:1'>`+
+		`<item id='`+own+`'><conference xmlns='urn:xmpp:bookmarks:1' name='Mine'/></item></publish></pubsub>`)
+	create("Over hers", own)
+	items := list()
+	for _, r := range []string{first, second, own} {
+		if _, ok := items[r]; !ok {
+			t.Fatalf("%s not offered: %v", r, items)
+		}
+	}
+	if !strings.Contains(items[first], "urn:sparkgate:bookmark:0") || strings.Contains(items[own], "urn:sparkgate:bookmark:0") {
+		t.Fatalf("offers are not marked as the gateway's, or alice's own entry is: %v", items)
+	}
+
+	if r := e.Do(t, "DELETE", api+"/bookmark/"+strconv.FormatInt(one, 10), tadm, "", ""); r.Status != 200 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "PUT", api+"/bookmark/"+strconv.FormatInt(two, 10), tadm, "application/json", bookmarkJSON(t, map[string]any{
+		"type": "group_chat", "name": "Second", "value": moved, "users": []string{alice.Name}})); r.Status != 200 {
+		t.Fatalf("move: %d %s", r.Status, r.Body)
+	}
+	items = list()
+	for _, tt := range []struct {
+		room string
+		want bool
+	}{{first, false}, {second, false}, {moved, true}, {own, true}} {
+		if _, ok := items[tt.room]; ok != tt.want {
+			t.Errorf("%s in alice's native bookmarks: %v, want %v (%v)", tt.room, ok, tt.want, items)
+		}
+	}
+	if !strings.Contains(items[own], "Mine") {
+		t.Errorf("alice's own entry changed: %s", items[own])
 	}
 }

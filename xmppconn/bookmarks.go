@@ -19,15 +19,33 @@ type Conference struct {
 	Autojoin bool
 	Nick     string
 	Password string
+	// Offer names the gateway's bookmark an entry was offered from (an
+	// extension of the gateway's, XEP-0402 section 3.1's extensions, which
+	// clients keep), so that it can be taken back when that bookmark is
+	// gone; "" for an entry of the user's own.
+	Offer string
+}
+
+// NSOffer is the namespace of the gateway's mark on an offered bookmark.
+const NSOffer = "urn:sparkgate:bookmark:0"
+
+type offerMark struct {
+	XMLName xml.Name `xml:"urn:sparkgate:bookmark:0 offer"`
+	ID      string   `xml:"id,attr"`
+}
+
+type conferenceExtensions struct {
+	Offer *offerMark `xml:"offer,omitempty"`
 }
 
 // conferenceXML is the payload of a bookmark's item.
 type conferenceXML struct {
-	XMLName  xml.Name `xml:"urn:xmpp:bookmarks:1 conference"`
-	Name     string   `xml:"name,attr,omitempty"`
-	Autojoin bool     `xml:"autojoin,attr"`
-	Nick     string   `xml:"nick,omitempty"`
-	Password string   `xml:"password,omitempty"`
+	XMLName    xml.Name              `xml:"urn:xmpp:bookmarks:1 conference"`
+	Name       string                `xml:"name,attr,omitempty"`
+	Autojoin   bool                  `xml:"autojoin,attr"`
+	Nick       string                `xml:"nick,omitempty"`
+	Password   string                `xml:"password,omitempty"`
+	Extensions *conferenceExtensions `xml:"extensions,omitempty"`
 }
 
 // bookmarkOptions are XEP-0402's publish-options (section 3.3): a
@@ -60,7 +78,11 @@ func (s *Session) Bookmarks(ctx context.Context) ([]Conference, error) {
 // SetBookmark stores c in the user's native bookmarks (XEP-0402 section
 // 3.3), replacing the bookmark of the same room.
 func (s *Session) SetBookmark(ctx context.Context, c Conference) error {
-	payload, err := xml.Marshal(conferenceXML{Name: c.Name, Autojoin: c.Autojoin, Nick: c.Nick, Password: c.Password})
+	x := conferenceXML{Name: c.Name, Autojoin: c.Autojoin, Nick: c.Nick, Password: c.Password}
+	if c.Offer != "" {
+		x.Extensions = &conferenceExtensions{Offer: &offerMark{ID: c.Offer}}
+	}
+	payload, err := xml.Marshal(x)
 	if err != nil {
 		return err
 	}
@@ -88,11 +110,20 @@ func parseConference(it Item) Conference {
 		Autojoin string   `xml:"autojoin,attr"`
 		Nick     string   `xml:"nick"`
 		Password string   `xml:"password"`
+		Offer    []struct {
+			XMLName xml.Name
+			ID      string `xml:"id,attr"`
+		} `xml:"extensions>offer"`
 	}
 	if xml.Unmarshal(it.Payload, &x) != nil {
 		return c
 	}
 	c.Name, c.Nick, c.Password = x.Name, x.Nick, x.Password
+	for _, o := range x.Offer {
+		if o.XMLName.Space == NSOffer { // another's offer element is not ours
+			c.Offer = o.ID
+		}
+	}
 	c.Autojoin, _ = strconv.ParseBool(x.Autojoin) // xs:boolean: true, false, 1, 0
 	return c
 }

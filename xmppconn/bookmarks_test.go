@@ -19,6 +19,10 @@ func TestParseConference(t *testing.T) {
 		{`<conference xmlns="urn:xmpp:bookmarks:1" autojoin="1"/>`, Conference{Room: "r@m", Autojoin: true}},
 		{`<conference xmlns="urn:xmpp:bookmarks:1" autojoin="false"><extensions/></conference>`, Conference{Room: "r@m"}},
 		{`<conference xmlns="urn:xmpp:bookmarks:1"/>`, Conference{Room: "r@m"}},
+		{`<conference xmlns="urn:xmpp:bookmarks:1" name="Team"><extensions><offer xmlns="urn:sparkgate:bookmark:0" id="42"/></extensions></conference>`,
+			Conference{Room: "r@m", Name: "Team", Offer: "42"}},
+		{`<conference xmlns="urn:xmpp:bookmarks:1"><extensions><offer xmlns="urn:example:other" id="42"/><x xmlns="urn:example:more"/></extensions></conference>`,
+			Conference{Room: "r@m"}},
 		{`<conference xmlns="storage:bookmarks" name="other" autojoin="true"/>`, Conference{Room: "r@m"}},
 		{`not xml`, Conference{Room: "r@m"}},
 	}

@@ -1926,7 +1926,10 @@ export interface paths {
          *     also offered to the user's other XMPP clients as native bookmarks (XEP-0402); an admin's
          *     `group_chat` bookmark is offered to the users who see it as well, where it never replaces
          *     a native bookmark they have for the room. A native bookmark autojoins only when the
-         *     bookmark's `autojoin` property is true.
+         *     bookmark's `autojoin` property is true. An offered one carries the bookmark's id (an
+         *     `<offer xmlns='urn:sparkgate:bookmark:0'/>` extension) and is taken back from the user's
+         *     native bookmarks, at the user's next `GET /bookmarks`, once the user no longer sees the
+         *     bookmark or it names another room.
          */
         post: operations["createBookmark"];
         delete?: never;
