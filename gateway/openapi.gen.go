@@ -2677,6 +2677,9 @@ type ServerInterface interface {
 	// ProbePresence Get a contact's presence
 	// (GET /sparkweb/api/rest/presence/{target})
 	ProbePresence(ctx echo.Context, target JIDString) error
+	// PreviewImage A preview's image
+	// (GET /sparkweb/api/rest/preview/image/{url})
+	PreviewImage(ctx echo.Context, url string) error
 	// PreviewLink Preview a link
 	// (GET /sparkweb/api/rest/preview/{quality}/{url})
 	PreviewLink(ctx echo.Context, quality int, url string) error
@@ -4301,6 +4304,22 @@ func (w *ServerInterfaceWrapper) ProbePresence(ctx echo.Context) error {
 	return err
 }
 
+// PreviewImage converts echo context to params.
+func (w *ServerInterfaceWrapper) PreviewImage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "url" -------------
+	var url string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "url", ctx.Param("url"), &url, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter url: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PreviewImage(ctx, url)
+	return err
+}
+
 // PreviewLink converts echo context to params.
 func (w *ServerInterfaceWrapper) PreviewLink(ctx echo.Context) error {
 	var err error
@@ -5235,6 +5254,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/sparkweb/api/rest/upload/:fileName/:fileSize", wrapper.RequestUploadSlot, options.OperationMiddlewares["requestUploadSlot"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/meet/:service/:id", wrapper.GetMeetingURL, options.OperationMiddlewares["getMeetingURL"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/preview/:quality/:url", wrapper.PreviewLink, options.OperationMiddlewares["previewLink"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/preview/image/:url", wrapper.PreviewImage, options.OperationMiddlewares["previewImage"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/bookmarks", wrapper.ListBookmarks, options.OperationMiddlewares["listBookmarks"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/bookmark", wrapper.CreateBookmark, options.OperationMiddlewares["createBookmark"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/bookmark/:bookmarkID", wrapper.DeleteBookmark, options.OperationMiddlewares["deleteBookmark"]...)

@@ -563,6 +563,14 @@ func newPreviewSite(t testing.TB) *previewSite {
 		w.Header().Set("Content-Type", "image/png")
 		w.Write([]byte("\x89PNG\r\n\x1a\n"))
 	})
+	mux.HandleFunc("/img.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	})
+	mux.HandleFunc("/evil.svg", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		fmt.Fprint(w, `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
+	})
 	mux.HandleFunc("/text", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write([]byte("binary"))
@@ -712,6 +720,30 @@ func TestIntegrationUsersPreview(t *testing.T) {
 	if n := site.targetHits.Load(); n != 0 {
 		t.Fatalf("the loopback target was reached %d times", n)
 	}
+
+	// The page's og:image through the gateway: its bytes, with the type
+	// they have; a script-carrying SVG, a page and inside addresses are
+	// refused.
+	t.Run("image", func(t *testing.T) {
+		img := func(target string) string { return api + "/preview/image/" + url.PathEscape(target) }
+		r := usersCase{method: "GET", path: img(base + "/img.png"), token: tok, status: 200}.run(t, e)
+		if ct := r.Header.Get("Content-Type"); ct != "image/png" || !strings.HasPrefix(string(r.Body), "\x89PNG") ||
+			r.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(r.Header.Get("Content-Security-Policy"), "sandbox") {
+			t.Fatalf("image answer: %s %q %v", ct, r.Body, r.Header)
+		}
+		for _, c := range []usersCase{
+			{"400-svg", "GET", img(base + "/evil.svg"), tok, "", "", 400},
+			{"400-page", "GET", img(base + "/page"), tok, "", "", 400},
+			{"400-loopback", "GET", img("http://127.0.0.1:" + p + "/x.png"), tok, "", "", 400},
+			{"400-redirect-to-loopback", "GET", img(base + "/to-loopback"), tok, "", "", 400},
+			{"401", "GET", img(base + "/img.png"), "", "", "", 401},
+		} {
+			c.run(t, e)
+		}
+		if n := site.targetHits.Load(); n != 0 {
+			t.Fatalf("the loopback target was reached %d times", n)
+		}
+	})
 
 	// Without the allowlist the test site itself is refused.
 	strict := newUsersGateway(t, nil)

@@ -989,9 +989,18 @@ const a11yAudit = `(() => {
 // viewports (on a phone the meeting button is behind "More").
 func TestBrowserAccount(t *testing.T) {
 	t.Parallel()
+	pic, err := os.ReadFile(writePNG(t, "pic.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/pic.png" {
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(pic)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<html><head><title>plain</title><meta property="og:title" content="The Preview Title"><meta property="og:description" content="What the page is about"></head><body>hi</body></html>`)
+		fmt.Fprint(w, `<html><head><title>plain</title><meta property="og:title" content="The Preview Title"><meta property="og:description" content="What the page is about"><meta property="og:image" content="/pic.png"></head><body>hi</body></html>`)
 	}))
 	t.Cleanup(site.Close)
 	e := gatewayenv.Start(t, func(c *gateway.Config) {
@@ -1047,6 +1056,11 @@ func accountJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 	clickConv(t, p, bob.JID)
 	waitShownOnce(t, p, "look: "+link)
 	p.Wait(t, `[...document.querySelectorAll("#messages .preview a")].some(a => a.textContent === "The Preview Title")`)
+	// Its og:image, through the gateway (the page's CSP admits no other
+	// origin's images), shown from a blob: URL.
+	const pv = `document.querySelector("#messages .preview img.preview-image")`
+	p.WaitShowing(t, `!!`+pv+` && `+pv+`.complete && `+pv+`.naturalWidth === 40 && `+pv+`.src.startsWith("blob:")`,
+		`document.querySelector("#messages .preview")?.outerHTML`)
 
 	// Markup in a message is text, never markup.
 	evil := `<img src=x onerror="window.pwned=1"><b>bold</b> & "quotes"`
@@ -1054,7 +1068,7 @@ func accountJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
 	waitShownOnce(t, p, evil)
-	if bad := browsertest.MustEval[bool](t, p, `window.pwned === 1 || !!document.querySelector("#messages img, #messages b")`); bad {
+	if bad := browsertest.MustEval[bool](t, p, `window.pwned === 1 || !!document.querySelector("#messages img:not(.preview-image), #messages b")`); bad {
 		t.Error("a message's markup was rendered")
 	}
 

@@ -711,6 +711,28 @@ async function preview(li, url) {
     card.append(d);
   }
   keepBottom(() => li.append(card));
+  if (/^https?:\/\//i.test(data.image || '')) previewImage(card, data.image);
+}
+
+// previewImage shows a preview's image at the top of its card. The page
+// may show images of its own origin only: the gateway fetches it (GET
+// /preview/image/{url}, with the token) and it is shown from a blob: URL,
+// asked once per image while the page lives; none when it cannot be had.
+const previewImages = new Map();
+async function previewImage(card, url) {
+  let p = previewImages.get(url);
+  if (!p) {
+    p = call('GET', `/preview/image/${seg(url)}`, { as: 'blob', feature: 'preview' })
+      .then((b) => (b && b.size ? URL.createObjectURL(b) : ''), () => '');
+    previewImages.set(url, p);
+  }
+  const src = await p;
+  if (!src) return;
+  const img = document.createElement('img');
+  img.className = 'preview-image';
+  img.alt = ''; // the card's title says what it is
+  img.src = src;
+  keepBottom(() => card.prepend(img));
 }
 
 // setHistoryBusy marks the message list as loading older messages.

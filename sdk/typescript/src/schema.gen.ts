@@ -1889,6 +1889,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sparkweb/api/rest/preview/image/{url}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A preview's image
+         * @description sparkgate addition. Fetches the image at `url` (a preview's `image`, percent-encoded as one
+         *     path segment) as the preview fetches pages (SSRF-safe, bounded) and answers its bytes, so
+         *     that a page whose Content-Security-Policy admits images of its own origin only can show it
+         *     (fetched with the token and shown from a `blob:` URL). Only PNG, JPEG, GIF and WebP, as the
+         *     bytes say, whatever the server claims (never SVG), of at most 2 MiB; anything else, and an
+         *     image that cannot be fetched or is refused, is `400`. The answer may be kept by the browser
+         *     (`Cache-Control: private`).
+         */
+        get: operations["previewImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sparkweb/api/rest/bookmarks": {
         parameters: {
             query?: never;
@@ -6975,6 +7001,40 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    previewImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The absolute http or https URL of the image. */
+                url: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/gif": string;
+                    "image/webp": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             502: components["responses"]["BadGateway"];
