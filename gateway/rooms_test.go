@@ -350,6 +350,18 @@ func TestIntegrationRoomsRejoinAfterRestart(t *testing.T) {
 	for m.Body != "before" {
 		s1.NextNamed(t, chatapi.EventMUC, 10*time.Second, &m)
 	}
+	// A dying gateway loses up to roomPositionEvery (1 s) of read
+	// positions, and its successor sends that much again (roompositions.go):
+	// "before" must be stored as read before the kill for the check below.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		list, err := first.Store.Joined(t.Context(), a.JID)
+		if err == nil && len(list) == 1 && list[0].LastID == m.StanzaID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the position of %q (%s) is not stored: %+v %v", m.Body, m.StanzaID, list, err)
+		}
+	}
 
 	first.Kill()
 	say(t, "away1")
