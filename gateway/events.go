@@ -25,7 +25,7 @@ func (s *Server) deliver(user string, p chatapi.Payload) {
 	if !ok {
 		return
 	}
-	if s.publish(user, p.EventName(), data) == 0 {
+	if s.publish(user, p.EventName(), data) == 0 && !s.tabs.open(user, time.Now()) {
 		s.pushOffline(user, p) // no open stream: maybe a push (push_notify.go)
 	} else {
 		s.pushIfUnread(user, p) // open streams: maybe a push if left unread (unreadpush.go)

@@ -116,6 +116,8 @@ func (s *Server) startPeers() error {
 	if s.cfg.Peers == nil {
 		return nil
 	}
+	// Two touch periods, and a little for a touch that is late.
+	s.tabs = newRemoteTabs(2*holdEvery(s.cfg.Sessions.IdleTimeout, s.cfg.Sessions.AwayAfter) + 5*time.Second)
 	stop, err := s.cfg.Peers.Serve(s.serveRemote)
 	if err != nil {
 		return fmt.Errorf("gateway: serve other nodes: %w", err)

@@ -153,14 +153,7 @@ func (r *remoteSession) User() string { return r.cl.Subject }
 // the grace or of the away time, whichever is shorter, at most every
 // minute, until the returned stop is called, which waits for it.
 func (r *remoteSession) hold() (stop func()) {
-	idle := r.s.cfg.Sessions.IdleTimeout
-	if idle <= 0 {
-		idle = 8 * time.Hour // xmppconn's default
-	}
-	if away := r.s.cfg.Sessions.AwayAfter; away > 0 {
-		idle = min(idle, away)
-	}
-	every := min(max(idle/4, time.Second), time.Minute)
+	every := holdEvery(r.s.cfg.Sessions.IdleTimeout, r.s.cfg.Sessions.AwayAfter)
 	ctx, cancel := context.WithCancel(r.ctx)
 	done := make(chan struct{})
 	go func() {

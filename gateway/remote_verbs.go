@@ -8,6 +8,7 @@ import (
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/xmppconn"
+	"time"
 )
 
 // The owner's side of the remote session (remote.go): each verb decodes
@@ -46,6 +47,9 @@ func (s *Server) serveRemote(ctx context.Context, req []byte) []byte {
 		sess.AddToken(r.TokenID, r.TokenExp) // as sessionFor does here
 	} else {
 		sess.Touch()
+	}
+	if r.Verb == "WantRaw" { // a stream on the calling node: open, or its touch
+		s.tabs.saw(r.User, time.Now())
 	}
 	v, ok := remoteVerbs[r.Verb]
 	if !ok {

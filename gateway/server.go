@@ -160,6 +160,9 @@ type Server struct {
 	// positions are the joined rooms' read positions on their way to the
 	// store (roompositions.go); nil without Config.Rooms.
 	positions *roomPositions
+	// tabs are the users with a stream on another node (remotetabs.go);
+	// nil without Config.Peers.
+	tabs *remoteTabs
 	// stopPeers stops serving this node's sessions to other nodes
 	// (remote.go); nil without Config.Peers.
 	stopPeers func()
