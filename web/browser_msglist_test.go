@@ -270,6 +270,16 @@ func TestBrowserFiles(t *testing.T) {
 		signIn(t, e, pb, bob.Name, bob.Password)
 		openChat(t, pa, bob.Name)
 
+		// ejabberd 23.01's upload listener sometimes fails a GET of a file
+		// another GET is reading ("Failed to read …: not_owner" in its log),
+		// cutting the answer short: the browser says
+		// ERR_CONTENT_LENGTH_MISMATCH. Seen once in a make test at load 16;
+		// the image still has to show, which is checked below.
+		for _, p := range []*browsertest.Page{pa, pb} {
+			p.Allow(func(m chromedp.ConsoleMessage) bool {
+				return strings.Contains(m.URL, "/upload/") && strings.Contains(m.Text, "ERR_CONTENT_LENGTH_MISMATCH")
+			})
+		}
 		pa.Do(t, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{writePNG(t, "sunset.png")}))
 		const img = `document.querySelector("#messages .file-image img")`
 		loaded := `(` + img + ` || {}).complete && ` + img + `.naturalWidth === 40`
