@@ -19,7 +19,7 @@ import (
 // message that does not name b is not.
 func TestIntegrationPushUnreadWithTabOpen(t *testing.T) {
 	t.Parallel()
-	const after = time.Second
+	const after = 2 * time.Second // room for a read at load before the check
 	p := newPushGatewayWith(t, func(c *gateway.Config) { c.Push.UnreadAfter = after })
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password)
