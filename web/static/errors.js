@@ -10,7 +10,8 @@
 //     an empty body) the HTTP status stands in for it.
 //   - `doing` tells what one code means in this place: 'login',
 //     'register', 'totp' (the code step of a sign-in, or confirming an
-//     enrolment), 'passkey' (a passkey sign-in), 'account' (a settings
+//     enrolment), 'totp-off' (turning the app off with the password and
+//     a code), 'passkey' (a passkey sign-in), 'account' (a settings
 //     change that asks for the current password), 'room' (joining a room),
 //     'room-admin' (what owners and moderators do: subject, roles, bans,
 //     settings, destroying),
@@ -73,6 +74,7 @@ function apiSentence(err, doing, facts) {
       if (err.retryAfter > 0 || doing === 'login' || doing === 'totp') {
         return `Too many failed sign-ins: this account is locked for now. ${later(err, 'later')}`;
       }
+      if (doing === 'totp-off') return 'The password or the code is not right (each code works once), or this sign-in may not turn the app off: sign in again with a code from the app, or a recovery code, first.';
       if (doing === 'register') return 'This server does not take new accounts.';
       if (doing === 'account') return 'Wrong password, or this sign-in may not change how you sign in: sign in again with a passkey, or with the password and code, first.';
       if (doing === 'room') return 'You may not enter this room.';

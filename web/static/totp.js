@@ -140,7 +140,7 @@ export function wireTOTP(username) {
       await refreshTOTP();
     } catch (err) {
       say(err instanceof ApiError && err.status === 404
-        ? 'No authenticator app is set up for this account.' : explain(err, 'totp'));
+        ? 'No authenticator app is set up for this account.' : explain(err, 'totp-off'));
     }
   });
 }

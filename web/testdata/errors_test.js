@@ -24,6 +24,8 @@ async function run() {
   check('locked', explain(api(403, 'forbidden', 'logins are locked', 14 * 60), 'login'),
     'Too many failed sign-ins: this account is locked for now. Try again in 14 minutes.');
   check('locked without a wait', explain(api(403, 'forbidden', 'x'), 'totp').endsWith('Try again later.'), true);
+  check('turning the app off, refused', explain(api(403, 'forbidden', 'x'), 'totp-off').startsWith('The password or the code is not right'), true);
+  check('turning the app off, locked', explain(api(403, 'forbidden', 'x', 60), 'totp-off').startsWith('Too many failed sign-ins'), true);
   check('registration off', explain(api(403, 'forbidden', 'x'), 'register'), 'This server does not take new accounts.');
   check('rate limited', explain(api(429, 'rate_limited', 'x', 30), 'login'), 'Too many attempts. Try again in 30 seconds.');
   check('validator on sign-in', explain(api(400, 'bad_request', regex), 'login').startsWith('That username cannot be used'), true);
@@ -54,7 +56,7 @@ async function run() {
 
   // No sentence shows the server's message.
   for (const code of ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'internal', 'timeout', 'store_full', 'something_new']) {
-    for (const doing of ['', 'login', 'register', 'totp', 'passkey', 'account', 'room']) {
+    for (const doing of ['', 'login', 'register', 'totp', 'totp-off', 'passkey', 'account', 'room']) {
       const s = explain(api(400, code, 'SERVER TEXT'), doing);
       if (s.includes('SERVER TEXT') || !s.endsWith('.')) check(`${code} ${doing}`, s, 'a sentence of our own');
     }
