@@ -56,6 +56,7 @@ type unreadPushes struct {
 	mu      sync.Mutex
 	pending map[unreadKey]*laterPush
 	closed  bool
+	warned  time.Time // the last warning that the bound was reached
 	wg      sync.WaitGroup
 }
 
@@ -105,7 +106,10 @@ func (s *Server) pushIfUnread(user string, p chatapi.Payload) {
 		return
 	}
 	if len(u.pending) >= maxUnreadPushes {
-		s.log.Warn("push: too many conversations waiting for their unread check; not pushed later", "user", user)
+		if now := time.Now(); now.Sub(u.warned) > time.Minute { // a flood logs once a minute
+			u.warned = now
+			s.log.Warn("push: too many conversations waiting for their unread check; not pushed later", "waiting", len(u.pending))
+		}
 		return
 	}
 	lp := &laterPush{n: n, d: d, topic: topic}
