@@ -16,7 +16,9 @@ import (
 // noUnread is an unread.Store that keeps nothing.
 type noUnread struct{}
 
-func (noUnread) AddUnreads(context.Context, []unread.Arrival) ([]unread.Count, error) { return nil, nil }
+func (noUnread) AddUnreads(context.Context, []unread.Arrival) ([]unread.Count, error) {
+	return nil, nil
+}
 func (noUnread) MarkRead(context.Context, string, string, bool, string) (unread.Count, bool, error) {
 	return unread.Count{}, false, nil
 }
