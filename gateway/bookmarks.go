@@ -550,17 +550,9 @@ func (s *Server) offerBookmarks(c echo.Context, jid string, bs []bookmark.Bookma
 // forgetOffers keeps, of what was offered to the user, the bookmarks still
 // visible, and marks the user's node as read since the gateway started.
 func (s *Server) forgetOffers(jid string, visible map[int64]*bookmark.Bookmark) {
-	st := &s.collab
-	st.offeredMu.Lock()
-	defer st.offeredMu.Unlock()
-	if st.offered == nil || len(st.offered) >= maxOfferedUsers {
-		st.offered = make(map[string]map[int64]int64)
-	}
-	m := st.offered[jid]
-	if m == nil {
-		m = make(map[int64]int64)
-		st.offered[jid] = m
-	}
+	s.collab.offeredMu.Lock()
+	defer s.collab.offeredMu.Unlock()
+	m := s.offeredToLocked(jid)
 	for id := range m {
 		if visible[id] == nil {
 			delete(m, id)
@@ -577,9 +569,16 @@ func (s *Server) noteOffered(jid string, b *bookmark.Bookmark) {
 	if b == nil {
 		return
 	}
+	s.collab.offeredMu.Lock()
+	defer s.collab.offeredMu.Unlock()
+	s.offeredToLocked(jid)[b.ID] = b.Updated.UnixMilli()
+}
+
+// offeredToLocked returns what was offered to the user (bookmark id →
+// version), made when new; past maxOfferedUsers the memory starts again.
+// s.collab.offeredMu must be held.
+func (s *Server) offeredToLocked(jid string) map[int64]int64 {
 	st := &s.collab
-	st.offeredMu.Lock()
-	defer st.offeredMu.Unlock()
 	if st.offered == nil || len(st.offered) >= maxOfferedUsers {
 		st.offered = make(map[string]map[int64]int64)
 	}
@@ -588,7 +587,7 @@ func (s *Server) noteOffered(jid string, b *bookmark.Bookmark) {
 		m = make(map[int64]int64)
 		st.offered[jid] = m
 	}
-	m[b.ID] = b.Updated.UnixMilli()
+	return m
 }
 
 // forgetBookmarksOf removes what the gateway keeps about a user's
