@@ -1017,13 +1017,14 @@ func TestBrowserAccount(t *testing.T) {
 // accountJourney is TestBrowserAccount at the viewport v, with people of
 // its own; site is the page whose link bob sends.
 func accountJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport, site string) {
-	p := newPage(t, b, "newcomer-"+v.name)
-	v.apply(t, p)
+	// The accounts go after the page is closed (cleanups run last first):
+	// a page still loading when its account goes would see 502s.
 	bob := ejabberdtest.NewUser(t)
-
 	name := "reg" + strings.ToLower(bob.Name)
 	password := "a long enough password"
 	t.Cleanup(func() { ejabberdtest.Admin(t).Unregister(context.Background(), name) })
+	p := newPage(t, b, "newcomer-"+v.name)
+	v.apply(t, p)
 	p.Do(t, chromedp.Navigate(e.URL+"/"))
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
 	if bad := browsertest.MustEval[[]string](t, p, a11yAudit); len(bad) > 0 {
@@ -1254,10 +1255,14 @@ func TestBrowserSignInErrors(t *testing.T) {
 // signInErrors is TestBrowserSignInErrors at the viewport v, with people
 // of its own.
 func signInErrors(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	// The accounts first, so that they are removed after the page is
+	// closed: the page signs in as wrong at the end and may still be
+	// loading its lists (502s while ejabberd ends the removed user's
+	// session).
+	wrong, locked, limited := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	p := newPage(t, b, "visitor-"+v.name)
 	v.apply(t, p)
 	p.AllowText("status of 400", "status of 401", "status of 403", "status of 409", "status of 429", "ERR_INTERNET_DISCONNECTED")
-	wrong, locked, limited := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	p.Do(t, chromedp.Navigate(e.URL+"/"))
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
 
