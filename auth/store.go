@@ -183,6 +183,12 @@ type RefreshStore interface {
 
 	// DeleteUserRefreshTokens deletes every token of every family of user.
 	DeleteUserRefreshTokens(ctx context.Context, user string) error
+
+	// ListRefreshFamilies returns user's families that have an unspent
+	// token expiring after now, in any order: each with the fields of
+	// its login, LastUsedAt the issue time of that token and ExpiresAt
+	// its expiry.
+	ListRefreshFamilies(ctx context.Context, user string, now time.Time) ([]Login, error)
 }
 
 // RefreshToken is a stored refresh token. The secret itself is never

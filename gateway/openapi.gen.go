@@ -114,13 +114,34 @@ func (e ErrorCode) Valid() bool {
 
 // Defines values for ErrorMfaRequired.
 const (
-	Totp ErrorMfaRequired = "totp"
+	ErrorMfaRequiredTotp ErrorMfaRequired = "totp"
 )
 
 // Valid indicates whether the value is a known member of the ErrorMfaRequired enum.
 func (e ErrorMfaRequired) Valid() bool {
 	switch e {
-	case Totp:
+	case ErrorMfaRequiredTotp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LoginMethod.
+const (
+	LoginMethodPwd      LoginMethod = "pwd"
+	LoginMethodTotp     LoginMethod = "totp"
+	LoginMethodWebauthn LoginMethod = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the LoginMethod enum.
+func (e LoginMethod) Valid() bool {
+	switch e {
+	case LoginMethodPwd:
+		return true
+	case LoginMethodTotp:
+		return true
+	case LoginMethodWebauthn:
 		return true
 	default:
 		return false
@@ -693,6 +714,39 @@ type LinkPreview struct {
 
 // Localpart The localpart of a JID (RFC 7622); at most 1023 bytes of UTF-8.
 type Localpart = string
+
+// Login sparkgate addition. One signed-in device of the user (a login and the refreshes after it).
+type Login struct {
+	// Current The login of the token used for this request.
+	Current bool `json:"current"`
+
+	// Device The client's `User-Agent` at sign-in, at most 128 bytes; absent when it sent none.
+	Device *string `json:"device,omitempty"`
+
+	// ExpiresAt When it is signed out unless it refreshes before.
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	// Id The login's id (the `fam` claim of its access tokens).
+	Id string `json:"id"`
+
+	// LastUsedAt Its latest token refresh, or the sign-in when none yet.
+	LastUsedAt time.Time `json:"lastUsedAt"`
+
+	// Method How it signed in, as the access token's `amr`.
+	Method LoginMethod `json:"method"`
+
+	// Remember Signed in with "stay signed in".
+	Remember  bool      `json:"remember"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+// LoginMethod How it signed in, as the access token's `amr`.
+type LoginMethod string
+
+// Logins sparkgate addition.
+type Logins struct {
+	Logins []Login `json:"logins"`
+}
 
 // MUCRoomEntities defines model for MUCRoomEntities.
 type MUCRoomEntities struct {
@@ -2653,6 +2707,12 @@ type ServerInterface interface {
 	// Login Log in with username and password
 	// (POST /sparkweb/api/rest/login/{username})
 	Login(ctx echo.Context, username Username, params LoginParams) error
+	// ListLogins List the user's signed-in devices
+	// (GET /sparkweb/api/rest/logins)
+	ListLogins(ctx echo.Context) error
+	// DeleteLogin Sign out one device
+	// (DELETE /sparkweb/api/rest/logins/{loginId})
+	DeleteLogin(ctx echo.Context, loginId string) error
 	// Logout Log out
 	// (POST /sparkweb/api/rest/logout)
 	Logout(ctx echo.Context) error
@@ -4187,6 +4247,31 @@ func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
 	return err
 }
 
+// ListLogins converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLogins(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLogins(ctx)
+	return err
+}
+
+// DeleteLogin converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteLogin(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "loginId" -------------
+	var loginId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loginId", ctx.Param("loginId"), &loginId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter loginId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteLogin(ctx, loginId)
+	return err
+}
+
 // Logout converts echo context to params.
 func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
 	var err error
@@ -5180,6 +5265,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/register/:username", wrapper.Register, options.OperationMiddlewares["register"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/logout/all", wrapper.LogoutAll, options.OperationMiddlewares["logoutAll"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/logins", wrapper.ListLogins, options.OperationMiddlewares["listLogins"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/logins/:loginId", wrapper.DeleteLogin, options.OperationMiddlewares["deleteLogin"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/token/refresh", wrapper.RefreshToken, options.OperationMiddlewares["refreshToken"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/register/:username", wrapper.TotpRegister, options.OperationMiddlewares["totpRegister"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/totp/authenticate/:username/:code", wrapper.TotpAuthenticate, options.OperationMiddlewares["totpAuthenticate"]...)

@@ -181,8 +181,11 @@ func (s *Server) PutPushSubscription(c echo.Context, resource string) error {
 	if err != nil {
 		return wrap(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "webpush: "), err)
 	}
-	user := claimsOf(c).Subject
-	sub.User, sub.Resource = user, resource
+	cl := claimsOf(c)
+	user := cl.Subject
+	// The login is kept with it: signing that login out from another
+	// device (DELETE /logins/{id}) removes its subscriptions.
+	sub.User, sub.Resource, sub.Login = user, resource, cl.Family
 	ctx := c.Request().Context()
 	have, err := s.push.store.PushSubscriptions(ctx, user)
 	if err != nil {

@@ -66,7 +66,7 @@ func (s *Server) mfaChallenge(c echo.Context, local, password string) error {
 		Status:      http.StatusUnauthorized,
 		Code:        codeMFARequired,
 		Message:     "a second factor is required: send the TOTP code with the ticket",
-		MFARequired: string(Totp),
+		MFARequired: string(ErrorMfaRequiredTotp),
 		Ticket:      ticket,
 	}
 }

@@ -18,12 +18,12 @@ func (s *DB) PutPushSubscription(ctx context.Context, sub webpush.Subscription) 
 		exp = sub.Expires.UnixMilli()
 	}
 	_, err := s.exec(ctx,
-		`INSERT INTO push_subscriptions (user_jid, resource, endpoint, p256dh, auth, expires_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO push_subscriptions (user_jid, resource, endpoint, p256dh, auth, expires_at, updated_at, family_id)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (user_jid, resource) DO UPDATE SET
 		   endpoint = excluded.endpoint, p256dh = excluded.p256dh, auth = excluded.auth,
-		   expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-		sub.User, sub.Resource, sub.Endpoint, sub.P256dh, sub.Auth, exp, time.Now().UnixMilli())
+		   expires_at = excluded.expires_at, updated_at = excluded.updated_at, family_id = excluded.family_id`,
+		sub.User, sub.Resource, sub.Endpoint, sub.P256dh, sub.Auth, exp, time.Now().UnixMilli(), sub.Login)
 	if err != nil {
 		return fmt.Errorf("store: put push subscription: %w", err)
 	}
@@ -33,7 +33,7 @@ func (s *DB) PutPushSubscription(ctx context.Context, sub webpush.Subscription) 
 // PushSubscriptions returns the user's subscriptions, oldest update first.
 func (s *DB) PushSubscriptions(ctx context.Context, user string) ([]webpush.Subscription, error) {
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT resource, endpoint, p256dh, auth, expires_at, updated_at FROM push_subscriptions
+		`SELECT resource, endpoint, p256dh, auth, expires_at, updated_at, family_id FROM push_subscriptions
 		 WHERE user_jid = ? ORDER BY updated_at, resource`, user)
 	if err != nil {
 		return nil, fmt.Errorf("store: push subscriptions: %w", err)
@@ -43,7 +43,7 @@ func (s *DB) PushSubscriptions(ctx context.Context, user string) ([]webpush.Subs
 	for rows.Next() {
 		sub := webpush.Subscription{User: user}
 		var exp, upd int64
-		if err := rows.Scan(&sub.Resource, &sub.Endpoint, &sub.P256dh, &sub.Auth, &exp, &upd); err != nil {
+		if err := rows.Scan(&sub.Resource, &sub.Endpoint, &sub.P256dh, &sub.Auth, &exp, &upd, &sub.Login); err != nil {
 			return nil, fmt.Errorf("store: push subscriptions: %w", err)
 		}
 		if exp != 0 {
@@ -78,6 +78,24 @@ func (s *DB) DeletePushEndpoint(ctx context.Context, user, endpoint string) erro
 		return fmt.Errorf("store: delete push endpoint: %w", err)
 	}
 	return nil
+}
+
+// DeleteLoginPushSubscriptions removes the user's subscriptions stored by
+// the login (refresh token family) and returns how many; none is not an
+// error.
+func (s *DB) DeleteLoginPushSubscriptions(ctx context.Context, user, login string) (int, error) {
+	if login == "" {
+		return 0, nil // '' is every subscription stored without a login
+	}
+	res, err := s.exec(ctx, `DELETE FROM push_subscriptions WHERE user_jid = ? AND family_id = ?`, user, login)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete login's push subscriptions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: delete login's push subscriptions: %w", err)
+	}
+	return int(n), nil
 }
 
 // PushSubscribers returns the users with at least one subscription, sorted.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,8 +21,8 @@ func testPushSubscriptions(t *testing.T, newStore opener) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	exp := time.UnixMilli(1767225600000).UTC()
-	phone := webpush.Subscription{User: "bob@x", Resource: "phone", Endpoint: "https://push.example/1", P256dh: "p1", Auth: "a1", Expires: exp}
-	laptop := webpush.Subscription{User: "bob@x", Resource: "laptop", Endpoint: "https://push.example/2", P256dh: "p2", Auth: "a2"}
+	phone := webpush.Subscription{User: "bob@x", Resource: "phone", Endpoint: "https://push.example/1", P256dh: "p1", Auth: "a1", Expires: exp, Login: "fam1"}
+	laptop := webpush.Subscription{User: "bob@x", Resource: "laptop", Endpoint: "https://push.example/2", P256dh: "p2", Auth: "a2", Login: "fam2"}
 	alice := webpush.Subscription{User: "alice@x", Resource: "phone", Endpoint: "https://push.example/3", P256dh: "p3", Auth: "a3"}
 	for _, sub := range []webpush.Subscription{phone, laptop, alice} {
 		if err := s.PutPushSubscription(ctx, sub); err != nil {
@@ -45,7 +46,7 @@ func testPushSubscriptions(t *testing.T, newStore opener) {
 
 	// Upsert: the same resource is replaced.
 	phone2 := phone
-	phone2.Endpoint, phone2.Expires = "https://push.example/4", time.Time{}
+	phone2.Endpoint, phone2.Expires, phone2.Login = "https://push.example/4", time.Time{}, "fam3" // signed in again
 	if err := s.PutPushSubscription(ctx, phone2); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,51 @@ func testPushSubscriptions(t *testing.T, newStore opener) {
 	users, _ = s.PushSubscribers(ctx)
 	if !cmp.Equal(users, []string{"alice@x"}) {
 		t.Errorf("PushSubscribers = %v, want [alice@x]", users)
+	}
+}
+
+// TestLoginPushSubscriptions: a login's subscriptions go with it, only
+// that user's and only that login's; the empty login removes nothing.
+func TestLoginPushSubscriptions(t *testing.T) { eachBackend(t, testLoginPushSubscriptions) }
+
+func testLoginPushSubscriptions(t *testing.T, newStore opener) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	for _, sub := range []webpush.Subscription{
+		{User: "bob@x", Resource: "phone", Login: "lost", Endpoint: "https://push.example/1", P256dh: "p", Auth: "a"},
+		{User: "bob@x", Resource: "phone-app", Login: "lost", Endpoint: "https://push.example/2", P256dh: "p", Auth: "a"},
+		{User: "bob@x", Resource: "laptop", Login: "kept", Endpoint: "https://push.example/3", P256dh: "p", Auth: "a"},
+		{User: "bob@x", Resource: "old", Endpoint: "https://push.example/4", P256dh: "p", Auth: "a"},
+		{User: "alice@x", Resource: "phone", Login: "lost", Endpoint: "https://push.example/5", P256dh: "p", Auth: "a"},
+	} {
+		if err := s.PutPushSubscription(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		user, login string
+		want        int
+	}{{"bob@x", "", 0}, {"bob@x", "nope", 0}, {"bob@x", "lost", 2}, {"bob@x", "lost", 0}} {
+		if n, err := s.DeleteLoginPushSubscriptions(ctx, tt.user, tt.login); err != nil || n != tt.want {
+			t.Errorf("DeleteLoginPushSubscriptions(%s, %q) = %d, %v; want %d", tt.user, tt.login, n, err, tt.want)
+		}
+	}
+	left := func(user string) (rs []string) {
+		subs, err := s.PushSubscriptions(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sub := range subs {
+			rs = append(rs, sub.Resource+"/"+sub.Login)
+		}
+		slices.Sort(rs)
+		return rs
+	}
+	if got := left("bob@x"); !slices.Equal(got, []string{"laptop/kept", "old/"}) {
+		t.Errorf("bob's subscriptions left: %v", got)
+	}
+	if got := left("alice@x"); !slices.Equal(got, []string{"phone/lost"}) {
+		t.Errorf("alice's subscriptions left: %v", got)
 	}
 }
 

@@ -125,3 +125,33 @@ func (s *DB) RespendRefreshToken(ctx context.Context, hash []byte, spentAt, at t
 	}
 	return ok, nil
 }
+
+// ListRefreshFamilies returns the user's live families. See
+// auth.RefreshStore.
+func (s *DB) ListRefreshFamilies(ctx context.Context, user string, now time.Time) ([]auth.Login, error) {
+	// One unspent token per family is the rule (RespendRefreshToken rolls
+	// back a second); the grouping keeps the answer one row per family
+	// should a race ever leave two.
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT family_id, device, method, remember, started_at, MAX(issued_at), MAX(expires_at)
+		 FROM refresh_tokens WHERE user_jid = ? AND used_at = 0 AND expires_at > ?
+		 GROUP BY family_id, device, method, remember, started_at`, user, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: list refresh families: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.Login
+	for rows.Next() {
+		var l auth.Login
+		var started, issued, expires int64
+		if err := rows.Scan(&l.Family, &l.Device, &l.Method, &l.Remember, &started, &issued, &expires); err != nil {
+			return nil, fmt.Errorf("store: list refresh families: %w", err)
+		}
+		l.StartedAt, l.LastUsedAt, l.ExpiresAt = fromMS(started), fromMS(issued), fromMS(expires)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list refresh families: %w", err)
+	}
+	return out, nil
+}

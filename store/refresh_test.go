@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -230,5 +232,62 @@ func testRefreshRespendOnce(t *testing.T, newStore opener) {
 	got := wins(t, n, func() (bool, error) { return s.RespendRefreshToken(ctx, []byte("r1"), t1, t1.Add(time.Second)) })
 	if got != 1 {
 		t.Fatalf("%d of %d concurrent retries spent the successor, want 1", got, n)
+	}
+}
+
+// TestRefreshFamilies: a user's live families are those with an unspent
+// token not yet expired, each once, with its login's fields and its live
+// token's times; other users' and spent or expired tokens are left out.
+func TestRefreshFamilies(t *testing.T) { eachBackend(t, testRefreshFamilies) }
+
+func testRefreshFamilies(t *testing.T, newStore opener) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	add := func(hash, user, family, device string, issued, exp time.Time) {
+		t.Helper()
+		rt := auth.RefreshToken{Hash: []byte(hash), Family: family, User: user, Device: device,
+			Method: auth.MethodPassword, Remember: family == "phone", StartedAt: t0, IssuedAt: issued, ExpiresAt: exp}
+		if err := s.AddRefreshToken(ctx, rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := t0.Add(10 * time.Minute)
+	add("p1", "alice@x", "phone", "Phone", t0, t0.Add(time.Hour))
+	add("p2", "alice@x", "phone", "Phone", t0.Add(5*time.Minute), t0.Add(2*time.Hour)) // the refresh of p1
+	add("l1", "alice@x", "laptop", "Laptop", t0, t0.Add(time.Hour))
+	add("o1", "alice@x", "old", "Old", t0.Add(-time.Hour), t0.Add(5*time.Minute)) // expired by now
+	add("c1", "carol@x", "carols", "Carol's", t0, t0.Add(time.Hour))
+	if _, spent, err := s.SpendRefreshToken(ctx, []byte("p1"), t0.Add(5*time.Minute)); err != nil || !spent {
+		t.Fatalf("spend p1: %v, %v", spent, err)
+	}
+
+	got, err := s.ListRefreshFamilies(ctx, "alice@x", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(a, b auth.Login) int { return strings.Compare(a.Family, b.Family) })
+	want := []auth.Login{
+		{Family: "laptop", Device: "Laptop", Method: auth.MethodPassword, StartedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour)},
+		{Family: "phone", Device: "Phone", Method: auth.MethodPassword, Remember: true, StartedAt: t0,
+			LastUsedAt: t0.Add(5 * time.Minute), ExpiresAt: t0.Add(2 * time.Hour)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ListRefreshFamilies = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Family != w.Family || g.Device != w.Device || g.Method != w.Method || g.Remember != w.Remember ||
+			!g.StartedAt.Equal(w.StartedAt) || !g.LastUsedAt.Equal(w.LastUsedAt) || !g.ExpiresAt.Equal(w.ExpiresAt) {
+			t.Errorf("family %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if got, err := s.ListRefreshFamilies(ctx, "nobody@x", now); err != nil || len(got) != 0 {
+		t.Errorf("a user without tokens: %+v, %v", got, err)
+	}
+	if err := s.DeleteRefreshFamily(ctx, "alice@x", "phone"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ListRefreshFamilies(ctx, "alice@x", now); err != nil || len(got) != 1 || got[0].Family != "laptop" {
+		t.Errorf("after the phone's family was deleted: %+v, %v", got, err)
 	}
 }

@@ -73,6 +73,14 @@ func (m *memStore) DeletePushEndpoint(_ context.Context, user, endpoint string) 
 	return nil
 }
 
+func (m *memStore) DeleteLoginPushSubscriptions(_ context.Context, user, login string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := len(m.subs)
+	m.subs = slices.DeleteFunc(m.subs, func(s webpush.Subscription) bool { return s.User == user && login != "" && s.Login == login })
+	return n - len(m.subs), nil
+}
+
 func (m *memStore) PushSubscribers(context.Context) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

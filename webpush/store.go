@@ -16,6 +16,10 @@ type Store interface {
 	// DeletePushEndpoint removes the user's subscriptions with this
 	// endpoint (the push service said it is gone); none is not an error.
 	DeletePushEndpoint(ctx context.Context, user, endpoint string) error
+	// DeleteLoginPushSubscriptions removes the user's subscriptions whose
+	// Login is login (not empty) and returns how many; none is not an
+	// error.
+	DeleteLoginPushSubscriptions(ctx context.Context, user, login string) (int, error)
 	// PushSubscribers returns the users that have at least one
 	// subscription, sorted.
 	PushSubscribers(ctx context.Context) ([]string, error)

@@ -36,6 +36,10 @@ type Subscription struct {
 	Expires time.Time
 	// Updated is when the subscription was last stored; set by the Store.
 	Updated time.Time
+	// Login is the login (refresh token family) of the token that stored
+	// the subscription: signing that login out from another device
+	// removes it. Empty when that login had no family.
+	Login string
 }
 
 // LogValue keeps the endpoint and keys out of logs: only the endpoint's

@@ -112,6 +112,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sparkweb/api/rest/logins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the user's signed-in devices
+         * @description sparkgate addition. The user's logins that are still signed in, the most recently used
+         *     first: each login (a password, TOTP or passkey sign-in) started a refresh token family,
+         *     and is listed while that family has a usable refresh token. `current` marks the login
+         *     of the token used. A login's `device` is the client's `User-Agent` at sign-in. `501`
+         *     when this gateway issues no refresh tokens.
+         */
+        get: operations["listLogins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/logins/{loginId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign out one device
+         * @description sparkgate addition. Signs out one of the user's logins (a lost phone, a shared computer
+         *     left signed in) and leaves the others: the login's access and refresh tokens are
+         *     revoked, its event streams end (a final `chatapi.close` with `reason: logout`), the
+         *     push subscriptions stored with its tokens are removed (that device gets no more
+         *     notifications), and the user's XMPP session closes if it was the last login. The
+         *     current login may be named too: that is a logout.
+         */
+        delete: operations["deleteLogin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sparkweb/api/rest/token/refresh": {
         parameters: {
             query?: never;
@@ -2770,6 +2819,38 @@ export interface components {
             /** Format: date-time */
             lastUsedAt?: string;
         };
+        /** @description sparkgate addition. One signed-in device of the user (a login and the refreshes after it). */
+        Login: {
+            /** @description The login's id (the `fam` claim of its access tokens). */
+            id: string;
+            /** @description The client's `User-Agent` at sign-in, at most 128 bytes; absent when it sent none. */
+            device?: string;
+            /**
+             * @description How it signed in, as the access token's `amr`.
+             * @enum {string}
+             */
+            method: "pwd" | "totp" | "webauthn";
+            /** @description Signed in with "stay signed in". */
+            remember: boolean;
+            /** Format: date-time */
+            startedAt: string;
+            /**
+             * Format: date-time
+             * @description Its latest token refresh, or the sign-in when none yet.
+             */
+            lastUsedAt: string;
+            /**
+             * Format: date-time
+             * @description When it is signed out unless it refreshes before.
+             */
+            expiresAt: string;
+            /** @description The login of the token used for this request. */
+            current: boolean;
+        };
+        /** @description sparkgate addition. */
+        Logins: {
+            logins: components["schemas"]["Login"][];
+        };
         /** @description sparkgate addition. */
         WebAuthnCredentials: {
             credentials: components["schemas"]["WebAuthnCredential"][];
@@ -4051,6 +4132,76 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listLogins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed-in devices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Logins"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    deleteLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The login's `id` from `GET /logins`. */
+                loginId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device is signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The user has no signed-in login with this id (never, expired, or signed out). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
