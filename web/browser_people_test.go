@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -381,5 +384,61 @@ func TestBrowserAccountMenu(t *testing.T) {
 		}
 		pa.Wait(t, `(document.querySelector(`+js(contactButton(bob.JID)+" .name")+`) || {}).textContent === `+js("Bobby "+v.name))
 		pa.Wait(t, textOf("conv-title")+` === `+js("Bobby "+v.name))
+	})
+}
+
+// phoneUserAgent is what the phone's browser says it is.
+const phoneUserAgent = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36"
+
+// TestBrowserLogins: Settings lists the account's signed-in devices, this
+// browser marked and named ("Chrome on Linux"), the phone named from its
+// browser ("Chrome on Android") with a Sign out button; pressing it sends
+// the phone back to the sign-in screen saying it was signed out, and the
+// list shows this browser alone, which stays connected. At both
+// viewports.
+func TestBrowserLogins(t *testing.T) {
+	t.Parallel()
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		u := ejabberdtest.NewUser(t)
+		phone := newPage(t, b, "phone-"+v.name)
+		// Signed out from elsewhere while open, the phone's last calls may
+		// be refused.
+		phone.AllowText("status of 401")
+		phone.Do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: phoneUserAgent})
+			return err
+		}))
+		v.apply(t, phone)
+		signIn(t, e, phone, u.Name, u.Password)
+		p := newPage(t, b, "laptop-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, u.Name, u.Password)
+
+		openSettings(t, p)
+		p.Wait(t, `document.querySelectorAll("#logins li").length === 2`)
+		items := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#logins li")].map(li => li.textContent)`)
+		if !strings.HasPrefix(items[0], "Chrome on Linux") || !strings.Contains(items[0], "this browser") ||
+			!strings.Contains(items[0], "signed in with password") {
+			t.Errorf("this browser's item: %q", items[0])
+		}
+		if !strings.HasPrefix(items[1], "Chrome on Android") || !strings.Contains(items[1], "active now") || strings.Contains(items[1], "this browser") {
+			t.Errorf("the phone's item: %q", items[1])
+		}
+		if n := browsertest.MustEval[int](t, p, `document.querySelectorAll("#logins button").length`); n != 1 {
+			t.Errorf("%d Sign out buttons, want one (the phone's)", n)
+		}
+		if bad := browsertest.MustEval[[]string](t, p, a11yAudit); len(bad) > 0 {
+			t.Errorf("settings with the devices: %v", bad)
+		}
+
+		p.Do(t, chromedp.Click(chromedp.CSS(`#logins button[aria-label^="Sign out Chrome on Android"]`)))
+		phone.Wait(t, `document.body.dataset.screen === "auth" && document.getElementById("auth-error").textContent === "You were signed out. Sign in again."`)
+		p.Wait(t, `document.querySelectorAll("#logins li").length === 1 && document.getElementById("logins-state").textContent === "Chrome on Android is signed out."`)
+		if s := browsertest.MustEval[string](t, p, `document.querySelector("#logins li").textContent`); !strings.Contains(s, "this browser") {
+			t.Errorf("the device left: %q", s)
+		}
+		if c := browsertest.MustEval[string](t, p, `document.body.dataset.conn`); c != "connected" {
+			t.Errorf("this browser after signing the phone out: %s", c)
+		}
 	})
 }

@@ -119,16 +119,20 @@ export class EventStream {
 
   dispatch(gen, seen, { id, event, data }) {
     if (gen !== this.gen) return;
+    if (event === 'chatapi.close') {
+      // Before the duplicate check: a close has no id line, so the
+      // parser gives it the last id (the SSE rule), one seen already. The
+      // reason was lost that way, and a tab signed out elsewhere said
+      // only "You were signed out." (TestBrowserLogins).
+      this.closeReason = (data && data.reason) || '';
+      return; // the SDK resumes, renews or ends: ended below says which
+    }
     if (id && event !== 'onConnect') {
       if (seen.has(id)) return;
       seen.add(id);
       if (seen.size > SEEN_MAX) seen.delete(seen.values().next().value); // the oldest
     }
     if (id) sessionStorage.setItem(LAST, id);
-    if (event === 'chatapi.close') {
-      this.closeReason = (data && data.reason) || '';
-      return; // the SDK resumes, renews or ends: ended below says which
-    }
     try {
       this.onEvent(event, data || {}, id);
     } catch (e) {

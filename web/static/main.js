@@ -27,6 +27,7 @@ import { onAvatar, onNick, loadAvatars, setOwnAvatar, removeOwnAvatar, forgetAva
 import { wireMenu, closeMenu, setPresence, loadMe } from './menu.js';
 import { wireConvMenu } from './convmenu.js';
 import { wireTOTP, refreshTOTP, readCode } from './totp.js';
+import { wireLogins, refreshLogins } from './logins.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -759,6 +760,7 @@ function wireSettings() {
   }));
   $('sound-on').addEventListener('change', () => setSound($('sound-on').checked));
   wireTOTP(username);
+  wireLogins();
   $('passkey-add-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     $('passkey-state').textContent = '';
@@ -800,6 +802,7 @@ function refreshSettings() {
   $('everywhere-state').textContent = '';
   refreshPasskeys();
   refreshTOTP();
+  refreshLogins();
   contacts.loadBlocklist();
 }
 
