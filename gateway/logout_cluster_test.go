@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
@@ -71,6 +72,71 @@ func TestIntegrationClusterLogout(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the signed-out token on node 1: %d %s, want 401", r.Status, r.Body)
+		}
+	}
+}
+
+// TestIntegrationClusterLogins: with two nodes, a device signed out
+// (DELETE /logins/{id}) through the node that does not own the session
+// loses its streams on both nodes, and only its own; the owner's session
+// goes on for the other login, and closes when that one is signed out the
+// same way (its last login).
+func TestIntegrationClusterLogins(t *testing.T) {
+	n1, n2, _ := remoteNodes(t, 5*time.Second, nil, nil, nil)
+	a := ejabberdtest.NewUser(t)
+	lost := n1.Login(t, a.Name, a.Password) // the session opens on node 1
+	kept := n1.Login(t, a.Name, a.Password)
+	open := func(n *env, tok string) *gatewaytest.Stream {
+		t.Helper()
+		s, r := n.Open(t, tok, "")
+		if r.Status != 200 {
+			t.Fatalf("stream: %d %s", r.Status, r.Body)
+		}
+		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
+		return s
+	}
+	lostOn1, lostOn2, keptOn1 := open(n1, lost), open(n2, lost), open(n1, kept)
+	var ls gateway.Logins
+	if r := n2.Do(t, "GET", api+"/logins", kept, "", ""); r.Status != 200 {
+		t.Fatalf("GET /logins on node 2: %d %s", r.Status, r.Body)
+	} else {
+		r.JSON(t, &ls)
+	}
+	if len(ls.Logins) != 2 {
+		t.Fatalf("logins: %+v", ls.Logins)
+	}
+	var lostID, keptID string
+	for _, l := range ls.Logins {
+		if l.Current {
+			keptID = l.Id
+		} else {
+			lostID = l.Id
+		}
+	}
+
+	if r := n2.Do(t, "DELETE", api+"/logins/"+lostID, kept, "", ""); r.Status != 200 {
+		t.Fatalf("sign the lost device out on node 2: %d %s", r.Status, r.Body)
+	}
+	for _, s := range []*gatewaytest.Stream{lostOn2, lostOn1} {
+		var cl chatapi.Close
+		s.NextNamed(t, chatapi.EventClose, 10*time.Second, &cl)
+		if cl.Reason != chatapi.CloseLogout || cl.Resume {
+			t.Errorf("the lost device's stream closed with %+v, want logout", cl)
+		}
+	}
+	if ev, err := keptOn1.TryNext(500 * time.Millisecond); err == nil && ev.Name == chatapi.EventClose {
+		t.Fatalf("the kept login's stream ended: %s", ev.Data)
+	}
+	if n1.gw.SessionRooms(a.JID) == nil {
+		t.Fatal("node 1's session closed though the other login is signed in")
+	}
+
+	if r := n2.Do(t, "DELETE", api+"/logins/"+keptID, kept, "", ""); r.Status != 200 {
+		t.Fatalf("sign the last device out on node 2: %d %s", r.Status, r.Body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); n1.gw.SessionRooms(a.JID) != nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node 1's session outlived its last login, signed out through node 2")
 		}
 	}
 }
