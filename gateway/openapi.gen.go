@@ -1045,9 +1045,17 @@ type ParticipantEntity struct {
 
 // PresenceEntity defines model for PresenceEntity.
 type PresenceEntity struct {
+	// LastSeen sparkgate addition. For an unavailable contact, when their last session ended (XEP-0012 Last
+	// Activity, which the XMPP server answers only to someone who sees the contact's presence),
+	// to the second; absent when the server does not say (an account that never signed in, a
+	// server without it).
+	LastSeen *time.Time `json:"lastSeen,omitempty"`
+
 	// Show `available` (online with no show), `chat`, `away`, `xa`, `dnd`, or `unavailable`.
-	Show   *PresenceEntityShow `json:"show,omitempty"`
-	Status *string             `json:"status,omitempty"`
+	Show *PresenceEntityShow `json:"show,omitempty"`
+
+	// Status The contact's status text; for an unavailable contact, the one they left with when the server keeps it.
+	Status *string `json:"status,omitempty"`
 
 	// Username The contact's bare JID.
 	Username *string `json:"username,omitempty"`

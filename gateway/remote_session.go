@@ -340,6 +340,11 @@ func (r *remoteSession) QueryArchive(ctx context.Context, archive string, f xmpp
 	return res, fin, err
 }
 
+func (r *remoteSession) LastActivity(ctx context.Context, jid string) (d time.Duration, status string, err error) {
+	err = r.call(ctx, "LastActivity", []any{jid}, &d, &status)
+	return d, status, err
+}
+
 func (r *remoteSession) SetPresence(ctx context.Context, show, status string) error {
 	return r.call(ctx, "SetPresence", []any{show, status})
 }

@@ -282,6 +282,14 @@ var remoteVerbs = map[string]remoteVerb{
 		res, fin, err := s.QueryArchive(ctx, archive, f, p)
 		return []any{res, fin}, err
 	},
+	"LastActivity": func(ctx context.Context, s Session, args json.RawMessage) ([]any, error) {
+		var jid string
+		if err := decodeArgs(args, &jid); err != nil {
+			return nil, err
+		}
+		d, status, err := s.LastActivity(ctx, jid)
+		return []any{d, status}, err
+	},
 	"SetPresence": verb0(func(ctx context.Context, s Session, d dec) error {
 		var show, status string
 		if err := d(&show, &status); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -382,10 +383,35 @@ func (s *Server) ProbePresence(c echo.Context, target JIDString) error {
 		show, status = showOf(p), p.Status
 	}
 	out := PresenceEntity{Username: ptr(it.JID), Show: ptr(PresenceEntityShow(show))}
+	if show == "unavailable" {
+		out.LastSeen, status = s.lastSeen(ctx, sess, it.JID, status)
+	}
 	if status != "" {
 		out.Status = ptr(status)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// lastSeen asks the server when the unavailable contact jid was last
+// signed in (XEP-0012), and answers that time, to the second, with the
+// status they left with when status is empty. Whatever the server does
+// not say (an account never signed in, a server without it, a session
+// that has signed in since: 0) is no time; a failure of the question is
+// no failure of the presence read.
+func (s *Server) lastSeen(ctx context.Context, sess Session, jid, status string) (*time.Time, string) {
+	d, left, err := sess.LastActivity(ctx, jid)
+	if err != nil {
+		s.log.Debug("last activity not known", "user", sess.User(), "contact", jid, "err", err)
+		return nil, status
+	}
+	if status == "" {
+		status = left
+	}
+	if d <= 0 { // signed in, or gone within this second: the server counts whole seconds
+		return nil, status
+	}
+	t := time.Now().Add(-d).UTC().Truncate(time.Second)
+	return &t, status
 }
 
 // DeclineContactRequest serves POST /roster/{jid}/decline: the person's

@@ -49,6 +49,7 @@ type Session interface {
 
 	// Presence, roster and subscriptions.
 	SetPresence(ctx context.Context, show, status string) error
+	LastActivity(ctx context.Context, jid string) (time.Duration, string, error)
 	Roster(ctx context.Context) ([]xmppconn.RosterItem, error)
 	SetRosterItem(ctx context.Context, it xmppconn.RosterItem) error
 	RemoveRosterItem(ctx context.Context, jid string) error

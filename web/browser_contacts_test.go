@@ -263,3 +263,49 @@ func TestBrowserContactWaiting(t *testing.T) {
 	p.WaitShowing(t, textOf("conv-presence")+` === "Online"`, textOf("conv-presence"))
 	p.Wait(t, exists(contactButton(bob.JID)+" .dot.online"))
 }
+
+// TestBrowserLastSeen: a contact who signs out is "Last seen just now" in
+// the open chat's header, from the presence that says so; after a reload,
+// which knows them only as offline, opening the chat asks the gateway
+// (GET /presence/{jid}, lastSeen) and says the same. Signed in again,
+// "Online".
+func TestBrowserLastSeen(t *testing.T) {
+	t.Parallel()
+	e, au, p := signedInAlone(t, "alice-lastseen")
+	bob := ejabberdtest.NewUser(t)
+	tb := e.Login(t, bob.Name, bob.Password)
+	openChat(t, p, bob.Name)
+	p.Wait(t, `!document.getElementById("contact-add").hidden`)
+	clickAction(t, p, "contact-add")
+	alice := browsertest.MustEval[string](t, p, `document.getElementById("menu-jid").textContent`)
+	if r := e.Do(t, "POST", rest+"/roster", tb, "application/json", `{"jid":"`+alice+`","subscriptionType":3}`); r.Status != 200 {
+		t.Fatalf("bob accepts: %d %s", r.Status, r.Body)
+	}
+	p.WaitShowing(t, textOf("conv-presence")+` === "Online"`, textOf("conv-presence"))
+
+	if r := e.Do(t, "POST", rest+"/logout", tb, "", ""); r.Status != 200 {
+		t.Fatalf("bob signs out: %d %s", r.Status, r.Body)
+	}
+	lastSeen := `/^Last seen (just now|1 minute ago)$/.test(` + textOf("conv-presence") + `)`
+	p.WaitShowing(t, lastSeen, textOf("conv-presence"))
+
+	// The server counts whole seconds, and says 0 (no lastSeen) in the
+	// second bob left: the reload comes once it says more.
+	ta := e.Login(t, au.Name, au.Password)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r := e.Do(t, "GET", rest+"/presence/"+bob.JID, ta, "", "")
+		if r.Status == 200 && strings.Contains(string(r.Body), `"lastSeen"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no lastSeen for bob: %d %s", r.Status, r.Body)
+		}
+	}
+	p.Do(t, chromedp.Reload())
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+	p.Do(t, chromedp.Click(chromedp.CSS(contactButton(bob.JID))))
+	p.WaitShowing(t, lastSeen, textOf("conv-presence"))
+
+	e.Login(t, bob.Name, bob.Password)
+	p.WaitShowing(t, textOf("conv-presence")+` === "Online"`, textOf("conv-presence"))
+}

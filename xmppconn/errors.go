@@ -140,6 +140,7 @@ var (
 	ErrRemoteServerTimeout   = &StanzaError{Condition: "remote-server-timeout"}
 	ErrRemoteServerNotFound  = &StanzaError{Condition: "remote-server-not-found"}
 	ErrFeatureNotImplemented = &StanzaError{Condition: "feature-not-implemented"}
+	ErrSubscriptionRequired  = &StanzaError{Condition: "subscription-required"}
 )
 
 // Errors that say what a stanza error means for one verb, where XMPP gives

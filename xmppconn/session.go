@@ -493,6 +493,12 @@ func (s *Session) closeConn() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	// Goodbye first: without an unavailable presence the server keeps its
+	// own reason for the stream's end ("Stream reset by peer") as the
+	// status the user left with (XEP-0012), which contacts then read
+	// (GET /presence's lastSeen and status). A connection already broken
+	// refuses the write at once.
+	_ = c.write(ctx, []byte(`<presence type='unavailable'/>`))
 	_ = c.Close(ctx)
 }
 

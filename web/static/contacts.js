@@ -60,6 +60,24 @@ export async function loadRoster() {
   changed(['lists', 'header']);
 }
 
+// loadLastSeen asks when the contact of the chat c, offline, was last
+// signed in (GET /presence/{jid}: lastSeen, the gateway's XEP-0012
+// question), once per conversation opened, and shows it in the header
+// with the status they left with. Only a contact who shares their
+// presence has one; anything else keeps "Offline".
+export async function loadLastSeen(c) {
+  if (!c || c.kind !== 'chat' || !c.inRoster || c.sees === false || c.presence !== 'offline' || c.lastSeen !== undefined) return;
+  c.lastSeen = null; // asked: not again while this answer is on its way
+  let res;
+  try {
+    res = await available(() => call('GET', `/presence/${seg(c.jid)}`, { feature: 'roster' }));
+  } catch { return; }
+  if (!res || res.show !== 'unavailable' || c.presence !== 'offline') return;
+  if (res.lastSeen) c.lastSeen = res.lastSeen;
+  if (res.status && !c.status) c.status = res.status;
+  changed('header');
+}
+
 // addContact adds jid to the roster (or updates the item) asking for a
 // subscription both ways, which also approves the contact's request.
 export async function addContact(jid) {
@@ -233,6 +251,9 @@ export function onPresence(d) {
   if (type !== 'available' && type !== 'unavailable') return;
   const c = conv('chat', from);
   if (type === 'available') c.heard = true;
+  // Gone just now: last seen now; back: not "last seen" any more.
+  if (type === 'unavailable' && c.presence !== 'offline') c.lastSeen = new Date().toISOString();
+  if (type === 'available') c.lastSeen = undefined;
   c.presence = type === 'unavailable' ? 'offline' : (d.show && d.show !== 'available' ? d.show : 'online');
   c.status = type === 'unavailable' ? '' : (d.status || '');
   changed('lists');

@@ -179,6 +179,7 @@ function enter(id, { focus = true } = {}) {
   seen();
   // The room may have changed what occupants may do (its settings).
   if (c.kind === 'room' && c.joined) rooms.refreshRoom(c).catch(() => {});
+  contacts.loadLastSeen(c);
   if (focus) {
     flush(); // the composer shows with the conversation
     // On a touch screen a focused box pops up the keyboard over half the

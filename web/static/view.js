@@ -774,6 +774,28 @@ function avatarOf(jid, name) {
   return el;
 }
 
+// presenceWords says how the contact c is: online, away and the like,
+// or, offline, when they were last seen if the gateway said (a minute's
+// precision: the gateway knows it to the second, a person needs less).
+function presenceWords(c) {
+  if (c.presence !== 'offline' || !c.lastSeen) return PRESENCE_WORDS[c.presence] || c.presence;
+  return `Last seen ${seenWhen(c.lastSeen)}`;
+}
+
+// seenWhen says when t (an ISO time) was, as a person would.
+export function seenWhen(t, now = Date.now()) {
+  const at = new Date(t);
+  const s = Math.max(0, (now - at.getTime()) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} ${Math.floor(s / 60) === 1 ? 'minute' : 'minutes'} ago`;
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(new Date(now)) - day(at)) / 86400000);
+  const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (days === 0) return `today at ${time}`;
+  if (days === 1) return `yesterday at ${time}`;
+  return `on ${at.toLocaleDateString()}`;
+}
+
 // sharingWords says why a contact c has no presence to show: the user's
 // request waits for their answer, or they do not share it; '' when they
 // do (contacts.js sharing).
@@ -953,7 +975,7 @@ function renderHeader() {
   $('composer').hidden = !c;
   const room = privateRoom(c);
   $('conv-presence').textContent = room ? privateWords(c, room) : c && c.kind === 'chat'
-    ? (!c.inRoster ? 'Not in your contacts' : (sharingWords(c) || (PRESENCE_WORDS[c.presence] || c.presence) + (c.status ? ` — ${c.status}` : '')))
+    ? (!c.inRoster ? 'Not in your contacts' : (sharingWords(c) || presenceWords(c) + (c.status ? ` — ${c.status}` : '')))
     : (c && c.kind === 'room' ? `${c.occupants.size} in the room` : '');
   $('typing').textContent = !c ? '' : (c.kind === 'room' ? typersWords(c) : (c.typing ? `${c.title} is typing…` : ''));
   const isRoom = Boolean(c && c.kind === 'room');

@@ -3179,7 +3179,16 @@ export interface components {
              * @enum {string}
              */
             show?: "available" | "chat" | "away" | "xa" | "dnd" | "unavailable";
+            /** @description The contact's status text; for an unavailable contact, the one they left with when the server keeps it. */
             status?: string;
+            /**
+             * Format: date-time
+             * @description sparkgate addition. For an unavailable contact, when their last session ended (XEP-0012 Last
+             *     Activity, which the XMPP server answers only to someone who sees the contact's presence),
+             *     to the second; absent when the server does not say (an account that never signed in, a
+             *     server without it).
+             */
+            lastSeen?: string;
         };
         RosterItemEntity: {
             /** @description The contact's bare JID. */
