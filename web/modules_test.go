@@ -115,9 +115,10 @@ func TestBrowserErrors(t *testing.T) {
 // are drawn on the same element and said once, Retry on a failed one; a
 // message's actions, a reply's quote, and a correction, reactions and a
 // retraction drawn in the same element; a room message naming the user's
-// nick marked as a mention.
+// nick marked as a mention; when a contact was last seen, in words, and a
+// signed-in device's name from its User-Agent (logins.js).
 func TestBrowserView(t *testing.T) {
-	runModuleChecks(t, "view_test.js", viewRegions, 42)
+	runModuleChecks(t, "view_test.js", viewRegions, 50)
 }
 
 // TestBrowserRoomRules runs the checks of rooms.js and roomadmin.js that

@@ -48,6 +48,13 @@ const events = new EventStream({
 onSessionEnded(() => signOut({ remote: true, reason: 'expired' }));
 
 let live = false; // a session is on screen
+
+// An offline contact's "Last seen 5 minutes ago" in the open chat's
+// header ages with the clock: it is drawn again each minute.
+setInterval(() => {
+  const c = activeConv();
+  if (live && c && c.lastSeen) state.changed('header');
+}, 60 * 1000);
 let passwordChange = Promise.resolve(); // a password change on its way
 
 function onEvent(name, d) {

@@ -4,7 +4,8 @@
 
 import { check, finish } from './check.js';
 import * as state from '/state.js';
-import { flush } from '/view.js';
+import { flush, seenWhen } from '/view.js';
+import { deviceName } from '/logins.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -164,6 +165,28 @@ async function run() {
   state.addMessage(u, { id: 'u3', from: 'uma@example.org', body: 'while open' }, { live: true });
   await frame();
   check('a message while open moves no divider', divided(), 'first unread');
+
+  // When an offline contact was last seen, in words (view.js seenWhen).
+  const noon = new Date(2026, 5, 15, 12, 0, 0).getTime();
+  const ago = (ms) => seenWhen(new Date(noon - ms).toISOString(), noon);
+  check('seen seconds ago', ago(10e3), 'just now');
+  check('seen in the future (clocks)', ago(-5e3), 'just now');
+  check('seen a minute ago', ago(61e3), '1 minute ago');
+  check('seen minutes ago', [ago(5 * 60e3), ago(59 * 60e3)], ['5 minutes ago', '59 minutes ago']);
+  check('seen earlier today', ago(3 * 3600e3).startsWith('today at '), true);
+  check('seen yesterday', ago(20 * 3600e3).startsWith('yesterday at '), true);
+  check('seen days ago', ago(4 * 86400e3).startsWith('on '), true);
+
+  // Signed-in devices named as a person would (logins.js deviceName).
+  check('devices named', [
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36',
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 Edg/156.0.0.0',
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.4; rv:128.0) Gecko/20100101 Firefox/128.0',
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36',
+    'curl/8.5.0', '', 'x'.repeat(60),
+  ].map(deviceName), ['Chrome on Android', 'Safari on iOS', 'Edge on Windows', 'Firefox on macOS', 'Chrome on Linux',
+    'curl/8.5.0', 'Unknown device', 'x'.repeat(39) + '…']);
 }
 
 finish(run);
