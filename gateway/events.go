@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -175,14 +174,7 @@ func (s *Server) StreamEvents(c echo.Context, params StreamEventsParams) error {
 		end.add(s.streams.add(familyKey(cl.Family), cancel))
 	}
 
-	local := localPart(cl.Subject)
-	hello, err := json.Marshal(chatapi.Connect{
-		Username: local,
-		Name:     local,
-		Email:    cl.Subject,
-		JID:      cl.Subject,
-		Resumed:  sse.LastEventID(c.Request()) != "",
-	})
+	hello, err := s.hello(ctx, sess, cl.Subject, sse.LastEventID(c.Request()) != "") // hello.go
 	if err != nil {
 		return err
 	}

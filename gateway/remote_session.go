@@ -345,6 +345,11 @@ func (r *remoteSession) LastActivity(ctx context.Context, jid string) (d time.Du
 	return d, status, err
 }
 
+func (r *remoteSession) OwnProfile(ctx context.Context) (name, email string, err error) {
+	err = r.call(ctx, "OwnProfile", nil, &name, &email)
+	return name, email, err
+}
+
 func (r *remoteSession) SetPresence(ctx context.Context, show, status string) error {
 	return r.call(ctx, "SetPresence", []any{show, status})
 }

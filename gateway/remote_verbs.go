@@ -461,6 +461,13 @@ var remoteVerbs = map[string]remoteVerb{
 		}
 		return s.VCard(ctx, jid)
 	}),
+	"OwnProfile": func(ctx context.Context, s Session, args json.RawMessage) ([]any, error) {
+		if err := decodeArgs(args); err != nil {
+			return nil, err
+		}
+		name, email, err := s.OwnProfile(ctx)
+		return []any{name, email}, err
+	},
 	"SetVCard": verb0(func(ctx context.Context, s Session, d dec) error {
 		var v *xmppconn.VCard
 		if err := d(&v); err != nil {

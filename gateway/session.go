@@ -82,6 +82,7 @@ type Session interface {
 	DiscoInfo(ctx context.Context, to, node string) (*xmppconn.DiscoInfo, error)
 	DiscoItems(ctx context.Context, to, node string) ([]xmppconn.DiscoItem, error)
 	VCard(ctx context.Context, jid string) (*xmppconn.VCard, error)
+	OwnProfile(ctx context.Context) (name, email string, err error)
 	SetVCard(ctx context.Context, v *xmppconn.VCard) error
 	Avatar(ctx context.Context, jid string) (xmppconn.AvatarImage, error)
 	SetAvatar(ctx context.Context, typ string, data []byte) (string, error)

@@ -750,3 +750,38 @@ func TestIntegrationUsersPreview(t *testing.T) {
 	ts := strict.Login(t, u.Name, u.Password)
 	usersCase{method: "GET", path: pv(5, base+"/page"), token: ts, status: 400}.run(t, strict)
 }
+
+// TestIntegrationHelloProfile: a stream's first event (onConnect) names
+// the user as the vCard does, on the owner and on another node: before
+// any vCard, the username and the JID; after PUT /user sets a name and an
+// email, those (the session's kept profile follows its own change), on
+// every stream opened after.
+func TestIntegrationHelloProfile(t *testing.T) {
+	n1, n2, _ := remoteNodes(t, 5*time.Second, nil, nil, nil)
+	u := ejabberdtest.NewUser(t)
+	tok := n1.Login(t, u.Name, u.Password)
+	hello := func(n *env) chatapi.Connect {
+		t.Helper()
+		s, r := n.Open(t, tok, "")
+		if r.Status != http.StatusOK {
+			t.Fatalf("stream: %d %s", r.Status, r.Body)
+		}
+		defer s.Close()
+		var h chatapi.Connect
+		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, &h)
+		return h
+	}
+	for i, n := range []*env{n1, n2} {
+		if h := hello(n); h.Username != u.Name || h.Name != u.Name || h.Email != u.JID || h.JID != u.JID {
+			t.Errorf("node %d, no vCard: %+v", i+1, h)
+		}
+	}
+	if r := n2.Do(t, "PUT", api+"/user", tok, "application/json", `{"name":"Ursula Example","email":"ursula@example.com"}`); r.Status != http.StatusOK {
+		t.Fatalf("PUT /user: %d %s", r.Status, r.Body)
+	}
+	for i, n := range []*env{n1, n2} {
+		if h := hello(n); h.Username != u.Name || h.Name != "Ursula Example" || h.Email != "ursula@example.com" || h.JID != u.JID {
+			t.Errorf("node %d, after PUT /user: %+v", i+1, h)
+		}
+	}
+}

@@ -68,6 +68,7 @@ type Session struct {
 	waiters    map[*waiter]struct{}
 	collectors map[string]*collector // MAM query id → results
 	out        outbox                // messages the user wrote lately, to send again after a loss
+	profile    *ownProfile           // the user's vCard name and email, once read (ownprofile.go)
 
 	position atomic.Pointer[string] // lastArchiveID, for other goroutines (position.go)
 	rawMode  atomic.Int32           // rawUndecided, rawWanted or rawUnwanted (rawwanted.go)

@@ -132,6 +132,9 @@ func (s *Session) VCard(ctx context.Context, jid string) (*VCard, error) {
 func (s *Session) SetVCard(ctx context.Context, v *VCard) error {
 	c := *v
 	c.XMLName = xml.Name{Space: nsVCard, Local: "vCard"}
-	_, err := s.iq(ctx, newIQ(stanza.IQTypeSet, "", &c))
-	return err
+	if _, err := s.iq(ctx, newIQ(stanza.IQTypeSet, "", &c)); err != nil {
+		return err
+	}
+	s.keepProfile(&c) // ownprofile.go
+	return nil
 }

@@ -598,7 +598,7 @@ export interface paths {
          *
          *     | event | payload (JSON object) |
          *     |---|---|
-         *     | `onConnect` | First event of every stream. `email`, `name`, `username`; additions: `jid` (bare JID), `resumed` (true when the stream resumed from a `Last-Event-ID`). |
+         *     | `onConnect` | First event of every stream. `email`, `name` (from the user's vCard, as `GET /config/properties` has them; the bare JID and the username when it has none), `username`; additions: `jid` (bare JID), `resumed` (true when the stream resumed from a `Last-Event-ID`). |
          *     | `chatapi.chat` (message) | A one-to-one message with a body (types `chat`, `normal`, `headline`, `error`): `type`, `to`, `from`, `data` (the SparkWeb JSON `data` property, or `null`), `body`; additions: `id` (the message's id attribute), `stanzaId` (archive id, XEP-0359), `stamp` (original send time of a delayed or archived message, RFC 3339 UTC; empty for live messages), `thread`, `sent` (true for a message the user sent, from another tab or another XMPP client via carbons, XEP-0280), `replace` (the id of the earlier message this one corrects, XEP-0308: show `body` in its place), `retract` (the id of the earlier message this one withdraws, XEP-0424; `body` is then empty), `replyTo` (the id of the message this one answers, XEP-0461), `file` (a file the message links to, XEP-0066: `{"url", "desc"}`, `desc` omitted when empty; `body` then holds the URL too). Offline messages flushed at login are kept for the first stream. |
          *     | `chatapi.chat` (chat state) | A chat state notification (XEP-0085): `type: "chatstate"`, `to`, `from`, `state` (`composing`, `paused`, `active`, `inactive`, `gone`); additions `thread`, `room` (true for an occupant's state in a room, sent to the room as groupchat; a private conversation's state from `room/nick` has no `room`). |
          *     | `chatapi.muc` (message) | A room message with a body: `type: "groupchat"`, `to`, `from` (room/nick), `data`, `body`; additions: `id`, `stanzaId` (the room's archive id), `stamp` (set for room history replayed on join), `subject` (when the message sets the room subject, `""` when it clears it; absent otherwise), `file` (as in `chatapi.chat`), `replace` (the id of the sender's earlier message it corrects, XEP-0308), `retract` (the id of the sender's earlier message it withdraws, XEP-0424; no body then: the room's stanza-id of it when sent through the gateway, as XEP-0424 asks in groupchat, though other clients may name the message's own id), `replyTo` (the room's stanza id of the message it answers, XEP-0461). A reaction in a room arrives as `chatapi.reaction` from the occupant, its `id` the room's stanza id of the message. |
@@ -3419,7 +3419,9 @@ export interface components {
         };
         /** @description `onConnect`: the first event of every stream. */
         ConnectEvent: {
+            /** @description The preferred email address of the user's vCard (XEP-0054); the bare JID when it has none. */
             email: string;
+            /** @description The full name (FN) of the user's vCard; the username when it has none. */
             name: string;
             username: string;
             /** @description The user's bare JID (addition). */
