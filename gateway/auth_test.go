@@ -1025,6 +1025,19 @@ func TestIntegrationAuthFactorsOff(t *testing.T) {
 	for _, path := range loginPaths(u.Name)[2:] { // the TOTP and passkey ones
 		wantAuthError(t, e.Do(t, "POST", api+path, "", "text/plain", u.Password), 501, "not_implemented")
 	}
-	e.Login(t, u.Name, u.Password)
+	tok := e.Login(t, u.Name, u.Password)
+	// Signed in, the user's own TOTP and passkey operations say so too.
+	for _, op := range []struct{ method, path, body string }{
+		{"GET", "/totp", ""},
+		{"POST", "/totp/recovery", u.Password},
+		{"POST", "/totp/register/" + u.Name, u.Password},
+		{"GET", "/webauthn/credentials", ""},
+	} {
+		ct := ""
+		if op.body != "" {
+			ct = "text/plain"
+		}
+		wantAuthError(t, e.Do(t, op.method, api+op.path, tok, ct, op.body), 501, "not_implemented")
+	}
 	wantAuthError(t, e.Do(t, "POST", api+"/login/"+u.Name, "", "text/plain", u.Password), 429, "rate_limited")
 }

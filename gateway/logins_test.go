@@ -154,3 +154,17 @@ func TestIntegrationLogins(t *testing.T) {
 	}
 	wantRefused(t, p.Client, []string{laptop.Token}, []string{*laptop.RefreshToken})
 }
+
+// TestIntegrationLoginsWithoutRefresh: a gateway that issues no refresh
+// tokens has no logins to list or end: 501 for both.
+func TestIntegrationLoginsWithoutRefresh(t *testing.T) {
+	t.Parallel()
+	e := newGateway(t, func(c *gateway.Config) { c.Refresh = nil })
+	u := ejabberdtest.NewUser(t)
+	tok := e.Login(t, u.Name, u.Password)
+	for _, op := range []struct{ method, path string }{{"GET", "/logins"}, {"DELETE", "/logins/AAAAAAAAAAAAAAAAAAAAAA"}} {
+		if r := e.Do(t, op.method, api+op.path, tok, "", ""); r.Status != http.StatusNotImplemented {
+			t.Errorf("%s %s: %d %s, want 501", op.method, op.path, r.Status, r.Body)
+		}
+	}
+}
