@@ -31,6 +31,7 @@ var eventSchemas = []struct {
 	{chatapi.Roster{}, "RosterEvent"},
 	{chatapi.Request{}, "RequestEvent"},
 	{chatapi.Blocklist{}, "BlocklistEvent"},
+	{chatapi.Muted{}, "MutedEvent"},
 	{chatapi.Notify{}, "NotifyEvent"},
 	{chatapi.PubSub{}, "PubSubEvent"},
 	{chatapi.Reactions{}, "ReactionEvent"},

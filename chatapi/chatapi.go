@@ -49,4 +49,5 @@ const (
 	EventNick      = "chatapi.nick"
 	EventRequest   = "chatapi.request"
 	EventBlocklist = "chatapi.blocklist"
+	EventMuted     = "chatapi.muted"
 )

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sparkgate/sparkgate/unread"
+	"github.com/sparkgate/sparkgate/webpush"
 )
 
 // MessagingConfig configures group chat, roster, presence and archive
@@ -28,6 +29,9 @@ type MessagingConfig struct {
 	// (contactrequests.go); nil: the gateway keeps none (GET
 	// /contact-requests answers 501).
 	Requests ContactRequestStore
+	// Mutes keeps each user's muted conversations (mute.go), whose
+	// messages push nothing; nil: none (GET /chat/muted answers 501).
+	Mutes webpush.MuteStore
 }
 
 // messagingState is the Server's state for MessagingConfig.

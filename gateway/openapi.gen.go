@@ -858,6 +858,20 @@ type MUCRoomMessageEntity struct {
 	Type *string `json:"type,omitempty"`
 }
 
+// MutedConversation sparkgate addition. A muted conversation.
+type MutedConversation struct {
+	// Jid A contact's or a room's bare JID, or room/nick.
+	Jid string `json:"jid"`
+
+	// Until When the mute ends; absent when it lasts until unmuted.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// MutedConversations sparkgate addition.
+type MutedConversations struct {
+	Muted []MutedConversation `json:"muted"`
+}
+
 // NameValue One property to set.
 type NameValue struct {
 	Name  string  `json:"name"`
@@ -1634,6 +1648,12 @@ type GetChatMessagesParams struct {
 
 	// After Page forwards: the messages just after this archive id (the `last` of the current page) (sparkgate addition).
 	After *After `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// MuteConversationParams defines parameters for MuteConversation.
+type MuteConversationParams struct {
+	// Until When the mute ends by itself (RFC 3339); absent, it lasts until unmuted.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 }
 
 // ReactToChatMessageJSONBody defines parameters for ReactToChatMessage.
@@ -2631,6 +2651,15 @@ type ServerInterface interface {
 	// GetChatMessages Search the one-to-one message archive
 	// (GET /sparkweb/api/rest/chat/messages)
 	GetChatMessages(ctx echo.Context, params GetChatMessagesParams) error
+	// ListMuted The user's muted conversations
+	// (GET /sparkweb/api/rest/chat/muted)
+	ListMuted(ctx echo.Context) error
+	// UnmuteConversation Unmute a conversation
+	// (DELETE /sparkweb/api/rest/chat/muted/{to})
+	UnmuteConversation(ctx echo.Context, to To) error
+	// MuteConversation Mute a conversation
+	// (PUT /sparkweb/api/rest/chat/muted/{to})
+	MuteConversation(ctx echo.Context, to To, params MuteConversationParams) error
 	// ReactToChatMessage React to a message
 	// (PUT /sparkweb/api/rest/chat/reactions/{to}/{id})
 	ReactToChatMessage(ctx echo.Context, to To, id string) error
@@ -3352,6 +3381,56 @@ func (w *ServerInterfaceWrapper) GetChatMessages(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetChatMessages(ctx, params)
+	return err
+}
+
+// ListMuted converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMuted(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMuted(ctx)
+	return err
+}
+
+// UnmuteConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) UnmuteConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "to" -------------
+	var to To
+
+	err = runtime.BindStyledParameterWithOptions("simple", "to", ctx.Param("to"), &to, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnmuteConversation(ctx, to)
+	return err
+}
+
+// MuteConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) MuteConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "to" -------------
+	var to To
+
+	err = runtime.BindStyledParameterWithOptions("simple", "to", ctx.Param("to"), &to, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params MuteConversationParams
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MuteConversation(ctx, to, params)
 	return err
 }
 
@@ -5296,6 +5375,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/reactions/:to/:id", wrapper.ReactToChatMessage, options.OperationMiddlewares["reactToChatMessage"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/displayed/:to", wrapper.PostDisplayed, options.OperationMiddlewares["postDisplayed"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/unread", wrapper.GetUnread, options.OperationMiddlewares["getUnread"]...)
+	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/muted", wrapper.ListMuted, options.OperationMiddlewares["listMuted"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/chat/muted/:to", wrapper.UnmuteConversation, options.OperationMiddlewares["unmuteConversation"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/muted/:to", wrapper.MuteConversation, options.OperationMiddlewares["muteConversation"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/chatstate/:state/:to", wrapper.PostChatState, options.OperationMiddlewares["postChatState"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/messages", wrapper.GetChatMessages, options.OperationMiddlewares["getChatMessages"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/messages", wrapper.GetGroupChatMessages, options.OperationMiddlewares["getGroupChatMessages"]...)

@@ -128,6 +128,9 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 func (s *Server) queuePush(user string, n NotificationEntity, d pushData, topic string) {
 	err := s.push.sender.Send(user, webpush.Notification{
 		Build: func() ([]byte, error) {
+			if s.muted(user, d.From) { // mute.go; here, off the session's goroutine
+				return nil, errMuted
+			}
 			return s.pushPayload(context.Background(), user, n, d)
 		},
 		TTL:     s.cfg.Push.TTL,
@@ -331,6 +334,9 @@ func (s *Server) SendPushMessage(c echo.Context, target Target) error {
 		return err
 	}
 	from := claimsOf(c).Subject
+	if s.muted(jid, from) { // the sender is not told: a mute is the user's own business
+		return c.NoContent(http.StatusOK)
+	}
 	n := NotificationEntity{Subject: ptr(localPart(from)), Body: ptr(text), Actions: replyActions()}
 	return s.pushTo(c, jid, n, pushData{Type: pushMessage, From: from})
 }

@@ -14,7 +14,7 @@ const failureRetention = 24 * time.Hour
 // Purge deletes rows that can no longer matter at now: revoked token ids,
 // refresh tokens (spent or not) and used TOTP steps past their expiry,
 // TOTP and login failures older than a day, attempt buckets full again,
-// and passkey ceremonies past their expiry. It returns the number of rows deleted.
+// passkey ceremonies past their expiry, and mutes that have run out. It returns the number of rows deleted.
 //
 // Each deletion is a statement of its own, not one transaction: every row
 // it removes is already dead, so nothing is gained by removing them all at
@@ -31,6 +31,7 @@ func (s *DB) Purge(ctx context.Context, now time.Time) (int64, error) {
 		{`DELETE FROM login_failures WHERE failed_at < ?`, ms(now.Add(-failureRetention))},
 		{`DELETE FROM attempt_buckets WHERE tat <= ?`, ms(now)},
 		{`DELETE FROM webauthn_ceremonies WHERE expires_at <= ?`, ms(now)},
+		{`DELETE FROM muted WHERE until_at > 0 AND until_at <= ?`, ms(now)},
 	} {
 		res, err := s.exec(ctx, q.sql, q.arg)
 		if err != nil {

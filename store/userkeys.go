@@ -48,7 +48,7 @@ type KeySweep struct {
 // that user.
 var userTables = []string{"totp_secrets", "totp_used_steps", "totp_failures", "totp_recovery_codes",
 	"webauthn_credentials", "webauthn_users", "push_subscriptions", "push_nodes", "room_push", "joined_rooms", "user_properties",
-	"refresh_tokens", "login_failures", "unread", "contact_requests", "operator_lockouts"}
+	"refresh_tokens", "login_failures", "unread", "contact_requests", "operator_lockouts", "muted"}
 
 // SweepUserKeys finds every user key in the per-user tables that is not
 // canonical (forms.User(key) != key) and, for each, in one transaction:

@@ -309,3 +309,48 @@ func TestBrowserLastSeen(t *testing.T) {
 	e.Login(t, bob.Name, bob.Password)
 	p.WaitShowing(t, textOf("conv-presence")+` === "Online"`, textOf("conv-presence"))
 }
+
+// TestBrowserMute: the chat's Mute mutes bob on the gateway (GET
+// /chat/muted lists him) and marks him muted in the list and the button
+// (pressed, "Unmute"); another tab of alice's, signed in on another
+// device, shows it from chatapi.muted; after a reload it is still so (the
+// gateway's list); Unmute undoes it everywhere. At both viewports.
+func TestBrowserMute(t *testing.T) {
+	t.Parallel()
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p, other := newPage(t, b, "alice-"+v.name), newPage(t, b, "alice-other-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		signIn(t, e, other, alice.Name, alice.Password)
+		openChat(t, p, bob.Name)
+		openChat(t, other, bob.Name)
+		mutedInList := `!!document.querySelector(` + js(`#chats button[data-conv="chat:`+bob.JID+`"] .muted`) + `)`
+		pressed := `document.getElementById("conv-mute").getAttribute("aria-pressed") === "true" && document.getElementById("conv-mute").textContent === "Unmute"`
+
+		clickAction(t, p, "conv-mute")
+		p.Wait(t, pressed+` && `+mutedInList)
+		other.Wait(t, pressed+` && `+mutedInList)
+		tok := e.Login(t, alice.Name, alice.Password)
+		if r := e.Do(t, "GET", rest+"/chat/muted", tok, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), `"jid":"`+bob.JID+`"`) {
+			t.Fatalf("GET /chat/muted: %d %s", r.Status, r.Body)
+		}
+		if title := browsertest.MustEval[string](t, p, `document.querySelector(`+js(`#chats button[data-conv="chat:`+bob.JID+`"]`)+`).title`); !strings.HasSuffix(title, ", muted") {
+			t.Errorf("bob's list item is titled %q", title)
+		}
+
+		p.Do(t, chromedp.Reload())
+		p.Wait(t, `document.body.dataset.conn === "connected" && `+mutedInList)
+
+		// The reload may have brought the conversation back on screen (a
+		// phone then hides the list): open it from the list either way.
+		browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(`#chats button[data-conv="chat:`+bob.JID+`"]`)+`).click(), true)`)
+		p.Wait(t, pressed)
+		clickAction(t, p, "conv-mute")
+		p.Wait(t, `document.getElementById("conv-mute").getAttribute("aria-pressed") === "false" && !`+mutedInList)
+		other.Wait(t, `document.getElementById("conv-mute").textContent === "Mute" && !`+mutedInList)
+		if r := e.Do(t, "GET", rest+"/chat/muted", tok, "", ""); r.Status != 200 || strings.Contains(string(r.Body), bob.JID) {
+			t.Errorf("GET /chat/muted after unmuting: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -125,6 +125,18 @@ func notificationsJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browse
 	browsertest.MustEval[bool](t, p, `window.setHidden(true)`)
 	sayTo(t, e, tokBob, alice.Name, "with a sound")
 	p.Wait(t, `window.notes.length === 3 && window.sounds === 1`)
+
+	// Muted on another device (here: the API), bob's next message comes
+	// in silently: listed, neither a notification nor a sound.
+	if r := e.Do(t, "PUT", rest+"/chat/muted/"+bob.Name, tokAlice, "", ""); r.Status != 200 {
+		t.Fatalf("mute bob: %d %s", r.Status, r.Body)
+	}
+	p.Wait(t, `!!document.querySelector(`+js(convButton(bob.JID)+" .muted")+`)`)
+	sayTo(t, e, tokBob, alice.Name, "while muted")
+	p.Wait(t, `document.querySelector(`+js(convButton(bob.JID))+`).textContent.includes("while muted")`)
+	if n, s := notes(), browsertest.MustEval[int](t, p, `window.sounds`); n != 3 || s != 1 {
+		t.Errorf("a muted conversation's message made %d notifications and %d sounds more", n-3, s-1)
+	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "notifications-"+v.name+".png"))
 }
 

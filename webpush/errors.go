@@ -24,4 +24,7 @@ var (
 	ErrForbiddenAddress = errors.New("webpush: endpoint address is not public")
 	// ErrClosed is returned by Sender.Send after Close.
 	ErrClosed = errors.New("webpush: sender closed")
+	// ErrSkip, from a Notification's Build, drops the notification as no
+	// failure: the user does not want it (a muted conversation).
+	ErrSkip = errors.New("webpush: not wanted")
 )

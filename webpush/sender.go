@@ -46,7 +46,8 @@ type Notification struct {
 	// one, and only when the user has a subscription. It suits payloads
 	// that are costly or carry a credential (an action token) to make for
 	// users who cannot be reached. A payload over MaxPayload or an error
-	// drops the notification.
+	// drops the notification; ErrSkip drops it as no failure (the user
+	// does not want it).
 	Build func() ([]byte, error)
 	// TTL is how long the push service keeps it for an offline browser;
 	// zero means DefaultTTL. Rounded down to seconds.
@@ -345,6 +346,10 @@ func (s *Sender) run(t *task) {
 		p, err := n.Build()
 		if err == nil && len(p) > MaxPayload {
 			err = ErrTooLarge
+		}
+		if errors.Is(err, ErrSkip) {
+			s.log.Debug("push: not sent", "user", t.user, "why", err)
+			return
 		}
 		if err != nil {
 			s.log.Warn("push: build payload", "user", t.user, "err", err)

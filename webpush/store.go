@@ -1,6 +1,9 @@
 package webpush
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store keeps the push subscriptions, one per user and resource.
 // Implementations are safe for concurrent use (store.SQLite is one).
@@ -48,6 +51,28 @@ type NodeStore interface {
 	DeletePushNode(ctx context.Context, user string) error
 	// PushNodes returns every node, by user.
 	PushNodes(ctx context.Context) ([]PushNode, error)
+}
+
+// Mute is a muted conversation of a user: its messages push nothing to
+// the user's devices until Until, or until unmuted when Until is zero.
+type Mute struct {
+	Peer  string    // a contact's or a room's bare JID, or a room occupant's room/nick
+	Until time.Time // zero: until unmuted
+}
+
+// MuteStore keeps each user's muted conversations. Implementations are
+// safe for concurrent use (store.SQLite is one).
+type MuteStore interface {
+	// PutMute mutes the user's conversation with peer until until (zero:
+	// until unmuted), replacing an earlier mute of it.
+	PutMute(ctx context.Context, user, peer string, until time.Time) error
+	// DeleteMute unmutes it and reports whether it was muted at now.
+	DeleteMute(ctx context.Context, user, peer string, now time.Time) (bool, error)
+	// Mutes returns the user's conversations muted at now, by peer.
+	Mutes(ctx context.Context, user string, now time.Time) ([]Mute, error)
+	// Muted reports whether the user's conversation with peer is muted
+	// at now.
+	Muted(ctx context.Context, user, peer string, now time.Time) (bool, error)
 }
 
 // Room push policies: what a user hears of a room while away.

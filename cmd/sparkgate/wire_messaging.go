@@ -31,5 +31,6 @@ func wireMessaging(ctx context.Context, c *config, st *store.SQLite, keys *auth.
 	gc.Messaging.KeywordScan = c.Messaging.KeywordScan
 	gc.Messaging.Unread = st   // unread counts and last read ids (issue 19)
 	gc.Messaging.Requests = st // contact requests waiting for an answer (issue 25)
+	gc.Messaging.Mutes = st    // muted conversations, whose messages push nothing
 	return nil
 }

@@ -157,7 +157,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		Logger:       log,
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
 		Rooms:        rooms.Sealed(st, keys),
-		Messaging:    gateway.MessagingConfig{Unread: st, Requests: st},
+		Messaging:    gateway.MessagingConfig{Unread: st, Requests: st, Mutes: st},
 	}
 	if o.Store != "" {
 		cfg.Auth.Failures, cfg.Auth.Attempts = st, st

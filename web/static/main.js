@@ -28,6 +28,7 @@ import { wireMenu, closeMenu, setPresence, loadMe } from './menu.js';
 import { wireConvMenu } from './convmenu.js';
 import { wireTOTP, refreshTOTP, readCode } from './totp.js';
 import { wireLogins, refreshLogins } from './logins.js';
+import { loadMuted, onMuted, toggleMute, isMuted as isMutedNow } from './mute.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -71,6 +72,7 @@ function onEvent(name, d) {
     case 'chatapi.roster': contacts.onRoster(d); break;
     case 'chatapi.request': contacts.onRequest(d); break;
     case 'chatapi.blocklist': contacts.onBlocklist(d); break;
+    case 'chatapi.muted': onMuted(d); break;
     case 'chatapi.reset':
       // A gap: reload what the archive, the roster and the read state know.
       reloadHistory();
@@ -78,6 +80,7 @@ function onEvent(name, d) {
       loadUnread();
       contacts.loadBlocklist();
       contacts.loadRequests();
+      loadMuted().catch(() => {});
       break;
     case 'chatapi.unread': state.setUnread(d.jid || '', Boolean(d.room), d.count || 0, d.lastRead || ''); break;
     case 'chatapi.avatar': onAvatar(d); break;
@@ -125,7 +128,7 @@ async function startSession(user, token) {
     if (cfg.uploadService === '') features.set('upload', false);
   }
   rooms.refreshJoined();
-  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats()]);
+  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats(), loadMuted().catch(() => {})]);
   contacts.loadRequests(); // after the blocklist: a blocked person's request is not shown
   applyFeatures();
   // Pictures announced before this tab opened: ours and the contacts'.
@@ -473,6 +476,14 @@ function wireConversation() {
     try {
       await contacts.removeContact(c);
       notice(`${c.title} is no longer a contact. You no longer see each other online.`);
+    } catch (e) { fail(e); }
+  }));
+  $('conv-mute').addEventListener('click', busy($('conv-mute'), async () => {
+    const c = activeConv();
+    if (!c) return;
+    try {
+      await toggleMute(c);
+      notice(isMutedNow(c) ? `${c.title} is muted: no notifications for it until you unmute it.` : `${c.title} is unmuted.`);
     } catch (e) { fail(e); }
   }));
   $('contact-block').addEventListener('click', busy($('contact-block'), async () => {

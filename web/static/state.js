@@ -71,6 +71,7 @@ export const model = {
   visible: true,     // the page is seen (not a hidden tab)
   requests: new Map(),    // bare JID -> true: contacts asking to add us
   blocked: new Set(),     // bare JIDs the user blocks (XEP-0191)
+  muted: new Map(),       // conversation JID (bare, or room/nick) -> when the mute ends ('' never): mute.js
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
   drafts: new Map(),      // conversation id -> the text not sent yet
@@ -411,6 +412,7 @@ export function clear() {
   model.active = '';
   model.requests.clear();
   model.blocked.clear();
+  model.muted.clear();
   model.invitations.clear();
   model.directory = [];
   model.drafts.clear();

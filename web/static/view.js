@@ -53,6 +53,7 @@ import { fileOf } from './files.js';
 import { styled } from './styling.js';
 import { grants, may } from './roomadmin.js';
 import { keepChildren } from './keep.js';
+import { isMuted } from './mute.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -864,6 +865,17 @@ function listItem(c, withLast = false) {
     b.append(p);
     label += ', ' + words;
   }
+  if (isMuted(c)) { // mute.js: no notification, no push
+    const m = document.createElement('span');
+    m.className = 'muted';
+    m.textContent = '🔕';
+    m.setAttribute('aria-hidden', 'true');
+    const words = document.createElement('span');
+    words.className = 'visually-hidden';
+    words.textContent = ', muted';
+    b.append(m, words);
+    label += ', muted';
+  }
   if (c.unread > 0) {
     const u = document.createElement('span');
     u.className = 'unread';
@@ -989,6 +1001,10 @@ function renderHeader() {
   // A room's occupant is known by a nick only: no meeting, contact or
   // block of their account (the room hides it).
   $('meeting').hidden = !c || Boolean(room) || features.get('meet') === false;
+  const muted = isMuted(c);
+  $('conv-mute').hidden = !c || features.get('mute') === false;
+  $('conv-mute').textContent = muted ? 'Unmute' : 'Mute';
+  $('conv-mute').setAttribute('aria-pressed', String(muted));
   // Adding a contact is asked for, never a side effect of chatting.
   const person = Boolean(c && c.kind === 'chat' && !room);
   $('contact-add').hidden = !person || c.inRoster || features.get('roster') === false;

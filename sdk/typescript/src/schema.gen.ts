@@ -607,6 +607,7 @@ export interface paths {
          *     | `chatapi.presence` | Any presence, from contacts and room occupants: `type: "presence"`, `to`, `from` (full JID), `status`, `show` (`chat`, `away`, `xa`, `dnd`, or `available` when there is no show); additions, always present: `presenceType` (`available`, `unavailable`, `subscribe`, `subscribed`, `unsubscribe`, `unsubscribed`, `probe`, `error`; the reference lost it, so going offline was invisible), `priority` (integer); for room occupants: `nick`, `role`, `affiliation`, `jid` (real JID when the room shows it); issue 20 additions for room occupants: `codes` (the room's status codes: `110` the user's own occupant, `307` kicked, `301` banned, `321` no longer a member, `201` room created), `reason` (of a kick, a ban or the destruction), `destroyed` (true when the room was destroyed) and `alternate` (the room its owner named instead). |
          *     | `chatapi.xmpp` | Every inbound stanza, raw, on streams opened with `?raw=true` only (sparkgate: opt-in per stream; can be switched off in configuration): `xmpp`, the stanza's XML as standard base64. Roster pushes arrive this way too; clients should read `chatapi.roster` instead. |
          *     | `chatapi.roster` | *addition*. One item of the user's roster changed on the server (an RFC 6121 roster push: a contact added, updated or removed through the API or another client, or a subscription answered): `jid` (the contact's bare JID), `name` (may be empty), `subscription` (`none`, `to`, `from`, `both`, or `remove` for an item that left the roster), `ask` (`subscribe` while the user's subscription request waits for an answer; omitted otherwise), `groups` (array, never null), `removed` (boolean, always present: true when the item left the roster). |
+         *     | `chatapi.muted` | *addition*. A conversation was muted or unmuted on one tab or device (`PUT`/`DELETE /chat/muted/{to}`): `jid`, `muted`, `until` (when the mute ends; absent when it lasts until unmuted). |
          *     | `chatapi.request` | *addition*. The user answered a contact request on one tab or device (`POST /roster/{jid}/decline`), so every tab drops it: `jid` (the person's bare JID), `answer` (`declined`). An accepted request shows as the person's `chatapi.roster` instead. |
          *     | `chatapi.blocklist` | *addition*. The user's blocklist changed on the server (a XEP-0191 push: through `PUT`/`DELETE /blocklist/{jid}` on any tab, or another client of the account): `action` (`block` or `unblock`), `jids` (the addresses added or taken off, never null; an `unblock` with none unblocked everyone). |
          *     | `chatapi.notify` | A message without a body that carries a SparkWeb `data` property: `type: "notify"`, `to`, `from`, `data`. |
@@ -766,6 +767,60 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/chat/muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The user's muted conversations
+         * @description sparkgate addition. The conversations the user muted, the same on every tab and device, by
+         *     JID: a contact's or a room's bare JID, or a room occupant's `room/nick`; `until` when the
+         *     mute ends by itself. A muted conversation's messages push nothing to the user's devices
+         *     (Web Push, whether the user has a session or not), and clients do not notify for it; its
+         *     messages still arrive and count as unread. `501` when the gateway keeps no mutes.
+         */
+        get: operations["listMuted"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/chat/muted/{to}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The recipient, a bare or full JID (percent-encode `/` as `%2F`), or a username alone meaning `username@<domain>`. */
+                to: components["parameters"]["To"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mute a conversation
+         * @description sparkgate addition. Mutes the conversation with `to` (a contact, a room's bare JID, or a
+         *     room occupant's `room/nick`) until `until`, or until unmuted when it is absent, replacing an
+         *     earlier mute of it. Every tab of the user gets `chatapi.muted`. `400` for an `until` that is
+         *     not in the future or more than a year ahead.
+         */
+        put: operations["muteConversation"];
+        post?: never;
+        /**
+         * Unmute a conversation
+         * @description sparkgate addition. Unmutes the conversation with `to`; every tab gets `chatapi.muted` with `muted` false. `404` when it was not muted.
+         */
+        delete: operations["unmuteConversation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3552,6 +3607,30 @@ export interface components {
             /** @enum {string} */
             answer: "declined";
         };
+        /** @description `chatapi.muted`: a conversation was muted or unmuted on some tab or device. */
+        MutedEvent: {
+            jid: string;
+            muted: boolean;
+            /**
+             * Format: date-time
+             * @description When the mute ends; absent when it lasts until unmuted.
+             */
+            until?: string;
+        };
+        /** @description sparkgate addition. A muted conversation. */
+        MutedConversation: {
+            /** @description A contact's or a room's bare JID, or room/nick. */
+            jid: string;
+            /**
+             * Format: date-time
+             * @description When the mute ends; absent when it lasts until unmuted.
+             */
+            until?: string;
+        };
+        /** @description sparkgate addition. */
+        MutedConversations: {
+            muted: components["schemas"]["MutedConversation"][];
+        };
         /** @description `chatapi.blocklist`: the blocklist changed (XEP-0191 push). */
         BlocklistEvent: {
             /** @enum {string} */
@@ -5055,6 +5134,101 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listMuted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The muted conversations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MutedConversations"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    muteConversation: {
+        parameters: {
+            query?: {
+                /** @description When the mute ends by itself (RFC 3339); absent, it lasts until unmuted. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The recipient, a bare or full JID (percent-encode `/` as `%2F`), or a username alone meaning `username@<domain>`. */
+                to: components["parameters"]["To"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Muted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    unmuteConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The recipient, a bare or full JID (percent-encode `/` as `%2F`), or a username alone meaning `username@<domain>`. */
+                to: components["parameters"]["To"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unmuted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];

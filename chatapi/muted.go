@@ -1,0 +1,15 @@
+package chatapi
+
+// Muted tells every tab and device of the user that a conversation was
+// muted or unmuted (PUT or DELETE /chat/muted/{to}), so that each shows
+// it and none notifies for it. JID is the conversation (a contact's or a
+// room's bare JID, or room/nick); Until, set while muted for a time, is
+// when the mute ends (RFC 3339).
+type Muted struct {
+	JID   string `json:"jid"`
+	Muted bool   `json:"muted"`
+	Until string `json:"until,omitempty"`
+}
+
+// EventName returns "chatapi.muted".
+func (Muted) EventName() string { return EventMuted }
