@@ -966,6 +966,38 @@ func pushJourney(t *testing.T, v viewport) {
 	if err != nil || status != http.StatusUnauthorized {
 		t.Fatalf("second reply with the same token: %d, %v", status, err)
 	}
+
+	// A password change starts this tab's new login (refresh token
+	// family): the page stores its subscription again, which goes with
+	// the new login (DELETE /logins/{id} of it would remove it). Headless
+	// Chromium's push manager holds no subscription: it answers the
+	// fabricated one, as a browser's would.
+	browsertest.MustEval[bool](t, p, `(PushManager.prototype.getSubscription = async () => (`+sub.JSON()+`), true)`)
+	family := `JSON.parse(atob(sessionStorage.getItem("sparkgate.token").split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).fam`
+	before := browsertest.MustEval[string](t, p, family)
+	openSettings(t, p)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("password-current"), alice.Password),
+		chromedp.SetValue(chromedp.ID("password-new"), "a brand new password"),
+		chromedp.Click(chromedp.ID("password-submit")),
+	)
+	p.Wait(t, `document.getElementById("password-state").textContent.startsWith("Your password is changed")`)
+	after := browsertest.MustEval[string](t, p, family)
+	if after == "" || after == before {
+		t.Fatalf("the login after the password change: %q, before %q", after, before)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		subs, err := e.Store.PushSubscriptions(t.Context(), alice.JID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(subs) == 1 && subs[0].Login == after {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the push subscriptions after the password change: %+v, want one of the login %s", subs, after)
+		}
+	}
 }
 
 // a11yAudit is a JavaScript expression listing the visible form controls

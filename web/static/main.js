@@ -767,7 +767,10 @@ function wireSettings() {
     passwordChange = new Promise((r) => { done = r; });
     try {
       const res = await call('PUT', '/user', { json: { password, currentPassword: current } });
-      if (res && res.token) session.keep(session.user, res, kept ? kept.remember : false);
+      if (res && res.token) {
+        session.keep(session.user, res, kept ? kept.remember : false);
+        refreshPush().catch(() => {}); // the push subscription goes with the new login
+      }
       $('password-current').value = '';
       $('password-new').value = '';
       $('password-state').textContent = 'Your password is changed. Other devices must sign in again.';

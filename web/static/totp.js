@@ -17,6 +17,7 @@ import { call, session, available, ApiError } from './api.js';
 import * as auth from './auth.js';
 import { $ } from './view.js';
 import { explain } from './errors.js';
+import { refreshPush } from './push.js';
 
 export function readCode(typed) {
   const s = String(typed || '').replace(/[\s-]/g, '');
@@ -107,6 +108,9 @@ export function wireTOTP(username) {
       const t = await auth.totpLogin(username(), $('totp-confirm-code').value.trim(), password);
       const kept = session.record;
       session.keep(session.user, t, kept ? kept.remember : false);
+      // This browser's push subscription goes with the new login (signed
+      // out from another device, that login takes it along).
+      refreshPush().catch(() => {});
       $('totp-enrolment').hidden = true;
       $('totp-enrol-password').value = '';
       $('totp-confirm-code').value = '';
