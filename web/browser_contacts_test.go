@@ -278,6 +278,17 @@ func TestBrowserLastSeen(t *testing.T) {
 	p.Wait(t, `!document.getElementById("contact-add").hidden`)
 	clickAction(t, p, "contact-add")
 	alice := browsertest.MustEval[string](t, p, `document.getElementById("menu-jid").textContent`)
+	// Bob accepts once the request has reached him (accepted before, it
+	// is a subscription of his own that alice's request may cross).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r := e.Do(t, "GET", rest+"/contact-requests", tb, "", "")
+		if r.Status == 200 && strings.Contains(string(r.Body), alice) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alice's request never reached bob: %d %s", r.Status, r.Body)
+		}
+	}
 	if r := e.Do(t, "POST", rest+"/roster", tb, "application/json", `{"jid":"`+alice+`","subscriptionType":3}`); r.Status != 200 {
 		t.Fatalf("bob accepts: %d %s", r.Status, r.Body)
 	}

@@ -16,6 +16,7 @@ export interface EventMap {
   "chatapi.roster": S["RosterEvent"];
   "chatapi.request": S["RequestEvent"];
   "chatapi.blocklist": S["BlocklistEvent"];
+  "chatapi.muted": S["MutedEvent"];
   "chatapi.notify": S["NotifyEvent"];
   "chatapi.pubsub": S["PubSubEvent"];
   "chatapi.reaction": S["ReactionEvent"];
