@@ -75,6 +75,7 @@ func runModuleChecks(t *testing.T, script, body string, atLeast int, routes ...f
 // waiting for its message, the archive's folded copy, the cache; in a
 // room, who may change what and by which id).
 func TestBrowserState(t *testing.T) {
+	t.Parallel()
 	runModuleChecks(t, "state_test.js", "", 96)
 }
 
@@ -84,6 +85,7 @@ func TestBrowserState(t *testing.T) {
 // while the list was on its way is not brought back by it (a fresh clone's
 // make test saw the other device keep offering a declined request).
 func TestBrowserContactLists(t *testing.T) {
+	t.Parallel()
 	late := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			select {
@@ -105,6 +107,7 @@ func TestBrowserContactLists(t *testing.T) {
 // error code gets where it happens, waits in words, and that no server or
 // browser text gets through.
 func TestBrowserErrors(t *testing.T) {
+	t.Parallel()
 	runModuleChecks(t, "errors_test.js", "", 25)
 }
 
@@ -118,6 +121,7 @@ func TestBrowserErrors(t *testing.T) {
 // nick marked as a mention; when a contact was last seen, in words, and a
 // signed-in device's name from its User-Agent (logins.js).
 func TestBrowserView(t *testing.T) {
+	t.Parallel()
 	runModuleChecks(t, "view_test.js", viewRegions, 50)
 }
 
@@ -126,6 +130,7 @@ func TestBrowserView(t *testing.T) {
 // allow, the sentence said to someone a room made leave, and the model
 // kept from an occupant snapshot, later presences and a subject.
 func TestBrowserRoomRules(t *testing.T) {
+	t.Parallel()
 	runModuleChecks(t, "rooms_test.js", viewRegions, 25)
 }
 
@@ -139,6 +144,7 @@ func TestBrowserRoomRules(t *testing.T) {
 // press and the release fell on two elements and Chromium gave the click
 // to the list (a make test saw the moderation dialog never open so).
 func TestBrowserListsKeepTheirItems(t *testing.T) {
+	t.Parallel()
 	p := runModuleChecks(t, "keep_test.js", viewRegions, 35)
 	type point struct{ X, Y float64 }
 	at := browsertest.MustEval[point](t, p, `(r => ({X: r.x + r.width / 2, Y: r.y + r.height / 2}))(`+
@@ -159,5 +165,6 @@ func TestBrowserListsKeepTheirItems(t *testing.T) {
 // blocks, HTML and entities kept as text, unbalanced markers, 64 KiB of
 // hostile text drawn fast) and of files.js (which messages are files).
 func TestBrowserStyling(t *testing.T) {
+	t.Parallel()
 	runModuleChecks(t, "styling_test.js", "", 60)
 }
