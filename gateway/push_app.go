@@ -120,6 +120,12 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	if _, ok := s.sessions.Get(node.User); ok || s.heldByNode(ctx, node.User) {
 		return nil // the session's own events are pushed by its node (pushOffline)
 	}
+	// A muted conversation (mute.go) spends none of the user's budget.
+	peer, _, _ := strings.Cut(strings.ToLower(n.Sender), "/")
+	if s.muted(node.User, peer) {
+		s.log.Debug("push: notification of a muted conversation dropped", "user", node.User)
+		return nil
+	}
 	if ok, _ := s.push.away.take(node.User); !ok {
 		s.log.Debug("push: notification over the user's rate dropped", "user", node.User)
 		return nil

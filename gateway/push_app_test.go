@@ -410,3 +410,40 @@ func TestIntegrationPushAwayRateLimit(t *testing.T) {
 		t.Fatalf("%d pushes for a burst of %d, want the limit %d", got, burst, limit)
 	}
 }
+
+// TestIntegrationPushAwayMuted: signed out, the user's muted conversation
+// pushes nothing through the server's notifications and spends none of
+// the user's budget (30): after a burst of 40 from a muted sender, one
+// from another sender still arrives, and it is the only push.
+func TestIntegrationPushAwayMuted(t *testing.T) {
+	p := newPushGatewayWith(t, func(c *gateway.Config) { c.Push.Service = ejabberdtest.Shared(t).PushService() })
+	a := ejabberdtest.NewUser(t)
+	ta := p.Login(t, a.Name, a.Password)
+	p.subscribe(t, ta, "phone")
+	node, err := p.store.PushNode(t.Context(), a.JID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	muted := "noisy@" + p.domain(t)
+	if r := p.Do(t, "PUT", api+"/chat/muted/"+muted, ta, "", ""); r.Status != 200 {
+		t.Fatalf("mute: %d %s", r.Status, r.Body)
+	}
+	if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	notify := func(sender, body string) {
+		t.Helper()
+		n := xmppconn.PushNotification{From: p.domain(t), Node: node.Node, Secret: node.Secret, Sender: sender, Body: body}
+		if err := p.gw.HandlePushNotification(t.Context(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		notify(fmt.Sprintf("Noisy@%s/r%d", p.domain(t), i), fmt.Sprintf("muted %d", i))
+	}
+	notify("quiet@"+p.domain(t)+"/r", "not muted")
+	if _, n, _ := p.next(t); n.Body != "not muted" {
+		t.Fatalf("the push after a muted burst: %+v", n)
+	}
+	p.svc.None(t, 2*time.Second)
+}
