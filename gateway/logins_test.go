@@ -54,7 +54,9 @@ func logins(t *testing.T, p *pushEnv, token string) []gateway.Login {
 // with logout, its access and refresh tokens are refused, its push
 // subscription is gone, while the laptop's token, stream, XMPP session
 // and push subscription go on. Another user's login, or one that is not
-// there, is 404 and ends nothing; ending the current login is a logout.
+// there, is 404 and ends nothing. A password change gives the laptop a
+// new login that its push subscription follows; ending the current login
+// is a logout.
 func TestIntegrationLogins(t *testing.T) {
 	t.Parallel()
 	p := newPushGateway(t)
@@ -144,15 +146,31 @@ func TestIntegrationLogins(t *testing.T) {
 		}
 	}
 
-	// The current login, named: a logout.
-	if r := p.Do(t, "DELETE", api+"/logins/"+lap.Id, laptop.Token, "", ""); r.Status != 200 {
+	// A password change on the laptop gives it a new login, which its
+	// push subscription follows.
+	r := p.Do(t, "PUT", api+"/user", laptop.Token, "application/json", jsonBody(t, map[string]string{"password": "a new long password", "currentPassword": a.Password}))
+	var ue gateway.UserUpdateEntity
+	r.JSON(t, &ue)
+	if r.Status != 200 || ue.Token == nil {
+		t.Fatalf("password change: %d %s", r.Status, r.Body)
+	}
+	ls = logins(t, p, *ue.Token)
+	if len(ls) != 1 || !ls[0].Current || ls[0].Id == lap.Id {
+		t.Fatalf("logins after the password change: %+v", ls)
+	}
+	subs, err := p.store.PushSubscriptions(t.Context(), a.JID)
+	if err != nil || len(subs) != 1 || subs[0].Login != ls[0].Id {
+		t.Errorf("the laptop's push subscription after the password change: %+v, %v; want it of the login %s", subs, err, ls[0].Id)
+	}
+
+	// The current login, named: a logout, and its subscription goes.
+	if r := p.Do(t, "DELETE", api+"/logins/"+ls[0].Id, *ue.Token, "", ""); r.Status != 200 {
 		t.Fatalf("sign the laptop out from itself: %d %s", r.Status, r.Body)
 	}
-	sLaptop.NextNamed(t, chatapi.EventClose, 10*time.Second, &cl)
-	if cl.Reason != chatapi.CloseLogout {
-		t.Errorf("the laptop's stream closed with %+v, want logout", cl)
+	wantRefused(t, p.Client, []string{*ue.Token}, []string{*ue.RefreshToken})
+	if subs, err := p.store.PushSubscriptions(t.Context(), a.JID); err != nil || len(subs) != 0 {
+		t.Errorf("push subscriptions after the last login's sign-out: %+v, %v", subs, err)
 	}
-	wantRefused(t, p.Client, []string{laptop.Token}, []string{*laptop.RefreshToken})
 }
 
 // TestIntegrationLoginsWithoutRefresh: a gateway that issues no refresh

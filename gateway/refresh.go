@@ -85,6 +85,13 @@ func (s *Server) restartFamily(ctx context.Context, sess Session, cl auth.Claims
 		return UserUpdateEntity{}, err
 	}
 	sess.AddToken(sessionKey(g.AccessClaims), g.AccessClaims.ExpiresAt)
+	// The caller's push subscriptions go with its new login, so that
+	// signing that one out elsewhere (DELETE /logins/{id}) takes them.
+	if st := s.cfg.Push.Store; st != nil {
+		if err := st.MoveLoginPushSubscriptions(ctx, cl.Subject, cl.Family, g.AccessClaims.Family); err != nil {
+			s.log.Error("move the push subscriptions to the new login", "user", cl.Subject, "err", err)
+		}
+	}
 	return UserUpdateEntity{Token: &g.Access, RefreshToken: &g.Refresh, RefreshExpiresAt: &g.RefreshExpiry}, nil
 }
 

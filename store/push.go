@@ -98,6 +98,18 @@ func (s *DB) DeleteLoginPushSubscriptions(ctx context.Context, user, login strin
 	return int(n), nil
 }
 
+// MoveLoginPushSubscriptions gives the user's subscriptions of the login
+// from to the login to; none is not an error.
+func (s *DB) MoveLoginPushSubscriptions(ctx context.Context, user, from, to string) error {
+	if from == "" {
+		return nil
+	}
+	if _, err := s.exec(ctx, `UPDATE push_subscriptions SET family_id = ? WHERE user_jid = ? AND family_id = ?`, to, user, from); err != nil {
+		return fmt.Errorf("store: move login's push subscriptions: %w", err)
+	}
+	return nil
+}
+
 // PushSubscribers returns the users with at least one subscription, sorted.
 func (s *DB) PushSubscribers(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT user_jid FROM push_subscriptions ORDER BY user_jid`)

@@ -104,6 +104,13 @@ func testLoginPushSubscriptions(t *testing.T, newStore opener) {
 			t.Fatal(err)
 		}
 	}
+	// A password change gives the laptop's a new login.
+	if err := s.MoveLoginPushSubscriptions(ctx, "bob@x", "kept", "kept2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MoveLoginPushSubscriptions(ctx, "bob@x", "", "x"); err != nil { // not the old ones
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		user, login string
 		want        int
@@ -123,7 +130,7 @@ func testLoginPushSubscriptions(t *testing.T, newStore opener) {
 		slices.Sort(rs)
 		return rs
 	}
-	if got := left("bob@x"); !slices.Equal(got, []string{"laptop/kept", "old/"}) {
+	if got := left("bob@x"); !slices.Equal(got, []string{"laptop/kept2", "old/"}) {
 		t.Errorf("bob's subscriptions left: %v", got)
 	}
 	if got := left("alice@x"); !slices.Equal(got, []string{"phone/lost"}) {

@@ -81,6 +81,17 @@ func (m *memStore) DeleteLoginPushSubscriptions(_ context.Context, user, login s
 	return n - len(m.subs), nil
 }
 
+func (m *memStore) MoveLoginPushSubscriptions(_ context.Context, user, from, to string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.subs {
+		if m.subs[i].User == user && from != "" && m.subs[i].Login == from {
+			m.subs[i].Login = to
+		}
+	}
+	return nil
+}
+
 func (m *memStore) PushSubscribers(context.Context) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

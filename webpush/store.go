@@ -23,6 +23,10 @@ type Store interface {
 	// Login is login (not empty) and returns how many; none is not an
 	// error.
 	DeleteLoginPushSubscriptions(ctx context.Context, user, login string) (int, error)
+	// MoveLoginPushSubscriptions gives the user's subscriptions stored by
+	// the login from (not empty) to the login to (the caller's new login
+	// after a password change); none is not an error.
+	MoveLoginPushSubscriptions(ctx context.Context, user, from, to string) error
 	// PushSubscribers returns the users that have at least one
 	// subscription, sorted.
 	PushSubscribers(ctx context.Context) ([]string, error)
