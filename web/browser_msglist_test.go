@@ -139,9 +139,14 @@ func TestBrowserMessageStates(t *testing.T) {
 		sayTo(t, e, e.Login(t, bob.Name, bob.Password), alice.Name, "bob answers")
 		pa.Wait(t, `document.getElementById("msg-announce").textContent.includes(`+js(strings.ToLower(bob.Name)+": bob answers")+`)`)
 		// Sent may last less than a frame (the receipt comes at once), so it
-		// may never be drawn; the others are, in order.
+		// may never be drawn; so may pending, when the send's answer comes
+		// before the next animation frame (a make test under load saw
+		// "sent delivered read"). Those drawn come in order, and delivered
+		// and read always are.
 		seen := strings.Join(browsertest.MustEval[[]string](t, pa, `window.states["hello states"]`), " ")
-		if seen != "pending sent delivered read" && seen != "pending delivered read" {
+		switch seen {
+		case "pending sent delivered read", "pending delivered read", "sent delivered read", "delivered read":
+		default:
 			t.Errorf("the message went through the states %s, want pending, sent, delivered, read", seen)
 		}
 		pa.Screenshot(t, filepath.Join(t.ArtifactDir(), "states-"+v.name+".png"))
