@@ -330,10 +330,7 @@ func TestBrowserLastSeen(t *testing.T) {
 // menu (clickAction), and the list is hidden while a chat is open.
 func TestBrowserMute(t *testing.T) {
 	t.Parallel()
-	e := gatewayenv.Start(t, nil)
-	b := browsertest.Launch(t)
-	v := viewports[len(viewports)-1]
-	t.Run(v.name, func(t *testing.T) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		p, other := newPage(t, b, "alice-"+v.name), newPage(t, b, "alice-other-"+v.name)
 		v.apply(t, p)

@@ -75,10 +75,11 @@ const bodies = `[...document.querySelectorAll("#messages .msg .body")].map(b => 
 // TestBrowserMessageChanges: alice edits, deletes, reacts and replies; bob
 // sees each live, in place and once; a correction bob makes through the
 // REST API shows in place on alice's page; bob's reload (the tab's cache)
-// and bob on another browser (the folded archive) show the same.
+// and bob on another browser (the folded archive) show the same. At the
+// phone's size (onPhone).
 func TestBrowserMessageChanges(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, pa, pb := twoAt(t, e, b, v)
 		openChat(t, pa, bob.Name)
 		send(t, pa, "first words")

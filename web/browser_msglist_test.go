@@ -55,6 +55,18 @@ func onViewports(t *testing.T, journey func(t *testing.T, e *gatewayenv.Env, b *
 	}
 }
 
+// onPhone runs journey at the phone's size only, for journeys whose
+// steps do not depend on the layout: the phone's is the harder one
+// (actions behind menus, one pane at a time), and make test has a time
+// bound (15 minutes on two cores) that both sizes of every journey
+// outgrew.
+func onPhone(t *testing.T, journey func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport)) {
+	e := gatewayenv.Start(t, nil)
+	b := browsertest.Launch(t)
+	v := viewports[len(viewports)-1]
+	t.Run(v.name, func(t *testing.T) { journey(t, e, b, v) })
+}
+
 // twoAt signs in two new people, alice and bob, on pages of size v.
 func twoAt(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) (alice, bob ejabberdtest.User, pa, pb *browsertest.Page) {
 	t.Helper()

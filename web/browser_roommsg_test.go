@@ -15,10 +15,11 @@ import (
 // page. Alice edits and deletes her messages and reacts to bob's, bob
 // reacts to and answers hers; the other page shows each live, in place
 // and once; bob's reload (the tab's cache, then the room's folded archive)
-// and bob on another device (the folded archive alone) show the same.
+// and bob on another device (the folded archive alone) show the same. At
+// the phone's size (onPhone).
 func TestBrowserRoomMessageChanges(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, pa, pb := twoAt(t, e, b, v)
 		room := "edits" + v.name + strings.ToLower(alice.Name)
 		enterRoom(t, pa, room)
