@@ -86,16 +86,7 @@ func TestIntegrationClusterLogins(t *testing.T) {
 	a := ejabberdtest.NewUser(t)
 	lost := n1.Login(t, a.Name, a.Password) // the session opens on node 1
 	kept := n1.Login(t, a.Name, a.Password)
-	open := func(n *env, tok string) *gatewaytest.Stream {
-		t.Helper()
-		s, r := n.Open(t, tok, "")
-		if r.Status != 200 {
-			t.Fatalf("stream: %d %s", r.Status, r.Body)
-		}
-		s.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
-		return s
-	}
-	lostOn1, lostOn2, keptOn1 := open(n1, lost), open(n2, lost), open(n1, kept)
+	lostOn1, lostOn2, keptOn1 := n1.OpenConnected(t, lost, ""), n2.OpenConnected(t, lost, ""), n1.OpenConnected(t, kept, "")
 	var ls gateway.Logins
 	if r := n2.Do(t, "GET", api+"/logins", kept, "", ""); r.Status != 200 {
 		t.Fatalf("GET /logins on node 2: %d %s", r.Status, r.Body)
