@@ -124,10 +124,10 @@ const underDays = `(() => {
 // The Chats list gives the same day for the last message, the day's
 // separator stands above the archived messages, and a message alice
 // writes while the chat is open comes under a separator of its own,
-// Today. At both viewports.
+// Today. At the phone's size only: the steps do not depend on the layout.
 func TestBrowserDaySeparators(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		ta := e.Login(t, alice.Name, alice.Password)
 		archived := []string{"written on the first day", "and a moment later"}

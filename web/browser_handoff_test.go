@@ -45,11 +45,10 @@ func tabAt(t *testing.T, e *gatewayenv.Env, p *browsertest.Page, name string, v 
 // signed in" is signed in by the open tab, even when that tab answers
 // after the new one has shown the sign-in form (TestBrowserChat's second
 // tab met this on a loaded machine: it stayed at the form). The late
-// answer does not take over a form someone has begun to fill in. At both
-// viewports.
+// answer does not take over a form someone has begun to fill in. At the desktop's size only: the steps do not depend on the layout.
 func TestBrowserLateHandOff(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice := ejabberdtest.NewUser(t)
 		one := newPage(t, b, "alice-one-"+v.name)
 		v.apply(t, one)

@@ -61,9 +61,21 @@ func onViewports(t *testing.T, journey func(t *testing.T, e *gatewayenv.Env, b *
 // bound (15 minutes on two cores) that both sizes of every journey
 // outgrew.
 func onPhone(t *testing.T, journey func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport)) {
+	onViewport(t, viewports[len(viewports)-1], journey)
+}
+
+// onDesktop runs journey at the desktop's size only, for the same reason
+// as onPhone: journeys whose steps do not depend on the layout, where the
+// wide screen is the one that shows more at once (the lists beside the
+// conversation). Between onPhone and onDesktop, each size keeps a share
+// of the journeys that run at one size.
+func onDesktop(t *testing.T, journey func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport)) {
+	onViewport(t, viewports[0], journey)
+}
+
+func onViewport(t *testing.T, v viewport, journey func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport)) {
 	e := gatewayenv.Start(t, nil)
 	b := browsertest.Launch(t)
-	v := viewports[len(viewports)-1]
 	t.Run(v.name, func(t *testing.T) { journey(t, e, b, v) })
 }
 
@@ -123,7 +135,7 @@ func watchStates(t *testing.T, p *browsertest.Page) {
 // ends failed too.
 func TestBrowserMessageStates(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, pa, pb := twoAt(t, e, b, v)
 		pa.AllowText("ERR_INTERNET_DISCONNECTED", "ERR_NETWORK_CHANGED", "Failed to fetch")
 
@@ -393,7 +405,7 @@ const dividerWhy = `(async () => {
 // has no divider.
 func TestBrowserNewMessagesDivider(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
 		needs(t, e, tb, "GET", rest+"/chat/unread")

@@ -76,7 +76,7 @@ func leaveConversation(t *testing.T, p *browsertest.Page, v viewport, other stri
 // clears the other. The chat list and a conversation pass axe-core.
 func TestBrowserUnreadTabs(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		ta, tb := e.Login(t, alice.Name, alice.Password), e.Login(t, bob.Name, bob.Password)
 		needs(t, e, tb, "GET", rest+"/chat/unread")
@@ -132,7 +132,7 @@ func TestBrowserUnreadTabs(t *testing.T) {
 // reload too, until she opens the room. The room passes axe-core.
 func TestBrowserRoomSendStates(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		tb := e.Login(t, bob.Name, bob.Password)
 		p := newPage(t, b, "alice-"+v.name)
