@@ -387,7 +387,8 @@ func (failingAttempts) TakeAttempt(context.Context, string, time.Time, time.Dura
 }
 
 // TestStoredLimiter: a limit switched off never asks the store; a store
-// that fails refuses the attempt for a second (fail closed).
+// that fails refuses the attempt for a second (fail closed), or lets it
+// through when the limiter fails open (the away budget of pushes).
 func TestStoredLimiter(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	off := storedLimiter{st: failingAttempts{}, prefix: "ip:", limit: RateLimit{Burst: -1}, now: time.Now, log: log}
@@ -397,5 +398,14 @@ func TestStoredLimiter(t *testing.T) {
 	down := storedLimiter{st: failingAttempts{}, prefix: "ip:", limit: RateLimit{Every: time.Second, Burst: 5}, now: time.Now, log: log}
 	if ok, wait := down.take("a"); ok || wait != time.Second {
 		t.Errorf("store down: %v, wait %v; want refused for 1s", ok, wait)
+	}
+	open := perMinute(5, failingAttempts{}, "away:", time.Now, log, true)
+	for i := range 10 {
+		if ok, wait := open.take("a"); !ok || wait != 0 {
+			t.Fatalf("store down, failing open, attempt %d: %v, wait %v; want let through", i, ok, wait)
+		}
+	}
+	if ok, _ := perMinute(5, failingAttempts{}, "push:", time.Now, log, false).take("a"); ok {
+		t.Error("store down, failing closed: let through")
 	}
 }

@@ -114,8 +114,10 @@ func (s *Server) initPush() error {
 	if pc.AwayLimit == 0 {
 		pc.AwayLimit = defaultAwayLimit
 	}
-	s.push.limiter = perMinute(pc.RateLimit, pc.Attempts, "push:", time.Now, s.log)
-	s.push.away = perMinute(pc.AwayLimit, pc.Attempts, "away:", time.Now, s.log)
+	s.push.limiter = perMinute(pc.RateLimit, pc.Attempts, "push:", time.Now, s.log, false)
+	// A store that fails loses no notification of the user's: the budget
+	// is a courtesy to their browser, not a guard (fail open).
+	s.push.away = perMinute(pc.AwayLimit, pc.Attempts, "away:", time.Now, s.log, true)
 	s.push.sender = pc.Sender
 	if after := pc.UnreadAfter; after >= 0 {
 		if after == 0 {

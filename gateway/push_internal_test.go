@@ -172,7 +172,7 @@ func TestPerMinute(t *testing.T) {
 				if where == "store" {
 					st = db
 				}
-				l := perMinute(tt.limit, st, tt.name+":", clock, log)
+				l := perMinute(tt.limit, st, tt.name+":", clock, log, false)
 				for i, c := range tt.calls {
 					now = t0.Add(c.at)
 					ok, wait := l.take(c.user)

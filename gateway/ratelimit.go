@@ -51,13 +51,17 @@ type attemptLimiter interface {
 }
 
 // storedLimiter keeps its buckets in an AttemptStore, under prefix+key.
-// A store that fails refuses the attempt (fail closed) for a second.
+// A store that fails refuses the attempt (fail closed) for a second,
+// unless failOpen: then it lets the attempt through, for budgets whose
+// refusal loses something of the user's and guards nothing (a
+// notification of theirs), where a refused login or call only waits.
 type storedLimiter struct {
-	st     AttemptStore
-	prefix string
-	limit  RateLimit
-	now    func() time.Time
-	log    *slog.Logger
+	st       AttemptStore
+	prefix   string
+	limit    RateLimit
+	now      func() time.Time
+	log      *slog.Logger
+	failOpen bool
 }
 
 // storeTimeout bounds one attempt's round trip to the store.
@@ -71,7 +75,10 @@ func (l storedLimiter) take(key string) (bool, time.Duration) {
 	defer cancel()
 	ok, wait, err := l.st.TakeAttempt(ctx, l.prefix+key, l.now(), l.limit.Every, l.limit.Burst)
 	if err != nil {
-		l.log.Error("take an attempt", "bucket", l.prefix, "err", err)
+		l.log.Error("take an attempt", "bucket", l.prefix, "err", err, "let through", l.failOpen)
+		if l.failOpen {
+			return true, 0
+		}
 		return false, time.Second
 	}
 	return ok, wait
@@ -82,15 +89,15 @@ func (l storedLimiter) take(key string) (bool, time.Duration) {
 // under prefix when st is set. So a burst gets limit at most, however it
 // falls on the clock, and a steady flow limit a minute (a window per clock
 // minute let twice the limit through across a minute's end). A negative
-// limit switches it off; zero is taken as one.
-func perMinute(limit int, st AttemptStore, prefix string, now func() time.Time, log *slog.Logger) attemptLimiter {
+// limit switches it off; zero is taken as one. failOpen is storedLimiter's.
+func perMinute(limit int, st AttemptStore, prefix string, now func() time.Time, log *slog.Logger, failOpen bool) attemptLimiter {
 	l := RateLimit{Burst: -1}
 	if limit >= 0 {
 		limit = max(limit, 1)
 		l = RateLimit{Every: time.Minute / time.Duration(limit), Burst: limit}
 	}
 	if st != nil {
-		return storedLimiter{st: st, prefix: prefix, limit: l, now: now, log: log}
+		return storedLimiter{st: st, prefix: prefix, limit: l, now: now, log: log, failOpen: failOpen}
 	}
 	return newKeyedLimiter(l, now)
 }
