@@ -341,11 +341,44 @@ func TestBrowserMute(t *testing.T) {
 		mutedInList := `!!document.querySelector(` + js(`#chats button[data-conv="chat:`+bob.JID+`"] .muted`) + `)`
 		pressed := `document.getElementById("conv-mute").getAttribute("aria-pressed") === "true" && document.getElementById("conv-mute").textContent === "Unmute"`
 
+		// Mute asks for how long; Cancel (or Escape) leaves it unmuted.
+		choices := `!document.getElementById("mute-choices").hidden`
 		clickAction(t, p, "conv-mute")
-		p.Wait(t, pressed+` && `+mutedInList)
-		other.Wait(t, pressed+` && `+mutedInList)
+		p.Wait(t, choices+` && document.activeElement.dataset.mute === "3600"`)
+		p.Do(t, chromedp.Click(chromedp.ID("mute-cancel")))
+		p.Wait(t, `!(`+choices+`) && document.getElementById("conv-mute").getAttribute("aria-pressed") === "false"`)
+
+		// For an hour: the gateway keeps the end, the other tab learns it,
+		// and the header says until when.
+		clickAction(t, p, "conv-mute")
+		p.Wait(t, choices)
+		p.Do(t, chromedp.Click(`#mute-choices button[data-mute="3600"]`))
+		p.Wait(t, pressed+` && `+mutedInList+` && !(`+choices+`) && document.getElementById("conv-mute").title.startsWith("Muted until ")`)
+		other.Wait(t, pressed+` && `+mutedInList+` && document.getElementById("conv-mute").title.startsWith("Muted until ")`)
 		tok := e.Login(t, alice.Name, alice.Password)
-		if r := e.Do(t, "GET", rest+"/chat/muted", tok, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), `"jid":"`+bob.JID+`"`) {
+		var listed struct {
+			Muted []struct {
+				JID   string    `json:"jid"`
+				Until time.Time `json:"until"`
+			} `json:"muted"`
+		}
+		r := e.Do(t, "GET", rest+"/chat/muted", tok, "", "")
+		if r.Status != 200 || json.Unmarshal(r.Body, &listed) != nil || len(listed.Muted) != 1 || listed.Muted[0].JID != bob.JID {
+			t.Fatalf("GET /chat/muted: %d %s", r.Status, r.Body)
+		}
+		if d := time.Until(listed.Muted[0].Until); d < 55*time.Minute || d > 61*time.Minute {
+			t.Errorf("muted for an hour ends in %v", d)
+		}
+
+		// Until unmuted: the end goes away.
+		clickAction(t, p, "conv-mute")
+		p.Wait(t, `document.getElementById("conv-mute").getAttribute("aria-pressed") === "false"`)
+		clickAction(t, p, "conv-mute")
+		p.Wait(t, choices)
+		p.Do(t, chromedp.Click(`#mute-choices button[data-mute="0"]`))
+		p.Wait(t, pressed+` && `+mutedInList+` && document.getElementById("conv-mute").title === "Muted until you unmute it"`)
+		other.Wait(t, pressed+` && document.getElementById("conv-mute").title === "Muted until you unmute it"`)
+		if r := e.Do(t, "GET", rest+"/chat/muted", tok, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), `"jid":"`+bob.JID+`"`) || strings.Contains(string(r.Body), `"until"`) {
 			t.Fatalf("GET /chat/muted: %d %s", r.Status, r.Body)
 		}
 		if title := browsertest.MustEval[string](t, p, `document.querySelector(`+js(`#chats button[data-conv="chat:`+bob.JID+`"]`)+`).title`); !strings.HasSuffix(title, ", muted") {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,11 +187,10 @@ func TestBrowserMessageChanges(t *testing.T) {
 
 // TestBrowserRoomArchiveChanges: a correction and a retraction another
 // occupant sends to a room from a plain client (a raw stanza) are shown
-// in place by a device that opens the room's folded archive. At both
-// viewports.
+// in place by a device that opens the room's folded archive. At the phone's size only: the steps do not depend on the layout.
 func TestBrowserRoomArchiveChanges(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		needs(t, e, e.Login(t, alice.Name, alice.Password), "GET", rest+"/groupchat/rooms")
 		p := newPage(t, b, "alice-room-"+v.name)
@@ -235,5 +235,17 @@ func TestBrowserRoomArchiveChanges(t *testing.T) {
 		}
 		other.Axe(t, "room archive with changes")
 		other.Screenshot(t, filepath.Join(t.ArtifactDir(), "room-archive-"+v.name+".png"))
+
+		// Searching the messages finds the room's as they are now: the
+		// correction's text, not the retracted one; a result opens the room
+		// at its message.
+		found := search(t, other, "room")
+		if want := []string{"room after", "room fixed"}; !slices.Equal(found, want) {
+			t.Errorf("searching \"room\" found %q, want %q", found, want)
+		}
+		if name := browsertest.MustEval[string](t, other, `document.querySelector("#search-results .found .name").textContent`); !strings.HasPrefix(name, room) {
+			t.Errorf("a room's result is named %q, want the room %q first", name, room)
+		}
+		openFound(t, other, "room fixed")
 	})
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -379,7 +381,9 @@ func setOffline(t *testing.T, p *browsertest.Page, offline bool) {
 }
 
 // TestBrowserPasskey registers a passkey through Chrome's virtual
-// authenticator and signs in with it. At both viewports.
+// authenticator and signs in with it: from the username field's autofill,
+// and with the passkey button, with and without a username. At both
+// viewports.
 func TestBrowserPasskey(t *testing.T) {
 	t.Parallel()
 	onViewports(t, passkeyJourney)
@@ -411,9 +415,29 @@ func passkeyJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 	p.Wait(t, `document.getElementById("passkey-state").textContent.includes("registered")`)
 	p.Wait(t, `document.getElementById("passkeys").textContent.includes("virtual key")`)
 	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+
+	// Passkey autofill (autofill.js): the sign-in form's username field
+	// offers the passkey, and picking it signs in. Chrome's virtual
+	// authenticator picks for the person at once, so signing out is
+	// enough: the form comes back, and the page signs in again by itself,
+	// as the passkey's account, through the ceremony without a username.
+	p.Allow(func(m chromedp.ConsoleMessage) bool {
+		return strings.Contains(m.URL, "/sparkweb/api/") && strings.Contains(m.Text, "401")
+	})
+	browsertest.MustEval[bool](t, p, `(window.discoverableStarts = 0, window.fetch = ((f) => (req, init) => {
+		if (String(req.url || req).endsWith("/webauthn/authenticate/start")) window.discoverableStarts++;
+		return f(req, init);
+	})(window.fetch), true)`)
+	signOut(t, p)
+	p.WaitShowing(t, `document.body.dataset.conn === "connected" && document.getElementById("me-name").textContent === `+js(u.JID)+` && window.discoverableStarts === 1`,
+		`[document.body.dataset.screen, document.getElementById("auth-error").textContent, window.discoverableStarts]`)
+
+	// A browser without autofill (conditional mediation) keeps the form
+	// and the button: with a username, then without one.
+	noAutofill := `(PublicKeyCredential.isConditionalMediationAvailable = async () => false, true)`
+	browsertest.MustEval[bool](t, p, noAutofill)
 	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
-
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("login-user"), u.Name),
 		chromedp.Click(chromedp.ID("login-passkey")),
@@ -424,9 +448,6 @@ func passkeyJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 	// site, which names the account; the page shows its address and keeps
 	// the session across a reload. (Signed out at once, the page may still
 	// be loading what a session loads: those answers are 401.)
-	p.Allow(func(m chromedp.ConsoleMessage) bool {
-		return strings.Contains(m.URL, "/sparkweb/api/") && strings.Contains(m.Text, "401")
-	})
 	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
 	browsertest.MustEval[bool](t, p, `(document.getElementById("login-user").value = "", true)`)
@@ -435,6 +456,7 @@ func passkeyJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 		`[document.getElementById("auth-error").textContent, document.getElementById("me-name").textContent]`)
 	p.Do(t, chromedp.Reload())
 	p.Wait(t, `document.body.dataset.conn === "connected" && document.getElementById("me-name").textContent === `+js(u.JID))
+	browsertest.MustEval[bool](t, p, noAutofill) // the reload undid it
 
 	// The token is revoked elsewhere: the stream ends for good and the
 	// page asks to sign in again. From now on the stream is refused, and so
@@ -505,6 +527,34 @@ func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 	codes := browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#recovery-codes li")].map(li => li.textContent)`)
 	p.WaitShowing(t, `document.getElementById("totp-status").textContent.includes("10 recovery codes are left") && document.getElementById("totp-enrol-form").hidden`,
 		`document.getElementById("totp-status").textContent`)
+	// The setup's sign-in replaced the tab's login: the signed-in devices
+	// are this one, by password and app, and the tab's stream went on with
+	// the new login (a message sent now arrives).
+	var logins struct {
+		Logins []struct {
+			Method  string `json:"method"`
+			Current bool   `json:"current"`
+		} `json:"logins"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r := e.Do(t, "GET", rest+"/logins", browsertest.MustEval[string](t, p, `sessionStorage.getItem("sparkgate.token")`), "", "")
+		logins.Logins = nil
+		if r.Status == http.StatusOK && json.Unmarshal(r.Body, &logins) == nil && len(logins.Logins) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("logins after the setup: %d %s", r.Status, r.Body)
+		}
+	}
+	if l := logins.Logins[0]; l.Method != "totp" || !l.Current {
+		t.Errorf("the login after the setup is %+v, want this tab's, by TOTP", l)
+	}
+	bob := ejabberdtest.NewUser(t)
+	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), e.Login(t, bob.Name, bob.Password), "text/plain", "after the setup"); r.Status != http.StatusOK {
+		t.Fatalf("bob writes: %d %s", r.Status, r.Body)
+	}
+	p.WaitShowing(t, `document.body.dataset.screen === "app" && document.getElementById("chats").textContent.includes("after the setup")`,
+		`[document.body.dataset.screen, document.body.dataset.conn, document.getElementById("auth-error").textContent]`)
 	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
 	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)
@@ -1135,11 +1185,10 @@ func accountJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 // TestBrowserHistory: a conversation of 250 archived messages (two and a
 // half pages) opens on the newest page, scrolled to its end; scrolling to
 // the top loads the older pages above, one at a time, each message once
-// and in order, and what was at the top stays where it was. At both
-// viewports.
+// and in order, and what was at the top stays where it was. At the phone's size only: the steps do not depend on the layout.
 func TestBrowserHistory(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		frank, gina := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		tok := e.Login(t, frank.Name, frank.Password)
 		if r := e.Do(t, "GET", rest+"/chat/messages?max=1", tok, "", ""); r.Status != http.StatusOK {
@@ -1195,7 +1244,58 @@ func TestBrowserHistory(t *testing.T) {
 			assertShownOnce(t, p, body(i))
 		}
 		p.Screenshot(t, filepath.Join(t.ArtifactDir(), "history-"+v.name+".png"))
+
+		// Search (search.js), on another device: the messages holding every
+		// word (the gateway's rule), newest first, each word marked; the
+		// oldest page's message opens the conversation there, with the
+		// pages above loaded and the message in view, marked.
+		s := newPage(t, b, "gina-search-"+v.name)
+		v.apply(t, s)
+		signIn(t, e, s, gina.Name, gina.Password)
+		want := []string{body(200), body(100)}
+		for i := 9; i >= 1; i-- {
+			want = append(want, body(i))
+		}
+		if found := search(t, s, "00 history"); !slices.Equal(found, want) {
+			t.Errorf("searching \"00 history\" found %q, want %q", found, want)
+		}
+		if marks := browsertest.MustEval[[]string](t, s, `[...document.querySelectorAll("#search-results .found")].map(b => [...b.querySelectorAll("mark")].map(m => m.textContent).join("|"))`); len(marks) != len(want) || marks[0] != "history|00" {
+			t.Errorf("the marked words are %q, want history|00 in each", marks)
+		}
+		openFound(t, s, body(3))
+		if got := browsertest.MustEval[int](t, s, count); got != n {
+			t.Errorf("%d messages shown after opening the oldest page's result, want %d", got, n)
+		}
+		if r := search(t, s, "no such words here"); len(r) != 0 || !browsertest.MustEval[bool](t, s, `document.getElementById("search-state").textContent.startsWith("No messages contain")`) {
+			t.Errorf("a search that matches nothing: %q, said %q", r, browsertest.MustEval[string](t, s, `document.getElementById("search-state").textContent`))
+		}
 	})
+}
+
+// search runs the sidebar's message search for text on p and answers the
+// bodies of the results, in the order shown.
+func search(t *testing.T, p *browsertest.Page, text string) []string {
+	t.Helper()
+	if browsertest.MustEval[bool](t, p, `document.body.classList.contains("in-conv") && getComputedStyle(document.getElementById("conv-back")).display !== "none"`) {
+		p.Do(t, chromedp.Click(chromedp.ID("conv-back"))) // a phone shows one pane
+	}
+	browsertest.MustEval[bool](t, p, `(document.getElementById("search-state").textContent = "", true)`)
+	p.Do(t,
+		chromedp.SetValue(chromedp.ID("search-input"), text),
+		chromedp.Click(chromedp.ID("search-submit")),
+	)
+	p.Wait(t, `(s => s !== "" && s !== "Searching…")(document.getElementById("search-state").textContent)`)
+	return browsertest.MustEval[[]string](t, p, `[...document.querySelectorAll("#search-results .found .snippet")].map(e => e.textContent)`)
+}
+
+// openFound clicks the search result whose text is body and waits for
+// its message to be shown in view, marked as the one found.
+func openFound(t *testing.T, p *browsertest.Page, body string) {
+	t.Helper()
+	browsertest.MustEval[bool](t, p, `([...document.querySelectorAll("#search-results .found")].find(b => b.querySelector(".snippet").textContent === `+js(body)+`).click(), true)`)
+	p.WaitShowing(t, `(() => { const m = `+msgWith(body)+`; if (!m || !m.classList.contains("found-here")) return false;
+		const l = document.getElementById("messages").getBoundingClientRect(), r = m.getBoundingClientRect();
+		return r.top >= l.top - 1 && r.bottom <= l.bottom + 1; })()`, `document.getElementById("notice").textContent`)
 }
 
 // TestBrowserNoSuchUser: writing to an address that does not exist never

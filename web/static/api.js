@@ -135,6 +135,23 @@ export const session = {
   },
 };
 
+// familyOf is the login (refresh token family) a JWT belongs to, '' for
+// none (the payload is read, not verified: the gateway verifies).
+export function familyOf(jwt) { return String(claimsOf(jwt).fam || ''); }
+
+// newerLogin is for a stream ended because its login was signed out
+// (chatapi.close 'logout'): when this browser keeps another login than
+// stale's (signed in again meanwhile: a TOTP setup replaces the tab's
+// login, totp.js), this tab takes its access token and answers it, so the
+// stream goes on; otherwise ''.
+export function newerLogin(stale) {
+  const r = readRecord();
+  const fam = r ? familyOf(r.token) : '';
+  if (!fam || fam === familyOf(stale)) return '';
+  session.adopt(r);
+  return r.token;
+}
+
 function forgetRecord() {
   sessionStorage.removeItem(REFRESH);
   localStorage.removeItem(REFRESH);

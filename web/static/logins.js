@@ -26,6 +26,15 @@ const systems = [
   [/Mac OS X|Macintosh/, 'macOS'], [/Linux|X11/, 'Linux'],
 ];
 
+// currentLogin answers the id of this tab's login (GET /logins, the one
+// marked current), or '' when the gateway keeps no logins (501) or does
+// not list it.
+export async function currentLogin() {
+  const res = await available(() => call('GET', '/logins', { feature: 'logins' }));
+  const mine = ((res && res.logins) || []).find((l) => l.current);
+  return mine ? mine.id : '';
+}
+
 export function deviceName(userAgent) {
   const ua = String(userAgent || '').trim();
   if (!ua) return 'Unknown device';

@@ -7,13 +7,13 @@
 // the sign-in form's TOTP step, the occupants panel, the phone's
 // conversation/sidebar switch.
 
-import { call, seg, session, features, available, ApiError, refresh, freshToken, onSessionEnded, startRefreshing, askOpenTabs } from './api.js';
+import { call, seg, session, features, available, ApiError, refresh, freshToken, onSessionEnded, startRefreshing, askOpenTabs, newerLogin } from './api.js';
 import { EventStream } from './events.js';
 import * as auth from './auth.js';
 import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
 import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
-import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations } from './view.js';
+import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations, mutedWords } from './view.js';
 import { explain, endedSentence } from './errors.js';
 import { openConv, loadOlder, reloadHistory, typed, send, upload, meeting, onChat, onReceipt, onError, loadUnread, onReaction, markLeaving } from './chat.js';
 import { wireMessageList } from './msglist.js';
@@ -28,14 +28,22 @@ import { wireMenu, closeMenu, setPresence, loadMe } from './menu.js';
 import { wireConvMenu } from './convmenu.js';
 import { wireTOTP, refreshTOTP, readCode } from './totp.js';
 import { wireLogins, refreshLogins } from './logins.js';
-import { loadMuted, onMuted, toggleMute, isMuted as isMutedNow } from './mute.js';
+import { startAutofill, stopAutofill } from './autofill.js';
+import { searchMessages, renderResults, reveal, convFor } from './search.js';
+import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil } from './mute.js';
 
 // ---- the session ------------------------------------------------------------
 
 const events = new EventStream({
   onEvent,
   onState: (s) => setConn(s),
-  onEnd: (reason) => signOut({ remote: true, reason }),
+  onEnd: (reason) => {
+    // Signed out because this browser replaced the login (api.js
+    // newerLogin): go on with the newer one.
+    const next = reason === 'logout' ? newerLogin(events.token) : '';
+    if (next) events.start(next);
+    else signOut({ remote: true, reason });
+  },
   // The stream's token expired or was refused: a newer one, refreshed
   // when no tab did it yet. A password change ends the stream as it
   // revokes every token: its answer brings the new one, awaited first.
@@ -49,6 +57,9 @@ const events = new EventStream({
 onSessionEnded(() => signOut({ remote: true, reason: 'expired' }));
 
 let live = false; // a session is on screen
+// offerPasskeys starts passkey autofill on the sign-in form (autofill.js;
+// wireAuth sets it): called wherever the form is shown.
+let offerPasskeys = () => {};
 
 // An offline contact's "Last seen 5 minutes ago" in the open chat's
 // header ages with the clock: it is drawn again each minute.
@@ -109,6 +120,7 @@ function begin(user, t, remember) {
 
 async function startSession(user, token) {
   live = true;
+  stopAutofill();
   startRefreshing();
   if (user.includes('@')) model.jid = state.bare(user);
   show('app');
@@ -158,6 +170,7 @@ async function signOut({ remote = false, reason = '' } = {}) {
   $('login-password').value = '';
   $('composer-input').value = '';
   $('login-user').focus();
+  offerPasskeys();
 }
 
 // typingKeyboard tells whether focusing a text box is welcome: a mouse or
@@ -180,10 +193,11 @@ function seen() {
 }
 
 // enter opens a conversation on screen: on a phone it fills the screen.
-// The composer shows that conversation's draft.
+// The composer shows that conversation's draft. It answers a promise of the
+// conversation's first page of history (at once when it was loaded before).
 function enter(id, { focus = true } = {}) {
   const { c, loaded } = openConv(id);
-  if (!c) return;
+  if (!c) return Promise.resolve();
   $('composer-input').value = state.draftOf(c.id);
   document.body.classList.add('in-conv');
   seen();
@@ -197,6 +211,7 @@ function enter(id, { focus = true } = {}) {
     $(typingKeyboard() ? 'composer-input' : 'conv-title').focus();
   }
   loaded.then(() => afterRender(olderIfAtTop));
+  return loaded;
 }
 
 // afterRender runs fn once the scheduled render is on the page.
@@ -211,6 +226,79 @@ async function olderIfAtTop() {
   const list = $('messages');
   if (!c || list.scrollTop > 80) return;
   if (await loadOlder(c).catch(() => false)) afterRender(olderIfAtTop);
+}
+
+// ---- wiring: message search ------------------------------------------------------
+
+// wireSearch wires the sidebar's "Search messages" (search.js): the results
+// replace nothing, they list above the chats; picking one opens its
+// conversation at the message (older pages loaded until it is there),
+// marked until the next click or key (10 s at most). Emptying the box takes the results away.
+function wireSearch() {
+  const input = $('search-input');
+  const list = $('search-results');
+  const say = (text) => { $('search-state').textContent = text; };
+  let asked = 0; // the latest search: an older answer is not shown
+  const clear = () => {
+    asked++;
+    list.hidden = true;
+    list.replaceChildren();
+    say('');
+  };
+  input.addEventListener('input', () => { if (!input.value.trim()) clear(); });
+  input.addEventListener('keydown', (e) => { if (e.key === 'Escape' && input.value) { input.value = ''; clear(); } });
+  $('search-form').addEventListener('submit', busy($('search-submit'), async () => {
+    const text = input.value.trim();
+    if (!text) { clear(); return; }
+    const mine = ++asked;
+    say('Searching…');
+    try {
+      const results = await searchMessages(text);
+      if (mine !== asked) return;
+      renderResults(list, text, results);
+      list.hidden = results.length === 0;
+      say(results.length === 0 ? `No messages contain “${text}”.`
+        : (results.length === 1 ? '1 message found.' : `${results.length} messages found, newest first.`));
+    } catch (e) {
+      if (mine === asked) say(explain(e));
+    }
+  }));
+  list.addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-conv]');
+    if (!b) return;
+    const c = convFor({ conv: b.dataset.conv, kind: b.dataset.conv.split(':')[0], jid: b.dataset.conv.slice(b.dataset.conv.indexOf(':') + 1) });
+    const loaded = enter(c.id);
+    const stanza = b.dataset.stanza;
+    if (!stanza) return;
+    await loaded;
+    await until(() => !c.loading); // a page asked for before
+    if (!(await reveal(c, stanza, (cc) => loadOlder(cc).catch(() => false)))) {
+      notice('That message is further back than this conversation can scroll to here.');
+      return;
+    }
+    afterRender(() => {
+      const m = c.messages.find((x) => x.stanzaId === stanza);
+      const li = m && document.querySelector(`#messages .msg[data-key="${m.key}"]`);
+      if (!li || model.active !== c.id) return;
+      li.scrollIntoView({ block: 'center' });
+      // Marked until the person does something else, or for 10 s.
+      li.classList.add('found-here');
+      const unmark = () => {
+        li.classList.remove('found-here');
+        clearTimeout(timer);
+        document.removeEventListener('pointerdown', unmark, true);
+        document.removeEventListener('keydown', unmark, true);
+      };
+      const timer = setTimeout(unmark, 10000);
+      document.addEventListener('pointerdown', unmark, true);
+      document.addEventListener('keydown', unmark, true);
+    });
+  });
+}
+
+// until waits (at most 10 s, checking every 50 ms) for ready() to be true.
+async function until(ready) {
+  for (let i = 0; i < 200 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
 // ---- wiring: sign-in ------------------------------------------------------------
@@ -326,10 +414,30 @@ function wireAuth() {
   }, true);
   // Without a username the browser offers the passkeys it holds for this
   // site, and the one chosen names the account.
+  // The button's request is modal: the autofill's waiting one (a page has
+  // one at a time) stops first, and comes back if this one fails.
   $('login-passkey').addEventListener('click', busy($('login-passkey'), signInBy(
     () => '',
-    () => auth.passkeyLogin(user(), remember()),
+    async () => {
+      stopAutofill();
+      try {
+        return await auth.passkeyLogin(user(), remember());
+      } catch (e) {
+        offerPasskeys();
+        throw e;
+      }
+    },
     'passkey')));
+  // Passkey autofill: a passkey picked in the username field's autofill
+  // names the account, whatever is typed there.
+  offerPasskeys = () => startAutofill({
+    remember,
+    signedIn: (t) => {
+      error('');
+      begin(local(t.jid || ''), t, remember()).catch(fail);
+    },
+    failed: async (e) => error(explain(e, 'passkey', await facts())),
+  });
 
   $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
     const code = readCode($('totp-code').value);
@@ -363,6 +471,8 @@ function wireSidebar() {
     $('contact-input').value = '';
     enter(conv('chat', jid).id); // a chat, not a contact request
   });
+
+  wireSearch();
 
   for (const id of ['chats', 'contacts', 'rooms']) {
     $(id).addEventListener('click', (e) => {
@@ -478,14 +588,41 @@ function wireConversation() {
       notice(`${c.title} is no longer a contact. You no longer see each other online.`);
     } catch (e) { fail(e); }
   }));
+  // Mute asks for how long (#mute-choices); Unmute unmutes at once.
+  const choices = $('mute-choices');
   $('conv-mute').addEventListener('click', busy($('conv-mute'), async () => {
     const c = activeConv();
     if (!c) return;
+    if (!isMutedNow(c)) {
+      choices.dataset.conv = c.id;
+      choices.hidden = false;
+      choices.querySelector('button').focus();
+      return;
+    }
     try {
-      await toggleMute(c);
-      notice(isMutedNow(c) ? `${c.title} is muted: no notifications for it until you unmute it.` : `${c.title} is unmuted.`);
+      await unmute(c);
+      notice(`${c.title} is unmuted.`);
     } catch (e) { fail(e); }
   }));
+  for (const b of choices.querySelectorAll('button[data-mute]')) {
+    b.addEventListener('click', busy(b, async () => {
+      const c = activeConv();
+      if (!c || choices.dataset.conv !== c.id) { choices.hidden = true; return; }
+      try {
+        await muteFor(c, Number(b.dataset.mute));
+        choices.hidden = true;
+        const words = mutedWords(mutedUntil(c));
+        notice(`${c.title}: no notifications. ${words}.`);
+        $('conv-mute').focus();
+      } catch (e) { fail(e); }
+    }));
+  }
+  const closeChoices = () => {
+    choices.hidden = true;
+    $('conv-mute').focus();
+  };
+  $('mute-cancel').addEventListener('click', closeChoices);
+  choices.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeChoices(); });
   $('contact-block').addEventListener('click', busy($('contact-block'), async () => {
     const c = activeConv();
     if (!c || c.kind !== 'chat') return;
@@ -890,6 +1027,7 @@ async function resume() {
     if (token) return startSession(session.user, token);
     show('auth');
     $('login-user').focus();
+    offerPasskeys();
     return undefined;
   }
   let t;
@@ -901,6 +1039,7 @@ async function resume() {
     show('auth');
     $('auth-error').textContent = e instanceof ApiError && e.status === 401 ? endedSentence('expired') : explain(e);
     $('login-user').focus();
+    offerPasskeys();
     return undefined;
   }
   return startSession(session.user || kept.user, t);

@@ -5,12 +5,16 @@
 //   (GET /chat/muted) at sign-in and after a gap; onMuted(d) takes
 //   chatapi.muted, a mute or unmute made on any tab or device.
 // - isMuted(c) tells whether the conversation c is muted now: a mute with
-//   an end counts only until then. A muted conversation's messages still
-//   arrive, show and count as unread; notify.js makes no sound and no
-//   notification for them, and the gateway pushes none.
-// - toggleMute(c) mutes c until unmuted (PUT /chat/muted/{jid}), or
-//   unmutes it (DELETE); the model changes when the gateway's event comes
-//   back, and at once here.
+//   an end counts only until then, and the lists and the header are drawn
+//   again when the first end comes (one timer, for the earliest).
+//   mutedUntil(c) is that end as a Date, or null for a mute until unmuted
+//   (or none). A muted conversation's messages still arrive, show and
+//   count as unread; notify.js makes no sound and no notification for
+//   them, and the gateway pushes none.
+// - muteFor(c, seconds) mutes c for that long, or until unmuted when
+//   seconds is 0 (PUT /chat/muted/{jid}?until=); unmute(c) ends its mute
+//   (DELETE; one that ran out meanwhile is fine). The model changes at
+//   once here, and on the other tabs when the gateway's event comes.
 // A gateway without mutes (501) hides the header's Mute button.
 
 import { call, seg, available } from './api.js';
@@ -21,14 +25,14 @@ export async function loadMuted() {
   if (!res) return;
   model.muted.clear();
   for (const m of res.muted || []) model.muted.set(m.jid, m.until || '');
-  changed(['lists', 'header']);
+  redraw();
 }
 
 export function onMuted(d) {
   if (!d || !d.jid) return;
   if (d.muted) model.muted.set(d.jid, d.until || '');
   else model.muted.delete(d.jid);
-  changed(['lists', 'header']);
+  redraw();
 }
 
 export function isMuted(c) {
@@ -37,17 +41,45 @@ export function isMuted(c) {
   return !until || Date.parse(until) > Date.now();
 }
 
-export async function toggleMute(c) {
+export function mutedUntil(c) {
+  if (!isMuted(c)) return null;
+  const until = model.muted.get(c.jid);
+  return until ? new Date(until) : null;
+}
+
+export async function muteFor(c, seconds) {
   if (!c) return;
-  if (isMuted(c)) {
-    try {
-      await call('DELETE', `/chat/muted/${seg(c.jid)}`, { feature: 'mute' });
-    } catch (e) {
-      if (!(e && e.status === 404)) throw e; // it ran out meanwhile
-    }
-    onMuted({ jid: c.jid, muted: false });
-  } else {
-    await call('PUT', `/chat/muted/${seg(c.jid)}`, { feature: 'mute' });
-    onMuted({ jid: c.jid, muted: true });
+  const query = {};
+  if (seconds > 0) query.until = new Date(Date.now() + seconds * 1000).toISOString();
+  await call('PUT', `/chat/muted/${seg(c.jid)}`, { query, feature: 'mute' });
+  onMuted({ jid: c.jid, muted: true, until: query.until || '' });
+}
+
+export async function unmute(c) {
+  if (!c) return;
+  try {
+    await call('DELETE', `/chat/muted/${seg(c.jid)}`, { feature: 'mute' });
+  } catch (e) {
+    if (!(e && e.status === 404)) throw e; // it ran out meanwhile
   }
+  onMuted({ jid: c.jid, muted: false });
+}
+
+// The timer that redraws when the earliest mute with an end runs out.
+let endTimer = 0;
+
+// redraw draws the lists and the header again, and sets the timer for the
+// next mute to run out. A timer's delay is at most 2^31-1 ms (about 24.8
+// days); a mute ending later is looked at again then.
+function redraw() {
+  clearTimeout(endTimer);
+  endTimer = 0;
+  const now = Date.now();
+  let next = Infinity;
+  for (const until of model.muted.values()) {
+    const t = until ? Date.parse(until) : NaN;
+    if (t > now && t < next) next = t;
+  }
+  if (next !== Infinity) endTimer = setTimeout(redraw, Math.min(next - now + 50, 0x7fffffff));
+  changed(['lists', 'header']);
 }

@@ -5,15 +5,18 @@
 //   fits it: off or waiting for a first code, the Set up form; on, how many
 //   recovery codes are left, New recovery codes and Turn off.
 // - Confirming a new setup signs this tab in again with the code (a TOTP
-//   sign-in: the tab's token then covers the second factor, which turning
-//   it off and making recovery codes ask for) and makes the first
-//   recovery codes with the password just typed, shown once.
+//   sign-in, "stay signed in" as the tab's login was: the tab's token then
+//   covers the second factor, which turning it off and making recovery
+//   codes ask for), signs out the login it replaces (one entry for this
+//   browser among the signed-in devices) and makes the first recovery
+//   codes with the password just typed, shown once.
 // - readCode(typed) answers what is typed as the gateway takes it: a code
 //   from the app (6 to 8 digits) or a recovery code (two groups of five
 //   letters a–z and digits 2–7; case, spaces and a hyphen do not matter),
 //   or '' for neither.
 
-import { call, session, available, ApiError } from './api.js';
+import { call, seg, session, available, ApiError } from './api.js';
+import { currentLogin } from './logins.js';
 import * as auth from './auth.js';
 import { $ } from './view.js';
 import { explain } from './errors.js';
@@ -105,12 +108,18 @@ export function wireTOTP(username) {
     e.preventDefault();
     const password = $('totp-enrol-password').value;
     try {
-      const t = await auth.totpLogin(username(), $('totp-confirm-code').value.trim(), password);
+      const replaced = await currentLogin().catch(() => '');
       const kept = session.record;
-      session.keep(session.user, t, kept ? kept.remember : false);
+      const remember = kept ? kept.remember : false;
+      const t = await auth.totpLogin(username(), $('totp-confirm-code').value.trim(), password, remember);
+      session.keep(session.user, t, remember);
       // This browser's push subscription goes with the new login (signed
-      // out from another device, that login takes it along).
-      refreshPush().catch(() => {});
+      // out from another device, that login takes it along); then the
+      // login it replaces is signed out, so that the devices list shows
+      // this browser once. The tab's stream, opened with the old login,
+      // ends and goes on with the new one (main.js, api.js newerLogin).
+      await refreshPush().catch(() => {});
+      if (replaced) call('DELETE', `/logins/${seg(replaced)}`, { feature: 'logins' }).catch(() => {});
       $('totp-enrolment').hidden = true;
       $('totp-enrol-password').value = '';
       $('totp-confirm-code').value = '';

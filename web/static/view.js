@@ -53,7 +53,7 @@ import { fileOf } from './files.js';
 import { styled } from './styling.js';
 import { grants, may } from './roomadmin.js';
 import { keepChildren } from './keep.js';
-import { isMuted } from './mute.js';
+import { isMuted, mutedUntil } from './mute.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -797,6 +797,18 @@ export function seenWhen(t, now = Date.now()) {
   return `on ${at.toLocaleDateString()}`;
 }
 
+// mutedWords says how long a conversation stays muted: until (a Date)
+// is its end, null for until unmuted.
+export function mutedWords(until, now = Date.now()) {
+  if (!until) return 'Muted until you unmute it';
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(until) - day(new Date(now))) / 86400000);
+  const time = until.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (days <= 0) return `Muted until ${time}`;
+  if (days === 1) return `Muted until tomorrow at ${time}`;
+  return `Muted until ${until.toLocaleDateString()} at ${time}`;
+}
+
 // sharingWords says why a contact c has no presence to show: the user's
 // request waits for their answer, or they do not share it; '' when they
 // do (contacts.js sharing).
@@ -1002,9 +1014,15 @@ function renderHeader() {
   // block of their account (the room hides it).
   $('meeting').hidden = !c || Boolean(room) || features.get('meet') === false;
   const muted = isMuted(c);
-  $('conv-mute').hidden = !c || features.get('mute') === false;
-  $('conv-mute').textContent = muted ? 'Unmute' : 'Mute';
-  $('conv-mute').setAttribute('aria-pressed', String(muted));
+  const mute = $('conv-mute');
+  mute.hidden = !c || features.get('mute') === false;
+  mute.textContent = muted ? 'Unmute' : 'Mute';
+  mute.setAttribute('aria-pressed', String(muted));
+  mute.title = muted ? mutedWords(mutedUntil(c)) : '';
+  // The choices belong to the conversation they were opened for, and
+  // to one not muted yet.
+  const choices = $('mute-choices');
+  if (choices && !choices.hidden && (muted || !c || choices.dataset.conv !== c.id)) choices.hidden = true;
   // Adding a contact is asked for, never a side effect of chatting.
   const person = Boolean(c && c.kind === 'chat' && !room);
   $('contact-add').hidden = !person || c.inRoster || features.get('roster') === false;

@@ -4,8 +4,9 @@
 
 import { check, finish } from './check.js';
 import * as state from '/state.js';
-import { flush, seenWhen } from '/view.js';
+import { flush, seenWhen, mutedWords } from '/view.js';
 import { deviceName } from '/logins.js';
+import { onMuted, isMuted } from '/mute.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -176,6 +177,24 @@ async function run() {
   check('seen earlier today', ago(3 * 3600e3).startsWith('today at '), true);
   check('seen yesterday', ago(20 * 3600e3).startsWith('yesterday at '), true);
   check('seen days ago', ago(4 * 86400e3).startsWith('on '), true);
+
+  // How long a conversation stays muted, in words (view.js mutedWords).
+  const later = (ms) => mutedWords(new Date(noon + ms), noon);
+  check('muted until unmuted', mutedWords(null, noon), 'Muted until you unmute it');
+  check('muted for an hour', /^Muted until \d/.test(later(3600e3)), true);
+  check('muted until tomorrow', later(20 * 3600e3).startsWith('Muted until tomorrow at '), true);
+  check('muted for a week', /^Muted until .+ at /.test(later(7 * 86400e3)) && !later(7 * 86400e3).includes('tomorrow'), true);
+
+  // A mute with an end stops counting then, and the lists and header are
+  // drawn again when it does (mute.js's timer), with nothing else changing.
+  const carol = state.conv('chat', 'carol@example.org');
+  onMuted({ jid: carol.jid, muted: true, until: new Date(Date.now() + 300).toISOString() });
+  const redrawn = [];
+  const unsubscribe = state.subscribe((region) => redrawn.push(region));
+  check('muted before its end', isMuted(carol), true);
+  await new Promise((r) => setTimeout(r, 600));
+  unsubscribe();
+  check('unmuted after its end, lists drawn again', [isMuted(carol), redrawn.includes('lists')], [false, true]);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [

@@ -233,17 +233,36 @@ export class Sparkgate {
    * the ceremony names no account: the browser offers every passkey it
    * holds for the site, and the chosen one names the account (the answer's
    * `jid`).
+   *
+   * `mediation: "conditional"` (with an empty username) is passkey
+   * autofill: the browser offers the site's passkeys in the autofill of
+   * an input with `autocomplete="username webauthn"`, and the promise
+   * settles only when the person picks one (or `signal` aborts it: a
+   * page has at most one credentials.get() pending, so abort it before a
+   * modal one). The ceremony expires on the gateway after the options'
+   * `timeout`; start a new one then. `onRequest` sees the request just
+   * before credentials.get() (its `publicKey.timeout`, for one).
    */
   async loginWithPasskey(
     username: string,
-    opts: { remember?: boolean; credentials?: CredentialsContainer } = {},
+    opts: {
+      remember?: boolean;
+      credentials?: CredentialsContainer;
+      mediation?: CredentialMediationRequirement;
+      signal?: AbortSignal;
+      onRequest?: (request: CredentialRequestOptions) => void;
+    } = {},
   ): Promise<Tokens> {
     const start = username
       ? await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/start/{username}", { params: { path: { username } } })
       : await this.api.POST("/sparkweb/api/rest/webauthn/authenticate/start", {});
     if (!start.data) throw new SparkgateError(start.response.status, start.error as ErrorBody, "passkey login failed", start.response);
     const container = credentialsContainer(opts.credentials);
-    const cred = await container.get(requestOptions(start.data.assertion));
+    const request: CredentialRequestOptions = requestOptions(start.data.assertion);
+    if (opts.mediation) request.mediation = opts.mediation;
+    if (opts.signal) request.signal = opts.signal;
+    opts.onRequest?.(request);
+    const cred = await container.get(request);
     if (!cred) throw new Error("sparkgate: no passkey was chosen");
     const query: { ceremony?: string; remember?: boolean } = {};
     if (start.data.ceremony) query.ceremony = start.data.ceremony;

@@ -72,6 +72,33 @@ test("errors-carry-retry-after", async () => {
   assert.equal(new SparkgateError(500, undefined).retryAfter, 0);
 });
 
+test("passkey-autofill-passes-mediation-signal-and-shows-the-request", async () => {
+  const r = recorder([
+    () => Response.json({ assertion: { publicKey: { challenge: "AAEC", timeout: 300000 } }, ceremony: "c2" }),
+  ]);
+  const asked: CredentialRequestOptions[] = [];
+  const seen: CredentialRequestOptions[] = [];
+  const credentials = {
+    get: async (o: CredentialRequestOptions) => {
+      asked.push(o);
+      return null; // the list was dismissed
+    },
+  } as unknown as CredentialsContainer;
+  const abort = new AbortController();
+  const sg = new Sparkgate({ baseUrl: "http://gateway.test", fetch: r.fetch });
+  await assert.rejects(
+    sg.loginWithPasskey("", { credentials, mediation: "conditional", signal: abort.signal, onRequest: (q) => seen.push(q) }),
+    /no passkey was chosen/,
+  );
+  assert.equal(asked.length, 1);
+  assert.equal(asked[0].mediation, "conditional");
+  assert.equal(asked[0].signal, abort.signal);
+  assert.equal(seen[0], asked[0]);
+  assert.equal(seen[0].publicKey?.timeout, 300000);
+  assert.equal(r.seen.length, 1); // no finish without a passkey
+  sg.close();
+});
+
 test("retry-after-seconds", () => {
   const cases: [string | null, (n: number) => boolean][] = [
     [null, (n) => n === 0],
