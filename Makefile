@@ -53,7 +53,7 @@ vet:
 
 # test: everything, with the race detector, against a real ejabberd, NATS,
 # PostgreSQL, Prosody and Chromium; every fuzz target runs beside go test for
-# FUZZTIME (default 3s) at the lowest CPU priority (scripts/test.sh says why).
+# FUZZTIME (default 1s) at the lowest CPU priority (scripts/test.sh says why).
 test: deps fmt-check vet
 	GO=$(GO) scripts/test.sh
 

@@ -40,11 +40,11 @@ func aliceOnTwo(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewp
 // TestBrowserDeclineRequest: bob asks to see alice's presence; alice,
 // signed in on a desktop and a phone, sees Accept and Decline on both.
 // She declines on one: the request leaves both pages, and bob is told
-// (his stream gets alice's unsubscribed presence). At both viewports (the
-// page declining is at v).
+// (his stream gets alice's unsubscribed presence). The page declining is
+// the desktop's (onDesktop); the phone shows the request leave.
 func TestBrowserDeclineRequest(t *testing.T) {
 	t.Parallel()
-	onViewports(t, declineJourney)
+	onDesktop(t, declineJourney)
 }
 
 // declineJourney is TestBrowserDeclineRequest at the viewport v.
@@ -89,12 +89,13 @@ func blockedListed(jid string) string {
 // TestBrowserBlock: alice blocks bob from his conversation. Her other
 // device hears of it and lists him under Blocked too; bob's messages no
 // longer arrive. She unblocks him from the Blocked list in settings, and
-// his next message arrives. At both viewports (the page blocking is at v:
-// on a phone Block is in the conversation's "More" menu and Settings in
-// the account menu).
+// his next message arrives. At the phone's size only (onPhone; the page
+// blocking is at v: on a phone Block is in the conversation's "More"
+// menu and Settings in the account menu, the harder way; the other device
+// is at the desktop's).
 func TestBrowserBlock(t *testing.T) {
 	t.Parallel()
-	onViewports(t, blockJourney)
+	onPhone(t, blockJourney)
 }
 
 // blockJourney is TestBrowserBlock at the viewport v.
@@ -143,12 +144,12 @@ func blockJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v vie
 // TestBrowserSignOutEverywhere: alice is signed in in two browsers, the
 // other one with "stay signed in". From one she signs out everywhere: that
 // page shows the sign-in saying so, the other lands on the sign-in too,
-// and does not come back signed in after a reload. At both viewports: the
-// page signing out is at v (on a phone Settings is in the account menu),
-// the other at the other size.
+// and does not come back signed in after a reload. The page signing out
+// is at the phone's size (on a phone Settings is in the account menu),
+// the other at the desktop's (onPhone).
 func TestBrowserSignOutEverywhere(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice := ejabberdtest.NewUser(t)
 		here, there := newPage(t, b, "alice-here-"+v.name), newPage(t, b, "alice-there-"+v.name)
 		v.apply(t, here)

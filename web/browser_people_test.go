@@ -394,11 +394,11 @@ const phoneUserAgent = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537
 // browser marked and named ("Chrome on Linux"), the phone named from its
 // browser ("Chrome on Android") with a Sign out button; pressing it sends
 // the phone back to the sign-in screen saying it was signed out, and the
-// list shows this browser alone, which stays connected. At both
-// viewports.
+// list shows this browser alone, which stays connected. At the desktop's
+// size only (onDesktop: the steps do not depend on the layout).
 func TestBrowserLogins(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		u := ejabberdtest.NewUser(t)
 		phone := newPage(t, b, "phone-"+v.name)
 		// Signed out from elsewhere while open, the phone's last calls may

@@ -61,10 +61,11 @@ const watchNotifications = `(() => {
 // messages sent from elsewhere); the favicon and the title carry the
 // unread count; clicking the notification opens its conversation. The
 // sound is off until turned on in Settings, then each such message plays
-// one. At both viewports (on a phone Settings is in the account menu).
+// one. At the desktop's size only (onDesktop: the steps do not depend on
+// the layout; TestBrowserAccountMenu covers the phone's menu).
 func TestBrowserNotifications(t *testing.T) {
 	t.Parallel()
-	onViewports(t, notificationsJourney)
+	onDesktop(t, notificationsJourney)
 }
 
 // notificationsJourney is TestBrowserNotifications at the viewport v,
@@ -265,11 +266,11 @@ func TestBrowserPhoneFocus(t *testing.T) {
 // current password is said in words and changes nothing; the right one
 // changes it: this page stays signed in (its stream renewed with the
 // token the answer brings, so bob's next message arrives), alice's other
-// device is signed out, and the new password signs in. At both viewports
-// (the page changing it is at v, the other device at the other size).
+// device is signed out, and the new password signs in. The page changing
+// it is at the phone's size, the other device at the desktop's (onPhone).
 func TestBrowserPassword(t *testing.T) {
 	t.Parallel()
-	onViewports(t, passwordJourney)
+	onPhone(t, passwordJourney)
 }
 
 // passwordJourney is TestBrowserPassword at the viewport v, with people

@@ -382,11 +382,11 @@ func setOffline(t *testing.T, p *browsertest.Page, offline bool) {
 
 // TestBrowserPasskey registers a passkey through Chrome's virtual
 // authenticator and signs in with it: from the username field's autofill,
-// and with the passkey button, with and without a username. At both
-// viewports.
+// and with the passkey button, with and without a username. At the
+// desktop's size only (onDesktop: the steps do not depend on the layout).
 func TestBrowserPasskey(t *testing.T) {
 	t.Parallel()
-	onViewports(t, passkeyJourney)
+	onDesktop(t, passkeyJourney)
 }
 
 // passkeyJourney is TestBrowserPasskey at the viewport v, with a person
@@ -475,11 +475,12 @@ func passkeyJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v v
 
 // TestBrowserTOTP enrols an authenticator app from the settings (the QR
 // is shown) and signs in with password and code, staying signed in. A
-// wrong code, at enrolment and at sign-in, is said to be the code. At both
-// viewports: on a phone Settings and Sign out are in the account menu.
+// wrong code, at enrolment and at sign-in, is said to be the code. At the
+// phone's size only (onPhone): Settings and Sign out are in the account
+// menu there, the harder way.
 func TestBrowserTOTP(t *testing.T) {
 	t.Parallel()
-	onViewports(t, totpJourney)
+	onPhone(t, totpJourney)
 }
 
 // totpJourney is TestBrowserTOTP at the viewport v, with a person of its
@@ -859,6 +860,20 @@ func roomJourney(t *testing.T, e *gatewayenv.Env, v viewport) {
 	if !browsertest.MustEval[bool](t, bob.p, `!!document.querySelector(`+js(roomBtn)+`)`) {
 		t.Error("bob's room list does not show the room")
 	}
+
+	// @-mentions (mentionpick.js): "@" and the start of a nick offers the
+	// occupants whose nick starts so (alice's own left out); Enter puts
+	// "@nick " in the composer instead of sending, and bob sees the
+	// message marked as naming him.
+	nick := strings.ToLower(bob.Name) // the nick is the username
+	alice.p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "@"+nick[:len(nick)-2]))
+	alice.p.WaitShowing(t, `(l => !l.hidden && l.querySelectorAll("[role=option]").length === 1 && l.querySelector("[aria-selected=true]").dataset.nick === `+js(nick)+`)(document.getElementById("mention-list"))`+
+		` && document.getElementById("composer-input").getAttribute("aria-expanded") === "true"`,
+		`document.getElementById("mention-list").outerHTML`)
+	alice.p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), kb.Enter))
+	alice.p.Wait(t, `document.getElementById("composer-input").value === `+js("@"+nick+" ")+` && document.getElementById("mention-list").hidden`)
+	alice.p.Do(t, chromedp.SendKeys(chromedp.ID("composer-input"), "look at this"+kb.Enter))
+	bob.p.Wait(t, `(m => !!m && m.classList.contains("mention"))(`+msgWith("@"+nick+" look at this")+`)`)
 	// The invitation (a message from the room, with a body) is no contact,
 	// nor a one-to-one chat with the room among the recent ones.
 	for _, list := range []string{"#contacts", "#chats"} {
@@ -1269,6 +1284,17 @@ func TestBrowserHistory(t *testing.T) {
 		if r := search(t, s, "no such words here"); len(r) != 0 || !browsertest.MustEval[bool](t, s, `document.getElementById("search-state").textContent.startsWith("No messages contain")`) {
 			t.Errorf("a search that matches nothing: %q, said %q", r, browsertest.MustEval[string](t, s, `document.getElementById("search-state").textContent`))
 		}
+
+		// Typing filters the lists by name at once; emptied, they are whole.
+		frankShown := `!!document.querySelector(` + js(convButton(frank.JID)) + `)`
+		browsertest.MustEval[bool](t, s, `(e => (e.value = "", e.dispatchEvent(new Event("input")), true))(document.getElementById("search-input"))`)
+		s.Wait(t, frankShown+` && document.getElementById("search-results").hidden`)
+		s.Do(t, chromedp.SendKeys(chromedp.ID("search-input"), strings.ToUpper(frank.Name[:5])))
+		s.Wait(t, frankShown)
+		s.Do(t, chromedp.SendKeys(chromedp.ID("search-input"), "zz"))
+		s.Wait(t, `!`+frankShown+` && document.getElementById("chats").textContent.startsWith("No conversation has that name")`)
+		s.Do(t, chromedp.SendKeys(chromedp.ID("search-input"), kb.Escape))
+		s.Wait(t, frankShown+` && document.getElementById("search-input").value === ""`)
 	})
 }
 
@@ -1481,10 +1507,11 @@ func signInErrors(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v vie
 // TestBrowserDrafts: each conversation keeps its own unsent text. A draft
 // typed to bob is not in carol's composer, and what is sent to carol goes
 // to carol only; back with bob, and after a reload, bob's draft is there,
-// and sent, it goes to bob. At both viewports.
+// and sent, it goes to bob. At the phone's size only (onPhone: the steps
+// do not depend on the layout).
 func TestBrowserDrafts(t *testing.T) {
 	t.Parallel()
-	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onPhone(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		p := newPage(t, b, "alice-"+v.name)
 		v.apply(t, p)

@@ -22,7 +22,9 @@
 
 import { clientFor, viaSDK } from './api.js';
 
-let wanted = null; // the arguments of startAutofill until stopAutofill
+// The arguments of the latest startAutofill, until stopAutofill: a
+// request that waits answers to them, whichever call started it.
+let wanted = null;
 let waiting = null; // {abort, timer} of the request that waits, or null
 let failures = 0; // in a row, for the pause before the next start
 
@@ -43,7 +45,7 @@ function renewAfter(timeoutMs) {
 
 export function startAutofill(args) {
   wanted = args;
-  run(args);
+  run();
 }
 
 export function stopAutofill() {
@@ -60,14 +62,13 @@ function end() {
   w.abort.abort();
 }
 
-// again starts a new request after pause ms, if it is still wanted.
-function again(args, pause) {
-  setTimeout(() => { if (wanted === args) run(args); }, pause);
+// again starts a new request after pause ms, if one is still wanted.
+function again(pause) {
+  setTimeout(run, pause);
 }
 
-async function run(args) {
-  if (waiting || !(await supported()) || waiting || wanted !== args) return;
-  const { remember, signedIn, failed } = args;
+async function run() {
+  if (waiting || !wanted || !(await supported()) || waiting || !wanted) return;
   const abort = new AbortController();
   const me = { abort, timer: 0 };
   waiting = me;
@@ -80,18 +81,18 @@ async function run(args) {
     me.timer = setTimeout(() => {
       if (waiting !== me) return;
       end();
-      run(args);
+      run();
     }, renewAfter(req && req.publicKey && req.publicKey.timeout));
   };
   try {
     const tokens = await viaSDK((sg) => sg.loginWithPasskey('', {
-      remember: remember(), mediation: 'conditional', signal: abort.signal, onRequest,
+      remember: wanted.remember(), mediation: 'conditional', signal: abort.signal, onRequest,
     }), 'passkeys', clientFor(''));
     if (waiting !== me) return; // stopped meanwhile: not this page's sign-in any more
     waiting = null;
     clearTimeout(me.timer);
     failures = 0;
-    if (wanted === args) signedIn(tokens);
+    if (wanted) wanted.signedIn(tokens);
   } catch (e) {
     if (waiting !== me) return; // stopped or renewed
     waiting = null;
@@ -99,9 +100,9 @@ async function run(args) {
     // A pick that failed is said (an answer of the gateway's finish, or
     // the network then); a start that failed or a dismissed list (a
     // DOMException of the browser's) is not: nobody asked for anything.
-    if (requested && !(e instanceof DOMException) && wanted === args) failed(e);
+    if (requested && !(e instanceof DOMException) && wanted) wanted.failed(e);
     if (e && e.name === 'NotSupportedError') return; // it would be refused each time
     failures++;
-    again(args, Math.min(60000, 1000 * 2 ** Math.min(failures - 1, 6)));
+    again(Math.min(60000, 1000 * 2 ** Math.min(failures - 1, 6)));
   }
 }

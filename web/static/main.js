@@ -29,6 +29,7 @@ import { wireConvMenu } from './convmenu.js';
 import { wireTOTP, refreshTOTP, readCode } from './totp.js';
 import { wireLogins, refreshLogins } from './logins.js';
 import { startAutofill, stopAutofill } from './autofill.js';
+import { wireMentions } from './mentionpick.js';
 import { searchMessages, renderResults, reveal, convFor } from './search.js';
 import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil } from './mute.js';
 
@@ -60,6 +61,8 @@ let live = false; // a session is on screen
 // offerPasskeys starts passkey autofill on the sign-in form (autofill.js;
 // wireAuth sets it): called wherever the form is shown.
 let offerPasskeys = () => {};
+// closeMentions closes the composer's @-mention list (mentionpick.js).
+let closeMentions = () => {};
 
 // An offline contact's "Last seen 5 minutes ago" in the open chat's
 // header ages with the clock: it is drawn again each minute.
@@ -169,6 +172,10 @@ async function signOut({ remote = false, reason = '' } = {}) {
   $('auth-error').textContent = remote ? endedSentence(reason) : '';
   $('login-password').value = '';
   $('composer-input').value = '';
+  $('search-input').value = ''; // the next person's search is their own
+  $('search-results').replaceChildren();
+  $('search-results').hidden = true;
+  $('search-state').textContent = '';
   $('login-user').focus();
   offerPasskeys();
 }
@@ -199,6 +206,7 @@ function enter(id, { focus = true } = {}) {
   const { c, loaded } = openConv(id);
   if (!c) return Promise.resolve();
   $('composer-input').value = state.draftOf(c.id);
+  closeMentions();
   document.body.classList.add('in-conv');
   seen();
   // The room may have changed what occupants may do (its settings).
@@ -230,8 +238,10 @@ async function olderIfAtTop() {
 
 // ---- wiring: message search ------------------------------------------------------
 
-// wireSearch wires the sidebar's "Search messages" (search.js): the results
-// replace nothing, they list above the chats; picking one opens its
+// wireSearch wires the sidebar's search (search.js): as it is typed, the
+// lists keep the conversations whose name or address holds the text;
+// Enter or Search looks for it in the messages, whose results list above
+// the chats (they replace nothing); picking one opens its
 // conversation at the message (older pages loaded until it is there),
 // marked until the next click or key (10 s at most). Emptying the box takes the results away.
 function wireSearch() {
@@ -245,8 +255,19 @@ function wireSearch() {
     list.replaceChildren();
     say('');
   };
-  input.addEventListener('input', () => { if (!input.value.trim()) clear(); });
-  input.addEventListener('keydown', (e) => { if (e.key === 'Escape' && input.value) { input.value = ''; clear(); } });
+  // What is typed filters the lists at once (state.js setFilter); Enter
+  // searches the messages.
+  input.addEventListener('input', () => {
+    state.setFilter(input.value);
+    if (!input.value.trim()) clear();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && input.value) {
+      input.value = '';
+      state.setFilter('');
+      clear();
+    }
+  });
   $('search-form').addEventListener('submit', busy($('search-submit'), async () => {
     const text = input.value.trim();
     if (!text) { clear(); return; }
@@ -438,6 +459,12 @@ function wireAuth() {
     },
     failed: async (e) => error(explain(e, 'passkey', await facts())),
   });
+  // The waiting request carries "stay signed in" as it was when it began.
+  $('login-remember').addEventListener('change', () => {
+    if (live) return;
+    stopAutofill();
+    offerPasskeys();
+  });
 
   $('totp-form').addEventListener('submit', busy($('totp-submit'), async () => {
     const code = readCode($('totp-code').value);
@@ -549,6 +576,12 @@ function wireConversation() {
     } catch (e) { fail(e); }
     input.focus();
   }));
+  // @-mentions in a room (mentionpick.js): wired first, so that its Enter
+  // (choosing a nick) comes before the one that sends.
+  closeMentions = wireMentions($('composer-input'), $('mention-list'), () => {
+    const c = activeConv();
+    return c && c.kind === 'room' ? c : null;
+  });
   $('composer-input').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();

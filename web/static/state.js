@@ -83,6 +83,7 @@ export const model = {
   avatars: new Map(),     // bare JID -> blob: URL of the person's picture (ours too)
   nicks: new Map(),       // bare JID -> the nickname a contact published (XEP-0172)
   me: { show: '', status: '' }, // our own presence, as we set it
+  filter: '',             // the sidebar's search text: the lists show the conversations it names
 };
 
 // ---- change notification ----------------------------------------------------
@@ -102,6 +103,21 @@ export function changed(regions, detail) {
   for (const r of [].concat(regions)) {
     for (const fn of subscribers) fn(r, detail);
   }
+}
+
+// setFilter makes the lists show only the conversations whose name or
+// address contains text (case aside); '' shows them all.
+export function setFilter(text) {
+  const f = String(text || '').trim().toLowerCase();
+  if (f === model.filter) return;
+  model.filter = f;
+  changed('lists');
+}
+
+// named tells whether c's name or address contains the filter.
+export function named(c) {
+  const f = model.filter;
+  return !f || c.title.toLowerCase().includes(f) || c.jid.toLowerCase().includes(f);
 }
 
 // onIncoming calls fn(conversation, message) for each new live message
@@ -422,6 +438,7 @@ export function clear() {
   model.avatars.clear();
   model.nicks.clear();
   model.me = { show: '', status: '' };
+  model.filter = '';
   early.clear();
   streamReads.clear();
   ready = new Promise((r) => { readyResolve = r; });

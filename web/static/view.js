@@ -47,7 +47,7 @@ import { call, seg, features } from './api.js';
 import { explain } from './errors.js';
 import {
   model, subscribe, activeConv, local, bare, totalUnread, recent, lastMessage, targetOf, reactionCounts, myReactions, editable, reactable, mentions,
-  privateRoom, resourceOf,
+  privateRoom, resourceOf, named,
 } from './state.js';
 import { fileOf } from './files.js';
 import { styled } from './styling.js';
@@ -906,21 +906,27 @@ function renderLists() {
   const focused = document.activeElement;
   const had = focused && focused.dataset && focused.dataset.conv && focused.closest('ul[id]');
   const contacts = [], rooms = [];
+  // The sidebar's search text, while typed, keeps the conversations it
+  // names (state.js named).
   for (const c of model.convs.values()) {
+    if (!named(c)) continue;
     if (c.kind === 'room') rooms.push(c);
     else if (c.inRoster) contacts.push(c);
   }
   contacts.sort((a, b) => a.title.localeCompare(b.title));
   rooms.sort((a, b) => a.title.localeCompare(b.title));
-  const chats = recent();
+  const chats = recent().filter(named);
   if (chats.length) {
     keepChildren($('chats'), chats.map((c) => listItem(c, true)));
   } else {
     const li = document.createElement('li');
     li.className = 'hint';
-    li.textContent = model.jid
-      ? `No conversations yet. To start one, type a username under Contacts. Others reach you at ${model.jid}.`
-      : 'No conversations yet. To start one, type a username under Contacts.';
+    if (model.filter) li.textContent = 'No conversation has that name: press Enter to search the messages.';
+    else {
+      li.textContent = model.jid
+        ? `No conversations yet. To start one, type a username under Contacts. Others reach you at ${model.jid}.`
+        : 'No conversations yet. To start one, type a username under Contacts.';
+    }
     keepChildren($('chats'), [li]);
   }
   keepChildren($('contacts'), contacts.map((c) => listItem(c)));

@@ -7,6 +7,7 @@ import * as state from '/state.js';
 import { flush, seenWhen, mutedWords } from '/view.js';
 import { deviceName } from '/logins.js';
 import { onMuted, isMuted } from '/mute.js';
+import { wordAt, candidates } from '/mentionpick.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -195,6 +196,17 @@ async function run() {
   await new Promise((r) => setTimeout(r, 600));
   unsubscribe();
   check('unmuted after its end, lists drawn again', [isMuted(carol), redrawn.includes('lists')], [false, true]);
+
+  // @-mention completion (mentionpick.js): the word at the caret, and the
+  // nicks offered for it.
+  check('mention words', [
+    wordAt('hi @bo', 6), wordAt('@', 1), wordAt('mail a@b', 8), wordAt('hi @bob there', 13), wordAt('hi @bo', 3),
+  ], [{ start: 3, typed: 'bo' }, { start: 0, typed: '' }, null, null, null]);
+  check('mention candidates', [
+    candidates(['Bob', 'bobby', 'alice', 'me', 'Bea'], 'b', 'me'),
+    candidates(['me', 'mel'], '', 'me'),
+    candidates(Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}`), 'n', '').length,
+  ], [['Bea', 'Bob', 'bobby'], ['mel'], 8]);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [
