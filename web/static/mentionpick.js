@@ -1,9 +1,10 @@
 // mentionpick.js: @-mention completion in a room's composer.
 //
 // Contract:
-// - wireMentions(input, list, room) makes the textarea input a combobox
-//   (aria-autocomplete="list", aria-controls, aria-expanded,
-//   aria-activedescendant) over the listbox list. room() is the open
+// - wireMentions(input, list, room) makes the textarea input offer the
+//   listbox list as it is typed: aria-autocomplete="list", aria-controls
+//   and aria-activedescendant (a textarea may not be a combobox, so no
+//   aria-expanded: the list is hidden when closed). room() is the open
 //   conversation when it is a room, else null.
 // - While the word before the caret is "@" and up to 32 more characters
 //   (after a space or at the start), the list offers the room's present
@@ -44,7 +45,6 @@ export function wireMentions(input, list, room) {
 
   input.setAttribute('aria-autocomplete', 'list');
   input.setAttribute('aria-controls', list.id);
-  input.setAttribute('aria-expanded', 'false');
 
   const close = () => {
     shown = [];
@@ -52,7 +52,6 @@ export function wireMentions(input, list, room) {
     word = null;
     list.hidden = true;
     list.replaceChildren();
-    input.setAttribute('aria-expanded', 'false');
     input.removeAttribute('aria-activedescendant');
   };
 
@@ -67,7 +66,6 @@ export function wireMentions(input, list, room) {
       return li;
     }));
     list.hidden = shown.length === 0;
-    input.setAttribute('aria-expanded', String(shown.length > 0));
     if (active >= 0) input.setAttribute('aria-activedescendant', `${list.id}-${active}`);
     else input.removeAttribute('aria-activedescendant');
   };

@@ -34,14 +34,18 @@ export async function searchMessages(text) {
   const ask = (path, feature) => available(() => call('GET', path, { query, keepEmpty: ['before'], feature }));
   const [chats, rooms] = await Promise.allSettled([ask('/chat/messages', 'archive'), ask('/groupchat/messages', 'rooms')]);
   if (chats.status === 'rejected' && rooms.status === 'rejected') throw chats.reason;
-  const found = [];
+  // Each archive's messages come oldest first: newest first within each,
+  // the sort below keeps that order where two have the same time (a
+  // burst within a millisecond, or a server that stamps seconds).
+  const people = [];
+  const roomMsgs = [];
   for (const group of (chats.status === 'fulfilled' && chats.value && chats.value.conversations) || []) {
     for (const m of group.messages || []) {
       if (!m.body || m.retracted) continue;
       const mine = bare(m.from) === model.jid;
       const peer = chatPeer(mine ? m.to : m.from);
       if (!peer || (isRoom(peer) && !resourceOf(peer))) continue;
-      found.push({ conv: `chat:${peer}`, kind: 'chat', jid: peer, body: m.body, stamp: m.sentDate, stanzaId: m.stanzaId, from: m.from, mine });
+      people.push({ conv: `chat:${peer}`, kind: 'chat', jid: peer, body: m.body, stamp: m.sentDate, stanzaId: m.stanzaId, from: m.from, mine });
     }
   }
   for (const group of (rooms.status === 'fulfilled' && rooms.value && rooms.value.conversations) || []) {
@@ -49,11 +53,11 @@ export async function searchMessages(text) {
       if (!m.body || m.retracted) continue;
       const room = bare(group.chatRoom || (group.room && group.room.jid) || m.from);
       if (!room) continue;
-      found.push({ conv: `room:${room}`, kind: 'room', jid: room, body: m.body, stamp: m.sentDate || m.delayStamp, stanzaId: m.stanzaId, from: m.from, mine: false });
+      roomMsgs.push({ conv: `room:${room}`, kind: 'room', jid: room, body: m.body, stamp: m.sentDate || m.delayStamp, stanzaId: m.stanzaId, from: m.from, mine: false });
     }
   }
   const t = (r) => Date.parse(r.stamp) || 0;
-  return found.sort((a, b) => t(b) - t(a));
+  return [...people.reverse(), ...roomMsgs.reverse()].sort((a, b) => t(b) - t(a));
 }
 
 // marked appends text to el with every place it contains any of words
