@@ -389,6 +389,7 @@ func TestIntegrationPushAwayRateLimit(t *testing.T) {
 	// The limit is a bucket of 30 that earns one back every 2 s
 	// (perMinute): a burst of 40 gets 30 wherever it falls on the clock.
 	const burst, limit = 40, 30
+	start := time.Now()
 	for i := range burst {
 		// Each from another sender: no collapse merges them.
 		n := xmppconn.PushNotification{From: p.domain(t), Node: node.Node, Secret: node.Secret,
@@ -397,6 +398,9 @@ func TestIntegrationPushAwayRateLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A burst slower than 2 s (a loaded machine: each notification reads
+	// the store) has earned one back per 2 s it took.
+	earned := int(time.Since(start) / (time.Minute / limit))
 	got := 0
 	for done := false; !done; {
 		select {
@@ -406,8 +410,8 @@ func TestIntegrationPushAwayRateLimit(t *testing.T) {
 			done = true
 		}
 	}
-	if got != limit {
-		t.Fatalf("%d pushes for a burst of %d, want the limit %d", got, burst, limit)
+	if got < limit || got > limit+earned {
+		t.Fatalf("%d pushes for a burst of %d, want the limit %d (and %d earned back while it lasted)", got, burst, limit, earned)
 	}
 }
 

@@ -17,10 +17,10 @@
 //   most one credentials.get() pending, so the passkey button's modal
 //   sign-in stops it first, and so do a password sign-in and leaving the
 //   sign-in screen.
-// Nothing here shows anything: main.js says the errors and starts the
-// session.
+// A gateway without passkeys (501) is asked once. Nothing here shows
+// anything: main.js says the errors and starts the session.
 
-import { clientFor, viaSDK } from './api.js';
+import { clientFor, viaSDK, features } from './api.js';
 
 // The arguments of the latest startAutofill, until stopAutofill: a
 // request that waits answers to them, whichever call started it.
@@ -69,6 +69,7 @@ function again(pause) {
 
 async function run() {
   if (waiting || !wanted || !(await supported()) || waiting || !wanted) return;
+  if (features.get('passkeys') === false) return; // the gateway has none (501)
   const abort = new AbortController();
   const me = { abort, timer: 0 };
   waiting = me;
@@ -101,7 +102,8 @@ async function run() {
     // the network then); a start that failed or a dismissed list (a
     // DOMException of the browser's) is not: nobody asked for anything.
     if (requested && !(e instanceof DOMException) && wanted) wanted.failed(e);
-    if (e && e.name === 'NotSupportedError') return; // it would be refused each time
+    // Refused each time: the browser cannot, or the gateway has no passkeys.
+    if ((e && e.name === 'NotSupportedError') || features.get('passkeys') === false) return;
     failures++;
     again(Math.min(60000, 1000 * 2 ** Math.min(failures - 1, 6)));
   }
