@@ -810,6 +810,38 @@ func contactsJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v 
 		t.Fatalf("remove carol: %d %s", r.Status, r.Body)
 	}
 	alice.p.Wait(t, `!document.querySelector(`+js(contactButton(carol.JID))+`)`)
+
+	// Alice renames bob (his conversation's Rename): the list, the header
+	// and the roster (another device, after a reload) call him so; an
+	// empty name gives him his own back.
+	named := func(name string) string {
+		return `(document.querySelector(` + js(contactButton(bob.JID)) + `) || {}).textContent?.includes(` + js(name) + `) && document.getElementById("conv-title").textContent === ` + js(name)
+	}
+	clickNow(t, alice.p, contactButton(bob.JID))
+	clickAction(t, alice.p, "contact-rename")
+	alice.p.Wait(t, `!document.getElementById("rename-form").hidden && document.activeElement.id === "rename-input"`)
+	alice.p.Do(t,
+		chromedp.SetValue(chromedp.ID("rename-input"), "Bobby B"),
+		chromedp.Click(chromedp.ID("rename-save")),
+	)
+	alice.p.Wait(t, named("Bobby B")+` && document.getElementById("rename-form").hidden`)
+	var roster struct {
+		Roster []struct {
+			JID      string `json:"jid"`
+			Nickname string `json:"nickname"`
+		} `json:"roster"`
+	}
+	if r := e.Do(t, "GET", rest+"/roster", ta, "", ""); r.Status != 200 || json.Unmarshal(r.Body, &roster) != nil || len(roster.Roster) != 1 || roster.Roster[0].Nickname != "Bobby B" {
+		t.Fatalf("the roster after the rename: %d %s", r.Status, r.Body)
+	}
+	alice.p.Do(t, chromedp.Reload())
+	alice.p.Wait(t, `document.body.dataset.conn === "connected" && (document.querySelector(`+js(contactButton(bob.JID))+`) || {}).textContent?.includes("Bobby B")`)
+	clickNow(t, alice.p, contactButton(bob.JID))
+	clickAction(t, alice.p, "contact-rename")
+	alice.p.Wait(t, `document.getElementById("rename-input").value === "Bobby B"`)
+	browsertest.MustEval[bool](t, alice.p, `(document.getElementById("rename-input").value = "", true)`) // SetValue refuses ""
+	alice.p.Do(t, chromedp.Click(chromedp.ID("rename-save")))
+	alice.p.Wait(t, named(strings.ToLower(bob.Name)))
 }
 
 // TestBrowserRoom: three people in a room: join, invite, post, see the

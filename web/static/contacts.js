@@ -8,7 +8,7 @@
 // and chatapi.blocklist (someone blocked or unblocked, anywhere).
 
 import { call, seg, available, features, ApiError } from './api.js';
-import { model, conv, changed, bare, local } from './state.js';
+import { model, conv, changed, bare, local, defaultTitle } from './state.js';
 import { fail } from './view.js';
 
 const SHOW = { unavailable: 'offline', available: 'online' };
@@ -50,6 +50,7 @@ export async function loadRoster() {
   for (const item of res.roster || []) {
     if (removed.after(bare(item.jid), seen)) continue;
     const c = conv('chat', bare(item.jid), item.nickname || undefined);
+    if (item.nickname) c.title = item.nickname; // a conversation known before, by another name
     c.inRoster = true;
     sharing(c, item.subscriptionType === 1 || item.subscriptionType === 3, item.ask === 'subscribe');
     c.named = Boolean(item.nickname); // else a published nickname may name them (avatars.js)
@@ -57,6 +58,19 @@ export async function loadRoster() {
     if (item.show && item.show !== 'unavailable') c.heard = true;
     c.status = item.status || '';
   }
+  changed(['lists', 'header']);
+}
+
+// renameContact gives the contact c the name the user chose (PUT
+// /roster/{jid} with the nickname only: groups and subscription stay), ''
+// to go back to their own; every tab and device takes it from the roster
+// push (onRoster).
+export async function renameContact(c, name) {
+  const nickname = String(name || '').trim();
+  await call('PUT', `/roster/${seg(c.jid)}`, { json: { jid: c.jid, nickname }, feature: 'roster' });
+  // At once here; the roster push says the same a moment later.
+  c.title = nickname || model.nicks.get(c.jid) || defaultTitle(c.jid);
+  c.named = Boolean(nickname);
   changed(['lists', 'header']);
 }
 
@@ -278,7 +292,13 @@ export function onRoster(d) {
   const c = conv('chat', jid, d.name || undefined);
   c.inRoster = true;
   sharing(c, d.subscription === 'to' || d.subscription === 'both', d.ask === 'subscribe');
-  if (d.name) { c.title = d.name; c.named = true; }
+  if (d.name) {
+    c.title = d.name;
+    c.named = true;
+  } else if (c.named) { // the name was taken away (renameContact with '')
+    c.title = model.nicks.get(jid) || defaultTitle(jid);
+    c.named = false;
+  }
   // Their request was accepted (here or on another tab or device).
   if ((d.subscription === 'from' || d.subscription === 'both') && model.requests.has(jid)) dismissContact(jid);
   changed(['lists', 'header']);

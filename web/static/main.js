@@ -613,6 +613,29 @@ function wireConversation() {
       notice(`Asked ${c.title} to become a contact. You see each other online once ${c.title} accepts.`);
     } catch (e) { fail(e); }
   }));
+  $('contact-rename').addEventListener('click', () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat') return;
+    const form = $('rename-form');
+    form.dataset.conv = c.id;
+    form.hidden = false;
+    $('rename-input').value = c.named ? c.title : '';
+    $('rename-input').placeholder = c.title;
+    $('rename-input').focus();
+  });
+  $('rename-cancel').addEventListener('click', () => {
+    $('rename-form').hidden = true;
+    $('contact-rename').focus();
+  });
+  $('rename-form').addEventListener('submit', busy($('rename-save'), async () => {
+    const c = activeConv();
+    if (!c || c.kind !== 'chat' || $('rename-form').dataset.conv !== c.id) return;
+    try {
+      await contacts.renameContact(c, $('rename-input').value);
+      $('rename-form').hidden = true;
+      notice(`The contact is now called ${c.title}.`);
+    } catch (e) { fail(e); }
+  }));
   $('contact-remove').addEventListener('click', busy($('contact-remove'), async () => {
     const c = activeConv();
     if (!c || c.kind !== 'chat') return;

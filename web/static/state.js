@@ -224,7 +224,7 @@ export function conv(kind, jid, title) {
 
 // defaultTitle names a conversation before anything better is known: the
 // user name, or a room occupant's nick and the room.
-function defaultTitle(jid) {
+export function defaultTitle(jid) {
   const nick = resourceOf(jid);
   return nick ? `${nick} (in ${local(jid)})` : local(jid);
 }

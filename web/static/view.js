@@ -1033,6 +1033,11 @@ function renderHeader() {
   const person = Boolean(c && c.kind === 'chat' && !room);
   $('contact-add').hidden = !person || c.inRoster || features.get('roster') === false;
   $('contact-remove').hidden = !person || !c.inRoster || features.get('roster') === false;
+  const rename = $('contact-rename');
+  if (rename) rename.hidden = $('contact-remove').hidden;
+  // The rename form belongs to the contact it was opened for.
+  const renaming = $('rename-form');
+  if (renaming && !renaming.hidden && (!c || renaming.dataset.conv !== c.id || !c.inRoster)) renaming.hidden = true;
   const blocked = Boolean(person && model.blocked.has(c.jid));
   const canBlock = Boolean(person && features.get('blocking') !== false);
   $('contact-block').hidden = !canBlock || blocked;
