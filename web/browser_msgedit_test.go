@@ -102,6 +102,13 @@ func TestBrowserMessageChanges(t *testing.T) {
 		pa.Do(t, chromedp.KeyEvent(kb.Escape))
 		pa.Wait(t, `document.getElementById("composer-input").value === "" && document.getElementById("compose-mode").hidden`)
 
+		// Copy puts the text as written on the clipboard (the page's
+		// clipboard is stood in for: a background page may not write the
+		// real one) and says so.
+		browsertest.MustEval[bool](t, pa, `(navigator.clipboard.writeText = async (text) => { window.copied = text; }, true)`)
+		clickOn(t, pa, "bob says hi", "copy", "")
+		pa.Wait(t, `window.copied === "bob says hi" && document.getElementById("msg-announce").textContent === "Copied."`)
+
 		// React: the picker, then a chip on both pages; bob's click on the
 		// chip adds his, a second click takes it away.
 		clickOn(t, pa, "bob says hi", "pick", "")

@@ -34,8 +34,8 @@ func TestBrowserRoomMessageChanges(t *testing.T) {
 		// Edit: in place on bob's page, marked edited, no second message.
 		editInPlace(t, pa, pb, "room first words", "room words, corrected", 2)
 		// Bob may not edit or delete alice's message; he may react and reply.
-		if got := browsertest.MustEval[string](t, pb, `[...(`+msgWith("room words, corrected")+`).querySelectorAll(".msg-tools button")].map(b => b.dataset.action).join(",")`); got != "reply,pick" {
-			t.Errorf("bob's actions on alice's room message: %q, want reply,pick", got)
+		if got := browsertest.MustEval[string](t, pb, `[...(`+msgWith("room words, corrected")+`).querySelectorAll(".msg-tools button")].map(b => b.dataset.action).join(",")`); got != "reply,copy,pick" {
+			t.Errorf("bob's actions on alice's room message: %q, want reply,copy,pick", got)
 		}
 
 		// React: alice's 👍 on bob's message, bob's own next to it.

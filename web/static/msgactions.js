@@ -1,6 +1,6 @@
 // msgactions.js: what a person does to a message (issue 19): edit and
 // delete their own (XEP-0308, XEP-0424), react (XEP-0444) and reply
-// (XEP-0461) to any, in a chat or a room. It keeps the composer's mode, the one
+// (XEP-0461) to any, and copy any one's text, in a chat or a room. It keeps the composer's mode, the one
 // piece of state it owns: writing a new message, editing one of ours
 // (the composer holds its text; Send corrects it) or replying to one
 // ("Replying to …" above the composer; Send answers it). A mode belongs
@@ -12,7 +12,7 @@
 
 import { activeConv, model, subscribe, editable, reactable, roomRef, local, setDraft } from './state.js';
 import { correct, retract, react, send } from './chat.js';
-import { $, fail, openPicker, confirmDelete, focusMessage, scrollToMessage } from './view.js';
+import { $, fail, openPicker, confirmDelete, focusMessage, scrollToMessage, announce } from './view.js';
 
 // mode: {conv, kind: 'edit'|'reply', key}, or null for a new message.
 let mode = null;
@@ -108,6 +108,13 @@ export async function onMessageClick(b) {
   try {
     switch (action) {
       case 'reply': startReply(c, m); break;
+      case 'copy':
+        // The text as written (styling markers included), not as drawn.
+        await navigator.clipboard.writeText(m.body);
+        announce(['Copied.']);
+        b.textContent = 'Copied';
+        setTimeout(() => { if (b.isConnected) b.textContent = 'Copy'; }, 1500);
+        break;
       case 'edit': startEdit(c, m); break;
       case 'pick': {
         const open = b.getAttribute('aria-expanded') === 'true';

@@ -382,6 +382,7 @@ function toolsOf(c, m) {
   }
   if (may) {
     box.append(button('Reply', 'reply', key, `Reply to “${about}”`));
+    if (m.body && navigator.clipboard) box.append(button('Copy', 'copy', key, `Copy “${about}”`));
     const r = button('React', 'pick', key, `React to “${about}”`);
     r.setAttribute('aria-expanded', String(shown.picking === m.key));
     box.append(r);
@@ -534,7 +535,7 @@ function short(text, n = 60) {
 }
 
 // announce says lines once in the polite region #msg-announce.
-function announce(lines) {
+export function announce(lines) {
   const el = $('msg-announce');
   if (!el || !lines.length) return;
   el.textContent = lines.join('\n');

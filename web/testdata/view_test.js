@@ -132,8 +132,8 @@ async function run() {
   state.addMessage(r, { id: 'r2', from: 'me@example.org', body: 'bye', mine: true, state: 'sent', replyTo: 'r1' }, { live: true });
   await frame();
   const [rl, ml] = msgs();
-  check('actions of another\'s message', [...rl.querySelectorAll('.msg-tools button')].map((b) => b.dataset.action), ['reply', 'pick']);
-  check('actions of ours', [...ml.querySelectorAll('.msg-tools button')].map((b) => b.dataset.action), ['reply', 'pick', 'edit', 'delete']);
+  check('actions of another\'s message', [...rl.querySelectorAll('.msg-tools button')].map((b) => b.dataset.action), ['reply', 'copy', 'pick']);
+  check('actions of ours', [...ml.querySelectorAll('.msg-tools button')].map((b) => b.dataset.action), ['reply', 'copy', 'pick', 'edit', 'delete']);
   check('a reply quotes what it answers', ml.querySelector('.quote').textContent, '↪ rita: helo');
   state.modify(r, { kind: 'correction', target: 'r1', from: 'rita@example.org', body: 'hello' });
   state.modify(r, { kind: 'reactions', target: 'r1', from: 'me@example.org', reactions: ['👍'], mine: true });
