@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -389,4 +390,27 @@ func TestBrowserSkipLink(t *testing.T) {
 	openChat(t, p, bob.Name)
 	browsertest.MustEval[bool](t, p, `(document.activeElement.blur(), true)`)
 	skipTo("composer-input")
+}
+
+// TestBrowserAPIDocsDark: the API reference follows a dark screen (the
+// viewer's colours inverted, hues kept) and stays as it is on a light one.
+func TestBrowserAPIDocsDark(t *testing.T) {
+	t.Parallel()
+	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		p := newPage(t, b, "docs-"+v.name)
+		v.apply(t, p)
+		scheme := func(value string) chromedp.Action[chromedp.Void] {
+			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: value}},
+				})
+				return err
+			})
+		}
+		filter := `getComputedStyle(document.getElementById("swagger-ui")).filter`
+		p.Do(t, scheme("dark"), chromedp.Navigate(e.URL+"/sparkweb/api/docs/"))
+		p.Wait(t, `!!document.querySelector("#swagger-ui .info") && `+filter+`.includes("invert")`)
+		p.Do(t, scheme("light"))
+		p.Wait(t, filter+` === "none"`)
+	})
 }

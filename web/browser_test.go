@@ -1313,9 +1313,20 @@ func TestBrowserHistory(t *testing.T) {
 		if marks := browsertest.MustEval[[]string](t, s, `[...document.querySelectorAll("#search-results .found")].map(b => [...b.querySelectorAll("mark")].map(m => m.textContent).join("|"))`); len(marks) != len(want) || marks[0] != "history|00" {
 			t.Errorf("the marked words are %q, want history|00 in each", marks)
 		}
+		if said := browsertest.MustEval[string](t, s, `document.getElementById("search-state").textContent`); said != "11 messages found, newest first." {
+			t.Errorf("the search of 11 says %q", said)
+		}
 		openFound(t, s, body(3))
 		if got := browsertest.MustEval[int](t, s, count); got != n {
 			t.Errorf("%d messages shown after opening the oldest page's result, want %d", got, n)
+		}
+		// "history" matches all 250: the newest 50 are listed, and the
+		// person is told older ones match too.
+		if found := search(t, s, "history"); len(found) != 50 || found[0] != body(n) || found[49] != body(n-49) {
+			t.Errorf("searching \"history\" found %q; want the newest 50, %s to %s", found, body(n), body(n-49))
+		}
+		if said := browsertest.MustEval[string](t, s, `document.getElementById("search-state").textContent`); !strings.Contains(said, "older ones match too") {
+			t.Errorf("a search with more than 50 matches says %q", said)
 		}
 		if r := search(t, s, "no such words here"); len(r) != 0 || !browsertest.MustEval[bool](t, s, `document.getElementById("search-state").textContent.startsWith("No messages contain")`) {
 			t.Errorf("a search that matches nothing: %q, said %q", r, browsertest.MustEval[string](t, s, `document.getElementById("search-state").textContent`))

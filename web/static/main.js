@@ -274,12 +274,13 @@ function wireSearch() {
     const mine = ++asked;
     say('Searching…');
     try {
-      const results = await searchMessages(text);
+      const { results, more } = await searchMessages(text);
       if (mine !== asked) return;
       renderResults(list, text, results);
       list.hidden = results.length === 0;
+      const found = results.length === 1 ? '1 message found' : `${results.length} messages found, newest first`;
       say(results.length === 0 ? `No messages contain “${text}”.`
-        : (results.length === 1 ? '1 message found.' : `${results.length} messages found, newest first.`));
+        : (more ? `${found}; older ones match too: add a word to narrow the search.` : `${found}.`));
     } catch (e) {
       if (mine === asked) say(explain(e));
     }

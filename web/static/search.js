@@ -5,8 +5,10 @@
 // - searchMessages(text) asks the gateway's two archives at once for the
 //   newest messages containing text (GET /chat/messages and GET
 //   /groupchat/messages with `keywords`, an empty `before`: the last page,
-//   at most MAX each) and answers them newest first, each {conv, kind,
-//   jid, body, stamp, stanzaId, from, mine}: conv is the id of the
+//   at most MAX each) and answers {results, more}: the messages newest
+//   first, and whether either archive holds older matches than it gave
+//   (its `complete` false). Each result is {conv, kind, jid, body, stamp,
+//   stanzaId, from, mine}: conv is the id of the
 //   conversation it belongs to (a person, a room occupant written to
 //   privately, or a room). An archive the gateway does not have (501)
 //   adds nothing; a failure of one is thrown only when both fail. Words
@@ -57,7 +59,11 @@ export async function searchMessages(text) {
     }
   }
   const t = (r) => Date.parse(r.stamp) || 0;
-  return [...people.reverse(), ...roomMsgs.reverse()].sort((a, b) => t(b) - t(a));
+  const partial = (x) => x.status === 'fulfilled' && x.value && x.value.complete === false;
+  return {
+    results: [...people.reverse(), ...roomMsgs.reverse()].sort((a, b) => t(b) - t(a)),
+    more: partial(chats) || partial(rooms),
+  };
 }
 
 // marked appends text to el with every place it contains any of words
