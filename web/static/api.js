@@ -137,7 +137,7 @@ export const session = {
 
 // familyOf is the login (refresh token family) a JWT belongs to, '' for
 // none (the payload is read, not verified: the gateway verifies).
-export function familyOf(jwt) { return String(claimsOf(jwt).fam || ''); }
+function familyOf(jwt) { return String(claimsOf(jwt).fam || ''); }
 
 // newerLogin is for a stream ended because its login was signed out
 // (chatapi.close 'logout'): when this browser keeps another login than

@@ -50,7 +50,10 @@ export async function loadRoster() {
   for (const item of res.roster || []) {
     if (removed.after(bare(item.jid), seen)) continue;
     const c = conv('chat', bare(item.jid), item.nickname || undefined);
-    if (item.nickname) c.title = item.nickname; // a conversation known before, by another name
+    // A conversation known before (the archive, this tab's cache) takes
+    // the roster's name, or loses one the roster no longer has.
+    if (item.nickname) c.title = item.nickname;
+    else if (c.named) c.title = model.nicks.get(c.jid) || defaultTitle(c.jid);
     c.inRoster = true;
     sharing(c, item.subscriptionType === 1 || item.subscriptionType === 3, item.ask === 'subscribe');
     c.named = Boolean(item.nickname); // else a published nickname may name them (avatars.js)

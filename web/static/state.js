@@ -860,7 +860,7 @@ export function save() {
   const out = [];
   for (const c of model.convs.values()) {
     out.push({
-      kind: c.kind, jid: c.jid, title: c.title, unread: c.unread, joined: c.joined, nick: c.nick,
+      kind: c.kind, jid: c.jid, title: c.title, named: c.named, unread: c.unread, joined: c.joined, nick: c.nick,
       messages: c.messages.slice(-KEEP).map(({ id, stanzaId, originId, stamp, ts, from, to, nick, body, mine, state, file, edited, editId, retracted, reactions, replyTo }) =>
         ({ id, stanzaId, originId, stamp, ts, from, to, nick, body, mine, state, file, edited, editId, retracted, reactions, replyTo })),
     });
@@ -880,6 +880,7 @@ export function restore() {
     c.unread = s.unread || 0;
     c.joined = Boolean(s.joined);
     c.nick = s.nick || '';
+    c.named = Boolean(s.named); // the title is the roster's (loadRoster checks it)
     for (const m of s.messages || []) {
       // A send the reload cut short: sent if the gateway gave it an id.
       if (m.state === 'pending') m.state = m.id ? 'sent' : 'failed';
