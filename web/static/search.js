@@ -18,6 +18,8 @@
 //   button per message, with data-conv and data-stanza, naming the
 //   conversation, when, and the text with each place it matches text
 //   marked (<mark>, built as DOM nodes: the text is never HTML).
+// - marked and excerpt are renderResults' pieces, exported for their
+//   table checks (view_test.js).
 // - reveal(c, stanzaId, older) brings a found message into c's loaded
 //   history: while it is not there and older pages are left, older()
 //   loads the next one, at most PAGES_MAX times. It answers whether the
@@ -67,8 +69,9 @@ export async function searchMessages(text) {
 }
 
 // marked appends text to el with every place it contains any of words
-// (case aside) inside a <mark>.
-function marked(el, text, words) {
+// (lower case; the text's case aside) inside a <mark>: the longest word
+// where two start at one place.
+export function marked(el, text, words) {
   const lower = text.toLowerCase();
   let at = 0;
   while (at < text.length) {
@@ -88,9 +91,10 @@ function marked(el, text, words) {
   if (at < text.length) el.append(text.slice(at));
 }
 
-// excerpt cuts a long text to about 160 characters around its first
-// match, so that the match shows.
-function excerpt(text, words) {
+// excerpt cuts a long text (whitespace made single spaces) to 160
+// characters around its first match, with "…" where it was cut, so that
+// the match shows.
+export function excerpt(text, words) {
   const one = text.replace(/\s+/g, ' ').trim();
   if (one.length <= 160) return one;
   const lower = one.toLowerCase();

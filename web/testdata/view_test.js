@@ -8,6 +8,7 @@ import { flush, seenWhen, mutedWords } from '/view.js';
 import { deviceName } from '/logins.js';
 import { onMuted, isMuted } from '/mute.js';
 import { wordAt, candidates } from '/mentionpick.js';
+import { marked, excerpt } from '/search.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -207,6 +208,25 @@ async function run() {
     candidates(['me', 'mel'], '', 'me'),
     candidates(Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}`), 'n', '').length,
   ], [['Bea', 'Bob', 'bobby'], ['mel'], 8]);
+
+  // Search results: the words marked (case aside, as DOM nodes: HTML in a
+  // message stays text), and a long message cut around its first match.
+  const marks = (text, words) => {
+    const el = document.createElement('span');
+    marked(el, text, words);
+    return [...el.childNodes].map((n) => (n.nodeName === 'MARK' ? `[${n.textContent}]` : n.textContent)).join('');
+  };
+  check('search marks', [
+    marks('Pineapple pie and PINE cones', ['pine']),
+    marks('history 200', ['history', '00']),
+    marks('<b>bold</b> words', ['bold']),
+    marks('no match here', ['zzz']),
+    marks('abcabc', ['abc', 'abcab']),
+  ], ['[Pine]apple pie and [PINE] cones', '[history] 2[00]', '<b>[bold]</b> words', 'no match here', '[abcab]c']);
+  const long = `${'a '.repeat(200)}needle ${'b '.repeat(200)}`;
+  const cut = excerpt(long, ['needle']);
+  check('search excerpt', [cut.length <= 162, cut.startsWith('…'), cut.endsWith('…'), cut.includes('needle'), excerpt('short\n\ntext', ['x'])],
+    [true, true, true, true, 'short text']);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [
