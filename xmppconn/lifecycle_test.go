@@ -258,10 +258,21 @@ func TestStalledReaderIsNotADeadConnection(t *testing.T) {
 			}
 		}
 	}})
-	c := dialFake(t, fs, func(c *Config) { c.QueueSize = 2; c.KeepAlive = 20 * time.Millisecond })
+	// The first ping goes out 200 ms after the stream opens, when the 20
+	// messages have long filled the queue of 2 (with 20 ms, make test's
+	// loaded machine once timed a ping out before the reader had stalled:
+	// the stream ended as a dead one and this test waited for pings that
+	// never came, until go test's timeout).
+	c := dialFake(t, fs, func(c *Config) { c.QueueSize = 2; c.KeepAlive = 200 * time.Millisecond })
 	// Three pings go unanswered as far as the stalled reader can tell.
-	for range 3 {
-		<-pings
+	for i := range 3 {
+		select {
+		case <-pings:
+		case <-c.Done():
+			t.Fatalf("stream ended before ping %d while the consumer was slow: %v", i+1, c.Err())
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ping %d never came", i+1)
+		}
 	}
 	if err := c.Err(); err != nil {
 		t.Fatalf("stream ended while the consumer was slow: %v", err)
