@@ -288,7 +288,7 @@ function wireSearch() {
   list.addEventListener('click', async (e) => {
     const b = e.target.closest('button[data-conv]');
     if (!b) return;
-    const c = convFor({ conv: b.dataset.conv, kind: b.dataset.conv.split(':')[0], jid: b.dataset.conv.slice(b.dataset.conv.indexOf(':') + 1) });
+    const c = convFor(b.dataset.conv);
     const loaded = enter(c.id);
     const stanza = b.dataset.stanza;
     if (!stanza) return;

@@ -19,7 +19,7 @@
 //   conversation opens).
 // - candidates(nicks, typed, own) is the choice, pure (tested alone).
 
-export const MAX = 8;
+const MAX = 8;
 
 // wordAt finds the "@…" word that ends at the caret of text: {start,
 // typed} or null.

@@ -29,7 +29,7 @@ import { call, available } from './api.js';
 import { model, bare, chatPeer, isRoom, resourceOf, conv, whenReady } from './state.js';
 import { whenShort } from './view.js';
 
-export const MAX = 50; // messages asked of each archive
+const MAX = 50; // messages asked of each archive
 const PAGES_MAX = 20; // older pages read to reach a found message
 
 export async function searchMessages(text) {
@@ -146,8 +146,9 @@ export async function reveal(c, stanzaId, older) {
   return there();
 }
 
-// convFor is the conversation a result opens (made when the list does not
-// hold it yet: an old chat, or a room left since).
-export function convFor(r) {
-  return model.convs.get(r.conv) || conv(r.kind, r.jid);
+// convFor is the conversation whose id (a result's data-conv, "kind:jid")
+// a result opens, made when the list does not hold it yet (an old chat).
+export function convFor(id) {
+  const at = id.indexOf(':');
+  return model.convs.get(id) || conv(id.slice(0, at), id.slice(at + 1));
 }
