@@ -46,6 +46,11 @@ type LimitsConfig struct {
 	// LogInterval is how often, at most, repeated refusals by one limit
 	// are logged as one summary line. Zero means a minute.
 	LogInterval time.Duration
+	// IPv6Prefix is how many leading bits of a client's IPv6 address the
+	// per-address limits (MaxStreamsPerIP, the login rate limit and the
+	// lockout at an address) count it by: zero means 64, one
+	// subscriber's network; 128 counts each address (clientaddr.go).
+	IPv6Prefix int
 }
 
 // The names of the limits, as the log and the metric's limit label say
@@ -122,6 +127,9 @@ func newLimits(cfg LimitsConfig, log *slog.Logger) *limits {
 	}
 	if cfg.LogInterval <= 0 {
 		cfg.LogInterval = time.Minute
+	}
+	if cfg.IPv6Prefix == 0 {
+		cfg.IPv6Prefix = defaultIPv6Prefix
 	}
 	l := &limits{
 		cfg:     cfg,
@@ -265,7 +273,7 @@ func decrement(m map[string]int, key string) {
 // max-streams-per-ip (429) and max-streams (503), and returns the func
 // that releases it when the stream ends.
 func (s *Server) openStream(c echo.Context, user string) (release func(), err error) {
-	addr := clientAddr(c)
+	addr := s.clientAddr(c)
 	release, refused := s.limits.acquireStream(user, addr)
 	switch refused {
 	case "":

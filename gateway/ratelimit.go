@@ -379,12 +379,6 @@ func setRetryAfter(c echo.Context, d time.Duration) {
 	c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 }
 
-// clientAddr is the client address the per-address limits count: the
-// login rate limit, the lockout and the event stream limit. It is the
-// peer's address, as Handler's IPExtractor finds it (no proxy is trusted,
-// so X-Forwarded-For cannot move an attacker to a fresh address).
-func clientAddr(c echo.Context) string { return c.RealIP() }
-
 // noSecretKey marks the echo context of a login-like operation that
 // checks no secret (a passkey login, the finish of adding a passkey), for
 // throttle: see checksNoSecret.
@@ -405,7 +399,7 @@ func checksNoSecret(c echo.Context) { c.Set(noSecretKey, true) }
 // attempts nor failed passwords of others may keep the user from it.
 func (s *Server) throttle(c echo.Context, user string) error {
 	a := &s.authx
-	ip := clientAddr(c)
+	ip := s.clientAddr(c)
 	noSecret, _ := c.Get(noSecretKey).(bool)
 	ok, d := a.perIP.take(ip)
 	if ok && !noSecret {
@@ -469,8 +463,8 @@ func (s *Server) lockedOut(c echo.Context, until time.Time) error {
 // credential. A failed passkey login is logged, not counted: it guesses
 // no secret, and a passkey login is never locked.
 func (s *Server) loginFailed(c echo.Context, user, method string) {
-	ip := clientAddr(c)
-	s.log.Info("login refused", "user", user, "method", method, "ip", ip)
+	ip := s.clientAddr(c)
+	s.log.Info("login refused", "user", user, "method", method, "ip", c.RealIP())
 	if method == auth.MethodWebAuthn {
 		return
 	}
@@ -478,14 +472,14 @@ func (s *Server) loginFailed(c echo.Context, user, method string) {
 	if err != nil {
 		s.log.Error("record a login failure", "user", user, "err", err)
 	} else if !until.IsZero() {
-		s.log.Warn("logins locked after failures", "user", user, "until", until.UTC(), "ip", ip)
+		s.log.Warn("logins locked after failures", "user", user, "until", until.UTC(), "ip", c.RealIP())
 	}
 }
 
 // loginSucceeded forgets the failures of user (a bare JID) from the
 // client's address.
 func (s *Server) loginSucceeded(c echo.Context, user string) {
-	if err := s.authx.fails.clear(c.Request().Context(), user, clientAddr(c)); err != nil {
+	if err := s.authx.fails.clear(c.Request().Context(), user, s.clientAddr(c)); err != nil {
 		s.log.Error("clear login failures", "user", user, "err", err)
 	}
 }

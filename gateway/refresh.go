@@ -32,8 +32,8 @@ func (s *Server) RefreshToken(c echo.Context) error {
 	}
 	// Refresh tokens cannot be guessed; the client address's attempts
 	// still bound how fast anyone tries.
-	if ok, d := s.authx.perIP.take(clientAddr(c)); !ok {
-		s.log.Debug("refresh rate limited", "ip", clientAddr(c))
+	if ok, d := s.authx.perIP.take(s.clientAddr(c)); !ok {
+		s.log.Debug("refresh rate limited", "ip", c.RealIP())
 		return tooManyAttempts(c, d)
 	}
 	raw, err := readBody(c.Request(), maxRefreshBody)
@@ -49,7 +49,7 @@ func (s *Server) RefreshToken(c echo.Context) error {
 	var reuse *auth.ReuseError
 	switch {
 	case errors.As(err, &reuse):
-		s.log.Warn("refresh token reused; its family is revoked", "user", reuse.User, "ip", clientAddr(c))
+		s.log.Warn("refresh token reused; its family is revoked", "user", reuse.User, "ip", c.RealIP())
 		s.countRefresh("reused")
 		s.endLogin(ctx, reuse.User, reuse.Family, familyKey(reuse.Family), chatapi.CloseLogout)
 		return errorf(http.StatusUnauthorized, msgRefreshRefused)
@@ -66,7 +66,7 @@ func (s *Server) RefreshToken(c echo.Context) error {
 	if g.Retried {
 		// A lost answer's retry, or a replayed copy: the next refresh of
 		// the pair it replaced will tell (see auth.Refresh).
-		s.log.Info("refresh retried with a spent token; the unused pair it answered is spent", "user", cl.Subject, "ip", clientAddr(c))
+		s.log.Info("refresh retried with a spent token; the unused pair it answered is spent", "user", cl.Subject, "ip", c.RealIP())
 		s.countRefresh("retried")
 	} else {
 		s.log.Debug("token refreshed", "user", cl.Subject)

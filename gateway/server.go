@@ -186,6 +186,9 @@ func New(cfg Config) (*Server, error) {
 	case cfg.Directory == nil:
 		return nil, errors.New("gateway: Config.Directory is nil")
 	}
+	if err := checkIPv6Prefix(cfg.Limits.IPv6Prefix); err != nil {
+		return nil, err
+	}
 	if cfg.MUCService == "" {
 		cfg.MUCService = "conference." + cfg.Domain
 	}

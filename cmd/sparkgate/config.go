@@ -53,6 +53,7 @@ type config struct {
 	MaxBody         int64
 	MaxUserStreams  int
 	MaxIPStreams    int
+	IPv6Prefix      int
 	MaxStreams      int
 	RequestTimeout  time.Duration
 	ReadTimeout     time.Duration
@@ -249,8 +250,10 @@ var coreOptions = []option{
 		set: size(func(c *config) *int64 { return &c.MaxBody }, 1<<10)},
 	{name: "max-streams-per-user", def: "100", usage: "most event streams (tabs) one user may have open; one more answers 429; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.MaxUserStreams })},
-	{name: "max-streams-per-ip", def: "1000", usage: "most event streams one client address (the TCP peer, as for the login limits) may have open, all users together; one more answers 429 with Retry-After; 0 switches the limit off",
+	{name: "max-streams-per-ip", def: "1000", usage: "most event streams one client address (the TCP peer, as for the login limits; an IPv6 one by its -ipv6-prefix network) may have open, all users together; one more answers 429 with Retry-After; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.MaxIPStreams })},
+	{name: "ipv6-prefix", def: "64", usage: "leading bits of a client's IPv6 address by which the per-address limits (login attempts and lockout, max-streams-per-ip) count it: 64 treats one subscriber's network as one address, as a NAT does with IPv4; 128 counts each address",
+		set: integer(func(c *config) *int { return &c.IPv6Prefix })},
 	{name: "max-streams", def: "20000", usage: "most event streams the gateway holds, all users together (with nats-url, all nodes together); one more answers 503 with Retry-After; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.MaxStreams })},
 	{name: "request-timeout", def: "30s", usage: "time limit of each API request but the event stream (504 past it); 0 switches the limit off",

@@ -154,6 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			MaxBody:           cfg.MaxBody,
 			MaxStreamsPerUser: cfg.MaxUserStreams,
 			MaxStreamsPerIP:   cfg.MaxIPStreams,
+			IPv6Prefix:        cfg.IPv6Prefix,
 			MaxStreams:        cfg.MaxStreams,
 			RequestTimeout:    cfg.RequestTimeout,
 		},
