@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"encoding/base64"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,6 +79,40 @@ func FuzzPasskeyResponse(f *testing.F) {
 		}
 		if _, err := p.FinishRegistration(ctx, "bob@x", id, resp, ""); err == nil {
 			t.Fatal("fuzzed attestation accepted")
+		}
+	})
+}
+
+// FuzzSealedChallenge feeds arbitrary client data challenges to the
+// check of discoverable logins' sealed challenges: never a panic, nothing
+// but what the sealer made is accepted, and a sealed challenge changed in
+// any way (a byte, or cut) is refused.
+func FuzzSealedChallenge(f *testing.F) {
+	s := challengeSealer{key: []byte("fuzzing key of thirty-two bytes!")}
+	// The same in every fuzzing process, as the seeds are.
+	good := s.sealNonce([]byte("sixteen byte non"), t0.Add(5*time.Minute))
+	enc := base64.RawURLEncoding.EncodeToString(good)
+	for _, c := range []string{enc, enc[:len(enc)-1], enc + "A", "", "AAAA", strings.Repeat("A", 54), strings.Repeat("_", 54), enc[:53] + "="} {
+		f.Add(c, 0, byte(0))
+	}
+	f.Add(enc, 20, byte(1))
+	f.Fuzz(func(t *testing.T, challenge string, at int, flip byte) {
+		raw, exp, ok := s.open(challenge)
+		if ok && (len(raw) != sealedLen || challenge != base64.RawURLEncoding.EncodeToString(raw)) {
+			t.Fatalf("accepted %q as %x", challenge, raw)
+		}
+		if ok && challenge != enc {
+			t.Fatalf("accepted %q, which the sealer did not make", challenge)
+		}
+		if ok && !exp.Equal(t0.Add(5*time.Minute)) {
+			t.Fatalf("expiry %v", exp)
+		}
+		if flip != 0 {
+			changed := append([]byte(nil), good...)
+			changed[uint(at)%sealedLen] ^= flip
+			if _, _, ok := s.open(base64.RawURLEncoding.EncodeToString(changed)); ok {
+				t.Fatalf("a sealed challenge with byte %d changed by %#x was accepted", uint(at)%sealedLen, flip)
+			}
 		}
 	})
 }

@@ -38,6 +38,9 @@ type Keys struct {
 
 	seal     cipher.AEAD
 	recovery []byte // keys the MACs of TOTP recovery codes (recovery.go), derived from the seal key
+	// challenge keys the MACs of discoverable passkey logins' challenges
+	// (discoverable.go), derived from the seal key
+	challenge []byte
 
 	meeting []byte // MeetingNamesFile: names online meetings (meetname.go)
 }
@@ -88,6 +91,7 @@ func LoadOrCreateKeys(dir string) (*Keys, error) {
 		return nil, fmt.Errorf("auth: seal key: %w", err)
 	}
 	k.recovery = recoveryKey(sealKey)
+	k.challenge = derivedKey(sealKey, "sparkgate webauthn discoverable challenges")
 
 	if k.meeting, err = loadKey32(dir, MeetingNamesFile); err != nil {
 		return nil, err

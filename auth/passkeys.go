@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -51,6 +52,11 @@ type PasskeysConfig struct {
 	// process's memory: gateway nodes that share it (the store on
 	// PostgreSQL) finish on one node a ceremony begun on another.
 	Ceremonies CeremonyStore
+	// Keys, when set, keys the challenges of discoverable logins, which
+	// keep no ceremony (discoverable.go): nodes that share the key
+	// directory finish each other's. Nil means a key of this Passkeys'
+	// own, which one process alone can check.
+	Keys *Keys
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -69,6 +75,7 @@ type Passkeys struct {
 	wa    *webauthn.WebAuthn
 	store PasskeyStore
 	kept  CeremonyStore // nil: ceremonies below
+	seal  challengeSealer
 	ttl   time.Duration
 	max   int
 	now   func() time.Time
@@ -76,6 +83,7 @@ type Passkeys struct {
 
 	mu         sync.Mutex
 	ceremonies map[string]ceremony
+	spent      map[string]time.Time // spent discoverable challenges, without kept
 }
 
 type ceremonyKind int
@@ -117,6 +125,11 @@ func NewPasskeys(cfg PasskeysConfig) (*Passkeys, error) {
 		now:        cfg.Clock,
 		log:        cfg.Logger,
 		ceremonies: make(map[string]ceremony),
+		spent:      make(map[string]time.Time),
+		seal:       challengeSealer{key: randomBytes(32)},
+	}
+	if cfg.Keys != nil {
+		p.seal.key = cfg.Keys.challenge
 	}
 	if p.ttl == 0 {
 		p.ttl = DefaultCeremonyTTL
@@ -219,24 +232,30 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, user, ceremonyID stri
 // passkeys (ErrNoPasskeys if there are none); with an empty user it starts
 // a discoverable (usernameless) login where the authenticator names the
 // account. It returns the ceremony id and the request options as JSON
-// ({"publicKey": {...}}) for navigator.credentials.get.
+// ({"publicKey": {...}}) for navigator.credentials.get. A discoverable
+// start keeps nothing (discoverable.go): it cannot fail for a full
+// ceremony table, and its id is for FinishLogin alone.
 func (p *Passkeys) BeginLogin(ctx context.Context, user string) (ceremonyID string, options json.RawMessage, err error) {
-	var (
-		assertion *protocol.CredentialAssertion
-		session   *webauthn.SessionData
-	)
 	if user == "" {
-		assertion, session, err = p.wa.BeginDiscoverableLogin()
-	} else {
-		u, lerr := p.loadUser(ctx, user, false)
-		if lerr != nil {
-			return "", nil, lerr
+		// Nothing kept: the challenge says what the finish must know.
+		assertion, session, err := p.wa.BeginDiscoverableLogin(webauthn.WithChallenge(p.seal.seal(p.now().Add(p.ttl))))
+		if err != nil {
+			return "", nil, fmt.Errorf("auth: passkey login: %w", err)
 		}
-		if len(u.creds) == 0 {
-			return "", nil, ErrNoPasskeys
+		opts, err := json.Marshal(assertion)
+		if err != nil {
+			return "", nil, fmt.Errorf("auth: encode webauthn options: %w", err)
 		}
-		assertion, session, err = p.wa.BeginLogin(u)
+		return CeremonyOf(session.Challenge), opts, nil
 	}
+	u, err := p.loadUser(ctx, user, false)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(u.creds) == 0 {
+		return "", nil, ErrNoPasskeys
+	}
+	assertion, session, err := p.wa.BeginLogin(u)
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: passkey login: %w", err)
 	}
@@ -248,28 +267,75 @@ func (p *Passkeys) BeginLogin(ctx context.Context, user string) (ceremonyID stri
 // stored credential, refuses a sign count that did not increase (possible
 // clone), and stores the credential's new sign count and flags. It returns
 // ErrCeremony or ErrPasskeyInvalid (wrapped) on failure.
+//
+// A discoverable login's challenge (discoverable.go) needs no ceremony:
+// ceremonyID must be its CeremonyOf or empty, and the challenge is
+// spent only once the passkey verifies.
 func (p *Passkeys) FinishLogin(ctx context.Context, ceremonyID string, response []byte) (string, error) {
+	var (
+		parsed *protocol.ParsedCredentialAssertionData
+		perr   error = fmt.Errorf("response of %d bytes", len(response))
+	)
+	if len(response) <= maxResponseLen {
+		parsed, perr = protocol.ParseCredentialRequestResponseBytes(response)
+	}
+	if perr == nil {
+		ch := parsed.Response.CollectedClientData.Challenge
+		if raw, expires, ok := p.seal.open(ch); ok {
+			return p.finishDiscoverable(ctx, ceremonyID, ch, raw, expires, parsed)
+		}
+	}
 	c, err := p.take(ctx, ceremonyID, login, "")
 	if err != nil {
 		return "", err
 	}
-	if len(response) > maxResponseLen {
-		return "", fmt.Errorf("%w: response too large", ErrPasskeyInvalid)
+	if perr != nil {
+		return "", p.invalid(ctx, "parse assertion", perr)
 	}
-	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
+	u, cred, err := p.verifyAssertion(ctx, c.User, c.Session, parsed)
 	if err != nil {
-		return "", p.invalid(ctx, "parse assertion", err)
+		return "", err
 	}
+	return p.signedIn(ctx, u, cred)
+}
 
+// finishDiscoverable finishes a discoverable login whose challenge ch
+// (raw, expiring at expires) the sealer made.
+func (p *Passkeys) finishDiscoverable(ctx context.Context, ceremonyID, ch string, raw []byte, expires time.Time, parsed *protocol.ParsedCredentialAssertionData) (string, error) {
+	if ceremonyID != "" && ceremonyID != CeremonyOf(ch) || !p.now().Before(expires) {
+		return "", ErrCeremony
+	}
+	// The begin's session again: it follows from the configuration and
+	// the challenge. Its expiry is checked above, on this package's clock.
+	_, session, err := p.wa.BeginDiscoverableLogin(webauthn.WithChallenge(raw))
+	if err != nil {
+		return "", fmt.Errorf("auth: passkey login: %w", err)
+	}
+	session.Expires = time.Time{}
+	u, cred, err := p.verifyAssertion(ctx, "", *session, parsed)
+	if err != nil {
+		return "", err
+	}
+	if err := p.spend(ctx, ch, expires); err != nil {
+		return "", err
+	}
+	return p.signedIn(ctx, u, cred)
+}
+
+// verifyAssertion checks an assertion against the session of its
+// ceremony: against user's passkeys, or with no user against the passkey
+// its user handle names.
+func (p *Passkeys) verifyAssertion(ctx context.Context, user string, session webauthn.SessionData, parsed *protocol.ParsedCredentialAssertionData) (*waUser, *webauthn.Credential, error) {
 	var (
 		u    *waUser
 		cred *webauthn.Credential
+		err  error
 	)
-	if c.User != "" {
-		if u, err = p.loadUser(ctx, c.User, false); err != nil {
-			return "", err
+	if user != "" {
+		if u, err = p.loadUser(ctx, user, false); err != nil {
+			return nil, nil, err
 		}
-		cred, err = p.wa.ValidateLogin(u, c.Session, parsed)
+		cred, err = p.wa.ValidateLogin(u, session, parsed)
 	} else {
 		handler := func(_, handle []byte) (webauthn.User, error) {
 			name, err := p.store.UserByWebAuthnHandle(ctx, handle)
@@ -281,11 +347,17 @@ func (p *Passkeys) FinishLogin(ctx context.Context, ceremonyID string, response 
 			}
 			return u, nil
 		}
-		_, cred, err = p.wa.ValidatePasskeyLogin(handler, c.Session, parsed)
+		_, cred, err = p.wa.ValidatePasskeyLogin(handler, session, parsed)
 	}
 	if err != nil {
-		return "", p.invalid(ctx, "verify assertion", err)
+		return nil, nil, p.invalid(ctx, "verify assertion", err)
 	}
+	return u, cred, nil
+}
+
+// signedIn ends a verified login: it refuses a sign count that went
+// backwards and stores the credential's new count and flags.
+func (p *Passkeys) signedIn(ctx context.Context, u *waUser, cred *webauthn.Credential) (string, error) {
 	if cred.Authenticator.CloneWarning {
 		p.log.WarnContext(ctx, "passkey sign count went backwards; refusing login", "user", u.name)
 		return "", fmt.Errorf("%w: sign count did not increase", ErrPasskeyInvalid)
@@ -367,11 +439,7 @@ func (p *Passkeys) begin(ctx context.Context, kind ceremonyKind, user string, se
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.ceremonies) >= p.max {
-		for k, c := range p.ceremonies {
-			if !now.Before(c.expires) {
-				delete(p.ceremonies, k)
-			}
-		}
+		p.dropExpiredLocked(now)
 		if len(p.ceremonies) >= p.max {
 			return "", nil, ErrTooManyCeremonies
 		}
@@ -380,9 +448,23 @@ func (p *Passkeys) begin(ctx context.Context, kind ceremonyKind, user string, se
 	return id, opts, nil
 }
 
+// dropExpiredLocked forgets the ceremonies past their expiry; p.mu is
+// held.
+func (p *Passkeys) dropExpiredLocked(now time.Time) {
+	for k, c := range p.ceremonies {
+		if !now.Before(c.expires) {
+			delete(p.ceremonies, k)
+		}
+	}
+}
+
 // take removes and returns a ceremony. It is consumed even when it turns
 // out to be expired or of the wrong kind or user, so no id is tried twice.
 func (p *Passkeys) take(ctx context.Context, id string, kind ceremonyKind, user string) (ceremony, error) {
+	if strings.Contains(id, ":") {
+		// A spent challenge's record (discoverable.go), never a ceremony.
+		return ceremony{}, ErrCeremony
+	}
 	c, ok, err := p.takeKept(ctx, id)
 	if err != nil {
 		return ceremony{}, err

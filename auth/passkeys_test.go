@@ -299,21 +299,138 @@ func TestPasskeyCeremonyBound(t *testing.T) {
 	ctx := t.Context()
 	clock := newClock()
 	p, _ := newPasskeys(t, clock, func(c *PasskeysConfig) { c.MaxCeremonies = 3 })
+	register(t, p, "alice@x")
 	for range 3 {
-		if _, _, err := p.BeginLogin(ctx, ""); err != nil {
+		if _, _, err := p.BeginLogin(ctx, "alice@x"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := p.BeginLogin(ctx, ""); !errors.Is(err, ErrTooManyCeremonies) {
+	if _, _, err := p.BeginLogin(ctx, "alice@x"); !errors.Is(err, ErrTooManyCeremonies) {
 		t.Errorf("fourth = %v, want ErrTooManyCeremonies", err)
 	}
-	clock.Advance(DefaultCeremonyTTL)
+	if _, _, err := p.BeginRegistration(ctx, "bob@x"); !errors.Is(err, ErrTooManyCeremonies) {
+		t.Errorf("a registration at the bound = %v, want ErrTooManyCeremonies", err)
+	}
+	// A discoverable start keeps nothing, so a full table does not stop it.
 	if _, _, err := p.BeginLogin(ctx, ""); err != nil {
+		t.Errorf("discoverable start at the bound = %v", err)
+	}
+	clock.Advance(DefaultCeremonyTTL)
+	if _, _, err := p.BeginLogin(ctx, "alice@x"); err != nil {
 		t.Errorf("after expiry = %v", err)
 	}
 	if p.pending() != 1 {
 		t.Errorf("pending = %d, want 1 (expired ones swept)", p.pending())
 	}
+}
+
+// TestPasskeyDiscoverableKeepsNothing: a discoverable start keeps no
+// ceremony (its challenge is sealed, discoverable.go), yet its assertion
+// signs in once only, before the challenge expires, with the challenge
+// as the start made it, on any Passkeys that shares the key.
+func TestPasskeyDiscoverableKeepsNothing(t *testing.T) {
+	ctx := t.Context()
+	keys, err := LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := newClock()
+	p, st := newPasskeys(t, clock, func(c *PasskeysConfig) { c.Keys = keys })
+	d := register(t, p, "alice@x")
+
+	for range 50 {
+		if _, _, err := p.BeginLogin(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.pending() != 0 {
+		t.Fatalf("%d ceremonies kept after 50 discoverable starts, want 0", p.pending())
+	}
+
+	t.Run("once", func(t *testing.T) {
+		id, resp := d.assert(t, p, "")
+		if got, err := p.FinishLogin(ctx, id, resp); err != nil || got != "alice@x" {
+			t.Fatalf("first finish = %q, %v", got, err)
+		}
+		if _, err := p.FinishLogin(ctx, id, resp); !errors.Is(err, ErrCeremony) {
+			t.Errorf("replayed = %v, want ErrCeremony", err)
+		}
+		if _, err := p.FinishLogin(ctx, "", resp); !errors.Is(err, ErrCeremony) {
+			t.Errorf("replayed without the id = %v, want ErrCeremony", err)
+		}
+	})
+	t.Run("another ceremony's id", func(t *testing.T) {
+		other, _ := d.assert(t, p, "")
+		_, resp := d.assert(t, p, "")
+		if _, err := p.FinishLogin(ctx, other, resp); !errors.Is(err, ErrCeremony) {
+			t.Errorf("finish naming another start = %v, want ErrCeremony", err)
+		}
+		// Refused before the passkey was checked: it is not spent.
+		if got, err := p.FinishLogin(ctx, "", resp); err != nil || got != "alice@x" {
+			t.Errorf("the same assertion without an id = %q, %v", got, err)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		id, resp := d.assert(t, p, "")
+		clock.Advance(DefaultCeremonyTTL)
+		if _, err := p.FinishLogin(ctx, id, resp); !errors.Is(err, ErrCeremony) {
+			t.Errorf("after the ceremony's lifetime = %v, want ErrCeremony", err)
+		}
+	})
+	t.Run("challenge changed", func(t *testing.T) {
+		// A client that moves its challenge's expiry on signs what it
+		// changed, and the MAC no longer matches: no ceremony has it.
+		_, opts, err := p.BeginLogin(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		aso, err := virtualwebauthn.ParseAssertionOptions(string(opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(aso.Challenge) != sealedLen {
+			t.Fatalf("challenge of %d bytes, want %d", len(aso.Challenge), sealedLen)
+		}
+		aso.Challenge[sealedNonceLen] ^= 0x40
+		resp := virtualwebauthn.CreateAssertionResponse(testRP, d.authn, d.cred, *aso)
+		if _, err := p.FinishLogin(ctx, "", []byte(resp)); !errors.Is(err, ErrCeremony) {
+			t.Errorf("changed challenge = %v, want ErrCeremony", err)
+		}
+	})
+	t.Run("another node", func(t *testing.T) {
+		// One credential store and key directory, as nodes share them.
+		mk := func(k *Keys) *Passkeys {
+			q, err := NewPasskeys(PasskeysConfig{RPID: "localhost", RPDisplayName: "sparkgate", RPOrigins: []string{origin},
+				Store: st, Clock: clock.Now, Keys: k, Logger: testLogger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return q
+		}
+		id, resp := d.assert(t, p, "")
+		if _, err := mk(nil).FinishLogin(ctx, id, resp); !errors.Is(err, ErrCeremony) {
+			t.Errorf("finish where the key differs = %v, want ErrCeremony", err)
+		}
+		if got, err := mk(keys).FinishLogin(ctx, id, resp); err != nil || got != "alice@x" {
+			t.Errorf("finish on a node sharing the key = %q, %v", got, err)
+		}
+	})
+	t.Run("spent records bounded in memory", func(t *testing.T) {
+		q, _ := newPasskeys(t, clock, func(c *PasskeysConfig) { c.MaxCeremonies = 2 })
+		e := register(t, q, "bob@x")
+		for i := range 3 {
+			id, resp := e.assert(t, q, "")
+			_, err := q.FinishLogin(ctx, id, resp)
+			if i < 2 && err != nil || i == 2 && !errors.Is(err, ErrTooManyCeremonies) {
+				t.Errorf("login %d = %v", i, err)
+			}
+		}
+		clock.Advance(DefaultCeremonyTTL)
+		id, resp := e.assert(t, q, "")
+		if _, err := q.FinishLogin(ctx, id, resp); err != nil {
+			t.Errorf("after the spent ones expired = %v", err)
+		}
+	})
 }
 
 func TestNewPasskeysConfig(t *testing.T) {

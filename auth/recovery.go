@@ -35,8 +35,14 @@ var recoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // recoveryKey derives the recovery codes' MAC key from the seal key: a
 // key of its own, so that no MAC is ever made under the AES key itself.
 func recoveryKey(sealKey []byte) []byte {
+	return derivedKey(sealKey, "sparkgate totp recovery codes")
+}
+
+// derivedKey is a key for one purpose, named by label, derived from the
+// seal key (which never changes).
+func derivedKey(sealKey []byte, label string) []byte {
 	m := hmac.New(sha256.New, sealKey)
-	m.Write([]byte("sparkgate totp recovery codes"))
+	m.Write([]byte(label))
 	return m.Sum(nil)
 }
 

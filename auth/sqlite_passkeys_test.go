@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -12,17 +13,22 @@ import (
 )
 
 // TestPasskeysWithSQLite registers a passkey and logs in with it over the
-// real store, then again after reopening it.
+// real store, then again after reopening it; a discoverable login's
+// assertion, spent in the store, is refused after the reopening too.
 func TestPasskeysWithSQLite(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "sparkgate.db")
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	rp := virtualwebauthn.RelyingParty{ID: "localhost", Name: "sparkgate", Origin: "https://localhost"}
 	open := func() (*store.SQLite, *auth.Passkeys) {
 		st, err := store.Open(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := auth.NewPasskeys(auth.PasskeysConfig{RPID: rp.ID, RPDisplayName: rp.Name, RPOrigins: []string{rp.Origin}, Store: st})
+		p, err := auth.NewPasskeys(auth.PasskeysConfig{RPID: rp.ID, RPDisplayName: rp.Name, RPOrigins: []string{rp.Origin}, Store: st, Ceremonies: st, Keys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +53,7 @@ func TestPasskeysWithSQLite(t *testing.T) {
 	st.Close()
 
 	st, p = open()
-	defer st.Close()
+	var last []byte
 	for i, counter := range []uint32{1, 2} {
 		cred.Counter = counter
 		id, opts, err := p.BeginLogin(ctx, "")
@@ -62,6 +68,13 @@ func TestPasskeysWithSQLite(t *testing.T) {
 		if user, err := p.FinishLogin(ctx, id, []byte(resp)); err != nil || user != "alice@x" {
 			t.Errorf("login %d = %q, %v", i, user, err)
 		}
+		last = []byte(resp)
+	}
+	st.Close()
+	st, p = open()
+	defer st.Close()
+	if _, err := p.FinishLogin(ctx, "", last); !errors.Is(err, auth.ErrCeremony) {
+		t.Errorf("the last assertion again, after a reopening = %v, want ErrCeremony", err)
 	}
 	list, err := p.List(ctx, "alice@x")
 	if err != nil || len(list) != 1 || list[0].Name != "laptop" || list[0].LastUsedAt.IsZero() {

@@ -135,13 +135,19 @@ type PasskeyStore interface {
 type CeremonyStore interface {
 	// PutCeremony stores state under id until expires. It fails with
 	// ErrTooManyCeremonies when max ceremonies not expired at now are
-	// stored already.
+	// stored already (SpendCeremony's records not counted).
 	PutCeremony(ctx context.Context, id string, state []byte, expires, now time.Time, max int) error
 
 	// TakeCeremony removes the ceremony id and returns its state and
 	// expiry; ok is false when there is none (never stored, taken already,
 	// or purged after its expiry).
 	TakeCeremony(ctx context.Context, id string) (state []byte, expires time.Time, ok bool, err error)
+
+	// SpendCeremony records id, a finished ceremony that kept no state (a
+	// discoverable login's challenge), until expires; fresh is false when
+	// it was recorded already. Records past their expiry may be purged.
+	// No bound: a record is made only for a verified passkey.
+	SpendCeremony(ctx context.Context, id string, expires time.Time) (fresh bool, err error)
 }
 
 // PasskeyCredential is a stored WebAuthn credential. Data is this package's

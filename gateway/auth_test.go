@@ -94,7 +94,7 @@ func newAuthGatewayWith(t *testing.T, o gatewayenv.Options, mod func(*gateway.Au
 			t.Fatal(err)
 		}
 		ac.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
-			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st, Ceremonies: st,
+			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st, Ceremonies: st, Keys: keys,
 		})
 		if err != nil {
 			t.Fatal(err)

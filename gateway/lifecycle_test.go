@@ -28,7 +28,7 @@ func lifecycleNode(t *testing.T, dir string) *node {
 			t.Fatal(err)
 		}
 		c.Auth.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{
-			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st,
+			RPID: testRP.ID, RPDisplayName: testRP.Name, RPOrigins: []string{testRPOrigin}, Store: st, Keys: keys,
 		})
 		if err != nil {
 			t.Fatal(err)

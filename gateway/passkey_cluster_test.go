@@ -13,7 +13,8 @@ import (
 // a registration begun on node 1 finishes on node 2, a login begun on
 // node 2 finishes on node 1, and a finished ceremony is spent on both.
 // A finish that names only its credential (SparkWeb's) finds its
-// ceremony on the other node too.
+// ceremony on the other node too, and a login without a username, which
+// keeps no ceremony, finishes on the other node once.
 func TestIntegrationPasskeyAcrossNodes(t *testing.T) {
 	o := gatewayenv.Options{Plain: true, Dir: t.TempDir(), Store: pgtest.DSN(t)}
 	n1 := newAuthGatewayWith(t, o, nil)
@@ -32,4 +33,13 @@ func TestIntegrationPasskeyAcrossNodes(t *testing.T) {
 	}
 	// Spent: node 2, where it began, no longer has it either.
 	wantAuthError(t, n2.Do(t, "POST", login, "", "application/json", assertion), 401, "unauthorized")
+
+	// Without a username nothing is kept: the nodes share the key that
+	// seals the challenge, and the store records it as spent once it
+	// signs in, so the same assertion is refused on either node after.
+	cer, assertion = discoverableAssertion(t, n1.Client, d)
+	finish := api + "/webauthn/authenticate/finish?ceremony=" + cer
+	authToken(t, n2.Do(t, "POST", finish, "", "application/json", assertion))
+	wantAuthError(t, n1.Do(t, "POST", finish, "", "application/json", assertion), 401, "unauthorized")
+	wantAuthError(t, n2.Do(t, "POST", finish, "", "application/json", assertion), 401, "unauthorized")
 }

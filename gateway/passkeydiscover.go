@@ -12,20 +12,23 @@ import (
 // Passkey sign-in without a username (discoverable credentials): the
 // browser offers the passkeys it holds for the site, and the one chosen
 // names the account by its user handle (auth.Passkeys.BeginLogin with no
-// user). Like every passkey login it spends only the client address's
-// attempts and is never locked out.
+// user). Like every passkey login its finish spends only the client
+// address's attempts and is never locked out. Its start keeps nothing on
+// the gateway (auth/discoverable.go) and so spends nothing: the sign-in
+// page's autofill starts one for every visitor and renews it while the
+// page is open, and people behind one address must not run out of
+// attempts by merely looking at the page.
 
 // WebauthnDiscoverableStart serves POST /webauthn/authenticate/start.
 func (s *Server) WebauthnDiscoverableStart(c echo.Context) error {
-	p, err := s.anyonesPasskey(c)
-	if err != nil {
-		return err
+	p := s.authx.passkeys
+	if p == nil {
+		return errPasskeysOff()
 	}
 	id, opts, err := p.BeginLogin(c.Request().Context(), "")
 	if err != nil {
 		return s.passkeyRefused(c, "", err)
 	}
-	s.authx.challenges.put(optionsChallenge(opts), id)
 	return c.JSON(http.StatusOK, assertionOptions{Assertion: opts, Ceremony: id})
 }
 
@@ -50,7 +53,7 @@ func (s *Server) WebauthnDiscoverableFinish(c echo.Context, params WebauthnDisco
 	return s.logIn(c, local, xmppconn.Credentials{Verified: true}, auth.MethodWebAuthn, isSet(params.Remember))
 }
 
-// anyonesPasskey opens the passkey login operations that name no user:
+// anyonesPasskey opens the finish of a passkey login that names no user:
 // 501 while passkeys are off, then the client address's attempt only.
 func (s *Server) anyonesPasskey(c echo.Context) (*auth.Passkeys, error) {
 	p := s.authx.passkeys

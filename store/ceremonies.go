@@ -16,10 +16,11 @@ var _ auth.CeremonyStore = (*DB)(nil)
 // expires, unless max ceremonies not expired at now are stored already
 // (auth.ErrTooManyCeremonies). The count and the insert are two
 // statements: nodes beginning ceremonies at the same instant may pass max
-// by a few, which bounds the table all the same.
+// by a few, which bounds the table all the same. SpendCeremony's records
+// (ids "spent:…") are not counted.
 func (s *DB) PutCeremony(ctx context.Context, id string, state []byte, expires, now time.Time, max int) error {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM webauthn_ceremonies WHERE expires_at > ?`, ms(now)).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM webauthn_ceremonies WHERE expires_at > ? AND id NOT LIKE 'spent:%'`, ms(now)).Scan(&n); err != nil {
 		return fmt.Errorf("store: count ceremonies: %w", err)
 	}
 	if n >= max {
@@ -44,4 +45,20 @@ func (s *DB) TakeCeremony(ctx context.Context, id string) (state []byte, expires
 		return nil, time.Time{}, false, fmt.Errorf("store: take ceremony: %w", err)
 	}
 	return state, time.UnixMilli(exp), true, nil
+}
+
+// SpendCeremony records id, a finished ceremony that kept no state, until
+// expires, and reports whether it was not recorded yet. One statement: of
+// two nodes spending the same id at once, one gets fresh. Purge drops the
+// record after expires, with the pending ceremonies.
+func (s *DB) SpendCeremony(ctx context.Context, id string, expires time.Time) (bool, error) {
+	res, err := s.exec(ctx, `INSERT INTO webauthn_ceremonies (id, state, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`, id, []byte("spent"), ms(expires))
+	if err != nil {
+		return false, fmt.Errorf("store: spend ceremony: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: spend ceremony: %w", err)
+	}
+	return n == 1, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/auth"
+	"github.com/sparkgate/sparkgate/store"
 )
 
 // TestCeremonies: a ceremony is taken once, by whichever of two stores on
@@ -15,12 +16,7 @@ func TestCeremonies(t *testing.T) { eachBackend(t, testCeremonies) }
 
 func testCeremonies(t *testing.T, newStore opener) {
 	ctx := t.Context()
-	a, where := newStore(t)
-	b, err := openAt(ctx, where)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	a, b := twoNodes(t, newStore)
 	exp := t0.Add(5 * time.Minute)
 	if err := a.PutCeremony(ctx, "c1", []byte(`{"kind":1}`), exp, t0, 2); err != nil {
 		t.Fatal(err)
@@ -56,4 +52,53 @@ func testCeremonies(t *testing.T, newStore opener) {
 	if _, _, ok, _ := a.TakeCeremony(ctx, "c4"); !ok {
 		t.Fatal("a pending ceremony was purged")
 	}
+}
+
+// TestSpendCeremony: a spent challenge is recorded once, whichever of two
+// stores on one database records it first (two nodes finishing the same
+// assertion); the records do not count towards the pending ceremonies'
+// bound, TakeCeremony never hands one out as a ceremony, and Purge drops
+// them after their expiry.
+func TestSpendCeremony(t *testing.T) { eachBackend(t, testSpendCeremony) }
+
+func testSpendCeremony(t *testing.T, newStore opener) {
+	ctx := t.Context()
+	a, b := twoNodes(t, newStore)
+	exp := t0.Add(5 * time.Minute)
+	if fresh, err := a.SpendCeremony(ctx, "spent:x1", exp); err != nil || !fresh {
+		t.Fatalf("first spend: %v %v, want fresh", fresh, err)
+	}
+	if fresh, err := b.SpendCeremony(ctx, "spent:x1", exp); err != nil || fresh {
+		t.Fatalf("second spend on the other node: %v %v, want not fresh", fresh, err)
+	}
+	if fresh, err := b.SpendCeremony(ctx, "spent:x2", exp); err != nil || !fresh {
+		t.Fatalf("another challenge: %v %v, want fresh", fresh, err)
+	}
+	// Two spent records and a bound of 1: a ceremony is still let in.
+	if err := a.PutCeremony(ctx, "c1", []byte("s"), exp, t0, 1); err != nil {
+		t.Fatalf("put beside spent records: %v", err)
+	}
+	if err := a.PutCeremony(ctx, "c2", []byte("s"), exp, t0, 1); !errors.Is(err, auth.ErrTooManyCeremonies) {
+		t.Fatalf("second put at the bound of 1: %v, want ErrTooManyCeremonies", err)
+	}
+	n, err := a.Purge(ctx, exp)
+	if err != nil || n != 3 {
+		t.Fatalf("Purge = %d, %v; want the 3 expired rows", n, err)
+	}
+	if fresh, err := a.SpendCeremony(ctx, "spent:x1", exp.Add(5*time.Minute)); err != nil || !fresh {
+		t.Fatalf("spend after the purge: %v %v, want fresh", fresh, err)
+	}
+}
+
+// twoNodes opens a store and a second one on the same database, as two
+// gateway nodes hold.
+func twoNodes(t *testing.T, newStore opener) (a, b *store.DB) {
+	t.Helper()
+	a, where := newStore(t)
+	b, err := openAt(t.Context(), where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return a, b
 }

@@ -118,7 +118,8 @@ func wireAuth(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		}
 		p, err := auth.NewPasskeys(auth.PasskeysConfig{
 			RPID: rpID, RPDisplayName: a.WebAuthnRPName, RPOrigins: origins, Store: st,
-			Ceremonies:  st, // in the store: every node sharing it finishes any ceremony
+			Ceremonies:  st,   // in the store: every node sharing it finishes any ceremony
+			Keys:        keys, // so do discoverable logins, which keep none
 			CeremonyTTL: a.CeremonyExpiry, Logger: gc.Logger,
 		})
 		if err != nil {

@@ -166,7 +166,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		if cfg.Auth.TOTP, err = auth.NewTOTP(auth.TOTPConfig{Keys: keys, Store: st, Issuer: "sparkgate test"}); err != nil {
 			t.Fatal(err)
 		}
-		cfg.Auth.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{RPID: "localhost", RPDisplayName: "sparkgate test", RPOrigins: []string{origin}, Store: st, Ceremonies: st})
+		cfg.Auth.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{RPID: "localhost", RPDisplayName: "sparkgate test", RPOrigins: []string{origin}, Store: st, Ceremonies: st, Keys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}

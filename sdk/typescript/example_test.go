@@ -45,9 +45,9 @@ func TestBrowserSDKExample(t *testing.T) {
 	site := httptest.NewServer(mux)
 	t.Cleanup(site.Close)
 	siteURL := strings.Replace(site.URL, "127.0.0.1", "localhost", 1)
-	env := gatewayenv.StartWith(t, gatewayenv.Options{Setup: func(c *gateway.Config, st *store.SQLite, _ *auth.Keys) {
+	env := gatewayenv.StartWith(t, gatewayenv.Options{Setup: func(c *gateway.Config, st *store.SQLite, keys *auth.Keys) {
 		var err error
-		c.Auth.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{RPID: "localhost", RPDisplayName: "sdk example", RPOrigins: []string{siteURL}, Store: st, Ceremonies: st})
+		c.Auth.Passkeys, err = auth.NewPasskeys(auth.PasskeysConfig{RPID: "localhost", RPDisplayName: "sdk example", RPOrigins: []string{siteURL}, Store: st, Ceremonies: st, Keys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -468,7 +468,11 @@ export interface paths {
          *     passkey it holds for this site and the chosen one names the account (its user handle).
          *     Every passkey the gateway registers is discoverable. Answers like
          *     `POST /webauthn/authenticate/start/{username}`; finish with
-         *     `POST /webauthn/authenticate/finish`. Limited per client address only.
+         *     `POST /webauthn/authenticate/finish` within the options' `timeout`. The gateway keeps
+         *     nothing for a start (its challenge carries its own expiry, sealed), so a start spends
+         *     none of the client address's login attempts: a sign-in page may keep one waiting for
+         *     the browser's passkey autofill (`mediation: "conditional"`) and renew it. The finish
+         *     spends one.
          */
         post: operations["webauthnDiscoverableStart"];
         delete?: never;
@@ -4742,7 +4746,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
