@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,11 @@ import (
 const (
 	DefaultCeremonyTTL   = 5 * time.Minute
 	DefaultMaxCeremonies = 10000
+	// DefaultMaxCeremoniesPerUser lets a user sign in on a few devices at
+	// once and retry, while someone spamming starts for one user name (or
+	// a signed-in user spamming registrations) replaces that user's own
+	// ceremonies rather than filling the table everyone shares.
+	DefaultMaxCeremoniesPerUser = 8
 )
 
 const (
@@ -48,6 +54,11 @@ type PasskeysConfig struct {
 	// MaxCeremonies bounds the pending ceremonies; zero means
 	// DefaultMaxCeremonies.
 	MaxCeremonies int
+	// MaxCeremoniesPerUser bounds the pending ceremonies of one user
+	// (named logins and registrations; a discoverable login keeps none):
+	// a new one past it replaces the user's oldest. Zero means
+	// DefaultMaxCeremoniesPerUser.
+	MaxCeremoniesPerUser int
 	// Ceremonies, when set, keeps the pending ceremonies instead of this
 	// process's memory: gateway nodes that share it (the store on
 	// PostgreSQL) finish on one node a ceremony begun on another.
@@ -78,6 +89,7 @@ type Passkeys struct {
 	seal  challengeSealer
 	ttl   time.Duration
 	max   int
+	per   int // pending ceremonies per user
 	now   func() time.Time
 	log   *slog.Logger
 
@@ -114,7 +126,7 @@ func NewPasskeys(cfg PasskeysConfig) (*Passkeys, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("auth: PasskeysConfig.Store is nil")
 	}
-	if cfg.CeremonyTTL < 0 || cfg.MaxCeremonies < 0 {
+	if cfg.CeremonyTTL < 0 || cfg.MaxCeremonies < 0 || cfg.MaxCeremoniesPerUser < 0 {
 		return nil, errors.New("auth: negative PasskeysConfig limit")
 	}
 	p := &Passkeys{
@@ -122,6 +134,7 @@ func NewPasskeys(cfg PasskeysConfig) (*Passkeys, error) {
 		kept:       cfg.Ceremonies,
 		ttl:        cfg.CeremonyTTL,
 		max:        cfg.MaxCeremonies,
+		per:        cfg.MaxCeremoniesPerUser,
 		now:        cfg.Clock,
 		log:        cfg.Logger,
 		ceremonies: make(map[string]ceremony),
@@ -136,6 +149,9 @@ func NewPasskeys(cfg PasskeysConfig) (*Passkeys, error) {
 	}
 	if p.max == 0 {
 		p.max = DefaultMaxCeremonies
+	}
+	if p.per == 0 {
+		p.per = DefaultMaxCeremoniesPerUser
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -428,7 +444,7 @@ func (p *Passkeys) begin(ctx context.Context, kind ceremonyKind, user string, se
 		if err != nil {
 			return "", nil, fmt.Errorf("auth: encode webauthn ceremony: %w", err)
 		}
-		if err := p.kept.PutCeremony(ctx, id, state, c.expires, now, p.max); err != nil {
+		if err := p.kept.PutCeremony(ctx, id, user, state, c.expires, now, p.max, p.per); err != nil {
 			if errors.Is(err, ErrTooManyCeremonies) {
 				return "", nil, ErrTooManyCeremonies
 			}
@@ -438,6 +454,7 @@ func (p *Passkeys) begin(ctx context.Context, kind ceremonyKind, user string, se
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.boundUserLocked(user)
 	if len(p.ceremonies) >= p.max {
 		p.dropExpiredLocked(now)
 		if len(p.ceremonies) >= p.max {
@@ -446,6 +463,24 @@ func (p *Passkeys) begin(ctx context.Context, kind ceremonyKind, user string, se
 	}
 	p.ceremonies[id] = c
 	return id, opts, nil
+}
+
+// boundUserLocked drops user's oldest ceremonies until one more fits
+// within the per-user bound; p.mu is held.
+func (p *Passkeys) boundUserLocked(user string) {
+	var ids []string
+	for id, c := range p.ceremonies {
+		if c.User == user {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < p.per {
+		return
+	}
+	slices.SortFunc(ids, func(a, b string) int { return p.ceremonies[a].expires.Compare(p.ceremonies[b].expires) })
+	for _, id := range ids[:len(ids)-p.per+1] {
+		delete(p.ceremonies, id)
+	}
 }
 
 // dropExpiredLocked forgets the ceremonies past their expiry; p.mu is

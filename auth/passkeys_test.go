@@ -324,6 +324,37 @@ func TestPasskeyCeremonyBound(t *testing.T) {
 	}
 }
 
+// TestPasskeyCeremoniesPerUser: one user's pending ceremonies are
+// bounded: a start past the bound replaces that user's oldest, whose
+// assertion then finds no ceremony, and leaves other users' alone.
+func TestPasskeyCeremoniesPerUser(t *testing.T) {
+	ctx := t.Context()
+	clock := newClock()
+	p, _ := newPasskeys(t, clock, func(c *PasskeysConfig) { c.MaxCeremoniesPerUser = 2 })
+	d := register(t, p, "alice@x")
+	if _, _, err := p.BeginRegistration(ctx, "bob@x"); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var resps [][]byte
+	for range 3 {
+		clock.Advance(time.Second)
+		id, resp := d.assert(t, p, "alice@x")
+		ids, resps = append(ids, id), append(resps, resp)
+	}
+	if p.pending() != 3 {
+		t.Fatalf("pending = %d, want alice's newest 2 and bob's registration", p.pending())
+	}
+	if _, err := p.FinishLogin(ctx, ids[0], resps[0]); !errors.Is(err, ErrCeremony) {
+		t.Errorf("the replaced ceremony = %v, want ErrCeremony", err)
+	}
+	for i := 1; i < 3; i++ {
+		if got, err := p.FinishLogin(ctx, ids[i], resps[i]); err != nil || got != "alice@x" {
+			t.Errorf("ceremony %d = %q, %v", i, got, err)
+		}
+	}
+}
+
 // TestPasskeyDiscoverableKeepsNothing: a discoverable start keeps no
 // ceremony (its challenge is sealed, discoverable.go), yet its assertion
 // signs in once only, before the challenge expires, with the challenge

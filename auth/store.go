@@ -133,10 +133,13 @@ type PasskeyStore interface {
 // sharing the store finds them (PasskeysConfig.Ceremonies), so a ceremony
 // begun on one node finishes on another. The state is opaque to it.
 type CeremonyStore interface {
-	// PutCeremony stores state under id until expires. It fails with
-	// ErrTooManyCeremonies when max ceremonies not expired at now are
-	// stored already (SpendCeremony's records not counted).
-	PutCeremony(ctx context.Context, id string, state []byte, expires, now time.Time, max int) error
+	// PutCeremony stores state under id until expires, for owner (the
+	// user whose ceremony it is). It first drops owner's oldest ceremonies
+	// so that at most perOwner of theirs are stored with this one (0: no
+	// such bound), then fails with ErrTooManyCeremonies when max
+	// ceremonies not expired at now are stored already (SpendCeremony's
+	// records not counted).
+	PutCeremony(ctx context.Context, id, owner string, state []byte, expires, now time.Time, max, perOwner int) error
 
 	// TakeCeremony removes the ceremony id and returns its state and
 	// expiry; ok is false when there is none (never stored, taken already,

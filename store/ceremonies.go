@@ -13,12 +13,22 @@ import (
 var _ auth.CeremonyStore = (*DB)(nil)
 
 // PutCeremony stores a pending passkey ceremony's state under id until
-// expires, unless max ceremonies not expired at now are stored already
-// (auth.ErrTooManyCeremonies). The count and the insert are two
-// statements: nodes beginning ceremonies at the same instant may pass max
-// by a few, which bounds the table all the same. SpendCeremony's records
-// (ids "spent:…") are not counted.
-func (s *DB) PutCeremony(ctx context.Context, id string, state []byte, expires, now time.Time, max int) error {
+// expires, for owner (a user; "" for none). Of owner's ceremonies only the
+// newest perOwner-1 stay beside the new one: older ones are dropped first
+// (perOwner 0: no such bound). Then it refuses (auth.ErrTooManyCeremonies)
+// when max ceremonies not expired at now are stored already. The steps are
+// separate statements: nodes beginning ceremonies at the same instant may
+// pass either bound by a few, which bounds the table all the same.
+// SpendCeremony's records (ids "spent:…") are not counted.
+func (s *DB) PutCeremony(ctx context.Context, id, owner string, state []byte, expires, now time.Time, max, perOwner int) error {
+	if owner != "" && perOwner > 0 {
+		// The newest perOwner-1 of owner's stay; the rest, oldest first, go.
+		if _, err := s.exec(ctx, `DELETE FROM webauthn_ceremonies WHERE owner = ? AND expires_at <= (
+			SELECT expires_at FROM webauthn_ceremonies WHERE owner = ? ORDER BY expires_at DESC LIMIT 1 OFFSET ?)`,
+			owner, owner, perOwner-1); err != nil {
+			return fmt.Errorf("store: bound a user's ceremonies: %w", err)
+		}
+	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM webauthn_ceremonies WHERE expires_at > ? AND id NOT LIKE 'spent:%'`, ms(now)).Scan(&n); err != nil {
 		return fmt.Errorf("store: count ceremonies: %w", err)
@@ -26,7 +36,7 @@ func (s *DB) PutCeremony(ctx context.Context, id string, state []byte, expires, 
 	if n >= max {
 		return auth.ErrTooManyCeremonies
 	}
-	if _, err := s.exec(ctx, `INSERT INTO webauthn_ceremonies (id, state, expires_at) VALUES (?, ?, ?)`, id, state, ms(expires)); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO webauthn_ceremonies (id, owner, state, expires_at) VALUES (?, ?, ?, ?)`, id, owner, state, ms(expires)); err != nil {
 		return fmt.Errorf("store: put ceremony: %w", err)
 	}
 	return nil
