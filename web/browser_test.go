@@ -490,6 +490,10 @@ func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 	p := newPage(t, b, "totp-"+v.name)
 	v.apply(t, p)
 	signIn(t, e, p, u.Name, u.Password)
+	// A second tab, signed in by this one's hand-off (no "stay signed
+	// in"): it must follow the login the setup puts in place of the old.
+	two := tabAt(t, e, p, "totp-two-"+v.name, v)
+	two.Wait(t, `document.body.dataset.screen === "app" && document.body.dataset.conn === "connected"`)
 	openSettings(t, p)
 	p.Do(t,
 		chromedp.SetValue(chromedp.ID("totp-enrol-password"), u.Password),
@@ -529,8 +533,9 @@ func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 	p.WaitShowing(t, `document.getElementById("totp-status").textContent.includes("10 recovery codes are left") && document.getElementById("totp-enrol-form").hidden`,
 		`document.getElementById("totp-status").textContent`)
 	// The setup's sign-in replaced the tab's login: the signed-in devices
-	// are this one, by password and app, and the tab's stream went on with
-	// the new login (a message sent now arrives).
+	// are this one, by password and app, and the streams of this tab and
+	// of the one it handed its login to went on with the new login (a
+	// message sent now arrives on both).
 	var logins struct {
 		Logins []struct {
 			Method  string `json:"method"`
@@ -554,8 +559,11 @@ func totpJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v view
 	if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(u.Name), e.Login(t, bob.Name, bob.Password), "text/plain", "after the setup"); r.Status != http.StatusOK {
 		t.Fatalf("bob writes: %d %s", r.Status, r.Body)
 	}
-	p.WaitShowing(t, `document.body.dataset.screen === "app" && document.getElementById("chats").textContent.includes("after the setup")`,
-		`[document.body.dataset.screen, document.body.dataset.conn, document.getElementById("auth-error").textContent]`)
+	for _, tab := range []*browsertest.Page{p, two} {
+		tab.WaitShowing(t, `document.body.dataset.screen === "app" && document.getElementById("chats").textContent.includes("after the setup")`,
+			`[document.body.dataset.screen, document.body.dataset.conn, document.getElementById("auth-error").textContent]`)
+	}
+	two.Do(t, chromedp.Navigate("about:blank")) // closed: the steps below sign out and in again
 	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
 	signOut(t, p)
 	p.Wait(t, `document.body.dataset.screen === "auth"`)

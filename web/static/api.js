@@ -209,14 +209,25 @@ async function rotate(stale) {
     throw e;
   }
   session.keep(r.user, t, r.remember);
-  const now = readRecord();
-  if (channel && now) {
-    // Tell the other tabs which token was spent and what replaced it, and
-    // give them a moment to hear it before the next one gets the lock.
-    channel.postMessage({ spent: r.refreshToken, record: now });
-    await new Promise((done) => setTimeout(done, 150));
-  }
+  // Tell the other tabs, and give them a moment to hear it before the
+  // next one gets the lock.
+  await replacedLogin(r.refreshToken);
   return t.token;
+}
+
+// replacedLogin tells the other tabs that this tab's record now replaces
+// the one holding the refresh token spent: a tab without "stay signed in"
+// that holds it takes the new record (it has no other way to learn of
+// it), one that stays signed in keeps it in mind until localStorage has
+// it too. After a refresh, and when a new login replaces this tab's (a
+// TOTP setup, totp.js) before the old one is signed out: the tabs this
+// tab handed its login to follow it instead of being signed out. Resolves
+// a moment after telling.
+export async function replacedLogin(spent) {
+  const now = readRecord();
+  if (!channel || !now || !spent) return;
+  channel.postMessage({ spent, record: now });
+  await new Promise((done) => setTimeout(done, 150));
 }
 
 // ---- tabs without "stay signed in" --------------------------------------------

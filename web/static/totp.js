@@ -15,7 +15,7 @@
 //   letters a–z and digits 2–7; case, spaces and a hyphen do not matter),
 //   or '' for neither.
 
-import { call, seg, session, available, ApiError } from './api.js';
+import { call, seg, session, available, ApiError, replacedLogin } from './api.js';
 import { currentLogin } from './logins.js';
 import * as auth from './auth.js';
 import { $ } from './view.js';
@@ -113,11 +113,13 @@ export function wireTOTP(username) {
       const remember = kept ? kept.remember : false;
       const t = await auth.totpLogin(username(), $('totp-confirm-code').value.trim(), password, remember);
       session.keep(session.user, t, remember);
-      // This browser's push subscription goes with the new login (signed
+      // The tabs this one handed its login to take the new one too;
+      // this browser's push subscription goes with the new login (signed
       // out from another device, that login takes it along); then the
       // login it replaces is signed out, so that the devices list shows
-      // this browser once. The tab's stream, opened with the old login,
-      // ends and goes on with the new one (main.js, api.js newerLogin).
+      // this browser once. The streams opened with the old login end and
+      // go on with the new one (main.js, api.js newerLogin).
+      if (kept) await replacedLogin(kept.refreshToken);
       await refreshPush().catch(() => {});
       if (replaced) call('DELETE', `/logins/${seg(replaced)}`, { feature: 'logins' }).catch(() => {});
       $('totp-enrolment').hidden = true;
