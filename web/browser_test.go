@@ -1336,6 +1336,23 @@ func TestBrowserHistory(t *testing.T) {
 		if said := browsertest.MustEval[string](t, s, `document.getElementById("search-state").textContent`); !strings.Contains(said, "older ones match too") {
 			t.Errorf("a search with more than 50 matches says %q", said)
 		}
+		// "Show older matches" adds the archive's next pages, each
+		// message once, until all 250 are listed, newest first; then the
+		// button goes, and the focus is on the first one added.
+		for page := 2; page <= 5; page++ {
+			s.Do(t, chromedp.Click(chromedp.ID("search-more")))
+			s.Wait(t, fmt.Sprintf(`document.querySelectorAll("#search-results .found").length === %d`, page*50))
+			if got := browsertest.MustEval[string](t, s, `document.activeElement.closest(".found") ? document.activeElement.querySelector(".snippet").textContent : document.activeElement.id`); got != body(n-(page-1)*50) {
+				t.Errorf("after page %d the focus is on %q, want the first added, %s", page, got, body(n-(page-1)*50))
+			}
+		}
+		s.Wait(t, `document.getElementById("search-more").hidden && document.getElementById("search-state").textContent === "250 messages found, newest first."`)
+		all := browsertest.MustEval[[]string](t, s, `[...document.querySelectorAll("#search-results .found .snippet")].map(e => e.textContent)`)
+		for i, got := range all {
+			if got != body(n-i) {
+				t.Fatalf("result %d of all 250 is %q, want %q", i, got, body(n-i))
+			}
+		}
 		if r := search(t, s, "no such words here"); len(r) != 0 || !browsertest.MustEval[bool](t, s, `document.getElementById("search-state").textContent.startsWith("No messages contain")`) {
 			t.Errorf("a search that matches nothing: %q, said %q", r, browsertest.MustEval[string](t, s, `document.getElementById("search-state").textContent`))
 		}

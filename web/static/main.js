@@ -30,7 +30,7 @@ import { wireTOTP, refreshTOTP, readCode } from './totp.js';
 import { wireLogins, refreshLogins } from './logins.js';
 import { startAutofill, stopAutofill } from './autofill.js';
 import { wireMentions } from './mentionpick.js';
-import { searchMessages, renderResults, reveal, convFor } from './search.js';
+import { searchMessages, renderResults, reveal, convFor, merged } from './search.js';
 import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil } from './mute.js';
 
 // ---- the session ------------------------------------------------------------
@@ -175,6 +175,7 @@ async function signOut({ remote = false, reason = '' } = {}) {
   $('search-input').value = ''; // the next person's search is their own
   $('search-results').replaceChildren();
   $('search-results').hidden = true;
+  $('search-more').hidden = true;
   $('search-state').textContent = '';
   $('login-user').focus();
   offerPasskeys();
@@ -243,17 +244,33 @@ async function olderIfAtTop() {
 // Enter or Search looks for it in the messages, whose results list above
 // the chats (they replace nothing); picking one opens its
 // conversation at the message (older pages loaded until it is there),
-// marked until the next click or key (10 s at most). Emptying the box takes the results away.
+// marked until the next click or key (10 s at most). "Show older matches"
+// adds the archives' next pages of matches to the list. Emptying the box
+// takes the results away.
 function wireSearch() {
   const input = $('search-input');
   const list = $('search-results');
+  const moreButton = $('search-more');
   const say = (text) => { $('search-state').textContent = text; };
   let asked = 0; // the latest search: an older answer is not shown
+  // The search shown: its text, results, and where older matches start.
+  let shown = { text: '', results: [], next: null };
   const clear = () => {
     asked++;
     list.hidden = true;
     list.replaceChildren();
+    moreButton.hidden = !more;
+    shown = { text: '', results: [], next: null };
     say('');
+  };
+  const show = (text, results, more, next) => {
+    shown = { text, results, next };
+    renderResults(list, text, results);
+    list.hidden = results.length === 0;
+    moreButton.hidden = !more;
+    const found = results.length === 1 ? '1 message found' : `${results.length} messages found, newest first`;
+    say(results.length === 0 ? `No messages contain “${text}”.`
+      : (more ? `${found}; older ones match too.` : `${found}.`));
   };
   // What is typed filters the lists at once (state.js setFilter); Enter
   // searches the messages.
@@ -274,13 +291,25 @@ function wireSearch() {
     const mine = ++asked;
     say('Searching…');
     try {
-      const { results, more } = await searchMessages(text);
+      const { results, more, next } = await searchMessages(text);
+      if (mine === asked) show(text, results, more, next);
+    } catch (e) {
+      if (mine === asked) say(explain(e));
+    }
+  }));
+  moreButton.addEventListener('click', busy(moreButton, async () => {
+    const { text, results: before, next: from } = shown;
+    if (!from) return;
+    const mine = ++asked;
+    try {
+      const { results, more, next } = await searchMessages(text, from);
       if (mine !== asked) return;
-      renderResults(list, text, results);
-      list.hidden = results.length === 0;
-      const found = results.length === 1 ? '1 message found' : `${results.length} messages found, newest first`;
-      say(results.length === 0 ? `No messages contain “${text}”.`
-        : (more ? `${found}; older ones match too: add a word to narrow the search.` : `${found}.`));
+      const all = merged(before, results);
+      show(text, all, more, next);
+      // The focus goes on where the list grew: the newest result added
+      // (the button may be gone, and its place was at the list's end).
+      const added = all.findIndex((r) => !before.includes(r));
+      if (added >= 0) list.querySelectorAll('button[data-conv]')[added].focus();
     } catch (e) {
       if (mine === asked) say(explain(e));
     }

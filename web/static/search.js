@@ -2,12 +2,16 @@
 // "Search messages" form.
 //
 // Contract:
-// - searchMessages(text) asks the gateway's two archives at once for the
-//   newest messages containing text (GET /chat/messages and GET
+// - searchMessages(text, from) asks the gateway's two archives at once for
+//   the newest messages containing text (GET /chat/messages and GET
 //   /groupchat/messages with `keywords`, an empty `before`: the last page,
-//   at most MAX each) and answers {results, more}: the messages newest
-//   first, and whether either archive holds older matches than it gave
-//   (its `complete` false). Each result is {conv, kind, jid, body, stamp,
+//   at most MAX each) and answers {results, more, next}: the messages
+//   newest first, whether either archive holds older matches than it gave
+//   (its `complete` false), and where each archive's next page starts
+//   ({chat, room}: the `before` of its older matches, its answer's
+//   `first`; null once it has given all). from is an earlier answer's
+//   next, to ask for the older matches: an archive whose next is null is
+//   not asked again. Each result is {conv, kind, jid, body, stamp,
 //   stanzaId, from, mine}: conv is the id of the
 //   conversation it belongs to (a person, a room occupant written to
 //   privately, or a room). An archive the gateway does not have (501)
@@ -18,6 +22,8 @@
 //   button per message, with data-conv and data-stanza, naming the
 //   conversation, when, and the text with each place it matches text
 //   marked (<mark>, built as DOM nodes: the text is never HTML).
+// - merged(shown, older) adds the results of an answer for older matches
+//   to those shown, leaving out any shown already, newest first.
 // - marked and excerpt are renderResults' pieces, exported for their
 //   table checks (view_test.js).
 // - reveal(c, stanzaId, older) brings a found message into c's loaded
@@ -32,11 +38,13 @@ import { whenShort } from './view.js';
 const MAX = 50; // messages asked of each archive
 const PAGES_MAX = 20; // older pages read to reach a found message
 
-export async function searchMessages(text) {
+export async function searchMessages(text, from = { chat: '', room: '' }) {
   await whenReady(); // our own address tells our messages
-  const query = { keywords: text, max: MAX, before: '' };
-  const ask = (path, feature) => available(() => call('GET', path, { query, keepEmpty: ['before'], feature }));
-  const [chats, rooms] = await Promise.allSettled([ask('/chat/messages', 'archive'), ask('/groupchat/messages', 'rooms')]);
+  const ask = (path, feature, before) => (before === null || before === undefined ? Promise.resolve(null)
+    : available(() => call('GET', path, { query: { keywords: text, max: MAX, before }, keepEmpty: ['before'], feature })));
+  const [chats, rooms] = await Promise.allSettled([
+    ask('/chat/messages', 'archive', from.chat), ask('/groupchat/messages', 'rooms', from.room),
+  ]);
   if (chats.status === 'rejected' && rooms.status === 'rejected') throw chats.reason;
   // Each archive's messages come oldest first: newest first within each,
   // the sort below keeps that order where two have the same time (a
@@ -61,11 +69,26 @@ export async function searchMessages(text) {
     }
   }
   const t = (r) => Date.parse(r.stamp) || 0;
-  const partial = (x) => x.status === 'fulfilled' && x.value && x.value.complete === false;
+  // An archive that failed is not asked again: its older matches are
+  // left out, as its newest were.
+  const nextOf = (x) => (x.status === 'fulfilled' && x.value && x.value.complete === false && x.value.first ? x.value.first : null);
+  const next = { chat: nextOf(chats), room: nextOf(rooms) };
   return {
     results: [...people.reverse(), ...roomMsgs.reverse()].sort((a, b) => t(b) - t(a)),
-    more: partial(chats) || partial(rooms),
+    more: next.chat !== null || next.room !== null,
+    next,
   };
+}
+
+// merged is the results of two answers of one search, older ones added
+// to those shown: none shown already (a guard: pages asked by `before`
+// do not overlap), newest first (stable, so messages of one millisecond
+// keep their order).
+export function merged(shown, older) {
+  const key = (r) => `${r.conv}\n${r.stanzaId || `${r.stamp}\n${r.from}\n${r.body}`}`;
+  const seen = new Set(shown.map(key));
+  const t = (r) => Date.parse(r.stamp) || 0;
+  return [...shown, ...older.filter((r) => !seen.has(key(r)))].sort((a, b) => t(b) - t(a));
 }
 
 // marked appends text to el with every place it contains any of words

@@ -8,7 +8,7 @@ import { flush, seenWhen, mutedWords } from '/view.js';
 import { deviceName } from '/logins.js';
 import { onMuted, isMuted } from '/mute.js';
 import { wordAt, candidates } from '/mentionpick.js';
-import { marked, excerpt } from '/search.js';
+import { marked, excerpt, merged } from '/search.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -227,6 +227,16 @@ async function run() {
   const cut = excerpt(long, ['needle']);
   check('search excerpt', [cut.length <= 162, cut.startsWith('…'), cut.endsWith('…'), cut.includes('needle'), excerpt('short\n\ntext', ['x'])],
     [true, true, true, true, 'short text']);
+  // Older matches join those shown: a message shown already is not
+  // added again (the same conversation and stanza id, or time, sender and
+  // text without one), newest first, messages of one millisecond in the
+  // order they came; two alike in one answer are two messages.
+  const found = (conv, stanzaId, stamp, body) => ({ conv, stanzaId, stamp, from: 'a@x', body });
+  check('search merged', merged(
+    [found('chat:a@x', 's3', '2026-12-06T10:03:00Z', 'three'), found('room:r@c', 's2b', '2026-12-06T10:02:00Z', 'two b'), found('chat:a@x', 's2', '2026-12-06T10:02:00Z', 'two')],
+    [found('chat:a@x', 's2', '2026-12-06T10:02:00Z', 'two'), found('chat:b@x', 's2', '2026-12-06T10:02:30Z', 'other conv'), found('chat:a@x', '', '2026-12-06T10:01:00Z', 'one'),
+      found('chat:a@x', '', '2026-12-06T10:01:00Z', 'one'), found('room:r@c', 's4', '2026-12-06T10:04:00Z', 'four')],
+  ).map((m) => m.body), ['four', 'three', 'other conv', 'two b', 'two', 'one', 'one']);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [
