@@ -10,7 +10,7 @@
 import { call, seg, session, features, available, ApiError, refresh, freshToken, onSessionEnded, startRefreshing, askOpenTabs, newerLogin } from './api.js';
 import { EventStream } from './events.js';
 import * as auth from './auth.js';
-import { enablePush, pushSupported, refreshPush, forgetPush } from './push.js';
+import { enablePush, pushSupported, refreshPush, forgetPush, whyNoPush } from './push.js';
 import * as state from './state.js';
 import { model, activeConv, local, toJID, conv } from './state.js';
 import { $, flush, show, showMe, setConn, notice, fail, applyFeatures, renderPasskeys, renderAffiliations, mutedWords } from './view.js';
@@ -1041,7 +1041,7 @@ function refreshSettings() {
   $('presence-show').value = model.me.show;
   $('presence-status').value = model.me.status;
   $('avatar-state').textContent = '';
-  $('push-state').textContent = !pushSupported() ? 'This browser does not support notifications.'
+  $('push-state').textContent = !pushSupported() ? whyNoPush()
     : (Notification.permission === 'granted' ? 'Notifications are allowed.' : 'Notifications are off.');
   $('sound-on').checked = soundOn();
   $('everywhere-state').textContent = '';

@@ -11,6 +11,30 @@ export function pushSupported() {
   return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
 }
 
+// noPushReason says in words why a browser without Web Push has none.
+// On an iPhone or iPad (iOS 16.4 and later) only a web app added to the
+// Home Screen and opened from there may get notifications: Safari's tab
+// has no PushManager. An iPad asks for the desktop site, so it says
+// Macintosh, with a touch screen. b is {userAgent, touchPoints,
+// standalone}: what the page reads of navigator and its display mode.
+export function noPushReason(b) {
+  const ua = String(b.userAgent || '');
+  const apple = /iPhone|iPad|iPod/.test(ua) || (/Macintosh/.test(ua) && b.touchPoints > 1);
+  if (apple && !b.standalone) {
+    return 'On iPhone and iPad, notifications need this app on the Home Screen: tap Share, then "Add to Home Screen", and open it from there.';
+  }
+  return 'This browser does not support notifications.';
+}
+
+// whyNoPush is noPushReason for this browser.
+export function whyNoPush() {
+  return noPushReason({
+    userAgent: navigator.userAgent,
+    touchPoints: navigator.maxTouchPoints || 0,
+    standalone: navigator.standalone === true || matchMedia('(display-mode: standalone)').matches,
+  });
+}
+
 // deviceName is the subscription's resource: one per browser profile.
 export function deviceName() {
   let d = localStorage.getItem(DEVICE);
@@ -31,7 +55,7 @@ export async function registerWorker() {
 // enablePush asks for permission, subscribes with the gateway's VAPID key
 // and stores the subscription. It answers a short description of the result.
 export async function enablePush() {
-  if (!pushSupported()) return 'This browser does not support notifications.';
+  if (!pushSupported()) return whyNoPush();
   const perm = await Notification.requestPermission();
   if (perm !== 'granted') return 'Notifications are blocked for this site.';
   const reg = await registerWorker();

@@ -9,6 +9,7 @@ import { deviceName } from '/logins.js';
 import { onMuted, isMuted } from '/mute.js';
 import { wordAt, candidates } from '/mentionpick.js';
 import { marked, excerpt, merged } from '/search.js';
+import { noPushReason } from '/push.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -237,6 +238,17 @@ async function run() {
     [found('chat:a@x', 's2', '2026-12-06T10:02:00Z', 'two'), found('chat:b@x', 's2', '2026-12-06T10:02:30Z', 'other conv'), found('chat:a@x', '', '2026-12-06T10:01:00Z', 'one'),
       found('chat:a@x', '', '2026-12-06T10:01:00Z', 'one'), found('room:r@c', 's4', '2026-12-06T10:04:00Z', 'four')],
   ).map((m) => m.body), ['four', 'three', 'other conv', 'two b', 'two', 'one', 'one']);
+
+  // Without Web Push, the page says why: an iPhone's or iPad's Safari
+  // tab needs the app on the Home Screen (push.js noPushReason).
+  const home = (r) => r.includes('Home Screen');
+  check('no push, why', [
+    { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1', touchPoints: 5, standalone: false },
+    { userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15', touchPoints: 5, standalone: false },
+    { userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15', touchPoints: 0, standalone: false },
+    { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 15_8 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.6 Mobile/15E148 Safari/604.1', touchPoints: 5, standalone: true },
+    { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', touchPoints: 0, standalone: false },
+  ].map((b) => home(noPushReason(b))), [true, true, false, false, false]);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [
