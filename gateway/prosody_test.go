@@ -10,6 +10,7 @@ import (
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/gateway/gatewaytest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
+	"github.com/sparkgate/sparkgate/internal/prosody"
 	"github.com/sparkgate/sparkgate/internal/prosodytest"
 )
 
@@ -20,11 +21,7 @@ import (
 func TestIntegrationProsodyGateway(t *testing.T) {
 	t.Parallel() // a server of its own
 	p := prosodytest.Start(t)
-	e := startEnv(t, gatewayenv.Options{Plain: true, Config: func(c *gateway.Config) {
-		c.XMPP.Addr, c.XMPP.Domain, c.Domain = p.C2SAddr(), p.Domain(), p.Domain()
-		c.MUCService = p.MUCService()
-		c.Directory = p.Admin() // the gateway's Prosody backend, xmppadmin.Prosodyctl
-	}})
+	e := startEnv(t, gatewayenv.Options{Plain: true, Config: func(c *gateway.Config) { onProsody(c, p) }})
 	a := prosodytest.NewUser(t, p)
 	// b registers through the gateway.
 	bName, bPass := "b"+strings.ToLower(a.Name[1:]), "pw-"+a.Password
@@ -78,4 +75,13 @@ func TestIntegrationProsodyGateway(t *testing.T) {
 	// The archive, folded: two messages, the first corrected.
 	want := "hello from a, fixed (edited) | hello from b"
 	checkFolded(t, e, ta, api+"/chat/messages?to="+bName, want)
+}
+
+// onProsody points the gateway's configuration at the Prosody p: its
+// client port, domain and group chat service, and the gateway's Prosody
+// admin backend (xmppadmin.Prosodyctl) on p's configuration.
+func onProsody(c *gateway.Config, p *prosody.Server) {
+	c.XMPP.Addr, c.XMPP.Domain, c.Domain = p.C2SAddr(), p.Domain(), p.Domain()
+	c.MUCService = p.MUCService()
+	c.Directory = p.Admin()
 }

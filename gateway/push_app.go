@@ -10,6 +10,7 @@ import (
 
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/webpush"
+	"github.com/sparkgate/sparkgate/xmppadmin"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -153,8 +154,18 @@ const renewParallel = 4
 // failed, and every notification sent while the component was away (a
 // gateway restart) failed. It returns how many were renewed; failures are
 // logged and counted out, and ctx ends it early.
+//
+// A server that issues no login tokens (Prosody) cannot be logged in to
+// without the user's password, so nothing is renewed there: its
+// registrations stay until mod_cloud_notify drops one after 16 failed
+// notifications in a row (push_max_errors), and a session enables push
+// again each time it connects.
 func (s *Server) RenewPushRegistrations(ctx context.Context) int {
 	if !s.pushAppOn() {
+		return 0
+	}
+	if !xmppadmin.IssuesTokens(s.cfg.Directory) {
+		s.log.Info("push registrations not renewed: the XMPP server issues no login tokens")
 		return 0
 	}
 	nodes, err := s.cfg.Push.Nodes.PushNodes(ctx)

@@ -32,12 +32,21 @@ func newPushAppGateway(t *testing.T, mod ...func(*gateway.Config)) *pushEnv {
 			m(c)
 		}
 	})
+	runPushComponent(t, p, srv.ComponentAddr(), srv.PushService(), srv.ComponentSecret())
+	return p
+}
+
+// runPushComponent connects p's gateway as the push app server component
+// domain to the XMPP server's component listener at addr until the test
+// ends, and waits until it is online.
+func runPushComponent(t *testing.T, p *pushEnv, addr, domain, secret string) {
+	t.Helper()
 	online := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- xmppconn.RunPushComponent(ctx, xmppconn.ComponentConfig{
-			Addr: srv.ComponentAddr(), Domain: srv.PushService(), Secret: srv.ComponentSecret(),
+			Addr: addr, Domain: domain, Secret: secret,
 			Push:   p.gw.HandlePushNotification,
 			Logger: slog.New(slog.DiscardHandler),
 			Connected: func() {
@@ -57,7 +66,26 @@ func newPushAppGateway(t *testing.T, mod ...func(*gateway.Config)) *pushEnv {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the push component did not come online")
 	}
-	return p
+}
+
+// pushedSignedOut signs the login of token out, has send write "while you
+// were out" (from the user from), and answers the one push that comes of
+// it through the XMPP server and the push component, which must name the
+// sender and carry the text.
+func (p *pushEnv) pushedSignedOut(t *testing.T, token, from string, send func(string)) pushed {
+	t.Helper()
+	if r := p.Do(t, "POST", api+"/logout", token, "", ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	start := time.Now()
+	send("while you were out")
+	_, n, data := p.next(t)
+	t.Logf("message → push through the server, decrypted: %v", time.Since(start))
+	if n.Body != "while you were out" || n.Subject != from || data["type"] != "chat" || data["from"] != from {
+		t.Fatalf("notification %+v data %v", n, data)
+	}
+	p.svc.None(t, 3*time.Second)
+	return n
 }
 
 // TestIntegrationPushWithoutSession: Web Push reaches a user the gateway
@@ -89,18 +117,7 @@ func TestIntegrationPushWithoutSession(t *testing.T) {
 
 	var fromServer pushed
 	t.Run("logged-out", func(t *testing.T) {
-		if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != 200 {
-			t.Fatalf("logout: %d %s", r.Status, r.Body)
-		}
-		start := time.Now()
-		send("while you were out")
-		_, n, data := p.next(t)
-		t.Logf("message → push through the server, decrypted: %v", time.Since(start))
-		if n.Body != "while you were out" || n.Subject != b.JID || data["type"] != "chat" || data["from"] != b.JID {
-			t.Fatalf("notification %+v data %v", n, data)
-		}
-		p.svc.None(t, 3*time.Second)
-		fromServer = n
+		fromServer = p.pushedSignedOut(t, ta, b.JID, send)
 	})
 
 	t.Run("reply-signed-out", func(t *testing.T) {

@@ -10,7 +10,8 @@
 #   scripts/install-deps.sh nats              nats-server with JetStream (multi-node tests)
 #   scripts/install-deps.sh node              Node.js and npm: the browser tests install
 #                                             axe-core with npm ci (internal/browsertest/axe)
-#   scripts/install-deps.sh prosody           Prosody 0.12, the second XMPP server of the tests
+#   scripts/install-deps.sh prosody           Prosody 0.12 and its community modules (for
+#                                             XEP-0357), the second XMPP server of the tests
 #                                             (internal/prosody runs its own; the package's
 #                                             service is never started)
 set -eu
@@ -39,6 +40,9 @@ for what in "$@"; do
 		;;
 	prosody)
 		command -v prosody >/dev/null 2>&1 || need="$need prosody"
+		# prosody-modules: mod_cloud_notify, Prosody's XEP-0357, for the
+		# gateway's push component.
+		[ -f /usr/lib/prosody/modules/mod_cloud_notify/mod_cloud_notify.lua ] || need="$need prosody-modules"
 		;;
 	node)
 		# Debian's nodejs and npm, only when no node is on the PATH.

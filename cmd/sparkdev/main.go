@@ -10,7 +10,8 @@
 // private Prosody 0.12 instead (internal/prosody): the gateway manages its
 // accounts with prosodyctl (admin-backend prosody), logins are by password
 // only (Prosody issues no tokens: TOTP and passkey sign-ins answer 501), and
-// there is no push component. One node only; prosody.go.
+// the gateway is its push app server (mod_cloud_notify). One node only;
+// prosody.go.
 //
 // With -nodes N (N > 1; `make cluster`, `make dev NODES=N`) it starts a
 // cluster instead: a private nats-server with JetStream and a private

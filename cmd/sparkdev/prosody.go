@@ -18,8 +18,9 @@ import (
 // on the generated configuration (admin-backend prosody). What ejabberd
 // gives and Prosody 0.12 from Debian does not, the gateway goes without:
 // login tokens (TOTP and passkey sign-ins answer 501; a dropped connection
-// comes back with the password kept in memory) and the push component
-// (Web Push reaches only users with a session).
+// comes back with the password kept in memory). The gateway is Prosody's
+// push app server (mod_cloud_notify, from Debian's prosody-modules) on its
+// component listener, so signed-out users get Web Push too.
 func runProsody(ctx context.Context, dir string, stdout, stderr io.Writer) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -52,6 +53,10 @@ func runProsody(ctx context.Context, dir string, stdout, stderr io.Writer) error
 	if err := ensureUser(ctx, srv.Admin(), demoUser, password); err != nil {
 		return fmt.Errorf("demo user: %w", err)
 	}
+	secretFile := filepath.Join(pdir, "push-component.secret")
+	if err := os.WriteFile(secretFile, []byte(srv.ComponentSecret()+"\n"), 0o600); err != nil {
+		return err
+	}
 	env := []string{
 		"SPARKGATE_XMPP_ADDR=" + srv.C2SAddr(),
 		"SPARKGATE_XMPP_DOMAIN=" + srv.Domain(),
@@ -62,6 +67,9 @@ func runProsody(ctx context.Context, dir string, stdout, stderr io.Writer) error
 		"SPARKGATE_ADMIN_BACKEND=prosody",
 		"SPARKGATE_PROSODY_CONFIG=" + srv.ConfigFile(),
 		"SPARKGATE_PROSODY_DATA_DIR=" + srv.DataDir(),
+		"SPARKGATE_PUSH_COMPONENT=" + srv.ComponentAddr(),
+		"SPARKGATE_PUSH_SERVICE=" + srv.PushService(),
+		"SPARKGATE_PUSH_COMPONENT_SECRET_FILE=" + secretFile,
 	}
 	login := fmt.Sprintf("    demo login:   %s / %s\n    XMPP server:  Prosody %s (domain %s; password logins only)\n", demoUser, password, srv.C2SAddr(), srv.Domain())
 	return serve(ctx, gatewaySpec{dir: dir, nodes: 1, env: env, login: login, server: "Prosody"}, log, stdout, stderr)

@@ -8,7 +8,10 @@
 // server-to-server, one virtual host with roster, carbons, PEP, private
 // and native bookmarks, blocking, vCards, message archive (MAM), offline
 // messages and stream management; a group chat service (with its archive)
-// and HTTP file sharing (XEP-0363) on components. Accounts are made with
+// and HTTP file sharing (XEP-0363) on components; push notifications
+// (XEP-0357, mod_cloud_notify of Debian's prosody-modules, with sender and
+// body) and an external component listener (XEP-0114) for the push app
+// server, "push.<domain>", with a secret of its own. Accounts are made with
 // prosodyctl against the same configuration (Admin, the gateway's own
 // xmppadmin.Prosodyctl backend; Register): Prosody has no
 // admin HTTP API and issues no login tokens, so a gateway in front of it
@@ -27,6 +30,7 @@ package prosody
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -45,8 +49,13 @@ import (
 )
 
 // ErrNotInstalled is returned by Start when prosody or prosodyctl is not on
-// the PATH (scripts/install-deps.sh prosody installs them).
+// the PATH, or mod_cloud_notify is missing (scripts/install-deps.sh prosody
+// installs them).
 var ErrNotInstalled = errors.New("prosody: not installed (scripts/install-deps.sh prosody)")
+
+// cloudNotify is where Debian's prosody-modules puts mod_cloud_notify, in
+// a directory of Prosody's default plugin path.
+const cloudNotify = "/usr/lib/prosody/modules/mod_cloud_notify/mod_cloud_notify.lua"
 
 // Config says where and how to run Prosody.
 type Config struct {
@@ -59,10 +68,12 @@ type Config struct {
 
 // Server is a running private Prosody.
 type Server struct {
-	cfg      Config
-	c2sPort  int
-	httpPort int
-	cfgFile  string
+	cfg        Config
+	c2sPort    int
+	httpPort   int
+	compPort   int
+	compSecret string
+	cfgFile    string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -83,13 +94,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, ErrNotInstalled
 		}
 	}
-	s := &Server{cfg: cfg, cfgFile: filepath.Join(cfg.Dir, "prosody.cfg.lua")}
-	var err error
-	if s.c2sPort, err = freeport.Port(); err != nil {
-		return nil, err
+	if _, err := os.Stat(cloudNotify); err != nil {
+		return nil, ErrNotInstalled
 	}
-	if s.httpPort, err = freeport.Port(); err != nil {
-		return nil, err
+	s := &Server{cfg: cfg, cfgFile: filepath.Join(cfg.Dir, "prosody.cfg.lua"), compSecret: rand.Text()}
+	for _, port := range []*int{&s.c2sPort, &s.httpPort, &s.compPort} {
+		var err error
+		if *port, err = freeport.Port(); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "data"), 0o750); err != nil {
 		return nil, fmt.Errorf("prosody: %w", err)
@@ -128,11 +141,17 @@ http_interfaces = { "127.0.0.1" }
 http_external_url = ` + q(s.UploadOrigin()+"/") + `
 http_default_host = ` + q("upload."+d) + `
 https_ports = { }
+component_ports = { ` + strconv.Itoa(s.compPort) + ` }
+component_interfaces = { "127.0.0.1" }
 modules_enabled = {
 	"roster"; "saslauth"; "disco"; "carbons"; "pep"; "private"; "bookmarks";
 	"blocklist"; "vcard4"; "vcard_legacy"; "version"; "ping"; "time"; "uptime";
-	"mam"; "offline"; "smacks"; "csi_simple"; "http";
+	"mam"; "offline"; "smacks"; "csi_simple"; "http"; "cloud_notify";
 }
+-- The push app server is the operator's own gateway, which encrypts the
+-- text for the browser: sender and body go to it.
+push_notification_with_body = true
+push_notification_with_sender = true
 modules_disabled = { "s2s" }
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -150,6 +169,9 @@ Component ` + q("conference."+d) + ` "muc"
 
 Component ` + q("upload."+d) + ` "http_file_share"
 	http_file_share_size_limit = 10485760
+
+Component ` + q(s.PushService()) + `
+	component_secret = ` + q(s.compSecret) + `
 `
 }
 
@@ -237,6 +259,18 @@ func (s *Server) Domain() string { return s.cfg.Domain }
 
 // MUCService is the group chat service, "conference.<domain>".
 func (s *Server) MUCService() string { return "conference." + s.cfg.Domain }
+
+// PushService is the push app server's component JID (XEP-0357),
+// "push.<domain>": the gateway connects to ComponentAddr as it.
+func (s *Server) PushService() string { return "push." + s.cfg.Domain }
+
+// ComponentAddr is host:port of the external component listener.
+func (s *Server) ComponentAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.compPort))
+}
+
+// ComponentSecret is the push component's shared secret.
+func (s *Server) ComponentSecret() string { return s.compSecret }
 
 // UploadService is the HTTP file sharing service, "upload.<domain>".
 func (s *Server) UploadService() string { return "upload." + s.cfg.Domain }

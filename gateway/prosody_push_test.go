@@ -1,0 +1,61 @@
+package gateway_test
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/internal/prosodytest"
+)
+
+// TestIntegrationProsodyPush: with Prosody as the XMPP server
+// (mod_cloud_notify), Web Push reaches a user the gateway holds no session
+// for, through Prosody and the gateway's push component, once per message,
+// with sender and body; while the gateway holds the session (no tab) its
+// own push is the only one; a notification for another node or with a
+// wrong secret is dropped, as on ejabberd. The renewal that ejabberd needs
+// after a component gap renews nothing here (no login tokens) and says so.
+func TestIntegrationProsodyPush(t *testing.T) {
+	t.Parallel() // a server of its own
+	srv := prosodytest.Start(t)
+	logs := &gateway.LogLines{T: t}
+	p := newPushGatewayWith(t, func(c *gateway.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		onProsody(c, srv)
+		c.Push.Service = srv.PushService()
+	})
+	runPushComponent(t, p, srv.ComponentAddr(), srv.PushService(), srv.ComponentSecret())
+	a, b := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
+	ta, tb := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password)
+	p.subscribe(t, ta, "phone")
+	send := func(body string) {
+		t.Helper()
+		if r := p.Do(t, "POST", api+"/chat/message/"+a.Name, tb, "text/plain", body); r.Status != 200 {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+	}
+
+	// A session and no tab: the gateway pushes, Prosody does not (the
+	// session is online).
+	send("with a session")
+	if _, n, data := p.next(t); n.Body != "with a session" || data["from"] != b.JID {
+		t.Fatalf("notification %+v data %v", n, data)
+	}
+	p.svc.None(t, 3*time.Second)
+
+	// Signed out: Prosody keeps the message offline and pushes it to the
+	// component, which the gateway turns into a Web Push.
+	p.pushedSignedOut(t, ta, b.JID, send)
+	send("and again")
+	if _, n, _ := p.next(t); n.Body != "and again" {
+		t.Fatalf("second notification %+v", n)
+	}
+
+	if got := p.gw.RenewPushRegistrations(t.Context()); got != 0 {
+		t.Errorf("RenewPushRegistrations renewed %d on a server without tokens", got)
+	}
+	if logs.Count("push registrations not renewed", "issues no login tokens") != 1 {
+		t.Error("the skipped renewal was not logged")
+	}
+}
