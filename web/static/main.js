@@ -32,6 +32,7 @@ import { startAutofill, stopAutofill } from './autofill.js';
 import { wireMentions } from './mentionpick.js';
 import { searchMessages, renderResults, reveal, convFor, merged } from './search.js';
 import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil } from './mute.js';
+import { loadPins, pin, unpin, isPinned } from './pins.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -95,6 +96,7 @@ function onEvent(name, d) {
       contacts.loadBlocklist();
       contacts.loadRequests();
       loadMuted().catch(() => {});
+      loadPins().catch(() => {});
       break;
     case 'chatapi.unread': state.setUnread(d.jid || '', Boolean(d.room), d.count || 0, d.lastRead || ''); break;
     case 'chatapi.avatar': onAvatar(d); break;
@@ -143,7 +145,7 @@ async function startSession(user, token) {
     if (cfg.uploadService === '') features.set('upload', false);
   }
   rooms.refreshJoined();
-  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats(), loadMuted().catch(() => {})]);
+  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats(), loadMuted().catch(() => {}), loadPins().catch(() => {})]);
   contacts.loadRequests(); // after the blocklist: a blocked person's request is not shown
   applyFeatures();
   // Pictures announced before this tab opened: ours and the contacts'.
@@ -259,7 +261,7 @@ function wireSearch() {
     asked++;
     list.hidden = true;
     list.replaceChildren();
-    moreButton.hidden = !more;
+    moreButton.hidden = true;
     shown = { text: '', results: [], next: null };
     say('');
   };
@@ -672,6 +674,20 @@ function wireConversation() {
     try {
       await contacts.removeContact(c);
       notice(`${c.title} is no longer a contact. You no longer see each other online.`);
+    } catch (e) { fail(e); }
+  }));
+  // Pin puts the conversation at the top of Chats on every device.
+  $('conv-pin').addEventListener('click', busy($('conv-pin'), async () => {
+    const c = activeConv();
+    if (!c) return;
+    try {
+      if (isPinned(c)) {
+        await unpin(c);
+        notice(`${c.title} is no longer pinned.`);
+      } else {
+        await pin(c);
+        notice(`${c.title} is pinned to the top of Chats.`);
+      }
     } catch (e) { fail(e); }
   }));
   // Mute asks for how long (#mute-choices); Unmute unmutes at once.
