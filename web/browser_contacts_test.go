@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -399,5 +401,53 @@ func TestBrowserMute(t *testing.T) {
 		if r := e.Do(t, "GET", rest+"/chat/muted", tok, "", ""); r.Status != 200 || strings.Contains(string(r.Body), bob.JID) {
 			t.Errorf("GET /chat/muted after unmuting: %d %s", r.Status, r.Body)
 		}
+	})
+}
+
+// TestBrowserPins: Pin marks a conversation pinned; the gateway keeps the
+// pins (a user property), so another device signed in later lists it
+// first, above a conversation with a newer message; unpinned there, the
+// first page follows when it is shown again. At the desktop's size only:
+// the steps do not depend on the layout (clickAction opens the phone's
+// menu where there is one).
+func TestBrowserPins(t *testing.T) {
+	t.Parallel()
+	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		p := newPage(t, b, "alice-pins-"+v.name)
+		v.apply(t, p)
+		signIn(t, e, p, alice.Name, alice.Password)
+		for _, u := range []ejabberdtest.User{bob, carol} { // carol's is the newer
+			if r := e.Do(t, "POST", rest+"/chat/message/"+url.PathEscape(alice.Name), e.Login(t, u.Name, u.Password), "text/plain", "hello from "+u.Name); r.Status != http.StatusOK {
+				t.Fatalf("%s writes: %d %s", u.Name, r.Status, r.Body)
+			}
+			p.Wait(t, `document.getElementById("chats").textContent.includes(`+js("hello from "+u.Name)+`)`)
+		}
+		first := func(jid string) string {
+			return `(b => !!b && b.dataset.conv === ` + js("chat:"+jid) + `)(document.querySelector("#chats button[data-conv]"))`
+		}
+		pinnedMark := exists(convButton(bob.JID) + " .pinned")
+		p.Wait(t, first(carol.JID)+` && !`+pinnedMark)
+
+		clickConv(t, p, bob.JID)
+		p.Wait(t, `document.getElementById("conv-title").textContent !== "No conversation" && !document.getElementById("conv-pin").hidden`)
+		clickAction(t, p, "conv-pin")
+		p.WaitShowing(t, first(bob.JID)+` && `+pinnedMark+` && document.getElementById("conv-pin").getAttribute("aria-pressed") === "true" && document.getElementById("conv-pin").textContent === "Unpin"`,
+			`[...document.querySelectorAll("#chats button[data-conv]")].map(b => b.title)`)
+
+		// Another device, signed in afterwards: the pin is there.
+		other := newPage(t, b, "alice-pins-other-"+v.name)
+		v.apply(t, other)
+		signIn(t, e, other, alice.Name, alice.Password)
+		other.WaitShowing(t, first(bob.JID)+` && `+pinnedMark, `[...document.querySelectorAll("#chats button[data-conv]")].map(b => b.title)`)
+		clickConv(t, other, bob.JID)
+		other.Wait(t, `document.getElementById("conv-pin").getAttribute("aria-pressed") === "true"`)
+		clickAction(t, other, "conv-pin")
+		other.Wait(t, `!`+pinnedMark+` && document.getElementById("conv-pin").textContent === "Pin"`)
+
+		// The first page, shown again, reads the pins anew. (Bob stays
+		// first on both: opened there, his is the newest activity.)
+		browsertest.MustEval[bool](t, p, `(document.dispatchEvent(new Event("visibilitychange")), true)`)
+		p.Wait(t, `!`+pinnedMark+` && document.getElementById("conv-pin").getAttribute("aria-pressed") === "false"`)
 	})
 }

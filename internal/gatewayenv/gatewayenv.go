@@ -158,6 +158,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		Ready:        []gateway.ReadyCheck{{Name: "store", Check: st.Ping}},
 		Rooms:        rooms.Sealed(st, keys),
 		Messaging:    gateway.MessagingConfig{Unread: st, Requests: st, Mutes: st},
+		Users:        gateway.UsersConfig{Properties: st}, // as cmd/sparkgate: the web client keeps its pins there
 	}
 	if o.Store != "" {
 		cfg.Auth.Failures, cfg.Auth.Attempts = st, st

@@ -72,6 +72,7 @@ export const model = {
   requests: new Map(),    // bare JID -> true: contacts asking to add us
   blocked: new Set(),     // bare JIDs the user blocks (XEP-0191)
   muted: new Map(),       // conversation JID (bare, or room/nick) -> when the mute ends ('' never): mute.js
+  pinned: [],             // ids of the conversations pinned to the top of Chats: pins.js
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
   drafts: new Map(),      // conversation id -> the text not sent yet
@@ -302,12 +303,14 @@ export function activity(c) {
   return Math.max(m ? m.t : 0, c.openedAt);
 }
 
-// recent lists the conversations with a message, a draft or on screen,
-// the newest activity first.
+// recent lists the conversations with a message, a draft, a pin or on
+// screen: the pinned ones first (pins.js), then the rest, each group the
+// newest activity first.
 export function recent() {
+  const pinned = (c) => (model.pinned.includes(c.id) ? 1 : 0);
   return [...model.convs.values()]
-    .filter((c) => c.messages.length > 0 || model.drafts.has(c.id) || c.id === model.active)
-    .sort((a, b) => activity(b) - activity(a) || a.title.localeCompare(b.title));
+    .filter((c) => c.messages.length > 0 || model.drafts.has(c.id) || c.id === model.active || pinned(c))
+    .sort((a, b) => pinned(b) - pinned(a) || activity(b) - activity(a) || a.title.localeCompare(b.title));
 }
 
 // inView tells whether c is the conversation on screen.
@@ -429,6 +432,7 @@ export function clear() {
   model.requests.clear();
   model.blocked.clear();
   model.muted.clear();
+  model.pinned = [];
   model.invitations.clear();
   model.directory = [];
   model.drafts.clear();

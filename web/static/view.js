@@ -54,6 +54,7 @@ import { styled } from './styling.js';
 import { grants, may } from './roomadmin.js';
 import { keepChildren } from './keep.js';
 import { isMuted, mutedUntil } from './mute.js';
+import { isPinned } from './pins.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -878,6 +879,17 @@ function listItem(c, withLast = false) {
     b.append(p);
     label += ', ' + words;
   }
+  if (withLast && isPinned(c)) { // pins.js: at the top of Chats
+    const m = document.createElement('span');
+    m.className = 'pinned';
+    m.textContent = '📌';
+    m.setAttribute('aria-hidden', 'true');
+    const words = document.createElement('span');
+    words.className = 'visually-hidden';
+    words.textContent = ', pinned';
+    b.append(m, words);
+    label += ', pinned';
+  }
   if (isMuted(c)) { // mute.js: no notification, no push
     const m = document.createElement('span');
     m.className = 'muted';
@@ -1020,6 +1032,11 @@ function renderHeader() {
   // A room's occupant is known by a nick only: no meeting, contact or
   // block of their account (the room hides it).
   $('meeting').hidden = !c || Boolean(room) || features.get('meet') === false;
+  const pinned = isPinned(c);
+  const pinButton = $('conv-pin');
+  pinButton.hidden = !c || features.get('properties') === false;
+  pinButton.textContent = pinned ? 'Unpin' : 'Pin';
+  pinButton.setAttribute('aria-pressed', String(pinned));
   const muted = isMuted(c);
   const mute = $('conv-mute');
   mute.hidden = !c || features.get('mute') === false;

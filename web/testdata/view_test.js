@@ -10,6 +10,7 @@ import { onMuted, isMuted } from '/mute.js';
 import { wordAt, candidates } from '/mentionpick.js';
 import { marked, excerpt, merged } from '/search.js';
 import { noPushReason } from '/push.js';
+import { withPin, withoutPin } from '/pins.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -249,6 +250,12 @@ async function run() {
     { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 15_8 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.6 Mobile/15E148 Safari/604.1', touchPoints: 5, standalone: true },
     { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', touchPoints: 0, standalone: false },
   ].map((b) => home(noPushReason(b))), [true, true, false, false, false]);
+
+  // Pins: added at the end, once; a sixth refused with words; removed.
+  const tooMany = (() => { try { withPin(['a', 'b'], 'c', 2); return ''; } catch (e) { return e.message; } })();
+  check('pins', [withPin([], 'chat:a@x'), withPin(['chat:a@x'], 'chat:a@x'), withPin(['chat:a@x'], 'room:r@c'),
+    withoutPin(['chat:a@x', 'room:r@c'], 'chat:a@x'), withoutPin(['chat:a@x'], 'chat:b@x'), tooMany.startsWith('At most 2 conversations can be pinned')],
+  [['chat:a@x'], ['chat:a@x'], ['chat:a@x', 'room:r@c'], ['room:r@c'], ['chat:a@x'], true]);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [
