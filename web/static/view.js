@@ -879,28 +879,20 @@ function listItem(c, withLast = false) {
     b.append(p);
     label += ', ' + words;
   }
-  if (withLast && isPinned(c)) { // pins.js: at the top of Chats
+  // A sign the eye sees and a word a screen reader says.
+  const mark = (cls, sign, word) => {
     const m = document.createElement('span');
-    m.className = 'pinned';
-    m.textContent = '📌';
+    m.className = cls;
+    m.textContent = sign;
     m.setAttribute('aria-hidden', 'true');
     const words = document.createElement('span');
     words.className = 'visually-hidden';
-    words.textContent = ', pinned';
+    words.textContent = ', ' + word;
     b.append(m, words);
-    label += ', pinned';
-  }
-  if (isMuted(c)) { // mute.js: no notification, no push
-    const m = document.createElement('span');
-    m.className = 'muted';
-    m.textContent = '🔕';
-    m.setAttribute('aria-hidden', 'true');
-    const words = document.createElement('span');
-    words.className = 'visually-hidden';
-    words.textContent = ', muted';
-    b.append(m, words);
-    label += ', muted';
-  }
+    label += ', ' + word;
+  };
+  if (withLast && isPinned(c)) mark('pinned', '📌', 'pinned'); // pins.js: at the top of Chats
+  if (isMuted(c)) mark('muted', '🔕', 'muted'); // mute.js: no notification, no push
   if (c.unread > 0) {
     const u = document.createElement('span');
     u.className = 'unread';
