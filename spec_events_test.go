@@ -32,6 +32,7 @@ var eventSchemas = []struct {
 	{chatapi.Request{}, "RequestEvent"},
 	{chatapi.Blocklist{}, "BlocklistEvent"},
 	{chatapi.Muted{}, "MutedEvent"},
+	{chatapi.Properties{}, "PropertiesEvent"},
 	{chatapi.Notify{}, "NotifyEvent"},
 	{chatapi.PubSub{}, "PubSubEvent"},
 	{chatapi.Reactions{}, "ReactionEvent"},

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
 
@@ -169,6 +172,10 @@ func (s *Server) SetUserProperties(c echo.Context) error {
 	}
 	if err := s.setProperties(ctx, cl.Subject, props); err != nil {
 		return err
+	}
+	if len(props) > 0 {
+		// Every tab and device of the user learns which changed.
+		s.tell(cl.Subject, chatapi.Properties{Names: slices.Sorted(maps.Keys(props))})
 	}
 	return c.NoContent(http.StatusOK)
 }

@@ -785,3 +785,34 @@ func TestIntegrationHelloProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationPropertiesEvent: setting or removing stored properties
+// tells the user's tabs which (chatapi.properties, names sorted); a call
+// that changes only the vCard's fields tells nothing, and neither does a
+// refused one.
+func TestIntegrationPropertiesEvent(t *testing.T) {
+	t.Parallel()
+	e := newUsersGateway(t, nil)
+	u := ejabberdtest.NewUser(t)
+	tok := e.Login(t, u.Name, u.Password)
+	s := e.OpenConnected(t, tok, "")
+	set := func(body string, status int) {
+		t.Helper()
+		if r := e.Do(t, "POST", api+"/config/properties", tok, "application/json", body); r.Status != status {
+			t.Fatalf("set %s: %d %s, want %d", body, r.Status, r.Body, status)
+		}
+	}
+	set(`[{"name":"name","value":"Only The vCard"}]`, 200)
+	set(`[{"name":"domain","value":"x"}]`, 400)
+	set(`[{"name":"sparkweb.pinned","value":"[\"chat:a@x\"]"},{"name":"color","value":"red"}]`, 200)
+	var ev chatapi.Properties
+	s.NextNamed(t, chatapi.EventProperties, 10*time.Second, &ev)
+	if !slices.Equal(ev.Names, []string{"color", "sparkweb.pinned"}) {
+		t.Fatalf("first event names %q, want the two set, sorted (the vCard's and the refused call's tell nothing)", ev.Names)
+	}
+	set(`[{"name":"color"}]`, 200)
+	s.NextNamed(t, chatapi.EventProperties, 10*time.Second, &ev)
+	if !slices.Equal(ev.Names, []string{"color"}) {
+		t.Fatalf("removal's names %q", ev.Names)
+	}
+}

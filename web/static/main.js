@@ -32,7 +32,7 @@ import { startAutofill, stopAutofill } from './autofill.js';
 import { wireMentions } from './mentionpick.js';
 import { searchMessages, renderResults, reveal, convFor, merged } from './search.js';
 import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil } from './mute.js';
-import { loadPins, pin, unpin, isPinned } from './pins.js';
+import { loadPins, onProperties, pin, unpin, isPinned } from './pins.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -88,6 +88,7 @@ function onEvent(name, d) {
     case 'chatapi.request': contacts.onRequest(d); break;
     case 'chatapi.blocklist': contacts.onBlocklist(d); break;
     case 'chatapi.muted': onMuted(d); break;
+    case 'chatapi.properties': onProperties(d); break;
     case 'chatapi.reset':
       // A gap: reload what the archive, the roster and the read state know.
       reloadHistory();

@@ -5,8 +5,9 @@
 // - The pins are a list of conversation ids ("chat:bob@x", "room:r@c"),
 //   kept by the gateway as the user property sparkweb.pinned (a JSON
 //   array; GET and POST /config/properties), at most MAX_PINS.
-// - loadPins() reads them at sign-in and whenever the page is shown again
-//   (another device may have changed them; properties send no event). A
+// - loadPins() reads them at sign-in, after a gap in the event stream and
+//   whenever the page is shown again; onProperties(d) reads them when
+//   chatapi.properties says another tab or device changed them. A
 //   gateway without properties (501) hides Pin.
 // - isPinned(c) tells whether c is pinned; state.js's recent() lists the
 //   pinned conversations first (each group by activity), and a pinned
@@ -57,6 +58,10 @@ function take(ids) {
   changed(['lists', 'header']);
 }
 
+export function onProperties(d) {
+  if (d && Array.isArray(d.names) && d.names.includes(PROPERTY)) loadPins().catch(() => {});
+}
+
 export function isPinned(c) { return Boolean(c) && model.pinned.includes(c.id); }
 
 async function store(ids) {
@@ -76,7 +81,8 @@ export async function pin(c) { if (c) await store(withPin(model.pinned, c.id)); 
 
 export async function unpin(c) { if (c) await store(withoutPin(model.pinned, c.id)); }
 
-// The page shown again: another device may have pinned or unpinned.
+// The page shown again: an event missed while it slept (a browser may
+// freeze a hidden tab's stream) is made up for.
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden && model.jid) loadPins().catch(() => {});
 });

@@ -612,6 +612,7 @@ export interface paths {
          *     | `chatapi.xmpp` | Every inbound stanza, raw, on streams opened with `?raw=true` only (sparkgate: opt-in per stream; can be switched off in configuration): `xmpp`, the stanza's XML as standard base64. Roster pushes arrive this way too; clients should read `chatapi.roster` instead. |
          *     | `chatapi.roster` | *addition*. One item of the user's roster changed on the server (an RFC 6121 roster push: a contact added, updated or removed through the API or another client, or a subscription answered): `jid` (the contact's bare JID), `name` (may be empty), `subscription` (`none`, `to`, `from`, `both`, or `remove` for an item that left the roster), `ask` (`subscribe` while the user's subscription request waits for an answer; omitted otherwise), `groups` (array, never null), `removed` (boolean, always present: true when the item left the roster). |
          *     | `chatapi.muted` | *addition*. A conversation was muted or unmuted on one tab or device (`PUT`/`DELETE /chat/muted/{to}`): `jid`, `muted`, `until` (when the mute ends; absent when it lasts until unmuted). |
+         *     | `chatapi.properties` | *addition*. Some of the user's stored properties were set or removed on one tab or device (`POST /config/properties`; not `name`, `email` or `vcard`, which are the vCard's): `names` (their names, sorted, never null). The values are not sent: read them with `GET /config/properties`. The web client keeps its pinned conversations in `sparkweb.pinned` this way. |
          *     | `chatapi.request` | *addition*. The user answered a contact request on one tab or device (`POST /roster/{jid}/decline`), so every tab drops it: `jid` (the person's bare JID), `answer` (`declined`). An accepted request shows as the person's `chatapi.roster` instead. |
          *     | `chatapi.blocklist` | *addition*. The user's blocklist changed on the server (a XEP-0191 push: through `PUT`/`DELETE /blocklist/{jid}` on any tab, or another client of the account): `action` (`block` or `unblock`), `jids` (the addresses added or taken off, never null; an `unblock` with none unblocked everyone). |
          *     | `chatapi.notify` | A message without a body that carries a SparkWeb `data` property: `type: "notify"`, `to`, `from`, `data`. |
@@ -2309,7 +2310,9 @@ export interface paths {
          *     same JSON text as `text/plain`). `name` sets the display name, `email` the email address,
          *     `vcard` the vCard (base64 XML); other names are stored per user. Names the gateway uses
          *     itself (`domain`, `username`, and anything starting with `totp.`, `webauthn`, `vapid.`,
-         *     `webpush.` or `ip_address`) are refused with `400`: they cannot be set this way.
+         *     `webpush.` or `ip_address`) are refused with `400`: they cannot be set this way. Every
+         *     tab and device of the user hears `chatapi.properties` with the names of the stored
+         *     properties set or removed (sparkgate addition).
          */
         post: operations["setUserProperties"];
         delete?: never;
@@ -3620,6 +3623,10 @@ export interface components {
              * @description When the mute ends; absent when it lasts until unmuted.
              */
             until?: string;
+        };
+        /** @description `chatapi.properties`: some of the user's stored properties changed on some tab or device. */
+        PropertiesEvent: {
+            names: string[];
         };
         /** @description sparkgate addition. A muted conversation. */
         MutedConversation: {
