@@ -407,12 +407,12 @@ func TestBrowserMute(t *testing.T) {
 // TestBrowserPins: Pin marks a conversation pinned; the gateway keeps the
 // pins (a user property), so another device signed in later lists it
 // first, above a conversation with a newer message; unpinned there, the
-// first page follows at once (chatapi.properties). At the desktop's size only:
-// the steps do not depend on the layout (clickAction opens the phone's
-// menu where there is one).
+// first page follows at once (chatapi.properties). Mark as unread works
+// the same way: a dot on every device until the conversation is opened;
+// on a phone, marking goes back to the list.
 func TestBrowserPins(t *testing.T) {
 	t.Parallel()
-	onDesktop(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
+	onViewports(t, func(t *testing.T, e *gatewayenv.Env, b *browsertest.Browser, v viewport) {
 		alice, bob, carol := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 		p := newPage(t, b, "alice-pins-"+v.name)
 		v.apply(t, p)
@@ -449,5 +449,22 @@ func TestBrowserPins(t *testing.T) {
 		// pins anew. (Bob stays first on both: opened there, his is the
 		// newest activity.)
 		p.Wait(t, `!`+pinnedMark+` && document.getElementById("conv-pin").getAttribute("aria-pressed") === "false"`)
+
+		// Mark as unread (marks.js), on the other device: carol's
+		// conversation, read, shows a dot on both and counts in the
+		// title; opening it on the first page takes the mark away on both.
+		marked := exists(convButton(carol.JID) + ` .unread.marked[aria-label="marked unread"]`)
+		clickConv(t, other, carol.JID)
+		other.Wait(t, `!document.getElementById("conv-mark").hidden`)
+		clickAction(t, other, "conv-mark")
+		other.Wait(t, marked+` && document.getElementById("conv-mark").hidden`)
+		if v.name == "phone" { // the list, where the mark shows, is back
+			other.Wait(t, `!document.body.classList.contains("in-conv")`)
+		}
+		p.WaitShowing(t, marked+` && document.title === "(1) sparkgate"`, `document.title`)
+		clickConv(t, p, carol.JID)
+		for _, page := range []*browsertest.Page{p, other} {
+			page.Wait(t, `!`+marked+` && document.title === "sparkgate"`)
+		}
 	})
 }

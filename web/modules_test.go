@@ -17,7 +17,7 @@ import (
 // viewRegions are the elements of index.html that view.js draws into.
 const viewRegions = `<ul id="chats"></ul><ul id="contacts"></ul><ul id="rooms"></ul><ul id="requests"></ul><ul id="invitations"></ul>` +
 	`<ul id="room-directory"></ul><h2 id="conv-title"></h2><p id="conv-presence"></p><p id="typing"></p>` +
-	`<button id="meeting"></button><button id="conv-pin"></button><button id="conv-mute"></button><button id="contact-add"></button><button id="contact-remove"></button><button id="contact-block"></button><button id="contact-unblock"></button><ul id="blocked-list"></ul><button id="occupants-toggle"></button><button id="room-leave"></button>` +
+	`<button id="meeting"></button><button id="conv-pin"></button><button id="conv-mark"></button><button id="conv-mute"></button><button id="contact-add"></button><button id="contact-remove"></button><button id="contact-block"></button><button id="contact-unblock"></button><ul id="blocked-list"></ul><button id="occupants-toggle"></button><button id="room-leave"></button>` +
 	`<section id="occupants-panel"><ul id="occupants"></ul></section><p id="notice"></p>` +
 	`<ol id="messages"></ol><button id="jump-latest" hidden></button><p id="msg-announce"></p><form id="composer"></form>`
 

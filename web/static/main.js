@@ -32,7 +32,8 @@ import { startAutofill, stopAutofill } from './autofill.js';
 import { wireMentions } from './mentionpick.js';
 import { searchMessages, renderResults, reveal, convFor, merged } from './search.js';
 import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil } from './mute.js';
-import { loadPins, onProperties, pin, unpin, isPinned } from './pins.js';
+import { loadPins, onPinProperties, pin, unpin, isPinned } from './pins.js';
+import { loadMarks, onMarkProperties, markUnread, unmark } from './marks.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -88,7 +89,7 @@ function onEvent(name, d) {
     case 'chatapi.request': contacts.onRequest(d); break;
     case 'chatapi.blocklist': contacts.onBlocklist(d); break;
     case 'chatapi.muted': onMuted(d); break;
-    case 'chatapi.properties': onProperties(d); break;
+    case 'chatapi.properties': onPinProperties(d); onMarkProperties(d); break;
     case 'chatapi.reset':
       // A gap: reload what the archive, the roster and the read state know.
       reloadHistory();
@@ -98,6 +99,7 @@ function onEvent(name, d) {
       contacts.loadRequests();
       loadMuted().catch(() => {});
       loadPins().catch(() => {});
+      loadMarks().catch(() => {});
       break;
     case 'chatapi.unread': state.setUnread(d.jid || '', Boolean(d.room), d.count || 0, d.lastRead || ''); break;
     case 'chatapi.avatar': onAvatar(d); break;
@@ -146,7 +148,7 @@ async function startSession(user, token) {
     if (cfg.uploadService === '') features.set('upload', false);
   }
   rooms.refreshJoined();
-  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats(), loadMuted().catch(() => {}), loadPins().catch(() => {})]);
+  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats(), loadMuted().catch(() => {}), loadPins().catch(() => {}), loadMarks().catch(() => {})]);
   contacts.loadRequests(); // after the blocklist: a blocked person's request is not shown
   applyFeatures();
   // Pictures announced before this tab opened: ours and the contacts'.
@@ -209,6 +211,7 @@ function seen() {
 function enter(id, { focus = true } = {}) {
   const { c, loaded } = openConv(id);
   if (!c) return Promise.resolve();
+  unmark(c).catch(() => {}); // opened: back to it (marks.js)
   $('composer-input').value = state.draftOf(c.id);
   closeMentions();
   document.body.classList.add('in-conv');
@@ -675,6 +678,17 @@ function wireConversation() {
     try {
       await contacts.removeContact(c);
       notice(`${c.title} is no longer a contact. You no longer see each other online.`);
+    } catch (e) { fail(e); }
+  }));
+  // Mark as unread leaves the conversation marked to come back to, on
+  // every device, until it is opened again: a phone goes back to the list.
+  $('conv-mark').addEventListener('click', busy($('conv-mark'), async () => {
+    const c = activeConv();
+    if (!c) return;
+    try {
+      await markUnread(c);
+      notice(`${c.title} is marked unread.`);
+      if (document.body.classList.contains('in-conv') && getComputedStyle($('conv-back')).display !== 'none') $('conv-back').click();
     } catch (e) { fail(e); }
   }));
   // Pin puts the conversation at the top of Chats on every device.

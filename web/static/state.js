@@ -73,6 +73,7 @@ export const model = {
   blocked: new Set(),     // bare JIDs the user blocks (XEP-0191)
   muted: new Map(),       // conversation JID (bare, or room/nick) -> when the mute ends ('' never): mute.js
   pinned: [],             // ids of the conversations pinned to the top of Chats: pins.js
+  marked: [],             // ids of the conversations marked unread by hand: marks.js
   invitations: new Map(), // room JID -> the chatapi.muc invitation
   directory: [],          // public rooms: {name, title}
   drafts: new Map(),      // conversation id -> the text not sent yet
@@ -419,7 +420,7 @@ export function setMe(show, status) {
 
 export function totalUnread() {
   let n = 0;
-  for (const c of model.convs.values()) n += c.unread;
+  for (const c of model.convs.values()) n += c.unread || (model.marked.includes(c.id) ? 1 : 0);
   return n;
 }
 
@@ -433,6 +434,7 @@ export function clear() {
   model.blocked.clear();
   model.muted.clear();
   model.pinned = [];
+  model.marked = [];
   model.invitations.clear();
   model.directory = [];
   model.drafts.clear();

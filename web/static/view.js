@@ -55,6 +55,7 @@ import { grants, may } from './roomadmin.js';
 import { keepChildren } from './keep.js';
 import { isMuted, mutedUntil } from './mute.js';
 import { isPinned } from './pins.js';
+import { isMarked } from './marks.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -899,6 +900,12 @@ function listItem(c, withLast = false) {
     u.textContent = String(c.unread);
     u.setAttribute('aria-label', `${c.unread} unread`);
     b.append(u);
+  } else if (isMarked(c)) { // marks.js: to come back to
+    const u = document.createElement('span');
+    u.className = 'unread marked';
+    u.textContent = '●';
+    u.setAttribute('aria-label', 'marked unread');
+    b.append(u);
   }
   b.title = label;
   li.append(b);
@@ -1024,6 +1031,8 @@ function renderHeader() {
   // A room's occupant is known by a nick only: no meeting, contact or
   // block of their account (the room hides it).
   $('meeting').hidden = !c || Boolean(room) || features.get('meet') === false;
+  const markButton = $('conv-mark');
+  markButton.hidden = !c || isMarked(c) || c.unread > 0 || c.messages.length === 0 || features.get('properties') === false;
   const pinned = isPinned(c);
   const pinButton = $('conv-pin');
   pinButton.hidden = !c || features.get('properties') === false;

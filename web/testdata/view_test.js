@@ -10,7 +10,7 @@ import { onMuted, isMuted } from '/mute.js';
 import { wordAt, candidates } from '/mentionpick.js';
 import { marked, excerpt, merged } from '/search.js';
 import { noPushReason } from '/push.js';
-import { withPin, withoutPin } from '/pins.js';
+import { withId, withoutId } from '/convset.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -251,11 +251,12 @@ async function run() {
     { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', touchPoints: 0, standalone: false },
   ].map((b) => home(noPushReason(b))), [true, true, false, false, false]);
 
-  // Pins: added at the end, once; a sixth refused with words; removed.
-  const tooMany = (() => { try { withPin(['a', 'b'], 'c', 2); return ''; } catch (e) { return e.message; } })();
-  check('pins', [withPin([], 'chat:a@x'), withPin(['chat:a@x'], 'chat:a@x'), withPin(['chat:a@x'], 'room:r@c'),
-    withoutPin(['chat:a@x', 'room:r@c'], 'chat:a@x'), withoutPin(['chat:a@x'], 'chat:b@x'), tooMany.startsWith('At most 2 conversations can be pinned')],
-  [['chat:a@x'], ['chat:a@x'], ['chat:a@x', 'room:r@c'], ['room:r@c'], ['chat:a@x'], true]);
+  // A set of conversations (pins, marks): added at the end, once; past
+  // its bound refused with the set's words; removed.
+  const tooMany = (() => { try { withId(['a', 'b'], 'c', 2, (n) => `At most ${n} pinned`); return ''; } catch (e) { return e.message; } })();
+  check('conversation sets', [withId([], 'chat:a@x', 5), withId(['chat:a@x'], 'chat:a@x', 5), withId(['chat:a@x'], 'room:r@c', 5),
+    withoutId(['chat:a@x', 'room:r@c'], 'chat:a@x'), withoutId(['chat:a@x'], 'chat:b@x'), tooMany],
+  [['chat:a@x'], ['chat:a@x'], ['chat:a@x', 'room:r@c'], ['room:r@c'], ['chat:a@x'], 'At most 2 pinned']);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [
