@@ -16,8 +16,9 @@
 import { model, changed } from './state.js';
 import { convSet } from './convset.js';
 
-// MAX_MARKS bounds the property: more than anyone marks by hand.
-export const MAX_MARKS = 100;
+// MAX_MARKS bounds the set: more than anyone marks by hand, and with
+// everyday addresses within the 4,096 bytes a property's value may hold.
+export const MAX_MARKS = 40;
 
 const marks = convSet('sparkweb.marked', {
   max: MAX_MARKS,
