@@ -15,7 +15,7 @@ deps:
 
 # dev starts a private ejabberd and the gateway with the web client under ./.dev/;
 # NODES=3 starts a cluster instead (see cluster); SERVER=prosody starts a
-# private Prosody instead of ejabberd (one node, password logins only).
+# private Prosody instead of ejabberd (one node; password, TOTP and passkey logins).
 NODES ?= 1
 SERVER ?= ejabberd
 dev: deps-dev

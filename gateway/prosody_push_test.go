@@ -7,15 +7,17 @@ import (
 
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/prosodytest"
+	"github.com/sparkgate/sparkgate/xmppadmin"
 )
 
 // TestIntegrationProsodyPush: with Prosody as the XMPP server
 // (mod_cloud_notify), Web Push reaches a user the gateway holds no session
 // for, through Prosody and the gateway's push component, once per message,
 // with sender and body; while the gateway holds the session (no tab) its
-// own push is the only one; a notification for another node or with a
-// wrong secret is dropped, as on ejabberd. The renewal that ejabberd needs
-// after a component gap renews nothing here (no login tokens) and says so.
+// own push is the only one. The renewal after a component gap logs in as
+// the signed-out user with a token (mod_sparkgate_token) and enables push
+// again, after which messages still push once; a gateway whose Prosody
+// issues no tokens renews nothing and says so.
 func TestIntegrationProsodyPush(t *testing.T) {
 	t.Parallel() // a server of its own
 	srv := prosodytest.Start(t)
@@ -52,8 +54,25 @@ func TestIntegrationProsodyPush(t *testing.T) {
 		t.Fatalf("second notification %+v", n)
 	}
 
-	if got := p.gw.RenewPushRegistrations(t.Context()); got != 0 {
-		t.Errorf("RenewPushRegistrations renewed %d on a server without tokens", got)
+	if got := p.gw.RenewPushRegistrations(t.Context()); got != 1 {
+		t.Errorf("RenewPushRegistrations renewed %d, want a's registration", got)
+	}
+	send("after the renewal")
+	if _, n, _ := p.next(t); n.Body != "after the renewal" {
+		t.Fatalf("notification after the renewal %+v", n)
+	}
+	p.svc.None(t, 3*time.Second)
+
+	// Without the token secret the gateway cannot log in as a signed-out
+	// user: nothing is renewed, and the log says why.
+	plain := newPushGatewayWith(t, func(c *gateway.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		onProsody(c, srv)
+		c.Directory = &xmppadmin.Prosodyctl{Config: srv.ConfigFile(), DataDir: srv.DataDir(), Domain: srv.Domain()}
+		c.Push.Service = srv.PushService()
+	})
+	if got := plain.gw.RenewPushRegistrations(t.Context()); got != 0 {
+		t.Errorf("RenewPushRegistrations renewed %d without login tokens", got)
 	}
 	if logs.Count("push registrations not renewed", "issues no login tokens") != 1 {
 		t.Error("the skipped renewal was not logged")

@@ -155,11 +155,12 @@ const renewParallel = 4
 // gateway restart) failed. It returns how many were renewed; failures are
 // logged and counted out, and ctx ends it early.
 //
-// A server that issues no login tokens (Prosody) cannot be logged in to
-// without the user's password, so nothing is renewed there: its
-// registrations stay until mod_cloud_notify drops one after 16 failed
-// notifications in a row (push_max_errors), and a session enables push
-// again each time it connects.
+// A server that issues no login tokens (Prosody without the project's
+// mod_sparkgate_token) cannot be logged in to without the user's
+// password, so nothing is renewed there: its registrations stay until
+// mod_cloud_notify drops one after 16 failed notifications in a row
+// (push_max_errors), and a session enables push again each time it
+// connects.
 func (s *Server) RenewPushRegistrations(ctx context.Context) int {
 	if !s.pushAppOn() {
 		return 0

@@ -7,7 +7,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 	"github.com/sparkgate/sparkgate/internal/gatewayenv"
@@ -40,13 +39,7 @@ func TestIntegrationRemoteTabDelaysPush(t *testing.T) {
 	if r := n1.Do(t, "POST", api+"/chat/message/"+b.Name, ta, "text/plain", "are you there?"); r.Status != http.StatusOK {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var c chatapi.Chat
-		tab.NextNamed(t, chatapi.EventChat, time.Until(deadline), &c)
-		if c.Body == "are you there?" {
-			break
-		}
-	}
+	waitChatBody(t, tab, "are you there?")
 	n1.Push.None(t, time.Second-time.Since(sent)-100*time.Millisecond) // not at once
 	m := n1.Push.Next(t, 10*time.Second)
 	if waited := time.Since(sent); waited < time.Second || len(m.Plaintext) == 0 {

@@ -27,9 +27,12 @@ import (
 // storage (an accounts file per user under DataDir); a Prosody on SQL
 // storage is not supported here.
 //
-// Prosody issues no login tokens: IssueToken returns ErrUnsupported and
-// IssuesTokens false, so the gateway keeps a session's password in memory
-// for its reconnects and TOTP or passkey logins cannot open a session.
+// Prosody issues no login tokens of its own. With TokenSecret set, the
+// gateway mints them (prosodytoken.go) and the server checks them with
+// the module ProsodyTokenModule, which it must load with the same secret;
+// without it IssueToken returns ErrUnsupported and IssuesTokens false, so
+// the gateway keeps a session's password in memory for its reconnects and
+// TOTP or passkey logins cannot open a session.
 type Prosodyctl struct {
 	// Config is the path of the server's prosody.cfg.lua. Required.
 	Config string
@@ -39,6 +42,10 @@ type Prosodyctl struct {
 	Domain string
 	// Bin is the prosodyctl command; empty means "prosodyctl" on the PATH.
 	Bin string
+	// TokenSecret, when set (at least 32 characters), is the secret the
+	// server's mod_sparkgate_token shares: IssueToken mints X-OAUTH2
+	// login tokens with it (prosodytoken.go).
+	TokenSecret string
 }
 
 // prosodyctlTimeout bounds one prosodyctl run when the caller's context has
@@ -91,14 +98,6 @@ func checkLocalpart(user string) error {
 	}
 	return nil
 }
-
-// IssueToken returns ErrUnsupported: Prosody 0.12 has no token login.
-func (p *Prosodyctl) IssueToken(context.Context, string, time.Duration) (string, error) {
-	return "", ErrUnsupported
-}
-
-// IssuesTokens reports false: see IssueToken.
-func (p *Prosodyctl) IssuesTokens() bool { return false }
 
 // ChangePassword sets a new password, or returns ErrUserNotFound.
 func (p *Prosodyctl) ChangePassword(ctx context.Context, user, password string) error {

@@ -8,10 +8,9 @@
 //
 // With -server prosody (`make dev SERVER=prosody`) the XMPP server is a
 // private Prosody 0.12 instead (internal/prosody): the gateway manages its
-// accounts with prosodyctl (admin-backend prosody), logins are by password
-// only (Prosody issues no tokens: TOTP and passkey sign-ins answer 501), and
-// the gateway is its push app server (mod_cloud_notify). One node only;
-// prosody.go.
+// accounts with prosodyctl (admin-backend prosody), logs users in with
+// tokens the project's mod_sparkgate_token checks, and is its push app
+// server (mod_cloud_notify). One node only; prosody.go.
 //
 // With -nodes N (N > 1; `make cluster`, `make dev NODES=N`) it starts a
 // cluster instead: a private nats-server with JetStream and a private
@@ -55,7 +54,7 @@ func main() {
 		err = run(ctx, ".dev", *nodes, os.Stdout, os.Stderr)
 	case "prosody":
 		if *nodes != 1 {
-			err = errors.New("-server prosody runs one node: a session cannot move between nodes without login tokens")
+			err = errors.New("-server prosody runs one node (the cluster is wired for ejabberd only)")
 		} else {
 			err = runProsody(ctx, ".dev", os.Stdout, os.Stderr)
 		}

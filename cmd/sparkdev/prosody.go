@@ -15,12 +15,12 @@ import (
 // runProsody is run with a private Prosody under dir/prosody instead of
 // ejabberd (`make dev SERVER=prosody`): the second server the gateway's
 // messaging is tested on. The gateway manages its accounts with prosodyctl
-// on the generated configuration (admin-backend prosody). What ejabberd
-// gives and Prosody 0.12 from Debian does not, the gateway goes without:
-// login tokens (TOTP and passkey sign-ins answer 501; a dropped connection
-// comes back with the password kept in memory). The gateway is Prosody's
-// push app server (mod_cloud_notify, from Debian's prosody-modules) on its
-// component listener, so signed-out users get Web Push too.
+// on the generated configuration (admin-backend prosody), and logs users
+// in with tokens it mints, which the project's mod_sparkgate_token checks
+// (-prosody-token-secret-file), so TOTP and passkeys work as on ejabberd.
+// The gateway is Prosody's push app server (mod_cloud_notify, from
+// Debian's prosody-modules) on its component listener, so signed-out
+// users get Web Push too.
 func runProsody(ctx context.Context, dir string, stdout, stderr io.Writer) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -67,10 +67,11 @@ func runProsody(ctx context.Context, dir string, stdout, stderr io.Writer) error
 		"SPARKGATE_ADMIN_BACKEND=prosody",
 		"SPARKGATE_PROSODY_CONFIG=" + srv.ConfigFile(),
 		"SPARKGATE_PROSODY_DATA_DIR=" + srv.DataDir(),
+		"SPARKGATE_PROSODY_TOKEN_SECRET_FILE=" + srv.TokenSecretFile(),
 		"SPARKGATE_PUSH_COMPONENT=" + srv.ComponentAddr(),
 		"SPARKGATE_PUSH_SERVICE=" + srv.PushService(),
 		"SPARKGATE_PUSH_COMPONENT_SECRET_FILE=" + secretFile,
 	}
-	login := fmt.Sprintf("    demo login:   %s / %s\n    XMPP server:  Prosody %s (domain %s; password logins only)\n", demoUser, password, srv.C2SAddr(), srv.Domain())
+	login := fmt.Sprintf("    demo login:   %s / %s\n    XMPP server:  Prosody %s (domain %s; password, TOTP and passkey logins)\n", demoUser, password, srv.C2SAddr(), srv.Domain())
 	return serve(ctx, gatewaySpec{dir: dir, nodes: 1, env: env, login: login, server: "Prosody"}, log, stdout, stderr)
 }

@@ -21,6 +21,10 @@ func TestNewDirectory(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(strings.Repeat("t", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -45,6 +49,10 @@ func TestNewDirectory(t *testing.T) {
 			want: &xmppadmin.Prosodyctl{Config: "/etc/prosody/prosody.cfg.lua", DataDir: "/var/lib/prosody", Domain: "example.org"}},
 		{name: "prosody elsewhere", args: []string{"-admin-backend=prosody", "-prosody-config=/srv/p/p.cfg.lua", "-prosody-data-dir=/srv/p/data"},
 			want: &xmppadmin.Prosodyctl{Config: "/srv/p/p.cfg.lua", DataDir: "/srv/p/data", Domain: "localhost"}},
+		{name: "prosody with token secret", args: []string{"-admin-backend=prosody", "-prosody-token-secret-file=" + tokenFile},
+			want: &xmppadmin.Prosodyctl{Config: "/etc/prosody/prosody.cfg.lua", DataDir: "/var/lib/prosody", Domain: "localhost", TokenSecret: strings.Repeat("t", 40)}},
+		{name: "prosody token secret too short", args: []string{"-admin-backend=prosody", "-prosody-token-secret-file=" + secretFile}, wantErr: "at least 32"},
+		{name: "prosody token secret missing", args: []string{"-admin-backend=prosody", "-prosody-token-secret-file=/nonexistent/token"}, wantErr: "prosody-token-secret-file"},
 		{name: "openfire both secrets", args: []string{"-admin-backend=openfire", "-openfire-secret=a", "-openfire-secret-file=" + secretFile}, wantErr: "not both"},
 	}
 	for _, tt := range tests {

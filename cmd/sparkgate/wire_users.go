@@ -37,8 +37,9 @@ type usersSettings struct {
 	UserServiceSecretFile string
 	UserServiceLegacy     bool
 
-	ProsodyConfig  string
-	ProsodyDataDir string
+	ProsodyConfig          string
+	ProsodyDataDir         string
+	ProsodyTokenSecretFile string
 }
 
 // usersOptions are the users area's settings; each sets a field of
@@ -64,7 +65,7 @@ var usersOptions = []option{
 		set: str(func(c *config) *string { return &c.Users.PreviewAllow })},
 	{name: "preview-ports", def: "80,443", usage: "comma-separated ports link previews may connect to (* for any)",
 		set: str(func(c *config) *string { return &c.Users.PreviewPorts })},
-	{name: "admin-backend", def: "ejabberd", usage: "server admin API for accounts and groups: ejabberd (admin-url), openfire (the REST API plugin, openfire-url), userservice (the User Service plugin, userservice-url) or prosody (prosodyctl on this host, prosody-config); with the Openfire plugins or Prosody no token logins: TOTP, passkeys and password-less reconnects need ejabberd",
+	{name: "admin-backend", def: "ejabberd", usage: "server admin API for accounts and groups: ejabberd (admin-url), openfire (the REST API plugin, openfire-url), userservice (the User Service plugin, userservice-url) or prosody (prosodyctl on this host, prosody-config); with the Openfire plugins no token logins: TOTP, passkeys and password-less reconnects need ejabberd, or Prosody with prosody-token-secret-file",
 		set: oneOf(func(c *config) *string { return &c.Users.AdminBackend }, "ejabberd", "openfire", "userservice", "prosody")},
 	{name: "openfire-url", def: "http://127.0.0.1:9090/plugins/restapi/v1", usage: "base URL of the Openfire REST API plugin (admin-backend openfire)",
 		set: str(func(c *config) *string { return &c.Users.OpenfireURL })},
@@ -84,6 +85,8 @@ var usersOptions = []option{
 		set: str(func(c *config) *string { return &c.Users.ProsodyConfig })},
 	{name: "prosody-data-dir", def: "/var/lib/prosody", usage: "Prosody's data_path, read for the account list (admin-backend prosody; internal storage only)",
 		set: str(func(c *config) *string { return &c.Users.ProsodyDataDir })},
+	{name: "prosody-token-secret-file", def: "", usage: "file holding the secret (at least 32 characters) Prosody's mod_sparkgate_token shares (sparkgate_token_secret_file): the gateway then logs users in with tokens it mints, so TOTP and passkey sign-ins, password-less reconnects and several nodes work as with ejabberd (admin-backend prosody; empty: password logins only)",
+		set: str(func(c *config) *string { return &c.Users.ProsodyTokenSecretFile })},
 }
 
 // newDirectory builds the server admin client admin-backend names.
@@ -110,7 +113,14 @@ func newDirectory(c *config) (xmppadmin.Directory, error) {
 		}
 		return &xmppadmin.UserService{BaseURL: c.Users.UserServiceURL, Domain: c.XMPPDomain, Secret: string(secret), Legacy: c.Users.UserServiceLegacy}, nil
 	case "prosody":
-		return &xmppadmin.Prosodyctl{Config: c.Users.ProsodyConfig, DataDir: c.Users.ProsodyDataDir, Domain: c.XMPPDomain}, nil
+		secret, err := secretSetting("prosody-token-secret", "", c.Users.ProsodyTokenSecretFile)
+		if err != nil {
+			return nil, err
+		}
+		if len(secret) > 0 && len(secret) < 32 {
+			return nil, errors.New("prosody-token-secret-file: the secret must be at least 32 characters, as mod_sparkgate_token requires")
+		}
+		return &xmppadmin.Prosodyctl{Config: c.Users.ProsodyConfig, DataDir: c.Users.ProsodyDataDir, Domain: c.XMPPDomain, TokenSecret: string(secret)}, nil
 	}
 	return nil, fmt.Errorf("admin-backend: unknown backend %q", c.Users.AdminBackend)
 }

@@ -11,11 +11,13 @@
 // and HTTP file sharing (XEP-0363) on components; push notifications
 // (XEP-0357, mod_cloud_notify of Debian's prosody-modules, with sender and
 // body) and an external component listener (XEP-0114) for the push app
-// server, "push.<domain>", with a secret of its own. Accounts are made with
-// prosodyctl against the same configuration (Admin, the gateway's own
-// xmppadmin.Prosodyctl backend; Register): Prosody has no
-// admin HTTP API and issues no login tokens, so a gateway in front of it
-// logs users in with their password only.
+// server, "push.<domain>", with a secret of its own; and the project's
+// mod_sparkgate_token (xmppadmin.ProsodyTokenModule, written to a plugin
+// directory here) with a token secret of its own, so that the gateway logs
+// users in with tokens it mints (SASL X-OAUTH2) as it does on ejabberd.
+// Accounts are made with prosodyctl against the same configuration
+// (Admin, the gateway's own xmppadmin.Prosodyctl backend, which holds the
+// token secret; Register): Prosody has no admin HTTP API.
 //
 // # Process
 //
@@ -68,12 +70,13 @@ type Config struct {
 
 // Server is a running private Prosody.
 type Server struct {
-	cfg        Config
-	c2sPort    int
-	httpPort   int
-	compPort   int
-	compSecret string
-	cfgFile    string
+	cfg         Config
+	c2sPort     int
+	httpPort    int
+	compPort    int
+	compSecret  string
+	tokenSecret string
+	cfgFile     string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -97,7 +100,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if _, err := os.Stat(cloudNotify); err != nil {
 		return nil, ErrNotInstalled
 	}
-	s := &Server{cfg: cfg, cfgFile: filepath.Join(cfg.Dir, "prosody.cfg.lua"), compSecret: rand.Text()}
+	s := &Server{cfg: cfg, cfgFile: filepath.Join(cfg.Dir, "prosody.cfg.lua"), compSecret: rand.Text(), tokenSecret: rand.Text() + rand.Text()}
 	for _, port := range []*int{&s.c2sPort, &s.httpPort, &s.compPort} {
 		var err error
 		if *port, err = freeport.Port(); err != nil {
@@ -107,8 +110,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "data"), 0o750); err != nil {
 		return nil, fmt.Errorf("prosody: %w", err)
 	}
-	if err := os.WriteFile(s.cfgFile, []byte(s.config()), 0o640); err != nil {
+	if err := os.MkdirAll(s.pluginDir(), 0o750); err != nil {
 		return nil, fmt.Errorf("prosody: %w", err)
+	}
+	for name, data := range map[string][]byte{
+		filepath.Join(s.pluginDir(), "mod_sparkgate_token.lua"): xmppadmin.ProsodyTokenModule,
+		s.TokenSecretFile(): []byte(s.tokenSecret + "\n"),
+		s.cfgFile:           []byte(s.config()),
+	} {
+		if err := os.WriteFile(name, data, 0o640); err != nil {
+			return nil, fmt.Errorf("prosody: %w", err)
+		}
 	}
 	if err := s.launch(); err != nil {
 		return nil, err
@@ -141,13 +153,17 @@ http_interfaces = { "127.0.0.1" }
 http_external_url = ` + q(s.UploadOrigin()+"/") + `
 http_default_host = ` + q("upload."+d) + `
 https_ports = { }
+plugin_paths = { ` + q(s.pluginDir()) + ` }
 component_ports = { ` + strconv.Itoa(s.compPort) + ` }
 component_interfaces = { "127.0.0.1" }
 modules_enabled = {
 	"roster"; "saslauth"; "disco"; "carbons"; "pep"; "private"; "bookmarks";
 	"blocklist"; "vcard4"; "vcard_legacy"; "version"; "ping"; "time"; "uptime";
 	"mam"; "offline"; "smacks"; "csi_simple"; "http"; "cloud_notify";
+	"sparkgate_token";
 }
+-- The gateway's login tokens (X-OAUTH2), beside passwords.
+sparkgate_token_secret_file = ` + q(s.TokenSecretFile()) + `
 -- The push app server is the operator's own gateway, which encrypts the
 -- text for the browser: sender and body go to it.
 push_notification_with_body = true
@@ -176,6 +192,14 @@ Component ` + q(s.PushService()) + `
 }
 
 func (s *Server) logFile() string { return filepath.Join(s.cfg.Dir, "prosody.log") }
+
+// pluginDir holds the project's own Prosody modules.
+func (s *Server) pluginDir() string { return filepath.Join(s.cfg.Dir, "plugins") }
+
+// TokenSecretFile holds the secret of the gateway's login tokens, as
+// mod_sparkgate_token reads it (and the gateway's
+// -prosody-token-secret-file).
+func (s *Server) TokenSecretFile() string { return filepath.Join(s.cfg.Dir, "token.secret") }
 
 // launch starts the process on a thread locked for its life: Pdeathsig
 // fires when the thread that started the child exits.
@@ -283,7 +307,7 @@ func (s *Server) UploadOrigin() string { return "http://127.0.0.1:" + strconv.It
 // Admin is the server's account directory, the gateway's Prosody admin
 // backend (xmppadmin.Prosodyctl) on this server's configuration and data.
 func (s *Server) Admin() *xmppadmin.Prosodyctl {
-	return &xmppadmin.Prosodyctl{Config: s.cfgFile, DataDir: s.DataDir(), Domain: s.cfg.Domain}
+	return &xmppadmin.Prosodyctl{Config: s.cfgFile, DataDir: s.DataDir(), Domain: s.cfg.Domain, TokenSecret: s.tokenSecret}
 }
 
 // ConfigFile is the path of the generated prosody.cfg.lua.
