@@ -85,7 +85,7 @@ var usersOptions = []option{
 		set: str(func(c *config) *string { return &c.Users.ProsodyConfig })},
 	{name: "prosody-data-dir", def: "/var/lib/prosody", usage: "Prosody's data_path, read for the account list (admin-backend prosody; internal storage only)",
 		set: str(func(c *config) *string { return &c.Users.ProsodyDataDir })},
-	{name: "prosody-token-secret-file", def: "", usage: "file holding the secret (at least 32 characters) Prosody's mod_sparkgate_token shares (sparkgate_token_secret_file): the gateway then logs users in with tokens it mints, so TOTP and passkey sign-ins, password-less reconnects and several nodes work as with ejabberd (admin-backend prosody; empty: password logins only)",
+	{name: "prosody-token-secret-file", def: "", usage: "file holding the secret (at least 32 characters) Prosody's mod_sparkgate_token shares (sparkgate_token_secret_file): the gateway then logs users in with tokens it mints, so TOTP and passkey sign-ins and password-less reconnects work as with ejabberd (admin-backend prosody; empty: password logins only)",
 		set: str(func(c *config) *string { return &c.Users.ProsodyTokenSecretFile })},
 }
 
