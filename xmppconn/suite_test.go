@@ -26,10 +26,12 @@ type suiteServer struct {
 	c2s, domain, muc string
 	upload           string // the XEP-0363 service
 	newUser          func(t *testing.T) suiteUser
-	// issuer mints login tokens; tokens says whether the server has any.
-	// ejabberd issues OAuth tokens through its admin API, so a session
-	// comes back after a drop without a password; Prosody 0.12 has no
-	// admin HTTP API and no token login, so the session keeps the
+	// issuer mints login tokens; tokens says whether the server takes
+	// any. ejabberd issues OAuth tokens through its admin API; Prosody
+	// 0.12 takes those the gateway mints when it loads the project's
+	// mod_sparkgate_token (xmppadmin.Prosodyctl with a TokenSecret). With
+	// tokens a session comes back after a drop without a password;
+	// without them (Prosody without the module) the session keeps the
 	// password in memory for its reconnects (KeepPassword).
 	issuer TokenIssuer
 	tokens bool
@@ -39,7 +41,8 @@ type suiteUser struct{ Name, Password, JID string }
 
 // TestIntegrationMessagingSuite runs the session's messaging against both
 // real servers, ejabberd 23.01 (the shared one) and Prosody 0.12 (one of
-// its own): logins (token or kept password), chat in order both ways, the
+// its own, with the gateway's login tokens and, on the same server,
+// without them): logins (token or kept password), chat in order both ways, the
 // archive, roster pushes, a catch-up after a dropped connection, presence,
 // chat states, receipts, carbons, a room, and a file upload (XEP-0363).
 // Each subtest has its own
@@ -62,13 +65,22 @@ func TestIntegrationMessagingSuite(t *testing.T) {
 	t.Run("prosody", func(t *testing.T) {
 		t.Parallel() // a server of its own
 		srv := prosodytest.Start(t)
-		runMessagingSuite(t, suiteServer{
+		on := suiteServer{
 			c2s: srv.C2SAddr(), domain: srv.Domain(), muc: srv.MUCService(), upload: srv.UploadService(),
 			newUser: func(t *testing.T) suiteUser {
 				u := prosodytest.NewUser(t, srv)
 				return suiteUser{u.Name, u.Password, u.JID}
 			},
-			issuer: refusingIssuer{},
+		}
+		t.Run("tokens", func(t *testing.T) {
+			withTokens := on
+			withTokens.issuer, withTokens.tokens = srv.Admin(), true
+			runMessagingSuite(t, withTokens)
+		})
+		t.Run("passwords", func(t *testing.T) {
+			passwords := on
+			passwords.issuer = refusingIssuer{}
+			runMessagingSuite(t, passwords)
 		})
 	})
 }
