@@ -59,7 +59,10 @@ local function valid(username, token)
 end
 
 -- x_oauth2 is the mechanism: the message as PLAIN's, a token for the
--- password.
+-- password. util.sasl keeps one function per mechanism for the whole
+-- server, the last host's to load this module, so it names no host of
+-- its own: the handler's realm is its host, and its profile's check is
+-- that host's (offer).
 local function x_oauth2(self, message)
 	if not message then
 		return "failure", "malformed-request";
@@ -73,10 +76,10 @@ local function x_oauth2(self, message)
 	if not username or username == "" then
 		return "failure", "malformed-request";
 	end
-	if authzid ~= "" and authzid ~= username .. "@" .. host then
+	if authzid ~= "" and authzid ~= username .. "@" .. self.realm then
 		return "failure", "invalid-authzid";
 	end
-	if not self.profile.sparkgate_token(sent, token) or not usermanager.user_exists(username, host) then
+	if not self.profile.sparkgate_token(sent, token) or not usermanager.user_exists(username, self.realm) then
 		return "failure", "not-authorized", "Invalid token.";
 	end
 	self.username = username;
