@@ -31,12 +31,7 @@ func TestIntegrationProsodyPush(t *testing.T) {
 	a, b := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
 	ta, tb := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password)
 	p.subscribe(t, ta, "phone")
-	send := func(body string) {
-		t.Helper()
-		if r := p.Do(t, "POST", api+"/chat/message/"+a.Name, tb, "text/plain", body); r.Status != 200 {
-			t.Fatalf("send: %d %s", r.Status, r.Body)
-		}
-	}
+	send := p.sender(t, tb, a.Name)
 
 	// A session and no tab: the gateway pushes, Prosody does not (the
 	// session is online).

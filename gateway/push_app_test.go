@@ -68,6 +68,17 @@ func runPushComponent(t *testing.T, p *pushEnv, addr, domain, secret string) {
 	}
 }
 
+// sender answers a func that posts a chat message with body to the user
+// to (a username) with the token tok, failing the test unless it is 200.
+func (p *pushEnv) sender(t *testing.T, tok, to string) func(body string) {
+	return func(body string) {
+		t.Helper()
+		if r := p.Do(t, "POST", api+"/chat/message/"+to, tok, "text/plain", body); r.Status != 200 {
+			t.Fatalf("send: %d %s", r.Status, r.Body)
+		}
+	}
+}
+
 // pushedSignedOut signs the login of token out, has send write "while you
 // were out" (from the user from), and answers the one push that comes of
 // it through the XMPP server and the push component, which must name the
@@ -99,12 +110,7 @@ func TestIntegrationPushWithoutSession(t *testing.T) {
 	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	ta, tb := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password)
 	p.subscribe(t, ta, "phone")
-	send := func(body string) {
-		t.Helper()
-		if r := p.Do(t, "POST", api+"/chat/message/"+a.Name, tb, "text/plain", body); r.Status != 200 {
-			t.Fatalf("send: %d %s", r.Status, r.Body)
-		}
-	}
+	send := p.sender(t, tb, a.Name)
 
 	t.Run("session-no-tab-one-push", func(t *testing.T) {
 		send("with a session")
