@@ -42,9 +42,22 @@ function parse(value, max) {
   return [...new Set(ok)].slice(0, max);
 }
 
+// readProperties answers GET /config/properties (undefined without
+// properties). Sets that load in the same turn (sign-in, a gap, the page
+// shown again, one chatapi.properties) share one request; a later load
+// asks anew, so it never takes an answer from before a change it heard of.
+let reading = null;
+function readProperties() {
+  if (!reading) {
+    reading = available(() => call('GET', '/config/properties', { feature: 'properties' }));
+    queueMicrotask(() => { reading = null; });
+  }
+  return reading;
+}
+
 export function convSet(name, { max, tooMany, get, apply }) {
   const load = async () => {
-    const res = await available(() => call('GET', '/config/properties', { feature: 'properties' }));
+    const res = await readProperties();
     if (res) apply(parse(res[name], max));
   };
   const store = async (next) => {
