@@ -163,7 +163,10 @@ func TestBrowserSignOutEverywhere(t *testing.T) {
 		there.AllowText("status of 401")
 
 		openSettings(t, here)
-		here.Do(t, chromedp.Click(chromedp.ID("signout-everywhere")))
+		// From the page itself: Settings draws its lists (devices,
+		// passkeys, the blocklist) as they load, moving the button under a
+		// click aimed through the DevTools protocol.
+		clickNow(t, here, "#signout-everywhere")
 		here.Wait(t, `document.body.dataset.screen === "auth"`)
 		if got := browsertest.MustEval[string](t, here, `document.getElementById("auth-error").textContent`); !strings.Contains(got, "every device") {
 			t.Errorf("the page that signed out everywhere says %q", got)
