@@ -34,7 +34,7 @@ func fromAddr(t *testing.T, e *authEnv, addr, method, path, body string) gateway
 // each address.
 func TestIntegrationAuthLimitsIPv6(t *testing.T) {
 	t.Parallel()
-	limited := func(prefix int) *authEnv {
+	limited := func(t *testing.T, prefix int) *authEnv {
 		return newAuthGatewayWith(t, gatewayenv.Options{Plain: true, Config: func(c *gateway.Config) {
 			c.Limits.IPv6Prefix = prefix
 		}}, func(ac *gateway.AuthConfig, _ *auth.TOTPConfig) {
@@ -42,7 +42,7 @@ func TestIntegrationAuthLimitsIPv6(t *testing.T) {
 		})
 	}
 	t.Run("rate limit by network", func(t *testing.T) {
-		e := limited(0)
+		e := limited(t, 0)
 		u := ejabberdtest.NewUser(t)
 		login := api + "/login/" + u.Name
 		wantAuthError(t, fromAddr(t, e, "[2001:db8:1:2::a]:4000", "POST", login, "wrong password"), 401, "unauthorized")
@@ -57,7 +57,7 @@ func TestIntegrationAuthLimitsIPv6(t *testing.T) {
 		wantAuthError(t, fromAddr(t, e, "192.0.2.7:4002", "POST", login, u.Password), 429, "rate_limited")
 	})
 	t.Run("each address with prefix 128", func(t *testing.T) {
-		e := limited(128)
+		e := limited(t, 128)
 		u := ejabberdtest.NewUser(t)
 		login := api + "/login/" + u.Name
 		for range 2 {
