@@ -94,6 +94,27 @@ func TestEjabberd(t *testing.T) {
 		wantErr: xmppadmin.ErrInvalidUser,
 		wantReq: []string{`register {"user":"a b","host":"example.test","password":"s3cret"}`},
 	}, {
+		name: "roster-entries",
+		answers: map[string]answer{"get_roster": {200, `[` +
+			`{"jid":"Bob@example.test","nick":"Bob","subscription":"both","ask":"undefined","group":"Friends"},` +
+			`{"jid":"carol@example.test","nick":"","subscription":"to","ask":"undefined","group":""},` +
+			`{"jid":"bob@example.test","nick":"Bob","subscription":"both","ask":"undefined","group":"Work"},` +
+			`{"jid":"dave@example.test","nick":"","subscription":"none","ask":"in","group":""},` +
+			`{"jid":"erin@example.test","nick":"","subscription":"none","ask":"subscribe","group":""}]`}},
+		run: func(e *xmppadmin.Ejabberd) (any, error) { return e.RosterEntries(ctx, "alice") },
+		want: []xmppadmin.RosterEntry{
+			{JID: "bob@example.test", Nickname: "Bob", Subscription: "both", Groups: []string{"Friends", "Work"}},
+			{JID: "carol@example.test", Subscription: "to"},
+			{JID: "erin@example.test", Subscription: "none"},
+		},
+		wantReq: []string{`get_roster {"user":"alice","host":"example.test"}`},
+	}, {
+		name:    "roster-entries-empty",
+		answers: map[string]answer{"get_roster": {200, `[]`}},
+		run:     func(e *xmppadmin.Ejabberd) (any, error) { return e.RosterEntries(ctx, "alice") },
+		want:    []xmppadmin.RosterEntry{},
+		wantReq: []string{`get_roster {"user":"alice","host":"example.test"}`},
+	}, {
 		name:    "exists",
 		answers: map[string]answer{"check_account": {200, exists}},
 		run:     func(e *xmppadmin.Ejabberd) (any, error) { return e.Exists(ctx, "alice") },

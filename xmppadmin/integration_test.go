@@ -1,8 +1,12 @@
 package xmppadmin_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +110,58 @@ func TestIntegrationGroups(t *testing.T) {
 	}
 	if groups, err := admin.Groups(ctx); err != nil || slices.Contains(groups, group) {
 		t.Errorf("Groups after DeleteGroup = %v, %v", groups, err)
+	}
+}
+
+// TestIntegrationRosterEntries reads a roster that holds a contact the
+// admin added and a shared roster group's member, as the user's client
+// would see it. (A contact in two groups is TestEjabberd's: add_rosteritem
+// sets one.)
+func TestIntegrationRosterEntries(t *testing.T) {
+	t.Parallel()
+	s := ejabberdtest.Shared(t)
+	admin := ejabberdtest.Admin(t)
+	ctx := t.Context()
+	alice, bob, carol, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	for _, group := range []string{"Work", "Friends"} { // the second replaces the first
+		body := fmt.Sprintf(`{"localuser":%q,"localhost":%q,"user":%q,"host":%q,"nick":"Bob","group":%q,"subs":"both"}`,
+			alice.Name, alice.Domain, bob.Name, bob.Domain, group)
+		res, err := http.Post(s.AdminURL()+"/add_rosteritem", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("add_rosteritem: %s", res.Status)
+		}
+	}
+	group := "xmppadmin-roster-" + alice.Name
+	if err := admin.CreateGroup(ctx, group, "Team", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.DeleteGroup(context.Background(), group) })
+	for _, u := range []ejabberdtest.User{alice, dave} {
+		if err := admin.AddGroupMember(ctx, group, u.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := admin.RosterEntries(ctx, alice.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(a, b xmppadmin.RosterEntry) int { return strings.Compare(a.JID, b.JID) })
+	for i := range got {
+		slices.Sort(got[i].Groups)
+	}
+	want := []xmppadmin.RosterEntry{
+		{JID: bob.JID, Nickname: "Bob", Subscription: "both", Groups: []string{"Friends"}},
+		{JID: dave.JID, Subscription: "both", Groups: []string{"Team"}},
+	}
+	slices.SortFunc(want, func(a, b xmppadmin.RosterEntry) int { return strings.Compare(a.JID, b.JID) })
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RosterEntries (-want +got):\n%s", diff)
+	}
+	if got, err := admin.RosterEntries(ctx, carol.Name); err != nil || len(got) != 0 {
+		t.Errorf("RosterEntries(carol) = %v, %v; want none", got, err)
 	}
 }

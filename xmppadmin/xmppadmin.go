@@ -104,11 +104,20 @@ type RosterEntry struct {
 	Groups       []string
 }
 
+// RosterReader is implemented by directories that read a user's roster
+// as an administrator (without the user's XMPP session).
+type RosterReader interface {
+	// RosterEntries lists the user's roster as the user's own client
+	// would get it: the contacts the user added or accepted, and those a
+	// shared roster group gives; a contact request to the user puts no
+	// entry there. user is the local part.
+	RosterEntries(ctx context.Context, user string) ([]RosterEntry, error)
+}
+
 // Rosters is implemented by directories that manage users' rosters as an
 // administrator (without the user's XMPP session).
 type Rosters interface {
-	// RosterEntries lists the user's roster.
-	RosterEntries(ctx context.Context, user string) ([]RosterEntry, error)
+	RosterReader
 	// SetRosterEntry adds the entry to the user's roster, or updates the
 	// entry of the same JID.
 	SetRosterEntry(ctx context.Context, user string, e RosterEntry) error
