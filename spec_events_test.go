@@ -32,6 +32,7 @@ var eventSchemas = []struct {
 	{chatapi.Request{}, "RequestEvent"},
 	{chatapi.Blocklist{}, "BlocklistEvent"},
 	{chatapi.Muted{}, "MutedEvent"},
+	{chatapi.Strangers{}, "StrangersEvent"},
 	{chatapi.Properties{}, "PropertiesEvent"},
 	{chatapi.Notify{}, "NotifyEvent"},
 	{chatapi.PubSub{}, "PubSubEvent"},

@@ -50,5 +50,6 @@ const (
 	EventRequest    = "chatapi.request"
 	EventBlocklist  = "chatapi.blocklist"
 	EventMuted      = "chatapi.muted"
+	EventStrangers  = "chatapi.strangers"
 	EventProperties = "chatapi.properties"
 )

@@ -69,6 +69,10 @@ type Invitation struct {
 	// Direct is true for an XEP-0249 direct invitation, false for a
 	// mediated one.
 	Direct bool `json:"direct,omitempty"`
+	// Stamp, set on an invitation delivered late (XEP-0203: from offline
+	// storage or the archive), is when it was sent (RFC 3339); such a
+	// one is history, not news, and pushes nothing.
+	Stamp string `json:"stamp,omitempty"`
 }
 
 // EventName returns "chatapi.muc".

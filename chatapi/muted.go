@@ -13,3 +13,16 @@ type Muted struct {
 
 // EventName returns "chatapi.muted".
 func (Muted) EventName() string { return EventMuted }
+
+// Strangers tells every tab and device of the user that pushes from
+// strangers (senders outside the user's roster) were muted or unmuted
+// (PUT or DELETE /chat/strangers/muted), so that none notifies for a
+// stranger's message while they are. Until, set while muted for a time,
+// is when the mute ends (RFC 3339).
+type Strangers struct {
+	Muted bool   `json:"muted"`
+	Until string `json:"until,omitempty"`
+}
+
+// EventName returns "chatapi.strangers".
+func (Strangers) EventName() string { return EventStrangers }

@@ -44,6 +44,13 @@ func (s *Server) ListMuted(c echo.Context) error {
 	}
 	out := MutedConversations{Muted: make([]MutedConversation, 0, len(ms))}
 	for _, m := range ms {
+		if m.Peer == webpush.MuteStrangers { // strangers.go
+			out.Strangers = &MutedStrangers{}
+			if !m.Until.IsZero() {
+				out.Strangers.Until = ptr(m.Until.UTC())
+			}
+			continue
+		}
 		mc := MutedConversation{Jid: m.Peer}
 		if !m.Until.IsZero() {
 			mc.Until = ptr(m.Until.UTC())
@@ -63,15 +70,9 @@ func (s *Server) MuteConversation(c echo.Context, to To, params MuteConversation
 	if err != nil {
 		return err
 	}
-	var until time.Time
-	if params.Until != nil {
-		until = params.Until.UTC().Truncate(time.Millisecond)
-		switch d := time.Until(until); {
-		case d <= 0:
-			return errorf(http.StatusBadRequest, "until must be in the future")
-		case d > maxMute:
-			return errorf(http.StatusBadRequest, "until must be within a year; leave it out to mute until unmuted")
-		}
+	until, err := muteUntil(params.Until)
+	if err != nil {
+		return err
 	}
 	user := claimsOf(c).Subject
 	if err := st.PutMute(c.Request().Context(), user, s.chatPeer(peer), until); err != nil {
@@ -83,6 +84,22 @@ func (s *Server) MuteConversation(c echo.Context, to To, params MuteConversation
 	}
 	s.tell(user, ev) // every tab, on the node that owns the user (remote_deliver.go)
 	return c.NoContent(http.StatusOK)
+}
+
+// muteUntil checks a mute's until parameter: zero (until unmuted) when
+// absent, else a time within the next year, to the millisecond.
+func muteUntil(p *time.Time) (time.Time, error) {
+	if p == nil {
+		return time.Time{}, nil
+	}
+	until := p.UTC().Truncate(time.Millisecond)
+	switch d := time.Until(until); {
+	case d <= 0:
+		return time.Time{}, errorf(http.StatusBadRequest, "until must be in the future")
+	case d > maxMute:
+		return time.Time{}, errorf(http.StatusBadRequest, "until must be within a year; leave it out to mute until unmuted")
+	}
+	return until, nil
 }
 
 // UnmuteConversation serves DELETE /chat/muted/{to}.
@@ -108,8 +125,8 @@ func (s *Server) UnmuteConversation(c echo.Context, to To) error {
 }
 
 // muted reports whether user muted the conversation with peer (a push's
-// pushData.From). A failed read is not muted: a push too many beats a
-// message missed.
+// pushData.From), or webpush.MuteStrangers. A failed read is not muted: a
+// push too many beats a message missed.
 func (s *Server) muted(user, peer string) bool {
 	st := s.cfg.Messaging.Mutes
 	if st == nil || peer == "" {

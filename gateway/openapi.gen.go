@@ -870,6 +870,15 @@ type MutedConversation struct {
 // MutedConversations sparkgate addition.
 type MutedConversations struct {
 	Muted []MutedConversation `json:"muted"`
+
+	// Strangers sparkgate addition. There while pushes from strangers are muted (`PUT /chat/strangers/muted`).
+	Strangers *MutedStrangers `json:"strangers,omitempty"`
+}
+
+// MutedStrangers sparkgate addition. There while pushes from strangers are muted (`PUT /chat/strangers/muted`).
+type MutedStrangers struct {
+	// Until When the mute ends; absent when it lasts until unmuted.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // NameValue One property to set.
@@ -1658,6 +1667,12 @@ type MuteConversationParams struct {
 
 // ReactToChatMessageJSONBody defines parameters for ReactToChatMessage.
 type ReactToChatMessageJSONBody = []string
+
+// MuteStrangersParams defines parameters for MuteStrangers.
+type MuteStrangersParams struct {
+	// Until When the mute ends by itself (RFC 3339); absent, it lasts until unmuted.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+}
 
 // SetUserPropertiesJSONBody defines parameters for SetUserProperties.
 type SetUserPropertiesJSONBody = []NameValue
@@ -2663,6 +2678,12 @@ type ServerInterface interface {
 	// ReactToChatMessage React to a message
 	// (PUT /sparkweb/api/rest/chat/reactions/{to}/{id})
 	ReactToChatMessage(ctx echo.Context, to To, id string) error
+	// UnmuteStrangers Unmute pushes from strangers
+	// (DELETE /sparkweb/api/rest/chat/strangers/muted)
+	UnmuteStrangers(ctx echo.Context) error
+	// MuteStrangers Mute pushes from strangers
+	// (PUT /sparkweb/api/rest/chat/strangers/muted)
+	MuteStrangers(ctx echo.Context, params MuteStrangersParams) error
 	// GetUnread Unread counts of every conversation
 	// (GET /sparkweb/api/rest/chat/unread)
 	GetUnread(ctx echo.Context) error
@@ -3455,6 +3476,33 @@ func (w *ServerInterfaceWrapper) ReactToChatMessage(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReactToChatMessage(ctx, to, id)
+	return err
+}
+
+// UnmuteStrangers converts echo context to params.
+func (w *ServerInterfaceWrapper) UnmuteStrangers(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnmuteStrangers(ctx)
+	return err
+}
+
+// MuteStrangers converts echo context to params.
+func (w *ServerInterfaceWrapper) MuteStrangers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params MuteStrangersParams
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MuteStrangers(ctx, params)
 	return err
 }
 
@@ -5378,6 +5426,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/muted", wrapper.ListMuted, options.OperationMiddlewares["listMuted"]...)
 	router.DELETE(options.BaseURL+"/sparkweb/api/rest/chat/muted/:to", wrapper.UnmuteConversation, options.OperationMiddlewares["unmuteConversation"]...)
 	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/muted/:to", wrapper.MuteConversation, options.OperationMiddlewares["muteConversation"]...)
+	router.DELETE(options.BaseURL+"/sparkweb/api/rest/chat/strangers/muted", wrapper.UnmuteStrangers, options.OperationMiddlewares["unmuteStrangers"]...)
+	router.PUT(options.BaseURL+"/sparkweb/api/rest/chat/strangers/muted", wrapper.MuteStrangers, options.OperationMiddlewares["muteStrangers"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/chat/chatstate/:state/:to", wrapper.PostChatState, options.OperationMiddlewares["postChatState"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/chat/messages", wrapper.GetChatMessages, options.OperationMiddlewares["getChatMessages"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/groupchat/messages", wrapper.GetGroupChatMessages, options.OperationMiddlewares["getGroupChatMessages"]...)

@@ -121,10 +121,11 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	if _, ok := s.sessions.Get(node.User); ok || s.heldByNode(ctx, node.User) {
 		return nil // the session's own events are pushed by its node (pushOffline)
 	}
-	// A muted conversation (mute.go) spends none of the user's budget.
+	// A muted conversation (mute.go) or a muted stranger (strangers.go)
+	// spends none of the user's budget.
 	peer, _, _ := strings.Cut(strings.ToLower(n.Sender), "/")
-	if s.muted(node.User, peer) {
-		s.log.Debug("push: notification of a muted conversation dropped", "user", node.User)
+	if err := s.silenced(node.User, peer, peer); err != nil {
+		s.log.Debug("push: notification dropped", "user", node.User, "why", err)
 		return nil
 	}
 	if ok, _ := s.push.away.take(node.User); !ok {

@@ -41,6 +41,7 @@ func TestOfflineNotification(t *testing.T) {
 		{"room-history", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "bob!", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
 		{"other-room", chatapi.GroupChat{Type: "groupchat", From: "elsewhere@conference.x/alice", Body: "bob"}, false, "", "", "", ""},
 		{"invitation", chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.x", Inviter: "alice@x", Reason: "join us"}, true, "invitation", "room@conference.x", "Invitation to room", "invite room@conference.x"},
+		{"invitation-history", chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.x", Inviter: "alice@x", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +54,17 @@ func TestOfflineNotification(t *testing.T) {
 			}
 			if d.Type != tt.typ || d.From != tt.from || deref(n.Subject) != tt.subject || topic != tt.topic {
 				t.Errorf("got type %q from %q subject %q topic %q", d.Type, d.From, deref(n.Subject), topic)
+			}
+			// The person the strangers check asks about (strangers.go).
+			wantSender := tt.from
+			switch tt.typ {
+			case "groupchat":
+				wantSender = "" // a room's member: the room is no stranger
+			case "invitation":
+				wantSender = "alice@x" // the inviter
+			}
+			if d.Sender != wantSender {
+				t.Errorf("sender %q, want %q", d.Sender, wantSender)
 			}
 			if deref(n.Body) == "" || n.Actions == nil || len(*n.Actions) == 0 {
 				t.Errorf("notification without body or actions: %+v", n)

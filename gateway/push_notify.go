@@ -48,6 +48,9 @@ type pushData struct {
 	From string `json:"from"`
 	// Data is the sender's own data of POST /webpush/notify.
 	Data string `json:"data,omitempty"`
+	// Sender, for a message or an invitation, is the person whose it is
+	// (the inviter), for the strangers check (strangers.go); not sent.
+	Sender string `json:"-"`
 }
 
 // actionPurpose is the purpose of the action token of a notification: it
@@ -128,8 +131,8 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 func (s *Server) queuePush(user string, n NotificationEntity, d pushData, topic string) {
 	err := s.push.sender.Send(user, webpush.Notification{
 		Build: func() ([]byte, error) {
-			if s.muted(user, d.From) { // mute.go; here, off the session's goroutine
-				return nil, errMuted
+			if err := s.silenced(user, d.From, d.Sender); err != nil { // strangers.go; here, off the session's goroutine
+				return nil, err
 			}
 			return s.pushPayload(context.Background(), user, n, d)
 		},
@@ -179,7 +182,7 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 			from += "/" + resource
 		}
 		n := NotificationEntity{Subject: ptr(subject), Body: ptr(cutBody(v.Body)), Actions: replyActions()}
-		return n, pushData{Type: pushChat, From: from}, "chat " + from, true
+		return n, pushData{Type: pushChat, From: from, Sender: from}, "chat " + from, true
 	case chatapi.GroupChat:
 		if v.Body == "" || v.Stamp != "" {
 			return NotificationEntity{}, pushData{}, "", false
@@ -198,7 +201,7 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 		return n, pushData{Type: pushGroupChat, From: room}, "muc " + room, true
 	case chatapi.Invitation:
 		room := strings.ToLower(v.Room)
-		if room == "" {
+		if room == "" || v.Stamp != "" { // not history: told once, when it came
 			return NotificationEntity{}, pushData{}, "", false
 		}
 		inviter := v.Inviter
@@ -214,7 +217,7 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 			Body:    ptr(cutBody(body)),
 			Actions: &[]NotificationActionEntity{{Action: ptr(actionOpen), Type: ptr("button"), Title: ptr("Open")}},
 		}
-		return n, pushData{Type: pushInvitation, From: room}, "invite " + room, true
+		return n, pushData{Type: pushInvitation, From: room, Sender: bareJID(inviter)}, "invite " + room, true
 	}
 	return NotificationEntity{}, pushData{}, "", false
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,7 +140,36 @@ func notificationsJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browse
 	if n, s := notes(), browsertest.MustEval[int](t, p, `window.sounds`); n != 3 || s != 1 {
 		t.Errorf("a muted conversation's message made %d notifications and %d sounds more", n-3, s-1)
 	}
+
+	// Strangers muted in Settings: carol, in nobody's roster, comes in
+	// silently; dave, whom alice added, still notifies. The gateway keeps
+	// the choice (a reload shows it).
+	carol, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	tokCarol, tokDave := e.Login(t, carol.Name, carol.Password), e.Login(t, dave.Name, dave.Password)
+	item, _ := json.Marshal(map[string]any{"jid": dave.JID, "nickname": dave.Name, "subscriptionType": 3, "groups": []string{}})
+	if r := e.Do(t, "POST", rest+"/roster", tokAlice, "application/json", string(item)); r.Status != 200 {
+		t.Fatalf("add dave: %d %s", r.Status, r.Body)
+	}
+	openSettings(t, p)
+	p.Wait(t, `document.getElementById("strangers-notify").checked && !document.getElementById("strangers-choice").hidden`)
+	p.Do(t, chromedp.Click(chromedp.ID("strangers-notify")))
+	p.Wait(t, `!document.getElementById("strangers-notify").checked && !document.getElementById("strangers-notify").disabled`)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+	if r := e.Do(t, "GET", rest+"/chat/muted", tokAlice, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), `"strangers":{}`) {
+		t.Fatalf("GET /chat/muted after the box: %d %s", r.Status, r.Body)
+	}
+	sayTo(t, e, tokCarol, alice.Name, "from a stranger")
+	p.Wait(t, `!!document.querySelector(`+js(convButton(carol.JID))+`)`)
+	sayTo(t, e, tokDave, alice.Name, "from a contact")
+	p.Wait(t, `window.notes.length === 4`)
+	if body, s := browsertest.MustEval[string](t, p, `notes[3].body`), browsertest.MustEval[int](t, p, `window.sounds`); body != "from a contact" || s != 2 {
+		t.Errorf("after carol and dave wrote: the last notification says %q, %d sounds (want dave's, 2)", body, s)
+	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "notifications-"+v.name+".png"))
+	p.Do(t, chromedp.Reload())
+	p.Wait(t, `document.body.dataset.conn === "connected"`)
+	openSettings(t, p)
+	p.Wait(t, `!document.getElementById("strangers-notify").checked`)
 }
 
 // enterRoom joins room with the sidebar's form and waits for it to open.

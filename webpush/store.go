@@ -60,9 +60,14 @@ type NodeStore interface {
 // Mute is a muted conversation of a user: its messages push nothing to
 // the user's devices until Until, or until unmuted when Until is zero.
 type Mute struct {
-	Peer  string    // a contact's or a room's bare JID, or a room occupant's room/nick
+	Peer  string    // a contact's or a room's bare JID, a room occupant's room/nick, or MuteStrangers
 	Until time.Time // zero: until unmuted
 }
+
+// MuteStrangers is the Peer of the mute that silences everyone outside
+// the user's roster (gateway/strangers.go). It is no JID, so no
+// conversation's mute can take its place.
+const MuteStrangers = "*"
 
 // MuteStore keeps each user's muted conversations. Implementations are
 // safe for concurrent use (store.SQLite is one).

@@ -144,6 +144,7 @@ func translateMessage(s *Stanza, self string, sent bool, mucServices []string) [
 	}
 
 	if inv, ok := invitation(s, mucServices); ok {
+		inv.Stamp = stamp
 		out = append(out, inv)
 	}
 	// A message that came back as an error (the recipient does not exist,

@@ -156,6 +156,14 @@ line two ✓</body><thread>t1</thread>` +
 				From: "room@conference.example.org", To: "alice@example.org", Password: "pw", Reason: "come"}},
 		},
 		{
+			name: "mediated-invitation-from-offline-storage",
+			raw: `<message xmlns='jabber:client' from='room@conference.example.org' to='alice@example.org'>` +
+				`<x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@example.org/phone'/></x>` +
+				`<delay xmlns='urn:xmpp:delay' from='example.org' stamp='2026-11-24T01:02:03Z'>Offline Storage</delay></message>`,
+			want: []chatapi.Payload{chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.example.org", Inviter: "bob@example.org/phone",
+				From: "room@conference.example.org", To: "alice@example.org", Stamp: "2026-11-24T01:02:03Z"}},
+		},
+		{
 			name: "mediated-invitation-service-case",
 			raw: `<message xmlns='jabber:client' from='room@Conference.Example.org' to='alice@example.org'>` +
 				`<x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@example.org/phone'/></x></message>`,
@@ -340,7 +348,8 @@ line two ✓</body><thread>t1</thread>` +
 // TestTranslateArchived: an archived message is its chat or groupchat
 // event with the archive id and the result's stamp; a room's invitation
 // found in the archive (one sent while the session was starting) is also
-// its invitation event, first, as live; one the user sent is not.
+// its invitation event, first, with the stamp (so it shows, and pushes
+// nothing: it may have been told before); one the user sent is not.
 func TestTranslateArchived(t *testing.T) {
 	result := func(inner string) string {
 		return `<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/web'>` +
@@ -362,7 +371,7 @@ func TestTranslateArchived(t *testing.T) {
 		{"mediated invitation", `<message xmlns='jabber:client' from='room@conference.example.org' to='alice@example.org'><body>bob invites you</body>` + invite + `</message>`,
 			[]chatapi.Payload{
 				chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.example.org", Inviter: "bob@example.org/phone",
-					From: "room@conference.example.org", To: "alice@example.org", Reason: "come"},
+					From: "room@conference.example.org", To: "alice@example.org", Reason: "come", Stamp: stamp},
 				chatapi.Chat{Type: "normal", From: "room@conference.example.org", To: "alice@example.org", Body: "bob invites you", StanzaID: "A9", Stamp: stamp},
 			}},
 		{"direct invitation sent by the user", `<message xmlns='jabber:client' from='alice@example.org/web' to='bob@example.org'><body>join</body>` +

@@ -31,7 +31,7 @@ import { wireLogins, refreshLogins } from './logins.js';
 import { startAutofill, stopAutofill } from './autofill.js';
 import { wireMentions } from './mentionpick.js';
 import { searchMessages, renderResults, reveal, convFor, merged } from './search.js';
-import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil } from './mute.js';
+import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil, onStrangers, strangersMuted, setStrangersMuted } from './mute.js';
 import { loadPins, onPinProperties, pin, unpin, isPinned } from './pins.js';
 import { loadMarks, onMarkProperties, markUnread, unmark } from './marks.js';
 
@@ -89,6 +89,7 @@ function onEvent(name, d) {
     case 'chatapi.request': contacts.onRequest(d); break;
     case 'chatapi.blocklist': contacts.onBlocklist(d); break;
     case 'chatapi.muted': onMuted(d); break;
+    case 'chatapi.strangers': onStrangers(d); break;
     case 'chatapi.properties': onPinProperties(d); onMarkProperties(d); break;
     case 'chatapi.reset':
       // A gap: reload what the archive, the roster and the read state know.
@@ -1035,6 +1036,21 @@ function wireSettings() {
     }
   }));
   $('sound-on').addEventListener('change', () => setSound($('sound-on').checked));
+  // Checked: strangers' messages notify (the default); unchecked mutes
+  // them on every device (mute.js). A refusal puts the box back.
+  $('strangers-notify').addEventListener('change', async () => {
+    const box = $('strangers-notify');
+    box.disabled = true;
+    try {
+      await setStrangersMuted(!box.checked);
+    } catch (err) {
+      fail(err);
+    } finally {
+      box.checked = !strangersMuted();
+      box.disabled = false;
+    }
+  });
+  state.subscribe((region) => { if (region === 'strangers') $('strangers-notify').checked = !strangersMuted(); });
   wireTOTP(username);
   wireLogins();
   $('passkey-add-form').addEventListener('submit', async (e) => {
@@ -1075,6 +1091,8 @@ function refreshSettings() {
   $('push-state').textContent = !pushSupported() ? whyNoPush()
     : (Notification.permission === 'granted' ? 'Notifications are allowed.' : 'Notifications are off.');
   $('sound-on').checked = soundOn();
+  $('strangers-notify').checked = !strangersMuted();
+  $('strangers-choice').hidden = features.get('mute') === false;
   $('everywhere-state').textContent = '';
   refreshPasskeys();
   refreshTOTP();

@@ -15,7 +15,15 @@
 //   seconds is 0 (PUT /chat/muted/{jid}?until=); unmute(c) ends its mute
 //   (DELETE; one that ran out meanwhile is fine). The model changes at
 //   once here, and on the other tabs when the gateway's event comes.
-// A gateway without mutes (501) hides the header's Mute button.
+// - Strangers: strangersMuted() tells whether messages from people
+//   outside the roster are muted now (GET /chat/muted's strangers,
+//   chatapi.strangers: onStrangers(d)); isStranger(c) whether c is such a
+//   person's chat (not a contact, not a room or one of its occupants);
+//   setStrangersMuted(on) mutes them until unmuted, or unmutes them
+//   (PUT or DELETE /chat/strangers/muted). notify.js announces nothing of
+//   a stranger while they are muted, and the gateway pushes nothing.
+// A gateway without mutes (501) hides the header's Mute button and the
+// Settings' strangers choice.
 
 import { call, seg, available } from './api.js';
 import { model, changed } from './state.js';
@@ -25,7 +33,39 @@ export async function loadMuted() {
   if (!res) return;
   model.muted.clear();
   for (const m of res.muted || []) model.muted.set(m.jid, m.until || '');
+  model.strangers = res.strangers ? (res.strangers.until || '') : null;
   redraw();
+}
+
+export function onStrangers(d) {
+  if (!d) return;
+  model.strangers = d.muted ? (d.until || '') : null;
+  redraw();
+}
+
+export function strangersMuted() {
+  const until = model.strangers;
+  return until !== null && (!until || Date.parse(until) > Date.now());
+}
+
+export function isStranger(c) {
+  if (!c || c.kind !== 'chat' || c.inRoster || c.jid === model.jid) return false;
+  const at = c.jid.indexOf('@');
+  const domain = c.jid.slice(at + 1).split('/')[0];
+  return at > 0 && domain !== model.muc; // a room's occupant is the room's business
+}
+
+export async function setStrangersMuted(on) {
+  if (on) {
+    await call('PUT', '/chat/strangers/muted', { feature: 'mute' });
+  } else {
+    try {
+      await call('DELETE', '/chat/strangers/muted', { feature: 'mute' });
+    } catch (e) {
+      if (!(e && e.status === 404)) throw e; // it ran out meanwhile
+    }
+  }
+  onStrangers({ muted: on });
 }
 
 export function onMuted(d) {
@@ -76,10 +116,10 @@ function redraw() {
   endTimer = 0;
   const now = Date.now();
   let next = Infinity;
-  for (const until of model.muted.values()) {
+  for (const until of [...model.muted.values(), model.strangers]) {
     const t = until ? Date.parse(until) : NaN;
     if (t > now && t < next) next = t;
   }
   if (next !== Infinity) endTimer = setTimeout(redraw, Math.min(next - now + 50, 0x7fffffff));
-  changed(['lists', 'header']);
+  changed(['lists', 'header', 'strangers']);
 }

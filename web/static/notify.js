@@ -18,7 +18,7 @@
 // carry a stamp and are never announced: only live ones are.
 
 import { model, onIncoming, subscribe, totalUnread } from './state.js';
-import { isMuted } from './mute.js';
+import { isMuted, isStranger, strangersMuted } from './mute.js';
 
 const SOUND = 'sparkgate.sound';
 const BODY_MAX = 160; // characters of the message shown in the notification
@@ -56,6 +56,7 @@ export async function askPermission() {
 
 function announce(c, m) {
   if (m.mine || m.stamp || !document.hidden || isMuted(c)) return;
+  if (strangersMuted() && isStranger(c)) return;
   if (soundOn()) beep();
   if (!canNotify()) return;
   const who = c.kind === 'room' ? `${m.nick || 'someone'} in ${c.title}` : c.title;

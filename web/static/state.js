@@ -72,6 +72,7 @@ export const model = {
   requests: new Map(),    // bare JID -> true: contacts asking to add us
   blocked: new Set(),     // bare JIDs the user blocks (XEP-0191)
   muted: new Map(),       // conversation JID (bare, or room/nick) -> when the mute ends ('' never): mute.js
+  strangers: null,        // when the mute of strangers ends ('' never), null when they are not muted: mute.js
   pinned: [],             // ids of the conversations pinned to the top of Chats: pins.js
   marked: [],             // ids of the conversations marked unread by hand: marks.js
   invitations: new Map(), // room JID -> the chatapi.muc invitation
@@ -433,6 +434,7 @@ export function clear() {
   model.requests.clear();
   model.blocked.clear();
   model.muted.clear();
+  model.strangers = null;
   model.pinned = [];
   model.marked = [];
   model.invitations.clear();

@@ -17,6 +17,7 @@ export interface EventMap {
   "chatapi.request": S["RequestEvent"];
   "chatapi.blocklist": S["BlocklistEvent"];
   "chatapi.muted": S["MutedEvent"];
+  "chatapi.strangers": S["StrangersEvent"];
   "chatapi.properties": S["PropertiesEvent"];
   "chatapi.notify": S["NotifyEvent"];
   "chatapi.pubsub": S["PubSubEvent"];

@@ -612,6 +612,7 @@ export interface paths {
          *     | `chatapi.xmpp` | Every inbound stanza, raw, on streams opened with `?raw=true` only (sparkgate: opt-in per stream; can be switched off in configuration): `xmpp`, the stanza's XML as standard base64. Roster pushes arrive this way too; clients should read `chatapi.roster` instead. |
          *     | `chatapi.roster` | *addition*. One item of the user's roster changed on the server (an RFC 6121 roster push: a contact added, updated or removed through the API or another client, or a subscription answered): `jid` (the contact's bare JID), `name` (may be empty), `subscription` (`none`, `to`, `from`, `both`, or `remove` for an item that left the roster), `ask` (`subscribe` while the user's subscription request waits for an answer; omitted otherwise), `groups` (array, never null), `removed` (boolean, always present: true when the item left the roster). |
          *     | `chatapi.muted` | *addition*. A conversation was muted or unmuted on one tab or device (`PUT`/`DELETE /chat/muted/{to}`): `jid`, `muted`, `until` (when the mute ends; absent when it lasts until unmuted). |
+         *     | `chatapi.strangers` | *addition*. Pushes from strangers were muted or unmuted on one tab or device (`PUT`/`DELETE /chat/strangers/muted`): `muted`, `until` (when the mute ends; absent when it lasts until unmuted). |
          *     | `chatapi.properties` | *addition*. Some of the user's stored properties were set or removed on one tab or device (`POST /config/properties`; not `name`, `email` or `vcard`, which are the vCard's): `names` (their names, sorted, never null). The values are not sent: read them with `GET /config/properties`. The web client keeps its pinned conversations in `sparkweb.pinned` this way. |
          *     | `chatapi.request` | *addition*. The user answered a contact request on one tab or device (`POST /roster/{jid}/decline`), so every tab drops it: `jid` (the person's bare JID), `answer` (`declined`). An accepted request shows as the person's `chatapi.roster` instead. |
          *     | `chatapi.blocklist` | *addition*. The user's blocklist changed on the server (a XEP-0191 push: through `PUT`/`DELETE /blocklist/{jid}` on any tab, or another client of the account): `action` (`block` or `unblock`), `jids` (the addresses added or taken off, never null; an `unblock` with none unblocked everyone). |
@@ -790,7 +791,9 @@ export interface paths {
          *     JID: a contact's or a room's bare JID, or a room occupant's `room/nick`; `until` when the
          *     mute ends by itself. A muted conversation's messages push nothing to the user's devices
          *     (Web Push, whether the user has a session or not), and clients do not notify for it; its
-         *     messages still arrive and count as unread. `501` when the gateway keeps no mutes.
+         *     messages still arrive and count as unread. `strangers` is there while pushes from people
+         *     outside the user's roster are muted (`PUT /chat/strangers/muted`). `501` when the gateway
+         *     keeps no mutes.
          */
         get: operations["listMuted"];
         put?: never;
@@ -826,6 +829,39 @@ export interface paths {
          * @description sparkgate addition. Unmutes the conversation with `to`; every tab gets `chatapi.muted` with `muted` false. `404` when it was not muted.
          */
         delete: operations["unmuteConversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sparkweb/api/rest/chat/strangers/muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mute pushes from strangers
+         * @description sparkgate addition. Until `until`, or until unmuted when it is absent, messages from
+         *     strangers push nothing to the user's devices (Web Push, whether the user has a session or
+         *     not), and clients do not notify for them; the messages still arrive and count as unread.
+         *     A stranger is anyone not in the user's roster (a contact request to the user does not put
+         *     its sender there; one the user sent does), and a room invitation is a stranger's when its
+         *     inviter is. Rooms and their occupants are not strangers: mute the room or the occupant's
+         *     `room/nick` instead. Messages from the user's own server are not either. When the roster
+         *     cannot be read, the push goes out: a push too many beats a contact's message missed. Every
+         *     tab of the user gets `chatapi.strangers`. `400` for an `until` that is not in the future or
+         *     more than a year ahead.
+         */
+        put: operations["muteStrangers"];
+        post?: never;
+        /**
+         * Unmute pushes from strangers
+         * @description sparkgate addition. Strangers' messages push again; every tab gets `chatapi.strangers` with `muted` false. `404` when they were not muted.
+         */
+        delete: operations["unmuteStrangers"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3561,6 +3597,11 @@ export interface components {
             url: string;
             reason: string;
             direct?: boolean;
+            /**
+             * Format: date-time
+             * @description sparkgate addition: when it was sent, for an invitation delivered late (from offline storage or the archive at sign-in; XEP-0203).
+             */
+            stamp?: string;
         };
         /** @description `chatapi.muc`: everyone in a room the user just entered. */
         OccupantsEvent: {
@@ -3624,6 +3665,15 @@ export interface components {
              */
             until?: string;
         };
+        /** @description `chatapi.strangers`: pushes from strangers were muted or unmuted on some tab or device. */
+        StrangersEvent: {
+            muted: boolean;
+            /**
+             * Format: date-time
+             * @description When the mute ends; absent when it lasts until unmuted.
+             */
+            until?: string;
+        };
         /** @description `chatapi.properties`: some of the user's stored properties changed on some tab or device. */
         PropertiesEvent: {
             names: string[];
@@ -3641,6 +3691,15 @@ export interface components {
         /** @description sparkgate addition. */
         MutedConversations: {
             muted: components["schemas"]["MutedConversation"][];
+            strangers?: components["schemas"]["MutedStrangers"];
+        };
+        /** @description sparkgate addition. There while pushes from strangers are muted (`PUT /chat/strangers/muted`). */
+        MutedStrangers: {
+            /**
+             * Format: date-time
+             * @description When the mute ends; absent when it lasts until unmuted.
+             */
+            until?: string;
         };
         /** @description `chatapi.blocklist`: the blocklist changed (XEP-0191 push). */
         BlocklistEvent: {
@@ -5223,6 +5282,66 @@ export interface operations {
                 /** @description The recipient, a bare or full JID (percent-encode `/` as `%2F`), or a username alone meaning `username@<domain>`. */
                 to: components["parameters"]["To"];
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unmuted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    muteStrangers: {
+        parameters: {
+            query?: {
+                /** @description When the mute ends by itself (RFC 3339); absent, it lasts until unmuted. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Muted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    unmuteStrangers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/webpush"
+	"github.com/sparkgate/sparkgate/xmppadmin"
+)
+
+// Pushes from strangers. A user may mute everyone outside their roster
+// at once (PUT /chat/strangers/muted): the spam that reaches a chat
+// account comes from addresses nobody added, and a phone that lights up
+// for each is a phone whose owner turns push off. The mute is a row of
+// the muted conversations' store under webpush.MuteStrangers, so it has
+// their until, their list and their event's path (chatapi.strangers).
+//
+// Each push of a person's message asks, after the conversation's own
+// mute (mute.go), whether strangers are muted and, only then, whether
+// the sender is one: the roster comes from the user's session when the
+// gateway holds one here (an XMPP roster query), else from the XMPP
+// server's admin API (xmppadmin.RosterReader; ejabberd's get_roster).
+// A roster that cannot be read lets the push go: a push too many beats
+// a contact's message missed.
+
+// rosterCheckTimeout bounds one push's roster read. The check runs on
+// the push sender's goroutine, which waits for it.
+const rosterCheckTimeout = 3 * time.Second
+
+// errStranger is what a stranger's push Build answers while strangers
+// are muted.
+var errStranger = errors.Join(webpush.ErrSkip, errors.New("the sender is a stranger"))
+
+// MuteStrangers serves PUT /chat/strangers/muted.
+func (s *Server) MuteStrangers(c echo.Context, params MuteStrangersParams) error {
+	st := s.cfg.Messaging.Mutes
+	if st == nil {
+		return errMutesOff()
+	}
+	until, err := muteUntil(params.Until)
+	if err != nil {
+		return err
+	}
+	user := claimsOf(c).Subject
+	if err := st.PutMute(c.Request().Context(), user, webpush.MuteStrangers, until); err != nil {
+		return err
+	}
+	ev := chatapi.Strangers{Muted: true}
+	if !until.IsZero() {
+		ev.Until = until.Format(time.RFC3339Nano)
+	}
+	s.tell(user, ev)
+	return c.NoContent(http.StatusOK)
+}
+
+// UnmuteStrangers serves DELETE /chat/strangers/muted.
+func (s *Server) UnmuteStrangers(c echo.Context) error {
+	st := s.cfg.Messaging.Mutes
+	if st == nil {
+		return errMutesOff()
+	}
+	user := claimsOf(c).Subject
+	held, err := st.DeleteMute(c.Request().Context(), user, webpush.MuteStrangers, time.Now())
+	if err != nil {
+		return err
+	}
+	if !held {
+		return errorf(http.StatusNotFound, "strangers are not muted")
+	}
+	s.tell(user, chatapi.Strangers{Muted: false})
+	return c.NoContent(http.StatusOK)
+}
+
+// silenced reports why a push to user of a message in the conversation
+// with peer, written by sender, must not go: the conversation is muted
+// (errMuted), or strangers are and sender is one (errStranger). sender
+// is a person's JID, or "" for a room's own message. nil: push it.
+func (s *Server) silenced(user, peer, sender string) error {
+	if s.muted(user, peer) {
+		return errMuted
+	}
+	if !s.personOutsideRoster(sender) || !s.muted(user, webpush.MuteStrangers) {
+		return nil
+	}
+	if s.stranger(user, sender) {
+		return errStranger
+	}
+	return nil
+}
+
+// personOutsideRoster reports whether sender could be a stranger at all:
+// a person's JID that is not on the group chat service (rooms and their
+// occupants are the rooms' business) and has a local part (a server's
+// own messages are not a stranger's).
+func (s *Server) personOutsideRoster(sender string) bool {
+	if sender == "" || s.onMUCService(sender) {
+		return false
+	}
+	_, _, ok := cutJID(bareJID(sender))
+	return ok
+}
+
+// stranger reports whether sender is outside user's roster. A roster
+// that cannot be read makes no stranger.
+func (s *Server) stranger(user, sender string) bool {
+	sender = strings.ToLower(bareJID(sender))
+	if sender == user {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), rosterCheckTimeout)
+	defer cancel()
+	contacts, err := s.rosterJIDs(ctx, user)
+	if err != nil {
+		s.log.Warn("push: read the roster for a stranger's message; pushed", "user", user, "err", err)
+		return false
+	}
+	for _, c := range contacts {
+		if strings.EqualFold(c, sender) {
+			return false
+		}
+	}
+	return true
+}
+
+// errNoRoster says that neither a session nor the directory can read a
+// user's roster.
+var errNoRoster = errors.New("no session here and the XMPP server's admin API reads no rosters")
+
+// rosterJIDs returns the JIDs of user's roster, from the user's session
+// on this node when there is one, else from the directory.
+func (s *Server) rosterJIDs(ctx context.Context, user string) ([]string, error) {
+	if sess, ok := s.sessions.Get(user); ok {
+		items, err := sess.Roster(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, len(items))
+		for i, it := range items {
+			out[i] = it.JID
+		}
+		return out, nil
+	}
+	r, ok := s.cfg.Directory.(xmppadmin.RosterReader)
+	local, domain, okJID := cutJID(user)
+	if !ok || !okJID || domain != s.cfg.Domain {
+		return nil, errNoRoster
+	}
+	entries, err := r.RosterEntries(ctx, local)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.JID
+	}
+	return out, nil
+}

@@ -1,0 +1,130 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+	"github.com/sparkgate/sparkgate/gateway"
+	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+)
+
+// TestIntegrationMuteStrangers: a user who muted strangers is pushed a
+// contact's message (one the user added, who has not answered yet) and
+// neither a stranger's nor one from someone who asked to become a
+// contact: with a session and no tab (the roster from the session), and
+// signed out (ejabberd's push; the roster from the admin API). A
+// stranger's room invitation pushes nothing, a contact's does. The list
+// and every tab say so; unmuted, strangers push again.
+func TestIntegrationMuteStrangers(t *testing.T) {
+	p := newPushAppGateway(t)
+	a, b, c, d := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta, tb, tc, td := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password), p.Login(t, c.Name, c.Password), p.Login(t, d.Name, d.Password)
+	p.subscribe(t, ta, "phone")
+	addContact := func(tok string, u ejabberdtest.User) {
+		t.Helper()
+		item, _ := json.Marshal(map[string]any{"jid": u.JID, "nickname": u.Name, "subscriptionType": 3, "groups": []string{}})
+		if r := p.Do(t, "POST", api+"/roster", tok, "application/json", string(item)); r.Status != http.StatusOK {
+			t.Fatalf("add %s: %d %s", u.Name, r.Status, r.Body)
+		}
+	}
+	addContact(ta, b) // a's contact, though b has not answered
+	addContact(td, a) // d asks a: a request to a, no contact of a's
+	fromB, fromC, fromD := p.sender(t, tb, a.Name), p.sender(t, tc, a.Name), p.sender(t, td, a.Name)
+	// pushedOnly has the stranger c and the requester d write first, then
+	// the contact b, and wants b's push alone.
+	pushedOnly := func(contact string) {
+		t.Helper()
+		fromC("from a stranger")
+		fromD("from a requester")
+		fromB(contact)
+		if _, n, data := p.next(t); n.Body != contact || data["from"] != b.JID {
+			t.Fatalf("push %+v %v, want the contact's %q", n, data, contact)
+		}
+		p.svc.None(t, 2*time.Second)
+	}
+
+	if r := p.Do(t, "PUT", api+"/chat/strangers/muted", ta, "", ""); r.Status != http.StatusOK {
+		t.Fatalf("mute strangers: %d %s", r.Status, r.Body)
+	}
+	r := p.Do(t, "GET", api+"/chat/muted", ta, "", "")
+	var ms gateway.MutedConversations
+	r.JSON(t, &ms)
+	if r.Status != http.StatusOK || ms.Strangers == nil || ms.Strangers.Until != nil || len(ms.Muted) != 0 {
+		t.Fatalf("GET /chat/muted with strangers muted: %d %s", r.Status, r.Body)
+	}
+
+	t.Run("session-no-tab", func(t *testing.T) { pushedOnly("from a contact") })
+
+	t.Run("invitations", func(t *testing.T) {
+		// Each invites a to a room of their own (an occupant who does not
+		// own a room may not invite, by ejabberd's default).
+		room := func(tok, name string) string {
+			t.Helper()
+			rp := api + "/groupchat/room/" + name + strings.ToLower(a.Name[1:9])
+			if r := p.Do(t, "PUT", rp+"?nick="+name, tok, "", ""); r.Status != http.StatusOK {
+				t.Fatalf("join: %d %s", r.Status, r.Body)
+			}
+			return rp
+		}
+		strangers, contacts := room(tc, "strangers"), room(tb, "contacts")
+		if r := p.Do(t, "POST", strangers+"/"+a.Name, tc, "text/plain", "from a stranger"); r.Status != http.StatusOK {
+			t.Fatalf("c invites: %d %s", r.Status, r.Body)
+		}
+		if r := p.Do(t, "POST", contacts+"/"+a.Name, tb, "text/plain", "from a contact"); r.Status != http.StatusOK {
+			t.Fatalf("b invites: %d %s", r.Status, r.Body)
+		}
+		_, n, data := p.next(t)
+		if data["type"] != "invitation" || !strings.HasPrefix(data["from"], "contacts") || !strings.HasPrefix(n.Body, b.Name+" invites you") {
+			t.Fatalf("push %+v %v, want b's invitation", n, data)
+		}
+		p.svc.None(t, 2*time.Second)
+	})
+
+	t.Run("signed-out", func(t *testing.T) {
+		if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != http.StatusOK {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		pushedOnly("from a contact, while out")
+	})
+
+	t.Run("unmuted", func(t *testing.T) {
+		ta := p.Login(t, a.Name, a.Password)
+		tab := p.OpenConnected(t, ta, "")
+		if r := p.Do(t, "DELETE", api+"/chat/strangers/muted", ta, "", ""); r.Status != http.StatusOK {
+			t.Fatalf("unmute strangers: %d %s", r.Status, r.Body)
+		}
+		var ev chatapi.Strangers
+		tab.NextNamed(t, chatapi.EventStrangers, 10*time.Second, &ev)
+		if ev.Muted || ev.Until != "" {
+			t.Fatalf("chatapi.strangers = %+v, want unmuted", ev)
+		}
+		past := url.QueryEscape(time.Now().Add(-time.Minute).Format(time.RFC3339))
+		for _, tc := range []struct {
+			method, path string
+			want         int
+		}{
+			{"DELETE", "/chat/strangers/muted", 404},
+			{"PUT", "/chat/strangers/muted?until=" + past, 400},
+			{"PUT", "/chat/strangers/muted?until=soon", 400},
+		} {
+			if r := p.Do(t, tc.method, api+tc.path, ta, "", ""); r.Status != tc.want {
+				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.Status, r.Body, tc.want)
+			}
+		}
+		if r := p.Do(t, "GET", api+"/chat/muted", ta, "", ""); r.Status != http.StatusOK || string(r.Body) != `{"muted":[]}`+"\n" {
+			t.Errorf("GET /chat/muted unmuted: %d %q", r.Status, r.Body)
+		}
+		if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != http.StatusOK {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		fromC("from a stranger, unmuted")
+		if _, n, _ := p.next(t); n.Body != "from a stranger, unmuted" {
+			t.Fatalf("push %+v, want the stranger's", n)
+		}
+	})
+}
