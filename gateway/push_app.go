@@ -124,7 +124,7 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	// A muted conversation (mute.go) or a muted stranger (strangers.go)
 	// spends none of the user's budget.
 	peer, _, _ := strings.Cut(strings.ToLower(n.Sender), "/")
-	if err := s.silenced(node.User, peer, peer); err != nil {
+	if err := s.silenced(node.User, pushData{Type: pushChat, From: peer, Sender: peer}); err != nil {
 		s.log.Debug("push: notification dropped", "user", node.User, "why", err)
 		return nil
 	}

@@ -131,7 +131,7 @@ func (s *Server) pushOffline(user string, p chatapi.Payload) {
 func (s *Server) queuePush(user string, n NotificationEntity, d pushData, topic string) {
 	err := s.push.sender.Send(user, webpush.Notification{
 		Build: func() ([]byte, error) {
-			if err := s.silenced(user, d.From, d.Sender); err != nil { // strangers.go; here, off the session's goroutine
+			if err := s.silenced(user, d); err != nil { // strangers.go; here, off the session's goroutine
 				return nil, err
 			}
 			return s.pushPayload(context.Background(), user, n, d)

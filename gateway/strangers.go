@@ -77,18 +77,24 @@ func (s *Server) UnmuteStrangers(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-// silenced reports why a push to user of a message in the conversation
-// with peer, written by sender, must not go: the conversation is muted
-// (errMuted), or strangers are and sender is one (errStranger). sender
-// is a person's JID, or "" for a room's own message. nil: push it.
-func (s *Server) silenced(user, peer, sender string) error {
-	if s.muted(user, peer) {
+// silenced reports why a push to user of d must not go: its
+// conversation (d.From) is muted (errMuted), or strangers are and d is a
+// stranger's (errStranger). nil: push it.
+//
+// d.Sender names the person whose it is, or is "" for a room's own
+// message. An invitation is its inviter's, and one whose inviter the room
+// does not name (a semi-anonymous room names an occupant, room/nick, as
+// Prosody's do) is a stranger's: nobody vouches for it, and invitation
+// spam comes that way.
+func (s *Server) silenced(user string, d pushData) error {
+	if s.muted(user, d.From) {
 		return errMuted
 	}
-	if !s.personOutsideRoster(sender) || !s.muted(user, webpush.MuteStrangers) {
+	person := s.personOutsideRoster(d.Sender)
+	if !person && d.Type != pushInvitation || !s.muted(user, webpush.MuteStrangers) {
 		return nil
 	}
-	if s.stranger(user, sender) {
+	if !person || s.stranger(user, d.Sender) {
 		return errStranger
 	}
 	return nil

@@ -11,21 +11,55 @@ import (
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/prosodytest"
 )
 
 // TestIntegrationMuteStrangers: a user who muted strangers is pushed a
 // contact's message (one the user added, who has not answered yet) and
 // neither a stranger's nor one from someone who asked to become a
 // contact: with a session and no tab (the roster from the session), and
-// signed out (ejabberd's push; the roster from the admin API). A
-// stranger's room invitation pushes nothing, a contact's does. The list
-// and every tab say so; unmuted, strangers push again.
+// signed out (the server's push, XEP-0357; the roster from the admin
+// API: ejabberd's get_roster, Prosody's storage). A stranger's room
+// invitation pushes nothing, a contact's does. The list and every tab say
+// so; unmuted, strangers push again. On ejabberd and on Prosody.
 func TestIntegrationMuteStrangers(t *testing.T) {
-	p := newPushAppGateway(t)
-	a, b, c, d := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	t.Run("ejabberd", func(t *testing.T) {
+		t.Parallel()
+		var users [4]person
+		for i := range users {
+			u := ejabberdtest.NewUser(t)
+			users[i] = person{u.Name, u.Password, u.JID}
+		}
+		muteStrangersJourney(t, newPushAppGateway(t), users)
+	})
+	t.Run("prosody", func(t *testing.T) {
+		t.Parallel()
+		srv := prosodytest.Start(t)
+		p := newPushGatewayWith(t, func(c *gateway.Config) {
+			onProsody(c, srv)
+			c.Push.Service = srv.PushService()
+		})
+		runPushComponent(t, p, srv.ComponentAddr(), srv.PushService(), srv.ComponentSecret())
+		var users [4]person
+		for i := range users {
+			u := prosodytest.NewUser(t, srv)
+			users[i] = person{u.Name, u.Password, u.JID}
+		}
+		muteStrangersJourney(t, p, users)
+	})
+}
+
+// person is a user of either server.
+type person struct{ Name, Password, JID string }
+
+// muteStrangersJourney is TestIntegrationMuteStrangers on p, whose
+// server runs its push component, with a (the user), b (a's contact), c
+// (a stranger) and d (who asks a to be a contact).
+func muteStrangersJourney(t *testing.T, p *pushEnv, users [4]person) {
+	a, b, c, d := users[0], users[1], users[2], users[3]
 	ta, tb, tc, td := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password), p.Login(t, c.Name, c.Password), p.Login(t, d.Name, d.Password)
 	p.subscribe(t, ta, "phone")
-	addContact := func(tok string, u ejabberdtest.User) {
+	addContact := func(tok string, u person) {
 		t.Helper()
 		item, _ := json.Marshal(map[string]any{"jid": u.JID, "nickname": u.Name, "subscriptionType": 3, "groups": []string{}})
 		if r := p.Do(t, "POST", api+"/roster", tok, "application/json", string(item)); r.Status != http.StatusOK {
@@ -62,12 +96,18 @@ func TestIntegrationMuteStrangers(t *testing.T) {
 
 	t.Run("invitations", func(t *testing.T) {
 		// Each invites a to a room of their own (an occupant who does not
-		// own a room may not invite, by ejabberd's default).
+		// own a room may not invite, by ejabberd's default), which names
+		// its occupants' JIDs to anyone: else a Prosody room names the
+		// inviter by nick, and an invitation nobody vouches for is a
+		// stranger's (TestSilenced).
 		room := func(tok, name string) string {
 			t.Helper()
 			rp := api + "/groupchat/room/" + name + strings.ToLower(a.Name[1:9])
 			if r := p.Do(t, "PUT", rp+"?nick="+name, tok, "", ""); r.Status != http.StatusOK {
 				t.Fatalf("join: %d %s", r.Status, r.Body)
+			}
+			if r := p.Do(t, "PUT", rp+"/config", tok, "application/json", `{"fields":[{"var":"muc#roomconfig_whois","values":["anyone"]}]}`); r.Status != http.StatusOK {
+				t.Fatalf("configure: %d %s", r.Status, r.Body)
 			}
 			return rp
 		}
