@@ -35,8 +35,12 @@ func (s *Server) deliver(user string, p chatapi.Payload) {
 // user's read state and contact requests learn of it, and it is encoded
 // (false: it cannot be).
 func (s *Server) prepare(user string, p chatapi.Payload) ([]byte, bool) {
-	s.countUnread(user, p)          // unread.go
-	s.trackRequests(user, p)        // contactrequests.go
+	s.countUnread(user, p)   // unread.go
+	s.trackRequests(user, p) // contactrequests.go
+	switch p.(type) {
+	case chatapi.Roster, *chatapi.Roster:
+		s.rosters.forget(user) // strangers_roster.go
+	}
 	data, err := chatapi.Marshal(p) // json.Marshal's bytes, faster for the common events
 	if err != nil {
 		s.log.Error("encode event", "event", p.EventName(), "user", user, "err", err)

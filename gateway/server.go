@@ -157,6 +157,9 @@ type Server struct {
 	// knownOwners are the other nodes' users this node sent requests to
 	// lately (remote_owners.go).
 	knownOwners knownOwners
+	// rosters are users' rosters kept a short while for the strangers
+	// check (strangers_roster.go).
+	rosters rosterCache
 	// positions are the joined rooms' read positions on their way to the
 	// store (roompositions.go); nil without Config.Rooms.
 	positions *roomPositions

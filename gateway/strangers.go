@@ -112,26 +112,16 @@ func (s *Server) personOutsideRoster(sender string) bool {
 	return ok
 }
 
-// stranger reports whether sender is outside user's roster. A roster
-// that cannot be read makes no stranger.
+// stranger reports whether sender is outside user's roster (read
+// through s.rosters, strangers_roster.go). A roster that cannot be read
+// makes no stranger (readRoster logs why).
 func (s *Server) stranger(user, sender string) bool {
 	sender = strings.ToLower(bareJID(sender))
 	if sender == user {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), rosterCheckTimeout)
-	defer cancel()
-	contacts, err := s.rosterJIDs(ctx, user)
-	if err != nil {
-		s.log.Warn("push: read the roster for a stranger's message; pushed", "user", user, "err", err)
-		return false
-	}
-	for _, c := range contacts {
-		if strings.EqualFold(c, sender) {
-			return false
-		}
-	}
-	return true
+	contacts, err := s.rosters.contacts(user, s.readRoster(user))
+	return err == nil && !contacts[sender]
 }
 
 // errNoRoster says that neither a session nor the directory can read a

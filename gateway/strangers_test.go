@@ -20,12 +20,14 @@ import (
 // contact: with a session and no tab (the roster from the session), and
 // signed out (the server's push, XEP-0357; the roster from the admin
 // API: ejabberd's get_roster, Prosody's storage). A stranger's room
-// invitation pushes nothing, a contact's does. The list and every tab say
-// so; unmuted, strangers push again. On ejabberd and on Prosody.
+// invitation pushes nothing, a contact's does; a contact added on the way
+// pushes at once (the roster kept a while is dropped by the roster push).
+// The list and every tab say so; unmuted, strangers push again. On
+// ejabberd and on Prosody.
 func TestIntegrationMuteStrangers(t *testing.T) {
 	t.Run("ejabberd", func(t *testing.T) {
 		t.Parallel()
-		var users [4]person
+		var users [5]person
 		for i := range users {
 			u := ejabberdtest.NewUser(t)
 			users[i] = person{u.Name, u.Password, u.JID}
@@ -40,7 +42,7 @@ func TestIntegrationMuteStrangers(t *testing.T) {
 			c.Push.Service = srv.PushService()
 		})
 		runPushComponent(t, p, srv.ComponentAddr(), srv.PushService(), srv.ComponentSecret())
-		var users [4]person
+		var users [5]person
 		for i := range users {
 			u := prosodytest.NewUser(t, srv)
 			users[i] = person{u.Name, u.Password, u.JID}
@@ -54,9 +56,10 @@ type person struct{ Name, Password, JID string }
 
 // muteStrangersJourney is TestIntegrationMuteStrangers on p, whose
 // server runs its push component, with a (the user), b (a's contact), c
-// (a stranger) and d (who asks a to be a contact).
-func muteStrangersJourney(t *testing.T, p *pushEnv, users [4]person) {
-	a, b, c, d := users[0], users[1], users[2], users[3]
+// (a stranger), d (who asks a to be a contact) and e (a contact made on
+// the way).
+func muteStrangersJourney(t *testing.T, p *pushEnv, users [5]person) {
+	a, b, c, d, e := users[0], users[1], users[2], users[3], users[4]
 	ta, tb, tc, td := p.Login(t, a.Name, a.Password), p.Login(t, b.Name, b.Password), p.Login(t, c.Name, c.Password), p.Login(t, d.Name, d.Password)
 	p.subscribe(t, ta, "phone")
 	addContact := func(tok string, u person) {
@@ -93,6 +96,18 @@ func muteStrangersJourney(t *testing.T, p *pushEnv, users [4]person) {
 	}
 
 	t.Run("session-no-tab", func(t *testing.T) { pushedOnly("from a contact") })
+
+	// The gateway keeps the roster it read a short while; a's roster
+	// push, when a adds e, makes it read it again.
+	t.Run("new-contact", func(t *testing.T) {
+		addContact(ta, e)
+		te := p.Login(t, e.Name, e.Password)
+		p.sender(t, te, a.Name)("from a new contact")
+		if _, n, _ := p.next(t); n.Body != "from a new contact" {
+			t.Fatalf("push %+v, want the new contact's", n)
+		}
+		p.svc.None(t, time.Second)
+	})
 
 	t.Run("invitations", func(t *testing.T) {
 		// Each invites a to a room of their own (an occupant who does not
