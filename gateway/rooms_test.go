@@ -21,12 +21,18 @@ import (
 // parts, and returns its raw XML.
 func plainUntil(t *testing.T, c *xmppconn.Conn, parts ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	return plainWithin(t, c, 10*time.Second, parts...)
+}
+
+// plainWithin is plainUntil with a wait of its own.
+func plainWithin(t *testing.T, c *xmppconn.Conn, wait time.Duration, parts ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
 	defer cancel()
 	for {
 		st, err := c.Next(ctx)
 		if err != nil {
-			t.Fatalf("plain client: nothing with %q: %v", parts, err)
+			t.Fatalf("plain client: nothing with %q within %v: %v", parts, wait, err)
 		}
 		raw := string(st.Raw)
 		ok := true
@@ -371,8 +377,11 @@ func TestIntegrationRoomsRejoinAfterRestart(t *testing.T) {
 	ta2 := second.Login(t, a.Name, a.Password)
 	s2, _ := second.Open(t, ta2, "")
 	s2.NextNamed(t, chatapi.EventConnect, 5*time.Second, nil)
-	// The room sees alice again.
-	plainUntil(t, plain, "from='"+roomJID+"/alice'")
+	// The room sees alice again. Once, under make test's load, no
+	// presence came within 10 s (it passed alone, cause unknown): 30 s
+	// tells a slow server from a missing rejoin, and the message says
+	// how long it waited.
+	plainWithin(t, plain, 30*time.Second, "from='"+roomJID+"/alice'")
 	say(t, "after")
 	got := s2.RoomBodiesUntil(t, "after", 15*time.Second)
 	if strings.Join(got, ",") != "away1,away2,after" {

@@ -25,7 +25,8 @@ import (
 // mute (mute.go), whether strangers are muted and, only then, whether
 // the sender is one: the roster comes from the user's session when the
 // gateway holds one here (an XMPP roster query), else from the XMPP
-// server's admin API (xmppadmin.RosterReader; ejabberd's get_roster).
+// server's admin side (xmppadmin.RosterReader: ejabberd's get_roster,
+// Prosody's storage), and is kept a few seconds (strangers_roster.go).
 // A roster that cannot be read lets the push go: a push too many beats
 // a contact's message missed.
 

@@ -56,7 +56,7 @@ func TestParseProsodyData(t *testing.T) {
 		{"true", "return true", true},
 		{"nil", "return nil", nil},
 		{"escapes", `return "a\"b\\c\n\65\x42\z   d\'"`, "a\"b\\c\nABd'"}, // \z skips the spaces after it
-		{"single quotes", `return 'it''s'`, nil}, // two strings: refused below
+		{"single quotes", `return 'it''s'`, nil},                          // two strings: refused below
 		{"line continuation", "return \"a\\\nb\"", "a\nb"},
 		{"empty table", "return {}", luaTable{}},
 		{"positional", `return { "a", "b"; 3 }`, luaTable{1.0: "a", 2.0: "b", 3.0: 3.0}},
