@@ -34,6 +34,9 @@ type metrics struct {
 	// xmppLost counts the sessions' lost XMPP connections by reason
 	// (countLost).
 	xmppLost *prometheus.CounterVec
+	// silenced counts the pushes not sent for the user's mutes, by why:
+	// muted (the conversation) or stranger (strangers.go).
+	silenced *prometheus.CounterVec
 	// httpRequests and httpDuration are every request's (metrics_http.go).
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
@@ -71,6 +74,13 @@ func newMetrics() *metrics {
 		Name: "sparkgate_xmpp_connections_lost_total",
 		Help: "XMPP connections of sessions lost, by reason: ping-timeout (the server stopped answering), closed-by-server, connection-lost (the socket failed), conflict (the login was taken over or the account removed: the session ends), stream-error (any other stream error). The session reconnects but on a conflict.",
 	}, []string{"reason"})
+	m.silenced = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sparkgate_push_silenced_total",
+		Help: "Pushes not sent because the user muted them, by why: muted (the conversation: PUT /chat/muted/{to}) or stranger (the sender is outside the user's roster while strangers are muted: PUT /chat/strangers/muted).",
+	}, []string{"why"})
+	for _, why := range []string{"muted", "stranger"} {
+		m.silenced.WithLabelValues(why) // listed at 0 from the start
+	}
 	m.httpRequests, m.httpDuration = newRequestMetrics()
 	return m
 }
@@ -114,7 +124,7 @@ func (s *Server) routeMetrics(e *echo.Echo) {
 			Help: "Open event streams, all users together.",
 		}, func() float64 { return float64(s.hub.Count()) }),
 		m.logins, m.refreshes, m.eventsOut, m.streamsEnded, m.answersDropped, m.stanzasSkipped,
-		m.httpRequests, m.httpDuration, m.xmppLost,
+		m.httpRequests, m.httpDuration, m.xmppLost, m.silenced,
 		s.limits.hits, // limits.go
 	)
 	if s.push.sender != nil {

@@ -89,6 +89,7 @@ func (s *Server) UnmuteStrangers(c echo.Context) error {
 // spam comes that way.
 func (s *Server) silenced(user string, d pushData) error {
 	if s.muted(user, d.From) {
+		s.countSilenced("muted")
 		return errMuted
 	}
 	person := s.personOutsideRoster(d.Sender)
@@ -96,9 +97,17 @@ func (s *Server) silenced(user string, d pushData) error {
 		return nil
 	}
 	if !person || s.stranger(user, d.Sender) {
+		s.countSilenced("stranger")
 		return errStranger
 	}
 	return nil
+}
+
+// countSilenced counts a push not sent (sparkgate_push_silenced_total).
+func (s *Server) countSilenced(why string) {
+	if s.metrics != nil {
+		s.metrics.silenced.WithLabelValues(why).Inc()
+	}
 }
 
 // personOutsideRoster reports whether sender could be a stranger at all:

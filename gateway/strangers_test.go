@@ -32,7 +32,7 @@ func TestIntegrationMuteStrangers(t *testing.T) {
 			u := ejabberdtest.NewUser(t)
 			users[i] = person{u.Name, u.Password, u.JID}
 		}
-		muteStrangersJourney(t, newPushAppGateway(t), users)
+		muteStrangersJourney(t, newPushAppGateway(t, func(c *gateway.Config) { c.Metrics = true }), users)
 	})
 	t.Run("prosody", func(t *testing.T) {
 		t.Parallel()
@@ -40,6 +40,7 @@ func TestIntegrationMuteStrangers(t *testing.T) {
 		p := newPushGatewayWith(t, func(c *gateway.Config) {
 			onProsody(c, srv)
 			c.Push.Service = srv.PushService()
+			c.Metrics = true
 		})
 		runPushComponent(t, p, srv.ComponentAddr(), srv.PushService(), srv.ComponentSecret())
 		var users [5]person
@@ -182,4 +183,14 @@ func muteStrangersJourney(t *testing.T, p *pushEnv, users [5]person) {
 			t.Fatalf("push %+v, want the stranger's", n)
 		}
 	})
+
+	// Silenced: c's and d's messages with a session and signed out, and
+	// c's invitation.
+	r = p.Do(t, "GET", gateway.MetricsPath, "", "", "")
+	if got := sample(t, string(r.Body), `sparkgate_push_silenced_total{why="stranger"}`); got != 5 {
+		t.Errorf("sparkgate_push_silenced_total{why=\"stranger\"} = %v, want 5", got)
+	}
+	if got := sample(t, string(r.Body), `sparkgate_push_silenced_total{why="muted"}`); got != 0 {
+		t.Errorf("sparkgate_push_silenced_total{why=\"muted\"} = %v, want 0", got)
+	}
 }
