@@ -155,6 +155,11 @@ func (s *Server) SetUserProperties(c echo.Context) error {
 			if err := checkProperty(p.Name, val); err != nil {
 				return err
 			}
+			if p.Name == PushPreviewProperty {
+				if err := checkPushPreview(val); err != nil { // pushpreview.go
+					return err
+				}
+			}
 			props[p.Name] = val
 		}
 	}

@@ -134,6 +134,7 @@ func (s *Server) queuePush(user string, n NotificationEntity, d pushData, topic 
 			if err := s.silenced(user, d); err != nil { // strangers.go; here, off the session's goroutine
 				return nil, err
 			}
+			n := previewed(n, d, s.pushPreview(user)) // pushpreview.go
 			return s.pushPayload(context.Background(), user, n, d)
 		},
 		TTL:     s.cfg.Push.TTL,
@@ -340,8 +341,9 @@ func (s *Server) SendPushMessage(c echo.Context, target Target) error {
 	if s.muted(jid, from) { // the sender is not told: a mute is the user's own business
 		return c.NoContent(http.StatusOK)
 	}
+	d := pushData{Type: pushMessage, From: from}
 	n := NotificationEntity{Subject: ptr(localPart(from)), Body: ptr(text), Actions: replyActions()}
-	return s.pushTo(c, jid, n, pushData{Type: pushMessage, From: from})
+	return s.pushTo(c, jid, previewed(n, d, s.pushPreview(jid)), d)
 }
 
 // pushTo queues n for every subscription of jid, within the caller's

@@ -143,7 +143,7 @@ func notificationsJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browse
 
 	// Strangers muted in Settings: carol, in nobody's roster, comes in
 	// silently; dave, whom alice added, still notifies. The gateway keeps
-	// the choice (a reload shows it).
+	// the choice (a reload shows it, at the end).
 	carol, dave := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
 	tokCarol, tokDave := e.Login(t, carol.Name, carol.Password), e.Login(t, dave.Name, dave.Password)
 	item, _ := json.Marshal(map[string]any{"jid": dave.JID, "nickname": dave.Name, "subscriptionType": 3, "groups": []string{}})
@@ -165,11 +165,27 @@ func notificationsJourney(t *testing.T, e *gatewayenv.Env, b *browsertest.Browse
 	if body, s := browsertest.MustEval[string](t, p, `notes[3].body`), browsertest.MustEval[int](t, p, `window.sounds`); body != "from a contact" || s != 2 {
 		t.Errorf("after carol and dave wrote: the last notification says %q, %d sounds (want dave's, 2)", body, s)
 	}
+
+	// "Who wrote, not what" in Settings: the next notification names dave
+	// and keeps his text back, and the gateway keeps the choice for its
+	// pushes (sparkgate.push.preview).
+	openSettings(t, p)
+	browsertest.MustEval[bool](t, p, `(() => { const s = document.getElementById("preview-level"); s.value = "sender"; s.dispatchEvent(new Event("change")); return true; })()`)
+	p.Wait(t, `!document.getElementById("preview-level").disabled`)
+	p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
+	if r := e.Do(t, "GET", rest+"/config/properties", tokAlice, "", ""); r.Status != 200 || !strings.Contains(string(r.Body), `"sparkgate.push.preview":"sender"`) {
+		t.Fatalf("GET /config/properties after the choice: %d %s", r.Status, r.Body)
+	}
+	sayTo(t, e, tokDave, alice.Name, "the secret plan")
+	p.Wait(t, `window.notes.length === 5`)
+	if got := browsertest.MustEval[map[string]string](t, p, `({title: notes[4].title, body: notes[4].body})`); got["title"] != dave.Name || got["body"] != "New message" {
+		t.Errorf("notification with previews of the sender only: %v", got)
+	}
 	p.Screenshot(t, filepath.Join(t.ArtifactDir(), "notifications-"+v.name+".png"))
 	p.Do(t, chromedp.Reload())
 	p.Wait(t, `document.body.dataset.conn === "connected"`)
 	openSettings(t, p)
-	p.Wait(t, `!document.getElementById("strangers-notify").checked`)
+	p.Wait(t, `!document.getElementById("strangers-notify").checked && document.getElementById("preview-level").value === "sender"`)
 }
 
 // enterRoom joins room with the sidebar's form and waits for it to open.

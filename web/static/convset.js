@@ -43,11 +43,11 @@ function parse(value, max) {
 }
 
 // readProperties answers GET /config/properties (undefined without
-// properties). Sets that load in the same turn (sign-in, a gap, the page
+// properties); preview.js reads it too. Sets that load in the same turn (sign-in, a gap, the page
 // shown again, one chatapi.properties) share one request; a later load
 // asks anew, so it never takes an answer from before a change it heard of.
 let reading = null;
-function readProperties() {
+export function readProperties() {
   if (!reading) {
     reading = available(() => call('GET', '/config/properties', { feature: 'properties' }));
     queueMicrotask(() => { reading = null; });

@@ -34,6 +34,7 @@ import { searchMessages, renderResults, reveal, convFor, merged } from './search
 import { loadMuted, onMuted, muteFor, unmute, isMuted as isMutedNow, mutedUntil, onStrangers, strangersMuted, setStrangersMuted } from './mute.js';
 import { loadPins, onPinProperties, pin, unpin, isPinned } from './pins.js';
 import { loadMarks, onMarkProperties, markUnread, unmark } from './marks.js';
+import { loadPreview, onPreviewProperties, previewLevel, setPreview } from './preview.js';
 
 // ---- the session ------------------------------------------------------------
 
@@ -90,7 +91,7 @@ function onEvent(name, d) {
     case 'chatapi.blocklist': contacts.onBlocklist(d); break;
     case 'chatapi.muted': onMuted(d); break;
     case 'chatapi.strangers': onStrangers(d); break;
-    case 'chatapi.properties': onPinProperties(d); onMarkProperties(d); break;
+    case 'chatapi.properties': onPinProperties(d); onMarkProperties(d); onPreviewProperties(d); break;
     case 'chatapi.reset':
       // A gap: reload what the archive, the roster and the read state know.
       reloadHistory();
@@ -101,6 +102,7 @@ function onEvent(name, d) {
       loadMuted().catch(() => {});
       loadPins().catch(() => {});
       loadMarks().catch(() => {});
+      loadPreview().catch(() => {});
       break;
     case 'chatapi.unread': state.setUnread(d.jid || '', Boolean(d.room), d.count || 0, d.lastRead || ''); break;
     case 'chatapi.avatar': onAvatar(d); break;
@@ -149,7 +151,7 @@ async function startSession(user, token) {
     if (cfg.uploadService === '') features.set('upload', false);
   }
   rooms.refreshJoined();
-  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats(), loadMuted().catch(() => {}), loadPins().catch(() => {}), loadMarks().catch(() => {})]);
+  await Promise.all([contacts.loadRoster().catch(() => {}), contacts.loadBlocklist(), rooms.loadDirectory().catch(() => {}), restoreChats(), loadMuted().catch(() => {}), loadPins().catch(() => {}), loadMarks().catch(() => {}), loadPreview().catch(() => {})]);
   contacts.loadRequests(); // after the blocklist: a blocked person's request is not shown
   applyFeatures();
   // Pictures announced before this tab opened: ours and the contacts'.
@@ -1051,6 +1053,19 @@ function wireSettings() {
     }
   });
   state.subscribe((region) => { if (region === 'strangers') $('strangers-notify').checked = !strangersMuted(); });
+  $('preview-level').addEventListener('change', async () => {
+    const select = $('preview-level');
+    select.disabled = true;
+    try {
+      await setPreview(select.value);
+    } catch (err) {
+      fail(err);
+    } finally {
+      select.value = previewLevel();
+      select.disabled = false;
+    }
+  });
+  state.subscribe((region) => { if (region === 'preview') $('preview-level').value = previewLevel(); });
   wireTOTP(username);
   wireLogins();
   $('passkey-add-form').addEventListener('submit', async (e) => {
@@ -1093,6 +1108,8 @@ function refreshSettings() {
   $('sound-on').checked = soundOn();
   $('strangers-notify').checked = !strangersMuted();
   $('strangers-choice').hidden = features.get('mute') === false;
+  $('preview-level').value = previewLevel();
+  $('preview-choice').hidden = features.get('properties') === false;
   $('everywhere-state').textContent = '';
   refreshPasskeys();
   refreshTOTP();

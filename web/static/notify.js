@@ -19,6 +19,7 @@
 
 import { model, onIncoming, subscribe, totalUnread } from './state.js';
 import { isMuted, isStranger, strangersMuted } from './mute.js';
+import { previewLevel, noteText } from './preview.js';
 
 const SOUND = 'sparkgate.sound';
 const BODY_MAX = 160; // characters of the message shown in the notification
@@ -60,10 +61,11 @@ function announce(c, m) {
   if (soundOn()) beep();
   if (!canNotify()) return;
   const who = c.kind === 'room' ? `${m.nick || 'someone'} in ${c.title}` : c.title;
-  const body = m.body.length > BODY_MAX ? m.body.slice(0, BODY_MAX - 1) + '…' : m.body;
+  const cut = m.body.length > BODY_MAX ? m.body.slice(0, BODY_MAX - 1) + '…' : m.body;
+  const { title, body } = noteText(previewLevel(), who, cut); // preview.js: as the pushes show it
   let n;
   try {
-    n = new window.Notification(who, { body, tag: c.id, icon: '/icon.svg', renotify: true });
+    n = new window.Notification(title, { body, tag: c.id, icon: '/icon.svg', renotify: true });
   } catch {
     return; // a browser that shows notifications only from a service worker
   }

@@ -73,6 +73,7 @@ export const model = {
   blocked: new Set(),     // bare JIDs the user blocks (XEP-0191)
   muted: new Map(),       // conversation JID (bare, or room/nick) -> when the mute ends ('' never): mute.js
   strangers: null,        // when the mute of strangers ends ('' never), null when they are not muted: mute.js
+  preview: 'full',        // how much a notification shows: 'full', 'sender' or 'none' (preview.js)
   pinned: [],             // ids of the conversations pinned to the top of Chats: pins.js
   marked: [],             // ids of the conversations marked unread by hand: marks.js
   invitations: new Map(), // room JID -> the chatapi.muc invitation
@@ -435,6 +436,7 @@ export function clear() {
   model.blocked.clear();
   model.muted.clear();
   model.strangers = null;
+  model.preview = 'full';
   model.pinned = [];
   model.marked = [];
   model.invitations.clear();

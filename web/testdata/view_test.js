@@ -6,11 +6,12 @@ import { check, finish } from './check.js';
 import * as state from '/state.js';
 import { flush, seenWhen, mutedWords } from '/view.js';
 import { deviceName } from '/logins.js';
-import { onMuted, isMuted } from '/mute.js';
+import { onMuted, isMuted, isStranger } from '/mute.js';
 import { wordAt, candidates } from '/mentionpick.js';
 import { marked, excerpt, merged } from '/search.js';
 import { noPushReason } from '/push.js';
 import { withId, withoutId } from '/convset.js';
+import { noteText } from '/preview.js';
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const list = document.getElementById('messages');
@@ -257,6 +258,19 @@ async function run() {
   check('conversation sets', [withId([], 'chat:a@x', 5), withId(['chat:a@x'], 'chat:a@x', 5), withId(['chat:a@x'], 'room:r@c', 5),
     withoutId(['chat:a@x', 'room:r@c'], 'chat:a@x'), withoutId(['chat:a@x'], 'chat:b@x'), tooMany],
   [['chat:a@x'], ['chat:a@x'], ['chat:a@x', 'room:r@c'], ['room:r@c'], ['chat:a@x'], 'At most 2 pinned']);
+
+  // A notification as the preview setting shows it (preview.js).
+  check('previews', ['full', 'sender', 'none', 'other'].map((l) => noteText(l, 'bob', 'the code is 1234')), [
+    { title: 'bob', body: 'the code is 1234' }, { title: 'bob', body: 'New message' },
+    { title: 'New message', body: '' }, { title: 'bob', body: 'the code is 1234' }]);
+
+  // Strangers (mute.js isStranger): a person's chat outside the roster,
+  // not a contact, a room, a room's occupant or oneself.
+  state.model.muc = 'conference.example.org';
+  const chatWith = (jid, inRoster) => ({ kind: 'chat', jid, inRoster });
+  check('strangers', [chatWith('eve@example.org', false), chatWith('bob@example.org', true),
+    chatWith('room@conference.example.org/eve', false), { kind: 'room', jid: 'room@conference.example.org', inRoster: false },
+    chatWith('me@example.org', false), chatWith('example.org', false)].map(isStranger), [true, false, false, false, false, false]);
 
   // Signed-in devices named as a person would (logins.js deviceName).
   check('devices named', [

@@ -2349,7 +2349,11 @@ export interface paths {
          *     itself (`domain`, `username`, and anything starting with `totp.`, `webauthn`, `vapid.`,
          *     `webpush.` or `ip_address`) are refused with `400`: they cannot be set this way. Every
          *     tab and device of the user hears `chatapi.properties` with the names of the stored
-         *     properties set or removed (sparkgate addition).
+         *     properties set or removed (sparkgate addition). One property is the gateway's own
+         *     (sparkgate addition): `sparkgate.push.preview` sets how much the user's pushes of
+         *     messages, room mentions and invitations show on a lock screen, `full` (the default, and
+         *     what removing it means), `sender` (who, not what: the body says "New message") or `none`
+         *     (neither); any other value is `400`.
          */
         post: operations["setUserProperties"];
         delete?: never;
