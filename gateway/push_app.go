@@ -139,6 +139,15 @@ func (s *Server) HandlePushNotification(ctx context.Context, n xmppconn.PushNoti
 	if room, nick, ok := strings.Cut(n.Sender, "/"); ok && domainOf(room) == s.cfg.MUCService {
 		return s.roomNotification(ctx, node.User, room, nick, body)
 	}
+	if !strings.Contains(n.Sender, "/") && s.isRoomAddress(peer) {
+		// The room's own message: an invitation is pushed as the session's
+		// would be (the strangers check asks about its inviter); anything
+		// else a room says (a decline, a notice) is not.
+		if inv, ok := roomInvitation(peer, n.Body); ok { // push_invitation.go
+			s.pushOffline(node.User, inv)
+		}
+		return nil
+	}
 	s.pushOffline(node.User, chatapi.Chat{Type: chatapi.TypeChat, From: n.Sender, To: node.User, Body: body})
 	return nil
 }

@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"strings"
+
+	"github.com/sparkgate/sparkgate/chatapi"
+)
+
+// Invitations while signed out. A server's push notification (XEP-0357)
+// carries a message's sender and body, not its elements, so the
+// <invite/> of a room's mediated invitation is not in it: what tells one
+// apart is the body ejabberd 23.01 writes for it (mod_muc_room), in
+// English for the gateway's sessions:
+//
+//	alice@example.org/phone invites you to the room team@conference.example.org, the password is 'pw' (join us)
+//
+// the password part only for a room with one, the reason only when given.
+// roomInvitation reads that, and only that: any other body from a room (a
+// decline, a notice) is no invitation, and a server that words it
+// otherwise (Prosody) pushes no invitation while the user is signed out,
+// as before. The password is never taken: a push shows on a lock screen.
+
+const invitesYou = " invites you to the room "
+
+// roomInvitation reads a room's push body as its invitation to the
+// user; room is the room's bare JID, the notification's sender.
+func roomInvitation(room, body string) (chatapi.Invitation, bool) {
+	inviter, rest, ok := strings.Cut(strings.TrimSpace(body), invitesYou)
+	if !ok || inviter == "" || strings.ContainsAny(inviter, " \t\r\n") || !strings.Contains(inviter, "@") {
+		return chatapi.Invitation{}, false
+	}
+	named, rest, _ := strings.Cut(rest, " ")
+	named = strings.TrimSuffix(named, ",")
+	if !strings.EqualFold(named, room) {
+		return chatapi.Invitation{}, false
+	}
+	var reason string
+	switch rest = strings.TrimSpace(rest); {
+	case !strings.HasSuffix(rest, ")"):
+	case strings.HasPrefix(rest, "("): // no password part
+		reason = rest[1 : len(rest)-1]
+	default: // after the password part, whose quotes may hold anything
+		if i := strings.LastIndex(rest, "' ("); i >= 0 {
+			reason = rest[i+3 : len(rest)-1]
+		}
+	}
+	return chatapi.Invitation{Type: chatapi.TypeInvitationReceived, Room: strings.ToLower(room), Inviter: inviter, From: room, Reason: reason}, true
+}

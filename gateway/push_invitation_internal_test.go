@@ -1,0 +1,30 @@
+package gateway
+
+import "testing"
+
+func TestRoomInvitation(t *testing.T) {
+	const room = "team@conference.x"
+	for _, tt := range []struct {
+		name, body      string
+		ok              bool
+		inviter, reason string
+	}{
+		{"plain", "alice@x/phone invites you to the room team@conference.x ", true, "alice@x/phone", ""},
+		{"reason", "alice@x/phone invites you to the room team@conference.x (join us) ", true, "alice@x/phone", "join us"},
+		{"reason with brackets", "alice@x invites you to the room team@conference.x (see (the doc)) ", true, "alice@x", "see (the doc)"},
+		{"password", "alice@x invites you to the room team@conference.x, the password is 'pw' ", true, "alice@x", ""},
+		{"password and reason", "alice@x invites you to the room team@conference.x, the password is 'p (w)' (join us) ", true, "alice@x", "join us"},
+		{"room case", "alice@x invites you to the room Team@Conference.x ", true, "alice@x", ""},
+		{"another room", "alice@x invites you to the room other@conference.x (x) ", false, "", ""},
+		{"decline", "alice@x declined your invitation to the room team@conference.x", false, "", ""},
+		{"no inviter", " invites you to the room team@conference.x", false, "", ""},
+		{"not a jid", "someone invites you to the room team@conference.x", false, "", ""},
+		{"two words", "a b@x invites you to the room team@conference.x", false, "", ""},
+		{"empty", "", false, "", ""},
+	} {
+		inv, ok := roomInvitation(room, tt.body)
+		if ok != tt.ok || ok && (inv.Inviter != tt.inviter || inv.Reason != tt.reason || inv.Room != room || inv.Type != "invitationReceived" || inv.Password != "") {
+			t.Errorf("%s: %+v, %v", tt.name, inv, ok)
+		}
+	}
+}
