@@ -1,6 +1,9 @@
 package gateway
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRoomInvitation(t *testing.T) {
 	const room = "team@conference.x"
@@ -27,4 +30,24 @@ func TestRoomInvitation(t *testing.T) {
 			t.Errorf("%s: %+v, %v", tt.name, inv, ok)
 		}
 	}
+}
+
+// FuzzRoomInvitation: any body is read or refused, never a panic; one
+// that is read names an inviter (one word with an @) and the room.
+func FuzzRoomInvitation(f *testing.F) {
+	f.Add("team@conference.x", "alice@x/phone invites you to the room team@conference.x, the password is 'p (w)' (join us) ")
+	f.Add("team@conference.x", "a@x invites you to the room team@conference.x ()")
+	f.Add("r@c", "x@y invites you to the room r@c, the password is ''' (')")
+	f.Fuzz(func(t *testing.T, room, body string) {
+		inv, ok := roomInvitation(room, body)
+		if !ok {
+			return
+		}
+		if inv.Inviter == "" || strings.ContainsAny(inv.Inviter, " \t\r\n") || !strings.Contains(inv.Inviter, "@") {
+			t.Fatalf("inviter %q from %q", inv.Inviter, body)
+		}
+		if inv.Room != strings.ToLower(room) || inv.Password != "" {
+			t.Fatalf("invitation %+v from %q", inv, body)
+		}
+	})
 }
