@@ -16,6 +16,7 @@ import (
 	"github.com/sparkgate/sparkgate/chatapi"
 	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/prosody"
 	"github.com/sparkgate/sparkgate/store"
 	"github.com/sparkgate/sparkgate/xmppconn"
 )
@@ -27,6 +28,21 @@ func newPushAppGateway(t *testing.T, mod ...func(*gateway.Config)) *pushEnv {
 	t.Helper()
 	srv := ejabberdtest.Shared(t)
 	p := newPushGatewayWith(t, func(c *gateway.Config) {
+		c.Push.Service = srv.PushService()
+		for _, m := range mod {
+			m(c)
+		}
+	})
+	runPushComponent(t, p, srv.ComponentAddr(), srv.PushService(), srv.ComponentSecret())
+	return p
+}
+
+// newProsodyPushApp is newPushAppGateway on a Prosody of the test's own
+// (mod_cloud_notify): the gateway's push component connects to it.
+func newProsodyPushApp(t *testing.T, srv *prosody.Server, mod ...func(*gateway.Config)) *pushEnv {
+	t.Helper()
+	p := newPushGatewayWith(t, func(c *gateway.Config) {
+		onProsody(c, srv)
 		c.Push.Service = srv.PushService()
 		for _, m := range mod {
 			m(c)

@@ -41,6 +41,7 @@ func TestOfflineNotification(t *testing.T) {
 		{"room-history", chatapi.GroupChat{Type: "groupchat", From: "room@conference.x/alice", Body: "bob!", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
 		{"other-room", chatapi.GroupChat{Type: "groupchat", From: "elsewhere@conference.x/alice", Body: "bob"}, false, "", "", "", ""},
 		{"invitation", chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.x", Inviter: "alice@x", Reason: "join us"}, true, "invitation", "room@conference.x", "Invitation to room", "invite room@conference.x"},
+		{"invitation-by-nick", chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.x", Inviter: "room@conference.x/alice"}, true, "invitation", "room@conference.x", "Invitation to room", "invite room@conference.x"},
 		{"invitation-history", chatapi.Invitation{Type: "invitationReceived", Room: "room@conference.x", Inviter: "alice@x", Stamp: "2026-01-01T00:00:00Z"}, false, "", "", "", ""},
 	}
 	for _, tt := range tests {
@@ -62,6 +63,13 @@ func TestOfflineNotification(t *testing.T) {
 				wantSender = "" // a room's member: the room is no stranger
 			case "invitation":
 				wantSender = "alice@x" // the inviter
+				if tt.name == "invitation-by-nick" {
+					// named by the room only: no person's JID (strangers.go)
+					wantSender = "room@conference.x"
+				}
+				if !strings.HasPrefix(deref(n.Body), "alice invites you to room") {
+					t.Errorf("body %q", deref(n.Body))
+				}
 			}
 			if d.Sender != wantSender {
 				t.Errorf("sender %q, want %q", d.Sender, wantSender)

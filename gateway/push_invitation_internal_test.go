@@ -18,6 +18,8 @@ func TestRoomInvitation(t *testing.T) {
 		{"password", "alice@x invites you to the room team@conference.x, the password is 'pw' ", true, "alice@x", ""},
 		{"password and reason", "alice@x invites you to the room team@conference.x, the password is 'p (w)' (join us) ", true, "alice@x", "join us"},
 		{"room case", "alice@x invites you to the room Team@Conference.x ", true, "alice@x", ""},
+		{"prosody", "alice@x/web invited you to the room team@conference.x (join us)", true, "alice@x/web", "join us"},
+		{"prosody by nick", "team@conference.x/alice invited you to the room team@conference.x", true, "team@conference.x/alice", ""},
 		{"another room", "alice@x invites you to the room other@conference.x (x) ", false, "", ""},
 		{"decline", "alice@x declined your invitation to the room team@conference.x", false, "", ""},
 		{"no inviter", " invites you to the room team@conference.x", false, "", ""},

@@ -7,17 +7,35 @@ import (
 	"time"
 
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
+	"github.com/sparkgate/sparkgate/internal/prosodytest"
 )
 
 // TestIntegrationPushInvitationSignedOut: a room invitation to a user the
-// gateway holds no session for reaches the user's browsers through
-// ejabberd's push, as the session's would: subject, inviter, room and
+// gateway holds no session for reaches the user's browsers through the
+// server's push, as the session's would: subject, inviter, room and
 // reason, never the room's password; the open action only. A user who
-// muted strangers hears nothing of a stranger's.
+// muted strangers hears nothing of a stranger's. On ejabberd (the inviter
+// named by JID) and Prosody (by nick: its rooms hide JIDs by default).
 func TestIntegrationPushInvitationSignedOut(t *testing.T) {
-	p := newPushAppGateway(t)
-	srv := ejabberdtest.Shared(t)
-	a, c := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	t.Run("ejabberd", func(t *testing.T) {
+		t.Parallel()
+		a, c := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+		invitationJourney(t, newPushAppGateway(t), ejabberdtest.Shared(t).MUCService(),
+			person{a.Name, a.Password, a.JID}, person{c.Name, c.Password, c.JID}, c.Name)
+	})
+	t.Run("prosody", func(t *testing.T) {
+		t.Parallel()
+		srv := prosodytest.Start(t)
+		p := newProsodyPushApp(t, srv)
+		a, c := prosodytest.NewUser(t, srv), prosodytest.NewUser(t, srv)
+		invitationJourney(t, p, srv.MUCService(), person{a.Name, a.Password, a.JID}, person{c.Name, c.Password, c.JID}, "carol")
+	})
+}
+
+// invitationJourney is TestIntegrationPushInvitationSignedOut: c, as the
+// nick carol, invites the signed-out a; the push names the inviter as
+// inviter.
+func invitationJourney(t *testing.T, p *pushEnv, muc string, a, c person, inviter string) {
 	ta, tc := p.Login(t, a.Name, a.Password), p.Login(t, c.Name, c.Password)
 	p.subscribe(t, ta, "phone")
 	if r := p.Do(t, "POST", api+"/logout", ta, "", ""); r.Status != http.StatusOK {
@@ -29,8 +47,14 @@ func TestIntegrationPushInvitationSignedOut(t *testing.T) {
 		t.Fatalf("join: %d %s", r.Status, r.Body)
 	}
 	const secret = "open-sesame-42"
+	// ejabberd's form has a switch beside the password; Prosody's has
+	// the password alone.
 	config := `{"fields":[{"var":"muc#roomconfig_passwordprotectedroom","values":["1"]},{"var":"muc#roomconfig_roomsecret","values":["` + secret + `"]}]}`
-	if r := p.Do(t, "PUT", rp+"/config", tc, "application/json", config); r.Status != http.StatusOK {
+	r := p.Do(t, "PUT", rp+"/config", tc, "application/json", config)
+	if r.Status == http.StatusBadRequest && strings.Contains(string(r.Body), "muc#roomconfig_passwordprotectedroom") {
+		r = p.Do(t, "PUT", rp+"/config", tc, "application/json", `{"fields":[{"var":"muc#roomconfig_roomsecret","values":["`+secret+`"]}]}`)
+	}
+	if r.Status != http.StatusOK {
 		t.Fatalf("configure: %d %s", r.Status, r.Body)
 	}
 	invite := func(reason string) {
@@ -42,8 +66,8 @@ func TestIntegrationPushInvitationSignedOut(t *testing.T) {
 
 	invite("come in")
 	_, n, data := p.next(t)
-	if data["type"] != "invitation" || data["from"] != room+"@"+srv.MUCService() || n.Subject != "Invitation to "+room ||
-		n.Body != c.Name+" invites you to "+room+": come in" || len(n.Actions) != 1 || n.Actions[0].Action != "open" {
+	if data["type"] != "invitation" || data["from"] != room+"@"+muc || n.Subject != "Invitation to "+room ||
+		n.Body != inviter+" invites you to "+room+": come in" || len(n.Actions) != 1 || n.Actions[0].Action != "open" {
 		t.Fatalf("push %+v data %v", n, data)
 	}
 	if strings.Contains(n.Body+n.Subject+n.Data, secret) {

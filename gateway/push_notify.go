@@ -209,7 +209,11 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 		if inviter == "" {
 			inviter = v.From
 		}
-		body := localPart(inviter) + " invites you to " + localPart(room)
+		who := localPart(inviter)
+		if b, nick, ok := strings.Cut(inviter, "/"); ok && strings.EqualFold(b, room) {
+			who = nick // a room that hides its occupants' JIDs names the inviter so
+		}
+		body := who + " invites you to " + localPart(room)
 		if v.Reason != "" {
 			body += ": " + v.Reason
 		}

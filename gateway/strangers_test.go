@@ -37,12 +37,7 @@ func TestIntegrationMuteStrangers(t *testing.T) {
 	t.Run("prosody", func(t *testing.T) {
 		t.Parallel()
 		srv := prosodytest.Start(t)
-		p := newPushGatewayWith(t, func(c *gateway.Config) {
-			onProsody(c, srv)
-			c.Push.Service = srv.PushService()
-			c.Metrics = true
-		})
-		runPushComponent(t, p, srv.ComponentAddr(), srv.PushService(), srv.ComponentSecret())
+		p := newProsodyPushApp(t, srv, func(c *gateway.Config) { c.Metrics = true })
 		var users [5]person
 		for i := range users {
 			u := prosodytest.NewUser(t, srv)
