@@ -210,7 +210,7 @@ func offlineNotification(user, mucService string, p chatapi.Payload, rooms func(
 			inviter = v.From
 		}
 		who := localPart(inviter)
-		if b, nick, ok := strings.Cut(inviter, "/"); ok && strings.EqualFold(b, room) {
+		if b, nick, ok := strings.Cut(inviter, "/"); ok && strings.EqualFold(b, room) && mucService != "" && strings.EqualFold(domainOf(room), mucService) {
 			who = nick // a room that hides its occupants' JIDs names the inviter so
 		}
 		body := who + " invites you to " + localPart(room)
