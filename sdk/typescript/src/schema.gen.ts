@@ -850,11 +850,11 @@ export interface paths {
          *     A stranger is anyone not in the user's roster (a contact request to the user does not put
          *     its sender there; one the user sent does), and a room invitation is a stranger's when its
          *     inviter is, or when the room does not name the inviter (a room that hides its occupants'
-         *     JIDs names them by nick). Rooms and their occupants are not strangers: mute the room or the occupant's
-         *     `room/nick` instead. Messages from the user's own server are not either. When the roster
-         *     cannot be read, the push goes out: a push too many beats a contact's message missed. Every
-         *     tab of the user gets `chatapi.strangers`. `400` for an `until` that is not in the future or
-         *     more than a year ahead.
+         *     JIDs names them by nick). Rooms and their occupants are not strangers: mute the room or
+         *     the occupant's `room/nick` instead. Messages from the user's own server are not either.
+         *     When the roster cannot be read, the push goes out: a push too many beats a contact's
+         *     message missed. Every tab of the user gets `chatapi.strangers`. `400` for an `until` that
+         *     is not in the future or more than a year ahead.
          */
         put: operations["muteStrangers"];
         post?: never;
