@@ -330,8 +330,10 @@ func TestBrowserLastSeen(t *testing.T) {
 // TestBrowserMute: the chat's Mute mutes bob on the gateway (GET
 // /chat/muted lists him) and marks him muted in the list and the button
 // (pressed, "Unmute"); another tab of alice's, signed in on another
-// device, shows it from chatapi.muted; after a reload it is still so (the
-// gateway's list); Unmute undoes it everywhere. At the phone's size only
+// device, shows it from chatapi.muted; Settings lists it, and its Unmute
+// there undoes it everywhere; muted again from another device (the API),
+// after a reload it is still so (the gateway's list); the header's
+// Unmute undoes it everywhere. At the phone's size only
 // (make test's time), the harder one: the button is in the header's More
 // menu (clickAction), and the list is hidden while a chat is open.
 func TestBrowserMute(t *testing.T) {
@@ -393,6 +395,21 @@ func TestBrowserMute(t *testing.T) {
 
 		p.Do(t, chromedp.Reload())
 		p.Wait(t, `document.body.dataset.conn === "connected" && `+mutedInList)
+
+		// Settings lists it, by name and until when; its Unmute there
+		// unmutes it everywhere, and muting it again from the header puts
+		// it back in the list.
+		openSettings(t, p)
+		inSettings := `document.getElementById("muted-list").textContent.includes(` + js(bob.Name+" (until you unmute it)") + `)`
+		p.Wait(t, inSettings)
+		browsertest.MustEval[bool](t, p, `(document.querySelector(`+js(`#muted-list button[data-jid="`+bob.JID+`"]`)+`).click(), true)`)
+		p.Wait(t, `document.getElementById("muted-list").textContent.includes("No conversation is muted.") && !`+mutedInList)
+		other.Wait(t, `document.getElementById("conv-mute").textContent === "Mute" && !`+mutedInList)
+		if r := e.Do(t, "PUT", rest+"/chat/muted/"+bob.Name, tok, "", ""); r.Status != 200 {
+			t.Fatalf("mute bob again: %d %s", r.Status, r.Body)
+		}
+		p.Wait(t, inSettings)
+		p.Do(t, chromedp.Click(chromedp.ID("settings-close")))
 
 		// The reload may have brought the conversation back on screen (a
 		// phone then hides the list): open it from the list either way.

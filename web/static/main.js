@@ -1078,6 +1078,11 @@ function wireSettings() {
       refreshPasskeys();
     } catch (err) { $('passkey-state').textContent = explain(err, 'account'); }
   });
+  $('muted-list').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-action="unmute-conv"]');
+    if (!b) return;
+    try { await unmute({ jid: b.dataset.jid }); } catch (err) { fail(err); }
+  });
   $('blocked-list').addEventListener('click', async (e) => {
     const b = e.target.closest('button[data-action="unblock-contact"]');
     if (!b) return;
@@ -1108,6 +1113,8 @@ function refreshSettings() {
   $('sound-on').checked = soundOn();
   $('strangers-notify').checked = !strangersMuted();
   $('strangers-choice').hidden = features.get('mute') === false;
+  $('muted-choice').hidden = features.get('mute') === false;
+  state.changed('muted');
   $('preview-level').value = previewLevel();
   $('preview-choice').hidden = features.get('properties') === false;
   $('everywhere-state').textContent = '';

@@ -22,8 +22,10 @@
 //   setStrangersMuted(on) mutes them until unmuted, or unmutes them
 //   (PUT or DELETE /chat/strangers/muted). notify.js announces nothing of
 //   a stranger while they are muted, and the gateway pushes nothing.
+// - Settings lists the muted conversations, each with Unmute (view.js
+//   renderMuted, region 'muted').
 // A gateway without mutes (501) hides the header's Mute button and the
-// Settings' strangers choice.
+// Settings' strangers choice and list.
 
 import { call, seg, available } from './api.js';
 import { model, changed } from './state.js';
@@ -121,5 +123,5 @@ function redraw() {
     if (t > now && t < next) next = t;
   }
   if (next !== Infinity) endTimer = setTimeout(redraw, Math.min(next - now + 50, 0x7fffffff));
-  changed(['lists', 'header', 'strangers']);
+  changed(['lists', 'header', 'strangers', 'muted']);
 }

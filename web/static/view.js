@@ -61,7 +61,7 @@ export const $ = (id) => document.getElementById(id);
 
 // ---- scheduling --------------------------------------------------------------
 
-const ORDER = ['lists', 'requests', 'directory', 'header', 'occupants', 'messages', 'me', 'blocked'];
+const ORDER = ['lists', 'requests', 'directory', 'header', 'occupants', 'messages', 'me', 'blocked', 'muted'];
 const dirty = new Set();
 let pending = false;
 
@@ -1178,6 +1178,29 @@ function renderBlocked() {
     'Unblock', 'unblock-contact', 'Unblock', 'Nobody is blocked.');
 }
 
+// renderMuted draws the muted conversations in settings, by name, each
+// with how long and an Unmute (mute.js; data-jid is the conversation's).
+function renderMuted() {
+  const el = $('muted-list');
+  if (!el) return;
+  const titleOf = (jid) => (model.convs.get(`chat:${jid}`) || model.convs.get(`room:${jid}`) || { title: jid }).title;
+  const items = [...model.muted.keys()].map((jid) => ({ jid })).filter(isMuted)
+    .map((c) => ({ jid: c.jid, title: titleOf(c.jid), words: mutedWords(mutedUntil(c)) }))
+    .sort((a, b) => a.title.localeCompare(b.title));
+  const lis = items.map((m) => {
+    const li = document.createElement('li');
+    li.append(`${m.title} (${m.words.replace(/^Muted until/, 'until')}) `, button('Unmute', 'unmute-conv', { jid: m.jid }, `Unmute ${m.title}`));
+    return li;
+  });
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.className = 'hint';
+    li.textContent = 'No conversation is muted.';
+    lis.push(li);
+  }
+  keepChildren(el, lis);
+}
+
 // drawJIDList fills the list id (if the page has it) with one item per
 // {jid, reason}: the address, the reason, and a button (text; its
 // data-action is action, data-jid the address, its label label + jid);
@@ -1202,7 +1225,7 @@ function drawJIDList(id, items, text, action, label, empty) {
 const RENDER = {
   lists: renderLists, requests: renderRequests, directory: renderDirectory,
   header: renderHeader, occupants: renderOccupants, messages: renderMessages, me: renderMe,
-  blocked: renderBlocked,
+  blocked: renderBlocked, muted: renderMuted,
 };
 
 // ---- page-wide: features, notices, connection, screens, passkeys -------------------
