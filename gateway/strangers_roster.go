@@ -27,9 +27,12 @@ const rosterCacheTTL = 10 * time.Second
 const maxCachedRosters = 10000
 
 type rosterCache struct {
-	mu  sync.Mutex
-	m   map[string]cachedRoster
-	now func() time.Time // time.Now unless a test sets it
+	mu sync.Mutex
+	m  map[string]cachedRoster
+	// forgets counts forget calls: a read that a forget overtook (the
+	// roster changed while it was on its way) is used once, not kept.
+	forgets uint64
+	now     func() time.Time // time.Now unless a test sets it
 }
 
 // cachedRoster is a user's contacts (lower-cased bare JIDs), or the error
@@ -53,6 +56,7 @@ func (c *rosterCache) contacts(user string, read func() ([]string, error)) (map[
 	now := c.clock()
 	c.mu.Lock()
 	e, ok := c.m[user]
+	forgets := c.forgets
 	c.mu.Unlock()
 	if ok && now.Sub(e.at) < rosterCacheTTL {
 		return e.contacts, e.err
@@ -67,6 +71,9 @@ func (c *rosterCache) contacts(user string, read func() ([]string, error)) (map[
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.forgets != forgets {
+		return e.contacts, e.err
+	}
 	if c.m == nil {
 		c.m = make(map[string]cachedRoster)
 	}
@@ -97,6 +104,7 @@ func (c *rosterCache) evict(now time.Time) {
 func (c *rosterCache) forget(user string) {
 	c.mu.Lock()
 	delete(c.m, user)
+	c.forgets++
 	c.mu.Unlock()
 }
 

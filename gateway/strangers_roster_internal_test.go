@@ -46,6 +46,16 @@ func TestRosterCache(t *testing.T) {
 		}
 	}
 
+	// A roster change while a read is on its way: that read serves once
+	// and is not kept.
+	now = now.Add(rosterCacheTTL)
+	before := reads
+	c.contacts("alice@x", func() ([]string, error) { c.forget("alice@x"); return read() })
+	c.contacts("alice@x", read)
+	if reads != before+2 {
+		t.Errorf("a read overtaken by a roster change was kept: %d reads, want %d", reads-before, 2)
+	}
+
 	for i := range maxCachedRosters + 10 {
 		c.contacts(fmt.Sprintf("u%d@x", i), read)
 	}
