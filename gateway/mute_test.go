@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,24 @@ func TestIntegrationMute(t *testing.T) {
 	}
 	if r := p.Do(t, "GET", api+"/chat/muted", ta, "", ""); r.Status != http.StatusOK || string(r.Body) != `{"muted":[]}`+"\n" {
 		t.Errorf("GET /chat/muted at the end: %d %q", r.Status, r.Body)
+	}
+}
+
+// TestIntegrationMutesOff: a gateway that keeps no mutes answers every
+// mute operation, the strangers' too, with 501 and a JSON error saying so.
+func TestIntegrationMutesOff(t *testing.T) {
+	t.Parallel()
+	e := newGateway(t, func(c *gateway.Config) { c.Messaging.Mutes = nil })
+	a, b := ejabberdtest.NewUser(t), ejabberdtest.NewUser(t)
+	ta := e.Login(t, a.Name, a.Password)
+	for _, op := range [][2]string{
+		{"GET", "/chat/muted"}, {"PUT", "/chat/muted/" + b.Name}, {"DELETE", "/chat/muted/" + b.Name},
+		{"PUT", "/chat/strangers/muted"}, {"DELETE", "/chat/strangers/muted"},
+	} {
+		r := e.Do(t, op[0], api+op[1], ta, "", "")
+		wantAuthError(t, r, http.StatusNotImplemented, "not_implemented")
+		if !strings.Contains(string(r.Body), "keeps no muted conversations") {
+			t.Errorf("%s %s: %s", op[0], op[1], r.Body)
+		}
 	}
 }
