@@ -19,8 +19,17 @@ import (
 // out of it. The session must not rejoin it after a reconnect (a join
 // would create the destroyed room again), and Config.OnRoomExit is told
 // so the gateway forgets it too.
+//
+// An ending session's exits are its own: its goodbye (closeConn) makes
+// every room answer with the user's unavailable presence, status 110,
+// which may still be read before the stream closes. Taken as a removal,
+// it forgot the rooms of every user who logged out or whose gateway
+// restarted, whenever the answers beat the close.
 func (s *Session) noteRoomExit(st *Stanza) {
 	if st.Type != "unavailable" || hasStatus(st, "303") { // 303: a nick change
+		return
+	}
+	if s.ctx.Err() != nil {
 		return
 	}
 	if !isSelfPresence(st) && !roomDestroyed(st) {
