@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparkgate/sparkgate/gateway"
 	"github.com/sparkgate/sparkgate/internal/ejabberdtest"
 )
 
@@ -14,7 +15,9 @@ import (
 // and the stanza write to the real ejabberd (no HTTP connection). Profile
 // it with -cpuprofile to see where a POST /chat/message spends its CPU.
 func BenchmarkIntegrationSendChat(b *testing.B) {
-	e := newGateway(b, nil)
+	// One user sends b.N messages as fast as they go: past the per-user
+	// request limit (apilimit.go), which a benchmark of the path is not.
+	e := newGateway(b, func(c *gateway.Config) { c.Limits.UserRequests = gateway.RateLimit{Burst: -1} })
 	var tokens [2]string
 	users := [2]ejabberdtest.User{ejabberdtest.NewUser(b), ejabberdtest.NewUser(b)}
 	for i, u := range users { // both online, as in the latency benchmark

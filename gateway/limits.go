@@ -51,6 +51,10 @@ type LimitsConfig struct {
 	// lockout at an address) count it by: zero means 64, one
 	// subscriber's network; 128 counts each address (clientaddr.go).
 	IPv6Prefix int
+	// UserRequests bounds the API requests of each user with a token
+	// (apilimit.go): past it, 429 with Retry-After. Zero fields mean
+	// DefaultUserRequestLimit's; a negative Burst switches it off.
+	UserRequests RateLimit
 }
 
 // The names of the limits, as the log and the metric's limit label say
@@ -62,6 +66,7 @@ const (
 	limitMaxStreams        = "max-streams"
 	limitMaxSessions       = "max-sessions"
 	limitRequestTimeout    = "request-timeout"
+	// limitUserRequests (apilimit.go) is one more.
 )
 
 // codeOverCapacity is the error code of a 503 that a gateway-wide limit
@@ -139,11 +144,11 @@ func newLimits(cfg LimitsConfig, log *slog.Logger) *limits {
 		logs:    make(map[string]*limitLog),
 		hits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sparkgate_limit_hits_total",
-			Help: "Requests refused by a configured limit, by the limit's option name (max-body 413, max-streams-per-user and max-streams-per-ip 429, max-streams and max-sessions 503, request-timeout 504).",
+			Help: "Requests refused by a configured limit, by the limit's option name (max-body 413, max-streams-per-user, max-streams-per-ip and api-user 429, max-streams and max-sessions 503, request-timeout 504).",
 		}, []string{"limit"}),
 	}
 	// Every label exists from the start, so a dashboard sees zeros.
-	for _, name := range []string{limitMaxBody, limitMaxStreamsPerUser, limitMaxStreamsPerIP, limitMaxStreams, limitMaxSessions, limitRequestTimeout} {
+	for _, name := range []string{limitMaxBody, limitMaxStreamsPerUser, limitMaxStreamsPerIP, limitMaxStreams, limitMaxSessions, limitRequestTimeout, limitUserRequests} {
 		l.hits.WithLabelValues(name)
 	}
 	return l

@@ -122,7 +122,11 @@ func newKeyedLimiter(l RateLimit, now func() time.Time) *keyedLimiter {
 
 // take spends one attempt of key. When none is left it returns false and
 // how long until one is.
-func (k *keyedLimiter) take(key string) (bool, time.Duration) {
+func (k *keyedLimiter) take(key string) (bool, time.Duration) { return k.takeN(key, 1) }
+
+// takeN spends n attempts of key at once (n at most the burst), or none:
+// then it returns false and how long until n are there.
+func (k *keyedLimiter) takeN(key string, n int) (bool, time.Duration) {
 	if k == nil {
 		return true, 0
 	}
@@ -140,7 +144,7 @@ func (k *keyedLimiter) take(key string) (bool, time.Duration) {
 		lim = rate.NewLimiter(k.limit, k.burst)
 		k.keys[key] = lim
 	}
-	r := lim.ReserveN(now, 1)
+	r := lim.ReserveN(now, n)
 	if !r.OK() {
 		return false, time.Second
 	}

@@ -407,7 +407,7 @@ func (s *Server) routes() *echo.Echo {
 			return err
 		},
 	}))
-	RegisterHandlers(api, s)
+	RegisterHandlersWithOptions(api, s, RegisterHandlersOptions{OperationMiddlewares: s.userRequestLimits(s.spec)}) // apilimit.go
 
 	// Anything else under the API prefix is a JSON 404, never a page.
 	e.Any(APIPrefix+"/*", func(c echo.Context) error { return echo.ErrNotFound })

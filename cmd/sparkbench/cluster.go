@@ -374,6 +374,7 @@ func (b *bench) startCluster(ctx context.Context, k int) (nodes []*api, logs []s
 			"SPARKGATE_STORE=" + pg.URL("sparkbench"),
 			"SPARKGATE_NATS_URL=" + ns.URL,
 			"SPARKGATE_WEB_CLIENT=false",
+			"SPARKGATE_API_USER_BURST=0", // as the single gateway's (main.go)
 			"SPARKGATE_LOG_LEVEL=warn",
 		}}
 		b.log.Info("starting gateway node", "node", i, "listen", addr, "log", filepath.Join(data, "gateway.log"))

@@ -488,9 +488,13 @@ func (b *bench) setup(ctx context.Context, tmp string) error {
 		// -peer-streams, then more, right after closing them (the
 		// gateway counts a stream until it sees its connection close).
 		"SPARKGATE_MAX_STREAMS_PER_USER=0",
+		// No limit of requests per user: the latency scenario's sender
+		// posts 2,000 messages back to back, the throughput scenario's
+		// as fast as they go.
+		"SPARKGATE_API_USER_BURST=0",
 	}}
 	b.gw.env = append(b.gw.env, pushEnv...)
-	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on and no limit of streams per user; log " + filepath.Join("$TMP", "gateway", "gateway.log")
+	b.res.Gateway = "cmd/sparkgate as its own process on loopback, default settings (raw-events on, heartbeat 15s) with metrics on and no limit of streams or requests per user; log " + filepath.Join("$TMP", "gateway", "gateway.log")
 	if err := b.gw.start(ctx); err != nil {
 		return err
 	}

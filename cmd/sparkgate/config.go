@@ -52,22 +52,26 @@ type config struct {
 	MaxSessions     int
 	MaxBody         int64
 	MaxUserStreams  int
-	MaxIPStreams    int
-	IPv6Prefix      int
-	MaxStreams      int
-	RequestTimeout  time.Duration
-	ReadTimeout     time.Duration
-	IdleTimeout     time.Duration
-	SessionGrace    time.Duration
-	AwayAfter       time.Duration
-	ConnectOrigins  string
-	RawEvents       bool
-	EventBuffer     int
-	EventBufferAge  time.Duration
-	NATSURL         string
-	LeaseTTL        time.Duration
-	Heartbeat       time.Duration
-	StreamMaxAge    time.Duration
+	// UserRequestBurst and UserRequestInterval are the per-user API
+	// request limit (gateway.LimitsConfig.UserRequests).
+	UserRequestBurst    int
+	UserRequestInterval time.Duration
+	MaxIPStreams        int
+	IPv6Prefix          int
+	MaxStreams          int
+	RequestTimeout      time.Duration
+	ReadTimeout         time.Duration
+	IdleTimeout         time.Duration
+	SessionGrace        time.Duration
+	AwayAfter           time.Duration
+	ConnectOrigins      string
+	RawEvents           bool
+	EventBuffer         int
+	EventBufferAge      time.Duration
+	NATSURL             string
+	LeaseTTL            time.Duration
+	Heartbeat           time.Duration
+	StreamMaxAge        time.Duration
 
 	// Settings of each area, declared in wire_<area>.go.
 	Auth      authSettings
@@ -256,6 +260,10 @@ var coreOptions = []option{
 		set: integer(func(c *config) *int { return &c.IPv6Prefix })},
 	{name: "max-streams", def: "20000", usage: "most event streams the gateway holds, all users together (with nats-url, all nodes together); one more answers 503 with Retry-After; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.MaxStreams })},
+	{name: "api-user-burst", def: "300", usage: "API requests one user may make at once with their tokens (the event stream and logging out are not counted; a user search, the user's groups, link and image previews and an operator broadcast count 10); one more answers 429 with Retry-After; each node of a cluster counts its own; 0 switches the limit off",
+		set: integer(func(c *config) *int { return &c.UserRequestBurst })},
+	{name: "api-user-interval", def: "50ms", usage: "a user earns back one API request this often",
+		set: duration(func(c *config) *time.Duration { return &c.UserRequestInterval })},
 	{name: "request-timeout", def: "30s", usage: "time limit of each API request but the event stream (504 past it); 0 switches the limit off",
 		set: duration(func(c *config) *time.Duration { return &c.RequestTimeout })},
 	{name: "read-timeout", def: "60s", usage: "time a client has to send a whole request, body included (event streams are not affected)",

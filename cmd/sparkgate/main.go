@@ -157,6 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			IPv6Prefix:        cfg.IPv6Prefix,
 			MaxStreams:        cfg.MaxStreams,
 			RequestTimeout:    cfg.RequestTimeout,
+			UserRequests:      rateLimit(cfg.UserRequestBurst, cfg.UserRequestInterval), // wire_auth.go
 		},
 	}
 	closeEvents, err := wireEvents(ctx, cfg, &gc)
