@@ -408,9 +408,32 @@ export const seg = (s) => encodeURIComponent(s);
 // asks the archive for its newest page). It resolves with the decoded JSON
 // (or null) and rejects with an ApiError, or a NetworkError when no answer
 // came. A call with this tab's token (no `token` given) that answers 401
-// refreshes the token once and is sent again once.
+// refreshes the token once and is sent again once; one that answers 429
+// (the gateway's limit of requests per user: nothing was done) waits as
+// Retry-After says and is sent again, up to RATE_RETRIES times while the
+// wait is at most RATE_WAIT_MAX seconds. So a burst of background loads
+// (the contacts' pictures at sign-in) finishes at the limit's pace instead
+// of failing; a longer wait is the caller's to show.
 export async function call(method, path, opts = {}) {
   const own = opts.token === undefined;
+  for (let tries = 0; ; tries++) {
+    try {
+      return await callOnce(method, path, opts, own);
+    } catch (e) {
+      // Only the limit of a signed-in user's requests: a login's own
+      // limits say how long to wait to the person.
+      const limited = own && session.token && e instanceof ApiError && e.status === 429 && e.code === 'rate_limited';
+      if (!limited || tries >= RATE_RETRIES || e.retryAfter > RATE_WAIT_MAX) throw e;
+      // A little spread, so that the calls refused together come back apart.
+      await new Promise((r) => setTimeout(r, Math.max(e.retryAfter, 1) * 1000 + Math.random() * 500));
+    }
+  }
+}
+
+export const RATE_RETRIES = 3;
+export const RATE_WAIT_MAX = 10;
+
+async function callOnce(method, path, opts, own) {
   const token = own ? session.token : opts.token;
   try {
     return await send(method, path, opts, token);
