@@ -52,7 +52,11 @@ type outMsg struct {
 func (s *Session) keep(ctx context.Context, c *Conn, raw []byte, id, room string) error {
 	m := &outMsg{id: id, room: room, raw: raw, conn: c}
 	s.mu.Lock()
-	if s.conn != c {
+	// A connection that has ended already, before the session has taken
+	// it down, is refused like a missing one: kept, the message would be
+	// answered as sent and go out only if the next connection came within
+	// resendWindow, which a server down for longer never does.
+	if s.conn != c || c.Err() != nil {
 		s.mu.Unlock()
 		return ErrOffline
 	}

@@ -156,3 +156,24 @@ func TestIntegrationSendKeeps(t *testing.T) {
 		t.Errorf("echoes %+v, want one of %s with its data", echoes, id1)
 	}
 }
+
+// TestKeepOnEndedConnection: a message written while the session still
+// holds a connection that has ended (its reader saw the server hang up;
+// the session has not taken it down yet) is refused with ErrOffline (502
+// to the client), not kept and answered as sent.
+func TestKeepOnEndedConnection(t *testing.T) {
+	fs := newFakeServer(t, fakeOpts{session: func(*serverConn) {}}) // hangs up after bind
+	c := dialFake(t, fs, nil)
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection did not end when the server hung up")
+	}
+	s := &Session{conn: c}
+	if err := s.keep(t.Context(), c, []byte("<message to='b@localhost'><body>x</body></message>"), "m1", ""); !errors.Is(err, ErrOffline) {
+		t.Fatalf("keep on an ended connection = %v, want ErrOffline", err)
+	}
+	if len(s.out.msgs) != 0 {
+		t.Fatalf("%d messages kept for a connection that had ended", len(s.out.msgs))
+	}
+}
