@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +16,7 @@ import (
 const (
 	maxGroupBody  = 300 << 10 // a UserGroupsEntity body
 	maxGroupName  = 1023
-	groupLookups  = 8 // concurrent member lookups of GET /user/groups
+	groupLookups  = 8 // concurrent member lookups of a read of every group (groupindex.go)
 	maxGroupsRead = 4096
 )
 
@@ -44,51 +43,19 @@ func (s *Server) GetUserGroups(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	groups, err := userGroups(c.Request().Context(), gd, claimsOf(c).Subject)
+	groups, err := s.userGroups(c.Request().Context(), gd, claimsOf(c).Subject)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, UserGroupsEntity{Groupnames: groups})
 }
 
-// userGroups lists the groups user (a bare JID) is a member of, sorted.
-func userGroups(ctx context.Context, gd xmppadmin.GroupDirectory, user string) ([]string, error) {
-	all, err := gd.Groups(ctx)
+// userGroups lists the groups user (a bare JID) is a member of, sorted,
+// from the index of every group's members (groupindex.go).
+func (s *Server) userGroups(ctx context.Context, gd xmppadmin.GroupDirectory, user string) ([]string, error) {
+	mine, err := s.users.groups.groupsOf(ctx, gd, user)
 	if err != nil {
 		return nil, err
-	}
-	if len(all) > maxGroupsRead {
-		all = all[:maxGroupsRead]
-	}
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		firstEr error
-		mine    = []string{}
-	)
-	next := make(chan string)
-	for range min(groupLookups, len(all)) {
-		wg.Go(func() {
-			for g := range next {
-				members, err := gd.GroupMembers(ctx, g)
-				mu.Lock()
-				switch {
-				case err != nil && firstEr == nil:
-					firstEr = err
-				case err == nil && slices.ContainsFunc(members, func(m string) bool { return strings.EqualFold(m, user) }):
-					mine = append(mine, g)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for _, g := range all {
-		next <- g
-	}
-	close(next)
-	wg.Wait()
-	if firstEr != nil {
-		return nil, firstEr
 	}
 	slices.Sort(mine)
 	return mine, nil
@@ -161,6 +128,8 @@ func (s *Server) changeGroups(c echo.Context, names []string, join bool) error {
 			create = append(create, g)
 		}
 	}
+	// Whatever changes, even in part, the index of groups shows it next.
+	defer s.users.groups.forget()
 	for _, g := range create {
 		if err := gd.CreateGroup(ctx, g, g, "", nil); err != nil {
 			return err

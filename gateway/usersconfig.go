@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sparkgate/sparkgate/linkpreview"
 )
@@ -101,6 +102,7 @@ type usersState struct {
 	join    map[string]bool
 	version string
 	preview *linkpreview.Fetcher
+	groups  *groupIndex // GET /user/groups (groupindex.go)
 }
 
 func (s *Server) initUsers() error {
@@ -137,6 +139,7 @@ func (s *Server) initUsers() error {
 		return fmt.Errorf("users: %w", err)
 	}
 	st.preview = p
+	st.groups = newGroupIndex(groupIndexTTL, time.Now)
 	return nil
 }
 

@@ -2250,7 +2250,11 @@ export interface paths {
         };
         /**
          * Get the user's groups
-         * @description The names of the shared roster groups the user belongs to.
+         * @description The names of the shared roster groups the user belongs to. sparkgate: the gateway reads every
+         *     group's members at most once per 10 seconds for all users (the XMPP server's admin API has
+         *     no question "the groups of this user"); the user's own changes through `POST` and `DELETE
+         *     /user/groups` show at once, changes made elsewhere within those 10 seconds. It counts 10
+         *     requests against the user's rate limit.
          */
         get: operations["getUserGroups"];
         put?: never;
