@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 
 	"github.com/labstack/echo/v4"
@@ -19,6 +20,17 @@ import (
 // (maxLimiterKeys, which then refuse every new address) within a minute.
 // IPv6 addresses therefore count by their first LimitsConfig.IPv6Prefix
 // bits, 64 by default, as one IPv4 address behind a NAT does.
+//
+// Behind a reverse proxy (TLS is terminated there in most deployments)
+// every TCP peer is the proxy: all clients would share one address, so
+// one person's failed logins would lock everyone out of that account and
+// everyone's logins would share one budget. LimitsConfig.TrustedProxies
+// names the proxies: a request whose TCP peer is one of them counts by
+// the address its X-Forwarded-For names, read from the right (the
+// proxies append to it) up to the first address that is not a trusted
+// proxy. What a client writes into the header itself is further left
+// and never reached; a request from any other peer counts by the peer,
+// whatever its header says.
 
 // defaultIPv6Prefix is LimitsConfig.IPv6Prefix's zero value: the
 // smallest network an IPv6 subscriber is given.
@@ -57,4 +69,20 @@ func checkIPv6Prefix(bits int) error {
 		return fmt.Errorf("gateway: IPv6 prefix of client addresses must be 0 to 128 bits, not %d", bits)
 	}
 	return nil
+}
+
+// clientIPExtractor is the echo IPExtractor that finds a request's client
+// address: the TCP peer's, or behind trusted proxies the one
+// X-Forwarded-For names (see above). Only the networks given are trusted:
+// not loopback or private networks as echo's default is.
+func clientIPExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		p = p.Masked()
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,11 @@ type LimitsConfig struct {
 	// lockout at an address) count it by: zero means 64, one
 	// subscriber's network; 128 counts each address (clientaddr.go).
 	IPv6Prefix int
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the gateway: a request from one of them counts, for the
+	// per-address limits and in the logs, by the client address its
+	// X-Forwarded-For names (clientaddr.go). Empty: the TCP peer's.
+	TrustedProxies []netip.Prefix
 	// UserRequests bounds the API requests of each user with a token
 	// (apilimit.go): past it, 429 with Retry-After. Zero fields mean
 	// DefaultUserRequestLimit's; a negative Burst switches it off.

@@ -339,8 +339,9 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	// No proxy is trusted: the client address is the peer's address.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The client address: the peer's, or behind the trusted proxies the
+	// one they forward (clientaddr.go).
+	e.IPExtractor = clientIPExtractor(s.cfg.Limits.TrustedProxies)
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
 		Skipper: func(c echo.Context) bool {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -52,6 +53,9 @@ type config struct {
 	MaxSessions     int
 	MaxBody         int64
 	MaxUserStreams  int
+	// TrustedProxies lists the reverse proxies' networks
+	// (gateway.LimitsConfig.TrustedProxies).
+	TrustedProxies string
 	// UserRequestBurst and UserRequestInterval are the per-user API
 	// request limit (gateway.LimitsConfig.UserRequests).
 	UserRequestBurst    int
@@ -258,6 +262,8 @@ var coreOptions = []option{
 		set: integer(func(c *config) *int { return &c.MaxIPStreams })},
 	{name: "ipv6-prefix", def: "64", usage: "leading bits of a client's IPv6 address by which the per-address limits (login attempts and lockout, max-streams-per-ip) count it: 64 treats one subscriber's network as one address, as a NAT does with IPv4; 128 counts each address",
 		set: integer(func(c *config) *int { return &c.IPv6Prefix })},
+	{name: "trusted-proxies", def: "", usage: "comma-separated addresses or CIDR networks of the reverse proxies in front of the gateway: a request from one of them counts, for the per-address limits (login attempts and lockout, max-streams-per-ip) and in the logs, by the client address its X-Forwarded-For names (the rightmost that is not a trusted proxy); empty: the TCP peer's, whatever the header says",
+		set: str(func(c *config) *string { return &c.TrustedProxies })},
 	{name: "max-streams", def: "20000", usage: "most event streams the gateway holds, all users together (with nats-url, all nodes together); one more answers 503 with Retry-After; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.MaxStreams })},
 	{name: "api-user-burst", def: "300", usage: "API requests one user may make at once with their tokens (the event stream and logging out are not counted; a user search, the user's groups, link and image previews and an operator broadcast count 10); one more answers 429 with Retry-After; each node of a cluster counts its own; 0 switches the limit off",
@@ -413,4 +419,23 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// trustedProxies parses the trusted-proxies setting: addresses (one
+// host each) and CIDR networks.
+func (c *config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(c.TrustedProxies) {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("trusted-proxies: %q is neither an IP address nor a CIDR network", item)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

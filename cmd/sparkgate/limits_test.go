@@ -168,3 +168,73 @@ func TestIntegrationRunStreamOutlivesTimeouts(t *testing.T) {
 		t.Fatalf("a stalled body was held for %v", d)
 	}
 }
+
+func TestTrustedProxiesSetting(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string // want: the prefixes joined by spaces, or "error"
+	}{
+		{"", ""},
+		{"127.0.0.1", "127.0.0.1/32"},
+		{" 10.0.0.0/8 , ::1 ", "10.0.0.0/8 ::1/128"},
+		{"10.1.2.3/8", "10.0.0.0/8"},
+		{"::ffff:192.0.2.1", "192.0.2.1/32"},
+		{"proxy.example", "error"},
+		{"10.0.0.0/33", "error"},
+		{"fe80::1%eth0", "error"},
+	} {
+		c := config{TrustedProxies: tc.in}
+		ps, err := c.trustedProxies()
+		got := "error"
+		if err == nil {
+			var parts []string
+			for _, p := range ps {
+				parts = append(parts, p.String())
+			}
+			got = strings.Join(parts, " ")
+		}
+		if got != tc.want {
+			t.Errorf("trusted-proxies %q = %q (%v), want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestIntegrationRunTrustedProxy: behind a trusted proxy (the test's own
+// loopback address), the login rate limit counts each client address the
+// proxy forwards on its own, not all of them as the proxy's.
+func TestIntegrationRunTrustedProxy(t *testing.T) {
+	u := ejabberdtest.NewUser(t)
+	addr, _, stop := startRun(t, t.TempDir(), map[string]string{
+		"SPARKGATE_TRUSTED_PROXIES":   "127.0.0.1",
+		"SPARKGATE_LOGIN_IP_BURST":    "2",
+		"SPARKGATE_LOGIN_IP_INTERVAL": "1h",
+	})
+	defer stop()
+	login := func(client string) int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+"/sparkweb/api/rest/login/"+u.Name, strings.NewReader(u.Password))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "text/plain")
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i, want := range []int{200, 200, 429} {
+		if got := login("203.0.113.1"); got != want {
+			t.Fatalf("login %d from 203.0.113.1: %d, want %d", i+1, got, want)
+		}
+	}
+	if got := login("203.0.113.2"); got != 200 {
+		t.Fatalf("login from another client behind the proxy: %d, want 200", got)
+	}
+	// A client that names itself left of the address the proxy appended
+	// is still counted by the latter.
+	if got := login("203.0.113.2, 203.0.113.1"); got != 429 {
+		t.Fatalf("login naming another address first: %d, want 429", got)
+	}
+}

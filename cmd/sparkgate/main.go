@@ -109,6 +109,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	proxies, err := cfg.trustedProxies()
+	if err != nil {
+		return err
+	}
 	tlsMode := map[string]xmppconn.TLSMode{"off": xmppconn.TLSOff, "optional": xmppconn.TLSOptional, "required": xmppconn.TLSRequired}[cfg.XMPPTLS]
 
 	gc := gateway.Config{
@@ -158,6 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			MaxStreams:        cfg.MaxStreams,
 			RequestTimeout:    cfg.RequestTimeout,
 			UserRequests:      rateLimit(cfg.UserRequestBurst, cfg.UserRequestInterval), // wire_auth.go
+			TrustedProxies:    proxies,
 		},
 	}
 	closeEvents, err := wireEvents(ctx, cfg, &gc)
