@@ -11,8 +11,9 @@ import (
 // Client addresses, as the per-address limits count them.
 //
 // The login rate limit, the lockout at an address and max-streams-per-ip
-// each count per client address: the TCP peer's (no proxy is trusted, so
-// X-Forwarded-For cannot move an attacker to a fresh address). An IPv4
+// each count per client address: the TCP peer's unless it is a trusted
+// proxy (below), so X-Forwarded-For cannot move an attacker to a fresh
+// address. An IPv4
 // address is one key. An IPv6 address is not: one subscriber is given a
 // whole /64 at least (a host picks its own interface identifiers, and
 // privacy extensions change them daily), so counting each address would
