@@ -87,6 +87,8 @@ type Claims struct {
 	KeyID     string    // kid of the signing key
 	Family    string    // fam: the refresh token family, empty for none
 	Remember  bool      // rem: the family's "stay signed in"
+
+	Parent *TicketParent // in a ticket, the access token it stands for (ticket.go); nil in others
 }
 
 // LogValue shows who and until when, never the token.
@@ -120,6 +122,8 @@ type wireClaims struct {
 	// IssuedAtMS refines iat (whole seconds) so that RevokeUser cuts
 	// between two tokens issued in the same second.
 	IssuedAtMS int64 `json:"iat_ms,omitempty"`
+	// Parent is, in a ticket (ticket.go), the access token it stands for.
+	Parent *TicketParent `json:"par,omitempty"`
 }
 
 // NewTokens validates cfg and returns a Tokens.
@@ -189,8 +193,8 @@ func (t *Tokens) Issue(ctx context.Context, user, method string) (string, Claims
 // same purpose accepts (a Web Push reply action, an SSE ticket, an MFA
 // ticket); Verify refuses it. ttl must be positive and at most Lifetime.
 func (t *Tokens) IssuePurpose(ctx context.Context, user, purpose string, ttl time.Duration) (string, Claims, error) {
-	if purpose == "" {
-		return "", Claims{}, errors.New("auth: issue purpose: empty purpose")
+	if purpose == "" || isTicketPurpose(purpose) {
+		return "", Claims{}, errors.New("auth: issue purpose: empty purpose, or a ticket's (IssueTicket)")
 	}
 	if ttl <= 0 || ttl > t.lifetime {
 		return "", Claims{}, fmt.Errorf("auth: issue purpose: ttl %v out of range (0, %v]", ttl, t.lifetime)
@@ -201,6 +205,12 @@ func (t *Tokens) IssuePurpose(ctx context.Context, user, purpose string, ttl tim
 // issue signs a token; fam gives the refresh token family (Family and
 // Remember), if any.
 func (t *Tokens) issue(user, method, purpose string, fam Claims, ttl time.Duration) (string, Claims, error) {
+	return t.issueWith(user, method, purpose, fam, ttl, nil)
+}
+
+// issueWith is issue for a token that may stand for another (par: a
+// ticket's parent, or nil).
+func (t *Tokens) issueWith(user, method, purpose string, fam Claims, ttl time.Duration, par *TicketParent) (string, Claims, error) {
 	if user == "" {
 		return "", Claims{}, errors.New("auth: issue: empty user")
 	}
@@ -219,6 +229,7 @@ func (t *Tokens) issue(user, method, purpose string, fam Claims, ttl time.Durati
 		KeyID:     kid,
 		Family:    fam.Family,
 		Remember:  fam.Family != "" && fam.Remember,
+		Parent:    par,
 	}
 	w := wireClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -234,6 +245,7 @@ func (t *Tokens) issue(user, method, purpose string, fam Claims, ttl time.Durati
 		Family:     c.Family,
 		Remember:   c.Remember,
 		IssuedAtMS: c.IssuedAt.UnixMilli(),
+		Parent:     par,
 	}
 	if method != "" {
 		w.AMR = []string{method}
@@ -286,7 +298,7 @@ func (t *Tokens) VerifyPurpose(ctx context.Context, token, purpose string) (Clai
 	if err != nil {
 		return Claims{}, err
 	}
-	if purpose == "" || c.Purpose != purpose {
+	if purpose == "" || c.Purpose != purpose || isTicketPurpose(purpose) {
 		return Claims{}, fmt.Errorf("%w: wrong purpose", ErrInvalidToken)
 	}
 	if err := t.checkRevoked(ctx, c); err != nil {
@@ -392,6 +404,7 @@ func (t *Tokens) parse(token string) (Claims, error) {
 		Purpose:   w.Purpose,
 		Family:    w.Family,
 		Remember:  w.Remember,
+		Parent:    w.Parent,
 	}
 	if kid, ok := tok.Header["kid"].(string); ok {
 		c.KeyID = kid

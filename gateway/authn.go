@@ -66,6 +66,8 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		raw = tok
 	case "jwtQuery":
 		raw = c.QueryParam("token")
+	case "streamTicket":
+		return s.redeemStreamTicket(c) // streamticket.go
 	case "operator":
 		return s.authenticateOperator(c) // operator.go
 	default:

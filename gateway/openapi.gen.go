@@ -1256,6 +1256,15 @@ type StanzaReply struct {
 	Xmpp *[]byte `json:"xmpp,omitempty"`
 }
 
+// StreamTicket defines model for StreamTicket.
+type StreamTicket struct {
+	// ExpiresAt When the ticket can no longer open a stream.
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	// Ticket For `GET /sparkweb/api/sse?ticket=`; opens one stream.
+	Ticket string `json:"ticket"`
+}
+
 // TOTPEntity defines model for TOTPEntity.
 type TOTPEntity struct {
 	// Qr sparkgate addition. A QR code of `url`, a PNG as a `data:image/png;base64,...` URL rendered by the gateway.
@@ -2846,6 +2855,9 @@ type ServerInterface interface {
 	// DeclineContactRequest Decline a contact request
 	// (POST /sparkweb/api/rest/roster/{jid}/decline)
 	DeclineContactRequest(ctx echo.Context, jid JIDString) error
+	// IssueStreamTicket A ticket that opens one event stream
+	// (POST /sparkweb/api/rest/sse/ticket)
+	IssueStreamTicket(ctx echo.Context) error
 	// RefreshToken Trade a refresh token for a new token pair
 	// (POST /sparkweb/api/rest/token/refresh)
 	RefreshToken(ctx echo.Context) error
@@ -4809,6 +4821,15 @@ func (w *ServerInterfaceWrapper) DeclineContactRequest(ctx echo.Context) error {
 	return err
 }
 
+// IssueStreamTicket converts echo context to params.
+func (w *ServerInterfaceWrapper) IssueStreamTicket(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IssueStreamTicket(ctx)
+	return err
+}
+
 // RefreshToken converts echo context to params.
 func (w *ServerInterfaceWrapper) RefreshToken(ctx echo.Context) error {
 	var err error
@@ -5398,6 +5419,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.POST(options.BaseURL+"/sparkweb/api/rest/login/:username", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/register/:username", wrapper.Register, options.OperationMiddlewares["register"]...)
+	router.POST(options.BaseURL+"/sparkweb/api/rest/sse/ticket", wrapper.IssueStreamTicket, options.OperationMiddlewares["issueStreamTicket"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.POST(options.BaseURL+"/sparkweb/api/rest/logout/all", wrapper.LogoutAll, options.OperationMiddlewares["logoutAll"]...)
 	router.GET(options.BaseURL+"/sparkweb/api/rest/logins", wrapper.ListLogins, options.OperationMiddlewares["listLogins"]...)

@@ -144,20 +144,29 @@ type streamItem struct {
 // stream is closed at the end of the test.
 func (c *Client) Open(t testing.TB, token, lastEventID string) (*Stream, Response) {
 	t.Helper()
-	return c.open(t, token, lastEventID, "")
+	return c.open(t, "token="+url.QueryEscape(token), lastEventID, "")
+}
+
+// OpenTicket is Open with a ticket of POST /sse/ticket (?ticket=) instead
+// of the token.
+func (c *Client) OpenTicket(t testing.TB, ticket, lastEventID string) (*Stream, Response) {
+	t.Helper()
+	return c.open(t, "ticket="+url.QueryEscape(ticket), lastEventID, "")
 }
 
 // OpenRaw is Open for a stream that also carries chatapi.xmpp, the raw XML
 // of every stanza (?raw=true).
 func (c *Client) OpenRaw(t testing.TB, token, lastEventID string) (*Stream, Response) {
 	t.Helper()
-	return c.open(t, token, lastEventID, "&raw=true")
+	return c.open(t, "token="+url.QueryEscape(token), lastEventID, "&raw=true")
 }
 
-func (c *Client) open(t testing.TB, token, lastEventID, query string) (*Stream, Response) {
+// open opens the stream with cred (its query parameter, escaped) and query
+// (more of them, each starting with &).
+func (c *Client) open(t testing.TB, cred, lastEventID, query string) (*Stream, Response) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/sparkweb/api/sse?token="+url.QueryEscape(token)+query, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/sparkweb/api/sse?"+cred+query, nil)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -61,6 +61,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sparkweb/api/rest/sse/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket that opens one event stream
+         * @description sparkgate addition. A ticket for `GET /sparkweb/api/sse?ticket=`, for clients that must put
+         *     their credential into the URL (`EventSource`): it stands for the token this request carries,
+         *     opens one stream within a minute (never past the token's own expiry) on any gateway node,
+         *     and is spent by it. The stream it opens is the token's (it ends when the token expires or
+         *     is logged out).
+         */
+        post: operations["issueStreamTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sparkweb/api/rest/logout": {
         parameters: {
             query?: never;
@@ -554,12 +578,22 @@ export interface paths {
         /**
          * Server-Sent Events (EventSource)
          * @description Opens a Server-Sent Events stream of everything that reaches the user's XMPP session.
-         *     Authenticate with `?token=<jwt>` (what `EventSource` can do) or the `Authorization`
-         *     header. An invalid, expired or revoked token is `401` before the stream starts (the
-         *     reference answered `503`, which makes `EventSource` give up silently).
+         *     Authenticate with the `Authorization` header (a `fetch`-based client, as the project's web
+         *     client and SDK are), with `?ticket=` (sparkgate addition: what `EventSource` should use),
+         *     or with `?token=<jwt>` (the reference's way). An invalid, expired or revoked token or
+         *     ticket is `401` before the stream starts (the reference answered `503`, which makes
+         *     `EventSource` give up silently).
+         *
+         *     A ticket (`POST /sse/ticket`) stands for the token it was asked with, lives a minute and
+         *     opens one stream: a URL ends up in the access logs of every proxy on its way, and a token
+         *     there would be good for hours. The stream is the token's: it ends when the token expires
+         *     or is logged out. `EventSource` reconnects with the same URL, so a client asks for a new
+         *     ticket and opens a new `EventSource` (with `lastEventId`) when its stream ends.
          *
          *     ```js
-         *     const source = new EventSource('/sparkweb/api/sse?token=' + encodeURIComponent(token));
+         *     const { ticket } = await (await fetch('/sparkweb/api/rest/sse/ticket',
+         *       { method: 'POST', headers: { Authorization: 'Bearer ' + token } })).json();
+         *     const source = new EventSource('/sparkweb/api/sse?ticket=' + encodeURIComponent(ticket));
          *     source.addEventListener('chatapi.chat', e => show(JSON.parse(e.data)));
          *     ```
          *
@@ -2841,6 +2875,15 @@ export interface components {
         ServiceName: string;
         /** @description A date as `MM/dd/yy`, or an RFC 3339 date or date-time. */
         DateFilter: string;
+        StreamTicket: {
+            /** @description For `GET /sparkweb/api/sse?ticket=`; opens one stream. */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @description When the ticket can no longer open a stream.
+             */
+            expiresAt: string;
+        };
         TokenEntity: {
             /** @description The JWT to send in `Authorization` (and as `?token=` to the event stream). */
             token: string;
@@ -4250,6 +4293,29 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    issueStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     logout: {
