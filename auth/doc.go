@@ -31,6 +31,15 @@
 // A family started with "stay signed in" lives RememberLifetime from its
 // last refresh, any other SessionLifetime from its last refresh.
 //
+// # Tickets
+//
+// [Tokens.IssueTicket] signs a ticket that stands for an access token where
+// the token itself would be written down (an EventSource URL, which proxies
+// log): single-use on every process sharing the [TokenStore], a minute at
+// most, never past its token. [Tokens.RedeemTicket] spends it and gives back
+// the token's claims, refused once the token no longer holds (claim "par"
+// names it; see ticket.go).
+//
 // # WebAuthn
 //
 // [Passkeys] keeps ceremony state in memory under a random ceremony id,
