@@ -352,10 +352,14 @@ func TestSpecSecurity(t *testing.T) {
 			}
 		}
 	}
+	tq := doc.Components.SecuritySchemes["streamTicket"]
+	if tq == nil || tq.Value.Type != "apiKey" || tq.Value.In != "query" || tq.Value.Name != "ticket" {
+		t.Errorf("securitySchemes/streamTicket must be an apiKey in query ticket")
+	}
 	sse := doc.Paths.Find("/sparkweb/api/sse").Get
-	if sse.Security == nil || len(*sse.Security) != 2 ||
-		(*sse.Security)[0]["jwt"] == nil || (*sse.Security)[1]["jwtQuery"] == nil {
-		t.Errorf("GET /sparkweb/api/sse security = %v, want [jwt] or [jwtQuery]", sse.Security)
+	if sse.Security == nil || len(*sse.Security) != 3 ||
+		(*sse.Security)[0]["jwt"] == nil || (*sse.Security)[1]["streamTicket"] == nil || (*sse.Security)[2]["jwtQuery"] == nil {
+		t.Errorf("GET /sparkweb/api/sse security = %v, want [jwt] or [streamTicket] or [jwtQuery]", sse.Security)
 	}
 }
 
