@@ -36,6 +36,12 @@ type AuthConfig struct {
 	// in with the code alone (an empty body), as the SparkWeb reference
 	// did. Off by default: the code is a second factor.
 	TOTPOnly bool
+	// RefuseQueryToken refuses the access token as ?token= on the event
+	// stream (the SparkWeb reference's EventSource clients send it so),
+	// leaving the Authorization header and stream tickets
+	// (streamticket.go): a token in a URL is written into access logs.
+	// Off by default, for those clients.
+	RefuseQueryToken bool
 	// TicketTTL is how long the ticket of a login waiting for its second
 	// factor is valid; zero means DefaultTicketTTL. It must not exceed
 	// the token lifetime.

@@ -65,6 +65,9 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		}
 		raw = tok
 	case "jwtQuery":
+		if s.cfg.Auth.RefuseQueryToken {
+			return unauthorized()
+		}
 		raw = c.QueryParam("token")
 	case "streamTicket":
 		return s.redeemStreamTicket(c) // streamticket.go

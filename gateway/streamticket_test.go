@@ -80,3 +80,26 @@ func TestIntegrationStreamTicket(t *testing.T) {
 		t.Fatalf("a ticket of a logged-out token: %d %s, want 401", r.Status, r.Body)
 	}
 }
+
+// TestIntegrationStreamTokenQueryRefused: with RefuseQueryToken
+// (-stream-token-query=false) the stream refuses ?token=, and a ticket
+// still opens it.
+func TestIntegrationStreamTokenQueryRefused(t *testing.T) {
+	t.Parallel()
+	e := newGateway(t, func(c *gateway.Config) { c.Auth.RefuseQueryToken = true })
+	a := ejabberdtest.NewUser(t)
+	ta := e.Login(t, a.Name, a.Password)
+	if s, r := e.Open(t, ta, ""); s != nil || r.Status != http.StatusUnauthorized {
+		t.Fatalf("?token= with query tokens refused: %d %s, want 401", r.Status, r.Body)
+	}
+	r := e.Do(t, http.MethodPost, api+"/sse/ticket", ta, "", "")
+	var st gateway.StreamTicket
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &st) != nil {
+		t.Fatalf("ticket: %d %s", r.Status, r.Body)
+	}
+	s, r := e.OpenTicket(t, st.Ticket, "")
+	if s == nil {
+		t.Fatalf("stream with a ticket: %d %s", r.Status, r.Body)
+	}
+	s.NextNamed(t, chatapi.EventConnect, 10*time.Second, nil)
+}

@@ -35,6 +35,7 @@ type authSettings struct {
 	LockoutUserFails int
 	LockoutWindow    time.Duration
 	CeremonyExpiry   time.Duration
+	StreamTokenQuery bool
 }
 
 // authOptions are the auth area's settings; each sets a field of
@@ -62,6 +63,8 @@ var authOptions = []option{
 		set: str(func(c *config) *string { return &c.Auth.WebAuthnOrigins })},
 	{name: "webauthn-ceremony-timeout", def: "5m", usage: "how long a passkey ceremony may take between start and finish",
 		set: duration(func(c *config) *time.Duration { return &c.Auth.CeremonyExpiry })},
+	{name: "stream-token-query", def: "true", usage: "accept the access token as ?token= on the event stream (what the SparkWeb reference's EventSource clients send); false: only the Authorization header or a single-use ticket (POST /sse/ticket, ?ticket=), so that tokens stay out of URLs and the access logs that keep them",
+		set: boolean(func(c *config) *bool { return &c.Auth.StreamTokenQuery })},
 	{name: "login-ip-burst", def: "60", usage: "login attempts (password, register, TOTP, passkey) a client address may make at once; 0 switches the limit off",
 		set: integer(func(c *config) *int { return &c.Auth.IPBurst })},
 	{name: "login-ip-interval", def: "1s", usage: "a client address earns back one login attempt this often",
@@ -90,6 +93,8 @@ func wireAuth(ctx context.Context, c *config, st *store.SQLite, keys *auth.Keys,
 		MaxFailures:     offIfZero(a.LockoutFails),
 		MaxUserFailures: offIfZero(a.LockoutUserFails),
 		FailureWindow:   a.LockoutWindow,
+
+		RefuseQueryToken: !a.StreamTokenQuery,
 	}
 	if st.Engine() == "postgres" {
 		// Gateways that share the database lock a user out and limit
