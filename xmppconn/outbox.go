@@ -54,8 +54,10 @@ func (s *Session) keep(ctx context.Context, c *Conn, raw []byte, id, room string
 	s.mu.Lock()
 	// A connection that has ended already, before the session has taken
 	// it down, is refused like a missing one: kept, the message would be
-	// answered as sent and go out only if the next connection came within
-	// resendWindow, which a server down for longer never does.
+	// answered as sent while the server is known to be gone, and go out
+	// only once the session connects again, or never if the session ends
+	// first (a logout, its idle timeout, a gateway restart: the outbox is
+	// memory). Refused, the client knows to keep it.
 	if s.conn != c || c.Err() != nil {
 		s.mu.Unlock()
 		return ErrOffline
