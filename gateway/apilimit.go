@@ -20,9 +20,9 @@ import (
 //
 // Not counted: the event stream, which has its own limits and which a
 // browser gives up reconnecting for good after a refusal; logging out,
-// which must always work; and what carries no user token (logins, the
-// token refresh and the passkey ceremonies have their own rate limits, an
-// operator token is the operator's).
+// which must always work; and what carries no user token (the logins,
+// passkey sign-ins among them, and the token refresh have their own rate
+// limits; an operator token is the operator's).
 //
 // The buckets are this node's memory: each node of a cluster keeps its
 // own, so a user whose requests spread over n nodes gets up to n times the
