@@ -30,7 +30,8 @@ import (
 // shared store would cost more than the request.
 
 // Defaults of LimitsConfig.UserRequests: enough for a web client's start
-// (its roster, rooms, unread counts and an avatar per contact at once),
+// (its roster, rooms and unread counts, a picture per contact for a few
+// hundred contacts; the web client waits out a refusal and asks again),
 // and a steady 20 requests a second.
 var DefaultUserRequestLimit = RateLimit{Every: 50 * time.Millisecond, Burst: 300}
 
@@ -45,7 +46,7 @@ const limitUserRequests = "api-user"
 const heavyCost = 10
 
 var heavyOperations = map[string]bool{
-	"getUserGroups":     true, // every group's members, one admin call each (groups.go)
+	"getUserGroups":     true, // every group's members, one admin call each, kept 10 s (groupindex.go)
 	"listUsers":         true, // a search over the server's accounts
 	"previewLink":       true, // a fetch of the page from its site
 	"previewImage":      true, // a fetch of the image from its site
