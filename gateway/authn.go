@@ -86,14 +86,22 @@ func (s *Server) verifyToken(c echo.Context, raw string) error {
 		return unauthorized()
 	}
 	cl, err := s.tokens.Verify(c.Request().Context(), raw)
+	return s.acceptClaims(c, cl, err, "token")
+}
+
+// acceptClaims ends an authentication whose check (of a token, or of a
+// ticket standing for one) answered cl and err: it leaves cl on the echo
+// context, or answers 401 for a refused credential and 503 when the check
+// itself failed (what names the credential in that answer).
+func (s *Server) acceptClaims(c echo.Context, cl auth.Claims, err error, what string) error {
 	switch {
 	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrRevoked):
 		return unauthorized()
 	case err != nil:
-		// The token could not be checked (the store failed): not the
-		// client's fault, and its token may well be good.
-		s.log.Error("token check failed", "err", err)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the token could not be checked; try again")
+		// The credential could not be checked (the store failed): not
+		// the client's fault, and it may well be good.
+		s.log.Error(what+" check failed", "err", err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the "+what+" could not be checked; try again")
 	}
 	// Tokens issued before usernames were made canonical may name another
 	// spelling of a user; none of today's mechanisms knows that key.

@@ -47,16 +47,5 @@ func (s *Server) redeemStreamTicket(c echo.Context) error {
 		return unauthorized()
 	}
 	cl, err := s.tokens.RedeemTicket(c.Request().Context(), raw, streamTicketUse)
-	switch {
-	case errors.Is(err, auth.ErrInvalidToken):
-		return unauthorized()
-	case err != nil:
-		s.log.Error("ticket check failed", "err", err)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the ticket could not be checked; try again")
-	}
-	if local, _, ok := cutJID(cl.Subject); !ok || !sameUser(local, local) {
-		return unauthorized()
-	}
-	c.Set(claimsKey, cl)
-	return nil
+	return s.acceptClaims(c, cl, err, "ticket") // authn.go
 }
