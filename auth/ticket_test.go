@@ -119,3 +119,34 @@ func TestTickets(t *testing.T) {
 		t.Errorf("a ticket of an expired token: %v, want ErrExpired", err)
 	}
 }
+
+// A store that cannot answer is not a refusal: the redemption fails with
+// the store's error (the gateway answers 503, not 401), and the ticket is
+// not spent by it.
+func TestTicketStoreDown(t *testing.T) {
+	ctx := t.Context()
+	clock := newClock()
+	tk, st, _ := newCountingTokens(t, clock, -1) // every check reads the store
+	_, parent, err := tk.Issue(ctx, "a@x", MethodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticket, _, err := tk.IssueTicket(ctx, parent, "sse", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.fail.Store(true)
+	_, err = tk.RedeemTicket(ctx, ticket, "sse")
+	if !errors.Is(err, errStoreDown) {
+		t.Fatalf("redeemed with the store down: %v, want the store's error", err)
+	}
+	for _, refusal := range []error{ErrInvalidToken, ErrExpired, ErrRevoked} {
+		if errors.Is(err, refusal) {
+			t.Fatalf("the store's failure reads as a refusal: %v", err)
+		}
+	}
+	st.fail.Store(false)
+	if got, err := tk.RedeemTicket(ctx, ticket, "sse"); err != nil || got.ID != parent.ID {
+		t.Fatalf("the ticket after the store came back: %+v, %v", got, err)
+	}
+}
