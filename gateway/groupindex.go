@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -26,16 +27,24 @@ import (
 // elsewhere (the server's admin tools, another node of a cluster) shows
 // within groupIndexTTL. A read that a change overtook answers its callers
 // but is not kept: it may predate the change.
+//
+// A read belongs to the index, not to its first caller (the others share
+// it): it goes on when that caller leaves, for at most groupIndexTimeout,
+// and close ends it and waits for it.
 type groupIndex struct {
 	ttl time.Duration
 	now func() time.Time
 
 	flight singleflight.Group
+	life   context.Context // ended by close: the reads' parent
+	end    context.CancelFunc
+	reads  sync.WaitGroup
 
 	mu      sync.Mutex
 	members map[string][]string // group id -> members' bare JIDs, lowercased; nil: none kept
 	readAt  time.Time
 	gen     uint64 // counts forget calls
+	closed  bool
 }
 
 // groupIndexTTL is how long a read of the groups serves. A group's
@@ -48,7 +57,25 @@ const groupIndexTTL = 10 * time.Second
 const groupIndexTimeout = 30 * time.Second
 
 func newGroupIndex(ttl time.Duration, now func() time.Time) *groupIndex {
-	return &groupIndex{ttl: ttl, now: now}
+	x := &groupIndex{ttl: ttl, now: now}
+	x.life, x.end = context.WithCancel(context.Background())
+	return x
+}
+
+// errGroupIndexClosed answers the callers of a closed index.
+var errGroupIndexClosed = errorf(http.StatusServiceUnavailable, "the gateway is shutting down")
+
+// close ends the read in progress, if any, and waits for it; later
+// callers get errGroupIndexClosed.
+func (x *groupIndex) close() {
+	if x == nil { // a Server that never started
+		return
+	}
+	x.mu.Lock()
+	x.closed = true
+	x.mu.Unlock()
+	x.end()
+	x.reads.Wait()
 }
 
 // groupsOf lists the groups user (a bare JID) is a member of, unsorted.
@@ -82,9 +109,17 @@ func (x *groupIndex) snapshot(ctx context.Context, gd xmppadmin.GroupDirectory) 
 	x.mu.Unlock()
 	ch := x.flight.DoChan("groups", func() (any, error) {
 		x.mu.Lock()
+		if x.closed {
+			x.mu.Unlock()
+			return nil, errGroupIndexClosed
+		}
+		// Counted under mu, which close takes before it waits: no read
+		// starts after close has begun waiting.
+		x.reads.Add(1)
+		defer x.reads.Done()
 		gen := x.gen
 		x.mu.Unlock()
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupIndexTimeout)
+		rctx, cancel := context.WithTimeout(x.life, groupIndexTimeout)
 		defer cancel()
 		at := x.now()
 		members, err := readGroups(rctx, gd)

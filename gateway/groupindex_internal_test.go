@@ -23,8 +23,9 @@ type fakeGroups struct {
 	view    map[string][]string // members as the read in progress began
 	fail    error
 
-	reads atomic.Int32
-	hold  chan struct{}
+	reads    atomic.Int32
+	returned atomic.Int32 // reads of the group list that have returned
+	hold     chan struct{}
 }
 
 func (f *fakeGroups) Groups(ctx context.Context) ([]string, error) {
@@ -34,6 +35,7 @@ func (f *fakeGroups) Groups(ctx context.Context) ([]string, error) {
 	f.view = maps.Clone(f.members)
 	f.mu.Unlock()
 	f.reads.Add(1)
+	defer f.returned.Add(1)
 	if f.hold != nil {
 		select {
 		case <-f.hold:
@@ -180,5 +182,47 @@ func TestGroupIndexConcurrent(t *testing.T) {
 	}
 	if n := gd.reads.Load(); n != 3 {
 		t.Fatalf("%d reads, want 3", n)
+	}
+}
+
+// TestGroupIndexClose: a read whose callers have all left goes on (it is
+// the index's), close ends it and returns only once it has, and a caller
+// after close is told the gateway is shutting down.
+func TestGroupIndexClose(t *testing.T) {
+	x := newGroupIndex(time.Hour, time.Now)
+	gd := &fakeGroups{members: map[string][]string{"staff": {"alice@example.org"}}, hold: make(chan struct{})} // never released
+	ctx, cancel := context.WithCancel(context.Background())
+	left := make(chan error)
+	go func() {
+		_, err := x.groupsOf(ctx, gd, "alice@example.org")
+		left <- err
+	}()
+	for gd.reads.Load() < 1 {
+		time.Sleep(time.Millisecond) // bounded by the test's timeout: the caller reads at once
+	}
+	cancel()
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the caller that left got %v", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if gd.returned.Load() != 0 {
+		t.Fatal("the read ended with its caller")
+	}
+	closed := make(chan struct{})
+	go func() { x.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second): // the read's own bound is 30 s
+		t.Fatal("close did not end the read")
+	}
+	if gd.returned.Load() != 1 {
+		t.Fatal("close returned before the read it ended")
+	}
+	var apiErr *Error
+	if _, err := x.groupsOf(context.Background(), gd, "alice@example.org"); !errors.As(err, &apiErr) || apiErr.Status != 503 {
+		t.Fatalf("a caller after close got %v, want 503", err)
+	}
+	if n := gd.reads.Load(); n != 1 {
+		t.Fatalf("%d reads, want 1: none after close", n)
 	}
 }

@@ -331,6 +331,7 @@ func (s *Server) Close() error {
 		err2 := s.hub.Close()
 		s.closeErr = errors.Join(err1, err2)
 		s.limits.close()
+		s.users.groups.close() // its read, if one runs
 	})
 	return s.closeErr
 }
