@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparkgate/sparkgate/auth"
 	"github.com/sparkgate/sparkgate/store"
 )
 
@@ -193,6 +194,8 @@ func TestValidCode(t *testing.T) {
 	for code, want := range map[string]bool{
 		"123456": true, "12345678": true, "12345": false, "123456789": false,
 		"12345a": false, "１２３４５６": false, "": false, "123 456": false,
+		// Recovery codes: 10 base32 characters, any case, spaced or not.
+		"abcde-fgh23": true, "ABCDE FGH23": true, "2222222222": true, "abcde-fgh2": false, "abcde-fgh21": false,
 	} {
 		if got := validCode(code); got != want {
 			t.Errorf("validCode(%q) = %v, want %v", code, got, want)
@@ -210,7 +213,10 @@ func FuzzTOTPBody(f *testing.F) {
 	f.Add("text/plain; charset=\"", []byte("\xff"), "12 456")
 	f.Fuzz(func(t *testing.T, ct string, raw []byte, code string) {
 		if validCode(code) {
-			if len(code) < 6 || len(code) > 8 || strings.Trim(code, "0123456789") != "" {
+			// A TOTP code (6 to 8 digits) or a recovery code's shape
+			// (10 base32 characters, which "2222222222" is too).
+			_, recovery := auth.RecoveryCode(code)
+			if !recovery && (len(code) < 6 || len(code) > 8 || strings.Trim(code, "0123456789") != "") {
 				t.Fatalf("validCode accepted %q", code)
 			}
 		}
