@@ -30,21 +30,18 @@ import (
 //
 // A read belongs to the index, not to its first caller (the others share
 // it): it goes on when that caller leaves, for at most groupIndexTimeout,
-// and close ends it and waits for it.
+// as the Server's background work, which its Close ends and waits for.
 type groupIndex struct {
 	ttl time.Duration
 	now func() time.Time
 
 	flight singleflight.Group
-	life   context.Context // ended by close: the reads' parent
-	end    context.CancelFunc
-	reads  sync.WaitGroup
+	bg     *background // the reads' owner (lifecycle.go)
 
 	mu      sync.Mutex
 	members map[string][]string // group id -> members' bare JIDs, lowercased; nil: none kept
 	readAt  time.Time
 	gen     uint64 // counts forget calls
-	closed  bool
 }
 
 // groupIndexTTL is how long a read of the groups serves. A group's
@@ -56,27 +53,12 @@ const groupIndexTTL = 10 * time.Second
 // waiting for it share (and none can cut short: the others still wait).
 const groupIndexTimeout = 30 * time.Second
 
-func newGroupIndex(ttl time.Duration, now func() time.Time) *groupIndex {
-	x := &groupIndex{ttl: ttl, now: now}
-	x.life, x.end = context.WithCancel(context.Background())
-	return x
+func newGroupIndex(ttl time.Duration, now func() time.Time, bg *background) *groupIndex {
+	return &groupIndex{ttl: ttl, now: now, bg: bg}
 }
 
-// errGroupIndexClosed answers the callers of a closed index.
+// errGroupIndexClosed answers a caller once the background is closed.
 var errGroupIndexClosed = errorf(http.StatusServiceUnavailable, "the gateway is shutting down")
-
-// close ends the read in progress, if any, and waits for it; later
-// callers get errGroupIndexClosed.
-func (x *groupIndex) close() {
-	if x == nil { // a Server that never started
-		return
-	}
-	x.mu.Lock()
-	x.closed = true
-	x.mu.Unlock()
-	x.end()
-	x.reads.Wait()
-}
 
 // groupsOf lists the groups user (a bare JID) is a member of, unsorted.
 func (x *groupIndex) groupsOf(ctx context.Context, gd xmppadmin.GroupDirectory, user string) ([]string, error) {
@@ -108,18 +90,15 @@ func (x *groupIndex) snapshot(ctx context.Context, gd xmppadmin.GroupDirectory) 
 	}
 	x.mu.Unlock()
 	ch := x.flight.DoChan("groups", func() (any, error) {
-		x.mu.Lock()
-		if x.closed {
-			x.mu.Unlock()
+		life, done, ok := x.bg.enter()
+		if !ok {
 			return nil, errGroupIndexClosed
 		}
-		// Counted under mu, which close takes before it waits: no read
-		// starts after close has begun waiting.
-		x.reads.Add(1)
-		defer x.reads.Done()
+		defer done()
+		x.mu.Lock()
 		gen := x.gen
 		x.mu.Unlock()
-		rctx, cancel := context.WithTimeout(x.life, groupIndexTimeout)
+		rctx, cancel := context.WithTimeout(life, groupIndexTimeout)
 		defer cancel()
 		at := x.now()
 		members, err := readGroups(rctx, gd)

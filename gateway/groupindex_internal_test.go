@@ -82,7 +82,7 @@ func sortedGroupsOf(t *testing.T, x *groupIndex, gd xmppadmin.GroupDirectory, us
 // reads again; a failed read is not kept.
 func TestGroupIndex(t *testing.T) {
 	now := time.Unix(1000, 0)
-	x := newGroupIndex(10*time.Second, func() time.Time { return now })
+	x := newGroupIndex(10*time.Second, func() time.Time { return now }, testBackground(t))
 	gd := &fakeGroups{members: map[string][]string{
 		"staff": {"Alice@example.org", "bob@example.org"},
 		"ops":   {"alice@example.org"},
@@ -132,7 +132,7 @@ func TestGroupIndex(t *testing.T) {
 // it rather than read again; one whose context ends stops waiting; a read
 // that a forget overtook answers its callers and is not kept.
 func TestGroupIndexConcurrent(t *testing.T) {
-	x := newGroupIndex(time.Hour, time.Now)
+	x := newGroupIndex(time.Hour, time.Now, testBackground(t))
 	gd := &fakeGroups{members: map[string][]string{"staff": {"alice@example.org"}}, hold: make(chan struct{})}
 	waitReads := func(n int32) {
 		for gd.reads.Load() < n {
@@ -186,10 +186,12 @@ func TestGroupIndexConcurrent(t *testing.T) {
 }
 
 // TestGroupIndexClose: a read whose callers have all left goes on (it is
-// the index's), close ends it and returns only once it has, and a caller
-// after close is told the gateway is shutting down.
+// the index's), the background's close (in the Server's Close) ends it and
+// returns only once it has, and a caller after close is told the gateway
+// is shutting down.
 func TestGroupIndexClose(t *testing.T) {
-	x := newGroupIndex(time.Hour, time.Now)
+	bg := newBackground()
+	x := newGroupIndex(time.Hour, time.Now, bg)
 	gd := &fakeGroups{members: map[string][]string{"staff": {"alice@example.org"}}, hold: make(chan struct{})} // never released
 	ctx, cancel := context.WithCancel(context.Background())
 	left := make(chan error)
@@ -209,7 +211,7 @@ func TestGroupIndexClose(t *testing.T) {
 		t.Fatal("the read ended with its caller")
 	}
 	closed := make(chan struct{})
-	go func() { x.close(); close(closed) }()
+	go func() { bg.close(); close(closed) }()
 	select {
 	case <-closed:
 	case <-time.After(5 * time.Second): // the read's own bound is 30 s
@@ -225,4 +227,11 @@ func TestGroupIndexClose(t *testing.T) {
 	if n := gd.reads.Load(); n != 1 {
 		t.Fatalf("%d reads, want 1: none after close", n)
 	}
+}
+
+// testBackground is a background closed with the test.
+func testBackground(t *testing.T) *background {
+	bg := newBackground()
+	t.Cleanup(bg.close)
+	return bg
 }

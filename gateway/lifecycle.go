@@ -174,6 +174,19 @@ func (b *background) run(fn func(ctx context.Context)) {
 	b.wg.Go(func() { fn(b.ctx) })
 }
 
+// enter counts work that runs on a goroutine the caller has (one a
+// library started, say) as the background's: close cancels ctx and waits
+// until done is called. ok is false once the background is closed.
+func (b *background) enter() (ctx context.Context, done func(), ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, nil, false
+	}
+	b.wg.Add(1)
+	return b.ctx, b.wg.Done, true
+}
+
 // close cancels the running work and waits for it to return.
 func (b *background) close() {
 	b.mu.Lock()

@@ -331,7 +331,6 @@ func (s *Server) Close() error {
 		err2 := s.hub.Close()
 		s.closeErr = errors.Join(err1, err2)
 		s.limits.close()
-		s.users.groups.close() // its read, if one runs
 	})
 	return s.closeErr
 }

@@ -139,7 +139,7 @@ func (s *Server) initUsers() error {
 		return fmt.Errorf("users: %w", err)
 	}
 	st.preview = p
-	st.groups = newGroupIndex(groupIndexTTL, time.Now)
+	st.groups = newGroupIndex(groupIndexTTL, time.Now, s.bg)
 	return nil
 }
 
